@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Benchmark: slowdown of memcheck (and of Valgrind, when installed) versus native.
+#
+# usage: bench/run.sh [--tool none|memcheck] [--runs N] [WORKLOAD...]
+#
+#   --tool T   the tool to measure: memcheck runs as './memcheck --tool T --',
+#              valgrind as 'valgrind -q --tool=T' (default: none)
+#   --runs N   runs per workload and configuration; the minimum wall time is
+#              kept (default: 3)
+#   WORKLOAD   run only these (default: all): alloc numeric strsort sort gzip
+#              python sqlite
+#
+# Every run's stdout and exit status must match the native run's, or the row
+# says MISMATCH/FAIL and the workload is left out of that column's geometric
+# mean. Builds, generated inputs and outputs go to bench/out/ (ignored by git).
+# Not run by CI.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+bench="$root/bench"
+out="$bench/out"
+
+tool=none
+runs=3
+selected=()
+while (($#)); do
+    case "$1" in
+        --tool) tool="${2:?--tool needs a value}"; shift 2 ;;
+        --tool=*) tool="${1#--tool=}"; shift ;;
+        --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
+        --runs=*) runs="${1#--runs=}"; shift ;;
+        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "bench: unknown option $1" >&2; exit 2 ;;
+        *) selected+=("$1"); shift ;;
+    esac
+done
+
+all_workloads=(alloc numeric strsort sort gzip python sqlite)
+if ((${#selected[@]} == 0)); then
+    selected=("${all_workloads[@]}")
+fi
+for w in "${selected[@]}"; do
+    if [[ " ${all_workloads[*]} " != *" $w "* ]]; then
+        echo "bench: unknown workload $w (have: ${all_workloads[*]})" >&2
+        exit 2
+    fi
+done
+
+export LC_ALL=C TZ=UTC
+python=/usr/bin/python3
+mkdir -p "$out/bin" "$out/data" "$out/runs"
+
+# --- build the C workloads ----------------------------------------------------
+for w in alloc numeric strsort; do
+    src="$bench/workloads/$w.c"
+    exe="$out/bin/$w"
+    if [[ ! -x "$exe" || "$src" -nt "$exe" ]]; then
+        gcc -O2 -o "$exe" "$src" || { echo "bench: cannot compile $src" >&2; exit 1; }
+    fi
+done
+
+# --- generated inputs (deterministic: fixed seeds) ------------------------------
+gen_lines() { # gen_lines BYTES FILE: lines "word number word,word"
+    "$python" - "$1" > "$2" <<'EOF'
+import random, sys
+size = int(sys.argv[1])
+rng = random.Random(42)
+syl = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "xe", "zo", "bra", "qui", "st", "ph", "ong", "ell"]
+def word():
+    return "".join(rng.choice(syl) for _ in range(rng.randint(1, 4)))
+parts, n = [], 0
+while n < size:
+    line = f"{word()} {rng.randint(0, 999999)} {word()},{word()}\n"
+    parts.append(line)
+    n += len(line)
+sys.stdout.write("".join(parts))
+EOF
+}
+
+gen_sql() { # gen_sql ROWS FILE: a script for sqlite3 :memory:
+    "$python" - "$1" > "$2" <<'EOF'
+import random, sys
+rows = int(sys.argv[1])
+rng = random.Random(7)
+out = ["CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT, cat INTEGER, price REAL, qty INTEGER);",
+       "CREATE TABLE cat(id INTEGER PRIMARY KEY, label TEXT);",
+       "BEGIN;"]
+out += [f"INSERT INTO cat VALUES ({c}, 'category-{c:02d}');" for c in range(50)]
+for i in range(rows):
+    out.append(f"INSERT INTO item(name, cat, price, qty) VALUES ('item{i:07d}-{rng.randint(0, 1 << 30):x}', "
+               f"{rng.randint(0, 49)}, {rng.uniform(1, 1000):.2f}, {rng.randint(1, 100)});")
+out += ["COMMIT;",
+        "CREATE INDEX item_cat ON item(cat);",
+        "SELECT c.label, count(*), printf('%.2f', sum(i.price * i.qty)), max(i.price) "
+        "FROM item i JOIN cat c ON c.id = i.cat GROUP BY c.label ORDER BY c.label;",
+        "SELECT count(*) FROM item WHERE name LIKE '%ab%';",
+        "SELECT cat, count(DISTINCT qty) FROM item GROUP BY cat ORDER BY 2 DESC, 1 LIMIT 5;",
+        "SELECT name FROM item ORDER BY price DESC, name LIMIT 3;"]
+print("\n".join(out))
+EOF
+}
+
+sort_input="$out/data/lines-20M.v1.txt"
+gzip_input="$out/data/lines-20M.v1.txt"
+sql_input="$out/data/items-70k.v1.sql"
+need_data() { [[ " ${selected[*]} " == *" $1 "* ]]; }
+if (need_data sort || need_data gzip) && [[ ! -s "$sort_input" ]]; then
+    echo "bench: generating $sort_input" >&2
+    gen_lines 20000000 "$sort_input.tmp" && mv "$sort_input.tmp" "$sort_input" || exit 1
+fi
+if need_data sqlite && [[ ! -s "$sql_input" ]]; then
+    echo "bench: generating $sql_input" >&2
+    gen_sql 70000 "$sql_input.tmp" && mv "$sql_input.tmp" "$sql_input" || exit 1
+fi
+
+python_script='
+d = {}
+total = 0
+for i in range(1200000):
+    k = (i * 7919) % 10007
+    d[k] = d.get(k, 0) + i
+    total += len(str(i)) * (i & 7)
+words = sorted(("w%d" % (v % 997)) for v in d.values())
+print(len(d), total, words[0], words[-1], sum(len(w) for w in words))
+'
+
+# workload_command NAME: sets cmd (argv array) and input (stdin file)
+workload_command() {
+    input=/dev/null
+    case "$1" in
+        alloc) cmd=("$out/bin/alloc") ;;
+        numeric) cmd=("$out/bin/numeric") ;;
+        strsort) cmd=("$out/bin/strsort") ;;
+        # --parallel=1: one thread, so that the engine's lack of threads isn't what's measured
+        sort) cmd=(/usr/bin/sort --parallel=1 -S 512M "$sort_input") ;;
+        gzip) cmd=(/usr/bin/gzip -1 -c "$gzip_input") ;;
+        python) cmd=("$python" -I -B -c "$python_script") ;;
+        sqlite) cmd=(/usr/bin/sqlite3 :memory:); input="$sql_input" ;;
+    esac
+}
+
+# --- configurations -------------------------------------------------------------
+valgrind="$(command -v valgrind || true)"
+if ! CHECKER_BUILD_ONLY=1 "$root/memcheck"; then
+    echo "bench: cannot build memcheck" >&2
+    exit 1
+fi
+
+# prefix_for CONFIG: sets prefix (argv array put before the workload's)
+prefix_for() {
+    case "$1" in
+        native) prefix=() ;;
+        memcheck) prefix=("$root/memcheck" --tool "$tool" --) ;;
+        valgrind) prefix=("$valgrind" -q "--tool=$tool") ;;
+    esac
+}
+
+now_ns() { date +%s%N; }
+seconds() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
+
+# measure CONFIG NAME: min wall time (ns) over $runs runs in $best; status in
+# $status ("ok", "FAIL(rc=N)" or "MISMATCH"). The native run's output is the
+# reference for the others.
+measure() {
+    local config="$1" name="$2" i start end elapsed rc
+    local result="$out/runs/$name.$config.out" reference="$out/runs/$name.native.out"
+    local errors="$out/runs/$name.$config.err"
+    workload_command "$name"
+    prefix_for "$config"
+    best=""
+    status=ok
+    for ((i = 0; i < runs; i++)); do
+        start=$(now_ns)
+        "${prefix[@]}" "${cmd[@]}" <"$input" >"$result" 2>"$errors"
+        rc=$?
+        end=$(now_ns)
+        elapsed=$((end - start))
+        if [[ "$config" == native ]]; then
+            echo "$rc" > "$out/runs/$name.native.rc"
+            if ((rc != 0)); then status="FAIL(rc=$rc)"; fi
+        else
+            if [[ "$rc" != "$(cat "$out/runs/$name.native.rc")" ]]; then
+                status="FAIL(rc=$rc)"
+            elif ! cmp -s "$result" "$reference"; then
+                status=MISMATCH
+            fi
+        fi
+        [[ "$status" == ok ]] || return
+        if [[ -z "$best" ]] || ((elapsed < best)); then best=$elapsed; fi
+    done
+}
+
+printf '%-9s %9s %12s %9s %12s %9s\n' workload "native s" "memcheck s" slowdown "valgrind s" slowdown
+memcheck_slowdowns=()
+valgrind_slowdowns=()
+for name in "${selected[@]}"; do
+    measure native "$name"
+    if [[ "$status" != ok ]]; then
+        printf '%-9s %9s  (native run failed; see bench/out/runs/%s.native.err)\n' "$name" "$status" "$name"
+        continue
+    fi
+    native_ns=$best
+
+    measure memcheck "$name"
+    if [[ "$status" == ok ]]; then
+        m_time=$(seconds "$best")
+        m_slow=$(awk -v a="$best" -v b="$native_ns" 'BEGIN { printf "%.2f", a / b }')
+        memcheck_slowdowns+=("$m_slow")
+        m_slow="${m_slow}x"
+    else
+        m_time="$status"; m_slow="-"
+    fi
+
+    if [[ -n "$valgrind" ]]; then
+        measure valgrind "$name"
+        if [[ "$status" == ok ]]; then
+            v_time=$(seconds "$best")
+            v_slow=$(awk -v a="$best" -v b="$native_ns" 'BEGIN { printf "%.2f", a / b }')
+            valgrind_slowdowns+=("$v_slow")
+            v_slow="${v_slow}x"
+        else
+            v_time="$status"; v_slow="-"
+        fi
+    else
+        v_time="n/a"; v_slow="-"
+    fi
+    printf '%-9s %9s %12s %9s %12s %9s\n' "$name" "$(seconds "$native_ns")" "$m_time" "$m_slow" "$v_time" "$v_slow"
+done
+
+geomean() {
+    (($#)) || { echo "-"; return; }
+    printf '%s\n' "$@" | awk '{ s += log($1); n++ } END { printf "%.2fx (%d workloads)", exp(s / n), n }'
+}
+echo
+echo "geometric mean slowdown, memcheck --tool $tool: $(geomean "${memcheck_slowdowns[@]}")"
+if [[ -n "$valgrind" ]]; then
+    echo "geometric mean slowdown, valgrind --tool=$tool: $(geomean "${valgrind_slowdowns[@]}")"
+else
+    echo "geometric mean slowdown, valgrind: valgrind is not installed"
+fi
+
+# --- start-up cost --------------------------------------------------------------
+startup() { # startup ARGV...: min wall time of 5 runs, in seconds, or FAIL
+    local i start end elapsed min=""
+    for ((i = 0; i < 5; i++)); do
+        start=$(now_ns)
+        "$@" </dev/null >/dev/null 2>&1 || { echo "FAIL(rc=$?)"; return; }
+        end=$(now_ns)
+        elapsed=$((end - start))
+        if [[ -z "$min" ]] || ((elapsed < min)); then min=$elapsed; fi
+    done
+    echo "$(seconds "$min") s"
+}
+echo
+echo "start-up, min of 5 runs of /bin/true:"
+printf '  %-40s %s\n' "native" "$(startup /bin/true)"
+printf '  %-40s %s\n' "./memcheck --tool $tool -- /bin/true" "$(startup "$root/memcheck" --tool "$tool" -- /bin/true)"
+if [[ -n "$valgrind" ]]; then
+    printf '  %-40s %s\n' "valgrind -q --tool=$tool /bin/true" "$(startup "$valgrind" -q "--tool=$tool" /bin/true)"
+fi

@@ -1,0 +1,46 @@
+using System.Runtime.Versioning;
+using Checker.Engine.Memory;
+using Checker.Engine.Native;
+
+namespace Checker.Engine.CodeCache;
+
+/// <summary>
+/// The reserved RWX region all generated code lives in, handed out by a bump pointer. Space of
+/// flushed fragments is not reused yet: a flush is rare (munmap/mprotect of code) and the region is
+/// large. Carving is done under the translator's lock.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class CodeRegion
+{
+    private ulong _next;
+
+    public CodeRegion(ulong start, ulong size)
+    {
+        Start = HostMemory.MapAnonymous(start, size, LibC.ProtRead | LibC.ProtWrite | LibC.ProtExec, noReserve: true);
+        End = Start + size;
+        _next = Start;
+    }
+
+    public ulong Start { get; }
+    public ulong End { get; }
+    public ulong Used => _next - Start;
+
+    /// <summary>Where the next allocation will start (after aligning to <paramref name="alignment"/>).</summary>
+    public ulong Peek(ulong alignment) => (_next + alignment - 1) & ~(alignment - 1);
+
+    public ulong Allocate(ulong size, ulong alignment)
+    {
+        ulong at = Peek(alignment);
+        if (at + size > End)
+            throw new EngineException($"code cache full ({(End - Start) >> 20} MB)");
+        _next = at + size;
+        return at;
+    }
+
+    /// <summary>Copies finished code to its address (RWX: no protection flip needed).</summary>
+    public static unsafe void Write(ulong address, ReadOnlySpan<byte> code) =>
+        code.CopyTo(new Span<byte>((void*)address, code.Length));
+
+    public static CodeRegion ReserveDefault() =>
+        new(AddressSpaceLayout.CodeCacheStart, AddressSpaceLayout.CodeCacheSize);
+}

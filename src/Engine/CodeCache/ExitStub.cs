@@ -1,0 +1,32 @@
+namespace Checker.Engine.CodeCache;
+
+/// <summary>Why a fragment leaves through a stub, and so what the dispatcher does next.</summary>
+public enum ExitKind
+{
+    /// <summary>A direct branch or fall-through: translate the target, then link the branch to it.</summary>
+    Direct,
+    /// <summary>A <c>syscall</c> instruction: the dispatcher performs it and continues at <see cref="ExitStub.TargetPc"/>.</summary>
+    Syscall,
+    /// <summary>An instruction that raises a signal natively (ud2, int3, hlt): the guest dies of it.</summary>
+    Fault,
+}
+
+/// <summary>
+/// One exit of a fragment. Its stub records <see cref="Id"/> in the context block and jumps to the
+/// exit routine; a direct exit is later linked by rewriting the aligned rel32 at <see cref="PatchSite"/>
+/// from the stub to the target fragment.
+/// </summary>
+public sealed class ExitStub(int id, ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
+{
+    public int Id { get; } = id;
+    public ExitKind Kind { get; } = kind;
+    public ulong TargetPc { get; } = targetPc;
+    /// <summary>For <see cref="ExitKind.Fault"/>: the faulting instruction and the signal it raises.</summary>
+    public ulong FaultPc { get; } = faultPc;
+    public int FaultSignal { get; } = faultSignal;
+    /// <summary>Address of the rel32 field of the branch in the fragment body that reaches this stub.</summary>
+    public ulong PatchSite { get; set; }
+    public ulong StubAddress { get; set; }
+    public Fragment? Owner { get; set; }
+    public Fragment? LinkedTo { get; set; }
+}

@@ -1,0 +1,88 @@
+using System.Runtime.Versioning;
+using Checker.Engine.Emission;
+
+namespace Checker.Engine.CodeCache;
+
+/// <summary>
+/// All translated code: the region it lives in, the shared routines, the fragment index by
+/// application pc, the exit table, direct-branch links and the indirect-branch table. Shared by all
+/// guest threads; mutations happen under <see cref="Lock"/>, which is never held while a thread
+/// runs in the cache.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed unsafe class TranslationCache
+{
+    private const ulong IblTableOffset = 0x10000;
+
+    private readonly Dictionary<ulong, Fragment> _fragments = new();
+    private readonly List<ExitStub> _exits = [];
+
+    public TranslationCache(CodeRegion region)
+    {
+        Region = region;
+        ulong table = region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
+        Routines = RuntimeRoutines.Generate(region, table);
+        IndirectBranches = new IndirectBranchTable(table, Routines.SentinelEntry);
+    }
+
+    public object Lock { get; } = new();
+    public CodeRegion Region { get; }
+    public RuntimeRoutines Routines { get; }
+    public IndirectBranchTable IndirectBranches { get; }
+    public int FragmentCount => _fragments.Count;
+    public EngineStatistics Statistics { get; } = new();
+
+    public bool TryGet(ulong applicationPc, out Fragment fragment) =>
+        _fragments.TryGetValue(applicationPc, out fragment!);
+
+    public ExitStub Exit(int id) => _exits[id];
+
+    /// <summary>Allocates an exit-table entry for a fragment being built.</summary>
+    public ExitStub NewExit(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
+    {
+        var exit = new ExitStub(_exits.Count, kind, targetPc, faultPc, faultSignal);
+        _exits.Add(exit);
+        return exit;
+    }
+
+    public void Add(Fragment fragment)
+    {
+        _fragments[fragment.ApplicationPc] = fragment;
+        Statistics.FragmentsBuilt++;
+    }
+
+    /// <summary>Points a direct exit straight at its target fragment (one aligned 4-byte store).</summary>
+    public void Link(ExitStub exit, Fragment target)
+    {
+        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } || target.Flushed) return;
+        WriteRel32(exit.PatchSite, target.Entry);
+        exit.LinkedTo = target;
+        target.IncomingLinks.Add(exit);
+        Statistics.DirectLinks++;
+    }
+
+    /// <summary>Removes every fragment translated from [start, end): unmapped or re-protected code.</summary>
+    public int Flush(ulong start, ulong end)
+    {
+        var victims = _fragments.Values.Where(f => f.Overlaps(start, end)).ToList();
+        foreach (Fragment f in victims)
+        {
+            f.Flushed = true;
+            _fragments.Remove(f.ApplicationPc);
+            IndirectBranches.Remove(f.ApplicationPc, f.Entry);
+            foreach (ExitStub incoming in f.IncomingLinks)
+            {
+                WriteRel32(incoming.PatchSite, incoming.StubAddress);
+                incoming.LinkedTo = null;
+            }
+            f.IncomingLinks.Clear();
+            foreach (ExitStub own in f.Exits)
+                own.LinkedTo?.IncomingLinks.Remove(own);
+        }
+        Statistics.FragmentsFlushed += victims.Count;
+        return victims.Count;
+    }
+
+    private static void WriteRel32(ulong site, ulong target) =>
+        Volatile.Write(ref *(int*)site, Rel32.Displacement(site + 4, target));
+}

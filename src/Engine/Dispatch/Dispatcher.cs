@@ -1,0 +1,82 @@
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Checker.Engine.Syscalls;
+using Checker.Engine.Translation;
+
+namespace Checker.Engine.Dispatch;
+
+/// <summary>How a guest run ended.</summary>
+public abstract record GuestOutcome
+{
+    public sealed record Exited(int Status) : GuestOutcome;
+    public sealed record Faulted(int Signal, ulong Pc, string Description) : GuestOutcome;
+}
+
+/// <summary>
+/// The loop a guest thread runs in: find or translate the fragment for the next application pc,
+/// enter the cache, and act on the exit that comes back (link a direct branch, fill the
+/// indirect-branch table, perform a system call).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator translator, SyscallEmulator syscalls, GuestProcess process)
+{
+    private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
+
+    public GuestOutcome Run(GuestThread thread, ulong startPc)
+    {
+        ContextBlock* context = thread.Context;
+        syscalls.CurrentContext = context;
+        EngineStatistics stats = cache.Statistics;
+        ulong pc = startPc;
+        while (true)
+        {
+            Fragment fragment = Lookup(pc);
+            context->EnterTarget = fragment.Entry;
+            stats.DispatcherEntries++;
+            _enter();
+
+            int id = context->ExitId;
+            if (id == ExitIds.IndirectMiss)
+            {
+                stats.IndirectMisses++;
+                pc = context->NextPc;
+                cache.IndirectBranches.Insert(pc, Lookup(pc).Entry);
+                continue;
+            }
+            ExitStub exit = cache.Exit(id);
+            switch (exit.Kind)
+            {
+                case ExitKind.Direct:
+                    pc = exit.TargetPc;
+                    lock (cache.Lock) cache.Link(exit, Lookup(pc));
+                    break;
+                case ExitKind.Syscall:
+                    stats.Syscalls++;
+                    syscalls.Handle(context, exit.TargetPc);
+                    if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
+                    pc = exit.TargetPc;
+                    break;
+                case ExitKind.Fault:
+                    return new GuestOutcome.Faulted(exit.FaultSignal, exit.FaultPc, Describe(exit.FaultPc));
+            }
+        }
+    }
+
+    private Fragment Lookup(ulong pc)
+    {
+        lock (cache.Lock)
+            return cache.TryGet(pc, out Fragment fragment) ? fragment : translator.Translate(pc);
+    }
+
+    private static string Describe(ulong pc)
+    {
+        var decoder = Iced.Intel.Decoder.Create(64, new GuestCodeReader(pc), pc);
+        decoder.Decode(out Iced.Intel.Instruction ins);
+        int length = Math.Max(ins.Length, 1);
+        string bytes = Convert.ToHexString(GuestCodeReader.Bytes(pc, Math.Min(length, 15))).ToLowerInvariant();
+        string text = ins.Code == Iced.Intel.Code.INVALID ? "(invalid)" : ins.ToString();
+        return $"'{text}' (bytes {bytes})";
+    }
+}

@@ -1,0 +1,22 @@
+using Checker.Engine.State;
+using Iced.Intel;
+
+namespace Checker.Engine.Emission;
+
+/// <summary>Instructions that address the context block: gs:[offset], absolute (no RIP, no 0x67 prefix).</summary>
+public static class ContextOperand
+{
+    public static MemoryOperand Slot(int offset) =>
+        new(Register.None, Register.None, 1, offset, 8, false, Register.GS);
+
+    public static Instruction Store(int offset, Register source) =>
+        Instruction.Create(Code.Mov_rm64_r64, Slot(offset), source);
+
+    public static Instruction Load(Register destination, int offset) =>
+        Instruction.Create(Code.Mov_r64_rm64, destination, Slot(offset));
+
+    public static Instruction StoreExitId(int exitId) =>
+        Instruction.Create(Code.Mov_rm32_imm32, Slot(ContextOffsets.ExitId), exitId);
+
+    public static Instruction JumpThrough(int offset) => Instruction.Create(Code.Jmp_rm64, Slot(offset));
+}

@@ -1,0 +1,150 @@
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.State;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Checker.Engine.Emission;
+
+/// <summary>
+/// The shared generated routines every fragment relies on, written once at the start of the code
+/// cache:
+/// <list type="bullet">
+/// <item><c>Enter</c>: called from C#; saves the host's callee-saved state, loads the guest's
+/// registers, flags and vector state from the context block and jumps to <c>EnterTarget</c>.</item>
+/// <item><c>Exit</c>: reached by a jump from an exit stub; stores the guest state and returns to the
+/// C# caller of <c>Enter</c>. The stub has already written <c>ExitId</c>.</item>
+/// <item><c>IndirectBranchLookup</c>: target in rcx (guest rcx saved in IblSaveRcx); finds the
+/// fragment without touching the flags (movzx/lea/jrcxz only), or exits with <see cref="ExitIds.IndirectMiss"/>.</item>
+/// <item><c>RawSyscall</c>: a SysV-callable <c>syscall</c> instruction returning the raw kernel result.</item>
+/// </list>
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed unsafe class RuntimeRoutines
+{
+    private static readonly int[] HostCalleeSaved = [3, 5, 12, 13, 14, 15];
+
+    private RuntimeRoutines() { }
+
+    public ulong Enter { get; private init; }
+    public ulong Exit { get; private init; }
+    public ulong IndirectBranchLookup { get; private init; }
+    public ulong RawSyscall { get; private init; }
+    public ulong SentinelEntry { get; private init; }
+
+    public static RuntimeRoutines Generate(CodeRegion region, ulong iblTableAddress)
+    {
+        var a = new Assembler(64);
+        Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel();
+        Label iblHit = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
+
+        a.Label(ref enter);
+        foreach (int r in HostCalleeSaved) a.push(Gpr64(r));
+        a.sub(rsp, 8);
+        a.mov(__qword_ptr.gs[ContextOffsets.HostRsp], rsp);
+        a.stmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
+        a.fnstcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
+        a.mov(eax, -1);
+        a.mov(edx, -1);
+        a.xrstor64(__.gs[ContextOffsets.XsaveArea]);
+        a.push(__qword_ptr.gs[ContextOffsets.Rflags]);
+        a.popfq();
+        for (int r = 0; r < 16; r++)
+            if (r != 4) a.mov(Gpr64(r), __qword_ptr.gs[ContextOffsets.OfGpr(r)]);
+        a.mov(rsp, __qword_ptr.gs[ContextOffsets.OfGpr(4)]);
+        a.jmp(__qword_ptr.gs[ContextOffsets.EnterTarget]);
+
+        a.Label(ref exit);
+        for (int r = 0; r < 16; r++) a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], Gpr64(r));
+        a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
+        a.pushfq();
+        a.pop(__qword_ptr.gs[ContextOffsets.Rflags]);
+        a.mov(eax, -1);
+        a.mov(edx, -1);
+        a.xsave64(__.gs[ContextOffsets.XsaveArea]);
+        a.ldmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
+        a.fldcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
+        a.vzeroupper();
+        a.cld();
+        a.add(rsp, 8);
+        for (int i = HostCalleeSaved.Length - 1; i >= 0; i--) a.pop(Gpr64(HostCalleeSaved[i]));
+        a.ret();
+
+        a.Label(ref ibl);
+        a.mov(__qword_ptr.gs[ContextOffsets.IblSaveRax], rax);
+        a.mov(__qword_ptr.gs[ContextOffsets.IblSaveRdx], rdx);
+        a.mov(__qword_ptr.gs[ContextOffsets.IblTarget], rcx);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.IblLookups]);
+        a.lea(rax, __[rax + 1]);
+        a.mov(__qword_ptr.gs[ContextOffsets.IblLookups], rax);
+        a.movzx(eax, cx);
+        a.mov(rax, __qword_ptr[rax * 8 + (long)iblTableAddress]);
+        a.mov(rdx, __qword_ptr[rax - 8]);
+        a.lea(rcx, __[rcx + rdx]);
+        a.jrcxz(iblHit);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
+        a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblTarget]);
+        a.mov(__qword_ptr.gs[ContextOffsets.NextPc], rcx);
+        a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
+        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.IndirectMiss);
+        a.jmp(exit);
+        a.Label(ref iblHit);
+        a.mov(__qword_ptr.gs[ContextOffsets.IblJump], rax);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
+        a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
+        a.jmp(__qword_ptr.gs[ContextOffsets.IblJump]);
+
+        a.Label(ref rawSyscall);
+        a.mov(rax, rdi);
+        a.mov(rdi, rsi);
+        a.mov(rsi, rdx);
+        a.mov(rdx, rcx);
+        a.mov(r10, r8);
+        a.mov(r8, r9);
+        a.mov(r9, __qword_ptr[rsp + 8]);
+        a.syscall();
+        a.ret();
+
+        // Sentinel "fragment": a header no negated pc equals, so empty table slots never hit.
+        for (int i = 0; i < 8; i++) a.nop();
+        a.dq(1UL);
+        a.Label(ref sentinel);
+        a.int3();
+
+        ulong at = region.Allocate(0x1000, 4096);
+        var writer = new ArrayWriter();
+        var result = a.Assemble(writer, at, BlockEncoderOptions.ReturnNewInstructionOffsets);
+        if (writer.Length > 0x1000) throw new EngineException("runtime routines exceed their page");
+        CodeRegion.Write(at, writer.Bytes);
+        return new RuntimeRoutines
+        {
+            Enter = result.GetLabelRIP(enter),
+            Exit = result.GetLabelRIP(exit),
+            IndirectBranchLookup = result.GetLabelRIP(ibl),
+            RawSyscall = result.GetLabelRIP(rawSyscall),
+            SentinelEntry = result.GetLabelRIP(sentinel),
+        };
+    }
+
+    internal static AssemblerRegister64 Gpr64(int hardwareIndex) => hardwareIndex switch
+    {
+        0 => rax, 1 => rcx, 2 => rdx, 3 => rbx, 4 => rsp, 5 => rbp, 6 => rsi, 7 => rdi,
+        8 => r8, 9 => r9, 10 => r10, 11 => r11, 12 => r12, 13 => r13, 14 => r14, _ => r15,
+    };
+
+    private sealed class ArrayWriter : CodeWriter
+    {
+        private readonly List<byte> _bytes = [];
+        public int Length => _bytes.Count;
+        public ReadOnlySpan<byte> Bytes => _bytes.ToArray();
+        public override void WriteByte(byte value) => _bytes.Add(value);
+    }
+}
+
+/// <summary>Reserved values of <see cref="ContextOffsets.ExitId"/>; non-negative values index the exit table.</summary>
+public static class ExitIds
+{
+    public const int IndirectMiss = -1;
+}

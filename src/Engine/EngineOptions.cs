@@ -1,0 +1,12 @@
+namespace Checker.Engine;
+
+/// <summary>What to run and how: filled by the command line, flipped by tests.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Absolute or relative path of the executable as resolved (what /proc/self/exe means to the guest).</summary>
+    public required string ExecutablePath { get; init; }
+    /// <summary>The program path as the user gave it (AT_EXECFN).</summary>
+    public required string ExecFn { get; init; }
+    public required IReadOnlyList<string> Arguments { get; init; }
+    public required IReadOnlyList<string> Environment { get; init; }
+}

@@ -1,0 +1,54 @@
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Dispatch;
+using Checker.Engine.Loading;
+using Checker.Engine.Memory;
+using Checker.Engine.Syscalls;
+using Checker.Engine.Translation;
+using Checker.Symbols.Elf;
+
+namespace Checker.Engine;
+
+/// <summary>
+/// Wires the engine together for one guest program: code cache, loader, syscall emulation and the
+/// dispatcher loop, run on the calling thread.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class GuestRun
+{
+    private GuestRun(TranslationCache cache, GuestProcess process, Dispatcher dispatcher, GuestThread thread, LoadedProgram program)
+    {
+        Cache = cache;
+        Process = process;
+        _dispatcher = dispatcher;
+        _thread = thread;
+        Program = program;
+    }
+
+    private readonly Dispatcher _dispatcher;
+    private readonly GuestThread _thread;
+
+    public TranslationCache Cache { get; }
+    public GuestProcess Process { get; }
+    public LoadedProgram Program { get; }
+    public KernelInterface Kernel => Process.Kernel;
+
+    /// <summary>Loads the program; ELF problems surface as <see cref="ElfFormatException"/>, engine ones as <see cref="EngineException"/>.</summary>
+    public static GuestRun Prepare(ElfImage executable, EngineOptions options)
+    {
+        var cache = new TranslationCache(CodeRegion.ReserveDefault());
+        var kernel = new KernelInterface(cache.Routines.RawSyscall);
+        var window = new CodeWindow(AddressSpaceLayout.GuestCodeWindowStart, AddressSpaceLayout.GuestCodeWindowEnd);
+        LoadedProgram program = ProgramLoader.Load(executable, options.Arguments, options.Environment, options.ExecFn, window);
+        var brk = new GuestBrk(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation);
+        var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
+        var dispatcher = new Dispatcher(cache, new BlockTranslator(cache), new SyscallEmulator(process), process);
+        var thread = GuestThread.CreateOnCurrentThread(kernel);
+        unsafe { thread.Context->Rsp = program.StackPointer; }
+        return new GuestRun(cache, process, dispatcher, thread, program);
+    }
+
+    public GuestOutcome Run() => _dispatcher.Run(_thread, Program.StartPc);
+
+    public unsafe long IndirectLookups => _thread.Context->IblLookups;
+}

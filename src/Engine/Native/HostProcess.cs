@@ -1,0 +1,27 @@
+using System.Runtime.Versioning;
+
+namespace Checker.Engine.Native;
+
+/// <summary>Whole-process actions the command line needs, kept behind the native boundary.</summary>
+[SupportedOSPlatform("linux")]
+public static class HostProcess
+{
+    /// <summary>
+    /// A private copy of <paramref name="fd"/> numbered at least 1000, close-on-exec: memcheck's own
+    /// output must survive the guest closing its stderr (ls does at exit) and not leak into its children.
+    /// </summary>
+    public static int DuplicateForTool(int fd)
+    {
+        const int FDupFdCloexec = 1030;
+        return LibC.fcntl(fd, FDupFdCloexec, 1000);
+    }
+
+    /// <summary>Dies of <paramref name="signal"/> with its default action (so a parent sees the same death).</summary>
+    public static void DieBy(int signal)
+    {
+        LibC.signal(signal, 0 /* SIG_DFL */);
+        LibC.kill(LibC.getpid(), signal);
+        // A blocked or ignored signal did not kill us: exit as a shell would report it.
+        Environment.Exit(128 + signal);
+    }
+}

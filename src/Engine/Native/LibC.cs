@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+
+namespace Checker.Engine.Native;
+
+/// <summary>
+/// The only place the engine calls libc directly. Host-side memory management for the code cache,
+/// the context blocks and the guest's initial mappings; guest system calls go through
+/// <see cref="RawSyscall"/> instead so that the raw kernel result (negative errno) is preserved.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal static unsafe partial class LibC
+{
+    public const int ProtNone = 0, ProtRead = 1, ProtWrite = 2, ProtExec = 4;
+    public const int MapShared = 0x01, MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20;
+    public const int MapNoReserve = 0x4000, MapFixedNoReplace = 0x100000;
+    public static readonly nint MapFailed = -1;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int munmap(nint addr, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int mprotect(nint addr, nuint length, int prot);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc")]
+    public static partial int getpid();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc")]
+    public static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc")]
+    public static partial nint signal(int signum, nint handler);
+}

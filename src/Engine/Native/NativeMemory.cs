@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+
+namespace Checker.Engine.Native;
+
+/// <summary>Anonymous mappings for host-owned regions (code cache, context blocks, tables).</summary>
+[SupportedOSPlatform("linux")]
+internal static class HostMemory
+{
+    public const ulong PageSize = 4096;
+
+    public static ulong PageDown(ulong a) => a & ~(PageSize - 1);
+    public static ulong PageUp(ulong a) => (a + PageSize - 1) & ~(PageSize - 1);
+
+    /// <summary>Maps anonymous memory at exactly <paramref name="address"/> (0: anywhere).</summary>
+    public static ulong MapAnonymous(ulong address, ulong size, int prot, bool noReserve = false)
+    {
+        int flags = LibC.MapPrivate | LibC.MapAnonymous | (noReserve ? LibC.MapNoReserve : 0);
+        if (address != 0) flags |= LibC.MapFixedNoReplace;
+        nint r = LibC.mmap((nint)address, (nuint)size, prot, flags, -1, 0);
+        if (r == LibC.MapFailed || (address != 0 && (ulong)r != address))
+            throw new EngineException($"cannot map {size:N0} bytes at 0x{address:x}: errno {Marshal.GetLastPInvokeError()}");
+        return (ulong)r;
+    }
+
+    public static void Protect(ulong address, ulong size, int prot)
+    {
+        if (LibC.mprotect((nint)address, (nuint)size, prot) != 0)
+            throw new EngineException($"mprotect 0x{address:x}+{size:x} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Runtime.InteropServices;
+
+namespace Checker.Engine.State;
+
+/// <summary>
+/// The per-thread context block that generated code addresses through gs. Its layout is declared once
+/// here: the struct fields carry the offsets and <see cref="ContextOffsets"/> exposes them as
+/// constants for the code generators. While a thread is outside the code cache the guest's registers
+/// live here; while it is inside, only the slots below are used (spills, jump targets, exit record).
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = ContextOffsets.Size)]
+public unsafe struct ContextBlock
+{
+    /// <summary>General registers in hardware encoding order: rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8-r15.</summary>
+    [FieldOffset(ContextOffsets.Gpr)] public fixed ulong Gpr[16];
+    [FieldOffset(ContextOffsets.Rflags)] public ulong Rflags;
+    /// <summary>Application pc to continue at (set by the dispatcher or by an indirect-branch miss).</summary>
+    [FieldOffset(ContextOffsets.NextPc)] public ulong NextPc;
+    /// <summary>The guest's fs base: never loaded into the real fs, which belongs to the host.</summary>
+    [FieldOffset(ContextOffsets.GuestFsBase)] public ulong GuestFsBase;
+    [FieldOffset(ContextOffsets.GuestGsBase)] public ulong GuestGsBase;
+    [FieldOffset(ContextOffsets.HostRsp)] public ulong HostRsp;
+    /// <summary>Which exit stub left the cache (an index into the exit table, or a reserved reason).</summary>
+    [FieldOffset(ContextOffsets.ExitId)] public int ExitId;
+    [FieldOffset(ContextOffsets.EnterTarget)] public ulong EnterTarget;
+    [FieldOffset(ContextOffsets.IblLookups)] public long IblLookups;
+    [FieldOffset(ContextOffsets.Self)] public ulong Self;
+    [FieldOffset(ContextOffsets.HostMxcsr)] public uint HostMxcsr;
+    [FieldOffset(ContextOffsets.HostFpuCw)] public ushort HostFpuCw;
+    [FieldOffset(ContextOffsets.XsaveArea)] public fixed byte XsaveArea[ContextOffsets.XsaveAreaSize];
+
+    public ulong Rax { get => Gpr[0]; set => Gpr[0] = value; }
+    public ulong Rcx { get => Gpr[1]; set => Gpr[1] = value; }
+    public ulong Rdx { get => Gpr[2]; set => Gpr[2] = value; }
+    public ulong Rsp { get => Gpr[4]; set => Gpr[4] = value; }
+    public ulong Rsi { get => Gpr[6]; set => Gpr[6] = value; }
+    public ulong Rdi { get => Gpr[7]; set => Gpr[7] = value; }
+    public ulong R8 { get => Gpr[8]; set => Gpr[8] = value; }
+    public ulong R9 { get => Gpr[9]; set => Gpr[9] = value; }
+    public ulong R10 { get => Gpr[10]; set => Gpr[10] = value; }
+    public ulong R11 { get => Gpr[11]; set => Gpr[11] = value; }
+}
+
+/// <summary>Byte offsets into <see cref="ContextBlock"/> for generated code (gs:[offset]).</summary>
+public static class ContextOffsets
+{
+    public const int Gpr = 0x000;
+    public const int Rflags = 0x080;
+    public const int NextPc = 0x088;
+    public const int GuestFsBase = 0x090;
+    public const int GuestGsBase = 0x098;
+    public const int HostRsp = 0x0a0;
+    public const int ExitId = 0x0a8;
+    public const int EnterTarget = 0x0b0;
+    /// <summary>Indirect-branch lookup: the target and the registers it borrows.</summary>
+    public const int IblTarget = 0x0c0;
+    public const int IblSaveRax = 0x0c8;
+    public const int IblSaveRcx = 0x0d0;
+    public const int IblSaveRdx = 0x0d8;
+    public const int IblJump = 0x0e0;
+    /// <summary>Spill slot for the scratch register of a rewritten fs-relative access.</summary>
+    public const int ScratchSpill = 0x0e8;
+    public const int ScratchSpill2 = 0x0f0;
+    /// <summary>Count of indirect-branch lookups (incremented flag-free by the lookup routine).</summary>
+    public const int IblLookups = 0x0f8;
+    public const int Self = 0x100;
+    public const int HostMxcsr = 0x108;
+    public const int HostFpuCw = 0x10c;
+    /// <summary>XSAVE area (64-byte aligned) holding the guest's x87/SSE/AVX/AVX-512 state while outside the cache.</summary>
+    public const int XsaveArea = 0x400;
+    public const int XsaveAreaSize = 0x3000;
+    public const int Size = XsaveArea + XsaveAreaSize;
+
+    public static int OfGpr(int hardwareIndex) => Gpr + 8 * hardwareIndex;
+}

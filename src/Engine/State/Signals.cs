@@ -1,0 +1,14 @@
+namespace Checker.Engine.State;
+
+/// <summary>Linux x86-64 signal numbers the engine names.</summary>
+public static class Signals
+{
+    public const int SIGTRAP = 5, SIGILL = 4, SIGABRT = 6, SIGBUS = 7, SIGFPE = 8, SIGKILL = 9, SIGSEGV = 11;
+
+    public static string Name(int signal) => signal switch
+    {
+        1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", SIGILL => "SIGILL", SIGTRAP => "SIGTRAP", SIGABRT => "SIGABRT",
+        SIGBUS => "SIGBUS", SIGFPE => "SIGFPE", SIGKILL => "SIGKILL", SIGSEGV => "SIGSEGV", 13 => "SIGPIPE",
+        14 => "SIGALRM", 15 => "SIGTERM", _ => $"signal {signal}",
+    };
+}

@@ -1,0 +1,39 @@
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Memory;
+
+namespace Checker.Engine.Syscalls;
+
+/// <summary>Process-wide guest state that emulated system calls read and change.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow codeWindow, TranslationCache cache, KernelInterface kernel)
+{
+    public const int SignalCount = 65;
+    /// <summary>Kernel <c>struct sigaction</c> size: handler, flags, restorer, mask.</summary>
+    public const int SigactionSize = 32;
+
+    /// <summary>Absolute path of the guest executable: what /proc/self/exe means to the guest.</summary>
+    public string ExecutablePath { get; } = executablePath;
+    public GuestBrk Brk { get; } = brk;
+    public CodeWindow CodeWindow { get; } = codeWindow;
+    public TranslationCache Cache { get; } = cache;
+    public KernelInterface Kernel { get; } = kernel;
+
+    /// <summary>The guest's signal actions: recorded now, delivered once signal support lands.</summary>
+    public byte[][] SignalActions { get; } = Enumerable.Range(0, SignalCount).Select(_ => new byte[SigactionSize]).ToArray();
+    /// <summary>Signals whose SIG_IGN disposition was passed to the kernel.</summary>
+    public HashSet<int> KernelIgnored { get; } = [];
+
+    public ulong ClearChildTid { get; set; }
+    public ulong RobustList { get; set; }
+    public (ulong Sp, ulong Flags, ulong Size) AltStack { get; set; } = (0, 2 /* SS_DISABLE */, 0);
+
+    public bool Exited { get; private set; }
+    public int ExitStatus { get; private set; }
+
+    public void Exit(int status)
+    {
+        Exited = true;
+        ExitStatus = status & 0xff;
+    }
+}

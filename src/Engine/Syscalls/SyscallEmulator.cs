@@ -1,0 +1,166 @@
+using System.Runtime.Versioning;
+using System.Runtime.InteropServices;
+using System.Text;
+using Checker.Engine.Native;
+using Checker.Engine.State;
+
+namespace Checker.Engine.Syscalls;
+
+/// <summary>One guest system call: number and the six argument registers.</summary>
+public readonly record struct SyscallRequest(long Number, ulong A1, ulong A2, ulong A3, ulong A4, ulong A5, ulong A6);
+
+/// <summary>
+/// Performs the guest's system calls. Most pass straight to the kernel (guest and host share the
+/// address space); the ones in <see cref="_table"/> touch state the host owns (fs base, brk, signal
+/// dispositions, thread bookkeeping, the code cache, what /proc/self/exe means) and are emulated.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed unsafe partial class SyscallEmulator
+{
+    private readonly GuestProcess _process;
+    private readonly Dictionary<long, Func<SyscallRequest, long>> _table;
+
+    public SyscallEmulator(GuestProcess process)
+    {
+        _process = process;
+        _table = new()
+        {
+            [SyscallNumbers.ArchPrctl] = ArchPrctl,
+            [SyscallNumbers.Brk] = r => (long)_process.Brk.Set(r.A1),
+            [SyscallNumbers.Exit] = ExitGroup,
+            [SyscallNumbers.ExitGroup] = ExitGroup,
+            [SyscallNumbers.SetTidAddress] = SetTidAddress,
+            [SyscallNumbers.SetRobustList] = r => { _process.RobustList = r.A1; return 0; },
+            [SyscallNumbers.Rseq] = _ => -Errno.ENOSYS,
+            [SyscallNumbers.Clone3] = _ => -Errno.ENOSYS,
+            [SyscallNumbers.Clone] = Clone,
+            [SyscallNumbers.Fork] = r => Clone(r with { A1 = 17 /* SIGCHLD */, A2 = 0 }),
+            [SyscallNumbers.Vfork] = r => Clone(r with { A1 = 17, A2 = 0 }),
+            [SyscallNumbers.RtSigaction] = RtSigaction,
+            [SyscallNumbers.Sigaltstack] = Sigaltstack,
+            [SyscallNumbers.RtSigreturn] = _ => throw new EngineException("rt_sigreturn without a delivered signal (signal delivery is not supported yet)"),
+            [SyscallNumbers.Readlink] = r => Readlink(r.A1, r.A2, r.A3, r with { Number = SyscallNumbers.Readlink }),
+            [SyscallNumbers.Readlinkat] = r => Readlink(r.A2, r.A3, r.A4, r),
+            [SyscallNumbers.Mmap] = Mmap,
+            [SyscallNumbers.Munmap] = Munmap,
+            [SyscallNumbers.Mprotect] = Mprotect,
+            [SyscallNumbers.Mremap] = Mremap,
+        };
+    }
+
+    /// <summary>Which numbers are emulated rather than passed through (for docs and tests).</summary>
+    public IEnumerable<long> EmulatedNumbers => _table.Keys;
+
+    /// <summary>Performs the system call described by the guest registers and stores its result in rax.</summary>
+    public void Handle(ContextBlock* context, ulong nextPc)
+    {
+        var request = new SyscallRequest((long)context->Rax, context->Rdi, context->Rsi, context->Rdx, context->R10, context->R8, context->R9);
+        long result = _table.TryGetValue(request.Number, out var handler) ? handler(request) : PassThrough(request);
+        context->Rax = (ulong)result;
+        // The syscall instruction itself clobbers rcx (return address) and r11 (rflags).
+        context->Rcx = nextPc;
+        context->R11 = context->Rflags;
+    }
+
+    private long PassThrough(in SyscallRequest r) =>
+        _process.Kernel.Call(r.Number, r.A1, r.A2, r.A3, r.A4, r.A5, r.A6);
+
+    private long ExitGroup(SyscallRequest r)
+    {
+        _process.Exit((int)r.A1);
+        return 0;
+    }
+
+    private long ArchPrctl(SyscallRequest r)
+    {
+        const int SetGs = 0x1001, SetFs = 0x1002, GetFs = 0x1003, GetGs = 0x1004;
+        ContextBlock* context = CurrentContext;
+        switch ((int)r.A1)
+        {
+            case SetFs: context->GuestFsBase = r.A2; return 0;
+            case SetGs: context->GuestGsBase = r.A2; return 0;
+            case GetFs: *(ulong*)r.A2 = context->GuestFsBase; return 0;
+            case GetGs: *(ulong*)r.A2 = context->GuestGsBase; return 0;
+            default: return PassThrough(r);
+        }
+    }
+
+    /// <summary>The context block of the thread performing the current system call.</summary>
+    public ContextBlock* CurrentContext { get; set; }
+
+    private long SetTidAddress(SyscallRequest r)
+    {
+        // The real clear_child_tid of this thread belongs to the host's pthread: keep it.
+        _process.ClearChildTid = r.A1;
+        return _process.Kernel.Call(SyscallNumbers.Gettid);
+    }
+
+    private long Clone(SyscallRequest r)
+    {
+        const ulong CloneVm = 0x100, CloneThread = 0x10000, CloneSettls = 0x80000;
+        if ((r.A1 & CloneThread) != 0)
+            throw new EngineException("the guest created a thread: threads are not supported yet");
+        // A fork: the child is a copy of this process and keeps running the guest under the engine
+        // until it execs. Sharing memory (CLONE_VM) would let the child's host code trash the
+        // parent's host stack, so the child always gets its own copy.
+        ulong flags = r.A1 & ~(CloneVm | CloneSettls);
+        long result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
+        if (result == 0 && r.A2 != 0) CurrentContext->Rsp = r.A2;
+        return result;
+    }
+
+    private long RtSigaction(SyscallRequest r)
+    {
+        const ulong SigIgn = 1, SigDfl = 0;
+        int signal = (int)r.A1;
+        if (signal <= 0 || signal >= GuestProcess.SignalCount || signal is Signals.SIGKILL or 19 /* SIGSTOP */)
+            return -Errno.EINVAL;
+        byte[] slot = _process.SignalActions[signal];
+        if (r.A3 != 0) slot.CopyTo(new Span<byte>((void*)r.A3, GuestProcess.SigactionSize));
+        if (r.A2 != 0)
+        {
+            new ReadOnlySpan<byte>((void*)r.A2, GuestProcess.SigactionSize).CopyTo(slot);
+            ulong handler = BitConverter.ToUInt64(slot, 0);
+            // Ignoring is safe to hand to the kernel (no guest code runs); handlers wait for signal support.
+            if (handler == SigIgn)
+            {
+                _process.KernelIgnored.Add(signal);
+                PassThrough(r with { A3 = 0 });
+            }
+            else if (handler == SigDfl && _process.KernelIgnored.Remove(signal))
+            {
+                PassThrough(r with { A3 = 0 });
+            }
+        }
+        return 0;
+    }
+
+    private long Sigaltstack(SyscallRequest r)
+    {
+        if (r.A2 != 0)
+        {
+            var old = (ulong*)r.A2;
+            old[0] = _process.AltStack.Sp;
+            old[1] = _process.AltStack.Flags;
+            old[2] = _process.AltStack.Size;
+        }
+        if (r.A1 != 0)
+        {
+            var ss = (ulong*)r.A1;
+            _process.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
+        }
+        return 0;
+    }
+
+    private long Readlink(ulong pathAddress, ulong buffer, ulong size, SyscallRequest original)
+    {
+        string path = Marshal.PtrToStringUTF8((nint)pathAddress) ?? "";
+        int pid = LibC.getpid();
+        if (path != "/proc/self/exe" && path != $"/proc/{pid}/exe" && path != "/proc/thread-self/exe")
+            return PassThrough(original);
+        byte[] target = Encoding.UTF8.GetBytes(_process.ExecutablePath);
+        int n = (int)Math.Min((ulong)target.Length, size);
+        target.AsSpan(0, n).CopyTo(new Span<byte>((void*)buffer, n));
+        return n;
+    }
+}

@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Iced.Intel;
+
+namespace Checker.Engine.Translation;
+
+/// <summary>
+/// Turns one guest basic block into a fragment. Most instructions are copied byte for byte;
+/// RIP-relative ones are re-encoded at their new address, fs-relative ones are rewritten against
+/// the guest fs base, and control transfers become exits:
+/// <list type="bullet">
+/// <item>jmp/jcc/fall-through: rel32 jumps to exit stubs, linked to the target fragment later;</item>
+/// <item>call: push the application return address, then a direct exit (or the lookup);</item>
+/// <item>indirect jmp/call and ret: target into rcx, then the in-cache indirect-branch lookup;</item>
+/// <item>syscall: an exit to the dispatcher, which performs or emulates it.</item>
+/// </list>
+/// Called with the cache lock held.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class BlockTranslator(TranslationCache cache)
+{
+    public const int MaxBlockInstructions = 128;
+
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
+
+    private readonly List<Instruction> _block = [];
+    private readonly List<(ExitStub Exit, int Field)> _pendingExits = [];
+
+    public Fragment Translate(ulong pc)
+    {
+        long started = Stopwatch.GetTimestamp();
+        DecodeBlock(pc);
+        ulong start = cache.Region.Peek(16);
+        var code = new CodeBuffer(start + 8);
+        var exits = new List<ExitStub>();
+        _pendingExits.Clear();
+
+        foreach (Instruction ins in _block)
+            EmitInstruction(code, ins, exits);
+        Instruction last = _block[^1];
+        if (!EndsBlock(last))
+            AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
+
+        foreach ((ExitStub exit, int field) in _pendingExits)
+        {
+            exit.StubAddress = code.CurrentAddress;
+            exit.PatchSite = code.BaseAddress + (ulong)field;
+            code.PatchRel32(field, exit.StubAddress);
+            code.Encode(ContextOperand.StoreExitId(exit.Id));
+            code.Raw([0xE9]);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.Exit));
+        }
+
+        ulong at = cache.Region.Allocate((ulong)code.Length + 8, 16);
+        Debug.Assert(at == start);
+        Span<byte> image = new byte[code.Length + 8];
+        BitConverter.TryWriteBytes(image, unchecked(0 - pc));
+        code.Bytes.CopyTo(image[8..]);
+        CodeRegion.Write(at, image);
+
+        var fragment = new Fragment(pc, last.NextIP, code.BaseAddress, image.Length);
+        foreach (ExitStub exit in exits)
+        {
+            exit.Owner = fragment;
+            fragment.Exits.Add(exit);
+        }
+        cache.Add(fragment);
+        if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{last.NextIP:x} at 0x{fragment.Entry:x}+{image.Length}");
+        cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
+        return fragment;
+    }
+
+    private void DecodeBlock(ulong pc)
+    {
+        _block.Clear();
+        var decoder = Decoder.Create(64, new GuestCodeReader(pc), pc);
+        while (true)
+        {
+            decoder.Decode(out Instruction ins);
+            _block.Add(ins);
+            if (EndsBlock(ins) || _block.Count >= MaxBlockInstructions) break;
+        }
+    }
+
+    private static bool EndsBlock(in Instruction ins) =>
+        ins.FlowControl != FlowControl.Next || ins.Code is Code.Syscall or Code.INVALID;
+
+    private void AddExit(CodeBuffer code, List<ExitStub> exits, ExitStub exit, int field)
+    {
+        exits.Add(exit);
+        _pendingExits.Add((exit, field));
+    }
+
+    private void ExitTo(CodeBuffer code, List<ExitStub> exits, ExitKind kind, ulong target, ulong faultPc = 0, int signal = 0) =>
+        AddExit(code, exits, cache.NewExit(kind, target, faultPc, signal), code.JmpRel32(code.CurrentAddress));
+
+    private void EmitInstruction(CodeBuffer code, Instruction ins, List<ExitStub> exits)
+    {
+        if (ins.Code == Code.INVALID)
+        {
+            ExitTo(code, exits, ExitKind.Fault, ins.IP, ins.IP, Signals.SIGILL);
+            return;
+        }
+        if (ins.Code == Code.Syscall)
+        {
+            ExitTo(code, exits, ExitKind.Syscall, ins.NextIP);
+            return;
+        }
+        switch (ins.FlowControl)
+        {
+            case FlowControl.Next:
+                EmitPlain(code, ins);
+                return;
+            case FlowControl.UnconditionalBranch when ins.Op0Kind == OpKind.NearBranch64:
+                ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
+                return;
+            case FlowControl.ConditionalBranch when ins.ConditionCode != ConditionCode.None:
+                AddExit(code, exits, cache.NewExit(ExitKind.Direct, ins.NearBranchTarget), code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress));
+                ExitTo(code, exits, ExitKind.Direct, ins.NextIP);
+                return;
+            case FlowControl.ConditionalBranch:
+                EmitCountBranch(code, ins, exits);
+                return;
+            case FlowControl.Call when ins.Op0Kind == OpKind.NearBranch64:
+                PushReturnAddress(code, ins.NextIP);
+                ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
+                return;
+            case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins):
+                code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
+                LoadTargetIntoRcx(code, ins);
+                if (ins.FlowControl == FlowControl.IndirectCall) PushReturnAddress(code, ins.NextIP);
+                JumpToLookup(code);
+                return;
+            case FlowControl.Return when ins.Code is Code.Retnq or Code.Retnq_imm16:
+                code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
+                code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
+                if (ins.Code == Code.Retnq_imm16)
+                    code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, ins.Immediate16, 4)));
+                JumpToLookup(code);
+                return;
+            case FlowControl.Interrupt when ins.Code is Code.Int3:
+                ExitTo(code, exits, ExitKind.Fault, ins.NextIP, ins.IP, Signals.SIGTRAP);
+                return;
+            case FlowControl.Exception:
+                ExitTo(code, exits, ExitKind.Fault, ins.IP, ins.IP, Signals.SIGILL);
+                return;
+            default:
+                ExitTo(code, exits, ExitKind.Fault, ins.IP, ins.IP, 0);
+                return;
+        }
+    }
+
+    private static bool IsNear64(in Instruction ins) =>
+        ins.Code is Code.Jmp_rm64 or Code.Call_rm64;
+
+    private static void EmitPlain(CodeBuffer code, Instruction ins)
+    {
+        switch (ins.Code)
+        {
+            case Code.Rdfsbase_r64:
+                code.Encode(ContextOperand.Load(ins.Op0Register, ContextOffsets.GuestFsBase));
+                return;
+            case Code.Wrfsbase_r64:
+                code.Encode(ContextOperand.Store(ContextOffsets.GuestFsBase, ins.Op0Register));
+                return;
+            case Code.Rdgsbase_r64:
+                code.Encode(ContextOperand.Load(ins.Op0Register, ContextOffsets.GuestGsBase));
+                return;
+            case Code.Wrgsbase_r64:
+                code.Encode(ContextOperand.Store(ContextOffsets.GuestGsBase, ins.Op0Register));
+                return;
+        }
+        if (ins.SegmentPrefix == Register.GS || ins.Code is Code.Rdfsbase_r32 or Code.Wrfsbase_r32 or Code.Rdgsbase_r32 or Code.Wrgsbase_r32)
+            throw new EngineException($"guest gs-segment access is not supported: '{ins}' at 0x{ins.IP:x}");
+        if (ins.SegmentPrefix == Register.FS)
+        {
+            ScratchRewriter.EmitFsRelative(code, ins);
+            return;
+        }
+        if (ins.IsIPRelativeMemoryOperand)
+        {
+            if (!code.TryEncode(ins, out _)) ScratchRewriter.EmitFarRipRelative(code, ins);
+            return;
+        }
+        code.Raw(GuestCodeReader.Bytes(ins.IP, ins.Length));
+    }
+
+    /// <summary>loop/loope/loopne/jrcxz only have rel8 forms: branch over a fall-through exit to a taken exit.</summary>
+    private void EmitCountBranch(CodeBuffer code, Instruction ins, List<ExitStub> exits)
+    {
+        ulong taken = ins.NearBranchTarget;
+        int at = code.Length;
+        ins.NearBranch64 = code.CurrentAddress + 2;
+        code.Encode(ins);
+        int rel8At = code.Length - 1;
+        ExitTo(code, exits, ExitKind.Direct, ins.NextIP);
+        int distance = code.Length - (rel8At + 1);
+        code.PatchByte(rel8At, checked((byte)distance));
+        _ = at;
+        ExitTo(code, exits, ExitKind.Direct, taken);
+    }
+
+    private static void LoadTargetIntoRcx(CodeBuffer code, Instruction ins)
+    {
+        if (ins.Op0Kind == OpKind.Register)
+        {
+            code.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RCX, ins.Op0Register));
+            return;
+        }
+        var load = ins;
+        load.Code = Code.Mov_r64_rm64;
+        load.Op0Kind = OpKind.Register;
+        load.Op0Register = Register.RCX;
+        load.Op1Kind = OpKind.Memory;
+        if (ins.SegmentPrefix == Register.FS)
+        {
+            // rcx is about to be overwritten anyway: it can carry the fs base itself.
+            code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.GuestFsBase));
+            load.SegmentPrefix = Register.None;
+            ScratchRewriter.AddBaseRegisters(code, ref load, Register.RCX);
+            code.Encode(load);
+        }
+        else if (!code.TryEncode(load, out _))
+        {
+            code.Encode(Instruction.Create(Code.Mov_r64_imm64, Register.RCX, ins.IPRelativeMemoryAddress));
+            code.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RCX, new MemoryOperand(Register.RCX)));
+        }
+    }
+
+    /// <summary>Calls push the application's return address, so the guest stack looks native.</summary>
+    private static void PushReturnAddress(CodeBuffer code, ulong returnAddress)
+    {
+        if (returnAddress < 0x8000_0000)
+        {
+            code.Encode(Instruction.Create(Code.Pushq_imm32, (int)returnAddress));
+            return;
+        }
+        code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, -8, 1)));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP), (uint)returnAddress));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP, 4, 1), (uint)(returnAddress >> 32)));
+    }
+
+    private void JumpToLookup(CodeBuffer code)
+    {
+        code.Raw([0xE9]);
+        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.IndirectBranchLookup));
+    }
+}

@@ -1,0 +1,36 @@
+using System.Runtime.Versioning;
+using Checker.Engine;
+using Checker.Engine.Dispatch;
+using Checker.Engine.Native;
+using Checker.Engine.State;
+
+namespace Checker.Memcheck;
+
+/// <summary>Ends memcheck the way the guest ended: its exit status, or death by its signal.</summary>
+[SupportedOSPlatform("linux")]
+public static class GuestTermination
+{
+    public static int Finish(GuestRun run, GuestOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case GuestOutcome.Exited exited:
+                Console.Error.Flush();
+                // exit_group straight away: the guest has flushed its own buffers, and nothing of
+                // the host's shutdown is needed (nor wanted: it costs milliseconds).
+                run.Kernel.Call(231, exited.Status);
+                return exited.Status;
+            case GuestOutcome.Faulted { Signal: 0 } f:
+                return Program.Fail(ExitCodes.EngineFailure, $"engine failure: cannot translate the instruction at 0x{f.Pc:x}: {f.Description}");
+            case GuestOutcome.Faulted f:
+                Console.Error.WriteLine($"memcheck: the program was killed by {Signals.Name(f.Signal)} at 0x{f.Pc:x}: {f.Description}");
+                Console.Error.Flush();
+                DieBy(f.Signal);
+                return 128 + f.Signal;
+            default:
+                throw new InvalidOperationException(outcome.ToString());
+        }
+    }
+
+    private static void DieBy(int signal) => HostProcess.DieBy(signal);
+}

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+
+namespace Checker.Tests.EndToEnd;
+
+/// <summary>
+/// Compiles the programs in tests/cases with gcc/g++, each once per test run (on first use),
+/// into the run's scratch directory.
+/// </summary>
+public static class CaseBinaries
+{
+    private sealed record Spec(string Compiler, string Source, string[] Flags, string[] Libraries);
+
+    private static readonly Dictionary<string, Spec> _specs = new()
+    {
+        ["hello_static"] = new("gcc", "hello_static.c", ["-static", "-O2"], []),
+        ["stdio_qsort_setjmp"] = new("gcc", "stdio_qsort_setjmp.c", ["-O2"], ["-lm"]),
+        ["cxx_exceptions"] = new("g++", "cxx_exceptions.cpp", ["-O2"], []),
+        ["avx512_loop"] = new("gcc", "avx512_loop.c", ["-O2", "-mavx512f", "-mavx512bw", "-mavx512vl"], []),
+        ["pie_and_nopie.pie"] = new("gcc", "pie_and_nopie.c", ["-O2", "-fPIE", "-pie"], []),
+        ["pie_and_nopie.nopie"] = new("gcc", "pie_and_nopie.c", ["-O2", "-no-pie"], []),
+    };
+
+    private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();
+    private static readonly Lazy<string> _outputDirectory = new(() => Scratch.NewDirectory("cases"));
+
+    public static string HelloStatic => Get("hello_static");
+    public static string StdioQsortSetjmp => Get("stdio_qsort_setjmp");
+    public static string CxxExceptions => Get("cxx_exceptions");
+    public static string Avx512Loop => Get("avx512_loop");
+
+    /// <summary>The path of the compiled case; compiles it if this run hasn't yet.</summary>
+    public static string Get(string name)
+    {
+        if (!_specs.ContainsKey(name))
+            throw new ArgumentException($"No case named {name}", nameof(name));
+        return _built.GetOrAdd(name, n => new Lazy<string>(() => Compile(n))).Value;
+    }
+
+    private static string Compile(string name)
+    {
+        var spec = _specs[name];
+        var source = Path.Combine(RepoPaths.Cases, spec.Source);
+        var output = Path.Combine(_outputDirectory.Value, name);
+        var args = new List<string>();
+        args.AddRange(spec.Flags);
+        args.AddRange(["-g", "-o", output, source]);
+        args.AddRange(spec.Libraries);
+
+        var result = ProcessRunner.Run(spec.Compiler, args, timeout: TimeSpan.FromSeconds(300));
+        if (result.ExitCode != 0 || !File.Exists(output))
+        {
+            throw new InvalidOperationException(
+                $"Compiling case {name} failed (exit {result.ExitCode}): {result.CommandLine}\n{result.StderrText}{result.StdoutText}");
+        }
+        return output;
+    }
+}
