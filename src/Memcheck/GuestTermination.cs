@@ -20,6 +20,10 @@ public static class GuestTermination
                 // the host's shutdown is needed (nor wanted: it costs milliseconds).
                 run.Kernel.Call(231, exited.Status);
                 return exited.Status;
+            case GuestOutcome.Signalled s:
+                Console.Error.Flush();
+                DieBy(s.Signal);
+                return 128 + s.Signal;
             case GuestOutcome.Faulted { Signal: 0 } f:
                 return Program.Fail(ExitCodes.EngineFailure, $"engine failure: cannot translate the instruction at 0x{f.Pc:x}: {f.Description}");
             case GuestOutcome.Faulted f:

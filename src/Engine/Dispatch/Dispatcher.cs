@@ -11,6 +11,8 @@ namespace Checker.Engine.Dispatch;
 public abstract record GuestOutcome
 {
     public sealed record Exited(int Status) : GuestOutcome;
+    /// <summary>The guest's own signal with its default action (abort() raising SIGABRT).</summary>
+    public sealed record Signalled(int Signal) : GuestOutcome;
     public sealed record Faulted(int Signal, ulong Pc, string Description) : GuestOutcome;
 }
 
@@ -55,6 +57,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 case ExitKind.Syscall:
                     stats.Syscalls++;
                     syscalls.Handle(context, exit.TargetPc);
+                    if (process.KilledBySignal != 0) return new GuestOutcome.Signalled(process.KilledBySignal);
                     if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
                     pc = exit.TargetPc;
                     break;

@@ -28,6 +28,7 @@ public sealed unsafe class GuestThread
         *(uint*)(block + ContextOffsets.XsaveArea + 24) = 0x1f80;
         long r = kernel.Call(SyscallNumbers.ArchPrctl, ArchSetGs, (long)block);
         if (r != 0) throw new EngineException($"arch_prctl(ARCH_SET_GS) failed: {r}");
+        HostSignalMask.BlockAsynchronous(kernel);
         return new GuestThread(context);
     }
 }

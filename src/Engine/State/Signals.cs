@@ -5,6 +5,9 @@ public static class Signals
 {
     public const int SIGTRAP = 5, SIGILL = 4, SIGABRT = 6, SIGBUS = 7, SIGFPE = 8, SIGKILL = 9, SIGSEGV = 11;
 
+    /// <summary>Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG, SIGWINCH).</summary>
+    public static bool IgnoredByDefault(int signal) => signal is 17 or 18 or 23 or 28;
+
     public static string Name(int signal) => signal switch
     {
         1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", SIGILL => "SIGILL", SIGTRAP => "SIGTRAP", SIGABRT => "SIGABRT",

@@ -24,6 +24,18 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>Signals whose SIG_IGN disposition was passed to the kernel.</summary>
     public HashSet<int> KernelIgnored { get; } = [];
 
+    /// <summary>The guest's view of its signal mask (bit n-1 for signal n).</summary>
+    public ulong SignalMask { get; set; }
+
+    /// <summary>Set when the guest is to die of a signal (its default action).</summary>
+    public int KilledBySignal { get; private set; }
+
+    public void Kill(int signal)
+    {
+        Exited = true;
+        KilledBySignal = signal;
+    }
+
     public ulong ClearChildTid { get; set; }
     public ulong RobustList { get; set; }
     public (ulong Sp, ulong Flags, ulong Size) AltStack { get; set; } = (0, 2 /* SS_DISABLE */, 0);

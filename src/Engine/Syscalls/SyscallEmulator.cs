@@ -38,6 +38,11 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Vfork] = r => Clone(r with { A1 = 17, A2 = 0 }),
             [SyscallNumbers.RtSigaction] = RtSigaction,
             [SyscallNumbers.Sigaltstack] = Sigaltstack,
+            [SyscallNumbers.RtSigprocmask] = RtSigprocmask,
+            [SyscallNumbers.Kill] = r => SignalSelf(r, r.A1 == (ulong)LibC.getpid(), (int)r.A2),
+            [SyscallNumbers.Tkill] = r => SignalSelf(r, r.A1 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A2),
+            [SyscallNumbers.Tgkill] = r => SignalSelf(r, r.A2 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A3),
+            [SyscallNumbers.Execve] = Execve,
             [SyscallNumbers.RtSigreturn] = _ => throw new EngineException("rt_sigreturn without a delivered signal (signal delivery is not supported yet)"),
             [SyscallNumbers.Readlink] = r => Readlink(r.A1, r.A2, r.A3, r with { Number = SyscallNumbers.Readlink }),
             [SyscallNumbers.Readlinkat] = r => Readlink(r.A2, r.A3, r.A4, r),
@@ -56,6 +61,7 @@ public sealed unsafe partial class SyscallEmulator
     {
         var request = new SyscallRequest((long)context->Rax, context->Rdi, context->Rsi, context->Rdx, context->R10, context->R8, context->R9);
         long result = _table.TryGetValue(request.Number, out var handler) ? handler(request) : PassThrough(request);
+        if (result == -Errno.EPIPE) RaiseBrokenPipe();
         context->Rax = (ulong)result;
         // The syscall instruction itself clobbers rcx (return address) and r11 (rflags).
         context->Rcx = nextPc;
@@ -107,49 +113,6 @@ public sealed unsafe partial class SyscallEmulator
         long result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
         if (result == 0 && r.A2 != 0) CurrentContext->Rsp = r.A2;
         return result;
-    }
-
-    private long RtSigaction(SyscallRequest r)
-    {
-        const ulong SigIgn = 1, SigDfl = 0;
-        int signal = (int)r.A1;
-        if (signal <= 0 || signal >= GuestProcess.SignalCount || signal is Signals.SIGKILL or 19 /* SIGSTOP */)
-            return -Errno.EINVAL;
-        byte[] slot = _process.SignalActions[signal];
-        if (r.A3 != 0) slot.CopyTo(new Span<byte>((void*)r.A3, GuestProcess.SigactionSize));
-        if (r.A2 != 0)
-        {
-            new ReadOnlySpan<byte>((void*)r.A2, GuestProcess.SigactionSize).CopyTo(slot);
-            ulong handler = BitConverter.ToUInt64(slot, 0);
-            // Ignoring is safe to hand to the kernel (no guest code runs); handlers wait for signal support.
-            if (handler == SigIgn)
-            {
-                _process.KernelIgnored.Add(signal);
-                PassThrough(r with { A3 = 0 });
-            }
-            else if (handler == SigDfl && _process.KernelIgnored.Remove(signal))
-            {
-                PassThrough(r with { A3 = 0 });
-            }
-        }
-        return 0;
-    }
-
-    private long Sigaltstack(SyscallRequest r)
-    {
-        if (r.A2 != 0)
-        {
-            var old = (ulong*)r.A2;
-            old[0] = _process.AltStack.Sp;
-            old[1] = _process.AltStack.Flags;
-            old[2] = _process.AltStack.Size;
-        }
-        if (r.A1 != 0)
-        {
-            var ss = (ulong*)r.A1;
-            _process.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
-        }
-        return 0;
     }
 
     private long Readlink(ulong pathAddress, ulong buffer, ulong size, SyscallRequest original)

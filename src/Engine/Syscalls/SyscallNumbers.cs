@@ -8,11 +8,12 @@ public static class SyscallNumbers
     public const int Clone = 56, Fork = 57, Vfork = 58, Execve = 59, Exit = 60, Kill = 62;
     public const int Readlink = 89, Sigaltstack = 131, ArchPrctl = 158, Gettid = 186;
     public const int SetTidAddress = 218, ExitGroup = 231, Readlinkat = 267, SetRobustList = 273;
+    public const int Tkill = 200, Tgkill = 234;
     public const int Rseq = 334, Clone3 = 435, Execveat = 322;
 }
 
 /// <summary>Errno values returned (negated) by emulated system calls.</summary>
 public static class Errno
 {
-    public const long EPERM = 1, ENOENT = 2, EFAULT = 14, EEXIST = 17, EINVAL = 22, ENOMEM = 12, ENOSYS = 38;
+    public const long EPERM = 1, ENOENT = 2, EFAULT = 14, EEXIST = 17, EINVAL = 22, EPIPE = 32, ENOMEM = 12, ENOSYS = 38;
 }

@@ -1,0 +1,114 @@
+using System.Runtime.Versioning;
+using Checker.Engine.State;
+
+namespace Checker.Engine.Syscalls;
+
+/// <summary>
+/// Signal system calls. Until signal delivery lands, the guest's dispositions and mask are kept
+/// here while the real thread blocks asynchronous signals (see <see cref="HostSignalMask"/>), so
+/// no host handler ever runs on the guest's stack in the middle of translated code.
+/// </summary>
+public sealed unsafe partial class SyscallEmulator
+{
+    private const ulong SigIgn = 1, SigDfl = 0;
+
+    private long RtSigaction(SyscallRequest r)
+    {
+        const ulong SigIgn = 1, SigDfl = 0;
+        int signal = (int)r.A1;
+        if (signal <= 0 || signal >= GuestProcess.SignalCount || signal is Signals.SIGKILL or 19 /* SIGSTOP */)
+            return -Errno.EINVAL;
+        byte[] slot = _process.SignalActions[signal];
+        if (r.A3 != 0) slot.CopyTo(new Span<byte>((void*)r.A3, GuestProcess.SigactionSize));
+        if (r.A2 != 0)
+        {
+            new ReadOnlySpan<byte>((void*)r.A2, GuestProcess.SigactionSize).CopyTo(slot);
+            ulong handler = BitConverter.ToUInt64(slot, 0);
+            // Ignoring is safe to hand to the kernel (no guest code runs); handlers wait for signal support.
+            if (handler == SigIgn)
+            {
+                _process.KernelIgnored.Add(signal);
+                PassThrough(r with { A3 = 0 });
+            }
+            else if (handler == SigDfl && _process.KernelIgnored.Remove(signal))
+            {
+                PassThrough(r with { A3 = 0 });
+            }
+        }
+        return 0;
+    }
+
+    private long Sigaltstack(SyscallRequest r)
+    {
+        if (r.A2 != 0)
+        {
+            var old = (ulong*)r.A2;
+            old[0] = _process.AltStack.Sp;
+            old[1] = _process.AltStack.Flags;
+            old[2] = _process.AltStack.Size;
+        }
+        if (r.A1 != 0)
+        {
+            var ss = (ulong*)r.A1;
+            _process.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
+        }
+        return 0;
+    }
+
+    private long RtSigprocmask(SyscallRequest r)
+    {
+        const int Block = 0, Unblock = 1, SetMask = 2;
+        if (r.A4 != 8) return -Errno.EINVAL;
+        ulong old = _process.SignalMask;
+        if (r.A2 != 0)
+        {
+            ulong set = *(ulong*)r.A2 & ~HostSignalMask.Unblockable;
+            switch ((int)r.A1)
+            {
+                case Block: _process.SignalMask = old | set; break;
+                case Unblock: _process.SignalMask = old & ~set; break;
+                case SetMask: _process.SignalMask = set; break;
+                default: return -Errno.EINVAL;
+            }
+        }
+        if (r.A3 != 0) *(ulong*)r.A3 = old;
+        return 0;
+    }
+
+    /// <summary>
+    /// A signal the guest sends itself (abort() raising SIGABRT, say). With no delivery yet, the
+    /// default action is carried out here: the guest dies of it, or it is ignored.
+    /// </summary>
+    private long SignalSelf(SyscallRequest r, bool toSelf, int signal)
+    {
+        if (!toSelf || signal == 0) return PassThrough(r);
+        if (signal < 0 || signal >= GuestProcess.SignalCount) return -Errno.EINVAL;
+        ulong handler = BitConverter.ToUInt64(_process.SignalActions[signal], 0);
+        if (handler == SigIgn || (handler == SigDfl && Signals.IgnoredByDefault(signal))) return 0;
+        if (handler != SigDfl)
+            throw new EngineException($"the program sent itself {Signals.Name(signal)} with a handler installed: signal delivery is not supported yet");
+        _process.Kill(signal);
+        return 0;
+    }
+
+    /// <summary>
+    /// The kernel's SIGPIPE for a write to a broken pipe stays pending on our blocked thread:
+    /// carry out what it would have done to the guest.
+    /// </summary>
+    private void RaiseBrokenPipe()
+    {
+        const int SigPipe = 13;
+        ulong handler = BitConverter.ToUInt64(_process.SignalActions[SigPipe], 0);
+        if (handler == SigDfl && (_process.SignalMask & (1UL << (SigPipe - 1))) == 0) _process.Kill(SigPipe);
+    }
+
+    /// <summary>execve runs the new program natively: give it the guest's signal mask, not ours.</summary>
+    private long Execve(SyscallRequest r)
+    {
+        ulong guestMask = _process.SignalMask;
+        HostSignalMask.Set(_process.Kernel, guestMask);
+        long result = PassThrough(r);
+        HostSignalMask.BlockAsynchronous(_process.Kernel);
+        return result;
+    }
+}
