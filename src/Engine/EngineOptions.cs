@@ -9,4 +9,6 @@ public sealed record EngineOptions
     public required string ExecFn { get; init; }
     public required IReadOnlyList<string> Arguments { get; init; }
     public required IReadOnlyList<string> Environment { get; init; }
+    /// <summary>Collect statistics that cost time in generated code (indirect-lookup counts).</summary>
+    public bool CollectStatistics { get; init; }
 }

@@ -36,7 +36,7 @@ public sealed class GuestRun
     /// <summary>Loads the program; ELF problems surface as <see cref="ElfFormatException"/>, engine ones as <see cref="EngineException"/>.</summary>
     public static GuestRun Prepare(ElfImage executable, EngineOptions options)
     {
-        var cache = new TranslationCache(CodeRegion.ReserveDefault());
+        var cache = new TranslationCache(CodeRegion.ReserveDefault()) { CountIndirectLookups = options.CollectStatistics };
         var kernel = new KernelInterface(cache.Routines.RawSyscall);
         var window = new CodeWindow(AddressSpaceLayout.GuestCodeWindowStart, AddressSpaceLayout.GuestCodeWindowEnd);
         LoadedProgram program = ProgramLoader.Load(executable, options.Arguments, options.Environment, options.ExecFn, window);

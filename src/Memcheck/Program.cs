@@ -68,6 +68,7 @@ public static class Program
                 ExecFn = command[0],
                 Arguments = command,
                 Environment = HostEnvironment.Read(),
+                CollectStatistics = printStats,
             });
         }
         catch (ElfFormatException e)

@@ -21,11 +21,13 @@ public sealed unsafe class TranslationCache
     {
         Region = region;
         ulong table = region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
-        Routines = RuntimeRoutines.Generate(region, table);
+        Routines = RuntimeRoutines.Generate(region);
         IndirectBranches = new IndirectBranchTable(table, Routines.SentinelEntry);
     }
 
     public object Lock { get; } = new();
+    /// <summary>Emit a lookup counter at every indirect branch (for --stats; costs three instructions).</summary>
+    public bool CountIndirectLookups { get; init; }
     public CodeRegion Region { get; }
     public RuntimeRoutines Routines { get; }
     public IndirectBranchTable IndirectBranches { get; }

@@ -14,8 +14,8 @@ namespace Checker.Engine.Emission;
 /// registers, flags and vector state from the context block and jumps to <c>EnterTarget</c>.</item>
 /// <item><c>Exit</c>: reached by a jump from an exit stub; stores the guest state and returns to the
 /// C# caller of <c>Enter</c>. The stub has already written <c>ExitId</c>.</item>
-/// <item><c>IndirectBranchLookup</c>: target in rcx (guest rcx saved in IblSaveRcx); finds the
-/// fragment without touching the flags (movzx/lea/jrcxz only), or exits with <see cref="ExitIds.IndirectMiss"/>.</item>
+/// <item><c>IndirectBranchMiss</c>: where an inlined lookup (<see cref="IndirectBranchEmitter"/>) goes
+/// when the table has no fragment for the target: exits with <see cref="ExitIds.IndirectMiss"/>.</item>
 /// <item><c>RawSyscall</c>: a SysV-callable <c>syscall</c> instruction returning the raw kernel result.</item>
 /// </list>
 /// </summary>
@@ -28,15 +28,15 @@ public sealed unsafe class RuntimeRoutines
 
     public ulong Enter { get; private init; }
     public ulong Exit { get; private init; }
-    public ulong IndirectBranchLookup { get; private init; }
+    public ulong IndirectBranchMiss { get; private init; }
     public ulong RawSyscall { get; private init; }
     public ulong SentinelEntry { get; private init; }
 
-    public static RuntimeRoutines Generate(CodeRegion region, ulong iblTableAddress)
+    public static RuntimeRoutines Generate(CodeRegion region)
     {
         var a = new Assembler(64);
         Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel();
-        Label iblHit = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
+        Label rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
 
         a.Label(ref enter);
         foreach (int r in HostCalleeSaved) a.push(Gpr64(r));
@@ -61,7 +61,7 @@ public sealed unsafe class RuntimeRoutines
         a.pop(__qword_ptr.gs[ContextOffsets.Rflags]);
         a.mov(eax, -1);
         a.mov(edx, -1);
-        a.xsave64(__.gs[ContextOffsets.XsaveArea]);
+        a.xsaveopt64(__.gs[ContextOffsets.XsaveArea]);
         a.ldmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
         a.fldcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
         a.vzeroupper();
@@ -70,31 +70,17 @@ public sealed unsafe class RuntimeRoutines
         for (int i = HostCalleeSaved.Length - 1; i >= 0; i--) a.pop(Gpr64(HostCalleeSaved[i]));
         a.ret();
 
+        // The miss path of the inlined lookups (IndirectBranchEmitter): rax/rdx/rcx are in their slots.
+        // rcx holds target + negated key and rdx the key: target = rcx - rdx = rcx + ~rdx + 1 (flag-free).
         a.Label(ref ibl);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblSaveRax], rax);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblSaveRdx], rdx);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblTarget], rcx);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.IblLookups]);
-        a.lea(rax, __[rax + 1]);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblLookups], rax);
-        a.movzx(eax, cx);
-        a.mov(rax, __qword_ptr[rax * 8 + (long)iblTableAddress]);
-        a.mov(rdx, __qword_ptr[rax - 8]);
-        a.lea(rcx, __[rcx + rdx]);
-        a.jrcxz(iblHit);
+        a.not(rdx);
+        a.lea(rcx, __[rcx + rdx + 1]);
+        a.mov(__qword_ptr.gs[ContextOffsets.NextPc], rcx);
         a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
-        a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblTarget]);
-        a.mov(__qword_ptr.gs[ContextOffsets.NextPc], rcx);
         a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.IndirectMiss);
         a.jmp(exit);
-        a.Label(ref iblHit);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblJump], rax);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
-        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
-        a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
-        a.jmp(__qword_ptr.gs[ContextOffsets.IblJump]);
 
         a.Label(ref rawSyscall);
         a.mov(rax, rdi);
@@ -122,7 +108,7 @@ public sealed unsafe class RuntimeRoutines
         {
             Enter = result.GetLabelRIP(enter),
             Exit = result.GetLabelRIP(exit),
-            IndirectBranchLookup = result.GetLabelRIP(ibl),
+            IndirectBranchMiss = result.GetLabelRIP(ibl),
             RawSyscall = result.GetLabelRIP(rawSyscall),
             SentinelEntry = result.GetLabelRIP(sentinel),
         };

@@ -243,9 +243,6 @@ public sealed class BlockTranslator(TranslationCache cache)
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP, 4, 1), (uint)(returnAddress >> 32)));
     }
 
-    private void JumpToLookup(CodeBuffer code)
-    {
-        code.Raw([0xE9]);
-        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.IndirectBranchLookup));
-    }
+    private void JumpToLookup(CodeBuffer code) =>
+        IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranches.Address, cache.Routines.IndirectBranchMiss, cache.CountIndirectLookups);
 }
