@@ -44,6 +44,7 @@ public sealed class GuestRun
         var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
         var dispatcher = new Dispatcher(cache, new BlockTranslator(cache), new SyscallEmulator(process), process);
         var thread = GuestThread.CreateOnCurrentThread(kernel);
+        FaultHandlers.Install(cache.Routines, kernel);
         unsafe { thread.Context->Rsp = program.StackPointer; }
         return new GuestRun(cache, process, dispatcher, thread, program);
     }

@@ -16,5 +16,18 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public List<ExitStub> IncomingLinks { get; } = [];
     public bool Flushed { get; set; }
 
+    /// <summary>For each guest instruction: its application pc and where its translation starts (offset from <see cref="Entry"/>).</summary>
+    public (ulong[] Pcs, int[] Offsets) InstructionMap { get; set; } = ([], []);
+
+    /// <summary>The application pc of the guest instruction whose translation contains <paramref name="cachePc"/>.</summary>
+    public ulong ApplicationPcAt(ulong cachePc)
+    {
+        (ulong[] pcs, int[] offsets) = InstructionMap;
+        long offset = (long)(cachePc - Entry);
+        ulong pc = ApplicationPc;
+        for (int i = 0; i < offsets.Length && offsets[i] <= offset; i++) pc = pcs[i];
+        return pc;
+    }
+
     public bool Overlaps(ulong start, ulong end) => ApplicationPc < end && start < ApplicationEnd;
 }

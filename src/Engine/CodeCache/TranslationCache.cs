@@ -16,6 +16,8 @@ public sealed unsafe class TranslationCache
 
     private readonly Dictionary<ulong, Fragment> _fragments = new();
     private readonly List<ExitStub> _exits = [];
+    /// <summary>Every fragment ever built, in cache-address order (the region is carved upwards).</summary>
+    private readonly List<Fragment> _byAddress = [];
 
     public TranslationCache(CodeRegion region)
     {
@@ -50,7 +52,23 @@ public sealed unsafe class TranslationCache
     public void Add(Fragment fragment)
     {
         _fragments[fragment.ApplicationPc] = fragment;
+        _byAddress.Add(fragment);
         Statistics.FragmentsBuilt++;
+    }
+
+    /// <summary>The fragment whose code contains <paramref name="cachePc"/>, if any.</summary>
+    public Fragment? FindByCachePc(ulong cachePc)
+    {
+        int lo = 0, hi = _byAddress.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (_byAddress[mid].Entry <= cachePc) { found = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        if (found < 0) return null;
+        Fragment f = _byAddress[found];
+        return cachePc < f.Entry + (ulong)f.Size ? f : null;
     }
 
     /// <summary>Points a direct exit straight at its target fragment (one aligned 4-byte store).</summary>

@@ -47,6 +47,8 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 cache.IndirectBranches.Insert(pc, Lookup(pc).Entry);
                 continue;
             }
+            if (id == ExitIds.FaultInCache)
+                return FaultOutcome(context);
             ExitStub exit = cache.Exit(id);
             switch (exit.Kind)
             {
@@ -67,6 +69,17 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         }
     }
 
+    private GuestOutcome FaultOutcome(ContextBlock* context)
+    {
+        Fragment? fragment;
+        lock (cache.Lock) fragment = cache.FindByCachePc(context->FaultCachePc);
+        if (fragment == null)
+            return new GuestOutcome.Faulted(context->FaultSignal, 0, $"in engine code at cache address 0x{context->FaultCachePc:x}");
+        ulong pc = fragment.ApplicationPcAt(context->FaultCachePc);
+        string access = context->FaultSignal is Signals.SIGSEGV or Signals.SIGBUS ? $", accessing 0x{context->FaultAddress:x}" : "";
+        return new GuestOutcome.Faulted(context->FaultSignal, pc, Describe(pc) + access);
+    }
+
     private Fragment Lookup(ulong pc)
     {
         lock (cache.Lock)
@@ -80,6 +93,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         int length = Math.Max(ins.Length, 1);
         string bytes = Convert.ToHexString(GuestCodeReader.Bytes(pc, Math.Min(length, 15))).ToLowerInvariant();
         string text = ins.Code == Iced.Intel.Code.INVALID ? "(invalid)" : ins.ToString();
-        return $"'{text}' (bytes {bytes})";
+        string module = Memory.ModuleLocator.Describe(pc) is string m ? $" in {m}" : "";
+        return $"'{text}' (bytes {bytes}){module}";
     }
 }

@@ -31,12 +31,26 @@ public sealed unsafe class RuntimeRoutines
     public ulong IndirectBranchMiss { get; private init; }
     public ulong RawSyscall { get; private init; }
     public ulong SentinelEntry { get; private init; }
+    /// <summary>SA_SIGINFO handler for SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP (see <see cref="Dispatch.FaultHandlers"/>).</summary>
+    public ulong FaultHandler { get; private init; }
+    public ulong SignalRestorer { get; private init; }
+    /// <summary>Where a fault outside the cache goes when the previous disposition was SIG_DFL: reset it and return, so the fault repeats and kills.</summary>
+    public ulong ResetToDefault { get; private init; }
+    /// <summary>Per signal number: the handler a fault outside the cache is passed to.</summary>
+    public ulong PreviousHandlers { get; private init; }
+
+    private const int UcontextRip = 40 + 16 * 8;   // uc_mcontext.gregs[REG_RIP]
+    private const int SiginfoAddr = 16;            // si_addr
 
     public static RuntimeRoutines Generate(CodeRegion region)
     {
+        ulong data = region.Allocate(0x400, 64);   // previous handlers [65] and a SIG_DFL sigaction
+        ulong defaultAction = data + 0x300;
         var a = new Assembler(64);
         Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel();
         Label rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
+        Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
+        Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
 
         a.Label(ref enter);
         foreach (int r in HostCalleeSaved) a.push(Gpr64(r));
@@ -93,6 +107,43 @@ public sealed unsafe class RuntimeRoutines
         a.syscall();
         a.ret();
 
+        // A fault in translated code resumes, with the guest's registers, at faultExit, which leaves
+        // the cache like any exit; a fault anywhere else is the host's business: chain.
+        a.Label(ref faultHandler);
+        a.mov(rax, __qword_ptr[rdx + UcontextRip]);
+        a.mov(rcx, region.Start);
+        a.cmp(rax, rcx);
+        a.jb(chain);
+        a.mov(rcx, region.End);
+        a.cmp(rax, rcx);
+        a.jae(chain);
+        a.mov(__qword_ptr.gs[ContextOffsets.FaultCachePc], rax);
+        a.mov(__dword_ptr.gs[ContextOffsets.FaultSignal], edi);
+        a.mov(rax, __qword_ptr[rsi + SiginfoAddr]);
+        a.mov(__qword_ptr.gs[ContextOffsets.FaultAddress], rax);
+        a.lea(rax, __[faultExit]);
+        a.mov(__qword_ptr[rdx + UcontextRip], rax);
+        a.ret();
+        a.Label(ref chain);
+        a.mov(rax, data);
+        a.jmp(__qword_ptr[rax + rdi * 8]);
+
+        a.Label(ref faultExit);
+        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.FaultInCache);
+        a.jmp(exit);
+
+        a.Label(ref restorer);
+        a.mov(eax, 15);   // rt_sigreturn
+        a.syscall();
+
+        a.Label(ref resetToDefault);
+        a.mov(rsi, defaultAction);
+        a.xor(edx, edx);
+        a.mov(r10d, 8);
+        a.mov(eax, 13);   // rt_sigaction(sig, SIG_DFL, NULL, 8)
+        a.syscall();
+        a.ret();
+
         // Sentinel "fragment": a header no negated pc equals, so empty table slots never hit.
         for (int i = 0; i < 8; i++) a.nop();
         a.dq(1UL);
@@ -111,6 +162,10 @@ public sealed unsafe class RuntimeRoutines
             IndirectBranchMiss = result.GetLabelRIP(ibl),
             RawSyscall = result.GetLabelRIP(rawSyscall),
             SentinelEntry = result.GetLabelRIP(sentinel),
+            FaultHandler = result.GetLabelRIP(faultHandler),
+            SignalRestorer = result.GetLabelRIP(restorer),
+            ResetToDefault = result.GetLabelRIP(resetToDefault),
+            PreviousHandlers = data,
         };
     }
 
@@ -133,4 +188,6 @@ public sealed unsafe class RuntimeRoutines
 public static class ExitIds
 {
     public const int IndirectMiss = -1;
+    /// <summary>A synchronous signal in translated code; details in the context block's Fault* slots.</summary>
+    public const int FaultInCache = -2;
 }

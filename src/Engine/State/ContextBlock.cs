@@ -27,6 +27,9 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.Self)] public ulong Self;
     [FieldOffset(ContextOffsets.HostMxcsr)] public uint HostMxcsr;
     [FieldOffset(ContextOffsets.HostFpuCw)] public ushort HostFpuCw;
+    [FieldOffset(ContextOffsets.FaultSignal)] public int FaultSignal;
+    [FieldOffset(ContextOffsets.FaultAddress)] public ulong FaultAddress;
+    [FieldOffset(ContextOffsets.FaultCachePc)] public ulong FaultCachePc;
     [FieldOffset(ContextOffsets.XsaveArea)] public fixed byte XsaveArea[ContextOffsets.XsaveAreaSize];
 
     public ulong Rax { get => Gpr[0]; set => Gpr[0] = value; }
@@ -67,6 +70,10 @@ public static class ContextOffsets
     public const int HostMxcsr = 0x108;
     public const int HostFpuCw = 0x10c;
     /// <summary>XSAVE area (64-byte aligned) holding the guest's x87/SSE/AVX/AVX-512 state while outside the cache.</summary>
+    /// <summary>A fault in translated code: signal, faulting address (si_addr) and cache pc.</summary>
+    public const int FaultSignal = 0x110;
+    public const int FaultAddress = 0x118;
+    public const int FaultCachePc = 0x120;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

@@ -38,8 +38,14 @@ public sealed class BlockTranslator(TranslationCache cache)
         var exits = new List<ExitStub>();
         _pendingExits.Clear();
 
-        foreach (Instruction ins in _block)
-            EmitInstruction(code, ins, exits);
+        var pcs = new ulong[_block.Count];
+        var offsets = new int[_block.Count];
+        for (int i = 0; i < _block.Count; i++)
+        {
+            pcs[i] = _block[i].IP;
+            offsets[i] = code.Length;
+            EmitInstruction(code, _block[i], exits);
+        }
         Instruction last = _block[^1];
         if (!EndsBlock(last))
             AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
@@ -61,7 +67,7 @@ public sealed class BlockTranslator(TranslationCache cache)
         code.Bytes.CopyTo(image[8..]);
         CodeRegion.Write(at, image);
 
-        var fragment = new Fragment(pc, last.NextIP, code.BaseAddress, image.Length);
+        var fragment = new Fragment(pc, last.NextIP, code.BaseAddress, image.Length) { InstructionMap = (pcs, offsets) };
         foreach (ExitStub exit in exits)
         {
             exit.Owner = fragment;
