@@ -16,6 +16,8 @@ public sealed unsafe class TranslationCache
 
     private readonly Dictionary<ulong, Fragment> _fragments = new();
     private readonly List<ExitStub> _exits = [];
+    /// <summary>Live fragments by the 4 KB application pages their code spans: flushes touch only these.</summary>
+    private readonly Dictionary<ulong, List<Fragment>> _byPage = new();
     /// <summary>Every fragment ever built, in cache-address order (the region is carved upwards).</summary>
     private readonly List<Fragment> _byAddress = [];
 
@@ -53,6 +55,11 @@ public sealed unsafe class TranslationCache
     {
         _fragments[fragment.ApplicationPc] = fragment;
         _byAddress.Add(fragment);
+        for (ulong page = fragment.ApplicationPc >> 12; page <= (fragment.ApplicationEnd - 1) >> 12; page++)
+        {
+            if (!_byPage.TryGetValue(page, out List<Fragment>? list)) _byPage[page] = list = [];
+            list.Add(fragment);
+        }
         Statistics.FragmentsBuilt++;
     }
 
@@ -84,10 +91,19 @@ public sealed unsafe class TranslationCache
     /// <summary>Removes every fragment translated from [start, end): unmapped or re-protected code.</summary>
     public int Flush(ulong start, ulong end)
     {
-        var victims = _fragments.Values.Where(f => f.Overlaps(start, end)).ToList();
+        if (end <= start || _byPage.Count == 0) return 0;
+        var victims = new List<Fragment>();
+        ulong firstPage = start >> 12, lastPage = (end - 1) >> 12;
+        IEnumerable<ulong> pages = lastPage - firstPage < (ulong)_byPage.Count
+            ? Range(firstPage, lastPage).Where(_byPage.ContainsKey)
+            : _byPage.Keys.Where(p => p >= firstPage && p <= lastPage).ToList();
+        foreach (ulong page in pages)
+            foreach (Fragment f in _byPage[page])
+                if (!f.Flushed && f.Overlaps(start, end)) { f.Flushed = true; victims.Add(f); }
         foreach (Fragment f in victims)
         {
-            f.Flushed = true;
+            for (ulong page = f.ApplicationPc >> 12; page <= (f.ApplicationEnd - 1) >> 12; page++)
+                if (_byPage.TryGetValue(page, out List<Fragment>? list) && list.Remove(f) && list.Count == 0) _byPage.Remove(page);
             _fragments.Remove(f.ApplicationPc);
             IndirectBranches.Remove(f.ApplicationPc, f.Entry);
             foreach (ExitStub incoming in f.IncomingLinks)
@@ -101,6 +117,11 @@ public sealed unsafe class TranslationCache
         }
         Statistics.FragmentsFlushed += victims.Count;
         return victims.Count;
+    }
+
+    private static IEnumerable<ulong> Range(ulong first, ulong last)
+    {
+        for (ulong p = first; p <= last; p++) yield return p;
     }
 
     private static void WriteRel32(ulong site, ulong target) =>

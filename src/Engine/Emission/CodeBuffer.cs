@@ -18,7 +18,14 @@ public sealed class CodeBuffer
         _encoder = Encoder.Create(64, _writer);
     }
 
-    public ulong BaseAddress { get; }
+    public ulong BaseAddress { get; private set; }
+
+    /// <summary>Empties the buffer for code that will live at <paramref name="baseAddress"/>.</summary>
+    public void Reset(ulong baseAddress)
+    {
+        BaseAddress = baseAddress;
+        _writer.Truncate(0);
+    }
     public int Length => _writer.Length;
     public ulong CurrentAddress => BaseAddress + (ulong)_writer.Length;
     public ReadOnlySpan<byte> Bytes => _writer.Span;

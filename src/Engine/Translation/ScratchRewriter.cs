@@ -82,11 +82,14 @@ internal static class ScratchRewriter
 
     public static Register PickScratch(in Instruction instruction)
     {
-        var used = new HashSet<Register>();
+        Span<bool> used = stackalloc bool[Candidates.Length];
         foreach (UsedRegister r in InfoFactory.GetInfo(instruction).GetUsedRegisters())
-            used.Add(r.Register.GetFullRegister());
-        foreach (Register r in Candidates)
-            if (!used.Contains(r)) return r;
+        {
+            int i = Array.IndexOf(Candidates, r.Register.GetFullRegister());
+            if (i >= 0) used[i] = true;
+        }
+        for (int i = 0; i < Candidates.Length; i++)
+            if (!used[i]) return Candidates[i];
         throw new EngineException($"no scratch register for '{instruction}' at 0x{instruction.IP:x}");
     }
 }
