@@ -11,4 +11,6 @@ public sealed record EngineOptions
     public required IReadOnlyList<string> Environment { get; init; }
     /// <summary>Collect statistics that cost time in generated code (indirect-lookup counts).</summary>
     public bool CollectStatistics { get; init; }
+    /// <summary>Signals (bit n-1 for signal n) that were SIG_IGN when memcheck was executed: the guest inherits them.</summary>
+    public ulong InitiallyIgnoredSignals { get; init; }
 }

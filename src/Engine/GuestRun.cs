@@ -42,6 +42,7 @@ public sealed class GuestRun
         LoadedProgram program = ProgramLoader.Load(executable, options.Arguments, options.Environment, options.ExecFn, window);
         var brk = new GuestBrk(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation);
         var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
+        process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
         var dispatcher = new Dispatcher(cache, new BlockTranslator(cache), new SyscallEmulator(process), process);
         var thread = GuestThread.CreateOnCurrentThread(kernel);
         FaultHandlers.Install(cache.Routines, kernel);

@@ -69,6 +69,7 @@ public static class Program
                 Arguments = command,
                 Environment = HostEnvironment.Read(),
                 CollectStatistics = printStats,
+                InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
             });
         }
         catch (ElfFormatException e)

@@ -1,17 +1,17 @@
 namespace Checker.Engine.CodeCache;
 
 /// <summary>
-/// The in-cache hash table the indirect-branch lookup routine reads: 2^17 slots indexed by
-/// (bits 0-15) + (bits 16-31) of the application target, each holding a fragment entry address.
-/// The hash is computed flag-free in generated code (rorx, movzx, lea): the low 16 bits alone made
-/// hot targets 64 KB apart evict each other on every call and return. A fragment's negated
+/// The in-cache hash table the inlined indirect-branch lookups read: 2^16 slots indexed by
+/// (target + (target >> 16)) mod 2^16, each holding a fragment entry address. The hash is computed
+/// flag-free with one borrowed register (rorx, lea, movzx): the low 16 bits alone made hot targets
+/// 64 KB apart evict each other on every call and return. A fragment's negated
 /// application pc sits in the 8 bytes before its entry, so one 8-byte slot is all a lookup needs:
 /// updates are single aligned stores, safe against threads reading concurrently. Empty slots point
 /// at a sentinel whose header matches no pc. Collisions simply overwrite (the miss path refills).
 /// </summary>
 public sealed unsafe class IndirectBranchTable
 {
-    public const int SlotCount = 1 << 17;
+    public const int SlotCount = 1 << 16;
     public const ulong ByteSize = SlotCount * 8;
 
     private readonly ulong* _slots;
@@ -27,7 +27,7 @@ public sealed unsafe class IndirectBranchTable
 
     public ulong Address { get; }
 
-    public static int SlotOf(ulong applicationPc) => (int)((applicationPc & 0xffff) + ((applicationPc >> 16) & 0xffff));
+    public static int SlotOf(ulong applicationPc) => (int)((applicationPc + (applicationPc >> 16)) & 0xffff);
 
     public void Insert(ulong applicationPc, ulong fragmentEntry) =>
         Volatile.Write(ref _slots[SlotOf(applicationPc)], fragmentEntry);

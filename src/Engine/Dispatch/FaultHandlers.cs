@@ -19,10 +19,10 @@ public static unsafe class FaultHandlers
     public static void Install(RuntimeRoutines routines, KernelInterface kernel)
     {
         var previous = (ulong*)routines.PreviousHandlers;
+        ulong* action = stackalloc ulong[4] { routines.FaultHandler, SaSiginfo | SaOnstack | SaRestorer | SaNodefer, routines.SignalRestorer, 0 };
+        ulong* old = stackalloc ulong[4];
         foreach (int signal in Synchronous)
         {
-            ulong* action = stackalloc ulong[4] { routines.FaultHandler, SaSiginfo | SaOnstack | SaRestorer | SaNodefer, routines.SignalRestorer, 0 };
-            ulong* old = stackalloc ulong[4];
             long r = kernel.Call(SyscallNumbers.RtSigaction, signal, (long)action, (long)old, 8);
             if (r != 0) throw new EngineException($"cannot install the fault handler for signal {signal}: {r}");
             // Chaining needs an SA_SIGINFO-style handler; SIG_DFL/SIG_IGN become "reset and refault".

@@ -29,6 +29,7 @@ public sealed unsafe class RuntimeRoutines
     public ulong Enter { get; private init; }
     public ulong Exit { get; private init; }
     public ulong IndirectBranchMiss { get; private init; }
+    public ulong IndirectBranchMissFlagFree { get; private init; }
     public ulong RawSyscall { get; private init; }
     public ulong SentinelEntry { get; private init; }
     /// <summary>SA_SIGINFO handler for SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP (see <see cref="Dispatch.FaultHandlers"/>).</summary>
@@ -48,7 +49,7 @@ public sealed unsafe class RuntimeRoutines
         ulong defaultAction = data + 0x300;
         var a = new Assembler(64);
         Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel();
-        Label rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
+        Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
 
@@ -85,13 +86,16 @@ public sealed unsafe class RuntimeRoutines
         a.ret();
 
         // The miss path of the inlined lookups (IndirectBranchEmitter): rax/rdx/rcx are in their slots.
-        // rcx holds target + negated key and rdx the key: target = rcx - rdx = rcx + ~rdx + 1 (flag-free).
-        a.Label(ref ibl);
+        // Misses of the inlined lookups (IndirectBranchEmitter). Flag-free variant: rcx holds
+        // target + negated key and rdx the negated key, so target = rcx + ~rdx + 1 (no flags touched).
+        a.Label(ref iblFlagFree);
         a.not(rdx);
         a.lea(rcx, __[rcx + rdx + 1]);
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
+        // Plain variant: rcx holds the target, rax is in its slot.
+        a.Label(ref ibl);
         a.mov(__qword_ptr.gs[ContextOffsets.NextPc], rcx);
         a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
-        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
         a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.IndirectMiss);
         a.jmp(exit);
@@ -160,6 +164,7 @@ public sealed unsafe class RuntimeRoutines
             Enter = result.GetLabelRIP(enter),
             Exit = result.GetLabelRIP(exit),
             IndirectBranchMiss = result.GetLabelRIP(ibl),
+            IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
             RawSyscall = result.GetLabelRIP(rawSyscall),
             SentinelEntry = result.GetLabelRIP(sentinel),
             FaultHandler = result.GetLabelRIP(faultHandler),

@@ -20,7 +20,11 @@ public static class HostProcess
     public static void DieBy(int signal)
     {
         LibC.signal(signal, 0 /* SIG_DFL */);
-        LibC.kill(LibC.getpid(), signal);
+        // Deliver to this very thread, unblocked: a process-directed kill could land on another
+        // thread while this one has already reached the exit below.
+        ulong set = 1UL << (signal - 1);
+        unsafe { LibC.pthread_sigmask(1 /* SIG_UNBLOCK */, &set, null); }
+        LibC.raise(signal);
         // A blocked or ignored signal did not kill us: exit as a shell would report it.
         Environment.Exit(128 + signal);
     }

@@ -42,4 +42,10 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc")]
     public static partial nint signal(int signum, nint handler);
+
+    [LibraryImport("libc")]
+    public static partial int raise(int signal);
+
+    [LibraryImport("libc")]
+    public static partial int pthread_sigmask(int how, ulong* set, ulong* oldset);
 }

@@ -36,6 +36,17 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
         KilledBySignal = signal;
     }
 
+    /// <summary>Dispositions that survive execve: what was ignored when memcheck started is ignored for the guest.</summary>
+    public void InheritIgnoredSignals(ulong mask)
+    {
+        for (int signal = 1; signal < SignalCount; signal++)
+        {
+            if ((mask & (1UL << (signal - 1))) == 0) continue;
+            BitConverter.TryWriteBytes(SignalActions[signal], 1UL /* SIG_IGN */);
+            KernelIgnored.Add(signal);
+        }
+    }
+
     public ulong ClearChildTid { get; set; }
     public ulong RobustList { get; set; }
     public (ulong Sp, ulong Flags, ulong Size) AltStack { get; set; } = (0, 2 /* SS_DISABLE */, 0);

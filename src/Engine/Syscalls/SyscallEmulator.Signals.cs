@@ -91,6 +91,12 @@ public sealed unsafe partial class SyscallEmulator
         return 0;
     }
 
+    private void SetKernelDisposition(int signal, ulong handler)
+    {
+        ulong* action = stackalloc ulong[4] { handler, 0, 0, 0 };
+        _process.Kernel.Call(SyscallNumbers.RtSigaction, signal, (long)action, 0, 8);
+    }
+
     /// <summary>
     /// The kernel's SIGPIPE for a write to a broken pipe stays pending on our blocked thread:
     /// carry out what it would have done to the guest.
@@ -105,10 +111,14 @@ public sealed unsafe partial class SyscallEmulator
     /// <summary>execve runs the new program natively: give it the guest's signal mask, not ours.</summary>
     private long Execve(SyscallRequest r)
     {
-        ulong guestMask = _process.SignalMask;
-        HostSignalMask.Set(_process.Kernel, guestMask);
+        const int SigPipe = 13;
+        // The host ignores SIGPIPE for itself; the new program must get the guest's disposition.
+        bool restorePipe = !_process.KernelIgnored.Contains(SigPipe);
+        if (restorePipe) SetKernelDisposition(SigPipe, SigDfl);
+        HostSignalMask.Set(_process.Kernel, _process.SignalMask);
         long result = PassThrough(r);
         HostSignalMask.BlockAsynchronous(_process.Kernel);
+        if (restorePipe) SetKernelDisposition(SigPipe, SigIgn);
         return result;
     }
 }

@@ -145,14 +145,14 @@ public sealed class BlockTranslator(TranslationCache cache)
                 code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
                 LoadTargetIntoRcx(code, ins);
                 if (ins.FlowControl == FlowControl.IndirectCall) PushReturnAddress(code, ins.NextIP);
-                JumpToLookup(code);
+                JumpToLookup(code, flagsLive: ins.FlowControl == FlowControl.IndirectBranch);
                 return;
             case FlowControl.Return when ins.Code is Code.Retnq or Code.Retnq_imm16:
                 code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
                 code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
                 if (ins.Code == Code.Retnq_imm16)
                     code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, ins.Immediate16, 4)));
-                JumpToLookup(code);
+                JumpToLookup(code, flagsLive: false);
                 return;
             case FlowControl.Interrupt when ins.Code is Code.Int3:
                 ExitTo(code, exits, ExitKind.Fault, ins.NextIP, ins.IP, Signals.SIGTRAP);
@@ -256,6 +256,6 @@ public sealed class BlockTranslator(TranslationCache cache)
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP, 4, 1), (uint)(returnAddress >> 32)));
     }
 
-    private void JumpToLookup(CodeBuffer code) =>
-        IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranches.Address, cache.Routines.IndirectBranchMiss, cache.CountIndirectLookups);
+    private void JumpToLookup(CodeBuffer code, bool flagsLive) =>
+        IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranches.Address, cache.Routines, flagsLive, cache.CountIndirectLookups);
 }

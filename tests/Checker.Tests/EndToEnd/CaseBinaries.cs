@@ -18,6 +18,16 @@ public static class CaseBinaries
         ["avx512_loop"] = new("gcc", "avx512_loop.c", ["-O2", "-mavx512f", "-mavx512bw", "-mavx512vl"], []),
         ["pie_and_nopie.pie"] = new("gcc", "pie_and_nopie.c", ["-O2", "-fPIE", "-pie"], []),
         ["pie_and_nopie.nopie"] = new("gcc", "pie_and_nopie.c", ["-O2", "-no-pie"], []),
+        ["system_popen"] = new("gcc", "system_popen.c", ["-O2"], []),
+        ["abort_after_output"] = new("gcc", "abort_after_output.c", ["-O2"], []),
+        ["null_deref"] = new("gcc", "null_deref.c", ["-O2"], []),
+        ["trap"] = new("gcc", "trap.c", ["-O2"], []),
+        ["ignored_signals_epipe"] = new("gcc", "ignored_signals_epipe.c", ["-O2"], []),
+        ["self_view"] = new("gcc", "self_view.c", ["-O2"], []),
+        ["args_and_env"] = new("gcc", "args_and_env.c", ["-O2"], []),
+        ["pthread_create"] = new("gcc", "pthread_create.c", ["-O2", "-pthread"], []),
+        ["cxx_static_init_and_unwind"] = new("g++", "cxx_static_init_and_unwind.cpp", ["-O2"], []),
+        ["wait_status"] = new("gcc", "wait_status.c", ["-O2"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();
@@ -27,6 +37,9 @@ public static class CaseBinaries
     public static string StdioQsortSetjmp => Get("stdio_qsort_setjmp");
     public static string CxxExceptions => Get("cxx_exceptions");
     public static string Avx512Loop => Get("avx512_loop");
+
+    /// <summary>The wait_status helper: runs a command and reports on stderr how it ended.</summary>
+    public static string WaitStatus => Get("wait_status");
 
     /// <summary>The path of the compiled case; compiles it if this run hasn't yet.</summary>
     public static string Get(string name)

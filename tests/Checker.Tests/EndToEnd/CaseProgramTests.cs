@@ -49,6 +49,25 @@ public class CaseProgramTests
         Assert.Contains("caught std::out_of_range", native.StdoutText);
     }
 
+    [Fact]
+    public void CxxStaticInitAndUnwind_SameOutput()
+    {
+        var (native, _) = NativeComparison.AssertSameBehaviour(CaseBinaries.Get("cxx_static_init_and_unwind"), []);
+
+        Assert.Equal(0, native.ExitCode);
+        Assert.Equal(
+            "static init order: first;second;computed;\n" +
+            "second=2 greeting='static string' startup_sum=385\n" +
+            "lazy=99\n" +
+            "after lazy: first;second;computed;lazy;\n" +
+            "caught DepthError 'bottom reached' at depth 20, destroyed 20 frames\n" +
+            "backtrace ok\n" +
+            "dynamic_cast: squares=2 circles=1 total area=30.0\n" +
+            "typeid: same=1 different=1 name-nonempty=1\n" +
+            "caught std::bad_cast\n",
+            native.StdoutText);
+    }
+
     [Avx512Fact]
     public void Avx512Loop_SameOutput()
     {

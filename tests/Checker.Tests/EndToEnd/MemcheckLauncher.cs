@@ -26,6 +26,19 @@ public static class MemcheckLauncher
         return true;
     }
 
+    /// <summary>
+    /// The path of the ./memcheck launcher, built and ready to run: for tests that run it
+    /// through a shell or another wrapper rather than with <see cref="Run"/>.
+    /// </summary>
+    public static string Executable
+    {
+        get
+        {
+            _ = _built.Value;
+            return RepoPaths.Launcher;
+        }
+    }
+
     /// <summary>Runs <c>memcheck ARGS</c> (the arguments exactly as given).</summary>
     public static RunResult Run(
         IEnumerable<string> memcheckArguments,

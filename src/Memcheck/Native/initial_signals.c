@@ -1,0 +1,22 @@
+/* Runs before the .NET runtime starts (an ELF constructor in the memcheck executable) and records
+ * which signals were ignored when memcheck was exec'd: the guest inherits those dispositions, but
+ * the runtime sets SIGPIPE to SIG_IGN during its own start-up, so the kernel can no longer tell us. */
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+static uint64_t initial_ignored;
+
+__attribute__((constructor)) static void record_initial_signals(void)
+{
+    for (int s = 1; s <= 64; s++) {
+        struct sigaction action;
+        if (sigaction(s, NULL, &action) == 0 && action.sa_handler == SIG_IGN)
+            initial_ignored |= (uint64_t)1 << (s - 1);
+    }
+}
+
+uint64_t checker_initial_ignored_signals(void)
+{
+    return initial_ignored;
+}

@@ -1,0 +1,73 @@
+using System.Text;
+using Xunit;
+
+namespace Checker.Tests.EndToEnd;
+
+/// <summary>
+/// The guest's view of itself and of what it was started with: /proc/self/exe, the auxiliary
+/// vector, argv, the environment, clocks and stdin.
+/// </summary>
+public class GuestEnvironmentTests
+{
+    [Fact]
+    public void SelfView_ExeAuxvArgvAndClocks()
+    {
+        var program = CaseBinaries.Get("self_view");
+        var (native, memcheck) = NativeComparison.AssertSameBehaviour(program, ["one", "two words", ""]);
+
+        Assert.Equal(0, native.ExitCode);
+        Assert.Equal(
+            $"exe={program}\n" +
+            $"pagesz={Environment.SystemPageSize}\n" +
+            "vdso=present\n" +
+            "argc=4\n" +
+            $"argv[0]={program}\n" +
+            "argv[1]=one\n" +
+            "argv[2]=two words\n" +
+            "argv[3]=\n" +
+            "monotonic ok\n" +
+            "gettimeofday ok\n",
+            memcheck.StdoutText);
+    }
+
+    [Fact]
+    public void ManyArgumentsAndAHugeEnvironmentVariable()
+    {
+        var random = new Random(200);
+        var args = new List<string>();
+        for (int i = 0; i < 200; i++)
+        {
+            args.Add((i % 4) switch
+            {
+                0 => $"arg{i}",
+                1 => $"with space {i} and \"quotes\" and 'apostrophes'",
+                2 => i % 8 == 2 ? "" : $"--option-{i}={new string('x', random.Next(1, 300))}",
+                _ => $"ünïcödé-{i}-\t-tab",
+            });
+        }
+        var big = new StringBuilder(100 * 1024);
+        while (big.Length < 100 * 1024)
+            big.Append((char)('a' + random.Next(26)));
+        var environment = new Dictionary<string, string?> { ["CHECKER_BIG"] = big.ToString() };
+
+        var (native, _) = NativeComparison.AssertSameBehaviour(
+            CaseBinaries.Get("args_and_env"), args, environment: environment);
+
+        Assert.Equal(0, native.ExitCode);
+        Assert.Contains("argc=201\n", native.StdoutText);
+        Assert.Contains($"argv[200]={args[199]}\n", native.StdoutText);
+        Assert.Contains($"CHECKER_BIG: length {100 * 1024} hash ", native.StdoutText);
+    }
+
+    [Fact]
+    public void Cat_FiveMegabytesThroughStdin()
+    {
+        var input = TestData.CompressibleBytes(seed: 5, length: 5 * 1024 * 1024);
+
+        var (native, memcheck) = NativeComparison.AssertSameBehaviour("/usr/bin/cat", [], stdin: input);
+
+        Assert.Equal(0, native.ExitCode);
+        var diff = ByteDiff.Describe(input, memcheck.Stdout);
+        Assert.True(diff is null, $"cat under memcheck did not copy stdin to stdout unchanged: {diff}");
+    }
+}

@@ -1,0 +1,24 @@
+/* pthread_create: creates one thread and joins it. memcheck does not
+ * support threads yet, so it must refuse cleanly (exit 125, one
+ * "memcheck: " line mentioning threads). Natively prints two lines, exits 0. */
+#include <pthread.h>
+#include <stdio.h>
+
+static void *worker(void *arg)
+{
+    *(int *)arg = 42;
+    return NULL;
+}
+
+int main(void)
+{
+    int value = 0;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, worker, &value) != 0) {
+        printf("pthread_create failed\n");
+        return 1;
+    }
+    pthread_join(thread, NULL);
+    printf("thread set value=%d\n", value);
+    return 0;
+}
