@@ -151,7 +151,7 @@ public sealed class BlockTranslator(TranslationCache cache)
                 code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
                 code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
                 if (ins.Code == Code.Retnq_imm16)
-                    code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, ins.Immediate16, 4)));
+                    code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, ins.Immediate16, 8)));
                 JumpToLookup(code, flagsLive: false);
                 return;
             case FlowControl.Interrupt when ins.Code is Code.Int3:
