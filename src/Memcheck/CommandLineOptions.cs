@@ -20,11 +20,24 @@ public static class CommandLineOptions
 
     public static readonly string[] Tools = ["none"];
 
+    /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()
     {
-        var lines = new List<string> { "| option | default | meaning |", "| --- | --- | --- |" };
+        var lines = new List<string>
+        {
+            "# memcheck options",
+            "",
+            "Generated from `src/Memcheck/CommandLineOptions.cs`; do not edit by hand.",
+            "",
+            "Usage: `memcheck [options] -- PROGRAM [ARGS...]` (without `--`, the first word that is not an option starts the program).",
+            "",
+            "| option | default | meaning |",
+            "| --- | --- | --- |",
+        };
         foreach (OptionSpec o in All)
             lines.Add($"| `{o.Name}{(o.ValueName.Length > 0 ? " " + o.ValueName : "")}` | {o.Default} | {o.Help} |");
+        lines.Add("| `--version` | | print the version and exit |");
+        lines.Add("| `--help` | | print usage and exit |");
         return string.Join('\n', lines) + '\n';
     }
 
