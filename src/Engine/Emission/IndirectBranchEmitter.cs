@@ -18,8 +18,28 @@ namespace Checker.Engine.Emission;
 /// </summary>
 public static class IndirectBranchEmitter
 {
+    // The sequence is position-independent but for the rel32 of the miss jump, so each variant is
+    // encoded once and copied: encoding it per site was a large part of translation time.
+    private static readonly Dictionary<(ulong, ulong, bool, bool), (byte[] Bytes, int MissField, ulong MissTarget)> Templates = new();
+
     public static void EmitLookup(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups)
     {
+        var key = (tableAddress, routines.IndirectBranchMiss, flagsLive, countLookups);
+        if (!Templates.TryGetValue(key, out var template))
+        {
+            var scratch = new CodeBuffer(0);
+            int field = Encode(scratch, tableAddress, routines, flagsLive, countLookups);
+            Templates[key] = template = (scratch.Bytes.ToArray(), field, flagsLive ? routines.IndirectBranchMissFlagFree : routines.IndirectBranchMiss);
+        }
+        int start = code.Length;
+        code.Raw(template.Bytes);
+        code.PatchRel32(start + template.MissField, template.MissTarget);
+    }
+
+    /// <summary>Encodes the lookup; returns the offset of the miss jump's rel32 field.</summary>
+    private static int Encode(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups)
+    {
+        int missField;
         code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRax, Register.RAX));
         if (flagsLive) code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRdx, Register.RDX));
         if (countLookups)
@@ -40,25 +60,28 @@ public static class IndirectBranchEmitter
             code.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RDX, key));
             code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, new MemoryOperand(Register.RCX, Register.RDX)));
             code.Raw([0xE3, 0x05]);   // jrcxz over the jump to the miss routine
-            JumpRel32(code, routines.IndirectBranchMissFlagFree);
+            missField = JumpRel32(code, routines.IndirectBranchMissFlagFree);
         }
         else
         {
             code.Encode(Instruction.Create(Code.Add_r64_rm64, Register.RCX, key));
             code.Raw([0x74, 0x09]);   // jz over the 4-byte sub and the 5-byte jump
             code.Encode(Instruction.Create(Code.Sub_r64_rm64, Register.RCX, key));
-            JumpRel32(code, routines.IndirectBranchMiss);
+            missField = JumpRel32(code, routines.IndirectBranchMiss);
         }
         code.Encode(ContextOperand.Store(ContextOffsets.IblJump, Register.RAX));
         code.Encode(ContextOperand.Load(Register.RAX, ContextOffsets.IblSaveRax));
         if (flagsLive) code.Encode(ContextOperand.Load(Register.RDX, ContextOffsets.IblSaveRdx));
         code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.IblSaveRcx));
         code.Encode(ContextOperand.JumpThrough(ContextOffsets.IblJump));
+        return missField;
     }
 
-    private static void JumpRel32(CodeBuffer code, ulong target)
+    private static int JumpRel32(CodeBuffer code, ulong target)
     {
         code.Raw([0xE9]);
+        int field = code.Length;
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, target));
+        return field;
     }
 }

@@ -23,6 +23,18 @@ namespace Checker.Engine.Translation;
 public sealed class BlockTranslator(TranslationCache cache)
 {
     public const int MaxBlockInstructions = 128;
+    /// <summary>Conditional branches a fragment may continue past (its side exits).</summary>
+    public const int MaxSideExits = 8;
+
+    /// <summary>The encoding of <c>mov dword gs:[ExitId], imm32</c> without its immediate.</summary>
+    private static readonly byte[] ExitStubPrefix = EncodeExitStubPrefix();
+
+    private static byte[] EncodeExitStubPrefix()
+    {
+        var scratch = new CodeBuffer(0);
+        scratch.Encode(ContextOperand.StoreExitId(0));
+        return scratch.Bytes[..^4].ToArray();
+    }
 
     private static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
 
@@ -50,7 +62,7 @@ public sealed class BlockTranslator(TranslationCache cache)
         {
             pcs[i] = _block[i].IP;
             offsets[i] = code.Length;
-            EmitInstruction(code, _block[i], exits);
+            EmitInstruction(code, _block[i], exits, isLast: i == _block.Count - 1);
         }
         Instruction last = _block[^1];
         if (!EndsBlock(last))
@@ -61,7 +73,9 @@ public sealed class BlockTranslator(TranslationCache cache)
             exit.StubAddress = code.CurrentAddress;
             exit.PatchSite = code.BaseAddress + (ulong)field;
             code.PatchRel32(field, exit.StubAddress);
-            code.Encode(ContextOperand.StoreExitId(exit.Id));
+            // mov dword gs:[ExitId], id; jmp Exit
+            code.Raw(ExitStubPrefix);
+            code.Int32(exit.Id);
             code.Raw([0xE9]);
             code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.Exit));
         }
@@ -79,7 +93,7 @@ public sealed class BlockTranslator(TranslationCache cache)
             fragment.Exits.Add(exit);
         }
         cache.Add(fragment);
-        if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{last.NextIP:x} at 0x{fragment.Entry:x}+{size}");
+        if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{last.NextIP:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
         return fragment;
     }
@@ -90,13 +104,21 @@ public sealed class BlockTranslator(TranslationCache cache)
         _reader.Address = pc;
         Decoder decoder = _decoder ??= Decoder.Create(64, _reader);
         decoder.IP = pc;
+        int sideExits = 0;
         while (true)
         {
             decoder.Decode(out Instruction ins);
             _block.Add(ins);
-            if (EndsBlock(ins) || _block.Count >= MaxBlockInstructions) break;
+            if (_block.Count >= MaxBlockInstructions) break;
+            // A superblock: decoding goes on past a jcc into its fall-through path, which saves a
+            // jump per conditional branch and keeps hot paths together in the cache.
+            if (IsJcc(ins) && ++sideExits <= MaxSideExits) continue;
+            if (EndsBlock(ins)) break;
         }
     }
+
+    private static bool IsJcc(in Instruction ins) =>
+        ins.FlowControl == FlowControl.ConditionalBranch && ins.ConditionCode != ConditionCode.None;
 
     private static bool EndsBlock(in Instruction ins) =>
         ins.FlowControl != FlowControl.Next || ins.Code is Code.Syscall or Code.INVALID;
@@ -110,7 +132,7 @@ public sealed class BlockTranslator(TranslationCache cache)
     private void ExitTo(CodeBuffer code, List<ExitStub> exits, ExitKind kind, ulong target, ulong faultPc = 0, int signal = 0) =>
         AddExit(code, exits, cache.NewExit(kind, target, faultPc, signal), code.JmpRel32(code.CurrentAddress));
 
-    private void EmitInstruction(CodeBuffer code, Instruction ins, List<ExitStub> exits)
+    private void EmitInstruction(CodeBuffer code, Instruction ins, List<ExitStub> exits, bool isLast)
     {
         if (ins.Code == Code.INVALID)
         {
@@ -132,7 +154,8 @@ public sealed class BlockTranslator(TranslationCache cache)
                 return;
             case FlowControl.ConditionalBranch when ins.ConditionCode != ConditionCode.None:
                 AddExit(code, exits, cache.NewExit(ExitKind.Direct, ins.NearBranchTarget), code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress));
-                ExitTo(code, exits, ExitKind.Direct, ins.NextIP);
+                // Inside a superblock the fall-through path simply continues in this fragment.
+                if (isLast) ExitTo(code, exits, ExitKind.Direct, ins.NextIP);
                 return;
             case FlowControl.ConditionalBranch:
                 EmitCountBranch(code, ins, exits);
