@@ -28,6 +28,8 @@ public static class CaseBinaries
         ["pthread_create"] = new("gcc", "pthread_create.c", ["-O2", "-pthread"], []),
         ["cxx_static_init_and_unwind"] = new("g++", "cxx_static_init_and_unwind.cpp", ["-O2"], []),
         ["wait_status"] = new("gcc", "wait_status.c", ["-O2"], []),
+        ["code_rewrite"] = new("gcc", "code_rewrite.c", ["-O2"], []),
+        ["int80"] = new("gcc", "int80.c", ["-O2"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();

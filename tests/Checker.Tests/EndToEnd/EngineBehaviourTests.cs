@@ -1,0 +1,31 @@
+using Xunit;
+
+namespace Checker.Tests.EndToEnd;
+
+/// <summary>What the engine promises beyond running code: consistency when code changes, and a clear stop for what it cannot translate.</summary>
+public class EngineBehaviourTests
+{
+    [Fact]
+    public void RemappedAndRewrittenCode_RunsTheNewCode()
+    {
+        var (native, _) = NativeComparison.AssertSameBehaviour(CaseBinaries.Get("code_rewrite"), []);
+
+        Assert.Equal(0, native.ExitCode);
+        Assert.Equal("first: 1\nafter remap: 2\nafter rewrite: 3\nafter rewrite: 4\nafter rewrite: 5\n", native.StdoutText);
+    }
+
+    [Fact]
+    public void UntranslatableInstruction_StopsWithOneLineNamingPcAndBytes()
+    {
+        var result = MemcheckLauncher.RunToolNone(CaseBinaries.Get("int80"), []);
+        string context = $"{result.CommandLine}\nexit {result.ExitCode}\nstdout:\n{result.StdoutText}\nstderr:\n{result.StderrText}";
+
+        Assert.True(result.ExitCode == 125, $"expected exit 125: {context}");
+        Assert.Equal("before int 0x80\n", result.StdoutText);
+        var lines = result.StderrText.TrimEnd('\n').Split('\n');
+        Assert.True(lines.Length == 1 && lines[0].StartsWith(MemcheckLauncher.MessagePrefix, StringComparison.Ordinal), context);
+        Assert.Matches(@"at 0x[0-9a-f]+", lines[0]);
+        Assert.Contains("cd80", lines[0]);
+        Assert.DoesNotContain("Unhandled exception", result.StderrText);
+    }
+}
