@@ -117,8 +117,8 @@ public sealed class BlockTranslator(TranslationCache cache)
         }
     }
 
-    private static bool IsJcc(in Instruction ins) =>
-        ins.FlowControl == FlowControl.ConditionalBranch && ins.ConditionCode != ConditionCode.None;
+    // Not loopcc: Iced gives loope/loopne a condition code too, but they also decrement rcx.
+    private static bool IsJcc(in Instruction ins) => ins.IsJccShortOrNear;
 
     private static bool EndsBlock(in Instruction ins) =>
         ins.FlowControl != FlowControl.Next || ins.Code is Code.Syscall or Code.INVALID;
@@ -152,7 +152,7 @@ public sealed class BlockTranslator(TranslationCache cache)
             case FlowControl.UnconditionalBranch when ins.Op0Kind == OpKind.NearBranch64:
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
                 return;
-            case FlowControl.ConditionalBranch when ins.ConditionCode != ConditionCode.None:
+            case FlowControl.ConditionalBranch when ins.IsJccShortOrNear:
                 AddExit(code, exits, cache.NewExit(ExitKind.Direct, ins.NearBranchTarget), code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress));
                 // Inside a superblock the fall-through path simply continues in this fragment.
                 if (isLast) ExitTo(code, exits, ExitKind.Direct, ins.NextIP);
@@ -228,14 +228,12 @@ public sealed class BlockTranslator(TranslationCache cache)
     private void EmitCountBranch(CodeBuffer code, Instruction ins, List<ExitStub> exits)
     {
         ulong taken = ins.NearBranchTarget;
-        int at = code.Length;
         ins.NearBranch64 = code.CurrentAddress + 2;
         code.Encode(ins);
         int rel8At = code.Length - 1;
         ExitTo(code, exits, ExitKind.Direct, ins.NextIP);
         int distance = code.Length - (rel8At + 1);
         code.PatchByte(rel8At, checked((byte)distance));
-        _ = at;
         ExitTo(code, exits, ExitKind.Direct, taken);
     }
 

@@ -15,6 +15,15 @@ public class EngineBehaviourTests
     }
 
     [Fact]
+    public void LoopJrcxzRetImmFsIndexedAndRdfsbase_BehaveNatively()
+    {
+        var (native, _) = NativeComparison.AssertSameBehaviour(CaseBinaries.Get("odd_instructions"), []);
+
+        Assert.Equal(0, native.ExitCode);
+        Assert.Equal("loop 42 loope 6 jrcxz 7/9 ret_imm 5\nfs self pointer consistent: 1\nrdfsbase equals fs:0: 1\n", native.StdoutText);
+    }
+
+    [Fact]
     public void UntranslatableInstruction_StopsWithOneLineNamingPcAndBytes()
     {
         var result = MemcheckLauncher.RunToolNone(CaseBinaries.Get("int80"), []);
