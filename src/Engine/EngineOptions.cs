@@ -13,4 +13,6 @@ public sealed record EngineOptions
     public bool CollectStatistics { get; init; }
     /// <summary>Signals (bit n-1 for signal n) that were SIG_IGN when memcheck was executed: the guest inherits them.</summary>
     public ulong InitiallyIgnoredSignals { get; init; }
+    /// <summary>memcheck's own descriptors: the guest may not close or replace them.</summary>
+    public IReadOnlyList<int> ToolDescriptors { get; init; } = [];
 }

@@ -43,6 +43,7 @@ public sealed class GuestRun
         var brk = new GuestBrk(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation);
         var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
         process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
+        process.ToolDescriptors.UnionWith(options.ToolDescriptors);
         var dispatcher = new Dispatcher(cache, new BlockTranslator(cache), new SyscallEmulator(process), process);
         var thread = GuestThread.CreateOnCurrentThread(kernel);
         FaultHandlers.Install(cache.Routines, kernel);

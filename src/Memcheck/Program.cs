@@ -70,6 +70,7 @@ public static class Program
                 Environment = HostEnvironment.Read(),
                 CollectStatistics = printStats,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
+                ToolDescriptors = ToolOutput.Descriptor >= 0 ? [ToolOutput.Descriptor] : [],
             });
         }
         catch (ElfFormatException e)

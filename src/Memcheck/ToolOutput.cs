@@ -9,10 +9,14 @@ namespace Checker.Memcheck;
 [SupportedOSPlatform("linux")]
 public static class ToolOutput
 {
+    /// <summary>The private descriptor memcheck writes to (-1 when fd 2 could not be duplicated).</summary>
+    public static int Descriptor { get; private set; } = -1;
+
     public static void Redirect()
     {
         int fd = HostProcess.DuplicateForTool(2);
         if (fd < 0) return;
+        Descriptor = fd;
         var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0);
         Console.SetError(new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true });
     }

@@ -47,6 +47,9 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
         }
     }
 
+    /// <summary>memcheck's own descriptors (its report stream): invisible to the guest's close and dup2.</summary>
+    public HashSet<int> ToolDescriptors { get; } = [];
+
     public ulong ClearChildTid { get; set; }
     public ulong RobustList { get; set; }
     public (ulong Sp, ulong Flags, ulong Size) AltStack { get; set; } = (0, 2 /* SS_DISABLE */, 0);

@@ -43,6 +43,10 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Tkill] = r => SignalSelf(r, r.A1 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A2),
             [SyscallNumbers.Tgkill] = r => SignalSelf(r, r.A2 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A3),
             [SyscallNumbers.Execve] = Execve,
+            [SyscallNumbers.Close] = r => IsToolFd(r.A1) ? -Errno.EBADF : PassThrough(r),
+            [SyscallNumbers.Dup2] = r => IsToolFd(r.A2) ? -Errno.EBADF : PassThrough(r),
+            [SyscallNumbers.Dup3] = r => IsToolFd(r.A2) ? -Errno.EBADF : PassThrough(r),
+            [SyscallNumbers.CloseRange] = CloseRange,
             [SyscallNumbers.RtSigreturn] = _ => throw new EngineException("rt_sigreturn without a delivered signal (signal delivery is not supported yet)"),
             [SyscallNumbers.Readlink] = r => Readlink(r.A1, r.A2, r.A3, r with { Number = SyscallNumbers.Readlink }),
             [SyscallNumbers.Readlinkat] = r => Readlink(r.A2, r.A3, r.A4, r),
@@ -70,6 +74,26 @@ public sealed unsafe partial class SyscallEmulator
 
     private long PassThrough(in SyscallRequest r) =>
         _process.Kernel.Call(r.Number, r.A1, r.A2, r.A3, r.A4, r.A5, r.A6);
+
+    private bool IsToolFd(ulong fd) => fd <= int.MaxValue && _process.ToolDescriptors.Contains((int)fd);
+
+    /// <summary>close_range over memcheck's descriptors closes the pieces around them.</summary>
+    private long CloseRange(SyscallRequest r)
+    {
+        ulong first = r.A1, last = r.A2;
+        if (first > last) return -Errno.EINVAL;
+        foreach (int fd in _process.ToolDescriptors.Order())
+        {
+            if ((ulong)fd < first || (ulong)fd > last) continue;
+            if ((ulong)fd > first)
+            {
+                long result = PassThrough(r with { A2 = (ulong)fd - 1 });
+                if (result != 0) return result;
+            }
+            first = (ulong)fd + 1;
+        }
+        return first > last ? 0 : PassThrough(r with { A1 = first });
+    }
 
     private long ExitGroup(SyscallRequest r)
     {

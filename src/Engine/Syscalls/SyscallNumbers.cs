@@ -3,7 +3,7 @@ namespace Checker.Engine.Syscalls;
 /// <summary>Linux x86-64 system call numbers the engine treats specially.</summary>
 public static class SyscallNumbers
 {
-    public const int Read = 0, Write = 1, Pread64 = 17, Mmap = 9, Mprotect = 10, Munmap = 11, Brk = 12;
+    public const int Read = 0, Write = 1, Close = 3, Dup2 = 33, Dup3 = 292, CloseRange = 436, Pread64 = 17, Mmap = 9, Mprotect = 10, Munmap = 11, Brk = 12;
     public const int RtSigaction = 13, RtSigprocmask = 14, RtSigreturn = 15, Mremap = 25;
     public const int Clone = 56, Fork = 57, Vfork = 58, Execve = 59, Exit = 60, Kill = 62;
     public const int Readlink = 89, Sigaltstack = 131, ArchPrctl = 158, Gettid = 186;
@@ -15,5 +15,5 @@ public static class SyscallNumbers
 /// <summary>Errno values returned (negated) by emulated system calls.</summary>
 public static class Errno
 {
-    public const long EPERM = 1, ENOENT = 2, EFAULT = 14, EEXIST = 17, EINVAL = 22, EPIPE = 32, ENOMEM = 12, ENOSYS = 38;
+    public const long EPERM = 1, ENOENT = 2, EBADF = 9, EFAULT = 14, EEXIST = 17, EINVAL = 22, EPIPE = 32, ENOMEM = 12, ENOSYS = 38;
 }

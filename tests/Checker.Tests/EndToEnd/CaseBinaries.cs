@@ -30,6 +30,7 @@ public static class CaseBinaries
         ["wait_status"] = new("gcc", "wait_status.c", ["-O2"], []),
         ["code_rewrite"] = new("gcc", "code_rewrite.c", ["-O2"], []),
         ["int80"] = new("gcc", "int80.c", ["-O2"], []),
+        ["close_all_fds"] = new("gcc", "close_all_fds.c", ["-O1"], []),
         ["odd_instructions"] = new("gcc", "odd_instructions.c", ["-O2", "-mfsgsbase"], []),
     };
 

@@ -24,6 +24,17 @@ public class EngineBehaviourTests
     }
 
     [Fact]
+    public void GuestClosingEveryDescriptor_DoesNotSilenceMemcheck()
+    {
+        var result = MemcheckLauncher.RunToolNone(CaseBinaries.Get("close_all_fds"), []);
+        string context = $"{result.CommandLine}\nexit {result.ExitCode}\nstderr:\n{result.StderrText}";
+
+        Assert.Equal("closed\n", result.StdoutText);
+        var lines = NativeComparison.MemcheckLines(result.Stderr);
+        Assert.True(lines.Count == 1 && lines[0].Contains("SIGSEGV"), context);
+    }
+
+    [Fact]
     public void UntranslatableInstruction_StopsWithOneLineNamingPcAndBytes()
     {
         var result = MemcheckLauncher.RunToolNone(CaseBinaries.Get("int80"), []);
