@@ -77,13 +77,23 @@ public sealed class ElfImage
     public static ElfImage Open(string path) => Parse(path, File.ReadAllBytes(path));
 
     /// <summary>Parses <paramref name="bytes"/> (the array is kept, not copied) as the file at <paramref name="path"/>.</summary>
-    public static ElfImage Parse(string path, byte[] bytes)
+    public static ElfImage Parse(string path, byte[] bytes) => Parse(path, bytes, isDebugFile: false);
+
+    /// <summary>
+    /// Reads a separate debug file (objcopy --only-keep-debug, /usr/lib/debug/.build-id/...): its
+    /// program headers describe the stripped file and have no data behind them (PT_INTERP has
+    /// file size 0), so <see cref="Interpreter"/> is left null; sections, symbols and build-id
+    /// are read as usual.
+    /// </summary>
+    public static ElfImage OpenDebugFile(string path) => Parse(path, File.ReadAllBytes(path), isDebugFile: true);
+
+    private static ElfImage Parse(string path, byte[] bytes, bool isDebugFile)
     {
         var image = new ElfImage(path, bytes);
         ushort sectionCount = image.ReadHeader(out ulong sectionOffset, out ushort sectionEntrySize, out ushort namesIndex);
         image.ReadProgramHeaders();
         image.ReadSections(sectionOffset, sectionEntrySize, sectionCount, namesIndex);
-        image.ReadInterpreter();
+        if (!isDebugFile) image.ReadInterpreter();
         image.ReadBuildId();
         image.ReadDebugLink();
         return image;

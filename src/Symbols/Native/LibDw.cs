@@ -1,0 +1,152 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Checker.Symbols.Native;
+
+/// <summary>
+/// The part of elfutils' libdw (libdw.so.1, Debian package libdw1) that Checker calls. Declarations
+/// follow elfutils' libdw.h (0.188 here); only the plain DWARF reader (<c>dwarf_*</c>) is used, no
+/// libdwfl: <see cref="Dwarf.DwarfFile"/> says why. Every pointer returned by libdw points into
+/// the <c>Dwarf</c> session it came from and is valid only while that session is open.
+/// </summary>
+internal static unsafe partial class LibDw
+{
+    private const string Library = "libdw.so.1";
+
+    /// <summary>Dwarf_Cmd DWARF_C_READ: read-only session over a file descriptor.</summary>
+    public const int DWARF_C_READ = 0;
+
+    public const int DW_TAG_entry_point = 0x03;
+    public const int DW_TAG_compile_unit = 0x11;
+    public const int DW_TAG_inlined_subroutine = 0x1d;
+    public const int DW_TAG_subprogram = 0x2e;
+
+    public const uint DW_AT_name = 0x03;
+    public const uint DW_AT_comp_dir = 0x1b;
+    public const uint DW_AT_call_file = 0x58;
+    public const uint DW_AT_call_line = 0x59;
+    public const uint DW_AT_linkage_name = 0x6e;
+    public const uint DW_AT_MIPS_linkage_name = 0x2007;
+
+    public const byte DW_UT_compile = 0x01;
+    public const byte DW_UT_skeleton = 0x04;
+
+    /// <summary>Dwarf *dwarf_begin (int fildes, Dwarf_Cmd cmd); the descriptor stays the caller's.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_begin")]
+    public static partial SafeDwarfHandle Begin(int fd, int cmd);
+
+    /// <summary>int dwarf_end (Dwarf *dwarf).</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_end")]
+    public static partial int End(nint dwarf);
+
+    /// <summary>Dwarf_Die *dwarf_addrdie (Dwarf *dbg, Dwarf_Addr addr, Dwarf_Die *result): the CU whose .debug_aranges entry covers addr.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_addrdie")]
+    public static partial DwarfDie* AddrDie(SafeDwarfHandle dwarf, ulong address, DwarfDie* result);
+
+    /// <summary>int dwarf_get_units (Dwarf *, Dwarf_CU *cu, Dwarf_CU **next_cu, Dwarf_Half *version, uint8_t *unit_type, Dwarf_Die *cudie, Dwarf_Die *subdie): 0, or 1 after the last unit.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_get_units")]
+    public static partial int GetUnits(SafeDwarfHandle dwarf, nint cu, nint* nextCu, ushort* version, byte* unitType, DwarfDie* cuDie, DwarfDie* subDie);
+
+    /// <summary>int dwarf_haspc (Dwarf_Die *die, Dwarf_Addr pc): 1 when pc is in the DIE's ranges.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_haspc")]
+    public static partial int HasPc(DwarfDie* die, ulong pc);
+
+    /// <summary>Dwarf_Line *dwarf_getsrc_die (Dwarf_Die *cudie, Dwarf_Addr addr): the line-table row covering addr.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_getsrc_die")]
+    public static partial nint GetSrcDie(DwarfDie* cuDie, ulong address);
+
+    /// <summary>int dwarf_lineno (Dwarf_Line *line, int *linep).</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_lineno")]
+    public static partial int LineNo(nint line, int* lineNumber);
+
+    /// <summary>const char *dwarf_linesrc (Dwarf_Line *line, Dwarf_Word *mtime, Dwarf_Word *length).</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_linesrc")]
+    public static partial byte* LineSrc(nint line, ulong* mtime, ulong* length);
+
+    /// <summary>
+    /// int dwarf_getscopes (Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die **scopes): the DIEs whose
+    /// ranges contain pc, innermost first, in a malloc'd array (free it with libc free).
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_getscopes")]
+    public static partial int GetScopes(DwarfDie* cuDie, ulong pc, DwarfDie** scopes);
+
+    /// <summary>int dwarf_getscopes_die (Dwarf_Die *die, Dwarf_Die **scopes): die and the DIEs that contain it, in a malloc'd array.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_getscopes_die")]
+    public static partial int GetScopesDie(DwarfDie* die, DwarfDie** scopes);
+
+    /// <summary>int dwarf_tag (Dwarf_Die *die).</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_tag")]
+    public static partial int Tag(DwarfDie* die);
+
+    /// <summary>Dwarf_Attribute *dwarf_attr (Dwarf_Die *die, unsigned int search_name, Dwarf_Attribute *result).</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_attr")]
+    public static partial DwarfAttribute* Attr(DwarfDie* die, uint name, DwarfAttribute* result);
+
+    /// <summary>As dwarf_attr, following DW_AT_abstract_origin and DW_AT_specification.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_attr_integrate")]
+    public static partial DwarfAttribute* AttrIntegrate(DwarfDie* die, uint name, DwarfAttribute* result);
+
+    /// <summary>const char *dwarf_formstring (Dwarf_Attribute *attrp); NULL for a null attribute.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_formstring")]
+    public static partial byte* FormString(DwarfAttribute* attribute);
+
+    /// <summary>int dwarf_formudata (Dwarf_Attribute *attr, Dwarf_Word *return_uval); 0 on success.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_formudata")]
+    public static partial int FormUData(DwarfAttribute* attribute, ulong* value);
+
+    /// <summary>int dwarf_getsrcfiles (Dwarf_Die *cudie, Dwarf_Files **files, size_t *nfiles); 0 on success.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_getsrcfiles")]
+    public static partial int GetSrcFiles(DwarfDie* cuDie, nint* files, nuint* count);
+
+    /// <summary>const char *dwarf_filesrc (Dwarf_Files *file, size_t idx, Dwarf_Word *mtime, Dwarf_Word *length).</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_filesrc")]
+    public static partial byte* FileSrc(nint files, nuint index, ulong* mtime, ulong* length);
+
+    /// <summary>int dwarf_errno (void): the thread's last libdw error, cleared by reading it.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_errno")]
+    public static partial int Errno();
+
+    /// <summary>const char *dwarf_errmsg (int err); -1 means the last error.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_errmsg")]
+    public static partial byte* ErrMsg(int error);
+
+    /// <summary>The text of libdw's last error on this thread.</summary>
+    public static string LastError() => Marshal.PtrToStringUTF8((nint)ErrMsg(-1)) ?? "unknown libdw error";
+
+    /// <summary>A NUL-terminated UTF-8 string owned by libdw, copied; null for NULL.</summary>
+    public static string? String(byte* text) => text == null ? null : Marshal.PtrToStringUTF8((nint)text);
+}
+
+/// <summary>
+/// Dwarf_Die: a position in .debug_info, plain data that libdw fills in (four machine words:
+/// addr, cu, abbrev, padding). Valid only while its Dwarf session is open.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct DwarfDie
+{
+    public nint Address;
+    public nint Cu;
+    public nint Abbrev;
+    public nint Padding;
+}
+
+/// <summary>Dwarf_Attribute: code, form, value pointer, CU (24 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct DwarfAttribute
+{
+    public uint Code;
+    public uint Form;
+    public nint Value;
+    public nint Cu;
+}
+
+/// <summary>Owns one <c>Dwarf *</c> session; released with dwarf_end.</summary>
+internal sealed class SafeDwarfHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    public SafeDwarfHandle()
+        : base(ownsHandle: true)
+    {
+    }
+
+    protected override bool ReleaseHandle() => LibDw.End(handle) == 0;
+}

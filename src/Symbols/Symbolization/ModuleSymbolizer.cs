@@ -1,0 +1,202 @@
+using Checker.Symbols.DebugFiles;
+using Checker.Symbols.Demangling;
+using Checker.Symbols.Dwarf;
+using Checker.Symbols.Elf;
+
+namespace Checker.Symbols.Symbolization;
+
+/// <summary>
+/// Turns code addresses of one ELF file, loaded at a load bias, into <see cref="SymbolizedFrame"/>s.
+///
+/// Sources, each read on first need (an error report may never come, and libc's DWARF is large):
+/// the file's own DWARF when it was built with -g, else the separate debug file
+/// (<see cref="DebugFileLocator"/>: build-id, then .gnu_debuglink); and the function symbols of
+/// .symtab (or .dynsym when stripped, plus the debug file's .symtab), which name what DWARF does
+/// not cover (crt code, assembly, stripped files) as symbol+offset. Results are cached per address.
+/// Thread-safe: calls are serialised on the module.
+/// </summary>
+public sealed class ModuleSymbolizer : IDisposable
+{
+    private readonly object _lock = new();
+    private readonly DebugFileLocator _locator;
+    private readonly Dictionary<ulong, IReadOnlyList<SymbolizedFrame>> _cache = [];
+    private ElfImage? _image;
+    private bool _debugInfoRead;
+    private DwarfFile? _dwarf;
+    private string? _debugFile;
+    private FunctionSymbolTable? _symbols;
+    private bool _disposed;
+
+    /// <summary>A module read from <paramref name="path"/> (when first needed).</summary>
+    /// <param name="path">The ELF file as loaded (executable or shared object).</param>
+    /// <param name="loadBias">Run-time address minus link-time address (0 for a non-PIE executable).</param>
+    /// <param name="locator">Where separate debug files are looked for (default: /usr/lib/debug).</param>
+    public ModuleSymbolizer(string path, ulong loadBias = 0, DebugFileLocator? locator = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = path;
+        LoadBias = loadBias;
+        _locator = locator ?? new DebugFileLocator();
+    }
+
+    /// <summary>A module already parsed (the loader's image of it).</summary>
+    public ModuleSymbolizer(ElfImage image, ulong loadBias = 0, DebugFileLocator? locator = null)
+        : this(image.Path, loadBias, locator)
+    {
+        _image = image;
+    }
+
+    /// <summary>The ELF file.</summary>
+    public string Path { get; }
+
+    /// <summary>Run-time address minus link-time address.</summary>
+    public ulong LoadBias { get; }
+
+    /// <summary>The lowest run-time address of the module (its first PT_LOAD, page-aligned): the origin of module+offset.</summary>
+    public ulong Start => LoadBias + Image.LowestLoadAddress;
+
+    /// <summary>The end of the module's highest PT_LOAD at run time (page-aligned, exclusive).</summary>
+    public ulong End => LoadBias + Image.HighestLoadAddress;
+
+    /// <summary>The file whose DWARF is used (the module itself or its separate debug file); null when there is none.</summary>
+    public string? DebugInfoPath
+    {
+        get
+        {
+            lock (_lock)
+            {
+                EnsureDebugInfo();
+                return _dwarf?.Path;
+            }
+        }
+    }
+
+    /// <summary>The separate debug file found for the module, or null (none installed, or the module carries its own DWARF).</summary>
+    public string? SeparateDebugFile
+    {
+        get
+        {
+            lock (_lock)
+            {
+                EnsureDebugInfo();
+                return _debugFile;
+            }
+        }
+    }
+
+    private ElfImage Image
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _image ??= ElfImage.Open(Path);
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="address"/> lies in [<see cref="Start"/>, <see cref="End"/>).</summary>
+    public bool Contains(ulong address) => address >= Start && address < End;
+
+    /// <summary>
+    /// The frames at run-time code address <paramref name="address"/>: innermost first when the
+    /// code was inlined, otherwise one frame. Never empty: with no DWARF and no symbol the frame
+    /// names only the module and offset.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The address is outside the module.</exception>
+    public IReadOnlyList<SymbolizedFrame> Symbolize(ulong address)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!Contains(address))
+                throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x} is outside {Path} [0x{Start:x}, 0x{End:x})");
+            if (_cache.TryGetValue(address, out IReadOnlyList<SymbolizedFrame>? cached)) return cached;
+
+            EnsureDebugInfo();
+            IReadOnlyList<SymbolizedFrame> frames = Lookup(address);
+            _cache[address] = frames;
+            return frames;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            _dwarf?.Dispose();
+            _dwarf = null;
+        }
+    }
+
+    private IReadOnlyList<SymbolizedFrame> Lookup(ulong address)
+    {
+        ulong linkAddress = address - LoadBias;
+        ulong moduleOffset = address - Start;
+        (ElfSymbol Symbol, ulong Offset)? symbol = _symbols!.Find(linkAddress);
+        string? symbolName = symbol is { } s ? Demangler.Demangle(s.Symbol.Name) : null;
+        ulong? symbolOffset = symbol?.Offset;
+
+        IReadOnlyList<DwarfFrame> source = _dwarf?.Frames(linkAddress) ?? [];
+        if (source.Count == 0)
+            return [new SymbolizedFrame(address, Path, moduleOffset, symbolName, null, null, false, symbolName == null ? null : symbolOffset)];
+
+        var frames = new SymbolizedFrame[source.Count];
+        for (int i = 0; i < frames.Length; i++)
+        {
+            DwarfFrame f = source[i];
+            bool outermost = i == frames.Length - 1 && !f.Inlined;
+            // DWARF without a function DIE (assembly units) still has lines: the symbol names it.
+            string? function = f.Function ?? (outermost ? symbolName : null);
+            frames[i] = new SymbolizedFrame(address, Path, moduleOffset, function, f.File, f.Line, f.Inlined,
+                outermost ? symbolOffset : null);
+        }
+        return frames;
+    }
+
+    /// <summary>Opens the DWARF and reads the symbol tables, once.</summary>
+    private void EnsureDebugInfo()
+    {
+        if (_debugInfoRead) return;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ElfImage image = Image;
+
+        ElfImage? debugImage = null;
+        if (HasOwnDwarf(image))
+        {
+            _dwarf = TryOpenDwarf(image.Path);
+        }
+        if (_dwarf == null)
+        {
+            debugImage = _locator.FindImage(image);
+            if (debugImage != null)
+            {
+                _debugFile = debugImage.Path;
+                _dwarf = TryOpenDwarf(_debugFile);
+            }
+        }
+
+        // A stripped file keeps only .dynsym (exports); its debug file has the full .symtab.
+        IEnumerable<ElfSymbol> symbols = image.ReadSymbols();
+        if (debugImage != null && !image.Sections.Any(s => s.Type == ElfConstants.SHT_SYMTAB))
+            symbols = debugImage.ReadSymbols().Concat(symbols);
+        _symbols = new FunctionSymbolTable(symbols);
+        _debugInfoRead = true;
+    }
+
+    private static bool HasOwnDwarf(ElfImage image) =>
+        image.Sections.Any(s => s.Name is ".debug_info" && !s.HasNoFileData && s.Size > 0);
+
+    private static DwarfFile? TryOpenDwarf(string path)
+    {
+        try
+        {
+            return DwarfFile.Open(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
