@@ -28,6 +28,8 @@ public static class GuestTermination
                 return Program.Fail(ExitCodes.EngineFailure, $"engine failure: cannot translate the instruction at 0x{f.Pc:x}: {f.Description}");
             case GuestOutcome.Faulted f:
                 Console.Error.WriteLine($"memcheck: the program was killed by {Signals.Name(f.Signal)} at 0x{f.Pc:x}: {f.Description}");
+                foreach (string frame in FaultFrames.Describe(f.Pc))
+                    Console.Error.WriteLine($"memcheck:   {frame}");
                 Console.Error.Flush();
                 DieBy(f.Signal);
                 return 128 + f.Signal;

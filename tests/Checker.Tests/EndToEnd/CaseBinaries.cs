@@ -21,6 +21,7 @@ public static class CaseBinaries
         ["system_popen"] = new("gcc", "system_popen.c", ["-O2"], []),
         ["abort_after_output"] = new("gcc", "abort_after_output.c", ["-O2"], []),
         ["null_deref"] = new("gcc", "null_deref.c", ["-O2"], []),
+        ["null_deref.O0"] = new("gcc", "null_deref.c", ["-O0"], []),
         ["trap"] = new("gcc", "trap.c", ["-O2"], []),
         ["ignored_signals_epipe"] = new("gcc", "ignored_signals_epipe.c", ["-O2"], []),
         ["self_view"] = new("gcc", "self_view.c", ["-O2"], []),

@@ -31,7 +31,23 @@ public class EngineBehaviourTests
 
         Assert.Equal("closed\n", result.StdoutText);
         var lines = NativeComparison.MemcheckLines(result.Stderr);
-        Assert.True(lines.Count == 1 && lines[0].Contains("SIGSEGV"), context);
+        Assert.True(lines.Count >= 1 && lines[0].Contains("SIGSEGV"), context);
+    }
+
+    [Fact]
+    public void CrashReport_NamesFunctionFileAndLineOfTheFault()
+    {
+        string source = Path.Combine(RepoPaths.Cases, "null_deref.c");
+        int line = Array.FindIndex(File.ReadAllLines(source), l => l.Contains("= *null_pointer;")) + 1;
+        // -O0: at -O2 the line table rightly attributes the load to the printf that uses it.
+        var result = MemcheckLauncher.RunToolNone(CaseBinaries.Get("null_deref.O0"), []);
+        var lines = NativeComparison.MemcheckLines(result.Stderr);
+        string context = $"{result.CommandLine}\nstderr:\n{result.StderrText}";
+
+        Assert.True(lines.Count >= 2 && lines[0].Contains("SIGSEGV"), context);
+        Assert.True(line > 0);
+        Assert.Contains($"#0 main [{source}:{line}]", lines[1]);
+        Assert.Contains("(null_deref.O0+0x", lines[1]);
     }
 
     [Fact]
