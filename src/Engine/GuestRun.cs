@@ -1,6 +1,8 @@
 using System.Runtime.Versioning;
 using Checker.Engine.CodeCache;
 using Checker.Engine.Dispatch;
+using Checker.Engine.Heap;
+using Checker.Engine.Interception;
 using Checker.Engine.Loading;
 using Checker.Engine.Memory;
 using Checker.Engine.Syscalls;
@@ -31,6 +33,8 @@ public sealed class GuestRun
     public TranslationCache Cache { get; }
     public GuestProcess Process { get; }
     public LoadedProgram Program { get; }
+    /// <summary>The checking allocator (null under --tool none).</summary>
+    public GuestHeap? Heap { get; private init; }
     public KernelInterface Kernel => Process.Kernel;
 
     /// <summary>Loads the program; ELF problems surface as <see cref="ElfFormatException"/>, engine ones as <see cref="EngineException"/>.</summary>
@@ -44,11 +48,21 @@ public sealed class GuestRun
         var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
         process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
         process.ToolDescriptors.UnionWith(options.ToolDescriptors);
-        var dispatcher = new Dispatcher(cache, new BlockTranslator(cache), new SyscallEmulator(process), process);
+        FunctionInterceptor? interceptor = null;
+        GuestHeap? heap = null;
+        if (options.CheckHeap)
+        {
+            heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes);
+            interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames).All());
+            interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);
+            if (program.Interpreter is MappedImage interp) interceptor.OnModuleMapped(interp.Image.Path, interp.Start);
+            process.Interceptor = interceptor;
+        }
+        var dispatcher = new Dispatcher(cache, new BlockTranslator(cache, interceptor), new SyscallEmulator(process), process, interceptor);
         var thread = GuestThread.CreateOnCurrentThread(kernel);
         FaultHandlers.Install(cache.Routines, kernel);
         unsafe { thread.Context->Rsp = program.StackPointer; }
-        return new GuestRun(cache, process, dispatcher, thread, program);
+        return new GuestRun(cache, process, dispatcher, thread, program) { Heap = heap };
     }
 
     public GuestOutcome Run() => _dispatcher.Run(_thread, Program.StartPc);

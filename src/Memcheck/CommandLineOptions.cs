@@ -12,13 +12,13 @@ public sealed record OptionSpec(string Name, string ValueName, string Default, s
 public static class CommandLineOptions
 {
     public static readonly OptionSpec Tool = new("--tool", "NAME", "none",
-        "What to run: 'none' translates and runs the program with no checking (memory checking arrives with a later issue).");
+        "What to run: 'none' translates and runs the program with no checking; 'memcheck' replaces the malloc family with the checking allocator and reports invalid heap arguments (double, invalid and mismatched frees); access checks come next.");
     public static readonly OptionSpec Stats = new("--stats", "", "off",
         "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, translation time.");
 
     public static readonly IReadOnlyList<OptionSpec> All = [Tool, Stats];
 
-    public static readonly string[] Tools = ["none"];
+    public static readonly string[] Tools = ["none", "memcheck"];
 
     /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()

@@ -24,7 +24,7 @@ public static class Program
         {
             if (command.Length == 0)
                 return Fail(ExitCodes.Usage, "no program given (usage: memcheck [options] -- PROGRAM [ARGS...])");
-            return RunProgram(command, parse.GetValue(stats));
+            return RunProgram(command, parse.GetValue(stats), parse.GetValue(tool) == "memcheck");
         });
 
         ParseResult result = root.Parse(options);
@@ -41,7 +41,7 @@ public static class Program
         }
     }
 
-    private static int RunProgram(string[] command, bool printStats)
+    private static int RunProgram(string[] command, bool printStats, bool checkHeap)
     {
         var (path, error, code) = ProgramResolver.Resolve(command[0]);
         if (path == null) return Fail(code, error!);
@@ -69,6 +69,7 @@ public static class Program
                 Arguments = command,
                 Environment = HostEnvironment.Read(),
                 CollectStatistics = printStats,
+                CheckHeap = checkHeap,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
                 ToolDescriptors = ToolOutput.Descriptor >= 0 ? [ToolOutput.Descriptor] : [],
             });
@@ -82,6 +83,14 @@ public static class Program
             return Fail(ExitCodes.EngineFailure, $"cannot load {command[0]}: {e.Message}");
         }
 
+        using var symbolizer = new FrameSymbolizer();
+        HeapErrorPrinter? heapErrors = null;
+        if (run.Heap != null)
+        {
+            heapErrors = new HeapErrorPrinter(symbolizer, Console.Error);
+            run.Heap.Errors = heapErrors.Report;
+        }
+
         GuestOutcome outcome;
         try
         {
@@ -91,6 +100,7 @@ public static class Program
         {
             return Fail(ExitCodes.EngineFailure, $"engine failure: {e.Message}");
         }
+        heapErrors?.PrintSummary();
         if (printStats) StatisticsReport.Print(run);
         return GuestTermination.Finish(run, outcome);
     }

@@ -18,6 +18,7 @@ public static class StatisticsReport
         Line("indirect lookups", run.IndirectLookups);
         Line("indirect misses", s.IndirectMisses);
         Line("syscalls", s.Syscalls);
+        Line("intercepted calls", s.InterceptedCalls);
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
     }
 }

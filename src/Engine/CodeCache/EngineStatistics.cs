@@ -9,6 +9,7 @@ public sealed class EngineStatistics
     public long DirectLinks;
     public long IndirectMisses;
     public long Syscalls;
+    public long InterceptedCalls;
     public long TranslationTicks;
 
     public TimeSpan TranslationTime => TimeSpan.FromTicks(TranslationTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency);

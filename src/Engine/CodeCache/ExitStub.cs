@@ -9,6 +9,8 @@ public enum ExitKind
     Syscall,
     /// <summary>An instruction that raises a signal natively (ud2, int3, hlt): the guest dies of it.</summary>
     Fault,
+    /// <summary>The entry of a replaced function (<see cref="Interception.FunctionInterceptor"/>): run it in C#, then return.</summary>
+    Intercept,
 }
 
 /// <summary>

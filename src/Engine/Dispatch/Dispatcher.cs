@@ -22,7 +22,8 @@ public abstract record GuestOutcome
 /// indirect-branch table, perform a system call).
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator translator, SyscallEmulator syscalls, GuestProcess process)
+public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator translator, SyscallEmulator syscalls, GuestProcess process,
+    Interception.FunctionInterceptor? interceptor = null)
 {
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
 
@@ -62,6 +63,17 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     if (process.KilledBySignal != 0) return new GuestOutcome.Signalled(process.KilledBySignal);
                     if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
                     pc = exit.TargetPc;
+                    break;
+                case ExitKind.Intercept when interceptor != null && interceptor.TryGet(exit.TargetPc, out var function):
+                    stats.InterceptedCalls++;
+                    context->Rax = function.Handler(context);
+                    // The replaced function's ret.
+                    pc = *(ulong*)context->Rsp;
+                    context->Rsp += 8;
+                    break;
+                case ExitKind.Intercept:
+                    pc = exit.TargetPc;   // no longer replaced (module unmapped and reloaded): run it
+                    lock (cache.Lock) cache.Flush(pc, pc + 1);
                     break;
                 case ExitKind.Fault:
                     return new GuestOutcome.Faulted(exit.FaultSignal, exit.FaultPc, Describe(exit.FaultPc));

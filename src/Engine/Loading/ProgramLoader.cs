@@ -7,7 +7,7 @@ using Checker.Symbols.Elf;
 namespace Checker.Engine.Loading;
 
 /// <summary>A guest program ready to run: where to start and with which stack.</summary>
-public sealed record LoadedProgram(MappedImage Executable, MappedImage? Interpreter, ulong StartPc, ulong StackPointer);
+public sealed record LoadedProgram(MappedImage Executable, MappedImage? Interpreter, ulong StartPc, ulong StackPointer, ulong StackTop);
 
 /// <summary>
 /// Does what execve does for a new process, inside our own address space: maps the executable and
@@ -39,7 +39,7 @@ public static class ProgramLoader
             AuxVector(exe, interp), RandomNumberGenerator.GetBytes(16), "x86_64", execFn);
         CopyToGuest(stack.ImageBase, stack.Image);
 
-        return new LoadedProgram(exe, interp, interp?.Entry ?? exe.Entry, stack.StackPointer);
+        return new LoadedProgram(exe, interp, interp?.Entry ?? exe.Entry, stack.StackPointer, stackTop);
     }
 
     private static MappedImage MapInWindow(ElfImage image, CodeWindow window)

@@ -19,6 +19,9 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     public TranslationCache Cache { get; } = cache;
     public KernelInterface Kernel { get; } = kernel;
 
+    /// <summary>Replaced functions (the malloc family under --tool memcheck); null when nothing is replaced.</summary>
+    public Interception.FunctionInterceptor? Interceptor { get; set; }
+
     /// <summary>The guest's signal actions: recorded now, delivered once signal support lands.</summary>
     public byte[][] SignalActions { get; } = Enumerable.Range(0, SignalCount).Select(_ => new byte[SigactionSize]).ToArray();
     /// <summary>Signals whose SIG_IGN disposition was passed to the kernel.</summary>

@@ -10,6 +10,13 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Mmap(SyscallRequest r)
     {
+        long result = MapMemory(r);
+        NoticeModule(r, result);
+        return result;
+    }
+
+    private long MapMemory(SyscallRequest r)
+    {
         ulong length = HostMemory.PageUp(r.A2);
         bool placed = r.A1 != 0 || (r.A4 & (MapFixed | MapFixedNoReplace)) != 0;
         if (!placed && length != 0 && MayHoldCode(r))
@@ -24,8 +31,31 @@ public sealed unsafe partial class SyscallEmulator
         }
         long mapped = PassThrough(r);
         if (!KernelInterface.IsError(mapped) && (r.A4 & MapFixed) != 0)
-            _process.Cache.Flush((ulong)mapped, (ulong)mapped + length);
+            lock (_process.Cache.Lock) _process.Cache.Flush((ulong)mapped, (ulong)mapped + length);
         return mapped;
+    }
+
+    /// <summary>A whole ELF file mapped from offset 0 is a module being loaded: find its replaced functions.</summary>
+    private void NoticeModule(in SyscallRequest r, long mapped)
+    {
+        if (_process.Interceptor == null || KernelInterface.IsError(mapped) || (r.A4 & MapAnonymous) != 0 || (long)r.A5 < 0 || r.A6 != 0)
+            return;
+        if (!IsElfFile((long)r.A5)) return;
+        string? path = LinkTarget($"/proc/self/fd/{(long)r.A5}");
+        if (path != null) _process.Interceptor.OnModuleMapped(path, (ulong)mapped);
+    }
+
+    private bool IsElfFile(long fd)
+    {
+        uint magic = 0;
+        long n = _process.Kernel.Call(SyscallNumbers.Pread64, fd, (long)&magic, 4, 0);
+        return n == 4 && magic == 0x464c457f;
+    }
+
+    private static string? LinkTarget(string path)
+    {
+        try { return new FileInfo(path).LinkTarget; }
+        catch (IOException) { return null; }
     }
 
     /// <summary>Executable anonymous memory, or a file that is an ELF image (ld.so mapping a library).</summary>
@@ -33,9 +63,7 @@ public sealed unsafe partial class SyscallEmulator
     {
         if ((r.A3 & ProtExec) != 0) return true;
         if ((r.A4 & MapAnonymous) != 0 || (long)r.A5 < 0) return false;
-        uint magic = 0;
-        long n = _process.Kernel.Call(SyscallNumbers.Pread64, (long)r.A5, (long)&magic, 4, 0);
-        return n == 4 && magic == 0x464c457f;
+        return IsElfFile((long)r.A5);
     }
 
     private long Munmap(SyscallRequest r)
@@ -62,5 +90,12 @@ public sealed unsafe partial class SyscallEmulator
     private void FlushCode(ulong start, ulong length)
     {
         lock (_process.Cache.Lock) _process.Cache.Flush(start, start + HostMemory.PageUp(length));
+    }
+
+    private long MunmapAndForget(SyscallRequest r)
+    {
+        long result = Munmap(r);
+        if (result == 0) _process.Interceptor?.OnUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
+        return result;
     }
 }

@@ -51,7 +51,7 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Readlink] = r => Readlink(r.A1, r.A2, r.A3, r with { Number = SyscallNumbers.Readlink }),
             [SyscallNumbers.Readlinkat] = r => Readlink(r.A2, r.A3, r.A4, r),
             [SyscallNumbers.Mmap] = Mmap,
-            [SyscallNumbers.Munmap] = Munmap,
+            [SyscallNumbers.Munmap] = MunmapAndForget,
             [SyscallNumbers.Mprotect] = Mprotect,
             [SyscallNumbers.Mremap] = Mremap,
         };

@@ -20,7 +20,7 @@ namespace Checker.Engine.Translation;
 /// Called with the cache lock held.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class BlockTranslator(TranslationCache cache)
+public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null)
 {
     public const int MaxBlockInstructions = 128;
     /// <summary>Conditional branches a fragment may continue past (its side exits).</summary>
@@ -49,6 +49,8 @@ public sealed class BlockTranslator(TranslationCache cache)
     public Fragment Translate(ulong pc)
     {
         long started = Stopwatch.GetTimestamp();
+        if (interceptor != null && interceptor.TryGet(pc, out _))
+            return TranslateIntercepted(pc, started);
         DecodeBlock(pc);
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
@@ -94,6 +96,31 @@ public sealed class BlockTranslator(TranslationCache cache)
         }
         cache.Add(fragment);
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{last.NextIP:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
+        cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
+        return fragment;
+    }
+
+    /// <summary>A replaced function's entry: a fragment that is nothing but an exit to the dispatcher.</summary>
+    private Fragment TranslateIntercepted(ulong pc, long started)
+    {
+        ulong start = cache.Region.Peek(16);
+        CodeBuffer code = _code;
+        code.Reset(start + 8);
+        ExitStub exit = cache.NewExit(ExitKind.Intercept, pc);
+        exit.StubAddress = code.CurrentAddress;
+        exit.PatchSite = 0;
+        code.Raw(ExitStubPrefix);
+        code.Int32(exit.Id);
+        code.Raw([0xE9]);
+        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.Exit));
+        int size = code.Length + 8;
+        ulong at = cache.Region.Allocate((ulong)size, 16);
+        CodeRegion.Write(at, BitConverter.GetBytes(unchecked(0 - pc)));
+        CodeRegion.Write(at + 8, code.Bytes);
+        var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { InstructionMap = ([pc], [0]) };
+        exit.Owner = fragment;
+        fragment.Exits.Add(exit);
+        cache.Add(fragment);
         cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
         return fragment;
     }

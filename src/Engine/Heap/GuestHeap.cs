@@ -1,0 +1,121 @@
+using Checker.Engine.Native;
+
+namespace Checker.Engine.Heap;
+
+/// <summary>
+/// The replacement allocator behind the intercepted malloc family (Dr. Memory replaces the
+/// allocator by default too). Blocks are carved from one private arena with a redzone on both
+/// sides of every block; freed blocks wait in a FIFO quarantine (delayed frees) before their space
+/// is reused, so a stale pointer keeps pointing at freed memory for a while; realloc always moves.
+/// Per block it keeps the requested size, the allocating family and the allocation and free
+/// callstacks. Errors in arguments (double free, free of a non-heap or interior pointer, mismatched
+/// families) are handed to <see cref="Errors"/>, never printed here.
+/// </summary>
+public sealed class GuestHeap
+{
+    private const ulong ArenaSize = 64UL << 30;
+    private const ulong MinimumAlignment = 16;
+
+    private readonly Dictionary<ulong, HeapChunk> _live = new();
+    private readonly Dictionary<ulong, HeapChunk> _quarantined = new();
+    private readonly Queue<HeapChunk> _quarantine = new();
+    private readonly Dictionary<ulong, Stack<ulong>> _reusable = new();
+    private readonly ulong _arenaEnd;
+    private ulong _next;
+    private ulong _quarantinedBytes;
+
+    public GuestHeap(ulong redzone, ulong delayFreesBytes)
+    {
+        Redzone = Math.Max(MinimumAlignment, (redzone + MinimumAlignment - 1) & ~(MinimumAlignment - 1));
+        DelayFreesBytes = delayFreesBytes;
+        ArenaStart = HostMemory.MapAnonymous(0, ArenaSize, LibC.ProtRead | LibC.ProtWrite, noReserve: true);
+        _arenaEnd = ArenaStart + ArenaSize;
+        _next = ArenaStart;
+    }
+
+    public ulong Redzone { get; }
+    public ulong DelayFreesBytes { get; }
+    public ulong ArenaStart { get; }
+    public Action<HeapError>? Errors { get; set; }
+    public IReadOnlyCollection<HeapChunk> LiveChunks => _live.Values;
+
+    public bool IsHeapAddress(ulong address) => address >= ArenaStart && address < _next;
+
+    /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/>; 0 when the arena is exhausted.</summary>
+    public ulong Allocate(ulong size, ulong alignment, AllocationKind kind, ulong[] stack)
+    {
+        alignment = Math.Max(alignment, MinimumAlignment);
+        if (size > ArenaSize) return 0;
+        ulong body = (Math.Max(size, 1) + MinimumAlignment - 1) & ~(MinimumAlignment - 1);
+        ulong blockSize = Redzone + body + Redzone;
+        ulong user;
+        ulong blockStart;
+        if (alignment == MinimumAlignment && _reusable.TryGetValue(blockSize, out Stack<ulong>? free) && free.Count > 0)
+        {
+            blockStart = free.Pop();
+            user = blockStart + Redzone;
+        }
+        else
+        {
+            user = (_next + Redzone + alignment - 1) & ~(alignment - 1);
+            blockStart = user - Redzone;
+            blockSize = Redzone + body + Redzone;
+            if (user + body + Redzone > _arenaEnd) return 0;
+            _next = user + body + Redzone;
+        }
+        var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack);
+        _live[user] = chunk;
+        return user;
+    }
+
+    /// <summary>Frees <paramref name="address"/> as <paramref name="kind"/> asks; false (after reporting) when the argument is invalid.</summary>
+    public bool Free(ulong address, AllocationKind kind, string routine, ulong[] stack)
+    {
+        if (address == 0) return true;
+        if (!_live.Remove(address, out HeapChunk? chunk))
+        {
+            Report(Classify(address), routine, address, stack);
+            return false;
+        }
+        if (chunk.Kind != kind)
+            Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, chunk));
+        chunk.FreeStack = stack;
+        _quarantined[address] = chunk;
+        _quarantine.Enqueue(chunk);
+        _quarantinedBytes += chunk.BlockSize;
+        while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1) Recycle(_quarantine.Dequeue());
+        return true;
+    }
+
+    public HeapChunk? FindLive(ulong user) => _live.GetValueOrDefault(user);
+
+    /// <summary>The block (live or quarantined) whose extent, redzones included, holds <paramref name="address"/>.</summary>
+    public HeapChunk? FindBlock(ulong address) =>
+        _live.Values.Concat(_quarantined.Values).FirstOrDefault(c => c.ContainsBlockAddress(address));
+
+    private HeapErrorKind Classify(ulong address)
+    {
+        if (_quarantined.ContainsKey(address)) return HeapErrorKind.DoubleFree;
+        return _live.Values.Any(c => c.ContainsBlockAddress(address)) ? HeapErrorKind.FreeOfInteriorPointer : HeapErrorKind.FreeOfNonHeapAddress;
+    }
+
+    private void Report(HeapErrorKind kind, string routine, ulong address, ulong[] stack)
+    {
+        HeapChunk? chunk = kind switch
+        {
+            HeapErrorKind.DoubleFree => _quarantined[address],
+            HeapErrorKind.FreeOfInteriorPointer => _live.Values.First(c => c.ContainsBlockAddress(address)),
+            _ => null,
+        };
+        Errors?.Invoke(new HeapError(kind, routine, address, stack, chunk));
+    }
+
+    private void Recycle(HeapChunk chunk)
+    {
+        _quarantined.Remove(chunk.User);
+        _quarantinedBytes -= chunk.BlockSize;
+        if (chunk.BlockStart + chunk.BlockSize > _next) return;
+        if (!_reusable.TryGetValue(chunk.BlockSize, out Stack<ulong>? free)) _reusable[chunk.BlockSize] = free = new Stack<ulong>();
+        free.Push(chunk.BlockStart);
+    }
+}

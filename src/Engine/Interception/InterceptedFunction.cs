@@ -1,0 +1,13 @@
+using Checker.Engine.State;
+
+namespace Checker.Engine.Interception;
+
+/// <summary>
+/// Replaces a guest function: called with the guest's registers at the function's entry (arguments
+/// in rdi, rsi, rdx, rcx, r8, r9; the return address at [rsp]); returns the value for rax. The
+/// dispatcher then performs the function's ret.
+/// </summary>
+public unsafe delegate ulong InterceptHandler(ContextBlock* context);
+
+/// <summary>A function the engine runs in C# instead of translating, found by its symbol name.</summary>
+public sealed record InterceptedFunction(string Name, InterceptHandler Handler);
