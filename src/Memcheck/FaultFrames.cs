@@ -1,6 +1,3 @@
-using Checker.Engine.Memory;
-using Checker.Symbols.Symbolization;
-
 namespace Checker.Memcheck;
 
 /// <summary>The source-level frames of a faulting pc (inlined calls expanded), for the crash report.</summary>
@@ -8,16 +5,7 @@ public static class FaultFrames
 {
     public static IReadOnlyList<string> Describe(ulong pc)
     {
-        if (ModuleLocator.Find(pc) is not ModuleLocation module) return [];
-        try
-        {
-            using var symbolizer = new ModuleSymbolizer(module.Path, module.LoadBias);
-            return symbolizer.Symbolize(pc).Select((frame, i) => $"#{i} {frame}").ToList();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // A crash report must never fail for want of symbols.
-            return [];
-        }
+        using var symbolizer = new FrameSymbolizer();
+        return symbolizer.Frames(pc, isReturnAddress: false).Select((frame, i) => $"#{i} {frame}").ToList();
     }
 }

@@ -3,8 +3,12 @@ using Checker.Symbols.Elf;
 
 namespace Checker.Engine.Memory;
 
-/// <summary>A file mapping that holds an address: the module's path and load bias.</summary>
-public readonly record struct ModuleLocation(string Path, ulong LoadBias, ulong FileOffset);
+/// <summary>A file mapping that holds an address: the module's path, where the mapping starts and at which file offset.</summary>
+public readonly record struct ModuleLocation(string Path, ulong MappingStart, ulong MappingOffset, ulong FileOffset)
+{
+    /// <summary>The bias between the ELF's virtual addresses and memory (opens the file: cache it per path).</summary>
+    public ulong LoadBias => ModuleLocator.LoadBias(Path, MappingStart, MappingOffset) ?? 0;
+}
 
 /// <summary>
 /// Names the module that holds an address, from /proc/self/maps: the guest's ld.so maps its
@@ -26,7 +30,7 @@ public static class ModuleLocator
             string path = f[5].Trim();
             ulong mapOffset = ulong.Parse(f[2], NumberStyles.HexNumber);
             ulong fileOffset = mapOffset + (address - start);
-            return new ModuleLocation(path, LoadBias(path, start, mapOffset) ?? 0, fileOffset);
+            return new ModuleLocation(path, start, mapOffset, fileOffset);
         }
         return null;
     }
@@ -36,7 +40,7 @@ public static class ModuleLocator
         Find(address) is ModuleLocation m ? $"{m.Path}+0x{m.FileOffset:x}" : null;
 
     /// <summary>The bias that maps the ELF's virtual addresses to where the mapping put them.</summary>
-    private static ulong? LoadBias(string path, ulong mappingStart, ulong mappingOffset)
+    public static ulong? LoadBias(string path, ulong mappingStart, ulong mappingOffset)
     {
         try
         {
