@@ -12,6 +12,7 @@ namespace Checker.Symbols.Native;
 internal static unsafe partial class LibDw
 {
     private const string Library = "libdw.so.1";
+    private const string ElfLibrary = "libelf.so.1";
 
     /// <summary>Dwarf_Cmd DWARF_C_READ: read-only session over a file descriptor.</summary>
     public const int DWARF_C_READ = 0;
@@ -102,6 +103,55 @@ internal static unsafe partial class LibDw
     [LibraryImport(Library, EntryPoint = "dwarf_filesrc")]
     public static partial byte* FileSrc(nint files, nuint index, ulong* mtime, ulong* length);
 
+    // --- Call frame information (src/Symbols/Unwinding) ---
+
+    /// <summary>libelf's Elf_Cmd / version constant EV_CURRENT.</summary>
+    public const uint EV_CURRENT = 1;
+
+    /// <summary>Elf *dwelf_elf_begin (int fd): libelf handle of an (uncompressed) ELF file; release with elf_end.</summary>
+    [LibraryImport(Library, EntryPoint = "dwelf_elf_begin")]
+    public static partial nint DwelfElfBegin(int fd);
+
+    /// <summary>unsigned int elf_version (unsigned int version): libelf must be told the version before elf_begin.</summary>
+    [LibraryImport(ElfLibrary, EntryPoint = "elf_version")]
+    public static partial uint ElfVersion(uint version);
+
+    /// <summary>int elf_end (Elf *elf) (libelf.so.1, which libdw itself links).</summary>
+    [LibraryImport(ElfLibrary, EntryPoint = "elf_end")]
+    public static partial int ElfEnd(nint elf);
+
+    /// <summary>Dwarf_CFI *dwarf_getcfi_elf (Elf *elf): the .eh_frame CFI of the file (found through PT_GNU_EH_FRAME or the section), or NULL; the Elf must outlive it.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_getcfi_elf")]
+    public static partial nint GetCfiElf(nint elf);
+
+    /// <summary>int dwarf_cfi_end (Dwarf_CFI *cache): releases a CFI from dwarf_getcfi_elf.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_cfi_end")]
+    public static partial int CfiEnd(nint cfi);
+
+    /// <summary>
+    /// int dwarf_cfi_addrframe (Dwarf_CFI *cache, Dwarf_Addr address, Dwarf_Frame **frame): the
+    /// register rules in effect at a link-time address, in a malloc'd Dwarf_Frame (free it with
+    /// libc free). 0 on success, -1 when no FDE covers the address.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_cfi_addrframe")]
+    public static partial int CfiAddrFrame(nint cfi, ulong address, nint* frame);
+
+    /// <summary>int dwarf_frame_info (Dwarf_Frame *frame, Dwarf_Addr *start, Dwarf_Addr *end, bool *signalp): the return-address register number; signalp says the FDE is a signal frame's ('S' augmentation).</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_frame_info")]
+    public static partial int FrameInfo(nint frame, ulong* start, ulong* end, byte* signal);
+
+    /// <summary>int dwarf_frame_cfa (Dwarf_Frame *frame, Dwarf_Op **ops, size_t *nops): the CFA as a DWARF expression (a register+offset rule reads DW_OP_bregx reg offset); 0 on success.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_frame_cfa")]
+    public static partial int FrameCfa(nint frame, DwarfOp** ops, nuint* count);
+
+    /// <summary>
+    /// int dwarf_frame_register (Dwarf_Frame *frame, int regno, Dwarf_Op ops_mem[3], Dwarf_Op **ops, size_t *nops):
+    /// the location (or, ending in DW_OP_stack_value, the value) of the caller's register regno.
+    /// With *nops 0, *ops NULL means the same value as in this frame, *ops == ops_mem undefined (as libdw 0.188 behaves).
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_frame_register")]
+    public static partial int FrameRegister(nint frame, int register, DwarfOp* opsMemory, DwarfOp** ops, nuint* count);
+
     /// <summary>int dwarf_errno (void): the thread's last libdw error, cleared by reading it.</summary>
     [LibraryImport(Library, EntryPoint = "dwarf_errno")]
     public static partial int Errno();
@@ -128,6 +178,16 @@ internal struct DwarfDie
     public nint Cu;
     public nint Abbrev;
     public nint Padding;
+}
+
+/// <summary>Dwarf_Op: one DWARF expression operation (atom, two operands, offset in the expression; 32 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct DwarfOp
+{
+    public byte Atom;
+    public ulong Number;
+    public ulong Number2;
+    public ulong Offset;
 }
 
 /// <summary>Dwarf_Attribute: code, form, value pointer, CU (24 bytes).</summary>
