@@ -1,0 +1,120 @@
+namespace Checker.Reports;
+
+/// <summary>
+/// Gathers the errors detection emits, from any thread. Two records are the same error when they
+/// have the same kind and the same top <see cref="IdentityFrames"/> physical frames (pcs; inlined
+/// frames share their caller's pc and count once). The first occurrence gets the next number; a
+/// repeat only increments its count. Leak bytes are summed over occurrences (a leak record's own
+/// <see cref="LeakInfo.Bytes"/>, not its indirect bytes, which their own records carry).
+/// </summary>
+public sealed class ErrorCollector
+{
+    /// <summary>The default number of frames that identify an error.</summary>
+    public const int DefaultIdentityFrames = 6;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ErrorIdentity, int> _index = new();
+    private readonly List<(ErrorRecord Record, int Count)> _errors = new();
+    private readonly KindCounts[] _counts = new KindCounts[ErrorKinds.All.Count];
+    private readonly Action<ReportedError>? _onFirstOccurrence;
+
+    /// <param name="identityFrames">How many physical frames, innermost first, identify an error (at least 1).</param>
+    /// <param name="onFirstOccurrence">Called with each new error, under the collector's lock, so output
+    /// produced there (the text report) comes in numbering order even with many threads.</param>
+    public ErrorCollector(int identityFrames = DefaultIdentityFrames, Action<ReportedError>? onFirstOccurrence = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(identityFrames, 1);
+        IdentityFrames = identityFrames;
+        _onFirstOccurrence = onFirstOccurrence;
+    }
+
+    /// <summary>How many physical frames identify an error.</summary>
+    public int IdentityFrames { get; }
+
+    /// <summary>
+    /// Records one occurrence. Returns the error it belongs to (its count including this one) and
+    /// whether this was the first occurrence, i.e. whether the text report shows it now.
+    /// </summary>
+    public ReportedError Add(ErrorRecord record, out bool isNew)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var identity = new ErrorIdentity(record.Kind, TopPcs(record.Stack, IdentityFrames));
+        lock (_lock)
+        {
+            ref KindCounts counts = ref _counts[(int)record.Kind];
+            counts = counts with { Total = counts.Total + 1, Bytes = counts.Bytes + (record.Leak?.Bytes ?? 0) };
+            if (_index.TryGetValue(identity, out int index))
+            {
+                (ErrorRecord first, int count) = _errors[index];
+                _errors[index] = (first, count + 1);
+                isNew = false;
+                return new ReportedError(index + 1, first, count + 1);
+            }
+            _index.Add(identity, _errors.Count);
+            _errors.Add((record, 1));
+            counts = counts with { Unique = counts.Unique + 1 };
+            var reported = new ReportedError(_errors.Count, record, 1);
+            _onFirstOccurrence?.Invoke(reported);
+            isNew = true;
+            return reported;
+        }
+    }
+
+    /// <summary>Records one occurrence; true when it was the first of its error.</summary>
+    public bool Add(ErrorRecord record)
+    {
+        Add(record, out bool isNew);
+        return isNew;
+    }
+
+    /// <summary>Every unique error so far, in numbering order, with its current count.</summary>
+    public IReadOnlyList<ReportedError> Errors
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _errors.Select((e, i) => new ReportedError(i + 1, e.Record, e.Count)).ToArray();
+            }
+        }
+    }
+
+    /// <summary>Unique and total counts per kind so far.</summary>
+    public ErrorSummary Summary()
+    {
+        lock (_lock)
+        {
+            return new ErrorSummary((KindCounts[])_counts.Clone());
+        }
+    }
+
+    private static ulong[] TopPcs(IReadOnlyList<ReportFrame> stack, int limit)
+    {
+        var pcs = new List<ulong>(Math.Min(limit, stack.Count));
+        foreach (ReportFrame frame in stack)
+        {
+            if (pcs.Count > 0 && pcs[^1] == frame.Pc) continue; // an inlined frame shares its caller's pc
+            if (pcs.Count == limit) break;
+            pcs.Add(frame.Pc);
+        }
+        return pcs.ToArray();
+    }
+
+    private readonly struct ErrorIdentity(ErrorKind kind, ulong[] pcs) : IEquatable<ErrorIdentity>
+    {
+        private readonly ErrorKind _kind = kind;
+        private readonly ulong[] _pcs = pcs;
+
+        public bool Equals(ErrorIdentity other) => _kind == other._kind && _pcs.AsSpan().SequenceEqual(other._pcs);
+
+        public override bool Equals(object? obj) => obj is ErrorIdentity other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.Add(_kind);
+            foreach (ulong pc in _pcs) hash.Add(pc);
+            return hash.ToHashCode();
+        }
+    }
+}

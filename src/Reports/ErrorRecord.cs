@@ -1,0 +1,51 @@
+namespace Checker.Reports;
+
+/// <summary>Whether an access read or wrote memory.</summary>
+public enum AccessType { Read, Write }
+
+/// <summary>Whether a heap block involved in an error is still allocated or already freed.</summary>
+public enum BlockState { Allocated, Freed }
+
+/// <summary>The memory access that went wrong.</summary>
+public sealed record AccessInfo(AccessType Type, ulong Address, ulong Size);
+
+/// <summary>The heap block an error is about, with where it was allocated and (if so) freed, innermost first.</summary>
+public sealed record BlockInfo(
+    ulong Address,
+    ulong Size,
+    BlockState State,
+    IReadOnlyList<ReportFrame> AllocStack,
+    IReadOnlyList<ReportFrame>? FreeStack = null);
+
+/// <summary>
+/// What a leak loses. <see cref="Indirect"/>: the block is reachable only from other leaked blocks;
+/// <see cref="IndirectBytes"/>: bytes lost through this one.
+/// </summary>
+public sealed record LeakInfo(ulong Bytes, ulong Blocks, bool Indirect, ulong IndirectBytes);
+
+/// <summary>
+/// One detected error, as detection emits it (detection never prints: src/Reports presents).
+/// The text report shows <c>Error #n: HEADLINE detail: message</c>; JSON's "message" is
+/// <see cref="Description"/>.
+/// </summary>
+/// <param name="Kind">What went wrong.</param>
+/// <param name="Message">One line, e.g. <c>writing 1 byte(s) at 0x5010 0 byte(s) beyond a 10-byte block</c>.</param>
+/// <param name="Thread">The guest thread id the error happened on.</param>
+/// <param name="Stack">The callstack, innermost first (for a leak, the allocation's).</param>
+/// <param name="Detail">Optional qualifier of the headline: <c>beyond heap bounds</c>, <c>of freed memory</c>.</param>
+/// <param name="Access">The access, for access errors.</param>
+/// <param name="Block">The heap block, for heap errors.</param>
+/// <param name="Leak">The loss, for leaks.</param>
+public sealed record ErrorRecord(
+    ErrorKind Kind,
+    string Message,
+    int Thread,
+    IReadOnlyList<ReportFrame> Stack,
+    string? Detail = null,
+    AccessInfo? Access = null,
+    BlockInfo? Block = null,
+    LeakInfo? Leak = null)
+{
+    /// <summary>The error without its headline: <c>beyond heap bounds: writing ...</c>, or just the message.</summary>
+    public string Description => Detail is null ? Message : $"{Detail}: {Message}";
+}

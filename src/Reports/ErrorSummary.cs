@@ -1,0 +1,21 @@
+namespace Checker.Reports;
+
+/// <summary>The counts of one kind: unique errors, all occurrences, and for leaks the bytes of all occurrences.</summary>
+public readonly record struct KindCounts(int Unique, int Total, ulong Bytes);
+
+/// <summary>Unique and total counts per kind, for the summary at exit.</summary>
+public sealed class ErrorSummary
+{
+    private readonly KindCounts[] _counts;
+
+    internal ErrorSummary(KindCounts[] counts) => _counts = counts;
+
+    /// <summary>The counts of <paramref name="kind"/>.</summary>
+    public KindCounts this[ErrorKind kind] => _counts[(int)kind];
+
+    /// <summary>Unique errors of every kind.</summary>
+    public int Unique => _counts.Sum(c => c.Unique);
+
+    /// <summary>Occurrences of every kind.</summary>
+    public int Total => _counts.Sum(c => c.Total);
+}

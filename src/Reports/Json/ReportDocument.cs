@@ -1,0 +1,88 @@
+using System.Text.Json.Serialization;
+
+namespace Checker.Reports.Json;
+
+// The JSON report's schema (issue 3, deliverable 7; later issues keep it), one shape per class so
+// the source generator can write it without reflection. Property names become snake_case; null
+// properties are omitted (fields that do not apply). Addresses are "0x..." strings.
+
+internal sealed class ReportDocument
+{
+    public int Version { get; init; }
+    public required string Program { get; init; }
+    public required IReadOnlyList<string> Args { get; init; }
+    public int Pid { get; init; }
+    public int ExitCode { get; init; }
+    public required IReadOnlyList<ErrorDocument> Errors { get; init; }
+    public required SummaryDocument Summary { get; init; }
+}
+
+internal sealed class ErrorDocument
+{
+    public int Id { get; init; }
+    public required string Kind { get; init; }
+    public required string Message { get; init; }
+    public int Count { get; init; }
+    public int Thread { get; init; }
+    public AccessDocument? Access { get; init; }
+    public required IReadOnlyList<FrameDocument> Stack { get; init; }
+    public BlockDocument? Block { get; init; }
+    public LeakDocument? Leak { get; init; }
+}
+
+internal sealed class AccessDocument
+{
+    public required string Type { get; init; }
+    public required string Address { get; init; }
+    public ulong Size { get; init; }
+}
+
+internal sealed class FrameDocument
+{
+    public required string Pc { get; init; }
+    public string? Module { get; init; }
+    public string? Offset { get; init; }
+    public string? Function { get; init; }
+    public string? File { get; init; }
+    public int? Line { get; init; }
+}
+
+internal sealed class BlockDocument
+{
+    public required string Address { get; init; }
+    public ulong Size { get; init; }
+    public required string State { get; init; }
+    public required IReadOnlyList<FrameDocument> AllocStack { get; init; }
+    public IReadOnlyList<FrameDocument>? FreeStack { get; init; }
+}
+
+internal sealed class LeakDocument
+{
+    public ulong Bytes { get; init; }
+    public ulong Blocks { get; init; }
+    public bool Indirect { get; init; }
+    public ulong IndirectBytes { get; init; }
+}
+
+internal sealed class SummaryDocument
+{
+    public int Unique { get; init; }
+    public int Total { get; init; }
+    /// <summary>Every kind by its JSON name, in the table's order.</summary>
+    public required Dictionary<string, KindSummaryDocument> Kinds { get; init; }
+}
+
+internal sealed class KindSummaryDocument
+{
+    public int Unique { get; init; }
+    public int Total { get; init; }
+    /// <summary>Only for kinds that count bytes (leaks).</summary>
+    public ulong? Bytes { get; init; }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    WriteIndented = true)]
+[JsonSerializable(typeof(ReportDocument))]
+internal sealed partial class ReportJsonContext : JsonSerializerContext;

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Checker.Reports.Json;
+
+namespace Checker.Reports;
+
+/// <summary>
+/// Writes the machine-readable report of <c>--json FILE</c> (issue 3's schema, version 1):
+/// <c>{"version", "program", "args", "pid", "exit_code", "errors": [...], "summary": {...}}</c>.
+/// Serialization is source-generated (memcheck is NativeAOT: no reflection).
+/// </summary>
+public static class JsonReportWriter
+{
+    /// <summary>The schema version written in "version".</summary>
+    public const int SchemaVersion = 1;
+
+    // Options given here replace the context's attribute, so they repeat it. Relaxed escaping keeps
+    // paths readable ("c++", "ä"); the output is a file, never HTML.
+    private static readonly ReportJsonContext Context = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
+    /// <summary>
+    /// Writes the report to <paramref name="path"/> through a temporary file in the same directory
+    /// renamed over it, so a reader sees the old file or the whole new one, never half a file.
+    /// </summary>
+    public static void WriteFile(string path, RunInfo run, ErrorCollector collector) =>
+        WriteFile(path, run, collector.Errors, collector.Summary());
+
+    /// <inheritdoc cref="WriteFile(string, RunInfo, ErrorCollector)"/>
+    public static void WriteFile(string path, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary)
+    {
+        string fullPath = Path.GetFullPath(path);
+        string temporary = Path.Combine(
+            Path.GetDirectoryName(fullPath) ?? ".",
+            $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                Write(stream, run, errors, summary);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, fullPath, overwrite: true); // rename(2): atomic within a file system
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>Writes the report as UTF-8 JSON to <paramref name="stream"/>.</summary>
+    public static void Write(Stream stream, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary) =>
+        JsonSerializer.Serialize(stream, Document(run, errors, summary), Context.ReportDocument);
+
+    /// <summary>The report as a JSON string.</summary>
+    public static string Serialize(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary) =>
+        JsonSerializer.Serialize(Document(run, errors, summary), Context.ReportDocument);
+
+    private static ReportDocument Document(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary) => new()
+    {
+        Version = SchemaVersion,
+        Program = run.Program,
+        Args = run.Args,
+        Pid = run.Pid,
+        ExitCode = run.ExitCode,
+        Errors = errors.Select(Error).ToArray(),
+        Summary = Summary(summary),
+    };
+
+    private static ErrorDocument Error(ReportedError error)
+    {
+        ErrorRecord record = error.Record;
+        return new ErrorDocument
+        {
+            Id = error.Id,
+            Kind = record.Kind.JsonName(),
+            Message = record.Description,
+            Count = error.Count,
+            Thread = record.Thread,
+            Access = record.Access is AccessInfo access
+                ? new AccessDocument { Type = access.Type == AccessType.Read ? "read" : "write", Address = Hex(access.Address), Size = access.Size }
+                : null,
+            Stack = Stack(record.Stack),
+            Block = record.Block is BlockInfo block
+                ? new BlockDocument
+                {
+                    Address = Hex(block.Address),
+                    Size = block.Size,
+                    State = block.State == BlockState.Allocated ? "allocated" : "freed",
+                    AllocStack = Stack(block.AllocStack),
+                    FreeStack = block.FreeStack is { } freeStack ? Stack(freeStack) : null,
+                }
+                : null,
+            Leak = record.Leak is LeakInfo leak
+                ? new LeakDocument { Bytes = leak.Bytes, Blocks = leak.Blocks, Indirect = leak.Indirect, IndirectBytes = leak.IndirectBytes }
+                : null,
+        };
+    }
+
+    private static FrameDocument[] Stack(IReadOnlyList<ReportFrame> frames) => frames.Select(frame => new FrameDocument
+    {
+        Pc = Hex(frame.Pc),
+        Module = frame.ModulePath,
+        Offset = frame.ModulePath is null ? null : Hex(frame.ModuleOffset),
+        Function = frame.Function,
+        File = frame.File,
+        Line = frame.Line,
+    }).ToArray();
+
+    private static SummaryDocument Summary(ErrorSummary summary) => new()
+    {
+        Unique = summary.Unique,
+        Total = summary.Total,
+        Kinds = ErrorKinds.All.ToDictionary(
+            kind => kind.JsonName,
+            kind => new KindSummaryDocument
+            {
+                Unique = summary[kind.Kind].Unique,
+                Total = summary[kind.Kind].Total,
+                Bytes = kind.CountsBytes ? summary[kind.Kind].Bytes : null,
+            }),
+    };
+
+    private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text;
+
+namespace Checker.Reports;
+
+/// <summary>
+/// The text report in Dr. Memory's spirit, every line prefixed <c>memcheck: </c>:
+/// <code>
+/// memcheck: Error #1: UNADDRESSABLE ACCESS beyond heap bounds: writing 1 byte(s) at 0x...
+/// memcheck: #0 main [/abs/x.c:7] (x+0x1149)
+/// memcheck: Note: in thread 4242
+/// memcheck: Note: the 10-byte block at 0x... was allocated here:
+/// memcheck: #0 malloc [...] (libc.so.6+0x...)
+/// </code>
+/// An error is shown once, at its first occurrence (pass <see cref="WriteError"/> as the
+/// collector's onFirstOccurrence); repeats show only in the counts of <see cref="WriteSummary"/>.
+/// </summary>
+public sealed class TextReportWriter(TextWriter output)
+{
+    /// <summary>What every line starts with.</summary>
+    public const string Prefix = "memcheck: ";
+
+    private readonly Lock _lock = new();
+
+    /// <summary>Shows one error: headline, callstack, thread, and the block's allocation and free stacks.</summary>
+    public void WriteError(ReportedError error)
+    {
+        ErrorRecord record = error.Record;
+        var text = new StringBuilder();
+        Line(text, "");
+        Line(text, $"Error #{error.Id}: {record.Kind.Headline()}{(record.Detail is null ? ":" : $" {record.Detail}:")} {record.Message}");
+        Frames(text, record.Stack);
+        Line(text, $"Note: in thread {record.Thread}");
+        if (record.Block is BlockInfo block)
+        {
+            Line(text, $"Note: the {block.Size}-byte block at {Hex(block.Address)} was allocated here:");
+            Frames(text, block.AllocStack);
+            if (block.FreeStack is { } freeStack)
+            {
+                Line(text, "Note: and freed here:");
+                Frames(text, freeStack);
+            }
+        }
+        Write(text);
+    }
+
+    /// <summary>
+    /// The table at exit, one line per kind: unique and total counts (and bytes for leaks), under
+    /// <c>ERRORS FOUND:</c>, or <c>NO ERRORS FOUND:</c> when there were none.
+    /// </summary>
+    public void WriteSummary(ErrorSummary summary)
+    {
+        var text = new StringBuilder();
+        Line(text, "");
+        Line(text, summary.Total == 0 ? "NO ERRORS FOUND:" : "ERRORS FOUND:");
+        foreach (ErrorKindInfo kind in ErrorKinds.All)
+        {
+            KindCounts counts = summary[kind.Kind];
+            Line(text, kind.CountsBytes
+                ? Invariant($"{counts.Unique,7} unique, {counts.Total,5} total, {counts.Bytes,6} byte(s) of {kind.SummaryNoun}")
+                : Invariant($"{counts.Unique,7} unique, {counts.Total,5} total {kind.SummaryNoun}"));
+        }
+        Write(text);
+    }
+
+    private void Write(StringBuilder text)
+    {
+        // One write per error, so lines of concurrent reports never interleave.
+        lock (_lock)
+        {
+            output.Write(text.ToString());
+            output.Flush();
+        }
+    }
+
+    private static void Frames(StringBuilder text, IReadOnlyList<ReportFrame> frames)
+    {
+        for (int i = 0; i < frames.Count; i++) Line(text, Invariant($"#{i} {frames[i]}"));
+    }
+
+    private static void Line(StringBuilder text, string line) => text.Append((Prefix + line).TrimEnd()).Append('\n');
+
+    private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

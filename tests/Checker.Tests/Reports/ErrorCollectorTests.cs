@@ -1,0 +1,156 @@
+using Checker.Reports;
+using Xunit;
+using static Checker.Tests.Reports.ReportSamples;
+
+namespace Checker.Tests.Reports;
+
+/// <summary>Duplicates by kind and top frames, numbering, counts, thread safety.</summary>
+public class ErrorCollectorTests
+{
+    [Fact]
+    public void RepeatsIncrementTheCountInsteadOfAddingAnError()
+    {
+        var collector = new ErrorCollector();
+        ReportedError first = collector.Add(Unaddressable(0x1000, 0x2000), out bool firstIsNew);
+        ReportedError again = collector.Add(Unaddressable(0x1000, 0x2000), out bool againIsNew);
+
+        Assert.True(firstIsNew);
+        Assert.False(againIsNew);
+        Assert.Equal(1, first.Id);
+        Assert.Equal((1, 2), (again.Id, again.Count));
+        Assert.Same(first.Record, again.Record); // the first occurrence is the one shown
+        ReportedError only = Assert.Single(collector.Errors);
+        Assert.Equal(2, only.Count);
+    }
+
+    [Fact]
+    public void KindAndEveryIdentityFrameTellErrorsApart()
+    {
+        var collector = new ErrorCollector(identityFrames: 3);
+        Assert.True(collector.Add(Unaddressable(0x1000, 0x2000, 0x3000)));
+        Assert.True(collector.Add(Leak(16, 0x1000, 0x2000, 0x3000)));          // other kind
+        Assert.True(collector.Add(Unaddressable(0x1000, 0x2000, 0x3001)));      // third frame differs
+        Assert.True(collector.Add(Unaddressable(0x1000, 0x2000)));              // shorter stack
+        Assert.False(collector.Add(Unaddressable(0x1000, 0x2000, 0x3000, 0x4000))); // beyond N: same
+        Assert.False(collector.Add(Unaddressable(0x1000, 0x2000, 0x3001, 0x5000)));
+        Assert.Equal(4, collector.Errors.Count);
+    }
+
+    [Fact]
+    public void TheDefaultIdentityIsSixFrames()
+    {
+        var collector = new ErrorCollector();
+        Assert.Equal(6, collector.IdentityFrames);
+        Assert.True(collector.Add(Unaddressable(1, 2, 3, 4, 5, 6, 7)));
+        Assert.True(collector.Add(Unaddressable(1, 2, 3, 4, 5, 0x66, 7)));
+        Assert.False(collector.Add(Unaddressable(1, 2, 3, 4, 5, 6, 0x77)));
+    }
+
+    [Fact]
+    public void InlinedFramesShareTheirCallersPcAndCountOnce()
+    {
+        var collector = new ErrorCollector(identityFrames: 2);
+        ErrorRecord physical = Unaddressable(0x1000, 0x2000);
+        ErrorRecord inlined = physical with
+        {
+            Stack = [Frame(0x1000, "helper", 3) with { Inlined = true }, Frame(0x1000, "main", 7), Frame(0x2000, "start", 9), Frame(0x3000, "x", 1)],
+        };
+        Assert.True(collector.Add(physical));
+        Assert.False(collector.Add(inlined));
+    }
+
+    [Fact]
+    public void ErrorsAreNumberedInOrderOfFirstOccurrence()
+    {
+        var collector = new ErrorCollector();
+        collector.Add(Unaddressable(0x30));
+        collector.Add(Leak(8, 0x10));
+        collector.Add(Unaddressable(0x30));
+        collector.Add(Unaddressable(0x20));
+        collector.Add(Leak(8, 0x10));
+
+        Assert.Equal(
+            [(1, 0x30ul, 2), (2, 0x10ul, 2), (3, 0x20ul, 1)],
+            collector.Errors.Select(e => (e.Id, e.Record.Stack[0].Pc, e.Count)));
+    }
+
+    [Fact]
+    public void SummaryCountsUniqueAndTotalPerKindAndLeakBytes()
+    {
+        var collector = new ErrorCollector();
+        collector.Add(Unaddressable(0x30));
+        collector.Add(Unaddressable(0x30));
+        collector.Add(Unaddressable(0x31));
+        collector.Add(Leak(16, 0x40));
+        collector.Add(Leak(24, 0x40));
+        collector.Add(Leak(8, 0x41));
+
+        ErrorSummary summary = collector.Summary();
+        Assert.Equal(new KindCounts(2, 3, 0), summary[ErrorKind.Unaddressable]);
+        Assert.Equal(new KindCounts(2, 3, 48), summary[ErrorKind.Leak]);
+        Assert.Equal(default, summary[ErrorKind.Uninitialized]);
+        Assert.Equal(default, summary[ErrorKind.InvalidHeapArgument]);
+        Assert.Equal(default, summary[ErrorKind.PossibleLeak]);
+        Assert.Equal((4, 6), (summary.Unique, summary.Total));
+    }
+
+    [Fact]
+    public void SnapshotsDoNotChangeAfterwards()
+    {
+        var collector = new ErrorCollector();
+        collector.Add(Unaddressable(0x30));
+        IReadOnlyList<ReportedError> before = collector.Errors;
+        ErrorSummary summaryBefore = collector.Summary();
+        collector.Add(Unaddressable(0x30));
+        Assert.Equal(1, before[0].Count);
+        Assert.Equal(1, summaryBefore.Total);
+    }
+
+    [Fact]
+    public void ParallelAddsLoseNothingAndNumberEachErrorOnce()
+    {
+        const int Threads = 8, Distinct = 50, Repeats = 40;
+        var announced = new List<int>();
+        var collector = new ErrorCollector(onFirstOccurrence: e => announced.Add(e.Id)); // runs under the lock
+        int newCount = 0;
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
+        {
+            for (int r = 0; r < Repeats; r++)
+            {
+                for (int d = 0; d < Distinct; d++)
+                {
+                    ulong pc = (ulong)((d * 7 + t) % Distinct) + 0x1000;
+                    if (collector.Add(d % 2 == 0 ? Unaddressable(pc) : Leak(1, pc))) Interlocked.Increment(ref newCount);
+                }
+            }
+        });
+
+        IReadOnlyList<ReportedError> errors = collector.Errors;
+        int distinctIdentities = Distinct * 2; // each pc appears with both kinds across threads
+        Assert.Equal(distinctIdentities, errors.Count);
+        Assert.Equal(distinctIdentities, newCount);
+        Assert.Equal(Enumerable.Range(1, distinctIdentities), errors.Select(e => e.Id));
+        Assert.Equal(Enumerable.Range(1, distinctIdentities), announced);
+        Assert.Equal(Threads * Distinct * Repeats, errors.Sum(e => e.Count));
+        ErrorSummary summary = collector.Summary();
+        Assert.Equal(Threads * Distinct * Repeats, summary.Total);
+        Assert.Equal((ulong)summary[ErrorKind.Leak].Total, summary[ErrorKind.Leak].Bytes);
+    }
+
+    [Fact]
+    public void KindTableGivesTheSchemaNamesAndHeadlines()
+    {
+        Assert.Equal(
+            ["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak"],
+            Enum.GetValues<ErrorKind>().Select(k => k.JsonName()));
+        Assert.Equal(
+            ["UNADDRESSABLE ACCESS", "UNINITIALIZED READ", "INVALID HEAP ARGUMENT", "LEAK", "POSSIBLE LEAK"],
+            Enum.GetValues<ErrorKind>().Select(k => k.Headline()));
+        foreach (ErrorKind kind in Enum.GetValues<ErrorKind>())
+        {
+            Assert.True(ErrorKinds.TryParseJsonName(kind.JsonName(), out ErrorKind? parsed));
+            Assert.Equal(kind, parsed);
+        }
+        Assert.False(ErrorKinds.TryParseJsonName("UNADDRESSABLE", out _));
+    }
+}
