@@ -16,7 +16,18 @@ public static class CommandLineOptions
     public static readonly OptionSpec Stats = new("--stats", "", "off",
         "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, translation time.");
 
-    public static readonly IReadOnlyList<OptionSpec> All = [Tool, Stats];
+    public static readonly OptionSpec Json = new("--json", "FILE", "",
+        "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes.");
+    public static readonly OptionSpec ErrorExitCode = new("--error-exitcode", "N", "",
+        "Exit with N when any error was reported (otherwise with the program's own status): lets CI gate on memcheck.");
+    public static readonly OptionSpec RedzoneSize = new("--redzone-size", "BYTES", "16",
+        "Redzone on each side of every heap block (rounded up to 16).");
+    public static readonly OptionSpec DelayFreesBytes = new("--delay-frees-bytes", "BYTES", "4194304",
+        "Bytes of freed blocks held back from reuse (delayed frees), so use after free keeps pointing at freed memory.");
+    public static readonly OptionSpec CallstackMaxFrames = new("--callstack-max-frames", "N", "12",
+        "Frames recorded for each allocation, free and error.");
+
+    public static readonly IReadOnlyList<OptionSpec> All = [Tool, Stats, Json, ErrorExitCode, RedzoneSize, DelayFreesBytes, CallstackMaxFrames];
 
     public static readonly string[] Tools = ["none", "memcheck"];
 
@@ -58,16 +69,30 @@ public static class CommandLineOptions
         return (args, []);
     }
 
-    public static (Option<string> Tool, Option<bool> Stats) Build()
+    /// <summary>The System.CommandLine options for the table's rows, and how to read the settings back.</summary>
+    public static (IReadOnlyList<Option> Options, Func<ParseResult, MemcheckSettings> Read) Build()
     {
-        var tool = new Option<string>(Tool.Name)
-        {
-            Description = Tool.Help,
-            HelpName = Tool.ValueName,
-            DefaultValueFactory = _ => Tool.Default,
-        };
+        var tool = new Option<string>(Tool.Name) { Description = Tool.Help, HelpName = Tool.ValueName, DefaultValueFactory = _ => Tool.Default };
         tool.AcceptOnlyFromAmong(Tools);
         var stats = new Option<bool>(Stats.Name) { Description = Stats.Help };
-        return (tool, stats);
+        var json = new Option<string?>(Json.Name) { Description = Json.Help, HelpName = Json.ValueName };
+        var errorExitCode = new Option<int?>(ErrorExitCode.Name) { Description = ErrorExitCode.Help, HelpName = ErrorExitCode.ValueName };
+        var redzone = Number<ulong>(RedzoneSize, ulong.Parse(RedzoneSize.Default));
+        var delay = Number<ulong>(DelayFreesBytes, ulong.Parse(DelayFreesBytes.Default));
+        var frames = Number<int>(CallstackMaxFrames, int.Parse(CallstackMaxFrames.Default));
+        frames.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError($"{CallstackMaxFrames.Name} must be 1 to 256"); });
+        return ([tool, stats, json, errorExitCode, redzone, delay, frames], parse => new MemcheckSettings(
+            parse.GetValue(tool) ?? Tool.Default, parse.GetValue(stats), parse.GetValue(json), parse.GetValue(errorExitCode),
+            parse.GetValue(redzone), parse.GetValue(delay), parse.GetValue(frames)));
     }
+
+    private static Option<T> Number<T>(OptionSpec spec, T defaultValue) =>
+        new(spec.Name) { Description = spec.Help, HelpName = spec.ValueName, DefaultValueFactory = _ => defaultValue };
+}
+
+/// <summary>The parsed command line.</summary>
+public sealed record MemcheckSettings(
+    string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames)
+{
+    public bool CheckHeap => Tool == "memcheck";
 }

@@ -14,17 +14,15 @@ public static class Program
     public static int Main(string[] args)
     {
         ToolOutput.Redirect();
-        var (tool, stats) = CommandLineOptions.Build();
-        var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]")
-        {
-            tool, stats,
-        };
+        var (memcheckOptions, readSettings) = CommandLineOptions.Build();
+        var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]");
+        foreach (Option option in memcheckOptions) root.Options.Add(option);
         (string[] options, string[] command) = CommandLineOptions.SplitAtProgram(args);
         root.SetAction(parse =>
         {
             if (command.Length == 0)
                 return Fail(ExitCodes.Usage, "no program given (usage: memcheck [options] -- PROGRAM [ARGS...])");
-            return RunProgram(command, parse.GetValue(stats), parse.GetValue(tool) == "memcheck");
+            return RunProgram(command, readSettings(parse));
         });
 
         ParseResult result = root.Parse(options);
@@ -41,7 +39,7 @@ public static class Program
         }
     }
 
-    private static int RunProgram(string[] command, bool printStats, bool checkHeap)
+    private static int RunProgram(string[] command, MemcheckSettings settings)
     {
         var (path, error, code) = ProgramResolver.Resolve(command[0]);
         if (path == null) return Fail(code, error!);
@@ -68,8 +66,11 @@ public static class Program
                 ExecFn = command[0],
                 Arguments = command,
                 Environment = HostEnvironment.Read(),
-                CollectStatistics = printStats,
-                CheckHeap = checkHeap,
+                CollectStatistics = settings.Stats,
+                CheckHeap = settings.CheckHeap,
+                RedzoneSize = settings.RedzoneSize,
+                DelayFreesBytes = settings.DelayFreesBytes,
+                CallstackMaxFrames = settings.CallstackMaxFrames,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
                 ToolDescriptors = ToolOutput.Descriptor >= 0 ? [ToolOutput.Descriptor] : [],
             });
@@ -83,13 +84,8 @@ public static class Program
             return Fail(ExitCodes.EngineFailure, $"cannot load {command[0]}: {e.Message}");
         }
 
-        using var symbolizer = new FrameSymbolizer();
-        HeapErrorPrinter? heapErrors = null;
-        if (run.Heap != null)
-        {
-            heapErrors = new HeapErrorPrinter(symbolizer, Console.Error);
-            run.Heap.Errors = heapErrors.Report;
-        }
+        using var reports = new ReportSession(command, settings);
+        if (run.Heap != null) run.Heap.Errors = reports.OnHeapError;
 
         GuestOutcome outcome;
         try
@@ -98,11 +94,11 @@ public static class Program
         }
         catch (EngineException e)
         {
+            reports.Finish(ExitCodes.EngineFailure, printSummary: run.Heap != null);
             return Fail(ExitCodes.EngineFailure, $"engine failure: {e.Message}");
         }
-        heapErrors?.PrintSummary();
-        if (printStats) StatisticsReport.Print(run);
-        return GuestTermination.Finish(run, outcome);
+        if (settings.Stats) StatisticsReport.Print(run);
+        return GuestTermination.Finish(run, outcome, reports);
     }
 
     private static string OneLine(string text) =>

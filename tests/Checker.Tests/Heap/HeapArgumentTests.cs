@@ -1,85 +1,107 @@
-using System.Text.RegularExpressions;
+using System.Text.Json;
 using Checker.Tests.EndToEnd;
 using Xunit;
 
 namespace Checker.Tests.Heap;
 
 /// <summary>
-/// --tool memcheck replaces the malloc family: invalid heap arguments are reported with the
-/// innermost frame at the offending line of the case's own source, and the block's history.
+/// --tool memcheck replaces the malloc family: invalid heap arguments are reported, checked here
+/// through the --json report, with the innermost frame at the offending line of the case's own
+/// source and the block's history; --error-exitcode gates on them.
 /// </summary>
 public class HeapArgumentTests
 {
-    private static RunResult RunMemcheck(string program) =>
-        MemcheckLauncher.Run(["--tool", "memcheck", "--", program], null, null, null);
+    private sealed record Report(RunResult Run, JsonElement Root)
+    {
+        public JsonElement[] Errors => Root.GetProperty("errors").EnumerateArray().ToArray();
+    }
+
+    private static Report RunMemcheck(string program, params string[] extra)
+    {
+        string json = Path.Combine(Scratch.NewDirectory("heap-json"), "report.json");
+        var run = MemcheckLauncher.Run(["--tool", "memcheck", "--json", json, .. extra, "--", program], "line\n"u8.ToArray(), null, null);
+        Assert.True(File.Exists(json), $"no JSON report\n{run.CommandLine}\n{run.StderrText}");
+        using var document = JsonDocument.Parse(File.ReadAllBytes(json));
+        return new Report(run, document.RootElement.Clone());
+    }
 
     /// <summary>The line of the source that carries <paramref name="marker"/>.</summary>
     private static int Line(string source, string marker) =>
         Array.FindIndex(File.ReadAllLines(Path.Combine(RepoPaths.Cases, source)), l => l.Contains(marker)) + 1;
 
-    /// <summary>Each error: its headline and its frame lines (the "#n ..." lines up to the next headline or note).</summary>
-    private static List<(string Headline, List<string> Frames)> Errors(RunResult result)
+    private static void AssertFrame(JsonElement frame, string function, string source, int line, string context)
     {
-        var errors = new List<(string, List<string>)>();
-        foreach (string line in NativeComparison.MemcheckLines(result.Stderr))
-        {
-            string text = line["memcheck: ".Length..].Trim();
-            if (text.StartsWith("Error #", StringComparison.Ordinal)) errors.Add((text, []));
-            else if (text.StartsWith('#') && errors.Count > 0) errors[^1].Item2.Add(text);
-        }
-        return errors;
-    }
-
-    private static void AssertInnermostAt(List<string> frames, string function, string source, int line, string context)
-    {
-        string path = Path.Combine(RepoPaths.Cases, source);
-        Assert.True(frames.Count > 0 && Regex.IsMatch(frames[0], $@"^#0 {Regex.Escape(function)}(\(.*\))? \[{Regex.Escape(path)}:{line}\]"),
-            $"expected #0 {function} [{path}:{line}], got '{frames.FirstOrDefault()}'\n{context}");
+        string file = frame.TryGetProperty("file", out var f) ? f.GetString()! : "";
+        int actualLine = frame.TryGetProperty("line", out var l) ? l.GetInt32() : 0;
+        string name = frame.TryGetProperty("function", out var fn) ? fn.GetString()! : "";
+        Assert.True(name == function && file == Path.Combine(RepoPaths.Cases, source) && actualLine == line,
+            $"expected {function} [{source}:{line}], got {name} [{file}:{actualLine}]\n{context}");
     }
 
     [Fact]
     public void DoubleStackInteriorAndStaleFrees_AreReportedAtTheirLines()
     {
         const string source = "heap_invalid_frees.c";
-        var result = RunMemcheck(CaseBinaries.Get("heap_invalid_frees"));
-        string context = $"{result.CommandLine}\nstderr:\n{result.StderrText}";
-        var errors = Errors(result);
+        var report = RunMemcheck(CaseBinaries.Get("heap_invalid_frees"));
+        string context = $"{report.Run.CommandLine}\nstderr:\n{report.Run.StderrText}";
+        var errors = report.Errors;
 
-        Assert.Equal("done\n", result.StdoutText);
-        Assert.Equal(0, result.ExitCode);
-        Assert.True(errors.Count == 4, $"expected 4 errors\n{context}");
+        Assert.Equal("done\n", report.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.True(errors.Length == 4, $"expected 4 errors\n{context}");
+        Assert.All(errors, e => Assert.Equal("invalid-heap-arg", e.GetProperty("kind").GetString()));
+        string Message(int i) => errors[i].GetProperty("message").GetString()!;
+        JsonElement Stack(int i, int frame) => errors[i].GetProperty("stack")[frame];
 
-        Assert.Contains("double free", errors[0].Headline);
-        AssertInnermostAt(errors[0].Frames, "release", source, Line(source, "LINE_RELEASE"), context);
-        Assert.Contains($"main [{Path.Combine(RepoPaths.Cases, source)}:{Line(source, "LINE_DOUBLE")}]", errors[0].Frames[1]);
+        Assert.Contains("double free", Message(0));
+        AssertFrame(Stack(0, 0), "release", source, Line(source, "LINE_RELEASE"), context);
+        AssertFrame(Stack(0, 1), "main", source, Line(source, "LINE_DOUBLE"), context);
+        JsonElement block = errors[0].GetProperty("block");
+        Assert.Equal("freed", block.GetProperty("state").GetString());
+        Assert.Equal(10, block.GetProperty("size").GetInt32());
+        AssertFrame(block.GetProperty("alloc_stack")[0], "main", source, Line(source, "LINE_ALLOC"), context);
+        AssertFrame(block.GetProperty("free_stack")[0], "release", source, Line(source, "LINE_RELEASE"), context);
 
-        Assert.Contains("not a heap address", errors[1].Headline);
-        AssertInnermostAt(errors[1].Frames, "main", source, Line(source, "LINE_STACK"), context);
+        Assert.Contains("not a heap address", Message(1));
+        AssertFrame(Stack(1, 0), "main", source, Line(source, "LINE_STACK"), context);
 
-        Assert.Contains("points inside a block", errors[2].Headline);
-        AssertInnermostAt(errors[2].Frames, "main", source, Line(source, "LINE_INTERIOR"), context);
+        Assert.Contains("points inside a block", Message(2));
+        AssertFrame(Stack(2, 0), "main", source, Line(source, "LINE_INTERIOR"), context);
 
-        Assert.Contains("double free", errors[3].Headline);   // realloc always moves: r was freed by it
-        AssertInnermostAt(errors[3].Frames, "main", source, Line(source, "LINE_STALE"), context);
+        Assert.Contains("double free", Message(3));   // realloc always moves: r was freed by it
+        AssertFrame(Stack(3, 0), "main", source, Line(source, "LINE_STALE"), context);
 
-        Assert.Contains($"main [{Path.Combine(RepoPaths.Cases, source)}:{Line(source, "LINE_ALLOC")}]", result.StderrText);
-        Assert.Contains("ERRORS FOUND: 4 unique, 4 total", result.StderrText);
+        Assert.Equal(4, report.Root.GetProperty("summary").GetProperty("total").GetInt32());
+        Assert.Contains("Error #4: INVALID HEAP ARGUMENT", report.Run.StderrText);
     }
 
     [Fact]
     public void MismatchedFamilies_AreReported()
     {
         const string source = "heap_mismatch.cpp";
-        var result = RunMemcheck(CaseBinaries.Get("heap_mismatch"));
-        string context = $"{result.CommandLine}\nstderr:\n{result.StderrText}";
-        var errors = Errors(result);
+        var report = RunMemcheck(CaseBinaries.Get("heap_mismatch"));
+        string context = $"{report.Run.CommandLine}\nstderr:\n{report.Run.StderrText}";
+        var errors = report.Errors;
 
-        Assert.Equal("done\n", result.StdoutText);
-        Assert.True(errors.Count == 2, $"expected 2 errors\n{context}");
-        Assert.Contains("allocated with operator new[], freed with operator delete(void*", errors[0].Headline);
-        AssertInnermostAt(errors[0].Frames, "main", source, Line(source, "LINE_DELETE"), context);
-        Assert.Contains("allocated with malloc, freed with operator delete[](void*)", errors[1].Headline);
-        AssertInnermostAt(errors[1].Frames, "main", source, Line(source, "LINE_DELETE_ARRAY"), context);
+        Assert.Equal("done\n", report.Run.StdoutText);
+        Assert.True(errors.Length == 2, $"expected 2 errors\n{context}");
+        Assert.Contains("allocated with operator new[], freed with operator delete(void*", errors[0].GetProperty("message").GetString());
+        AssertFrame(errors[0].GetProperty("stack")[0], "main", source, Line(source, "LINE_DELETE"), context);
+        AssertFrame(errors[0].GetProperty("block").GetProperty("alloc_stack")[0], "main", source, Line(source, "LINE_NEW_ARRAY"), context);
+        Assert.Contains("allocated with malloc, freed with operator delete[](void*)", errors[1].GetProperty("message").GetString());
+        AssertFrame(errors[1].GetProperty("stack")[0], "main", source, Line(source, "LINE_DELETE_ARRAY"), context);
+    }
+
+    [Fact]
+    public void ErrorExitCode_GatesOnErrorsOnly()
+    {
+        var failing = RunMemcheck(CaseBinaries.Get("heap_mismatch"), "--error-exitcode", "23");
+        Assert.Equal(23, failing.Run.ExitCode);
+        Assert.Equal(0, failing.Root.GetProperty("exit_code").GetInt32());
+
+        var clean = RunMemcheck(CaseBinaries.Get("cxx_exceptions"), "--error-exitcode", "23");
+        Assert.Equal(0, clean.Run.ExitCode);
+        Assert.Empty(clean.Errors);
     }
 
     [Fact]
@@ -88,9 +110,18 @@ public class HeapArgumentTests
         foreach (string name in new[] { "stdio_qsort_setjmp", "cxx_exceptions", "cxx_static_init_and_unwind" })
         {
             var native = ProcessRunner.Run(CaseBinaries.Get(name), [], stdin: "line\n"u8.ToArray());
-            var result = MemcheckLauncher.Run(["--tool", "memcheck", "--", CaseBinaries.Get(name)], "line\n"u8.ToArray(), null, null);
-            Assert.Equal(native.StdoutText, result.StdoutText);
-            Assert.Contains("memcheck: NO ERRORS FOUND", result.StderrText);
+            var report = RunMemcheck(CaseBinaries.Get(name));
+            Assert.Equal(native.StdoutText, report.Run.StdoutText);
+            Assert.Empty(report.Errors);
+            Assert.Contains("memcheck: NO ERRORS FOUND", report.Run.StderrText);
         }
+    }
+
+    [Fact]
+    public void CrashingProgram_StillWritesItsReport()
+    {
+        var report = RunMemcheck(CaseBinaries.Get("null_deref"));
+        Assert.Equal(128 + 11, report.Root.GetProperty("exit_code").GetInt32());
+        Assert.Contains("NO ERRORS FOUND", report.Run.StderrText);
     }
 }

@@ -1,0 +1,95 @@
+using Checker.Engine.Heap;
+using Checker.Reports;
+using Checker.Symbols.Demangling;
+using Checker.Symbols.Symbolization;
+
+namespace Checker.Memcheck;
+
+/// <summary>
+/// Glue between detection and presentation for one run: turns the engine's records (heap errors
+/// today) into <see cref="ErrorRecord"/>s with symbolized stacks, prints each new error as it
+/// happens, and at the end writes the summary and the JSON file, on every path out (normal exit,
+/// crash, engine failure), so reports are never lost.
+/// </summary>
+public sealed class ReportSession : IDisposable
+{
+    private readonly string[] _command;
+    private readonly MemcheckSettings _settings;
+    private readonly FrameSymbolizer _symbolizer = new();
+    private readonly TextReportWriter _text = new(Console.Error);
+    private readonly ErrorCollector _collector;
+    private bool _finished;
+
+    public ReportSession(string[] command, MemcheckSettings settings)
+    {
+        _command = command;
+        _settings = settings;
+        _collector = new ErrorCollector(onFirstOccurrence: _text.WriteError);
+    }
+
+    public bool AnyErrors => _collector.Summary().Total > 0;
+
+    public void OnHeapError(HeapError error)
+    {
+        BlockInfo? block = error.Chunk is HeapChunk chunk
+            ? new BlockInfo(chunk.User, chunk.Size, chunk.Freed ? BlockState.Freed : BlockState.Allocated,
+                Frames(chunk.AllocStack), chunk.FreeStack is ulong[] freed ? Frames(freed) : null)
+            : null;
+        _collector.Add(new ErrorRecord(ErrorKind.InvalidHeapArgument, HeapMessage(error), Thread: 1, Frames(error.Stack), Block: block));
+    }
+
+    /// <summary>The guest's status decided: summary (when checking) and JSON. Returns the exit code memcheck should use.</summary>
+    public int Finish(int guestExitCode, bool printSummary)
+    {
+        if (_finished) return guestExitCode;
+        _finished = true;
+        if (printSummary) _text.WriteSummary(_collector.Summary());
+        if (_settings.JsonPath is string path)
+        {
+            try
+            {
+                JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], Environment.ProcessId, guestExitCode), _collector);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"memcheck: cannot write {path}: {e.Message}");
+            }
+        }
+        return AnyErrors && _settings.ErrorExitCode is int code ? code : guestExitCode;
+    }
+
+    private List<ReportFrame> Frames(IEnumerable<ulong> returnAddresses)
+    {
+        var frames = new List<ReportFrame>();
+        foreach (ulong pc in returnAddresses)
+        {
+            IReadOnlyList<SymbolizedFrame> symbolized = _symbolizer.Frames(pc, isReturnAddress: true);
+            if (symbolized.Count == 0) frames.Add(new ReportFrame(pc));
+            foreach (SymbolizedFrame f in symbolized)
+                frames.Add(new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset));
+        }
+        return frames;
+    }
+
+    private static string HeapMessage(HeapError e)
+    {
+        string routine = Demangler.Demangle(e.Routine);
+        return e.Kind switch
+        {
+            HeapErrorKind.DoubleFree => $"{routine} 0x{e.Address:x}: the block was already freed (double free)",
+            HeapErrorKind.FreeOfNonHeapAddress => $"{routine} 0x{e.Address:x}: not a heap address",
+            HeapErrorKind.FreeOfInteriorPointer => $"{routine} 0x{e.Address:x}: points inside a block, not at its start",
+            HeapErrorKind.MismatchedFree => $"{routine} 0x{e.Address:x}: allocated with {Family(e.Chunk!.Kind)}, freed with {routine}",
+            _ => e.Kind.ToString(),
+        };
+    }
+
+    private static string Family(AllocationKind kind) => kind switch
+    {
+        AllocationKind.Malloc => "malloc",
+        AllocationKind.New => "operator new",
+        _ => "operator new[]",
+    };
+
+    public void Dispose() => _symbolizer.Dispose();
+}
