@@ -26,6 +26,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
     Interception.FunctionInterceptor? interceptor = null)
 {
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
+    private readonly delegate* unmanaged<void> _enterAfterCall = (delegate* unmanaged<void>)cache.Routines.EnterAfterCall;
 
     public GuestOutcome Run(GuestThread thread, ulong startPc)
     {
@@ -33,12 +34,15 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         syscalls.CurrentContext = context;
         EngineStatistics stats = cache.Statistics;
         ulong pc = startPc;
+        bool afterCall = false;
         while (true)
         {
             Fragment fragment = Lookup(pc);
             context->EnterTarget = fragment.Entry;
             stats.DispatcherEntries++;
-            _enter();
+            if (afterCall) _enterAfterCall();
+            else _enter();
+            afterCall = false;
 
             int id = context->ExitId;
             if (id == ExitIds.IndirectMiss)
@@ -70,6 +74,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     // The replaced function's ret.
                     pc = *(ulong*)context->Rsp;
                     context->Rsp += 8;
+                    afterCall = true;
                     break;
                 case ExitKind.Intercept:
                     pc = exit.TargetPc;   // no longer replaced (module unmapped and reloaded): run it

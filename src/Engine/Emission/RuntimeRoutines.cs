@@ -28,6 +28,9 @@ public sealed unsafe class RuntimeRoutines
 
     public ulong Enter { get; private init; }
     public ulong Exit { get; private init; }
+    /// <summary>Exit and re-entry around a replaced function call: no vector state saved or restored (all caller-saved there).</summary>
+    public ulong ExitForCall { get; private init; }
+    public ulong EnterAfterCall { get; private init; }
     public ulong IndirectBranchMiss { get; private init; }
     public ulong IndirectBranchMissFlagFree { get; private init; }
     public ulong RawSyscall { get; private init; }
@@ -49,43 +52,71 @@ public sealed unsafe class RuntimeRoutines
         ulong defaultAction = data + 0x300;
         var a = new Assembler(64);
         Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel();
+        Label enterAfterCall = a.CreateLabel(), exitForCall = a.CreateLabel();
         Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
 
-        a.Label(ref enter);
-        foreach (int r in HostCalleeSaved) a.push(Gpr64(r));
-        a.sub(rsp, 8);
-        a.mov(__qword_ptr.gs[ContextOffsets.HostRsp], rsp);
-        a.stmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
-        a.fnstcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
-        a.mov(eax, -1);
-        a.mov(edx, -1);
-        a.xrstor64(__.gs[ContextOffsets.XsaveArea]);
-        a.push(__qword_ptr.gs[ContextOffsets.Rflags]);
-        a.popfq();
-        for (int r = 0; r < 16; r++)
-            if (r != 4) a.mov(Gpr64(r), __qword_ptr.gs[ContextOffsets.OfGpr(r)]);
-        a.mov(rsp, __qword_ptr.gs[ContextOffsets.OfGpr(4)]);
-        a.jmp(__qword_ptr.gs[ContextOffsets.EnterTarget]);
+        // Full entry restores the vector state; the entry after a replaced call does not: at a
+        // call boundary every vector register is caller-saved, only MXCSR and the x87 control word
+        // must survive (and XRSTOR would bring back an older MXCSR).
+        foreach (bool afterCall in new[] { false, true })
+        {
+            // Iced records a label's position in the variable passed by ref: mark the real one.
+            if (afterCall) a.Label(ref enterAfterCall);
+            else a.Label(ref enter);
+            foreach (int r in HostCalleeSaved) a.push(Gpr64(r));
+            a.sub(rsp, 8);
+            a.mov(__qword_ptr.gs[ContextOffsets.HostRsp], rsp);
+            a.stmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
+            a.fnstcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
+            if (afterCall)
+            {
+                a.ldmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
+                a.fldcw(__word_ptr.gs[ContextOffsets.GuestFpuCw]);
+            }
+            else
+            {
+                a.mov(eax, -1);
+                a.mov(edx, -1);
+                a.xrstor64(__.gs[ContextOffsets.XsaveArea]);
+            }
+            a.push(__qword_ptr.gs[ContextOffsets.Rflags]);
+            a.popfq();
+            for (int r = 0; r < 16; r++)
+                if (r != 4) a.mov(Gpr64(r), __qword_ptr.gs[ContextOffsets.OfGpr(r)]);
+            a.mov(rsp, __qword_ptr.gs[ContextOffsets.OfGpr(4)]);
+            a.jmp(__qword_ptr.gs[ContextOffsets.EnterTarget]);
+        }
 
-        a.Label(ref exit);
-        for (int r = 0; r < 16; r++) a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], Gpr64(r));
-        a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
-        a.pushfq();
-        a.pop(__qword_ptr.gs[ContextOffsets.Rflags]);
-        a.mov(eax, -1);
-        a.mov(edx, -1);
-        a.xsaveopt64(__.gs[ContextOffsets.XsaveArea]);
-        a.ldmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
-        a.fldcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
-        a.vzeroupper();
-        a.cld();
-        a.add(rsp, 8);
-        for (int i = HostCalleeSaved.Length - 1; i >= 0; i--) a.pop(Gpr64(HostCalleeSaved[i]));
-        a.ret();
+        foreach (bool forCall in new[] { false, true })
+        {
+            if (forCall) a.Label(ref exitForCall);
+            else a.Label(ref exit);
+            for (int r = 0; r < 16; r++) a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], Gpr64(r));
+            a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
+            a.pushfq();
+            a.pop(__qword_ptr.gs[ContextOffsets.Rflags]);
+            if (forCall)
+            {
+                a.stmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
+                a.fnstcw(__word_ptr.gs[ContextOffsets.GuestFpuCw]);
+            }
+            else
+            {
+                a.mov(eax, -1);
+                a.mov(edx, -1);
+                a.xsaveopt64(__.gs[ContextOffsets.XsaveArea]);
+            }
+            a.ldmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
+            a.fldcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
+            a.vzeroupper();
+            a.cld();
+            a.add(rsp, 8);
+            for (int i = HostCalleeSaved.Length - 1; i >= 0; i--) a.pop(Gpr64(HostCalleeSaved[i]));
+            a.ret();
+        }
 
-        // The miss path of the inlined lookups (IndirectBranchEmitter): rax/rdx/rcx are in their slots.
         // Misses of the inlined lookups (IndirectBranchEmitter). Flag-free variant: rcx holds
         // target + negated key and rdx the negated key, so target = rcx + ~rdx + 1 (no flags touched).
         a.Label(ref iblFlagFree);
@@ -163,6 +194,8 @@ public sealed unsafe class RuntimeRoutines
         {
             Enter = result.GetLabelRIP(enter),
             Exit = result.GetLabelRIP(exit),
+            EnterAfterCall = result.GetLabelRIP(enterAfterCall),
+            ExitForCall = result.GetLabelRIP(exitForCall),
             IndirectBranchMiss = result.GetLabelRIP(ibl),
             IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
             RawSyscall = result.GetLabelRIP(rawSyscall),

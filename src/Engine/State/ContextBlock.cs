@@ -74,6 +74,9 @@ public static class ContextOffsets
     public const int FaultSignal = 0x110;
     public const int FaultAddress = 0x118;
     public const int FaultCachePc = 0x120;
+    /// <summary>The guest's MXCSR and x87 control word across a replaced call (no XSAVE there).</summary>
+    public const int GuestMxcsr = 0x128;
+    public const int GuestFpuCw = 0x12c;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

@@ -112,7 +112,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         code.Raw(ExitStubPrefix);
         code.Int32(exit.Id);
         code.Raw([0xE9]);
-        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.Exit));
+        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.ExitForCall));
         int size = code.Length + 8;
         ulong at = cache.Region.Allocate((ulong)size, 16);
         CodeRegion.Write(at, BitConverter.GetBytes(unchecked(0 - pc)));

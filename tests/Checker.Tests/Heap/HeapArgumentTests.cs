@@ -118,6 +118,16 @@ public class HeapArgumentTests
     }
 
     [Fact]
+    public void RoundingModeSurvivesReplacedCalls()
+    {
+        string program = CaseBinaries.Get("rounding_across_malloc");
+        var native = ProcessRunner.Run(program, []);
+        var report = RunMemcheck(program);
+        Assert.StartsWith("1 ", native.StdoutText);
+        Assert.Equal(native.StdoutText, report.Run.StdoutText);
+    }
+
+    [Fact]
     public void CrashingProgram_StillWritesItsReport()
     {
         var report = RunMemcheck(CaseBinaries.Get("null_deref"));
