@@ -55,16 +55,14 @@ public static class ContextOffsets
     public const int HostRsp = 0x0a0;
     public const int ExitId = 0x0a8;
     public const int EnterTarget = 0x0b0;
-    /// <summary>Indirect-branch lookup: the target and the registers it borrows.</summary>
-    public const int IblTarget = 0x0c0;
+    /// <summary>Indirect-branch lookup: the registers it borrows and its jump target.</summary>
     public const int IblSaveRax = 0x0c8;
     public const int IblSaveRcx = 0x0d0;
     public const int IblSaveRdx = 0x0d8;
     public const int IblJump = 0x0e0;
     /// <summary>Spill slot for the scratch register of a rewritten fs-relative access.</summary>
     public const int ScratchSpill = 0x0e8;
-    public const int ScratchSpill2 = 0x0f0;
-    /// <summary>Count of indirect-branch lookups (incremented flag-free by the lookup routine).</summary>
+    /// <summary>Count of indirect-branch lookups (incremented flag-free by the inlined lookups under --stats).</summary>
     public const int IblLookups = 0x0f8;
     public const int Self = 0x100;
     public const int HostMxcsr = 0x108;
