@@ -34,6 +34,7 @@ public static class CaseBinaries
         ["close_all_fds"] = new("gcc", "close_all_fds.c", ["-O1"], []),
         ["heap_invalid_frees"] = new("gcc", "heap_invalid_frees.c", ["-O0", "-Wno-free-nonheap-object"], []),
         ["rounding_across_malloc"] = new("gcc", "rounding_across_malloc.c", ["-O1"], ["-lm"]),
+        ["heap_invalid_frees.static"] = new("gcc", "heap_invalid_frees.c", ["-O0", "-static", "-Wno-free-nonheap-object"], []),
         ["heap_mismatch"] = new("g++", "heap_mismatch.cpp", ["-O0", "-Wno-mismatched-new-delete"], []),
         ["odd_instructions"] = new("gcc", "odd_instructions.c", ["-O2", "-mfsgsbase"], []),
     };

@@ -38,11 +38,13 @@ public class HeapArgumentTests
             $"expected {function} [{source}:{line}], got {name} [{file}:{actualLine}]\n{context}");
     }
 
-    [Fact]
-    public void DoubleStackInteriorAndStaleFrees_AreReportedAtTheirLines()
+    [Theory]
+    [InlineData("heap_invalid_frees")]
+    [InlineData("heap_invalid_frees.static")]
+    public void DoubleStackInteriorAndStaleFrees_AreReportedAtTheirLines(string binary)
     {
         const string source = "heap_invalid_frees.c";
-        var report = RunMemcheck(CaseBinaries.Get("heap_invalid_frees"));
+        var report = RunMemcheck(CaseBinaries.Get(binary));
         string context = $"{report.Run.CommandLine}\nstderr:\n{report.Run.StderrText}";
         var errors = report.Errors;
 
