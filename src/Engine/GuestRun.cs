@@ -5,6 +5,7 @@ using Checker.Engine.Heap;
 using Checker.Engine.Interception;
 using Checker.Engine.Loading;
 using Checker.Engine.Memory;
+using Checker.Engine.State;
 using Checker.Engine.Syscalls;
 using Checker.Engine.Translation;
 using Checker.Symbols.Elf;
@@ -46,6 +47,7 @@ public sealed class GuestRun
         LoadedProgram program = ProgramLoader.Load(executable, options.Arguments, options.Environment, options.ExecFn, window);
         var brk = new GuestBrk(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation);
         var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
+        process.ToolMemory.Add((cache.Region.Start, cache.Region.End, false));
         process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
         process.ToolDescriptors.UnionWith(options.ToolDescriptors);
         FunctionInterceptor? interceptor = null;
@@ -53,6 +55,7 @@ public sealed class GuestRun
         if (options.CheckHeap)
         {
             heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes);
+            process.ToolMemory.Add((heap.ArenaStart, heap.ArenaEnd, true));
             interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames).All());
             interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);
             if (program.Interpreter is MappedImage interp) interceptor.OnModuleMapped(interp.Image.Path, interp.Start);
@@ -60,6 +63,7 @@ public sealed class GuestRun
         }
         var dispatcher = new Dispatcher(cache, new BlockTranslator(cache, interceptor), new SyscallEmulator(process), process, interceptor);
         var thread = GuestThread.CreateOnCurrentThread(kernel);
+        unsafe { process.ToolMemory.Add(((ulong)thread.Context, (ulong)thread.Context + (ulong)ContextOffsets.Size, false)); }
         FaultHandlers.Install(cache.Routines, kernel);
         unsafe { thread.Context->Rsp = program.StackPointer; }
         return new GuestRun(cache, process, dispatcher, thread, program) { Heap = heap };

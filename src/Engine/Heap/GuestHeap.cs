@@ -36,6 +36,7 @@ public sealed class GuestHeap
     public ulong Redzone { get; }
     public ulong DelayFreesBytes { get; }
     public ulong ArenaStart { get; }
+    public ulong ArenaEnd => _arenaEnd;
     public Action<HeapError>? Errors { get; set; }
     public IReadOnlyCollection<HeapChunk> LiveChunks => _live.Values;
 

@@ -50,6 +50,25 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
         }
     }
 
+    /// <summary>
+    /// memcheck's own memory (code cache, heap arena, context blocks): the guest may not map over,
+    /// unmap or re-protect it; those calls fail with EINVAL, as under Valgrind.
+    /// </summary>
+    /// <remarks>
+    /// <c>HoldsGuestData</c>: the heap arena holds the guest's own blocks, which it may mprotect
+    /// (guard pages over memalign'd memory), though never unmap or map over.
+    /// </remarks>
+    public List<(ulong Start, ulong End, bool HoldsGuestData)> ToolMemory { get; } = [];
+
+    public bool OverlapsToolMemory(ulong start, ulong length, bool protectOnly = false)
+    {
+        ulong end = start + length;
+        if (end < start) return true;
+        foreach ((ulong s, ulong e, bool guestData) in ToolMemory)
+            if (start < e && s < end && !(protectOnly && guestData)) return true;
+        return false;
+    }
+
     /// <summary>memcheck's own descriptors (its report stream): invisible to the guest's close and dup2.</summary>
     public HashSet<int> ToolDescriptors { get; } = [];
 

@@ -18,6 +18,7 @@ public sealed unsafe partial class SyscallEmulator
     private long MapMemory(SyscallRequest r)
     {
         ulong length = HostMemory.PageUp(r.A2);
+        if ((r.A4 & MapFixed) != 0 && _process.OverlapsToolMemory(r.A1, length)) return -Errno.EINVAL;
         bool placed = r.A1 != 0 || (r.A4 & (MapFixed | MapFixedNoReplace)) != 0;
         if (!placed && length != 0 && MayHoldCode(r))
         {
@@ -68,6 +69,7 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Munmap(SyscallRequest r)
     {
+        if (_process.OverlapsToolMemory(r.A1, HostMemory.PageUp(r.A2))) return -Errno.EINVAL;
         long result = PassThrough(r);
         if (result == 0) FlushCode(r.A1, r.A2);
         return result;
@@ -75,6 +77,7 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Mprotect(SyscallRequest r)
     {
+        if (_process.OverlapsToolMemory(r.A1, HostMemory.PageUp(r.A2), protectOnly: true)) return -Errno.EINVAL;
         long result = PassThrough(r);
         if (result == 0 && (r.A3 & ProtExec) == 0) FlushCode(r.A1, r.A2);
         return result;
@@ -82,6 +85,10 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Mremap(SyscallRequest r)
     {
+        const ulong MremapFixed = 2;
+        if (_process.OverlapsToolMemory(r.A1, HostMemory.PageUp(r.A2)) ||
+            ((r.A4 & MremapFixed) != 0 && _process.OverlapsToolMemory(r.A5, HostMemory.PageUp(r.A3))))
+            return -Errno.EINVAL;
         long result = PassThrough(r);
         if (!KernelInterface.IsError(result)) FlushCode(r.A1, r.A2);
         return result;

@@ -51,6 +51,14 @@ public class EngineBehaviourTests
     }
 
     [Fact]
+    public void GuestCannotMapOverUnmapOrProtectTheCodeCache()
+    {
+        var result = MemcheckLauncher.RunToolNone(CaseBinaries.Get("map_over_tool"), []);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("map 1 unmap 1 protect 1\n", result.StdoutText);
+    }
+
+    [Fact]
     public void UntranslatableInstruction_StopsWithOneLineNamingPcAndBytes()
     {
         var result = MemcheckLauncher.RunToolNone(CaseBinaries.Get("int80"), []);
