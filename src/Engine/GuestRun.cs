@@ -56,7 +56,12 @@ public sealed class GuestRun
         {
             heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes);
             process.ToolMemory.Add((heap.ArenaStart, heap.ArenaEnd, true));
-            interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames).All());
+            // The interceptor's module map is filled before any allocation happens; the rule
+            // cache only asks it when a callstack is captured.
+            FunctionInterceptor? modulesSource = null;
+            var rules = new Checker.Symbols.Unwinding.FrameRuleCache(pc => modulesSource!.Modules.Find(pc));
+            interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules).All());
+            modulesSource = interceptor;
             interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);
             if (program.Interpreter is MappedImage interp) interceptor.OnModuleMapped(interp.Image.Path, interp.Start);
             process.Interceptor = interceptor;

@@ -1,31 +1,57 @@
 using Checker.Engine.State;
+using Checker.Symbols.Unwinding;
 
 namespace Checker.Engine.Heap;
 
 /// <summary>
-/// Raw return addresses at an intercepted call, captured cheaply (DESIGN: no stack scan per
-/// allocation; symbolize lazily, only for blocks that end up in a report): the caller's return
-/// address, then the frame-pointer chain while it stays inside the guest stack and moves up.
-/// Code built without frame pointers yields only the first frames; the CFI unwinder refines
-/// report stacks later.
+/// Raw return addresses at a replaced call, captured cheaply (DESIGN: symbolize lazily, only for
+/// blocks that end up in a report). At the replaced function's entry the caller's return address
+/// is at [rsp]; from there each frame steps by its CFI reduced to arithmetic
+/// (<see cref="FrameRuleCache"/>: libdw runs once per distinct pc), else by the frame-pointer chain.
+/// Only the guest stack [rsp, stackTop) is read, so a bad rule or rbp ends the walk, never faults.
 /// </summary>
 public static unsafe class CallstackCapture
 {
-    public static ulong[] Capture(ContextBlock* context, ulong stackTop, int maxFrames)
+    public static ulong[] Capture(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules)
     {
         var frames = new List<ulong>(maxFrames);
         ulong rsp = context->Rsp;
-        if (rsp + 8 <= stackTop) frames.Add(*(ulong*)rsp);
         ulong rbp = context->Gpr[5];
-        while (frames.Count < maxFrames && rbp >= rsp && rbp + 16 <= stackTop && (rbp & 7) == 0)
+        if (rsp + 8 > stackTop) return [];
+        ulong pc = *(ulong*)rsp;
+        rsp += 8;
+        frames.Add(pc);
+        while (frames.Count < maxFrames)
         {
-            ulong returnAddress = ((ulong*)rbp)[1];
-            ulong next = ((ulong*)rbp)[0];
-            if (returnAddress < 0x1000) break;
-            frames.Add(returnAddress);
-            if (next <= rbp) break;
-            rbp = next;
+            ulong low = rsp;
+            if (rules != null && rules.TryGetRule(pc - 1, out FrameRule rule))
+            {
+                ulong cfa = (rule.CfaFromRbp ? rbp : rsp) + (ulong)rule.CfaOffset;
+                ulong returnSlot = cfa + (ulong)rule.ReturnAddressOffset;
+                if (!OnStack(returnSlot, low, stackTop)) break;
+                if (rule.SavedRbpOffset is long saved)
+                {
+                    ulong rbpSlot = cfa + (ulong)saved;
+                    if (!OnStack(rbpSlot, low, stackTop)) break;
+                    rbp = *(ulong*)rbpSlot;
+                }
+                pc = *(ulong*)returnSlot;
+                rsp = cfa;
+            }
+            else
+            {
+                if (!OnStack(rbp, low, stackTop) || !OnStack(rbp + 8, low, stackTop) || (rbp & 7) != 0) break;
+                pc = ((ulong*)rbp)[1];
+                ulong next = ((ulong*)rbp)[0];
+                rsp = rbp + 16;
+                if (next <= rbp) { if (pc >= 0x1000) frames.Add(pc); break; }
+                rbp = next;
+            }
+            if (pc < 0x1000 || rsp <= low) break;
+            frames.Add(pc);
         }
         return frames.ToArray();
     }
+
+    private static bool OnStack(ulong address, ulong low, ulong stackTop) => address >= low && address + 8 <= stackTop;
 }

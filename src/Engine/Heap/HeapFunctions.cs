@@ -8,7 +8,7 @@ namespace Checker.Engine.Heap;
 /// what it does, from glibc's malloc family and every libstdc++ operator new/delete variant
 /// (nothrow, sized, aligned). One row per name; the handlers share the allocator.
 /// </summary>
-public sealed unsafe class HeapFunctions(GuestHeap heap, ulong stackTop, int callstackFrames)
+public sealed unsafe class HeapFunctions(GuestHeap heap, ulong stackTop, int callstackFrames, Checker.Symbols.Unwinding.FrameRuleCache? rules = null)
 {
     private const ulong EINVAL = 22, ENOMEM = 12;
 
@@ -42,7 +42,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, ulong stackTop, int cal
         0 => c->Rdi, 1 => c->Rsi, 2 => c->Rdx, 3 => c->Rcx, 4 => c->R8, _ => c->R9,
     };
 
-    private ulong[] Stack(ContextBlock* c) => CallstackCapture.Capture(c, stackTop, callstackFrames);
+    private ulong[] Stack(ContextBlock* c) => CallstackCapture.Capture(c, stackTop, callstackFrames, rules);
 
     private InterceptedFunction Alloc(string name, AllocationKind kind, int sizeArg) =>
         new(name, c => Allocate(c, name, Arg(c, sizeArg), 16, kind));

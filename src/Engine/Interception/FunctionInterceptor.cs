@@ -27,13 +27,16 @@ public sealed class FunctionInterceptor
         return found;
     }
 
+    /// <summary>The loaded modules, kept here because every module passes through <see cref="OnModuleMapped"/>.</summary>
+    public Memory.ModuleMap Modules { get; } = new();
+
     /// <summary>A module was mapped whole at <paramref name="start"/> (its first PT_LOAD at file offset 0 lands there).</summary>
     public void OnModuleMapped(string path, ulong start)
     {
-        if (_byName.Count == 0) return;
         ElfImage image;
         try { image = ElfImage.Open(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException) { return; }
+        Modules.OnMapped(image, start);
         ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
         foreach (ElfSymbol symbol in image.ReadSymbols())
         {
@@ -48,6 +51,7 @@ public sealed class FunctionInterceptor
     /// <summary>Code in [start, end) is gone (dlclose, munmap): forget its entry points.</summary>
     public void OnUnmapped(ulong start, ulong end)
     {
+        Modules.OnUnmapped(start, end);
         foreach (ulong pc in _byPc.Keys.Where(pc => pc >= start && pc < end).ToList()) _byPc.Remove(pc);
     }
 }

@@ -78,6 +78,19 @@ public class HeapArgumentTests
     }
 
     [Fact]
+    public void StacksGoPastFramesWithoutFramePointers()
+    {
+        // -O2 -fomit-frame-pointer: the frame-pointer chain ends at main; the CFI rules go on into libc.
+        var report = RunMemcheck(CaseBinaries.Get("heap_invalid_frees.O2"));
+        string context = $"{report.Run.CommandLine}\nstderr:\n{report.Run.StderrText}";
+        JsonElement error = report.Errors.First(e => e.GetProperty("message").GetString()!.Contains("not a heap address"));
+        var functions = error.GetProperty("stack").EnumerateArray()
+            .Select(f => f.TryGetProperty("function", out var n) ? n.GetString() : "??").ToList();
+        Assert.True(functions.Count >= 3 && functions[0] == "main" && functions.Skip(1).Any(f => f!.Contains("libc_start")),
+            $"stack: {string.Join(" <- ", functions)}\n{context}");
+    }
+
+    [Fact]
     public void MismatchedFamilies_AreReported()
     {
         const string source = "heap_mismatch.cpp";

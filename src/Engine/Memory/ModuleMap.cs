@@ -1,0 +1,49 @@
+using Checker.Symbols.Elf;
+
+namespace Checker.Engine.Memory;
+
+/// <summary>
+/// The ELF modules loaded in the guest, by address range: fed by the loader and by the mmap calls
+/// with which the guest's ld.so maps libraries; answers pc -> (path, load bias) quickly for
+/// callstacks captured on hot paths.
+/// </summary>
+public sealed class ModuleMap
+{
+    private readonly List<(ulong Start, ulong End, string Path, ulong Bias)> _modules = [];
+    private readonly Lock _lock = new();
+
+    /// <summary>A module mapped whole at <paramref name="start"/> (its first PT_LOAD, file offset 0, lands there).</summary>
+    public void OnMapped(ElfImage image, ulong start)
+    {
+        ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
+        ulong low = image.LowestLoadAddress + bias, high = image.HighestLoadAddress + bias;
+        lock (_lock)
+        {
+            _modules.RemoveAll(m => m.Start < high && low < m.End);
+            int at = _modules.FindIndex(m => m.Start > low);
+            _modules.Insert(at < 0 ? _modules.Count : at, (low, high, image.Path, bias));
+        }
+    }
+
+    public void OnUnmapped(ulong start, ulong end)
+    {
+        lock (_lock) _modules.RemoveAll(m => m.Start >= start && m.End <= end);
+    }
+
+    public (string Path, ulong LoadBias)? Find(ulong pc)
+    {
+        lock (_lock)
+        {
+            int lo = 0, hi = _modules.Count - 1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) / 2;
+                var m = _modules[mid];
+                if (pc < m.Start) hi = mid - 1;
+                else if (pc >= m.End) lo = mid + 1;
+                else return (m.Path, m.Bias);
+            }
+            return null;
+        }
+    }
+}
