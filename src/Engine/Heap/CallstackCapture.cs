@@ -14,14 +14,15 @@ public static unsafe class CallstackCapture
 {
     public static ulong[] Capture(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules)
     {
-        var frames = new List<ulong>(maxFrames);
+        Span<ulong> frames = stackalloc ulong[maxFrames];
+        int count = 0;
         ulong rsp = context->Rsp;
         ulong rbp = context->Gpr[5];
         if (rsp + 8 > stackTop) return [];
         ulong pc = *(ulong*)rsp;
         rsp += 8;
-        frames.Add(pc);
-        while (frames.Count < maxFrames)
+        frames[count++] = pc;
+        while (count < maxFrames)
         {
             ulong low = rsp;
             if (rules != null && rules.TryGetRule(pc - 1, out FrameRule rule))
@@ -44,13 +45,13 @@ public static unsafe class CallstackCapture
                 pc = ((ulong*)rbp)[1];
                 ulong next = ((ulong*)rbp)[0];
                 rsp = rbp + 16;
-                if (next <= rbp) { if (pc >= 0x1000) frames.Add(pc); break; }
+                if (next <= rbp) { if (pc >= 0x1000) frames[count++] = pc; break; }
                 rbp = next;
             }
             if (pc < 0x1000 || rsp <= low) break;
-            frames.Add(pc);
+            frames[count++] = pc;
         }
-        return frames.ToArray();
+        return frames[..count].ToArray();
     }
 
     private static bool OnStack(ulong address, ulong low, ulong stackTop) => address >= low && address + 8 <= stackTop;

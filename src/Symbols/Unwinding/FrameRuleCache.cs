@@ -11,26 +11,28 @@ public sealed class FrameRuleCache(Func<ulong, (string Path, ulong LoadBias)?> m
 {
     private const ulong ProbeValueTag = 0x5a5a_0000_0000_0000;
 
-    private readonly Dictionary<ulong, FrameRule?> _rules = new();
+    // Lookups happen at every frame of every malloc and free: reads take no lock.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, FrameRule?> _rules = new();
     private readonly Dictionary<string, ModuleCfi?> _modules = new();
     private readonly Lock _lock = new();
 
     /// <summary>The rule at run-time <paramref name="lookupPc"/> (for return addresses: the return address minus 1).</summary>
     public bool TryGetRule(ulong lookupPc, out FrameRule rule)
     {
-        lock (_lock)
-        {
-            if (!_rules.TryGetValue(lookupPc, out FrameRule? cached))
-                _rules[lookupPc] = cached = Derive(lookupPc);
-            rule = cached.GetValueOrDefault();
-            return cached.HasValue;
-        }
+        if (!_rules.TryGetValue(lookupPc, out FrameRule? cached))
+            _rules[lookupPc] = cached = Derive(lookupPc);
+        rule = cached.GetValueOrDefault();
+        return cached.HasValue;
     }
 
     private FrameRule? Derive(ulong pc)
     {
         if (moduleOf(pc) is not (string path, ulong bias)) return null;
-        if (!_modules.TryGetValue(path, out ModuleCfi? cfi)) _modules[path] = cfi = ModuleCfi.Open(path);
+        ModuleCfi? cfi;
+        lock (_lock)
+        {
+            if (!_modules.TryGetValue(path, out cfi)) _modules[path] = cfi = ModuleCfi.Open(path);
+        }
         if (cfi == null) return null;
         FrameRule? first = Probe(cfi, pc - bias, 0x1000_0000_0000, 0x2000_0000_0000);
         FrameRule? second = Probe(cfi, pc - bias, 0x1100_0000_0000, 0x2200_0000_0000);
