@@ -30,6 +30,7 @@ public sealed class GuestRun
 
     private readonly Dispatcher _dispatcher;
     private readonly GuestThread _thread;
+    private FunctionInterceptor? _interceptor;
 
     public TranslationCache Cache { get; }
     public GuestProcess Process { get; }
@@ -71,10 +72,23 @@ public sealed class GuestRun
         unsafe { process.ToolMemory.Add(((ulong)thread.Context, (ulong)thread.Context + (ulong)ContextOffsets.Size, false)); }
         FaultHandlers.Install(cache.Routines, kernel);
         unsafe { thread.Context->Rsp = program.StackPointer; }
-        return new GuestRun(cache, process, dispatcher, thread, program) { Heap = heap };
+        return new GuestRun(cache, process, dispatcher, thread, program) { Heap = heap, _interceptor = interceptor };
     }
 
     public GuestOutcome Run() => _dispatcher.Run(_thread, Program.StartPc);
 
     public unsafe long IndirectLookups => _thread.Context->IblLookups;
+
+    /// <summary>The leak check at exit: blocks no guest root reaches (null when the heap is not replaced).</summary>
+    public unsafe IReadOnlyList<LeakedBlock>? ScanForLeaks()
+    {
+        if (Heap == null || _interceptor == null) return null;
+        ContextBlock* c = _thread.Context;
+        var registers = new List<ulong> { c->GuestFsBase, c->GuestGsBase };
+        for (int r = 0; r < 16; r++) registers.Add(c->Gpr[r]);
+        var memory = new List<(ulong, ulong)> { (c->Rsp, Program.StackTop), (AddressSpaceLayout.BrkStart, Process.Brk.Current) };
+        memory.AddRange(_interceptor.Modules.WritableSegments);
+        memory.AddRange(Process.AnonymousMappings);
+        return LeakScanner.Scan(Heap.LiveChunks, registers, memory);
+    }
 }

@@ -38,6 +38,20 @@ public sealed class ReportSession : IDisposable
         _collector.Add(new ErrorRecord(ErrorKind.InvalidHeapArgument, HeapMessage(error), Thread: 1, Frames(error.Stack), Block: block));
     }
 
+    /// <summary>The leak check's findings, Dr. Memory style: one error per allocation site, bytes summed.</summary>
+    public void OnLeaks(IReadOnlyList<LeakedBlock> leaks)
+    {
+        foreach (LeakedBlock leak in leaks.OrderBy(l => l.Chunk.User))
+        {
+            HeapChunk chunk = leak.Chunk;
+            string message = leak.Possible
+                ? $"{chunk.Size} byte(s) at 0x{chunk.User:x} reached only through a pointer into its middle"
+                : $"{chunk.Size} direct byte(s) at 0x{chunk.User:x} + {leak.IndirectBytes} indirect byte(s)";
+            _collector.Add(new ErrorRecord(leak.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
+                Frames(chunk.AllocStack), Leak: new LeakInfo(chunk.Size + leak.IndirectBytes, 1 + (ulong)leak.IndirectBlocks, false, leak.IndirectBytes)));
+        }
+    }
+
     /// <summary>The guest's status decided: summary (when checking) and JSON. Returns the exit code memcheck should use.</summary>
     public int Finish(int guestExitCode, bool printSummary)
     {

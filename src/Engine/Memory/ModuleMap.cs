@@ -10,6 +10,7 @@ namespace Checker.Engine.Memory;
 public sealed class ModuleMap
 {
     private readonly List<(ulong Start, ulong End, string Path, ulong Bias)> _modules = [];
+    private readonly List<(ulong Start, ulong End)> _writable = [];
     private readonly Lock _lock = new();
 
     /// <summary>A module mapped whole at <paramref name="start"/> (its first PT_LOAD, file offset 0, lands there).</summary>
@@ -17,8 +18,13 @@ public sealed class ModuleMap
     {
         ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
         ulong low = image.LowestLoadAddress + bias, high = image.HighestLoadAddress + bias;
+        var writable = image.ProgramHeaders
+            .Where(p => p.Type == ElfSegmentType.Load && p.Flags.HasFlag(ElfSegmentFlags.Write))
+            .Select(p => (p.VirtualAddress + bias, p.VirtualAddress + bias + p.MemorySize)).ToList();
         lock (_lock)
         {
+            _writable.RemoveAll(w => w.Start < high && low < w.End);
+            _writable.AddRange(writable);
             _modules.RemoveAll(m => m.Start < high && low < m.End);
             int at = _modules.FindIndex(m => m.Start > low);
             _modules.Insert(at < 0 ? _modules.Count : at, (low, high, image.Path, bias));
@@ -27,7 +33,17 @@ public sealed class ModuleMap
 
     public void OnUnmapped(ulong start, ulong end)
     {
-        lock (_lock) _modules.RemoveAll(m => m.Start >= start && m.End <= end);
+        lock (_lock)
+        {
+            _modules.RemoveAll(m => m.Start >= start && m.End <= end);
+            _writable.RemoveAll(w => w.Start >= start && w.End <= end);
+        }
+    }
+
+    /// <summary>The writable segments (data and bss) of the loaded modules: roots of the leak scan.</summary>
+    public IReadOnlyList<(ulong Start, ulong End)> WritableSegments
+    {
+        get { lock (_lock) return _writable.ToList(); }
     }
 
     public (string Path, ulong LoadBias)? Find(ulong pc)

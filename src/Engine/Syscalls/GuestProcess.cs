@@ -69,6 +69,22 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
         return false;
     }
 
+    /// <summary>Anonymous memory the guest mapped itself (arenas, ld.so's early allocations): leak-scan roots.</summary>
+    public List<(ulong Start, ulong End)> AnonymousMappings { get; } = [];
+
+    public void ForgetAnonymous(ulong start, ulong end)
+    {
+        var kept = new List<(ulong, ulong)>();
+        foreach ((ulong s, ulong e) in AnonymousMappings)
+        {
+            if (e <= start || s >= end) { kept.Add((s, e)); continue; }
+            if (s < start) kept.Add((s, start));
+            if (e > end) kept.Add((end, e));
+        }
+        AnonymousMappings.Clear();
+        AnonymousMappings.AddRange(kept);
+    }
+
     /// <summary>memcheck's own descriptors (its report stream): invisible to the guest's close and dup2.</summary>
     public HashSet<int> ToolDescriptors { get; } = [];
 

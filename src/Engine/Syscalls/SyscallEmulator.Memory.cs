@@ -12,6 +12,8 @@ public sealed unsafe partial class SyscallEmulator
     {
         long result = MapMemory(r);
         NoticeModule(r, result);
+        if (!KernelInterface.IsError(result) && (r.A4 & MapAnonymous) != 0)
+            _process.AnonymousMappings.Add(((ulong)result, (ulong)result + HostMemory.PageUp(r.A2)));
         return result;
     }
 
@@ -102,7 +104,11 @@ public sealed unsafe partial class SyscallEmulator
     private long MunmapAndForget(SyscallRequest r)
     {
         long result = Munmap(r);
-        if (result == 0) _process.Interceptor?.OnUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
+        if (result == 0)
+        {
+            _process.Interceptor?.OnUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
+            _process.ForgetAnonymous(r.A1, r.A1 + HostMemory.PageUp(r.A2));
+        }
         return result;
     }
 }

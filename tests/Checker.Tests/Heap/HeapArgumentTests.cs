@@ -91,6 +91,25 @@ public class HeapArgumentTests
     }
 
     [Fact]
+    public void LeaksAtExit_DirectIndirectAndPossible()
+    {
+        const string source = "leaks.c";
+        var report = RunMemcheck(CaseBinaries.Get("leaks"));
+        string context = $"{report.Run.CommandLine}\nstderr:\n{report.Run.StderrText}";
+        var errors = report.Errors;
+
+        Assert.Equal("done\n", report.Run.StdoutText);
+        Assert.True(errors.Length == 2, $"expected a leak and a possible leak\n{context}");
+        JsonElement leak = errors.Single(e => e.GetProperty("kind").GetString() == "leak");
+        Assert.Equal(64, leak.GetProperty("leak").GetProperty("bytes").GetInt32());
+        Assert.Equal(32, leak.GetProperty("leak").GetProperty("indirect_bytes").GetInt32());
+        AssertFrame(leak.GetProperty("stack")[0], "make", source, Line(source, "LINE_LOST"), context);
+        JsonElement possible = errors.Single(e => e.GetProperty("kind").GetString() == "possible-leak");
+        Assert.Equal(100, possible.GetProperty("leak").GetProperty("bytes").GetInt32());
+        AssertFrame(possible.GetProperty("stack")[0], "make", source, Line(source, "LINE_INTERIOR"), context);
+    }
+
+    [Fact]
     public void MismatchedFamilies_AreReported()
     {
         const string source = "heap_mismatch.cpp";
