@@ -30,7 +30,8 @@ public static class Program
             return Fail(ExitCodes.Usage, $"{OneLine(result.Errors[0].Message)} (see memcheck --help)");
         try
         {
-            return result.Invoke();
+            // Our own handler below, not System.CommandLine's (it prints a .NET stack trace).
+            return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e)
         {
@@ -86,6 +87,7 @@ public static class Program
 
         using var reports = new ReportSession(command, settings);
         if (run.Heap != null) run.Heap.Errors = reports.OnHeapError;
+        if (run.AccessChecker != null) run.AccessChecker.Errors = reports.OnAccessError;
 
         GuestOutcome outcome;
         try

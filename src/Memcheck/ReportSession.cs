@@ -1,4 +1,5 @@
 using Checker.Engine.Heap;
+using Checker.Engine.Instrumentation;
 using Checker.Reports;
 using Checker.Symbols.Demangling;
 using Checker.Symbols.Symbolization;
@@ -31,11 +32,32 @@ public sealed class ReportSession : IDisposable
 
     public void OnHeapError(HeapError error)
     {
-        BlockInfo? block = error.Chunk is HeapChunk chunk
-            ? new BlockInfo(chunk.User, chunk.Size, chunk.Freed ? BlockState.Freed : BlockState.Allocated,
-                Frames(chunk.AllocStack), chunk.FreeStack is ulong[] freed ? Frames(freed) : null)
-            : null;
+        BlockInfo? block = error.Chunk is HeapChunk chunk ? Block(chunk) : null;
         _collector.Add(new ErrorRecord(ErrorKind.InvalidHeapArgument, HeapMessage(error), Thread: 1, Frames(error.Stack), Block: block));
+    }
+
+    /// <summary>An unaddressable access found by an inline check, worded as Dr. Memory does.</summary>
+    public void OnAccessError(AccessError error)
+    {
+        string verb = error.IsWrite ? "writing" : "reading";
+        string where = error.Place switch
+        {
+            AccessErrorPlace.BeyondHeapBounds => $" {error.Offset} byte(s) {(error.BeforeBlock ? "before" : "beyond")} a {error.Chunk!.Size}-byte block",
+            AccessErrorPlace.FreedMemory => $" {error.Offset} byte(s) into a {error.Chunk!.Size}-byte block",
+            AccessErrorPlace.BeyondTopOfStack => $" {error.Offset} byte(s) below the stack pointer",
+            _ => "",
+        };
+        string? detail = error.Place switch
+        {
+            AccessErrorPlace.BeyondHeapBounds => "beyond heap bounds",
+            AccessErrorPlace.FreedMemory => "of freed memory",
+            AccessErrorPlace.BeyondTopOfStack => "beyond top of stack",
+            _ => "of unallocated heap memory",
+        };
+        _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, $"{verb} {error.Size} byte(s) at 0x{error.Address:x}{where}", Thread: 1,
+            Frames(error.Stack, innermostIsExact: true), detail,
+            new AccessInfo(error.IsWrite ? AccessType.Write : AccessType.Read, error.Address, error.Size),
+            error.Chunk is HeapChunk chunk ? Block(chunk) : null));
     }
 
     /// <summary>The leak check's findings, Dr. Memory style: one error per allocation site, bytes summed.</summary>
@@ -72,12 +94,19 @@ public sealed class ReportSession : IDisposable
         return AnyErrors && _settings.ErrorExitCode is int code ? code : guestExitCode;
     }
 
-    private List<ReportFrame> Frames(IEnumerable<ulong> returnAddresses)
+    private BlockInfo Block(HeapChunk chunk) =>
+        new(chunk.User, chunk.Size, chunk.Freed ? BlockState.Freed : BlockState.Allocated,
+            Frames(chunk.AllocStack), chunk.FreeStack is ulong[] freed ? Frames(freed) : null);
+
+    /// <param name="innermostIsExact">The first pc is the faulting instruction itself, the rest are return addresses.</param>
+    private List<ReportFrame> Frames(IEnumerable<ulong> pcs, bool innermostIsExact = false)
     {
         var frames = new List<ReportFrame>();
-        foreach (ulong pc in returnAddresses)
+        bool first = true;
+        foreach (ulong pc in pcs)
         {
-            IReadOnlyList<SymbolizedFrame> symbolized = _symbolizer.Frames(pc, isReturnAddress: true);
+            IReadOnlyList<SymbolizedFrame> symbolized = _symbolizer.Frames(pc, isReturnAddress: !(first && innermostIsExact));
+            first = false;
             if (symbolized.Count == 0) frames.Add(new ReportFrame(pc));
             foreach (SymbolizedFrame f in symbolized)
                 frames.Add(new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset));

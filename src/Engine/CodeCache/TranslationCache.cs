@@ -27,7 +27,17 @@ public sealed unsafe class TranslationCache
         ulong table = region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
         Routines = RuntimeRoutines.Generate(region);
         IndirectBranches = new IndirectBranchTable(table, Routines.SentinelEntry);
+        AccessCheck = Instrumentation.AccessCheckRoutine.Generate(region, Routines.Exit);
+        StackAdjust = Instrumentation.StackTracking.GenerateRoutine(region);
     }
+
+    /// <summary>The shared routine that updates the stack's shadow after rsp is set (jump-and-link).</summary>
+    public ulong StackAdjust { get; }
+
+    /// <summary>The shared slow path of inline access checks (jump-and-link).</summary>
+    public ulong AccessCheck { get; }
+    /// <summary>Every checked access site, by the id its stub writes into the context block.</summary>
+    public Instrumentation.AccessSiteTable AccessSites { get; } = new();
 
     public object Lock { get; } = new();
     /// <summary>Emit a lookup counter at every indirect branch (for --stats; costs three instructions).</summary>

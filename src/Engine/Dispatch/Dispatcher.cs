@@ -23,7 +23,7 @@ public abstract record GuestOutcome
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator translator, SyscallEmulator syscalls, GuestProcess process,
-    Interception.FunctionInterceptor? interceptor = null)
+    Interception.FunctionInterceptor? interceptor = null, Instrumentation.AccessChecker? accessChecker = null)
 {
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
     private readonly delegate* unmanaged<void> _enterAfterCall = (delegate* unmanaged<void>)cache.Routines.EnterAfterCall;
@@ -35,10 +35,12 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         EngineStatistics stats = cache.Statistics;
         ulong pc = startPc;
         bool afterCall = false;
+        ulong resumeInCache = 0;
         while (true)
         {
-            Fragment fragment = Lookup(pc);
-            context->EnterTarget = fragment.Entry;
+            // Back from a slow-path report: continue inside the fragment, right after the check.
+            context->EnterTarget = resumeInCache != 0 ? resumeInCache : Lookup(pc).Entry;
+            resumeInCache = 0;
             stats.DispatcherEntries++;
             if (afterCall) _enterAfterCall();
             else _enter();
@@ -54,6 +56,13 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
             }
             if (id == ExitIds.FaultInCache)
                 return FaultOutcome(context);
+            if (id == ExitIds.AccessError)
+            {
+                stats.AccessErrorExits++;
+                accessChecker?.OnSlowPathError(context);
+                resumeInCache = context->CheckReturn;
+                continue;
+            }
             ExitStub exit = cache.Exit(id);
             switch (exit.Kind)
             {

@@ -90,6 +90,8 @@ public sealed class CodeBuffer
 
     public void PatchByte(int offset, byte value) => _writer.SpanAt(offset, 1)[0] = value;
 
+    public void PatchInt32(int offset, int value) => BitConverter.TryWriteBytes(_writer.SpanAt(offset, 4), value);
+
     private sealed class ByteWriter : CodeWriter
     {
         private byte[] _buffer = new byte[1024];

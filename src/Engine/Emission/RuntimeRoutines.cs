@@ -81,6 +81,16 @@ public sealed unsafe class RuntimeRoutines
                 a.mov(edx, -1);
                 a.xrstor64(__.gs[ContextOffsets.XsaveArea]);
             }
+            // Checking: while guest code runs the real fs base is the shadow's (fs:[a >> 2] is a's
+            // shadow byte); the host's TLS base comes back on every exit. Guest fs is emulated.
+            Label noShadow = a.CreateLabel();
+            a.mov(rax, __qword_ptr.gs[ContextOffsets.ShadowBase]);
+            a.test(rax, rax);
+            a.jz(noShadow);
+            a.rdfsbase(rcx);
+            a.mov(__qword_ptr.gs[ContextOffsets.HostFsBase], rcx);
+            a.wrfsbase(rax);
+            a.Label(ref noShadow);
             a.push(__qword_ptr.gs[ContextOffsets.Rflags]);
             a.popfq();
             for (int r = 0; r < 16; r++)
@@ -108,6 +118,12 @@ public sealed unsafe class RuntimeRoutines
                 a.mov(edx, -1);
                 a.xsaveopt64(__.gs[ContextOffsets.XsaveArea]);
             }
+            Label hostFs = a.CreateLabel();
+            a.mov(rax, __qword_ptr.gs[ContextOffsets.HostFsBase]);
+            a.test(rax, rax);
+            a.jz(hostFs);
+            a.wrfsbase(rax);
+            a.Label(ref hostFs);
             a.ldmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
             a.fldcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
             a.vzeroupper();
@@ -228,4 +244,6 @@ public static class ExitIds
     public const int IndirectMiss = -1;
     /// <summary>A synchronous signal in translated code; details in the context block's Fault* slots.</summary>
     public const int FaultInCache = -2;
+    /// <summary>An access check found an unaddressable byte; the site and access are in the context block's Check* slots.</summary>
+    public const int AccessError = -3;
 }

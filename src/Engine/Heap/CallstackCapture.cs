@@ -12,20 +12,31 @@ namespace Checker.Engine.Heap;
 /// </summary>
 public static unsafe class CallstackCapture
 {
+    /// <summary>At a replaced function's entry: the caller's return address is at [rsp].</summary>
     public static ulong[] Capture(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules)
+    {
+        ulong rsp = context->Rsp;
+        if (rsp + 8 > stackTop) return [];
+        return Walk(*(ulong*)rsp, rsp + 8, context->Gpr[5], innermostIsExact: false, stackTop, maxFrames, rules);
+    }
+
+    /// <summary>
+    /// Inside a function, at the instruction <paramref name="pc"/> (an access error): the first frame
+    /// is that pc itself and its CFI rule is the one at the pc, not at pc - 1.
+    /// </summary>
+    public static ulong[] CaptureAt(ulong pc, ulong rsp, ulong rbp, ulong stackTop, int maxFrames, FrameRuleCache? rules) =>
+        rsp >= stackTop ? [pc] : Walk(pc, rsp, rbp, innermostIsExact: true, stackTop, maxFrames, rules);
+
+    private static ulong[] Walk(ulong pc, ulong rsp, ulong rbp, bool innermostIsExact, ulong stackTop, int maxFrames, FrameRuleCache? rules)
     {
         Span<ulong> frames = stackalloc ulong[maxFrames];
         int count = 0;
-        ulong rsp = context->Rsp;
-        ulong rbp = context->Gpr[5];
-        if (rsp + 8 > stackTop) return [];
-        ulong pc = *(ulong*)rsp;
-        rsp += 8;
         frames[count++] = pc;
+        bool exact = innermostIsExact;
         while (count < maxFrames)
         {
             ulong low = rsp;
-            if (rules != null && rules.TryGetRule(pc - 1, out FrameRule rule))
+            if (rules != null && rules.TryGetRule(exact ? pc : pc - 1, out FrameRule rule))
             {
                 ulong cfa = (rule.CfaFromRbp ? rbp : rsp) + (ulong)rule.CfaOffset;
                 ulong returnSlot = cfa + (ulong)rule.ReturnAddressOffset;
@@ -48,6 +59,7 @@ public static unsafe class CallstackCapture
                 if (next <= rbp) { if (pc >= 0x1000) frames[count++] = pc; break; }
                 rbp = next;
             }
+            exact = false;
             if (pc < 0x1000 || rsp <= low) break;
             frames[count++] = pc;
         }

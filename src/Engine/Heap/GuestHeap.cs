@@ -1,4 +1,5 @@
 using Checker.Engine.Native;
+using Checker.Shadow;
 
 namespace Checker.Engine.Heap;
 
@@ -9,7 +10,9 @@ namespace Checker.Engine.Heap;
 /// is reused, so a stale pointer keeps pointing at freed memory for a while; realloc always moves.
 /// Per block it keeps the requested size, the allocating family and the allocation and free
 /// callstacks. Errors in arguments (double free, free of a non-heap or interior pointer, mismatched
-/// families) are handed to <see cref="Errors"/>, never printed here.
+/// families) are handed to <see cref="Errors"/>, never printed here. With a shadow, the program's
+/// bytes of a live block are addressable and everything else the arena hands out (redzones,
+/// alignment gaps, the padding after an odd size, freed blocks) is unaddressable.
 /// </summary>
 public sealed class GuestHeap
 {
@@ -24,8 +27,11 @@ public sealed class GuestHeap
     private ulong _next;
     private ulong _quarantinedBytes;
 
-    public GuestHeap(ulong redzone, ulong delayFreesBytes)
+    private readonly ShadowMemory? _shadow;
+
+    public GuestHeap(ulong redzone, ulong delayFreesBytes, ShadowMemory? shadow = null)
     {
+        _shadow = shadow;
         Redzone = Math.Max(MinimumAlignment, (redzone + MinimumAlignment - 1) & ~(MinimumAlignment - 1));
         DelayFreesBytes = delayFreesBytes;
         ArenaStart = HostMemory.MapAnonymous(0, ArenaSize, LibC.ProtRead | LibC.ProtWrite, noReserve: true);
@@ -55,6 +61,8 @@ public sealed class GuestHeap
         {
             blockStart = free.Pop();
             user = blockStart + Redzone;
+            // The recycled block is unaddressable from its free: open the program's bytes only.
+            _shadow?.Set(user, size, ShadowState.Defined);
         }
         else
         {
@@ -62,7 +70,14 @@ public sealed class GuestHeap
             blockStart = user - Redzone;
             blockSize = Redzone + body + Redzone;
             if (user + body + Redzone > _arenaEnd) return 0;
+            ulong previous = _next;
             _next = user + body + Redzone;
+            if (_shadow != null)
+            {
+                _shadow.Set(previous, user - previous, ShadowState.Unaddressable);
+                _shadow.Set(user, size, ShadowState.Defined);
+                _shadow.Set(user + size, _next - (user + size), ShadowState.Unaddressable);
+            }
         }
         var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack);
         _live[user] = chunk;
@@ -81,6 +96,7 @@ public sealed class GuestHeap
         if (chunk.Kind != kind)
             Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, chunk));
         chunk.FreeStack = stack;
+        _shadow?.Set(chunk.User, chunk.Size, ShadowState.Unaddressable);
         _quarantined[address] = chunk;
         _quarantine.Enqueue(chunk);
         _quarantinedBytes += chunk.BlockSize;

@@ -8,10 +8,13 @@ namespace Checker.Engine.Interception;
 /// translator which entry points are replaced. Dr. Memory intercepts the malloc family the same
 /// way: at the functions' entries, whoever calls them (PLT, function pointer, ld.so).
 /// </summary>
-public sealed class FunctionInterceptor
+public sealed unsafe class FunctionInterceptor
 {
     private readonly Dictionary<string, (InterceptedFunction Function, int Rank)> _byName;
     private readonly Dictionary<ulong, (InterceptedFunction Function, int Rank)> _byPc = new();
+    private readonly Dictionary<ulong, ulong> _redirects = new();
+    private IReadOnlyDictionary<string, ulong> _replacements = new Dictionary<string, ulong>();
+    private string? _replacementLibrary;
 
     /// <param name="functions">In order of preference: when aliases share an address (free, cfree,
     /// __libc_free), the earliest name is the one reports use.</param>
@@ -27,8 +30,45 @@ public sealed class FunctionInterceptor
         return found;
     }
 
+    /// <summary>
+    /// Guest-side replacements (<see cref="StringReplacements"/>), mapped at <paramref name="entries"/>
+    /// by name: from now on a module's function of that name is redirected there, and an IFUNC of
+    /// that name resolves there (its resolver is replaced by one that returns the replacement).
+    /// </summary>
+    public void UseReplacements(string libraryPath, IReadOnlyDictionary<string, ulong> entries)
+    {
+        _replacementLibrary = libraryPath;
+        _replacements = entries;
+    }
+
+    /// <summary>The replacement a translated entry point jumps to instead of its own code.</summary>
+    public bool TryGetRedirect(ulong pc, out ulong target) => _redirects.TryGetValue(pc, out target);
+
     /// <summary>The loaded modules, kept here because every module passes through <see cref="OnModuleMapped"/>.</summary>
     public Memory.ModuleMap Modules { get; } = new();
+
+    /// <summary>
+    /// ld.so keeps private copies of strlen, strchr (index), strcmp, memcpy, mempcpy... that read
+    /// aligned vectors past the end of strings it mallocs; they are local symbols, found only in
+    /// its separate debug file (libc6-dbg). Valgrind needs the same file for the same reason.
+    /// </summary>
+    public void RedirectPrivateCopies(string path, ulong start)
+    {
+        ElfImage image;
+        try { image = ElfImage.Open(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException) { return; }
+        if (image.Sections.Any(s => s.Name == ".symtab")) return;   // OnModuleMapped saw them
+        ElfImage? debug;
+        try { debug = new Checker.Symbols.DebugFiles.DebugFileLocator().FindImage(image); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException) { return; }
+        if (debug == null) return;
+        ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
+        foreach (ElfSymbol symbol in debug.ReadSymbols())
+        {
+            if (symbol.IsDefined && symbol.Type == ElfSymbolType.Func && _replacements.TryGetValue(symbol.Name, out ulong replacement))
+                _redirects[symbol.Value + bias] = replacement;
+        }
+    }
 
     /// <summary>A module was mapped whole at <paramref name="start"/> (its first PT_LOAD at file offset 0 lands there).</summary>
     public void OnModuleMapped(string path, ulong start)
@@ -38,10 +78,20 @@ public sealed class FunctionInterceptor
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException) { return; }
         Modules.OnMapped(image, start);
         ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
+        bool isReplacementLibrary = path == _replacementLibrary;
         foreach (ElfSymbol symbol in image.ReadSymbols())
         {
+            if (!symbol.IsDefined || isReplacementLibrary) continue;
+            if (_replacements.TryGetValue(symbol.Name, out ulong replacement))
+            {
+                ulong entry = symbol.Value + bias;
+                if (symbol.Type == ElfSymbolType.Func) _redirects[entry] = replacement;
+                else if (symbol.Type == ElfSymbolType.GnuIfunc)
+                    _byPc[entry] = (new InterceptedFunction(symbol.Name + " resolver", _ => replacement), -1);
+                continue;
+            }
             // Not IFUNCs: their symbol is the resolver, not the function.
-            if (symbol.Type != ElfSymbolType.Func || !symbol.IsDefined) continue;
+            if (symbol.Type != ElfSymbolType.Func) continue;
             if (!_byName.TryGetValue(symbol.Name, out var named)) continue;
             ulong pc = symbol.Value + bias;
             if (!_byPc.TryGetValue(pc, out var existing) || named.Rank < existing.Rank) _byPc[pc] = named;
@@ -53,5 +103,6 @@ public sealed class FunctionInterceptor
     {
         Modules.OnUnmapped(start, end);
         foreach (ulong pc in _byPc.Keys.Where(pc => pc >= start && pc < end).ToList()) _byPc.Remove(pc);
+        foreach (ulong pc in _redirects.Keys.Where(pc => pc >= start && pc < end).ToList()) _redirects.Remove(pc);
     }
 }

@@ -42,6 +42,9 @@ public static class ProgramLoader
         return new LoadedProgram(exe, interp, interp?.Entry ?? exe.Entry, stack.StackPointer, stackTop);
     }
 
+    /// <summary>Maps a shared object of the tool's own into the guest (position-independent: in the code window).</summary>
+    public static MappedImage MapLibrary(ElfImage image, CodeWindow window) => MapInWindow(image, window);
+
     private static MappedImage MapInWindow(ElfImage image, CodeWindow window)
     {
         if (!image.IsPositionIndependent) return ElfMapper.Map(image, 0);

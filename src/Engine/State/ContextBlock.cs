@@ -30,6 +30,19 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.FaultSignal)] public int FaultSignal;
     [FieldOffset(ContextOffsets.FaultAddress)] public ulong FaultAddress;
     [FieldOffset(ContextOffsets.FaultCachePc)] public ulong FaultCachePc;
+    [FieldOffset(ContextOffsets.ShadowIndexMask)] public ulong ShadowIndexMask;
+    [FieldOffset(ContextOffsets.CheckSaveRcx)] public ulong CheckSaveRcx;
+    [FieldOffset(ContextOffsets.CheckAddress)] public ulong CheckAddress;
+    [FieldOffset(ContextOffsets.CheckReturn)] public ulong CheckReturn;
+    [FieldOffset(ContextOffsets.CheckSite)] public int CheckSite;
+    [FieldOffset(ContextOffsets.CheckElementShift)] public int CheckElementShift;
+    [FieldOffset(ContextOffsets.CheckSize)] public ulong CheckSize;
+    [FieldOffset(ContextOffsets.CheckMask)] public ulong CheckMask;
+    [FieldOffset(ContextOffsets.ShadowBase)] public ulong ShadowBase;
+    [FieldOffset(ContextOffsets.HostFsBase)] public ulong HostFsBase;
+    [FieldOffset(ContextOffsets.StackLimit)] public ulong StackLimit;
+    [FieldOffset(ContextOffsets.StackTop)] public ulong StackTop;
+    [FieldOffset(ContextOffsets.StackOldRsp)] public ulong StackOldRsp;
     [FieldOffset(ContextOffsets.XsaveArea)] public fixed byte XsaveArea[ContextOffsets.XsaveAreaSize];
 
     public ulong Rax { get => Gpr[0]; set => Gpr[0] = value; }
@@ -75,6 +88,36 @@ public static class ContextOffsets
     /// <summary>The guest's MXCSR and x87 control word across a replaced call (no XSAVE there).</summary>
     public const int GuestMxcsr = 0x128;
     public const int GuestFpuCw = 0x12c;
+    /// <summary>
+    /// Access checks (src/Engine/Instrumentation). pext by this mask turns an address into its
+    /// shadow index without touching flags (bits 2..46: a >> 2, clamped to the user address space).
+    /// </summary>
+    public const int ShadowIndexMask = 0x130;
+    /// <summary>The guest rcx while an inlined check borrows rcx.</summary>
+    public const int CheckSaveRcx = 0x138;
+    /// <summary>Slow path arguments: the access address, its site (an index into the site table), its size, its element mask, and where to return.</summary>
+    public const int CheckAddress = 0x140;
+    public const int CheckReturn = 0x148;
+    public const int CheckSite = 0x150;
+    /// <summary>log2 of the element size a mask bit covers (63 when the access is not masked).</summary>
+    public const int CheckElementShift = 0x154;
+    public const int CheckSize = 0x1a0;
+    public const int CheckMask = 0x158;
+    /// <summary>Registers and flags the slow-path routine borrows.</summary>
+    public const int CheckSaveRax = 0x160;
+    public const int CheckSaveRdx = 0x168;
+    public const int CheckSaveR8 = 0x170;
+    public const int CheckSaveR9 = 0x178;
+    public const int CheckSaveFlags = 0x180;
+    /// <summary>The shadow's base (0 when not checking): the real fs base while guest code runs, so fs:[a &gt;&gt; 2] is a's shadow byte.</summary>
+    public const int ShadowBase = 0x188;
+    /// <summary>The host's fs base (its TLS), put back on every exit from the cache.</summary>
+    public const int HostFsBase = 0x190;
+    /// <summary>Stack tracking: the guest stack the shadow describes, [StackLimit, StackTop); rsp outside it is another stack.</summary>
+    public const int StackLimit = 0x198;
+    public const int StackTop = 0x1a8;
+    /// <summary>rsp before an instruction that sets it explicitly (sub/add/and/lea/mov/leave...).</summary>
+    public const int StackOldRsp = 0x1b0;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

@@ -20,7 +20,7 @@ namespace Checker.Engine.Translation;
 /// Called with the cache lock held.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null)
+public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null, bool checkAccesses = false)
 {
     public const int MaxBlockInstructions = 128;
     /// <summary>Conditional branches a fragment may continue past (its side exits).</summary>
@@ -45,19 +45,30 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private readonly CodeBuffer _code = new(0);
     private readonly GuestCodeReader _reader = new(0);
     private Decoder? _decoder;
+    private readonly Instrumentation.AccessCheckEmitter? _checks =
+        checkAccesses ? new Instrumentation.AccessCheckEmitter(cache.AccessSites, cache.AccessCheck) : null;
+    private readonly Instrumentation.MemoryAccessClassifier _classifier = new();
 
     public Fragment Translate(ulong pc)
     {
         long started = Stopwatch.GetTimestamp();
         if (interceptor != null && interceptor.TryGet(pc, out _))
             return TranslateIntercepted(pc, started);
-        DecodeBlock(pc);
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + 8);
         var exits = new List<ExitStub>(2);
         _pendingExits.Clear();
+        _checks?.Reset();
 
+        if (interceptor != null && interceptor.TryGetRedirect(pc, out ulong replacement))
+        {
+            // A replaced libc routine: the entry is a (linked) jump to the guest-side replacement.
+            ExitTo(code, exits, ExitKind.Direct, replacement);
+            return FinishFragment(pc, pc + 1, code, exits, [pc], [0], started);
+        }
+
+        DecodeBlock(pc);
         var pcs = new ulong[_block.Count];
         var offsets = new int[_block.Count];
         for (int i = 0; i < _block.Count; i++)
@@ -69,7 +80,12 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         Instruction last = _block[^1];
         if (!EndsBlock(last))
             AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
+        return FinishFragment(pc, last.NextIP, code, exits, pcs, offsets, started);
+    }
 
+    /// <summary>Out-of-line stubs (exits, then access-check slow paths), header, copy into the cache, index.</summary>
+    private Fragment FinishFragment(ulong pc, ulong endPc, CodeBuffer code, List<ExitStub> exits, ulong[] pcs, int[] offsets, long started)
+    {
         foreach ((ExitStub exit, int field) in _pendingExits)
         {
             exit.StubAddress = code.CurrentAddress;
@@ -81,21 +97,22 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             code.Raw([0xE9]);
             code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.Exit));
         }
+        _checks?.EmitStubs(code);
 
         int size = code.Length + 8;
         ulong at = cache.Region.Allocate((ulong)size, 16);
-        Debug.Assert(at == start);
+        Debug.Assert(at == code.BaseAddress - 8);
         CodeRegion.Write(at, BitConverter.GetBytes(unchecked(0 - pc)));
         CodeRegion.Write(at + 8, code.Bytes);
 
-        var fragment = new Fragment(pc, last.NextIP, code.BaseAddress, size) { InstructionMap = (pcs, offsets) };
+        var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { InstructionMap = (pcs, offsets) };
         foreach (ExitStub exit in exits)
         {
             exit.Owner = fragment;
             fragment.Exits.Add(exit);
         }
         cache.Add(fragment);
-        if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{last.NextIP:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
+        if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
         return fragment;
     }
@@ -171,8 +188,15 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             ExitTo(code, exits, ExitKind.Syscall, ins.NextIP);
             return;
         }
+        if (_checks != null && ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
+            _checks.EmitChecks(code, ins.IP, _classifier.Classify(ins));
         switch (ins.FlowControl)
         {
+            case FlowControl.Next when _checks != null && Instrumentation.StackTracking.WritesStackPointer(ins):
+                Instrumentation.StackTracking.EmitBefore(code);
+                EmitPlain(code, ins);
+                Instrumentation.StackTracking.EmitAfter(code, cache.StackAdjust);
+                return;
             case FlowControl.Next:
                 EmitPlain(code, ins);
                 return;

@@ -40,6 +40,21 @@ public static class CaseBinaries
         ["heap_mismatch"] = new("g++", "heap_mismatch.cpp", ["-O0", "-Wno-mismatched-new-delete"], []),
         ["map_over_tool"] = new("gcc", "map_over_tool.c", ["-O1"], []),
         ["odd_instructions"] = new("gcc", "odd_instructions.c", ["-O2", "-mfsgsbase"], []),
+        ["heap_overflow_underflow"] = new("gcc", "heap_overflow_underflow.c", ["-O0"], []),
+        ["heap_overflow_underflow.O2"] = new("gcc", "heap_overflow_underflow.c", ["-O2", "-fomit-frame-pointer"], []),
+        ["heap_overflow_underflow.static"] = new("gcc", "heap_overflow_underflow.c", ["-O0", "-static"], []),
+        ["heap_use_after_free"] = new("gcc", "heap_use_after_free.c", ["-O0"], []),
+        ["heap_realloc_stale"] = new("gcc", "heap_realloc_stale.c", ["-O0"], []),
+        ["heap_aligned_overflow"] = new("gcc", "heap_aligned_overflow.c", ["-O0"], []),
+        ["string_overflow"] = new("gcc", "string_overflow.c", ["-O0"], []),
+        ["string_overflow.O2"] = new("gcc", "string_overflow.c", ["-O2", "-fomit-frame-pointer"], []),
+        ["stack_below_sp"] = new("gcc", "stack_below_sp.c", ["-O0"], []),
+        ["clean_struct_copies"] = new("gcc", "clean_struct_copies.c", ["-O2"], []),
+        ["clean_string_functions"] = new("gcc", "clean_string_functions.c", ["-O2"], []),
+        ["clean_string_functions.O0"] = new("gcc", "clean_string_functions.c", ["-O0"], []),
+        ["clean_calloc"] = new("gcc", "clean_calloc.c", ["-O2"], []),
+        ["clean_hash_qsort"] = new("gcc", "clean_hash_qsort.c", ["-O2"], []),
+        ["clean_stl_exceptions"] = new("g++", "clean_stl_exceptions.cpp", ["-O2"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Checker.Tests.EndToEnd;
 using Xunit;
+using static Checker.Tests.Heap.MemcheckJson;
 
 namespace Checker.Tests.Heap;
 
@@ -11,33 +12,6 @@ namespace Checker.Tests.Heap;
 /// </summary>
 public class HeapArgumentTests
 {
-    private sealed record Report(RunResult Run, JsonElement Root)
-    {
-        public JsonElement[] Errors => Root.GetProperty("errors").EnumerateArray().ToArray();
-    }
-
-    private static Report RunMemcheck(string program, params string[] extra)
-    {
-        string json = Path.Combine(Scratch.NewDirectory("heap-json"), "report.json");
-        var run = MemcheckLauncher.Run(["--tool", "memcheck", "--json", json, .. extra, "--", program], "line\n"u8.ToArray(), null, null);
-        Assert.True(File.Exists(json), $"no JSON report\n{run.CommandLine}\n{run.StderrText}");
-        using var document = JsonDocument.Parse(File.ReadAllBytes(json));
-        return new Report(run, document.RootElement.Clone());
-    }
-
-    /// <summary>The line of the source that carries <paramref name="marker"/>.</summary>
-    private static int Line(string source, string marker) =>
-        Array.FindIndex(File.ReadAllLines(Path.Combine(RepoPaths.Cases, source)), l => l.Contains(marker)) + 1;
-
-    private static void AssertFrame(JsonElement frame, string function, string source, int line, string context)
-    {
-        string file = frame.TryGetProperty("file", out var f) ? f.GetString()! : "";
-        int actualLine = frame.TryGetProperty("line", out var l) ? l.GetInt32() : 0;
-        string name = frame.TryGetProperty("function", out var fn) ? fn.GetString()! : "";
-        Assert.True(name == function && file == Path.Combine(RepoPaths.Cases, source) && actualLine == line,
-            $"expected {function} [{source}:{line}], got {name} [{file}:{actualLine}]\n{context}");
-    }
-
     [Theory]
     [InlineData("heap_invalid_frees")]
     [InlineData("heap_invalid_frees.static")]

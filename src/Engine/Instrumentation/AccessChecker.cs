@@ -1,0 +1,68 @@
+using Checker.Engine.Heap;
+using Checker.Engine.State;
+using Checker.Shadow;
+using Checker.Symbols.Unwinding;
+
+namespace Checker.Engine.Instrumentation;
+
+/// <summary>
+/// The C# end of an access check: the slow-path routine found an unaddressable byte and left the
+/// cache. Decides whether it is an error (aligned vector loads that reach past the end of a block
+/// but touch some addressable byte are allowed, as Valgrind's --partial-loads-ok: optimized code
+/// reads whole aligned vectors), says where it went, captures the callstack and emits an
+/// <see cref="AccessError"/>.
+/// </summary>
+public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, AccessSiteTable sites, ulong stackLow, ulong stackTop,
+    int maxFrames, FrameRuleCache? rules)
+{
+    public Action<AccessError>? Errors { get; set; }
+
+    public void OnSlowPathError(ContextBlock* context)
+    {
+        AccessSite site = sites[context->CheckSite];
+        ulong address = context->CheckAddress, size = context->CheckSize;
+        ulong mask = context->CheckMask;
+        int shift = context->CheckElementShift;
+
+        ulong? bad = null;
+        bool anyAddressable = false;
+        for (ulong i = 0; i < size; i++)
+        {
+            if (shift < 63 && ((mask >> (int)(i >> shift)) & 1) == 0) continue;
+            if (shadow.Get(address + i) == ShadowState.Unaddressable) bad ??= address + i;
+            else anyAddressable = true;
+            if (bad != null && anyAddressable) break;
+        }
+        if (bad is not ulong first) return;
+        ulong rsp = context->Rsp;
+        if (first >= stackLow && first < stackTop && first >= rsp - StackTracking.RedZone)
+        {
+            // Pushes and calls outran the stack shadow's slack: this is live stack. Re-open it.
+            ulong from = rsp - StackTracking.RedZone - StackTracking.Slack;
+            shadow.Set(from, Math.Min(address + size, stackTop) - from, ShadowState.Defined);
+            return;
+        }
+        bool partialLoad = !site.Access.IsWrite && site.Access.Extent == AccessExtent.Fixed && size >= 16 && address % size == 0;
+        if (partialLoad && anyAddressable) return;
+
+        ulong[] stack = CallstackCapture.CaptureAt(site.Pc, rsp, context->Gpr[5], stackTop, maxFrames, rules);
+        Errors?.Invoke(Describe(site, address, size, first, rsp, stack));
+    }
+
+    private AccessError Describe(AccessSite site, ulong address, ulong size, ulong bad, ulong rsp, ulong[] stack)
+    {
+        bool write = site.Access.IsWrite;
+        if (heap.FindBlock(bad) is HeapChunk chunk)
+        {
+            if (chunk.Freed)
+                return new(AccessErrorPlace.FreedMemory, write, address, size, address >= chunk.User ? address - chunk.User : 0, false, stack, chunk);
+            ulong end = chunk.User + chunk.Size;
+            return bad < chunk.User
+                ? new(AccessErrorPlace.BeyondHeapBounds, write, address, size, chunk.User - address, true, stack, chunk)
+                : new(AccessErrorPlace.BeyondHeapBounds, write, address, size, address >= end ? address - end : 0, false, stack, chunk);
+        }
+        if (bad >= stackLow && bad < stackTop)
+            return new(AccessErrorPlace.BeyondTopOfStack, write, address, size, rsp > address ? rsp - address : 0, false, stack, null);
+        return new(AccessErrorPlace.UnallocatedHeap, write, address, size, 0, false, stack, null);
+    }
+}

@@ -1,0 +1,34 @@
+using Iced.Intel;
+
+namespace Checker.Engine.Instrumentation;
+
+/// <summary>How a checked access finds its extent at run time.</summary>
+public enum AccessExtent
+{
+    /// <summary>One operand of a known size.</summary>
+    Fixed,
+    /// <summary>A rep movs/stos/lods: rcx elements from the operand's address (direction flag clear).</summary>
+    RepeatCount,
+}
+
+/// <summary>
+/// One memory access of a guest instruction that gets an inline check: the address expression
+/// (as <c>lea</c> operands), its size, whether it writes, and the AVX-512 mask that selects its
+/// elements. Built by <see cref="MemoryAccessClassifier"/> from Iced's description of the
+/// instruction, never from per-opcode code.
+/// </summary>
+public sealed record CheckedAccess(
+    Register Base,
+    Register Index,
+    int Scale,
+    long Displacement,
+    int Size,
+    bool IsWrite,
+    AccessExtent Extent = AccessExtent.Fixed,
+    Register OpMask = Register.None,
+    int ElementSize = 0)
+{
+    /// <summary><c>[base + index*scale + displacement + offset]</c>, for <c>lea</c>.</summary>
+    public MemoryOperand Operand(long offset = 0) =>
+        new(Base, Index, Scale, Displacement + offset, Displacement + offset == 0 ? 0 : (Base.IsGPR32() || Index.IsGPR32() ? 4 : 8), false, Register.None);
+}

@@ -1,0 +1,59 @@
+using Iced.Intel;
+
+namespace Checker.Engine.Instrumentation;
+
+/// <summary>
+/// Which memory accesses of an instruction are checked, decided from Iced's table of used memory
+/// (every explicit and implicit operand, with its size and read/write access). Not checked, on
+/// purpose:
+/// <list type="bullet">
+/// <item>accesses relative to rsp without an index (the current frame, pushes, pops, calls,
+/// returns): stack tracking keeps rsp and the red zone addressable, so they cannot fail;</item>
+/// <item>RIP-relative and absolute addresses (globals: only heap and stack are ever unaddressable);</item>
+/// <item>fs/gs-relative accesses (TLS and the thread control block);</item>
+/// <item>gathers and scatters (the index is a vector) and operands over 64 bytes (xsave areas): gaps;</item>
+/// <item>repe/repne cmps and scas stop at a match, so only their first element is checked.</item>
+/// </list>
+/// </summary>
+public sealed class MemoryAccessClassifier
+{
+    public const int MaxCheckedSize = 64;
+
+    private readonly InstructionInfoFactory _info = new();
+
+    /// <summary>The checked accesses of <paramref name="instruction"/>, in operand order (possibly none).</summary>
+    public List<CheckedAccess> Classify(in Instruction instruction)
+    {
+        var result = new List<CheckedAccess>(2);
+        if (instruction.IsVsib || instruction.Code is Code.Xlat_m8) return result;
+        bool isString = instruction.IsStringInstruction;
+        bool repeats = isString && (instruction.HasRepPrefix || instruction.HasRepePrefix || instruction.HasRepnePrefix);
+        // rep movs/stos/lods touch rcx elements; repe/repne cmps/scas stop early (only the first is known).
+        bool countedRange = repeats && instruction.Mnemonic is Mnemonic.Movsb or Mnemonic.Movsw or Mnemonic.Movsd or Mnemonic.Movsq
+            or Mnemonic.Stosb or Mnemonic.Stosw or Mnemonic.Stosd or Mnemonic.Stosq
+            or Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq;
+
+        foreach (UsedMemory used in _info.GetInfo(instruction).GetUsedMemory())
+        {
+            if (used.Access == OpAccess.NoMemAccess) continue;
+            if (used.Segment is Register.FS or Register.GS) continue;
+            if (used.Base is Register.RIP or Register.EIP) continue;
+            if (used.Base == Register.None && used.Index == Register.None) continue;
+            if (used.Base is Register.RSP or Register.ESP && used.Index == Register.None && !isString) continue;
+            if (!used.Index.IsGPR() && used.Index != Register.None) continue;
+            int size = used.MemorySize.GetSize();
+            if (size <= 0 || size > MaxCheckedSize) continue;
+            bool write = used.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite;
+            Register mask = instruction.OpMask;
+            bool masked = mask != Register.None && !instruction.IsBroadcast;
+            // 32-bit addressing (0x67): the displacement wraps at 32 bits, lea then sees it signed.
+            long displacement = used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement;
+            result.Add(new CheckedAccess(
+                used.Base, used.Index, used.Scale, displacement, size, write,
+                countedRange ? AccessExtent.RepeatCount : AccessExtent.Fixed,
+                masked ? mask : Register.None,
+                masked ? used.MemorySize.GetElementSize() : 0));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Checker.Tests.EndToEnd;
+using Xunit;
+using static Checker.Tests.Heap.MemcheckJson;
+
+namespace Checker.Tests.Heap;
+
+/// <summary>
+/// --tool memcheck checks every memory access inline: accesses beyond a heap block, into a freed
+/// block, through a stale pointer after realloc, past aligned blocks, inside the replaced copy
+/// routines and below the stack pointer are reported as unaddressable, checked here through the
+/// --json report (kind, message, access, block and the innermost frame in the case's own source),
+/// and clean programs that exercise the usual false-positive traps report nothing.
+/// </summary>
+public class AccessErrorTests
+{
+    private static string Message(JsonElement error) => error.GetProperty("message").GetString()!;
+
+    private static JsonElement Frame(JsonElement error, int index) => error.GetProperty("stack")[index];
+
+    /// <summary>Kind, message words, access and count of one error; returns the access address.</summary>
+    private static ulong AssertAccessError(
+        JsonElement error, string detail, string type, int size, string where, string context, int count = 1)
+    {
+        string message = Message(error);
+        string verb = type == "read" ? "reading" : "writing";
+        Assert.True(
+            error.GetProperty("kind").GetString() == "unaddressable"
+                && message.StartsWith(detail + ": ", StringComparison.Ordinal)
+                && message.Contains($"{verb} {size} byte(s) at ", StringComparison.Ordinal)
+                && message.Contains(where, StringComparison.Ordinal),
+            $"expected an unaddressable error \"{detail}: {verb} {size} byte(s) at 0x.. {where}\", got " +
+            $"{error.GetProperty("kind").GetString()} \"{message}\"\n{context}");
+        JsonElement access = error.GetProperty("access");
+        Assert.Equal(type, access.GetProperty("type").GetString());
+        Assert.Equal(size, access.GetProperty("size").GetInt32());
+        ulong address = Address(access.GetProperty("address"));
+        Assert.Contains($"at 0x{address:x} ", message);
+        Assert.True(error.GetProperty("count").GetInt32() == count,
+            $"expected count {count}, got {error.GetProperty("count").GetInt32()}: {message}\n{context}");
+        return address;
+    }
+
+    /// <summary>The heap block of an error: its state, requested size and allocation site; returns its address.</summary>
+    private static ulong AssertBlock(JsonElement error, string state, int size, string source, string allocMarker, string context)
+    {
+        Assert.True(error.TryGetProperty("block", out JsonElement block), $"no block in \"{Message(error)}\"\n{context}");
+        Assert.Equal(state, block.GetProperty("state").GetString());
+        Assert.Equal(size, block.GetProperty("size").GetInt32());
+        AssertFrame(block.GetProperty("alloc_stack")[0], "main", source, Line(source, allocMarker), context);
+        Assert.Equal(state == "freed", block.TryGetProperty("free_stack", out _));
+        return Address(block.GetProperty("address"));
+    }
+
+    private static void AssertTotals(MemcheckReport report, int unique, int total)
+    {
+        JsonElement summary = report.Root.GetProperty("summary");
+        Assert.Equal(unique, summary.GetProperty("unique").GetInt32());
+        Assert.Equal(total, summary.GetProperty("total").GetInt32());
+        JsonElement unaddressable = summary.GetProperty("kinds").GetProperty("unaddressable");
+        Assert.Equal(unique, unaddressable.GetProperty("unique").GetInt32());
+        Assert.Equal(total, unaddressable.GetProperty("total").GetInt32());
+    }
+
+    private static JsonElement[] ExpectErrors(MemcheckReport report, int count, string stdout)
+    {
+        JsonElement[] errors = report.Errors;
+        string context = report.Context;
+        Assert.True(errors.Length == count,
+            $"expected {count} errors, got {errors.Length}: {string.Join(" | ", errors.Select(Message))}\n{context}");
+        Assert.Equal(stdout, report.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.Equal(0, report.Root.GetProperty("exit_code").GetInt32());
+        return errors;
+    }
+
+    [Theory]
+    [InlineData("heap_overflow_underflow")]
+    [InlineData("heap_overflow_underflow.O2")]     // -fomit-frame-pointer
+    [InlineData("heap_overflow_underflow.static")]
+    public void OneByteBeyondAndBeforeAHeapBlock_ReadAndWrite(string binary)
+    {
+        const string source = "heap_overflow_underflow.c";
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 4, "sum 45\n");
+
+        (string Type, string Where, string Marker, long Offset)[] expected =
+        [
+            ("read", "0 byte(s) beyond a 10-byte block", "LINE_READ_AFTER", 10),
+            ("write", "0 byte(s) beyond a 10-byte block", "LINE_WRITE_AFTER", 10),
+            ("read", "1 byte(s) before a 10-byte block", "LINE_READ_BEFORE", -1),
+            ("write", "1 byte(s) before a 10-byte block", "LINE_WRITE_BEFORE", -1),
+        ];
+        ulong? firstBlock = null;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            var (type, where, marker, offset) = expected[i];
+            ulong address = AssertAccessError(errors[i], "beyond heap bounds", type, 1, where, context);
+            AssertFrame(Frame(errors[i], 0), "main", source, Line(source, marker), context);
+            ulong block = AssertBlock(errors[i], "allocated", 10, source, "LINE_ALLOC", context);
+            Assert.Equal(block + (ulong)offset, address);
+            firstBlock ??= block;
+            Assert.Equal(firstBlock, block);
+        }
+        AssertTotals(report, 4, 4);
+        Assert.Contains("Error #1: UNADDRESSABLE ACCESS beyond heap bounds: reading 1 byte(s)", report.Run.StderrText);
+        Assert.Contains("Error #4: UNADDRESSABLE ACCESS beyond heap bounds: writing 1 byte(s)", report.Run.StderrText);
+    }
+
+    [Fact]
+    public void UseAfterFree_AfterAThousandOtherAllocations()
+    {
+        const string source = "heap_use_after_free.c";
+        var report = RunMemcheck(CaseBinaries.Get("heap_use_after_free"));
+        string context = report.Context;
+        JsonElement error = ExpectErrors(report, 1, "churn 109111\n")[0];
+
+        ulong address = AssertAccessError(error, "of freed memory", "read", 4, "8 byte(s) into a 40-byte block", context);
+        AssertFrame(Frame(error, 0), "main", source, Line(source, "LINE_READ"), context);
+        ulong block = AssertBlock(error, "freed", 40, source, "LINE_ALLOC", context);
+        Assert.Equal(block + 8, address);
+        AssertFrame(error.GetProperty("block").GetProperty("free_stack")[0], "main", source, Line(source, "LINE_FREE"), context);
+        AssertTotals(report, 1, 1);
+    }
+
+    [Fact]
+    public void StalePointerAfterRealloc_OneErrorCountedEachTime()
+    {
+        const string source = "heap_realloc_stale.c";
+        var report = RunMemcheck(CaseBinaries.Get("heap_realloc_stale"));
+        string context = report.Context;
+        JsonElement error = ExpectErrors(report, 1, "kept 16\n")[0];
+
+        // The loop reads old[0], old[1], old[2] from one instruction: one error, the first occurrence's message.
+        ulong address = AssertAccessError(error, "of freed memory", "read", 1, "0 byte(s) into a 16-byte block", context, count: 3);
+        AssertFrame(Frame(error, 0), "main", source, Line(source, "LINE_STALE"), context);
+        ulong block = AssertBlock(error, "freed", 16, source, "LINE_ALLOC", context);
+        Assert.Equal(block, address);
+        AssertFrame(error.GetProperty("block").GetProperty("free_stack")[0], "main", source, Line(source, "LINE_REALLOC"), context);
+        AssertTotals(report, 1, 3);
+    }
+
+    [Fact]
+    public void OneBytePastAlignedBlocks()
+    {
+        const string source = "heap_aligned_overflow.c";
+        var report = RunMemcheck(CaseBinaries.Get("heap_aligned_overflow"));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 2, "rc 0 aligned 1 1\n");
+
+        ulong address = AssertAccessError(errors[0], "beyond heap bounds", "write", 1, "0 byte(s) beyond a 100-byte block", context);
+        AssertFrame(Frame(errors[0], 0), "main", source, Line(source, "LINE_POSIX_WRITE"), context);
+        ulong block = AssertBlock(errors[0], "allocated", 100, source, "LINE_POSIX_ALLOC", context);
+        Assert.Equal(block + 100, address);
+        Assert.Equal(0UL, block % 64);
+
+        address = AssertAccessError(errors[1], "beyond heap bounds", "write", 1, "0 byte(s) beyond a 512-byte block", context);
+        AssertFrame(Frame(errors[1], 0), "main", source, Line(source, "LINE_ALIGNED_WRITE"), context);
+        block = AssertBlock(errors[1], "allocated", 512, source, "LINE_ALIGNED_ALLOC", context);
+        Assert.Equal(block + 512, address);
+        Assert.Equal(0UL, block % 256);
+        AssertTotals(report, 2, 2);
+    }
+
+    /// <summary>
+    /// The stack of an error inside a replaced routine: the routine's frame, then the caller's line in
+    /// the case. Frames before the routine's (its static helpers: memcpy calls move, which inlines
+    /// copy_forward) are accepted only inside the replacement library, whose file and line are not checked.
+    /// </summary>
+    private static void AssertThroughRoutine(JsonElement error, string routine, string source, string marker, string context)
+    {
+        JsonElement[] stack = error.GetProperty("stack").EnumerateArray().ToArray();
+        int caller = Array.FindIndex(stack, f => f.TryGetProperty("file", out var file) && file.GetString() == Path.Combine(RepoPaths.Cases, source));
+        string frames = $"stack: {Describe(error.GetProperty("stack"))}\n{context}";
+        Assert.True(caller >= 1 && FunctionOf(stack[caller - 1]) == routine,
+            $"expected {routine} directly inside the caller in {source}\n{frames}");
+        string library = stack[caller - 1].TryGetProperty("module", out var module) ? module.GetString()! : "";
+        Assert.True(Path.GetFileName(library) == "libchecker-replace.so", $"{routine} is in {library}\n{frames}");
+        Assert.True(stack.Take(caller - 1).All(f => f.TryGetProperty("module", out var m) && m.GetString() == library),
+            $"frames inside {routine} outside its library\n{frames}");
+        AssertFrame(stack[caller], "main", source, Line(source, marker), frames);
+    }
+
+    [Theory]
+    [InlineData("string_overflow")]
+    [InlineData("string_overflow.O2")]     // -fomit-frame-pointer: main found through CFI from the routine
+    public void OverflowInsideMemcpyAndStrcpy_StackRunsThroughTheRoutine(string binary)
+    {
+        const string source = "string_overflow.c";
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 2, "0123456789 0123456789\n");
+
+        ulong address = AssertAccessError(errors[0], "beyond heap bounds", "write", 1, "0 byte(s) beyond a 10-byte block", context);
+        AssertThroughRoutine(errors[0], "memcpy", source, "LINE_MEMCPY", context);
+        ulong block = AssertBlock(errors[0], "allocated", 10, source, "LINE_MEMCPY_ALLOC", context);
+        Assert.Equal(block + 10, address);
+
+        address = AssertAccessError(errors[1], "beyond heap bounds", "write", 1, "0 byte(s) beyond a 10-byte block", context);
+        AssertThroughRoutine(errors[1], "strcpy", source, "LINE_STRCPY", context);
+        block = AssertBlock(errors[1], "allocated", 10, source, "LINE_STRCPY_ALLOC", context);
+        Assert.Equal(block + 10, address);
+        AssertTotals(report, 2, 2);
+    }
+
+    [Fact]
+    public void ReadEightKilobytesBelowTheStackPointer()
+    {
+        const string source = "stack_below_sp.c";
+        var report = RunMemcheck(CaseBinaries.Get("stack_below_sp"));
+        string context = report.Context;
+        JsonElement error = ExpectErrors(report, 1, "deep 1 peek 1\n")[0];
+
+        AssertAccessError(error, "beyond top of stack", "read", 1, "byte(s) below the stack pointer", context);
+        // peek() is a leaf at -O0: its locals sit in the red zone just below rsp, 8 KB above the read.
+        Match distance = Regex.Match(Message(error), @"(\d+) byte\(s\) below the stack pointer");
+        long below = long.Parse(distance.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(below >= 8192 && below <= 8192 + 128, $"{below} bytes below the stack pointer, expected 8 KB and a few\n{context}");
+        Assert.False(error.TryGetProperty("block", out _), $"a stack error has no block\n{context}");
+        AssertFrame(Frame(error, 0), "peek", source, Line(source, "LINE_BELOW"), context);
+        AssertFrame(Frame(error, 1), "main", source, Line(source, "LINE_CALL"), context);
+        AssertTotals(report, 1, 1);
+    }
+
+    [Theory]
+    [InlineData("clean_struct_copies", "structs 100 sum 113238\n")]
+    [InlineData("clean_string_functions", "strings 267208\n")]
+    [InlineData("clean_string_functions.O0", "strings 267208\n")]
+    [InlineData("clean_calloc", "calloc bytes 1054940 nonzero 0 kept 7\n")]
+    [InlineData("clean_hash_qsort", "nodes 4358 removed 222 found 672 ordered 1 first k0-4 total 11884198\n")]
+    [InlineData("clean_stl_exceptions",
+        "records 300 valid 229 invalid 7 rethrown 64 names 300 groups 300 shared 101\njoined 167 0,115,149,165,18,190,230,246,264,280,308\n")]
+    public void CleanPrograms_ReportNothing(string binary, string stdout)
+    {
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        JsonElement[] errors = report.Errors;
+        Assert.True(errors.Length == 0,
+            $"expected no errors, got {errors.Length}:\n" +
+            string.Join("\n", errors.Select(e => $"{Message(e)} at {Describe(e.GetProperty("stack"))}")) + $"\n{report.Context}");
+        Assert.Equal(stdout, report.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.Equal(0, report.Root.GetProperty("summary").GetProperty("total").GetInt32());
+        Assert.Contains("memcheck: NO ERRORS FOUND", report.Run.StderrText);
+    }
+}
