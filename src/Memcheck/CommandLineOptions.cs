@@ -11,8 +11,8 @@ public sealed record OptionSpec(string Name, string ValueName, string Default, s
 /// </summary>
 public static class CommandLineOptions
 {
-    public static readonly OptionSpec Tool = new("--tool", "NAME", "none",
-        "What to run: 'none' translates and runs the program with no checking; 'memcheck' replaces the malloc family with the checking allocator and reports invalid heap arguments (double, invalid and mismatched frees); access checks come next.");
+    public static readonly OptionSpec Tool = new("--tool", "NAME", "memcheck",
+        "What to run: 'memcheck' (the default) checks every memory access against shadow memory (heap overflow and underflow, use after free, access beyond the top of the stack), replaces the malloc family with the checking allocator (double, invalid and mismatched frees) and reports leaks at exit; 'none' translates and runs the program with no checking.");
     public static readonly OptionSpec Stats = new("--stats", "", "off",
         "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, translation time.");
 

@@ -260,6 +260,8 @@ public sealed unsafe class ShadowMemory : IDisposable
         if (updated != old) *p = updated;
     }
 
+    private const ulong SmallZeroBytes = 64;
+
     private static void FillBytes(byte* p, ulong count, byte pattern)
     {
         while (count > 0)
@@ -274,6 +276,14 @@ public sealed unsafe class ShadowMemory : IDisposable
     // Makes whole shadow bytes zero (Defined), releasing whole pages of large ranges (see the notes).
     private static void MakeZero(byte* p, ulong count)
     {
+        // Heap blocks and stack frames: a few shadow bytes, each stored only if non-zero (so
+        // untouched shadow stays untouched) without the cost of a vectorized search call.
+        if (count <= SmallZeroBytes)
+        {
+            for (byte* q = p, stop = p + count; q < stop; q++)
+                if (*q != 0) *q = 0;
+            return;
+        }
         ulong start = (ulong)p, end = start + count;
         ulong pagesStart = PageUp(start), pagesEnd = PageDown(end);
         if (pagesEnd > pagesStart && pagesEnd - pagesStart >= ReleaseThreshold &&

@@ -19,8 +19,8 @@ public sealed class GuestHeap
     private const ulong ArenaSize = 64UL << 30;
     private const ulong MinimumAlignment = 16;
 
-    private readonly Dictionary<ulong, HeapChunk> _live = new();
-    private readonly Dictionary<ulong, HeapChunk> _quarantined = new();
+    // Live and quarantined blocks by user address (one table: a free only flips the chunk's state).
+    private readonly Dictionary<ulong, HeapChunk> _chunks = new();
     private readonly Queue<HeapChunk> _quarantine = new();
     private readonly Dictionary<ulong, Stack<ulong>> _reusable = new();
     private readonly ulong _arenaEnd;
@@ -44,7 +44,7 @@ public sealed class GuestHeap
     public ulong ArenaStart { get; }
     public ulong ArenaEnd => _arenaEnd;
     public Action<HeapError>? Errors { get; set; }
-    public IReadOnlyCollection<HeapChunk> LiveChunks => _live.Values;
+    public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Values.Where(c => !c.Freed).ToList();
 
     public bool IsHeapAddress(ulong address) => address >= ArenaStart && address < _next;
 
@@ -80,7 +80,7 @@ public sealed class GuestHeap
             }
         }
         var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack);
-        _live[user] = chunk;
+        _chunks[user] = chunk;
         return user;
     }
 
@@ -88,40 +88,37 @@ public sealed class GuestHeap
     public bool Free(ulong address, AllocationKind kind, string routine, ulong[] stack)
     {
         if (address == 0) return true;
-        if (!_live.Remove(address, out HeapChunk? chunk))
+        if (!_chunks.TryGetValue(address, out HeapChunk? chunk) || chunk.Freed)
         {
-            Report(Classify(address), routine, address, stack);
+            Report(chunk != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, stack, chunk);
             return false;
         }
         if (chunk.Kind != kind)
             Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, chunk));
         chunk.FreeStack = stack;
         _shadow?.Set(chunk.User, chunk.Size, ShadowState.Unaddressable);
-        _quarantined[address] = chunk;
         _quarantine.Enqueue(chunk);
         _quarantinedBytes += chunk.BlockSize;
         while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1) Recycle(_quarantine.Dequeue());
         return true;
     }
 
-    public HeapChunk? FindLive(ulong user) => _live.GetValueOrDefault(user);
+    public HeapChunk? FindLive(ulong user) => _chunks.TryGetValue(user, out HeapChunk? chunk) && !chunk.Freed ? chunk : null;
 
     /// <summary>The block (live or quarantined) whose extent, redzones included, holds <paramref name="address"/>.</summary>
-    public HeapChunk? FindBlock(ulong address) =>
-        _live.Values.Concat(_quarantined.Values).FirstOrDefault(c => c.ContainsBlockAddress(address));
+    public HeapChunk? FindBlock(ulong address) => _chunks.Values.FirstOrDefault(c => c.ContainsBlockAddress(address));
 
-    private HeapErrorKind Classify(ulong address)
-    {
-        if (_quarantined.ContainsKey(address)) return HeapErrorKind.DoubleFree;
-        return _live.Values.Any(c => c.ContainsBlockAddress(address)) ? HeapErrorKind.FreeOfInteriorPointer : HeapErrorKind.FreeOfNonHeapAddress;
-    }
+    private HeapErrorKind Classify(ulong address) =>
+        FindInterior(address) != null ? HeapErrorKind.FreeOfInteriorPointer : HeapErrorKind.FreeOfNonHeapAddress;
 
-    private void Report(HeapErrorKind kind, string routine, ulong address, ulong[] stack)
+    private HeapChunk? FindInterior(ulong address) => _chunks.Values.FirstOrDefault(c => !c.Freed && c.ContainsBlockAddress(address));
+
+    private void Report(HeapErrorKind kind, string routine, ulong address, ulong[] stack, HeapChunk? freed)
     {
         HeapChunk? chunk = kind switch
         {
-            HeapErrorKind.DoubleFree => _quarantined[address],
-            HeapErrorKind.FreeOfInteriorPointer => _live.Values.First(c => c.ContainsBlockAddress(address)),
+            HeapErrorKind.DoubleFree => freed,
+            HeapErrorKind.FreeOfInteriorPointer => FindInterior(address),
             _ => null,
         };
         Errors?.Invoke(new HeapError(kind, routine, address, stack, chunk));
@@ -129,7 +126,7 @@ public sealed class GuestHeap
 
     private void Recycle(HeapChunk chunk)
     {
-        _quarantined.Remove(chunk.User);
+        _chunks.Remove(chunk.User);
         _quarantinedBytes -= chunk.BlockSize;
         if (chunk.BlockStart + chunk.BlockSize > _next) return;
         if (!_reusable.TryGetValue(chunk.BlockSize, out Stack<ulong>? free)) _reusable[chunk.BlockSize] = free = new Stack<ulong>();

@@ -6,62 +6,87 @@ namespace Checker.Engine.Instrumentation;
 
 /// <summary>
 /// Emits the inline check of an instruction's memory accesses and, out of line after the fragment
-/// body, each access's slow-path stub. The inline part touches no flags and borrows only rcx:
+/// body, each access's slow-path stub. The inline part borrows one register, the scratch: a
+/// register that is dead there (<see cref="Liveness"/>), else rcx spilled to gs:[CheckSaveRcx].
+/// When the flags are dead it is
 /// <code>
-///   mov  gs:[CheckSaveRcx], rcx
-///   lea  rcx, [operand]                       ; the address
-///   pext rcx, rcx, gs:[ShadowIndexMask]       ; its shadow index (a &gt;&gt; 2), flag-free
-///   movzx ecx, word fs:[rcx]                  ; the shadow covering the access (fs = shadow base)
-///   jrcxz resume                              ; all addressable and defined: the common case
-///   jmp  stub                                 ; else the slow path decides
-/// resume:
-///   mov  rcx, gs:[CheckSaveRcx]
-///   (the instruction)
+///   lea  s, [operand]              ; the address
+///   shr  s, 2                      ; its shadow index
+///   cmp  word fs:[s], 0            ; the shadow covering the access (fs = shadow base)
+///   jne  stub                      ; not all addressable and defined: the slow path decides
 /// </code>
-/// The shadow loaded is the whole shadow byte/word/dword/qword that covers the access from its
-/// 4-byte-aligned start, so it may include neighbours: a non-zero value only means "look closer".
-/// The stub stores the exact address, size, mask and site and jumps (jump-and-link: the return
-/// address is in gs:[CheckReturn]) to <see cref="AccessCheckRoutine"/>, which checks byte by byte
-/// and leaves the cache only for a real error.
+/// and when they are live, flag-free with rcx:
+/// <code>
+///   lea  rcx, [operand]
+///   pext rcx, rcx, gs:[ShadowIndexMask]
+///   movzx ecx, word fs:[rcx]
+///   jrcxz resume
+///   jmp  stub
+/// resume:
+/// </code>
+/// then the spilled scratch (if any) is reloaded and the instruction follows. The shadow loaded
+/// is the whole shadow byte/word/dword/qword that covers the access from its 4-byte-aligned
+/// start, so it may include neighbours: a non-zero value only means "look closer". The stub
+/// stores the exact address, size, mask and site and jumps (jump-and-link: the return address is
+/// in gs:[CheckReturn]) to <see cref="AccessCheckRoutine"/>, which checks byte by byte and leaves
+/// the cache only for a real error. A shift of an address past the 47-bit user space reads some
+/// other memory (or faults, as the access itself would): the routine lets such addresses pass.
 /// </summary>
 public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine)
 {
-    private readonly List<(AccessSite Site, int JumpField, ulong Resume)> _pending = [];
+    private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled)> _pending = [];
 
     /// <summary>Forgets stubs of a previous fragment (call when a translation starts).</summary>
     public void Reset() => _pending.Clear();
 
-    /// <summary>The inline checks of <paramref name="accesses"/>, to be placed right before the instruction at <paramref name="pc"/>.</summary>
-    public void EmitChecks(CodeBuffer code, ulong pc, IReadOnlyList<CheckedAccess> accesses)
+    /// <summary>
+    /// The inline checks of <paramref name="accesses"/>, placed right before the instruction at
+    /// <paramref name="pc"/>; <paramref name="freeRegister"/> is dead there (or None) and
+    /// <paramref name="flagsDead"/> says whether the status flags are.
+    /// </summary>
+    public void EmitChecks(CodeBuffer code, ulong pc, IReadOnlyList<PlannedCheck> accesses, Register freeRegister = Register.None, bool flagsDead = false)
     {
         if (accesses.Count == 0) return;
-        code.Encode(ContextOperand.Store(ContextOffsets.CheckSaveRcx, Register.RCX));
-        bool rcxIsGuest = true;
-        foreach (CheckedAccess access in accesses)
+        // jrcxz needs rcx when the flags are live; any dead register does when they are not.
+        Register scratch = flagsDead && freeRegister != Register.None ? freeRegister : Register.RCX;
+        bool spilled = scratch != freeRegister;
+        if (spilled) code.Encode(ContextOperand.Store(ContextOffsets.CheckSaveRcx, scratch));
+        bool scratchIsGuest = true;
+        foreach (PlannedCheck check in accesses)
         {
-            AccessSite site = sites.Add(pc, access);
+            CheckedAccess access = check.Access;
+            AccessSite site = sites.Add(pc, access, check.Parts);
+            int first = _pending.Count;
             if (access.Extent == AccessExtent.RepeatCount)
             {
-                _pending.Add((site, JumpToStub(code), 0));
+                _pending.Add((site, JumpToStub(code), 0, scratch, spilled));
             }
             else
             {
                 foreach ((long offset, int width) in Probes(access.Size))
                 {
-                    if (!rcxIsGuest && UsesRcx(access)) code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.CheckSaveRcx));
-                    code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, access.Operand(offset)));
-                    code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(ContextOffsets.ShadowIndexMask)));
-                    code.Encode(LoadShadow(width));
-                    rcxIsGuest = false;
-                    code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
-                    _pending.Add((site, JumpToStub(code), 0));
+                    if (!scratchIsGuest && spilled && Uses(access, scratch)) code.Encode(ContextOperand.Load(scratch, ContextOffsets.CheckSaveRcx));
+                    code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
+                    scratchIsGuest = false;
+                    if (flagsDead)
+                    {
+                        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
+                        code.Encode(CompareShadow(scratch, width));
+                        _pending.Add((site, JumpIfNotZero(code), 0, scratch, spilled));
+                    }
+                    else
+                    {
+                        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(ContextOffsets.ShadowIndexMask)));
+                        code.Encode(LoadShadow(width));
+                        code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
+                        _pending.Add((site, JumpToStub(code), 0, scratch, spilled));
+                    }
                 }
             }
             ulong resume = code.CurrentAddress;
-            for (int i = _pending.Count - 1; i >= 0 && _pending[i].Site == site; i--)
-                _pending[i] = _pending[i] with { Resume = resume };
+            for (int i = first; i < _pending.Count; i++) _pending[i] = _pending[i] with { Resume = resume };
         }
-        code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.CheckSaveRcx));
+        if (spilled) code.Encode(ContextOperand.Load(scratch, ContextOffsets.CheckSaveRcx));
     }
 
     /// <summary>After the fragment body: one stub per access site, and the body's jumps patched to them.</summary>
@@ -69,12 +94,12 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     {
         AccessSite? previous = null;
         ulong stub = 0;
-        foreach ((AccessSite site, int field, ulong resume) in _pending)
+        foreach ((AccessSite site, int field, ulong resume, Register scratch, bool spilled) in _pending)
         {
             if (site != previous)
             {
                 stub = code.CurrentAddress;
-                EmitStub(code, site, resume);
+                EmitStub(code, site, resume, scratch, spilled);
                 previous = site;
             }
             code.PatchRel32(field, stub);
@@ -82,27 +107,29 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         _pending.Clear();
     }
 
-    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume)
+    // The scratch register is free here (the resume point reloads it if it was spilled); every
+    // other register holds the guest's value, so the operand can be evaluated again.
+    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled)
     {
         CheckedAccess access = site.Access;
-        code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.CheckSaveRcx));
+        if (spilled) code.Encode(ContextOperand.Load(scratch, ContextOffsets.CheckSaveRcx));
         if (access.Extent == AccessExtent.RepeatCount)
         {
-            // size = rcx * element size (the guest rcx is in rcx now).
-            code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, new MemoryOperand(Register.None, Register.RCX, access.Size, 0, 0)));
-            code.Encode(ContextOperand.Store(ContextOffsets.CheckSize, Register.RCX));
-            code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.CheckSaveRcx));
+            // size = rcx * element size; the scratch is rcx's guest value or a dead register.
+            code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.None, Register.RCX, access.Size, 0, 0)));
+            code.Encode(ContextOperand.Store(ContextOffsets.CheckSize, scratch));
+            if (spilled) code.Encode(ContextOperand.Load(scratch, ContextOffsets.CheckSaveRcx));
         }
         else
         {
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckSize), access.Size));
         }
-        code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, access.Operand()));
-        code.Encode(ContextOperand.Store(ContextOffsets.CheckAddress, Register.RCX));
+        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+        code.Encode(ContextOperand.Store(ContextOffsets.CheckAddress, scratch));
         if (access.OpMask != Register.None)
         {
-            code.Encode(Instruction.Create(Code.VEX_Kmovq_r64_kr, Register.RCX, access.OpMask));
-            code.Encode(ContextOperand.Store(ContextOffsets.CheckMask, Register.RCX));
+            code.Encode(Instruction.Create(Code.VEX_Kmovq_r64_kr, scratch, access.OpMask));
+            code.Encode(ContextOperand.Store(ContextOffsets.CheckMask, scratch));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
         }
         else
@@ -153,6 +180,28 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         return field;
     }
 
-    private static bool UsesRcx(CheckedAccess access) =>
-        access.Base.GetFullRegister() == Register.RCX || access.Index.GetFullRegister() == Register.RCX;
+    private static bool Uses(CheckedAccess access, Register register) =>
+        access.Base.GetFullRegister() == register || access.Index.GetFullRegister() == register;
+
+    private static Instruction CompareShadow(Register scratch, int shadowBytes)
+    {
+        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
+        return shadowBytes switch
+        {
+            1 => Instruction.Create(Code.Cmp_rm8_imm8, shadow, 0),
+            2 => Instruction.Create(Code.Cmp_rm16_imm8, shadow, 0),
+            4 => Instruction.Create(Code.Cmp_rm32_imm8, shadow, 0),
+            _ => Instruction.Create(Code.Cmp_rm64_imm8, shadow, 0),
+        };
+    }
+
+    // jne rel32 (0F 85), unaligned: never relinked.
+    private static int JumpIfNotZero(CodeBuffer code)
+    {
+        code.Byte(0x0F);
+        code.Byte(0x85);
+        int field = code.Length;
+        code.Int32(0);
+        return field;
+    }
 }

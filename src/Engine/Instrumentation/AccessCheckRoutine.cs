@@ -9,8 +9,8 @@ namespace Checker.Engine.Instrumentation;
 
 /// <summary>
 /// The shared slow path of the inline access checks, reached by jump-and-link from a site's stub
-/// with the address, size, element mask and site in the context block and the guest's rcx in
-/// gs:[CheckSaveRcx]. It walks the access byte by byte (4 or 32 bytes at a time over whole
+/// with the address, size, element mask and site in the context block; every register but the
+/// site's scratch holds the guest's value, and the routine preserves them all. It walks the access byte by byte (4 or 32 bytes at a time over whole
 /// addressable shadow bytes/qwords, so long rep ranges stay cheap) and:
 /// <list type="bullet">
 /// <item>when no selected byte is unaddressable (the fast path's covering load saw a neighbour),
@@ -38,6 +38,7 @@ public static class AccessCheckRoutine
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRdx], rdx);
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR8], r8);
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR9], r9);
+        a.mov(__qword_ptr.gs[ContextOffsets.RoutineSaveRcx], rcx);
 
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckAddress]);
         a.mov(r8, __qword_ptr.gs[ContextOffsets.CheckSize]);
@@ -101,7 +102,6 @@ public static class AccessCheckRoutine
 
         a.Label(ref bad);
         Restore(a);
-        a.mov(rcx, __qword_ptr.gs[ContextOffsets.CheckSaveRcx]);
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.AccessError);
         a.jmp(exit);
 
@@ -115,6 +115,7 @@ public static class AccessCheckRoutine
 
     private static void Restore(Assembler a)
     {
+        a.mov(rcx, __qword_ptr.gs[ContextOffsets.RoutineSaveRcx]);
         a.mov(r9, __qword_ptr.gs[ContextOffsets.CheckSaveR9]);
         a.mov(r8, __qword_ptr.gs[ContextOffsets.CheckSaveR8]);
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckSaveRdx]);

@@ -20,10 +20,20 @@ public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, Ac
     public void OnSlowPathError(ContextBlock* context)
     {
         AccessSite site = sites[context->CheckSite];
-        ulong address = context->CheckAddress, size = context->CheckSize;
-        ulong mask = context->CheckMask;
-        int shift = context->CheckElementShift;
+        ulong address = context->CheckAddress;
+        if (site.Parts is not { } parts)
+        {
+            Check(context, site.Pc, address, context->CheckSize, site.Access.IsWrite, site.Access.Extent == AccessExtent.Fixed,
+                context->CheckMask, context->CheckElementShift);
+            return;
+        }
+        // A merged check: each access it stands for, at its own instruction.
+        foreach (MergedAccess part in parts)
+            Check(context, part.Pc, address + (ulong)part.Offset, (ulong)part.Size, part.IsWrite, fixedSize: true, ulong.MaxValue, 63);
+    }
 
+    private void Check(ContextBlock* context, ulong pc, ulong address, ulong size, bool write, bool fixedSize, ulong mask, int shift)
+    {
         ulong? bad = null;
         bool anyAddressable = false;
         for (ulong i = 0; i < size; i++)
@@ -42,16 +52,15 @@ public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, Ac
             shadow.Set(from, Math.Min(address + size, stackTop) - from, ShadowState.Defined);
             return;
         }
-        bool partialLoad = !site.Access.IsWrite && site.Access.Extent == AccessExtent.Fixed && size >= 16 && address % size == 0;
+        bool partialLoad = !write && fixedSize && size >= 16 && address % size == 0;
         if (partialLoad && anyAddressable) return;
 
-        ulong[] stack = CallstackCapture.CaptureAt(site.Pc, rsp, context->Gpr[5], stackTop, maxFrames, rules);
-        Errors?.Invoke(Describe(site, address, size, first, rsp, stack));
+        ulong[] stack = CallstackCapture.CaptureAt(pc, rsp, context->Gpr[5], stackTop, maxFrames, rules);
+        Errors?.Invoke(Describe(write, address, size, first, rsp, stack));
     }
 
-    private AccessError Describe(AccessSite site, ulong address, ulong size, ulong bad, ulong rsp, ulong[] stack)
+    private AccessError Describe(bool write, ulong address, ulong size, ulong bad, ulong rsp, ulong[] stack)
     {
-        bool write = site.Access.IsWrite;
         if (heap.FindBlock(bad) is HeapChunk chunk)
         {
             if (chunk.Freed)

@@ -77,7 +77,7 @@ public static class StackTracking
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveFlags], rax);
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRdx], rdx);
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR8], r8);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRcx], rcx);
+        a.mov(__qword_ptr.gs[ContextOffsets.RoutineSaveRcx], rcx);
 
         a.mov(rax, __qword_ptr.gs[ContextOffsets.StackOldRsp]);
         a.mov(rdx, rsp);
@@ -125,7 +125,7 @@ public static class StackTracking
         a.jmp(fillLoop);
 
         a.Label(ref done);
-        a.mov(rcx, __qword_ptr.gs[ContextOffsets.CheckSaveRcx]);
+        a.mov(rcx, __qword_ptr.gs[ContextOffsets.RoutineSaveRcx]);
         a.mov(r8, __qword_ptr.gs[ContextOffsets.CheckSaveR8]);
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckSaveRdx]);
         a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveFlags]);

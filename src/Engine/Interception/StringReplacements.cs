@@ -25,6 +25,7 @@ public static class StringReplacements
         "strlen", "strnlen", "strchr", "strrchr", "strchrnul", "strcmp", "strncmp", "strcasecmp", "strncasecmp",
         "strcpy", "strncpy", "stpcpy", "stpncpy", "strcat", "strncat", "strstr", "strspn", "strcspn", "strpbrk",
         "wcslen", "wcsnlen", "wcscmp", "wcschr", "wmemset", "wmemcpy", "wmemchr",
+        "wcscpy", "wcpcpy", "wcscat", "wcsrchr", "wcsncmp", "wmemcmp",
     ];
 
     /// <summary>

@@ -408,3 +408,49 @@ EXPORT wchar_t *wmemcpy(wchar_t *dst, const wchar_t *src, size_t n)
     move(dst, src, n * sizeof(wchar_t));
     return dst;
 }
+
+EXPORT wchar_t *wcscpy(wchar_t *dst, const wchar_t *src)
+{
+    wchar_t *d = dst;
+    while ((*d++ = *src++) != 0) {}
+    return dst;
+}
+
+EXPORT wchar_t *wcpcpy(wchar_t *dst, const wchar_t *src)
+{
+    while ((*dst = *src++) != 0) dst++;
+    return dst;
+}
+
+EXPORT wchar_t *wcscat(wchar_t *dst, const wchar_t *src)
+{
+    wchar_t *d = dst;
+    while (*d) d++;
+    while ((*d++ = *src++) != 0) {}
+    return dst;
+}
+
+EXPORT wchar_t *wcsrchr(const wchar_t *s, wchar_t c)
+{
+    const wchar_t *found = NULL;
+    for (;; s++) {
+        if (*s == c) found = s;
+        if (!*s) return (wchar_t *)found;
+    }
+}
+
+EXPORT int wcsncmp(const wchar_t *a, const wchar_t *b, size_t n)
+{
+    for (; n; n--, a++, b++) {
+        if (*a != *b) return *a < *b ? -1 : 1;
+        if (!*a) return 0;
+    }
+    return 0;
+}
+
+EXPORT int wmemcmp(const wchar_t *a, const wchar_t *b, size_t n)
+{
+    for (; n; n--, a++, b++)
+        if (*a != *b) return *a < *b ? -1 : 1;
+    return 0;
+}

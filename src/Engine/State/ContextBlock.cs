@@ -118,6 +118,8 @@ public static class ContextOffsets
     public const int StackTop = 0x1a8;
     /// <summary>rsp before an instruction that sets it explicitly (sub/add/and/lea/mov/leave...).</summary>
     public const int StackOldRsp = 0x1b0;
+    /// <summary>rcx while a shared slow-path routine borrows it (CheckSaveRcx may hold a spilled scratch).</summary>
+    public const int RoutineSaveRcx = 0x1b8;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

@@ -47,7 +47,10 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private Decoder? _decoder;
     private readonly Instrumentation.AccessCheckEmitter? _checks =
         checkAccesses ? new Instrumentation.AccessCheckEmitter(cache.AccessSites, cache.AccessCheck) : null;
-    private readonly Instrumentation.MemoryAccessClassifier _classifier = new();
+    private readonly Instrumentation.CheckPlanner _planner = new();
+    private List<Instrumentation.PlannedCheck>[] _plan = [];
+    private readonly Instrumentation.Liveness _liveness = new();
+    private int _index;
 
     public Fragment Translate(ulong pc)
     {
@@ -69,12 +72,18 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
 
         DecodeBlock(pc);
+        if (_checks != null)
+        {
+            _liveness.Analyze(_block);
+            _plan = _planner.Plan(_block);
+        }
         var pcs = new ulong[_block.Count];
         var offsets = new int[_block.Count];
         for (int i = 0; i < _block.Count; i++)
         {
             pcs[i] = _block[i].IP;
             offsets[i] = code.Length;
+            _index = i;
             EmitInstruction(code, _block[i], exits, isLast: i == _block.Count - 1);
         }
         Instruction last = _block[^1];
@@ -189,7 +198,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             return;
         }
         if (_checks != null && ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
-            _checks.EmitChecks(code, ins.IP, _classifier.Classify(ins));
+            _checks.EmitChecks(code, ins.IP, _plan[_index], _liveness.FreeRegisterBefore(_index), _liveness.FlagsDeadBefore(_index));
         switch (ins.FlowControl)
         {
             case FlowControl.Next when _checks != null && Instrumentation.StackTracking.WritesStackPointer(ins):

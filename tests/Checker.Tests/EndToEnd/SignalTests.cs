@@ -86,7 +86,7 @@ public class SignalTests
     {
         var native = ProcessRunner.Run(Env, [DefaultSigpipe, "/bin/bash", "-c", YesIntoHeadScript, "bash", "/usr/bin/yes"]);
         var memcheck = ProcessRunner.Run(Env,
-            [DefaultSigpipe, "/bin/bash", "-c", YesIntoHeadScript, "bash", MemcheckLauncher.Executable, "--", "/usr/bin/yes"]);
+            [DefaultSigpipe, "/bin/bash", "-c", YesIntoHeadScript, "bash", MemcheckLauncher.Executable, "--tool", "none", "--", "/usr/bin/yes"]);
 
         NativeComparison.AssertSame(native, memcheck);
         Assert.Equal("y\ny\nstatus=141\n", native.StdoutText);
@@ -96,7 +96,7 @@ public class SignalTests
         var nativeExact = ProcessRunner.Run(Env,
             [DefaultSigpipe, "/bin/sh", "-c", script, "sh", CaseBinaries.WaitStatus, "/usr/bin/yes"]);
         var memcheckExact = ProcessRunner.Run(Env,
-            [DefaultSigpipe, "/bin/sh", "-c", script, "sh", CaseBinaries.WaitStatus, MemcheckLauncher.Executable, "--", "/usr/bin/yes"]);
+            [DefaultSigpipe, "/bin/sh", "-c", script, "sh", CaseBinaries.WaitStatus, MemcheckLauncher.Executable, "--tool", "none", "--", "/usr/bin/yes"]);
         NativeComparison.AssertSame(nativeExact, memcheckExact);
         Assert.Contains($"wait_status: killed by signal {SIGPIPE} (", nativeExact.StderrText);
     }
@@ -108,7 +108,7 @@ public class SignalTests
         // yes must see EPIPE, not be killed.
         var native = ProcessRunner.Run(Env, [IgnoreSigpipe, "/bin/bash", "-c", YesIntoHeadScript, "bash", "/usr/bin/yes"]);
         var memcheck = ProcessRunner.Run(Env,
-            [IgnoreSigpipe, "/bin/bash", "-c", YesIntoHeadScript, "bash", MemcheckLauncher.Executable, "--", "/usr/bin/yes"]);
+            [IgnoreSigpipe, "/bin/bash", "-c", YesIntoHeadScript, "bash", MemcheckLauncher.Executable, "--tool", "none", "--", "/usr/bin/yes"]);
 
         NativeComparison.AssertSame(native, memcheck);
         Assert.Equal("y\ny\nstatus=1\n", native.StdoutText);
@@ -126,7 +126,7 @@ public class SignalTests
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { DefaultSigpipe, MemcheckLauncher.Executable, "--", "/usr/bin/yes" })
+        foreach (var a in new[] { DefaultSigpipe, MemcheckLauncher.Executable, "--tool", "none", "--", "/usr/bin/yes" })
             psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         var stderrTask = process.StandardError.ReadToEndAsync();
