@@ -31,14 +31,7 @@ public static class AccessCheckRoutine
         Label ok = a.CreateLabel(), bad = a.CreateLabel(), entry = a.CreateLabel();
 
         a.Label(ref entry);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRax], rax);
-        a.lahf();
-        a.seto(al);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveFlags], rax);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRdx], rdx);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR8], r8);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR9], r9);
-        a.mov(__qword_ptr.gs[ContextOffsets.RoutineSaveRcx], rcx);
+        SlowPathRegisters.Save(a);
 
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckAddress]);
         a.mov(r8, __qword_ptr.gs[ContextOffsets.CheckSize]);
@@ -97,31 +90,14 @@ public static class AccessCheckRoutine
         a.jmp(loop);
 
         a.Label(ref ok);
-        Restore(a);
+        SlowPathRegisters.Restore(a);
         a.jmp(__qword_ptr.gs[ContextOffsets.CheckReturn]);
 
         a.Label(ref bad);
-        Restore(a);
+        SlowPathRegisters.Restore(a);
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.AccessError);
         a.jmp(exit);
 
-        ulong at = region.Allocate(0x200, 64);
-        var writer = new ListCodeWriter();
-        var result = a.Assemble(writer, at, BlockEncoderOptions.ReturnNewInstructionOffsets);
-        if (writer.Bytes.Count > 0x200) throw new EngineException("access check routine exceeds its space");
-        CodeRegion.Write(at, writer.Bytes.ToArray());
-        return result.GetLabelRIP(entry);
-    }
-
-    private static void Restore(Assembler a)
-    {
-        a.mov(rcx, __qword_ptr.gs[ContextOffsets.RoutineSaveRcx]);
-        a.mov(r9, __qword_ptr.gs[ContextOffsets.CheckSaveR9]);
-        a.mov(r8, __qword_ptr.gs[ContextOffsets.CheckSaveR8]);
-        a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckSaveRdx]);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveFlags]);
-        a.add(al, 0x7f);   // OF again iff it was set (seto stored 1)
-        a.sahf();
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveRax]);
+        return GeneratedRoutine.Place(a, region, 0x200, entry, "the access check routine");
     }
 }

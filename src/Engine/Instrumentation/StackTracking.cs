@@ -71,13 +71,7 @@ public static class StackTracking
         const int shift = (int)(RedZone + Slack);
 
         a.Label(ref entry);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRax], rax);
-        a.lahf();
-        a.seto(al);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveFlags], rax);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRdx], rdx);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR8], r8);
-        a.mov(__qword_ptr.gs[ContextOffsets.RoutineSaveRcx], rcx);
+        SlowPathRegisters.Save(a);
 
         a.mov(rax, __qword_ptr.gs[ContextOffsets.StackOldRsp]);
         a.mov(rdx, rsp);
@@ -125,20 +119,9 @@ public static class StackTracking
         a.jmp(fillLoop);
 
         a.Label(ref done);
-        a.mov(rcx, __qword_ptr.gs[ContextOffsets.RoutineSaveRcx]);
-        a.mov(r8, __qword_ptr.gs[ContextOffsets.CheckSaveR8]);
-        a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckSaveRdx]);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveFlags]);
-        a.add(al, 0x7f);
-        a.sahf();
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveRax]);
+        SlowPathRegisters.Restore(a);
         a.jmp(__qword_ptr.gs[ContextOffsets.CheckReturn]);
 
-        ulong at = region.Allocate(0x200, 64);
-        var writer = new ListCodeWriter();
-        var result = a.Assemble(writer, at, BlockEncoderOptions.ReturnNewInstructionOffsets);
-        if (writer.Bytes.Count > 0x200) throw new EngineException("stack tracking routine exceeds its space");
-        CodeRegion.Write(at, writer.Bytes.ToArray());
-        return result.GetLabelRIP(entry);
+        return GeneratedRoutine.Place(a, region, 0x200, entry, "the stack tracking routine");
     }
 }

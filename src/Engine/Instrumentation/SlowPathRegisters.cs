@@ -1,0 +1,37 @@
+using Checker.Engine.State;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Checker.Engine.Instrumentation;
+
+/// <summary>
+/// What a shared slow-path routine (jump-and-link, on the guest's stack) saves and restores: rax,
+/// rcx, rdx, r8, r9 in context-block slots and the status flags through lahf/seto (never pushf:
+/// the SysV red zone below rsp may hold live data).
+/// </summary>
+internal static class SlowPathRegisters
+{
+    public static void Save(Assembler a)
+    {
+        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRax], rax);
+        a.lahf();
+        a.seto(al);
+        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveFlags], rax);
+        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRdx], rdx);
+        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR8], r8);
+        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR9], r9);
+        a.mov(__qword_ptr.gs[ContextOffsets.RoutineSaveRcx], rcx);
+    }
+
+    public static void Restore(Assembler a)
+    {
+        a.mov(rcx, __qword_ptr.gs[ContextOffsets.RoutineSaveRcx]);
+        a.mov(r9, __qword_ptr.gs[ContextOffsets.CheckSaveR9]);
+        a.mov(r8, __qword_ptr.gs[ContextOffsets.CheckSaveR8]);
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckSaveRdx]);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveFlags]);
+        a.add(al, 0x7f);   // OF again iff seto stored 1
+        a.sahf();
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveRax]);
+    }
+}
