@@ -21,6 +21,8 @@ public static class GeneratedRoutine
         var result = a.Assemble(writer, at, BlockEncoderOptions.ReturnNewInstructionOffsets);
         if (writer.Bytes.Count > space) throw new EngineException($"{name} exceeds its {space} bytes");
         CodeCache.CodeRegion.Write(at, writer.Bytes.ToArray());
+        if (Translation.BlockTranslator.Trace)
+            Console.Error.WriteLine($"memcheck-trace: routine {name} at 0x{at:x}+{writer.Bytes.Count} {Convert.ToHexString(writer.Bytes.ToArray())}");
         return result.GetLabelRIP(entry);
     }
 }

@@ -202,10 +202,12 @@ public sealed unsafe class RuntimeRoutines
         a.int3();
 
         ulong at = region.Allocate(0x1000, 4096);
-        var writer = new ArrayWriter();
+        var writer = new ListCodeWriter();
         var result = a.Assemble(writer, at, BlockEncoderOptions.ReturnNewInstructionOffsets);
-        if (writer.Length > 0x1000) throw new EngineException("runtime routines exceed their page");
-        CodeRegion.Write(at, writer.Bytes);
+        if (writer.Bytes.Count > 0x1000) throw new EngineException("runtime routines exceed their page");
+        CodeRegion.Write(at, writer.Bytes.ToArray());
+        if (Translation.BlockTranslator.Trace)
+            Console.Error.WriteLine($"memcheck-trace: routine runtime routines at 0x{at:x}+{writer.Bytes.Count} {Convert.ToHexString(writer.Bytes.ToArray())}");
         return new RuntimeRoutines
         {
             Enter = result.GetLabelRIP(enter),
@@ -228,14 +230,6 @@ public sealed unsafe class RuntimeRoutines
         0 => rax, 1 => rcx, 2 => rdx, 3 => rbx, 4 => rsp, 5 => rbp, 6 => rsi, 7 => rdi,
         8 => r8, 9 => r9, 10 => r10, 11 => r11, 12 => r12, 13 => r13, 14 => r14, _ => r15,
     };
-
-    private sealed class ArrayWriter : CodeWriter
-    {
-        private readonly List<byte> _bytes = [];
-        public int Length => _bytes.Count;
-        public ReadOnlySpan<byte> Bytes => _bytes.ToArray();
-        public override void WriteByte(byte value) => _bytes.Add(value);
-    }
 }
 
 /// <summary>Reserved values of <see cref="ContextOffsets.ExitId"/>; non-negative values index the exit table.</summary>

@@ -20,7 +20,7 @@ public sealed class GuestHeap
     private const ulong MinimumAlignment = 16;
 
     // Live and quarantined blocks by user address (one table: a free only flips the chunk's state).
-    private readonly Dictionary<ulong, HeapChunk> _chunks = new();
+    private readonly ChunkTable _chunks = new();
     private readonly Queue<HeapChunk> _quarantine = new();
     private readonly Dictionary<ulong, Stack<ulong>> _reusable = new();
     private readonly ulong _arenaEnd;
@@ -44,7 +44,7 @@ public sealed class GuestHeap
     public ulong ArenaStart { get; }
     public ulong ArenaEnd => _arenaEnd;
     public Action<HeapError>? Errors { get; set; }
-    public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Values.Where(c => !c.Freed).ToList();
+    public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Where(c => !c.Freed);
 
     public bool IsHeapAddress(ulong address) => address >= ArenaStart && address < _next;
 
@@ -80,7 +80,7 @@ public sealed class GuestHeap
             }
         }
         var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack);
-        _chunks[user] = chunk;
+        _chunks.Add(chunk);
         return user;
     }
 
@@ -88,7 +88,8 @@ public sealed class GuestHeap
     public bool Free(ulong address, AllocationKind kind, string routine, ulong[] stack)
     {
         if (address == 0) return true;
-        if (!_chunks.TryGetValue(address, out HeapChunk? chunk) || chunk.Freed)
+        HeapChunk? chunk = Find(address);
+        if (chunk == null || chunk.Freed)
         {
             Report(chunk != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, stack, chunk);
             return false;
@@ -103,15 +104,19 @@ public sealed class GuestHeap
         return true;
     }
 
-    public HeapChunk? FindLive(ulong user) => _chunks.TryGetValue(user, out HeapChunk? chunk) && !chunk.Freed ? chunk : null;
+    public HeapChunk? FindLive(ulong user) => Find(user) is HeapChunk chunk && !chunk.Freed ? chunk : null;
+
+    // Every block's user address is 16-aligned and has its redzone (mapped arena) below it.
+    private HeapChunk? Find(ulong user) =>
+        user >= ArenaStart + Redzone && user < _next && (user & (MinimumAlignment - 1)) == 0 ? _chunks.Find(user) : null;
 
     /// <summary>The block (live or quarantined) whose extent, redzones included, holds <paramref name="address"/>.</summary>
-    public HeapChunk? FindBlock(ulong address) => _chunks.Values.FirstOrDefault(c => c.ContainsBlockAddress(address));
+    public HeapChunk? FindBlock(ulong address) => _chunks.FirstOrDefault(c => c.ContainsBlockAddress(address));
 
     private HeapErrorKind Classify(ulong address) =>
         FindInterior(address) != null ? HeapErrorKind.FreeOfInteriorPointer : HeapErrorKind.FreeOfNonHeapAddress;
 
-    private HeapChunk? FindInterior(ulong address) => _chunks.Values.FirstOrDefault(c => !c.Freed && c.ContainsBlockAddress(address));
+    private HeapChunk? FindInterior(ulong address) => _chunks.FirstOrDefault(c => !c.Freed && c.ContainsBlockAddress(address));
 
     private void Report(HeapErrorKind kind, string routine, ulong address, ulong[] stack, HeapChunk? freed)
     {
@@ -126,7 +131,7 @@ public sealed class GuestHeap
 
     private void Recycle(HeapChunk chunk)
     {
-        _chunks.Remove(chunk.User);
+        _chunks.Remove(chunk);
         _quarantinedBytes -= chunk.BlockSize;
         if (chunk.BlockStart + chunk.BlockSize > _next) return;
         if (!_reusable.TryGetValue(chunk.BlockSize, out Stack<ulong>? free)) _reusable[chunk.BlockSize] = free = new Stack<ulong>();

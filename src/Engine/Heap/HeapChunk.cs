@@ -14,6 +14,8 @@ public sealed class HeapChunk(ulong user, ulong size, ulong blockStart, ulong bl
     public ulong[] AllocStack { get; } = allocStack;
     public ulong[]? FreeStack { get; set; }
     public bool Freed => FreeStack != null;
+    /// <summary>The chunk's number in the heap's <see cref="ChunkTable"/>.</summary>
+    public int Slot { get; set; }
 
     public bool ContainsBlockAddress(ulong address) => address >= BlockStart && address < BlockStart + BlockSize;
 }

@@ -36,7 +36,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         return scratch.Bytes[..^4].ToArray();
     }
 
-    private static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
+    internal static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
 
     private readonly List<Instruction> _block = [];
     private readonly List<(ExitStub Exit, int Field)> _pendingExits = [];

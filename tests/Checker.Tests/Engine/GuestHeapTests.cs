@@ -46,6 +46,20 @@ public class GuestHeapTests
     }
 
     [Fact]
+    public void FindsBlocksWhoseRedzoneTheProgramOverwrote()
+    {
+        // The chunk table's slot number lives in the left redzone; an underflow may clobber it.
+        var (heap, errors) = NewHeap();
+        ulong[] users = Enumerable.Range(0, 20).Select(_ => heap.Allocate(24, 16, AllocationKind.Malloc, Stack)).ToArray();
+        unsafe { new Span<byte>((void*)(users[7] - heap.Redzone), (int)heap.Redzone).Fill(0x03); }
+        Assert.Equal(24UL, heap.FindLive(users[7])?.Size);
+        Assert.True(heap.Free(users[7], AllocationKind.Malloc, "free", Stack));
+        Assert.False(heap.Free(users[7], AllocationKind.Malloc, "free", Stack));
+        Assert.Equal(HeapErrorKind.DoubleFree, Assert.Single(errors).Kind);
+        Assert.Equal(19, heap.LiveChunks.Count);
+    }
+
+    [Fact]
     public void ClassifiesInvalidFrees()
     {
         var (heap, errors) = NewHeap();
