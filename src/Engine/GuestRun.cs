@@ -87,7 +87,7 @@ public sealed class GuestRun
             process.Interceptor = interceptor;
         }
         var dispatcher = new Dispatcher(cache, new BlockTranslator(cache, interceptor, checkAccesses: shadow != null),
-            new SyscallEmulator(process), process, interceptor, checker);
+            new SyscallEmulator(process), process, checker);
         var thread = GuestThread.CreateOnCurrentThread(kernel);
         if (shadow != null)
         {

@@ -26,6 +26,8 @@ public sealed class ExitStub(int id, ExitKind kind, ulong targetPc, ulong faultP
     /// <summary>For <see cref="ExitKind.Fault"/>: the faulting instruction and the signal it raises.</summary>
     public ulong FaultPc { get; } = faultPc;
     public int FaultSignal { get; } = faultSignal;
+    /// <summary>For <see cref="ExitKind.Intercept"/>: the replacement, valid while <see cref="Owner"/> is not flushed.</summary>
+    public Interception.InterceptedFunction? Function { get; set; }
     /// <summary>Address of the rel32 field of the branch in the fragment body that reaches this stub.</summary>
     public ulong PatchSite { get; set; }
     public ulong StubAddress { get; set; }

@@ -23,7 +23,7 @@ public abstract record GuestOutcome
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator translator, SyscallEmulator syscalls, GuestProcess process,
-    Interception.FunctionInterceptor? interceptor = null, Instrumentation.AccessChecker? accessChecker = null)
+    Instrumentation.AccessChecker? accessChecker = null)
 {
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
     private readonly delegate* unmanaged<void> _enterAfterCall = (delegate* unmanaged<void>)cache.Routines.EnterAfterCall;
@@ -39,7 +39,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         while (true)
         {
             // Back from a slow-path report: continue inside the fragment, right after the check.
-            context->EnterTarget = resumeInCache != 0 ? resumeInCache : Lookup(pc).Entry;
+            context->EnterTarget = resumeInCache != 0 ? resumeInCache : afterCall ? ReturnSite(pc).Entry : Lookup(pc).Entry;
             resumeInCache = 0;
             stats.DispatcherEntries++;
             if (afterCall) _enterAfterCall();
@@ -77,9 +77,9 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
                     pc = exit.TargetPc;
                     break;
-                case ExitKind.Intercept when interceptor != null && interceptor.TryGet(exit.TargetPc, out var function):
+                case ExitKind.Intercept when exit.Function != null && exit.Owner is { Flushed: false }:
                     stats.InterceptedCalls++;
-                    context->Rax = function.Handler(context);
+                    context->Rax = exit.Function.Handler(context);
                     // The replaced function's ret.
                     pc = *(ulong*)context->Rsp;
                     context->Rsp += 8;
@@ -104,6 +104,17 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         ulong pc = fragment.ApplicationPcAt(context->FaultCachePc);
         string access = context->FaultSignal is Signals.SIGSEGV or Signals.SIGBUS ? $", accessing 0x{context->FaultAddress:x}" : "";
         return new GuestOutcome.Faulted(context->FaultSignal, pc, Describe(pc) + access);
+    }
+
+    // Replaced calls return to few call sites, again and again: a direct-mapped memo of their
+    // fragments spares the locked lookup (a flushed fragment fails the check and is looked up anew).
+    private readonly Fragment?[] _returnSites = new Fragment?[1024];
+
+    private Fragment ReturnSite(ulong pc)
+    {
+        ref Fragment? memo = ref _returnSites[(pc ^ (pc >> 10)) & 1023];
+        if (memo is { Flushed: false } fragment && fragment.ApplicationPc == pc) return fragment;
+        return memo = Lookup(pc);
     }
 
     private Fragment Lookup(ulong pc)

@@ -55,8 +55,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     public Fragment Translate(ulong pc)
     {
         long started = Stopwatch.GetTimestamp();
-        if (interceptor != null && interceptor.TryGet(pc, out _))
-            return TranslateIntercepted(pc, started);
+        if (interceptor != null && interceptor.TryGet(pc, out Interception.InterceptedFunction replaced))
+            return TranslateIntercepted(pc, replaced, started);
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + 8);
@@ -127,12 +127,13 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     }
 
     /// <summary>A replaced function's entry: a fragment that is nothing but an exit to the dispatcher.</summary>
-    private Fragment TranslateIntercepted(ulong pc, long started)
+    private Fragment TranslateIntercepted(ulong pc, Interception.InterceptedFunction replaced, long started)
     {
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + 8);
         ExitStub exit = cache.NewExit(ExitKind.Intercept, pc);
+        exit.Function = replaced;
         exit.StubAddress = code.CurrentAddress;
         exit.PatchSite = 0;
         code.Raw(ExitStubPrefix);
