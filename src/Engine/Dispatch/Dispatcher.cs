@@ -77,9 +77,9 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
                     pc = exit.TargetPc;
                     break;
-                case ExitKind.Intercept when exit.Function != null && exit.Owner is { Flushed: false }:
+                case ExitKind.Intercept when exit.Function is { } replaced && exit.Owner is { Flushed: false }:
                     stats.InterceptedCalls++;
-                    context->Rax = exit.Function.Handler(context);
+                    context->Rax = replaced.Handler(context);
                     // The replaced function's ret.
                     pc = *(ulong*)context->Rsp;
                     context->Rsp += 8;

@@ -46,6 +46,27 @@ public sealed unsafe class RuntimeRoutines
     private const int UcontextRip = 40 + 16 * 8;   // uc_mcontext.gregs[REG_RIP]
     private const int SiginfoAddr = 16;            // si_addr
 
+    /// <summary>
+    /// Loads MXCSR and the x87 control word from the <paramref name="mxcsr"/>/<paramref name="fpuCw"/>
+    /// slots unless they equal the ones in force (saved in <paramref name="currentMxcsr"/>/
+    /// <paramref name="currentFpuCw"/>): on the replaced-call path host and guest nearly always
+    /// agree, and the loads serialize behind wrfsbase. Clobbers eax and the flags.
+    /// </summary>
+    private static void LoadControlWordsIfDifferent(Assembler a, int mxcsr, int fpuCw, int currentMxcsr, int currentFpuCw)
+    {
+        Label sameMxcsr = a.CreateLabel(), sameFpuCw = a.CreateLabel();
+        a.mov(eax, __dword_ptr.gs[mxcsr]);
+        a.cmp(eax, __dword_ptr.gs[currentMxcsr]);
+        a.je(sameMxcsr);
+        a.ldmxcsr(__dword_ptr.gs[mxcsr]);
+        a.Label(ref sameMxcsr);
+        a.movzx(eax, __word_ptr.gs[fpuCw]);
+        a.cmp(ax, __word_ptr.gs[currentFpuCw]);
+        a.je(sameFpuCw);
+        a.fldcw(__word_ptr.gs[fpuCw]);
+        a.Label(ref sameFpuCw);
+    }
+
     public static RuntimeRoutines Generate(CodeRegion region)
     {
         ulong data = region.Allocate(0x400, 64);   // previous handlers [65] and a SIG_DFL sigaction
@@ -70,11 +91,7 @@ public sealed unsafe class RuntimeRoutines
             a.mov(__qword_ptr.gs[ContextOffsets.HostRsp], rsp);
             a.stmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
             a.fnstcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
-            if (afterCall)
-            {
-                a.ldmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
-                a.fldcw(__word_ptr.gs[ContextOffsets.GuestFpuCw]);
-            }
+            if (afterCall) LoadControlWordsIfDifferent(a, ContextOffsets.GuestMxcsr, ContextOffsets.GuestFpuCw, ContextOffsets.HostMxcsr, ContextOffsets.HostFpuCw);
             else
             {
                 a.mov(eax, -1);
@@ -91,8 +108,13 @@ public sealed unsafe class RuntimeRoutines
             a.mov(__qword_ptr.gs[ContextOffsets.HostFsBase], rcx);
             a.wrfsbase(rax);
             a.Label(ref noShadow);
-            a.push(__qword_ptr.gs[ContextOffsets.Rflags]);
-            a.popfq();
+            // After a replaced call the guest's flags are dead (the SysV ABI keeps none across a
+            // call, and DF is clear on return, as the exit left it): popf is slow, skip it.
+            if (!afterCall)
+            {
+                a.push(__qword_ptr.gs[ContextOffsets.Rflags]);
+                a.popfq();
+            }
             for (int r = 0; r < 16; r++)
                 if (r != 4) a.mov(Gpr64(r), __qword_ptr.gs[ContextOffsets.OfGpr(r)]);
             a.mov(rsp, __qword_ptr.gs[ContextOffsets.OfGpr(4)]);
@@ -124,8 +146,12 @@ public sealed unsafe class RuntimeRoutines
             a.jz(hostFs);
             a.wrfsbase(rax);
             a.Label(ref hostFs);
-            a.ldmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
-            a.fldcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
+            if (forCall) LoadControlWordsIfDifferent(a, ContextOffsets.HostMxcsr, ContextOffsets.HostFpuCw, ContextOffsets.GuestMxcsr, ContextOffsets.GuestFpuCw);
+            else
+            {
+                a.ldmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
+                a.fldcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
+            }
             a.vzeroupper();
             a.cld();
             a.add(rsp, 8);
