@@ -12,6 +12,9 @@ namespace Checker.Engine.Heap;
 /// </summary>
 public static unsafe class CallstackCapture
 {
+    /// <summary>Every captured stack, interned: callers get shared arrays and must not modify them.</summary>
+    public static CallstackTable Stacks { get; } = new();
+
     /// <summary>At a replaced function's entry: the caller's return address is at [rsp].</summary>
     public static ulong[] Capture(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules)
     {
@@ -63,7 +66,7 @@ public static unsafe class CallstackCapture
             if (pc < 0x1000 || rsp <= low) break;
             frames[count++] = pc;
         }
-        return frames[..count].ToArray();
+        return Stacks.Intern(frames[..count]);
     }
 
     private static bool OnStack(ulong address, ulong low, ulong stackTop) => address >= low && address + 8 <= stackTop;

@@ -22,7 +22,7 @@ public sealed class GuestHeap
     // Live and quarantined blocks by user address (one table: a free only flips the chunk's state).
     private readonly ChunkTable _chunks = new();
     private readonly Queue<HeapChunk> _quarantine = new();
-    private readonly Dictionary<ulong, Stack<ulong>> _reusable = new();
+    private readonly ReusableBlocks _reusable = new();
     private readonly ulong _arenaEnd;
     private ulong _next;
     private ulong _quarantinedBytes;
@@ -57,9 +57,8 @@ public sealed class GuestHeap
         ulong blockSize = Redzone + body + Redzone;
         ulong user;
         ulong blockStart;
-        if (alignment == MinimumAlignment && _reusable.TryGetValue(blockSize, out Stack<ulong>? free) && free.Count > 0)
+        if (alignment == MinimumAlignment && _reusable.TryTake(blockSize, out blockStart))
         {
-            blockStart = free.Pop();
             user = blockStart + Redzone;
             // The recycled block is unaddressable from its free: open the program's bytes only.
             _shadow?.Set(user, size, ShadowState.Defined);
@@ -134,7 +133,6 @@ public sealed class GuestHeap
         _chunks.Remove(chunk);
         _quarantinedBytes -= chunk.BlockSize;
         if (chunk.BlockStart + chunk.BlockSize > _next) return;
-        if (!_reusable.TryGetValue(chunk.BlockSize, out Stack<ulong>? free)) _reusable[chunk.BlockSize] = free = new Stack<ulong>();
-        free.Push(chunk.BlockStart);
+        _reusable.Put(chunk.BlockSize, chunk.BlockStart);
     }
 }
