@@ -19,10 +19,12 @@ public sealed class Liveness
     private readonly InstructionInfoFactory _info = new();
     private int[] _liveBefore = [];
     private bool[] _flagsDeadBefore = [];
+    private int _count;
 
     public void Analyze(IReadOnlyList<Instruction> block)
     {
         int n = block.Count;
+        _count = n;
         if (_liveBefore.Length < n)
         {
             _liveBefore = new int[n];
@@ -64,6 +66,12 @@ public sealed class Liveness
         if ((free & (1 << 1)) != 0) return Register.RCX;
         return Register.RAX + System.Numerics.BitOperations.TrailingZeroCount(free);
     }
+
+    /// <summary>As <see cref="FlagsDeadBefore"/>, just after instruction <paramref name="i"/> (false after the last: its exit may read them).</summary>
+    public bool FlagsDeadAfter(int i) => i + 1 < _count && _flagsDeadBefore[i + 1];
+
+    /// <summary>As <see cref="FreeRegisterBefore"/>, just after instruction <paramref name="i"/> (none after the last).</summary>
+    public Register FreeRegisterAfter(int i) => i + 1 < _count ? FreeRegisterBefore(i + 1) : Register.None;
 
     private static int GprIndex(Register register)
     {

@@ -50,6 +50,66 @@ public static class StackTracking
         return false;
     }
 
+    /// <summary>Largest constant adjustment updated inline (in bytes; 32 shadow bytes, four stores).</summary>
+    public const int InlineLimit = 128;
+
+    /// <summary>
+    /// The common case, inline: <c>sub/add rsp, imm</c> (a prologue or epilogue) with imm a multiple of
+    /// 4 up to <see cref="InlineLimit"/>, where the flags and a register are dead after it. After the
+    /// instruction: if rsp is on the tracked stack, store the new pattern over the imm / 4 shadow
+    /// bytes that change. No routine, no saved registers. False (nothing emitted) when it does not apply.
+    /// </summary>
+    public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter)
+    {
+        if (scratch == Register.None || !flagsDeadAfter || ins.Op0Kind != OpKind.Register || ins.Op0Register != Register.RSP) return false;
+        long delta = ins.Code switch
+        {
+            Code.Sub_rm64_imm8 or Code.Sub_rm64_imm32 => -(long)ins.GetImmediate(1),
+            Code.Add_rm64_imm8 or Code.Add_rm64_imm32 => (long)ins.GetImmediate(1),
+            _ => 0,
+        };
+        long size = Math.Abs(delta);
+        if (size == 0 || size % 4 != 0 || size > InlineLimit) return false;
+        bool grew = delta < 0;
+
+        code.Encode(ins);
+        int toSkip1 = ShortBranch(code, 0x72, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(ContextOffsets.StackLimit))));
+        int toSkip2 = ShortBranch(code, 0x73, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(ContextOffsets.StackTop))));
+        // Grew: [new, old) addressable; shrank: [old, new) unaddressable; both shifted down.
+        long first = -(long)(RedZone + Slack) - (grew ? 0 : size);
+        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.RSP, first)));
+        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
+        int count = (int)(size / 4);
+        int width = count >= 8 ? 8 : count >= 4 ? 4 : count >= 2 ? 2 : 1;
+        for (int offset = 0; ; offset += width)
+        {
+            int at = Math.Min(offset, count - width);   // the last store may overlap the previous one
+            var shadow = new MemoryOperand(scratch, Register.None, 1, at, at == 0 ? 0 : 1, false, Register.FS);
+            int pattern = grew ? 0 : -1;
+            code.Encode(width switch
+            {
+                8 => Instruction.Create(Code.Mov_rm64_imm32, shadow, pattern),
+                4 => Instruction.Create(Code.Mov_rm32_imm32, shadow, pattern),
+                2 => Instruction.Create(Code.Mov_rm16_imm16, shadow, pattern & 0xffff),
+                _ => Instruction.Create(Code.Mov_rm8_imm8, shadow, pattern & 0xff),
+            });
+            if (at + width >= count) break;
+        }
+        code.PatchByte(toSkip1, checked((byte)(code.Length - (toSkip1 + 1))));
+        code.PatchByte(toSkip2, checked((byte)(code.Length - (toSkip2 + 1))));
+        return true;
+    }
+
+    // Emits compare(), then a jcc rel8 (opcode) whose displacement is patched later; returns the
+    // displacement's offset.
+    private static int ShortBranch(CodeBuffer code, byte opcode, Action compare)
+    {
+        compare();
+        code.Byte(opcode);
+        code.Byte(0);
+        return code.Length - 1;
+    }
+
     public static void EmitBefore(CodeBuffer code) =>
         code.Encode(ContextOperand.Store(ContextOffsets.StackOldRsp, Register.RSP));
 

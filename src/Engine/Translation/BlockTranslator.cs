@@ -203,6 +203,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         switch (ins.FlowControl)
         {
             case FlowControl.Next when _checks != null && Instrumentation.StackTracking.WritesStackPointer(ins):
+                if (Instrumentation.StackTracking.TryEmitInline(code, ins, _liveness.FreeRegisterAfter(_index), _liveness.FlagsDeadAfter(_index)))
+                    return;
                 Instrumentation.StackTracking.EmitBefore(code);
                 EmitPlain(code, ins);
                 Instrumentation.StackTracking.EmitAfter(code, cache.StackAdjust);

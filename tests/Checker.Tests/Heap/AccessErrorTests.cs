@@ -225,6 +225,23 @@ public class AccessErrorTests
         AssertTotals(report, 1, 1);
     }
 
+    [Fact]
+    public void ReadThroughAPointerIntoAReturnedFrame()
+    {
+        // 100 small frames pushed and popped by inline-tracked sub/add rsp, imm.
+        const string source = "stack_stale_frame.c";
+        var report = RunMemcheck(CaseBinaries.Get("stack_stale_frame"));
+        string context = report.Context;
+        JsonElement error = ExpectErrors(report, 1, "sum 10201 stale 0\n")[0];
+
+        AssertAccessError(error, "beyond top of stack", "read", 1, "byte(s) below the stack pointer", context);
+        Match distance = Regex.Match(Message(error), @"(\d+) byte\(s\) below the stack pointer");
+        long below = long.Parse(distance.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(below > 100 * 48, $"{below} bytes below the stack pointer, expected 100 frames' worth\n{context}");
+        AssertFrame(Frame(error, 0), "main", source, Line(source, "LINE_STALE"), context);
+        AssertTotals(report, 1, 1);
+    }
+
     [Theory]
     [InlineData("clean_struct_copies", "structs 100 sum 113238\n")]
     [InlineData("clean_string_functions", "strings 267208\n")]
