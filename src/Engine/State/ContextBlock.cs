@@ -120,6 +120,8 @@ public static class ContextOffsets
     public const int StackOldRsp = 0x1b0;
     /// <summary>rcx while a shared slow-path routine borrows it (CheckSaveRcx may hold a spilled scratch).</summary>
     public const int RoutineSaveRcx = 0x1b8;
+    /// <summary>The guest value of the register a run of access checks holds as its scratch (<see cref="Instrumentation.HeldScratch"/>).</summary>
+    public const int HeldScratch = 0x1c0;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

@@ -50,6 +50,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private readonly Instrumentation.CheckPlanner _planner = new();
     private List<Instrumentation.PlannedCheck>[] _plan = [];
     private readonly Instrumentation.Liveness _liveness = new();
+    private readonly Instrumentation.HeldScratch _held = new();
     private int _index;
 
     public Fragment Translate(ulong pc)
@@ -63,6 +64,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         var exits = new List<ExitStub>(2);
         _pendingExits.Clear();
         _checks?.Reset();
+        _held.Reset();
 
         if (interceptor != null && interceptor.TryGetRedirect(pc, out ulong replacement))
         {
@@ -87,6 +89,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             EmitInstruction(code, _block[i], exits, isLast: i == _block.Count - 1);
         }
         Instruction last = _block[^1];
+        _held.Release(code);
         if (!EndsBlock(last))
             AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
         return FinishFragment(pc, last.NextIP, code, exits, pcs, offsets, started);
@@ -188,6 +191,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     private void EmitInstruction(CodeBuffer code, Instruction ins, List<ExitStub> exits, bool isLast)
     {
+        _held.BeforeInstruction(code, _block, _index);
         if (ins.Code == Code.INVALID)
         {
             ExitTo(code, exits, ExitKind.Fault, ins.IP, ins.IP, Signals.SIGILL);
@@ -199,7 +203,14 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             return;
         }
         if (_checks != null && ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
-            _checks.EmitChecks(code, ins.IP, _plan[_index], _liveness.FreeRegisterBefore(_index), _liveness.FlagsDeadBefore(_index));
+        {
+            Register scratch = _liveness.FreeRegisterBefore(_index);
+            bool flagsDead = _liveness.FlagsDeadBefore(_index);
+            if (scratch == Register.None && flagsDead && _plan[_index].Count > 0)
+                scratch = _held.Held != Register.None ? _held.Held
+                    : ins.FlowControl == FlowControl.Next ? _held.Acquire(code, _block, _index) : Register.None;
+            _checks.EmitChecks(code, ins.IP, _plan[_index], scratch, flagsDead);
+        }
         switch (ins.FlowControl)
         {
             case FlowControl.Next when _checks != null && Instrumentation.StackTracking.WritesStackPointer(ins):
