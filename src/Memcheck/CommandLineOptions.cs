@@ -27,7 +27,12 @@ public static class CommandLineOptions
     public static readonly OptionSpec CallstackMaxFrames = new("--callstack-max-frames", "N", "12",
         "Frames recorded for each allocation, free and error.");
 
-    public static readonly IReadOnlyList<OptionSpec> All = [Tool, Stats, Json, ErrorExitCode, RedzoneSize, DelayFreesBytes, CallstackMaxFrames];
+    public static readonly OptionSpec LeakCheck = new("--leak-check", "no|summary|full", "summary",
+        "The leak check at exit, as Valgrind's: 'summary' scans and prints the leaked bytes and blocks under ERRORS IGNORED (not errors: the exit code and --error-exitcode ignore them); 'full' reports each leak, with its allocation callstack, as an error; 'no' skips the scan.");
+
+    public static readonly IReadOnlyList<OptionSpec> All = [Tool, Stats, Json, ErrorExitCode, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames];
+
+    public static readonly string[] LeakChecks = ["no", "summary", "full"];
 
     public static readonly string[] Tools = ["none", "memcheck"];
 
@@ -77,13 +82,15 @@ public static class CommandLineOptions
         var stats = new Option<bool>(Stats.Name) { Description = Stats.Help };
         var json = new Option<string?>(Json.Name) { Description = Json.Help, HelpName = Json.ValueName };
         var errorExitCode = new Option<int?>(ErrorExitCode.Name) { Description = ErrorExitCode.Help, HelpName = ErrorExitCode.ValueName };
+        var leakCheck = new Option<string>(LeakCheck.Name) { Description = LeakCheck.Help, HelpName = LeakCheck.ValueName, DefaultValueFactory = _ => LeakCheck.Default };
+        leakCheck.AcceptOnlyFromAmong(LeakChecks);
         var redzone = Number<ulong>(RedzoneSize, ulong.Parse(RedzoneSize.Default));
         var delay = Number<ulong>(DelayFreesBytes, ulong.Parse(DelayFreesBytes.Default));
         var frames = Number<int>(CallstackMaxFrames, int.Parse(CallstackMaxFrames.Default));
         frames.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError($"{CallstackMaxFrames.Name} must be 1 to 256"); });
-        return ([tool, stats, json, errorExitCode, redzone, delay, frames], parse => new MemcheckSettings(
+        return ([tool, stats, json, errorExitCode, leakCheck, redzone, delay, frames], parse => new MemcheckSettings(
             parse.GetValue(tool) ?? Tool.Default, parse.GetValue(stats), parse.GetValue(json), parse.GetValue(errorExitCode),
-            parse.GetValue(redzone), parse.GetValue(delay), parse.GetValue(frames)));
+            parse.GetValue(redzone), parse.GetValue(delay), parse.GetValue(frames), parse.GetValue(leakCheck) ?? LeakCheck.Default));
     }
 
     private static Option<T> Number<T>(OptionSpec spec, T defaultValue) =>
@@ -92,7 +99,11 @@ public static class CommandLineOptions
 
 /// <summary>The parsed command line.</summary>
 public sealed record MemcheckSettings(
-    string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames)
+    string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
+    string LeakCheck = "summary")
 {
     public bool CheckHeap => Tool == "memcheck";
+    public bool ScanForLeaks => CheckHeap && LeakCheck != "no";
+    /// <summary>Leaks are errors (listed, counted, --error-exitcode) only with --leak-check=full.</summary>
+    public bool LeaksAreErrors => LeakCheck == "full";
 }

@@ -16,7 +16,7 @@ public static class GuestTermination
         switch (outcome)
         {
             case GuestOutcome.Exited exited:
-                if (run.ScanForLeaks() is { } leaks) reports.OnLeaks(leaks);
+                if (reports.WantsLeakScan && run.ScanForLeaks() is { } leaks) reports.OnLeaks(leaks);
                 int status = reports.Finish(exited.Status, summary);
                 Console.Error.Flush();
                 // exit_group straight away: the guest has flushed its own buffers, and nothing of

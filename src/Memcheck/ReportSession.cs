@@ -19,6 +19,8 @@ public sealed class ReportSession : IDisposable
     private readonly FrameSymbolizer _symbolizer = new();
     private readonly TextReportWriter _text = new(Console.Error);
     private readonly ErrorCollector _collector;
+    // Leaks under --leak-check=summary: counted and shown under ERRORS IGNORED, never errors.
+    private readonly ErrorCollector _ignored = new();
     private bool _finished;
 
     public ReportSession(string[] command, MemcheckSettings settings)
@@ -29,6 +31,8 @@ public sealed class ReportSession : IDisposable
     }
 
     public bool AnyErrors => _collector.Summary().Total > 0;
+
+    public bool WantsLeakScan => _settings.ScanForLeaks;
 
     public void OnHeapError(HeapError error)
     {
@@ -60,16 +64,20 @@ public sealed class ReportSession : IDisposable
             error.Chunk is HeapChunk chunk ? Block(chunk) : null));
     }
 
-    /// <summary>The leak check's findings, Dr. Memory style: one error per allocation site, bytes summed.</summary>
+    /// <summary>
+    /// The leak check's findings, Dr. Memory style: one error per allocation site, bytes summed;
+    /// errors with --leak-check=full, else only counted under ERRORS IGNORED (Valgrind's default).
+    /// </summary>
     public void OnLeaks(IReadOnlyList<LeakedBlock> leaks)
     {
+        ErrorCollector target = _settings.LeaksAreErrors ? _collector : _ignored;
         foreach (LeakedBlock leak in leaks.OrderBy(l => l.Chunk.User))
         {
             HeapChunk chunk = leak.Chunk;
             string message = leak.Possible
                 ? $"{chunk.Size} byte(s) at 0x{chunk.User:x} reached only through a pointer into its middle"
                 : $"{chunk.Size} direct byte(s) at 0x{chunk.User:x} + {leak.IndirectBytes} indirect byte(s)";
-            _collector.Add(new ErrorRecord(leak.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
+            target.Add(new ErrorRecord(leak.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
                 Frames(chunk.AllocStack), Leak: new LeakInfo(chunk.Size + leak.IndirectBytes, 1 + (ulong)leak.IndirectBlocks, false, leak.IndirectBytes)));
         }
     }
@@ -79,12 +87,17 @@ public sealed class ReportSession : IDisposable
     {
         if (_finished) return guestExitCode;
         _finished = true;
-        if (printSummary) _text.WriteSummary(_collector.Summary());
+        ErrorSummary? ignored = _ignored.Summary() is { Total: > 0 } some ? some : null;
+        if (printSummary)
+        {
+            _text.WriteSummary(_collector.Summary());
+            if (ignored != null) _text.WriteIgnored(ignored, "--leak-check=full lists them");
+        }
         if (_settings.JsonPath is string path)
         {
             try
             {
-                JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], Environment.ProcessId, guestExitCode), _collector);
+                JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], Environment.ProcessId, guestExitCode), _collector, ignored);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -30,11 +30,12 @@ public static class JsonReportWriter
     /// Writes the report to <paramref name="path"/> through a temporary file in the same directory
     /// renamed over it, so a reader sees the old file or the whole new one, never half a file.
     /// </summary>
-    public static void WriteFile(string path, RunInfo run, ErrorCollector collector) =>
-        WriteFile(path, run, collector.Errors, collector.Summary());
+    /// <param name="ignored">Findings counted but not reported as errors (leaks under --leak-check=summary): summary.ignored.</param>
+    public static void WriteFile(string path, RunInfo run, ErrorCollector collector, ErrorSummary? ignored = null) =>
+        WriteFile(path, run, collector.Errors, collector.Summary(), ignored);
 
-    /// <inheritdoc cref="WriteFile(string, RunInfo, ErrorCollector)"/>
-    public static void WriteFile(string path, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary)
+    /// <inheritdoc cref="WriteFile(string, RunInfo, ErrorCollector, ErrorSummary?)"/>
+    public static void WriteFile(string path, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null)
     {
         string fullPath = Path.GetFullPath(path);
         string temporary = Path.Combine(
@@ -44,7 +45,7 @@ public static class JsonReportWriter
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
             {
-                Write(stream, run, errors, summary);
+                Write(stream, run, errors, summary, ignored);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, fullPath, overwrite: true); // rename(2): atomic within a file system
@@ -57,14 +58,14 @@ public static class JsonReportWriter
     }
 
     /// <summary>Writes the report as UTF-8 JSON to <paramref name="stream"/>.</summary>
-    public static void Write(Stream stream, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary) =>
-        JsonSerializer.Serialize(stream, Document(run, errors, summary), Context.ReportDocument);
+    public static void Write(Stream stream, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null) =>
+        JsonSerializer.Serialize(stream, Document(run, errors, summary, ignored), Context.ReportDocument);
 
     /// <summary>The report as a JSON string.</summary>
-    public static string Serialize(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary) =>
-        JsonSerializer.Serialize(Document(run, errors, summary), Context.ReportDocument);
+    public static string Serialize(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null) =>
+        JsonSerializer.Serialize(Document(run, errors, summary, ignored), Context.ReportDocument);
 
-    private static ReportDocument Document(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary) => new()
+    private static ReportDocument Document(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored) => new()
     {
         Version = SchemaVersion,
         Program = run.Program,
@@ -72,7 +73,7 @@ public static class JsonReportWriter
         Pid = run.Pid,
         ExitCode = run.ExitCode,
         Errors = errors.Select(Error).ToArray(),
-        Summary = Summary(summary),
+        Summary = Summary(summary, ignored),
     };
 
     private static ErrorDocument Error(ReportedError error)
@@ -115,19 +116,23 @@ public static class JsonReportWriter
         Line = frame.Line,
     }).ToArray();
 
-    private static SummaryDocument Summary(ErrorSummary summary) => new()
+    private static SummaryDocument Summary(ErrorSummary summary, ErrorSummary? ignored) => new()
     {
         Unique = summary.Unique,
         Total = summary.Total,
-        Kinds = ErrorKinds.All.ToDictionary(
+        Kinds = Kinds(summary, _ => true),
+        Ignored = ignored is null ? null : Kinds(ignored, kind => ignored[kind.Kind].Total > 0),
+    };
+
+    private static Dictionary<string, KindSummaryDocument> Kinds(ErrorSummary summary, Func<ErrorKindInfo, bool> include) =>
+        ErrorKinds.All.Where(include).ToDictionary(
             kind => kind.JsonName,
             kind => new KindSummaryDocument
             {
                 Unique = summary[kind.Kind].Unique,
                 Total = summary[kind.Kind].Total,
                 Bytes = kind.CountsBytes ? summary[kind.Kind].Bytes : null,
-            }),
-    };
+            });
 
     private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 }

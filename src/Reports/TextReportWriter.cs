@@ -53,15 +53,27 @@ public sealed class TextReportWriter(TextWriter output)
         var text = new StringBuilder();
         Line(text, "");
         Line(text, summary.Total == 0 ? "NO ERRORS FOUND:" : "ERRORS FOUND:");
-        foreach (ErrorKindInfo kind in ErrorKinds.All)
-        {
-            KindCounts counts = summary[kind.Kind];
-            Line(text, kind.CountsBytes
-                ? Invariant($"{counts.Unique,7} unique, {counts.Total,5} total, {counts.Bytes,6} byte(s) of {kind.SummaryNoun}")
-                : Invariant($"{counts.Unique,7} unique, {counts.Total,5} total {kind.SummaryNoun}"));
-        }
+        foreach (ErrorKindInfo kind in ErrorKinds.All) CountsLine(text, kind, summary[kind.Kind]);
         Write(text);
     }
+
+    /// <summary>
+    /// Findings that are not errors (leaks under <c>--leak-check=summary</c>), as Dr. Memory's
+    /// <c>ERRORS IGNORED:</c>: one line per kind that has any, and why they are not listed.
+    /// </summary>
+    public void WriteIgnored(ErrorSummary ignored, string howToList)
+    {
+        var text = new StringBuilder();
+        Line(text, $"ERRORS IGNORED ({howToList}):");
+        foreach (ErrorKindInfo kind in ErrorKinds.All)
+            if (ignored[kind.Kind].Total > 0) CountsLine(text, kind, ignored[kind.Kind]);
+        Write(text);
+    }
+
+    private static void CountsLine(StringBuilder text, ErrorKindInfo kind, KindCounts counts) =>
+        Line(text, kind.CountsBytes
+            ? Invariant($"{counts.Unique,7} unique, {counts.Total,5} total, {counts.Bytes,6} byte(s) of {kind.SummaryNoun}")
+            : Invariant($"{counts.Unique,7} unique, {counts.Total,5} total {kind.SummaryNoun}"));
 
     private void Write(StringBuilder text)
     {

@@ -70,6 +70,8 @@ internal sealed class SummaryDocument
     public int Total { get; init; }
     /// <summary>Every kind by its JSON name, in the table's order.</summary>
     public required Dictionary<string, KindSummaryDocument> Kinds { get; init; }
+    /// <summary>Kinds found but not reported as errors (leaks under --leak-check=summary); absent when none.</summary>
+    public Dictionary<string, KindSummaryDocument>? Ignored { get; init; }
 }
 
 internal sealed class KindSummaryDocument

@@ -65,10 +65,37 @@ public class HeapArgumentTests
     }
 
     [Fact]
+    public void LeaksAtExit_ByDefaultAreSummarizedNotErrors()
+    {
+        // Valgrind's --leak-check=summary: the scan runs, the bytes show under ERRORS IGNORED, and
+        // neither the error list nor --error-exitcode sees them.
+        var report = RunMemcheck(CaseBinaries.Get("leaks"), "--error-exitcode", "99");
+        string context = $"{report.Run.CommandLine}\nstderr:\n{report.Run.StderrText}";
+
+        Assert.Equal("done\n", report.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.True(report.Errors.Length == 0, $"leaks listed as errors\n{context}");
+        JsonElement ignored = report.Root.GetProperty("summary").GetProperty("ignored");
+        Assert.Equal(64, ignored.GetProperty("leak").GetProperty("bytes").GetInt32());
+        Assert.Equal(100, ignored.GetProperty("possible-leak").GetProperty("bytes").GetInt32());
+        Assert.Contains("NO ERRORS FOUND:", report.Run.StderrText);
+        Assert.Matches(@"ERRORS IGNORED \(--leak-check=full lists them\):\n.*1 unique, +1 total, +64 byte\(s\) of leak", report.Run.StderrText);
+    }
+
+    [Fact]
+    public void LeaksAtExit_WithLeakCheckNo_AreNotScanned()
+    {
+        var report = RunMemcheck(CaseBinaries.Get("leaks"), "--leak-check", "no");
+        Assert.Empty(report.Errors);
+        Assert.False(report.Root.GetProperty("summary").TryGetProperty("ignored", out _));
+        Assert.DoesNotContain("ERRORS IGNORED", report.Run.StderrText);
+    }
+
+    [Fact]
     public void LeaksAtExit_DirectIndirectAndPossible()
     {
         const string source = "leaks.c";
-        var report = RunMemcheck(CaseBinaries.Get("leaks"));
+        var report = RunMemcheck(CaseBinaries.Get("leaks"), "--leak-check=full");
         string context = $"{report.Run.CommandLine}\nstderr:\n{report.Run.StderrText}";
         var errors = report.Errors;
 
