@@ -29,7 +29,11 @@ public sealed unsafe class TranslationCache
         IndirectBranches = new IndirectBranchTable(table, Routines.SentinelEntry);
         AccessCheck = Instrumentation.AccessCheckRoutine.Generate(region, Routines.Exit);
         StackAdjust = Instrumentation.StackTracking.GenerateRoutine(region);
+        VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck);
     }
+
+    /// <summary>The shared routine that checks each active lane of a gather or scatter (jump-and-link).</summary>
+    public ulong VsibCheck { get; }
 
     /// <summary>The shared routine that updates the stack's shadow after rsp is set (jump-and-link).</summary>
     public ulong StackAdjust { get; }

@@ -11,7 +11,8 @@ namespace Checker.Engine.Instrumentation;
 /// returns): stack tracking keeps rsp and the red zone addressable, so they cannot fail;</item>
 /// <item>RIP-relative and absolute addresses (globals: only heap and stack are ever unaddressable);</item>
 /// <item>fs/gs-relative accesses (TLS and the thread control block);</item>
-/// <item>gathers and scatters (the index is a vector) and operands over 64 bytes (xsave areas): gaps;</item>
+/// <item>gathers and scatters (the index is a vector): <see cref="VsibCheck"/> checks them lane by lane;</item>
+/// <item>operands over 64 bytes (xsave areas): a gap;</item>
 /// <item>repe/repne cmps and scas stop at a match, so only their first element is checked.</item>
 /// </list>
 /// </summary>

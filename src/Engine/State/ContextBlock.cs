@@ -122,6 +122,19 @@ public static class ContextOffsets
     public const int RoutineSaveRcx = 0x1b8;
     /// <summary>The guest value of the register a run of access checks holds as its scratch (<see cref="Instrumentation.HeldScratch"/>).</summary>
     public const int HeldScratch = 0x1c0;
+    /// <summary>A gather's or scatter's operands for <see cref="Instrumentation.VsibCheck"/>: base register value, active-lane bits,
+    /// displacement, shape (scale | index bytes &lt;&lt; 8 | element bytes &lt;&lt; 16 | lanes &lt;&lt; 24) and the index vector.</summary>
+    public const int VsibBase = 0x1c8;
+    public const int VsibMaskBits = 0x1d0;
+    public const int VsibDisplacement = 0x1d8;
+    public const int VsibShape = 0x1dc;
+    /// <summary>The gather routine's own return address and borrowed registers (it calls the access check routine per lane).</summary>
+    public const int VsibReturn = 0x1e0;
+    public const int VsibSaveRax = 0x1e8;
+    public const int VsibSaveRcx = 0x1f0;
+    public const int VsibSaveRdx = 0x1f8;
+    public const int VsibSaveFlags = 0x200;
+    public const int VsibIndex = 0x240;   // 64 bytes
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

@@ -210,6 +210,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 scratch = _held.Held != Register.None ? _held.Held
                     : ins.FlowControl == FlowControl.Next ? _held.Acquire(code, _block, _index) : Register.None;
             _checks.EmitChecks(code, ins.IP, _plan[_index], scratch, flagsDead);
+            if (Instrumentation.VsibCheck.Applies(ins)) Instrumentation.VsibCheck.Emit(code, ins, cache.AccessSites, cache.VsibCheck);
         }
         switch (ins.FlowControl)
         {

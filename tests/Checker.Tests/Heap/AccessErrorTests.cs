@@ -226,6 +226,34 @@ public class AccessErrorTests
     }
 
     [Fact]
+    public void GatherAndScatterLanesBeyondABlock_MaskedOffLanesAreNot()
+    {
+        // AVX2 gather (mask vector) and AVX-512 scatter (k mask): each active lane is an access.
+        const string source = "heap_gather_overflow.c";
+        var report = RunMemcheck(CaseBinaries.Get("heap_gather_overflow"));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 2, "gather 1 masked 21 scattered 7\n");
+
+        ulong address = AssertAccessError(errors[0], "beyond heap bounds", "read", 4, "0 byte(s) beyond a 40-byte block", context);
+        AssertCaseFrame(errors[0], "gather_sum", source, "LINE_GATHER", context);
+        Assert.Equal(AssertBlock(errors[0], "allocated", 40, source, "LINE_TABLE_ALLOC", context) + 40, address);
+
+        address = AssertAccessError(errors[1], "beyond heap bounds", "write", 8, "0 byte(s) beyond a 64-byte block", context);
+        AssertCaseFrame(errors[1], "scatter", source, "LINE_SCATTER", context);
+        Assert.Equal(AssertBlock(errors[1], "allocated", 64, source, "LINE_WIDE_ALLOC", context) + 64, address);
+        AssertTotals(report, 2, 2);
+    }
+
+    /// <summary>The innermost frame in the case's own source (an intrinsic's header frame may be inlined inside it).</summary>
+    private static void AssertCaseFrame(JsonElement error, string function, string source, string marker, string context)
+    {
+        JsonElement[] stack = error.GetProperty("stack").EnumerateArray().ToArray();
+        int index = Array.FindIndex(stack, f => f.TryGetProperty("file", out var file) && file.GetString() == Path.Combine(RepoPaths.Cases, source));
+        Assert.True(index >= 0, $"no frame in {source}: {Describe(error.GetProperty("stack"))}\n{context}");
+        AssertFrame(stack[index], function, source, Line(source, marker), context);
+    }
+
+    [Fact]
     public void ReadThroughAPointerIntoAReturnedFrame()
     {
         // 100 small frames pushed and popped by inline-tracked sub/add rsp, imm.
