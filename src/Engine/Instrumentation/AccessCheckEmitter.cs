@@ -128,7 +128,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Encode(ContextOperand.Store(ContextOffsets.CheckAddress, scratch));
         if (access.OpMask != Register.None)
         {
-            code.Encode(Instruction.Create(Code.VEX_Kmovq_r64_kr, scratch, access.OpMask));
+            code.Encode(MaskBits(scratch, access));
             code.Encode(ContextOperand.Store(ContextOffsets.CheckMask, scratch));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
         }
@@ -141,6 +141,21 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckReturn), checked((int)resume)));
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, checkRoutine));
+    }
+
+    /// <summary>The access's element mask into <paramref name="scratch"/>: a k register as is, a vector mask as its elements' sign bits.</summary>
+    private static Instruction MaskBits(Register scratch, CheckedAccess access)
+    {
+        Register mask = access.OpMask;
+        if (mask.IsK()) return Instruction.Create(Code.VEX_Kmovq_r64_kr, scratch, mask);
+        Register bits = Register.EAX + (scratch - Register.RAX);   // a 32-bit write clears the upper half
+        bool wide = mask.IsYMM();
+        return access.ElementSize switch
+        {
+            8 => Instruction.Create(wide ? Code.VEX_Vmovmskpd_r32_ymm : Code.VEX_Vmovmskpd_r32_xmm, bits, mask),
+            4 => Instruction.Create(wide ? Code.VEX_Vmovmskps_r32_ymm : Code.VEX_Vmovmskps_r32_xmm, bits, mask),
+            _ => Instruction.Create(Code.Pmovmskb_r32_xmm, bits, mask),
+        };
     }
 
     /// <summary>

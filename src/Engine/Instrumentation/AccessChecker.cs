@@ -52,7 +52,8 @@ public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, Ac
             shadow.Set(from, Math.Min(address + size, stackTop) - from, ShadowState.Defined);
             return;
         }
-        bool partialLoad = !write && fixedSize && size >= 16 && address % size == 0;
+        // A masked load selected the bad lane itself: not a whole-vector over-read.
+        bool partialLoad = !write && fixedSize && shift == 63 && size >= 16 && address % size == 0;
         if (partialLoad && anyAddressable) return;
 
         ulong[] stack = CallstackCapture.CaptureAt(pc, rsp, context->Gpr[5], stackTop, maxFrames, rules);

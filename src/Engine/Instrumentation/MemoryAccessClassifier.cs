@@ -13,7 +13,9 @@ namespace Checker.Engine.Instrumentation;
 /// <item>fs/gs-relative accesses (TLS and the thread control block);</item>
 /// <item>gathers and scatters (the index is a vector): <see cref="VsibCheck"/> checks them lane by lane;</item>
 /// <item>operands over 64 bytes (xsave areas): a gap;</item>
-/// <item>repe/repne cmps and scas stop at a match, so only their first element is checked.</item>
+/// <item>repe/repne cmps and scas stop at a match, so only their first element is checked;</item>
+/// <item>bt/bts/btr/btc with a register bit offset: the byte touched is base + offset / 8, which an
+/// address expression cannot say; checking the operand instead would report bitmaps wrongly.</item>
 /// </list>
 /// </summary>
 public sealed class MemoryAccessClassifier
@@ -27,6 +29,7 @@ public sealed class MemoryAccessClassifier
     {
         var result = new List<CheckedAccess>(2);
         if (instruction.IsVsib || instruction.Code is Code.Xlat_m8) return result;
+        if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc && instruction.Op1Kind == OpKind.Register) return result;
         bool isString = instruction.IsStringInstruction;
         bool repeats = isString && (instruction.HasRepPrefix || instruction.HasRepePrefix || instruction.HasRepnePrefix);
         // rep movs/stos/lods touch rcx elements; repe/repne cmps/scas stop early (only the first is known).
@@ -47,14 +50,29 @@ public sealed class MemoryAccessClassifier
             bool write = used.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite;
             Register mask = instruction.OpMask;
             bool masked = mask != Register.None && !instruction.IsBroadcast;
+            int elementSize = masked ? used.MemorySize.GetElementSize() : 0;
+            if (VectorMaskElement(instruction) is int vectorElement)
+            {
+                // AVX vmaskmov / SSE maskmovdqu: the mask is a vector operand (its elements' sign bits).
+                (mask, masked, elementSize) = (instruction.Op1Register, true, vectorElement);
+            }
             // 32-bit addressing (0x67): the displacement wraps at 32 bits, lea then sees it signed.
             long displacement = used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement;
             result.Add(new CheckedAccess(
                 used.Base, used.Index, used.Scale, displacement, size, write,
                 countedRange ? AccessExtent.RepeatCount : AccessExtent.Fixed,
                 masked ? mask : Register.None,
-                masked ? used.MemorySize.GetElementSize() : 0));
+                elementSize));
         }
         return result;
     }
+
+    /// <summary>For the masked moves whose mask is a vector register (operand 1): the element size its sign bits select.</summary>
+    private static int? VectorMaskElement(in Instruction instruction) => instruction.Mnemonic switch
+    {
+        Mnemonic.Vmaskmovps or Mnemonic.Vpmaskmovd => 4,
+        Mnemonic.Vmaskmovpd or Mnemonic.Vpmaskmovq => 8,
+        Mnemonic.Maskmovdqu or Mnemonic.Vmaskmovdqu => 1,
+        _ => null,
+    };
 }

@@ -244,6 +244,23 @@ public class AccessErrorTests
         AssertTotals(report, 2, 2);
     }
 
+    [Fact]
+    public void MaskedMovesCheckOnlyTheSelectedLanes()
+    {
+        // vmaskmovps: a 5-lane mask on a 5-float block is clean, a 6-lane one reaches past it.
+        const string source = "heap_masked_moves.c";
+        var report = RunMemcheck(CaseBinaries.Get("heap_masked_moves"));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 2, "clean 3.0 over 5.0\n");
+
+        AssertAccessError(errors[0], "beyond heap bounds", "write", 32, "0 byte(s) beyond a 20-byte block", context);
+        AssertCaseFrame(errors[0], "store_and_load", source, "LINE_MASKSTORE", context);
+        AssertBlock(errors[0], "allocated", 20, source, "LINE_ALLOC", context);
+        AssertAccessError(errors[1], "beyond heap bounds", "read", 32, "0 byte(s) beyond a 20-byte block", context);
+        AssertCaseFrame(errors[1], "store_and_load", source, "LINE_MASKLOAD", context);
+        AssertTotals(report, 2, 2);
+    }
+
     /// <summary>The innermost frame in the case's own source (an intrinsic's header frame may be inlined inside it).</summary>
     private static void AssertCaseFrame(JsonElement error, string function, string source, string marker, string context)
     {
