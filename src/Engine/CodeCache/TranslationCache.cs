@@ -30,7 +30,11 @@ public sealed unsafe class TranslationCache
         AccessCheck = Instrumentation.AccessCheckRoutine.Generate(region, Routines.Exit);
         StackAdjust = Instrumentation.StackTracking.GenerateRoutine(region);
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck);
+        StringCheck = Instrumentation.StringCheckRoutine.Generate(region, AccessCheck);
     }
+
+    /// <summary>The front of the access check for string instructions (count, direction), jump-and-link.</summary>
+    public ulong StringCheck { get; }
 
     /// <summary>The shared routine that checks each active lane of a gather or scatter (jump-and-link).</summary>
     public ulong VsibCheck { get; }

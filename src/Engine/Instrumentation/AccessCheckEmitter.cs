@@ -32,12 +32,18 @@ namespace Checker.Engine.Instrumentation;
 /// the cache only for a real error. A shift of an address past the 47-bit user space reads some
 /// other memory (or faults, as the access itself would): the routine lets such addresses pass.
 /// </summary>
-public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine)
+public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine, ulong stringRoutine)
 {
     private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled)> _pending = [];
+    // repe/repne cmps/scas sites of the instruction being emitted, checked after it (EmitAfter).
+    private readonly List<AccessSite> _after = [];
 
     /// <summary>Forgets stubs of a previous fragment (call when a translation starts).</summary>
-    public void Reset() => _pending.Clear();
+    public void Reset()
+    {
+        _pending.Clear();
+        _after.Clear();
+    }
 
     /// <summary>
     /// The inline checks of <paramref name="accesses"/>, placed right before the instruction at
@@ -57,6 +63,14 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             CheckedAccess access = check.Access;
             AccessSite site = sites.Add(pc, access, check.Parts);
             int first = _pending.Count;
+            if (access.Extent == AccessExtent.CountedAfter)
+            {
+                // Before it runs: the count and the pointer (rcx and the pointers are guest values here).
+                if (_after.Count == 0) code.Encode(ContextOperand.Store(ContextOffsets.StringCountBefore, Register.RCX));
+                code.Encode(ContextOperand.Store(PointerSlot(access), access.Base.GetFullRegister()));
+                _after.Add(site);
+                continue;
+            }
             if (access.Extent == AccessExtent.RepeatCount)
             {
                 _pending.Add((site, JumpToStub(code), 0, scratch, spilled));
@@ -89,6 +103,35 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         if (spilled) code.Encode(ContextOperand.Load(scratch, ContextOffsets.CheckSaveRcx));
     }
 
+    /// <summary>
+    /// Right after the instruction: the repe/repne cmps/scas checks, over the elements it compared
+    /// (all inline: such code is rare). rcx is borrowed through gs:[CheckSaveRcx].
+    /// </summary>
+    public void EmitAfter(CodeBuffer code)
+    {
+        foreach (AccessSite site in _after)
+        {
+            code.Encode(ContextOperand.Store(ContextOffsets.StringCountAfter, Register.RCX));
+            code.Encode(ContextOperand.Store(ContextOffsets.CheckSaveRcx, Register.RCX));
+            code.Encode(ContextOperand.Load(Register.RCX, PointerSlot(site.Access)));
+            code.Encode(ContextOperand.Store(ContextOffsets.CheckAddress, Register.RCX));
+            code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.CheckSaveRcx));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckStringElement), site.Access.Size));
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckMask), -1));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckElementShift), 63));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckSite), site.Id));
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckReturn), 0));
+            int immediate = code.Length - 4;
+            code.Byte(0xE9);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, stringRoutine));
+            code.PatchInt32(immediate, checked((int)code.CurrentAddress));
+        }
+        _after.Clear();
+    }
+
+    private static int PointerSlot(CheckedAccess access) =>
+        access.Base.GetFullRegister() == Register.RSI ? ContextOffsets.StringSiBefore : ContextOffsets.StringDiBefore;
+
     /// <summary>After the fragment body: one stub per access site, and the body's jumps patched to them.</summary>
     public void EmitStubs(CodeBuffer code)
     {
@@ -115,10 +158,11 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         if (spilled) code.Encode(ContextOperand.Load(scratch, ContextOffsets.CheckSaveRcx));
         if (access.Extent == AccessExtent.RepeatCount)
         {
-            // size = rcx * element size; the scratch is rcx's guest value or a dead register.
-            code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.None, Register.RCX, access.Size, 0, 0)));
-            code.Encode(ContextOperand.Store(ContextOffsets.CheckSize, scratch));
-            if (spilled) code.Encode(ContextOperand.Load(scratch, ContextOffsets.CheckSaveRcx));
+            // rcx elements from here (rcx holds the guest's value): the string routine works out the
+            // size and, with the direction flag set, the range below the pointer.
+            code.Encode(ContextOperand.Store(ContextOffsets.StringCountBefore, Register.RCX));
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.StringCountAfter), 0));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckStringElement), access.Size));
         }
         else
         {
@@ -140,7 +184,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckSite), site.Id));
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckReturn), checked((int)resume)));
         code.Raw([0xE9]);
-        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, checkRoutine));
+        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
     }
 
     /// <summary>The access's element mask into <paramref name="scratch"/>: a k register as is, a vector mask as its elements' sign bits.</summary>

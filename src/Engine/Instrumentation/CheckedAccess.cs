@@ -7,8 +7,11 @@ public enum AccessExtent
 {
     /// <summary>One operand of a known size.</summary>
     Fixed,
-    /// <summary>A rep movs/stos/lods: rcx elements from the operand's address (direction flag clear).</summary>
+    /// <summary>A rep movs/stos/lods: rcx elements from the operand's address, backwards when the direction flag is set.</summary>
     RepeatCount,
+    /// <summary>A repe/repne cmps/scas: it stops at a (mis)match, so it is checked after it ran, over the elements it
+    /// compared (rcx before minus rcx after) from the pointer's value before.</summary>
+    CountedAfter,
 }
 
 /// <summary>

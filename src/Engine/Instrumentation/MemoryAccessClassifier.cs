@@ -13,7 +13,6 @@ namespace Checker.Engine.Instrumentation;
 /// <item>fs/gs-relative accesses (TLS and the thread control block);</item>
 /// <item>gathers and scatters (the index is a vector): <see cref="VsibCheck"/> checks them lane by lane;</item>
 /// <item>operands over 64 bytes (xsave areas): a gap;</item>
-/// <item>repe/repne cmps and scas stop at a match, so only their first element is checked;</item>
 /// <item>bt/bts/btr/btc with a register bit offset: the byte touched is base + offset / 8, which an
 /// address expression cannot say; checking the operand instead would report bitmaps wrongly.</item>
 /// </list>
@@ -32,10 +31,11 @@ public sealed class MemoryAccessClassifier
         if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc && instruction.Op1Kind == OpKind.Register) return result;
         bool isString = instruction.IsStringInstruction;
         bool repeats = isString && (instruction.HasRepPrefix || instruction.HasRepePrefix || instruction.HasRepnePrefix);
-        // rep movs/stos/lods touch rcx elements; repe/repne cmps/scas stop early (only the first is known).
+        // rep movs/stos/lods touch rcx elements; repe/repne cmps/scas stop early: checked after they ran.
         bool countedRange = repeats && instruction.Mnemonic is Mnemonic.Movsb or Mnemonic.Movsw or Mnemonic.Movsd or Mnemonic.Movsq
             or Mnemonic.Stosb or Mnemonic.Stosw or Mnemonic.Stosd or Mnemonic.Stosq
             or Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq;
+        AccessExtent extent = countedRange ? AccessExtent.RepeatCount : repeats ? AccessExtent.CountedAfter : AccessExtent.Fixed;
 
         foreach (UsedMemory used in _info.GetInfo(instruction).GetUsedMemory())
         {
@@ -45,7 +45,8 @@ public sealed class MemoryAccessClassifier
             if (used.Base == Register.None && used.Index == Register.None) continue;
             if (used.Base is Register.RSP or Register.ESP && used.Index == Register.None && !isString) continue;
             if (!used.Index.IsGPR() && used.Index != Register.None) continue;
-            int size = used.MemorySize.GetSize();
+            // Repeated string operands have no size in Iced's table (they cover a run): the element's.
+            int size = isString && used.MemorySize == MemorySize.Unknown ? instruction.MemorySize.GetSize() : used.MemorySize.GetSize();
             if (size <= 0 || size > MaxCheckedSize) continue;
             bool write = used.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite;
             Register mask = instruction.OpMask;
@@ -60,7 +61,7 @@ public sealed class MemoryAccessClassifier
             long displacement = used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement;
             result.Add(new CheckedAccess(
                 used.Base, used.Index, used.Scale, displacement, size, write,
-                countedRange ? AccessExtent.RepeatCount : AccessExtent.Fixed,
+                extent,
                 masked ? mask : Register.None,
                 elementSize));
         }

@@ -135,6 +135,17 @@ public static class ContextOffsets
     public const int VsibSaveRdx = 0x1f8;
     public const int VsibSaveFlags = 0x200;
     public const int VsibIndex = 0x240;   // 64 bytes
+    /// <summary>String instructions: the element count is StringCountBefore - StringCountAfter (rcx before and after, or
+    /// rcx and 0 when checked before), elements of CheckStringElement bytes; rsi/rdi before a repe/repne cmps/scas.</summary>
+    public const int StringCountBefore = 0x208;
+    public const int StringCountAfter = 0x210;
+    public const int CheckStringElement = 0x218;
+    public const int StringSiBefore = 0x220;
+    public const int StringDiBefore = 0x228;
+    /// <summary>What the string routine borrows.</summary>
+    public const int StringSaveRax = 0x280;
+    public const int StringSaveRdx = 0x288;
+    public const int StringSaveFlags = 0x290;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

@@ -46,7 +46,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private readonly GuestCodeReader _reader = new(0);
     private Decoder? _decoder;
     private readonly Instrumentation.AccessCheckEmitter? _checks =
-        checkAccesses ? new Instrumentation.AccessCheckEmitter(cache.AccessSites, cache.AccessCheck) : null;
+        checkAccesses ? new Instrumentation.AccessCheckEmitter(cache.AccessSites, cache.AccessCheck, cache.StringCheck) : null;
     private readonly Instrumentation.CheckPlanner _planner = new();
     private List<Instrumentation.PlannedCheck>[] _plan = [];
     private readonly Instrumentation.Liveness _liveness = new();
@@ -223,6 +223,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 return;
             case FlowControl.Next:
                 EmitPlain(code, ins);
+                _checks?.EmitAfter(code);
                 return;
             case FlowControl.UnconditionalBranch when ins.Op0Kind == OpKind.NearBranch64:
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);

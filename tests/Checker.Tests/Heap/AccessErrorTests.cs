@@ -245,6 +245,27 @@ public class AccessErrorTests
     }
 
     [Fact]
+    public void StringInstructionsAreCheckedOverWhatTheyTouch_BackwardsAndUpToTheMatch()
+    {
+        // std; rep movsb reading one byte before its source; repe cmpsb comparing one byte past a
+        // block. Clean: std; rep stosb inside a block, an early-stopping repe cmpsb with count 1000,
+        // repne scasb.
+        const string source = "string_instructions.c";
+        var report = RunMemcheck(CaseBinaries.Get("string_instructions"));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 2, "block xss clean 995 over 7 find 63\n");
+
+        ulong address = AssertAccessError(errors[0], "beyond heap bounds", "read", 17, "1 byte(s) before a 16-byte block", context);
+        AssertFrame(Frame(errors[0], 0), "copy_backwards", source, Line(source, "LINE_MOVS"), context);
+        Assert.Equal(AssertBlock(errors[0], "allocated", 16, source, "LINE_SRC_ALLOC", context) - 1, address);
+
+        address = AssertAccessError(errors[1], "beyond heap bounds", "read", 17, "0 byte(s) beyond a 16-byte block", context);
+        AssertFrame(Frame(errors[1], 0), "compare", source, Line(source, "LINE_CMPS"), context);
+        Assert.Equal(AssertBlock(errors[1], "allocated", 16, source, "LINE_A_ALLOC", context), address);
+        AssertTotals(report, 2, 2);
+    }
+
+    [Fact]
     public void MaskedMovesCheckOnlyTheSelectedLanes()
     {
         // vmaskmovps: a 5-lane mask on a 5-float block is clean, a 6-lane one reaches past it.

@@ -1,0 +1,64 @@
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Checker.Engine.Instrumentation;
+
+/// <summary>
+/// The front of the access check for string instructions (jump-and-link, like
+/// <see cref="AccessCheckRoutine"/>, which it continues into): the range is
+/// (StringCountBefore - StringCountAfter) elements of CheckStringElement bytes from CheckAddress,
+/// upwards, or, with the direction flag set, downwards ending with the element at CheckAddress.
+/// DF is read with pushfq below the red zone (the ABI lets anything clobber memory there), since
+/// lahf does not carry it. Registers and flags come back as they were.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class StringCheckRoutine
+{
+    private const int DirectionFlagBit = 10;
+
+    public static ulong Generate(CodeRegion region, ulong accessCheck)
+    {
+        var a = new Assembler(64);
+        Label entry = a.CreateLabel(), upwards = a.CreateLabel();
+
+        a.Label(ref entry);
+        a.mov(__qword_ptr.gs[ContextOffsets.StringSaveRax], rax);
+        a.lahf();
+        a.seto(al);
+        a.mov(__qword_ptr.gs[ContextOffsets.StringSaveFlags], rax);
+        a.mov(__qword_ptr.gs[ContextOffsets.StringSaveRdx], rdx);
+
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.StringCountBefore]);
+        a.sub(rax, __qword_ptr.gs[ContextOffsets.StringCountAfter]);
+        a.mov(edx, __dword_ptr.gs[ContextOffsets.CheckStringElement]);
+        a.imul(rax, rdx);
+        a.mov(__qword_ptr.gs[ContextOffsets.CheckSize], rax);
+        // Arithmetic above left DF alone.
+        a.lea(rsp, __[rsp - (int)StackTracking.RedZone]);
+        a.pushfq();
+        a.pop(rdx);
+        a.lea(rsp, __[rsp + (int)StackTracking.RedZone]);
+        a.bt(edx, DirectionFlagBit);
+        a.jnc(upwards);
+        // Backwards: [address + element - size, address + element).
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckAddress]);
+        a.sub(rdx, rax);
+        a.mov(eax, __dword_ptr.gs[ContextOffsets.CheckStringElement]);
+        a.add(rdx, rax);
+        a.mov(__qword_ptr.gs[ContextOffsets.CheckAddress], rdx);
+
+        a.Label(ref upwards);
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.StringSaveRdx]);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.StringSaveFlags]);
+        a.add(al, 0x7f);   // OF again iff seto stored 1
+        a.sahf();
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.StringSaveRax]);
+        a.jmp(accessCheck);
+
+        return GeneratedRoutine.Place(a, region, 0x100, entry, "the string check routine");
+    }
+}
