@@ -35,6 +35,9 @@ namespace Checker.Engine.Instrumentation;
 public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine, ulong stringRoutine)
 {
     private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled)> _pending = [];
+    /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
+    public const int MaxInlineSize = 64;
+
     // repe/repne cmps/scas sites of the instruction being emitted, checked after it (EmitAfter).
     private readonly List<AccessSite> _after = [];
 
@@ -71,8 +74,9 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
                 _after.Add(site);
                 continue;
             }
-            if (access.Extent == AccessExtent.RepeatCount)
+            if (access.Extent == AccessExtent.RepeatCount || access.Size > MaxInlineSize)
             {
+                // A run, or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
                 _pending.Add((site, JumpToStub(code), 0, scratch, spilled));
             }
             else

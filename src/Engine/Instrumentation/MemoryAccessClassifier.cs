@@ -10,16 +10,21 @@ namespace Checker.Engine.Instrumentation;
 /// <item>accesses relative to rsp without an index (the current frame, pushes, pops, calls,
 /// returns): stack tracking keeps rsp and the red zone addressable, so they cannot fail;</item>
 /// <item>RIP-relative and absolute addresses (globals: only heap and stack are ever unaddressable);</item>
-/// <item>fs/gs-relative accesses (TLS and the thread control block);</item>
-/// <item>gathers and scatters (the index is a vector): <see cref="VsibCheck"/> checks them lane by lane;</item>
-/// <item>operands over 64 bytes (xsave areas): a gap;</item>
+/// <item>fs/gs-relative accesses (static TLS and the thread control block: memory ld.so maps, never
+/// the checked heap or stack; dynamic TLS is reached through plain pointers, which are checked);</item>
+/// <item>gathers and scatters here: the index is a vector, <see cref="VsibCheck"/> checks them lane by lane;</item>
+/// <item>of an XSAVE area (its size follows the feature mask), all but the header's XSTATE_BV, which every form touches.</item>
 /// <item>bt/bts/btr/btc with a register bit offset: the byte touched is base + offset / 8, which an
 /// address expression cannot say; checking the operand instead would report bitmaps wrongly.</item>
 /// </list>
 /// </summary>
 public sealed class MemoryAccessClassifier
 {
-    public const int MaxCheckedSize = 64;
+    /// <summary>Larger operands than any x86 instruction has (fxsave: 512 bytes) mean a misdecoded size: skip.</summary>
+    public const int MaxCheckedSize = 4096;
+
+    /// <summary>Where an XSAVE area's header lies: xsave* write its XSTATE_BV, xrstor* read it, whatever the feature mask.</summary>
+    private const long XsaveHeaderOffset = 512;
 
     private readonly InstructionInfoFactory _info = new();
 
@@ -47,6 +52,13 @@ public sealed class MemoryAccessClassifier
             if (!used.Index.IsGPR() && used.Index != Register.None) continue;
             // Repeated string operands have no size in Iced's table (they cover a run): the element's.
             int size = isString && used.MemorySize == MemorySize.Unknown ? instruction.MemorySize.GetSize() : used.MemorySize.GetSize();
+            long extra = 0;
+            if (used.MemorySize is MemorySize.Xsave or MemorySize.Xsave64)
+            {
+                // The area's size follows the requested-feature mask and XCR0: check the 8 bytes
+                // (XSTATE_BV) every form of xsave/xrstor touches.
+                (size, extra) = (8, XsaveHeaderOffset);
+            }
             if (size <= 0 || size > MaxCheckedSize) continue;
             bool write = used.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite;
             Register mask = instruction.OpMask;
@@ -58,7 +70,7 @@ public sealed class MemoryAccessClassifier
                 (mask, masked, elementSize) = (instruction.Op1Register, true, vectorElement);
             }
             // 32-bit addressing (0x67): the displacement wraps at 32 bits, lea then sees it signed.
-            long displacement = used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement;
+            long displacement = (used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement) + extra;
             result.Add(new CheckedAccess(
                 used.Base, used.Index, used.Scale, displacement, size, write,
                 extent,

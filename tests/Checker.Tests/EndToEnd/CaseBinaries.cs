@@ -51,6 +51,7 @@ public static class CaseBinaries
         ["stack_below_sp"] = new("gcc", "stack_below_sp.c", ["-O0"], []),
         ["stack_stale_frame"] = new("gcc", "stack_stale_frame.c", ["-O2"], []),
         ["string_instructions"] = new("gcc", "string_instructions.c", ["-O2"], []),
+        ["heap_fxsave"] = new("gcc", "heap_fxsave.c", ["-O2", "-mfxsr", "-mxsave"], []),
         ["heap_masked_moves"] = new("gcc", "heap_masked_moves.c", ["-O2", "-mavx2"], []),
         ["heap_gather_overflow"] = new("gcc", "heap_gather_overflow.c", ["-O2", "-mavx2", "-mavx512f"], []),
         ["clean_struct_copies"] = new("gcc", "clean_struct_copies.c", ["-O2"], []),

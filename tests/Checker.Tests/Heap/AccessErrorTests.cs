@@ -266,6 +266,20 @@ public class AccessErrorTests
     }
 
     [Fact]
+    public void AFiveHundredTwelveByteFxsaveIsCheckedWhole_XsaveByItsHeader()
+    {
+        const string source = "heap_fxsave.c";
+        var report = RunMemcheck(CaseBinaries.Get("heap_fxsave"));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 1, "mxcsr saved xstate_bv 2\n");
+
+        ulong address = AssertAccessError(errors[0], "beyond heap bounds", "write", 512, "0 byte(s) beyond a 508-byte block", context);
+        AssertCaseFrame(errors[0], "main", source, "LINE_FXSAVE", context);
+        Assert.Equal(AssertBlock(errors[0], "allocated", 508, source, "LINE_ALLOC", context), address);
+        AssertTotals(report, 1, 1);
+    }
+
+    [Fact]
     public void MaskedMovesCheckOnlyTheSelectedLanes()
     {
         // vmaskmovps: a 5-lane mask on a 5-float block is clean, a 6-lane one reaches past it.
