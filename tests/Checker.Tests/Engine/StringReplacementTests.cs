@@ -106,7 +106,8 @@ public class StringReplacementTests
         #define FUNCTIONS(X) X(memcpy) X(memmove) X(mempcpy) X(memset) X(memcmp) X(bcmp) X(memchr) X(memrchr) \
             X(rawmemchr) X(strlen) X(strnlen) X(strchr) X(strrchr) X(strchrnul) X(strcmp) X(strncmp) X(strcasecmp) \
             X(strncasecmp) X(strcpy) X(strncpy) X(stpcpy) X(stpncpy) X(strcat) X(strncat) X(strstr) X(strspn) \
-            X(strcspn) X(strpbrk) X(wcslen) X(wcsnlen) X(wcscmp) X(wcschr) X(wmemset) X(wmemcpy) X(wmemchr)
+            X(strcspn) X(strpbrk) X(wcslen) X(wcsnlen) X(wcscmp) X(wcschr) X(wmemset) X(wmemcpy) X(wmemchr) \
+            X(wcscpy) X(wcpcpy) X(wcscat) X(wcsrchr) X(wcsncmp) X(wmemcmp)
         #define DECLARE(f) static __typeof__(&f) r_##f;
         FUNCTIONS(DECLARE)
 
@@ -673,10 +674,14 @@ public class StringReplacementTests
                             check_ptr(r_wcschr(s, targets[ti]), wcschr(s, targets[ti]));
                             at("wmemchr", (long)len, pl, (long)ti, (long)k);
                             check_ptr(r_wmemchr(s, targets[ti], len), wmemchr(s, targets[ti], len));
+                            at("wcsrchr", (long)len, pl, (long)ti, (long)k);
+                            check_ptr(r_wcsrchr(s, targets[ti]), wcsrchr(s, targets[ti]));
                         }
                     s = put_wstring(A, pl, len, 0);
                     at("wcschr(0)", (long)len, pl, 0, 0);
                     check_ptr(r_wcschr(s, 0), wcschr(s, 0));
+                    at("wcsrchr(0)", (long)len, pl, 0, 0);
+                    check_ptr(r_wcsrchr(s, 0), wcsrchr(s, 0));
 
                     // wcscmp: equal, prefix, longer, differing at k with values of either sign.
                     const wchar_t diffs[] = { 'A', -1, 1, 0x7fffffff, (wchar_t)0x80000000, 0x10ffff };
@@ -689,6 +694,19 @@ public class StringReplacementTests
                         at("wcscmp", (long)len, pl, v, 0);
                         check_sign(r_wcscmp(s, t), wcscmp(s, t));
                         check_sign(r_wcscmp(t, s), wcscmp(t, s));
+                        int kn2 = n_values(len < len2 ? len : len2, ns, 1);
+                        for (int i = 0; i < kn2; i++) {
+                            at("wcsncmp", (long)len, pl, v, (long)ns[i]);
+                            check_sign(r_wcsncmp(s, t, ns[i]), wcsncmp(s, t, ns[i]));
+                            check_sign(r_wcsncmp(t, s, ns[i]), wcsncmp(t, s, ns[i]));
+                        }
+                        // wmemcmp reads exactly n elements of both: at most the shorter string and its terminator.
+                        size_t shorter = (len < len2 ? len : len2) + 1;
+                        for (size_t n = 0; n <= shorter; n += shorter > 8 ? shorter / 4 : 1) {
+                            at("wmemcmp", (long)len, pl, v, (long)n);
+                            check_sign(r_wmemcmp(s, t, n), wmemcmp(s, t, n));
+                            check_sign(r_wmemcmp(t, s, n), wmemcmp(t, s, n));
+                        }
                     }
                 }
             // Unterminated wide arrays; a match that is the last readable element with n beyond it.
@@ -706,6 +724,31 @@ public class StringReplacementTests
                     check_ptr(r_wmemchr(p, '#', n + 1000), p + n - 1);
                 }
             }
+            // wcscpy, wcpcpy and wcscat: destinations compared element by element with glibc's.
+            for (size_t n = 0; n <= MAXLEN; n++)
+                for (int sp = 0; sp < WPLACEMENTS; sp++)
+                    for (int dp = 0; dp < WPLACEMENTS; dp++) {
+                        wchar_t *src = put_wstring(A, sp, n, (unsigned)(sp + dp));
+                        wchar_t *d = wplace(D_MINE, dp, n + 1);
+                        reset_destinations();
+                        at("wcscpy", (long)n, sp, dp, 0);
+                        check_dst_ret(r_wcscpy(d, src), wcscpy((wchar_t *)ref_of((uchar *)d), src));
+                        check_destinations();
+                        reset_destinations();
+                        at("wcpcpy", (long)n, sp, dp, 0);
+                        check_dst_ret(r_wcpcpy(d, src), wcpcpy((wchar_t *)ref_of((uchar *)d), src));
+                        check_destinations();
+                        size_t prefix = (n * 3 + (size_t)dp) % 9;
+                        d = wplace(D_MINE, dp, prefix + n + 1);
+                        reset_destinations();
+                        wchar_t *ref = (wchar_t *)ref_of((uchar *)d);
+                        wcontent(d, prefix, 5);
+                        wcontent(ref, prefix, 5);
+                        d[prefix] = ref[prefix] = 0;
+                        at("wcscat", (long)n, sp, dp, (long)prefix);
+                        check_dst_ret(r_wcscat(d, src), wcscat(ref, src));
+                        check_destinations();
+                    }
             // wmemset and wmemcpy.
             const wchar_t fills[] = { 0, 'A', -1, 0x12345678, (wchar_t)0x80000000 };
             for (size_t n = 0; n <= MAXLEN + 30; n++)
