@@ -124,6 +124,20 @@ public sealed class ReportSession : IDisposable
             foreach (SymbolizedFrame f in symbolized)
                 frames.Add(new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset));
         }
+        return WithoutReplacementInternals(frames);
+    }
+
+    /// <summary>
+    /// An error inside a string replacement starts with the library's private helpers (memcpy calls
+    /// move, which inlines copy_forward): only the exported function, the one the program called,
+    /// is worth showing, as Dr. Memory shows just replace_memcpy.
+    /// </summary>
+    private static List<ReportFrame> WithoutReplacementInternals(List<ReportFrame> frames)
+    {
+        static bool InLibrary(ReportFrame f) => Path.GetFileName(f.ModulePath) == Checker.Engine.Interception.StringReplacements.FileName;
+        int run = 0;
+        while (run < frames.Count && InLibrary(frames[run])) run++;
+        if (run > 1) frames.RemoveRange(0, run - 1);
         return frames;
     }
 
