@@ -124,11 +124,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckMask), -1));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckElementShift), 63));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckSite), site.Id));
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckReturn), 0));
-            int immediate = code.Length - 4;
-            code.Byte(0xE9);
-            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, stringRoutine));
-            code.PatchInt32(immediate, checked((int)code.CurrentAddress));
+            JumpAndLink.Emit(code, stringRoutine);
         }
         _after.Clear();
     }

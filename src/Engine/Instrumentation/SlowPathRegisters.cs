@@ -13,10 +13,7 @@ internal static class SlowPathRegisters
 {
     public static void Save(Assembler a)
     {
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRax], rax);
-        a.lahf();
-        a.seto(al);
-        a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveFlags], rax);
+        SaveRaxAndFlags(a, ContextOffsets.CheckSaveRax, ContextOffsets.CheckSaveFlags);
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveRdx], rdx);
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR8], r8);
         a.mov(__qword_ptr.gs[ContextOffsets.CheckSaveR9], r9);
@@ -29,9 +26,24 @@ internal static class SlowPathRegisters
         a.mov(r9, __qword_ptr.gs[ContextOffsets.CheckSaveR9]);
         a.mov(r8, __qword_ptr.gs[ContextOffsets.CheckSaveR8]);
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.CheckSaveRdx]);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveFlags]);
+        RestoreFlagsAndRax(a, ContextOffsets.CheckSaveRax, ContextOffsets.CheckSaveFlags);
+    }
+
+    /// <summary>rax, then the status flags through lahf/seto (in rax), to the two slots.</summary>
+    public static void SaveRaxAndFlags(Assembler a, int raxSlot, int flagsSlot)
+    {
+        a.mov(__qword_ptr.gs[raxSlot], rax);
+        a.lahf();
+        a.seto(al);
+        a.mov(__qword_ptr.gs[flagsSlot], rax);
+    }
+
+    /// <summary>The flags <see cref="SaveRaxAndFlags"/> kept (sahf, and OF by an overflowing add), then rax.</summary>
+    public static void RestoreFlagsAndRax(Assembler a, int raxSlot, int flagsSlot)
+    {
+        a.mov(rax, __qword_ptr.gs[flagsSlot]);
         a.add(al, 0x7f);   // OF again iff seto stored 1
         a.sahf();
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckSaveRax]);
+        a.mov(rax, __qword_ptr.gs[raxSlot]);
     }
 }

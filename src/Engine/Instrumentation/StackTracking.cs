@@ -115,12 +115,7 @@ public static class StackTracking
 
     public static void EmitAfter(CodeBuffer code, ulong routine)
     {
-        // mov qword gs:[CheckReturn], resume; jmp routine (resume = right after the jmp)
-        code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckReturn), 0));
-        int immediate = code.Length - 4;
-        code.Byte(0xE9);
-        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, routine));
-        code.PatchInt32(immediate, checked((int)code.CurrentAddress));
+        JumpAndLink.Emit(code, routine);
     }
 
     public static ulong GenerateRoutine(CodeRegion region)

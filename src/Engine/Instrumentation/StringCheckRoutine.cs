@@ -26,10 +26,7 @@ public static class StringCheckRoutine
         Label entry = a.CreateLabel(), upwards = a.CreateLabel();
 
         a.Label(ref entry);
-        a.mov(__qword_ptr.gs[ContextOffsets.StringSaveRax], rax);
-        a.lahf();
-        a.seto(al);
-        a.mov(__qword_ptr.gs[ContextOffsets.StringSaveFlags], rax);
+        SlowPathRegisters.SaveRaxAndFlags(a, ContextOffsets.StringSaveRax, ContextOffsets.StringSaveFlags);
         a.mov(__qword_ptr.gs[ContextOffsets.StringSaveRdx], rdx);
 
         a.mov(rax, __qword_ptr.gs[ContextOffsets.StringCountBefore]);
@@ -53,10 +50,7 @@ public static class StringCheckRoutine
 
         a.Label(ref upwards);
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.StringSaveRdx]);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.StringSaveFlags]);
-        a.add(al, 0x7f);   // OF again iff seto stored 1
-        a.sahf();
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.StringSaveRax]);
+        SlowPathRegisters.RestoreFlagsAndRax(a, ContextOffsets.StringSaveRax, ContextOffsets.StringSaveFlags);
         a.jmp(accessCheck);
 
         return GeneratedRoutine.Place(a, region, 0x100, entry, "the string check routine");

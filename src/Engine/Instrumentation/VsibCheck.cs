@@ -61,12 +61,7 @@ public static class VsibCheck
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.VsibDisplacement), (int)ins.MemoryDisplacement64));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.VsibShape), scale | indexBytes << 8 | element << 16 | lanes << 24));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.CheckSite), site.Id));
-        // mov qword gs:[CheckReturn], resume; jmp routine (resume = right after the jmp)
-        code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.CheckReturn), 0));
-        int immediate = code.Length - 4;
-        code.Byte(0xE9);
-        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, routine));
-        code.PatchInt32(immediate, checked((int)code.CurrentAddress));
+        JumpAndLink.Emit(code, routine);
     }
 
     // The index vector to gs:[VsibIndex]: VEX for xmm0-15/ymm0-15, EVEX for zmm and the upper 16.
@@ -87,10 +82,7 @@ public static class VsibCheck
         Label qwordIndex = a.CreateLabel(), haveIndex = a.CreateLabel(), slow = a.CreateLabel();
 
         a.Label(ref entry);
-        a.mov(__qword_ptr.gs[ContextOffsets.VsibSaveRax], rax);
-        a.lahf();
-        a.seto(al);
-        a.mov(__qword_ptr.gs[ContextOffsets.VsibSaveFlags], rax);
+        SlowPathRegisters.SaveRaxAndFlags(a, ContextOffsets.VsibSaveRax, ContextOffsets.VsibSaveFlags);
         a.mov(__qword_ptr.gs[ContextOffsets.VsibSaveRcx], rcx);
         a.mov(__qword_ptr.gs[ContextOffsets.VsibSaveRdx], rdx);
         a.mov(rax, __qword_ptr.gs[ContextOffsets.CheckReturn]);
@@ -147,10 +139,7 @@ public static class VsibCheck
         a.mov(__qword_ptr.gs[ContextOffsets.CheckReturn], rax);
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.VsibSaveRdx]);
         a.mov(rcx, __qword_ptr.gs[ContextOffsets.VsibSaveRcx]);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.VsibSaveFlags]);
-        a.add(al, 0x7f);   // OF again iff seto stored 1
-        a.sahf();
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.VsibSaveRax]);
+        SlowPathRegisters.RestoreFlagsAndRax(a, ContextOffsets.VsibSaveRax, ContextOffsets.VsibSaveFlags);
         a.jmp(__qword_ptr.gs[ContextOffsets.CheckReturn]);
 
         return GeneratedRoutine.Place(a, region, 0x200, entry, "the gather/scatter check routine");
