@@ -55,13 +55,14 @@ public static class StackTracking
 
     /// <summary>
     /// The common case, inline: <c>sub/add rsp, imm</c> (a prologue or epilogue) with imm a multiple of
-    /// 4 up to <see cref="InlineLimit"/>, where the flags and a register are dead after it. After the
-    /// instruction: if rsp is on the tracked stack, store the new pattern over the imm / 4 shadow
-    /// bytes that change. No routine, no saved registers. False (nothing emitted) when it does not apply.
+    /// 4 up to <see cref="InlineLimit"/>. After the instruction: if rsp is on the tracked stack, store
+    /// the new pattern over the imm / 4 shadow bytes that change, through a dead register when there
+    /// is one and the flags are dead, else through rax saved (with the flags) in the context block.
+    /// False (nothing emitted) when it does not apply.
     /// </summary>
     public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter)
     {
-        if (scratch == Register.None || !flagsDeadAfter || ins.Op0Kind != OpKind.Register || ins.Op0Register != Register.RSP) return false;
+        if (ins.Op0Kind != OpKind.Register || ins.Op0Register != Register.RSP) return false;
         long delta = ins.Code switch
         {
             Code.Sub_rm64_imm8 or Code.Sub_rm64_imm32 => -(long)ins.GetImmediate(1),
@@ -73,6 +74,20 @@ public static class StackTracking
         bool grew = delta < 0;
 
         code.Encode(ins);
+        // No dead register, or live flags (an epilogue's add before pops and ret): borrow rax, and
+        // keep the flags in it through lahf/seto, as the slow-path routines do.
+        bool borrowRax = scratch == Register.None || !flagsDeadAfter;
+        if (borrowRax)
+        {
+            scratch = Register.RAX;
+            code.Encode(ContextOperand.Store(ContextOffsets.StackSaveRax, Register.RAX));
+            if (!flagsDeadAfter)
+            {
+                code.Encode(Instruction.Create(Code.Lahf));
+                code.Encode(Instruction.Create(Code.Seto_rm8, Register.AL));
+                code.Encode(ContextOperand.Store(ContextOffsets.StackSaveFlags, Register.RAX));
+            }
+        }
         int toSkip1 = ShortBranch(code, 0x72, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(ContextOffsets.StackLimit))));
         int toSkip2 = ShortBranch(code, 0x73, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(ContextOffsets.StackTop))));
         // Grew: [new, old) addressable; shrank: [old, new) unaddressable; both shifted down.
@@ -97,6 +112,16 @@ public static class StackTracking
         }
         code.PatchByte(toSkip1, checked((byte)(code.Length - (toSkip1 + 1))));
         code.PatchByte(toSkip2, checked((byte)(code.Length - (toSkip2 + 1))));
+        if (borrowRax)
+        {
+            if (!flagsDeadAfter)
+            {
+                code.Encode(ContextOperand.Load(Register.RAX, ContextOffsets.StackSaveFlags));
+                code.Encode(Instruction.Create(Code.Add_rm8_imm8, Register.AL, 0x7f));   // OF again iff seto stored 1
+                code.Encode(Instruction.Create(Code.Sahf));
+            }
+            code.Encode(ContextOperand.Load(Register.RAX, ContextOffsets.StackSaveRax));
+        }
         return true;
     }
 

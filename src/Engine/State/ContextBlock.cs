@@ -146,6 +146,9 @@ public static class ContextOffsets
     public const int StringSaveRax = 0x280;
     public const int StringSaveRdx = 0x288;
     public const int StringSaveFlags = 0x290;
+    /// <summary>rax and the flags while an inline stack adjustment borrows them (no dead register, or live flags).</summary>
+    public const int StackSaveRax = 0x298;
+    public const int StackSaveFlags = 0x2a0;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

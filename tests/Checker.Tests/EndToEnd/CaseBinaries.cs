@@ -49,6 +49,7 @@ public static class CaseBinaries
         ["string_overflow"] = new("gcc", "string_overflow.c", ["-O0"], []),
         ["string_overflow.O2"] = new("gcc", "string_overflow.c", ["-O2", "-fomit-frame-pointer"], []),
         ["stack_below_sp"] = new("gcc", "stack_below_sp.c", ["-O0"], []),
+        ["clean_stack_adjust_flags"] = new("gcc", "clean_stack_adjust_flags.c", ["-O2"], []),
         ["stack_stale_frame"] = new("gcc", "stack_stale_frame.c", ["-O2"], []),
         ["string_instructions"] = new("gcc", "string_instructions.c", ["-O2"], []),
         ["heap_fxsave"] = new("gcc", "heap_fxsave.c", ["-O2", "-mfxsr", "-mxsave"], []),
