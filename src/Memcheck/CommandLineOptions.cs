@@ -14,7 +14,7 @@ public static class CommandLineOptions
     public static readonly OptionSpec Tool = new("--tool", "NAME", "memcheck",
         "What to run: 'memcheck' (the default) checks every memory access against shadow memory (heap overflow and underflow, use after free, access beyond the top of the stack), replaces the malloc family with the checking allocator (double, invalid and mismatched frees) and reports leaks at exit; 'none' translates and runs the program with no checking.");
     public static readonly OptionSpec Stats = new("--stats", "", "off",
-        "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, translation time.");
+        "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, replaced calls, access-check exits, translation time.");
 
     public static readonly OptionSpec Json = new("--json", "FILE", "",
         "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes.");
