@@ -1,7 +1,5 @@
 using System.Runtime.Versioning;
-using System.Text;
 using Checker.Engine.Native;
-using Microsoft.Win32.SafeHandles;
 
 namespace Checker.Memcheck;
 
@@ -17,7 +15,7 @@ public static class ToolOutput
         int fd = HostProcess.DuplicateForTool(2);
         if (fd < 0) return;
         Descriptor = fd;
-        var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0);
-        Console.SetError(new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true });
+        // write(2) on the shared open file, never a seekable FileStream (see DescriptorWriter).
+        Console.SetError(new DescriptorWriter(fd));
     }
 }

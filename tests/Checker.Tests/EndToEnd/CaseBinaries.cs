@@ -61,6 +61,8 @@ public static class CaseBinaries
         ["clean_calloc"] = new("gcc", "clean_calloc.c", ["-O2"], []),
         ["clean_hash_qsort"] = new("gcc", "clean_hash_qsort.c", ["-O2"], []),
         ["clean_stl_exceptions"] = new("g++", "clean_stl_exceptions.cpp", ["-O2"], []),
+        // Reports a user can trust (issue 8).
+        ["report_to_file"] = new("gcc", "report_to_file.c", ["-O0", "-g"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();
