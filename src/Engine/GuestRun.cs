@@ -57,6 +57,7 @@ public sealed class GuestRun
         var brk = new GuestBrk(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation);
         var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
         process.ToolMemory.Add((cache.Region.Start, cache.Region.End, false));
+        RecordInitialMappings(process.Mappings, program);
         process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
         process.ToolDescriptors.UnionWith(options.ToolDescriptors);
         FunctionInterceptor? interceptor = null;
@@ -69,6 +70,7 @@ public sealed class GuestRun
             process.ToolMemory.Add((shadow.Base, shadow.Base + ShadowMemory.ReservationSize, false));
             heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, shadow);
             process.ToolMemory.Add((heap.ArenaStart, heap.ArenaEnd, true));
+            process.Mappings.Map(heap.ArenaStart, heap.ArenaEnd - heap.ArenaStart, GuestMappings.Read | GuestMappings.Write);
             // The interceptor's module map is filled before any allocation happens; the rule
             // cache only asks it when a callstack is captured.
             FunctionInterceptor? modulesSource = null;
@@ -77,7 +79,7 @@ public sealed class GuestRun
                 options.CallstackMaxFrames, rules);
             interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules).All());
             modulesSource = interceptor;
-            MapStringReplacements(interceptor, window);
+            MapStringReplacements(interceptor, window, process.Mappings);
             interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);
             if (program.Interpreter is MappedImage interp)
             {
@@ -86,8 +88,9 @@ public sealed class GuestRun
             }
             process.Interceptor = interceptor;
         }
-        var dispatcher = new Dispatcher(cache, new BlockTranslator(cache, interceptor, checkAccesses: shadow != null),
-            new SyscallEmulator(process), process, checker);
+        var faults = new FaultAnalyzer(cache, process.Mappings, shadow?.Base ?? 0, shadow != null ? ShadowMemory.ReservationSize : 0);
+        var dispatcher = new Dispatcher(cache, new BlockTranslator(cache, interceptor, checkAccesses: shadow != null, process.Mappings),
+            new SyscallEmulator(process), process, faults, checker);
         var thread = GuestThread.CreateOnCurrentThread(kernel);
         if (shadow != null)
         {
@@ -110,8 +113,33 @@ public sealed class GuestRun
         return new GuestRun(cache, process, dispatcher, thread, program) { Heap = heap, Shadow = shadow, AccessChecker = checker, _interceptor = interceptor };
     }
 
+    /// <summary>What the guest has mapped before its first instruction: its images, its stack, the vDSO.</summary>
+    private static void RecordInitialMappings(GuestMappings mappings, LoadedProgram program)
+    {
+        RecordImage(mappings, program.Executable);
+        if (program.Interpreter is MappedImage interp) RecordImage(mappings, interp);
+        mappings.Map(program.StackTop - AddressSpaceLayout.StackSize, AddressSpaceLayout.StackSize, GuestMappings.Read | GuestMappings.Write);
+        // The host's vDSO is the guest's too (passed in AT_SYSINFO_EHDR).
+        foreach ((ulong start, ulong end, int prot) in HostMappings.Named("[vdso]", "[vvar]", "[vvar_vclock]"))
+            mappings.Map(start, end - start, prot);
+    }
+
+    /// <summary>Each PT_LOAD segment of a mapped image with its protection.</summary>
+    private static void RecordImage(GuestMappings mappings, MappedImage image)
+    {
+        foreach (ElfProgramHeader ph in image.Image.ProgramHeaders)
+        {
+            if (ph.Type != ElfSegmentType.Load || ph.MemorySize == 0) continue;
+            int prot = (ph.Flags.HasFlag(ElfSegmentFlags.Read) ? GuestMappings.Read : 0)
+                | (ph.Flags.HasFlag(ElfSegmentFlags.Write) ? GuestMappings.Write : 0)
+                | (ph.Flags.HasFlag(ElfSegmentFlags.Execute) ? GuestMappings.Exec : 0);
+            ulong start = (ph.VirtualAddress + image.LoadBias) & ~4095UL;
+            mappings.Map(start, ph.VirtualAddress + image.LoadBias + ph.MemorySize - start, prot);
+        }
+    }
+
     /// <summary>Maps libchecker-replace.so into the guest and has libc's string routines redirected to it.</summary>
-    private static void MapStringReplacements(FunctionInterceptor interceptor, CodeWindow window)
+    private static void MapStringReplacements(FunctionInterceptor interceptor, CodeWindow window, GuestMappings mappings)
     {
         string path = StringReplacements.LibraryPath;
         ElfImage library;
@@ -121,6 +149,7 @@ public sealed class GuestRun
             throw new EngineException($"cannot open the string replacements {path}: {e.Message}");
         }
         MappedImage mapped = ProgramLoader.MapLibrary(library, window);
+        RecordImage(mappings, mapped);
         var names = new HashSet<string>(StringReplacements.FunctionNames);
         var entries = library.ReadSymbols()
             .Where(s => s.Type == ElfSymbolType.Func && s.IsDefined && names.Contains(s.Name))

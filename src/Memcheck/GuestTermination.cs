@@ -3,46 +3,64 @@ using Checker.Engine;
 using Checker.Engine.Dispatch;
 using Checker.Engine.Native;
 using Checker.Engine.State;
+using Checker.Reports;
 
 namespace Checker.Memcheck;
 
-/// <summary>Ends memcheck the way the guest ended: its exit status, or death by its signal.</summary>
+/// <summary>
+/// Ends memcheck the way the guest ended: its exit status, or death by its signal. Every way out
+/// runs the leak check (Valgrind runs it on a fatal signal too), prints the summary and writes the
+/// JSON before memcheck goes.
+/// </summary>
 [SupportedOSPlatform("linux")]
 public static class GuestTermination
 {
-    public static int Finish(GuestRun run, GuestOutcome outcome, ReportSession reports)
+    public static int Finish(GuestRun run, GuestOutcome outcome, ReportSession reports, MemcheckSettings settings)
     {
         bool summary = run.Heap != null;
         switch (outcome)
         {
             case GuestOutcome.Exited exited:
-                if (reports.WantsLeakScan && run.ScanForLeaks() is { } leaks) reports.OnLeaks(leaks);
+            {
+                ScanForLeaks(run, reports);
                 int status = reports.Finish(exited.Status, summary);
                 Console.Error.Flush();
                 // exit_group straight away: the guest has flushed its own buffers, and nothing of
                 // the host's shutdown is needed (nor wanted: it costs milliseconds).
                 run.Kernel.Call(231, status);
                 return status;
+            }
             case GuestOutcome.Signalled s:
-                reports.Finish(128 + s.Signal, summary);
-                Console.Error.Flush();
-                DieBy(s.Signal);
-                return 128 + s.Signal;
+                reports.WriteNote($"the program was killed by {Signals.Name(s.Signal)} (its own, with the default action)", []);
+                reports.OnDeath(new DeathInfo(s.Signal, Signals.Name(s.Signal), "sent by the program to itself"));
+                return Die(run, reports, s.Signal, summary);
             case GuestOutcome.Faulted { Signal: 0 } f:
+            {
+                string message = $"cannot translate the instruction at 0x{f.Pc:x}: {f.Fault.Instruction}";
+                Program.Fail(ExitCodes.EngineFailure, "engine failure: " + message);
+                reports.OnEngineFailure(message);
                 reports.Finish(ExitCodes.EngineFailure, summary);
-                return Program.Fail(ExitCodes.EngineFailure, $"engine failure: cannot translate the instruction at 0x{f.Pc:x}: {f.Description}");
+                return ExitCodes.EngineFailure;
+            }
             case GuestOutcome.Faulted f:
-                Console.Error.WriteLine($"memcheck: the program was killed by {Signals.Name(f.Signal)} at 0x{f.Pc:x}: {f.Description}");
-                foreach (string frame in FaultFrames.Describe(f.Pc))
-                    Console.Error.WriteLine($"memcheck:   {frame}");
-                reports.Finish(128 + f.Signal, summary);
-                Console.Error.Flush();
-                DieBy(f.Signal);
-                return 128 + f.Signal;
+                reports.OnDeath(CrashReport.Report(f.Fault, run.Process.Mappings, reports, settings.CallstackMaxFrames));
+                return Die(run, reports, f.Signal, summary);
             default:
                 throw new InvalidOperationException(outcome.ToString());
         }
     }
 
-    private static void DieBy(int signal) => HostProcess.DieBy(signal);
+    private static int Die(GuestRun run, ReportSession reports, int signal, bool summary)
+    {
+        ScanForLeaks(run, reports);
+        reports.Finish(128 + signal, summary);
+        Console.Error.Flush();
+        HostProcess.DieBy(signal);
+        return 128 + signal;
+    }
+
+    private static void ScanForLeaks(GuestRun run, ReportSession reports)
+    {
+        if (reports.WantsLeakScan && run.ScanForLeaks() is { } leaks) reports.OnLeaks(leaks);
+    }
 }

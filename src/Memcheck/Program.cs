@@ -94,13 +94,17 @@ public static class Program
         {
             outcome = run.Run();
         }
-        catch (EngineException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // The failure first, then what was found so far (never "NO ERRORS FOUND" after it), and the JSON.
+            string message = e is EngineException ? e.Message : $"internal error: {e.GetType().Name}: {e.Message}";
+            Fail(ExitCodes.EngineFailure, $"engine failure: {message}");
+            reports.OnEngineFailure(message);
             reports.Finish(ExitCodes.EngineFailure, printSummary: run.Heap != null);
-            return Fail(ExitCodes.EngineFailure, $"engine failure: {e.Message}");
+            return ExitCodes.EngineFailure;
         }
         if (settings.Stats) StatisticsReport.Print(run);
-        return GuestTermination.Finish(run, outcome, reports);
+        return GuestTermination.Finish(run, outcome, reports, settings);
     }
 
     private static string OneLine(string text) =>

@@ -1,3 +1,4 @@
+using Checker.Engine.Dispatch;
 using Checker.Engine.Heap;
 using Checker.Engine.Instrumentation;
 using Checker.Reports;
@@ -22,6 +23,8 @@ public sealed class ReportSession : IDisposable
     // Leaks under --leak-check=summary: counted and shown under ERRORS IGNORED, never errors.
     private readonly ErrorCollector _ignored = new();
     private bool _finished;
+    private DeathInfo? _death;
+    private EngineFailureInfo? _engineFailure;
 
     public ReportSession(string[] command, MemcheckSettings settings)
     {
@@ -65,6 +68,37 @@ public sealed class ReportSession : IDisposable
     }
 
     /// <summary>
+    /// An access that faulted natively (SIGSEGV/SIGBUS in guest code): an unaddressable access with
+    /// the stack unwound from the faulting instruction, as Valgrind reports an invalid read before
+    /// the death. Returns the error's number, for the death note.
+    /// </summary>
+    public int OnFaultingAccess(FaultAccessKind kind, ulong address, int size, string detail, IReadOnlyList<ulong> stack)
+    {
+        string what = kind switch
+        {
+            FaultAccessKind.Execute => $"executing code at 0x{address:x}",
+            FaultAccessKind.Write => $"writing {size} byte(s) at 0x{address:x}",
+            _ => $"reading {size} byte(s) at 0x{address:x}",
+        };
+        AccessType type = kind switch { FaultAccessKind.Execute => AccessType.Execute, FaultAccessKind.Write => AccessType.Write, _ => AccessType.Read };
+        ReportedError error = _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, what, Thread: 1, Frames(stack, innermostIsExact: true), detail,
+            new AccessInfo(type, address, (ulong)size)), out _);
+        return error.Id;
+    }
+
+    /// <summary>A note in the text report, outside any error (the program's death).</summary>
+    public void WriteNote(string headline, IReadOnlyList<ReportFrame> frames) => _text.WriteNote(headline, frames);
+
+    /// <summary>The program is dying of a signal: recorded for the JSON ("signal").</summary>
+    public void OnDeath(DeathInfo death) => _death = death;
+
+    /// <summary>memcheck cannot run the program on: the summary says the run is incomplete, the JSON has "engine_failure".</summary>
+    public void OnEngineFailure(string message) => _engineFailure = new EngineFailureInfo(message);
+
+    /// <summary>Source frames of a stack whose first pc is an exact instruction (a crash) or a return address.</summary>
+    public IReadOnlyList<ReportFrame> SymbolizedStack(IReadOnlyList<ulong> pcs, bool innermostIsExact) => Frames(pcs, innermostIsExact);
+
+    /// <summary>
     /// The leak check's findings, Dr. Memory style: one error per allocation site, bytes summed;
     /// errors with --leak-check=full, else only counted under ERRORS IGNORED (Valgrind's default).
     /// </summary>
@@ -90,14 +124,15 @@ public sealed class ReportSession : IDisposable
         ErrorSummary? ignored = _ignored.Summary() is { Total: > 0 } some ? some : null;
         if (printSummary)
         {
-            _text.WriteSummary(_collector.Summary());
+            _text.WriteSummary(_collector.Summary(), _engineFailure is { } failure ? "memcheck stopped: " + failure.Message : null);
             if (ignored != null) _text.WriteIgnored(ignored, "--leak-check=full lists them");
         }
         if (_settings.JsonPath is string path)
         {
             try
             {
-                JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], Environment.ProcessId, guestExitCode), _collector, ignored);
+                JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], Environment.ProcessId, guestExitCode, _death, _engineFailure),
+                    _collector, ignored);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -1,7 +1,7 @@
 namespace Checker.Reports;
 
-/// <summary>Whether an access read or wrote memory.</summary>
-public enum AccessType { Read, Write }
+/// <summary>Whether an access read or wrote memory, or fetched an instruction from it.</summary>
+public enum AccessType { Read, Write, Execute }
 
 /// <summary>Whether a heap block involved in an error is still allocated or already freed.</summary>
 public enum BlockState { Allocated, Freed }

@@ -72,6 +72,19 @@ public static class JsonReportWriter
         Args = run.Args,
         Pid = run.Pid,
         ExitCode = run.ExitCode,
+        Signal = run.Death is DeathInfo death
+            ? new SignalDocument
+            {
+                Number = death.Signal,
+                Name = death.Name,
+                Description = death.Description,
+                Pc = death.Pc is ulong pc ? Hex(pc) : null,
+                Address = death.Address is ulong address ? Hex(address) : null,
+                Error = death.ErrorId,
+                Stack = death.Stack is { } stack ? Stack(stack) : null,
+            }
+            : null,
+        EngineFailure = run.EngineFailure is EngineFailureInfo failure ? new EngineFailureDocument { Message = failure.Message } : null,
         Errors = errors.Select(Error).ToArray(),
         Summary = Summary(summary, ignored),
     };
@@ -87,7 +100,7 @@ public static class JsonReportWriter
             Count = error.Count,
             Thread = record.Thread,
             Access = record.Access is AccessInfo access
-                ? new AccessDocument { Type = access.Type == AccessType.Read ? "read" : "write", Address = Hex(access.Address), Size = access.Size }
+                ? new AccessDocument { Type = access.Type.ToString().ToLowerInvariant(), Address = Hex(access.Address), Size = access.Size }
                 : null,
             Stack = Stack(record.Stack),
             Block = record.Block is BlockInfo block

@@ -44,15 +44,27 @@ public sealed class TextReportWriter(TextWriter output)
         Write(text);
     }
 
+    /// <summary>A note outside any error (how the program died), with its stack when it has one.</summary>
+    public void WriteNote(string headline, IReadOnlyList<ReportFrame> frames)
+    {
+        var text = new StringBuilder();
+        Line(text, "");
+        Line(text, headline);
+        Frames(text, frames);
+        Write(text);
+    }
+
     /// <summary>
     /// The table at exit, one line per kind: unique and total counts (and bytes for leaks), under
     /// <c>ERRORS FOUND:</c>, or <c>NO ERRORS FOUND:</c> when there were none.
     /// </summary>
-    public void WriteSummary(ErrorSummary summary)
+    /// <param name="incomplete">Why the run stopped early (an engine failure): the table then only says what was found so far.</param>
+    public void WriteSummary(ErrorSummary summary, string? incomplete = null)
     {
         var text = new StringBuilder();
         Line(text, "");
-        Line(text, summary.Total == 0 ? "NO ERRORS FOUND:" : "ERRORS FOUND:");
+        Line(text, incomplete is not null ? $"RUN INCOMPLETE ({incomplete}); ERRORS FOUND SO FAR:"
+            : summary.Total == 0 ? "NO ERRORS FOUND:" : "ERRORS FOUND:");
         foreach (ErrorKindInfo kind in ErrorKinds.All) CountsLine(text, kind, summary[kind.Kind]);
         Write(text);
     }

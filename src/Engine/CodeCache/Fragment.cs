@@ -19,14 +19,34 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     /// <summary>For each guest instruction: its application pc and where its translation starts (offset from <see cref="Entry"/>).</summary>
     public (ulong[] Pcs, int[] Offsets) InstructionMap { get; set; } = ([], []);
 
+    /// <summary>
+    /// Per guest instruction (parallel to <see cref="InstructionMap"/>): the general register, in
+    /// hardware numbering, whose guest value lives in gs:[HeldScratch] while that instruction's
+    /// checks and the instruction itself run (-1: none). Null when no instruction holds one.
+    /// </summary>
+    public sbyte[]? HeldRegisters { get; set; }
+
     /// <summary>The application pc of the guest instruction whose translation contains <paramref name="cachePc"/>.</summary>
     public ulong ApplicationPcAt(ulong cachePc)
     {
-        (ulong[] pcs, int[] offsets) = InstructionMap;
+        int i = InstructionIndexAt(cachePc);
+        return i < 0 ? ApplicationPc : InstructionMap.Pcs[i];
+    }
+
+    /// <summary>The register held in gs:[HeldScratch] at <paramref name="cachePc"/> (-1: none).</summary>
+    public int HeldRegisterAt(ulong cachePc)
+    {
+        int i = InstructionIndexAt(cachePc);
+        return HeldRegisters is { } held && i >= 0 && i < held.Length ? held[i] : -1;
+    }
+
+    private int InstructionIndexAt(ulong cachePc)
+    {
+        int[] offsets = InstructionMap.Offsets;
         long offset = (long)(cachePc - Entry);
-        ulong pc = ApplicationPc;
-        for (int i = 0; i < offsets.Length && offsets[i] <= offset; i++) pc = pcs[i];
-        return pc;
+        int found = -1;
+        for (int i = 0; i < offsets.Length && offsets[i] <= offset; i++) found = i;
+        return found;
     }
 
     public bool Overlaps(ulong start, ulong end) => ApplicationPc < end && start < ApplicationEnd;

@@ -13,7 +13,12 @@ public abstract record GuestOutcome
     public sealed record Exited(int Status) : GuestOutcome;
     /// <summary>The guest's own signal with its default action (abort() raising SIGABRT).</summary>
     public sealed record Signalled(int Signal) : GuestOutcome;
-    public sealed record Faulted(int Signal, ulong Pc, string Description) : GuestOutcome;
+    /// <summary>A synchronous signal of the guest (a fault, ud2, int3...), with what it would have seen natively.</summary>
+    public sealed record Faulted(GuestFault Fault) : GuestOutcome
+    {
+        public int Signal => Fault.Signal;
+        public ulong Pc => Fault.Pc;
+    }
 }
 
 /// <summary>
@@ -23,12 +28,25 @@ public abstract record GuestOutcome
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator translator, SyscallEmulator syscalls, GuestProcess process,
-    Instrumentation.AccessChecker? accessChecker = null)
+    FaultAnalyzer faults, Instrumentation.AccessChecker? accessChecker = null)
 {
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
     private readonly delegate* unmanaged<void> _enterAfterCall = (delegate* unmanaged<void>)cache.Routines.EnterAfterCall;
 
     public GuestOutcome Run(GuestThread thread, ulong startPc)
+    {
+        try
+        {
+            return RunLoop(thread, startPc);
+        }
+        catch (GuestCodeFault fault)
+        {
+            // A jump or call to memory that holds no executable guest code: the guest's SIGSEGV.
+            return new GuestOutcome.Faulted(faults.Execute(thread.Context, fault));
+        }
+    }
+
+    private GuestOutcome RunLoop(GuestThread thread, ulong startPc)
     {
         ContextBlock* context = thread.Context;
         syscalls.CurrentContext = context;
@@ -55,7 +73,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 continue;
             }
             if (id == ExitIds.FaultInCache)
-                return FaultOutcome(context);
+                return new GuestOutcome.Faulted(faults.InCache(context));
             if (id == ExitIds.AccessError)
             {
                 stats.AccessErrorExits++;
@@ -90,20 +108,9 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     lock (cache.Lock) cache.Flush(pc, pc + 1);
                     break;
                 case ExitKind.Fault:
-                    return new GuestOutcome.Faulted(exit.FaultSignal, exit.FaultPc, Describe(exit.FaultPc));
+                    return new GuestOutcome.Faulted(faults.AtInstruction(context, exit.FaultSignal, exit.FaultPc));
             }
         }
-    }
-
-    private GuestOutcome FaultOutcome(ContextBlock* context)
-    {
-        Fragment? fragment;
-        lock (cache.Lock) fragment = cache.FindByCachePc(context->FaultCachePc);
-        if (fragment == null)
-            return new GuestOutcome.Faulted(context->FaultSignal, 0, $"in engine code at cache address 0x{context->FaultCachePc:x}");
-        ulong pc = fragment.ApplicationPcAt(context->FaultCachePc);
-        string access = context->FaultSignal is Signals.SIGSEGV or Signals.SIGBUS ? $", accessing 0x{context->FaultAddress:x}" : "";
-        return new GuestOutcome.Faulted(context->FaultSignal, pc, Describe(pc) + access);
     }
 
     // Replaced calls return to few call sites, again and again: a direct-mapped memo of their
@@ -121,16 +128,5 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
     {
         lock (cache.Lock)
             return cache.TryGet(pc, out Fragment fragment) ? fragment : translator.Translate(pc);
-    }
-
-    private static string Describe(ulong pc)
-    {
-        var decoder = Iced.Intel.Decoder.Create(64, new GuestCodeReader(pc), pc);
-        decoder.Decode(out Iced.Intel.Instruction ins);
-        int length = Math.Max(ins.Length, 1);
-        string bytes = Convert.ToHexString(GuestCodeReader.Bytes(pc, Math.Min(length, 15))).ToLowerInvariant();
-        string text = ins.Code == Iced.Intel.Code.INVALID ? "(invalid)" : ins.ToString();
-        string module = Memory.ModuleLocator.Describe(pc) is string m ? $" in {m}" : "";
-        return $"'{text}' (bytes {bytes}){module}";
     }
 }

@@ -45,6 +45,8 @@ public sealed unsafe class RuntimeRoutines
 
     private const int UcontextRip = 40 + 16 * 8;   // uc_mcontext.gregs[REG_RIP]
     private const int SiginfoAddr = 16;            // si_addr
+    private const int SiginfoCode = 8;             // si_code
+    private const int UcontextErr = 40 + 19 * 8;   // uc_mcontext.gregs[REG_ERR]
 
     /// <summary>
     /// Loads MXCSR and the x87 control word from the <paramref name="mxcsr"/>/<paramref name="fpuCw"/>
@@ -198,6 +200,10 @@ public sealed unsafe class RuntimeRoutines
         a.mov(__dword_ptr.gs[ContextOffsets.FaultSignal], edi);
         a.mov(rax, __qword_ptr[rsi + SiginfoAddr]);
         a.mov(__qword_ptr.gs[ContextOffsets.FaultAddress], rax);
+        a.mov(eax, __dword_ptr[rsi + SiginfoCode]);
+        a.mov(__dword_ptr.gs[ContextOffsets.FaultCode], eax);
+        a.mov(rax, __qword_ptr[rdx + UcontextErr]);
+        a.mov(__qword_ptr.gs[ContextOffsets.FaultError], rax);
         a.lea(rax, __[faultExit]);
         a.mov(__qword_ptr[rdx + UcontextRip], rax);
         a.ret();

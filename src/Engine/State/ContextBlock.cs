@@ -30,6 +30,8 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.FaultSignal)] public int FaultSignal;
     [FieldOffset(ContextOffsets.FaultAddress)] public ulong FaultAddress;
     [FieldOffset(ContextOffsets.FaultCachePc)] public ulong FaultCachePc;
+    [FieldOffset(ContextOffsets.FaultCode)] public int FaultCode;
+    [FieldOffset(ContextOffsets.FaultError)] public ulong FaultError;
     [FieldOffset(ContextOffsets.ShadowIndexMask)] public ulong ShadowIndexMask;
     [FieldOffset(ContextOffsets.CheckSaveRcx)] public ulong CheckSaveRcx;
     [FieldOffset(ContextOffsets.CheckAddress)] public ulong CheckAddress;
@@ -149,6 +151,10 @@ public static class ContextOffsets
     /// <summary>rax and the flags while an inline stack adjustment borrows them (no dead register, or live flags).</summary>
     public const int StackSaveRax = 0x298;
     public const int StackSaveFlags = 0x2a0;
+    /// <summary>A fault in translated code, further: si_code (SEGV_MAPERR 1, SEGV_ACCERR 2, ...) and the
+    /// page-fault error code of uc_mcontext (bit 1: a write, bit 4: an instruction fetch).</summary>
+    public const int FaultCode = 0x2a8;
+    public const int FaultError = 0x2b0;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

@@ -18,6 +18,8 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     public CodeWindow CodeWindow { get; } = codeWindow;
     public TranslationCache Cache { get; } = cache;
     public KernelInterface Kernel { get; } = kernel;
+    /// <summary>What the guest has mapped, with which protection (what it may execute, above all).</summary>
+    public GuestMappings Mappings { get; } = new();
 
     /// <summary>Replaced functions (the malloc family under --tool memcheck); null when nothing is replaced.</summary>
     public Interception.FunctionInterceptor? Interceptor { get; set; }

@@ -11,6 +11,7 @@ public sealed unsafe partial class SyscallEmulator
     private long Mmap(SyscallRequest r)
     {
         long result = MapMemory(r);
+        if (!KernelInterface.IsError(result)) _process.Mappings.Map((ulong)result, r.A2, (int)(r.A3 & 7));
         NoticeModule(r, result);
         if (!KernelInterface.IsError(result) && (r.A4 & MapAnonymous) != 0)
             _process.AnonymousMappings.Add(((ulong)result, (ulong)result + HostMemory.PageUp(r.A2)));
@@ -73,7 +74,11 @@ public sealed unsafe partial class SyscallEmulator
     {
         if (_process.OverlapsToolMemory(r.A1, HostMemory.PageUp(r.A2))) return -Errno.EINVAL;
         long result = PassThrough(r);
-        if (result == 0) FlushCode(r.A1, r.A2);
+        if (result == 0)
+        {
+            FlushCode(r.A1, r.A2);
+            _process.Mappings.Unmap(r.A1, r.A2);
+        }
         return result;
     }
 
@@ -81,7 +86,12 @@ public sealed unsafe partial class SyscallEmulator
     {
         if (_process.OverlapsToolMemory(r.A1, HostMemory.PageUp(r.A2), protectOnly: true)) return -Errno.EINVAL;
         long result = PassThrough(r);
-        if (result == 0 && (r.A3 & ProtExec) == 0) FlushCode(r.A1, r.A2);
+        if (result == 0)
+        {
+            // PROT_GROWSDOWN/GROWSUP (high bits) extend to the whole stack vma: the low bits are the protection.
+            _process.Mappings.Protect(r.A1, r.A2, (int)(r.A3 & 7));
+            if ((r.A3 & ProtExec) == 0) FlushCode(r.A1, r.A2);
+        }
         return result;
     }
 
@@ -92,7 +102,13 @@ public sealed unsafe partial class SyscallEmulator
             ((r.A4 & MremapFixed) != 0 && _process.OverlapsToolMemory(r.A5, HostMemory.PageUp(r.A3))))
             return -Errno.EINVAL;
         long result = PassThrough(r);
-        if (!KernelInterface.IsError(result)) FlushCode(r.A1, r.A2);
+        if (!KernelInterface.IsError(result))
+        {
+            const ulong MremapDontUnmap = 4;
+            FlushCode(r.A1, r.A2);
+            if ((r.A4 & MremapDontUnmap) != 0) _process.Mappings.Map((ulong)result, r.A3, _process.Mappings.ProtectionAt(r.A1) ?? 3);
+            else _process.Mappings.Move(r.A1, r.A2, (ulong)result, r.A3);
+        }
         return result;
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using System.Runtime.InteropServices;
 using System.Text;
+using Checker.Engine.Memory;
 using Checker.Engine.Native;
 using Checker.Engine.State;
 
@@ -26,7 +27,7 @@ public sealed unsafe partial class SyscallEmulator
         _table = new()
         {
             [SyscallNumbers.ArchPrctl] = ArchPrctl,
-            [SyscallNumbers.Brk] = r => (long)_process.Brk.Set(r.A1),
+            [SyscallNumbers.Brk] = Brk,
             [SyscallNumbers.Exit] = ExitGroup,
             [SyscallNumbers.ExitGroup] = ExitGroup,
             [SyscallNumbers.SetTidAddress] = SetTidAddress,
@@ -93,6 +94,20 @@ public sealed unsafe partial class SyscallEmulator
             first = (ulong)fd + 1;
         }
         return first > last ? 0 : PassThrough(r with { A1 = first });
+    }
+
+    private long Brk(SyscallRequest r)
+    {
+        GuestBrk brk = _process.Brk;
+        ulong before = brk.Current;
+        ulong after = brk.Set(r.A1);
+        if (after > before) _process.Mappings.Map(before, after - before, GuestMappings.Read | GuestMappings.Write);
+        else if (after < before)
+        {
+            ulong keep = (after + 4095) & ~4095UL, top = (before + 4095) & ~4095UL;
+            if (top > keep) _process.Mappings.Unmap(keep, top - keep);
+        }
+        return (long)after;
     }
 
     private long ExitGroup(SyscallRequest r)

@@ -20,7 +20,8 @@ namespace Checker.Engine.Translation;
 /// Called with the cache lock held.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null, bool checkAccesses = false)
+public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null, bool checkAccesses = false,
+    Memory.GuestMappings? mappings = null)
 {
     public const int MaxBlockInstructions = 128;
     /// <summary>Conditional branches a fragment may continue past (its side exits).</summary>
@@ -81,18 +82,26 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
         var pcs = new ulong[_block.Count];
         var offsets = new int[_block.Count];
+        sbyte[]? held = null;
         for (int i = 0; i < _block.Count; i++)
         {
             pcs[i] = _block[i].IP;
             offsets[i] = code.Length;
             _index = i;
             EmitInstruction(code, _block[i], exits, isLast: i == _block.Count - 1);
+            if (_held.Held != Register.None)
+            {
+                held ??= Enumerable.Repeat((sbyte)-1, _block.Count).ToArray();
+                held[i] = (sbyte)(_held.Held - Register.RAX);
+            }
         }
         Instruction last = _block[^1];
         _held.Release(code);
         if (!EndsBlock(last))
             AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
-        return FinishFragment(pc, last.NextIP, code, exits, pcs, offsets, started);
+        Fragment fragment = FinishFragment(pc, last.NextIP, code, exits, pcs, offsets, started);
+        fragment.HeldRegisters = held;
+        return fragment;
     }
 
     /// <summary>Out-of-line stubs (exits, then access-check slow paths), header, copy into the cache, index.</summary>
@@ -159,12 +168,23 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     {
         _block.Clear();
         _reader.Address = pc;
+        // Only executable guest memory is decoded: a jump elsewhere is the guest's SIGSEGV, and an
+        // instruction that runs off the end of its mapping ends the block before it.
+        ulong executable = mappings?.ExecutableBytesFrom(pc) ?? ulong.MaxValue - pc;
+        if (executable == 0) throw new Dispatch.GuestCodeFault(pc, pc, mappings!.ProtectionAt(pc) != null);
+        _reader.Limit = pc + executable;
         Decoder decoder = _decoder ??= Decoder.Create(64, _reader);
         decoder.IP = pc;
         int sideExits = 0;
         while (true)
         {
             decoder.Decode(out Instruction ins);
+            if (ins.Code == Code.INVALID && decoder.LastError == DecoderError.NoMoreBytes)
+            {
+                if (_block.Count == 0) throw new Dispatch.GuestCodeFault(pc, pc + executable, mappings!.ProtectionAt(pc + executable) != null);
+                // The block falls through to a fragment of its own, which faults where the fetch would.
+                break;
+            }
             _block.Add(ins);
             if (_block.Count >= MaxBlockInstructions) break;
             // A superblock: decoding goes on past a jcc into its fall-through path, which saves a

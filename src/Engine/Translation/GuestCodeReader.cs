@@ -2,12 +2,17 @@ using Iced.Intel;
 
 namespace Checker.Engine.Translation;
 
-/// <summary>Feeds Iced's decoder straight from guest memory (same address space).</summary>
+/// <summary>
+/// Feeds Iced's decoder straight from guest memory (same address space), never past
+/// <see cref="Limit"/>: the end of the executable guest memory the block starts in, so decoding
+/// stops (Iced's "no more bytes") where a native fetch would fault, and never faults itself.
+/// </summary>
 internal sealed unsafe class GuestCodeReader(ulong address) : CodeReader
 {
     public ulong Address { get; set; } = address;
+    public ulong Limit { get; set; } = ulong.MaxValue;
 
-    public override int ReadByte() => *(byte*)Address++;
+    public override int ReadByte() => Address < Limit ? *(byte*)Address++ : -1;
 
     public static byte[] Bytes(ulong address, int count) => Span(address, count).ToArray();
 

@@ -13,8 +13,29 @@ internal sealed class ReportDocument
     public required IReadOnlyList<string> Args { get; init; }
     public int Pid { get; init; }
     public int ExitCode { get; init; }
+    /// <summary>The signal the program died of (absent when it exited).</summary>
+    public SignalDocument? Signal { get; init; }
+    /// <summary>Why memcheck stopped the run early (absent when it did not): the results are incomplete.</summary>
+    public EngineFailureDocument? EngineFailure { get; init; }
     public required IReadOnlyList<ErrorDocument> Errors { get; init; }
     public required SummaryDocument Summary { get; init; }
+}
+
+internal sealed class SignalDocument
+{
+    public int Number { get; init; }
+    public required string Name { get; init; }
+    public required string Description { get; init; }
+    public string? Pc { get; init; }
+    public string? Address { get; init; }
+    /// <summary>The error (by id) that reports the faulting access.</summary>
+    public int? Error { get; init; }
+    public IReadOnlyList<FrameDocument>? Stack { get; init; }
+}
+
+internal sealed class EngineFailureDocument
+{
+    public required string Message { get; init; }
 }
 
 internal sealed class ErrorDocument

@@ -131,6 +131,18 @@ public sealed class CallstackWalker : IDisposable
     {
         caller = null;
         ulong sp = current.Rsp;
+        // A call to an address outside every module (a NULL or wild function pointer): the pc is
+        // the bad target and the caller's return address is still at [rsp]. The frame-pointer
+        // chain would skip that caller (its rbp is its own caller's frame).
+        if (innermost && _moduleLookup(current.Rip) == null && _memory.TryReadUInt64(sp, out ulong pushed)
+            && _moduleLookup(pushed) != null && FollowsCall(pushed))
+        {
+            caller = current.Clone();
+            caller.Rip = pushed;
+            caller.Rsp = sp + 8;
+            ClearCallerSaved(caller);
+            return true;
+        }
         if (innermost && _memory.TryReadUInt64(current.Rip, out ulong code))
         {
             // Not set up yet: at "push rbp" (optionally after endbr64) or at "mov rbp,rsp" right after it.

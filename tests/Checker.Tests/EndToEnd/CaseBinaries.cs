@@ -63,6 +63,8 @@ public static class CaseBinaries
         ["clean_stl_exceptions"] = new("g++", "clean_stl_exceptions.cpp", ["-O2"], []),
         // Reports a user can trust (issue 8).
         ["report_to_file"] = new("gcc", "report_to_file.c", ["-O0", "-g"], []),
+        ["crash_kinds"] = new("gcc", "crash_kinds.c", ["-O0", "-fno-stack-protector"], []),
+        ["crash_kinds.O2"] = new("gcc", "crash_kinds.c", ["-O2", "-fno-stack-protector"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();

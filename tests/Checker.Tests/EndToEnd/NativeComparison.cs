@@ -58,7 +58,6 @@ public static class NativeComparison
     /// <summary>The stderr bytes with every line that starts "memcheck: " removed.</summary>
     public static byte[] WithoutMemcheckLines(byte[] stderr)
     {
-        var prefix = Encoding.ASCII.GetBytes(MemcheckLauncher.MessagePrefix);
         var output = new MemoryStream();
         int start = 0;
         while (start < stderr.Length)
@@ -66,7 +65,7 @@ public static class NativeComparison
             int newline = Array.IndexOf(stderr, (byte)'\n', start);
             int end = newline < 0 ? stderr.Length : newline + 1;
             var line = stderr.AsSpan(start, end - start);
-            if (!line.StartsWith(prefix))
+            if (!IsMemcheckLine(Encoding.UTF8.GetString(line).TrimEnd('\n')))
                 output.Write(line);
             start = end;
         }
@@ -77,8 +76,12 @@ public static class NativeComparison
     public static List<string> MemcheckLines(byte[] stderr) =>
         Encoding.UTF8.GetString(stderr)
             .Split('\n')
-            .Where(l => l.StartsWith(MemcheckLauncher.MessagePrefix, StringComparison.Ordinal))
+            .Where(l => IsMemcheckLine(l) && !System.Text.RegularExpressions.Regex.IsMatch(l, @"^memcheck(\[\d+\])?:\s*$"))
             .ToList();
+
+    /// <summary>A line memcheck wrote: "memcheck: ...", "memcheck[pid]: ...", or the blank "memcheck:" separating reports.</summary>
+    public static bool IsMemcheckLine(string line) =>
+        System.Text.RegularExpressions.Regex.IsMatch(line, @"^memcheck(\[\d+\])?:( |$)");
 
     /// <summary>Sorts the lines of an output ordinally (for programs whose order is not the point).</summary>
     public static byte[] SortLines(byte[] output)

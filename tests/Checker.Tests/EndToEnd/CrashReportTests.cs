@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Checker.Tests.Heap;
+using Xunit;
+using static Checker.Tests.Heap.MemcheckJson;
+
+namespace Checker.Tests.EndToEnd;
+
+/// <summary>
+/// Programs that die of their own bad access or jump (tests/cases/crash_kinds.c): each is an
+/// UNADDRESSABLE ACCESS error with the whole callstack unwound from the faulting instruction, in
+/// the text and the JSON ("signal" names the error), then memcheck dies of the same signal, as
+/// the program does natively. memcheck itself never crashes on them.
+/// </summary>
+public class CrashReportTests
+{
+    private const string Source = "crash_kinds.c";
+    private const int SigSegv = 11;
+
+    internal static MemcheckReport RunCase(string binary, string[] arguments, params string[] options)
+    {
+        string json = Path.Combine(Scratch.NewDirectory("crash-json"), "report.json");
+        var run = MemcheckLauncher.Run(["--json", json, .. options, "--", binary, .. arguments]);
+        Assert.True(File.Exists(json), $"no JSON report\n{run.CommandLine}\n{run.StderrText}");
+        using var document = JsonDocument.Parse(File.ReadAllBytes(json));
+        return new MemcheckReport(run, document.RootElement.Clone());
+    }
+
+    /// <summary>The one error of a crash run: an unaddressable access of this type and address, and the death record pointing at it.</summary>
+    private static JsonElement AssertCrash(MemcheckReport report, string mode, string type, ulong? address, string detail, bool summary = true)
+    {
+        string context = report.Context;
+        Assert.True(report.Run.ExitCode == 128 + SigSegv, $"exit {report.Run.ExitCode}\n{context}");
+        Assert.Equal($"mode {mode}\n", report.Run.StdoutText);
+        JsonElement[] errors = report.Errors;
+        Assert.True(errors.Length == 1, $"expected 1 error, got {errors.Length}\n{context}");
+        JsonElement error = errors[0];
+        Assert.Equal("unaddressable", error.GetProperty("kind").GetString());
+        Assert.StartsWith(detail, error.GetProperty("message").GetString());
+        JsonElement access = error.GetProperty("access");
+        Assert.Equal(type, access.GetProperty("type").GetString());
+        if (address is ulong expected) Assert.Equal(expected, Address(access.GetProperty("address")));
+
+        JsonElement signal = report.Root.GetProperty("signal");
+        Assert.Equal(SigSegv, signal.GetProperty("number").GetInt32());
+        Assert.Equal("SIGSEGV", signal.GetProperty("name").GetString());
+        Assert.Equal(error.GetProperty("id").GetInt32(), signal.GetProperty("error").GetInt32());
+        Assert.Equal(128 + SigSegv, report.Root.GetProperty("exit_code").GetInt32());
+        if (summary) Assert.Contains("ERRORS FOUND:", report.Run.StderrText);
+        Assert.DoesNotContain("NO ERRORS FOUND", report.Run.StderrText);
+        Assert.Contains($"the program was killed by SIGSEGV, the access of Error #{error.GetProperty("id").GetInt32()}", report.Run.StderrText);
+        return error;
+    }
+
+    [Theory]
+    [InlineData("crash_kinds")]
+    [InlineData("crash_kinds.O2")]
+    [InlineData("crash_kinds.O2", "none")]
+    public void NullWriteThreeFramesDown_FullStackToMain(string binary, string tool = "memcheck")
+    {
+        var report = RunCase(CaseBinaries.Get(binary), ["deep"], "--tool", tool);
+        JsonElement stack = AssertCrash(report, "deep", "write", 0, "not within a mapped region", summary: tool == "memcheck").GetProperty("stack");
+        string context = $"{Describe(stack)}\n{report.Context}";
+        AssertFrame(stack[0], "level3", Source, Line(Source, "LINE_LEVEL3"), context);
+        AssertFrame(stack[1], "level2", Source, Line(Source, "LINE_LEVEL2"), context);
+        AssertFrame(stack[2], "level1", Source, Line(Source, "LINE_LEVEL1"), context);
+        AssertFrame(stack[3], "main", Source, Line(Source, "LINE_MAIN_DEEP"), context);
+    }
+
+    [Fact]
+    public void StrlenOfNull_ReportedAtTheCallersLine()
+    {
+        var report = RunCase(CaseBinaries.Get("crash_kinds.O2"), ["strlen"]);
+        JsonElement stack = AssertCrash(report, "strlen", "read", 0, "not within a mapped region").GetProperty("stack");
+        string context = $"{Describe(stack)}\n{report.Context}";
+        Assert.Equal("strlen", FunctionOf(stack[0]));
+        AssertFrame(stack[1], "main", Source, Line(Source, "LINE_STRLEN"), context);
+    }
+
+    [Theory]
+    [InlineData("wild_call", 0x414141414141UL, "not within a mapped region", "LINE_WILD_CALL")]
+    [InlineData("null_call", 0UL, "not within a mapped region", "LINE_NULL_CALL")]
+    [InlineData("prot_none", null, "of non-executable memory", "LINE_PROT_NONE")]
+    [InlineData("data", null, "of non-executable memory", "LINE_DATA")]
+    public void CallToMemoryWithoutCode_IsTheProgramsSigsegvWithTheCaller(string mode, ulong? target, string detail, string marker)
+    {
+        var report = RunCase(CaseBinaries.Get("crash_kinds.O2"), [mode]);
+        JsonElement error = AssertCrash(report, mode, "execute", target, detail);
+        JsonElement stack = error.GetProperty("stack");
+        string context = $"{Describe(stack)}\n{report.Context}";
+        Assert.Equal(Address(error.GetProperty("access").GetProperty("address")), Address(stack[0].GetProperty("pc")));
+        AssertFrame(stack[1], "main", Source, Line(Source, marker), context);
+    }
+
+    [Fact]
+    public void SmashedReturnAddress_IsAJumpToTheInvalidAddress()
+    {
+        var report = RunCase(CaseBinaries.Get("crash_kinds"), ["smash"]);
+        AssertCrash(report, "smash", "execute", 0x4141414141414141, "not within a mapped region");
+    }
+
+    [Fact]
+    public void WriteToAStringLiteral_IsAWriteOfReadOnlyMemory()
+    {
+        var report = RunCase(CaseBinaries.Get("crash_kinds.O2"), ["rodata"]);
+        JsonElement stack = AssertCrash(report, "rodata", "write", null, "of read-only memory").GetProperty("stack");
+        AssertFrame(stack[0], "main", Source, Line(Source, "LINE_RODATA"), $"{Describe(stack)}\n{report.Context}");
+    }
+}

@@ -1,0 +1,49 @@
+/* crash_kinds MODE: a program that dies of its own bad access or jump, one way per MODE. Under
+ * memcheck each must be reported as an UNADDRESSABLE ACCESS with the full stack (the LINE_ markers
+ * are where), then the death by the signal the program dies of natively. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+typedef void (*function)(void);
+static volatile function null_function;
+static char *volatile nowhere;
+static int *volatile null_int;
+static unsigned char data_array[64] = { 0xc3 };           /* a ret, in a page without execute */
+
+__attribute__((noinline)) static void level3(int *p) { *p = 42; /* LINE_LEVEL3 */ }
+__attribute__((noinline)) static void level2(int *p) { level3(p); /* LINE_LEVEL2 */ __asm__ volatile(""); }
+__attribute__((noinline)) static void level1(int *p) { level2(p); /* LINE_LEVEL1 */ __asm__ volatile(""); }
+
+/* Writes n words: smash's own frame is above this one's, so the loop's variables are not hit. */
+__attribute__((noinline)) static void fill(volatile long *p, int n)
+{
+    for (int i = 0; i < n; i++) p[i] = 0x4141414141414141;
+}
+
+__attribute__((noinline)) static void smash(void)
+{
+    long buffer[2];
+    fill(buffer, 8);   /* over the saved rbp and the return address */
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    printf("mode %s\n", mode);
+    fflush(stdout);
+    if (!strcmp(mode, "deep")) level1(null_int);   /* LINE_MAIN_DEEP */
+    else if (!strcmp(mode, "strlen")) printf("%zu\n", strlen(nowhere));   /* LINE_STRLEN */
+    else if (!strcmp(mode, "smash")) smash();
+    else if (!strcmp(mode, "wild_call")) ((function)0x414141414141)();   /* LINE_WILD_CALL */
+    else if (!strcmp(mode, "null_call")) null_function();   /* LINE_NULL_CALL */
+    else if (!strcmp(mode, "prot_none")) {
+        void *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ((function)page)();   /* LINE_PROT_NONE */
+    }
+    else if (!strcmp(mode, "data")) ((function)(void *)data_array)();   /* LINE_DATA */
+    else if (!strcmp(mode, "rodata")) { char *s = (char *)"literal"; ((volatile char *)s)[0] = 'L'; /* LINE_RODATA */ }
+    printf("survived %s\n", mode);
+    return 0;
+}
