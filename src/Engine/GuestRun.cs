@@ -162,6 +162,19 @@ public sealed class GuestRun
 
     public GuestOutcome Run() => _dispatcher.Run(_thread, Program.StartPc);
 
+    /// <summary>
+    /// From another thread: stops the guest for a signal that ends the process. <see cref="StopResult.Parked"/>:
+    /// the caller finishes the run (leak check, report) and ends the process; <see cref="StopResult.Claimed"/>:
+    /// <see cref="Run"/> returns <see cref="GuestOutcome.Stopped"/> on the guest thread, which finishes.
+    /// </summary>
+    public StopResult Stop(int signal) => ThreadStopper.Stop(_thread, Kernel, signal, TimeSpan.FromSeconds(5));
+
+    /// <summary>The guest's disposition of <paramref name="signal"/>: 0 SIG_DFL, 1 SIG_IGN, else its handler.</summary>
+    public ulong Disposition(int signal) => BitConverter.ToUInt64(Process.SignalActions[signal], 0);
+
+    /// <summary>Whether the guest blocks <paramref name="signal"/> (its own view of its mask).</summary>
+    public bool Blocks(int signal) => (Process.SignalMask & (1UL << (signal - 1))) != 0;
+
     public unsafe long IndirectLookups => _thread.Context->IblLookups;
 
     /// <summary>The leak check at exit: blocks no guest root reaches (null when the heap is not replaced).</summary>

@@ -34,6 +34,16 @@ public static class GuestTermination
                 reports.WriteNote($"the program was killed by {Signals.Name(s.Signal)} (its own, with the default action)", []);
                 reports.OnDeath(new DeathInfo(s.Signal, Signals.Name(s.Signal), "sent by the program to itself"));
                 return Die(run, reports, s.Signal, summary);
+            case GuestOutcome.Stopped stopped when reports.HasEngineFailure:
+                // A signal the program has a handler for (TerminationSignals): the failure is told already.
+                reports.Finish(ExitCodes.EngineFailure, summary);
+                Console.Error.Flush();
+                run.Kernel.Call(231, ExitCodes.EngineFailure);
+                return ExitCodes.EngineFailure;
+            case GuestOutcome.Stopped stopped:
+                reports.WriteNote($"the program was killed by {Signals.Name(stopped.Signal)}", []);
+                reports.OnDeath(new DeathInfo(stopped.Signal, Signals.Name(stopped.Signal), "sent from outside"));
+                return Die(run, reports, stopped.Signal, summary);
             case GuestOutcome.Faulted { Signal: 0 } f:
             {
                 string message = $"cannot translate the instruction at 0x{f.Pc:x}: {f.Fault.Instruction}";

@@ -90,6 +90,7 @@ public static class Program
         if (run.AccessChecker != null) run.AccessChecker.Errors = reports.OnAccessError;
 
         GuestOutcome outcome;
+        using var signals = new TerminationSignals(run, reports, settings);
         try
         {
             outcome = run.Run();

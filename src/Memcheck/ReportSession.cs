@@ -95,6 +95,9 @@ public sealed class ReportSession : IDisposable
     /// <summary>memcheck cannot run the program on: the summary says the run is incomplete, the JSON has "engine_failure".</summary>
     public void OnEngineFailure(string message) => _engineFailure = new EngineFailureInfo(message);
 
+    /// <summary>Whether the run was stopped by an engine failure.</summary>
+    public bool HasEngineFailure => _engineFailure != null;
+
     /// <summary>Source frames of a stack whose first pc is an exact instruction (a crash) or a return address.</summary>
     public IReadOnlyList<ReportFrame> SymbolizedStack(IReadOnlyList<ulong> pcs, bool innermostIsExact) => Frames(pcs, innermostIsExact);
 
@@ -124,7 +127,7 @@ public sealed class ReportSession : IDisposable
         ErrorSummary? ignored = _ignored.Summary() is { Total: > 0 } some ? some : null;
         if (printSummary)
         {
-            _text.WriteSummary(_collector.Summary(), _engineFailure is { } failure ? "memcheck stopped: " + failure.Message : null);
+            _text.WriteSummary(_collector.Summary(), _engineFailure is not null ? "memcheck stopped the program: see the engine failure above" : null);
             if (ignored != null) _text.WriteIgnored(ignored, "--leak-check=full lists them");
         }
         if (_settings.JsonPath is string path)

@@ -63,7 +63,7 @@ public sealed class TextReportWriter(TextWriter output)
     {
         var text = new StringBuilder();
         Line(text, "");
-        Line(text, incomplete is not null ? $"RUN INCOMPLETE ({incomplete}); ERRORS FOUND SO FAR:"
+        Line(text, incomplete is not null ? $"RUN INCOMPLETE ({incomplete}): ERRORS FOUND SO FAR:"
             : summary.Total == 0 ? "NO ERRORS FOUND:" : "ERRORS FOUND:");
         foreach (ErrorKindInfo kind in ErrorKinds.All) CountsLine(text, kind, summary[kind.Kind]);
         Write(text);

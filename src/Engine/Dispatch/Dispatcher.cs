@@ -13,6 +13,8 @@ public abstract record GuestOutcome
     public sealed record Exited(int Status) : GuestOutcome;
     /// <summary>The guest's own signal with its default action (abort() raising SIGABRT).</summary>
     public sealed record Signalled(int Signal) : GuestOutcome;
+    /// <summary>A signal from outside that ends the process (SIGTERM, SIGINT...), taken by this thread at a safe point.</summary>
+    public sealed record Stopped(int Signal) : GuestOutcome;
     /// <summary>A synchronous signal of the guest (a fault, ud2, int3...), with what it would have seen natively.</summary>
     public sealed record Faulted(GuestFault Fault) : GuestOutcome
     {
@@ -56,6 +58,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         ulong resumeInCache = 0;
         while (true)
         {
+            if (ThreadStopper.ClaimRequested(context)) return new GuestOutcome.Stopped(context->StopSignal);
             // Back from a slow-path report: continue inside the fragment, right after the check.
             context->EnterTarget = resumeInCache != 0 ? resumeInCache : afterCall ? ReturnSite(pc).Entry : Lookup(pc).Entry;
             resumeInCache = 0;

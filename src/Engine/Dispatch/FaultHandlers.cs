@@ -28,5 +28,10 @@ public static unsafe class FaultHandlers
             // Chaining needs an SA_SIGINFO-style handler; SIG_DFL/SIG_IGN become "reset and refault".
             previous[signal] = old[0] > 1 ? old[0] : routines.ResetToDefault;
         }
+        // The kick restarts interrupted host calls: in C# code it only returns.
+        const ulong SaRestart = 0x1000_0000;
+        ulong* kick = stackalloc ulong[4] { routines.KickHandler, SaSiginfo | SaOnstack | SaRestorer | SaRestart, routines.SignalRestorer, 0 };
+        long k = kernel.Call(SyscallNumbers.RtSigaction, ThreadStopper.KickSignal, (long)kick, 0, 8);
+        if (k != 0) throw new EngineException($"cannot install the kick handler: {k}");
     }
 }

@@ -40,6 +40,8 @@ public sealed unsafe class RuntimeRoutines
     public ulong SignalRestorer { get; private init; }
     /// <summary>Where a fault outside the cache goes when the previous disposition was SIG_DFL: reset it and return, so the fault repeats and kills.</summary>
     public ulong ResetToDefault { get; private init; }
+    /// <summary>SA_SIGINFO handler of the kick signal (see <see cref="Dispatch.ThreadStopper"/>).</summary>
+    public ulong KickHandler { get; private init; }
     /// <summary>Per signal number: the handler a fault outside the cache is passed to.</summary>
     public ulong PreviousHandlers { get; private init; }
 
@@ -47,6 +49,10 @@ public sealed unsafe class RuntimeRoutines
     private const int SiginfoAddr = 16;            // si_addr
     private const int SiginfoCode = 8;             // si_code
     private const int UcontextErr = 40 + 19 * 8;   // uc_mcontext.gregs[REG_ERR]
+    private const int UcontextGregs = 40;
+    /// <summary>For each GPR in hardware order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15): its gregs index (REG_RAX 13, ...).</summary>
+    private static readonly int[] UcontextIndexOfGpr = [13, 14, 12, 11, 15, 10, 9, 8, 0, 1, 2, 3, 4, 5, 6, 7];
+    private const int FutexWaitPrivate = 128, FutexWakePrivate = 129;
 
     /// <summary>
     /// Loads MXCSR and the x87 control word from the <paramref name="mxcsr"/>/<paramref name="fpuCw"/>
@@ -79,6 +85,7 @@ public sealed unsafe class RuntimeRoutines
         Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
+        Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel();
 
         // Full entry restores the vector state; the entry after a replaced call does not: at a
         // call boundary every vector register is caller-saved, only MXCSR and the x87 control word
@@ -215,6 +222,47 @@ public sealed unsafe class RuntimeRoutines
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.FaultInCache);
         a.jmp(exit);
 
+        // The kick: another thread wants this one stopped (ThreadStopper). Interrupted in the code
+        // cache (translated code, the routines, a blocking guest syscall in RawSyscall), the thread is
+        // in preemptive mode as far as the runtime's GC is concerned, so it may park right here:
+        // claim the stop, copy the guest's registers from the ucontext to the block (leak-scan
+        // roots), wake the requester and wait forever. Anywhere else (C# code) it returns, and the
+        // dispatcher claims the stop at its next iteration.
+        a.Label(ref kickHandler);
+        a.mov(rax, __qword_ptr[rdx + UcontextRip]);
+        a.mov(rcx, region.Start);
+        a.cmp(rax, rcx);
+        a.jb(kickReturn);
+        a.mov(rcx, region.End);
+        a.cmp(rax, rcx);
+        a.jae(kickReturn);
+        a.xor(eax, eax);
+        a.mov(ecx, StopStates.Parked);
+        a.@lock.cmpxchg(__dword_ptr.gs[ContextOffsets.StopState], ecx);
+        a.jne(kickReturn);
+        for (int r = 0; r < 16; r++)
+        {
+            a.mov(rax, __qword_ptr[rdx + UcontextGregs + 8 * UcontextIndexOfGpr[r]]);
+            a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], rax);
+        }
+        a.mov(rdi, __qword_ptr.gs[ContextOffsets.Self]);
+        a.add(rdi, ContextOffsets.StopState);
+        a.mov(esi, FutexWakePrivate);
+        a.mov(edx, int.MaxValue);
+        a.mov(eax, 202);   // futex
+        a.syscall();
+        a.Label(ref park);
+        a.mov(rdi, __qword_ptr.gs[ContextOffsets.Self]);
+        a.add(rdi, ContextOffsets.StopState);
+        a.mov(esi, FutexWaitPrivate);
+        a.mov(edx, StopStates.Parked);
+        a.xor(r10d, r10d);
+        a.mov(eax, 202);
+        a.syscall();
+        a.jmp(park);
+        a.Label(ref kickReturn);
+        a.ret();
+
         a.Label(ref restorer);
         a.mov(eax, 15);   // rt_sigreturn
         a.syscall();
@@ -253,6 +301,7 @@ public sealed unsafe class RuntimeRoutines
             FaultHandler = result.GetLabelRIP(faultHandler),
             SignalRestorer = result.GetLabelRIP(restorer),
             ResetToDefault = result.GetLabelRIP(resetToDefault),
+            KickHandler = result.GetLabelRIP(kickHandler),
             PreviousHandlers = data,
         };
     }

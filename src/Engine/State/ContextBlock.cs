@@ -32,6 +32,9 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.FaultCachePc)] public ulong FaultCachePc;
     [FieldOffset(ContextOffsets.FaultCode)] public int FaultCode;
     [FieldOffset(ContextOffsets.FaultError)] public ulong FaultError;
+    [FieldOffset(ContextOffsets.StopSignal)] public int StopSignal;
+    [FieldOffset(ContextOffsets.StopState)] public int StopState;
+    [FieldOffset(ContextOffsets.ThreadId)] public long ThreadId;
     [FieldOffset(ContextOffsets.ShadowIndexMask)] public ulong ShadowIndexMask;
     [FieldOffset(ContextOffsets.CheckSaveRcx)] public ulong CheckSaveRcx;
     [FieldOffset(ContextOffsets.CheckAddress)] public ulong CheckAddress;
@@ -155,9 +158,29 @@ public static class ContextOffsets
     /// page-fault error code of uc_mcontext (bit 1: a write, bit 4: an instruction fetch).</summary>
     public const int FaultCode = 0x2a8;
     public const int FaultError = 0x2b0;
+    /// <summary>
+    /// Stopping the thread from another one (a terminating signal for the whole process): the signal,
+    /// and who took the stop (0 nobody yet, <see cref="StopStates"/>). The kick handler claims it when
+    /// the kick lands in the code cache and parks the thread there; the dispatcher claims it at its
+    /// next iteration otherwise.
+    /// </summary>
+    public const int StopSignal = 0x2b8;
+    public const int StopState = 0x2bc;
+    /// <summary>The host thread's kernel tid (where the kick is sent).</summary>
+    public const int ThreadId = 0x2c0;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;
 
     public static int OfGpr(int hardwareIndex) => Gpr + 8 * hardwareIndex;
+}
+
+/// <summary>Values of <see cref="ContextOffsets.StopState"/>.</summary>
+public static class StopStates
+{
+    public const int Running = 0;
+    /// <summary>Parked in the kick handler, its guest registers copied to the block: the requester finishes the run.</summary>
+    public const int Parked = 2;
+    /// <summary>The dispatcher took the stop: the thread finishes the run itself.</summary>
+    public const int Claimed = 3;
 }

@@ -15,9 +15,9 @@ public static unsafe class HostSignalMask
 
     private static ulong Bit(int signal) => 1UL << (signal - 1);
 
-    /// <summary>Signals that must never be blocked on a guest thread: faults, KILL/STOP, SIGRTMIN.</summary>
+    /// <summary>Signals that must never be blocked on a guest thread: faults, KILL/STOP, SIGRTMIN, the engine's kick.</summary>
     public static readonly ulong Unblockable =
-        Bit(4) | Bit(5) | Bit(7) | Bit(8) | Bit(9) | Bit(11) | Bit(19) | Bit(34);
+        Bit(4) | Bit(5) | Bit(7) | Bit(8) | Bit(9) | Bit(11) | Bit(19) | Bit(34) | Bit(Dispatch.ThreadStopper.KickSignal);
 
     public static void BlockAsynchronous(KernelInterface kernel) => Set(kernel, ~Unblockable);
 

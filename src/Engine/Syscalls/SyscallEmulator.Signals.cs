@@ -18,6 +18,7 @@ public sealed unsafe partial class SyscallEmulator
         int signal = (int)r.A1;
         if (signal <= 0 || signal >= GuestProcess.SignalCount || signal is Signals.SIGKILL or 19 /* SIGSTOP */)
             return -Errno.EINVAL;
+        if (signal == Dispatch.ThreadStopper.KickSignal && r.A2 != 0) return -Errno.EINVAL;   // the engine's own
         byte[] slot = _process.SignalActions[signal];
         if (r.A3 != 0) slot.CopyTo(new Span<byte>((void*)r.A3, GuestProcess.SigactionSize));
         if (r.A2 != 0)

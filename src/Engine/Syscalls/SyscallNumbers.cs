@@ -8,7 +8,7 @@ public static class SyscallNumbers
     public const int Clone = 56, Fork = 57, Vfork = 58, Execve = 59, Exit = 60, Kill = 62;
     public const int Readlink = 89, Sigaltstack = 131, ArchPrctl = 158, Gettid = 186;
     public const int SetTidAddress = 218, ExitGroup = 231, Readlinkat = 267, SetRobustList = 273;
-    public const int Tkill = 200, Tgkill = 234;
+    public const int Tkill = 200, Tgkill = 234, Futex = 202, Getpid = 39;
     public const int Rseq = 334, Clone3 = 435, Execveat = 322;
 }
 

@@ -65,6 +65,7 @@ public static class CaseBinaries
         ["report_to_file"] = new("gcc", "report_to_file.c", ["-O0", "-g"], []),
         ["crash_kinds"] = new("gcc", "crash_kinds.c", ["-O0", "-fno-stack-protector"], []),
         ["crash_kinds.O2"] = new("gcc", "crash_kinds.c", ["-O2", "-fno-stack-protector"], []),
+        ["terminate_me"] = new("gcc", "terminate_me.c", ["-O1"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();

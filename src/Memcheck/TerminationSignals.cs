@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Checker.Engine;
+using Checker.Engine.Dispatch;
+using Checker.Engine.State;
+
+namespace Checker.Memcheck;
+
+/// <summary>
+/// Signals from outside that end the program (SIGTERM, SIGINT from a terminal, SIGHUP, SIGQUIT,
+/// SIGALRM of alarm(), SIGUSR1, real-time signals...) still end with the summary, the leak check
+/// and the JSON, then the death by that signal, as the program would die. The runtime hands
+/// process-directed signals to one of its own threads (the guest thread blocks them), where this
+/// stops the guest thread (<see cref="GuestRun.Stop"/>) and finishes the run.
+/// </summary>
+/// <remarks>
+/// Delivery to the program's own handlers is not built yet: a signal the program has a handler
+/// for ends the run with an engine failure (one line, the summary marked incomplete, the JSON),
+/// never silently. Ignored signals stay with the kernel (SIG_IGN is passed down); a signal the
+/// program blocks would stay pending natively and is left alone here.
+/// </remarks>
+[SupportedOSPlatform("linux")]
+public sealed class TerminationSignals : IDisposable
+{
+    // Default action "terminate" (or "core"), asynchronous: not the faults, not SIGPIPE (raised
+    // for the writer itself, see SyscallEmulator), not SIGRTMIN (the runtime's), 32/33 (glibc's)
+    // or 64 (the engine's kick).
+    private static readonly int[] Terminating =
+        [1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 29, 30, .. Enumerable.Range(35, 29)];
+
+    private readonly GuestRun _run;
+    private readonly ReportSession _reports;
+    private readonly MemcheckSettings _settings;
+    private readonly List<PosixSignalRegistration> _registrations = [];
+    private int _handling;
+
+    public TerminationSignals(GuestRun run, ReportSession reports, MemcheckSettings settings)
+    {
+        _run = run;
+        _reports = reports;
+        _settings = settings;
+        foreach (int signal in Terminating)
+        {
+            try { _registrations.Add(PosixSignalRegistration.Create(ToPosixSignal(signal), OnSignal)); }
+            catch (Exception e) when (e is ArgumentOutOfRangeException or IOException or PlatformNotSupportedException) { }
+        }
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        int signal = FromPosixSignal(context.Signal);
+        ulong disposition = _run.Disposition(signal);
+        const ulong SigDfl = 0, SigIgn = 1;
+        if (disposition == SigIgn || _run.Blocks(signal)) return;
+        // One ending only, whatever else arrives meanwhile.
+        if (Interlocked.Exchange(ref _handling, 1) != 0) return;
+        if (disposition != SigDfl)
+        {
+            string message = $"the program has a handler for {Signals.Name(signal)}, which arrived: delivering signals to the program's handlers is not supported yet";
+            Program.Fail(ExitCodes.EngineFailure, "engine failure: " + message);
+            _reports.OnEngineFailure(message);
+        }
+        if (_run.Stop(signal) == StopResult.Claimed) return;   // the guest thread finishes the run
+        GuestTermination.Finish(_run, new GuestOutcome.Stopped(signal), _reports, _settings);
+    }
+
+    private static PosixSignal ToPosixSignal(int signal) => signal switch
+    {
+        1 => PosixSignal.SIGHUP,
+        2 => PosixSignal.SIGINT,
+        3 => PosixSignal.SIGQUIT,
+        15 => PosixSignal.SIGTERM,
+        _ => (PosixSignal)signal,
+    };
+
+    private static int FromPosixSignal(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGQUIT => 3,
+        PosixSignal.SIGTERM => 15,
+        _ => (int)signal,
+    };
+
+    public void Dispose()
+    {
+        foreach (PosixSignalRegistration registration in _registrations) registration.Dispose();
+    }
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit;
+
+namespace Checker.Tests.EndToEnd;
+
+/// <summary>
+/// A checked program ended from outside (SIGTERM, SIGINT, SIGHUP, SIGUSR1) or by its own alarm
+/// still gets its report: the summary, the leak check and the JSON, then memcheck dies of that
+/// signal as the program would have. A signal the program has a handler for cannot be delivered
+/// yet: that ends with one engine-failure line and the JSON, never silently.
+/// </summary>
+public class TerminationSignalTests
+{
+    private sealed record Ended(int ExitCode, string Stdout, string Stderr, JsonElement Json);
+
+    /// <summary>Runs memcheck on terminate_me MODE, waits for "ready", sends <paramref name="signal"/> (0: none) and waits for the end.</summary>
+    private static Ended Run(string mode, int signal, params string[] options)
+    {
+        string json = Path.Combine(Scratch.NewDirectory("terminate"), "report.json");
+        var start = new ProcessStartInfo(MemcheckLauncher.Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in (string[])["--json", json, .. options, "--", CaseBinaries.Get("terminate_me"), mode]) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string? ready = process.StandardOutput.ReadLine();
+        Assert.Equal("ready", ready);
+        if (signal != 0)
+        {
+            Thread.Sleep(200);   // into the spin or the pause
+            using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString()]);
+            kill.WaitForExit();
+        }
+        string rest = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"memcheck did not end after signal {signal}\n{stderr.Result}");
+        }
+        Assert.True(File.Exists(json), $"no JSON after signal {signal}\n{stderr.Result}");
+        using var document = JsonDocument.Parse(File.ReadAllBytes(json));
+        return new Ended(process.ExitCode, "ready\n" + rest, stderr.Result, document.RootElement.Clone());
+    }
+
+    [Theory]
+    [InlineData("spin", 15)]
+    [InlineData("pause", 15)]
+    [InlineData("spin", 2)]
+    [InlineData("pause", 1)]
+    [InlineData("spin", 10)]
+    public void EndedFromOutside_SummaryLeakCheckAndJsonThenTheSameDeath(string mode, int signal)
+    {
+        Ended run = Run(mode, signal);
+        string context = run.Stderr;
+        Assert.True(run.ExitCode == 128 + signal, $"exit {run.ExitCode}\n{context}");
+        Assert.Equal(signal, run.Json.GetProperty("signal").GetProperty("number").GetInt32());
+        Assert.Equal(128 + signal, run.Json.GetProperty("exit_code").GetInt32());
+        // The overflow before the signal is there, and the leak check ran (100 bytes, under ignored by default).
+        Assert.Equal("unaddressable", Assert.Single(run.Json.GetProperty("errors").EnumerateArray()).GetProperty("kind").GetString());
+        Assert.Equal(100UL, run.Json.GetProperty("summary").GetProperty("ignored").GetProperty("leak").GetProperty("bytes").GetUInt64());
+        Assert.Contains("ERRORS FOUND:", context);
+        Assert.Contains("the program was killed by", context);
+    }
+
+    [Fact]
+    public void ItsOwnAlarmWithTheDefaultAction_DiesOfSigalrmWithTheReport()
+    {
+        Ended run = Run("alarm", 0);
+        Assert.True(run.ExitCode == 128 + 14, $"exit {run.ExitCode}\n{run.Stderr}");
+        Assert.Equal("SIGALRM", run.Json.GetProperty("signal").GetProperty("name").GetString());
+        Assert.Contains("ERRORS FOUND:", run.Stderr);
+    }
+
+    [Fact]
+    public void AHandlerThatCannotRunYet_IsAnEngineFailureWithTheJson()
+    {
+        Ended run = Run("handler", 0);
+        Assert.True(run.ExitCode == 125, $"exit {run.ExitCode}\n{run.Stderr}");
+        Assert.Contains("handler for SIGALRM", run.Json.GetProperty("engine_failure").GetProperty("message").GetString());
+        Assert.Single(NativeComparison.MemcheckLines(System.Text.Encoding.UTF8.GetBytes(run.Stderr)), l => l.Contains("engine failure:"));
+        Assert.Contains("RUN INCOMPLETE", run.Stderr);
+        Assert.DoesNotContain("NO ERRORS FOUND", run.Stderr);
+    }
+
+    [Fact]
+    public void ToolNone_SigtermStillKillsLikeNative()
+    {
+        Ended run = Run("spin", 15, "--tool", "none");
+        Assert.True(run.ExitCode == 128 + 15, $"exit {run.ExitCode}\n{run.Stderr}");
+        Assert.Equal(15, run.Json.GetProperty("signal").GetProperty("number").GetInt32());
+    }
+}
