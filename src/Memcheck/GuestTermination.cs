@@ -32,9 +32,9 @@ public static class GuestTermination
                 reports.Finish(ExitCodes.EngineFailure, summary);
                 return Program.Fail(ExitCodes.EngineFailure, $"engine failure: cannot translate the instruction at 0x{f.Pc:x}: {f.Description}");
             case GuestOutcome.Faulted f:
-                Console.Error.WriteLine($"memcheck: the program was killed by {Signals.Name(f.Signal)} at 0x{f.Pc:x}: {f.Description}");
+                Console.Error.WriteLine(LinePrefix.Line($"the program was killed by {Signals.Name(f.Signal)} at 0x{f.Pc:x}: {f.Description}"));
                 foreach (string frame in FaultFrames.Describe(f.Pc))
-                    Console.Error.WriteLine($"memcheck:   {frame}");
+                    Console.Error.WriteLine(LinePrefix.Line($"  {frame}"));
                 reports.Finish(128 + f.Signal, summary);
                 Console.Error.Flush();
                 DieBy(f.Signal);

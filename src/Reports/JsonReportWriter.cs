@@ -9,6 +9,8 @@ namespace Checker.Reports;
 /// <summary>
 /// Writes the machine-readable report of <c>--json FILE</c> (issue 3's schema, version 1):
 /// <c>{"version", "program", "args", "pid", "exit_code", "errors": [...], "summary": {...}}</c>.
+/// "summary.kinds" has one entry per kind whose check ran (<see cref="ErrorSummary.CheckedKinds"/>):
+/// a reader can tell "checked, none found" (an entry with zero counts) from "not checked" (no entry).
 /// Serialization is source-generated (memcheck is NativeAOT: no reflection).
 /// </summary>
 public static class JsonReportWriter
@@ -120,12 +122,13 @@ public static class JsonReportWriter
     {
         Unique = summary.Unique,
         Total = summary.Total,
-        Kinds = Kinds(summary, _ => true),
-        Ignored = ignored is null ? null : Kinds(ignored, kind => ignored[kind.Kind].Total > 0),
+        // Only the kinds whose check ran: a check not built (or turned off) is absent, not zero.
+        Kinds = Kinds(summary, summary.CheckedKinds),
+        Ignored = ignored is null ? null : Kinds(ignored, ErrorKinds.All.Where(kind => ignored[kind.Kind].Total > 0)),
     };
 
-    private static Dictionary<string, KindSummaryDocument> Kinds(ErrorSummary summary, Func<ErrorKindInfo, bool> include) =>
-        ErrorKinds.All.Where(include).ToDictionary(
+    private static Dictionary<string, KindSummaryDocument> Kinds(ErrorSummary summary, IEnumerable<ErrorKindInfo> kinds) =>
+        kinds.ToDictionary(
             kind => kind.JsonName,
             kind => new KindSummaryDocument
             {

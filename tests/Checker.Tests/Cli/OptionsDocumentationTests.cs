@@ -22,6 +22,15 @@ public class OptionsDocumentationTests
     [InlineData("--tool none ls --stats", "--tool none", "ls --stats")]
     [InlineData("--tool none --", "--tool none", "")]
     [InlineData("--stats", "--stats", "")]
+    // Only the first "--" is memcheck's; a later one belongs to the program.
+    [InlineData("-- git log -- README.md", "", "git log -- README.md")]
+    [InlineData("--json x git log -- f", "--json x", "git log -- f")]
+    [InlineData("--json=x --num-callers 5 git log -- f", "--json=x --num-callers 5", "git log -- f")]
+    [InlineData("--show-below-main --leak-check yes prog", "--show-below-main --leak-check yes", "prog")]
+    // A switch takes its value only with '=': the next word is the program.
+    [InlineData("--show-below-main yes", "--show-below-main", "yes")]
+    // "--json --" is a missing value, which the parser reports, not a file called "--".
+    [InlineData("--json -- prog", "--json", "prog")]
     public void SplitsOptionsFromTheProgram(string args, string options, string command)
     {
         (string[] o, string[] c) = CommandLineOptions.SplitAtProgram(Words(args));

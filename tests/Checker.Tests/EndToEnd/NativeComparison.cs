@@ -6,7 +6,7 @@ namespace Checker.Tests.EndToEnd;
 /// <summary>
 /// Runs a program natively and under <c>memcheck --tool none</c> and asserts that both behave
 /// the same: identical exit status, identical stdout bytes, and identical stderr bytes once the
-/// lines memcheck writes itself (those starting "memcheck: ") are removed.
+/// lines memcheck writes itself (those starting "memcheck: " or "memcheck[PID]: ") are removed.
 /// </summary>
 public static class NativeComparison
 {
@@ -55,10 +55,9 @@ public static class NativeComparison
         Assert.Fail(report.ToString());
     }
 
-    /// <summary>The stderr bytes with every line that starts "memcheck: " removed.</summary>
+    /// <summary>The stderr bytes with every line memcheck wrote ("memcheck: ...", "memcheck[PID]: ...") removed.</summary>
     public static byte[] WithoutMemcheckLines(byte[] stderr)
     {
-        var prefix = Encoding.ASCII.GetBytes(MemcheckLauncher.MessagePrefix);
         var output = new MemoryStream();
         int start = 0;
         while (start < stderr.Length)
@@ -66,18 +65,18 @@ public static class NativeComparison
             int newline = Array.IndexOf(stderr, (byte)'\n', start);
             int end = newline < 0 ? stderr.Length : newline + 1;
             var line = stderr.AsSpan(start, end - start);
-            if (!line.StartsWith(prefix))
+            if (!MemcheckLauncher.IsMessageLine(Encoding.UTF8.GetString(line).TrimEnd('\n')))
                 output.Write(line);
             start = end;
         }
         return output.ToArray();
     }
 
-    /// <summary>memcheck's own lines (those starting "memcheck: ") from a stderr capture.</summary>
+    /// <summary>memcheck's own lines ("memcheck: ...", "memcheck[PID]: ...") from a stderr capture.</summary>
     public static List<string> MemcheckLines(byte[] stderr) =>
         Encoding.UTF8.GetString(stderr)
             .Split('\n')
-            .Where(l => l.StartsWith(MemcheckLauncher.MessagePrefix, StringComparison.Ordinal))
+            .Where(MemcheckLauncher.IsMessageLine)
             .ToList();
 
     /// <summary>Sorts the lines of an output ordinally (for programs whose order is not the point).</summary>
