@@ -17,6 +17,15 @@ public class OptionsDocumentationTests
             "docs/options.md is out of date: run the tests once with CHECKER_REGENERATE_DOCS=1");
     }
 
+    [Fact]
+    public void ReadmeUsageNamesEveryOption()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md"));
+        string usage = readme[readme.IndexOf("## Usage", StringComparison.Ordinal)..readme.IndexOf("## Exit codes", StringComparison.Ordinal)];
+        foreach (string spelling in CommandLineOptions.All.SelectMany(o => o.Spellings))
+            Assert.True(usage.Contains($"`{spelling}", StringComparison.Ordinal), $"README's usage section does not name {spelling}");
+    }
+
     [Theory]
     [InlineData("--stats -- /bin/ls -l", "--stats", "/bin/ls -l")]
     [InlineData("--tool none ls --stats", "--tool none", "ls --stats")]
