@@ -58,8 +58,8 @@ public static class CommandLineOptions
         "Bytes of freed blocks held back from reuse (delayed frees), so use after free keeps pointing at freed memory.",
         Integer(0, long.MaxValue), "a number of bytes");
     public static readonly OptionSpec CallstackMaxFrames = new("--callstack-max-frames", "N", "12",
-        "Frames recorded for each allocation, free and error (1 to 256). --num-callers is Valgrind's name for it.",
-        Integer(1, 256), "a number from 1 to 256")
+        "Frames recorded for each allocation, free and error (1 to 500, Valgrind's range). --num-callers is Valgrind's name for it.",
+        Integer(1, 500), "a number from 1 to 500")
     {
         Aliases = ["--num-callers"],
     };

@@ -42,7 +42,8 @@ public static class JsonReportWriter
         string fullPath = Path.GetFullPath(path);
         string temporary = Path.Combine(
             Path.GetDirectoryName(fullPath) ?? ".",
-            $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+            // run.Pid, not Environment.ProcessId: .NET caches that, so a forked child would share its parent's.
+            $".{Path.GetFileName(fullPath)}.{run.Pid}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))

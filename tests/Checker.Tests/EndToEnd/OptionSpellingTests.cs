@@ -109,6 +109,7 @@ public class OptionSpellingTests
     [InlineData("--error-exitcode", "255")]
     [InlineData("--redzone-size=32", "--delay-frees-bytes=0")]
     [InlineData("--leak-check=no")]
+    [InlineData("--num-callers=500", "--redzone-size=4096")] // Valgrind's upper bounds
     [InlineData("--json=@report.json")] // no response files: '@' starts a file name
     public void ValgrindSpellingsAreAccepted(params string[] options)
     {
@@ -177,7 +178,7 @@ public class OptionSpellingTests
     [InlineData("--redzone-size=-16", "--redzone-size")]
     [InlineData("--redzone-size=99999999999999999999999", "--redzone-size")]
     [InlineData("--num-callers=0", "--num-callers")]
-    [InlineData("--callstack-max-frames=257", "--callstack-max-frames")]
+    [InlineData("--callstack-max-frames=501", "--callstack-max-frames")]
     [InlineData("--delay-frees-bytes=1e3", "--delay-frees-bytes")]
     [InlineData("--leak-check=maybe", "--leak-check")]
     [InlineData("--tool=helgrind", "--tool")]
