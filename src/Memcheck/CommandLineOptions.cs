@@ -1,40 +1,78 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Checker.Memcheck;
 
-/// <summary>One row of the options table: the single definition behind parsing, --help and docs/options.md.</summary>
-public sealed record OptionSpec(string Name, string ValueName, string Default, string Help);
+/// <summary>
+/// One row of the options table: the single definition behind parsing, validation, --help and
+/// docs/options.md.
+/// </summary>
+/// <param name="Name">The option as documented (<c>--callstack-max-frames</c>).</param>
+/// <param name="ValueName">What the value is (<c>N</c>, <c>FILE</c>, <c>yes|no</c>).</param>
+/// <param name="Default">The value when the option is not given; empty for "none".</param>
+/// <param name="Help">One paragraph for --help and docs/options.md.</param>
+/// <param name="Value">Checks a value and gives it normalised (<c>yes</c> for <c>--leak-check</c> is
+/// <c>full</c>), or null when it is not a valid value.</param>
+/// <param name="Expected">What a valid value is, for the error message: "a number from 0 to 255".</param>
+public sealed record OptionSpec(string Name, string ValueName, string Default, string Help, Func<string, string?> Value, string Expected)
+{
+    /// <summary>Other spellings of the option (Valgrind's, where it names the same setting differently).</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>A yes/no option: <c>--name</c> alone means yes; <c>--name=yes|no</c> as Valgrind spells it.</summary>
+    public bool IsSwitch => ValueName == CommandLineOptions.YesNo;
+
+    /// <summary>The name and every alias.</summary>
+    public IEnumerable<string> Spellings => Aliases.Prepend(Name);
+}
 
 /// <summary>
-/// memcheck's options, declared once. <see cref="Build"/> turns them into System.CommandLine
-/// options; <see cref="MarkdownTable"/> renders the documentation.
+/// memcheck's options, declared once. Options shared with Valgrind take Valgrind's spellings and
+/// values (<c>--leak-check=yes</c>, <c>--num-callers</c>, <c>--opt=value</c>; we also accept
+/// <c>--opt value</c>); every value is checked before the program runs, and a bad one is one line
+/// and exit 2. <see cref="Build"/> turns the table into System.CommandLine options;
+/// <see cref="MarkdownTable"/> renders the documentation.
 /// </summary>
 public static class CommandLineOptions
 {
+    /// <summary>The value name of a yes/no switch.</summary>
+    public const string YesNo = "yes|no";
+
     public static readonly OptionSpec Tool = new("--tool", "NAME", "memcheck",
-        "What to run: 'memcheck' (the default) checks every memory access against shadow memory (heap overflow and underflow, use after free, access beyond the top of the stack), replaces the malloc family with the checking allocator (double, invalid and mismatched frees) and reports leaks at exit; 'none' translates and runs the program with no checking.");
-    public static readonly OptionSpec Stats = new("--stats", "", "off",
-        "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, replaced calls, access-check exits, translation time.");
+        "What to run: 'memcheck' (the default) checks every memory access against shadow memory (heap overflow and underflow, use after free, access beyond the top of the stack), replaces the malloc family with the checking allocator (double, invalid and mismatched frees) and reports leaks at exit; 'none' translates and runs the program with no checking.",
+        Choice(("none", "none"), ("memcheck", "memcheck")), "none or memcheck");
+    public static readonly OptionSpec Stats = new("--stats", YesNo, "no",
+        "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, replaced calls, access-check exits, translation time.",
+        Switch, "yes or no");
 
     public static readonly OptionSpec Json = new("--json", "FILE", "",
-        "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes.");
-    public static readonly OptionSpec ErrorExitCode = new("--error-exitcode", "N", "",
-        "Exit with N when any error was reported (otherwise with the program's own status): lets CI gate on memcheck.");
+        "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes. FILE's directory must exist and be writable: that is checked before the program starts.",
+        value => value.Length > 0 ? value : null, "a file name");
+    public static readonly OptionSpec ErrorExitCode = new("--error-exitcode", "N", "0",
+        "Exit with N (1 to 255) when any error was reported (otherwise with the program's own status): lets CI gate on memcheck. 0, the default, turns it off, as under Valgrind.",
+        Integer(0, 255), "a number from 0 to 255");
     public static readonly OptionSpec RedzoneSize = new("--redzone-size", "BYTES", "16",
-        "Redzone on each side of every heap block (rounded up to 16).");
+        "Redzone on each side of every heap block (0 to 4096, rounded up to 16), as Valgrind's option.",
+        Integer(0, 4096), "a number of bytes from 0 to 4096");
     public static readonly OptionSpec DelayFreesBytes = new("--delay-frees-bytes", "BYTES", "4194304",
-        "Bytes of freed blocks held back from reuse (delayed frees), so use after free keeps pointing at freed memory.");
+        "Bytes of freed blocks held back from reuse (delayed frees), so use after free keeps pointing at freed memory.",
+        Integer(0, long.MaxValue), "a number of bytes");
     public static readonly OptionSpec CallstackMaxFrames = new("--callstack-max-frames", "N", "12",
-        "Frames recorded for each allocation, free and error.");
+        "Frames recorded for each allocation, free and error (1 to 500, Valgrind's range). --num-callers is Valgrind's name for it.",
+        Integer(1, 500), "a number from 1 to 500")
+    {
+        Aliases = ["--num-callers"],
+    };
+    public static readonly OptionSpec ShowBelowMain = new("--show-below-main", YesNo, "no",
+        "Show the frames below main (__libc_start_call_main, __libc_start_main, _start) in every stack, text and JSON; by default a stack ends at main, as under Valgrind (without main, at the first of those, shown as '(below main)').",
+        Switch, "yes or no");
 
     public static readonly OptionSpec LeakCheck = new("--leak-check", "no|summary|full", "summary",
-        "The leak check at exit, as Valgrind's: 'summary' scans and prints the leaked bytes and blocks under ERRORS IGNORED (not errors: the exit code and --error-exitcode ignore them); 'full' reports each leak, with its allocation callstack, as an error; 'no' skips the scan.");
+        "The leak check at exit, as Valgrind's: 'summary' scans and prints the leaked bytes and blocks under ERRORS IGNORED (not errors: the exit code and --error-exitcode ignore them); 'full' (or Valgrind's 'yes') reports each leak, with its allocation callstack, as an error; 'no' skips the scan.",
+        Choice(("no", "no"), ("summary", "summary"), ("full", "full"), ("yes", "full")), "no, summary, full or yes");
 
-    public static readonly IReadOnlyList<OptionSpec> All = [Tool, Stats, Json, ErrorExitCode, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames];
-
-    public static readonly string[] LeakChecks = ["no", "summary", "full"];
-
-    public static readonly string[] Tools = ["none", "memcheck"];
+    public static readonly IReadOnlyList<OptionSpec> All =
+        [Tool, Stats, Json, ErrorExitCode, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain];
 
     /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()
@@ -45,30 +83,39 @@ public static class CommandLineOptions
             "",
             "Generated from `src/Memcheck/CommandLineOptions.cs`; do not edit by hand.",
             "",
-            "Usage: `memcheck [options] -- PROGRAM [ARGS...]` (without `--`, the first word that is not an option starts the program).",
+            "Usage: `memcheck [options] -- PROGRAM [ARGS...]`. The first `--` ends memcheck's options (a later one is the program's); without it, the first word that is not an option starts the program.",
+            "",
+            "Values are given as `--option=value` (Valgrind's spelling) or `--option value`; a yes/no option alone means yes. " +
+            "Each value is checked before the program starts: a bad one is one line on stderr and exit status 2. " +
+            "Given twice, the last one counts.",
             "",
             "| option | default | meaning |",
             "| --- | --- | --- |",
         };
         foreach (OptionSpec o in All)
-            lines.Add($"| `{o.Name}{(o.ValueName.Length > 0 ? " " + o.ValueName : "")}` | {o.Default} | {o.Help} |");
+        {
+            string spellings = string.Join(", ", o.Spellings.Select(s => $"`{s}{(o.IsSwitch ? "[=yes|no]" : "=" + o.ValueName)}`"));
+            // A '|' inside a table cell (code spans included) must be escaped in GitHub's tables.
+            lines.Add($"| {spellings.Replace("|", "\\|")} | {(o.Default.Length > 0 ? o.Default : "none")} | {o.Help.Replace("|", "\\|")} |");
+        }
         lines.Add("| `--version` | | print the version and exit |");
         lines.Add("| `--help` | | print usage and exit |");
         return string.Join('\n', lines) + '\n';
     }
 
     /// <summary>
-    /// Splits memcheck's own options from the program and its arguments: at <c>--</c>, or else at
-    /// the first word that is neither an option nor an option's value (as valgrind does).
+    /// Splits memcheck's own options from the program and its arguments: at the first <c>--</c>
+    /// met among the options, or else at the first word that is neither an option nor an option's
+    /// value (as valgrind does). Everything after that point is the program's, <c>--</c> included.
     /// </summary>
     public static (string[] Options, string[] Command) SplitAtProgram(string[] args)
     {
-        int dashes = Array.IndexOf(args, "--");
-        if (dashes >= 0) return (args[..dashes], args[(dashes + 1)..]);
-        var takesValue = All.Where(o => o.ValueName.Length > 0).Select(o => o.Name).ToHashSet();
+        var takesSeparateValue = All.Where(o => !o.IsSwitch).SelectMany(o => o.Spellings).ToHashSet();
         for (int i = 0; i < args.Length; i++)
         {
-            if (takesValue.Contains(args[i])) { i++; continue; }
+            if (args[i] == "--") return (args[..i], args[(i + 1)..]);
+            // "--opt --" is a missing value (the parser says so), not a file called "--".
+            if (takesSeparateValue.Contains(args[i]) && i + 1 < args.Length && args[i + 1] != "--") { i++; continue; }
             if (!args[i].StartsWith('-')) return (args[..i], args[i..]);
         }
         return (args, []);
@@ -77,30 +124,68 @@ public static class CommandLineOptions
     /// <summary>The System.CommandLine options for the table's rows, and how to read the settings back.</summary>
     public static (IReadOnlyList<Option> Options, Func<ParseResult, MemcheckSettings> Read) Build()
     {
-        var tool = new Option<string>(Tool.Name) { Description = Tool.Help, HelpName = Tool.ValueName, DefaultValueFactory = _ => Tool.Default };
-        tool.AcceptOnlyFromAmong(Tools);
-        var stats = new Option<bool>(Stats.Name) { Description = Stats.Help };
-        var json = new Option<string?>(Json.Name) { Description = Json.Help, HelpName = Json.ValueName };
-        var errorExitCode = new Option<int?>(ErrorExitCode.Name) { Description = ErrorExitCode.Help, HelpName = ErrorExitCode.ValueName };
-        var leakCheck = new Option<string>(LeakCheck.Name) { Description = LeakCheck.Help, HelpName = LeakCheck.ValueName, DefaultValueFactory = _ => LeakCheck.Default };
-        leakCheck.AcceptOnlyFromAmong(LeakChecks);
-        var redzone = Number<ulong>(RedzoneSize, ulong.Parse(RedzoneSize.Default));
-        var delay = Number<ulong>(DelayFreesBytes, ulong.Parse(DelayFreesBytes.Default));
-        var frames = Number<int>(CallstackMaxFrames, int.Parse(CallstackMaxFrames.Default));
-        frames.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError($"{CallstackMaxFrames.Name} must be 1 to 256"); });
-        return ([tool, stats, json, errorExitCode, leakCheck, redzone, delay, frames], parse => new MemcheckSettings(
-            parse.GetValue(tool) ?? Tool.Default, parse.GetValue(stats), parse.GetValue(json), parse.GetValue(errorExitCode),
-            parse.GetValue(redzone), parse.GetValue(delay), parse.GetValue(frames), parse.GetValue(leakCheck) ?? LeakCheck.Default));
+        var options = All.ToDictionary(spec => spec, Option);
+        return (options.Values.ToArray(), parse =>
+        {
+            // Absent: the default. Given without a value (a switch): the parser may not run, so yes.
+            string Get(OptionSpec spec) => parse.GetResult(options[spec]) is null
+                ? spec.Default
+                : parse.GetValue(options[spec]) ?? (spec.IsSwitch ? "yes" : spec.Default);
+            int exitCode = int.Parse(Get(ErrorExitCode));
+            string json = Get(Json);
+            return new MemcheckSettings(
+                Get(Tool), Get(Stats) == "yes", json.Length > 0 ? json : null, exitCode == 0 ? null : exitCode,
+                ulong.Parse(Get(RedzoneSize)), ulong.Parse(Get(DelayFreesBytes)), int.Parse(Get(CallstackMaxFrames)),
+                Get(LeakCheck), Get(ShowBelowMain) == "yes");
+        });
     }
 
-    private static Option<T> Number<T>(OptionSpec spec, T defaultValue) =>
-        new(spec.Name) { Description = spec.Help, HelpName = spec.ValueName, DefaultValueFactory = _ => defaultValue };
+    /// <summary>
+    /// One row as a string-valued option whose parser checks and normalises the value. Every
+    /// occurrence is accepted and the last counts, as under Valgrind (a wrapper script's default
+    /// can be overridden).
+    /// </summary>
+    private static Option<string> Option(OptionSpec spec)
+    {
+        var option = new Option<string>(spec.Name, [.. spec.Aliases])
+        {
+            // No DefaultValueFactory: with one, a switch given alone would read as its default.
+            Description = spec.Default.Length > 0 ? $"{spec.Help} [default: {spec.Default}]" : spec.Help,
+            HelpName = spec.ValueName,
+            Arity = new ArgumentArity(spec.IsSwitch ? 0 : 1, 100_000),
+            AllowMultipleArgumentsPerToken = false,
+        };
+        option.CustomParser = result => Parse(spec, result);
+        return option;
+    }
+
+    private static string? Parse(OptionSpec spec, ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0) return spec.IsSwitch ? "yes" : spec.Default;
+        string given = result.Tokens[^1].Value;
+        string? value = spec.Value(given);
+        // Named as the user spelled it (--num-callers, not --callstack-max-frames).
+        string name = (result.Parent as OptionResult)?.IdentifierToken?.Value ?? spec.Name;
+        if (value == null) result.AddError($"{name}: expected {spec.Expected}, got '{given}'");
+        return value;
+    }
+
+    private static string? Switch(string value) => value is "yes" or "no" ? value : null;
+
+    private static Func<string, string?> Choice(params (string Given, string Means)[] values) =>
+        given => values.FirstOrDefault(v => v.Given == given).Means;
+
+    /// <summary>Decimal digits only, within [min, max] (no sign, no hex, no .NET number styles).</summary>
+    private static Func<string, string?> Integer(long min, long max) => given =>
+        given.Length is > 0 and <= 19 && given.All(char.IsAsciiDigit) && long.TryParse(given, out long n) && n >= min && n <= max
+            ? n.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : null;
 }
 
 /// <summary>The parsed command line.</summary>
 public sealed record MemcheckSettings(
     string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
-    string LeakCheck = "summary")
+    string LeakCheck = "summary", bool ShowBelowMain = false)
 {
     public bool CheckHeap => Tool == "memcheck";
     public bool ScanForLeaks => CheckHeap && LeakCheck != "no";

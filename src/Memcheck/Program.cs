@@ -22,10 +22,15 @@ public static class Program
         {
             if (command.Length == 0)
                 return Fail(ExitCodes.Usage, "no program given (usage: memcheck [options] -- PROGRAM [ARGS...])");
-            return RunProgram(command, readSettings(parse));
+            MemcheckSettings settings = readSettings(parse);
+            // Found now, not when the report is written after the whole run.
+            if (settings.JsonPath is string json && JsonReportTarget.Problem(json) is string problem)
+                return Fail(ExitCodes.Usage, $"--json {json}: {problem}");
+            return RunProgram(command, settings);
         });
 
-        ParseResult result = root.Parse(options);
+        // No response files: an option value starting with '@' is a value.
+        ParseResult result = root.Parse(options, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
             return Fail(ExitCodes.Usage, $"{OneLine(result.Errors[0].Message)} (see memcheck --help)");
         try
@@ -85,7 +90,8 @@ public static class Program
             return Fail(ExitCodes.EngineFailure, $"cannot load {command[0]}: {e.Message}");
         }
 
-        using var reports = new ReportSession(command, settings);
+        LinePrefix.Follow(run.Process);
+        using var reports = new ReportSession(command, settings, run.Process);
         if (run.Heap != null) run.Heap.Errors = reports.OnHeapError;
         if (run.AccessChecker != null) run.AccessChecker.Errors = reports.OnAccessError;
 
@@ -113,7 +119,7 @@ public static class Program
 
     internal static int Fail(int exitCode, string message)
     {
-        Console.Error.WriteLine($"memcheck: {message}");
+        Console.Error.WriteLine(LinePrefix.Line(message));
         return exitCode;
     }
 

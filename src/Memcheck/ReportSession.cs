@@ -1,6 +1,9 @@
+using System.Runtime.Versioning;
 using Checker.Engine.Dispatch;
 using Checker.Engine.Heap;
 using Checker.Engine.Instrumentation;
+using Checker.Engine.Native;
+using Checker.Engine.Syscalls;
 using Checker.Reports;
 using Checker.Symbols.Demangling;
 using Checker.Symbols.Symbolization;
@@ -13,12 +16,13 @@ namespace Checker.Memcheck;
 /// happens, and at the end writes the summary and the JSON file, on every path out (normal exit,
 /// crash, engine failure), so reports are never lost.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class ReportSession : IDisposable
 {
     private readonly string[] _command;
     private readonly MemcheckSettings _settings;
     private readonly FrameSymbolizer _symbolizer = new();
-    private readonly TextReportWriter _text = new(Console.Error);
+    private readonly TextReportWriter _text;
     private readonly ErrorCollector _collector;
     // Leaks under --leak-check=summary: counted and shown under ERRORS IGNORED, never errors.
     private readonly ErrorCollector _ignored = new();
@@ -26,11 +30,13 @@ public sealed class ReportSession : IDisposable
     private DeathInfo? _death;
     private EngineFailureInfo? _engineFailure;
 
-    public ReportSession(string[] command, MemcheckSettings settings)
+    /// <param name="process">The guest, asked how many threads it has had (an error names its thread only above one).</param>
+    public ReportSession(string[] command, MemcheckSettings settings, GuestProcess process)
     {
         _command = command;
         _settings = settings;
-        _collector = new ErrorCollector(onFirstOccurrence: _text.WriteError);
+        _text = new TextReportWriter(Console.Error, () => LinePrefix.Current, () => process.ThreadsStarted);
+        _collector = new ErrorCollector(onFirstOccurrence: _text.WriteError, checkedKinds: CheckedKinds.For(settings));
     }
 
     public bool AnyErrors => _collector.Summary().Total > 0;
@@ -134,12 +140,12 @@ public sealed class ReportSession : IDisposable
         {
             try
             {
-                JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], Environment.ProcessId, guestExitCode, _death, _engineFailure),
+                JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], HostProcess.Id, guestExitCode, _death, _engineFailure),
                     _collector, ignored);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"memcheck: cannot write {path}: {e.Message}");
+                Console.Error.WriteLine(LinePrefix.Line($"cannot write {path}: {e.Message}"));
             }
         }
         return AnyErrors && _settings.ErrorExitCode is int code ? code : guestExitCode;
@@ -162,7 +168,8 @@ public sealed class ReportSession : IDisposable
             foreach (SymbolizedFrame f in symbolized)
                 frames.Add(new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset));
         }
-        return WithoutReplacementInternals(frames);
+        frames = WithoutReplacementInternals(frames);
+        return _settings.ShowBelowMain ? frames : [.. BelowMain.Cut(frames)];
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ public static class StatisticsReport
     public static void Print(GuestRun run)
     {
         EngineStatistics s = run.Cache.Statistics;
-        void Line(string name, object value) => Console.Error.WriteLine($"memcheck: {name,-26} {value}");
+        void Line(string name, object value) => Console.Error.WriteLine(LinePrefix.Line($"{name,-26} {value}"));
         Line("fragments built", s.FragmentsBuilt);
         Line("fragments flushed", s.FragmentsFlushed);
         Line("code cache bytes", run.Cache.Region.Used);

@@ -17,15 +17,20 @@ public sealed class ErrorCollector
     private readonly List<(ErrorRecord Record, int Count)> _errors = new();
     private readonly KindCounts[] _counts = new KindCounts[ErrorKinds.All.Count];
     private readonly Action<ReportedError>? _onFirstOccurrence;
+    private readonly ErrorKindInfo[] _checkedKinds;
 
     /// <param name="identityFrames">How many physical frames, innermost first, identify an error (at least 1).</param>
     /// <param name="onFirstOccurrence">Called with each new error, under the collector's lock, so output
     /// produced there (the text report) comes in numbering order even with many threads.</param>
-    public ErrorCollector(int identityFrames = DefaultIdentityFrames, Action<ReportedError>? onFirstOccurrence = null)
+    /// <param name="checkedKinds">The kinds whose check runs (default: all); <see cref="Summary"/> lists only these.</param>
+    public ErrorCollector(int identityFrames = DefaultIdentityFrames, Action<ReportedError>? onFirstOccurrence = null,
+        IEnumerable<ErrorKind>? checkedKinds = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(identityFrames, 1);
         IdentityFrames = identityFrames;
         _onFirstOccurrence = onFirstOccurrence;
+        var kinds = checkedKinds?.ToHashSet();
+        _checkedKinds = ErrorKinds.All.Where(k => kinds == null || kinds.Contains(k.Kind)).ToArray();
     }
 
     /// <summary>How many physical frames identify an error.</summary>
@@ -84,7 +89,9 @@ public sealed class ErrorCollector
     {
         lock (_lock)
         {
-            return new ErrorSummary((KindCounts[])_counts.Clone());
+            // A kind reported without being declared checked is still shown, never hidden.
+            ErrorKindInfo[] shown = ErrorKinds.All.Where(k => _checkedKinds.Contains(k) || _counts[(int)k.Kind].Total > 0).ToArray();
+            return new ErrorSummary((KindCounts[])_counts.Clone(), shown);
         }
     }
 

@@ -8,7 +8,17 @@ public sealed class ErrorSummary
 {
     private readonly KindCounts[] _counts;
 
-    internal ErrorSummary(KindCounts[] counts) => _counts = counts;
+    internal ErrorSummary(KindCounts[] counts, IReadOnlyList<ErrorKindInfo> checkedKinds)
+    {
+        _counts = counts;
+        CheckedKinds = checkedKinds;
+    }
+
+    /// <summary>
+    /// The kinds whose check ran, in table order: the ones the summary table and the JSON list. A
+    /// check that is not built (or was turned off) is left out rather than counted as zero.
+    /// </summary>
+    public IReadOnlyList<ErrorKindInfo> CheckedKinds { get; }
 
     /// <summary>The counts of <paramref name="kind"/>.</summary>
     public KindCounts this[ErrorKind kind] => _counts[(int)kind];

@@ -9,6 +9,8 @@ namespace Checker.Reports;
 /// <summary>
 /// Writes the machine-readable report of <c>--json FILE</c> (issue 3's schema, version 1):
 /// <c>{"version", "program", "args", "pid", "exit_code", "errors": [...], "summary": {...}}</c>.
+/// "summary.kinds" has one entry per kind whose check ran (<see cref="ErrorSummary.CheckedKinds"/>):
+/// a reader can tell "checked, none found" (an entry with zero counts) from "not checked" (no entry).
 /// Serialization is source-generated (memcheck is NativeAOT: no reflection).
 /// </summary>
 public static class JsonReportWriter
@@ -40,7 +42,8 @@ public static class JsonReportWriter
         string fullPath = Path.GetFullPath(path);
         string temporary = Path.Combine(
             Path.GetDirectoryName(fullPath) ?? ".",
-            $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+            // run.Pid, not Environment.ProcessId: .NET caches that, so a forked child would share its parent's.
+            $".{Path.GetFileName(fullPath)}.{run.Pid}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
@@ -133,12 +136,13 @@ public static class JsonReportWriter
     {
         Unique = summary.Unique,
         Total = summary.Total,
-        Kinds = Kinds(summary, _ => true),
-        Ignored = ignored is null ? null : Kinds(ignored, kind => ignored[kind.Kind].Total > 0),
+        // Only the kinds whose check ran: a check not built (or turned off) is absent, not zero.
+        Kinds = Kinds(summary, summary.CheckedKinds),
+        Ignored = ignored is null ? null : Kinds(ignored, ErrorKinds.All.Where(kind => ignored[kind.Kind].Total > 0)),
     };
 
-    private static Dictionary<string, KindSummaryDocument> Kinds(ErrorSummary summary, Func<ErrorKindInfo, bool> include) =>
-        ErrorKinds.All.Where(include).ToDictionary(
+    private static Dictionary<string, KindSummaryDocument> Kinds(ErrorSummary summary, IEnumerable<ErrorKindInfo> kinds) =>
+        kinds.ToDictionary(
             kind => kind.JsonName,
             kind => new KindSummaryDocument
             {

@@ -4,23 +4,30 @@ using System.Text;
 namespace Checker.Reports;
 
 /// <summary>
-/// The text report in Dr. Memory's spirit, every line prefixed <c>memcheck: </c>:
+/// The text report in Dr. Memory's spirit, every line prefixed <c>memcheck: </c> (or what the
+/// caller's prefix says: <c>memcheck[PID]: </c> once the process has forked):
 /// <code>
 /// memcheck: Error #1: UNADDRESSABLE ACCESS beyond heap bounds: writing 1 byte(s) at 0x...
 /// memcheck: #0 main [/abs/x.c:7] (x+0x1149)
-/// memcheck: Note: in thread 4242
+/// memcheck: Note: in thread 4242          (only once the program has had more than one thread)
 /// memcheck: Note: the 10-byte block at 0x... was allocated here:
 /// memcheck: #0 malloc [...] (libc.so.6+0x...)
 /// </code>
 /// An error is shown once, at its first occurrence (pass <see cref="WriteError"/> as the
 /// collector's onFirstOccurrence); repeats show only in the counts of <see cref="WriteSummary"/>.
 /// </summary>
-public sealed class TextReportWriter(TextWriter output)
+/// <param name="output">Where the lines go.</param>
+/// <param name="prefix">What each line starts with, asked per report (default <see cref="Prefix"/>).</param>
+/// <param name="threadCount">How many threads the program has had, asked per error: the thread is named only above one,
+/// as Valgrind names it only once there is another (default: one thread).</param>
+public sealed class TextReportWriter(TextWriter output, Func<string>? prefix = null, Func<int>? threadCount = null)
 {
-    /// <summary>What every line starts with.</summary>
+    /// <summary>What every line starts with by default.</summary>
     public const string Prefix = "memcheck: ";
 
     private readonly Lock _lock = new();
+    private readonly Func<string> _prefix = prefix ?? (() => Prefix);
+    private readonly Func<int> _threadCount = threadCount ?? (() => 1);
 
     /// <summary>Shows one error: headline, callstack, thread, and the block's allocation and free stacks.</summary>
     public void WriteError(ReportedError error)
@@ -30,7 +37,7 @@ public sealed class TextReportWriter(TextWriter output)
         Line(text, "");
         Line(text, $"Error #{error.Id}: {record.Kind.Headline()}{(record.Detail is null ? ":" : $" {record.Detail}:")} {record.Message}");
         Frames(text, record.Stack);
-        Line(text, $"Note: in thread {record.Thread}");
+        if (_threadCount() > 1) Line(text, $"Note: in thread {record.Thread}");
         if (record.Block is BlockInfo block)
         {
             Line(text, $"Note: the {block.Size}-byte block at {Hex(block.Address)} was allocated here:");
@@ -65,7 +72,7 @@ public sealed class TextReportWriter(TextWriter output)
         Line(text, "");
         Line(text, incomplete is not null ? $"RUN INCOMPLETE ({incomplete}): ERRORS FOUND SO FAR:"
             : summary.Total == 0 ? "NO ERRORS FOUND:" : "ERRORS FOUND:");
-        foreach (ErrorKindInfo kind in ErrorKinds.All) CountsLine(text, kind, summary[kind.Kind]);
+        foreach (ErrorKindInfo kind in summary.CheckedKinds) CountsLine(text, kind, summary[kind.Kind]);
         Write(text);
     }
 
@@ -82,7 +89,7 @@ public sealed class TextReportWriter(TextWriter output)
         Write(text);
     }
 
-    private static void CountsLine(StringBuilder text, ErrorKindInfo kind, KindCounts counts) =>
+    private void CountsLine(StringBuilder text, ErrorKindInfo kind, KindCounts counts) =>
         Line(text, kind.CountsBytes
             ? Invariant($"{counts.Unique,7} unique, {counts.Total,5} total, {counts.Bytes,6} byte(s) of {kind.SummaryNoun}")
             : Invariant($"{counts.Unique,7} unique, {counts.Total,5} total {kind.SummaryNoun}"));
@@ -97,12 +104,12 @@ public sealed class TextReportWriter(TextWriter output)
         }
     }
 
-    private static void Frames(StringBuilder text, IReadOnlyList<ReportFrame> frames)
+    private void Frames(StringBuilder text, IReadOnlyList<ReportFrame> frames)
     {
         for (int i = 0; i < frames.Count; i++) Line(text, Invariant($"#{i} {frames[i]}"));
     }
 
-    private static void Line(StringBuilder text, string line) => text.Append((Prefix + line).TrimEnd()).Append('\n');
+    private void Line(StringBuilder text, string line) => text.Append((_prefix() + line).TrimEnd()).Append('\n');
 
     private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 

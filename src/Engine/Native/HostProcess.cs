@@ -7,6 +7,12 @@ namespace Checker.Engine.Native;
 public static class HostProcess
 {
     /// <summary>
+    /// This process's pid, asked of the kernel each time: .NET's Environment.ProcessId is cached,
+    /// so in a child forked by the guest it would still be the parent's.
+    /// </summary>
+    public static int Id => LibC.getpid();
+
+    /// <summary>
     /// A private copy of <paramref name="fd"/> numbered at least 1000, close-on-exec: memcheck's own
     /// output must survive the guest closing its stderr (ls does at exit) and not leak into its children.
     /// </summary>

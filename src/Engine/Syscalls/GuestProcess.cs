@@ -90,6 +90,15 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>memcheck's own descriptors (its report stream): invisible to the guest's close and dup2.</summary>
     public HashSet<int> ToolDescriptors { get; } = [];
 
+    /// <summary>
+    /// Set in parent and child when a fork succeeds, and when the guest calls execve: from then on
+    /// another process may write to the same output, so memcheck's lines name their pid.
+    /// </summary>
+    public bool ForkedOrExeced { get; internal set; }
+
+    /// <summary>Threads the guest has had, the main one included: 1 until threads are supported (clone refuses them).</summary>
+    public int ThreadsStarted { get; internal set; } = 1;
+
     public ulong ClearChildTid { get; set; }
     public ulong RobustList { get; set; }
     public (ulong Sp, ulong Flags, ulong Size) AltStack { get; set; } = (0, 2 /* SS_DISABLE */, 0);

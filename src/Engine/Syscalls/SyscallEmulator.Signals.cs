@@ -113,6 +113,7 @@ public sealed unsafe partial class SyscallEmulator
     private long Execve(SyscallRequest r)
     {
         const int SigPipe = 13;
+        _process.ForkedOrExeced = true;
         // The host ignores SIGPIPE for itself; the new program must get the guest's disposition.
         bool restorePipe = !_process.KernelIgnored.Contains(SigPipe);
         if (restorePipe) SetKernelDisposition(SigPipe, SigDfl);

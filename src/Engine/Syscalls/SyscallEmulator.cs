@@ -150,6 +150,7 @@ public sealed unsafe partial class SyscallEmulator
         // parent's host stack, so the child always gets its own copy.
         ulong flags = r.A1 & ~(CloneVm | CloneSettls);
         long result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
+        if (result >= 0) _process.ForkedOrExeced = true;
         if (result == 0 && r.A2 != 0) CurrentContext->Rsp = r.A2;
         return result;
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Checker.Symbols.Demangling;
 using Checker.Symbols.Native;
+using Checker.Symbols.Symbolization;
 using Microsoft.Win32.SafeHandles;
 using static Checker.Symbols.Native.LibDw;
 
@@ -35,7 +36,8 @@ internal readonly record struct DwarfFrame(string? Function, string? File, int? 
 /// </list>
 /// Function names come from DW_AT_linkage_name when it is a C++ mangled name (so methods read
 /// <c>ns::Widget::resize(unsigned long)</c>), else DW_AT_name, through abstract origins and
-/// specifications (<c>dwarf_attr_integrate</c>).
+/// specifications (<c>dwarf_attr_integrate</c>), qualified by the namespaces and classes that
+/// declare the function (a static function in a namespace has no linkage name: <c>ns::f</c>).
 ///
 /// Not thread-safe: a libdw session is not; the caller serialises (ModuleSymbolizer holds a lock).
 /// </summary>
@@ -46,6 +48,9 @@ internal sealed unsafe class DwarfFile : IDisposable
 
     // Every compile unit's DIE, read on the first address .debug_aranges does not cover.
     private DwarfDie[]? _units;
+
+    // The enclosing namespaces and classes of a function's declaring DIE (keyed by its address in .debug_info).
+    private readonly Dictionary<nint, string?> _scopes = [];
 
     private DwarfFile(string path, SafeFileHandle file, SafeDwarfHandle dwarf)
     {
@@ -208,12 +213,69 @@ internal sealed unsafe class DwarfFile : IDisposable
         }
     }
 
-    private static string? FunctionName(DwarfDie* function)
+    private string? FunctionName(DwarfDie* function)
     {
         string? linkage = StringAttribute(function, DW_AT_linkage_name, integrate: true)
                           ?? StringAttribute(function, DW_AT_MIPS_linkage_name, integrate: true);
         if (linkage != null && Demangler.IsMangled(linkage)) return Demangler.Demangle(linkage);
-        return StringAttribute(function, DW_AT_name, integrate: true) ?? linkage;
+        string? name = StringAttribute(function, DW_AT_name, integrate: true);
+        if (name == null) return linkage;
+        // No linkage name: GCC gives none to functions with internal linkage, so a static function
+        // in a namespace is plain "f" in DWARF; gdb and addr2line -C show it as ns::f.
+        return EnclosingScopes(function) is string scopes ? $"{scopes}::{name}" : name;
+    }
+
+    /// <summary>
+    /// "ns::C" for a function declared in namespace ns, class C ("(anonymous namespace)" for an
+    /// unnamed one); null at file scope. libdw has no parent links: <c>dwarf_getscopes_die</c> walks
+    /// the unit down to the declaring DIE (it descends namespaces, classes and structs), so the
+    /// answer is cached per declaration.
+    /// </summary>
+    private string? EnclosingScopes(DwarfDie* function)
+    {
+        DwarfDie declaration = Declaration(*function);
+        if (_scopes.TryGetValue(declaration.Address, out string? cached)) return cached;
+        DwarfDie* chain = null;
+        int count = GetScopesDie(&declaration, &chain);
+        var names = new List<string>();
+        try
+        {
+            // chain[0] is the declaration itself, then its parents out to the unit.
+            for (int i = count - 1; i >= 1; i--)
+            {
+                int tag = Tag(&chain[i]);
+                string? scope = StringAttribute(&chain[i], DW_AT_name, integrate: false);
+                if (tag == DW_TAG_namespace) names.Add(scope ?? "(anonymous namespace)");
+                else if (tag is DW_TAG_class_type or DW_TAG_structure_type or DW_TAG_union_type && scope != null) names.Add(scope);
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(chain);
+        }
+        if (count <= 0) Errno();
+        string? result = names.Count > 0 ? string.Join("::", names) : null;
+        _scopes[declaration.Address] = result;
+        return result;
+    }
+
+    /// <summary>
+    /// The DIE that declares a function: through DW_AT_abstract_origin (an inlined or out-of-line
+    /// instance) and DW_AT_specification (a definition outside its namespace or class body).
+    /// </summary>
+    private static DwarfDie Declaration(DwarfDie die)
+    {
+        for (int hop = 0; hop < 8; hop++)
+        {
+            DwarfAttribute attribute;
+            DwarfAttribute* reference = Attr(&die, DW_AT_abstract_origin, &attribute);
+            if (reference == null) reference = Attr(&die, DW_AT_specification, &attribute);
+            DwarfDie next;
+            if (reference == null || FormRefDie(reference, &next) == null) break;
+            die = next;
+        }
+        Errno();
+        return die;
     }
 
     private static string? CallFile(DwarfDie* cu, DwarfDie* inlined, string? compDir)
@@ -258,11 +320,12 @@ internal sealed unsafe class DwarfFile : IDisposable
     /// libdw already joins a line-table name with its directory entry (the compilation directory
     /// for DWARF 5); a name still relative is taken relative to the unit's DW_AT_comp_dir when that
     /// is absolute. Builds with -ffile-prefix-map (Debian's libc: comp_dir "./malloc") stay relative.
+    /// Either way the result is normalised (<see cref="SourcePath"/>): <c>dir/../x.c</c> is <c>x.c</c>.
     /// </summary>
     private static string? Absolute(string? file, string? compDir)
     {
         if (string.IsNullOrEmpty(file)) return null;
-        if (file[0] == '/' || compDir is not ['/', ..]) return file;
-        return System.IO.Path.Join(compDir, file);
+        if (file[0] == '/' || compDir is not ['/', ..]) return SourcePath.Normalize(file);
+        return SourcePath.Normalize(System.IO.Path.Join(compDir, file));
     }
 }

@@ -21,12 +21,18 @@ internal static unsafe partial class LibDw
     public const int DW_TAG_compile_unit = 0x11;
     public const int DW_TAG_inlined_subroutine = 0x1d;
     public const int DW_TAG_subprogram = 0x2e;
+    public const int DW_TAG_class_type = 0x02;
+    public const int DW_TAG_structure_type = 0x13;
+    public const int DW_TAG_union_type = 0x17;
+    public const int DW_TAG_namespace = 0x39;
 
     public const uint DW_AT_name = 0x03;
     public const uint DW_AT_comp_dir = 0x1b;
     public const uint DW_AT_call_file = 0x58;
     public const uint DW_AT_call_line = 0x59;
     public const uint DW_AT_linkage_name = 0x6e;
+    public const uint DW_AT_abstract_origin = 0x31;
+    public const uint DW_AT_specification = 0x47;
     public const uint DW_AT_MIPS_linkage_name = 0x2007;
 
     public const byte DW_UT_compile = 0x01;
@@ -90,6 +96,10 @@ internal static unsafe partial class LibDw
     /// <summary>const char *dwarf_formstring (Dwarf_Attribute *attrp); NULL for a null attribute.</summary>
     [LibraryImport(Library, EntryPoint = "dwarf_formstring")]
     public static partial byte* FormString(DwarfAttribute* attribute);
+
+    /// <summary>Dwarf_Die *dwarf_formref_die (Dwarf_Attribute *attr, Dwarf_Die *result): the DIE a reference attribute points to.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_formref_die")]
+    public static partial DwarfDie* FormRefDie(DwarfAttribute* attribute, DwarfDie* result);
 
     /// <summary>int dwarf_formudata (Dwarf_Attribute *attr, Dwarf_Word *return_uval); 0 on success.</summary>
     [LibraryImport(Library, EntryPoint = "dwarf_formudata")]

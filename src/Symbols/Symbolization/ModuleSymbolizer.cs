@@ -149,6 +149,12 @@ public sealed class ModuleSymbolizer : IDisposable
             bool outermost = i == frames.Length - 1 && !f.Inlined;
             // DWARF without a function DIE (assembly units) still has lines: the symbol names it.
             string? function = f.Function ?? (outermost ? symbolName : null);
+            // A C++ function DWARF names without a linkage name (internal linkage: ns::f) has a
+            // mangled symbol all the same: its signature makes the frame read as addr2line -C's,
+            // ns::f(int*), alongside methods named from their linkage names.
+            if (outermost && f.Function is string plain && symbol is { } physical
+                && Demangler.IsMangled(physical.Symbol.Name) && symbolName!.StartsWith(plain + "(", StringComparison.Ordinal))
+                function = symbolName;
             frames[i] = new SymbolizedFrame(address, Path, moduleOffset, function, f.File, f.Line, f.Inlined,
                 outermost ? symbolOffset : null);
         }

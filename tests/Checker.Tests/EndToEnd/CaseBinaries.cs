@@ -61,6 +61,9 @@ public static class CaseBinaries
         ["clean_calloc"] = new("gcc", "clean_calloc.c", ["-O2"], []),
         ["clean_hash_qsort"] = new("gcc", "clean_hash_qsort.c", ["-O2"], []),
         ["clean_stl_exceptions"] = new("g++", "clean_stl_exceptions.cpp", ["-O2"], []),
+        ["fork_errors"] = new("gcc", "fork_errors.c", ["-O0"], []),
+        ["cxx_namespaced_frames"] = new("g++", "cxx_namespaced_frames.cpp", ["-O0"], []),
+        ["cxx_namespaced_frames.O2"] = new("g++", "cxx_namespaced_frames.cpp", ["-O2"], []),
         // Reports a user can trust (issue 8).
         ["report_to_file"] = new("gcc", "report_to_file.c", ["-O0", "-g"], []),
         ["crash_kinds"] = new("gcc", "crash_kinds.c", ["-O0", "-fno-stack-protector"], []),

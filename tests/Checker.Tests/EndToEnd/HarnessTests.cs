@@ -34,10 +34,12 @@ public class HarnessTests
     [Fact]
     public void WithoutMemcheckLines_DropsOnlyMemcheckLines()
     {
-        var stderr = "guest line\nmemcheck: engine line\nmemcheck:not ours\nlast without newline"u8.ToArray();
+        var stderr = "guest line\nmemcheck: engine line\nmemcheck:\nmemcheck[123]: forked\nmemcheck:not ours\nmemcheck[x]: nor this\nlast without newline"u8.ToArray();
 
         var filtered = NativeComparison.WithoutMemcheckLines(stderr);
 
-        Assert.Equal("guest line\nmemcheck:not ours\nlast without newline", Encoding.UTF8.GetString(filtered));
+        Assert.Equal("guest line\nmemcheck:not ours\nmemcheck[x]: nor this\nlast without newline", Encoding.UTF8.GetString(filtered));
+        Assert.Equal(123, MemcheckLauncher.PidOf("memcheck[123]: forked"));
+        Assert.Null(MemcheckLauncher.PidOf("memcheck: engine line"));
     }
 }

@@ -8,8 +8,20 @@ public static class MemcheckLauncher
 {
     private static readonly Lazy<bool> _built = new(Build, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>The prefix of every line memcheck itself writes.</summary>
+    /// <summary>The prefix of every line memcheck itself writes (in a process that never forked).</summary>
     public const string MessagePrefix = "memcheck: ";
+
+    // "memcheck: text", "memcheck:" (a report's blank line) or, once the process has forked or is
+    // about to exec, "memcheck[PID]: text".
+    private static readonly System.Text.RegularExpressions.Regex MessageLine =
+        new(@"^memcheck(\[(?<pid>[0-9]+)\])?:( |$)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>True for a line memcheck wrote itself (without its newline).</summary>
+    public static bool IsMessageLine(string line) => MessageLine.IsMatch(line);
+
+    /// <summary>The pid a line names (memcheck[PID]: ...), or null for a plain "memcheck: " line or the guest's.</summary>
+    public static int? PidOf(string line) =>
+        MessageLine.Match(line) is { Success: true } m && m.Groups["pid"].Success ? int.Parse(m.Groups["pid"].Value) : null;
 
     private static bool Build()
     {

@@ -6,7 +6,7 @@ namespace Checker.Tests.EndToEnd;
 /// <summary>
 /// Runs a program natively and under <c>memcheck --tool none</c> and asserts that both behave
 /// the same: identical exit status, identical stdout bytes, and identical stderr bytes once the
-/// lines memcheck writes itself (those starting "memcheck: ") are removed.
+/// lines memcheck writes itself (those starting "memcheck: " or "memcheck[PID]: ") are removed.
 /// </summary>
 public static class NativeComparison
 {
@@ -55,7 +55,7 @@ public static class NativeComparison
         Assert.Fail(report.ToString());
     }
 
-    /// <summary>The stderr bytes with every line that starts "memcheck: " removed.</summary>
+    /// <summary>The stderr bytes with every line memcheck wrote ("memcheck: ...", "memcheck[PID]: ...") removed.</summary>
     public static byte[] WithoutMemcheckLines(byte[] stderr)
     {
         var output = new MemoryStream();
@@ -65,23 +65,19 @@ public static class NativeComparison
             int newline = Array.IndexOf(stderr, (byte)'\n', start);
             int end = newline < 0 ? stderr.Length : newline + 1;
             var line = stderr.AsSpan(start, end - start);
-            if (!IsMemcheckLine(Encoding.UTF8.GetString(line).TrimEnd('\n')))
+            if (!MemcheckLauncher.IsMessageLine(Encoding.UTF8.GetString(line).TrimEnd('\n')))
                 output.Write(line);
             start = end;
         }
         return output.ToArray();
     }
 
-    /// <summary>memcheck's own lines (those starting "memcheck: ") from a stderr capture.</summary>
+    /// <summary>memcheck's own lines ("memcheck: ...", "memcheck[PID]: ...") from a stderr capture.</summary>
     public static List<string> MemcheckLines(byte[] stderr) =>
         Encoding.UTF8.GetString(stderr)
             .Split('\n')
-            .Where(l => IsMemcheckLine(l) && !System.Text.RegularExpressions.Regex.IsMatch(l, @"^memcheck(\[\d+\])?:\s*$"))
+            .Where(l => MemcheckLauncher.IsMessageLine(l) && !System.Text.RegularExpressions.Regex.IsMatch(l, @"^memcheck(\[\d+\])?:\s*$"))
             .ToList();
-
-    /// <summary>A line memcheck wrote: "memcheck: ...", "memcheck[pid]: ...", or the blank "memcheck:" separating reports.</summary>
-    public static bool IsMemcheckLine(string line) =>
-        System.Text.RegularExpressions.Regex.IsMatch(line, @"^memcheck(\[\d+\])?:( |$)");
 
     /// <summary>Sorts the lines of an output ordinally (for programs whose order is not the point).</summary>
     public static byte[] SortLines(byte[] output)

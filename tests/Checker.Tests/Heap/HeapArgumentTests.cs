@@ -55,7 +55,7 @@ public class HeapArgumentTests
     public void StacksGoPastFramesWithoutFramePointers()
     {
         // -O2 -fomit-frame-pointer: the frame-pointer chain ends at main; the CFI rules go on into libc.
-        var report = RunMemcheck(CaseBinaries.Get("heap_invalid_frees.O2"));
+        var report = RunMemcheck(CaseBinaries.Get("heap_invalid_frees.O2"), "--show-below-main=yes");
         string context = $"{report.Run.CommandLine}\nstderr:\n{report.Run.StderrText}";
         JsonElement error = report.Errors.First(e => e.GetProperty("message").GetString()!.Contains("not a heap address"));
         var functions = error.GetProperty("stack").EnumerateArray()

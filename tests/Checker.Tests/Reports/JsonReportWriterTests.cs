@@ -121,6 +121,18 @@ public class JsonReportWriterTests
     }
 
     [Fact]
+    public void SummaryKindsAreTheCheckedOnesSoAMissingCheckIsNotAZero()
+    {
+        var collector = new ErrorCollector(checkedKinds: [ErrorKind.Unaddressable, ErrorKind.InvalidHeapArgument]);
+        collector.Add(Unaddressable(0x2000));
+        using JsonDocument json = Report(collector);
+
+        JsonElement kinds = json.RootElement.GetProperty("summary").GetProperty("kinds");
+        Assert.Equal(["unaddressable", "invalid-heap-arg"], Names(kinds));
+        Assert.Equal(0, kinds.GetProperty("invalid-heap-arg").GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public void WriteFileReplacesTheFileWholeAndLeavesNoTemporary()
     {
         string directory = Directory.CreateTempSubdirectory("checker-json-").FullName;

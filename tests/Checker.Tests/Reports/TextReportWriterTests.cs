@@ -10,7 +10,7 @@ public class TextReportWriterTests
     private static string Lines(params string[] lines) => string.Concat(lines.Select(l => l + "\n"));
 
     [Fact]
-    public void HeapErrorShowsHeadlineStackThreadAndAllocationStack()
+    public void HeapErrorShowsHeadlineStackAndAllocationStack()
     {
         var output = new StringWriter();
         new TextReportWriter(output).WriteError(new ReportedError(1, Unaddressable(0x555555555149, 0x555555555200), 1));
@@ -20,7 +20,6 @@ public class TextReportWriterTests
             "memcheck: Error #1: UNADDRESSABLE ACCESS beyond heap bounds: writing 1 byte(s) at 0x5000a 0 byte(s) beyond a 10-byte block",
             "memcheck: #0 main [/abs/x.c:7] (x+0x5149)",
             "memcheck: #1 caller1 [/abs/x.c:8] (x+0x5200)",
-            "memcheck: Note: in thread 4242",
             "memcheck: Note: the 10-byte block at 0x50000 was allocated here:",
             "memcheck: #0 malloc+0x12 (libc.so.6+0x98942)",
             "memcheck: #1 main [/abs/x.c:5] (x+0x5140)"), output.ToString());
@@ -44,7 +43,6 @@ public class TextReportWriterTests
             "memcheck:",
             "memcheck: Error #3: INVALID HEAP ARGUMENT: free 0x50000: the block was already freed (double free)",
             "memcheck: #0 ?? (0x7f0012345678)",
-            "memcheck: Note: in thread 7",
             "memcheck: Note: the 32-byte block at 0x50000 was allocated here:",
             "memcheck: #0 make [/abs/x.c:3] (x+0x1111)",
             "memcheck: Note: and freed here:",
@@ -67,8 +65,56 @@ public class TextReportWriterTests
         Assert.Equal(Lines(
             "memcheck:",
             "memcheck: Error #1: LEAK: 16 direct bytes + 0 indirect bytes",
-            "memcheck: #0 main [/abs/x.c:7] (x+0x1149)",
-            "memcheck: Note: in thread 4242"), afterFirst);
+            "memcheck: #0 main [/abs/x.c:7] (x+0x1149)"), afterFirst);
+    }
+
+    [Fact]
+    public void TheThreadIsNamedOnlyOnceTheProgramHasHadAnother()
+    {
+        int threads = 1;
+        var output = new StringWriter();
+        var writer = new TextReportWriter(output, threadCount: () => threads);
+        writer.WriteError(new ReportedError(1, Unaddressable(0x10), 1));
+        Assert.DoesNotContain("thread", output.ToString());
+
+        threads = 2;
+        writer.WriteError(new ReportedError(2, Unaddressable(0x20), 1));
+        Assert.Equal(1, output.ToString().Split('\n').Count(l => l == "memcheck: Note: in thread 4242"));
+        Assert.Contains("memcheck: #0 main [/abs/x.c:7] (x+0x20)\nmemcheck: Note: in thread 4242\nmemcheck: Note: the 10-byte block", output.ToString());
+    }
+
+    [Fact]
+    public void ThePrefixIsAskedForEachReport()
+    {
+        string prefix = "memcheck: ";
+        var output = new StringWriter();
+        var writer = new TextReportWriter(output, prefix: () => prefix);
+        writer.WriteError(new ReportedError(1, Unaddressable(0x10), 1));
+        prefix = "memcheck[4321]: ";
+        writer.WriteSummary(new ErrorCollector().Summary());
+
+        string[] lines = output.ToString().TrimEnd('\n').Split('\n');
+        int summary = Array.IndexOf(lines, "memcheck[4321]:");
+        Assert.True(summary > 0, output.ToString());
+        Assert.All(lines[..summary], line => Assert.StartsWith("memcheck:", line));
+        Assert.All(lines[summary..], line => Assert.StartsWith("memcheck[4321]:", line));
+    }
+
+    [Fact]
+    public void SummaryListsOnlyTheKindsThatWereChecked()
+    {
+        var collector = new ErrorCollector(checkedKinds: [ErrorKind.Unaddressable, ErrorKind.InvalidHeapArgument]);
+        collector.Add(Unaddressable(0x10));
+        collector.Add(Leak(16, 0x20)); // reported all the same: shown, never hidden
+        var output = new StringWriter();
+        new TextReportWriter(output).WriteSummary(collector.Summary());
+
+        Assert.Equal(Lines(
+            "memcheck:",
+            "memcheck: ERRORS FOUND:",
+            "memcheck:       1 unique,     1 total unaddressable access(es)",
+            "memcheck:       0 unique,     0 total invalid heap argument(s)",
+            "memcheck:       1 unique,     1 total,     16 byte(s) of leak(s)"), output.ToString());
     }
 
     [Fact]
