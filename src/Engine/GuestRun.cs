@@ -42,6 +42,8 @@ public sealed class GuestRun
     /// <summary>Shadow memory and the access checks' reporter (null under --tool none).</summary>
     public ShadowMemory? Shadow { get; private init; }
     public AccessChecker? AccessChecker { get; private init; }
+    /// <summary>Overlapping copies reported by the string replacements (null under --tool none).</summary>
+    public OverlapHook? Overlaps { get; private init; }
 
     /// <summary>pext by this gives a &gt;&gt; 2 of the 47-bit user address a (see ContextOffsets.ShadowIndexMask).</summary>
     private const ulong ShadowIndexMask = 0x7fff_ffff_fffc;
@@ -64,6 +66,7 @@ public sealed class GuestRun
         GuestHeap? heap = null;
         ShadowMemory? shadow = null;
         AccessChecker? checker = null;
+        OverlapHook? overlaps = null;
         if (options.CheckHeap)
         {
             shadow = new ShadowMemory();
@@ -79,7 +82,8 @@ public sealed class GuestRun
                 options.CallstackMaxFrames, rules);
             interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules).All());
             modulesSource = interceptor;
-            MapStringReplacements(interceptor, window, process.Mappings);
+            overlaps = new OverlapHook(program.StackTop, options.CallstackMaxFrames, rules);
+            MapStringReplacements(interceptor, window, overlaps, process.Mappings);
             interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);
             if (program.Interpreter is MappedImage interp)
             {
@@ -110,7 +114,7 @@ public sealed class GuestRun
         unsafe { process.ToolMemory.Add(((ulong)thread.Context, (ulong)thread.Context + (ulong)ContextOffsets.Size, false)); }
         FaultHandlers.Install(cache.Routines, kernel);
         unsafe { thread.Context->Rsp = program.StackPointer; }
-        return new GuestRun(cache, process, dispatcher, thread, program) { Heap = heap, Shadow = shadow, AccessChecker = checker, _interceptor = interceptor };
+        return new GuestRun(cache, process, dispatcher, thread, program) { Heap = heap, Shadow = shadow, AccessChecker = checker, Overlaps = overlaps, _interceptor = interceptor };
     }
 
     /// <summary>What the guest has mapped before its first instruction: its images, its stack, the vDSO.</summary>
@@ -138,8 +142,11 @@ public sealed class GuestRun
         }
     }
 
-    /// <summary>Maps libchecker-replace.so into the guest and has libc's string routines redirected to it.</summary>
-    private static void MapStringReplacements(FunctionInterceptor interceptor, CodeWindow window, GuestMappings mappings)
+    /// <summary>
+    /// Maps libchecker-replace.so into the guest, has libc's string routines redirected to it and its
+    /// overlap hook intercepted.
+    /// </summary>
+    private static void MapStringReplacements(FunctionInterceptor interceptor, CodeWindow window, OverlapHook overlaps, GuestMappings mappings)
     {
         string path = StringReplacements.LibraryPath;
         ElfImage library;
@@ -151,9 +158,13 @@ public sealed class GuestRun
         MappedImage mapped = ProgramLoader.MapLibrary(library, window);
         RecordImage(mappings, mapped);
         var names = new HashSet<string>(StringReplacements.FunctionNames);
-        var entries = library.ReadSymbols()
+        IReadOnlyList<ElfSymbol> symbols = library.ReadSymbols();
+        var entries = symbols
             .Where(s => s.Type == ElfSymbolType.Func && s.IsDefined && names.Contains(s.Name))
             .ToDictionary(s => s.Name, s => s.Value + mapped.LoadBias);
+        ElfSymbol hook = symbols.FirstOrDefault(s => s.Type == ElfSymbolType.Func && s.IsDefined && s.Name == OverlapHook.SymbolName)
+            ?? throw new EngineException($"{path} has no {OverlapHook.SymbolName}");
+        interceptor.Intercept(hook.Value + mapped.LoadBias, overlaps.Function);
         foreach ((string alias, string name) in StringReplacements.Aliases)
             if (entries.TryGetValue(name, out ulong entry)) entries[alias] = entry;
         interceptor.UseReplacements(path, entries);

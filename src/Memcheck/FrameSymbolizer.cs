@@ -1,15 +1,19 @@
 using Checker.Engine.Memory;
+using Checker.Reports;
 using Checker.Symbols.Symbolization;
 
 namespace Checker.Memcheck;
 
 /// <summary>
 /// Turns raw pcs into source frames, one symbolizer per module (opened lazily, kept for the run).
-/// Return addresses are looked up at pc-1, inside the call, so the line is the call's.
+/// Return addresses are looked up at pc-1, inside the call, so the line is the call's. The common
+/// path of every report's frames (errors, their blocks' stacks, crashes): a pc in memcheck's string
+/// replacements becomes the libc routine it replaces (<see cref="ReplacementFrames"/>).
 /// </summary>
 public sealed class FrameSymbolizer : IDisposable
 {
     private readonly Dictionary<string, ModuleSymbolizer?> _modules = new();
+    private readonly Dictionary<string, ReplacementFrames?> _replacements = new();
 
     public IReadOnlyList<SymbolizedFrame> Frames(ulong pc, bool isReturnAddress)
     {
@@ -17,6 +21,7 @@ public sealed class FrameSymbolizer : IDisposable
         if (ModuleLocator.Find(lookup) is not ModuleLocation module) return [];
         try
         {
+            if (ReplacementFrames.IsReplacementLibrary(module.Path)) return Replacement(module, lookup);
             if (!_modules.TryGetValue(module.Path, out ModuleSymbolizer? symbolizer))
                 _modules[module.Path] = symbolizer = new ModuleSymbolizer(module.Path, module.LoadBias);
             return symbolizer?.Symbolize(lookup) ?? [];
@@ -27,6 +32,37 @@ public sealed class FrameSymbolizer : IDisposable
             _modules[module.Path] = null;
             return [];
         }
+    }
+
+    /// <summary>
+    /// A report's callstack: each pc symbolized (inlined calls expanded, innermost first), a pc no
+    /// module covers kept bare.
+    /// </summary>
+    /// <param name="innermostIsExact">The first pc is the faulting instruction itself, the rest are return addresses.</param>
+    public List<ReportFrame> Stack(IEnumerable<ulong> pcs, bool innermostIsExact = false)
+    {
+        var frames = new List<ReportFrame>();
+        bool first = true;
+        foreach (ulong pc in pcs)
+        {
+            IReadOnlyList<SymbolizedFrame> symbolized = Frames(pc, isReturnAddress: !(first && innermostIsExact));
+            first = false;
+            if (symbolized.Count == 0) frames.Add(new ReportFrame(pc));
+            foreach (SymbolizedFrame f in symbolized)
+                frames.Add(new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset, f.Replaced));
+        }
+        return frames;
+    }
+
+    private IReadOnlyList<SymbolizedFrame> Replacement(ModuleLocation module, ulong lookup)
+    {
+        if (!_replacements.TryGetValue(module.Path, out ReplacementFrames? frames))
+        {
+            try { frames = new ReplacementFrames(module.Path, module.LoadBias); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Checker.Symbols.Elf.ElfFormatException) { frames = null; }
+            _replacements[module.Path] = frames;
+        }
+        return frames?.Symbolize(lookup) ?? [];
     }
 
     /// <summary>"#n frame" lines for a captured stack (all entries are return addresses).</summary>

@@ -94,6 +94,7 @@ public static class Program
         using var reports = new ReportSession(command, settings, run.Process);
         if (run.Heap != null) run.Heap.Errors = reports.OnHeapError;
         if (run.AccessChecker != null) run.AccessChecker.Errors = reports.OnAccessError;
+        if (run.Overlaps != null) run.Overlaps.Errors = reports.OnOverlap;
 
         GuestOutcome outcome;
         using var signals = new TerminationSignals(run, reports, settings);

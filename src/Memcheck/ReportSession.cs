@@ -2,11 +2,11 @@ using System.Runtime.Versioning;
 using Checker.Engine.Dispatch;
 using Checker.Engine.Heap;
 using Checker.Engine.Instrumentation;
+using Checker.Engine.Interception;
 using Checker.Engine.Native;
 using Checker.Engine.Syscalls;
 using Checker.Reports;
 using Checker.Symbols.Demangling;
-using Checker.Symbols.Symbolization;
 
 namespace Checker.Memcheck;
 
@@ -108,6 +108,13 @@ public sealed class ReportSession : IDisposable
     public IReadOnlyList<ReportFrame> SymbolizedStack(IReadOnlyList<ulong> pcs, bool innermostIsExact) => Frames(pcs, innermostIsExact);
 
     /// <summary>
+    /// A copy routine called with overlapping source and destination, worded as Valgrind does; the
+    /// stack starts in the routine (shown as the libc function) above the program's call.
+    /// </summary>
+    public void OnOverlap(OverlapError error) =>
+        _collector.Add(new ErrorRecord(ErrorKind.Overlap, $"source and destination overlap in {error.Call}", Thread: 1, Frames(error.Stack)));
+
+    /// <summary>
     /// The leak check's findings, Dr. Memory style: one error per allocation site, bytes summed;
     /// errors with --leak-check=full, else only counted under ERRORS IGNORED (Valgrind's default).
     /// </summary>
@@ -158,32 +165,8 @@ public sealed class ReportSession : IDisposable
     /// <param name="innermostIsExact">The first pc is the faulting instruction itself, the rest are return addresses.</param>
     private List<ReportFrame> Frames(IEnumerable<ulong> pcs, bool innermostIsExact = false)
     {
-        var frames = new List<ReportFrame>();
-        bool first = true;
-        foreach (ulong pc in pcs)
-        {
-            IReadOnlyList<SymbolizedFrame> symbolized = _symbolizer.Frames(pc, isReturnAddress: !(first && innermostIsExact));
-            first = false;
-            if (symbolized.Count == 0) frames.Add(new ReportFrame(pc));
-            foreach (SymbolizedFrame f in symbolized)
-                frames.Add(new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset));
-        }
-        frames = WithoutReplacementInternals(frames);
+        List<ReportFrame> frames = _symbolizer.Stack(pcs, innermostIsExact);
         return _settings.ShowBelowMain ? frames : [.. BelowMain.Cut(frames)];
-    }
-
-    /// <summary>
-    /// An error inside a string replacement starts with the library's private helpers (memcpy calls
-    /// move, which inlines copy_forward): only the exported function, the one the program called,
-    /// is worth showing, as Dr. Memory shows just replace_memcpy.
-    /// </summary>
-    private static List<ReportFrame> WithoutReplacementInternals(List<ReportFrame> frames)
-    {
-        static bool InLibrary(ReportFrame f) => Path.GetFileName(f.ModulePath) == Checker.Engine.Interception.StringReplacements.FileName;
-        int run = 0;
-        while (run < frames.Count && InLibrary(frames[run])) run++;
-        if (run > 1) frames.RemoveRange(0, run - 1);
-        return frames;
     }
 
     private static string HeapMessage(HeapError e)

@@ -17,4 +17,7 @@ public enum ErrorKind
 
     /// <summary>A heap block reachable only through pointers into its middle.</summary>
     PossibleLeak,
+
+    /// <summary>A copy routine (memcpy, strcpy, ...) called with overlapping source and destination.</summary>
+    Overlap,
 }

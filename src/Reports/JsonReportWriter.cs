@@ -125,11 +125,12 @@ public static class JsonReportWriter
     private static FrameDocument[] Stack(IReadOnlyList<ReportFrame> frames) => frames.Select(frame => new FrameDocument
     {
         Pc = Hex(frame.Pc),
-        Module = frame.ModulePath,
-        Offset = frame.ModulePath is null ? null : Hex(frame.ModuleOffset),
+        Module = frame.Replaced ? null : frame.ModulePath,
+        Offset = frame.ModulePath is null || frame.Replaced ? null : Hex(frame.ModuleOffset),
         Function = frame.Function,
-        File = frame.File,
-        Line = frame.Line,
+        File = frame.Replaced ? null : frame.File,
+        Line = frame.Replaced ? null : frame.Line,
+        Replaced = frame.Replaced ? true : null,
     }).ToArray();
 
     private static SummaryDocument Summary(ErrorSummary summary, ErrorSummary? ignored) => new()

@@ -16,6 +16,8 @@ namespace Checker.Reports;
 /// <param name="Line">1-based source line; null when unknown.</param>
 /// <param name="Inlined">This frame's function was inlined into the next frame's.</param>
 /// <param name="SymbolOffset">Pc minus the start of the symbol-table function holding it; shown when there is no source line.</param>
+/// <param name="Replaced">The pc is in the tool's replacement of the library routine <see cref="Function"/>
+/// (memcheck's strlen): shown as <c>strlen (replaced by memcheck)</c>, with no file, line or module of the tool's.</param>
 public sealed record ReportFrame(
     ulong Pc,
     string? ModulePath = null,
@@ -24,14 +26,17 @@ public sealed record ReportFrame(
     string? File = null,
     int? Line = null,
     bool Inlined = false,
-    ulong? SymbolOffset = null)
+    ulong? SymbolOffset = null,
+    bool Replaced = false)
 {
     /// <summary>
     /// <c>main [/abs/x.c:7] (x+0x1149)</c>, or <c>malloc+0x12 (libc.so.6+0x98942)</c> without a
-    /// source line, <c>?? (x+0x1149)</c> without a name, <c>?? (0x7f0012345678)</c> outside any module.
+    /// source line, <c>?? (x+0x1149)</c> without a name, <c>?? (0x7f0012345678)</c> outside any module,
+    /// <c>strlen (replaced by memcheck)</c> in a replaced routine.
     /// </summary>
     public override string ToString()
     {
+        if (Replaced) return $"{Function ?? "??"} (replaced by memcheck)";
         var text = new StringBuilder(Function ?? "??");
         if (File != null)
         {

@@ -41,6 +41,13 @@ public sealed unsafe class FunctionInterceptor
         _replacements = entries;
     }
 
+    /// <summary>
+    /// Runs <paramref name="function"/> at the entry <paramref name="pc"/> found by other means than
+    /// a module's symbols (the overlap hook of the string replacements, whose own symbols are never
+    /// redirected or intercepted by name).
+    /// </summary>
+    public void Intercept(ulong pc, InterceptedFunction function) => _byPc[pc] = (function, -1);
+
     /// <summary>The replacement a translated entry point jumps to instead of its own code.</summary>
     public bool TryGetRedirect(ulong pc, out ulong target) => _redirects.TryGetValue(pc, out target);
 

@@ -21,7 +21,7 @@ public static class StringReplacements
     /// </summary>
     public static readonly IReadOnlyList<string> FunctionNames =
     [
-        "memcpy", "memmove", "mempcpy", "memset", "memcmp", "bcmp", "memchr", "memrchr", "rawmemchr",
+        "memcpy", "memmove", "mempcpy", "memccpy", "memset", "memcmp", "bcmp", "memchr", "memrchr", "rawmemchr",
         "strlen", "strnlen", "strchr", "strrchr", "strchrnul", "strcmp", "strncmp", "strcasecmp", "strncasecmp",
         "strcpy", "strncpy", "stpcpy", "stpncpy", "strcat", "strncat", "strstr", "strspn", "strcspn", "strpbrk",
         "wcslen", "wcsnlen", "wcscmp", "wcschr", "wmemset", "wmemcpy", "wmemchr",
@@ -45,11 +45,34 @@ public static class StringReplacements
         ["__strncasecmp"] = "strncasecmp",
         ["__mempcpy"] = "mempcpy",
         ["__stpcpy"] = "stpcpy",
+        ["__stpncpy"] = "stpncpy",
         ["__memcpy"] = "memcpy",
         ["__memset"] = "memset",
         ["__rawmemchr"] = "rawmemchr",
         ["__strnlen"] = "strnlen",
         ["__memrchr"] = "memrchr",
         ["__strchrnul"] = "strchrnul",
+    };
+
+    /// <summary>
+    /// The copy routines that report an overlapping source and destination (through
+    /// <see cref="OverlapHook"/>, under the name they pass it) and what the report shows of their
+    /// arguments: memmove alone may overlap.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, CopyArguments> OverlapArguments = new Dictionary<string, CopyArguments>
+    {
+        ["memcpy"] = CopyArguments.PointersAndLength,
+        ["mempcpy"] = CopyArguments.PointersAndLength,
+        ["memccpy"] = CopyArguments.PointersCharacterAndLength,
+        ["strcpy"] = CopyArguments.Pointers,
+        ["stpcpy"] = CopyArguments.Pointers,
+        ["strncpy"] = CopyArguments.PointersAndLength,
+        ["stpncpy"] = CopyArguments.PointersAndLength,
+        ["strcat"] = CopyArguments.Pointers,
+        ["strncat"] = CopyArguments.PointersAndLength,
+        ["wmemcpy"] = CopyArguments.PointersAndLength,
+        ["wcscpy"] = CopyArguments.Pointers,
+        ["wcpcpy"] = CopyArguments.Pointers,
+        ["wcscat"] = CopyArguments.Pointers,
     };
 }

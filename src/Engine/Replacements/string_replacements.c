@@ -13,26 +13,36 @@
  *   - functions whose range is known up front (mem*, bcmp, wmemcpy, wmemset) use unaligned
  *     8-byte words strictly inside [p, p + n) and single bytes for the tail, for speed.
  *
+ * Overlap: a copy whose source and destination overlap (undefined for all but memmove) is
+ * reported through checker_report_overlap(), a call the engine intercepts, and then done as memmove
+ * does it, after the whole source was read: the bytes glibc's memcpy, mempcpy and memccpy leave on
+ * this machine (they are memmove), and what glibc's string copies leave wherever theirs is not an
+ * accident of their vector code (see StringReplacementTests). Telling overlap apart costs one
+ * range comparison on the way in.
+ *
  * Built freestanding (-nostdlib -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns,
  * -Wl,-z,defs): gcc must not turn a loop into a call to memcpy/memset/strlen, and there is no libc
  * to call. Exported functions never call each other: a call to an exported name from inside a
  * shared object goes through the PLT and could bind to libc's version, so shared work lives in
- * static helpers.
+ * static helpers, always inlined: every instruction of the object then belongs to an exported
+ * function, which is how a report names a frame in here (strlen, not a helper; a test checks it).
  */
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define EXPORT __attribute__((visibility("default")))
+/* Helpers are inlined into each exported function that uses them (see above). */
+#define HELPER static inline __attribute__((always_inline))
 
 /* Unaligned, alias-anything 8-byte word: x86-64 loads and stores these at any address. */
 typedef uint64_t __attribute__((may_alias, aligned(1))) u64u;
 
 typedef unsigned char uchar;
 
-/* ---- helpers (static: never interposed, never exported) ---- */
+/* ---- helpers (static and inlined: never interposed, never exported, never a frame of their own) ---- */
 
-static inline void copy_forward(uchar *d, const uchar *s, size_t n)
+HELPER void copy_forward(uchar *d, const uchar *s, size_t n)
 {
     /* With d < s the stores of a word only reach bytes of the word just loaded, so a forward
      * copy is also right for an overlapping move to a lower address. */
@@ -45,7 +55,7 @@ static inline void copy_forward(uchar *d, const uchar *s, size_t n)
     while (n--) *d++ = *s++;
 }
 
-static inline void copy_backward(uchar *d, const uchar *s, size_t n)
+HELPER void copy_backward(uchar *d, const uchar *s, size_t n)
 {
     /* Mirror image of copy_forward: right for an overlapping move to a higher address. */
     d += n;
@@ -59,7 +69,7 @@ static inline void copy_backward(uchar *d, const uchar *s, size_t n)
     while (n--) *--d = *--s;
 }
 
-static void move(void *dst, const void *src, size_t n)
+HELPER void move(void *dst, const void *src, size_t n)
 {
     uchar *d = dst;
     const uchar *s = src;
@@ -70,7 +80,7 @@ static void move(void *dst, const void *src, size_t n)
         copy_backward(d, s, n);
 }
 
-static void fill(uchar *d, uint64_t word, size_t n)
+HELPER void fill(uchar *d, uint64_t word, size_t n)
 {
     /* word is the 8-byte pattern as stored at d (8 equal bytes, or 2 wchar_t); the tail (< 8
      * bytes) takes its bytes in order from the low end. */
@@ -85,7 +95,7 @@ static void fill(uchar *d, uint64_t word, size_t n)
     }
 }
 
-static int compare(const void *p1, const void *p2, size_t n)
+HELPER int compare(const void *p1, const void *p2, size_t n)
 {
     const uchar *a = p1, *b = p2;
     while (n >= 8) {
@@ -104,7 +114,7 @@ static int compare(const void *p1, const void *p2, size_t n)
     return 0;
 }
 
-static size_t string_length(const char *s)
+HELPER size_t string_length(const char *s)
 {
     const char *p = s;
     while (*p) p++;
@@ -113,7 +123,7 @@ static size_t string_length(const char *s)
 
 /* ASCII case folding only: the C/POSIX locale's tolower. Other locales' rules for bytes >= 0x80
  * are not applied (acceptable for the checker: results differ only in non-C locales). */
-static inline int fold(uchar c)
+HELPER int fold(uchar c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
@@ -121,22 +131,83 @@ static inline int fold(uchar c)
 /* Membership table for strspn/strcspn/strpbrk: one bit per byte value; reads set up to its NUL. */
 typedef struct { uint64_t bits[4]; } byteset;
 
-static inline void set_init(byteset *t, const char *set)
+HELPER void set_init(byteset *t, const char *set)
 {
     t->bits[0] = t->bits[1] = t->bits[2] = t->bits[3] = 0;
     for (const uchar *p = (const uchar *)set; *p; p++) t->bits[*p >> 6] |= 1ull << (*p & 63);
 }
 
-static inline int set_has(const byteset *t, uchar c)
+HELPER int set_has(const byteset *t, uchar c)
 {
     return (int)((t->bits[c >> 6] >> (c & 63)) & 1);
+}
+
+HELPER size_t bounded_length(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i]) i++;
+    return i;
+}
+
+HELPER size_t wide_length(const wchar_t *s)
+{
+    const wchar_t *p = s;
+    while (*p) p++;
+    return (size_t)(p - s);
+}
+
+HELPER const uchar *find_byte(const uchar *p, uchar c, size_t n)
+{
+    for (; n; n--, p++)
+        if (*p == c) return p;
+    return NULL;
+}
+
+/* ---- overlap ---- */
+
+/*
+ * The channel to the engine: it intercepts this entry (as it does malloc's; OverlapHook.cs), so
+ * under memcheck the body never runs. The handler reads the arguments, captures the callstack (the
+ * replaced routine's frame, then the program's caller) and reports "source and destination overlap
+ * in function(dst, src, ...)"; function points at a string literal of this object. Run natively
+ * (the test harness dlopen()s the object) it does nothing. Its contract is narrower than a C call's:
+ * it returns with every register but rax as it found them (the engine's intercept restores the
+ * guest's registers from the context block and sets only rax; this body is a bare ret), so the
+ * routines call it through report_overlap() below without saving anything around the call.
+ */
+__attribute__((visibility("protected"), noipa, used))
+void checker_report_overlap(const char *function, const void *dst, const void *src, size_t n, int c)
+{
+    (void)function, (void)dst, (void)src, (void)n, (void)c;
+}
+
+/* The hook's call as the contract above allows: a call in gcc's eyes would make every routine keep
+ * its arguments in callee-saved registers, pushed and popped on the usual path too. The call
+ * writes its return address below rsp: the object is built with -mno-red-zone. Vector registers
+ * are not preserved by the engine's light exit around intercepted calls (nor flags). */
+HELPER void report_overlap(const char *function, const void *dst, const void *src, size_t n, int c)
+{
+    register long character __asm__("r8") = c;
+    __asm__ volatile("call checker_report_overlap"
+                     :
+                     : "D"(function), "S"(dst), "d"(src), "c"(n), "r"(character)
+                     : "rax", "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+                       "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/* [a, a + alen) and [b, b + blen) share a byte: one of them starts inside the other, which is
+ * non-empty. Unsigned differences, so a start below the other's wraps to a huge value. */
+HELPER int overlap(const void *a, size_t alen, const void *b, size_t blen)
+{
+    return ((uintptr_t)b - (uintptr_t)a < alen && blen) || ((uintptr_t)a - (uintptr_t)b < blen && alen);
 }
 
 /* ---- memory functions: range known up front, word accesses inside it ---- */
 
 EXPORT void *memcpy(void *dst, const void *src, size_t n)
 {
-    /* Overlap is undefined for memcpy, but programs do it; behave as memmove. */
+    /* Overlap is undefined for memcpy, but programs do it: glibc's is memmove here, so is ours. */
+    if (overlap(dst, n, src, n)) report_overlap("memcpy", dst, src, n, 0);
     move(dst, src, n);
     return dst;
 }
@@ -149,8 +220,19 @@ EXPORT void *memmove(void *dst, const void *src, size_t n)
 
 EXPORT void *mempcpy(void *dst, const void *src, size_t n)
 {
+    if (overlap(dst, n, src, n)) report_overlap("mempcpy", dst, src, n, 0);
     move(dst, src, n);
     return (uchar *)dst + n;
+}
+
+EXPORT void *memccpy(void *dst, const void *src, int c, size_t n)
+{
+    /* glibc's is memchr, then mempcpy (or memcpy when c is absent): the same bytes on overlap. */
+    const uchar *hit = find_byte(src, (uchar)c, n);
+    size_t count = hit ? (size_t)(hit - (const uchar *)src) + 1 : n;
+    if (overlap(dst, count, src, count)) report_overlap("memccpy", dst, src, n, c);
+    move(dst, src, count);
+    return hit ? (uchar *)dst + count : NULL;
 }
 
 EXPORT void *memset(void *dst, int c, size_t n)
@@ -175,10 +257,7 @@ EXPORT void *memchr(const void *s, int c, size_t n)
 {
     /* Byte loop, not words: C11 says memchr stops at the first match, and callers pass n larger
      * than the object when they know the byte is there. */
-    const uchar *p = s;
-    for (; n; n--, p++)
-        if (*p == (uchar)c) return (void *)p;
-    return NULL;
+    return (void *)find_byte(s, (uchar)c, n);
 }
 
 EXPORT void *memrchr(const void *s, int c, size_t n)
@@ -267,52 +346,65 @@ EXPORT int strncasecmp(const char *a, const char *b, size_t n)
     return 0;
 }
 
+/* String copies read the whole source before the first write (its length first, then a move), so
+ * an overlapping copy is a memmove of exactly the bytes the C standard says are copied. */
+
 EXPORT char *strcpy(char *dst, const char *src)
 {
-    char *d = dst;
-    while ((*d++ = *src++)) {}
+    size_t n = string_length(src) + 1;
+    if (overlap(dst, n, src, n)) report_overlap("strcpy", dst, src, n, 0);
+    move(dst, src, n);
     return dst;
 }
 
 EXPORT char *stpcpy(char *dst, const char *src)
 {
-    while ((*dst = *src++)) dst++;
-    return dst;
+    size_t n = string_length(src) + 1;
+    if (overlap(dst, n, src, n)) report_overlap("stpcpy", dst, src, n, 0);
+    move(dst, src, n);
+    return dst + n - 1;
+}
+
+/* strncpy and stpncpy: read src up to its NUL or n bytes; write n bytes, NUL padded. Returns the
+ * end of the copied characters (stpncpy's result: the first NUL written, or dst + n). */
+HELPER char *copy_padded(const char *function, char *dst, const char *src, size_t n)
+{
+    size_t k = bounded_length(src, n);
+    size_t read = k < n ? k + 1 : n;
+    if (overlap(dst, n, src, read)) report_overlap(function, dst, src, n, 0);
+    move(dst, src, k);
+    fill((uchar *)dst + k, 0, n - k);
+    return dst + k;
 }
 
 EXPORT char *strncpy(char *dst, const char *src, size_t n)
 {
-    /* Reads src up to its NUL or n bytes; pads dst with NULs to n bytes. */
-    size_t i = 0;
-    for (; i < n && src[i]; i++) dst[i] = src[i];
-    for (; i < n; i++) dst[i] = 0;
+    copy_padded("strncpy", dst, src, n);
     return dst;
 }
 
 EXPORT char *stpncpy(char *dst, const char *src, size_t n)
 {
-    /* Returns the first NUL written, or dst + n when src filled all n bytes. */
-    size_t i = 0;
-    for (; i < n && src[i]; i++) dst[i] = src[i];
-    char *end = dst + i;
-    for (; i < n; i++) dst[i] = 0;
-    return end;
+    return copy_padded("stpncpy", dst, src, n);
 }
 
 EXPORT char *strcat(char *dst, const char *src)
 {
-    char *d = dst + string_length(dst);
-    while ((*d++ = *src++)) {}
+    /* The destination string is read and extended: all of it is checked against the source. */
+    size_t end = string_length(dst), n = string_length(src) + 1;
+    if (overlap(dst, end + n, src, n)) report_overlap("strcat", dst, src, n, 0);
+    move(dst + end, src, n);
     return dst;
 }
 
 EXPORT char *strncat(char *dst, const char *src, size_t n)
 {
     /* src need not be terminated within n bytes: at most n are read, then a NUL is appended. */
-    char *d = dst + string_length(dst);
-    size_t i = 0;
-    for (; i < n && src[i]; i++) d[i] = src[i];
-    d[i] = 0;
+    size_t end = string_length(dst), k = bounded_length(src, n);
+    size_t read = k < n ? k + 1 : n;
+    if (overlap(dst, end + k + 1, src, read)) report_overlap("strncat", dst, src, n, 0);
+    move(dst + end, src, k);
+    dst[end + k] = 0;
     return dst;
 }
 
@@ -362,9 +454,7 @@ EXPORT char *strpbrk(const char *s, const char *accept)
 
 EXPORT size_t wcslen(const wchar_t *s)
 {
-    const wchar_t *p = s;
-    while (*p) p++;
-    return (size_t)(p - s);
+    return wide_length(s);
 }
 
 EXPORT size_t wcsnlen(const wchar_t *s, size_t n)
@@ -405,28 +495,35 @@ EXPORT wchar_t *wmemset(wchar_t *dst, wchar_t c, size_t n)
 
 EXPORT wchar_t *wmemcpy(wchar_t *dst, const wchar_t *src, size_t n)
 {
-    move(dst, src, n * sizeof(wchar_t));
+    size_t bytes = n * sizeof(wchar_t);
+    if (overlap(dst, bytes, src, bytes)) report_overlap("wmemcpy", dst, src, n, 0);
+    move(dst, src, bytes);
     return dst;
 }
 
+/* Wide string copies: the whole source read first, then moved, as for strcpy. */
+
 EXPORT wchar_t *wcscpy(wchar_t *dst, const wchar_t *src)
 {
-    wchar_t *d = dst;
-    while ((*d++ = *src++) != 0) {}
+    size_t n = wide_length(src) + 1;
+    if (overlap(dst, n * sizeof(wchar_t), src, n * sizeof(wchar_t))) report_overlap("wcscpy", dst, src, n, 0);
+    move(dst, src, n * sizeof(wchar_t));
     return dst;
 }
 
 EXPORT wchar_t *wcpcpy(wchar_t *dst, const wchar_t *src)
 {
-    while ((*dst = *src++) != 0) dst++;
-    return dst;
+    size_t n = wide_length(src) + 1;
+    if (overlap(dst, n * sizeof(wchar_t), src, n * sizeof(wchar_t))) report_overlap("wcpcpy", dst, src, n, 0);
+    move(dst, src, n * sizeof(wchar_t));
+    return dst + n - 1;
 }
 
 EXPORT wchar_t *wcscat(wchar_t *dst, const wchar_t *src)
 {
-    wchar_t *d = dst;
-    while (*d) d++;
-    while ((*d++ = *src++) != 0) {}
+    size_t end = wide_length(dst), n = wide_length(src) + 1;
+    if (overlap(dst, (end + n) * sizeof(wchar_t), src, n * sizeof(wchar_t))) report_overlap("wcscat", dst, src, n, 0);
+    move(dst + end, src, n * sizeof(wchar_t));
     return dst;
 }
 

@@ -66,6 +66,8 @@ internal sealed class FrameDocument
     public string? Function { get; init; }
     public string? File { get; init; }
     public int? Line { get; init; }
+    /// <summary>True in a routine memcheck replaces (strlen): no module, file or line of memcheck's is given.</summary>
+    public bool? Replaced { get; init; }
 }
 
 internal sealed class BlockDocument

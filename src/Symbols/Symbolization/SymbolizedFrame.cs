@@ -16,6 +16,8 @@ namespace Checker.Symbols.Symbolization;
 /// <param name="Line">1-based source line; null when unknown.</param>
 /// <param name="Inlined">This frame's function was inlined into the next frame's.</param>
 /// <param name="SymbolOffset">Pc minus the start of the symbol-table function holding it (the physical function); null when no symbol covers it or for inlined frames.</param>
+/// <param name="Replaced">The pc is in the tool's own replacement of the library routine <see cref="Function"/>
+/// (memcheck's strlen): shown as that routine alone, without the tool's file, line or module.</param>
 public sealed record SymbolizedFrame(
     ulong Pc,
     string ModulePath,
@@ -24,17 +26,20 @@ public sealed record SymbolizedFrame(
     string? File,
     int? Line,
     bool Inlined,
-    ulong? SymbolOffset = null)
+    ulong? SymbolOffset = null,
+    bool Replaced = false)
 {
     /// <summary>The module's file name (libc.so.6).</summary>
     public string ModuleName => System.IO.Path.GetFileName(ModulePath);
 
     /// <summary>
     /// In Dr. Memory's spirit: <c>main [/abs/path/x.c:7] (x+0x1149)</c> with source, else the
-    /// symbol-table fallback <c>malloc+0x12 (libc.so.6+0x98942)</c>, else <c>?? (x+0x1149)</c>.
+    /// symbol-table fallback <c>malloc+0x12 (libc.so.6+0x98942)</c>, else <c>?? (x+0x1149)</c>;
+    /// a replaced routine as <c>strlen (replaced by memcheck)</c>.
     /// </summary>
     public override string ToString()
     {
+        if (Replaced) return $"{Function ?? "??"} (replaced by memcheck)";
         var text = new StringBuilder(Function ?? "??");
         if (File != null)
         {

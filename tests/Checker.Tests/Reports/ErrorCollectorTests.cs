@@ -141,10 +141,10 @@ public class ErrorCollectorTests
     public void KindTableGivesTheSchemaNamesAndHeadlines()
     {
         Assert.Equal(
-            ["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak"],
+            ["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak", "overlap"],
             Enum.GetValues<ErrorKind>().Select(k => k.JsonName()));
         Assert.Equal(
-            ["UNADDRESSABLE ACCESS", "UNINITIALIZED READ", "INVALID HEAP ARGUMENT", "LEAK", "POSSIBLE LEAK"],
+            ["UNADDRESSABLE ACCESS", "UNINITIALIZED READ", "INVALID HEAP ARGUMENT", "LEAK", "POSSIBLE LEAK", "OVERLAP"],
             Enum.GetValues<ErrorKind>().Select(k => k.Headline()));
         foreach (ErrorKind kind in Enum.GetValues<ErrorKind>())
         {

@@ -91,6 +91,38 @@ public class JsonReportWriterTests
         Assert.Equal("drop", block.GetProperty("free_stack")[0].GetProperty("function").GetString());
     }
 
+    /// <summary>
+    /// A frame in memcheck's replacement of a libc routine: the routine's name and "replaced", none of
+    /// memcheck's module, offset, file or line; the text shows it the same way.
+    /// </summary>
+    [Fact]
+    public void OverlapWithAReplacedFrameNamesOnlyTheRoutine()
+    {
+        var replaced = new ReportFrame(0x10051794, "/opt/memcheck/libchecker-replace.so", 0x1794, "memcpy", "/src/string_replacements.c", 210, Replaced: true);
+        var record = new ErrorRecord(ErrorKind.Overlap, "source and destination overlap in memcpy(0x1001, 0x1000, 21)", Thread: 1,
+            Stack: [replaced, Frame(0x555555555149, "main", 7)]);
+        var collector = new ErrorCollector();
+        collector.Add(record);
+        using JsonDocument json = Report(collector);
+        JsonElement error = json.RootElement.GetProperty("errors")[0];
+
+        Assert.Equal("overlap", error.GetProperty("kind").GetString());
+        Assert.Equal("source and destination overlap in memcpy(0x1001, 0x1000, 21)", error.GetProperty("message").GetString());
+        JsonElement top = error.GetProperty("stack")[0];
+        Assert.Equal(["pc", "function", "replaced"], Names(top));
+        Assert.Equal("memcpy", top.GetProperty("function").GetString());
+        Assert.True(top.GetProperty("replaced").GetBoolean());
+        Assert.Equal(["pc", "module", "offset", "function", "file", "line"], Names(error.GetProperty("stack")[1]));
+        Assert.Equal(1, json.RootElement.GetProperty("summary").GetProperty("kinds").GetProperty("overlap").GetProperty("total").GetInt32());
+        Assert.Equal("memcpy (replaced by memcheck)", replaced.ToString());
+
+        var text = new StringWriter();
+        new TextReportWriter(text).WriteError(collector.Errors[0]);
+        Assert.Contains("memcheck: Error #1: OVERLAP: source and destination overlap in memcpy(0x1001, 0x1000, 21)\n", text.ToString());
+        Assert.Contains("memcheck: #0 memcpy (replaced by memcheck)\n", text.ToString());
+        Assert.DoesNotContain("string_replacements.c", text.ToString());
+    }
+
     [Fact]
     public void LeakHasLeakFieldsAndSummaryCountsEveryKind()
     {
@@ -113,7 +145,7 @@ public class JsonReportWriterTests
         Assert.Equal(["unique", "total", "kinds"], Names(summary));
         Assert.Equal((3, 4), (summary.GetProperty("unique").GetInt32(), summary.GetProperty("total").GetInt32()));
         JsonElement kinds = summary.GetProperty("kinds");
-        Assert.Equal(["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak"], Names(kinds));
+        Assert.Equal(["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak", "overlap"], Names(kinds));
         Assert.Equal(["unique", "total"], Names(kinds.GetProperty("unaddressable")));
         Assert.Equal(["unique", "total", "bytes"], Names(kinds.GetProperty("leak")));
         Assert.Equal((1, 2, 32), (kinds.GetProperty("leak").GetProperty("unique").GetInt32(), kinds.GetProperty("leak").GetProperty("total").GetInt32(), kinds.GetProperty("leak").GetProperty("bytes").GetInt32()));

@@ -136,7 +136,8 @@ public class TextReportWriterTests
             "memcheck:       0 unique,     0 total uninitialized access(es)",
             "memcheck:       0 unique,     0 total invalid heap argument(s)",
             "memcheck:       2 unique,     2 total,   1016 byte(s) of leak(s)",
-            "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)"), output.ToString());
+            "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)",
+            "memcheck:       0 unique,     0 total overlapping copy(ies)"), output.ToString());
     }
 
     [Fact]
@@ -152,7 +153,8 @@ public class TextReportWriterTests
             "memcheck:       0 unique,     0 total uninitialized access(es)",
             "memcheck:       0 unique,     0 total invalid heap argument(s)",
             "memcheck:       0 unique,     0 total,      0 byte(s) of leak(s)",
-            "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)"), output.ToString());
+            "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)",
+            "memcheck:       0 unique,     0 total overlapping copy(ies)"), output.ToString());
     }
 
     [Fact]

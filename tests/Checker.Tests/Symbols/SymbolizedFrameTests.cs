@@ -33,4 +33,11 @@ public class SymbolizedFrameTests
         var frame = new SymbolizedFrame(0x401000, "/bin/prog", 0x1000, null, null, null, false);
         Assert.Equal("?? (prog+0x1000)", frame.ToString());
     }
+
+    [Fact]
+    public void ToString_ReplacedRoutineShowsNothingOfTheTool()
+    {
+        var frame = new SymbolizedFrame(0x1005_1794, "/opt/memcheck/libchecker-replace.so", 0x1794, "strlen", null, null, false, Replaced: true);
+        Assert.Equal("strlen (replaced by memcheck)", frame.ToString());
+    }
 }
