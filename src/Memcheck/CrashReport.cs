@@ -24,8 +24,10 @@ public static class CrashReport
             errorId = reports.OnFaultingAccess(access.Kind, access.Address, access.Size, Where(fault, access, mappings), stack);
         IReadOnlyList<ReportFrame> frames = reports.SymbolizedStack(stack, innermostIsExact: true);
         string cause = Cause(fault);
+        // Where, as the frame shows it (a replaced routine as the libc one, never memcheck's paths).
+        string where = frames.Count > 0 && frames[0].Function is not null ? $" in {frames[0]}" : "";
         string headline = $"the program was killed by {Signals.Name(fault.Signal)}{(cause.Length > 0 ? $" ({cause})" : "")}"
-            + (errorId is int id ? $", the access of Error #{id}" : "") + $" at 0x{fault.Pc:x}: {fault.Instruction}";
+            + (errorId is int id ? $", the access of Error #{id}" : "") + $" at 0x{fault.Pc:x}: {fault.Instruction}{where}";
         // With an error the stack is already shown there; alone, the note carries it.
         reports.WriteNote(headline, errorId is null ? frames : []);
         return new DeathInfo(fault.Signal, Signals.Name(fault.Signal), headline, fault.Pc,

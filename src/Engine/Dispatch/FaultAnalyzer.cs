@@ -149,16 +149,15 @@ public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings m
         return ins.Code != Code.INVALID;
     }
 
-    /// <summary>The instruction at <paramref name="pc"/> as text, with its bytes and module (for the death note).</summary>
+    /// <summary>The instruction at <paramref name="pc"/> as text with its bytes (for the death note, which adds where it is).</summary>
     public string Describe(ulong pc)
     {
         ulong available = Math.Min(mappings.ExecutableBytesFrom(pc), 15);
-        string module = ModuleLocator.Describe(pc) is string m ? $" in {m}" : "";
-        if (available == 0) return $"(no executable code at 0x{pc:x}){module}";
+        if (available == 0) return "no executable code there";
         TryDecode(pc, out Instruction ins);
         int length = (int)Math.Min((ulong)Math.Max(ins.Length, 1), available);
         string bytes = Convert.ToHexString(GuestCodeReader.Bytes(pc, length)).ToLowerInvariant();
         string text = ins.Code == Code.INVALID ? "(invalid)" : ins.ToString();
-        return $"'{text}' (bytes {bytes}){module}";
+        return $"'{text}' (bytes {bytes})";
     }
 }
