@@ -59,7 +59,10 @@ public sealed class GuestRun
         var brk = new GuestBrk(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation);
         var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
         process.ToolMemory.Add((cache.Region.Start, cache.Region.End, false));
+        // Everything from the host region up is memcheck's: the guest may not map, unmap or protect there.
+        process.ToolMemory.Add((AddressSpaceLayout.HostRegionStart, 1UL << 47, false));
         RecordInitialMappings(process.Mappings, program);
+        ReserveEngineRanges(process.Addresses, program, cache);
         process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
         process.ToolDescriptors.UnionWith(options.ToolDescriptors);
         FunctionInterceptor? interceptor = null;
@@ -71,14 +74,16 @@ public sealed class GuestRun
         {
             shadow = new ShadowMemory();
             process.ToolMemory.Add((shadow.Base, shadow.Base + ShadowMemory.ReservationSize, false));
-            heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, shadow);
+            heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, shadow, AddressSpaceLayout.HeapArenaStart);
+            process.Addresses.Reserve(heap.ArenaStart, heap.ArenaEnd);
+            ForbidToolMemory(shadow, cache);
             process.ToolMemory.Add((heap.ArenaStart, heap.ArenaEnd, true));
             process.Mappings.Map(heap.ArenaStart, heap.ArenaEnd - heap.ArenaStart, GuestMappings.Read | GuestMappings.Write);
             // The interceptor's module map is filled before any allocation happens; the rule
             // cache only asks it when a callstack is captured.
             FunctionInterceptor? modulesSource = null;
             var rules = new Checker.Symbols.Unwinding.FrameRuleCache(pc => modulesSource!.Modules.Find(pc));
-            checker = new AccessChecker(shadow, heap, cache.AccessSites, program.StackTop - AddressSpaceLayout.StackSize, program.StackTop,
+            checker = new AccessChecker(shadow, heap, cache.AccessSites, program.StackLimit, program.StackTop,
                 options.CallstackMaxFrames, rules);
             interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules).All());
             modulesSource = interceptor;
@@ -102,7 +107,7 @@ public sealed class GuestRun
             {
                 thread.Context->ShadowBase = shadow.Base;
                 thread.Context->ShadowIndexMask = ShadowIndexMask;
-                ulong stackLimit = program.StackTop - AddressSpaceLayout.StackSize;
+                ulong stackLimit = program.StackLimit;
                 thread.Context->StackLimit = stackLimit;
                 thread.Context->StackTop = program.StackTop;
                 // Below the initial stack pointer (less red zone and slack) nothing is addressable yet.
@@ -122,10 +127,37 @@ public sealed class GuestRun
     {
         RecordImage(mappings, program.Executable);
         if (program.Interpreter is MappedImage interp) RecordImage(mappings, interp);
-        mappings.Map(program.StackTop - AddressSpaceLayout.StackSize, AddressSpaceLayout.StackSize, GuestMappings.Read | GuestMappings.Write);
+        mappings.Map(program.StackLimit, program.StackTop - program.StackLimit,
+            GuestMappings.Read | GuestMappings.Write | (program.StackExecutable ? GuestMappings.Exec : 0));
         // The host's vDSO is the guest's too (passed in AT_SYSINFO_EHDR).
         foreach ((ulong start, ulong end, int prot) in HostMappings.Named("[vdso]", "[vvar]", "[vvar_vclock]"))
             mappings.Map(start, end - start, prot);
+    }
+
+    /// <summary>What the engine keeps for itself or keeps free in the guest's region: no guest mmap is placed there.</summary>
+    private static void ReserveEngineRanges(GuestAddressAllocator addresses, LoadedProgram program, TranslationCache cache)
+    {
+        ulong guardStart = program.StackLimit - AddressSpaceLayout.StackGuardGap;
+        addresses.Reserve(guardStart, program.StackTop);
+        addresses.Ceiling = guardStart;
+        addresses.Reserve(AddressSpaceLayout.GuestCodeWindowStart, cache.Region.End);
+        addresses.Reserve(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkStart + AddressSpaceLayout.BrkReservation);
+    }
+
+    /// <summary>
+    /// The shadow of memcheck's own memory is PROT_NONE: a checked guest access there (a wild pointer
+    /// into the runtime's heap, the shadow itself, the code cache) faults in its check and is
+    /// reported as the unaddressable access it would be natively, and never reaches the tool's state.
+    /// The vDSO is the one part of the host region the guest uses (its ld.so reads its ELF headers).
+    /// </summary>
+    private static void ForbidToolMemory(ShadowMemory shadow, TranslationCache cache)
+    {
+        if (shadow.Base < AddressSpaceLayout.HostRegionStart)
+            throw new EngineException($"the shadow memory was placed at 0x{shadow.Base:x}, inside the guest's region");
+        shadow.Forbid(AddressSpaceLayout.HostRegionStart, ShadowMemory.AddressLimit);
+        shadow.Forbid(cache.Region.Start, cache.Region.End);
+        foreach ((ulong start, ulong end, int _) in HostMappings.Named("[vdso]", "[vvar]", "[vvar_vclock]"))
+            shadow.Allow(start, end);
     }
 
     /// <summary>Each PT_LOAD segment of a mapped image with its protection.</summary>

@@ -16,12 +16,13 @@ namespace Checker.Memcheck;
 [SupportedOSPlatform("linux")]
 public static class CrashReport
 {
-    public static DeathInfo Report(GuestFault fault, GuestMappings mappings, ReportSession reports, int maxFrames)
+    /// <param name="mainStack">The main stack's limit (lowest address) and top: an access just below the limit is a stack overflow.</param>
+    public static DeathInfo Report(GuestFault fault, GuestMappings mappings, (ulong Limit, ulong Top) mainStack, ReportSession reports, int maxFrames)
     {
         IReadOnlyList<ulong> stack = Unwind(fault, maxFrames);
         int? errorId = null;
         if (fault.Access is FaultAccess access && fault.Signal is Signals.SIGSEGV or Signals.SIGBUS)
-            errorId = reports.OnFaultingAccess(access.Kind, access.Address, access.Size, Where(fault, access, mappings), stack);
+            errorId = reports.OnFaultingAccess(access.Kind, access.Address, access.Size, Where(fault, access, mappings, mainStack), stack);
         IReadOnlyList<ReportFrame> frames = reports.SymbolizedStack(stack, innermostIsExact: true);
         string cause = Cause(fault);
         // Where, as the frame shows it (a replaced routine as the libc one, never memcheck's paths).
@@ -60,9 +61,13 @@ public static class CrashReport
     }
 
     /// <summary>What lies at the faulting address, as the headline's detail.</summary>
-    public static string Where(GuestFault fault, FaultAccess access, GuestMappings mappings)
+    public static string Where(GuestFault fault, FaultAccess access, GuestMappings mappings, (ulong Limit, ulong Top) mainStack)
     {
         const int SiKernel = 0x80;
+        // The guard gap below the stack's RLIMIT_STACK limit, reached from the stack: Valgrind's "Stack overflow in thread #1".
+        if (access.Kind != FaultAccessKind.Execute && access.Address < mainStack.Limit
+            && access.Address >= mainStack.Limit - AddressSpaceLayout.StackGuardGap && fault.Rsp < mainStack.Top && fault.Rsp >= mainStack.Limit - AddressSpaceLayout.StackGuardGap)
+            return $"beyond the stack limit (stack overflow: RLIMIT_STACK is {(mainStack.Top - mainStack.Limit) >> 10} KiB)";
         if (fault.Code == SiKernel && fault.Address == 0) return "at a non-canonical address";
         if (fault.Signal == Signals.SIGBUS) return "beyond the end of a mapped file";
         int? prot = mappings.ProtectionAt(access.Address);

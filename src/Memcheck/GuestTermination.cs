@@ -53,7 +53,8 @@ public static class GuestTermination
                 return ExitCodes.EngineFailure;
             }
             case GuestOutcome.Faulted f:
-                reports.OnDeath(CrashReport.Report(f.Fault, run.Process.Mappings, reports, settings.CallstackMaxFrames));
+                reports.OnDeath(CrashReport.Report(f.Fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports,
+                    settings.CallstackMaxFrames));
                 return Die(run, reports, f.Signal, summary);
             default:
                 throw new InvalidOperationException(outcome.ToString());

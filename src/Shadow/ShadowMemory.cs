@@ -215,6 +215,30 @@ public sealed unsafe class ShadowMemory : IDisposable
     }
 
     /// <summary>Unmaps the shadow. Generated code that still uses <see cref="Base"/> will fault.</summary>
+    /// <summary>
+    /// Makes the shadow of [<paramref name="start"/>, <paramref name="end"/>) inaccessible (PROT_NONE,
+    /// whole shadow pages: 16 KiB of application memory each, rounded inwards): reading the state of
+    /// such an address faults. For memory that is not the application's at all (the tool's own), so
+    /// that the inline checks of an access there fault instead of passing. No state can be set there.
+    /// </summary>
+    public void Forbid(ulong start, ulong end) => ProtectShadow(start, end, inwards: true, 0);
+
+    /// <summary>Undoes <see cref="Forbid"/> for [<paramref name="start"/>, <paramref name="end"/>) (rounded outwards).</summary>
+    public void Allow(ulong start, ulong end) => ProtectShadow(start, end, inwards: false, ShadowLibC.ProtRead | ShadowLibC.ProtWrite);
+
+    private void ProtectShadow(ulong start, ulong end, bool inwards, int prot)
+    {
+        const ulong Page = 4096;
+        if (end > AddressLimit || start >= end) throw new ArgumentOutOfRangeException(nameof(end));
+        ulong from = (ulong)Shadow() + (start >> ShadowBits.AddressShift);
+        ulong to = (ulong)Shadow() + ((end + 3) >> ShadowBits.AddressShift);
+        from = inwards ? (from + Page - 1) & ~(Page - 1) : from & ~(Page - 1);
+        to = inwards ? to & ~(Page - 1) : (to + Page - 1) & ~(Page - 1);
+        if (to <= from) return;
+        if (ShadowLibC.mprotect((nint)from, (nuint)(to - from), prot) != 0)
+            throw new InvalidOperationException($"mprotect of the shadow at 0x{from:x} failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     public void Dispose()
     {
         byte* shadow = _base;

@@ -22,6 +22,26 @@ __attribute__((noinline)) static void fill(volatile long *p, int n)
     for (int i = 0; i < n; i++) p[i] = 0x4141414141414141;
 }
 
+__attribute__((noinline)) static int recurse(int depth)
+{
+    volatile char frame[64];
+    frame[0] = (char)depth;
+    return recurse(depth + 1) + frame[0];   /* LINE_RECURSE */
+}
+
+/* Under memcheck, its own executable's writable data is in this process: find it. */
+static char *memcheck_data(void)
+{
+    FILE *maps = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long start = 0, end;
+    char perms[8];
+    while (maps && fgets(line, sizeof line, maps))
+        if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[1] == 'w' && strstr(line, "/memcheck\n"))
+            return (char *)start;
+    return NULL;
+}
+
 __attribute__((noinline)) static void smash(void)
 {
     long buffer[2];
@@ -44,6 +64,12 @@ int main(int argc, char **argv)
     }
     else if (!strcmp(mode, "data")) ((function)(void *)data_array)();   /* LINE_DATA */
     else if (!strcmp(mode, "rodata")) { char *s = (char *)"literal"; ((volatile char *)s)[0] = 'L'; /* LINE_RODATA */ }
+    else if (!strcmp(mode, "recurse")) return recurse(0);
+    else if (!strcmp(mode, "below_stack")) { char here; ((volatile char *)&here)[-(1L << 30)] = 1; /* LINE_BELOW_STACK */ }
+    else if (!strcmp(mode, "tool_memory")) {
+        char *target = memcheck_data();
+        if (target) *(volatile long *)target = 0x4141414141414141;   /* LINE_TOOL_MEMORY */
+    }
     printf("survived %s\n", mode);
     return 0;
 }

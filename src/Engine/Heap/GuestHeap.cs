@@ -29,12 +29,13 @@ public sealed class GuestHeap
 
     private readonly ShadowMemory? _shadow;
 
-    public GuestHeap(ulong redzone, ulong delayFreesBytes, ShadowMemory? shadow = null)
+    /// <param name="arenaAddress">Where the arena goes (0: wherever the kernel puts it): the engine keeps it in the guest's region.</param>
+    public GuestHeap(ulong redzone, ulong delayFreesBytes, ShadowMemory? shadow = null, ulong arenaAddress = 0)
     {
         _shadow = shadow;
         Redzone = Math.Max(MinimumAlignment, (redzone + MinimumAlignment - 1) & ~(MinimumAlignment - 1));
         DelayFreesBytes = delayFreesBytes;
-        ArenaStart = HostMemory.MapAnonymous(0, ArenaSize, LibC.ProtRead | LibC.ProtWrite, noReserve: true);
+        ArenaStart = HostMemory.MapAnonymous(arenaAddress, ArenaSize, LibC.ProtRead | LibC.ProtWrite, noReserve: true);
         _arenaEnd = ArenaStart + ArenaSize;
         _next = ArenaStart;
     }

@@ -7,7 +7,10 @@ using Checker.Symbols.Elf;
 namespace Checker.Engine.Loading;
 
 /// <summary>A guest program ready to run: where to start and with which stack.</summary>
-public sealed record LoadedProgram(MappedImage Executable, MappedImage? Interpreter, ulong StartPc, ulong StackPointer, ulong StackTop);
+/// <param name="StackLimit">The lowest address the main stack may grow to (RLIMIT_STACK below its top); a guard gap lies below.</param>
+/// <param name="StackExecutable">PT_GNU_STACK asked for an executable stack.</param>
+public sealed record LoadedProgram(MappedImage Executable, MappedImage? Interpreter, ulong StartPc, ulong StackPointer, ulong StackTop,
+    ulong StackLimit, bool StackExecutable = false);
 
 /// <summary>
 /// Does what execve does for a new process, inside our own address space: maps the executable and
@@ -32,14 +35,26 @@ public static class ProgramLoader
             interp = MapInWindow(interpreterImage, window);
         }
 
-        // The kernel picks the stack's place (top-down, like the host's own mappings).
-        ulong stackTop = HostMemory.MapAnonymous(0, AddressSpaceLayout.StackSize, LibC.ProtRead | LibC.ProtWrite, noReserve: true)
-                         + AddressSpaceLayout.StackSize;
+        // The main stack, at the top of the guest's region: RLIMIT_STACK of it may be used, and the
+        // guard gap below is reserved (PROT_NONE) so a runaway recursion faults there, as natively.
+        bool executableStack = executable.ProgramHeaders.Any(p => p.Type == ElfSegmentType.GnuStack && p.Flags.HasFlag(ElfSegmentFlags.Execute));
+        ulong stackSize = StackSize();
+        ulong stackTop = AddressSpaceLayout.GuestStackTop, stackLimit = stackTop - stackSize;
+        HostMemory.MapAnonymous(stackLimit - AddressSpaceLayout.StackGuardGap, AddressSpaceLayout.StackGuardGap, LibC.ProtNone, noReserve: true);
+        HostMemory.MapAnonymous(stackLimit, stackSize, LibC.ProtRead | LibC.ProtWrite | (executableStack ? LibC.ProtExec : 0), noReserve: true);
         InitialStack stack = InitialStackBuilder.Build(stackTop, argv, envp,
             AuxVector(exe, interp), RandomNumberGenerator.GetBytes(16), "x86_64", execFn);
         CopyToGuest(stack.ImageBase, stack.Image);
 
-        return new LoadedProgram(exe, interp, interp?.Entry ?? exe.Entry, stack.StackPointer, stackTop);
+        return new LoadedProgram(exe, interp, interp?.Entry ?? exe.Entry, stack.StackPointer, stackTop, stackLimit, executableStack);
+    }
+
+    /// <summary>How far the main stack may grow: RLIMIT_STACK as the kernel applies it (unlimited, or over 1 GiB: 1 GiB).</summary>
+    private static ulong StackSize()
+    {
+        ulong limit = HostLimits.StackLimit() ?? AddressSpaceLayout.MaxStackSize;
+        limit = Math.Clamp(limit, 128UL << 10, AddressSpaceLayout.MaxStackSize);
+        return HostMemory.PageUp(limit);
     }
 
     /// <summary>Maps a shared object of the tool's own into the guest (position-independent: in the code window).</summary>

@@ -1,12 +1,24 @@
 namespace Checker.Engine.Memory;
 
 /// <summary>
-/// Where the engine puts things in the shared address space. Translated code re-encodes the
-/// guest's RIP-relative operands and branches with rel32 displacements, so the code cache must lie
-/// within +-2 GB of all guest code: non-PIE executables sit at their link address (0x400000 by
+/// Where the engine puts things in the shared address space.
+/// <para>
+/// Two regions. The guest's: everything below <see cref="HostRegionStart"/> (64 TiB): its images,
+/// its stack, its brk, the heap arena its malloc draws from, and every mapping it makes (non-fixed
+/// mmaps are placed here by the engine, top-down below the stack as the kernel would). memcheck's
+/// own: everything above, where the kernel puts the host's mappings top-down from near 2^47 (the
+/// runtime's heap, its libraries, the 32 TiB shadow, context blocks); the shadow of that region is
+/// PROT_NONE, so a checked guest access there faults in its check and is reported, and the guest
+/// can neither reach nor corrupt the tool's state. The code cache is the one piece of memcheck's
+/// inside the guest's region (it must be near guest code); its shadow is PROT_NONE too.
+/// </para>
+/// <para>
+/// Translated code keeps the guest's RIP-relative operands as rel32 displacements, so the code cache
+/// must lie within +-2 GB of guest code: non-PIE executables sit at their link address (0x400000 by
 /// default), and everything else that holds code (PIE executables, the interpreter, shared libraries
 /// the guest's ld.so maps, executable anonymous memory) is steered into the guest code window below
-/// the cache. Data mappings go wherever the kernel puts them.
+/// the cache.
+/// </para>
 /// </summary>
 public static class AddressSpaceLayout
 {
@@ -22,6 +34,19 @@ public static class AddressSpaceLayout
     public const ulong BrkStart = 0x2_0000_0000;
     public const ulong BrkReservation = 0x10_0000_0000;
 
-    /// <summary>The guest's main stack (placed by the kernel; it grows down).</summary>
-    public const ulong StackSize = 64UL << 20;
+    /// <summary>memcheck's own memory is at and above this address; the guest's below.</summary>
+    public const ulong HostRegionStart = 0x4000_0000_0000;
+
+    /// <summary>The top of the guest's main stack, just below the host region (the kernel puts it near 2^47).</summary>
+    public const ulong GuestStackTop = 0x3fff_f000_0000;
+    /// <summary>The main stack's size when RLIMIT_STACK is unlimited, and the most it may be.</summary>
+    public const ulong MaxStackSize = 1UL << 30;
+    /// <summary>Nothing is mapped in this much below the stack's limit (the kernel's stack_guard_gap: 256 pages).</summary>
+    public const ulong StackGuardGap = 1UL << 20;
+
+    /// <summary>The heap arena of the replacement malloc (guest data, in the guest region).</summary>
+    public const ulong HeapArenaStart = 0x1000_0000_0000;
+
+    /// <summary>The guest's non-fixed mmaps go top-down from below the stack's guard gap down to here.</summary>
+    public const ulong GuestMmapFloor = 0x20_0000_0000;
 }

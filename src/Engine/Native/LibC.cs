@@ -35,6 +35,9 @@ internal static unsafe partial class LibC
     public static partial int getpid();
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int getrlimit(int resource, ulong* limits);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc", SetLastError = true)]

@@ -20,6 +20,9 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     public KernelInterface Kernel { get; } = kernel;
     /// <summary>What the guest has mapped, with which protection (what it may execute, above all).</summary>
     public GuestMappings Mappings { get; } = new();
+    /// <summary>Places the guest's mappings that name no address (in the guest's region, top-down below the stack).</summary>
+    public GuestAddressAllocator Addresses => _addresses ??= new GuestAddressAllocator(Mappings);
+    private GuestAddressAllocator? _addresses;
 
     /// <summary>Replaced functions (the malloc family under --tool memcheck); null when nothing is replaced.</summary>
     public Interception.FunctionInterceptor? Interceptor { get; set; }

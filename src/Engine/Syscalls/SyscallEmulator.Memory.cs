@@ -6,7 +6,7 @@ namespace Checker.Engine.Syscalls;
 /// <summary>Memory-map system calls: keep code in reach of the cache and translated code consistent.</summary>
 public sealed unsafe partial class SyscallEmulator
 {
-    private const ulong ProtExec = 4, MapFixed = 0x10, MapFixedNoReplace = 0x100000, MapAnonymous = 0x20;
+    private const ulong ProtExec = 4, MapFixed = 0x10, MapFixedNoReplace = 0x100000, MapAnonymous = 0x20, Map32Bit = 0x40;
 
     private long Mmap(SyscallRequest r)
     {
@@ -21,22 +21,47 @@ public sealed unsafe partial class SyscallEmulator
     private long MapMemory(SyscallRequest r)
     {
         ulong length = HostMemory.PageUp(r.A2);
-        if ((r.A4 & MapFixed) != 0 && _process.OverlapsToolMemory(r.A1, length)) return -Errno.EINVAL;
-        bool placed = r.A1 != 0 || (r.A4 & (MapFixed | MapFixedNoReplace)) != 0;
-        if (!placed && length != 0 && MayHoldCode(r))
+        bool fixedAddress = (r.A4 & MapFixed) != 0, noReplace = (r.A4 & MapFixedNoReplace) != 0;
+        if ((fixedAddress || noReplace) && _process.OverlapsToolMemory(r.A1, length)) return fixedAddress ? -Errno.EINVAL : -Errno.EEXIST;
+        if (!fixedAddress && !noReplace && length != 0 && (r.A4 & Map32Bit) == 0)
         {
-            // Steer into the code window so RIP-relative code stays in rel32 reach of the cache.
-            for (ulong? at = _process.CodeWindow.Candidate(length); at is ulong hint; at = _process.CodeWindow.Candidate(length))
+            if (r.A1 == 0 && MayHoldCode(r))
             {
-                long result = PassThrough(r with { A1 = hint, A4 = r.A4 | MapFixedNoReplace });
-                _process.CodeWindow.Consume(hint, length);
+                // Steer into the code window so RIP-relative code stays in rel32 reach of the cache.
+                for (ulong? at = _process.CodeWindow.Candidate(length); at is ulong hint; at = _process.CodeWindow.Candidate(length))
+                {
+                    long result = PassThrough(r with { A1 = hint, A4 = r.A4 | MapFixedNoReplace });
+                    _process.CodeWindow.Consume(hint, length);
+                    if (result != -Errno.EEXIST) return result;
+                }
+            }
+            // The guest's own hint, when it is in the guest's region and free, as the kernel would honour it.
+            if (r.A1 != 0 && r.A1 % HostMemory.PageSize == 0 && r.A1 + length <= Memory.AddressSpaceLayout.HostRegionStart)
+            {
+                long result = PassThrough(r with { A4 = r.A4 | MapFixedNoReplace });
                 if (result != -Errno.EEXIST) return result;
             }
+            return PlaceInGuestRegion(r, length);
         }
         long mapped = PassThrough(r);
         if (!KernelInterface.IsError(mapped) && (r.A4 & MapFixed) != 0)
             lock (_process.Cache.Lock) _process.Cache.Flush((ulong)mapped, (ulong)mapped + length);
         return mapped;
+    }
+
+    /// <summary>
+    /// A mapping that names no address goes where the engine's allocator says, in the guest's region
+    /// (never among memcheck's own mappings, where the kernel would put it).
+    /// </summary>
+    private long PlaceInGuestRegion(SyscallRequest r, ulong length)
+    {
+        while (_process.Addresses.FindFree(length) is ulong at)
+        {
+            long result = PassThrough(r with { A1 = at, A4 = r.A4 | MapFixedNoReplace });
+            if (result != -Errno.EEXIST) return result;
+            _process.Addresses.Taken(at, length);
+        }
+        return -Errno.ENOMEM;
     }
 
     /// <summary>A whole ELF file mapped from offset 0 is a module being loaded: find its replaced functions.</summary>
@@ -97,19 +122,41 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Mremap(SyscallRequest r)
     {
-        const ulong MremapFixed = 2;
+        const ulong MremapMayMove = 1, MremapFixed = 2, MremapDontUnmap = 4;
         if (_process.OverlapsToolMemory(r.A1, HostMemory.PageUp(r.A2)) ||
             ((r.A4 & MremapFixed) != 0 && _process.OverlapsToolMemory(r.A5, HostMemory.PageUp(r.A3))))
             return -Errno.EINVAL;
-        long result = PassThrough(r);
+        long result;
+        if ((r.A4 & MremapMayMove) != 0 && (r.A4 & MremapFixed) == 0)
+        {
+            // Grow in place if the kernel can; else move, but to a place in the guest's region.
+            result = (r.A4 & MremapDontUnmap) != 0 ? -Errno.ENOMEM : PassThrough(r with { A4 = r.A4 & ~MremapMayMove });
+            if (result == -Errno.ENOMEM) result = MoveInGuestRegion(r, HostMemory.PageUp(r.A3));
+        }
+        else result = PassThrough(r);
         if (!KernelInterface.IsError(result))
         {
-            const ulong MremapDontUnmap = 4;
             FlushCode(r.A1, r.A2);
             if ((r.A4 & MremapDontUnmap) != 0) _process.Mappings.Map((ulong)result, r.A3, _process.Mappings.ProtectionAt(r.A1) ?? 3);
             else _process.Mappings.Move(r.A1, r.A2, (ulong)result, r.A3);
         }
         return result;
+    }
+
+    /// <summary>mremap that must move: to a free range of the guest's region, claimed first so nothing unknown is replaced.</summary>
+    private long MoveInGuestRegion(SyscallRequest r, ulong length)
+    {
+        const ulong MremapMayMove = 1, MremapFixed = 2;
+        while (_process.Addresses.FindFree(length) is ulong at)
+        {
+            long placeholder = _process.Kernel.Call(SyscallNumbers.Mmap, at, length, 0, 0x22 | MapFixedNoReplace | 0x4000, unchecked((ulong)-1), 0);
+            if (placeholder == -Errno.EEXIST) { _process.Addresses.Taken(at, length); continue; }
+            if (KernelInterface.IsError(placeholder)) return placeholder;
+            long moved = PassThrough(r with { A4 = r.A4 | MremapMayMove | MremapFixed, A5 = at });
+            if (KernelInterface.IsError(moved)) _process.Kernel.Call(SyscallNumbers.Munmap, at, length);
+            return moved;
+        }
+        return -Errno.ENOMEM;
     }
 
     private void FlushCode(ulong start, ulong length)

@@ -105,4 +105,38 @@ public class CrashReportTests
         JsonElement stack = AssertCrash(report, "rodata", "write", null, "of read-only memory").GetProperty("stack");
         AssertFrame(stack[0], "main", Source, Line(Source, "LINE_RODATA"), $"{Describe(stack)}\n{report.Context}");
     }
+
+    [Theory]
+    [InlineData("crash_kinds", "memcheck")]
+    [InlineData("crash_kinds.O2", "memcheck")]
+    [InlineData("crash_kinds", "none")]
+    public void InfiniteRecursion_IsAStackOverflowNamingTheRecursingFunction(string binary, string tool)
+    {
+        var report = RunCase(CaseBinaries.Get(binary), ["recurse"], "--tool", tool);
+        JsonElement error = AssertCrash(report, "recurse", "write", null, "beyond the stack limit (stack overflow", summary: tool == "memcheck");
+        JsonElement stack = error.GetProperty("stack");
+        string context = $"{Describe(stack)}\n{report.Context}";
+        Assert.True(stack.GetArrayLength() >= 4, context);
+        foreach (JsonElement frame in stack.EnumerateArray()) Assert.Equal("recurse", FunctionOf(frame));
+        AssertFrame(stack[1], "recurse", Source, Line(Source, "LINE_RECURSE"), context);
+    }
+
+    [Fact]
+    public void WriteAGigabyteBelowTheStack_FaultsAsNatively()
+    {
+        var native = ProcessRunner.Run(CaseBinaries.Get("crash_kinds"), ["below_stack"]);
+        Assert.Equal(128 + SigSegv, native.ExitCode);
+        var report = RunCase(CaseBinaries.Get("crash_kinds"), ["below_stack"]);
+        JsonElement stack = AssertCrash(report, "below_stack", "write", null, "not within a mapped region").GetProperty("stack");
+        AssertFrame(stack[0], "main", Source, Line(Source, "LINE_BELOW_STACK"), $"{Describe(stack)}\n{report.Context}");
+    }
+
+    /// <summary>memcheck's own memory (here its executable's data) is never written by the program it checks: the write is reported and faults.</summary>
+    [Fact]
+    public void WriteIntoMemchecksOwnData_IsReportedAndNeverLands()
+    {
+        var report = RunCase(CaseBinaries.Get("crash_kinds"), ["tool_memory"]);
+        JsonElement stack = AssertCrash(report, "tool_memory", "write", null, "not within a mapped region").GetProperty("stack");
+        AssertFrame(stack[0], "main", Source, Line(Source, "LINE_TOOL_MEMORY"), $"{Describe(stack)}\n{report.Context}");
+    }
 }
