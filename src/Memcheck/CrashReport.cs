@@ -19,10 +19,7 @@ public static class CrashReport
     /// <param name="mainStack">The main stack's limit (lowest address) and top: an access just below the limit is a stack overflow.</param>
     public static DeathInfo Report(GuestFault fault, GuestMappings mappings, (ulong Limit, ulong Top) mainStack, ReportSession reports, int maxFrames)
     {
-        IReadOnlyList<ulong> stack = Unwind(fault, maxFrames);
-        int? errorId = null;
-        if (fault.Access is FaultAccess access && fault.Signal is Signals.SIGSEGV or Signals.SIGBUS)
-            errorId = reports.OnFaultingAccess(access.Kind, access.Address, access.Size, Where(fault, access, mappings, mainStack), stack);
+        (IReadOnlyList<ulong> stack, int? errorId) = ReportAccess(fault, mappings, mainStack, reports, maxFrames);
         IReadOnlyList<ReportFrame> frames = reports.SymbolizedStack(stack, innermostIsExact: true);
         string cause = Cause(fault);
         // Where, as the frame shows it (a replaced routine as the libc one, never memcheck's paths).
@@ -33,6 +30,17 @@ public static class CrashReport
         reports.WriteNote(headline, errorId is null ? frames : []);
         return new DeathInfo(fault.Signal, Signals.Name(fault.Signal), headline, fault.Pc,
             fault.Signal is Signals.SIGSEGV or Signals.SIGBUS ? fault.Address : null, frames, errorId);
+    }
+
+    /// <summary>The faulting access as an error (when the fault was an access); returns the stack and the error's number.</summary>
+    public static (IReadOnlyList<ulong> Stack, int? ErrorId) ReportAccess(GuestFault fault, GuestMappings mappings, (ulong Limit, ulong Top) mainStack,
+        ReportSession reports, int maxFrames)
+    {
+        IReadOnlyList<ulong> stack = Unwind(fault, maxFrames);
+        int? errorId = null;
+        if (fault.Access is FaultAccess access && fault.Signal is Signals.SIGSEGV or Signals.SIGBUS)
+            errorId = reports.OnFaultingAccess(access.Kind, access.Address, access.Size, Where(fault, access, mappings, mainStack), stack);
+        return (stack, errorId);
     }
 
     /// <summary>The guest's stack at the fault, innermost (the faulting pc) first.</summary>

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 typedef void (*function)(void);
@@ -21,6 +23,8 @@ __attribute__((noinline)) static void fill(volatile long *p, int n)
 {
     for (int i = 0; i < n; i++) p[i] = 0x4141414141414141;
 }
+
+static void on_segv(int signal) { (void)signal; _exit(7); }
 
 __attribute__((noinline)) static int recurse(int depth)
 {
@@ -65,6 +69,7 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "data")) ((function)(void *)data_array)();   /* LINE_DATA */
     else if (!strcmp(mode, "rodata")) { char *s = (char *)"literal"; ((volatile char *)s)[0] = 'L'; /* LINE_RODATA */ }
     else if (!strcmp(mode, "recurse")) return recurse(0);
+    else if (!strcmp(mode, "handler")) { signal(SIGSEGV, on_segv); *null_int = 1; /* LINE_HANDLED */ }
     else if (!strcmp(mode, "below_stack")) { char here; ((volatile char *)&here)[-(1L << 30)] = 1; /* LINE_BELOW_STACK */ }
     else if (!strcmp(mode, "tool_memory")) {
         char *target = memcheck_data();

@@ -139,4 +139,19 @@ public class CrashReportTests
         JsonElement stack = AssertCrash(report, "tool_memory", "write", null, "not within a mapped region").GetProperty("stack");
         AssertFrame(stack[0], "main", Source, Line(Source, "LINE_TOOL_MEMORY"), $"{Describe(stack)}\n{report.Context}");
     }
+
+    /// <summary>The program's own SIGSEGV handler cannot run yet: the fault is reported, then the run ends as an engine failure, never silently.</summary>
+    [Fact]
+    public void FaultWithTheProgramsHandler_ReportedThenAnEngineFailure()
+    {
+        Assert.Equal(7, ProcessRunner.Run(CaseBinaries.Get("crash_kinds"), ["handler"]).ExitCode);
+        var report = RunCase(CaseBinaries.Get("crash_kinds"), ["handler"]);
+        string context = report.Context;
+        Assert.True(report.Run.ExitCode == 125, $"exit {report.Run.ExitCode}\n{context}");
+        JsonElement error = Assert.Single(report.Errors);
+        Assert.Equal("unaddressable", error.GetProperty("kind").GetString());
+        AssertFrame(error.GetProperty("stack")[0], "main", Source, Line(Source, "LINE_HANDLED"), context);
+        Assert.Contains("handler for SIGSEGV", report.Root.GetProperty("engine_failure").GetProperty("message").GetString());
+        Assert.Contains("RUN INCOMPLETE", report.Run.StderrText);
+    }
 }
