@@ -106,6 +106,8 @@ public static class Program
         {
             // The failure first, then what was found so far (never "NO ERRORS FOUND" after it), and the JSON.
             string message = e is EngineException ? e.Message : $"internal error: {e.GetType().Name}: {e.Message}";
+            // For memcheck's developers: the .NET stack of an internal error (never shown to users otherwise).
+            if (e is not EngineException && Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1") Console.Error.WriteLine(e);
             Fail(ExitCodes.EngineFailure, $"engine failure: {message}");
             reports.OnEngineFailure(message);
             reports.Finish(ExitCodes.EngineFailure, printSummary: run.Heap != null);

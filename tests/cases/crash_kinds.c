@@ -69,6 +69,7 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "data")) ((function)(void *)data_array)();   /* LINE_DATA */
     else if (!strcmp(mode, "rodata")) { char *s = (char *)"literal"; ((volatile char *)s)[0] = 'L'; /* LINE_RODATA */ }
     else if (!strcmp(mode, "recurse")) return recurse(0);
+    else if (!strcmp(mode, "memalign_null")) printf("%d\n", posix_memalign((void **)null_int, 16, 16));   /* LINE_MEMALIGN */
     else if (!strcmp(mode, "handler")) { signal(SIGSEGV, on_segv); *null_int = 1; /* LINE_HANDLED */ }
     else if (!strcmp(mode, "below_stack")) { char here; ((volatile char *)&here)[-(1L << 30)] = 1; /* LINE_BELOW_STACK */ }
     else if (!strcmp(mode, "tool_memory")) {

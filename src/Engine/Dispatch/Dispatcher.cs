@@ -100,9 +100,16 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     break;
                 case ExitKind.Intercept when exit.Function is { } replaced && exit.Owner is { Flushed: false }:
                     stats.InterceptedCalls++;
-                    context->Rax = replaced.Handler(context);
-                    // The replaced function's ret.
-                    pc = *(ulong*)context->Rsp;
+                    try
+                    {
+                        context->Rax = replaced.Handler(context);
+                        // The replaced function's ret.
+                        if (!Native.GuestMemory.TryReadUInt64(context->Rsp, out pc)) throw new GuestMemoryFault(context->Rsp, 8, write: false);
+                    }
+                    catch (GuestMemoryFault fault)
+                    {
+                        return new GuestOutcome.Faulted(faults.InReplacedFunction(context, exit.TargetPc, fault));
+                    }
                     context->Rsp += 8;
                     afterCall = true;
                     break;

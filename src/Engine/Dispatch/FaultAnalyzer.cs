@@ -61,6 +61,11 @@ public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings m
         return new GuestFault(signal, signal == Signals.SIGTRAP ? TrapBrkpt : IllIllopn, pc, pc, Registers(context), null, Describe(pc));
     }
 
+    /// <summary>A bad guest pointer met by a replaced function (posix_memalign's out parameter, the return address): the function's own fault.</summary>
+    public GuestFault InReplacedFunction(ContextBlock* context, ulong functionPc, GuestMemoryFault fault) =>
+        new(Signals.SIGSEGV, GuestFault.SegvMapErr, functionPc, fault.Address, Registers(context),
+            new FaultAccess(fault.Write ? FaultAccessKind.Write : FaultAccessKind.Read, fault.Address, fault.Size), "in the replaced function");
+
     /// <summary>A jump or call to memory the guest cannot execute.</summary>
     public GuestFault Execute(ContextBlock* context, GuestCodeFault fault) =>
         new(Signals.SIGSEGV, fault.Mapped ? GuestFault.SegvAccErr : GuestFault.SegvMapErr, fault.Pc, fault.Address, Registers(context),

@@ -1,3 +1,4 @@
+using Checker.Engine.Native;
 using Checker.Engine.Interception;
 using Checker.Engine.State;
 
@@ -97,7 +98,11 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, ulong stackTop, int cal
         if (alignment < 8 || (alignment & (alignment - 1)) != 0) return EINVAL;
         ulong user = heap.Allocate(Arg(c, 2), alignment, AllocationKind.Malloc, Stack(c));
         if (user == 0) return ENOMEM;
-        *(ulong*)Arg(c, 0) = user;
+        if (!GuestMemory.TryWriteUInt64(Arg(c, 0), user))
+        {
+            heap.Free(user, AllocationKind.Malloc, "posix_memalign", Stack(c));
+            throw new Dispatch.GuestMemoryFault(Arg(c, 0), 8, write: true);
+        }
         return 0;
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Checker.Engine.Native;
 using Checker.Engine.State;
 
 namespace Checker.Engine.Syscalls;
@@ -20,10 +21,13 @@ public sealed unsafe partial class SyscallEmulator
             return -Errno.EINVAL;
         if (signal == Dispatch.ThreadStopper.KickSignal && r.A2 != 0) return -Errno.EINVAL;   // the engine's own
         byte[] slot = _process.SignalActions[signal];
-        if (r.A3 != 0) slot.CopyTo(new Span<byte>((void*)r.A3, GuestProcess.SigactionSize));
+        // Guest pointers are copied, never dereferenced: a bad one is the program's EFAULT.
+        Span<byte> action = stackalloc byte[GuestProcess.SigactionSize];
+        if (r.A2 != 0 && !GuestMemory.TryRead(r.A2, action)) return -Errno.EFAULT;
+        if (r.A3 != 0 && !GuestMemory.TryWrite(r.A3, slot)) return -Errno.EFAULT;
         if (r.A2 != 0)
         {
-            new ReadOnlySpan<byte>((void*)r.A2, GuestProcess.SigactionSize).CopyTo(slot);
+            action.CopyTo(slot);
             ulong handler = BitConverter.ToUInt64(slot, 0);
             // Ignoring is safe to hand to the kernel (no guest code runs); handlers wait for signal support.
             if (handler == SigIgn)
@@ -41,18 +45,14 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Sigaltstack(SyscallRequest r)
     {
+        ulong* ss = stackalloc ulong[3];
+        if (r.A1 != 0 && !GuestMemory.TryRead(r.A1, new Span<byte>(ss, 24))) return -Errno.EFAULT;
         if (r.A2 != 0)
         {
-            var old = (ulong*)r.A2;
-            old[0] = _process.AltStack.Sp;
-            old[1] = _process.AltStack.Flags;
-            old[2] = _process.AltStack.Size;
+            ulong* old = stackalloc ulong[3] { _process.AltStack.Sp, _process.AltStack.Flags, _process.AltStack.Size };
+            if (!GuestMemory.TryWrite(r.A2, new ReadOnlySpan<byte>(old, 24))) return -Errno.EFAULT;
         }
-        if (r.A1 != 0)
-        {
-            var ss = (ulong*)r.A1;
-            _process.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
-        }
+        if (r.A1 != 0) _process.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
         return 0;
     }
 
@@ -61,9 +61,12 @@ public sealed unsafe partial class SyscallEmulator
         const int Block = 0, Unblock = 1, SetMask = 2;
         if (r.A4 != 8) return -Errno.EINVAL;
         ulong old = _process.SignalMask;
+        ulong requested = 0;
+        if (r.A2 != 0 && !GuestMemory.TryReadUInt64(r.A2, out requested)) return -Errno.EFAULT;
+        if (r.A3 != 0 && !GuestMemory.TryWriteUInt64(r.A3, old)) return -Errno.EFAULT;
         if (r.A2 != 0)
         {
-            ulong set = *(ulong*)r.A2 & ~HostSignalMask.Unblockable;
+            ulong set = requested & ~HostSignalMask.Unblockable;
             switch ((int)r.A1)
             {
                 case Block: _process.SignalMask = old | set; break;
@@ -72,7 +75,6 @@ public sealed unsafe partial class SyscallEmulator
                 default: return -Errno.EINVAL;
             }
         }
-        if (r.A3 != 0) *(ulong*)r.A3 = old;
         return 0;
     }
 

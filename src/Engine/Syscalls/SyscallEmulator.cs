@@ -124,8 +124,8 @@ public sealed unsafe partial class SyscallEmulator
         {
             case SetFs: context->GuestFsBase = r.A2; return 0;
             case SetGs: context->GuestGsBase = r.A2; return 0;
-            case GetFs: *(ulong*)r.A2 = context->GuestFsBase; return 0;
-            case GetGs: *(ulong*)r.A2 = context->GuestGsBase; return 0;
+            case GetFs: return GuestMemory.TryWriteUInt64(r.A2, context->GuestFsBase) ? 0 : -Errno.EFAULT;
+            case GetGs: return GuestMemory.TryWriteUInt64(r.A2, context->GuestGsBase) ? 0 : -Errno.EFAULT;
             default: return PassThrough(r);
         }
     }
@@ -157,13 +157,12 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Readlink(ulong pathAddress, ulong buffer, ulong size, SyscallRequest original)
     {
-        string path = Marshal.PtrToStringUTF8((nint)pathAddress) ?? "";
+        if (GuestMemory.TryReadCString(pathAddress) is not string path) return -Errno.EFAULT;
         int pid = LibC.getpid();
         if (path != "/proc/self/exe" && path != $"/proc/{pid}/exe" && path != "/proc/thread-self/exe")
             return PassThrough(original);
         byte[] target = Encoding.UTF8.GetBytes(_process.ExecutablePath);
         int n = (int)Math.Min((ulong)target.Length, size);
-        target.AsSpan(0, n).CopyTo(new Span<byte>((void*)buffer, n));
-        return n;
+        return GuestMemory.TryWrite(buffer, target.AsSpan(0, n)) ? n : -Errno.EFAULT;
     }
 }

@@ -73,6 +73,7 @@ public static class CaseBinaries
         ["crash_kinds"] = new("gcc", "crash_kinds.c", ["-O0", "-fno-stack-protector"], []),
         ["crash_kinds.O2"] = new("gcc", "crash_kinds.c", ["-O2", "-fno-stack-protector"], []),
         ["terminate_me"] = new("gcc", "terminate_me.c", ["-O1"], []),
+        ["bad_pointers"] = new("gcc", "bad_pointers.c", ["-O1"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();

@@ -154,4 +154,27 @@ public class CrashReportTests
         Assert.Contains("handler for SIGSEGV", report.Root.GetProperty("engine_failure").GetProperty("message").GetString());
         Assert.Contains("RUN INCOMPLETE", report.Run.StderrText);
     }
+
+    /// <summary>A replaced function given a bad pointer faults as glibc's would, at the function, with the caller below: never in memcheck.</summary>
+    [Fact]
+    public void PosixMemalignIntoNull_IsTheFunctionsOwnFault()
+    {
+        var report = RunCase(CaseBinaries.Get("crash_kinds"), ["memalign_null"]);
+        JsonElement stack = AssertCrash(report, "memalign_null", "write", 0, "not within a mapped region").GetProperty("stack");
+        string context = $"{Describe(stack)}\n{report.Context}";
+        Assert.EndsWith("posix_memalign", FunctionOf(stack[0]));   // glibc names the entry __posix_memalign
+        AssertFrame(stack[1], "main", Source, Line(Source, "LINE_MEMALIGN"), context);
+    }
+
+    /// <summary>System calls memcheck emulates answer bad pointers with EFAULT, as the kernel does (tests/cases/bad_pointers.c).</summary>
+    [Fact]
+    public void EmulatedSystemCallsWithBadPointers_EfaultAsNatively()
+    {
+        string program = CaseBinaries.Get("bad_pointers");
+        var (native, _) = NativeComparison.AssertSameBehaviour(program, []);
+        Assert.Contains("rt_sigaction act             -1 Bad address", native.StdoutText);
+        var checkedRun = MemcheckLauncher.Run(["--", program]);
+        Assert.True(checkedRun.ExitCode == 0, checkedRun.StderrText);
+        Assert.Equal(native.StdoutText, checkedRun.StdoutText);
+    }
 }

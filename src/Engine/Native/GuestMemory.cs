@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+
+namespace Checker.Engine.Native;
+
+/// <summary>
+/// Reads and writes of guest memory on the guest's behalf (emulated system calls, replaced
+/// functions) that never fault in memcheck: process_vm_readv/writev on our own pid, so a bad guest
+/// pointer is a failed copy (EFAULT, as the kernel's copy_from_user gives the program) instead of
+/// a SIGSEGV in the runtime, which would take memcheck down with no report. Writes honour the
+/// page protection as the kernel's copies do (a read-only page is EFAULT).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static unsafe class GuestMemory
+{
+    public static bool TryRead(ulong address, Span<byte> destination)
+    {
+        if (destination.IsEmpty) return true;
+        if (address + (ulong)destination.Length < address) return false;
+        fixed (byte* buffer = destination)
+        {
+            var local = new LibC.IoVec { Base = (nint)buffer, Length = (nuint)destination.Length };
+            var remote = new LibC.IoVec { Base = (nint)address, Length = (nuint)destination.Length };
+            return LibC.process_vm_readv(CurrentPid(), &local, 1, &remote, 1, 0) == destination.Length;
+        }
+    }
+
+    public static bool TryWrite(ulong address, ReadOnlySpan<byte> source)
+    {
+        if (source.IsEmpty) return true;
+        if (address + (ulong)source.Length < address) return false;
+        fixed (byte* buffer = source)
+        {
+            var local = new LibC.IoVec { Base = (nint)buffer, Length = (nuint)source.Length };
+            var remote = new LibC.IoVec { Base = (nint)address, Length = (nuint)source.Length };
+            return LibC.process_vm_writev(CurrentPid(), &local, 1, &remote, 1, 0) == source.Length;
+        }
+    }
+
+    public static bool TryReadUInt64(ulong address, out ulong value)
+    {
+        ulong v = 0;
+        bool ok = TryRead(address, new Span<byte>(&v, 8));
+        value = v;
+        return ok;
+    }
+
+    public static bool TryWriteUInt64(ulong address, ulong value) => TryWrite(address, new ReadOnlySpan<byte>(&value, 8));
+
+    /// <summary>A NUL-terminated string of at most <paramref name="max"/> bytes (PATH_MAX for paths), or null when unreadable.</summary>
+    public static string? TryReadCString(ulong address, int max = 4096)
+    {
+        var bytes = new List<byte>();
+        Span<byte> chunk = stackalloc byte[256];
+        while (bytes.Count < max)
+        {
+            // Byte by byte at a page's end, so a string that ends just before an unmapped page is read.
+            int length = (int)Math.Min((ulong)chunk.Length, 4096 - (address & 4095));
+            if (!TryRead(address, chunk[..length])) return null;
+            int end = chunk[..length].IndexOf((byte)0);
+            if (end >= 0)
+            {
+                bytes.AddRange(chunk[..end].ToArray());
+                return System.Text.Encoding.UTF8.GetString(bytes.ToArray());
+            }
+            bytes.AddRange(chunk[..length].ToArray());
+            address += (ulong)length;
+        }
+        return null;
+    }
+
+    // getpid() of a forked child differs from the parent's: never cache it across a fork.
+    private static int CurrentPid() => LibC.getpid();
+}
