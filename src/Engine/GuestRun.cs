@@ -62,6 +62,7 @@ public sealed class GuestRun
         RecordInitialMappings(process.Mappings, program);
         process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
         process.ToolDescriptors.UnionWith(options.ToolDescriptors);
+        process.SetUpDescriptors(options.ToolDescriptorRange);
         FunctionInterceptor? interceptor = null;
         GuestHeap? heap = null;
         ShadowMemory? shadow = null;

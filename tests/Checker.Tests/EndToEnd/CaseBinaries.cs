@@ -73,6 +73,8 @@ public static class CaseBinaries
         ["crash_kinds"] = new("gcc", "crash_kinds.c", ["-O0", "-fno-stack-protector"], []),
         ["crash_kinds.O2"] = new("gcc", "crash_kinds.c", ["-O2", "-fno-stack-protector"], []),
         ["terminate_me"] = new("gcc", "terminate_me.c", ["-O1"], []),
+        ["self_exe"] = new("gcc", "self_exe.c", ["-O1"], []),
+        ["descriptors"] = new("gcc", "descriptors.c", ["-O0"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();
