@@ -50,8 +50,9 @@ public static class Program
 
     private static int RunProgram(string[] command, MemcheckSettings settings, DescriptorRange? descriptors)
     {
-        var (path, error, code) = ProgramResolver.Resolve(command[0]);
-        if (path == null) return Fail(code, error!);
+        var (exec, error, code) = ProgramResolver.ResolveExec(command);
+        if (exec == null) return Fail(code, error!);
+        string path = exec.Path;
         ElfImage image;
         try
         {
@@ -72,8 +73,8 @@ public static class Program
             run = GuestRun.Prepare(image, new EngineOptions
             {
                 ExecutablePath = path,
-                ExecFn = command[0],
-                Arguments = command,
+                ExecFn = exec.ExecFn,
+                Arguments = exec.Argv,
                 Environment = HostEnvironment.Read(),
                 CollectStatistics = settings.Stats,
                 CheckHeap = settings.CheckHeap,
