@@ -115,6 +115,22 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     private SelfExecutable? _self;
 
     /// <summary>
+    /// Before an execve that should succeed is passed to the kernel, with the program it runs: if it
+    /// succeeds, this process ends there, so the report layer writes what it has first.
+    /// </summary>
+    public event Action<string>? Execing;
+
+    /// <summary>The execve announced by <see cref="Execing"/> failed (errno): the program goes on.</summary>
+    public event Action<string, int>? ExecFailed;
+
+    /// <summary>In the child of a fork, right after it (the child's report is its own from here).</summary>
+    public event Action? ForkedChild;
+
+    internal void OnExecing(string program) => Execing?.Invoke(program);
+    internal void OnExecFailed(string program, int errno) => ExecFailed?.Invoke(program, errno);
+    internal void OnForkedChild() => ForkedChild?.Invoke();
+
+    /// <summary>
     /// Set in parent and child when a fork succeeds, and when the guest calls execve: from then on
     /// another process may write to the same output, so memcheck's lines name their pid.
     /// </summary>

@@ -43,6 +43,7 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Tkill] = r => SignalSelf(r, r.A1 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A2),
             [SyscallNumbers.Tgkill] = r => SignalSelf(r, r.A2 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A3),
             [SyscallNumbers.Execve] = Execve,
+            [SyscallNumbers.Execveat] = Execveat,
             [SyscallNumbers.Close] = Close,
             [SyscallNumbers.Dup2] = DupOnto,
             [SyscallNumbers.Dup3] = DupOnto,
@@ -135,6 +136,7 @@ public sealed unsafe partial class SyscallEmulator
         long result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
         if (result >= 0) _process.ForkedOrExeced = true;
         if (result == 0 && r.A2 != 0) CurrentContext->Rsp = r.A2;
+        if (result == 0) _process.OnForkedChild();
         return result;
     }
 }

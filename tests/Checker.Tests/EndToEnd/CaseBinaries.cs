@@ -75,6 +75,7 @@ public static class CaseBinaries
         ["terminate_me"] = new("gcc", "terminate_me.c", ["-O1"], []),
         ["self_exe"] = new("gcc", "self_exe.c", ["-O1"], []),
         ["descriptors"] = new("gcc", "descriptors.c", ["-O0"], []),
+        ["exec_after_error"] = new("gcc", "exec_after_error.c", ["-O0"], []),
         ["script_interpreter"] = new("gcc", "script_interpreter.c", ["-O0"], []),
     };
 

@@ -4,7 +4,8 @@ namespace Checker.Tests.EndToEnd;
 
 /// <summary>
 /// /proc/self/exe under memcheck is the program's own executable, resolved as the kernel resolves
-/// it: readlink of every form of the link, open and stat of it. The program is started through a symlink in another directory, so the resolved path
+/// it: readlink of every form of the link, open and stat of it, and execve of it re-running the
+/// program. The program is started through a symlink in another directory, so the resolved path
 /// differs from the one memcheck was given (the difference that made `$ORIGIN` lookups fail).
 /// </summary>
 public class SelfExecutableTests
@@ -42,5 +43,19 @@ public class SelfExecutableTests
 
         Assert.Equal(0, native.ExitCode);
         Assert.Equal($"magic ELF\nsize {new FileInfo(resolved).Length}\nstat same file: yes\n", memcheck.StdoutText);
+    }
+
+    [Fact]
+    public void ExecveOfProcSelfExeRunsTheProgramAgain()
+    {
+        var (link, resolved) = ThroughSymlink();
+        var (native, _) = NativeComparison.AssertSameBehaviour(link, ["reexec"]);
+        Assert.Equal(0, native.ExitCode);
+        Assert.StartsWith($"about to re-execute\nrunning again as {link}\n/proc/self/exe -> {resolved}\n", native.StdoutText);
+
+        // Checked, the process's report ends at the exec, naming what runs next.
+        RunResult checkedRun = MemcheckLauncher.Run(["--", link, "reexec"]);
+        Assert.True(checkedRun.ExitCode == 0 && checkedRun.StdoutText == native.StdoutText, $"{checkedRun.CommandLine}\n{checkedRun.StdoutText}\n{checkedRun.StderrText}");
+        Assert.Contains($"the program execs {resolved}: its report ends here", checkedRun.StderrText);
     }
 }
