@@ -5,7 +5,8 @@
  * Every descriptor the host creates comes from the functions below: they are defined in the
  * memcheck executable, so the .NET runtime's own calls (linked statically) bind to them, and
  * they are exported under glibc's version names (tool_descriptors.map), so libraries loaded
- * later (libdw, libelf) bind to them too. Each one makes the call with the raw system call and
+ * later (libdw, libelf) bind to them too. libc's internal opens (fopen, opendir) do not come
+ * here: what they open is closed again at once. Each one makes the call with the raw system call and
  * moves a result below the range up into it (F_DUPFD_CLOEXEC, then closes the low one).
  *
  * The guest's own system calls never come here: they go through the engine's raw syscall stub,
@@ -28,7 +29,7 @@
 #include <unistd.h>
 
 #define TOOL_RANGE_SIZE 1024
-#define MIN_RANGE_SIZE 16
+#define MIN_RANGE_SIZE 8
 
 static int range_start = -1, range_end = -1;
 static uint64_t initial_soft, initial_hard;
@@ -166,6 +167,20 @@ int creat(const char *path, mode_t mode) { return open(path, O_CREAT | O_WRONLY 
 int creat64(const char *path, mode_t mode) __attribute__((alias("creat")));
 
 int dup(int fd) { return relocate((int)syscall(SYS_dup, fd)); }
+
+/* Every command's argument is one register wide on x86-64 (glibc's own fcntl reads it the same way);
+ * F_DUPFD and F_DUPFD_CLOEXEC create a descriptor (the runtime's console streams dup fd 2 so). */
+int fcntl(int fd, int command, ...)
+{
+    va_list arguments;
+    va_start(arguments, command);
+    unsigned long argument = va_arg(arguments, unsigned long);
+    va_end(arguments);
+    int result = (int)syscall(SYS_fcntl, fd, command, argument);
+    return command == F_DUPFD || command == F_DUPFD_CLOEXEC ? relocate(result) : result;
+}
+
+int fcntl64(int fd, int command, ...) __attribute__((alias("fcntl")));
 int pipe2(int fds[2], int flags) { return relocate_pair((int)syscall(SYS_pipe2, fds, flags), fds); }
 int pipe(int fds[2]) { return pipe2(fds, 0); }
 int socket(int domain, int type, int protocol) { return relocate((int)syscall(SYS_socket, domain, type, protocol)); }
