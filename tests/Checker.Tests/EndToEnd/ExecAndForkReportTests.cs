@@ -73,6 +73,20 @@ public class ExecAndForkReportTests
     }
 
     [Fact]
+    public void ChildrenThatExecWithNothingOfTheirOwnWriteNoReport()
+    {
+        // system() and popen(): each forks a child that execs /bin/sh at once.
+        string directory = Scratch.NewDirectory("system-json");
+        string json = Path.Combine(directory, "report.json");
+        RunResult run = MemcheckLauncher.Run(["--json", json, "--", CaseBinaries.Get("system_popen")]);
+        string context = Context(run);
+        Assert.True(run.ExitCode == 0, context);
+        Assert.DoesNotContain("its report ends here", run.StderrText);
+        Assert.Equal([json], Directory.GetFiles(directory));
+        Assert.Equal(0, ReadJson(json, context).GetProperty("exit_code").GetInt32());
+    }
+
+    [Fact]
     public void AForkedChildAndItsParentEachKeepTheirJson()
     {
         string program = CaseBinaries.Get("fork_errors");
