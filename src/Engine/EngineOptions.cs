@@ -3,9 +3,9 @@ namespace Checker.Engine;
 /// <summary>What to run and how: filled by the command line, flipped by tests.</summary>
 public sealed record EngineOptions
 {
-    /// <summary>Absolute or relative path of the executable as resolved (what /proc/self/exe means to the guest).</summary>
+    /// <summary>Absolute or relative path of the ELF executable to load (a script's interpreter): what /proc/self/exe means to the guest.</summary>
     public required string ExecutablePath { get; init; }
-    /// <summary>The program path as the user gave it (AT_EXECFN).</summary>
+    /// <summary>The path execve would have been given (AT_EXECFN): the program as found on PATH, or the script.</summary>
     public required string ExecFn { get; init; }
     public required IReadOnlyList<string> Arguments { get; init; }
     public required IReadOnlyList<string> Environment { get; init; }
@@ -21,4 +21,6 @@ public sealed record EngineOptions
     public ulong InitiallyIgnoredSignals { get; init; }
     /// <summary>memcheck's own descriptors: the guest may not close or replace them.</summary>
     public IReadOnlyList<int> ToolDescriptors { get; init; } = [];
+    /// <summary>The range memcheck's descriptors live in and the guest's RLIMIT_NOFILE (null: none, as in JIT builds).</summary>
+    public Syscalls.DescriptorRange? ToolDescriptorRange { get; init; }
 }

@@ -65,6 +65,7 @@ public sealed class GuestRun
         ReserveEngineRanges(process.Addresses, program, cache);
         process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
         process.ToolDescriptors.UnionWith(options.ToolDescriptors);
+        process.SetUpDescriptors(options.ToolDescriptorRange);
         FunctionInterceptor? interceptor = null;
         GuestHeap? heap = null;
         ShadowMemory? shadow = null;

@@ -46,7 +46,7 @@ public static class CommandLineOptions
         Switch, "yes or no");
 
     public static readonly OptionSpec Json = new("--json", "FILE", "",
-        "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes. FILE's directory must exist and be writable: that is checked before the program starts.",
+        "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes, and before it execs another program (then with \"exec\" instead of exit_code). %p in FILE is the process's pid; a forked child without %p writes FILE with its pid before the extension (report.1234.json). FILE's directory must exist and be writable: that is checked before the program starts.",
         value => value.Length > 0 ? value : null, "a file name");
     public static readonly OptionSpec ErrorExitCode = new("--error-exitcode", "N", "0",
         "Exit with N (1 to 255) when any error was reported (otherwise with the program's own status): lets CI gate on memcheck. 0, the default, turns it off, as under Valgrind.",

@@ -15,7 +15,7 @@ public static class JsonReportTarget
     /// <summary>Why <paramref name="path"/> cannot take the report, in a few words; null when it can.</summary>
     public static string? Problem(string path)
     {
-        string full = Path.GetFullPath(path);
+        string full = Path.GetFullPath(JsonReportPath.For(path, HostProcess.Id, forkedChild: false));
         if (Directory.Exists(full)) return "is a directory";
         string directory = Path.GetDirectoryName(full) ?? "/";
         if (File.Exists(directory)) return $"{directory} is not a directory";

@@ -3,6 +3,8 @@ using System.Reflection;
 using System.Runtime.Versioning;
 using Checker.Engine;
 using Checker.Engine.Dispatch;
+using Checker.Engine.Native;
+using Checker.Engine.Syscalls;
 using Checker.Symbols.Elf;
 
 namespace Checker.Memcheck;
@@ -13,7 +15,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        ToolOutput.Redirect();
+        DescriptorRange? descriptors = StartupShim.Descriptors();
+        ToolOutput.Redirect(descriptors?.Start ?? HostProcess.DefaultToolDescriptorStart);
         var (memcheckOptions, readSettings) = CommandLineOptions.Build();
         var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]");
         foreach (Option option in memcheckOptions) root.Options.Add(option);
@@ -26,7 +29,7 @@ public static class Program
             // Found now, not when the report is written after the whole run.
             if (settings.JsonPath is string json && JsonReportTarget.Problem(json) is string problem)
                 return Fail(ExitCodes.Usage, $"--json {json}: {problem}");
-            return RunProgram(command, settings);
+            return RunProgram(command, settings, descriptors);
         });
 
         // No response files: an option value starting with '@' is a value.
@@ -45,10 +48,11 @@ public static class Program
         }
     }
 
-    private static int RunProgram(string[] command, MemcheckSettings settings)
+    private static int RunProgram(string[] command, MemcheckSettings settings, DescriptorRange? descriptors)
     {
-        var (path, error, code) = ProgramResolver.Resolve(command[0]);
-        if (path == null) return Fail(code, error!);
+        var (exec, error, code) = ProgramResolver.ResolveExec(command);
+        if (exec == null) return Fail(code, error!);
+        string path = exec.Path;
         ElfImage image;
         try
         {
@@ -69,8 +73,8 @@ public static class Program
             run = GuestRun.Prepare(image, new EngineOptions
             {
                 ExecutablePath = path,
-                ExecFn = command[0],
-                Arguments = command,
+                ExecFn = exec.ExecFn,
+                Arguments = exec.Argv,
                 Environment = HostEnvironment.Read(),
                 CollectStatistics = settings.Stats,
                 CheckHeap = settings.CheckHeap,
@@ -78,7 +82,8 @@ public static class Program
                 DelayFreesBytes = settings.DelayFreesBytes,
                 CallstackMaxFrames = settings.CallstackMaxFrames,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
-                ToolDescriptors = ToolOutput.Descriptor >= 0 ? [ToolOutput.Descriptor] : [],
+                ToolDescriptors = ToolOutput.Descriptor >= 0 && descriptors?.IsTools((ulong)ToolOutput.Descriptor) != true ? [ToolOutput.Descriptor] : [],
+                ToolDescriptorRange = descriptors,
             });
         }
         catch (ElfFormatException e)

@@ -3,6 +3,16 @@ namespace Checker.Memcheck;
 /// <summary>Finds the program to run the way execvp does, and says why it cannot be run.</summary>
 public static class ProgramResolver
 {
+    /// <summary>
+    /// What execvp would run for <paramref name="command"/>: the program found on PATH, or for a
+    /// <c>#!</c> script its interpreter (<see cref="ScriptInterpreter"/>); or an error message with the exit code to use.
+    /// </summary>
+    public static (ExecImage? Image, string? Error, int ExitCode) ResolveExec(IReadOnlyList<string> command)
+    {
+        var (path, error, code) = Resolve(command[0]);
+        return path == null ? (null, error, code) : ScriptInterpreter.Follow(path, command);
+    }
+
     /// <summary>Returns the path to run, or an error message with the exit code to use.</summary>
     public static (string? Path, string? Error, int ExitCode) Resolve(string program)
     {

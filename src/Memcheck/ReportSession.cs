@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Checker.Engine.Dispatch;
 using Checker.Engine.Heap;
@@ -29,6 +30,8 @@ public sealed class ReportSession : IDisposable
     private bool _finished;
     private DeathInfo? _death;
     private EngineFailureInfo? _engineFailure;
+    // In a forked child: the errors it inherited from its parent (-1 in the process memcheck started).
+    private int _errorsAtFork = -1;
 
     /// <param name="process">The guest, asked how many threads it has had (an error names its thread only above one).</param>
     public ReportSession(string[] command, MemcheckSettings settings, GuestProcess process)
@@ -37,6 +40,9 @@ public sealed class ReportSession : IDisposable
         _settings = settings;
         _text = new TextReportWriter(Console.Error, () => LinePrefix.Current, () => process.ThreadsStarted);
         _collector = new ErrorCollector(onFirstOccurrence: _text.WriteError, checkedKinds: CheckedKinds.For(settings));
+        process.ForkedChild += () => _errorsAtFork = _collector.Summary().Total;
+        process.Execing += OnExec;
+        process.ExecFailed += OnExecFailed;
     }
 
     public bool AnyErrors => _collector.Summary().Total > 0;
@@ -132,30 +138,62 @@ public sealed class ReportSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// The program is about to exec <paramref name="program"/> (which runs natively): if the exec
+    /// succeeds this process ends there, so its report ends here, with the summary and the JSON as
+    /// they stand (no leak check: exec is not an exit). A forked child that found nothing since the
+    /// fork writes nothing (system() and popen() would repeat the parent's report at every call).
+    /// </summary>
+    public void OnExec(string program)
+    {
+        if (_finished || (_errorsAtFork >= 0 && _collector.Summary().Total == _errorsAtFork)) return;
+        if (_settings.CheckHeap)
+        {
+            _text.WriteNote($"the program execs {program}: its report ends here", []);
+            WriteSummary();
+        }
+        WriteJson(new RunInfo(_command[0], _command[1..], HostProcess.Id, 0, _death, _engineFailure) { Exec = program });
+        Console.Error.Flush();
+    }
+
+    /// <summary>The exec announced by <see cref="OnExec"/> failed: the run goes on, and its end rewrites the JSON.</summary>
+    public void OnExecFailed(string program, int errno)
+    {
+        if (_finished || !_settings.CheckHeap || (_errorsAtFork >= 0 && _collector.Summary().Total == _errorsAtFork)) return;
+        Console.Error.WriteLine(LinePrefix.Line($"the exec of {program} failed ({Marshal.GetPInvokeErrorMessage(errno)}): the program goes on"));
+    }
+
     /// <summary>The guest's status decided: summary (when checking) and JSON. Returns the exit code memcheck should use.</summary>
     public int Finish(int guestExitCode, bool printSummary)
     {
         if (_finished) return guestExitCode;
         _finished = true;
-        ErrorSummary? ignored = _ignored.Summary() is { Total: > 0 } some ? some : null;
-        if (printSummary)
-        {
-            _text.WriteSummary(_collector.Summary(), _engineFailure is not null ? "memcheck stopped the program: see the engine failure above" : null);
-            if (ignored != null) _text.WriteIgnored(ignored, "--leak-check=full lists them");
-        }
-        if (_settings.JsonPath is string path)
-        {
-            try
-            {
-                JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], HostProcess.Id, guestExitCode, _death, _engineFailure),
-                    _collector, ignored);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine(LinePrefix.Line($"cannot write {path}: {e.Message}"));
-            }
-        }
+        if (printSummary) WriteSummary();
+        WriteJson(new RunInfo(_command[0], _command[1..], HostProcess.Id, guestExitCode, _death, _engineFailure));
         return AnyErrors && _settings.ErrorExitCode is int code ? code : guestExitCode;
+    }
+
+    private ErrorSummary? Ignored => _ignored.Summary() is { Total: > 0 } some ? some : null;
+
+    private void WriteSummary()
+    {
+        _text.WriteSummary(_collector.Summary(), _engineFailure is not null ? "memcheck stopped the program: see the engine failure above" : null);
+        if (Ignored is ErrorSummary ignored) _text.WriteIgnored(ignored, "--leak-check=full lists them");
+    }
+
+    /// <summary>The --json file of this process (a forked child's is its own: <see cref="JsonReportPath"/>).</summary>
+    private void WriteJson(RunInfo run)
+    {
+        if (_settings.JsonPath is not string option) return;
+        string path = JsonReportPath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0);
+        try
+        {
+            JsonReportWriter.WriteFile(path, run, _collector, Ignored);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine(LinePrefix.Line($"cannot write {path}: {e.Message}"));
+        }
     }
 
     private BlockInfo Block(HeapChunk chunk) =>

@@ -1,15 +1,23 @@
 using System.Runtime.InteropServices;
+using Checker.Engine.Syscalls;
 
 namespace Checker.Memcheck;
 
 /// <summary>
-/// What Native/initial_signals.c recorded before the runtime started. Linked statically into the
-/// NativeAOT executable (DirectPInvoke); other builds report nothing ignored.
+/// What the C linked into the executable (Native/*.c) recorded before the runtime started. Linked
+/// statically into the NativeAOT executable (DirectPInvoke); other builds report nothing ignored
+/// and have no descriptor range.
 /// </summary>
-internal static partial class StartupShim
+internal static unsafe partial class StartupShim
 {
     [LibraryImport("checker_startup", EntryPoint = "checker_initial_ignored_signals")]
     private static partial ulong InitialIgnoredSignals();
+
+    [LibraryImport("checker_startup", EntryPoint = "checker_tool_descriptor_range")]
+    private static partial int ToolDescriptorRange(int* start, int* end, ulong* soft, ulong* hard);
+
+    [LibraryImport("checker_startup", EntryPoint = "checker_tool_descriptor_inherited")]
+    private static partial int ToolDescriptorInherited(int fd);
 
     /// <summary>Bit n-1 set: signal n was SIG_IGN when memcheck was executed.</summary>
     public static ulong IgnoredAtStart()
@@ -17,5 +25,20 @@ internal static partial class StartupShim
         try { return InitialIgnoredSignals(); }
         catch (DllNotFoundException) { return 0; }
         catch (EntryPointNotFoundException) { return 0; }
+    }
+
+    /// <summary>memcheck's descriptor range (Native/tool_descriptors.c), or null without one.</summary>
+    public static DescriptorRange? Descriptors()
+    {
+        try
+        {
+            int start, end;
+            ulong soft, hard;
+            if (ToolDescriptorRange(&start, &end, &soft, &hard) == 0) return null;
+            var inherited = Enumerable.Range(start, end - start).Where(fd => ToolDescriptorInherited(fd) != 0);
+            return new DescriptorRange(start, end, soft, hard, inherited);
+        }
+        catch (DllNotFoundException) { return null; }
+        catch (EntryPointNotFoundException) { return null; }
     }
 }

@@ -10,9 +10,10 @@ public static class ToolOutput
     /// <summary>The private descriptor memcheck writes to (-1 when fd 2 could not be duplicated).</summary>
     public static int Descriptor { get; private set; } = -1;
 
-    public static void Redirect()
+    /// <param name="minimum">The lowest number it may have: the start of memcheck's descriptor range.</param>
+    public static void Redirect(int minimum)
     {
-        int fd = HostProcess.DuplicateForTool(2);
+        int fd = HostProcess.DuplicateForTool(2, minimum);
         if (fd < 0) return;
         Descriptor = fd;
         // write(2) on the shared open file, never a seekable FileStream (see DescriptorWriter).

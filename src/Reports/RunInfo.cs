@@ -8,7 +8,11 @@ namespace Checker.Reports;
 /// <param name="Death">The signal that killed the program, when one did.</param>
 /// <param name="EngineFailure">Why memcheck could not run the program to its end, when it could not.</param>
 public sealed record RunInfo(string Program, IReadOnlyList<string> Args, int Pid, int ExitCode,
-    DeathInfo? Death = null, EngineFailureInfo? EngineFailure = null);
+    DeathInfo? Death = null, EngineFailureInfo? EngineFailure = null)
+{
+    /// <summary>The program this process exec'd, when its report ends at an exec (then it has no exit code).</summary>
+    public string? Exec { get; init; }
+}
 
 /// <summary>
 /// The program died of a signal: which, where (the application pc, the stack), the faulting

@@ -12,15 +12,30 @@ public static class HostProcess
     /// </summary>
     public static int Id => LibC.getpid();
 
+    /// <summary>Where memcheck's own descriptors start when the executable has no descriptor range (JIT builds, tests).</summary>
+    public const int DefaultToolDescriptorStart = 1000;
+
     /// <summary>
-    /// A private copy of <paramref name="fd"/> numbered at least 1000, close-on-exec: memcheck's own
-    /// output must survive the guest closing its stderr (ls does at exit) and not leak into its children.
+    /// A private copy of <paramref name="fd"/> numbered at least <paramref name="minimum"/>, close-on-exec:
+    /// memcheck's own output must survive the guest closing its stderr (ls does at exit) and not leak into its children.
     /// </summary>
-    public static int DuplicateForTool(int fd)
+    public static int DuplicateForTool(int fd, int minimum = DefaultToolDescriptorStart) => LibC.fcntl(fd, FDupFdCloexec, minimum);
+
+    /// <summary>
+    /// Opens <paramref name="path"/> as one of memcheck's own descriptors (at least <paramref name="minimum"/>).
+    /// In the NativeAOT executable open() itself moves it into the descriptor range; elsewhere it is moved here.
+    /// </summary>
+    public static int OpenForTool(string path, int flags, int minimum = DefaultToolDescriptorStart)
     {
-        const int FDupFdCloexec = 1030;
-        return LibC.fcntl(fd, FDupFdCloexec, 1000);
+        int fd = LibC.open(path, flags);
+        if (fd < 0 || fd >= minimum) return fd;
+        int high = LibC.fcntl(fd, FDupFdCloexec, minimum);
+        if (high < 0) return fd;
+        LibC.close(fd);
+        return high;
     }
+
+    private const int FDupFdCloexec = 1030;
 
     /// <summary>Dies of <paramref name="signal"/> with its default action (so a parent sees the same death).</summary>
     public static void DieBy(int signal)

@@ -12,7 +12,7 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>Kernel <c>struct sigaction</c> size: handler, flags, restorer, mask.</summary>
     public const int SigactionSize = 32;
 
-    /// <summary>Absolute path of the guest executable: what /proc/self/exe means to the guest.</summary>
+    /// <summary>Absolute path of the guest executable (the interpreter of a script), as started: see <see cref="SelfExecutable"/>.</summary>
     public string ExecutablePath { get; } = executablePath;
     public GuestBrk Brk { get; } = brk;
     public CodeWindow CodeWindow { get; } = codeWindow;
@@ -90,8 +90,48 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
         AnonymousMappings.AddRange(kept);
     }
 
-    /// <summary>memcheck's own descriptors (its report stream): invisible to the guest's close and dup2.</summary>
+    /// <summary>memcheck's own descriptors outside any range (its report stream in JIT builds): the guest's close and dup2 cannot touch them.</summary>
     public HashSet<int> ToolDescriptors { get; } = [];
+
+    /// <summary>memcheck's descriptor range and the guest's view of RLIMIT_NOFILE; null without one (JIT builds, tests).</summary>
+    public DescriptorRange? Descriptors { get; private set; }
+
+    /// <summary>
+    /// memcheck's own descriptors: <paramref name="range"/> (null: none), and the guest executable's
+    /// (<see cref="SelfExecutable"/>, opened now: the guest may delete or rename the file later).
+    /// From here on the kernel holds the guest to its own RLIMIT_NOFILE.
+    /// </summary>
+    public void SetUpDescriptors(DescriptorRange? range)
+    {
+        Descriptors = range;
+        _self = new SelfExecutable(ExecutablePath, range?.Start ?? Native.HostProcess.DefaultToolDescriptorStart);
+        if (range?.IsTools((ulong)_self.Descriptor) != true) ToolDescriptors.Add(_self.Descriptor);
+        range?.ApplyGuestLimit(Kernel);
+    }
+
+    /// <summary>Whether <paramref name="fd"/> is one of memcheck's own.</summary>
+    public bool IsToolDescriptor(ulong fd) =>
+        (fd <= int.MaxValue && ToolDescriptors.Contains((int)fd)) || Descriptors?.IsTools(fd) == true;
+
+    /// <summary>What /proc/self/exe is to the guest.</summary>
+    public SelfExecutable SelfExecutable => _self ?? throw new InvalidOperationException("SetUpDescriptors was not called");
+    private SelfExecutable? _self;
+
+    /// <summary>
+    /// Before an execve that should succeed is passed to the kernel, with the program it runs: if it
+    /// succeeds, this process ends there, so the report layer writes what it has first.
+    /// </summary>
+    public event Action<string>? Execing;
+
+    /// <summary>The execve announced by <see cref="Execing"/> failed (errno): the program goes on.</summary>
+    public event Action<string, int>? ExecFailed;
+
+    /// <summary>In the child of a fork, right after it (the child's report is its own from here).</summary>
+    public event Action? ForkedChild;
+
+    internal void OnExecing(string program) => Execing?.Invoke(program);
+    internal void OnExecFailed(string program, int errno) => ExecFailed?.Invoke(program, errno);
+    internal void OnForkedChild() => ForkedChild?.Invoke();
 
     /// <summary>
     /// Set in parent and child when a fork succeeds, and when the guest calls execve: from then on

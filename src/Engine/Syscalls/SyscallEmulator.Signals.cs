@@ -110,19 +110,4 @@ public sealed unsafe partial class SyscallEmulator
         ulong handler = BitConverter.ToUInt64(_process.SignalActions[SigPipe], 0);
         if (handler == SigDfl && (_process.SignalMask & (1UL << (SigPipe - 1))) == 0) _process.Kill(SigPipe);
     }
-
-    /// <summary>execve runs the new program natively: give it the guest's signal mask, not ours.</summary>
-    private long Execve(SyscallRequest r)
-    {
-        const int SigPipe = 13;
-        _process.ForkedOrExeced = true;
-        // The host ignores SIGPIPE for itself; the new program must get the guest's disposition.
-        bool restorePipe = !_process.KernelIgnored.Contains(SigPipe);
-        if (restorePipe) SetKernelDisposition(SigPipe, SigDfl);
-        HostSignalMask.Set(_process.Kernel, _process.SignalMask);
-        long result = PassThrough(r);
-        HostSignalMask.BlockAsynchronous(_process.Kernel);
-        if (restorePipe) SetKernelDisposition(SigPipe, SigIgn);
-        return result;
-    }
 }

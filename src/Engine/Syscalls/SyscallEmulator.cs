@@ -1,6 +1,4 @@
 using System.Runtime.Versioning;
-using System.Runtime.InteropServices;
-using System.Text;
 using Checker.Engine.Memory;
 using Checker.Engine.Native;
 using Checker.Engine.State;
@@ -13,7 +11,8 @@ public readonly record struct SyscallRequest(long Number, ulong A1, ulong A2, ul
 /// <summary>
 /// Performs the guest's system calls. Most pass straight to the kernel (guest and host share the
 /// address space); the ones in <see cref="_table"/> touch state the host owns (fs base, brk, signal
-/// dispositions, thread bookkeeping, the code cache, what /proc/self/exe means) and are emulated.
+/// dispositions, thread bookkeeping, the code cache, what /proc/self/exe means, memcheck's own
+/// descriptors and the guest's RLIMIT_NOFILE) and are emulated.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed unsafe partial class SyscallEmulator
@@ -44,18 +43,23 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Tkill] = r => SignalSelf(r, r.A1 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A2),
             [SyscallNumbers.Tgkill] = r => SignalSelf(r, r.A2 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A3),
             [SyscallNumbers.Execve] = Execve,
-            [SyscallNumbers.Close] = r => IsToolFd(r.A1) ? -Errno.EBADF : PassThrough(r),
-            [SyscallNumbers.Dup2] = r => IsToolFd(r.A2) ? -Errno.EBADF : PassThrough(r),
-            [SyscallNumbers.Dup3] = r => IsToolFd(r.A2) ? -Errno.EBADF : PassThrough(r),
+            [SyscallNumbers.Execveat] = Execveat,
+            [SyscallNumbers.Close] = Close,
+            [SyscallNumbers.Dup2] = DupOnto,
+            [SyscallNumbers.Dup3] = DupOnto,
             [SyscallNumbers.CloseRange] = CloseRange,
+            [SyscallNumbers.Getrlimit] = Getrlimit,
+            [SyscallNumbers.Setrlimit] = Setrlimit,
+            [SyscallNumbers.Prlimit64] = Prlimit64,
             [SyscallNumbers.RtSigreturn] = _ => throw new EngineException("rt_sigreturn without a delivered signal (signal delivery is not supported yet)"),
-            [SyscallNumbers.Readlink] = r => Readlink(r.A1, r.A2, r.A3, r with { Number = SyscallNumbers.Readlink }),
-            [SyscallNumbers.Readlinkat] = r => Readlink(r.A2, r.A3, r.A4, r),
+            [SyscallNumbers.Readlink] = r => Readlink(r, r.A1, r.A2, r.A3),
+            [SyscallNumbers.Readlinkat] = r => Readlink(r, r.A2, r.A3, r.A4),
             [SyscallNumbers.Mmap] = Mmap,
             [SyscallNumbers.Munmap] = MunmapAndForget,
             [SyscallNumbers.Mprotect] = Mprotect,
             [SyscallNumbers.Mremap] = Mremap,
         };
+        AddSelfPathCalls();
     }
 
     /// <summary>Which numbers are emulated rather than passed through (for docs and tests).</summary>
@@ -75,26 +79,6 @@ public sealed unsafe partial class SyscallEmulator
 
     private long PassThrough(in SyscallRequest r) =>
         _process.Kernel.Call(r.Number, r.A1, r.A2, r.A3, r.A4, r.A5, r.A6);
-
-    private bool IsToolFd(ulong fd) => fd <= int.MaxValue && _process.ToolDescriptors.Contains((int)fd);
-
-    /// <summary>close_range over memcheck's descriptors closes the pieces around them.</summary>
-    private long CloseRange(SyscallRequest r)
-    {
-        ulong first = r.A1, last = r.A2;
-        if (first > last) return -Errno.EINVAL;
-        foreach (int fd in _process.ToolDescriptors.Order())
-        {
-            if ((ulong)fd < first || (ulong)fd > last) continue;
-            if ((ulong)fd > first)
-            {
-                long result = PassThrough(r with { A2 = (ulong)fd - 1 });
-                if (result != 0) return result;
-            }
-            first = (ulong)fd + 1;
-        }
-        return first > last ? 0 : PassThrough(r with { A1 = first });
-    }
 
     private long Brk(SyscallRequest r)
     {
@@ -152,17 +136,7 @@ public sealed unsafe partial class SyscallEmulator
         long result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
         if (result >= 0) _process.ForkedOrExeced = true;
         if (result == 0 && r.A2 != 0) CurrentContext->Rsp = r.A2;
+        if (result == 0) _process.OnForkedChild();
         return result;
-    }
-
-    private long Readlink(ulong pathAddress, ulong buffer, ulong size, SyscallRequest original)
-    {
-        if (GuestMemory.TryReadCString(pathAddress) is not string path) return -Errno.EFAULT;
-        int pid = LibC.getpid();
-        if (path != "/proc/self/exe" && path != $"/proc/{pid}/exe" && path != "/proc/thread-self/exe")
-            return PassThrough(original);
-        byte[] target = Encoding.UTF8.GetBytes(_process.ExecutablePath);
-        int n = (int)Math.Min((ulong)target.Length, size);
-        return GuestMemory.TryWrite(buffer, target.AsSpan(0, n)) ? n : -Errno.EFAULT;
     }
 }

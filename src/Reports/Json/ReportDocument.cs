@@ -12,7 +12,10 @@ internal sealed class ReportDocument
     public required string Program { get; init; }
     public required IReadOnlyList<string> Args { get; init; }
     public int Pid { get; init; }
-    public int ExitCode { get; init; }
+    /// <summary>Absent when the report ends at an exec ("exec").</summary>
+    public int? ExitCode { get; init; }
+    /// <summary>The program this process exec'd (absent when it exited or died): its report ends there.</summary>
+    public ExecDocument? Exec { get; init; }
     /// <summary>The signal the program died of (absent when it exited).</summary>
     public SignalDocument? Signal { get; init; }
     /// <summary>Why memcheck stopped the run early (absent when it did not): the results are incomplete.</summary>
@@ -31,6 +34,11 @@ internal sealed class SignalDocument
     /// <summary>The error (by id) that reports the faulting access.</summary>
     public int? Error { get; init; }
     public IReadOnlyList<FrameDocument>? Stack { get; init; }
+}
+
+internal sealed class ExecDocument
+{
+    public required string Program { get; init; }
 }
 
 internal sealed class EngineFailureDocument

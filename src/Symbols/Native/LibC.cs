@@ -23,4 +23,7 @@ internal static unsafe partial class LibC
     /// </summary>
     [LibraryImport(Library, EntryPoint = "process_vm_readv", SetLastError = true)]
     public static partial nint ProcessVmReadv(int pid, IoVec* local, nuint localCount, IoVec* remote, nuint remoteCount, nuint flags);
+
+    [LibraryImport(Library, EntryPoint = "getpid")]
+    public static partial int GetPid();
 }

@@ -9,8 +9,6 @@ namespace Checker.Symbols.Unwinding;
 /// </summary>
 public sealed unsafe class ProcessMemoryReader : IMemoryReader
 {
-    private readonly int _pid = Environment.ProcessId;
-
     /// <summary>The reader of the current process.</summary>
     public static ProcessMemoryReader Current { get; } = new();
 
@@ -31,7 +29,8 @@ public sealed unsafe class ProcessMemoryReader : IMemoryReader
         {
             var local = new LibC.IoVec { Base = (nint)buffer, Length = (nuint)destination.Length };
             var remote = new LibC.IoVec { Base = (nint)address, Length = (nuint)destination.Length };
-            return LibC.ProcessVmReadv(_pid, &local, 1, &remote, 1, 0) == destination.Length;
+            // getpid() each time, not a cached pid: in a forked child that would read the parent.
+            return LibC.ProcessVmReadv(LibC.GetPid(), &local, 1, &remote, 1, 0) == destination.Length;
         }
     }
 }

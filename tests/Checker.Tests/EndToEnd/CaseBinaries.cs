@@ -74,6 +74,10 @@ public static class CaseBinaries
         ["crash_kinds.O2"] = new("gcc", "crash_kinds.c", ["-O2", "-fno-stack-protector"], []),
         ["terminate_me"] = new("gcc", "terminate_me.c", ["-O1"], []),
         ["bad_pointers"] = new("gcc", "bad_pointers.c", ["-O1"], []),
+        ["self_exe"] = new("gcc", "self_exe.c", ["-O1"], []),
+        ["descriptors"] = new("gcc", "descriptors.c", ["-O0"], []),
+        ["exec_after_error"] = new("gcc", "exec_after_error.c", ["-O0"], []),
+        ["script_interpreter"] = new("gcc", "script_interpreter.c", ["-O0"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();

@@ -1,0 +1,22 @@
+using Checker.Memcheck;
+using Xunit;
+
+namespace Checker.Tests.Cli;
+
+/// <summary>Which --json file each process of a run writes (see <see cref="JsonReportPath"/>).</summary>
+public class JsonReportPathTests
+{
+    [Theory]
+    [InlineData("report.json", false, "report.json")]
+    [InlineData("report.json", true, "report.4242.json")]
+    [InlineData("/out/dir/report.json", true, "/out/dir/report.4242.json")]
+    [InlineData("/out/report", true, "/out/report.4242")]
+    [InlineData("/out/.json", true, "/out/.json.4242")]
+    [InlineData("/out/r-%p.json", false, "/out/r-4242.json")]
+    [InlineData("/out/r-%p.json", true, "/out/r-4242.json")]
+    [InlineData("/out/%p/%p.json", false, "/out/4242/4242.json")]
+    public void ForkedChildrenAndPercentP(string option, bool forkedChild, string expected)
+    {
+        Assert.Equal(expected, JsonReportPath.For(option, 4242, forkedChild));
+    }
+}
