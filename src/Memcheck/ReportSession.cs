@@ -65,20 +65,45 @@ public sealed class ReportSession : IDisposable
     }
 
     /// <summary>
-    /// The leak check's findings, Dr. Memory style: one error per allocation site, bytes summed;
-    /// errors with --leak-check=full, else only counted under ERRORS IGNORED (Valgrind's default).
+    /// The leak check's findings as Valgrind's loss records: the blocks of one allocation site (the
+    /// stack as far as errors are told apart) and kind fold into one record that says how many
+    /// blocks and bytes it holds; errors with --leak-check=full, else only counted under ERRORS
+    /// IGNORED (Valgrind's default).
     /// </summary>
     public void OnLeaks(IReadOnlyList<LeakedBlock> leaks)
     {
         ErrorCollector target = _settings.LeaksAreErrors ? _collector : _ignored;
-        foreach (LeakedBlock leak in leaks.OrderBy(l => l.Chunk.User))
+        var records = leaks.OrderBy(l => l.Chunk.User)
+            .GroupBy(l => (l.Possible, Site: string.Join(',', IdentityPcs(l.Chunk.AllocStack, target.IdentityFrames))));
+        foreach (var record in records)
         {
-            HeapChunk chunk = leak.Chunk;
-            string message = leak.Possible
-                ? $"{chunk.Size} byte(s) at 0x{chunk.User:x} reached only through a pointer into its middle"
-                : $"{chunk.Size} direct byte(s) at 0x{chunk.User:x} + {leak.IndirectBytes} indirect byte(s)";
-            target.Add(new ErrorRecord(leak.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
-                Frames(chunk.AllocStack), Leak: new LeakInfo(chunk.Size + leak.IndirectBytes, 1 + (ulong)leak.IndirectBlocks, false, leak.IndirectBytes)));
+            ulong direct = 0, indirect = 0, indirectBlocks = 0, blocks = 0;
+            foreach (LeakedBlock leak in record)
+            {
+                blocks++;
+                direct += leak.Chunk.Size;
+                indirect += leak.IndirectBytes;
+                indirectBlocks += (ulong)leak.IndirectBlocks;
+            }
+            string message = record.Key.Possible
+                ? $"{Count(direct, "byte")} in {Count(blocks, "block")} reached only through pointers into {(blocks == 1 ? "its" : "their")} middle"
+                : $"{Count(direct, "direct byte")} in {Count(blocks, "block")}" + (indirectBlocks > 0 ? $", {Count(indirect, "indirect byte")} in {Count(indirectBlocks, "block")}" : "");
+            target.Add(new ErrorRecord(record.Key.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
+                Frames(record.First().Chunk.AllocStack), Leak: new LeakInfo(direct + indirect, blocks, false, indirect, indirectBlocks)));
+        }
+    }
+
+    private static string Count(ulong n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+
+    // What ErrorCollector tells errors apart by: the first pcs, a repeated pc (inlined frames) once.
+    private static IEnumerable<ulong> IdentityPcs(ulong[] stack, int frames)
+    {
+        int taken = 0;
+        for (int i = 0; i < stack.Length && taken < frames; i++)
+        {
+            if (i > 0 && stack[i] == stack[i - 1]) continue;
+            taken++;
+            yield return stack[i];
         }
     }
 

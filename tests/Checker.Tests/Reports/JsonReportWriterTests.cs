@@ -104,7 +104,7 @@ public class JsonReportWriterTests
 
         Assert.Equal(["id", "kind", "message", "count", "thread", "stack", "leak"], Names(errors[0]));
         JsonElement leak = errors[0].GetProperty("leak");
-        Assert.Equal(["bytes", "blocks", "indirect", "indirect_bytes"], Names(leak));
+        Assert.Equal(["bytes", "blocks", "indirect", "indirect_bytes", "indirect_blocks"], Names(leak));
         Assert.Equal((16, 1, false, 0), (leak.GetProperty("bytes").GetInt32(), leak.GetProperty("blocks").GetInt32(), leak.GetProperty("indirect").GetBoolean(), leak.GetProperty("indirect_bytes").GetInt32()));
         Assert.True(errors[2].GetProperty("leak").GetProperty("indirect").GetBoolean());
         Assert.Equal(["leak", "unaddressable", "possible-leak"], errors.Select(e => e.GetProperty("kind").GetString()));

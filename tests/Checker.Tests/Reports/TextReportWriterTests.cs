@@ -66,7 +66,7 @@ public class TextReportWriterTests
         Assert.Equal(afterFirst, output.ToString());
         Assert.Equal(Lines(
             "memcheck:",
-            "memcheck: Error #1: LEAK: 16 direct bytes + 0 indirect bytes",
+            "memcheck: Error #1: LEAK: 16 direct bytes in 1 block",
             "memcheck: #0 main [/abs/x.c:7] (x+0x1149)",
             "memcheck: Note: in thread 4242"), afterFirst);
     }
