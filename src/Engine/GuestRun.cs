@@ -67,6 +67,8 @@ public sealed class GuestRun
         {
             shadow = new ShadowMemory();
             process.ToolMemory.Add((shadow.Base, shadow.Base + ShadowMemory.ReservationSize, false));
+            // Freed large blocks are marked through shared pages of a memory file: ours, not the guest's.
+            if (shadow.ShareUnaddressablePages(lowestDescriptor: 1000) is int sharedPages) process.ToolDescriptors.Add(sharedPages);
             heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, shadow);
             process.ToolMemory.Add((heap.ArenaStart, heap.ArenaEnd, true));
             // The interceptor's module map is filled before any allocation happens; the rule

@@ -20,8 +20,8 @@ public static class CommandLineOptions
         "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes.");
     public static readonly OptionSpec ErrorExitCode = new("--error-exitcode", "N", "",
         "Exit with N when any error was reported (otherwise with the program's own status): lets CI gate on memcheck.");
-    public static readonly OptionSpec RedzoneSize = new("--redzone-size", "BYTES", "16",
-        "Redzone on each side of every heap block (rounded up to 16).");
+    public static readonly OptionSpec RedzoneSize = new("--redzone-size", "BYTES", "adaptive",
+        "Redzone on each side of every heap block (rounded up to 16). By default it grows with the block as AddressSanitizer's: 16 bytes up to 48-byte blocks, 32 up to 96, 64 up to 448, 128 up to 3968, then 256, 512, 1024 and 2048 above 64 KB.");
     public static readonly OptionSpec DelayFreesBytes = new("--delay-frees-bytes", "BYTES", "4194304",
         "Bytes of freed blocks held back from reuse (delayed frees), so use after free keeps pointing at freed memory.");
     public static readonly OptionSpec CallstackMaxFrames = new("--callstack-max-frames", "N", "12",
@@ -84,7 +84,7 @@ public static class CommandLineOptions
         var errorExitCode = new Option<int?>(ErrorExitCode.Name) { Description = ErrorExitCode.Help, HelpName = ErrorExitCode.ValueName };
         var leakCheck = new Option<string>(LeakCheck.Name) { Description = LeakCheck.Help, HelpName = LeakCheck.ValueName, DefaultValueFactory = _ => LeakCheck.Default };
         leakCheck.AcceptOnlyFromAmong(LeakChecks);
-        var redzone = Number<ulong>(RedzoneSize, ulong.Parse(RedzoneSize.Default));
+        var redzone = new Option<ulong?>(RedzoneSize.Name) { Description = RedzoneSize.Help, HelpName = RedzoneSize.ValueName };
         var delay = Number<ulong>(DelayFreesBytes, ulong.Parse(DelayFreesBytes.Default));
         var frames = Number<int>(CallstackMaxFrames, int.Parse(CallstackMaxFrames.Default));
         frames.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError($"{CallstackMaxFrames.Name} must be 1 to 256"); });
@@ -99,7 +99,7 @@ public static class CommandLineOptions
 
 /// <summary>The parsed command line.</summary>
 public sealed record MemcheckSettings(
-    string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
+    string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong? RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
     string LeakCheck = "summary")
 {
     public bool CheckHeap => Tool == "memcheck";
