@@ -39,6 +39,7 @@ public static class CaseBinaries
         ["leaks"] = new("gcc", "leaks.c", ["-O0"], []),
         ["leak_cycles"] = new("gcc", "leak_cycles.c", ["-O0"], []),
         ["heap_growth"] = new("gcc", "heap_growth.c", ["-O2"], []),
+        ["heap_redzone_adaptive"] = new("gcc", "heap_redzone_adaptive.c", ["-O0"], []),
         ["heap_mismatch"] = new("g++", "heap_mismatch.cpp", ["-O0", "-Wno-mismatched-new-delete"], []),
         ["map_over_tool"] = new("gcc", "map_over_tool.c", ["-O1"], []),
         ["odd_instructions"] = new("gcc", "odd_instructions.c", ["-O2", "-mfsgsbase"], []),
