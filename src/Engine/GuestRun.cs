@@ -77,7 +77,8 @@ public sealed class GuestRun
             var rules = new Checker.Symbols.Unwinding.FrameRuleCache(pc => modulesSource!.Modules.Find(pc));
             checker = new AccessChecker(shadow, heap, cache.AccessSites, program.StackTop - AddressSpaceLayout.StackSize, program.StackTop,
                 options.CallstackMaxFrames, rules);
-            interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules).All());
+            var errno = new GuestErrno(() => modulesSource?.Locate("__errno_location"));
+            interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules, errno).All());
             modulesSource = interceptor;
             MapStringReplacements(interceptor, window);
             interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);

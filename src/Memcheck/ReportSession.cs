@@ -37,7 +37,8 @@ public sealed class ReportSession : IDisposable
     public void OnHeapError(HeapError error)
     {
         BlockInfo? block = error.Chunk is HeapChunk chunk ? Block(chunk) : null;
-        _collector.Add(new ErrorRecord(ErrorKind.InvalidHeapArgument, HeapMessage(error), Thread: 1, Frames(error.Stack), Block: block));
+        ErrorKind kind = error.Kind == HeapErrorKind.FishyArgument ? ErrorKind.FishyArgument : ErrorKind.InvalidHeapArgument;
+        _collector.Add(new ErrorRecord(kind, HeapMessage(error), Thread: 1, Frames(error.Stack), Block: block));
     }
 
     /// <summary>An unaddressable access found by an inline check, worded as Dr. Memory does.</summary>
@@ -175,9 +176,18 @@ public sealed class ReportSession : IDisposable
             HeapErrorKind.FreeOfNonHeapAddress => $"{routine} 0x{e.Address:x}: not a heap address",
             HeapErrorKind.FreeOfInteriorPointer => $"{routine} 0x{e.Address:x}: points inside a block, not at its start",
             HeapErrorKind.MismatchedFree => $"{routine} 0x{e.Address:x}: allocated with {Family(e.Chunk!.Kind)}, freed with {routine}",
+            HeapErrorKind.FishyArgument => FishyMessage(routine, e.Fishy!),
             _ => e.Kind.ToString(),
         };
     }
+
+    /// <summary>Valgrind's wording for the negative case ("Argument 'size' of function malloc has a fishy (possibly negative) value: -1").</summary>
+    private static string FishyMessage(string routine, FishyArgument f) => f.Reason switch
+    {
+        FishyReason.Negative => $"Argument '{f.Name}' of function {routine} has a fishy (possibly negative) value: {(long)f.Value}",
+        FishyReason.Overflow => $"Arguments '{f.Name}' and '{f.OtherName}' of function {routine} overflow when multiplied: {f.Value} * {f.OtherValue}",
+        _ => $"Argument '{f.Name}' of function {routine} is not a power of two{(routine == "posix_memalign" ? " multiple of sizeof(void *)" : "")}: {f.Value}",
+    };
 
     private static string Family(AllocationKind kind) => kind switch
     {

@@ -17,4 +17,7 @@ public enum ErrorKind
 
     /// <summary>A heap block reachable only through pointers into its middle.</summary>
     PossibleLeak,
+
+    /// <summary>A heap routine called with a size or alignment that cannot be meant: negative, overflowing, not a power of two.</summary>
+    FishyArgument,
 }

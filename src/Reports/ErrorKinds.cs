@@ -23,6 +23,7 @@ public static class ErrorKinds
         new(ErrorKind.InvalidHeapArgument, "invalid-heap-arg", "INVALID HEAP ARGUMENT", "invalid heap argument(s)", CountsBytes: false),
         new(ErrorKind.Leak,                "leak",             "LEAK",                  "leak(s)",                  CountsBytes: true),
         new(ErrorKind.PossibleLeak,        "possible-leak",    "POSSIBLE LEAK",         "possible leak(s)",         CountsBytes: true),
+        new(ErrorKind.FishyArgument,       "fishy-argument",   "FISHY ARGUMENT",        "fishy argument(s)",        CountsBytes: false),
     ];
 
     static ErrorKinds()

@@ -23,6 +23,12 @@ public sealed unsafe class FunctionInterceptor
 
     public int Count => _byPc.Count;
 
+    // Functions the tool calls upon but does not replace (libc's __errno_location), by name: the first definition seen.
+    private readonly Dictionary<string, ulong> _located = new() { ["__errno_location"] = 0 };
+
+    /// <summary>The entry of a function the tool needs to know about (<c>__errno_location</c>), once a module defining it is mapped.</summary>
+    public ulong? Locate(string name) => _located.TryGetValue(name, out ulong entry) && entry != 0 ? entry : null;
+
     public bool TryGet(ulong pc, out InterceptedFunction function)
     {
         bool found = _byPc.TryGetValue(pc, out var entry);
@@ -92,6 +98,7 @@ public sealed unsafe class FunctionInterceptor
             }
             // Not IFUNCs: their symbol is the resolver, not the function.
             if (symbol.Type != ElfSymbolType.Func) continue;
+            if (_located.TryGetValue(symbol.Name, out ulong located) && located == 0) _located[symbol.Name] = symbol.Value + bias;
             if (!_byName.TryGetValue(symbol.Name, out var named)) continue;
             ulong pc = symbol.Value + bias;
             if (!_byPc.TryGetValue(pc, out var existing) || named.Rank < existing.Rank) _byPc[pc] = named;

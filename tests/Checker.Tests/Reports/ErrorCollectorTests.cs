@@ -154,10 +154,10 @@ public class ErrorCollectorTests
     public void KindTableGivesTheSchemaNamesAndHeadlines()
     {
         Assert.Equal(
-            ["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak"],
+            ["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak", "fishy-argument"],
             Enum.GetValues<ErrorKind>().Select(k => k.JsonName()));
         Assert.Equal(
-            ["UNADDRESSABLE ACCESS", "UNINITIALIZED READ", "INVALID HEAP ARGUMENT", "LEAK", "POSSIBLE LEAK"],
+            ["UNADDRESSABLE ACCESS", "UNINITIALIZED READ", "INVALID HEAP ARGUMENT", "LEAK", "POSSIBLE LEAK", "FISHY ARGUMENT"],
             Enum.GetValues<ErrorKind>().Select(k => k.Headline()));
         foreach (ErrorKind kind in Enum.GetValues<ErrorKind>())
         {

@@ -113,7 +113,7 @@ public class JsonReportWriterTests
         Assert.Equal(["unique", "total", "kinds"], Names(summary));
         Assert.Equal((3, 4), (summary.GetProperty("unique").GetInt32(), summary.GetProperty("total").GetInt32()));
         JsonElement kinds = summary.GetProperty("kinds");
-        Assert.Equal(["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak"], Names(kinds));
+        Assert.Equal(["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak", "fishy-argument"], Names(kinds));
         Assert.Equal(["unique", "total"], Names(kinds.GetProperty("unaddressable")));
         Assert.Equal(["unique", "total", "bytes"], Names(kinds.GetProperty("leak")));
         Assert.Equal((1, 2, 32), (kinds.GetProperty("leak").GetProperty("unique").GetInt32(), kinds.GetProperty("leak").GetProperty("total").GetInt32(), kinds.GetProperty("leak").GetProperty("bytes").GetInt32()));

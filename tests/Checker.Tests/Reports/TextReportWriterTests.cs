@@ -90,7 +90,8 @@ public class TextReportWriterTests
             "memcheck:       0 unique,     0 total uninitialized access(es)",
             "memcheck:       0 unique,     0 total invalid heap argument(s)",
             "memcheck:       2 unique,     2 total,   1016 byte(s) of leak(s)",
-            "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)"), output.ToString());
+            "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)",
+            "memcheck:       0 unique,     0 total fishy argument(s)"), output.ToString());
     }
 
     [Fact]
@@ -106,7 +107,8 @@ public class TextReportWriterTests
             "memcheck:       0 unique,     0 total uninitialized access(es)",
             "memcheck:       0 unique,     0 total invalid heap argument(s)",
             "memcheck:       0 unique,     0 total,      0 byte(s) of leak(s)",
-            "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)"), output.ToString());
+            "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)",
+            "memcheck:       0 unique,     0 total fishy argument(s)"), output.ToString());
     }
 
     [Fact]
