@@ -38,6 +38,7 @@ public static class CaseBinaries
         ["heap_invalid_frees.O2"] = new("gcc", "heap_invalid_frees.c", ["-O2", "-fomit-frame-pointer", "-Wno-free-nonheap-object"], []),
         ["leaks"] = new("gcc", "leaks.c", ["-O0"], []),
         ["leak_cycles"] = new("gcc", "leak_cycles.c", ["-O0"], []),
+        ["leak_prot_none"] = new("gcc", "leak_prot_none.c", ["-O0"], []),
         ["heap_growth"] = new("gcc", "heap_growth.c", ["-O2"], []),
         ["heap_redzone_adaptive"] = new("gcc", "heap_redzone_adaptive.c", ["-O0"], []),
         ["heap_fishy"] = new("gcc", "heap_fishy.c", ["-O0", "-Wno-alloc-size-larger-than"], []),

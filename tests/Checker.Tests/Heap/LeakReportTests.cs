@@ -60,6 +60,24 @@ public class LeakReportTests
         Assert.Equal((3, 102, 3456), (leaks.GetProperty("unique").GetInt32(), leaks.GetProperty("total").GetInt32(), leaks.GetProperty("bytes").GetInt32()));
     }
 
+    [Fact]
+    public void UnreadableHeapPagesAndRootsAreSkippedAndTheLeakCheckStillDone()
+    {
+        const string source = "leak_prot_none.c";
+        var report = RunMemcheck(CaseBinaries.Get("leak_prot_none"), "--leak-check=full");
+        string context = report.Context;
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.Equal("done\n", report.Run.StdoutText);
+        // The block held only from the protected heap page, the one on the protected root page, the lost one.
+        string[] markers = ["LINE_BEHIND_SHIELD", "LINE_ON_PROTECTED_ROOT", "LINE_LOST"];
+        Assert.True(report.Errors.Length == markers.Length, $"expected {markers.Length} leaks\n{context}");
+        for (int i = 0; i < markers.Length; i++)
+        {
+            Assert.Equal("leak", report.Errors[i].GetProperty("kind").GetString());
+            AssertFrame(report.Errors[i].GetProperty("stack")[0], "main", source, Line(source, markers[i]), context);
+        }
+    }
+
     private static JsonElement Record(MemcheckReport report, string allocatingFunction) =>
         report.Errors.Single(e => FunctionOf(e.GetProperty("stack")[0]) == allocatingFunction);
 
