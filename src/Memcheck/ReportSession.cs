@@ -74,24 +74,41 @@ public sealed class ReportSession : IDisposable
     public void OnLeaks(IReadOnlyList<LeakedBlock> leaks)
     {
         ErrorCollector target = _settings.LeaksAreErrors ? _collector : _ignored;
-        var records = leaks.OrderBy(l => l.Chunk.User)
-            .GroupBy(l => (l.Possible, Site: string.Join(',', IdentityPcs(l.Chunk.AllocStack, target.IdentityFrames))));
-        foreach (var record in records)
+        // Allocation stacks are interned (one array per distinct stack): key each array once.
+        var sites = new Dictionary<ulong[], string>(ReferenceEqualityComparer.Instance);
+        var records = new Dictionary<(bool Possible, string Site), LeakRecord>();
+        var order = new List<LeakRecord>();
+        foreach (LeakedBlock leak in leaks.OrderBy(l => l.Chunk.User))
         {
-            ulong direct = 0, indirect = 0, indirectBlocks = 0, blocks = 0;
-            foreach (LeakedBlock leak in record)
+            ulong[] stack = leak.Chunk.AllocStack;
+            if (!sites.TryGetValue(stack, out string? site))
+                sites[stack] = site = string.Join(',', IdentityPcs(stack, target.IdentityFrames));
+            if (!records.TryGetValue((leak.Possible, site), out LeakRecord? record))
             {
-                blocks++;
-                direct += leak.Chunk.Size;
-                indirect += leak.IndirectBytes;
-                indirectBlocks += (ulong)leak.IndirectBlocks;
+                records[(leak.Possible, site)] = record = new LeakRecord(leak.Chunk, leak.Possible);
+                order.Add(record);
             }
-            string message = record.Key.Possible
-                ? $"{Count(direct, "byte")} in {Count(blocks, "block")} reached only through pointers into {(blocks == 1 ? "its" : "their")} middle"
-                : $"{Count(direct, "direct byte")} in {Count(blocks, "block")}" + (indirectBlocks > 0 ? $", {Count(indirect, "indirect byte")} in {Count(indirectBlocks, "block")}" : "");
-            target.Add(new ErrorRecord(record.Key.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
-                Frames(record.First().Chunk.AllocStack), Leak: new LeakInfo(direct + indirect, blocks, false, indirect, indirectBlocks)));
+            record.Blocks++;
+            record.Direct += leak.Chunk.Size;
+            record.Indirect += leak.IndirectBytes;
+            record.IndirectBlocks += (ulong)leak.IndirectBlocks;
         }
+        foreach (LeakRecord r in order)
+        {
+            string message = r.Possible
+                ? $"{Count(r.Direct, "byte")} in {Count(r.Blocks, "block")} reached only through pointers into {(r.Blocks == 1 ? "its" : "their")} middle"
+                : $"{Count(r.Direct, "direct byte")} in {Count(r.Blocks, "block")}" + (r.IndirectBlocks > 0 ? $", {Count(r.Indirect, "indirect byte")} in {Count(r.IndirectBlocks, "block")}" : "");
+            target.Add(new ErrorRecord(r.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
+                Frames(r.First.AllocStack), Leak: new LeakInfo(r.Direct + r.Indirect, r.Blocks, false, r.Indirect, r.IndirectBlocks)));
+        }
+    }
+
+    /// <summary>One loss record being summed: its first (lowest) block gives the stack.</summary>
+    private sealed class LeakRecord(HeapChunk first, bool possible)
+    {
+        public HeapChunk First { get; } = first;
+        public bool Possible { get; } = possible;
+        public ulong Blocks, Direct, Indirect, IndirectBlocks;
     }
 
     private static string Count(ulong n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";

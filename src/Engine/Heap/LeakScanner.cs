@@ -39,7 +39,11 @@ public static unsafe class LeakScanner
     public static LeakScanResult Classify(IReadOnlyCollection<HeapChunk> live, IEnumerable<ulong> registerRoots,
         IEnumerable<(ulong Start, ulong End)> memoryRoots, MappedRegions regions)
     {
-        var scan = new Marking(live.OrderBy(c => c.User).ToArray(), regions);
+        HeapChunk[] chunks = live.ToArray();
+        ulong[] starts = new ulong[chunks.Length];
+        for (int i = 0; i < chunks.Length; i++) starts[i] = chunks[i].User;
+        Array.Sort(starts, chunks);
+        var scan = new Marking(chunks, starts, regions);
         foreach (ulong value in registerRoots) scan.FromRoot(value);
         foreach ((ulong start, ulong end) in memoryRoots) scan.Roots(start, end);
         scan.MarkReachable();
@@ -47,9 +51,12 @@ public static unsafe class LeakScanner
         return scan.Result();
     }
 
-    private sealed class Marking(HeapChunk[] chunks, MappedRegions regions)
+    private sealed class Marking(HeapChunk[] chunks, ulong[] starts, MappedRegions regions)
     {
-        private readonly ulong[] _starts = chunks.Select(c => c.User).ToArray();
+        private readonly ulong[] _starts = starts;
+        // Most words are not heap pointers at all: one compare with the heap's span rejects them.
+        private readonly ulong _low = starts.Length > 0 ? starts[0] : ulong.MaxValue;
+        private readonly ulong _high = starts.Length > 0 ? chunks[^1].User + Math.Max(chunks[^1].Size, 1) : 0;
         private readonly LeakState[] _state = new LeakState[chunks.Length];
         private readonly LeakHeuristic[] _heuristic = new LeakHeuristic[chunks.Length];
         private readonly bool[] _pending = new bool[chunks.Length];
@@ -62,6 +69,7 @@ public static unsafe class LeakScanner
         /// <summary>The block whose bytes (a zero-sized block: its one address) hold <paramref name="value"/>, or -1.</summary>
         private int BlockAt(ulong value)
         {
+            if (value - _low >= _high - _low) return -1;
             int i = Array.BinarySearch(_starts, value);
             if (i >= 0) return i;
             i = ~i - 1;
@@ -123,18 +131,30 @@ public static unsafe class LeakScanner
             }
         }
 
-        /// <summary>The words of block <paramref name="i"/> the program left readable.</summary>
-        private void ScanBlock(int i, Action<ulong> consider)
+        /// <summary>Every word of block <paramref name="i"/> the program left readable, as a pointer from it.</summary>
+        private void ScanBlock(int i, int leader)
         {
             HeapChunk c = chunks[i];
             ulong end = c.User + c.Size;
             if (regions.IsReadable(c.User, c.Size))
             {
-                for (ulong a = c.User; a + Word <= end; a += Word) consider(*(ulong*)a);
+                ScanWords(i, c.User, end, leader);
                 return;
             }
-            foreach ((ulong s, ulong e) in regions.ReadableParts(c.User, end))
-                for (ulong a = (s + Word - 1) & ~(Word - 1); a + Word <= e; a += Word) consider(*(ulong*)a);
+            foreach ((ulong s, ulong e) in regions.ReadableParts(c.User, end)) ScanWords(i, (s + Word - 1) & ~(Word - 1), e, leader);
+        }
+
+        // leader < 0: the marking from the roots; else gathering that leader's clique.
+        private void ScanWords(int i, ulong from, ulong end, int leader)
+        {
+            bool definite = _state[i] != LeakState.Possible;
+            for (ulong a = from; a + Word <= end; a += Word)
+            {
+                ulong value = *(ulong*)a;
+                if (value - _low >= _high - _low) continue;
+                if (leader < 0) Reach(value, definite);
+                else Gather(value, leader);
+            }
         }
 
         public void MarkReachable()
@@ -142,8 +162,7 @@ public static unsafe class LeakScanner
             while (_markStack.TryPop(out int i))
             {
                 _pending[i] = false;
-                bool definite = _state[i] != LeakState.Possible;
-                ScanBlock(i, value => Reach(value, definite));
+                ScanBlock(i, leader: -1);
             }
         }
 
@@ -158,17 +177,19 @@ public static unsafe class LeakScanner
                 while (_markStack.TryPop(out int i))
                 {
                     _pending[i] = false;
-                    ScanBlock(i, value =>
-                    {
-                        int j = BlockAt(value);
-                        if (j < 0 || j == leader || _state[j] != LeakState.Unreached) return;
-                        Push(j);
-                        _indirectBytes[leader] += chunks[j].Size + _indirectBytes[j];
-                        _indirectBlocks[leader] += 1 + _indirectBlocks[j];
-                        _state[j] = LeakState.IndirectLeak;
-                    });
+                    ScanBlock(i, leader);
                 }
             }
+        }
+
+        private void Gather(ulong value, int leader)
+        {
+            int j = BlockAt(value);
+            if (j < 0 || j == leader || _state[j] != LeakState.Unreached) return;
+            Push(j);
+            _indirectBytes[leader] += chunks[j].Size + _indirectBytes[j];
+            _indirectBlocks[leader] += 1 + _indirectBlocks[j];
+            _state[j] = LeakState.IndirectLeak;
         }
 
         public LeakScanResult Result()
