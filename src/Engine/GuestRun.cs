@@ -144,8 +144,9 @@ public sealed class GuestRun
         if (Heap == null || _interceptor == null) return null;
         ContextBlock* c = _thread.Context;
         var registers = new List<ulong> { c->GuestFsBase, c->GuestGsBase };
-        for (int r = 0; r < 16; r++) registers.Add(c->Gpr[r]);
-        var memory = new List<(ulong, ulong)> { (c->Rsp, Program.StackTop), (AddressSpaceLayout.BrkStart, Process.Brk.Current) };
+        (List<ulong> held, ulong stackFrom) = ExitPathRoots.Find(c, Process.Exited, _interceptor.LocateRange("exit"), Program.StackTop, _interceptor.Modules.Find);
+        registers.AddRange(held);
+        var memory = new List<(ulong, ulong)> { (stackFrom, Program.StackTop), (AddressSpaceLayout.BrkStart, Process.Brk.Current) };
         memory.AddRange(_interceptor.Modules.WritableSegments);
         memory.AddRange(Process.AnonymousMappings);
         return LeakScanner.Scan(Heap.LiveChunks, registers, memory);

@@ -39,6 +39,8 @@ public static class CaseBinaries
         ["leaks"] = new("gcc", "leaks.c", ["-O0"], []),
         ["leak_cycles"] = new("gcc", "leak_cycles.c", ["-O0"], []),
         ["leak_prot_none"] = new("gcc", "leak_prot_none.c", ["-O0"], []),
+        ["leak_exit_path"] = new("gcc", "leak_exit_path.c", ["-O0"], []),
+        ["leak_exit_path.O2"] = new("gcc", "leak_exit_path.c", ["-O2"], []),
         ["heap_growth"] = new("gcc", "heap_growth.c", ["-O2"], []),
         ["heap_redzone_adaptive"] = new("gcc", "heap_redzone_adaptive.c", ["-O0"], []),
         ["heap_fishy"] = new("gcc", "heap_fishy.c", ["-O0", "-Wno-alloc-size-larger-than"], []),

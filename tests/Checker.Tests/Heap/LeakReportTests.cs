@@ -78,6 +78,24 @@ public class LeakReportTests
         }
     }
 
+    [Theory]
+    [InlineData("leak_exit_path", "return")]
+    [InlineData("leak_exit_path", "rbx")]
+    [InlineData("leak_exit_path.O2", "return")]
+    [InlineData("leak_exit_path.O2", "rbx")]
+    public void StalePointersUnderTheExitPathDoNotHideLeaksButCalleeSavedRegistersHoldBlocks(string binary, string mode)
+    {
+        // Valgrind: 2,560 bytes in 64 blocks definitely lost, and in rbx mode 24 bytes still reachable.
+        const string source = "leak_exit_path.c";
+        var report = RunMemcheckCommand([CaseBinaries.Get(binary), mode], "--leak-check=full");
+        string context = report.Context;
+        Assert.Equal("63\n", report.Run.StdoutText);
+        JsonElement leak = Assert.Single(report.Errors);
+        Assert.Equal("leak", leak.GetProperty("kind").GetString());
+        AssertFrame(leak.GetProperty("stack")[0], "lose", source, Line(source, "LINE_LOST"), context);
+        AssertLeak(leak, bytes: 2560, blocks: 64, indirectBytes: 0, indirectBlocks: 0, context);
+    }
+
     private static JsonElement Record(MemcheckReport report, string allocatingFunction) =>
         report.Errors.Single(e => FunctionOf(e.GetProperty("stack")[0]) == allocatingFunction);
 
