@@ -96,7 +96,7 @@ public sealed class ReportSession : IDisposable
         foreach (LeakRecord r in order)
         {
             string message = r.Possible
-                ? $"{Count(r.Direct, "byte")} in {Count(r.Blocks, "block")} reached only through pointers into {(r.Blocks == 1 ? "its" : "their")} middle"
+                ? $"{Count(r.Direct, "byte")} in {Count(r.Blocks, "block")} reached only along paths through a pointer into a block's middle"
                 : $"{Count(r.Direct, "direct byte")} in {Count(r.Blocks, "block")}" + (r.IndirectBlocks > 0 ? $", {Count(r.Indirect, "indirect byte")} in {Count(r.IndirectBlocks, "block")}" : "");
             target.Add(new ErrorRecord(r.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
                 Frames(r.First.AllocStack), Leak: new LeakInfo(r.Direct + r.Indirect, r.Blocks, false, r.Indirect, r.IndirectBlocks)));

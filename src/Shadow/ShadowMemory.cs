@@ -39,6 +39,14 @@
 // slower the first time); neither is used, since huge non-Defined ranges are rare and huge pages
 // would cost 2 MiB of shadow for every sparsely touched region.
 //
+// Large Unaddressable ranges (a freed heap block of megabytes) can be marked without writing them:
+// once ShareUnaddressablePages is called, whole shadow pages of such a range are mapped
+// copy-on-write from one memory file full of 0xFF (UnaddressablePages), the way Valgrind points
+// secondary maps at its distinguished NOACCESS map. Those ranges are remembered, because madvise
+// on them would bring back the file's 0xFF, not zeros: Defined over them maps fresh anonymous
+// memory instead. A loop freeing a 64 MB block and mallocing one 32 KB larger, 2000 times, took
+// 4M page faults (21 s) writing 0xFF; it takes 14K (0.25 s) this way.
+//
 // Not here yet:
 // - the BitLevel side table (which bits of a BitLevel byte are defined);
 // - atomic updates: partial shadow bytes are read-modify-written with plain loads and stores. When
