@@ -17,11 +17,12 @@ namespace Checker.Engine.Heap;
 /// </summary>
 /// <remarks>
 /// Space out of quarantine is reused: small blocks go to exact-size free lists
-/// (<see cref="ReusableBlocks"/>, the hot path), larger ones to coalescing <see cref="FreeRanges"/>
-/// whose whole pages are given back to the kernel, and free space next to the unused end of the
-/// arena rejoins it. When the small lists hoard more than the live heap (and 16 MB), they are
-/// merged into the ranges too, so no size pattern makes the arena grow without bound. Freed space
-/// stays unaddressable in the shadow until reused.
+/// (<see cref="ReusableBlocks"/>, the hot path), larger ones to coalescing <see cref="FreeRanges"/>,
+/// and free space next to the unused end of the arena rejoins it. When the arena has grown by 16 MB since the small lists were last merged and
+/// they hoard more than that and more than the live heap, they are merged into the ranges too, so
+/// no size pattern makes the arena grow without bound. Free pages go back to the kernel once the
+/// free space not yet given back passes the live heap and 32 MB. Freed space stays unaddressable
+/// in the shadow until reused.
 /// </remarks>
 public sealed class GuestHeap
 {
@@ -97,7 +98,8 @@ public sealed class GuestHeap
             // The recycled block is unaddressable from its free: open the program's bytes only.
             _shadow?.Set(user, size, ShadowState.Defined);
         }
-        else if (_free.TryTake(redzone, body, alignment, out blockStart, out user))
+        else if (_free.TryTake(redzone, body, alignment, out blockStart, out user)
+            || (HoardOutgrewHeap() && _free.TryTake(redzone, body, alignment, out blockStart, out user)))
         {
             blockSize = user + body + redzone - blockStart;
             _shadow?.Set(user, size, ShadowState.Defined);   // free space is unaddressable
@@ -192,7 +194,6 @@ public sealed class GuestHeap
         {
             _reusable.Put(chunk.BlockSize, chunk.BlockStart);
             _hoardedBytes += chunk.BlockSize;
-            if (_hoardedBytes > HoardFloor && _hoardedBytes > LiveBytes) MergeHoard();
             return;
         }
         Release(chunk.BlockStart, chunk.BlockSize);
@@ -229,6 +230,19 @@ public sealed class GuestHeap
     {
         ulong from = HostMemory.PageUp(start), to = HostMemory.PageDown(end);
         return from < to && HostMemory.Discard(from, to - from);
+    }
+
+    /// <summary>
+    /// The arena is about to grow: if the small lists hold more than the live heap (and 16 MB),
+    /// their sizes are not being asked for again; merge them into the free ranges (true: try those
+    /// first). Tied to growth, not to frees, so a program that frees much and then allocates the
+    /// same sizes again keeps its fast lists.
+    /// </summary>
+    private bool HoardOutgrewHeap()
+    {
+        if (_hoardedBytes < HoardFloor || _hoardedBytes < LiveBytes) return false;
+        MergeHoard();
+        return true;
     }
 
     private void MergeHoard()
