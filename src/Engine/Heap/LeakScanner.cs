@@ -17,9 +17,9 @@ public enum LeakState : byte
 
 /// <summary>
 /// The reachability scan at exit, Valgrind's algorithm (mc_leakcheck.c). Roots are the guest
-/// registers and every aligned word of the root ranges (the stack from the guest's rsp up, the
-/// writable segments of loaded modules, the guest's anonymous mappings, the brk heap), read only
-/// where they are readable. Blocks reached from the roots through pointers to their start (or
+/// registers and every aligned word of the root ranges (the stack from the guest's rsp up, or from
+/// exit()'s caller's: <see cref="ExitPathRoots"/>; the writable segments of loaded modules, the
+/// guest's anonymous mappings, the brk heap), read only where they are readable. Blocks reached from the roots through pointers to their start (or
 /// interior pointers a <see cref="LeakHeuristics">heuristic</see> accepts) are reachable; a block
 /// reached only along a path with an interior pointer is possibly lost, and so is everything it
 /// leads to. Then the unreached blocks are grouped into cliques, in address order: each unreached
