@@ -11,7 +11,8 @@ public sealed record EngineOptions
     public required IReadOnlyList<string> Environment { get; init; }
     /// <summary>Replace the malloc family with the checking allocator (--tool memcheck).</summary>
     public bool CheckHeap { get; init; }
-    public ulong RedzoneSize { get; init; } = 16;
+    /// <summary>Redzone on each side of every heap block; null: grows with the block (<see cref="Heap.RedzonePolicy"/>).</summary>
+    public ulong? RedzoneSize { get; init; }
     public ulong DelayFreesBytes { get; init; } = 4UL << 20;
     public int CallstackMaxFrames { get; init; } = 12;
 

@@ -75,6 +75,9 @@ public sealed class GuestRun
         {
             shadow = new ShadowMemory();
             process.ToolMemory.Add((shadow.Base, shadow.Base + ShadowMemory.ReservationSize, false));
+            // Freed large blocks are marked through shared pages of a memory file: ours, not the guest's.
+            if (shadow.ShareUnaddressablePages(lowestDescriptor: process.Descriptors?.Start ?? 1000) is int sharedPages)
+                process.ToolDescriptors.Add(sharedPages);
             heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, shadow, AddressSpaceLayout.HeapArenaStart);
             process.Addresses.Reserve(heap.ArenaStart, heap.ArenaEnd);
             ForbidToolMemory(shadow, cache);
@@ -86,7 +89,8 @@ public sealed class GuestRun
             var rules = new Checker.Symbols.Unwinding.FrameRuleCache(pc => modulesSource!.Modules.Find(pc));
             checker = new AccessChecker(shadow, heap, cache.AccessSites, program.StackLimit, program.StackTop,
                 options.CallstackMaxFrames, rules);
-            interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules).All());
+            var errno = new GuestErrno(() => modulesSource?.Locate("__errno_location"));
+            interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules, errno).All());
             modulesSource = interceptor;
             overlaps = new OverlapHook(program.StackTop, options.CallstackMaxFrames, rules);
             MapStringReplacements(interceptor, window, overlaps, process.Mappings);
@@ -227,8 +231,9 @@ public sealed class GuestRun
         if (Heap == null || _interceptor == null) return null;
         ContextBlock* c = _thread.Context;
         var registers = new List<ulong> { c->GuestFsBase, c->GuestGsBase };
-        for (int r = 0; r < 16; r++) registers.Add(c->Gpr[r]);
-        var memory = new List<(ulong, ulong)> { (c->Rsp, Program.StackTop), (AddressSpaceLayout.BrkStart, Process.Brk.Current) };
+        (List<ulong> held, ulong stackFrom) = ExitPathRoots.Find(c, Process.Exited, _interceptor.LocateRange("exit"), Program.StackTop, _interceptor.Modules.Find);
+        registers.AddRange(held);
+        var memory = new List<(ulong, ulong)> { (stackFrom, Program.StackTop), (AddressSpaceLayout.BrkStart, Process.Brk.Current) };
         memory.AddRange(_interceptor.Modules.WritableSegments);
         memory.AddRange(Process.AnonymousMappings);
         return LeakScanner.Scan(Heap.LiveChunks, registers, memory);

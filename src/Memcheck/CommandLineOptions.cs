@@ -51,8 +51,8 @@ public static class CommandLineOptions
     public static readonly OptionSpec ErrorExitCode = new("--error-exitcode", "N", "0",
         "Exit with N (1 to 255) when any error was reported (otherwise with the program's own status): lets CI gate on memcheck. 0, the default, turns it off, as under Valgrind.",
         Integer(0, 255), "a number from 0 to 255");
-    public static readonly OptionSpec RedzoneSize = new("--redzone-size", "BYTES", "16",
-        "Redzone on each side of every heap block (0 to 4096, rounded up to 16), as Valgrind's option.",
+    public static readonly OptionSpec RedzoneSize = new("--redzone-size", "BYTES", "adaptive",
+        "Redzone on each side of every heap block (0 to 4096, rounded up to 16), as Valgrind's option. By default it grows with the block as AddressSanitizer's: 16 bytes up to 48-byte blocks, 32 up to 96, 64 up to 448, 128 up to 3968, then 256, 512, 1024 and 2048 above 64 KB.",
         Integer(0, 4096), "a number of bytes from 0 to 4096");
     public static readonly OptionSpec DelayFreesBytes = new("--delay-frees-bytes", "BYTES", "4194304",
         "Bytes of freed blocks held back from reuse (delayed frees), so use after free keeps pointing at freed memory.",
@@ -132,10 +132,12 @@ public static class CommandLineOptions
                 ? spec.Default
                 : parse.GetValue(options[spec]) ?? (spec.IsSwitch ? "yes" : spec.Default);
             int exitCode = int.Parse(Get(ErrorExitCode));
+            // Not given: adaptive (grows with the block); given: that width for every block.
+            ulong? redzone = Get(RedzoneSize) is var width && width == RedzoneSize.Default ? null : ulong.Parse(width);
             string json = Get(Json);
             return new MemcheckSettings(
                 Get(Tool), Get(Stats) == "yes", json.Length > 0 ? json : null, exitCode == 0 ? null : exitCode,
-                ulong.Parse(Get(RedzoneSize)), ulong.Parse(Get(DelayFreesBytes)), int.Parse(Get(CallstackMaxFrames)),
+                redzone, ulong.Parse(Get(DelayFreesBytes)), int.Parse(Get(CallstackMaxFrames)),
                 Get(LeakCheck), Get(ShowBelowMain) == "yes");
         });
     }
@@ -184,7 +186,7 @@ public static class CommandLineOptions
 
 /// <summary>The parsed command line.</summary>
 public sealed record MemcheckSettings(
-    string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
+    string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong? RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
     string LeakCheck = "summary", bool ShowBelowMain = false)
 {
     public bool CheckHeap => Tool == "memcheck";

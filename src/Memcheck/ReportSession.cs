@@ -52,7 +52,8 @@ public sealed class ReportSession : IDisposable
     public void OnHeapError(HeapError error)
     {
         BlockInfo? block = error.Chunk is HeapChunk chunk ? Block(chunk) : null;
-        _collector.Add(new ErrorRecord(ErrorKind.InvalidHeapArgument, HeapMessage(error), Thread: 1, Frames(error.Stack), Block: block));
+        ErrorKind kind = error.Kind == HeapErrorKind.FishyArgument ? ErrorKind.FishyArgument : ErrorKind.InvalidHeapArgument;
+        _collector.Add(new ErrorRecord(kind, HeapMessage(error), Thread: 1, Frames(error.Stack), Block: block));
     }
 
     /// <summary>An unaddressable access found by an inline check, worded as Dr. Memory does.</summary>
@@ -121,20 +122,62 @@ public sealed class ReportSession : IDisposable
         _collector.Add(new ErrorRecord(ErrorKind.Overlap, $"source and destination overlap in {error.Call}", Thread: 1, Frames(error.Stack)));
 
     /// <summary>
-    /// The leak check's findings, Dr. Memory style: one error per allocation site, bytes summed;
-    /// errors with --leak-check=full, else only counted under ERRORS IGNORED (Valgrind's default).
+    /// The leak check's findings as Valgrind's loss records: the blocks of one allocation site (the
+    /// stack as far as errors are told apart) and kind fold into one record that says how many
+    /// blocks and bytes it holds; errors with --leak-check=full, else only counted under ERRORS
+    /// IGNORED (Valgrind's default).
     /// </summary>
     public void OnLeaks(IReadOnlyList<LeakedBlock> leaks)
     {
         ErrorCollector target = _settings.LeaksAreErrors ? _collector : _ignored;
+        // Allocation stacks are interned (one array per distinct stack): key each array once.
+        var sites = new Dictionary<ulong[], string>(ReferenceEqualityComparer.Instance);
+        var records = new Dictionary<(bool Possible, string Site), LeakRecord>();
+        var order = new List<LeakRecord>();
         foreach (LeakedBlock leak in leaks.OrderBy(l => l.Chunk.User))
         {
-            HeapChunk chunk = leak.Chunk;
-            string message = leak.Possible
-                ? $"{chunk.Size} byte(s) at 0x{chunk.User:x} reached only through a pointer into its middle"
-                : $"{chunk.Size} direct byte(s) at 0x{chunk.User:x} + {leak.IndirectBytes} indirect byte(s)";
-            target.Add(new ErrorRecord(leak.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
-                Frames(chunk.AllocStack), Leak: new LeakInfo(chunk.Size + leak.IndirectBytes, 1 + (ulong)leak.IndirectBlocks, false, leak.IndirectBytes)));
+            ulong[] stack = leak.Chunk.AllocStack;
+            if (!sites.TryGetValue(stack, out string? site))
+                sites[stack] = site = string.Join(',', IdentityPcs(stack, target.IdentityFrames));
+            if (!records.TryGetValue((leak.Possible, site), out LeakRecord? record))
+            {
+                records[(leak.Possible, site)] = record = new LeakRecord(leak.Chunk, leak.Possible);
+                order.Add(record);
+            }
+            record.Blocks++;
+            record.Direct += leak.Chunk.Size;
+            record.Indirect += leak.IndirectBytes;
+            record.IndirectBlocks += (ulong)leak.IndirectBlocks;
+        }
+        foreach (LeakRecord r in order)
+        {
+            string message = r.Possible
+                ? $"{Count(r.Direct, "byte")} in {Count(r.Blocks, "block")} reached only along paths through a pointer into a block's middle"
+                : $"{Count(r.Direct, "direct byte")} in {Count(r.Blocks, "block")}" + (r.IndirectBlocks > 0 ? $", {Count(r.Indirect, "indirect byte")} in {Count(r.IndirectBlocks, "block")}" : "");
+            target.Add(new ErrorRecord(r.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
+                Frames(r.First.AllocStack), Leak: new LeakInfo(r.Direct + r.Indirect, r.Blocks, false, r.Indirect, r.IndirectBlocks)));
+        }
+    }
+
+    /// <summary>One loss record being summed: its first (lowest) block gives the stack.</summary>
+    private sealed class LeakRecord(HeapChunk first, bool possible)
+    {
+        public HeapChunk First { get; } = first;
+        public bool Possible { get; } = possible;
+        public ulong Blocks, Direct, Indirect, IndirectBlocks;
+    }
+
+    private static string Count(ulong n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+
+    // What ErrorCollector tells errors apart by: the first pcs, a repeated pc (inlined frames) once.
+    private static IEnumerable<ulong> IdentityPcs(ulong[] stack, int frames)
+    {
+        int taken = 0;
+        for (int i = 0; i < stack.Length && taken < frames; i++)
+        {
+            if (i > 0 && stack[i] == stack[i - 1]) continue;
+            taken++;
+            yield return stack[i];
         }
     }
 
@@ -216,9 +259,18 @@ public sealed class ReportSession : IDisposable
             HeapErrorKind.FreeOfNonHeapAddress => $"{routine} 0x{e.Address:x}: not a heap address",
             HeapErrorKind.FreeOfInteriorPointer => $"{routine} 0x{e.Address:x}: points inside a block, not at its start",
             HeapErrorKind.MismatchedFree => $"{routine} 0x{e.Address:x}: allocated with {Family(e.Chunk!.Kind)}, freed with {routine}",
+            HeapErrorKind.FishyArgument => FishyMessage(routine, e.Fishy!),
             _ => e.Kind.ToString(),
         };
     }
+
+    /// <summary>Valgrind's wording for the negative case ("Argument 'size' of function malloc has a fishy (possibly negative) value: -1").</summary>
+    private static string FishyMessage(string routine, FishyArgument f) => f.Reason switch
+    {
+        FishyReason.Negative => $"Argument '{f.Name}' of function {routine} has a fishy (possibly negative) value: {(long)f.Value}",
+        FishyReason.Overflow => $"Arguments '{f.Name}' and '{f.OtherName}' of function {routine} overflow when multiplied: {f.Value} * {f.OtherValue}",
+        _ => $"Argument '{f.Name}' of function {routine} is not a power of two{(routine == "posix_memalign" ? " multiple of sizeof(void *)" : "")}: {f.Value}",
+    };
 
     private static string Family(AllocationKind kind) => kind switch
     {

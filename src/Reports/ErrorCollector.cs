@@ -4,8 +4,8 @@ namespace Checker.Reports;
 /// Gathers the errors detection emits, from any thread. Two records are the same error when they
 /// have the same kind and the same top <see cref="IdentityFrames"/> physical frames (pcs; inlined
 /// frames share their caller's pc and count once). The first occurrence gets the next number; a
-/// repeat only increments its count. Leak bytes are summed over occurrences (a leak record's own
-/// <see cref="LeakInfo.Bytes"/>, not its indirect bytes, which their own records carry).
+/// repeat only increments its count. A leak record counts one occurrence per block it folds, and
+/// its <see cref="LeakInfo.Bytes"/> (direct and indirect) add to its kind's bytes.
 /// </summary>
 public sealed class ErrorCollector
 {
@@ -44,21 +44,22 @@ public sealed class ErrorCollector
     {
         ArgumentNullException.ThrowIfNull(record);
         var identity = new ErrorIdentity(record.Kind, TopPcs(record.Stack, IdentityFrames));
+        int occurrences = record.Leak is LeakInfo leak ? (int)Math.Clamp(leak.Blocks, 1, int.MaxValue) : 1;
         lock (_lock)
         {
             ref KindCounts counts = ref _counts[(int)record.Kind];
-            counts = counts with { Total = counts.Total + 1, Bytes = counts.Bytes + (record.Leak?.Bytes ?? 0) };
+            counts = counts with { Total = counts.Total + occurrences, Bytes = counts.Bytes + (record.Leak?.Bytes ?? 0) };
             if (_index.TryGetValue(identity, out int index))
             {
                 (ErrorRecord first, int count) = _errors[index];
-                _errors[index] = (first, count + 1);
+                _errors[index] = (first, count + occurrences);
                 isNew = false;
-                return new ReportedError(index + 1, first, count + 1);
+                return new ReportedError(index + 1, first, count + occurrences);
             }
             _index.Add(identity, _errors.Count);
-            _errors.Add((record, 1));
+            _errors.Add((record, occurrences));
             counts = counts with { Unique = counts.Unique + 1 };
-            var reported = new ReportedError(_errors.Count, record, 1);
+            var reported = new ReportedError(_errors.Count, record, occurrences);
             _onFirstOccurrence?.Invoke(reported);
             isNew = true;
             return reported;

@@ -20,4 +20,6 @@ public enum ErrorKind
 
     /// <summary>A copy routine (memcpy, strcpy, ...) called with overlapping source and destination.</summary>
     Overlap,
+    /// <summary>A heap routine called with a size or alignment that cannot be meant: negative, overflowing, not a power of two.</summary>
+    FishyArgument,
 }

@@ -24,6 +24,7 @@ public static class ErrorKinds
         new(ErrorKind.Leak,                "leak",             "LEAK",                  "leak(s)",                  CountsBytes: true),
         new(ErrorKind.PossibleLeak,        "possible-leak",    "POSSIBLE LEAK",         "possible leak(s)",         CountsBytes: true),
         new(ErrorKind.Overlap,             "overlap",          "OVERLAP",               "overlapping copy(ies)",    CountsBytes: false),
+        new(ErrorKind.FishyArgument,       "fishy-argument",   "FISHY ARGUMENT",        "fishy argument(s)",        CountsBytes: false),
     ];
 
     static ErrorKinds()

@@ -18,10 +18,19 @@ public sealed record BlockInfo(
     IReadOnlyList<ReportFrame>? FreeStack = null);
 
 /// <summary>
-/// What a leak loses. <see cref="Indirect"/>: the block is reachable only from other leaked blocks;
-/// <see cref="IndirectBytes"/>: bytes lost through this one.
+/// What a leak record loses; a record folds the leaked blocks of one allocation site, as Valgrind's
+/// loss records do, and counts as one occurrence per block.
 /// </summary>
-public sealed record LeakInfo(ulong Bytes, ulong Blocks, bool Indirect, ulong IndirectBytes);
+/// <param name="Bytes">All the bytes lost: the blocks' own and those lost through them (indirect).</param>
+/// <param name="Blocks">The blocks the record folds (each a definite or a possible leak).</param>
+/// <param name="Indirect">The blocks are reachable only from other leaked blocks.</param>
+/// <param name="IndirectBytes">Bytes of the blocks reachable only through these ones (indirectly lost).</param>
+/// <param name="IndirectBlocks">How many blocks those are.</param>
+public sealed record LeakInfo(ulong Bytes, ulong Blocks, bool Indirect, ulong IndirectBytes, ulong IndirectBlocks = 0)
+{
+    /// <summary>The folded blocks' own bytes.</summary>
+    public ulong DirectBytes => Bytes - IndirectBytes;
+}
 
 /// <summary>
 /// One detected error, as detection emits it (detection never prints: src/Reports presents).

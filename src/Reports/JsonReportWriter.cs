@@ -118,7 +118,7 @@ public static class JsonReportWriter
                 }
                 : null,
             Leak = record.Leak is LeakInfo leak
-                ? new LeakDocument { Bytes = leak.Bytes, Blocks = leak.Blocks, Indirect = leak.Indirect, IndirectBytes = leak.IndirectBytes }
+                ? new LeakDocument { Bytes = leak.Bytes, Blocks = leak.Blocks, Indirect = leak.Indirect, IndirectBytes = leak.IndirectBytes, IndirectBlocks = leak.IndirectBlocks }
                 : null,
         };
     }

@@ -23,6 +23,17 @@ public sealed unsafe class FunctionInterceptor
 
     public int Count => _byPc.Count;
 
+    // Functions the tool needs to find but does not replace (libc's __errno_location, and exit, whose
+    // frames the leak scan leaves out), by name: (entry, size) of the first definition seen.
+    private readonly Dictionary<string, (ulong Entry, ulong Size)> _located = new() { ["__errno_location"] = default, ["exit"] = default };
+
+    /// <summary>The entry of a function the tool needs to know about (<c>__errno_location</c>, <c>exit</c>), once a module defining it is mapped.</summary>
+    public ulong? Locate(string name) => LocateRange(name)?.Start;
+
+    /// <summary>The code range [Start, End) of such a function.</summary>
+    public (ulong Start, ulong End)? LocateRange(string name) =>
+        _located.TryGetValue(name, out var f) && f.Entry != 0 ? (f.Entry, f.Entry + Math.Max(f.Size, 1)) : null;
+
     public bool TryGet(ulong pc, out InterceptedFunction function)
     {
         bool found = _byPc.TryGetValue(pc, out var entry);
@@ -99,6 +110,7 @@ public sealed unsafe class FunctionInterceptor
             }
             // Not IFUNCs: their symbol is the resolver, not the function.
             if (symbol.Type != ElfSymbolType.Func) continue;
+            if (_located.TryGetValue(symbol.Name, out var located) && located.Entry == 0) _located[symbol.Name] = (symbol.Value + bias, symbol.Size);
             if (!_byName.TryGetValue(symbol.Name, out var named)) continue;
             ulong pc = symbol.Value + bias;
             if (!_byPc.TryGetValue(pc, out var existing) || named.Rank < existing.Rank) _byPc[pc] = named;

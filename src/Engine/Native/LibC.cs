@@ -66,4 +66,9 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc")]
     public static partial int pthread_sigmask(int how, ulong* set, ulong* oldset);
+
+    public const int MadvDontNeed = 4;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int madvise(nint addr, nuint length, int advice);
 }

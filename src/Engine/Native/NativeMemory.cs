@@ -23,6 +23,9 @@ internal static class HostMemory
         return (ulong)r;
     }
 
+    /// <summary>Gives the pages of a private anonymous range back to the kernel: they read as zeros again.</summary>
+    public static bool Discard(ulong address, ulong size) => LibC.madvise((nint)address, (nuint)size, LibC.MadvDontNeed) == 0;
+
     public static void Protect(ulong address, ulong size, int prot)
     {
         if (LibC.mprotect((nint)address, (nuint)size, prot) != 0)

@@ -93,6 +93,7 @@ internal sealed class LeakDocument
     public ulong Blocks { get; init; }
     public bool Indirect { get; init; }
     public ulong IndirectBytes { get; init; }
+    public ulong IndirectBlocks { get; init; }
 }
 
 internal sealed class SummaryDocument

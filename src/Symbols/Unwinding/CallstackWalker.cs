@@ -63,7 +63,21 @@ public sealed class CallstackWalker : IDisposable
     /// <summary>The frames from <paramref name="registers"/> outwards, innermost first (never empty).</summary>
     /// <param name="registers">The innermost frame's registers; rip, rsp and rbp at least.</param>
     /// <param name="maxFrames">Frames at most; null for the options' limit (12 by default).</param>
-    public IReadOnlyList<UnwoundFrame> Walk(UnwindRegisters registers, int? maxFrames = null)
+    public IReadOnlyList<UnwoundFrame> Walk(UnwindRegisters registers, int? maxFrames = null) => Walk(registers, maxFrames, null);
+
+    /// <summary>
+    /// As <see cref="Walk(UnwindRegisters, int?)"/>, with each frame's registers as unwinding
+    /// restored them (the innermost frame's are <paramref name="registers"/>; a caller's callee-saved
+    /// registers are known where CFI says where they were saved).
+    /// </summary>
+    public IReadOnlyList<(UnwoundFrame Frame, UnwindRegisters Registers)> WalkWithRegisters(UnwindRegisters registers, int? maxFrames = null)
+    {
+        var frameRegisters = new List<UnwindRegisters>();
+        IReadOnlyList<UnwoundFrame> frames = Walk(registers, maxFrames, frameRegisters);
+        return frames.Select((f, i) => (f, frameRegisters[i])).ToList();
+    }
+
+    private IReadOnlyList<UnwoundFrame> Walk(UnwindRegisters registers, int? maxFrames, List<UnwindRegisters>? frameRegisters)
     {
         ArgumentNullException.ThrowIfNull(registers);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -72,6 +86,7 @@ public sealed class CallstackWalker : IDisposable
 
         var frames = new List<UnwoundFrame> { new(registers.Rip, registers.Rsp, UnwindMethod.Registers, false) };
         UnwindRegisters current = registers.Clone();
+        frameRegisters?.Add(registers.Clone());
         ulong stackEnd = _options.StackEnd ?? SaturatingAdd(registers.Rsp, _options.MaxFrameSize * (ulong)limit);
         while (frames.Count < limit)
         {
@@ -81,6 +96,7 @@ public sealed class CallstackWalker : IDisposable
             if (caller.Rsp <= current.Rsp || caller.Rsp > stackEnd) break;
             if (caller.Rip == 0 || _moduleLookup(caller.Rip) == null) break;
             frames.Add(new UnwoundFrame(caller.Rip, caller.Rsp, method, !exact));
+            frameRegisters?.Add(caller.Clone());
             current = caller;
         }
         return frames;

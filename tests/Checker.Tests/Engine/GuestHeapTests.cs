@@ -1,4 +1,5 @@
 using Checker.Engine.Heap;
+using Checker.Shadow;
 using Xunit;
 
 namespace Checker.Tests.Engine;
@@ -8,7 +9,7 @@ public class GuestHeapTests
 {
     private static readonly ulong[] Stack = [0x1234];
 
-    private static (GuestHeap Heap, List<HeapError> Errors) NewHeap(ulong redzone = 16, ulong delay = 1 << 20)
+    private static (GuestHeap Heap, List<HeapError> Errors) NewHeap(ulong? redzone = 16, ulong delay = 1 << 20)
     {
         var heap = new GuestHeap(redzone, delay);
         var errors = new List<HeapError>();
@@ -26,7 +27,8 @@ public class GuestHeapTests
             Assert.Equal(0UL, user % 16);
             HeapChunk chunk = heap.FindLive(user)!;
             Assert.Equal(size, chunk.Size);
-            Assert.True(chunk.BlockStart + heap.Redzone <= user && user + size + heap.Redzone <= chunk.BlockStart + chunk.BlockSize);
+            ulong redzone = heap.Redzones.For(size);
+            Assert.True(chunk.BlockStart + redzone <= user && user + size + redzone <= chunk.BlockStart + chunk.BlockSize);
             unsafe { new Span<byte>((void*)user, (int)size).Fill(0xAB); }
         }
         var ordered = blocks.Select(b => heap.FindLive(b.User)!).OrderBy(c => c.BlockStart).ToList();
@@ -51,7 +53,7 @@ public class GuestHeapTests
         // The chunk table's slot number lives in the left redzone; an underflow may clobber it.
         var (heap, errors) = NewHeap();
         ulong[] users = Enumerable.Range(0, 20).Select(_ => heap.Allocate(24, 16, AllocationKind.Malloc, Stack)).ToArray();
-        unsafe { new Span<byte>((void*)(users[7] - heap.Redzone), (int)heap.Redzone).Fill(0x03); }
+        unsafe { new Span<byte>((void*)(users[7] - 16), 16).Fill(0x03); }
         Assert.Equal(24UL, heap.FindLive(users[7])?.Size);
         Assert.True(heap.Free(users[7], AllocationKind.Malloc, "free", Stack));
         Assert.False(heap.Free(users[7], AllocationKind.Malloc, "free", Stack));
@@ -100,5 +102,99 @@ public class GuestHeapTests
             reused.Add(heap.Allocate(100, 16, AllocationKind.Malloc, Stack));
         }
         Assert.Contains(first, reused);
+    }
+
+    [Theory]
+    [InlineData(1UL, 16UL)]
+    [InlineData(48UL, 16UL)]
+    [InlineData(49UL, 32UL)]
+    [InlineData(100UL, 64UL)]
+    [InlineData(448UL, 64UL)]
+    [InlineData(3968UL, 128UL)]
+    [InlineData(4000UL, 256UL)]
+    [InlineData(64512UL, 1024UL)]
+    [InlineData(64513UL, 2048UL)]
+    [InlineData(1UL << 30, 2048UL)]
+    public void RedzonesGrowWithTheBlockAsAddressSanitizers(ulong size, ulong redzone)
+    {
+        Assert.Equal(redzone, new RedzonePolicy(null).For(size));
+        Assert.Equal(48UL, new RedzonePolicy(40).For(size));   // --redzone-size, rounded up to 16
+    }
+
+    [Fact]
+    public void AnOverflow40BytesPastA100ByteBlockLandsInItsRedzone()
+    {
+        using var shadow = new ShadowMemory();
+        var adaptive = new GuestHeap(null, 1 << 20, shadow);
+        ulong user = adaptive.Allocate(100, 16, AllocationKind.Malloc, Stack);
+        ulong next = adaptive.Allocate(100, 16, AllocationKind.Malloc, Stack);
+        Assert.Equal(ShadowState.Defined, shadow.Get(user + 99));
+        Assert.Equal(ShadowState.Unaddressable, shadow.Get(user + 140));
+        Assert.Same(adaptive.FindLive(user), adaptive.FindBlock(user + 140));
+        Assert.True(next >= user + 100 + 64 + 64, "the next block's left redzone is its own");
+
+        var fixedRedzone = new GuestHeap(16, 1 << 20, shadow);
+        ulong small = fixedRedzone.Allocate(100, 16, AllocationKind.Malloc, Stack);
+        ulong after = fixedRedzone.Allocate(100, 16, AllocationKind.Malloc, Stack);
+        Assert.NotSame(fixedRedzone.FindLive(small), fixedRedzone.FindBlock(small + 140));
+        Assert.Equal(after, fixedRedzone.FindBlock(small + 140)?.User);
+    }
+
+    [Fact]
+    public void GrowingBlocksReuseFreedSpaceBeyondTheQuarantine()
+    {
+        // malloc a block 32 KB larger than the last, free the old one: without reuse the sizes sum
+        // to 64 GB (the whole arena) by the 2000th; with it the arena holds a few of the largest.
+        var (heap, errors) = NewHeap(redzone: null, delay: 4 << 20);
+        ulong previous = 0, size = 0;
+        for (int i = 0; i < 2000; i++)
+        {
+            size += 32 * 1024;
+            ulong block = heap.Allocate(size, 16, AllocationKind.Malloc, Stack);
+            Assert.NotEqual(0UL, block);
+            if (previous != 0) Assert.True(heap.Free(previous, AllocationKind.Malloc, "free", Stack));
+            previous = block;
+        }
+        Assert.Empty(errors);
+        ulong used = heap.Top - heap.ArenaStart;
+        Assert.True(used < 4 * size + (8UL << 20), $"arena grew to {used >> 20} MB for blocks of {size >> 20} MB");
+    }
+
+    [Fact]
+    public void SmallBlocksOfEverChangingSizesDoNotHoardTheArena()
+    {
+        // Every size once (16 to 64 KB, then again): exact-size lists alone would never reuse them.
+        var (heap, _) = NewHeap(redzone: null, delay: 1 << 20);
+        ulong previous = 0;
+        for (int round = 0; round < 2; round++)
+        {
+            for (ulong size = 16; size <= 60 * 1024; size += 16)
+            {
+                ulong block = heap.Allocate(size, 16, AllocationKind.Malloc, Stack);
+                if (previous != 0) heap.Free(previous, AllocationKind.Malloc, "free", Stack);
+                previous = block;
+            }
+        }
+        ulong used = heap.Top - heap.ArenaStart;
+        Assert.True(used < (48UL << 20), $"arena grew to {used >> 20} MB (sizes sum to {2 * 3840UL * 30 * 1024 >> 20} MB)");
+    }
+
+    [Fact]
+    public void FreedSpaceStaysUnaddressableUntilReusedAndTrimReleasesIt()
+    {
+        using var shadow = new ShadowMemory();
+        var heap = new GuestHeap(null, 0, shadow);
+        ulong big = heap.Allocate(1 << 20, 16, AllocationKind.Malloc, Stack);
+        ulong keep = heap.Allocate(100, 16, AllocationKind.Malloc, Stack);   // holds the arena's end
+        heap.Free(big, AllocationKind.Malloc, "free", Stack);
+        heap.Free(keep, AllocationKind.Malloc, "free", Stack);   // pushes big out of the (empty) quarantine
+        Assert.Null(heap.FindBlock(big + 4096));
+        Assert.True(shadow.IsAll(big, 1 << 20, ShadowState.Unaddressable));
+        Assert.True(heap.FreeBytes >= 1UL << 20);
+        ulong again = heap.Allocate(512 * 1024, 16, AllocationKind.Malloc, Stack);
+        Assert.True(again >= big - 4096 && again < big + (1 << 20), "the freed range is reused");
+        Assert.True(shadow.IsAll(again, 512 * 1024, ShadowState.Defined));
+        heap.Trim();
+        Assert.Equal(512UL * 1024, heap.LiveBytes);
     }
 }

@@ -22,10 +22,13 @@ internal sealed record MemcheckReport(RunResult Run, JsonElement Root)
 internal static class MemcheckJson
 {
     /// <summary>Runs <c>memcheck --tool memcheck --json FILE [extra] -- program</c> (stdin "line\n") and parses the report.</summary>
-    public static MemcheckReport RunMemcheck(string program, params string[] extra)
+    public static MemcheckReport RunMemcheck(string program, params string[] extra) => RunMemcheckCommand([program], extra);
+
+    /// <summary>Runs <c>memcheck --tool memcheck --json FILE [options] -- COMMAND...</c> (stdin "line\n") and parses the report.</summary>
+    public static MemcheckReport RunMemcheckCommand(string[] command, params string[] options)
     {
         string json = Path.Combine(Scratch.NewDirectory("heap-json"), "report.json");
-        var run = MemcheckLauncher.Run(["--tool", "memcheck", "--json", json, .. extra, "--", program], "line\n"u8.ToArray(), null, null);
+        var run = MemcheckLauncher.Run(["--tool", "memcheck", "--json", json, .. options, "--", .. command], "line\n"u8.ToArray(), null, null);
         Assert.True(File.Exists(json), $"no JSON report\n{run.CommandLine}\n{run.StderrText}");
         using var document = JsonDocument.Parse(File.ReadAllBytes(json));
         return new MemcheckReport(run, document.RootElement.Clone());

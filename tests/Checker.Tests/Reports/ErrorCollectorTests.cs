@@ -95,6 +95,19 @@ public class ErrorCollectorTests
     }
 
     [Fact]
+    public void LeakRecordCountsOneOccurrencePerBlockItFolds()
+    {
+        // One record per allocation site: 100 blocks of 32 bytes, one of them holding 64 more bytes.
+        var collector = new ErrorCollector();
+        collector.Add(Leak(32, 0x40) with { Leak = new LeakInfo(3200 + 64, 100, Indirect: false, IndirectBytes: 64, IndirectBlocks: 2) });
+        collector.Add(Leak(8, 0x41));
+
+        Assert.Equal(new KindCounts(2, 101, 3272), collector.Summary()[ErrorKind.Leak]);
+        Assert.Equal([100, 1], collector.Errors.Select(e => e.Count));
+        Assert.Equal(3200UL, collector.Errors[0].Record.Leak!.DirectBytes);
+    }
+
+    [Fact]
     public void SnapshotsDoNotChangeAfterwards()
     {
         var collector = new ErrorCollector();
@@ -141,10 +154,10 @@ public class ErrorCollectorTests
     public void KindTableGivesTheSchemaNamesAndHeadlines()
     {
         Assert.Equal(
-            ["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak", "overlap"],
+            ["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak", "overlap", "fishy-argument"],
             Enum.GetValues<ErrorKind>().Select(k => k.JsonName()));
         Assert.Equal(
-            ["UNADDRESSABLE ACCESS", "UNINITIALIZED READ", "INVALID HEAP ARGUMENT", "LEAK", "POSSIBLE LEAK", "OVERLAP"],
+            ["UNADDRESSABLE ACCESS", "UNINITIALIZED READ", "INVALID HEAP ARGUMENT", "LEAK", "POSSIBLE LEAK", "OVERLAP", "FISHY ARGUMENT"],
             Enum.GetValues<ErrorKind>().Select(k => k.Headline()));
         foreach (ErrorKind kind in Enum.GetValues<ErrorKind>())
         {

@@ -136,7 +136,7 @@ public class JsonReportWriterTests
 
         Assert.Equal(["id", "kind", "message", "count", "thread", "stack", "leak"], Names(errors[0]));
         JsonElement leak = errors[0].GetProperty("leak");
-        Assert.Equal(["bytes", "blocks", "indirect", "indirect_bytes"], Names(leak));
+        Assert.Equal(["bytes", "blocks", "indirect", "indirect_bytes", "indirect_blocks"], Names(leak));
         Assert.Equal((16, 1, false, 0), (leak.GetProperty("bytes").GetInt32(), leak.GetProperty("blocks").GetInt32(), leak.GetProperty("indirect").GetBoolean(), leak.GetProperty("indirect_bytes").GetInt32()));
         Assert.True(errors[2].GetProperty("leak").GetProperty("indirect").GetBoolean());
         Assert.Equal(["leak", "unaddressable", "possible-leak"], errors.Select(e => e.GetProperty("kind").GetString()));
@@ -145,7 +145,7 @@ public class JsonReportWriterTests
         Assert.Equal(["unique", "total", "kinds"], Names(summary));
         Assert.Equal((3, 4), (summary.GetProperty("unique").GetInt32(), summary.GetProperty("total").GetInt32()));
         JsonElement kinds = summary.GetProperty("kinds");
-        Assert.Equal(["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak", "overlap"], Names(kinds));
+        Assert.Equal(["unaddressable", "uninitialized", "invalid-heap-arg", "leak", "possible-leak", "overlap", "fishy-argument"], Names(kinds));
         Assert.Equal(["unique", "total"], Names(kinds.GetProperty("unaddressable")));
         Assert.Equal(["unique", "total", "bytes"], Names(kinds.GetProperty("leak")));
         Assert.Equal((1, 2, 32), (kinds.GetProperty("leak").GetProperty("unique").GetInt32(), kinds.GetProperty("leak").GetProperty("total").GetInt32(), kinds.GetProperty("leak").GetProperty("bytes").GetInt32()));

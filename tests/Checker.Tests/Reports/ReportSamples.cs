@@ -25,7 +25,7 @@ internal static class ReportSamples
 
     public static ErrorRecord Leak(ulong bytes, params ulong[] pcs) => new(
         ErrorKind.Leak,
-        $"{bytes} direct bytes + 0 indirect bytes",
+        $"{bytes} direct bytes in 1 block",
         Thread: 4242,
         Stack: Stack(pcs),
         Leak: new LeakInfo(bytes, 1, Indirect: false, IndirectBytes: 0));

@@ -64,7 +64,7 @@ public class TextReportWriterTests
         Assert.Equal(afterFirst, output.ToString());
         Assert.Equal(Lines(
             "memcheck:",
-            "memcheck: Error #1: LEAK: 16 direct bytes + 0 indirect bytes",
+            "memcheck: Error #1: LEAK: 16 direct bytes in 1 block",
             "memcheck: #0 main [/abs/x.c:7] (x+0x1149)"), afterFirst);
     }
 
@@ -137,7 +137,8 @@ public class TextReportWriterTests
             "memcheck:       0 unique,     0 total invalid heap argument(s)",
             "memcheck:       2 unique,     2 total,   1016 byte(s) of leak(s)",
             "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)",
-            "memcheck:       0 unique,     0 total overlapping copy(ies)"), output.ToString());
+            "memcheck:       0 unique,     0 total overlapping copy(ies)",
+            "memcheck:       0 unique,     0 total fishy argument(s)"), output.ToString());
     }
 
     [Fact]
@@ -154,7 +155,8 @@ public class TextReportWriterTests
             "memcheck:       0 unique,     0 total invalid heap argument(s)",
             "memcheck:       0 unique,     0 total,      0 byte(s) of leak(s)",
             "memcheck:       0 unique,     0 total,      0 byte(s) of possible leak(s)",
-            "memcheck:       0 unique,     0 total overlapping copy(ies)"), output.ToString());
+            "memcheck:       0 unique,     0 total overlapping copy(ies)",
+            "memcheck:       0 unique,     0 total fishy argument(s)"), output.ToString());
     }
 
     [Fact]
