@@ -82,7 +82,8 @@ public sealed class GuestRun
             process.Addresses.Reserve(heap.ArenaStart, heap.ArenaEnd);
             ForbidToolMemory(shadow, cache);
             process.ToolMemory.Add((heap.ArenaStart, heap.ArenaEnd, true));
-            process.Mappings.Map(heap.ArenaStart, heap.ArenaEnd - heap.ArenaStart, GuestMappings.Read | GuestMappings.Write);
+            // Only what the heap opened is the guest's memory; the rest of the arena is a PROT_NONE reservation.
+            heap.Committed = (start, length) => process.Mappings.Map(start, length, GuestMappings.Read | GuestMappings.Write);
             // The interceptor's module map is filled before any allocation happens; the rule
             // cache only asks it when a callstack is captured.
             FunctionInterceptor? modulesSource = null;

@@ -82,7 +82,7 @@ public static class CrashReport
         string module = ModuleLocator.Describe(access.Address) is string m ? $" ({m})" : "";
         if (fault.Code != GuestFault.SegvAccErr || prot is not int p) return "not within a mapped region";
         if (access.Kind == FaultAccessKind.Execute) return "of non-executable memory" + module;
-        if (access.Kind == FaultAccessKind.Write && (p & GuestMappings.Read) != 0) return "of read-only memory" + module;
+        if (access.Kind == FaultAccessKind.Write && (p & GuestMappings.Read) != 0 && (p & GuestMappings.Write) == 0) return "of read-only memory" + module;
         return "of memory without access permission" + module;
     }
 

@@ -44,6 +44,11 @@ public sealed class GuestHeap
     private readonly RedzonePolicy _redzones;
     private readonly ulong _arenaEnd;
     private ulong _next;
+    // The arena is reserved PROT_NONE and opened in steps as it grows: a wild access past what the
+    // heap ever handed out faults, as it would natively, and the opened part's unused end is
+    // unaddressable in the shadow.
+    private ulong _committed;
+    private const ulong CommitStep = 64UL << 20;
     private ulong _quarantinedBytes;
     private ulong _hoardedBytes;
     private ulong _undiscardedBytes;   // freed into the ranges since their pages were last given back
@@ -60,9 +65,21 @@ public sealed class GuestHeap
         ArenaStart = MapArena(arenaAddress, ArenaSize);
         _arenaEnd = ArenaStart + ArenaSize;
         _next = ArenaStart;
+        _committed = ArenaStart;
     }
 
-    private static ulong MapArena(ulong address, ulong size) => HostMemory.MapAnonymous(address, size, LibC.ProtRead | LibC.ProtWrite, noReserve: true);
+    private static ulong MapArena(ulong address, ulong size) => HostMemory.MapAnonymous(address, size, LibC.ProtNone, noReserve: true);
+
+    /// <summary>Opens the arena up to <paramref name="end"/> (rounded up to <see cref="CommitStep"/>); the new part is unaddressable until handed out.</summary>
+    private void Commit(ulong end)
+    {
+        if (end <= _committed) return;
+        ulong to = Math.Min(_arenaEnd, (end - ArenaStart + CommitStep - 1) / CommitStep * CommitStep + ArenaStart);
+        HostMemory.Protect(_committed, to - _committed, LibC.ProtRead | LibC.ProtWrite);
+        _shadow?.Set(_committed, to - _committed, ShadowState.Unaddressable);
+        Committed?.Invoke(_committed, to - _committed);
+        _committed = to;
+    }
 
     public RedzonePolicy Redzones => _redzones;
     public ulong DelayFreesBytes { get; }
@@ -71,6 +88,8 @@ public sealed class GuestHeap
     /// <summary>Where the arena's never-used (or given back) end begins.</summary>
     public ulong Top => _next;
     public Action<HeapError>? Errors { get; set; }
+    /// <summary>Part of the arena opened for blocks (start, length): the engine records it as the guest's memory.</summary>
+    public Action<ulong, ulong>? Committed { get; set; }
     public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Where(c => !c.Freed);
 
     /// <summary>Bytes the program asked for in its live blocks, and how many blocks.</summary>
@@ -110,6 +129,7 @@ public sealed class GuestHeap
             user = (_next + redzone + alignment - 1) & ~(alignment - 1);
             blockStart = user - redzone;
             if (user + body + redzone > _arenaEnd) return 0;
+            Commit(user + body + redzone);
             ulong previous = _next;
             _next = user + body + redzone;
             if (_shadow != null)
