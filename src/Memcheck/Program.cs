@@ -53,8 +53,13 @@ public static class Program
         {
             return Fail(ExitCodes.CannotExecute, $"{command[0]}: {e.Message}");
         }
+        catch (FileNotFoundException e)
+        {
+            return Fail(ExitCodes.NotFound, $"{command[0]}: {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Messages of the file reader never repeat the path: it is named here, once.
             return Fail(ExitCodes.CannotExecute, $"{command[0]}: {e.Message}");
         }
 
@@ -78,7 +83,8 @@ public static class Program
         }
         catch (ElfFormatException e)
         {
-            return Fail(ExitCodes.CannotExecute, $"{command[0]}: {e.Message}");
+            // As the kernel: a missing interpreter is ENOENT (the shell's 127), the rest ENOEXEC/EACCES/ELIBBAD (126).
+            return Fail(e.FileMissing ? ExitCodes.NotFound : ExitCodes.CannotExecute, $"{command[0]}: {e.Message}");
         }
         catch (EngineException e)
         {
@@ -108,7 +114,8 @@ public static class Program
 
     internal static int Fail(int exitCode, string message)
     {
-        Console.Error.WriteLine($"memcheck: {message}");
+        // File names come from the user or from the program's headers: never raw control characters.
+        Console.Error.WriteLine($"memcheck: {TerminalText.Escape(message)}");
         return exitCode;
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Checker.Engine.Memory;
 using Checker.Engine.Native;
 
 namespace Checker.Engine.Syscalls;
@@ -28,8 +29,12 @@ public sealed unsafe partial class SyscallEmulator
             for (ulong? at = _process.CodeWindow.Candidate(length); at is ulong hint; at = _process.CodeWindow.Candidate(length))
             {
                 long result = PassThrough(r with { A1 = hint, A4 = r.A4 | MapFixedNoReplace });
-                _process.CodeWindow.Consume(hint, length);
-                if (result != -Errno.EEXIST) return result;
+                if (result != -Errno.EEXIST)
+                {
+                    if (!KernelInterface.IsError(result)) _process.CodeWindow.Consume(hint, length);
+                    return result;
+                }
+                _process.CodeWindow.NoteOccupied(hint, length, MappedRegions.Read());
             }
         }
         long mapped = PassThrough(r);
@@ -73,7 +78,11 @@ public sealed unsafe partial class SyscallEmulator
     {
         if (_process.OverlapsToolMemory(r.A1, HostMemory.PageUp(r.A2))) return -Errno.EINVAL;
         long result = PassThrough(r);
-        if (result == 0) FlushCode(r.A1, r.A2);
+        if (result == 0)
+        {
+            FlushCode(r.A1, r.A2);
+            _process.CodeWindow.Release(r.A1, HostMemory.PageUp(r.A2));
+        }
         return result;
     }
 
