@@ -1,5 +1,6 @@
 using Checker.Engine.Loading;
 using Checker.Symbols.Elf;
+using Checker.Symbols.Native;
 using Xunit;
 
 namespace Checker.Tests.Elf;
@@ -141,6 +142,19 @@ public class ElfFormatErrorTests(CompiledBinaries binaries) : IClassFixture<Comp
         BitConverter.TryWriteBytes(bytes.AsSpan((int)ls.ProgramHeaderOffset + index * 56 + 40), 1UL); // p_memsz
         var e = Assert.Throws<ElfFormatException>(() => BinfmtRules.CheckLoadable(ElfImage.Parse("patched", bytes)));
         Assert.Contains("bad loadable segment", e.Message);
+    }
+
+    [Fact]
+    public void DevicesFifosAndDirectories_AreNotReadAtAll()
+    {
+        // /dev/zero never ends and a FIFO blocks an open for reading: only regular files are read.
+        string fifo = binaries.PathFor("fifo");
+        Assert.Equal(0, Checker.Tests.EndToEnd.ProcessRunner.Run("mkfifo", [fifo]).ExitCode);
+        foreach ((string path, string kind) in new[] { ("/dev/zero", "a character device"), (fifo, "a FIFO"), ("/tmp", "a directory") })
+        {
+            var e = Assert.Throws<NotARegularFileException>(() => ElfImage.Open(path));
+            Assert.Equal($"not a regular file ({kind})", e.Message);
+        }
     }
 
     [Fact]

@@ -61,6 +61,12 @@ public static class CaseBinaries
         ["clean_calloc"] = new("gcc", "clean_calloc.c", ["-O2"], []),
         ["clean_hash_qsort"] = new("gcc", "clean_hash_qsort.c", ["-O2"], []),
         ["clean_stl_exceptions"] = new("g++", "clean_stl_exceptions.cpp", ["-O2"], []),
+        ["large_bss.nopie1g"] = new("gcc", "large_bss.c", ["-O1", "-no-pie", "-DSIZE=(1UL<<30)"], []),
+        ["large_bss.pie2g"] = new("gcc", "large_bss.c", ["-O1", "-fPIE", "-pie", "-DSIZE=(1UL<<31)"], []),
+        ["segment_tail"] = new("gcc", "segment_tail.c", ["-O1", "-fPIE", "-pie"], []),
+        ["segment_tail.static"] = new("gcc", "segment_tail.c", ["-O1", "-static"], []),
+        ["segment_tail.gap"] = new("gcc", "segment_tail.c", ["-O1", "-no-pie", "-Wl,-Tdata=0x800000"], []),
+        ["segment_tail.interp"] = new("gcc", "segment_tail.c", ["-O1", "-Wl,-dynamic-linker,/placeholder/interpreter/path/the/tests/patch/with/a/shorter/one"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();
