@@ -12,15 +12,19 @@ public sealed record MappedImage(ElfImage Image, ulong LoadBias, ulong Start, ul
 
     /// <summary>Address of the program headers in memory (AT_PHDR), as the kernel computes it.</summary>
     public ulong ProgramHeaderAddress => BinfmtRules.ProgramHeaderVirtualAddress(Image) + LoadBias;
+
+    /// <summary>The page ranges it occupies: [Start, End) for ET_DYN, each segment's (merged) for ET_EXEC.</summary>
+    public IReadOnlyList<(ulong Start, ulong End)> Pieces { get; init; } = [(Start, End)];
 }
 
 /// <summary>
-/// Maps the PT_LOAD segments of an ELF file the way the kernel's binfmt_elf (elf_load) does: the
-/// whole span is reserved first (so a clash is known before anything is mapped), each segment is
+/// Maps the PT_LOAD segments of an ELF file the way the kernel's binfmt_elf (elf_load) does: what
+/// it occupies is reserved first (so a clash is known before anything is mapped), each segment is
 /// mapped from the file with its protection, the rest of a writable segment's last file page is
 /// zeroed when a bss follows (a read-only segment's is left as the file has it: the kernel's
 /// padzero fails there and is ignored), the bss pages past it are anonymous read-write memory
-/// (executable too if the segment is), and the holes between segments are unmapped again.
+/// (executable too if the segment is), and the holes between an ET_DYN image's segments are
+/// unmapped again.
 /// The image must have passed <see cref="BinfmtRules.CheckLoadable"/>.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -39,20 +43,26 @@ public static unsafe class ElfMapper
         ulong low = image.LowestLoadAddress, span = image.HighestLoadAddress - low;
         ulong bias = image.IsPositionIndependent ? start - low : 0;
         start = low + bias;
+        List<(ulong Start, ulong End)> pieces = Footprint(image, loads, bias);
 
-        nint reserved = LibC.mmap((nint)start, (nuint)span, LibC.ProtNone,
-            LibC.MapPrivate | LibC.MapAnonymous | LibC.MapNoReserve | LibC.MapFixedNoReplace, -1, 0);
-        if (reserved == LibC.MapFailed)
+        var reserved = new List<(ulong Start, ulong End)>();
+        void Release()
         {
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EEXIST) return null;
-            throw new ElfFormatException($"cannot map its segments at 0x{start:x}-0x{start + span:x}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            foreach ((ulong s, ulong e) in reserved) LibC.munmap((nint)s, (nuint)(e - s));
         }
-        if ((ulong)reserved != start)
+        foreach ((ulong from, ulong to) in pieces)
         {
-            // A kernel without MAP_FIXED_NOREPLACE treats it as a hint.
-            LibC.munmap(reserved, (nuint)span);
-            return null;
+            nint r = LibC.mmap((nint)from, (nuint)(to - from), LibC.ProtNone,
+                LibC.MapPrivate | LibC.MapAnonymous | LibC.MapNoReserve | LibC.MapFixedNoReplace, -1, 0);
+            if (r == LibC.MapFailed || (ulong)r != from)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (r != LibC.MapFailed) LibC.munmap(r, (nuint)(to - from)); // a kernel that took it as a hint
+                Release();
+                if (r != LibC.MapFailed || errno == EEXIST) return null;
+                throw new ElfFormatException($"cannot map its segments at 0x{from:x}-0x{to:x}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+            reserved.Add((from, to));
         }
 
         int fd = LibC.open(image.Path, OCloexec | ONonBlock);
@@ -60,18 +70,38 @@ public static unsafe class ElfMapper
         {
             if (fd < 0) throw new EngineException($"cannot open the file again to map it: errno {Marshal.GetLastPInvokeError()}");
             foreach (ElfProgramHeader ph in loads) MapSegment(ph, bias, fd);
-            UnmapHoles(loads, bias, start, start + span);
+            if (image.IsPositionIndependent) UnmapHoles(loads, bias, start, start + span);
         }
         catch
         {
-            LibC.munmap(reserved, (nuint)span);
+            Release();
             throw;
         }
         finally
         {
             if (fd >= 0) LibC.close(fd);
         }
-        return new MappedImage(image, bias, start, start + span);
+        return new MappedImage(image, bias, start, start + span) { Pieces = pieces };
+    }
+
+    /// <summary>
+    /// What the kernel reserves: an ET_DYN image's whole span (its first mmap is total_size), an
+    /// ET_EXEC image's segments one by one (merged where they touch), so holes between them, however
+    /// large, stay free.
+    /// </summary>
+    private static List<(ulong Start, ulong End)> Footprint(ElfImage image, List<ElfProgramHeader> loads, ulong bias)
+    {
+        if (image.IsPositionIndependent) return [(image.LowestLoadAddress + bias, image.HighestLoadAddress + bias)];
+        var pieces = new List<(ulong Start, ulong End)>();
+        foreach (var (from, to) in loads
+                     .Select(ph => (From: HostMemory.PageDown(ph.VirtualAddress), To: HostMemory.PageUp(ph.VirtualAddress + ph.MemorySize)))
+                     .Where(r => r.To > r.From)
+                     .OrderBy(r => r.From))
+        {
+            if (pieces.Count > 0 && from <= pieces[^1].End) pieces[^1] = (pieces[^1].Start, Math.Max(pieces[^1].End, to));
+            else pieces.Add((from, to));
+        }
+        return pieces;
     }
 
     /// <summary>

@@ -17,9 +17,10 @@ public sealed record LoadedProgram(MappedImage Executable, MappedImage? Interpre
     public ulong FirstFreeFrom(ulong preferred, ulong length)
     {
         ulong at = preferred;
-        foreach (MappedImage image in Interpreter is null ? [Executable] : new[] { Executable, Interpreter })
+        var pieces = Executable.Pieces.Concat(Interpreter?.Pieces ?? []).OrderBy(p => p.Start);
+        foreach ((ulong start, ulong end) in pieces)
         {
-            if (image.Start < at + length && image.End > at) at = (image.End + 0xf_ffff) & ~0xf_ffffUL;
+            if (start < at + length && end > at) at = (end + 0xf_ffff) & ~0xf_ffffUL;
         }
         return at;
     }
@@ -119,7 +120,7 @@ public static class ProgramLoader
             MappedImage fixedImage = ElfMapper.TryMap(image, image.LowestLoadAddress)
                 ?? throw new EngineException($"cannot place it at its link address 0x{image.LowestLoadAddress:x}-0x{image.HighestLoadAddress:x}: " +
                    $"memcheck's own memory is there (its code cache is at 0x{AddressSpaceLayout.CodeCacheStart:x}-0x{AddressSpaceLayout.CodeCacheStart + AddressSpaceLayout.CodeCacheSize:x})");
-            window.Consume(fixedImage.Start, span);
+            foreach ((ulong from, ulong to) in fixedImage.Pieces) window.Consume(from, to - from);
             return fixedImage;
         }
 

@@ -63,6 +63,8 @@ public static class CaseBinaries
         ["clean_stl_exceptions"] = new("g++", "clean_stl_exceptions.cpp", ["-O2"], []),
         ["large_bss.nopie1g"] = new("gcc", "large_bss.c", ["-O1", "-no-pie", "-DSIZE=(1UL<<30)"], []),
         ["large_bss.pie2g"] = new("gcc", "large_bss.c", ["-O1", "-fPIE", "-pie", "-DSIZE=(1UL<<31)"], []),
+        ["large_bss.nopie2g"] = new("gcc", "large_bss.c", ["-O1", "-no-pie", "-DSIZE=(1UL<<31)"], []),
+        ["segment_tail.split"] = new("gcc", "segment_tail.c", ["-O1", "-no-pie", "-Wl,-Tdata=0x7ff10000"], []),
         ["segment_tail"] = new("gcc", "segment_tail.c", ["-O1", "-fPIE", "-pie"], []),
         ["segment_tail.static"] = new("gcc", "segment_tail.c", ["-O1", "-static"], []),
         ["segment_tail.gap"] = new("gcc", "segment_tail.c", ["-O1", "-no-pie", "-Wl,-Tdata=0x800000"], []),

@@ -94,7 +94,7 @@ public class ElfLoaderFuzzTests(FuzzOriginals originals, ITestOutputHelper outpu
         bool finished = worker.Join(Budget + TimeSpan.FromSeconds(120));
         output.WriteLine($"seed 0x{Seed:x}: {done} mutants in {clock.Elapsed.TotalSeconds:0.0} s: " +
                          string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
-        Assert.True(finished, current == null ? "the fuzzer never started" : Describe(current, "still running after 2 minutes (a hang?)"));
+        if (!finished) Assert.Fail(current == null ? "the fuzzer never started" : Describe(current, "still running after 2 minutes (a hang?)"));
         Assert.True(failures.Count == 0, $"{failures.Count} mutants escaped with an exception:\n" + string.Join("\n\n", failures.Take(5)));
         Assert.True(done >= Math.Min(Iterations, 300), $"only {done} mutants in the budget");
     }

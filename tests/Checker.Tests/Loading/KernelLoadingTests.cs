@@ -38,6 +38,24 @@ public class KernelLoadingTests
     }
 
     [Fact]
+    public void NonPieWithSegmentsOnBothSidesOfTheCodeCache_RunsAsNatively()
+    {
+        // The kernel maps an ET_EXEC's segments one by one: the hole between them (here the place of
+        // memcheck's code cache) is not part of the program.
+        NativeComparison.AssertSameBehaviour(CaseBinaries.Get("segment_tail.split"), []);
+    }
+
+    [Fact]
+    public void NonPieCoveringTheCodeCache_IsRefusedWithOneLine()
+    {
+        // 2 GB of bss from 0x400000 runs natively, but covers the code cache, which must stay below 2 GB.
+        string program = CaseBinaries.Get("large_bss.nopie2g");
+        string line = AssertOneLineError(MemcheckLauncher.RunToolNone(program, []), 125);
+        Assert.StartsWith($"memcheck: cannot load {program}: cannot place it at its link address 0x400000-", line);
+        Assert.Contains("code cache", line);
+    }
+
+    [Fact]
     public void InterpreterPaddedWithNuls_RunsAsNatively()
     {
         string program = Patched("segment_tail.interp", "nul-padded-interp", b => ElfPatcher.SetInterpreter(b, "/lib64/ld-linux-x86-64.so.2"));
