@@ -154,8 +154,9 @@ public static unsafe class ElfMapper
         {
             int bssProt = LibC.ProtRead | LibC.ProtWrite | (prot & LibC.ProtExec);
             nint r = LibC.mmap((nint)anonStart, (nuint)(anonEnd - anonStart), bssProt, LibC.MapPrivate | LibC.MapAnonymous | LibC.MapFixed, -1, 0);
+            // The kernel's vm_brk fails the same way (ENOMEM): the program cannot run natively either.
             if (r == LibC.MapFailed)
-                throw new EngineException($"cannot map {anonEnd - anonStart:N0} bytes of bss: errno {Marshal.GetLastPInvokeError()}");
+                throw new ElfFormatException($"cannot map {anonEnd - anonStart:N0} bytes of bss: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         }
     }
 

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Checker.Engine.Memory;
 using Checker.Engine.Native;
 using Checker.Symbols.Elf;
-using Checker.Symbols.Native;
 
 namespace Checker.Engine.Loading;
 
