@@ -54,9 +54,9 @@ public sealed class GuestRun
     {
         var cache = new TranslationCache(CodeRegion.ReserveDefault()) { CountIndirectLookups = options.CollectStatistics };
         var kernel = new KernelInterface(cache.Routines.RawSyscall);
-        var window = new CodeWindow(AddressSpaceLayout.GuestCodeWindowStart, AddressSpaceLayout.GuestCodeWindowEnd);
+        var window = CodeWindow.Around(cache.Region.Start, cache.Region.End);
         LoadedProgram program = ProgramLoader.Load(executable, options.Arguments, options.Environment, options.ExecFn, window);
-        var brk = new GuestBrk(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation);
+        var brk = new GuestBrk(program.FirstFreeFrom(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation), AddressSpaceLayout.BrkReservation);
         var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel);
         process.ToolMemory.Add((cache.Region.Start, cache.Region.End, false));
         // Everything from the host region up is memcheck's: the guest may not map, unmap or protect there.

@@ -62,8 +62,13 @@ public static class Program
         {
             return Fail(ExitCodes.CannotExecute, $"{command[0]}: {e.Message}");
         }
+        catch (FileNotFoundException e)
+        {
+            return Fail(ExitCodes.NotFound, $"{command[0]}: {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Messages of the file reader never repeat the path: it is named here, once.
             return Fail(ExitCodes.CannotExecute, $"{command[0]}: {e.Message}");
         }
 
@@ -88,7 +93,8 @@ public static class Program
         }
         catch (ElfFormatException e)
         {
-            return Fail(ExitCodes.CannotExecute, $"{command[0]}: {e.Message}");
+            // As the kernel: a missing interpreter is ENOENT (the shell's 127), the rest ENOEXEC/EACCES/ELIBBAD (126).
+            return Fail(e.FileMissing ? ExitCodes.NotFound : ExitCodes.CannotExecute, $"{command[0]}: {e.Message}");
         }
         catch (EngineException e)
         {
@@ -127,7 +133,8 @@ public static class Program
 
     internal static int Fail(int exitCode, string message)
     {
-        Console.Error.WriteLine(LinePrefix.Line(message));
+        // File names come from the user or from the program's headers: never raw control characters.
+        Console.Error.WriteLine(LinePrefix.Line(TerminalText.Escape(message)));
         return exitCode;
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Checker.Engine.Memory;
 using Checker.Engine.Native;
 
 namespace Checker.Engine.Syscalls;
@@ -31,8 +32,12 @@ public sealed unsafe partial class SyscallEmulator
                 for (ulong? at = _process.CodeWindow.Candidate(length); at is ulong hint; at = _process.CodeWindow.Candidate(length))
                 {
                     long result = PassThrough(r with { A1 = hint, A4 = r.A4 | MapFixedNoReplace });
-                    _process.CodeWindow.Consume(hint, length);
-                    if (result != -Errno.EEXIST) return result;
+                    if (result != -Errno.EEXIST)
+                    {
+                        if (!KernelInterface.IsError(result)) _process.CodeWindow.Consume(hint, length);
+                        return result;
+                    }
+                    _process.CodeWindow.NoteOccupied(hint, length, MappedRegions.Read());
                 }
             }
             // The guest's own hint, when it is in the guest's region and free, as the kernel would honour it.
@@ -103,6 +108,7 @@ public sealed unsafe partial class SyscallEmulator
         {
             FlushCode(r.A1, r.A2);
             _process.Mappings.Unmap(r.A1, r.A2);
+            _process.CodeWindow.Release(r.A1, HostMemory.PageUp(r.A2));
         }
         return result;
     }

@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using Checker.Symbols.Elf;
+using Checker.Symbols.Native;
 
 namespace Checker.Symbols.DebugFiles;
 
@@ -13,7 +14,7 @@ namespace Checker.Symbols.DebugFiles;
 /// </list>
 /// ROOT is /usr/lib/debug (where Debian's -dbg packages install). A candidate counts only when it
 /// is the same build: its build-id equals the file's, or, when the file has none, its CRC32 is the
-/// one .gnu_debuglink records.
+/// one .gnu_debuglink records. Candidates are read only when they are regular files, with bounds.
 /// </summary>
 public sealed class DebugFileLocator
 {
@@ -75,17 +76,16 @@ public sealed class DebugFileLocator
         return null;
     }
 
+    /// <summary>
+    /// The candidate read as a debug file when it is the same build. Only a regular file is read
+    /// (a name that leads to a FIFO or a device is skipped, never waited on or read without end),
+    /// and never more than its size (the CRC) or <see cref="ElfImage.ReadLimit"/> (the image).
+    /// </summary>
     private static ElfImage? OpenIfSameBuild(ElfImage image, string candidate)
     {
         try
         {
-            if (image.BuildId == null && image.DebugLinkCrc is uint crc)
-            {
-                using FileStream stream = File.OpenRead(candidate);
-                var hash = new Crc32();
-                hash.Append(stream);
-                if (hash.GetCurrentHashAsUInt32() != crc) return null;
-            }
+            if (image.BuildId == null && image.DebugLinkCrc is uint crc && Crc32Of(candidate) != crc) return null;
             ElfImage debug = ElfImage.OpenDebugFile(candidate);
             if (image.BuildId != null && (debug.BuildId == null || !debug.BuildId.AsSpan().SequenceEqual(image.BuildId))) return null;
             return debug;
@@ -94,6 +94,23 @@ public sealed class DebugFileLocator
         {
             return null;
         }
+    }
+
+    /// <summary>The CRC32 of a regular file of at most <see cref="ElfImage.ReadLimit"/> bytes; null otherwise.</summary>
+    private static uint? Crc32Of(string path)
+    {
+        using RegularFile file = RegularFile.Open(path);
+        if (file.Length > ElfImage.ReadLimit) return null;
+        var hash = new Crc32();
+        var buffer = new byte[1 << 20];
+        for (long offset = 0; offset < file.Length;)
+        {
+            int n = file.Read(buffer.AsSpan(0, (int)Math.Min(buffer.Length, file.Length - offset)), offset);
+            if (n == 0) break;
+            hash.Append(buffer.AsSpan(0, n));
+            offset += n;
+        }
+        return hash.GetCurrentHashAsUInt32();
     }
 
     /// <summary>The file's directory as given (made absolute) and with symbolic links resolved.</summary>

@@ -1,32 +1,56 @@
 using System.Buffers.Binary;
 using System.Text;
+using Checker.Symbols.Native;
 using static Checker.Symbols.Elf.ElfConstants;
 
 namespace Checker.Symbols.Elf;
 
 /// <summary>
 /// An ELF64 x86-64 executable or shared object read into memory: header, program headers,
-/// sections, symbols, build-id and debuglink. Validation is strict about what a loader needs and
-/// reports each problem as one <see cref="ElfFormatException"/> line; everything past the
-/// header is bounds-checked, so a damaged file never surfaces as an index exception.
+/// sections, symbols, build-id and debuglink.
+/// <para>
+/// Strict only where Linux's binfmt_elf is: the ELF header (magic, e_type, e_machine; the identity
+/// bytes EI_CLASS/EI_DATA/EI_VERSION are not checked by the kernel and not here either) and the
+/// program header table (entry size 56, at most 64 KiB, inside the file). Each problem there is one
+/// <see cref="ElfFormatException"/> line. The kernel never reads sections, so everything else
+/// (section headers, notes, symbols, debuglink, PT_INTERP) is best-effort: damage makes it absent,
+/// never an error. Whether the image can be mapped is the loader's question
+/// (Checker.Engine.Loading.BinfmtRules). Everything is bounds-checked against the bytes read.
+/// </para>
 /// </summary>
 public sealed class ElfImage
 {
-    private const ulong PageMask = 0xfff;
+    /// <summary>
+    /// Files are read into memory up to this many bytes. Loading needs only the first pages (header,
+    /// program headers, PT_INTERP); symbol tables past the limit of a larger file are not read.
+    /// </summary>
+    public const long ReadLimit = 1L << 30;
 
-    // Above the largest user address (5-level paging); also keeps vaddr + memsz from overflowing.
-    private const ulong UserAddressLimit = 1UL << 56;
+    // load_elf_phdrs: e_phnum * sizeof(Elf64_Phdr) must be 1..65536 bytes.
+    private const int MaxProgramHeaderBytes = 65536;
+
+    // PATH_MAX: binfmt_elf refuses a longer PT_INTERP.
+    private const ulong MaxInterpreterSize = 4096;
+
+    // More sections than any real executable has; a damaged count beyond it is ignored.
+    private const ulong MaxSections = 1 << 20;
+
+    private const ulong PageMask = 0xfff;
 
     private readonly byte[] _bytes;
 
-    private ElfImage(string path, byte[] bytes)
+    private ElfImage(string path, byte[] bytes, long fileSize)
     {
         Path = path;
         _bytes = bytes;
+        FileSize = (ulong)fileSize;
     }
 
     /// <summary>The path the image was read from (as given).</summary>
     public string Path { get; }
+
+    /// <summary>The file's size (the bytes read are <see cref="Bytes"/>, at most <see cref="ReadLimit"/>).</summary>
+    public ulong FileSize { get; }
 
     /// <summary>e_type: <see cref="ElfType.Executable"/> or <see cref="ElfType.Shared"/>.</summary>
     public ElfType Type { get; private set; }
@@ -46,11 +70,18 @@ public sealed class ElfImage
     /// <summary>All program headers in file order.</summary>
     public IReadOnlyList<ElfProgramHeader> ProgramHeaders { get; private set; } = [];
 
-    /// <summary>All section headers in file order; empty when the file has no section table.</summary>
+    /// <summary>All section headers in file order; empty when the file has no usable section table.</summary>
     public IReadOnlyList<ElfSection> Sections { get; private set; } = [];
 
-    /// <summary>PT_INTERP without its NUL: the dynamic loader this program asks for, or null.</summary>
+    /// <summary>
+    /// The dynamic loader this program asks for: the first PT_INTERP up to its first NUL, when the
+    /// segment is one binfmt_elf accepts (2 to 4096 bytes, inside the file, its last byte NUL);
+    /// null without PT_INTERP or when <see cref="InterpreterError"/> says why it is unusable.
+    /// </summary>
     public string? Interpreter { get; private set; }
+
+    /// <summary>Why the first PT_INTERP is refused (the kernel's ENOEXEC/EIO cases), or null.</summary>
+    public string? InterpreterError { get; private set; }
 
     /// <summary>ET_DYN (PIE or shared object): the loader chooses the load address.</summary>
     public bool IsPositionIndependent => Type == ElfType.Shared;
@@ -64,36 +95,51 @@ public sealed class ElfImage
     /// <summary>The CRC32 of the debug file recorded in .gnu_debuglink, or null.</summary>
     public uint? DebugLinkCrc { get; private set; }
 
-    /// <summary>The whole file.</summary>
+    /// <summary>The file's bytes as read (all of it unless it is larger than <see cref="ReadLimit"/>).</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
 
     /// <summary>Lowest PT_LOAD virtual address rounded down to a page (unbiased).</summary>
-    public ulong LowestLoadAddress => Loads().Min(p => p.VirtualAddress) & ~PageMask;
+    public ulong LowestLoadAddress => Loads().Select(p => p.VirtualAddress).DefaultIfEmpty().Min() & ~PageMask;
 
-    /// <summary>End of the highest PT_LOAD (vaddr + memsz) rounded up to a page (unbiased).</summary>
-    public ulong HighestLoadAddress => (Loads().Max(p => p.VirtualAddress + p.MemorySize) + PageMask) & ~PageMask;
+    /// <summary>End of the highest PT_LOAD (vaddr + memsz, saturated) rounded up to a page (unbiased).</summary>
+    public ulong HighestLoadAddress
+    {
+        get
+        {
+            ulong end = Loads().Select(p => p.MemorySize > ulong.MaxValue - p.VirtualAddress ? ulong.MaxValue : p.VirtualAddress + p.MemorySize)
+                .DefaultIfEmpty().Max();
+            return end > ulong.MaxValue - PageMask ? ~PageMask : (end + PageMask) & ~PageMask;
+        }
+    }
 
-    /// <summary>Reads and parses the file at <paramref name="path"/>; I/O errors propagate as thrown by <see cref="File"/>.</summary>
-    public static ElfImage Open(string path) => Parse(path, File.ReadAllBytes(path));
+    /// <summary>
+    /// Reads and parses the file at <paramref name="path"/>: only a regular file (a FIFO or device is
+    /// refused, never waited on or read without end), at most <see cref="ReadLimit"/> bytes. I/O
+    /// problems are thrown as by <see cref="RegularFile.Open"/>, format problems as <see cref="ElfFormatException"/>.
+    /// </summary>
+    public static ElfImage Open(string path)
+    {
+        using RegularFile file = RegularFile.Open(path);
+        return Parse(path, file.ReadPrefix(ReadLimit), file.Length);
+    }
 
     /// <summary>Parses <paramref name="bytes"/> (the array is kept, not copied) as the file at <paramref name="path"/>.</summary>
-    public static ElfImage Parse(string path, byte[] bytes) => Parse(path, bytes, isDebugFile: false);
+    public static ElfImage Parse(string path, byte[] bytes) => Parse(path, bytes, bytes.Length);
 
     /// <summary>
     /// Reads a separate debug file (objcopy --only-keep-debug, /usr/lib/debug/.build-id/...): its
-    /// program headers describe the stripped file and have no data behind them (PT_INTERP has
-    /// file size 0), so <see cref="Interpreter"/> is left null; sections, symbols and build-id
-    /// are read as usual.
+    /// program headers describe the stripped file and have no data behind them; sections, symbols
+    /// and build-id are read as usual.
     /// </summary>
-    public static ElfImage OpenDebugFile(string path) => Parse(path, File.ReadAllBytes(path), isDebugFile: true);
+    public static ElfImage OpenDebugFile(string path) => Open(path);
 
-    private static ElfImage Parse(string path, byte[] bytes, bool isDebugFile)
+    private static ElfImage Parse(string path, byte[] bytes, long fileSize)
     {
-        var image = new ElfImage(path, bytes);
-        ushort sectionCount = image.ReadHeader(out ulong sectionOffset, out ushort sectionEntrySize, out ushort namesIndex);
-        image.ReadProgramHeaders();
-        image.ReadSections(sectionOffset, sectionEntrySize, sectionCount, namesIndex);
-        if (!isDebugFile) image.ReadInterpreter();
+        var image = new ElfImage(path, bytes, Math.Max(fileSize, bytes.Length));
+        ElfHeaderFields header = image.ReadHeader();
+        image.ReadProgramHeaders(header);
+        image.ReadSections(header);
+        image.ReadInterpreter();
         image.ReadBuildId();
         image.ReadDebugLink();
         return image;
@@ -102,13 +148,16 @@ public sealed class ElfImage
     /// <summary>The first section called <paramref name="name"/>, or null.</summary>
     public ElfSection? FindSection(string name) => Sections.FirstOrDefault(s => s.Name == name);
 
-    /// <summary>The file bytes of <paramref name="section"/>; empty for SHT_NOBITS.</summary>
+    /// <summary>The file bytes of <paramref name="section"/>; empty for SHT_NOBITS or when they lie beyond the bytes read.</summary>
     public ReadOnlySpan<byte> GetSectionData(ElfSection section) =>
-        section.HasNoFileData ? [] : _bytes.AsSpan(checked((int)section.Offset), checked((int)section.Size));
+        section.HasNoFileData ? [] : Slice(section.Offset, section.Size);
+
+    /// <summary>The file bytes of a segment (p_offset, p_filesz); empty when they lie beyond the bytes read.</summary>
+    public ReadOnlySpan<byte> GetSegmentData(ElfProgramHeader segment) => Slice(segment.Offset, segment.FileSize);
 
     /// <summary>
-    /// The symbols of .symtab, or of .dynsym when the file is stripped; empty when it has neither.
-    /// The null symbol at index 0 is left out.
+    /// The symbols of .symtab, or of .dynsym when the file is stripped; empty when it has neither
+    /// (or they are damaged). The null symbol at index 0 is left out.
     /// </summary>
     public IReadOnlyList<ElfSymbol> ReadSymbols()
     {
@@ -117,24 +166,27 @@ public sealed class ElfImage
         if (table == null || table.Link >= Sections.Count) return [];
         if (table.EntrySize != 0 && table.EntrySize != SymSize) return [];
         ElfSection strings = Sections[(int)table.Link];
-        if (table.HasNoFileData || strings.HasNoFileData) return [];
+        ReadOnlySpan<byte> entries = GetSectionData(table);
+        if (entries.IsEmpty || GetSectionData(strings).IsEmpty) return [];
 
         var symbols = new List<ElfSymbol>();
-        ulong count = table.Size / SymSize;
-        for (ulong i = 1; i < count; i++)
+        for (int o = SymSize; o + SymSize <= entries.Length; o += SymSize)
         {
-            int o = (int)(table.Offset + i * SymSize);
-            byte info = _bytes[o + 4];
-            symbols.Add(new ElfSymbol(StringAt(strings, U32(o)), U64(o + 8), U64(o + 16),
-                (ElfSymbolType)(info & 0xf), (ElfSymbolBinding)(info >> 4), U16(o + 6)));
+            ReadOnlySpan<byte> e = entries.Slice(o, SymSize);
+            byte info = e[4];
+            symbols.Add(new ElfSymbol(StringAt(strings, BinaryPrimitives.ReadUInt32LittleEndian(e)),
+                BinaryPrimitives.ReadUInt64LittleEndian(e[8..]), BinaryPrimitives.ReadUInt64LittleEndian(e[16..]),
+                (ElfSymbolType)(info & 0xf), (ElfSymbolBinding)(info >> 4), BinaryPrimitives.ReadUInt16LittleEndian(e[6..])));
         }
         return symbols;
     }
 
     private IEnumerable<ElfProgramHeader> Loads() => ProgramHeaders.Where(p => p.Type == ElfSegmentType.Load);
 
-    /// <summary>Validates the ELF header and returns the section table's place, read later.</summary>
-    private ushort ReadHeader(out ulong sectionOffset, out ushort sectionEntrySize, out ushort namesIndex)
+    private readonly record struct ElfHeaderFields(ulong SectionOffset, ushort SectionEntrySize, ushort SectionCount, ushort NamesIndex);
+
+    /// <summary>Validates the ELF header as binfmt_elf does (magic, e_type, e_machine) and reads its fields.</summary>
+    private ElfHeaderFields ReadHeader()
     {
         ReadOnlySpan<byte> b = _bytes;
         ReadOnlySpan<byte> magic = [0x7f, (byte)'E', (byte)'L', (byte)'F'];
@@ -146,16 +198,16 @@ public sealed class ElfImage
                 ? "not an ELF executable (it is a #! script; run memcheck on its interpreter)"
                 : "not an ELF executable (no ELF magic number)");
         }
-        if (b.Length <= EI_DATA) throw new ElfFormatException("truncated ELF file (the ELF header is cut short)");
-        if (b[EI_CLASS] == ELFCLASS32)
-            throw new ElfFormatException("32-bit ELF is not supported; memcheck runs x86-64 programs");
-        if (b[EI_CLASS] != ELFCLASS64) throw new ElfFormatException($"unknown ELF class {b[EI_CLASS]}");
-        if (b[EI_DATA] == ELFDATA2MSB) throw new ElfFormatException("big-endian ELF is not supported; memcheck runs x86-64 programs");
-        if (b[EI_DATA] != ELFDATA2LSB) throw new ElfFormatException($"unknown ELF data encoding {b[EI_DATA]}");
         if (b.Length < EhdrSize) throw new ElfFormatException("truncated ELF file (the ELF header is cut short)");
 
         ushort machine = U16(18);
-        if (machine != EM_X86_64) throw new ElfFormatException($"ELF for machine {machine} is not x86-64");
+        if (machine != EM_X86_64)
+        {
+            // The kernel checks e_machine only; the class and byte order just make the message clearer.
+            if (b[EI_CLASS] == ELFCLASS32) throw new ElfFormatException("32-bit ELF is not supported; memcheck runs x86-64 programs");
+            if (b[EI_DATA] == ELFDATA2MSB) throw new ElfFormatException("big-endian ELF is not supported; memcheck runs x86-64 programs");
+            throw new ElfFormatException($"ELF for machine {machine} is not x86-64");
+        }
         Type = (ElfType)U16(16);
         if (Type is not (ElfType.Executable or ElfType.Shared))
         {
@@ -169,19 +221,23 @@ public sealed class ElfImage
 
         Entry = U64(24);
         ProgramHeaderOffset = U64(32);
-        sectionOffset = U64(40);
         ProgramHeaderEntrySize = U16(54);
         ProgramHeaderCount = U16(56);
-        sectionEntrySize = U16(58);
-        namesIndex = U16(62);
-        if (ProgramHeaderEntrySize != PhdrSize)
-            throw new ElfFormatException($"bad program header entry size {ProgramHeaderEntrySize} (ELF64 uses {PhdrSize})");
-        return U16(60);
+        return new ElfHeaderFields(U64(40), U16(58), U16(60), U16(62));
     }
 
-    private void ReadProgramHeaders()
+    private void ReadProgramHeaders(in ElfHeaderFields header)
     {
+        if (ProgramHeaderEntrySize != PhdrSize)
+        {
+            // An x32 (ELFCLASS32, EM_X86_64) file has 32-byte entries: say what it is.
+            throw new ElfFormatException(_bytes[EI_CLASS] == ELFCLASS32
+                ? "32-bit ELF (x32) is not supported; memcheck runs x86-64 programs"
+                : $"bad program header entry size {ProgramHeaderEntrySize} (ELF64 uses {PhdrSize})");
+        }
         if (ProgramHeaderCount == 0) throw new ElfFormatException("no program headers, nothing to load");
+        if (ProgramHeaderCount * PhdrSize > MaxProgramHeaderBytes)
+            throw new ElfFormatException($"too many program headers ({ProgramHeaderCount}; Linux reads at most {MaxProgramHeaderBytes / PhdrSize})");
         if (!InBounds(ProgramHeaderOffset, (ulong)ProgramHeaderCount * PhdrSize))
             throw new ElfFormatException("truncated ELF file (the program headers lie beyond the end of the file)");
 
@@ -189,40 +245,23 @@ public sealed class ElfImage
         for (int i = 0; i < headers.Length; i++)
         {
             int o = (int)ProgramHeaderOffset + i * PhdrSize;
-            var ph = new ElfProgramHeader((ElfSegmentType)U32(o), (ElfSegmentFlags)U32(o + 4), U64(o + 8), U64(o + 16),
+            headers[i] = new ElfProgramHeader((ElfSegmentType)U32(o), (ElfSegmentFlags)U32(o + 4), U64(o + 8), U64(o + 16),
                 U64(o + 24), U64(o + 32), U64(o + 40), U64(o + 48));
-            if (ph.FileSize > 0 && !InBounds(ph.Offset, ph.FileSize))
-                throw new ElfFormatException($"truncated ELF file (segment {i} lies beyond the end of the file)");
-            if (ph.Type == ElfSegmentType.Load)
-            {
-                // The kernel refuses these too (binfmt_elf: p_filesz > p_memsz, or beyond TASK_SIZE).
-                if (ph.FileSize > ph.MemorySize)
-                    throw new ElfFormatException($"bad loadable segment {i}: file size exceeds memory size");
-                if (ph.VirtualAddress >= UserAddressLimit || ph.MemorySize > UserAddressLimit - ph.VirtualAddress)
-                    throw new ElfFormatException($"bad loadable segment {i}: outside the user address space");
-            }
-            headers[i] = ph;
         }
         ProgramHeaders = headers;
-        if (!headers.Any(p => p.Type == ElfSegmentType.Load)) throw new ElfFormatException("no loadable segments");
     }
 
-    private void ReadSections(ulong offset, ushort entrySize, ushort count, ushort namesIndex)
+    /// <summary>Best-effort: a missing, cut or damaged section table leaves <see cref="Sections"/> empty.</summary>
+    private void ReadSections(in ElfHeaderFields header)
     {
-        // A stripped or sstrip'ed file may have no section table at all; that is fine for running it.
-        if (offset == 0) return;
-        if (entrySize != ShdrSize)
-            throw new ElfFormatException($"bad section header entry size {entrySize} (ELF64 uses {ShdrSize})");
-        if (!InBounds(offset, ShdrSize))
-            throw new ElfFormatException("truncated ELF file (the section headers lie beyond the end of the file)");
+        ulong offset = header.SectionOffset;
+        if (offset == 0 || header.SectionEntrySize != ShdrSize || !InBounds(offset, ShdrSize)) return;
 
         // Extended numbering: with 0xff00 or more sections the real count and .shstrtab index
         // live in section 0 (sh_size and sh_link).
-        ulong total = count == 0 ? U64((int)offset + 32) : count;
-        uint names = namesIndex == SHN_XINDEX ? U32((int)offset + 40) : namesIndex;
-        if (total == 0) return;
-        if (total > int.MaxValue / ShdrSize || !InBounds(offset, total * ShdrSize))
-            throw new ElfFormatException("truncated ELF file (the section headers lie beyond the end of the file)");
+        ulong total = header.SectionCount == 0 ? U64((int)offset + 32) : header.SectionCount;
+        uint names = header.NamesIndex == SHN_XINDEX ? U32((int)offset + 40) : header.NamesIndex;
+        if (total == 0 || total > MaxSections || !InBounds(offset, total * ShdrSize)) return;
 
         var raw = new ElfSection[total];
         for (int i = 0; i < raw.Length; i++)
@@ -231,11 +270,9 @@ public sealed class ElfImage
             // Named once the string table is known (it may come later in the table).
             raw[i] = new ElfSection("", U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 24), U64(o + 32),
                 U32(o + 40), U32(o + 44), U64(o + 48), U64(o + 56));
-            if (!raw[i].HasNoFileData && !InBounds(raw[i].Offset, raw[i].Size))
-                throw new ElfFormatException($"truncated ELF file (section {i} lies beyond the end of the file)");
         }
 
-        ElfSection? nameTable = names != SHN_UNDEF && names < raw.Length && !raw[names].HasNoFileData ? raw[names] : null;
+        ElfSection? nameTable = names != SHN_UNDEF && names < raw.Length ? raw[names] : null;
         var sections = new ElfSection[raw.Length];
         for (int i = 0; i < raw.Length; i++)
         {
@@ -245,16 +282,30 @@ public sealed class ElfImage
         Sections = sections;
     }
 
+    /// <summary>The first PT_INTERP, judged as load_elf_binary does (the rest are never looked at).</summary>
     private void ReadInterpreter()
     {
         foreach (ElfProgramHeader ph in ProgramHeaders)
         {
             if (ph.Type != ElfSegmentType.Interp) continue;
-            // As in binfmt_elf: the first PT_INTERP counts, and it must be a NUL-terminated path.
-            ReadOnlySpan<byte> path = ph.FileSize == 0 ? [] : _bytes.AsSpan((int)ph.Offset, (int)ph.FileSize);
-            if (path.Length < 2 || path[^1] != 0 || path[..^1].Contains((byte)0))
-                throw new ElfFormatException("bad PT_INTERP segment (not a NUL-terminated path)");
-            Interpreter = Encoding.UTF8.GetString(path[..^1]);
+            if (ph.FileSize < 2 || ph.FileSize > MaxInterpreterSize)
+            {
+                InterpreterError = $"bad PT_INTERP segment ({ph.FileSize} bytes; Linux takes 2 to {MaxInterpreterSize})";
+                return;
+            }
+            if (!InBounds(ph.Offset, ph.FileSize))
+            {
+                InterpreterError = "truncated ELF file (the PT_INTERP path lies beyond the end of the file)";
+                return;
+            }
+            ReadOnlySpan<byte> path = GetSegmentData(ph);
+            if (path[^1] != 0)
+            {
+                InterpreterError = "bad PT_INTERP segment (the path is not NUL-terminated)";
+                return;
+            }
+            // The path is a C string: what follows its first NUL (padding) does not count.
+            Interpreter = Encoding.UTF8.GetString(path[..path.IndexOf((byte)0)]);
             return;
         }
     }
@@ -265,7 +316,7 @@ public sealed class ElfImage
             .Concat(Sections.Where(s => s.Type == SHT_NOTE).Select(s => (s.Offset, s.Size, s.Alignment)));
         foreach ((ulong start, ulong size, ulong align) in areas)
         {
-            byte[]? id = FindGnuNote(start, size, align, NT_GNU_BUILD_ID);
+            byte[]? id = FindGnuNote(Slice(start, size), align, NT_GNU_BUILD_ID);
             if (id != null)
             {
                 BuildId = id;
@@ -274,27 +325,26 @@ public sealed class ElfImage
         }
     }
 
-    /// <summary>Walks the notes in [start, start+size) (already bounds-checked) for an owner-"GNU" note of <paramref name="type"/>.</summary>
-    private byte[]? FindGnuNote(ulong start, ulong size, ulong align, uint type)
+    /// <summary>Walks the notes in <paramref name="area"/> for an owner-"GNU" note of <paramref name="type"/>.</summary>
+    private static byte[]? FindGnuNote(ReadOnlySpan<byte> area, ulong align, uint type)
     {
         // Notes are 4-byte aligned, except 8-byte aligned areas such as .note.gnu.property.
-        ulong pad = align == 8 ? 7UL : 3UL;
-        ulong end = start + size;
-        ulong o = start;
-        while (end - o >= NhdrSize)
+        int pad = align == 8 ? 7 : 3;
+        int o = 0;
+        while (area.Length - o >= NhdrSize)
         {
-            ulong nameSize = U32((int)o), descSize = U32((int)o + 4);
-            uint noteType = U32((int)o + 8);
-            ulong name = o + NhdrSize;
-            if (nameSize > end - name) return null;
-            ulong desc = (name + nameSize + pad) & ~pad;
-            if (desc > end || descSize > end - desc) return null;
-            ReadOnlySpan<byte> owner = _bytes.AsSpan((int)name, (int)nameSize);
-            if (noteType == type && owner.SequenceEqual("GNU\0"u8))
-                return _bytes.AsSpan((int)desc, (int)descSize).ToArray();
-            ulong next = (desc + descSize + pad) & ~pad;
+            uint nameSize = BinaryPrimitives.ReadUInt32LittleEndian(area[o..]);
+            uint descSize = BinaryPrimitives.ReadUInt32LittleEndian(area[(o + 4)..]);
+            uint noteType = BinaryPrimitives.ReadUInt32LittleEndian(area[(o + 8)..]);
+            int name = o + NhdrSize;
+            if (nameSize > (uint)(area.Length - name)) return null;
+            int desc = (name + (int)nameSize + pad) & ~pad;
+            if (desc > area.Length || descSize > (uint)(area.Length - desc)) return null;
+            if (noteType == type && area.Slice(name, (int)nameSize).SequenceEqual("GNU\0"u8))
+                return area.Slice(desc, (int)descSize).ToArray();
+            int next = (desc + (int)descSize + pad) & ~pad;
             if (next <= o) return null;
-            o = Math.Min(next, end);
+            o = Math.Min(next, area.Length);
         }
         return null;
     }
@@ -303,7 +353,7 @@ public sealed class ElfImage
     {
         // .gnu_debuglink: the file name, NUL, padding to 4, then the debug file's CRC32.
         ElfSection? link = FindSection(".gnu_debuglink");
-        if (link == null || link.HasNoFileData) return;
+        if (link == null) return;
         ReadOnlySpan<byte> data = GetSectionData(link);
         int nul = data.IndexOf((byte)0);
         if (nul <= 0) return;
@@ -315,11 +365,15 @@ public sealed class ElfImage
     /// <summary>The NUL-terminated string at <paramref name="offset"/> inside <paramref name="table"/>; "" when out of range.</summary>
     private string StringAt(ElfSection table, uint offset)
     {
-        if (offset >= table.Size) return "";
-        ReadOnlySpan<byte> rest = _bytes.AsSpan((int)(table.Offset + offset), (int)(table.Size - offset));
+        ReadOnlySpan<byte> data = GetSectionData(table);
+        if (offset >= (uint)data.Length) return "";
+        ReadOnlySpan<byte> rest = data[(int)offset..];
         int nul = rest.IndexOf((byte)0);
         return Encoding.UTF8.GetString(nul < 0 ? rest : rest[..nul]);
     }
+
+    private ReadOnlySpan<byte> Slice(ulong offset, ulong length) =>
+        InBounds(offset, length) ? _bytes.AsSpan((int)offset, (int)length) : [];
 
     private bool InBounds(ulong offset, ulong length) =>
         offset <= (ulong)_bytes.Length && length <= (ulong)_bytes.Length - offset;

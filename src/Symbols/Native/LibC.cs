@@ -26,4 +26,31 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "getpid")]
     public static partial int GetPid();
+
+    public const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    public const uint S_IFMT = 0xf000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFCHR = 0x2000, S_IFBLK = 0x6000;
+    public const uint S_IFIFO = 0x1000, S_IFSOCK = 0xc000;
+
+    /// <summary>struct stat (x86-64): the fields read here, at their offsets, in a 144-byte block.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 144)]
+    public struct Stat
+    {
+        [FieldOffset(24)] public uint Mode;
+        [FieldOffset(48)] public long Size;
+    }
+
+    /// <summary>int open(const char *path, int flags): a descriptor, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Open(string path, int flags);
+
+    /// <summary>int fstat(int fd, struct stat *buf) (exported by glibc since 2.33).</summary>
+    [LibraryImport(Library, EntryPoint = "fstat", SetLastError = true)]
+    public static partial int FStat(int fd, Stat* buffer);
+
+    /// <summary>ssize_t pread(int fd, void *buf, size_t count, off_t offset).</summary>
+    [LibraryImport(Library, EntryPoint = "pread", SetLastError = true)]
+    public static partial nint PRead(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport(Library, EntryPoint = "close")]
+    public static partial int Close(int fd);
 }

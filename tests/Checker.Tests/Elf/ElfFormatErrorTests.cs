@@ -1,4 +1,6 @@
+using Checker.Engine.Loading;
 using Checker.Symbols.Elf;
+using Checker.Symbols.Native;
 using Xunit;
 
 namespace Checker.Tests.Elf;
@@ -65,28 +67,44 @@ public class ElfFormatErrorTests(CompiledBinaries binaries) : IClassFixture<Comp
     }
 
     [Fact]
-    public void SegmentsCutShort_IsTruncated()
+    public void SegmentsCutShort_ParseButAreNotLoadable()
     {
-        Assert.StartsWith("truncated ELF file", ParseFails(Ls(length: 0x5000)).Message);
+        // Parsing needs only the headers; the loader refuses segment pages past the end of the file.
+        ElfImage image = ElfImage.Parse("cut", Ls(length: 0x5000));
+        var e = Assert.Throws<ElfFormatException>(() => BinfmtRules.CheckLoadable(image));
+        Assert.StartsWith("truncated ELF file (loadable segment", e.Message);
     }
 
     [Fact]
-    public void SectionHeadersCutShort_IsTruncated()
+    public void SectionHeadersCutShort_LeaveNoSections()
     {
+        // The kernel never reads sections: a cut section table only means no sections (and symbols).
         int length = File.ReadAllBytes("/bin/ls").Length - 100;
-        Assert.StartsWith("truncated ELF file", ParseFails(Ls(length: length)).Message);
+        ElfImage image = ElfImage.Parse("cut", Ls(length: length));
+        Assert.Empty(image.Sections);
+        Assert.Empty(image.ReadSymbols());
+        BinfmtRules.CheckLoadable(image);
     }
 
     [Fact]
     public void Elf32_IsNotSupported()
     {
-        Assert.Equal("32-bit ELF is not supported; memcheck runs x86-64 programs", ParseFails(Ls(b => b[4] = 1)).Message);
+        Assert.Equal("32-bit ELF is not supported; memcheck runs x86-64 programs",
+            ParseFails(Ls(b => { b[4] = 1; b[18] = 3; b[19] = 0; })).Message); // ELFCLASS32, EM_386
+    }
+
+    [Fact]
+    public void IdentityBytes_AreNotChecked()
+    {
+        // binfmt_elf looks at e_machine, not EI_CLASS/EI_DATA/EI_VERSION: such a file runs natively.
+        ElfImage image = ElfImage.Parse("ident", Ls(b => { b[4] = 1; b[5] = 2; b[6] = 9; }));
+        Assert.Equal(ElfType.Shared, image.Type);
     }
 
     [Fact]
     public void BigEndian_IsNotSupported()
     {
-        Assert.Contains("big-endian", ParseFails(Ls(b => b[5] = 2)).Message);
+        Assert.Contains("big-endian", ParseFails(Ls(b => { b[5] = 2; b[18] = 0; b[19] = 62; })).Message);
     }
 
     [Fact]
@@ -116,13 +134,27 @@ public class ElfFormatErrorTests(CompiledBinaries binaries) : IClassFixture<Comp
     }
 
     [Fact]
-    public void LoadSegmentWithFileSizeAboveMemorySize_IsRejected()
+    public void LoadSegmentWithFileSizeAboveMemorySize_IsNotLoadable()
     {
         byte[] bytes = Ls();
         ElfImage ls = ElfImage.Parse("/bin/ls", bytes);
         int index = ls.ProgramHeaders.ToList().FindIndex(p => p.Type == ElfSegmentType.Load);
         BitConverter.TryWriteBytes(bytes.AsSpan((int)ls.ProgramHeaderOffset + index * 56 + 40), 1UL); // p_memsz
-        Assert.Contains("bad loadable segment", ParseFails(bytes).Message);
+        var e = Assert.Throws<ElfFormatException>(() => BinfmtRules.CheckLoadable(ElfImage.Parse("patched", bytes)));
+        Assert.Contains("bad loadable segment", e.Message);
+    }
+
+    [Fact]
+    public void DevicesFifosAndDirectories_AreNotReadAtAll()
+    {
+        // /dev/zero never ends and a FIFO blocks an open for reading: only regular files are read.
+        string fifo = binaries.PathFor("fifo");
+        Assert.Equal(0, Checker.Tests.EndToEnd.ProcessRunner.Run("mkfifo", [fifo]).ExitCode);
+        foreach ((string path, string kind) in new[] { ("/dev/zero", "a character device"), (fifo, "a FIFO"), ("/tmp", "a directory") })
+        {
+            var e = Assert.Throws<NotARegularFileException>(() => ElfImage.Open(path));
+            Assert.Equal($"not a regular file ({kind})", e.Message);
+        }
     }
 
     [Fact]

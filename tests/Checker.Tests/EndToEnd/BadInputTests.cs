@@ -78,7 +78,7 @@ public class BadInputTests
     [Fact]
     public void Elf32_Exits126()
     {
-        var path = CopyOfTrue("elf32", bytes => bytes[4] = 1); // EI_CLASS = ELFCLASS32
+        var path = CopyOfTrue("elf32", bytes => { bytes[4] = 1; bytes[18] = 3; bytes[19] = 0; }); // ELFCLASS32, EM_386
         AssertOneLineError(MemcheckLauncher.RunToolNone(path, []), 126, mentions: path);
     }
 

@@ -87,6 +87,14 @@ public static class CaseBinaries
         ["descriptors"] = new("gcc", "descriptors.c", ["-O0"], []),
         ["exec_after_error"] = new("gcc", "exec_after_error.c", ["-O0"], []),
         ["script_interpreter"] = new("gcc", "script_interpreter.c", ["-O0"], []),
+        ["large_bss.nopie1g"] = new("gcc", "large_bss.c", ["-O1", "-no-pie", "-DSIZE=(1UL<<30)"], []),
+        ["large_bss.pie2g"] = new("gcc", "large_bss.c", ["-O1", "-fPIE", "-pie", "-DSIZE=(1UL<<31)"], []),
+        ["large_bss.nopie2g"] = new("gcc", "large_bss.c", ["-O1", "-no-pie", "-DSIZE=(1UL<<31)"], []),
+        ["segment_tail.split"] = new("gcc", "segment_tail.c", ["-O1", "-no-pie", "-Wl,-Tdata=0x7ff10000"], []),
+        ["segment_tail"] = new("gcc", "segment_tail.c", ["-O1", "-fPIE", "-pie"], []),
+        ["segment_tail.static"] = new("gcc", "segment_tail.c", ["-O1", "-static"], []),
+        ["segment_tail.gap"] = new("gcc", "segment_tail.c", ["-O1", "-no-pie", "-Wl,-Tdata=0x800000"], []),
+        ["segment_tail.interp"] = new("gcc", "segment_tail.c", ["-O1", "-Wl,-dynamic-linker,/placeholder/interpreter/path/the/tests/patch/with/a/shorter/one"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();

@@ -54,4 +54,29 @@ public class DebugFileLocatorTests(SymbolPrograms programs) : IClassFixture<Symb
         Assert.Empty(new DebugFileLocator().Candidates(image));
         Assert.Null(new DebugFileLocator().Find(image));
     }
+
+    [Theory]
+    [InlineData("fifo", true)]
+    [InlineData("fifo", false)]
+    [InlineData("/dev/zero", true)]
+    [InlineData("/dev/zero", false)]
+    public void DebuglinkToAFifoOrDevice_IsSkippedWithoutReading(string target, bool withBuildId)
+    {
+        // A FIFO would block an open for reading and /dev/zero never ends: neither is read at all.
+        string directory = programs.NewDirectory("odd-debuglink");
+        string debug = Path.Combine(directory, "libshape.debug");
+        string library = Path.Combine(directory, "libshape.so");
+        Run(directory, "objcopy", "--only-keep-debug", programs.Library, debug);
+        var strip = new List<string> { "--strip-debug", "--add-gnu-debuglink=" + debug };
+        if (!withBuildId) strip.Add("--remove-section=.note.gnu.build-id");
+        Run(directory, "objcopy", [.. strip, programs.Library, library]);
+        File.Delete(debug);
+        if (target == "fifo") Run(directory, "mkfifo", debug);
+        else File.CreateSymbolicLink(debug, target);
+
+        ElfImage image = ElfImage.Open(library);
+        Assert.Equal(withBuildId, image.BuildId != null);
+        Assert.Contains(debug, new DebugFileLocator(Path.Combine(directory, "root")).Candidates(image));
+        Assert.Null(new DebugFileLocator(Path.Combine(directory, "root")).FindImage(image));
+    }
 }
