@@ -8,13 +8,24 @@ namespace Checker.Engine.Memory;
 /// cache, the shadow) are never here, so "is this pc executable guest code" is a lookup, not a
 /// read of /proc/self/maps, and a jump into memcheck's own code is the guest's SIGSEGV.
 /// </summary>
+/// <remarks>
+/// Disjoint ranges in a balanced tree ordered by start: every operation is O(log n) plus the
+/// ranges it touches, so a program with tens of thousands of mappings pays nothing per mmap for
+/// the ones it does not touch (a sorted scan made 20,000 mmaps take 40 s).
+/// </remarks>
 public sealed class GuestMappings
 {
     public const int Read = 1, Write = 2, Exec = 4;
     private const ulong PageMask = 4095;
 
-    // Disjoint ranges by start: [start, end) with one protection each.
-    private readonly SortedDictionary<ulong, (ulong End, int Prot)> _ranges = [];
+    private readonly record struct Range(ulong Start, ulong End, int Prot);
+
+    private sealed class ByStart : IComparer<Range>
+    {
+        public int Compare(Range a, Range b) => a.Start.CompareTo(b.Start);
+    }
+
+    private readonly SortedSet<Range> _ranges = new(new ByStart());
     private readonly Lock _lock = new();
 
     /// <summary>A new mapping over [start, start+length): replaces whatever was there.</summary>
@@ -25,7 +36,7 @@ public sealed class GuestMappings
         lock (_lock)
         {
             Cut(s, e);
-            _ranges[s] = (e, prot);
+            _ranges.Add(new Range(s, e, prot));
         }
     }
 
@@ -41,9 +52,9 @@ public sealed class GuestMappings
         (ulong s, ulong e) = Pages(start, length);
         lock (_lock)
         {
-            var mapped = Overlapping(s, e).Select(r => (Math.Max(r.Start, s), Math.Min(r.End, e))).ToList();
+            var mapped = Overlapping(s, e).Select(r => new Range(Math.Max(r.Start, s), Math.Min(r.End, e), prot)).ToList();
             Cut(s, e);
-            foreach ((ulong from, ulong to) in mapped) _ranges[from] = (to, prot);
+            foreach (Range r in mapped) _ranges.Add(r);
         }
     }
 
@@ -58,12 +69,7 @@ public sealed class GuestMappings
     /// <summary>The protection of the page holding <paramref name="address"/>, or null when the guest has nothing mapped there.</summary>
     public int? ProtectionAt(ulong address)
     {
-        lock (_lock)
-        {
-            foreach ((ulong start, ulong end, int prot) in Overlapping(address & ~PageMask, (address & ~PageMask) + 1))
-                if (address >= start && address < end) return prot;
-            return null;
-        }
+        lock (_lock) return Containing(address) is Range r ? r.Prot : null;
     }
 
     /// <summary>How many bytes from <paramref name="address"/> on are executable guest memory (0: none).</summary>
@@ -72,20 +78,21 @@ public sealed class GuestMappings
         lock (_lock)
         {
             ulong at = address;
-            while (true)
-            {
-                var range = Overlapping(at, at + 1).FirstOrDefault();
-                if (range.End == 0 || (range.Prot & Exec) == 0 || at < range.Start) break;
-                at = range.End;
-            }
+            while (Containing(at) is Range r && (r.Prot & Exec) != 0) at = r.End;
             return at - address;
         }
     }
 
-    /// <summary>Every range, in address order (for reports and tests).</summary>
+    /// <summary>Whether any page of [start, end) is mapped.</summary>
+    public bool AnyMapped(ulong start, ulong end)
+    {
+        lock (_lock) return Overlapping(start, end).Any();
+    }
+
+    /// <summary>Every range, in address order (for reports, the allocator's full scan, and tests).</summary>
     public IReadOnlyList<(ulong Start, ulong End, int Prot)> Ranges
     {
-        get { lock (_lock) return _ranges.Select(r => (r.Key, r.Value.End, r.Value.Prot)).ToList(); }
+        get { lock (_lock) return _ranges.Select(r => (r.Start, r.End, r.Prot)).ToList(); }
     }
 
     private static (ulong Start, ulong End) Pages(ulong start, ulong length)
@@ -94,24 +101,33 @@ public sealed class GuestMappings
         return (start & ~PageMask, end);
     }
 
-    private IEnumerable<(ulong Start, ulong End, int Prot)> Overlapping(ulong start, ulong end)
+    /// <summary>The range holding <paramref name="address"/>: the one with the greatest start at or below it.</summary>
+    private Range? Containing(ulong address)
     {
-        // Ranges are few (tens to a few thousand): a linear walk from the first candidate is enough.
-        foreach (var (s, (e, prot)) in _ranges)
-        {
-            if (s >= end) yield break;
-            if (e > start) yield return (s, e, prot);
-        }
+        // Max of a view is a walk down the tree (its Count would visit every element of it).
+        Range r = _ranges.GetViewBetween(new Range(0, 0, 0), new Range(address, 0, 0)).Max;
+        return address < r.End ? r : null;
+    }
+
+    /// <summary>Ranges that share a byte with [start, end), in address order.</summary>
+    private List<Range> Overlapping(ulong start, ulong end)
+    {
+        var found = new List<Range>();
+        if (end <= start) return found;
+        if (Containing(start) is Range first) found.Add(first);
+        if (start + 1 <= end - 1)
+            foreach (Range r in _ranges.GetViewBetween(new Range(start + 1, 0, 0), new Range(end - 1, 0, 0))) found.Add(r);
+        return found;
     }
 
     /// <summary>Removes [start, end) from every range, keeping the pieces outside it.</summary>
     private void Cut(ulong start, ulong end)
     {
-        foreach ((ulong s, ulong e, int prot) in Overlapping(start, end).ToList())
+        foreach (Range r in Overlapping(start, end))
         {
-            _ranges.Remove(s);
-            if (s < start) _ranges[s] = (start, prot);
-            if (e > end) _ranges[end] = (e, prot);
+            _ranges.Remove(r);
+            if (r.Start < start) _ranges.Add(r with { End = start });
+            if (r.End > end) _ranges.Add(r with { Start = end });
         }
     }
 }

@@ -75,20 +75,14 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     }
 
     /// <summary>Anonymous memory the guest mapped itself (arenas, ld.so's early allocations): leak-scan roots.</summary>
-    public List<(ulong Start, ulong End)> AnonymousMappings { get; } = [];
+    public IReadOnlyList<(ulong Start, ulong End)> AnonymousMappings => _anonymous.Ranges.Select(r => (r.Start, r.End)).ToList();
 
-    public void ForgetAnonymous(ulong start, ulong end)
-    {
-        var kept = new List<(ulong, ulong)>();
-        foreach ((ulong s, ulong e) in AnonymousMappings)
-        {
-            if (e <= start || s >= end) { kept.Add((s, e)); continue; }
-            if (s < start) kept.Add((s, start));
-            if (e > end) kept.Add((end, e));
-        }
-        AnonymousMappings.Clear();
-        AnonymousMappings.AddRange(kept);
-    }
+    // An interval map, not a list: programs with tens of thousands of mappings munmap them one by one.
+    private readonly GuestMappings _anonymous = new();
+
+    public void RememberAnonymous(ulong start, ulong end) => _anonymous.Map(start, end - start, GuestMappings.Read | GuestMappings.Write);
+
+    public void ForgetAnonymous(ulong start, ulong end) => _anonymous.Unmap(start, end - start);
 
     /// <summary>memcheck's own descriptors outside any range (its report stream in JIT builds): the guest's close and dup2 cannot touch them.</summary>
     public HashSet<int> ToolDescriptors { get; } = [];

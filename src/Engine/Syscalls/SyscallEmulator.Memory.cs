@@ -15,7 +15,7 @@ public sealed unsafe partial class SyscallEmulator
         if (!KernelInterface.IsError(result)) _process.Mappings.Map((ulong)result, r.A2, (int)(r.A3 & 7));
         NoticeModule(r, result);
         if (!KernelInterface.IsError(result) && (r.A4 & MapAnonymous) != 0)
-            _process.AnonymousMappings.Add(((ulong)result, (ulong)result + HostMemory.PageUp(r.A2)));
+            _process.RememberAnonymous((ulong)result, (ulong)result + HostMemory.PageUp(r.A2));
         return result;
     }
 
