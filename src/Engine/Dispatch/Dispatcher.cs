@@ -103,8 +103,10 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     try
                     {
                         context->Rax = replaced.Handler(context);
-                        // The replaced function's ret.
-                        if (!Native.GuestMemory.TryReadUInt64(context->Rsp, out pc)) throw new GuestMemoryFault(context->Rsp, 8, write: false);
+                        // The replaced function's ret. [rsp] is readable: the call that got here just
+                        // wrote the return address there (a copy through GuestMemory would be a system
+                        // call on every malloc and free).
+                        pc = *(ulong*)context->Rsp;
                     }
                     catch (GuestMemoryFault fault)
                     {
