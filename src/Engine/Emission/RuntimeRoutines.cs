@@ -75,6 +75,18 @@ public sealed unsafe class RuntimeRoutines
         a.Label(ref sameFpuCw);
     }
 
+    /// <summary>In a signal handler (rdx = ucontext): rax = the interrupted pc; jumps to <paramref name="outside"/> unless it is in the code cache.</summary>
+    private static void InterruptedPcOutsideCache(Assembler a, CodeRegion region, Label outside)
+    {
+        a.mov(rax, __qword_ptr[rdx + UcontextRip]);
+        a.mov(rcx, region.Start);
+        a.cmp(rax, rcx);
+        a.jb(outside);
+        a.mov(rcx, region.End);
+        a.cmp(rax, rcx);
+        a.jae(outside);
+    }
+
     public static RuntimeRoutines Generate(CodeRegion region)
     {
         ulong data = region.Allocate(0x400, 64);   // previous handlers [65] and a SIG_DFL sigaction
@@ -196,13 +208,7 @@ public sealed unsafe class RuntimeRoutines
         // A fault in translated code resumes, with the guest's registers, at faultExit, which leaves
         // the cache like any exit; a fault anywhere else is the host's business: chain.
         a.Label(ref faultHandler);
-        a.mov(rax, __qword_ptr[rdx + UcontextRip]);
-        a.mov(rcx, region.Start);
-        a.cmp(rax, rcx);
-        a.jb(chain);
-        a.mov(rcx, region.End);
-        a.cmp(rax, rcx);
-        a.jae(chain);
+        InterruptedPcOutsideCache(a, region, chain);
         a.mov(__qword_ptr.gs[ContextOffsets.FaultCachePc], rax);
         a.mov(__dword_ptr.gs[ContextOffsets.FaultSignal], edi);
         a.mov(rax, __qword_ptr[rsi + SiginfoAddr]);
@@ -229,13 +235,7 @@ public sealed unsafe class RuntimeRoutines
         // roots), wake the requester and wait forever. Anywhere else (C# code) it returns, and the
         // dispatcher claims the stop at its next iteration.
         a.Label(ref kickHandler);
-        a.mov(rax, __qword_ptr[rdx + UcontextRip]);
-        a.mov(rcx, region.Start);
-        a.cmp(rax, rcx);
-        a.jb(kickReturn);
-        a.mov(rcx, region.End);
-        a.cmp(rax, rcx);
-        a.jae(kickReturn);
+        InterruptedPcOutsideCache(a, region, kickReturn);
         a.xor(eax, eax);
         a.mov(ecx, StopStates.Parked);
         a.@lock.cmpxchg(__dword_ptr.gs[ContextOffsets.StopState], ecx);
