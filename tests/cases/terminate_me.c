@@ -3,7 +3,8 @@
  *   spin     - loops in translated code that never comes back to the dispatcher
  *   pause    - blocks in pause(2)
  *   alarm    - alarm(1) with the default action: dies of SIGALRM
- *   handler  - alarm(1) with a handler installed */
+ *   handler  - alarm(1) with a handler installed
+ *   reignore - SIGTERM ignored, then its default action again, then pause */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ int main(int argc, char **argv)
     leaked[100] = 1;      /* LINE_OVERFLOW */
     leaked = NULL;        /* 100 bytes lost */
     if (!strcmp(mode, "handler")) signal(SIGALRM, on_alarm);
+    if (!strcmp(mode, "reignore")) { signal(SIGTERM, SIG_IGN); signal(SIGTERM, SIG_DFL); }
     if (!strcmp(mode, "alarm") || !strcmp(mode, "handler")) alarm(1);
     printf("ready\n");
     fflush(stdout);

@@ -31,6 +31,8 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     public byte[][] SignalActions { get; } = Enumerable.Range(0, SignalCount).Select(_ => new byte[SigactionSize]).ToArray();
     /// <summary>Signals whose SIG_IGN disposition was passed to the kernel.</summary>
     public HashSet<int> KernelIgnored { get; } = [];
+    /// <summary>The host's kernel action for a signal, saved when the guest's SIG_IGN replaced it (restored when the guest stops ignoring).</summary>
+    public byte[]?[] HostActions { get; } = new byte[SignalCount][];
 
     /// <summary>The guest's view of its signal mask (bit n-1 for signal n).</summary>
     public ulong SignalMask { get; set; }

@@ -32,12 +32,23 @@ public sealed unsafe partial class SyscallEmulator
             // Ignoring is safe to hand to the kernel (no guest code runs); handlers wait for signal support.
             if (handler == SigIgn)
             {
-                _process.KernelIgnored.Add(signal);
-                PassThrough(r with { A3 = 0 });
+                // The host's own action (memcheck's handler for a terminating signal) comes back when
+                // the guest stops ignoring: never SIG_DFL, which would let the signal kill memcheck
+                // without its report.
+                byte[] host = new byte[GuestProcess.SigactionSize];
+                fixed (byte* old = host)
+                    if (PassThrough(r with { A3 = (ulong)old }) == 0 && _process.KernelIgnored.Add(signal)) _process.HostActions[signal] = host;
             }
-            else if (handler == SigDfl && _process.KernelIgnored.Remove(signal))
+            else if (_process.KernelIgnored.Remove(signal))
             {
-                PassThrough(r with { A3 = 0 });
+                // None saved (ignored since memcheck started): the kernel's action is the host's own
+                // handler if memcheck installed one since, else still SIG_IGN, which becomes SIG_DFL.
+                byte[] host = _process.HostActions[signal] ?? new byte[GuestProcess.SigactionSize];
+                if (_process.HostActions[signal] == null)
+                    fixed (byte* current = host) _process.Kernel.Call(SyscallNumbers.RtSigaction, signal, 0, (long)current, 8);
+                if (_process.HostActions[signal] == null && BitConverter.ToUInt64(host, 0) == SigIgn) host = new byte[GuestProcess.SigactionSize];
+                fixed (byte* restore = host) _process.Kernel.Call(SyscallNumbers.RtSigaction, signal, (long)restore, 0, 8);
+                _process.HostActions[signal] = null;
             }
         }
         return 0;

@@ -52,6 +52,7 @@ public class TerminationSignalTests
     [InlineData("spin", 2)]
     [InlineData("pause", 1)]
     [InlineData("spin", 10)]
+    [InlineData("reignore", 15)]   // ignored for a while: memcheck's own handler is back, not SIG_DFL
     public void EndedFromOutside_SummaryLeakCheckAndJsonThenTheSameDeath(string mode, int signal)
     {
         Ended run = Run(mode, signal);
