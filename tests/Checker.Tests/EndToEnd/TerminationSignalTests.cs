@@ -51,6 +51,7 @@ public class TerminationSignalTests
     [InlineData("pause", 15)]
     [InlineData("spin", 2)]
     [InlineData("pause", 1)]
+    [InlineData("pause", 3)]
     [InlineData("spin", 10)]
     [InlineData("reignore", 15)]   // ignored for a while: memcheck's own handler is back, not SIG_DFL
     public void EndedFromOutside_SummaryLeakCheckAndJsonThenTheSameDeath(string mode, int signal)
