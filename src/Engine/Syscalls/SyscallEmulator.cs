@@ -56,6 +56,8 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Readlinkat] = r => Readlink(r, r.A2, r.A3, r.A4),
             [SyscallNumbers.Mmap] = Mmap,
             [SyscallNumbers.Munmap] = MunmapAndForget,
+            [SyscallNumbers.Shmat] = Shmat,
+            [SyscallNumbers.Shmdt] = Shmdt,
             [SyscallNumbers.Mprotect] = Mprotect,
             [SyscallNumbers.Mremap] = Mremap,
         };
