@@ -6,6 +6,7 @@ using Checker.Engine.Instrumentation;
 using Checker.Engine.Interception;
 using Checker.Engine.Loading;
 using Checker.Engine.Memory;
+using Checker.Engine.Native;
 using Checker.Engine.State;
 using Checker.Engine.Syscalls;
 using Checker.Engine.Translation;
@@ -19,7 +20,7 @@ namespace Checker.Engine;
 /// dispatcher loop, run on the calling thread.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class GuestRun
+public sealed unsafe class GuestRun
 {
     private GuestRun(TranslationCache cache, GuestProcess process, Dispatcher dispatcher, GuestThread thread, LoadedProgram program)
     {
@@ -71,6 +72,7 @@ public sealed class GuestRun
         ShadowMemory? shadow = null;
         AccessChecker? checker = null;
         OverlapHook? overlaps = null;
+        CreationStackCapture? creationStacks = null;
         if (options.CheckHeap)
         {
             shadow = new ShadowMemory();
@@ -88,12 +90,15 @@ public sealed class GuestRun
             // cache only asks it when a callstack is captured.
             FunctionInterceptor? modulesSource = null;
             var rules = new Checker.Symbols.Unwinding.FrameRuleCache(pc => modulesSource!.Modules.Find(pc));
-            checker = new AccessChecker(shadow, heap, cache.AccessSites, program.StackLimit, program.StackTop,
-                options.CallstackMaxFrames, rules);
+            checker = new AccessChecker(shadow, heap, cache.AccessSites, options.CallstackMaxFrames, rules);
+            // At clone's syscall its caller's return address is still at [rsp] (glibc's __clone has no
+            // CFI there): the syscall's pc, then the stack as at a function's entry.
+            creationStacks = (context, pc) =>
+                [pc, .. CallstackCapture.Capture(context, context->UnwindTop, options.CallstackMaxFrames - 1, rules)];
             var errno = new GuestErrno(() => modulesSource?.Locate("__errno_location"));
-            interceptor = new FunctionInterceptor(new HeapFunctions(heap, program.StackTop, options.CallstackMaxFrames, rules, errno).All());
+            interceptor = new FunctionInterceptor(new HeapFunctions(heap, options.CallstackMaxFrames, rules, errno).All());
             modulesSource = interceptor;
-            overlaps = new OverlapHook(program.StackTop, options.CallstackMaxFrames, rules);
+            overlaps = new OverlapHook(options.CallstackMaxFrames, rules);
             MapStringReplacements(interceptor, window, overlaps, process.Mappings);
             interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);
             if (program.Interpreter is MappedImage interp)
@@ -106,7 +111,10 @@ public sealed class GuestRun
         var faults = new FaultAnalyzer(cache, process.Mappings, shadow?.Base ?? 0, shadow != null ? ShadowMemory.ReservationSize : 0);
         var dispatcher = new Dispatcher(cache, new BlockTranslator(cache, interceptor, checkAccesses: shadow != null, process.Mappings),
             new SyscallEmulator(process), process, faults, checker);
-        var thread = GuestThread.CreateOnCurrentThread(kernel);
+        var thread = GuestThread.CreateOnCurrentThread(kernel, process.Threads.NextNumber());
+        process.Threads.Add(thread);
+        // Memory the guest unmaps is fresh when mapped again (a thread's stack, marked below its rsp).
+        if (shadow != null) process.Unmapped += (start, end) => shadow.Set(start, end - start, ShadowState.Defined);
         if (shadow != null)
         {
             unsafe
@@ -124,8 +132,15 @@ public sealed class GuestRun
         }
         unsafe { process.ToolMemory.Add(((ulong)thread.Context, (ulong)thread.Context + (ulong)ContextOffsets.Size, false)); }
         FaultHandlers.Install(cache.Routines, kernel);
-        unsafe { thread.Context->Rsp = program.StackPointer; }
-        return new GuestRun(cache, process, dispatcher, thread, program) { Heap = heap, Shadow = shadow, AccessChecker = checker, Overlaps = overlaps, _interceptor = interceptor };
+        unsafe
+        {
+            thread.Context->Rsp = program.StackPointer;
+            thread.Context->UnwindTop = program.StackTop;
+        }
+        var run = new GuestRun(cache, process, dispatcher, thread, program)
+            { Heap = heap, Shadow = shadow, AccessChecker = checker, Overlaps = overlaps, _interceptor = interceptor, _creationStacks = creationStacks };
+        process.StartThread = run.StartThread;
+        return run;
     }
 
     /// <summary>What the guest has mapped before its first instruction: its images, its stack, the vDSO.</summary>
@@ -209,20 +224,161 @@ public sealed class GuestRun
         interceptor.OnModuleMapped(path, mapped.Start);
     }
 
-    public GuestOutcome Run() => _dispatcher.Run(_thread, Program.StartPc);
+    /// <summary>
+    /// Runs the guest's main thread on the calling thread; returns how the process ended when this
+    /// thread ends it. When another thread ends it, that thread finishes the run through
+    /// <see cref="Finisher"/> and this call never returns.
+    /// </summary>
+    public GuestOutcome Run()
+    {
+        GuestOutcome outcome = RunThread(_thread, Program.StartPc);
+        if (outcome is GuestOutcome.ThreadExited)
+        {
+            // The main thread left by exit(2) while others run on: the last of them ends the process.
+            ReleaseThreadId(_thread);
+            Thread.Sleep(Timeout.Infinite);
+        }
+        if (!Process.Threads.TryEndProcess(_thread)) Process.Threads.StopHere(_thread);
+        return outcome;
+    }
 
     /// <summary>
-    /// From another thread: stops the guest for a signal that ends the process. <see cref="StopResult.Parked"/>:
-    /// the caller finishes the run (leak check, report) and ends the process; <see cref="StopResult.Claimed"/>:
-    /// <see cref="Run"/> returns <see cref="GuestOutcome.Stopped"/> on the guest thread, which finishes.
+    /// Finishes the run (report, leak check, exit) when a thread other than the main one ends the
+    /// process; returns the exit status if it returns at all. Set by memcheck before <see cref="Run"/>.
     /// </summary>
-    public StopResult Stop(int signal) => ThreadStopper.Stop(_thread, Kernel, signal, TimeSpan.FromSeconds(5));
+    public Func<GuestOutcome, int>? Finisher { get; set; }
+
+    private GuestOutcome RunThread(GuestThread thread, ulong pc)
+    {
+        try
+        {
+            return _dispatcher.Run(thread, pc);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new GuestOutcome.EngineFailed(e);
+        }
+    }
+
+    private unsafe delegate ulong[] CreationStackCapture(ContextBlock* context, ulong pc);
+    private CreationStackCapture? _creationStacks;
+
+    /// <summary>Host threads have their own C# stacks; symbolizing and unwinding run on them.</summary>
+    private const int HostThreadStackSize = 16 << 20;
+
+    /// <summary>clone(CLONE_THREAD): starts the guest thread on a new host thread; its tid once it exists, or -errno.</summary>
+    private unsafe long StartThread(ThreadRequest request)
+    {
+        int number = Process.Threads.NextNumber();
+        // The clone's syscall instruction is 2 bytes before the pc the child starts at.
+        ulong[] created = _creationStacks?.Invoke(request.Parent.Context, request.StartPc - 2) ?? [];
+        var start = new ThreadStart(request, number, created);
+        var host = new Thread(() => ThreadMain(start), HostThreadStackSize) { IsBackground = true, Name = $"guest thread {number}" };
+        try { host.Start(); }
+        catch (OutOfMemoryException) { return -Syscalls.Errno.EAGAIN; }
+        start.Ready.Wait();
+        return start.Result;
+    }
+
+    private sealed class ThreadStart(ThreadRequest request, int number, ulong[] created)
+    {
+        public ThreadRequest Request { get; } = request;
+        public int Number { get; } = number;
+        public ulong[] Created { get; } = created;
+        public ManualResetEventSlim Ready { get; } = new();
+        public long Result { get; set; }
+    }
+
+    private unsafe void ThreadMain(ThreadStart start)
+    {
+        const ulong CloneSettls = 0x80000, CloneParentSettid = 0x100000, CloneChildCleartid = 0x200000, CloneChildSettid = 0x1000000;
+        ThreadRequest q = start.Request;
+        GuestThread thread;
+        try
+        {
+            thread = GuestThread.CreateOnCurrentThread(Kernel, start.Number, start.Created);
+        }
+        catch (EngineException)
+        {
+            start.Result = -Syscalls.Errno.EAGAIN;
+            start.Ready.Set();
+            return;
+        }
+        ContextBlock* c = thread.Context, parent = q.Parent.Context;
+        // The child is the parent at the syscall: its registers (rax 0, the new stack), flags, vector state.
+        for (int r = 0; r < 16; r++) c->Gpr[r] = parent->Gpr[r];
+        c->Rflags = parent->Rflags;
+        Buffer.MemoryCopy(parent->XsaveArea, c->XsaveArea, ContextOffsets.XsaveAreaSize, ContextOffsets.XsaveAreaSize);
+        c->GuestFsBase = (q.Flags & CloneSettls) != 0 ? q.Tls : parent->GuestFsBase;
+        c->GuestGsBase = parent->GuestGsBase;
+        c->ShadowBase = parent->ShadowBase;
+        c->ShadowIndexMask = parent->ShadowIndexMask;
+        c->Rax = 0;
+        if (q.Stack != 0) c->Rsp = q.Stack;
+        c->Rcx = q.StartPc;
+        c->R11 = c->Rflags;
+        c->UnwindTop = q.Stack != 0 ? q.Stack : parent->UnwindTop;
+        TrackThreadStack(c, q.Stack);
+        thread.SignalMask = q.Parent.SignalMask;
+        long tid = thread.Tid;
+        if ((q.Flags & CloneParentSettid) != 0) WriteTid(q.ParentTid, (uint)tid);
+        if ((q.Flags & CloneChildSettid) != 0) WriteTid(q.ChildTid, (uint)tid);
+        if ((q.Flags & CloneChildCleartid) != 0) thread.ClearChildTid = q.ChildTid;
+        Process.Threads.Add(thread);
+        start.Result = tid;
+        start.Ready.Set();
+
+        GuestOutcome outcome = RunThread(thread, q.StartPc);
+        if (outcome is GuestOutcome.ThreadExited)
+        {
+            ReleaseThreadId(thread);
+            return;
+        }
+        if (!Process.Threads.TryEndProcess(thread)) Process.Threads.StopHere(thread);
+        int status = Finisher?.Invoke(outcome) ?? 0;
+        Kernel.Call(SyscallNumbers.ExitGroup, status);
+    }
+
+    /// <summary>
+    /// A thread's stack is tracked like the main one when it is an anonymous mapping of the guest
+    /// (glibc's thread stacks): addressable from its initial rsp down as it grows, the 1 MiB below
+    /// unaddressable. Any other stack (inside a heap block, say) is left alone.
+    /// </summary>
+    private unsafe void TrackThreadStack(ContextBlock* c, ulong stack)
+    {
+        c->StackLimit = c->StackTop = 0;
+        if (Shadow == null || stack == 0 || Process.AnonymousMappingAt(stack - 1) is not (ulong low, ulong _)) return;
+        c->StackLimit = low;
+        c->StackTop = stack;
+        ulong openFrom = stack - StackTracking.RedZone - StackTracking.Slack;
+        if (openFrom <= low) return;
+        ulong closedFrom = Math.Max(low, openFrom - StackTracking.InitialUnaddressable);
+        Shadow.Set(closedFrom, openFrom - closedFrom, ShadowState.Unaddressable);
+    }
+
+    private static unsafe void WriteTid(ulong address, uint tid) => GuestMemory.TryWrite(address, new ReadOnlySpan<byte>(&tid, 4));
+
+    /// <summary>What the kernel does when a thread with a clear_child_tid address exits: zero it and wake a joiner.</summary>
+    private void ReleaseThreadId(GuestThread thread)
+    {
+        const int FutexWake = 1;
+        if (thread.ClearChildTid == 0) return;
+        WriteTid(thread.ClearChildTid, 0);
+        Kernel.Call(SyscallNumbers.Futex, (long)thread.ClearChildTid, FutexWake, 1);
+    }
+
+    /// <summary>
+    /// From a host thread that is no guest thread (a terminating signal from outside): stops every
+    /// guest thread for the end of the process. True: the caller finishes the run; false: another
+    /// thread is ending it already.
+    /// </summary>
+    public bool EndProcess() => Process.Threads.TryEndProcess(GuestThread.Current);
 
     /// <summary>The guest's disposition of <paramref name="signal"/>: 0 SIG_DFL, 1 SIG_IGN, else its handler.</summary>
     public ulong Disposition(int signal) => BitConverter.ToUInt64(Process.SignalActions[signal], 0);
 
-    /// <summary>Whether the guest blocks <paramref name="signal"/> (its own view of its mask).</summary>
-    public bool Blocks(int signal) => (Process.SignalMask & (1UL << (signal - 1))) != 0;
+    /// <summary>Whether every guest thread blocks <paramref name="signal"/> (their own view of their masks).</summary>
+    public bool Blocks(int signal) => Process.Threads.Live.All(t => (t.SignalMask & (1UL << (signal - 1))) != 0);
 
     public unsafe long IndirectLookups => _thread.Context->IblLookups;
 
@@ -230,11 +386,19 @@ public sealed class GuestRun
     public unsafe IReadOnlyList<LeakedBlock>? ScanForLeaks()
     {
         if (Heap == null || _interceptor == null) return null;
-        ContextBlock* c = _thread.Context;
-        var registers = new List<ulong> { c->GuestFsBase, c->GuestGsBase };
-        (List<ulong> held, ulong stackFrom) = ExitPathRoots.Find(c, Process.Exited, _interceptor.LocateRange("exit"), Program.StackTop, _interceptor.Modules.Find);
-        registers.AddRange(held);
-        var memory = new List<(ulong, ulong)> { (stackFrom, Program.StackTop), (AddressSpaceLayout.BrkStart, Process.Brk.Current) };
+        var registers = new List<ulong>();
+        var memory = new List<(ulong, ulong)> { (AddressSpaceLayout.BrkStart, Process.Brk.Current) };
+        // Every thread's registers and stack: the one ending the process from its exit path.
+        foreach (GuestThread thread in Process.Threads.Live)
+        {
+            ContextBlock* c = thread.Context;
+            registers.Add(c->GuestFsBase);
+            registers.Add(c->GuestGsBase);
+            bool exiting = thread == GuestThread.Current && Process.Exited;
+            (List<ulong> held, ulong stackFrom) = ExitPathRoots.Find(c, exiting, _interceptor.LocateRange("exit"), c->UnwindTop, _interceptor.Modules.Find);
+            registers.AddRange(held);
+            if (stackFrom < c->UnwindTop) memory.Add((stackFrom, c->UnwindTop));
+        }
         memory.AddRange(_interceptor.Modules.WritableSegments);
         memory.AddRange(Process.AnonymousMappings);
         return LeakScanner.Scan(Heap.LiveChunks, registers, memory);

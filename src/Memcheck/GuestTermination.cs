@@ -44,6 +44,20 @@ public static class GuestTermination
                 reports.WriteNote($"the program was killed by {Signals.Name(stopped.Signal)}", []);
                 reports.OnDeath(new DeathInfo(stopped.Signal, Signals.Name(stopped.Signal), "sent from outside"));
                 return Die(run, reports, stopped.Signal, summary);
+            case GuestOutcome.EngineFailed failed:
+            {
+                Exception e = failed.Error;
+                // The failure first, then what was found so far (never "NO ERRORS FOUND" after it), and the JSON.
+                string message = e is EngineException ? e.Message : $"internal error: {e.GetType().Name}: {e.Message}";
+                // For memcheck's developers: the .NET stack of an internal error (never shown to users otherwise).
+                if (e is not EngineException && Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1") Console.Error.WriteLine(e);
+                Program.Fail(ExitCodes.EngineFailure, $"engine failure: {message}");
+                reports.OnEngineFailure(message);
+                reports.Finish(ExitCodes.EngineFailure, summary);
+                Console.Error.Flush();
+                run.Kernel.Call(231, ExitCodes.EngineFailure);
+                return ExitCodes.EngineFailure;
+            }
             case GuestOutcome.Faulted { Signal: 0 } f:
             {
                 string message = $"cannot translate the instruction at 0x{f.Pc:x}: {f.Fault.Instruction}";

@@ -107,23 +107,10 @@ public static class Program
         if (run.AccessChecker != null) run.AccessChecker.Errors = reports.OnAccessError;
         if (run.Overlaps != null) run.Overlaps.Errors = reports.OnOverlap;
 
-        GuestOutcome outcome;
         using var signals = new TerminationSignals(run, reports, settings);
-        try
-        {
-            outcome = run.Run();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // The failure first, then what was found so far (never "NO ERRORS FOUND" after it), and the JSON.
-            string message = e is EngineException ? e.Message : $"internal error: {e.GetType().Name}: {e.Message}";
-            // For memcheck's developers: the .NET stack of an internal error (never shown to users otherwise).
-            if (e is not EngineException && Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1") Console.Error.WriteLine(e);
-            Fail(ExitCodes.EngineFailure, $"engine failure: {message}");
-            reports.OnEngineFailure(message);
-            reports.Finish(ExitCodes.EngineFailure, printSummary: run.Heap != null);
-            return ExitCodes.EngineFailure;
-        }
+        // Whichever guest thread ends the process finishes the run on its own host thread.
+        run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
+        GuestOutcome outcome = run.Run();
         if (settings.Stats) StatisticsReport.Print(run);
         return GuestTermination.Finish(run, outcome, reports, settings);
     }

@@ -53,7 +53,7 @@ public sealed class ReportSession : IDisposable
     {
         BlockInfo? block = error.Chunk is HeapChunk chunk ? Block(chunk) : null;
         ErrorKind kind = error.Kind == HeapErrorKind.FishyArgument ? ErrorKind.FishyArgument : ErrorKind.InvalidHeapArgument;
-        _collector.Add(new ErrorRecord(kind, HeapMessage(error), Thread: 1, Frames(error.Stack), Block: block));
+        _collector.Add(new ErrorRecord(kind, HeapMessage(error), CurrentThread, Frames(error.Stack), Block: block, ThreadOrigin: CurrentOrigin()));
     }
 
     /// <summary>An unaddressable access found by an inline check, worded as Dr. Memory does.</summary>
@@ -74,10 +74,10 @@ public sealed class ReportSession : IDisposable
             AccessErrorPlace.BeyondTopOfStack => "beyond top of stack",
             _ => "of unallocated heap memory",
         };
-        _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, $"{verb} {error.Size} byte(s) at 0x{error.Address:x}{where}", Thread: 1,
+        _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, $"{verb} {error.Size} byte(s) at 0x{error.Address:x}{where}", CurrentThread,
             Frames(error.Stack, innermostIsExact: true), detail,
             new AccessInfo(error.IsWrite ? AccessType.Write : AccessType.Read, error.Address, error.Size),
-            error.Chunk is HeapChunk chunk ? Block(chunk) : null));
+            error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()));
     }
 
     /// <summary>
@@ -94,8 +94,8 @@ public sealed class ReportSession : IDisposable
             _ => $"reading {size} byte(s) at 0x{address:x}",
         };
         AccessType type = kind switch { FaultAccessKind.Execute => AccessType.Execute, FaultAccessKind.Write => AccessType.Write, _ => AccessType.Read };
-        ReportedError error = _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, what, Thread: 1, Frames(stack, innermostIsExact: true), detail,
-            new AccessInfo(type, address, (ulong)size)), out _);
+        ReportedError error = _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, what, CurrentThread, Frames(stack, innermostIsExact: true), detail,
+            new AccessInfo(type, address, (ulong)size), ThreadOrigin: CurrentOrigin()), out _);
         return error.Id;
     }
 
@@ -119,7 +119,15 @@ public sealed class ReportSession : IDisposable
     /// stack starts in the routine (shown as the libc function) above the program's call.
     /// </summary>
     public void OnOverlap(OverlapError error) =>
-        _collector.Add(new ErrorRecord(ErrorKind.Overlap, $"source and destination overlap in {error.Call}", Thread: 1, Frames(error.Stack)));
+        _collector.Add(new ErrorRecord(ErrorKind.Overlap, $"source and destination overlap in {error.Call}", CurrentThread, Frames(error.Stack),
+            ThreadOrigin: CurrentOrigin()));
+
+    /// <summary>The guest thread an error is detected on (detection runs on that thread's host thread); 1 elsewhere.</summary>
+    private static int CurrentThread => GuestThread.Current?.Number ?? 1;
+
+    /// <summary>Its kernel id and where it was created, symbolized.</summary>
+    private ThreadOrigin? CurrentOrigin() =>
+        GuestThread.Current is { } thread ? new ThreadOrigin(thread.Tid, Frames(thread.CreationStack, innermostIsExact: true)) : null;
 
     /// <summary>
     /// The leak check's findings as Valgrind's loss records: the blocks of one allocation site (the

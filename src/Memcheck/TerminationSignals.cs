@@ -61,7 +61,7 @@ public sealed class TerminationSignals : IDisposable
             Program.Fail(ExitCodes.EngineFailure, "engine failure: " + message);
             _reports.OnEngineFailure(message);
         }
-        if (_run.Stop(signal) == StopResult.Claimed) return;   // the guest thread finishes the run
+        if (!_run.EndProcess()) return;   // a guest thread is ending the process already
         GuestTermination.Finish(_run, new GuestOutcome.Stopped(signal), _reports, _settings);
     }
 

@@ -45,6 +45,7 @@ public sealed record LeakInfo(ulong Bytes, ulong Blocks, bool Indirect, ulong In
 /// <param name="Access">The access, for access errors.</param>
 /// <param name="Block">The heap block, for heap errors.</param>
 /// <param name="Leak">The loss, for leaks.</param>
+/// <param name="ThreadOrigin">The thread's kernel id and where it was created (absent for leaks).</param>
 public sealed record ErrorRecord(
     ErrorKind Kind,
     string Message,
@@ -53,8 +54,12 @@ public sealed record ErrorRecord(
     string? Detail = null,
     AccessInfo? Access = null,
     BlockInfo? Block = null,
-    LeakInfo? Leak = null)
+    LeakInfo? Leak = null,
+    ThreadOrigin? ThreadOrigin = null)
 {
     /// <summary>The error without its headline: <c>beyond heap bounds: writing ...</c>, or just the message.</summary>
     public string Description => Detail is null ? Message : $"{Detail}: {Message}";
 }
+
+/// <summary>The thread an error happened on: its kernel id, and the stack that created it (empty for the main thread).</summary>
+public sealed record ThreadOrigin(long Tid, IReadOnlyList<ReportFrame> CreatedAt);

@@ -103,6 +103,7 @@ public static class JsonReportWriter
             Message = record.Description,
             Count = error.Count,
             Thread = record.Thread,
+            Tid = record.ThreadOrigin?.Tid ?? 0,
             Access = record.Access is AccessInfo access
                 ? new AccessDocument { Type = access.Type.ToString().ToLowerInvariant(), Address = Hex(access.Address), Size = access.Size }
                 : null,

@@ -37,7 +37,18 @@ public sealed class TextReportWriter(TextWriter output, Func<string>? prefix = n
         Line(text, "");
         Line(text, $"Error #{error.Id}: {record.Kind.Headline()}{(record.Detail is null ? ":" : $" {record.Detail}:")} {record.Message}");
         Frames(text, record.Stack);
-        if (_threadCount() > 1) Line(text, $"Note: in thread {record.Thread}");
+        // Leaks belong to no thread (found by the scan at exit).
+        if (_threadCount() > 1 && record.Leak is null)
+        {
+            ThreadOrigin? origin = record.ThreadOrigin;
+            string tid = origin != null ? $" (tid {origin.Tid})" : "";
+            if (origin is { CreatedAt.Count: > 0 })
+            {
+                Line(text, $"Note: in thread {record.Thread}{tid}, created here:");
+                Frames(text, origin.CreatedAt);
+            }
+            else Line(text, $"Note: in thread {record.Thread}{tid}{(record.Thread == 1 ? ", the main thread" : "")}");
+        }
         if (record.Block is BlockInfo block)
         {
             Line(text, $"Note: the {block.Size}-byte block at {Hex(block.Address)} was allocated here:");

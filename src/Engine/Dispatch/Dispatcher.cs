@@ -21,6 +21,10 @@ public abstract record GuestOutcome
         public int Signal => Fault.Signal;
         public ulong Pc => Fault.Pc;
     }
+    /// <summary>The engine failed on some guest thread (an internal error, or something it does not support).</summary>
+    public sealed record EngineFailed(Exception Error) : GuestOutcome;
+    /// <summary>Only this thread ended (exit(2) while others run on): not an end of the process.</summary>
+    internal sealed record ThreadExited(int Status) : GuestOutcome;
 }
 
 /// <summary>
@@ -51,7 +55,6 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
     private GuestOutcome RunLoop(GuestThread thread, ulong startPc)
     {
         ContextBlock* context = thread.Context;
-        syscalls.CurrentContext = context;
         EngineStatistics stats = cache.Statistics;
         ulong pc = startPc;
         bool afterCall = false;
@@ -72,7 +75,8 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
             {
                 stats.IndirectMisses++;
                 pc = context->NextPc;
-                cache.IndirectBranches.Insert(pc, Lookup(pc).Entry);
+                // Under the lock: a fragment flushed between the lookup and the store would stay in the table.
+                lock (cache.Lock) cache.IndirectBranches.Insert(pc, Lookup(pc).Entry);
                 continue;
             }
             if (id == ExitIds.FaultInCache)
@@ -80,7 +84,9 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
             if (id == ExitIds.AccessError)
             {
                 stats.AccessErrorExits++;
-                accessChecker?.OnSlowPathError(context);
+                // The shadow, the heap and the report path are shared by every thread.
+                if (accessChecker != null)
+                    lock (cache.Lock) accessChecker.OnSlowPathError(context);
                 resumeInCache = context->CheckReturn;
                 continue;
             }
@@ -94,6 +100,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 case ExitKind.Syscall:
                     stats.Syscalls++;
                     syscalls.Handle(context, exit.TargetPc);
+                    if (thread.Finished) return new GuestOutcome.ThreadExited(thread.ExitStatus);
                     if (process.KilledBySignal != 0) return new GuestOutcome.Signalled(process.KilledBySignal);
                     if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
                     pc = exit.TargetPc;
@@ -102,7 +109,8 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     stats.InterceptedCalls++;
                     try
                     {
-                        context->Rax = replaced.Handler(context);
+                        // One allocator for every thread: its calls are serialized (as glibc's arena lock would).
+                        lock (cache.Lock) context->Rax = replaced.Handler(context);
                         // The replaced function's ret. [rsp] is readable: the call that got here just
                         // wrote the return address there (a copy through GuestMemory would be a system
                         // call on every malloc and free).

@@ -8,15 +8,47 @@ namespace Checker.Engine.Dispatch;
 /// <summary>
 /// A host thread running guest code: owns its context block and points gs at it. gs is free on
 /// Linux x64 (the CLR and glibc use fs), so generated code reaches the block with one segment prefix.
+/// Each guest thread runs on a host thread of its own, so the guest's tid is the host thread's.
+/// Also holds the per-thread kernel state the engine emulates (clear_child_tid, robust list, the
+/// signal mask, the alternate stack).
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed unsafe class GuestThread
 {
     private const int ArchSetGs = 0x1001;
 
-    private GuestThread(ContextBlock* context) => Context = context;
+    private GuestThread(ContextBlock* context, int number)
+    {
+        Context = context;
+        Number = number;
+    }
 
     public ContextBlock* Context { get; }
+
+    /// <summary>The guest thread running on the calling host thread (null on other host threads).</summary>
+    [ThreadStatic] private static GuestThread? _current;
+    public static GuestThread? Current => _current;
+
+    /// <summary>1 for the main thread, then 2, 3... in order of creation (as reports name them).</summary>
+    public int Number { get; }
+
+    /// <summary>The kernel's id of the thread (gettid).</summary>
+    public long Tid => Context->ThreadId;
+
+    /// <summary>Where the thread was created: raw return addresses of the clone call (empty for the main thread).</summary>
+    public ulong[] CreationStack { get; init; } = [];
+
+    /// <summary>CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken when the thread exits.</summary>
+    public ulong ClearChildTid { get; set; }
+    public ulong RobustList { get; set; }
+
+    /// <summary>The guest's view of this thread's signal mask (bit n-1 for signal n).</summary>
+    public ulong SignalMask { get; set; }
+    public (ulong Sp, ulong Flags, ulong Size) AltStack { get; set; } = (0, 2 /* SS_DISABLE */, 0);
+
+    /// <summary>Set once the thread has left by exit(2) while others run on (<see cref="GuestThreads.TryLeave"/>).</summary>
+    public bool Finished { get; internal set; }
+    public int ExitStatus { get; set; }
 
     /// <summary>
     /// The alternate signal stack of a guest thread: the fault and kick handlers run on it, so a
@@ -24,7 +56,7 @@ public sealed unsafe class GuestThread
     /// </summary>
     private const ulong AltStackSize = 256 << 10;
 
-    public static GuestThread CreateOnCurrentThread(KernelInterface kernel)
+    public static GuestThread CreateOnCurrentThread(KernelInterface kernel, int number = 1, ulong[]? creationStack = null)
     {
         ulong block = HostMemory.MapAnonymous(0, (ulong)ContextOffsets.Size, LibC.ProtRead | LibC.ProtWrite);
         var context = (ContextBlock*)block;
@@ -37,7 +69,9 @@ public sealed unsafe class GuestThread
         context->ThreadId = kernel.Call(SyscallNumbers.Gettid);
         InstallAltStack(kernel);
         HostSignalMask.BlockAsynchronous(kernel);
-        return new GuestThread(context);
+        var thread = new GuestThread(context, number) { CreationStack = creationStack ?? [] };
+        _current = thread;
+        return thread;
     }
 
     private static void InstallAltStack(KernelInterface kernel)

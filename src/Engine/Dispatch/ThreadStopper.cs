@@ -51,6 +51,17 @@ public static unsafe class ThreadStopper
         return StopResult.NoResponse;
     }
 
+    /// <summary>
+    /// A thread that stops on its own (it lost the end of the process to another thread) while a
+    /// stopper may be waiting for it: claims its stop and wakes the waiter.
+    /// </summary>
+    public static void MarkStopped(ContextBlock* context, KernelInterface kernel)
+    {
+        const int FutexWakePrivate = 129;
+        Interlocked.CompareExchange(ref context->StopState, StopStates.Claimed, StopStates.Running);
+        kernel.Call(SyscallNumbers.Futex, (long)&context->StopState, FutexWakePrivate, int.MaxValue);
+    }
+
     /// <summary>Called by the dispatcher at every iteration: whether a stop was requested and this thread now owns it.</summary>
     public static bool ClaimRequested(ContextBlock* context) =>
         Volatile.Read(ref context->StopSignal) != 0

@@ -34,6 +34,8 @@ public sealed unsafe class RuntimeRoutines
     public ulong IndirectBranchMiss { get; private init; }
     public ulong IndirectBranchMissFlagFree { get; private init; }
     public ulong RawSyscall { get; private init; }
+    /// <summary>The same, for the guest's system calls the host passes through: the one place outside translated code where a kick parks a thread.</summary>
+    public ulong GuestSyscall { get; private init; }
     public ulong SentinelEntry { get; private init; }
     /// <summary>SA_SIGINFO handler for SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP (see <see cref="Dispatch.FaultHandlers"/>).</summary>
     public ulong FaultHandler { get; private init; }
@@ -97,7 +99,7 @@ public sealed unsafe class RuntimeRoutines
         Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
-        Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel();
+        Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), kickInCache = a.CreateLabel();
 
         // Full entry restores the vector state; the entry after a replaced call does not: at a
         // call boundary every vector register is caller-saved, only MXCSR and the x87 control word
@@ -194,6 +196,7 @@ public sealed unsafe class RuntimeRoutines
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.IndirectMiss);
         a.jmp(exit);
 
+        Label rawSyscallEnd = a.CreateLabel();
         a.Label(ref rawSyscall);
         a.mov(rax, rdi);
         a.mov(rdi, rsi);
@@ -204,6 +207,25 @@ public sealed unsafe class RuntimeRoutines
         a.mov(r9, __qword_ptr[rsp + 8]);
         a.syscall();
         a.ret();
+        a.Label(ref rawSyscallEnd);
+        a.int3();   // never reached: where the range ends
+
+        // The same for the guest's system calls made by the host (passed through, possibly blocking
+        // for ever): a kick may park a thread here, never in the engine's own calls, which may hold
+        // an engine lock.
+        Label guestSyscall = a.CreateLabel(), guestSyscallEnd = a.CreateLabel();
+        a.Label(ref guestSyscall);
+        a.mov(rax, rdi);
+        a.mov(rdi, rsi);
+        a.mov(rsi, rdx);
+        a.mov(rdx, rcx);
+        a.mov(r10, r8);
+        a.mov(r8, r9);
+        a.mov(r9, __qword_ptr[rsp + 8]);
+        a.syscall();
+        a.ret();
+        a.Label(ref guestSyscallEnd);
+        a.int3();
 
         // A fault in translated code resumes, with the guest's registers, at faultExit, which leaves
         // the cache like any exit; a fault anywhere else is the host's business: chain.
@@ -236,15 +258,36 @@ public sealed unsafe class RuntimeRoutines
         // dispatcher claims the stop at its next iteration.
         a.Label(ref kickHandler);
         InterruptedPcOutsideCache(a, region, kickReturn);
+        // In the engine's own system calls (C# code, which may hold an engine lock): the
+        // dispatcher claims the stop at its next iteration.
+        a.lea(rcx, __[rawSyscall]);
+        a.cmp(rax, rcx);
+        a.jb(kickInCache);
+        a.lea(rcx, __[rawSyscallEnd]);
+        a.cmp(rax, rcx);
+        a.jb(kickReturn);
+        a.Label(ref kickInCache);
         a.xor(eax, eax);
         a.mov(ecx, StopStates.Parked);
         a.@lock.cmpxchg(__dword_ptr.gs[ContextOffsets.StopState], ecx);
         a.jne(kickReturn);
+        // In a guest system call the host is making for it (GuestSyscall) the guest's registers
+        // are in the block already, saved when it left the cache; the ucontext holds the host's.
+        Label copy = a.CreateLabel(), copied = a.CreateLabel();
+        a.mov(rax, __qword_ptr[rdx + UcontextRip]);
+        a.lea(rcx, __[guestSyscall]);
+        a.cmp(rax, rcx);
+        a.jb(copy);
+        a.lea(rcx, __[guestSyscallEnd]);
+        a.cmp(rax, rcx);
+        a.jb(copied);
+        a.Label(ref copy);
         for (int r = 0; r < 16; r++)
         {
             a.mov(rax, __qword_ptr[rdx + UcontextGregs + 8 * UcontextIndexOfGpr[r]]);
             a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], rax);
         }
+        a.Label(ref copied);
         a.mov(rdi, __qword_ptr.gs[ContextOffsets.Self]);
         a.add(rdi, ContextOffsets.StopState);
         a.mov(esi, FutexWakePrivate);
@@ -297,6 +340,7 @@ public sealed unsafe class RuntimeRoutines
             IndirectBranchMiss = result.GetLabelRIP(ibl),
             IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
             RawSyscall = result.GetLabelRIP(rawSyscall),
+            GuestSyscall = result.GetLabelRIP(guestSyscall),
             SentinelEntry = result.GetLabelRIP(sentinel),
             FaultHandler = result.GetLabelRIP(faultHandler),
             SignalRestorer = result.GetLabelRIP(restorer),

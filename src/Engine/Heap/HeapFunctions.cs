@@ -13,7 +13,7 @@ namespace Checker.Engine.Heap;
 /// as size_t), overflowing count * size and bad alignments are reported as fishy arguments first,
 /// as Valgrind does.
 /// </summary>
-public sealed unsafe class HeapFunctions(GuestHeap heap, ulong stackTop, int callstackFrames,
+public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     Checker.Symbols.Unwinding.FrameRuleCache? rules = null, GuestErrno? errno = null)
 {
     private const int EINVAL = 22, ENOMEM = 12;
@@ -52,7 +52,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, ulong stackTop, int cal
         0 => c->Rdi, 1 => c->Rsi, 2 => c->Rdx, 3 => c->Rcx, 4 => c->R8, _ => c->R9,
     };
 
-    private ulong[] Stack(ContextBlock* c) => CallstackCapture.Capture(c, stackTop, callstackFrames, rules);
+    private ulong[] Stack(ContextBlock* c) => CallstackCapture.Capture(c, c->UnwindTop, callstackFrames, rules);
 
     private InterceptedFunction Free(string name, AllocationKind kind) =>
         new(name, c => { heap.Free(Arg(c, 0), kind, name, Stack(c)); return 0; });

@@ -12,7 +12,7 @@ namespace Checker.Engine.Instrumentation;
 /// reads whole aligned vectors), says where it went, captures the callstack and emits an
 /// <see cref="AccessError"/>.
 /// </summary>
-public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, AccessSiteTable sites, ulong stackLow, ulong stackTop,
+public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, AccessSiteTable sites,
     int maxFrames, FrameRuleCache? rules)
 {
     public Action<AccessError>? Errors { get; set; }
@@ -45,6 +45,8 @@ public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, Ac
         }
         if (bad is not ulong first) return;
         ulong rsp = context->Rsp;
+        // The stack this thread's shadow tracks (empty for a stack memcheck does not track).
+        ulong stackLow = context->StackLimit, stackTop = context->StackTop;
         if (first >= stackLow && first < stackTop && first >= rsp - StackTracking.RedZone)
         {
             // Pushes and calls outran the stack shadow's slack: this is live stack. Re-open it.
@@ -56,11 +58,11 @@ public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, Ac
         bool partialLoad = !write && fixedSize && shift == 63 && size >= 16 && address % size == 0;
         if (partialLoad && anyAddressable) return;
 
-        ulong[] stack = CallstackCapture.CaptureAt(pc, rsp, context->Gpr[5], stackTop, maxFrames, rules);
-        Errors?.Invoke(Describe(write, address, size, first, rsp, stack));
+        ulong[] stack = CallstackCapture.CaptureAt(pc, rsp, context->Gpr[5], context->UnwindTop, maxFrames, rules);
+        Errors?.Invoke(Describe(write, address, size, first, rsp, stackLow, stackTop, stack));
     }
 
-    private AccessError Describe(bool write, ulong address, ulong size, ulong bad, ulong rsp, ulong[] stack)
+    private AccessError Describe(bool write, ulong address, ulong size, ulong bad, ulong rsp, ulong stackLow, ulong stackTop, ulong[] stack)
     {
         if (heap.FindBlock(bad) is HeapChunk chunk)
         {

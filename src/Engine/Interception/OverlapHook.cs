@@ -13,7 +13,7 @@ namespace Checker.Engine.Interception;
 /// at the call (the replacement's frame, then the program's caller) and emits an
 /// <see cref="OverlapError"/>. The replacement then finishes the copy as memmove does.
 /// </summary>
-public sealed unsafe class OverlapHook(ulong stackTop, int callstackFrames, FrameRuleCache? rules)
+public sealed unsafe class OverlapHook(int callstackFrames, FrameRuleCache? rules)
 {
     /// <summary>The hook's symbol in libchecker-replace.so (exported, never redirected to).</summary>
     public const string SymbolName = "checker_report_overlap";
@@ -29,7 +29,7 @@ public sealed unsafe class OverlapHook(ulong stackTop, int callstackFrames, Fram
 
     private ulong Report(ContextBlock* context)
     {
-        ulong[] stack = CallstackCapture.Capture(context, stackTop, callstackFrames, rules);
+        ulong[] stack = CallstackCapture.Capture(context, context->UnwindTop, callstackFrames, rules);
         Errors?.Invoke(new OverlapError(Name(context->Rdi), context->Rsi, context->Rdx, context->Rcx, (int)context->R8, stack));
         return 0;
     }

@@ -66,6 +66,12 @@ public sealed class GuestMappings
         Map(newStart, newLength, prot);
     }
 
+    /// <summary>The recorded range that contains <paramref name="address"/>, if any.</summary>
+    public (ulong Start, ulong End)? RangeAt(ulong address)
+    {
+        lock (_lock) return Containing(address) is Range r ? (r.Start, r.End) : null;
+    }
+
     /// <summary>The protection of the page holding <paramref name="address"/>, or null when the guest has nothing mapped there.</summary>
     public int? ProtectionAt(ulong address)
     {

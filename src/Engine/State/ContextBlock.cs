@@ -35,6 +35,7 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.StopSignal)] public int StopSignal;
     [FieldOffset(ContextOffsets.StopState)] public int StopState;
     [FieldOffset(ContextOffsets.ThreadId)] public long ThreadId;
+    [FieldOffset(ContextOffsets.UnwindTop)] public ulong UnwindTop;
     [FieldOffset(ContextOffsets.ShadowIndexMask)] public ulong ShadowIndexMask;
     [FieldOffset(ContextOffsets.CheckSaveRcx)] public ulong CheckSaveRcx;
     [FieldOffset(ContextOffsets.CheckAddress)] public ulong CheckAddress;
@@ -168,6 +169,8 @@ public static class ContextOffsets
     public const int StopState = 0x2bc;
     /// <summary>The host thread's kernel tid (where the kick is sent).</summary>
     public const int ThreadId = 0x2c0;
+    /// <summary>Where callstack walks of this thread's stack stop (the main stack's top, a thread's initial rsp).</summary>
+    public const int UnwindTop = 0x2c8;
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
     public const int Size = XsaveArea + XsaveAreaSize;

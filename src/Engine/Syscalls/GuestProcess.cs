@@ -18,6 +18,20 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     public CodeWindow CodeWindow { get; } = codeWindow;
     public TranslationCache Cache { get; } = cache;
     public KernelInterface Kernel { get; } = kernel;
+    /// <summary>The guest's own system calls, passed through (see <see cref="Emission.RuntimeRoutines.GuestSyscall"/>).</summary>
+    public KernelInterface GuestKernel { get; } = new(cache.Routines.GuestSyscall);
+    /// <summary>The guest's live threads and the end of the process.</summary>
+    public Dispatch.GuestThreads Threads { get; } = new(kernel);
+
+    /// <summary>Starts a guest thread for clone(CLONE_THREAD) (set by the run); returns its tid or -errno.</summary>
+    public Func<ThreadRequest, long>? StartThread { get; set; }
+
+    /// <summary>Guest memory given back to the kernel (munmap, or mapped over): its shadow is reset.</summary>
+    public event Action<ulong, ulong>? Unmapped;
+    internal void OnUnmapped(ulong start, ulong end) => Unmapped?.Invoke(start, end);
+
+    /// <summary>Serializes the emulated calls that change process-wide guest state with translation (the cache's lock).</summary>
+    public object Lock => Cache.Lock;
     /// <summary>What the guest has mapped, with which protection (what it may execute, above all).</summary>
     public GuestMappings Mappings { get; } = new();
     /// <summary>Places the guest's mappings that name no address (in the guest's region, top-down below the stack).</summary>
@@ -34,16 +48,14 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>The host's kernel action for a signal, saved when the guest's SIG_IGN replaced it (restored when the guest stops ignoring).</summary>
     public byte[]?[] HostActions { get; } = new byte[SignalCount][];
 
-    /// <summary>The guest's view of its signal mask (bit n-1 for signal n).</summary>
-    public ulong SignalMask { get; set; }
-
     /// <summary>Set when the guest is to die of a signal (its default action).</summary>
     public int KilledBySignal { get; private set; }
 
     public void Kill(int signal)
     {
-        Exited = true;
+        if (Exited) return;
         KilledBySignal = signal;
+        Exited = true;
     }
 
     /// <summary>Dispositions that survive execve: what was ignored when memcheck started is ignored for the guest.</summary>
@@ -135,19 +147,19 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// </summary>
     public bool ForkedOrExeced { get; internal set; }
 
-    /// <summary>Threads the guest has had, the main one included: 1 until threads are supported (clone refuses them).</summary>
-    public int ThreadsStarted { get; internal set; } = 1;
+    /// <summary>Threads the guest has had, the main one included.</summary>
+    public int ThreadsStarted => Threads.Started;
 
-    public ulong ClearChildTid { get; set; }
-    public ulong RobustList { get; set; }
-    public (ulong Sp, ulong Flags, ulong Size) AltStack { get; set; } = (0, 2 /* SS_DISABLE */, 0);
+    /// <summary>A guest anonymous mapping containing <paramref name="address"/> (a thread's stack, say), if any.</summary>
+    public (ulong Start, ulong End)? AnonymousMappingAt(ulong address) => _anonymous.RangeAt(address);
 
     public bool Exited { get; private set; }
     public int ExitStatus { get; private set; }
 
     public void Exit(int status)
     {
-        Exited = true;
+        if (Exited) return;   // another thread ended the process first
         ExitStatus = status & 0xff;
+        Exited = true;
     }
 }

@@ -66,7 +66,7 @@ public sealed unsafe partial class SyscallEmulator
         // The host ignores SIGPIPE for itself; the new program must get the guest's disposition.
         bool restorePipe = !_process.KernelIgnored.Contains(SigPipe);
         if (restorePipe) SetKernelDisposition(SigPipe, SigDfl);
-        HostSignalMask.Set(_process.Kernel, _process.SignalMask);
+        HostSignalMask.Set(_process.Kernel, CurrentThread.SignalMask);
         _process.Descriptors?.BeforeExec(_process.Kernel);
         long result = PassThrough(r);
         _process.Descriptors?.AfterFailedExec(_process.Kernel);

@@ -177,6 +177,7 @@ public sealed unsafe partial class SyscallEmulator
         {
             _process.Interceptor?.OnUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
             _process.ForgetAnonymous(r.A1, r.A1 + HostMemory.PageUp(r.A2));
+            _process.OnUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
         }
         return result;
     }

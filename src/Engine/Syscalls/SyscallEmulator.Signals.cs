@@ -60,10 +60,10 @@ public sealed unsafe partial class SyscallEmulator
         if (r.A1 != 0 && !GuestMemory.TryRead(r.A1, new Span<byte>(ss, 24))) return -Errno.EFAULT;
         if (r.A2 != 0)
         {
-            ulong* old = stackalloc ulong[3] { _process.AltStack.Sp, _process.AltStack.Flags, _process.AltStack.Size };
+            ulong* old = stackalloc ulong[3] { CurrentThread.AltStack.Sp, CurrentThread.AltStack.Flags, CurrentThread.AltStack.Size };
             if (!GuestMemory.TryWrite(r.A2, new ReadOnlySpan<byte>(old, 24))) return -Errno.EFAULT;
         }
-        if (r.A1 != 0) _process.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
+        if (r.A1 != 0) CurrentThread.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
         return 0;
     }
 
@@ -71,7 +71,7 @@ public sealed unsafe partial class SyscallEmulator
     {
         const int Block = 0, Unblock = 1, SetMask = 2;
         if (r.A4 != 8) return -Errno.EINVAL;
-        ulong old = _process.SignalMask;
+        ulong old = CurrentThread.SignalMask;
         ulong requested = 0;
         if (r.A2 != 0 && !GuestMemory.TryReadUInt64(r.A2, out requested)) return -Errno.EFAULT;
         if (r.A3 != 0 && !GuestMemory.TryWriteUInt64(r.A3, old)) return -Errno.EFAULT;
@@ -80,9 +80,9 @@ public sealed unsafe partial class SyscallEmulator
             ulong set = requested & ~HostSignalMask.Unblockable;
             switch ((int)r.A1)
             {
-                case Block: _process.SignalMask = old | set; break;
-                case Unblock: _process.SignalMask = old & ~set; break;
-                case SetMask: _process.SignalMask = set; break;
+                case Block: CurrentThread.SignalMask = old | set; break;
+                case Unblock: CurrentThread.SignalMask = old & ~set; break;
+                case SetMask: CurrentThread.SignalMask = set; break;
                 default: return -Errno.EINVAL;
             }
         }
@@ -119,6 +119,6 @@ public sealed unsafe partial class SyscallEmulator
     {
         const int SigPipe = 13;
         ulong handler = BitConverter.ToUInt64(_process.SignalActions[SigPipe], 0);
-        if (handler == SigDfl && (_process.SignalMask & (1UL << (SigPipe - 1))) == 0) _process.Kill(SigPipe);
+        if (handler == SigDfl && (CurrentThread.SignalMask & (1UL << (SigPipe - 1))) == 0) _process.Kill(SigPipe);
     }
 }

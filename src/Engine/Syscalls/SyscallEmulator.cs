@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Checker.Engine.Dispatch;
 using Checker.Engine.Memory;
 using Checker.Engine.Native;
 using Checker.Engine.State;
@@ -27,10 +28,10 @@ public sealed unsafe partial class SyscallEmulator
         {
             [SyscallNumbers.ArchPrctl] = ArchPrctl,
             [SyscallNumbers.Brk] = Brk,
-            [SyscallNumbers.Exit] = ExitGroup,
+            [SyscallNumbers.Exit] = ExitThread,
             [SyscallNumbers.ExitGroup] = ExitGroup,
             [SyscallNumbers.SetTidAddress] = SetTidAddress,
-            [SyscallNumbers.SetRobustList] = r => { _process.RobustList = r.A1; return 0; },
+            [SyscallNumbers.SetRobustList] = r => { CurrentThread.RobustList = r.A1; return 0; },
             [SyscallNumbers.Rseq] = _ => -Errno.ENOSYS,
             [SyscallNumbers.Clone3] = _ => -Errno.ENOSYS,
             [SyscallNumbers.Clone] = Clone,
@@ -64,6 +65,16 @@ public sealed unsafe partial class SyscallEmulator
         AddSelfPathCalls();
     }
 
+    /// <summary>
+    /// Calls that change process-wide state the translator reads (mappings, the code window, replaced
+    /// functions, dispositions): made under the engine's lock, so threads see them whole. None blocks.
+    /// </summary>
+    private static readonly HashSet<long> Serialized =
+    [
+        SyscallNumbers.Brk, SyscallNumbers.Mmap, SyscallNumbers.Munmap, SyscallNumbers.Mprotect, SyscallNumbers.Mremap,
+        SyscallNumbers.Shmat, SyscallNumbers.Shmdt, SyscallNumbers.RtSigaction,
+    ];
+
     /// <summary>Which numbers are emulated rather than passed through (for docs and tests).</summary>
     public IEnumerable<long> EmulatedNumbers => _table.Keys;
 
@@ -71,12 +82,28 @@ public sealed unsafe partial class SyscallEmulator
     public void Handle(ContextBlock* context, ulong nextPc)
     {
         var request = new SyscallRequest((long)context->Rax, context->Rdi, context->Rsi, context->Rdx, context->R10, context->R8, context->R9);
-        long result = _table.TryGetValue(request.Number, out var handler) ? handler(request) : PassThrough(request);
+        _nextPc = nextPc;
+        long result;
+        if (!_table.TryGetValue(request.Number, out var handler))
+            result = _process.GuestKernel.Call(request.Number, request.A1, request.A2, request.A3, request.A4, request.A5, request.A6);
+        else if (Serialized.Contains(request.Number))
+            lock (_process.Lock) result = handler(request);
+        else result = handler(request);
         if (result == -Errno.EPIPE) RaiseBrokenPipe();
         context->Rax = (ulong)result;
         // The syscall instruction itself clobbers rcx (return address) and r11 (rflags).
         context->Rcx = nextPc;
         context->R11 = context->Rflags;
+    }
+
+    /// <summary>clone(CLONE_THREAD): a new guest thread on a host thread of its own.</summary>
+    private long StartThread(SyscallRequest r)
+    {
+        const ulong CloneVm = 0x100, CloneSighand = 0x800;
+        // As the kernel: a thread shares the address space and the signal handlers.
+        if ((r.A1 & (CloneVm | CloneSighand)) != (CloneVm | CloneSighand)) return -Errno.EINVAL;
+        if (_process.StartThread is not { } start) return -Errno.ENOSYS;
+        return start(new ThreadRequest(r.A1, r.A2, r.A3, r.A4, r.A5, _nextPc, CurrentThread));
     }
 
     private long PassThrough(in SyscallRequest r) =>
@@ -102,6 +129,15 @@ public sealed unsafe partial class SyscallEmulator
         return 0;
     }
 
+    /// <summary>exit(2): only this thread ends, unless it is the last one.</summary>
+    private long ExitThread(SyscallRequest r)
+    {
+        GuestThread thread = CurrentThread;
+        if (_process.Threads.TryLeave(thread)) thread.ExitStatus = (int)r.A1;
+        else _process.Exit((int)r.A1);
+        return 0;
+    }
+
     private long ArchPrctl(SyscallRequest r)
     {
         const int SetGs = 0x1001, SetFs = 0x1002, GetFs = 0x1003, GetGs = 0x1004;
@@ -116,29 +152,45 @@ public sealed unsafe partial class SyscallEmulator
         }
     }
 
-    /// <summary>The context block of the thread performing the current system call.</summary>
-    public ContextBlock* CurrentContext { get; set; }
+    /// <summary>The guest thread performing the current system call.</summary>
+    private static GuestThread CurrentThread => GuestThread.Current ?? throw new InvalidOperationException("no guest thread on this host thread");
+
+    /// <summary>Its context block.</summary>
+    private static ContextBlock* CurrentContext => CurrentThread.Context;
+
+    /// <summary>The application pc after the current system call (where a new thread starts).</summary>
+    [ThreadStatic] private static ulong _nextPc;
 
     private long SetTidAddress(SyscallRequest r)
     {
         // The real clear_child_tid of this thread belongs to the host's pthread: keep it.
-        _process.ClearChildTid = r.A1;
+        CurrentThread.ClearChildTid = r.A1;
         return _process.Kernel.Call(SyscallNumbers.Gettid);
     }
 
     private long Clone(SyscallRequest r)
     {
         const ulong CloneVm = 0x100, CloneThread = 0x10000, CloneSettls = 0x80000;
-        if ((r.A1 & CloneThread) != 0)
-            throw new EngineException("the guest created a thread: threads are not supported yet");
+        if ((r.A1 & CloneThread) != 0) return StartThread(r);
         // A fork: the child is a copy of this process and keeps running the guest under the engine
         // until it execs. Sharing memory (CLONE_VM) would let the child's host code trash the
         // parent's host stack, so the child always gets its own copy.
         ulong flags = r.A1 & ~(CloneVm | CloneSettls);
-        long result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
+        long result;
+        // No other thread may be inside the engine's shared state (the heap, the cache) at the fork:
+        // the child would inherit it half-changed, with a lock no one there will release.
+        lock (_process.Lock) result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
         if (result >= 0) _process.ForkedOrExeced = true;
         if (result == 0 && r.A2 != 0) CurrentContext->Rsp = r.A2;
-        if (result == 0) _process.OnForkedChild();
+        if (result == 0)
+        {
+            _process.Threads.ForkedChildKeeps(CurrentThread);
+            _process.OnForkedChild();
+        }
         return result;
     }
 }
+
+/// <summary>A clone(CLONE_THREAD): flags, the child's stack, parent/child tid addresses, TLS, where the child starts, and who asked.</summary>
+public readonly record struct ThreadRequest(ulong Flags, ulong Stack, ulong ParentTid, ulong ChildTid, ulong Tls, ulong StartPc,
+    Dispatch.GuestThread Parent);

@@ -18,5 +18,5 @@ public static class SyscallNumbers
 /// <summary>Errno values returned (negated) by emulated system calls.</summary>
 public static class Errno
 {
-    public const long EPERM = 1, ENOENT = 2, EBADF = 9, EACCES = 13, EFAULT = 14, EEXIST = 17, EINVAL = 22, EPIPE = 32, ENOMEM = 12, ENOSYS = 38;
+    public const long EPERM = 1, ENOENT = 2, EBADF = 9, EACCES = 13, EFAULT = 14, EEXIST = 17, EINVAL = 22, EPIPE = 32, ENOMEM = 12, ENOSYS = 38, EAGAIN = 11;
 }

@@ -53,6 +53,8 @@ internal sealed class ErrorDocument
     public required string Message { get; init; }
     public int Count { get; init; }
     public int Thread { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Tid { get; init; }
     public AccessDocument? Access { get; init; }
     public required IReadOnlyList<FrameDocument> Stack { get; init; }
     public BlockDocument? Block { get; init; }

@@ -1,0 +1,106 @@
+using System.Runtime.Versioning;
+using Checker.Engine.State;
+using Checker.Engine.Syscalls;
+
+namespace Checker.Engine.Dispatch;
+
+/// <summary>
+/// The guest's live threads, and the one decision about the end of the process: the first thread
+/// that ends it (exit_group, a fatal signal, the last thread's exit, a terminating signal from
+/// outside) wins, stops every other thread at a safe point and finishes the run; the others stop
+/// where they are (their registers and stacks stay, as leak-scan roots).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class GuestThreads(KernelInterface kernel)
+{
+    /// <summary>The stop signal a thread is given when another one ends the process.</summary>
+    public const int ProcessEnding = 0x10000;
+
+    private readonly Lock _lock = new();
+    private readonly List<GuestThread> _live = [];
+    private int _started;
+    private bool _ending;
+
+    /// <summary>Threads the guest has had, the main one included.</summary>
+    public int Started
+    {
+        get { lock (_lock) return _started; }
+    }
+
+    /// <summary>The number the next thread gets (1 for the main thread).</summary>
+    public int NextNumber()
+    {
+        lock (_lock) return ++_started;
+    }
+
+    /// <summary>Whether the process is ending (a thread won <see cref="TryEndProcess"/>).</summary>
+    public bool Ending
+    {
+        get { lock (_lock) return _ending; }
+    }
+
+    public IReadOnlyList<GuestThread> Live
+    {
+        get { lock (_lock) return _live.ToList(); }
+    }
+
+    public void Add(GuestThread thread)
+    {
+        lock (_lock) _live.Add(thread);
+    }
+
+    /// <summary>
+    /// The thread leaves by exit(2): true when others remain (only it ends), false when it was the
+    /// last (its exit ends the process, and it stays registered for the leak scan).
+    /// </summary>
+    public bool TryLeave(GuestThread thread)
+    {
+        lock (_lock)
+        {
+            if (_ending || _live.Count <= 1) return false;
+            _live.Remove(thread);
+            thread.Finished = true;
+            return true;
+        }
+    }
+
+    /// <summary>After a fork, in the child: only the thread that forked exists there.</summary>
+    public void ForkedChildKeeps(GuestThread thread)
+    {
+        lock (_lock)
+        {
+            _live.Clear();
+            _live.Add(thread);
+        }
+    }
+
+    /// <summary>
+    /// Claims the end of the process for <paramref name="self"/> (null: a host thread that is no
+    /// guest thread, such as the runtime's signal thread). The winner gets true once every other
+    /// thread is stopped; a loser gets false and must stop where it is (<see cref="StopHere"/>).
+    /// </summary>
+    public bool TryEndProcess(GuestThread? self)
+    {
+        lock (_lock)
+        {
+            if (_ending) return false;
+            _ending = true;
+        }
+        foreach (GuestThread other in Live)
+        {
+            if (other == self || other.Finished) continue;
+            ThreadStopper.Stop(other, kernel, ProcessEnding, TimeSpan.FromSeconds(5));
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A thread that lost the end of the process to another: tells a stopper waiting for it that it
+    /// stopped (its guest registers are in its block) and never returns to the guest.
+    /// </summary>
+    public unsafe void StopHere(GuestThread thread)
+    {
+        ThreadStopper.MarkStopped(thread.Context, kernel);
+        Thread.Sleep(Timeout.Infinite);
+    }
+}
