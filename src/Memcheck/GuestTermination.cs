@@ -66,19 +66,6 @@ public static class GuestTermination
                 reports.Finish(ExitCodes.EngineFailure, summary);
                 return ExitCodes.EngineFailure;
             }
-            case GuestOutcome.Faulted f when run.Disposition(f.Signal) > 1:
-            {
-                // The program would run its own handler here: the fault is reported, and the run
-                // ends honestly incomplete rather than as a death the program never had.
-                CrashReport.ReportAccess(f.Fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
-                string message = $"the program has a handler for {Signals.Name(f.Signal)}, raised at 0x{f.Pc:x}: delivering signals to the program's handlers is not supported yet";
-                Program.Fail(ExitCodes.EngineFailure, "engine failure: " + message);
-                reports.OnEngineFailure(message);
-                reports.Finish(ExitCodes.EngineFailure, summary);
-                Console.Error.Flush();
-                run.Kernel.Call(231, ExitCodes.EngineFailure);
-                return ExitCodes.EngineFailure;
-            }
             case GuestOutcome.Faulted f:
                 reports.OnDeath(CrashReport.Report(f.Fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports,
                     settings.CallstackMaxFrames));

@@ -110,6 +110,8 @@ public static class Program
         using var signals = new TerminationSignals(run, reports, settings);
         // Whichever guest thread ends the process finishes the run on its own host thread.
         run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
+        run.Process.FaultHandledByProgram += fault =>
+            CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
         GuestOutcome outcome = run.Run();
         if (settings.Stats) StatisticsReport.Print(run);
         return GuestTermination.Finish(run, outcome, reports, settings);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Checker.Engine;
+using Checker.Engine.Delivery;
 using Checker.Engine.Dispatch;
 using Checker.Engine.State;
 
@@ -26,7 +27,9 @@ public sealed class TerminationSignals : IDisposable
     // for the writer itself, see SyscallEmulator), not SIGRTMIN (the runtime's), 32/33 (glibc's)
     // or 64 (the engine's kick).
     private static readonly int[] Terminating =
-        [1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 29, 30, .. Enumerable.Range(35, 29)];
+        [1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 29, 30, .. Enumerable.Range(35, 29),
+            // Ignored by default: only forwarded to the program's handler (SIGCHLD, SIGURG, SIGWINCH).
+            17, 23, 28];
 
     private readonly GuestRun _run;
     private readonly ReportSession _reports;
@@ -53,14 +56,15 @@ public sealed class TerminationSignals : IDisposable
         ulong disposition = _run.Disposition(signal);
         const ulong SigDfl = 0, SigIgn = 1;
         if (disposition == SigIgn || _run.Blocks(signal)) return;
-        // One ending only, whatever else arrives meanwhile.
-        if (Interlocked.Exchange(ref _handling, 1) != 0) return;
+        if (disposition == SigDfl && Signals.IgnoredByDefault(signal)) return;
         if (disposition != SigDfl)
         {
-            string message = $"the program has a handler for {Signals.Name(signal)}, which arrived: delivering signals to the program's handlers is not supported yet";
-            Program.Fail(ExitCodes.EngineFailure, "engine failure: " + message);
-            _reports.OnEngineFailure(message);
+            // The program's handler runs at a guest thread's next safe point.
+            _run.Process.Signals.SendToProcess(new SignalInfo(signal, SignalInfo.SiUser));
+            return;
         }
+        // One ending only, whatever else arrives meanwhile.
+        if (Interlocked.Exchange(ref _handling, 1) != 0) return;
         if (!_run.EndProcess()) return;   // a guest thread is ending the process already
         GuestTermination.Finish(_run, new GuestOutcome.Stopped(signal), _reports, _settings);
     }

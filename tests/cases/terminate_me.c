@@ -3,7 +3,7 @@
  *   spin     - loops in translated code that never comes back to the dispatcher
  *   pause    - blocks in pause(2)
  *   alarm    - alarm(1) with the default action: dies of SIGALRM
- *   handler  - alarm(1) with a handler installed
+ *   handler  - alarm(1) with a handler installed: it says "handled" and exits 7
  *   reignore - SIGTERM ignored, then its default action again, then pause */
 #include <signal.h>
 #include <stdio.h>
@@ -12,7 +12,12 @@
 #include <unistd.h>
 
 static char *leaked;
-static void on_alarm(int signal) { (void)signal; }
+static void on_alarm(int signal)
+{
+    (void)signal;
+    if (write(1, "handled\n", 8) != 8) _exit(1);
+    _exit(7);
+}
 
 int main(int argc, char **argv)
 {

@@ -5,6 +5,8 @@ public sealed class EngineStatistics
 {
     public long FragmentsBuilt;
     public long FragmentsFlushed;
+    /// <summary>Whole-cache unlinks for signal delivery.</summary>
+    public long Unlinks;
     public long DispatcherEntries;
     public long DirectLinks;
     public long IndirectMisses;

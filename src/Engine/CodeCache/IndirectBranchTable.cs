@@ -41,6 +41,6 @@ public sealed unsafe class IndirectBranchTable
 
     public void Clear()
     {
-        for (int i = 0; i < SlotCount; i++) _slots[i] = _sentinelEntry;
+        for (int i = 0; i < SlotCount; i++) Volatile.Write(ref _slots[i], _sentinelEntry);
     }
 }

@@ -106,6 +106,27 @@ public sealed unsafe class TranslationCache
         Statistics.DirectLinks++;
     }
 
+    /// <summary>
+    /// Points every direct exit back at its stub and empties the indirect-branch table: every thread
+    /// in the cache comes out to its dispatcher at its next branch (a signal is waiting), and links
+    /// again as it goes.
+    /// </summary>
+    public void UnlinkAll()
+    {
+        foreach (Fragment f in _byAddress)
+        {
+            f.IncomingLinks.Clear();
+            foreach (ExitStub exit in f.Exits)
+            {
+                if (exit.LinkedTo == null) continue;
+                WriteRel32(exit.PatchSite, exit.StubAddress);
+                exit.LinkedTo = null;
+            }
+        }
+        IndirectBranches.Clear();
+        Statistics.Unlinks++;
+    }
+
     /// <summary>Removes every fragment translated from [start, end): unmapped or re-protected code.</summary>
     public int Flush(ulong start, ulong end)
     {

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
+using Checker.Engine.Delivery;
 using Checker.Engine.State;
 using Checker.Engine.Syscalls;
 using Checker.Engine.Translation;
@@ -41,15 +42,29 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
 
     public GuestOutcome Run(GuestThread thread, ulong startPc)
     {
-        try
+        ulong pc = startPc;
+        while (true)
         {
-            return RunLoop(thread, startPc);
+            try
+            {
+                return RunLoop(thread, pc);
+            }
+            catch (GuestCodeFault fault)
+            {
+                // A jump or call to memory that holds no executable guest code: the guest's SIGSEGV.
+                GuestFault f = faults.Execute(thread.Context, fault);
+                if (!process.Signals.TryDeliverFault(thread, f, out pc)) return new GuestOutcome.Faulted(f);
+            }
         }
-        catch (GuestCodeFault fault)
-        {
-            // A jump or call to memory that holds no executable guest code: the guest's SIGSEGV.
-            return new GuestOutcome.Faulted(faults.Execute(thread.Context, fault));
-        }
+    }
+
+    /// <summary>A synchronous signal: to the guest's handler (true, with its pc), or the end of the process.</summary>
+    private bool Deliver(GuestThread thread, GuestFault fault, out ulong pc, out GuestOutcome? outcome)
+    {
+        outcome = null;
+        if (process.Signals.TryDeliverFault(thread, fault, out pc)) return true;
+        outcome = new GuestOutcome.Faulted(fault);
+        return false;
     }
 
     private GuestOutcome RunLoop(GuestThread thread, ulong startPc)
@@ -59,9 +74,26 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         ulong pc = startPc;
         bool afterCall = false;
         ulong resumeInCache = 0;
+        SignalDelivery signals = process.Signals;
+        GuestOutcome? outcome;
         while (true)
         {
             if (ThreadStopper.ClaimRequested(context)) return new GuestOutcome.Stopped(context->StopSignal);
+            // A safe point: every guest register is in the block. Signals waiting for this thread run here.
+            if (resumeInCache == 0 && (signals.AnyPending || thread.InterruptedSyscall != null))
+            {
+                long? interrupted = thread.InterruptedSyscall;
+                thread.InterruptedSyscall = null;
+                ulong before = pc;
+                pc = signals.AtSafePoint(thread, pc, interrupted, interrupted != null ? pc - 2 : 0);
+                if (process.Exited) return process.KilledBySignal != 0 ? new GuestOutcome.Signalled(process.KilledBySignal) : new GuestOutcome.Exited(process.ExitStatus);
+                if (pc != before || interrupted != null) afterCall = false;
+            }
+            if (thread.MaskAfterSuspend is ulong restore)
+            {
+                thread.SignalMask = restore;
+                thread.MaskAfterSuspend = null;
+            }
             // Back from a slow-path report: continue inside the fragment, right after the check.
             context->EnterTarget = resumeInCache != 0 ? resumeInCache : afterCall ? ReturnSite(pc).Entry : Lookup(pc).Entry;
             resumeInCache = 0;
@@ -80,7 +112,10 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 continue;
             }
             if (id == ExitIds.FaultInCache)
-                return new GuestOutcome.Faulted(faults.InCache(context));
+            {
+                if (Deliver(thread, faults.InCache(context), out pc, out outcome)) continue;
+                return outcome!;
+            }
             if (id == ExitIds.AccessError)
             {
                 stats.AccessErrorExits++;
@@ -101,6 +136,14 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     stats.Syscalls++;
                     syscalls.Handle(context, exit.TargetPc);
                     if (thread.Finished) return new GuestOutcome.ThreadExited(thread.ExitStatus);
+                    if (thread.ResumePc != 0)
+                    {
+                        // rt_sigreturn: on where the handler's ucontext says.
+                        pc = thread.ResumePc;
+                        thread.ResumePc = 0;
+                        if (process.Exited) return new GuestOutcome.Signalled(process.KilledBySignal);
+                        break;
+                    }
                     if (process.KilledBySignal != 0) return new GuestOutcome.Signalled(process.KilledBySignal);
                     if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
                     pc = exit.TargetPc;
@@ -118,7 +161,8 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     }
                     catch (GuestMemoryFault fault)
                     {
-                        return new GuestOutcome.Faulted(faults.InReplacedFunction(context, exit.TargetPc, fault));
+                        if (Deliver(thread, faults.InReplacedFunction(context, exit.TargetPc, fault), out pc, out outcome)) continue;
+                        return outcome!;
                     }
                     context->Rsp += 8;
                     afterCall = true;
@@ -128,7 +172,8 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     lock (cache.Lock) cache.Flush(pc, pc + 1);
                     break;
                 case ExitKind.Fault:
-                    return new GuestOutcome.Faulted(faults.AtInstruction(context, exit.FaultSignal, exit.FaultPc));
+                    if (Deliver(thread, faults.AtInstruction(context, exit.FaultSignal, exit.FaultPc), out pc, out outcome)) break;
+                    return outcome!;
             }
         }
     }

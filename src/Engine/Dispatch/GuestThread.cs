@@ -50,6 +50,18 @@ public sealed unsafe class GuestThread
     public bool Finished { get; internal set; }
     public int ExitStatus { get; set; }
 
+    /// <summary>Signals sent to this thread, waiting for its next safe point (guarded by the delivery's lock).</summary>
+    internal List<Delivery.SignalInfo> PendingSignals { get; } = [];
+
+    /// <summary>Where to go on after an emulated system call that moves the pc (rt_sigreturn); 0: after the call.</summary>
+    public ulong ResumePc { get; set; }
+
+    /// <summary>The mask to restore after the handler that ends an rt_sigsuspend (its frame saves this one).</summary>
+    public ulong? MaskAfterSuspend { get; set; }
+
+    /// <summary>The number of the guest system call a kick interrupted (see <see cref="Delivery.SignalDelivery"/>).</summary>
+    public long? InterruptedSyscall { get; set; }
+
     /// <summary>
     /// The alternate signal stack of a guest thread: the fault and kick handlers run on it, so a
     /// guest rsp that is unusable (a stack overflow, a smashed rsp) cannot kill memcheck silently.

@@ -48,6 +48,7 @@ public sealed unsafe class RuntimeRoutines
     public ulong PreviousHandlers { get; private init; }
 
     private const int UcontextRip = 40 + 16 * 8;   // uc_mcontext.gregs[REG_RIP]
+    private const int UcontextRax = 40 + 13 * 8;   // uc_mcontext.gregs[REG_RAX]
     private const int SiginfoAddr = 16;            // si_addr
     private const int SiginfoCode = 8;             // si_code
     private const int UcontextErr = 40 + 19 * 8;   // uc_mcontext.gregs[REG_ERR]
@@ -99,7 +100,7 @@ public sealed unsafe class RuntimeRoutines
         Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
-        Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), kickInCache = a.CreateLabel();
+        Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), kickInCache = a.CreateLabel(), signalKick = a.CreateLabel(), interruptedCall = a.CreateLabel();
 
         // Full entry restores the vector state; the entry after a replaced call does not: at a
         // call boundary every vector register is caller-saved, only MXCSR and the x87 control word
@@ -213,7 +214,7 @@ public sealed unsafe class RuntimeRoutines
         // The same for the guest's system calls made by the host (passed through, possibly blocking
         // for ever): a kick may park a thread here, never in the engine's own calls, which may hold
         // an engine lock.
-        Label guestSyscall = a.CreateLabel(), guestSyscallEnd = a.CreateLabel();
+        Label guestSyscall = a.CreateLabel(), guestSyscallEnd = a.CreateLabel(), guestSyscallInsn = a.CreateLabel(), guestSyscallRet = a.CreateLabel();
         a.Label(ref guestSyscall);
         a.mov(rax, rdi);
         a.mov(rdi, rsi);
@@ -222,7 +223,9 @@ public sealed unsafe class RuntimeRoutines
         a.mov(r10, r8);
         a.mov(r8, r9);
         a.mov(r9, __qword_ptr[rsp + 8]);
+        a.Label(ref guestSyscallInsn);
         a.syscall();
+        a.Label(ref guestSyscallRet);
         a.ret();
         a.Label(ref guestSyscallEnd);
         a.int3();
@@ -258,6 +261,8 @@ public sealed unsafe class RuntimeRoutines
         // dispatcher claims the stop at its next iteration.
         a.Label(ref kickHandler);
         InterruptedPcOutsideCache(a, region, kickReturn);
+        a.cmp(__dword_ptr.gs[ContextOffsets.StopSignal], 0);
+        a.je(signalKick);
         // In the engine's own system calls (C# code, which may hold an engine lock): the
         // dispatcher claims the stop at its next iteration.
         a.lea(rcx, __[rawSyscall]);
@@ -303,6 +308,24 @@ public sealed unsafe class RuntimeRoutines
         a.mov(eax, 202);
         a.syscall();
         a.jmp(park);
+        // A kick for a signal (Delivery.SignalDelivery): a guest system call about to be made or
+        // blocked in the kernel returns at once, with a code that says whether it had started
+        // (the kernel has already set a blocking call up to restart: pc back on the syscall);
+        // the dispatcher then runs the handler and restarts the call or fails it with EINTR.
+        // Anywhere else the thread reaches its dispatcher soon by itself (the cache is unlinked).
+        a.Label(ref signalKick);
+        a.lea(rcx, __[guestSyscall]);
+        a.cmp(rax, rcx);
+        a.jb(kickReturn);
+        a.lea(rcx, __[guestSyscallInsn]);
+        a.cmp(rax, rcx);
+        a.ja(kickReturn);
+        a.mov(__qword_ptr[rdx + UcontextRax], unchecked((int)Delivery.SignalDelivery.InterruptedRestartable));
+        a.je(interruptedCall);
+        a.mov(__qword_ptr[rdx + UcontextRax], unchecked((int)Delivery.SignalDelivery.InterruptedBeforeCall));
+        a.Label(ref interruptedCall);
+        a.lea(rcx, __[guestSyscallRet]);
+        a.mov(__qword_ptr[rdx + UcontextRip], rcx);
         a.Label(ref kickReturn);
         a.ret();
 

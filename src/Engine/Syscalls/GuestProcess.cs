@@ -20,11 +20,22 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     public KernelInterface Kernel { get; } = kernel;
     /// <summary>The guest's own system calls, passed through (see <see cref="Emission.RuntimeRoutines.GuestSyscall"/>).</summary>
     public KernelInterface GuestKernel { get; } = new(cache.Routines.GuestSyscall);
+    /// <summary>Queues and runs the guest's signal handlers.</summary>
+    public Delivery.SignalDelivery Signals => _signals ??= new(this, Cache);
+    private Delivery.SignalDelivery? _signals;
+
     /// <summary>The guest's live threads and the end of the process.</summary>
     public Dispatch.GuestThreads Threads { get; } = new(kernel);
 
     /// <summary>Starts a guest thread for clone(CLONE_THREAD) (set by the run); returns its tid or -errno.</summary>
     public Func<ThreadRequest, long>? StartThread { get; set; }
+
+    /// <summary>
+    /// A faulting access the program's own handler is about to take (as Valgrind, memcheck reports it
+    /// first: the access is still a bug, whoever catches the signal).
+    /// </summary>
+    public event Action<Dispatch.GuestFault>? FaultHandledByProgram;
+    internal void OnFaultHandledByProgram(Dispatch.GuestFault fault) => FaultHandledByProgram?.Invoke(fault);
 
     /// <summary>Guest memory given back to the kernel (munmap, or mapped over): its shadow is reset.</summary>
     public event Action<ulong, ulong>? Unmapped;

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Checker.Engine.Dispatch;
 using Checker.Engine.Native;
 using Checker.Engine.State;
 
@@ -90,19 +91,73 @@ public sealed unsafe partial class SyscallEmulator
     }
 
     /// <summary>
-    /// A signal the guest sends itself (abort() raising SIGABRT, say). With no delivery yet, the
-    /// default action is carried out here: the guest dies of it, or it is ignored.
+    /// kill/tkill/tgkill aimed at this process or one of its threads: the guest's handler runs at the
+    /// target's next safe point, a default action that ends the process is carried out here
+    /// (abort() raising SIGABRT), an ignored signal is dropped. Anything else goes to the kernel.
     /// </summary>
-    private long SignalSelf(SyscallRequest r, bool toSelf, int signal)
+    private long SignalSelf(SyscallRequest r, bool toSelf, int signal) => SignalGuest(r, toSelf ? CurrentThread : null, toSelf, signal);
+
+    private long SignalGuest(SyscallRequest r, GuestThread? target, bool toProcess, int signal)
     {
-        if (!toSelf || signal == 0) return PassThrough(r);
+        if ((target == null && !toProcess) || signal == 0) return PassThrough(r);
         if (signal < 0 || signal >= GuestProcess.SignalCount) return -Errno.EINVAL;
         ulong handler = BitConverter.ToUInt64(_process.SignalActions[signal], 0);
         if (handler == SigIgn || (handler == SigDfl && Signals.IgnoredByDefault(signal))) return 0;
-        if (handler != SigDfl)
-            throw new EngineException($"the program sent itself {Signals.Name(signal)} with a handler installed: signal delivery is not supported yet");
-        _process.Kill(signal);
+        int pid = (int)_process.Kernel.Call(SyscallNumbers.Getpid);
+        int uid = (int)_process.Kernel.Call(102 /* getuid */);
+        bool threadDirected = r.Number != SyscallNumbers.Kill;
+        var info = new Checker.Engine.Delivery.SignalInfo(signal, threadDirected ? Checker.Engine.Delivery.SignalInfo.SiTkill : Checker.Engine.Delivery.SignalInfo.SiUser, pid, uid);
+        if (handler == SigDfl)
+        {
+            // Blocked, it waits (natively it would stay pending); else the process dies of it.
+            if ((CurrentThread.SignalMask & (1UL << (signal - 1))) != 0 && target == CurrentThread)
+                _process.Signals.SendToThread(CurrentThread, info);
+            else _process.Kill(signal);
+            return 0;
+        }
+        if (threadDirected && target != null) _process.Signals.SendToThread(target, info);
+        else _process.Signals.SendToProcess(info);
         return 0;
+    }
+
+    /// <summary>tkill/tgkill of a thread: this one, another guest thread, or someone else's.</summary>
+    private long SignalThread(SyscallRequest r, long tgid, long tid, int signal)
+    {
+        long pid = _process.Kernel.Call(SyscallNumbers.Getpid);
+        if (tgid != -1 && tgid != pid) return PassThrough(r);
+        GuestThread? target = _process.Threads.Live.FirstOrDefault(t => t.Tid == tid);
+        if (target == null) return PassThrough(r);
+        return SignalGuest(r, target, toProcess: false, signal);
+    }
+
+    private long RtSigreturn(SyscallRequest r)
+    {
+        GuestThread thread = CurrentThread;
+        ulong? pc = _process.Signals.Return(thread);
+        if (pc is not ulong resume)
+        {
+            _process.Kill(Signals.SIGSEGV);   // a frame it cannot read: the kernel's SIGSEGV
+            return 0;
+        }
+        thread.ResumePc = resume;
+        return 0;
+    }
+
+    /// <summary>
+    /// rt_sigsuspend: waits with the guest's mask (never blocking the engine's signals); the
+    /// handler that ends it saves the mask from before, as the kernel's frame does.
+    /// </summary>
+    private long RtSigsuspend(SyscallRequest r)
+    {
+        if (r.A2 != 8) return -Errno.EINVAL;
+        if (!GuestMemory.TryReadUInt64(r.A1, out ulong mask)) return -Errno.EFAULT;
+        GuestThread thread = CurrentThread;
+        ulong host = mask & ~HostSignalMask.Unblockable;
+        thread.MaskAfterSuspend = thread.SignalMask;
+        thread.SignalMask = host;
+        long result = _process.GuestKernel.Call(SyscallNumbers.RtSigsuspend, (long)&host, 8);
+        return result is Checker.Engine.Delivery.SignalDelivery.InterruptedBeforeCall or Checker.Engine.Delivery.SignalDelivery.InterruptedRestartable
+            ? -4 /* EINTR: it never restarts */ : result;
     }
 
     private void SetKernelDisposition(int signal, ulong handler)

@@ -41,8 +41,8 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Sigaltstack] = Sigaltstack,
             [SyscallNumbers.RtSigprocmask] = RtSigprocmask,
             [SyscallNumbers.Kill] = r => SignalSelf(r, r.A1 == (ulong)LibC.getpid(), (int)r.A2),
-            [SyscallNumbers.Tkill] = r => SignalSelf(r, r.A1 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A2),
-            [SyscallNumbers.Tgkill] = r => SignalSelf(r, r.A2 == (ulong)_process.Kernel.Call(SyscallNumbers.Gettid), (int)r.A3),
+            [SyscallNumbers.Tkill] = r => SignalThread(r, -1, (long)r.A1, (int)r.A2),
+            [SyscallNumbers.Tgkill] = r => SignalThread(r, (long)r.A1, (long)r.A2, (int)r.A3),
             [SyscallNumbers.Execve] = Execve,
             [SyscallNumbers.Execveat] = Execveat,
             [SyscallNumbers.Close] = Close,
@@ -52,7 +52,8 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Getrlimit] = Getrlimit,
             [SyscallNumbers.Setrlimit] = Setrlimit,
             [SyscallNumbers.Prlimit64] = Prlimit64,
-            [SyscallNumbers.RtSigreturn] = _ => throw new EngineException("rt_sigreturn without a delivered signal (signal delivery is not supported yet)"),
+            [SyscallNumbers.RtSigreturn] = RtSigreturn,
+            [SyscallNumbers.RtSigsuspend] = RtSigsuspend,
             [SyscallNumbers.Readlink] = r => Readlink(r, r.A1, r.A2, r.A3),
             [SyscallNumbers.Readlinkat] = r => Readlink(r, r.A2, r.A3, r.A4),
             [SyscallNumbers.Mmap] = Mmap,
@@ -89,6 +90,11 @@ public sealed unsafe partial class SyscallEmulator
         else if (Serialized.Contains(request.Number))
             lock (_process.Lock) result = handler(request);
         else result = handler(request);
+        GuestThread thread = CurrentThread;
+        if (thread.ResumePc != 0) return;   // rt_sigreturn: every register is the ucontext's
+        // A kick interrupted the call for a signal (see Delivery.SignalDelivery): restart or EINTR, decided at the safe point.
+        if (result is Delivery.SignalDelivery.InterruptedBeforeCall or Delivery.SignalDelivery.InterruptedRestartable)
+            thread.InterruptedSyscall = request.Number;
         if (result == -Errno.EPIPE) RaiseBrokenPipe();
         context->Rax = (ulong)result;
         // The syscall instruction itself clobbers rcx (return address) and r11 (rflags).

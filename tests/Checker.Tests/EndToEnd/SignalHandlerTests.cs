@@ -1,0 +1,43 @@
+using Checker.Tests.Heap;
+using Xunit;
+using static Checker.Tests.Heap.MemcheckJson;
+
+namespace Checker.Tests.EndToEnd;
+
+/// <summary>
+/// The program's signal handlers run under memcheck as natively (signal_handlers.c): raise() with
+/// SA_SIGINFO and SA_RESETHAND, a SIGSEGV handler that siglongjmps out, a handler that edits the
+/// ucontext's pc and rax, an itimer ticking into pause(), SIGALRM interrupting a blocking read with
+/// and without SA_RESTART, an alternate signal stack, a blocked signal left pending, alarm() breaking
+/// a tight loop in linked code, and pthread_cancel of a thread blocked in pause().
+/// </summary>
+public class SignalHandlerTests
+{
+    public static TheoryData<string> Scenarios => new() { "raise", "segv", "ucontext", "itimer", "eintr", "restart", "altstack", "mask", "spin", "cancel" };
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public void Scenario_SameOutputAsNative(string scenario)
+    {
+        string program = CaseBinaries.Get("signal_handlers");
+        var native = ProcessRunner.Run(program, [scenario]);
+        Assert.True(native.ExitCode == 0 && native.StdoutText.StartsWith(scenario + ":", StringComparison.Ordinal), native.StdoutText);
+        foreach (string tool in new[] { "none", "memcheck" })
+        {
+            var run = MemcheckLauncher.Run(["--tool", tool, "--", program, scenario]);
+            string context = $"{run.CommandLine}\nexit {run.ExitCode}\nstdout:\n{run.StdoutText}\nstderr:\n{run.StderrText}";
+            Assert.True(run.ExitCode == 0 && run.StdoutText == native.StdoutText, $"native:\n{native.StdoutText}\n{context}");
+        }
+    }
+
+    [Fact]
+    public void NullWriteCaughtByTheProgramsHandler_IsReportedAndTheProgramGoesOn()
+    {
+        MemcheckReport report = RunMemcheckCommand([CaseBinaries.Get("signal_handlers"), "segv"]);
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.Equal("segv: recovered\n", report.Run.StdoutText);
+        var error = Assert.Single(report.Errors);
+        Assert.Equal("unaddressable", error.GetProperty("kind").GetString());
+        Assert.Equal("main", FunctionOf(error.GetProperty("stack")[0]));
+    }
+}
