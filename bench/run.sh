@@ -8,7 +8,11 @@
 #   --runs N   runs per workload and configuration; the minimum wall time is
 #              kept (default: 3)
 #   WORKLOAD   run only these (default: all): alloc numeric strsort sort gzip
-#              python sqlite
+#              python sqlite xz threads1 threads2
+#
+# threads1/threads2 are the same CPU-bound work on 1 and 2 threads: with threads
+# that run in parallel, threads2 takes about half of threads1's time (the ratio
+# is printed at the end for each tool).
 #
 # memcheck is built through ./memcheck once at the start; the runs then use the
 # binary it built (.build/memcheck/memcheck) directly, so the launcher's own
@@ -39,7 +43,7 @@ while (($#)); do
     esac
 done
 
-all_workloads=(alloc numeric strsort sort gzip python sqlite)
+all_workloads=(alloc numeric strsort sort gzip python sqlite xz threads1 threads2)
 if ((${#selected[@]} == 0)); then
     selected=("${all_workloads[@]}")
 fi
@@ -55,11 +59,11 @@ python=/usr/bin/python3
 mkdir -p "$out/bin" "$out/data" "$out/runs"
 
 # --- build the C workloads ----------------------------------------------------
-for w in alloc numeric strsort; do
+for w in alloc numeric strsort threads; do
     src="$bench/workloads/$w.c"
     exe="$out/bin/$w"
     if [[ ! -x "$exe" || "$src" -nt "$exe" ]]; then
-        gcc -O2 -o "$exe" "$src" || { echo "bench: cannot compile $src" >&2; exit 1; }
+        gcc -O2 -pthread -o "$exe" "$src" || { echo "bench: cannot compile $src" >&2; exit 1; }
     fi
 done
 
@@ -108,7 +112,7 @@ sort_input="$out/data/lines-20M.v1.txt"
 gzip_input="$out/data/lines-20M.v1.txt"
 sql_input="$out/data/items-70k.v1.sql"
 need_data() { [[ " ${selected[*]} " == *" $1 "* ]]; }
-if (need_data sort || need_data gzip) && [[ ! -s "$sort_input" ]]; then
+if (need_data sort || need_data gzip || need_data xz) && [[ ! -s "$sort_input" ]]; then
     echo "bench: generating $sort_input" >&2
     gen_lines 20000000 "$sort_input.tmp" && mv "$sort_input.tmp" "$sort_input" || exit 1
 fi
@@ -135,8 +139,10 @@ workload_command() {
         alloc) cmd=("$out/bin/alloc") ;;
         numeric) cmd=("$out/bin/numeric") ;;
         strsort) cmd=("$out/bin/strsort") ;;
-        # --parallel=1: one thread, so that the engine's lack of threads isn't what's measured
-        sort) cmd=(/usr/bin/sort --parallel=1 -S 512M "$sort_input") ;;
+        sort) cmd=(/usr/bin/sort -S 512M "$sort_input") ;;
+        xz) cmd=(/usr/bin/xz -T2 -1 -c "$gzip_input") ;;
+        threads1) cmd=("$out/bin/threads" 1) ;;
+        threads2) cmd=("$out/bin/threads" 2) ;;
         gzip) cmd=(/usr/bin/gzip -1 -c "$gzip_input") ;;
         python) cmd=("$python" -I -B -c "$python_script") ;;
         sqlite) cmd=(/usr/bin/sqlite3 :memory:); input="$sql_input" ;;
@@ -198,6 +204,7 @@ measure() {
 printf '%-9s %9s %12s %9s %12s %9s\n' workload "native s" "memcheck s" slowdown "valgrind s" slowdown
 memcheck_slowdowns=()
 valgrind_slowdowns=()
+declare -A times   # CONFIG.NAME -> best ns, for the thread ratio
 for name in "${selected[@]}"; do
     measure native "$name"
     if [[ "$status" != ok ]]; then
@@ -208,6 +215,7 @@ for name in "${selected[@]}"; do
 
     measure memcheck "$name"
     if [[ "$status" == ok ]]; then
+        times["memcheck.$name"]=$best
         m_time=$(seconds "$best")
         m_slow=$(awk -v a="$best" -v b="$native_ns" 'BEGIN { printf "%.2f", a / b }')
         memcheck_slowdowns+=("$m_slow")
@@ -219,6 +227,7 @@ for name in "${selected[@]}"; do
     if [[ -n "$valgrind" ]]; then
         measure valgrind "$name"
         if [[ "$status" == ok ]]; then
+            times["valgrind.$name"]=$best
             v_time=$(seconds "$best")
             v_slow=$(awk -v a="$best" -v b="$native_ns" 'BEGIN { printf "%.2f", a / b }')
             valgrind_slowdowns+=("$v_slow")
@@ -230,6 +239,14 @@ for name in "${selected[@]}"; do
         v_time="n/a"; v_slow="-"
     fi
     printf '%-9s %9s %12s %9s %12s %9s\n' "$name" "$(seconds "$native_ns")" "$m_time" "$m_slow" "$v_time" "$v_slow"
+    times["native.$name"]=$native_ns
+done
+
+# Parallel threads: the 2-thread run's time over the 1-thread run's, per configuration.
+for config in native memcheck valgrind; do
+    if [[ -n "${times[$config.threads1]:-}" && -n "${times[$config.threads2]:-}" ]]; then
+        echo "threads2 / threads1 under $config: $(awk -v a="${times[$config.threads2]}" -v b="${times[$config.threads1]}" 'BEGIN { printf "%.2f", a / b }')"
+    fi
 done
 
 geomean() {

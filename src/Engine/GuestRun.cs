@@ -383,6 +383,18 @@ public sealed unsafe class GuestRun
     public unsafe long IndirectLookups => _thread.Context->IblLookups;
 
     /// <summary>The leak check at exit: blocks no guest root reaches (null when the heap is not replaced).</summary>
+    /// <summary>
+    /// A leak check while the program runs (a nudge): every thread stopped at a safe point, scanned,
+    /// and let go. Null when the heap is not replaced or the process is ending.
+    /// </summary>
+    public IReadOnlyList<LeakedBlock>? ScanForLeaksNow()
+    {
+        IReadOnlyList<LeakedBlock>? leaks = null;
+        // The cache lock too: no thread is in the allocator while its blocks are read.
+        Process.Threads.WhileStopped(() => { lock (Cache.Lock) leaks = ScanForLeaks(); });
+        return leaks;
+    }
+
     public unsafe IReadOnlyList<LeakedBlock>? ScanForLeaks()
     {
         if (Heap == null || _interceptor == null) return null;

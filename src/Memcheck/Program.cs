@@ -15,10 +15,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == Nudge.Command) return Nudge.Run(args[1..]);
         DescriptorRange? descriptors = StartupShim.Descriptors();
         ToolOutput.Redirect(descriptors?.Start ?? HostProcess.DefaultToolDescriptorStart);
         var (memcheckOptions, readSettings) = CommandLineOptions.Build();
-        var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]");
+        var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]\n       memcheck nudge [--new] PID   (a running checked process reports its leaks now and goes on)");
         foreach (Option option in memcheckOptions) root.Options.Add(option);
         (string[] options, string[] command) = CommandLineOptions.SplitAtProgram(args);
         root.SetAction(parse =>
@@ -110,6 +111,7 @@ public static class Program
         using var signals = new TerminationSignals(run, reports, settings);
         // Whichever guest thread ends the process finishes the run on its own host thread.
         run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
+        if (run.Heap != null) Nudge.Listen(run, reports, signals);
         run.Process.FaultHandledByProgram += fault =>
             CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
         GuestOutcome outcome = run.Run();

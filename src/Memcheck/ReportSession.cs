@@ -135,9 +135,53 @@ public sealed class ReportSession : IDisposable
     /// blocks and bytes it holds; errors with --leak-check=full, else only counted under ERRORS
     /// IGNORED (Valgrind's default).
     /// </summary>
-    public void OnLeaks(IReadOnlyList<LeakedBlock> leaks)
+    public void OnLeaks(IReadOnlyList<LeakedBlock> leaks) => AddLeakRecords(leaks, _settings.LeaksAreErrors ? _collector : _ignored);
+
+    // Blocks earlier nudges found lost (user address and allocation stack): --new leaves them out.
+    private HashSet<(ulong, ulong[])> _nudged = new(new BlockIdentity());
+    private readonly Lock _nudgeLock = new();
+
+    /// <summary>
+    /// A nudge's leak check while the program runs: its loss records in the text report under a
+    /// note, and FILE.nudge-K next to --json FILE. <paramref name="onlyNew"/>: only blocks no earlier
+    /// nudge reported. The run's own summary and JSON are not changed.
+    /// </summary>
+    public void OnNudge(IReadOnlyList<LeakedBlock> leaks, int number, bool onlyNew)
     {
-        ErrorCollector target = _settings.LeaksAreErrors ? _collector : _ignored;
+        lock (_nudgeLock)
+        {
+            var found = new HashSet<(ulong, ulong[])>(leaks.Select(l => (l.Chunk.User, l.Chunk.AllocStack)), new BlockIdentity());
+            IReadOnlyList<LeakedBlock> shown = onlyNew ? leaks.Where(l => !_nudged.Contains((l.Chunk.User, l.Chunk.AllocStack))).ToList() : leaks;
+            _nudged = found;
+            var collector = new ErrorCollector(onFirstOccurrence: _text.WriteError, checkedKinds: [ErrorKind.Leak, ErrorKind.PossibleLeak]);
+            _text.WriteNote($"nudge {number}: the leak check while the program runs{(onlyNew ? " (only leaks new since the last nudge)" : "")}:", []);
+            AddLeakRecords(shown, collector);
+            _text.WriteSummary(collector.Summary(), null);
+            if (_settings.JsonPath is string option)
+            {
+                string path = JsonReportPath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0) + $".nudge-{number}";
+                try
+                {
+                    JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], HostProcess.Id, 0) { Nudge = number }, collector, null);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine(LinePrefix.Line($"cannot write {path}: {e.Message}"));
+                }
+            }
+            Console.Error.Flush();
+        }
+    }
+
+    /// <summary>A block by its address and its (interned) allocation stack: an address reused by another allocation is another block.</summary>
+    private sealed class BlockIdentity : IEqualityComparer<(ulong, ulong[])>
+    {
+        public bool Equals((ulong, ulong[]) a, (ulong, ulong[]) b) => a.Item1 == b.Item1 && ReferenceEquals(a.Item2, b.Item2);
+        public int GetHashCode((ulong, ulong[]) x) => HashCode.Combine(x.Item1, System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(x.Item2));
+    }
+
+    private void AddLeakRecords(IReadOnlyList<LeakedBlock> leaks, ErrorCollector target)
+    {
         // Allocation stacks are interned (one array per distinct stack): key each array once.
         var sites = new Dictionary<ulong[], string>(ReferenceEqualityComparer.Instance);
         var records = new Dictionary<(bool Possible, string Site), LeakRecord>();

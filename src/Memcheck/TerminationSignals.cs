@@ -25,9 +25,9 @@ public sealed class TerminationSignals : IDisposable
 {
     // Default action "terminate" (or "core"), asynchronous: not the faults, not SIGPIPE (raised
     // for the writer itself, see SyscallEmulator), not SIGRTMIN (the runtime's), 32/33 (glibc's)
-    // or 64 (the engine's kick).
+    // 63 (the nudge's, Nudge) or 64 (the engine's kick).
     private static readonly int[] Terminating =
-        [1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 29, 30, .. Enumerable.Range(35, 29),
+        [1, 2, 3, 10, 12, 14, 15, 16, 24, 25, 26, 27, 29, 30, .. Enumerable.Range(35, 28),
             // Ignored by default: only forwarded to the program's handler (SIGCHLD, SIGURG, SIGWINCH).
             17, 23, 28];
 
@@ -52,7 +52,12 @@ public sealed class TerminationSignals : IDisposable
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
-        int signal = FromPosixSignal(context.Signal);
+        Forward(FromPosixSignal(context.Signal));
+    }
+
+    /// <summary>A signal from outside for the program (the nudge's signal 63 without its payload comes here too).</summary>
+    public void Forward(int signal)
+    {
         ulong disposition = _run.Disposition(signal);
         const ulong SigDfl = 0, SigIgn = 1;
         if (disposition == SigIgn || _run.Blocks(signal)) return;

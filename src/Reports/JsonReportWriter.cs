@@ -74,7 +74,8 @@ public static class JsonReportWriter
         Program = run.Program,
         Args = run.Args,
         Pid = run.Pid,
-        ExitCode = run.Exec is null ? run.ExitCode : null,
+        ExitCode = run.Exec is null && run.Nudge is null ? run.ExitCode : null,
+        Nudge = run.Nudge,
         Exec = run.Exec is string exec ? new ExecDocument { Program = exec } : null,
         Signal = run.Death is DeathInfo death
             ? new SignalDocument

@@ -12,6 +12,8 @@ public sealed record RunInfo(string Program, IReadOnlyList<string> Args, int Pid
 {
     /// <summary>The program this process exec'd, when its report ends at an exec (then it has no exit code).</summary>
     public string? Exec { get; init; }
+    /// <summary>The number of the nudge this report is for (a leak check while the program runs: no exit code).</summary>
+    public int? Nudge { get; init; }
 }
 
 /// <summary>

@@ -78,7 +78,11 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         GuestOutcome? outcome;
         while (true)
         {
-            if (ThreadStopper.ClaimRequested(context)) return new GuestOutcome.Stopped(context->StopSignal);
+            if (ThreadStopper.ClaimRequested(context))
+            {
+                if (context->StopSignal != ThreadStopper.PauseSignal) return new GuestOutcome.Stopped(context->StopSignal);
+                ThreadStopper.WaitForResume(context, process.Kernel);
+            }
             // A safe point: every guest register is in the block. Signals waiting for this thread run here.
             if (resumeInCache == 0 && (signals.AnyPending || thread.InterruptedSyscall != null))
             {

@@ -86,12 +86,46 @@ public sealed class GuestThreads(KernelInterface kernel)
             if (_ending) return false;
             _ending = true;
         }
-        foreach (GuestThread other in Live)
+        lock (_world)
         {
-            if (other == self || other.Finished) continue;
-            ThreadStopper.Stop(other, kernel, ProcessEnding, TimeSpan.FromSeconds(5));
+            foreach (GuestThread other in Live)
+            {
+                if (other == self || other.Finished) continue;
+                ThreadStopper.Stop(other, kernel, ProcessEnding, TimeSpan.FromSeconds(5));
+            }
         }
         return true;
+    }
+
+    // Held while the world is stopped: a pause and the end of the process never interleave.
+    private readonly Lock _world = new();
+
+    /// <summary>
+    /// Stops every guest thread at a safe point, runs <paramref name="whileStopped"/> and lets them
+    /// go on (a nudge's leak check). False when the process is ending.
+    /// </summary>
+    public unsafe bool WhileStopped(Action whileStopped)
+    {
+        lock (_world)
+        {
+            if (Ending) return false;
+            List<GuestThread> stopped = [];
+            try
+            {
+                foreach (GuestThread thread in Live)
+                {
+                    if (thread.Finished) continue;
+                    ThreadStopper.Stop(thread, kernel, ThreadStopper.PauseSignal, TimeSpan.FromSeconds(5));
+                    stopped.Add(thread);
+                }
+                whileStopped();
+            }
+            finally
+            {
+                foreach (GuestThread thread in stopped) ThreadStopper.Resume(thread.Context, kernel);
+            }
+            return true;
+        }
     }
 
     /// <summary>

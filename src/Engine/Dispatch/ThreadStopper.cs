@@ -51,6 +51,26 @@ public static unsafe class ThreadStopper
         return StopResult.NoResponse;
     }
 
+    /// <summary>The stop signal of a pause (a nudge's leak check): the thread goes on after <see cref="Resume"/>.</summary>
+    public const int PauseSignal = 0x20000;
+
+    /// <summary>Lets a paused thread go on (parked in the kick handler, or waiting in its dispatcher).</summary>
+    public static void Resume(ContextBlock* context, KernelInterface kernel)
+    {
+        const int FutexWakePrivate = 129;
+        Volatile.Write(ref context->StopSignal, 0);
+        Volatile.Write(ref context->StopState, StopStates.Running);
+        kernel.Call(SyscallNumbers.Futex, (long)&context->StopState, FutexWakePrivate, int.MaxValue);
+    }
+
+    /// <summary>In the dispatcher, after claiming a pause: waits until <see cref="Resume"/>.</summary>
+    public static void WaitForResume(ContextBlock* context, KernelInterface kernel)
+    {
+        const int FutexWaitPrivate = 128;
+        while (Volatile.Read(ref context->StopState) == StopStates.Claimed)
+            kernel.Call(SyscallNumbers.Futex, (long)&context->StopState, FutexWaitPrivate, StopStates.Claimed, 0);
+    }
+
     /// <summary>
     /// A thread that stops on its own (it lost the end of the process to another thread) while a
     /// stopper may be waiting for it: claims its stop and wakes the waiter.

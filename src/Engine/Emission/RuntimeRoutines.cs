@@ -278,6 +278,18 @@ public sealed unsafe class RuntimeRoutines
         a.jne(kickReturn);
         // In a guest system call the host is making for it (GuestSyscall) the guest's registers
         // are in the block already, saved when it left the cache; the ucontext holds the host's.
+        // A guest system call the kick broke off with EINTR (pause(), poll(), nanosleep(): calls the
+        // kernel does not restart after a handler) is made again after a pause, through the
+        // dispatcher's interrupted-call path: the program never sees the kick.
+        Label notBrokenOff = a.CreateLabel();
+        a.mov(rax, __qword_ptr[rdx + UcontextRip]);
+        a.lea(rcx, __[guestSyscallRet]);
+        a.cmp(rax, rcx);
+        a.jne(notBrokenOff);
+        a.cmp(__qword_ptr[rdx + UcontextRax], -4);
+        a.jne(notBrokenOff);
+        a.mov(__qword_ptr[rdx + UcontextRax], unchecked((int)Delivery.SignalDelivery.InterruptedBeforeCall));
+        a.Label(ref notBrokenOff);
         Label copy = a.CreateLabel(), copied = a.CreateLabel();
         a.mov(rax, __qword_ptr[rdx + UcontextRip]);
         a.lea(rcx, __[guestSyscall]);
@@ -307,7 +319,11 @@ public sealed unsafe class RuntimeRoutines
         a.xor(r10d, r10d);
         a.mov(eax, 202);
         a.syscall();
-        a.jmp(park);
+        // Parked until someone resumes the thread (a pause ends: ThreadStopper.Resume); for the end
+        // of the process, never.
+        a.cmp(__dword_ptr.gs[ContextOffsets.StopState], StopStates.Parked);
+        a.je(park);
+        a.ret();
         // A kick for a signal (Delivery.SignalDelivery): a guest system call about to be made or
         // blocked in the kernel returns at once, with a code that says whether it had started
         // (the kernel has already set a blocking call up to restart: pc back on the syscall);

@@ -16,6 +16,7 @@ internal sealed class ReportDocument
     public int? ExitCode { get; init; }
     /// <summary>The program this process exec'd (absent when it exited or died): its report ends there.</summary>
     public ExecDocument? Exec { get; init; }
+    public int? Nudge { get; init; }
     /// <summary>The signal the program died of (absent when it exited).</summary>
     public SignalDocument? Signal { get; init; }
     /// <summary>Why memcheck stopped the run early (absent when it did not): the results are incomplete.</summary>
