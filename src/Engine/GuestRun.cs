@@ -99,6 +99,7 @@ public sealed unsafe class GuestRun
             interceptor = new FunctionInterceptor(new HeapFunctions(heap, options.CallstackMaxFrames, rules, errno).All());
             modulesSource = interceptor;
             overlaps = new OverlapHook(options.CallstackMaxFrames, rules);
+            if (program.Interpreter is MappedImage loader) overlaps.Exempt = pc => pc >= loader.Start && pc < loader.End;
             MapStringReplacements(interceptor, window, overlaps, process.Mappings);
             interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);
             if (program.Interpreter is MappedImage interp)

@@ -24,12 +24,20 @@ public sealed unsafe class OverlapHook(int callstackFrames, FrameRuleCache? rule
     /// <summary>Receives each overlap (memcheck's report session); nothing is printed here.</summary>
     public Action<OverlapError>? Errors { get; set; }
 
+    /// <summary>
+    /// Callers whose overlapping copies are not reported: ld.so's own (its private memcpy is glibc's
+    /// memmove, and Valgrind leaves ld.so's copies alone too).
+    /// </summary>
+    public Func<ulong, bool>? Exempt { get; set; }
+
     /// <summary>What the interceptor runs at the hook's entry.</summary>
     public InterceptedFunction Function => new(SymbolName, Report);
 
     private ulong Report(ContextBlock* context)
     {
         ulong[] stack = CallstackCapture.Capture(context, context->UnwindTop, callstackFrames, rules);
+        // stack[0] is in the replaced routine, stack[1] in its caller.
+        if (stack.Length > 1 && Exempt?.Invoke(stack[1]) == true) return 0;
         Errors?.Invoke(new OverlapError(Name(context->Rdi), context->Rsi, context->Rdx, context->Rcx, (int)context->R8, stack));
         return 0;
     }
