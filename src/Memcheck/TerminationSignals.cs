@@ -60,9 +60,10 @@ public sealed class TerminationSignals : IDisposable
     {
         ulong disposition = _run.Disposition(signal);
         const ulong SigDfl = 0, SigIgn = 1;
-        if (disposition == SigIgn || _run.Blocks(signal)) return;
-        if (disposition == SigDfl && Signals.IgnoredByDefault(signal)) return;
-        if (disposition != SigDfl)
+        if (disposition == SigIgn) return;
+        if (disposition == SigDfl && Signals.IgnoredByDefault(signal) && !_run.Blocks(signal)) return;
+        // Blocked by every thread, it waits in the queue as it would in the kernel's (for sigwait, or until unblocked).
+        if (disposition != SigDfl || _run.Blocks(signal))
         {
             // The program's handler runs at a guest thread's next safe point.
             _run.Process.Signals.SendToProcess(new SignalInfo(signal, SignalInfo.SiUser));

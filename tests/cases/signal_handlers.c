@@ -6,7 +6,8 @@
  * eintr/restart: SIGALRM interrupting a blocking read of a pipe, without SA_RESTART (EINTR) and
  * with it (the read goes on and gets the data written by the handler). altstack: a handler on a
  * sigaltstack. mask: a blocked signal stays pending until unblocked. spin: alarm() interrupting a
- * tight loop. cancel: pthread_cancel of a thread blocked in pause(). */
+ * tight loop. cancel: pthread_cancel of a thread blocked in pause(). sigwait: a thread waits in
+ * sigwaitinfo for a blocked SIGUSR2 that main sends the process. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -63,6 +64,17 @@ static volatile int spin_stop;
 static void on_spin_alarm(int sig) { (void)sig; spin_stop = 1; }
 
 static void *sleeper(void *arg) { (void)arg; for (;;) pause(); return NULL; }
+
+static void *waiter(void *arg)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    siginfo_t info;
+    int got = sigwaitinfo(&set, &info);
+    *(int *)arg = got == SIGUSR2 && info.si_pid == getpid() ? 1 : -got;
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -158,6 +170,18 @@ int main(int argc, char **argv)
             void *result;
             pthread_join(t, &result);
             printf("cancel: %s\n", result == PTHREAD_CANCELED ? "cancelled" : "not cancelled");
+        } else if (!strcmp(s, "sigwait")) {
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, SIGUSR2);
+            pthread_sigmask(SIG_BLOCK, &set, NULL);
+            int ok = 0;
+            pthread_t t;
+            pthread_create(&t, NULL, waiter, &ok);
+            usleep(20000);
+            kill(getpid(), SIGUSR2);
+            pthread_join(t, NULL);
+            printf("sigwait: %s\n", ok == 1 ? "received" : "not received");
         }
     }
     return 0;

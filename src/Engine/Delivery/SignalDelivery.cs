@@ -28,6 +28,8 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
     private readonly Lock _lock = new();
     private readonly List<SignalInfo> _processPending = [];
     private int _pending;
+    /// <summary>Bumped (and futex-woken) at every send: what rt_sigtimedwait sleeps on.</summary>
+    private int _sequence;
 
     /// <summary>Cheap test at every dispatcher iteration: anything queued anywhere.</summary>
     public bool AnyPending => Volatile.Read(ref _pending) != 0;
@@ -64,6 +66,9 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
     /// <summary>Gets the threads to a safe point: out of linked code, out of blocking system calls.</summary>
     private void Hurry(IReadOnlyList<GuestThread> threads)
     {
+        const int FutexWakePrivate = 129;
+        Interlocked.Increment(ref _sequence);
+        fixed (int* sequence = &_sequence) process.Kernel.Call(SyscallNumbers.Futex, (long)sequence, FutexWakePrivate, int.MaxValue);
         lock (cache.Lock) cache.UnlinkAll();
         long pid = process.Kernel.Call(SyscallNumbers.Getpid);
         foreach (GuestThread t in threads)
@@ -86,6 +91,55 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
                 return info;
             }
             return null;
+        }
+    }
+
+    /// <summary>
+    /// rt_sigtimedwait: a queued signal of <paramref name="set"/> (blocked or not) is taken and its
+    /// number returned; else waits until one comes, the timeout passes (-EAGAIN), or a signal
+    /// outside the set with a handler arrives (-EINTR: the handler runs at the safe point).
+    /// </summary>
+    public long Wait(GuestThread thread, ulong set, ulong siginfoAddress, long? timeoutNs)
+    {
+        const int FutexWaitPrivate = 128;
+        long deadline = timeoutNs is long t ? Environment.TickCount64 + t / 1_000_000 : long.MaxValue;
+        while (true)
+        {
+            int seen = Volatile.Read(ref _sequence);
+            SignalInfo? taken = null;
+            bool interrupt = false;
+            lock (_lock)
+            {
+                foreach (List<SignalInfo> queue in new[] { thread.PendingSignals, _processPending })
+                {
+                    int at = queue.FindIndex(q => (set & (1UL << (q.Signal - 1))) != 0);
+                    if (at >= 0)
+                    {
+                        taken = queue[at];
+                        queue.RemoveAt(at);
+                        _pending--;
+                        break;
+                    }
+                    interrupt |= queue.Exists(q => (thread.SignalMask & (1UL << (q.Signal - 1))) == 0);
+                }
+            }
+            if (taken is SignalInfo info)
+            {
+                if (siginfoAddress != 0)
+                {
+                    var bytes = new byte[128];
+                    info.WriteTo(bytes);
+                    if (!Native.GuestMemory.TryWrite(siginfoAddress, bytes)) return -14;   // EFAULT
+                }
+                return info.Signal;
+            }
+            if (interrupt) return Eintr;
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0) return -11;   // EAGAIN
+            // Woken by a send, or every 100 ms; a kick (a signal for this thread) breaks the wait too.
+            long* wait = stackalloc long[2] { Math.Min(left, 100) / 1000, Math.Min(left, 100) % 1000 * 1_000_000 };
+            fixed (int* sequence = &_sequence)
+                process.GuestKernel.Call(SyscallNumbers.Futex, (long)sequence, FutexWaitPrivate, seen, (long)wait);
         }
     }
 

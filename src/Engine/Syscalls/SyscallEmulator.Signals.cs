@@ -95,7 +95,7 @@ public sealed unsafe partial class SyscallEmulator
     /// target's next safe point, a default action that ends the process is carried out here
     /// (abort() raising SIGABRT), an ignored signal is dropped. Anything else goes to the kernel.
     /// </summary>
-    private long SignalSelf(SyscallRequest r, bool toSelf, int signal) => SignalGuest(r, toSelf ? CurrentThread : null, toSelf, signal);
+    private long SignalSelf(SyscallRequest r, bool toSelf, int signal) => SignalGuest(r, null, toSelf, signal);
 
     private long SignalGuest(SyscallRequest r, GuestThread? target, bool toProcess, int signal)
     {
@@ -109,10 +109,13 @@ public sealed unsafe partial class SyscallEmulator
         var info = new Checker.Engine.Delivery.SignalInfo(signal, threadDirected ? Checker.Engine.Delivery.SignalInfo.SiTkill : Checker.Engine.Delivery.SignalInfo.SiUser, pid, uid);
         if (handler == SigDfl)
         {
-            // Blocked, it waits (natively it would stay pending); else the process dies of it.
-            if ((CurrentThread.SignalMask & (1UL << (signal - 1))) != 0 && target == CurrentThread)
-                _process.Signals.SendToThread(CurrentThread, info);
-            else _process.Kill(signal);
+            // Blocked (by its thread, or by every thread), it waits as natively, for sigwait or
+            // until unblocked; else the process dies of it.
+            ulong bit = 1UL << (signal - 1);
+            bool blocked = target != null ? (target.SignalMask & bit) != 0 : _process.Threads.Live.All(t => (t.SignalMask & bit) != 0);
+            if (!blocked) _process.Kill(signal);
+            else if (target != null) _process.Signals.SendToThread(target, info);
+            else _process.Signals.SendToProcess(info);
             return 0;
         }
         if (threadDirected && target != null) _process.Signals.SendToThread(target, info);
@@ -128,6 +131,21 @@ public sealed unsafe partial class SyscallEmulator
         GuestThread? target = _process.Threads.Live.FirstOrDefault(t => t.Tid == tid);
         if (target == null) return PassThrough(r);
         return SignalGuest(r, target, toProcess: false, signal);
+    }
+
+    /// <summary>rt_sigtimedwait (sigwait, sigwaitinfo, sigtimedwait): from the engine's queues, where signals for the guest wait.</summary>
+    private long RtSigtimedwait(SyscallRequest r)
+    {
+        if (r.A4 != 8) return -Errno.EINVAL;
+        if (!GuestMemory.TryReadUInt64(r.A1, out ulong set)) return -Errno.EFAULT;
+        long? timeout = null;
+        if (r.A3 != 0)
+        {
+            if (!GuestMemory.TryReadUInt64(r.A3, out ulong seconds) || !GuestMemory.TryReadUInt64(r.A3 + 8, out ulong nanoseconds)) return -Errno.EFAULT;
+            if (nanoseconds >= 1_000_000_000) return -Errno.EINVAL;
+            timeout = (long)Math.Min(seconds, long.MaxValue / 2_000_000_000) * 1_000_000_000 + (long)nanoseconds;
+        }
+        return _process.Signals.Wait(CurrentThread, set & ~HostSignalMask.Unblockable, r.A2, timeout);
     }
 
     private long RtSigreturn(SyscallRequest r)

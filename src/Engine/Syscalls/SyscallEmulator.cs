@@ -54,6 +54,7 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Prlimit64] = Prlimit64,
             [SyscallNumbers.RtSigreturn] = RtSigreturn,
             [SyscallNumbers.RtSigsuspend] = RtSigsuspend,
+            [SyscallNumbers.RtSigtimedwait] = RtSigtimedwait,
             [SyscallNumbers.Readlink] = r => Readlink(r, r.A1, r.A2, r.A3),
             [SyscallNumbers.Readlinkat] = r => Readlink(r, r.A2, r.A3, r.A4),
             [SyscallNumbers.Mmap] = Mmap,

@@ -6,7 +6,7 @@ public static class SyscallNumbers
     public const int Read = 0, Write = 1, Close = 3, Dup2 = 33, Dup3 = 292, CloseRange = 436, Pread64 = 17, Mmap = 9, Mprotect = 10, Munmap = 11, Brk = 12;
     public const int RtSigaction = 13, RtSigprocmask = 14, RtSigreturn = 15, Mremap = 25;
     public const int Clone = 56, Fork = 57, Vfork = 58, Execve = 59, Exit = 60, Kill = 62;
-    public const int Readlink = 89, RtSigsuspend = 130, Sigaltstack = 131, ArchPrctl = 158, Gettid = 186;
+    public const int Readlink = 89, RtSigtimedwait = 128, RtSigsuspend = 130, Sigaltstack = 131, ArchPrctl = 158, Gettid = 186;
     public const int SetTidAddress = 218, ExitGroup = 231, Readlinkat = 267, SetRobustList = 273;
     public const int Tkill = 200, Tgkill = 234, Futex = 202, Getpid = 39;
     public const int Shmat = 30, Shmctl = 31, Shmdt = 67;
