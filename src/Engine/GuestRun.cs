@@ -64,6 +64,7 @@ public sealed class GuestRun
         RecordInitialMappings(process.Mappings, program);
         ReserveEngineRanges(process.Addresses, program, cache);
         process.InheritIgnoredSignals(options.InitiallyIgnoredSignals);
+        process.SignalMask = options.InitialSignalMask & ~HostSignalMask.Unblockable;
         process.ToolDescriptors.UnionWith(options.ToolDescriptors);
         process.SetUpDescriptors(options.ToolDescriptorRange);
         FunctionInterceptor? interceptor = null;
@@ -102,6 +103,7 @@ public sealed class GuestRun
                 interceptor.RedirectPrivateCopies(interp.Image.Path, interp.Start);
             }
             process.Interceptor = interceptor;
+            process.Heap = heap;
         }
         var faults = new FaultAnalyzer(cache, process.Mappings, shadow?.Base ?? 0, shadow != null ? ShadowMemory.ReservationSize : 0);
         var dispatcher = new Dispatcher(cache, new BlockTranslator(cache, interceptor, checkAccesses: shadow != null, process.Mappings),
