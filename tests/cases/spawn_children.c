@@ -1,7 +1,9 @@
 /* spawn_children MODE CHILD: runs CHILD (a program path) as a child process in one of the ways
  * programs do, waits for it and prints how it ended; exits 0. Output is in one order natively and
  * under memcheck: the parent prints after the child has ended, its pid in "spawned pid=N".
- *   fork-exec         fork, then execve(CHILD) with argv[0] "renamed-child" and CHILD_MARK=exec
+ *   fork-exec         fork, then execve(CHILD) with argv[0] "renamed-child" and CHILD_MARK=exec,
+ *                     SIGUSR2 blocked and SIGUSR1 ignored
+ *   binary-arg        the same with an argument that is not UTF-8
  *   fexecve           fork, then fexecve of CHILD opened O_CLOEXEC (execveat with AT_EMPTY_PATH)
  *   posix_spawn       posix_spawn(CHILD), CHILD_MARK=spawn in the environment
  *   posix_spawn-missing  posix_spawn of a path that does not exist: prints the error it returns
@@ -51,15 +53,20 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     printf("parent starts %s\n", mode);
 
-    if (strcmp(mode, "fork-exec") == 0 || strcmp(mode, "fexecve") == 0) {
+    if (strcmp(mode, "fork-exec") == 0 || strcmp(mode, "fexecve") == 0 || strcmp(mode, "binary-arg") == 0) {
         pid_t pid = fork();
         if (pid < 0) {
             perror("fork");
             return 1;
         }
         if (pid == 0) {
-            char *child_argv[] = { "renamed-child", "one", NULL };
+            char *child_argv[] = { "renamed-child", strcmp(mode, "binary-arg") == 0 ? "\xff\xfe" : "one", NULL };
             char *child_env[] = { "CHILD_MARK=exec", NULL };
+            sigset_t usr2;
+            sigemptyset(&usr2);
+            sigaddset(&usr2, SIGUSR2);
+            sigprocmask(SIG_BLOCK, &usr2, NULL);
+            signal(SIGUSR1, SIG_IGN);
             if (strcmp(mode, "fexecve") == 0) {
                 int fd = open(child, O_RDONLY | O_CLOEXEC);
                 fexecve(fd, child_argv, child_env);

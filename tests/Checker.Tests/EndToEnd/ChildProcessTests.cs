@@ -160,6 +160,37 @@ public class ChildProcessTests
     }
 
     [Fact]
+    public void AnArgumentThatIsNotUtf8RunsTheChildNativelyWithOneLine()
+    {
+        var (native, memcheck, _) = Run("binary-arg", CaseBinaries.Get("child_heap_bug"));
+        AssertSameAsNative(native, memcheck);
+        Assert.True(ErrorLines(memcheck).Count == 0, Context(memcheck));
+        Assert.Single(NativeComparison.MemcheckLines(memcheck.Stderr),
+            l => l.EndsWith($"{CaseBinaries.Get("child_heap_bug")} runs natively, unchecked: its argument vector is not UTF-8 text", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ASetUserIdChildRunsNativelyWithOneLine()
+    {
+        // Under memcheck it would run without the file owner's rights: natively, and said so.
+        string child = Path.Combine(Scratch.NewDirectory("setuid-child"), "child");
+        File.Copy(CaseBinaries.Get("child_heap_bug"), child);
+        File.SetUnixFileMode(child, File.GetUnixFileMode(child) | UnixFileMode.SetUser);
+        var (native, memcheck, _) = Run("fork-exec", child);
+        AssertSameAsNative(native, memcheck);
+        Assert.True(ErrorLines(memcheck).Count == 0, Context(memcheck));
+        Assert.Single(NativeComparison.MemcheckLines(memcheck.Stderr), l => l.Contains($"{child} runs natively, unchecked: {child} is set-user-ID", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheInternalMarkerIsRefusedWithoutItsValues()
+    {
+        RunResult run = MemcheckLauncher.Run(["--traced-exec", "x"]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("memcheck: --traced-exec is memcheck's own (it runs programs that checked programs exec)\n", run.StderrText);
+    }
+
+    [Fact]
     public void AProgramExecdInTheSameProcessWritesItsOwnJson()
     {
         // exec_after_error overflows, then execs /bin/true: one pid, two programs, two reports.
