@@ -20,7 +20,11 @@ public sealed unsafe partial class SyscallEmulator
         long result = Clone(r with { A1 = channel != null ? r.A1 & ~0x4000UL : r.A1 & ~0x100UL, });
         if (channel == null) return result;
         if (result < 0) channel.Abandon(_process);
-        else if (result > 0) channel.WaitForChild(_process);
+        else if (result > 0)
+        {
+            State.ContextBlock* context = CurrentContext;
+            channel.WaitForChild(_process, () => Volatile.Read(ref context->StopSignal) != 0);
+        }
         else
         {
             channel.BecomeChild(_process);

@@ -42,13 +42,11 @@ public sealed unsafe class VforkChannel
     /// <summary>Pagemap entries read at a time (2 MiB of address space).</summary>
     private const int EntriesPerRead = 512;
 
-    private readonly KernelInterface _kernel;
     // Child to parent: page records, then an empty one. Parent to child: one byte, "written".
     private int _requestRead, _requestWrite, _replyRead, _replyWrite;
 
-    private VforkChannel(KernelInterface kernel, int requestRead, int requestWrite, int replyRead, int replyWrite)
+    private VforkChannel(int requestRead, int requestWrite, int replyRead, int replyWrite)
     {
-        _kernel = kernel;
         (_requestRead, _requestWrite, _replyRead, _replyWrite) = (requestRead, requestWrite, replyRead, replyWrite);
     }
 
@@ -64,17 +62,22 @@ public sealed unsafe class VforkChannel
             LibC.close(request[1]);
             return null;
         }
-        var channel = new VforkChannel(process.Kernel,
+        var channel = new VforkChannel(
             ToolDescriptor(process, request[0]), ToolDescriptor(process, request[1]),
             ToolDescriptor(process, reply[0]), ToolDescriptor(process, reply[1]));
         return channel;
     }
 
-    /// <summary>In the parent after the fork: waits until the child has exec'd or exited, writing the pages it sends over ours.</summary>
-    public void WaitForChild(GuestProcess process)
+    /// <summary>
+    /// In the parent after the fork: waits until the child has exec'd or exited, writing the pages it
+    /// sends over ours; or until <paramref name="stopRequested"/> (a signal ends the process: the
+    /// kernel's vfork wait is killable too).
+    /// </summary>
+    public void WaitForChild(GuestProcess process, Func<bool> stopRequested)
     {
         Close(ref _requestWrite, process);
         Close(ref _replyRead, process);
+        _stopRequested = stopRequested;
         byte* header = stackalloc byte[HeaderBytes];
         byte[] scratch = new byte[PageSize];
         while (ReadFully(_requestRead, header, HeaderBytes))
@@ -84,7 +87,7 @@ public sealed unsafe class VforkChannel
             if (length == 0)
             {
                 byte done = 1;
-                _kernel.Call(SyscallNumbers.Write, _replyWrite, (long)&done, 1);
+                WriteFully(_replyWrite, &done, 1);
                 continue;
             }
             if (address == JournalTag)
@@ -141,7 +144,7 @@ public sealed unsafe class VforkChannel
         new Span<byte>(last, HeaderBytes).Clear();
         if (!WriteFully(_requestWrite, last, HeaderBytes)) return;
         byte reply;
-        while (_kernel.Call(SyscallNumbers.Read, _replyRead, (long)&reply, 1) == -Errno.EINTR) { }
+        ReadFully(_replyRead, &reply, 1);
     }
 
     private bool SendJournal(byte[] journal)
@@ -161,7 +164,7 @@ public sealed unsafe class VforkChannel
         for (ulong page = start & ~(ulong)(PageSize - 1); page < end; page += (ulong)EntriesPerRead * PageSize)
         {
             int count = (int)Math.Min((ulong)EntriesPerRead, (end - page + PageSize - 1) / PageSize);
-            long read = _kernel.Call(SyscallNumbers.Pread64, pagemap, (long)entries, count * 8L, (long)(page / PageSize * 8));
+            long read = LibC.pread(pagemap, (byte*)entries, (nuint)(count * 8), (long)(page / PageSize * 8));
             if (read <= 0) break;
             for (int i = 0; i < read / 8; i++)
             {
@@ -207,24 +210,34 @@ public sealed unsafe class VforkChannel
         return true;
     }
 
+    private Func<bool>? _stopRequested;
+
+    /// <summary>
+    /// Reads exactly <paramref name="length"/> bytes; false at end of file, on an error, or when a
+    /// stop is requested meanwhile. Waits in poll (never restarted after a signal, unlike a read:
+    /// the engine's kick has SA_RESTART), so a stop is seen within 100 ms.
+    /// </summary>
     private bool ReadFully(int fd, byte* buffer, int length)
     {
+        var poll = new LibC.PollFd { Fd = fd, Events = LibC.PollIn };
         for (int done = 0; done < length;)
         {
-            long n = _kernel.Call(SyscallNumbers.Read, fd, (long)(buffer + done), length - done);
-            if (n == -Errno.EINTR) continue;
+            if (_stopRequested?.Invoke() == true) return false;
+            if (LibC.poll(&poll, 1, 100) <= 0) continue;
+            long n = LibC.read(fd, buffer + done, (nuint)(length - done));
+            if (n < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR) continue;
             if (n <= 0) return false;
             done += (int)n;
         }
         return true;
     }
 
-    private bool WriteFully(int fd, byte* buffer, int length)
+    private static bool WriteFully(int fd, byte* buffer, int length)
     {
         for (int done = 0; done < length;)
         {
-            long n = _kernel.Call(SyscallNumbers.Write, fd, (long)(buffer + done), length - done);
-            if (n == -Errno.EINTR) continue;
+            long n = LibC.write(fd, buffer + done, (nuint)(length - done));
+            if (n < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR) continue;
             if (n <= 0) return false;
             done += (int)n;
         }
