@@ -17,10 +17,13 @@ public static class JsonReportPath
     public static string For(string path, int pid, bool forkedChild, int index = 0)
     {
         string number = pid.ToString(CultureInfo.InvariantCulture);
-        string own = path.Contains("%p", StringComparison.Ordinal) ? path.Replace("%p", number, StringComparison.Ordinal)
-            : forkedChild ? Insert(path, number)
-            : path;
-        return index > 0 ? Insert(own, index.ToString(CultureInfo.InvariantCulture)) : own;
+        string? nth = index > 0 ? index.ToString(CultureInfo.InvariantCulture) : null;
+        if (path.Contains("%p", StringComparison.Ordinal))
+        {
+            string own = path.Replace("%p", number, StringComparison.Ordinal);
+            return nth == null ? own : Insert(own, nth);
+        }
+        return forkedChild ? Insert(path, nth == null ? number : $"{number}.{nth}") : path;
     }
 
     /// <summary>"dir/stem.ext" -> "dir/stem.WHAT.ext"; a name that is all extension (".json") keeps it whole: ".json.WHAT".</summary>
