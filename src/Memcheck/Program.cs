@@ -115,7 +115,7 @@ public static class Program
 
         LinePrefix.Follow(run.Process);
         using var reports = new ReportSession(command, settings, run.Process, traced);
-        run.Process.FollowExec = new ChildTracing(settings, memcheckExecutable, reports.NextJsonIndex).Decide;
+        if (settings.TraceChildren) run.Process.FollowExec = new ChildTracing(settings, memcheckExecutable, reports.NextJsonIndex).Decide;
         if (run.Heap != null) run.Heap.Errors = reports.OnHeapError;
         if (run.AccessChecker != null) run.AccessChecker.Errors = reports.OnAccessError;
         if (run.Overlaps != null) run.Overlaps.Errors = reports.OnOverlap;
