@@ -20,6 +20,8 @@ public sealed record EngineOptions
     public bool CollectStatistics { get; init; }
     /// <summary>Signals (bit n-1 for signal n) that were SIG_IGN when memcheck was executed: the guest inherits them.</summary>
     public ulong InitiallyIgnoredSignals { get; init; }
+    /// <summary>The signal mask memcheck was executed with: the guest's at its start (signals the engine needs are never blocked).</summary>
+    public ulong InitialSignalMask { get; init; }
     /// <summary>memcheck's own descriptors: the guest may not close or replace them.</summary>
     public IReadOnlyList<int> ToolDescriptors { get; init; } = [];
     /// <summary>The range memcheck's descriptors live in and the guest's RLIMIT_NOFILE (null: none, as in JIT builds).</summary>

@@ -108,11 +108,14 @@ public sealed unsafe class GuestRun
                 interceptor.RedirectPrivateCopies(interp.Image.Path, interp.Start);
             }
             process.Interceptor = interceptor;
+            process.Heap = heap;
         }
         var faults = new FaultAnalyzer(cache, process.Mappings, shadow?.Base ?? 0, shadow != null ? ShadowMemory.ReservationSize : 0);
         var dispatcher = new Dispatcher(cache, new BlockTranslator(cache, interceptor, checkAccesses: shadow != null, process.Mappings),
             new SyscallEmulator(process), process, faults, checker);
         var thread = GuestThread.CreateOnCurrentThread(kernel, process.Threads.NextNumber());
+        // The main thread starts with the mask memcheck was exec'd with, as a native program inherits it.
+        thread.SignalMask = options.InitialSignalMask & ~HostSignalMask.Unblockable;
         process.Threads.Add(thread);
         // Memory the guest unmaps is fresh when mapped again (a thread's stack, marked below its rsp).
         if (shadow != null) process.Unmapped += (start, end) => shadow.Set(start, end - start, ShadowState.Defined);

@@ -46,7 +46,7 @@ public static class CommandLineOptions
         Switch, "yes or no");
 
     public static readonly OptionSpec Json = new("--json", "FILE", "",
-        "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes, and before it execs another program (then with \"exec\" instead of exit_code). %p in FILE is the process's pid; a forked child without %p writes FILE with its pid before the extension (report.1234.json). FILE's directory must exist and be writable: that is checked before the program starts.",
+        "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes, and before it execs another program (then with \"exec\" instead of exit_code). %p in FILE is the process's pid; without %p a forked child, or a program exec'd under memcheck, writes FILE with its pid before the extension (report.1234.json); a program exec'd by a process that already wrote that name adds .1, .2, ... (report.1234.1.json). FILE's directory must exist and be writable: that is checked before the program starts.",
         value => value.Length > 0 ? value : null, "a file name");
     public static readonly OptionSpec ErrorExitCode = new("--error-exitcode", "N", "0",
         "Exit with N (1 to 255) when any error was reported (otherwise with the program's own status): lets CI gate on memcheck. 0, the default, turns it off, as under Valgrind.",
@@ -71,8 +71,15 @@ public static class CommandLineOptions
         "The leak check at exit, as Valgrind's: 'summary' scans and prints the leaked bytes and blocks under ERRORS IGNORED (not errors: the exit code and --error-exitcode ignore them); 'full' (or Valgrind's 'yes') reports each leak, with its allocation callstack, as an error; 'no' skips the scan.",
         Choice(("no", "no"), ("summary", "summary"), ("full", "full"), ("yes", "full")), "no, summary, full or yes");
 
+    public static readonly OptionSpec TraceChildren = new("--trace-children", YesNo, "yes",
+        "Follow execve: a program the checked program execs (a forked child's exec included: fork+exec, vfork, posix_spawn, system(), popen(), a shell's commands) runs under memcheck too, with the same options, and writes its own report under its pid. 'no' runs exec'd programs natively, unchecked (Valgrind's default). Forked children that do not exec are always checked.",
+        Switch, "yes or no");
+    public static readonly OptionSpec TraceChildrenSkip = new("--trace-children-skip", "PATTERN,...", "",
+        "Programs to run natively even with --trace-children=yes, as Valgrind's option: a comma-separated list of patterns matched against the path the program execs ('*' any characters, '/' included; '?' one character; '\\' escapes the next), e.g. '*/python3*,/usr/bin/env'.",
+        value => value, "a comma-separated list of patterns");
+
     public static readonly IReadOnlyList<OptionSpec> All =
-        [Tool, Stats, Json, ErrorExitCode, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain];
+        [Tool, Stats, Json, ErrorExitCode, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip];
 
     /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()
@@ -138,7 +145,12 @@ public static class CommandLineOptions
             return new MemcheckSettings(
                 Get(Tool), Get(Stats) == "yes", json.Length > 0 ? json : null, exitCode == 0 ? null : exitCode,
                 redzone, ulong.Parse(Get(DelayFreesBytes)), int.Parse(Get(CallstackMaxFrames)),
-                Get(LeakCheck), Get(ShowBelowMain) == "yes");
+                Get(LeakCheck), Get(ShowBelowMain) == "yes")
+            {
+                TraceChildren = Get(TraceChildren) == "yes",
+                TraceChildrenSkip = Get(TraceChildrenSkip).Split(',', StringSplitOptions.RemoveEmptyEntries),
+                GivenOptions = All.Where(spec => parse.GetResult(options[spec]) is not null).Select(spec => (spec, Get(spec))).ToArray(),
+            };
         });
     }
 
@@ -189,6 +201,20 @@ public sealed record MemcheckSettings(
     string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong? RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
     string LeakCheck = "summary", bool ShowBelowMain = false)
 {
+    /// <summary>--trace-children: exec'd programs run under memcheck too.</summary>
+    public bool TraceChildren { get; init; } = true;
+    /// <summary>--trace-children-skip: patterns of programs that run natively anyway.</summary>
+    public IReadOnlyList<string> TraceChildrenSkip { get; init; } = [];
+    /// <summary>The options given on the command line, with their checked values: what an exec'd program's memcheck is given again.</summary>
+    public IReadOnlyList<(OptionSpec Spec, string Value)> GivenOptions { get; init; } = [];
+
+    /// <summary>
+    /// The given options in one canonical spelling each (<c>--name=value</c>), --json made absolute:
+    /// the command line of the memcheck that runs an exec'd program, whose working directory may differ.
+    /// </summary>
+    public IEnumerable<string> OptionArguments() => GivenOptions.Select(o =>
+        $"{o.Spec.Name}={(o.Spec == CommandLineOptions.Json ? JsonPath ?? o.Value : o.Value)}");
+
     public bool CheckHeap => Tool == "memcheck";
     public bool ScanForLeaks => CheckHeap && LeakCheck != "no";
     /// <summary>Leaks are errors (listed, counted, --error-exitcode) only with --leak-check=full.</summary>

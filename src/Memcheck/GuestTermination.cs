@@ -20,6 +20,12 @@ public static class GuestTermination
         bool summary = run.Heap != null;
         switch (outcome)
         {
+            case GuestOutcome.Exited exited when run.Process.IsVforkChild && reports.NothingOfItsOwn:
+                // A vfork child that found nothing (posix_spawn's, after a failed exec): natively it
+                // shares its parent's memory, so its heap is the parent's, and no report is its own.
+                Console.Error.Flush();
+                run.Kernel.Call(231, exited.Status);
+                return exited.Status;
             case GuestOutcome.Exited exited:
             {
                 ScanForLeaks(run, reports);

@@ -6,19 +6,32 @@ namespace Checker.Memcheck;
 /// Which file a process writes its <c>--json</c> report to, so that processes of one run never
 /// overwrite each other's: <c>%p</c> in the path is the writing process's pid (as in Valgrind's
 /// file names), in every process; without it, the process memcheck started writes FILE and a
-/// forked child writes FILE with its pid before the extension (<c>report.json</c> -> <c>report.4242.json</c>).
+/// forked child, or a program exec'd under memcheck, writes FILE with its pid before the extension
+/// (<c>report.json</c> -> <c>report.4242.json</c>). A program exec'd in a process whose earlier
+/// program already wrote that name (exec keeps the pid) adds <c>.1</c>, <c>.2</c>... after it
+/// (<c>report.4242.1.json</c>, <c>out-4242.1.json</c> for <c>out-%p.json</c>).
 /// </summary>
 public static class JsonReportPath
 {
-    public static string For(string path, int pid, bool forkedChild)
+    /// <param name="index">How many earlier programs of this pid wrote the child's name (<see cref="TracedExec.JsonIndex"/>).</param>
+    public static string For(string path, int pid, bool forkedChild, int index = 0)
     {
         string number = pid.ToString(CultureInfo.InvariantCulture);
-        if (path.Contains("%p", StringComparison.Ordinal)) return path.Replace("%p", number, StringComparison.Ordinal);
-        if (!forkedChild) return path;
+        string? nth = index > 0 ? index.ToString(CultureInfo.InvariantCulture) : null;
+        if (path.Contains("%p", StringComparison.Ordinal))
+        {
+            string own = path.Replace("%p", number, StringComparison.Ordinal);
+            return nth == null ? own : Insert(own, nth);
+        }
+        return forkedChild ? Insert(path, nth == null ? number : $"{number}.{nth}") : path;
+    }
+
+    /// <summary>"dir/stem.ext" -> "dir/stem.WHAT.ext"; a name that is all extension (".json") keeps it whole: ".json.WHAT".</summary>
+    private static string Insert(string path, string what)
+    {
         string name = Path.GetFileName(path);
         string stem = Path.GetFileNameWithoutExtension(name), extension = Path.GetExtension(name);
-        // A name that is all extension (".json") keeps it whole: ".json.4242".
-        string own = stem.Length == 0 ? $"{name}.{number}" : $"{stem}.{number}{extension}";
+        string own = stem.Length == 0 ? $"{name}.{what}" : $"{stem}.{what}{extension}";
         return Path.Combine(Path.GetDirectoryName(path) ?? "", own);
     }
 }

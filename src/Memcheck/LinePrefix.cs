@@ -15,11 +15,17 @@ public static class LinePrefix
 {
     private static GuestProcess? _process;
 
+    /// <summary>
+    /// Set in a memcheck that runs an exec'd program (<see cref="TracedExec"/>): its process
+    /// started as another program, whose lines named the pid, and so do all of its own.
+    /// </summary>
+    public static bool ExecedProgram { get; set; }
+
     /// <summary>Takes the fork/exec state from <paramref name="process"/> from now on.</summary>
     public static void Follow(GuestProcess process) => _process = process;
 
     /// <summary>The prefix for a line written now (the pid is the kernel's, so a forked child gets its own).</summary>
-    public static string Current => _process is { ForkedOrExeced: true } ? $"memcheck[{HostProcess.Id}]: " : "memcheck: ";
+    public static string Current => ExecedProgram || _process is { ForkedOrExeced: true } ? $"memcheck[{HostProcess.Id}]: " : "memcheck: ";
 
     /// <summary><paramref name="text"/> as one of memcheck's lines (no newline).</summary>
     public static string Line(string text) => Current + text;

@@ -18,6 +18,10 @@ public static class Program
         if (args.Length > 0 && args[0] == Nudge.Command) return Nudge.Run(args[1..]);
         DescriptorRange? descriptors = StartupShim.Descriptors();
         ToolOutput.Redirect(descriptors?.Start ?? HostProcess.DefaultToolDescriptorStart);
+        // Run by the memcheck of a program that exec'd: its lines name the pid from the start.
+        (TracedExec? traced, args, string? tracedError) = TracedExec.Take(args);
+        if (tracedError != null) return Fail(ExitCodes.Usage, tracedError);
+        LinePrefix.ExecedProgram = traced != null;
         var (memcheckOptions, readSettings) = CommandLineOptions.Build();
         var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]\n       memcheck nudge [--new] PID   (a running checked process reports its leaks now and goes on)");
         foreach (Option option in memcheckOptions) root.Options.Add(option);
@@ -30,7 +34,9 @@ public static class Program
             // Found now, not when the report is written after the whole run.
             if (settings.JsonPath is string json && JsonReportTarget.Problem(json) is string problem)
                 return Fail(ExitCodes.Usage, $"--json {json}: {problem}");
-            return RunProgram(command, settings, descriptors);
+            // Where it is now: the program may change directory, and programs it execs get it too.
+            if (settings.JsonPath is string given) settings = settings with { JsonPath = Path.GetFullPath(given) };
+            return RunProgram(command, settings, descriptors, traced);
         });
 
         // No response files: an option value starting with '@' is a value.
@@ -49,10 +55,15 @@ public static class Program
         }
     }
 
-    private static int RunProgram(string[] command, MemcheckSettings settings, DescriptorRange? descriptors)
+    private static int RunProgram(string[] command, MemcheckSettings settings, DescriptorRange? descriptors, TracedExec? traced)
     {
-        var (exec, error, code) = ProgramResolver.ResolveExec(command);
+        // An exec'd program is the path its exec named (never searched on PATH), with its own argv[0] and AT_EXECFN.
+        var (exec, error, code) = ProgramResolver.ResolveExec(command, literalPath: traced != null);
         if (exec == null) return Fail(code, error!);
+        if (traced != null)
+            exec = exec with { ExecFn = traced.ExecFn, Argv = exec.Path == command[0] ? [traced.Argv0, .. command[1..]] : exec.Argv };
+        // memcheck's own executable, held from the start: what an exec the program makes runs to be followed.
+        int memcheckExecutable = settings.TraceChildren ? OpenOwnExecutable(descriptors) : -1;
         string path = exec.Path;
         ElfImage image;
         try
@@ -88,7 +99,8 @@ public static class Program
                 DelayFreesBytes = settings.DelayFreesBytes,
                 CallstackMaxFrames = settings.CallstackMaxFrames,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
-                ToolDescriptors = ToolOutput.Descriptor >= 0 && descriptors?.IsTools((ulong)ToolOutput.Descriptor) != true ? [ToolOutput.Descriptor] : [],
+                InitialSignalMask = StartupShim.SignalMaskAtStart(),
+                ToolDescriptors = new[] { ToolOutput.Descriptor, memcheckExecutable }.Where(fd => fd >= 0 && descriptors?.IsTools((ulong)fd) != true).ToArray(),
                 ToolDescriptorRange = descriptors,
             });
         }
@@ -103,7 +115,8 @@ public static class Program
         }
 
         LinePrefix.Follow(run.Process);
-        using var reports = new ReportSession(command, settings, run.Process);
+        using var reports = new ReportSession(command, settings, run.Process, traced);
+        if (settings.TraceChildren) run.Process.FollowExec = new ChildTracing(settings, memcheckExecutable, reports.NextJsonIndex).Decide;
         if (run.Heap != null) run.Heap.Errors = reports.OnHeapError;
         if (run.AccessChecker != null) run.AccessChecker.Errors = reports.OnAccessError;
         if (run.Overlaps != null) run.Overlaps.Errors = reports.OnOverlap;
@@ -117,6 +130,13 @@ public static class Program
         GuestOutcome outcome = run.Run();
         if (settings.Stats) StatisticsReport.Print(run);
         return GuestTermination.Finish(run, outcome, reports, settings);
+    }
+
+    /// <summary>An O_PATH descriptor of memcheck's executable, one of memcheck's own (-1 if it cannot be opened: children then run natively).</summary>
+    private static int OpenOwnExecutable(DescriptorRange? descriptors)
+    {
+        const int OPath = 0x200000, OCloexec = 0x80000;
+        return HostProcess.OpenForTool("/proc/self/exe", OPath | OCloexec, descriptors?.Start ?? HostProcess.DefaultToolDescriptorStart);
     }
 
     private static string OneLine(string text) =>

@@ -7,16 +7,17 @@ public static class ProgramResolver
     /// What execvp would run for <paramref name="command"/>: the program found on PATH, or for a
     /// <c>#!</c> script its interpreter (<see cref="ScriptInterpreter"/>); or an error message with the exit code to use.
     /// </summary>
-    public static (ExecImage? Image, string? Error, int ExitCode) ResolveExec(IReadOnlyList<string> command)
+    /// <param name="literalPath">The program is a path as execve takes it (relative to the working directory even without a '/'), not a command to search PATH for.</param>
+    public static (ExecImage? Image, string? Error, int ExitCode) ResolveExec(IReadOnlyList<string> command, bool literalPath = false)
     {
-        var (path, error, code) = Resolve(command[0]);
+        var (path, error, code) = Resolve(command[0], literalPath);
         return path == null ? (null, error, code) : ScriptInterpreter.Follow(path, command);
     }
 
     /// <summary>Returns the path to run, or an error message with the exit code to use.</summary>
-    public static (string? Path, string? Error, int ExitCode) Resolve(string program)
+    public static (string? Path, string? Error, int ExitCode) Resolve(string program, bool literalPath = false)
     {
-        string? path = program.Contains('/') ? program : SearchPath(program);
+        string? path = literalPath || program.Contains('/') ? program : SearchPath(program);
         if (path == null || (!File.Exists(path) && !Directory.Exists(path)))
             return (null, $"{program}: no such file or directory", ExitCodes.NotFound);
         if (Directory.Exists(path))

@@ -30,20 +30,38 @@ public sealed class ReportSession : IDisposable
     private bool _finished;
     private DeathInfo? _death;
     private EngineFailureInfo? _engineFailure;
-    // In a forked child: the errors it inherited from its parent (-1 in the process memcheck started).
+    // In a forked child: the errors it inherited from its parent (0 in a program exec'd under
+    // memcheck, -1 in the process memcheck started).
     private int _errorsAtFork = -1;
+    // Which --json name this program takes (TracedExec.JsonIndex), and the file it last wrote.
+    private int _jsonIndex;
+    private string? _jsonWritten;
 
     /// <param name="process">The guest, asked how many threads it has had (an error names its thread only above one).</param>
-    public ReportSession(string[] command, MemcheckSettings settings, GuestProcess process)
+    /// <param name="traced">Set when this memcheck runs a program another checked program exec'd.</param>
+    public ReportSession(string[] command, MemcheckSettings settings, GuestProcess process, TracedExec? traced = null)
     {
         _command = command;
         _settings = settings;
         _text = new TextReportWriter(Console.Error, () => LinePrefix.Current, () => process.ThreadsStarted);
         _collector = new ErrorCollector(onFirstOccurrence: _text.WriteError, checkedKinds: CheckedKinds.For(settings));
-        process.ForkedChild += () => _errorsAtFork = _collector.Summary().Total;
+        if (traced != null) (_errorsAtFork, _jsonIndex) = (0, traced.JsonIndex);
+        process.ForkedChild += () => (_errorsAtFork, _jsonIndex, _jsonWritten) = (_collector.Summary().Total, 0, null);
         process.Execing += OnExec;
         process.ExecFailed += OnExecFailed;
     }
+
+    /// <summary>A forked child (or an exec'd program) that has found nothing of its own.</summary>
+    public bool NothingOfItsOwn => _errorsAtFork >= 0 && _collector.Summary().Total == _errorsAtFork;
+
+    /// <summary>
+    /// The --json index of a program this process execs under memcheck: one more than this
+    /// program's when this program wrote the name an exec'd program would take (exec keeps the pid).
+    /// </summary>
+    public int NextJsonIndex() =>
+        _settings.JsonPath is string option && _jsonWritten == JsonReportPath.For(option, HostProcess.Id, forkedChild: true, _jsonIndex)
+            ? _jsonIndex + 1
+            : _jsonIndex;
 
     public bool AnyErrors => _collector.Summary().Total > 0;
 
@@ -234,14 +252,15 @@ public sealed class ReportSession : IDisposable
     }
 
     /// <summary>
-    /// The program is about to exec <paramref name="program"/> (which runs natively): if the exec
-    /// succeeds this process ends there, so its report ends here, with the summary and the JSON as
-    /// they stand (no leak check: exec is not an exit). A forked child that found nothing since the
-    /// fork writes nothing (system() and popen() would repeat the parent's report at every call).
+    /// The program is about to exec <paramref name="program"/> (which then runs under a memcheck of
+    /// its own, or natively): if the exec succeeds this process ends there, so its report ends
+    /// here, with the summary and the JSON as they stand (no leak check: exec is not an exit). A
+    /// forked child (or exec'd program) that found nothing of its own writes nothing (system() and
+    /// popen() would repeat the parent's report at every call).
     /// </summary>
     public void OnExec(string program)
     {
-        if (_finished || (_errorsAtFork >= 0 && _collector.Summary().Total == _errorsAtFork)) return;
+        if (_finished || NothingOfItsOwn) return;
         if (_settings.CheckHeap)
         {
             _text.WriteNote($"the program execs {program}: its report ends here", []);
@@ -254,7 +273,7 @@ public sealed class ReportSession : IDisposable
     /// <summary>The exec announced by <see cref="OnExec"/> failed: the run goes on, and its end rewrites the JSON.</summary>
     public void OnExecFailed(string program, int errno)
     {
-        if (_finished || !_settings.CheckHeap || (_errorsAtFork >= 0 && _collector.Summary().Total == _errorsAtFork)) return;
+        if (_finished || !_settings.CheckHeap || NothingOfItsOwn) return;
         Console.Error.WriteLine(LinePrefix.Line($"the exec of {program} failed ({Marshal.GetPInvokeErrorMessage(errno)}): the program goes on"));
     }
 
@@ -280,10 +299,11 @@ public sealed class ReportSession : IDisposable
     private void WriteJson(RunInfo run)
     {
         if (_settings.JsonPath is not string option) return;
-        string path = JsonReportPath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0);
+        string path = JsonReportPath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0, _jsonIndex);
         try
         {
             JsonReportWriter.WriteFile(path, run, _collector, Ignored);
+            _jsonWritten = path;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -13,6 +13,9 @@ internal static unsafe partial class StartupShim
     [LibraryImport("checker_startup", EntryPoint = "checker_initial_ignored_signals")]
     private static partial ulong InitialIgnoredSignals();
 
+    [LibraryImport("checker_startup", EntryPoint = "checker_initial_signal_mask")]
+    private static partial ulong InitialSignalMask();
+
     [LibraryImport("checker_startup", EntryPoint = "checker_tool_descriptor_range")]
     private static partial int ToolDescriptorRange(int* start, int* end, ulong* soft, ulong* hard);
 
@@ -23,6 +26,14 @@ internal static unsafe partial class StartupShim
     public static ulong IgnoredAtStart()
     {
         try { return InitialIgnoredSignals(); }
+        catch (DllNotFoundException) { return 0; }
+        catch (EntryPointNotFoundException) { return 0; }
+    }
+
+    /// <summary>The signal mask memcheck was executed with (bit n-1 for signal n): the guest's to start with.</summary>
+    public static ulong SignalMaskAtStart()
+    {
+        try { return InitialSignalMask(); }
         catch (DllNotFoundException) { return 0; }
         catch (EntryPointNotFoundException) { return 0; }
     }

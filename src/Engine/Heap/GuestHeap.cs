@@ -88,6 +88,8 @@ public sealed class GuestHeap
     /// <summary>Where the arena's never-used (or given back) end begins.</summary>
     public ulong Top => _next;
     public Action<HeapError>? Errors { get; set; }
+    /// <summary>In a vfork child: records every change for the parent to repeat (see <see cref="HeapJournal"/>).</summary>
+    public HeapJournal? Journal { get; set; }
     /// <summary>Part of the arena opened for blocks (start, length): the engine records it as the guest's memory.</summary>
     public Action<ulong, ulong>? Committed { get; set; }
     public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Where(c => !c.Freed);
@@ -128,7 +130,12 @@ public sealed class GuestHeap
         {
             user = (_next + redzone + alignment - 1) & ~(alignment - 1);
             blockStart = user - redzone;
-            if (user + body + redzone > _arenaEnd) return 0;
+            if (user + body + redzone > _arenaEnd)
+            {
+                // The free lists may have been merged on the way here: a change to repeat too.
+                Journal?.Allocated(size, alignment, kind, stack, 0);
+                return 0;
+            }
             Commit(user + body + redzone);
             ulong previous = _next;
             _next = user + body + redzone;
@@ -145,6 +152,7 @@ public sealed class GuestHeap
         _chunks.Add(chunk);
         LiveBytes += size;
         LiveBlocks++;
+        Journal?.Allocated(size, alignment, kind, stack, user);
         return user;
     }
 
@@ -152,6 +160,7 @@ public sealed class GuestHeap
     public bool Free(ulong address, AllocationKind kind, string routine, ulong[] stack)
     {
         if (address == 0) return true;
+        Journal?.Freed(address, kind, routine, stack);
         HeapChunk? chunk = Find(address);
         if (chunk == null || chunk.Freed)
         {
@@ -185,6 +194,7 @@ public sealed class GuestHeap
     /// </summary>
     public bool Trim()
     {
+        Journal?.Trimmed();
         ulong before = _next;
         MergeHoard();
         return DiscardFreePages() || _next < before;

@@ -48,7 +48,11 @@ public static unsafe class GuestMemory
     public static bool TryWriteUInt64(ulong address, ulong value) => TryWrite(address, new ReadOnlySpan<byte>(&value, 8));
 
     /// <summary>A NUL-terminated string of at most <paramref name="max"/> bytes (PATH_MAX for paths), or null when unreadable.</summary>
-    public static string? TryReadCString(ulong address, int max = 4096)
+    public static string? TryReadCString(ulong address, int max = 4096) =>
+        TryReadCStringBytes(address, max) is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
+
+    /// <summary>The bytes of a NUL-terminated string (without the NUL); null when unreadable or not ended within about <paramref name="max"/> bytes.</summary>
+    public static byte[]? TryReadCStringBytes(ulong address, int max)
     {
         var bytes = new List<byte>();
         Span<byte> chunk = stackalloc byte[256];
@@ -61,7 +65,7 @@ public static unsafe class GuestMemory
             if (end >= 0)
             {
                 bytes.AddRange(chunk[..end].ToArray());
-                return System.Text.Encoding.UTF8.GetString(bytes.ToArray());
+                return bytes.ToArray();
             }
             bytes.AddRange(chunk[..length].ToArray());
             address += (ulong)length;

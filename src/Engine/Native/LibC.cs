@@ -53,6 +53,32 @@ internal static unsafe partial class LibC
     public static partial nint write(int fd, byte* buffer, nuint count);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint pread(int fd, byte* buffer, nuint count, long offset);
+
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events, Returned;
+    }
+
+    public const short PollIn = 1;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int fstatat(int dirfd, string path, byte* buffer, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint getxattr(string path, string name, byte* value, nuint size);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc")]

@@ -52,6 +52,9 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>Replaced functions (the malloc family under --tool memcheck); null when nothing is replaced.</summary>
     public Interception.FunctionInterceptor? Interceptor { get; set; }
 
+    /// <summary>The checking allocator (--tool memcheck); null when the heap is not replaced.</summary>
+    public Heap.GuestHeap? Heap { get; set; }
+
     /// <summary>The guest's signal actions: recorded now, delivered once signal support lands.</summary>
     public byte[][] SignalActions { get; } = Enumerable.Range(0, SignalCount).Select(_ => new byte[SigactionSize]).ToArray();
     /// <summary>Signals whose SIG_IGN disposition was passed to the kernel.</summary>
@@ -147,6 +150,18 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
 
     /// <summary>In the child of a fork, right after it (the child's report is its own from here).</summary>
     public event Action? ForkedChild;
+
+    /// <summary>
+    /// Asked before an exec that should succeed: memcheck runs the new program itself when this
+    /// returns how (--trace-children); null (or no hook) runs it natively.
+    /// </summary>
+    public Func<ExecRequest, FollowedExec?>? FollowExec { get; set; }
+
+    /// <summary>In the child of a vfork (CLONE_VM|CLONE_VFORK): the parent waiting for it, to be handed its memory writes.</summary>
+    public VforkChannel? VforkParent { get; internal set; }
+
+    /// <summary>Whether this process is a vfork child (posix_spawn's, system()'s, popen()'s): its memory is its parent's natively.</summary>
+    public bool IsVforkChild => VforkParent != null;
 
     internal void OnExecing(string program) => Execing?.Invoke(program);
     internal void OnExecFailed(string program, int errno) => ExecFailed?.Invoke(program, errno);

@@ -4,11 +4,13 @@ using System.Runtime.InteropServices;
 namespace Checker.Engine.Syscalls;
 
 /// <summary>
-/// execve/execveat: the new program runs natively (following exec'd programs is a later step),
-/// with the guest's signal mask, SIGPIPE disposition and RLIMIT_NOFILE rather than memcheck's.
-/// An execve that should succeed is announced first (<see cref="GuestProcess.Execing"/>), so the
-/// report and the JSON are written before this process becomes the new program; one that then
-/// fails is announced too, and the guest goes on.
+/// execve/execveat. An exec that should succeed is announced first (<see cref="GuestProcess.Execing"/>),
+/// so the report and the JSON are written before this process becomes the new program; one that
+/// then fails is announced too, and the guest goes on. The report layer may follow it
+/// (<see cref="GuestProcess.FollowExec"/>, --trace-children): memcheck then execs itself to run the
+/// new program; otherwise the program runs natively. Either way the new process gets the guest's
+/// signal mask, SIGPIPE disposition and RLIMIT_NOFILE rather than memcheck's, and a vfork child
+/// hands its memory writes to its parent first (<see cref="VforkChannel"/>).
 /// </summary>
 public sealed unsafe partial class SyscallEmulator
 {
@@ -22,6 +24,8 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Exec(SyscallRequest r, int dirfd, int pathArgument, ulong flags)
     {
+        // argv and envp follow the path: execve(path, argv, envp), execveat(dirfd, path, argv, envp, flags).
+        ulong argv = Argument(r, pathArgument + 1), envp = Argument(r, pathArgument + 2);
         nint rewritten = 0;
         try
         {
@@ -42,13 +46,24 @@ public sealed unsafe partial class SyscallEmulator
                 program = ExecTarget(dirfd, Argument(r, pathArgument), flags);
             }
             bool announced = program != null && LooksExecutable(dirfd, Argument(r, pathArgument), flags);
+            FollowedExec? follow = announced && _process.FollowExec is { } decide
+                ? decide(Request(dirfd, Argument(r, pathArgument), flags, program!, argv, envp))
+                : null;
             if (announced)
             {
                 // From here another program may write to the same output: memcheck's lines name their pid.
                 _process.ForkedOrExeced = true;
                 _process.OnExecing(program!);
+                // A vfork child's parent sees its memory as it is now (natively they share it).
+                _process.VforkParent?.Release(_process);
             }
-            long result = ExecNatively(r);
+            long result;
+            if (follow == null) result = ExecNatively(r);
+            else if ((result = ExecFollowed(follow, envp)) < 0)
+            {
+                follow.Failed((int)-result);
+                result = ExecNatively(r);
+            }
             // Back here only when the exec failed.
             if (announced) _process.OnExecFailed(program!, (int)-result);
             return result;
@@ -60,7 +75,18 @@ public sealed unsafe partial class SyscallEmulator
     }
 
     /// <summary>Passes the exec to the kernel with the guest's process state; back here only when it failed.</summary>
-    private long ExecNatively(SyscallRequest r)
+    private long ExecNatively(SyscallRequest r) => WithGuestExecState(() => PassThrough(r));
+
+    /// <summary>memcheck execs itself to run the program (the guest's envp as given); back here only when that failed.</summary>
+    private long ExecFollowed(FollowedExec follow, ulong envp)
+    {
+        using var arguments = new NativeStringVector(follow.Arguments());
+        return WithGuestExecState(() => _process.Kernel.Call(SyscallNumbers.Execveat, follow.Descriptor, (long)arguments.Empty,
+            (long)arguments.Address, (long)envp, (long)AtEmptyPath));
+    }
+
+    /// <summary>Runs an exec with the process state the guest would exec with, and puts memcheck's back if it returns.</summary>
+    private long WithGuestExecState(Func<long> exec)
     {
         const int SigPipe = 13;
         // The host ignores SIGPIPE for itself; the new program must get the guest's disposition.
@@ -68,11 +94,34 @@ public sealed unsafe partial class SyscallEmulator
         if (restorePipe) SetKernelDisposition(SigPipe, SigDfl);
         HostSignalMask.Set(_process.Kernel, CurrentThread.SignalMask);
         _process.Descriptors?.BeforeExec(_process.Kernel);
-        long result = PassThrough(r);
+        long result = exec();
         _process.Descriptors?.AfterFailedExec(_process.Kernel);
         HostSignalMask.BlockAsynchronous(_process.Kernel);
         if (restorePipe) SetKernelDisposition(SigPipe, SigIgn);
         return result;
+    }
+
+    /// <summary>What the report layer is asked about an exec it may follow.</summary>
+    private ExecRequest Request(int dirfd, ulong pathAddress, ulong flags, string program, ulong argv, ulong envp)
+    {
+        const int FGetfd = 1, FdCloexec = 1;
+        string? path = GuestMemory.TryReadCString(pathAddress, MaxPathBytes);
+        string filename = program;
+        string? loadPath = program;
+        bool closed = false;
+        // The kernel names a program reached through a descriptor /dev/fd/N[/PATH] (execveat's
+        // rule); once the exec closes that descriptor, the new process can only find it by name.
+        if (path != null && dirfd != AtFdcwd && !path.StartsWith('/'))
+        {
+            filename = path.Length == 0 && (flags & AtEmptyPath) != 0 ? $"/dev/fd/{dirfd}" : $"/dev/fd/{dirfd}/{path}";
+            loadPath = filename;
+            closed = (_process.Kernel.Call(SyscallNumbers.Fcntl, dirfd, FGetfd) & FdCloexec) != 0;
+            if (closed) loadPath = program.StartsWith('/') && !program.EndsWith(" (deleted)", StringComparison.Ordinal) && File.Exists(program) ? program : null;
+        }
+        var (arguments, problem) = ExecVectors.Read(argv, "argument vector");
+        if (problem == null && arguments!.Count == 0) problem = "its argument vector is empty";
+        if (problem == null) problem = ExecVectors.Read(envp, "environment").Problem;
+        return new ExecRequest(filename, loadPath, closed, problem == null ? arguments : null, problem);
     }
 
     /// <summary>The program an exec names, for the report ("the program execs X"); null if the path cannot be read (EFAULT).</summary>

@@ -34,9 +34,9 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.SetRobustList] = r => { CurrentThread.RobustList = r.A1; return 0; },
             [SyscallNumbers.Rseq] = _ => -Errno.ENOSYS,
             [SyscallNumbers.Clone3] = _ => -Errno.ENOSYS,
-            [SyscallNumbers.Clone] = Clone,
+            [SyscallNumbers.Clone] = r => IsVfork(r.A1) ? Vfork(r) : Clone(r),
             [SyscallNumbers.Fork] = r => Clone(r with { A1 = 17 /* SIGCHLD */, A2 = 0 }),
-            [SyscallNumbers.Vfork] = r => Clone(r with { A1 = 17, A2 = 0 }),
+            [SyscallNumbers.Vfork] = r => Vfork(r with { A1 = CloneVmAndVfork | 17, A2 = 0 }),
             [SyscallNumbers.RtSigaction] = RtSigaction,
             [SyscallNumbers.Sigaltstack] = Sigaltstack,
             [SyscallNumbers.RtSigprocmask] = RtSigprocmask,
@@ -132,6 +132,8 @@ public sealed unsafe partial class SyscallEmulator
 
     private long ExitGroup(SyscallRequest r)
     {
+        // A vfork child's parent sees its memory as it is at the exit (natively they share it).
+        _process.VforkParent?.Release(_process);
         _process.Exit((int)r.A1);
         return 0;
     }

@@ -12,11 +12,11 @@ public static class SyscallNumbers
     public const int Shmat = 30, Shmctl = 31, Shmdt = 67;
     public const int Rseq = 334, Clone3 = 435, Execveat = 322;
     public const int Open = 2, Stat = 4, Access = 21, Getrlimit = 97, Setrlimit = 160, Openat = 257, Newfstatat = 262;
-    public const int Faccessat = 269, Prlimit64 = 302, ProcessVmReadv = 310, Statx = 332, Openat2 = 437, Faccessat2 = 439;
+    public const int Fcntl = 72, Faccessat = 269, Prlimit64 = 302, ProcessVmReadv = 310, Statx = 332, Openat2 = 437, Faccessat2 = 439;
 }
 
 /// <summary>Errno values returned (negated) by emulated system calls.</summary>
 public static class Errno
 {
-    public const long EPERM = 1, ENOENT = 2, EBADF = 9, EACCES = 13, EFAULT = 14, EEXIST = 17, EINVAL = 22, EPIPE = 32, ENOMEM = 12, ENOSYS = 38, EAGAIN = 11;
+    public const long EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EAGAIN = 11, EACCES = 13, EFAULT = 14, EEXIST = 17, EINVAL = 22, EPIPE = 32, ENOMEM = 12, ENOSYS = 38;
 }

@@ -1,11 +1,14 @@
 /* Runs before the .NET runtime starts (an ELF constructor in the memcheck executable) and records
  * which signals were ignored when memcheck was exec'd: the guest inherits those dispositions, but
- * the runtime sets SIGPIPE to SIG_IGN during its own start-up, so the kernel can no longer tell us. */
+ * the runtime sets SIGPIPE to SIG_IGN during its own start-up, so the kernel can no longer tell us.
+ * Also the signal mask memcheck was exec'd with, which the guest inherits as natively (a program
+ * memcheck follows across exec gets its parent's mask this way). */
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 static uint64_t initial_ignored;
+static uint64_t initial_mask;
 
 __attribute__((constructor)) static void record_initial_signals(void)
 {
@@ -14,9 +17,19 @@ __attribute__((constructor)) static void record_initial_signals(void)
         if (sigaction(s, NULL, &action) == 0 && action.sa_handler == SIG_IGN)
             initial_ignored |= (uint64_t)1 << (s - 1);
     }
+    sigset_t mask;
+    if (sigprocmask(SIG_BLOCK, NULL, &mask) == 0)
+        for (int s = 1; s <= 64; s++)
+            if (sigismember(&mask, s) == 1)
+                initial_mask |= (uint64_t)1 << (s - 1);
 }
 
 uint64_t checker_initial_ignored_signals(void)
 {
     return initial_ignored;
+}
+
+uint64_t checker_initial_signal_mask(void)
+{
+    return initial_mask;
 }

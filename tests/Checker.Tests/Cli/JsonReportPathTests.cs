@@ -19,4 +19,14 @@ public class JsonReportPathTests
     {
         Assert.Equal(expected, JsonReportPath.For(option, 4242, forkedChild));
     }
+
+    /// <summary>A program exec'd after its process's earlier programs wrote that name (exec keeps the pid).</summary>
+    [Theory]
+    [InlineData("report.json", 1, "report.4242.1.json")]
+    [InlineData("/out/r-%p.json", 2, "/out/r-4242.2.json")]
+    [InlineData("/out/report", 1, "/out/report.4242.1")]
+    public void ExecdProgramsOfOnePid(string option, int index, string expected)
+    {
+        Assert.Equal(expected, JsonReportPath.For(option, 4242, forkedChild: true, index));
+    }
 }

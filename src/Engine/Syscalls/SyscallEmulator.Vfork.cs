@@ -1,0 +1,50 @@
+namespace Checker.Engine.Syscalls;
+
+/// <summary>
+/// clone with CLONE_VM|CLONE_VFORK (vfork, posix_spawn): a fork whose parent waits, as the kernel's
+/// vfork wait does, until the child has exec'd or exited, and then sees the memory the child
+/// changed (<see cref="VforkChannel"/>): posix_spawn of a missing program returns ENOENT to its
+/// caller, as natively, instead of a child that exits 127.
+/// </summary>
+public sealed unsafe partial class SyscallEmulator
+{
+    private const ulong CloneVmAndVfork = 0x100 | 0x4000;
+
+    private static bool IsVfork(ulong flags) => (flags & CloneVmAndVfork) == CloneVmAndVfork;
+
+    private long Vfork(SyscallRequest r)
+    {
+        // The child's heap operations are replayed on the parent's heap, which must not change
+        // meanwhile: no other thread allocates until the child has execed or exited.
+        lock (_process.Lock) return VforkUnderLock(r);
+    }
+
+    private long VforkUnderLock(SyscallRequest r)
+    {
+        VforkChannel? channel = VforkChannel.Open(_process);
+        // The kernel's vfork wait would block the parent until the child execs, and the child
+        // would wait for the parent to take its pages: the channel is the wait instead.
+        long result = Clone(r with { A1 = channel != null ? r.A1 & ~0x4000UL : r.A1 & ~0x100UL, });
+        if (channel == null) return result;
+        if (result < 0) channel.Abandon(_process);
+        else if (result > 0)
+        {
+            State.ContextBlock* context = CurrentContext;
+            channel.WaitForChild(_process, () => Volatile.Read(ref context->StopSignal) != 0);
+        }
+        else
+        {
+            channel.BecomeChild(_process);
+            _process.VforkParent = channel;
+            if (_process.Heap != null) _process.Heap.Journal = new Heap.HeapJournal();
+            // A fork of this child is not the process the parent waits for.
+            _process.ForkedChild += () =>
+            {
+                _process.VforkParent?.Abandon(_process);
+                _process.VforkParent = null;
+                if (_process.Heap != null) _process.Heap.Journal = null;
+            };
+        }
+        return result;
+    }
+}

@@ -1,0 +1,72 @@
+using Xunit;
+
+namespace Checker.Tests.EndToEnd;
+
+/// <summary>
+/// Real programs that run other programs, under full checking with --trace-children=yes (the
+/// default): a bash pipeline, make, and gcc -c (which execs cc1 and as). Each must give the same
+/// output, files and status as natively, with no error reported, and its children must have run
+/// under memcheck (each writes its own summary under its pid).
+/// </summary>
+public class ChildProgramTests
+{
+    private static readonly Dictionary<string, string?> CLocale = new() { ["LC_ALL"] = "C", ["TZ"] = "UTC" };
+
+    private const string Hello = "#include <stdio.h>\nint main(void)\n{\n    puts(\"hello\");\n    return 0;\n}\n";
+    private const string Makefile = "all: hello.o\n\t@echo built $<\nhello.o: hello.c\n\tgcc -c hello.c -o hello.o\n";
+
+    /// <summary>A fresh directory holding hello.c and the Makefile.</summary>
+    private static string Project(string name)
+    {
+        string directory = Scratch.NewDirectory(name);
+        File.WriteAllText(Path.Combine(directory, "hello.c"), Hello);
+        File.WriteAllText(Path.Combine(directory, "Makefile"), Makefile);
+        return directory;
+    }
+
+    /// <summary>Runs the command natively and under memcheck, each in a fresh project directory; asserts the same behaviour and no errors.</summary>
+    private static (string NativeDirectory, string MemcheckDirectory, RunResult Memcheck) AssertCheckedLikeNative(string name, string program, params string[] arguments)
+    {
+        string nativeDirectory = Project(name + "-native"), memcheckDirectory = Project(name + "-memcheck");
+        RunResult native = ProcessRunner.Run(program, arguments, environment: CLocale, workingDirectory: nativeDirectory);
+        RunResult memcheck = MemcheckLauncher.Run(["--", program, .. arguments], environment: CLocale, workingDirectory: memcheckDirectory);
+        NativeComparison.AssertSame(native, memcheck);
+        List<string> lines = NativeComparison.MemcheckLines(memcheck.Stderr);
+        Assert.True(!lines.Any(l => l.Contains(": Error #", StringComparison.Ordinal)), $"errors reported:\n{memcheck.StderrText}");
+        return (nativeDirectory, memcheckDirectory, memcheck);
+    }
+
+    /// <summary>How many processes wrote memcheck lines (each checked process ends with its summary).</summary>
+    private static int CheckedProcesses(RunResult run) =>
+        NativeComparison.MemcheckLines(run.Stderr).Select(MemcheckLauncher.PidOf).Where(p => p != null).Distinct().Count();
+
+    [Fact]
+    public void BashPipeline()
+    {
+        var (_, _, run) = AssertCheckedLikeNative("pipeline", "/bin/bash", "-c", "ls / | grep -c . && ls /nonexistent | wc -l; exit 3");
+        Assert.Equal(3, run.ExitCode);
+        // bash, its subshells' ls and grep, wc: every one under memcheck.
+        Assert.True(CheckedProcesses(run) >= 4, run.StderrText);
+    }
+
+    [Fact]
+    public void GccCompilesTheSameObject()
+    {
+        var (native, checkedDirectory, run) = AssertCheckedLikeNative("gcc", "/usr/bin/gcc", "-c", "hello.c", "-o", "hello.o");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(native, "hello.o")), File.ReadAllBytes(Path.Combine(checkedDirectory, "hello.o")));
+        // gcc, cc1, as.
+        Assert.True(CheckedProcesses(run) >= 3, run.StderrText);
+    }
+
+    [Fact]
+    public void MakeBuildsTheSameObject()
+    {
+        var (native, checkedDirectory, run) = AssertCheckedLikeNative("make", "/usr/bin/make");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("built hello.o", run.StdoutText);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(native, "hello.o")), File.ReadAllBytes(Path.Combine(checkedDirectory, "hello.o")));
+        // make, gcc, cc1, as, echo.
+        Assert.True(CheckedProcesses(run) >= 4, run.StderrText);
+    }
+}
