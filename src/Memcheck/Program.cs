@@ -125,7 +125,8 @@ public static class Program
         // Whichever guest thread ends the process finishes the run on its own host thread.
         run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
         if (run.Heap != null) Nudge.Listen(run, reports, signals);
-        run.Process.FaultHandledByProgram += fault =>
+        // Checking only: under --tool none a fault the program handles is its own business.
+        if (run.Heap != null) run.Process.FaultHandledByProgram += fault =>
             CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
         GuestOutcome outcome = run.Run();
         if (settings.Stats) StatisticsReport.Print(run);

@@ -178,6 +178,14 @@ public sealed unsafe class RuntimeRoutines
             }
             a.vzeroupper();
             a.cld();
+            // The guest may have set AC (CPU probes like the JVM's toggle it): with it on, the
+            // host's own unaligned accesses would fault (SIGBUS, BUS_ADRALN). Rare: test first.
+            Label noAlignmentCheck = a.CreateLabel();
+            a.test(__dword_ptr.gs[ContextOffsets.Rflags], 0x40000);
+            a.jz(noAlignmentCheck);
+            a.push(2);
+            a.popfq();
+            a.Label(ref noAlignmentCheck);
             a.add(rsp, 8);
             for (int i = HostCalleeSaved.Length - 1; i >= 0; i--) a.pop(Gpr64(HostCalleeSaved[i]));
             a.ret();

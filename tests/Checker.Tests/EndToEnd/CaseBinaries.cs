@@ -29,6 +29,7 @@ public static class CaseBinaries
         ["pthread_create"] = new("gcc", "pthread_create.c", ["-O2", "-pthread"], []),
         ["threads_heap_overflow"] = new("gcc", "threads_heap_overflow.c", ["-O2", "-g", "-pthread"], []),
         ["threads_shared_bytes"] = new("gcc", "threads_shared_bytes.c", ["-O2", "-g", "-pthread"], []),
+        ["alignment_check_flag"] = new("gcc", "alignment_check_flag.c", ["-O2", "-g"], []),
         ["nudge_sleeper"] = new("gcc", "nudge_sleeper.c", ["-O2", "-g"], []),
         ["signal_handlers"] = new("gcc", "signal_handlers.c", ["-O2", "-g", "-pthread"], []),
         ["threads_lifecycle"] = new("gcc", "threads_lifecycle.c", ["-O2", "-g", "-pthread"], []),

@@ -40,4 +40,14 @@ public class SignalHandlerTests
         Assert.Equal("unaddressable", error.GetProperty("kind").GetString());
         Assert.Equal("main", FunctionOf(error.GetProperty("stack")[0]));
     }
+
+    [Fact]
+    public void TheProgramsAlignmentCheckFlag_NeverReachesMemchecksOwnCode()
+    {
+        foreach (string tool in new[] { "none", "memcheck" })
+        {
+            var run = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get("alignment_check_flag")]);
+            Assert.True(run.ExitCode == 0 && run.StdoutText == "ok 1\n", $"exit {run.ExitCode}\n{run.StderrText}");
+        }
+    }
 }
