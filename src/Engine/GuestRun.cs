@@ -117,8 +117,6 @@ public sealed unsafe class GuestRun
         // The main thread starts with the mask memcheck was exec'd with, as a native program inherits it.
         thread.SignalMask = options.InitialSignalMask & ~HostSignalMask.Unblockable;
         process.Threads.Add(thread);
-        // Memory the guest unmaps is fresh when mapped again (a thread's stack, marked below its rsp).
-        if (shadow != null) process.Unmapped += (start, end) => shadow.Set(start, end - start, ShadowState.Defined);
         if (shadow != null)
         {
             unsafe
@@ -144,6 +142,7 @@ public sealed unsafe class GuestRun
         var run = new GuestRun(cache, process, dispatcher, thread, program)
             { Heap = heap, Shadow = shadow, AccessChecker = checker, Overlaps = overlaps, _interceptor = interceptor, _creationStacks = creationStacks };
         process.StartThread = run.StartThread;
+        if (shadow != null) process.Unmapped += run.ForgetThreadStacks;
         return run;
     }
 
@@ -358,17 +357,76 @@ public sealed unsafe class GuestRun
         if (openFrom <= low) return;
         ulong closedFrom = Math.Max(low, openFrom - StackTracking.InitialUnaddressable);
         Shadow.Set(closedFrom, openFrom - closedFrom, ShadowState.Unaddressable);
+        lock (_markedStacks)
+            if (!_markedStacks.Contains((low, stack))) _markedStacks.Add((low, stack));
+    }
+
+    // Thread stacks whose shadow TrackThreadStack marked: the only guest mappings with marks in their shadow.
+    private readonly List<(ulong Low, ulong Top)> _markedStacks = [];
+
+    /// <summary>
+    /// munmap of a thread's stack: its shadow goes back to defined, so whatever is mapped there later
+    /// starts clean. Other unmapped memory has nothing marked (resetting every munmap would cost
+    /// allocators that map and unmap arenas all the time).
+    /// </summary>
+    private void ForgetThreadStacks(ulong start, ulong end)
+    {
+        lock (_markedStacks)
+        {
+            for (int i = _markedStacks.Count - 1; i >= 0; i--)
+            {
+                (ulong low, ulong top) = _markedStacks[i];
+                if (end <= low || start >= top) continue;
+                ulong from = Math.Max(start, low), to = Math.Min(end, top);
+                Shadow!.Set(from, to - from, ShadowState.Defined);
+                if (from == low && to == top) _markedStacks.RemoveAt(i);
+            }
+        }
     }
 
     private static unsafe void WriteTid(ulong address, uint tid) => GuestMemory.TryWrite(address, new ReadOnlySpan<byte>(&tid, 4));
 
-    /// <summary>What the kernel does when a thread with a clear_child_tid address exits: zero it and wake a joiner.</summary>
+    /// <summary>
+    /// What the kernel does when a thread exits: robust mutexes it still holds are marked
+    /// FUTEX_OWNER_DIED (and a waiter woken), then clear_child_tid is zeroed and a joiner woken.
+    /// </summary>
     private void ReleaseThreadId(GuestThread thread)
     {
         const int FutexWake = 1;
+        ReleaseRobustMutexes(thread);
         if (thread.ClearChildTid == 0) return;
         WriteTid(thread.ClearChildTid, 0);
         Kernel.Call(SyscallNumbers.Futex, (long)thread.ClearChildTid, FutexWake, 1);
+    }
+
+    /// <summary>The kernel's exit_robust_list: walks the thread's robust list (read defensively, at most 2048 entries).</summary>
+    private void ReleaseRobustMutexes(GuestThread thread)
+    {
+        const uint FutexWaiters = 0x8000_0000, FutexOwnerDied = 0x4000_0000, FutexTidMask = 0x3fff_ffff;
+        const int FutexWake = 1;
+        ulong head = thread.RobustList;
+        if (head == 0 || !GuestMemory.TryReadUInt64(head, out ulong entry) || !GuestMemory.TryReadUInt64(head + 8, out ulong offset)
+            || !GuestMemory.TryReadUInt64(head + 16, out ulong pending)) return;
+        uint tid = (uint)thread.Tid;
+        void Release(ulong node)
+        {
+            ulong word = node + offset;
+            Span<byte> value = stackalloc byte[4];
+            if (!GuestMemory.TryRead(word, value)) return;
+            uint current = BitConverter.ToUInt32(value);
+            if ((current & FutexTidMask) != tid) return;
+            uint released = (current & FutexWaiters) | FutexOwnerDied;
+            GuestMemory.TryWrite(word, BitConverter.GetBytes(released));
+            if ((current & FutexWaiters) != 0) Kernel.Call(SyscallNumbers.Futex, (long)word, FutexWake, 1);
+        }
+        for (int i = 0; i < 2048 && entry != head && entry != 0; i++)
+        {
+            ulong next = 0;
+            if (!GuestMemory.TryReadUInt64(entry & ~1UL, out next)) break;
+            if ((entry & ~1UL) != pending) Release(entry & ~1UL);
+            entry = next;
+        }
+        if (pending != 0) Release(pending & ~1UL);
     }
 
     /// <summary>

@@ -7,7 +7,8 @@
  * with it (the read goes on and gets the data written by the handler). altstack: a handler on a
  * sigaltstack. mask: a blocked signal stays pending until unblocked. spin: alarm() interrupting a
  * tight loop. cancel: pthread_cancel of a thread blocked in pause(). sigwait: a thread waits in
- * sigwaitinfo for a blocked SIGUSR2 that main sends the process. */
+ * sigwaitinfo for a blocked SIGUSR2 that main sends the process. signalfd: blocked SIGUSR1 (raised)
+ * and SIGCHLD (a child exiting) read from a signalfd after poll. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -15,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -170,6 +174,28 @@ int main(int argc, char **argv)
             void *result;
             pthread_join(t, &result);
             printf("cancel: %s\n", result == PTHREAD_CANCELED ? "cancelled" : "not cancelled");
+        } else if (!strcmp(s, "signalfd")) {
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, SIGUSR1);
+            sigaddset(&set, SIGCHLD);
+            sigprocmask(SIG_BLOCK, &set, NULL);
+            int fd = signalfd(-1, &set, SFD_CLOEXEC);
+            raise(SIGUSR1);
+            pid_t child = fork();
+            if (child == 0) _exit(0);
+            int seen_usr1 = 0, seen_chld = 0;
+            while (!(seen_usr1 && seen_chld)) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                if (poll(&p, 1, 10000) != 1) break;
+                struct signalfd_siginfo si;
+                if (read(fd, &si, sizeof si) != sizeof si) break;
+                if (si.ssi_signo == SIGUSR1) seen_usr1 = 1;
+                if (si.ssi_signo == SIGCHLD) seen_chld = 1;
+            }
+            waitpid(child, NULL, 0);
+            close(fd);
+            printf("signalfd: SIGUSR1 %s, SIGCHLD %s\n", seen_usr1 ? "read" : "missing", seen_chld ? "read" : "missing");
         } else if (!strcmp(s, "sigwait")) {
             sigset_t set;
             sigemptyset(&set);

@@ -1,8 +1,9 @@
 /* threads_lifecycle: thread create/join churn (500 threads, 4 at a time), detached threads,
- * thread-local storage
+ * a robust mutex whose owner exits holding it (EOWNERDEAD for the next locker), thread-local storage
  * (__thread, and pthread keys with destructors), pthread_once and a condition variable.
  * A heap block reachable only from a blocked worker's stack must not be reported as a leak
  * when main exits while that worker still waits. Natively prints the same lines every run. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,15 @@ static void *detached(void *arg)
     return NULL;
 }
 
+static pthread_mutex_t robust;
+
+static void *dies_holding(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&robust);
+    return NULL;   /* exits with the mutex held */
+}
+
 static void *holder(void *arg)
 {
     volatile char *kept = malloc(100);   /* only this thread's stack points at it */
@@ -82,6 +92,18 @@ int main(void)
     printf("detached done %d\n", detached_done);
 
     printf("destructors %d\n", destructor_calls);
+
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&robust, &ma);
+    pthread_t d;
+    pthread_create(&d, NULL, dies_holding, NULL);
+    pthread_join(d, NULL);
+    int rc = pthread_mutex_lock(&robust);
+    printf("robust: %s\n", rc == EOWNERDEAD ? "EOWNERDEAD" : rc == 0 ? "locked" : "other");
+    if (rc == EOWNERDEAD) pthread_mutex_consistent(&robust);
+    pthread_mutex_unlock(&robust);
 
     volatile int started = 0;
     pthread_t h;

@@ -39,9 +39,13 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
     /// <summary>Whether the guest runs a handler for <paramref name="signal"/>.</summary>
     public bool HasHandler(int signal) => Action(signal, 0) > SigIgn;
 
+    /// <summary>The guest's signalfds: a blocked signal in one's mask is read from it, not delivered.</summary>
+    public SignalFds Fds { get; } = new(process);
+
     /// <summary>A signal for one thread (tgkill, a fault's twin, pthread_kill, pthread_cancel).</summary>
     public void SendToThread(GuestThread target, SignalInfo info)
     {
+        if ((target.SignalMask & (1UL << (info.Signal - 1))) != 0 && Fds.Any && Fds.TryPost(info)) return;
         lock (_lock)
         {
             target.PendingSignals.Add(info);
@@ -53,6 +57,8 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
     /// <summary>A signal for the process (kill, a timer, one from outside): the first thread that does not block it takes it.</summary>
     public void SendToProcess(SignalInfo info)
     {
+        ulong signalBit = 1UL << (info.Signal - 1);
+        if (Fds.Any && process.Threads.Live.All(t => (t.SignalMask & signalBit) != 0) && Fds.TryPost(info)) return;
         lock (_lock)
         {
             _processPending.Add(info);

@@ -75,6 +75,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         bool afterCall = false;
         ulong resumeInCache = 0;
         SignalDelivery signals = process.Signals;
+        GuestThreads threads = process.Threads;
         GuestOutcome? outcome;
         while (true)
         {
@@ -157,7 +158,9 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     try
                     {
                         // One allocator for every thread: its calls are serialized (as glibc's arena lock would).
-                        lock (cache.Lock) context->Rax = replaced.Handler(context);
+                        if (threads.Multithreaded)
+                            lock (cache.Lock) context->Rax = replaced.Handler(context);
+                        else context->Rax = replaced.Handler(context);
                         // The replaced function's ret. [rsp] is readable: the call that got here just
                         // wrote the return address there (a copy through GuestMemory would be a system
                         // call on every malloc and free).

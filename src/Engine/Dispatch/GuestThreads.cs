@@ -30,8 +30,15 @@ public sealed class GuestThreads(KernelInterface kernel)
     /// <summary>The number the next thread gets (1 for the main thread).</summary>
     public int NextNumber()
     {
-        lock (_lock) return ++_started;
+        lock (_lock) return Interlocked.Increment(ref _started);
     }
+
+    /// <summary>
+    /// Whether the guest has ever had a second thread. Until then the engine's shared state has one
+    /// user and the allocator's calls skip the lock (the thread that creates the second one is in
+    /// clone, not in the allocator, when this turns true).
+    /// </summary>
+    public bool Multithreaded => Volatile.Read(ref _started) > 1;
 
     /// <summary>Whether the process is ending (a thread won <see cref="TryEndProcess"/>).</summary>
     public bool Ending

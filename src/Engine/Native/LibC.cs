@@ -69,6 +69,7 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
+    /// <summary>Through memcheck's interposed pipe2 (Memcheck/Native/tool_descriptors.c): both ends land in memcheck's range.</summary>
     [LibraryImport("libc", SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
 

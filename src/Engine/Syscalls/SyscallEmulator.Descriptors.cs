@@ -13,7 +13,11 @@ public sealed unsafe partial class SyscallEmulator
     {
         if (_process.IsToolDescriptor(r.A1)) return -Errno.EBADF;
         long result = PassThrough(r);
-        if (result == 0) _process.Descriptors?.GuestClosed(r.A1);
+        if (result == 0)
+        {
+            _process.Descriptors?.GuestClosed(r.A1);
+            _process.Signals.Fds.Closed((int)r.A1);
+        }
         return result;
     }
 

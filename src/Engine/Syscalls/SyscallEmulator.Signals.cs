@@ -148,6 +148,14 @@ public sealed unsafe partial class SyscallEmulator
         return _process.Signals.Wait(CurrentThread, set & ~HostSignalMask.Unblockable, r.A2, timeout);
     }
 
+    /// <summary>signalfd/signalfd4 (see <see cref="Delivery.SignalFds"/>).</summary>
+    private long Signalfd(SyscallRequest r, int flags)
+    {
+        if (r.A3 != 8) return -Errno.EINVAL;
+        if (!GuestMemory.TryReadUInt64(r.A2, out ulong mask)) return -Errno.EFAULT;
+        return _process.Signals.Fds.Create((int)r.A1, mask & ~HostSignalMask.Unblockable, flags);
+    }
+
     private long RtSigreturn(SyscallRequest r)
     {
         GuestThread thread = CurrentThread;

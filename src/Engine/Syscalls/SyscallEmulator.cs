@@ -55,6 +55,8 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.RtSigreturn] = RtSigreturn,
             [SyscallNumbers.RtSigsuspend] = RtSigsuspend,
             [SyscallNumbers.RtSigtimedwait] = RtSigtimedwait,
+            [SyscallNumbers.Signalfd] = r => Signalfd(r, 0),
+            [SyscallNumbers.Signalfd4] = r => Signalfd(r, (int)r.A4),
             [SyscallNumbers.Readlink] = r => Readlink(r, r.A1, r.A2, r.A3),
             [SyscallNumbers.Readlinkat] = r => Readlink(r, r.A2, r.A3, r.A4),
             [SyscallNumbers.Mmap] = Mmap,
