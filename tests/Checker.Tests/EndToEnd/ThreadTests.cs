@@ -75,4 +75,28 @@ public class ThreadTests
         // glibc's per-thread DTVs, reached through interior pointers, are possible leaks as under Valgrind.
         Assert.DoesNotContain(report.Errors, e => e.GetProperty("kind").GetString() != "possible-leak");
     }
+
+    [Theory]
+    [InlineData("worker_exit", 3)]
+    [InlineData("main_returns", 4)]
+    [InlineData("main_pthread_exit", 0)]
+    [InlineData("worker_crash", 128 + 11)]
+    public void HowAProcessWithThreadsEnds_AsNatively(string mode, int status)
+    {
+        string program = CaseBinaries.Get("threads_endings");
+        var native = ProcessRunner.Run(program, [mode]);
+        Assert.Equal(status, native.ExitCode);
+        MemcheckReport report = RunMemcheckCommand([program, mode]);
+        string context = report.Context;
+        Assert.True(report.Run.ExitCode == status && report.Run.StdoutText == native.StdoutText, $"exit {report.Run.ExitCode}\n{context}");
+        if (mode != "worker_crash")
+        {
+            Assert.True(report.Errors.Length == 0, context);
+            return;
+        }
+        JsonElement error = Assert.Single(report.Errors);
+        AssertFrame(error.GetProperty("stack")[0], "crashes", "threads_endings.c", Line("threads_endings.c", "LINE_WORKER_CRASH"), context);
+        Assert.Equal(2, error.GetProperty("thread").GetInt32());
+        Assert.Equal(11, report.Root.GetProperty("signal").GetProperty("number").GetInt32());
+    }
 }
