@@ -8,7 +8,8 @@
  * sigaltstack. mask: a blocked signal stays pending until unblocked. spin: alarm() interrupting a
  * tight loop. cancel: pthread_cancel of a thread blocked in pause(). sigwait: a thread waits in
  * sigwaitinfo for a blocked SIGUSR2 that main sends the process. signalfd: blocked SIGUSR1 (raised)
- * and SIGCHLD (a child exiting) read from a signalfd after poll. */
+ * and SIGCHLD (a child exiting) read from a signalfd after poll. timer: a POSIX timer with
+ * SIGEV_THREAD (glibc's helper thread waits for SIGEV_THREAD_ID signals) calls back 3 times. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -66,6 +68,9 @@ static void on_alt_usr2(int sig)
 
 static volatile int spin_stop;
 static void on_spin_alarm(int sig) { (void)sig; spin_stop = 1; }
+
+static volatile int timer_ticks;
+static void on_timer(union sigval v) { (void)v; timer_ticks++; }
 
 static void *sleeper(void *arg) { (void)arg; for (;;) pause(); return NULL; }
 
@@ -196,6 +201,18 @@ int main(int argc, char **argv)
             waitpid(child, NULL, 0);
             close(fd);
             printf("signalfd: SIGUSR1 %s, SIGCHLD %s\n", seen_usr1 ? "read" : "missing", seen_chld ? "read" : "missing");
+        } else if (!strcmp(s, "timer")) {
+            timer_t t;
+            struct sigevent ev;
+            memset(&ev, 0, sizeof ev);
+            ev.sigev_notify = SIGEV_THREAD;
+            ev.sigev_notify_function = on_timer;
+            if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0) return 2;
+            struct itimerspec its = {{0, 10000000}, {0, 10000000}};
+            timer_settime(t, 0, &its, NULL);
+            for (int k = 0; k < 1000 && timer_ticks < 3; k++) usleep(10000);
+            timer_delete(t);
+            printf("timer: %s\n", timer_ticks >= 3 ? "3 ticks" : "missing");
         } else if (!strcmp(s, "sigwait")) {
             sigset_t set;
             sigemptyset(&set);

@@ -107,7 +107,6 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
     /// </summary>
     public long Wait(GuestThread thread, ulong set, ulong siginfoAddress, long? timeoutNs)
     {
-        const int FutexWaitPrivate = 128;
         long deadline = timeoutNs is long t ? Environment.TickCount64 + t / 1_000_000 : long.MaxValue;
         while (true)
         {
@@ -142,10 +141,20 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
             if (interrupt) return Eintr;
             long left = deadline - Environment.TickCount64;
             if (left <= 0) return -11;   // EAGAIN
-            // Woken by a send, or every 100 ms; a kick (a signal for this thread) breaks the wait too.
             long* wait = stackalloc long[2] { Math.Min(left, 100) / 1000, Math.Min(left, 100) % 1000 * 1_000_000 };
-            fixed (int* sequence = &_sequence)
-                process.GuestKernel.Call(SyscallNumbers.Futex, (long)sequence, FutexWaitPrivate, seen, (long)wait);
+            // Signals the kernel keeps pending on this very thread (it blocks them all): a timer's
+            // SIGEV_THREAD_ID (glibc's SIGEV_THREAD helper thread waits so), a tgkill from outside.
+            // The wait there is ours too: a send kicks it.
+            byte* kernelInfo = stackalloc byte[128];
+            ulong kernelSet = set;
+            long kernelSignal = process.GuestKernel.Call(SyscallNumbers.RtSigtimedwait, (long)&kernelSet, (long)kernelInfo, (long)wait, 8);
+            if (kernelSignal > 0)
+            {
+                if (siginfoAddress != 0 && !Native.GuestMemory.TryWrite(siginfoAddress, new ReadOnlySpan<byte>(kernelInfo, 128))) return -14;
+                return kernelSignal;
+            }
+            if (Volatile.Read(ref _sequence) != seen) continue;
+            if (kernelSignal == -11) continue;   // its own 100 ms passed
         }
     }
 
