@@ -9,7 +9,9 @@
  * tight loop. cancel: pthread_cancel of a thread blocked in pause(). sigwait: a thread waits in
  * sigwaitinfo for a blocked SIGUSR2 that main sends the process. signalfd: blocked SIGUSR1 (raised)
  * and SIGCHLD (a child exiting) read from a signalfd after poll. timer: a POSIX timer with
- * SIGEV_THREAD (glibc's helper thread waits for SIGEV_THREAD_ID signals) calls back 3 times. */
+ * SIGEV_THREAD (glibc's helper thread waits for SIGEV_THREAD_ID signals) calls back 3 times.
+ * suspend: sigsuspend with SIGALRM unblocked runs its handler and restores the mask. nodefer: a
+ * handler with SA_NODEFER raising its own signal runs nested at once. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -68,6 +70,15 @@ static void on_alt_usr2(int sig)
 
 static volatile int spin_stop;
 static void on_spin_alarm(int sig) { (void)sig; spin_stop = 1; }
+
+static volatile int depth, max_depth;
+static void on_nested(int sig)
+{
+    depth++;
+    if (depth > max_depth) max_depth = depth;
+    if (depth == 1) raise(sig);
+    depth--;
+}
 
 static volatile int timer_ticks;
 static void on_timer(union sigval v) { (void)v; timer_ticks++; }
@@ -201,6 +212,28 @@ int main(int argc, char **argv)
             waitpid(child, NULL, 0);
             close(fd);
             printf("signalfd: SIGUSR1 %s, SIGCHLD %s\n", seen_usr1 ? "read" : "missing", seen_chld ? "read" : "missing");
+        } else if (!strcmp(s, "suspend")) {
+            signal(SIGALRM, on_tick);
+            sigset_t block, old, during, after;
+            sigemptyset(&block);
+            sigaddset(&block, SIGALRM);
+            sigprocmask(SIG_BLOCK, &block, &old);
+            hits = 0;
+            struct itimerval once = {{0, 0}, {0, 20000}};
+            setitimer(ITIMER_REAL, &once, NULL);
+            sigemptyset(&during);
+            int rc = sigsuspend(&during);
+            sigprocmask(SIG_SETMASK, NULL, &after);
+            printf("suspend: returned %d, handler ran %d, still blocked after %s\n", rc, (int)hits, sigismember(&after, SIGALRM) ? "yes" : "no");
+            sigprocmask(SIG_SETMASK, &old, NULL);
+            signal(SIGALRM, SIG_DFL);
+        } else if (!strcmp(s, "nodefer")) {
+            struct sigaction sa = {0};
+            sa.sa_handler = on_nested;
+            sa.sa_flags = SA_NODEFER;
+            sigaction(SIGUSR2, &sa, NULL);
+            raise(SIGUSR2);
+            printf("nodefer: nested depth %d\n", max_depth);
         } else if (!strcmp(s, "timer")) {
             timer_t t;
             struct sigevent ev;

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #define THREADS 16
-#define BUFFER 4096
-#define ROUNDS 300
+#define BUFFER 65536
+#define ROUNDS 5000
 #define RING 64
 
 static unsigned char shared[4][BUFFER];

@@ -81,6 +81,14 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
             if (t != GuestThread.Current) process.Kernel.Call(SyscallNumbers.Tgkill, pid, t.Tid, ThreadStopper.KickSignal);
     }
 
+    /// <summary>Whether a queued signal is one <paramref name="thread"/> does not block.</summary>
+    public bool HasDeliverable(GuestThread thread)
+    {
+        lock (_lock)
+            return thread.PendingSignals.Exists(s => (thread.SignalMask & (1UL << (s.Signal - 1))) == 0)
+                || _processPending.Exists(s => (thread.SignalMask & (1UL << (s.Signal - 1))) == 0);
+    }
+
     /// <summary>The next signal <paramref name="thread"/> may take now, its own first.</summary>
     private SignalInfo? Take(GuestThread thread)
     {

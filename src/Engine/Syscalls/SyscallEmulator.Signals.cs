@@ -178,9 +178,12 @@ public sealed unsafe partial class SyscallEmulator
         if (r.A2 != 8) return -Errno.EINVAL;
         if (!GuestMemory.TryReadUInt64(r.A1, out ulong mask)) return -Errno.EFAULT;
         GuestThread thread = CurrentThread;
-        ulong host = mask & ~HostSignalMask.Unblockable;
         thread.MaskAfterSuspend = thread.SignalMask;
-        thread.SignalMask = host;
+        thread.SignalMask = mask & ~HostSignalMask.Unblockable;
+        // Signals for the guest come through memcheck's queues, and a send kicks this thread out of
+        // the wait: the host thread keeps every other signal blocked while it waits.
+        if (_process.Signals.HasDeliverable(thread)) return -Errno.EINTR;
+        ulong host = ~HostSignalMask.Unblockable;
         long result = _process.GuestKernel.Call(SyscallNumbers.RtSigsuspend, (long)&host, 8);
         return result is Checker.Engine.Delivery.SignalDelivery.InterruptedBeforeCall or Checker.Engine.Delivery.SignalDelivery.InterruptedRestartable
             ? -4 /* EINTR: it never restarts */ : result;

@@ -30,7 +30,7 @@ public class NudgeTests
     }
 
     [Fact]
-    public void ASleepingProgramNudgedTwice_ReportsItsLeaksThenOnlyTheNewOneAndFinishes()
+    public void ASleepingProgramNudgedThrice_ReportsItsLeakThenOnlyTheNewOneThenBothAndFinishes()
     {
         string dir = Scratch.NewDirectory("nudge");
         string json = Path.Combine(dir, "report.json"), go1 = Path.Combine(dir, "go1"), go2 = Path.Combine(dir, "go2");
@@ -49,6 +49,9 @@ public class NudgeTests
         var second = MemcheckLauncher.Run(["nudge", "--new", process.Id.ToString()]);
         Assert.True(second.ExitCode == 0, second.StderrText);
         WaitFor(() => File.Exists(json + ".nudge-2"), "the second nudge's report");
+        var third = MemcheckLauncher.Run(["nudge", process.Id.ToString()]);
+        Assert.True(third.ExitCode == 0, third.StderrText);
+        WaitFor(() => File.Exists(json + ".nudge-3"), "the third nudge's report");
         File.WriteAllText(go2, "");
         string rest = process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(60_000));
@@ -64,6 +67,9 @@ public class NudgeTests
         JsonElement two = NudgeReport(json + ".nudge-2");
         JsonElement leak2 = Assert.Single(two.GetProperty("errors").EnumerateArray());
         AssertFrame(leak2.GetProperty("stack")[0], "main", "nudge_sleeper.c", Line("nudge_sleeper.c", "LINE_SECOND"), context);
+        // A plain nudge again: both leaks, the first one reported a second time.
+        JsonElement three = NudgeReport(json + ".nudge-3");
+        Assert.Equal(2, three.GetProperty("errors").GetArrayLength());
         Assert.Contains("nudge 1: the leak check while the program runs", context);
         Assert.Contains("nudge 2: the leak check while the program runs (only leaks new since the last nudge)", context);
     }

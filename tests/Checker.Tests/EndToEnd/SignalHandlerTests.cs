@@ -9,11 +9,12 @@ namespace Checker.Tests.EndToEnd;
 /// SA_SIGINFO and SA_RESETHAND, a SIGSEGV handler that siglongjmps out, a handler that edits the
 /// ucontext's pc and rax, an itimer ticking into pause(), SIGALRM interrupting a blocking read with
 /// and without SA_RESTART, an alternate signal stack, a blocked signal left pending, alarm() breaking
-/// a tight loop in linked code, pthread_cancel of a thread blocked in pause(), sigwaitinfo in a thread, a signalfd read after poll, a SIGEV_THREAD timer.
+/// a tight loop in linked code, pthread_cancel of a thread blocked in pause(), sigwaitinfo in a thread, a signalfd read after poll, a SIGEV_THREAD timer,
+/// sigsuspend, SA_NODEFER.
 /// </summary>
 public class SignalHandlerTests
 {
-    public static TheoryData<string> Scenarios => new() { "raise", "segv", "ucontext", "itimer", "eintr", "restart", "altstack", "mask", "spin", "cancel", "sigwait", "signalfd", "timer" };
+    public static TheoryData<string> Scenarios => new() { "raise", "segv", "ucontext", "itimer", "eintr", "restart", "altstack", "mask", "spin", "cancel", "sigwait", "signalfd", "timer", "suspend", "nodefer" };
 
     [Theory]
     [MemberData(nameof(Scenarios))]
