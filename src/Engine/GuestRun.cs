@@ -72,7 +72,7 @@ public sealed unsafe class GuestRun
         ShadowMemory? shadow = null;
         AccessChecker? checker = null;
         OverlapHook? overlaps = null;
-        CreationStackCapture? creationStacks = null;
+        ThreadLauncher.CreationStackCapture? creationStacks = null;
         if (options.CheckHeap)
         {
             shadow = new ShadowMemory();
@@ -140,9 +140,10 @@ public sealed unsafe class GuestRun
             thread.Context->UnwindTop = program.StackTop;
         }
         var run = new GuestRun(cache, process, dispatcher, thread, program)
-            { Heap = heap, Shadow = shadow, AccessChecker = checker, Overlaps = overlaps, _interceptor = interceptor, _creationStacks = creationStacks };
-        process.StartThread = run.StartThread;
-        if (shadow != null) process.Unmapped += run.ForgetThreadStacks;
+            { Heap = heap, Shadow = shadow, AccessChecker = checker, Overlaps = overlaps, _interceptor = interceptor };
+        var launcher = new ThreadLauncher(process, run.RunThread, () => run.Finisher, shadow) { CreationStacks = creationStacks };
+        process.StartThread = launcher.Start;
+        if (shadow != null) process.Unmapped += launcher.ForgetThreadStacks;
         return run;
     }
 
@@ -238,7 +239,7 @@ public sealed unsafe class GuestRun
         if (outcome is GuestOutcome.ThreadExited)
         {
             // The main thread left by exit(2) while others run on: the last of them ends the process.
-            ReleaseThreadId(_thread);
+            ThreadExit.Release(_thread, Kernel);
             Thread.Sleep(Timeout.Infinite);
         }
         if (!Process.Threads.TryEndProcess(_thread)) Process.Threads.StopHere(_thread);
@@ -251,6 +252,7 @@ public sealed unsafe class GuestRun
     /// </summary>
     public Func<GuestOutcome, int>? Finisher { get; set; }
 
+    /// <summary>Runs one guest thread to its end; an engine failure is an outcome like the others.</summary>
     private GuestOutcome RunThread(GuestThread thread, ulong pc)
     {
         try
@@ -261,172 +263,6 @@ public sealed unsafe class GuestRun
         {
             return new GuestOutcome.EngineFailed(e);
         }
-    }
-
-    private unsafe delegate ulong[] CreationStackCapture(ContextBlock* context, ulong pc);
-    private CreationStackCapture? _creationStacks;
-
-    /// <summary>Host threads have their own C# stacks; symbolizing and unwinding run on them.</summary>
-    private const int HostThreadStackSize = 16 << 20;
-
-    /// <summary>clone(CLONE_THREAD): starts the guest thread on a new host thread; its tid once it exists, or -errno.</summary>
-    private unsafe long StartThread(ThreadRequest request)
-    {
-        int number = Process.Threads.NextNumber();
-        // The clone's syscall instruction is 2 bytes before the pc the child starts at.
-        ulong[] created = _creationStacks?.Invoke(request.Parent.Context, request.StartPc - 2) ?? [];
-        var start = new ThreadStart(request, number, created);
-        var host = new Thread(() => ThreadMain(start), HostThreadStackSize) { IsBackground = true, Name = $"guest thread {number}" };
-        try { host.Start(); }
-        catch (OutOfMemoryException) { return -Syscalls.Errno.EAGAIN; }
-        start.Ready.Wait();
-        return start.Result;
-    }
-
-    private sealed class ThreadStart(ThreadRequest request, int number, ulong[] created)
-    {
-        public ThreadRequest Request { get; } = request;
-        public int Number { get; } = number;
-        public ulong[] Created { get; } = created;
-        public ManualResetEventSlim Ready { get; } = new();
-        public long Result { get; set; }
-    }
-
-    private unsafe void ThreadMain(ThreadStart start)
-    {
-        const ulong CloneSettls = 0x80000, CloneParentSettid = 0x100000, CloneChildCleartid = 0x200000, CloneChildSettid = 0x1000000;
-        ThreadRequest q = start.Request;
-        GuestThread thread;
-        try
-        {
-            thread = GuestThread.CreateOnCurrentThread(Kernel, start.Number, start.Created);
-        }
-        catch (EngineException)
-        {
-            start.Result = -Syscalls.Errno.EAGAIN;
-            start.Ready.Set();
-            return;
-        }
-        ContextBlock* c = thread.Context, parent = q.Parent.Context;
-        // The child is the parent at the syscall: its registers (rax 0, the new stack), flags, vector state.
-        for (int r = 0; r < 16; r++) c->Gpr[r] = parent->Gpr[r];
-        c->Rflags = parent->Rflags;
-        Buffer.MemoryCopy(parent->XsaveArea, c->XsaveArea, ContextOffsets.XsaveAreaSize, ContextOffsets.XsaveAreaSize);
-        c->GuestFsBase = (q.Flags & CloneSettls) != 0 ? q.Tls : parent->GuestFsBase;
-        c->GuestGsBase = parent->GuestGsBase;
-        c->ShadowBase = parent->ShadowBase;
-        c->ShadowIndexMask = parent->ShadowIndexMask;
-        c->Rax = 0;
-        if (q.Stack != 0) c->Rsp = q.Stack;
-        c->Rcx = q.StartPc;
-        c->R11 = c->Rflags;
-        c->UnwindTop = q.Stack != 0 ? q.Stack : parent->UnwindTop;
-        TrackThreadStack(c, q.Stack);
-        thread.SignalMask = q.Parent.SignalMask;
-        long tid = thread.Tid;
-        if ((q.Flags & CloneParentSettid) != 0) WriteTid(q.ParentTid, (uint)tid);
-        if ((q.Flags & CloneChildSettid) != 0) WriteTid(q.ChildTid, (uint)tid);
-        if ((q.Flags & CloneChildCleartid) != 0) thread.ClearChildTid = q.ChildTid;
-        Process.Threads.Add(thread);
-        start.Result = tid;
-        start.Ready.Set();
-
-        GuestOutcome outcome = RunThread(thread, q.StartPc);
-        if (outcome is GuestOutcome.ThreadExited)
-        {
-            ReleaseThreadId(thread);
-            return;
-        }
-        if (!Process.Threads.TryEndProcess(thread)) Process.Threads.StopHere(thread);
-        int status = Finisher?.Invoke(outcome) ?? 0;
-        Kernel.Call(SyscallNumbers.ExitGroup, status);
-    }
-
-    /// <summary>
-    /// A thread's stack is tracked like the main one when it is an anonymous mapping of the guest
-    /// (glibc's thread stacks): addressable from its initial rsp down as it grows, the 1 MiB below
-    /// unaddressable. Any other stack (inside a heap block, say) is left alone.
-    /// </summary>
-    private unsafe void TrackThreadStack(ContextBlock* c, ulong stack)
-    {
-        c->StackLimit = c->StackTop = 0;
-        if (Shadow == null || stack == 0 || Process.AnonymousMappingAt(stack - 1) is not (ulong low, ulong _)) return;
-        c->StackLimit = low;
-        c->StackTop = stack;
-        ulong openFrom = stack - StackTracking.RedZone - StackTracking.Slack;
-        if (openFrom <= low) return;
-        ulong closedFrom = Math.Max(low, openFrom - StackTracking.InitialUnaddressable);
-        Shadow.Set(closedFrom, openFrom - closedFrom, ShadowState.Unaddressable);
-        lock (_markedStacks)
-            if (!_markedStacks.Contains((low, stack))) _markedStacks.Add((low, stack));
-    }
-
-    // Thread stacks whose shadow TrackThreadStack marked: the only guest mappings with marks in their shadow.
-    private readonly List<(ulong Low, ulong Top)> _markedStacks = [];
-
-    /// <summary>
-    /// munmap of a thread's stack: its shadow goes back to defined, so whatever is mapped there later
-    /// starts clean. Other unmapped memory has nothing marked (resetting every munmap would cost
-    /// allocators that map and unmap arenas all the time).
-    /// </summary>
-    private void ForgetThreadStacks(ulong start, ulong end)
-    {
-        lock (_markedStacks)
-        {
-            for (int i = _markedStacks.Count - 1; i >= 0; i--)
-            {
-                (ulong low, ulong top) = _markedStacks[i];
-                if (end <= low || start >= top) continue;
-                ulong from = Math.Max(start, low), to = Math.Min(end, top);
-                Shadow!.Set(from, to - from, ShadowState.Defined);
-                if (from == low && to == top) _markedStacks.RemoveAt(i);
-            }
-        }
-    }
-
-    private static unsafe void WriteTid(ulong address, uint tid) => GuestMemory.TryWrite(address, new ReadOnlySpan<byte>(&tid, 4));
-
-    /// <summary>
-    /// What the kernel does when a thread exits: robust mutexes it still holds are marked
-    /// FUTEX_OWNER_DIED (and a waiter woken), then clear_child_tid is zeroed and a joiner woken.
-    /// </summary>
-    private void ReleaseThreadId(GuestThread thread)
-    {
-        const int FutexWake = 1;
-        ReleaseRobustMutexes(thread);
-        if (thread.ClearChildTid == 0) return;
-        WriteTid(thread.ClearChildTid, 0);
-        Kernel.Call(SyscallNumbers.Futex, (long)thread.ClearChildTid, FutexWake, 1);
-    }
-
-    /// <summary>The kernel's exit_robust_list: walks the thread's robust list (read defensively, at most 2048 entries).</summary>
-    private void ReleaseRobustMutexes(GuestThread thread)
-    {
-        const uint FutexWaiters = 0x8000_0000, FutexOwnerDied = 0x4000_0000, FutexTidMask = 0x3fff_ffff;
-        const int FutexWake = 1;
-        ulong head = thread.RobustList;
-        if (head == 0 || !GuestMemory.TryReadUInt64(head, out ulong entry) || !GuestMemory.TryReadUInt64(head + 8, out ulong offset)
-            || !GuestMemory.TryReadUInt64(head + 16, out ulong pending)) return;
-        uint tid = (uint)thread.Tid;
-        void Release(ulong node)
-        {
-            ulong word = node + offset;
-            Span<byte> value = stackalloc byte[4];
-            if (!GuestMemory.TryRead(word, value)) return;
-            uint current = BitConverter.ToUInt32(value);
-            if ((current & FutexTidMask) != tid) return;
-            uint released = (current & FutexWaiters) | FutexOwnerDied;
-            GuestMemory.TryWrite(word, BitConverter.GetBytes(released));
-            if ((current & FutexWaiters) != 0) Kernel.Call(SyscallNumbers.Futex, (long)word, FutexWake, 1);
-        }
-        for (int i = 0; i < 2048 && entry != head && entry != 0; i++)
-        {
-            ulong next = 0;
-            if (!GuestMemory.TryReadUInt64(entry & ~1UL, out next)) break;
-            if ((entry & ~1UL) != pending) Release(entry & ~1UL);
-            entry = next;
-        }
-        if (pending != 0) Release(pending & ~1UL);
     }
 
     /// <summary>

@@ -16,7 +16,6 @@ public sealed unsafe partial class SyscallEmulator
 
     private long RtSigaction(SyscallRequest r)
     {
-        const ulong SigIgn = 1, SigDfl = 0;
         int signal = (int)r.A1;
         if (signal <= 0 || signal >= GuestProcess.SignalCount || signal is Signals.SIGKILL or 19 /* SIGSTOP */)
             return -Errno.EINVAL;
