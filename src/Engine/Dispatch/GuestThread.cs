@@ -68,9 +68,18 @@ public sealed unsafe class GuestThread
     /// </summary>
     private const ulong AltStackSize = 256 << 10;
 
+    // Context blocks and alternate stacks of threads that have exited, for the next ones: a program
+    // that creates a thread per request would otherwise keep ~280 KB per thread it ever had.
+    private static readonly System.Collections.Concurrent.ConcurrentBag<(ulong Block, ulong AltStack)> Recycled = new();
+
+    private ulong _altStack;
+
     public static GuestThread CreateOnCurrentThread(KernelInterface kernel, int number = 1, ulong[]? creationStack = null)
     {
-        ulong block = HostMemory.MapAnonymous(0, (ulong)ContextOffsets.Size, LibC.ProtRead | LibC.ProtWrite);
+        if (!Recycled.TryTake(out (ulong Block, ulong AltStack) memory))
+            memory = (HostMemory.MapAnonymous(0, (ulong)ContextOffsets.Size, LibC.ProtRead | LibC.ProtWrite), MapAltStack());
+        ulong block = memory.Block;
+        new Span<byte>((void*)block, ContextOffsets.Size).Clear();
         var context = (ContextBlock*)block;
         context->Self = block;
         context->Rflags = 0x202;
@@ -79,20 +88,35 @@ public sealed unsafe class GuestThread
         long r = kernel.Call(SyscallNumbers.ArchPrctl, ArchSetGs, (long)block);
         if (r != 0) throw new EngineException($"arch_prctl(ARCH_SET_GS) failed: {r}");
         context->ThreadId = kernel.Call(SyscallNumbers.Gettid);
-        InstallAltStack(kernel);
+        ulong* stack = stackalloc ulong[3] { memory.AltStack, 0, AltStackSize };
+        r = kernel.Call(SyscallNumbers.Sigaltstack, (long)stack, 0);
+        if (r != 0) throw new EngineException($"sigaltstack failed: {r}");
         HostSignalMask.BlockAsynchronous(kernel);
-        var thread = new GuestThread(context, number) { CreationStack = creationStack ?? [] };
+        var thread = new GuestThread(context, number) { CreationStack = creationStack ?? [], _altStack = memory.AltStack };
         _current = thread;
         return thread;
     }
 
-    private static void InstallAltStack(KernelInterface kernel)
+    /// <summary>
+    /// On the host thread of a guest thread that has exited for good, as it ends: gives its context
+    /// block and alternate stack to the next thread. A stopper still holding this object reaches the
+    /// next thread's block, which only stops that one too (the process is ending, or being paused).
+    /// </summary>
+    public void Retire(KernelInterface kernel)
     {
-        // A guard page below, so an overflow of the handler's own stack faults instead of writing on.
+        const int SsDisable = 2;
+        ulong* disable = stackalloc ulong[3] { 0, SsDisable, 0 };
+        kernel.Call(SyscallNumbers.Sigaltstack, (long)disable, 0);
+        kernel.Call(SyscallNumbers.ArchPrctl, ArchSetGs, 0);
+        _current = null;
+        Recycled.Add(((ulong)Context, _altStack));
+    }
+
+    /// <summary>A guard page below, so an overflow of the handler's own stack faults instead of writing on.</summary>
+    private static ulong MapAltStack()
+    {
         ulong guard = HostMemory.MapAnonymous(0, AltStackSize + HostMemory.PageSize, LibC.ProtNone);
         HostMemory.Protect(guard + HostMemory.PageSize, AltStackSize, LibC.ProtRead | LibC.ProtWrite);
-        ulong* stack = stackalloc ulong[3] { guard + HostMemory.PageSize, 0, AltStackSize };
-        long r = kernel.Call(SyscallNumbers.Sigaltstack, (long)stack, 0);
-        if (r != 0) throw new EngineException($"sigaltstack failed: {r}");
+        return guard + HostMemory.PageSize;
     }
 }

@@ -92,6 +92,7 @@ internal sealed unsafe class ThreadLauncher(GuestProcess process, Func<GuestThre
         if (outcome is GuestOutcome.ThreadExited)
         {
             ThreadExit.Release(thread, process.Kernel);
+            thread.Retire(process.Kernel);
             return;
         }
         if (!process.Threads.TryEndProcess(thread)) process.Threads.StopHere(thread);

@@ -53,16 +53,28 @@ public static class ProcessRunner
             }
         }
 
+        const int TextFileBusy = 26;
         string commandLine = FormatCommandLine(fileName, args);
         var stopwatch = Stopwatch.StartNew();
         using var process = new Process { StartInfo = psi };
-        try
+        for (int attempt = 0; ; attempt++)
         {
-            process.Start();
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException($"Cannot start {commandLine}: {e.Message}", e);
+            try
+            {
+                process.Start();
+                break;
+            }
+            catch (System.ComponentModel.Win32Exception e) when (e.NativeErrorCode == TextFileBusy && attempt < 100)
+            {
+                // A test just wrote this executable, and another test's fork still holds the write
+                // descriptor until its exec closes it (ETXTBSY): natively a race of the harness, not of
+                // the program. Try again shortly.
+                Thread.Sleep(10);
+            }
+            catch (Exception e)
+            {
+                throw new InvalidOperationException($"Cannot start {commandLine}: {e.Message}", e);
+            }
         }
 
         var stdoutBuffer = new MemoryStream();
