@@ -8,18 +8,15 @@ using Checker.Engine.State;
 namespace Checker.Memcheck;
 
 /// <summary>
-/// Signals from outside that end the program (SIGTERM, SIGINT from a terminal, SIGHUP, SIGQUIT,
-/// SIGALRM of alarm(), SIGUSR1, real-time signals...) still end with the summary, the leak check
-/// and the JSON, then the death by that signal, as the program would die. The runtime hands
-/// process-directed signals to one of its own threads (the guest thread blocks them), where this
-/// stops the guest thread (<see cref="GuestRun.Stop"/>) and finishes the run.
+/// Signals from outside for the program. The runtime hands process-directed signals to one of its
+/// own threads (guest threads block them all), where this decides: a signal the program has a
+/// handler for, or blocks in every thread, is queued for it (<see cref="Checker.Engine.Delivery.SignalDelivery"/>);
+/// one whose default action ends the process (SIGTERM, SIGINT from a terminal, SIGHUP, SIGQUIT,
+/// SIGALRM of alarm(), SIGUSR1, real-time signals...) ends it with the summary, the leak check and
+/// the JSON, then the death by that signal, as the program would die (every guest thread stopped
+/// first: <see cref="GuestRun.EndProcess"/>). Ignored signals stay with the kernel (SIG_IGN is passed
+/// down); SIGCHLD, SIGURG and SIGWINCH are only forwarded to a handler.
 /// </summary>
-/// <remarks>
-/// Delivery to the program's own handlers is not built yet: a signal the program has a handler
-/// for ends the run with an engine failure (one line, the summary marked incomplete, the JSON),
-/// never silently. Ignored signals stay with the kernel (SIG_IGN is passed down); a signal the
-/// program blocks would stay pending natively and is left alone here.
-/// </remarks>
 [SupportedOSPlatform("linux")]
 public sealed class TerminationSignals : IDisposable
 {

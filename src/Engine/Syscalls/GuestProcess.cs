@@ -55,7 +55,7 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>The checking allocator (--tool memcheck); null when the heap is not replaced.</summary>
     public Heap.GuestHeap? Heap { get; set; }
 
-    /// <summary>The guest's signal actions: recorded now, delivered once signal support lands.</summary>
+    /// <summary>The guest's signal actions (kernel struct sigaction each): what delivery runs.</summary>
     public byte[][] SignalActions { get; } = Enumerable.Range(0, SignalCount).Select(_ => new byte[SigactionSize]).ToArray();
     /// <summary>Signals whose SIG_IGN disposition was passed to the kernel.</summary>
     public HashSet<int> KernelIgnored { get; } = [];

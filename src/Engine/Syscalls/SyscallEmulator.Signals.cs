@@ -6,9 +6,10 @@ using Checker.Engine.State;
 namespace Checker.Engine.Syscalls;
 
 /// <summary>
-/// Signal system calls. Until signal delivery lands, the guest's dispositions and mask are kept
-/// here while the real thread blocks asynchronous signals (see <see cref="HostSignalMask"/>), so
-/// no host handler ever runs on the guest's stack in the middle of translated code.
+/// Signal system calls: the guest's dispositions (process-wide) and masks and alternate stacks (per
+/// thread) are kept by the engine while the real threads block asynchronous signals (see
+/// <see cref="HostSignalMask"/>), so no host handler ever runs on a guest stack in the middle of
+/// translated code; signals for the guest go through <see cref="Delivery.SignalDelivery"/>.
 /// </summary>
 public sealed unsafe partial class SyscallEmulator
 {
