@@ -90,6 +90,29 @@ public sealed unsafe class RuntimeRoutines
         a.jae(outside);
     }
 
+    /// <summary>
+    /// A SysV-callable <c>syscall</c> (number, then six arguments, the sixth on the stack) returning
+    /// the raw result; labels on its start, its syscall instruction, the ret after it and its end
+    /// (an int3 never reached), so a signal handler can tell where in it a thread was.
+    /// </summary>
+    private static void EmitSyscallStub(Assembler a, ref Label start, ref Label syscallInsn, ref Label ret, ref Label end)
+    {
+        a.Label(ref start);
+        a.mov(rax, rdi);
+        a.mov(rdi, rsi);
+        a.mov(rsi, rdx);
+        a.mov(rdx, rcx);
+        a.mov(r10, r8);
+        a.mov(r8, r9);
+        a.mov(r9, __qword_ptr[rsp + 8]);
+        a.Label(ref syscallInsn);
+        a.syscall();
+        a.Label(ref ret);
+        a.ret();
+        a.Label(ref end);
+        a.int3();
+    }
+
     public static RuntimeRoutines Generate(CodeRegion region)
     {
         ulong data = region.Allocate(0x400, 64);   // previous handlers [65] and a SIG_DFL sigaction
@@ -206,37 +229,14 @@ public sealed unsafe class RuntimeRoutines
         a.jmp(exit);
 
         Label rawSyscallEnd = a.CreateLabel();
-        a.Label(ref rawSyscall);
-        a.mov(rax, rdi);
-        a.mov(rdi, rsi);
-        a.mov(rsi, rdx);
-        a.mov(rdx, rcx);
-        a.mov(r10, r8);
-        a.mov(r8, r9);
-        a.mov(r9, __qword_ptr[rsp + 8]);
-        a.syscall();
-        a.ret();
-        a.Label(ref rawSyscallEnd);
-        a.int3();   // never reached: where the range ends
+        Label rawSyscallInsn = a.CreateLabel(), rawSyscallRet = a.CreateLabel();
+        EmitSyscallStub(a, ref rawSyscall, ref rawSyscallInsn, ref rawSyscallRet, ref rawSyscallEnd);
 
         // The same for the guest's system calls made by the host (passed through, possibly blocking
         // for ever): a kick may park a thread here, never in the engine's own calls, which may hold
         // an engine lock.
         Label guestSyscall = a.CreateLabel(), guestSyscallEnd = a.CreateLabel(), guestSyscallInsn = a.CreateLabel(), guestSyscallRet = a.CreateLabel();
-        a.Label(ref guestSyscall);
-        a.mov(rax, rdi);
-        a.mov(rdi, rsi);
-        a.mov(rsi, rdx);
-        a.mov(rdx, rcx);
-        a.mov(r10, r8);
-        a.mov(r8, r9);
-        a.mov(r9, __qword_ptr[rsp + 8]);
-        a.Label(ref guestSyscallInsn);
-        a.syscall();
-        a.Label(ref guestSyscallRet);
-        a.ret();
-        a.Label(ref guestSyscallEnd);
-        a.int3();
+        EmitSyscallStub(a, ref guestSyscall, ref guestSyscallInsn, ref guestSyscallRet, ref guestSyscallEnd);
 
         // A fault in translated code resumes, with the guest's registers, at faultExit, which leaves
         // the cache like any exit; a fault anywhere else is the host's business: chain.
