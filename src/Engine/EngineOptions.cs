@@ -9,13 +9,6 @@ public sealed record EngineOptions
     public required string ExecFn { get; init; }
     public required IReadOnlyList<string> Arguments { get; init; }
     public required IReadOnlyList<string> Environment { get; init; }
-    /// <summary>Replace the malloc family with the checking allocator (--tool memcheck).</summary>
-    public bool CheckHeap { get; init; }
-    /// <summary>Redzone on each side of every heap block; null: grows with the block (<see cref="Heap.RedzonePolicy"/>).</summary>
-    public ulong? RedzoneSize { get; init; }
-    public ulong DelayFreesBytes { get; init; } = 4UL << 20;
-    public int CallstackMaxFrames { get; init; } = 12;
-
     /// <summary>Collect statistics that cost time in generated code (indirect-lookup counts).</summary>
     public bool CollectStatistics { get; init; }
     /// <summary>Signals (bit n-1 for signal n) that were SIG_IGN when memcheck was executed: the guest inherits them.</summary>

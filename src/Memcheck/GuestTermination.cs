@@ -1,3 +1,4 @@
+using Checker.MemcheckTool;
 using System.Runtime.Versioning;
 using Checker.Engine;
 using Checker.Engine.Dispatch;
@@ -17,7 +18,7 @@ public static class GuestTermination
 {
     public static int Finish(GuestRun run, GuestOutcome outcome, ReportSession reports, MemcheckSettings settings)
     {
-        bool summary = run.Heap != null;
+        bool summary = run.Tool is MemoryCheckTool;
         switch (outcome)
         {
             case GuestOutcome.Exited exited when run.Process.IsVforkChild && reports.NothingOfItsOwn:
@@ -92,6 +93,6 @@ public static class GuestTermination
 
     private static void ScanForLeaks(GuestRun run, ReportSession reports)
     {
-        if (reports.WantsLeakScan && run.ScanForLeaks() is { } leaks) reports.OnLeaks(leaks);
+        if (reports.WantsLeakScan && run.Tool is MemoryCheckTool checks) reports.OnLeaks(checks.ScanForLeaks());
     }
 }

@@ -1,7 +1,8 @@
+using Checker.MemcheckTool;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Checker.Engine;
-using Checker.Engine.Heap;
+using Checker.MemcheckTool.Heap;
 
 namespace Checker.Memcheck;
 
@@ -50,7 +51,7 @@ internal static partial class Nudge
     /// with every guest thread stopped, the report, the guest let go); a plain signal 63 goes to the
     /// program as any other signal from outside.
     /// </summary>
-    public static unsafe void Listen(GuestRun run, ReportSession reports, TerminationSignals signals)
+    public static unsafe void Listen(MemoryCheckTool checks, ReportSession reports, TerminationSignals signals)
     {
         int* fds = stackalloc int[2];
         const int OCloexec = 0x80000;
@@ -79,7 +80,7 @@ internal static partial class Nudge
                     signals.Forward(Signal);
                     continue;
                 }
-                if (run.ScanForLeaksNow() is IReadOnlyList<LeakedBlock> leaks)
+                if (checks.ScanForLeaksNow() is IReadOnlyList<LeakedBlock> leaks)
                     reports.OnNudge(leaks, ++count, onlyNew: (request & 0x7f) == 1);
             }
         }, 1 << 20) { IsBackground = true, Name = "memcheck nudges" };

@@ -1,3 +1,4 @@
+using Checker.MemcheckTool;
 using System.CommandLine;
 using System.Reflection;
 using System.Runtime.Versioning;
@@ -94,15 +95,16 @@ public static class Program
                 Arguments = exec.Argv,
                 Environment = HostEnvironment.Read(),
                 CollectStatistics = settings.Stats,
-                CheckHeap = settings.CheckHeap,
-                RedzoneSize = settings.RedzoneSize,
-                DelayFreesBytes = settings.DelayFreesBytes,
-                CallstackMaxFrames = settings.CallstackMaxFrames,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
                 InitialSignalMask = StartupShim.SignalMaskAtStart(),
                 ToolDescriptors = new[] { ToolOutput.Descriptor, memcheckExecutable }.Where(fd => fd >= 0 && descriptors?.IsTools((ulong)fd) != true).ToArray(),
                 ToolDescriptorRange = descriptors,
-            });
+            }, settings.CheckHeap ? new MemoryCheckTool(new MemcheckOptions
+            {
+                RedzoneSize = settings.RedzoneSize,
+                DelayFreesBytes = settings.DelayFreesBytes,
+                CallstackMaxFrames = settings.CallstackMaxFrames,
+            }) : null);
         }
         catch (ElfFormatException e)
         {
@@ -117,16 +119,19 @@ public static class Program
         LinePrefix.Follow(run.Process);
         using var reports = new ReportSession(command, settings, run.Process, traced);
         if (settings.TraceChildren) run.Process.FollowExec = new ChildTracing(settings, memcheckExecutable, reports.NextJsonIndex).Decide;
-        if (run.Heap != null) run.Heap.Errors = reports.OnHeapError;
-        if (run.AccessChecker != null) run.AccessChecker.Errors = reports.OnAccessError;
-        if (run.Overlaps != null) run.Overlaps.Errors = reports.OnOverlap;
+        if (run.Tool is MemoryCheckTool checks)
+        {
+            checks.Heap.Errors = reports.OnHeapError;
+            checks.AccessChecker.Errors = reports.OnAccessError;
+            checks.Overlaps.Errors = reports.OnOverlap;
+        }
 
         using var signals = new TerminationSignals(run, reports, settings);
         // Whichever guest thread ends the process finishes the run on its own host thread.
         run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
-        if (run.Heap != null) Nudge.Listen(run, reports, signals);
+        if (run.Tool is MemoryCheckTool nudged) Nudge.Listen(nudged, reports, signals);
         // Checking only: under --tool none a fault the program handles is its own business.
-        if (run.Heap != null) run.Process.FaultHandledByProgram += fault =>
+        if (run.Tool is MemoryCheckTool) run.Process.FaultHandledByProgram += fault =>
             CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
         GuestOutcome outcome = run.Run();
         if (settings.Stats) StatisticsReport.Print(run);

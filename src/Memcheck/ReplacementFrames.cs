@@ -31,7 +31,7 @@ public sealed class ReplacementFrames
 
     /// <summary>Is <paramref name="path"/> the replacements' object (by its file name, as mapped into the guest)?</summary>
     public static bool IsReplacementLibrary(string path) =>
-        Path.GetFileName(path) == Checker.Engine.Interception.StringReplacements.FileName;
+        Path.GetFileName(path) == Checker.MemcheckTool.Replacements.StringReplacements.FileName;
 
     /// <summary>One frame for <paramref name="pc"/> (already pc - 1 for a return address).</summary>
     public IReadOnlyList<SymbolizedFrame> Symbolize(ulong pc)

@@ -1,9 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Checker.Engine.Dispatch;
-using Checker.Engine.Heap;
-using Checker.Engine.Instrumentation;
+using Checker.MemcheckTool.Heap;
+using Checker.MemcheckTool.Instrumentation;
 using Checker.Engine.Interception;
+using Checker.MemcheckTool.Replacements;
 using Checker.Engine.Native;
 using Checker.Engine.Syscalls;
 using Checker.Reports;

@@ -12,8 +12,8 @@ public sealed class EngineStatistics
     public long IndirectMisses;
     public long Syscalls;
     public long InterceptedCalls;
-    /// <summary>Slow-path checks that left the cache: an unaddressable byte (reported, or an allowed partial load).</summary>
-    public long AccessErrorExits;
+    /// <summary>Tool routines that left the cache (memcheck: an unaddressable byte, reported or an allowed partial load).</summary>
+    public long ToolExits;
     public long TranslationTicks;
 
     public TimeSpan TranslationTime => TimeSpan.FromTicks(TranslationTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency);

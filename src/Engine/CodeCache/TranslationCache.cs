@@ -27,25 +27,7 @@ public sealed unsafe class TranslationCache
         ulong table = region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
         Routines = RuntimeRoutines.Generate(region);
         IndirectBranches = new IndirectBranchTable(table, Routines.SentinelEntry);
-        AccessCheck = Instrumentation.AccessCheckRoutine.Generate(region, Routines.Exit);
-        StackAdjust = Instrumentation.StackTracking.GenerateRoutine(region);
-        VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck);
-        StringCheck = Instrumentation.StringCheckRoutine.Generate(region, AccessCheck);
     }
-
-    /// <summary>The front of the access check for string instructions (count, direction), jump-and-link.</summary>
-    public ulong StringCheck { get; }
-
-    /// <summary>The shared routine that checks each active lane of a gather or scatter (jump-and-link).</summary>
-    public ulong VsibCheck { get; }
-
-    /// <summary>The shared routine that updates the stack's shadow after rsp is set (jump-and-link).</summary>
-    public ulong StackAdjust { get; }
-
-    /// <summary>The shared slow path of inline access checks (jump-and-link).</summary>
-    public ulong AccessCheck { get; }
-    /// <summary>Every checked access site, by the id its stub writes into the context block.</summary>
-    public Instrumentation.AccessSiteTable AccessSites { get; } = new();
 
     public object Lock { get; } = new();
     /// <summary>Emit a lookup counter at every indirect branch (for --stats; costs three instructions).</summary>

@@ -238,6 +238,7 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
         // Ending an rt_sigsuspend, the frame saves the mask from before it; the handler runs under the suspend's.
         ulong saved = thread.MaskAfterSuspend ?? thread.SignalMask;
         if (!SignalFrame.Push(c, pc, top, info, handler, restorer, saved, shownAltStack)) return false;
+        process.Tool.OnSignalFrame(thread, info.Signal, c->Rsp, top);
         thread.MaskAfterSuspend = null;
         ulong blocked = mask | ((flags & SaNodefer) == 0 ? 1UL << (info.Signal - 1) : 0);
         thread.SignalMask = (thread.SignalMask | blocked) & ~HostSignalMask.Unblockable;

@@ -35,7 +35,7 @@ public abstract record GuestOutcome
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator translator, SyscallEmulator syscalls, GuestProcess process,
-    FaultAnalyzer faults, Instrumentation.AccessChecker? accessChecker = null)
+    FaultAnalyzer faults, Tools.Tool tool)
 {
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
     private readonly delegate* unmanaged<void> _enterAfterCall = (delegate* unmanaged<void>)cache.Routines.EnterAfterCall;
@@ -99,7 +99,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 thread.SignalMask = restore;
                 thread.MaskAfterSuspend = null;
             }
-            // Back from a slow-path report: continue inside the fragment, right after the check.
+            // Back from the tool's exit: continue inside the fragment, right after its call.
             context->EnterTarget = resumeInCache != 0 ? resumeInCache : afterCall ? ReturnSite(pc).Entry : Lookup(pc).Entry;
             resumeInCache = 0;
             stats.DispatcherEntries++;
@@ -121,13 +121,12 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 if (Deliver(thread, faults.InCache(context), out pc, out outcome)) continue;
                 return outcome!;
             }
-            if (id == ExitIds.AccessError)
+            if (id == ExitIds.ToolExit)
             {
-                stats.AccessErrorExits++;
-                // The shadow, the heap and the report path are shared by every thread.
-                if (accessChecker != null)
-                    lock (cache.Lock) accessChecker.OnSlowPathError(context);
-                resumeInCache = context->CheckReturn;
+                stats.ToolExits++;
+                // The tool's state (memcheck: shadow, heap, report path) is shared by every thread.
+                lock (cache.Lock) tool.OnToolExit(context);
+                resumeInCache = context->LinkReturn;
                 continue;
             }
             ExitStub exit = cache.Exit(id);

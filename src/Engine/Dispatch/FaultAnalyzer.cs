@@ -15,7 +15,7 @@ namespace Checker.Engine.Dispatch;
 /// (or, for a probe of the shadow, the operand whose shadow it was reading; for a general
 /// protection fault, the operand with a non-canonical address).
 /// </summary>
-public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings mappings, ulong shadowBase, ulong shadowSize)
+public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings mappings, Tools.Tool tool)
 {
     private readonly InstructionInfoFactory _info = new();
 
@@ -32,12 +32,11 @@ public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings m
             pc = fragment.ApplicationPcAt(cachePc);
             if (fragment.HeldRegisterAt(cachePc) is int held and >= 0)
                 registers[held] = *(ulong*)((byte*)context + ContextOffsets.HeldScratch);
-            if (ProbeBorrowsRcx(cachePc)) registers[1] = *(ulong*)((byte*)context + ContextOffsets.CheckSaveRcx);
+            tool.RestoreBorrowedRegisters(cachePc, context, registers);
         }
-        else if (InShadow(context->FaultAddress) && context->CheckSite >= 0 && context->CheckSite < cache.AccessSites.Count)
+        else if (tool.RoutineFaultPc(context) is ulong sitePc)
         {
-            // A slow-path routine walking the shadow of the access of this site.
-            pc = cache.AccessSites[context->CheckSite].Pc;
+            pc = sitePc;
         }
         else
         {
@@ -79,15 +78,7 @@ public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings m
         return registers;
     }
 
-    private bool InShadow(ulong address) => shadowSize != 0 && address >= shadowBase && address < shadowBase + shadowSize;
-
-    /// <summary>The flag-free probe borrows rcx (<c>movzx ecx, word fs:[rcx]</c>); its guest value is in gs:[CheckSaveRcx].</summary>
-    private static bool ProbeBorrowsRcx(ulong cachePc)
-    {
-        var decoder = Decoder.Create(64, new GuestCodeReader(cachePc) { Limit = cachePc + 15 }, cachePc);
-        decoder.Decode(out Instruction ins);
-        return ins.SegmentPrefix == Register.FS && ins.MemoryBase == Register.RCX;
-    }
+    private bool InShadow(ulong address) => tool.IsProbeAddress(address);
 
     private FaultAccess? AccessOf(ulong pc, ulong[] registers, ulong fsBase, ulong gsBase, ulong siAddr, ulong error)
     {
@@ -114,8 +105,7 @@ public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings m
         }
         if (candidates.Count == 0) return null;
         bool Covers(FaultAccess a, ulong at) => at >= a.Address && at - a.Address < (ulong)a.Size;
-        bool Shadows(FaultAccess a, ulong at) =>
-            at >= shadowBase + (a.Address >> 2) && at <= shadowBase + ((a.Address + (ulong)a.Size - 1) >> 2) + 8;
+        bool Shadows(FaultAccess a, ulong at) => tool.ProbeCovers(at, a.Address, a.Size);
         static bool NonCanonical(ulong a) => a >= 0x0000_8000_0000_0000 && a < 0xffff_8000_0000_0000;
         if (InShadow(siAddr))
             return candidates.FirstOrDefault(a => Shadows(a, siAddr)) is { Size: > 0 } s ? s : candidates[0];

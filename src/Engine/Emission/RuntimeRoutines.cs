@@ -148,7 +148,7 @@ public sealed unsafe class RuntimeRoutines
             // Checking: while guest code runs the real fs base is the shadow's (fs:[a >> 2] is a's
             // shadow byte); the host's TLS base comes back on every exit. Guest fs is emulated.
             Label noShadow = a.CreateLabel();
-            a.mov(rax, __qword_ptr.gs[ContextOffsets.ShadowBase]);
+            a.mov(rax, __qword_ptr.gs[ContextOffsets.CacheFsBase]);
             a.test(rax, rax);
             a.jz(noShadow);
             a.rdfsbase(rcx);
@@ -410,6 +410,6 @@ public static class ExitIds
     public const int IndirectMiss = -1;
     /// <summary>A synchronous signal in translated code; details in the context block's Fault* slots.</summary>
     public const int FaultInCache = -2;
-    /// <summary>An access check found an unaddressable byte; the site and access are in the context block's Check* slots.</summary>
-    public const int AccessError = -3;
+    /// <summary>A tool routine needs C# (memcheck: an access check found a bad byte); <see cref="Tools.Tool.OnToolExit"/> handles it, then the thread resumes at gs:[LinkReturn].</summary>
+    public const int ToolExit = -3;
 }

@@ -9,7 +9,7 @@ namespace Checker.Engine.Native;
 /// <see cref="RawSyscall"/> instead so that the raw kernel result (negative errno) is preserved.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal static unsafe partial class LibC
+public static unsafe partial class LibC
 {
     public const int ProtNone = 0, ProtRead = 1, ProtWrite = 2, ProtExec = 4;
     public const int MapShared = 0x01, MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20;

@@ -5,7 +5,7 @@ namespace Checker.Engine.Native;
 
 /// <summary>Anonymous mappings for host-owned regions (code cache, context blocks, tables).</summary>
 [SupportedOSPlatform("linux")]
-internal static class HostMemory
+public static class HostMemory
 {
     public const ulong PageSize = 4096;
 

@@ -36,20 +36,12 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.StopState)] public int StopState;
     [FieldOffset(ContextOffsets.ThreadId)] public long ThreadId;
     [FieldOffset(ContextOffsets.UnwindTop)] public ulong UnwindTop;
-    [FieldOffset(ContextOffsets.ShadowIndexMask)] public ulong ShadowIndexMask;
-    [FieldOffset(ContextOffsets.CheckSaveRcx)] public ulong CheckSaveRcx;
-    [FieldOffset(ContextOffsets.CheckAddress)] public ulong CheckAddress;
-    [FieldOffset(ContextOffsets.CheckReturn)] public ulong CheckReturn;
-    [FieldOffset(ContextOffsets.CheckSite)] public int CheckSite;
-    [FieldOffset(ContextOffsets.CheckElementShift)] public int CheckElementShift;
-    [FieldOffset(ContextOffsets.CheckSize)] public ulong CheckSize;
-    [FieldOffset(ContextOffsets.CheckMask)] public ulong CheckMask;
-    [FieldOffset(ContextOffsets.ShadowBase)] public ulong ShadowBase;
+    [FieldOffset(ContextOffsets.LinkReturn)] public ulong LinkReturn;
+    [FieldOffset(ContextOffsets.CacheFsBase)] public ulong CacheFsBase;
     [FieldOffset(ContextOffsets.HostFsBase)] public ulong HostFsBase;
-    [FieldOffset(ContextOffsets.StackLimit)] public ulong StackLimit;
-    [FieldOffset(ContextOffsets.StackTop)] public ulong StackTop;
-    [FieldOffset(ContextOffsets.StackOldRsp)] public ulong StackOldRsp;
     [FieldOffset(ContextOffsets.XsaveArea)] public fixed byte XsaveArea[ContextOffsets.XsaveAreaSize];
+    /// <summary>The tool's own per-thread slots (<see cref="ContextOffsets.ToolArea"/>).</summary>
+    [FieldOffset(ContextOffsets.ToolArea)] public fixed byte ToolArea[ContextOffsets.ToolAreaSize];
 
     public ulong Rax { get => Gpr[0]; set => Gpr[0] = value; }
     public ulong Rcx { get => Gpr[1]; set => Gpr[1] = value; }
@@ -86,7 +78,6 @@ public static class ContextOffsets
     public const int Self = 0x100;
     public const int HostMxcsr = 0x108;
     public const int HostFpuCw = 0x10c;
-    /// <summary>XSAVE area (64-byte aligned) holding the guest's x87/SSE/AVX/AVX-512 state while outside the cache.</summary>
     /// <summary>A fault in translated code: signal, faulting address (si_addr) and cache pc.</summary>
     public const int FaultSignal = 0x110;
     public const int FaultAddress = 0x118;
@@ -95,66 +86,19 @@ public static class ContextOffsets
     public const int GuestMxcsr = 0x128;
     public const int GuestFpuCw = 0x12c;
     /// <summary>
-    /// Access checks (src/Engine/Instrumentation). pext by this mask turns an address into its
-    /// shadow index without touching flags (bits 2..46: a >> 2, clamped to the user address space).
+    /// Jump-and-link (<see cref="Emission.JumpAndLink"/>): where a shared routine returns to, and
+    /// where the dispatcher resumes after a routine left the cache with <see cref="Emission.ExitIds.ToolExit"/>.
     /// </summary>
-    public const int ShadowIndexMask = 0x130;
-    /// <summary>The guest rcx while an inlined check borrows rcx.</summary>
-    public const int CheckSaveRcx = 0x138;
-    /// <summary>Slow path arguments: the access address, its site (an index into the site table), its size, its element mask, and where to return.</summary>
-    public const int CheckAddress = 0x140;
-    public const int CheckReturn = 0x148;
-    public const int CheckSite = 0x150;
-    /// <summary>log2 of the element size a mask bit covers (63 when the access is not masked).</summary>
-    public const int CheckElementShift = 0x154;
-    public const int CheckSize = 0x1a0;
-    public const int CheckMask = 0x158;
-    /// <summary>Registers and flags the slow-path routine borrows.</summary>
-    public const int CheckSaveRax = 0x160;
-    public const int CheckSaveRdx = 0x168;
-    public const int CheckSaveR8 = 0x170;
-    public const int CheckSaveR9 = 0x178;
-    public const int CheckSaveFlags = 0x180;
-    /// <summary>The shadow's base (0 when not checking): the real fs base while guest code runs, so fs:[a &gt;&gt; 2] is a's shadow byte.</summary>
-    public const int ShadowBase = 0x188;
+    public const int LinkReturn = 0x148;
+    /// <summary>
+    /// The real fs base while translated code runs, when a tool sets one (0: the host's stays):
+    /// memcheck puts its shadow's base there, so fs:[a &gt;&gt; 2] is a's shadow byte. Guest fs is emulated.
+    /// </summary>
+    public const int CacheFsBase = 0x188;
     /// <summary>The host's fs base (its TLS), put back on every exit from the cache.</summary>
     public const int HostFsBase = 0x190;
-    /// <summary>Stack tracking: the guest stack the shadow describes, [StackLimit, StackTop); rsp outside it is another stack.</summary>
-    public const int StackLimit = 0x198;
-    public const int StackTop = 0x1a8;
-    /// <summary>rsp before an instruction that sets it explicitly (sub/add/and/lea/mov/leave...).</summary>
-    public const int StackOldRsp = 0x1b0;
-    /// <summary>rcx while a shared slow-path routine borrows it (CheckSaveRcx may hold a spilled scratch).</summary>
-    public const int RoutineSaveRcx = 0x1b8;
-    /// <summary>The guest value of the register a run of access checks holds as its scratch (<see cref="Instrumentation.HeldScratch"/>).</summary>
+    /// <summary>The guest value of the register a run of access checks holds as its scratch (<see cref="Translation.HeldScratch"/>).</summary>
     public const int HeldScratch = 0x1c0;
-    /// <summary>A gather's or scatter's operands for <see cref="Instrumentation.VsibCheck"/>: base register value, active-lane bits,
-    /// displacement, shape (scale | index bytes &lt;&lt; 8 | element bytes &lt;&lt; 16 | lanes &lt;&lt; 24) and the index vector.</summary>
-    public const int VsibBase = 0x1c8;
-    public const int VsibMaskBits = 0x1d0;
-    public const int VsibDisplacement = 0x1d8;
-    public const int VsibShape = 0x1dc;
-    /// <summary>The gather routine's own return address and borrowed registers (it calls the access check routine per lane).</summary>
-    public const int VsibReturn = 0x1e0;
-    public const int VsibSaveRax = 0x1e8;
-    public const int VsibSaveRcx = 0x1f0;
-    public const int VsibSaveRdx = 0x1f8;
-    public const int VsibSaveFlags = 0x200;
-    public const int VsibIndex = 0x240;   // 64 bytes
-    /// <summary>String instructions: the element count is StringCountBefore - StringCountAfter (rcx before and after, or
-    /// rcx and 0 when checked before), elements of CheckStringElement bytes; rsi/rdi before a repe/repne cmps/scas.</summary>
-    public const int StringCountBefore = 0x208;
-    public const int StringCountAfter = 0x210;
-    public const int CheckStringElement = 0x218;
-    public const int StringSiBefore = 0x220;
-    public const int StringDiBefore = 0x228;
-    /// <summary>What the string routine borrows.</summary>
-    public const int StringSaveRax = 0x280;
-    public const int StringSaveRdx = 0x288;
-    public const int StringSaveFlags = 0x290;
-    /// <summary>rax and the flags while an inline stack adjustment borrows them (no dead register, or live flags).</summary>
-    public const int StackSaveRax = 0x298;
-    public const int StackSaveFlags = 0x2a0;
     /// <summary>A fault in translated code, further: si_code (SEGV_MAPERR 1, SEGV_ACCERR 2, ...) and the
     /// page-fault error code of uc_mcontext (bit 1: a write, bit 4: an instruction fetch).</summary>
     public const int FaultCode = 0x2a8;
@@ -171,9 +115,17 @@ public static class ContextOffsets
     public const int ThreadId = 0x2c0;
     /// <summary>Where callstack walks of this thread's stack stop (the main stack's top, a thread's initial rsp).</summary>
     public const int UnwindTop = 0x2c8;
+    /// <summary>XSAVE area (64-byte aligned) holding the guest's x87/SSE/AVX/AVX-512 state while outside the cache.</summary>
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;
-    public const int Size = XsaveArea + XsaveAreaSize;
+    /// <summary>
+    /// Slots that belong to the tool (<see cref="Tools.Tool"/>): the engine never reads or writes
+    /// them; the tool lays them out (memcheck: its check arguments, stack bounds, register shadows).
+    /// Zero when a thread starts, except what the tool copies from the parent thread.
+    /// </summary>
+    public const int ToolArea = XsaveArea + XsaveAreaSize;
+    public const int ToolAreaSize = 0x1000;
+    public const int Size = ToolArea + ToolAreaSize;
 
     public static int OfGpr(int hardwareIndex) => Gpr + 8 * hardwareIndex;
 }

@@ -52,8 +52,8 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>Replaced functions (the malloc family under --tool memcheck); null when nothing is replaced.</summary>
     public Interception.FunctionInterceptor? Interceptor { get; set; }
 
-    /// <summary>The checking allocator (--tool memcheck); null when the heap is not replaced.</summary>
-    public Heap.GuestHeap? Heap { get; set; }
+    /// <summary>The tool the program runs under (<see cref="Tools.NoTool"/> for --tool none): its events are raised from the engine.</summary>
+    public Tools.Tool Tool { get; set; } = new Tools.NoTool();
 
     /// <summary>The guest's signal actions (kernel struct sigaction each): what delivery runs.</summary>
     public byte[][] SignalActions { get; } = Enumerable.Range(0, SignalCount).Select(_ => new byte[SigactionSize]).ToArray();

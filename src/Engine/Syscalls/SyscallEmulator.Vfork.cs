@@ -36,13 +36,13 @@ public sealed unsafe partial class SyscallEmulator
         {
             channel.BecomeChild(_process);
             _process.VforkParent = channel;
-            if (_process.Heap != null) _process.Heap.Journal = new Heap.HeapJournal();
+            _process.Tool.OnVforkChild();
             // A fork of this child is not the process the parent waits for.
             _process.ForkedChild += () =>
             {
                 _process.VforkParent?.Abandon(_process);
                 _process.VforkParent = null;
-                if (_process.Heap != null) _process.Heap.Journal = null;
+                _process.Tool.OnVforkChildForked();
             };
         }
         return result;

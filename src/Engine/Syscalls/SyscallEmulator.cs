@@ -87,6 +87,8 @@ public sealed unsafe partial class SyscallEmulator
     {
         var request = new SyscallRequest((long)context->Rax, context->Rdi, context->Rsi, context->Rdx, context->R10, context->R8, context->R9);
         _nextPc = nextPc;
+        Tools.Tool tool = _process.Tool;
+        tool.OnSyscallBefore(context, request.Number);
         long result;
         if (!_table.TryGetValue(request.Number, out var handler))
             result = _process.GuestKernel.Call(request.Number, request.A1, request.A2, request.A3, request.A4, request.A5, request.A6);
@@ -103,6 +105,7 @@ public sealed unsafe partial class SyscallEmulator
         // The syscall instruction itself clobbers rcx (return address) and r11 (rflags).
         context->Rcx = nextPc;
         context->R11 = context->Rflags;
+        if (!thread.Finished && !_process.Exited) tool.OnSyscallAfter(context, request.Number, result);
     }
 
     /// <summary>clone(CLONE_THREAD): a new guest thread on a host thread of its own.</summary>

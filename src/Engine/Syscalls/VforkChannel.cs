@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using Checker.Engine.Heap;
 using Checker.Engine.Memory;
 using Checker.Engine.Native;
 
@@ -15,7 +14,7 @@ namespace Checker.Engine.Syscalls;
 /// C# runtime would run on the parent's heap and stacks while the parent's other runtime threads
 /// go on), so it is a fork, and this channel gives the parent what sharing gives: the parent waits
 /// (as CLONE_VFORK would) until the child execs or exits, and just before either the child sends
-/// its heap operations (<see cref="HeapJournal"/>), which the parent repeats, and the guest pages it
+/// its tool's journal (memcheck: its heap operations), which the parent repeats, and the guest pages it
 /// changed, which the parent writes over its own.
 /// </summary>
 /// <remarks>
@@ -96,7 +95,7 @@ public sealed unsafe class VforkChannel
                 byte[] journal = new byte[length];
                 fixed (byte* bytes = journal)
                     if (!ReadFully(_requestRead, bytes, journal.Length)) break;
-                if (process.Heap is { } heap) HeapJournal.Replay(journal, heap);
+                process.Tool.ReplayVforkJournal(journal);
                 continue;
             }
             if (!Receive(address, length, scratch)) break;
@@ -128,7 +127,7 @@ public sealed unsafe class VforkChannel
     public void Release(GuestProcess process)
     {
         if (_requestWrite < 0) return;
-        if (process.Heap?.Journal is { IsEmpty: false } journal && !SendJournal(journal.Take())) return;
+        if (process.Tool.TakeVforkJournal() is { } journal && !SendJournal(journal)) return;
         GuestMappings mappings = process.Mappings;
         int pagemap = HostProcess.OpenForTool("/proc/self/pagemap", OCloexec);
         if (pagemap >= 0)

@@ -20,7 +20,7 @@ namespace Checker.Engine.Translation;
 /// Called with the cache lock held.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null, bool checkAccesses = false,
+public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null, Tools.BlockInstrumenter? instrumenter = null,
     Memory.GuestMappings? mappings = null)
 {
     public const int MaxBlockInstructions = 128;
@@ -46,12 +46,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private readonly CodeBuffer _code = new(0);
     private readonly GuestCodeReader _reader = new(0);
     private Decoder? _decoder;
-    private readonly Instrumentation.AccessCheckEmitter? _checks =
-        checkAccesses ? new Instrumentation.AccessCheckEmitter(cache.AccessSites, cache.AccessCheck, cache.StringCheck) : null;
-    private readonly Instrumentation.CheckPlanner _planner = new();
-    private List<Instrumentation.PlannedCheck>[] _plan = [];
-    private readonly Instrumentation.Liveness _liveness = new();
-    private readonly Instrumentation.HeldScratch _held = new();
+    private readonly Liveness _liveness = new();
+    private readonly HeldScratch _held = new();
+    private Tools.BlockServices? _services;
     private int _index;
 
     public Fragment Translate(ulong pc)
@@ -64,7 +61,6 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         code.Reset(start + 8);
         var exits = new List<ExitStub>(2);
         _pendingExits.Clear();
-        _checks?.Reset();
         _held.Reset();
 
         if (interceptor != null && interceptor.TryGetRedirect(pc, out ulong replacement))
@@ -75,10 +71,10 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
 
         DecodeBlock(pc);
-        if (_checks != null)
+        if (instrumenter != null)
         {
             _liveness.Analyze(_block);
-            _plan = _planner.Plan(_block);
+            instrumenter.BeginBlock(_services ??= new Tools.BlockServices(_block, _liveness, _held));
         }
         var pcs = new ulong[_block.Count];
         var offsets = new int[_block.Count];
@@ -104,7 +100,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         return fragment;
     }
 
-    /// <summary>Out-of-line stubs (exits, then access-check slow paths), header, copy into the cache, index.</summary>
+    /// <summary>Out-of-line stubs (exits, then the tool's slow paths), header, copy into the cache, index.</summary>
     private Fragment FinishFragment(ulong pc, ulong endPc, CodeBuffer code, List<ExitStub> exits, ulong[] pcs, int[] offsets, long started)
     {
         foreach ((ExitStub exit, int field) in _pendingExits)
@@ -118,7 +114,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             code.Raw([0xE9]);
             code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.Exit));
         }
-        _checks?.EmitStubs(code);
+        instrumenter?.EmitStubs(code);
 
         int size = code.Length + 8;
         ulong at = cache.Region.Allocate((ulong)size, 16);
@@ -222,28 +218,17 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             ExitTo(code, exits, ExitKind.Syscall, ins.NextIP);
             return;
         }
-        if (_checks != null && ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
-        {
-            Register scratch = _liveness.FreeRegisterBefore(_index);
-            bool flagsDead = _liveness.FlagsDeadBefore(_index);
-            if (scratch == Register.None && flagsDead && _plan[_index].Count > 0)
-                scratch = _held.Held != Register.None ? _held.Held
-                    : ins.FlowControl == FlowControl.Next ? _held.Acquire(code, _block, _index) : Register.None;
-            _checks.EmitChecks(code, ins.IP, _plan[_index], scratch, flagsDead);
-            if (Instrumentation.VsibCheck.Applies(ins)) Instrumentation.VsibCheck.Emit(code, ins, cache.AccessSites, cache.VsibCheck);
-        }
+        if (instrumenter != null && ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
+            instrumenter.BeforeInstruction(code, _index);
         switch (ins.FlowControl)
         {
-            case FlowControl.Next when _checks != null && Instrumentation.StackTracking.WritesStackPointer(ins):
-                if (Instrumentation.StackTracking.TryEmitInline(code, ins, _liveness.FreeRegisterAfter(_index), _liveness.FlagsDeadAfter(_index)))
-                    return;
-                Instrumentation.StackTracking.EmitBefore(code);
+            case FlowControl.Next when instrumenter != null:
+                if (instrumenter.TryEmitInstruction(code, _index, c => EmitPlain(c, ins))) return;
                 EmitPlain(code, ins);
-                Instrumentation.StackTracking.EmitAfter(code, cache.StackAdjust);
+                instrumenter.AfterInstruction(code, _index);
                 return;
             case FlowControl.Next:
                 EmitPlain(code, ins);
-                _checks?.EmitAfter(code);
                 return;
             case FlowControl.UnconditionalBranch when ins.Op0Kind == OpKind.NearBranch64:
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);

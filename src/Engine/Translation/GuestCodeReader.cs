@@ -7,7 +7,7 @@ namespace Checker.Engine.Translation;
 /// <see cref="Limit"/>: the end of the executable guest memory the block starts in, so decoding
 /// stops (Iced's "no more bytes") where a native fetch would fault, and never faults itself.
 /// </summary>
-internal sealed unsafe class GuestCodeReader(ulong address) : CodeReader
+public sealed unsafe class GuestCodeReader(ulong address) : CodeReader
 {
     public ulong Address { get; set; } = address;
     public ulong Limit { get; set; } = ulong.MaxValue;

@@ -1,4 +1,4 @@
-using Checker.Engine.Heap;
+using Checker.MemcheckTool.Heap;
 using Xunit;
 
 namespace Checker.Tests.Engine;

@@ -1,4 +1,4 @@
-using Checker.Engine.Heap;
+using Checker.MemcheckTool.Heap;
 using Checker.Shadow;
 using Xunit;
 

@@ -1,5 +1,6 @@
+using Checker.Engine.Translation;
 using Checker.Engine.Emission;
-using Checker.Engine.Instrumentation;
+using Checker.MemcheckTool.Instrumentation;
 using Checker.Engine.State;
 using Iced.Intel;
 using Xunit;

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Checker.Engine.Heap;
+using Checker.MemcheckTool.Heap;
 using Xunit;
 
 namespace Checker.Tests.Engine;

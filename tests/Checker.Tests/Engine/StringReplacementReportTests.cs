@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Checker.Engine.Interception;
+using Checker.MemcheckTool.Replacements;
 using Checker.Tests.EndToEnd;
 using Checker.Tests.Heap;
 using Xunit;

@@ -1,4 +1,4 @@
-using Checker.Engine.Interception;
+using Checker.MemcheckTool.Replacements;
 using Checker.Symbols.Elf;
 using Checker.Tests.Elf;
 using Checker.Tests.EndToEnd;

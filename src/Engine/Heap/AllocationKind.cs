@@ -1,4 +1,0 @@
-namespace Checker.Engine.Heap;
-
-/// <summary>Which family allocated a block, so a free by the wrong family is reported as a mismatch.</summary>
-public enum AllocationKind { Malloc, New, NewArray }

@@ -1,0 +1,45 @@
+using Checker.Engine.Emission;
+using Checker.Engine.Translation;
+using Iced.Intel;
+
+namespace Checker.Engine.Tools;
+
+/// <summary>
+/// A tool's instrumentation pass over one block, called by the translator as it emits the fragment
+/// (under the cache lock, so one instance is used by one translation at a time). The translator
+/// copies or rewrites the application instructions; the pass adds code before and after them, may
+/// take over the emission of one, and adds out-of-line code (slow-path stubs) after the block.
+/// </summary>
+public abstract class BlockInstrumenter
+{
+    /// <summary>A block is about to be emitted; <paramref name="block"/> stays valid until the next call.</summary>
+    public abstract void BeginBlock(BlockServices block);
+
+    /// <summary>Before application instruction <paramref name="index"/> that runs inside the fragment (not a direct branch, syscall or ret).</summary>
+    public abstract void BeforeInstruction(CodeBuffer code, int index);
+
+    /// <summary>
+    /// Emits straight-line instruction <paramref name="index"/> itself (with <paramref name="emitPlain"/> for
+    /// the application instruction as the engine would emit it) and returns true, or returns false
+    /// to let the engine emit it and then call <see cref="AfterInstruction"/>.
+    /// </summary>
+    public virtual bool TryEmitInstruction(CodeBuffer code, int index, Action<CodeBuffer> emitPlain) => false;
+
+    /// <summary>After straight-line instruction <paramref name="index"/> the engine emitted.</summary>
+    public virtual void AfterInstruction(CodeBuffer code, int index) { }
+
+    /// <summary>Out-of-line code after the block's exit stubs (slow paths reached from inline checks).</summary>
+    public virtual void EmitStubs(CodeBuffer code) { }
+}
+
+/// <summary>
+/// What the translator offers a pass for the block being emitted: its instructions, register and
+/// flags liveness, and a scratch register held across a run of straight-line instructions
+/// (spilled once to gs:[HeldScratch]; fault translation puts it back).
+/// </summary>
+public sealed class BlockServices(IReadOnlyList<Instruction> instructions, Liveness liveness, HeldScratch held)
+{
+    public IReadOnlyList<Instruction> Instructions { get; } = instructions;
+    public Liveness Liveness { get; } = liveness;
+    public HeldScratch Held { get; } = held;
+}

@@ -1,0 +1,78 @@
+using System.Runtime.Versioning;
+using Checker.Engine.Dispatch;
+using Checker.Engine.State;
+
+namespace Checker.Engine.Tools;
+
+/// <summary>
+/// What the engine runs a program for, as a DynamoRIO client or a Valgrind tool: the engine loads,
+/// translates, dispatches and emulates and knows nothing of shadows or heaps; a tool instruments
+/// each block as it is translated (<see cref="CreateInstrumenter"/>), listens to the events below
+/// and to <see cref="Syscalls.GuestProcess"/>'s, and replaces functions through
+/// <see cref="ToolHost.Interceptor"/>. Every event has an empty default: <see cref="NoTool"/>
+/// (--tool none) overrides nothing.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public abstract unsafe class Tool
+{
+    /// <summary>Once, after the program is loaded and before its first instruction (no guest thread exists yet).</summary>
+    public virtual void Attach(ToolHost host) { }
+
+    /// <summary>The pass that instruments blocks for one translator (translation runs under the cache lock); null: code is copied as is.</summary>
+    public virtual BlockInstrumenter? CreateInstrumenter() => null;
+
+    /// <summary>
+    /// A guest thread's context block is ready, before its first instruction: the main thread
+    /// (<paramref name="parent"/> null, <paramref name="stackPointer"/> its initial rsp) or a clone'd one
+    /// (<paramref name="stackPointer"/> the stack clone gave it, 0 when it shares its parent's).
+    /// </summary>
+    public virtual void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer) { }
+
+    /// <summary>The stack to remember as where a thread was created (its clone's pc first), for reports; none by default.</summary>
+    public virtual ulong[] CaptureThreadCreation(ContextBlock* parent, ulong clonePc) => [];
+
+    /// <summary>
+    /// A tool routine left the cache with <see cref="Emission.ExitIds.ToolExit"/> (memcheck: an access
+    /// check found a bad byte). Called under the cache lock; the thread then resumes at gs:[LinkReturn].
+    /// </summary>
+    public virtual void OnToolExit(ContextBlock* context) { }
+
+    /// <summary>Before a guest system call the engine performs or emulates (the registers are in the block).</summary>
+    public virtual void OnSyscallBefore(ContextBlock* context, long number) { }
+
+    /// <summary>After it, with its result in rax (not called for calls that do not return: exit, execve that succeeds, rt_sigreturn).</summary>
+    public virtual void OnSyscallAfter(ContextBlock* context, long number, long result) { }
+
+    /// <summary>The engine wrote a signal frame for a handler into guest memory [start, end).</summary>
+    public virtual void OnSignalFrame(GuestThread thread, int signal, ulong start, ulong end) { }
+
+    /// <summary>
+    /// Memory the tool's inline code reads on the guest's behalf (memcheck's shadow): a fault there is
+    /// a fault of the application access it stands for (see <see cref="ProbeCovers"/>).
+    /// </summary>
+    public virtual bool IsProbeAddress(ulong address) => false;
+
+    /// <summary>Whether a probe fault at <paramref name="probe"/> stands for an access of <paramref name="size"/> bytes at <paramref name="address"/>.</summary>
+    public virtual bool ProbeCovers(ulong probe, ulong address, int size) => false;
+
+    /// <summary>A fault inside one of the tool's shared routines: the application pc it was working for, if known.</summary>
+    public virtual ulong? RoutineFaultPc(ContextBlock* context) => null;
+
+    /// <summary>State translation at a fault in a fragment: put back into <paramref name="registers"/> the guest values the tool's inline code had borrowed at <paramref name="cachePc"/>.</summary>
+    public virtual void RestoreBorrowedRegisters(ulong cachePc, ContextBlock* context, ulong[] registers) { }
+
+    /// <summary>
+    /// A vfork child's tool state the parent must replay once the child execs or exits (memcheck: its
+    /// heap operations, since the child ran on the parent's heap). Started in the child, taken there,
+    /// replayed in the parent.
+    /// </summary>
+    public virtual void OnVforkChild() { }
+    public virtual byte[]? TakeVforkJournal() => null;
+    public virtual void ReplayVforkJournal(byte[] journal) { }
+    /// <summary>A fork of the vfork child: the grandchild is no longer the process the parent waits for.</summary>
+    public virtual void OnVforkChildForked() { }
+}
+
+/// <summary>--tool none: the engine alone, nothing instrumented, nothing replaced.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class NoTool : Tool;

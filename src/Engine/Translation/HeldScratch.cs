@@ -1,0 +1,85 @@
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Iced.Intel;
+
+namespace Checker.Engine.Translation;
+
+/// <summary>
+/// A scratch register for the access checks of a straight-line run where no register is dead:
+/// spilled once to gs:[HeldScratch] before the first check and reloaded once where the run ends,
+/// instead of a spill and reload around every check (hot loops indexing several arrays keep every
+/// register live: numeric bench). The register is one no instruction of the run reads or writes,
+/// so the program never sees the borrowed value. The run ends at the first instruction that is not
+/// plain straight-line code, that sets rsp, or that uses the register.
+/// <para>
+/// While it is held the guest's value lives only in the context block. Faults in translated code
+/// end the guest today; delivering them to a guest handler will have to reload it first.
+/// </para>
+/// </summary>
+public sealed class HeldScratch
+{
+    // rcx last: the flags-live check path spills rcx on its own.
+    private static readonly Register[] Preference =
+    [
+        Register.RDX, Register.RSI, Register.RDI, Register.R8, Register.R9, Register.R10, Register.R11,
+        Register.R12, Register.R13, Register.R14, Register.R15, Register.RAX, Register.RBX, Register.RCX,
+    ];
+
+    private readonly InstructionInfoFactory _info = new();
+
+    /// <summary>The register held now, or <see cref="Register.None"/>.</summary>
+    public Register Held { get; private set; } = Register.None;
+
+    /// <summary>Forgets any hold (a translation starts).</summary>
+    public void Reset() => Held = Register.None;
+
+    /// <summary>Before <paramref name="block"/>[<paramref name="i"/>] is emitted: reloads the held register if the run ends here.</summary>
+    public void BeforeInstruction(CodeBuffer code, IReadOnlyList<Instruction> block, int i)
+    {
+        if (Held != Register.None && (!ContinuesRun(block[i]) || (UsedRegisters(block[i]) & Bit(Held)) != 0))
+            Release(code);
+    }
+
+    /// <summary>
+    /// The held register for the checks of <paramref name="block"/>[<paramref name="i"/>], spilling one
+    /// now if none is held; <see cref="Register.None"/> when every candidate is used in the run.
+    /// </summary>
+    public Register Acquire(CodeBuffer code, IReadOnlyList<Instruction> block, int i)
+    {
+        if (Held != Register.None) return Held;
+        int used = 0;
+        for (int j = i; j < block.Count && ContinuesRun(block[j]); j++) used |= UsedRegisters(block[j]);
+        foreach (Register candidate in Preference)
+        {
+            if ((used & Bit(candidate)) != 0) continue;
+            code.Encode(ContextOperand.Store(ContextOffsets.HeldScratch, candidate));
+            return Held = candidate;
+        }
+        return Register.None;
+    }
+
+    /// <summary>Reloads the held register's guest value, if one is held.</summary>
+    public void Release(CodeBuffer code)
+    {
+        if (Held == Register.None) return;
+        code.Encode(ContextOperand.Load(Held, ContextOffsets.HeldScratch));
+        Held = Register.None;
+    }
+
+    private static bool ContinuesRun(in Instruction ins) =>
+        ins.FlowControl == FlowControl.Next && ins.Code is not (Code.Syscall or Code.INVALID) && !StackPointerWrites.IsExplicit(ins);
+
+    private int UsedRegisters(in Instruction ins)
+    {
+        int mask = 0;
+        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+        {
+            if (!used.Register.IsGPR()) continue;
+            Register full = used.Register.GetFullRegister();
+            if (full is >= Register.RAX and <= Register.R15) mask |= Bit(full);
+        }
+        return mask;
+    }
+
+    private static int Bit(Register full) => 1 << (full - Register.RAX);
+}

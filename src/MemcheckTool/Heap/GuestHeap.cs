@@ -1,0 +1,284 @@
+using Checker.Engine.Native;
+using Checker.Shadow;
+
+namespace Checker.MemcheckTool.Heap;
+
+/// <summary>
+/// The replacement allocator behind the intercepted malloc family (Dr. Memory replaces the
+/// allocator by default too). Blocks are carved from one private arena with a redzone on both
+/// sides of every block (<see cref="RedzonePolicy"/>: growing with the block unless fixed); freed
+/// blocks wait in a FIFO quarantine (delayed frees) before their space is reused, so a stale
+/// pointer keeps pointing at freed memory for a while; realloc always moves. Per block it keeps
+/// the requested size, the allocating family and the allocation and free callstacks. Errors in
+/// arguments (double free, free of a non-heap or interior pointer, mismatched families) are handed
+/// to <see cref="Errors"/>, never printed here. With a shadow, the program's bytes of a live block
+/// are addressable and everything else the arena hands out (redzones, alignment gaps, the padding
+/// after an odd size, freed blocks, free space) is unaddressable.
+/// </summary>
+/// <remarks>
+/// Space out of quarantine is reused: small blocks go to exact-size free lists
+/// (<see cref="ReusableBlocks"/>, the hot path), larger ones to coalescing <see cref="FreeRanges"/>,
+/// and free space next to the unused end of the arena rejoins it. When the arena has grown by 16 MB since the small lists were last merged and
+/// they hoard more than that and more than the live heap, they are merged into the ranges too, so
+/// no size pattern makes the arena grow without bound. Free pages go back to the kernel once the
+/// free space not yet given back passes the live heap and 32 MB. Freed space stays unaddressable
+/// in the shadow until reused.
+/// </remarks>
+public sealed class GuestHeap
+{
+    private const ulong ArenaSize = 64UL << 30;
+    private const ulong MinimumAlignment = 16;
+    /// <summary>Blocks up to this size (redzones included) are reused through exact-size lists.</summary>
+    private const ulong SmallBlock = ReusableBlocks.Limit;
+    private const ulong HoardFloor = 16UL << 20;
+    /// <summary>Free space whose pages may stay resident (glibc's trim threshold, in spirit): above this and the live heap, free pages go back to the kernel.</summary>
+    private const ulong ResidentFreeFloor = 32UL << 20;
+    /// <summary>Requests above this are refused (NULL, ENOMEM), as glibc refuses what it cannot map.</summary>
+    public const ulong MaxRequest = ArenaSize / 2;
+
+    // Live and quarantined blocks by user address (one table: a free only flips the chunk's state).
+    private readonly ChunkTable _chunks = new();
+    private readonly Queue<HeapChunk> _quarantine = new();
+    private readonly ReusableBlocks _reusable = new();
+    private readonly FreeRanges _free = new();
+    private readonly RedzonePolicy _redzones;
+    private readonly ulong _arenaEnd;
+    private ulong _next;
+    // The arena is reserved PROT_NONE and opened in steps as it grows: a wild access past what the
+    // heap ever handed out faults, as it would natively, and the opened part's unused end is
+    // unaddressable in the shadow.
+    private ulong _committed;
+    private const ulong CommitStep = 64UL << 20;
+    private ulong _quarantinedBytes;
+    private ulong _hoardedBytes;
+    private ulong _undiscardedBytes;   // freed into the ranges since their pages were last given back
+
+    private readonly ShadowMemory? _shadow;
+
+    /// <param name="redzone">Redzone width for every block; null: adapt to the block's size.</param>
+    /// <param name="arenaAddress">Where the arena goes (0: wherever the kernel puts it): the engine keeps it in the guest's region.</param>
+    public GuestHeap(ulong? redzone, ulong delayFreesBytes, ShadowMemory? shadow = null, ulong arenaAddress = 0)
+    {
+        _shadow = shadow;
+        _redzones = new RedzonePolicy(redzone);
+        DelayFreesBytes = delayFreesBytes;
+        ArenaStart = MapArena(arenaAddress, ArenaSize);
+        _arenaEnd = ArenaStart + ArenaSize;
+        _next = ArenaStart;
+        _committed = ArenaStart;
+    }
+
+    private static ulong MapArena(ulong address, ulong size) => HostMemory.MapAnonymous(address, size, LibC.ProtNone, noReserve: true);
+
+    /// <summary>Opens the arena up to <paramref name="end"/> (rounded up to <see cref="CommitStep"/>); the new part is unaddressable until handed out.</summary>
+    private void Commit(ulong end)
+    {
+        if (end <= _committed) return;
+        ulong to = Math.Min(_arenaEnd, (end - ArenaStart + CommitStep - 1) / CommitStep * CommitStep + ArenaStart);
+        HostMemory.Protect(_committed, to - _committed, LibC.ProtRead | LibC.ProtWrite);
+        _shadow?.Set(_committed, to - _committed, ShadowState.Unaddressable);
+        Committed?.Invoke(_committed, to - _committed);
+        _committed = to;
+    }
+
+    public RedzonePolicy Redzones => _redzones;
+    public ulong DelayFreesBytes { get; }
+    public ulong ArenaStart { get; }
+    public ulong ArenaEnd => _arenaEnd;
+    /// <summary>Where the arena's never-used (or given back) end begins.</summary>
+    public ulong Top => _next;
+    public Action<HeapError>? Errors { get; set; }
+    /// <summary>In a vfork child: records every change for the parent to repeat (see <see cref="HeapJournal"/>).</summary>
+    public HeapJournal? Journal { get; set; }
+    /// <summary>Part of the arena opened for blocks (start, length): the engine records it as the guest's memory.</summary>
+    public Action<ulong, ulong>? Committed { get; set; }
+    public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Where(c => !c.Freed);
+
+    /// <summary>Bytes the program asked for in its live blocks, and how many blocks.</summary>
+    public ulong LiveBytes { get; private set; }
+    public ulong LiveBlocks { get; private set; }
+    /// <summary>Freed bytes (whole blocks) held back or free for reuse.</summary>
+    public ulong FreeBytes => _quarantinedBytes + _hoardedBytes + _free.Bytes;
+    public int FreeBlocks => _quarantine.Count + _reusable.Count + _free.Count;
+
+    public bool IsHeapAddress(ulong address) => address >= ArenaStart && address < _next;
+
+    /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/>; 0 when the arena is exhausted.</summary>
+    public ulong Allocate(ulong size, ulong alignment, AllocationKind kind, ulong[] stack)
+    {
+        alignment = Math.Max(alignment, MinimumAlignment);
+        if (size > MaxRequest || alignment > MaxRequest) return 0;
+        ulong redzone = _redzones.For(size);
+        ulong body = (Math.Max(size, 1) + MinimumAlignment - 1) & ~(MinimumAlignment - 1);
+        ulong blockSize = redzone + body + redzone;
+        ulong user;
+        ulong blockStart;
+        if (alignment == MinimumAlignment && blockSize <= SmallBlock && _reusable.TryTake(blockSize, out blockStart))
+        {
+            _hoardedBytes -= blockSize;
+            user = blockStart + redzone;
+            // The recycled block is unaddressable from its free: open the program's bytes only.
+            _shadow?.Set(user, size, ShadowState.Defined);
+        }
+        else if (_free.TryTake(redzone, body, alignment, out blockStart, out user)
+            || (HoardOutgrewHeap() && _free.TryTake(redzone, body, alignment, out blockStart, out user)))
+        {
+            blockSize = user + body + redzone - blockStart;
+            _shadow?.Set(user, size, ShadowState.Defined);   // free space is unaddressable
+        }
+        else
+        {
+            user = (_next + redzone + alignment - 1) & ~(alignment - 1);
+            blockStart = user - redzone;
+            if (user + body + redzone > _arenaEnd)
+            {
+                // The free lists may have been merged on the way here: a change to repeat too.
+                Journal?.Allocated(size, alignment, kind, stack, 0);
+                return 0;
+            }
+            Commit(user + body + redzone);
+            ulong previous = _next;
+            _next = user + body + redzone;
+            if (_shadow != null)
+            {
+                _shadow.Set(previous, user - previous, ShadowState.Unaddressable);
+                _shadow.Set(user, size, ShadowState.Defined);
+                _shadow.Set(user + size, _next - (user + size), ShadowState.Unaddressable);
+            }
+            // An alignment gap before the block is free space.
+            if (blockStart > previous) Release(previous, blockStart - previous);
+        }
+        var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack);
+        _chunks.Add(chunk);
+        LiveBytes += size;
+        LiveBlocks++;
+        Journal?.Allocated(size, alignment, kind, stack, user);
+        return user;
+    }
+
+    /// <summary>Frees <paramref name="address"/> as <paramref name="kind"/> asks; false (after reporting) when the argument is invalid.</summary>
+    public bool Free(ulong address, AllocationKind kind, string routine, ulong[] stack)
+    {
+        if (address == 0) return true;
+        Journal?.Freed(address, kind, routine, stack);
+        HeapChunk? chunk = Find(address);
+        if (chunk == null || chunk.Freed)
+        {
+            Report(chunk != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, stack, chunk);
+            return false;
+        }
+        if (chunk.Kind != kind)
+            Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, chunk));
+        chunk.FreeStack = stack;
+        LiveBytes -= chunk.Size;
+        LiveBlocks--;
+        _shadow?.Set(chunk.User, chunk.Size, ShadowState.Unaddressable);
+        _quarantine.Enqueue(chunk);
+        _quarantinedBytes += chunk.BlockSize;
+        while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1) Recycle(_quarantine.Dequeue());
+        return true;
+    }
+
+    public HeapChunk? FindLive(ulong user) => Find(user) is HeapChunk chunk && !chunk.Freed ? chunk : null;
+
+    // Every block's user address is 16-aligned and has its redzone (mapped arena) below it.
+    private HeapChunk? Find(ulong user) =>
+        user >= ArenaStart + RedzonePolicy.Minimum && user < _next && (user & (MinimumAlignment - 1)) == 0 ? _chunks.Find(user) : null;
+
+    /// <summary>The block (live or quarantined) whose extent, redzones included, holds <paramref name="address"/>.</summary>
+    public HeapChunk? FindBlock(ulong address) => _chunks.FirstOrDefault(c => c.ContainsBlockAddress(address));
+
+    /// <summary>
+    /// malloc_trim: merges the small free lists into the free ranges and gives every whole free
+    /// page back to the kernel; true when any memory was released.
+    /// </summary>
+    public bool Trim()
+    {
+        Journal?.Trimmed();
+        ulong before = _next;
+        MergeHoard();
+        return DiscardFreePages() || _next < before;
+    }
+
+    private HeapErrorKind Classify(ulong address) =>
+        FindInterior(address) != null ? HeapErrorKind.FreeOfInteriorPointer : HeapErrorKind.FreeOfNonHeapAddress;
+
+    private HeapChunk? FindInterior(ulong address) => _chunks.FirstOrDefault(c => !c.Freed && c.ContainsBlockAddress(address));
+
+    private void Report(HeapErrorKind kind, string routine, ulong address, ulong[] stack, HeapChunk? freed)
+    {
+        HeapChunk? chunk = kind switch
+        {
+            HeapErrorKind.DoubleFree => freed,
+            HeapErrorKind.FreeOfInteriorPointer => FindInterior(address),
+            _ => null,
+        };
+        Errors?.Invoke(new HeapError(kind, routine, address, stack, chunk));
+    }
+
+    /// <summary>A block leaves quarantine: its space becomes reusable.</summary>
+    private void Recycle(HeapChunk chunk)
+    {
+        _chunks.Remove(chunk);
+        _quarantinedBytes -= chunk.BlockSize;
+        if (chunk.BlockSize <= SmallBlock)
+        {
+            _reusable.Put(chunk.BlockSize, chunk.BlockStart);
+            _hoardedBytes += chunk.BlockSize;
+            return;
+        }
+        Release(chunk.BlockStart, chunk.BlockSize);
+    }
+
+    /// <summary>
+    /// Free space into the ranges, merged with its neighbours (rejoining the arena's unused end if it
+    /// touches it). Its pages stay resident for reuse (a buffer grown by realloc is copied into
+    /// them) until the free space not yet given back passes the live heap and 32 MB: then every
+    /// free range's whole pages go back to the kernel, which keeps resident memory within a small
+    /// factor of the live heap.
+    /// </summary>
+    private void Release(ulong start, ulong length)
+    {
+        (ulong s, ulong e) = _free.Add(start, length);
+        if (e == _next && _free.TryTakeEndingAt(e, out s))
+        {
+            _next = s;
+            ReleasePages(s, e);   // the arena's unused end holds nothing
+        }
+        _undiscardedBytes += length;
+        if (_undiscardedBytes > ResidentFreeFloor && _undiscardedBytes > LiveBytes) DiscardFreePages();
+    }
+
+    private bool DiscardFreePages()
+    {
+        bool released = false;
+        foreach ((ulong start, ulong end) in _free.Ranges) released |= ReleasePages(start, end);
+        _undiscardedBytes = 0;
+        return released;
+    }
+
+    private static bool ReleasePages(ulong start, ulong end)
+    {
+        ulong from = HostMemory.PageUp(start), to = HostMemory.PageDown(end);
+        return from < to && HostMemory.Discard(from, to - from);
+    }
+
+    /// <summary>
+    /// The arena is about to grow: if the small lists hold more than the live heap (and 16 MB),
+    /// their sizes are not being asked for again; merge them into the free ranges (true: try those
+    /// first). Tied to growth, not to frees, so a program that frees much and then allocates the
+    /// same sizes again keeps its fast lists.
+    /// </summary>
+    private bool HoardOutgrewHeap()
+    {
+        if (_hoardedBytes < HoardFloor || _hoardedBytes < LiveBytes) return false;
+        MergeHoard();
+        return true;
+    }
+
+    private void MergeHoard()
+    {
+        foreach ((ulong blockStart, ulong blockSize) in _reusable.TakeAll()) Release(blockStart, blockSize);
+        _hoardedBytes = 0;
+    }
+}

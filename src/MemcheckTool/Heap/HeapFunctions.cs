@@ -1,0 +1,198 @@
+using Checker.Engine.Native;
+using Checker.Engine.Interception;
+using Checker.Engine.State;
+
+namespace Checker.MemcheckTool.Heap;
+
+/// <summary>
+/// The table of replaced allocation functions: each symbol name with the family it belongs to and
+/// what it does, from glibc's malloc family (with its statistics: mallinfo, mallinfo2,
+/// malloc_usable_size, malloc_trim) and every libstdc++ operator new/delete variant (nothrow,
+/// sized, aligned). One row per name; the handlers share the allocator. Failures return what
+/// glibc 2.36 returns and set errno as it does; sizes with the top bit set (negative numbers passed
+/// as size_t), overflowing count * size and bad alignments are reported as fishy arguments first,
+/// as Valgrind does.
+/// </summary>
+public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
+    Checker.Symbols.Unwinding.FrameRuleCache? rules = null, GuestErrno? errno = null)
+{
+    private const int EINVAL = 22, ENOMEM = 12;
+    private const ulong PageSize = 4096, MallocAlignment = 16, PointerSize = 8;
+
+    public IReadOnlyList<InterceptedFunction> All()
+    {
+        var all = new List<InterceptedFunction>();
+        foreach (string n in new[] { "malloc", "__libc_malloc" }) all.Add(new(n, c => Allocate(c, n, Arg(c, 0), MallocAlignment, AllocationKind.Malloc)));
+        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) all.Add(new(n, c => Allocate(c, n, Arg(c, 0), MallocAlignment, AllocationKind.New)));
+        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) all.Add(new(n, c => Allocate(c, n, Arg(c, 0), MallocAlignment, AllocationKind.NewArray)));
+        foreach (string n in new[] { "_ZnwmSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t" }) all.Add(new(n, c => Aligned(c, n, Arg(c, 1), Arg(c, 0), AllocationKind.New)));
+        foreach (string n in new[] { "_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t" }) all.Add(new(n, c => Aligned(c, n, Arg(c, 1), Arg(c, 0), AllocationKind.NewArray)));
+        foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) all.Add(new(n, c => Aligned(c, n, Arg(c, 0), Arg(c, 1), AllocationKind.Malloc)));
+        foreach (string n in new[] { "valloc", "__libc_valloc" }) all.Add(new(n, c => Allocate(c, n, Arg(c, 0), PageSize, AllocationKind.Malloc)));
+        foreach (string n in new[] { "pvalloc", "__libc_pvalloc" }) all.Add(new(n, c => Pvalloc(c, n, Arg(c, 0))));
+        foreach (string n in new[] { "calloc", "__libc_calloc" }) all.Add(new(n, c => Calloc(c, n)));
+        foreach (string n in new[] { "realloc", "__libc_realloc" }) all.Add(new(n, c => Realloc(c, n, Arg(c, 0), Arg(c, 1))));
+        all.Add(new("reallocarray", c => Overflows(c, "reallocarray", "nmemb", Arg(c, 1), "size", Arg(c, 2)) ? Fail(c, ENOMEM) : Realloc(c, "reallocarray", Arg(c, 0), Arg(c, 1) * Arg(c, 2))));
+        all.Add(new("posix_memalign", PosixMemalign));
+        foreach (string n in new[] { "free", "__libc_free", "cfree" }) all.Add(Free(n, AllocationKind.Malloc));
+        foreach (string n in new[] { "_ZdlPv", "_ZdlPvm", "_ZdlPvRKSt9nothrow_t", "_ZdlPvSt11align_val_t", "_ZdlPvmSt11align_val_t", "_ZdlPvSt11align_val_tRKSt9nothrow_t" })
+            all.Add(Free(n, AllocationKind.New));
+        foreach (string n in new[] { "_ZdaPv", "_ZdaPvm", "_ZdaPvRKSt9nothrow_t", "_ZdaPvSt11align_val_t", "_ZdaPvmSt11align_val_t", "_ZdaPvSt11align_val_tRKSt9nothrow_t" })
+            all.Add(Free(n, AllocationKind.NewArray));
+        // Valgrind's replacement answers the size asked for, not glibc's rounded-up chunk size.
+        all.Add(new("malloc_usable_size", c => heap.FindLive(Arg(c, 0))?.Size ?? 0));
+        all.Add(new("malloc_trim", c => heap.Trim() ? 1UL : 0));
+        foreach (string n in new[] { "mallinfo", "__libc_mallinfo" }) all.Add(new(n, c => MallocInfo(c, wide: false)));
+        all.Add(new("mallinfo2", c => MallocInfo(c, wide: true)));
+        return all;
+    }
+
+    private static ulong Arg(ContextBlock* c, int index) => index switch
+    {
+        0 => c->Rdi, 1 => c->Rsi, 2 => c->Rdx, 3 => c->Rcx, 4 => c->R8, _ => c->R9,
+    };
+
+    private ulong[] Stack(ContextBlock* c) => CallstackCapture.Capture(c, c->UnwindTop, callstackFrames, rules);
+
+    private InterceptedFunction Free(string name, AllocationKind kind) =>
+        new(name, c => { heap.Free(Arg(c, 0), kind, name, Stack(c)); return 0; });
+
+    /// <summary>glibc's failure: NULL, with errno set.</summary>
+    private ulong Fail(ContextBlock* c, int error)
+    {
+        errno?.Set(c, error);
+        return 0;
+    }
+
+    private ulong Allocate(ContextBlock* c, string name, ulong size, ulong alignment, AllocationKind kind)
+    {
+        if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);
+        ulong user = heap.Allocate(size, alignment, kind, Stack(c));
+        return user != 0 ? user : Fail(c, ENOMEM);
+    }
+
+    /// <summary>pvalloc: whole pages.</summary>
+    private ulong Pvalloc(ContextBlock* c, string name, ulong size)
+    {
+        if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);
+        ulong pages = (size + PageSize - 1) & ~(PageSize - 1);
+        return (long)pages < 0 ? Fail(c, ENOMEM) : Allocate(c, name, pages, PageSize, AllocationKind.Malloc);
+    }
+
+    /// <summary>memalign, aligned_alloc, aligned new: glibc (2.36) rounds an alignment that is not a power of two up to one, and refuses one above 2^63.</summary>
+    private ulong Aligned(ContextBlock* c, string name, ulong alignment, ulong size, AllocationKind kind)
+    {
+        if (alignment != 0 && (alignment & (alignment - 1)) != 0)
+        {
+            Report(c, name, new FishyArgument("alignment", alignment, FishyReason.BadAlignment));
+            if (alignment > (1UL << 63)) return Fail(c, EINVAL);
+            alignment = 1UL << (64 - System.Numerics.BitOperations.LeadingZeroCount(alignment));
+        }
+        return Allocate(c, name, size, Math.Max(alignment, MallocAlignment), kind);
+    }
+
+    private ulong Calloc(ContextBlock* c, string name)
+    {
+        ulong count = Arg(c, 0), size = Arg(c, 1);
+        if (Fishy(c, name, "nmemb", count) || Fishy(c, name, "size", size) || Overflows(c, name, "nmemb", count, "size", size))
+            return Fail(c, ENOMEM);
+        ulong user = heap.Allocate(count * size, MallocAlignment, AllocationKind.Malloc, Stack(c));
+        if (user == 0) return Fail(c, ENOMEM);
+        for (ulong done = 0, total = count * size; done < total;)
+        {
+            int chunk = (int)Math.Min(total - done, int.MaxValue);
+            new Span<byte>((void*)(user + done), chunk).Clear();
+            done += (ulong)chunk;
+        }
+        return user;
+    }
+
+    /// <summary>realloc always moves, so stale pointers to the old block point at freed memory.</summary>
+    private ulong Realloc(ContextBlock* c, string name, ulong old, ulong size)
+    {
+        if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);   // the old block stays, as glibc leaves it
+        ulong[] stack = Stack(c);
+        if (old == 0) return heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack) is ulong fresh and not 0 ? fresh : Fail(c, ENOMEM);
+        HeapChunk? chunk = heap.FindLive(old);
+        if (chunk == null)
+        {
+            heap.Free(old, AllocationKind.Malloc, name, stack);   // reports the invalid argument
+            return 0;
+        }
+        if (size == 0)
+        {
+            heap.Free(old, AllocationKind.Malloc, name, stack);
+            return 0;
+        }
+        ulong user = heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack);
+        if (user == 0) return Fail(c, ENOMEM);
+        Buffer.MemoryCopy((void*)old, (void*)user, (long)size, (long)Math.Min(size, chunk.Size));
+        heap.Free(old, AllocationKind.Malloc, name, stack);
+        return user;
+    }
+
+    /// <summary>posix_memalign returns the error (EINVAL for an alignment that is not a power-of-two multiple of sizeof(void *)) and leaves *memptr alone on failure.</summary>
+    private ulong PosixMemalign(ContextBlock* c)
+    {
+        ulong alignment = Arg(c, 1), size = Arg(c, 2);
+        if (alignment < PointerSize || (alignment & (alignment - 1)) != 0)
+        {
+            Report(c, "posix_memalign", new FishyArgument("alignment", alignment, FishyReason.BadAlignment));
+            return EINVAL;
+        }
+        if (Fishy(c, "posix_memalign", "size", size))
+        {
+            errno?.Set(c, ENOMEM);   // glibc's inner malloc sets it too
+            return ENOMEM;
+        }
+        ulong user = heap.Allocate(size, Math.Max(alignment, MallocAlignment), AllocationKind.Malloc, Stack(c));
+        if (user == 0)
+        {
+            errno?.Set(c, ENOMEM);
+            return ENOMEM;
+        }
+        if (!GuestMemory.TryWriteUInt64(Arg(c, 0), user))
+        {
+            // glibc's posix_memalign faults writing *memptr: so does the program here, at the function.
+            heap.Free(user, AllocationKind.Malloc, "posix_memalign", Stack(c));
+            throw new Checker.Engine.Dispatch.GuestMemoryFault(Arg(c, 0), 8, write: true);
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// mallinfo/mallinfo2 (a struct returned through the hidden pointer in rdi): the replacement
+    /// heap's figures. arena: the arena's used span; ordblks: free blocks; uordblks: bytes the
+    /// program holds (what it asked for); fordblks: bytes of freed blocks held back or free for
+    /// reuse; the mmap, fastbin and keepcost fields are 0 (the heap has none of those).
+    /// </summary>
+    private ulong MallocInfo(ContextBlock* c, bool wide)
+    {
+        ulong result = Arg(c, 0);
+        ulong[] fields = [heap.Top - heap.ArenaStart, (ulong)heap.FreeBlocks, 0, 0, 0, 0, 0, heap.LiveBytes, heap.FreeBytes, 0];
+        for (int i = 0; i < fields.Length; i++)
+        {
+            if (wide) ((ulong*)result)[i] = fields[i];
+            else ((int*)result)[i] = (int)fields[i];   // glibc's int fields wrap the same way
+        }
+        return result;
+    }
+
+    /// <summary>Valgrind's test: a size_t argument with its top bit set is a negative number in disguise.</summary>
+    private bool Fishy(ContextBlock* c, string routine, string argument, ulong value)
+    {
+        if ((long)value >= 0) return false;
+        Report(c, routine, new FishyArgument(argument, value, FishyReason.Negative));
+        return true;
+    }
+
+    private bool Overflows(ContextBlock* c, string routine, string countName, ulong count, string sizeName, ulong size)
+    {
+        if (size == 0 || count <= ulong.MaxValue / size) return false;
+        Report(c, routine, new FishyArgument(countName, count, FishyReason.Overflow, sizeName, size));
+        return true;
+    }
+
+    private void Report(ContextBlock* c, string routine, FishyArgument fishy) =>
+        heap.Errors?.Invoke(new HeapError(HeapErrorKind.FishyArgument, routine, 0, Stack(c), null, fishy));
+}

@@ -1,0 +1,267 @@
+using Checker.MemcheckTool.State;
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>
+/// Emits the inline check of an instruction's memory accesses and, out of line after the fragment
+/// body, each access's slow-path stub. The inline part borrows one register, the scratch: a
+/// register that is dead there (<see cref="Liveness"/>), else rcx spilled to gs:[CheckSaveRcx].
+/// When the flags are dead it is
+/// <code>
+///   lea  s, [operand]              ; the address
+///   shr  s, 2                      ; its shadow index
+///   cmp  word fs:[s], 0            ; the shadow covering the access (fs = shadow base)
+///   jne  stub                      ; not all addressable and defined: the slow path decides
+/// </code>
+/// and when they are live, flag-free with rcx:
+/// <code>
+///   lea  rcx, [operand]
+///   pext rcx, rcx, gs:[ShadowIndexMask]
+///   movzx ecx, word fs:[rcx]
+///   jrcxz resume
+///   jmp  stub
+/// resume:
+/// </code>
+/// then the spilled scratch (if any) is reloaded and the instruction follows. The shadow loaded
+/// is the whole shadow byte/word/dword/qword that covers the access from its 4-byte-aligned
+/// start, so it may include neighbours: a non-zero value only means "look closer". The stub
+/// stores the exact address, size, mask and site and jumps (jump-and-link: the return address is
+/// in gs:[CheckReturn]) to <see cref="AccessCheckRoutine"/>, which checks byte by byte and leaves
+/// the cache only for a real error. A shift of an address past the 47-bit user space reads some
+/// other memory (or faults, as the access itself would): the routine lets such addresses pass.
+/// </summary>
+public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine, ulong stringRoutine)
+{
+    private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled)> _pending = [];
+    /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
+    public const int MaxInlineSize = 64;
+
+    // repe/repne cmps/scas sites of the instruction being emitted, checked after it (EmitAfter).
+    private readonly List<AccessSite> _after = [];
+
+    /// <summary>Forgets stubs of a previous fragment (call when a translation starts).</summary>
+    public void Reset()
+    {
+        _pending.Clear();
+        _after.Clear();
+    }
+
+    /// <summary>
+    /// The inline checks of <paramref name="accesses"/>, placed right before the instruction at
+    /// <paramref name="pc"/>; <paramref name="freeRegister"/> is dead there (or None) and
+    /// <paramref name="flagsDead"/> says whether the status flags are.
+    /// </summary>
+    public void EmitChecks(CodeBuffer code, ulong pc, IReadOnlyList<PlannedCheck> accesses, Register freeRegister = Register.None, bool flagsDead = false)
+    {
+        if (accesses.Count == 0) return;
+        // jrcxz needs rcx when the flags are live; any dead register does when they are not.
+        Register scratch = flagsDead && freeRegister != Register.None ? freeRegister : Register.RCX;
+        bool spilled = scratch != freeRegister;
+        if (spilled) code.Encode(ContextOperand.Store(MemcheckSlots.CheckSaveRcx, scratch));
+        bool scratchIsGuest = true;
+        foreach (PlannedCheck check in accesses)
+        {
+            CheckedAccess access = check.Access;
+            AccessSite site = sites.Add(pc, access, check.Parts);
+            int first = _pending.Count;
+            if (access.Extent == AccessExtent.CountedAfter)
+            {
+                // Before it runs: the count and the pointer (rcx and the pointers are guest values here).
+                if (_after.Count == 0) code.Encode(ContextOperand.Store(MemcheckSlots.StringCountBefore, Register.RCX));
+                code.Encode(ContextOperand.Store(PointerSlot(access), access.Base.GetFullRegister()));
+                _after.Add(site);
+                continue;
+            }
+            if (access.Extent == AccessExtent.RepeatCount || access.Size > MaxInlineSize)
+            {
+                // A run, or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
+                _pending.Add((site, JumpToStub(code), 0, scratch, spilled));
+            }
+            else
+            {
+                foreach ((long offset, int width) in Probes(access.Size))
+                {
+                    if (!scratchIsGuest && spilled && Uses(access, scratch)) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+                    code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
+                    scratchIsGuest = false;
+                    if (flagsDead)
+                    {
+                        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
+                        code.Encode(CompareShadow(scratch, width));
+                        _pending.Add((site, JumpIfNotZero(code), 0, scratch, spilled));
+                    }
+                    else
+                    {
+                        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
+                        code.Encode(LoadShadow(width));
+                        code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
+                        _pending.Add((site, JumpToStub(code), 0, scratch, spilled));
+                    }
+                }
+            }
+            ulong resume = code.CurrentAddress;
+            for (int i = first; i < _pending.Count; i++) _pending[i] = _pending[i] with { Resume = resume };
+        }
+        if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+    }
+
+    /// <summary>
+    /// Right after the instruction: the repe/repne cmps/scas checks, over the elements it compared
+    /// (all inline: such code is rare). rcx is borrowed through gs:[CheckSaveRcx].
+    /// </summary>
+    public void EmitAfter(CodeBuffer code)
+    {
+        foreach (AccessSite site in _after)
+        {
+            code.Encode(ContextOperand.Store(MemcheckSlots.StringCountAfter, Register.RCX));
+            code.Encode(ContextOperand.Store(MemcheckSlots.CheckSaveRcx, Register.RCX));
+            code.Encode(ContextOperand.Load(Register.RCX, PointerSlot(site.Access)));
+            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, Register.RCX));
+            code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.CheckSaveRcx));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckStringElement), site.Access.Size));
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckMask), -1));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+            JumpAndLink.Emit(code, stringRoutine);
+        }
+        _after.Clear();
+    }
+
+    private static int PointerSlot(CheckedAccess access) =>
+        access.Base.GetFullRegister() == Register.RSI ? MemcheckSlots.StringSiBefore : MemcheckSlots.StringDiBefore;
+
+    /// <summary>After the fragment body: one stub per access site, and the body's jumps patched to them.</summary>
+    public void EmitStubs(CodeBuffer code)
+    {
+        AccessSite? previous = null;
+        ulong stub = 0;
+        foreach ((AccessSite site, int field, ulong resume, Register scratch, bool spilled) in _pending)
+        {
+            if (site != previous)
+            {
+                stub = code.CurrentAddress;
+                EmitStub(code, site, resume, scratch, spilled);
+                previous = site;
+            }
+            code.PatchRel32(field, stub);
+        }
+        _pending.Clear();
+    }
+
+    // The scratch register is free here (the resume point reloads it if it was spilled); every
+    // other register holds the guest's value, so the operand can be evaluated again.
+    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled)
+    {
+        CheckedAccess access = site.Access;
+        if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+        if (access.Extent == AccessExtent.RepeatCount)
+        {
+            // rcx elements from here (rcx holds the guest's value): the string routine works out the
+            // size and, with the direction flag set, the range below the pointer.
+            code.Encode(ContextOperand.Store(MemcheckSlots.StringCountBefore, Register.RCX));
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.StringCountAfter), 0));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckStringElement), access.Size));
+        }
+        else
+        {
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckSize), access.Size));
+        }
+        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+        code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+        if (access.OpMask != Register.None)
+        {
+            code.Encode(MaskBits(scratch, access));
+            code.Encode(ContextOperand.Store(MemcheckSlots.CheckMask, scratch));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
+        }
+        else
+        {
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckMask), -1));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
+        }
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+        code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
+        code.Raw([0xE9]);
+        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
+    }
+
+    /// <summary>The access's element mask into <paramref name="scratch"/>: a k register as is, a vector mask as its elements' sign bits.</summary>
+    private static Instruction MaskBits(Register scratch, CheckedAccess access)
+    {
+        Register mask = access.OpMask;
+        if (mask.IsK()) return Instruction.Create(Code.VEX_Kmovq_r64_kr, scratch, mask);
+        Register bits = Register.EAX + (scratch - Register.RAX);   // a 32-bit write clears the upper half
+        bool wide = mask.IsYMM();
+        return access.ElementSize switch
+        {
+            8 => Instruction.Create(wide ? Code.VEX_Vmovmskpd_r32_ymm : Code.VEX_Vmovmskpd_r32_xmm, bits, mask),
+            4 => Instruction.Create(wide ? Code.VEX_Vmovmskps_r32_ymm : Code.VEX_Vmovmskps_r32_xmm, bits, mask),
+            _ => Instruction.Create(Code.Pmovmskb_r32_xmm, bits, mask),
+        };
+    }
+
+    /// <summary>
+    /// Shadow loads that together cover any placement of a <paramref name="size"/>-byte access: a
+    /// load of w shadow bytes at (a + offset) &gt;&gt; 2 covers 4w application bytes from (a + offset) &amp; ~3.
+    /// </summary>
+    internal static IEnumerable<(long Offset, int ShadowBytes)> Probes(int size)
+    {
+        if (size <= 1) { yield return (0, 1); yield break; }
+        if (size <= 5) { yield return (0, 2); yield break; }
+        if (size <= 13) { yield return (0, 4); yield break; }
+        for (long offset = 0; ; offset += 28)
+        {
+            yield return (offset, 8);
+            if (offset + 29 >= size) yield break;
+        }
+    }
+
+    private static Instruction LoadShadow(int shadowBytes)
+    {
+        var shadow = new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.FS);
+        return shadowBytes switch
+        {
+            1 => Instruction.Create(Code.Movzx_r32_rm8, Register.ECX, shadow),
+            2 => Instruction.Create(Code.Movzx_r32_rm16, Register.ECX, shadow),
+            4 => Instruction.Create(Code.Mov_r32_rm32, Register.ECX, shadow),
+            _ => Instruction.Create(Code.Mov_r64_rm64, Register.RCX, shadow),
+        };
+    }
+
+    // jmp rel32, unaligned (never relinked; the jrcxz before it counts on exactly 5 bytes).
+    private static int JumpToStub(CodeBuffer code)
+    {
+        code.Byte(0xE9);
+        int field = code.Length;
+        code.Int32(0);
+        return field;
+    }
+
+    private static bool Uses(CheckedAccess access, Register register) =>
+        access.Base.GetFullRegister() == register || access.Index.GetFullRegister() == register;
+
+    private static Instruction CompareShadow(Register scratch, int shadowBytes)
+    {
+        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
+        return shadowBytes switch
+        {
+            1 => Instruction.Create(Code.Cmp_rm8_imm8, shadow, 0),
+            2 => Instruction.Create(Code.Cmp_rm16_imm8, shadow, 0),
+            4 => Instruction.Create(Code.Cmp_rm32_imm8, shadow, 0),
+            _ => Instruction.Create(Code.Cmp_rm64_imm8, shadow, 0),
+        };
+    }
+
+    // jne rel32 (0F 85), unaligned: never relinked.
+    private static int JumpIfNotZero(CodeBuffer code)
+    {
+        code.Byte(0x0F);
+        code.Byte(0x85);
+        int field = code.Length;
+        code.Int32(0);
+        return field;
+    }
+}

@@ -1,0 +1,104 @@
+using Checker.MemcheckTool.State;
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>
+/// The shared slow path of the inline access checks, reached by jump-and-link from a site's stub
+/// with the address, size, element mask and site in the context block; every register but the
+/// site's scratch holds the guest's value, and the routine preserves them all. It walks the access byte by byte (4 or 32 bytes at a time over whole
+/// addressable shadow bytes/qwords, so long rep ranges stay cheap) and:
+/// <list type="bullet">
+/// <item>when no selected byte is unaddressable (the fast path's covering load saw a neighbour),
+/// returns through gs:[CheckReturn] with flags and borrowed registers restored;</item>
+/// <item>otherwise leaves the cache with <see cref="ExitIds.ToolExit"/>: C# describes and
+/// reports the error (or lets it pass, as for aligned partial vector loads) and the dispatcher
+/// resumes at gs:[CheckReturn].</item>
+/// </list>
+/// Flags are kept with lahf/seto (no pushf: the guest's red zone is below rsp).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class AccessCheckRoutine
+{
+    public static ulong Generate(CodeRegion region, ulong exit)
+    {
+        var a = new Assembler(64);
+        Label loop = a.CreateLabel(), oneByte = a.CreateLabel(), nextByte = a.CreateLabel(), tryFour = a.CreateLabel();
+        Label ok = a.CreateLabel(), bad = a.CreateLabel(), entry = a.CreateLabel();
+
+        a.Label(ref entry);
+        SlowPathRegisters.Save(a);
+
+        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.CheckAddress]);
+        a.mov(r8, __qword_ptr.gs[MemcheckSlots.CheckSize]);
+        // Not a user-space range: the access itself faults natively, with the right signal.
+        a.lea(rax, __[rdx + r8]);
+        a.shr(rax, 47);
+        a.jnz(ok);
+        a.xor(ecx, ecx);
+
+        a.Label(ref loop);
+        a.cmp(rcx, r8);
+        a.jae(ok);
+        a.lea(rax, __[rdx + rcx]);
+        a.test(al, 31);
+        a.jnz(tryFour);
+        a.lea(r9, __[rcx + 32]);
+        a.cmp(r9, r8);
+        a.ja(tryFour);
+        a.shr(rax, 2);
+        a.cmp(__qword_ptr.fs[rax], 0);
+        a.jne(oneByte);
+        a.mov(rcx, r9);
+        a.jmp(loop);
+
+        a.Label(ref tryFour);
+        a.lea(rax, __[rdx + rcx]);
+        a.test(al, 3);
+        a.jnz(oneByte);
+        a.lea(r9, __[rcx + 4]);
+        a.cmp(r9, r8);
+        a.ja(oneByte);
+        a.shr(rax, 2);
+        a.cmp(__byte_ptr.fs[rax], 0);
+        a.jne(oneByte);
+        a.mov(rcx, r9);
+        a.jmp(loop);
+
+        // One byte: skipped when its element is masked off, bad when its lane is 11 (unaddressable).
+        a.Label(ref oneByte);
+        a.mov(r9d, __dword_ptr.gs[MemcheckSlots.CheckElementShift]);
+        a.shrx(r9, rcx, r9);
+        a.bt(__qword_ptr.gs[MemcheckSlots.CheckMask], r9);
+        a.jnc(nextByte);
+        a.lea(rax, __[rdx + rcx]);
+        a.mov(r9d, eax);
+        a.and(r9d, 3);
+        a.add(r9d, r9d);
+        a.shr(rax, 2);
+        a.movzx(eax, __byte_ptr.fs[rax]);
+        a.shrx(eax, eax, r9d);
+        a.and(eax, 3);
+        a.cmp(eax, 3);
+        a.je(bad);
+        a.Label(ref nextByte);
+        a.inc(rcx);
+        a.jmp(loop);
+
+        a.Label(ref ok);
+        SlowPathRegisters.Restore(a);
+        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+
+        a.Label(ref bad);
+        SlowPathRegisters.Restore(a);
+        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
+        a.jmp(exit);
+
+        return GeneratedRoutine.Place(a, region, 0x200, entry, "the access check routine");
+    }
+}

@@ -1,0 +1,35 @@
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>
+/// A checked access in translated code, as the slow path names it (its index in
+/// <see cref="AccessSiteTable"/> is written to the context block): the application instruction
+/// and what it accesses; for a merged check, the accesses it stands for (<see cref="CheckPlanner"/>).
+/// </summary>
+public sealed record AccessSite(int Id, ulong Pc, CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null);
+
+/// <summary>Every access site of the code cache, by id. Added to under the cache lock; ids are never reused.</summary>
+public sealed class AccessSiteTable
+{
+    private readonly List<AccessSite> _sites = [];
+    private readonly Lock _lock = new();
+
+    public AccessSite Add(ulong pc, CheckedAccess access, IReadOnlyList<MergedAccess>? parts = null)
+    {
+        lock (_lock)
+        {
+            var site = new AccessSite(_sites.Count, pc, access, parts);
+            _sites.Add(site);
+            return site;
+        }
+    }
+
+    public AccessSite this[int id]
+    {
+        get { lock (_lock) return _sites[id]; }
+    }
+
+    public int Count
+    {
+        get { lock (_lock) return _sites.Count; }
+    }
+}

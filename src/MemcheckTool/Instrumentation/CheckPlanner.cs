@@ -1,0 +1,94 @@
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>One access folded into a merged check: its instruction, where it starts relative to the check, its size.</summary>
+public sealed record MergedAccess(ulong Pc, long Offset, int Size, bool IsWrite);
+
+/// <summary>A check to emit before an instruction: the access (or the union of several), and the parts of a union.</summary>
+public sealed record PlannedCheck(CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null);
+
+/// <summary>
+/// Decides the checks of a decoded block. Accesses through the same base and index, with those
+/// registers unchanged in between, within one straight-line run that keeps rsp still, and together
+/// spanning at most <see cref="MaxMergedSpan"/> bytes are checked once, at the first of them, as
+/// their union (struct fields, neighbouring array elements, a load and a store to one place): one
+/// qword shadow load covers any such span. A union that is not all addressable goes to the slow
+/// path, which reports only the parts that touch unaddressable bytes, each at its own instruction.
+/// </summary>
+public sealed class CheckPlanner
+{
+    /// <summary>One qword of shadow covers 32 bytes from a 4-aligned start: any 29-byte span.</summary>
+    public const int MaxMergedSpan = 29;
+
+    private readonly MemoryAccessClassifier _classifier = new();
+    private readonly InstructionInfoFactory _info = new();
+
+    public List<PlannedCheck>[] Plan(IReadOnlyList<Instruction> block)
+    {
+        int n = block.Count;
+        var accesses = new List<CheckedAccess>[n];
+        for (int i = 0; i < n; i++)
+            accesses[i] = block[i].FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch
+                ? _classifier.Classify(block[i]) : [];
+
+        var plan = new List<PlannedCheck>[n];
+        var absorbed = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            plan[i] = [];
+            if (absorbed[i]) continue;
+            foreach (CheckedAccess access in accesses[i])
+            {
+                if (accesses[i].Count != 1 || !Mergeable(access) || Breaks(block[i], access))
+                {
+                    plan[i].Add(new PlannedCheck(access));
+                    continue;
+                }
+                long low = access.Displacement, high = access.Displacement + access.Size;
+                var parts = new List<(int Index, CheckedAccess Access)> { (i, access) };
+                for (int j = i + 1; j < n; j++)
+                {
+                    if (accesses[j].Count == 1 && !absorbed[j] && accesses[j][0] is var other && Mergeable(other) &&
+                        other.Base == access.Base && other.Index == access.Index && other.Scale == access.Scale)
+                    {
+                        long newLow = Math.Min(low, other.Displacement), newHigh = Math.Max(high, other.Displacement + other.Size);
+                        if (newHigh - newLow <= MaxMergedSpan)
+                        {
+                            (low, high) = (newLow, newHigh);
+                            parts.Add((j, other));
+                            absorbed[j] = true;
+                        }
+                    }
+                    if (Breaks(block[j], access)) break;
+                }
+                if (parts.Count == 1)
+                {
+                    plan[i].Add(new PlannedCheck(access));
+                    continue;
+                }
+                var union = access with { Displacement = low, Size = (int)(high - low), IsWrite = parts.Any(p => p.Access.IsWrite) };
+                plan[i].Add(new PlannedCheck(union,
+                    parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite)).ToList()));
+            }
+        }
+        return plan;
+    }
+
+    private static bool Mergeable(CheckedAccess access) =>
+        access.Extent == AccessExtent.Fixed && access.OpMask == Register.None;
+
+    /// <summary>True when, after <paramref name="ins"/>, later accesses can no longer share a check with <paramref name="access"/>.</summary>
+    private bool Breaks(in Instruction ins, CheckedAccess access)
+    {
+        if (ins.FlowControl != FlowControl.Next || ins.StackPointerIncrement != 0 || StackTracking.WritesStackPointer(ins)) return true;
+        Register baseRegister = access.Base.GetFullRegister(), index = access.Index.GetFullRegister();
+        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+        {
+            if (used.Access is not (OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite)) continue;
+            Register full = used.Register.GetFullRegister();
+            if (full == baseRegister || (index != Register.None && full == index)) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,27 @@
+using Checker.Engine.CodeCache;
+
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>memcheck's shared routines in the code cache (reached by jump-and-link) and the table of checked sites.</summary>
+public sealed class MemcheckRoutines
+{
+    public MemcheckRoutines(TranslationCache cache)
+    {
+        CodeRegion region = cache.Region;
+        AccessCheck = AccessCheckRoutine.Generate(region, cache.Routines.Exit);
+        StackAdjust = StackTracking.GenerateRoutine(region);
+        VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck);
+        StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
+    }
+
+    /// <summary>The shared slow path of inline access checks.</summary>
+    public ulong AccessCheck { get; }
+    /// <summary>Updates the stack's shadow after rsp is set.</summary>
+    public ulong StackAdjust { get; }
+    /// <summary>Checks each active lane of a gather or scatter.</summary>
+    public ulong VsibCheck { get; }
+    /// <summary>The front of the access check for string instructions (count, direction).</summary>
+    public ulong StringCheck { get; }
+    /// <summary>Every checked access site, by the id its stub writes into the context block.</summary>
+    public AccessSiteTable Sites { get; } = new();
+}

@@ -1,0 +1,91 @@
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>
+/// Which memory accesses of an instruction are checked, decided from Iced's table of used memory
+/// (every explicit and implicit operand, with its size and read/write access). Not checked, on
+/// purpose:
+/// <list type="bullet">
+/// <item>accesses relative to rsp without an index (the current frame, pushes, pops, calls,
+/// returns): stack tracking keeps rsp and the red zone addressable, so they cannot fail;</item>
+/// <item>RIP-relative and absolute addresses (globals: only heap and stack are ever unaddressable);</item>
+/// <item>fs/gs-relative accesses (static TLS and the thread control block: memory ld.so maps, never
+/// the checked heap or stack; dynamic TLS is reached through plain pointers, which are checked);</item>
+/// <item>gathers and scatters here: the index is a vector, <see cref="VsibCheck"/> checks them lane by lane;</item>
+/// <item>of an XSAVE area (its size follows the feature mask), all but the header's XSTATE_BV, which every form touches.</item>
+/// <item>bt/bts/btr/btc with a register bit offset: the byte touched is base + offset / 8, which an
+/// address expression cannot say; checking the operand instead would report bitmaps wrongly.</item>
+/// </list>
+/// </summary>
+public sealed class MemoryAccessClassifier
+{
+    /// <summary>Larger operands than any x86 instruction has (fxsave: 512 bytes) mean a misdecoded size: skip.</summary>
+    public const int MaxCheckedSize = 4096;
+
+    /// <summary>Where an XSAVE area's header lies: xsave* write its XSTATE_BV, xrstor* read it, whatever the feature mask.</summary>
+    private const long XsaveHeaderOffset = 512;
+
+    private readonly InstructionInfoFactory _info = new();
+
+    /// <summary>The checked accesses of <paramref name="instruction"/>, in operand order (possibly none).</summary>
+    public List<CheckedAccess> Classify(in Instruction instruction)
+    {
+        var result = new List<CheckedAccess>(2);
+        if (instruction.IsVsib || instruction.Code is Code.Xlat_m8) return result;
+        if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc && instruction.Op1Kind == OpKind.Register) return result;
+        bool isString = instruction.IsStringInstruction;
+        bool repeats = isString && (instruction.HasRepPrefix || instruction.HasRepePrefix || instruction.HasRepnePrefix);
+        // rep movs/stos/lods touch rcx elements; repe/repne cmps/scas stop early: checked after they ran.
+        bool countedRange = repeats && instruction.Mnemonic is Mnemonic.Movsb or Mnemonic.Movsw or Mnemonic.Movsd or Mnemonic.Movsq
+            or Mnemonic.Stosb or Mnemonic.Stosw or Mnemonic.Stosd or Mnemonic.Stosq
+            or Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq;
+        AccessExtent extent = countedRange ? AccessExtent.RepeatCount : repeats ? AccessExtent.CountedAfter : AccessExtent.Fixed;
+
+        foreach (UsedMemory used in _info.GetInfo(instruction).GetUsedMemory())
+        {
+            if (used.Access == OpAccess.NoMemAccess) continue;
+            if (used.Segment is Register.FS or Register.GS) continue;
+            if (used.Base is Register.RIP or Register.EIP) continue;
+            if (used.Base == Register.None && used.Index == Register.None) continue;
+            if (used.Base is Register.RSP or Register.ESP && used.Index == Register.None && !isString) continue;
+            if (!used.Index.IsGPR() && used.Index != Register.None) continue;
+            // Repeated string operands have no size in Iced's table (they cover a run): the element's.
+            int size = isString && used.MemorySize == MemorySize.Unknown ? instruction.MemorySize.GetSize() : used.MemorySize.GetSize();
+            long extra = 0;
+            if (used.MemorySize is MemorySize.Xsave or MemorySize.Xsave64)
+            {
+                // The area's size follows the requested-feature mask and XCR0: check the 8 bytes
+                // (XSTATE_BV) every form of xsave/xrstor touches.
+                (size, extra) = (8, XsaveHeaderOffset);
+            }
+            if (size <= 0 || size > MaxCheckedSize) continue;
+            bool write = used.Access is OpAccess.Write or OpAccess.CondWrite or OpAccess.ReadWrite or OpAccess.ReadCondWrite;
+            Register mask = instruction.OpMask;
+            bool masked = mask != Register.None && !instruction.IsBroadcast;
+            int elementSize = masked ? used.MemorySize.GetElementSize() : 0;
+            if (VectorMaskElement(instruction) is int vectorElement)
+            {
+                // AVX vmaskmov / SSE maskmovdqu: the mask is a vector operand (its elements' sign bits).
+                (mask, masked, elementSize) = (instruction.Op1Register, true, vectorElement);
+            }
+            // 32-bit addressing (0x67): the displacement wraps at 32 bits, lea then sees it signed.
+            long displacement = (used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement) + extra;
+            result.Add(new CheckedAccess(
+                used.Base, used.Index, used.Scale, displacement, size, write,
+                extent,
+                masked ? mask : Register.None,
+                elementSize));
+        }
+        return result;
+    }
+
+    /// <summary>For the masked moves whose mask is a vector register (operand 1): the element size its sign bits select.</summary>
+    private static int? VectorMaskElement(in Instruction instruction) => instruction.Mnemonic switch
+    {
+        Mnemonic.Vmaskmovps or Mnemonic.Vpmaskmovd => 4,
+        Mnemonic.Vmaskmovpd or Mnemonic.Vpmaskmovq => 8,
+        Mnemonic.Maskmovdqu or Mnemonic.Vmaskmovdqu => 1,
+        _ => null,
+    };
+}

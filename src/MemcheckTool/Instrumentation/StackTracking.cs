@@ -1,0 +1,208 @@
+using Checker.Engine.Translation;
+using Checker.MemcheckTool.State;
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>
+/// Keeps the stack's shadow in step with rsp: addressable from <c>rsp - RedZone - Slack</c> up to
+/// the top, unaddressable below, so an access beyond the top of the stack reports.
+/// <para>
+/// Only explicit writes of rsp are instrumented (sub/add/and/lea/mov rsp, leave, xchg):
+/// push/pop/call/ret move rsp by 8 inside the 128-byte red zone, which is already addressable, and
+/// the <see cref="Slack"/> below it absorbs a run of them. The next explicit adjustment (every
+/// frame has one, or its caller's epilogue does) brings the shadow back in line. If pushes and
+/// calls ever outrun the slack, the access checker sees an access at or above rsp - 128 hit
+/// unaddressable stack and re-opens it instead of reporting (<see cref="AccessChecker"/>).
+/// </para>
+/// <para>
+/// The instrumentation is <c>mov gs:[StackOldRsp], rsp</c> before the instruction and a
+/// jump-and-link to the shared routine after it. The routine marks [new, old) addressable when
+/// the stack grew and [old, new) unaddressable when it shrank (both shifted down by red zone and
+/// slack, in whole shadow bytes); an rsp outside [StackLimit, StackTop) is a stack switch and
+/// changes nothing.
+/// </para>
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class StackTracking
+{
+    public const ulong RedZone = 128;
+    public const ulong Slack = 128;
+    /// <summary>How far below the initial rsp the stack starts out unaddressable.</summary>
+    public const ulong InitialUnaddressable = 1UL << 20;
+
+    /// <summary>True when <paramref name="ins"/> sets rsp other than by the implicit ±8 of push/pop/call/ret.</summary>
+    public static bool WritesStackPointer(in Instruction ins) => StackPointerWrites.IsExplicit(ins);
+
+    /// <summary>
+    /// How far above the old rsp's slack a growth re-marks: pushes and calls since the last explicit
+    /// adjustment moved rsp down without marking, so the old rsp's slack is not known to be open.
+    /// Marking [new - 256, old - 192) covers up to 64 bytes of them (a call and six pushes are 56);
+    /// beyond that the checker re-opens the stack on first touch. Leaving this out cost sqlite
+    /// 420,000 slow-path exits (a frame's locals above rsp, reached through rdi, looked closed);
+    /// 128 bytes would cost python 5% in extra stores for a handful of exits.
+    /// </summary>
+    public const ulong GrowthCover = 64;
+
+    /// <summary>Largest constant adjustment updated inline (in bytes; 32 shadow bytes, four stores).</summary>
+    public const int InlineLimit = 128;
+
+    /// <summary>
+    /// The common case, inline: <c>sub/add rsp, imm</c> (a prologue or epilogue) with imm a multiple of
+    /// 4 up to <see cref="InlineLimit"/>. After the instruction: if rsp is on the tracked stack, store
+    /// the new pattern over the imm / 4 shadow bytes that change, through a dead register when there
+    /// is one and the flags are dead, else through rax saved (with the flags) in the context block.
+    /// False (nothing emitted) when it does not apply.
+    /// </summary>
+    public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter)
+    {
+        if (ins.Op0Kind != OpKind.Register || ins.Op0Register != Register.RSP) return false;
+        long delta = ins.Code switch
+        {
+            Code.Sub_rm64_imm8 or Code.Sub_rm64_imm32 => -(long)ins.GetImmediate(1),
+            Code.Add_rm64_imm8 or Code.Add_rm64_imm32 => (long)ins.GetImmediate(1),
+            _ => 0,
+        };
+        long size = Math.Abs(delta);
+        if (size == 0 || size % 4 != 0 || size > InlineLimit) return false;
+        bool grew = delta < 0;
+
+        code.Encode(ins);
+        // No dead register, or live flags (an epilogue's add before pops and ret): borrow rax, and
+        // keep the flags in it through lahf/seto, as the slow-path routines do.
+        bool borrowRax = scratch == Register.None || !flagsDeadAfter;
+        if (borrowRax)
+        {
+            scratch = Register.RAX;
+            code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
+            if (!flagsDeadAfter)
+            {
+                code.Encode(Instruction.Create(Code.Lahf));
+                code.Encode(Instruction.Create(Code.Seto_rm8, Register.AL));
+                code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveFlags, Register.RAX));
+            }
+        }
+        int toSkip1 = ShortBranch(code, 0x72, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackLimit))));
+        int toSkip2 = ShortBranch(code, 0x73, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackTop))));
+        // Grew: [new, old + GrowthCover) addressable; shrank: [old, new) unaddressable;
+        // both shifted down by red zone and slack.
+        long first = -(long)(RedZone + Slack) - (grew ? 0 : size);
+        if (grew) size += (long)GrowthCover;
+        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.RSP, first)));
+        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
+        int count = (int)(size / 4);
+        int width = count >= 8 ? 8 : count >= 4 ? 4 : count >= 2 ? 2 : 1;
+        for (int offset = 0; ; offset += width)
+        {
+            int at = Math.Min(offset, count - width);   // the last store may overlap the previous one
+            var shadow = new MemoryOperand(scratch, Register.None, 1, at, at == 0 ? 0 : 1, false, Register.FS);
+            int pattern = grew ? 0 : -1;
+            code.Encode(width switch
+            {
+                8 => Instruction.Create(Code.Mov_rm64_imm32, shadow, pattern),
+                4 => Instruction.Create(Code.Mov_rm32_imm32, shadow, pattern),
+                2 => Instruction.Create(Code.Mov_rm16_imm16, shadow, pattern & 0xffff),
+                _ => Instruction.Create(Code.Mov_rm8_imm8, shadow, pattern & 0xff),
+            });
+            if (at + width >= count) break;
+        }
+        code.PatchByte(toSkip1, checked((byte)(code.Length - (toSkip1 + 1))));
+        code.PatchByte(toSkip2, checked((byte)(code.Length - (toSkip2 + 1))));
+        if (borrowRax)
+        {
+            if (!flagsDeadAfter)
+            {
+                code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveFlags));
+                code.Encode(Instruction.Create(Code.Add_rm8_imm8, Register.AL, 0x7f));   // OF again iff seto stored 1
+                code.Encode(Instruction.Create(Code.Sahf));
+            }
+            code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
+        }
+        return true;
+    }
+
+    // Emits compare(), then a jcc rel8 (opcode) whose displacement is patched later; returns the
+    // displacement's offset.
+    private static int ShortBranch(CodeBuffer code, byte opcode, Action compare)
+    {
+        compare();
+        code.Byte(opcode);
+        code.Byte(0);
+        return code.Length - 1;
+    }
+
+    public static void EmitBefore(CodeBuffer code) =>
+        code.Encode(ContextOperand.Store(MemcheckSlots.StackOldRsp, Register.RSP));
+
+    public static void EmitAfter(CodeBuffer code, ulong routine)
+    {
+        JumpAndLink.Emit(code, routine);
+    }
+
+    public static ulong GenerateRoutine(CodeRegion region)
+    {
+        var a = new Assembler(64);
+        Label entry = a.CreateLabel(), done = a.CreateLabel(), grow = a.CreateLabel();
+        Label fillLoop = a.CreateLabel(), fillByte = a.CreateLabel();
+        const int shift = (int)(RedZone + Slack);
+
+        a.Label(ref entry);
+        SlowPathRegisters.Save(a);
+
+        a.mov(rax, __qword_ptr.gs[MemcheckSlots.StackOldRsp]);
+        a.mov(rdx, rsp);
+        // Both ends on the tracked stack, else it is a switch (or a switch back).
+        a.cmp(rdx, __qword_ptr.gs[MemcheckSlots.StackLimit]);
+        a.jb(done);
+        a.cmp(rdx, __qword_ptr.gs[MemcheckSlots.StackTop]);
+        a.jae(done);
+        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackLimit]);
+        a.jb(done);
+        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackTop]);
+        a.jae(done);
+        a.sub(rax, shift);
+        a.sub(rdx, shift);
+        a.shr(rax, 2);   // shadow indices: whole shadow bytes (rsp is 8-aligned in practice)
+        a.shr(rdx, 2);
+        a.cmp(rdx, rax);
+        a.je(done);
+        a.jb(grow);
+        // Shrank: [old, new) unaddressable.
+        a.mov(r8, rax);
+        a.mov(rcx, unchecked((long)ulong.MaxValue));
+        a.jmp(fillLoop);
+        // Grew: [new, old + GrowthCover) addressable (old's slack may not be: pushes since).
+        a.Label(ref grow);
+        a.mov(r8, rdx);
+        a.lea(rdx, __[rax + (int)(GrowthCover / 4)]);
+        a.xor(ecx, ecx);
+
+        // Fill shadow bytes [r8, rdx) with rcx's pattern: bytes up to 8-alignment, then qwords.
+        a.Label(ref fillLoop);
+        a.cmp(r8, rdx);
+        a.jae(done);
+        a.test(r8b, 7);
+        a.jnz(fillByte);
+        a.lea(rax, __[r8 + 8]);
+        a.cmp(rax, rdx);
+        a.ja(fillByte);
+        a.mov(__qword_ptr.fs[r8], rcx);
+        a.mov(r8, rax);
+        a.jmp(fillLoop);
+        a.Label(ref fillByte);
+        a.mov(__byte_ptr.fs[r8], cl);
+        a.inc(r8);
+        a.jmp(fillLoop);
+
+        a.Label(ref done);
+        SlowPathRegisters.Restore(a);
+        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+
+        return GeneratedRoutine.Place(a, region, 0x200, entry, "the stack tracking routine");
+    }
+}

@@ -1,0 +1,148 @@
+using Checker.MemcheckTool.State;
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>
+/// Checks of gathers and scatters (VSIB: the index is a vector, so every lane has its own address).
+/// Before the instruction, inline: the base register, the active lanes (the k mask, or the sign
+/// bits of an AVX2 gather's mask vector through vmovmskps/pd), the index vector and the shape go
+/// to context-block slots, then a jump-and-link to the shared routine. The routine walks the active
+/// lanes; a lane whose covering shadow is not all zero goes, as an ordinary access of one element,
+/// through <see cref="AccessCheckRoutine"/> (which reports and resumes in the routine), so every bad
+/// lane is reported at the gather's pc. Nothing here touches the flags or a guest register.
+/// Prefetching gathers (AVX-512PF) access nothing and are not checked.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class VsibCheck
+{
+    /// <summary>True for a gather or scatter that really accesses memory.</summary>
+    public static bool Applies(in Instruction ins) =>
+        ins.IsVsib && ins.Mnemonic is not (Mnemonic.Vgatherpf0dpd or Mnemonic.Vgatherpf0dps or Mnemonic.Vgatherpf0qpd or Mnemonic.Vgatherpf0qps
+            or Mnemonic.Vgatherpf1dpd or Mnemonic.Vgatherpf1dps or Mnemonic.Vgatherpf1qpd or Mnemonic.Vgatherpf1qps
+            or Mnemonic.Vscatterpf0dpd or Mnemonic.Vscatterpf0dps or Mnemonic.Vscatterpf0qpd or Mnemonic.Vscatterpf0qps
+            or Mnemonic.Vscatterpf1dpd or Mnemonic.Vscatterpf1dps or Mnemonic.Vscatterpf1qpd or Mnemonic.Vscatterpf1qps);
+
+    /// <summary>The inline part, before the instruction <paramref name="ins"/>.</summary>
+    public static void Emit(CodeBuffer code, in Instruction ins, AccessSiteTable sites, ulong routine)
+    {
+        bool write = ins.Op0Kind == OpKind.Memory;   // scatters: vpscatterdd [vsib]{k}, zmm
+        Register data = write ? ins.Op1Register : ins.Op0Register;
+        int element = ins.MemorySize.GetSize();
+        int indexBytes = ins.IsVsib32 ? 4 : 8;
+        int lanes = Math.Min(ins.MemoryIndex.GetSize() / indexBytes, data.GetSize() / element);
+        int scale = ins.MemoryIndexScale;
+        var access = new CheckedAccess(ins.MemoryBase, Register.None, 1, (long)ins.MemoryDisplacement64, element, write, AccessExtent.Fixed, Register.None, 0);
+        AccessSite site = sites.Add(ins.IP, access);
+
+        code.Encode(ContextOperand.Store(MemcheckSlots.VsibSaveRax, Register.RAX));
+        code.Encode(ins.MemoryBase == Register.None
+            ? Instruction.Create(Code.Mov_r32_imm32, Register.EAX, 0)
+            : Instruction.Create(Code.Mov_r64_rm64, Register.RAX, ins.MemoryBase));
+        code.Encode(ContextOperand.Store(MemcheckSlots.VsibBase, Register.RAX));
+        if (ins.OpMask != Register.None)
+            code.Encode(Instruction.Create(Code.VEX_Kmovq_r64_kr, Register.RAX, ins.OpMask));
+        else
+        {
+            // AVX2 gathers: the mask vector is the third operand, its elements the data's size.
+            Register mask = ins.Op2Register;
+            bool wide = mask.IsYMM();
+            code.Encode(element == 8
+                ? Instruction.Create(wide ? Code.VEX_Vmovmskpd_r32_ymm : Code.VEX_Vmovmskpd_r32_xmm, Register.EAX, mask)
+                : Instruction.Create(wide ? Code.VEX_Vmovmskps_r32_ymm : Code.VEX_Vmovmskps_r32_xmm, Register.EAX, mask));
+        }
+        code.Encode(ContextOperand.Store(MemcheckSlots.VsibMaskBits, Register.RAX));
+        code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.VsibSaveRax));
+        code.Encode(StoreVector(ins.MemoryIndex));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibDisplacement), (int)ins.MemoryDisplacement64));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibShape), scale | indexBytes << 8 | element << 16 | lanes << 24));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+        JumpAndLink.Emit(code, routine);
+    }
+
+    // The index vector to gs:[VsibIndex]: VEX for xmm0-15/ymm0-15, EVEX for zmm and the upper 16.
+    private static Instruction StoreVector(Register index)
+    {
+        MemoryOperand slot = ContextOperand.Slot(MemcheckSlots.VsibIndex);
+        int number = index.GetNumber();
+        if (index.IsZMM()) return Instruction.Create(Code.EVEX_Vmovdqu64_zmmm512_k1z_zmm, slot, index);
+        if (index.IsYMM()) return Instruction.Create(number < 16 ? Code.VEX_Vmovdqu_ymmm256_ymm : Code.EVEX_Vmovdqu64_ymmm256_k1z_ymm, slot, index);
+        return Instruction.Create(number < 16 ? Code.VEX_Vmovdqu_xmmm128_xmm : Code.EVEX_Vmovdqu64_xmmm128_k1z_xmm, slot, index);
+    }
+
+    /// <summary>The shared routine: every active lane's element, checked as one access.</summary>
+    public static ulong GenerateRoutine(CodeRegion region, ulong accessCheck)
+    {
+        var a = new Assembler(64);
+        Label entry = a.CreateLabel(), loop = a.CreateLabel(), next = a.CreateLabel(), done = a.CreateLabel();
+        Label qwordIndex = a.CreateLabel(), haveIndex = a.CreateLabel(), slow = a.CreateLabel();
+
+        a.Label(ref entry);
+        SlowPathRegisters.SaveRaxAndFlags(a, MemcheckSlots.VsibSaveRax, MemcheckSlots.VsibSaveFlags);
+        a.mov(__qword_ptr.gs[MemcheckSlots.VsibSaveRcx], rcx);
+        a.mov(__qword_ptr.gs[MemcheckSlots.VsibSaveRdx], rdx);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.mov(__qword_ptr.gs[MemcheckSlots.VsibReturn], rax);
+        a.xor(ecx, ecx);
+
+        a.Label(ref loop);
+        a.movzx(eax, __byte_ptr.gs[MemcheckSlots.VsibShape + 3]);
+        a.cmp(ecx, eax);
+        a.jae(done);
+        a.mov(rax, __qword_ptr.gs[MemcheckSlots.VsibMaskBits]);
+        a.bt(rax, rcx);
+        a.jnc(next);
+        a.cmp(__byte_ptr.gs[MemcheckSlots.VsibShape + 1], 8);
+        a.je(qwordIndex);
+        a.movsxd(rdx, __dword_ptr.gs[rcx * 4 + MemcheckSlots.VsibIndex]);
+        a.jmp(haveIndex);
+        a.Label(ref qwordIndex);
+        a.mov(rdx, __qword_ptr.gs[rcx * 8 + MemcheckSlots.VsibIndex]);
+        a.Label(ref haveIndex);
+        a.movzx(eax, __byte_ptr.gs[MemcheckSlots.VsibShape]);
+        a.imul(rdx, rax);
+        a.add(rdx, __qword_ptr.gs[MemcheckSlots.VsibBase]);
+        a.movsxd(rax, __dword_ptr.gs[MemcheckSlots.VsibDisplacement]);
+        a.add(rdx, rax);
+        // Past user space the access faults natively; else the covering shadow (4 bytes = 16
+        // application bytes from the 4-aligned start: enough for an 8-byte element) decides.
+        a.mov(rax, rdx);
+        a.shr(rax, 47);
+        a.jnz(next);
+        a.mov(rax, rdx);
+        a.shr(rax, 2);
+        a.cmp(__dword_ptr.fs[rax], 0);
+        a.jne(slow);
+        a.jmp(next);
+
+        a.Label(ref slow);
+        a.mov(__qword_ptr.gs[MemcheckSlots.CheckAddress], rdx);
+        a.movzx(eax, __byte_ptr.gs[MemcheckSlots.VsibShape + 2]);
+        a.mov(__qword_ptr.gs[MemcheckSlots.CheckSize], rax);
+        a.mov(__qword_ptr.gs[MemcheckSlots.CheckMask], -1);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckElementShift], 63);
+        a.lea(rax, __[next]);
+        a.mov(__qword_ptr.gs[ContextOffsets.LinkReturn], rax);
+        a.mov(rax, accessCheck);
+        a.jmp(rax);
+
+        a.Label(ref next);
+        a.inc(ecx);
+        a.jmp(loop);
+
+        a.Label(ref done);
+        a.mov(rax, __qword_ptr.gs[MemcheckSlots.VsibReturn]);
+        a.mov(__qword_ptr.gs[ContextOffsets.LinkReturn], rax);
+        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.VsibSaveRdx]);
+        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.VsibSaveRcx]);
+        SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.VsibSaveRax, MemcheckSlots.VsibSaveFlags);
+        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+
+        return GeneratedRoutine.Place(a, region, 0x200, entry, "the gather/scatter check routine");
+    }
+}

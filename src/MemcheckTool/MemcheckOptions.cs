@@ -1,0 +1,10 @@
+namespace Checker.MemcheckTool;
+
+/// <summary>What memcheck's checks are configured with (from the command line, or tests).</summary>
+public sealed record MemcheckOptions
+{
+    /// <summary>Redzone on each side of every heap block; null: grows with the block (<see cref="Heap.RedzonePolicy"/>).</summary>
+    public ulong? RedzoneSize { get; init; }
+    public ulong DelayFreesBytes { get; init; } = 4UL << 20;
+    public int CallstackMaxFrames { get; init; } = 12;
+}

@@ -1,0 +1,187 @@
+using System.Runtime.Versioning;
+using Checker.Engine;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Dispatch;
+using Checker.Engine.Interception;
+using Checker.Engine.Loading;
+using Checker.Engine.Memory;
+using Checker.Engine.State;
+using Checker.Engine.Tools;
+using Checker.Engine.Translation;
+using Checker.MemcheckTool.Heap;
+using Checker.MemcheckTool.Instrumentation;
+using Checker.MemcheckTool.Replacements;
+using Checker.MemcheckTool.State;
+using Checker.Shadow;
+using Checker.Symbols.Elf;
+using Checker.Symbols.Unwinding;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool;
+
+/// <summary>
+/// memcheck's checks as one tool of the engine: shadow memory (2 bits a byte) kept with the heap
+/// and the stacks, inline access checks with jump-and-link slow paths, the replacing allocator
+/// (redzones, delayed frees, leaks), the guest-side string routines and their overlap checks.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
+{
+    /// <summary>pext by this gives a &gt;&gt; 2 of the 47-bit user address a (see <see cref="MemcheckSlots.ShadowIndexMask"/>).</summary>
+    private const ulong ShadowIndexMask = 0x7fff_ffff_fffc;
+
+    private ToolHost _host = null!;
+    private MemcheckRoutines _routines = null!;
+    private FrameRuleCache _rules = null!;
+    private ThreadStacks _threadStacks = null!;
+    private LeakCheck _leaks = null!;
+
+    public ShadowMemory Shadow { get; private set; } = null!;
+    public GuestHeap Heap { get; private set; } = null!;
+    /// <summary>Reports of the inline checks' slow path.</summary>
+    public AccessChecker AccessChecker { get; private set; } = null!;
+    /// <summary>Overlapping copies reported by the string replacements.</summary>
+    public OverlapHook Overlaps { get; private set; } = null!;
+    private FunctionInterceptor Interceptor => _host.Interceptor!;
+
+    public override void Attach(ToolHost host)
+    {
+        _host = host;
+        var process = host.Process;
+        TranslationCache cache = host.Cache;
+        Shadow = new ShadowMemory();
+        process.ToolMemory.Add((Shadow.Base, Shadow.Base + ShadowMemory.ReservationSize, false));
+        // Freed large blocks are marked through shared pages of a memory file: ours, not the guest's.
+        if (Shadow.ShareUnaddressablePages(lowestDescriptor: process.Descriptors?.Start ?? 1000) is int sharedPages)
+            process.ToolDescriptors.Add(sharedPages);
+        Heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, Shadow, AddressSpaceLayout.HeapArenaStart);
+        process.Addresses.Reserve(Heap.ArenaStart, Heap.ArenaEnd);
+        ForbidToolMemory(Shadow, cache);
+        process.ToolMemory.Add((Heap.ArenaStart, Heap.ArenaEnd, true));
+        // Only what the heap opened is the guest's memory; the rest of the arena is a PROT_NONE reservation.
+        Heap.Committed = (start, length) => process.Mappings.Map(start, length, GuestMappings.Read | GuestMappings.Write);
+        _routines = new MemcheckRoutines(cache);
+        // The interceptor's module map is filled before any allocation happens; the rule cache only
+        // asks it when a callstack is captured.
+        _rules = new FrameRuleCache(pc => Interceptor.Modules.Find(pc));
+        AccessChecker = new AccessChecker(Shadow, Heap, _routines.Sites, options.CallstackMaxFrames, _rules);
+        var errno = new GuestErrno(() => Interceptor.Locate("__errno_location"));
+        host.ReplaceFunctions(new HeapFunctions(Heap, options.CallstackMaxFrames, _rules, errno).All());
+        Overlaps = new OverlapHook(options.CallstackMaxFrames, _rules);
+        MapStringReplacements(host);
+        if (host.Program.Interpreter is MappedImage loader)
+        {
+            // ld.so's own copies of the string routines are local symbols: redirected too (after the replacements are known).
+            Overlaps.Exempt = pc => pc >= loader.Start && pc < loader.End;
+            Interceptor.RedirectPrivateCopies(loader.Image.Path, loader.Start);
+        }
+        _threadStacks = new ThreadStacks(Shadow, process);
+        process.Unmapped += _threadStacks.Forget;
+        _leaks = new LeakCheck(host, Heap);
+    }
+
+    public override BlockInstrumenter CreateInstrumenter() => new MemcheckInstrumenter(_routines);
+
+    public override void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer)
+    {
+        ContextBlock* c = thread.Context;
+        c->CacheFsBase = Shadow.Base;
+        MemcheckSlots.At<ulong>(c, MemcheckSlots.ShadowIndexMask) = ShadowIndexMask;
+        if (parent == null)
+        {
+            LoadedProgram program = _host.Program;
+            MemcheckSlots.At<ulong>(c, MemcheckSlots.StackLimit) = program.StackLimit;
+            MemcheckSlots.At<ulong>(c, MemcheckSlots.StackTop) = program.StackTop;
+            // Below the initial stack pointer (less red zone and slack) nothing is addressable yet.
+            ulong openFrom = program.StackPointer - StackTracking.RedZone - StackTracking.Slack;
+            ulong closedFrom = Math.Max(program.StackLimit, openFrom - StackTracking.InitialUnaddressable);
+            Shadow.Set(closedFrom, openFrom - closedFrom, ShadowState.Unaddressable);
+            return;
+        }
+        _threadStacks.Track(c, stackPointer);
+    }
+
+    // At clone's syscall its caller's return address is still at [rsp] (glibc's __clone has no CFI
+    // there): the syscall's pc, then the stack as at a function's entry.
+    public override ulong[] CaptureThreadCreation(ContextBlock* parent, ulong clonePc) =>
+        [clonePc, .. CallstackCapture.Capture(parent, parent->UnwindTop, options.CallstackMaxFrames - 1, _rules)];
+
+    public override void OnToolExit(ContextBlock* context) => AccessChecker.OnSlowPathError(context);
+
+    public override bool IsProbeAddress(ulong address) =>
+        address >= Shadow.Base && address < Shadow.Base + ShadowMemory.ReservationSize;
+
+    public override bool ProbeCovers(ulong probe, ulong address, int size) =>
+        probe >= Shadow.Base + (address >> 2) && probe <= Shadow.Base + ((address + (ulong)size - 1) >> 2) + 8;
+
+    public override ulong? RoutineFaultPc(ContextBlock* context)
+    {
+        // A slow-path routine walking the shadow of the access of this site.
+        int site = MemcheckSlots.At<int>(context, MemcheckSlots.CheckSite);
+        return IsProbeAddress(context->FaultAddress) && site >= 0 && site < _routines.Sites.Count ? _routines.Sites[site].Pc : null;
+    }
+
+    /// <summary>The flag-free probe borrows rcx (<c>movzx ecx, word fs:[rcx]</c>); its guest value is in gs:[CheckSaveRcx].</summary>
+    public override void RestoreBorrowedRegisters(ulong cachePc, ContextBlock* context, ulong[] registers)
+    {
+        var decoder = Decoder.Create(64, new GuestCodeReader(cachePc) { Limit = cachePc + 15 }, cachePc);
+        decoder.Decode(out Instruction ins);
+        if (ins.SegmentPrefix == Register.FS && ins.MemoryBase == Register.RCX)
+            registers[1] = MemcheckSlots.At<ulong>(context, MemcheckSlots.CheckSaveRcx);
+    }
+
+    /// <summary>The leak check at exit: blocks no guest root reaches.</summary>
+    public IReadOnlyList<LeakedBlock> ScanForLeaks() => _leaks.Scan();
+
+    /// <summary>A leak check while the program runs (a nudge): every thread stopped at a safe point, scanned, and let go; null when the process is ending.</summary>
+    public IReadOnlyList<LeakedBlock>? ScanForLeaksNow() => _leaks.ScanNow();
+
+    public override void OnVforkChild() => Heap.Journal = new HeapJournal();
+    public override void OnVforkChildForked() => Heap.Journal = null;
+    public override byte[]? TakeVforkJournal() => Heap.Journal is { IsEmpty: false } journal ? journal.Take() : null;
+    public override void ReplayVforkJournal(byte[] journal) => HeapJournal.Replay(journal, Heap);
+
+    /// <summary>
+    /// The shadow of memcheck's own memory is PROT_NONE: a checked guest access there (a wild pointer
+    /// into the runtime's heap, the shadow itself, the code cache) faults in its check and is
+    /// reported as the unaddressable access it would be natively, and never reaches the tool's state.
+    /// The vDSO is the one part of the host region the guest uses (its ld.so reads its ELF headers).
+    /// </summary>
+    private static void ForbidToolMemory(ShadowMemory shadow, TranslationCache cache)
+    {
+        if (shadow.Base < AddressSpaceLayout.HostRegionStart)
+            throw new EngineException($"the shadow memory was placed at 0x{shadow.Base:x}, inside the guest's region");
+        shadow.Forbid(AddressSpaceLayout.HostRegionStart, ShadowMemory.AddressLimit);
+        shadow.Forbid(cache.Region.Start, cache.Region.End);
+        foreach ((ulong start, ulong end, int _) in HostMappings.Named("[vdso]", "[vvar]", "[vvar_vclock]"))
+            shadow.Allow(start, end);
+    }
+
+    /// <summary>
+    /// Maps libchecker-replace.so into the guest, has libc's string routines redirected to it and its
+    /// overlap hook intercepted.
+    /// </summary>
+    private void MapStringReplacements(ToolHost host)
+    {
+        string path = StringReplacements.LibraryPath;
+        ElfImage library;
+        try { library = ElfImage.Open(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException)
+        {
+            throw new EngineException($"cannot open the string replacements {path}: {e.Message}");
+        }
+        MappedImage mapped = host.MapLibrary(library);
+        var names = new HashSet<string>(StringReplacements.FunctionNames);
+        IReadOnlyList<ElfSymbol> symbols = library.ReadSymbols();
+        var entries = symbols
+            .Where(s => s.Type == ElfSymbolType.Func && s.IsDefined && names.Contains(s.Name))
+            .ToDictionary(s => s.Name, s => s.Value + mapped.LoadBias);
+        ElfSymbol hook = symbols.FirstOrDefault(s => s.Type == ElfSymbolType.Func && s.IsDefined && s.Name == OverlapHook.SymbolName)
+            ?? throw new EngineException($"{path} has no {OverlapHook.SymbolName}");
+        Interceptor.Intercept(hook.Value + mapped.LoadBias, Overlaps.Function);
+        foreach ((string alias, string name) in StringReplacements.Aliases)
+            if (entries.TryGetValue(name, out ulong entry)) entries[alias] = entry;
+        Interceptor.UseReplacements(path, entries);
+        Interceptor.OnModuleMapped(path, mapped.Start);
+    }
+}

@@ -1,0 +1,69 @@
+using Checker.Engine.State;
+
+namespace Checker.MemcheckTool.State;
+
+/// <summary>
+/// memcheck's per-thread slots in the context block's tool area (gs:[offset] in generated code).
+/// The engine never touches them; offsets are constants for the code generators.
+/// </summary>
+public static unsafe class MemcheckSlots
+{
+    /// <summary>A slot of <paramref name="context"/> from C#.</summary>
+    public static ref T At<T>(ContextBlock* context, int offset) where T : unmanaged => ref *(T*)((byte*)context + offset);
+
+    private const int Base = ContextOffsets.ToolArea;
+
+    /// <summary>pext by this mask turns an address into its shadow index without touching flags (bits 2..46: a &gt;&gt; 2).</summary>
+    public const int ShadowIndexMask = Base + 0x000;
+    /// <summary>The guest rcx while an inlined check borrows rcx.</summary>
+    public const int CheckSaveRcx = Base + 0x008;
+    /// <summary>Slow path arguments: the access address, its site (an index into the site table), its size, its element mask.</summary>
+    public const int CheckAddress = Base + 0x010;
+    public const int CheckSite = Base + 0x018;
+    /// <summary>log2 of the element size a mask bit covers (63 when the access is not masked).</summary>
+    public const int CheckElementShift = Base + 0x01c;
+    public const int CheckMask = Base + 0x020;
+    public const int CheckSize = Base + 0x028;
+    /// <summary>Registers and flags the slow-path routine borrows.</summary>
+    public const int CheckSaveRax = Base + 0x030;
+    public const int CheckSaveRdx = Base + 0x038;
+    public const int CheckSaveR8 = Base + 0x040;
+    public const int CheckSaveR9 = Base + 0x048;
+    public const int CheckSaveFlags = Base + 0x050;
+    /// <summary>Stack tracking: the guest stack the shadow describes, [StackLimit, StackTop); rsp outside it is another stack.</summary>
+    public const int StackLimit = Base + 0x058;
+    public const int StackTop = Base + 0x060;
+    /// <summary>rsp before an instruction that sets it explicitly (sub/add/and/lea/mov/leave...).</summary>
+    public const int StackOldRsp = Base + 0x068;
+    /// <summary>rcx while a shared slow-path routine borrows it (CheckSaveRcx may hold a spilled scratch).</summary>
+    public const int RoutineSaveRcx = Base + 0x070;
+    /// <summary>rax and the flags while an inline stack adjustment borrows them (no dead register, or live flags).</summary>
+    public const int StackSaveRax = Base + 0x078;
+    public const int StackSaveFlags = Base + 0x080;
+    /// <summary>String instructions: the element count is StringCountBefore - StringCountAfter (rcx before and after, or
+    /// rcx and 0 when checked before), elements of CheckStringElement bytes; rsi/rdi before a repe/repne cmps/scas.</summary>
+    public const int StringCountBefore = Base + 0x088;
+    public const int StringCountAfter = Base + 0x090;
+    public const int CheckStringElement = Base + 0x098;
+    public const int StringSiBefore = Base + 0x0a0;
+    public const int StringDiBefore = Base + 0x0a8;
+    /// <summary>What the string routine borrows.</summary>
+    public const int StringSaveRax = Base + 0x0b0;
+    public const int StringSaveRdx = Base + 0x0b8;
+    public const int StringSaveFlags = Base + 0x0c0;
+    /// <summary>A gather's or scatter's operands for <see cref="Instrumentation.VsibCheck"/>: base register value, active-lane bits,
+    /// displacement, shape (scale | index bytes &lt;&lt; 8 | element bytes &lt;&lt; 16 | lanes &lt;&lt; 24) and the index vector.</summary>
+    public const int VsibBase = Base + 0x0c8;
+    public const int VsibMaskBits = Base + 0x0d0;
+    public const int VsibDisplacement = Base + 0x0d8;
+    public const int VsibShape = Base + 0x0dc;
+    /// <summary>The gather routine's own return address and borrowed registers (it calls the access check routine per lane).</summary>
+    public const int VsibReturn = Base + 0x0e0;
+    public const int VsibSaveRax = Base + 0x0e8;
+    public const int VsibSaveRcx = Base + 0x0f0;
+    public const int VsibSaveRdx = Base + 0x0f8;
+    public const int VsibSaveFlags = Base + 0x100;
+    public const int VsibIndex = Base + 0x140;   // 64 bytes, 64-byte aligned
+    /// <summary>The end of the slots used so far (register shadows go above).</summary>
+    public const int End = Base + 0x180;
+}
