@@ -11,6 +11,9 @@ internal static class IoVecs
 
     public const ulong ElementSize = 16;
 
+    /// <summary>Arrays up to this many elements are read on the stack; longer ones (rare) on the heap.</summary>
+    private const ulong StackCount = 64;
+
     /// <summary>
     /// The array itself (read), then each element's buffer as "label[i]" with
     /// <paramref name="access"/>. Elements are taken only from the readable start of the array.
@@ -19,7 +22,7 @@ internal static class IoVecs
     {
         if (count == 0 || count > MaxCount) return;
         call.Add(label, vector, count * ElementSize, KernelAccess.Reads);
-        Span<(ulong Base, ulong Length)> elements = stackalloc (ulong, ulong)[(int)count];
+        Span<(ulong Base, ulong Length)> elements = count <= StackCount ? stackalloc (ulong, ulong)[(int)count] : new (ulong, ulong)[count];
         int readable = Read(call, vector, elements);
         for (int i = 0; i < readable; i++)
             call.Add($"{label}[{i}]", elements[i].Base, elements[i].Length, access, after: false);
@@ -29,7 +32,7 @@ internal static class IoVecs
     public static void After(in SyscallCall call, string label, ulong vector, ulong count, ulong bytes)
     {
         if (count == 0 || count > MaxCount) return;
-        Span<(ulong Base, ulong Length)> elements = stackalloc (ulong, ulong)[(int)count];
+        Span<(ulong Base, ulong Length)> elements = count <= StackCount ? stackalloc (ulong, ulong)[(int)count] : new (ulong, ulong)[count];
         int readable = Read(call, vector, elements);
         for (int i = 0; i < readable && bytes > 0; i++)
         {
@@ -42,7 +45,7 @@ internal static class IoVecs
     /// <summary>How many leading elements could be read into <paramref name="elements"/>.</summary>
     private static int Read(in SyscallCall call, ulong vector, Span<(ulong Base, ulong Length)> elements)
     {
-        Span<byte> raw = stackalloc byte[elements.Length * (int)ElementSize];
+        Span<byte> raw = (ulong)elements.Length <= StackCount ? stackalloc byte[elements.Length * (int)ElementSize] : new byte[elements.Length * (int)ElementSize];
         if (call.Memory.TryRead(vector, raw))
         {
             for (int i = 0; i < elements.Length; i++)

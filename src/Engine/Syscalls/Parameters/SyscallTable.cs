@@ -86,7 +86,7 @@ public static class SyscallTable
         text.Append("| # | name | arguments | memory |\n| --- | --- | --- | --- |\n");
         foreach (var syscall in All)
         {
-            string arguments = string.Join(", ", syscall.Arguments);
+            string arguments = syscall.Arguments.Count == 0 ? "none" : string.Join(", ", syscall.Arguments);
             if (syscall.CountUsedText is { } used) arguments += $" ({used})";
             string memory = string.Join("; ", syscall.DescribeMemory());
             text.Append($"| {syscall.Number} | {syscall.Name} | {arguments} | {(memory.Length == 0 ? "none" : memory)} |\n");
