@@ -318,4 +318,59 @@ public class SyscallParametersTests
         var range = Assert.Single(Before(Write, 1, ulong.MaxValue - 3, 100));
         Assert.Equal(4UL, range.Length);
     }
+
+    [Fact]
+    public void LongIovecArraysAreWalkedToo()
+    {
+        var words = new ulong[200];
+        for (int i = 0; i < 100; i++) (words[2 * i], words[2 * i + 1]) = (0x100000UL + (ulong)i * 0x100, 1);
+        ulong vector = _memory.Words(words);
+        var ranges = Before(Writev, 1, vector, 100);
+        Assert.Equal(101, ranges.Count);
+        Assert.Equal(new R("writev(vector[99])", 0x100000 + 99 * 0x100, 1, Reads), ranges[^1]);
+        // More than UIO_MAXIOV: the kernel fails before reading anything.
+        Assert.Empty(Before(Writev, 1, vector, 1025));
+    }
+
+    [Fact]
+    public void SigactionReadsTheRestorerOnlyWhenItsFlagSaysSo()
+    {
+        const long RtSigaction = 13;
+        ulong act = _memory.Words(0x401000, 0x0400_0000, 0x402000, 0);
+        Assert.Equal(["rt_sigaction(act->sa_handler)", "rt_sigaction(act->sa_flags)", "rt_sigaction(act->sa_restorer)", "rt_sigaction(act->sa_mask)", "rt_sigaction(oact)"],
+            Before(RtSigaction, 2, act, 0x9000, 8).Select(r => r.Parameter));
+        ulong plain = _memory.Words(0x401000, 0, 0, 0);
+        Assert.Equal(["rt_sigaction(act->sa_handler)", "rt_sigaction(act->sa_flags)", "rt_sigaction(act->sa_mask)"],
+            Before(RtSigaction, 2, plain, 0, 8).Select(r => r.Parameter));
+        Assert.Equal([new R("rt_sigaction(oact)", 0x9000, 32, Writes)], After(RtSigaction, 0, 2, 0, 0x9000, 8));
+    }
+
+    [Fact]
+    public void EpollCtlReadsOnlyTheEventsFieldAndOnlyWhenAddingOrModifying()
+    {
+        const long EpollCtl = 233;
+        Assert.Equal([new R("epoll_ctl(event.events)", 0x1000, 4, Reads)], Before(EpollCtl, 4, 1, 5, 0x1000));
+        Assert.Empty(Before(EpollCtl, 4, 2, 5, 0x1000));
+        const long EpollWait = 232;
+        Assert.Equal([new R("epoll_wait(events)", 0x2000, 120, Writes)], Before(EpollWait, 4, 0x2000, 10, ulong.MaxValue));
+        Assert.Equal([new R("epoll_wait(events)", 0x2000, 24, Writes)], After(EpollWait, 2, 4, 0x2000, 10, ulong.MaxValue));
+    }
+
+    [Fact]
+    public void SelectFdSetsAreWholeLongsReadAndWrittenBack()
+    {
+        const long Select = 23;
+        Assert.Equal([new R("select(inp)", 0x1000, 8, Reads), new R("select(tvp)", 0x3000, 16, Reads)], Before(Select, 5, 0x1000, 0, 0, 0x3000));
+        Assert.Equal([new R("select(inp)", 0x1000, 16, Reads), new R("select(exp)", 0x2000, 16, Reads)], Before(Select, 65, 0x1000, 0, 0x2000, 0));
+        Assert.Equal([new R("select(inp)", 0x1000, 8, Writes), new R("select(tvp)", 0x3000, 16, Writes)], After(Select, 1, 5, 0x1000, 0, 0, 0x3000));
+    }
+
+    [Fact]
+    public void GetsockoptAlwaysReadsItsLengthPointer()
+    {
+        const long Getsockopt = 55;
+        ulong length = _memory.Words(4);
+        Assert.Equal([new R("getsockopt(optlen)", length, 4, Reads), new R("getsockopt(optval)", 0x1000, 4, Writes)], Before(Getsockopt, 3, 1, 4, 0x1000, length));
+        Assert.Equal([new R("getsockopt(optlen)", 0, 4, Reads)], Before(Getsockopt, 3, 1, 4, 0, 0));
+    }
 }
