@@ -106,7 +106,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     public override ulong[] CaptureThreadCreation(ContextBlock* parent, ulong clonePc) =>
         [clonePc, .. CallstackCapture.Capture(parent, parent->UnwindTop, options.CallstackMaxFrames - 1, _rules)];
 
-    public override void OnToolExit(ContextBlock* context) => AccessChecker.OnSlowPathError(context);
+    public override ulong? OnToolExit(ContextBlock* context)
+    {
+        AccessChecker.OnSlowPathError(context);
+        return null;
+    }
 
     public override bool IsProbeAddress(ulong address) =>
         address >= Shadow.Base && address < Shadow.Base + ShadowMemory.ReservationSize;

@@ -15,6 +15,12 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     /// <summary>Exits of other fragments that jump straight here; unlinked when this fragment is flushed.</summary>
     public List<ExitStub> IncomingLinks { get; } = [];
     public bool Flushed { get; set; }
+    /// <summary>
+    /// The tool's translation mode this fragment was built for (<see cref="Tools.Tool.ModeOf"/>): 0,
+    /// the common one, links and sits in the indirect-branch table; other modes always exit to the
+    /// dispatcher, which picks the mode again at every block.
+    /// </summary>
+    public int Mode { get; init; }
 
     /// <summary>For each guest instruction: its application pc and where its translation starts (offset from <see cref="Entry"/>).</summary>
     public (ulong[] Pcs, int[] Offsets) InstructionMap { get; set; } = ([], []);

@@ -15,6 +15,8 @@ public sealed unsafe class TranslationCache
     private const ulong IblTableOffset = 0x10000;
 
     private readonly Dictionary<ulong, Fragment> _fragments = new();
+    /// <summary>Fragments of the tool's other modes, by (pc, mode).</summary>
+    private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
     private readonly List<ExitStub> _exits = [];
     /// <summary>Live fragments by the 4 KB application pages their code spans: flushes touch only these.</summary>
     private readonly Dictionary<ulong, List<Fragment>> _byPage = new();
@@ -41,6 +43,10 @@ public sealed unsafe class TranslationCache
     public bool TryGet(ulong applicationPc, out Fragment fragment) =>
         _fragments.TryGetValue(applicationPc, out fragment!);
 
+    /// <summary>The fragment of <paramref name="applicationPc"/> translated for the tool's <paramref name="mode"/>.</summary>
+    public bool TryGet(ulong applicationPc, int mode, out Fragment fragment) =>
+        mode == 0 ? _fragments.TryGetValue(applicationPc, out fragment!) : _variants.TryGetValue((applicationPc, mode), out fragment!);
+
     public ExitStub Exit(int id) => _exits[id];
 
     /// <summary>Allocates an exit-table entry for a fragment being built.</summary>
@@ -53,7 +59,8 @@ public sealed unsafe class TranslationCache
 
     public void Add(Fragment fragment)
     {
-        _fragments[fragment.ApplicationPc] = fragment;
+        if (fragment.Mode == 0) _fragments[fragment.ApplicationPc] = fragment;
+        else _variants[(fragment.ApplicationPc, fragment.Mode)] = fragment;
         _byAddress.Add(fragment);
         for (ulong page = fragment.ApplicationPc >> 12; page <= (fragment.ApplicationEnd - 1) >> 12; page++)
         {
@@ -81,7 +88,7 @@ public sealed unsafe class TranslationCache
     /// <summary>Points a direct exit straight at its target fragment (one aligned 4-byte store).</summary>
     public void Link(ExitStub exit, Fragment target)
     {
-        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } || target.Flushed) return;
+        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false, Mode: 0 } || target.Flushed || target.Mode != 0) return;
         WriteRel32(exit.PatchSite, target.Entry);
         exit.LinkedTo = target;
         target.IncomingLinks.Add(exit);
@@ -125,8 +132,12 @@ public sealed unsafe class TranslationCache
         {
             for (ulong page = f.ApplicationPc >> 12; page <= (f.ApplicationEnd - 1) >> 12; page++)
                 if (_byPage.TryGetValue(page, out List<Fragment>? list) && list.Remove(f) && list.Count == 0) _byPage.Remove(page);
-            _fragments.Remove(f.ApplicationPc);
-            IndirectBranches.Remove(f.ApplicationPc, f.Entry);
+            if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
+            else
+            {
+                _fragments.Remove(f.ApplicationPc);
+                IndirectBranches.Remove(f.ApplicationPc, f.Entry);
+            }
             foreach (ExitStub incoming in f.IncomingLinks)
             {
                 WriteRel32(incoming.PatchSite, incoming.StubAddress);

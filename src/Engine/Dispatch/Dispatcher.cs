@@ -113,7 +113,11 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 stats.IndirectMisses++;
                 pc = context->NextPc;
                 // Under the lock: a fragment flushed between the lookup and the store would stay in the table.
-                lock (cache.Lock) cache.IndirectBranches.Insert(pc, Lookup(pc).Entry);
+                lock (cache.Lock)
+                {
+                    Fragment target = Lookup(pc);
+                    if (target.Mode == 0) cache.IndirectBranches.Insert(pc, target.Entry);
+                }
                 continue;
             }
             if (id == ExitIds.FaultInCache)
@@ -125,8 +129,10 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
             {
                 stats.ToolExits++;
                 // The tool's state (memcheck: shadow, heap, report path) is shared by every thread.
-                lock (cache.Lock) tool.OnToolExit(context);
-                resumeInCache = context->LinkReturn;
+                ulong? redirect;
+                lock (cache.Lock) redirect = tool.OnToolExit(context);
+                if (redirect is ulong next) pc = next;
+                else resumeInCache = context->LinkReturn;
                 continue;
             }
             ExitStub exit = cache.Exit(id);
@@ -191,13 +197,16 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
     private Fragment ReturnSite(ulong pc)
     {
         ref Fragment? memo = ref _returnSites[(pc ^ (pc >> 10)) & 1023];
-        if (memo is { Flushed: false } fragment && fragment.ApplicationPc == pc) return fragment;
+        if (memo is { Flushed: false } fragment && fragment.ApplicationPc == pc && fragment.Mode == tool.ModeOf(GuestThread.Current!.Context))
+            return fragment;
         return memo = Lookup(pc);
     }
 
+    /// <summary>The fragment for <paramref name="pc"/> in the mode the tool gives the current thread's state.</summary>
     private Fragment Lookup(ulong pc)
     {
+        int mode = tool.ModeOf(GuestThread.Current!.Context);
         lock (cache.Lock)
-            return cache.TryGet(pc, out Fragment fragment) ? fragment : translator.Translate(pc);
+            return cache.TryGet(pc, mode, out Fragment fragment) ? fragment : translator.Translate(pc, mode);
     }
 }

@@ -15,7 +15,11 @@ public abstract class BlockInstrumenter
     /// <summary>A block is about to be emitted; <paramref name="block"/> stays valid until the next call.</summary>
     public abstract void BeginBlock(BlockServices block);
 
-    /// <summary>Before application instruction <paramref name="index"/> that runs inside the fragment (not a direct branch, syscall or ret).</summary>
+    /// <summary>
+    /// Before application instruction <paramref name="index"/>, whatever it is but a syscall (the
+    /// tool's syscall events see those) or undecodable bytes: branches, calls and rets too. Code
+    /// placed here runs before the instruction's translation.
+    /// </summary>
     public abstract void BeforeInstruction(CodeBuffer code, int index);
 
     /// <summary>
@@ -42,4 +46,6 @@ public sealed class BlockServices(IReadOnlyList<Instruction> instructions, Liven
     public IReadOnlyList<Instruction> Instructions { get; } = instructions;
     public Liveness Liveness { get; } = liveness;
     public HeldScratch Held { get; } = held;
+    /// <summary>The tool's mode the block is translated for (<see cref="Tool.ModeOf"/>).</summary>
+    public int Mode { get; internal set; }
 }

@@ -33,9 +33,19 @@ public abstract unsafe class Tool
 
     /// <summary>
     /// A tool routine left the cache with <see cref="Emission.ExitIds.ToolExit"/> (memcheck: an access
-    /// check found a bad byte). Called under the cache lock; the thread then resumes at gs:[LinkReturn].
+    /// check found a bad byte). Called under the cache lock; the thread then resumes at gs:[LinkReturn],
+    /// or, when this returns an application pc, goes on there through the dispatcher (in the mode
+    /// <see cref="ModeOf"/> then gives), its registers as the context block holds them.
     /// </summary>
-    public virtual void OnToolExit(ContextBlock* context) { }
+    public virtual ulong? OnToolExit(ContextBlock* context) => null;
+
+    /// <summary>
+    /// The translation mode for the thread's next block, asked by the dispatcher at every block it
+    /// enters (memcheck: whether some register holds an undefined value). Blocks are translated per
+    /// mode; mode 0 fragments link to each other, fragments of other modes always return to the
+    /// dispatcher, so a mode-0 fragment must never leave the thread in another mode without exiting.
+    /// </summary>
+    public virtual int ModeOf(ContextBlock* context) => 0;
 
     /// <summary>Before a guest system call the engine performs or emulates (the registers are in the block).</summary>
     public virtual void OnSyscallBefore(ContextBlock* context, long number) { }

@@ -51,8 +51,12 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private Tools.BlockServices? _services;
     private int _index;
 
-    public Fragment Translate(ulong pc)
+    private int _mode;
+
+    /// <summary>Translates the block at <paramref name="pc"/> for the tool's <paramref name="mode"/> (see <see cref="Fragment.Mode"/>).</summary>
+    public Fragment Translate(ulong pc, int mode = 0)
     {
+        _mode = mode;
         long started = Stopwatch.GetTimestamp();
         if (interceptor != null && interceptor.TryGet(pc, out Interception.InterceptedFunction replaced))
             return TranslateIntercepted(pc, replaced, started);
@@ -74,7 +78,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         if (instrumenter != null)
         {
             _liveness.Analyze(_block);
-            instrumenter.BeginBlock(_services ??= new Tools.BlockServices(_block, _liveness, _held));
+            _services ??= new Tools.BlockServices(_block, _liveness, _held);
+            _services.Mode = mode;
+            instrumenter.BeginBlock(_services);
         }
         var pcs = new ulong[_block.Count];
         var offsets = new int[_block.Count];
@@ -122,7 +128,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         CodeRegion.Write(at, BitConverter.GetBytes(unchecked(0 - pc)));
         CodeRegion.Write(at + 8, code.Bytes);
 
-        var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { InstructionMap = (pcs, offsets) };
+        var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { InstructionMap = (pcs, offsets), Mode = _mode };
         foreach (ExitStub exit in exits)
         {
             exit.Owner = fragment;
@@ -218,8 +224,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             ExitTo(code, exits, ExitKind.Syscall, ins.NextIP);
             return;
         }
-        if (instrumenter != null && ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
-            instrumenter.BeforeInstruction(code, _index);
+        instrumenter?.BeforeInstruction(code, _index);
         switch (ins.FlowControl)
         {
             case FlowControl.Next when instrumenter != null:
@@ -358,6 +363,16 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP, 4, 1), (uint)(returnAddress >> 32)));
     }
 
-    private void JumpToLookup(CodeBuffer code, bool flagsLive) =>
+    private void JumpToLookup(CodeBuffer code, bool flagsLive)
+    {
+        if (_mode != 0)
+        {
+            // Other modes never jump straight to a fragment: the dispatcher picks the mode of the next block.
+            code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRax, Register.RAX));
+            code.Byte(0xE9);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.IndirectBranchMiss));
+            return;
+        }
         IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranches.Address, cache.Routines, flagsLive, cache.CountIndirectLookups);
+    }
 }

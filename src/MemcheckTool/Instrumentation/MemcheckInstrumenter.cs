@@ -26,6 +26,8 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines) : BlockInstr
     public override void BeforeInstruction(CodeBuffer code, int index)
     {
         Instruction ins = _block.Instructions[index];
+        if (ins.FlowControl is not (FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch) || ins.Code is Code.Syscall or Code.INVALID)
+            return;
         Register scratch = _block.Liveness.FreeRegisterBefore(index);
         bool flagsDead = _block.Liveness.FlagsDeadBefore(index);
         // No dead register where the flags are dead: hold one across the run rather than spill per check.
