@@ -67,6 +67,10 @@ public static class CommandLineOptions
         "Show the frames below main (__libc_start_call_main, __libc_start_main, _start) in every stack, text and JSON; by default a stack ends at main, as under Valgrind (without main, at the first of those, shown as '(below main)').",
         Switch, "yes or no");
 
+    public static readonly OptionSpec CheckUninitialized = new("--check-uninitialized", YesNo, "yes",
+        "Track which bytes and register bits were never written (malloc'd and new'd memory starts undefined) and report an UNINITIALIZED READ where such a value decides something: a conditional jump or move, an address, an indirect jump's target, a divisor, a system call's argument or the memory a system call reads (write's buffer). Copies of undefined bytes are never reported. 'no' checks addressability only, faster.",
+        Switch, "yes or no");
+
     public static readonly OptionSpec LeakCheck = new("--leak-check", "no|summary|full", "summary",
         "The leak check at exit, as Valgrind's: 'summary' scans and prints the leaked bytes and blocks under ERRORS IGNORED (not errors: the exit code and --error-exitcode ignore them); 'full' (or Valgrind's 'yes') reports each leak, with its allocation callstack, as an error; 'no' skips the scan.",
         Choice(("no", "no"), ("summary", "summary"), ("full", "full"), ("yes", "full")), "no, summary, full or yes");
@@ -79,7 +83,7 @@ public static class CommandLineOptions
         value => value, "a comma-separated list of patterns");
 
     public static readonly IReadOnlyList<OptionSpec> All =
-        [Tool, Stats, Json, ErrorExitCode, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip];
+        [Tool, Stats, Json, ErrorExitCode, CheckUninitialized, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip];
 
     /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()
@@ -148,6 +152,7 @@ public static class CommandLineOptions
                 Get(LeakCheck), Get(ShowBelowMain) == "yes")
             {
                 TraceChildren = Get(TraceChildren) == "yes",
+                CheckUninitialized = Get(CheckUninitialized) == "yes",
                 TraceChildrenSkip = Get(TraceChildrenSkip).Split(',', StringSplitOptions.RemoveEmptyEntries),
                 GivenOptions = All.Where(spec => parse.GetResult(options[spec]) is not null).Select(spec => (spec, Get(spec))).ToArray(),
             };
@@ -201,6 +206,8 @@ public sealed record MemcheckSettings(
     string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong? RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
     string LeakCheck = "summary", bool ShowBelowMain = false)
 {
+    /// <summary>--check-uninitialized: definedness is tracked and undefined values are reported where they matter.</summary>
+    public bool CheckUninitialized { get; init; } = true;
     /// <summary>--trace-children: exec'd programs run under memcheck too.</summary>
     public bool TraceChildren { get; init; } = true;
     /// <summary>--trace-children-skip: patterns of programs that run natively anyway.</summary>

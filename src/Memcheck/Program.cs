@@ -104,6 +104,7 @@ public static class Program
                 RedzoneSize = settings.RedzoneSize,
                 DelayFreesBytes = settings.DelayFreesBytes,
                 CallstackMaxFrames = settings.CallstackMaxFrames,
+                CheckUninitialized = settings.CheckUninitialized,
             }) : null);
         }
         catch (ElfFormatException e)
@@ -124,6 +125,11 @@ public static class Program
             checks.Heap.Errors = reports.OnHeapError;
             checks.AccessChecker.Errors = reports.OnAccessError;
             checks.Overlaps.Errors = reports.OnOverlap;
+            if (checks.Definedness is { } definedness)
+            {
+                definedness.Errors = reports.OnUninitialized;
+                definedness.ParameterErrors = reports.OnParameterAddress;
+            }
         }
 
         using var signals = new TerminationSignals(run, reports, settings);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Checker.Engine.Dispatch;
+using Checker.MemcheckTool.Definedness;
 using Checker.MemcheckTool.Heap;
 using Checker.MemcheckTool.Instrumentation;
 using Checker.Engine.Interception;
@@ -98,6 +99,18 @@ public sealed class ReportSession : IDisposable
             new AccessInfo(error.IsWrite ? AccessType.Write : AccessType.Read, error.Address, error.Size),
             error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()));
     }
+
+    /// <summary>An undefined value used where it matters (a conditional jump, an address, a system call's parameter...).</summary>
+    public void OnUninitialized(UninitializedError error) =>
+        _collector.Add(new ErrorRecord(ErrorKind.Uninitialized, error.What, CurrentThread, Frames(error.Stack, innermostIsExact: true),
+            Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()));
+
+    /// <summary>Memory a system call would read or write that the program may not touch (a freed buffer, a NULL path).</summary>
+    public void OnParameterAddress(ParameterAddressError error) =>
+        _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, error.What, CurrentThread, Frames(error.Stack, innermostIsExact: true),
+            error.Chunk is { Freed: true } ? "of freed memory" : error.Chunk != null ? "beyond heap bounds" : "not within a mapped region",
+            new AccessInfo(AccessType.Read, error.Address, error.Size),
+            error.Chunk is HeapChunk block ? Block(block) : null, ThreadOrigin: CurrentOrigin()));
 
     /// <summary>
     /// An access that faulted natively (SIGSEGV/SIGBUS in guest code): an unaddressable access with

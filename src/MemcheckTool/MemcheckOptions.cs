@@ -7,4 +7,6 @@ public sealed record MemcheckOptions
     public ulong? RedzoneSize { get; init; }
     public ulong DelayFreesBytes { get; init; } = 4UL << 20;
     public int CallstackMaxFrames { get; init; } = 12;
+    /// <summary>Track definedness and report undefined values where they matter (--check-uninitialized).</summary>
+    public bool CheckUninitialized { get; init; }
 }

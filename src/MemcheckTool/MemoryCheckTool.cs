@@ -8,6 +8,7 @@ using Checker.Engine.Memory;
 using Checker.Engine.State;
 using Checker.Engine.Tools;
 using Checker.Engine.Translation;
+using Checker.MemcheckTool.Definedness;
 using Checker.MemcheckTool.Heap;
 using Checker.MemcheckTool.Instrumentation;
 using Checker.MemcheckTool.Replacements;
@@ -36,6 +37,9 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     private ThreadStacks _threadStacks = null!;
     private LeakCheck _leaks = null!;
 
+    /// <summary>Definedness tracking and its reports (null with --check-uninitialized=no).</summary>
+    public DefinednessChecks? Definedness { get; private set; }
+
     public ShadowMemory Shadow { get; private set; } = null!;
     public GuestHeap Heap { get; private set; } = null!;
     /// <summary>Reports of the inline checks' slow path.</summary>
@@ -54,7 +58,10 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         // Freed large blocks are marked through shared pages of a memory file: ours, not the guest's.
         if (Shadow.ShareUnaddressablePages(lowestDescriptor: process.Descriptors?.Start ?? 1000) is int sharedPages)
             process.ToolDescriptors.Add(sharedPages);
-        Heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, Shadow, AddressSpaceLayout.HeapArenaStart);
+        Heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, Shadow, AddressSpaceLayout.HeapArenaStart)
+        {
+            FreshState = options.CheckUninitialized ? ShadowState.Undefined : ShadowState.Defined,
+        };
         process.Addresses.Reserve(Heap.ArenaStart, Heap.ArenaEnd);
         ForbidToolMemory(Shadow, cache);
         process.ToolMemory.Add((Heap.ArenaStart, Heap.ArenaEnd, true));
@@ -66,7 +73,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         _rules = new FrameRuleCache(pc => Interceptor.Modules.Find(pc));
         AccessChecker = new AccessChecker(Shadow, Heap, _routines.Sites, options.CallstackMaxFrames, _rules);
         var errno = new GuestErrno(() => Interceptor.Locate("__errno_location"));
-        host.ReplaceFunctions(new HeapFunctions(Heap, options.CallstackMaxFrames, _rules, errno).All());
+        IEnumerable<InterceptedFunction> functions = new HeapFunctions(Heap, options.CallstackMaxFrames, _rules, errno).All();
+        // A replaced function's result is defined (the C# handler computed it from defined arguments).
+        if (options.CheckUninitialized)
+            functions = functions.Select(f => f with { Handler = c => { ulong result = f.Handler(c); DefinednessChecks.DefineResult(c); return result; } });
+        host.ReplaceFunctions(functions);
         Overlaps = new OverlapHook(options.CallstackMaxFrames, _rules);
         MapStringReplacements(host);
         if (host.Program.Interpreter is MappedImage loader)
@@ -78,9 +89,27 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         _threadStacks = new ThreadStacks(Shadow, process);
         process.Unmapped += _threadStacks.Forget;
         _leaks = new LeakCheck(host, Heap);
+        if (options.CheckUninitialized) Definedness = new DefinednessChecks(host, Shadow, Heap, options.CallstackMaxFrames, _rules);
     }
 
-    public override BlockInstrumenter CreateInstrumenter() => new MemcheckInstrumenter(_routines);
+    public override BlockInstrumenter CreateInstrumenter() => new MemcheckInstrumenter(_routines, Definedness);
+
+    public override int ModeOf(ContextBlock* context) => Definedness != null ? DefinednessChecks.ModeOf(context) : 0;
+
+    public override void OnSyscallBefore(ContextBlock* context, long number, ulong pc)
+    {
+        if (Definedness == null) return;
+        // The report path (callstacks, the collector) is shared with the other threads.
+        lock (_host.Cache.Lock) Definedness.OnSyscallBefore(context, number, pc);
+    }
+
+    public override void OnSyscallAfter(ContextBlock* context, long number, long result)
+    {
+        if (Definedness == null) return;
+        lock (_host.Cache.Lock) Definedness.OnSyscallAfter(context, number, result);
+    }
+
+    public override void OnSignalFrame(GuestThread thread, int signal, ulong start, ulong end) => Definedness?.Define(start, end);
 
     public override void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer)
     {
@@ -108,6 +137,16 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
 
     public override ulong? OnToolExit(ContextBlock* context)
     {
+        if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.Propagate)
+        {
+            Definedness.Propagate(context);
+            return null;
+        }
+        if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.CheckUndefined) != 0)
+        {
+            MemcheckSlots.At<int>(context, MemcheckSlots.CheckUndefined) = 0;
+            return DefinednessChecks.SwitchToPropagating(context, _routines.Sites[MemcheckSlots.At<int>(context, MemcheckSlots.CheckSite)]);
+        }
         AccessChecker.OnSlowPathError(context);
         return null;
     }

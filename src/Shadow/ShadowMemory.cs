@@ -306,10 +306,22 @@ public sealed unsafe class ShadowMemory : IDisposable
     }
 
     // Stores only if the byte changes: an unchanged byte on an untouched page then costs no page.
+    /// <summary>
+    /// Some lanes of one shadow byte, atomically (a compare-and-swap of its aligned word): the other
+    /// lanes may be another thread's bytes, which generated code updates with locked instructions.
+    /// </summary>
     private static void SetLanes(byte* p, int firstLane, int count, ShadowState state)
     {
-        byte old = *p, updated = ShadowBits.Fill(old, firstLane, count, state);
-        if (updated != old) *p = updated;
+        int* word = (int*)((ulong)p & ~3UL);
+        int shift = (int)((ulong)p & 3) * 8;
+        while (true)
+        {
+            int oldWord = Volatile.Read(ref *word);
+            byte old = (byte)(oldWord >> shift), updated = ShadowBits.Fill(old, firstLane, count, state);
+            if (updated == old) return;
+            int newWord = (oldWord & ~(0xff << shift)) | (updated << shift);
+            if (Interlocked.CompareExchange(ref *word, newWord, oldWord) == oldWord) return;
+        }
     }
 
     private const ulong SmallZeroBytes = 64;

@@ -17,8 +17,8 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public bool Flushed { get; set; }
     /// <summary>
     /// The tool's translation mode this fragment was built for (<see cref="Tools.Tool.ModeOf"/>): 0,
-    /// the common one, links and sits in the indirect-branch table; other modes always exit to the
-    /// dispatcher, which picks the mode again at every block.
+    /// the common one, sits in the indirect-branch table; fragments link only to fragments of their
+    /// own mode, and other modes' indirect branches exit to the dispatcher, which picks the mode again.
     /// </summary>
     public int Mode { get; init; }
 

@@ -37,6 +37,21 @@ public sealed unsafe class TranslationCache
     public CodeRegion Region { get; }
     public RuntimeRoutines Routines { get; }
     public IndirectBranchTable IndirectBranches { get; }
+
+    // The tool's other modes have tables of their own: a lookup must find fragments of its own mode.
+    private readonly Dictionary<int, IndirectBranchTable> _modeTables = new();
+
+    /// <summary>The indirect-branch table of a translation mode (made on first use, under the lock).</summary>
+    public IndirectBranchTable IndirectBranchesFor(int mode)
+    {
+        if (mode == 0) return IndirectBranches;
+        if (!_modeTables.TryGetValue(mode, out IndirectBranchTable? table))
+        {
+            ulong address = Region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
+            _modeTables[mode] = table = new IndirectBranchTable(address, Routines.SentinelEntry);
+        }
+        return table;
+    }
     public int FragmentCount => _fragments.Count;
     public EngineStatistics Statistics { get; } = new();
 
@@ -88,7 +103,7 @@ public sealed unsafe class TranslationCache
     /// <summary>Points a direct exit straight at its target fragment (one aligned 4-byte store).</summary>
     public void Link(ExitStub exit, Fragment target)
     {
-        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false, Mode: 0 } || target.Flushed || target.Mode != 0) return;
+        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } owner || target.Flushed || target.Mode != owner.Mode) return;
         WriteRel32(exit.PatchSite, target.Entry);
         exit.LinkedTo = target;
         target.IncomingLinks.Add(exit);
@@ -113,6 +128,7 @@ public sealed unsafe class TranslationCache
             }
         }
         IndirectBranches.Clear();
+        foreach (IndirectBranchTable table in _modeTables.Values) table.Clear();
         Statistics.Unlinks++;
     }
 
@@ -133,11 +149,8 @@ public sealed unsafe class TranslationCache
             for (ulong page = f.ApplicationPc >> 12; page <= (f.ApplicationEnd - 1) >> 12; page++)
                 if (_byPage.TryGetValue(page, out List<Fragment>? list) && list.Remove(f) && list.Count == 0) _byPage.Remove(page);
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
-            else
-            {
-                _fragments.Remove(f.ApplicationPc);
-                IndirectBranches.Remove(f.ApplicationPc, f.Entry);
-            }
+            else _fragments.Remove(f.ApplicationPc);
+            IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.Entry);
             foreach (ExitStub incoming in f.IncomingLinks)
             {
                 WriteRel32(incoming.PatchSite, incoming.StubAddress);

@@ -116,7 +116,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 lock (cache.Lock)
                 {
                     Fragment target = Lookup(pc);
-                    if (target.Mode == 0) cache.IndirectBranches.Insert(pc, target.Entry);
+                    cache.IndirectBranchesFor(target.Mode).Insert(pc, target.Entry);
                 }
                 continue;
             }

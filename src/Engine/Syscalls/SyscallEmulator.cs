@@ -88,7 +88,7 @@ public sealed unsafe partial class SyscallEmulator
         var request = new SyscallRequest((long)context->Rax, context->Rdi, context->Rsi, context->Rdx, context->R10, context->R8, context->R9);
         _nextPc = nextPc;
         Tools.Tool tool = _process.Tool;
-        tool.OnSyscallBefore(context, request.Number);
+        tool.OnSyscallBefore(context, request.Number, nextPc - 2);
         long result;
         if (!_table.TryGetValue(request.Number, out var handler))
             result = _process.GuestKernel.Call(request.Number, request.A1, request.A2, request.A3, request.A4, request.A5, request.A6);

@@ -42,13 +42,15 @@ public abstract unsafe class Tool
     /// <summary>
     /// The translation mode for the thread's next block, asked by the dispatcher at every block it
     /// enters (memcheck: whether some register holds an undefined value). Blocks are translated per
-    /// mode; mode 0 fragments link to each other, fragments of other modes always return to the
-    /// dispatcher, so a mode-0 fragment must never leave the thread in another mode without exiting.
+    /// mode and link only within their mode (the indirect branches of other modes return to the
+    /// dispatcher), so a fragment must never leave the thread in a state its mode cannot run
+    /// without exiting; a mode other than 0 must be able to run any state (it stays there until
+    /// the thread next passes the dispatcher).
     /// </summary>
     public virtual int ModeOf(ContextBlock* context) => 0;
 
-    /// <summary>Before a guest system call the engine performs or emulates (the registers are in the block).</summary>
-    public virtual void OnSyscallBefore(ContextBlock* context, long number) { }
+    /// <summary>Before a guest system call the engine performs or emulates (the registers are in the block; <paramref name="pc"/> is the syscall instruction's).</summary>
+    public virtual void OnSyscallBefore(ContextBlock* context, long number, ulong pc) { }
 
     /// <summary>After it, with its result in rax (not called for calls that do not return: exit, execve that succeeds, rt_sigreturn).</summary>
     public virtual void OnSyscallAfter(ContextBlock* context, long number, long result) { }

@@ -57,6 +57,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     public Fragment Translate(ulong pc, int mode = 0)
     {
         _mode = mode;
+        // The mode's lookup table, made before the fragment's place in the region is taken.
+        cache.IndirectBranchesFor(mode);
         long started = Stopwatch.GetTimestamp();
         if (interceptor != null && interceptor.TryGet(pc, out Interception.InterceptedFunction replaced))
             return TranslateIntercepted(pc, replaced, started);
@@ -363,16 +365,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP, 4, 1), (uint)(returnAddress >> 32)));
     }
 
-    private void JumpToLookup(CodeBuffer code, bool flagsLive)
-    {
-        if (_mode != 0)
-        {
-            // Other modes never jump straight to a fragment: the dispatcher picks the mode of the next block.
-            code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRax, Register.RAX));
-            code.Byte(0xE9);
-            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.IndirectBranchMiss));
-            return;
-        }
-        IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranches.Address, cache.Routines, flagsLive, cache.CountIndirectLookups);
-    }
+    // Each mode looks up fragments of its own mode (a miss goes to the dispatcher, which picks the mode again).
+    private void JumpToLookup(CodeBuffer code, bool flagsLive) =>
+        IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranchesFor(_mode).Address, cache.Routines, flagsLive, cache.CountIndirectLookups);
 }

@@ -101,6 +101,18 @@ public sealed class GuestHeap
     public ulong FreeBytes => _quarantinedBytes + _hoardedBytes + _free.Bytes;
     public int FreeBlocks => _quarantine.Count + _reusable.Count + _free.Count;
 
+    /// <summary>
+    /// The state of a block's bytes when it is handed out: Undefined when definedness is checked
+    /// (malloc's bytes were never written), else Defined (addressability only).
+    /// </summary>
+    public ShadowState FreshState { get; init; } = ShadowState.Defined;
+
+    /// <summary>Copies the definedness of [from, from + length) to [to, ...) (realloc), side table included; set by the tool.</summary>
+    public Action<ulong, ulong, ulong>? CopyDefinedness { get; set; }
+
+    /// <summary>Marks a block's bytes defined (calloc's zeroes).</summary>
+    public void Define(ulong user, ulong size) => _shadow?.Set(user, size, ShadowState.Defined);
+
     public bool IsHeapAddress(ulong address) => address >= ArenaStart && address < _next;
 
     /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/>; 0 when the arena is exhausted.</summary>
@@ -118,13 +130,13 @@ public sealed class GuestHeap
             _hoardedBytes -= blockSize;
             user = blockStart + redzone;
             // The recycled block is unaddressable from its free: open the program's bytes only.
-            _shadow?.Set(user, size, ShadowState.Defined);
+            _shadow?.Set(user, size, FreshState);
         }
         else if (_free.TryTake(redzone, body, alignment, out blockStart, out user)
             || (HoardOutgrewHeap() && _free.TryTake(redzone, body, alignment, out blockStart, out user)))
         {
             blockSize = user + body + redzone - blockStart;
-            _shadow?.Set(user, size, ShadowState.Defined);   // free space is unaddressable
+            _shadow?.Set(user, size, FreshState);   // free space is unaddressable
         }
         else
         {
@@ -142,7 +154,7 @@ public sealed class GuestHeap
             if (_shadow != null)
             {
                 _shadow.Set(previous, user - previous, ShadowState.Unaddressable);
-                _shadow.Set(user, size, ShadowState.Defined);
+                _shadow.Set(user, size, FreshState);
                 _shadow.Set(user + size, _next - (user + size), ShadowState.Unaddressable);
             }
             // An alignment gap before the block is free space.

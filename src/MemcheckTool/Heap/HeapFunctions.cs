@@ -104,6 +104,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
             new Span<byte>((void*)(user + done), chunk).Clear();
             done += (ulong)chunk;
         }
+        heap.Define(user, count * size);
         return user;
     }
 
@@ -127,6 +128,8 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         ulong user = heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack);
         if (user == 0) return Fail(c, ENOMEM);
         Buffer.MemoryCopy((void*)old, (void*)user, (long)size, (long)Math.Min(size, chunk.Size));
+        // The kept bytes keep their definedness; growth is undefined, as malloc's bytes.
+        heap.CopyDefinedness?.Invoke(old, user, Math.Min(size, chunk.Size));
         heap.Free(old, AllocationKind.Malloc, name, stack);
         return user;
     }

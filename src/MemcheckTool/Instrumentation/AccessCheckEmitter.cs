@@ -42,6 +42,14 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     // repe/repne cmps/scas sites of the instruction being emitted, checked after it (EmitAfter).
     private readonly List<AccessSite> _after = [];
 
+    /// <summary>
+    /// Whether the stubs ask the routine for definedness (<see cref="CheckKinds"/>): mode-0 code, where
+    /// every register is defined, so a store defines what it writes and an undefined read must switch modes.
+    /// </summary>
+    public bool TrackDefinedness { get; set; }
+    /// <summary>The propagating mode: undefined reads mark the instruction for propagation instead of switching modes.</summary>
+    public bool Propagating { get; set; }
+
     /// <summary>Forgets stubs of a previous fragment (call when a translation starts).</summary>
     public void Reset()
     {
@@ -54,7 +62,8 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     /// <paramref name="pc"/>; <paramref name="freeRegister"/> is dead there (or None) and
     /// <paramref name="flagsDead"/> says whether the status flags are.
     /// </summary>
-    public void EmitChecks(CodeBuffer code, ulong pc, IReadOnlyList<PlannedCheck> accesses, Register freeRegister = Register.None, bool flagsDead = false)
+    public void EmitChecks(CodeBuffer code, ulong pc, IReadOnlyList<PlannedCheck> accesses, Register freeRegister = Register.None, bool flagsDead = false,
+        bool freeRegisterIsHeld = false)
     {
         if (accesses.Count == 0) return;
         // jrcxz needs rcx when the flags are live; any dead register does when they are not.
@@ -65,7 +74,8 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         foreach (PlannedCheck check in accesses)
         {
             CheckedAccess access = check.Access;
-            AccessSite site = sites.Add(pc, access, check.Parts);
+            AccessSite site = sites.Add(pc, access, check.Parts, scratch,
+                spilled ? MemcheckSlots.CheckSaveRcx : freeRegisterIsHeld ? ContextOffsets.HeldScratch : 0);
             int first = _pending.Count;
             if (access.Extent == AccessExtent.CountedAfter)
             {
@@ -125,6 +135,8 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckMask), -1));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+            // After the instruction ran: too late to propagate from it, addressability only.
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), CheckKinds.AddressOnly));
             JumpAndLink.Emit(code, stringRoutine);
         }
         _after.Clear();
@@ -183,10 +195,14 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
         }
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), KindOf(access)));
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
     }
+
+    private int KindOf(CheckedAccess access) => !TrackDefinedness ? CheckKinds.AddressOnly
+        : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0);
 
     /// <summary>The access's element mask into <paramref name="scratch"/>: a k register as is, a vector mask as its elements' sign bits.</summary>
     private static Instruction MaskBits(Register scratch, CheckedAccess access)

@@ -15,10 +15,13 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// addressable shadow bytes/qwords, so long rep ranges stay cheap) and:
 /// <list type="bullet">
 /// <item>when no selected byte is unaddressable (the fast path's covering load saw a neighbour),
-/// returns through gs:[CheckReturn] with flags and borrowed registers restored;</item>
+/// returns through gs:[LinkReturn] with flags and borrowed registers restored, having defined the
+/// undefined bytes a write-only access of mode-0 code writes (<see cref="CheckKinds"/>);</item>
+/// <item>when a reading access met an undefined byte (and nothing unaddressable): leaves the cache
+/// with CheckUndefined set, and C# sends the thread to the propagating mode at the instruction;</item>
 /// <item>otherwise leaves the cache with <see cref="ExitIds.ToolExit"/>: C# describes and
 /// reports the error (or lets it pass, as for aligned partial vector loads) and the dispatcher
-/// resumes at gs:[CheckReturn].</item>
+/// resumes at gs:[LinkReturn].</item>
 /// </list>
 /// Flags are kept with lahf/seto (no pushf: the guest's red zone is below rsp).
 /// </summary>
@@ -29,10 +32,12 @@ public static class AccessCheckRoutine
     {
         var a = new Assembler(64);
         Label loop = a.CreateLabel(), oneByte = a.CreateLabel(), nextByte = a.CreateLabel(), tryFour = a.CreateLabel();
-        Label ok = a.CreateLabel(), bad = a.CreateLabel(), entry = a.CreateLabel();
+        Label ok = a.CreateLabel(), bad = a.CreateLabel(), entry = a.CreateLabel(), undefinedRead = a.CreateLabel();
+        Label define = a.CreateLabel(), resume = a.CreateLabel(), leave = a.CreateLabel();
 
         a.Label(ref entry);
         SlowPathRegisters.Save(a);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
 
         a.mov(rdx, __qword_ptr.gs[MemcheckSlots.CheckAddress]);
         a.mov(r8, __qword_ptr.gs[MemcheckSlots.CheckSize]);
@@ -86,19 +91,53 @@ public static class AccessCheckRoutine
         a.and(eax, 3);
         a.cmp(eax, 3);
         a.je(bad);
+        // Undefined (01) or partly defined (10): a read sends the thread to the propagating mode; a
+        // store of mode-0 code (all registers defined) defines the byte, atomically (neighbours'
+        // lanes may belong to another thread's store).
+        a.test(eax, eax);
+        a.jz(nextByte);
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Reads);
+        a.jz(define);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 1);
+        a.jmp(nextByte);
+        a.Label(ref define);
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Writes);
+        a.jz(nextByte);
+        a.mov(eax, 3);
+        a.shlx(eax, eax, r9d);
+        a.not(eax);
+        a.lea(r9, __[rdx + rcx]);
+        a.shr(r9, 2);
+        a.@lock.and(__byte_ptr.fs[r9], al);
         a.Label(ref nextByte);
         a.inc(rcx);
         a.jmp(loop);
 
         a.Label(ref ok);
+        a.cmp(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
+        a.jne(undefinedRead);
+        a.Label(ref resume);
         SlowPathRegisters.Restore(a);
         a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
 
+        // The propagating mode: the instruction's own propagation (next, before it runs) takes the
+        // undefined bytes into account; a pending bit in Dirty makes its pre-check call it.
+        a.Label(ref undefinedRead);
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.InPlace);
+        a.jz(leave);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
+        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], Definedness.ShadowRegisters.PendingBit);
+        a.jmp(resume);
+
+        // An unaddressable byte is reported (CheckUndefined cleared: the report comes first).
         a.Label(ref bad);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
+        a.Label(ref leave);
         SlowPathRegisters.Restore(a);
+        a.mov(__dword_ptr.gs[MemcheckSlots.ToolExitReason], ToolExitReasons.AccessCheck);
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
         a.jmp(exit);
 
-        return GeneratedRoutine.Place(a, region, 0x200, entry, "the access check routine");
+        return GeneratedRoutine.Place(a, region, 0x300, entry, "the access check routine");
     }
 }

@@ -5,7 +5,16 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// <see cref="AccessSiteTable"/> is written to the context block): the application instruction
 /// and what it accesses; for a merged check, the accesses it stands for (<see cref="CheckPlanner"/>).
 /// </summary>
-public sealed record AccessSite(int Id, ulong Pc, CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null);
+public sealed record AccessSite(int Id, ulong Pc, CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null)
+{
+    /// <summary>
+    /// The register the site's check borrows and the context slot holding its guest value while the
+    /// slow path runs (0: none, the register is dead there): the propagating mode, entered at this
+    /// site's instruction, must find the guest's value in it.
+    /// </summary>
+    public Iced.Intel.Register Scratch { get; init; } = Iced.Intel.Register.None;
+    public int ScratchSlot { get; init; }
+}
 
 /// <summary>Every access site of the code cache, by id. Added to under the cache lock; ids are never reused.</summary>
 public sealed class AccessSiteTable
@@ -13,11 +22,12 @@ public sealed class AccessSiteTable
     private readonly List<AccessSite> _sites = [];
     private readonly Lock _lock = new();
 
-    public AccessSite Add(ulong pc, CheckedAccess access, IReadOnlyList<MergedAccess>? parts = null)
+    public AccessSite Add(ulong pc, CheckedAccess access, IReadOnlyList<MergedAccess>? parts = null,
+        Iced.Intel.Register scratch = Iced.Intel.Register.None, int scratchSlot = 0)
     {
         lock (_lock)
         {
-            var site = new AccessSite(_sites.Count, pc, access, parts);
+            var site = new AccessSite(_sites.Count, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot };
             _sites.Add(site);
             return site;
         }

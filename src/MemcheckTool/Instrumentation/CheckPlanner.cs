@@ -24,6 +24,13 @@ public sealed class CheckPlanner
     private readonly MemoryAccessClassifier _classifier = new();
     private readonly InstructionInfoFactory _info = new();
 
+    /// <summary>
+    /// Whether accesses of several instructions may share one check. The propagating mode plans one
+    /// check per instruction: a merged check would define (or flag) the bytes of a later store
+    /// before that store's own propagation runs.
+    /// </summary>
+    public bool Merge { get; set; } = true;
+
     public List<PlannedCheck>[] Plan(IReadOnlyList<Instruction> block)
     {
         int n = block.Count;
@@ -40,7 +47,7 @@ public sealed class CheckPlanner
             if (absorbed[i]) continue;
             foreach (CheckedAccess access in accesses[i])
             {
-                if (accesses[i].Count != 1 || !Mergeable(access) || Breaks(block[i], access))
+                if (!Merge || accesses[i].Count != 1 || !Mergeable(access) || Breaks(block[i], access))
                 {
                     plan[i].Add(new PlannedCheck(access));
                     continue;
@@ -67,7 +74,7 @@ public sealed class CheckPlanner
                     plan[i].Add(new PlannedCheck(access));
                     continue;
                 }
-                var union = access with { Displacement = low, Size = (int)(high - low), IsWrite = parts.Any(p => p.Access.IsWrite) };
+                var union = access with { Displacement = low, Size = (int)(high - low), IsWrite = parts.Any(p => p.Access.IsWrite), IsRead = parts.Any(p => p.Access.IsRead) };
                 plan[i].Add(new PlannedCheck(union,
                     parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite)).ToList()));
             }

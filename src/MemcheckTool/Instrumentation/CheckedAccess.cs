@@ -29,7 +29,8 @@ public sealed record CheckedAccess(
     bool IsWrite,
     AccessExtent Extent = AccessExtent.Fixed,
     Register OpMask = Register.None,
-    int ElementSize = 0)
+    int ElementSize = 0,
+    bool IsRead = true)
 {
     /// <summary><c>[base + index*scale + displacement + offset]</c>, for <c>lea</c>.</summary>
     public MemoryOperand Operand(long offset = 0) =>

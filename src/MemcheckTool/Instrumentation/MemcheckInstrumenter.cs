@@ -9,10 +9,11 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// block's dead registers and flags, or the held scratch), gathers and scatters lane by lane, and
 /// the stack's shadow kept with rsp for every instruction that sets it.
 /// </summary>
-public sealed class MemcheckInstrumenter(MemcheckRoutines routines) : BlockInstrumenter
+public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.DefinednessChecks? definedness = null) : BlockInstrumenter
 {
     private readonly AccessCheckEmitter _checks = new(routines.Sites, routines.AccessCheck, routines.StringCheck);
     private readonly CheckPlanner _planner = new();
+    private readonly Definedness.PropagationEmitter _propagation = new();
     private List<PlannedCheck>[] _plan = [];
     private BlockServices _block = null!;
 
@@ -20,21 +21,41 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines) : BlockInstr
     {
         _block = block;
         _checks.Reset();
+        _planner.Merge = definedness == null || block.Mode == 0;
+        // Mode 0 runs with every register defined: its stores define, its undefined reads switch modes.
+        _checks.TrackDefinedness = definedness != null;
+        _checks.Propagating = block.Mode != 0;
+        _propagation.Reset();
         _plan = _planner.Plan(block.Instructions);
     }
 
     public override void BeforeInstruction(CodeBuffer code, int index)
     {
         Instruction ins = _block.Instructions[index];
-        if (ins.FlowControl is not (FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch) || ins.Code is Code.Syscall or Code.INVALID)
-            return;
+        bool propagating = definedness != null && _block.Mode != 0;
+        // The propagating mode's block clears the request that sent the thread here.
+        if (propagating && index == 0)
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(State.MemcheckSlots.ForceDirty), 0));
+        if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
+            EmitChecks(code, index, ins, holdScratch: !propagating);
+        // After the checks (an unaddressable access is reported first), before the instruction.
+        if (propagating) _propagation.EmitBefore(code, ins, definedness!.AddSite(ins), definedness.PropagateRoutine);
+    }
+
+    private void EmitChecks(CodeBuffer code, int index, in Instruction ins, bool holdScratch)
+    {
         Register scratch = _block.Liveness.FreeRegisterBefore(index);
         bool flagsDead = _block.Liveness.FlagsDeadBefore(index);
         // No dead register where the flags are dead: hold one across the run rather than spill per check.
-        if (scratch == Register.None && flagsDead && _plan[index].Count > 0)
+        // (Not in the propagating mode: its C# exit reads every register from the context block.)
+        bool held = false;
+        if (scratch == Register.None && flagsDead && _plan[index].Count > 0 && holdScratch)
+        {
             scratch = _block.Held.Held != Register.None ? _block.Held.Held
                 : ins.FlowControl == FlowControl.Next ? _block.Held.Acquire(code, _block.Instructions, index) : Register.None;
-        _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead);
+            held = scratch != Register.None;
+        }
+        _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead, held);
         if (VsibCheck.Applies(ins)) VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck);
     }
 
@@ -52,5 +73,9 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines) : BlockInstr
 
     public override void AfterInstruction(CodeBuffer code, int index) => _checks.EmitAfter(code);
 
-    public override void EmitStubs(CodeBuffer code) => _checks.EmitStubs(code);
+    public override void EmitStubs(CodeBuffer code)
+    {
+        _checks.EmitStubs(code);
+        _propagation.EmitConstants(code);
+    }
 }

@@ -75,7 +75,8 @@ public sealed class MemoryAccessClassifier
                 used.Base, used.Index, used.Scale, displacement, size, write,
                 extent,
                 masked ? mask : Register.None,
-                elementSize));
+                elementSize,
+                IsRead: used.Access is not (OpAccess.Write or OpAccess.CondWrite)));
         }
         return result;
     }

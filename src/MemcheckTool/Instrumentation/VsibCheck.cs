@@ -37,7 +37,7 @@ public static class VsibCheck
         int indexBytes = ins.IsVsib32 ? 4 : 8;
         int lanes = Math.Min(ins.MemoryIndex.GetSize() / indexBytes, data.GetSize() / element);
         int scale = ins.MemoryIndexScale;
-        var access = new CheckedAccess(ins.MemoryBase, Register.None, 1, (long)ins.MemoryDisplacement64, element, write, AccessExtent.Fixed, Register.None, 0);
+        var access = new CheckedAccess(ins.MemoryBase, Register.None, 1, (long)ins.MemoryDisplacement64, element, write, AccessExtent.Fixed, Register.None, 0, IsRead: !write);
         AccessSite site = sites.Add(ins.IP, access);
 
         code.Encode(ContextOperand.Store(MemcheckSlots.VsibSaveRax, Register.RAX));
@@ -62,6 +62,8 @@ public static class VsibCheck
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibDisplacement), (int)ins.MemoryDisplacement64));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibShape), scale | indexBytes << 8 | element << 16 | lanes << 24));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+        // Lane by lane inside a routine of its own: addressability only (its lanes' definedness is the propagating mode's).
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), CheckKinds.AddressOnly));
         JumpAndLink.Emit(code, routine);
     }
 

@@ -8,6 +8,11 @@ namespace Checker.MemcheckTool.State;
 /// </summary>
 public static unsafe class MemcheckSlots
 {
+    static MemcheckSlots()
+    {
+        if (End > ContextOffsets.ToolArea + ContextOffsets.ToolAreaSize) throw new InvalidOperationException("memcheck's slots overflow the tool area");
+    }
+
     /// <summary>A slot of <paramref name="context"/> from C#.</summary>
     public static ref T At<T>(ContextBlock* context, int offset) where T : unmanaged => ref *(T*)((byte*)context + offset);
 
@@ -64,6 +69,31 @@ public static unsafe class MemcheckSlots
     public const int VsibSaveRdx = Base + 0x0f8;
     public const int VsibSaveFlags = Base + 0x100;
     public const int VsibIndex = Base + 0x140;   // 64 bytes, 64-byte aligned
-    /// <summary>The end of the slots used so far (register shadows go above).</summary>
-    public const int End = Base + 0x180;
+    /// <summary>
+    /// What the checked access does for definedness (<see cref="CheckKinds"/>): a read of an undefined
+    /// byte sends the thread to the propagating mode; a write-only access defines the bytes it writes.
+    /// </summary>
+    public const int CheckKind = Base + 0x180;
+    /// <summary>Set by the access check routine when a read found an undefined byte (and no unaddressable one).</summary>
+    public const int CheckUndefined = Base + 0x184;
+    /// <summary>Why a memcheck routine left the cache (<see cref="ToolExitReasons"/>).</summary>
+    public const int ToolExitReason = Base + 0x188;
+    /// <summary>The propagation site of the instruction about to run (an index into the propagation table).</summary>
+    public const int PropagateSite = Base + 0x18c;
+    /// <summary>Non-zero: the next block runs in the propagating mode even with no undefined register (a load of undefined memory is next).</summary>
+    public const int ForceDirty = Base + 0x190;
+    /// <summary>One bit per register whose shadow is not all defined (<see cref="Definedness.ShadowRegisters"/>): zero means the thread runs mode-0 code.</summary>
+    public const int Dirty = Base + 0x198;
+    /// <summary>The status flags' shadow: a set bit (Iced's RflagsBits numbering) is an undefined flag.</summary>
+    public const int FlagsShadow = Base + 0x1a0;
+    /// <summary>rcx while the propagating mode's pre-check borrows it.</summary>
+    public const int PrecheckSaveRcx = Base + 0x1a8;
+    /// <summary>Shadows of the general registers (8 bytes each, hardware order; a set bit is an undefined bit).</summary>
+    public const int GprShadow = Base + 0x200;
+    /// <summary>Shadows of k0-k7 (8 bytes each).</summary>
+    public const int MaskShadow = Base + 0x280;
+    /// <summary>Shadows of zmm0-zmm31 (64 bytes each; xmm and ymm are their low parts).</summary>
+    public const int VectorShadow = Base + 0x300;
+    /// <summary>The end of the slots used so far.</summary>
+    public const int End = VectorShadow + 32 * 64;
 }

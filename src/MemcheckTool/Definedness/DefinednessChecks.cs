@@ -1,0 +1,106 @@
+using System.Runtime.Versioning;
+using Checker.Engine.State;
+using Checker.Engine.Tools;
+using Checker.MemcheckTool.Heap;
+using Checker.MemcheckTool.Instrumentation;
+using Checker.MemcheckTool.State;
+using Checker.Shadow;
+using Checker.Symbols.Unwinding;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>
+/// Definedness as memcheck tracks it: malloc'd memory starts undefined, mode-0 code runs while every
+/// register is defined (stores define what they write, a read of undefined memory switches the
+/// thread to the propagating mode at that instruction), the propagating mode computes each
+/// instruction's shadows in C# (<see cref="Propagator"/>) until every register is defined again,
+/// system calls are checked against the engine's table (<see cref="SyscallChecks"/>).
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed unsafe class DefinednessChecks
+{
+    private readonly MemoryDefinedness _memory;
+    private readonly Propagator _propagator;
+    private readonly SyscallChecks _syscalls;
+    private readonly List<Instruction> _sites = [];
+    private readonly Lock _sitesLock = new();
+    private readonly GuestHeap _heap;
+    private readonly int _maxFrames;
+    private readonly FrameRuleCache _rules;
+
+    internal DefinednessChecks(ToolHost host, ShadowMemory shadow, GuestHeap heap, int maxFrames, FrameRuleCache rules)
+    {
+        _heap = heap;
+        _maxFrames = maxFrames;
+        _rules = rules;
+        _memory = new MemoryDefinedness(shadow, heap.IsHeapAddress);
+        heap.CopyDefinedness = _memory.Copy;
+        PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
+        _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized));
+        _syscalls = new SyscallChecks(_memory, shadow, host.Process.Mappings,
+            (c, pc, what) => Uninitialized(c, pc, what),
+            (c, pc, what, address, size) => ParameterErrors?.Invoke(new ParameterAddressError(what, address, size, Stack(c, pc), _heap.FindBlock(address))));
+    }
+
+    public Action<UninitializedError>? Errors { get; set; }
+    public Action<ParameterAddressError>? ParameterErrors { get; set; }
+
+    /// <summary>The shared routine the propagating mode's sites jump-and-link to.</summary>
+    public ulong PropagateRoutine { get; }
+
+    /// <summary>A site of the propagating mode (under the cache lock, while translating).</summary>
+    public int AddSite(in Instruction ins)
+    {
+        lock (_sitesLock)
+        {
+            _sites.Add(ins);
+            return _sites.Count - 1;
+        }
+    }
+
+    /// <summary>1 while some register holds an undefined value (or a load of undefined memory is next), else 0.</summary>
+    public static int ModeOf(ContextBlock* c) =>
+        ShadowRegisters.Dirty(c) != 0 || MemcheckSlots.At<int>(c, MemcheckSlots.ForceDirty) != 0 ? 1 : 0;
+
+    /// <summary>The propagating mode's exit: the instruction's uses and shadows, before it runs.</summary>
+    public void Propagate(ContextBlock* c)
+    {
+        Instruction ins;
+        lock (_sitesLock) ins = _sites[MemcheckSlots.At<int>(c, MemcheckSlots.PropagateSite)];
+        ShadowRegisters.Dirty(c) &= ~(1UL << ShadowRegisters.PendingBit);
+        _propagator.Before(c, ins);
+        if (Trace) Console.Error.WriteLine($"memcheck-definedness: 0x{ins.IP:x} {ins} -> dirty 0x{ShadowRegisters.Dirty(c):x} flags 0x{ShadowRegisters.Flags(c):x}");
+    }
+
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE_DEFINEDNESS") == "1";
+
+    /// <summary>
+    /// Mode 0 read undefined memory at <paramref name="site"/>: the thread goes on at its instruction in
+    /// the propagating mode, with the register the check borrowed given back its guest value.
+    /// </summary>
+    public static ulong SwitchToPropagating(ContextBlock* c, AccessSite site)
+    {
+        if (site.Scratch.IsGPR() && site.ScratchSlot != 0)
+            c->Gpr[site.Scratch.GetFullRegister() - Register.RAX] = *(ulong*)((byte*)c + site.ScratchSlot);
+        MemcheckSlots.At<int>(c, MemcheckSlots.ForceDirty) = 1;
+        if (Trace) Console.Error.WriteLine($"memcheck-definedness: undefined read at 0x{site.Pc:x} of 0x{MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckAddress):x} ({MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckSize)} bytes), rsp 0x{c->Rsp:x}");
+        return site.Pc;
+    }
+
+    /// <summary>A replaced function returned: rax, which it set, is defined.</summary>
+    public static void DefineResult(ContextBlock* c) => ShadowRegisters.Define(c, Register.RAX);
+
+    public void OnSyscallBefore(ContextBlock* c, long number, ulong pc) => _syscalls.Before(c, number, pc);
+
+    public void OnSyscallAfter(ContextBlock* c, long number, long result) => _syscalls.After(c, number, result);
+
+    /// <summary>Memory the engine wrote for the guest (a signal frame): defined.</summary>
+    public void Define(ulong start, ulong end) => _memory.Define(start, end - start);
+
+    private void Uninitialized(ContextBlock* c, ulong pc, string what) =>
+        Errors?.Invoke(new UninitializedError(what, Stack(c, pc)));
+
+    private ulong[] Stack(ContextBlock* c, ulong pc) =>
+        CallstackCapture.CaptureAt(pc, c->Rsp, c->Gpr[5], c->UnwindTop, _maxFrames, _rules);
+}

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using Checker.Shadow;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>
+/// Definedness of guest memory at bit level: the 2-bit shadow says defined (00), undefined (01) or
+/// partly defined (10, the undefined bits of the byte in a side table, as Valgrind's secondary V
+/// bits), and unaddressable (11) bytes are left to the access checks (read as defined, never
+/// written). Used by the propagating mode and the system-call checks; the inline checks only see
+/// the 2-bit states.
+/// <para>
+/// Undefined bytes are stored only where mode-0 code checks every store (<paramref name="keepsUndefined"/>:
+/// the heap). Elsewhere (the stacks, globals, TLS) mode-0 code writes unchecked (pushes, rsp- and
+/// rip-relative stores), so an undefined byte left there would outlive the store that overwrote it
+/// and be reported falsely: a store there defines. Not yet: undefined values spilled to the stack.
+/// </para>
+/// </summary>
+internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> keepsUndefined)
+{
+    private readonly ConcurrentDictionary<ulong, byte> _partial = new();
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE_DEFINEDNESS") == "1";
+
+    /// <summary>The undefined bits of each byte of [address, address + vbits.Length).</summary>
+    public void Read(ulong address, Span<byte> vbits)
+    {
+        for (int i = 0; i < vbits.Length; i++)
+        {
+            ulong a = address + (ulong)i;
+            ShadowState state = a >= ShadowMemory.AddressLimit ? ShadowState.Defined : shadow.Get(a);
+            vbits[i] = state switch
+            {
+                ShadowState.Undefined => 0xff,
+                ShadowState.BitLevel => _partial.TryGetValue(a, out byte bits) ? bits : (byte)0xff,
+                _ => 0,
+            };
+        }
+    }
+
+    /// <summary>Stores undefined bits for [address, ...); unaddressable bytes stay unaddressable.</summary>
+    public void Write(ulong address, ReadOnlySpan<byte> vbits)
+    {
+        for (int i = 0; i < vbits.Length; i++)
+        {
+            ulong a = address + (ulong)i;
+            if (a >= ShadowMemory.AddressLimit) return;
+            ShadowState state = shadow.Get(a);
+            if (state == ShadowState.Unaddressable) continue;
+            byte bits = keepsUndefined(a) ? vbits[i] : (byte)0;
+            ShadowState next = bits switch { 0 => ShadowState.Defined, 0xff => ShadowState.Undefined, _ => ShadowState.BitLevel };
+            if (next == ShadowState.BitLevel) _partial[a] = bits;
+            if (Trace && next != ShadowState.Defined && a >= 0x3fff_0000_0000 && a < 0x4000_0000_0000) Console.Error.WriteLine($"memcheck-definedness: stack byte 0x{a:x} made {next}");
+            if (next != state) shadow.Set(a, 1, next);
+        }
+    }
+
+    /// <summary>The first and last undefined byte of [address, address + length), or null when all are defined (or unaddressable).</summary>
+    public (ulong First, ulong Last)? UndefinedSpan(ulong address, ulong length)
+    {
+        ulong end = Math.Min(address + length, ShadowMemory.AddressLimit);
+        if (address >= end) return null;
+        ulong? first = null, last = null;
+        ulong a = address;
+        while (a < end)
+        {
+            // Whole defined stretches go by fast.
+            if (shadow.FirstNot(a, end - a, ShadowState.Defined) is not { } found) break;
+            a = found.Address;
+            if (found.State != ShadowState.Unaddressable)
+            {
+                first ??= a;
+                last = a;
+            }
+            a++;
+        }
+        return first is ulong f ? (f, last!.Value) : null;
+    }
+
+    public void Define(ulong address, ulong length)
+    {
+        ulong end = Math.Min(address + length, ShadowMemory.AddressLimit);
+        if (address >= end) return;
+        // Only what is not already defined (or unaddressable) changes.
+        ulong a = address;
+        while (a < end && shadow.FirstNot(a, end - a, ShadowState.Defined) is { } found)
+        {
+            a = found.Address;
+            if (found.State == ShadowState.Unaddressable) { a++; continue; }
+            // A run of one state at once (a read() into a fresh buffer is one run).
+            ulong runEnd = shadow.FirstNot(a, end - a, found.State) is { } other ? other.Address : end;
+            shadow.Set(a, runEnd - a, ShadowState.Defined);
+            a = runEnd;
+        }
+    }
+
+    /// <summary>realloc: the kept bytes' definedness, partial bytes included.</summary>
+    public void Copy(ulong from, ulong to, ulong length)
+    {
+        shadow.Copy(from, to, length);
+        foreach (var (a, bits) in _partial)
+            if (a >= from && a < from + length) _partial[to + (a - from)] = bits;
+    }
+}

@@ -1,0 +1,157 @@
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>How an instruction's result shadow follows from its inputs' (the small set of rules the table maps mnemonics to).</summary>
+public enum PropagationRule
+{
+    /// <summary>Any undefined input bit makes every output undefined (the default: never misses, may over-report at a use).</summary>
+    Pessimistic,
+    /// <summary>Nothing is computed (branches, fences, nops, prefetches): only the significant uses are checked.</summary>
+    None,
+    /// <summary>Outputs are defined whatever the inputs (cpuid, rdtsc, xgetbv).</summary>
+    Define,
+    /// <summary>The destination gets the source's shadow, zero-extended (mov, movzx, movd/movq, vector moves and loads).</summary>
+    Move,
+    /// <summary>As <see cref="Move"/>, sign-extended (movsx, movsxd): an undefined top bit spreads.</summary>
+    MoveSignExtend,
+    /// <summary>movss/movsd: a register source replaces only the low element; a memory source zero-extends.</summary>
+    MoveLowElement,
+    /// <summary>Bitwise and (and, test, pand, andps...): a bit defined 0 in either input makes the result bit defined.</summary>
+    And,
+    /// <summary>Bitwise or: a bit defined 1 in either input makes the result bit defined.</summary>
+    Or,
+    /// <summary>Bitwise xor (and other bit-for-bit ops): the union; xor of a register with itself is defined.</summary>
+    Xor,
+    /// <summary>andn / pandn: and with the first source inverted.</summary>
+    AndNot,
+    /// <summary>Integer arithmetic with carries (add, sub, adc, sbb, inc, dec, neg, cmp, imul): an undefined bit makes every higher bit undefined (Valgrind's Left).</summary>
+    Arith,
+    /// <summary>Shifts and rotates: the shadow moves with the bits; an undefined count makes all undefined.</summary>
+    Shift,
+    /// <summary>cbw/cwde/cdqe/cwd/cdq/cqo: the top bit's shadow fills the extension.</summary>
+    SignFill,
+    /// <summary>Vector ops that work element by element: an element is undefined if any input element bit is.</summary>
+    Elementwise,
+    /// <summary>Scalar vector ops (addsd...): the low element from the inputs' low elements, the rest from the first source.</summary>
+    Scalar,
+    /// <summary>ucomisd/comiss...: the flags from the inputs' low elements.</summary>
+    CompareLowElement,
+    /// <summary>pmovmskb/movmskps/movmskpd: each result bit is the shadow of its element's top bit.</summary>
+    MoveMask,
+    /// <summary>bsf/tzcnt: defined when the bits up to the lowest defined 1 are defined.</summary>
+    ScanForward,
+    /// <summary>bsr/lzcnt: the same from the top.</summary>
+    ScanReverse,
+    /// <summary>setcc: a use of the flags; the byte is defined.</summary>
+    SetCondition,
+    /// <summary>cmovcc: a use of the flags; the destination takes the selected operand's shadow.</summary>
+    MoveIfCondition,
+    /// <summary>xchg: the operands swap shadows.</summary>
+    Exchange,
+    /// <summary>xadd: the sum's shadow into the destination, the old destination into the source.</summary>
+    ExchangeAdd,
+    /// <summary>push (and call's return address): the pushed value's shadow onto the stack.</summary>
+    Push,
+    /// <summary>pop: the stack's shadow into the destination.</summary>
+    Pop,
+    /// <summary>div/idiv: the divisor is a use; the results are pessimistic.</summary>
+    Divide,
+    /// <summary>movs/stos/lods and their rep forms: shadows copied or filled element by element.</summary>
+    String,
+}
+
+/// <summary>The table: mnemonic to rule (whatever is not listed is <see cref="PropagationRule.Pessimistic"/>).</summary>
+public static class PropagationRules
+{
+    private static readonly Dictionary<Mnemonic, PropagationRule> Table = Build();
+
+    public static PropagationRule Of(in Instruction ins)
+    {
+        if (ins.FlowControl is FlowControl.ConditionalBranch or FlowControl.UnconditionalBranch or FlowControl.IndirectBranch
+            or FlowControl.Return)
+            return PropagationRule.None;
+        if (ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall) return PropagationRule.Push;
+        if (ins.IsStringInstruction && ins.Mnemonic is Mnemonic.Movsb or Mnemonic.Movsw or Mnemonic.Movsd or Mnemonic.Movsq
+            or Mnemonic.Stosb or Mnemonic.Stosw or Mnemonic.Stosd or Mnemonic.Stosq or Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq)
+            return PropagationRule.String;
+        if (ins.ConditionCode != ConditionCode.None)
+            return ins.Mnemonic.ToString().StartsWith("Set", StringComparison.Ordinal) ? PropagationRule.SetCondition
+                : ins.Mnemonic.ToString().StartsWith("Cmov", StringComparison.Ordinal) ? PropagationRule.MoveIfCondition
+                : PropagationRule.Pessimistic;
+        return Table.TryGetValue(ins.Mnemonic, out PropagationRule rule) ? rule : PropagationRule.Pessimistic;
+    }
+
+    private static Dictionary<Mnemonic, PropagationRule> Build()
+    {
+        var t = new Dictionary<Mnemonic, PropagationRule>();
+        void Add(PropagationRule rule, params Mnemonic[] mnemonics)
+        {
+            foreach (Mnemonic m in mnemonics) t[m] = rule;
+        }
+        void AddNamed(PropagationRule rule, params string[] names)
+        {
+            foreach (string n in names) t[Enum.Parse<Mnemonic>(n, ignoreCase: true)] = rule;
+        }
+        Add(PropagationRule.None, Mnemonic.Nop, Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Mfence, Mnemonic.Pause, Mnemonic.Endbr64,
+            Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw, Mnemonic.Vzeroupper,
+            Mnemonic.Cld, Mnemonic.Std, Mnemonic.Clc, Mnemonic.Stc, Mnemonic.Cmc, Mnemonic.Ud2, Mnemonic.Int3);
+        Add(PropagationRule.Define, Mnemonic.Cpuid, Mnemonic.Rdtsc, Mnemonic.Rdtscp, Mnemonic.Xgetbv, Mnemonic.Rdrand, Mnemonic.Rdseed,
+            Mnemonic.Rdpid, Mnemonic.Vzeroall, Mnemonic.Rdfsbase, Mnemonic.Rdgsbase, Mnemonic.Rdpkru, Mnemonic.Xend, Mnemonic.Xtest,
+            Mnemonic.Fnstsw, Mnemonic.Fnstcw, Mnemonic.Stmxcsr, Mnemonic.Vstmxcsr, Mnemonic.Fxsave, Mnemonic.Fxsave64, Mnemonic.Xsave, Mnemonic.Xsave64,
+            Mnemonic.Xsavec, Mnemonic.Xsavec64, Mnemonic.Xsaveopt, Mnemonic.Xsaveopt64, Mnemonic.Fnsave, Mnemonic.Fnstenv);
+        Add(PropagationRule.Move, Mnemonic.Mov, Mnemonic.Movzx, Mnemonic.Movd, Mnemonic.Movq, Mnemonic.Movnti, Mnemonic.Movbe,
+            Mnemonic.Movaps, Mnemonic.Movups, Mnemonic.Movapd, Mnemonic.Movupd, Mnemonic.Movdqa, Mnemonic.Movdqu, Mnemonic.Lddqu,
+            Mnemonic.Movntdq, Mnemonic.Movntps, Mnemonic.Movntpd, Mnemonic.Movntdqa,
+            Mnemonic.Vmovaps, Mnemonic.Vmovups, Mnemonic.Vmovapd, Mnemonic.Vmovupd, Mnemonic.Vmovdqa, Mnemonic.Vmovdqu, Mnemonic.Vlddqu,
+            Mnemonic.Vmovdqa32, Mnemonic.Vmovdqa64, Mnemonic.Vmovdqu8, Mnemonic.Vmovdqu16, Mnemonic.Vmovdqu32, Mnemonic.Vmovdqu64,
+            Mnemonic.Vmovntdq, Mnemonic.Vmovntps, Mnemonic.Vmovntpd, Mnemonic.Vmovntdqa, Mnemonic.Vmovd, Mnemonic.Vmovq,
+            Mnemonic.Kmovb, Mnemonic.Kmovw, Mnemonic.Kmovd, Mnemonic.Kmovq, Mnemonic.Movq2dq, Mnemonic.Movdq2q);
+        Add(PropagationRule.MoveSignExtend, Mnemonic.Movsx, Mnemonic.Movsxd);
+        Add(PropagationRule.MoveLowElement, Mnemonic.Movss, Mnemonic.Movsd, Mnemonic.Vmovss, Mnemonic.Vmovsd);
+        Add(PropagationRule.And, Mnemonic.And, Mnemonic.Test, Mnemonic.Pand, Mnemonic.Andps, Mnemonic.Andpd, Mnemonic.Vpand, Mnemonic.Vandps,
+            Mnemonic.Vandpd, Mnemonic.Vpandd, Mnemonic.Vpandq, Mnemonic.Kandb, Mnemonic.Kandw, Mnemonic.Kandd, Mnemonic.Kandq);
+        Add(PropagationRule.Or, Mnemonic.Or, Mnemonic.Por, Mnemonic.Orps, Mnemonic.Orpd, Mnemonic.Vpor, Mnemonic.Vorps, Mnemonic.Vorpd,
+            Mnemonic.Vpord, Mnemonic.Vporq, Mnemonic.Korb, Mnemonic.Korw, Mnemonic.Kord, Mnemonic.Korq);
+        Add(PropagationRule.Xor, Mnemonic.Xor, Mnemonic.Pxor, Mnemonic.Xorps, Mnemonic.Xorpd, Mnemonic.Vpxor, Mnemonic.Vxorps, Mnemonic.Vxorpd,
+            Mnemonic.Vpxord, Mnemonic.Vpxorq, Mnemonic.Kxorb, Mnemonic.Kxorw, Mnemonic.Kxord, Mnemonic.Kxorq, Mnemonic.Not, Mnemonic.Knotb,
+            Mnemonic.Knotw, Mnemonic.Knotd, Mnemonic.Knotq, Mnemonic.Bswap);
+        Add(PropagationRule.AndNot, Mnemonic.Andn, Mnemonic.Pandn, Mnemonic.Andnps, Mnemonic.Andnpd, Mnemonic.Vpandn, Mnemonic.Vandnps,
+            Mnemonic.Vandnpd, Mnemonic.Vpandnd, Mnemonic.Vpandnq);
+        Add(PropagationRule.Arith, Mnemonic.Add, Mnemonic.Sub, Mnemonic.Adc, Mnemonic.Sbb, Mnemonic.Inc, Mnemonic.Dec, Mnemonic.Neg,
+            Mnemonic.Cmp, Mnemonic.Imul, Mnemonic.Lea, Mnemonic.Adcx, Mnemonic.Adox);
+        Add(PropagationRule.Shift, Mnemonic.Shl, Mnemonic.Sal, Mnemonic.Shr, Mnemonic.Sar, Mnemonic.Rol, Mnemonic.Ror, Mnemonic.Shlx,
+            Mnemonic.Shrx, Mnemonic.Sarx, Mnemonic.Rorx);
+        Add(PropagationRule.SignFill, Mnemonic.Cbw, Mnemonic.Cwde, Mnemonic.Cdqe, Mnemonic.Cwd, Mnemonic.Cdq, Mnemonic.Cqo);
+        Add(PropagationRule.MoveMask, Mnemonic.Pmovmskb, Mnemonic.Vpmovmskb, Mnemonic.Movmskps, Mnemonic.Movmskpd, Mnemonic.Vmovmskps,
+            Mnemonic.Vmovmskpd);
+        Add(PropagationRule.ScanForward, Mnemonic.Bsf, Mnemonic.Tzcnt);
+        Add(PropagationRule.ScanReverse, Mnemonic.Bsr, Mnemonic.Lzcnt);
+        Add(PropagationRule.Exchange, Mnemonic.Xchg);
+        Add(PropagationRule.ExchangeAdd, Mnemonic.Xadd);
+        Add(PropagationRule.Push, Mnemonic.Push);
+        Add(PropagationRule.Pop, Mnemonic.Pop);
+        Add(PropagationRule.Divide, Mnemonic.Div, Mnemonic.Idiv);
+        Add(PropagationRule.CompareLowElement, Mnemonic.Ucomiss, Mnemonic.Ucomisd, Mnemonic.Comiss, Mnemonic.Comisd, Mnemonic.Vucomiss,
+            Mnemonic.Vucomisd, Mnemonic.Vcomiss, Mnemonic.Vcomisd);
+        // Element by element (integer and floating point lanes; pcmpeq of a register with itself is all ones).
+        AddNamed(PropagationRule.Elementwise,
+            "Paddb", "Paddw", "Paddd", "Paddq", "Psubb", "Psubw", "Psubd", "Psubq", "Paddsb", "Paddsw", "Paddusb", "Paddusw",
+            "Psubsb", "Psubsw", "Psubusb", "Psubusw", "Pcmpeqb", "Pcmpeqw", "Pcmpeqd", "Pcmpeqq", "Pcmpgtb", "Pcmpgtw", "Pcmpgtd", "Pcmpgtq",
+            "Pminub", "Pminuw", "Pminud", "Pminsb", "Pminsw", "Pminsd", "Pmaxub", "Pmaxuw", "Pmaxud", "Pmaxsb", "Pmaxsw", "Pmaxsd",
+            "Pavgb", "Pavgw", "Pmullw", "Pmulld", "Pmulhw", "Pmulhuw", "Pabsb", "Pabsw", "Pabsd", "Psignb", "Psignw", "Psignd",
+            "Addps", "Addpd", "Subps", "Subpd", "Mulps", "Mulpd", "Divps", "Divpd", "Minps", "Minpd", "Maxps", "Maxpd", "Sqrtps", "Sqrtpd",
+            "Cmpps", "Cmppd",
+            "Vpaddb", "Vpaddw", "Vpaddd", "Vpaddq", "Vpsubb", "Vpsubw", "Vpsubd", "Vpsubq", "Vpcmpeqb", "Vpcmpeqw", "Vpcmpeqd", "Vpcmpeqq",
+            "Vpcmpgtb", "Vpcmpgtw", "Vpcmpgtd", "Vpcmpgtq", "Vpminub", "Vpminuw", "Vpminud", "Vpminsb", "Vpminsw", "Vpminsd",
+            "Vpmaxub", "Vpmaxuw", "Vpmaxud", "Vpmaxsb", "Vpmaxsw", "Vpmaxsd", "Vpavgb", "Vpavgw", "Vpmullw", "Vpmulld",
+            "Vaddps", "Vaddpd", "Vsubps", "Vsubpd", "Vmulps", "Vmulpd", "Vdivps", "Vdivpd", "Vminps", "Vminpd", "Vmaxps", "Vmaxpd",
+            "Vsqrtps", "Vsqrtpd", "Vcmpps", "Vcmppd", "Vfmadd132ps", "Vfmadd213ps", "Vfmadd231ps", "Vfmadd132pd", "Vfmadd213pd", "Vfmadd231pd",
+            "Vpternlogd", "Vpternlogq", "Vpblendmb", "Vpblendmw", "Vpblendmd", "Vpblendmq", "Vblendmps", "Vblendmpd");
+        AddNamed(PropagationRule.Scalar, "Addss", "Addsd", "Subss", "Subsd", "Mulss", "Mulsd", "Divss", "Divsd", "Minss", "Minsd",
+            "Maxss", "Maxsd", "Sqrtss", "Sqrtsd", "Vaddss", "Vaddsd", "Vsubss", "Vsubsd", "Vmulss", "Vmulsd", "Vdivss", "Vdivsd",
+            "Vminss", "Vminsd", "Vmaxss", "Vmaxsd", "Vsqrtss", "Vsqrtsd", "Vfmadd132sd", "Vfmadd213sd", "Vfmadd231sd",
+            "Vfmadd132ss", "Vfmadd213ss", "Vfmadd231ss", "Cvtss2sd", "Cvtsd2ss", "Vcvtss2sd", "Vcvtsd2ss");
+        return t;
+    }
+}

@@ -1,0 +1,116 @@
+using Checker.Engine.State;
+using Checker.MemcheckTool.State;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>
+/// The shadows of a thread's registers in its context block (<see cref="MemcheckSlots"/>): a set
+/// bit is an undefined bit, as in Valgrind's V bits. General registers 8 bytes, vector registers
+/// 64 (xmm and ymm are the low parts of zmm), k registers 8, the status flags one bit each at their
+/// Iced RflagsBits position. <see cref="MemcheckSlots.Dirty"/> has one bit per register whose shadow is not
+/// all zero; while it is zero the thread runs mode-0 code, which never looks at these slots.
+/// Registers with no shadow here (segment, x87, MMX, control) count as defined.
+/// </summary>
+internal static unsafe class ShadowRegisters
+{
+    public const int VectorBit = 16, MaskBit = 48, FlagsBit = 56;
+    /// <summary>Set by the access check routine in the propagating mode: the next instruction read undefined memory.</summary>
+    public const int PendingBit = 63;
+    /// <summary>The status flags memcheck tracks (OF, SF, ZF, AF, CF, PF), as Iced's RflagsBits numbers them.</summary>
+    public const ulong StatusFlags = 0x3f;
+
+    public static ref ulong Dirty(ContextBlock* c) => ref MemcheckSlots.At<ulong>(c, MemcheckSlots.Dirty);
+    public static ref ulong Flags(ContextBlock* c) => ref MemcheckSlots.At<ulong>(c, MemcheckSlots.FlagsShadow);
+
+    /// <summary>Where the shadow of <paramref name="register"/>'s full register starts, its dirty bit and its full size; null: no shadow.</summary>
+    private static (int Offset, int Bit, int FullSize)? Slot(Register register)
+    {
+        if (register.IsGPR())
+        {
+            int index = register.GetFullRegister() - Register.RAX;
+            return (MemcheckSlots.GprShadow + 8 * index, index, 8);
+        }
+        if (register.IsXMM() || register.IsYMM() || register.IsZMM())
+        {
+            int number = register.GetNumber();
+            return (MemcheckSlots.VectorShadow + 64 * number, VectorBit + number, 64);
+        }
+        if (register.IsK())
+        {
+            int number = register - Register.K0;
+            return (MemcheckSlots.MaskShadow + 8 * number, MaskBit + number, 8);
+        }
+        return null;
+    }
+
+    /// <summary>The byte of the full register where <paramref name="register"/> starts (ah..bh: 1).</summary>
+    private static int ByteOffset(Register register) => register is >= Register.AH and <= Register.BH ? 1 : 0;
+
+    /// <summary>The shadow of <paramref name="register"/> (its own size) into <paramref name="into"/>.</summary>
+    public static void Read(ContextBlock* c, Register register, Span<byte> into)
+    {
+        into.Clear();
+        if (Slot(register) is not { } slot) return;
+        if (((Dirty(c) >> slot.Bit) & 1) == 0) return;
+        int size = Math.Min(into.Length, register.GetSize());
+        new ReadOnlySpan<byte>((byte*)c + slot.Offset + ByteOffset(register), size).CopyTo(into);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="shadow"/> as the shadow of <paramref name="register"/>: a 32-bit general
+    /// register write defines the upper half (it zeroes it), a VEX/EVEX vector write defines the rest
+    /// of the zmm (<paramref name="zeroUpper"/>), narrower writes keep the rest.
+    /// </summary>
+    public static void Write(ContextBlock* c, Register register, ReadOnlySpan<byte> shadow, bool zeroUpper)
+    {
+        if (Slot(register) is not { } slot) return;
+        byte* full = (byte*)c + slot.Offset;
+        var whole = new Span<byte>(full, slot.FullSize);
+        if (((Dirty(c) >> slot.Bit) & 1) == 0) whole.Clear();
+        int size = register.GetSize();
+        bool clearsRest = register.IsGPR32() || (zeroUpper && slot.FullSize == 64);
+        if (clearsRest) whole.Clear();
+        shadow[..Math.Min(size, shadow.Length)].CopyTo(whole[ByteOffset(register)..]);
+        SetDirty(c, slot.Bit, whole.ContainsAnyExcept((byte)0));
+    }
+
+    /// <summary>Defines <paramref name="register"/>'s full register.</summary>
+    public static void Define(ContextBlock* c, Register register)
+    {
+        if (Slot(register) is not { } slot) return;
+        new Span<byte>((byte*)c + slot.Offset, slot.FullSize).Clear();
+        SetDirty(c, slot.Bit, false);
+    }
+
+    /// <summary>Whether any bit of <paramref name="register"/> (its own size) is undefined.</summary>
+    public static bool IsUndefined(ContextBlock* c, Register register)
+    {
+        Span<byte> shadow = stackalloc byte[64];
+        Read(c, register, shadow);
+        return shadow[..Math.Max(1, Math.Min(64, register.GetSize()))].ContainsAnyExcept((byte)0);
+    }
+
+    public static void SetFlags(ContextBlock* c, ulong undefined)
+    {
+        Flags(c) = undefined & StatusFlags;
+        SetDirty(c, FlagsBit, Flags(c) != 0);
+    }
+
+    /// <summary>Everything defined (a thread starts, a system call returns with the engine's registers).</summary>
+    public static void DefineAll(ContextBlock* c)
+    {
+        new Span<byte>((byte*)c + MemcheckSlots.GprShadow, MemcheckSlots.End - MemcheckSlots.GprShadow).Clear();
+        Flags(c) = 0;
+        Dirty(c) = 0;
+    }
+
+    private static void SetDirty(ContextBlock* c, int bit, bool dirty)
+    {
+        if (dirty) Dirty(c) |= 1UL << bit;
+        else Dirty(c) &= ~(1UL << bit);
+    }
+
+    /// <summary>The dirty bit of a register (for the propagating mode's pre-check masks); -1: none.</summary>
+    public static int DirtyBit(Register register) => Slot(register)?.Bit ?? -1;
+}

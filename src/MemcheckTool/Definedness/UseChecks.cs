@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using Checker.Engine.State;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>
+/// The significant uses of an instruction, checked before it runs: undefined flags deciding a
+/// conditional jump, move or set (and the carry of adc/sbb), an undefined register forming an
+/// address, an undefined indirect jump or call target or return address, an undefined divisor,
+/// an undefined count for jrcxz/loop. Each use found is reported once per site (the collector
+/// counts repeats) and the value is then taken as defined, so one undefined value gives one report.
+/// </summary>
+internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport report)
+{
+    public void Check(ContextBlock* c, in Instruction ins)
+    {
+        CheckAddresses(c, ins);
+        ulong flags = (ulong)ins.RflagsRead & ShadowRegisters.StatusFlags;
+        if (flags != 0 && (ShadowRegisters.Flags(c) & flags) != 0 && DecidesOnFlags(ins, out string what))
+        {
+            report(c, ins.IP, what);
+            ShadowRegisters.SetFlags(c, ShadowRegisters.Flags(c) & ~flags);
+        }
+        switch (ins.FlowControl)
+        {
+            case FlowControl.IndirectBranch or FlowControl.IndirectCall:
+                CheckOperand(c, ins, 0, ins.FlowControl == FlowControl.IndirectCall ? "an indirect call's target" : "an indirect jump's target");
+                break;
+            case FlowControl.Return:
+                Span<byte> shadow = stackalloc byte[8];
+                memory.Read(c->Rsp, shadow);
+                if (shadow.ContainsAnyExcept((byte)0))
+                {
+                    report(c, ins.IP, "the return address (8 bytes at the stack pointer) is undefined");
+                    memory.Define(c->Rsp, 8);
+                }
+                break;
+            case FlowControl.ConditionalBranch when ins.Mnemonic is Mnemonic.Jrcxz or Mnemonic.Jecxz or Mnemonic.Loop or Mnemonic.Loope or Mnemonic.Loopne:
+                Register count = ins.Mnemonic == Mnemonic.Jecxz ? Register.ECX : Register.RCX;
+                if (ShadowRegisters.IsUndefined(c, count))
+                {
+                    report(c, ins.IP, $"a conditional jump depends on an undefined count ({Name(count)})");
+                    ShadowRegisters.Define(c, count);
+                }
+                break;
+        }
+        if (ins.Mnemonic is Mnemonic.Div or Mnemonic.Idiv) CheckOperand(c, ins, 0, "the divisor");
+    }
+
+    private static bool DecidesOnFlags(in Instruction ins, out string what)
+    {
+        string name = ins.Mnemonic.ToString();
+        what = ins.FlowControl == FlowControl.ConditionalBranch ? "a conditional jump depends on undefined flags"
+            : name.StartsWith("Cmov", StringComparison.Ordinal) || name.StartsWith("Fcmov", StringComparison.Ordinal) ? "a conditional move depends on undefined flags"
+            : name.StartsWith("Set", StringComparison.Ordinal) ? "a set-on-condition depends on undefined flags"
+            : ins.Mnemonic is Mnemonic.Adc or Mnemonic.Sbb ? $"{name.ToLowerInvariant()} depends on an undefined carry flag"
+            : "";
+        return what.Length > 0;
+    }
+
+    private void CheckAddresses(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.Mnemonic is Mnemonic.Lea or Mnemonic.Nop || ins.Code.ToOpCode().IsNop) return;
+        bool hasMemory = false;
+        for (int op = 0; op < ins.OpCount; op++) hasMemory |= ins.GetOpKind(op) == OpKind.Memory;
+        if (hasMemory)
+        {
+            CheckAddressRegister(c, ins, ins.MemoryBase);
+            if (!ins.IsVsib) CheckAddressRegister(c, ins, ins.MemoryIndex);
+        }
+        if (ins.IsStringInstruction)
+        {
+            CheckAddressRegister(c, ins, ins.Op0Kind is OpKind.MemoryESRDI || ins.Op1Kind is OpKind.MemoryESRDI ? Register.RDI : Register.None);
+            CheckAddressRegister(c, ins, ins.Op0Kind is OpKind.MemorySegRSI || ins.Op1Kind is OpKind.MemorySegRSI ? Register.RSI : Register.None);
+        }
+    }
+
+    private void CheckAddressRegister(ContextBlock* c, in Instruction ins, Register register)
+    {
+        if (!register.IsGPR() || !ShadowRegisters.IsUndefined(c, register)) return;
+        report(c, ins.IP, $"a {register.GetSize()}-byte address register ({Name(register)}) is undefined");
+        ShadowRegisters.Define(c, register);
+    }
+
+    private void CheckOperand(ContextBlock* c, in Instruction ins, int op, string what)
+    {
+        switch (ins.GetOpKind(op))
+        {
+            case OpKind.Register:
+                Register r = ins.GetOpRegister(op);
+                if (!ShadowRegisters.IsUndefined(c, r)) return;
+                report(c, ins.IP, $"{what} ({Name(r)}, {r.GetSize()} bytes) is undefined");
+                ShadowRegisters.Define(c, r);
+                return;
+            case OpKind.Memory:
+                int size = ins.MemorySize.GetSize();
+                ulong address = GuestValues.Address(c, ins);
+                Span<byte> shadow = stackalloc byte[Math.Clamp(size, 1, 64)];
+                memory.Read(address, shadow);
+                if (!shadow.ContainsAnyExcept((byte)0)) return;
+                report(c, ins.IP, $"{what} ({size} bytes at 0x{address:x}) is undefined");
+                memory.Define(address, (ulong)shadow.Length);
+                return;
+        }
+    }
+
+    private static string Name(Register register) => register.ToString().ToLowerInvariant();
+}
+
+/// <summary>Reports an undefined value used at <paramref name="pc"/> (the thread's registers in <paramref name="context"/>).</summary>
+internal unsafe delegate void UseReport(ContextBlock* context, ulong pc, string what);

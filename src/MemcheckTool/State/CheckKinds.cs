@@ -1,0 +1,23 @@
+namespace Checker.MemcheckTool.State;
+
+/// <summary>Values of <see cref="MemcheckSlots.CheckKind"/> (bits).</summary>
+public static class CheckKinds
+{
+    /// <summary>Addressability only (the propagating mode, where the instruction's own propagation sets the shadow).</summary>
+    public const int AddressOnly = 0;
+    /// <summary>The access reads: an undefined byte sends the thread to the propagating mode at this instruction.</summary>
+    public const int Reads = 1;
+    /// <summary>The access writes: without <see cref="Reads"/>, the undefined bytes it writes become defined (mode 0 stores defined values).</summary>
+    public const int Writes = 2;
+    /// <summary>The propagating mode: an undefined read sets the pending bit in Dirty instead of leaving the cache.</summary>
+    public const int InPlace = 4;
+}
+
+/// <summary>Values of <see cref="MemcheckSlots.ToolExitReason"/>.</summary>
+public static class ToolExitReasons
+{
+    /// <summary>An access check routine: an unaddressable byte, or (CheckUndefined) an undefined read.</summary>
+    public const int AccessCheck = 0;
+    /// <summary>The propagating mode: the shadow semantics of the instruction at gs:[PropagateSite], before it runs.</summary>
+    public const int Propagate = 1;
+}
