@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Benchmark: slowdown of memcheck (and of Valgrind, when installed) versus native.
 #
-# usage: bench/run.sh [--tool none|memcheck] [--runs N] [WORKLOAD...]
+# usage: bench/run.sh [--tool none|memcheck] [--runs N] [--option OPT]... [--skip-valgrind] [WORKLOAD...]
 #
 #   --tool T   the tool to measure: memcheck runs as './memcheck --tool T --',
 #              valgrind as 'valgrind -q --tool=T' (default: none)
 #   --runs N   runs per workload and configuration; the minimum wall time is
 #              kept (default: 3)
+#   --option OPT  an extra memcheck option (repeatable), e.g.
+#              --option --check-uninitialized=no --option --track-origins=yes
+#   --skip-valgrind  measure memcheck and native only (a second configuration)
 #   WORKLOAD   run only these (default: all): alloc numeric strsort sort gzip
 #              python sqlite xz threads1 threads2
 #
@@ -31,13 +34,18 @@ out="$bench/out"
 tool=none
 runs=3
 selected=()
+extra_options=()
+skip_valgrind=
 while (($#)); do
     case "$1" in
         --tool) tool="${2:?--tool needs a value}"; shift 2 ;;
         --tool=*) tool="${1#--tool=}"; shift ;;
         --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
         --runs=*) runs="${1#--runs=}"; shift ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --option) extra_options+=("${2:?--option needs a value}"); shift 2 ;;
+        --option=*) extra_options+=("${1#--option=}"); shift ;;
+        --skip-valgrind) skip_valgrind=1; shift ;;
+        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "bench: unknown option $1" >&2; exit 2 ;;
         *) selected+=("$1"); shift ;;
     esac
@@ -151,6 +159,7 @@ workload_command() {
 
 # --- configurations -------------------------------------------------------------
 valgrind="$(command -v valgrind || true)"
+[[ -n "$skip_valgrind" ]] && valgrind=""
 if ! CHECKER_BUILD_ONLY=1 "$root/memcheck"; then
     echo "bench: cannot build memcheck" >&2
     exit 1
@@ -161,7 +170,7 @@ memcheck="$root/.build/memcheck/memcheck"
 prefix_for() {
     case "$1" in
         native) prefix=() ;;
-        memcheck) prefix=("$memcheck" --tool "$tool" --) ;;
+        memcheck) prefix=("$memcheck" --tool "$tool" "${extra_options[@]}" --) ;;
         valgrind) prefix=("$valgrind" -q "--tool=$tool") ;;
     esac
 }
@@ -254,7 +263,7 @@ geomean() {
     printf '%s\n' "$@" | awk '{ s += log($1); n++ } END { printf "%.2fx (%d workloads)", exp(s / n), n }'
 }
 echo
-echo "geometric mean slowdown, memcheck --tool $tool: $(geomean "${memcheck_slowdowns[@]}")"
+echo "geometric mean slowdown, memcheck --tool $tool ${extra_options[*]}: $(geomean "${memcheck_slowdowns[@]}")"
 if [[ -n "$valgrind" ]]; then
     echo "geometric mean slowdown, valgrind --tool=$tool: $(geomean "${valgrind_slowdowns[@]}")"
 else
