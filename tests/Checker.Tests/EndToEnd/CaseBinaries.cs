@@ -79,6 +79,7 @@ public static class CaseBinaries
         ["uninit_clean"] = new("gcc", "uninit_clean.c", ["-O2"], []),
         ["uninit_clean.O0"] = new("gcc", "uninit_clean.c", ["-O0"], []),
         ["uninit_clean_cxx"] = new("g++", "uninit_clean_cxx.cpp", ["-O2"], []),
+        ["syscall_params"] = new("gcc", "syscall_params.c", ["-O0"], []),
         ["uninit_avx512"] = new("gcc", "uninit_avx512.c", ["-O3", "-mavx512f"], []),
         ["heap_gather_overflow"] = new("gcc", "heap_gather_overflow.c", ["-O2", "-mavx2", "-mavx512f"], []),
         ["clean_struct_copies"] = new("gcc", "clean_struct_copies.c", ["-O2"], []),

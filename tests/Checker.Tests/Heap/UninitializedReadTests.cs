@@ -90,4 +90,39 @@ public class UninitializedReadTests
         Assert.True(report.Errors.Length == 0, $"errors: {Describe(report.Errors)}\n{report.Context}");
         Assert.Equal("done\n", report.Run.StdoutText);
     }
+
+    /// <summary>
+    /// Memory a system call would read or write that the program may not touch, from the engine's
+    /// syscall table: a freed buffer to write(), a NULL iovec array and a freed iovec to writev(),
+    /// a NULL socklen pointer, a NULL execve path, read() past a block's end; each an unaddressable
+    /// access naming the parameter as Valgrind does, at the caller's line; the calls behave as natively.
+    /// </summary>
+    [Fact]
+    public void SystemCallParameters_UnaddressableMemoryReported()
+    {
+        const string source = "syscall_params.c";
+        var report = RunMemcheck(CaseBinaries.Get("syscall_params"));
+        string context = report.Context;
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("16 -1 16 -1 -1 8\n", report.Run.StdoutText);
+        (string Marker, string Words, string? Block)[] expected =
+        [
+            ("LINE_FREED_WRITE", "write parameter buf points to unaddressable memory at 0x", "freed"),
+            ("LINE_NULL_IOVEC", "writev parameter vector points to unaddressable memory at 0x0", null),
+            ("LINE_FREED_IOVEC", "writev parameter vector[1] points to unaddressable memory at 0x", "freed"),
+            ("LINE_NULL_SOCKLEN", "getsockname parameter usockaddr_len points to unaddressable memory at 0x0", null),
+            ("LINE_NULL_EXECVE", "execve parameter filename points to unaddressable memory at 0x0", null),
+            ("LINE_READ_PAST", "read parameter buf points to unaddressable memory at 0x", "allocated"),
+        ];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            var (marker, words, block) = expected[i];
+            Assert.Equal("unaddressable", errors[i].GetProperty("kind").GetString());
+            Assert.True(Message(errors[i]).Contains(words, StringComparison.Ordinal), $"error {i + 1}: expected \"{words}\", got \"{Message(errors[i])}\"\n{context}");
+            AssertFrame(UserFrame(errors[i], source), "main", source, Line(source, marker), context);
+            Assert.Equal(block != null, errors[i].TryGetProperty("block", out JsonElement b));
+            if (block != null) Assert.Equal(block, b.GetProperty("state").GetString());
+        }
+    }
 }
