@@ -71,6 +71,10 @@ public static class CommandLineOptions
         "Track which bytes and register bits were never written (malloc'd and new'd memory starts undefined) and report an UNINITIALIZED READ where such a value decides something: a conditional jump or move, an address, an indirect jump's target, a divisor, a system call's argument or the memory a system call reads (write's buffer). Copies of undefined bytes are never reported. 'no' checks addressability only, faster.",
         Switch, "yes or no");
 
+    public static readonly OptionSpec TrackOrigins = new("--track-origins", YesNo, "no",
+        "With --check-uninitialized: each UNINITIALIZED READ also names where the undefined value came from, the heap block it was first read from (its size, address and allocation callstack), as Valgrind's option does. Costs only where undefined values are propagated.",
+        Switch, "yes or no");
+
     public static readonly OptionSpec LeakCheck = new("--leak-check", "no|summary|full", "summary",
         "The leak check at exit, as Valgrind's: 'summary' scans and prints the leaked bytes and blocks under ERRORS IGNORED (not errors: the exit code and --error-exitcode ignore them); 'full' (or Valgrind's 'yes') reports each leak, with its allocation callstack, as an error; 'no' skips the scan.",
         Choice(("no", "no"), ("summary", "summary"), ("full", "full"), ("yes", "full")), "no, summary, full or yes");
@@ -83,7 +87,7 @@ public static class CommandLineOptions
         value => value, "a comma-separated list of patterns");
 
     public static readonly IReadOnlyList<OptionSpec> All =
-        [Tool, Stats, Json, ErrorExitCode, CheckUninitialized, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip];
+        [Tool, Stats, Json, ErrorExitCode, CheckUninitialized, TrackOrigins, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip];
 
     /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()
@@ -153,6 +157,7 @@ public static class CommandLineOptions
             {
                 TraceChildren = Get(TraceChildren) == "yes",
                 CheckUninitialized = Get(CheckUninitialized) == "yes",
+                TrackOrigins = Get(TrackOrigins) == "yes",
                 TraceChildrenSkip = Get(TraceChildrenSkip).Split(',', StringSplitOptions.RemoveEmptyEntries),
                 GivenOptions = All.Where(spec => parse.GetResult(options[spec]) is not null).Select(spec => (spec, Get(spec))).ToArray(),
             };
@@ -208,6 +213,8 @@ public sealed record MemcheckSettings(
 {
     /// <summary>--check-uninitialized: definedness is tracked and undefined values are reported where they matter.</summary>
     public bool CheckUninitialized { get; init; } = true;
+    /// <summary>--track-origins: uninitialized reads name the heap block the value came from.</summary>
+    public bool TrackOrigins { get; init; }
     /// <summary>--trace-children: exec'd programs run under memcheck too.</summary>
     public bool TraceChildren { get; init; } = true;
     /// <summary>--trace-children-skip: patterns of programs that run natively anyway.</summary>

@@ -105,6 +105,7 @@ public static class Program
                 DelayFreesBytes = settings.DelayFreesBytes,
                 CallstackMaxFrames = settings.CallstackMaxFrames,
                 CheckUninitialized = settings.CheckUninitialized,
+                TrackOrigins = settings.TrackOrigins,
             }) : null);
         }
         catch (ElfFormatException e)

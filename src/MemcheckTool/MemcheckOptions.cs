@@ -9,4 +9,6 @@ public sealed record MemcheckOptions
     public int CallstackMaxFrames { get; init; } = 12;
     /// <summary>Track definedness and report undefined values where they matter (--check-uninitialized).</summary>
     public bool CheckUninitialized { get; init; }
+    /// <summary>Name the heap block an undefined value came from (--track-origins).</summary>
+    public bool TrackOrigins { get; init; }
 }

@@ -89,7 +89,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         _threadStacks = new ThreadStacks(Shadow, process);
         process.Unmapped += _threadStacks.Forget;
         _leaks = new LeakCheck(host, Heap);
-        if (options.CheckUninitialized) Definedness = new DefinednessChecks(host, Shadow, Heap, options.CallstackMaxFrames, _rules);
+        if (options.CheckUninitialized) Definedness = new DefinednessChecks(host, Shadow, Heap, options.CallstackMaxFrames, _rules, options.TrackOrigins);
     }
 
     public override BlockInstrumenter CreateInstrumenter() => new MemcheckInstrumenter(_routines, Definedness);

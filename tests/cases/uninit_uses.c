@@ -13,7 +13,7 @@ __attribute__((noinline)) static unsigned twice_plus_one(unsigned x) { return x 
 
 static void heap_value_in_a_branch(void)
 {
-    int *p = malloc(4 * sizeof *p);
+    int *p = malloc(4 * sizeof *p);   /* ALLOC_HEAP_BRANCH */
     p[0] = 1;
     if (p[2] == 42)   /* LINE_HEAP_BRANCH */
         sink++;
@@ -22,14 +22,14 @@ static void heap_value_in_a_branch(void)
 
 static void array_index(void)
 {
-    unsigned char *index = malloc(1);
+    unsigned char *index = malloc(1);   /* ALLOC_INDEX */
     sink += table[*index];   /* LINE_INDEX */
     free(index);
 }
 
 static void through_arithmetic_shift_and_call(void)
 {
-    unsigned *v = malloc(2 * sizeof *v);
+    unsigned *v = malloc(2 * sizeof *v);   /* ALLOC_ARITH */
     v[0] = 3;
     unsigned x = (v[1] << 3) + v[0];
     x = twice_plus_one(x >> 1);
@@ -40,7 +40,7 @@ static void through_arithmetic_shift_and_call(void)
 
 static void double_compared(void)
 {
-    double *d = malloc(2 * sizeof *d);
+    double *d = malloc(2 * sizeof *d);   /* ALLOC_DOUBLE */
     d[0] = 2.5;
     if (d[1] < d[0])   /* LINE_DOUBLE */
         sink++;
@@ -51,7 +51,7 @@ static void realloc_growth(void)
 {
     char *s = malloc(4);
     memcpy(s, "abc", 4);
-    s = realloc(s, 64);
+    s = realloc(s, 64);   /* ALLOC_REALLOC */
     if (s[1] != 'b')   /* kept bytes stay defined: no report */
         abort();
     if (s[40] == 'x')   /* LINE_REALLOC */
@@ -61,7 +61,7 @@ static void realloc_growth(void)
 
 static void write_with_holes(void)
 {
-    char *buffer = malloc(10);
+    char *buffer = malloc(10);   /* ALLOC_WRITE */
     memset(buffer, '-', 7);
     int fd = open("/dev/null", O_WRONLY);
     if (write(fd, buffer, 10) != 10)   /* LINE_WRITE */

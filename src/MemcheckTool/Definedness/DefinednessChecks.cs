@@ -29,18 +29,20 @@ public sealed unsafe class DefinednessChecks
     private readonly int _maxFrames;
     private readonly FrameRuleCache _rules;
 
-    internal DefinednessChecks(ToolHost host, ShadowMemory shadow, GuestHeap heap, int maxFrames, FrameRuleCache rules)
+    internal DefinednessChecks(ToolHost host, ShadowMemory shadow, GuestHeap heap, int maxFrames, FrameRuleCache rules, bool trackOrigins = false)
     {
+        Origins? origins = trackOrigins ? new Origins() : null;
         _heap = heap;
         _maxFrames = maxFrames;
         _rules = rules;
         _memory = new MemoryDefinedness(shadow, heap.IsHeapAddress);
         heap.CopyDefinedness = _memory.Copy;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
-        _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized));
+        _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);
         _syscalls = new SyscallChecks(_memory, shadow, host.Process.Mappings,
-            (c, pc, what) => Uninitialized(c, pc, what),
-            (c, pc, what, address, size) => ParameterErrors?.Invoke(new ParameterAddressError(what, address, size, Stack(c, pc), _heap.FindBlock(address))));
+            Uninitialized,
+            (c, pc, what, address, size) => ParameterErrors?.Invoke(new ParameterAddressError(what, address, size, Stack(c, pc), _heap.FindBlock(address))),
+            origins);
     }
 
     public Action<UninitializedError>? Errors { get; set; }
@@ -98,8 +100,14 @@ public sealed unsafe class DefinednessChecks
     /// <summary>Memory the engine wrote for the guest (a signal frame): defined.</summary>
     public void Define(ulong start, ulong end) => _memory.Define(start, end - start);
 
-    private void Uninitialized(ContextBlock* c, ulong pc, string what) =>
-        Errors?.Invoke(new UninitializedError(what, Stack(c, pc)));
+    private void Uninitialized(ContextBlock* c, ulong pc, string what, ulong origin)
+    {
+        // The origin's block is looked up once per site (a scan of the heap's blocks): repeats are only counted.
+        HeapChunk? block = origin != 0 && _originSites.Add(pc) ? _heap.FindBlock(origin) : null;
+        Errors?.Invoke(new UninitializedError(what, Stack(c, pc), block));
+    }
+
+    private readonly HashSet<ulong> _originSites = [];
 
     private ulong[] Stack(ContextBlock* c, ulong pc) =>
         CallstackCapture.CaptureAt(pc, c->Rsp, c->Gpr[5], c->UnwindTop, _maxFrames, _rules);

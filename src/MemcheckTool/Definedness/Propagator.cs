@@ -10,13 +10,50 @@ namespace Checker.MemcheckTool.Definedness;
 /// table gives (<see cref="PropagationRules"/>), with the guest's values where a rule needs them.
 /// Shadows are little-endian byte spans, a set bit an undefined bit.
 /// </summary>
-internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses)
+internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses, Origins? origins = null)
 {
     private readonly InstructionInfoFactory _info = new();
+
+    // The origin of the instruction's undefined inputs, while it is propagated (--track-origins).
+    private ulong _origin;
 
     public void Before(ContextBlock* c, in Instruction ins)
     {
         uses.Check(c, ins);
+        if (origins == null)
+        {
+            Apply(c, ins);
+            return;
+        }
+        _origin = InputOrigin(c, ins);
+        Apply(c, ins);
+        origins.Assign(c, _origin, _info.GetInfo(ins), ins);
+        _origin = 0;
+    }
+
+    /// <summary>Where the first undefined input came from: a register's or the flags' origin, or the memory operand's.</summary>
+    private ulong InputOrigin(ContextBlock* c, in Instruction ins)
+    {
+        ulong dirty = ShadowRegisters.Dirty(c);
+        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+        {
+            if (used.Access is not (OpAccess.Read or OpAccess.ReadWrite or OpAccess.CondRead or OpAccess.ReadCondWrite)) continue;
+            if (ShadowRegisters.DirtyBit(used.Register) is int bit and >= 0 && ((dirty >> bit) & 1) != 0 && origins!.OfRegister(used.Register) is ulong o and not 0)
+                return o;
+        }
+        if (((ulong)ins.RflagsRead & ShadowRegisters.Flags(c)) != 0 && origins!.OfFlags != 0) return origins.OfFlags;
+        for (int op = 0; op < ins.OpCount; op++)
+        {
+            if (ins.GetOpKind(op) != OpKind.Memory) continue;
+            ulong address = GuestValues.Address(c, ins);
+            if (memory.UndefinedSpan(address, (ulong)Math.Max(1, OperandSize(ins, op))) is { } span) return origins!.OfMemory(span.First);
+        }
+        if (ins.IsStringInstruction && memory.UndefinedSpan(c->Rsi, 8) is { } source) return origins!.OfMemory(source.First);
+        return 0;
+    }
+
+    private void Apply(ContextBlock* c, in Instruction ins)
+    {
         PropagationRule rule = PropagationRules.Of(ins);
         switch (rule)
         {
@@ -110,7 +147,9 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
                 bytes.Clear();
                 shadow[..Math.Min(shadow.Length, bytes.Length)].CopyTo(bytes);
                 if (ins.OpMask != Register.None) ApplyMaskToMemory(c, ins, bytes);
-                memory.Write(GuestValues.Address(c, ins), bytes);
+                ulong target = GuestValues.Address(c, ins);
+                memory.Write(target, bytes);
+                if (origins != null && Any(bytes)) origins.Stored(target, bytes.Length, _origin);
                 return;
         }
     }

@@ -14,7 +14,7 @@ namespace Checker.MemcheckTool.Definedness;
 /// addressable; after it, what the kernel wrote is defined, and so are the registers it returns.
 /// </summary>
 internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemory shadow, GuestMappings mappings,
-    UseReport uninitialized, ParameterReport unaddressable)
+    UseReport uninitialized, ParameterReport unaddressable, Origins? origins = null)
 {
     private static readonly string[] ArgumentRegisters = ["rdi", "rsi", "rdx", "r10", "r8", "r9"];
     private static readonly int[] ArgumentIndexes = [7, 6, 2, 10, 8, 9];
@@ -39,7 +39,7 @@ internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemor
         {
             var register = (Iced.Intel.Register)((int)Iced.Intel.Register.RAX + ArgumentIndexes[i]);
             if (!ShadowRegisters.IsUndefined(c, register)) continue;
-            uninitialized(c, pc, $"{syscall.Name} parameter {syscall.Arguments[i]} ({ArgumentRegisters[i]}) is undefined");
+            uninitialized(c, pc, $"{syscall.Name} parameter {syscall.Arguments[i]} ({ArgumentRegisters[i]}) is undefined", origins?.OfRegister(register) ?? 0);
             ShadowRegisters.Define(c, register);
         }
         SyscallTable.Before(number, args, GuestReader, ranges);
@@ -56,7 +56,8 @@ internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemor
             }
             if (range.Access != KernelAccess.Reads || memory.UndefinedSpan(range.Address, range.Length) is not { } span) continue;
             ulong first = span.First - range.Address, last = span.Last - range.Address;
-            uninitialized(c, pc, $"{call} parameter {parameter}[{first}..{last}] is undefined ({last - first + 1} of its {range.Length} bytes at 0x{range.Address:x})");
+            uninitialized(c, pc, $"{call} parameter {parameter}[{first}..{last}] is undefined ({last - first + 1} of its {range.Length} bytes at 0x{range.Address:x})",
+                origins?.OfMemory(span.First) ?? 0);
             // Reported once: the kernel is about to read them anyway.
             memory.Define(range.Address, range.Length);
         }

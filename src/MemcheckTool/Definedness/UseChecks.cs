@@ -11,7 +11,7 @@ namespace Checker.MemcheckTool.Definedness;
 /// an undefined count for jrcxz/loop. Each use found is reported once per site (the collector
 /// counts repeats) and the value is then taken as defined, so one undefined value gives one report.
 /// </summary>
-internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport report)
+internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport report, Origins? origins = null)
 {
     public void Check(ContextBlock* c, in Instruction ins)
     {
@@ -19,7 +19,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
         ulong flags = (ulong)ins.RflagsRead & ShadowRegisters.StatusFlags;
         if (flags != 0 && (ShadowRegisters.Flags(c) & flags) != 0 && DecidesOnFlags(ins, out string what))
         {
-            report(c, ins.IP, what);
+            report(c, ins.IP, what, origins?.OfFlags ?? 0);
             ShadowRegisters.SetFlags(c, ShadowRegisters.Flags(c) & ~flags);
         }
         switch (ins.FlowControl)
@@ -32,7 +32,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
                 memory.Read(c->Rsp, shadow);
                 if (shadow.ContainsAnyExcept((byte)0))
                 {
-                    report(c, ins.IP, "the return address (8 bytes at the stack pointer) is undefined");
+                    report(c, ins.IP, "the return address (8 bytes at the stack pointer) is undefined", origins?.OfMemory(c->Rsp) ?? 0);
                     memory.Define(c->Rsp, 8);
                 }
                 break;
@@ -40,7 +40,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
                 Register count = ins.Mnemonic == Mnemonic.Jecxz ? Register.ECX : Register.RCX;
                 if (ShadowRegisters.IsUndefined(c, count))
                 {
-                    report(c, ins.IP, $"a conditional jump depends on an undefined count ({Name(count)})");
+                    report(c, ins.IP, $"a conditional jump depends on an undefined count ({Name(count)})", origins?.OfRegister(count) ?? 0);
                     ShadowRegisters.Define(c, count);
                 }
                 break;
@@ -79,7 +79,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
     private void CheckAddressRegister(ContextBlock* c, in Instruction ins, Register register)
     {
         if (!register.IsGPR() || !ShadowRegisters.IsUndefined(c, register)) return;
-        report(c, ins.IP, $"a {register.GetSize()}-byte address register ({Name(register)}) is undefined");
+        report(c, ins.IP, $"a {register.GetSize()}-byte address register ({Name(register)}) is undefined", origins?.OfRegister(register) ?? 0);
         ShadowRegisters.Define(c, register);
     }
 
@@ -90,7 +90,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
             case OpKind.Register:
                 Register r = ins.GetOpRegister(op);
                 if (!ShadowRegisters.IsUndefined(c, r)) return;
-                report(c, ins.IP, $"{what} ({Name(r)}, {r.GetSize()} bytes) is undefined");
+                report(c, ins.IP, $"{what} ({Name(r)}, {r.GetSize()} bytes) is undefined", origins?.OfRegister(r) ?? 0);
                 ShadowRegisters.Define(c, r);
                 return;
             case OpKind.Memory:
@@ -99,7 +99,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
                 Span<byte> shadow = stackalloc byte[Math.Clamp(size, 1, 64)];
                 memory.Read(address, shadow);
                 if (!shadow.ContainsAnyExcept((byte)0)) return;
-                report(c, ins.IP, $"{what} ({size} bytes at 0x{address:x}) is undefined");
+                report(c, ins.IP, $"{what} ({size} bytes at 0x{address:x}) is undefined", origins?.OfMemory(address) ?? 0);
                 memory.Define(address, (ulong)shadow.Length);
                 return;
         }
@@ -108,5 +108,8 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
     private static string Name(Register register) => register.ToString().ToLowerInvariant();
 }
 
-/// <summary>Reports an undefined value used at <paramref name="pc"/> (the thread's registers in <paramref name="context"/>).</summary>
-internal unsafe delegate void UseReport(ContextBlock* context, ulong pc, string what);
+/// <summary>
+/// Reports an undefined value used at <paramref name="pc"/> (the thread's registers in <paramref name="context"/>);
+/// <paramref name="origin"/>: an address of the undefined bytes it came from (0: not tracked).
+/// </summary>
+internal unsafe delegate void UseReport(ContextBlock* context, ulong pc, string what, ulong origin);

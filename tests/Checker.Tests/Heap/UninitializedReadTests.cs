@@ -125,4 +125,30 @@ public class UninitializedReadTests
             if (block != null) Assert.Equal(block, b.GetProperty("state").GetString());
         }
     }
+
+    /// <summary>--track-origins=yes: each report names the heap block the undefined value was read from, with its allocation line.</summary>
+    [Fact]
+    public void TrackOrigins_NamesTheHeapBlockTheValueCameFrom()
+    {
+        const string source = "uninit_uses.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_uses.O2"), "--track-origins=yes");
+        string context = report.Context;
+        JsonElement[] errors = report.Errors;
+        (string Allocation, int Size)[] expected =
+        [
+            ("ALLOC_HEAP_BRANCH", 16), ("ALLOC_INDEX", 1), ("ALLOC_ARITH", 8), ("ALLOC_DOUBLE", 16), ("ALLOC_REALLOC", 64), ("ALLOC_WRITE", 10),
+        ];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(errors[i].TryGetProperty("block", out JsonElement block), $"error {i + 1} has no origin: {Message(errors[i])}\n{context}");
+            Assert.Equal(expected[i].Size, block.GetProperty("size").GetInt32());
+            Assert.Contains($"it came from the {expected[i].Size}-byte heap block at 0x", Message(errors[i]));
+            AssertFrame(UserFrame(WithStack(block), source), FunctionOf(UserFrame(errors[i], source)), source, Line(source, expected[i].Allocation), context);
+        }
+    }
+
+    /// <summary>The block's allocation stack as an element with a "stack" property (for <see cref="UserFrame"/>).</summary>
+    private static JsonElement WithStack(JsonElement block) =>
+        JsonDocument.Parse($"{{\"stack\": {block.GetProperty("alloc_stack").GetRawText()}}}").RootElement;
 }

@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using Checker.Engine.State;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>
+/// --track-origins=yes: where an undefined value came from, as the address of the undefined heap
+/// bytes it was first read from (the report names the block holding them and its allocation
+/// stack, as Valgrind's "created by a heap allocation"). Each thread's registers and flags carry the
+/// origin of their undefined bits (by dirty bit); a store of an undefined register into the heap
+/// records its origin for those bytes, so a copied value keeps naming the block it came from.
+/// Only the propagating mode and the system-call checks look at origins: mode-0 code pays nothing.
+/// </summary>
+internal sealed unsafe class Origins
+{
+    [ThreadStatic] private static ulong[]? _registers;
+    // Origins of undefined heap bytes that were copied there, by 8-byte granule.
+    private readonly ConcurrentDictionary<ulong, ulong> _copied = new();
+    private const int MaxCopied = 1 << 20;
+
+    private static ulong[] Registers => _registers ??= new ulong[64];
+
+    public ulong OfRegister(Register register) => ShadowRegisters.DirtyBit(register) is int bit and >= 0 ? Registers[bit] : 0;
+
+    public ulong OfFlags => Registers[ShadowRegisters.FlagsBit];
+
+    /// <summary>The origin of undefined memory at <paramref name="address"/>: what was stored there, else the address itself.</summary>
+    public ulong OfMemory(ulong address) => _copied.TryGetValue(address & ~7UL, out ulong origin) ? origin : address;
+
+    /// <summary>After an instruction: every register (and the flags) it left undefined takes <paramref name="origin"/>.</summary>
+    public void Assign(ContextBlock* c, ulong origin, InstructionInfo info, in Instruction ins)
+    {
+        if (origin == 0) return;
+        ulong dirty = ShadowRegisters.Dirty(c);
+        foreach (UsedRegister used in info.GetUsedRegisters())
+        {
+            if (used.Access is not (OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite)) continue;
+            if (ShadowRegisters.DirtyBit(used.Register) is int bit and >= 0 && ((dirty >> bit) & 1) != 0) Registers[bit] = origin;
+        }
+        if (((dirty >> ShadowRegisters.FlagsBit) & 1) != 0 && ((ulong)ins.RflagsModified & ShadowRegisters.StatusFlags) != 0)
+            Registers[ShadowRegisters.FlagsBit] = origin;
+    }
+
+    /// <summary>An undefined value with <paramref name="origin"/> stored into heap bytes [address, address + length).</summary>
+    public void Stored(ulong address, int length, ulong origin)
+    {
+        if (origin == 0 || _copied.Count >= MaxCopied) return;
+        for (ulong a = address & ~7UL; a < address + (ulong)length; a += 8) _copied[a] = origin;
+    }
+}
