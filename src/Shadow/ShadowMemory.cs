@@ -131,6 +131,63 @@ public sealed unsafe class ShadowMemory : IDisposable
         return ShadowBits.Unpack(shadow[ShadowBits.ShadowOffset(address)], ShadowBits.Lane(address));
     }
 
+    /// <summary>The states of the bytes from <paramref name="address"/>, one per element of <paramref name="states"/> (bulk <see cref="Get"/>).</summary>
+    public void GetStates(ulong address, Span<ShadowState> states)
+    {
+        byte* shadow = Shadow();
+        CheckRange(address, (ulong)states.Length, nameof(address));
+        for (int i = 0; i < states.Length; i++)
+        {
+            ulong a = address + (ulong)i;
+            states[i] = (ShadowState)((shadow[a >> ShadowBits.AddressShift] >> (2 * (int)(a & 3))) & 3);
+        }
+    }
+
+    /// <summary>
+    /// Sets the bytes from <paramref name="address"/> to <paramref name="states"/>, one per element,
+    /// leaving unaddressable bytes as they are; each shadow byte is written only when it changes,
+    /// atomically (see <see cref="SetLanes"/>).
+    /// </summary>
+    public void SetStatesKeepingUnaddressable(ulong address, ReadOnlySpan<ShadowState> states)
+    {
+        byte* shadow = Shadow();
+        CheckRange(address, (ulong)states.Length, nameof(address));
+        int i = 0;
+        while (i < states.Length)
+        {
+            ulong a = address + (ulong)i;
+            byte* p = shadow + (a >> ShadowBits.AddressShift);
+            int word = *(int*)((ulong)p & ~3UL);
+            int shift = (int)((ulong)p & 3) * 8;
+            byte old = (byte)(word >> shift), updated = old;
+            // The lanes of this shadow byte that the range covers.
+            for (int lane = (int)(a & 3); lane < ShadowBits.LanesPerByte && i < states.Length; lane++, i++)
+            {
+                int current = (old >> (2 * lane)) & 3;
+                if (current == (int)ShadowState.Unaddressable) continue;
+                updated = (byte)((updated & ~(3 << (2 * lane))) | ((int)states[i] << (2 * lane)));
+            }
+            if (updated != old) ReplaceByte(p, old, updated);
+        }
+    }
+
+    /// <summary>Replaces one shadow byte, atomically against lane updates of other threads: lanes this caller did not mean to change are merged in again.</summary>
+    private static void ReplaceByte(byte* p, byte expected, byte updated)
+    {
+        int* word = (int*)((ulong)p & ~3UL);
+        int shift = (int)((ulong)p & 3) * 8;
+        byte changed = (byte)(expected ^ updated);
+        while (true)
+        {
+            int oldWord = Volatile.Read(ref *word);
+            byte current = (byte)(oldWord >> shift);
+            byte next = (byte)((current & ~changed) | (updated & changed));
+            if (next == current) return;
+            int newWord = (oldWord & ~(0xff << shift)) | (next << shift);
+            if (Interlocked.CompareExchange(ref *word, newWord, oldWord) == oldWord) return;
+        }
+    }
+
     /// <summary>Sets the <paramref name="length"/> bytes from <paramref name="address"/> to <paramref name="state"/>.</summary>
     public void Set(ulong address, ulong length, ShadowState state)
     {

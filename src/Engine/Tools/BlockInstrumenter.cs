@@ -48,4 +48,10 @@ public sealed class BlockServices(IReadOnlyList<Instruction> instructions, Liven
     public HeldScratch Held { get; } = held;
     /// <summary>The tool's mode the block is translated for (<see cref="Tool.ModeOf"/>).</summary>
     public int Mode { get; internal set; }
+
+    /// <summary>
+    /// Emits a jump to an exit that leaves for the dispatcher at application pc <paramref name="pc"/>
+    /// (which looks up the fragment in the mode the tool then gives; never linked across modes).
+    /// </summary>
+    public Action<Emission.CodeBuffer, ulong> ExitTo { get; internal set; } = (_, _) => throw new InvalidOperationException("no block is being translated");
 }

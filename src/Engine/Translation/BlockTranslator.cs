@@ -82,6 +82,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             _liveness.Analyze(_block);
             _services ??= new Tools.BlockServices(_block, _liveness, _held);
             _services.Mode = mode;
+            _services.ExitTo = (c, target) => ExitTo(c, exits, ExitKind.Direct, target);
             instrumenter.BeginBlock(_services);
         }
         var pcs = new ulong[_block.Count];

@@ -32,12 +32,14 @@ public sealed unsafe class DefinednessChecks
     internal DefinednessChecks(ToolHost host, ShadowMemory shadow, GuestHeap heap, int maxFrames, FrameRuleCache rules, bool trackOrigins = false)
     {
         Origins? origins = trackOrigins ? new Origins() : null;
+        TracksOrigins = trackOrigins;
         _heap = heap;
         _maxFrames = maxFrames;
         _rules = rules;
         _memory = new MemoryDefinedness(shadow, heap.IsHeapAddress);
         heap.CopyDefinedness = _memory.Copy;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
+        MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd);
         _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);
         _syscalls = new SyscallChecks(_memory, shadow, host.Process.Mappings,
             Uninitialized,
@@ -48,8 +50,14 @@ public sealed unsafe class DefinednessChecks
     public Action<UninitializedError>? Errors { get; set; }
     public Action<ParameterAddressError>? ParameterErrors { get; set; }
 
+    /// <summary>--track-origins: propagation stays in C#, where origins are followed.</summary>
+    public bool TracksOrigins { get; }
+
     /// <summary>The shared routine the propagating mode's sites jump-and-link to.</summary>
     public ulong PropagateRoutine { get; }
+
+    /// <summary>The propagating mode's inline path for plain register/memory moves (<see cref="ShadowMoveRoutine"/>).</summary>
+    public ulong MoveRoutine { get; }
 
     /// <summary>A site of the propagating mode (under the cache lock, while translating).</summary>
     public int AddSite(in Instruction ins)
@@ -63,7 +71,7 @@ public sealed unsafe class DefinednessChecks
 
     /// <summary>1 while some register holds an undefined value (or a load of undefined memory is next), else 0.</summary>
     public static int ModeOf(ContextBlock* c) =>
-        ShadowRegisters.Dirty(c) != 0 || MemcheckSlots.At<int>(c, MemcheckSlots.ForceDirty) != 0 ? 1 : 0;
+        ShadowRegisters.Dirty(c) != 0 ? 1 : 0;
 
     /// <summary>The propagating mode's exit: the instruction's uses and shadows, before it runs.</summary>
     public void Propagate(ContextBlock* c)
@@ -85,7 +93,7 @@ public sealed unsafe class DefinednessChecks
     {
         if (site.Scratch.IsGPR() && site.ScratchSlot != 0)
             c->Gpr[site.Scratch.GetFullRegister() - Register.RAX] = *(ulong*)((byte*)c + site.ScratchSlot);
-        MemcheckSlots.At<int>(c, MemcheckSlots.ForceDirty) = 1;
+        ShadowRegisters.Dirty(c) |= 1UL << ShadowRegisters.ForcedBit;
         if (Trace) Console.Error.WriteLine($"memcheck-definedness: undefined read at 0x{site.Pc:x} of 0x{MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckAddress):x} ({MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckSize)} bytes), rsp 0x{c->Rsp:x}");
         return site.Pc;
     }

@@ -24,33 +24,42 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
     /// <summary>The undefined bits of each byte of [address, address + vbits.Length).</summary>
     public void Read(ulong address, Span<byte> vbits)
     {
-        for (int i = 0; i < vbits.Length; i++)
+        int n = (int)Math.Min((ulong)vbits.Length, address >= ShadowMemory.AddressLimit ? 0 : ShadowMemory.AddressLimit - address);
+        vbits[n..].Clear();
+        Span<ShadowState> states = stackalloc ShadowState[Math.Min(n, 256)];
+        for (int done = 0; done < n; done += states.Length)
         {
-            ulong a = address + (ulong)i;
-            ShadowState state = a >= ShadowMemory.AddressLimit ? ShadowState.Defined : shadow.Get(a);
-            vbits[i] = state switch
+            int count = Math.Min(states.Length, n - done);
+            shadow.GetStates(address + (ulong)done, states[..count]);
+            for (int i = 0; i < count; i++)
             {
-                ShadowState.Undefined => 0xff,
-                ShadowState.BitLevel => _partial.TryGetValue(a, out byte bits) ? bits : (byte)0xff,
-                _ => 0,
-            };
+                vbits[done + i] = states[i] switch
+                {
+                    ShadowState.Undefined => 0xff,
+                    ShadowState.BitLevel => _partial.TryGetValue(address + (ulong)(done + i), out byte bits) ? bits : (byte)0xff,
+                    _ => 0,
+                };
+            }
         }
     }
 
     /// <summary>Stores undefined bits for [address, ...); unaddressable bytes stay unaddressable.</summary>
     public void Write(ulong address, ReadOnlySpan<byte> vbits)
     {
-        for (int i = 0; i < vbits.Length; i++)
+        int n = (int)Math.Min((ulong)vbits.Length, address >= ShadowMemory.AddressLimit ? 0 : ShadowMemory.AddressLimit - address);
+        Span<ShadowState> states = stackalloc ShadowState[Math.Min(n, 256)];
+        for (int done = 0; done < n; done += states.Length)
         {
-            ulong a = address + (ulong)i;
-            if (a >= ShadowMemory.AddressLimit) return;
-            ShadowState state = shadow.Get(a);
-            if (state == ShadowState.Unaddressable) continue;
-            byte bits = keepsUndefined(a) ? vbits[i] : (byte)0;
-            ShadowState next = bits switch { 0 => ShadowState.Defined, 0xff => ShadowState.Undefined, _ => ShadowState.BitLevel };
-            if (next == ShadowState.BitLevel) _partial[a] = bits;
-            if (Trace && next != ShadowState.Defined && a >= 0x3fff_0000_0000 && a < 0x4000_0000_0000) Console.Error.WriteLine($"memcheck-definedness: stack byte 0x{a:x} made {next}");
-            if (next != state) shadow.Set(a, 1, next);
+            int count = Math.Min(states.Length, n - done);
+            for (int i = 0; i < count; i++)
+            {
+                ulong a = address + (ulong)(done + i);
+                byte bits = keepsUndefined(a) ? vbits[done + i] : (byte)0;
+                states[i] = bits switch { 0 => ShadowState.Defined, 0xff => ShadowState.Undefined, _ => ShadowState.BitLevel };
+                if (states[i] == ShadowState.BitLevel) _partial[a] = bits;
+                if (Trace && states[i] != ShadowState.Defined && a >= 0x3fff_0000_0000 && a < 0x4000_0000_0000) Console.Error.WriteLine($"memcheck-definedness: stack byte 0x{a:x} made {states[i]}");
+            }
+            shadow.SetStatesKeepingUnaddressable(address + (ulong)done, states[..count]);
         }
     }
 

@@ -24,23 +24,112 @@ internal sealed class PropagationEmitter
 
     public void Reset() => _masks.Clear();
 
-    public void EmitBefore(CodeBuffer code, in Instruction ins, int site, ulong routine)
+    /// <summary>Whether plain moves take <see cref="ShadowMoveRoutine"/> (not with --track-origins: origins are C#'s).</summary>
+    public bool InlineMoves { get; set; } = true;
+
+    public void EmitBefore(CodeBuffer code, in Instruction ins, int site, ulong routine, ulong moveRoutine)
     {
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
         _masks.Add((code.Length - 4, MaskOf(ins)));
-        code.Byte(0xE3);   // jrcxz skip
-        int skipField = code.Length;
-        code.Byte(0);
+        // jrcxz over a jmp to the hit path (rel8 reaches only that far); the miss path goes on.
+        code.Byte(0xE3);
+        code.Byte(5);
+        code.Byte(0xE9);
+        int hitField = code.Length;
+        code.Int32(0);
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-        PropagationRoutine.EmitCall(code, site, routine);
-        code.Byte(0xEB);   // jmp done
+        code.Byte(0xE9);
         int doneField = code.Length;
-        code.Byte(0);
-        code.PatchByte(skipField, checked((byte)(code.Length - (skipField + 1))));
+        code.Int32(0);
+        code.PatchInt32(hitField, code.Length - (hitField + 4));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-        code.PatchByte(doneField, checked((byte)(code.Length - (doneField + 1))));
+        if (InlineMoves && InlineMove(ins) is { } move) EmitMove(code, ins, move, site, moveRoutine);
+        else PropagationRoutine.EmitCall(code, site, routine);
+        code.PatchInt32(doneField, code.Length - (doneField + 4));
+    }
+
+    private readonly record struct MoveShape(int Size, int Slot, int Bit, int FullSize, int ZeroTo, bool Store, int AddressBits);
+
+    /// <summary>
+    /// A plain move between a register and memory that <see cref="ShadowMoveRoutine"/> can do:
+    /// mov/movzx/movdqu/vmovdqu... of up to 64 bytes, no mask, addressing lea can repeat (no fs/gs,
+    /// no rip), a general register of 4 or 8 bytes (or any size as a store's source) or a vector one.
+    /// </summary>
+    private static MoveShape? InlineMove(in Instruction ins)
+    {
+        if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpCount != 2 || ins.OpMask != Register.None || ins.IsBroadcast) return null;
+        bool store = ins.Op0Kind == OpKind.Memory;
+        if (store ? ins.Op1Kind != OpKind.Register : ins.Op0Kind != OpKind.Register || ins.Op1Kind != OpKind.Memory) return null;
+        if (ins.SegmentPrefix is Register.FS or Register.GS || ins.IsIPRelativeMemoryOperand || ins.MemoryBase == Register.None) return null;
+        Register register = store ? ins.Op1Register : ins.Op0Register;
+        if (register is >= Register.AH and <= Register.BH) return null;
+        int size = ins.MemorySize.GetSize();
+        if (size is not (1 or 2 or 4 or 8 or 16 or 32 or 64) || ShadowRegisters.SlotOf(register) is not { } slot) return null;
+        int zeroTo;
+        if (register.IsGPR())
+        {
+            if (!store && register.GetSize() < 4) return null;   // a partial write keeps the rest: C#
+            zeroTo = 8;
+        }
+        else if (register.IsXMM() || register.IsYMM() || register.IsZMM()) zeroTo = ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX ? 64 : 16;
+        else return null;
+        int addressBits = 0;
+        foreach (Register r in new[] { ins.MemoryBase, ins.MemoryIndex })
+            if (r.IsGPR() && ShadowRegisters.DirtyBit(r) is int bit and >= 0 and < 16) addressBits |= 1 << bit;
+        return new MoveShape(size, slot.Offset, slot.Bit, slot.FullSize, zeroTo, store, addressBits);
+    }
+
+    private static void EmitMove(CodeBuffer code, in Instruction ins, MoveShape move, int site, ulong moveRoutine)
+    {
+        code.Encode(ContextOperand.Store(MemcheckSlots.MoveTemp, Register.RAX));
+        var operand = new MemoryOperand(ins.MemoryBase, ins.MemoryIndex, ins.MemoryIndexScale, (long)ins.MemoryDisplacement64,
+            ins.MemoryDisplacement64 == 0 ? 0 : 8);
+        code.Encode(Instruction.Create(ins.MemoryBase.IsGPR32() ? Code.Lea_r32_m : Code.Lea_r64_m, ins.MemoryBase.IsGPR32() ? Register.EAX : Register.RAX, operand));
+        code.Encode(ContextOperand.Store(MemcheckSlots.MoveAddress, Register.RAX));
+        code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.MoveTemp));
+        void Set(int slot, int value) => code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(slot), value));
+        Set(MemcheckSlots.MoveSize, move.Size);
+        Set(MemcheckSlots.MoveSlot, move.Slot);
+        Set(MemcheckSlots.MoveZeroTo, move.ZeroTo);
+        Set(MemcheckSlots.MoveBit, move.Bit);
+        Set(MemcheckSlots.MoveFullSize, move.FullSize);
+        Set(MemcheckSlots.MoveStore, move.Store ? 1 : 0);
+        Set(MemcheckSlots.MoveAddressBits, move.AddressBits);
+        Set(MemcheckSlots.PropagateSite, site);
+        JumpAndLink.Emit(code, moveRoutine);
+    }
+
+    /// <summary>
+    /// At the start of a propagating-mode block: with every register defined (Dirty zero), leave for
+    /// the dispatcher at <paramref name="pc"/>, which continues in mode 0; else clear the forced bit
+    /// (pext/pdep by a mask without it: no flag touched).
+    /// <code>
+    ///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; jrcxz +5 ; jmp stay
+    ///   mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc)
+    ///   stay: pext rcx, rcx, [rip+m] ; pdep rcx, rcx, [rip+m] ; mov gs:[Dirty], rcx ; mov rcx, gs:[PrecheckSaveRcx]
+    /// </code>
+    /// </summary>
+    public void EmitBlockEntry(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong> exitTo)
+    {
+        code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
+        code.Byte(0xE3);
+        code.Byte(5);
+        code.Byte(0xE9);
+        int stayField = code.Length;
+        code.Int32(0);
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        exitTo(code, pc);
+        code.PatchInt32(stayField, code.Length - (stayField + 4));
+        ulong keep = ~(1UL << ShadowRegisters.ForcedBit);
+        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        _masks.Add((code.Length - 4, keep));
+        code.Encode(Instruction.Create(Code.VEX_Pdep_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        _masks.Add((code.Length - 4, keep));
+        code.Encode(ContextOperand.Store(MemcheckSlots.Dirty, Register.RCX));
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
     }
 
     /// <summary>The 8-byte masks the pre-checks read, after everything else of the fragment.</summary>

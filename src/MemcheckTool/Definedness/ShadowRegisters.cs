@@ -17,6 +17,8 @@ internal static unsafe class ShadowRegisters
     public const int VectorBit = 16, MaskBit = 48, FlagsBit = 56;
     /// <summary>Set by the access check routine in the propagating mode: the next instruction read undefined memory.</summary>
     public const int PendingBit = 63;
+    /// <summary>Set when mode 0 sends the thread to the propagating mode (a load of undefined memory is next); the block it enters clears it.</summary>
+    public const int ForcedBit = 62;
     /// <summary>The status flags memcheck tracks (OF, SF, ZF, AF, CF, PF), as Iced's RflagsBits numbers them.</summary>
     public const ulong StatusFlags = 0x3f;
 
@@ -110,6 +112,9 @@ internal static unsafe class ShadowRegisters
         if (dirty) Dirty(c) |= 1UL << bit;
         else Dirty(c) &= ~(1UL << bit);
     }
+
+    /// <summary>The gs offset of a register's full shadow, its dirty bit and its full size (null: no shadow).</summary>
+    public static (int Offset, int Bit, int FullSize)? SlotOf(Register register) => Slot(register);
 
     /// <summary>The dirty bit of a register (for the propagating mode's pre-check masks); -1: none.</summary>
     public static int DirtyBit(Register register) => Slot(register)?.Bit ?? -1;

@@ -33,7 +33,7 @@ public static class AccessCheckRoutine
         var a = new Assembler(64);
         Label loop = a.CreateLabel(), oneByte = a.CreateLabel(), nextByte = a.CreateLabel(), tryFour = a.CreateLabel();
         Label ok = a.CreateLabel(), bad = a.CreateLabel(), entry = a.CreateLabel(), undefinedRead = a.CreateLabel();
-        Label define = a.CreateLabel(), resume = a.CreateLabel(), leave = a.CreateLabel();
+        Label define = a.CreateLabel(), resume = a.CreateLabel(), leave = a.CreateLabel(), walk = a.CreateLabel();
 
         a.Label(ref entry);
         SlowPathRegisters.Save(a);
@@ -45,6 +45,10 @@ public static class AccessCheckRoutine
         a.lea(rax, __[rdx + r8]);
         a.shr(rax, 47);
         a.jnz(ok);
+        EmitStoreFastPath(a, ok, walk);
+        a.Label(ref walk);
+        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.CheckAddress]);
+        a.mov(r8, __qword_ptr.gs[MemcheckSlots.CheckSize]);
         a.xor(ecx, ecx);
 
         a.Label(ref loop);
@@ -139,5 +143,59 @@ public static class AccessCheckRoutine
         a.jmp(exit);
 
         return GeneratedRoutine.Place(a, region, 0x300, entry, "the access check routine");
+    }
+
+    /// <summary>
+    /// A store of mode-0 code into undefined bytes (fresh malloc'd memory: memset, the first writes
+    /// to a new object, rep stos) without the byte walk: for a write-only, unmasked access, each
+    /// aligned shadow qword (32 application bytes) it covers has its lanes cleared with one locked
+    /// `and` of the bits that are set, unless one of the lanes is unaddressable (then the walk,
+    /// from the start, reports it). rdx holds the address, r8 the size; anything else goes to
+    /// <paramref name="walk"/>.
+    /// </summary>
+    private static void EmitStoreFastPath(Assembler a, Label ok, Label walk)
+    {
+        Label lowBits = a.CreateLabel(), next = a.CreateLabel();
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Reads);
+        a.jnz(walk);
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Writes);
+        a.jz(walk);
+        a.cmp(__qword_ptr.gs[MemcheckSlots.CheckMask], -1);
+        a.jne(walk);
+        a.Label(ref next);
+        a.test(r8, r8);
+        a.jz(ok);
+        // n = min(32 - (a & 31), remaining): this qword's lanes are bits [2*(a & 31), 2*(a & 31) + 2n).
+        a.mov(ecx, edx);
+        a.and(ecx, 31);
+        a.mov(eax, 32);
+        a.sub(eax, ecx);
+        a.cmp(rax, r8);
+        a.cmova(rax, r8);
+        a.mov(r9, -1);
+        a.lea(ecx, __[rax + rax]);
+        a.bzhi(r9, r9, rcx);
+        a.mov(ecx, edx);
+        a.and(ecx, 31);
+        a.add(ecx, ecx);
+        a.shlx(r9, r9, rcx);
+        a.mov(rcx, rdx);
+        a.shr(rcx, 5);
+        a.shl(rcx, 3);
+        a.add(rdx, rax);
+        a.sub(r8, rax);
+        a.mov(rax, __qword_ptr.fs[rcx]);
+        a.and(rax, r9);
+        a.jz(next);                        // these lanes are defined already
+        a.mov(r9, rax);
+        a.shr(r9, 1);
+        a.and(r9, rax);
+        a.test(__qword_ptr[lowBits], r9);  // a lane 11: unaddressable, reported by the walk
+        a.jnz(walk);
+        a.not(rax);
+        a.@lock.and(__qword_ptr.fs[rcx], rax);
+        a.jmp(next);
+        a.Label(ref lowBits);
+        a.dq(0x5555_5555_5555_5555UL);
     }
 }

@@ -26,6 +26,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _checks.TrackDefinedness = definedness != null;
         _checks.Propagating = block.Mode != 0;
         _propagation.Reset();
+        _propagation.InlineMoves = definedness is { TracksOrigins: false };
         _plan = _planner.Plan(block.Instructions);
     }
 
@@ -33,13 +34,13 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     {
         Instruction ins = _block.Instructions[index];
         bool propagating = definedness != null && _block.Mode != 0;
-        // The propagating mode's block clears the request that sent the thread here.
-        if (propagating && index == 0)
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(State.MemcheckSlots.ForceDirty), 0));
+        // The propagating mode's block: back to mode 0 when nothing is undefined any more (mode-1
+        // fragments link to each other), else clear the request that may have sent the thread here.
+        if (propagating && index == 0) _propagation.EmitBlockEntry(code, ins.IP, _block.ExitTo);
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.
-        if (propagating) _propagation.EmitBefore(code, ins, definedness!.AddSite(ins), definedness.PropagateRoutine);
+        if (propagating) _propagation.EmitBefore(code, ins, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
     }
 
     private void EmitChecks(CodeBuffer code, int index, in Instruction ins, bool holdScratch)

@@ -80,20 +80,41 @@ public static unsafe class MemcheckSlots
     public const int ToolExitReason = Base + 0x188;
     /// <summary>The propagation site of the instruction about to run (an index into the propagation table).</summary>
     public const int PropagateSite = Base + 0x18c;
-    /// <summary>Non-zero: the next block runs in the propagating mode even with no undefined register (a load of undefined memory is next).</summary>
-    public const int ForceDirty = Base + 0x190;
     /// <summary>One bit per register whose shadow is not all defined (<see cref="Definedness.ShadowRegisters"/>): zero means the thread runs mode-0 code.</summary>
     public const int Dirty = Base + 0x198;
     /// <summary>The status flags' shadow: a set bit (Iced's RflagsBits numbering) is an undefined flag.</summary>
     public const int FlagsShadow = Base + 0x1a0;
     /// <summary>rcx while the propagating mode's pre-check borrows it.</summary>
     public const int PrecheckSaveRcx = Base + 0x1a8;
+    /// <summary>
+    /// The propagating mode's inline move (<see cref="Definedness.ShadowMoveRoutine"/>): the access's
+    /// address and size, the register's shadow slot (a gs offset), how far a load zeroes that
+    /// shadow, the register's dirty bit and full shadow size, load (0) or store (1), the dirty bits
+    /// of the address registers (any set: the C# exit instead), and what the routine borrows.
+    /// </summary>
+    public const int MoveAddress = Base + 0x1b0;
+    public const int MoveSize = Base + 0x1b8;
+    public const int MoveSlot = Base + 0x1bc;
+    public const int MoveZeroTo = Base + 0x1c0;
+    public const int MoveBit = Base + 0x1c4;
+    public const int MoveFullSize = Base + 0x1c8;
+    public const int MoveStore = Base + 0x1cc;
+    public const int MoveAddressBits = Base + 0x1d0;
+    public const int MoveSaveRax = Base + 0x1d8;
+    public const int MoveSaveRcx = Base + 0x1e0;
+    public const int MoveSaveRdx = Base + 0x1e8;
+    public const int MoveSaveR8 = Base + 0x1f0;
+    public const int MoveSaveR9 = Base + 0x1f8;
     /// <summary>Shadows of the general registers (8 bytes each, hardware order; a set bit is an undefined bit).</summary>
     public const int GprShadow = Base + 0x200;
     /// <summary>Shadows of k0-k7 (8 bytes each).</summary>
     public const int MaskShadow = Base + 0x280;
     /// <summary>Shadows of zmm0-zmm31 (64 bytes each; xmm and ymm are their low parts).</summary>
     public const int VectorShadow = Base + 0x300;
+    public const int MoveSaveFlags = VectorShadow + 32 * 64;
+    public const int MoveSaveR10 = MoveSaveFlags + 8;
+    public const int MoveSaveR11 = MoveSaveR10 + 8;
+    public const int MoveTemp = MoveSaveR11 + 8;
     /// <summary>The end of the slots used so far.</summary>
-    public const int End = VectorShadow + 32 * 64;
+    public const int End = MoveTemp + 8;
 }

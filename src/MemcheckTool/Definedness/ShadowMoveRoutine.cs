@@ -1,0 +1,214 @@
+using System.Runtime.Versioning;
+using Checker.Engine.CodeCache;
+using Checker.Engine.Emission;
+using Checker.Engine.State;
+using Checker.MemcheckTool.Instrumentation;
+using Checker.MemcheckTool.State;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>
+/// The propagating mode's fast path for plain moves between a register and memory (mov, movdqu,
+/// vmovdqu, movq...: most of what copies partly undefined records around), without the C# exit.
+/// Byte-granular: a memory byte is defined (00) or undefined (01), a register shadow byte 0x00 or
+/// 0xff; anything finer (a partly defined byte, a lane pair crossing two shadow qwords on a store,
+/// an undefined address register) falls back to the C# exit. Reached by jump-and-link with the
+/// Move* slots set; returns through gs:[LinkReturn] with every register and the flags as they were.
+/// <list type="bullet">
+/// <item>load: the register's shadow bytes [0, size) from the memory's states (pext of the undefined
+/// lanes, pdep into bytes, times 0xff), [size, zero-to) defined, its dirty bit recomputed, and the
+/// pending bit (set by the access check for this read) cleared;</item>
+/// <item>store: each 8 bytes of register shadow back into lanes (01 for an undefined byte; only in
+/// the heap, elsewhere defined, see MemoryDefinedness), unaddressable lanes left alone.</item>
+/// </list>
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal static class ShadowMoveRoutine
+{
+    public static ulong Generate(CodeRegion region, ulong propagateExit, ulong heapStart, ulong heapEnd)
+    {
+        var a = new Assembler(64);
+        Label entry = a.CreateLabel(), fallback = a.CreateLabel(), done = a.CreateLabel();
+        Label loadLoop = a.CreateLabel(), zeroLoop = a.CreateLabel(), dirtyLoop = a.CreateLabel(), clean = a.CreateLabel(), setDirty = a.CreateLabel();
+        Label storeLoop = a.CreateLabel(), heapLanes = a.CreateLabel(), notHeap = a.CreateLabel();
+        Label lanes55 = a.CreateLabel(), bytes01 = a.CreateLabel(), bytes80 = a.CreateLabel();
+
+        a.Label(ref entry);
+        SlowPathRegisters.SaveRaxAndFlags(a, MemcheckSlots.MoveSaveRax, MemcheckSlots.MoveSaveFlags);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveRcx], rcx);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveRdx], rdx);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR8], r8);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR9], r9);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR10], r10);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR11], r11);
+        // An undefined address register is a use to report: C#.
+        a.mov(eax, __dword_ptr.gs[MemcheckSlots.MoveAddressBits]);
+        a.test(__qword_ptr.gs[MemcheckSlots.Dirty], rax);
+        a.jnz(fallback);
+        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.MoveAddress]);
+        a.mov(r8d, __dword_ptr.gs[MemcheckSlots.MoveSlot]);
+        a.xor(r10d, r10d);                                     // byte offset i
+        a.cmp(__dword_ptr.gs[MemcheckSlots.MoveStore], 0);
+        a.jne(storeLoop);
+
+        // ---- load: shadow bytes [i, i + 8) of the register from the lanes of [a + i, a + i + 8) ----
+        a.Label(ref loadLoop);
+        a.lea(rax, __[rdx + r10]);
+        a.mov(ecx, eax);
+        a.and(ecx, 3);
+        a.add(ecx, ecx);
+        a.shr(rax, 2);
+        a.mov(eax, __dword_ptr.fs[rax]);                      // 16 application bytes from (a + i) & ~3
+        a.shrx(eax, eax, ecx);
+        a.movzx(eax, ax);                                     // the 8 bytes' lanes
+        a.mov(ecx, eax);
+        a.shr(ecx, 1);
+        a.andn(r9d, eax, ecx);                                // high bit set, low clear: 10, partly defined
+        a.test(r9d, 0x5555);
+        a.jnz(fallback);
+        a.andn(r9d, ecx, eax);                                // low set, high clear: 01, undefined (11 reads as defined)
+        a.pext(r9d, r9d, __dword_ptr[lanes55]);
+        a.pdep(r9, r9, __qword_ptr[bytes01]);
+        a.imul(r9, r9, 0xff);
+        // A last chunk shorter than 8 bytes: only its bytes.
+        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.sub(ecx, r10d);
+        a.cmp(ecx, 8);
+        Label full = a.CreateLabel();
+        a.jae(full);
+        a.shl(ecx, 3);
+        a.bzhi(r9, r9, rcx);
+        a.Label(ref full);
+        a.mov(__qword_ptr.gs[r8 + r10], r9);
+        a.add(r10d, 8);
+        a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.jb(loadLoop);
+        // The rest of the register the load zeroes is defined.
+        a.Label(ref zeroLoop);
+        a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveZeroTo]);
+        a.jae(dirtyLoop);
+        a.mov(__qword_ptr.gs[r8 + r10], 0);
+        a.add(r10d, 8);
+        a.jmp(zeroLoop);
+        a.Label(ref dirtyLoop);
+        a.xor(eax, eax);
+        a.xor(r10d, r10d);
+        Label orLoop = a.CreateLabel();
+        a.Label(ref orLoop);
+        a.or(rax, __qword_ptr.gs[r8 + r10]);
+        a.add(r10d, 8);
+        a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveFullSize]);
+        a.jb(orLoop);
+        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveBit]);
+        a.test(rax, rax);
+        a.jnz(setDirty);
+        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.jmp(clean);
+        a.Label(ref setDirty);
+        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.Label(ref clean);
+        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.PendingBit);
+        a.jmp(done);
+
+        // ---- store: the register's shadow bytes [i, i + 8) into the lanes of [a + i, a + i + 8) ----
+        a.Label(ref storeLoop);
+        a.mov(r9, __qword_ptr.gs[r8 + r10]);
+        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.sub(ecx, r10d);
+        a.cmp(ecx, 8);
+        Label fullStore = a.CreateLabel();
+        a.jae(fullStore);
+        a.shl(ecx, 3);
+        a.bzhi(r9, r9, rcx);
+        a.Label(ref fullStore);
+        // Every byte 0x00 or 0xff, else C#.
+        a.pext(r11, r9, __qword_ptr[bytes80]);
+        a.pdep(rax, r11, __qword_ptr[bytes01]);
+        a.imul(rax, rax, 0xff);
+        a.cmp(rax, r9);
+        a.jne(fallback);
+        a.lea(rax, __[rdx + r10]);
+        // Outside the heap every store defines (see MemoryDefinedness).
+        a.mov(rcx, heapStart);
+        a.cmp(rax, rcx);
+        a.jb(notHeap);
+        a.mov(rcx, heapEnd);
+        a.cmp(rax, rcx);
+        a.jae(notHeap);
+        a.pdep(r11, r11, __qword_ptr[lanes55]);               // 01 per undefined byte
+        a.jmp(heapLanes);
+        a.Label(ref notHeap);
+        a.xor(r11d, r11d);
+        a.Label(ref heapLanes);
+        // The lanes are bits [2*(a & 31), +2n) of the aligned shadow qword; across two qwords: C#.
+        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.sub(ecx, r10d);
+        a.cmp(ecx, 8);
+        Label countOk = a.CreateLabel();
+        a.jbe(countOk);
+        a.mov(ecx, 8);
+        a.Label(ref countOk);                                  // ecx = n bytes this round
+        a.mov(r9d, eax);
+        a.and(r9d, 31);
+        a.add(r9d, ecx);
+        a.cmp(r9d, 32);
+        a.ja(fallback);
+        a.add(ecx, ecx);
+        a.mov(r9, -1);
+        a.bzhi(r9, r9, rcx);                                   // lane bits of n bytes
+        a.mov(ecx, eax);
+        a.and(ecx, 31);
+        a.add(ecx, ecx);
+        a.shlx(r9, r9, rcx);                                   // our lanes in the qword
+        a.shlx(r11, r11, rcx);                                 // their new values
+        a.shr(rax, 5);
+        a.shl(rax, 3);                                         // the shadow qword's offset
+        a.mov(rcx, __qword_ptr.fs[rax]);
+        // Unaddressable lanes (11) stay: drop them from the mask.
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveTemp], r10);
+        a.mov(r10, rcx);
+        a.shr(r10, 1);
+        a.and(r10, rcx);
+        a.and(r10, __qword_ptr[lanes55]);
+        a.lea(r10, __[r10 + r10 * 2]);                         // 11 where a lane is 11
+        a.andn(r9, r10, r9);
+        a.and(r11, r9);
+        a.mov(r10, __qword_ptr.gs[MemcheckSlots.MoveTemp]);
+        a.not(r9);
+        a.@lock.and(__qword_ptr.fs[rax], r9);
+        a.@lock.or(__qword_ptr.fs[rax], r11);
+        a.add(r10d, 8);
+        a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.jb(storeLoop);
+
+        a.Label(ref done);
+        Restore(a);
+        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+
+        // Anything unusual: the instruction's propagation in C# (gs:[PropagateSite] is set), then back.
+        a.Label(ref fallback);
+        Restore(a);
+        a.jmp(propagateExit);
+
+        a.Label(ref lanes55);
+        a.dq(0x5555_5555_5555_5555UL);
+        a.Label(ref bytes01);
+        a.dq(0x0101_0101_0101_0101UL);
+        a.Label(ref bytes80);
+        a.dq(0x8080_8080_8080_8080UL);
+        return GeneratedRoutine.Place(a, region, 0x400, entry, "the shadow move routine");
+    }
+
+    private static void Restore(Assembler a)
+    {
+        a.mov(r11, __qword_ptr.gs[MemcheckSlots.MoveSaveR11]);
+        a.mov(r10, __qword_ptr.gs[MemcheckSlots.MoveSaveR10]);
+        a.mov(r9, __qword_ptr.gs[MemcheckSlots.MoveSaveR9]);
+        a.mov(r8, __qword_ptr.gs[MemcheckSlots.MoveSaveR8]);
+        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.MoveSaveRdx]);
+        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.MoveSaveRcx]);
+        SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.MoveSaveRax, MemcheckSlots.MoveSaveFlags);
+    }
+}
