@@ -145,7 +145,12 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.CheckUndefined) != 0)
         {
             MemcheckSlots.At<int>(context, MemcheckSlots.CheckUndefined) = 0;
-            return DefinednessChecks.SwitchToPropagating(context, _routines.Sites[MemcheckSlots.At<int>(context, MemcheckSlots.CheckSite)]);
+            AccessSite site = _routines.Sites[MemcheckSlots.At<int>(context, MemcheckSlots.CheckSite)];
+            // A merged check: only a part that reads undefined bytes needs the propagating mode; the
+            // parts that only write define their bytes here (mode-0 registers are defined), and the
+            // gaps between parts stay as they are.
+            if (site.Parts is not { } parts || Definedness.ReadsUndefined(MemcheckSlots.At<ulong>(context, MemcheckSlots.CheckAddress), parts, site.Pc))
+                return DefinednessChecks.SwitchToPropagating(context, site);
         }
         AccessChecker.OnSlowPathError(context);
         return null;

@@ -161,7 +161,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         ulong at = cache.Region.Allocate((ulong)size, 16);
         CodeRegion.Write(at, BitConverter.GetBytes(unchecked(0 - pc)));
         CodeRegion.Write(at + 8, code.Bytes);
-        var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { InstructionMap = ([pc], [0]) };
+        var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { InstructionMap = ([pc], [0]), Mode = _mode };
         exit.Owner = fragment;
         fragment.Exits.Add(exit);
         cache.Add(fragment);

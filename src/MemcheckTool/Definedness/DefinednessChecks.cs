@@ -26,6 +26,7 @@ public sealed unsafe class DefinednessChecks
     private readonly List<Instruction> _sites = [];
     private readonly Lock _sitesLock = new();
     private readonly GuestHeap _heap;
+    private readonly Checker.Engine.CodeCache.TranslationCache _cache;
     private readonly int _maxFrames;
     private readonly FrameRuleCache _rules;
 
@@ -34,6 +35,7 @@ public sealed unsafe class DefinednessChecks
         Origins? origins = trackOrigins ? new Origins() : null;
         TracksOrigins = trackOrigins;
         _heap = heap;
+        _cache = host.Cache;
         _maxFrames = maxFrames;
         _rules = rules;
         _memory = new MemoryDefinedness(shadow, heap.IsHeapAddress);
@@ -69,9 +71,13 @@ public sealed unsafe class DefinednessChecks
         }
     }
 
-    /// <summary>1 while some register holds an undefined value (or a load of undefined memory is next), else 0.</summary>
-    public static int ModeOf(ContextBlock* c) =>
-        ShadowRegisters.Dirty(c) != 0 ? 1 : 0;
+    /// <summary>Plain while every register is defined; propagating when asked (the forced bit); else guarded.</summary>
+    public static int ModeOf(ContextBlock* c)
+    {
+        ulong dirty = ShadowRegisters.Dirty(c);
+        return dirty == 0 ? DefinednessMode.Plain
+            : (dirty & (1UL << ShadowRegisters.ForcedBit)) != 0 ? DefinednessMode.Propagating : DefinednessMode.Guarded;
+    }
 
     /// <summary>The propagating mode's exit: the instruction's uses and shadows, before it runs.</summary>
     public void Propagate(ContextBlock* c)
@@ -100,6 +106,44 @@ public sealed unsafe class DefinednessChecks
 
     /// <summary>A replaced function returned: rax, which it set, is defined.</summary>
     public static void DefineResult(ContextBlock* c) => ShadowRegisters.Define(c, Register.RAX);
+
+    /// <summary>
+    /// Whether a part of a merged check that reads meets an undefined byte; if none does, the
+    /// write-only parts' bytes are defined (their stores are about to run in mode 0).
+    /// </summary>
+    public bool ReadsUndefined(ulong address, IReadOnlyList<MergedAccess> parts, ulong sitePc)
+    {
+        CountGapHit(sitePc, parts);
+        foreach (MergedAccess part in parts)
+            if (part.IsRead && _memory.UndefinedSpan(address + (ulong)part.Offset, (ulong)part.Size) != null) return true;
+        foreach (MergedAccess part in parts)
+            if (part.IsWrite) _memory.Define(address + (ulong)part.Offset, (ulong)part.Size);
+        return false;
+    }
+
+    // Merged checks whose undefined bytes lie between their parts (a struct's never-written field
+    // between two that are accessed) leave the cache every time they run: after a few times their
+    // instructions are checked apart and their fragment translated again.
+    private readonly Dictionary<ulong, int> _gapHits = new();
+    private readonly HashSet<ulong> _keptApart = [];
+    private const int GapHitsBeforeSplitting = 8;
+
+    /// <summary>Whether the instruction at <paramref name="pc"/> is to be checked on its own (see above). Called while translating.</summary>
+    public bool KeepsApart(ulong pc)
+    {
+        lock (_keptApart) return _keptApart.Contains(pc);
+    }
+
+    private void CountGapHit(ulong sitePc, IReadOnlyList<MergedAccess> parts)
+    {
+        int hits = _gapHits.GetValueOrDefault(sitePc) + 1;
+        _gapHits[sitePc] = hits;
+        if (hits != GapHitsBeforeSplitting) return;
+        lock (_keptApart)
+            foreach (MergedAccess part in parts) _keptApart.Add(part.Pc);
+        // Under the cache lock (tool exits are): the next run of this code is translated again.
+        _cache.Flush(sitePc, sitePc + 1);
+    }
 
     public void OnSyscallBefore(ContextBlock* c, long number, ulong pc) => _syscalls.Before(c, number, pc);
 

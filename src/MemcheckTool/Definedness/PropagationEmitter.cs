@@ -102,19 +102,23 @@ internal sealed class PropagationEmitter
     }
 
     /// <summary>
-    /// At the start of a propagating-mode block: with every register defined (Dirty zero), leave for
-    /// the dispatcher at <paramref name="pc"/>, which continues in mode 0; else clear the forced bit
-    /// (pext/pdep by a mask without it: no flag touched).
+    /// At the start of a propagating-mode block: run only when asked (the forced bit, set by mode 0's
+    /// undefined read or a guarded block's guard), clearing the request; reached otherwise (a link, a
+    /// lookup), leave for the dispatcher at <paramref name="pc"/>, which picks the mode. pext/pdep and
+    /// jrcxz: no flag is touched.
     /// <code>
-    ///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; jrcxz +5 ; jmp stay
+    ///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+forced] ; jrcxz +5 ; jmp stay
     ///   mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc)
-    ///   stay: pext rcx, rcx, [rip+m] ; pdep rcx, rcx, [rip+m] ; mov gs:[Dirty], rcx ; mov rcx, gs:[PrecheckSaveRcx]
+    ///   stay: mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+m] ; pdep rcx, rcx, [rip+m] ; mov gs:[Dirty], rcx ; mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
     public void EmitBlockEntry(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong> exitTo)
     {
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
+        // Not asked for (reached by a link or a lookup): leave, the dispatcher picks the mode.
+        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        _masks.Add((code.Length - 4, 1UL << ShadowRegisters.ForcedBit));
         code.Byte(0xE3);
         code.Byte(5);
         code.Byte(0xE9);
@@ -123,12 +127,51 @@ internal sealed class PropagationEmitter
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
         exitTo(code, pc);
         code.PatchInt32(stayField, code.Length - (stayField + 4));
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         ulong keep = ~(1UL << ShadowRegisters.ForcedBit);
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
         _masks.Add((code.Length - 4, keep));
         code.Encode(Instruction.Create(Code.VEX_Pdep_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
         _masks.Add((code.Length - 4, keep));
         code.Encode(ContextOperand.Store(MemcheckSlots.Dirty, Register.RCX));
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+    }
+
+    /// <summary>
+    /// The guarded mode's block entry: when a register (or the flags) the block uses is undefined,
+    /// set the forced bit (flag-free: it is bit 6 of Dirty's top byte, clear here, so a lea adds it)
+    /// and leave for the dispatcher at <paramref name="pc"/>, which runs the block propagating.
+    /// <code>
+    ///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+blockMask] ; jrcxz pass
+    ///   mov cl, gs:[Dirty+7] ; lea ecx, [rcx+0x40] ; mov gs:[Dirty+7], cl ; mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc)
+    ///   pass: mov rcx, gs:[PrecheckSaveRcx]
+    /// </code>
+    /// </summary>
+    public void EmitGuard(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong> exitTo)
+    {
+        ulong mask = 0;
+        foreach (Instruction ins in block) mask |= MaskOf(ins);
+        mask &= ~(1UL << ShadowRegisters.PendingBit);
+        code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
+        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        _masks.Add((code.Length - 4, mask));
+        code.Byte(0xE3);
+        code.Byte(5);
+        code.Byte(0xE9);
+        int failField = code.Length;
+        code.Int32(0);
+        code.Byte(0xE9);
+        int passField = code.Length;
+        code.Int32(0);
+        code.PatchInt32(failField, code.Length - (failField + 4));
+        var topByte = ContextOperand.Slot(MemcheckSlots.Dirty + 7);
+        code.Encode(Instruction.Create(Code.Mov_r8_rm8, Register.CL, topByte));
+        code.Encode(Instruction.Create(Code.Lea_r32_m, Register.ECX, new MemoryOperand(Register.RCX, 1 << (ShadowRegisters.ForcedBit - 56), 1)));
+        code.Encode(Instruction.Create(Code.Mov_rm8_r8, topByte, Register.CL));
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        exitTo(code, pc);
+        code.PatchInt32(passField, code.Length - (passField + 4));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
     }
 

@@ -3,7 +3,7 @@ using Iced.Intel;
 namespace Checker.MemcheckTool.Instrumentation;
 
 /// <summary>One access folded into a merged check: its instruction, where it starts relative to the check, its size.</summary>
-public sealed record MergedAccess(ulong Pc, long Offset, int Size, bool IsWrite);
+public sealed record MergedAccess(ulong Pc, long Offset, int Size, bool IsWrite, bool IsRead = true);
 
 /// <summary>A check to emit before an instruction: the access (or the union of several), and the parts of a union.</summary>
 public sealed record PlannedCheck(CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null);
@@ -31,6 +31,9 @@ public sealed class CheckPlanner
     /// </summary>
     public bool Merge { get; set; } = true;
 
+    /// <summary>Instructions whose accesses must be checked on their own (null: any may merge).</summary>
+    public Func<ulong, bool>? KeepApart { get; set; }
+
     public List<PlannedCheck>[] Plan(IReadOnlyList<Instruction> block)
     {
         int n = block.Count;
@@ -47,7 +50,7 @@ public sealed class CheckPlanner
             if (absorbed[i]) continue;
             foreach (CheckedAccess access in accesses[i])
             {
-                if (!Merge || accesses[i].Count != 1 || !Mergeable(access) || Breaks(block[i], access))
+                if (!Merge || KeepApart?.Invoke(block[i].IP) == true || accesses[i].Count != 1 || !Mergeable(access) || Breaks(block[i], access))
                 {
                     plan[i].Add(new PlannedCheck(access));
                     continue;
@@ -56,7 +59,7 @@ public sealed class CheckPlanner
                 var parts = new List<(int Index, CheckedAccess Access)> { (i, access) };
                 for (int j = i + 1; j < n; j++)
                 {
-                    if (accesses[j].Count == 1 && !absorbed[j] && accesses[j][0] is var other && Mergeable(other) &&
+                    if (accesses[j].Count == 1 && !absorbed[j] && KeepApart?.Invoke(block[j].IP) != true && accesses[j][0] is var other && Mergeable(other) &&
                         other.Base == access.Base && other.Index == access.Index && other.Scale == access.Scale)
                     {
                         long newLow = Math.Min(low, other.Displacement), newHigh = Math.Max(high, other.Displacement + other.Size);
@@ -76,7 +79,7 @@ public sealed class CheckPlanner
                 }
                 var union = access with { Displacement = low, Size = (int)(high - low), IsWrite = parts.Any(p => p.Access.IsWrite), IsRead = parts.Any(p => p.Access.IsRead) };
                 plan[i].Add(new PlannedCheck(union,
-                    parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite)).ToList()));
+                    parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite, p.Access.IsRead)).ToList()));
             }
         }
         return plan;

@@ -1,5 +1,6 @@
 using Checker.Engine.Emission;
 using Checker.Engine.Tools;
+using Checker.MemcheckTool.Definedness;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Instrumentation;
@@ -21,10 +22,11 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     {
         _block = block;
         _checks.Reset();
-        _planner.Merge = definedness == null || block.Mode == 0;
+        _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
+        _planner.KeepApart = definedness != null ? definedness.KeepsApart : null;
         // Mode 0 runs with every register defined: its stores define, its undefined reads switch modes.
         _checks.TrackDefinedness = definedness != null;
-        _checks.Propagating = block.Mode != 0;
+        _checks.Propagating = block.Mode == DefinednessMode.Propagating;
         _propagation.Reset();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
         _plan = _planner.Plan(block.Instructions);
@@ -33,10 +35,12 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     public override void BeforeInstruction(CodeBuffer code, int index)
     {
         Instruction ins = _block.Instructions[index];
-        bool propagating = definedness != null && _block.Mode != 0;
-        // The propagating mode's block: back to mode 0 when nothing is undefined any more (mode-1
-        // fragments link to each other), else clear the request that may have sent the thread here.
+        bool propagating = definedness != null && _block.Mode == DefinednessMode.Propagating;
+        // A propagating block runs once per request (the forced bit) and leaves otherwise; a guarded
+        // block leaves for a propagating one when it uses an undefined register.
         if (propagating && index == 0) _propagation.EmitBlockEntry(code, ins.IP, _block.ExitTo);
+        if (definedness != null && _block.Mode == DefinednessMode.Guarded && index == 0)
+            _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo);
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.
