@@ -23,6 +23,11 @@ public sealed class ExitStub(int id, ExitKind kind, ulong targetPc, ulong faultP
     public int Id { get; } = id;
     public ExitKind Kind { get; } = kind;
     public ulong TargetPc { get; } = targetPc;
+    /// <summary>
+    /// A tool's mode change (<see cref="Tools.BlockServices.ExitTo"/>): the mode the target is looked
+    /// up and linked in, whatever the owner's (null: the owner's, as for every other exit).
+    /// </summary>
+    public int? TargetMode { get; set; }
     /// <summary>For <see cref="ExitKind.Fault"/>: the faulting instruction and the signal it raises.</summary>
     public ulong FaultPc { get; } = faultPc;
     public int FaultSignal { get; } = faultSignal;

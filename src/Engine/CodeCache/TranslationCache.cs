@@ -103,7 +103,7 @@ public sealed unsafe class TranslationCache
     /// <summary>Points a direct exit straight at its target fragment (one aligned 4-byte store).</summary>
     public void Link(ExitStub exit, Fragment target)
     {
-        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } owner || target.Flushed || target.Mode != owner.Mode) return;
+        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
         WriteRel32(exit.PatchSite, target.Entry);
         exit.LinkedTo = target;
         target.IncomingLinks.Add(exit);

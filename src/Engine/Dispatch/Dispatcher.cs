@@ -140,7 +140,8 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
             {
                 case ExitKind.Direct:
                     pc = exit.TargetPc;
-                    lock (cache.Lock) cache.Link(exit, Lookup(pc));
+                    // A tool's mode change goes to its mode (the tool set the state that mode needs).
+                    lock (cache.Lock) cache.Link(exit, exit.TargetMode is int mode ? Lookup(pc, mode) : Lookup(pc));
                     break;
                 case ExitKind.Syscall:
                     stats.Syscalls++;
@@ -203,9 +204,10 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
     }
 
     /// <summary>The fragment for <paramref name="pc"/> in the mode the tool gives the current thread's state.</summary>
-    private Fragment Lookup(ulong pc)
+    private Fragment Lookup(ulong pc) => Lookup(pc, tool.ModeOf(GuestThread.Current!.Context));
+
+    private Fragment Lookup(ulong pc, int mode)
     {
-        int mode = tool.ModeOf(GuestThread.Current!.Context);
         lock (cache.Lock)
             return cache.TryGet(pc, mode, out Fragment fragment) ? fragment : translator.Translate(pc, mode);
     }

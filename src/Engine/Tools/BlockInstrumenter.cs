@@ -50,8 +50,9 @@ public sealed class BlockServices(IReadOnlyList<Instruction> instructions, Liven
     public int Mode { get; internal set; }
 
     /// <summary>
-    /// Emits a jump to an exit that leaves for the dispatcher at application pc <paramref name="pc"/>
-    /// (which looks up the fragment in the mode the tool then gives; never linked across modes).
+    /// Emits a jump to an exit for application pc <paramref name="pc"/> in mode <c>mode</c>: linked
+    /// to that mode's fragment (the tool guarantees the thread's state is that mode's when it is
+    /// taken), so mode changes inside loops do not pass the dispatcher.
     /// </summary>
-    public Action<Emission.CodeBuffer, ulong> ExitTo { get; internal set; } = (_, _) => throw new InvalidOperationException("no block is being translated");
+    public Action<Emission.CodeBuffer, ulong, int> ExitTo { get; internal set; } = (_, _, _) => throw new InvalidOperationException("no block is being translated");
 }

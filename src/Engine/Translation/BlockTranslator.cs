@@ -82,7 +82,12 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             _liveness.Analyze(_block);
             _services ??= new Tools.BlockServices(_block, _liveness, _held);
             _services.Mode = mode;
-            _services.ExitTo = (c, target) => ExitTo(c, exits, ExitKind.Direct, target);
+            _services.ExitTo = (c, target, targetMode) =>
+            {
+                ExitStub exit = cache.NewExit(ExitKind.Direct, target);
+                exit.TargetMode = targetMode;
+                AddExit(c, exits, exit, c.JmpRel32(c.CurrentAddress));
+            };
             instrumenter.BeginBlock(_services);
         }
         var pcs = new ulong[_block.Count];

@@ -112,20 +112,27 @@ internal sealed class PropagationEmitter
     ///   stay: mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+m] ; pdep rcx, rcx, [rip+m] ; mov gs:[Dirty], rcx ; mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
-    public void EmitBlockEntry(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong> exitTo)
+    public void EmitBlockEntry(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong, int> exitTo)
     {
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
-        // Not asked for (reached by a link or a lookup): leave, the dispatcher picks the mode.
+        // Neither asked for nor using an undefined register (reached by a link or a lookup): leave,
+        // the dispatcher picks the mode. A loop over undefined data stays here, linked.
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
-        _masks.Add((code.Length - 4, 1UL << ShadowRegisters.ForcedBit));
+        _masks.Add((code.Length - 4, BlockMask(block) | 1UL << ShadowRegisters.ForcedBit));
         code.Byte(0xE3);
         code.Byte(5);
         code.Byte(0xE9);
         int stayField = code.Length;
         code.Int32(0);
+        // Leaving: plain when nothing is undefined any more, else guarded.
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
+        code.Byte(0xE3);
+        code.Byte(5 + 9);
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-        exitTo(code, pc);
+        exitTo(code, pc, DefinednessMode.Guarded);
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        exitTo(code, pc, DefinednessMode.Plain);
         code.PatchInt32(stayField, code.Length - (stayField + 4));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         ulong keep = ~(1UL << ShadowRegisters.ForcedBit);
@@ -147,11 +154,9 @@ internal sealed class PropagationEmitter
     ///   pass: mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
-    public void EmitGuard(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong> exitTo)
+    public void EmitGuard(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong, int> exitTo)
     {
-        ulong mask = 0;
-        foreach (Instruction ins in block) mask |= MaskOf(ins);
-        mask &= ~(1UL << ShadowRegisters.PendingBit);
+        ulong mask = BlockMask(block);
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
@@ -170,9 +175,17 @@ internal sealed class PropagationEmitter
         code.Encode(Instruction.Create(Code.Lea_r32_m, Register.ECX, new MemoryOperand(Register.RCX, 1 << (ShadowRegisters.ForcedBit - 56), 1)));
         code.Encode(Instruction.Create(Code.Mov_rm8_r8, topByte, Register.CL));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-        exitTo(code, pc);
+        exitTo(code, pc, DefinednessMode.Propagating);
         code.PatchInt32(passField, code.Length - (passField + 4));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+    }
+
+    /// <summary>Dirty bits of every register (and the flags) any instruction of the block uses.</summary>
+    private ulong BlockMask(IReadOnlyList<Instruction> block)
+    {
+        ulong mask = 0;
+        foreach (Instruction ins in block) mask |= MaskOf(ins);
+        return mask & ~(1UL << ShadowRegisters.PendingBit);
     }
 
     /// <summary>The 8-byte masks the pre-checks read, after everything else of the fragment.</summary>

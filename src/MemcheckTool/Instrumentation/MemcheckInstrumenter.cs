@@ -38,7 +38,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         bool propagating = definedness != null && _block.Mode == DefinednessMode.Propagating;
         // A propagating block runs once per request (the forced bit) and leaves otherwise; a guarded
         // block leaves for a propagating one when it uses an undefined register.
-        if (propagating && index == 0) _propagation.EmitBlockEntry(code, ins.IP, _block.ExitTo);
+        if (propagating && index == 0) _propagation.EmitBlockEntry(code, _block.Instructions, ins.IP, _block.ExitTo);
         if (definedness != null && _block.Mode == DefinednessMode.Guarded && index == 0)
             _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo);
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))

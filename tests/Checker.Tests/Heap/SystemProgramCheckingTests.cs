@@ -6,7 +6,8 @@ namespace Checker.Tests.Heap;
 
 /// <summary>
 /// Real programs under full checking (the default tool and options) keep their output and exit
-/// status and report no error: the access checks, the stack tracking and the string replacements
+/// status and report no error: the access checks, the stack tracking, the string replacements and
+/// the definedness tracking (--check-uninitialized, on by default: no UNINITIALIZED READ either)
 /// give no false positives on them. perl and sort leak at exit for real (valgrind
 /// --leak-check=full reports the same bytes: perl skips destruction, sort keeps a buffer); as
 /// under Valgrind's default --leak-check=summary, those are counted under ERRORS IGNORED, not
