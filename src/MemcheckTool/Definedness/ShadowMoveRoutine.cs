@@ -72,15 +72,7 @@ internal static class ShadowMoveRoutine
         a.pext(r9d, r9d, __dword_ptr[lanes55]);
         a.pdep(r9, r9, __qword_ptr[bytes01]);
         a.imul(r9, r9, 0xff);
-        // A last chunk shorter than 8 bytes: only its bytes.
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
-        a.sub(ecx, r10d);
-        a.cmp(ecx, 8);
-        Label full = a.CreateLabel();
-        a.jae(full);
-        a.shl(ecx, 3);
-        a.bzhi(r9, r9, rcx);
-        a.Label(ref full);
+        KeepLastChunksBytes(a);
         a.mov(__qword_ptr.gs[r8 + r10], r9);
         a.add(r10d, 8);
         a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveSize]);
@@ -115,14 +107,7 @@ internal static class ShadowMoveRoutine
         // ---- store: the register's shadow bytes [i, i + 8) into the lanes of [a + i, a + i + 8) ----
         a.Label(ref storeLoop);
         a.mov(r9, __qword_ptr.gs[r8 + r10]);
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
-        a.sub(ecx, r10d);
-        a.cmp(ecx, 8);
-        Label fullStore = a.CreateLabel();
-        a.jae(fullStore);
-        a.shl(ecx, 3);
-        a.bzhi(r9, r9, rcx);
-        a.Label(ref fullStore);
+        KeepLastChunksBytes(a);
         // Every byte 0x00 or 0xff, else C#.
         a.pext(r11, r9, __qword_ptr[bytes80]);
         a.pdep(rax, r11, __qword_ptr[bytes01]);
@@ -199,6 +184,19 @@ internal static class ShadowMoveRoutine
         a.Label(ref bytes80);
         a.dq(0x8080_8080_8080_8080UL);
         return GeneratedRoutine.Place(a, region, 0x400, entry, "the shadow move routine");
+    }
+
+    /// <summary>A last chunk shorter than 8 bytes (size - i in ecx): only its bytes of r9 stay.</summary>
+    private static void KeepLastChunksBytes(Assembler a)
+    {
+        Label full = a.CreateLabel();
+        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.sub(ecx, r10d);
+        a.cmp(ecx, 8);
+        a.jae(full);
+        a.shl(ecx, 3);
+        a.bzhi(r9, r9, rcx);
+        a.Label(ref full);
     }
 
     private static void Restore(Assembler a)
