@@ -140,8 +140,9 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
             {
                 case ExitKind.Direct:
                     pc = exit.TargetPc;
-                    // A tool's mode change goes to its mode (the tool set the state that mode needs).
-                    lock (cache.Lock) cache.Link(exit, exit.TargetMode is int mode ? Lookup(pc, mode) : Lookup(pc));
+                    // A tool's mode change goes to its mode (the tool set the state that mode needs); any
+                    // other exit stays in its fragment's mode, whose code decides at entry whether to leave.
+                    lock (cache.Lock) cache.Link(exit, Lookup(pc, exit.TargetMode ?? exit.Owner?.Mode ?? tool.ModeOf(context)));
                     break;
                 case ExitKind.Syscall:
                     stats.Syscalls++;

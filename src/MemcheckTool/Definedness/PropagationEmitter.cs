@@ -128,9 +128,12 @@ internal sealed class PropagationEmitter
         // Leaving: plain when nothing is undefined any more, else guarded.
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Byte(0xE3);
-        code.Byte(5 + 9);
+        int plainField = code.Length;
+        code.Byte(0);
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
         exitTo(code, pc, DefinednessMode.Guarded);
+        // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
+        code.PatchByte(plainField, checked((byte)(code.Length - (plainField + 1))));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
         exitTo(code, pc, DefinednessMode.Plain);
         code.PatchInt32(stayField, code.Length - (stayField + 4));

@@ -45,7 +45,7 @@ public static class AccessCheckRoutine
         a.lea(rax, __[rdx + r8]);
         a.shr(rax, 47);
         a.jnz(ok);
-        EmitStoreFastPath(a, ok, walk);
+        EmitWholeLanes(a, ok, walk);
         a.Label(ref walk);
         a.mov(rdx, __qword_ptr.gs[MemcheckSlots.CheckAddress]);
         a.mov(r8, __qword_ptr.gs[MemcheckSlots.CheckSize]);
@@ -146,20 +146,18 @@ public static class AccessCheckRoutine
     }
 
     /// <summary>
-    /// A store of mode-0 code into undefined bytes (fresh malloc'd memory: memset, the first writes
-    /// to a new object, rep stos) without the byte walk: for a write-only, unmasked access, each
-    /// aligned shadow qword (32 application bytes) it covers has its lanes cleared with one locked
-    /// `and` of the bits that are set, unless one of the lanes is unaddressable (then the walk,
-    /// from the start, reports it). rdx holds the address, r8 the size; anything else goes to
-    /// <paramref name="walk"/>.
+    /// An unmasked access, a shadow qword (32 application bytes) at a time rather than byte by byte:
+    /// the lanes the access covers in each aligned shadow qword are taken whole. Undefined lanes make
+    /// a read set CheckUndefined and a write-only access of mode-0 code (fresh malloc'd memory:
+    /// memset, the first writes to a new object, rep stos) define them with one locked `and`; an
+    /// unaddressable lane sends the access to <paramref name="walk"/>, which starts over and reports
+    /// it byte-exactly. rdx holds the address, r8 the size; a masked access goes to the walk too.
+    /// (A vectorized strlen's 32-byte loads next to a buffer's undefined tail would otherwise walk
+    /// 32 bytes each time.)
     /// </summary>
-    private static void EmitStoreFastPath(Assembler a, Label ok, Label walk)
+    private static void EmitWholeLanes(Assembler a, Label ok, Label walk)
     {
-        Label lowBits = a.CreateLabel(), next = a.CreateLabel();
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Reads);
-        a.jnz(walk);
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Writes);
-        a.jz(walk);
+        Label lowBits = a.CreateLabel(), next = a.CreateLabel(), writeOnly = a.CreateLabel();
         a.cmp(__qword_ptr.gs[MemcheckSlots.CheckMask], -1);
         a.jne(walk);
         a.Label(ref next);
@@ -192,6 +190,14 @@ public static class AccessCheckRoutine
         a.and(r9, rax);
         a.test(__qword_ptr[lowBits], r9);  // a lane 11: unaddressable, reported by the walk
         a.jnz(walk);
+        // Undefined lanes: a read goes on to the propagating mode (after the rest is checked).
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Reads);
+        a.jz(writeOnly);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 1);
+        a.jmp(next);
+        a.Label(ref writeOnly);
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Writes);
+        a.jz(next);
         a.not(rax);
         a.@lock.and(__qword_ptr.fs[rcx], rax);
         a.jmp(next);
