@@ -67,7 +67,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         process.ToolMemory.Add((Heap.ArenaStart, Heap.ArenaEnd, true));
         // Only what the heap opened is the guest's memory; the rest of the arena is a PROT_NONE reservation.
         Heap.Committed = (start, length) => process.Mappings.Map(start, length, GuestMappings.Read | GuestMappings.Write);
-        _routines = new MemcheckRoutines(cache);
+        _routines = new MemcheckRoutines(cache, undefinedFrames: options.CheckUninitialized);
         // The interceptor's module map is filled before any allocation happens; the rule cache only
         // asks it when a callstack is captured.
         _rules = new FrameRuleCache(pc => Interceptor.Modules.Find(pc));

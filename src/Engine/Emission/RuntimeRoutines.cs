@@ -52,6 +52,9 @@ public sealed unsafe class RuntimeRoutines
     private const int SiginfoAddr = 16;            // si_addr
     private const int SiginfoCode = 8;             // si_code
     private const int UcontextErr = 40 + 19 * 8;   // uc_mcontext.gregs[REG_ERR]
+    private const int UcontextEflags = 40 + 17 * 8;   // uc_mcontext.gregs[REG_EFL]
+    private const int BusAdrAln = 1;                 // si_code of an alignment-check SIGBUS
+    private const int AlignmentCheckFlag = 0x40000;  // EFLAGS.AC
     private const int UcontextGregs = 40;
     /// <summary>For each GPR in hardware order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15): its gregs index (REG_RAX 13, ...).</summary>
     private static readonly int[] UcontextIndexOfGpr = [13, 14, 12, 11, 15, 10, 9, 8, 0, 1, 2, 3, 4, 5, 6, 7];
@@ -242,6 +245,19 @@ public sealed unsafe class RuntimeRoutines
         // the cache like any exit; a fault anywhere else is the host's business: chain.
         a.Label(ref faultHandler);
         InterruptedPcOutsideCache(a, region, chain);
+        // An alignment-check fault (the guest set AC, as CPU probes do) in the cache: the tool's
+        // shadow loads are unaligned by design. Clear AC and retry: the program loses the flag's
+        // effect (its own unaligned accesses no longer fault), never its run.
+        Label notAlignment = a.CreateLabel();
+        a.cmp(edi, Signals.SIGBUS);
+        a.jne(notAlignment);
+        a.cmp(__dword_ptr[rsi + SiginfoCode], BusAdrAln);
+        a.jne(notAlignment);
+        a.test(__dword_ptr[rdx + UcontextEflags], AlignmentCheckFlag);
+        a.jz(notAlignment);
+        a.and(__dword_ptr[rdx + UcontextEflags], ~AlignmentCheckFlag);
+        a.ret();
+        a.Label(ref notAlignment);
         a.mov(__qword_ptr.gs[ContextOffsets.FaultCachePc], rax);
         a.mov(__dword_ptr.gs[ContextOffsets.FaultSignal], edi);
         a.mov(rax, __qword_ptr[rsi + SiginfoAddr]);

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Checker.Engine.Dispatch;
 using Checker.Engine.State;
 using Checker.Engine.Tools;
 using Checker.MemcheckTool.Heap;
@@ -38,8 +39,9 @@ public sealed unsafe class DefinednessChecks
         _cache = host.Cache;
         _maxFrames = maxFrames;
         _rules = rules;
-        _memory = new MemoryDefinedness(shadow, heap.IsHeapAddress);
+        _memory = new MemoryDefinedness(shadow, a => heap.IsHeapAddress(a) || OnCurrentStack(a));
         heap.CopyDefinedness = _memory.Copy;
+        heap.DefineWritten = _memory.Define;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
         MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd);
         _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);
@@ -69,6 +71,14 @@ public sealed unsafe class DefinednessChecks
             _sites.Add(ins);
             return _sites.Count - 1;
         }
+    }
+
+    /// <summary>Whether <paramref name="address"/> is on the running thread's tracked stack (its frames' stores are all checked).</summary>
+    private static bool OnCurrentStack(ulong address)
+    {
+        if (GuestThread.Current is not { } thread) return false;
+        ContextBlock* c = thread.Context;
+        return address >= MemcheckSlots.At<ulong>(c, MemcheckSlots.StackLimit) && address < MemcheckSlots.At<ulong>(c, MemcheckSlots.StackTop);
     }
 
     /// <summary>Plain while every register is defined; propagating when asked (the forced bit); else guarded.</summary>

@@ -11,9 +11,11 @@ namespace Checker.MemcheckTool.Definedness;
 /// the 2-bit states.
 /// <para>
 /// Undefined bytes are stored only where mode-0 code checks every store (<paramref name="keepsUndefined"/>:
-/// the heap). Elsewhere (the stacks, globals, TLS) mode-0 code writes unchecked (pushes, rsp- and
-/// rip-relative stores), so an undefined byte left there would outlive the store that overwrote it
-/// and be reported falsely: a store there defines. Not yet: undefined values spilled to the stack.
+/// the heap, and the running thread's tracked stack, whose explicit rsp-relative stores are checked
+/// and whose pushes and calls write where the stack tracking keeps the shadow defined). Elsewhere
+/// (globals, TLS, untracked stacks) mode-0 code writes unchecked (rip- and fs-relative stores), so an
+/// undefined byte left there would outlive the store that overwrote it and be reported falsely: a
+/// store there defines.
 /// </para>
 /// </summary>
 internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> keepsUndefined)
@@ -63,12 +65,13 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
         }
     }
 
-    /// <summary>The first and last undefined byte of [address, address + length), or null when all are defined (or unaddressable).</summary>
-    public (ulong First, ulong Last)? UndefinedSpan(ulong address, ulong length)
+    /// <summary>The first and last undefined byte of [address, address + length) and how many there are, or null when all are defined (or unaddressable).</summary>
+    public (ulong First, ulong Last, ulong Count)? UndefinedSpan(ulong address, ulong length)
     {
         ulong end = Math.Min(address + length, ShadowMemory.AddressLimit);
         if (address >= end) return null;
         ulong? first = null, last = null;
+        ulong count = 0;
         ulong a = address;
         while (a < end)
         {
@@ -79,10 +82,11 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
             {
                 first ??= a;
                 last = a;
+                count++;
             }
             a++;
         }
-        return first is ulong f ? (f, last!.Value) : null;
+        return first is ulong f ? (f, last!.Value, count) : null;
     }
 
     public void Define(ulong address, ulong length)

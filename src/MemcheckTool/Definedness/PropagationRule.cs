@@ -59,6 +59,14 @@ public enum PropagationRule
     Divide,
     /// <summary>movs/stos/lods and their rep forms: shadows copied or filled element by element.</summary>
     String,
+    /// <summary>punpckl*/punpckh*/unpck*: each 128-bit lane interleaves the low (or high) elements of the two sources; the shadows move with them.</summary>
+    Interleave,
+    /// <summary>pshufd/pshuflw/pshufhw: elements picked within each 128-bit lane by the immediate; the shadows move with them.</summary>
+    ShuffleImmediate,
+    /// <summary>movhlps/movlhps/movhps/movlps/movhpd/movlpd: one 8-byte half replaced from the source's low or high half, the other kept.</summary>
+    HalfMove,
+    /// <summary>bt/bts/btr/btc: CF is the tested bit's shadow; bts/btr define that bit, btc keeps it, the others keep theirs.</summary>
+    BitTest,
 }
 
 /// <summary>The table: mnemonic to rule (whatever is not listed is <see cref="PropagationRule.Pessimistic"/>).</summary>
@@ -148,6 +156,14 @@ public static class PropagationRules
             "Vaddps", "Vaddpd", "Vsubps", "Vsubpd", "Vmulps", "Vmulpd", "Vdivps", "Vdivpd", "Vminps", "Vminpd", "Vmaxps", "Vmaxpd",
             "Vsqrtps", "Vsqrtpd", "Vcmpps", "Vcmppd", "Vfmadd132ps", "Vfmadd213ps", "Vfmadd231ps", "Vfmadd132pd", "Vfmadd213pd", "Vfmadd231pd",
             "Vpternlogd", "Vpternlogq", "Vpblendmb", "Vpblendmw", "Vpblendmd", "Vpblendmq", "Vblendmps", "Vblendmpd");
+        foreach (string size in new[] { "bw", "wd", "dq", "qdq" })
+            foreach (string half in new[] { "l", "h" })
+                AddNamed(PropagationRule.Interleave, $"Punpck{half}{size}", $"Vpunpck{half}{size}");
+        AddNamed(PropagationRule.Interleave, "Unpcklps", "Unpckhps", "Unpcklpd", "Unpckhpd", "Vunpcklps", "Vunpckhps", "Vunpcklpd", "Vunpckhpd");
+        AddNamed(PropagationRule.HalfMove, "Movhlps", "Vmovhlps", "Movlhps", "Vmovlhps", "Movhps", "Vmovhps", "Movlps", "Vmovlps",
+            "Movhpd", "Vmovhpd", "Movlpd", "Vmovlpd");
+        Add(PropagationRule.BitTest, Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc);
+        AddNamed(PropagationRule.ShuffleImmediate, "Pshufd", "Vpshufd", "Pshuflw", "Vpshuflw", "Pshufhw", "Vpshufhw");
         AddNamed(PropagationRule.Scalar, "Addss", "Addsd", "Subss", "Subsd", "Mulss", "Mulsd", "Divss", "Divsd", "Minss", "Minsd",
             "Maxss", "Maxsd", "Sqrtss", "Sqrtsd", "Vaddss", "Vaddsd", "Vsubss", "Vsubsd", "Vmulss", "Vmulsd", "Vdivss", "Vdivsd",
             "Vminss", "Vminsd", "Vmaxss", "Vmaxsd", "Vsqrtss", "Vsqrtsd", "Vfmadd132sd", "Vfmadd213sd", "Vfmadd231sd",

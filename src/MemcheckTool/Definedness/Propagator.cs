@@ -77,6 +77,10 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
             case PropagationRule.Push: Push(c, ins); return;
             case PropagationRule.Pop: Pop(c, ins); return;
             case PropagationRule.String: StringOp(c, ins); return;
+            case PropagationRule.Interleave: Interleave(c, ins); return;
+            case PropagationRule.ShuffleImmediate: ShuffleImmediate(c, ins); return;
+            case PropagationRule.BitTest: BitTest(c, ins); return;
+            case PropagationRule.HalfMove: HalfMove(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
     }
@@ -311,6 +315,22 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
         }
         if (writes && ins.Mnemonic != Mnemonic.Test) WriteOperand(c, ins, 0, result[..size]);
         SetFlags(c, ins, Any(result[..size]));
+        if (rule == PropagationRule.And && size <= 8 && Any(result[..size]))
+        {
+            // A result bit defined as 1 (both inputs defined 1) makes ZF defined: "not zero".
+            for (int i = 0; i < size; i++)
+                if ((va[i] & vb[i] & ~(sa[i] | sb[i]) & 0xff) != 0) { DefineZeroFlag(c, ins); break; }
+        }
+    }
+
+    /// <summary>
+    /// ZF of a compare (or and/test) whose operands already differ in a defined bit is defined,
+    /// whatever the undefined bits: Valgrind's exact equality. Compilers compare several bytes at
+    /// once (a word of a string against a constant) with the bytes past its end undefined.
+    /// </summary>
+    private static void DefineZeroFlag(ContextBlock* c, in Instruction ins)
+    {
+        if (((ulong)ins.RflagsModified & (ulong)RflagsBits.ZF) != 0) ShadowRegisters.Flags(c) &= ~(ulong)RflagsBits.ZF;
     }
 
     private static void Broadcast(in Instruction ins, int op, Span<byte> shadow)
@@ -355,6 +375,14 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
             WriteOperand(c, ins, 0, shadow[..size]);
         }
         SetFlags(c, ins, result != 0, carryIn);
+        if (result != 0 && !carryIn && ins.Mnemonic is Mnemonic.Cmp or Mnemonic.Sub && sources.Length == 2)
+        {
+            Span<byte> va = stackalloc byte[8], vb = stackalloc byte[8];
+            ReadValue(c, ins, sources[0], va[..size]);
+            ReadValue(c, ins, sources[1], vb[..size]);
+            ulong differ = (BinaryPrimitives.ReadUInt64LittleEndian(va) ^ BinaryPrimitives.ReadUInt64LittleEndian(vb)) & ~union & mask;
+            if (differ != 0) DefineZeroFlag(c, ins);
+        }
     }
 
     private ulong RegisterShadow(ContextBlock* c, Register register)
@@ -467,6 +495,109 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
             if (Any(lane)) lane.Fill(0xff);
         }
         if (writes) WriteOperand(c, ins, 0, union[..size]);
+    }
+
+    /// <summary>
+    /// punpckl/h and unpckl/h: per 128-bit lane, result element 2j is the first source's element
+    /// j (or j + half for the high forms), element 2j + 1 the second source's. Broadcast sources
+    /// are left to the pessimistic rule.
+    /// </summary>
+    private void Interleave(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.IsBroadcast || ins.Op0Register.IsMM()) { Pessimistic(c, ins); return; }
+        string name = ins.Mnemonic.ToString();
+        int element = name.EndsWith("qdq", StringComparison.OrdinalIgnoreCase) || name.EndsWith("pd", StringComparison.OrdinalIgnoreCase) ? 8
+            : name.EndsWith("bw", StringComparison.OrdinalIgnoreCase) ? 1
+            : name.EndsWith("wd", StringComparison.OrdinalIgnoreCase) ? 2 : 4;
+        bool high = name.Contains("unpckh", StringComparison.OrdinalIgnoreCase);
+        int first = ins.OpCount == 2 ? 0 : 1, second = first + 1;
+        int size = OperandSize(ins, 0);
+        Span<byte> a = stackalloc byte[64], b = stackalloc byte[64], result = stackalloc byte[64];
+        ReadOperand(c, ins, first, a);
+        ReadOperand(c, ins, second, b);
+        result.Clear();
+        int perLane = 16 / element / 2;
+        for (int lane = 0; lane < size; lane += 16)
+            for (int j = 0; j < perLane; j++)
+            {
+                int from = lane + (j + (high ? perLane : 0)) * element;
+                a.Slice(from, element).CopyTo(result.Slice(lane + 2 * j * element, element));
+                b.Slice(from, element).CopyTo(result.Slice(lane + (2 * j + 1) * element, element));
+            }
+        WriteOperand(c, ins, 0, result[..size]);
+    }
+
+    /// <summary>
+    /// The 8-byte half moves. Register forms: the result's halves from the destination (or, with
+    /// VEX, the first source) and the second source; a store writes the register's half.
+    /// </summary>
+    private void HalfMove(ContextBlock* c, in Instruction ins)
+    {
+        string name = ins.Mnemonic.ToString();
+        bool high = name.Contains("movh", StringComparison.OrdinalIgnoreCase) && !name.EndsWith("hlps", StringComparison.OrdinalIgnoreCase);
+        Span<byte> a = stackalloc byte[64], b = stackalloc byte[64], result = stackalloc byte[16];
+        if (ins.GetOpKind(0) == OpKind.Memory)
+        {
+            // movhps/movlps m64, xmm: the register's high or low half.
+            ReadOperand(c, ins, 1, a);
+            WriteOperand(c, ins, 0, a.Slice(high ? 8 : 0, 8));
+            return;
+        }
+        int first = ins.OpCount == 3 ? 1 : 0, second = ins.OpCount == 3 ? 2 : 1;
+        ReadOperand(c, ins, first, a);
+        ReadOperand(c, ins, second, b);
+        a[..16].CopyTo(result);
+        if (name.EndsWith("hlps", StringComparison.OrdinalIgnoreCase)) b.Slice(8, 8).CopyTo(result);          // low = second's high
+        else if (name.EndsWith("lhps", StringComparison.OrdinalIgnoreCase)) b[..8].CopyTo(result[8..]);      // high = second's low
+        else if (high) b[..8].CopyTo(result[8..]);                                                          // movhps/movhpd load
+        else b[..8].CopyTo(result);                                                                         // movlps/movlpd load
+        WriteOperand(c, ins, 0, result);
+    }
+
+    /// <summary>
+    /// bt/bts/btr/btc with an immediate or a defined register bit index into a register or an
+    /// immediate index into memory (a register index into memory addresses a bit string: pessimistic).
+    /// </summary>
+    private void BitTest(ContextBlock* c, in Instruction ins)
+    {
+        bool registerIndex = ins.GetOpKind(1) == OpKind.Register;
+        if (registerIndex && (ins.GetOpKind(0) == OpKind.Memory || ShadowRegisters.IsUndefined(c, ins.GetOpRegister(1)))) { Pessimistic(c, ins); return; }
+        int size = Math.Min(8, OperandSize(ins, 0));
+        Span<byte> index = stackalloc byte[8], shadow = stackalloc byte[8];
+        ReadValue(c, ins, 1, index);
+        int bit = (int)(BinaryPrimitives.ReadUInt64LittleEndian(index) % (ulong)(8 * size));
+        shadow.Clear();
+        ReadOperand(c, ins, 0, shadow);
+        ulong value = BinaryPrimitives.ReadUInt64LittleEndian(shadow);
+        bool testedUndefined = ((value >> bit) & 1) != 0;
+        if (ins.Mnemonic is Mnemonic.Bts or Mnemonic.Btr)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(shadow, value & ~(1UL << bit));
+            WriteOperand(c, ins, 0, shadow[..size]);
+        }
+        SetFlags(c, ins, testedUndefined);
+    }
+
+    /// <summary>pshufd (dwords per 128-bit lane), pshuflw/pshufhw (the low or high four words; the other half copied).</summary>
+    private void ShuffleImmediate(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.IsBroadcast || ins.Op0Register.IsMM()) { Pessimistic(c, ins); return; }
+        string name = ins.Mnemonic.ToString();
+        int control = (int)ins.GetImmediate(ins.OpCount - 1);
+        int size = OperandSize(ins, 0);
+        Span<byte> source = stackalloc byte[64], result = stackalloc byte[64];
+        ReadOperand(c, ins, ins.OpCount - 2, source);
+        source[..size].CopyTo(result);
+        bool dwords = name.EndsWith("shufd", StringComparison.OrdinalIgnoreCase);
+        int element = dwords ? 4 : 2;
+        int start = dwords ? 0 : name.EndsWith("shufhw", StringComparison.OrdinalIgnoreCase) ? 8 : 0;
+        for (int lane = 0; lane < size; lane += 16)
+            for (int j = 0; j < 4; j++)
+            {
+                int pick = (control >> (2 * j)) & 3;
+                source.Slice(lane + start + pick * element, element).CopyTo(result.Slice(lane + start + j * element, element));
+            }
+        WriteOperand(c, ins, 0, result[..size]);
     }
 
     private void Scalar(ContextBlock* c, in Instruction ins)
@@ -587,7 +718,15 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
     private void Push(ContextBlock* c, in Instruction ins)
     {
         int size = ins.StackPointerIncrement < 0 ? -ins.StackPointerIncrement : 8;
-        // The stack keeps no undefined bytes (see MemoryDefinedness).
+        // A pushed register or memory operand keeps its shadow (an undefined value saved and
+        // restored by push/pop stays undefined); a return address, an immediate or the flags are defined.
+        if (ins.FlowControl == FlowControl.Next && ins.OpCount == 1 && ins.GetOpKind(0) is OpKind.Register or OpKind.Memory && size <= 8)
+        {
+            Span<byte> shadow = stackalloc byte[8];
+            ReadOperand(c, ins, 0, shadow);
+            memory.Write(c->Rsp - (ulong)size, shadow[..size]);
+            return;
+        }
         memory.Define(c->Rsp - (ulong)size, (ulong)size);
     }
 

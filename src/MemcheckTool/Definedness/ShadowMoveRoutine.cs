@@ -21,7 +21,7 @@ namespace Checker.MemcheckTool.Definedness;
 /// lanes, pdep into bytes, times 0xff), [size, zero-to) defined, its dirty bit recomputed, and the
 /// pending bit (set by the access check for this read) cleared;</item>
 /// <item>store: each 8 bytes of register shadow back into lanes (01 for an undefined byte; only in
-/// the heap, elsewhere defined, see MemoryDefinedness), unaddressable lanes left alone.</item>
+/// the heap and the thread's stack, elsewhere defined, see MemoryDefinedness), unaddressable lanes left alone.</item>
 /// </list>
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -115,13 +115,20 @@ internal static class ShadowMoveRoutine
         a.cmp(rax, r9);
         a.jne(fallback);
         a.lea(rax, __[rdx + r10]);
-        // Outside the heap every store defines (see MemoryDefinedness).
+        // Outside the heap and this thread's stack every store defines (see MemoryDefinedness).
+        Label keeps = a.CreateLabel(), stack = a.CreateLabel();
         a.mov(rcx, heapStart);
         a.cmp(rax, rcx);
-        a.jb(notHeap);
+        a.jb(stack);
         a.mov(rcx, heapEnd);
         a.cmp(rax, rcx);
+        a.jb(keeps);
+        a.Label(ref stack);
+        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackLimit]);
+        a.jb(notHeap);
+        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackTop]);
         a.jae(notHeap);
+        a.Label(ref keeps);
         a.pdep(r11, r11, __qword_ptr[lanes55]);               // 01 per undefined byte
         a.jmp(heapLanes);
         a.Label(ref notHeap);

@@ -56,7 +56,7 @@ internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemor
             }
             if (range.Access != KernelAccess.Reads || memory.UndefinedSpan(range.Address, range.Length) is not { } span) continue;
             ulong first = span.First - range.Address, last = span.Last - range.Address;
-            uninitialized(c, pc, $"{call} parameter {parameter}[{first}..{last}] is undefined ({last - first + 1} of its {range.Length} bytes at 0x{range.Address:x})",
+            uninitialized(c, pc, $"{call} parameter {parameter}[{first}..{last}] is undefined ({span.Count} of its {range.Length} bytes at 0x{range.Address:x})",
                 origins?.OfMemory(span.First) ?? 0);
             // Reported once: the kernel is about to read them anyway.
             memory.Define(range.Address, range.Length);

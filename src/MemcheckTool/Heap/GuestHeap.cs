@@ -110,6 +110,13 @@ public sealed class GuestHeap
     /// <summary>Copies the definedness of [from, from + length) to [to, ...) (realloc), side table included; set by the tool.</summary>
     public Action<ulong, ulong, ulong>? CopyDefinedness { get; set; }
 
+    /// <summary>
+    /// Marks what a replaced function wrote into the program's memory defined (mallinfo's struct,
+    /// posix_memalign's pointer: often a fresh, undefined stack frame); unaddressable bytes stay so.
+    /// Set by the tool when definedness is checked.
+    /// </summary>
+    public Action<ulong, ulong>? DefineWritten { get; set; }
+
     /// <summary>Marks a block's bytes defined (calloc's zeroes).</summary>
     public void Define(ulong user, ulong size) => _shadow?.Set(user, size, ShadowState.Defined);
 

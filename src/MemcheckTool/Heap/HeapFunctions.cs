@@ -160,6 +160,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
             heap.Free(user, AllocationKind.Malloc, "posix_memalign", Stack(c));
             throw new Checker.Engine.Dispatch.GuestMemoryFault(Arg(c, 0), 8, write: true);
         }
+        heap.DefineWritten?.Invoke(Arg(c, 0), 8);
         return 0;
     }
 
@@ -178,6 +179,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
             if (wide) ((ulong*)result)[i] = fields[i];
             else ((int*)result)[i] = (int)fields[i];   // glibc's int fields wrap the same way
         }
+        heap.DefineWritten?.Invoke(result, (ulong)fields.Length * (wide ? 8UL : 4UL));
         return result;
     }
 

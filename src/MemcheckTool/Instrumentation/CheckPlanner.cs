@@ -31,6 +31,13 @@ public sealed class CheckPlanner
     /// </summary>
     public bool Merge { get; set; } = true;
 
+    /// <summary>Whether a frame's explicit rsp-relative accesses are checked (<see cref="MemoryAccessClassifier.CheckFrames"/>).</summary>
+    public bool CheckFrames
+    {
+        get => _classifier.CheckFrames;
+        set => _classifier.CheckFrames = value;
+    }
+
     /// <summary>Instructions whose accesses must be checked on their own (null: any may merge).</summary>
     public Func<ulong, bool>? KeepApart { get; set; }
 

@@ -24,6 +24,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _checks.Reset();
         _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
         _planner.KeepApart = definedness != null ? definedness.KeepsApart : null;
+        _planner.CheckFrames = definedness != null;
         // Mode 0 runs with every register defined: its stores define, its undefined reads switch modes.
         _checks.TrackDefinedness = definedness != null;
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
@@ -41,6 +42,8 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (propagating && index == 0) _propagation.EmitBlockEntry(code, _block.Instructions, ins.IP, _block.ExitTo);
         if (definedness != null && _block.Mode == DefinednessMode.Guarded && index == 0)
             _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo);
+        // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
+        if (definedness != null && PushAndCallShadow.Applies(ins)) PushAndCallShadow.EmitBefore(code, ins, _block.Liveness.FreeRegisterBefore(index));
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.
@@ -61,14 +64,14 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             held = scratch != Register.None;
         }
         _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead, held);
-        if (VsibCheck.Applies(ins)) VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck);
+        if (VsibCheck.Applies(ins)) VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck, trackDefinedness: definedness != null);
     }
 
     public override bool TryEmitInstruction(CodeBuffer code, int index, Action<CodeBuffer> emitPlain)
     {
         Instruction ins = _block.Instructions[index];
         if (!StackTracking.WritesStackPointer(ins)) return false;
-        if (StackTracking.TryEmitInline(code, ins, _block.Liveness.FreeRegisterAfter(index), _block.Liveness.FlagsDeadAfter(index)))
+        if (StackTracking.TryEmitInline(code, ins, _block.Liveness.FreeRegisterAfter(index), _block.Liveness.FlagsDeadAfter(index), undefinedFrames: definedness != null))
             return true;
         StackTracking.EmitBefore(code);
         emitPlain(code);

@@ -5,11 +5,11 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// <summary>memcheck's shared routines in the code cache (reached by jump-and-link) and the table of checked sites.</summary>
 public sealed class MemcheckRoutines
 {
-    public MemcheckRoutines(TranslationCache cache)
+    public MemcheckRoutines(TranslationCache cache, bool undefinedFrames)
     {
         CodeRegion region = cache.Region;
         AccessCheck = AccessCheckRoutine.Generate(region, cache.Routines.Exit);
-        StackAdjust = StackTracking.GenerateRoutine(region);
+        StackAdjust = StackTracking.GenerateRoutine(region, undefinedFrames);
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
     }

@@ -8,7 +8,9 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// purpose:
 /// <list type="bullet">
 /// <item>accesses relative to rsp without an index (the current frame, pushes, pops, calls,
-/// returns): stack tracking keeps rsp and the red zone addressable, so they cannot fail;</item>
+/// returns): stack tracking keeps rsp and the red zone addressable, so they cannot fail; with
+/// <see cref="CheckFrames"/> (definedness) the explicit ones are checked all the same, for the
+/// undefined bytes of a new frame;</item>
 /// <item>RIP-relative and absolute addresses (globals: only heap and stack are ever unaddressable);</item>
 /// <item>fs/gs-relative accesses (static TLS and the thread control block: memory ld.so maps, never
 /// the checked heap or stack; dynamic TLS is reached through plain pointers, which are checked);</item>
@@ -27,6 +29,14 @@ public sealed class MemoryAccessClassifier
     private const long XsaveHeaderOffset = 512;
 
     private readonly InstructionInfoFactory _info = new();
+
+    /// <summary>
+    /// Whether explicit rsp-relative operands (a frame's locals and spills) are checked: a new frame
+    /// is undefined (<see cref="StackTracking"/>), so its stores must define and its loads be seen.
+    /// Pushes, pops, calls and returns stay unchecked: they only touch what the stack tracking keeps
+    /// defined below rsp.
+    /// </summary>
+    public bool CheckFrames { get; set; }
 
     /// <summary>The checked accesses of <paramref name="instruction"/>, in operand order (possibly none).</summary>
     public List<CheckedAccess> Classify(in Instruction instruction)
@@ -48,7 +58,8 @@ public sealed class MemoryAccessClassifier
             if (used.Segment is Register.FS or Register.GS) continue;
             if (used.Base is Register.RIP or Register.EIP) continue;
             if (used.Base == Register.None && used.Index == Register.None) continue;
-            if (used.Base is Register.RSP or Register.ESP && used.Index == Register.None && !isString) continue;
+            if (used.Base is Register.RSP or Register.ESP && used.Index == Register.None && !isString
+                && (!CheckFrames || instruction.StackPointerIncrement != 0)) continue;
             if (!used.Index.IsGPR() && used.Index != Register.None) continue;
             // Repeated string operands have no size in Iced's table (they cover a run): the element's.
             int size = isString && used.MemorySize == MemorySize.Unknown ? instruction.MemorySize.GetSize() : used.MemorySize.GetSize();

@@ -59,7 +59,7 @@ public static class StackTracking
     /// is one and the flags are dead, else through rax saved (with the flags) in the context block.
     /// False (nothing emitted) when it does not apply.
     /// </summary>
-    public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter)
+    public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter, bool undefinedFrames)
     {
         if (ins.Op0Kind != OpKind.Register || ins.Op0Register != Register.RSP) return false;
         long delta = ins.Code switch
@@ -92,25 +92,15 @@ public static class StackTracking
         // Grew: [new, old + GrowthCover) addressable; shrank: [old, new) unaddressable;
         // both shifted down by red zone and slack.
         long first = -(long)(RedZone + Slack) - (grew ? 0 : size);
-        if (grew) size += (long)GrowthCover;
+        int frame = (int)(size / 4);
         code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.RSP, first)));
         code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
-        int count = (int)(size / 4);
-        int width = count >= 8 ? 8 : count >= 4 ? 4 : count >= 2 ? 2 : 1;
-        for (int offset = 0; ; offset += width)
-        {
-            int at = Math.Min(offset, count - width);   // the last store may overlap the previous one
-            var shadow = new MemoryOperand(scratch, Register.None, 1, at, at == 0 ? 0 : 1, false, Register.FS);
-            int pattern = grew ? 0 : -1;
-            code.Encode(width switch
-            {
-                8 => Instruction.Create(Code.Mov_rm64_imm32, shadow, pattern),
-                4 => Instruction.Create(Code.Mov_rm32_imm32, shadow, pattern),
-                2 => Instruction.Create(Code.Mov_rm16_imm16, shadow, pattern & 0xffff),
-                _ => Instruction.Create(Code.Mov_rm8_imm8, shadow, pattern & 0xff),
-            });
-            if (at + width >= count) break;
-        }
+        EmitFill(code, scratch, 0, (int)((grew ? size + (long)GrowthCover : size) / 4), grew ? 0 : -1);
+        // With definedness: the new frame [new, old) undefined, a released one [old, new) defined
+        // again (pushes and calls write below rsp without touching the shadow). Both lie
+        // (RedZone + Slack) / 4 shadow bytes above the scratch's index; neither overlaps the fill
+        // above for adjustments up to InlineLimit.
+        if (undefinedFrames) EmitFill(code, scratch, (int)((RedZone + Slack) / 4), frame, grew ? UndefinedPattern : 0);
         code.PatchByte(toSkip1, checked((byte)(code.Length - (toSkip1 + 1))));
         code.PatchByte(toSkip2, checked((byte)(code.Length - (toSkip2 + 1))));
         if (borrowRax)
@@ -136,6 +126,30 @@ public static class StackTracking
         return code.Length - 1;
     }
 
+    /// <summary>Four shadow bytes of undefined lanes (01 each).</summary>
+    private const int UndefinedPattern = 0x55555555;
+
+    /// <summary>Stores <paramref name="pattern"/> over <paramref name="count"/> shadow bytes from fs:[scratch + start].</summary>
+    private static void EmitFill(CodeBuffer code, Register scratch, int start, int count, int pattern)
+    {
+        // A qword store sign-extends its imm32: only for patterns whose upper half is the same.
+        bool wide = pattern is 0 or -1;
+        int width = count >= 8 && wide ? 8 : count >= 4 ? 4 : count >= 2 ? 2 : 1;
+        for (int offset = 0; ; offset += width)
+        {
+            int at = start + Math.Min(offset, count - width);   // the last store may overlap the previous one
+            var shadow = new MemoryOperand(scratch, Register.None, 1, at, at == 0 ? 0 : 1, false, Register.FS);
+            code.Encode(width switch
+            {
+                8 => Instruction.Create(Code.Mov_rm64_imm32, shadow, pattern),
+                4 => Instruction.Create(Code.Mov_rm32_imm32, shadow, pattern),
+                2 => Instruction.Create(Code.Mov_rm16_imm16, shadow, pattern & 0xffff),
+                _ => Instruction.Create(Code.Mov_rm8_imm8, shadow, pattern & 0xff),
+            });
+            if (Math.Min(offset, count - width) + width >= count) break;
+        }
+    }
+
     public static void EmitBefore(CodeBuffer code) =>
         code.Encode(ContextOperand.Store(MemcheckSlots.StackOldRsp, Register.RSP));
 
@@ -144,11 +158,10 @@ public static class StackTracking
         JumpAndLink.Emit(code, routine);
     }
 
-    public static ulong GenerateRoutine(CodeRegion region)
+    public static ulong GenerateRoutine(CodeRegion region, bool undefinedFrames)
     {
         var a = new Assembler(64);
-        Label entry = a.CreateLabel(), done = a.CreateLabel(), grow = a.CreateLabel();
-        Label fillLoop = a.CreateLabel(), fillByte = a.CreateLabel();
+        Label entry = a.CreateLabel(), done = a.CreateLabel(), grow = a.CreateLabel(), shrink = a.CreateLabel();
         const int shift = (int)(RedZone + Slack);
 
         a.Label(ref entry);
@@ -165,44 +178,73 @@ public static class StackTracking
         a.jb(done);
         a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackTop]);
         a.jae(done);
-        a.sub(rax, shift);
-        a.sub(rdx, shift);
         a.shr(rax, 2);   // shadow indices: whole shadow bytes (rsp is 8-aligned in practice)
         a.shr(rdx, 2);
         a.cmp(rdx, rax);
         a.je(done);
+        // The fills take the end in rdx: the new index waits in the (consumed) old-rsp slot.
+        var newIndex = __qword_ptr.gs[MemcheckSlots.StackOldRsp];
+        a.mov(newIndex, rdx);
         a.jb(grow);
-        // Shrank: [old, new) unaddressable.
-        a.mov(r8, rax);
+        if (undefinedFrames)
+        {
+            // Released: [max(old, new - shift), new) defined again (pushes and calls write there
+            // without touching the shadow); what lies deeper is closed below, after.
+            a.lea(r8, __[rdx - shift / 4]);
+            a.cmp(r8, rax);
+            a.cmovb(r8, rax);
+            a.xor(ecx, ecx);
+            EmitFillLoop(a);
+        }
+        // Shrank: [old, new) - shift unaddressable.
+        a.lea(r8, __[rax - shift / 4]);
+        a.mov(rdx, newIndex);
+        a.sub(rdx, shift / 4);
         a.mov(rcx, unchecked((long)ulong.MaxValue));
-        a.jmp(fillLoop);
-        // Grew: [new, old + GrowthCover) addressable (old's slack may not be: pushes since).
+        EmitFillLoop(a);
+        a.jmp(done);
+        // Grew: [new, old + GrowthCover) - shift addressable (old's slack may not be: pushes since).
         a.Label(ref grow);
-        a.mov(r8, rdx);
-        a.lea(rdx, __[rax + (int)(GrowthCover / 4)]);
+        a.lea(r8, __[rdx - shift / 4]);
+        a.lea(rdx, __[rax - shift / 4 + (int)(GrowthCover / 4)]);
         a.xor(ecx, ecx);
-
-        // Fill shadow bytes [r8, rdx) with rcx's pattern: bytes up to 8-alignment, then qwords.
-        a.Label(ref fillLoop);
-        a.cmp(r8, rdx);
-        a.jae(done);
-        a.test(r8b, 7);
-        a.jnz(fillByte);
-        a.lea(rax, __[r8 + 8]);
-        a.cmp(rax, rdx);
-        a.ja(fillByte);
-        a.mov(__qword_ptr.fs[r8], rcx);
-        a.mov(r8, rax);
-        a.jmp(fillLoop);
-        a.Label(ref fillByte);
-        a.mov(__byte_ptr.fs[r8], cl);
-        a.inc(r8);
-        a.jmp(fillLoop);
+        EmitFillLoop(a);
+        if (undefinedFrames)
+        {
+            // The new frame [new, old) undefined (after the fill above, which may overlap it).
+            a.mov(r8, newIndex);
+            a.mov(rdx, rax);
+            a.mov(rcx, 0x5555_5555_5555_5555L);
+            EmitFillLoop(a);
+        }
+        a.jmp(done);
 
         a.Label(ref done);
         SlowPathRegisters.Restore(a);
         a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
 
         return GeneratedRoutine.Place(a, region, 0x200, entry, "the stack tracking routine");
+    }
+
+    /// <summary>Fills shadow bytes [r8, rdx) with rcx's pattern: bytes up to 8-alignment, then qwords (r8 and r9 used up).</summary>
+    private static void EmitFillLoop(Assembler a)
+    {
+        Label loop = a.CreateLabel(), oneByte = a.CreateLabel(), end = a.CreateLabel();
+        a.Label(ref loop);
+        a.cmp(r8, rdx);
+        a.jae(end);
+        a.test(r8b, 7);
+        a.jnz(oneByte);
+        a.lea(r9, __[r8 + 8]);
+        a.cmp(r9, rdx);
+        a.ja(oneByte);
+        a.mov(__qword_ptr.fs[r8], rcx);
+        a.mov(r8, r9);
+        a.jmp(loop);
+        a.Label(ref oneByte);
+        a.mov(__byte_ptr.fs[r8], cl);
+        a.inc(r8);
+        a.jmp(loop);
+        a.Label(ref end);
     }
 }

@@ -29,7 +29,7 @@ public static class VsibCheck
             or Mnemonic.Vscatterpf1dpd or Mnemonic.Vscatterpf1dps or Mnemonic.Vscatterpf1qpd or Mnemonic.Vscatterpf1qps);
 
     /// <summary>The inline part, before the instruction <paramref name="ins"/>.</summary>
-    public static void Emit(CodeBuffer code, in Instruction ins, AccessSiteTable sites, ulong routine)
+    public static void Emit(CodeBuffer code, in Instruction ins, AccessSiteTable sites, ulong routine, bool trackDefinedness)
     {
         bool write = ins.Op0Kind == OpKind.Memory;   // scatters: vpscatterdd [vsib]{k}, zmm
         Register data = write ? ins.Op1Register : ins.Op0Register;
@@ -62,8 +62,11 @@ public static class VsibCheck
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibDisplacement), (int)ins.MemoryDisplacement64));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibShape), scale | indexBytes << 8 | element << 16 | lanes << 24));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
-        // Lane by lane inside a routine of its own: addressability only (its lanes' definedness is the propagating mode's).
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), CheckKinds.AddressOnly));
+        // Lane by lane inside a routine of its own: a gather's addressability only (its lanes'
+        // definedness is not tracked yet); a scatter defines the lanes it writes (else a value
+        // scattered into fresh memory would read as undefined).
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind),
+            write && trackDefinedness ? CheckKinds.Writes : CheckKinds.AddressOnly));
         JumpAndLink.Emit(code, routine);
     }
 

@@ -1,0 +1,77 @@
+using Checker.Engine.Emission;
+using Checker.MemcheckTool.State;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Instrumentation;
+
+/// <summary>
+/// The stack's definedness at pushes and calls (with --check-uninitialized), which write below rsp
+/// without an access check:
+/// <list type="bullet">
+/// <item>a push defines the slot it writes (its value is a defined register in mode 0; the
+/// propagating mode writes an undefined one's shadow after this);</item>
+/// <item>a call defines the return address's slot and makes the callee's red zone, the 128 bytes
+/// below it, undefined: a leaf function's locals live there without any rsp adjustment, as
+/// Valgrind paints it at calls.</item>
+/// </list>
+/// Together with <see cref="StackTracking"/> (a new frame undefined, a released one defined) every
+/// byte a frame reads before writing it is undefined, and every byte the program wrote is not.
+/// Flag-free where the flags may be live (pext computes the shadow index); through a dead register
+/// when there is one, else rax saved in the context block.
+/// </summary>
+public static class PushAndCallShadow
+{
+    /// <summary>Four shadow bytes of undefined lanes (01 each).</summary>
+    private const int UndefinedLanes = 0x55555555;
+
+    public static bool Applies(in Instruction ins) =>
+        ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall
+        || (ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8 && ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq);
+
+    /// <summary>Before <paramref name="ins"/> (a push or a call, see <see cref="Applies"/>); <paramref name="free"/> is dead there or None.</summary>
+    public static void EmitBefore(CodeBuffer code, in Instruction ins, Register free)
+    {
+        Register scratch = free != Register.None ? free : Register.RAX;
+        if (free == Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
+        if (ins.FlowControl == FlowControl.Next)
+        {
+            // The pushed slot [rsp - size, rsp): 2 shadow bytes for 8, the covering one for 2.
+            int size = -ins.StackPointerIncrement;
+            EmitIndex(code, scratch, size);
+            code.Encode(size == 8
+                ? Instruction.Create(Code.Mov_rm16_imm16, Shadow(scratch, 0), 0)
+                : Instruction.Create(Code.Mov_rm8_imm8, Shadow(scratch, 0), 0));
+        }
+        else
+        {
+            // Only on the tracked stack (a coroutine's stack in a heap block keeps its shadow): the
+            // flags are dead at a call (no calling convention passes them).
+            code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackLimit)));
+            code.Byte(0x72);
+            int skip1 = code.Length;
+            code.Byte(0);
+            code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackTop)));
+            code.Byte(0x73);
+            int skip2 = code.Length;
+            code.Byte(0);
+            // [rsp - 136, rsp - 8) undefined, [rsp - 8, rsp) defined.
+            EmitIndex(code, scratch, (int)StackTracking.RedZone + 8);
+            for (int i = 0; i < (int)StackTracking.RedZone / 4; i += 4)
+                code.Encode(Instruction.Create(Code.Mov_rm32_imm32, Shadow(scratch, i), UndefinedLanes));
+            code.Encode(Instruction.Create(Code.Mov_rm16_imm16, Shadow(scratch, (int)StackTracking.RedZone / 4), 0));
+            code.PatchByte(skip1, checked((byte)(code.Length - (skip1 + 1))));
+            code.PatchByte(skip2, checked((byte)(code.Length - (skip2 + 1))));
+        }
+        if (free == Register.None) code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
+    }
+
+    /// <summary>scratch = the shadow index of rsp - <paramref name="below"/>, without touching the flags.</summary>
+    private static void EmitIndex(CodeBuffer code, Register scratch, int below)
+    {
+        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.RSP, -below)));
+        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, scratch, scratch, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
+    }
+
+    private static MemoryOperand Shadow(Register scratch, int offset) =>
+        new(scratch, Register.None, 1, offset, offset == 0 ? 0 : 1, false, Register.FS);
+}
