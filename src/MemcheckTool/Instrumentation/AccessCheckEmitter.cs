@@ -76,6 +76,17 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             CheckedAccess access = check.Access;
             AccessSite site = sites.Add(pc, access, check.Parts, scratch,
                 spilled ? MemcheckSlots.CheckSaveRcx : freeRegisterIsHeld ? ContextOffsets.HeldScratch : 0);
+            if (DefinesInline(check))
+            {
+                // A frame store of mode-0 code: nothing to check, its lanes defined outright.
+                code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+                scratchIsGuest = false;
+                code.Encode(flagsDead
+                    ? Instruction.Create(Code.Shr_rm64_imm8, scratch, 2)
+                    : Instruction.Create(Code.VEX_Pext_r64_r64_rm64, scratch, scratch, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
+                EmitDefine(code, scratch, access.Size / 4);
+                continue;
+            }
             int first = _pending.Count;
             if (access.Extent == AccessExtent.CountedAfter)
             {
@@ -92,7 +103,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             }
             else
             {
-                foreach ((long offset, int width) in Probes(access.Size))
+                foreach ((long offset, int width) in FrameAligned(access) ? AlignedProbes(access.Size) : Probes(access.Size))
                 {
                     if (!scratchIsGuest && spilled && Uses(access, scratch)) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
                     code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
@@ -201,6 +212,39 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
     }
 
+    /// <summary>
+    /// A write-only store relative to rsp (a frame's local or spill) by mode-0 code, 4-aligned in
+    /// offset and size: the stack tracking keeps it addressable, and every register is defined, so
+    /// the check would only send it to the slow path to define a new frame's undefined bytes. Its
+    /// shadow bytes are stored as defined instead (rsp is 8-aligned in practice, so the lanes are
+    /// exactly the store's).
+    /// </summary>
+    private bool DefinesInline(PlannedCheck check)
+    {
+        CheckedAccess access = check.Access;
+        return TrackDefinedness && !Propagating && check.Parts == null && access.Base == Register.RSP && access.Index == Register.None
+            && access.IsWrite && !access.IsRead && access.OpMask == Register.None && access.Extent == AccessExtent.Fixed
+            && access.Displacement % 4 == 0 && access.Size % 4 == 0 && access.Size is >= 4 and <= 64;
+    }
+
+    /// <summary><paramref name="shadowBytes"/> (1 to 16) shadow bytes at fs:[scratch] set defined.</summary>
+    private static void EmitDefine(CodeBuffer code, Register scratch, int shadowBytes)
+    {
+        for (int offset = 0; offset < shadowBytes;)
+        {
+            int width = shadowBytes - offset >= 8 ? 8 : shadowBytes - offset >= 4 ? 4 : shadowBytes - offset >= 2 ? 2 : 1;
+            var shadow = new MemoryOperand(scratch, Register.None, 1, offset, offset == 0 ? 0 : 1, false, Register.FS);
+            code.Encode(width switch
+            {
+                8 => Instruction.Create(Code.Mov_rm64_imm32, shadow, 0),
+                4 => Instruction.Create(Code.Mov_rm32_imm32, shadow, 0),
+                2 => Instruction.Create(Code.Mov_rm16_imm16, shadow, 0),
+                _ => Instruction.Create(Code.Mov_rm8_imm8, shadow, 0),
+            });
+            offset += width;
+        }
+    }
+
     private int KindOf(CheckedAccess access) => !TrackDefinedness ? CheckKinds.AddressOnly
         : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0);
 
@@ -223,6 +267,21 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     /// Shadow loads that together cover any placement of a <paramref name="size"/>-byte access: a
     /// load of w shadow bytes at (a + offset) &gt;&gt; 2 covers 4w application bytes from (a + offset) &amp; ~3.
     /// </summary>
+    /// <summary>
+    /// A frame access (rsp-relative, 4-aligned offset and size, with definedness): rsp is 8-aligned
+    /// in practice, so its shadow bytes are exactly size / 4 from the address's. Probing only those
+    /// keeps a defined local's load off the slow path when its neighbour in a new frame is undefined
+    /// (at worst, with an odd rsp, a neighbour's lane is probed instead of the access's last one).
+    /// </summary>
+    private bool FrameAligned(CheckedAccess access) =>
+        TrackDefinedness && access.Base == Register.RSP && access.Index == Register.None && access.Extent == AccessExtent.Fixed
+        && access.Displacement % 4 == 0 && access.Size is 4 or 8 or 16 or 32;
+
+    private static IEnumerable<(long Offset, int ShadowBytes)> AlignedProbes(int size)
+    {
+        yield return (0, size / 4);
+    }
+
     internal static IEnumerable<(long Offset, int ShadowBytes)> Probes(int size)
     {
         if (size <= 1) { yield return (0, 1); yield break; }

@@ -57,7 +57,7 @@ public sealed class CheckPlanner
             if (absorbed[i]) continue;
             foreach (CheckedAccess access in accesses[i])
             {
-                if (!Merge || KeepApart?.Invoke(block[i].IP) == true || accesses[i].Count != 1 || !Mergeable(access) || Breaks(block[i], access))
+                if (!Merge || KeepApart?.Invoke(block[i].IP) == true || accesses[i].Count != 1 || !Mergeable(access) || DefinedOutright(access) || Breaks(block[i], access))
                 {
                     plan[i].Add(new PlannedCheck(access));
                     continue;
@@ -66,7 +66,7 @@ public sealed class CheckPlanner
                 var parts = new List<(int Index, CheckedAccess Access)> { (i, access) };
                 for (int j = i + 1; j < n; j++)
                 {
-                    if (accesses[j].Count == 1 && !absorbed[j] && KeepApart?.Invoke(block[j].IP) != true && accesses[j][0] is var other && Mergeable(other) &&
+                    if (accesses[j].Count == 1 && !absorbed[j] && KeepApart?.Invoke(block[j].IP) != true && accesses[j][0] is var other && Mergeable(other) && !DefinedOutright(other) &&
                         other.Base == access.Base && other.Index == access.Index && other.Scale == access.Scale)
                     {
                         long newLow = Math.Min(low, other.Displacement), newHigh = Math.Max(high, other.Displacement + other.Size);
@@ -91,6 +91,10 @@ public sealed class CheckPlanner
         }
         return plan;
     }
+
+    /// <summary>A frame's write-only store with frames checked: kept alone, the emitter defines its lanes without a check.</summary>
+    private bool DefinedOutright(CheckedAccess access) =>
+        CheckFrames && access.Base == Register.RSP && access.Index == Register.None && access.IsWrite && !access.IsRead;
 
     private static bool Mergeable(CheckedAccess access) =>
         access.Extent == AccessExtent.Fixed && access.OpMask == Register.None;
