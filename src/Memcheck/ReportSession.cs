@@ -104,7 +104,7 @@ public sealed class ReportSession : IDisposable
     public void OnUninitialized(UninitializedError error) =>
         _collector.Add(new ErrorRecord(ErrorKind.Uninitialized,
             error.Chunk is HeapChunk origin ? $"{error.What}; it came from the {origin.Size}-byte heap block at 0x{origin.User:x}" : error.What,
-            CurrentThread, Frames(error.Stack, innermostIsExact: true),
+            CurrentThread, Frames(error.Stack, innermostIsExact: error.InnermostIsExact),
             Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()));
 
     /// <summary>Memory a system call would read or write that the program may not touch (a freed buffer, a NULL path).</summary>

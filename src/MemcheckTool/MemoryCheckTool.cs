@@ -74,9 +74,19 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         AccessChecker = new AccessChecker(Shadow, Heap, _routines.Sites, options.CallstackMaxFrames, _rules);
         var errno = new GuestErrno(() => Interceptor.Locate("__errno_location"));
         IEnumerable<InterceptedFunction> functions = new HeapFunctions(Heap, options.CallstackMaxFrames, _rules, errno).All();
-        // A replaced function's result is defined (the C# handler computed it from defined arguments).
+        // A replaced function's undefined arguments are reported; its result is defined (the C#
+        // handler computed it from arguments taken as defined).
         if (options.CheckUninitialized)
-            functions = functions.Select(f => f with { Handler = c => { ulong result = f.Handler(c); DefinednessChecks.DefineResult(c); return result; } });
+            functions = functions.Select(f => f with
+            {
+                Handler = c =>
+                {
+                    Definedness?.CheckArguments(c, f.Name);
+                    ulong result = f.Handler(c);
+                    DefinednessChecks.DefineResult(c);
+                    return result;
+                },
+            });
         host.ReplaceFunctions(functions);
         Overlaps = new OverlapHook(options.CallstackMaxFrames, _rules);
         MapStringReplacements(host);

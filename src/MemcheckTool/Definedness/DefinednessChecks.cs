@@ -30,10 +30,12 @@ public sealed unsafe class DefinednessChecks
     private readonly Checker.Engine.CodeCache.TranslationCache _cache;
     private readonly int _maxFrames;
     private readonly FrameRuleCache _rules;
+    private readonly Origins? _origins;
 
     internal DefinednessChecks(ToolHost host, ShadowMemory shadow, GuestHeap heap, int maxFrames, FrameRuleCache rules, bool trackOrigins = false)
     {
         Origins? origins = trackOrigins ? new Origins() : null;
+        _origins = origins;
         TracksOrigins = trackOrigins;
         _heap = heap;
         _cache = host.Cache;
@@ -170,6 +172,27 @@ public sealed unsafe class DefinednessChecks
     }
 
     private readonly HashSet<ulong> _originSites = [];
+    private static readonly Register[] ArgumentRegisters = [Register.RDI, Register.RSI, Register.RDX];
+
+    /// <summary>
+    /// At a replaced allocation function's entry (its handler is C#, which no propagation sees):
+    /// each undefined argument register is reported once per call site, with the callers' stack,
+    /// and then taken as defined.
+    /// </summary>
+    public void CheckArguments(ContextBlock* c, string symbol)
+    {
+        if (HeapFunctionParameters.Of(symbol) is not var (display, parameters)) return;
+        for (int i = 0; i < parameters.Length && i < ArgumentRegisters.Length; i++)
+        {
+            Register register = ArgumentRegisters[i];
+            if (!ShadowRegisters.IsUndefined(c, register)) continue;
+            ulong[] stack = CallstackCapture.Capture(c, c->UnwindTop, _maxFrames, _rules);
+            ulong origin = _origins?.OfRegister(register) ?? 0;
+            HeapChunk? block = origin != 0 && stack.Length > 0 && _originSites.Add(stack[0]) ? _heap.FindBlock(origin) : null;
+            Errors?.Invoke(new UninitializedError($"{display} parameter {parameters[i]} ({register.ToString().ToLowerInvariant()}) is undefined", stack, block) { InnermostIsExact = false });
+            ShadowRegisters.Define(c, register);
+        }
+    }
 
     private ulong[] Stack(ContextBlock* c, ulong pc) =>
         CallstackCapture.CaptureAt(pc, c->Rsp, c->Gpr[5], c->UnwindTop, _maxFrames, _rules);

@@ -86,6 +86,33 @@ public class UninitializedReadTests
         }
     }
 
+    /// <summary>
+    /// The replaced allocation functions run in C#, where no propagation sees their arguments: an
+    /// undefined size or pointer is reported at their entry, at the caller's line, as Valgrind's
+    /// replacement malloc reports one.
+    /// </summary>
+    [Fact]
+    public void UndefinedArgumentsOfReplacedAllocationFunctions_Reported()
+    {
+        const string source = "uninit_heap_args.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_heap_args"));
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("done\n", report.Run.StdoutText);
+        (string Marker, string Words)[] expected =
+        [
+            ("LINE_MALLOC", "malloc parameter size (rdi) is undefined"),
+            ("LINE_REALLOC", "realloc parameter size (rsi) is undefined"),
+            ("LINE_FREE", "free parameter ptr (rdi) is undefined"),
+        ];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal("uninitialized", errors[i].GetProperty("kind").GetString());
+            Assert.Equal(expected[i].Words, Message(errors[i]));
+            AssertFrame(UserFrame(errors[i], source), "main", source, Line(source, expected[i].Marker), report.Context);
+        }
+    }
+
     [Fact]
     public void Avx512LoopOverAPartlyInitializedArray_ReportedAtTheBranch()
     {
