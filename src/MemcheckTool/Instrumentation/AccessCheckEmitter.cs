@@ -35,7 +35,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// </summary>
 public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine, ulong stringRoutine)
 {
-    private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled)> _pending = [];
+    private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled, bool FlagsDead)> _pending = [];
     /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
     public const int MaxInlineSize = 64;
 
@@ -99,7 +99,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             if (access.Extent == AccessExtent.RepeatCount || access.Size > MaxInlineSize)
             {
                 // A run, or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
-                _pending.Add((site, JumpToStub(code), 0, scratch, spilled));
+                _pending.Add((site, JumpToStub(code), 0, scratch, spilled, false));
             }
             else
             {
@@ -112,14 +112,14 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
                     {
                         code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
                         code.Encode(CompareShadow(scratch, width));
-                        _pending.Add((site, JumpIfNotZero(code), 0, scratch, spilled));
+                        _pending.Add((site, JumpIfNotZero(code), 0, scratch, spilled, true));
                     }
                     else
                     {
                         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
                         code.Encode(LoadShadow(width));
                         code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
-                        _pending.Add((site, JumpToStub(code), 0, scratch, spilled));
+                        _pending.Add((site, JumpToStub(code), 0, scratch, spilled, false));
                     }
                 }
             }
@@ -161,12 +161,12 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     {
         AccessSite? previous = null;
         ulong stub = 0;
-        foreach ((AccessSite site, int field, ulong resume, Register scratch, bool spilled) in _pending)
+        foreach ((AccessSite site, int field, ulong resume, Register scratch, bool spilled, bool flagsDead) in _pending)
         {
             if (site != previous)
             {
                 stub = code.CurrentAddress;
-                EmitStub(code, site, resume, scratch, spilled);
+                EmitStub(code, site, resume, scratch, spilled, flagsDead);
                 previous = site;
             }
             code.PatchRel32(field, stub);
@@ -176,10 +176,11 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
 
     // The scratch register is free here (the resume point reloads it if it was spilled); every
     // other register holds the guest's value, so the operand can be evaluated again.
-    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled)
+    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead)
     {
         CheckedAccess access = site.Access;
         if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+        if (flagsDead && DefinesFreshBytes(site)) EmitFreshStore(code, access, scratch, resume);
         if (access.Extent == AccessExtent.RepeatCount)
         {
             // rcx elements from here (rcx holds the guest's value): the string routine works out the
@@ -210,6 +211,58 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
+    }
+
+    /// <summary>
+    /// A write-only, unmasked, unmerged store of 4, 8 or 16 bytes by mode-0 code: the first write
+    /// to fresh malloc'd memory (or a new frame) finds its bytes undefined, which is what sent it
+    /// here. Aligned to its size, its lanes are exactly the shadow byte, word or dword at its index.
+    /// </summary>
+    private bool DefinesFreshBytes(AccessSite site)
+    {
+        CheckedAccess access = site.Access;
+        return TrackDefinedness && !Propagating && site.Parts == null && access.IsWrite && !access.IsRead
+            && access.OpMask == Register.None && access.Extent == AccessExtent.Fixed && access.Size is 4 or 8 or 16;
+    }
+
+    /// <summary>
+    /// Before the slow path (flags dead there, as the inline compare was): when the store is aligned
+    /// and none of its lanes has the high bit set (10 partly defined, 11 unaddressable), its lanes
+    /// (00 or 01) become defined with one store and it resumes; anything else goes on to the routine.
+    /// <code>
+    ///   lea s, [operand] ; test s, size-1 ; jnz slow ; shr s, 2
+    ///   test (byte|word|dword) fs:[s], 0xaa.. ; jnz slow ; mov fs:[s], 0 ; jmp resume
+    /// slow:
+    /// </code>
+    /// </summary>
+    private static void EmitFreshStore(CodeBuffer code, CheckedAccess access, Register scratch, ulong resume)
+    {
+        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
+        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+        code.Encode(Instruction.Create(Code.Test_rm64_imm32, scratch, access.Size - 1));
+        code.Byte(0x75);
+        int skip1 = code.Length;
+        code.Byte(0);
+        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
+        code.Encode(access.Size switch
+        {
+            4 => Instruction.Create(Code.Test_rm8_imm8, shadow, 0xaa),
+            8 => Instruction.Create(Code.Test_rm16_imm16, shadow, 0xaaaa),
+            _ => Instruction.Create(Code.Test_rm32_imm32, shadow, unchecked((int)0xaaaa_aaaa)),
+        });
+        code.Byte(0x75);
+        int skip2 = code.Length;
+        code.Byte(0);
+        code.Encode(access.Size switch
+        {
+            4 => Instruction.Create(Code.Mov_rm8_imm8, shadow, 0),
+            8 => Instruction.Create(Code.Mov_rm16_imm16, shadow, 0),
+            _ => Instruction.Create(Code.Mov_rm32_imm32, shadow, 0),
+        });
+        code.Byte(0xE9);
+        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, resume));
+        code.PatchByte(skip1, checked((byte)(code.Length - (skip1 + 1))));
+        code.PatchByte(skip2, checked((byte)(code.Length - (skip2 + 1))));
     }
 
     /// <summary>
