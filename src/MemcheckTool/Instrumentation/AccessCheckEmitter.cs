@@ -180,7 +180,8 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     {
         CheckedAccess access = site.Access;
         if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
-        if (flagsDead && DefinesFreshBytes(site)) EmitFreshStore(code, access, scratch, resume);
+        // Not when the operand itself uses the (spilled) scratch: the slow path below evaluates it again.
+        if (flagsDead && ExactLanesApply(site) && !Uses(access, scratch)) EmitExactLanes(code, access, scratch, resume, define: DefinesFreshBytes(site));
         if (access.Extent == AccessExtent.RepeatCount)
         {
             // rcx elements from here (rcx holds the guest's value): the string routine works out the
@@ -214,28 +215,34 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     }
 
     /// <summary>
-    /// A write-only, unmasked, unmerged store of 4, 8 or 16 bytes by mode-0 code: the first write
-    /// to fresh malloc'd memory (or a new frame) finds its bytes undefined, which is what sent it
-    /// here. Aligned to its size, its lanes are exactly the shadow byte, word or dword at its index.
+    /// An unmasked, unmerged access of 4, 8 or 16 bytes: aligned to its size, its lanes are exactly
+    /// the shadow byte, word or dword at its index, while the inline check looked at a wider window
+    /// (the alignment is not known when translating), so a neighbour's undefined or unaddressable
+    /// bytes sent it here.
     /// </summary>
-    private bool DefinesFreshBytes(AccessSite site)
+    private static bool ExactLanesApply(AccessSite site)
     {
         CheckedAccess access = site.Access;
-        return TrackDefinedness && !Propagating && site.Parts == null && access.IsWrite && !access.IsRead
-            && access.OpMask == Register.None && access.Extent == AccessExtent.Fixed && access.Size is 4 or 8 or 16;
+        return site.Parts == null && access.OpMask == Register.None && access.Extent == AccessExtent.Fixed && access.Size is 4 or 8 or 16;
     }
 
+    /// <summary>A write-only store of mode-0 code: the first write to fresh malloc'd memory (or a new frame) finds its bytes undefined.</summary>
+    private bool DefinesFreshBytes(AccessSite site) =>
+        TrackDefinedness && !Propagating && site.Access.IsWrite && !site.Access.IsRead;
+
     /// <summary>
-    /// Before the slow path (flags dead there, as the inline compare was): when the store is aligned
-    /// and none of its lanes has the high bit set (10 partly defined, 11 unaddressable), its lanes
-    /// (00 or 01) become defined with one store and it resumes; anything else goes on to the routine.
+    /// Before the slow path (flags dead there, as the inline compare was), for an aligned access:
+    /// when its own lanes are all 00 it resumes; a store that defines (<see cref="DefinesFreshBytes"/>)
+    /// also resumes when none of its lanes has the high bit set (10 partly defined, 11
+    /// unaddressable), its 00/01 lanes defined with one store. Anything else goes on to the routine.
     /// <code>
     ///   lea s, [operand] ; test s, size-1 ; jnz slow ; shr s, 2
-    ///   test (byte|word|dword) fs:[s], 0xaa.. ; jnz slow ; mov fs:[s], 0 ; jmp resume
+    ///   cmp (byte|word|dword) fs:[s], 0 ; jne slow ; jmp resume                       (check)
+    ///   test (byte|word|dword) fs:[s], 0xaa.. ; jnz slow ; mov fs:[s], 0 ; jmp resume  (define)
     /// slow:
     /// </code>
     /// </summary>
-    private static void EmitFreshStore(CodeBuffer code, CheckedAccess access, Register scratch, ulong resume)
+    private static void EmitExactLanes(CodeBuffer code, CheckedAccess access, Register scratch, ulong resume, bool define)
     {
         var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
         code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
@@ -244,21 +251,26 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         int skip1 = code.Length;
         code.Byte(0);
         code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
-        code.Encode(access.Size switch
-        {
-            4 => Instruction.Create(Code.Test_rm8_imm8, shadow, 0xaa),
-            8 => Instruction.Create(Code.Test_rm16_imm16, shadow, 0xaaaa),
-            _ => Instruction.Create(Code.Test_rm32_imm32, shadow, unchecked((int)0xaaaa_aaaa)),
-        });
+        code.Encode(define
+            ? access.Size switch
+            {
+                4 => Instruction.Create(Code.Test_rm8_imm8, shadow, 0xaa),
+                8 => Instruction.Create(Code.Test_rm16_imm16, shadow, 0xaaaa),
+                _ => Instruction.Create(Code.Test_rm32_imm32, shadow, unchecked((int)0xaaaa_aaaa)),
+            }
+            : CompareShadow(scratch, access.Size / 4));
         code.Byte(0x75);
         int skip2 = code.Length;
         code.Byte(0);
-        code.Encode(access.Size switch
+        if (define)
         {
-            4 => Instruction.Create(Code.Mov_rm8_imm8, shadow, 0),
-            8 => Instruction.Create(Code.Mov_rm16_imm16, shadow, 0),
-            _ => Instruction.Create(Code.Mov_rm32_imm32, shadow, 0),
-        });
+            code.Encode(access.Size switch
+            {
+                4 => Instruction.Create(Code.Mov_rm8_imm8, shadow, 0),
+                8 => Instruction.Create(Code.Mov_rm16_imm16, shadow, 0),
+                _ => Instruction.Create(Code.Mov_rm32_imm32, shadow, 0),
+            });
+        }
         code.Byte(0xE9);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, resume));
         code.PatchByte(skip1, checked((byte)(code.Length - (skip1 + 1))));
