@@ -72,7 +72,7 @@ public static class CommandLineOptions
         Switch, "yes or no");
 
     public static readonly OptionSpec TrackOrigins = new("--track-origins", YesNo, "no",
-        "With --check-uninitialized: each UNINITIALIZED READ also names where the undefined value came from, the heap block it was first read from (its size, address and allocation callstack), as Valgrind's option does. Costs only where undefined values are propagated.",
+        "With --check-uninitialized: each UNINITIALIZED READ also names where the undefined value came from: the heap block it was first read from (its size, address and allocation callstack), or the function whose stack frame held it, as Valgrind's option does. Costs only where undefined values are propagated.",
         Switch, "yes or no");
 
     public static readonly OptionSpec LeakCheck = new("--leak-check", "no|summary|full", "summary",

@@ -103,9 +103,18 @@ public sealed class ReportSession : IDisposable
     /// <summary>An undefined value used where it matters (a conditional jump, an address, a system call's parameter...).</summary>
     public void OnUninitialized(UninitializedError error) =>
         _collector.Add(new ErrorRecord(ErrorKind.Uninitialized,
-            error.Chunk is HeapChunk origin ? $"{error.What}; it came from the {origin.Size}-byte heap block at 0x{origin.User:x}" : error.What,
+            error.Chunk is HeapChunk origin ? $"{error.What}; it came from the {origin.Size}-byte heap block at 0x{origin.User:x}"
+            : error.FromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}" : error.What,
             CurrentThread, Frames(error.Stack, innermostIsExact: error.InnermostIsExact),
             Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()));
+
+    /// <summary>"a stack frame of record_with_holes", as Valgrind's "created by a stack allocation" names the function.</summary>
+    private string StackOriginText(StackOrigin origin)
+    {
+        if (origin.Returned) return "a stack frame that had returned (below the stack pointer)";
+        string? function = Frames([origin.Pc], innermostIsExact: origin.PcIsExact).LastOrDefault()?.Function;
+        return function != null ? $"a stack frame of {function}" : "a stack frame";
+    }
 
     /// <summary>Memory a system call would read or write that the program may not touch (a freed buffer, a NULL path).</summary>
     public void OnParameterAddress(ParameterAddressError error) =>

@@ -167,8 +167,21 @@ public sealed unsafe class DefinednessChecks
     private void Uninitialized(ContextBlock* c, ulong pc, string what, ulong origin)
     {
         // The origin's block is looked up once per site (a scan of the heap's blocks): repeats are only counted.
-        HeapChunk? block = origin != 0 && _originSites.Add(pc) ? _heap.FindBlock(origin) : null;
-        Errors?.Invoke(new UninitializedError(what, Stack(c, pc), block));
+        bool firstAtSite = origin != 0 && _originSites.Add(pc);
+        HeapChunk? block = firstAtSite ? _heap.FindBlock(origin) : null;
+        Errors?.Invoke(new UninitializedError(what, Stack(c, pc), block) { FromStack = firstAtSite && block == null ? OnStack(c, pc, origin) : null });
+    }
+
+    private StackOrigin? OnStack(ContextBlock* c, ulong pc, ulong origin)
+    {
+        ulong low = MemcheckSlots.At<ulong>(c, MemcheckSlots.StackLimit), top = MemcheckSlots.At<ulong>(c, MemcheckSlots.StackTop);
+        (StackFrameFinder.Place where, ulong framePc) = StackFrameFinder.Find(origin, pc, c->Rsp, c->Gpr[5], low, top, _maxFrames, _rules);
+        return where switch
+        {
+            StackFrameFinder.Place.Frame => new StackOrigin(framePc, framePc == pc, false),
+            StackFrameFinder.Place.BelowStackPointer => new StackOrigin(0, false, true),
+            _ => null,
+        };
     }
 
     private readonly HashSet<ulong> _originSites = [];

@@ -202,6 +202,20 @@ public class UninitializedReadTests
         }
     }
 
+    /// <summary>--track-origins=yes for stack memory: each report names the function whose frame held the undefined bytes.</summary>
+    [Theory]
+    [InlineData("uninit_stack")]
+    [InlineData("uninit_stack.O2")]
+    public void TrackOrigins_NamesTheStackFrameTheValueCameFrom(string binary)
+    {
+        var report = RunMemcheck(CaseBinaries.Get(binary), "--track-origins=yes");
+        JsonElement[] errors = report.Errors;
+        string[] expected = ["local_on_one_path", "partly_filled_array", "record_with_holes"];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        for (int i = 0; i < expected.Length; i++)
+            Assert.EndsWith($"; it came from a stack frame of {expected[i]}", Message(errors[i]));
+    }
+
     /// <summary>The block's allocation stack as an element with a "stack" property (for <see cref="UserFrame"/>).</summary>
     private static JsonElement WithStack(JsonElement block) =>
         JsonDocument.Parse($"{{\"stack\": {block.GetProperty("alloc_stack").GetRawText()}}}").RootElement;
