@@ -40,7 +40,15 @@ public sealed unsafe class ChunkTable
     {
         ulong tag = *(ulong*)(user - TagOffset);
         if (tag < (ulong)_used && _slots[tag] is HeapChunk chunk && chunk.User == user) return chunk;
-        return FirstOrDefault(c => c.User == user);
+        return Scan(user);
+    }
+
+    // Apart from Find, whose every call would otherwise allocate the closure a lambda over user needs.
+    private HeapChunk? Scan(ulong user)
+    {
+        for (int i = 0; i < _used; i++)
+            if (_slots[i] is HeapChunk chunk && chunk.User == user) return chunk;
+        return null;
     }
 
     public HeapChunk? FirstOrDefault(Func<HeapChunk, bool> predicate)
