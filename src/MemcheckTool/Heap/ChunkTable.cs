@@ -28,10 +28,11 @@ public sealed unsafe class ChunkTable
         Count++;
     }
 
-    public void Remove(HeapChunk chunk)
+    /// <summary>Removes the chunk in <paramref name="slot"/> (its <see cref="HeapChunk.Slot"/>).</summary>
+    public void Remove(int slot)
     {
-        _slots[chunk.Slot] = null;
-        _freeSlots.Push(chunk.Slot);
+        _slots[slot] = null;
+        _freeSlots.Push(slot);
         Count--;
     }
 
