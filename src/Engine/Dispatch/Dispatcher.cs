@@ -100,7 +100,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 thread.MaskAfterSuspend = null;
             }
             // Back from the tool's exit: continue inside the fragment, right after its call.
-            context->EnterTarget = resumeInCache != 0 ? resumeInCache : afterCall ? ReturnSite(pc).Entry : Lookup(pc).Entry;
+            context->EnterTarget = resumeInCache != 0 ? resumeInCache : afterCall ? ReturnSite(pc, context).Entry : Lookup(pc).Entry;
             resumeInCache = 0;
             stats.DispatcherEntries++;
             if (afterCall) _enterAfterCall();
@@ -196,12 +196,13 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
     // fragments spares the locked lookup (a flushed fragment fails the check and is looked up anew).
     private readonly Fragment?[] _returnSites = new Fragment?[1024];
 
-    private Fragment ReturnSite(ulong pc)
+    private Fragment ReturnSite(ulong pc, ContextBlock* context)
     {
         ref Fragment? memo = ref _returnSites[(pc ^ (pc >> 10)) & 1023];
-        if (memo is { Flushed: false } fragment && fragment.ApplicationPc == pc && fragment.Mode == tool.ModeOf(GuestThread.Current!.Context))
+        int mode = tool.ModeOf(context);
+        if (memo is { Flushed: false } fragment && fragment.ApplicationPc == pc && fragment.Mode == mode)
             return fragment;
-        return memo = Lookup(pc);
+        return memo = Lookup(pc, mode);
     }
 
     /// <summary>The fragment for <paramref name="pc"/> in the mode the tool gives the current thread's state.</summary>

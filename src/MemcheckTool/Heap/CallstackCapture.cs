@@ -32,32 +32,55 @@ public static unsafe class CallstackCapture
 
     private static ulong[] Walk(ulong pc, ulong rsp, ulong rbp, bool innermostIsExact, ulong stackTop, int maxFrames, FrameRuleCache? rules)
     {
+        var start = new WalkStart(pc, rsp, rbp, innermostIsExact, stackTop, maxFrames);
+        WalkMemo memo = WalkMemo.For(rules);
+        if (memo.TryGet(start, out ulong[] known)) return known;
         Span<ulong> frames = stackalloc ulong[maxFrames];
+        var recorder = new WalkRecorder(stackalloc StackWord[2 * WalkMemo.MaxWords], stackalloc bool[2 * WalkMemo.MaxWords]);
+        ulong[] stack = Stacks.Intern(Step(start, rules, frames, ref recorder));
+        if (recorder.TryGetUsed(WalkMemo.MaxWords, out ReadOnlySpan<StackWord> used)) memo.Remember(start, recorder.UsesEntryRbp, used, stack);
+        return stack;
+    }
+
+    /// <summary>The walk itself, frame by frame, telling <paramref name="recorder"/> what it reads and uses.</summary>
+    private static Span<ulong> Step(in WalkStart start, FrameRuleCache? rules, Span<ulong> frames, ref WalkRecorder recorder)
+    {
+        (ulong pc, ulong rsp, ulong rbp, ulong stackTop) = (start.Pc, start.Rsp, start.Rbp, start.StackTop);
         int count = 0;
         frames[count++] = pc;
-        bool exact = innermostIsExact;
-        while (count < maxFrames)
+        bool exact = start.Exact;
+        while (count < frames.Length)
         {
             ulong low = rsp;
-            if (rules != null && rules.TryGetRule(exact ? pc : pc - 1, out FrameRule rule))
+            ulong packed = rules != null ? rules.PackedRuleAt(exact ? pc : pc - 1) : 0;
+            if (PackedRule.IsPresent(packed))
             {
-                ulong cfa = (rule.CfaFromRbp ? rbp : rsp) + (ulong)rule.CfaOffset;
-                ulong returnSlot = cfa + (ulong)rule.ReturnAddressOffset;
+                bool fromRbp = PackedRule.CfaFromRbp(packed);
+                if (fromRbp) recorder.UseRbp();
+                ulong cfa = (fromRbp ? rbp : rsp) + (ulong)PackedRule.CfaOffset(packed);
+                ulong returnSlot = cfa + (ulong)PackedRule.ReturnAddressOffset(packed);
                 if (!OnStack(returnSlot, low, stackTop)) break;
-                if (rule.SavedRbpOffset is long saved)
+                if (PackedRule.SavesRbp(packed))
                 {
-                    ulong rbpSlot = cfa + (ulong)saved;
+                    ulong rbpSlot = cfa + (ulong)PackedRule.SavedRbpOffset(packed);
                     if (!OnStack(rbpSlot, low, stackTop)) break;
                     rbp = *(ulong*)rbpSlot;
+                    recorder.Read(rbpSlot, rbp, isUsed: false);
+                    recorder.RbpFromLastRead();
                 }
                 pc = *(ulong*)returnSlot;
+                recorder.Read(returnSlot, pc, isUsed: true);
                 rsp = cfa;
             }
             else
             {
+                recorder.UseRbp();
                 if (!OnStack(rbp, low, stackTop) || !OnStack(rbp + 8, low, stackTop) || (rbp & 7) != 0) break;
                 pc = ((ulong*)rbp)[1];
                 ulong next = ((ulong*)rbp)[0];
+                recorder.Read(rbp + 8, pc, isUsed: true);
+                recorder.Read(rbp, next, isUsed: true);
+                recorder.RbpFromLastRead();
                 rsp = rbp + 16;
                 if (next <= rbp) { if (pc >= 0x1000) frames[count++] = pc; break; }
                 rbp = next;
@@ -66,7 +89,7 @@ public static unsafe class CallstackCapture
             if (pc < 0x1000 || rsp <= low) break;
             frames[count++] = pc;
         }
-        return Stacks.Intern(frames[..count]);
+        return frames[..count];
     }
 
     private static bool OnStack(ulong address, ulong low, ulong stackTop) => address >= low && address + 8 <= stackTop;

@@ -28,10 +28,11 @@ public sealed unsafe class ChunkTable
         Count++;
     }
 
-    public void Remove(HeapChunk chunk)
+    /// <summary>Removes the chunk in <paramref name="slot"/> (its <see cref="HeapChunk.Slot"/>).</summary>
+    public void Remove(int slot)
     {
-        _slots[chunk.Slot] = null;
-        _freeSlots.Push(chunk.Slot);
+        _slots[slot] = null;
+        _freeSlots.Push(slot);
         Count--;
     }
 
@@ -40,7 +41,15 @@ public sealed unsafe class ChunkTable
     {
         ulong tag = *(ulong*)(user - TagOffset);
         if (tag < (ulong)_used && _slots[tag] is HeapChunk chunk && chunk.User == user) return chunk;
-        return FirstOrDefault(c => c.User == user);
+        return Scan(user);
+    }
+
+    // Apart from Find, whose every call would otherwise allocate the closure a lambda over user needs.
+    private HeapChunk? Scan(ulong user)
+    {
+        for (int i = 0; i < _used; i++)
+            if (_slots[i] is HeapChunk chunk && chunk.User == user) return chunk;
+        return null;
     }
 
     public HeapChunk? FirstOrDefault(Func<HeapChunk, bool> predicate)

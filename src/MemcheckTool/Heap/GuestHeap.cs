@@ -38,7 +38,9 @@ public sealed class GuestHeap
 
     // Live and quarantined blocks by user address (one table: a free only flips the chunk's state).
     private readonly ChunkTable _chunks = new();
-    private readonly Queue<HeapChunk> _quarantine = new();
+    // Freed blocks in order, with what recycling needs: by then the chunk object is long out of the
+    // caches, and reading it again cost a cache miss per free.
+    private readonly Queue<QuarantinedBlock> _quarantine = new();
     private readonly ReusableBlocks _reusable = new();
     private readonly FreeRanges _free = new();
     private readonly RedzonePolicy _redzones;
@@ -192,7 +194,7 @@ public sealed class GuestHeap
         LiveBytes -= chunk.Size;
         LiveBlocks--;
         _shadow?.Set(chunk.User, chunk.Size, ShadowState.Unaddressable);
-        _quarantine.Enqueue(chunk);
+        _quarantine.Enqueue(new QuarantinedBlock(chunk.Slot, chunk.BlockStart, chunk.BlockSize));
         _quarantinedBytes += chunk.BlockSize;
         while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1) Recycle(_quarantine.Dequeue());
         return true;
@@ -236,18 +238,20 @@ public sealed class GuestHeap
     }
 
     /// <summary>A block leaves quarantine: its space becomes reusable.</summary>
-    private void Recycle(HeapChunk chunk)
+    private void Recycle(QuarantinedBlock block)
     {
-        _chunks.Remove(chunk);
-        _quarantinedBytes -= chunk.BlockSize;
-        if (chunk.BlockSize <= SmallBlock)
+        _chunks.Remove(block.Slot);
+        _quarantinedBytes -= block.BlockSize;
+        if (block.BlockSize <= SmallBlock)
         {
-            _reusable.Put(chunk.BlockSize, chunk.BlockStart);
-            _hoardedBytes += chunk.BlockSize;
+            _reusable.Put(block.BlockSize, block.BlockStart);
+            _hoardedBytes += block.BlockSize;
             return;
         }
-        Release(chunk.BlockStart, chunk.BlockSize);
+        Release(block.BlockStart, block.BlockSize);
     }
+
+    private readonly record struct QuarantinedBlock(int Slot, ulong BlockStart, ulong BlockSize);
 
     /// <summary>
     /// Free space into the ranges, merged with its neighbours (rejoining the arena's unused end if it

@@ -31,19 +31,27 @@ public sealed class FrameRuleCache(Func<ulong, (string Path, ulong LoadBias)?> m
     }
 
     /// <summary>The rule at run-time <paramref name="lookupPc"/> (for return addresses: the return address minus 1).</summary>
-    public bool TryGetRule(ulong lookupPc, out FrameRule rule)
+    public bool TryGetRule(ulong lookupPc, out FrameRule rule) => PackedRule.TryUnpack(PackedRuleAt(lookupPc), out rule);
+
+    /// <summary>As <see cref="TryGetRule"/>, as a <see cref="PackedRule"/> word (never 0).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public ulong PackedRuleAt(ulong lookupPc)
     {
         ref FastEntry entry = ref _fast[(int)((lookupPc ^ (lookupPc >> 14)) & (FastSlots - 1))];
         ulong packed = entry.Packed;
-        if (packed == 0 || (entry.Check ^ packed) != lookupPc)
-        {
-            if (!_rules.TryGetValue(lookupPc, out FrameRule? cached))
-                _rules[lookupPc] = cached = Derive(lookupPc);
-            packed = PackedRule.Pack(cached);
-            entry.Packed = packed;
-            entry.Check = lookupPc ^ packed;
-        }
-        return PackedRule.TryUnpack(packed, out rule);
+        return packed != 0 && (entry.Check ^ packed) == lookupPc ? packed : Fill(ref entry, lookupPc);
+    }
+
+    // Out of line: the hit path stays small enough to inline into the walker.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ulong Fill(ref FastEntry entry, ulong lookupPc)
+    {
+        if (!_rules.TryGetValue(lookupPc, out FrameRule? cached))
+            _rules[lookupPc] = cached = Derive(lookupPc);
+        ulong packed = PackedRule.Pack(cached);
+        entry.Packed = packed;
+        entry.Check = lookupPc ^ packed;
+        return packed;
     }
 
     private FrameRule? Derive(ulong pc)

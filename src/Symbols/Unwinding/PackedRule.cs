@@ -26,11 +26,17 @@ public static class PackedRule
 
     public static bool TryUnpack(ulong packed, out FrameRule rule)
     {
-        if ((packed & Present) == 0) { rule = default; return false; }
-        long cfa = (long)(packed << 32) >> 40;
-        long returnAddress = (short)(packed >> 32);
-        long? savedRbp = (packed & RbpSaved) != 0 ? (short)(packed >> 48) : null;
-        rule = new FrameRule((packed & FromRbp) != 0, cfa, returnAddress, savedRbp);
+        if (!IsPresent(packed)) { rule = default; return false; }
+        rule = new FrameRule(CfaFromRbp(packed), CfaOffset(packed), ReturnAddressOffset(packed),
+            SavesRbp(packed) ? SavedRbpOffset(packed) : null);
         return true;
     }
+
+    // The fields one at a time, for walkers that step without building a FrameRule.
+    public static bool IsPresent(ulong packed) => (packed & Present) != 0;
+    public static bool CfaFromRbp(ulong packed) => (packed & FromRbp) != 0;
+    public static long CfaOffset(ulong packed) => (long)(packed << 32) >> 40;
+    public static long ReturnAddressOffset(ulong packed) => (short)(packed >> 32);
+    public static bool SavesRbp(ulong packed) => (packed & RbpSaved) != 0;
+    public static long SavedRbpOffset(ulong packed) => (short)(packed >> 48);
 }

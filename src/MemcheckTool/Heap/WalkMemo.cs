@@ -1,0 +1,115 @@
+using System.Runtime.CompilerServices;
+using Checker.Symbols.Unwinding;
+
+namespace Checker.MemcheckTool.Heap;
+
+/// <summary>Where a callstack walk starts: everything besides stack memory that its frames depend on.</summary>
+internal readonly record struct WalkStart(ulong Pc, ulong Rsp, ulong Rbp, bool Exact, ulong StackTop, int MaxFrames);
+
+/// <summary>A stack word a walk read, and its value then.</summary>
+internal readonly record struct StackWord(ulong Address, ulong Value);
+
+/// <summary>
+/// The last callstack walked from each start, per thread, with the stack words it depended on. A
+/// walk is a function of its start, of the CFI rules of the pcs it met (fixed once the rule cache
+/// derived them) and of the stack words it used (return addresses, and saved frame pointers where
+/// a later step computes with rbp). When those words still hold the same values, walking again
+/// would give the same frames: the memo compares them (independent loads from the stack the program
+/// just used) instead of stepping frame by frame, where each step's rule lookup is likely a cache
+/// miss and waits on the previous step. Every malloc and free captures a stack, and in real
+/// programs most of them repeat a recent one from the same call site at the same depth.
+/// </summary>
+internal sealed unsafe class WalkMemo
+{
+    /// <summary>Words a remembered walk may depend on (the default 12 frames use at most 22).</summary>
+    public const int MaxWords = 24;
+
+    private const int SetBits = 6, Ways = 4;
+
+    [ThreadStatic] private static WalkMemo? t_current;
+
+    private readonly Entry[] _entries = new Entry[Ways << SetBits];
+    private readonly byte[] _nextWay = new byte[1 << SetBits];
+
+    /// <summary>An empty memo (threads get theirs through <see cref="For"/>).</summary>
+    internal WalkMemo(FrameRuleCache? rules) => Rules = rules;
+
+    /// <summary>The rules the remembered walks stepped by: a memo serves one rule cache (one process's modules).</summary>
+    private FrameRuleCache? Rules { get; }
+
+    /// <summary>The calling thread's memo for walks that step by <paramref name="rules"/>.</summary>
+    public static WalkMemo For(FrameRuleCache? rules)
+    {
+        WalkMemo? memo = t_current;
+        if (memo == null || memo.Rules != rules) t_current = memo = new WalkMemo(rules);
+        return memo;
+    }
+
+    /// <summary>The frames of a remembered walk from <paramref name="start"/> whose used words still hold what it read.</summary>
+    public bool TryGet(in WalkStart start, out ulong[] stack)
+    {
+        int set = SetOf(start);
+        for (int way = 0; way < Ways; way++)
+        {
+            ref Entry entry = ref _entries[set + way];
+            if (entry.Matches(start))
+            {
+                stack = entry.Stack!;
+                return true;
+            }
+        }
+        stack = null!;
+        return false;
+    }
+
+    /// <summary>Remembers a walk: the words it used (at most <see cref="MaxWords"/>) and whether it used the entry rbp.</summary>
+    public void Remember(in WalkStart start, bool usesRbp, ReadOnlySpan<StackWord> words, ulong[] stack)
+    {
+        // The set's ways in turn: the walks from one call site at one depth take every way.
+        int set = SetOf(start);
+        ref byte next = ref _nextWay[set / Ways];
+        ref Entry entry = ref _entries[set + next];
+        next = (byte)((next + 1) % Ways);
+        entry.Pc = start.Pc;
+        entry.Rsp = start.Rsp;
+        entry.Rbp = start.Rbp;
+        entry.StackTop = start.StackTop;
+        entry.MaxFrames = start.MaxFrames;
+        entry.Exact = start.Exact;
+        entry.UsesRbp = usesRbp;
+        words.CopyTo(entry.Words);
+        entry.WordCount = words.Length;
+        entry.Stack = stack;
+    }
+
+    private static int SetOf(in WalkStart start) =>
+        (int)(((start.Pc ^ start.Rsp) * 0x9E37_79B9_7F4A_7C15) >> (64 - SetBits)) * Ways;
+
+    private unsafe struct Entry
+    {
+        public ulong Pc, Rsp, Rbp, StackTop;
+        public int MaxFrames, WordCount;
+        public bool Exact, UsesRbp;
+        public ulong[]? Stack;
+        public Words Words;
+
+        public readonly bool Matches(in WalkStart start)
+        {
+            if (Stack == null || Pc != start.Pc || Rsp != start.Rsp || StackTop != start.StackTop
+                || MaxFrames != start.MaxFrames || Exact != start.Exact || (UsesRbp && Rbp != start.Rbp))
+                return false;
+            for (int i = 0; i < WordCount; i++)
+            {
+                // In [rsp, stackTop), as when the walk read it from this same rsp.
+                if (*(ulong*)Words[i].Address != Words[i].Value) return false;
+            }
+            return true;
+        }
+    }
+
+    [InlineArray(MaxWords)]
+    private struct Words
+    {
+        private StackWord _word;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Runtime.InteropServices;
+using Checker.MemcheckTool.Heap;
+using Xunit;
+
+namespace Checker.Tests.Heap;
+
+/// <summary>
+/// The memo of callstack walks (<see cref="WalkMemo"/>, <see cref="WalkRecorder"/>): a remembered
+/// walk is returned only while the stack words it used hold what it read, on a synthetic stack in
+/// native memory (the walker reads the guest stack through pointers).
+/// </summary>
+public sealed unsafe class CallstackMemoTests : IDisposable
+{
+    private const int StackSize = 0x2000;
+    private readonly ulong _stack = (ulong)NativeMemory.AllocZeroed(StackSize);
+
+    private ulong StackTop => _stack + StackSize;
+
+    public void Dispose() => NativeMemory.Free((void*)_stack);
+
+    private void Write(ulong offset, ulong value) => *(ulong*)(_stack + offset) = value;
+
+    /// <summary>A frame-pointer chain: rbp at +0x100 -> +0x200 -> +0x300 (outermost), return addresses above each.</summary>
+    private void BuildChain()
+    {
+        Write(0x100, _stack + 0x200);
+        Write(0x108, 0x401100);
+        Write(0x200, _stack + 0x300);
+        Write(0x208, 0x401200);
+        Write(0x300, 0);
+        Write(0x308, 0x401300);
+    }
+
+    private ulong[] Capture(ulong rbpOffset = 0x100, int maxFrames = 12) =>
+        CallstackCapture.CaptureAt(0x401000, _stack, _stack + rbpOffset, StackTop, maxFrames, rules: null);
+
+    [Fact]
+    public void RepeatedWalksSeeEveryChangeOfTheWordsTheyUse()
+    {
+        BuildChain();
+        Assert.Equal([0x401000UL, 0x401100, 0x401200, 0x401300], Capture());
+        Assert.Same(Capture(), Capture());
+
+        Write(0x208, 0x401250);   // a return address
+        Assert.Equal([0x401000UL, 0x401100, 0x401250, 0x401300], Capture());
+
+        Write(0x200, _stack + 0x400);   // a saved frame pointer the chain follows
+        Write(0x400, 0);
+        Write(0x408, 0x401400);
+        Assert.Equal([0x401000UL, 0x401100, 0x401250, 0x401400], Capture());
+
+        Write(0x108, 0x400fff);   // a return address below 0x1000 would end it; this one does not
+        Assert.Equal([0x401000UL, 0x400fff, 0x401250, 0x401400], Capture());
+        Write(0x108, 0x10);
+        Assert.Equal([0x401000UL], Capture());
+    }
+
+    [Fact]
+    public void WalksFromAnotherFramePointerOrWithOtherLimitsAreNotTheRememberedOne()
+    {
+        BuildChain();
+        Assert.Equal([0x401000UL, 0x401100, 0x401200, 0x401300], Capture());
+        Assert.Equal([0x401000UL, 0x401200, 0x401300], Capture(rbpOffset: 0x200));
+        Assert.Equal([0x401000UL, 0x401100], Capture(maxFrames: 2));
+        Assert.Equal([0x401000UL, 0x401100, 0x401200, 0x401300], Capture());
+    }
+
+    [Fact]
+    public void AnEntryOnlyMatchesItsStartAndTheWordsItUsed()
+    {
+        var memo = NewMemo();
+        var start = new WalkStart(0x401000, _stack, 0x1234, Exact: false, StackTop, 12);
+        ulong[] stack = [0x401000, 0x401100];
+        Write(0x10, 0x401100);
+        memo.Remember(start, usesRbp: false, [new StackWord(_stack + 0x10, 0x401100)], stack);
+
+        Assert.True(memo.TryGet(start, out ulong[] found));
+        Assert.Same(stack, found);
+        Assert.True(memo.TryGet(start with { Rbp = 0x5678 }, out _));   // rbp not used by that walk
+        Assert.False(memo.TryGet(start with { Rsp = _stack + 8 }, out _));
+        Assert.False(memo.TryGet(start with { Pc = 0x401001 }, out _));
+        Assert.False(memo.TryGet(start with { Exact = true }, out _));
+        Assert.False(memo.TryGet(start with { MaxFrames = 11 }, out _));
+        Assert.False(memo.TryGet(start with { StackTop = StackTop - 8 }, out _));
+        Write(0x10, 0x401108);
+        Assert.False(memo.TryGet(start, out _));
+
+        memo.Remember(start, usesRbp: true, [], stack);
+        Assert.True(memo.TryGet(start, out _));
+        Assert.False(memo.TryGet(start with { Rbp = 0x5678 }, out _));
+    }
+
+    [Fact]
+    public void SeveralWalksFromOneStartAreRememberedTogether()
+    {
+        var memo = NewMemo();
+        var start = new WalkStart(0x401000, _stack, 0, Exact: false, StackTop, 12);
+        // Four callers at the same depth: the word at +0x10 tells them apart.
+        for (ulong caller = 0; caller < 4; caller++)
+            memo.Remember(start, usesRbp: false, [new StackWord(_stack + 0x10, 0x402000 + caller)], [0x401000, 0x402000 + caller]);
+        for (ulong caller = 0; caller < 4; caller++)
+        {
+            Write(0x10, 0x402000 + caller);
+            Assert.True(memo.TryGet(start, out ulong[] found));
+            Assert.Equal([0x401000UL, 0x402000 + caller], found);
+        }
+    }
+
+    [Fact]
+    public void ASavedFramePointerIsUsedOnlyOnceAStepComputesWithIt()
+    {
+        var recorder = new WalkRecorder(new StackWord[8], new bool[8]);
+        recorder.Read(0x100, 0xaaaa, isUsed: false);   // a frame saves rbp
+        recorder.RbpFromLastRead();
+        recorder.Read(0x108, 0x401100, isUsed: true);   // and returns
+        Assert.True(recorder.TryGetUsed(8, out ReadOnlySpan<StackWord> used));
+        Assert.Equal([new StackWord(0x108, 0x401100)], used.ToArray());
+        Assert.False(recorder.UsesEntryRbp);
+
+        recorder = new WalkRecorder(new StackWord[8], new bool[8]);
+        recorder.Read(0x100, 0xaaaa, isUsed: false);
+        recorder.RbpFromLastRead();
+        recorder.Read(0x108, 0x401100, isUsed: true);
+        recorder.UseRbp();   // the next frame's CFA is rbp-based
+        Assert.True(recorder.TryGetUsed(8, out used));
+        Assert.Equal([new StackWord(0x100, 0xaaaa), new StackWord(0x108, 0x401100)], used.ToArray());
+        Assert.False(recorder.UsesEntryRbp);
+
+        recorder = new WalkRecorder(new StackWord[8], new bool[8]);
+        recorder.UseRbp();
+        Assert.True(recorder.UsesEntryRbp);
+    }
+
+    [Fact]
+    public void WalksThatUseTooManyWordsAreNotRemembered()
+    {
+        var recorder = new WalkRecorder(new StackWord[2], new bool[2]);
+        recorder.Read(0x100, 1, isUsed: true);
+        recorder.Read(0x108, 2, isUsed: true);
+        Assert.False(recorder.TryGetUsed(1, out _));
+        recorder.Read(0x110, 3, isUsed: true);   // past the buffer
+        Assert.False(recorder.TryGetUsed(8, out _));
+    }
+
+    private static WalkMemo NewMemo() => new(rules: null);
+}
