@@ -113,9 +113,13 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 stats.IndirectMisses++;
                 pc = context->NextPc;
                 // Under the lock: a fragment flushed between the lookup and the store would stay in the table.
+                // In the mode of the site that missed (it looks in its mode's table): a mode other than 0
+                // runs any state. Read once and cleared, so a stale value never picks a mode.
+                int siteMode = context->IblMissMode;
+                context->IblMissMode = 0;
                 lock (cache.Lock)
                 {
-                    Fragment target = Lookup(pc);
+                    Fragment target = siteMode != 0 ? Lookup(pc, siteMode) : Lookup(pc);
                     cache.IndirectBranchesFor(target.Mode).Insert(pc, target.Entry);
                 }
                 continue;

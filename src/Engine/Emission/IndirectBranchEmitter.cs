@@ -20,15 +20,20 @@ public static class IndirectBranchEmitter
 {
     // The sequence is position-independent but for the rel32 of the miss jump, so each variant is
     // encoded once and copied: encoding it per site was a large part of translation time.
-    private static readonly Dictionary<(ulong, ulong, bool, bool), (byte[] Bytes, int MissField, ulong MissTarget)> Templates = new();
+    private static readonly Dictionary<(ulong, ulong, bool, bool, int), (byte[] Bytes, int MissField, ulong MissTarget)> Templates = new();
 
-    public static void EmitLookup(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups)
+    /// <summary>
+    /// The lookup in <paramref name="tableAddress"/>, the table of the site's translation
+    /// <paramref name="mode"/>; a miss records the mode (gs:[IblMissMode]) so the dispatcher fills
+    /// that mode's table, where the site looks next time.
+    /// </summary>
+    public static void EmitLookup(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups, int mode = 0)
     {
-        var key = (tableAddress, routines.IndirectBranchMiss, flagsLive, countLookups);
+        var key = (tableAddress, routines.IndirectBranchMiss, flagsLive, countLookups, mode);
         if (!Templates.TryGetValue(key, out var template))
         {
             var scratch = new CodeBuffer(0);
-            int field = Encode(scratch, tableAddress, routines, flagsLive, countLookups);
+            int field = Encode(scratch, tableAddress, routines, flagsLive, countLookups, mode);
             Templates[key] = template = (scratch.Bytes.ToArray(), field, flagsLive ? routines.IndirectBranchMissFlagFree : routines.IndirectBranchMiss);
         }
         int start = code.Length;
@@ -37,7 +42,7 @@ public static class IndirectBranchEmitter
     }
 
     /// <summary>Encodes the lookup; returns the offset of the miss jump's rel32 field.</summary>
-    private static int Encode(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups)
+    private static int Encode(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups, int mode)
     {
         int missField;
         code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRax, Register.RAX));
@@ -59,15 +64,21 @@ public static class IndirectBranchEmitter
         {
             code.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RDX, key));
             code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, new MemoryOperand(Register.RCX, Register.RDX)));
-            code.Raw([0xE3, 0x05]);   // jrcxz over the jump to the miss routine
+            code.Raw([0xE3, 0x00]);   // jrcxz over the miss path
+            int over = code.Length - 1;
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.IblMissMode), mode));
             missField = JumpRel32(code, routines.IndirectBranchMissFlagFree);
+            code.PatchByte(over, checked((byte)(code.Length - (over + 1))));
         }
         else
         {
             code.Encode(Instruction.Create(Code.Add_r64_rm64, Register.RCX, key));
-            code.Raw([0x74, 0x09]);   // jz over the 4-byte sub and the 5-byte jump
+            code.Raw([0x74, 0x00]);   // jz over the miss path (the sub undoes the add)
+            int over = code.Length - 1;
             code.Encode(Instruction.Create(Code.Sub_r64_rm64, Register.RCX, key));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.IblMissMode), mode));
             missField = JumpRel32(code, routines.IndirectBranchMiss);
+            code.PatchByte(over, checked((byte)(code.Length - (over + 1))));
         }
         code.Encode(ContextOperand.Store(ContextOffsets.IblJump, Register.RAX));
         code.Encode(ContextOperand.Load(Register.RAX, ContextOffsets.IblSaveRax));

@@ -23,6 +23,7 @@ public unsafe struct ContextBlock
     /// <summary>Which exit stub left the cache (an index into the exit table, or a reserved reason).</summary>
     [FieldOffset(ContextOffsets.ExitId)] public int ExitId;
     [FieldOffset(ContextOffsets.EnterTarget)] public ulong EnterTarget;
+    [FieldOffset(ContextOffsets.IblMissMode)] public int IblMissMode;
     [FieldOffset(ContextOffsets.IblLookups)] public long IblLookups;
     [FieldOffset(ContextOffsets.Self)] public ulong Self;
     [FieldOffset(ContextOffsets.HostMxcsr)] public uint HostMxcsr;
@@ -73,6 +74,8 @@ public static class ContextOffsets
     public const int IblJump = 0x0e0;
     /// <summary>Spill slot for the scratch register of a rewritten fs-relative access.</summary>
     public const int ScratchSpill = 0x0e8;
+    /// <summary>The translation mode of the lookup that missed (the dispatcher fills that mode's table).</summary>
+    public const int IblMissMode = 0x0f0;
     /// <summary>Count of indirect-branch lookups (incremented flag-free by the inlined lookups under --stats).</summary>
     public const int IblLookups = 0x0f8;
     public const int Self = 0x100;

@@ -373,5 +373,5 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     // Each mode looks up fragments of its own mode (a miss goes to the dispatcher, which picks the mode again).
     private void JumpToLookup(CodeBuffer code, bool flagsLive) =>
-        IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranchesFor(_mode).Address, cache.Routines, flagsLive, cache.CountIndirectLookups);
+        IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranchesFor(_mode).Address, cache.Routines, flagsLive, cache.CountIndirectLookups, _mode);
 }

@@ -43,7 +43,8 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (definedness != null && _block.Mode == DefinednessMode.Guarded && index == 0)
             _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo);
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
-        if (definedness != null && PushAndCallShadow.Applies(ins)) PushAndCallShadow.EmitBefore(code, ins, _block.Liveness.FreeRegisterBefore(index));
+        if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
+            PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index));
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.

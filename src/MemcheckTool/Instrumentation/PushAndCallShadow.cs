@@ -24,23 +24,42 @@ public static class PushAndCallShadow
     /// <summary>Four shadow bytes of undefined lanes (01 each).</summary>
     private const int UndefinedLanes = 0x55555555;
 
-    public static bool Applies(in Instruction ins) =>
-        ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall
-        || (ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8 && ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq);
-
-    /// <summary>Before <paramref name="ins"/> (a push or a call, see <see cref="Applies"/>); <paramref name="free"/> is dead there or None.</summary>
-    public static void EmitBefore(CodeBuffer code, in Instruction ins, Register free)
+    public static bool Applies(IReadOnlyList<Instruction> block, int index)
     {
+        Instruction ins = block[index];
+        if (ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall) return true;
+        // A run of pushes (a prologue's) is defined at its first: the later ones need nothing.
+        return IsPush(ins) && (index == 0 || !IsPush(block[index - 1]));
+    }
+
+    private static bool IsPush(in Instruction ins) =>
+        ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8 && ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq;
+
+    /// <summary>Before the instruction at <paramref name="index"/> (see <see cref="Applies"/>); <paramref name="free"/> is dead there or None.</summary>
+    public static void EmitBefore(CodeBuffer code, IReadOnlyList<Instruction> block, int index, Register free)
+    {
+        Instruction ins = block[index];
         Register scratch = free != Register.None ? free : Register.RAX;
         if (free == Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
         if (ins.FlowControl == FlowControl.Next)
         {
-            // The pushed slot [rsp - size, rsp): 2 shadow bytes for 8, the covering one for 2.
-            int size = -ins.StackPointerIncrement;
-            EmitIndex(code, scratch, size);
-            code.Encode(size == 8
-                ? Instruction.Create(Code.Mov_rm16_imm16, Shadow(scratch, 0), 0)
-                : Instruction.Create(Code.Mov_rm8_imm8, Shadow(scratch, 0), 0));
+            // The run's slots [rsp - total, rsp), whole shadow bytes (a 2-byte push defines its neighbours' too).
+            int total = 0;
+            for (int i = index; i < block.Count && IsPush(block[i]) && total < 64; i++) total += -block[i].StackPointerIncrement;
+            int shadowBytes = (total + 3) / 4;
+            EmitIndex(code, scratch, shadowBytes * 4);
+            for (int offset = 0; offset < shadowBytes;)
+            {
+                int width = shadowBytes - offset >= 8 ? 8 : shadowBytes - offset >= 4 ? 4 : shadowBytes - offset >= 2 ? 2 : 1;
+                code.Encode(width switch
+                {
+                    8 => Instruction.Create(Code.Mov_rm64_imm32, Shadow(scratch, offset), 0),
+                    4 => Instruction.Create(Code.Mov_rm32_imm32, Shadow(scratch, offset), 0),
+                    2 => Instruction.Create(Code.Mov_rm16_imm16, Shadow(scratch, offset), 0),
+                    _ => Instruction.Create(Code.Mov_rm8_imm8, Shadow(scratch, offset), 0),
+                });
+                offset += width;
+            }
         }
         else
         {
