@@ -65,6 +65,8 @@ public enum PropagationRule
     ShuffleImmediate,
     /// <summary>movhlps/movlhps/movhps/movlps/movhpd/movlpd: one 8-byte half replaced from the source's low or high half, the other kept.</summary>
     HalfMove,
+    /// <summary>pextrb/w/d/q, extractps: the selected element's shadow, zero-extended into the destination.</summary>
+    Extract,
     /// <summary>bt/bts/btr/btc: CF is the tested bit's shadow; bts/btr define that bit, btc keeps it, the others keep theirs.</summary>
     BitTest,
 }
@@ -162,6 +164,7 @@ public static class PropagationRules
         AddNamed(PropagationRule.Interleave, "Unpcklps", "Unpckhps", "Unpcklpd", "Unpckhpd", "Vunpcklps", "Vunpckhps", "Vunpcklpd", "Vunpckhpd");
         AddNamed(PropagationRule.HalfMove, "Movhlps", "Vmovhlps", "Movlhps", "Vmovlhps", "Movhps", "Vmovhps", "Movlps", "Vmovlps",
             "Movhpd", "Vmovhpd", "Movlpd", "Vmovlpd");
+        AddNamed(PropagationRule.Extract, "Pextrb", "Pextrw", "Pextrd", "Pextrq", "Vpextrb", "Vpextrw", "Vpextrd", "Vpextrq", "Extractps", "Vextractps");
         Add(PropagationRule.BitTest, Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc);
         AddNamed(PropagationRule.ShuffleImmediate, "Pshufd", "Vpshufd", "Pshuflw", "Vpshuflw", "Pshufhw", "Vpshufhw");
         AddNamed(PropagationRule.Scalar, "Addss", "Addsd", "Subss", "Subsd", "Mulss", "Mulsd", "Divss", "Divsd", "Minss", "Minsd",

@@ -81,6 +81,7 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
             case PropagationRule.ShuffleImmediate: ShuffleImmediate(c, ins); return;
             case PropagationRule.BitTest: BitTest(c, ins); return;
             case PropagationRule.HalfMove: HalfMove(c, ins); return;
+            case PropagationRule.Extract: Extract(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
     }
@@ -524,6 +525,21 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
                 a.Slice(from, element).CopyTo(result.Slice(lane + 2 * j * element, element));
                 b.Slice(from, element).CopyTo(result.Slice(lane + (2 * j + 1) * element, element));
             }
+        WriteOperand(c, ins, 0, result[..size]);
+    }
+
+    /// <summary>pextr*/extractps r/m, xmm, imm: the element the immediate selects (of the low 128 bits).</summary>
+    private void Extract(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.GetOpKind(1) != OpKind.Register || ins.GetOpRegister(1).IsMM()) { Pessimistic(c, ins); return; }
+        string name = ins.Mnemonic.ToString();
+        int element = name.EndsWith('b') ? 1 : name.EndsWith('w') ? 2 : name.EndsWith('q') ? 8 : 4;
+        int index = (int)ins.GetImmediate(ins.OpCount - 1) & (16 / element - 1);
+        Span<byte> source = stackalloc byte[64], result = stackalloc byte[8];
+        ReadOperand(c, ins, 1, source);
+        result.Clear();
+        source.Slice(index * element, element).CopyTo(result);
+        int size = ins.GetOpKind(0) == OpKind.Memory ? element : Math.Min(8, OperandSize(ins, 0));
         WriteOperand(c, ins, 0, result[..size]);
     }
 

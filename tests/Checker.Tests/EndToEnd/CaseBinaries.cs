@@ -79,6 +79,8 @@ public static class CaseBinaries
         ["uninit_stack"] = new("gcc", "uninit_stack.c", ["-O0"], []),
         ["uninit_stack.O2"] = new("gcc", "uninit_stack.c", ["-O2"], []),
         ["uninit_heap_args"] = new("gcc", "uninit_heap_args.c", ["-O2"], []),
+        ["uninit_vector_moves"] = new("gcc", "uninit_vector_moves.c", ["-O2"], []),
+        ["uninit_vector_moves.sse41"] = new("gcc", "uninit_vector_moves.c", ["-O2", "-msse4.1"], []),
         ["uninit_clean"] = new("gcc", "uninit_clean.c", ["-O2"], []),
         ["uninit_clean.O0"] = new("gcc", "uninit_clean.c", ["-O0"], []),
         ["uninit_clean_cxx"] = new("g++", "uninit_clean_cxx.cpp", ["-O2"], []),
