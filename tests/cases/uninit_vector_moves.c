@@ -17,6 +17,9 @@ __attribute__((noinline)) static void lanes(const int *defined, const int *partl
     if (_mm_cvtsi128_si32(_mm_shuffle_epi32(hi, 0x02)) == 3) puts("a3 is 3");
     if (_mm_cvtsi128_si32(_mm_shuffle_epi32(hi, 0x01)) == 7) /* LINE_LANE */
         puts("b2 is 7");
+    /* shufps: lanes 0-1 from a (a1, a2), 2-3 from b (b0, b1): all defined. */
+    __m128 mixed = _mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(1, 0, 2, 1));
+    if (_mm_cvtsi128_si32(_mm_shuffle_epi32(_mm_castps_si128(mixed), 0x03)) == 11) puts("shuffled b1 is 11");
 }
 
 __attribute__((noinline)) static void words(const char *s)

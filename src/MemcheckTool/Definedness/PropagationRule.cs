@@ -65,6 +65,8 @@ public enum PropagationRule
     ShuffleImmediate,
     /// <summary>movhlps/movlhps/movhps/movlps/movhpd/movlpd: one 8-byte half replaced from the source's low or high half, the other kept.</summary>
     HalfMove,
+    /// <summary>shufps/shufpd: per 128-bit lane, the low elements picked from the first source and the high ones from the second by the immediate.</summary>
+    ShuffleTwoSources,
     /// <summary>pextrb/w/d/q, extractps: the selected element's shadow, zero-extended into the destination.</summary>
     Extract,
     /// <summary>bt/bts/btr/btc: CF is the tested bit's shadow; bts/btr define that bit, btc keeps it, the others keep theirs.</summary>
@@ -164,6 +166,7 @@ public static class PropagationRules
         AddNamed(PropagationRule.Interleave, "Unpcklps", "Unpckhps", "Unpcklpd", "Unpckhpd", "Vunpcklps", "Vunpckhps", "Vunpcklpd", "Vunpckhpd");
         AddNamed(PropagationRule.HalfMove, "Movhlps", "Vmovhlps", "Movlhps", "Vmovlhps", "Movhps", "Vmovhps", "Movlps", "Vmovlps",
             "Movhpd", "Vmovhpd", "Movlpd", "Vmovlpd");
+        AddNamed(PropagationRule.ShuffleTwoSources, "Shufps", "Vshufps", "Shufpd", "Vshufpd");
         AddNamed(PropagationRule.Extract, "Pextrb", "Pextrw", "Pextrd", "Pextrq", "Vpextrb", "Vpextrw", "Vpextrd", "Vpextrq", "Extractps", "Vextractps");
         Add(PropagationRule.BitTest, Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc);
         AddNamed(PropagationRule.ShuffleImmediate, "Pshufd", "Vpshufd", "Pshuflw", "Vpshuflw", "Pshufhw", "Vpshufhw");

@@ -82,6 +82,7 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
             case PropagationRule.BitTest: BitTest(c, ins); return;
             case PropagationRule.HalfMove: HalfMove(c, ins); return;
             case PropagationRule.Extract: Extract(c, ins); return;
+            case PropagationRule.ShuffleTwoSources: ShuffleTwoSources(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
     }
@@ -525,6 +526,39 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
                 a.Slice(from, element).CopyTo(result.Slice(lane + 2 * j * element, element));
                 b.Slice(from, element).CopyTo(result.Slice(lane + (2 * j + 1) * element, element));
             }
+        WriteOperand(c, ins, 0, result[..size]);
+    }
+
+    /// <summary>
+    /// shufps: per lane, elements 0-1 from the first source and 2-3 from the second, two bits of the
+    /// immediate each; shufpd: element 0 from the first, 1 from the second, one bit per element.
+    /// </summary>
+    private void ShuffleTwoSources(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.IsBroadcast) { Pessimistic(c, ins); return; }
+        bool doubles = ins.Mnemonic is Mnemonic.Shufpd or Mnemonic.Vshufpd;
+        int control = (int)ins.GetImmediate(ins.OpCount - 1);
+        int size = OperandSize(ins, 0);
+        Span<byte> a = stackalloc byte[64], b = stackalloc byte[64], result = stackalloc byte[64];
+        // shufps x1, x2/m, imm (sources op0, op1) or vshufps x1, x2, x3/m, imm (op1, op2).
+        ReadOperand(c, ins, ins.OpCount == 3 ? 0 : 1, a);
+        ReadOperand(c, ins, ins.OpCount == 3 ? 1 : 2, b);
+        result.Clear();
+        for (int lane = 0; lane < size; lane += 16)
+        {
+            if (doubles)
+            {
+                int k = lane / 16;
+                a.Slice(lane + 8 * ((control >> (2 * k)) & 1), 8).CopyTo(result.Slice(lane, 8));
+                b.Slice(lane + 8 * ((control >> (2 * k + 1)) & 1), 8).CopyTo(result.Slice(lane + 8, 8));
+                continue;
+            }
+            for (int j = 0; j < 4; j++)
+            {
+                Span<byte> from = j < 2 ? a : b;
+                from.Slice(lane + 4 * ((control >> (2 * j)) & 3), 4).CopyTo(result.Slice(lane + 4 * j, 4));
+            }
+        }
         WriteOperand(c, ins, 0, result[..size]);
     }
 
