@@ -20,6 +20,15 @@ __attribute__((noinline)) static void lanes(const int *defined, const int *partl
     /* shufps: lanes 0-1 from a (a1, a2), 2-3 from b (b0, b1): all defined. */
     __m128 mixed = _mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), _MM_SHUFFLE(1, 0, 2, 1));
     if (_mm_cvtsi128_si32(_mm_shuffle_epi32(_mm_castps_si128(mixed), 0x03)) == 11) puts("shuffled b1 is 11");
+#ifdef __SSSE3__
+    /* pshufb picking b's bytes 4..7 (b1) into lane 0, palignr shifting b1 down: both defined. */
+    __m128i picked = _mm_shuffle_epi8(b, _mm_setr_epi8(4, 5, 6, 7, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    if (_mm_cvtsi128_si32(picked) == 11) puts("picked b1 is 11");
+    if (_mm_cvtsi128_si32(_mm_alignr_epi8(a, b, 4)) == 11) puts("aligned b1 is 11");
+#else
+    puts("picked b1 is 11");
+    puts("aligned b1 is 11");
+#endif
 }
 
 __attribute__((noinline)) static void words(const char *s)

@@ -67,6 +67,8 @@ public enum PropagationRule
     HalfMove,
     /// <summary>shufps/shufpd: per 128-bit lane, the low elements picked from the first source and the high ones from the second by the immediate.</summary>
     ShuffleTwoSources,
+    /// <summary>pshufb (bytes picked per 128-bit lane by a control vector) and palignr (two sources' bytes shifted by the immediate).</summary>
+    BytePermute,
     /// <summary>pextrb/w/d/q, extractps: the selected element's shadow, zero-extended into the destination.</summary>
     Extract,
     /// <summary>bt/bts/btr/btc: CF is the tested bit's shadow; bts/btr define that bit, btc keeps it, the others keep theirs.</summary>
@@ -166,6 +168,7 @@ public static class PropagationRules
         AddNamed(PropagationRule.Interleave, "Unpcklps", "Unpckhps", "Unpcklpd", "Unpckhpd", "Vunpcklps", "Vunpckhps", "Vunpcklpd", "Vunpckhpd");
         AddNamed(PropagationRule.HalfMove, "Movhlps", "Vmovhlps", "Movlhps", "Vmovlhps", "Movhps", "Vmovhps", "Movlps", "Vmovlps",
             "Movhpd", "Vmovhpd", "Movlpd", "Vmovlpd");
+        AddNamed(PropagationRule.BytePermute, "Pshufb", "Vpshufb", "Palignr", "Vpalignr");
         AddNamed(PropagationRule.ShuffleTwoSources, "Shufps", "Vshufps", "Shufpd", "Vshufpd");
         AddNamed(PropagationRule.Extract, "Pextrb", "Pextrw", "Pextrd", "Pextrq", "Vpextrb", "Vpextrw", "Vpextrd", "Vpextrq", "Extractps", "Vextractps");
         Add(PropagationRule.BitTest, Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc);

@@ -83,6 +83,7 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
             case PropagationRule.HalfMove: HalfMove(c, ins); return;
             case PropagationRule.Extract: Extract(c, ins); return;
             case PropagationRule.ShuffleTwoSources: ShuffleTwoSources(c, ins); return;
+            case PropagationRule.BytePermute: BytePermute(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
     }
@@ -558,6 +559,43 @@ internal sealed unsafe class Propagator(MemoryDefinedness memory, UseChecks uses
                 Span<byte> from = j < 2 ? a : b;
                 from.Slice(lane + 4 * ((control >> (2 * j)) & 3), 4).CopyTo(result.Slice(lane + 4 * j, 4));
             }
+        }
+        WriteOperand(c, ins, 0, result[..size]);
+    }
+
+    /// <summary>
+    /// pshufb: result byte i of each lane is the data's byte (control & 15) of that lane, a defined 0
+    /// when the control's top bit is set, undefined when the control byte is. palignr: each lane of
+    /// (first:second) as 32 bytes, shifted right by the immediate, bytes past the end a defined 0.
+    /// </summary>
+    private void BytePermute(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.Op0Register.IsMM() || ins.OpMask != Register.None) { Pessimistic(c, ins); return; }
+        bool align = ins.Mnemonic is Mnemonic.Palignr or Mnemonic.Vpalignr;
+        int size = OperandSize(ins, 0);
+        // SSE: op0 is the first source (and the destination); VEX: op1 and op2.
+        int first = ins.Encoding == EncodingKind.Legacy ? 0 : 1, second = first + 1;
+        Span<byte> a = stackalloc byte[64], b = stackalloc byte[64], result = stackalloc byte[64];
+        ReadOperand(c, ins, first, a);
+        ReadOperand(c, ins, second, b);
+        result.Clear();
+        if (align)
+        {
+            int shift = (int)ins.GetImmediate(ins.OpCount - 1);
+            for (int lane = 0; lane < size; lane += 16)
+                for (int i = 0; i < 16; i++)
+                {
+                    int at = i + shift;
+                    result[lane + i] = at < 16 ? b[lane + at] : at < 32 ? a[lane + at - 16] : (byte)0;
+                }
+        }
+        else
+        {
+            Span<byte> control = stackalloc byte[64];
+            ReadValue(c, ins, second, control[..size]);
+            for (int lane = 0; lane < size; lane += 16)
+                for (int i = 0; i < 16; i++)
+                    result[lane + i] = b[lane + i] != 0 ? (byte)0xff : (control[lane + i] & 0x80) != 0 ? (byte)0 : a[lane + (control[lane + i] & 15)];
         }
         WriteOperand(c, ins, 0, result[..size]);
     }

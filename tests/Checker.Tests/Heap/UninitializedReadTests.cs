@@ -128,7 +128,7 @@ public class UninitializedReadTests
         const string source = "uninit_vector_moves.c";
         var report = RunMemcheck(CaseBinaries.Get(binary));
         JsonElement[] errors = report.Errors;
-        Assert.Equal("b1 is 11\nshuffled b1 is 11\nab\ndone\n", report.Run.StdoutText);
+        Assert.Equal("b1 is 11\nshuffled b1 is 11\npicked b1 is 11\naligned b1 is 11\nab\ndone\n", report.Run.StdoutText);
         Assert.True(errors.Length == 2, $"expected 2 errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
         AssertFrame(UserFrame(errors[0], source), "lanes", source, Line(source, "LINE_LANE"), report.Context);
         AssertFrame(UserFrame(errors[1], source), "words", source, Line(source, "LINE_WORD"), report.Context);
