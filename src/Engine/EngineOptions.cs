@@ -9,6 +9,8 @@ public sealed record EngineOptions
     public required string ExecFn { get; init; }
     public required IReadOnlyList<string> Arguments { get; init; }
     public required IReadOnlyList<string> Environment { get; init; }
+    /// <summary>--trace-events: each tool event is written as a line here before the tool sees it (null: none).</summary>
+    public Action<string>? TraceEvents { get; init; }
     /// <summary>Collect statistics that cost time in generated code (indirect-lookup counts).</summary>
     public bool CollectStatistics { get; init; }
     /// <summary>Signals (bit n-1 for signal n) that were SIG_IGN when memcheck was executed: the guest inherits them.</summary>

@@ -19,8 +19,9 @@ namespace Checker.Engine;
 [SupportedOSPlatform("linux")]
 public sealed unsafe class GuestRun
 {
-    private GuestRun(TranslationCache cache, GuestProcess process, Dispatcher dispatcher, GuestThread thread, LoadedProgram program)
+    private GuestRun(TranslationCache cache, GuestProcess process, Dispatcher dispatcher, GuestThread thread, LoadedProgram program, Tool tool)
     {
+        Tool = tool;
         Cache = cache;
         Process = process;
         _dispatcher = dispatcher;
@@ -35,7 +36,7 @@ public sealed unsafe class GuestRun
     public GuestProcess Process { get; }
     public LoadedProgram Program { get; }
     /// <summary>The tool the program runs under (<see cref="NoTool"/> for --tool none).</summary>
-    public Tool Tool => Process.Tool;
+    public Tool Tool { get; }
     public KernelInterface Kernel => Process.Kernel;
 
     /// <summary>Loads the program; ELF problems surface as <see cref="ElfFormatException"/>, engine ones as <see cref="EngineException"/>.</summary>
@@ -46,7 +47,11 @@ public sealed unsafe class GuestRun
         var window = CodeWindow.Around(cache.Region.Start, cache.Region.End);
         LoadedProgram program = ProgramLoader.Load(executable, options.Arguments, options.Environment, options.ExecFn, window);
         var brk = new GuestBrk(program.FirstFreeFrom(AddressSpaceLayout.BrkStart, AddressSpaceLayout.BrkReservation), AddressSpaceLayout.BrkReservation);
-        var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel) { Tool = tool ?? new NoTool() };
+        tool ??= new NoTool();
+        var process = new GuestProcess(Path.GetFullPath(options.ExecutablePath), brk, window, cache, kernel)
+        {
+            Tool = options.TraceEvents is { } trace ? new EventTraceTool(tool, trace) : tool,
+        };
         process.ToolMemory.Add((cache.Region.Start, cache.Region.End, false));
         // Everything from the host region up is memcheck's: the guest may not map, unmap or protect there.
         process.ToolMemory.Add((AddressSpaceLayout.HostRegionStart, 1UL << 47, false));
@@ -58,11 +63,8 @@ public sealed unsafe class GuestRun
 
         process.Tool.Attach(new ToolHost(process, program, window, RecordImage));
         // The modules mapped before the first instruction; the rest are seen as the guest maps them.
-        if (process.Interceptor is { } interceptor)
-        {
-            interceptor.OnModuleMapped(program.Executable.Image.Path, program.Executable.Start);
-            if (program.Interpreter is MappedImage interp) interceptor.OnModuleMapped(interp.Image.Path, interp.Start);
-        }
+        process.ModuleMapped(program.Executable.Image.Path, program.Executable.Start);
+        if (program.Interpreter is MappedImage interp) process.ModuleMapped(interp.Image.Path, interp.Start);
         var faults = new FaultAnalyzer(cache, process.Mappings, process.Tool);
         var translator = new BlockTranslator(cache, process.Interceptor, process.Tool.CreateInstrumenter(), process.Mappings);
         var dispatcher = new Dispatcher(cache, translator, new SyscallEmulator(process), process, faults, process.Tool);
@@ -75,7 +77,7 @@ public sealed unsafe class GuestRun
         thread.Context->Rsp = program.StackPointer;
         thread.Context->UnwindTop = program.StackTop;
         process.Tool.OnThreadStarted(thread, null, program.StackPointer);
-        var run = new GuestRun(cache, process, dispatcher, thread, program);
+        var run = new GuestRun(cache, process, dispatcher, thread, program, tool);
         var launcher = new ThreadLauncher(process, run.RunThread, () => run.Finisher);
         process.StartThread = launcher.Start;
         return run;
@@ -128,10 +130,12 @@ public sealed unsafe class GuestRun
         if (outcome is GuestOutcome.ThreadExited)
         {
             // The main thread left by exit(2) while others run on: the last of them ends the process.
+            Process.Tool.OnThreadExited(_thread);
             ThreadExit.Release(_thread, Kernel);
             Thread.Sleep(Timeout.Infinite);
         }
         if (!Process.Threads.TryEndProcess(_thread)) Process.Threads.StopHere(_thread);
+        Process.Tool.OnProcessExit(outcome);
         return outcome;
     }
 
@@ -159,7 +163,12 @@ public sealed unsafe class GuestRun
     /// guest thread for the end of the process. True: the caller finishes the run; false: another
     /// thread is ending it already.
     /// </summary>
-    public bool EndProcess() => Process.Threads.TryEndProcess(GuestThread.Current);
+    public bool EndProcess(GuestOutcome outcome)
+    {
+        if (!Process.Threads.TryEndProcess(GuestThread.Current)) return false;
+        Process.Tool.OnProcessExit(outcome);
+        return true;
+    }
 
     /// <summary>The guest's disposition of <paramref name="signal"/>: 0 SIG_DFL, 1 SIG_IGN, else its handler.</summary>
     public ulong Disposition(int signal) => BitConverter.ToUInt64(Process.SignalActions[signal], 0);

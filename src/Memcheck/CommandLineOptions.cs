@@ -45,6 +45,10 @@ public static class CommandLineOptions
         "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, replaced calls, access-check exits, translation time.",
         Switch, "yes or no");
 
+    public static readonly OptionSpec TraceEvents = new("--trace-events", YesNo, "no",
+        "Print each event the engine gives the tool, one line each: modules loaded and unloaded, mmap/munmap/mprotect/mremap/brk, threads started and exited, sigaltstack, signal frames, faults the program handles, fork, exec, process exit. For tool writers and bug reports, as Valgrind's --trace-syscalls.",
+        Switch, "yes or no");
+
     public static readonly OptionSpec Json = new("--json", "FILE", "",
         "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes, and before it execs another program (then with \"exec\" instead of exit_code). %p in FILE is the process's pid; without %p a forked child, or a program exec'd under memcheck, writes FILE with its pid before the extension (report.1234.json); a program exec'd by a process that already wrote that name adds .1, .2, ... (report.1234.1.json). FILE's directory must exist and be writable: that is checked before the program starts.",
         value => value.Length > 0 ? value : null, "a file name");
@@ -87,7 +91,7 @@ public static class CommandLineOptions
         value => value, "a comma-separated list of patterns");
 
     public static readonly IReadOnlyList<OptionSpec> All =
-        [Tool, Stats, Json, ErrorExitCode, CheckUninitialized, TrackOrigins, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip];
+        [Tool, Stats, TraceEvents, Json, ErrorExitCode, CheckUninitialized, TrackOrigins, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip];
 
     /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()
@@ -158,6 +162,7 @@ public static class CommandLineOptions
                 TraceChildren = Get(TraceChildren) == "yes",
                 CheckUninitialized = Get(CheckUninitialized) == "yes",
                 TrackOrigins = Get(TrackOrigins) == "yes",
+                TraceEvents = Get(TraceEvents) == "yes",
                 TraceChildrenSkip = Get(TraceChildrenSkip).Split(',', StringSplitOptions.RemoveEmptyEntries),
                 GivenOptions = All.Where(spec => parse.GetResult(options[spec]) is not null).Select(spec => (spec, Get(spec))).ToArray(),
             };
@@ -215,6 +220,8 @@ public sealed record MemcheckSettings(
     public bool CheckUninitialized { get; init; } = true;
     /// <summary>--track-origins: uninitialized reads name the heap block the value came from.</summary>
     public bool TrackOrigins { get; init; }
+    /// <summary>--trace-events: the engine's events for the tool are printed.</summary>
+    public bool TraceEvents { get; init; }
     /// <summary>--trace-children: exec'd programs run under memcheck too.</summary>
     public bool TraceChildren { get; init; } = true;
     /// <summary>--trace-children-skip: patterns of programs that run natively anyway.</summary>

@@ -95,6 +95,7 @@ public static class Program
                 Arguments = exec.Argv,
                 Environment = HostEnvironment.Read(),
                 CollectStatistics = settings.Stats,
+                TraceEvents = settings.TraceEvents ? line => Console.Error.WriteLine(LinePrefix.Line(line)) : null,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
                 InitialSignalMask = StartupShim.SignalMaskAtStart(),
                 ToolDescriptors = new[] { ToolOutput.Descriptor, memcheckExecutable }.Where(fd => fd >= 0 && descriptors?.IsTools((ulong)fd) != true).ToArray(),
@@ -138,7 +139,7 @@ public static class Program
         run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
         if (run.Tool is MemoryCheckTool nudged) Nudge.Listen(nudged, reports, signals);
         // Checking only: under --tool none a fault the program handles is its own business.
-        if (run.Tool is MemoryCheckTool) run.Process.FaultHandledByProgram += fault =>
+        if (run.Tool is MemoryCheckTool handled) handled.HandledFaults = fault =>
             CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
         GuestOutcome outcome = run.Run();
         if (settings.Stats) StatisticsReport.Print(run);

@@ -68,8 +68,9 @@ public sealed class TerminationSignals : IDisposable
         }
         // One ending only, whatever else arrives meanwhile.
         if (Interlocked.Exchange(ref _handling, 1) != 0) return;
-        if (!_run.EndProcess()) return;   // a guest thread is ending the process already
-        GuestTermination.Finish(_run, new GuestOutcome.Stopped(signal), _reports, _settings);
+        var outcome = new GuestOutcome.Stopped(signal);
+        if (!_run.EndProcess(outcome)) return;   // a guest thread is ending the process already
+        GuestTermination.Finish(_run, outcome, _reports, _settings);
     }
 
     private static PosixSignal ToPosixSignal(int signal) => signal switch

@@ -70,7 +70,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         _routines = new MemcheckRoutines(cache, undefinedFrames: options.CheckUninitialized);
         // The interceptor's module map is filled before any allocation happens; the rule cache only
         // asks it when a callstack is captured.
-        _rules = new FrameRuleCache(pc => Interceptor.Modules.Find(pc));
+        _rules = new FrameRuleCache(pc => process.Modules.Find(pc));
         AccessChecker = new AccessChecker(Shadow, Heap, _routines.Sites, options.CallstackMaxFrames, _rules);
         var errno = new GuestErrno(() => Interceptor.Locate("__errno_location"));
         IEnumerable<InterceptedFunction> functions = new HeapFunctions(Heap, options.CallstackMaxFrames, _rules, errno).All();
@@ -97,7 +97,6 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
             Interceptor.RedirectPrivateCopies(loader.Image.Path, loader.Start);
         }
         _threadStacks = new ThreadStacks(Shadow, process);
-        process.Unmapped += _threadStacks.Forget;
         _leaks = new LeakCheck(host, Heap);
         if (options.CheckUninitialized) Definedness = new DefinednessChecks(host, Shadow, Heap, options.CallstackMaxFrames, _rules, options.TrackOrigins);
     }
@@ -120,6 +119,15 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     }
 
     public override void OnSignalFrame(GuestThread thread, int signal, ulong start, ulong end) => Definedness?.Define(start, end);
+
+    /// <summary>Faulting accesses the program's own handler takes (reported by the front end as Valgrind does).</summary>
+    public Action<GuestFault>? HandledFaults { get; set; }
+
+    public override void OnFaultHandledByProgram(GuestFault fault) => HandledFaults?.Invoke(fault);
+
+    // A thread stack's marks go when its memory is unmapped or mapped over: what comes there starts clean.
+    public override void OnMemoryUnmapped(ulong start, ulong end) => _threadStacks.Forget(start, end);
+    public override void OnMemoryMapped(ulong start, ulong length, int protection, bool anonymous) => _threadStacks.Forget(start, start + length);
 
     public override void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer)
     {
@@ -240,6 +248,6 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         foreach ((string alias, string name) in StringReplacements.Aliases)
             if (entries.TryGetValue(name, out ulong entry)) entries[alias] = entry;
         Interceptor.UseReplacements(path, entries);
-        Interceptor.OnModuleMapped(path, mapped.Start);
+        host.Process.ModuleMapped(path, mapped.Start);
     }
 }

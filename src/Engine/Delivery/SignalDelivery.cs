@@ -214,7 +214,7 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
         handlerPc = 0;
         ulong handler = Action(fault.Signal, 0);
         if (handler <= SigIgn || (thread.SignalMask & (1UL << (fault.Signal - 1))) != 0) return false;
-        if (fault.Access != null) process.OnFaultHandledByProgram(fault);
+        if (fault.Access != null) process.Tool.OnFaultHandledByProgram(fault);
         ContextBlock* c = thread.Context;
         for (int r = 0; r < 16; r++) c->Gpr[r] = fault.Registers[r];
         // After int3 the kernel reports the pc past it.

@@ -81,11 +81,13 @@ internal sealed unsafe class ThreadLauncher(GuestProcess process, Func<GuestThre
         GuestOutcome outcome = runThread(thread, q.StartPc);
         if (outcome is GuestOutcome.ThreadExited)
         {
+            process.Tool.OnThreadExited(thread);
             ThreadExit.Release(thread, process.Kernel);
             thread.Retire(process.Kernel);
             return;
         }
         if (!process.Threads.TryEndProcess(thread)) process.Threads.StopHere(thread);
+        process.Tool.OnProcessExit(outcome);
         int status = finisher()?.Invoke(outcome) ?? 0;
         process.Kernel.Call(SyscallNumbers.ExitGroup, status);
     }

@@ -62,9 +62,6 @@ public sealed unsafe class FunctionInterceptor
     /// <summary>The replacement a translated entry point jumps to instead of its own code.</summary>
     public bool TryGetRedirect(ulong pc, out ulong target) => _redirects.TryGetValue(pc, out target);
 
-    /// <summary>The loaded modules, kept here because every module passes through <see cref="OnModuleMapped"/>.</summary>
-    public Memory.ModuleMap Modules { get; } = new();
-
     /// <summary>
     /// ld.so keeps private copies of strlen, strchr (index), strcmp, memcpy, mempcpy... that read
     /// aligned vectors past the end of strings it mallocs; they are local symbols, found only in
@@ -89,12 +86,9 @@ public sealed unsafe class FunctionInterceptor
     }
 
     /// <summary>A module was mapped whole at <paramref name="start"/> (its first PT_LOAD at file offset 0 lands there).</summary>
-    public void OnModuleMapped(string path, ulong start)
+    public void OnModuleMapped(ElfImage image, ulong start)
     {
-        ElfImage image;
-        try { image = ElfImage.Open(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException) { return; }
-        Modules.OnMapped(image, start);
+        string path = image.Path;
         ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
         bool isReplacementLibrary = path == _replacementLibrary;
         foreach (ElfSymbol symbol in image.ReadSymbols())
@@ -120,7 +114,6 @@ public sealed unsafe class FunctionInterceptor
     /// <summary>Code in [start, end) is gone (dlclose, munmap): forget its entry points.</summary>
     public void OnUnmapped(ulong start, ulong end)
     {
-        Modules.OnUnmapped(start, end);
         foreach (ulong pc in _byPc.Keys.Where(pc => pc >= start && pc < end).ToList()) _byPc.Remove(pc);
         foreach (ulong pc in _redirects.Keys.Where(pc => pc >= start && pc < end).ToList()) _redirects.Remove(pc);
     }

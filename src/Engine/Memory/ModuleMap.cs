@@ -14,7 +14,7 @@ public sealed class ModuleMap
     private readonly Lock _lock = new();
 
     /// <summary>A module mapped whole at <paramref name="start"/> (its first PT_LOAD, file offset 0, lands there).</summary>
-    public void OnMapped(ElfImage image, ulong start)
+    public (ulong Start, ulong End) OnMapped(ElfImage image, ulong start)
     {
         ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
         ulong low = image.LowestLoadAddress + bias, high = image.HighestLoadAddress + bias;
@@ -29,14 +29,18 @@ public sealed class ModuleMap
             int at = _modules.FindIndex(m => m.Start > low);
             _modules.Insert(at < 0 ? _modules.Count : at, (low, high, image.Path, bias));
         }
+        return (low, high);
     }
 
-    public void OnUnmapped(ulong start, ulong end)
+    /// <summary>[start, end) was unmapped: the modules wholly inside it are gone (returned).</summary>
+    public List<(ulong Start, ulong End, string Path)> OnUnmapped(ulong start, ulong end)
     {
         lock (_lock)
         {
+            var gone = _modules.Where(m => m.Start >= start && m.End <= end).Select(m => (m.Start, m.End, m.Path)).ToList();
             _modules.RemoveAll(m => m.Start >= start && m.End <= end);
             _writable.RemoveAll(w => w.Start >= start && w.End <= end);
+            return gone;
         }
     }
 

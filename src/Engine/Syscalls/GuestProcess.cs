@@ -30,16 +30,29 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>Starts a guest thread for clone(CLONE_THREAD) (set by the run); returns its tid or -errno.</summary>
     public Func<ThreadRequest, long>? StartThread { get; set; }
 
-    /// <summary>
-    /// A faulting access the program's own handler is about to take (as Valgrind, memcheck reports it
-    /// first: the access is still a bug, whoever catches the signal).
-    /// </summary>
-    public event Action<Dispatch.GuestFault>? FaultHandledByProgram;
-    internal void OnFaultHandledByProgram(Dispatch.GuestFault fault) => FaultHandledByProgram?.Invoke(fault);
+    /// <summary>The ELF modules loaded in the guest (pc to module, writable segments).</summary>
+    public ModuleMap Modules { get; } = new();
 
-    /// <summary>Guest memory given back to the kernel (munmap, or mapped over): its shadow is reset.</summary>
-    public event Action<ulong, ulong>? Unmapped;
-    internal void OnUnmapped(ulong start, ulong end) => Unmapped?.Invoke(start, end);
+    /// <summary>
+    /// An ELF file mapped whole at <paramref name="start"/> (the loader's images, or ld.so mapping a
+    /// library): recorded, its functions replaced, the tool told.
+    /// </summary>
+    public void ModuleMapped(string path, ulong start)
+    {
+        Symbols.Elf.ElfImage image;
+        try { image = Symbols.Elf.ElfImage.Open(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Symbols.Elf.ElfFormatException) { return; }
+        (ulong low, ulong high) = Modules.OnMapped(image, start);
+        Interceptor?.OnModuleMapped(image, start);
+        Tool.OnModuleLoaded(path, low, high);
+    }
+
+    /// <summary>[start, end) was unmapped: the modules and replaced entry points there are gone.</summary>
+    internal void ModuleRangeUnmapped(ulong start, ulong end)
+    {
+        Interceptor?.OnUnmapped(start, end);
+        foreach ((ulong low, ulong high, string path) in Modules.OnUnmapped(start, end)) Tool.OnModuleUnloaded(path, low, high);
+    }
 
     /// <summary>Serializes the emulated calls that change process-wide guest state with translation (the cache's lock).</summary>
     public object Lock => Cache.Lock;
@@ -163,9 +176,23 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>Whether this process is a vfork child (posix_spawn's, system()'s, popen()'s): its memory is its parent's natively.</summary>
     public bool IsVforkChild => VforkParent != null;
 
-    internal void OnExecing(string program) => Execing?.Invoke(program);
-    internal void OnExecFailed(string program, int errno) => ExecFailed?.Invoke(program, errno);
-    internal void OnForkedChild() => ForkedChild?.Invoke();
+    internal void OnExecing(string program)
+    {
+        Tool.OnExec(program);
+        Execing?.Invoke(program);
+    }
+
+    internal void OnExecFailed(string program, int errno)
+    {
+        Tool.OnExecFailed(program, errno);
+        ExecFailed?.Invoke(program, errno);
+    }
+
+    internal void OnForkedChild()
+    {
+        Tool.OnForkedChild();
+        ForkedChild?.Invoke();
+    }
 
     /// <summary>
     /// Set in parent and child when a fork succeeds, and when the guest calls execve: from then on

@@ -12,10 +12,12 @@ public sealed unsafe partial class SyscallEmulator
     private long Mmap(SyscallRequest r)
     {
         long result = MapMemory(r);
-        if (!KernelInterface.IsError(result)) _process.Mappings.Map((ulong)result, r.A2, (int)(r.A3 & 7));
+        if (KernelInterface.IsError(result)) return result;
+        _process.Mappings.Map((ulong)result, r.A2, (int)(r.A3 & 7));
+        bool anonymous = (r.A4 & MapAnonymous) != 0;
+        if (anonymous) _process.RememberAnonymous((ulong)result, (ulong)result + HostMemory.PageUp(r.A2));
+        _process.Tool.OnMemoryMapped((ulong)result, HostMemory.PageUp(r.A2), (int)(r.A3 & 7), anonymous);
         NoticeModule(r, result);
-        if (!KernelInterface.IsError(result) && (r.A4 & MapAnonymous) != 0)
-            _process.RememberAnonymous((ulong)result, (ulong)result + HostMemory.PageUp(r.A2));
         return result;
     }
 
@@ -72,11 +74,10 @@ public sealed unsafe partial class SyscallEmulator
     /// <summary>A whole ELF file mapped from offset 0 is a module being loaded: find its replaced functions.</summary>
     private void NoticeModule(in SyscallRequest r, long mapped)
     {
-        if (_process.Interceptor == null || KernelInterface.IsError(mapped) || (r.A4 & MapAnonymous) != 0 || (long)r.A5 < 0 || r.A6 != 0)
-            return;
+        if (KernelInterface.IsError(mapped) || (r.A4 & MapAnonymous) != 0 || (long)r.A5 < 0 || r.A6 != 0) return;
         if (!IsElfFile((long)r.A5)) return;
         string? path = LinkTarget($"/proc/self/fd/{(long)r.A5}");
-        if (path != null) _process.Interceptor.OnModuleMapped(path, (ulong)mapped);
+        if (path != null) _process.ModuleMapped(path, (ulong)mapped);
     }
 
     private bool IsElfFile(long fd)
@@ -122,6 +123,7 @@ public sealed unsafe partial class SyscallEmulator
             // PROT_GROWSDOWN/GROWSUP (high bits) extend to the whole stack vma: the low bits are the protection.
             _process.Mappings.Protect(r.A1, r.A2, (int)(r.A3 & 7));
             if ((r.A3 & ProtExec) == 0) FlushCode(r.A1, r.A2);
+            _process.Tool.OnMemoryProtected(r.A1, HostMemory.PageUp(r.A2), (int)(r.A3 & 7));
         }
         return result;
     }
@@ -145,6 +147,7 @@ public sealed unsafe partial class SyscallEmulator
             FlushCode(r.A1, r.A2);
             if ((r.A4 & MremapDontUnmap) != 0) _process.Mappings.Map((ulong)result, r.A3, _process.Mappings.ProtectionAt(r.A1) ?? 3);
             else _process.Mappings.Move(r.A1, r.A2, (ulong)result, r.A3);
+            _process.Tool.OnMemoryRemapped(r.A1, HostMemory.PageUp(r.A2), (ulong)result, HostMemory.PageUp(r.A3));
         }
         return result;
     }
@@ -175,9 +178,9 @@ public sealed unsafe partial class SyscallEmulator
         long result = Munmap(r);
         if (result == 0)
         {
-            _process.Interceptor?.OnUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
+            _process.ModuleRangeUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
             _process.ForgetAnonymous(r.A1, r.A1 + HostMemory.PageUp(r.A2));
-            _process.OnUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
+            _process.Tool.OnMemoryUnmapped(r.A1, r.A1 + HostMemory.PageUp(r.A2));
         }
         return result;
     }

@@ -37,6 +37,7 @@ public sealed unsafe partial class SyscallEmulator
         int prot = GuestMappings.Read | ((r.A3 & ShmRdonly) == 0 ? GuestMappings.Write : 0) | ((r.A3 & ShmExec) != 0 ? GuestMappings.Exec : 0);
         _process.Mappings.Map((ulong)result, size, prot);
         lock (_shmSizes) _shmSizes[(ulong)result] = size;
+        _process.Tool.OnMemoryMapped((ulong)result, size, prot, anonymous: false);
         return result;
     }
 
@@ -48,6 +49,7 @@ public sealed unsafe partial class SyscallEmulator
             if (result != 0 || !_shmSizes.Remove(r.A1, out size)) return result;
         FlushCode(r.A1, size);
         _process.Mappings.Unmap(r.A1, size);
+        _process.Tool.OnMemoryUnmapped(r.A1, r.A1 + size);
         return result;
     }
 

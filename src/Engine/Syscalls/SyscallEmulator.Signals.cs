@@ -64,7 +64,12 @@ public sealed unsafe partial class SyscallEmulator
             ulong* old = stackalloc ulong[3] { CurrentThread.AltStack.Sp, CurrentThread.AltStack.Flags, CurrentThread.AltStack.Size };
             if (!GuestMemory.TryWrite(r.A2, new ReadOnlySpan<byte>(old, 24))) return -Errno.EFAULT;
         }
-        if (r.A1 != 0) CurrentThread.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
+        if (r.A1 != 0)
+        {
+            const ulong SsDisable = 2;
+            CurrentThread.AltStack = (ss[0], ss[1] & 0xffffffff, ss[2]);
+            _process.Tool.OnAlternateStack(CurrentThread, ss[0], (ss[1] & SsDisable) != 0 ? 0 : ss[2]);
+        }
         return 0;
     }
 

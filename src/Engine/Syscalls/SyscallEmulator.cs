@@ -132,6 +132,7 @@ public sealed unsafe partial class SyscallEmulator
             ulong keep = (after + 4095) & ~4095UL, top = (before + 4095) & ~4095UL;
             if (top > keep) _process.Mappings.Unmap(keep, top - keep);
         }
+        if (after != before) _process.Tool.OnBrk(before, after);
         return (long)after;
     }
 

@@ -59,6 +59,57 @@ public abstract unsafe class Tool
     public virtual void OnSignalFrame(GuestThread thread, int signal, ulong start, ulong end) { }
 
     /// <summary>
+    /// A faulting access (SIGSEGV/SIGBUS) the program's own handler is about to take: memcheck reports
+    /// it first, as Valgrind does (the access is still a bug, whoever catches the signal).
+    /// </summary>
+    public virtual void OnFaultHandledByProgram(GuestFault fault) { }
+
+    /// <summary>A thread ends (exit, or the process ending under it), on its own host thread, before its context block is freed.</summary>
+    public virtual void OnThreadExited(GuestThread thread) { }
+
+    /// <summary>sigaltstack gave <paramref name="thread"/> a stack for its handlers at [start, start+size) (size 0: disabled).</summary>
+    public virtual void OnAlternateStack(GuestThread thread, ulong start, ulong size) { }
+
+    /// <summary>An ELF module mapped whole at [start, end) (the executable, ld.so, a library ld.so maps).</summary>
+    public virtual void OnModuleLoaded(string path, ulong start, ulong end) { }
+
+    /// <summary>A module's range was unmapped (dlclose).</summary>
+    public virtual void OnModuleUnloaded(string path, ulong start, ulong end) { }
+
+    /// <summary>
+    /// The guest mapped [start, start+length) (mmap, shmat; page-rounded) with <paramref name="protection"/>
+    /// (PROT_* bits): anonymous memory is zeros, a file's is its contents; either replaces what was there.
+    /// </summary>
+    public virtual void OnMemoryMapped(ulong start, ulong length, int protection, bool anonymous) { }
+
+    /// <summary>The guest unmapped [start, end) (munmap, shmdt; page-rounded).</summary>
+    public virtual void OnMemoryUnmapped(ulong start, ulong end) { }
+
+    /// <summary>mprotect of [start, start+length) to <paramref name="protection"/>.</summary>
+    public virtual void OnMemoryProtected(ulong start, ulong length, int protection) { }
+
+    /// <summary>mremap moved or resized [oldStart, oldStart+oldLength) to [newStart, newStart+newLength) (contents kept).</summary>
+    public virtual void OnMemoryRemapped(ulong oldStart, ulong oldLength, ulong newStart, ulong newLength) { }
+
+    /// <summary>The program break moved from <paramref name="oldEnd"/> to <paramref name="newEnd"/> (grown memory is zeros).</summary>
+    public virtual void OnBrk(ulong oldEnd, ulong newEnd) { }
+
+    /// <summary>In the child of a fork (or vfork), right after it.</summary>
+    public virtual void OnForkedChild() { }
+
+    /// <summary>Before an execve that should succeed replaces this process with <paramref name="program"/>.</summary>
+    public virtual void OnExec(string program) { }
+
+    /// <summary>The execve announced by <see cref="OnExec"/> failed with <paramref name="errno"/>: the program goes on.</summary>
+    public virtual void OnExecFailed(string program, int errno) { }
+
+    /// <summary>
+    /// The process ends (exit_group, its last thread's exit, a fatal signal, a signal from outside),
+    /// once, with every other thread stopped, before memcheck's final reports.
+    /// </summary>
+    public virtual void OnProcessExit(GuestOutcome outcome) { }
+
+    /// <summary>
     /// Memory the tool's inline code reads on the guest's behalf (memcheck's shadow): a fault there is
     /// a fault of the application access it stands for (see <see cref="ProbeCovers"/>).
     /// </summary>

@@ -35,11 +35,11 @@ internal sealed unsafe class LeakCheck(ToolHost host, GuestHeap heap)
             registers.Add(c->GuestFsBase);
             registers.Add(c->GuestGsBase);
             bool exiting = thread == GuestThread.Current && process.Exited;
-            (List<ulong> held, ulong stackFrom) = ExitPathRoots.Find(c, exiting, interceptor.LocateRange("exit"), c->UnwindTop, interceptor.Modules.Find);
+            (List<ulong> held, ulong stackFrom) = ExitPathRoots.Find(c, exiting, interceptor.LocateRange("exit"), c->UnwindTop, process.Modules.Find);
             registers.AddRange(held);
             if (stackFrom < c->UnwindTop) memory.Add((stackFrom, c->UnwindTop));
         }
-        memory.AddRange(interceptor.Modules.WritableSegments);
+        memory.AddRange(process.Modules.WritableSegments);
         memory.AddRange(process.AnonymousMappings);
         return LeakScanner.Scan(heap.LiveChunks, registers, memory);
     }

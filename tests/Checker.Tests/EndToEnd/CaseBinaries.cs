@@ -76,6 +76,7 @@ public static class CaseBinaries
         ["heap_masked_moves"] = new("gcc", "heap_masked_moves.c", ["-O2", "-mavx2"], []),
         ["uninit_uses"] = new("gcc", "uninit_uses.c", ["-O0"], []),
         ["uninit_uses.O2"] = new("gcc", "uninit_uses.c", ["-O2"], []),
+        ["tool_events"] = new("gcc", "tool_events.c", ["-O0"], []),
         ["uninit_stack"] = new("gcc", "uninit_stack.c", ["-O0"], []),
         ["uninit_stack.O2"] = new("gcc", "uninit_stack.c", ["-O2"], []),
         ["uninit_heap_args"] = new("gcc", "uninit_heap_args.c", ["-O2"], []),
