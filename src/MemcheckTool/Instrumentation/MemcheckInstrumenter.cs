@@ -44,7 +44,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo);
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
-            PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index));
+            PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall);
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.
@@ -72,11 +72,12 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     {
         Instruction ins = _block.Instructions[index];
         if (!StackTracking.WritesStackPointer(ins)) return false;
-        if (StackTracking.TryEmitInline(code, ins, _block.Liveness.FreeRegisterAfter(index), _block.Liveness.FlagsDeadAfter(index), undefinedFrames: definedness != null))
+        if (StackTracking.TryEmitInline(code, ins, _block.Liveness.FreeRegisterAfter(index), _block.Liveness.FlagsDeadAfter(index),
+                undefinedFrames: definedness != null, routines.StackAdjustRelative))
             return true;
         StackTracking.EmitBefore(code);
         emitPlain(code);
-        StackTracking.EmitAfter(code, routines.StackAdjust);
+        StackTracking.EmitAfter(code, definedness != null && ForeignStacks.IsRelative(ins) ? routines.StackAdjustRelative : routines.StackAdjust);
         return true;
     }
 

@@ -10,6 +10,11 @@ public sealed class MemcheckRoutines
         CodeRegion region = cache.Region;
         AccessCheck = AccessCheckRoutine.Generate(region, cache.Routines.Exit);
         StackAdjust = StackTracking.GenerateRoutine(region, undefinedFrames);
+        if (undefinedFrames)
+        {
+            StackAdjustRelative = StackTracking.GenerateRoutine(region, undefinedFrames, relative: true);
+            ForeignCall = ForeignStacks.GenerateCallRoutine(region);
+        }
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
     }
@@ -18,6 +23,10 @@ public sealed class MemcheckRoutines
     public ulong AccessCheck { get; }
     /// <summary>Updates the stack's shadow after rsp is set.</summary>
     public ulong StackAdjust { get; }
+    /// <summary>As <see cref="StackAdjust"/> for adjustments computed from rsp: also paints frames on foreign stacks (0 without definedness).</summary>
+    public ulong StackAdjustRelative { get; }
+    /// <summary>A call's red zone and return slot on a foreign stack (0 without definedness).</summary>
+    public ulong ForeignCall { get; }
     /// <summary>Checks each active lane of a gather or scatter.</summary>
     public ulong VsibCheck { get; }
     /// <summary>The front of the access check for string instructions (count, direction).</summary>

@@ -36,7 +36,8 @@ public static class PushAndCallShadow
         ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8 && ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq;
 
     /// <summary>Before the instruction at <paramref name="index"/> (see <see cref="Applies"/>); <paramref name="free"/> is dead there or None.</summary>
-    public static void EmitBefore(CodeBuffer code, IReadOnlyList<Instruction> block, int index, Register free)
+    /// <param name="foreignCall">The routine for a call off the tracked stack (<see cref="ForeignStacks.GenerateCallRoutine"/>).</param>
+    public static void EmitBefore(CodeBuffer code, IReadOnlyList<Instruction> block, int index, Register free, ulong foreignCall)
     {
         Instruction ins = block[index];
         Register scratch = free != Register.None ? free : Register.RAX;
@@ -63,23 +64,31 @@ public static class PushAndCallShadow
         }
         else
         {
-            // Only on the tracked stack (a coroutine's stack in a heap block keeps its shadow): the
-            // flags are dead at a call (no calling convention passes them).
+            // Inline on the tracked stack; off it (a coroutine's stack, an alternate signal stack) the
+            // routine does the same keeping unaddressable bytes. The flags are dead at a call (no
+            // calling convention passes them).
             code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackLimit)));
-            code.Byte(0x72);
-            int skip1 = code.Length;
-            code.Byte(0);
+            code.Byte(0x0F);
+            code.Byte(0x82);
+            int foreign1 = code.Length;
+            code.Int32(0);
             code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackTop)));
-            code.Byte(0x73);
-            int skip2 = code.Length;
-            code.Byte(0);
+            code.Byte(0x0F);
+            code.Byte(0x83);
+            int foreign2 = code.Length;
+            code.Int32(0);
             // [rsp - 136, rsp - 8) undefined, [rsp - 8, rsp) defined.
             EmitIndex(code, scratch, (int)StackTracking.RedZone + 8);
             for (int i = 0; i < (int)StackTracking.RedZone / 4; i += 4)
                 code.Encode(Instruction.Create(Code.Mov_rm32_imm32, Shadow(scratch, i), UndefinedLanes));
             code.Encode(Instruction.Create(Code.Mov_rm16_imm16, Shadow(scratch, (int)StackTracking.RedZone / 4), 0));
-            code.PatchByte(skip1, checked((byte)(code.Length - (skip1 + 1))));
-            code.PatchByte(skip2, checked((byte)(code.Length - (skip2 + 1))));
+            code.Byte(0xEB);
+            int toEnd = code.Length;
+            code.Byte(0);
+            code.PatchInt32(foreign1, code.Length - (foreign1 + 4));
+            code.PatchInt32(foreign2, code.Length - (foreign2 + 4));
+            JumpAndLink.Emit(code, foreignCall);
+            code.PatchByte(toEnd, checked((byte)(code.Length - (toEnd + 1))));
         }
         if (free == Register.None) code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
     }

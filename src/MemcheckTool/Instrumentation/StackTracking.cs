@@ -59,7 +59,11 @@ public static class StackTracking
     /// is one and the flags are dead, else through rax saved (with the flags) in the context block.
     /// False (nothing emitted) when it does not apply.
     /// </summary>
-    public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter, bool undefinedFrames)
+    /// <param name="relativeRoutine">
+    /// The relative variant of the stack routine (<see cref="GenerateRoutine"/>), which a growth off
+    /// the tracked stack jumps and links to so its frame is still made undefined; 0 when definedness is off.
+    /// </param>
+    public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter, bool undefinedFrames, ulong relativeRoutine = 0)
     {
         if (ins.Op0Kind != OpKind.Register || ins.Op0Register != Register.RSP) return false;
         long delta = ins.Code switch
@@ -87,8 +91,9 @@ public static class StackTracking
                 code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveFlags, Register.RAX));
             }
         }
-        int toSkip1 = ShortBranch(code, 0x72, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackLimit))));
-        int toSkip2 = ShortBranch(code, 0x73, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackTop))));
+        // rel32: the fills below can outgrow a rel8's reach.
+        int toSkip1 = NearBranch(code, 0x82, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackLimit))));
+        int toSkip2 = NearBranch(code, 0x83, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackTop))));
         // Grew: [new, old + GrowthCover) addressable; shrank: [old, new) unaddressable;
         // both shifted down by red zone and slack.
         long first = -(long)(RedZone + Slack) - (grew ? 0 : size);
@@ -101,8 +106,25 @@ public static class StackTracking
         // (RedZone + Slack) / 4 shadow bytes above the scratch's index; neither overlaps the fill
         // above for adjustments up to InlineLimit.
         if (undefinedFrames) EmitFill(code, scratch, (int)((RedZone + Slack) / 4), frame, grew ? UndefinedPattern : 0);
-        code.PatchByte(toSkip1, checked((byte)(code.Length - (toSkip1 + 1))));
-        code.PatchByte(toSkip2, checked((byte)(code.Length - (toSkip2 + 1))));
+        int toEnd = -1;
+        if (grew && undefinedFrames && relativeRoutine != 0)
+        {
+            // Off the tracked stack: the routine paints the frame [rsp, rsp + size) on whatever stack this is.
+            code.Byte(0xE9);
+            toEnd = code.Length;
+            code.Int32(0);
+            code.PatchInt32(toSkip1, code.Length - (toSkip1 + 4));
+            code.PatchInt32(toSkip2, code.Length - (toSkip2 + 4));
+            code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.RSP, size)));
+            code.Encode(ContextOperand.Store(MemcheckSlots.StackOldRsp, scratch));
+            JumpAndLink.Emit(code, relativeRoutine);
+            code.PatchInt32(toEnd, code.Length - (toEnd + 4));
+        }
+        else
+        {
+            code.PatchInt32(toSkip1, code.Length - (toSkip1 + 4));
+            code.PatchInt32(toSkip2, code.Length - (toSkip2 + 4));
+        }
         if (borrowRax)
         {
             if (!flagsDeadAfter)
@@ -116,14 +138,15 @@ public static class StackTracking
         return true;
     }
 
-    // Emits compare(), then a jcc rel8 (opcode) whose displacement is patched later; returns the
+    // Emits compare(), then a jcc rel32 (0F opcode) whose displacement is patched later; returns the
     // displacement's offset.
-    private static int ShortBranch(CodeBuffer code, byte opcode, Action compare)
+    private static int NearBranch(CodeBuffer code, byte opcode, Action compare)
     {
         compare();
+        code.Byte(0x0F);
         code.Byte(opcode);
-        code.Byte(0);
-        return code.Length - 1;
+        code.Int32(0);
+        return code.Length - 4;
     }
 
     /// <summary>Four shadow bytes of undefined lanes (01 each).</summary>
@@ -158,26 +181,32 @@ public static class StackTracking
         JumpAndLink.Emit(code, routine);
     }
 
-    public static ulong GenerateRoutine(CodeRegion region, bool undefinedFrames)
+    /// <param name="relative">
+    /// The variant for adjustments computed from rsp (<see cref="ForeignStacks.IsRelative"/>): off the
+    /// tracked stack, with <paramref name="undefinedFrames"/>, a growth still makes its frame undefined.
+    /// </param>
+    public static ulong GenerateRoutine(CodeRegion region, bool undefinedFrames, bool relative = false)
     {
         var a = new Assembler(64);
-        Label entry = a.CreateLabel(), done = a.CreateLabel(), grow = a.CreateLabel(), shrink = a.CreateLabel();
+        Label entry = a.CreateLabel(), done = a.CreateLabel(), grow = a.CreateLabel(), foreign = a.CreateLabel();
         const int shift = (int)(RedZone + Slack);
+        Label offTracked = undefinedFrames && relative ? foreign : done;
 
         a.Label(ref entry);
         SlowPathRegisters.Save(a);
 
         a.mov(rax, __qword_ptr.gs[MemcheckSlots.StackOldRsp]);
         a.mov(rdx, rsp);
-        // Both ends on the tracked stack, else it is a switch (or a switch back).
+        // Both ends on the tracked stack, else another stack (a switch, a switch back, or a frame
+        // on a foreign stack).
         a.cmp(rdx, __qword_ptr.gs[MemcheckSlots.StackLimit]);
-        a.jb(done);
+        a.jb(offTracked);
         a.cmp(rdx, __qword_ptr.gs[MemcheckSlots.StackTop]);
-        a.jae(done);
+        a.jae(offTracked);
         a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackLimit]);
-        a.jb(done);
+        a.jb(offTracked);
         a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackTop]);
-        a.jae(done);
+        a.jae(offTracked);
         a.shr(rax, 2);   // shadow indices: whole shadow bytes (rsp is 8-aligned in practice)
         a.shr(rdx, 2);
         a.cmp(rdx, rax);
@@ -219,11 +248,17 @@ public static class StackTracking
         }
         a.jmp(done);
 
+        if (undefinedFrames && relative)
+        {
+            a.Label(ref foreign);
+            ForeignStacks.EmitFrame(a, done);
+        }
+
         a.Label(ref done);
         SlowPathRegisters.Restore(a);
         a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
 
-        return GeneratedRoutine.Place(a, region, 0x200, entry, "the stack tracking routine");
+        return GeneratedRoutine.Place(a, region, 0x300, entry, "the stack tracking routine");
     }
 
     /// <summary>Fills shadow bytes [r8, rdx) with rcx's pattern: bytes up to 8-alignment, then qwords (r8 and r9 used up).</summary>

@@ -87,6 +87,40 @@ public class UninitializedReadTests
     }
 
     /// <summary>
+    /// Frames on stacks other than the thread's own (a coroutine's malloc'd stack, an alternate
+    /// signal stack, a stack given to pthread_create) start undefined too: stale locals another frame
+    /// left there are reported, as Valgrind reports them. Two coroutines on adjacent mmap'd stacks
+    /// keep their live frames across swapcontext, where Valgrind's stack-switch guess paints them
+    /// undefined and reports falsely: nothing is reported there.
+    /// </summary>
+    [Theory]
+    [InlineData("uninit_foreign_stacks")]
+    [InlineData("uninit_foreign_stacks.O2")]
+    public void FramesOnForeignStacks_StartUndefined_AndSwitchesPaintNothing(string binary)
+    {
+        const string source = "uninit_foreign_stacks.c";
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        string context = report.Context;
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("done\n", report.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+        (string Marker, string Function)[] expected =
+        [
+            ("LINE_COROUTINE", "heap_coroutine"),
+            ("LINE_HANDLER", "on_usr1"),
+            ("LINE_THREAD", "thread_main"),
+            ("LINE_MAIN", "main"),
+        ];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal("uninitialized", errors[i].GetProperty("kind").GetString());
+            Assert.Contains("conditional jump", Message(errors[i]));
+            AssertFrame(UserFrame(errors[i], source), expected[i].Function, source, Line(source, expected[i].Marker), context);
+        }
+    }
+
+    /// <summary>
     /// The replaced allocation functions run in C#, where no propagation sees their arguments: an
     /// undefined size or pointer is reported at their entry, at the caller's line, as Valgrind's
     /// replacement malloc reports one.
