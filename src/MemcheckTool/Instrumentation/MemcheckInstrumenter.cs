@@ -78,6 +78,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         StackTracking.EmitBefore(code);
         emitPlain(code);
         StackTracking.EmitAfter(code, definedness != null && ForeignStacks.IsRelative(ins) ? routines.StackAdjustRelative : routines.StackAdjust);
+        if (definedness != null && ins.Mnemonic == Mnemonic.Enter) PushAndCallShadow.EmitEnterSlots(code, ins);
         return true;
     }
 

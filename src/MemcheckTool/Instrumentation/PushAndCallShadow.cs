@@ -93,6 +93,22 @@ public static class PushAndCallShadow
         if (free == Register.None) code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
     }
 
+    /// <summary>
+    /// After <c>enter imm16, level</c> and the stack routine that painted its whole growth as a new
+    /// frame: the slots it pushed (level frame pointers and rbp, [rsp + imm16, rbp + 8)) are defined
+    /// again, or leave's pop would load an undefined rbp. Flag-free, through rax saved.
+    /// </summary>
+    public static void EmitEnterSlots(CodeBuffer code, in Instruction ins)
+    {
+        int locals = (int)ins.Immediate16, slots = (ins.Immediate8_2nd & 31) + 1;
+        code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
+        code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RAX, new MemoryOperand(Register.RSP, locals)));
+        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RAX, Register.RAX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
+        for (int offset = 0; offset < 2 * slots; offset += 2)
+            code.Encode(Instruction.Create(Code.Mov_rm16_imm16, Shadow(Register.RAX, offset), 0));
+        code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
+    }
+
     /// <summary>scratch = the shadow index of rsp - <paramref name="below"/>, without touching the flags.</summary>
     private static void EmitIndex(CodeBuffer code, Register scratch, int below)
     {

@@ -120,6 +120,20 @@ public class UninitializedReadTests
         }
     }
 
+    /// <summary>enter opens an undefined frame but keeps the rbp it pushed defined (leave pops it): only the stale local is reported.</summary>
+    [Theory]
+    [InlineData("uninit_enter")]
+    [InlineData("uninit_enter.O2")]
+    public void EnterFrames_StartUndefined_AndTheirSavedRbpStaysDefined(string binary)
+    {
+        const string source = "uninit_enter.c";
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        Assert.Equal("done\n", report.Run.StdoutText);
+        JsonElement error = Assert.Single(report.Errors);
+        Assert.Equal("uninitialized", error.GetProperty("kind").GetString());
+        AssertFrame(UserFrame(error, source), "main", source, Line(source, "LINE_STALE"), report.Context);
+    }
+
     /// <summary>
     /// The replaced allocation functions run in C#, where no propagation sees their arguments: an
     /// undefined size or pointer is reported at their entry, at the caller's line, as Valgrind's
