@@ -38,6 +38,14 @@ public sealed class CheckPlanner
         set => _classifier.CheckFrames = value;
     }
 
+    /// <summary>
+    /// With definedness: a write-only union's check defines every undefined byte it covers (the
+    /// slow path's whole-lane define), so a union of stores must have no gap, or a struct's padding
+    /// between two field stores would read as defined (Valgrind reports it when passed to write()).
+    /// Stores with gaps between them are checked as contiguous groups instead.
+    /// </summary>
+    public bool NoGapsInWrites { get; set; }
+
     /// <summary>Instructions whose accesses must be checked on their own (null: any may merge).</summary>
     public Func<ulong, bool>? KeepApart { get; set; }
 
@@ -84,12 +92,41 @@ public sealed class CheckPlanner
                     plan[i].Add(new PlannedCheck(access));
                     continue;
                 }
-                var union = access with { Displacement = low, Size = (int)(high - low), IsWrite = parts.Any(p => p.Access.IsWrite), IsRead = parts.Any(p => p.Access.IsRead) };
-                plan[i].Add(new PlannedCheck(union,
-                    parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite, p.Access.IsRead)).ToList()));
+                // All at the first instruction: the base and index are the same there for every part.
+                foreach (var group in NoGapsInWrites && !parts.Any(p => p.Access.IsRead) ? ContiguousGroups(parts) : [parts])
+                    plan[i].Add(Union(block, i, access, group));
             }
         }
         return plan;
+    }
+
+    /// <summary>The check at instruction <paramref name="at"/> for <paramref name="parts"/> (one part of a later instruction stays a part, reported at its own pc).</summary>
+    private static PlannedCheck Union(IReadOnlyList<Instruction> block, int at, CheckedAccess first, List<(int Index, CheckedAccess Access)> parts)
+    {
+        if (parts.Count == 1 && parts[0].Index == at) return new PlannedCheck(parts[0].Access);
+        long low = parts.Min(p => p.Access.Displacement), high = parts.Max(p => p.Access.Displacement + p.Access.Size);
+        var union = first with { Displacement = low, Size = (int)(high - low), IsWrite = parts.Any(p => p.Access.IsWrite), IsRead = parts.Any(p => p.Access.IsRead) };
+        return new PlannedCheck(union,
+            parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite, p.Access.IsRead)).ToList());
+    }
+
+    /// <summary>The parts in runs whose bytes touch or overlap, each run without a gap.</summary>
+    private static List<List<(int Index, CheckedAccess Access)>> ContiguousGroups(List<(int Index, CheckedAccess Access)> parts)
+    {
+        var groups = new List<List<(int Index, CheckedAccess Access)>>();
+        long end = 0;
+        foreach (var part in parts.OrderBy(p => p.Access.Displacement))
+        {
+            long partEnd = part.Access.Displacement + part.Access.Size;
+            if (groups.Count == 0 || part.Access.Displacement > end)
+            {
+                groups.Add([]);
+                end = partEnd;
+            }
+            else end = Math.Max(end, partEnd);
+            groups[^1].Add(part);
+        }
+        return groups;
     }
 
     /// <summary>A frame's write-only store with frames checked: kept alone, the emitter defines its lanes without a check.</summary>

@@ -25,6 +25,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
         _planner.KeepApart = definedness != null ? definedness.KeepsApart : null;
         _planner.CheckFrames = definedness != null;
+        _planner.NoGapsInWrites = definedness != null;
         // Mode 0 runs with every register defined: its stores define, its undefined reads switch modes.
         _checks.TrackDefinedness = definedness != null;
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
