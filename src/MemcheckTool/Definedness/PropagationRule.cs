@@ -73,6 +73,10 @@ public enum PropagationRule
     Extract,
     /// <summary>bt/bts/btr/btc: CF is the tested bit's shadow; bts/btr define that bit, btc keeps it, the others keep theirs.</summary>
     BitTest,
+    /// <summary>x87 instructions (every one that touches the condition codes, and emms): see <see cref="X87Shadows"/>.</summary>
+    X87,
+    /// <summary>sahf (SF, ZF, AF, PF, CF from AH's bits) and lahf (AH's bits from them): the shadows bit by bit.</summary>
+    FlagsByte,
 }
 
 /// <summary>The table: mnemonic to rule (whatever is not listed is <see cref="PropagationRule.Pessimistic"/>).</summary>
@@ -86,6 +90,7 @@ public static class PropagationRules
             or FlowControl.Return)
             return PropagationRule.None;
         if (ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall) return PropagationRule.Push;
+        if (X87Shadows.Touches(ins)) return PropagationRule.X87;
         if (ins.IsStringInstruction && ins.Mnemonic is Mnemonic.Movsb or Mnemonic.Movsw or Mnemonic.Movsd or Mnemonic.Movsq
             or Mnemonic.Stosb or Mnemonic.Stosw or Mnemonic.Stosd or Mnemonic.Stosq or Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq)
             return PropagationRule.String;
@@ -112,8 +117,8 @@ public static class PropagationRules
             Mnemonic.Cld, Mnemonic.Std, Mnemonic.Clc, Mnemonic.Stc, Mnemonic.Cmc, Mnemonic.Ud2, Mnemonic.Int3);
         Add(PropagationRule.Define, Mnemonic.Cpuid, Mnemonic.Rdtsc, Mnemonic.Rdtscp, Mnemonic.Xgetbv, Mnemonic.Rdrand, Mnemonic.Rdseed,
             Mnemonic.Rdpid, Mnemonic.Vzeroall, Mnemonic.Rdfsbase, Mnemonic.Rdgsbase, Mnemonic.Rdpkru, Mnemonic.Xend, Mnemonic.Xtest,
-            Mnemonic.Fnstsw, Mnemonic.Fnstcw, Mnemonic.Stmxcsr, Mnemonic.Vstmxcsr, Mnemonic.Fxsave, Mnemonic.Fxsave64, Mnemonic.Xsave, Mnemonic.Xsave64,
-            Mnemonic.Xsavec, Mnemonic.Xsavec64, Mnemonic.Xsaveopt, Mnemonic.Xsaveopt64, Mnemonic.Fnsave, Mnemonic.Fnstenv);
+            Mnemonic.Stmxcsr, Mnemonic.Vstmxcsr, Mnemonic.Fxsave, Mnemonic.Fxsave64, Mnemonic.Xsave, Mnemonic.Xsave64,
+            Mnemonic.Xsavec, Mnemonic.Xsavec64, Mnemonic.Xsaveopt, Mnemonic.Xsaveopt64);
         Add(PropagationRule.Move, Mnemonic.Mov, Mnemonic.Movzx, Mnemonic.Movd, Mnemonic.Movq, Mnemonic.Movnti, Mnemonic.Movbe,
             Mnemonic.Movaps, Mnemonic.Movups, Mnemonic.Movapd, Mnemonic.Movupd, Mnemonic.Movdqa, Mnemonic.Movdqu, Mnemonic.Lddqu,
             Mnemonic.Movntdq, Mnemonic.Movntps, Mnemonic.Movntpd, Mnemonic.Movntdqa,
@@ -172,6 +177,7 @@ public static class PropagationRules
         AddNamed(PropagationRule.ShuffleTwoSources, "Shufps", "Vshufps", "Shufpd", "Vshufpd");
         AddNamed(PropagationRule.Extract, "Pextrb", "Pextrw", "Pextrd", "Pextrq", "Vpextrb", "Vpextrw", "Vpextrd", "Vpextrq", "Extractps", "Vextractps");
         Add(PropagationRule.BitTest, Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc);
+        Add(PropagationRule.FlagsByte, Mnemonic.Sahf, Mnemonic.Lahf);
         AddNamed(PropagationRule.ShuffleImmediate, "Pshufd", "Vpshufd", "Pshuflw", "Vpshuflw", "Pshufhw", "Vpshufhw");
         AddNamed(PropagationRule.Scalar, "Addss", "Addsd", "Subss", "Subsd", "Mulss", "Mulsd", "Divss", "Divsd", "Minss", "Minsd",
             "Maxss", "Maxsd", "Sqrtss", "Sqrtsd", "Vaddss", "Vaddsd", "Vsubss", "Vsubsd", "Vmulss", "Vmulsd", "Vdivss", "Vdivsd",

@@ -288,6 +288,7 @@ internal sealed unsafe partial class Propagator
             Span<byte> shadow = stackalloc byte[8];
             ReadOperand(c, ins, 0, shadow);
             memory.Write(c->Rsp - (ulong)size, shadow[..size]);
+            if (origins != null && Any(shadow[..size])) origins.Stored(c->Rsp - (ulong)size, size, _origin);   // a value passed on keeps naming its block
             return;
         }
         memory.Define(c->Rsp - (ulong)size, (ulong)size);
@@ -341,5 +342,28 @@ internal sealed unsafe partial class Propagator
                 }
                 return;
         }
+    }
+
+    // sahf/lahf: AH's bits 7, 6, 4, 2, 0 are SF, ZF, AF, PF, CF (Iced's RflagsBits, as the flags' shadow numbers them).
+    private static readonly (int Bit, RflagsBits Flag)[] FlagsByteBits =
+        [(7, RflagsBits.SF), (6, RflagsBits.ZF), (4, RflagsBits.AF), (2, RflagsBits.PF), (0, RflagsBits.CF)];
+
+    /// <summary>sahf: each status flag takes its AH bit's shadow (OF kept); lahf: AH takes the flags' (its fixed bits defined).</summary>
+    private void FlagsByte(ContextBlock* c, in Instruction ins)
+    {
+        Span<byte> ah = stackalloc byte[1];
+        if (ins.Mnemonic == Mnemonic.Sahf)
+        {
+            ShadowRegisters.Read(c, Register.AH, ah);
+            ulong flags = ShadowRegisters.Flags(c) & (ulong)RflagsBits.OF;
+            foreach ((int bit, RflagsBits flag) in FlagsByteBits)
+                if (((ah[0] >> bit) & 1) != 0) flags |= (ulong)flag;
+            ShadowRegisters.SetFlags(c, flags);
+            return;
+        }
+        ah[0] = 0;
+        foreach ((int bit, RflagsBits flag) in FlagsByteBits)
+            if ((ShadowRegisters.Flags(c) & (ulong)flag) != 0) ah[0] |= (byte)(1 << bit);
+        ShadowRegisters.Write(c, Register.AH, ah, false);
     }
 }

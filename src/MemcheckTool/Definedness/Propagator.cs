@@ -10,7 +10,7 @@ namespace Checker.MemcheckTool.Definedness;
 /// table gives (<see cref="PropagationRules"/>), with the guest's values where a rule needs them.
 /// Shadows are little-endian byte spans, a set bit an undefined bit. The rules are grouped by family
 /// in the other parts of this class: operand access (Propagator.Operands.cs), general-purpose
-/// instructions (.Alu), element-wise and scalar vector ops (.Vector), lane movement (.Lanes).
+/// instructions (.Alu), element-wise and scalar vector ops (.Vector), lane movement (.Lanes), x87 (.X87).
 /// </summary>
 internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChecks uses, Origins? origins = null)
 {
@@ -51,6 +51,8 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             if (memory.UndefinedSpan(address, (ulong)Math.Max(1, OperandSize(ins, op))) is { } span) return origins!.OfMemory(span.First);
         }
         if (ins.IsStringInstruction && memory.UndefinedSpan(c->Rsi, 8) is { } source) return origins!.OfMemory(source.First);
+        // fnstsw reads the condition codes, which Iced counts as no register: the x87 state's origin.
+        if (((dirty >> ShadowRegisters.X87Bit) & 1) != 0 && X87Shadows.Touches(ins)) return origins!.OfRegister(Register.ST0);
         return 0;
     }
 
@@ -86,6 +88,8 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             case PropagationRule.Extract: Extract(c, ins); return;
             case PropagationRule.ShuffleTwoSources: ShuffleTwoSources(c, ins); return;
             case PropagationRule.BytePermute: BytePermute(c, ins); return;
+            case PropagationRule.X87: X87(c, ins); return;
+            case PropagationRule.FlagsByte: FlagsByte(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
     }
