@@ -208,7 +208,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
         }
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), KindOf(access)));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), KindOf(site)));
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
@@ -310,8 +310,29 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         }
     }
 
-    private int KindOf(CheckedAccess access) => !TrackDefinedness ? CheckKinds.AddressOnly
-        : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0);
+    /// <summary>
+    /// What the routine does with undefined bytes. A merged check whose parts leave gaps (two stores
+    /// around a field never written) counts as a read: the routine would define its whole range, the
+    /// gap too, so C# defines only the parts' bytes (<see cref="MemoryCheckTool.OnToolExit"/>).
+    /// </summary>
+    private int KindOf(AccessSite site)
+    {
+        CheckedAccess access = site.Access;
+        bool reads = access.IsRead || site.Parts is { } parts && LeavesGaps(parts, access.Size);
+        return !TrackDefinedness ? CheckKinds.AddressOnly
+            : (reads ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0);
+    }
+
+    private static bool LeavesGaps(IReadOnlyList<MergedAccess> parts, int size)
+    {
+        long covered = 0;
+        foreach (MergedAccess part in parts.OrderBy(p => p.Offset))
+        {
+            if (part.Offset > covered) return true;
+            covered = Math.Max(covered, part.Offset + part.Size);
+        }
+        return covered < size;
+    }
 
     /// <summary>The access's element mask into <paramref name="scratch"/>: a k register as is, a vector mask as its elements' sign bits.</summary>
     private static Instruction MaskBits(Register scratch, CheckedAccess access)
