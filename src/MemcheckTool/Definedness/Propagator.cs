@@ -10,7 +10,8 @@ namespace Checker.MemcheckTool.Definedness;
 /// table gives (<see cref="PropagationRules"/>), with the guest's values where a rule needs them.
 /// Shadows are little-endian byte spans, a set bit an undefined bit. The rules are grouped by family
 /// in the other parts of this class: operand access (Propagator.Operands.cs), general-purpose
-/// instructions (.Alu), element-wise and scalar vector ops (.Vector), lane movement (.Lanes), x87 (.X87).
+/// instructions (.Alu), element-wise and scalar vector ops (.Vector), lane movement (.Lanes,
+/// .Permutes, .Inserts), x87 (.X87).
 /// </summary>
 internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChecks uses, Origins? origins = null)
 {
@@ -90,6 +91,17 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             case PropagationRule.BytePermute: BytePermute(c, ins); return;
             case PropagationRule.X87: X87(c, ins); return;
             case PropagationRule.FlagsByte: FlagsByte(c, ins); return;
+            case PropagationRule.PermuteVariable: PermuteVariable(c, ins); return;
+            case PropagationRule.PermuteTwoTables: PermuteTwoTables(c, ins); return;
+            case PropagationRule.PermuteInLane: PermuteInLane(c, ins); return;
+            case PropagationRule.PermuteHalves: PermuteHalves(c, ins); return;
+            case PropagationRule.AlignElements: AlignElements(c, ins); return;
+            case PropagationRule.InsertBlock: InsertBlock(c, ins); return;
+            case PropagationRule.ExtractBlock: ExtractBlock(c, ins); return;
+            case PropagationRule.InsertElement: InsertElement(c, ins); return;
+            case PropagationRule.Pack: Pack(c, ins); return;
+            case PropagationRule.BroadcastBlocks: BroadcastBlocks(c, ins); return;
+            case PropagationRule.Widen: Widen(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
     }
