@@ -36,15 +36,18 @@ internal static unsafe class GuestValues
         into.Clear();
         if (register.IsGPR())
         {
+            // Byte by byte: BitConverter.TryWriteBytes writes nothing into a span shorter than 8.
             ulong v = Gpr(c, register);
-            BitConverter.TryWriteBytes(into[..Math.Min(8, into.Length)], v);
+            for (int i = 0; i < Math.Min(8, into.Length); i++) into[i] = (byte)(v >> (8 * i));
             return;
         }
         byte* x = c->XsaveArea;
         ulong saved = *(ulong*)(x + XstateBv);
         if (register.IsK())
         {
-            if ((saved & (1 << 5)) != 0) BitConverter.TryWriteBytes(into[..Math.Min(8, into.Length)], *(ulong*)(x + Opmask + 8 * (register - Register.K0)));
+            if ((saved & (1 << 5)) == 0) return;
+            ulong k = *(ulong*)(x + Opmask + 8 * (register - Register.K0));
+            for (int i = 0; i < Math.Min(8, into.Length); i++) into[i] = (byte)(k >> (8 * i));
             return;
         }
         if (!(register.IsXMM() || register.IsYMM() || register.IsZMM())) return;

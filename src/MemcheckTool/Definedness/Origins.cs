@@ -41,6 +41,8 @@ internal sealed unsafe class Origins
             if (used.Access is not (OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite)) continue;
             if (ShadowRegisters.DirtyBit(used.Register) is int bit and >= 0 && ((dirty >> bit) & 1) != 0) Registers[bit] = origin;
         }
+        // An x87 push (fld) names no st register: the x87 state, one dirty bit, takes the origin.
+        if (((dirty >> ShadowRegisters.X87Bit) & 1) != 0 && X87Shadows.Touches(ins)) Registers[ShadowRegisters.X87Bit] = origin;
         if (((dirty >> ShadowRegisters.FlagsBit) & 1) != 0 && ((ulong)ins.RflagsModified & ShadowRegisters.StatusFlags) != 0)
             Registers[ShadowRegisters.FlagsBit] = origin;
     }

@@ -211,6 +211,8 @@ internal sealed class PropagationEmitter
         foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
             if (ShadowRegisters.DirtyBit(used.Register) is int bit and >= 0) mask |= 1UL << bit;
         if ((((ulong)ins.RflagsRead | (ulong)ins.RflagsModified) & ShadowRegisters.StatusFlags) != 0) mask |= 1UL << ShadowRegisters.FlagsBit;
+        // x87: pushes and fnstsw name no st register; every x87 instruction depends on the x87 state's bit.
+        if (X87Shadows.Touches(ins)) mask |= 1UL << ShadowRegisters.X87Bit;
         return mask;
     }
 }

@@ -73,6 +73,32 @@ public enum PropagationRule
     Extract,
     /// <summary>bt/bts/btr/btc: CF is the tested bit's shadow; bts/btr define that bit, btc keeps it, the others keep theirs.</summary>
     BitTest,
+    /// <summary>x87 instructions (every one that touches the condition codes, and emms): see <see cref="X87Shadows"/>.</summary>
+    X87,
+    /// <summary>sahf (SF, ZF, AF, PF, CF from AH's bits) and lahf (AH's bits from them): the shadows bit by bit.</summary>
+    FlagsByte,
+    /// <summary>vpermd/q/ps/pd/w/b: each element from the table element its index names (or, vpermq/pd imm, the immediate); an undefined index element gives an undefined result element.</summary>
+    PermuteVariable,
+    /// <summary>vpermi2*/vpermt2*: the same from two tables.</summary>
+    PermuteTwoTables,
+    /// <summary>vpermilps/pd: elements picked within each 128-bit lane by the immediate or a control vector.</summary>
+    PermuteInLane,
+    /// <summary>vperm2i128/vperm2f128: each 128-bit half from one of the sources' halves, or a defined zero.</summary>
+    PermuteHalves,
+    /// <summary>valignd/valignq: the two sources' elements shifted by the immediate.</summary>
+    AlignElements,
+    /// <summary>vinserti128/vinsertf128/vinsert*x*: a block replaced by the inserted one.</summary>
+    InsertBlock,
+    /// <summary>vextracti128/vextractf128/vextract*x*: the selected block.</summary>
+    ExtractBlock,
+    /// <summary>pinsr*/insertps: one element replaced (insertps: and the zero mask's elements defined).</summary>
+    InsertElement,
+    /// <summary>packss*/packus*: saturating narrow; an element undefined as a whole when its source element has an undefined bit.</summary>
+    Pack,
+    /// <summary>vpbroadcast*/vbroadcast*: the source's low block in every block.</summary>
+    BroadcastBlocks,
+    /// <summary>pmovzx*/pmovsx*: elements widened (zero extension defined, sign extension from the top bit's shadow).</summary>
+    Widen,
 }
 
 /// <summary>The table: mnemonic to rule (whatever is not listed is <see cref="PropagationRule.Pessimistic"/>).</summary>
@@ -86,6 +112,7 @@ public static class PropagationRules
             or FlowControl.Return)
             return PropagationRule.None;
         if (ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall) return PropagationRule.Push;
+        if (X87Shadows.Touches(ins)) return PropagationRule.X87;
         if (ins.IsStringInstruction && ins.Mnemonic is Mnemonic.Movsb or Mnemonic.Movsw or Mnemonic.Movsd or Mnemonic.Movsq
             or Mnemonic.Stosb or Mnemonic.Stosw or Mnemonic.Stosd or Mnemonic.Stosq or Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq)
             return PropagationRule.String;
@@ -112,8 +139,8 @@ public static class PropagationRules
             Mnemonic.Cld, Mnemonic.Std, Mnemonic.Clc, Mnemonic.Stc, Mnemonic.Cmc, Mnemonic.Ud2, Mnemonic.Int3);
         Add(PropagationRule.Define, Mnemonic.Cpuid, Mnemonic.Rdtsc, Mnemonic.Rdtscp, Mnemonic.Xgetbv, Mnemonic.Rdrand, Mnemonic.Rdseed,
             Mnemonic.Rdpid, Mnemonic.Vzeroall, Mnemonic.Rdfsbase, Mnemonic.Rdgsbase, Mnemonic.Rdpkru, Mnemonic.Xend, Mnemonic.Xtest,
-            Mnemonic.Fnstsw, Mnemonic.Fnstcw, Mnemonic.Stmxcsr, Mnemonic.Vstmxcsr, Mnemonic.Fxsave, Mnemonic.Fxsave64, Mnemonic.Xsave, Mnemonic.Xsave64,
-            Mnemonic.Xsavec, Mnemonic.Xsavec64, Mnemonic.Xsaveopt, Mnemonic.Xsaveopt64, Mnemonic.Fnsave, Mnemonic.Fnstenv);
+            Mnemonic.Stmxcsr, Mnemonic.Vstmxcsr, Mnemonic.Fxsave, Mnemonic.Fxsave64, Mnemonic.Xsave, Mnemonic.Xsave64,
+            Mnemonic.Xsavec, Mnemonic.Xsavec64, Mnemonic.Xsaveopt, Mnemonic.Xsaveopt64);
         Add(PropagationRule.Move, Mnemonic.Mov, Mnemonic.Movzx, Mnemonic.Movd, Mnemonic.Movq, Mnemonic.Movnti, Mnemonic.Movbe,
             Mnemonic.Movaps, Mnemonic.Movups, Mnemonic.Movapd, Mnemonic.Movupd, Mnemonic.Movdqa, Mnemonic.Movdqu, Mnemonic.Lddqu,
             Mnemonic.Movntdq, Mnemonic.Movntps, Mnemonic.Movntpd, Mnemonic.Movntdqa,
@@ -161,7 +188,9 @@ public static class PropagationRules
             "Vpmaxub", "Vpmaxuw", "Vpmaxud", "Vpmaxsb", "Vpmaxsw", "Vpmaxsd", "Vpavgb", "Vpavgw", "Vpmullw", "Vpmulld",
             "Vaddps", "Vaddpd", "Vsubps", "Vsubpd", "Vmulps", "Vmulpd", "Vdivps", "Vdivpd", "Vminps", "Vminpd", "Vmaxps", "Vmaxpd",
             "Vsqrtps", "Vsqrtpd", "Vcmpps", "Vcmppd", "Vfmadd132ps", "Vfmadd213ps", "Vfmadd231ps", "Vfmadd132pd", "Vfmadd213pd", "Vfmadd231pd",
-            "Vpternlogd", "Vpternlogq", "Vpblendmb", "Vpblendmw", "Vpblendmd", "Vpblendmq", "Vblendmps", "Vblendmpd");
+            "Vpternlogd", "Vpternlogq", "Vpblendmb", "Vpblendmw", "Vpblendmd", "Vpblendmq", "Vblendmps", "Vblendmpd",
+            "Vpcmpb", "Vpcmpub", "Vpcmpw", "Vpcmpuw", "Vpcmpd", "Vpcmpud", "Vpcmpq", "Vpcmpuq", "Vptestmb", "Vptestmw", "Vptestmd", "Vptestmq",
+            "Vptestnmb", "Vptestnmw", "Vptestnmd", "Vptestnmq");
         foreach (string size in new[] { "bw", "wd", "dq", "qdq" })
             foreach (string half in new[] { "l", "h" })
                 AddNamed(PropagationRule.Interleave, $"Punpck{half}{size}", $"Vpunpck{half}{size}");
@@ -172,6 +201,25 @@ public static class PropagationRules
         AddNamed(PropagationRule.ShuffleTwoSources, "Shufps", "Vshufps", "Shufpd", "Vshufpd");
         AddNamed(PropagationRule.Extract, "Pextrb", "Pextrw", "Pextrd", "Pextrq", "Vpextrb", "Vpextrw", "Vpextrd", "Vpextrq", "Extractps", "Vextractps");
         Add(PropagationRule.BitTest, Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc);
+        Add(PropagationRule.FlagsByte, Mnemonic.Sahf, Mnemonic.Lahf);
+        AddNamed(PropagationRule.PermuteVariable, "Vpermd", "Vpermq", "Vpermps", "Vpermpd", "Vpermw", "Vpermb");
+        foreach (string suffix in new[] { "b", "w", "d", "q", "ps", "pd" })
+            AddNamed(PropagationRule.PermuteTwoTables, $"Vpermi2{suffix}", $"Vpermt2{suffix}");
+        AddNamed(PropagationRule.PermuteInLane, "Vpermilps", "Vpermilpd");
+        AddNamed(PropagationRule.PermuteHalves, "Vperm2i128", "Vperm2f128");
+        AddNamed(PropagationRule.AlignElements, "Valignd", "Valignq");
+        foreach (string block in new[] { "128", "32x4", "64x2", "32x8", "64x4" })
+        {
+            AddNamed(PropagationRule.InsertBlock, $"Vinserti{block}", $"Vinsertf{block}");
+            AddNamed(PropagationRule.ExtractBlock, $"Vextracti{block}", $"Vextractf{block}");
+        }
+        AddNamed(PropagationRule.InsertElement, "Insertps", "Vinsertps", "Pinsrb", "Pinsrw", "Pinsrd", "Pinsrq", "Vpinsrb", "Vpinsrw", "Vpinsrd", "Vpinsrq");
+        AddNamed(PropagationRule.Pack, "Packsswb", "Packuswb", "Packssdw", "Packusdw", "Vpacksswb", "Vpackuswb", "Vpackssdw", "Vpackusdw");
+        AddNamed(PropagationRule.BroadcastBlocks, "Vpbroadcastb", "Vpbroadcastw", "Vpbroadcastd", "Vpbroadcastq", "Vbroadcastss", "Vbroadcastsd",
+            "Vbroadcastf128", "Vbroadcasti128", "Vbroadcastf32x2", "Vbroadcasti32x2", "Vbroadcastf32x4", "Vbroadcastf64x2", "Vbroadcasti32x4",
+            "Vbroadcasti64x2", "Vbroadcastf32x8", "Vbroadcastf64x4", "Vbroadcasti32x8", "Vbroadcasti64x4");
+        foreach (string widths in new[] { "bw", "bd", "bq", "wd", "wq", "dq" })
+            AddNamed(PropagationRule.Widen, $"Pmovzx{widths}", $"Pmovsx{widths}", $"Vpmovzx{widths}", $"Vpmovsx{widths}");
         AddNamed(PropagationRule.ShuffleImmediate, "Pshufd", "Vpshufd", "Pshuflw", "Vpshuflw", "Pshufhw", "Vpshufhw");
         AddNamed(PropagationRule.Scalar, "Addss", "Addsd", "Subss", "Subsd", "Mulss", "Mulsd", "Divss", "Divsd", "Minss", "Minsd",
             "Maxss", "Maxsd", "Sqrtss", "Sqrtsd", "Vaddss", "Vaddsd", "Vsubss", "Vsubsd", "Vmulss", "Vmulsd", "Vdivss", "Vdivsd",

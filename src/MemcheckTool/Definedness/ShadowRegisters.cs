@@ -10,11 +10,14 @@ namespace Checker.MemcheckTool.Definedness;
 /// 64 (xmm and ymm are the low parts of zmm), k registers 8, the status flags one bit each at their
 /// Iced RflagsBits position. <see cref="MemcheckSlots.Dirty"/> has one bit per register whose shadow is not
 /// all zero; while it is zero the thread runs mode-0 code, which never looks at these slots.
-/// Registers with no shadow here (segment, x87, MMX, control) count as defined.
+/// The x87 registers have their shadows in <see cref="X87Shadows"/> (by physical register, one dirty
+/// bit for all); registers with no shadow (segment, MMX, control) count as defined.
 /// </summary>
 internal static unsafe class ShadowRegisters
 {
     public const int VectorBit = 16, MaskBit = 48, FlagsBit = 56;
+    /// <summary>Any x87 register or condition code undefined (<see cref="X87Shadows"/>); st0-st7 all map to it.</summary>
+    public const int X87Bit = 57;
     /// <summary>Set by the access check routine in the propagating mode: the next instruction read undefined memory.</summary>
     public const int PendingBit = 63;
     /// <summary>Set when mode 0 sends the thread to the propagating mode (a load of undefined memory is next); the block it enters clears it.</summary>
@@ -117,5 +120,5 @@ internal static unsafe class ShadowRegisters
     public static (int Offset, int Bit, int FullSize)? SlotOf(Register register) => Slot(register);
 
     /// <summary>The dirty bit of a register (for the propagating mode's pre-check masks); -1: none.</summary>
-    public static int DirtyBit(Register register) => Slot(register)?.Bit ?? -1;
+    public static int DirtyBit(Register register) => register is >= Register.ST0 and <= Register.ST7 ? X87Bit : Slot(register)?.Bit ?? -1;
 }

@@ -208,7 +208,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
         }
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), KindOf(access)));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), KindOf(site)));
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
@@ -310,8 +310,16 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         }
     }
 
-    private int KindOf(CheckedAccess access) => !TrackDefinedness ? CheckKinds.AddressOnly
-        : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0);
+    /// <summary>
+    /// What the routine does with undefined bytes. A write-only merged check defines its whole range:
+    /// the planner never lets one span a gap (<see cref="CheckPlanner.NoGapsInWrites"/>).
+    /// </summary>
+    private int KindOf(AccessSite site)
+    {
+        CheckedAccess access = site.Access;
+        return !TrackDefinedness ? CheckKinds.AddressOnly
+            : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0);
+    }
 
     /// <summary>The access's element mask into <paramref name="scratch"/>: a k register as is, a vector mask as its elements' sign bits.</summary>
     private static Instruction MaskBits(Register scratch, CheckedAccess access)

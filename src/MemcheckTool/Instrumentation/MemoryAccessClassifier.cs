@@ -38,6 +38,14 @@ public sealed class MemoryAccessClassifier
     /// </summary>
     public bool CheckFrames { get; set; }
 
+    /// <summary>
+    /// push of a frame's memory (push [rsp+n]: gcc passes a long double or a struct argument on from
+    /// its own incoming ones so): its explicit read is checked like any frame load, so an undefined
+    /// value pushed on is propagated, not defined by the push (its implicit stack write stays unchecked).
+    /// </summary>
+    private static bool PushedFromFrame(in Instruction instruction, UsedMemory used) =>
+        instruction.Mnemonic == Mnemonic.Push && instruction.Op0Kind == OpKind.Memory && used.Access == OpAccess.Read;
+
     /// <summary>The checked accesses of <paramref name="instruction"/>, in operand order (possibly none).</summary>
     public List<CheckedAccess> Classify(in Instruction instruction)
     {
@@ -59,7 +67,7 @@ public sealed class MemoryAccessClassifier
             if (used.Base is Register.RIP or Register.EIP) continue;
             if (used.Base == Register.None && used.Index == Register.None) continue;
             if (used.Base is Register.RSP or Register.ESP && used.Index == Register.None && !isString
-                && (!CheckFrames || instruction.StackPointerIncrement != 0)) continue;
+                && (!CheckFrames || instruction.StackPointerIncrement != 0 && !PushedFromFrame(instruction, used))) continue;
             if (!used.Index.IsGPR() && used.Index != Register.None) continue;
             // Repeated string operands have no size in Iced's table (they cover a run): the element's.
             int size = isString && used.MemorySize == MemorySize.Unknown ? instruction.MemorySize.GetSize() : used.MemorySize.GetSize();

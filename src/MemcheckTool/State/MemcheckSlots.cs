@@ -115,6 +115,10 @@ public static unsafe class MemcheckSlots
     public const int MoveSaveR10 = MoveSaveFlags + 8;
     public const int MoveSaveR11 = MoveSaveR10 + 8;
     public const int MoveTemp = MoveSaveR11 + 8;
+    /// <summary>Shadows of the x87 registers by physical number (R0-R7, a byte each: 0 defined, 0xff undefined) and of the
+    /// status word's condition codes (C0-C3 at their status-word bits) (<see cref="Definedness.X87Shadows"/>).</summary>
+    public const int X87Shadow = MoveTemp + 8;
+    public const int X87ConditionShadow = X87Shadow + 8;
     /// <summary>The end of the slots used so far.</summary>
-    public const int End = MoveTemp + 8;
+    public const int End = X87ConditionShadow + 8;
 }

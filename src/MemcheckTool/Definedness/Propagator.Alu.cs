@@ -1,0 +1,369 @@
+using System.Buffers.Binary;
+using Checker.Engine.State;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>Rules of the general-purpose instructions: moves, bitwise and carry arithmetic, shifts, scans, cmov, exchanges, the stack, strings, bit tests.</summary>
+internal sealed unsafe partial class Propagator
+{
+    private void Move(ContextBlock* c, in Instruction ins, bool signExtend)
+    {
+        if (ins.OpCount < 2) { Pessimistic(c, ins); return; }
+        int source = ins.OpCount - 1;
+        Span<byte> shadow = stackalloc byte[64];
+        ReadOperand(c, ins, source, shadow);
+        int size = OperandSize(ins, source);
+        if (signExtend && size < 64 && (shadow[size - 1] & 0x80) != 0) shadow[size..].Fill(0xff);
+        WriteOperand(c, ins, 0, shadow);
+    }
+
+    private void Bitwise(ContextBlock* c, in Instruction ins, PropagationRule rule)
+    {
+        (int[] sources, bool writes) = Operands(ins);
+        if (ins.OpCount == 1)   // not
+        {
+            Span<byte> only = stackalloc byte[64];
+            ReadOperand(c, ins, 0, only);
+            WriteOperand(c, ins, 0, only);
+            return;
+        }
+        int a = ins.OpCount == 3 ? 1 : 0, b = ins.OpCount == 3 ? 2 : 1;
+        int size = OperandSize(ins, 0);
+        Span<byte> sa = stackalloc byte[64], sb = stackalloc byte[64], va = stackalloc byte[64], vb = stackalloc byte[64], result = stackalloc byte[64];
+        bool same = ins.GetOpKind(a) == OpKind.Register && ins.GetOpKind(b) == OpKind.Register && ins.GetOpRegister(a) == ins.GetOpRegister(b);
+        if (same && rule is PropagationRule.Xor or PropagationRule.AndNot)
+        {
+            // xor r,r / pxor x,x / pandn x,x: defined zero whatever was there.
+            result.Clear();
+            WriteOperand(c, ins, 0, result[..size]);
+            SetFlags(c, ins, false);
+            return;
+        }
+        ReadOperand(c, ins, a, sa);
+        ReadOperand(c, ins, b, sb);
+        if (ins.IsBroadcast) Broadcast(ins, b, sb);
+        if (rule is PropagationRule.And or PropagationRule.Or or PropagationRule.AndNot && (Any(sa[..size]) || Any(sb[..size])))
+        {
+            ReadValue(c, ins, a, va[..size]);
+            ReadValue(c, ins, b, vb[..size]);
+            if (ins.IsBroadcast) Broadcast(ins, b, vb);
+        }
+        for (int i = 0; i < size; i++)
+        {
+            byte x = sa[i], y = sb[i], vx = va[i], vy = vb[i];
+            if (rule == PropagationRule.AndNot) vx = (byte)~vx;
+            result[i] = rule switch
+            {
+                PropagationRule.And or PropagationRule.AndNot => (byte)((x | y) & (x | vx) & (y | vy)),
+                PropagationRule.Or => (byte)((x | y) & (x | ~vx) & (y | ~vy)),
+                _ => (byte)(x | y),
+            };
+        }
+        if (writes && ins.Mnemonic != Mnemonic.Test) WriteOperand(c, ins, 0, result[..size]);
+        SetFlags(c, ins, Any(result[..size]));
+        if (rule == PropagationRule.And && size <= 8 && Any(result[..size]))
+        {
+            // A result bit defined as 1 (both inputs defined 1) makes ZF defined: "not zero".
+            for (int i = 0; i < size; i++)
+                if ((va[i] & vb[i] & ~(sa[i] | sb[i]) & 0xff) != 0) { DefineZeroFlag(c, ins); break; }
+        }
+    }
+
+    /// <summary>
+    /// ZF of a compare (or and/test) whose operands already differ in a defined bit is defined,
+    /// whatever the undefined bits: Valgrind's exact equality. Compilers compare several bytes at
+    /// once (a word of a string against a constant) with the bytes past its end undefined.
+    /// </summary>
+    private static void DefineZeroFlag(ContextBlock* c, in Instruction ins)
+    {
+        if (((ulong)ins.RflagsModified & (ulong)RflagsBits.ZF) != 0) ShadowRegisters.Flags(c) &= ~(ulong)RflagsBits.ZF;
+    }
+
+    private void Arith(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.OpCount == 1 && ins.Mnemonic == Mnemonic.Imul) { Pessimistic(c, ins); return; }
+        (int[] sources, bool writes) = Operands(ins);
+        int size = Math.Min(8, OperandSize(ins, 0));
+        ulong union = 0;
+        if (ins.Mnemonic == Mnemonic.Lea)
+        {
+            union = (ins.MemoryBase.IsGPR() ? RegisterShadow(c, ins.MemoryBase) : 0) | (ins.MemoryIndex.IsGPR() ? RegisterShadow(c, ins.MemoryIndex) : 0);
+            sources = [];
+        }
+        bool sub = ins.Mnemonic is Mnemonic.Sub or Mnemonic.Sbb;
+        if (sub && ins.OpCount == 2 && ins.GetOpKind(0) == OpKind.Register && ins.GetOpKind(1) == OpKind.Register && ins.GetOpRegister(0) == ins.GetOpRegister(1)
+            && ins.Mnemonic == Mnemonic.Sub)
+        {
+            WriteOperand(c, ins, 0, stackalloc byte[8]);   // sub r,r: defined zero
+            SetFlags(c, ins, false);
+            return;
+        }
+        Span<byte> shadow = stackalloc byte[64];
+        foreach (int op in sources)
+        {
+            ReadOperand(c, ins, op, shadow);
+            union |= BinaryPrimitives.ReadUInt64LittleEndian(shadow);
+        }
+        bool carryIn = ((ulong)ins.RflagsRead & ShadowRegisters.Flags(c)) != 0;
+        ulong mask = size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+        union &= mask;
+        ulong result = (carryIn ? mask : union | (0 - union)) & mask;   // Valgrind's Left: a carry reaches every higher bit
+        if (writes && ins.Mnemonic != Mnemonic.Cmp)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(shadow, result);
+            WriteOperand(c, ins, 0, shadow[..size]);
+        }
+        SetFlags(c, ins, result != 0, carryIn);
+        if (result != 0 && !carryIn && ins.Mnemonic is Mnemonic.Cmp or Mnemonic.Sub && sources.Length == 2)
+        {
+            Span<byte> va = stackalloc byte[8], vb = stackalloc byte[8];
+            ReadValue(c, ins, sources[0], va[..size]);
+            ReadValue(c, ins, sources[1], vb[..size]);
+            ulong differ = (BinaryPrimitives.ReadUInt64LittleEndian(va) ^ BinaryPrimitives.ReadUInt64LittleEndian(vb)) & ~union & mask;
+            if (differ != 0) DefineZeroFlag(c, ins);
+        }
+    }
+
+    private void Shift(ContextBlock* c, in Instruction ins)
+    {
+        bool threeOperand = ins.Mnemonic is Mnemonic.Shlx or Mnemonic.Shrx or Mnemonic.Sarx or Mnemonic.Rorx;
+        int source = threeOperand ? 1 : 0;
+        int size = Math.Min(8, OperandSize(ins, 0));
+        int bits = 8 * size;
+        ulong mask = bits >= 64 ? ulong.MaxValue : (1UL << bits) - 1;
+        ulong shadow = OperandShadow(c, ins, source) & mask;
+        int count;
+        bool countUndefined = false;
+        int countOp = threeOperand ? 2 : 1;
+        if (ins.OpCount <= countOp) count = 1;   // shl r, 1 forms without an operand
+        else if (ins.GetOpKind(countOp) == OpKind.Register)
+        {
+            Register r = ins.GetOpRegister(countOp);
+            countUndefined = ShadowRegisters.IsUndefined(c, r);
+            count = (int)(GuestValues.Gpr(c, r) & (ulong)(bits == 64 ? 63 : 31));
+        }
+        else count = (int)(ins.GetImmediate(countOp) & (ulong)(bits == 64 ? 63 : 31));
+        ulong result;
+        if (countUndefined) result = mask;
+        else
+        {
+            int n = count % bits;
+            result = ins.Mnemonic switch
+            {
+                Mnemonic.Shl or Mnemonic.Sal or Mnemonic.Shlx => shadow << count,
+                Mnemonic.Shr or Mnemonic.Shrx => shadow >> count,
+                Mnemonic.Sar or Mnemonic.Sarx => (ulong)((long)(shadow << (64 - bits)) >> (64 - bits) >> count),
+                Mnemonic.Rol => n == 0 ? shadow : (shadow << n) | (shadow >> (bits - n)),
+                _ => n == 0 ? shadow : (shadow >> n) | (shadow << (bits - n)),   // ror, rorx
+            } & mask;
+        }
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, result);
+        WriteOperand(c, ins, 0, bytes[..size]);
+        if (count != 0 || countUndefined) SetFlags(c, ins, result != 0 || countUndefined);
+    }
+
+    private void SignFill(ContextBlock* c, in Instruction ins)
+    {
+        (Register from, Register to, bool whole) = ins.Mnemonic switch
+        {
+            Mnemonic.Cbw => (Register.AL, Register.AX, false),
+            Mnemonic.Cwde => (Register.AX, Register.EAX, false),
+            Mnemonic.Cdqe => (Register.EAX, Register.RAX, false),
+            Mnemonic.Cwd => (Register.AX, Register.DX, true),
+            Mnemonic.Cdq => (Register.EAX, Register.EDX, true),
+            _ => (Register.RAX, Register.RDX, true),
+        };
+        Span<byte> shadow = stackalloc byte[8];
+        ShadowRegisters.Read(c, from, shadow);
+        bool top = (shadow[from.GetSize() - 1] & 0x80) != 0;
+        if (whole) shadow.Fill(top ? (byte)0xff : (byte)0);
+        else if (top) shadow[from.GetSize()..].Fill(0xff);
+        ShadowRegisters.Write(c, to, shadow[..to.GetSize()], false);
+    }
+
+    /// <summary>
+    /// bt/bts/btr/btc with an immediate or a defined register bit index into a register or an
+    /// immediate index into memory (a register index into memory addresses a bit string: pessimistic).
+    /// </summary>
+    private void BitTest(ContextBlock* c, in Instruction ins)
+    {
+        bool registerIndex = ins.GetOpKind(1) == OpKind.Register;
+        if (registerIndex && (ins.GetOpKind(0) == OpKind.Memory || ShadowRegisters.IsUndefined(c, ins.GetOpRegister(1)))) { Pessimistic(c, ins); return; }
+        int size = Math.Min(8, OperandSize(ins, 0));
+        Span<byte> index = stackalloc byte[8], shadow = stackalloc byte[8];
+        ReadValue(c, ins, 1, index);
+        int bit = (int)(BinaryPrimitives.ReadUInt64LittleEndian(index) % (ulong)(8 * size));
+        shadow.Clear();
+        ReadOperand(c, ins, 0, shadow);
+        ulong value = BinaryPrimitives.ReadUInt64LittleEndian(shadow);
+        bool testedUndefined = ((value >> bit) & 1) != 0;
+        if (ins.Mnemonic is Mnemonic.Bts or Mnemonic.Btr)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(shadow, value & ~(1UL << bit));
+            WriteOperand(c, ins, 0, shadow[..size]);
+        }
+        SetFlags(c, ins, testedUndefined);
+    }
+
+    private void Scan(ContextBlock* c, in Instruction ins, bool forward)
+    {
+        int size = Math.Min(8, OperandSize(ins, 1));
+        int bits = 8 * size;
+        ulong shadow = OperandShadow(c, ins, 1);
+        Span<byte> valueBytes = stackalloc byte[8];
+        ReadValue(c, ins, 1, valueBytes[..size]);
+        ulong value = BinaryPrimitives.ReadUInt64LittleEndian(valueBytes);
+        bool undefined = false;
+        if (shadow != 0)
+        {
+            // Defined when every bit up to the first defined 1 (from the scanned end) is defined.
+            undefined = true;
+            for (int i = 0; i < bits; i++)
+            {
+                int bit = forward ? i : bits - 1 - i;
+                if (((shadow >> bit) & 1) != 0) break;
+                if (((value >> bit) & 1) != 0) { undefined = false; break; }
+            }
+        }
+        Span<byte> result = stackalloc byte[8];
+        result.Fill(undefined ? (byte)0xff : (byte)0);
+        WriteOperand(c, ins, 0, result[..OperandSize(ins, 0)]);
+        SetFlags(c, ins, undefined);
+    }
+
+    private void MoveIfCondition(ContextBlock* c, in Instruction ins)
+    {
+        Span<byte> shadow = stackalloc byte[64];
+        bool taken = ConditionHolds(ins.ConditionCode, c->Rflags);
+        ReadOperand(c, ins, taken ? 1 : 0, shadow);
+        // A 32-bit cmov zeroes the upper half even when it does not move.
+        WriteOperand(c, ins, 0, shadow[..OperandSize(ins, 0)]);
+    }
+
+    private static bool ConditionHolds(ConditionCode condition, ulong rflags)
+    {
+        bool cf = (rflags & 1) != 0, pf = (rflags & 4) != 0, zf = (rflags & 0x40) != 0, sf = (rflags & 0x80) != 0, of = (rflags & 0x800) != 0;
+        return condition switch
+        {
+            ConditionCode.o => of, ConditionCode.no => !of, ConditionCode.b => cf, ConditionCode.ae => !cf,
+            ConditionCode.e => zf, ConditionCode.ne => !zf, ConditionCode.be => cf || zf, ConditionCode.a => !cf && !zf,
+            ConditionCode.s => sf, ConditionCode.ns => !sf, ConditionCode.p => pf, ConditionCode.np => !pf,
+            ConditionCode.l => sf != of, ConditionCode.ge => sf == of, ConditionCode.le => zf || sf != of, _ => !zf && sf == of,
+        };
+    }
+
+    private void Exchange(ContextBlock* c, in Instruction ins)
+    {
+        Span<byte> a = stackalloc byte[64], b = stackalloc byte[64];
+        ReadOperand(c, ins, 0, a);
+        ReadOperand(c, ins, 1, b);
+        int size = OperandSize(ins, 0);
+        WriteOperand(c, ins, 0, b[..size]);
+        WriteOperand(c, ins, 1, a[..size]);
+    }
+
+    private void ExchangeAdd(ContextBlock* c, in Instruction ins)
+    {
+        int size = Math.Min(8, OperandSize(ins, 0));
+        ulong a = OperandShadow(c, ins, 0), b = OperandShadow(c, ins, 1);
+        ulong mask = size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+        ulong union = (a | b) & mask, sum = (union | (0 - union)) & mask;
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, a);
+        WriteOperand(c, ins, 1, bytes[..size]);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, sum);
+        WriteOperand(c, ins, 0, bytes[..size]);
+        SetFlags(c, ins, sum != 0);
+    }
+
+    private void Push(ContextBlock* c, in Instruction ins)
+    {
+        int size = ins.StackPointerIncrement < 0 ? -ins.StackPointerIncrement : 8;
+        // A pushed register or memory operand keeps its shadow (an undefined value saved and
+        // restored by push/pop stays undefined); a return address, an immediate or the flags are defined.
+        if (ins.FlowControl == FlowControl.Next && ins.OpCount == 1 && ins.GetOpKind(0) is OpKind.Register or OpKind.Memory && size <= 8)
+        {
+            Span<byte> shadow = stackalloc byte[8];
+            ReadOperand(c, ins, 0, shadow);
+            memory.Write(c->Rsp - (ulong)size, shadow[..size]);
+            if (origins != null && Any(shadow[..size])) origins.Stored(c->Rsp - (ulong)size, size, _origin);   // a value passed on keeps naming its block
+            return;
+        }
+        memory.Define(c->Rsp - (ulong)size, (ulong)size);
+    }
+
+    private void Pop(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.OpCount != 1 || ins.GetOpKind(0) != OpKind.Register) { Pessimistic(c, ins); return; }
+        Register r = ins.GetOpRegister(0);
+        Span<byte> shadow = stackalloc byte[8];
+        memory.Read(c->Rsp, shadow[..r.GetSize()]);
+        ShadowRegisters.Write(c, r, shadow[..r.GetSize()], false);
+    }
+
+    private void StringOp(ContextBlock* c, in Instruction ins)
+    {
+        int element = ins.Mnemonic switch
+        {
+            Mnemonic.Movsb or Mnemonic.Stosb or Mnemonic.Lodsb => 1,
+            Mnemonic.Movsw or Mnemonic.Stosw or Mnemonic.Lodsw => 2,
+            Mnemonic.Movsd or Mnemonic.Stosd or Mnemonic.Lodsd => 4,
+            _ => 8,
+        };
+        ulong count = ins.HasRepPrefix || ins.HasRepePrefix || ins.HasRepnePrefix ? c->Rcx : 1;
+        bool down = (c->Rflags & 0x400) != 0;
+        ulong bytes = count * (ulong)element;
+        if (bytes == 0) return;
+        ulong rsi = c->Rsi, rdi = c->Rdi;
+        ulong sourceLow = down ? rsi + (ulong)element - bytes : rsi, targetLow = down ? rdi + (ulong)element - bytes : rdi;
+        Span<byte> chunk = stackalloc byte[256];
+        switch (ins.Mnemonic)
+        {
+            case Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq:
+                memory.Read(down ? sourceLow : rsi + bytes - (ulong)element, chunk[..element]);
+                ShadowRegisters.Write(c, element switch { 1 => Register.AL, 2 => Register.AX, 4 => Register.EAX, _ => Register.RAX }, chunk[..element], false);
+                return;
+            case Mnemonic.Stosb or Mnemonic.Stosw or Mnemonic.Stosd or Mnemonic.Stosq:
+                Span<byte> value = stackalloc byte[8];
+                ShadowRegisters.Read(c, Register.RAX, value);
+                if (!Any(value[..element])) { memory.Define(targetLow, bytes); return; }
+                for (ulong done = 0; done < bytes; done += (ulong)element) memory.Write(targetLow + done, value[..element]);
+                return;
+            default:   // movs: as memmove of the shadow
+                for (ulong done = 0; done < bytes;)
+                {
+                    int n = (int)Math.Min((ulong)chunk.Length, bytes - done);
+                    ulong offset = down ? bytes - done - (ulong)n : done;
+                    memory.Read(sourceLow + offset, chunk[..n]);
+                    memory.Write(targetLow + offset, chunk[..n]);
+                    done += (ulong)n;
+                }
+                return;
+        }
+    }
+
+    // sahf/lahf: AH's bits 7, 6, 4, 2, 0 are SF, ZF, AF, PF, CF (Iced's RflagsBits, as the flags' shadow numbers them).
+    private static readonly (int Bit, RflagsBits Flag)[] FlagsByteBits =
+        [(7, RflagsBits.SF), (6, RflagsBits.ZF), (4, RflagsBits.AF), (2, RflagsBits.PF), (0, RflagsBits.CF)];
+
+    /// <summary>sahf: each status flag takes its AH bit's shadow (OF kept); lahf: AH takes the flags' (its fixed bits defined).</summary>
+    private void FlagsByte(ContextBlock* c, in Instruction ins)
+    {
+        Span<byte> ah = stackalloc byte[1];
+        if (ins.Mnemonic == Mnemonic.Sahf)
+        {
+            ShadowRegisters.Read(c, Register.AH, ah);
+            ulong flags = ShadowRegisters.Flags(c) & (ulong)RflagsBits.OF;
+            foreach ((int bit, RflagsBits flag) in FlagsByteBits)
+                if (((ah[0] >> bit) & 1) != 0) flags |= (ulong)flag;
+            ShadowRegisters.SetFlags(c, flags);
+            return;
+        }
+        ah[0] = 0;
+        foreach ((int bit, RflagsBits flag) in FlagsByteBits)
+            if ((ShadowRegisters.Flags(c) & (ulong)flag) != 0) ah[0] |= (byte)(1 << bit);
+        ShadowRegisters.Write(c, Register.AH, ah, false);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Buffers.Binary;
+using Checker.Engine.State;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>Rules of vector instructions that work element by element or on the low element (SSE/AVX/AVX-512).</summary>
+internal sealed unsafe partial class Propagator
+{
+    private void MoveLowElement(ContextBlock* c, in Instruction ins)
+    {
+        int last = ins.OpCount - 1;
+        if (ins.GetOpKind(last) == OpKind.Memory || ins.GetOpKind(0) == OpKind.Memory) { Move(c, ins, false); return; }
+        int element = ins.MemorySize.GetSize();
+        Span<byte> result = stackalloc byte[64], low = stackalloc byte[64];
+        ReadOperand(c, ins, ins.OpCount == 3 ? 1 : 0, result);
+        ReadOperand(c, ins, last, low);
+        low[..element].CopyTo(result);
+        WriteOperand(c, ins, 0, result);
+    }
+
+    private void Elementwise(ContextBlock* c, in Instruction ins)
+    {
+        (int[] sources, bool writes) = Operands(ins);
+        int element = ElementSize(ins);
+        int size = ins.GetOpKind(0) == OpKind.Register && ins.GetOpRegister(0).IsK()
+            ? (ins.OpCount > 1 ? OperandSize(ins, 1) : 16) : OperandSize(ins, 0);
+        Span<byte> union = stackalloc byte[64], shadow = stackalloc byte[64];
+        union.Clear();
+        bool sameSources = sources.Length == 2 && ins.GetOpKind(sources[0]) == OpKind.Register && ins.GetOpKind(sources[1]) == OpKind.Register
+            && ins.GetOpRegister(sources[0]) == ins.GetOpRegister(sources[1]);
+        bool idiom = sameSources && ins.Mnemonic.ToString().Contains("cmpeq", StringComparison.OrdinalIgnoreCase);
+        if (!idiom)
+        {
+            foreach (int op in sources)
+            {
+                if (ins.GetOpKind(op) == OpKind.Register && ins.GetOpRegister(op).IsK()) continue;
+                ReadOperand(c, ins, op, shadow);
+                if (ins.IsBroadcast) Broadcast(ins, op, shadow);
+                for (int i = 0; i < 64; i++) union[i] |= shadow[i];
+            }
+        }
+        if (ins.GetOpRegister(0).IsK())
+        {
+            // EVEX compares into a k register: one bit per element.
+            ulong bitsUndefined = 0;
+            for (int e = 0; e * element < size && e < 64; e++)
+                if (Any(union.Slice(e * element, element))) bitsUndefined |= 1UL << e;
+            Span<byte> k = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(k, bitsUndefined);
+            ShadowRegisters.Write(c, ins.GetOpRegister(0), k, false);
+            return;
+        }
+        for (int e = 0; e * element < size; e++)
+        {
+            Span<byte> lane = union.Slice(e * element, Math.Min(element, size - e * element));
+            if (Any(lane)) lane.Fill(0xff);
+        }
+        if (writes) WriteOperand(c, ins, 0, union[..size]);
+    }
+
+    private void Scalar(ContextBlock* c, in Instruction ins)
+    {
+        (int[] sources, _) = Operands(ins);
+        string name = ins.Mnemonic.ToString();
+        int resultElement = name.EndsWith("sd", StringComparison.OrdinalIgnoreCase) ? 8 : 4;
+        int sourceElement = Math.Max(1, ins.MemorySize.GetSize());
+        Span<byte> result = stackalloc byte[64], shadow = stackalloc byte[64];
+        // The rest of the register: the destination's (legacy SSE) or the first source's (VEX/EVEX).
+        ReadOperand(c, ins, ins.OpCount >= 3 ? 1 : 0, result);
+        bool undefined = false;
+        foreach (int op in sources)
+        {
+            if (op == 0 && ins.OpCount >= 3 && !ins.Mnemonic.ToString().StartsWith("Vfmadd", StringComparison.Ordinal)) continue;
+            ReadOperand(c, ins, op, shadow);
+            undefined |= Any(shadow[..Math.Min(sourceElement, OperandSize(ins, op))]);
+        }
+        result[..resultElement].Fill(undefined ? (byte)0xff : (byte)0);
+        WriteOperand(c, ins, 0, result[..OperandSize(ins, 0)]);
+    }
+
+    private void CompareLowElement(ContextBlock* c, in Instruction ins)
+    {
+        int element = Math.Max(1, ins.MemorySize.GetSize());
+        Span<byte> a = stackalloc byte[64], b = stackalloc byte[64];
+        ReadOperand(c, ins, 0, a);
+        ReadOperand(c, ins, 1, b);
+        SetFlags(c, ins, Any(a[..element]) || Any(b[..element]));
+    }
+
+    private void MoveMask(ContextBlock* c, in Instruction ins)
+    {
+        int element = ins.Mnemonic is Mnemonic.Pmovmskb or Mnemonic.Vpmovmskb ? 1
+            : ins.Mnemonic is Mnemonic.Movmskps or Mnemonic.Vmovmskps ? 4 : 8;
+        Span<byte> source = stackalloc byte[64];
+        ReadOperand(c, ins, 1, source);
+        int size = OperandSize(ins, 1);
+        ulong bits = 0;
+        for (int e = 0; e * element < size; e++)
+            if ((source[e * element + element - 1] & 0x80) != 0) bits |= 1UL << e;
+        Span<byte> result = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(result, bits);
+        WriteOperand(c, ins, 0, result[..OperandSize(ins, 0)]);
+    }
+}
