@@ -142,4 +142,47 @@ internal sealed unsafe partial class Propagator
         }
         WriteOperand(c, ins, 0, result[..size]);
     }
+
+    /// <summary>movddup/movshdup/movsldup: each pair of elements takes one source element's shadow (the low qword of each 128-bit lane, the odd or the even dwords).</summary>
+    private void Duplicate(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.OpMask != Register.None) { Pessimistic(c, ins); return; }
+        int size = OperandSize(ins, 0);
+        Span<byte> source = stackalloc byte[64], result = stackalloc byte[64];
+        ReadOperand(c, ins, 1, source);
+        bool qwords = ins.Mnemonic is Mnemonic.Movddup or Mnemonic.Vmovddup;
+        int element = qwords ? 8 : 4, pick = ins.Mnemonic is Mnemonic.Movshdup or Mnemonic.Vmovshdup ? 1 : 0;
+        // movddup xmm, m64 reads one qword: the lane's source is where its pair starts (0 for qwords, 2i(+1) for dwords).
+        for (int pair = 0; pair * 2 * element < size; pair++)
+        {
+            int from = qwords ? pair * 16 : (2 * pair + pick) * element;
+            for (int k = 0; k < 2; k++) source.Slice(from, element).CopyTo(result[((2 * pair + k) * element)..]);
+        }
+        WriteOperand(c, ins, 0, result[..size]);
+    }
+
+    /// <summary>
+    /// vpmov{q,d,w}{d,w,b} truncate each element to its low bytes (their shadows move); the
+    /// saturating vpmovs*/vpmovus* make a narrowed element undefined when its source element has
+    /// an undefined bit. The destination's upper part (a register's) is zero: defined.
+    /// </summary>
+    private void Narrow(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.OpMask != Register.None) { Pessimistic(c, ins); return; }
+        string name = ins.Mnemonic.ToString();
+        int Size(char letter) => letter switch { 'b' => 1, 'w' => 2, 'd' => 4, _ => 8 };
+        int from = Size(name[^2]), to = Size(name[^1]);
+        bool saturates = name.StartsWith("Vpmovs", StringComparison.Ordinal) || name.StartsWith("Vpmovus", StringComparison.Ordinal);
+        int sourceSize = OperandSize(ins, 1);
+        Span<byte> source = stackalloc byte[64], result = stackalloc byte[64];
+        ReadOperand(c, ins, 1, source);
+        result.Clear();
+        for (int e = 0; e * from < sourceSize; e++)
+        {
+            Span<byte> element = source.Slice(e * from, from);
+            if (saturates) result.Slice(e * to, to).Fill(element.ContainsAnyExcept((byte)0) ? (byte)0xff : (byte)0);
+            else element[..to].CopyTo(result[(e * to)..]);
+        }
+        WriteOperand(c, ins, 0, result[..OperandSize(ins, 0)]);
+    }
 }

@@ -102,6 +102,8 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             case PropagationRule.Pack: Pack(c, ins); return;
             case PropagationRule.BroadcastBlocks: BroadcastBlocks(c, ins); return;
             case PropagationRule.Widen: Widen(c, ins); return;
+            case PropagationRule.Duplicate: Duplicate(c, ins); return;
+            case PropagationRule.Narrow: Narrow(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
     }

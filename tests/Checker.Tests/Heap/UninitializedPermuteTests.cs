@@ -61,4 +61,16 @@ public class UninitializedPermuteTests
             ("LINE_EXTRACT", "blocks"), ("LINE_VPERMILPS", "blocks"),
         ]);
     }
+
+    /// <summary>movsldup/movshdup/movddup and vpmovdb/vpmovsdb move lane shadows: only lanes from undefined ones report (the float compare is two jumps).</summary>
+    [Fact]
+    public void DuplicatesAndDownConversions_OnlyTheUndefinedLanesReport()
+    {
+        var report = RunMemcheck(CaseBinaries.Get("uninit_dup_narrow"));
+        Assert.Equal("movsldup ok\nmovshdup ok\nmovddup ok\nvpmovdb ok\nvpmovsdb ok\ndone\n", report.Run.StdoutText);
+        AssertReports(report, "uninit_dup_narrow.c",
+        [
+            ("LINE_MOVSHDUP", "duplicates"), ("LINE_MOVSHDUP", "duplicates"), ("LINE_VPMOVDB", "narrow"), ("LINE_VPMOVSDB", "narrow"),
+        ]);
+    }
 }
