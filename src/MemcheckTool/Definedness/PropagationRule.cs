@@ -99,6 +99,8 @@ public enum PropagationRule
     BroadcastBlocks,
     /// <summary>pmovzx*/pmovsx*: elements widened (zero extension defined, sign extension from the top bit's shadow).</summary>
     Widen,
+    /// <summary>vpcompress*/vcompressp* and vpexpand*/vexpandp*: elements move between the active positions and the packed low ones.</summary>
+    CompressOrExpand,
     /// <summary>movddup/movshdup/movsldup: each pair of elements duplicates one source element.</summary>
     Duplicate,
     /// <summary>vpmov* down-conversions (AVX-512): truncation moves the low bytes' shadows, saturation makes an element with an undefined bit undefined.</summary>
@@ -224,6 +226,8 @@ public static class PropagationRules
             "Vbroadcasti64x2", "Vbroadcastf32x8", "Vbroadcastf64x4", "Vbroadcasti32x8", "Vbroadcasti64x4");
         foreach (string widths in new[] { "bw", "bd", "bq", "wd", "wq", "dq" })
             AddNamed(PropagationRule.Widen, $"Pmovzx{widths}", $"Pmovsx{widths}", $"Vpmovzx{widths}", $"Vpmovsx{widths}");
+        AddNamed(PropagationRule.CompressOrExpand, "Vpcompressb", "Vpcompressw", "Vpcompressd", "Vpcompressq", "Vcompressps", "Vcompresspd",
+            "Vpexpandb", "Vpexpandw", "Vpexpandd", "Vpexpandq", "Vexpandps", "Vexpandpd");
         AddNamed(PropagationRule.Duplicate, "Movddup", "Vmovddup", "Movshdup", "Vmovshdup", "Movsldup", "Vmovsldup");
         foreach (string widths in new[] { "qd", "qw", "qb", "dw", "db", "wb" })
             AddNamed(PropagationRule.Narrow, $"Vpmov{widths}", $"Vpmovs{widths}", $"Vpmovus{widths}");

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Checker.Engine.State;
 using Iced.Intel;
 
@@ -162,5 +163,59 @@ internal sealed unsafe partial class Propagator
         if (!Any(indexShadow.Slice(i * element, element))) return false;
         result.Slice(i * element, element).Fill(0xff);
         return true;
+    }
+
+    /// <summary>
+    /// vpcompress*/vcompressp* (active elements of the source packed low; a memory destination gets
+    /// only those) and vpexpand*/vexpandp* (consecutive source elements spread to the active ones):
+    /// each element's shadow moves with it; under a register destination the rest keep their shadow,
+    /// or are defined zeros under {z}. An undefined mask makes the result pessimistic.
+    /// </summary>
+    private void CompressOrExpand(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.OpMask != Register.None && ShadowRegisters.IsUndefined(c, ins.OpMask)) { Pessimistic(c, ins); return; }
+        int element = PermuteElement(ins.Mnemonic);
+        bool compress = ins.Mnemonic.ToString().Contains("compress", StringComparison.OrdinalIgnoreCase);
+        Register vector = compress ? ins.Op1Register : ins.Op0Register;
+        int n = vector.GetSize() / element;
+        ulong mask = ulong.MaxValue;
+        if (ins.OpMask != Register.None)
+        {
+            Span<byte> maskValue = stackalloc byte[8];
+            GuestValues.Read(c, ins.OpMask, maskValue);
+            mask = BinaryPrimitives.ReadUInt64LittleEndian(maskValue);
+        }
+        int active = 0;
+        for (int i = 0; i < n; i++) if (((mask >> i) & 1) != 0) active++;
+        Span<byte> source = stackalloc byte[64], result = stackalloc byte[64];
+        source.Clear();
+        if (!compress && ins.Op1Kind == OpKind.Memory) memory.Read(GuestValues.Address(c, ins), source[..(active * element)]);
+        else ShadowRegisters.Read(c, compress ? ins.Op1Register : ins.Op1Register, source);
+        if (compress && ins.Op0Kind == OpKind.Memory)
+        {
+            for (int i = 0, k = 0; i < n; i++)
+                if (((mask >> i) & 1) != 0) source.Slice(i * element, element).CopyTo(result[(k++ * element)..]);
+            ulong target = GuestValues.Address(c, ins);
+            memory.Write(target, result[..(active * element)]);
+            if (origins != null && Any(result[..(active * element)])) origins.Stored(target, active * element, _origin);
+            return;
+        }
+        ShadowRegisters.Read(c, ins.Op0Register, result);
+        if (ins.ZeroingMasking || ins.OpMask == Register.None) result.Clear();
+        for (int i = 0, k = 0; i < n; i++)
+        {
+            if (((mask >> i) & 1) == 0) continue;
+            if (compress) source.Slice(i * element, element).CopyTo(result[(k++ * element)..]);
+            else source.Slice(k++ * element, element).CopyTo(result[(i * element)..]);
+        }
+        // A compress into a register leaves the elements past the packed ones as merge or {z} says.
+        if (compress && !ins.ZeroingMasking && ins.OpMask != Register.None)
+        {
+            Span<byte> old = stackalloc byte[64];
+            ShadowRegisters.Read(c, ins.Op0Register, old);
+            old[(active * element)..vector.GetSize()].CopyTo(result[(active * element)..]);
+        }
+        else if (compress) result[(active * element)..].Clear();
+        ShadowRegisters.Write(c, ins.Op0Register, result[..ins.Op0Register.GetSize()], zeroUpper: true);
     }
 }

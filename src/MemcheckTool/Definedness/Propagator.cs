@@ -103,6 +103,7 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             case PropagationRule.BroadcastBlocks: BroadcastBlocks(c, ins); return;
             case PropagationRule.Widen: Widen(c, ins); return;
             case PropagationRule.Duplicate: Duplicate(c, ins); return;
+            case PropagationRule.CompressOrExpand: CompressOrExpand(c, ins); return;
             case PropagationRule.Narrow: Narrow(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
