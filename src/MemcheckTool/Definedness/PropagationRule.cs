@@ -99,6 +99,10 @@ public enum PropagationRule
     BroadcastBlocks,
     /// <summary>pmovzx*/pmovsx*: elements widened (zero extension defined, sign extension from the top bit's shadow).</summary>
     Widen,
+    /// <summary>vpgather*/vgather*: each active lane the shadow of the element at its address; masked-off lanes kept; the mask cleared (defined).</summary>
+    Gather,
+    /// <summary>vpscatter*/vscatter*: each active lane's memory the source element's shadow.</summary>
+    Scatter,
 }
 
 /// <summary>The table: mnemonic to rule (whatever is not listed is <see cref="PropagationRule.Pessimistic"/>).</summary>
@@ -220,6 +224,16 @@ public static class PropagationRules
             "Vbroadcasti64x2", "Vbroadcastf32x8", "Vbroadcastf64x4", "Vbroadcasti32x8", "Vbroadcasti64x4");
         foreach (string widths in new[] { "bw", "bd", "bq", "wd", "wq", "dq" })
             AddNamed(PropagationRule.Widen, $"Pmovzx{widths}", $"Pmovsx{widths}", $"Vpmovzx{widths}", $"Vpmovsx{widths}");
+        foreach (string shape in new[] { "dd", "dq", "qd", "qq" })
+        {
+            AddNamed(PropagationRule.Gather, $"Vpgather{shape}");
+            AddNamed(PropagationRule.Scatter, $"Vpscatter{shape}");
+        }
+        foreach (string shape in new[] { "dps", "dpd", "qps", "qpd" })
+        {
+            AddNamed(PropagationRule.Gather, $"Vgather{shape}");
+            AddNamed(PropagationRule.Scatter, $"Vscatter{shape}");
+        }
         AddNamed(PropagationRule.ShuffleImmediate, "Pshufd", "Vpshufd", "Pshuflw", "Vpshuflw", "Pshufhw", "Vpshufhw");
         AddNamed(PropagationRule.Scalar, "Addss", "Addsd", "Subss", "Subsd", "Mulss", "Mulsd", "Divss", "Divsd", "Minss", "Minsd",
             "Maxss", "Maxsd", "Sqrtss", "Sqrtsd", "Vaddss", "Vaddsd", "Vsubss", "Vsubsd", "Vmulss", "Vmulsd", "Vdivss", "Vdivsd",
