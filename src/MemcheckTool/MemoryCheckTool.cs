@@ -160,10 +160,24 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
             Definedness.Propagate(context);
             return null;
         }
+        if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.GatherUndefined)
+        {
+            // The gather routine's final exit (registers restored): its re-run in the propagating
+            // mode, this same execution, skips the lanes it has walked and reported.
+            AccessSite gather = _routines.Sites[MemcheckSlots.At<int>(context, MemcheckSlots.CheckSite)];
+            MemcheckSlots.At<ulong>(context, MemcheckSlots.VsibReplayPc) = gather.Pc;
+            return DefinednessChecks.SwitchToPropagating(context, gather);
+        }
         if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.CheckUndefined) != 0)
         {
             MemcheckSlots.At<int>(context, MemcheckSlots.CheckUndefined) = 0;
             AccessSite site = _routines.Sites[MemcheckSlots.At<int>(context, MemcheckSlots.CheckSite)];
+            // A gather's lane leaves mid-loop only to report (its routine then resumes); never to switch.
+            if (site.Vsib)
+            {
+                AccessChecker.OnSlowPathError(context);
+                return null;
+            }
             // A merged check: only a part that reads undefined bytes needs the propagating mode; the
             // parts that only write define their bytes here (mode-0 registers are defined), and the
             // gaps between parts stay as they are.

@@ -105,6 +105,10 @@ public enum PropagationRule
     Duplicate,
     /// <summary>vpmov* down-conversions (AVX-512): truncation moves the low bytes' shadows, saturation makes an element with an undefined bit undefined.</summary>
     Narrow,
+    /// <summary>vpgather*/vgather*: each active lane the shadow of the element at its address; masked-off lanes kept; the mask cleared (defined).</summary>
+    Gather,
+    /// <summary>vpscatter*/vscatter*: each active lane's memory the source element's shadow.</summary>
+    Scatter,
 }
 
 /// <summary>The table: mnemonic to rule (whatever is not listed is <see cref="PropagationRule.Pessimistic"/>).</summary>
@@ -231,6 +235,16 @@ public static class PropagationRules
         AddNamed(PropagationRule.Duplicate, "Movddup", "Vmovddup", "Movshdup", "Vmovshdup", "Movsldup", "Vmovsldup");
         foreach (string widths in new[] { "qd", "qw", "qb", "dw", "db", "wb" })
             AddNamed(PropagationRule.Narrow, $"Vpmov{widths}", $"Vpmovs{widths}", $"Vpmovus{widths}");
+        foreach (string shape in new[] { "dd", "dq", "qd", "qq" })
+        {
+            AddNamed(PropagationRule.Gather, $"Vpgather{shape}");
+            AddNamed(PropagationRule.Scatter, $"Vpscatter{shape}");
+        }
+        foreach (string shape in new[] { "dps", "dpd", "qps", "qpd" })
+        {
+            AddNamed(PropagationRule.Gather, $"Vgather{shape}");
+            AddNamed(PropagationRule.Scatter, $"Vscatter{shape}");
+        }
         AddNamed(PropagationRule.ShuffleImmediate, "Pshufd", "Vpshufd", "Pshuflw", "Vpshuflw", "Pshufhw", "Vpshufhw");
         AddNamed(PropagationRule.Scalar, "Addss", "Addsd", "Subss", "Subsd", "Mulss", "Mulsd", "Divss", "Divsd", "Minss", "Minsd",
             "Maxss", "Maxsd", "Sqrtss", "Sqrtsd", "Vaddss", "Vaddsd", "Vsubss", "Vsubsd", "Vmulss", "Vmulsd", "Vdivss", "Vdivsd",

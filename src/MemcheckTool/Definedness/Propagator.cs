@@ -11,7 +11,7 @@ namespace Checker.MemcheckTool.Definedness;
 /// Shadows are little-endian byte spans, a set bit an undefined bit. The rules are grouped by family
 /// in the other parts of this class: operand access (Propagator.Operands.cs), general-purpose
 /// instructions (.Alu), element-wise and scalar vector ops (.Vector), lane movement (.Lanes,
-/// .Permutes, .Inserts), x87 (.X87).
+/// .Permutes, .Inserts), gathers and scatters (.Gathers), x87 (.X87).
 /// </summary>
 internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChecks uses, Origins? origins = null)
 {
@@ -105,6 +105,8 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             case PropagationRule.Duplicate: Duplicate(c, ins); return;
             case PropagationRule.CompressOrExpand: CompressOrExpand(c, ins); return;
             case PropagationRule.Narrow: Narrow(c, ins); return;
+            case PropagationRule.Gather: Gather(c, ins); return;
+            case PropagationRule.Scatter: Scatter(c, ins); return;
             default: Pessimistic(c, ins); return;
         }
     }

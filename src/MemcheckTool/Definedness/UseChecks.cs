@@ -68,6 +68,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
         {
             CheckAddressRegister(c, ins, ins.MemoryBase);
             if (!ins.IsVsib) CheckAddressRegister(c, ins, ins.MemoryIndex);
+            else if (PropagationRules.Of(ins) is PropagationRule.Gather or PropagationRule.Scatter) CheckAddressIndex(c, ins);
         }
         if (ins.IsStringInstruction)
         {
@@ -81,6 +82,30 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
         if (!register.IsGPR() || !ShadowRegisters.IsUndefined(c, register)) return;
         report(c, ins.IP, $"a {register.GetSize()}-byte address register ({Name(register)}) is undefined", origins?.OfRegister(register) ?? 0);
         ShadowRegisters.Define(c, register);
+    }
+
+    /// <summary>
+    /// A gather's or scatter's index vector: an undefined element of a lane the (defined) mask selects
+    /// forms an address, reported once for the instruction; those elements are then taken as defined.
+    /// </summary>
+    private void CheckAddressIndex(ContextBlock* c, in Instruction ins)
+    {
+        Register index = ins.MemoryIndex;
+        Span<byte> shadow = stackalloc byte[64];
+        ShadowRegisters.Read(c, index, shadow);
+        if (!shadow.ContainsAnyExcept((byte)0)) return;
+        (int lanes, int element, int indexBytes) = VsibLanes.Shape(ins);
+        (ulong active, ulong unknown) = VsibLanes.Mask(c, ins, lanes, element);
+        int first = -1;
+        for (int i = 0; i < lanes; i++)
+        {
+            if (((active & ~unknown) >> i & 1) == 0 || !VsibLanes.IndexUndefined(shadow, i, indexBytes)) continue;
+            if (first < 0) first = i;
+            shadow.Slice(i * indexBytes, indexBytes).Clear();
+        }
+        if (first < 0) return;
+        report(c, ins.IP, $"a {indexBytes}-byte address index ({Name(index)} element {first}) is undefined", origins?.OfRegister(index) ?? 0);
+        ShadowRegisters.Write(c, index, shadow[..index.GetSize()], zeroUpper: false);
     }
 
     private void CheckOperand(ContextBlock* c, in Instruction ins, int op, string what)

@@ -33,7 +33,7 @@ public static class AccessCheckRoutine
         var a = new Assembler(64);
         Label loop = a.CreateLabel(), oneByte = a.CreateLabel(), nextByte = a.CreateLabel(), tryFour = a.CreateLabel();
         Label ok = a.CreateLabel(), bad = a.CreateLabel(), entry = a.CreateLabel(), undefinedRead = a.CreateLabel();
-        Label define = a.CreateLabel(), resume = a.CreateLabel(), leave = a.CreateLabel(), walk = a.CreateLabel();
+        Label define = a.CreateLabel(), resume = a.CreateLabel(), leave = a.CreateLabel(), walk = a.CreateLabel(), inPlace = a.CreateLabel();
 
         a.Label(ref entry);
         SlowPathRegisters.Save(a);
@@ -127,6 +127,13 @@ public static class AccessCheckRoutine
         // The propagating mode: the instruction's own propagation (next, before it runs) takes the
         // undefined bytes into account; a pending bit in Dirty makes its pre-check call it.
         a.Label(ref undefinedRead);
+        // A gather's lane in mode 0: recorded for the gather routine, which leaves after its loop.
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Deferred);
+        a.jz(inPlace);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
+        a.mov(__dword_ptr.gs[MemcheckSlots.VsibUndefined], 1);
+        a.jmp(resume);
+        a.Label(ref inPlace);
         a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.InPlace);
         a.jz(leave);
         a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
@@ -142,7 +149,7 @@ public static class AccessCheckRoutine
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
         a.jmp(exit);
 
-        return GeneratedRoutine.Place(a, region, 0x300, entry, "the access check routine");
+        return GeneratedRoutine.Place(a, region, 0x340, entry, "the access check routine");
     }
 
     /// <summary>

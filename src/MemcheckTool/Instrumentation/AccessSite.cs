@@ -14,6 +14,12 @@ public sealed record AccessSite(int Id, ulong Pc, CheckedAccess Access, IReadOnl
     /// </summary>
     public Iced.Intel.Register Scratch { get; init; } = Iced.Intel.Register.None;
     public int ScratchSlot { get; init; }
+
+    /// <summary>
+    /// A gather/scatter (<see cref="VsibCheck"/>): its routine reports bad lanes mid-loop and resumes, and only its
+    /// final exit (<see cref="State.ToolExitReasons.GatherUndefined"/>) may send the thread to the propagating mode.
+    /// </summary>
+    public bool Vsib { get; init; }
 }
 
 /// <summary>Every access site of the code cache, by id. Added to under the cache lock; ids are never reused.</summary>
@@ -23,11 +29,11 @@ public sealed class AccessSiteTable
     private readonly Lock _lock = new();
 
     public AccessSite Add(ulong pc, CheckedAccess access, IReadOnlyList<MergedAccess>? parts = null,
-        Iced.Intel.Register scratch = Iced.Intel.Register.None, int scratchSlot = 0)
+        Iced.Intel.Register scratch = Iced.Intel.Register.None, int scratchSlot = 0, bool vsib = false)
     {
         lock (_lock)
         {
-            var site = new AccessSite(_sites.Count, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot };
+            var site = new AccessSite(_sites.Count, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot, Vsib = vsib };
             _sites.Add(site);
             return site;
         }

@@ -66,7 +66,9 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             held = scratch != Register.None;
         }
         _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead, held);
-        if (VsibCheck.Applies(ins)) VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck, trackDefinedness: definedness != null);
+        if (VsibCheck.Applies(ins))
+            VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck, trackDefinedness: definedness != null,
+                propagating: definedness != null && _block.Mode == DefinednessMode.Propagating, heldScratch: _block.Held.Held);
     }
 
     public override bool TryEmitInstruction(CodeBuffer code, int index, Action<CodeBuffer> emitPlain)

@@ -15,7 +15,7 @@ public sealed class MemcheckRoutines
             StackAdjustRelative = StackTracking.GenerateRoutine(region, undefinedFrames, relative: true);
             ForeignCall = ForeignStacks.GenerateCallRoutine(region);
         }
-        VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck);
+        VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck, cache.Routines.Exit);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
     }
 

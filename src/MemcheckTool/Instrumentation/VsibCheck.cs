@@ -16,6 +16,9 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// lanes; a lane whose covering shadow is not all zero goes, as an ordinary access of one element,
 /// through <see cref="AccessCheckRoutine"/> (which reports and resumes in the routine), so every bad
 /// lane is reported at the gather's pc. Nothing here touches the flags or a guest register.
+/// Definedness: a gather's undefined lane never leaves mid-loop (<see cref="CheckKinds.Deferred"/>);
+/// the routine leaves once at its end, registers restored, and C# switches to the propagating mode
+/// at the gather, whose re-run there skips the walk (<see cref="MemcheckSlots.VsibReplayPc"/>).
 /// Prefetching gathers (AVX-512PF) access nothing and are not checked.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -29,7 +32,10 @@ public static class VsibCheck
             or Mnemonic.Vscatterpf1dpd or Mnemonic.Vscatterpf1dps or Mnemonic.Vscatterpf1qpd or Mnemonic.Vscatterpf1qps);
 
     /// <summary>The inline part, before the instruction <paramref name="ins"/>.</summary>
-    public static void Emit(CodeBuffer code, in Instruction ins, AccessSiteTable sites, ulong routine, bool trackDefinedness)
+    /// <param name="propagating">The propagating mode's code (an undefined lane sets the pending bit in place).</param>
+    /// <param name="heldScratch">The register held across this run (<c>HeldScratch</c>), whose guest value a switch to the propagating mode restores.</param>
+    public static void Emit(CodeBuffer code, in Instruction ins, AccessSiteTable sites, ulong routine, bool trackDefinedness,
+        bool propagating = false, Register heldScratch = Register.None)
     {
         bool write = ins.Op0Kind == OpKind.Memory;   // scatters: vpscatterdd [vsib]{k}, zmm
         Register data = write ? ins.Op1Register : ins.Op0Register;
@@ -38,7 +44,8 @@ public static class VsibCheck
         int lanes = Math.Min(ins.MemoryIndex.GetSize() / indexBytes, data.GetSize() / element);
         int scale = ins.MemoryIndexScale;
         var access = new CheckedAccess(ins.MemoryBase, Register.None, 1, (long)ins.MemoryDisplacement64, element, write, AccessExtent.Fixed, Register.None, 0, IsRead: !write);
-        AccessSite site = sites.Add(ins.IP, access);
+        AccessSite site = sites.Add(ins.IP, access, scratch: heldScratch,
+            scratchSlot: heldScratch != Register.None ? ContextOffsets.HeldScratch : 0, vsib: true);
 
         code.Encode(ContextOperand.Store(MemcheckSlots.VsibSaveRax, Register.RAX));
         code.Encode(ins.MemoryBase == Register.None
@@ -62,11 +69,21 @@ public static class VsibCheck
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibDisplacement), (int)ins.MemoryDisplacement64));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibShape), scale | indexBytes << 8 | element << 16 | lanes << 24));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
-        // Lane by lane inside a routine of its own: a gather's addressability only (its lanes'
-        // definedness is not tracked yet); a scatter defines the lanes it writes (else a value
-        // scattered into fresh memory would read as undefined).
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind),
-            write && trackDefinedness ? CheckKinds.Writes : CheckKinds.AddressOnly));
+        // Lane by lane inside a routine of its own. A scatter defines the lanes it writes (else a
+        // value scattered into fresh memory would read as undefined; the propagating mode's scatter
+        // rule then gives them the source lanes' shadows). A gather's undefined lane: in mode 0 it
+        // is recorded and the routine leaves for the propagating mode once, after its loop (a
+        // leave mid-loop would abandon the registers it saved); in the propagating mode it sets
+        // the pending bit, so the gather's rule runs.
+        int kind = !trackDefinedness ? CheckKinds.AddressOnly
+            : write ? CheckKinds.Writes
+            : propagating ? CheckKinds.Reads | CheckKinds.InPlace : CheckKinds.Reads | CheckKinds.Deferred;
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), kind));
+        if (propagating && !write)
+        {
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibPc), (int)ins.IP));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibPc + 4), (int)(ins.IP >> 32)));
+        }
         JumpAndLink.Emit(code, routine);
     }
 
@@ -81,11 +98,12 @@ public static class VsibCheck
     }
 
     /// <summary>The shared routine: every active lane's element, checked as one access.</summary>
-    public static ulong GenerateRoutine(CodeRegion region, ulong accessCheck)
+    public static ulong GenerateRoutine(CodeRegion region, ulong accessCheck, ulong exit)
     {
         var a = new Assembler(64);
         Label entry = a.CreateLabel(), loop = a.CreateLabel(), next = a.CreateLabel(), done = a.CreateLabel();
         Label qwordIndex = a.CreateLabel(), haveIndex = a.CreateLabel(), slow = a.CreateLabel();
+        Label walk = a.CreateLabel(), replay = a.CreateLabel(), leave = a.CreateLabel();
 
         a.Label(ref entry);
         SlowPathRegisters.SaveRaxAndFlags(a, MemcheckSlots.VsibSaveRax, MemcheckSlots.VsibSaveFlags);
@@ -93,6 +111,17 @@ public static class VsibCheck
         a.mov(__qword_ptr.gs[MemcheckSlots.VsibSaveRdx], rdx);
         a.mov(rax, __qword_ptr.gs[ContextOffsets.LinkReturn]);
         a.mov(__qword_ptr.gs[MemcheckSlots.VsibReturn], rax);
+        a.mov(__dword_ptr.gs[MemcheckSlots.VsibUndefined], 0);
+        // The propagating mode re-running the gather mode 0 has just checked and left at (the same
+        // execution): its lanes were walked and reported already; only the pending bit is needed.
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.InPlace);
+        a.jz(walk);
+        a.mov(rax, __qword_ptr.gs[MemcheckSlots.VsibReplayPc]);
+        a.test(rax, rax);
+        a.jz(walk);
+        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.VsibPc]);
+        a.je(replay);
+        a.Label(ref walk);
         a.xor(ecx, ecx);
 
         a.Label(ref loop);
@@ -140,14 +169,29 @@ public static class VsibCheck
         a.inc(ecx);
         a.jmp(loop);
 
+        a.Label(ref replay);
+        a.mov(__qword_ptr.gs[MemcheckSlots.VsibReplayPc], 0);
+        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], Definedness.ShadowRegisters.PendingBit);
+
+        // Everything restored as the gather found it (LinkReturn: after the inline part); then, if a
+        // lane read undefined bytes in mode 0, one exit: C# sends the thread to the propagating mode
+        // at the gather.
         a.Label(ref done);
         a.mov(rax, __qword_ptr.gs[MemcheckSlots.VsibReturn]);
         a.mov(__qword_ptr.gs[ContextOffsets.LinkReturn], rax);
         a.mov(rdx, __qword_ptr.gs[MemcheckSlots.VsibSaveRdx]);
         a.mov(rcx, __qword_ptr.gs[MemcheckSlots.VsibSaveRcx]);
+        a.cmp(__dword_ptr.gs[MemcheckSlots.VsibUndefined], 0);
+        a.jne(leave);
         SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.VsibSaveRax, MemcheckSlots.VsibSaveFlags);
         a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
 
-        return GeneratedRoutine.Place(a, region, 0x200, entry, "the gather/scatter check routine");
+        a.Label(ref leave);
+        SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.VsibSaveRax, MemcheckSlots.VsibSaveFlags);
+        a.mov(__dword_ptr.gs[MemcheckSlots.ToolExitReason], ToolExitReasons.GatherUndefined);
+        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
+        a.jmp(exit);
+
+        return GeneratedRoutine.Place(a, region, 0x300, entry, "the gather/scatter check routine");
     }
 }

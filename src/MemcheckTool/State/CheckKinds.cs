@@ -11,6 +11,9 @@ public static class CheckKinds
     public const int Writes = 2;
     /// <summary>The propagating mode: an undefined read sets the pending bit in Dirty instead of leaving the cache.</summary>
     public const int InPlace = 4;
+    /// <summary>A gather's lane in mode 0: an undefined read sets gs:[VsibUndefined] and returns to the gather routine
+    /// (which saved registers of its own and must finish its lane loop before anything leaves for the propagating mode).</summary>
+    public const int Deferred = 8;
 }
 
 /// <summary>Values of <see cref="MemcheckSlots.ToolExitReason"/>.</summary>
@@ -20,4 +23,6 @@ public static class ToolExitReasons
     public const int AccessCheck = 0;
     /// <summary>The propagating mode: the shadow semantics of the instruction at gs:[PropagateSite], before it runs.</summary>
     public const int Propagate = 1;
+    /// <summary>The gather routine, after its lane loop with every register restored: a lane read undefined bytes (mode 0).</summary>
+    public const int GatherUndefined = 2;
 }

@@ -68,6 +68,14 @@ public static unsafe class MemcheckSlots
     public const int VsibSaveRcx = Base + 0x0f0;
     public const int VsibSaveRdx = Base + 0x0f8;
     public const int VsibSaveFlags = Base + 0x100;
+    /// <summary>Set by the access check routine when a gather's lane (mode 0, <see cref="CheckKinds.Deferred"/>) read an undefined
+    /// byte: the gather routine leaves once, after its lane loop, for the propagating mode.</summary>
+    public const int VsibUndefined = Base + 0x108;
+    /// <summary>The pc of the gather whose lanes the propagating mode's code is checking (written by its inline part).</summary>
+    public const int VsibPc = Base + 0x110;
+    /// <summary>A gather mode 0 already checked lane by lane before switching to the propagating mode at it: its
+    /// re-run there (the same execution) skips the walk, so no lane is reported twice (0: none).</summary>
+    public const int VsibReplayPc = Base + 0x118;
     public const int VsibIndex = Base + 0x140;   // 64 bytes, 64-byte aligned
     /// <summary>
     /// What the checked access does for definedness (<see cref="CheckKinds"/>): a read of an undefined

@@ -105,6 +105,8 @@ public static class CaseBinaries
         ["uninit_permutes512"] = new("gcc", "uninit_permutes512.c", ["-O2", "-mavx512f", "-mavx512bw"], []),
         ["uninit_dup_narrow"] = new("gcc", "uninit_dup_narrow.c", ["-O2", "-mavx512f", "-mavx512bw"], []),
         ["heap_gather_overflow"] = new("gcc", "heap_gather_overflow.c", ["-O2", "-mavx2", "-mavx512f"], []),
+        ["uninit_gathers"] = new("gcc", "uninit_gathers.c", ["-O2", "-mavx2"], []),
+        ["uninit_gathers512"] = new("gcc", "uninit_gathers512.c", ["-O2", "-mavx512f"], []),
         ["clean_struct_copies"] = new("gcc", "clean_struct_copies.c", ["-O2"], []),
         ["clean_string_functions"] = new("gcc", "clean_string_functions.c", ["-O2"], []),
         ["clean_string_functions.O0"] = new("gcc", "clean_string_functions.c", ["-O0"], []),
