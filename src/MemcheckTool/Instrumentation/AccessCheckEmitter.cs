@@ -317,8 +317,9 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     private int KindOf(AccessSite site)
     {
         CheckedAccess access = site.Access;
-        return !TrackDefinedness ? CheckKinds.AddressOnly
-            : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0);
+        int packed = access.Packed ? CheckKinds.PrefixMask : 0;
+        return packed | (!TrackDefinedness ? CheckKinds.AddressOnly
+            : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0));
     }
 
     /// <summary>The access's element mask into <paramref name="scratch"/>: a k register as is, a vector mask as its elements' sign bits.</summary>

@@ -38,6 +38,21 @@ public static class AccessCheckRoutine
         a.Label(ref entry);
         SlowPathRegisters.Save(a);
         a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
+        Label unpacked = a.CreateLabel();
+        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.PrefixMask);
+        a.jz(unpacked);
+        // Compressed: mask m covers elements [0, popcount(m)), counting only the access's elements'
+        // bits (a k register's bits above them are ignored by the instruction).
+        a.mov(rax, __qword_ptr.gs[MemcheckSlots.CheckSize]);
+        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.CheckElementShift]);
+        a.shr(rax, cl);
+        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.CheckMask]);
+        a.bzhi(rcx, rcx, rax);
+        a.popcnt(rcx, rcx);
+        a.mov(rax, -1);
+        a.bzhi(rax, rax, rcx);
+        a.mov(__qword_ptr.gs[MemcheckSlots.CheckMask], rax);
+        a.Label(ref unpacked);
 
         a.mov(rdx, __qword_ptr.gs[MemcheckSlots.CheckAddress]);
         a.mov(r8, __qword_ptr.gs[MemcheckSlots.CheckSize]);
@@ -149,7 +164,7 @@ public static class AccessCheckRoutine
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
         a.jmp(exit);
 
-        return GeneratedRoutine.Place(a, region, 0x340, entry, "the access check routine");
+        return GeneratedRoutine.Place(a, region, 0x400, entry, "the access check routine");
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ public sealed record CheckedAccess(
     int ElementSize = 0,
     bool IsRead = true)
 {
+    /// <summary>vpcompress* to memory / vpexpand* from memory: the elements touched are the first popcount(mask), packed.</summary>
+    public bool Packed { get; init; }
+
     /// <summary><c>[base + index*scale + displacement + offset]</c>, for <c>lea</c>.</summary>
     public MemoryOperand Operand(long offset = 0) =>
         new(Base, Index, Scale, Displacement + offset, Displacement + offset == 0 ? 0 : (Base.IsGPR32() || Index.IsGPR32() ? 4 : 8), false, Register.None);

@@ -103,10 +103,18 @@ public sealed class MemoryAccessClassifier
                 extent,
                 masked ? mask : Register.None,
                 elementSize,
-                IsRead: used.Access is not (OpAccess.Write or OpAccess.CondWrite)));
+                IsRead: used.Access is not (OpAccess.Write or OpAccess.CondWrite))
+            {
+                Packed = masked && IsPacked(instruction.Mnemonic),
+            });
         }
         return result;
     }
+
+    /// <summary>Compress stores and expand loads: the mask says how many elements, packed at the start.</summary>
+    private static bool IsPacked(Mnemonic mnemonic) => mnemonic is Mnemonic.Vpcompressb or Mnemonic.Vpcompressw or Mnemonic.Vpcompressd
+        or Mnemonic.Vpcompressq or Mnemonic.Vcompressps or Mnemonic.Vcompresspd or Mnemonic.Vpexpandb or Mnemonic.Vpexpandw
+        or Mnemonic.Vpexpandd or Mnemonic.Vpexpandq or Mnemonic.Vexpandps or Mnemonic.Vexpandpd;
 
     /// <summary>For the masked moves whose mask is a vector register (operand 1): the element size its sign bits select.</summary>
     private static int? VectorMaskElement(in Instruction instruction) => instruction.Mnemonic switch

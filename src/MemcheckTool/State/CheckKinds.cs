@@ -14,6 +14,8 @@ public static class CheckKinds
     /// <summary>A gather's lane in mode 0: an undefined read sets gs:[VsibUndefined] and returns to the gather routine
     /// (which saved registers of its own and must finish its lane loop before anything leaves for the propagating mode).</summary>
     public const int Deferred = 8;
+    /// <summary>A compress store or expand load: it touches the first popcount(mask) elements, whichever bits are set (the routine turns the mask into that prefix).</summary>
+    public const int PrefixMask = 16;
 }
 
 /// <summary>Values of <see cref="MemcheckSlots.ToolExitReason"/>.</summary>

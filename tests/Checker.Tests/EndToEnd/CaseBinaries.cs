@@ -103,6 +103,7 @@ public static class CaseBinaries
         ["clean_long_double.387"] = new("gcc", "clean_long_double.c", ["-O2", "-mfpmath=387"], ["-lm"]),
         ["uninit_permutes"] = new("gcc", "uninit_permutes.c", ["-O2", "-mavx2"], []),
         ["uninit_permutes512"] = new("gcc", "uninit_permutes512.c", ["-O2", "-mavx512f", "-mavx512bw"], []),
+        ["uninit_compress"] = new("gcc", "uninit_compress.c", ["-O2", "-mavx512f"], []),
         ["uninit_dup_narrow"] = new("gcc", "uninit_dup_narrow.c", ["-O2", "-mavx512f", "-mavx512bw"], []),
         ["heap_gather_overflow"] = new("gcc", "heap_gather_overflow.c", ["-O2", "-mavx2", "-mavx512f"], []),
         ["uninit_gathers"] = new("gcc", "uninit_gathers.c", ["-O2", "-mavx2"], []),

@@ -73,4 +73,25 @@ public class UninitializedPermuteTests
             ("LINE_MOVSHDUP", "duplicates"), ("LINE_MOVSHDUP", "duplicates"), ("LINE_VPMOVDB", "narrow"), ("LINE_VPMOVSDB", "narrow"),
         ]);
     }
+
+    /// <summary>
+    /// vpcompressd/vpexpandd move lane shadows; a compress store touches the first popcount(mask)
+    /// elements (two into a 2-int block are clean, three overflow it: reported at that line).
+    /// </summary>
+    [Fact]
+    public void CompressAndExpand_MoveLaneShadows_AndACompressStoreTouchesOnlyItsPrefix()
+    {
+        const string source = "uninit_compress.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_compress"));
+        Assert.Equal("vpcompressd ok\ncompress store ok\nvpexpandd ok\ntwo elements ok\ndone\n", report.Run.StdoutText);
+        JsonElement[] errors = report.Errors;
+        Assert.True(errors.Length == 3, $"expected 3 errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        (string Kind, string Marker)[] expected = [("uninitialized", "LINE_COMPRESS_STORE"), ("uninitialized", "LINE_EXPAND"), ("unaddressable", "LINE_OVERFLOW")];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i].Kind, errors[i].GetProperty("kind").GetString());
+            AssertFrame(UserFrame(errors[i], source), "compress", source, Line(source, expected[i].Marker), report.Context);
+        }
+        Assert.Equal(0, report.Run.ExitCode);
+    }
 }
