@@ -63,11 +63,6 @@ public sealed class CheckPlanner
         {
             plan[i] = [];
             if (absorbed[i]) continue;
-            if (Merge && TryPopRun(block, accesses, absorbed, i) is { } pops)
-            {
-                plan[i].Add(pops);
-                continue;
-            }
             foreach (CheckedAccess access in accesses[i])
             {
                 if (!Merge || KeepApart?.Invoke(block[i].IP) == true || accesses[i].Count != 1 || !Mergeable(access) || DefinedOutright(access) || Breaks(block[i], access))
@@ -103,24 +98,6 @@ public sealed class CheckPlanner
             }
         }
         return plan;
-    }
-
-    /// <summary>
-    /// A run of pops (an epilogue's) reads [rsp, rsp + 8n) from the first pop's rsp: one check there,
-    /// each pop a part reported at its own pc. Null unless at least two pops follow one another.
-    /// </summary>
-    private PlannedCheck? TryPopRun(IReadOnlyList<Instruction> block, List<CheckedAccess>[] accesses, bool[] absorbed, int first)
-    {
-        bool IsPop(int i) => block[i].Mnemonic == Mnemonic.Pop && block[i].Op0Kind == OpKind.Register && block[i].Op0Register != Register.RSP
-            && accesses[i].Count == 1 && KeepApart?.Invoke(block[i].IP) != true;
-        if (!IsPop(first) || first + 1 >= block.Count || !IsPop(first + 1)) return null;
-        var parts = new List<(int Index, CheckedAccess Access)>();
-        for (int j = first; j < block.Count && IsPop(j) && parts.Count < 8; j++)
-        {
-            parts.Add((j, accesses[j][0] with { Displacement = accesses[j][0].Displacement + 8 * (j - first) }));
-            if (j > first) absorbed[j] = true;
-        }
-        return Union(block, first, parts[0].Access, parts);
     }
 
     /// <summary>The check at instruction <paramref name="at"/> for <paramref name="parts"/> (one part of a later instruction stays a part, reported at its own pc).</summary>
