@@ -45,7 +45,10 @@ internal sealed class PropagationEmitter
         code.Int32(0);
         code.PatchInt32(hitField, code.Length - (hitField + 4));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-        if (InlineMoves && InlineMove(ins) is { } move) EmitMove(code, ins, move, site, moveRoutine);
+        // pop r64 moves [rsp] (before it runs) into the register: the inline move of mov r64, [rsp].
+        Instruction asMove = Instrumentation.PopProbe.Applies(ins)
+            ? Instruction.Create(Code.Mov_r64_rm64, ins.Op0Register, new MemoryOperand(Register.RSP)) : ins;
+        if (InlineMoves && InlineMove(asMove) is { } move) EmitMove(code, asMove, move, site, moveRoutine);
         else PropagationRoutine.EmitCall(code, site, routine);
         code.PatchInt32(doneField, code.Length - (doneField + 4));
     }

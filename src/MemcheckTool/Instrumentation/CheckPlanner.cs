@@ -46,6 +46,13 @@ public sealed class CheckPlanner
     /// </summary>
     public bool NoGapsInWrites { get; set; }
 
+    /// <summary>Whether pops' reads are checked (<see cref="MemoryAccessClassifier.CheckPops"/>).</summary>
+    public bool CheckPops
+    {
+        get => _classifier.CheckPops;
+        set => _classifier.CheckPops = value;
+    }
+
     /// <summary>Instructions whose accesses must be checked on their own (null: any may merge).</summary>
     public Func<ulong, bool>? KeepApart { get; set; }
 

@@ -26,6 +26,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _planner.KeepApart = definedness != null ? definedness.KeepsApart : null;
         _planner.CheckFrames = definedness != null;
         _planner.NoGapsInWrites = definedness != null;
+        _planner.CheckPops = definedness != null && block.Mode == DefinednessMode.Propagating;
         // Mode 0 runs with every register defined: its stores define, its undefined reads switch modes.
         _checks.TrackDefinedness = definedness != null;
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
@@ -46,6 +47,9 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
             PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall);
+        // A pop may restore an undefined value a propagating push saved: probed, and if so re-run propagating.
+        if (definedness != null && !propagating && PopProbe.Applies(ins) && _block.Held.Held == Register.None)
+            PopProbe.Emit(code, ins, _block.ExitTo);
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.

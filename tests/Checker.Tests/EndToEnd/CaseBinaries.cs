@@ -77,6 +77,8 @@ public static class CaseBinaries
         ["uninit_uses"] = new("gcc", "uninit_uses.c", ["-O0"], []),
         ["uninit_uses.O2"] = new("gcc", "uninit_uses.c", ["-O2"], []),
         ["tool_events"] = new("gcc", "tool_events.c", ["-O0"], []),
+        ["uninit_callee_saved"] = new("gcc", "uninit_callee_saved.c", ["-O0"], []),
+        ["uninit_callee_saved.O2"] = new("gcc", "uninit_callee_saved.c", ["-O2"], []),
         ["uninit_padding"] = new("gcc", "uninit_padding.c", ["-O0"], []),
         ["uninit_padding.O2"] = new("gcc", "uninit_padding.c", ["-O2"], []),
         ["uninit_enter"] = new("gcc", "uninit_enter.c", ["-O0"], []),

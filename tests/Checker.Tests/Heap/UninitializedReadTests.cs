@@ -120,6 +120,21 @@ public class UninitializedReadTests
         }
     }
 
+    /// <summary>An undefined value in a callee-saved register survives the callee's push and pop (the pop is probed): reported after the call, as valgrind.</summary>
+    [Theory]
+    [InlineData("uninit_callee_saved")]
+    [InlineData("uninit_callee_saved.O2")]
+    public void UndefinedCalleeSavedRegister_SurvivesTheCallee(string binary)
+    {
+        const string source = "uninit_callee_saved.c";
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        Assert.Equal(0, report.Run.ExitCode);
+        JsonElement error = Assert.Single(report.Errors);
+        Assert.Equal("uninitialized", error.GetProperty("kind").GetString());
+        Assert.Contains("conditional jump", Message(error));
+        AssertFrame(UserFrame(error, source), "main", source, Line(source, "LINE_AFTER_CALL"), report.Context);
+    }
+
     /// <summary>A heap struct's field stores (one merged check at -O2) leave its padding undefined: write() reports bytes 1..3 only.</summary>
     [Theory]
     [InlineData("uninit_padding")]
