@@ -22,6 +22,12 @@ public sealed record OptionSpec(string Name, string ValueName, string Default, s
     /// <summary>A yes/no option: <c>--name</c> alone means yes; <c>--name=yes|no</c> as Valgrind spells it.</summary>
     public bool IsSwitch => ValueName == CommandLineOptions.YesNo;
 
+    /// <summary>Every occurrence counts (<c>--suppressions A --suppressions B</c>), not only the last.</summary>
+    public bool Repeatable { get; init; }
+
+    /// <summary>The value is a file name: made absolute before the program runs (it may change directory, and programs it execs are given it).</summary>
+    public bool IsPath { get; init; }
+
     /// <summary>The name and every alias.</summary>
     public IEnumerable<string> Spellings => Aliases.Prepend(Name);
 }
@@ -53,8 +59,63 @@ public static class CommandLineOptions
         "Write the errors as JSON to FILE at exit (schema version 1: program, args, pid, exit_code, errors with kind, message, count, stack, block; summary). Written even when the program crashes, and before it execs another program (then with \"exec\" instead of exit_code). %p in FILE is the process's pid; without %p a forked child, or a program exec'd under memcheck, writes FILE with its pid before the extension (report.1234.json); a program exec'd by a process that already wrote that name adds .1, .2, ... (report.1234.1.json). FILE's directory must exist and be writable: that is checked before the program starts.",
         value => value.Length > 0 ? value : null, "a file name");
     public static readonly OptionSpec ErrorExitCode = new("--error-exitcode", "N", "0",
-        "Exit with N (1 to 255) when any error was reported (otherwise with the program's own status): lets CI gate on memcheck. 0, the default, turns it off, as under Valgrind.",
+        "Exit with N (1 to 255) when any unsuppressed error was reported (otherwise with the program's own status): lets CI gate on memcheck. Every kind counts, uninitialized reads included; leaks count only with --leak-check=full and only the kinds --errors-for-leak-kinds names. 0, the default, turns it off, as under Valgrind.",
         Integer(0, 255), "a number from 0 to 255");
+    public static readonly OptionSpec ErrorsForLeakKinds = new("--errors-for-leak-kinds", "KINDS", "definite,possible",
+        "Which leaks count as errors for --error-exitcode (with --leak-check=full), as Valgrind's option: a comma-separated list of definite, indirect, possible, reachable, or 'all' or 'none'. memcheck folds indirectly lost blocks into the definite leak that holds them, so 'indirect' counts nothing on its own, and reachable blocks are not reported.",
+        LeakKinds, "a comma-separated list of definite, indirect, possible, reachable, or all or none");
+
+    public static readonly OptionSpec Suppressions = new("--suppressions", "FILE", "",
+        "Read suppressions from FILE, in Valgrind's format unchanged (Memcheck:Addr4, Cond, Value8, Param, Free, Leak with match-leak-kinds, ...; fun:/obj: frames with * and ? wildcards and ... for any frames). Repeatable. An error a suppression matches is not shown and does not count for --error-exitcode; the summary counts it under the suppression's name.",
+        value => value.Length > 0 ? value : null, "a file name")
+    {
+        Repeatable = true,
+        IsPath = true,
+    };
+    public static readonly OptionSpec DefaultSuppressions = new("--default-suppressions", YesNo, "yes",
+        "Read the suppression file shipped with memcheck (system-library noise, each entry saying why) before --suppressions files, as Valgrind's option.",
+        Switch, "yes or no");
+    public static readonly OptionSpec GenSuppressions = new("--gen-suppressions", "no|yes|all", "no",
+        "After each error, print a suppression block that silences exactly that error, ready to paste into a --suppressions file. 'yes' is taken as 'all': memcheck never asks on the terminal (the program owns stdin).",
+        Choice(("no", "no"), ("yes", "all"), ("all", "all")), "no, yes or all");
+
+    public static readonly OptionSpec LogFile = new("--log-file", "FILE", "",
+        "Write memcheck's report (every line it would write on stderr once the program starts) to FILE instead, as Valgrind's option. %p in FILE is the process's pid (each forked child and exec'd program then writes its own file), %q{VAR} the value of environment variable VAR. Without %p, related processes append to the one file, each line naming its pid.",
+        value => value.Length > 0 ? value : null, "a file name")
+    {
+        IsPath = true,
+    };
+    public static readonly OptionSpec Xml = new("--xml", "FILE", "",
+        "Also write the errors to FILE in Valgrind's XML format (protocol 4), for tools that read Valgrind's XML: Valgrind's --xml=yes --xml-file=FILE. %p in FILE is the pid, as for --log-file.",
+        value => value is "yes" or "no" ? null : value.Length > 0 ? value : null, "a file name (Valgrind's --xml=yes --xml-file=FILE is --xml=FILE here)")
+    {
+        Aliases = ["--xml-file"],
+        IsPath = true,
+    };
+    public static readonly OptionSpec Sarif = new("--sarif", "FILE", "",
+        "Also write the errors to FILE as SARIF 2.1.0, for code-scanning tools (GitHub code scanning, GitLab, Azure DevOps): one rule per error kind, each result at the innermost frame in the program's own code with the whole stack as a code flow, and fingerprints that stay the same across runs. %p in FILE is the pid.",
+        value => value.Length > 0 ? value : null, "a file name")
+    {
+        IsPath = true,
+    };
+    public static readonly OptionSpec Html = new("--html", "FILE", "",
+        "Also write one self-contained HTML page to FILE (no network fetches): the summary, errors grouped by kind and site with the source lines around each frame in the program's code, collapsible stacks, leaks sortable by bytes, the program, its arguments and how it ended. %p in FILE is the pid.",
+        value => value.Length > 0 ? value : null, "a file name")
+    {
+        IsPath = true,
+    };
+    public static readonly OptionSpec Quiet = new("--quiet", YesNo, "no",
+        "Show only errors: no summary table and no notes (Valgrind's -q).",
+        Switch, "yes or no")
+    {
+        Aliases = ["-q"],
+    };
+    public static readonly OptionSpec Verbose = new("--verbose", YesNo, "no",
+        "Say more: the options and suppression files in effect at the start, and the suppressions used with their counts at the end (Valgrind's -v).",
+        Switch, "yes or no")
+    {
+        Aliases = ["-v"],
+    };
     public static readonly OptionSpec RedzoneSize = new("--redzone-size", "BYTES", "adaptive",
         "Redzone on each side of every heap block (0 to 4096, rounded up to 16), as Valgrind's option. By default it grows with the block as AddressSanitizer's: 16 bytes up to 48-byte blocks, 32 up to 96, 64 up to 448, 128 up to 3968, then 256, 512, 1024 and 2048 above 64 KB.",
         Integer(0, 4096), "a number of bytes from 0 to 4096");
@@ -91,7 +152,9 @@ public static class CommandLineOptions
         value => value, "a comma-separated list of patterns");
 
     public static readonly IReadOnlyList<OptionSpec> All =
-        [Tool, Stats, TraceEvents, Json, ErrorExitCode, CheckUninitialized, TrackOrigins, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip];
+        [Tool, Quiet, Verbose, LogFile, Json, Xml, Sarif, Html, ErrorExitCode, ErrorsForLeakKinds, Suppressions, DefaultSuppressions, GenSuppressions,
+         CheckUninitialized, TrackOrigins, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip,
+         Stats, TraceEvents];
 
     /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()
@@ -154,6 +217,7 @@ public static class CommandLineOptions
             // Not given: adaptive (grows with the block); given: that width for every block.
             ulong? redzone = Get(RedzoneSize) is var width && width == RedzoneSize.Default ? null : ulong.Parse(width);
             string json = Get(Json);
+            string? File(OptionSpec spec) => Get(spec) is { Length: > 0 } name ? name : null;
             return new MemcheckSettings(
                 Get(Tool), Get(Stats) == "yes", json.Length > 0 ? json : null, exitCode == 0 ? null : exitCode,
                 redzone, ulong.Parse(Get(DelayFreesBytes)), int.Parse(Get(CallstackMaxFrames)),
@@ -164,7 +228,18 @@ public static class CommandLineOptions
                 TrackOrigins = Get(TrackOrigins) == "yes",
                 TraceEvents = Get(TraceEvents) == "yes",
                 TraceChildrenSkip = Get(TraceChildrenSkip).Split(',', StringSplitOptions.RemoveEmptyEntries),
-                GivenOptions = All.Where(spec => parse.GetResult(options[spec]) is not null).Select(spec => (spec, Get(spec))).ToArray(),
+                Quiet = Get(Quiet) == "yes",
+                Verbose = Get(Verbose) == "yes",
+                LogFile = File(LogFile),
+                XmlPath = File(Xml),
+                SarifPath = File(Sarif),
+                HtmlPath = File(Html),
+                ErrorsForLeakKinds = Get(ErrorsForLeakKinds).Replace("none", "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+                SuppressionFiles = Get(Suppressions).Split('\n', StringSplitOptions.RemoveEmptyEntries),
+                DefaultSuppressions = Get(DefaultSuppressions) == "yes",
+                GenSuppressions = Get(GenSuppressions) == "all",
+                GivenOptions = All.Where(spec => parse.GetResult(options[spec]) is not null)
+                    .SelectMany(spec => spec.Repeatable ? Get(spec).Split('\n').Select(value => (spec, value)) : [(spec, Get(spec))]).ToArray(),
             };
         });
     }
@@ -191,15 +266,34 @@ public static class CommandLineOptions
     private static string? Parse(OptionSpec spec, ArgumentResult result)
     {
         if (result.Tokens.Count == 0) return spec.IsSwitch ? "yes" : spec.Default;
-        string given = result.Tokens[^1].Value;
-        string? value = spec.Value(given);
         // Named as the user spelled it (--num-callers, not --callstack-max-frames).
         string name = (result.Parent as OptionResult)?.IdentifierToken?.Value ?? spec.Name;
-        if (value == null) result.AddError($"{name}: expected {spec.Expected}, got '{given}'");
-        return value;
+        var values = new List<string>();
+        foreach (Token token in spec.Repeatable ? result.Tokens : [result.Tokens[^1]])
+        {
+            string? value = spec.Value(token.Value);
+            if (value == null || (spec.Repeatable && value.Contains('\n')))
+            {
+                result.AddError($"{name}: expected {spec.Expected}, got '{token.Value}'");
+                return null;
+            }
+            values.Add(value);
+        }
+        // A repeatable option's values, one per line.
+        return string.Join('\n', values);
     }
 
     private static string? Switch(string value) => value is "yes" or "no" ? value : null;
+
+    private static readonly string[] LeakKindNames = ["definite", "indirect", "possible", "reachable"];
+
+    /// <summary>Valgrind's leak-kind list: names from <see cref="LeakKindNames"/>, or all, or none; normalised to the names in order.</summary>
+    private static string? LeakKinds(string given) => given switch
+    {
+        "all" => string.Join(',', LeakKindNames),
+        "none" => "none",
+        _ => given.Split(',') is var kinds && kinds.All(LeakKindNames.Contains) ? string.Join(',', LeakKindNames.Where(kinds.Contains)) : null,
+    };
 
     private static Func<string, string?> Choice(params (string Given, string Means)[] values) =>
         given => values.FirstOrDefault(v => v.Given == given).Means;
@@ -216,6 +310,27 @@ public sealed record MemcheckSettings(
     string Tool, bool Stats, string? JsonPath, int? ErrorExitCode, ulong? RedzoneSize, ulong DelayFreesBytes, int CallstackMaxFrames,
     string LeakCheck = "summary", bool ShowBelowMain = false)
 {
+    /// <summary>-q: errors only, no summary or notes.</summary>
+    public bool Quiet { get; init; }
+    /// <summary>-v: options, suppression files and used suppressions are printed.</summary>
+    public bool Verbose { get; init; }
+    /// <summary>--log-file: where the text report goes instead of stderr (%p, %q{VAR} not yet expanded).</summary>
+    public string? LogFile { get; init; }
+    /// <summary>--xml: Valgrind's XML report (protocol 4).</summary>
+    public string? XmlPath { get; init; }
+    /// <summary>--sarif: the SARIF 2.1.0 report.</summary>
+    public string? SarifPath { get; init; }
+    /// <summary>--html: the self-contained HTML report.</summary>
+    public string? HtmlPath { get; init; }
+    /// <summary>--errors-for-leak-kinds: of definite, indirect, possible, reachable (none when empty).</summary>
+    public IReadOnlyList<string> ErrorsForLeakKinds { get; init; } = ["definite", "possible"];
+    /// <summary>--suppressions: Valgrind-format suppression files, in the order given.</summary>
+    public IReadOnlyList<string> SuppressionFiles { get; init; } = [];
+    /// <summary>--default-suppressions: the file shipped with memcheck is read first.</summary>
+    public bool DefaultSuppressions { get; init; } = true;
+    /// <summary>--gen-suppressions: a suppression block follows each error.</summary>
+    public bool GenSuppressions { get; init; }
+
     /// <summary>--check-uninitialized: definedness is tracked and undefined values are reported where they matter.</summary>
     public bool CheckUninitialized { get; init; } = true;
     /// <summary>--track-origins: uninitialized reads name the heap block the value came from.</summary>
@@ -230,11 +345,28 @@ public sealed record MemcheckSettings(
     public IReadOnlyList<(OptionSpec Spec, string Value)> GivenOptions { get; init; } = [];
 
     /// <summary>
-    /// The given options in one canonical spelling each (<c>--name=value</c>), --json made absolute:
+    /// The given options in one canonical spelling each (<c>--name=value</c>), file names absolute
+    /// (after <see cref="WithAbsolutePaths"/>):
     /// the command line of the memcheck that runs an exec'd program, whose working directory may differ.
     /// </summary>
     public IEnumerable<string> OptionArguments() => GivenOptions.Select(o =>
-        $"{o.Spec.Name}={(o.Spec == CommandLineOptions.Json ? JsonPath ?? o.Value : o.Value)}");
+        $"{o.Spec.Name}={o.Value}");
+
+    /// <summary>Each report file option and its file (null when not given).</summary>
+    public IEnumerable<(string Option, string? File)> ReportFiles() =>
+        [("--json", JsonPath), ("--xml", XmlPath), ("--sarif", SarifPath), ("--html", HtmlPath)];
+
+    /// <summary>The settings with every file name absolute (as the working directory is now).</summary>
+    public MemcheckSettings WithAbsolutePaths()
+    {
+        static string? Full(string? path) => path == null ? null : Path.GetFullPath(path);
+        return this with
+        {
+            JsonPath = Full(JsonPath), XmlPath = Full(XmlPath), SarifPath = Full(SarifPath), HtmlPath = Full(HtmlPath),
+            LogFile = Full(LogFile), SuppressionFiles = SuppressionFiles.Select(Path.GetFullPath).ToArray(),
+            GivenOptions = GivenOptions.Select(o => o.Spec.IsPath ? (o.Spec, Path.GetFullPath(o.Value)) : o).ToArray(),
+        };
+    }
 
     public bool CheckHeap => Tool == "memcheck";
     public bool ScanForLeaks => CheckHeap && LeakCheck != "no";

@@ -27,21 +27,42 @@ public static class Program
         var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]\n       memcheck nudge [--new] PID   (a running checked process reports its leaks now and goes on)");
         foreach (Option option in memcheckOptions) root.Options.Add(option);
         (string[] options, string[] command) = CommandLineOptions.SplitAtProgram(args);
+        // No response files: an option value starting with '@' is a value.
+        var parsing = new ParserConfiguration { ResponseFileTokenReplacer = null };
+        // ~/.memcheckrc, MEMCHECK_OPTIONS, ./.memcheckrc come first (an exec'd program's memcheck is
+        // given the options in effect, so it reads none of them again). Each is checked on its own,
+        // so an error names where the bad option was.
+        if (traced == null)
+        {
+            var defaults = new List<string>();
+            foreach ((string source, string[] words) in DefaultOptions.Read())
+            {
+                (string[] given, string[] rest) = CommandLineOptions.SplitAtProgram(words);
+                if (rest.Length > 0) return Fail(ExitCodes.Usage, $"{source}: '{rest[0]}' is not an option (it holds options only)");
+                if (root.Parse(given, parsing).Errors is { Count: > 0 } errors)
+                    return Fail(ExitCodes.Usage, $"{source}: {OneLine(errors[0].Message)} (see memcheck --help)");
+                defaults.AddRange(given);
+            }
+            options = [.. defaults, .. options];
+        }
         root.SetAction(parse =>
         {
             if (command.Length == 0)
                 return Fail(ExitCodes.Usage, "no program given (usage: memcheck [options] -- PROGRAM [ARGS...])");
             MemcheckSettings settings = readSettings(parse);
-            // Found now, not when the report is written after the whole run.
-            if (settings.JsonPath is string json && JsonReportTarget.Problem(json) is string problem)
-                return Fail(ExitCodes.Usage, $"--json {json}: {problem}");
-            // Where it is now: the program may change directory, and programs it execs get it too.
-            if (settings.JsonPath is string given) settings = settings with { JsonPath = Path.GetFullPath(given) };
+            // Found now, not when the reports are written after the whole run.
+            foreach ((string option, string? file) in settings.ReportFiles())
+                if (file != null && ReportFileTarget.Problem(file) is string problem) return Fail(ExitCodes.Usage, $"{option} {file}: {problem}");
+            foreach (string file in settings.SuppressionFiles)
+                if (!File.Exists(file)) return Fail(ExitCodes.Usage, $"--suppressions {file}: no such file");
+            // Where they are now: the program may change directory, and programs it execs get them too.
+            settings = settings.WithAbsolutePaths();
+            if (settings.LogFile is string log && ToolOutput.LogTo(log, append: traced != null) is string logProblem)
+                return Fail(ExitCodes.Usage, logProblem);
             return RunProgram(command, settings, descriptors, traced);
         });
 
-        // No response files: an option value starting with '@' is a value.
-        ParseResult result = root.Parse(options, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        ParseResult result = root.Parse(options, parsing);
         if (result.Errors.Count > 0)
             return Fail(ExitCodes.Usage, $"{OneLine(result.Errors[0].Message)} (see memcheck --help)");
         try
@@ -120,7 +141,13 @@ public static class Program
         }
 
         LinePrefix.Follow(run.Process);
+        run.Process.ForkedChild += () => ToolOutput.Forked(run.Process);
         using var reports = new ReportSession(command, settings, run.Process, traced);
+        if (settings.Verbose)
+        {
+            Console.Error.WriteLine(LinePrefix.Line($"Command: {string.Join(' ', command)}"));
+            Console.Error.WriteLine(LinePrefix.Line($"Options: {string.Join(' ', settings.OptionArguments())}"));
+        }
         if (settings.TraceChildren) run.Process.FollowExec = new ChildTracing(settings, memcheckExecutable, reports.NextJsonIndex).Decide;
         if (run.Tool is MemoryCheckTool checks)
         {

@@ -61,7 +61,7 @@ public sealed class ReportSession : IDisposable
     /// program's when this program wrote the name an exec'd program would take (exec keeps the pid).
     /// </summary>
     public int NextJsonIndex() =>
-        _settings.JsonPath is string option && _jsonWritten == JsonReportPath.For(option, HostProcess.Id, forkedChild: true, _jsonIndex)
+        _settings.JsonPath is string option && _jsonWritten == ReportFilePath.For(option, HostProcess.Id, forkedChild: true, _jsonIndex)
             ? _jsonIndex + 1
             : _jsonIndex;
 
@@ -73,7 +73,13 @@ public sealed class ReportSession : IDisposable
     {
         BlockInfo? block = error.Chunk is HeapChunk chunk ? Block(chunk) : null;
         ErrorKind kind = error.Kind == HeapErrorKind.FishyArgument ? ErrorKind.FishyArgument : ErrorKind.InvalidHeapArgument;
-        _collector.Add(new ErrorRecord(kind, HeapMessage(error), CurrentThread, Frames(error.Stack), Block: block, ThreadOrigin: CurrentOrigin()));
+        ValgrindKind valgrind = error.Kind switch
+        {
+            HeapErrorKind.FishyArgument => ValgrindKind.FishyValue($"{Demangler.Demangle(error.Routine)}({error.Fishy!.Name})"),
+            HeapErrorKind.MismatchedFree => ValgrindKind.MismatchedFree,
+            _ => ValgrindKind.InvalidFree,
+        };
+        _collector.Add(new ErrorRecord(kind, HeapMessage(error), CurrentThread, Frames(error.Stack), Block: block, ThreadOrigin: CurrentOrigin()) { Valgrind = valgrind });
     }
 
     /// <summary>An unaddressable access found by an inline check, worded as Dr. Memory does.</summary>
@@ -97,7 +103,7 @@ public sealed class ReportSession : IDisposable
         _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, $"{verb} {error.Size} byte(s) at 0x{error.Address:x}{where}", CurrentThread,
             Frames(error.Stack, innermostIsExact: true), detail,
             new AccessInfo(error.IsWrite ? AccessType.Write : AccessType.Read, error.Address, error.Size),
-            error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()));
+            error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()) { Valgrind = ValgrindKind.Access(error.IsWrite, error.Size) });
     }
 
     /// <summary>An undefined value used where it matters (a conditional jump, an address, a system call's parameter...).</summary>
@@ -106,7 +112,14 @@ public sealed class ReportSession : IDisposable
             error.Chunk is HeapChunk origin ? $"{error.What}; it came from the {origin.Size}-byte heap block at 0x{origin.User:x}"
             : error.FromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}" : error.What,
             CurrentThread, Frames(error.Stack, innermostIsExact: error.InnermostIsExact),
-            Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()));
+            Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()) { Valgrind = Valgrind(error.Use) });
+
+    private static ValgrindKind Valgrind(UninitializedUse use) => use.Class switch
+    {
+        UseClass.Value => ValgrindKind.Value(use.Size),
+        UseClass.SyscallParameter => ValgrindKind.SyscallParam(use.Parameter ?? "?"),
+        _ => ValgrindKind.Condition,
+    };
 
     /// <summary>"a stack frame of record_with_holes", as Valgrind's "created by a stack allocation" names the function.</summary>
     private string StackOriginText(StackOrigin origin)
@@ -121,7 +134,7 @@ public sealed class ReportSession : IDisposable
         _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, error.What, CurrentThread, Frames(error.Stack, innermostIsExact: true),
             error.Chunk is { Freed: true } ? "of freed memory" : error.Chunk != null ? "beyond heap bounds" : "not within a mapped region",
             new AccessInfo(AccessType.Read, error.Address, error.Size),
-            error.Chunk is HeapChunk block ? Block(block) : null, ThreadOrigin: CurrentOrigin()));
+            error.Chunk is HeapChunk block ? Block(block) : null, ThreadOrigin: CurrentOrigin()) { Valgrind = ValgrindKind.SyscallParam(error.Parameter) });
 
     /// <summary>
     /// An access that faulted natively (SIGSEGV/SIGBUS in guest code): an unaddressable access with
@@ -138,7 +151,10 @@ public sealed class ReportSession : IDisposable
         };
         AccessType type = kind switch { FaultAccessKind.Execute => AccessType.Execute, FaultAccessKind.Write => AccessType.Write, _ => AccessType.Read };
         ReportedError error = _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, what, CurrentThread, Frames(stack, innermostIsExact: true), detail,
-            new AccessInfo(type, address, (ulong)size), ThreadOrigin: CurrentOrigin()), out _);
+            new AccessInfo(type, address, (ulong)size), ThreadOrigin: CurrentOrigin())
+        {
+            Valgrind = kind == FaultAccessKind.Execute ? ValgrindKind.Jump : ValgrindKind.Access(kind == FaultAccessKind.Write, (ulong)size),
+        }, out _);
         return error.Id;
     }
 
@@ -163,7 +179,7 @@ public sealed class ReportSession : IDisposable
     /// </summary>
     public void OnOverlap(OverlapError error) =>
         _collector.Add(new ErrorRecord(ErrorKind.Overlap, $"source and destination overlap in {error.Call}", CurrentThread, Frames(error.Stack),
-            ThreadOrigin: CurrentOrigin()));
+            ThreadOrigin: CurrentOrigin()) { Valgrind = ValgrindKind.Overlap });
 
     /// <summary>The guest thread an error is detected on (detection runs on that thread's host thread); 1 elsewhere.</summary>
     private static int CurrentThread => GuestThread.Current?.Number ?? 1;
@@ -202,7 +218,7 @@ public sealed class ReportSession : IDisposable
             _text.WriteSummary(collector.Summary(), null);
             if (_settings.JsonPath is string option)
             {
-                string path = JsonReportPath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0) + $".nudge-{number}";
+                string path = ReportFilePath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0) + $".nudge-{number}";
                 try
                 {
                     JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], HostProcess.Id, 0) { Nudge = number }, collector, null);
@@ -250,7 +266,10 @@ public sealed class ReportSession : IDisposable
                 ? $"{Count(r.Direct, "byte")} in {Count(r.Blocks, "block")} reached only along paths through a pointer into a block's middle"
                 : $"{Count(r.Direct, "direct byte")} in {Count(r.Blocks, "block")}" + (r.IndirectBlocks > 0 ? $", {Count(r.Indirect, "indirect byte")} in {Count(r.IndirectBlocks, "block")}" : "");
             target.Add(new ErrorRecord(r.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
-                Frames(r.First.AllocStack), Leak: new LeakInfo(r.Direct + r.Indirect, r.Blocks, false, r.Indirect, r.IndirectBlocks)));
+                Frames(r.First.AllocStack), Leak: new LeakInfo(r.Direct + r.Indirect, r.Blocks, false, r.Indirect, r.IndirectBlocks))
+            {
+                Valgrind = ValgrindKind.Leak(r.Possible ? "possible" : "definite"),
+            });
         }
     }
 
@@ -286,12 +305,12 @@ public sealed class ReportSession : IDisposable
     public void OnExec(string program)
     {
         if (_finished || NothingOfItsOwn) return;
-        if (_settings.CheckHeap)
+        if (_settings.CheckHeap && !_settings.Quiet)
         {
             _text.WriteNote($"the program execs {program}: its report ends here", []);
             WriteSummary();
         }
-        WriteJson(new RunInfo(_command[0], _command[1..], HostProcess.Id, 0, _death, _engineFailure) { Exec = program });
+        WriteReportFiles(new RunInfo(_command[0], _command[1..], HostProcess.Id, 0, _death, _engineFailure) { Exec = program });
         Console.Error.Flush();
     }
 
@@ -308,31 +327,50 @@ public sealed class ReportSession : IDisposable
         if (_finished) return guestExitCode;
         _finished = true;
         if (printSummary) WriteSummary();
-        WriteJson(new RunInfo(_command[0], _command[1..], HostProcess.Id, guestExitCode, _death, _engineFailure));
-        return AnyErrors && _settings.ErrorExitCode is int code ? code : guestExitCode;
+        WriteReportFiles(new RunInfo(_command[0], _command[1..], HostProcess.Id, guestExitCode, _death, _engineFailure));
+        return ErrorsForExitCode && _settings.ErrorExitCode is int code ? code : guestExitCode;
     }
+
+    /// <summary>
+    /// Whether --error-exitcode applies: an unsuppressed error of any kind, a leak only of a kind
+    /// --errors-for-leak-kinds names (leaks are errors only under --leak-check=full).
+    /// </summary>
+    public bool ErrorsForExitCode => _collector.Errors.Any(e =>
+        e.Record.Leak is null || _settings.ErrorsForLeakKinds.Contains(e.Record.Valgrind?.Extra ?? "definite"));
 
     private ErrorSummary? Ignored => _ignored.Summary() is { Total: > 0 } some ? some : null;
 
     private void WriteSummary()
     {
+        // -q: errors only (a death is still told: GuestTermination's notes).
+        if (_settings.Quiet) return;
         _text.WriteSummary(_collector.Summary(), _engineFailure is not null ? "memcheck stopped the program: see the engine failure above" : null);
         if (Ignored is ErrorSummary ignored) _text.WriteIgnored(ignored, "--leak-check=full lists them");
     }
 
-    /// <summary>The --json file of this process (a forked child's is its own: <see cref="JsonReportPath"/>).</summary>
-    private void WriteJson(RunInfo run)
+    /// <summary>
+    /// The report files of this process (--json, --xml, --sarif, --html), written on every path out:
+    /// exit, death, engine failure, exec. A forked child's are its own (<see cref="ReportFilePath"/>).
+    /// </summary>
+    private void WriteReportFiles(RunInfo run)
     {
-        if (_settings.JsonPath is not string option) return;
-        string path = JsonReportPath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0, _jsonIndex);
+        if (WriteReportFile(_settings.JsonPath, path => JsonReportWriter.WriteFile(path, run, _collector, Ignored)) is string json) _jsonWritten = json;
+    }
+
+    /// <summary>Writes the file <paramref name="option"/> names for this process; returns its path, or null when not written.</summary>
+    private string? WriteReportFile(string? option, Action<string> write)
+    {
+        if (option is null) return null;
+        string path = ReportFilePath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0, _jsonIndex);
         try
         {
-            JsonReportWriter.WriteFile(path, run, _collector, Ignored);
-            _jsonWritten = path;
+            write(path);
+            return path;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine(LinePrefix.Line($"cannot write {path}: {e.Message}"));
+            return null;
         }
     }
 

@@ -8,7 +8,7 @@ namespace Checker.Memcheck;
 /// <c>memcheck --traced-exec INDEX ARGV0 EXECFN [options] -- PATH ARGS...</c>. The marker is internal
 /// (not in --help): ARGV0 is the program's argv[0] as the exec gave it (memcheck's own argv[0] cannot
 /// carry it), EXECFN its AT_EXECFN, PATH the file to run as given (never searched on PATH), INDEX
-/// which name its --json file takes (<see cref="JsonReportPath"/>). Nothing of this reaches the
+/// which name its --json file takes (<see cref="ReportFilePath"/>). Nothing of this reaches the
 /// program's environment: the environment is exactly the one its exec passed.
 /// </summary>
 /// <param name="JsonIndex">0 for FILE.PID; n for FILE.PID.n when earlier programs of this pid wrote the names before it.</param>

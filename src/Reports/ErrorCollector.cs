@@ -18,6 +18,11 @@ public sealed class ErrorCollector
     private readonly KindCounts[] _counts = new KindCounts[ErrorKinds.All.Count];
     private readonly Action<ReportedError>? _onFirstOccurrence;
     private readonly ErrorKindInfo[] _checkedKinds;
+    // Suppressed errors: the suppression that matched each identity (matched once per identity), and
+    // the occurrences each suppression silenced, in order of first use.
+    private readonly Dictionary<ErrorIdentity, string> _suppressedIdentities = new();
+    private readonly Dictionary<string, int> _suppressionCounts = new();
+    private readonly List<string> _suppressionOrder = new();
 
     /// <param name="identityFrames">How many physical frames, innermost first, identify an error (at least 1).</param>
     /// <param name="onFirstOccurrence">Called with each new error, under the collector's lock, so output
@@ -37,6 +42,22 @@ public sealed class ErrorCollector
     public int IdentityFrames { get; }
 
     /// <summary>
+    /// Names the suppression that silences an error (null: none does). Asked once per distinct
+    /// error (kind and top frames); a suppressed error is never shown or counted as an error, only
+    /// in <see cref="UsedSuppressions"/>.
+    /// </summary>
+    public Func<ErrorRecord, string?>? Suppression { get; init; }
+
+    /// <summary>Each suppression that silenced something, with how many occurrences, in order of first use (Valgrind's used_suppression).</summary>
+    public IReadOnlyList<(string Name, int Count)> UsedSuppressions
+    {
+        get
+        {
+            lock (_lock) return _suppressionOrder.Select(name => (name, _suppressionCounts[name])).ToArray();
+        }
+    }
+
+    /// <summary>
     /// Records one occurrence. Returns the error it belongs to (its count including this one) and
     /// whether this was the first occurrence, i.e. whether the text report shows it now.
     /// </summary>
@@ -47,6 +68,14 @@ public sealed class ErrorCollector
         int occurrences = record.Leak is LeakInfo leak ? (int)Math.Clamp(leak.Blocks, 1, int.MaxValue) : 1;
         lock (_lock)
         {
+            if (Suppressed(identity, record) is string suppression)
+            {
+                if (_suppressionCounts.TryAdd(suppression, 0)) _suppressionOrder.Add(suppression);
+                _suppressionCounts[suppression] += occurrences;
+                isNew = false;
+                // Id 0: not one of the numbered errors.
+                return new ReportedError(0, record, occurrences) { SuppressedBy = suppression };
+            }
             ref KindCounts counts = ref _counts[(int)record.Kind];
             counts = counts with { Total = counts.Total + occurrences, Bytes = counts.Bytes + (record.Leak?.Bytes ?? 0) };
             if (_index.TryGetValue(identity, out int index))
@@ -64,6 +93,16 @@ public sealed class ErrorCollector
             isNew = true;
             return reported;
         }
+    }
+
+    private string? Suppressed(ErrorIdentity identity, ErrorRecord record)
+    {
+        if (Suppression == null) return null;
+        if (_suppressedIdentities.TryGetValue(identity, out string? name)) return name;
+        if (_index.ContainsKey(identity)) return null;
+        name = Suppression(record);
+        if (name != null) _suppressedIdentities[identity] = name;
+        return name;
     }
 
     /// <summary>Records one occurrence; true when it was the first of its error.</summary>

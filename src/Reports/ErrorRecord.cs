@@ -57,6 +57,9 @@ public sealed record ErrorRecord(
     LeakInfo? Leak = null,
     ThreadOrigin? ThreadOrigin = null)
 {
+    /// <summary>How Valgrind names this error (XML kind, suppression kind); null when memcheck has no such error.</summary>
+    public ValgrindKind? Valgrind { get; init; }
+
     /// <summary>The error without its headline: <c>beyond heap bounds: writing ...</c>, or just the message.</summary>
     public string Description => Detail is null ? Message : $"{Detail}: {Message}";
 }

@@ -35,6 +35,22 @@ public static class HostProcess
         return high;
     }
 
+    /// <summary>
+    /// Creates or opens <paramref name="path"/> for appending (emptied first when <paramref name="truncate"/>),
+    /// as one of memcheck's own descriptors. Returns the descriptor, or -errno.
+    /// </summary>
+    public static int CreateForTool(string path, bool truncate, int minimum = DefaultToolDescriptorStart)
+    {
+        const int WriteOnly = 1, Create = 0x40, Truncate = 0x200, Append = 0x400, CloseOnExec = 0x80000;
+        int fd = LibC.open(path, WriteOnly | Create | Append | CloseOnExec | (truncate ? Truncate : 0), 0x1b6);
+        if (fd < 0) return -System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        if (fd >= minimum) return fd;
+        int high = LibC.fcntl(fd, FDupFdCloexec, minimum);
+        if (high < 0) return fd;
+        LibC.close(fd);
+        return high;
+    }
+
     private const int FDupFdCloexec = 1030;
 
     /// <summary>Dies of <paramref name="signal"/> with its default action (so a parent sees the same death).</summary>

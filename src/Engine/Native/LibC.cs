@@ -28,6 +28,10 @@ public static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
 
+    /// <summary>open(2) with a mode, for O_CREAT.</summary>
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 

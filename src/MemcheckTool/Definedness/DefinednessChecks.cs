@@ -49,7 +49,7 @@ public sealed unsafe class DefinednessChecks
         _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);
         _syscalls = new SyscallChecks(_memory, shadow, host.Process.Mappings,
             Uninitialized,
-            (c, pc, what, address, size) => ParameterErrors?.Invoke(new ParameterAddressError(what, address, size, Stack(c, pc), _heap.FindBlock(address))),
+            (c, pc, what, address, size, parameter) => ParameterErrors?.Invoke(new ParameterAddressError(what, address, size, Stack(c, pc), _heap.FindBlock(address), parameter)),
             origins);
     }
 
@@ -164,12 +164,12 @@ public sealed unsafe class DefinednessChecks
     /// <summary>Memory the engine wrote for the guest (a signal frame): defined.</summary>
     public void Define(ulong start, ulong end) => _memory.Define(start, end - start);
 
-    private void Uninitialized(ContextBlock* c, ulong pc, string what, ulong origin)
+    private void Uninitialized(ContextBlock* c, ulong pc, string what, UninitializedUse use, ulong origin)
     {
         // The origin's block is looked up once per site (a scan of the heap's blocks): repeats are only counted.
         bool firstAtSite = origin != 0 && _originSites.Add(pc);
         HeapChunk? block = firstAtSite ? _heap.FindBlock(origin) : null;
-        Errors?.Invoke(new UninitializedError(what, Stack(c, pc), block) { FromStack = firstAtSite && block == null ? OnStack(c, pc, origin) : null });
+        Errors?.Invoke(new UninitializedError(what, Stack(c, pc), block) { Use = use, FromStack = firstAtSite && block == null ? OnStack(c, pc, origin) : null });
     }
 
     private StackOrigin? OnStack(ContextBlock* c, ulong pc, ulong origin)

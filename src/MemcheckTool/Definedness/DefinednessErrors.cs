@@ -5,6 +5,9 @@ namespace Checker.MemcheckTool.Definedness;
 /// <summary>An undefined value used where it matters: what was read, and the stack of the use (its innermost pc exact).</summary>
 public sealed record UninitializedError(string What, ulong[] Stack, HeapChunk? Chunk = null)
 {
+    /// <summary>What kind of use it was, as Valgrind tells them apart (its error kind and suppression kind).</summary>
+    public UninitializedUse Use { get; init; } = UninitializedUse.Condition;
+
     /// <summary>False when the stack starts at a return address (a replaced function's caller), true when at the using instruction.</summary>
     public bool InnermostIsExact { get; init; } = true;
 
@@ -20,4 +23,26 @@ public sealed record UninitializedError(string What, ulong[] Stack, HeapChunk? C
 public sealed record StackOrigin(ulong Pc, bool PcIsExact, bool Returned);
 
 /// <summary>Memory a system call would read or write that the program may not touch (Valgrind's "points to unaddressable byte(s)").</summary>
-public sealed record ParameterAddressError(string What, ulong Address, ulong Size, ulong[] Stack, HeapChunk? Chunk);
+/// <param name="Parameter">The call and parameter as Valgrind names them: <c>write(buf)</c>.</param>
+public sealed record ParameterAddressError(string What, ulong Address, ulong Size, ulong[] Stack, HeapChunk? Chunk, string Parameter);
+
+/// <summary>The uses of an undefined value Valgrind tells apart: its error kinds UninitCondition, UninitValue and SyscallParam.</summary>
+public enum UseClass
+{
+    /// <summary>Decides a conditional jump, move or set (Valgrind's "Conditional jump or move depends on uninitialised value(s)").</summary>
+    Condition,
+    /// <summary>An address, a jump target, a divisor (Valgrind's "Use of uninitialised value of size N").</summary>
+    Value,
+    /// <summary>A system call's register or the memory it reads (Valgrind's "Syscall param write(buf) ...").</summary>
+    SyscallParameter,
+}
+
+/// <summary>One use's class, with the value's size (<see cref="UseClass.Value"/>) or the call and parameter (<c>write(buf)</c>).</summary>
+public readonly record struct UninitializedUse(UseClass Class, int Size = 0, string? Parameter = null)
+{
+    public static readonly UninitializedUse Condition = new(UseClass.Condition);
+
+    public static UninitializedUse Value(int size) => new(UseClass.Value, size);
+
+    public static UninitializedUse Syscall(string call, string parameter) => new(UseClass.SyscallParameter, Parameter: $"{call}({parameter})");
+}

@@ -39,7 +39,7 @@ internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemor
         {
             var register = (Iced.Intel.Register)((int)Iced.Intel.Register.RAX + ArgumentIndexes[i]);
             if (!ShadowRegisters.IsUndefined(c, register)) continue;
-            uninitialized(c, pc, $"{syscall.Name} parameter {syscall.Arguments[i]} ({ArgumentRegisters[i]}) is undefined", origins?.OfRegister(register) ?? 0);
+            uninitialized(c, pc, $"{syscall.Name} parameter {syscall.Arguments[i]} ({ArgumentRegisters[i]}) is undefined", UninitializedUse.Syscall(syscall.Name, syscall.Arguments[i]), origins?.OfRegister(register) ?? 0);
             ShadowRegisters.Define(c, register);
         }
         SyscallTable.Before(number, args, GuestReader, ranges);
@@ -51,13 +51,13 @@ internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemor
             {
                 unaddressable(c, pc, $"{call} parameter {parameter} points to unaddressable memory at 0x{bad:x}" +
                     (bad != range.Address ? $" ({bad - range.Address} bytes into {range.Length} at 0x{range.Address:x})" : range.Length > 1 ? $" ({range.Length} bytes)" : ""),
-                    bad, range.Length - (bad - range.Address));
+                    bad, range.Length - (bad - range.Address), $"{call}({parameter})");
                 continue;
             }
             if (range.Access != KernelAccess.Reads || memory.UndefinedSpan(range.Address, range.Length) is not { } span) continue;
             ulong first = span.First - range.Address, last = span.Last - range.Address;
             uninitialized(c, pc, $"{call} parameter {parameter}[{first}..{last}] is undefined ({span.Count} of its {range.Length} bytes at 0x{range.Address:x})",
-                origins?.OfMemory(span.First) ?? 0);
+                UninitializedUse.Syscall(call, parameter), origins?.OfMemory(span.First) ?? 0);
             // Reported once: the kernel is about to read them anyway.
             memory.Define(range.Address, range.Length);
         }
@@ -109,4 +109,4 @@ internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemor
 }
 
 /// <summary>Reports memory a system call would touch that the program may not: <paramref name="size"/> bytes from <paramref name="address"/>.</summary>
-internal unsafe delegate void ParameterReport(ContextBlock* context, ulong pc, string what, ulong address, ulong size);
+internal unsafe delegate void ParameterReport(ContextBlock* context, ulong pc, string what, ulong address, ulong size, string parameter);

@@ -19,7 +19,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
         ulong flags = (ulong)ins.RflagsRead & ShadowRegisters.StatusFlags;
         if (flags != 0 && (ShadowRegisters.Flags(c) & flags) != 0 && DecidesOnFlags(ins, out string what))
         {
-            report(c, ins.IP, what, origins?.OfFlags ?? 0);
+            report(c, ins.IP, what, UninitializedUse.Condition, origins?.OfFlags ?? 0);
             ShadowRegisters.SetFlags(c, ShadowRegisters.Flags(c) & ~flags);
         }
         switch (ins.FlowControl)
@@ -32,7 +32,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
                 memory.Read(c->Rsp, shadow);
                 if (shadow.ContainsAnyExcept((byte)0))
                 {
-                    report(c, ins.IP, "the return address (8 bytes at the stack pointer) is undefined", origins?.OfMemory(c->Rsp) ?? 0);
+                    report(c, ins.IP, "the return address (8 bytes at the stack pointer) is undefined", UninitializedUse.Value(8), origins?.OfMemory(c->Rsp) ?? 0);
                     memory.Define(c->Rsp, 8);
                 }
                 break;
@@ -40,7 +40,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
                 Register count = ins.Mnemonic == Mnemonic.Jecxz ? Register.ECX : Register.RCX;
                 if (ShadowRegisters.IsUndefined(c, count))
                 {
-                    report(c, ins.IP, $"a conditional jump depends on an undefined count ({Name(count)})", origins?.OfRegister(count) ?? 0);
+                    report(c, ins.IP, $"a conditional jump depends on an undefined count ({Name(count)})", UninitializedUse.Condition, origins?.OfRegister(count) ?? 0);
                     ShadowRegisters.Define(c, count);
                 }
                 break;
@@ -80,7 +80,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
     private void CheckAddressRegister(ContextBlock* c, in Instruction ins, Register register)
     {
         if (!register.IsGPR() || !ShadowRegisters.IsUndefined(c, register)) return;
-        report(c, ins.IP, $"a {register.GetSize()}-byte address register ({Name(register)}) is undefined", origins?.OfRegister(register) ?? 0);
+        report(c, ins.IP, $"a {register.GetSize()}-byte address register ({Name(register)}) is undefined", UninitializedUse.Value(register.GetSize()), origins?.OfRegister(register) ?? 0);
         ShadowRegisters.Define(c, register);
     }
 
@@ -104,7 +104,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
             shadow.Slice(i * indexBytes, indexBytes).Clear();
         }
         if (first < 0) return;
-        report(c, ins.IP, $"a {indexBytes}-byte address index ({Name(index)} element {first}) is undefined", origins?.OfRegister(index) ?? 0);
+        report(c, ins.IP, $"a {indexBytes}-byte address index ({Name(index)} element {first}) is undefined", UninitializedUse.Value(indexBytes), origins?.OfRegister(index) ?? 0);
         ShadowRegisters.Write(c, index, shadow[..index.GetSize()], zeroUpper: false);
     }
 
@@ -115,7 +115,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
             case OpKind.Register:
                 Register r = ins.GetOpRegister(op);
                 if (!ShadowRegisters.IsUndefined(c, r)) return;
-                report(c, ins.IP, $"{what} ({Name(r)}, {r.GetSize()} bytes) is undefined", origins?.OfRegister(r) ?? 0);
+                report(c, ins.IP, $"{what} ({Name(r)}, {r.GetSize()} bytes) is undefined", UninitializedUse.Value(r.GetSize()), origins?.OfRegister(r) ?? 0);
                 ShadowRegisters.Define(c, r);
                 return;
             case OpKind.Memory:
@@ -124,7 +124,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
                 Span<byte> shadow = stackalloc byte[Math.Clamp(size, 1, 64)];
                 memory.Read(address, shadow);
                 if (!shadow.ContainsAnyExcept((byte)0)) return;
-                report(c, ins.IP, $"{what} ({size} bytes at 0x{address:x}) is undefined", origins?.OfMemory(address) ?? 0);
+                report(c, ins.IP, $"{what} ({size} bytes at 0x{address:x}) is undefined", UninitializedUse.Value(size), origins?.OfMemory(address) ?? 0);
                 memory.Define(address, (ulong)shadow.Length);
                 return;
         }
@@ -137,4 +137,4 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
 /// Reports an undefined value used at <paramref name="pc"/> (the thread's registers in <paramref name="context"/>);
 /// <paramref name="origin"/>: an address of the undefined bytes it came from (0: not tracked).
 /// </summary>
-internal unsafe delegate void UseReport(ContextBlock* context, ulong pc, string what, ulong origin);
+internal unsafe delegate void UseReport(ContextBlock* context, ulong pc, string what, UninitializedUse use, ulong origin);

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Checker.Memcheck;
 
 /// <summary>
-/// Which file a process writes its <c>--json</c> report to, so that processes of one run never
+/// Which file a process writes a report file to (<c>--json</c>, <c>--xml</c>, <c>--sarif</c>, <c>--html</c>), so that processes of one run never
 /// overwrite each other's: <c>%p</c> in the path is the writing process's pid (as in Valgrind's
 /// file names), in every process; without it, the process memcheck started writes FILE and a
 /// forked child, or a program exec'd under memcheck, writes FILE with its pid before the extension
@@ -11,7 +11,7 @@ namespace Checker.Memcheck;
 /// program already wrote that name (exec keeps the pid) adds <c>.1</c>, <c>.2</c>... after it
 /// (<c>report.4242.1.json</c>, <c>out-4242.1.json</c> for <c>out-%p.json</c>).
 /// </summary>
-public static class JsonReportPath
+public static class ReportFilePath
 {
     /// <param name="index">How many earlier programs of this pid wrote the child's name (<see cref="TracedExec.JsonIndex"/>).</param>
     public static string For(string path, int pid, bool forkedChild, int index = 0)

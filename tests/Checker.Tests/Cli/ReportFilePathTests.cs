@@ -3,8 +3,8 @@ using Xunit;
 
 namespace Checker.Tests.Cli;
 
-/// <summary>Which --json file each process of a run writes (see <see cref="JsonReportPath"/>).</summary>
-public class JsonReportPathTests
+/// <summary>Which --json file each process of a run writes (see <see cref="ReportFilePath"/>).</summary>
+public class ReportFilePathTests
 {
     [Theory]
     [InlineData("report.json", false, "report.json")]
@@ -17,7 +17,7 @@ public class JsonReportPathTests
     [InlineData("/out/%p/%p.json", false, "/out/4242/4242.json")]
     public void ForkedChildrenAndPercentP(string option, bool forkedChild, string expected)
     {
-        Assert.Equal(expected, JsonReportPath.For(option, 4242, forkedChild));
+        Assert.Equal(expected, ReportFilePath.For(option, 4242, forkedChild));
     }
 
     /// <summary>A program exec'd after its process's earlier programs wrote that name (exec keeps the pid).</summary>
@@ -27,6 +27,6 @@ public class JsonReportPathTests
     [InlineData("/out/report", 1, "/out/report.4242.1")]
     public void ExecdProgramsOfOnePid(string option, int index, string expected)
     {
-        Assert.Equal(expected, JsonReportPath.For(option, 4242, forkedChild: true, index));
+        Assert.Equal(expected, ReportFilePath.For(option, 4242, forkedChild: true, index));
     }
 }

@@ -4,18 +4,18 @@ using Checker.Engine.Native;
 namespace Checker.Memcheck;
 
 /// <summary>
-/// Checks, before the program runs, that the <c>--json</c> file can be written when it ends. The
+/// Checks, before the program runs, that a report file (<c>--json</c>, <c>--xml</c>, ...) can be written when it ends. The
 /// report is written to a temporary file next to the target and renamed over it (a reader never
 /// sees half a file), so what must hold is that the target's directory exists and takes new files,
 /// and that the target is not a directory: a probe file is created there and removed.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public static class JsonReportTarget
+public static class ReportFileTarget
 {
     /// <summary>Why <paramref name="path"/> cannot take the report, in a few words; null when it can.</summary>
     public static string? Problem(string path)
     {
-        string full = Path.GetFullPath(JsonReportPath.For(path, HostProcess.Id, forkedChild: false));
+        string full = Path.GetFullPath(ReportFilePath.For(path, HostProcess.Id, forkedChild: false));
         if (Directory.Exists(full)) return "is a directory";
         string directory = Path.GetDirectoryName(full) ?? "/";
         if (File.Exists(directory)) return $"{directory} is not a directory";
