@@ -49,24 +49,38 @@ public static class ToolOutput
     /// </summary>
     public static void Forked(GuestProcess process)
     {
-        if (_logTemplate is not string template || !LogFileName.NamesProcess(template)) return;
+        if (_logTemplate is not string template || !LogFileName.NamesProcess(template) || Descriptor < 0) return;
         int fd = HostProcess.CreateForTool(LogFileName.Expand(template, HostProcess.Id), truncate: true, _minimum);
         if (fd < 0) return; // the parent's file goes on taking the child's lines
-        Console.Error.Flush();
         int old = Descriptor;
         Use(fd);
-        lock (process.ToolDescriptors)
-        {
-            process.ToolDescriptors.Remove(old);
-            process.ToolDescriptors.Add(fd);
-        }
+        process.ToolDescriptors.Remove(old);
+        process.ToolDescriptors.Add(fd);
         LibC.close(old);
     }
+
+    // Installed once as Console.Error, so writers that captured it (the text report's) follow a switch.
+    private static readonly Forwarder Output = new();
 
     private static void Use(int fd)
     {
         Descriptor = fd;
+        Console.Error.Flush();
         // write(2) on the shared open file, never a seekable FileStream (see DescriptorWriter).
-        Console.SetError(new DescriptorWriter(fd));
+        Output.Target = new DescriptorWriter(fd);
+        if (Console.Error != Output) Console.SetError(Output);
+    }
+
+    /// <summary>A TextWriter whose lines go to the current descriptor.</summary>
+    private sealed class Forwarder : TextWriter
+    {
+        public volatile TextWriter Target = TextWriter.Null;
+
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        public override void Write(char value) => Target.Write(value);
+        public override void Write(string? value) => Target.Write(value);
+        public override void Write(char[] buffer, int index, int count) => Target.Write(buffer, index, count);
+        public override void WriteLine(string? value) => Target.WriteLine(value);
+        public override void Flush() => Target.Flush();
     }
 }

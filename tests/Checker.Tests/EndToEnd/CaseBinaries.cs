@@ -43,6 +43,7 @@ public static class CaseBinaries
         ["rounding_across_malloc"] = new("gcc", "rounding_across_malloc.c", ["-O1"], ["-lm"]),
         ["heap_invalid_frees.static"] = new("gcc", "heap_invalid_frees.c", ["-O0", "-static", "-Wno-free-nonheap-object"], []),
         ["heap_invalid_frees.O2"] = new("gcc", "heap_invalid_frees.c", ["-O2", "-fomit-frame-pointer", "-Wno-free-nonheap-object"], []),
+        ["error_kinds"] = new("gcc", "error_kinds.c", ["-O0", "-g", "-Wno-use-after-free"], []),
         ["leaks"] = new("gcc", "leaks.c", ["-O0"], []),
         ["leak_cycles"] = new("gcc", "leak_cycles.c", ["-O0"], []),
         ["leak_prot_none"] = new("gcc", "leak_prot_none.c", ["-O0"], []),
