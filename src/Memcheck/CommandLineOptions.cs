@@ -86,11 +86,12 @@ public static class CommandLineOptions
         IsPath = true,
     };
     public static readonly OptionSpec Xml = new("--xml", "FILE", "",
-        "Also write the errors to FILE in Valgrind's XML format (protocol 4), for tools that read Valgrind's XML: Valgrind's --xml=yes --xml-file=FILE. %p in FILE is the pid, as for --log-file.",
-        value => value is "yes" or "no" ? null : value.Length > 0 ? value : null, "a file name (Valgrind's --xml=yes --xml-file=FILE is --xml=FILE here)")
+        "Also write the errors to FILE in Valgrind's XML format (protocol 4), for tools that read Valgrind's XML. Valgrind's spelling, --xml=yes --xml-file=FILE, works too (--xml=no turns it off). %p in FILE is the pid, as for --log-file.",
+        value => value.Length > 0 ? value : null, "a file name")
     {
         Aliases = ["--xml-file"],
         IsPath = true,
+        Repeatable = true,
     };
     public static readonly OptionSpec Sarif = new("--sarif", "FILE", "",
         "Also write the errors to FILE as SARIF 2.1.0, for code-scanning tools (GitHub code scanning, GitLab, Azure DevOps): one rule per error kind, each result at the innermost frame in the program's own code with the whole stack as a code flow, and fingerprints that stay the same across runs. %p in FILE is the pid.",
@@ -231,7 +232,7 @@ public static class CommandLineOptions
                 Quiet = Get(Quiet) == "yes",
                 Verbose = Get(Verbose) == "yes",
                 LogFile = File(LogFile),
-                XmlPath = File(Xml),
+                XmlPath = XmlFile(Get(Xml).Split('\n', StringSplitOptions.RemoveEmptyEntries)),
                 SarifPath = File(Sarif),
                 HtmlPath = File(Html),
                 ErrorsForLeakKinds = Get(ErrorsForLeakKinds).Replace("none", "").Split(',', StringSplitOptions.RemoveEmptyEntries),
@@ -285,6 +286,16 @@ public static class CommandLineOptions
 
     private static string? Switch(string value) => value is "yes" or "no" ? value : null;
 
+    /// <summary>
+    /// --xml's values in order (--xml=yes, --xml-file=F, --xml=F): the last file named, unless the
+    /// last value is 'no'; "yes" alone (no file) is <see cref="MemcheckSettings.XmlWithoutFile"/>.
+    /// </summary>
+    private static string? XmlFile(string[] values) =>
+        values.Length == 0 || values[^1] == "no" ? null : values.LastOrDefault(v => v is not ("yes" or "no")) ?? MemcheckSettings.XmlWithoutFile;
+
+    /// <summary>Values of a file option that are not file names (Valgrind's --xml=yes|no).</summary>
+    internal static bool IsSwitchWord(string value) => value is "yes" or "no";
+
     private static readonly string[] LeakKindNames = ["definite", "indirect", "possible", "reachable"];
 
     /// <summary>Valgrind's leak-kind list: names from <see cref="LeakKindNames"/>, or all, or none; normalised to the names in order.</summary>
@@ -316,6 +327,9 @@ public sealed record MemcheckSettings(
     public bool Verbose { get; init; }
     /// <summary>--log-file: where the text report goes instead of stderr (%p, %q{VAR} not yet expanded).</summary>
     public string? LogFile { get; init; }
+    /// <summary>What <see cref="XmlPath"/> is for --xml=yes without --xml-file (a usage error).</summary>
+    public const string XmlWithoutFile = "";
+
     /// <summary>--xml: Valgrind's XML report (protocol 4).</summary>
     public string? XmlPath { get; init; }
     /// <summary>--sarif: the SARIF 2.1.0 report.</summary>
@@ -364,7 +378,7 @@ public sealed record MemcheckSettings(
         {
             JsonPath = Full(JsonPath), XmlPath = Full(XmlPath), SarifPath = Full(SarifPath), HtmlPath = Full(HtmlPath),
             LogFile = Full(LogFile), SuppressionFiles = SuppressionFiles.Select(Path.GetFullPath).ToArray(),
-            GivenOptions = GivenOptions.Select(o => o.Spec.IsPath ? (o.Spec, Path.GetFullPath(o.Value)) : o).ToArray(),
+            GivenOptions = GivenOptions.Select(o => o.Spec.IsPath && !CommandLineOptions.IsSwitchWord(o.Value) ? (o.Spec, Path.GetFullPath(o.Value)) : o).ToArray(),
         };
     }
 

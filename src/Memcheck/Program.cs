@@ -50,6 +50,8 @@ public static class Program
             if (command.Length == 0)
                 return Fail(ExitCodes.Usage, "no program given (usage: memcheck [options] -- PROGRAM [ARGS...])");
             MemcheckSettings settings = readSettings(parse);
+            if (settings.XmlPath == MemcheckSettings.XmlWithoutFile)
+                return Fail(ExitCodes.Usage, "--xml=yes needs --xml-file=FILE (memcheck writes the XML to a file, never to stderr)");
             // Found now, not when the reports are written after the whole run.
             foreach ((string option, string? file) in settings.ReportFiles())
                 if (file != null && ReportFileTarget.Problem(file) is string problem) return Fail(ExitCodes.Usage, $"{option} {file}: {problem}");
