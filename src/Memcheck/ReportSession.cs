@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Checker.Engine.Dispatch;
@@ -9,6 +10,7 @@ using Checker.MemcheckTool.Replacements;
 using Checker.Engine.Native;
 using Checker.Engine.Syscalls;
 using Checker.Reports;
+using Checker.Reports.Xml;
 using Checker.Symbols.Demangling;
 
 namespace Checker.Memcheck;
@@ -30,6 +32,8 @@ public sealed class ReportSession : IDisposable
     // Leaks under --leak-check=summary: counted and shown under ERRORS IGNORED, never errors.
     private readonly ErrorCollector _ignored = new();
     private bool _finished;
+    // When the program started (the session is made just before it runs): the XML's status times.
+    private readonly long _started = Stopwatch.GetTimestamp();
     private DeathInfo? _death;
     private EngineFailureInfo? _engineFailure;
     // In a forked child: the errors it inherited from its parent (0 in a program exec'd under
@@ -79,7 +83,11 @@ public sealed class ReportSession : IDisposable
             HeapErrorKind.MismatchedFree => ValgrindKind.MismatchedFree,
             _ => ValgrindKind.InvalidFree,
         };
-        _collector.Add(new ErrorRecord(kind, HeapMessage(error), CurrentThread, Frames(error.Stack), Block: block, ThreadOrigin: CurrentOrigin()) { Valgrind = valgrind });
+        _collector.Add(new ErrorRecord(kind, HeapMessage(error), CurrentThread, Frames(error.Stack), Block: block, ThreadOrigin: CurrentOrigin())
+        {
+            Valgrind = valgrind,
+            Address = error.Address,
+        });
     }
 
     /// <summary>An unaddressable access found by an inline check, worded as Dr. Memory does.</summary>
@@ -112,7 +120,12 @@ public sealed class ReportSession : IDisposable
             error.Chunk is HeapChunk origin ? $"{error.What}; it came from the {origin.Size}-byte heap block at 0x{origin.User:x}"
             : error.FromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}" : error.What,
             CurrentThread, Frames(error.Stack, innermostIsExact: error.InnermostIsExact),
-            Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()) { Valgrind = Valgrind(error.Use) });
+            Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin())
+        {
+            Valgrind = Valgrind(error.Use),
+            Address = error.Use.Address,
+            AddressBlock = error.AddressChunk is HeapChunk holder ? Block(holder) : null,
+        });
 
     private static ValgrindKind Valgrind(UninitializedUse use) => use.Class switch
     {
@@ -355,7 +368,13 @@ public sealed class ReportSession : IDisposable
     private void WriteReportFiles(RunInfo run)
     {
         if (WriteReportFile(_settings.JsonPath, path => JsonReportWriter.WriteFile(path, run, _collector, Ignored)) is string json) _jsonWritten = json;
+        WriteReportFile(_settings.XmlPath, path => XmlReportWriter.WriteFile(path, run, XmlDetails(), _collector));
     }
+
+    /// <summary>What the XML says of memcheck's own run: its executable and options, the parent, the times since the program started.</summary>
+    private XmlRunDetails XmlDetails() =>
+        new(Environment.ProcessPath ?? "memcheck", _settings.OptionArguments().ToArray(), HostProcess.ParentId, Program.Version,
+            TimeSpan.Zero, Stopwatch.GetElapsedTime(_started));
 
     /// <summary>Writes the file <paramref name="option"/> names for this process; returns its path, or null when not written.</summary>
     private string? WriteReportFile(string? option, Action<string> write)

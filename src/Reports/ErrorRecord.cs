@@ -60,6 +60,14 @@ public sealed record ErrorRecord(
     /// <summary>How Valgrind names this error (XML kind, suppression kind); null when memcheck has no such error.</summary>
     public ValgrindKind? Valgrind { get; init; }
 
+    /// <summary>The address an error without an <see cref="Access"/> is about: the pointer given to
+    /// free or delete, the first undefined byte a system call reads. Null otherwise.</summary>
+    public ulong? Address { get; init; }
+
+    /// <summary>The heap block holding <see cref="Address"/> when it is not <see cref="Block"/> (an
+    /// uninitialized error's <see cref="Block"/> is where the value came from, with --track-origins).</summary>
+    public BlockInfo? AddressBlock { get; init; }
+
     /// <summary>The error without its headline: <c>beyond heap bounds: writing ...</c>, or just the message.</summary>
     public string Description => Detail is null ? Message : $"{Detail}: {Message}";
 }

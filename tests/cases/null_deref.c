@@ -11,7 +11,7 @@ int main(void)
 {
     printf("before null dereference\n");
     fflush(stdout);
-    int value = *null_pointer;
+    int value = *null_pointer; /* LINE_DEREF */
     printf("read %d (unreachable)\n", value);
     return 0;
 }

@@ -12,6 +12,9 @@ public static class HostProcess
     /// </summary>
     public static int Id => LibC.getpid();
 
+    /// <summary>The parent's pid (Valgrind's XML names it), asked of the kernel each time, as <see cref="Id"/>.</summary>
+    public static int ParentId => LibC.getppid();
+
     /// <summary>Where memcheck's own descriptors start when the executable has no descriptor range (JIT builds, tests).</summary>
     public const int DefaultToolDescriptorStart = 1000;
 

@@ -38,6 +38,9 @@ public static unsafe partial class LibC
     [LibraryImport("libc")]
     public static partial int getpid();
 
+    [LibraryImport("libc")]
+    public static partial int getppid();
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int getrlimit(int resource, ulong* limits);
 

@@ -169,7 +169,13 @@ public sealed unsafe class DefinednessChecks
         // The origin's block is looked up once per site (a scan of the heap's blocks): repeats are only counted.
         bool firstAtSite = origin != 0 && _originSites.Add(pc);
         HeapChunk? block = firstAtSite ? _heap.FindBlock(origin) : null;
-        Errors?.Invoke(new UninitializedError(what, Stack(c, pc), block) { Use = use, FromStack = firstAtSite && block == null ? OnStack(c, pc, origin) : null });
+        Errors?.Invoke(new UninitializedError(what, Stack(c, pc), block)
+        {
+            Use = use,
+            FromStack = firstAtSite && block == null ? OnStack(c, pc, origin) : null,
+            // Memory a system call reads: rare (its bytes are defined once reported), so the scan of the heap's blocks is cheap.
+            AddressChunk = use.Address is ulong address ? _heap.FindBlock(address) : null,
+        });
     }
 
     private StackOrigin? OnStack(ContextBlock* c, ulong pc, ulong origin)

@@ -13,6 +13,9 @@ public sealed record UninitializedError(string What, ulong[] Stack, HeapChunk? C
 
     /// <summary>--track-origins, for an undefined value that came from the stack: the frame that holds it.</summary>
     public StackOrigin? FromStack { get; init; }
+
+    /// <summary>The heap block holding <see cref="UninitializedUse.Address"/> (Valgrind's "Address 0x.. is 7 bytes inside a block of size 10 alloc'd").</summary>
+    public HeapChunk? AddressChunk { get; init; }
 }
 
 /// <summary>
@@ -40,6 +43,9 @@ public enum UseClass
 /// <summary>One use's class, with the value's size (<see cref="UseClass.Value"/>) or the call and parameter (<c>write(buf)</c>).</summary>
 public readonly record struct UninitializedUse(UseClass Class, int Size = 0, string? Parameter = null)
 {
+    /// <summary>For memory a system call reads: the first undefined byte (a register argument has none).</summary>
+    public ulong? Address { get; init; }
+
     public static readonly UninitializedUse Condition = new(UseClass.Condition);
 
     public static UninitializedUse Value(int size) => new(UseClass.Value, size);

@@ -57,7 +57,7 @@ internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemor
             if (range.Access != KernelAccess.Reads || memory.UndefinedSpan(range.Address, range.Length) is not { } span) continue;
             ulong first = span.First - range.Address, last = span.Last - range.Address;
             uninitialized(c, pc, $"{call} parameter {parameter}[{first}..{last}] is undefined ({span.Count} of its {range.Length} bytes at 0x{range.Address:x})",
-                UninitializedUse.Syscall(call, parameter), origins?.OfMemory(span.First) ?? 0);
+                UninitializedUse.Syscall(call, parameter) with { Address = span.First }, origins?.OfMemory(span.First) ?? 0);
             // Reported once: the kernel is about to read them anyway.
             memory.Define(range.Address, range.Length);
         }
