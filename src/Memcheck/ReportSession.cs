@@ -9,6 +9,7 @@ using Checker.MemcheckTool.Replacements;
 using Checker.Engine.Native;
 using Checker.Engine.Syscalls;
 using Checker.Reports;
+using Checker.Reports.Html;
 using Checker.Symbols.Demangling;
 
 namespace Checker.Memcheck;
@@ -355,6 +356,7 @@ public sealed class ReportSession : IDisposable
     private void WriteReportFiles(RunInfo run)
     {
         if (WriteReportFile(_settings.JsonPath, path => JsonReportWriter.WriteFile(path, run, _collector, Ignored)) is string json) _jsonWritten = json;
+        WriteReportFile(_settings.HtmlPath, path => HtmlReportWriter.WriteFile(path, run, _collector, new HtmlReportOptions(Program.Version, DateTimeOffset.UtcNow) { Ignored = Ignored }));
     }
 
     /// <summary>Writes the file <paramref name="option"/> names for this process; returns its path, or null when not written.</summary>
