@@ -11,6 +11,7 @@ using Checker.Engine.Native;
 using Checker.Engine.Syscalls;
 using Checker.Reports;
 using Checker.Reports.Xml;
+using Checker.Reports.Html;
 using Checker.Symbols.Demangling;
 
 namespace Checker.Memcheck;
@@ -369,6 +370,7 @@ public sealed class ReportSession : IDisposable
     {
         if (WriteReportFile(_settings.JsonPath, path => JsonReportWriter.WriteFile(path, run, _collector, Ignored)) is string json) _jsonWritten = json;
         WriteReportFile(_settings.XmlPath, path => XmlReportWriter.WriteFile(path, run, XmlDetails(), _collector));
+        WriteReportFile(_settings.HtmlPath, path => HtmlReportWriter.WriteFile(path, run, _collector, new HtmlReportOptions(Program.Version, DateTimeOffset.UtcNow) { Ignored = Ignored }));
     }
 
     /// <summary>What the XML says of memcheck's own run: its executable and options, the parent, the times since the program started.</summary>

@@ -120,6 +120,7 @@ public static class CaseBinaries
         ["cxx_namespaced_frames.O2"] = new("g++", "cxx_namespaced_frames.cpp", ["-O2"], []),
         // Reports a user can trust (issue 8).
         ["report_to_file"] = new("gcc", "report_to_file.c", ["-O0", "-g"], []),
+        ["html_report"] = new("gcc", "html_report.c", ["-O0", "-pthread"], []), // --html (issue 11)
         ["crash_kinds"] = new("gcc", "crash_kinds.c", ["-O0", "-fno-stack-protector"], []),
         ["crash_kinds.O2"] = new("gcc", "crash_kinds.c", ["-O2", "-fno-stack-protector"], []),
         ["terminate_me"] = new("gcc", "terminate_me.c", ["-O1"], []),
