@@ -83,7 +83,7 @@ public sealed class ReportSession : IDisposable
         ErrorKind kind = error.Kind == HeapErrorKind.FishyArgument ? ErrorKind.FishyArgument : ErrorKind.InvalidHeapArgument;
         ValgrindKind valgrind = error.Kind switch
         {
-            HeapErrorKind.FishyArgument => ValgrindKind.FishyValue($"{Demangler.Demangle(error.Routine)}({error.Fishy!.Name})"),
+            HeapErrorKind.FishyArgument => ValgrindKind.FishyValue($"{AllocationRoutines.FishyFunction(error.Routine)}({error.Fishy!.Name})"),
             HeapErrorKind.MismatchedFree => ValgrindKind.MismatchedFree,
             _ => ValgrindKind.InvalidFree,
         } with { Routine = error.Routine };

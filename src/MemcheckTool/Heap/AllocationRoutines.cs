@@ -22,6 +22,20 @@ public static class AllocationRoutines
     /// <summary>The number of routine <paramref name="name"/> (0 for a name not in the table).</summary>
     public static byte Number(string name) => Numbers.GetValueOrDefault(name);
 
+    /// <summary>
+    /// The function a fishy-argument error names, as Valgrind's Memcheck names it (its FishyValue
+    /// suppression line, <c>__builtin_vec_new(size)</c>): operator new and new[] by the names of
+    /// Memcheck's handlers, every other routine by its own.
+    /// </summary>
+    public static string FishyFunction(string routine) => routine switch
+    {
+        "_Znwm" or "_ZnwmRKSt9nothrow_t" => "__builtin_new",
+        "_Znam" or "_ZnamRKSt9nothrow_t" => "__builtin_vec_new",
+        "_ZnwmSt11align_val_t" or "_ZnwmSt11align_val_tRKSt9nothrow_t" => "__builtin_new_aligned",
+        "_ZnamSt11align_val_t" or "_ZnamSt11align_val_tRKSt9nothrow_t" => "__builtin_vec_new_aligned",
+        _ => routine,
+    };
+
     /// <summary>The routine numbered <paramref name="number"/>; null for 0 or an unknown number.</summary>
     public static string? Name(byte number) => number > 0 && number < Names.Length ? Names[number] : null;
 }

@@ -142,6 +142,7 @@ public static class CaseBinaries
         // Suppressions (issue 11).
         ["suppressions"] = new("gcc", "suppressions.c", ["-O0"], []),
         ["suppressions_cxx"] = new("g++", "suppressions_cxx.cpp", ["-O0", "-Wno-mismatched-new-delete"], []),
+        ["suppressions_fishy"] = new("g++", "suppressions_fishy.cpp", ["-O0"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();
