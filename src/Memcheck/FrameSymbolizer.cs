@@ -49,7 +49,8 @@ public sealed class FrameSymbolizer : IDisposable
             first = false;
             if (symbolized.Count == 0) frames.Add(new ReportFrame(pc));
             foreach (SymbolizedFrame f in symbolized)
-                frames.Add(new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset, f.Replaced));
+                frames.Add(new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset, f.Replaced,
+                    f.MangledFunction));
         }
         return frames;
     }

@@ -59,6 +59,8 @@ public static class Program
                 if (!File.Exists(file)) return Fail(ExitCodes.Usage, $"--suppressions {file}: no such file");
             // Where they are now: the program may change directory, and programs it execs get them too.
             settings = settings.WithAbsolutePaths();
+            // Parsed now (and kept for the run): a file that does not parse stops memcheck before the program starts.
+            if (SuppressionSet.Problem(settings) is string suppressionProblem) return Fail(ExitCodes.Usage, suppressionProblem);
             if (settings.LogFile is string log && ToolOutput.LogTo(log, append: traced != null) is string logProblem)
                 return Fail(ExitCodes.Usage, logProblem);
             return RunProgram(command, settings, descriptors, traced);
@@ -149,6 +151,8 @@ public static class Program
         {
             Console.Error.WriteLine(LinePrefix.Line($"Command: {string.Join(' ', command)}"));
             Console.Error.WriteLine(LinePrefix.Line($"Options: {string.Join(' ', settings.OptionArguments())}"));
+            foreach ((string file, int count) in SuppressionSet.For(settings).Files)
+                Console.Error.WriteLine(LinePrefix.Line($"Reading suppressions file: {file} ({count} suppression(s))"));
         }
         if (settings.TraceChildren) run.Process.FollowExec = new ChildTracing(settings, memcheckExecutable, reports.NextJsonIndex).Decide;
         if (run.Tool is MemoryCheckTool checks)

@@ -39,6 +39,6 @@ public sealed class ReplacementFrames
         ulong address = pc - _bias;
         ElfSymbol? function = _functions.LastOrDefault(s => s.Value <= address);
         string? name = function != null && address - function.Value < function.Size ? function.Name : null;
-        return [new SymbolizedFrame(pc, _path, pc - _start, name, null, null, false, Replaced: true)];
+        return [new SymbolizedFrame(pc, _path, pc - _start, name, null, null, false, Replaced: true, MangledFunction: name)];
     }
 }

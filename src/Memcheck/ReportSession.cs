@@ -12,6 +12,7 @@ using Checker.Engine.Syscalls;
 using Checker.Reports;
 using Checker.Reports.Xml;
 using Checker.Reports.Html;
+using Checker.Reports.Suppressions;
 using Checker.Symbols.Demangling;
 
 namespace Checker.Memcheck;
@@ -31,7 +32,8 @@ public sealed class ReportSession : IDisposable
     private readonly TextReportWriter _text;
     private readonly ErrorCollector _collector;
     // Leaks under --leak-check=summary: counted and shown under ERRORS IGNORED, never errors.
-    private readonly ErrorCollector _ignored = new();
+    private readonly ErrorCollector _ignored;
+    private readonly SuppressionSet _suppressions;
     private bool _finished;
     // When the program started (the session is made just before it runs): the XML's status times.
     private readonly long _started = Stopwatch.GetTimestamp();
@@ -50,8 +52,14 @@ public sealed class ReportSession : IDisposable
     {
         _command = command;
         _settings = settings;
-        _text = new TextReportWriter(Console.Error, () => LinePrefix.Current, () => process.ThreadsStarted);
-        _collector = new ErrorCollector(onFirstOccurrence: _text.WriteError, checkedKinds: CheckedKinds.For(settings));
+        // Read and checked at start (Program): here they come from SuppressionSet's cache.
+        _suppressions = SuppressionSet.For(settings);
+        _text = new TextReportWriter(Console.Error, () => LinePrefix.Current, () => process.ThreadsStarted)
+        {
+            SuppressionBlock = settings.GenSuppressions ? record => SuppressionBlock.For(record, settings.CallstackMaxFrames) : null,
+        };
+        _collector = new ErrorCollector(onFirstOccurrence: _text.WriteError, checkedKinds: CheckedKinds.For(settings)) { Suppression = _suppressions.Match };
+        _ignored = new ErrorCollector { Suppression = _suppressions.Match };
         if (traced != null) (_errorsAtFork, _jsonIndex) = (0, traced.JsonIndex);
         process.ForkedChild += () => (_errorsAtFork, _jsonIndex, _jsonWritten) = (_collector.Summary().Total, 0, null);
         process.Execing += OnExec;
@@ -80,10 +88,10 @@ public sealed class ReportSession : IDisposable
         ErrorKind kind = error.Kind == HeapErrorKind.FishyArgument ? ErrorKind.FishyArgument : ErrorKind.InvalidHeapArgument;
         ValgrindKind valgrind = error.Kind switch
         {
-            HeapErrorKind.FishyArgument => ValgrindKind.FishyValue($"{Demangler.Demangle(error.Routine)}({error.Fishy!.Name})"),
+            HeapErrorKind.FishyArgument => ValgrindKind.FishyValue($"{AllocationRoutines.FishyFunction(error.Routine)}({error.Fishy!.Name})"),
             HeapErrorKind.MismatchedFree => ValgrindKind.MismatchedFree,
             _ => ValgrindKind.InvalidFree,
-        };
+        } with { Routine = error.Routine };
         _collector.Add(new ErrorRecord(kind, HeapMessage(error), CurrentThread, Frames(error.Stack), Block: block, ThreadOrigin: CurrentOrigin())
         {
             Valgrind = valgrind,
@@ -153,9 +161,9 @@ public sealed class ReportSession : IDisposable
     /// <summary>
     /// An access that faulted natively (SIGSEGV/SIGBUS in guest code): an unaddressable access with
     /// the stack unwound from the faulting instruction, as Valgrind reports an invalid read before
-    /// the death. Returns the error's number, for the death note.
+    /// the death. Returns the error's number, for the death note (null when a suppression silenced it).
     /// </summary>
-    public int OnFaultingAccess(FaultAccessKind kind, ulong address, int size, string detail, IReadOnlyList<ulong> stack)
+    public int? OnFaultingAccess(FaultAccessKind kind, ulong address, int size, string detail, IReadOnlyList<ulong> stack)
     {
         string what = kind switch
         {
@@ -169,7 +177,7 @@ public sealed class ReportSession : IDisposable
         {
             Valgrind = kind == FaultAccessKind.Execute ? ValgrindKind.Jump : ValgrindKind.Access(kind == FaultAccessKind.Write, (ulong)size),
         }, out _);
-        return error.Id;
+        return error.SuppressedBy is null ? error.Id : null;
     }
 
     /// <summary>A note in the text report, outside any error (the program's death).</summary>
@@ -226,10 +234,14 @@ public sealed class ReportSession : IDisposable
             var found = new HashSet<(ulong, ulong[])>(leaks.Select(l => (l.Chunk.User, l.Chunk.AllocStack)), new BlockIdentity());
             IReadOnlyList<LeakedBlock> shown = onlyNew ? leaks.Where(l => !_nudged.Contains((l.Chunk.User, l.Chunk.AllocStack))).ToList() : leaks;
             _nudged = found;
-            var collector = new ErrorCollector(onFirstOccurrence: _text.WriteError, checkedKinds: [ErrorKind.Leak, ErrorKind.PossibleLeak]);
+            var collector = new ErrorCollector(onFirstOccurrence: _text.WriteError, checkedKinds: [ErrorKind.Leak, ErrorKind.PossibleLeak])
+            {
+                Suppression = _suppressions.Match,
+            };
             _text.WriteNote($"nudge {number}: the leak check while the program runs{(onlyNew ? " (only leaks new since the last nudge)" : "")}:", []);
             AddLeakRecords(shown, collector);
             _text.WriteSummary(collector.Summary(), null);
+            _text.WriteSuppressed(collector.UsedSuppressions, _settings.Verbose ? _suppressions.Location : null);
             if (_settings.JsonPath is string option)
             {
                 string path = ReportFilePath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0) + $".nudge-{number}";
@@ -282,7 +294,8 @@ public sealed class ReportSession : IDisposable
             target.Add(new ErrorRecord(r.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
                 Frames(r.First.AllocStack), Leak: new LeakInfo(r.Direct + r.Indirect, r.Blocks, false, r.Indirect, r.IndirectBlocks))
             {
-                Valgrind = ValgrindKind.Leak(r.Possible ? "possible" : "definite"),
+                // Valgrind's stack starts in the allocator (fun:malloc): suppressions match it there.
+                Valgrind = ValgrindKind.Leak(r.Possible ? "possible" : "definite") with { Routine = AllocationRoutines.Name(r.First.Routine) },
             });
         }
     }
@@ -360,7 +373,13 @@ public sealed class ReportSession : IDisposable
         if (_settings.Quiet) return;
         _text.WriteSummary(_collector.Summary(), _engineFailure is not null ? "memcheck stopped the program: see the engine failure above" : null);
         if (Ignored is ErrorSummary ignored) _text.WriteIgnored(ignored, "--leak-check=full lists them");
+        _text.WriteSuppressed(UsedSuppressions, _settings.Verbose ? _suppressions.Location : null);
     }
+
+    /// <summary>What suppressions silenced, errors and ignored leaks together, by suppression in order of first use.</summary>
+    private IReadOnlyList<(string Name, int Count)> UsedSuppressions =>
+        _collector.UsedSuppressions.Concat(_ignored.UsedSuppressions)
+            .GroupBy(u => u.Name).Select(g => (g.Key, g.Sum(u => u.Count))).ToArray();
 
     /// <summary>
     /// The report files of this process (--json, --xml, --sarif, --html), written on every path out:
@@ -368,9 +387,9 @@ public sealed class ReportSession : IDisposable
     /// </summary>
     private void WriteReportFiles(RunInfo run)
     {
-        if (WriteReportFile(_settings.JsonPath, path => JsonReportWriter.WriteFile(path, run, _collector, Ignored)) is string json) _jsonWritten = json;
-        WriteReportFile(_settings.XmlPath, path => XmlReportWriter.WriteFile(path, run, XmlDetails(), _collector));
-        WriteReportFile(_settings.HtmlPath, path => HtmlReportWriter.WriteFile(path, run, _collector, new HtmlReportOptions(Program.Version, DateTimeOffset.UtcNow) { Ignored = Ignored }));
+        if (WriteReportFile(_settings.JsonPath, path => JsonReportWriter.WriteFile(path, run, _collector, Ignored, UsedSuppressions)) is string json) _jsonWritten = json;
+        WriteReportFile(_settings.XmlPath, path => XmlReportWriter.WriteFile(path, run, XmlDetails(), _collector.Errors, UsedSuppressions));
+        WriteReportFile(_settings.HtmlPath, path => HtmlReportWriter.WriteFile(path, run, _collector, new HtmlReportOptions(Program.Version, DateTimeOffset.UtcNow) { Ignored = Ignored, Suppressions = UsedSuppressions }));
     }
 
     /// <summary>What the XML says of memcheck's own run: its executable and options, the parent, the times since the program started.</summary>

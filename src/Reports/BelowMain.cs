@@ -33,7 +33,7 @@ public static class BelowMain
         {
             if (frames[i].Function == "main" && !frames[i].Inlined) return frames.Take(i + 1).ToArray();
             if (IsBelowMain(frames[i].Function))
-                return [.. frames.Take(i), frames[i] with { Function = Placeholder, SymbolOffset = null }];
+                return [.. frames.Take(i), frames[i] with { Function = Placeholder, SymbolOffset = null, MangledFunction = Placeholder }];
         }
         return frames;
     }

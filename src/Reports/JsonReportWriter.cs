@@ -9,6 +9,7 @@ namespace Checker.Reports;
 /// <summary>
 /// Writes the machine-readable report of <c>--json FILE</c> (issue 3's schema, version 1):
 /// <c>{"version", "program", "args", "pid", "exit_code", "errors": [...], "summary": {...}}</c>.
+/// "suppressed": [{"name", "count"}] follows when suppressions silenced errors (added in version 1: readers ignore what they do not know).
 /// "summary.kinds" has one entry per kind whose check ran (<see cref="ErrorSummary.CheckedKinds"/>):
 /// a reader can tell "checked, none found" (an entry with zero counts) from "not checked" (no entry).
 /// Serialization is source-generated (memcheck is NativeAOT: no reflection).
@@ -33,11 +34,14 @@ public static class JsonReportWriter
     /// renamed over it, so a reader sees the old file or the whole new one, never half a file.
     /// </summary>
     /// <param name="ignored">Findings counted but not reported as errors (leaks under --leak-check=summary): summary.ignored.</param>
-    public static void WriteFile(string path, RunInfo run, ErrorCollector collector, ErrorSummary? ignored = null) =>
-        WriteFile(path, run, collector.Errors, collector.Summary(), ignored);
+    /// <param name="suppressed">What suppressions silenced, by suppression name ("suppressed"); default: the collector's.</param>
+    public static void WriteFile(string path, RunInfo run, ErrorCollector collector, ErrorSummary? ignored = null,
+        IReadOnlyList<(string Name, int Count)>? suppressed = null) =>
+        WriteFile(path, run, collector.Errors, collector.Summary(), ignored, suppressed ?? collector.UsedSuppressions);
 
-    /// <inheritdoc cref="WriteFile(string, RunInfo, ErrorCollector, ErrorSummary?)"/>
-    public static void WriteFile(string path, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null)
+    /// <inheritdoc cref="WriteFile(string, RunInfo, ErrorCollector, ErrorSummary?, IReadOnlyList{ValueTuple{string, int}}?)"/>
+    public static void WriteFile(string path, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null,
+        IReadOnlyList<(string Name, int Count)>? suppressed = null)
     {
         string fullPath = Path.GetFullPath(path);
         string temporary = Path.Combine(
@@ -48,7 +52,7 @@ public static class JsonReportWriter
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
             {
-                Write(stream, run, errors, summary, ignored);
+                Write(stream, run, errors, summary, ignored, suppressed);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, fullPath, overwrite: true); // rename(2): atomic within a file system
@@ -61,14 +65,17 @@ public static class JsonReportWriter
     }
 
     /// <summary>Writes the report as UTF-8 JSON to <paramref name="stream"/>.</summary>
-    public static void Write(Stream stream, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null) =>
-        JsonSerializer.Serialize(stream, Document(run, errors, summary, ignored), Context.ReportDocument);
+    public static void Write(Stream stream, RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null,
+        IReadOnlyList<(string Name, int Count)>? suppressed = null) =>
+        JsonSerializer.Serialize(stream, Document(run, errors, summary, ignored, suppressed), Context.ReportDocument);
 
     /// <summary>The report as a JSON string.</summary>
-    public static string Serialize(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null) =>
-        JsonSerializer.Serialize(Document(run, errors, summary, ignored), Context.ReportDocument);
+    public static string Serialize(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored = null,
+        IReadOnlyList<(string Name, int Count)>? suppressed = null) =>
+        JsonSerializer.Serialize(Document(run, errors, summary, ignored, suppressed), Context.ReportDocument);
 
-    private static ReportDocument Document(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored) => new()
+    private static ReportDocument Document(RunInfo run, IReadOnlyList<ReportedError> errors, ErrorSummary summary, ErrorSummary? ignored,
+        IReadOnlyList<(string Name, int Count)>? suppressed) => new()
     {
         Version = SchemaVersion,
         Program = run.Program,
@@ -92,6 +99,7 @@ public static class JsonReportWriter
         EngineFailure = run.EngineFailure is EngineFailureInfo failure ? new EngineFailureDocument { Message = failure.Message } : null,
         Errors = errors.Select(Error).ToArray(),
         Summary = Summary(summary, ignored),
+        Suppressed = suppressed is { Count: > 0 } ? suppressed.Select(s => new SuppressedDocument { Name = s.Name, Count = s.Count }).ToArray() : null,
     };
 
     private static ErrorDocument Error(ReportedError error)

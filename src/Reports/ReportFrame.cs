@@ -18,6 +18,9 @@ namespace Checker.Reports;
 /// <param name="SymbolOffset">Pc minus the start of the symbol-table function holding it; shown when there is no source line.</param>
 /// <param name="Replaced">The pc is in the tool's replacement of the library routine <see cref="Function"/>
 /// (memcheck's strlen): shown as <c>strlen (replaced by memcheck)</c>, with no file, line or module of the tool's.</param>
+/// <param name="MangledFunction">The name Valgrind's suppressions match (<c>fun:</c>) and its generated ones write: for
+/// the physical frame the symbol table's name, mangled (<c>_ZN6shapes6Widget6resizeEm</c>), of aliases the one Valgrind
+/// prefers (<c>write</c>, not <c>__libc_write</c>); for an inlined frame DWARF's plain name; null without either.</param>
 public sealed record ReportFrame(
     ulong Pc,
     string? ModulePath = null,
@@ -27,7 +30,8 @@ public sealed record ReportFrame(
     int? Line = null,
     bool Inlined = false,
     ulong? SymbolOffset = null,
-    bool Replaced = false)
+    bool Replaced = false,
+    string? MangledFunction = null)
 {
     /// <summary>
     /// <c>main [/abs/x.c:7] (x+0x1149)</c>, or <c>malloc+0x12 (libc.so.6+0x98942)</c> without a

@@ -29,6 +29,13 @@ public sealed class TextReportWriter(TextWriter output, Func<string>? prefix = n
     private readonly Func<string> _prefix = prefix ?? (() => Prefix);
     private readonly Func<int> _threadCount = threadCount ?? (() => 1);
 
+    /// <summary>
+    /// --gen-suppressions: the suppression block for an error (null: none), written right after it,
+    /// in the same write, without the line prefix so that it pastes into a file unchanged (as
+    /// Valgrind prints it without its ==pid== prefix).
+    /// </summary>
+    public Func<ErrorRecord, string?>? SuppressionBlock { get; init; }
+
     /// <summary>Shows one error: headline, callstack, thread, and the block's allocation and free stacks.</summary>
     public void WriteError(ReportedError error)
     {
@@ -59,6 +66,7 @@ public sealed class TextReportWriter(TextWriter output, Func<string>? prefix = n
                 Frames(text, freeStack);
             }
         }
+        if (SuppressionBlock?.Invoke(record) is string suppression) text.Append(suppression);
         Write(text);
     }
 
@@ -97,6 +105,21 @@ public sealed class TextReportWriter(TextWriter output, Func<string>? prefix = n
         Line(text, $"ERRORS IGNORED ({howToList}):");
         foreach (ErrorKindInfo kind in ErrorKinds.All)
             if (ignored[kind.Kind].Total > 0) CountsLine(text, kind, ignored[kind.Kind]);
+        Write(text);
+    }
+
+    /// <summary>
+    /// What suppressions silenced (Valgrind's used_suppression): how many errors, then one line per
+    /// suppression with its count, in order of first use; <paramref name="location"/> (for -v) adds
+    /// where each is defined. Nothing when nothing was suppressed.
+    /// </summary>
+    public void WriteSuppressed(IReadOnlyList<(string Name, int Count)> used, Func<string, string?>? location = null)
+    {
+        if (used.Count == 0) return;
+        var text = new StringBuilder();
+        Line(text, Invariant($"SUPPRESSED: {used.Sum(u => u.Count)} error(s) by {used.Count} suppression(s):"));
+        foreach ((string name, int count) in used)
+            Line(text, Invariant($"{count,7} {name}") + (location?.Invoke(name) is string where ? $" ({where})" : ""));
         Write(text);
     }
 

@@ -14,6 +14,14 @@ namespace Checker.Reports;
 /// <c>malloc(size)</c>; for a leak, its kind for <c>match-leak-kinds:</c> (<c>definite</c>, <c>possible</c>).</param>
 public sealed record ValgrindKind(string XmlKind, string SuppressionKind, string? Extra = null)
 {
+    /// <summary>
+    /// The replaced allocator routine Valgrind's stack starts in, which memcheck's stack (from the
+    /// program's call) does not show: <c>free</c> for an invalid free, <c>_Znwm</c> for a leak
+    /// allocated by operator new, <c>malloc</c> for a fishy size. Suppressions match it as the
+    /// innermost frame and generated ones write it first (<c>fun:malloc</c>), as Valgrind's do.
+    /// </summary>
+    public string? Routine { get; init; }
+
     /// <summary>An unaddressable read or write of <paramref name="size"/> bytes: InvalidRead/InvalidWrite, Addr1..Addr32 (Addr{size} for other sizes).</summary>
     public static ValgrindKind Access(bool write, ulong size) =>
         new(write ? "InvalidWrite" : "InvalidRead", "Addr" + size.ToString(CultureInfo.InvariantCulture));

@@ -125,7 +125,8 @@ public sealed class GuestHeap
     public bool IsHeapAddress(ulong address) => address >= ArenaStart && address < _next;
 
     /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/>; 0 when the arena is exhausted.</summary>
-    public ulong Allocate(ulong size, ulong alignment, AllocationKind kind, ulong[] stack)
+    /// <param name="routine">The replaced routine the program called (<see cref="AllocationRoutines"/>), for its reports.</param>
+    public ulong Allocate(ulong size, ulong alignment, AllocationKind kind, ulong[] stack, byte routine = 0)
     {
         alignment = Math.Max(alignment, MinimumAlignment);
         if (size > MaxRequest || alignment > MaxRequest) return 0;
@@ -154,7 +155,7 @@ public sealed class GuestHeap
             if (user + body + redzone > _arenaEnd)
             {
                 // The free lists may have been merged on the way here: a change to repeat too.
-                Journal?.Allocated(size, alignment, kind, stack, 0);
+                Journal?.Allocated(size, alignment, kind, stack, 0, routine);
                 return 0;
             }
             Commit(user + body + redzone);
@@ -169,11 +170,11 @@ public sealed class GuestHeap
             // An alignment gap before the block is free space.
             if (blockStart > previous) Release(previous, blockStart - previous);
         }
-        var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack);
+        var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack, routine);
         _chunks.Add(chunk);
         LiveBytes += size;
         LiveBlocks++;
-        Journal?.Allocated(size, alignment, kind, stack, user);
+        Journal?.Allocated(size, alignment, kind, stack, user, routine);
         return user;
     }
 

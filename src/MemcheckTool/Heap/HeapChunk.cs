@@ -1,7 +1,7 @@
 namespace Checker.MemcheckTool.Heap;
 
 /// <summary>One block of the guest heap: what the program asked for, where it lies, who made and freed it.</summary>
-public sealed class HeapChunk(ulong user, ulong size, ulong blockStart, ulong blockSize, AllocationKind kind, ulong[] allocStack)
+public sealed class HeapChunk(ulong user, ulong size, ulong blockStart, ulong blockSize, AllocationKind kind, ulong[] allocStack, byte routine = 0)
 {
     /// <summary>The address returned to the program.</summary>
     public ulong User { get; } = user;
@@ -11,6 +11,8 @@ public sealed class HeapChunk(ulong user, ulong size, ulong blockStart, ulong bl
     public ulong BlockStart { get; } = blockStart;
     public ulong BlockSize { get; } = blockSize;
     public AllocationKind Kind { get; } = kind;
+    /// <summary>The replaced routine that allocated it (<see cref="AllocationRoutines"/>; 0: none).</summary>
+    public byte Routine { get; } = routine;
     public ulong[] AllocStack { get; } = allocStack;
     public ulong[]? FreeStack { get; set; }
     public bool Freed => FreeStack != null;

@@ -67,7 +67,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     private ulong Allocate(ContextBlock* c, string name, ulong size, ulong alignment, AllocationKind kind)
     {
         if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);
-        ulong user = heap.Allocate(size, alignment, kind, Stack(c));
+        ulong user = heap.Allocate(size, alignment, kind, Stack(c), AllocationRoutines.Number(name));
         return user != 0 ? user : Fail(c, ENOMEM);
     }
 
@@ -96,7 +96,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         ulong count = Arg(c, 0), size = Arg(c, 1);
         if (Fishy(c, name, "nmemb", count) || Fishy(c, name, "size", size) || Overflows(c, name, "nmemb", count, "size", size))
             return Fail(c, ENOMEM);
-        ulong user = heap.Allocate(count * size, MallocAlignment, AllocationKind.Malloc, Stack(c));
+        ulong user = heap.Allocate(count * size, MallocAlignment, AllocationKind.Malloc, Stack(c), AllocationRoutines.Number(name));
         if (user == 0) return Fail(c, ENOMEM);
         for (ulong done = 0, total = count * size; done < total;)
         {
@@ -113,7 +113,8 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     {
         if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);   // the old block stays, as glibc leaves it
         ulong[] stack = Stack(c);
-        if (old == 0) return heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack) is ulong fresh and not 0 ? fresh : Fail(c, ENOMEM);
+        byte routine = AllocationRoutines.Number(name);
+        if (old == 0) return heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack, routine) is ulong fresh and not 0 ? fresh : Fail(c, ENOMEM);
         HeapChunk? chunk = heap.FindLive(old);
         if (chunk == null)
         {
@@ -125,7 +126,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
             heap.Free(old, AllocationKind.Malloc, name, stack);
             return 0;
         }
-        ulong user = heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack);
+        ulong user = heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack, routine);
         if (user == 0) return Fail(c, ENOMEM);
         Buffer.MemoryCopy((void*)old, (void*)user, (long)size, (long)Math.Min(size, chunk.Size));
         // The kept bytes keep their definedness; growth is undefined, as malloc's bytes.
@@ -148,7 +149,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
             errno?.Set(c, ENOMEM);   // glibc's inner malloc sets it too
             return ENOMEM;
         }
-        ulong user = heap.Allocate(size, Math.Max(alignment, MallocAlignment), AllocationKind.Malloc, Stack(c));
+        ulong user = heap.Allocate(size, Math.Max(alignment, MallocAlignment), AllocationKind.Malloc, Stack(c), AllocationRoutines.Number("posix_memalign"));
         if (user == 0)
         {
             errno?.Set(c, ENOMEM);

@@ -23,12 +23,13 @@ public sealed class HeapJournal
 
     public bool IsEmpty => _bytes.Length == 0;
 
-    internal void Allocated(ulong size, ulong alignment, AllocationKind kind, ulong[] stack, ulong result)
+    internal void Allocated(ulong size, ulong alignment, AllocationKind kind, ulong[] stack, ulong result, byte routine)
     {
         _writer.Write((byte)Operation.Allocate);
         _writer.Write(size);
         _writer.Write(alignment);
         _writer.Write((byte)kind);
+        _writer.Write(routine);
         WriteStack(stack);
         _writer.Write(result);
     }
@@ -72,9 +73,10 @@ public sealed class HeapJournal
                     {
                         ulong size = reader.ReadUInt64(), alignment = reader.ReadUInt64();
                         var kind = (AllocationKind)reader.ReadByte();
+                        byte routine = reader.ReadByte();
                         ulong[] stack = ReadStack(reader);
                         ulong expected = reader.ReadUInt64();
-                        ulong user = heap.Allocate(size, alignment, kind, stack);
+                        ulong user = heap.Allocate(size, alignment, kind, stack, routine);
                         if (user != expected)
                             throw new Checker.Engine.EngineException($"a vfork child's allocation of {size} bytes at 0x{expected:x} came out at 0x{user:x} in its parent");
                         break;

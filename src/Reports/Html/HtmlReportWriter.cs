@@ -23,7 +23,8 @@ public static class HtmlReportWriter
     /// </summary>
     public static void WriteFile(string path, RunInfo run, ErrorCollector collector, HtmlReportOptions options)
     {
-        string page = Render(run, collector.Errors, collector.Summary(), options with { Suppressions = collector.UsedSuppressions });
+        // The caller's suppressions when it gave them (a session with several collectors), else the collector's.
+        string page = Render(run, collector.Errors, collector.Summary(), options.Suppressions.Count > 0 ? options : options with { Suppressions = collector.UsedSuppressions });
         string fullPath = Path.GetFullPath(path);
         string temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".", $".{Path.GetFileName(fullPath)}.{run.Pid}.{Guid.NewGuid():N}.tmp");
         try

@@ -23,6 +23,14 @@ internal sealed class ReportDocument
     public EngineFailureDocument? EngineFailure { get; init; }
     public required IReadOnlyList<ErrorDocument> Errors { get; init; }
     public required SummaryDocument Summary { get; init; }
+    /// <summary>What suppressions silenced, one entry per suppression name used (absent when none was).</summary>
+    public IReadOnlyList<SuppressedDocument>? Suppressed { get; init; }
+}
+
+internal sealed class SuppressedDocument
+{
+    public required string Name { get; init; }
+    public int Count { get; init; }
 }
 
 internal sealed class SignalDocument

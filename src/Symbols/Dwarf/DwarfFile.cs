@@ -12,7 +12,9 @@ namespace Checker.Symbols.Dwarf;
 /// <param name="File">Source file (absolute when the compile unit's comp_dir is), or null.</param>
 /// <param name="Line">1-based line, or null when the line table says 0 (no source line) or nothing.</param>
 /// <param name="Inlined">This function was inlined into the next frame.</param>
-internal readonly record struct DwarfFrame(string? Function, string? File, int? Line, bool Inlined);
+/// <param name="PlainName">DW_AT_name as written (through abstract origins and specifications), unqualified and
+/// unmangled: the name Valgrind gives an inlined call in stacks and suppressions.</param>
+internal readonly record struct DwarfFrame(string? Function, string? File, int? Line, bool Inlined, string? PlainName = null);
 
 /// <summary>
 /// The DWARF of one ELF file (an executable or library built with -g, or a separate .debug file),
@@ -124,7 +126,7 @@ internal sealed unsafe class DwarfFile : IDisposable
         {
             DwarfDie die = function;
             bool inlined = Tag(&die) == DW_TAG_inlined_subroutine;
-            frames.Add(new DwarfFrame(FunctionName(&die), file, line, inlined));
+            frames.Add(new DwarfFrame(FunctionName(&die), file, line, inlined, StringAttribute(&die, DW_AT_name, integrate: true)));
             if (!inlined) break;
             // The caller's position is where this instance was inlined.
             file = CallFile(&cu, &die, compDir);

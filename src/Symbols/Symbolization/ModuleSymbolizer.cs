@@ -136,11 +136,14 @@ public sealed class ModuleSymbolizer : IDisposable
         ulong moduleOffset = address - Start;
         (ElfSymbol Symbol, ulong Offset)? symbol = _symbols!.Find(linkAddress);
         string? symbolName = symbol is { } s ? Demangler.Demangle(s.Symbol.Name) : null;
+        // Valgrind names the physical frame from the symbol table, as stored (mangled).
+        string? valgrindName = symbol is { } v ? _symbols.ValgrindName(v.Symbol) : null;
         ulong? symbolOffset = symbol?.Offset;
 
         IReadOnlyList<DwarfFrame> source = _dwarf?.Frames(linkAddress) ?? [];
         if (source.Count == 0)
-            return [new SymbolizedFrame(address, Path, moduleOffset, symbolName, null, null, false, symbolName == null ? null : symbolOffset)];
+            return [new SymbolizedFrame(address, Path, moduleOffset, symbolName, null, null, false, symbolName == null ? null : symbolOffset,
+                MangledFunction: valgrindName)];
 
         var frames = new SymbolizedFrame[source.Count];
         for (int i = 0; i < frames.Length; i++)
@@ -156,7 +159,7 @@ public sealed class ModuleSymbolizer : IDisposable
                 && Demangler.IsMangled(physical.Symbol.Name) && symbolName!.StartsWith(plain + "(", StringComparison.Ordinal))
                 function = symbolName;
             frames[i] = new SymbolizedFrame(address, Path, moduleOffset, function, f.File, f.Line, f.Inlined,
-                outermost ? symbolOffset : null);
+                outermost ? symbolOffset : null, MangledFunction: f.Inlined ? f.PlainName : outermost ? valgrindName : null);
         }
         return frames;
     }

@@ -18,6 +18,9 @@ namespace Checker.Symbols.Symbolization;
 /// <param name="SymbolOffset">Pc minus the start of the symbol-table function holding it (the physical function); null when no symbol covers it or for inlined frames.</param>
 /// <param name="Replaced">The pc is in the tool's own replacement of the library routine <see cref="Function"/>
 /// (memcheck's strlen): shown as that routine alone, without the tool's file, line or module.</param>
+/// <param name="MangledFunction">The name Valgrind knows the frame by, which its suppressions match: for the physical
+/// frame the symbol table's name as stored (mangled C++, <c>name@@VERSION</c>), of several at one address the one Valgrind
+/// prefers (<see cref="FunctionSymbolTable.ValgrindName"/>); for an inlined frame DWARF's plain DW_AT_name; null without one.</param>
 public sealed record SymbolizedFrame(
     ulong Pc,
     string ModulePath,
@@ -27,7 +30,8 @@ public sealed record SymbolizedFrame(
     int? Line,
     bool Inlined,
     ulong? SymbolOffset = null,
-    bool Replaced = false)
+    bool Replaced = false,
+    string? MangledFunction = null)
 {
     /// <summary>The module's file name (libc.so.6).</summary>
     public string ModuleName => System.IO.Path.GetFileName(ModulePath);

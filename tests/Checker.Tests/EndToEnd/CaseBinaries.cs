@@ -141,6 +141,10 @@ public static class CaseBinaries
         ["segment_tail.static"] = new("gcc", "segment_tail.c", ["-O1", "-static"], []),
         ["segment_tail.gap"] = new("gcc", "segment_tail.c", ["-O1", "-no-pie", "-Wl,-Tdata=0x800000"], []),
         ["segment_tail.interp"] = new("gcc", "segment_tail.c", ["-O1", "-Wl,-dynamic-linker,/placeholder/interpreter/path/the/tests/patch/with/a/shorter/one"], []),
+        // Suppressions (issue 11).
+        ["suppressions"] = new("gcc", "suppressions.c", ["-O0"], []),
+        ["suppressions_cxx"] = new("g++", "suppressions_cxx.cpp", ["-O0", "-Wno-mismatched-new-delete"], []),
+        ["suppressions_fishy"] = new("g++", "suppressions_fishy.cpp", ["-O0"], []),
     };
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> _built = new();
