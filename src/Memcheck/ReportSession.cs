@@ -38,6 +38,8 @@ public sealed class ReportSession : IDisposable
     // Which --json name this program takes (TracedExec.JsonIndex), and the file it last wrote.
     private int _jsonIndex;
     private string? _jsonWritten;
+    // Where memcheck started (the program may chdir): SARIF's relative URIs are relative to it.
+    private readonly string _workingDirectory = Environment.CurrentDirectory;
 
     /// <param name="process">The guest, asked how many threads it has had (an error names its thread only above one).</param>
     /// <param name="traced">Set when this memcheck runs a program another checked program exec'd.</param>
@@ -355,6 +357,7 @@ public sealed class ReportSession : IDisposable
     private void WriteReportFiles(RunInfo run)
     {
         if (WriteReportFile(_settings.JsonPath, path => JsonReportWriter.WriteFile(path, run, _collector, Ignored)) is string json) _jsonWritten = json;
+        WriteReportFile(_settings.SarifPath, path => SarifReportWriter.WriteFile(path, run, _collector, new SarifToolInfo(Program.Version, Environment.GetCommandLineArgs(), _workingDirectory)));
     }
 
     /// <summary>Writes the file <paramref name="option"/> names for this process; returns its path, or null when not written.</summary>
