@@ -45,6 +45,8 @@ public sealed class ReportSession : IDisposable
     // Which --json name this program takes (TracedExec.JsonIndex), and the file it last wrote.
     private int _jsonIndex;
     private string? _jsonWritten;
+    // Where memcheck started (the program may chdir): SARIF's relative URIs are relative to it.
+    private readonly string _workingDirectory = Environment.CurrentDirectory;
 
     /// <param name="process">The guest, asked how many threads it has had (an error names its thread only above one).</param>
     /// <param name="traced">Set when this memcheck runs a program another checked program exec'd.</param>
@@ -390,6 +392,7 @@ public sealed class ReportSession : IDisposable
         if (WriteReportFile(_settings.JsonPath, path => JsonReportWriter.WriteFile(path, run, _collector, Ignored, UsedSuppressions)) is string json) _jsonWritten = json;
         WriteReportFile(_settings.XmlPath, path => XmlReportWriter.WriteFile(path, run, XmlDetails(), _collector.Errors, UsedSuppressions));
         WriteReportFile(_settings.HtmlPath, path => HtmlReportWriter.WriteFile(path, run, _collector, new HtmlReportOptions(Program.Version, DateTimeOffset.UtcNow) { Ignored = Ignored, Suppressions = UsedSuppressions }));
+        WriteReportFile(_settings.SarifPath, path => SarifReportWriter.WriteFile(path, run, _collector, new SarifToolInfo(Program.Version, Environment.GetCommandLineArgs(), _workingDirectory), UsedSuppressions));
     }
 
     /// <summary>What the XML says of memcheck's own run: its executable and options, the parent, the times since the program started.</summary>
