@@ -13,24 +13,28 @@ namespace Checker.Tests.EndToEnd;
 public class CiRecipeTests
 {
     private const string Broken = """
+        #include <stdio.h>
         #include <stdlib.h>
         #include <string.h>
         int main(void)
         {
             char *name = malloc(8);
             strcpy(name, "overflow"); /* one byte beyond the block */
+            puts(name);
             free(name);
             return 0;
         }
         """;
 
     private const string Fixed = """
+        #include <stdio.h>
         #include <stdlib.h>
         #include <string.h>
         int main(void)
         {
             char *name = malloc(9);
             strcpy(name, "overflow");
+            puts(name);
             free(name);
             return 0;
         }
@@ -152,7 +156,7 @@ public class CiRecipeTests
             {
                 case ".log":
                     Assert.Contains("UNADDRESSABLE ACCESS", text);
-                    Assert.Contains("unit.c:6]", text);
+                    Assert.Contains("unit.c:7]", text);
                     break;
                 case ".sarif":
                     using (JsonDocument sarif = JsonDocument.Parse(text))
@@ -161,7 +165,7 @@ public class CiRecipeTests
                         JsonElement result = sarif.RootElement.GetProperty("runs")[0].GetProperty("results")[0];
                         JsonElement location = result.GetProperty("locations")[0].GetProperty("physicalLocation");
                         Assert.EndsWith("tests/unit.c", location.GetProperty("artifactLocation").GetProperty("uri").GetString());
-                        Assert.Equal(6, location.GetProperty("region").GetProperty("startLine").GetInt32());
+                        Assert.Equal(7, location.GetProperty("region").GetProperty("startLine").GetInt32());
                     }
                     break;
                 case ".xml":
