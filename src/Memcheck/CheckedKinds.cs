@@ -8,15 +8,12 @@ namespace Checker.Memcheck;
 /// </summary>
 public static class CheckedKinds
 {
-    /// <summary>Kinds whose check does not exist yet (uninitialized reads need the BitLevel shadow and definedness tracking).</summary>
-    private static readonly ErrorKind[] NotBuilt = [ErrorKind.Uninitialized];
-
     private static readonly ErrorKind[] LeakKinds = [ErrorKind.Leak, ErrorKind.PossibleLeak];
 
     /// <summary>The kinds checked under <paramref name="settings"/> (every kind not excluded, so a new kind shows by default).</summary>
     public static IReadOnlyList<ErrorKind> For(MemcheckSettings settings) =>
         Enum.GetValues<ErrorKind>()
-            .Except(NotBuilt)
+            .Where(kind => kind != ErrorKind.Uninitialized || (settings.CheckHeap && settings.CheckUninitialized))
             .Where(kind => settings.ScanForLeaks || !LeakKinds.Contains(kind))
             .ToArray();
 }
