@@ -180,7 +180,8 @@ public class SuppressionTests
         List<string> expected = Blocks(File.ReadAllLines(log), line => line.StartsWith("==", StringComparison.Ordinal));
         Assert.Contains(expected, b => b.Contains("   fun:pthread_create@@GLIBC_2.") && b.Contains("   obj:/usr/bin/xz\n"));
 
-        MemcheckReport report = RunMemcheckCommand(command, "--leak-check=full", "--gen-suppressions=all");
+        // Without memcheck's default file, whose entry for the threads' DTVs (default.supp) silences these.
+        MemcheckReport report = RunMemcheckCommand(command, "--leak-check=full", "--gen-suppressions=all", "--default-suppressions=no");
         Assert.Equal(expected.Order(StringComparer.Ordinal), GeneratedBlocks(report).Order(StringComparer.Ordinal));
     }
 
@@ -306,7 +307,7 @@ public class SuppressionTests
         string file = WriteFile("# one\n{\n the overflow\n Memcheck:Addr1\n fun:overflow_heap\n}\n");
         MemcheckReport verbose = Run(Program, "-v", "--suppressions", file);
         string text = verbose.Run.StderrText;
-        Assert.Contains("memcheck: Reading suppressions file: default.supp (built into memcheck) (0 suppression(s))\n", text);
+        Assert.Contains("memcheck: Reading suppressions file: default.supp (built into memcheck) (1 suppression(s))\n", text);
         Assert.Contains($"memcheck: Reading suppressions file: {file} (1 suppression(s))\n", text);
         Assert.Contains($"memcheck:       1 the overflow ({file}:3)\n", text);
 

@@ -1,0 +1,38 @@
+using Xunit;
+
+namespace Checker.Tests.EndToEnd;
+
+/// <summary>
+/// The suppression file memcheck ships (src/Memcheck/default.supp) silences system-library noise a
+/// Valgrind user never sees, and only that: a program that starts and joins a thread has no
+/// POSSIBLE LEAK for the thread's DTV (ld.so's calloc, held in glibc's stack cache), which
+/// --default-suppressions=no shows; a real leak of the program's is still reported.
+/// </summary>
+public class DefaultSuppressionTests
+{
+    [Fact]
+    public void AJoinedThreadsDtvIsSuppressedByDefault()
+    {
+        string program = CaseBinaries.Get("pthread_create");
+        RunResult run = MemcheckLauncher.Run(["--leak-check=full", "--error-exitcode=9", "--", program]);
+        Assert.True(run.ExitCode == 0, run.StderrText);
+        Assert.Equal("thread set value=42\n", run.StdoutText);
+        Assert.DoesNotContain("POSSIBLE LEAK", run.StderrText);
+        Assert.Contains("SUPPRESSED: 1 error(s) by 1 suppression(s):", run.StderrText);
+        Assert.Contains("glibc-thread-dtv-in-stack-cache", run.StderrText);
+
+        RunResult without = MemcheckLauncher.Run(["--leak-check=full", "--error-exitcode=9", "--default-suppressions=no", "--", program]);
+        Assert.True(without.ExitCode == 9, without.StderrText);
+        Assert.Contains("POSSIBLE LEAK: 272 bytes in 1 block", without.StderrText);
+        Assert.Contains("allocate_dtv", without.StderrText);
+    }
+
+    [Fact]
+    public void TheProgramsOwnLeaksAreStillReported()
+    {
+        RunResult run = MemcheckLauncher.Run(["--leak-check=full", "--error-exitcode=9", "--", CaseBinaries.Get("error_kinds"), "possible-leak"]);
+        Assert.True(run.ExitCode == 9, run.StderrText);
+        Assert.Contains("POSSIBLE LEAK: 100 bytes in 1 block", run.StderrText);
+        Assert.DoesNotContain("SUPPRESSED", run.StderrText);
+    }
+}
