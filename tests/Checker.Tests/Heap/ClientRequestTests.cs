@@ -1,0 +1,172 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Checker.Tests.EndToEnd;
+using Xunit;
+using static Checker.Tests.Heap.MemcheckJson;
+
+namespace Checker.Tests.Heap;
+
+/// <summary>
+/// Valgrind's client requests (issue 11): programs annotated with valgrind.h and memcheck.h run under
+/// memcheck unchanged and get Valgrind's answers and errors. A pool allocator's errors (a read after
+/// a pool free, a write past a pool block, a branch on a pool block's undefined bytes, a lost
+/// MALLOCLIKE block) are the installed valgrind's, kind for kind and line for line, at -O0 and -O2;
+/// the other requests answer as under valgrind, which prints the same program output.
+/// </summary>
+public class ClientRequestTests
+{
+    private const string Pool = "client_pool.c";
+    private const string Requests = "client_requests.c";
+
+    private static (string Kind, int Line)[] Ours(MemcheckReport report, string source) =>
+        report.Errors.Select(e => (e.GetProperty("kind").GetString()!, LineIn(e, source))).ToArray();
+
+    private static int LineIn(JsonElement error, string source) =>
+        error.GetProperty("stack").EnumerateArray()
+            .FirstOrDefault(f => f.TryGetProperty("file", out JsonElement file) && file.GetString()!.EndsWith("/" + source, StringComparison.Ordinal)) is { ValueKind: JsonValueKind.Object } frame
+            ? frame.GetProperty("line").GetInt32() : 0;
+
+    private static string Describe(IEnumerable<(string Kind, int Line)> errors) => string.Join(", ", errors.Select(e => $"{e.Kind}@{e.Line}"));
+
+    /// <param name="distinct">Compare each error once: valgrind counts the records of every leak check the program asks for as errors, memcheck reports them apart (as a nudge's).</param>
+    private static void AssertSameErrors((string Kind, int Line)[] expected, (string Kind, int Line)[] ours, ValgrindRun valgrind, string context, bool distinct = false)
+    {
+        (string, int)[] theirs = valgrind.Errors.Select(e => (e.Kind, e.Line)).ToArray();
+        if (distinct) theirs = theirs.Distinct().ToArray();
+        Assert.True(expected.Order().SequenceEqual(theirs.Order()),
+            $"valgrind's errors {Describe(theirs)} are not the expected {Describe(expected)}\n{valgrind.Run.StderrText}");
+        Assert.True(expected.Order().SequenceEqual(ours.Order()), $"memcheck's errors {Describe(ours)} are not valgrind's {Describe(expected)}\n{context}");
+    }
+
+    [Theory]
+    [InlineData("client_pool")]
+    [InlineData("client_pool.O2")]
+    public void PoolAllocator_GetsValgrindsErrors(string binary)
+    {
+        string program = CaseBinaries.Get(binary);
+        RunResult native = ProcessRunner.Run(program, []);
+        var report = RunMemcheck(program, "--leak-check=full");
+        ValgrindRun valgrind = ValgrindRun.Of(program, Pool);
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.Equal(native.StdoutText, report.Run.StdoutText);
+        Assert.Equal(native.StdoutText, valgrind.Run.StdoutText);
+
+        AssertSameErrors(
+        [
+            ("unaddressable", Line(Pool, "LINE_USE_AFTER_POOL_FREE")),
+            ("unaddressable", Line(Pool, "LINE_POOL_OVERFLOW")),
+            ("uninitialized", Line(Pool, "LINE_POOL_UNINIT")),
+            ("leak", Line(Pool, "LINE_ARENA_ALLOC")),
+        ], Ours(report, Pool), valgrind, report.Context);
+
+        // The pool's blocks are described as blocks: freed by MEMPOOL_FREE, overrun past their 10 bytes.
+        JsonElement afterFree = report.Errors[0];
+        Assert.Contains("of freed memory", afterFree.GetProperty("message").GetString());
+        Assert.Equal("pool_alloc", FunctionOf(afterFree.GetProperty("block").GetProperty("alloc_stack")[0]));
+        Assert.Equal("pool_free", FunctionOf(afterFree.GetProperty("block").GetProperty("free_stack")[0]));
+        Assert.Contains("beyond a 10-byte block", report.Errors[1].GetProperty("message").GetString());
+        Assert.Contains("40 direct bytes in 1 block", report.Errors[3].GetProperty("message").GetString());
+        // The superblocks the pool and the arena carve from are not leaks of their own.
+        Assert.Single(report.Errors, e => e.GetProperty("kind").GetString() == "leak");
+    }
+
+    [Theory]
+    [InlineData("client_requests")]
+    [InlineData("client_requests.O2")]
+    public void Requests_AnswerAsValgrindDoes(string binary)
+    {
+        string program = CaseBinaries.Get(binary);
+        var report = RunMemcheck(program, "--leak-check=full");
+        ValgrindRun valgrind = ValgrindRun.Of(program, Requests);
+        string context = report.Context;
+        const string answers = """
+            running on valgrind: 1
+            unknown requests: 1234 5678
+            undefined at 0
+            undefined at 8
+            unaddressable at 16
+            unaddressable at 4
+            defined: -1
+            undefined at 12
+            addressable after: -1
+            get vbits 1: 00 00 00 00
+            set vbits 1: undefined at 2
+            errors so far: 6
+            errors while disabled: 0
+            errors after enabling: 1
+            discard 0, again 1
+            printf returned 51
+            leaked 24 dubious 0 suppressed 0
+            leaked blocks 1
+            read 0 0 0
+
+            """;
+        Assert.Equal(answers, report.Run.StdoutText);
+        Assert.Equal(answers, valgrind.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+
+        AssertSameErrors(
+        [
+            ("uninitialized", Line(Requests, "LINE_CHECK_FRESH")),
+            ("uninitialized", Line(Requests, "LINE_CHECK_HALF")),
+            ("unaddressable", Line(Requests, "LINE_CHECK_PAST")),
+            ("unaddressable", Line(Requests, "LINE_CHECK_NOACCESS")),
+            ("uninitialized", Line(Requests, "LINE_CHECK_UNDEFINED")),
+            ("uninitialized", Line(Requests, "LINE_CHECK_VBITS")),
+            ("unaddressable", Line(Requests, "LINE_READ_ENABLED")),
+            ("unaddressable", Line(Requests, "LINE_READ_DESCRIBED")),
+            ("leak", Line(Requests, "LINE_LOST")),
+            ("leak", Line(Requests, "LINE_LOST_MORE")),
+        ], Ours(report, Requests), valgrind, context, distinct: true);
+
+        string[] messages = report.Errors.Select(e => e.GetProperty("message").GetString()!).ToArray();
+        Assert.StartsWith("client check VALGRIND_CHECK_MEM_IS_DEFINED(", messages[0]);
+        Assert.Contains("is undefined, 0 byte(s) into a 16-byte block", messages[0]);
+        Assert.Contains("client check VALGRIND_CHECK_MEM_IS_ADDRESSABLE(", messages[2]);
+        Assert.Contains("is unaddressable, 0 byte(s) beyond a 16-byte block", messages[2]);
+        Assert.Contains("1 byte(s) inside the 8-byte block described as \"the tail of buf\" (VALGRIND_CREATE_BLOCK)", messages[7]);
+
+        // VALGRIND_PRINTF's text (valgrind's clientmsg), then PRINTF_BACKTRACE's stack.
+        string printed = valgrind.ClientMessages[0].TrimEnd();
+        Assert.Equal("printf -42    ab|ff  |123456789012 z % 0x1234 2.50", printed);
+        string stderr = report.Run.StderrText;
+        Assert.Contains("\nmemcheck: " + printed + "\n", stderr);
+        Assert.Matches(new Regex($@"^memcheck: backtrace from main\nmemcheck: #0 VALGRIND_PRINTF_BACKTRACE \[/usr/include/valgrind/valgrind\.h:\d+\].*\nmemcheck: #1 main \[\S*/{Requests}:{Line(Requests, "LINE_BACKTRACE")}\]", RegexOptions.Multiline), stderr);
+
+        // The leak checks it asked for: all records, then only the new one, then the summary alone.
+        string[] checks = Regex.Split(stderr, @"^memcheck: (?=VALGRIND_DO_\w+: the leak check)", RegexOptions.Multiline);
+        Assert.True(checks.Length == 4, context);
+        Assert.Matches($@"^VALGRIND_DO_LEAK_CHECK:[^\n]*\n(.*\n)*memcheck: Error #1: LEAK: 24 direct bytes in 1 block\nmemcheck: #0 lose \[\S*:{Line(Requests, "LINE_LOST")}\]", checks[1]);
+        Assert.DoesNotContain("64 direct bytes", checks[1]);
+        Assert.StartsWith("VALGRIND_DO_ADDED_LEAK_CHECK:", checks[2]);
+        Assert.Matches($@"Error #1: LEAK: 64 direct bytes in 1 block\nmemcheck: #0 lose_more \[\S*:{Line(Requests, "LINE_LOST_MORE")}\]", checks[2]);
+        Assert.DoesNotContain("24 direct bytes", checks[2]);
+        Assert.StartsWith("VALGRIND_DO_QUICK_LEAK_CHECK:", checks[3]);
+        Assert.Contains("2 unique,     2 total,     88 byte(s) of leak(s)", checks[3]);
+        string quick = checks[3][..(checks[3].IndexOf("possible leak(s)", StringComparison.Ordinal) + 1)];
+        Assert.DoesNotContain("Error #", quick);
+    }
+
+    /// <summary>
+    /// Natively every request answers its default (the sequence is a no-op); under --tool none the
+    /// engine answers RUNNING_ON_VALGRIND itself and everything else keeps its default, as the tool
+    /// has nothing to say; --trace-events shows each request the tool was asked.
+    /// </summary>
+    [Fact]
+    public void NativelyAndUnderTheEmptyTool_RequestsAnswerTheirDefaults()
+    {
+        string program = CaseBinaries.Get("client_requests.O2");
+        RunResult native = ProcessRunner.Run(program, []);
+        RunResult none = MemcheckLauncher.Run(["--tool", "none", "--trace-events", "--", program]);
+        Assert.StartsWith("running on valgrind: 0\nunknown requests: 1234 5678\nundefined at -1\n", native.StdoutText);
+        Assert.Contains("errors so far: 0\n", native.StdoutText);
+        Assert.Contains("printf returned 0\n", native.StdoutText);
+        Assert.Equal(0, native.ExitCode);
+        Assert.Equal(native.StdoutText.Replace("running on valgrind: 0", "running on valgrind: 1"), none.StdoutText);
+        Assert.Equal(0, none.ExitCode);
+        string unknownTool = $"0x{0x4d4300ffu:x}";
+        Assert.Matches(new Regex($@"^memcheck: event: client-request 1 {unknownTool} \(0x1, 0x2, 0x3, 0x4, 0x5\) default 0x4d2 -> 0x4d2$", RegexOptions.Multiline), none.StderrText);
+        // The engine's own answer never reaches the tool.
+        Assert.DoesNotContain("client-request 1 0x1001 ", none.StderrText);
+    }
+}
