@@ -148,6 +148,50 @@ public class ClientRequestTests
     }
 
     /// <summary>
+    /// MOVE_MEMPOOL, MEMPOOL_CHANGE, MEMPOOL_TRIM, RESIZEINPLACE_BLOCK, a FREELIKE_BLOCK twice and an
+    /// auto-free metapool: valgrind's errors, at -O0 all of them. An error about a request itself is
+    /// reported at the request's line; valgrind names the address after the request sequence, which
+    /// at -O2 can be the next statement's, so there only the accesses are compared with it.
+    /// </summary>
+    [Theory]
+    [InlineData("client_mempool_ops", true)]
+    [InlineData("client_mempool_ops.O2", false)]
+    public void PoolOperations_GetValgrindsErrors(string binary, bool requestLinesAreValgrinds)
+    {
+        const string source = "client_mempool_ops.c";
+        string program = CaseBinaries.Get(binary);
+        var report = RunMemcheck(program, "--leak-check=full");
+        ValgrindRun valgrind = ValgrindRun.Of(program, source);
+        Assert.Equal("exists: a 1 b 0\nmoved: a 0 b 1 zeroed 0\ndestroyed: b 0\nread 0 0 0 0 109\n", report.Run.StdoutText);
+        Assert.Equal(report.Run.StdoutText, valgrind.Run.StdoutText);
+        (string Kind, int Line)[] expected =
+        [
+            ("invalid-heap-arg", Line(source, "LINE_FREE_OLD_NAME")),
+            ("unaddressable", Line(source, "LINE_USE_CHANGED")),
+            ("unaddressable", Line(source, "LINE_USE_TRIMMED")),
+            ("unaddressable", Line(source, "LINE_USE_SHRUNK")),
+            ("uninitialized", Line(source, "LINE_USE_GROWN")),
+            ("invalid-heap-arg", Line(source, "LINE_FREE_TWICE")),
+            ("unaddressable", Line(source, "LINE_USE_AUTO_FREED")),
+        ];
+        (string Kind, int Line)[] ours = Ours(report, source);
+        Assert.True(expected.SequenceEqual(ours), $"memcheck's errors {Describe(ours)}, expected {Describe(expected)}\n{report.Context}");
+        (string Kind, int Line)[] theirs = valgrind.Errors.Select(e => (e.Kind, e.Line)).ToArray();
+        bool Compared((string Kind, int Line) e) => requestLinesAreValgrinds || e.Kind != "invalid-heap-arg";
+        Assert.True(expected.Where(Compared).SequenceEqual(theirs.Where(Compared)), $"valgrind's errors {Describe(theirs)}, memcheck's {Describe(ours)}");
+        Assert.Equal(expected.Length, theirs.Length);
+
+        string[] messages = report.Errors.Select(e => e.GetProperty("message").GetString()!).ToArray();
+        Assert.Contains("VALGRIND_MEMPOOL_FREE", messages[0]);
+        Assert.Contains("no memory pool has this address", messages[0]);
+        Assert.Contains("of freed memory", messages[2]);
+        Assert.Contains("4 byte(s) beyond a 16-byte block", messages[3]);
+        Assert.Contains("VALGRIND_FREELIKE_BLOCK", messages[5]);
+        Assert.Contains("double free", messages[5]);
+        Assert.Contains("16 byte(s) into a 128-byte block", messages[6]);
+    }
+
+    /// <summary>
     /// Natively every request answers its default (the sequence is a no-op); under --tool none the
     /// engine answers RUNNING_ON_VALGRIND itself and everything else keeps its default, as the tool
     /// has nothing to say; --trace-events shows each request the tool was asked.

@@ -35,7 +35,7 @@ internal sealed record ValgrindRun(RunResult Run, IReadOnlyList<ValgrindError> E
         "ClientCheck" => what.StartsWith("Uninitialised", StringComparison.Ordinal) ? "uninitialized" : "unaddressable",
         "Leak_DefinitelyLost" => "leak",
         "Leak_PossiblyLost" => "possible-leak",
-        "InvalidFree" or "MismatchedFree" => "invalid-heap-arg",
+        "InvalidFree" or "MismatchedFree" or "InvalidMemPool" => "invalid-heap-arg",
         _ => kind,
     };
 }
