@@ -108,7 +108,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
 
     private void AttachClientRequests(ToolHost host)
     {
-        var shadow = new RequestShadow(Shadow, host.Process.Mappings, host.Cache.Region.Start, host.Cache.Region.End);
+        var shadow = new RequestShadow(Shadow, host.Process.Mappings);
         ClientRequests = new MemcheckClientRequests(shadow, Heap, Definedness?.Memory, host.Cache.Lock, ScanForLeaksNow, options.CallstackMaxFrames, _rules);
         Heap.CustomBlocks = ClientRequests.FindBlock;
         AccessChecker.DescribeClientBlock = ClientRequests.DescribeClientBlock;

@@ -39,13 +39,13 @@ internal sealed partial class CustomBlocks
         foreach (HeapChunk chunk in pool.Chunks.Values)
         {
             ulong below = Math.Min(chunk.User, pool.Redzone);
-            shadow.Set(chunk.User - below, below + chunk.Size + pool.Redzone, ShadowState.Unaddressable);
+            shadow.Set(chunk.User - below, Add(below + chunk.Size, pool.Redzone), ShadowState.Unaddressable);
         }
     }
 
     public void PoolAlloc(ulong anchor, ulong user, ulong size, ulong[] stack)
     {
-        if (PoolOf("VALGRIND_MEMPOOL_ALLOC", anchor, stack) is not Pool pool) return;
+        if (PoolOf("VALGRIND_MEMPOOL_ALLOC", anchor, stack) is not Pool pool || !Plausible(user, size)) return;
         pool.Chunks[user] = NewBlock(user, size, pool.Redzone, pool.Zeroed, stack);
     }
 
@@ -77,7 +77,7 @@ internal sealed partial class CustomBlocks
     public void PoolTrim(ulong anchor, ulong start, ulong size, ulong[] stack)
     {
         if (PoolOf("VALGRIND_MEMPOOL_TRIM", anchor, stack) is not Pool pool) return;
-        ulong end = start + size;
+        ulong end = Add(start, size);
         bool Inside(ulong a) => a >= start && a < end;
         foreach (HeapChunk chunk in pool.Chunks.Values.ToList())
         {
@@ -110,7 +110,7 @@ internal sealed partial class CustomBlocks
     /// <summary>VALGRIND_MEMPOOL_CHANGE: a chunk moved or resized (by realloc inside the pool); the shadow is the program's to set.</summary>
     public void PoolChange(ulong anchor, ulong from, ulong to, ulong size, ulong[] stack)
     {
-        if (PoolOf("VALGRIND_MEMPOOL_CHANGE", anchor, stack) is not Pool pool) return;
+        if (PoolOf("VALGRIND_MEMPOOL_CHANGE", anchor, stack) is not Pool pool || !Plausible(to, size)) return;
         if (!pool.Chunks.Remove(from, out HeapChunk? chunk))
         {
             ReportBadFree("VALGRIND_MEMPOOL_CHANGE", from, stack);

@@ -30,8 +30,14 @@ internal sealed partial class CustomBlocks(RequestShadow shadow, ShadowState fre
 
     public void MallocLike(ulong user, ulong size, ulong redzone, bool zeroed, ulong[] stack)
     {
-        _mallocLike[user] = NewBlock(user, size, redzone, zeroed, stack);
+        if (Plausible(user, size)) _mallocLike[user] = NewBlock(user, size, redzone, zeroed, stack);
     }
+
+    /// <summary>a + b, or the largest value when that wraps (a redzone the program gives can be anything).</summary>
+    private static ulong Add(ulong a, ulong b) => b > ulong.MaxValue - a ? ulong.MaxValue : a + b;
+
+    /// <summary>A block inside the 47-bit user space; anything else is ignored (no program has it, and sums over it would wrap).</summary>
+    private static bool Plausible(ulong user, ulong size) => user < ShadowMemory.AddressLimit && size <= ShadowMemory.AddressLimit - user;
 
     public void FreeLike(ulong user, ulong redzone, ulong[] stack)
     {
@@ -46,14 +52,14 @@ internal sealed partial class CustomBlocks(RequestShadow shadow, ShadowState fre
     /// <summary>VALGRIND_RESIZEINPLACE_BLOCK: shrinking closes the tail (and a redzone past it), growing opens it undefined.</summary>
     public void ResizeInPlace(ulong user, ulong oldSize, ulong newSize, ulong redzone, ulong[] stack)
     {
-        if (!_mallocLike.TryGetValue(user, out HeapChunk? chunk) || chunk.Size != oldSize || newSize == 0)
+        if (!_mallocLike.TryGetValue(user, out HeapChunk? chunk) || chunk.Size != oldSize || newSize == 0 || !Plausible(user, newSize))
         {
             ReportBadFree("VALGRIND_RESIZEINPLACE_BLOCK", user, stack);
             return;
         }
         if (oldSize == newSize) return;
         _mallocLike[user] = Resized(chunk, user, newSize);
-        if (newSize < oldSize) shadow.Set(user + newSize, oldSize - newSize + redzone, ShadowState.Unaddressable);
+        if (newSize < oldSize) shadow.Set(user + newSize, Add(oldSize - newSize, redzone), ShadowState.Unaddressable);
         else
         {
             shadow.Set(user + oldSize, newSize - oldSize, fresh);
@@ -101,7 +107,7 @@ internal sealed partial class CustomBlocks(RequestShadow shadow, ShadowState fre
     private void Die(HeapChunk chunk, ulong redzone, ulong[] stack)
     {
         ulong below = Math.Min(chunk.User, redzone);
-        shadow.Set(chunk.User - below, below + chunk.Size + redzone, ShadowState.Unaddressable);
+        shadow.Set(chunk.User - below, Add(below + chunk.Size, redzone), ShadowState.Unaddressable);
         chunk.FreeStack = stack;
         _freed.Add(chunk);
     }

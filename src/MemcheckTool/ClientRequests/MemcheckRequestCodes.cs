@@ -1,8 +1,10 @@
+using System.Runtime.Versioning;
 using Checker.Engine.Tools;
 
 namespace Checker.MemcheckTool.ClientRequests;
 
 /// <summary>memcheck.h's requests (Vg_MemCheckClientRequest): memcheck's tool base ('M','C') and its numbering.</summary>
+[SupportedOSPlatform("linux")]
 public static class MemcheckRequestCodes
 {
     public static readonly ulong Base = ClientRequest.ToolBase('M', 'C');

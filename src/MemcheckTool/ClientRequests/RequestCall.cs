@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using Checker.Engine.State;
 using Checker.Engine.Tools;
 using Checker.MemcheckTool.Heap;
@@ -6,6 +7,7 @@ using Checker.Symbols.Unwinding;
 namespace Checker.MemcheckTool.ClientRequests;
 
 /// <summary>One client request being answered: its registers, its words and, when needed, the stack at it.</summary>
+[SupportedOSPlatform("linux")]
 internal sealed unsafe class RequestCall
 {
     private readonly int _maxFrames;

@@ -5,14 +5,15 @@ using Checker.Shadow;
 namespace Checker.MemcheckTool.ClientRequests;
 
 /// <summary>
-/// The shadow as client requests see it. Requests name any address the program likes, so changes
-/// are kept to the guest's region outside the code cache (the shadow of memcheck's own memory is
-/// PROT_NONE, and a wild range must not fault in memcheck), and a byte counts as addressable only
-/// when the guest has it mapped (not PROT_NONE) and the shadow does not say unaddressable: memory
-/// no one mapped is as unaddressable to VALGRIND_CHECK_MEM_IS_ADDRESSABLE as it is to Valgrind.
+/// The shadow as client requests see it. Requests name any range the program likes, so changes are
+/// kept to what the guest has mapped: the shadow of memcheck's own memory is PROT_NONE and a wild
+/// range must not fault in memcheck, a huge one must not make memcheck write terabytes of shadow,
+/// and memory mapped later starts clean. A byte counts as addressable only when the guest has it
+/// mapped (not PROT_NONE) and the shadow does not say unaddressable: memory no one mapped is as
+/// unaddressable to VALGRIND_CHECK_MEM_IS_ADDRESSABLE as it is to Valgrind.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class RequestShadow(ShadowMemory shadow, GuestMappings mappings, ulong cacheStart, ulong cacheEnd)
+internal sealed class RequestShadow(ShadowMemory shadow, GuestMappings mappings)
 {
     public ShadowMemory Shadow => shadow;
 
@@ -45,9 +46,8 @@ internal sealed class RequestShadow(ShadowMemory shadow, GuestMappings mappings,
         ulong a = start;
         while (a < end)
         {
-            if (a >= AddressSpaceLayout.HostRegionStart || (a >= cacheStart && a < cacheEnd)) return a;
             if (mappings.RangeAt(a) is not (ulong _, ulong mappedEnd) || mappings.ProtectionAt(a) == 0) return a;
-            ulong to = Math.Min(end, Math.Min(mappedEnd, a < cacheStart ? cacheStart : AddressSpaceLayout.HostRegionStart));
+            ulong to = Math.Min(end, mappedEnd);
             if (FirstIn(a, to, s => s == ShadowState.Unaddressable) is ulong bad) return bad;
             a = to;
         }
@@ -76,12 +76,26 @@ internal sealed class RequestShadow(ShadowMemory shadow, GuestMappings mappings,
 
     private static ulong End(ulong start, ulong length) => start + length < start ? ulong.MaxValue : start + length;
 
-    /// <summary>The range's parts inside the guest's region and outside the code cache.</summary>
+    /// <summary>The parts of the range the guest has mapped, in address order.</summary>
     private IEnumerable<(ulong From, ulong To)> GuestParts(ulong start, ulong length)
     {
         ulong end = Math.Min(End(start, length), AddressSpaceLayout.HostRegionStart);
-        if (start >= end) yield break;
-        if (start < cacheStart) yield return (start, Math.Min(end, cacheStart));
-        if (end > cacheEnd) yield return (Math.Max(start, cacheEnd), end);
+        ulong a = start;
+        while (a < end)
+        {
+            if (mappings.RangeAt(a) is (ulong _, ulong mappedEnd))
+            {
+                ulong to = Math.Min(end, mappedEnd);
+                yield return (a, to);
+                a = to;
+                continue;
+            }
+            // A hole (rare: a request about memory no one mapped): on at the next mapping, if any.
+            ulong next = 0;
+            foreach ((ulong mappedStart, ulong _, int _) in mappings.Ranges)
+                if (mappedStart > a) { next = mappedStart; break; }
+            if (next == 0 || next >= end) yield break;
+            a = next;
+        }
     }
 }

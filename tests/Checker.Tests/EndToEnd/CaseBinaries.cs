@@ -145,6 +145,7 @@ public static class CaseBinaries
         ["client_requests.O2"] = new("gcc", "client_requests.c", ["-O2"], []),
         ["client_mempool_ops"] = new("gcc", "client_mempool_ops.c", ["-O0"], []),
         ["client_mempool_ops.O2"] = new("gcc", "client_mempool_ops.c", ["-O2"], []),
+        ["client_wild_ranges"] = new("gcc", "client_wild_ranges.c", ["-O1"], []),
         ["segment_tail.interp"] = new("gcc", "segment_tail.c", ["-O1", "-Wl,-dynamic-linker,/placeholder/interpreter/path/the/tests/patch/with/a/shorter/one"], []),
     };
 

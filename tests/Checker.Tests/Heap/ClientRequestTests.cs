@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Checker.Tests.EndToEnd;
+using Checker.Tests.Loading;
 using Xunit;
 using static Checker.Tests.Heap.MemcheckJson;
 
@@ -189,6 +190,25 @@ public class ClientRequestTests
         Assert.Contains("VALGRIND_FREELIKE_BLOCK", messages[5]);
         Assert.Contains("double free", messages[5]);
         Assert.Contains("16 byte(s) into a 128-byte block", messages[6]);
+    }
+
+    /// <summary>
+    /// Requests about memory no program has (memcheck's own region, the whole address space, a block
+    /// wrapping past its end) change only what the guest has mapped: memcheck neither faults nor
+    /// grows, the host address is unaddressable to the check, and the program goes on.
+    /// </summary>
+    [Fact]
+    public void WildRanges_NeitherFaultNorGrow()
+    {
+        const string source = "client_wild_ranges.c";
+        CappedRunResult run = CappedRun.Run(MemcheckLauncher.Executable, ["--json", "/dev/null", "--", CaseBinaries.Get("client_wild_ranges")],
+            TimeSpan.FromSeconds(60), 1L << 30, Scratch.NewDirectory("client-wild"));
+        string context = $"exit {run.ExitCode}, peak {run.PeakRssBytes >> 20} MB\n{run.Stderr}";
+        Assert.False(run.TimedOut || run.OverMemoryCap, context);
+        Assert.Equal("host memory unaddressable: 1\nheap still usable: 1, defined: 0\n", run.Stdout);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(new Regex($@"UNADDRESSABLE ACCESS: client check VALGRIND_CHECK_MEM_IS_ADDRESSABLE\(0x7f0000000000, 16\).*\nmemcheck: #0 main \[\S*/{source}:{Line(source, "LINE_CHECK_HOST")}\]"), run.Stderr);
+        Assert.Matches(new Regex($@"INVALID HEAP ARGUMENT: VALGRIND_FREELIKE_BLOCK 0xfffffffffffff000: .*\nmemcheck: #0 main \[\S*/{source}:{Line(source, "LINE_FREE_WILD")}\]"), run.Stderr);
     }
 
     /// <summary>
