@@ -4,7 +4,11 @@ using Checker.Tests.EndToEnd;
 namespace Checker.Tests.Heap;
 
 /// <summary>One error of valgrind's XML report: its kind in memcheck's terms and the line of the first frame in the case's source (0: none).</summary>
-internal sealed record ValgrindError(string Kind, string ValgrindKind, int Line, string What);
+internal sealed record ValgrindError(string Kind, string ValgrindKind, int Line, string What)
+{
+    /// <summary>For a leak: the bytes lost directly (xwhat's leakedbytes).</summary>
+    public ulong LeakedBytes { get; init; }
+}
 
 /// <summary>A run of the installed valgrind (memcheck, --leak-check=full) with its XML report parsed, to compare memcheck's errors with.</summary>
 /// <param name="ClientMessages">The text of each VALGRIND_PRINTF (valgrind puts them in the XML).</param>
@@ -12,17 +16,20 @@ internal sealed record ValgrindRun(RunResult Run, IReadOnlyList<ValgrindError> E
 {
     public const string Path = "/usr/bin/valgrind";
 
-    public static ValgrindRun Of(string program, string source)
+    public static ValgrindRun Of(string program, string source, params string[] arguments)
     {
         string xml = System.IO.Path.Combine(Scratch.NewDirectory("valgrind-xml"), "valgrind.xml");
-        RunResult run = ProcessRunner.Run(Path, ["-q", "--leak-check=full", "--xml=yes", $"--xml-file={xml}", program]);
+        RunResult run = ProcessRunner.Run(Path, ["-q", "--leak-check=full", "--xml=yes", $"--xml-file={xml}", program, .. arguments]);
         XElement root = XDocument.Load(xml).Root!;
         var errors = root.Elements("error").Select(e =>
         {
             string kind = e.Element("kind")!.Value;
             string what = e.Element("what")?.Value ?? e.Element("xwhat")?.Element("text")?.Value ?? "";
             XElement? frame = e.Element("stack")?.Elements("frame").FirstOrDefault(f => f.Element("file")?.Value == source);
-            return new ValgrindError(MemcheckKind(kind, what), kind, frame != null ? int.Parse(frame.Element("line")!.Value) : 0, what);
+            return new ValgrindError(MemcheckKind(kind, what), kind, frame != null ? int.Parse(frame.Element("line")!.Value) : 0, what)
+            {
+                LeakedBytes = ulong.TryParse(e.Element("xwhat")?.Element("leakedbytes")?.Value, out ulong bytes) ? bytes : 0,
+            };
         }).ToList();
         return new ValgrindRun(run, errors, root.Elements("clientmsg").Select(m => m.Element("text")!.Value).ToList());
     }
