@@ -146,6 +146,7 @@ public static class CaseBinaries
         ["client_mempool_ops"] = new("gcc", "client_mempool_ops.c", ["-O0"], []),
         ["client_mempool_ops.O2"] = new("gcc", "client_mempool_ops.c", ["-O2"], []),
         ["client_wild_ranges"] = new("gcc", "client_wild_ranges.c", ["-O1"], []),
+        ["client_discard"] = new("gcc", "client_discard.c", ["-O2"], []),
         ["segment_tail.interp"] = new("gcc", "segment_tail.c", ["-O1", "-Wl,-dynamic-linker,/placeholder/interpreter/path/the/tests/patch/with/a/shorter/one"], []),
     };
 

@@ -238,6 +238,20 @@ public class ClientRequestTests
     }
 
     /// <summary>
+    /// VALGRIND_DISCARD_TRANSLATIONS is the engine's, as it is Valgrind's core's: a JIT that rewrites
+    /// code in place and discards it runs the new code under either tool (without the request the
+    /// translator would run its old translation).
+    /// </summary>
+    [Theory]
+    [InlineData("none")]
+    [InlineData("memcheck")]
+    public void DiscardTranslations_RunsTheRewrittenCode(string tool)
+    {
+        RunResult run = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get("client_discard")]);
+        Assert.True(run.ExitCode == 0 && run.StdoutText == "first 1 second 2\n", $"exit {run.ExitCode}\n{run.StdoutText}\n{run.StderrText}");
+    }
+
+    /// <summary>
     /// Natively every request answers its default (the sequence is a no-op); under --tool none the
     /// engine answers RUNNING_ON_VALGRIND itself and everything else keeps its default, as the tool
     /// has nothing to say; --trace-events shows each request the tool was asked.
