@@ -174,6 +174,14 @@ public static class Program
         // Checking only: under --tool none a fault the program handles is its own business.
         if (run.Tool is MemoryCheckTool handled) handled.HandledFaults = fault =>
             CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
+        // Valgrind's client requests report here; then every error sink (set above) minds VALGRIND_DISABLE_ERROR_REPORTING.
+        if (run.Tool is MemoryCheckTool requests) requests.ConnectClientRequests(r =>
+        {
+            r.Errors = reports.OnClientCheck;
+            r.Messages = reports.OnClientMessage;
+            r.LeakChecks = reports.OnRequestedLeakCheck;
+            r.ErrorCount = () => reports.ErrorCount;
+        });
         GuestOutcome outcome = run.Run();
         if (settings.Stats) StatisticsReport.Print(run);
         return GuestTermination.Finish(run, outcome, reports, settings);

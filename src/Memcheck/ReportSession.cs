@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Checker.Engine.Dispatch;
+using Checker.MemcheckTool.ClientRequests;
 using Checker.MemcheckTool.Definedness;
 using Checker.MemcheckTool.Heap;
 using Checker.MemcheckTool.Instrumentation;
@@ -119,6 +120,7 @@ public sealed class ReportSession : IDisposable
             AccessErrorPlace.BeyondTopOfStack => "beyond top of stack",
             _ => "of unallocated heap memory",
         };
+        if (error.ClientBlock is string described) where += $", {described}";
         _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, $"{verb} {error.Size} byte(s) at 0x{error.Address:x}{where}", CurrentThread,
             Frames(error.Stack, innermostIsExact: true), detail,
             new AccessInfo(error.IsWrite ? AccessType.Write : AccessType.Read, error.Address, error.Size),
@@ -257,6 +259,51 @@ public sealed class ReportSession : IDisposable
                 }
             }
             Console.Error.Flush();
+        }
+    }
+
+    /// <summary>Errors so far, repeats included (VALGRIND_COUNT_ERRORS).</summary>
+    public int ErrorCount => _collector.Summary().Total;
+
+    /// <summary>
+    /// A failed VALGRIND_CHECK_MEM_IS_ADDRESSABLE/DEFINED (Valgrind's ClientCheck): an unaddressable
+    /// access or an uninitialized read whose message says it was the program's own check.
+    /// </summary>
+    public void OnClientCheck(ClientCheckError error)
+    {
+        string where = "";
+        if (error.Chunk is HeapChunk chunk)
+        {
+            ulong bad = error.BadAddress, end = chunk.User + chunk.Size;
+            where = bad < chunk.User ? $", {chunk.User - bad} byte(s) before a {chunk.Size}-byte block"
+                : bad >= end ? $", {bad - end} byte(s) beyond a {chunk.Size}-byte block"
+                : $", {bad - chunk.User} byte(s) into a {chunk.Size}-byte block";
+        }
+        if (error.ClientBlock is string described) where += $", {described}";
+        string? detail = error.Undefined ? null : error.Chunk is { Freed: true } ? "of freed memory" : error.Chunk != null ? "beyond heap bounds" : null;
+        _collector.Add(new ErrorRecord(error.Undefined ? ErrorKind.Uninitialized : ErrorKind.Unaddressable,
+            $"client check {error.Request}(0x{error.Start:x}, {error.Length}): byte 0x{error.BadAddress:x} is {(error.Undefined ? "undefined" : "unaddressable")}{where}",
+            CurrentThread, Frames(error.Stack, innermostIsExact: true), detail, new AccessInfo(AccessType.Read, error.BadAddress, 1),
+            error.Chunk is HeapChunk block ? Block(block) : null, ThreadOrigin: CurrentOrigin()));
+    }
+
+    /// <summary>The program's VALGRIND_PRINTF text as memcheck's lines, with the stack at the request for PRINTF_BACKTRACE.</summary>
+    public void OnClientMessage(string text, ulong[]? backtrace) =>
+        _text.WriteMessage(text, backtrace != null ? Frames(backtrace, innermostIsExact: true) : []);
+
+    /// <summary>
+    /// A leak check the program asked for (VALGRIND_DO_LEAK_CHECK and its forms), reported as a
+    /// nudge's is: a note, the loss records (none for the quick check), their summary. The run's own
+    /// summary and JSON are not changed.
+    /// </summary>
+    public void OnRequestedLeakCheck(IReadOnlyList<LeakedBlock> leaks, LeakCheckRequest request)
+    {
+        lock (_nudgeLock)
+        {
+            var collector = new ErrorCollector(onFirstOccurrence: request.Full ? _text.WriteError : null, checkedKinds: [ErrorKind.Leak, ErrorKind.PossibleLeak]);
+            _text.WriteNote($"{request.Macro}: the leak check the program asked for{(request.Delta != LeakDelta.Any ? $" (records {request.Delta.ToString().ToLowerInvariant()} since its last one)" : "")}:", []);
+            AddLeakRecords(leaks, collector);
+            _text.WriteSummary(collector.Summary(), null);
         }
     }
 
@@ -438,6 +485,8 @@ public sealed class ReportSession : IDisposable
             HeapErrorKind.FreeOfInteriorPointer => $"{routine} 0x{e.Address:x}: points inside a block, not at its start",
             HeapErrorKind.MismatchedFree => $"{routine} 0x{e.Address:x}: allocated with {Family(e.Chunk!.Kind)}, freed with {routine}",
             HeapErrorKind.FishyArgument => FishyMessage(routine, e.Fishy!),
+            HeapErrorKind.UnknownCustomBlock => $"{routine} 0x{e.Address:x}: no block the program's allocator described (VALGRIND_MALLOCLIKE_BLOCK, VALGRIND_MEMPOOL_ALLOC) starts there",
+            HeapErrorKind.IllegalMempool => $"{routine} 0x{e.Address:x}: no memory pool has this address (VALGRIND_CREATE_MEMPOOL)",
             _ => e.Kind.ToString(),
         };
     }

@@ -8,6 +8,7 @@ using Checker.Engine.Memory;
 using Checker.Engine.State;
 using Checker.Engine.Tools;
 using Checker.Engine.Translation;
+using Checker.MemcheckTool.ClientRequests;
 using Checker.MemcheckTool.Definedness;
 using Checker.MemcheckTool.Heap;
 using Checker.MemcheckTool.Instrumentation;
@@ -47,6 +48,9 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     /// <summary>Overlapping copies reported by the string replacements.</summary>
     public OverlapHook Overlaps { get; private set; } = null!;
     private FunctionInterceptor Interceptor => _host.Interceptor!;
+
+    /// <summary>Valgrind's client requests (valgrind.h, memcheck.h): custom allocators, shadow requests, leak checks, PRINTF.</summary>
+    public MemcheckClientRequests ClientRequests { get; private set; } = null!;
 
     public override void Attach(ToolHost host)
     {
@@ -99,6 +103,50 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         _threadStacks = new ThreadStacks(Shadow, process);
         _leaks = new LeakCheck(host, Heap);
         if (options.CheckUninitialized) Definedness = new DefinednessChecks(host, Shadow, Heap, options.CallstackMaxFrames, _rules, options.TrackOrigins);
+        AttachClientRequests(host);
+    }
+
+    private void AttachClientRequests(ToolHost host)
+    {
+        var shadow = new RequestShadow(Shadow, host.Process.Mappings);
+        ClientRequests = new MemcheckClientRequests(shadow, Heap, Definedness?.Memory, host.Cache.Lock, ScanForLeaksNow, options.CallstackMaxFrames, _rules);
+        Heap.CustomBlocks = ClientRequests.FindBlock;
+        AccessChecker.DescribeClientBlock = ClientRequests.DescribeClientBlock;
+        _leaks.Candidates = ClientRequests.LeakCandidates;
+    }
+
+    /// <summary>
+    /// A client request: memcheck's answer goes to the program defined in rdx (Valgrind marks the
+    /// result register defined); a request memcheck does not know keeps the program's default.
+    /// </summary>
+    public override ulong OnClientRequest(GuestThread thread, ClientRequest request)
+    {
+        if (ClientRequests.Handle(thread.Context, request) is not ulong answer) return request.Default;
+        if (Definedness != null) ShadowRegisters.Define(thread.Context, Register.RDX);
+        return answer;
+    }
+
+    public override void OnProcessExit(GuestOutcome outcome) => ClientRequests.FlushMessages();
+    public override void OnExec(string program) => ClientRequests.FlushMessages();
+
+    /// <summary>
+    /// Connects the client requests' output to the front end, then puts every error sink behind the
+    /// requesting thread's VALGRIND_DISABLE_ERROR_REPORTING switch (call once the sinks are set).
+    /// </summary>
+    public void ConnectClientRequests(Action<ClientRequestReports> connect)
+    {
+        connect(ClientRequests.Reports);
+        ClientRequestReports reports = ClientRequests.Reports;
+        reports.Errors = ErrorReporting.Gate(reports.Errors);
+        Heap.Errors = ErrorReporting.Gate(Heap.Errors);
+        AccessChecker.Errors = ErrorReporting.Gate(AccessChecker.Errors);
+        Overlaps.Errors = ErrorReporting.Gate(Overlaps.Errors);
+        HandledFaults = ErrorReporting.Gate(HandledFaults);
+        if (Definedness != null)
+        {
+            Definedness.Errors = ErrorReporting.Gate(Definedness.Errors);
+            Definedness.ParameterErrors = ErrorReporting.Gate(Definedness.ParameterErrors);
+        }
     }
 
     public override BlockInstrumenter CreateInstrumenter() => new MemcheckInstrumenter(_routines, Definedness);
@@ -211,10 +259,17 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     }
 
     /// <summary>The leak check at exit: blocks no guest root reaches.</summary>
-    public IReadOnlyList<LeakedBlock> ScanForLeaks() => _leaks.Scan();
+    public IReadOnlyList<LeakedBlock> ScanForLeaks() => Counted(_leaks.Scan())!;
 
-    /// <summary>A leak check while the program runs (a nudge): every thread stopped at a safe point, scanned, and let go; null when the process is ending.</summary>
-    public IReadOnlyList<LeakedBlock>? ScanForLeaksNow() => _leaks.ScanNow();
+    /// <summary>A leak check while the program runs (a nudge, a client request): every thread stopped at a safe point, scanned, and let go; null when the process is ending.</summary>
+    public IReadOnlyList<LeakedBlock>? ScanForLeaksNow() => Counted(_leaks.ScanNow());
+
+    /// <summary>Remembers what a scan found, for VALGRIND_COUNT_LEAKS.</summary>
+    private IReadOnlyList<LeakedBlock>? Counted(IReadOnlyList<LeakedBlock>? leaks)
+    {
+        if (leaks != null) ClientRequests.LastLeakCounts = LeakDeltas.Count(leaks, _leaks.LastScanned);
+        return leaks;
+    }
 
     public override void OnVforkChild() => Heap.Journal = new HeapJournal();
     public override void OnVforkChildForked() => Heap.Journal = null;

@@ -81,6 +81,20 @@ public sealed class TextReportWriter(TextWriter output, Func<string>? prefix = n
     }
 
     /// <summary>
+    /// The program's own text (VALGRIND_PRINTF): each line under the prefix as it stands (spaces
+    /// kept), then a stack when it asked for one (VALGRIND_PRINTF_BACKTRACE).
+    /// </summary>
+    public void WriteMessage(string message, IReadOnlyList<ReportFrame> frames)
+    {
+        var text = new StringBuilder();
+        string[] lines = message.Split('\n');
+        int count = message.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        for (int i = 0; i < count; i++) text.Append(_prefix()).Append(lines[i]).Append('\n');
+        Frames(text, frames);
+        Write(text);
+    }
+
+    /// <summary>
     /// The table at exit, one line per kind: unique and total counts (and bytes for leaks), under
     /// <c>ERRORS FOUND:</c>, or <c>NO ERRORS FOUND:</c> when there were none.
     /// </summary>

@@ -14,6 +14,8 @@ public sealed class EngineStatistics
     public long InterceptedCalls;
     /// <summary>Tool routines that left the cache (memcheck: an unaddressable byte, reported or an allowed partial load).</summary>
     public long ToolExits;
+    /// <summary>Valgrind client requests the program made (valgrind.h's magic sequence).</summary>
+    public long ClientRequests;
     public long TranslationTicks;
 
     public TimeSpan TranslationTime => TimeSpan.FromTicks(TranslationTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency);

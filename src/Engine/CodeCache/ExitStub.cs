@@ -11,6 +11,13 @@ public enum ExitKind
     Fault,
     /// <summary>The entry of a replaced function (<see cref="Interception.FunctionInterceptor"/>): run it in C#, then return.</summary>
     Intercept,
+    /// <summary>
+    /// Valgrind's client request sequence (<see cref="Translation.ClientRequestPreamble"/>): the
+    /// engine or the tool answers in rdx, then the program goes on at <see cref="ExitStub.TargetPc"/>.
+    /// </summary>
+    ClientRequest,
+    /// <summary>Valgrind's get-NRADDR sequence: rax = 0 (no function is wrapped here), then on at <see cref="ExitStub.TargetPc"/>.</summary>
+    GetNoRedirectAddress,
 }
 
 /// <summary>

@@ -39,6 +39,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
 {
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
     private readonly delegate* unmanaged<void> _enterAfterCall = (delegate* unmanaged<void>)cache.Routines.EnterAfterCall;
+    private readonly ClientRequests _clientRequests = new(cache, tool);
 
     public GuestOutcome Run(GuestThread thread, ulong startPc)
     {
@@ -192,6 +193,15 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 case ExitKind.Fault:
                     if (Deliver(thread, faults.AtInstruction(context, exit.FaultSignal, exit.FaultPc), out pc, out outcome)) break;
                     return outcome!;
+                case ExitKind.ClientRequest:
+                    stats.ClientRequests++;
+                    _clientRequests.Answer(thread, exit.TargetPc);
+                    pc = exit.TargetPc;
+                    break;
+                case ExitKind.GetNoRedirectAddress:
+                    context->Rax = 0;
+                    pc = exit.TargetPc;
+                    break;
             }
         }
     }

@@ -109,7 +109,8 @@ public sealed class GuestThreads(KernelInterface kernel)
 
     /// <summary>
     /// Stops every guest thread at a safe point, runs <paramref name="whileStopped"/> and lets them
-    /// go on (a nudge's leak check). False when the process is ending.
+    /// go on (a nudge's leak check). False when the process is ending. Called on a guest thread (a
+    /// client request's leak check), that thread is already at its safe point and is not stopped.
     /// </summary>
     public unsafe bool WhileStopped(Action whileStopped)
     {
@@ -121,7 +122,7 @@ public sealed class GuestThreads(KernelInterface kernel)
             {
                 foreach (GuestThread thread in Live)
                 {
-                    if (thread.Finished) continue;
+                    if (thread.Finished || thread == GuestThread.Current) continue;
                     ThreadStopper.Stop(thread, kernel, ThreadStopper.PauseSignal, TimeSpan.FromSeconds(5));
                     stopped.Add(thread);
                 }

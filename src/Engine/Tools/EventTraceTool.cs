@@ -131,6 +131,13 @@ public sealed unsafe class EventTraceTool(Tool inner, Action<string> writeLine) 
         Inner.OnProcessExit(outcome);
     }
 
+    public override ulong OnClientRequest(GuestThread thread, ClientRequest request)
+    {
+        ulong answer = Inner.OnClientRequest(thread, request);
+        Line($"client-request {thread.Number} 0x{request.Code:x} (0x{request.Arg1:x}, 0x{request.Arg2:x}, 0x{request.Arg3:x}, 0x{request.Arg4:x}, 0x{request.Arg5:x}) default 0x{request.Default:x} -> 0x{answer:x}");
+        return answer;
+    }
+
     // Hot or internal: forwarded silently.
     public override ulong[] CaptureThreadCreation(ContextBlock* parent, ulong clonePc) => Inner.CaptureThreadCreation(parent, clonePc);
     public override ulong? OnToolExit(ContextBlock* context) => Inner.OnToolExit(context);

@@ -110,6 +110,15 @@ public abstract unsafe class Tool
     public virtual void OnProcessExit(GuestOutcome outcome) { }
 
     /// <summary>
+    /// A Valgrind client request (valgrind.h's magic sequence) the engine does not answer itself
+    /// (it answers RUNNING_ON_VALGRIND and DISCARD_TRANSLATIONS as Valgrind's core does): the result
+    /// goes to the program in rdx. The default answer is <see cref="ClientRequest.Default"/>, what the
+    /// program gets natively. Called on the requesting thread at a safe point (its registers in the
+    /// block), without the cache lock: the tool takes what it needs.
+    /// </summary>
+    public virtual ulong OnClientRequest(GuestThread thread, ClientRequest request) => request.Default;
+
+    /// <summary>
     /// Memory the tool's inline code reads on the guest's behalf (memcheck's shadow): a fault there is
     /// a fault of the application access it stands for (see <see cref="ProbeCovers"/>).
     /// </summary>

@@ -52,6 +52,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private int _index;
 
     private int _mode;
+    // Valgrind's client request sequence where decoding stopped (None: it stopped for another reason).
+    private SpecialSequence _special;
 
     /// <summary>Translates the block at <paramref name="pc"/> for the tool's <paramref name="mode"/> (see <see cref="Fragment.Mode"/>).</summary>
     public Fragment Translate(ulong pc, int mode = 0)
@@ -77,6 +79,13 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
 
         DecodeBlock(pc);
+        if (_block.Count == 0)
+        {
+            // The block starts with a client request: its fragment is the exit that answers it.
+            ExitTo(code, exits, _special == SpecialSequence.ClientRequest ? ExitKind.ClientRequest : ExitKind.GetNoRedirectAddress,
+                pc + ClientRequestPreamble.Length);
+            return FinishFragment(pc, pc + ClientRequestPreamble.Length, code, exits, [pc], [0], started);
+        }
         if (instrumenter != null)
         {
             _liveness.Analyze(_block);
@@ -185,10 +194,17 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         _reader.Limit = pc + executable;
         Decoder decoder = _decoder ??= Decoder.Create(64, _reader);
         decoder.IP = pc;
+        _special = SpecialSequence.None;
         int sideExits = 0;
         while (true)
         {
             decoder.Decode(out Instruction ins);
+            // Valgrind's client request: the block ends before it (the sequence is a fragment of its own).
+            if (IsPreambleStart(ins) && ClientRequestPreamble.Match(ins.IP, _reader.Limit) is var special && ClientRequestPreamble.IsTranslated(special))
+            {
+                _special = special;
+                break;
+            }
             if (ins.Code == Code.INVALID && decoder.LastError == DecoderError.NoMoreBytes)
             {
                 if (_block.Count == 0) throw new Dispatch.GuestCodeFault(pc, pc + executable, mappings!.ProtectionAt(pc + executable) != null);
@@ -203,6 +219,10 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             if (EndsBlock(ins)) break;
         }
     }
+
+    /// <summary>rol rdi, 3: the first instruction of Valgrind's magic preamble (rare in ordinary code).</summary>
+    private static bool IsPreambleStart(in Instruction ins) =>
+        ins.Code == Code.Rol_rm64_imm8 && ins.Op0Kind == OpKind.Register && ins.Op0Register == Register.RDI && ins.Immediate8 == 3;
 
     // Not loopcc: Iced gives loope/loopne a condition code too, but they also decrement rcx.
     private static bool IsJcc(in Instruction ins) => ins.IsJccShortOrNear;

@@ -54,6 +54,9 @@ public sealed unsafe class DefinednessChecks
     }
 
     public Action<UninitializedError>? Errors { get; set; }
+
+    /// <summary>Memory's definedness, bit-exact (client requests read and set it).</summary>
+    internal MemoryDefinedness Memory => _memory;
     public Action<ParameterAddressError>? ParameterErrors { get; set; }
 
     /// <summary>--track-origins: propagation stays in C#, where origins are followed.</summary>

@@ -45,8 +45,11 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
         }
     }
 
-    /// <summary>Stores undefined bits for [address, ...); unaddressable bytes stay unaddressable.</summary>
-    public void Write(ulong address, ReadOnlySpan<byte> vbits)
+    /// <summary>
+    /// Stores undefined bits for [address, ...); unaddressable bytes stay unaddressable.
+    /// <paramref name="anywhere"/>: also where stores go unchecked (VALGRIND_SET_VBITS: the program says so).
+    /// </summary>
+    public void Write(ulong address, ReadOnlySpan<byte> vbits, bool anywhere = false)
     {
         int n = (int)Math.Min((ulong)vbits.Length, address >= ShadowMemory.AddressLimit ? 0 : ShadowMemory.AddressLimit - address);
         Span<ShadowState> states = stackalloc ShadowState[Math.Min(n, 256)];
@@ -56,7 +59,7 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
             for (int i = 0; i < count; i++)
             {
                 ulong a = address + (ulong)(done + i);
-                byte bits = keepsUndefined(a) ? vbits[done + i] : (byte)0;
+                byte bits = anywhere || keepsUndefined(a) ? vbits[done + i] : (byte)0;
                 states[i] = bits switch { 0 => ShadowState.Defined, 0xff => ShadowState.Undefined, _ => ShadowState.BitLevel };
                 if (states[i] == ShadowState.BitLevel) _partial[a] = bits;
                 if (Trace && states[i] != ShadowState.Defined && a >= 0x3fff_0000_0000 && a < 0x4000_0000_0000) Console.Error.WriteLine($"memcheck-definedness: stack byte 0x{a:x} made {states[i]}");

@@ -207,8 +207,15 @@ public sealed class GuestHeap
     private HeapChunk? Find(ulong user) =>
         user >= ArenaStart + RedzonePolicy.Minimum && user < _next && (user & (MinimumAlignment - 1)) == 0 ? _chunks.Find(user) : null;
 
-    /// <summary>The block (live or quarantined) whose extent, redzones included, holds <paramref name="address"/>.</summary>
-    public HeapChunk? FindBlock(ulong address) => _chunks.FirstOrDefault(c => c.ContainsBlockAddress(address));
+    /// <summary>
+    /// The block (live or quarantined) whose extent, redzones included, holds <paramref name="address"/>;
+    /// first among the program's own allocator's blocks (<see cref="CustomBlocks"/>), which often lie
+    /// inside a block of this heap.
+    /// </summary>
+    public HeapChunk? FindBlock(ulong address) => CustomBlocks?.Invoke(address) ?? _chunks.FirstOrDefault(c => c.ContainsBlockAddress(address));
+
+    /// <summary>Blocks of the program's own allocators (client requests: MALLOCLIKE blocks, pool chunks) an address belongs to; set by the tool.</summary>
+    public Func<ulong, HeapChunk?>? CustomBlocks { get; set; }
 
     /// <summary>
     /// malloc_trim: merges the small free lists into the free ranges and gives every whole free

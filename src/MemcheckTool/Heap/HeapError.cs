@@ -1,7 +1,14 @@
 namespace Checker.MemcheckTool.Heap;
 
 /// <summary>What is wrong with a heap call's argument.</summary>
-public enum HeapErrorKind { DoubleFree, FreeOfNonHeapAddress, FreeOfInteriorPointer, MismatchedFree, FishyArgument }
+public enum HeapErrorKind
+{
+    DoubleFree, FreeOfNonHeapAddress, FreeOfInteriorPointer, MismatchedFree, FishyArgument,
+    /// <summary>A client request freed or changed a block its allocator never described (VALGRIND_FREELIKE_BLOCK, VALGRIND_MEMPOOL_FREE...).</summary>
+    UnknownCustomBlock,
+    /// <summary>A MEMPOOL request named no pool (Valgrind's "Illegal memory pool address").</summary>
+    IllegalMempool,
+}
 
 /// <summary>Why a size or alignment argument is fishy (Valgrind's "fishy value" errors, and the alignments glibc rounds or refuses).</summary>
 public enum FishyReason

@@ -23,6 +23,12 @@ internal sealed unsafe class LeakCheck(ToolHost host, GuestHeap heap)
         return leaks;
     }
 
+    /// <summary>The blocks to classify, from the heap's live ones (client requests add the program's own blocks); null: the heap's.</summary>
+    public Func<IReadOnlyCollection<HeapChunk>, IReadOnlyCollection<HeapChunk>>? Candidates { get; set; }
+
+    /// <summary>The bytes and blocks the last scan classified.</summary>
+    public (ulong Bytes, ulong Blocks) LastScanned { get; private set; }
+
     public IReadOnlyList<LeakedBlock> Scan()
     {
         var process = host.Process;
@@ -41,6 +47,10 @@ internal sealed unsafe class LeakCheck(ToolHost host, GuestHeap heap)
         }
         memory.AddRange(process.Modules.WritableSegments);
         memory.AddRange(process.AnonymousMappings);
-        return LeakScanner.Scan(heap.LiveChunks, registers, memory);
+        IReadOnlyCollection<HeapChunk> blocks = Candidates?.Invoke(heap.LiveChunks) ?? heap.LiveChunks;
+        ulong bytes = 0;
+        foreach (HeapChunk chunk in blocks) bytes += chunk.Size;
+        LastScanned = (bytes, (ulong)blocks.Count);
+        return LeakScanner.Scan(blocks, registers, memory);
     }
 }

@@ -18,6 +18,9 @@ public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, Ac
 {
     public Action<AccessError>? Errors { get; set; }
 
+    /// <summary>Names ranges the program described (VALGRIND_CREATE_BLOCK); set by the tool.</summary>
+    public Func<ulong, string?>? DescribeClientBlock { get; set; }
+
     public void OnSlowPathError(ContextBlock* context)
     {
         AccessSite site = sites[MemcheckSlots.At<int>(context, MemcheckSlots.CheckSite)];
@@ -60,7 +63,7 @@ public sealed unsafe class AccessChecker(ShadowMemory shadow, GuestHeap heap, Ac
         if (partialLoad && anyAddressable) return;
 
         ulong[] stack = CallstackCapture.CaptureAt(pc, rsp, context->Gpr[5], context->UnwindTop, maxFrames, rules);
-        Errors?.Invoke(Describe(write, address, size, first, rsp, stackLow, stackTop, stack));
+        Errors?.Invoke(Describe(write, address, size, first, rsp, stackLow, stackTop, stack) with { ClientBlock = DescribeClientBlock?.Invoke(first) });
     }
 
     private AccessError Describe(bool write, ulong address, ulong size, ulong bad, ulong rsp, ulong stackLow, ulong stackTop, ulong[] stack)

@@ -29,4 +29,8 @@ public sealed record AccessError(
     ulong Offset,
     bool BeforeBlock,
     ulong[] Stack,
-    HeapChunk? Chunk);
+    HeapChunk? Chunk)
+{
+    /// <summary>How the address relates to a range the program named with VALGRIND_CREATE_BLOCK, if any.</summary>
+    public string? ClientBlock { get; init; }
+}

@@ -140,6 +140,15 @@ public static class CaseBinaries
         ["segment_tail"] = new("gcc", "segment_tail.c", ["-O1", "-fPIE", "-pie"], []),
         ["segment_tail.static"] = new("gcc", "segment_tail.c", ["-O1", "-static"], []),
         ["segment_tail.gap"] = new("gcc", "segment_tail.c", ["-O1", "-no-pie", "-Wl,-Tdata=0x800000"], []),
+        // Valgrind's client requests (issue 11).
+        ["client_pool"] = new("gcc", "client_pool.c", ["-O0"], []),
+        ["client_pool.O2"] = new("gcc", "client_pool.c", ["-O2"], []),
+        ["client_requests"] = new("gcc", "client_requests.c", ["-O0"], []),
+        ["client_requests.O2"] = new("gcc", "client_requests.c", ["-O2"], []),
+        ["client_mempool_ops"] = new("gcc", "client_mempool_ops.c", ["-O0"], []),
+        ["client_mempool_ops.O2"] = new("gcc", "client_mempool_ops.c", ["-O2"], []),
+        ["client_wild_ranges"] = new("gcc", "client_wild_ranges.c", ["-O1"], []),
+        ["client_discard"] = new("gcc", "client_discard.c", ["-O2"], []),
         ["segment_tail.interp"] = new("gcc", "segment_tail.c", ["-O1", "-Wl,-dynamic-linker,/placeholder/interpreter/path/the/tests/patch/with/a/shorter/one"], []),
         // Suppressions (issue 11).
         ["suppressions"] = new("gcc", "suppressions.c", ["-O0"], []),
