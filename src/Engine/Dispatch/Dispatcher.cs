@@ -135,7 +135,17 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 stats.ToolExits++;
                 // The tool's state (memcheck: shadow, heap, report path) is shared by every thread.
                 ulong? redirect;
-                lock (cache.Lock) redirect = tool.OnToolExit(context);
+                lock (cache.Lock)
+                {
+                    // Found first: the exit may flush the fragment (memcheck splitting a merged check).
+                    ulong returnPc = context->LinkReturn;
+                    Fragment? from = cache.FindByCachePc(returnPc);
+                    redirect = tool.OnToolExit(context);
+                    // The thread leaves that fragment mid-run (memcheck: on in the propagating mode):
+                    // a register its checks hold in gs:[HeldScratch] gets its guest value back.
+                    if (redirect != null && from?.HeldRegisterAt(returnPc) is int held and >= 0)
+                        context->Gpr[held] = *(ulong*)((byte*)context + ContextOffsets.HeldScratch);
+                }
                 if (redirect is ulong next) pc = next;
                 else resumeInCache = context->LinkReturn;
                 continue;

@@ -13,7 +13,9 @@ namespace Checker.Engine.Translation;
 /// plain straight-line code, that sets rsp, or that uses the register.
 /// <para>
 /// While it is held the guest's value lives only in the context block. Faults in translated code
-/// end the guest today; delivering them to a guest handler will have to reload it first.
+/// end the guest today; delivering them to a guest handler will have to reload it first. A tool
+/// exit that leaves the fragment mid-run (memcheck's switch to the propagating mode at any check
+/// of the run) gets it back in the dispatcher, from <see cref="CodeCache.Fragment.HeldRegisterAt"/>.
 /// </para>
 /// </summary>
 public sealed class HeldScratch

@@ -62,8 +62,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     /// <paramref name="pc"/>; <paramref name="freeRegister"/> is dead there (or None) and
     /// <paramref name="flagsDead"/> says whether the status flags are.
     /// </summary>
-    public void EmitChecks(CodeBuffer code, ulong pc, IReadOnlyList<PlannedCheck> accesses, Register freeRegister = Register.None, bool flagsDead = false,
-        bool freeRegisterIsHeld = false)
+    public void EmitChecks(CodeBuffer code, ulong pc, IReadOnlyList<PlannedCheck> accesses, Register freeRegister = Register.None, bool flagsDead = false)
     {
         if (accesses.Count == 0) return;
         // jrcxz needs rcx when the flags are live; any dead register does when they are not.
@@ -74,8 +73,9 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         foreach (PlannedCheck check in accesses)
         {
             CheckedAccess access = check.Access;
-            AccessSite site = sites.Add(pc, access, check.Parts, scratch,
-                spilled ? MemcheckSlots.CheckSaveRcx : freeRegisterIsHeld ? ContextOffsets.HeldScratch : 0);
+            // A held scratch (and any other register held in this run) is given back by the dispatcher
+            // when a switch to the propagating mode leaves the fragment; a spilled rcx by the switch.
+            AccessSite site = sites.Add(pc, access, check.Parts, scratch, spilled ? MemcheckSlots.CheckSaveRcx : 0);
             if (DefinesInline(check))
             {
                 // A frame store of mode-0 code: nothing to check, its lanes defined outright.

@@ -9,8 +9,10 @@ public sealed record AccessSite(int Id, ulong Pc, CheckedAccess Access, IReadOnl
 {
     /// <summary>
     /// The register the site's check borrows and the context slot holding its guest value while the
-    /// slow path runs (0: none, the register is dead there): the propagating mode, entered at this
-    /// site's instruction, must find the guest's value in it.
+    /// slow path runs (gs:[CheckSaveRcx] for a spilled rcx; 0: none, the register is dead there or
+    /// held for the run): the propagating mode, entered at this site's instruction, must find the
+    /// guest's value in it. A register held in gs:[HeldScratch] (this check's scratch or not) is
+    /// given back by the dispatcher, from the fragment's map, whenever a tool exit leaves the fragment.
     /// </summary>
     public Iced.Intel.Register Scratch { get; init; } = Iced.Intel.Register.None;
     public int ScratchSlot { get; init; }

@@ -62,17 +62,13 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         bool flagsDead = _block.Liveness.FlagsDeadBefore(index);
         // No dead register where the flags are dead: hold one across the run rather than spill per check.
         // (Not in the propagating mode: its C# exit reads every register from the context block.)
-        bool held = false;
         if (scratch == Register.None && flagsDead && _plan[index].Count > 0 && holdScratch)
-        {
             scratch = _block.Held.Held != Register.None ? _block.Held.Held
                 : ins.FlowControl == FlowControl.Next ? _block.Held.Acquire(code, _block.Instructions, index) : Register.None;
-            held = scratch != Register.None;
-        }
-        _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead, held);
+        _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead);
         if (VsibCheck.Applies(ins))
             VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck, trackDefinedness: definedness != null,
-                propagating: definedness != null && _block.Mode == DefinednessMode.Propagating, heldScratch: _block.Held.Held);
+                propagating: definedness != null && _block.Mode == DefinednessMode.Propagating);
     }
 
     public override bool TryEmitInstruction(CodeBuffer code, int index, Action<CodeBuffer> emitPlain)

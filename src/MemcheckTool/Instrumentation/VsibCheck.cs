@@ -33,9 +33,8 @@ public static class VsibCheck
 
     /// <summary>The inline part, before the instruction <paramref name="ins"/>.</summary>
     /// <param name="propagating">The propagating mode's code (an undefined lane sets the pending bit in place).</param>
-    /// <param name="heldScratch">The register held across this run (<c>HeldScratch</c>), whose guest value a switch to the propagating mode restores.</param>
     public static void Emit(CodeBuffer code, in Instruction ins, AccessSiteTable sites, ulong routine, bool trackDefinedness,
-        bool propagating = false, Register heldScratch = Register.None)
+        bool propagating = false)
     {
         bool write = ins.Op0Kind == OpKind.Memory;   // scatters: vpscatterdd [vsib]{k}, zmm
         Register data = write ? ins.Op1Register : ins.Op0Register;
@@ -44,8 +43,8 @@ public static class VsibCheck
         int lanes = Math.Min(ins.MemoryIndex.GetSize() / indexBytes, data.GetSize() / element);
         int scale = ins.MemoryIndexScale;
         var access = new CheckedAccess(ins.MemoryBase, Register.None, 1, (long)ins.MemoryDisplacement64, element, write, AccessExtent.Fixed, Register.None, 0, IsRead: !write);
-        AccessSite site = sites.Add(ins.IP, access, scratch: heldScratch,
-            scratchSlot: heldScratch != Register.None ? ContextOffsets.HeldScratch : 0, vsib: true);
+        // A register held in this run (gs:[HeldScratch]) is given back by the dispatcher when the final exit switches modes.
+        AccessSite site = sites.Add(ins.IP, access, vsib: true);
 
         code.Encode(ContextOperand.Store(MemcheckSlots.VsibSaveRax, Register.RAX));
         code.Encode(ins.MemoryBase == Register.None

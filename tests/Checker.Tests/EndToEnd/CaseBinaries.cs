@@ -84,6 +84,7 @@ public static class CaseBinaries
         ["uninit_padding.O2"] = new("gcc", "uninit_padding.c", ["-O2"], []),
         ["uninit_enter"] = new("gcc", "uninit_enter.c", ["-O0"], []),
         ["uninit_enter.O2"] = new("gcc", "uninit_enter.c", ["-O2"], []),
+        ["uninit_held_scratch"] = new("gcc", "uninit_held_scratch.c", ["-O2"], []),
         ["uninit_foreign_stacks"] = new("gcc", "uninit_foreign_stacks.c", ["-O0"], []),
         ["uninit_foreign_stacks.O2"] = new("gcc", "uninit_foreign_stacks.c", ["-O2"], []),
         ["uninit_stack"] = new("gcc", "uninit_stack.c", ["-O0"], []),

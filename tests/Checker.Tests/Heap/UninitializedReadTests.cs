@@ -165,6 +165,24 @@ public class UninitializedReadTests
     }
 
     /// <summary>
+    /// A register a run of mode-0 checks holds in gs:[HeldScratch] (rsi, the next call's argument)
+    /// gets its guest value back when an undefined read in that run (another check, with a dead
+    /// scratch of its own) leaves for the propagating mode: the callee receives n * 8 as natively,
+    /// not a shadow index (gio's g_signal_newv allocated 17592118934344 bytes). Nothing is reported.
+    /// </summary>
+    [Fact]
+    public void HeldScratch_GivenBackWhenAnUndefinedReadSwitchesModes()
+    {
+        string binary = CaseBinaries.Get("uninit_held_scratch");
+        RunResult native = ProcessRunner.Run(binary, []);
+        Assert.Equal("bytes passed: 48\n", native.StdoutText);
+        var report = RunMemcheck(binary);
+        Assert.Equal(native.StdoutText, report.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.True(report.Errors.Length == 0, $"{Describe(report.Errors)}\n{report.Context}");
+    }
+
+    /// <summary>
     /// The replaced allocation functions run in C#, where no propagation sees their arguments: an
     /// undefined size or pointer is reported at their entry, at the caller's line, as Valgrind's
     /// replacement malloc reports one.
