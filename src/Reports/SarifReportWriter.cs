@@ -30,22 +30,7 @@ public static class SarifReportWriter
     public static void WriteFile(string path, RunInfo run, ErrorCollector collector, SarifToolInfo tool,
         IReadOnlyList<(string Name, int Count)>? suppressions = null)
     {
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".", $".{Path.GetFileName(fullPath)}.{run.Pid}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                Write(stream, run, collector.Errors, collector.Summary(), suppressions ?? collector.UsedSuppressions, tool);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        ReportFile.Replace(path, run.Pid, stream => Write(stream, run, collector.Errors, collector.Summary(), suppressions ?? collector.UsedSuppressions, tool));
     }
 
     /// <summary>Writes the report as UTF-8 to <paramref name="stream"/>.</summary>

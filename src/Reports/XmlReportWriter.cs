@@ -39,25 +39,7 @@ public static class XmlReportWriter
     public static void WriteFile(string path, RunInfo run, XmlRunDetails details, IReadOnlyList<ReportedError> errors,
         IReadOnlyList<(string Name, int Count)> suppressions)
     {
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(
-            Path.GetDirectoryName(fullPath) ?? ".",
-            // run.Pid, not Environment.ProcessId: .NET caches that, so a forked child would share its parent's.
-            $".{Path.GetFileName(fullPath)}.{run.Pid}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                Write(stream, run, details, errors, suppressions);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true); // rename(2): atomic within a file system
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        ReportFile.Replace(path, run.Pid, stream => Write(stream, run, details, errors, suppressions));
     }
 
     /// <summary>Writes the report as UTF-8 XML to <paramref name="stream"/>.</summary>

@@ -25,22 +25,7 @@ public static class HtmlReportWriter
     {
         // The caller's suppressions when it gave them (a session with several collectors), else the collector's.
         string page = Render(run, collector.Errors, collector.Summary(), options.Suppressions.Count > 0 ? options : options with { Suppressions = collector.UsedSuppressions });
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".", $".{Path.GetFileName(fullPath)}.{run.Pid}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(page));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        ReportFile.Replace(path, run.Pid, stream => stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(page)));
     }
 
     /// <summary>The page as a string.</summary>
