@@ -77,7 +77,8 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         _rules = new FrameRuleCache(pc => process.Modules.Find(pc));
         AccessChecker = new AccessChecker(Shadow, Heap, _routines.Sites, options.CallstackMaxFrames, _rules);
         var errno = new GuestErrno(() => Interceptor.Locate("__errno_location"));
-        IEnumerable<InterceptedFunction> functions = new HeapFunctions(Heap, options.CallstackMaxFrames, _rules, errno).All();
+        IEnumerable<InterceptedFunction> functions = new HeapFunctions(Heap, options.CallstackMaxFrames, _rules, errno,
+            () => Interceptor.Locate("_ZSt17__throw_bad_allocv")).All();
         // A replaced function's undefined arguments are reported; its result is defined (the C#
         // handler computed it from arguments taken as defined).
         if (options.CheckUninitialized)

@@ -183,6 +183,11 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                         if (threads.Multithreaded)
                             lock (cache.Lock) context->Rax = replaced.Handler(context);
                         else context->Rax = replaced.Handler(context);
+                        if (Interception.FunctionInterceptor.TakeTailCall() is var tail and not 0)
+                        {
+                            pc = tail;
+                            break;
+                        }
                         // The replaced function's ret. [rsp] is readable: the call that got here just
                         // wrote the return address there (a copy through GuestMemory would be a system
                         // call on every malloc and free).

@@ -25,7 +25,28 @@ public sealed unsafe class FunctionInterceptor
 
     // Functions the tool needs to find but does not replace (libc's __errno_location, and exit, whose
     // frames the leak scan leaves out), by name: (entry, size) of the first definition seen.
-    private readonly Dictionary<string, (ulong Entry, ulong Size)> _located = new() { ["__errno_location"] = default, ["exit"] = default };
+    // libstdc++'s std::__throw_bad_alloc(), which a failed throwing operator new tail-calls.
+    private readonly Dictionary<string, (ulong Entry, ulong Size)> _located = new()
+    {
+        ["__errno_location"] = default, ["exit"] = default, ["_ZSt17__throw_bad_allocv"] = default,
+    };
+
+    [ThreadStatic] private static ulong _tailCall;
+
+    /// <summary>
+    /// Asked by a handler: instead of returning to its caller, the replaced function goes on at
+    /// <paramref name="target"/> with the caller's return address still at [rsp], as a tail call
+    /// (a failed operator new throws through libstdc++'s std::__throw_bad_alloc).
+    /// </summary>
+    public static void RequestTailCall(ulong target) => _tailCall = target;
+
+    /// <summary>The tail call the handler just asked for (0: none), cleared.</summary>
+    public static ulong TakeTailCall()
+    {
+        ulong target = _tailCall;
+        _tailCall = 0;
+        return target;
+    }
 
     /// <summary>The entry of a function the tool needs to know about (<c>__errno_location</c>, <c>exit</c>), once a module defining it is mapped.</summary>
     public ulong? Locate(string name) => LocateRange(name)?.Start;

@@ -13,8 +13,10 @@ namespace Checker.MemcheckTool.Heap;
 /// as size_t), overflowing count * size and bad alignments are reported as fishy arguments first,
 /// as Valgrind does.
 /// </summary>
+/// <param name="throwBadAlloc">libstdc++'s std::__throw_bad_alloc once a module defines it: where a
+/// throwing operator new that cannot allocate goes on, so the program's catch sees std::bad_alloc.</param>
 public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
-    Checker.Symbols.Unwinding.FrameRuleCache? rules = null, GuestErrno? errno = null)
+    Checker.Symbols.Unwinding.FrameRuleCache? rules = null, GuestErrno? errno = null, Func<ulong?>? throwBadAlloc = null)
 {
     private const int EINVAL = 22, ENOMEM = 12;
     private const ulong PageSize = 4096, MallocAlignment = 16, PointerSize = 8;
@@ -66,9 +68,21 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
 
     private ulong Allocate(ContextBlock* c, string name, ulong size, ulong alignment, AllocationKind kind)
     {
-        if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);
+        if (Fishy(c, name, "size", size)) return FailAllocation(c, name, kind);
         ulong user = heap.Allocate(size, alignment, kind, Stack(c), AllocationRoutines.Number(name));
-        return user != 0 ? user : Fail(c, ENOMEM);
+        return user != 0 ? user : FailAllocation(c, name, kind);
+    }
+
+    /// <summary>
+    /// malloc's failure is NULL and ENOMEM; a throwing operator new's is std::bad_alloc, thrown by
+    /// libstdc++ itself (a tail call to std::__throw_bad_alloc, so the unwinder starts at the
+    /// program's call). The nothrow variants return NULL. (The new_handler loop is not run.)
+    /// </summary>
+    private ulong FailAllocation(ContextBlock* c, string name, AllocationKind kind)
+    {
+        if (kind != AllocationKind.Malloc && !name.Contains("nothrow", StringComparison.Ordinal) && throwBadAlloc?.Invoke() is ulong thrower)
+            Checker.Engine.Interception.FunctionInterceptor.RequestTailCall(thrower);
+        return Fail(c, ENOMEM);
     }
 
     /// <summary>pvalloc: whole pages.</summary>
