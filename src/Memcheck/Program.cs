@@ -122,7 +122,8 @@ public static class Program
                 CollectStatistics = settings.Stats,
                 TraceEvents = settings.TraceEvents ? line => Console.Error.WriteLine(LinePrefix.Line(line)) : null,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
-                InitialSignalMask = StartupShim.SignalMaskAtStart(),
+                // In a program exec'd under memcheck, the engine's kick signal was blocked by the memcheck that exec'd it, not by the program.
+                InitialSignalMask = traced != null ? StartupShim.SignalMaskAtStart() & ~(1UL << (ThreadStopper.KickSignal - 1)) : StartupShim.SignalMaskAtStart(),
                 ToolDescriptors = new[] { ToolOutput.Descriptor, memcheckExecutable }.Where(fd => fd >= 0 && descriptors?.IsTools((ulong)fd) != true).ToArray(),
                 ToolDescriptorRange = descriptors,
             }, settings.CheckHeap ? new MemoryCheckTool(new MemcheckOptions

@@ -81,18 +81,22 @@ public sealed unsafe partial class SyscallEmulator
     private long ExecFollowed(FollowedExec follow, ulong envp)
     {
         using var arguments = new NativeStringVector(follow.Arguments());
+        // The engine's kick blocked across the exec: one sent to this thread just before it (a signal
+        // for the guest arriving on another thread kicks every guest thread) would otherwise be
+        // delivered to the new memcheck before it has a handler, and kill it (exit 192). The new
+        // memcheck unblocks it on its guest threads and takes it out of the program's mask.
         return WithGuestExecState(() => _process.Kernel.Call(SyscallNumbers.Execveat, follow.Descriptor, (long)arguments.Empty,
-            (long)arguments.Address, (long)envp, (long)AtEmptyPath));
+            (long)arguments.Address, (long)envp, (long)AtEmptyPath), blockKick: true);
     }
 
     /// <summary>Runs an exec with the process state the guest would exec with, and puts memcheck's back if it returns.</summary>
-    private long WithGuestExecState(Func<long> exec)
+    private long WithGuestExecState(Func<long> exec, bool blockKick = false)
     {
         const int SigPipe = 13;
         // The host ignores SIGPIPE for itself; the new program must get the guest's disposition.
         bool restorePipe = !_process.KernelIgnored.Contains(SigPipe);
         if (restorePipe) SetKernelDisposition(SigPipe, SigDfl);
-        HostSignalMask.Set(_process.Kernel, CurrentThread.SignalMask);
+        HostSignalMask.Set(_process.Kernel, CurrentThread.SignalMask | (blockKick ? 1UL << (Dispatch.ThreadStopper.KickSignal - 1) : 0));
         _process.Descriptors?.BeforeExec(_process.Kernel);
         long result = exec();
         _process.Descriptors?.AfterFailedExec(_process.Kernel);
