@@ -168,10 +168,10 @@ public static class Program
             }
         }
 
-        using var signals = new TerminationSignals(run, reports, settings);
+        var signals = new TerminationSignals(run, reports, settings);
         // Whichever guest thread ends the process finishes the run on its own host thread.
         run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
-        if (run.Tool is MemoryCheckTool nudged) Nudge.Listen(nudged, reports, signals);
+        SignalListener.Start(run, signals, run.Tool is MemoryCheckTool nudged ? Nudge.Handler(nudged, reports) : null);
         // Checking only: under --tool none a fault the program handles is its own business.
         if (run.Tool is MemoryCheckTool handled) handled.HandledFaults = fault =>
             CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);

@@ -27,6 +27,9 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// <summary>The guest's live threads and the end of the process.</summary>
     public Dispatch.GuestThreads Threads { get; } = new(kernel);
 
+    /// <summary>Keeps forks apart from host threads that run engine code for the guest (signals from outside).</summary>
+    public ForkGate ForkGate { get; } = new();
+
     /// <summary>Starts a guest thread for clone(CLONE_THREAD) (set by the run); returns its tid or -errno.</summary>
     public Func<ThreadRequest, long>? StartThread { get; set; }
 

@@ -15,16 +15,33 @@ public sealed unsafe partial class SyscallEmulator
     private long Vfork(SyscallRequest r)
     {
         // The child's heap operations are replayed on the parent's heap, which must not change
-        // meanwhile: no other thread allocates until the child has execed or exited.
-        lock (_process.Lock) return VforkUnderLock(r);
+        // meanwhile: no other thread allocates until the child has execed or exited. The fork gate
+        // comes before that lock (see Clone) and is held for the fork only: a signal from outside
+        // is still taken while the parent waits (a SIGTERM ends a parent whose child never execs).
+        _process.ForkGate.EnterFork();
+        bool gateHeld = true;
+        void LeaveGate()
+        {
+            if (gateHeld) _process.ForkGate.ExitFork();
+            gateHeld = false;
+        }
+        try
+        {
+            lock (_process.Lock) return VforkUnderLock(r, LeaveGate);
+        }
+        finally
+        {
+            LeaveGate();
+        }
     }
 
-    private long VforkUnderLock(SyscallRequest r)
+    private long VforkUnderLock(SyscallRequest r, Action forked)
     {
         VforkChannel? channel = VforkChannel.Open(_process);
         // The kernel's vfork wait would block the parent until the child execs, and the child
         // would wait for the parent to take its pages: the channel is the wait instead.
         long result = Clone(r with { A1 = channel != null ? r.A1 & ~0x4000UL : r.A1 & ~0x100UL, });
+        forked();
         if (channel == null) return result;
         if (result < 0) channel.Abandon(_process);
         else if (result > 0)

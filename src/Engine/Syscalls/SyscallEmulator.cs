@@ -193,12 +193,23 @@ public sealed unsafe partial class SyscallEmulator
         ulong flags = r.A1 & ~(CloneVm | CloneSettls);
         long result;
         // No other thread may be inside the engine's shared state (the heap, the cache) at the fork:
-        // the child would inherit it half-changed, with a lock no one there will release.
-        lock (_process.Lock) result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
+        // the child would inherit it half-changed, with a lock no one there will release. The fork
+        // gate keeps memcheck's signal listener out the same way (it is entered before any lock).
+        _process.ForkGate.EnterFork();
+        try
+        {
+            lock (_process.Lock) result = _process.Kernel.Call(SyscallNumbers.Clone, flags, 0, r.A3, r.A4, 0);
+        }
+        finally
+        {
+            _process.ForkGate.ExitFork();
+        }
         if (result >= 0) _process.ForkedOrExeced = true;
         if (result == 0 && r.A2 != 0) CurrentContext->Rsp = r.A2;
         if (result == 0)
         {
+            // Kicks (signals for the guest, stops) name the thread by its tid, which is new here.
+            CurrentContext->ThreadId = _process.Kernel.Call(SyscallNumbers.Gettid);
             _process.Threads.ForkedChildKeeps(CurrentThread);
             _process.OnForkedChild();
         }

@@ -93,4 +93,19 @@ public class TerminationSignalTests
         Assert.True(run.ExitCode == 128 + 15, $"exit {run.ExitCode}\n{run.Stderr}");
         Assert.Equal(15, run.Json.GetProperty("signal").GetProperty("number").GetInt32());
     }
+
+    /// <summary>
+    /// Signals sent to a forked child are the child's own: a SIGTERM kills that child (with its
+    /// report) and not the parent, which reads both statuses and exits 0; a child's SIGUSR1 handler runs.
+    /// Before, the parent's signal thread took the child's signals (the parent died, the run hung).
+    /// </summary>
+    [Theory]
+    [InlineData("memcheck")]
+    [InlineData("none")]
+    public void SignalsSentToAForkedChild_AreTheChilds(string tool)
+    {
+        RunResult run = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get("signal_forked_child")]);
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.StderrText}");
+        Assert.Equal("terminated: killed by signal 15\nhandler: exit 3\nparent done\n", run.StdoutText);
+    }
 }
