@@ -10,12 +10,23 @@
 #   --option OPT  an extra memcheck option (repeatable), e.g.
 #              --option --check-uninitialized=no --option --track-origins=yes
 #   --skip-valgrind  measure memcheck and native only (a second configuration)
-#   WORKLOAD   run only these (default: all): alloc numeric strsort sort gzip
-#              python sqlite xz threads1 threads2
+#   WORKLOAD   run only these (default: all): alloc cxxalloc numeric strsort
+#              sort gzip python sqlite xz cc1plus threads1 threads2
+#
+# cxxalloc is C++ allocation-heavy work (small objects in std::map,
+# std::unordered_map, std::string, std::vector). cc1plus is large code: GCC's
+# C++ compiler proper compiling a short template-heavy file at -O1 (over 100k
+# fragments); the file is preprocessed once with g++ -E into bench/out/data.
 #
 # threads1/threads2 are the same CPU-bound work on 1 and 2 threads: with threads
 # that run in parallel, threads2 takes about half of threads1's time (the ratio
 # is printed at the end for each tool).
+#
+# Peak resident memory (MB) is printed next to each time, with memcheck's and
+# valgrind's ratio to native's: the largest ru_maxrss over the runs of that
+# workload and configuration (bench/workloads/maxrss.c runs each command and
+# reads it from wait4, so /usr/bin/time is not needed). The start-up lines give
+# the same for /bin/true: the fixed cost in time and memory.
 #
 # memcheck is built through ./memcheck once at the start; the runs then use the
 # binary it built (.build/memcheck/memcheck) directly, so the launcher's own
@@ -45,13 +56,13 @@ while (($#)); do
         --option) extra_options+=("${2:?--option needs a value}"); shift 2 ;;
         --option=*) extra_options+=("${1#--option=}"); shift ;;
         --skip-valgrind) skip_valgrind=1; shift ;;
-        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "bench: unknown option $1" >&2; exit 2 ;;
         *) selected+=("$1"); shift ;;
     esac
 done
 
-all_workloads=(alloc numeric strsort sort gzip python sqlite xz threads1 threads2)
+all_workloads=(alloc cxxalloc numeric strsort sort gzip python sqlite xz cc1plus threads1 threads2)
 if ((${#selected[@]} == 0)); then
     selected=("${all_workloads[@]}")
 fi
@@ -66,14 +77,18 @@ export LC_ALL=C TZ=UTC
 python=/usr/bin/python3
 mkdir -p "$out/bin" "$out/data" "$out/runs"
 
-# --- build the C workloads ----------------------------------------------------
-for w in alloc numeric strsort threads; do
-    src="$bench/workloads/$w.c"
-    exe="$out/bin/$w"
+# --- build the C and C++ workloads and the RSS helper ---------------------------
+for src in alloc.c numeric.c strsort.c threads.c maxrss.c cxxalloc.cpp; do
+    exe="$out/bin/${src%.*}"
+    src="$bench/workloads/$src"
     if [[ ! -x "$exe" || "$src" -nt "$exe" ]]; then
-        gcc -O2 -pthread -o "$exe" "$src" || { echo "bench: cannot compile $src" >&2; exit 1; }
+        case "$src" in
+            *.c) gcc -O2 -pthread -o "$exe" "$src" ;;
+            *.cpp) g++ -O2 -pthread -o "$exe" "$src" ;;
+        esac || { echo "bench: cannot compile $src" >&2; exit 1; }
     fi
 done
+maxrss="$out/bin/maxrss"
 
 # --- generated inputs (deterministic: fixed seeds) ------------------------------
 gen_lines() { # gen_lines BYTES FILE: lines "word number word,word"
@@ -128,6 +143,21 @@ if need_data sqlite && [[ ! -s "$sql_input" ]]; then
     echo "bench: generating $sql_input" >&2
     gen_sql 70000 "$sql_input.tmp" && mv "$sql_input.tmp" "$sql_input" || exit 1
 fi
+# cc1plus: the compiler proper g++ runs, on the preprocessed source (so the
+# measured run reads no headers). Preprocessed again when the source changes.
+cxx_source="$bench/workloads/templates.cpp"
+cxx_input="$out/data/templates.ii"
+if need_data cc1plus; then
+    cc1plus="$(g++ -print-prog-name=cc1plus)"
+    if [[ "$cc1plus" != /* || ! -x "$cc1plus" ]]; then
+        echo "bench: g++ -print-prog-name=cc1plus gives '$cc1plus', not an executable path" >&2
+        exit 1
+    fi
+    if [[ ! -s "$cxx_input" || "$cxx_source" -nt "$cxx_input" ]]; then
+        echo "bench: preprocessing $cxx_source" >&2
+        g++ -E -o "$cxx_input.tmp" "$cxx_source" && mv "$cxx_input.tmp" "$cxx_input" || exit 1
+    fi
+fi
 
 python_script='
 d = {}
@@ -145,6 +175,7 @@ workload_command() {
     input=/dev/null
     case "$1" in
         alloc) cmd=("$out/bin/alloc") ;;
+        cxxalloc) cmd=("$out/bin/cxxalloc") ;;
         numeric) cmd=("$out/bin/numeric") ;;
         strsort) cmd=("$out/bin/strsort") ;;
         sort) cmd=(/usr/bin/sort -S 512M "$sort_input") ;;
@@ -154,6 +185,7 @@ workload_command() {
         gzip) cmd=(/usr/bin/gzip -1 -c "$gzip_input") ;;
         python) cmd=("$python" -I -B -c "$python_script") ;;
         sqlite) cmd=(/usr/bin/sqlite3 :memory:); input="$sql_input" ;;
+        cc1plus) cmd=("$cc1plus" -quiet -O1 "$cxx_input" -o /dev/null) ;;
     esac
 }
 
@@ -177,21 +209,24 @@ prefix_for() {
 
 now_ns() { date +%s%N; }
 seconds() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
+megabytes() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-# measure CONFIG NAME: min wall time (ns) over $runs runs in $best; status in
-# $status ("ok", "FAIL(rc=N)" or "MISMATCH"). The native run's output is the
-# reference for the others.
+# measure CONFIG NAME: min wall time (ns) over $runs runs in $best, the largest
+# peak RSS (KiB) of those runs in $peak; status in $status ("ok", "FAIL(rc=N)"
+# or "MISMATCH"). The native run's output is the reference for the others.
 measure() {
-    local config="$1" name="$2" i start end elapsed rc
+    local config="$1" name="$2" i start end elapsed rc kb
     local result="$out/runs/$name.$config.out" reference="$out/runs/$name.native.out"
-    local errors="$out/runs/$name.$config.err"
+    local errors="$out/runs/$name.$config.err" rss="$out/runs/$name.$config.rss"
     workload_command "$name"
     prefix_for "$config"
     best=""
+    peak=0
     status=ok
     for ((i = 0; i < runs; i++)); do
         start=$(now_ns)
-        "${prefix[@]}" "${cmd[@]}" <"$input" >"$result" 2>"$errors"
+        "$maxrss" "$rss" "${prefix[@]}" "${cmd[@]}" <"$input" >"$result" 2>"$errors"
         rc=$?
         end=$(now_ns)
         elapsed=$((end - start))
@@ -207,12 +242,36 @@ measure() {
         fi
         [[ "$status" == ok ]] || return
         if [[ -z "$best" ]] || ((elapsed < best)); then best=$elapsed; fi
+        kb=$(<"$rss")
+        if ((kb > peak)); then peak=$kb; fi
     done
 }
 
-printf '%-9s %9s %12s %9s %12s %9s\n' workload "native s" "memcheck s" slowdown "valgrind s" slowdown
-memcheck_slowdowns=()
-valgrind_slowdowns=()
+# tool_columns CONFIG NAME: measures a tool's configuration and sets t_time,
+# t_slow and t_mem (peak MB and its ratio to native's) for the table; appends
+# to CONFIG_slowdowns and CONFIG_memory for the geometric means.
+tool_columns() {
+    local config="$1" name="$2" slow mem
+    local -n slowdowns="${config}_slowdowns" memory="${config}_memory"
+    measure "$config" "$name"
+    if [[ "$status" != ok ]]; then
+        t_time="$status"; t_slow="-"; t_mem="-"
+        return
+    fi
+    times["$config.$name"]=$best
+    slow=$(ratio "$best" "$native_ns")
+    mem=$(ratio "$peak" "$native_kb")
+    slowdowns+=("$slow")
+    memory+=("$mem")
+    t_time=$(seconds "$best")
+    t_slow="${slow}x"
+    t_mem="$(megabytes "$peak") ($(awk -v r="$mem" 'BEGIN { printf "%.1f", r }')x)"
+}
+
+row() { printf '%-9s %9s %10s %11s %9s %14s %11s %9s %14s\n' "$@"; }
+row workload "native s" "native MB" "memcheck s" slowdown "memcheck MB" "valgrind s" slowdown "valgrind MB"
+memcheck_slowdowns=() memcheck_memory=()
+valgrind_slowdowns=() valgrind_memory=()
 declare -A times   # CONFIG.NAME -> best ns, for the thread ratio
 for name in "${selected[@]}"; do
     measure native "$name"
@@ -221,34 +280,19 @@ for name in "${selected[@]}"; do
         continue
     fi
     native_ns=$best
-
-    measure memcheck "$name"
-    if [[ "$status" == ok ]]; then
-        times["memcheck.$name"]=$best
-        m_time=$(seconds "$best")
-        m_slow=$(awk -v a="$best" -v b="$native_ns" 'BEGIN { printf "%.2f", a / b }')
-        memcheck_slowdowns+=("$m_slow")
-        m_slow="${m_slow}x"
-    else
-        m_time="$status"; m_slow="-"
-    fi
-
-    if [[ -n "$valgrind" ]]; then
-        measure valgrind "$name"
-        if [[ "$status" == ok ]]; then
-            times["valgrind.$name"]=$best
-            v_time=$(seconds "$best")
-            v_slow=$(awk -v a="$best" -v b="$native_ns" 'BEGIN { printf "%.2f", a / b }')
-            valgrind_slowdowns+=("$v_slow")
-            v_slow="${v_slow}x"
-        else
-            v_time="$status"; v_slow="-"
-        fi
-    else
-        v_time="n/a"; v_slow="-"
-    fi
-    printf '%-9s %9s %12s %9s %12s %9s\n' "$name" "$(seconds "$native_ns")" "$m_time" "$m_slow" "$v_time" "$v_slow"
+    native_kb=$peak
     times["native.$name"]=$native_ns
+
+    tool_columns memcheck "$name"
+    m_time=$t_time m_slow=$t_slow m_mem=$t_mem
+    if [[ -n "$valgrind" ]]; then
+        tool_columns valgrind "$name"
+        v_time=$t_time v_slow=$t_slow v_mem=$t_mem
+    else
+        v_time="n/a" v_slow="-" v_mem="-"
+    fi
+    row "$name" "$(seconds "$native_ns")" "$(megabytes "$native_kb")" \
+        "$m_time" "$m_slow" "$m_mem" "$v_time" "$v_slow" "$v_mem"
 done
 
 # Parallel threads: the 2-thread run's time over the 1-thread run's, per configuration.
@@ -264,26 +308,32 @@ geomean() {
 }
 echo
 echo "geometric mean slowdown, memcheck --tool $tool ${extra_options[*]}: $(geomean "${memcheck_slowdowns[@]}")"
+echo "geometric mean peak RSS over native's, memcheck: $(geomean "${memcheck_memory[@]}")"
 if [[ -n "$valgrind" ]]; then
     echo "geometric mean slowdown, valgrind --tool=$tool: $(geomean "${valgrind_slowdowns[@]}")"
+    echo "geometric mean peak RSS over native's, valgrind: $(geomean "${valgrind_memory[@]}")"
+elif [[ -n "$skip_valgrind" ]]; then
+    echo "geometric mean slowdown, valgrind: not measured (--skip-valgrind)"
 else
     echo "geometric mean slowdown, valgrind: valgrind is not installed"
 fi
 
 # --- start-up cost --------------------------------------------------------------
-startup() { # startup ARGV...: min wall time of 5 runs, in seconds, or FAIL
-    local i start end elapsed min=""
+startup() { # startup ARGV...: min wall time of 5 runs in seconds and peak RSS, or FAIL
+    local i start end elapsed min="" kb peak=0 rss="$out/runs/startup.rss"
     for ((i = 0; i < 5; i++)); do
         start=$(now_ns)
-        "$@" </dev/null >/dev/null 2>&1 || { echo "FAIL(rc=$?)"; return; }
+        "$maxrss" "$rss" "$@" </dev/null >/dev/null 2>&1 || { echo "FAIL(rc=$?)"; return; }
         end=$(now_ns)
         elapsed=$((end - start))
         if [[ -z "$min" ]] || ((elapsed < min)); then min=$elapsed; fi
+        kb=$(<"$rss")
+        if ((kb > peak)); then peak=$kb; fi
     done
-    echo "$(seconds "$min") s"
+    echo "$(seconds "$min") s, $(megabytes "$peak") MB"
 }
 echo
-echo "start-up, min of 5 runs of /bin/true:"
+echo "start-up, min time and peak RSS of 5 runs of /bin/true:"
 printf '  %-40s %s\n' "native" "$(startup /bin/true)"
 printf '  %-40s %s\n' "memcheck --tool $tool -- /bin/true" "$(startup "$memcheck" --tool "$tool" -- /bin/true)"
 printf '  %-40s %s\n' "./memcheck --tool $tool -- /bin/true" "$(startup "$root/memcheck" --tool "$tool" -- /bin/true)"
