@@ -256,7 +256,9 @@ public static class CommandLineOptions
         {
             // No DefaultValueFactory: with one, a switch given alone would read as its default.
             Description = spec.Default.Length > 0 ? $"{spec.Help} [default: {spec.Default}]" : spec.Help,
-            HelpName = spec.ValueName,
+            // A switch's value is never a separate word (`memcheck --stats yes` runs the program yes, as
+            // under Valgrind): the help shows it after its '='.
+            HelpName = spec.IsSwitch ? "=" + spec.ValueName : spec.ValueName,
             Arity = new ArgumentArity(spec.IsSwitch ? 0 : 1, 100_000),
             AllowMultipleArgumentsPerToken = false,
         };

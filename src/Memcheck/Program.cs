@@ -24,7 +24,7 @@ public static class Program
         if (tracedError != null) return Fail(ExitCodes.Usage, tracedError);
         LinePrefix.ExecedProgram = traced != null;
         var (memcheckOptions, readSettings) = CommandLineOptions.Build();
-        var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]\n       memcheck nudge [--new] PID   (a running checked process reports its leaks now and goes on)");
+        var root = new RootCommand("memcheck: finds memory errors in unmodified x86-64 Linux programs.\nUsage: memcheck [options] -- PROGRAM [ARGS...]\n       memcheck nudge [--new] PID   (a running checked process reports its leaks now and goes on)\nA yes/no option alone means yes; its value follows an '=' (--stats=yes, --quiet=no), as under Valgrind.");
         foreach (Option option in memcheckOptions) root.Options.Add(option);
         (string[] options, string[] command) = CommandLineOptions.SplitAtProgram(args);
         // No response files: an option value starting with '@' is a value.

@@ -26,6 +26,12 @@ public sealed class GuestMappings
     }
 
     private readonly SortedSet<Range> _ranges = new(new ByStart());
+    // The same ranges as an array, for lookups (every translation asks where its code ends): a
+    // binary search that allocates nothing. A SortedSet view counts its elements when made, so a
+    // lookup through one visited every range below the address and allocated; with the GC it
+    // caused, that was half of translating a large program. Dropped by every change, made again
+    // by the next lookup.
+    private Range[]? _sorted;
     private readonly Lock _lock = new();
 
     /// <summary>A new mapping over [start, start+length): replaces whatever was there.</summary>
@@ -37,6 +43,7 @@ public sealed class GuestMappings
         {
             Cut(s, e);
             _ranges.Add(new Range(s, e, prot));
+            _sorted = null;
         }
     }
 
@@ -55,6 +62,7 @@ public sealed class GuestMappings
             var mapped = Overlapping(s, e).Select(r => new Range(Math.Max(r.Start, s), Math.Min(r.End, e), prot)).ToList();
             Cut(s, e);
             foreach (Range r in mapped) _ranges.Add(r);
+            _sorted = null;
         }
     }
 
@@ -69,13 +77,13 @@ public sealed class GuestMappings
     /// <summary>The recorded range that contains <paramref name="address"/>, if any.</summary>
     public (ulong Start, ulong End)? RangeAt(ulong address)
     {
-        lock (_lock) return Containing(address) is Range r ? (r.Start, r.End) : null;
+        lock (_lock) return Lookup(address) is Range r ? (r.Start, r.End) : null;
     }
 
     /// <summary>The protection of the page holding <paramref name="address"/>, or null when the guest has nothing mapped there.</summary>
     public int? ProtectionAt(ulong address)
     {
-        lock (_lock) return Containing(address) is Range r ? r.Prot : null;
+        lock (_lock) return Lookup(address) is Range r ? r.Prot : null;
     }
 
     /// <summary>How many bytes from <paramref name="address"/> on are executable guest memory (0: none).</summary>
@@ -84,7 +92,7 @@ public sealed class GuestMappings
         lock (_lock)
         {
             ulong at = address;
-            while (Containing(at) is Range r && (r.Prot & Exec) != 0) at = r.End;
+            while (Lookup(at) is Range r && (r.Prot & Exec) != 0) at = r.End;
             return at - address;
         }
     }
@@ -107,7 +115,25 @@ public sealed class GuestMappings
         return (start & ~PageMask, end);
     }
 
-    /// <summary>The range holding <paramref name="address"/>: the one with the greatest start at or below it.</summary>
+    /// <summary>The range holding <paramref name="address"/>, by binary search in the array of ranges.</summary>
+    private Range? Lookup(ulong address)
+    {
+        Range[] sorted = _sorted ??= [.. _ranges];
+        int low = 0, high = sorted.Length - 1, floor = -1;
+        while (low <= high)
+        {
+            int middle = (int)((uint)(low + high) >> 1);
+            if (sorted[middle].Start <= address)
+            {
+                floor = middle;
+                low = middle + 1;
+            }
+            else high = middle - 1;
+        }
+        return floor >= 0 && address < sorted[floor].End ? sorted[floor] : null;
+    }
+
+    /// <summary>The range holding <paramref name="address"/>: the one with the greatest start at or below it (in the tree, while it changes).</summary>
     private Range? Containing(ulong address)
     {
         // Max of a view is a walk down the tree (its Count would visit every element of it).
@@ -129,6 +155,7 @@ public sealed class GuestMappings
     /// <summary>Removes [start, end) from every range, keeping the pieces outside it.</summary>
     private void Cut(ulong start, ulong end)
     {
+        _sorted = null;
         foreach (Range r in Overlapping(start, end))
         {
             _ranges.Remove(r);
