@@ -42,7 +42,7 @@ public sealed unsafe class GuestRun
     /// <summary>Loads the program; ELF problems surface as <see cref="ElfFormatException"/>, engine ones as <see cref="EngineException"/>.</summary>
     public static GuestRun Prepare(ElfImage executable, EngineOptions options, Tool? tool = null)
     {
-        var cache = new TranslationCache(CodeRegion.ReserveDefault()) { CountIndirectLookups = options.CollectStatistics };
+        var cache = new TranslationCache(CodeRegion.ReserveDefault()) { CountIndirectLookups = options.CollectStatistics, MeasureTranslationCpu = options.CollectStatistics };
         var kernel = new KernelInterface(cache.Routines.RawSyscall);
         var window = CodeWindow.Around(cache.Region.Start, cache.Region.End);
         LoadedProgram program = ProgramLoader.Load(executable, options.Arguments, options.Environment, options.ExecFn, window);

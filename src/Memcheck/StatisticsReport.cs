@@ -21,5 +21,7 @@ public static class StatisticsReport
         Line("intercepted calls", s.InterceptedCalls);
         Line("tool exits (access check reports)", s.ToolExits);
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
+        Line("translation cpu ms", (s.TranslationCpuNanoseconds / 1e6).ToString("F1"));
+        Line("translation cpu us/fragment", s.TranslationCpuMicrosecondsPerFragment.ToString("F2"));
     }
 }

@@ -17,6 +17,11 @@ public sealed class EngineStatistics
     /// <summary>Valgrind client requests the program made (valgrind.h's magic sequence).</summary>
     public long ClientRequests;
     public long TranslationTicks;
+    /// <summary>CPU time of the translating threads while they translated (ns), when measured (--stats): on a loaded machine wall time also counts waiting for a core.</summary>
+    public long TranslationCpuNanoseconds;
+
+    /// <summary>Translation CPU time per fragment built, in microseconds.</summary>
+    public double TranslationCpuMicrosecondsPerFragment => FragmentsBuilt == 0 ? 0 : TranslationCpuNanoseconds / 1000.0 / FragmentsBuilt;
 
     public TimeSpan TranslationTime => TimeSpan.FromTicks(TranslationTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency);
 }

@@ -12,8 +12,12 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public ulong Entry { get; } = entry;
     public int Size { get; } = size;
     public List<ExitStub> Exits { get; } = [];
-    /// <summary>Exits of other fragments that jump straight here; unlinked when this fragment is flushed.</summary>
-    public List<ExitStub> IncomingLinks { get; } = [];
+    /// <summary>Exits of other fragments that jump straight here; unlinked when this fragment is flushed (made at the first link).</summary>
+    public List<ExitStub> IncomingLinks => _incomingLinks ??= [];
+    private List<ExitStub>? _incomingLinks;
+
+    /// <summary>Whether any exit links here (without making the list).</summary>
+    public bool HasIncomingLinks => _incomingLinks is { Count: > 0 };
     public bool Flushed { get; set; }
     /// <summary>
     /// The tool's translation mode this fragment was built for (<see cref="Tools.Tool.ModeOf"/>): 0,

@@ -17,7 +17,11 @@ public sealed unsafe class TranslationCache
     private readonly Dictionary<ulong, Fragment> _fragments = new();
     /// <summary>Fragments of the tool's other modes, by (pc, mode).</summary>
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
-    private readonly List<ExitStub> _exits = [];
+    // Exits by id, in fixed chunks: a list doubling its one array copied ever larger arrays on the
+    // large-object heap, each a step towards a full collection.
+    private const int ExitChunkBits = 13;
+    private readonly List<ExitStub[]> _exitChunks = [];
+    private int _exitCount;
     /// <summary>Live fragments by the 4 KB application pages their code spans: flushes touch only these.</summary>
     private readonly Dictionary<ulong, List<Fragment>> _byPage = new();
     /// <summary>Every fragment ever built, in cache-address order (the region is carved upwards).</summary>
@@ -34,6 +38,8 @@ public sealed unsafe class TranslationCache
     public object Lock { get; } = new();
     /// <summary>Emit a lookup counter at every indirect branch (for --stats; costs three instructions).</summary>
     public bool CountIndirectLookups { get; init; }
+    /// <summary>Measure each translation's CPU time too (for --stats; two system calls a fragment).</summary>
+    public bool MeasureTranslationCpu { get; init; }
     public CodeRegion Region { get; }
     public RuntimeRoutines Routines { get; }
     public IndirectBranchTable IndirectBranches { get; }
@@ -62,13 +68,16 @@ public sealed unsafe class TranslationCache
     public bool TryGet(ulong applicationPc, int mode, out Fragment fragment) =>
         mode == 0 ? _fragments.TryGetValue(applicationPc, out fragment!) : _variants.TryGetValue((applicationPc, mode), out fragment!);
 
-    public ExitStub Exit(int id) => _exits[id];
+    public ExitStub Exit(int id) => _exitChunks[id >> ExitChunkBits][id & ((1 << ExitChunkBits) - 1)];
 
     /// <summary>Allocates an exit-table entry for a fragment being built.</summary>
     public ExitStub NewExit(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
     {
-        var exit = new ExitStub(_exits.Count, kind, targetPc, faultPc, faultSignal);
-        _exits.Add(exit);
+        var exit = new ExitStub(_exitCount, kind, targetPc, faultPc, faultSignal);
+        int slot = _exitCount & ((1 << ExitChunkBits) - 1);
+        if (slot == 0) _exitChunks.Add(new ExitStub[1 << ExitChunkBits]);
+        _exitChunks[^1][slot] = exit;
+        _exitCount++;
         return exit;
     }
 
@@ -119,7 +128,7 @@ public sealed unsafe class TranslationCache
     {
         foreach (Fragment f in _byAddress)
         {
-            f.IncomingLinks.Clear();
+            if (f.HasIncomingLinks) f.IncomingLinks.Clear();
             foreach (ExitStub exit in f.Exits)
             {
                 if (exit.LinkedTo == null) continue;
@@ -151,12 +160,15 @@ public sealed unsafe class TranslationCache
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
             else _fragments.Remove(f.ApplicationPc);
             IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.Entry);
-            foreach (ExitStub incoming in f.IncomingLinks)
+            if (f.HasIncomingLinks)
             {
-                WriteRel32(incoming.PatchSite, incoming.StubAddress);
-                incoming.LinkedTo = null;
+                foreach (ExitStub incoming in f.IncomingLinks)
+                {
+                    WriteRel32(incoming.PatchSite, incoming.StubAddress);
+                    incoming.LinkedTo = null;
+                }
+                f.IncomingLinks.Clear();
             }
-            f.IncomingLinks.Clear();
             foreach (ExitStub own in f.Exits)
                 own.LinkedTo?.IncomingLinks.Remove(own);
         }

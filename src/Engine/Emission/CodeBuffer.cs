@@ -34,7 +34,12 @@ public sealed class CodeBuffer
 
     public void Byte(byte b) => _writer.WriteByte(b);
 
-    public void Int32(int value) => _writer.Write(BitConverter.GetBytes(value));
+    public void Int32(int value)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BitConverter.TryWriteBytes(bytes, value);
+        _writer.Write(bytes);
+    }
 
     /// <summary>Encodes at the current address; false when it cannot (a RIP-relative target out of rel32 range).</summary>
     public bool TryEncode(in Instruction instruction, out string? error)

@@ -101,6 +101,9 @@ public static unsafe partial class LibC
     [LibraryImport("libc")]
     public static partial int pthread_sigmask(int how, ulong* set, ulong* oldset);
 
+    [LibraryImport("libc")]
+    public static partial int clock_gettime(int clock, long* time);
+
     public const int MadvDontNeed = 4;
 
     [LibraryImport("libc", SetLastError = true)]

@@ -47,11 +47,16 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private readonly GuestCodeReader _reader = new(0);
     private Decoder? _decoder;
     private readonly Liveness _liveness = new();
-    private readonly HeldScratch _held = new();
+    private HeldScratch? _heldScratch;
+    private HeldScratch _held => _heldScratch ??= new(_liveness);
     private Tools.BlockServices? _services;
     private int _index;
 
     private int _mode;
+    private long _startedCpu;
+    // The exits of the fragment being built, for the tool's ExitTo (one delegate for every block).
+    private List<ExitStub> _exits = [];
+    private Action<CodeBuffer>? _emitCurrentPlain;
     // Valgrind's client request sequence where decoding stopped (None: it stopped for another reason).
     private SpecialSequence _special;
 
@@ -62,12 +67,14 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         // The mode's lookup table, made before the fragment's place in the region is taken.
         cache.IndirectBranchesFor(mode);
         long started = Stopwatch.GetTimestamp();
+        _startedCpu = cache.MeasureTranslationCpu ? Native.ThreadCpuClock.Nanoseconds() : 0;
         if (interceptor != null && interceptor.TryGet(pc, out Interception.InterceptedFunction replaced))
             return TranslateIntercepted(pc, replaced, started);
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + 8);
         var exits = new List<ExitStub>(2);
+        _exits = exits;
         _pendingExits.Clear();
         _held.Reset();
 
@@ -89,14 +96,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         if (instrumenter != null)
         {
             _liveness.Analyze(_block);
-            _services ??= new Tools.BlockServices(_block, _liveness, _held);
+            _services ??= new Tools.BlockServices(_block, _liveness, _held) { ExitTo = ToolExitTo };
             _services.Mode = mode;
-            _services.ExitTo = (c, target, targetMode) =>
-            {
-                ExitStub exit = cache.NewExit(ExitKind.Direct, target);
-                exit.TargetMode = targetMode;
-                AddExit(c, exits, exit, c.JmpRel32(c.CurrentAddress));
-            };
             instrumenter.BeginBlock(_services);
         }
         var pcs = new ulong[_block.Count];
@@ -123,6 +124,14 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         return fragment;
     }
 
+    /// <summary>The tool's exit to <paramref name="target"/> in <paramref name="targetMode"/> (<see cref="Tools.BlockServices.ExitTo"/>).</summary>
+    private void ToolExitTo(CodeBuffer code, ulong target, int targetMode)
+    {
+        ExitStub exit = cache.NewExit(ExitKind.Direct, target);
+        exit.TargetMode = targetMode;
+        AddExit(code, _exits, exit, code.JmpRel32(code.CurrentAddress));
+    }
+
     /// <summary>Out-of-line stubs (exits, then the tool's slow paths), header, copy into the cache, index.</summary>
     private Fragment FinishFragment(ulong pc, ulong endPc, CodeBuffer code, List<ExitStub> exits, ulong[] pcs, int[] offsets, long started)
     {
@@ -142,7 +151,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         int size = code.Length + 8;
         ulong at = cache.Region.Allocate((ulong)size, 16);
         Debug.Assert(at == code.BaseAddress - 8);
-        CodeRegion.Write(at, BitConverter.GetBytes(unchecked(0 - pc)));
+        WriteHeader(at, pc);
         CodeRegion.Write(at + 8, code.Bytes);
 
         var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { InstructionMap = (pcs, offsets), Mode = _mode };
@@ -153,8 +162,22 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
         cache.Add(fragment);
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
-        cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
+        Measured(started);
         return fragment;
+    }
+
+    private void Measured(long started)
+    {
+        cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
+        if (cache.MeasureTranslationCpu) cache.Statistics.TranslationCpuNanoseconds += Native.ThreadCpuClock.Nanoseconds() - _startedCpu;
+    }
+
+    /// <summary>The 8 bytes before a fragment's entry: its negated application pc (read by the indirect-branch lookup).</summary>
+    private static void WriteHeader(ulong at, ulong pc)
+    {
+        Span<byte> header = stackalloc byte[8];
+        BitConverter.TryWriteBytes(header, unchecked(0 - pc));
+        CodeRegion.Write(at, header);
     }
 
     /// <summary>A replaced function's entry: a fragment that is nothing but an exit to the dispatcher.</summary>
@@ -173,13 +196,13 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.ExitForCall));
         int size = code.Length + 8;
         ulong at = cache.Region.Allocate((ulong)size, 16);
-        CodeRegion.Write(at, BitConverter.GetBytes(unchecked(0 - pc)));
+        WriteHeader(at, pc);
         CodeRegion.Write(at + 8, code.Bytes);
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { InstructionMap = ([pc], [0]), Mode = _mode };
         exit.Owner = fragment;
         fragment.Exits.Add(exit);
         cache.Add(fragment);
-        cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
+        Measured(started);
         return fragment;
     }
 
@@ -256,7 +279,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         switch (ins.FlowControl)
         {
             case FlowControl.Next when instrumenter != null:
-                if (instrumenter.TryEmitInstruction(code, _index, c => EmitPlain(c, ins))) return;
+                // One delegate for every instruction: it emits the one being translated (_index).
+                if (instrumenter.TryEmitInstruction(code, _index, _emitCurrentPlain ??= c => EmitPlain(c, _block[_index]))) return;
                 EmitPlain(code, ins);
                 instrumenter.AfterInstruction(code, _index);
                 return;

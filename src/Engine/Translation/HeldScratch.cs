@@ -27,7 +27,10 @@ public sealed class HeldScratch
         Register.R12, Register.R13, Register.R14, Register.R15, Register.RAX, Register.RBX, Register.RCX,
     ];
 
-    private readonly InstructionInfoFactory _info = new();
+    private readonly Liveness _registers;
+
+    /// <param name="registers">The block's register facts (analyzed before the first instruction is emitted).</param>
+    public HeldScratch(Liveness registers) => _registers = registers;
 
     /// <summary>The register held now, or <see cref="Register.None"/>.</summary>
     public Register Held { get; private set; } = Register.None;
@@ -38,7 +41,7 @@ public sealed class HeldScratch
     /// <summary>Before <paramref name="block"/>[<paramref name="i"/>] is emitted: reloads the held register if the run ends here.</summary>
     public void BeforeInstruction(CodeBuffer code, IReadOnlyList<Instruction> block, int i)
     {
-        if (Held != Register.None && (!ContinuesRun(block[i]) || (UsedRegisters(block[i]) & Bit(Held)) != 0))
+        if (Held != Register.None && (!ContinuesRun(block, i) || (_registers.UsedRegisters(i) & Bit(Held)) != 0))
             Release(code);
     }
 
@@ -50,7 +53,7 @@ public sealed class HeldScratch
     {
         if (Held != Register.None) return Held;
         int used = 0;
-        for (int j = i; j < block.Count && ContinuesRun(block[j]); j++) used |= UsedRegisters(block[j]);
+        for (int j = i; j < block.Count && ContinuesRun(block, j); j++) used |= _registers.UsedRegisters(j);
         foreach (Register candidate in Preference)
         {
             if ((used & Bit(candidate)) != 0) continue;
@@ -68,20 +71,8 @@ public sealed class HeldScratch
         Held = Register.None;
     }
 
-    private static bool ContinuesRun(in Instruction ins) =>
-        ins.FlowControl == FlowControl.Next && ins.Code is not (Code.Syscall or Code.INVALID) && !StackPointerWrites.IsExplicit(ins);
-
-    private int UsedRegisters(in Instruction ins)
-    {
-        int mask = 0;
-        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
-        {
-            if (!used.Register.IsGPR()) continue;
-            Register full = used.Register.GetFullRegister();
-            if (full is >= Register.RAX and <= Register.R15) mask |= Bit(full);
-        }
-        return mask;
-    }
+    private bool ContinuesRun(IReadOnlyList<Instruction> block, int i) =>
+        block[i].FlowControl == FlowControl.Next && block[i].Code is not (Code.Syscall or Code.INVALID) && !_registers.SetsStackPointer(i);
 
     private static int Bit(Register full) => 1 << (full - Register.RAX);
 }

@@ -7,7 +7,9 @@ namespace Checker.Engine.Translation;
 /// Iced's tables of used registers and flags. Everything is live at every exit (a side exit's
 /// target may read anything), so only facts inside straight-line runs are used. The access checks
 /// use it to borrow a dead register instead of spilling one, and to compare with cmp/jne when the
-/// flags are dead.
+/// flags are dead. It also keeps, per instruction, the general registers it uses and writes and
+/// whether it sets rsp explicitly: one look at Iced's tables per instruction for every pass of the
+/// translation (the held scratch, the check planner), which asked them again and again before.
 /// </summary>
 public sealed class Liveness
 {
@@ -19,6 +21,9 @@ public sealed class Liveness
     private readonly InstructionInfoFactory _info = new();
     private int[] _liveBefore = [];
     private bool[] _flagsDeadBefore = [];
+    private int[] _used = [];
+    private int[] _written = [];
+    private bool[] _setsStackPointer = [];
     private int _count;
 
     public void Analyze(IReadOnlyList<Instruction> block)
@@ -29,6 +34,9 @@ public sealed class Liveness
         {
             _liveBefore = new int[n];
             _flagsDeadBefore = new bool[n];
+            _used = new int[n];
+            _written = new int[n];
+            _setsStackPointer = new bool[n];
         }
         int live = AllGprs;
         RflagsBits liveFlags = StatusFlags;
@@ -40,20 +48,41 @@ public sealed class Liveness
                 live = AllGprs;
                 liveFlags = StatusFlags;
             }
-            int uses = 0, kills = 0;
-            foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+            int uses = 0, kills = 0, all = 0, written = 0;
+            bool setsStackPointer = ins.Mnemonic is Mnemonic.Leave or Mnemonic.Enter;
+            foreach (UsedRegister used in _info.GetInfo(ins, InstructionInfoOptions.NoMemoryUsage).GetUsedRegisters())
             {
+                bool writes = used.Access is OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite;
+                // rsp, esp or sp written other than by the implicit step of push/pop/call/ret.
+                if (writes && used.Register is Register.RSP or Register.ESP or Register.SP && ins.StackPointerIncrement == 0) setsStackPointer = true;
                 int index = GprIndex(used.Register);
                 if (index < 0) continue;
+                all |= 1 << index;
+                if (writes) written |= 1 << index;
                 if (used.Access is OpAccess.Write && used.Register.GetSize() >= 4) kills |= 1 << index;
                 else if (used.Access != OpAccess.NoMemAccess) uses |= 1 << index;
             }
+            _used[i] = all;
+            _written[i] = written;
+            _setsStackPointer[i] = setsStackPointer;
             live = (live & ~kills) | uses;
             liveFlags = (liveFlags & ~ins.RflagsModified) | ins.RflagsRead;
             _liveBefore[i] = live;
             _flagsDeadBefore[i] = (liveFlags & StatusFlags) == 0;
         }
     }
+
+    /// <summary>The general registers instruction <paramref name="i"/> reads or writes, as a mask (bit 0 rax ... bit 15 r15).</summary>
+    public int UsedRegisters(int i) => _used[i];
+
+    /// <summary>The general registers instruction <paramref name="i"/> writes (partly or conditionally too), as a mask.</summary>
+    public int WrittenRegisters(int i) => _written[i];
+
+    /// <summary>Whether instruction <paramref name="i"/> sets rsp explicitly (<see cref="StackPointerWrites.IsExplicit"/>).</summary>
+    public bool SetsStackPointer(int i) => _setsStackPointer[i];
+
+    /// <summary>The mask bit of a general register of any size (0 for others).</summary>
+    public static int RegisterBit(Register register) => GprIndex(register) is int index and >= 0 ? 1 << index : 0;
 
     /// <summary>True when no status flag is read before being written again, from just before instruction <paramref name="i"/>.</summary>
     public bool FlagsDeadBefore(int i) => _flagsDeadBefore[i];

@@ -1,3 +1,4 @@
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Instrumentation;
@@ -22,7 +23,6 @@ public sealed class CheckPlanner
     public const int MaxMergedSpan = 29;
 
     private readonly MemoryAccessClassifier _classifier = new();
-    private readonly InstructionInfoFactory _info = new();
 
     /// <summary>
     /// Whether accesses of several instructions may share one check. The propagating mode plans one
@@ -56,23 +56,45 @@ public sealed class CheckPlanner
     /// <summary>Instructions whose accesses must be checked on their own (null: any may merge).</summary>
     public Func<ulong, bool>? KeepApart { get; set; }
 
-    public List<PlannedCheck>[] Plan(IReadOnlyList<Instruction> block)
+    private static readonly List<PlannedCheck> NoChecks = [];
+
+    // The block's register facts: a merge's scan forward reads them instead of asking Iced's tables
+    // per instruction per candidate.
+    private Liveness _registers = null!;
+    // Reused from block to block (the plan is read before the next block is planned).
+    private List<CheckedAccess>[] _accesses = [];
+    private List<PlannedCheck>[] _plan = [];
+    private bool[] _absorbed = [];
+
+    /// <summary>
+    /// The checks of each instruction of <paramref name="block"/>, by index (the array may be longer,
+    /// and is reused by the next call); an instruction without any shares one empty list (read only).
+    /// </summary>
+    public List<PlannedCheck>[] Plan(IReadOnlyList<Instruction> block, Liveness registers)
     {
+        _registers = registers;
         int n = block.Count;
-        var accesses = new List<CheckedAccess>[n];
+        if (_accesses.Length < n)
+        {
+            _accesses = new List<CheckedAccess>[n];
+            _plan = new List<PlannedCheck>[n];
+            _absorbed = new bool[n];
+        }
+        List<CheckedAccess>[] accesses = _accesses;
+        List<PlannedCheck>[] plan = _plan;
+        bool[] absorbed = _absorbed;
+        Array.Clear(absorbed, 0, n);
         for (int i = 0; i < n; i++)
             accesses[i] = block[i].FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch
-                ? _classifier.Classify(block[i]) : [];
+                ? _classifier.Classify(block[i]) : MemoryAccessClassifier.None;
 
-        var plan = new List<PlannedCheck>[n];
-        var absorbed = new bool[n];
         for (int i = 0; i < n; i++)
         {
-            plan[i] = [];
+            plan[i] = accesses[i].Count == 0 || absorbed[i] ? NoChecks : new List<PlannedCheck>(accesses[i].Count);
             if (absorbed[i]) continue;
             foreach (CheckedAccess access in accesses[i])
             {
-                if (!Merge || KeepApart?.Invoke(block[i].IP) == true || accesses[i].Count != 1 || !Mergeable(access) || DefinedOutright(access) || Breaks(block[i], access))
+                if (!Merge || KeepApart?.Invoke(block[i].IP) == true || accesses[i].Count != 1 || !Mergeable(access) || DefinedOutright(access) || Breaks(block, i, access))
                 {
                     plan[i].Add(new PlannedCheck(access));
                     continue;
@@ -92,7 +114,7 @@ public sealed class CheckPlanner
                             absorbed[j] = true;
                         }
                     }
-                    if (Breaks(block[j], access)) break;
+                    if (Breaks(block, j, access)) break;
                 }
                 if (parts.Count == 1)
                 {
@@ -143,17 +165,12 @@ public sealed class CheckPlanner
     private static bool Mergeable(CheckedAccess access) =>
         access.Extent == AccessExtent.Fixed && access.OpMask == Register.None;
 
-    /// <summary>True when, after <paramref name="ins"/>, later accesses can no longer share a check with <paramref name="access"/>.</summary>
-    private bool Breaks(in Instruction ins, CheckedAccess access)
+    /// <summary>True when, after instruction <paramref name="index"/>, later accesses can no longer share a check with <paramref name="access"/>.</summary>
+    private bool Breaks(IReadOnlyList<Instruction> block, int index, CheckedAccess access)
     {
-        if (ins.FlowControl != FlowControl.Next || ins.StackPointerIncrement != 0 || StackTracking.WritesStackPointer(ins)) return true;
-        Register baseRegister = access.Base.GetFullRegister(), index = access.Index.GetFullRegister();
-        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
-        {
-            if (used.Access is not (OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite)) continue;
-            Register full = used.Register.GetFullRegister();
-            if (full == baseRegister || (index != Register.None && full == index)) return true;
-        }
-        return false;
+        Instruction ins = block[index];
+        if (ins.FlowControl != FlowControl.Next || ins.StackPointerIncrement != 0 || _registers.SetsStackPointer(index)) return true;
+        int registers = Liveness.RegisterBit(access.Base) | Liveness.RegisterBit(access.Index);
+        return (_registers.WrittenRegisters(index) & registers) != 0;
     }
 }

@@ -32,7 +32,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
         _propagation.Reset();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
-        _plan = _planner.Plan(block.Instructions);
+        _plan = _planner.Plan(block.Instructions, block.Liveness);
     }
 
     public override void BeforeInstruction(CodeBuffer code, int index)
@@ -74,7 +74,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     public override bool TryEmitInstruction(CodeBuffer code, int index, Action<CodeBuffer> emitPlain)
     {
         Instruction ins = _block.Instructions[index];
-        if (!StackTracking.WritesStackPointer(ins)) return false;
+        if (!_block.Liveness.SetsStackPointer(index)) return false;
         if (StackTracking.TryEmitInline(code, ins, _block.Liveness.FreeRegisterAfter(index), _block.Liveness.FlagsDeadAfter(index),
                 undefinedFrames: definedness != null, routines.StackAdjustRelative))
             return true;

@@ -56,12 +56,15 @@ public sealed class MemoryAccessClassifier
     private bool Popped(in Instruction instruction, UsedMemory used) =>
         CheckPops && PopProbe.Applies(instruction) && used.Access == OpAccess.Read;
 
-    /// <summary>The checked accesses of <paramref name="instruction"/>, in operand order (possibly none).</summary>
+    /// <summary>No checked access (shared, never changed).</summary>
+    public static readonly List<CheckedAccess> None = [];
+
+    /// <summary>The checked accesses of <paramref name="instruction"/>, in operand order (possibly none: then <see cref="None"/>, which is shared).</summary>
     public List<CheckedAccess> Classify(in Instruction instruction)
     {
-        var result = new List<CheckedAccess>(2);
-        if (instruction.IsVsib || instruction.Code is Code.Xlat_m8) return result;
-        if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc && instruction.Op1Kind == OpKind.Register) return result;
+        List<CheckedAccess>? result = null;
+        if (instruction.IsVsib || instruction.Code is Code.Xlat_m8) return None;
+        if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc && instruction.Op1Kind == OpKind.Register) return None;
         bool isString = instruction.IsStringInstruction;
         bool repeats = isString && (instruction.HasRepPrefix || instruction.HasRepePrefix || instruction.HasRepnePrefix);
         // rep movs/stos/lods touch rcx elements; repe/repne cmps/scas stop early: checked after they ran.
@@ -70,7 +73,7 @@ public sealed class MemoryAccessClassifier
             or Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq;
         AccessExtent extent = countedRange ? AccessExtent.RepeatCount : repeats ? AccessExtent.CountedAfter : AccessExtent.Fixed;
 
-        foreach (UsedMemory used in _info.GetInfo(instruction).GetUsedMemory())
+        foreach (UsedMemory used in _info.GetInfo(instruction, InstructionInfoOptions.NoRegisterUsage).GetUsedMemory())
         {
             if (used.Access == OpAccess.NoMemAccess) continue;
             if (used.Segment is Register.FS or Register.GS) continue;
@@ -100,7 +103,7 @@ public sealed class MemoryAccessClassifier
             }
             // 32-bit addressing (0x67): the displacement wraps at 32 bits, lea then sees it signed.
             long displacement = (used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement) + extra;
-            result.Add(new CheckedAccess(
+            (result ??= new List<CheckedAccess>(2)).Add(new CheckedAccess(
                 used.Base, used.Index, used.Scale, displacement, size, write,
                 extent,
                 masked ? mask : Register.None,
@@ -110,7 +113,7 @@ public sealed class MemoryAccessClassifier
                 Packed = masked && IsPacked(instruction.Mnemonic),
             });
         }
-        return result;
+        return result ?? None;
     }
 
     /// <summary>Compress stores and expand loads: the mask says how many elements, packed at the start.</summary>

@@ -36,7 +36,9 @@ public class HeldScratchTests
             a.mov(AssemblerRegisters.rdx, AssemblerRegisters.rbx);
             a.jne(0x40_1000);
         });
-        var held = new HeldScratch();
+        var liveness = new Liveness();
+        liveness.Analyze(block);
+        var held = new HeldScratch(liveness);
         var code = new CodeBuffer(0x7000_1000);
         var events = new List<string>();
         for (int i = 0; i < block.Count; i++)
@@ -69,7 +71,9 @@ public class HeldScratchTests
             a.sub(AssemblerRegisters.rsp, 32);   // sets rsp: ends the run
             a.mov(AssemblerRegisters.rdx, AssemblerRegisters.__qword_ptr[AssemblerRegisters.rbx]);
         });
-        var held = new HeldScratch();
+        var liveness = new Liveness();
+        liveness.Analyze(block);
+        var held = new HeldScratch(liveness);
         var code = new CodeBuffer(0x7000_1000);
         held.BeforeInstruction(code, block, 0);
         Assert.Equal(Register.RDX, held.Acquire(code, block, 0));
