@@ -23,5 +23,11 @@ public static class StatisticsReport
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
         Line("translation cpu ms", (s.TranslationCpuNanoseconds / 1e6).ToString("F1"));
         Line("translation cpu us/fragment", s.TranslationCpuMicrosecondsPerFragment.ToString("F2"));
+        // memcheck's own managed memory (fragments, exits, sites, heap metadata), next to the process's peak RSS.
+        GCMemoryInfo gc = GC.GetGCMemoryInfo();
+        Line("managed heap MB", (gc.HeapSizeBytes / 1e6).ToString("F1"));
+        Line("managed committed MB", (gc.TotalCommittedBytes / 1e6).ToString("F1"));
+        Line("collections gen0/1/2", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+        Line("gc pause ms", GC.GetTotalPauseDuration().TotalMilliseconds.ToString("F1"));
     }
 }

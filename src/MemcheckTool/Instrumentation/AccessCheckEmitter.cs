@@ -159,15 +159,15 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     /// <summary>After the fragment body: one stub per access site, and the body's jumps patched to them.</summary>
     public void EmitStubs(CodeBuffer code)
     {
-        AccessSite? previous = null;
+        int previous = -1;
         ulong stub = 0;
         foreach ((AccessSite site, int field, ulong resume, Register scratch, bool spilled, bool flagsDead) in _pending)
         {
-            if (site != previous)
+            if (site.Id != previous)
             {
                 stub = code.CurrentAddress;
                 EmitStub(code, site, resume, scratch, spilled, flagsDead);
-                previous = site;
+                previous = site.Id;
             }
             code.PatchRel32(field, stub);
         }

@@ -4,8 +4,9 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// A checked access in translated code, as the slow path names it (its index in
 /// <see cref="AccessSiteTable"/> is written to the context block): the application instruction
 /// and what it accesses; for a merged check, the accesses it stands for (<see cref="CheckPlanner"/>).
+/// A value kept in the table's chunks: no object for the GC per site.
 /// </summary>
-public sealed record AccessSite(int Id, ulong Pc, CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null)
+public readonly record struct AccessSite(int Id, ulong Pc, CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null)
 {
     /// <summary>
     /// The register the site's check borrows and the context slot holding its guest value while the
@@ -27,7 +28,10 @@ public sealed record AccessSite(int Id, ulong Pc, CheckedAccess Access, IReadOnl
 /// <summary>Every access site of the code cache, by id. Added to under the cache lock; ids are never reused.</summary>
 public sealed class AccessSiteTable
 {
-    private readonly List<AccessSite> _sites = [];
+    // Fixed chunks: a list doubling one array would copy ever larger large-object arrays.
+    private const int ChunkBits = 12;
+    private readonly List<AccessSite[]> _chunks = [];
+    private int _count;
     private readonly Lock _lock = new();
 
     public AccessSite Add(ulong pc, CheckedAccess access, IReadOnlyList<MergedAccess>? parts = null,
@@ -35,19 +39,29 @@ public sealed class AccessSiteTable
     {
         lock (_lock)
         {
-            var site = new AccessSite(_sites.Count, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot, Vsib = vsib };
-            _sites.Add(site);
+            var site = new AccessSite(_count, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot, Vsib = vsib };
+            int slot = _count & ((1 << ChunkBits) - 1);
+            if (slot == 0) _chunks.Add(new AccessSite[1 << ChunkBits]);
+            _chunks[^1][slot] = site;
+            _count++;
             return site;
         }
     }
 
     public AccessSite this[int id]
     {
-        get { lock (_lock) return _sites[id]; }
+        get
+        {
+            lock (_lock)
+            {
+                if ((uint)id >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(id));
+                return _chunks[id >> ChunkBits][id & ((1 << ChunkBits) - 1)];
+            }
+        }
     }
 
     public int Count
     {
-        get { lock (_lock) return _sites.Count; }
+        get { lock (_lock) return _count; }
     }
 }

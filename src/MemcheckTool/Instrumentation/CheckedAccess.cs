@@ -18,9 +18,10 @@ public enum AccessExtent
 /// One memory access of a guest instruction that gets an inline check: the address expression
 /// (as <c>lea</c> operands), its size, whether it writes, and the AVX-512 mask that selects its
 /// elements. Built by <see cref="MemoryAccessClassifier"/> from Iced's description of the
-/// instruction, never from per-opcode code.
+/// instruction, never from per-opcode code. A value (no object per access: a large program has
+/// hundreds of thousands, kept for the slow path's reports).
 /// </summary>
-public sealed record CheckedAccess(
+public readonly record struct CheckedAccess(
     Register Base,
     Register Index,
     int Scale,
