@@ -11,7 +11,8 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public ulong ApplicationEnd { get; } = applicationEnd;
     public ulong Entry { get; } = entry;
     public int Size { get; } = size;
-    public List<ExitStub> Exits { get; } = [];
+    /// <summary>Its exits (set once when the fragment is finished).</summary>
+    public ExitStub[] Exits { get; set; } = [];
     /// <summary>Exits of other fragments that jump straight here; unlinked when this fragment is flushed (made at the first link).</summary>
     public List<ExitStub> IncomingLinks => _incomingLinks ??= [];
     private List<ExitStub>? _incomingLinks;

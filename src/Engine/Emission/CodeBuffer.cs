@@ -52,8 +52,39 @@ public sealed class CodeBuffer
 
     public void Encode(in Instruction instruction)
     {
+        if (TryEncodeContextMove(instruction)) return;
         if (!TryEncode(instruction, out string? error))
             throw new EngineException($"cannot encode '{instruction}': {error}");
+    }
+
+    // Moves between a register or an immediate and a context slot (gs:[absolute]) are most of the
+    // instrumentation's instructions, and their bytes depend only on the form, the register and
+    // the slot (no RIP-relative field; the immediate is the last 4 bytes): each form is encoded by
+    // Iced once and copied after that.
+    private readonly Dictionary<(Code Code, Register Register, ulong Slot), byte[]> _contextMoves = [];
+
+    private bool TryEncodeContextMove(in Instruction instruction)
+    {
+        Code code = instruction.Code;
+        if (code is not (Code.Mov_rm64_r64 or Code.Mov_r64_rm64 or Code.Mov_rm32_imm32 or Code.Mov_rm64_imm32)
+            || instruction.SegmentPrefix != Register.GS || instruction.MemoryBase != Register.None || instruction.MemoryIndex != Register.None)
+            return false;
+        bool immediate = code is Code.Mov_rm32_imm32 or Code.Mov_rm64_imm32;
+        Register register = code == Code.Mov_rm64_r64 ? instruction.Op1Register : code == Code.Mov_r64_rm64 ? instruction.Op0Register : Register.None;
+        var key = (code, register, instruction.MemoryDisplacement64);
+        if (!_contextMoves.TryGetValue(key, out byte[]? template))
+        {
+            Instruction form = instruction;
+            if (immediate) form.Immediate32 = 0;
+            int mark = _writer.Length;
+            if (!_encoder.TryEncode(form, CurrentAddress, out _, out _)) { _writer.Truncate(mark); return false; }
+            template = _writer.Span[mark..].ToArray();
+            _writer.Truncate(mark);
+            _contextMoves[key] = template;
+        }
+        _writer.Write(template);
+        if (immediate) BitConverter.TryWriteBytes(_writer.SpanAt(_writer.Length - 4, 4), instruction.Immediate32);
+        return true;
     }
 
     /// <summary>Pads with NOPs so that an instruction whose rel32 field starts <paramref name="fieldOffset"/> bytes in has that field 4-byte aligned.</summary>

@@ -155,11 +155,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         CodeRegion.Write(at + 8, code.Bytes);
 
         var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { InstructionMap = (pcs, offsets), Mode = _mode };
-        foreach (ExitStub exit in exits)
-        {
-            exit.Owner = fragment;
-            fragment.Exits.Add(exit);
-        }
+        foreach (ExitStub exit in exits) exit.Owner = fragment;
+        fragment.Exits = [.. exits];
         cache.Add(fragment);
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         Measured(started);
@@ -200,7 +197,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         CodeRegion.Write(at + 8, code.Bytes);
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { InstructionMap = ([pc], [0]), Mode = _mode };
         exit.Owner = fragment;
-        fragment.Exits.Add(exit);
+        fragment.Exits = [exit];
         cache.Add(fragment);
         Measured(started);
         return fragment;

@@ -4,7 +4,7 @@ using Iced.Intel;
 namespace Checker.MemcheckTool.Instrumentation;
 
 /// <summary>One access folded into a merged check: its instruction, where it starts relative to the check, its size.</summary>
-public sealed record MergedAccess(ulong Pc, long Offset, int Size, bool IsWrite, bool IsRead = true);
+public readonly record struct MergedAccess(ulong Pc, long Offset, int Size, bool IsWrite, bool IsRead = true);
 
 /// <summary>A check to emit before an instruction: the access (or the union of several), and the parts of a union.</summary>
 public sealed record PlannedCheck(CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null);
@@ -136,7 +136,7 @@ public sealed class CheckPlanner
         long low = parts.Min(p => p.Access.Displacement), high = parts.Max(p => p.Access.Displacement + p.Access.Size);
         var union = first with { Displacement = low, Size = (int)(high - low), IsWrite = parts.Any(p => p.Access.IsWrite), IsRead = parts.Any(p => p.Access.IsRead) };
         return new PlannedCheck(union,
-            parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite, p.Access.IsRead)).ToList());
+            parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite, p.Access.IsRead)).ToArray());
     }
 
     /// <summary>The parts in runs whose bytes touch or overlap, each run without a gap.</summary>
