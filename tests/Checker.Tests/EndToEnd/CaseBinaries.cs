@@ -111,6 +111,8 @@ public static class CaseBinaries
         ["heap_gather_overflow"] = new("gcc", "heap_gather_overflow.c", ["-O2", "-mavx2", "-mavx512f"], []),
         ["uninit_gathers"] = new("gcc", "uninit_gathers.c", ["-O2", "-mavx2"], []),
         ["uninit_gathers512"] = new("gcc", "uninit_gathers512.c", ["-O2", "-mavx512f"], []),
+        ["uninit_repeats"] = new("gcc", "uninit_repeats.c", ["-O0"], []),
+        ["uninit_repeats.O2"] = new("gcc", "uninit_repeats.c", ["-O2"], []),
         ["clean_struct_copies"] = new("gcc", "clean_struct_copies.c", ["-O2"], []),
         ["clean_string_functions"] = new("gcc", "clean_string_functions.c", ["-O2"], []),
         ["clean_string_functions.O0"] = new("gcc", "clean_string_functions.c", ["-O0"], []),
