@@ -1,5 +1,7 @@
 using Checker.Engine;
 using Checker.Engine.CodeCache;
+using Checker.MemcheckTool;
+using Checker.MemcheckTool.Definedness;
 
 namespace Checker.Memcheck;
 
@@ -21,5 +23,14 @@ public static class StatisticsReport
         Line("intercepted calls", s.InterceptedCalls);
         Line("tool exits (access check reports)", s.ToolExits);
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
+        if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
+        {
+            DefinednessStatistics d = definedness.Statistics;
+            Line("  propagation exits", d.PropagationExits);
+            Line("  undefined-read switches", d.ModeSwitches);
+            Line("  merged-check gap exits", d.MergedGapExits);
+            Line("uninitialized reports", d.Reports);
+            Line("fragments by mode", string.Join(" / ", d.TranslationsByMode));
+        }
     }
 }
