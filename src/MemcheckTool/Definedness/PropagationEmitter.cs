@@ -27,18 +27,25 @@ internal sealed class PropagationEmitter
     /// <summary>Whether plain moves take <see cref="ShadowMoveRoutine"/> (not with --track-origins: origins are C#'s).</summary>
     public bool InlineMoves { get; set; } = true;
 
+    /// <summary>Whether outputs of defined inputs are defined in place (<see cref="DefinedOutputs"/>; not with --track-origins).</summary>
+    public bool DefineInPlace { get; set; } = true;
+
+    private readonly DefinedOutputs _outputs = new();
+
     public void EmitBefore(CodeBuffer code, in Instruction ins, int site, ulong routine, ulong moveRoutine)
     {
+        DefinedOutputs.Split split = DefineInPlace ? _outputs.Of(ins, MaskOf(ins)) : new DefinedOutputs.Split(MaskOf(ins), 0, [], false);
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
-        _masks.Add((code.Length - 4, MaskOf(ins)));
+        _masks.Add((code.Length - 4, split.Inputs));
         // jrcxz over a jmp to the hit path (rel8 reaches only that far); the miss path goes on.
         code.Byte(0xE3);
         code.Byte(5);
         code.Byte(0xE9);
         int hitField = code.Length;
         code.Int32(0);
+        if (split.Cleared != 0) EmitDefine(code, split);
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
         code.Byte(0xE9);
         int doneField = code.Length;
@@ -51,6 +58,25 @@ internal sealed class PropagationEmitter
         if (InlineMoves && InlineMove(asMove) is { } move) EmitMove(code, asMove, move, site, moveRoutine);
         else PropagationRoutine.EmitCall(code, site, routine);
         code.PatchInt32(doneField, code.Length - (doneField + 4));
+    }
+
+    /// <summary>
+    /// Inputs all defined: what the instruction writes whole is defined (<see cref="DefinedOutputs"/>):
+    /// its dirty bits cleared flag-free (pext and pdep by the bits kept) and its shadow slots zeroed
+    /// (a clean register's slot is all zero: the move routine ORs whole slots).
+    /// </summary>
+    private void EmitDefine(CodeBuffer code, DefinedOutputs.Split split)
+    {
+        ulong keep = ~split.Cleared;
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
+        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        _masks.Add((code.Length - 4, keep));
+        code.Encode(Instruction.Create(Code.VEX_Pdep_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        _masks.Add((code.Length - 4, keep));
+        code.Encode(ContextOperand.Store(MemcheckSlots.Dirty, Register.RCX));
+        foreach (Register register in split.Registers)
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ShadowRegisters.SlotOf(register)!.Value.Offset), 0));
+        if (split.Flags) code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.FlagsShadow), 0));
     }
 
     private readonly record struct MoveShape(int Size, int Slot, int Bit, int FullSize, int ZeroTo, bool Store, int AddressBits);

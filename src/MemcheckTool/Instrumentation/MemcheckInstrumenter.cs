@@ -33,6 +33,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
         _propagation.Reset();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
+        _propagation.DefineInPlace = definedness is { TracksOrigins: false };
         _plan = _planner.Plan(block.Instructions);
     }
 
