@@ -105,6 +105,8 @@ public sealed class ReportSession : IDisposable
     /// <summary>An unaddressable access found by an inline check, worded as Dr. Memory does.</summary>
     public void OnAccessError(AccessError error)
     {
+        var raw = new RawStack(error.Stack, InnermostIsExact: true);
+        if (_collector.TryAddRepeat(ErrorKind.Unaddressable, raw)) return;
         string verb = error.IsWrite ? "writing" : "reading";
         string where = error.Place switch
         {
@@ -122,23 +124,32 @@ public sealed class ReportSession : IDisposable
         };
         if (error.ClientBlock is string described) where += $", {described}";
         _collector.Add(new ErrorRecord(ErrorKind.Unaddressable, $"{verb} {error.Size} byte(s) at 0x{error.Address:x}{where}", CurrentThread,
-            Frames(error.Stack, innermostIsExact: true), detail,
+            Frames(raw), detail,
             new AccessInfo(error.IsWrite ? AccessType.Write : AccessType.Read, error.Address, error.Size),
-            error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()) { Valgrind = ValgrindKind.Access(error.IsWrite, error.Size) });
+            error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin()) { Valgrind = ValgrindKind.Access(error.IsWrite, error.Size) },
+            raw, out _);
     }
 
-    /// <summary>An undefined value used where it matters (a conditional jump, an address, a system call's parameter...).</summary>
-    public void OnUninitialized(UninitializedError error) =>
+    /// <summary>
+    /// An undefined value used where it matters (a conditional jump, an address, a system call's
+    /// parameter...). A repeat (same kind, same top pcs: a loop over the same undefined condition)
+    /// is only counted: its stack is not symbolized again.
+    /// </summary>
+    public void OnUninitialized(UninitializedError error)
+    {
+        var raw = new RawStack(error.Stack, error.InnermostIsExact);
+        if (_collector.TryAddRepeat(ErrorKind.Uninitialized, raw)) return;
         _collector.Add(new ErrorRecord(ErrorKind.Uninitialized,
             error.Chunk is HeapChunk origin ? $"{error.What}; it came from the {origin.Size}-byte heap block at 0x{origin.User:x}"
             : error.FromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}" : error.What,
-            CurrentThread, Frames(error.Stack, innermostIsExact: error.InnermostIsExact),
+            CurrentThread, Frames(raw),
             Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin())
         {
             Valgrind = Valgrind(error.Use),
             Address = error.Use.Address,
             AddressBlock = error.AddressChunk is HeapChunk holder ? Block(holder) : null,
-        });
+        }, raw, out _);
+    }
 
     private static ValgrindKind Valgrind(UninitializedUse use) => use.Class switch
     {
@@ -467,6 +478,8 @@ public sealed class ReportSession : IDisposable
     private BlockInfo Block(HeapChunk chunk) =>
         new(chunk.User, chunk.Size, chunk.Freed ? BlockState.Freed : BlockState.Allocated,
             Frames(chunk.AllocStack), chunk.FreeStack is ulong[] freed ? Frames(freed) : null);
+
+    private List<ReportFrame> Frames(RawStack raw) => Frames(raw.Pcs, raw.InnermostIsExact);
 
     /// <param name="innermostIsExact">The first pc is the faulting instruction itself, the rest are return addresses.</param>
     private List<ReportFrame> Frames(IEnumerable<ulong> pcs, bool innermostIsExact = false)

@@ -1,5 +1,7 @@
 using Checker.Engine;
 using Checker.Engine.CodeCache;
+using Checker.MemcheckTool;
+using Checker.MemcheckTool.Definedness;
 
 namespace Checker.Memcheck;
 
@@ -29,5 +31,14 @@ public static class StatisticsReport
         Line("managed committed MB", (gc.TotalCommittedBytes / 1e6).ToString("F1"));
         Line("collections gen0/1/2", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         Line("gc pause ms", GC.GetTotalPauseDuration().TotalMilliseconds.ToString("F1"));
+        if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
+        {
+            DefinednessStatistics d = definedness.Statistics;
+            Line("  propagation exits", d.PropagationExits);
+            Line("  undefined-read switches", d.ModeSwitches);
+            Line("  merged-check gap exits", d.MergedGapExits);
+            Line("uninitialized reports", d.Reports);
+            Line("fragments by mode", string.Join(" / ", d.TranslationsByMode));
+        }
     }
 }

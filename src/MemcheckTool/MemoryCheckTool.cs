@@ -231,7 +231,10 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
             // parts that only write define their bytes here (mode-0 registers are defined), and the
             // gaps between parts stay as they are.
             if (site.Parts is not { } parts || Definedness.ReadsUndefined(MemcheckSlots.At<ulong>(context, MemcheckSlots.CheckAddress), parts, site.Pc))
+            {
+                Definedness.Statistics.ModeSwitches++;
                 return DefinednessChecks.SwitchToPropagating(context, site);
+            }
         }
         AccessChecker.OnSlowPathError(context);
         return null;

@@ -23,6 +23,8 @@ public sealed class ErrorCollector
     private readonly Dictionary<ErrorIdentity, string> _suppressedIdentities = new();
     private readonly Dictionary<string, int> _suppressionCounts = new();
     private readonly List<string> _suppressionOrder = new();
+    // Raw occurrences (kind and unsymbolized stack) already resolved to an identity: repeats skip the record.
+    private readonly Dictionary<RepeatKey, ErrorIdentity> _repeats = new();
 
     /// <param name="identityFrames">How many physical frames, innermost first, identify an error (at least 1).</param>
     /// <param name="onFirstOccurrence">Called with each new error, under the collector's lock, so output
@@ -61,45 +63,78 @@ public sealed class ErrorCollector
     /// Records one occurrence. Returns the error it belongs to (its count including this one) and
     /// whether this was the first occurrence, i.e. whether the text report shows it now.
     /// </summary>
-    public ReportedError Add(ErrorRecord record, out bool isNew)
+    public ReportedError Add(ErrorRecord record, out bool isNew) => Add(record, null, out isNew);
+
+    /// <summary>
+    /// As <see cref="Add(ErrorRecord, out bool)"/>, and remembers that occurrences of the record's
+    /// kind with the same top frames of <paramref name="raw"/> (the stack its frames were symbolized
+    /// from) are this error, for <see cref="TryAddRepeat"/>.
+    /// </summary>
+    public ReportedError Add(ErrorRecord record, RawStack? raw, out bool isNew)
     {
         ArgumentNullException.ThrowIfNull(record);
         var identity = new ErrorIdentity(record.Kind, TopPcs(record.Stack, IdentityFrames));
         int occurrences = record.Leak is LeakInfo leak ? (int)Math.Clamp(leak.Blocks, 1, int.MaxValue) : 1;
         lock (_lock)
         {
-            if (Suppressed(identity, record) is string suppression)
-            {
-                if (_suppressionCounts.TryAdd(suppression, 0)) _suppressionOrder.Add(suppression);
-                _suppressionCounts[suppression] += occurrences;
-                isNew = false;
-                // Id 0: not one of the numbered errors.
-                return new ReportedError(0, record, occurrences) { SuppressedBy = suppression };
-            }
-            ref KindCounts counts = ref _counts[(int)record.Kind];
-            counts = counts with { Total = counts.Total + occurrences, Bytes = counts.Bytes + (record.Leak?.Bytes ?? 0) };
-            if (_index.TryGetValue(identity, out int index))
-            {
-                (ErrorRecord first, int count) = _errors[index];
-                _errors[index] = (first, count + occurrences);
-                isNew = false;
-                return new ReportedError(index + 1, first, count + occurrences);
-            }
-            _index.Add(identity, _errors.Count);
-            _errors.Add((record, occurrences));
-            counts = counts with { Unique = counts.Unique + 1 };
-            var reported = new ReportedError(_errors.Count, record, occurrences);
-            _onFirstOccurrence?.Invoke(reported);
-            isNew = true;
-            return reported;
+            if (raw is RawStack stack) _repeats.TryAdd(RepeatKey.Of(record.Kind, stack, IdentityFrames), identity);
+            return Count(identity, record, occurrences, out isNew)!;
         }
     }
 
-    private string? Suppressed(ErrorIdentity identity, ErrorRecord record)
+    /// <summary>
+    /// One more occurrence of an error an earlier <see cref="Add(ErrorRecord, RawStack?, out bool)"/>
+    /// recorded with the same kind and top raw frames: counted (or, suppressed, counted for its
+    /// suppression) exactly as adding its record would, without building or symbolizing it. False
+    /// when none was: build the record and add it.
+    /// </summary>
+    public bool TryAddRepeat(ErrorKind kind, RawStack raw)
+    {
+        var key = RepeatKey.Of(kind, raw, IdentityFrames);
+        lock (_lock)
+        {
+            if (!_repeats.TryGetValue(key, out ErrorIdentity identity)) return false;
+            Count(identity, null, 1, out _);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Counts an occurrence of <paramref name="identity"/> (under the lock). <paramref name="record"/>
+    /// is null only for an identity already counted (a repeat), and then nothing is returned.
+    /// </summary>
+    private ReportedError? Count(ErrorIdentity identity, ErrorRecord? record, int occurrences, out bool isNew)
+    {
+        isNew = false;
+        if (Suppressed(identity, record) is string suppression)
+        {
+            if (_suppressionCounts.TryAdd(suppression, 0)) _suppressionOrder.Add(suppression);
+            _suppressionCounts[suppression] += occurrences;
+            // Id 0: not one of the numbered errors.
+            return record == null ? null : new ReportedError(0, record, occurrences) { SuppressedBy = suppression };
+        }
+        ref KindCounts counts = ref _counts[(int)identity.Kind];
+        counts = counts with { Total = counts.Total + occurrences, Bytes = counts.Bytes + (record?.Leak?.Bytes ?? 0) };
+        if (_index.TryGetValue(identity, out int index))
+        {
+            (ErrorRecord first, int count) = _errors[index];
+            _errors[index] = (first, count + occurrences);
+            return record == null ? null : new ReportedError(index + 1, first, count + occurrences);
+        }
+        _index.Add(identity, _errors.Count);
+        _errors.Add((record!, occurrences));
+        counts = counts with { Unique = counts.Unique + 1 };
+        var reported = new ReportedError(_errors.Count, record!, occurrences);
+        _onFirstOccurrence?.Invoke(reported);
+        isNew = true;
+        return reported;
+    }
+
+    private string? Suppressed(ErrorIdentity identity, ErrorRecord? record)
     {
         if (Suppression == null) return null;
         if (_suppressedIdentities.TryGetValue(identity, out string? name)) return name;
-        if (_index.ContainsKey(identity)) return null;
+        if (record == null || _index.ContainsKey(identity)) return null;
         name = Suppression(record);
         if (name != null) _suppressedIdentities[identity] = name;
         return name;
@@ -147,10 +182,69 @@ public sealed class ErrorCollector
         return pcs.ToArray();
     }
 
+    /// <summary>
+    /// The kind, exactness and the raw stack's entries up to its first <c>frames</c> distinct
+    /// (adjacent repeats, recursion at one call site, once) pcs: what the identity is computed from
+    /// (symbolizing keeps each pc's frames together, and the cut below main is at the first start
+    /// function), without the frames beyond, so deeper recursion does not make new keys.
+    /// </summary>
+    private readonly struct RepeatKey(ErrorKind kind, bool exact, ulong[] pcs, int length) : IEquatable<RepeatKey>
+    {
+        private readonly ErrorKind _kind = kind;
+        private readonly bool _exact = exact;
+        private readonly ulong[] _pcs = pcs;
+        private readonly int _length = length;
+
+        public static RepeatKey Of(ErrorKind kind, RawStack raw, int frames)
+        {
+            ulong[] pcs = raw.Pcs;
+            int length = 0, distinct = 0;
+            for (; length < pcs.Length; length++)
+            {
+                if (length > 0 && pcs[length] == pcs[length - 1]) continue;
+                if (distinct == frames) break;
+                distinct++;
+            }
+            return new RepeatKey(kind, raw.InnermostIsExact, pcs, length);
+        }
+
+        private ReadOnlySpan<ulong> Top => _pcs.AsSpan(0, _length);
+
+        public bool Equals(RepeatKey other)
+        {
+            if (_kind != other._kind || _exact != other._exact) return false;
+            ReadOnlySpan<ulong> a = Top, b = other.Top;
+            int i = 0, j = 0;
+            // Compared with adjacent repeats skipped, as the identity counts them.
+            while (i < a.Length && j < b.Length)
+            {
+                if (a[i] != b[j]) return false;
+                do i++; while (i < a.Length && a[i] == a[i - 1]);
+                do j++; while (j < b.Length && b[j] == b[j - 1]);
+            }
+            return i == a.Length && j == b.Length;
+        }
+
+        public override bool Equals(object? obj) => obj is RepeatKey other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.Add(_kind);
+            hash.Add(_exact);
+            ReadOnlySpan<ulong> top = Top;
+            for (int i = 0; i < top.Length; i++)
+                if (i == 0 || top[i] != top[i - 1]) hash.Add(top[i]);
+            return hash.ToHashCode();
+        }
+    }
+
     private readonly struct ErrorIdentity(ErrorKind kind, ulong[] pcs) : IEquatable<ErrorIdentity>
     {
         private readonly ErrorKind _kind = kind;
         private readonly ulong[] _pcs = pcs;
+
+        public ErrorKind Kind => _kind;
 
         public bool Equals(ErrorIdentity other) => _kind == other._kind && _pcs.AsSpan().SequenceEqual(other._pcs);
 

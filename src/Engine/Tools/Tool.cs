@@ -41,7 +41,7 @@ public abstract unsafe class Tool
 
     /// <summary>
     /// The translation mode for the thread's next block, asked by the dispatcher at every block it
-    /// enters (memcheck: plain, guarded or propagating, from which registers hold undefined values). Blocks are translated per
+    /// enters (memcheck: plain, or propagating when a block uses a register holding an undefined value). Blocks are translated per
     /// mode and link only within their mode (the indirect branches of other modes return to the
     /// dispatcher), so a fragment must never leave the thread in a state its mode cannot run
     /// without exiting; a mode other than 0 must be able to run any state (it stays there until

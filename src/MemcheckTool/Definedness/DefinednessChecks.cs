@@ -55,6 +55,9 @@ public sealed unsafe class DefinednessChecks
 
     public Action<UninitializedError>? Errors { get; set; }
 
+    /// <summary>Counters for --stats.</summary>
+    public DefinednessStatistics Statistics { get; } = new();
+
     /// <summary>Memory's definedness, bit-exact (client requests read and set it).</summary>
     internal MemoryDefinedness Memory => _memory;
     public Action<ParameterAddressError>? ParameterErrors { get; set; }
@@ -86,19 +89,16 @@ public sealed unsafe class DefinednessChecks
         return address >= MemcheckSlots.At<ulong>(c, MemcheckSlots.StackLimit) && address < MemcheckSlots.At<ulong>(c, MemcheckSlots.StackTop);
     }
 
-    /// <summary>Plain while every register is defined; propagating when asked (the forced bit); else guarded.</summary>
-    public static int ModeOf(ContextBlock* c)
-    {
-        ulong dirty = ShadowRegisters.Dirty(c);
-        return dirty == 0 ? DefinednessMode.Plain
-            : (dirty & (1UL << ShadowRegisters.ForcedBit)) != 0 ? DefinednessMode.Propagating : DefinednessMode.Guarded;
-    }
+    /// <summary>Propagating when asked (the forced bit), else plain (whose blocks' guards ask when they use an undefined register).</summary>
+    public static int ModeOf(ContextBlock* c) =>
+        (ShadowRegisters.Dirty(c) & (1UL << ShadowRegisters.ForcedBit)) != 0 ? DefinednessMode.Propagating : DefinednessMode.Plain;
 
     /// <summary>The propagating mode's exit: the instruction's uses and shadows, before it runs.</summary>
     public void Propagate(ContextBlock* c)
     {
         Instruction ins;
         lock (_sitesLock) ins = _sites[MemcheckSlots.At<int>(c, MemcheckSlots.PropagateSite)];
+        Statistics.PropagationExits++;
         ShadowRegisters.Dirty(c) &= ~(1UL << ShadowRegisters.PendingBit);
         _propagator.Before(c, ins);
         if (Trace) Console.Error.WriteLine($"memcheck-definedness: 0x{ins.IP:x} {ins} -> dirty 0x{ShadowRegisters.Dirty(c):x} flags 0x{ShadowRegisters.Flags(c):x}");
@@ -133,6 +133,7 @@ public sealed unsafe class DefinednessChecks
             if (part.IsRead && _memory.UndefinedSpan(address + (ulong)part.Offset, (ulong)part.Size) != null) return true;
         foreach (MergedAccess part in parts)
             if (part.IsWrite) _memory.Define(address + (ulong)part.Offset, (ulong)part.Size);
+        Statistics.MergedGapExits++;
         return false;
     }
 
@@ -170,6 +171,7 @@ public sealed unsafe class DefinednessChecks
     private void Uninitialized(ContextBlock* c, ulong pc, string what, UninitializedUse use, ulong origin)
     {
         // The origin's block is looked up once per site (a scan of the heap's blocks): repeats are only counted.
+        Statistics.Reports++;
         bool firstAtSite = origin != 0 && _originSites.Add(pc);
         HeapChunk? block = firstAtSite ? _heap.FindBlock(origin) : null;
         Errors?.Invoke(new UninitializedError(what, Stack(c, pc), block)

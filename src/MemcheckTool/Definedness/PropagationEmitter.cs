@@ -27,18 +27,25 @@ internal sealed class PropagationEmitter
     /// <summary>Whether plain moves take <see cref="ShadowMoveRoutine"/> (not with --track-origins: origins are C#'s).</summary>
     public bool InlineMoves { get; set; } = true;
 
+    /// <summary>Whether outputs of defined inputs are defined in place (<see cref="DefinedOutputs"/>; not with --track-origins).</summary>
+    public bool DefineInPlace { get; set; } = true;
+
+    private readonly DefinedOutputs _outputs = new();
+
     public void EmitBefore(CodeBuffer code, in Instruction ins, int site, ulong routine, ulong moveRoutine)
     {
+        DefinedOutputs.Split split = DefineInPlace ? _outputs.Of(ins, MaskOf(ins)) : new DefinedOutputs.Split(MaskOf(ins), 0, [], false);
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
-        _masks.Add((code.Length - 4, MaskOf(ins)));
+        _masks.Add((code.Length - 4, split.Inputs));
         // jrcxz over a jmp to the hit path (rel8 reaches only that far); the miss path goes on.
         code.Byte(0xE3);
         code.Byte(5);
         code.Byte(0xE9);
         int hitField = code.Length;
         code.Int32(0);
+        if (split.Cleared != 0) EmitDefine(code, split);
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
         code.Byte(0xE9);
         int doneField = code.Length;
@@ -51,6 +58,25 @@ internal sealed class PropagationEmitter
         if (InlineMoves && InlineMove(asMove) is { } move) EmitMove(code, asMove, move, site, moveRoutine);
         else PropagationRoutine.EmitCall(code, site, routine);
         code.PatchInt32(doneField, code.Length - (doneField + 4));
+    }
+
+    /// <summary>
+    /// Inputs all defined: what the instruction writes whole is defined (<see cref="DefinedOutputs"/>):
+    /// its dirty bits cleared flag-free (pext and pdep by the bits kept) and its shadow slots zeroed
+    /// (a clean register's slot is all zero: the move routine ORs whole slots).
+    /// </summary>
+    private void EmitDefine(CodeBuffer code, DefinedOutputs.Split split)
+    {
+        ulong keep = ~split.Cleared;
+        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
+        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        _masks.Add((code.Length - 4, keep));
+        code.Encode(Instruction.Create(Code.VEX_Pdep_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        _masks.Add((code.Length - 4, keep));
+        code.Encode(ContextOperand.Store(MemcheckSlots.Dirty, Register.RCX));
+        foreach (Register register in split.Registers)
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ShadowRegisters.SlotOf(register)!.Value.Offset), 0));
+        if (split.Flags) code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.FlagsShadow), 0));
     }
 
     private readonly record struct MoveShape(int Size, int Slot, int Bit, int FullSize, int ZeroTo, bool Store, int AddressBits);
@@ -106,12 +132,12 @@ internal sealed class PropagationEmitter
 
     /// <summary>
     /// At the start of a propagating-mode block: run only when asked (the forced bit, set by mode 0's
-    /// undefined read or a guarded block's guard), clearing the request; reached otherwise (a link, a
+    /// undefined read or a plain block's guard), clearing the request; reached otherwise (a link, a
     /// lookup), leave for the dispatcher at <paramref name="pc"/>, which picks the mode. pext/pdep and
     /// jrcxz: no flag is touched.
     /// <code>
     ///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+forced] ; jrcxz +5 ; jmp stay
-    ///   mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc)
+    ///   mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc in the plain mode)
     ///   stay: mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+m] ; pdep rcx, rcx, [rip+m] ; mov gs:[Dirty], rcx ; mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
@@ -128,15 +154,7 @@ internal sealed class PropagationEmitter
         code.Byte(0xE9);
         int stayField = code.Length;
         code.Int32(0);
-        // Leaving: plain when nothing is undefined any more, else guarded.
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
-        code.Byte(0xE3);
-        int plainField = code.Length;
-        code.Byte(0);
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-        exitTo(code, pc, DefinednessMode.Guarded);
-        // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
-        code.PatchByte(plainField, checked((byte)(code.Length - (plainField + 1))));
+        // Leaving: the plain mode, whose block entry sends the thread back here when its block uses an undefined register.
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
         exitTo(code, pc, DefinednessMode.Plain);
         code.PatchInt32(stayField, code.Length - (stayField + 4));
@@ -151,39 +169,69 @@ internal sealed class PropagationEmitter
     }
 
     /// <summary>
-    /// The guarded mode's block entry: when a register (or the flags) the block uses is undefined,
-    /// set the forced bit (flag-free: it is bit 6 of Dirty's top byte, clear here, so a lea adds it)
-    /// and leave for the dispatcher at <paramref name="pc"/>, which runs the block propagating.
+    /// The plain mode's block entry: when a register (or the flags) the block uses is undefined, set
+    /// the forced bit and leave for the propagating fragment at <paramref name="pc"/>. Every plain
+    /// block has it, so its common path is short: with the flags and a register dead at the block's
+    /// start, three instructions and no store:
+    /// <code>
+    ///   mov r, gs:[Dirty] ; and r, [rip+blockMask] ; jz pass
+    ///   or byte gs:[Dirty+7], 0x40 ; (exit to pc, propagating) ; pass:
+    /// </code>
+    /// with the flags dead and no register, two when nothing is undefined (the flag-free test after them):
+    /// <code>
+    ///   cmp qword gs:[Dirty], 0 ; je pass ; (flag-free test) ; pass:
+    /// </code>
+    /// with the flags live, flag-free, rcx borrowed (the forced bit is bit 6 of Dirty's top byte,
+    /// clear in the plain mode, so a lea adds it):
     /// <code>
     ///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+blockMask] ; jrcxz pass
-    ///   mov cl, gs:[Dirty+7] ; lea ecx, [rcx+0x40] ; mov gs:[Dirty+7], cl ; mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc)
+    ///   mov cl, gs:[Dirty+7] ; lea ecx, [rcx+0x40] ; mov gs:[Dirty+7], cl ; mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc, propagating)
     ///   pass: mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
-    public void EmitGuard(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong, int> exitTo)
+    /// <param name="free">A register dead at the block's start, or None.</param>
+    public void EmitGuard(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong, int> exitTo, Register free, bool flagsDead)
     {
         ulong mask = BlockMask(block);
+        if (flagsDead && free.IsGPR64())
+        {
+            code.Encode(ContextOperand.Load(free, MemcheckSlots.Dirty));
+            code.Encode(Instruction.Create(Code.And_r64_rm64, free, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+            _masks.Add((code.Length - 4, mask));
+            code.Byte(0x74);   // jz pass
+            int skipField = code.Length;
+            code.Byte(0);
+            code.Encode(Instruction.Create(Code.Or_rm8_imm8, ContextOperand.Slot(MemcheckSlots.Dirty + 7), 1 << (ShadowRegisters.ForcedBit - 56)));
+            exitTo(code, pc, DefinednessMode.Propagating);
+            // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
+            code.PatchByte(skipField, checked((byte)(code.Length - (skipField + 1))));
+            return;
+        }
+        int cleanField = -1;
+        if (flagsDead)
+        {
+            code.Encode(Instruction.Create(Code.Cmp_rm64_imm8, ContextOperand.Slot(MemcheckSlots.Dirty), 0));
+            code.Byte(0x0F);   // je pass (rel32: the test after it is longer than a rel8 reaches for sure)
+            code.Byte(0x84);
+            cleanField = code.Length;
+            code.Int32(0);
+        }
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
         _masks.Add((code.Length - 4, mask));
-        code.Byte(0xE3);
-        code.Byte(5);
-        code.Byte(0xE9);
-        int failField = code.Length;
-        code.Int32(0);
-        code.Byte(0xE9);
+        code.Byte(0xE3);   // jrcxz pass
         int passField = code.Length;
-        code.Int32(0);
-        code.PatchInt32(failField, code.Length - (failField + 4));
+        code.Byte(0);
         var topByte = ContextOperand.Slot(MemcheckSlots.Dirty + 7);
         code.Encode(Instruction.Create(Code.Mov_r8_rm8, Register.CL, topByte));
         code.Encode(Instruction.Create(Code.Lea_r32_m, Register.ECX, new MemoryOperand(Register.RCX, 1 << (ShadowRegisters.ForcedBit - 56), 1)));
         code.Encode(Instruction.Create(Code.Mov_rm8_r8, topByte, Register.CL));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
         exitTo(code, pc, DefinednessMode.Propagating);
-        code.PatchInt32(passField, code.Length - (passField + 4));
+        code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        if (cleanField >= 0) code.PatchInt32(cleanField, code.Length - (cleanField + 4));
     }
 
     /// <summary>Dirty bits of every register (and the flags) any instruction of the block uses.</summary>

@@ -21,6 +21,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     public override void BeginBlock(BlockServices block)
     {
         _block = block;
+        if (definedness != null) definedness.Statistics.TranslationsByMode[block.Mode]++;
         _checks.Reset();
         _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
         _planner.KeepApart = definedness != null ? definedness.KeepsApart : null;
@@ -32,6 +33,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
         _propagation.Reset();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
+        _propagation.DefineInPlace = definedness is { TracksOrigins: false };
         _plan = _planner.Plan(block.Instructions, block.Liveness);
     }
 
@@ -39,11 +41,11 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     {
         Instruction ins = _block.Instructions[index];
         bool propagating = definedness != null && _block.Mode == DefinednessMode.Propagating;
-        // A propagating block runs once per request (the forced bit) and leaves otherwise; a guarded
+        // A propagating block runs once per request (the forced bit) and leaves otherwise; a plain
         // block leaves for a propagating one when it uses an undefined register.
         if (propagating && index == 0) _propagation.EmitBlockEntry(code, _block.Instructions, ins.IP, _block.ExitTo);
-        if (definedness != null && _block.Mode == DefinednessMode.Guarded && index == 0)
-            _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo);
+        if (definedness != null && !propagating && index == 0)
+            _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo, _block.Liveness.FreeRegisterBefore(0), _block.Liveness.FlagsDeadBefore(0));
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
             PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall);

@@ -6,7 +6,7 @@ using Iced.Intel;
 namespace Checker.MemcheckTool.Instrumentation;
 
 /// <summary>
-/// A pop in the access-checking modes (0, guarded): the slot it reads may hold an undefined value
+/// A pop in the access-checking (plain) mode: the slot it reads may hold an undefined value
 /// a push of the propagating mode saved (a callee saving a caller's undefined register, its own
 /// code having defined every register since). A flag-free probe of the slot's two shadow bytes;
 /// when one is not zero, the forced bit is set and the thread leaves through a linked exit for the

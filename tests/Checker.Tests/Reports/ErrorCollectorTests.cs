@@ -151,6 +151,55 @@ public class ErrorCollectorTests
     }
 
     [Fact]
+    public void ARepeatKnownByItsRawStackIsCountedWithoutARecord()
+    {
+        var collector = new ErrorCollector(identityFrames: 2);
+        var raw = new RawStack([0x1000, 0x2000, 0x3000], InnermostIsExact: true);
+        Assert.False(collector.TryAddRepeat(ErrorKind.Unaddressable, raw));   // never added: the caller builds it
+        collector.Add(Unaddressable(0x1000, 0x2000, 0x3000), raw, out bool isNew);
+        Assert.True(isNew);
+
+        Assert.True(collector.TryAddRepeat(ErrorKind.Unaddressable, raw));
+        Assert.True(collector.TryAddRepeat(ErrorKind.Unaddressable, new RawStack([0x1000, 0x2000, 0x3000], true))); // equal content, other array
+        Assert.True(collector.TryAddRepeat(ErrorKind.Unaddressable, new RawStack([0x1000, 0x2000, 0x9999], true))); // beyond the identity's frames
+        Assert.False(collector.TryAddRepeat(ErrorKind.Uninitialized, raw));                                         // other kind
+        Assert.False(collector.TryAddRepeat(ErrorKind.Unaddressable, raw with { InnermostIsExact = false }));        // symbolized at pc - 1
+        Assert.False(collector.TryAddRepeat(ErrorKind.Unaddressable, new RawStack([0x1000, 0x2001], true)));
+
+        ReportedError only = Assert.Single(collector.Errors);
+        Assert.Equal(4, only.Count);
+        Assert.Equal((1, 4), (collector.Summary()[ErrorKind.Unaddressable].Unique, collector.Summary()[ErrorKind.Unaddressable].Total));
+    }
+
+    [Fact]
+    public void RecursionAtOneCallSiteDoesNotMakeANewRepeatKey()
+    {
+        var collector = new ErrorCollector(identityFrames: 2);
+        collector.Add(Unaddressable(0x1000, 0x2000), new RawStack([0x1000, 0x2000, 0x2000, 0x3000], true), out _);
+        // Deeper recursion: the same two distinct pcs first, then only frames beyond the identity.
+        Assert.True(collector.TryAddRepeat(ErrorKind.Unaddressable, new RawStack([0x1000, 0x2000, 0x2000, 0x2000, 0x4000], true)));
+        Assert.Equal(2, Assert.Single(collector.Errors).Count);
+    }
+
+    [Fact]
+    public void ASuppressedRepeatCountsForItsSuppressionOnly()
+    {
+        int asked = 0;
+        var collector = new ErrorCollector { Suppression = _ => { asked++; return "known"; } };
+        var raw = new RawStack([0x1000], InnermostIsExact: true);
+        ReportedError first = collector.Add(Unaddressable(0x1000), raw, out bool isNew);
+        Assert.False(isNew);
+        Assert.Equal("known", first.SuppressedBy);
+        Assert.True(collector.TryAddRepeat(ErrorKind.Unaddressable, raw));
+        Assert.True(collector.TryAddRepeat(ErrorKind.Unaddressable, raw));
+
+        Assert.Equal(1, asked);
+        Assert.Empty(collector.Errors);
+        Assert.Equal(0, collector.Summary().Total);
+        Assert.Equal([("known", 3)], collector.UsedSuppressions);
+    }
+
+    [Fact]
     public void KindTableGivesTheSchemaNamesAndHeadlines()
     {
         Assert.Equal(

@@ -1,0 +1,87 @@
+using Checker.MemcheckTool.Instrumentation;
+using Iced.Intel;
+
+namespace Checker.MemcheckTool.Definedness;
+
+/// <summary>
+/// What a propagating-mode instruction needs C# for, and what it defines without it. Its inputs
+/// (registers and flags it reads, registers it writes only in part, the pending bit an undefined
+/// memory read sets) decide: when none is undefined, the outputs it writes whole (a 32- or 64-bit
+/// general register, a k register, all six status flags) are defined, as the C# rules would make
+/// them, and the pre-check clears their dirty bits in place. cc1plus's sparse sets leave a
+/// register undefined that the next instructions overwrite (mov eax, 1; mov ecx, edx; cmp...):
+/// without this each of those was a C# exit.
+/// <para>
+/// Only where C# would agree for certain: rules that compute outputs from inputs (not x87, string,
+/// gather/scatter or the no-op rules), and only when every memory read that could be undefined is
+/// one the propagating mode checks (so an undefined byte sets the pending bit); reads of globals,
+/// TLS and absolute addresses are defined by <see cref="MemoryDefinedness"/>'s rule. Not with
+/// --track-origins (origins are C#'s).
+/// </para>
+/// </summary>
+internal sealed class DefinedOutputs
+{
+    private readonly InstructionInfoFactory _info = new();
+    private readonly MemoryAccessClassifier _classifier = new() { CheckFrames = true, CheckPops = true };
+
+    /// <param name="Inputs">Dirty bits that send the instruction to its propagation (the pending bit included).</param>
+    /// <param name="Cleared">Dirty bits of what it defines in place when the inputs are defined (0: none, the pre-check is as before).</param>
+    /// <param name="Registers">The general and k registers among them (their shadow slots are zeroed too).</param>
+    public readonly record struct Split(ulong Inputs, ulong Cleared, Register[] Registers, bool Flags);
+
+    public Split Of(in Instruction ins, ulong allUses)
+    {
+        if (!Eligible(ins)) return new Split(allUses, 0, [], false);
+        ulong inputs = 1UL << ShadowRegisters.PendingBit, cleared = 0;
+        var registers = new List<Register>(2);
+        bool zeroing = IsZeroingIdiom(ins);
+        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+        {
+            if (ShadowRegisters.DirtyBit(used.Register) is not (int bit and >= 0)) continue;
+            bool whole = used.Register.IsGPR64() || used.Register.IsGPR32() || used.Register.IsK();
+            if (whole && (used.Access == OpAccess.Write || zeroing))
+            {
+                cleared |= 1UL << bit;
+                if (!registers.Contains(used.Register.GetFullRegister())) registers.Add(used.Register.GetFullRegister());
+            }
+            else inputs |= 1UL << bit;
+        }
+        // A register both read and written whole (add eax, ebx) stays an input.
+        cleared &= ~inputs;
+        registers.RemoveAll(r => (inputs >> ShadowRegisters.DirtyBit(r) & 1) != 0);
+        ulong read = (ulong)ins.RflagsRead & ShadowRegisters.StatusFlags, modified = (ulong)ins.RflagsModified & ShadowRegisters.StatusFlags;
+        bool flags = read == 0 && modified == ShadowRegisters.StatusFlags;
+        if (flags) cleared |= 1UL << ShadowRegisters.FlagsBit;
+        else if ((read | modified) != 0) inputs |= 1UL << ShadowRegisters.FlagsBit;
+        return cleared == 0 ? new Split(allUses, 0, [], false) : new Split(inputs, cleared, [.. registers], flags);
+    }
+
+    private bool Eligible(in Instruction ins)
+    {
+        if (ins.IsVsib || ins.IsStringInstruction || ins.OpMask != Register.None || X87Shadows.Touches(ins)) return false;
+        if (PropagationRules.Of(ins) is PropagationRule.None or PropagationRule.X87 or PropagationRule.String
+            or PropagationRule.Gather or PropagationRule.Scatter)
+            return false;
+        // Every memory read that could be undefined must be checked (its undefined bytes set the pending bit).
+        int unchecked_ = 0;
+        foreach (UsedMemory used in _info.GetInfo(ins).GetUsedMemory())
+        {
+            if (used.Access is not (OpAccess.Read or OpAccess.ReadWrite or OpAccess.CondRead or OpAccess.ReadCondWrite)) continue;
+            if (used.Segment is Register.FS or Register.GS || used.Base is Register.RIP or Register.EIP
+                || used.Base == Register.None && used.Index == Register.None)
+                continue;
+            if (used.MemorySize is MemorySize.Xsave or MemorySize.Xsave64 || used.MemorySize.GetSize() is <= 0 or > 64) return false;
+            unchecked_++;
+        }
+        if (unchecked_ == 0) return true;
+        int checkedReads = 0;
+        foreach (CheckedAccess access in _classifier.Classify(ins))
+            if (access.IsRead && access.Extent == AccessExtent.Fixed) checkedReads++;
+        return checkedReads == unchecked_;
+    }
+
+    /// <summary>xor/sub of a general register with itself: the result is 0 whatever the register held.</summary>
+    private static bool IsZeroingIdiom(in Instruction ins) =>
+        ins.Mnemonic is Mnemonic.Xor or Mnemonic.Sub && ins.OpCount == 2 && ins.Op0Kind == OpKind.Register && ins.Op1Kind == OpKind.Register
+        && ins.Op0Register == ins.Op1Register && (ins.Op0Register.IsGPR32() || ins.Op0Register.IsGPR64());
+}
