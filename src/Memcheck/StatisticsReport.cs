@@ -19,6 +19,7 @@ public static class StatisticsReport
         Line("indirect misses", s.IndirectMisses);
         Line("syscalls", s.Syscalls);
         Line("intercepted calls", s.InterceptedCalls);
+        Line("  through the dispatcher", s.InterceptExits);
         Line("tool exits (access check reports)", s.ToolExits);
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
     }
