@@ -40,7 +40,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
     private readonly delegate* unmanaged<void> _enterAfterCall = (delegate* unmanaged<void>)cache.Routines.EnterAfterCall;
     private readonly ClientRequests _clientRequests = new(cache, tool);
-    private readonly InterceptCalls _intercepts = new(cache, process.Threads);
+    private readonly InterceptCalls _intercepts = new(cache, process.Threads, process.Interceptor?.Calls);
 
     public GuestOutcome Run(GuestThread thread, ulong startPc)
     {

@@ -21,7 +21,7 @@ namespace Checker.Engine.Dispatch;
 /// stop request (<see cref="ExitIds.InterceptDone"/>, then <see cref="TakeOutcome"/>).
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed unsafe class InterceptCalls(TranslationCache cache, GuestThreads threads)
+internal sealed unsafe class InterceptCalls(TranslationCache cache, GuestThreads threads, InterceptedCalls? calls)
 {
     /// <summary>What <see cref="Run"/> returns to the routine: go back into the cache, or leave it (ExitId says how).</summary>
     public const int Returned = 0, ToDispatcher = 1;
@@ -55,12 +55,12 @@ internal sealed unsafe class InterceptCalls(TranslationCache cache, GuestThreads
     }
 
     [UnmanagedCallersOnly]
-    private static int Run(int exitId, ContextBlock* context)
+    private static int Run(int call, ContextBlock* context)
     {
         // No exception may leave an unmanaged entry: whatever goes wrong is the dispatcher's to raise.
         try
         {
-            return t_current!.Call(exitId, context);
+            return t_current!.Call(call, context);
         }
         catch (Exception e)
         {
@@ -68,18 +68,20 @@ internal sealed unsafe class InterceptCalls(TranslationCache cache, GuestThreads
         }
     }
 
-    private int Call(int exitId, ContextBlock* context)
+    private int Call(int call, ContextBlock* context)
     {
-        ExitStub exit = cache.Exit(exitId);
-        // No longer replaced (its module went away): the dispatcher flushes the entry and runs the code.
-        if (exit.Function is not { } replaced || exit.Owner is not { Flushed: false }) return ToDispatcher;
+        ref readonly InterceptedCalls.Entry entry = ref calls![call];
+        ExitStub exit = entry.Exit;
+        // Flushed (its module went away, say): the dispatcher flushes the entry again and runs what is there now.
+        if (exit.Owner is not { Flushed: false }) return ToDispatcher;
+        InterceptHandler handler = entry.Handler;
         cache.Statistics.InterceptedCalls++;
         try
         {
             // One allocator for every thread: its calls are serialized (as glibc's arena lock would).
             if (threads.Multithreaded)
-                lock (cache.Lock) context->Rax = replaced.Handler(context);
-            else context->Rax = replaced.Handler(context);
+                lock (cache.Lock) context->Rax = handler(context);
+            else context->Rax = handler(context);
         }
         catch (GuestMemoryFault fault)
         {

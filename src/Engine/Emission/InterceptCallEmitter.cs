@@ -13,12 +13,14 @@ namespace Checker.Engine.Emission;
 public static class InterceptCallEmitter
 {
     /// <summary>
-    /// <c>mov dword gs:[ExitId], exitId ; mov qword gs:[LinkReturn], back ; jmp InterceptCall ;
-    /// back: mov gs:[IblSaveRcx], rcx ; pop rcx ;</c> the lookup in <paramref name="lookupTable"/>.
+    /// <c>mov dword gs:[ExitId], exitId ; mov dword gs:[InterceptCall], call ; mov qword gs:[LinkReturn], back ;
+    /// jmp InterceptCall ; back: mov gs:[IblSaveRcx], rcx ; pop rcx ;</c> the lookup in <paramref name="lookupTable"/>.
     /// </summary>
-    public static void Emit(CodeBuffer code, int exitId, RuntimeRoutines routines, ulong lookupTable, bool countLookups, int mode)
+    /// <param name="call">The entry's number in <see cref="Interception.InterceptedCalls"/>.</param>
+    public static void Emit(CodeBuffer code, int exitId, int call, RuntimeRoutines routines, ulong lookupTable, bool countLookups, int mode)
     {
         code.Encode(ContextOperand.StoreExitId(exitId));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.InterceptCall), call));
         JumpAndLink.Emit(code, routines.InterceptCall);
         code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
         code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));

@@ -33,7 +33,7 @@ public sealed unsafe class RuntimeRoutines
     public ulong EnterAfterCall { get; private init; }
     /// <summary>
     /// A replaced function's call from its entry fragment, reached by jump-and-link with the guest's
-    /// registers and <c>ExitId</c> naming the entry's exit: runs the handler in C# on the host stack
+    /// registers, <c>ExitId</c> naming the entry's exit and <c>InterceptCall</c> its number: runs the handler in C# on the host stack
     /// (<see cref="Dispatch.InterceptCalls"/>) and returns through gs:[LinkReturn] with the result in
     /// rax and rsp at the return address, or leaves the cache like <see cref="ExitForCall"/>.
     /// </summary>
@@ -470,7 +470,7 @@ public sealed unsafe class RuntimeRoutines
         a.wrfsbase(rax);
         a.Label(ref hostFs);
         a.vzeroupper();
-        a.mov(edi, __dword_ptr.gs[ContextOffsets.ExitId]);
+        a.mov(edi, __dword_ptr.gs[ContextOffsets.InterceptCall]);
         a.mov(rsi, __qword_ptr.gs[ContextOffsets.Self]);
         a.mov(rax, Dispatch.InterceptCalls.EntryPoint);
         a.call(rax);

@@ -167,7 +167,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         exit.Function = replaced;
         exit.StubAddress = code.CurrentAddress;
         exit.PatchSite = 0;
-        InterceptCallEmitter.Emit(code, exit.Id, cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
+        InterceptCallEmitter.Emit(code, exit.Id, interceptor!.Calls.Add(replaced, exit), cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
         int size = code.Length + 8;
         ulong at = cache.Region.Allocate((ulong)size, 16);
         CodeRegion.Write(at, BitConverter.GetBytes(unchecked(0 - pc)));

@@ -56,12 +56,14 @@ public sealed class GuestHeap
     private ulong _undiscardedBytes;   // freed into the ranges since their pages were last given back
 
     private readonly ShadowMemory? _shadow;
+    private readonly BlockShadow? _blockShadow;
 
     /// <param name="redzone">Redzone width for every block; null: adapt to the block's size.</param>
     /// <param name="arenaAddress">Where the arena goes (0: wherever the kernel puts it): the engine keeps it in the guest's region.</param>
     public GuestHeap(ulong? redzone, ulong delayFreesBytes, ShadowMemory? shadow = null, ulong arenaAddress = 0)
     {
         _shadow = shadow;
+        _blockShadow = shadow != null ? new BlockShadow(shadow) : null;
         _redzones = new RedzonePolicy(redzone);
         DelayFreesBytes = delayFreesBytes;
         ArenaStart = MapArena(arenaAddress, ArenaSize);
@@ -120,7 +122,7 @@ public sealed class GuestHeap
     public Action<ulong, ulong>? DefineWritten { get; set; }
 
     /// <summary>Marks a block's bytes defined (calloc's zeroes).</summary>
-    public void Define(ulong user, ulong size) => _shadow?.Set(user, size, ShadowState.Defined);
+    public void Define(ulong user, ulong size) => _blockShadow?.Set(user, size, ShadowState.Defined);
 
     public bool IsHeapAddress(ulong address) => address >= ArenaStart && address < _next;
 
@@ -140,13 +142,13 @@ public sealed class GuestHeap
             _hoardedBytes -= blockSize;
             user = blockStart + redzone;
             // The recycled block is unaddressable from its free: open the program's bytes only.
-            _shadow?.Set(user, size, FreshState);
+            _blockShadow?.Set(user, size, FreshState);
         }
         else if (_free.TryTake(redzone, body, alignment, out blockStart, out user)
             || (HoardOutgrewHeap() && _free.TryTake(redzone, body, alignment, out blockStart, out user)))
         {
             blockSize = user + body + redzone - blockStart;
-            _shadow?.Set(user, size, FreshState);   // free space is unaddressable
+            _blockShadow?.Set(user, size, FreshState);   // free space is unaddressable
         }
         else
         {
@@ -164,7 +166,7 @@ public sealed class GuestHeap
             if (_shadow != null)
             {
                 _shadow.Set(previous, user - previous, ShadowState.Unaddressable);
-                _shadow.Set(user, size, FreshState);
+                _blockShadow!.Set(user, size, FreshState);
                 _shadow.Set(user + size, _next - (user + size), ShadowState.Unaddressable);
             }
             // An alignment gap before the block is free space.
@@ -194,7 +196,7 @@ public sealed class GuestHeap
         chunk.FreeStack = stack;
         LiveBytes -= chunk.Size;
         LiveBlocks--;
-        _shadow?.Set(chunk.User, chunk.Size, ShadowState.Unaddressable);
+        _blockShadow?.Set(chunk.User, chunk.Size, ShadowState.Unaddressable);
         _quarantine.Enqueue(new QuarantinedBlock(chunk.Slot, chunk.BlockStart, chunk.BlockSize));
         _quarantinedBytes += chunk.BlockSize;
         while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1) Recycle(_quarantine.Dequeue());
