@@ -7,9 +7,11 @@ namespace Checker.MemcheckTool.Heap;
 /// blocks: <see cref="ShadowMemory.Set"/> is general (range checks, a vectorized fill, a
 /// compare-and-swap for a shared end byte) and was a tenth of a malloc/free pair. A block's user
 /// address is 16-aligned, so its bytes start a shadow byte; the lanes of its last shadow byte past
-/// the size are the block's own padding (its body is a multiple of 16, then a redzone), which no
-/// other thread may write, so that byte is read and written back without an atomic. Larger blocks
-/// go through <see cref="ShadowMemory.Set"/>. The shadow written is the same either way.
+/// the size are the block's own padding (its body is a multiple of 16, then a redzone), which is
+/// unaddressable whether the block is live or freed: that byte is written whole, never read (a
+/// read of a recycled block's cold shadow was a cache miss on every malloc). Larger blocks go
+/// through <see cref="ShadowMemory.Set"/>, which keeps the padding lanes as it finds them: the two
+/// differ only where something made padding addressable (a client request on freed memory).
 /// </summary>
 internal sealed unsafe class BlockShadow(ShadowMemory shadow)
 {
@@ -33,6 +35,6 @@ internal sealed unsafe class BlockShadow(ShadowMemory shadow)
         for (; whole >= 8; whole -= 8, p += 8) *(ulong*)p = word;
         for (; whole > 0; whole--, p++) *p = pattern;
         int tail = (int)(size & 3);
-        if (tail != 0) *p = ShadowBits.Fill(*p, 0, tail, state);
+        if (tail != 0) *p = ShadowBits.Fill(ShadowBits.Pattern(ShadowState.Unaddressable), 0, tail, state);
     }
 }

@@ -40,7 +40,7 @@ public sealed class GuestHeap
     private readonly ChunkTable _chunks = new();
     // Freed blocks in order, with what recycling needs: by then the chunk object is long out of the
     // caches, and reading it again cost a cache miss per free.
-    private readonly Queue<QuarantinedBlock> _quarantine = new();
+    private readonly Quarantine _quarantine = new();
     private readonly ReusableBlocks _reusable = new();
     private readonly FreeRanges _free = new();
     private readonly RedzonePolicy _redzones;
@@ -185,29 +185,38 @@ public sealed class GuestHeap
     {
         if (address == 0) return true;
         Journal?.Freed(address, kind, routine, stack);
-        HeapChunk? chunk = Find(address);
-        if (chunk == null || chunk.Freed)
+        // The slot's entry has what a free needs; the chunk object is only written.
+        int slot = IsBlockAddress(address) ? _chunks.SlotOf(address) : -1;
+        if (slot < 0 || _chunks.At(slot).Freed)
         {
-            Report(chunk != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, stack, chunk);
+            HeapChunk? freed = slot >= 0 ? _chunks.At(slot).Chunk : null;
+            Report(freed != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, stack, freed);
             return false;
         }
-        if (chunk.Kind != kind)
-            Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, chunk));
-        chunk.FreeStack = stack;
-        LiveBytes -= chunk.Size;
+        if (_chunks.At(slot).Kind != kind)
+            Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, _chunks.At(slot).Chunk));
+        ref readonly ChunkTable.Entry block = ref _chunks.At(slot);
+        block.Chunk!.FreeStack = stack;
+        _chunks.MarkFreed(slot);
+        LiveBytes -= block.Size;
         LiveBlocks--;
-        _blockShadow?.Set(chunk.User, chunk.Size, ShadowState.Unaddressable);
-        _quarantine.Enqueue(new QuarantinedBlock(chunk.Slot, chunk.BlockStart, chunk.BlockSize));
-        _quarantinedBytes += chunk.BlockSize;
-        while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1) Recycle(_quarantine.Dequeue());
+        _blockShadow?.Set(block.User, block.Size, ShadowState.Unaddressable);
+        _quarantine.Add(new QuarantinedBlock(slot, block.BlockStart, block.BlockSize));
+        _quarantinedBytes += block.BlockSize;
+        while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1)
+        {
+            Recycle(in _quarantine.Oldest);
+            _quarantine.RemoveOldest();
+        }
         return true;
     }
 
     public HeapChunk? FindLive(ulong user) => Find(user) is HeapChunk chunk && !chunk.Freed ? chunk : null;
 
+    private HeapChunk? Find(ulong user) => IsBlockAddress(user) ? _chunks.Find(user) : null;
+
     // Every block's user address is 16-aligned and has its redzone (mapped arena) below it.
-    private HeapChunk? Find(ulong user) =>
-        user >= ArenaStart + RedzonePolicy.Minimum && user < _next && (user & (MinimumAlignment - 1)) == 0 ? _chunks.Find(user) : null;
+    private bool IsBlockAddress(ulong user) => user >= ArenaStart + RedzonePolicy.Minimum && user < _next && (user & (MinimumAlignment - 1)) == 0;
 
     /// <summary>
     /// The block (live or quarantined) whose extent, redzones included, holds <paramref name="address"/>;
@@ -248,7 +257,7 @@ public sealed class GuestHeap
     }
 
     /// <summary>A block leaves quarantine: its space becomes reusable.</summary>
-    private void Recycle(QuarantinedBlock block)
+    private void Recycle(in QuarantinedBlock block)
     {
         _chunks.Remove(block.Slot);
         _quarantinedBytes -= block.BlockSize;
@@ -260,8 +269,6 @@ public sealed class GuestHeap
         }
         Release(block.BlockStart, block.BlockSize);
     }
-
-    private readonly record struct QuarantinedBlock(int Slot, ulong BlockStart, ulong BlockSize);
 
     /// <summary>
     /// Free space into the ranges, merged with its neighbours (rejoining the arena's unused end if it
