@@ -201,7 +201,7 @@ public sealed class GuestHeap
         LiveBytes -= block.Size;
         LiveBlocks--;
         _blockShadow?.Set(block.User, block.Size, ShadowState.Unaddressable);
-        _quarantine.Add(new QuarantinedBlock(slot, block.BlockStart, block.BlockSize));
+        _quarantine.Add(slot, block.BlockStart, block.BlockSize);
         _quarantinedBytes += block.BlockSize;
         while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1)
         {

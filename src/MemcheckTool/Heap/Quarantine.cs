@@ -1,7 +1,7 @@
 namespace Checker.MemcheckTool.Heap;
 
 /// <summary>A freed block waiting in quarantine, with what recycling it needs (its chunk object is long out of the caches by then).</summary>
-internal readonly record struct QuarantinedBlock(int Slot, ulong BlockStart, ulong BlockSize);
+internal record struct QuarantinedBlock(int Slot, ulong BlockStart, ulong BlockSize);
 
 /// <summary>
 /// The heap's freed blocks, oldest first (delayed frees): a ring read in place. Every free adds
@@ -15,10 +15,14 @@ internal sealed class Quarantine
 
     public int Count { get; private set; }
 
-    public void Add(QuarantinedBlock block)
+    // Fields, not a struct: one built on the stack and copied in was read back across its stores.
+    public void Add(int slot, ulong blockStart, ulong blockSize)
     {
         if (Count == _ring.Length) Grow();
-        _ring[(_head + Count) & (_ring.Length - 1)] = block;
+        ref QuarantinedBlock entry = ref _ring[(_head + Count) & (_ring.Length - 1)];
+        entry.Slot = slot;
+        entry.BlockStart = blockStart;
+        entry.BlockSize = blockSize;
         Count++;
     }
 
