@@ -211,6 +211,12 @@ public sealed class GuestHeap
         return true;
     }
 
+    /// <summary>A hint that <paramref name="address"/> is about to be freed (see <see cref="ChunkTable.Prefetch"/>).</summary>
+    public void Prefetch(ulong address)
+    {
+        if (IsBlockAddress(address)) _chunks.Prefetch(address);
+    }
+
     public HeapChunk? FindLive(ulong user) => Find(user) is HeapChunk chunk && !chunk.Freed ? chunk : null;
 
     private HeapChunk? Find(ulong user) => IsBlockAddress(user) ? _chunks.Find(user) : null;

@@ -60,7 +60,13 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     private ulong[] Stack(ContextBlock* c) => CallstackCapture.Capture(c, c->UnwindTop, callstackFrames, rules);
 
     private InterceptedFunction Free(string name, AllocationKind kind) =>
-        new(name, c => { heap.Free(Arg(c, 0), kind, name, Stack(c)); return 0; });
+        new(name, c =>
+        {
+            ulong pointer = Arg(c, 0);
+            heap.Prefetch(pointer);   // the block's slot comes in while the callstack is captured
+            heap.Free(pointer, kind, name, Stack(c));
+            return 0;
+        });
 
     /// <summary>glibc's failure: NULL, with errno set.</summary>
     private ulong Fail(ContextBlock* c, int error)
