@@ -15,10 +15,9 @@ namespace Checker.Engine.Dispatch;
 /// (<see cref="RuntimeRoutines"/>), which stores the guest's registers in the context block, moves
 /// to the host stack and the host's fs base and calls <see cref="Run"/> on the thread's own host
 /// thread; back in the fragment, the function's <c>ret</c> is an inlined indirect-branch lookup. The
-/// handler is the same one the dispatcher would run, under the same lock. Whatever the fast path
-/// does not finish goes to the dispatcher: a handler the fragment no longer matches (run there,
-/// as before), and after the handler a tail call, a fault in guest memory, an engine error or a
-/// stop request (<see cref="ExitIds.InterceptDone"/>, then <see cref="TakeOutcome"/>).
+/// handler is the same one the dispatcher would run, under the same lock. What the fast path does
+/// not finish goes to the dispatcher after the handler: a tail call, a fault in guest memory, an
+/// engine error or a stop request (<see cref="ExitIds.InterceptDone"/>, then <see cref="TakeOutcome"/>).
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed unsafe class InterceptCalls(TranslationCache cache, GuestThreads threads, InterceptedCalls? calls)
@@ -70,10 +69,10 @@ internal sealed unsafe class InterceptCalls(TranslationCache cache, GuestThreads
 
     private int Call(int call, ContextBlock* context)
     {
+        // No test of whether the entry's fragment was flushed meanwhile (the dispatcher's path has
+        // one): a thread can only be here from a fragment it entered before the flush took it out
+        // of the links and the lookup tables, which is the moment it would have run the call anyway.
         ref readonly InterceptedCalls.Entry entry = ref calls![call];
-        ExitStub exit = entry.Exit;
-        // Flushed (its module went away, say): the dispatcher flushes the entry again and runs what is there now.
-        if (exit.Owner is not { Flushed: false }) return ToDispatcher;
         InterceptHandler handler = entry.Handler;
         cache.Statistics.InterceptedCalls++;
         try
@@ -85,7 +84,7 @@ internal sealed unsafe class InterceptCalls(TranslationCache cache, GuestThreads
         }
         catch (GuestMemoryFault fault)
         {
-            return Hand(context, new Outcome { FunctionPc = exit.TargetPc, Fault = fault });
+            return Hand(context, new Outcome { FunctionPc = calls[call].Exit.TargetPc, Fault = fault });
         }
         if (FunctionInterceptor.TakeTailCall() is var tail and not 0) return Hand(context, new Outcome { TailCall = tail });
         // Asked to stop while the handler ran (a kick landing in C# code returns): the dispatcher takes it.
