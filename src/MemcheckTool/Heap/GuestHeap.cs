@@ -41,6 +41,9 @@ public sealed class GuestHeap
     // Freed blocks in order, with what recycling needs: by then the chunk object is long out of the
     // caches, and reading it again cost a cache miss per free.
     private readonly Quarantine _quarantine = new();
+    // Chunk objects of blocks that left quarantine, for the next blocks (see HeapChunk.Reuse).
+    private readonly Stack<HeapChunk> _spareChunks = new();
+    private const int SpareChunks = 16384;
     private readonly ReusableBlocks _reusable = new();
     private readonly FreeRanges _free = new();
     private readonly RedzonePolicy _redzones;
@@ -172,7 +175,9 @@ public sealed class GuestHeap
             // An alignment gap before the block is free space.
             if (blockStart > previous) Release(previous, blockStart - previous);
         }
-        var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack, routine);
+        HeapChunk chunk = _spareChunks.TryPop(out HeapChunk? spare)
+            ? spare.Reuse(user, size, blockStart, blockSize, kind, stack, routine)
+            : new HeapChunk(user, size, blockStart, blockSize, kind, stack, routine);
         _chunks.Add(chunk);
         LiveBytes += size;
         LiveBlocks++;
@@ -201,7 +206,7 @@ public sealed class GuestHeap
         LiveBytes -= block.Size;
         LiveBlocks--;
         _blockShadow?.Set(block.User, block.Size, ShadowState.Unaddressable);
-        _quarantine.Add(slot, block.BlockStart, block.BlockSize);
+        _quarantine.Add(block.Chunk!, slot, block.BlockStart, block.BlockSize);
         _quarantinedBytes += block.BlockSize;
         while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1)
         {
@@ -266,6 +271,7 @@ public sealed class GuestHeap
     private void Recycle(in QuarantinedBlock block)
     {
         _chunks.Remove(block.Slot);
+        if (_spareChunks.Count < SpareChunks) _spareChunks.Push(block.Chunk);
         _quarantinedBytes -= block.BlockSize;
         if (block.BlockSize <= SmallBlock)
         {
