@@ -21,6 +21,7 @@ public static class StatisticsReport
         Line("indirect misses", s.IndirectMisses);
         Line("syscalls", s.Syscalls);
         Line("intercepted calls", s.InterceptedCalls);
+        Line("  through the dispatcher", s.InterceptExits);
         Line("tool exits (access check reports)", s.ToolExits);
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
         Line("translation cpu ms", (s.TranslationCpuNanoseconds / 1e6).ToString("F1"));

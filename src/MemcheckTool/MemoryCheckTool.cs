@@ -81,17 +81,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
             () => Interceptor.Locate("_ZSt17__throw_bad_allocv")).All();
         // A replaced function's undefined arguments are reported; its result is defined (the C#
         // handler computed it from arguments taken as defined).
-        if (options.CheckUninitialized)
-            functions = functions.Select(f => f with
-            {
-                Handler = c =>
-                {
-                    Definedness?.CheckArguments(c, f.Name);
-                    ulong result = f.Handler(c);
-                    DefinednessChecks.DefineResult(c);
-                    return result;
-                },
-            });
+        if (options.CheckUninitialized) functions = functions.Select(f => ArgumentDefinedness.Wrap(f, () => Definedness));
         host.ReplaceFunctions(functions);
         Overlaps = new OverlapHook(options.CallstackMaxFrames, _rules);
         MapStringReplacements(host);

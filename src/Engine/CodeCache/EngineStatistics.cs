@@ -12,6 +12,8 @@ public sealed class EngineStatistics
     public long IndirectMisses;
     public long Syscalls;
     public long InterceptedCalls;
+    /// <summary>Replaced calls that left the cache for the dispatcher (the others ran from the cache: <c>Dispatch.InterceptCalls</c>).</summary>
+    public long InterceptExits;
     /// <summary>Tool routines that left the cache (memcheck: an unaddressable byte, reported or an allowed partial load).</summary>
     public long ToolExits;
     /// <summary>Valgrind client requests the program made (valgrind.h's magic sequence).</summary>

@@ -40,6 +40,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
     private readonly delegate* unmanaged<void> _enter = (delegate* unmanaged<void>)cache.Routines.Enter;
     private readonly delegate* unmanaged<void> _enterAfterCall = (delegate* unmanaged<void>)cache.Routines.EnterAfterCall;
     private readonly ClientRequests _clientRequests = new(cache, tool);
+    private readonly InterceptCalls _intercepts = new(cache, process.Threads, process.Interceptor?.Calls);
 
     public GuestOutcome Run(GuestThread thread, ulong startPc)
     {
@@ -78,6 +79,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         SignalDelivery signals = process.Signals;
         GuestThreads threads = process.Threads;
         GuestOutcome? outcome;
+        _intercepts.Attach();
         while (true)
         {
             if (ThreadStopper.ClaimRequested(context))
@@ -150,6 +152,27 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 else resumeInCache = context->LinkReturn;
                 continue;
             }
+            if (id == ExitIds.InterceptDone)
+            {
+                // A replaced function ran from the cache (InterceptCalls) and left the rest to us.
+                stats.InterceptExits++;
+                InterceptCalls.Outcome done = InterceptCalls.TakeOutcome();
+                done.Error?.Throw();
+                if (done.Fault != null)
+                {
+                    if (Deliver(thread, faults.InReplacedFunction(context, done.FunctionPc, done.Fault), out pc, out outcome)) continue;
+                    return outcome!;
+                }
+                if (done.TailCall != 0)
+                {
+                    pc = done.TailCall;
+                    continue;
+                }
+                pc = *(ulong*)context->Rsp;
+                context->Rsp += 8;
+                afterCall = true;
+                continue;
+            }
             ExitStub exit = cache.Exit(id);
             switch (exit.Kind)
             {
@@ -177,6 +200,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     break;
                 case ExitKind.Intercept when exit.Function is { } replaced && exit.Owner is { Flushed: false }:
                     stats.InterceptedCalls++;
+                    stats.InterceptExits++;
                     try
                     {
                         // One allocator for every thread: its calls are serialized (as glibc's arena lock would).

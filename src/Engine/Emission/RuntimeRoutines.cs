@@ -31,6 +31,13 @@ public sealed unsafe class RuntimeRoutines
     /// <summary>Exit and re-entry around a replaced function call: no vector state saved or restored (all caller-saved there).</summary>
     public ulong ExitForCall { get; private init; }
     public ulong EnterAfterCall { get; private init; }
+    /// <summary>
+    /// A replaced function's call from its entry fragment, reached by jump-and-link with the guest's
+    /// registers, <c>ExitId</c> naming the entry's exit and <c>InterceptCall</c> its number: runs the handler in C# on the host stack
+    /// (<see cref="Dispatch.InterceptCalls"/>) and returns through gs:[LinkReturn] with the result in
+    /// rax and rsp at the return address, or leaves the cache like <see cref="ExitForCall"/>.
+    /// </summary>
+    public ulong InterceptCall { get; private init; }
     public ulong IndirectBranchMiss { get; private init; }
     public ulong IndirectBranchMissFlagFree { get; private init; }
     public ulong RawSyscall { get; private init; }
@@ -55,6 +62,7 @@ public sealed unsafe class RuntimeRoutines
     private const int UcontextEflags = 40 + 17 * 8;   // uc_mcontext.gregs[REG_EFL]
     private const int BusAdrAln = 1;                 // si_code of an alignment-check SIGBUS
     private const int AlignmentCheckFlag = 0x40000;  // EFLAGS.AC
+    private const int MxcsrFlags = 0x3f;             // MXCSR's exception flags (IE, DE, ZE, OE, UE, PE)
     private const int UcontextGregs = 40;
     /// <summary>For each GPR in hardware order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15): its gregs index (REG_RAX 13, ...).</summary>
     private static readonly int[] UcontextIndexOfGpr = [13, 14, 12, 11, 15, 10, 9, 8, 0, 1, 2, 3, 4, 5, 6, 7];
@@ -122,7 +130,8 @@ public sealed unsafe class RuntimeRoutines
         ulong defaultAction = data + 0x300;
         var a = new Assembler(64);
         Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel();
-        Label enterAfterCall = a.CreateLabel(), exitForCall = a.CreateLabel();
+        Label enterAfterCall = a.CreateLabel(), exitForCall = a.CreateLabel(), exitForCallStored = a.CreateLabel();
+        Label interceptCall = a.CreateLabel(), interceptStored = a.CreateLabel(), interceptEnd = a.CreateLabel();
         Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
@@ -176,6 +185,7 @@ public sealed unsafe class RuntimeRoutines
             if (forCall) a.Label(ref exitForCall);
             else a.Label(ref exit);
             for (int r = 0; r < 16; r++) a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], Gpr64(r));
+            if (forCall) a.Label(ref exitForCallStored);
             a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
             a.pushfq();
             a.pop(__qword_ptr.gs[ContextOffsets.Rflags]);
@@ -216,6 +226,8 @@ public sealed unsafe class RuntimeRoutines
             for (int i = HostCalleeSaved.Length - 1; i >= 0; i--) a.pop(Gpr64(HostCalleeSaved[i]));
             a.ret();
         }
+
+        EmitInterceptCall(a, ref interceptCall, ref interceptStored, ref interceptEnd, exitForCallStored);
 
         // Misses of the inlined lookups (IndirectBranchEmitter). Flag-free variant: rcx holds
         // target + negated key and rdx the negated key, so target = rcx + ~rdx + 1 (no flags touched).
@@ -316,6 +328,13 @@ public sealed unsafe class RuntimeRoutines
         a.Label(ref notBrokenOff);
         Label copy = a.CreateLabel(), copied = a.CreateLabel();
         a.mov(rax, __qword_ptr[rdx + UcontextRip]);
+        // So are they in InterceptCall once it has stored them (the ucontext may hold the host's rsp).
+        a.lea(rcx, __[interceptStored]);
+        a.cmp(rax, rcx);
+        a.jb(copy);
+        a.lea(rcx, __[interceptEnd]);
+        a.cmp(rax, rcx);
+        a.jb(copied);
         a.lea(rcx, __[guestSyscall]);
         a.cmp(rax, rcx);
         a.jb(copy);
@@ -400,6 +419,7 @@ public sealed unsafe class RuntimeRoutines
             Exit = result.GetLabelRIP(exit),
             EnterAfterCall = result.GetLabelRIP(enterAfterCall),
             ExitForCall = result.GetLabelRIP(exitForCall),
+            InterceptCall = result.GetLabelRIP(interceptCall),
             IndirectBranchMiss = result.GetLabelRIP(ibl),
             IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
             RawSyscall = result.GetLabelRIP(rawSyscall),
@@ -411,6 +431,75 @@ public sealed unsafe class RuntimeRoutines
             KickHandler = result.GetLabelRIP(kickHandler),
             PreviousHandlers = data,
         };
+    }
+
+    /// <summary>
+    /// The replaced call from the cache (DynamoRIO's clean call): the guest's registers into the
+    /// block (the handler reads its arguments and stack there, and every way out of the cache expects
+    /// them), then the host's stack and fs base, and the C# entry. The host's MXCSR and x87 control
+    /// word must be in force (the SysV ABI keeps them across calls) and AC clear (the host's own
+    /// unaligned accesses would fault): otherwise, and whenever the entry says so, the ordinary
+    /// exit for a call. Back in the guest, the caller-saved registers get their values from before
+    /// the call (as after the dispatcher's round trip), rax the result.
+    /// </summary>
+    private static void EmitInterceptCall(Assembler a, ref Label start, ref Label stored, ref Label end, Label exitForCallStored)
+    {
+        Label leave = a.CreateLabel(), hostFs = a.CreateLabel(), cacheFs = a.CreateLabel();
+        a.Label(ref start);
+        for (int r = 0; r < 16; r++) a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], Gpr64(r));
+        a.Label(ref stored);
+        // MXCSR's control bits (its low six are sticky exception flags the guest's arithmetic sets).
+        a.stmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
+        a.mov(eax, __dword_ptr.gs[ContextOffsets.GuestMxcsr]);
+        a.xor(eax, __dword_ptr.gs[ContextOffsets.HostMxcsr]);
+        a.test(eax, ~MxcsrFlags);
+        a.jnz(leave);
+        a.fnstcw(__word_ptr.gs[ContextOffsets.GuestFpuCw]);
+        a.movzx(eax, __word_ptr.gs[ContextOffsets.GuestFpuCw]);
+        a.cmp(ax, __word_ptr.gs[ContextOffsets.HostFpuCw]);
+        a.jne(leave);
+        a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
+        a.pushfq();
+        a.pop(rax);
+        a.test(eax, AlignmentCheckFlag);
+        a.jnz(leave);
+        a.cld();
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.HostFsBase]);
+        a.test(rax, rax);
+        a.jz(hostFs);
+        a.wrfsbase(rax);
+        a.Label(ref hostFs);
+        a.vzeroupper();
+        a.mov(edi, __dword_ptr.gs[ContextOffsets.InterceptCall]);
+        a.mov(rsi, __qword_ptr.gs[ContextOffsets.Self]);
+        a.mov(rax, Dispatch.InterceptCalls.EntryPoint);
+        a.call(rax);
+        // The guest's exception flags back, whatever the C# code's arithmetic set.
+        Label sameMxcsr = a.CreateLabel();
+        a.mov(ecx, eax);
+        a.sub(rsp, 8);
+        a.stmxcsr(__dword_ptr[rsp]);
+        a.mov(eax, __dword_ptr[rsp]);
+        a.add(rsp, 8);
+        a.cmp(eax, __dword_ptr.gs[ContextOffsets.GuestMxcsr]);
+        a.je(sameMxcsr);
+        a.ldmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
+        a.Label(ref sameMxcsr);
+        a.test(ecx, ecx);
+        a.jnz(leave);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.CacheFsBase]);
+        a.test(rax, rax);
+        a.jz(cacheFs);
+        a.wrfsbase(rax);
+        a.Label(ref cacheFs);
+        foreach (int r in (int[])[1, 2, 6, 7, 8, 9, 10, 11]) a.mov(Gpr64(r), __qword_ptr.gs[ContextOffsets.OfGpr(r)]);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.OfGpr(0)]);
+        a.mov(rsp, __qword_ptr.gs[ContextOffsets.OfGpr(4)]);
+        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.Label(ref leave);
+        a.jmp(exitForCallStored);
+        a.Label(ref end);
+        a.int3();   // never reached: the end label needs an instruction
     }
 
     internal static AssemblerRegister64 Gpr64(int hardwareIndex) => hardwareIndex switch
@@ -428,4 +517,6 @@ public static class ExitIds
     public const int FaultInCache = -2;
     /// <summary>A tool routine needs C# (memcheck: an access check found a bad byte); <see cref="Tools.Tool.OnToolExit"/> handles it, then the thread resumes at gs:[LinkReturn].</summary>
     public const int ToolExit = -3;
+    /// <summary>A replaced function ran from the cache (<see cref="Dispatch.InterceptCalls"/>) and the dispatcher finishes its call (a tail call, a fault, a stop).</summary>
+    public const int InterceptDone = -4;
 }

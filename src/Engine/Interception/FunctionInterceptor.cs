@@ -23,6 +23,9 @@ public sealed unsafe class FunctionInterceptor
 
     public int Count => _byPc.Count;
 
+    /// <summary>The entries translated so far, by the number their fragments carry (the cache's direct calls).</summary>
+    public InterceptedCalls Calls { get; } = new();
+
     // Functions the tool needs to find but does not replace (libc's __errno_location, and exit, whose
     // frames the leak scan leaves out), by name: (entry, size) of the first definition seen.
     // libstdc++'s std::__throw_bad_alloc(), which a failed throwing operator new tail-calls.

@@ -23,6 +23,7 @@ public unsafe struct ContextBlock
     /// <summary>Which exit stub left the cache (an index into the exit table, or a reserved reason).</summary>
     [FieldOffset(ContextOffsets.ExitId)] public int ExitId;
     [FieldOffset(ContextOffsets.EnterTarget)] public ulong EnterTarget;
+    [FieldOffset(ContextOffsets.InterceptCall)] public int InterceptCall;
     [FieldOffset(ContextOffsets.IblMissMode)] public int IblMissMode;
     [FieldOffset(ContextOffsets.IblLookups)] public long IblLookups;
     [FieldOffset(ContextOffsets.Self)] public ulong Self;
@@ -67,6 +68,8 @@ public static class ContextOffsets
     public const int HostRsp = 0x0a0;
     public const int ExitId = 0x0a8;
     public const int EnterTarget = 0x0b0;
+    /// <summary>The replaced entry a fragment calls from the cache: its number in <see cref="Interception.InterceptedCalls"/>.</summary>
+    public const int InterceptCall = 0x0b8;
     /// <summary>Indirect-branch lookup: the registers it borrows and its jump target.</summary>
     public const int IblSaveRax = 0x0c8;
     public const int IblSaveRcx = 0x0d0;

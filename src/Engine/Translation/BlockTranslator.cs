@@ -177,7 +177,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         CodeRegion.Write(at, header);
     }
 
-    /// <summary>A replaced function's entry: a fragment that is nothing but an exit to the dispatcher.</summary>
+    /// <summary>A replaced function's entry: a fragment that calls the replacement from the cache (its exit serves the calls the dispatcher makes).</summary>
     private Fragment TranslateIntercepted(ulong pc, Interception.InterceptedFunction replaced, long started)
     {
         ulong start = cache.Region.Peek(16);
@@ -187,10 +187,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         exit.Function = replaced;
         exit.StubAddress = code.CurrentAddress;
         exit.PatchSite = 0;
-        code.Raw(ExitStubPrefix);
-        code.Int32(exit.Id);
-        code.Raw([0xE9]);
-        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.ExitForCall));
+        InterceptCallEmitter.Emit(code, exit.Id, interceptor!.Calls.Add(replaced, exit), cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
         int size = code.Length + 8;
         ulong at = cache.Region.Allocate((ulong)size, 16);
         WriteHeader(at, pc);

@@ -9,7 +9,9 @@ namespace Checker.MemcheckTool.Heap;
 /// is at [rsp]; from there each frame steps by its CFI reduced to arithmetic
 /// (<see cref="FrameRuleCache"/>: libdw runs once per distinct pc), else by the frame-pointer chain.
 /// Only the guest stack [rsp, stackTop) is read, so a bad rule or rbp ends the walk, never faults.
+/// Locals are not zeroed first (every malloc and free captures; the walk writes what it reads back).
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 public static unsafe class CallstackCapture
 {
     /// <summary>Every captured stack, interned: callers get shared arrays and must not modify them.</summary>

@@ -40,7 +40,10 @@ public sealed class GuestHeap
     private readonly ChunkTable _chunks = new();
     // Freed blocks in order, with what recycling needs: by then the chunk object is long out of the
     // caches, and reading it again cost a cache miss per free.
-    private readonly Queue<QuarantinedBlock> _quarantine = new();
+    private readonly Quarantine _quarantine = new();
+    // Chunk objects of blocks that left quarantine, for the next blocks (see HeapChunk.Reuse).
+    private readonly Stack<HeapChunk> _spareChunks = new();
+    private const int SpareChunks = 16384;
     private readonly ReusableBlocks _reusable = new();
     private readonly FreeRanges _free = new();
     private readonly RedzonePolicy _redzones;
@@ -56,12 +59,14 @@ public sealed class GuestHeap
     private ulong _undiscardedBytes;   // freed into the ranges since their pages were last given back
 
     private readonly ShadowMemory? _shadow;
+    private readonly BlockShadow? _blockShadow;
 
     /// <param name="redzone">Redzone width for every block; null: adapt to the block's size.</param>
     /// <param name="arenaAddress">Where the arena goes (0: wherever the kernel puts it): the engine keeps it in the guest's region.</param>
     public GuestHeap(ulong? redzone, ulong delayFreesBytes, ShadowMemory? shadow = null, ulong arenaAddress = 0)
     {
         _shadow = shadow;
+        _blockShadow = shadow != null ? new BlockShadow(shadow) : null;
         _redzones = new RedzonePolicy(redzone);
         DelayFreesBytes = delayFreesBytes;
         ArenaStart = MapArena(arenaAddress, ArenaSize);
@@ -120,7 +125,7 @@ public sealed class GuestHeap
     public Action<ulong, ulong>? DefineWritten { get; set; }
 
     /// <summary>Marks a block's bytes defined (calloc's zeroes).</summary>
-    public void Define(ulong user, ulong size) => _shadow?.Set(user, size, ShadowState.Defined);
+    public void Define(ulong user, ulong size) => _blockShadow?.Set(user, size, ShadowState.Defined);
 
     public bool IsHeapAddress(ulong address) => address >= ArenaStart && address < _next;
 
@@ -140,13 +145,13 @@ public sealed class GuestHeap
             _hoardedBytes -= blockSize;
             user = blockStart + redzone;
             // The recycled block is unaddressable from its free: open the program's bytes only.
-            _shadow?.Set(user, size, FreshState);
+            _blockShadow?.Set(user, size, FreshState);
         }
         else if (_free.TryTake(redzone, body, alignment, out blockStart, out user)
             || (HoardOutgrewHeap() && _free.TryTake(redzone, body, alignment, out blockStart, out user)))
         {
             blockSize = user + body + redzone - blockStart;
-            _shadow?.Set(user, size, FreshState);   // free space is unaddressable
+            _blockShadow?.Set(user, size, FreshState);   // free space is unaddressable
         }
         else
         {
@@ -164,13 +169,15 @@ public sealed class GuestHeap
             if (_shadow != null)
             {
                 _shadow.Set(previous, user - previous, ShadowState.Unaddressable);
-                _shadow.Set(user, size, FreshState);
+                _blockShadow!.Set(user, size, FreshState);
                 _shadow.Set(user + size, _next - (user + size), ShadowState.Unaddressable);
             }
             // An alignment gap before the block is free space.
             if (blockStart > previous) Release(previous, blockStart - previous);
         }
-        var chunk = new HeapChunk(user, size, blockStart, blockSize, kind, stack, routine);
+        HeapChunk chunk = _spareChunks.TryPop(out HeapChunk? spare)
+            ? spare.Reuse(user, size, blockStart, blockSize, kind, stack, routine)
+            : new HeapChunk(user, size, blockStart, blockSize, kind, stack, routine);
         _chunks.Add(chunk);
         LiveBytes += size;
         LiveBlocks++;
@@ -183,29 +190,44 @@ public sealed class GuestHeap
     {
         if (address == 0) return true;
         Journal?.Freed(address, kind, routine, stack);
-        HeapChunk? chunk = Find(address);
-        if (chunk == null || chunk.Freed)
+        // The slot's entry has what a free needs; the chunk object is only written.
+        int slot = IsBlockAddress(address) ? _chunks.SlotOf(address) : -1;
+        if (slot < 0 || _chunks.At(slot).Freed)
         {
-            Report(chunk != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, stack, chunk);
+            HeapChunk? freed = slot >= 0 ? _chunks.At(slot).Chunk : null;
+            Report(freed != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, stack, freed);
             return false;
         }
-        if (chunk.Kind != kind)
-            Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, chunk));
-        chunk.FreeStack = stack;
-        LiveBytes -= chunk.Size;
+        if (_chunks.At(slot).Kind != kind)
+            Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, _chunks.At(slot).Chunk));
+        ref readonly ChunkTable.Entry block = ref _chunks.At(slot);
+        block.Chunk!.FreeStack = stack;
+        _chunks.MarkFreed(slot);
+        LiveBytes -= block.Size;
         LiveBlocks--;
-        _shadow?.Set(chunk.User, chunk.Size, ShadowState.Unaddressable);
-        _quarantine.Enqueue(new QuarantinedBlock(chunk.Slot, chunk.BlockStart, chunk.BlockSize));
-        _quarantinedBytes += chunk.BlockSize;
-        while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1) Recycle(_quarantine.Dequeue());
+        _blockShadow?.Set(block.User, block.Size, ShadowState.Unaddressable);
+        _quarantine.Add(block.Chunk!, slot, block.BlockStart, block.BlockSize);
+        _quarantinedBytes += block.BlockSize;
+        while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1)
+        {
+            Recycle(in _quarantine.Oldest);
+            _quarantine.RemoveOldest();
+        }
         return true;
+    }
+
+    /// <summary>A hint that <paramref name="address"/> is about to be freed (see <see cref="ChunkTable.Prefetch"/>).</summary>
+    public void Prefetch(ulong address)
+    {
+        if (IsBlockAddress(address)) _chunks.Prefetch(address);
     }
 
     public HeapChunk? FindLive(ulong user) => Find(user) is HeapChunk chunk && !chunk.Freed ? chunk : null;
 
+    private HeapChunk? Find(ulong user) => IsBlockAddress(user) ? _chunks.Find(user) : null;
+
     // Every block's user address is 16-aligned and has its redzone (mapped arena) below it.
-    private HeapChunk? Find(ulong user) =>
-        user >= ArenaStart + RedzonePolicy.Minimum && user < _next && (user & (MinimumAlignment - 1)) == 0 ? _chunks.Find(user) : null;
+    private bool IsBlockAddress(ulong user) => user >= ArenaStart + RedzonePolicy.Minimum && user < _next && (user & (MinimumAlignment - 1)) == 0;
 
     /// <summary>
     /// The block (live or quarantined) whose extent, redzones included, holds <paramref name="address"/>;
@@ -246,9 +268,10 @@ public sealed class GuestHeap
     }
 
     /// <summary>A block leaves quarantine: its space becomes reusable.</summary>
-    private void Recycle(QuarantinedBlock block)
+    private void Recycle(in QuarantinedBlock block)
     {
         _chunks.Remove(block.Slot);
+        if (_spareChunks.Count < SpareChunks) _spareChunks.Push(block.Chunk);
         _quarantinedBytes -= block.BlockSize;
         if (block.BlockSize <= SmallBlock)
         {
@@ -258,8 +281,6 @@ public sealed class GuestHeap
         }
         Release(block.BlockStart, block.BlockSize);
     }
-
-    private readonly record struct QuarantinedBlock(int Slot, ulong BlockStart, ulong BlockSize);
 
     /// <summary>
     /// Free space into the ranges, merged with its neighbours (rejoining the arena's unused end if it

@@ -24,17 +24,20 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     public IReadOnlyList<InterceptedFunction> All()
     {
         var all = new List<InterceptedFunction>();
-        foreach (string n in new[] { "malloc", "__libc_malloc" }) all.Add(new(n, c => Allocate(c, n, Arg(c, 0), MallocAlignment, AllocationKind.Malloc)));
-        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) all.Add(new(n, c => Allocate(c, n, Arg(c, 0), MallocAlignment, AllocationKind.New)));
-        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) all.Add(new(n, c => Allocate(c, n, Arg(c, 0), MallocAlignment, AllocationKind.NewArray)));
-        foreach (string n in new[] { "_ZnwmSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t" }) all.Add(new(n, c => Aligned(c, n, Arg(c, 1), Arg(c, 0), AllocationKind.New)));
-        foreach (string n in new[] { "_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t" }) all.Add(new(n, c => Aligned(c, n, Arg(c, 1), Arg(c, 0), AllocationKind.NewArray)));
-        foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) all.Add(new(n, c => Aligned(c, n, Arg(c, 0), Arg(c, 1), AllocationKind.Malloc)));
-        foreach (string n in new[] { "valloc", "__libc_valloc" }) all.Add(new(n, c => Allocate(c, n, Arg(c, 0), PageSize, AllocationKind.Malloc)));
-        foreach (string n in new[] { "pvalloc", "__libc_pvalloc" }) all.Add(new(n, c => Pvalloc(c, n, Arg(c, 0))));
-        foreach (string n in new[] { "calloc", "__libc_calloc" }) all.Add(new(n, c => Calloc(c, n)));
-        foreach (string n in new[] { "realloc", "__libc_realloc" }) all.Add(new(n, c => Realloc(c, n, Arg(c, 0), Arg(c, 1))));
-        all.Add(new("reallocarray", c => Overflows(c, "reallocarray", "nmemb", Arg(c, 1), "size", Arg(c, 2)) ? Fail(c, ENOMEM) : Realloc(c, "reallocarray", Arg(c, 0), Arg(c, 1) * Arg(c, 2))));
+        // Each row's routine number is looked up once here, not at every call.
+        static byte R(string name) => AllocationRoutines.Number(name);
+        foreach (string n in new[] { "malloc", "__libc_malloc" }) { byte r = R(n); all.Add(new(n, c => Allocate(c, n, r, Arg(c, 0), MallocAlignment, AllocationKind.Malloc))); }
+        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) { byte r = R(n); all.Add(new(n, c => Allocate(c, n, r, Arg(c, 0), MallocAlignment, AllocationKind.New))); }
+        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) { byte r = R(n); all.Add(new(n, c => Allocate(c, n, r, Arg(c, 0), MallocAlignment, AllocationKind.NewArray))); }
+        foreach (string n in new[] { "_ZnwmSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); all.Add(new(n, c => Aligned(c, n, r, Arg(c, 1), Arg(c, 0), AllocationKind.New))); }
+        foreach (string n in new[] { "_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); all.Add(new(n, c => Aligned(c, n, r, Arg(c, 1), Arg(c, 0), AllocationKind.NewArray))); }
+        foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) { byte r = R(n); all.Add(new(n, c => Aligned(c, n, r, Arg(c, 0), Arg(c, 1), AllocationKind.Malloc))); }
+        foreach (string n in new[] { "valloc", "__libc_valloc" }) { byte r = R(n); all.Add(new(n, c => Allocate(c, n, r, Arg(c, 0), PageSize, AllocationKind.Malloc))); }
+        foreach (string n in new[] { "pvalloc", "__libc_pvalloc" }) { byte r = R(n); all.Add(new(n, c => Pvalloc(c, n, r, Arg(c, 0)))); }
+        foreach (string n in new[] { "calloc", "__libc_calloc" }) { byte r = R(n); all.Add(new(n, c => Calloc(c, n, r))); }
+        foreach (string n in new[] { "realloc", "__libc_realloc" }) { byte r = R(n); all.Add(new(n, c => Realloc(c, n, r, Arg(c, 0), Arg(c, 1)))); }
+        byte reallocarray = R("reallocarray");
+        all.Add(new("reallocarray", c => Overflows(c, "reallocarray", "nmemb", Arg(c, 1), "size", Arg(c, 2)) ? Fail(c, ENOMEM) : Realloc(c, "reallocarray", reallocarray, Arg(c, 0), Arg(c, 1) * Arg(c, 2))));
         all.Add(new("posix_memalign", PosixMemalign));
         foreach (string n in new[] { "free", "__libc_free", "cfree" }) all.Add(Free(n, AllocationKind.Malloc));
         foreach (string n in new[] { "_ZdlPv", "_ZdlPvm", "_ZdlPvRKSt9nothrow_t", "_ZdlPvSt11align_val_t", "_ZdlPvmSt11align_val_t", "_ZdlPvSt11align_val_tRKSt9nothrow_t" })
@@ -57,7 +60,13 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     private ulong[] Stack(ContextBlock* c) => CallstackCapture.Capture(c, c->UnwindTop, callstackFrames, rules);
 
     private InterceptedFunction Free(string name, AllocationKind kind) =>
-        new(name, c => { heap.Free(Arg(c, 0), kind, name, Stack(c)); return 0; });
+        new(name, c =>
+        {
+            ulong pointer = Arg(c, 0);
+            heap.Prefetch(pointer);   // the block's slot comes in while the callstack is captured
+            heap.Free(pointer, kind, name, Stack(c));
+            return 0;
+        });
 
     /// <summary>glibc's failure: NULL, with errno set.</summary>
     private ulong Fail(ContextBlock* c, int error)
@@ -66,10 +75,10 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         return 0;
     }
 
-    private ulong Allocate(ContextBlock* c, string name, ulong size, ulong alignment, AllocationKind kind)
+    private ulong Allocate(ContextBlock* c, string name, byte routine, ulong size, ulong alignment, AllocationKind kind)
     {
         if (Fishy(c, name, "size", size)) return FailAllocation(c, name, kind);
-        ulong user = heap.Allocate(size, alignment, kind, Stack(c), AllocationRoutines.Number(name));
+        ulong user = heap.Allocate(size, alignment, kind, Stack(c), routine);
         return user != 0 ? user : FailAllocation(c, name, kind);
     }
 
@@ -86,15 +95,15 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     }
 
     /// <summary>pvalloc: whole pages.</summary>
-    private ulong Pvalloc(ContextBlock* c, string name, ulong size)
+    private ulong Pvalloc(ContextBlock* c, string name, byte routine, ulong size)
     {
         if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);
         ulong pages = (size + PageSize - 1) & ~(PageSize - 1);
-        return (long)pages < 0 ? Fail(c, ENOMEM) : Allocate(c, name, pages, PageSize, AllocationKind.Malloc);
+        return (long)pages < 0 ? Fail(c, ENOMEM) : Allocate(c, name, routine, pages, PageSize, AllocationKind.Malloc);
     }
 
     /// <summary>memalign, aligned_alloc, aligned new: glibc (2.36) rounds an alignment that is not a power of two up to one, and refuses one above 2^63.</summary>
-    private ulong Aligned(ContextBlock* c, string name, ulong alignment, ulong size, AllocationKind kind)
+    private ulong Aligned(ContextBlock* c, string name, byte routine, ulong alignment, ulong size, AllocationKind kind)
     {
         if (alignment != 0 && (alignment & (alignment - 1)) != 0)
         {
@@ -102,15 +111,15 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
             if (alignment > (1UL << 63)) return Fail(c, EINVAL);
             alignment = 1UL << (64 - System.Numerics.BitOperations.LeadingZeroCount(alignment));
         }
-        return Allocate(c, name, size, Math.Max(alignment, MallocAlignment), kind);
+        return Allocate(c, name, routine, size, Math.Max(alignment, MallocAlignment), kind);
     }
 
-    private ulong Calloc(ContextBlock* c, string name)
+    private ulong Calloc(ContextBlock* c, string name, byte routine)
     {
         ulong count = Arg(c, 0), size = Arg(c, 1);
         if (Fishy(c, name, "nmemb", count) || Fishy(c, name, "size", size) || Overflows(c, name, "nmemb", count, "size", size))
             return Fail(c, ENOMEM);
-        ulong user = heap.Allocate(count * size, MallocAlignment, AllocationKind.Malloc, Stack(c), AllocationRoutines.Number(name));
+        ulong user = heap.Allocate(count * size, MallocAlignment, AllocationKind.Malloc, Stack(c), routine);
         if (user == 0) return Fail(c, ENOMEM);
         for (ulong done = 0, total = count * size; done < total;)
         {
@@ -123,11 +132,10 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     }
 
     /// <summary>realloc always moves, so stale pointers to the old block point at freed memory.</summary>
-    private ulong Realloc(ContextBlock* c, string name, ulong old, ulong size)
+    private ulong Realloc(ContextBlock* c, string name, byte routine, ulong old, ulong size)
     {
         if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);   // the old block stays, as glibc leaves it
         ulong[] stack = Stack(c);
-        byte routine = AllocationRoutines.Number(name);
         if (old == 0) return heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack, routine) is ulong fresh and not 0 ? fresh : Fail(c, ENOMEM);
         HeapChunk? chunk = heap.FindLive(old);
         if (chunk == null)

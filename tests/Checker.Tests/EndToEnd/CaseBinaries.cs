@@ -41,6 +41,7 @@ public static class CaseBinaries
         ["close_all_fds"] = new("gcc", "close_all_fds.c", ["-O1"], []),
         ["heap_invalid_frees"] = new("gcc", "heap_invalid_frees.c", ["-O0", "-Wno-free-nonheap-object"], []),
         ["rounding_across_malloc"] = new("gcc", "rounding_across_malloc.c", ["-O1"], ["-lm"]),
+        ["fpu_flags_across_malloc"] = new("gcc", "fpu_flags_across_malloc.c", ["-O1"], ["-lm"]),
         ["heap_invalid_frees.static"] = new("gcc", "heap_invalid_frees.c", ["-O0", "-static", "-Wno-free-nonheap-object"], []),
         ["heap_invalid_frees.O2"] = new("gcc", "heap_invalid_frees.c", ["-O2", "-fomit-frame-pointer", "-Wno-free-nonheap-object"], []),
         ["error_kinds"] = new("gcc", "error_kinds.c", ["-O0", "-g", "-Wno-use-after-free"], []),
