@@ -22,15 +22,17 @@ public static class StatisticsReport
         Line("syscalls", s.Syscalls);
         Line("intercepted calls", s.InterceptedCalls);
         Line("tool exits (access check reports)", s.ToolExits);
-        Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
         if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
         {
+            // What those tool exits were: definedness's own, and the rest (access reports, allowed partial loads).
             DefinednessStatistics d = definedness.Statistics;
             Line("  propagation exits", d.PropagationExits);
             Line("  undefined-read switches", d.ModeSwitches);
             Line("  merged-check gap exits", d.MergedGapExits);
+            Line("  other exits", s.ToolExits - d.PropagationExits - d.ModeSwitches - d.MergedGapExits);
             Line("uninitialized reports", d.Reports);
-            Line("fragments by mode", string.Join(" / ", d.TranslationsByMode));
+            Line("fragments plain/propagating", string.Join(" / ", d.TranslationsByMode));
         }
+        Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
     }
 }

@@ -269,10 +269,12 @@ internal sealed class PropagationEmitter
         _hits.Clear();
         if (_masks.Count == 0) return;
         while (code.Length % 8 != 0) code.Byte(0xCC);
+        Span<byte> bytes = stackalloc byte[8];
         foreach ((int field, ulong mask) in _masks)
         {
             code.PatchRel32(field, code.CurrentAddress);
-            code.Raw(BitConverter.GetBytes(mask));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, mask);
+            code.Raw(bytes);
         }
         _masks.Clear();
     }
@@ -281,7 +283,8 @@ internal sealed class PropagationEmitter
     private ulong MaskOf(in Instruction ins)
     {
         ulong mask = 1UL << ShadowRegisters.PendingBit;
-        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+        // Registers only (a memory operand's base and index are among them): cheaper without the memory table.
+        foreach (UsedRegister used in _info.GetInfo(ins, InstructionInfoOptions.NoMemoryUsage).GetUsedRegisters())
             if (ShadowRegisters.DirtyBit(used.Register) is int bit and >= 0) mask |= 1UL << bit;
         if ((((ulong)ins.RflagsRead | (ulong)ins.RflagsModified) & ShadowRegisters.StatusFlags) != 0) mask |= 1UL << ShadowRegisters.FlagsBit;
         // x87: pushes and fnstsw name no st register; every x87 instruction depends on the x87 state's bit.
