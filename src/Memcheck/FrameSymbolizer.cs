@@ -15,9 +15,29 @@ public sealed class FrameSymbolizer : IDisposable
     private readonly Dictionary<string, ModuleSymbolizer?> _modules = new();
     private readonly Dictionary<string, ReplacementFrames?> _replacements = new();
 
+    // Each lookup's frames, kept with the module they came from: the stacks of different errors
+    // share their callers' pcs, and finding a pc's module reads /proc/self/maps (cc1plus: 597
+    // errors of 12 frames each). Used again only while the guest's module map (in memory, kept
+    // with mmap and munmap) still has that module there: a library unloaded and another mapped
+    // in its place is looked up afresh.
+    private readonly Dictionary<ulong, (IReadOnlyList<SymbolizedFrame> Frames, ulong LoadBias, string Path)> _known = new();
+    private readonly Func<ulong, (string Path, ulong LoadBias)?>? _moduleAt;
+
+    /// <param name="moduleAt">The guest's module at a pc, or null: without it nothing is kept.</param>
+    public FrameSymbolizer(Func<ulong, (string Path, ulong LoadBias)?>? moduleAt = null) => _moduleAt = moduleAt;
+
     public IReadOnlyList<SymbolizedFrame> Frames(ulong pc, bool isReturnAddress)
     {
         ulong lookup = isReturnAddress ? pc - 1 : pc;
+        if (_moduleAt?.Invoke(lookup) is not { } module) return Lookup(lookup);
+        if (_known.TryGetValue(lookup, out var known) && known.Path == module.Path && known.LoadBias == module.LoadBias) return known.Frames;
+        IReadOnlyList<SymbolizedFrame> frames = Lookup(lookup);
+        _known[lookup] = (frames, module.LoadBias, module.Path);
+        return frames;
+    }
+
+    private IReadOnlyList<SymbolizedFrame> Lookup(ulong lookup)
+    {
         if (ModuleLocator.Find(lookup) is not ModuleLocation module) return [];
         try
         {

@@ -29,7 +29,7 @@ public sealed class ReportSession : IDisposable
 {
     private readonly string[] _command;
     private readonly MemcheckSettings _settings;
-    private readonly FrameSymbolizer _symbolizer = new();
+    private readonly FrameSymbolizer _symbolizer;
     private readonly TextReportWriter _text;
     private readonly ErrorCollector _collector;
     // Leaks under --leak-check=summary: counted and shown under ERRORS IGNORED, never errors.
@@ -55,6 +55,7 @@ public sealed class ReportSession : IDisposable
     {
         _command = command;
         _settings = settings;
+        _symbolizer = new FrameSymbolizer(process.Modules.Find);
         // Read and checked at start (Program): here they come from SuppressionSet's cache.
         _suppressions = SuppressionSet.For(settings);
         _text = new TextReportWriter(Console.Error, () => LinePrefix.Current, () => process.ThreadsStarted)

@@ -23,6 +23,17 @@ public static class StatisticsReport
         Line("intercepted calls", s.InterceptedCalls);
         Line("  through the dispatcher", s.InterceptExits);
         Line("tool exits (access check reports)", s.ToolExits);
+        if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
+        {
+            // What those tool exits were: definedness's own, and the rest (access reports, allowed partial loads).
+            DefinednessStatistics d = definedness.Statistics;
+            Line("  propagation exits", d.PropagationExits);
+            Line("  undefined-read switches", d.ModeSwitches);
+            Line("  merged-check gap exits", d.MergedGapExits);
+            Line("  other exits", s.ToolExits - d.PropagationExits - d.ModeSwitches - d.MergedGapExits);
+            Line("uninitialized reports", d.Reports);
+            Line("fragments plain/propagating", string.Join(" / ", d.TranslationsByMode));
+        }
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
         Line("translation cpu ms", (s.TranslationCpuNanoseconds / 1e6).ToString("F1"));
         Line("translation cpu us/fragment", s.TranslationCpuMicrosecondsPerFragment.ToString("F2"));
@@ -32,14 +43,5 @@ public static class StatisticsReport
         Line("managed committed MB", (gc.TotalCommittedBytes / 1e6).ToString("F1"));
         Line("collections gen0/1/2", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         Line("gc pause ms", GC.GetTotalPauseDuration().TotalMilliseconds.ToString("F1"));
-        if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
-        {
-            DefinednessStatistics d = definedness.Statistics;
-            Line("  propagation exits", d.PropagationExits);
-            Line("  undefined-read switches", d.ModeSwitches);
-            Line("  merged-check gap exits", d.MergedGapExits);
-            Line("uninitialized reports", d.Reports);
-            Line("fragments by mode", string.Join(" / ", d.TranslationsByMode));
-        }
     }
 }

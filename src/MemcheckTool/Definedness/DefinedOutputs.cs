@@ -35,7 +35,7 @@ internal sealed class DefinedOutputs
         ulong inputs = 1UL << ShadowRegisters.PendingBit, cleared = 0;
         var registers = new List<Register>(2);
         bool zeroing = IsZeroingIdiom(ins);
-        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+        foreach (UsedRegister used in _info.GetInfo(ins, InstructionInfoOptions.NoMemoryUsage).GetUsedRegisters())
         {
             if (ShadowRegisters.DirtyBit(used.Register) is not (int bit and >= 0)) continue;
             bool whole = used.Register.IsGPR64() || used.Register.IsGPR32() || used.Register.IsK();

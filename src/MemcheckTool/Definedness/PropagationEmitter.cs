@@ -6,23 +6,27 @@ namespace Checker.MemcheckTool.Definedness;
 
 /// <summary>
 /// What the propagating mode puts before each instruction: a flag-free pre-check of the thread's
-/// Dirty bits against the registers the instruction uses (and the flags, and the pending bit an
-/// undefined read sets), and only when one is undefined, the exit to C# that propagates it.
-/// Instructions that touch only defined registers and defined memory run at nearly full speed,
-/// so a register left undefined and never used again costs little.
+/// Dirty bits against the instruction's inputs (registers it reads, the flags, the pending bit an
+/// undefined read sets; <see cref="DefinedOutputs"/>), and only when one is undefined, the inline
+/// move or the exit to C# that propagates it. Instructions with defined inputs run at nearly full
+/// speed (what they write whole is defined in place), so a register left undefined costs little.
 /// <code>
-///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+mask]
-///   jrcxz skip ; mov rcx, gs:[PrecheckSaveRcx] ; (propagation exit) ; jmp done
-///   skip: mov rcx, gs:[PrecheckSaveRcx] ; done:
+///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+inputs]
+///   jrcxz skip ; jmp hit ; skip: (define what it writes whole) ; mov rcx, gs:[PrecheckSaveRcx] ; done:
+///   ... after the fragment's stubs: hit: mov rcx, gs:[PrecheckSaveRcx] ; (inline move or propagation exit) ; jmp done
 /// </code>
-/// The masks live after the fragment's stubs (<see cref="EmitConstants"/>).
+/// The hit paths and the masks live after the fragment's stubs (<see cref="EmitConstants"/>).
 /// </summary>
 internal sealed class PropagationEmitter
 {
     private readonly InstructionInfoFactory _info = new();
     private readonly List<(int Field, ulong Mask)> _masks = [];
 
-    public void Reset() => _masks.Clear();
+    public void Reset()
+    {
+        _masks.Clear();
+        _hits.Clear();
+    }
 
     /// <summary>Whether plain moves take <see cref="ShadowMoveRoutine"/> (not with --track-origins: origins are C#'s).</summary>
     public bool InlineMoves { get; set; } = true;
@@ -39,7 +43,8 @@ internal sealed class PropagationEmitter
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
         _masks.Add((code.Length - 4, split.Inputs));
-        // jrcxz over a jmp to the hit path (rel8 reaches only that far); the miss path goes on.
+        // jrcxz over a jmp to the hit path, which is out of line (after the fragment's stubs): the
+        // common path takes one branch and the fragment's straight line stays short.
         code.Byte(0xE3);
         code.Byte(5);
         code.Byte(0xE9);
@@ -47,18 +52,21 @@ internal sealed class PropagationEmitter
         code.Int32(0);
         if (split.Cleared != 0) EmitDefine(code, split);
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-        code.Byte(0xE9);
-        int doneField = code.Length;
-        code.Int32(0);
-        code.PatchInt32(hitField, code.Length - (hitField + 4));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        int done = code.Length;
         // pop r64 moves [rsp] (before it runs) into the register: the inline move of mov r64, [rsp].
         Instruction asMove = Instrumentation.PopProbe.Applies(ins)
             ? Instruction.Create(Code.Mov_r64_rm64, ins.Op0Register, new MemoryOperand(Register.RSP)) : ins;
-        if (InlineMoves && InlineMove(asMove) is { } move) EmitMove(code, asMove, move, site, moveRoutine);
-        else PropagationRoutine.EmitCall(code, site, routine);
-        code.PatchInt32(doneField, code.Length - (doneField + 4));
+        MoveShape? move = InlineMoves ? InlineMove(asMove) : null;
+        _hits.Add((hitField, done, hit =>
+        {
+            hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+            if (move is { } shape) EmitMove(hit, asMove, shape, site, moveRoutine);
+            else PropagationRoutine.EmitCall(hit, site, routine);
+        }));
     }
+
+    // The pre-checks' hit paths, emitted after the fragment's stubs: (the jmp's rel32, where to go on, the path).
+    private readonly List<(int Field, int Done, Action<CodeBuffer> Emit)> _hits = [];
 
     /// <summary>
     /// Inputs all defined: what the instruction writes whole is defined (<see cref="DefinedOutputs"/>):
@@ -171,15 +179,11 @@ internal sealed class PropagationEmitter
     /// <summary>
     /// The plain mode's block entry: when a register (or the flags) the block uses is undefined, set
     /// the forced bit and leave for the propagating fragment at <paramref name="pc"/>. Every plain
-    /// block has it, so its common path is short: with the flags and a register dead at the block's
-    /// start, three instructions and no store:
+    /// block has it, so its common path is short. With the flags dead at the block's start (most
+    /// blocks), Dirty's two halves tested against the block's mask, no register and no store:
     /// <code>
-    ///   mov r, gs:[Dirty] ; and r, [rip+blockMask] ; jz pass
-    ///   or byte gs:[Dirty+7], 0x40 ; (exit to pc, propagating) ; pass:
-    /// </code>
-    /// with the flags dead and no register, two when nothing is undefined (the flag-free test after them):
-    /// <code>
-    ///   cmp qword gs:[Dirty], 0 ; je pass ; (flag-free test) ; pass:
+    ///   test dword gs:[Dirty], low ; jnz fail ; test byte gs:[Dirty+7], high ; jz pass
+    ///   fail: or byte gs:[Dirty+7], 0x40 ; (exit to pc, propagating) ; pass:
     /// </code>
     /// with the flags live, flag-free, rcx borrowed (the forced bit is bit 6 of Dirty's top byte,
     /// clear in the plain mode, so a lea adds it):
@@ -189,32 +193,31 @@ internal sealed class PropagationEmitter
     ///   pass: mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
-    /// <param name="free">A register dead at the block's start, or None.</param>
-    public void EmitGuard(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong, int> exitTo, Register free, bool flagsDead)
+    public void EmitGuard(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong, int> exitTo, bool flagsDead)
     {
         ulong mask = BlockMask(block);
-        if (flagsDead && free.IsGPR64())
+        if (flagsDead)
         {
-            code.Encode(ContextOperand.Load(free, MemcheckSlots.Dirty));
-            code.Encode(Instruction.Create(Code.And_r64_rm64, free, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
-            _masks.Add((code.Length - 4, mask));
+            // Dirty's low and high dwords tested apart (an imm32 is sign-extended): no register, no store.
+            uint low = (uint)mask, high = (uint)(mask >> 32);
+            int failField = -1;
+            if (low != 0 && high != 0)
+            {
+                EmitTest(code, MemcheckSlots.Dirty, low);
+                code.Byte(0x75);   // jnz fail
+                failField = code.Length;
+                code.Byte(0);
+            }
+            EmitTest(code, high != 0 ? MemcheckSlots.Dirty + 4 : MemcheckSlots.Dirty, high != 0 ? high : low);
             code.Byte(0x74);   // jz pass
-            int skipField = code.Length;
+            int passField8 = code.Length;
             code.Byte(0);
+            if (failField >= 0) code.PatchByte(failField, checked((byte)(code.Length - (failField + 1))));
             code.Encode(Instruction.Create(Code.Or_rm8_imm8, ContextOperand.Slot(MemcheckSlots.Dirty + 7), 1 << (ShadowRegisters.ForcedBit - 56)));
             exitTo(code, pc, DefinednessMode.Propagating);
             // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
-            code.PatchByte(skipField, checked((byte)(code.Length - (skipField + 1))));
+            code.PatchByte(passField8, checked((byte)(code.Length - (passField8 + 1))));
             return;
-        }
-        int cleanField = -1;
-        if (flagsDead)
-        {
-            code.Encode(Instruction.Create(Code.Cmp_rm64_imm8, ContextOperand.Slot(MemcheckSlots.Dirty), 0));
-            code.Byte(0x0F);   // je pass (rel32: the test after it is longer than a rel8 reaches for sure)
-            code.Byte(0x84);
-            cleanField = code.Length;
-            code.Int32(0);
         }
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
@@ -231,7 +234,18 @@ internal sealed class PropagationEmitter
         exitTo(code, pc, DefinednessMode.Propagating);
         code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-        if (cleanField >= 0) code.PatchInt32(cleanField, code.Length - (cleanField + 4));
+    }
+
+    /// <summary><c>test gs:[slot], bits</c> with the narrowest operand that holds them (a byte when they fit one).</summary>
+    private static void EmitTest(CodeBuffer code, int slot, uint bits)
+    {
+        for (int i = 0; i < 4; i++)
+            if ((bits & ~(0xffu << (8 * i))) == 0)
+            {
+                code.Encode(Instruction.Create(Code.Test_rm8_imm8, ContextOperand.Slot(slot + i), (int)(bits >> (8 * i))));
+                return;
+            }
+        code.Encode(Instruction.Create(Code.Test_rm32_imm32, ContextOperand.Slot(slot), unchecked((int)bits)));
     }
 
     /// <summary>Dirty bits of every register (and the flags) any instruction of the block uses.</summary>
@@ -245,12 +259,22 @@ internal sealed class PropagationEmitter
     /// <summary>The 8-byte masks the pre-checks read, after everything else of the fragment.</summary>
     public void EmitConstants(CodeBuffer code)
     {
+        foreach ((int field, int done, Action<CodeBuffer> emit) in _hits)
+        {
+            code.PatchInt32(field, code.Length - (field + 4));
+            emit(code);
+            code.Byte(0xE9);
+            code.Int32(done - (code.Length + 4));
+        }
+        _hits.Clear();
         if (_masks.Count == 0) return;
         while (code.Length % 8 != 0) code.Byte(0xCC);
+        Span<byte> bytes = stackalloc byte[8];
         foreach ((int field, ulong mask) in _masks)
         {
             code.PatchRel32(field, code.CurrentAddress);
-            code.Raw(BitConverter.GetBytes(mask));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, mask);
+            code.Raw(bytes);
         }
         _masks.Clear();
     }
@@ -259,7 +283,8 @@ internal sealed class PropagationEmitter
     private ulong MaskOf(in Instruction ins)
     {
         ulong mask = 1UL << ShadowRegisters.PendingBit;
-        foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+        // Registers only (a memory operand's base and index are among them): cheaper without the memory table.
+        foreach (UsedRegister used in _info.GetInfo(ins, InstructionInfoOptions.NoMemoryUsage).GetUsedRegisters())
             if (ShadowRegisters.DirtyBit(used.Register) is int bit and >= 0) mask |= 1UL << bit;
         if ((((ulong)ins.RflagsRead | (ulong)ins.RflagsModified) & ShadowRegisters.StatusFlags) != 0) mask |= 1UL << ShadowRegisters.FlagsBit;
         // x87: pushes and fnstsw name no st register; every x87 instruction depends on the x87 state's bit.

@@ -45,13 +45,13 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         // block leaves for a propagating one when it uses an undefined register.
         if (propagating && index == 0) _propagation.EmitBlockEntry(code, _block.Instructions, ins.IP, _block.ExitTo);
         if (definedness != null && !propagating && index == 0)
-            _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo, _block.Liveness.FreeRegisterBefore(0), _block.Liveness.FlagsDeadBefore(0));
+            _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo, _block.Liveness.FlagsDeadBefore(0));
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
             PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall);
         // A pop may restore an undefined value a propagating push saved: probed, and if so re-run propagating.
         if (definedness != null && !propagating && PopProbe.Applies(ins) && _block.Held.Held == Register.None)
-            PopProbe.Emit(code, ins, _block.ExitTo);
+            PopProbe.Emit(code, ins, _block.ExitTo, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index));
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.

@@ -13,6 +13,11 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// propagating fragment at this pop, whose checked read and inline move give the register the
 /// slot's shadow. Never C#: a register undefined for long makes this path hot (every callee's
 /// epilogue; sqlite: 714,000 C# exits when it went through the access check's switch).
+/// With the flags and a register dead (the popped register is, before the pop):
+/// <code>
+///   lea r, [rsp] ; shr r, 2 ; cmp word fs:[r], 0 ; jz pass ; or byte gs:[Dirty+7], 0x40 ; (exit to this pop, propagating) ; pass:
+/// </code>
+/// otherwise flag-free, rcx borrowed:
 /// <code>
 ///   mov gs:[PrecheckSaveRcx], rcx ; lea rcx, [rsp] ; pext rcx, rcx, gs:[ShadowIndexMask]
 ///   movzx ecx, word fs:[rcx] ; jrcxz pass
@@ -26,29 +31,40 @@ public static class PopProbe
     public static bool Applies(in Instruction ins) =>
         ins.Mnemonic == Mnemonic.Pop && ins.Op0Kind == OpKind.Register && ins.Op0Register.IsGPR64() && ins.Op0Register != Register.RSP;
 
-    public static void Emit(CodeBuffer code, in Instruction ins, Action<CodeBuffer, ulong, int> exitTo)
+    /// <param name="free">A register dead before the pop (the popped one is), used with <paramref name="flagsDead"/>.</param>
+    public static void Emit(CodeBuffer code, in Instruction ins, Action<CodeBuffer, ulong, int> exitTo, Register free = Register.None, bool flagsDead = false)
     {
+        var topByte = ContextOperand.Slot(MemcheckSlots.Dirty + 7);
+        int passField;
+        if (flagsDead && free.IsGPR64())
+        {
+            // lea r, [rsp] ; shr r, 2 ; cmp word fs:[r], 0 ; jz pass ; or byte gs:[Dirty+7], 0x40 ; (exit) ; pass:
+            code.Encode(Instruction.Create(Code.Lea_r64_m, free, new MemoryOperand(Register.RSP)));
+            code.Encode(Instruction.Create(Code.Shr_rm64_imm8, free, 2));
+            code.Encode(Instruction.Create(Code.Cmp_rm16_imm8, new MemoryOperand(free, Register.None, 1, 0, 0, false, Register.FS), 0));
+            code.Byte(0x74);
+            passField = code.Length;
+            code.Byte(0);
+            code.Encode(Instruction.Create(Code.Or_rm8_imm8, topByte, 1 << (ShadowRegisters.ForcedBit - 56)));
+            exitTo(code, ins.IP, DefinednessMode.Propagating);
+            code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
+            return;
+        }
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, new MemoryOperand(Register.RSP)));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
         code.Encode(Instruction.Create(Code.Movzx_r32_rm16, Register.ECX, new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.FS)));
-        // jrcxz over a jmp to the undefined path onto a jmp to pass (rel8 reaches only that far).
+        // jrcxz over the undefined path (one taken branch when the slot is defined).
         code.Byte(0xE3);
-        code.Byte(5);
-        code.Byte(0xE9);
-        int undefinedField = code.Length;
-        code.Int32(0);
-        code.Byte(0xE9);
-        int passField = code.Length;
-        code.Int32(0);
-        code.PatchInt32(undefinedField, code.Length - (undefinedField + 4));
-        var topByte = ContextOperand.Slot(MemcheckSlots.Dirty + 7);
+        passField = code.Length;
+        code.Byte(0);
         code.Encode(Instruction.Create(Code.Mov_r8_rm8, Register.CL, topByte));
         code.Encode(Instruction.Create(Code.Lea_r32_m, Register.ECX, new MemoryOperand(Register.RCX, 1 << (ShadowRegisters.ForcedBit - 56), 1)));
         code.Encode(Instruction.Create(Code.Mov_rm8_r8, topByte, Register.CL));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
         exitTo(code, ins.IP, DefinednessMode.Propagating);
-        code.PatchInt32(passField, code.Length - (passField + 4));
+        // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
+        code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
     }
 }
