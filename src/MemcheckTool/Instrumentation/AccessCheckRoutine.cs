@@ -37,6 +37,15 @@ public static class AccessCheckRoutine
 
         a.Label(ref entry);
         SlowPathRegisters.Save(a);
+        if (SlowPathProfile.Enabled)
+        {
+            a.mov(eax, __dword_ptr.gs[MemcheckSlots.CheckSite]);
+            a.mov(ecx, SlowPathProfile.SiteCapacity - 1);
+            a.cmp(eax, ecx);
+            a.cmova(eax, ecx);
+            a.mov(rcx, (long)SlowPathProfile.Base);
+            a.inc(__qword_ptr[rcx + rax * 8]);
+        }
         a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
         Label unpacked = a.CreateLabel();
         a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.PrefixMask);

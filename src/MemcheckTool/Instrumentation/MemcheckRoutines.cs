@@ -17,7 +17,11 @@ public sealed class MemcheckRoutines
         }
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck, cache.Routines.Exit);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
+        ExactLanes = new ExactLaneCheck(region);
     }
+
+    /// <summary>The stubs' exact test of an access's own lanes, before the routine.</summary>
+    public ExactLaneCheck ExactLanes { get; }
 
     /// <summary>The shared slow path of inline access checks.</summary>
     public ulong AccessCheck { get; }
