@@ -33,8 +33,11 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// the cache only for a real error. A shift of an address past the 47-bit user space reads some
 /// other memory (or faults, as the access itself would): the routine lets such addresses pass.
 /// </summary>
-public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine, ulong stringRoutine, ExactLaneCheck exactLanes)
+public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 {
+    private readonly AccessSiteTable sites = routines.Sites;
+    private readonly ulong checkRoutine = routines.AccessCheck, stringRoutine = routines.StringCheck;
+    private readonly ExactLaneCheck exactLanes = routines.ExactLanes;
     private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled, bool FlagsDead)> _pending = [];
     /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
     public const int MaxInlineSize = 64;
@@ -186,6 +189,19 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             int probeBytes = frameAligned ? access.Size / 4 : Probes(access.Size).First().ShadowBytes;
             exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, DefinesFreshBytes(site), resume);
         }
+        if (access.Extent == AccessExtent.Fixed && sites.Describe(site.Id, access.Size, KindOf(site)))
+        {
+            // Size and kind are in the site's descriptor: the address, the site and the return suffice.
+            code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+            bool masked = access.OpMask != Register.None;
+            if (masked) StoreMask(code, access, scratch);
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
+            code.Raw([0xE9]);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, masked ? routines.AccessCheckFromMaskedSite : routines.AccessCheckFromSite));
+            return;
+        }
         if (access.Extent == AccessExtent.RepeatCount)
         {
             // rcx elements from here (rcx holds the guest's value): the string routine works out the
@@ -202,9 +218,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
         if (access.OpMask != Register.None)
         {
-            code.Encode(MaskBits(scratch, access));
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckMask, scratch));
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
+            StoreMask(code, access, scratch);
         }
         else
         {
@@ -216,6 +230,13 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
+    }
+
+    private static void StoreMask(CodeBuffer code, CheckedAccess access, Register scratch)
+    {
+        code.Encode(MaskBits(scratch, access));
+        code.Encode(ContextOperand.Store(MemcheckSlots.CheckMask, scratch));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
     }
 
     /// <summary>A write-only store of mode-0 code: the first write to fresh malloc'd memory (or a new frame) finds its bytes undefined.</summary>
