@@ -117,7 +117,12 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         return answer;
     }
 
-    public override void OnProcessExit(GuestOutcome outcome) => ClientRequests.FlushMessages();
+    public override void OnProcessExit(GuestOutcome outcome)
+    {
+        ClientRequests.FlushMessages();
+        if (SlowPathProfile.Enabled)
+            SlowPathProfile.Print(_routines.Sites, pc => _host.Process.Modules.Find(pc) is (string path, ulong bias) ? $"{System.IO.Path.GetFileName(path)}+0x{pc - bias:x}" : $"0x{pc:x}");
+    }
     public override void OnExec(string program) => ClientRequests.FlushMessages();
 
     /// <summary>
@@ -173,6 +178,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         ContextBlock* c = thread.Context;
         c->CacheFsBase = Shadow.Base;
         MemcheckSlots.At<ulong>(c, MemcheckSlots.ShadowIndexMask) = ShadowIndexMask;
+        if (parent != null) _routines.ExactLanes.ProgramIsThreaded();
         if (parent == null)
         {
             LoadedProgram program = _host.Program;

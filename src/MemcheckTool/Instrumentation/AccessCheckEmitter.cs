@@ -33,8 +33,11 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// the cache only for a real error. A shift of an address past the 47-bit user space reads some
 /// other memory (or faults, as the access itself would): the routine lets such addresses pass.
 /// </summary>
-public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine, ulong stringRoutine)
+public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 {
+    private readonly AccessSiteTable sites = routines.Sites;
+    private readonly ulong checkRoutine = routines.AccessCheck, stringRoutine = routines.StringCheck;
+    private readonly ExactLaneCheck exactLanes = routines.ExactLanes;
     private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled, bool FlagsDead)> _pending = [];
     /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
     public const int MaxInlineSize = 64;
@@ -180,8 +183,25 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     {
         CheckedAccess access = site.Access;
         if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
-        // Not when the operand itself uses the (spilled) scratch: the slow path below evaluates it again.
-        if (flagsDead && ExactLanesApply(site) && !Uses(access, scratch)) EmitExactLanes(code, access, scratch, resume, define: DefinesFreshBytes(site));
+        if (ExactLaneCheck.Applies(site))
+        {
+            bool frameAligned = FrameAligned(access);
+            int probeBytes = frameAligned ? access.Size / 4 : Probes(access.Size).First().ShadowBytes;
+            exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, DefinesFreshBytes(site), resume);
+        }
+        if (access.Extent == AccessExtent.Fixed && sites.Describe(site.Id, access.Size, KindOf(site)))
+        {
+            // Size and kind are in the site's descriptor: the address, the site and the return suffice.
+            code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+            bool masked = access.OpMask != Register.None;
+            if (masked) StoreMask(code, access, scratch);
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
+            code.Raw([0xE9]);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, masked ? routines.AccessCheckFromMaskedSite : routines.AccessCheckFromSite));
+            return;
+        }
         if (access.Extent == AccessExtent.RepeatCount)
         {
             // rcx elements from here (rcx holds the guest's value): the string routine works out the
@@ -198,9 +218,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
         if (access.OpMask != Register.None)
         {
-            code.Encode(MaskBits(scratch, access));
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckMask, scratch));
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
+            StoreMask(code, access, scratch);
         }
         else
         {
@@ -214,68 +232,16 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
     }
 
-    /// <summary>
-    /// An unmasked, unmerged access of 4, 8 or 16 bytes: aligned to its size, its lanes are exactly
-    /// the shadow byte, word or dword at its index, while the inline check looked at a wider window
-    /// (the alignment is not known when translating), so a neighbour's undefined or unaddressable
-    /// bytes sent it here.
-    /// </summary>
-    private static bool ExactLanesApply(AccessSite site)
+    private static void StoreMask(CodeBuffer code, CheckedAccess access, Register scratch)
     {
-        CheckedAccess access = site.Access;
-        return site.Parts == null && access.OpMask == Register.None && access.Extent == AccessExtent.Fixed && access.Size is 4 or 8 or 16;
+        code.Encode(MaskBits(scratch, access));
+        code.Encode(ContextOperand.Store(MemcheckSlots.CheckMask, scratch));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
     }
 
     /// <summary>A write-only store of mode-0 code: the first write to fresh malloc'd memory (or a new frame) finds its bytes undefined.</summary>
     private bool DefinesFreshBytes(AccessSite site) =>
         TrackDefinedness && !Propagating && site.Access.IsWrite && !site.Access.IsRead;
-
-    /// <summary>
-    /// Before the slow path (flags dead there, as the inline compare was), for an aligned access:
-    /// when its own lanes are all 00 it resumes; a store that defines (<see cref="DefinesFreshBytes"/>)
-    /// also resumes when none of its lanes has the high bit set (10 partly defined, 11
-    /// unaddressable), its 00/01 lanes defined with one store. Anything else goes on to the routine.
-    /// <code>
-    ///   lea s, [operand] ; test s, size-1 ; jnz slow ; shr s, 2
-    ///   cmp (byte|word|dword) fs:[s], 0 ; jne slow ; jmp resume                       (check)
-    ///   test (byte|word|dword) fs:[s], 0xaa.. ; jnz slow ; mov fs:[s], 0 ; jmp resume  (define)
-    /// slow:
-    /// </code>
-    /// </summary>
-    private static void EmitExactLanes(CodeBuffer code, CheckedAccess access, Register scratch, ulong resume, bool define)
-    {
-        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
-        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
-        code.Encode(Instruction.Create(Code.Test_rm64_imm32, scratch, access.Size - 1));
-        code.Byte(0x75);
-        int skip1 = code.Length;
-        code.Byte(0);
-        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
-        code.Encode(define
-            ? access.Size switch
-            {
-                4 => Instruction.Create(Code.Test_rm8_imm8, shadow, 0xaa),
-                8 => Instruction.Create(Code.Test_rm16_imm16, shadow, 0xaaaa),
-                _ => Instruction.Create(Code.Test_rm32_imm32, shadow, unchecked((int)0xaaaa_aaaa)),
-            }
-            : CompareShadow(scratch, access.Size / 4));
-        code.Byte(0x75);
-        int skip2 = code.Length;
-        code.Byte(0);
-        if (define)
-        {
-            code.Encode(access.Size switch
-            {
-                4 => Instruction.Create(Code.Mov_rm8_imm8, shadow, 0),
-                8 => Instruction.Create(Code.Mov_rm16_imm16, shadow, 0),
-                _ => Instruction.Create(Code.Mov_rm32_imm32, shadow, 0),
-            });
-        }
-        code.Byte(0xE9);
-        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, resume));
-        code.PatchByte(skip1, checked((byte)(code.Length - (skip1 + 1))));
-        code.PatchByte(skip2, checked((byte)(code.Length - (skip2 + 1))));
-    }
 
     /// <summary>
     /// A write-only store relative to rsp (a frame's local or spill) by mode-0 code, 4-aligned in

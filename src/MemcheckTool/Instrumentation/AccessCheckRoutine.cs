@@ -28,15 +28,47 @@ namespace Checker.MemcheckTool.Instrumentation;
 [SupportedOSPlatform("linux")]
 public static class AccessCheckRoutine
 {
-    public static ulong Generate(CodeRegion region, ulong exit)
+    /// <summary>
+    /// The routine's entries: <paramref name="Entry"/> with every slot set by the caller (string and
+    /// gather routines); <paramref name="FromSite"/> for an access stub that stored only the address,
+    /// site and return (size and kind from the site's descriptor, every element selected);
+    /// <paramref name="FromMaskedSite"/> as that, the stub having stored the mask and element shift too.
+    /// </summary>
+    public readonly record struct Entries(ulong Entry, ulong FromSite, ulong FromMaskedSite);
+
+    public static Entries Generate(CodeRegion region, ulong exit, ulong descriptors)
     {
         var a = new Assembler(64);
         Label loop = a.CreateLabel(), oneByte = a.CreateLabel(), nextByte = a.CreateLabel(), tryFour = a.CreateLabel();
         Label ok = a.CreateLabel(), bad = a.CreateLabel(), entry = a.CreateLabel(), undefinedRead = a.CreateLabel();
         Label define = a.CreateLabel(), resume = a.CreateLabel(), leave = a.CreateLabel(), walk = a.CreateLabel(), inPlace = a.CreateLabel();
 
+        Label fromSite = a.CreateLabel(), fromMaskedSite = a.CreateLabel(), saved = a.CreateLabel();
+        a.Label(ref fromSite);
+        a.mov(__qword_ptr.gs[MemcheckSlots.CheckMask], -1);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckElementShift], 63);
+        a.Label(ref fromMaskedSite);
+        SlowPathRegisters.Save(a);
+        a.mov(rax, (long)descriptors);
+        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.CheckSite]);
+        a.mov(edx, __dword_ptr[rax + rcx * 8]);
+        a.mov(__qword_ptr.gs[MemcheckSlots.CheckSize], rdx);
+        a.mov(edx, __dword_ptr[rax + rcx * 8 + 4]);
+        a.mov(__dword_ptr.gs[MemcheckSlots.CheckKind], edx);
+        a.jmp(saved);
+
         a.Label(ref entry);
         SlowPathRegisters.Save(a);
+        a.Label(ref saved);
+        if (SlowPathProfile.Enabled)
+        {
+            a.mov(eax, __dword_ptr.gs[MemcheckSlots.CheckSite]);
+            a.mov(ecx, SlowPathProfile.SiteCapacity - 1);
+            a.cmp(eax, ecx);
+            a.cmova(eax, ecx);
+            a.mov(rcx, (long)SlowPathProfile.Base);
+            a.inc(__qword_ptr[rcx + rax * 8]);
+        }
         a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
         Label unpacked = a.CreateLabel();
         a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.PrefixMask);
@@ -164,7 +196,8 @@ public static class AccessCheckRoutine
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
         a.jmp(exit);
 
-        return GeneratedRoutine.Place(a, region, 0x400, entry, "the access check routine");
+        ulong at = GeneratedRoutine.Place(a, region, 0x400, entry, "the access check routine", out AssemblerResult placed);
+        return new Entries(at, placed.GetLabelRIP(fromSite), placed.GetLabelRIP(fromMaskedSite));
     }
 
     /// <summary>

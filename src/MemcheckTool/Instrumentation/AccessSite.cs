@@ -26,8 +26,30 @@ public readonly record struct AccessSite(int Id, ulong Pc, CheckedAccess Access,
 }
 
 /// <summary>Every access site of the code cache, by id. Added to under the cache lock; ids are never reused.</summary>
-public sealed class AccessSiteTable
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed unsafe class AccessSiteTable
 {
+    /// <summary>Sites with a native descriptor (the rest store their size and kind from their stubs).</summary>
+    public const int DescriptorCapacity = 1 << 24;
+
+    /// <summary>
+    /// Per site, what the access check routine needs beyond the address: its size and check kind
+    /// (two int32 at Descriptors + 8 * id), read by the routine's site entries, so a stub stores
+    /// only the address, the site and its return (a reservation: only pages of sites touch memory).
+    /// </summary>
+    public ulong Descriptors { get; } = Checker.Engine.Native.HostMemory.MapAnonymous(0, 8UL * DescriptorCapacity,
+        Checker.Engine.Native.LibC.ProtRead | Checker.Engine.Native.LibC.ProtWrite, noReserve: true);
+
+    /// <summary>Writes site <paramref name="id"/>'s descriptor (before its stub can run); false past the capacity.</summary>
+    public bool Describe(int id, int size, int kind)
+    {
+        if ((uint)id >= DescriptorCapacity) return false;
+        int* row = (int*)(Descriptors + 8UL * (uint)id);
+        row[0] = size;
+        row[1] = kind;
+        return true;
+    }
+
     // Fixed chunks: a list doubling one array would copy ever larger large-object arrays.
     private const int ChunkBits = 12;
     private readonly List<AccessSite[]> _chunks = [];

@@ -12,7 +12,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// </summary>
 public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.DefinednessChecks? definedness = null) : BlockInstrumenter
 {
-    private readonly AccessCheckEmitter _checks = new(routines.Sites, routines.AccessCheck, routines.StringCheck);
+    private readonly AccessCheckEmitter _checks = new(routines);
     private readonly CheckPlanner _planner = new();
     private readonly Definedness.PropagationEmitter _propagation = new();
     private List<PlannedCheck>[] _plan = [];

@@ -8,7 +8,10 @@ public sealed class MemcheckRoutines
     public MemcheckRoutines(TranslationCache cache, bool undefinedFrames)
     {
         CodeRegion region = cache.Region;
-        AccessCheck = AccessCheckRoutine.Generate(region, cache.Routines.Exit);
+        AccessCheckRoutine.Entries check = AccessCheckRoutine.Generate(region, cache.Routines.Exit, Sites.Descriptors);
+        AccessCheck = check.Entry;
+        AccessCheckFromSite = check.FromSite;
+        AccessCheckFromMaskedSite = check.FromMaskedSite;
         StackAdjust = StackTracking.GenerateRoutine(region, undefinedFrames);
         if (undefinedFrames)
         {
@@ -17,10 +20,17 @@ public sealed class MemcheckRoutines
         }
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck, cache.Routines.Exit);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
+        ExactLanes = new ExactLaneCheck(region);
     }
+
+    /// <summary>The stubs' exact test of an access's own lanes, before the routine.</summary>
+    public ExactLaneCheck ExactLanes { get; }
 
     /// <summary>The shared slow path of inline access checks.</summary>
     public ulong AccessCheck { get; }
+    /// <summary>Its entries for access stubs, which leave size and kind to the site's descriptor (<see cref="AccessSiteTable.Describe"/>).</summary>
+    public ulong AccessCheckFromSite { get; }
+    public ulong AccessCheckFromMaskedSite { get; }
     /// <summary>Updates the stack's shadow after rsp is set.</summary>
     public ulong StackAdjust { get; }
     /// <summary>As <see cref="StackAdjust"/> for adjustments computed from rsp: also paints frames on foreign stacks (0 without definedness).</summary>

@@ -194,6 +194,11 @@ public static class StackTracking
 
         a.Label(ref entry);
         SlowPathRegisters.Save(a);
+        if (SlowPathProfile.Enabled)
+        {
+            a.mov(rax, (long)SlowPathProfile.RoutineCounter(relative ? SlowPathProfile.Routine.StackAdjustRelative : SlowPathProfile.Routine.StackAdjust));
+            a.inc(__qword_ptr[rax]);
+        }
 
         a.mov(rax, __qword_ptr.gs[MemcheckSlots.StackOldRsp]);
         a.mov(rdx, rsp);

@@ -76,6 +76,9 @@ public static unsafe class MemcheckSlots
     /// <summary>A gather mode 0 already checked lane by lane before switching to the propagating mode at it: its
     /// re-run there (the same execution) skips the walk, so no lane is reported twice (0: none).</summary>
     public const int VsibReplayPc = Base + 0x118;
+    /// <summary>The register an access stub's exact lane test borrows (<see cref="Instrumentation.ExactLaneCheck"/>), and the flags it keeps when they are live.</summary>
+    public const int StubSaveRegister = Base + 0x120;
+    public const int StubSaveFlags = Base + 0x128;
     public const int VsibIndex = Base + 0x140;   // 64 bytes, 64-byte aligned
     /// <summary>
     /// What the checked access does for definedness (<see cref="CheckKinds"/>): a read of an undefined
