@@ -9,13 +9,16 @@ namespace Checker.Memcheck;
 /// forked child, or a program exec'd under memcheck, writes FILE with its pid before the extension
 /// (<c>report.json</c> -> <c>report.4242.json</c>). A program exec'd in a process whose earlier
 /// program already wrote that name (exec keeps the pid) adds <c>.1</c>, <c>.2</c>... after it
-/// (<c>report.4242.1.json</c>, <c>out-4242.1.json</c> for <c>out-%p.json</c>).
+/// (<c>report.4242.1.json</c>, <c>out-4242.1.json</c> for <c>out-%p.json</c>). A target that is
+/// not a regular file (/dev/null, a FIFO) is written by every process as it is.
 /// </summary>
 public static class ReportFilePath
 {
     /// <param name="index">How many earlier programs of this pid wrote the child's name (<see cref="TracedExec.JsonIndex"/>).</param>
     public static string For(string path, int pid, bool forkedChild, int index = 0)
     {
+        // A device or FIFO (/dev/null) is every process's target: no per-process names beside it.
+        if (Checker.Reports.ReportFile.IsSpecial(path)) return path;
         string number = pid.ToString(CultureInfo.InvariantCulture);
         string? nth = index > 0 ? index.ToString(CultureInfo.InvariantCulture) : null;
         if (path.Contains("%p", StringComparison.Ordinal))

@@ -17,6 +17,9 @@ public static class ReportFileTarget
     {
         string full = Path.GetFullPath(ReportFilePath.For(path, HostProcess.Id, forkedChild: false));
         if (Directory.Exists(full)) return "is a directory";
+        // A device or FIFO is written in place: it needs only to be writable (never probed beside it in /dev).
+        if (Checker.Reports.ReportFile.IsSpecial(full))
+            return LibC.access(full, LibC.WriteOk) == 0 ? null : "cannot be written (permission denied)";
         string directory = Path.GetDirectoryName(full) ?? "/";
         if (File.Exists(directory)) return $"{directory} is not a directory";
         if (!Directory.Exists(directory)) return $"directory {directory} does not exist";

@@ -260,7 +260,8 @@ public sealed class ReportSession : IDisposable
             _text.WriteSuppressed(collector.UsedSuppressions, _settings.Verbose ? _suppressions.Location : null);
             if (_settings.JsonPath is string option)
             {
-                string path = ReportFilePath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0) + $".nudge-{number}";
+                string path = ReportFilePath.For(option, HostProcess.Id, forkedChild: _errorsAtFork >= 0);
+                if (!Checker.Reports.ReportFile.IsSpecial(path)) path += $".nudge-{number}";
                 try
                 {
                     JsonReportWriter.WriteFile(path, new RunInfo(_command[0], _command[1..], HostProcess.Id, 0) { Nudge = number }, collector, null);

@@ -106,6 +106,11 @@ public static unsafe partial class LibC
 
     public const int MadvDontNeed = 4;
 
+    public const int WriteOk = 2;
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int access(string path, int mode);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int madvise(nint addr, nuint length, int advice);
 }

@@ -29,4 +29,12 @@ public class ReportFilePathTests
     {
         Assert.Equal(expected, ReportFilePath.For(option, 4242, forkedChild: true, index));
     }
+
+    /// <summary>A device or FIFO target is every process's, as it is: no /dev/null.4242 beside /dev/null.</summary>
+    [Fact]
+    public void ADeviceIsEveryProcesssTarget()
+    {
+        Assert.Equal("/dev/null", ReportFilePath.For("/dev/null", 4242, forkedChild: true, 1));
+        Assert.Equal("/dev/null", ReportFilePath.For("/dev/null", 4242, forkedChild: false));
+    }
 }

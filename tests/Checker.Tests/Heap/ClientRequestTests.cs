@@ -207,6 +207,8 @@ public class ClientRequestTests
         Assert.False(run.TimedOut || run.OverMemoryCap, context);
         Assert.Equal("host memory unaddressable: 1\nheap still usable: 1, defined: 0\n", run.Stdout);
         Assert.Equal(0, run.ExitCode);
+        // The JSON went into the device, which is still one (renamed over, it became a regular file).
+        Assert.True(Checker.Reports.ReportFile.IsSpecial("/dev/null"), "/dev/null is no longer a device");
         Assert.Matches(new Regex($@"UNADDRESSABLE ACCESS: client check VALGRIND_CHECK_MEM_IS_ADDRESSABLE\(0x7f0000000000, 16\).*\nmemcheck: #0 main \[\S*/{source}:{Line(source, "LINE_CHECK_HOST")}\]"), run.Stderr);
         Assert.Matches(new Regex($@"INVALID HEAP ARGUMENT: VALGRIND_FREELIKE_BLOCK 0xfffffffffffff000: .*\nmemcheck: #0 main \[\S*/{source}:{Line(source, "LINE_FREE_WILD")}\]"), run.Stderr);
     }
