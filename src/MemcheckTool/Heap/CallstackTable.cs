@@ -4,19 +4,28 @@ namespace Checker.MemcheckTool.Heap;
 /// Interned callstacks: every malloc and free records one, and nearly all of them repeat, so each
 /// distinct stack is stored once and shared (Valgrind's ExeContexts and Dr. Memory's packed
 /// callstack table do the same). Besides memory this spares the garbage collector two arrays per
-/// malloc/free pair, whose streaming through the caches cost more than the walk itself. Entries
-/// live as long as the process, as in Valgrind.
+/// malloc/free pair, whose streaming through the caches cost more than the walk itself. Each stack
+/// has a number (<see cref="InternId"/>): the heap's tables keep numbers, not references, so its
+/// hot path stores no object reference (each one a garbage-collector write barrier). Entries live
+/// as long as the process, as in Valgrind.
 /// </summary>
 public sealed class CallstackTable
 {
-    private ulong[]?[] _slots = new ulong[]?[1 << 12];
+    private int[] _slots = new int[1 << 12];   // a stack's number + 1; 0: empty
+    private ulong[][] _stacks = new ulong[1 << 10][];   // by number
     private int _count;
     private readonly Lock _lock = new();
 
     public int Count => _count;
 
     /// <summary>The shared array equal to <paramref name="frames"/>.</summary>
-    public ulong[] Intern(ReadOnlySpan<ulong> frames)
+    public ulong[] Intern(ReadOnlySpan<ulong> frames) => this[InternId(frames)];
+
+    /// <summary>The stack numbered <paramref name="id"/> (from <see cref="InternId"/>); callers must not modify it.</summary>
+    public ulong[] this[int id] => Volatile.Read(ref _stacks)[id];
+
+    /// <summary>The number of the stack equal to <paramref name="frames"/>.</summary>
+    public int InternId(ReadOnlySpan<ulong> frames)
     {
         ulong hash = Hash(frames);
         lock (_lock)
@@ -24,15 +33,23 @@ public sealed class CallstackTable
             int mask = _slots.Length - 1;
             for (int i = (int)hash & mask; ; i = (i + 1) & mask)
             {
-                ulong[]? stored = _slots[i];
-                if (stored == null)
+                int stored = _slots[i] - 1;
+                if (stored < 0)
                 {
-                    ulong[] added = frames.ToArray();
-                    _slots[i] = added;
+                    int id = _count;
+                    if (id == _stacks.Length)
+                    {
+                        // Readers without the lock see the old array or the whole new one.
+                        ulong[][] grown = new ulong[id * 2][];
+                        Array.Copy(_stacks, grown, id);
+                        Volatile.Write(ref _stacks, grown);
+                    }
+                    _stacks[id] = frames.ToArray();
+                    _slots[i] = id + 1;
                     if (++_count * 2 > _slots.Length) Grow();
-                    return added;
+                    return id;
                 }
-                if (frames.SequenceEqual(stored)) return stored;
+                if (frames.SequenceEqual(_stacks[stored])) return stored;
             }
         }
     }
@@ -46,15 +63,13 @@ public sealed class CallstackTable
 
     private void Grow()
     {
-        ulong[]?[] old = _slots;
-        _slots = new ulong[]?[old.Length * 2];
+        _slots = new int[_slots.Length * 2];
         int mask = _slots.Length - 1;
-        foreach (ulong[]? stack in old)
+        for (int id = 0; id < _count; id++)
         {
-            if (stack == null) continue;
-            int i = (int)Hash(stack) & mask;
-            while (_slots[i] != null) i = (i + 1) & mask;
-            _slots[i] = stack;
+            int i = (int)Hash(_stacks[id]) & mask;
+            while (_slots[i] != 0) i = (i + 1) & mask;
+            _slots[i] = id + 1;
         }
     }
 }

@@ -2,7 +2,7 @@ namespace Checker.MemcheckTool.Heap;
 
 /// <summary>
 /// Small blocks back from quarantine, by exact block size (a multiple of 16), ready for reuse: an
-/// array indexed by size class (malloc's hot path must not hash or search).
+/// array of plain stacks indexed by size class (malloc's hot path must not hash or search).
 /// </summary>
 public sealed class ReusableBlocks
 {
@@ -10,17 +10,21 @@ public sealed class ReusableBlocks
     /// <summary>The largest block size kept here.</summary>
     public const ulong Limit = 64 * 1024;
 
-    private readonly Stack<ulong>?[] _bySize = new Stack<ulong>?[Limit / Granule + 1];
+    // Per size class, block starts (a stack: the most recently recycled block is the warmest) and how many.
+    private readonly ulong[]?[] _bySize = new ulong[]?[Limit / Granule + 1];
+    private readonly int[] _counts = new int[Limit / Granule + 1];
 
     /// <summary>Blocks held.</summary>
     public int Count { get; private set; }
 
     public bool TryTake(ulong blockSize, out ulong blockStart)
     {
-        Stack<ulong>? free = _bySize[blockSize / Granule];
-        if (free is { Count: > 0 })
+        ulong sizeClass = blockSize / Granule;
+        int held = _counts[sizeClass];
+        if (held > 0)
         {
-            blockStart = free.Pop();
+            _counts[sizeClass] = --held;
+            blockStart = _bySize[sizeClass]![held];
             Count--;
             return true;
         }
@@ -31,7 +35,12 @@ public sealed class ReusableBlocks
     public void Put(ulong blockSize, ulong blockStart)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(blockSize, Limit);
-        (_bySize[blockSize / Granule] ??= new Stack<ulong>()).Push(blockStart);
+        ulong sizeClass = blockSize / Granule;
+        ulong[] list = _bySize[sizeClass] ??= new ulong[16];
+        int held = _counts[sizeClass];
+        if (held == list.Length) Array.Resize(ref _bySize[sizeClass], held * 2);
+        _bySize[sizeClass]![held] = blockStart;
+        _counts[sizeClass] = held + 1;
         Count++;
     }
 
@@ -41,9 +50,9 @@ public sealed class ReusableBlocks
         var all = new List<(ulong, ulong)>(Count);
         for (int i = 0; i < _bySize.Length; i++)
         {
-            if (_bySize[i] is not { Count: > 0 } free) continue;
-            foreach (ulong start in free) all.Add((start, (ulong)i * Granule));
-            free.Clear();
+            // Most recent first, as the stacks gave them before.
+            for (int j = _counts[i] - 1; j >= 0; j--) all.Add((_bySize[i]![j], (ulong)i * Granule));
+            _counts[i] = 0;
         }
         Count = 0;
         return all;

@@ -45,8 +45,8 @@ internal sealed unsafe class WalkMemo
         return memo;
     }
 
-    /// <summary>The frames of a remembered walk from <paramref name="start"/> whose used words still hold what it read.</summary>
-    public bool TryGet(in WalkStart start, out ulong[] stack)
+    /// <summary>The number of the frames of a remembered walk from <paramref name="start"/> whose used words still hold what it read.</summary>
+    public bool TryGet(in WalkStart start, out int stack)
     {
         int set = SetOf(start);
         for (int way = 0; way < Ways; way++)
@@ -54,16 +54,16 @@ internal sealed unsafe class WalkMemo
             ref Entry entry = ref _entries[set + way];
             if (entry.Matches(start))
             {
-                stack = entry.Stack!;
+                stack = entry.Stack - 1;
                 return true;
             }
         }
-        stack = null!;
+        stack = -1;
         return false;
     }
 
-    /// <summary>Remembers a walk: the words it used (at most <see cref="MaxWords"/>) and whether it used the entry rbp.</summary>
-    public void Remember(in WalkStart start, bool usesRbp, ReadOnlySpan<StackWord> words, ulong[] stack)
+    /// <summary>Remembers a walk (its stack's number in the <see cref="CallstackTable"/>): the words it used (at most <see cref="MaxWords"/>) and whether it used the entry rbp.</summary>
+    public void Remember(in WalkStart start, bool usesRbp, ReadOnlySpan<StackWord> words, int stack)
     {
         // The set's ways in turn: the walks from one call site at one depth take every way.
         int set = SetOf(start);
@@ -79,7 +79,7 @@ internal sealed unsafe class WalkMemo
         entry.UsesRbp = usesRbp;
         words.CopyTo(entry.Words);
         entry.WordCount = words.Length;
-        entry.Stack = stack;
+        entry.Stack = stack + 1;
     }
 
     private static int SetOf(in WalkStart start) =>
@@ -90,12 +90,12 @@ internal sealed unsafe class WalkMemo
         public ulong Pc, Rsp, Rbp, StackTop;
         public int MaxFrames, WordCount;
         public bool Exact, UsesRbp;
-        public ulong[]? Stack;
+        public int Stack;   // the stack's number + 1; 0: an empty entry (no reference: no write barrier)
         public Words Words;
 
         public readonly bool Matches(in WalkStart start)
         {
-            if (Stack == null || Pc != start.Pc || Rsp != start.Rsp || StackTop != start.StackTop
+            if (Stack == 0 || Pc != start.Pc || Rsp != start.Rsp || StackTop != start.StackTop
                 || MaxFrames != start.MaxFrames || Exact != start.Exact || (UsesRbp && Rbp != start.Rbp))
                 return false;
             for (int i = 0; i < WordCount; i++)
