@@ -24,7 +24,7 @@ public static unsafe class CallstackCapture
     /// <summary><see cref="Capture"/>, as the stack's number in <see cref="Stacks"/> (the heap keeps numbers).</summary>
     public static int CaptureId(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules)
     {
-        ulong rsp = context->Rsp;
+        ulong rsp = context->Gpr[4];   // rsp (the property's getter stayed out of line)
         if (rsp + 8 > stackTop) return Stacks.InternId([]);
         return Walk(*(ulong*)rsp, rsp + 8, context->Gpr[5], innermostIsExact: false, stackTop, maxFrames, rules);
     }

@@ -44,6 +44,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     public int Count { get; private set; }
 
     /// <summary>Adds a live block; returns its slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Add(ulong user, ulong size, ulong blockStart, ulong blockSize, AllocationKind kind, int allocStack, byte routine)
     {
         int slot = _freeCount > 0 ? _freeSlots[--_freeCount] : _used++;
@@ -65,6 +66,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     }
 
     /// <summary>Removes the block in <paramref name="slot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Remove(int slot)
     {
         _slots[slot].InUse = false;
@@ -75,6 +77,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     }
 
     /// <summary>The slot of the block whose user address is <paramref name="user"/>, or -1; the caller guarantees the tag's bytes are mapped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int SlotOf(ulong user)
     {
         ulong tag = *(ulong*)(user - TagOffset);
@@ -86,6 +89,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     /// Starts bringing in the slot the tag below <paramref name="user"/> names (a hint: nothing is
     /// checked or kept), so a free that first captures its callstack finds it in the cache.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Prefetch(ulong user)
     {
         ulong tag = *(ulong*)(user - TagOffset);
@@ -97,6 +101,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     public ref readonly Entry At(int slot) => ref _slots[slot];
 
     /// <summary>The block in <paramref name="slot"/> was freed with the callstack numbered <paramref name="freeStack"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void MarkFreed(int slot, int freeStack)
     {
         ref Entry entry = ref _slots[slot];

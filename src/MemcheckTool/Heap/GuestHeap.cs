@@ -240,6 +240,7 @@ public sealed class GuestHeap
     private int LiveSlot(ulong user) => IsBlockAddress(user) && _chunks.SlotOf(user) is int slot and >= 0 && !_chunks.At(slot).Freed ? slot : -1;
 
     // Every block's user address is 16-aligned and has its redzone (mapped arena) below it.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool IsBlockAddress(ulong user) => user >= ArenaStart + RedzonePolicy.Minimum && user < _next && (user & (MinimumAlignment - 1)) == 0;
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Checker.Engine.Native;
 using Checker.Engine.Interception;
 using Checker.Engine.State;
@@ -22,6 +23,9 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
 {
     private const int EINVAL = 22, ENOMEM = 12;
     private const ulong PageSize = 4096, MallocAlignment = 16, PointerSize = 8;
+    // The argument registers' indexes in ContextBlock.Gpr: the handlers read them directly (ILC left
+    // the Rdi/Rsi properties' getters out of line here, a call per argument).
+    private const int RDX = 2, RSI = 6, RDI = 7;
 
     // Under definedness checking, each handler checks its arguments' definedness first and defines
     // its result last (inline: a wrapper delegate around every handler was a call per malloc).
@@ -33,20 +37,20 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         // Each row's routine number and argument registers are looked up once here, not at every call.
         static byte R(string name) => AllocationRoutines.Number(name);
         static ulong M(string name) => ArgumentDefinedness.ArgumentMask(name);
-        foreach (string n in new[] { "malloc", "__libc_malloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Rdi, MallocAlignment, AllocationKind.Malloc)))); }
-        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Rdi, MallocAlignment, AllocationKind.New)))); }
-        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Rdi, MallocAlignment, AllocationKind.NewArray)))); }
-        foreach (string n in new[] { "_ZnwmSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Rsi, c->Rdi, AllocationKind.New)))); }
-        foreach (string n in new[] { "_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Rsi, c->Rdi, AllocationKind.NewArray)))); }
-        foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Rdi, c->Rsi, AllocationKind.Malloc)))); }
-        foreach (string n in new[] { "valloc", "__libc_valloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Rdi, PageSize, AllocationKind.Malloc)))); }
-        foreach (string n in new[] { "pvalloc", "__libc_pvalloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Pvalloc(Begin(c, m, n), n, r, c->Rdi)))); }
+        foreach (string n in new[] { "malloc", "__libc_malloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.Malloc)))); }
+        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.New)))); }
+        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.NewArray)))); }
+        foreach (string n in new[] { "_ZnwmSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RSI], c->Gpr[RDI], AllocationKind.New)))); }
+        foreach (string n in new[] { "_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RSI], c->Gpr[RDI], AllocationKind.NewArray)))); }
+        foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RDI], c->Gpr[RSI], AllocationKind.Malloc)))); }
+        foreach (string n in new[] { "valloc", "__libc_valloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], PageSize, AllocationKind.Malloc)))); }
+        foreach (string n in new[] { "pvalloc", "__libc_pvalloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Pvalloc(Begin(c, m, n), n, r, c->Gpr[RDI])))); }
         foreach (string n in new[] { "calloc", "__libc_calloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Calloc(Begin(c, m, n), n, r)))); }
-        foreach (string n in new[] { "realloc", "__libc_realloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Realloc(Begin(c, m, n), n, r, c->Rdi, c->Rsi)))); }
+        foreach (string n in new[] { "realloc", "__libc_realloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Realloc(Begin(c, m, n), n, r, c->Gpr[RDI], c->Gpr[RSI])))); }
         byte reallocarray = R("reallocarray");
         ulong reallocarrayMask = M("reallocarray");
-        all.Add(new("reallocarray", c => Done(c, Overflows(Begin(c, reallocarrayMask, "reallocarray"), "reallocarray", "nmemb", c->Rsi, "size", c->Rdx)
-            ? Fail(c, ENOMEM) : Realloc(c, "reallocarray", reallocarray, c->Rdi, c->Rsi * c->Rdx))));
+        all.Add(new("reallocarray", c => Done(c, Overflows(Begin(c, reallocarrayMask, "reallocarray"), "reallocarray", "nmemb", c->Gpr[RSI], "size", c->Gpr[RDX])
+            ? Fail(c, ENOMEM) : Realloc(c, "reallocarray", reallocarray, c->Gpr[RDI], c->Gpr[RSI] * c->Gpr[RDX]))));
         ulong posixMemalignMask = M("posix_memalign");
         all.Add(new("posix_memalign", c => Done(c, PosixMemalign(Begin(c, posixMemalignMask, "posix_memalign")))));
         foreach (string n in new[] { "free", "__libc_free", "cfree" }) all.Add(Free(n, AllocationKind.Malloc));
@@ -64,6 +68,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     }
 
     /// <summary>A handler's start: its arguments' definedness checked (when it is).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ContextBlock* Begin(ContextBlock* c, ulong arguments, string name)
     {
         _definedness?.Check(c, arguments, name);
@@ -71,6 +76,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     }
 
     /// <summary>A handler's end: its result defined (when definedness is checked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Done(ContextBlock* c, ulong result)
     {
         _definedness?.DefineResult(c);
@@ -235,6 +241,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     }
 
     /// <summary>Valgrind's test: a size_t argument with its top bit set is a negative number in disguise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Fishy(ContextBlock* c, string routine, string argument, ulong value)
     {
         if ((long)value >= 0) return false;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Checker.MemcheckTool.Heap;
 
 /// <summary>A freed block waiting in quarantine, with what recycling it needs (its slot is long out of the caches by then).</summary>
@@ -16,6 +17,7 @@ internal sealed class Quarantine
     public int Count { get; private set; }
 
     // Fields, not a struct: one built on the stack and copied in was read back across its stores.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(int slot, ulong blockStart, ulong blockSize)
     {
         if (Count == _ring.Length) Grow();
@@ -29,6 +31,7 @@ internal sealed class Quarantine
     /// <summary>The oldest block (the quarantine is not empty).</summary>
     public ref readonly QuarantinedBlock Oldest => ref _ring[_head];
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void RemoveOldest()
     {
         _head = (_head + 1) & (_ring.Length - 1);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Checker.MemcheckTool.Heap;
 
 /// <summary>
@@ -10,21 +11,21 @@ public sealed class ReusableBlocks
     /// <summary>The largest block size kept here.</summary>
     public const ulong Limit = 64 * 1024;
 
-    // Per size class, block starts (a stack: the most recently recycled block is the warmest) and how many.
+    // Per size class, a stack of block starts (the most recently recycled block is the warmest)
+    // whose element 0 is how many it holds: the count and the top share a cache line.
     private readonly ulong[]?[] _bySize = new ulong[]?[Limit / Granule + 1];
-    private readonly int[] _counts = new int[Limit / Granule + 1];
 
     /// <summary>Blocks held.</summary>
     public int Count { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryTake(ulong blockSize, out ulong blockStart)
     {
-        ulong sizeClass = blockSize / Granule;
-        int held = _counts[sizeClass];
-        if (held > 0)
+        ulong[]? list = _bySize[blockSize / Granule];
+        if (list != null && list[0] is ulong held and > 0)
         {
-            _counts[sizeClass] = --held;
-            blockStart = _bySize[sizeClass]![held];
+            blockStart = list[held];
+            list[0] = held - 1;
             Count--;
             return true;
         }
@@ -35,12 +36,18 @@ public sealed class ReusableBlocks
     public void Put(ulong blockSize, ulong blockStart)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(blockSize, Limit);
+        // No ref to the array's element: on an array of arrays that is a type check per call.
         ulong sizeClass = blockSize / Granule;
-        ulong[] list = _bySize[sizeClass] ??= new ulong[16];
-        int held = _counts[sizeClass];
-        if (held == list.Length) Array.Resize(ref _bySize[sizeClass], held * 2);
-        _bySize[sizeClass]![held] = blockStart;
-        _counts[sizeClass] = held + 1;
+        ulong[]? list = _bySize[sizeClass];
+        if (list == null) _bySize[sizeClass] = list = new ulong[16];
+        ulong held = list[0] + 1;
+        if (held == (ulong)list.Length)
+        {
+            Array.Resize(ref list, list.Length * 2);
+            _bySize[sizeClass] = list;
+        }
+        list[held] = blockStart;
+        list[0] = held;
         Count++;
     }
 
@@ -50,9 +57,10 @@ public sealed class ReusableBlocks
         var all = new List<(ulong, ulong)>(Count);
         for (int i = 0; i < _bySize.Length; i++)
         {
-            // Most recent first, as the stacks gave them before.
-            for (int j = _counts[i] - 1; j >= 0; j--) all.Add((_bySize[i]![j], (ulong)i * Granule));
-            _counts[i] = 0;
+            if (_bySize[i] is not { } list) continue;
+            // Most recent first.
+            for (ulong j = list[0]; j > 0; j--) all.Add((list[j], (ulong)i * Granule));
+            list[0] = 0;
         }
         Count = 0;
         return all;
