@@ -41,6 +41,14 @@ public static unsafe class CallstackCapture
         var start = new WalkStart(pc, rsp, rbp, innermostIsExact, stackTop, maxFrames);
         WalkMemo memo = WalkMemo.For(rules);
         if (memo.TryGet(start, out int known)) return known;
+        return WalkAndRemember(memo, start, rules);
+    }
+
+    // Apart from the memo's hit, which then needs no frame for the buffers below.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int WalkAndRemember(WalkMemo memo, in WalkStart start, FrameRuleCache? rules)
+    {
+        int maxFrames = start.MaxFrames;
         Span<ulong> frames = stackalloc ulong[maxFrames];
         var recorder = new WalkRecorder(stackalloc StackWord[2 * WalkMemo.MaxWords], stackalloc bool[2 * WalkMemo.MaxWords]);
         int stack = Stacks.InternId(Step(start, rules, frames, ref recorder));

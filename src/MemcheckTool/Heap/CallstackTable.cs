@@ -11,7 +11,9 @@ namespace Checker.MemcheckTool.Heap;
 /// </summary>
 public sealed class CallstackTable
 {
-    private int[] _slots = new int[1 << 12];   // a stack's number + 1; 0: empty
+    // Per slot: the stack's hash in the high half, its number + 1 in the low half (0: empty). A probe
+    // compares the hash first: stacks are separate arrays, each compared one a likely cache miss.
+    private ulong[] _slots = new ulong[1 << 12];
     private ulong[][] _stacks = new ulong[1 << 10][];   // by number
     private int _count;
     private readonly Lock _lock = new();
@@ -31,10 +33,11 @@ public sealed class CallstackTable
         lock (_lock)
         {
             int mask = _slots.Length - 1;
-            for (int i = (int)hash & mask; ; i = (i + 1) & mask)
+            ulong tag = hash & 0xffff_ffff_0000_0000;
+            for (int i = Index(hash, mask); ; i = (i + 1) & mask)
             {
-                int stored = _slots[i] - 1;
-                if (stored < 0)
+                ulong slot = _slots[i];
+                if (slot == 0)
                 {
                     int id = _count;
                     if (id == _stacks.Length)
@@ -45,11 +48,12 @@ public sealed class CallstackTable
                         Volatile.Write(ref _stacks, grown);
                     }
                     _stacks[id] = frames.ToArray();
-                    _slots[i] = id + 1;
+                    _slots[i] = tag | (uint)(id + 1);
                     if (++_count * 2 > _slots.Length) Grow();
                     return id;
                 }
-                if (frames.SequenceEqual(_stacks[stored])) return stored;
+                int stored = (int)(uint)slot - 1;
+                if ((slot & 0xffff_ffff_0000_0000) == tag && frames.SequenceEqual(_stacks[stored])) return stored;
             }
         }
     }
@@ -61,15 +65,20 @@ public sealed class CallstackTable
         return hash ^ (hash >> 29);
     }
 
+    // The slot from the hash's well-mixed high bits (FNV's low bits depend only on the pcs' low bits).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int Index(ulong hash, int mask) => (int)((hash * 0x9E37_79B9_7F4A_7C15) >> 40) & mask;
+
     private void Grow()
     {
-        _slots = new int[_slots.Length * 2];
+        _slots = new ulong[_slots.Length * 2];
         int mask = _slots.Length - 1;
         for (int id = 0; id < _count; id++)
         {
-            int i = (int)Hash(_stacks[id]) & mask;
+            ulong hash = Hash(_stacks[id]);
+            int i = Index(hash, mask);
             while (_slots[i] != 0) i = (i + 1) & mask;
-            _slots[i] = id + 1;
+            _slots[i] = (hash & 0xffff_ffff_0000_0000) | (uint)(id + 1);
         }
     }
 }
