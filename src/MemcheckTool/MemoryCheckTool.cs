@@ -77,11 +77,10 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         _rules = new FrameRuleCache(pc => process.Modules.Find(pc));
         AccessChecker = new AccessChecker(Shadow, Heap, _routines.Sites, options.CallstackMaxFrames, _rules);
         var errno = new GuestErrno(() => Interceptor.Locate("__errno_location"));
+        // Under definedness checking a replaced function's undefined arguments are reported; its
+        // result is defined (the C# handler computed it from arguments taken as defined).
         IEnumerable<InterceptedFunction> functions = new HeapFunctions(Heap, options.CallstackMaxFrames, _rules, errno,
-            () => Interceptor.Locate("_ZSt17__throw_bad_allocv")).All();
-        // A replaced function's undefined arguments are reported; its result is defined (the C#
-        // handler computed it from arguments taken as defined).
-        if (options.CheckUninitialized) functions = functions.Select(f => ArgumentDefinedness.Wrap(f, () => Definedness));
+            () => Interceptor.Locate("_ZSt17__throw_bad_allocv"), options.CheckUninitialized ? () => Definedness : null).All();
         host.ReplaceFunctions(functions);
         Overlaps = new OverlapHook(options.CallstackMaxFrames, _rules);
         MapStringReplacements(host);

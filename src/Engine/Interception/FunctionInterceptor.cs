@@ -47,7 +47,7 @@ public sealed unsafe class FunctionInterceptor
     public static ulong TakeTailCall()
     {
         ulong target = _tailCall;
-        _tailCall = 0;
+        if (target != 0) _tailCall = 0;   // asked after every replaced call: no store when there is none
         return target;
     }
 

@@ -18,10 +18,14 @@ public static unsafe class CallstackCapture
     public static CallstackTable Stacks { get; } = new();
 
     /// <summary>At a replaced function's entry: the caller's return address is at [rsp].</summary>
-    public static ulong[] Capture(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules)
+    public static ulong[] Capture(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules) =>
+        Stacks[CaptureId(context, stackTop, maxFrames, rules)];
+
+    /// <summary><see cref="Capture"/>, as the stack's number in <see cref="Stacks"/> (the heap keeps numbers).</summary>
+    public static int CaptureId(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules)
     {
-        ulong rsp = context->Rsp;
-        if (rsp + 8 > stackTop) return [];
+        ulong rsp = context->Gpr[4];   // rsp (the property's getter stayed out of line)
+        if (rsp + 8 > stackTop) return Stacks.InternId([]);
         return Walk(*(ulong*)rsp, rsp + 8, context->Gpr[5], innermostIsExact: false, stackTop, maxFrames, rules);
     }
 
@@ -30,16 +34,24 @@ public static unsafe class CallstackCapture
     /// is that pc itself and its CFI rule is the one at the pc, not at pc - 1.
     /// </summary>
     public static ulong[] CaptureAt(ulong pc, ulong rsp, ulong rbp, ulong stackTop, int maxFrames, FrameRuleCache? rules) =>
-        rsp >= stackTop ? [pc] : Walk(pc, rsp, rbp, innermostIsExact: true, stackTop, maxFrames, rules);
+        rsp >= stackTop ? [pc] : Stacks[Walk(pc, rsp, rbp, innermostIsExact: true, stackTop, maxFrames, rules)];
 
-    private static ulong[] Walk(ulong pc, ulong rsp, ulong rbp, bool innermostIsExact, ulong stackTop, int maxFrames, FrameRuleCache? rules)
+    private static int Walk(ulong pc, ulong rsp, ulong rbp, bool innermostIsExact, ulong stackTop, int maxFrames, FrameRuleCache? rules)
     {
         var start = new WalkStart(pc, rsp, rbp, innermostIsExact, stackTop, maxFrames);
         WalkMemo memo = WalkMemo.For(rules);
-        if (memo.TryGet(start, out ulong[] known)) return known;
+        if (memo.TryGet(start, out int known)) return known;
+        return WalkAndRemember(memo, start, rules);
+    }
+
+    // Apart from the memo's hit, which then needs no frame for the buffers below.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int WalkAndRemember(WalkMemo memo, in WalkStart start, FrameRuleCache? rules)
+    {
+        int maxFrames = start.MaxFrames;
         Span<ulong> frames = stackalloc ulong[maxFrames];
         var recorder = new WalkRecorder(stackalloc StackWord[2 * WalkMemo.MaxWords], stackalloc bool[2 * WalkMemo.MaxWords]);
-        ulong[] stack = Stacks.Intern(Step(start, rules, frames, ref recorder));
+        int stack = Stacks.InternId(Step(start, rules, frames, ref recorder));
         if (recorder.TryGetUsed(WalkMemo.MaxWords, out ReadOnlySpan<StackWord> used)) memo.Remember(start, recorder.UsesEntryRbp, used, stack);
         return stack;
     }

@@ -3,64 +3,85 @@ using System.Runtime.CompilerServices;
 namespace Checker.MemcheckTool.Heap;
 
 /// <summary>
-/// The heap's blocks (live and quarantined) by user address, without hashing: each chunk gets a
+/// The heap's blocks (live and quarantined) by user address, without hashing: each block gets a
 /// slot, and the slot's number is written into the block's left redzone just below the user
 /// address, where the program may not touch it without a report. A lookup reads that number and
 /// accepts it only if the slot's block starts at the address, so a redzone the program overwrote
 /// costs a scan, never a wrong answer. (Dr. Memory keeps its chunk header in the redzone too.)
 /// </summary>
 /// <remarks>
-/// Each slot holds, next to the chunk, a copy of what free needs (address, size, extent, family,
-/// whether freed): the chunk object, allocated long before, is a cache miss of its own, and the
-/// slot's entry is one read. <see cref="MarkFreed"/> keeps the copy's state with the chunk's.
+/// A slot is a value (<see cref="Entry"/>: addresses, sizes, family, routine, the callstacks'
+/// numbers in the <see cref="CallstackTable"/>), so malloc and free store no object reference (each
+/// a garbage-collector write barrier) and read no object allocated long before (a cache miss of its
+/// own). A <see cref="HeapChunk"/> is made from a slot only when a report or the leak scan needs one.
 /// </remarks>
-public sealed unsafe class ChunkTable
+public sealed unsafe class ChunkTable(CallstackTable stacks)
 {
     /// <summary>Where the slot number sits, below the user address (inside the minimum 16-byte redzone).</summary>
     private const ulong TagOffset = 8;
 
-    /// <summary>A slot: the chunk and the fields free reads, side by side.</summary>
+    /// <summary>A slot: one block, by value.</summary>
     public struct Entry
     {
-        public HeapChunk? Chunk;
         public ulong User, Size, BlockStart, BlockSize;
+        /// <summary>The allocation and free callstacks' numbers in the <see cref="CallstackTable"/> (FreeStack once <see cref="Freed"/>).</summary>
+        public int AllocStack, FreeStack;
         public AllocationKind Kind;
+        /// <summary>The replaced routine that allocated it (<see cref="AllocationRoutines"/>).</summary>
+        public byte Routine;
         public bool Freed;
+        /// <summary>Whether the slot holds a block.</summary>
+        public bool InUse;
+
+        public readonly bool ContainsBlockAddress(ulong address) => address >= BlockStart && address < BlockStart + BlockSize;
     }
 
     private Entry[] _slots = new Entry[4096];
     private int _used;   // slots [0, _used) have been handed out at least once
-    private readonly Stack<int> _freeSlots = new();
+    private int[] _freeSlots = new int[1024];
+    private int _freeCount;
 
     public int Count { get; private set; }
 
-    public void Add(HeapChunk chunk)
+    /// <summary>Adds a live block; returns its slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Add(ulong user, ulong size, ulong blockStart, ulong blockSize, AllocationKind kind, int allocStack, byte routine)
     {
-        int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _used++;
+        int slot = _freeCount > 0 ? _freeSlots[--_freeCount] : _used++;
         if (slot == _slots.Length) Array.Resize(ref _slots, _slots.Length * 2);
-        _slots[slot] = new Entry
-        {
-            Chunk = chunk, User = chunk.User, Size = chunk.Size, BlockStart = chunk.BlockStart, BlockSize = chunk.BlockSize,
-            Kind = chunk.Kind, Freed = chunk.Freed,
-        };
-        chunk.Slot = slot;
-        *(ulong*)(chunk.User - TagOffset) = (ulong)slot;
+        ref Entry entry = ref _slots[slot];
+        entry.User = user;
+        entry.Size = size;
+        entry.BlockStart = blockStart;
+        entry.BlockSize = blockSize;
+        entry.AllocStack = allocStack;
+        entry.FreeStack = 0;
+        entry.Kind = kind;
+        entry.Routine = routine;
+        entry.Freed = false;
+        entry.InUse = true;
+        *(ulong*)(user - TagOffset) = (ulong)slot;
         Count++;
+        return slot;
     }
 
-    /// <summary>Removes the chunk in <paramref name="slot"/> (its <see cref="HeapChunk.Slot"/>).</summary>
+    /// <summary>Removes the block in <paramref name="slot"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Remove(int slot)
     {
-        _slots[slot] = default;
-        _freeSlots.Push(slot);
+        _slots[slot].InUse = false;
+        _slots[slot].User = 0;
+        if (_freeCount == _freeSlots.Length) Array.Resize(ref _freeSlots, _freeSlots.Length * 2);
+        _freeSlots[_freeCount++] = slot;
         Count--;
     }
 
     /// <summary>The slot of the block whose user address is <paramref name="user"/>, or -1; the caller guarantees the tag's bytes are mapped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int SlotOf(ulong user)
     {
         ulong tag = *(ulong*)(user - TagOffset);
-        if (tag < (ulong)_used && _slots[tag].User == user) return (int)tag;
+        if (tag < (ulong)_used && _slots[tag].User == user) return (int)tag;   // a removed slot's User is 0
         return Scan(user);
     }
 
@@ -68,6 +89,7 @@ public sealed unsafe class ChunkTable
     /// Starts bringing in the slot the tag below <paramref name="user"/> names (a hint: nothing is
     /// checked or kept), so a free that first captures its callstack finds it in the cache.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Prefetch(ulong user)
     {
         ulong tag = *(ulong*)(user - TagOffset);
@@ -78,32 +100,50 @@ public sealed unsafe class ChunkTable
     /// <summary>The slot <paramref name="slot"/> (from <see cref="SlotOf"/>): its entry, to read.</summary>
     public ref readonly Entry At(int slot) => ref _slots[slot];
 
-    /// <summary>The chunk in <paramref name="slot"/> was freed (its <see cref="HeapChunk.FreeStack"/> set).</summary>
-    public void MarkFreed(int slot) => _slots[slot].Freed = true;
+    /// <summary>The block in <paramref name="slot"/> was freed with the callstack numbered <paramref name="freeStack"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MarkFreed(int slot, int freeStack)
+    {
+        ref Entry entry = ref _slots[slot];
+        entry.FreeStack = freeStack;
+        entry.Freed = true;
+    }
 
-    /// <summary>The chunk whose user address is <paramref name="user"/>; the caller guarantees the tag's bytes are mapped.</summary>
-    public HeapChunk? Find(ulong user) => SlotOf(user) is int slot and >= 0 ? _slots[slot].Chunk : null;
+    /// <summary>The block in <paramref name="slot"/> as a <see cref="HeapChunk"/> (a copy made now, for a report or the leak scan).</summary>
+    public HeapChunk Chunk(int slot)
+    {
+        ref readonly Entry e = ref _slots[slot];
+        return new HeapChunk(e.User, e.Size, e.BlockStart, e.BlockSize, e.Kind, stacks[e.AllocStack], e.Routine)
+        {
+            FreeStack = e.Freed ? stacks[e.FreeStack] : null,
+        };
+    }
 
     // Apart from SlotOf, whose every call would otherwise allocate the closure a lambda over user needs.
     private int Scan(ulong user)
     {
         for (int i = 0; i < _used; i++)
-            if (_slots[i].Chunk != null && _slots[i].User == user) return i;
+            if (_slots[i].InUse && _slots[i].User == user) return i;
         return -1;
     }
 
-    public HeapChunk? FirstOrDefault(Func<HeapChunk, bool> predicate)
+    /// <summary>The first block (only a live one when <paramref name="liveOnly"/>) whose extent, redzones included, holds <paramref name="address"/>; -1 when none does.</summary>
+    public int SlotContaining(ulong address, bool liveOnly)
     {
         for (int i = 0; i < _used; i++)
-            if (_slots[i].Chunk is HeapChunk chunk && predicate(chunk)) return chunk;
-        return null;
+        {
+            ref readonly Entry e = ref _slots[i];
+            if (e.InUse && !(liveOnly && e.Freed) && e.ContainsBlockAddress(address)) return i;
+        }
+        return -1;
     }
 
-    public List<HeapChunk> Where(Func<HeapChunk, bool> predicate)
+    /// <summary>Every live block, as chunks.</summary>
+    public List<HeapChunk> Live()
     {
-        var found = new List<HeapChunk>();
+        var found = new List<HeapChunk>(Count);
         for (int i = 0; i < _used; i++)
-            if (_slots[i].Chunk is HeapChunk chunk && predicate(chunk)) found.Add(chunk);
+            if (_slots[i].InUse && !_slots[i].Freed) found.Add(Chunk(i));
         return found;
     }
 }

@@ -36,14 +36,11 @@ public sealed class GuestHeap
     /// <summary>Requests above this are refused (NULL, ENOMEM), as glibc refuses what it cannot map.</summary>
     public const ulong MaxRequest = ArenaSize / 2;
 
-    // Live and quarantined blocks by user address (one table: a free only flips the chunk's state).
-    private readonly ChunkTable _chunks = new();
-    // Freed blocks in order, with what recycling needs: by then the chunk object is long out of the
+    // Live and quarantined blocks by user address (one table: a free only flips the slot's state).
+    private readonly ChunkTable _chunks;
+    // Freed blocks in order, with what recycling needs: by then the block's slot is long out of the
     // caches, and reading it again cost a cache miss per free.
     private readonly Quarantine _quarantine = new();
-    // Chunk objects of blocks that left quarantine, for the next blocks (see HeapChunk.Reuse).
-    private readonly Stack<HeapChunk> _spareChunks = new();
-    private const int SpareChunks = 16384;
     private readonly ReusableBlocks _reusable = new();
     private readonly FreeRanges _free = new();
     private readonly RedzonePolicy _redzones;
@@ -66,6 +63,7 @@ public sealed class GuestHeap
     public GuestHeap(ulong? redzone, ulong delayFreesBytes, ShadowMemory? shadow = null, ulong arenaAddress = 0)
     {
         _shadow = shadow;
+        _chunks = new ChunkTable(Stacks);
         _blockShadow = shadow != null ? new BlockShadow(shadow) : null;
         _redzones = new RedzonePolicy(redzone);
         DelayFreesBytes = delayFreesBytes;
@@ -89,6 +87,8 @@ public sealed class GuestHeap
     }
 
     public RedzonePolicy Redzones => _redzones;
+    /// <summary>Where the blocks' callstacks are interned (the heap keeps their numbers).</summary>
+    public static CallstackTable Stacks => CallstackCapture.Stacks;
     public ulong DelayFreesBytes { get; }
     public ulong ArenaStart { get; }
     public ulong ArenaEnd => _arenaEnd;
@@ -99,7 +99,8 @@ public sealed class GuestHeap
     public HeapJournal? Journal { get; set; }
     /// <summary>Part of the arena opened for blocks (start, length): the engine records it as the guest's memory.</summary>
     public Action<ulong, ulong>? Committed { get; set; }
-    public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Where(c => !c.Freed);
+    /// <summary>The live blocks, as chunks made now (the leak scan's).</summary>
+    public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Live();
 
     /// <summary>Bytes the program asked for in its live blocks, and how many blocks.</summary>
     public ulong LiveBytes { get; private set; }
@@ -131,7 +132,11 @@ public sealed class GuestHeap
 
     /// <summary>Allocates <paramref name="size"/> bytes aligned to <paramref name="alignment"/>; 0 when the arena is exhausted.</summary>
     /// <param name="routine">The replaced routine the program called (<see cref="AllocationRoutines"/>), for its reports.</param>
-    public ulong Allocate(ulong size, ulong alignment, AllocationKind kind, ulong[] stack, byte routine = 0)
+    public ulong Allocate(ulong size, ulong alignment, AllocationKind kind, ulong[] stack, byte routine = 0) =>
+        Allocate(size, alignment, kind, Stacks.InternId(stack), routine);
+
+    /// <summary><see cref="Allocate(ulong, ulong, AllocationKind, ulong[], byte)"/> with the callstack's number in <see cref="Stacks"/>.</summary>
+    public ulong Allocate(ulong size, ulong alignment, AllocationKind kind, int stack, byte routine = 0)
     {
         alignment = Math.Max(alignment, MinimumAlignment);
         if (size > MaxRequest || alignment > MaxRequest) return 0;
@@ -160,7 +165,7 @@ public sealed class GuestHeap
             if (user + body + redzone > _arenaEnd)
             {
                 // The free lists may have been merged on the way here: a change to repeat too.
-                Journal?.Allocated(size, alignment, kind, stack, 0, routine);
+                Journal?.Allocated(size, alignment, kind, Stacks[stack], 0, routine);
                 return 0;
             }
             Commit(user + body + redzone);
@@ -175,38 +180,37 @@ public sealed class GuestHeap
             // An alignment gap before the block is free space.
             if (blockStart > previous) Release(previous, blockStart - previous);
         }
-        HeapChunk chunk = _spareChunks.TryPop(out HeapChunk? spare)
-            ? spare.Reuse(user, size, blockStart, blockSize, kind, stack, routine)
-            : new HeapChunk(user, size, blockStart, blockSize, kind, stack, routine);
-        _chunks.Add(chunk);
+        _chunks.Add(user, size, blockStart, blockSize, kind, stack, routine);
         LiveBytes += size;
         LiveBlocks++;
-        Journal?.Allocated(size, alignment, kind, stack, user, routine);
+        Journal?.Allocated(size, alignment, kind, Stacks[stack], user, routine);
         return user;
     }
 
     /// <summary>Frees <paramref name="address"/> as <paramref name="kind"/> asks; false (after reporting) when the argument is invalid.</summary>
-    public bool Free(ulong address, AllocationKind kind, string routine, ulong[] stack)
+    public bool Free(ulong address, AllocationKind kind, string routine, ulong[] stack) =>
+        Free(address, kind, routine, Stacks.InternId(stack));
+
+    /// <summary><see cref="Free(ulong, AllocationKind, string, ulong[])"/> with the callstack's number in <see cref="Stacks"/>.</summary>
+    public bool Free(ulong address, AllocationKind kind, string routine, int stack)
     {
         if (address == 0) return true;
-        Journal?.Freed(address, kind, routine, stack);
-        // The slot's entry has what a free needs; the chunk object is only written.
+        Journal?.Freed(address, kind, routine, Stacks[stack]);
         int slot = IsBlockAddress(address) ? _chunks.SlotOf(address) : -1;
         if (slot < 0 || _chunks.At(slot).Freed)
         {
-            HeapChunk? freed = slot >= 0 ? _chunks.At(slot).Chunk : null;
-            Report(freed != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, stack, freed);
+            HeapChunk? freed = slot >= 0 ? _chunks.Chunk(slot) : null;
+            Report(freed != null ? HeapErrorKind.DoubleFree : Classify(address), routine, address, Stacks[stack], freed);
             return false;
         }
         if (_chunks.At(slot).Kind != kind)
-            Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, stack, _chunks.At(slot).Chunk));
+            Errors?.Invoke(new HeapError(HeapErrorKind.MismatchedFree, routine, address, Stacks[stack], _chunks.Chunk(slot)));
+        _chunks.MarkFreed(slot, stack);
         ref readonly ChunkTable.Entry block = ref _chunks.At(slot);
-        block.Chunk!.FreeStack = stack;
-        _chunks.MarkFreed(slot);
         LiveBytes -= block.Size;
         LiveBlocks--;
         _blockShadow?.Set(block.User, block.Size, ShadowState.Unaddressable);
-        _quarantine.Add(block.Chunk!, slot, block.BlockStart, block.BlockSize);
+        _quarantine.Add(slot, block.BlockStart, block.BlockSize);
         _quarantinedBytes += block.BlockSize;
         while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1)
         {
@@ -222,11 +226,21 @@ public sealed class GuestHeap
         if (IsBlockAddress(address)) _chunks.Prefetch(address);
     }
 
-    public HeapChunk? FindLive(ulong user) => Find(user) is HeapChunk chunk && !chunk.Freed ? chunk : null;
+    /// <summary>The live block at <paramref name="user"/>, as a chunk made now.</summary>
+    public HeapChunk? FindLive(ulong user) => LiveSlot(user) is int slot and >= 0 ? _chunks.Chunk(slot) : null;
 
-    private HeapChunk? Find(ulong user) => IsBlockAddress(user) ? _chunks.Find(user) : null;
+    /// <summary>The size the program asked for of the live block at <paramref name="user"/> (realloc, malloc_usable_size: no chunk made).</summary>
+    public bool TryGetLiveSize(ulong user, out ulong size)
+    {
+        int slot = LiveSlot(user);
+        size = slot >= 0 ? _chunks.At(slot).Size : 0;
+        return slot >= 0;
+    }
+
+    private int LiveSlot(ulong user) => IsBlockAddress(user) && _chunks.SlotOf(user) is int slot and >= 0 && !_chunks.At(slot).Freed ? slot : -1;
 
     // Every block's user address is 16-aligned and has its redzone (mapped arena) below it.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private bool IsBlockAddress(ulong user) => user >= ArenaStart + RedzonePolicy.Minimum && user < _next && (user & (MinimumAlignment - 1)) == 0;
 
     /// <summary>
@@ -234,7 +248,8 @@ public sealed class GuestHeap
     /// first among the program's own allocator's blocks (<see cref="CustomBlocks"/>), which often lie
     /// inside a block of this heap.
     /// </summary>
-    public HeapChunk? FindBlock(ulong address) => CustomBlocks?.Invoke(address) ?? _chunks.FirstOrDefault(c => c.ContainsBlockAddress(address));
+    public HeapChunk? FindBlock(ulong address) =>
+        CustomBlocks?.Invoke(address) ?? (_chunks.SlotContaining(address, liveOnly: false) is int slot and >= 0 ? _chunks.Chunk(slot) : null);
 
     /// <summary>Blocks of the program's own allocators (client requests: MALLOCLIKE blocks, pool chunks) an address belongs to; set by the tool.</summary>
     public Func<ulong, HeapChunk?>? CustomBlocks { get; set; }
@@ -254,7 +269,7 @@ public sealed class GuestHeap
     private HeapErrorKind Classify(ulong address) =>
         FindInterior(address) != null ? HeapErrorKind.FreeOfInteriorPointer : HeapErrorKind.FreeOfNonHeapAddress;
 
-    private HeapChunk? FindInterior(ulong address) => _chunks.FirstOrDefault(c => !c.Freed && c.ContainsBlockAddress(address));
+    private HeapChunk? FindInterior(ulong address) => _chunks.SlotContaining(address, liveOnly: true) is int slot and >= 0 ? _chunks.Chunk(slot) : null;
 
     private void Report(HeapErrorKind kind, string routine, ulong address, ulong[] stack, HeapChunk? freed)
     {
@@ -271,7 +286,6 @@ public sealed class GuestHeap
     private void Recycle(in QuarantinedBlock block)
     {
         _chunks.Remove(block.Slot);
-        if (_spareChunks.Count < SpareChunks) _spareChunks.Push(block.Chunk);
         _quarantinedBytes -= block.BlockSize;
         if (block.BlockSize <= SmallBlock)
         {

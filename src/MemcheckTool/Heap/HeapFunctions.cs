@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Checker.Engine.Native;
 using Checker.Engine.Interception;
 using Checker.Engine.State;
@@ -15,41 +16,71 @@ namespace Checker.MemcheckTool.Heap;
 /// </summary>
 /// <param name="throwBadAlloc">libstdc++'s std::__throw_bad_alloc once a module defines it: where a
 /// throwing operator new that cannot allocate goes on, so the program's catch sees std::bad_alloc.</param>
+/// <param name="definedness">Under definedness checking: the checks, read when an argument is undefined.</param>
 public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
-    Checker.Symbols.Unwinding.FrameRuleCache? rules = null, GuestErrno? errno = null, Func<ulong?>? throwBadAlloc = null)
+    Checker.Symbols.Unwinding.FrameRuleCache? rules = null, GuestErrno? errno = null, Func<ulong?>? throwBadAlloc = null,
+    Func<Checker.MemcheckTool.Definedness.DefinednessChecks?>? definedness = null)
 {
     private const int EINVAL = 22, ENOMEM = 12;
     private const ulong PageSize = 4096, MallocAlignment = 16, PointerSize = 8;
+    // The argument registers' indexes in ContextBlock.Gpr: the handlers read them directly (ILC left
+    // the Rdi/Rsi properties' getters out of line here, a call per argument).
+    private const int RDX = 2, RSI = 6, RDI = 7;
+
+    // Under definedness checking, each handler checks its arguments' definedness first and defines
+    // its result last (inline: a wrapper delegate around every handler was a call per malloc).
+    private readonly ArgumentDefinedness? _definedness = definedness != null ? new ArgumentDefinedness(definedness) : null;
 
     public IReadOnlyList<InterceptedFunction> All()
     {
         var all = new List<InterceptedFunction>();
-        // Each row's routine number is looked up once here, not at every call.
+        // Each row's routine number and argument registers are looked up once here, not at every call.
         static byte R(string name) => AllocationRoutines.Number(name);
-        foreach (string n in new[] { "malloc", "__libc_malloc" }) { byte r = R(n); all.Add(new(n, c => Allocate(c, n, r, Arg(c, 0), MallocAlignment, AllocationKind.Malloc))); }
-        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) { byte r = R(n); all.Add(new(n, c => Allocate(c, n, r, Arg(c, 0), MallocAlignment, AllocationKind.New))); }
-        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) { byte r = R(n); all.Add(new(n, c => Allocate(c, n, r, Arg(c, 0), MallocAlignment, AllocationKind.NewArray))); }
-        foreach (string n in new[] { "_ZnwmSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); all.Add(new(n, c => Aligned(c, n, r, Arg(c, 1), Arg(c, 0), AllocationKind.New))); }
-        foreach (string n in new[] { "_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); all.Add(new(n, c => Aligned(c, n, r, Arg(c, 1), Arg(c, 0), AllocationKind.NewArray))); }
-        foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) { byte r = R(n); all.Add(new(n, c => Aligned(c, n, r, Arg(c, 0), Arg(c, 1), AllocationKind.Malloc))); }
-        foreach (string n in new[] { "valloc", "__libc_valloc" }) { byte r = R(n); all.Add(new(n, c => Allocate(c, n, r, Arg(c, 0), PageSize, AllocationKind.Malloc))); }
-        foreach (string n in new[] { "pvalloc", "__libc_pvalloc" }) { byte r = R(n); all.Add(new(n, c => Pvalloc(c, n, r, Arg(c, 0)))); }
-        foreach (string n in new[] { "calloc", "__libc_calloc" }) { byte r = R(n); all.Add(new(n, c => Calloc(c, n, r))); }
-        foreach (string n in new[] { "realloc", "__libc_realloc" }) { byte r = R(n); all.Add(new(n, c => Realloc(c, n, r, Arg(c, 0), Arg(c, 1)))); }
+        static ulong M(string name) => ArgumentDefinedness.ArgumentMask(name);
+        foreach (string n in new[] { "malloc", "__libc_malloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.Malloc)))); }
+        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.New)))); }
+        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.NewArray)))); }
+        foreach (string n in new[] { "_ZnwmSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RSI], c->Gpr[RDI], AllocationKind.New)))); }
+        foreach (string n in new[] { "_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RSI], c->Gpr[RDI], AllocationKind.NewArray)))); }
+        foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RDI], c->Gpr[RSI], AllocationKind.Malloc)))); }
+        foreach (string n in new[] { "valloc", "__libc_valloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], PageSize, AllocationKind.Malloc)))); }
+        foreach (string n in new[] { "pvalloc", "__libc_pvalloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Pvalloc(Begin(c, m, n), n, r, c->Gpr[RDI])))); }
+        foreach (string n in new[] { "calloc", "__libc_calloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Calloc(Begin(c, m, n), n, r)))); }
+        foreach (string n in new[] { "realloc", "__libc_realloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Realloc(Begin(c, m, n), n, r, c->Gpr[RDI], c->Gpr[RSI])))); }
         byte reallocarray = R("reallocarray");
-        all.Add(new("reallocarray", c => Overflows(c, "reallocarray", "nmemb", Arg(c, 1), "size", Arg(c, 2)) ? Fail(c, ENOMEM) : Realloc(c, "reallocarray", reallocarray, Arg(c, 0), Arg(c, 1) * Arg(c, 2))));
-        all.Add(new("posix_memalign", PosixMemalign));
+        ulong reallocarrayMask = M("reallocarray");
+        all.Add(new("reallocarray", c => Done(c, Overflows(Begin(c, reallocarrayMask, "reallocarray"), "reallocarray", "nmemb", c->Gpr[RSI], "size", c->Gpr[RDX])
+            ? Fail(c, ENOMEM) : Realloc(c, "reallocarray", reallocarray, c->Gpr[RDI], c->Gpr[RSI] * c->Gpr[RDX]))));
+        ulong posixMemalignMask = M("posix_memalign");
+        all.Add(new("posix_memalign", c => Done(c, PosixMemalign(Begin(c, posixMemalignMask, "posix_memalign")))));
         foreach (string n in new[] { "free", "__libc_free", "cfree" }) all.Add(Free(n, AllocationKind.Malloc));
         foreach (string n in new[] { "_ZdlPv", "_ZdlPvm", "_ZdlPvRKSt9nothrow_t", "_ZdlPvSt11align_val_t", "_ZdlPvmSt11align_val_t", "_ZdlPvSt11align_val_tRKSt9nothrow_t" })
             all.Add(Free(n, AllocationKind.New));
         foreach (string n in new[] { "_ZdaPv", "_ZdaPvm", "_ZdaPvRKSt9nothrow_t", "_ZdaPvSt11align_val_t", "_ZdaPvmSt11align_val_t", "_ZdaPvSt11align_val_tRKSt9nothrow_t" })
             all.Add(Free(n, AllocationKind.NewArray));
         // Valgrind's replacement answers the size asked for, not glibc's rounded-up chunk size.
-        all.Add(new("malloc_usable_size", c => heap.FindLive(Arg(c, 0))?.Size ?? 0));
-        all.Add(new("malloc_trim", c => heap.Trim() ? 1UL : 0));
-        foreach (string n in new[] { "mallinfo", "__libc_mallinfo" }) all.Add(new(n, c => MallocInfo(c, wide: false)));
-        all.Add(new("mallinfo2", c => MallocInfo(c, wide: true)));
+        ulong usableMask = M("malloc_usable_size");
+        all.Add(new("malloc_usable_size", c => Done(c, heap.TryGetLiveSize(Begin(c, usableMask, "malloc_usable_size")->Rdi, out ulong size) ? size : 0)));
+        all.Add(new("malloc_trim", c => Done(c, heap.Trim() ? 1UL : 0)));
+        foreach (string n in new[] { "mallinfo", "__libc_mallinfo" }) all.Add(new(n, c => Done(c, MallocInfo(c, wide: false))));
+        all.Add(new("mallinfo2", c => Done(c, MallocInfo(c, wide: true))));
         return all;
+    }
+
+    /// <summary>A handler's start: its arguments' definedness checked (when it is).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ContextBlock* Begin(ContextBlock* c, ulong arguments, string name)
+    {
+        _definedness?.Check(c, arguments, name);
+        return c;
+    }
+
+    /// <summary>A handler's end: its result defined (when definedness is checked).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Done(ContextBlock* c, ulong result)
+    {
+        _definedness?.DefineResult(c);
+        return result;
     }
 
     private static ulong Arg(ContextBlock* c, int index) => index switch
@@ -57,16 +88,20 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         0 => c->Rdi, 1 => c->Rsi, 2 => c->Rdx, 3 => c->Rcx, 4 => c->R8, _ => c->R9,
     };
 
-    private ulong[] Stack(ContextBlock* c) => CallstackCapture.Capture(c, c->UnwindTop, callstackFrames, rules);
+    /// <summary>The caller's callstack, by its number in the <see cref="CallstackTable"/>.</summary>
+    private int Stack(ContextBlock* c) => CallstackCapture.CaptureId(c, c->UnwindTop, callstackFrames, rules);
 
-    private InterceptedFunction Free(string name, AllocationKind kind) =>
-        new(name, c =>
+    private InterceptedFunction Free(string name, AllocationKind kind)
+    {
+        ulong arguments = ArgumentDefinedness.ArgumentMask(name);
+        return new(name, c =>
         {
-            ulong pointer = Arg(c, 0);
+            ulong pointer = Begin(c, arguments, name)->Rdi;
             heap.Prefetch(pointer);   // the block's slot comes in while the callstack is captured
             heap.Free(pointer, kind, name, Stack(c));
-            return 0;
+            return Done(c, 0);
         });
+    }
 
     /// <summary>glibc's failure: NULL, with errno set.</summary>
     private ulong Fail(ContextBlock* c, int error)
@@ -135,10 +170,9 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     private ulong Realloc(ContextBlock* c, string name, byte routine, ulong old, ulong size)
     {
         if (Fishy(c, name, "size", size)) return Fail(c, ENOMEM);   // the old block stays, as glibc leaves it
-        ulong[] stack = Stack(c);
+        int stack = Stack(c);
         if (old == 0) return heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack, routine) is ulong fresh and not 0 ? fresh : Fail(c, ENOMEM);
-        HeapChunk? chunk = heap.FindLive(old);
-        if (chunk == null)
+        if (!heap.TryGetLiveSize(old, out ulong oldSize))
         {
             heap.Free(old, AllocationKind.Malloc, name, stack);   // reports the invalid argument
             return 0;
@@ -150,9 +184,9 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         }
         ulong user = heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack, routine);
         if (user == 0) return Fail(c, ENOMEM);
-        Buffer.MemoryCopy((void*)old, (void*)user, (long)size, (long)Math.Min(size, chunk.Size));
+        Buffer.MemoryCopy((void*)old, (void*)user, (long)size, (long)Math.Min(size, oldSize));
         // The kept bytes keep their definedness; growth is undefined, as malloc's bytes.
-        heap.CopyDefinedness?.Invoke(old, user, Math.Min(size, chunk.Size));
+        heap.CopyDefinedness?.Invoke(old, user, Math.Min(size, oldSize));
         heap.Free(old, AllocationKind.Malloc, name, stack);
         return user;
     }
@@ -207,6 +241,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     }
 
     /// <summary>Valgrind's test: a size_t argument with its top bit set is a negative number in disguise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Fishy(ContextBlock* c, string routine, string argument, ulong value)
     {
         if ((long)value >= 0) return false;
@@ -222,5 +257,5 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     }
 
     private void Report(ContextBlock* c, string routine, FishyArgument fishy) =>
-        heap.Errors?.Invoke(new HeapError(HeapErrorKind.FishyArgument, routine, 0, Stack(c), null, fishy));
+        heap.Errors?.Invoke(new HeapError(HeapErrorKind.FishyArgument, routine, 0, GuestHeap.Stacks[Stack(c)], null, fishy));
 }

@@ -1,7 +1,8 @@
+using System.Runtime.CompilerServices;
 namespace Checker.MemcheckTool.Heap;
 
-/// <summary>A freed block waiting in quarantine, with what recycling it needs (its chunk object is long out of the caches by then: only its reference, for reuse).</summary>
-internal record struct QuarantinedBlock(HeapChunk Chunk, int Slot, ulong BlockStart, ulong BlockSize);
+/// <summary>A freed block waiting in quarantine, with what recycling it needs (its slot is long out of the caches by then).</summary>
+internal record struct QuarantinedBlock(int Slot, ulong BlockStart, ulong BlockSize);
 
 /// <summary>
 /// The heap's freed blocks, oldest first (delayed frees): a ring read in place. Every free adds
@@ -16,11 +17,11 @@ internal sealed class Quarantine
     public int Count { get; private set; }
 
     // Fields, not a struct: one built on the stack and copied in was read back across its stores.
-    public void Add(HeapChunk chunk, int slot, ulong blockStart, ulong blockSize)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(int slot, ulong blockStart, ulong blockSize)
     {
         if (Count == _ring.Length) Grow();
         ref QuarantinedBlock entry = ref _ring[(_head + Count) & (_ring.Length - 1)];
-        entry.Chunk = chunk;
         entry.Slot = slot;
         entry.BlockStart = blockStart;
         entry.BlockSize = blockSize;
@@ -30,9 +31,9 @@ internal sealed class Quarantine
     /// <summary>The oldest block (the quarantine is not empty).</summary>
     public ref readonly QuarantinedBlock Oldest => ref _ring[_head];
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void RemoveOldest()
     {
-        _ring[_head].Chunk = null!;
         _head = (_head + 1) & (_ring.Length - 1);
         Count--;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Checker.MemcheckTool.Heap;
 
 /// <summary>
@@ -28,6 +29,7 @@ public sealed class RedzonePolicy
     public ulong? Fixed => _fixed;
 
     /// <summary>The redzone on each side of a block of <paramref name="size"/> bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong For(ulong size)
     {
         if (_fixed is ulong r) return r;

@@ -29,6 +29,9 @@ internal sealed unsafe class WalkMemo
     [ThreadStatic] private static WalkMemo? t_current;
 
     private readonly Entry[] _entries = new Entry[Ways << SetBits];
+    // Each entry's start hash, a set's ways side by side: a lookup reads one line for the set and
+    // only the entry whose tag matches (an entry is several lines, cold in programs with many call sites).
+    private readonly ulong[] _tags = new ulong[Ways << SetBits];
     private readonly byte[] _nextWay = new byte[1 << SetBits];
 
     /// <summary>An empty memo (threads get theirs through <see cref="For"/>).</summary>
@@ -38,6 +41,7 @@ internal sealed unsafe class WalkMemo
     private FrameRuleCache? Rules { get; }
 
     /// <summary>The calling thread's memo for walks that step by <paramref name="rules"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static WalkMemo For(FrameRuleCache? rules)
     {
         WalkMemo? memo = t_current;
@@ -45,29 +49,33 @@ internal sealed unsafe class WalkMemo
         return memo;
     }
 
-    /// <summary>The frames of a remembered walk from <paramref name="start"/> whose used words still hold what it read.</summary>
-    public bool TryGet(in WalkStart start, out ulong[] stack)
+    /// <summary>The number of the frames of a remembered walk from <paramref name="start"/> whose used words still hold what it read.</summary>
+    public bool TryGet(in WalkStart start, out int stack)
     {
-        int set = SetOf(start);
+        ulong hash = Hash(start);
+        int set = SetOf(hash);
         for (int way = 0; way < Ways; way++)
         {
+            if (_tags[set + way] != hash) continue;
             ref Entry entry = ref _entries[set + way];
             if (entry.Matches(start))
             {
-                stack = entry.Stack!;
+                stack = entry.Stack - 1;
                 return true;
             }
         }
-        stack = null!;
+        stack = -1;
         return false;
     }
 
-    /// <summary>Remembers a walk: the words it used (at most <see cref="MaxWords"/>) and whether it used the entry rbp.</summary>
-    public void Remember(in WalkStart start, bool usesRbp, ReadOnlySpan<StackWord> words, ulong[] stack)
+    /// <summary>Remembers a walk (its stack's number in the <see cref="CallstackTable"/>): the words it used (at most <see cref="MaxWords"/>) and whether it used the entry rbp.</summary>
+    public void Remember(in WalkStart start, bool usesRbp, ReadOnlySpan<StackWord> words, int stack)
     {
         // The set's ways in turn: the walks from one call site at one depth take every way.
-        int set = SetOf(start);
+        ulong hash = Hash(start);
+        int set = SetOf(hash);
         ref byte next = ref _nextWay[set / Ways];
+        _tags[set + next] = hash;
         ref Entry entry = ref _entries[set + next];
         next = (byte)((next + 1) % Ways);
         entry.Pc = start.Pc;
@@ -79,23 +87,25 @@ internal sealed unsafe class WalkMemo
         entry.UsesRbp = usesRbp;
         words.CopyTo(entry.Words);
         entry.WordCount = words.Length;
-        entry.Stack = stack;
+        entry.Stack = stack + 1;
     }
 
-    private static int SetOf(in WalkStart start) =>
-        (int)(((start.Pc ^ start.Rsp) * 0x9E37_79B9_7F4A_7C15) >> (64 - SetBits)) * Ways;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Hash(in WalkStart start) => (start.Pc ^ start.Rsp) * 0x9E37_79B9_7F4A_7C15;
+
+    private static int SetOf(ulong hash) => (int)(hash >> (64 - SetBits)) * Ways;
 
     private unsafe struct Entry
     {
         public ulong Pc, Rsp, Rbp, StackTop;
         public int MaxFrames, WordCount;
         public bool Exact, UsesRbp;
-        public ulong[]? Stack;
+        public int Stack;   // the stack's number + 1; 0: an empty entry (no reference: no write barrier)
         public Words Words;
 
         public readonly bool Matches(in WalkStart start)
         {
-            if (Stack == null || Pc != start.Pc || Rsp != start.Rsp || StackTop != start.StackTop
+            if (Stack == 0 || Pc != start.Pc || Rsp != start.Rsp || StackTop != start.StackTop
                 || MaxFrames != start.MaxFrames || Exact != start.Exact || (UsesRbp && Rbp != start.Rbp))
                 return false;
             for (int i = 0; i < WordCount; i++)

@@ -70,12 +70,12 @@ public sealed unsafe class CallstackMemoTests : IDisposable
     {
         var memo = NewMemo();
         var start = new WalkStart(0x401000, _stack, 0x1234, Exact: false, StackTop, 12);
-        ulong[] stack = [0x401000, 0x401100];
+        int stack = CallstackCapture.Stacks.InternId([0x401000, 0x401100]);
         Write(0x10, 0x401100);
         memo.Remember(start, usesRbp: false, [new StackWord(_stack + 0x10, 0x401100)], stack);
 
-        Assert.True(memo.TryGet(start, out ulong[] found));
-        Assert.Same(stack, found);
+        Assert.True(memo.TryGet(start, out int found));
+        Assert.Equal(stack, found);
         Assert.True(memo.TryGet(start with { Rbp = 0x5678 }, out _));   // rbp not used by that walk
         Assert.False(memo.TryGet(start with { Rsp = _stack + 8 }, out _));
         Assert.False(memo.TryGet(start with { Pc = 0x401001 }, out _));
@@ -97,12 +97,12 @@ public sealed unsafe class CallstackMemoTests : IDisposable
         var start = new WalkStart(0x401000, _stack, 0, Exact: false, StackTop, 12);
         // Four callers at the same depth: the word at +0x10 tells them apart.
         for (ulong caller = 0; caller < 4; caller++)
-            memo.Remember(start, usesRbp: false, [new StackWord(_stack + 0x10, 0x402000 + caller)], [0x401000, 0x402000 + caller]);
+            memo.Remember(start, usesRbp: false, [new StackWord(_stack + 0x10, 0x402000 + caller)], CallstackCapture.Stacks.InternId([0x401000, 0x402000 + caller]));
         for (ulong caller = 0; caller < 4; caller++)
         {
             Write(0x10, 0x402000 + caller);
-            Assert.True(memo.TryGet(start, out ulong[] found));
-            Assert.Equal([0x401000UL, 0x402000 + caller], found);
+            Assert.True(memo.TryGet(start, out int found));
+            Assert.Equal([0x401000UL, 0x402000 + caller], CallstackCapture.Stacks[found]);
         }
     }
 
