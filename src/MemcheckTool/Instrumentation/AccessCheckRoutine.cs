@@ -196,7 +196,7 @@ public static class AccessCheckRoutine
         a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
         a.jmp(exit);
 
-        ulong at = GeneratedRoutine.Place(a, region, 0x400, entry, "the access check routine", out AssemblerResult placed);
+        ulong at = GeneratedRoutine.Place(a, region, 0x500, entry, "the access check routine", out AssemblerResult placed);
         return new Entries(at, placed.GetLabelRIP(fromSite), placed.GetLabelRIP(fromMaskedSite));
     }
 

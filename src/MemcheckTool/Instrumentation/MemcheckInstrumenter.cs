@@ -82,7 +82,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             return true;
         StackTracking.EmitBefore(code);
         emitPlain(code);
-        StackTracking.EmitAfter(code, definedness != null && ForeignStacks.IsRelative(ins) ? routines.StackAdjustRelative : routines.StackAdjust);
+        StackTracking.EmitAfter(code, definedness != null && ForeignStacks.IsRelative(ins) ? routines.StackAdjustRelative : routines.StackAdjust, ins);
         if (definedness != null && ins.Mnemonic == Mnemonic.Enter) PushAndCallShadow.EmitEnterSlots(code, ins);
         return true;
     }

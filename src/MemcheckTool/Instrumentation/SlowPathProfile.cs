@@ -20,6 +20,32 @@ public static unsafe class SlowPathProfile
     public enum Routine { StackAdjust, StackAdjustRelative, Count }
 
     private static ulong* _counters;
+    private static ulong* _stackCounters;
+    private static readonly List<string> _stackSites = [];
+
+    /// <summary>Stack adjustments counted individually (their id in gs:[ProfileSite] when they jump to a stack routine).</summary>
+    public const int StackSiteCapacity = 1 << 20;
+
+    /// <summary>The stack sites' counters (allocated on first use).</summary>
+    public static ulong StackBase
+    {
+        get
+        {
+            if (_stackCounters == null)
+                _stackCounters = (ulong*)NativeMemory.AllocZeroed((nuint)StackSiteCapacity, sizeof(ulong));
+            return (ulong)_stackCounters;
+        }
+    }
+
+    /// <summary>A new stack adjustment site (translation time, under the cache lock): its id.</summary>
+    public static int AddStackSite(string description)
+    {
+        lock (_stackSites)
+        {
+            _stackSites.Add(description);
+            return Math.Min(_stackSites.Count - 1, StackSiteCapacity - 1);
+        }
+    }
 
     /// <summary>The counters' base (site i at [base + 8i], routine r at [base + 8(SiteCapacity + r)]); allocated on first use.</summary>
     public static ulong Base
@@ -53,6 +79,15 @@ public static unsafe class SlowPathProfile
         err.WriteLine($"slow-path profile: access check routine {total} entries from {busiest.Count} sites");
         for (int r = 0; r < (int)Routine.Count; r++)
             err.WriteLine($"slow-path profile: {(Routine)r} {_counters[SiteCapacity + r]} entries");
+        if (_stackCounters != null)
+        {
+            var stack = new List<(ulong Hits, int Id)>();
+            for (int id = 0; id < Math.Min(_stackSites.Count, StackSiteCapacity); id++)
+                if (_stackCounters[id] != 0) stack.Add((_stackCounters[id], id));
+            stack.Sort((a, b) => b.Hits.CompareTo(a.Hits));
+            foreach ((ulong hits, int id) in stack.Take(25))
+                err.WriteLine($"slow-path profile: {hits,10} stack site {_stackSites[id]}");
+        }
         foreach ((ulong hits, int id) in busiest.Take(40))
         {
             AccessSite site = sites[id];

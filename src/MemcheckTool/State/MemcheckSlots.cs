@@ -79,6 +79,8 @@ public static unsafe class MemcheckSlots
     /// <summary>The register an access stub's exact lane test borrows (<see cref="Instrumentation.ExactLaneCheck"/>), and the flags it keeps when they are live.</summary>
     public const int StubSaveRegister = Base + 0x120;
     public const int StubSaveFlags = Base + 0x128;
+    /// <summary>The stack adjustment site a stack routine was reached from (only with <see cref="Instrumentation.SlowPathProfile"/>).</summary>
+    public const int ProfileSite = Base + 0x130;
     public const int VsibIndex = Base + 0x140;   // 64 bytes, 64-byte aligned
     /// <summary>
     /// What the checked access does for definedness (<see cref="CheckKinds"/>): a read of an undefined

@@ -74,6 +74,7 @@ public static class CaseBinaries
         ["stack_below_sp"] = new("gcc", "stack_below_sp.c", ["-O0"], []),
         ["clean_stack_adjust_flags"] = new("gcc", "clean_stack_adjust_flags.c", ["-O2"], []),
         ["stack_stale_frame"] = new("gcc", "stack_stale_frame.c", ["-O2"], []),
+        ["stack_big_frames"] = new("gcc", "stack_big_frames.c", ["-O2"], []),
         ["string_instructions"] = new("gcc", "string_instructions.c", ["-O2"], []),
         ["heap_fxsave"] = new("gcc", "heap_fxsave.c", ["-O2", "-mfxsr", "-mxsave"], []),
         ["heap_masked_moves"] = new("gcc", "heap_masked_moves.c", ["-O2", "-mavx2"], []),

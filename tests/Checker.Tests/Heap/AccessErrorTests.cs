@@ -319,6 +319,25 @@ public class AccessErrorTests
         AssertTotals(report, 1, 1);
     }
 
+    /// <summary>
+    /// Frames of 288 to 456 bytes, tracked inline (not by the stack routine): nested ones written and
+    /// read are clean, every new one is undefined again, and one that has returned is beyond the top.
+    /// </summary>
+    [Fact]
+    public void BigFramesAreTrackedAsSmallOnes()
+    {
+        const string source = "stack_big_frames.c";
+        var report = RunMemcheck(CaseBinaries.Get("stack_big_frames"));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 2, "sum 1275 big 1 kept 7 stale 1\n");
+
+        Assert.True(errors[0].GetProperty("kind").GetString() == "uninitialized", context);
+        Assert.Equal(3, errors[0].GetProperty("count").GetInt32());
+        AssertFrame(Frame(errors[0], 0), "main", source, Line(source, "LINE_UNINIT"), context);
+        AssertAccessError(errors[1], "beyond top of stack", "read", 1, "byte(s) below the stack pointer", context);
+        AssertFrame(Frame(errors[1], 0), "main", source, Line(source, "LINE_STALE"), context);
+    }
+
     [Theory]
     [InlineData("clean_struct_copies", "structs 100 sum 113238\n")]
     [InlineData("clean_string_functions", "strings 267208\n")]
