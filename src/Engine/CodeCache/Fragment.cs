@@ -27,36 +27,40 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     /// </summary>
     public int Mode { get; init; }
 
-    /// <summary>For each guest instruction: its application pc and where its translation starts (offset from <see cref="Entry"/>).</summary>
-    public (ulong[] Pcs, int[] Offsets) InstructionMap { get; set; } = ([], []);
-
     /// <summary>
-    /// Per guest instruction (parallel to <see cref="InstructionMap"/>): the general register, in
-    /// hardware numbering, whose guest value lives in gs:[HeldScratch] while that instruction's
-    /// checks and the instruction itself run (-1: none). Null when no instruction holds one.
+    /// Where its guest instructions' entries start in <see cref="Maps"/> and how many there are: per
+    /// instruction, where its translation starts (offset from <see cref="Entry"/>), its length, and
+    /// the general register, in hardware numbering, whose guest value lives in gs:[HeldScratch]
+    /// while that instruction's checks and the instruction itself run.
     /// </summary>
-    public sbyte[]? HeldRegisters { get; set; }
+    public InstructionMaps? Maps { get; private set; }
+    public int MapStart { get; private set; }
+    public int InstructionCount { get; private set; }
+
+    /// <summary>Sets the instruction map (once, when the fragment is finished).</summary>
+    public void SetInstructionMap(InstructionMaps maps, int start, int count) => (Maps, MapStart, InstructionCount) = (maps, start, count);
 
     /// <summary>The application pc of the guest instruction whose translation contains <paramref name="cachePc"/>.</summary>
     public ulong ApplicationPcAt(ulong cachePc)
     {
         int i = InstructionIndexAt(cachePc);
-        return i < 0 ? ApplicationPc : InstructionMap.Pcs[i];
+        ulong pc = ApplicationPc;
+        for (int k = 0; k < i; k++) pc += (ulong)Maps!.Length(MapStart + k);
+        return pc;
     }
 
     /// <summary>The register held in gs:[HeldScratch] at <paramref name="cachePc"/> (-1: none).</summary>
     public int HeldRegisterAt(ulong cachePc)
     {
         int i = InstructionIndexAt(cachePc);
-        return HeldRegisters is { } held && i >= 0 && i < held.Length ? held[i] : -1;
+        return i >= 0 ? Maps!.Held(MapStart + i) : -1;
     }
 
     private int InstructionIndexAt(ulong cachePc)
     {
-        int[] offsets = InstructionMap.Offsets;
         long offset = (long)(cachePc - Entry);
         int found = -1;
-        for (int i = 0; i < offsets.Length && offsets[i] <= offset; i++) found = i;
+        for (int i = 0; i < InstructionCount && Maps!.Offset(MapStart + i) <= offset; i++) found = i;
         return found;
     }
 

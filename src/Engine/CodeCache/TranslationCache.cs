@@ -59,6 +59,8 @@ public sealed unsafe class TranslationCache
         return table;
     }
     public int FragmentCount => _fragments.Count;
+    /// <summary>The instruction maps of every fragment (<see cref="Fragment.ApplicationPcAt"/>).</summary>
+    public InstructionMaps InstructionMaps { get; } = new();
     public EngineStatistics Statistics { get; } = new();
 
     public bool TryGet(ulong applicationPc, out Fragment fragment) =>
