@@ -23,6 +23,7 @@ internal sealed class PropagationEmitter
     // The block's dirty-bit masks, per instruction and all together (BeginBlock).
     private ulong[] _instructionMasks = new ulong[16];
     private ulong _blockMask;
+    private Engine.Translation.Liveness _liveness = null!;
 
     public void Reset()
     {
@@ -44,6 +45,7 @@ internal sealed class PropagationEmitter
     /// </summary>
     public void BeginBlock(IReadOnlyList<Instruction> block, Engine.Translation.Liveness liveness)
     {
+        _liveness = liveness;
         int n = block.Count;
         if (_instructionMasks.Length < n) _instructionMasks = new ulong[Math.Max(n, 2 * _instructionMasks.Length)];
         ulong all = 0;
@@ -55,7 +57,9 @@ internal sealed class PropagationEmitter
     public void EmitBefore(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine)
     {
         ulong uses = _instructionMasks[index];
-        DefinedOutputs.Split split = DefineInPlace ? _outputs.Of(ins, uses) : new DefinedOutputs.Split(uses, 0, [], false);
+        DefinedOutputs.Split split = DefineInPlace
+            ? _outputs.Of(ins, uses, _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index))
+            : new DefinedOutputs.Split(uses, 0, [], false);
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
