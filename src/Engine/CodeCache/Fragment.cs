@@ -11,14 +11,18 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public ulong ApplicationEnd { get; } = applicationEnd;
     public ulong Entry { get; } = entry;
     public int Size { get; } = size;
-    /// <summary>Its exits (set once when the fragment is finished).</summary>
-    public ExitStub[] Exits { get; set; } = [];
-    /// <summary>Exits of other fragments that jump straight here; unlinked when this fragment is flushed (made at the first link).</summary>
-    public List<ExitStub> IncomingLinks => _incomingLinks ??= [];
-    private List<ExitStub>? _incomingLinks;
+    /// <summary>Its exits' ids: consecutive, as the translator takes them (set once when the fragment is finished; see <see cref="TranslationCache.Exit"/>).</summary>
+    public int FirstExit { get; private set; }
+    public int ExitCount { get; private set; }
 
-    /// <summary>Whether any exit links here (without making the list).</summary>
-    public bool HasIncomingLinks => _incomingLinks is { Count: > 0 };
+    /// <summary>Sets the fragment's exits (once, when it is finished).</summary>
+    public void SetExits(int first, int count) => (FirstExit, ExitCount) = (first, count);
+
+    /// <summary>The first of the exits of other fragments that jump straight here (a list through <see cref="ExitStub.NextIncoming"/>); unlinked when this fragment is flushed.</summary>
+    public ExitStub? FirstIncoming { get; set; }
+
+    /// <summary>Whether any exit links here.</summary>
+    public bool HasIncomingLinks => FirstIncoming != null;
     public bool Flushed { get; set; }
     /// <summary>
     /// The tool's translation mode this fragment was built for (<see cref="Tools.Tool.ModeOf"/>): 0,

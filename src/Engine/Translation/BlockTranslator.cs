@@ -157,8 +157,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
         var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(cache.InstructionMaps, map, instructions);
+        Debug.Assert(exits.Count == 0 || exits[^1].Id == exits[0].Id + exits.Count - 1, "a fragment's exits are consecutive");
         foreach (ExitStub exit in exits) exit.Owner = fragment;
-        fragment.Exits = [.. exits];
+        fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0].Id, exits.Count);
         cache.Add(fragment);
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         Measured(started);
@@ -197,7 +198,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(cache.InstructionMaps, SingleEntryMap(), 1);
         exit.Owner = fragment;
-        fragment.Exits = [exit];
+        fragment.SetExits(exit.Id, 1);
         cache.Add(fragment);
         Measured(started);
         return fragment;
