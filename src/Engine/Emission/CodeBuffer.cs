@@ -68,6 +68,9 @@ public sealed class CodeBuffer
 
     private EncodedForms? _forms;
 
+    /// <summary>Instructions copied from a form Iced encoded before (<see cref="EncodedForms"/>).</summary>
+    internal long CopiedInstructions => _forms?.Copied ?? 0;
+
     /// <summary>Pads with NOPs so that an instruction whose rel32 field starts <paramref name="fieldOffset"/> bytes in has that field 4-byte aligned.</summary>
     public void AlignPatchField(int fieldOffset)
     {

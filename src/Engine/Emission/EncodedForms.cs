@@ -41,28 +41,48 @@ internal sealed class EncodedForms
 
     private readonly Slot[] _slots = new Slot[1 << SlotBits];
 
-    static EncodedForms()
+    /// <summary>Instructions written from a kept form (for tests: the copies happen at all).</summary>
+    internal long Copied { get; private set; }
+
+    // Iced's Instruction as words: nextRip, memDispl, flags1 | immediate << 32, code and registers,
+    // operand kinds | scale | displSize | len << 48 | pad. Checked once against Iced's own setters;
+    // another layout (a new Iced) turns the copies off rather than copy wrong bytes.
+    private static readonly bool LayoutKnown = CheckLayout();
+
+    private static bool CheckLayout()
     {
-        if (Unsafe.SizeOf<Instruction>() != Unsafe.SizeOf<Key>())
-            throw new InvalidOperationException($"Iced's Instruction is {Unsafe.SizeOf<Instruction>()} bytes, not 40");
+        if (Unsafe.SizeOf<Instruction>() != Unsafe.SizeOf<Key>()) return false;
+        Instruction probe = Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RAX, 0x11223344), 0x55667788);
+        probe.Length = 7;
+        probe.IP = 0x1000;
+        Key words = Unsafe.As<Instruction, Key>(ref probe);
+        Instruction canonical = probe;
+        canonical.Length = 0;
+        canonical.IP = 0;
+        canonical.Immediate32 = 0;
+        canonical.MemoryDisplacement64 = 0x1000;
+        Key expected = Unsafe.As<Instruction, Key>(ref canonical);
+        return words.A == 0x1007 && words.B == 0x11223344 && words.C >> 32 == 0x55667788 && (words.E >> 48 & 0xff) == 7
+            && FormOf(probe).SameAs(expected);
     }
 
     /// <summary>
     /// The instruction's form: no address, no immediate, the displacement reduced to its width's
     /// class (values beyond 32 bits stay whole, so such instructions are never one form). Cheap, and
     /// for any instruction: whether a form may be kept is decided once, when it is remembered, and an
-    /// instruction of the same form shares every field that decision read.
+    /// instruction of the same form shares every field that decision read. Computed on the words
+    /// (setting the fields of a copy and reading it back as words stalled on store forwarding).
     /// </summary>
     private static Key FormOf(in Instruction instruction)
     {
-        Instruction canonical = instruction;
-        canonical.Length = 0;
-        canonical.IP = 0;
-        canonical.Immediate32 = 0;
-        long displacement = (long)instruction.MemoryDisplacement64;
+        Key form = Unsafe.As<Instruction, Key>(ref Unsafe.AsRef(in instruction));
+        form.A = 0;
+        long displacement = (long)form.B;
         if (displacement is >= int.MinValue and <= int.MaxValue)
-            canonical.MemoryDisplacement64 = displacement == 0 ? 0UL : displacement is >= sbyte.MinValue and <= sbyte.MaxValue ? 0x10UL : 0x1000UL;
-        return Unsafe.As<Instruction, Key>(ref canonical);
+            form.B = displacement == 0 ? 0UL : displacement is >= sbyte.MinValue and <= sbyte.MaxValue ? 0x10UL : 0x1000UL;
+        form.C &= 0xffff_ffff;
+        form.E &= ~(0xffUL << 48);
+        return form;
     }
 
     /// <summary>Whether an instruction's bytes depend only on its form, displacement and immediate.</summary>
@@ -95,6 +115,11 @@ internal sealed class EncodedForms
     /// <summary>Writes <paramref name="instruction"/>'s bytes to <paramref name="output"/> (16 bytes of room) from its form's; false when its form is not known (or not kept).</summary>
     public bool TryCopy(in Instruction instruction, Span<byte> output, out int length)
     {
+        if (!LayoutKnown)
+        {
+            length = 0;
+            return false;
+        }
         Key form = FormOf(instruction);
         ref Slot slot = ref _slots[form.Hash()];
         if (!slot.Form.SameAs(form) || slot.Length == 0)
@@ -113,13 +138,14 @@ internal sealed class EncodedForms
             case 2: Unsafe.WriteUnaligned(ref output[slot.ImmediateOffset], (ushort)instruction.Immediate32); break;
             case 4: Unsafe.WriteUnaligned(ref output[slot.ImmediateOffset], instruction.Immediate32); break;
         }
+        Copied++;
         return true;
     }
 
     /// <summary>Keeps the bytes Iced just encoded for <paramref name="instruction"/> as its form's (when the form is kept).</summary>
     public void Remember(in Instruction instruction, ReadOnlySpan<byte> encoded, in ConstantOffsets offsets)
     {
-        if (encoded.Length is 0 or > 16 || !Keepable(instruction)) return;
+        if (!LayoutKnown || encoded.Length is 0 or > 16 || !Keepable(instruction)) return;
         Key form = FormOf(instruction);
         bool hasImmediate = false;
         for (int i = 0; i < instruction.OpCount; i++)

@@ -103,6 +103,8 @@ public class EncodedFormsTests
             }
         }
         Assert.True(count > 10_000);
+        // Most of them were copies (the second round all but the forms never kept), not Iced again.
+        Assert.True(code.CopiedInstructions > count / 2, $"{code.CopiedInstructions} of {count} copied");
         Assert.Equal(expected.ToArray(), code.Bytes.ToArray());
     }
 }
