@@ -106,7 +106,7 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
             }
             else
             {
-                int probeCount = FrameAligned(access) ? AlignedProbes(access.Size, probes) : Probes(access.Size, probes);
+                int probeCount = FrameAligned(access) ? AlignedProbes(access.Size, probes) : FillProbes(access.Size, probes);
                 foreach ((long offset, int width) in probes[..probeCount])
                 {
                     if (!scratchIsGuest && spilled && Uses(access, scratch)) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
@@ -364,8 +364,21 @@ public sealed class AccessCheckEmitter(AccessSiteTable sites, ulong checkRoutine
     /// <summary>Probes of up to <see cref="MaxInlineSize"/> bytes: at most three qwords (0, 28, 56).</summary>
     private const int MaxProbes = 3;
 
-    /// <summary>Fills <paramref name="probes"/> (no iterator object per check); returns how many.</summary>
-    internal static int Probes(int size, Span<(long Offset, int ShadowBytes)> probes)
+    /// <summary>The probes of a <paramref name="size"/>-byte access, any size (the inline checks use <see cref="FillProbes"/>).</summary>
+    internal static IEnumerable<(long Offset, int ShadowBytes)> Probes(int size)
+    {
+        if (size <= 1) { yield return (0, 1); yield break; }
+        if (size <= 5) { yield return (0, 2); yield break; }
+        if (size <= 13) { yield return (0, 4); yield break; }
+        for (long offset = 0; ; offset += 28)
+        {
+            yield return (offset, 8);
+            if (offset + 29 >= size) yield break;
+        }
+    }
+
+    /// <summary>As <see cref="Probes"/> for an access of at most <see cref="MaxInlineSize"/> bytes, into <paramref name="probes"/> (no iterator object per check); returns how many.</summary>
+    internal static int FillProbes(int size, Span<(long Offset, int ShadowBytes)> probes)
     {
         if (size <= 1) { probes[0] = (0, 1); return 1; }
         if (size <= 5) { probes[0] = (0, 2); return 1; }
