@@ -1,7 +1,7 @@
 namespace Checker.Engine.CodeCache;
 
 /// <summary>Why a fragment leaves through a stub, and so what the dispatcher does next.</summary>
-public enum ExitKind
+public enum ExitKind : byte
 {
     /// <summary>A direct branch or fall-through: translate the target, then link the branch to it.</summary>
     Direct,
@@ -24,9 +24,24 @@ public enum ExitKind
 /// One exit of a fragment. Its stub records <see cref="Id"/> in the context block and jumps to the
 /// exit routine; a direct exit is later linked by rewriting the aligned rel32 at <see cref="PatchSite"/>
 /// from the stub to the target fragment.
+/// <para>
+/// Every fragment has a few and they live as long as it does, so the object is kept small: what
+/// only fault and intercept exits need is in a side object, and the exits linked to one fragment
+/// form a list through <see cref="NextIncoming"/> (no list object per fragment).
+/// </para>
 /// </summary>
 public sealed class ExitStub(int id, ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
 {
+    private sealed class Rare
+    {
+        public ulong FaultPc;
+        public int FaultSignal;
+        public Interception.InterceptedFunction? Function;
+    }
+
+    private Rare? _rare = faultPc != 0 || faultSignal != 0 ? new Rare { FaultPc = faultPc, FaultSignal = faultSignal } : null;
+    private sbyte _targetMode = -1;
+
     public int Id { get; } = id;
     public ExitKind Kind { get; } = kind;
     public ulong TargetPc { get; } = targetPc;
@@ -34,15 +49,25 @@ public sealed class ExitStub(int id, ExitKind kind, ulong targetPc, ulong faultP
     /// A tool's mode change (<see cref="Tools.BlockServices.ExitTo"/>): the mode the target is looked
     /// up and linked in, whatever the owner's (null: the owner's, as for every other exit).
     /// </summary>
-    public int? TargetMode { get; set; }
+    public int? TargetMode
+    {
+        get => _targetMode < 0 ? null : _targetMode;
+        set => _targetMode = value is int mode ? checked((sbyte)mode) : (sbyte)-1;
+    }
     /// <summary>For <see cref="ExitKind.Fault"/>: the faulting instruction and the signal it raises.</summary>
-    public ulong FaultPc { get; } = faultPc;
-    public int FaultSignal { get; } = faultSignal;
+    public ulong FaultPc => _rare?.FaultPc ?? 0;
+    public int FaultSignal => _rare?.FaultSignal ?? 0;
     /// <summary>For <see cref="ExitKind.Intercept"/>: the replacement, valid while <see cref="Owner"/> is not flushed.</summary>
-    public Interception.InterceptedFunction? Function { get; set; }
+    public Interception.InterceptedFunction? Function
+    {
+        get => _rare?.Function;
+        set => (_rare ??= new Rare()).Function = value;
+    }
     /// <summary>Address of the rel32 field of the branch in the fragment body that reaches this stub.</summary>
     public ulong PatchSite { get; set; }
     public ulong StubAddress { get; set; }
     public Fragment? Owner { get; set; }
     public Fragment? LinkedTo { get; set; }
+    /// <summary>The next exit linked to the same fragment as this one (<see cref="Fragment.FirstIncoming"/>).</summary>
+    public ExitStub? NextIncoming { get; set; }
 }

@@ -11,14 +11,18 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public ulong ApplicationEnd { get; } = applicationEnd;
     public ulong Entry { get; } = entry;
     public int Size { get; } = size;
-    /// <summary>Its exits (set once when the fragment is finished).</summary>
-    public ExitStub[] Exits { get; set; } = [];
-    /// <summary>Exits of other fragments that jump straight here; unlinked when this fragment is flushed (made at the first link).</summary>
-    public List<ExitStub> IncomingLinks => _incomingLinks ??= [];
-    private List<ExitStub>? _incomingLinks;
+    /// <summary>Its exits' ids: consecutive, as the translator takes them (set once when the fragment is finished; see <see cref="TranslationCache.Exit"/>).</summary>
+    public int FirstExit { get; private set; }
+    public int ExitCount { get; private set; }
 
-    /// <summary>Whether any exit links here (without making the list).</summary>
-    public bool HasIncomingLinks => _incomingLinks is { Count: > 0 };
+    /// <summary>Sets the fragment's exits (once, when it is finished).</summary>
+    public void SetExits(int first, int count) => (FirstExit, ExitCount) = (first, count);
+
+    /// <summary>The first of the exits of other fragments that jump straight here (a list through <see cref="ExitStub.NextIncoming"/>); unlinked when this fragment is flushed.</summary>
+    public ExitStub? FirstIncoming { get; set; }
+
+    /// <summary>Whether any exit links here.</summary>
+    public bool HasIncomingLinks => FirstIncoming != null;
     public bool Flushed { get; set; }
     /// <summary>
     /// The tool's translation mode this fragment was built for (<see cref="Tools.Tool.ModeOf"/>): 0,
@@ -27,36 +31,40 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     /// </summary>
     public int Mode { get; init; }
 
-    /// <summary>For each guest instruction: its application pc and where its translation starts (offset from <see cref="Entry"/>).</summary>
-    public (ulong[] Pcs, int[] Offsets) InstructionMap { get; set; } = ([], []);
-
     /// <summary>
-    /// Per guest instruction (parallel to <see cref="InstructionMap"/>): the general register, in
-    /// hardware numbering, whose guest value lives in gs:[HeldScratch] while that instruction's
-    /// checks and the instruction itself run (-1: none). Null when no instruction holds one.
+    /// Where its guest instructions' entries start in <see cref="Maps"/> and how many there are: per
+    /// instruction, where its translation starts (offset from <see cref="Entry"/>), its length, and
+    /// the general register, in hardware numbering, whose guest value lives in gs:[HeldScratch]
+    /// while that instruction's checks and the instruction itself run.
     /// </summary>
-    public sbyte[]? HeldRegisters { get; set; }
+    public InstructionMaps? Maps { get; private set; }
+    public int MapStart { get; private set; }
+    public int InstructionCount { get; private set; }
+
+    /// <summary>Sets the instruction map (once, when the fragment is finished).</summary>
+    public void SetInstructionMap(InstructionMaps maps, int start, int count) => (Maps, MapStart, InstructionCount) = (maps, start, count);
 
     /// <summary>The application pc of the guest instruction whose translation contains <paramref name="cachePc"/>.</summary>
     public ulong ApplicationPcAt(ulong cachePc)
     {
         int i = InstructionIndexAt(cachePc);
-        return i < 0 ? ApplicationPc : InstructionMap.Pcs[i];
+        ulong pc = ApplicationPc;
+        for (int k = 0; k < i; k++) pc += (ulong)Maps!.Length(MapStart + k);
+        return pc;
     }
 
     /// <summary>The register held in gs:[HeldScratch] at <paramref name="cachePc"/> (-1: none).</summary>
     public int HeldRegisterAt(ulong cachePc)
     {
         int i = InstructionIndexAt(cachePc);
-        return HeldRegisters is { } held && i >= 0 && i < held.Length ? held[i] : -1;
+        return i >= 0 ? Maps!.Held(MapStart + i) : -1;
     }
 
     private int InstructionIndexAt(ulong cachePc)
     {
-        int[] offsets = InstructionMap.Offsets;
         long offset = (long)(cachePc - Entry);
         int found = -1;
-        for (int i = 0; i < offsets.Length && offsets[i] <= offset; i++) found = i;
+        for (int i = 0; i < InstructionCount && Maps!.Offset(MapStart + i) <= offset; i++) found = i;
         return found;
     }
 

@@ -59,6 +59,8 @@ public sealed unsafe class TranslationCache
         return table;
     }
     public int FragmentCount => _fragments.Count;
+    /// <summary>The instruction maps of every fragment (<see cref="Fragment.ApplicationPcAt"/>).</summary>
+    public InstructionMaps InstructionMaps { get; } = new();
     public EngineStatistics Statistics { get; } = new();
 
     public bool TryGet(ulong applicationPc, out Fragment fragment) =>
@@ -69,6 +71,9 @@ public sealed unsafe class TranslationCache
         mode == 0 ? _fragments.TryGetValue(applicationPc, out fragment!) : _variants.TryGetValue((applicationPc, mode), out fragment!);
 
     public ExitStub Exit(int id) => _exitChunks[id >> ExitChunkBits][id & ((1 << ExitChunkBits) - 1)];
+
+    /// <summary>The id the next exit will have (a fragment's exits are consecutive: <see cref="Fragment.FirstExit"/>).</summary>
+    public int NextExitId => _exitCount;
 
     /// <summary>Allocates an exit-table entry for a fragment being built.</summary>
     public ExitStub NewExit(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
@@ -115,7 +120,8 @@ public sealed unsafe class TranslationCache
         if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
         WriteRel32(exit.PatchSite, target.Entry);
         exit.LinkedTo = target;
-        target.IncomingLinks.Add(exit);
+        exit.NextIncoming = target.FirstIncoming;
+        target.FirstIncoming = exit;
         Statistics.DirectLinks++;
     }
 
@@ -128,9 +134,11 @@ public sealed unsafe class TranslationCache
     {
         foreach (Fragment f in _byAddress)
         {
-            if (f.HasIncomingLinks) f.IncomingLinks.Clear();
-            foreach (ExitStub exit in f.Exits)
+            f.FirstIncoming = null;
+            for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
             {
+                ExitStub exit = Exit(id);
+                exit.NextIncoming = null;
                 if (exit.LinkedTo == null) continue;
                 WriteRel32(exit.PatchSite, exit.StubAddress);
                 exit.LinkedTo = null;
@@ -160,20 +168,41 @@ public sealed unsafe class TranslationCache
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
             else _fragments.Remove(f.ApplicationPc);
             IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.Entry);
-            if (f.HasIncomingLinks)
+            for (ExitStub? incoming = f.FirstIncoming; incoming != null;)
             {
-                foreach (ExitStub incoming in f.IncomingLinks)
-                {
-                    WriteRel32(incoming.PatchSite, incoming.StubAddress);
-                    incoming.LinkedTo = null;
-                }
-                f.IncomingLinks.Clear();
+                WriteRel32(incoming.PatchSite, incoming.StubAddress);
+                incoming.LinkedTo = null;
+                ExitStub? next = incoming.NextIncoming;
+                incoming.NextIncoming = null;
+                incoming = next;
             }
-            foreach (ExitStub own in f.Exits)
-                own.LinkedTo?.IncomingLinks.Remove(own);
+            f.FirstIncoming = null;
+            for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
+            {
+                ExitStub own = Exit(id);
+                if (own.LinkedTo is { } target) RemoveIncoming(target, own);
+            }
         }
         Statistics.FragmentsFlushed += victims.Count;
         return victims.Count;
+    }
+
+    /// <summary>Takes <paramref name="exit"/> out of <paramref name="target"/>'s incoming links.</summary>
+    private static void RemoveIncoming(Fragment target, ExitStub exit)
+    {
+        if (target.FirstIncoming == exit)
+        {
+            target.FirstIncoming = exit.NextIncoming;
+            exit.NextIncoming = null;
+            return;
+        }
+        for (ExitStub? previous = target.FirstIncoming; previous != null; previous = previous.NextIncoming)
+        {
+            if (previous.NextIncoming != exit) continue;
+            previous.NextIncoming = exit.NextIncoming;
+            exit.NextIncoming = null;
+            return;
+        }
     }
 
     private static IEnumerable<ulong> Range(ulong first, ulong last)

@@ -52,40 +52,24 @@ public sealed class CodeBuffer
 
     public void Encode(in Instruction instruction)
     {
-        if (TryEncodeContextMove(instruction)) return;
+        // Most of the instrumentation's instructions repeat a few forms (context-slot moves, the
+        // checks' lea/shr/cmp, pext): Iced encodes each form once, its bytes are copied after that.
+        EncodedForms forms = _forms ??= new EncodedForms();
+        if (forms.TryCopy(instruction, _writer.Room(16), out int length))
+        {
+            _writer.Advance(length);
+            return;
+        }
+        int mark = _writer.Length;
         if (!TryEncode(instruction, out string? error))
             throw new EngineException($"cannot encode '{instruction}': {error}");
+        forms.Remember(instruction, _writer.Span[mark..], _encoder.GetConstantOffsets());
     }
 
-    // Moves between a register or an immediate and a context slot (gs:[absolute]) are most of the
-    // instrumentation's instructions, and their bytes depend only on the form, the register and
-    // the slot (no RIP-relative field; the immediate is the last 4 bytes): each form is encoded by
-    // Iced once and copied after that.
-    private readonly Dictionary<(Code Code, Register Register, ulong Slot), byte[]> _contextMoves = [];
+    private EncodedForms? _forms;
 
-    private bool TryEncodeContextMove(in Instruction instruction)
-    {
-        Code code = instruction.Code;
-        if (code is not (Code.Mov_rm64_r64 or Code.Mov_r64_rm64 or Code.Mov_rm32_imm32 or Code.Mov_rm64_imm32)
-            || instruction.SegmentPrefix != Register.GS || instruction.MemoryBase != Register.None || instruction.MemoryIndex != Register.None)
-            return false;
-        bool immediate = code is Code.Mov_rm32_imm32 or Code.Mov_rm64_imm32;
-        Register register = code == Code.Mov_rm64_r64 ? instruction.Op1Register : code == Code.Mov_r64_rm64 ? instruction.Op0Register : Register.None;
-        var key = (code, register, instruction.MemoryDisplacement64);
-        if (!_contextMoves.TryGetValue(key, out byte[]? template))
-        {
-            Instruction form = instruction;
-            if (immediate) form.Immediate32 = 0;
-            int mark = _writer.Length;
-            if (!_encoder.TryEncode(form, CurrentAddress, out _, out _)) { _writer.Truncate(mark); return false; }
-            template = _writer.Span[mark..].ToArray();
-            _writer.Truncate(mark);
-            _contextMoves[key] = template;
-        }
-        _writer.Write(template);
-        if (immediate) BitConverter.TryWriteBytes(_writer.SpanAt(_writer.Length - 4, 4), instruction.Immediate32);
-        return true;
-    }
+    /// <summary>Instructions copied from a form Iced encoded before (<see cref="EncodedForms"/>).</summary>
+    internal long CopiedInstructions => _forms?.Copied ?? 0;
 
     /// <summary>Pads with NOPs so that an instruction whose rel32 field starts <paramref name="fieldOffset"/> bytes in has that field 4-byte aligned.</summary>
     public void AlignPatchField(int fieldOffset)
@@ -141,6 +125,15 @@ public sealed class CodeBuffer
             if (Length == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
             _buffer[Length++] = value;
         }
+
+        /// <summary>At least <paramref name="count"/> writable bytes at the end (not yet counted: <see cref="Advance"/>).</summary>
+        public Span<byte> Room(int count)
+        {
+            while (Length + count > _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+            return _buffer.AsSpan(Length, count);
+        }
+
+        public void Advance(int count) => Length += count;
 
         public void Write(ReadOnlySpan<byte> bytes)
         {

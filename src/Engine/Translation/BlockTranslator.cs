@@ -54,8 +54,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     private int _mode;
     private long _startedCpu;
-    // The exits of the fragment being built, for the tool's ExitTo (one delegate for every block).
-    private List<ExitStub> _exits = [];
+    // The exits of the fragment being built (one list for every block; the fragment keeps an array).
+    private readonly List<ExitStub> _exits = new(8);
     private Action<CodeBuffer>? _emitCurrentPlain;
     // Valgrind's client request sequence where decoding stopped (None: it stopped for another reason).
     private SpecialSequence _special;
@@ -73,8 +73,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + 8);
-        var exits = new List<ExitStub>(2);
-        _exits = exits;
+        List<ExitStub> exits = _exits;
+        exits.Clear();
         _pendingExits.Clear();
         _held.Reset();
 
@@ -82,7 +82,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         {
             // A replaced libc routine: the entry is a (linked) jump to the guest-side replacement.
             ExitTo(code, exits, ExitKind.Direct, replacement);
-            return FinishFragment(pc, pc + 1, code, exits, [pc], [0], started);
+            return FinishFragment(pc, pc + 1, code, exits, SingleEntryMap(), 1, started);
         }
 
         DecodeBlock(pc);
@@ -91,7 +91,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             // The block starts with a client request: its fragment is the exit that answers it.
             ExitTo(code, exits, _special == SpecialSequence.ClientRequest ? ExitKind.ClientRequest : ExitKind.GetNoRedirectAddress,
                 pc + ClientRequestPreamble.Length);
-            return FinishFragment(pc, pc + ClientRequestPreamble.Length, code, exits, [pc], [0], started);
+            return FinishFragment(pc, pc + ClientRequestPreamble.Length, code, exits, SingleEntryMap(), 1, started);
         }
         if (instrumenter != null)
         {
@@ -100,28 +100,29 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             _services.Mode = mode;
             instrumenter.BeginBlock(_services);
         }
-        var pcs = new ulong[_block.Count];
-        var offsets = new int[_block.Count];
-        sbyte[]? held = null;
+        // The instruction map: the block's instructions are consecutive, so offsets and lengths say it all.
+        InstructionMaps maps = cache.InstructionMaps;
+        int map = maps.Reserve(_block.Count);
         for (int i = 0; i < _block.Count; i++)
         {
-            pcs[i] = _block[i].IP;
-            offsets[i] = code.Length;
+            int offset = code.Length;
             _index = i;
             EmitInstruction(code, _block[i], exits, isLast: i == _block.Count - 1);
-            if (_held.Held != Register.None)
-            {
-                held ??= Enumerable.Repeat((sbyte)-1, _block.Count).ToArray();
-                held[i] = (sbyte)(_held.Held - Register.RAX);
-            }
+            maps.Set(map + i, offset, _block[i].Length, _held.Held != Register.None ? _held.Held - Register.RAX : -1);
         }
         Instruction last = _block[^1];
         _held.Release(code);
         if (!EndsBlock(last))
             AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
-        Fragment fragment = FinishFragment(pc, last.NextIP, code, exits, pcs, offsets, started);
-        fragment.HeldRegisters = held;
-        return fragment;
+        return FinishFragment(pc, last.NextIP, code, exits, map, _block.Count, started);
+    }
+
+    /// <summary>The map of a fragment that stands for one application pc (a replaced routine's entry, a client request).</summary>
+    private int SingleEntryMap()
+    {
+        int map = cache.InstructionMaps.Reserve(1);
+        cache.InstructionMaps.Set(map, 0, 0, -1);
+        return map;
     }
 
     /// <summary>The tool's exit to <paramref name="target"/> in <paramref name="targetMode"/> (<see cref="Tools.BlockServices.ExitTo"/>).</summary>
@@ -133,7 +134,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     }
 
     /// <summary>Out-of-line stubs (exits, then the tool's slow paths), header, copy into the cache, index.</summary>
-    private Fragment FinishFragment(ulong pc, ulong endPc, CodeBuffer code, List<ExitStub> exits, ulong[] pcs, int[] offsets, long started)
+    private Fragment FinishFragment(ulong pc, ulong endPc, CodeBuffer code, List<ExitStub> exits, int map, int instructions, long started)
     {
         foreach ((ExitStub exit, int field) in _pendingExits)
         {
@@ -154,9 +155,11 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         WriteHeader(at, pc);
         CodeRegion.Write(at + 8, code.Bytes);
 
-        var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { InstructionMap = (pcs, offsets), Mode = _mode };
+        var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { Mode = _mode };
+        fragment.SetInstructionMap(cache.InstructionMaps, map, instructions);
+        Debug.Assert(exits.Count == 0 || exits[^1].Id == exits[0].Id + exits.Count - 1, "a fragment's exits are consecutive");
         foreach (ExitStub exit in exits) exit.Owner = fragment;
-        fragment.Exits = [.. exits];
+        fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0].Id, exits.Count);
         cache.Add(fragment);
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         Measured(started);
@@ -192,9 +195,10 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         ulong at = cache.Region.Allocate((ulong)size, 16);
         WriteHeader(at, pc);
         CodeRegion.Write(at + 8, code.Bytes);
-        var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { InstructionMap = ([pc], [0]), Mode = _mode };
+        var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { Mode = _mode };
+        fragment.SetInstructionMap(cache.InstructionMaps, SingleEntryMap(), 1);
         exit.Owner = fragment;
-        fragment.Exits = [exit];
+        fragment.SetExits(exit.Id, 1);
         cache.Add(fragment);
         Measured(started);
         return fragment;

@@ -10,6 +10,8 @@ namespace Checker.Engine.Translation;
 /// flags are dead. It also keeps, per instruction, the general registers it uses and writes and
 /// whether it sets rsp explicitly: one look at Iced's tables per instruction for every pass of the
 /// translation (the held scratch, the check planner), which asked them again and again before.
+/// Iced's used registers and used memory of each instruction are kept as they came (one
+/// <c>GetInfo</c> per instruction per translation): the tool's classifier and masks read them.
 /// </summary>
 public sealed class Liveness
 {
@@ -25,6 +27,11 @@ public sealed class Liveness
     private int[] _written = [];
     private bool[] _setsStackPointer = [];
     private int _count;
+    // Iced's lists, copied flat: instruction i's are [start[i], start[i + 1]).
+    private int[] _registerStart = [0];
+    private int[] _memoryStart = [0];
+    private UsedRegister[] _registers = new UsedRegister[256];
+    private UsedMemory[] _memory = new UsedMemory[64];
 
     public void Analyze(IReadOnlyList<Instruction> block)
     {
@@ -37,7 +44,20 @@ public sealed class Liveness
             _used = new int[n];
             _written = new int[n];
             _setsStackPointer = new bool[n];
+            _registerStart = new int[n + 1];
+            _memoryStart = new int[n + 1];
         }
+        int registerCount = 0, memoryCount = 0;
+        for (int i = 0; i < n; i++)
+        {
+            InstructionInfo info = _info.GetInfo(block[i]);
+            _registerStart[i] = registerCount;
+            _memoryStart[i] = memoryCount;
+            registerCount = Append(ref _registers, registerCount, info.GetUsedRegisters());
+            memoryCount = Append(ref _memory, memoryCount, info.GetUsedMemory());
+        }
+        _registerStart[n] = registerCount;
+        _memoryStart[n] = memoryCount;
         int live = AllGprs;
         RflagsBits liveFlags = StatusFlags;
         for (int i = n - 1; i >= 0; i--)
@@ -50,7 +70,7 @@ public sealed class Liveness
             }
             int uses = 0, kills = 0, all = 0, written = 0;
             bool setsStackPointer = ins.Mnemonic is Mnemonic.Leave or Mnemonic.Enter;
-            foreach (UsedRegister used in _info.GetInfo(ins, InstructionInfoOptions.NoMemoryUsage).GetUsedRegisters())
+            foreach (UsedRegister used in UsedRegisterList(i))
             {
                 bool writes = used.Access is OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite;
                 // rsp, esp or sp written other than by the implicit step of push/pop/call/ret.
@@ -70,6 +90,32 @@ public sealed class Liveness
             _liveBefore[i] = live;
             _flagsDeadBefore[i] = (liveFlags & StatusFlags) == 0;
         }
+    }
+
+    /// <summary>Iced's used registers of instruction <paramref name="i"/> (valid until the next <see cref="Analyze"/>).</summary>
+    public ReadOnlySpan<UsedRegister> UsedRegisterList(int i) => _registers.AsSpan(_registerStart[i], _registerStart[i + 1] - _registerStart[i]);
+
+    /// <summary>Iced's used memory of instruction <paramref name="i"/> (valid until the next <see cref="Analyze"/>).</summary>
+    public ReadOnlySpan<UsedMemory> UsedMemoryList(int i) => _memory.AsSpan(_memoryStart[i], _memoryStart[i + 1] - _memoryStart[i]);
+
+    private static int Append(ref UsedRegister[] store, int count, InstructionInfo.UsedRegisterIterator items)
+    {
+        foreach (UsedRegister item in items)
+        {
+            if (count == store.Length) Array.Resize(ref store, store.Length * 2);
+            store[count++] = item;
+        }
+        return count;
+    }
+
+    private static int Append(ref UsedMemory[] store, int count, InstructionInfo.UsedMemoryIterator items)
+    {
+        foreach (UsedMemory item in items)
+        {
+            if (count == store.Length) Array.Resize(ref store, store.Length * 2);
+            store[count++] = item;
+        }
+        return count;
     }
 
     /// <summary>The general registers instruction <paramref name="i"/> reads or writes, as a mask (bit 0 rax ... bit 15 r15).</summary>

@@ -21,21 +21,26 @@ namespace Checker.MemcheckTool.Definedness;
 /// </summary>
 internal sealed class DefinedOutputs
 {
-    private readonly InstructionInfoFactory _info = new();
     private readonly MemoryAccessClassifier _classifier = new() { CheckFrames = true, CheckPops = true };
+    // Reused per instruction (the block's analysis has Iced's lists already: no GetInfo here).
+    private readonly List<CheckedAccess> _accesses = new(2);
+    private readonly List<Register> _registers = new(4);
 
     /// <param name="Inputs">Dirty bits that send the instruction to its propagation (the pending bit included).</param>
     /// <param name="Cleared">Dirty bits of what it defines in place when the inputs are defined (0: none, the pre-check is as before).</param>
     /// <param name="Registers">The general and k registers among them (their shadow slots are zeroed too).</param>
     public readonly record struct Split(ulong Inputs, ulong Cleared, Register[] Registers, bool Flags);
 
-    public Split Of(in Instruction ins, ulong allUses)
+    /// <param name="usedRegisters">Iced's used registers of <paramref name="ins"/>.</param>
+    /// <param name="usedMemory">Iced's used memory of <paramref name="ins"/>.</param>
+    public Split Of(in Instruction ins, ulong allUses, ReadOnlySpan<UsedRegister> usedRegisters, ReadOnlySpan<UsedMemory> usedMemory)
     {
-        if (!Eligible(ins)) return new Split(allUses, 0, [], false);
+        if (!Eligible(ins, usedMemory)) return new Split(allUses, 0, [], false);
         ulong inputs = 1UL << ShadowRegisters.PendingBit, cleared = 0;
-        var registers = new List<Register>(2);
+        List<Register> registers = _registers;
+        registers.Clear();
         bool zeroing = IsZeroingIdiom(ins);
-        foreach (UsedRegister used in _info.GetInfo(ins, InstructionInfoOptions.NoMemoryUsage).GetUsedRegisters())
+        foreach (UsedRegister used in usedRegisters)
         {
             if (ShadowRegisters.DirtyBit(used.Register) is not (int bit and >= 0)) continue;
             bool whole = used.Register.IsGPR64() || used.Register.IsGPR32() || used.Register.IsK();
@@ -48,7 +53,8 @@ internal sealed class DefinedOutputs
         }
         // A register both read and written whole (add eax, ebx) stays an input.
         cleared &= ~inputs;
-        registers.RemoveAll(r => (inputs >> ShadowRegisters.DirtyBit(r) & 1) != 0);
+        for (int k = registers.Count - 1; k >= 0; k--)
+            if ((inputs >> ShadowRegisters.DirtyBit(registers[k]) & 1) != 0) registers.RemoveAt(k);
         ulong read = (ulong)ins.RflagsRead & ShadowRegisters.StatusFlags, modified = (ulong)ins.RflagsModified & ShadowRegisters.StatusFlags;
         bool flags = read == 0 && modified == ShadowRegisters.StatusFlags;
         if (flags) cleared |= 1UL << ShadowRegisters.FlagsBit;
@@ -56,7 +62,7 @@ internal sealed class DefinedOutputs
         return cleared == 0 ? new Split(allUses, 0, [], false) : new Split(inputs, cleared, [.. registers], flags);
     }
 
-    private bool Eligible(in Instruction ins)
+    private bool Eligible(in Instruction ins, ReadOnlySpan<UsedMemory> usedMemory)
     {
         if (ins.IsVsib || ins.IsStringInstruction || ins.OpMask != Register.None || X87Shadows.Touches(ins)) return false;
         if (PropagationRules.Of(ins) is PropagationRule.None or PropagationRule.X87 or PropagationRule.String
@@ -64,7 +70,7 @@ internal sealed class DefinedOutputs
             return false;
         // Every memory read that could be undefined must be checked (its undefined bytes set the pending bit).
         int unchecked_ = 0;
-        foreach (UsedMemory used in _info.GetInfo(ins).GetUsedMemory())
+        foreach (UsedMemory used in usedMemory)
         {
             if (used.Access is not (OpAccess.Read or OpAccess.ReadWrite or OpAccess.CondRead or OpAccess.ReadCondWrite)) continue;
             if (used.Segment is Register.FS or Register.GS || used.Base is Register.RIP or Register.EIP
@@ -75,7 +81,9 @@ internal sealed class DefinedOutputs
         }
         if (unchecked_ == 0) return true;
         int checkedReads = 0;
-        foreach (CheckedAccess access in _classifier.Classify(ins))
+        _accesses.Clear();
+        _classifier.Classify(ins, usedMemory, _accesses);
+        foreach (CheckedAccess access in _accesses)
             if (access.IsRead && access.Extent == AccessExtent.Fixed) checkedReads++;
         return checkedReads == unchecked_;
     }

@@ -19,8 +19,11 @@ namespace Checker.MemcheckTool.Definedness;
 /// </summary>
 internal sealed class PropagationEmitter
 {
-    private readonly InstructionInfoFactory _info = new();
     private readonly List<(int Field, ulong Mask)> _masks = [];
+    // The block's dirty-bit masks, per instruction and all together (BeginBlock).
+    private ulong[] _instructionMasks = new ulong[16];
+    private ulong _blockMask;
+    private Engine.Translation.Liveness _liveness = null!;
 
     public void Reset()
     {
@@ -36,9 +39,27 @@ internal sealed class PropagationEmitter
 
     private readonly DefinedOutputs _outputs = new();
 
-    public void EmitBefore(CodeBuffer code, in Instruction ins, int site, ulong routine, ulong moveRoutine)
+    /// <summary>
+    /// Before a block's first instruction: each instruction's dirty-bit mask and the block's, from
+    /// the registers the block's analysis already has (one look at Iced's tables per instruction).
+    /// </summary>
+    public void BeginBlock(IReadOnlyList<Instruction> block, Engine.Translation.Liveness liveness)
     {
-        DefinedOutputs.Split split = DefineInPlace ? _outputs.Of(ins, MaskOf(ins)) : new DefinedOutputs.Split(MaskOf(ins), 0, [], false);
+        _liveness = liveness;
+        int n = block.Count;
+        if (_instructionMasks.Length < n) _instructionMasks = new ulong[Math.Max(n, 2 * _instructionMasks.Length)];
+        ulong all = 0;
+        for (int i = 0; i < n; i++) all |= _instructionMasks[i] = MaskOf(block[i], liveness.UsedRegisterList(i));
+        _blockMask = all & ~(1UL << ShadowRegisters.PendingBit);
+    }
+
+    /// <summary>The pre-check of instruction <paramref name="index"/> of the block (<see cref="BeginBlock"/>), <paramref name="ins"/>.</summary>
+    public void EmitBefore(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine)
+    {
+        ulong uses = _instructionMasks[index];
+        DefinedOutputs.Split split = DefineInPlace
+            ? _outputs.Of(ins, uses, _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index))
+            : new DefinedOutputs.Split(uses, 0, [], false);
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
@@ -57,16 +78,21 @@ internal sealed class PropagationEmitter
         Instruction asMove = Instrumentation.PopProbe.Applies(ins)
             ? Instruction.Create(Code.Mov_r64_rm64, ins.Op0Register, new MemoryOperand(Register.RSP)) : ins;
         MoveShape? move = InlineMoves ? InlineMove(asMove) : null;
-        _hits.Add((hitField, done, hit =>
-        {
-            hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
-            if (move is { } shape) EmitMove(hit, asMove, shape, site, moveRoutine);
-            else PropagationRoutine.EmitCall(hit, site, routine);
-        }));
+        _hits.Add(new Hit(hitField, done, asMove, move, site, routine, moveRoutine));
     }
 
-    // The pre-checks' hit paths, emitted after the fragment's stubs: (the jmp's rel32, where to go on, the path).
-    private readonly List<(int Field, int Done, Action<CodeBuffer> Emit)> _hits = [];
+    /// <summary>A pre-check's hit path, emitted after the fragment's stubs: the jmp's rel32, where to go on, what it does (a value: no closure per instruction).</summary>
+    private readonly record struct Hit(int Field, int Done, Instruction AsMove, MoveShape? Move, int Site, ulong Routine, ulong MoveRoutine)
+    {
+        public void Emit(CodeBuffer hit)
+        {
+            hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+            if (Move is { } shape) EmitMove(hit, AsMove, shape, Site, MoveRoutine);
+            else PropagationRoutine.EmitCall(hit, Site, Routine);
+        }
+    }
+
+    private readonly List<Hit> _hits = [];
 
     /// <summary>
     /// Inputs all defined: what the instruction writes whole is defined (<see cref="DefinedOutputs"/>):
@@ -112,11 +138,12 @@ internal sealed class PropagationEmitter
         }
         else if (register.IsXMM() || register.IsYMM() || register.IsZMM()) zeroTo = ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX ? 64 : 16;
         else return null;
-        int addressBits = 0;
-        foreach (Register r in new[] { ins.MemoryBase, ins.MemoryIndex })
-            if (r.IsGPR() && ShadowRegisters.DirtyBit(r) is int bit and >= 0 and < 16) addressBits |= 1 << bit;
+        int addressBits = AddressBit(ins.MemoryBase) | AddressBit(ins.MemoryIndex);
         return new MoveShape(size, slot.Offset, slot.Bit, slot.FullSize, zeroTo, store, addressBits);
     }
+
+    private static int AddressBit(Register r) =>
+        r.IsGPR() && ShadowRegisters.DirtyBit(r) is int bit and >= 0 and < 16 ? 1 << bit : 0;
 
     private static void EmitMove(CodeBuffer code, in Instruction ins, MoveShape move, int site, ulong moveRoutine)
     {
@@ -149,14 +176,14 @@ internal sealed class PropagationEmitter
     ///   stay: mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+m] ; pdep rcx, rcx, [rip+m] ; mov gs:[Dirty], rcx ; mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
-    public void EmitBlockEntry(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong, int> exitTo)
+    public void EmitBlockEntry(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong, int> exitTo)
     {
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         // Neither asked for nor using an undefined register (reached by a link or a lookup): leave,
         // the dispatcher picks the mode. A loop over undefined data stays here, linked.
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
-        _masks.Add((code.Length - 4, BlockMask(block) | 1UL << ShadowRegisters.ForcedBit));
+        _masks.Add((code.Length - 4, _blockMask | 1UL << ShadowRegisters.ForcedBit));
         code.Byte(0xE3);
         code.Byte(5);
         code.Byte(0xE9);
@@ -193,9 +220,9 @@ internal sealed class PropagationEmitter
     ///   pass: mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
-    public void EmitGuard(CodeBuffer code, IReadOnlyList<Instruction> block, ulong pc, Action<CodeBuffer, ulong, int> exitTo, bool flagsDead)
+    public void EmitGuard(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong, int> exitTo, bool flagsDead)
     {
-        ulong mask = BlockMask(block);
+        ulong mask = _blockMask;
         if (flagsDead)
         {
             // Dirty's low and high dwords tested apart (an imm32 is sign-extended): no register, no store.
@@ -248,23 +275,15 @@ internal sealed class PropagationEmitter
         code.Encode(Instruction.Create(Code.Test_rm32_imm32, ContextOperand.Slot(slot), unchecked((int)bits)));
     }
 
-    /// <summary>Dirty bits of every register (and the flags) any instruction of the block uses.</summary>
-    private ulong BlockMask(IReadOnlyList<Instruction> block)
-    {
-        ulong mask = 0;
-        foreach (Instruction ins in block) mask |= MaskOf(ins);
-        return mask & ~(1UL << ShadowRegisters.PendingBit);
-    }
-
     /// <summary>The 8-byte masks the pre-checks read, after everything else of the fragment.</summary>
     public void EmitConstants(CodeBuffer code)
     {
-        foreach ((int field, int done, Action<CodeBuffer> emit) in _hits)
+        foreach (Hit hit in _hits)
         {
-            code.PatchInt32(field, code.Length - (field + 4));
-            emit(code);
+            code.PatchInt32(hit.Field, code.Length - (hit.Field + 4));
+            hit.Emit(code);
             code.Byte(0xE9);
-            code.Int32(done - (code.Length + 4));
+            code.Int32(hit.Done - (code.Length + 4));
         }
         _hits.Clear();
         if (_masks.Count == 0) return;
@@ -280,11 +299,11 @@ internal sealed class PropagationEmitter
     }
 
     /// <summary>Dirty bits the instruction depends on: every register it reads or writes, the flags if it reads or sets them, the pending bit.</summary>
-    private ulong MaskOf(in Instruction ins)
+    private static ulong MaskOf(in Instruction ins, ReadOnlySpan<UsedRegister> registers)
     {
         ulong mask = 1UL << ShadowRegisters.PendingBit;
-        // Registers only (a memory operand's base and index are among them): cheaper without the memory table.
-        foreach (UsedRegister used in _info.GetInfo(ins, InstructionInfoOptions.NoMemoryUsage).GetUsedRegisters())
+        // Registers (a memory operand's base and index are among them).
+        foreach (UsedRegister used in registers)
             if (ShadowRegisters.DirtyBit(used.Register) is int bit and >= 0) mask |= 1UL << bit;
         if ((((ulong)ins.RflagsRead | (ulong)ins.RflagsModified) & ShadowRegisters.StatusFlags) != 0) mask |= 1UL << ShadowRegisters.FlagsBit;
         // x87: pushes and fnstsw name no st register; every x87 instruction depends on the x87 state's bit.

@@ -73,8 +73,11 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         bool spilled = scratch != freeRegister;
         if (spilled) code.Encode(ContextOperand.Store(MemcheckSlots.CheckSaveRcx, scratch));
         bool scratchIsGuest = true;
-        foreach (PlannedCheck check in accesses)
+        Span<(long Offset, int ShadowBytes)> probes = stackalloc (long, int)[MaxProbes];
+        // Indexed, not foreach: an interface's enumerator is an object per instruction.
+        for (int c = 0; c < accesses.Count; c++)
         {
+            PlannedCheck check = accesses[c];
             CheckedAccess access = check.Access;
             // A held scratch (and any other register held in this run) is given back by the dispatcher
             // when a switch to the propagating mode leaves the fragment; a spilled rcx by the switch.
@@ -106,7 +109,8 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             }
             else
             {
-                foreach ((long offset, int width) in FrameAligned(access) ? AlignedProbes(access.Size) : Probes(access.Size))
+                int probeCount = FrameAligned(access) ? AlignedProbes(access.Size, probes) : FillProbes(access.Size, probes);
+                foreach ((long offset, int width) in probes[..probeCount])
                 {
                     if (!scratchIsGuest && spilled && Uses(access, scratch)) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
                     code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
@@ -317,11 +321,16 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         TrackDefinedness && access.Base == Register.RSP && access.Index == Register.None && access.Extent == AccessExtent.Fixed
         && access.Displacement % 4 == 0 && access.Size is 4 or 8 or 16 or 32;
 
-    private static IEnumerable<(long Offset, int ShadowBytes)> AlignedProbes(int size)
+    private static int AlignedProbes(int size, Span<(long Offset, int ShadowBytes)> probes)
     {
-        yield return (0, size / 4);
+        probes[0] = (0, size / 4);
+        return 1;
     }
 
+    /// <summary>Probes of up to <see cref="MaxInlineSize"/> bytes: at most three qwords (0, 28, 56).</summary>
+    private const int MaxProbes = 3;
+
+    /// <summary>The probes of a <paramref name="size"/>-byte access, any size (the inline checks use <see cref="FillProbes"/>).</summary>
     internal static IEnumerable<(long Offset, int ShadowBytes)> Probes(int size)
     {
         if (size <= 1) { yield return (0, 1); yield break; }
@@ -331,6 +340,20 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             yield return (offset, 8);
             if (offset + 29 >= size) yield break;
+        }
+    }
+
+    /// <summary>As <see cref="Probes"/> for an access of at most <see cref="MaxInlineSize"/> bytes, into <paramref name="probes"/> (no iterator object per check); returns how many.</summary>
+    internal static int FillProbes(int size, Span<(long Offset, int ShadowBytes)> probes)
+    {
+        if (size <= 1) { probes[0] = (0, 1); return 1; }
+        if (size <= 5) { probes[0] = (0, 2); return 1; }
+        if (size <= 13) { probes[0] = (0, 4); return 1; }
+        int count = 0;
+        for (long offset = 0; ; offset += 28)
+        {
+            probes[count++] = (offset, 8);
+            if (offset + 29 >= size) return count;
         }
     }
 

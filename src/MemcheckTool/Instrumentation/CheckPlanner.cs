@@ -6,8 +6,8 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// <summary>One access folded into a merged check: its instruction, where it starts relative to the check, its size.</summary>
 public readonly record struct MergedAccess(ulong Pc, long Offset, int Size, bool IsWrite, bool IsRead = true);
 
-/// <summary>A check to emit before an instruction: the access (or the union of several), and the parts of a union.</summary>
-public sealed record PlannedCheck(CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null);
+/// <summary>A check to emit before an instruction: the access (or the union of several), and the parts of a union (a value: no object per check).</summary>
+public readonly record struct PlannedCheck(CheckedAccess Access, IReadOnlyList<MergedAccess>? Parts = null);
 
 /// <summary>
 /// Decides the checks of a decoded block. Accesses through the same base and index, with those
@@ -61,14 +61,18 @@ public sealed class CheckPlanner
     // The block's register facts: a merge's scan forward reads them instead of asking Iced's tables
     // per instruction per candidate.
     private Liveness _registers = null!;
-    // Reused from block to block (the plan is read before the next block is planned).
+    // Reused from block to block (the plan is read before the next block is planned): translation
+    // makes no list per instruction, only the parts arrays of merged checks, which their sites keep.
     private List<CheckedAccess>[] _accesses = [];
+    private List<PlannedCheck>[] _lists = [];
     private List<PlannedCheck>[] _plan = [];
     private bool[] _absorbed = [];
+    private readonly List<(int Index, CheckedAccess Access)> _parts = [];
+    private readonly List<(int Index, CheckedAccess Access)> _sorted = [];
 
     /// <summary>
     /// The checks of each instruction of <paramref name="block"/>, by index (the array may be longer,
-    /// and is reused by the next call); an instruction without any shares one empty list (read only).
+    /// and is reused by the next call, as are its lists); an instruction without any shares one empty list (read only).
     /// </summary>
     public List<PlannedCheck>[] Plan(IReadOnlyList<Instruction> block, Liveness registers)
     {
@@ -76,31 +80,52 @@ public sealed class CheckPlanner
         int n = block.Count;
         if (_accesses.Length < n)
         {
-            _accesses = new List<CheckedAccess>[n];
+            int old = _accesses.Length;
+            Array.Resize(ref _accesses, n);
+            Array.Resize(ref _lists, n);
             _plan = new List<PlannedCheck>[n];
             _absorbed = new bool[n];
+            for (int i = old; i < n; i++)
+            {
+                _accesses[i] = new List<CheckedAccess>(2);
+                _lists[i] = new List<PlannedCheck>(2);
+            }
         }
         List<CheckedAccess>[] accesses = _accesses;
         List<PlannedCheck>[] plan = _plan;
         bool[] absorbed = _absorbed;
         Array.Clear(absorbed, 0, n);
         for (int i = 0; i < n; i++)
-            accesses[i] = block[i].FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch
-                ? _classifier.Classify(block[i]) : MemoryAccessClassifier.None;
+        {
+            accesses[i].Clear();
+            Instruction ins = block[i];
+            if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
+                _classifier.Classify(ins, registers.UsedMemoryList(i), accesses[i]);
+        }
 
         for (int i = 0; i < n; i++)
         {
-            plan[i] = accesses[i].Count == 0 || absorbed[i] ? NoChecks : new List<PlannedCheck>(accesses[i].Count);
-            if (absorbed[i]) continue;
-            foreach (CheckedAccess access in accesses[i])
+            List<CheckedAccess> own = accesses[i];
+            if (own.Count == 0 || absorbed[i])
             {
-                if (!Merge || KeepApart?.Invoke(block[i].IP) == true || accesses[i].Count != 1 || !Mergeable(access) || DefinedOutright(access) || Breaks(block, i, access))
+                plan[i] = NoChecks;
+                continue;
+            }
+            List<PlannedCheck> checks = plan[i] = _lists[i];
+            checks.Clear();
+            for (int k = 0; k < own.Count; k++)
+            {
+                CheckedAccess access = own[k];
+                if (!Merge || KeepApart?.Invoke(block[i].IP) == true || own.Count != 1 || !Mergeable(access) || DefinedOutright(access) || Breaks(block, i, access))
                 {
-                    plan[i].Add(new PlannedCheck(access));
+                    checks.Add(new PlannedCheck(access));
                     continue;
                 }
                 long low = access.Displacement, high = access.Displacement + access.Size;
-                var parts = new List<(int Index, CheckedAccess Access)> { (i, access) };
+                List<(int Index, CheckedAccess Access)> parts = _parts;
+                parts.Clear();
+                parts.Add((i, access));
+                bool anyRead = access.IsRead;
                 for (int j = i + 1; j < n; j++)
                 {
                     if (accesses[j].Count == 1 && !absorbed[j] && KeepApart?.Invoke(block[j].IP) != true && accesses[j][0] is var other && Mergeable(other) && !DefinedOutright(other) &&
@@ -111,6 +136,7 @@ public sealed class CheckPlanner
                         {
                             (low, high) = (newLow, newHigh);
                             parts.Add((j, other));
+                            anyRead |= other.IsRead;
                             absorbed[j] = true;
                         }
                     }
@@ -118,44 +144,76 @@ public sealed class CheckPlanner
                 }
                 if (parts.Count == 1)
                 {
-                    plan[i].Add(new PlannedCheck(access));
+                    checks.Add(new PlannedCheck(access));
                     continue;
                 }
                 // All at the first instruction: the base and index are the same there for every part.
-                foreach (var group in NoGapsInWrites && !parts.Any(p => p.Access.IsRead) ? ContiguousGroups(parts) : [parts])
-                    plan[i].Add(Union(block, i, access, group));
+                if (NoGapsInWrites && !anyRead) AddContiguousGroups(checks, block, i, access, parts);
+                else checks.Add(Union(block, i, access, parts, 0, parts.Count));
             }
         }
         return plan;
     }
 
-    /// <summary>The check at instruction <paramref name="at"/> for <paramref name="parts"/> (one part of a later instruction stays a part, reported at its own pc).</summary>
-    private static PlannedCheck Union(IReadOnlyList<Instruction> block, int at, CheckedAccess first, List<(int Index, CheckedAccess Access)> parts)
+    /// <summary>
+    /// The check at instruction <paramref name="at"/> for <paramref name="parts"/>[start, start + count)
+    /// (one part of a later instruction stays a part, reported at its own pc).
+    /// </summary>
+    private static PlannedCheck Union(IReadOnlyList<Instruction> block, int at, CheckedAccess first, List<(int Index, CheckedAccess Access)> parts, int start, int count)
     {
-        if (parts.Count == 1 && parts[0].Index == at) return new PlannedCheck(parts[0].Access);
-        long low = parts.Min(p => p.Access.Displacement), high = parts.Max(p => p.Access.Displacement + p.Access.Size);
-        var union = first with { Displacement = low, Size = (int)(high - low), IsWrite = parts.Any(p => p.Access.IsWrite), IsRead = parts.Any(p => p.Access.IsRead) };
-        return new PlannedCheck(union,
-            parts.Select(p => new MergedAccess(block[p.Index].IP, p.Access.Displacement - low, p.Access.Size, p.Access.IsWrite, p.Access.IsRead)).ToArray());
+        if (count == 1 && parts[start].Index == at) return new PlannedCheck(parts[start].Access);
+        long low = long.MaxValue, high = long.MinValue;
+        bool isWrite = false, isRead = false;
+        for (int p = start; p < start + count; p++)
+        {
+            CheckedAccess access = parts[p].Access;
+            low = Math.Min(low, access.Displacement);
+            high = Math.Max(high, access.Displacement + access.Size);
+            isWrite |= access.IsWrite;
+            isRead |= access.IsRead;
+        }
+        var union = first with { Displacement = low, Size = (int)(high - low), IsWrite = isWrite, IsRead = isRead };
+        var merged = new MergedAccess[count];
+        for (int p = 0; p < count; p++)
+        {
+            (int index, CheckedAccess access) = parts[start + p];
+            merged[p] = new MergedAccess(block[index].IP, access.Displacement - low, access.Size, access.IsWrite, access.IsRead);
+        }
+        return new PlannedCheck(union, merged);
     }
 
-    /// <summary>The parts in runs whose bytes touch or overlap, each run without a gap.</summary>
-    private static List<List<(int Index, CheckedAccess Access)>> ContiguousGroups(List<(int Index, CheckedAccess Access)> parts)
+    /// <summary>The parts in runs whose bytes touch or overlap, each run without a gap, one check per run (in displacement order, stable).</summary>
+    private void AddContiguousGroups(List<PlannedCheck> checks, IReadOnlyList<Instruction> block, int at, CheckedAccess first, List<(int Index, CheckedAccess Access)> parts)
     {
-        var groups = new List<List<(int Index, CheckedAccess Access)>>();
-        long end = 0;
-        foreach (var part in parts.OrderBy(p => p.Access.Displacement))
+        List<(int Index, CheckedAccess Access)> sorted = _sorted;
+        sorted.Clear();
+        // Insertion sort, stable (a few parts): equal displacements keep their order.
+        foreach (var part in parts)
         {
-            long partEnd = part.Access.Displacement + part.Access.Size;
-            if (groups.Count == 0 || part.Access.Displacement > end)
+            int k = sorted.Count;
+            sorted.Add(part);
+            while (k > 0 && sorted[k - 1].Access.Displacement > part.Access.Displacement)
             {
-                groups.Add([]);
+                sorted[k] = sorted[k - 1];
+                k--;
+            }
+            sorted[k] = part;
+        }
+        int groupStart = 0;
+        long end = 0;
+        for (int p = 0; p < sorted.Count; p++)
+        {
+            CheckedAccess access = sorted[p].Access;
+            long partEnd = access.Displacement + access.Size;
+            if (p == 0 || access.Displacement > end)
+            {
+                if (p > 0) checks.Add(Union(block, at, first, sorted, groupStart, p - groupStart));
+                groupStart = p;
                 end = partEnd;
             }
             else end = Math.Max(end, partEnd);
-            groups[^1].Add(part);
         }
-        return groups;
+        checks.Add(Union(block, at, first, sorted, groupStart, sorted.Count - groupStart));
     }
 
     /// <summary>A frame's write-only store with frames checked: kept alone, the emitter defines its lanes without a check.</summary>

@@ -34,6 +34,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _propagation.Reset();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
+        if (definedness != null) _propagation.BeginBlock(block.Instructions, block.Liveness);
         _plan = _planner.Plan(block.Instructions, block.Liveness);
     }
 
@@ -43,9 +44,9 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         bool propagating = definedness != null && _block.Mode == DefinednessMode.Propagating;
         // A propagating block runs once per request (the forced bit) and leaves otherwise; a plain
         // block leaves for a propagating one when it uses an undefined register.
-        if (propagating && index == 0) _propagation.EmitBlockEntry(code, _block.Instructions, ins.IP, _block.ExitTo);
+        if (propagating && index == 0) _propagation.EmitBlockEntry(code, ins.IP, _block.ExitTo);
         if (definedness != null && !propagating && index == 0)
-            _propagation.EmitGuard(code, _block.Instructions, ins.IP, _block.ExitTo, _block.Liveness.FlagsDeadBefore(0));
+            _propagation.EmitGuard(code, ins.IP, _block.ExitTo, _block.Liveness.FlagsDeadBefore(0));
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
             PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall);
@@ -55,7 +56,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.
-        if (propagating) _propagation.EmitBefore(code, ins, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
+        if (propagating) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
     }
 
     private void EmitChecks(CodeBuffer code, int index, in Instruction ins, bool holdScratch)

@@ -1,3 +1,4 @@
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Instrumentation;
@@ -62,9 +63,30 @@ public sealed class MemoryAccessClassifier
     /// <summary>The checked accesses of <paramref name="instruction"/>, in operand order (possibly none: then <see cref="None"/>, which is shared).</summary>
     public List<CheckedAccess> Classify(in Instruction instruction)
     {
-        List<CheckedAccess>? result = null;
-        if (instruction.IsVsib || instruction.Code is Code.Xlat_m8) return None;
-        if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc && instruction.Op1Kind == OpKind.Register) return None;
+        var result = new List<CheckedAccess>(2);
+        Classify(instruction, result);
+        return result.Count == 0 ? None : result;
+    }
+
+    private UsedMemory[] _used = new UsedMemory[8];
+
+    /// <summary>As <see cref="Classify(in Instruction)"/>, added to <paramref name="result"/> (a list the caller reuses: translation makes none per instruction).</summary>
+    public void Classify(in Instruction instruction, List<CheckedAccess> result)
+    {
+        int count = 0;
+        foreach (UsedMemory used in _info.GetInfo(instruction, InstructionInfoOptions.NoRegisterUsage).GetUsedMemory())
+        {
+            if (count == _used.Length) Array.Resize(ref _used, count * 2);
+            _used[count++] = used;
+        }
+        Classify(instruction, _used.AsSpan(0, count), result);
+    }
+
+    /// <summary>As <see cref="Classify(in Instruction, List{CheckedAccess})"/>, from Iced's used memory of the instruction already at hand (<see cref="Liveness.UsedMemoryList"/>).</summary>
+    public void Classify(in Instruction instruction, ReadOnlySpan<UsedMemory> usedMemory, List<CheckedAccess> result)
+    {
+        if (instruction.IsVsib || instruction.Code is Code.Xlat_m8) return;
+        if (instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc && instruction.Op1Kind == OpKind.Register) return;
         bool isString = instruction.IsStringInstruction;
         bool repeats = isString && (instruction.HasRepPrefix || instruction.HasRepePrefix || instruction.HasRepnePrefix);
         // rep movs/stos/lods touch rcx elements; repe/repne cmps/scas stop early: checked after they ran.
@@ -73,7 +95,7 @@ public sealed class MemoryAccessClassifier
             or Mnemonic.Lodsb or Mnemonic.Lodsw or Mnemonic.Lodsd or Mnemonic.Lodsq;
         AccessExtent extent = countedRange ? AccessExtent.RepeatCount : repeats ? AccessExtent.CountedAfter : AccessExtent.Fixed;
 
-        foreach (UsedMemory used in _info.GetInfo(instruction, InstructionInfoOptions.NoRegisterUsage).GetUsedMemory())
+        foreach (UsedMemory used in usedMemory)
         {
             if (used.Access == OpAccess.NoMemAccess) continue;
             if (used.Segment is Register.FS or Register.GS) continue;
@@ -103,7 +125,7 @@ public sealed class MemoryAccessClassifier
             }
             // 32-bit addressing (0x67): the displacement wraps at 32 bits, lea then sees it signed.
             long displacement = (used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement) + extra;
-            (result ??= new List<CheckedAccess>(2)).Add(new CheckedAccess(
+            result.Add(new CheckedAccess(
                 used.Base, used.Index, used.Scale, displacement, size, write,
                 extent,
                 masked ? mask : Register.None,
@@ -113,7 +135,6 @@ public sealed class MemoryAccessClassifier
                 Packed = masked && IsPacked(instruction.Mnemonic),
             });
         }
-        return result ?? None;
     }
 
     /// <summary>Compress stores and expand loads: the mask says how many elements, packed at the start.</summary>
