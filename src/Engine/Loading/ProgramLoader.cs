@@ -1,5 +1,5 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
-using System.Security.Cryptography;
 using Checker.Engine.Memory;
 using Checker.Engine.Native;
 using Checker.Symbols.Elf;
@@ -71,10 +71,30 @@ public static class ProgramLoader
         HostMemory.MapAnonymous(stackLimit - AddressSpaceLayout.StackGuardGap, AddressSpaceLayout.StackGuardGap, LibC.ProtNone, noReserve: true);
         HostMemory.MapAnonymous(stackLimit, stackSize, LibC.ProtRead | LibC.ProtWrite | (executableStack ? LibC.ProtExec : 0), noReserve: true);
         InitialStack stack = InitialStackBuilder.Build(stackTop, argv, envp,
-            AuxVector(exe, interp), RandomNumberGenerator.GetBytes(16), "x86_64", execFn);
+            AuxVector(exe, interp), AtRandomBytes(), "x86_64", execFn);
         CopyToGuest(stack.ImageBase, stack.Image);
 
         return new LoadedProgram(exe, interp, interp?.Entry ?? exe.Entry, stack.StackPointer, stackTop, stackLimit, executableStack);
+    }
+
+    /// <summary>
+    /// AT_RANDOM's 16 bytes (the guest's stack protector and pointer guard) from getrandom(2), as the
+    /// kernel fills them. Not RandomNumberGenerator: on Linux it loads libssl and libcrypto and reads
+    /// openssl.cnf, a few milliseconds of every start.
+    /// </summary>
+    private static unsafe byte[] AtRandomBytes()
+    {
+        var bytes = new byte[16];
+        fixed (byte* p = bytes)
+        {
+            for (int done = 0; done < bytes.Length;)
+            {
+                nint n = LibC.getrandom(p + done, (nuint)(bytes.Length - done), 0);
+                if (n > 0) done += (int)n;
+                else if (Marshal.GetLastPInvokeError() != 4) throw new EngineException("getrandom failed: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+            }
+        }
+        return bytes;
     }
 
     /// <summary>How far the main stack may grow: RLIMIT_STACK as the kernel applies it (unlimited, or over 1 GiB: 1 GiB).</summary>

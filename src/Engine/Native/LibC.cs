@@ -42,6 +42,9 @@ public static unsafe partial class LibC
     public static partial int getppid();
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial nint getrandom(byte* buffer, nuint count, uint flags);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int getrlimit(int resource, ulong* limits);
 
     public struct IoVec

@@ -37,19 +37,19 @@ public sealed class ElfImage
 
     private const ulong PageMask = 0xfff;
 
-    private readonly byte[] _bytes;
+    private readonly ElfFileContent _content;
 
-    private ElfImage(string path, byte[] bytes, long fileSize)
+    private ElfImage(string path, ElfFileContent content, long fileSize)
     {
         Path = path;
-        _bytes = bytes;
+        _content = content;
         FileSize = (ulong)fileSize;
     }
 
     /// <summary>The path the image was read from (as given).</summary>
     public string Path { get; }
 
-    /// <summary>The file's size (the bytes read are <see cref="Bytes"/>, at most <see cref="ReadLimit"/>).</summary>
+    /// <summary>The file's size (the bytes that may be read are at most <see cref="ReadLimit"/>).</summary>
     public ulong FileSize { get; }
 
     /// <summary>e_type: <see cref="ElfType.Executable"/> or <see cref="ElfType.Shared"/>.</summary>
@@ -95,9 +95,6 @@ public sealed class ElfImage
     /// <summary>The CRC32 of the debug file recorded in .gnu_debuglink, or null.</summary>
     public uint? DebugLinkCrc { get; private set; }
 
-    /// <summary>The file's bytes as read (all of it unless it is larger than <see cref="ReadLimit"/>).</summary>
-    public ReadOnlySpan<byte> Bytes => _bytes;
-
     /// <summary>Lowest PT_LOAD virtual address rounded down to a page (unbiased).</summary>
     public ulong LowestLoadAddress => Loads().Select(p => p.VirtualAddress).DefaultIfEmpty().Min() & ~PageMask;
 
@@ -120,11 +117,13 @@ public sealed class ElfImage
     public static ElfImage Open(string path)
     {
         using RegularFile file = RegularFile.Open(path);
-        return Parse(path, file.ReadPrefix(ReadLimit), file.Length);
+        ElfFileContent content = ElfFileContent.FromFile(path, file, ReadLimit);
+        try { return Parse(path, content, file.Length); }
+        finally { content.Detach(); }
     }
 
     /// <summary>Parses <paramref name="bytes"/> (the array is kept, not copied) as the file at <paramref name="path"/>.</summary>
-    public static ElfImage Parse(string path, byte[] bytes) => Parse(path, bytes, bytes.Length);
+    public static ElfImage Parse(string path, byte[] bytes) => Parse(path, ElfFileContent.FromArray(bytes), bytes.Length);
 
     /// <summary>
     /// Reads a separate debug file (objcopy --only-keep-debug, /usr/lib/debug/.build-id/...): its
@@ -133,9 +132,9 @@ public sealed class ElfImage
     /// </summary>
     public static ElfImage OpenDebugFile(string path) => Open(path);
 
-    private static ElfImage Parse(string path, byte[] bytes, long fileSize)
+    private static ElfImage Parse(string path, ElfFileContent content, long fileSize)
     {
-        var image = new ElfImage(path, bytes, Math.Max(fileSize, bytes.Length));
+        var image = new ElfImage(path, content, Math.Max(fileSize, (long)content.Length));
         ElfHeaderFields header = image.ReadHeader();
         image.ReadProgramHeaders(header);
         image.ReadSections(header);
@@ -188,7 +187,7 @@ public sealed class ElfImage
     /// <summary>Validates the ELF header as binfmt_elf does (magic, e_type, e_machine) and reads its fields.</summary>
     private ElfHeaderFields ReadHeader()
     {
-        ReadOnlySpan<byte> b = _bytes;
+        ReadOnlySpan<byte> b = Slice(0, Math.Min(_content.Length, EhdrSize));
         ReadOnlySpan<byte> magic = [0x7f, (byte)'E', (byte)'L', (byte)'F'];
         if (b.Length == 0) throw new ElfFormatException("not an ELF executable (the file is empty)");
         if (b.Length < magic.Length && magic.StartsWith(b)) throw new ElfFormatException("truncated ELF file");
@@ -200,7 +199,7 @@ public sealed class ElfImage
         }
         if (b.Length < EhdrSize) throw new ElfFormatException("truncated ELF file (the ELF header is cut short)");
 
-        ushort machine = U16(18);
+        ushort machine = U16(b, 18);
         if (machine != EM_X86_64)
         {
             // The kernel checks e_machine only; the class and byte order just make the message clearer.
@@ -208,7 +207,7 @@ public sealed class ElfImage
             if (b[EI_DATA] == ELFDATA2MSB) throw new ElfFormatException("big-endian ELF is not supported; memcheck runs x86-64 programs");
             throw new ElfFormatException($"ELF for machine {machine} is not x86-64");
         }
-        Type = (ElfType)U16(16);
+        Type = (ElfType)U16(b, 16);
         if (Type is not (ElfType.Executable or ElfType.Shared))
         {
             throw new ElfFormatException(Type switch
@@ -219,11 +218,11 @@ public sealed class ElfImage
             });
         }
 
-        Entry = U64(24);
-        ProgramHeaderOffset = U64(32);
-        ProgramHeaderEntrySize = U16(54);
-        ProgramHeaderCount = U16(56);
-        return new ElfHeaderFields(U64(40), U16(58), U16(60), U16(62));
+        Entry = U64(b, 24);
+        ProgramHeaderOffset = U64(b, 32);
+        ProgramHeaderEntrySize = U16(b, 54);
+        ProgramHeaderCount = U16(b, 56);
+        return new ElfHeaderFields(U64(b, 40), U16(b, 58), U16(b, 60), U16(b, 62));
     }
 
     private void ReadProgramHeaders(in ElfHeaderFields header)
@@ -231,7 +230,7 @@ public sealed class ElfImage
         if (ProgramHeaderEntrySize != PhdrSize)
         {
             // An x32 (ELFCLASS32, EM_X86_64) file has 32-byte entries: say what it is.
-            throw new ElfFormatException(_bytes[EI_CLASS] == ELFCLASS32
+            throw new ElfFormatException(Slice(0, EhdrSize)[EI_CLASS] == ELFCLASS32
                 ? "32-bit ELF (x32) is not supported; memcheck runs x86-64 programs"
                 : $"bad program header entry size {ProgramHeaderEntrySize} (ELF64 uses {PhdrSize})");
         }
@@ -241,12 +240,14 @@ public sealed class ElfImage
         if (!InBounds(ProgramHeaderOffset, (ulong)ProgramHeaderCount * PhdrSize))
             throw new ElfFormatException("truncated ELF file (the program headers lie beyond the end of the file)");
 
+        ReadOnlySpan<byte> table = Slice(ProgramHeaderOffset, (ulong)ProgramHeaderCount * PhdrSize);
+        if (table.IsEmpty) throw new ElfFormatException("truncated ELF file (the program headers cannot be read)");
         var headers = new ElfProgramHeader[ProgramHeaderCount];
         for (int i = 0; i < headers.Length; i++)
         {
-            int o = (int)ProgramHeaderOffset + i * PhdrSize;
-            headers[i] = new ElfProgramHeader((ElfSegmentType)U32(o), (ElfSegmentFlags)U32(o + 4), U64(o + 8), U64(o + 16),
-                U64(o + 24), U64(o + 32), U64(o + 40), U64(o + 48));
+            ReadOnlySpan<byte> h = table.Slice(i * PhdrSize, PhdrSize);
+            headers[i] = new ElfProgramHeader((ElfSegmentType)U32(h, 0), (ElfSegmentFlags)U32(h, 4), U64(h, 8), U64(h, 16),
+                U64(h, 24), U64(h, 32), U64(h, 40), U64(h, 48));
         }
         ProgramHeaders = headers;
     }
@@ -259,24 +260,28 @@ public sealed class ElfImage
 
         // Extended numbering: with 0xff00 or more sections the real count and .shstrtab index
         // live in section 0 (sh_size and sh_link).
-        ulong total = header.SectionCount == 0 ? U64((int)offset + 32) : header.SectionCount;
-        uint names = header.NamesIndex == SHN_XINDEX ? U32((int)offset + 40) : header.NamesIndex;
+        ReadOnlySpan<byte> first = Slice(offset, ShdrSize);
+        if (first.IsEmpty) return;
+        ulong total = header.SectionCount == 0 ? U64(first, 32) : header.SectionCount;
+        uint names = header.NamesIndex == SHN_XINDEX ? U32(first, 40) : header.NamesIndex;
         if (total == 0 || total > MaxSections || !InBounds(offset, total * ShdrSize)) return;
+        ReadOnlySpan<byte> table = Slice(offset, total * ShdrSize);
+        if (table.IsEmpty) return;
 
         var raw = new ElfSection[total];
         for (int i = 0; i < raw.Length; i++)
         {
-            int o = (int)offset + i * ShdrSize;
+            ReadOnlySpan<byte> h = table.Slice(i * ShdrSize, ShdrSize);
             // Named once the string table is known (it may come later in the table).
-            raw[i] = new ElfSection("", U32(o + 4), U64(o + 8), U64(o + 16), U64(o + 24), U64(o + 32),
-                U32(o + 40), U32(o + 44), U64(o + 48), U64(o + 56));
+            raw[i] = new ElfSection("", U32(h, 4), U64(h, 8), U64(h, 16), U64(h, 24), U64(h, 32),
+                U32(h, 40), U32(h, 44), U64(h, 48), U64(h, 56));
         }
 
         ElfSection? nameTable = names != SHN_UNDEF && names < raw.Length ? raw[names] : null;
         var sections = new ElfSection[raw.Length];
         for (int i = 0; i < raw.Length; i++)
         {
-            uint nameOffset = U32((int)offset + i * ShdrSize);
+            uint nameOffset = U32(table, i * ShdrSize);
             sections[i] = raw[i] with { Name = nameTable == null ? "" : StringAt(nameTable, nameOffset) };
         }
         Sections = sections;
@@ -373,14 +378,14 @@ public sealed class ElfImage
     }
 
     private ReadOnlySpan<byte> Slice(ulong offset, ulong length) =>
-        InBounds(offset, length) ? _bytes.AsSpan((int)offset, (int)length) : [];
+        InBounds(offset, length) ? _content.Slice(offset, length) : [];
 
     private bool InBounds(ulong offset, ulong length) =>
-        offset <= (ulong)_bytes.Length && length <= (ulong)_bytes.Length - offset;
+        offset <= _content.Length && length <= _content.Length - offset;
 
-    private ushort U16(int o) => BinaryPrimitives.ReadUInt16LittleEndian(_bytes.AsSpan(o));
+    private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
 
-    private uint U32(int o) => BinaryPrimitives.ReadUInt32LittleEndian(_bytes.AsSpan(o));
+    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
 
-    private ulong U64(int o) => BinaryPrimitives.ReadUInt64LittleEndian(_bytes.AsSpan(o));
+    private static ulong U64(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt64LittleEndian(b[o..]);
 }

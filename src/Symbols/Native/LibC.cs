@@ -35,8 +35,12 @@ internal static unsafe partial class LibC
     [StructLayout(LayoutKind.Explicit, Size = 144)]
     public struct Stat
     {
+        [FieldOffset(0)] public ulong Device;
+        [FieldOffset(8)] public ulong Inode;
         [FieldOffset(24)] public uint Mode;
         [FieldOffset(48)] public long Size;
+        [FieldOffset(88)] public long ModifiedSeconds;
+        [FieldOffset(96)] public long ModifiedNanoseconds;
     }
 
     /// <summary>int open(const char *path, int flags): a descriptor, or -1 with errno.</summary>

@@ -5,6 +5,9 @@ namespace Checker.Symbols.Native;
 /// <summary>A path that names something other than a regular file (a FIFO, a device, a directory, a socket).</summary>
 public sealed class NotARegularFileException(string message) : IOException(message);
 
+/// <summary>A file and its version: equal identities read the same bytes (short of a write that keeps size and time).</summary>
+public readonly record struct FileIdentity(ulong Device, ulong Inode, long Size, long ModifiedSeconds, long ModifiedNanoseconds);
+
 /// <summary>
 /// A file opened for reading only when it is a regular file, as the kernel's open_exec insists for
 /// an interpreter: opened with O_NONBLOCK (so a FIFO is never waited on) and checked with fstat on
@@ -15,14 +18,18 @@ public sealed unsafe class RegularFile : IDisposable
 {
     private int _fd;
 
-    private RegularFile(int fd, long length)
+    private RegularFile(int fd, long length, FileIdentity identity)
     {
         _fd = fd;
         Length = length;
+        Identity = identity;
     }
 
     /// <summary>The file's size when it was opened.</summary>
     public long Length { get; }
+
+    /// <summary>Which file this is, and which version of it (device, inode, size, modification time) when it was opened.</summary>
+    public FileIdentity Identity { get; }
 
     /// <summary>
     /// Opens <paramref name="path"/>. Throws <see cref="FileNotFoundException"/> when it does not exist,
@@ -46,7 +53,7 @@ public sealed unsafe class RegularFile : IDisposable
             LibC.Close(fd);
             throw new NotARegularFileException($"not a regular file ({KindOf(stat.Mode)})");
         }
-        return new RegularFile(fd, stat.Size);
+        return new RegularFile(fd, stat.Size, new FileIdentity(stat.Device, stat.Inode, stat.Size, stat.ModifiedSeconds, stat.ModifiedNanoseconds));
     }
 
     /// <summary>Reads the first min(size, <paramref name="limit"/>) bytes (fewer if the file shrinks meanwhile).</summary>

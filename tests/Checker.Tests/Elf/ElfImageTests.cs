@@ -20,7 +20,37 @@ public class ElfImageTests(CompiledBinaries binaries) : IClassFixture<CompiledBi
         Assert.NotNull(ls.BuildId);
         Assert.Equal(20, ls.BuildId!.Length);
         Assert.Equal(ls.BuildId, BuildIdFromSection(ls));
-        Assert.Equal(ls.Bytes.Length, new FileInfo("/bin/ls").Length);
+        Assert.Equal((ulong)new FileInfo("/bin/ls").Length, ls.FileSize);
+    }
+
+    [Fact]
+    public void SectionsBeyondTheFirstPagesReadAsTheFileHasThem()
+    {
+        const string libc = "/lib/x86_64-linux-gnu/libc.so.6";
+        ElfImage image = ElfImage.Open(libc);
+        byte[] file = File.ReadAllBytes(libc);
+        Assert.Contains(image.Sections, s => s.Offset > 1 << 20 && !s.HasNoFileData && s.Size > 0);
+        foreach (ElfSection section in image.Sections.Where(s => !s.HasNoFileData))
+            Assert.True(file.AsSpan((int)section.Offset, (int)section.Size).SequenceEqual(image.GetSectionData(section)), section.Name);
+        Assert.Contains(image.ReadSymbols(), s => s.Name == "malloc");
+    }
+
+    [Fact]
+    public void AFileReplacedAfterItWasOpenedIsNotReadAsTheOldOne()
+    {
+        string dir = Directory.CreateTempSubdirectory("elf-replaced").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "lib.so");
+            File.Copy("/lib/x86_64-linux-gnu/libc.so.6", path);
+            ElfImage image = ElfImage.Open(path);
+            // Another version of the file under the same name: its ranges are absent, never mixed in.
+            File.Delete(path);
+            File.Copy("/lib/x86_64-linux-gnu/libm.so.6", path);
+            Assert.Empty(image.ReadSymbols());
+            Assert.Equal(Path.GetFileName(path), Path.GetFileName(image.Path));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Fact]
