@@ -16,7 +16,7 @@ namespace Checker.Symbols.Elf;
 internal sealed class ElfFileContent
 {
     // The ELF header, program headers and .interp of every real file lie in the first page or two.
-    private const int PrefixSize = 64 << 10;
+    private const int PrefixSize = 16 << 10;
 
     private readonly string? _path;
     private readonly FileIdentity _identity;

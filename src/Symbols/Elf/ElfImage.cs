@@ -21,7 +21,7 @@ namespace Checker.Symbols.Elf;
 public sealed class ElfImage
 {
     /// <summary>
-    /// Files are read into memory up to this many bytes. Loading needs only the first pages (header,
+    /// Files are read up to this many bytes. Loading needs only the first pages (header,
     /// program headers, PT_INTERP); symbol tables past the limit of a larger file are not read.
     /// </summary>
     public const long ReadLimit = 1L << 30;
