@@ -31,6 +31,13 @@ internal sealed unsafe class LeakCheck(ToolHost host, GuestHeap heap)
 
     public IReadOnlyList<LeakedBlock> Scan()
     {
+        IReadOnlyCollection<HeapChunk> blocks = Candidates?.Invoke(heap.LiveChunks) ?? heap.LiveChunks;
+        ulong bytes = 0;
+        foreach (HeapChunk chunk in blocks) bytes += chunk.Size;
+        LastScanned = (bytes, (ulong)blocks.Count);
+        // No block, nothing to find: the roots (every thread's stack and registers, the writable
+        // segments, anonymous mappings) are not walked (a short program's exit, /bin/true's).
+        if (blocks.Count == 0) return [];
         var process = host.Process;
         var interceptor = host.Interceptor!;
         var registers = new List<ulong>();
@@ -47,10 +54,6 @@ internal sealed unsafe class LeakCheck(ToolHost host, GuestHeap heap)
         }
         memory.AddRange(process.Modules.WritableSegments);
         memory.AddRange(process.AnonymousMappings);
-        IReadOnlyCollection<HeapChunk> blocks = Candidates?.Invoke(heap.LiveChunks) ?? heap.LiveChunks;
-        ulong bytes = 0;
-        foreach (HeapChunk chunk in blocks) bytes += chunk.Size;
-        LastScanned = (bytes, (ulong)blocks.Count);
         return LeakScanner.Scan(blocks, registers, memory);
     }
 }
