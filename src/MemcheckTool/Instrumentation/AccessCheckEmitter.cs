@@ -115,19 +115,8 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                     if (!scratchIsGuest && spilled && Uses(access, scratch)) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
                     code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
                     scratchIsGuest = false;
-                    if (flagsDead)
-                    {
-                        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
-                        code.Encode(CompareShadow(scratch, width));
-                        _pending.Add((site, JumpIfNotZero(code), 0, scratch, spilled, true));
-                    }
-                    else
-                    {
-                        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
-                        code.Encode(LoadShadow(width));
-                        code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
-                        _pending.Add((site, JumpToStub(code), 0, scratch, spilled, false));
-                    }
+                    code.Raw(ProbeTail(scratch, width, flagsDead));
+                    _pending.Add((site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), 0, scratch, spilled, flagsDead));
                 }
             }
             ulong resume = code.CurrentAddress;
@@ -197,8 +186,15 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             // Size and kind are in the site's descriptor: the address, the site and the return suffice.
             code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
             bool masked = access.OpMask != Register.None;
+            if (!masked)
+            {
+                // The rest depends only on the scratch: copied, with the site, the return and the routine patched.
+                CodeTemplate setup = _siteSetups[scratch - Register.RAX] ?? RecordSiteSetup(scratch);
+                setup.CopyTo(code, [(ulong)site.Id, resume, routines.AccessCheckFromSite]);
+                return;
+            }
+            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
             if (masked) StoreMask(code, access, scratch);
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
@@ -235,6 +231,22 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
     }
+
+    // By scratch register: an unmasked fixed site's hand-over to the routine after its address is in the scratch.
+    private readonly CodeTemplate?[] _siteSetups = new CodeTemplate?[16];
+
+    private CodeTemplate RecordSiteSetup(Register scratch) =>
+        _siteSetups[scratch - Register.RAX] = CodeTemplate.Record(routines.AccessCheckFromSite, (code, fields) =>
+        {
+            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), 0x1234567));
+            fields.Immediate(0);
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), 0x1234567));
+            fields.Immediate(1);
+            code.Raw([0xE9]);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, routines.AccessCheckFromSite));
+            fields.Relative(2);
+        });
 
     private static void StoreMask(CodeBuffer code, CheckedAccess access, Register scratch)
     {
@@ -355,6 +367,32 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             probes[count++] = (offset, 8);
             if (offset + 29 >= size) return count;
         }
+    }
+
+    // The probe after its lea, by flags dead, scratch and width: the same few bytes at every site.
+    private static readonly byte[]?[] ProbeTails = new byte[]?[2 * 16 * 4];
+
+    private static byte[] ProbeTail(Register scratch, int shadowBytes, bool flagsDead)
+    {
+        int key = (flagsDead ? 64 : 0) | (scratch - Register.RAX) << 2 | System.Numerics.BitOperations.Log2((uint)shadowBytes);
+        return ProbeTails[key] ?? (ProbeTails[key] = EncodeProbeTail(scratch, shadowBytes, flagsDead));
+    }
+
+    private static byte[] EncodeProbeTail(Register scratch, int width, bool flagsDead)
+    {
+        var code = new CodeBuffer(0);
+        if (flagsDead)
+        {
+            code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
+            code.Encode(CompareShadow(scratch, width));
+        }
+        else
+        {
+            code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
+            code.Encode(LoadShadow(width));
+            code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
+        }
+        return code.Bytes.ToArray();
     }
 
     private static Instruction LoadShadow(int shadowBytes)

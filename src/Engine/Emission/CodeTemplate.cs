@@ -1,0 +1,73 @@
+namespace Checker.Engine.Emission;
+
+/// <summary>
+/// A stretch of generated code whose bytes depend only on its shape (registers, sizes, which
+/// variant), encoded once and then copied for every site of that shape, with the fields that
+/// differ per site patched: rel32 branches and RIP-relative displacements (from the copy's own
+/// address to an absolute target) and 32-bit immediates. Translation used to build each of these
+/// instruction by instruction through Iced for every access site (the slow-path stubs were a fifth
+/// of checked translation on cc1plus); the copies are the same bytes.
+/// </summary>
+public sealed class CodeTemplate
+{
+    /// <summary>A field of the template: 4 bytes at <see cref="Offset"/>, a displacement relative to <see cref="End"/> (the end of its instruction) or a plain 32-bit value, taken from argument <see cref="Argument"/>.</summary>
+    internal readonly record struct Field(int Offset, int End, int Argument, bool Relative);
+
+    private readonly byte[] _bytes;
+    private readonly Field[] _fields;
+
+    private CodeTemplate(byte[] bytes, Field[] fields)
+    {
+        _bytes = bytes;
+        _fields = fields;
+    }
+
+    public int Length => _bytes.Length;
+
+    /// <summary>
+    /// Records a template: <paramref name="emit"/> writes one instance into a buffer at
+    /// <paramref name="buildAddress"/> (any address within rel32 reach of the targets it uses, whose
+    /// placeholders it may pass) and marks its fields on the recorder.
+    /// </summary>
+    public static CodeTemplate Record(ulong buildAddress, Action<CodeBuffer, Recorder> emit)
+    {
+        var code = new CodeBuffer(buildAddress);
+        var recorder = new Recorder(code);
+        emit(code, recorder);
+        return new CodeTemplate(code.Bytes.ToArray(), [.. recorder.Fields]);
+    }
+
+    /// <summary>Writes the template at the buffer's current address with its fields filled from <paramref name="arguments"/>.</summary>
+    public void CopyTo(CodeBuffer code, ReadOnlySpan<ulong> arguments)
+    {
+        int start = code.Length;
+        ulong at = code.CurrentAddress;
+        code.Raw(_bytes);
+        foreach (Field field in _fields)
+        {
+            ulong argument = arguments[field.Argument];
+            int value = field.Relative
+                ? Rel32.Displacement(at + (ulong)field.End, argument)
+                : checked((int)unchecked((long)argument));
+            code.PatchInt32(start + field.Offset, value);
+        }
+    }
+
+    /// <summary>Marks a template's fields while it is being emitted.</summary>
+    public sealed class Recorder(CodeBuffer code)
+    {
+        internal readonly List<Field> Fields = [];
+
+        /// <summary>
+        /// The instruction just emitted has a 4-byte field <paramref name="trailing"/> bytes before its end
+        /// (0: the field ends it; 1: an imm8 follows), relative to the instruction's end: argument
+        /// <paramref name="argument"/> is the absolute target.
+        /// </summary>
+        public void Relative(int argument, int trailing = 0) =>
+            Fields.Add(new Field(code.Length - 4 - trailing, code.Length, argument, true));
+
+        /// <summary>The instruction just emitted ends in a 32-bit immediate that is argument <paramref name="argument"/>.</summary>
+        public void Immediate(int argument) =>
+            Fields.Add(new Field(code.Length - 4, code.Length, argument, false));
+    }
+}
