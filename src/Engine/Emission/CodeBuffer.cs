@@ -7,6 +7,7 @@ namespace Checker.Engine.Emission;
 /// bytes or re-encoded by Iced at their new address (which retargets RIP-relative operands); exits
 /// are rel32 jumps whose displacement fields are 4-byte aligned so a later link is one atomic store.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class CodeBuffer
 {
     private readonly ByteWriter _writer = new();

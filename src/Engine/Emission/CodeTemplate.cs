@@ -10,7 +10,11 @@ namespace Checker.Engine.Emission;
 /// </summary>
 public sealed class CodeTemplate
 {
-    /// <summary>A field of the template: 4 bytes at <see cref="Offset"/>, a displacement relative to <see cref="End"/> (the end of its instruction) or a plain 32-bit value, taken from argument <see cref="Argument"/>.</summary>
+    /// <summary>
+    /// A field of the template: 4 bytes at <see cref="Offset"/>, a displacement relative to <see cref="End"/> (the end of its
+    /// instruction) or a plain 32-bit value, taken from argument <see cref="Argument"/>; argument -1 is the copy's own
+    /// address at <see cref="End"/> (a jump-and-link's return point).
+    /// </summary>
     internal readonly record struct Field(int Offset, int End, int Argument, bool Relative);
 
     private readonly byte[] _bytes;
@@ -45,7 +49,7 @@ public sealed class CodeTemplate
         code.Raw(_bytes);
         foreach (Field field in _fields)
         {
-            ulong argument = arguments[field.Argument];
+            ulong argument = field.Argument < 0 ? at + (ulong)field.End : arguments[field.Argument];
             int value = field.Relative
                 ? Rel32.Displacement(at + (ulong)field.End, argument)
                 : checked((int)unchecked((long)argument));
@@ -65,6 +69,10 @@ public sealed class CodeTemplate
         /// </summary>
         public void Relative(int argument, int trailing = 0) =>
             Fields.Add(new Field(code.Length - 4 - trailing, code.Length, argument, true));
+
+        /// <summary>The 32-bit field at <paramref name="offset"/> holds the copy's own address here (the current end).</summary>
+        public void AddressHere(int offset) =>
+            Fields.Add(new Field(offset, code.Length, -1, false));
 
         /// <summary>The instruction just emitted ends in a 32-bit immediate that is argument <paramref name="argument"/>.</summary>
         public void Immediate(int argument) =>

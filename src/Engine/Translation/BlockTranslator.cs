@@ -20,6 +20,7 @@ namespace Checker.Engine.Translation;
 /// Called with the cache lock held.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null, Tools.BlockInstrumenter? instrumenter = null,
     Memory.GuestMappings? mappings = null)
 {

@@ -18,6 +18,7 @@ namespace Checker.Engine.Translation;
 /// of the run) gets it back in the dispatcher, from <see cref="CodeCache.Fragment.HeldRegisterAt"/>.
 /// </para>
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class HeldScratch
 {
     // rcx last: the flags-live check path spills rcx on its own.

@@ -13,6 +13,7 @@ namespace Checker.Engine.Translation;
 /// Iced's used registers and used memory of each instruction are kept as they came (one
 /// <c>GetInfo</c> per instruction per translation): the tool's classifier and masks read them.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class Liveness
 {
     private const int AllGprs = 0xffff;

@@ -33,6 +33,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// the cache only for a real error. A shift of an address past the 47-bit user space reads some
 /// other memory (or faults, as the access itself would): the routine lets such addresses pass.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 {
     private readonly AccessSiteTable sites = routines.Sites;
@@ -130,6 +131,12 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     /// (all inline: such code is rare). rcx is borrowed through gs:[CheckSaveRcx].
     /// </summary>
     public void EmitAfter(CodeBuffer code)
+    {
+        // Apart from the loop: its frame of Instruction values was set up for every instruction translated.
+        if (_after.Count != 0) EmitStringChecksAfter(code);
+    }
+
+    private void EmitStringChecksAfter(CodeBuffer code)
     {
         foreach (AccessSite site in _after)
         {

@@ -17,6 +17,7 @@ public readonly record struct PlannedCheck(CheckedAccess Access, IReadOnlyList<M
 /// qword shadow load covers any such span. A union that is not all addressable goes to the slow
 /// path, which reports only the parts that touch unaddressable bytes, each at its own instruction.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class CheckPlanner
 {
     /// <summary>One qword of shadow covers 32 bytes from a 4-aligned start: any 29-byte span.</summary>

@@ -31,6 +31,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// loads next to undefined neighbours and first stores into fresh blocks.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed unsafe class ExactLaneCheck
 {
     /// <summary>The largest access tested here: n lanes shifted by up to 3 lanes fit one shadow qword.</summary>

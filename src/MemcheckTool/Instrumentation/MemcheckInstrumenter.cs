@@ -10,6 +10,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// block's dead registers and flags, or the held scratch), gathers and scatters lane by lane, and
 /// the stack's shadow kept with rsp for every instruction that sets it.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.DefinednessChecks? definedness = null) : BlockInstrumenter
 {
     private readonly AccessCheckEmitter _checks = new(routines);

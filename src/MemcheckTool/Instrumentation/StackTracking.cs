@@ -29,6 +29,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// </para>
 /// </summary>
 [SupportedOSPlatform("linux")]
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public static class StackTracking
 {
     public const ulong RedZone = 128;
