@@ -58,7 +58,7 @@ public sealed class HeldScratch
         foreach (Register candidate in Preference)
         {
             if ((used & Bit(candidate)) != 0) continue;
-            code.Encode(ContextOperand.Store(ContextOffsets.HeldScratch, candidate));
+            code.StoreSlot(ContextOffsets.HeldScratch, candidate);
             return Held = candidate;
         }
         return Register.None;
@@ -68,7 +68,7 @@ public sealed class HeldScratch
     public void Release(CodeBuffer code)
     {
         if (Held == Register.None) return;
-        code.Encode(ContextOperand.Load(Held, ContextOffsets.HeldScratch));
+        code.LoadSlot(Held, ContextOffsets.HeldScratch);
         Held = Register.None;
     }
 

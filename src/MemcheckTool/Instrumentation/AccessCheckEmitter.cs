@@ -72,7 +72,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         // jrcxz needs rcx when the flags are live; any dead register does when they are not.
         Register scratch = flagsDead && freeRegister != Register.None ? freeRegister : Register.RCX;
         bool spilled = scratch != freeRegister;
-        if (spilled) code.Encode(ContextOperand.Store(MemcheckSlots.CheckSaveRcx, scratch));
+        if (spilled) code.StoreSlot(MemcheckSlots.CheckSaveRcx, scratch);
         bool scratchIsGuest = true;
         Span<(long Offset, int ShadowBytes)> probes = stackalloc (long, int)[MaxProbes];
         // Indexed, not foreach: an interface's enumerator is an object per instruction.
@@ -98,7 +98,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             if (access.Extent == AccessExtent.CountedAfter)
             {
                 // Before it runs: the count and the pointer (rcx and the pointers are guest values here).
-                if (_after.Count == 0) code.Encode(ContextOperand.Store(MemcheckSlots.StringCountBefore, Register.RCX));
+                if (_after.Count == 0) code.StoreSlot(MemcheckSlots.StringCountBefore, Register.RCX);
                 code.Encode(ContextOperand.Store(PointerSlot(access), access.Base.GetFullRegister()));
                 _after.Add(site);
                 continue;
@@ -113,7 +113,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                 int probeCount = FrameAligned(access) ? AlignedProbes(access.Size, probes) : FillProbes(access.Size, probes);
                 foreach ((long offset, int width) in probes[..probeCount])
                 {
-                    if (!scratchIsGuest && spilled && Uses(access, scratch)) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+                    if (!scratchIsGuest && spilled && Uses(access, scratch)) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
                     code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
                     scratchIsGuest = false;
                     code.Raw(ProbeTail(scratch, width, flagsDead));
@@ -123,7 +123,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             ulong resume = code.CurrentAddress;
             for (int i = first; i < _pending.Count; i++) _pending[i] = _pending[i] with { Resume = resume };
         }
-        if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+        if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
     }
 
     /// <summary>
@@ -140,11 +140,11 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     {
         foreach (AccessSite site in _after)
         {
-            code.Encode(ContextOperand.Store(MemcheckSlots.StringCountAfter, Register.RCX));
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckSaveRcx, Register.RCX));
+            code.StoreSlot(MemcheckSlots.StringCountAfter, Register.RCX);
+            code.StoreSlot(MemcheckSlots.CheckSaveRcx, Register.RCX);
             code.Encode(ContextOperand.Load(Register.RCX, PointerSlot(site.Access)));
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, Register.RCX));
-            code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.CheckSaveRcx));
+            code.StoreSlot(MemcheckSlots.CheckAddress, Register.RCX);
+            code.LoadSlot(Register.RCX, MemcheckSlots.CheckSaveRcx);
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckStringElement), site.Access.Size));
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckMask), -1));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
@@ -182,7 +182,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead)
     {
         CheckedAccess access = site.Access;
-        if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+        if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
         if (ExactLaneCheck.Applies(site))
         {
             bool frameAligned = FrameAligned(access);
@@ -201,7 +201,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                 setup.CopyTo(code, [(ulong)site.Id, resume, routines.AccessCheckFromSite]);
                 return;
             }
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+            code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
             if (masked) StoreMask(code, access, scratch);
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
@@ -213,7 +213,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             // rcx elements from here (rcx holds the guest's value): the string routine works out the
             // size and, with the direction flag set, the range below the pointer.
-            code.Encode(ContextOperand.Store(MemcheckSlots.StringCountBefore, Register.RCX));
+            code.StoreSlot(MemcheckSlots.StringCountBefore, Register.RCX);
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.StringCountAfter), 0));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckStringElement), access.Size));
         }
@@ -222,7 +222,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckSize), access.Size));
         }
         code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
-        code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+        code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
         if (access.OpMask != Register.None)
         {
             StoreMask(code, access, scratch);
@@ -245,7 +245,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private CodeTemplate RecordSiteSetup(Register scratch) =>
         _siteSetups[scratch - Register.RAX] = CodeTemplate.Record(routines.AccessCheckFromSite, (code, fields) =>
         {
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+            code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), 0x1234567));
             fields.Immediate(0);
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), 0x1234567));
@@ -258,7 +258,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private static void StoreMask(CodeBuffer code, CheckedAccess access, Register scratch)
     {
         code.Encode(MaskBits(scratch, access));
-        code.Encode(ContextOperand.Store(MemcheckSlots.CheckMask, scratch));
+        code.StoreSlot(MemcheckSlots.CheckMask, scratch);
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
     }
 

@@ -73,7 +73,7 @@ public sealed unsafe class ExactLaneCheck
     public void Emit(CodeBuffer code, CheckedAccess access, Register scratch, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, bool define, ulong resume)
     {
         Register t = flagsDead ? (scratch == Register.RAX ? Register.RDX : Register.RAX) : Register.RAX;
-        code.Encode(ContextOperand.Store(MemcheckSlots.StubSaveRegister, t));
+        code.StoreSlot(MemcheckSlots.StubSaveRegister, t);
         code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
         // What follows the address depends only on the shape: copied from its template, with the
         // lane table's, the threaded flag's and the resume point's displacements patched.
@@ -100,7 +100,7 @@ public sealed unsafe class ExactLaneCheck
         {
             code.Encode(Instruction.Create(Code.Lahf));
             code.Encode(Instruction.Create(Code.Seto_rm8, Register.AL));
-            code.Encode(ContextOperand.Store(MemcheckSlots.StubSaveFlags, Register.RAX));
+            code.StoreSlot(MemcheckSlots.StubSaveFlags, Register.RAX);
         }
         var fails = new List<int>(3);
         if (frameAligned)
@@ -134,18 +134,18 @@ public sealed unsafe class ExactLaneCheck
         fields.Relative(2);
         foreach (int fail in fails) Patch(code, fail);
         Restore(code, t, flagsDead);
-        if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+        if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
     }
 
     private static void Restore(CodeBuffer code, Register t, bool flagsDead)
     {
         if (!flagsDead)
         {
-            code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StubSaveFlags));
+            code.LoadSlot(Register.RAX, MemcheckSlots.StubSaveFlags);
             code.Encode(Instruction.Create(Code.Add_rm8_imm8, Register.AL, 0x7f));   // OF again iff seto stored 1
             code.Encode(Instruction.Create(Code.Sahf));
         }
-        code.Encode(ContextOperand.Load(t, MemcheckSlots.StubSaveRegister));
+        code.LoadSlot(t, MemcheckSlots.StubSaveRegister);
     }
 
     private static Code Sized(int bytes, Code b, Code w, Code d, Code q) => bytes switch { 1 => b, 2 => w, 4 => d, _ => q };

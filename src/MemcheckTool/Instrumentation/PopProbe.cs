@@ -50,7 +50,7 @@ public static class PopProbe
         exitTo(code, ins.IP, DefinednessMode.Propagating);
         // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
         code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
     }
 
     // The probes' bytes up to the exit, the same at every pop: encoded once (by free register; with rcx).
@@ -80,7 +80,7 @@ public static class PopProbe
 
     private static void EmitLiveFlagProbe(CodeBuffer code)
     {
-        code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
+        code.StoreSlot(MemcheckSlots.PrecheckSaveRcx, Register.RCX);
         code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, new MemoryOperand(Register.RSP)));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
         code.Encode(Instruction.Create(Code.Movzx_r32_rm16, Register.ECX, new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.FS)));
@@ -95,6 +95,6 @@ public static class PopProbe
         code.Encode(Instruction.Create(Code.Mov_r8_rm8, Register.CL, TopByte));
         code.Encode(Instruction.Create(Code.Lea_r32_m, Register.ECX, new MemoryOperand(Register.RCX, 1 << (ShadowRegisters.ForcedBit - 56), 1)));
         code.Encode(Instruction.Create(Code.Mov_rm8_r8, TopByte, Register.CL));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
     }
 }

@@ -50,7 +50,7 @@ public static class PushAndCallShadow
             call.CopyTo(code, [foreignCall]);
             return;
         }
-        if (free == Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
+        if (free == Register.None) code.StoreSlot(MemcheckSlots.StackSaveRax, Register.RAX);
         {
             // The run's slots [rsp - total, rsp), whole shadow bytes (a 2-byte push defines its neighbours' too).
             int total = 0;
@@ -70,7 +70,7 @@ public static class PushAndCallShadow
                 offset += width;
             }
         }
-        if (free == Register.None) code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
+        if (free == Register.None) code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
     }
 
     // A call's shadow update by scratch and whether rax is saved around it (foreignCall is the same for every site).
@@ -79,9 +79,9 @@ public static class PushAndCallShadow
     private static CodeTemplate RecordCall(int key, Register scratch, Register free, ulong foreignCall) =>
         CallTemplates[key] = CodeTemplate.Record(foreignCall, (code, fields) =>
         {
-            if (free == Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
+            if (free == Register.None) code.StoreSlot(MemcheckSlots.StackSaveRax, Register.RAX);
             EmitCall(code, fields, scratch, foreignCall);
-            if (free == Register.None) code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
+            if (free == Register.None) code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
         });
 
     /// <summary>A call's shadow update (argument 0 of the template: the foreign-stack routine).</summary>
@@ -130,12 +130,12 @@ public static class PushAndCallShadow
     public static void EmitEnterSlots(CodeBuffer code, in Instruction ins)
     {
         int locals = (int)ins.Immediate16, slots = (ins.Immediate8_2nd & 31) + 1;
-        code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
+        code.StoreSlot(MemcheckSlots.StackSaveRax, Register.RAX);
         code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RAX, new MemoryOperand(Register.RSP, locals)));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RAX, Register.RAX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
         for (int offset = 0; offset < 2 * slots; offset += 2)
             code.Encode(Instruction.Create(Code.Mov_rm16_imm16, Shadow(Register.RAX, offset), 0));
-        code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
+        code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
     }
 
     /// <summary>scratch = the shadow index of rsp - <paramref name="below"/>, without touching the flags.</summary>

@@ -107,4 +107,19 @@ public class EncodedFormsTests
         Assert.True(code.CopiedInstructions > count / 2, $"{code.CopiedInstructions} of {count} copied");
         Assert.Equal(expected.ToArray(), code.Bytes.ToArray());
     }
+
+    [Fact]
+    public void SlotMovesWrittenDirectlyAreIcedsBytes()
+    {
+        foreach (Register r in Enumerable.Range(0, 16).Select(n => Register.RAX + n))
+            foreach (int offset in new[] { 0, 8, 0x7f, 0x80, 0x3428, 0x7fff_ffff })
+            {
+                var code = new CodeBuffer(0x7000_0000);
+                code.StoreSlot(offset, r);
+                Assert.Equal(IcedBytes(ContextOperand.Store(offset, r), 0x7000_0000), code.Bytes.ToArray());
+                code.Reset(0x7000_0000);
+                code.LoadSlot(r, offset);
+                Assert.Equal(IcedBytes(ContextOperand.Load(r, offset), 0x7000_0000), code.Bytes.ToArray());
+            }
+    }
 }
