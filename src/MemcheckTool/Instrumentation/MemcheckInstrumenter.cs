@@ -18,6 +18,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private readonly Definedness.PropagationEmitter _propagation = new();
     private List<PlannedCheck>[] _plan = [];
     private BlockServices _block = null!;
+    private Func<ulong, bool>? _keepsApart;
 
     public override void BeginBlock(BlockServices block)
     {
@@ -25,7 +26,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (definedness != null) definedness.Statistics.TranslationsByMode[block.Mode]++;
         _checks.Reset();
         _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
-        _planner.KeepApart = definedness != null ? definedness.KeepsApart : null;
+        _planner.KeepApart = definedness != null ? _keepsApart ??= definedness.KeepsApart : null;
         _planner.CheckFrames = definedness != null;
         _planner.NoGapsInWrites = definedness != null;
         _planner.CheckPops = definedness != null && block.Mode == DefinednessMode.Propagating;

@@ -34,7 +34,7 @@ public static class PushAndCallShadow
     }
 
     private static bool IsPush(in Instruction ins) =>
-        ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8 && ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq;
+        ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq && ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8;
 
     /// <summary>Before the instruction at <paramref name="index"/> (see <see cref="Applies"/>); <paramref name="free"/> is dead there or None.</summary>
     /// <param name="foreignCall">The routine for a call off the tracked stack (<see cref="ForeignStacks.GenerateCallRoutine"/>).</param>
