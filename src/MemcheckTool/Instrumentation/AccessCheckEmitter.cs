@@ -385,9 +385,11 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         return ProbeTails[key] ?? (ProbeTails[key] = EncodeProbeTail(scratch, shadowBytes, flagsDead));
     }
 
-    private static byte[] EncodeProbeTail(Register scratch, int width, bool flagsDead)
+    private static byte[] EncodeProbeTail(Register scratch, int width, bool flagsDead) =>
+        CodeTemplate.Encode(code => EmitProbeTail(code, scratch, width, flagsDead));
+
+    private static void EmitProbeTail(CodeBuffer code, Register scratch, int width, bool flagsDead)
     {
-        var code = new CodeBuffer(0);
         if (flagsDead)
         {
             code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
@@ -399,7 +401,6 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             code.Encode(LoadShadow(width));
             code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
         }
-        return code.Bytes.ToArray();
     }
 
     private static Instruction LoadShadow(int shadowBytes)

@@ -61,12 +61,7 @@ public static class PopProbe
     private static readonly int ForceLength = EncodedLength(c => c.Encode(Instruction.Create(Code.Or_rm8_imm8, TopByte, 1 << (ShadowRegisters.ForcedBit - 56))));
     private static readonly int LiveFlagTail = EncodedLength(EmitLiveFlagForce) + 1;
 
-    private static int EncodedLength(Action<CodeBuffer> emit)
-    {
-        var code = new CodeBuffer(0);
-        emit(code);
-        return code.Length;
-    }
+    private static int EncodedLength(Action<CodeBuffer> emit) => CodeTemplate.Encode(emit).Length;
 
     private static void EmitDeadFlagProbe(CodeBuffer code, Register free)
     {
