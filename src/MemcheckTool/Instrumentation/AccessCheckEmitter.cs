@@ -39,7 +39,17 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private readonly AccessSiteTable sites = routines.Sites;
     private readonly ulong checkRoutine = routines.AccessCheck, stringRoutine = routines.StringCheck;
     private readonly ExactLaneCheck exactLanes = routines.ExactLanes;
-    private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled, bool FlagsDead)> _pending = [];
+    private readonly List<PendingStub> _pending = [];
+
+    /// <summary>An inline probe's jump to its site's stub, emitted after the fragment body.</summary>
+    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead)
+    {
+        public readonly AccessSite Site = site;
+        public readonly int JumpField = jumpField;
+        public readonly Register Scratch = scratch;
+        public readonly bool Spilled = spilled, FlagsDead = flagsDead;
+        public ulong Resume;
+    }
     /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
     public const int MaxInlineSize = 64;
 
@@ -85,13 +95,8 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             AccessSite site = sites.Add(pc, access, check.Parts, scratch, spilled ? MemcheckSlots.CheckSaveRcx : 0);
             if (DefinesInline(check))
             {
-                // A frame store of mode-0 code: nothing to check, its lanes defined outright.
-                code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+                EmitDefinedOutright(code, access, scratch, flagsDead);
                 scratchIsGuest = false;
-                code.Encode(flagsDead
-                    ? Instruction.Create(Code.Shr_rm64_imm8, scratch, 2)
-                    : Instruction.Create(Code.VEX_Pext_r64_r64_rm64, scratch, scratch, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
-                EmitDefine(code, scratch, access.Size / 4);
                 continue;
             }
             int first = _pending.Count;
@@ -106,7 +111,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             if (access.Extent == AccessExtent.RepeatCount || access.Size > MaxInlineSize)
             {
                 // A run, or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
-                _pending.Add((site, JumpToStub(code), 0, scratch, spilled, false));
+                _pending.Add(new PendingStub(site, JumpToStub(code), scratch, spilled, false));
             }
             else
             {
@@ -117,13 +122,25 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                     code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
                     scratchIsGuest = false;
                     code.Raw(ProbeTail(scratch, width, flagsDead));
-                    _pending.Add((site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), 0, scratch, spilled, flagsDead));
+                    _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead));
                 }
             }
             ulong resume = code.CurrentAddress;
-            for (int i = first; i < _pending.Count; i++) _pending[i] = _pending[i] with { Resume = resume };
+            Span<PendingStub> pending = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending);
+            for (int i = first; i < pending.Length; i++) pending[i].Resume = resume;
         }
         if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
+    }
+
+    /// <summary>A frame store of mode-0 code: nothing to check, its lanes defined outright (apart: its temporaries would widen every check's frame).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void EmitDefinedOutright(CodeBuffer code, CheckedAccess access, Register scratch, bool flagsDead)
+    {
+        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+        code.Encode(flagsDead
+            ? Instruction.Create(Code.Shr_rm64_imm8, scratch, 2)
+            : Instruction.Create(Code.VEX_Pext_r64_r64_rm64, scratch, scratch, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
+        EmitDefine(code, scratch, access.Size / 4);
     }
 
     /// <summary>
@@ -164,15 +181,15 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     {
         int previous = -1;
         ulong stub = 0;
-        foreach ((AccessSite site, int field, ulong resume, Register scratch, bool spilled, bool flagsDead) in _pending)
+        foreach (ref readonly PendingStub pending in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending))
         {
-            if (site.Id != previous)
+            if (pending.Site.Id != previous)
             {
                 stub = code.CurrentAddress;
-                EmitStub(code, site, resume, scratch, spilled, flagsDead);
-                previous = site.Id;
+                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead);
+                previous = pending.Site.Id;
             }
-            code.PatchRel32(field, stub);
+            code.PatchRel32(pending.JumpField, stub);
         }
         _pending.Clear();
     }
