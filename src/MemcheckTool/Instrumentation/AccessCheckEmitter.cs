@@ -119,7 +119,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                 foreach ((long offset, int width) in probes[..probeCount])
                 {
                     if (!scratchIsGuest && spilled && Uses(access, scratch)) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
-                    code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
+                    access.EmitLea(code, scratch, offset);
                     scratchIsGuest = false;
                     code.Raw(ProbeTail(scratch, width, flagsDead));
                     _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead));
@@ -136,7 +136,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void EmitDefinedOutright(CodeBuffer code, CheckedAccess access, Register scratch, bool flagsDead)
     {
-        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+        access.EmitLea(code, scratch);
         code.Encode(flagsDead
             ? Instruction.Create(Code.Shr_rm64_imm8, scratch, 2)
             : Instruction.Create(Code.VEX_Pext_r64_r64_rm64, scratch, scratch, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
@@ -209,7 +209,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         if (access.Extent == AccessExtent.Fixed && sites.Describe(site.Id, access.Size, KindOf(site)))
         {
             // Size and kind are in the site's descriptor: the address, the site and the return suffice.
-            code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+            access.EmitLea(code, scratch);
             bool masked = access.OpMask != Register.None;
             if (!masked)
             {
@@ -238,7 +238,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckSize), access.Size));
         }
-        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+        access.EmitLea(code, scratch);
         code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
         if (access.OpMask != Register.None)
         {

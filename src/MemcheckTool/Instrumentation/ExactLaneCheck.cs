@@ -74,7 +74,7 @@ public sealed unsafe class ExactLaneCheck
     {
         Register t = flagsDead ? (scratch == Register.RAX ? Register.RDX : Register.RAX) : Register.RAX;
         code.StoreSlot(MemcheckSlots.StubSaveRegister, t);
-        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+        access.EmitLea(code, scratch);
         // What follows the address depends only on the shape: copied from its template, with the
         // lane table's, the threaded flag's and the resume point's displacements patched.
         int key = (scratch - Register.RAX) | (spilled ? 1 << 4 : 0) | (flagsDead ? 1 << 5 : 0) | (frameAligned ? 1 << 6 : 0)
