@@ -7,6 +7,7 @@ namespace Checker.Engine.Emission;
 /// bytes or re-encoded by Iced at their new address (which retargets RIP-relative operands); exits
 /// are rel32 jumps whose displacement fields are 4-byte aligned so a later link is one atomic store.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class CodeBuffer
 {
     private readonly ByteWriter _writer = new();
@@ -67,6 +68,78 @@ public sealed class CodeBuffer
     }
 
     private EncodedForms? _forms;
+
+    /// <summary>
+    /// <c>mov gs:[offset], source</c> (<see cref="ContextOperand.Store"/>) written directly: the
+    /// instrumentation's most frequent instruction, with one encoding (gs, REX.W, 89, ModRM/SIB for an
+    /// absolute disp32) that Iced gives too (EncodedFormsTests compares them).
+    /// </summary>
+    public void StoreSlot(int offset, Register source) => SlotMove(0x89, source, offset);
+
+    /// <summary><c>mov destination, gs:[offset]</c> (<see cref="ContextOperand.Load"/>) written directly.</summary>
+    public void LoadSlot(Register destination, int offset) => SlotMove(0x8B, destination, offset);
+
+    /// <summary>
+    /// <c>lea destination, [base + index*scale + displacement]</c> as Iced encodes it with a
+    /// displacement size of 0 when it is 0, else 8 (<c>CheckedAccess.Operand</c>), written directly for 64-bit
+    /// registers (every access check has one or two); anything else goes to Iced (EncodedFormsTests
+    /// compares the two over every register and displacement class).
+    /// </summary>
+    public void Lea(Register destination, Register @base, Register index, int scale, long displacement)
+    {
+        bool direct = destination is >= Register.RAX and <= Register.R15
+            && (@base == Register.None || @base is >= Register.RAX and <= Register.R15)
+            && (index == Register.None || index is >= Register.RAX and <= Register.R15 && index != Register.RSP)
+            && scale is 1 or 2 or 4 or 8 && displacement is >= int.MinValue and <= int.MaxValue;
+        if (!direct)
+        {
+            Encode(Instruction.Create(Code.Lea_r64_m, destination,
+                new MemoryOperand(@base, index, scale, displacement, displacement == 0 ? 0 : 8, false, Register.None)));
+            return;
+        }
+        int d = destination - Register.RAX, b = @base == Register.None ? -1 : @base - Register.RAX, x = index == Register.None ? -1 : index - Register.RAX;
+        Span<byte> bytes = _writer.Room(16);
+        int n = 0;
+        bytes[n++] = (byte)(0x48 | (d >> 3) << 2 | (x >= 8 ? 2 : 0) | (b >= 8 ? 1 : 0));
+        bytes[n++] = 0x8D;
+        // mod: no displacement (rbp/r13 as base take a zero disp8: their mod 00 means RIP or disp32),
+        // else a disp32 (Iced's choice for a displacement size of 8); no base at all is mod 00 with
+        // SIB base 101 and a disp32.
+        int mod, dispSize;
+        if (b < 0) (mod, dispSize) = (0, 4);
+        else if (displacement != 0) (mod, dispSize) = (2, 4);
+        else if ((b & 7) == 5) (mod, dispSize) = (1, 1);
+        else (mod, dispSize) = (0, 0);
+        bool sib = x >= 0 || b < 0 || (b & 7) == 4 || scale != 1;   // Iced keeps a scale without an index in a SIB
+        bytes[n++] = (byte)(mod << 6 | (d & 7) << 3 | (sib ? 4 : b & 7));
+        if (sib)
+            bytes[n++] = (byte)(System.Numerics.BitOperations.Log2((uint)scale) << 6 | (x >= 0 ? x & 7 : 4) << 3 | (b >= 0 ? b & 7 : 5));
+        if (dispSize == 1) bytes[n++] = (byte)displacement;
+        else if (dispSize == 4)
+        {
+            BitConverter.TryWriteBytes(bytes[n..], (int)displacement);
+            n += 4;
+        }
+        _writer.Advance(n);
+    }
+
+    private void SlotMove(byte opcode, Register register, int offset)
+    {
+        if (register is < Register.RAX or > Register.R15 || offset < 0)
+        {
+            Encode(opcode == 0x89 ? ContextOperand.Store(offset, register) : ContextOperand.Load(register, offset));
+            return;
+        }
+        int n = register - Register.RAX;
+        Span<byte> bytes = _writer.Room(9);
+        bytes[0] = 0x65;
+        bytes[1] = (byte)(0x48 | (n >> 3) << 2);
+        bytes[2] = opcode;
+        bytes[3] = (byte)(0x04 | (n & 7) << 3);
+        bytes[4] = 0x25;
+        BitConverter.TryWriteBytes(bytes[5..], offset);
+        _writer.Advance(9);
+    }
 
     /// <summary>Instructions copied from a form Iced encoded before (<see cref="EncodedForms"/>).</summary>
     internal long CopiedInstructions => _forms?.Copied ?? 0;

@@ -4,6 +4,7 @@ using Iced.Intel;
 namespace Checker.Engine.Emission;
 
 /// <summary>Instructions that address the context block: gs:[offset], absolute (no RIP, no 0x67 prefix).</summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public static class ContextOperand
 {
     public static MemoryOperand Slot(int offset) =>

@@ -14,6 +14,7 @@ namespace Checker.Engine.Emission;
 /// encoding (EVEX compresses displacements by the operand size). The table is direct-mapped
 /// (a collision encodes again and replaces), so its size is fixed.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 internal sealed class EncodedForms
 {
     private const int SlotBits = 12;

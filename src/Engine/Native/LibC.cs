@@ -108,6 +108,7 @@ public static unsafe partial class LibC
     public static partial int clock_gettime(int clock, long* time);
 
     public const int MadvDontNeed = 4;
+    public const int MadvHugePage = 14;
 
     public const int WriteOk = 2;
 

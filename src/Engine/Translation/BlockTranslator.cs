@@ -20,6 +20,7 @@ namespace Checker.Engine.Translation;
 /// Called with the cache lock held.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null, Tools.BlockInstrumenter? instrumenter = null,
     Memory.GuestMappings? mappings = null)
 {
@@ -301,13 +302,13 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
                 return;
             case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins):
-                code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
+                code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
                 LoadTargetIntoRcx(code, ins);
                 if (ins.FlowControl == FlowControl.IndirectCall) PushReturnAddress(code, ins.NextIP);
                 JumpToLookup(code, flagsLive: ins.FlowControl == FlowControl.IndirectBranch);
                 return;
             case FlowControl.Return when ins.Code is Code.Retnq or Code.Retnq_imm16:
-                code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
+                code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
                 code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
                 if (ins.Code == Code.Retnq_imm16)
                     code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, ins.Immediate16, 8)));
@@ -333,16 +334,16 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         switch (ins.Code)
         {
             case Code.Rdfsbase_r64:
-                code.Encode(ContextOperand.Load(ins.Op0Register, ContextOffsets.GuestFsBase));
+                code.LoadSlot(ins.Op0Register, ContextOffsets.GuestFsBase);
                 return;
             case Code.Wrfsbase_r64:
-                code.Encode(ContextOperand.Store(ContextOffsets.GuestFsBase, ins.Op0Register));
+                code.StoreSlot(ContextOffsets.GuestFsBase, ins.Op0Register);
                 return;
             case Code.Rdgsbase_r64:
-                code.Encode(ContextOperand.Load(ins.Op0Register, ContextOffsets.GuestGsBase));
+                code.LoadSlot(ins.Op0Register, ContextOffsets.GuestGsBase);
                 return;
             case Code.Wrgsbase_r64:
-                code.Encode(ContextOperand.Store(ContextOffsets.GuestGsBase, ins.Op0Register));
+                code.StoreSlot(ContextOffsets.GuestGsBase, ins.Op0Register);
                 return;
         }
         if (ins.SegmentPrefix == Register.GS || ins.Code is Code.Rdfsbase_r32 or Code.Wrfsbase_r32 or Code.Rdgsbase_r32 or Code.Wrgsbase_r32)
@@ -388,7 +389,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         if (ins.SegmentPrefix == Register.FS)
         {
             // rcx is about to be overwritten anyway: it can carry the fs base itself.
-            code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.GuestFsBase));
+            code.LoadSlot(Register.RCX, ContextOffsets.GuestFsBase);
             load.SegmentPrefix = Register.None;
             ScratchRewriter.AddBaseRegisters(code, ref load, Register.RCX);
             code.Encode(load);

@@ -18,6 +18,7 @@ namespace Checker.Engine.Translation;
 /// of the run) gets it back in the dispatcher, from <see cref="CodeCache.Fragment.HeldRegisterAt"/>.
 /// </para>
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class HeldScratch
 {
     // rcx last: the flags-live check path spills rcx on its own.
@@ -57,7 +58,7 @@ public sealed class HeldScratch
         foreach (Register candidate in Preference)
         {
             if ((used & Bit(candidate)) != 0) continue;
-            code.Encode(ContextOperand.Store(ContextOffsets.HeldScratch, candidate));
+            code.StoreSlot(ContextOffsets.HeldScratch, candidate);
             return Held = candidate;
         }
         return Register.None;
@@ -67,7 +68,7 @@ public sealed class HeldScratch
     public void Release(CodeBuffer code)
     {
         if (Held == Register.None) return;
-        code.Encode(ContextOperand.Load(Held, ContextOffsets.HeldScratch));
+        code.LoadSlot(Held, ContextOffsets.HeldScratch);
         Held = Register.None;
     }
 

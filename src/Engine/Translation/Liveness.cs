@@ -13,6 +13,7 @@ namespace Checker.Engine.Translation;
 /// Iced's used registers and used memory of each instruction are kept as they came (one
 /// <c>GetInfo</c> per instruction per translation): the tool's classifier and masks read them.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class Liveness
 {
     private const int AllGprs = 0xffff;
@@ -79,7 +80,7 @@ public sealed class Liveness
                 if (index < 0) continue;
                 all |= 1 << index;
                 if (writes) written |= 1 << index;
-                if (used.Access is OpAccess.Write && used.Register.GetSize() >= 4) kills |= 1 << index;
+                if (used.Access is OpAccess.Write && used.Register is >= Register.EAX and <= Register.R15) kills |= 1 << index;
                 else if (used.Access != OpAccess.NoMemAccess) uses |= 1 << index;
             }
             _used[i] = all;
@@ -148,10 +149,21 @@ public sealed class Liveness
     /// <summary>As <see cref="FreeRegisterBefore"/>, just after instruction <paramref name="i"/> (none after the last).</summary>
     public Register FreeRegisterAfter(int i) => i + 1 < _count ? FreeRegisterBefore(i + 1) : Register.None;
 
-    private static int GprIndex(Register register)
+    private static int GprIndex(Register register) =>
+        (uint)register < (uint)GprIndices.Length ? GprIndices[(int)register] : -1;
+
+    // By register: Iced's GetFullRegister asked once per register, not per used register per instruction.
+    private static readonly sbyte[] GprIndices = MakeGprIndices();
+
+    private static sbyte[] MakeGprIndices()
     {
-        if (!register.IsGPR()) return -1;
-        Register full = register.GetFullRegister();
-        return full is >= Register.RAX and <= Register.R15 ? full - Register.RAX : -1;
+        var indices = new sbyte[256];   // every Register value (they fit a byte)
+        for (int r = 0; r < indices.Length; r++)
+        {
+            var register = (Register)r;
+            Register full = register.IsGPR() ? register.GetFullRegister() : Register.None;
+            indices[r] = (sbyte)(full is >= Register.RAX and <= Register.R15 ? full - Register.RAX : -1);
+        }
+        return indices;
     }
 }

@@ -17,6 +17,7 @@ namespace Checker.MemcheckTool.Definedness;
 /// </code>
 /// The hit paths and the masks live after the fragment's stubs (<see cref="EmitConstants"/>).
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 internal sealed class PropagationEmitter
 {
     private readonly List<(int Field, ulong Mask)> _masks = [];

@@ -33,12 +33,23 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// the cache only for a real error. A shift of an address past the 47-bit user space reads some
 /// other memory (or faults, as the access itself would): the routine lets such addresses pass.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 {
     private readonly AccessSiteTable sites = routines.Sites;
     private readonly ulong checkRoutine = routines.AccessCheck, stringRoutine = routines.StringCheck;
     private readonly ExactLaneCheck exactLanes = routines.ExactLanes;
-    private readonly List<(AccessSite Site, int JumpField, ulong Resume, Register Scratch, bool Spilled, bool FlagsDead)> _pending = [];
+    private readonly List<PendingStub> _pending = [];
+
+    /// <summary>An inline probe's jump to its site's stub, emitted after the fragment body.</summary>
+    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead)
+    {
+        public readonly AccessSite Site = site;
+        public readonly int JumpField = jumpField;
+        public readonly Register Scratch = scratch;
+        public readonly bool Spilled = spilled, FlagsDead = flagsDead;
+        public ulong Resume;
+    }
     /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
     public const int MaxInlineSize = 64;
 
@@ -71,7 +82,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         // jrcxz needs rcx when the flags are live; any dead register does when they are not.
         Register scratch = flagsDead && freeRegister != Register.None ? freeRegister : Register.RCX;
         bool spilled = scratch != freeRegister;
-        if (spilled) code.Encode(ContextOperand.Store(MemcheckSlots.CheckSaveRcx, scratch));
+        if (spilled) code.StoreSlot(MemcheckSlots.CheckSaveRcx, scratch);
         bool scratchIsGuest = true;
         Span<(long Offset, int ShadowBytes)> probes = stackalloc (long, int)[MaxProbes];
         // Indexed, not foreach: an interface's enumerator is an object per instruction.
@@ -84,20 +95,15 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             AccessSite site = sites.Add(pc, access, check.Parts, scratch, spilled ? MemcheckSlots.CheckSaveRcx : 0);
             if (DefinesInline(check))
             {
-                // A frame store of mode-0 code: nothing to check, its lanes defined outright.
-                code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
+                EmitDefinedOutright(code, access, scratch, flagsDead);
                 scratchIsGuest = false;
-                code.Encode(flagsDead
-                    ? Instruction.Create(Code.Shr_rm64_imm8, scratch, 2)
-                    : Instruction.Create(Code.VEX_Pext_r64_r64_rm64, scratch, scratch, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
-                EmitDefine(code, scratch, access.Size / 4);
                 continue;
             }
             int first = _pending.Count;
             if (access.Extent == AccessExtent.CountedAfter)
             {
                 // Before it runs: the count and the pointer (rcx and the pointers are guest values here).
-                if (_after.Count == 0) code.Encode(ContextOperand.Store(MemcheckSlots.StringCountBefore, Register.RCX));
+                if (_after.Count == 0) code.StoreSlot(MemcheckSlots.StringCountBefore, Register.RCX);
                 code.Encode(ContextOperand.Store(PointerSlot(access), access.Base.GetFullRegister()));
                 _after.Add(site);
                 continue;
@@ -105,35 +111,36 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             if (access.Extent == AccessExtent.RepeatCount || access.Size > MaxInlineSize)
             {
                 // A run, or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
-                _pending.Add((site, JumpToStub(code), 0, scratch, spilled, false));
+                _pending.Add(new PendingStub(site, JumpToStub(code), scratch, spilled, false));
             }
             else
             {
                 int probeCount = FrameAligned(access) ? AlignedProbes(access.Size, probes) : FillProbes(access.Size, probes);
                 foreach ((long offset, int width) in probes[..probeCount])
                 {
-                    if (!scratchIsGuest && spilled && Uses(access, scratch)) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
-                    code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand(offset)));
+                    if (!scratchIsGuest && spilled && Uses(access, scratch)) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
+                    access.EmitLea(code, scratch, offset);
                     scratchIsGuest = false;
-                    if (flagsDead)
-                    {
-                        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
-                        code.Encode(CompareShadow(scratch, width));
-                        _pending.Add((site, JumpIfNotZero(code), 0, scratch, spilled, true));
-                    }
-                    else
-                    {
-                        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
-                        code.Encode(LoadShadow(width));
-                        code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
-                        _pending.Add((site, JumpToStub(code), 0, scratch, spilled, false));
-                    }
+                    code.Raw(ProbeTail(scratch, width, flagsDead));
+                    _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead));
                 }
             }
             ulong resume = code.CurrentAddress;
-            for (int i = first; i < _pending.Count; i++) _pending[i] = _pending[i] with { Resume = resume };
+            Span<PendingStub> pending = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending);
+            for (int i = first; i < pending.Length; i++) pending[i].Resume = resume;
         }
-        if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+        if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
+    }
+
+    /// <summary>A frame store of mode-0 code: nothing to check, its lanes defined outright (apart: its temporaries would widen every check's frame).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void EmitDefinedOutright(CodeBuffer code, CheckedAccess access, Register scratch, bool flagsDead)
+    {
+        access.EmitLea(code, scratch);
+        code.Encode(flagsDead
+            ? Instruction.Create(Code.Shr_rm64_imm8, scratch, 2)
+            : Instruction.Create(Code.VEX_Pext_r64_r64_rm64, scratch, scratch, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
+        EmitDefine(code, scratch, access.Size / 4);
     }
 
     /// <summary>
@@ -142,13 +149,19 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     /// </summary>
     public void EmitAfter(CodeBuffer code)
     {
+        // Apart from the loop: its frame of Instruction values was set up for every instruction translated.
+        if (_after.Count != 0) EmitStringChecksAfter(code);
+    }
+
+    private void EmitStringChecksAfter(CodeBuffer code)
+    {
         foreach (AccessSite site in _after)
         {
-            code.Encode(ContextOperand.Store(MemcheckSlots.StringCountAfter, Register.RCX));
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckSaveRcx, Register.RCX));
+            code.StoreSlot(MemcheckSlots.StringCountAfter, Register.RCX);
+            code.StoreSlot(MemcheckSlots.CheckSaveRcx, Register.RCX);
             code.Encode(ContextOperand.Load(Register.RCX, PointerSlot(site.Access)));
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, Register.RCX));
-            code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.CheckSaveRcx));
+            code.StoreSlot(MemcheckSlots.CheckAddress, Register.RCX);
+            code.LoadSlot(Register.RCX, MemcheckSlots.CheckSaveRcx);
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckStringElement), site.Access.Size));
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckMask), -1));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
@@ -168,15 +181,15 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     {
         int previous = -1;
         ulong stub = 0;
-        foreach ((AccessSite site, int field, ulong resume, Register scratch, bool spilled, bool flagsDead) in _pending)
+        foreach (ref readonly PendingStub pending in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending))
         {
-            if (site.Id != previous)
+            if (pending.Site.Id != previous)
             {
                 stub = code.CurrentAddress;
-                EmitStub(code, site, resume, scratch, spilled, flagsDead);
-                previous = site.Id;
+                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead);
+                previous = pending.Site.Id;
             }
-            code.PatchRel32(field, stub);
+            code.PatchRel32(pending.JumpField, stub);
         }
         _pending.Clear();
     }
@@ -186,7 +199,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead)
     {
         CheckedAccess access = site.Access;
-        if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+        if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
         if (ExactLaneCheck.Applies(site))
         {
             bool frameAligned = FrameAligned(access);
@@ -196,9 +209,16 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         if (access.Extent == AccessExtent.Fixed && sites.Describe(site.Id, access.Size, KindOf(site)))
         {
             // Size and kind are in the site's descriptor: the address, the site and the return suffice.
-            code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
-            code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+            access.EmitLea(code, scratch);
             bool masked = access.OpMask != Register.None;
+            if (!masked)
+            {
+                // The rest depends only on the scratch: copied, with the site, the return and the routine patched.
+                CodeTemplate setup = _siteSetups[scratch - Register.RAX] ?? RecordSiteSetup(scratch);
+                setup.CopyTo(code, [(ulong)site.Id, resume, routines.AccessCheckFromSite]);
+                return;
+            }
+            code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
             if (masked) StoreMask(code, access, scratch);
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
@@ -210,7 +230,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             // rcx elements from here (rcx holds the guest's value): the string routine works out the
             // size and, with the direction flag set, the range below the pointer.
-            code.Encode(ContextOperand.Store(MemcheckSlots.StringCountBefore, Register.RCX));
+            code.StoreSlot(MemcheckSlots.StringCountBefore, Register.RCX);
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.StringCountAfter), 0));
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckStringElement), access.Size));
         }
@@ -218,8 +238,8 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckSize), access.Size));
         }
-        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
-        code.Encode(ContextOperand.Store(MemcheckSlots.CheckAddress, scratch));
+        access.EmitLea(code, scratch);
+        code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
         if (access.OpMask != Register.None)
         {
             StoreMask(code, access, scratch);
@@ -236,10 +256,26 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
     }
 
+    // By scratch register: an unmasked fixed site's hand-over to the routine after its address is in the scratch.
+    private readonly CodeTemplate?[] _siteSetups = new CodeTemplate?[16];
+
+    private CodeTemplate RecordSiteSetup(Register scratch) =>
+        _siteSetups[scratch - Register.RAX] = CodeTemplate.Record(routines.AccessCheckFromSite, (code, fields) =>
+        {
+            code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
+            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), 0x1234567));
+            fields.Immediate(0);
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), 0x1234567));
+            fields.Immediate(1);
+            code.Raw([0xE9]);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, routines.AccessCheckFromSite));
+            fields.Relative(2);
+        });
+
     private static void StoreMask(CodeBuffer code, CheckedAccess access, Register scratch)
     {
         code.Encode(MaskBits(scratch, access));
-        code.Encode(ContextOperand.Store(MemcheckSlots.CheckMask, scratch));
+        code.StoreSlot(MemcheckSlots.CheckMask, scratch);
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
     }
 
@@ -354,6 +390,33 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             probes[count++] = (offset, 8);
             if (offset + 29 >= size) return count;
+        }
+    }
+
+    // The probe after its lea, by flags dead, scratch and width: the same few bytes at every site.
+    private static readonly byte[]?[] ProbeTails = new byte[]?[2 * 16 * 4];
+
+    private static byte[] ProbeTail(Register scratch, int shadowBytes, bool flagsDead)
+    {
+        int key = (flagsDead ? 64 : 0) | (scratch - Register.RAX) << 2 | System.Numerics.BitOperations.Log2((uint)shadowBytes);
+        return ProbeTails[key] ?? (ProbeTails[key] = EncodeProbeTail(scratch, shadowBytes, flagsDead));
+    }
+
+    private static byte[] EncodeProbeTail(Register scratch, int width, bool flagsDead) =>
+        CodeTemplate.Encode(code => EmitProbeTail(code, scratch, width, flagsDead));
+
+    private static void EmitProbeTail(CodeBuffer code, Register scratch, int width, bool flagsDead)
+    {
+        if (flagsDead)
+        {
+            code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
+            code.Encode(CompareShadow(scratch, width));
+        }
+        else
+        {
+            code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
+            code.Encode(LoadShadow(width));
+            code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
         }
     }
 

@@ -17,6 +17,7 @@ public readonly record struct PlannedCheck(CheckedAccess Access, IReadOnlyList<M
 /// qword shadow load covers any such span. A union that is not all addressable goes to the slow
 /// path, which reports only the parts that touch unaddressable bytes, each at its own instruction.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class CheckPlanner
 {
     /// <summary>One qword of shadow covers 32 bytes from a 4-aligned start: any 29-byte span.</summary>
@@ -67,6 +68,10 @@ public sealed class CheckPlanner
     private List<PlannedCheck>[] _lists = [];
     private List<PlannedCheck>[] _plan = [];
     private bool[] _absorbed = [];
+    // Per instruction, once per block (a merge's forward scan read them per candidate pair):
+    // whether it ends every merge (a branch, an rsp step or write) and whether it must be checked alone.
+    private bool[] _breaksAll = [];
+    private bool[] _apart = [];
     private readonly List<(int Index, CheckedAccess Access)> _parts = [];
     private readonly List<(int Index, CheckedAccess Access)> _sorted = [];
 
@@ -85,6 +90,8 @@ public sealed class CheckPlanner
             Array.Resize(ref _lists, n);
             _plan = new List<PlannedCheck>[n];
             _absorbed = new bool[n];
+            _breaksAll = new bool[n];
+            _apart = new bool[n];
             for (int i = old; i < n; i++)
             {
                 _accesses[i] = new List<CheckedAccess>(2);
@@ -95,12 +102,16 @@ public sealed class CheckPlanner
         List<PlannedCheck>[] plan = _plan;
         bool[] absorbed = _absorbed;
         Array.Clear(absorbed, 0, n);
+        bool[] breaksAll = _breaksAll, apart = _apart;
         for (int i = 0; i < n; i++)
         {
             accesses[i].Clear();
             Instruction ins = block[i];
-            if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
+            FlowControl flow = ins.FlowControl;
+            if (flow is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
                 _classifier.Classify(ins, registers.UsedMemoryList(i), accesses[i]);
+            breaksAll[i] = flow != FlowControl.Next || registers.SetsStackPointer(i) || ins.StackPointerIncrement != 0;
+            apart[i] = accesses[i].Count != 0 && KeepApart?.Invoke(ins.IP) == true;
         }
 
         for (int i = 0; i < n; i++)
@@ -116,7 +127,7 @@ public sealed class CheckPlanner
             for (int k = 0; k < own.Count; k++)
             {
                 CheckedAccess access = own[k];
-                if (!Merge || KeepApart?.Invoke(block[i].IP) == true || own.Count != 1 || !Mergeable(access) || DefinedOutright(access) || Breaks(block, i, access))
+                if (!Merge || apart[i] || own.Count != 1 || !Mergeable(access) || DefinedOutright(access) || Breaks(i, access))
                 {
                     checks.Add(new PlannedCheck(access));
                     continue;
@@ -128,7 +139,7 @@ public sealed class CheckPlanner
                 bool anyRead = access.IsRead;
                 for (int j = i + 1; j < n; j++)
                 {
-                    if (accesses[j].Count == 1 && !absorbed[j] && KeepApart?.Invoke(block[j].IP) != true && accesses[j][0] is var other && Mergeable(other) && !DefinedOutright(other) &&
+                    if (accesses[j].Count == 1 && !absorbed[j] && !apart[j] && accesses[j][0] is var other && Mergeable(other) && !DefinedOutright(other) &&
                         other.Base == access.Base && other.Index == access.Index && other.Scale == access.Scale)
                     {
                         long newLow = Math.Min(low, other.Displacement), newHigh = Math.Max(high, other.Displacement + other.Size);
@@ -140,7 +151,7 @@ public sealed class CheckPlanner
                             absorbed[j] = true;
                         }
                     }
-                    if (Breaks(block, j, access)) break;
+                    if (Breaks(j, access)) break;
                 }
                 if (parts.Count == 1)
                 {
@@ -224,10 +235,9 @@ public sealed class CheckPlanner
         access.Extent == AccessExtent.Fixed && access.OpMask == Register.None;
 
     /// <summary>True when, after instruction <paramref name="index"/>, later accesses can no longer share a check with <paramref name="access"/>.</summary>
-    private bool Breaks(IReadOnlyList<Instruction> block, int index, CheckedAccess access)
+    private bool Breaks(int index, CheckedAccess access)
     {
-        Instruction ins = block[index];
-        if (ins.FlowControl != FlowControl.Next || ins.StackPointerIncrement != 0 || _registers.SetsStackPointer(index)) return true;
+        if (_breaksAll[index]) return true;
         int registers = Liveness.RegisterBit(access.Base) | Liveness.RegisterBit(access.Index);
         return (_registers.WrittenRegisters(index) & registers) != 0;
     }

@@ -31,6 +31,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// loads next to undefined neighbours and first stores into fresh blocks.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed unsafe class ExactLaneCheck
 {
     /// <summary>The largest access tested here: n lanes shifted by up to 3 lanes fit one shadow qword.</summary>
@@ -72,16 +73,36 @@ public sealed unsafe class ExactLaneCheck
     public void Emit(CodeBuffer code, CheckedAccess access, Register scratch, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, bool define, ulong resume)
     {
         Register t = flagsDead ? (scratch == Register.RAX ? Register.RDX : Register.RAX) : Register.RAX;
+        code.StoreSlot(MemcheckSlots.StubSaveRegister, t);
+        access.EmitLea(code, scratch);
+        // What follows the address depends only on the shape: copied from its template, with the
+        // lane table's, the threaded flag's and the resume point's displacements patched.
+        int key = (scratch - Register.RAX) | (spilled ? 1 << 4 : 0) | (flagsDead ? 1 << 5 : 0) | (frameAligned ? 1 << 6 : 0)
+            | (define ? 1 << 7 : 0) | System.Numerics.BitOperations.Log2((uint)probeBytes) << 8;
+        CodeTemplate tail = _tails[key] ?? RecordTail(key, scratch, t, spilled, flagsDead, probeBytes, frameAligned, define);
+        Span<ulong> arguments = [define ? HighLanes(access.Size) : AllLanes(access.Size), ThreadedFlag, resume];
+        tail.CopyTo(code, arguments);
+    }
+
+    // By scratch, spilled, flags dead, frame-aligned, define and the probe's width.
+    private readonly CodeTemplate?[] _tails = new CodeTemplate?[16 << 6];
+
+    private CodeTemplate RecordTail(int key, Register scratch, Register t, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, bool define) =>
+        _tails[key] = CodeTemplate.Record(_table, (code, fields) =>
+            EmitTail(code, fields, scratch, t, spilled, flagsDead, probeBytes, frameAligned, define, HighLanes(1), ThreadedFlag, code.BaseAddress));
+
+    /// <summary>The test after the address is in the scratch; arguments: 0 the lane mask's address, 1 the threaded flag's, 2 the resume point.</summary>
+    private static void EmitTail(CodeBuffer code, CodeTemplate.Recorder fields, Register scratch, Register t, bool spilled, bool flagsDead, int probeBytes,
+        bool frameAligned, bool define, ulong lanes, ulong threadedFlag, ulong resume)
+    {
         var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
-        code.Encode(ContextOperand.Store(MemcheckSlots.StubSaveRegister, t));
-        code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, access.Operand()));
         if (!flagsDead)
         {
             code.Encode(Instruction.Create(Code.Lahf));
             code.Encode(Instruction.Create(Code.Seto_rm8, Register.AL));
-            code.Encode(ContextOperand.Store(MemcheckSlots.StubSaveFlags, Register.RAX));
+            code.StoreSlot(MemcheckSlots.StubSaveFlags, Register.RAX);
         }
-        var fails = new List<int>(2);
+        var fails = new List<int>(3);
         if (frameAligned)
         {
             code.Encode(Instruction.Create(Code.Test_rm64_imm32, scratch, 3));
@@ -90,8 +111,8 @@ public sealed unsafe class ExactLaneCheck
         Register t32 = Register.EAX + (t - Register.RAX);
         code.Encode(Instruction.Create(Code.Lea_r32_m, t32, new MemoryOperand(scratch, scratch, 1, 0, 0, false, Register.None)));
         code.Encode(Instruction.Create(Code.And_rm32_imm8, t32, 6));
-        ulong lanes = define ? HighLanes(access.Size) : AllLanes(access.Size);
         code.Encode(Instruction.Create(Code.VEX_Shlx_r64_rm64_r64, t, new MemoryOperand(Register.RIP, Register.None, 1, (long)lanes, 8, false, Register.None), t));
+        fields.Relative(0);
         code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
         code.Encode(Instruction.Create(Sized(probeBytes, Code.Test_rm8_r8, Code.Test_rm16_r16, Code.Test_rm32_r32, Code.Test_rm64_r64), shadow, Part(t, probeBytes)));
         fails.Add(ShortJump(code, 0x75));
@@ -100,7 +121,8 @@ public sealed unsafe class ExactLaneCheck
             // Once the program has a second thread, the routine defines them (with aligned locked
             // qwords): the window here is unaligned, and a locked `and` across a cache line is a split
             // lock, which the kernel traps and throttles (xz -T2 crawled at milliseconds per store).
-            code.Encode(Instruction.Create(Code.Cmp_rm8_imm8, new MemoryOperand(Register.RIP, Register.None, 1, (long)ThreadedFlag, 8, false, Register.None), 0));
+            code.Encode(Instruction.Create(Code.Cmp_rm8_imm8, new MemoryOperand(Register.RIP, Register.None, 1, (long)threadedFlag, 8, false, Register.None), 0));
+            fields.Relative(1, trailing: 1);
             fails.Add(ShortJump(code, 0x75));
             code.Encode(Instruction.Create(Code.Shr_rm64_imm8, t, 1));
             code.Encode(Instruction.Create(Code.Not_rm64, t));
@@ -109,20 +131,21 @@ public sealed unsafe class ExactLaneCheck
         Restore(code, t, flagsDead);
         code.Byte(0xE9);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, resume));
+        fields.Relative(2);
         foreach (int fail in fails) Patch(code, fail);
         Restore(code, t, flagsDead);
-        if (spilled) code.Encode(ContextOperand.Load(scratch, MemcheckSlots.CheckSaveRcx));
+        if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
     }
 
     private static void Restore(CodeBuffer code, Register t, bool flagsDead)
     {
         if (!flagsDead)
         {
-            code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StubSaveFlags));
+            code.LoadSlot(Register.RAX, MemcheckSlots.StubSaveFlags);
             code.Encode(Instruction.Create(Code.Add_rm8_imm8, Register.AL, 0x7f));   // OF again iff seto stored 1
             code.Encode(Instruction.Create(Code.Sahf));
         }
-        code.Encode(ContextOperand.Load(t, MemcheckSlots.StubSaveRegister));
+        code.LoadSlot(t, MemcheckSlots.StubSaveRegister);
     }
 
     private static Code Sized(int bytes, Code b, Code w, Code d, Code q) => bytes switch { 1 => b, 2 => w, 4 => d, _ => q };

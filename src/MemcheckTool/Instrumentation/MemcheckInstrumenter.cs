@@ -10,6 +10,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// block's dead registers and flags, or the held scratch), gathers and scatters lane by lane, and
 /// the stack's shadow kept with rsp for every instruction that sets it.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.DefinednessChecks? definedness = null) : BlockInstrumenter
 {
     private readonly AccessCheckEmitter _checks = new(routines);
@@ -17,6 +18,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private readonly Definedness.PropagationEmitter _propagation = new();
     private List<PlannedCheck>[] _plan = [];
     private BlockServices _block = null!;
+    private Func<ulong, bool>? _keepsApart;
 
     public override void BeginBlock(BlockServices block)
     {
@@ -24,7 +26,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (definedness != null) definedness.Statistics.TranslationsByMode[block.Mode]++;
         _checks.Reset();
         _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
-        _planner.KeepApart = definedness != null ? definedness.KeepsApart : null;
+        _planner.KeepApart = definedness != null ? _keepsApart ??= definedness.KeepsApart : null;
         _planner.CheckFrames = definedness != null;
         _planner.NoGapsInWrites = definedness != null;
         _planner.CheckPops = definedness != null && block.Mode == DefinednessMode.Propagating;

@@ -21,6 +21,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// address expression cannot say; checking the operand instead would report bitmaps wrongly.</item>
 /// </list>
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class MemoryAccessClassifier
 {
     /// <summary>Larger operands than any x86 instruction has (fxsave: 512 bytes) mean a misdecoded size: skip.</summary>

@@ -19,6 +19,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// Flag-free where the flags may be live (pext computes the shadow index); through a dead register
 /// when there is one, else rax saved in the context block.
 /// </summary>
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public static class PushAndCallShadow
 {
     /// <summary>Four shadow bytes of undefined lanes (01 each).</summary>
@@ -33,7 +34,7 @@ public static class PushAndCallShadow
     }
 
     private static bool IsPush(in Instruction ins) =>
-        ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8 && ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq;
+        ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq && ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8;
 
     /// <summary>Before the instruction at <paramref name="index"/> (see <see cref="Applies"/>); <paramref name="free"/> is dead there or None.</summary>
     /// <param name="foreignCall">The routine for a call off the tracked stack (<see cref="ForeignStacks.GenerateCallRoutine"/>).</param>
@@ -41,8 +42,15 @@ public static class PushAndCallShadow
     {
         Instruction ins = block[index];
         Register scratch = free != Register.None ? free : Register.RAX;
-        if (free == Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
-        if (ins.FlowControl == FlowControl.Next)
+        if (ins.FlowControl != FlowControl.Next)
+        {
+            // The same bytes at every call with this scratch: copied, with the routine's and the return's fields patched.
+            int key = (scratch - Register.RAX) | (free == Register.None ? 16 : 0);
+            CodeTemplate call = CallTemplates[key] ?? RecordCall(key, scratch, free, foreignCall);
+            call.CopyTo(code, [foreignCall]);
+            return;
+        }
+        if (free == Register.None) code.StoreSlot(MemcheckSlots.StackSaveRax, Register.RAX);
         {
             // The run's slots [rsp - total, rsp), whole shadow bytes (a 2-byte push defines its neighbours' too).
             int total = 0;
@@ -62,7 +70,23 @@ public static class PushAndCallShadow
                 offset += width;
             }
         }
-        else
+        if (free == Register.None) code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
+    }
+
+    // A call's shadow update by scratch and whether rax is saved around it (foreignCall is the same for every site).
+    private static readonly CodeTemplate?[] CallTemplates = new CodeTemplate?[32];
+
+    private static CodeTemplate RecordCall(int key, Register scratch, Register free, ulong foreignCall) =>
+        CallTemplates[key] = CodeTemplate.Record(foreignCall, (code, fields) =>
+        {
+            if (free == Register.None) code.StoreSlot(MemcheckSlots.StackSaveRax, Register.RAX);
+            EmitCall(code, fields, scratch, foreignCall);
+            if (free == Register.None) code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
+        });
+
+    /// <summary>A call's shadow update (argument 0 of the template: the foreign-stack routine).</summary>
+    private static void EmitCall(CodeBuffer code, CodeTemplate.Recorder fields, Register scratch, ulong foreignCall)
+    {
         {
             // Inline on the tracked stack; off it (a coroutine's stack, an alternate signal stack) the
             // routine does the same keeping unaddressable bytes. The flags are dead at a call (no
@@ -87,10 +111,15 @@ public static class PushAndCallShadow
             code.Byte(0);
             code.PatchInt32(foreign1, code.Length - (foreign1 + 4));
             code.PatchInt32(foreign2, code.Length - (foreign2 + 4));
-            JumpAndLink.Emit(code, foreignCall);
+            // JumpAndLink.Emit, its return point and routine marked as fields.
+            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn), 0));
+            int returnField = code.Length - 4;
+            code.Byte(0xE9);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, foreignCall));
+            fields.Relative(0);
+            fields.AddressHere(returnField);
             code.PatchByte(toEnd, checked((byte)(code.Length - (toEnd + 1))));
         }
-        if (free == Register.None) code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
     }
 
     /// <summary>
@@ -101,12 +130,12 @@ public static class PushAndCallShadow
     public static void EmitEnterSlots(CodeBuffer code, in Instruction ins)
     {
         int locals = (int)ins.Immediate16, slots = (ins.Immediate8_2nd & 31) + 1;
-        code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
+        code.StoreSlot(MemcheckSlots.StackSaveRax, Register.RAX);
         code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RAX, new MemoryOperand(Register.RSP, locals)));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RAX, Register.RAX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
         for (int offset = 0; offset < 2 * slots; offset += 2)
             code.Encode(Instruction.Create(Code.Mov_rm16_imm16, Shadow(Register.RAX, offset), 0));
-        code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
+        code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
     }
 
     /// <summary>scratch = the shadow index of rsp - <paramref name="below"/>, without touching the flags.</summary>

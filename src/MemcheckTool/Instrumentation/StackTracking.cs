@@ -29,6 +29,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// </para>
 /// </summary>
 [SupportedOSPlatform("linux")]
+[System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public static class StackTracking
 {
     public const ulong RedZone = 128;
@@ -87,12 +88,12 @@ public static class StackTracking
         if (borrowRax)
         {
             scratch = Register.RAX;
-            code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveRax, Register.RAX));
+            code.StoreSlot(MemcheckSlots.StackSaveRax, Register.RAX);
             if (!flagsDeadAfter)
             {
                 code.Encode(Instruction.Create(Code.Lahf));
                 code.Encode(Instruction.Create(Code.Seto_rm8, Register.AL));
-                code.Encode(ContextOperand.Store(MemcheckSlots.StackSaveFlags, Register.RAX));
+                code.StoreSlot(MemcheckSlots.StackSaveFlags, Register.RAX);
             }
         }
         // rel32: the fills below can outgrow a rel8's reach.
@@ -129,7 +130,7 @@ public static class StackTracking
             code.PatchInt32(toSkip1, code.Length - (toSkip1 + 4));
             code.PatchInt32(toSkip2, code.Length - (toSkip2 + 4));
             code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.RSP, size)));
-            code.Encode(ContextOperand.Store(MemcheckSlots.StackOldRsp, scratch));
+            code.StoreSlot(MemcheckSlots.StackOldRsp, scratch);
             if (SlowPathProfile.Enabled) MarkProfileSite(code, ins, "off the tracked stack");
             JumpAndLink.Emit(code, relativeRoutine);
             code.PatchInt32(toEnd, code.Length - (toEnd + 4));
@@ -143,11 +144,11 @@ public static class StackTracking
         {
             if (!flagsDeadAfter)
             {
-                code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveFlags));
+                code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveFlags);
                 code.Encode(Instruction.Create(Code.Add_rm8_imm8, Register.AL, 0x7f));   // OF again iff seto stored 1
                 code.Encode(Instruction.Create(Code.Sahf));
             }
-            code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.StackSaveRax));
+            code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
         }
         return true;
     }
@@ -188,7 +189,7 @@ public static class StackTracking
     }
 
     public static void EmitBefore(CodeBuffer code) =>
-        code.Encode(ContextOperand.Store(MemcheckSlots.StackOldRsp, Register.RSP));
+        code.StoreSlot(MemcheckSlots.StackOldRsp, Register.RSP);
 
     public static void EmitAfter(CodeBuffer code, ulong routine, in Instruction ins)
     {

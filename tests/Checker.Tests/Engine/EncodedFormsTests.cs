@@ -107,4 +107,40 @@ public class EncodedFormsTests
         Assert.True(code.CopiedInstructions > count / 2, $"{code.CopiedInstructions} of {count} copied");
         Assert.Equal(expected.ToArray(), code.Bytes.ToArray());
     }
+
+    [Fact]
+    public void SlotMovesWrittenDirectlyAreIcedsBytes()
+    {
+        foreach (Register r in Enumerable.Range(0, 16).Select(n => Register.RAX + n))
+            foreach (int offset in new[] { 0, 8, 0x7f, 0x80, 0x3428, 0x7fff_ffff })
+            {
+                var code = new CodeBuffer(0x7000_0000);
+                code.StoreSlot(offset, r);
+                Assert.Equal(IcedBytes(ContextOperand.Store(offset, r), 0x7000_0000), code.Bytes.ToArray());
+                code.Reset(0x7000_0000);
+                code.LoadSlot(r, offset);
+                Assert.Equal(IcedBytes(ContextOperand.Load(r, offset), 0x7000_0000), code.Bytes.ToArray());
+            }
+    }
+
+    [Fact]
+    public void LeaWrittenDirectlyIsIcedsBytes()
+    {
+        Register[] all = [.. Enumerable.Range(0, 16).Select(n => Register.RAX + n), Register.None];
+        long[] displacements = [0, 1, -1, 127, -128, 128, -129, 0x1234, int.MinValue, int.MaxValue, 0x1_0000_0000];
+        foreach (Register d in all.Take(16))
+            foreach (Register b in all)
+                foreach (Register x in all)
+                    foreach (int scale in new[] { 1, 2, 4, 8 })
+                        foreach (long disp in displacements)
+                        {
+                            if (x == Register.RSP || (b == Register.None && x == Register.None && disp < 0)) continue;
+                            byte[]? iced = IcedBytes(Instruction.Create(Code.Lea_r64_m, d,
+                                new MemoryOperand(b, x, scale, disp, disp == 0 ? 0 : 8, false, Register.None)), 0x7000_0000);
+                            if (iced == null) continue;
+                            var code = new CodeBuffer(0x7000_0000);
+                            code.Lea(d, b, x, scale, disp);
+                            Assert.True(iced.AsSpan().SequenceEqual(code.Bytes), $"lea {d}, [{b}+{x}*{scale}+{disp}]: {Convert.ToHexString(iced)} vs {Convert.ToHexString(code.Bytes)}");
+                        }
+    }
 }
