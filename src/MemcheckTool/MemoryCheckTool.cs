@@ -120,7 +120,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     {
         ClientRequests.FlushMessages();
         if (SlowPathProfile.Enabled)
-            SlowPathProfile.Print(_routines.Sites, pc => _host.Process.Modules.Find(pc) is (string path, ulong bias) ? $"{System.IO.Path.GetFileName(path)}+0x{pc - bias:x}" : $"0x{pc:x}");
+        {
+            Func<ulong, string> describe = pc => _host.Process.Modules.Find(pc) is (string path, ulong bias) ? $"{System.IO.Path.GetFileName(path)}+0x{pc - bias:x}" : $"0x{pc:x}";
+            SlowPathProfile.Print(_routines.Sites, describe);
+            ExitProfile.Print(describe);
+        }
     }
     public override void OnExec(string program) => ClientRequests.FlushMessages();
 

@@ -46,6 +46,8 @@ public sealed unsafe class DefinednessChecks
         heap.DefineWritten = _memory.Define;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
         MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd);
+        // MEMCHECK_REGISTER_RULES=c#: every register-only instruction exits to C#, to compare the two.
+        if (Environment.GetEnvironmentVariable("MEMCHECK_REGISTER_RULES") != "c#") RegisterRoutine = ShadowRegisterRoutine.Generate(host.Cache.Region);
         _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);
         _syscalls = new SyscallChecks(_memory, shadow, host.Process.Mappings,
             Uninitialized,
@@ -67,6 +69,9 @@ public sealed unsafe class DefinednessChecks
 
     /// <summary>The shared routine the propagating mode's sites jump-and-link to.</summary>
     public ulong PropagateRoutine { get; }
+
+    /// <summary>The propagating mode's register-only rules (<see cref="ShadowRegisterRoutine"/>); 0 when MEMCHECK_REGISTER_RULES=c#.</summary>
+    public ulong RegisterRoutine { get; }
 
     /// <summary>The propagating mode's inline path for plain register/memory moves (<see cref="ShadowMoveRoutine"/>).</summary>
     public ulong MoveRoutine { get; }
@@ -99,6 +104,7 @@ public sealed unsafe class DefinednessChecks
         Instruction ins;
         lock (_sitesLock) ins = _sites[MemcheckSlots.At<int>(c, MemcheckSlots.PropagateSite)];
         Statistics.PropagationExits++;
+        if (ExitProfile.Enabled) ExitProfile.Propagated(ins, ((ulong)ins.RflagsRead & ShadowRegisters.Flags(c)) != 0);
         ShadowRegisters.Dirty(c) &= ~(1UL << ShadowRegisters.PendingBit);
         _propagator.Before(c, ins);
         if (Trace) Console.Error.WriteLine($"memcheck-definedness: 0x{ins.IP:x} {ins} -> dirty 0x{ShadowRegisters.Dirty(c):x} flags 0x{ShadowRegisters.Flags(c):x}");
@@ -115,6 +121,7 @@ public sealed unsafe class DefinednessChecks
         if (site.Scratch.IsGPR() && site.ScratchSlot != 0)
             c->Gpr[site.Scratch.GetFullRegister() - Register.RAX] = *(ulong*)((byte*)c + site.ScratchSlot);
         ShadowRegisters.Dirty(c) |= 1UL << ShadowRegisters.ForcedBit;
+        if (ExitProfile.Enabled) ExitProfile.Switched(site.Pc);
         if (Trace) Console.Error.WriteLine($"memcheck-definedness: undefined read at 0x{site.Pc:x} of 0x{MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckAddress):x} ({MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckSize)} bytes), rsp 0x{c->Rsp:x}");
         return site.Pc;
     }
