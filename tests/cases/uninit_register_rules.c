@@ -1,7 +1,7 @@
 /* The propagating mode's register-only rules done in generated code (ShadowRegisterRoutine), bit by
    bit as Valgrind's V bits: a bitfield byte read from a fresh heap block, its undefined bits cleared
    by and / set by or, then a branch on defined bits (no report) or on undefined ones (reported);
-   test and cmp against an immediate (exact: a defined differing bit decides); add's carry smear;
+   test and cmp against an immediate or a register (exact: a defined differing bit decides); add's carry smear;
    moves between registers (general and vector) and the zero idioms. Each step loops so the
    propagating mode runs it many times: one error per site, counted. */
 #include <stdio.h>
@@ -85,6 +85,35 @@ __attribute__((noinline)) static void register_moves(unsigned char *p)
     }
 }
 
+__attribute__((noinline)) static void register_pairs(unsigned char *p)
+{
+    for (int i = 0; i < TIMES; i++)
+    {
+        unsigned char z, e, u;
+        unsigned r;
+        /* eax: bits 0..7 undefined, bit 8 a defined 1, the rest defined 0; the other operands defined. */
+        __asm__ volatile("movzbl (%4), %%eax\n\t"   /* LINE_PAIRS: the asm's line; sete %2 below */
+                         "orl $0x100, %%eax\n\t"
+                         "movl $0x100, %%edx\n\t"
+                         "testl %%edx, %%eax\n\t"     /* a defined 1 in both: ZF defined */
+                         "setz %0\n\t"
+                         "movl $0x200, %%edx\n\t"
+                         "cmpl %%edx, %%eax\n\t"      /* they differ in defined bit 9: ZF defined */
+                         "sete %1\n\t"
+                         "movl $0x1ff, %%ecx\n\t"
+                         "cmpl %%ecx, %%eax\n\t"      /* they differ only in undefined bits */
+                         "sete %2\n\t"
+                         "movl $0xff, %%edx\n\t"
+                         "orl %%edx, %%eax\n\t"       /* the low byte defined 1s: all defined */
+                         "addl %%edx, %%eax\n\t"
+                         "movl %%eax, %3\n\t"
+                         : "=m"(z), "=m"(e), "=m"(u), "=&r"(r) : "r"(p + i) : "eax", "ecx", "edx", "cc");
+        sink += z + e + u;
+        if (r & 0x10000) /* no report: every bit defined */
+            sink++;
+    }
+}
+
 int main(void)
 {
     unsigned char *p = malloc(TIMES);
@@ -92,6 +121,7 @@ int main(void)
     test_and_cmp(p);
     add_smears(p);
     register_moves(p);
+    register_pairs(p);
     free(p);
     puts("done");
     return 0;

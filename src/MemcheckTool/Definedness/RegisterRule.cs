@@ -9,13 +9,13 @@ namespace Checker.MemcheckTool.Definedness;
 /// instead of the C# exit, and the slot stores that describe one to it. Only forms whose C# rule
 /// (<see cref="Propagator"/>) reads nothing but the registers' shadows, the destination's value and
 /// an immediate, and whose use checks (<see cref="UseChecks"/>) have nothing to check: and/or/xor/
-/// add/sub/cmp/test of a general register and an immediate, moves between general and vector
-/// registers, and the zero idioms (xor r,r; sub r,r; pxor x,x...).
+/// add/sub/cmp/test of a general register and an immediate or another of its size, moves between
+/// general and vector registers, and the zero idioms (xor r,r; sub r,r; pxor x,x...).
 /// </summary>
 internal readonly record struct RegisterRule(
     int Operation, Register Destination, int DestinationSlot, int DestinationBit, int DestinationSize, bool Writes,
     ulong Immediate, ulong SizeMask, ulong ReplaceMask, ulong FlagsKept, ulong FlagsWritten,
-    int SourceSlot, int SourceBit, int Copy, int ZeroTo, bool NeedsValue)
+    int SourceSlot, int SourceBit, int Copy, int ZeroTo, Register SecondRegister)
 {
     public static RegisterRule? Of(in Instruction ins)
     {
@@ -57,13 +57,23 @@ internal readonly record struct RegisterRule(
             Mnemonic.Sub or Mnemonic.Cmp => ShadowRegisterRoutine.Sub,
             _ => -1,
         };
-        if (operation < 0 || ins.OpCount != 2 || !destination.IsGPR() || !IsImmediate(ins.Op1Kind)) return null;
+        if (operation < 0 || ins.OpCount != 2 || !destination.IsGPR()) return null;
+        // The second operand: an immediate (defined) or a general register of the same size.
+        Register other = Register.None;
+        (int Offset, int Bit, int FullSize) otherSlot = (0, -1, 0);
+        if (ins.Op1Kind == OpKind.Register)
+        {
+            other = ins.Op1Register;
+            if (!other.IsGPR() || other.GetSize() != size || other is >= Register.AH and <= Register.BH) return null;
+            otherSlot = ShadowRegisters.SlotOf(other)!.Value;
+        }
+        else if (!IsImmediate(ins.Op1Kind)) return null;
         ulong sizeMask = size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
         bool writes = ins.Mnemonic is not (Mnemonic.Test or Mnemonic.Cmp);
         // A 32-bit write zeroes the upper half; 8- and 16-bit writes keep the rest.
         ulong replace = size >= 4 ? ulong.MaxValue : sizeMask;
-        return new RegisterRule(operation, destination, slot.Offset, slot.Bit, slot.FullSize, writes, ins.GetImmediate(1) & sizeMask,
-            sizeMask, replace, ~modified, written, 0, 0, 0, 0, operation is ShadowRegisterRoutine.And or ShadowRegisterRoutine.Sub);
+        return new RegisterRule(operation, destination, slot.Offset, slot.Bit, slot.FullSize, writes,
+            other == Register.None ? ins.GetImmediate(1) & sizeMask : 0, sizeMask, replace, ~modified, written, otherSlot.Offset, otherSlot.Bit, 0, 0, other);
     }
 
     private static RegisterRule MoveOf(Register destination, (int Offset, int Bit, int FullSize) slot, int sourceSlot, int sourceBit, int copy, bool vex, ulong modified)
@@ -73,7 +83,7 @@ internal readonly record struct RegisterRule(
         int zeroTo = destination.IsGPR() ? 8 : vex ? 64 : size;
         ulong copyMask = copy >= 8 ? ulong.MaxValue : (1UL << (8 * copy)) - 1;
         return new RegisterRule(ShadowRegisterRoutine.Move, destination, slot.Offset, slot.Bit, slot.FullSize, true, 0,
-            copyMask, 0, ~modified, 0, sourceSlot, sourceBit, copy, zeroTo, false);
+            copyMask, 0, ~modified, 0, sourceSlot, sourceBit, copy, zeroTo, Register.None);
     }
 
     private static bool IsImmediate(OpKind kind) => kind is OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32
@@ -82,7 +92,12 @@ internal readonly record struct RegisterRule(
     /// <summary>The hit path's stores of this rule's slots (registers hold their guest values), then the jump-and-link.</summary>
     public void Emit(CodeBuffer code, ulong routine)
     {
-        if (NeedsValue) code.Encode(ContextOperand.Store(MemcheckSlots.AluValue, Destination.GetFullRegister()));
+        if (Operation != ShadowRegisterRoutine.Move)
+        {
+            // The operands' guest values (the registers hold them here): the source's in place of an immediate.
+            code.Encode(ContextOperand.Store(MemcheckSlots.AluValue, Destination.GetFullRegister()));
+            if (SecondRegister != Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.AluImmediate, SecondRegister.GetFullRegister()));
+        }
         void Set(int offset, int value) => code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(offset), value));
         void Set64(int offset, ulong value)
         {
@@ -96,16 +111,16 @@ internal readonly record struct RegisterRule(
         Set(MemcheckSlots.AluWrites, Writes ? 1 : 0);
         Set64(MemcheckSlots.AluSizeMask, SizeMask);
         Set64(MemcheckSlots.AluFlagsKept, FlagsKept);
+        Set(MemcheckSlots.AluSource, SourceSlot);
+        Set(MemcheckSlots.AluSourceBit, SourceBit);
         if (Operation == ShadowRegisterRoutine.Move)
         {
-            Set(MemcheckSlots.AluSource, SourceSlot);
-            Set(MemcheckSlots.AluSourceBit, SourceBit);
             Set(MemcheckSlots.AluCopy, Copy);
             Set(MemcheckSlots.AluZeroTo, ZeroTo);
         }
         else
         {
-            Set64(MemcheckSlots.AluImmediate, Immediate);
+            if (SecondRegister == Register.None) Set64(MemcheckSlots.AluImmediate, Immediate);
             Set64(MemcheckSlots.AluReplaceMask, ReplaceMask);
             Set64(MemcheckSlots.AluFlagsWritten, FlagsWritten);
         }

@@ -16,10 +16,11 @@ namespace Checker.MemcheckTool.Definedness;
 /// and sets the Alu* slots), without leaving the cache. Reached by jump-and-link; returns through
 /// gs:[LinkReturn] with every register and the flags as they were.
 /// <list type="bullet">
-/// <item>and/or/xor/add/sub/cmp/test r, imm (x the destination's shadow within its size): and x &amp; imm,
-/// or x &amp; ~imm, xor x, add/sub/cmp Valgrind's Left (x | -x); the status flags they modify defined,
-/// those they write undefined when the result has an undefined bit; ZF defined by a defined 1 bit
-/// of and/test, or by a defined bit in which sub/cmp's operands differ (the exact equality);</item>
+/// <item>and/or/xor/add/sub/cmp/test r, imm or r, r (x, y the operands' shadows within the size, vx,
+/// vy their values; an immediate is defined): and (x|y)&amp;(x|vx)&amp;(y|vy), or (x|y)&amp;(x|~vx)&amp;(y|~vy),
+/// xor x|y, add/sub/cmp Valgrind's Left of x|y; the status flags they modify defined, those they
+/// write undefined when the result has an undefined bit; ZF defined by a defined 1 bit of and/test,
+/// or by a defined bit in which sub/cmp's operands differ (the exact equality);</item>
 /// <item>a move between registers (and the zero idioms, a defined source): the source's shadow
 /// bytes [0, copy), zeros to zero-to, the rest of the destination kept, its dirty bit recomputed.</item>
 /// </list>
@@ -42,6 +43,8 @@ internal static class ShadowRegisterRoutine
         a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveRdx], rdx);
         a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR8], r8);
         a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR9], r9);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR10], r10);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR11], r11);
         // As the C# exit does: the pending bit belongs to the instruction now propagated.
         a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.PendingBit);
         a.mov(r8d, __dword_ptr.gs[MemcheckSlots.AluDestination]);
@@ -49,7 +52,8 @@ internal static class ShadowRegisterRoutine
         a.cmp(eax, Move);
         a.je(move);
 
-        // ---- r, imm: rdx = x, the destination's shadow within its size ----
+        // ---- r, imm or r, r: rdx = x and r10 = y, the operands' shadows, r11 and rcx their values, within the size ----
+        Label noSource = a.CreateLabel();
         a.xor(edx, edx);
         a.mov(ecx, __dword_ptr.gs[MemcheckSlots.AluDestinationBit]);
         a.bt(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
@@ -57,29 +61,57 @@ internal static class ShadowRegisterRoutine
         a.mov(rdx, __qword_ptr.gs[r8]);
         a.and(rdx, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
         a.Label(ref haveShadow);
-        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.AluImmediate]);
+        a.xor(r10d, r10d);
+        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.AluSourceBit]);
+        a.test(ecx, ecx);
+        a.js(noSource);                                           // an immediate: defined
+        a.bt(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.jnc(noSource);
+        a.mov(r9d, __dword_ptr.gs[MemcheckSlots.AluSource]);
+        a.mov(r10, __qword_ptr.gs[r9]);
+        a.and(r10, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
+        a.Label(ref noSource);
+        a.mov(r11, __qword_ptr.gs[MemcheckSlots.AluValue]);
+        a.and(r11, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
+        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.AluImmediate]);   // the source's value
+        a.and(rcx, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
         a.cmp(eax, And);
         a.jne(notAnd);
+        // (x | y) & (x | vx) & (y | vy): undefined unless a defined 0 decides it.
         a.mov(r9, rdx);
-        a.and(r9, rcx);                                           // undefined where x is and imm has a 1
-        a.mov(rax, __qword_ptr.gs[MemcheckSlots.AluValue]);
-        a.and(rax, rcx);
-        a.andn(rax, rdx, rax);                                    // defined 1 bits of the result: ZF defined
-        a.and(rax, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
+        a.or(r9, r10);
+        a.mov(rax, rdx);
+        a.or(rax, r11);
+        a.and(r9, rax);
+        a.mov(rax, r10);
+        a.or(rax, rcx);
+        a.and(r9, rax);
+        a.mov(rax, rdx);
+        a.or(rax, r10);
+        a.andn(rax, rax, r11);
+        a.and(rax, rcx);                                          // defined 1 bits of the result: ZF defined
         a.jmp(result);
         a.Label(ref notAnd);
         a.cmp(eax, Or);
         a.jne(notOr);
-        a.andn(r9, rcx, rdx);                                     // undefined where x is and imm has a 0
+        // (x | y) & (x | ~vx) & (y | ~vy): undefined unless a defined 1 decides it.
+        a.mov(r9, rdx);
+        a.or(r9, r10);
+        a.andn(rax, rdx, r11);                                    // ~x & vx: the bits (x | ~vx) lacks
+        a.andn(r9, rax, r9);
+        a.andn(rax, r10, rcx);
+        a.andn(r9, rax, r9);
         a.xor(eax, eax);
         a.jmp(result);
         a.Label(ref notOr);
         a.cmp(eax, Xor);
         a.jne(arith);
         a.mov(r9, rdx);
+        a.or(r9, r10);
         a.xor(eax, eax);
         a.jmp(result);
         a.Label(ref arith);
+        a.or(rdx, r10);                                           // the union
         a.mov(r9, rdx);
         a.neg(r9);
         a.or(r9, rdx);                                            // Left: a carry reaches every higher bit
@@ -87,10 +119,9 @@ internal static class ShadowRegisterRoutine
         a.cmp(eax, Sub);
         a.mov(eax, 0);
         a.jne(result);
-        a.mov(rax, __qword_ptr.gs[MemcheckSlots.AluValue]);
+        a.mov(rax, r11);
         a.xor(rax, rcx);
         a.andn(rax, rdx, rax);                                    // a defined bit where they differ: ZF defined
-        a.and(rax, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
 
         // r9 = the result's shadow, rax != 0: ZF defined by the exact rules.
         a.Label(ref result);
@@ -187,12 +218,14 @@ internal static class ShadowRegisterRoutine
         a.jmp(flags);
 
         a.Label(ref done);
+        a.mov(r11, __qword_ptr.gs[MemcheckSlots.MoveSaveR11]);
+        a.mov(r10, __qword_ptr.gs[MemcheckSlots.MoveSaveR10]);
         a.mov(r9, __qword_ptr.gs[MemcheckSlots.MoveSaveR9]);
         a.mov(r8, __qword_ptr.gs[MemcheckSlots.MoveSaveR8]);
         a.mov(rdx, __qword_ptr.gs[MemcheckSlots.MoveSaveRdx]);
         a.mov(rcx, __qword_ptr.gs[MemcheckSlots.MoveSaveRcx]);
         SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.MoveSaveRax, MemcheckSlots.MoveSaveFlags);
         a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
-        return GeneratedRoutine.Place(a, region, 0x300, entry, "the shadow register routine");
+        return GeneratedRoutine.Place(a, region, 0x500, entry, "the shadow register routine");
     }
 }

@@ -7,7 +7,7 @@ namespace Checker.Tests.Heap;
 
 /// <summary>
 /// The propagating mode's register-only rules in generated code (ShadowRegisterRoutine: and/or/xor/
-/// add/sub/cmp/test with an immediate, register moves, zero idioms) against the C# propagator on the
+/// add/sub/cmp/test with an immediate or a register, register moves, zero idioms) against the C# propagator on the
 /// same program: bitfield bytes made partly defined by and/or are branched on by their defined bits
 /// without a report and by their undefined ones with one; and/test with a defined 1 bit and cmp
 /// with a defined differing bit define ZF; add's carry smears; moves carry the bits. The same
@@ -37,6 +37,7 @@ public class UninitializedRegisterRulesTests
             ("test_and_cmp", "LINE_CMP_UNDEFINED", "a set-on-condition depends on undefined flags"),
             ("add_smears", "LINE_ADD", "a conditional jump depends on undefined flags"),
             ("register_moves", "LINE_MOVED", "a conditional jump depends on undefined flags"),
+            ("register_pairs", "LINE_PAIRS", "a set-on-condition depends on undefined flags"),
         ];
         JsonElement[] errors = report.Errors;
         Assert.True(errors.Length == expected.Length,
