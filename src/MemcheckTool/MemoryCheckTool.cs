@@ -231,6 +231,8 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
             // gaps between parts stay as they are.
             if (site.Parts is not { } parts || Definedness.ReadsUndefined(MemcheckSlots.At<ulong>(context, MemcheckSlots.CheckAddress), parts, site.Pc))
             {
+                // A test of a bitfield's defined bit: propagated here, the thread stays in the plain mode.
+                if (Definedness.TryPropagateAtSwitch(context, site)) return null;
                 Definedness.Statistics.ModeSwitches++;
                 return DefinednessChecks.SwitchToPropagating(context, site);
             }

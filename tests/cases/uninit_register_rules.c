@@ -114,6 +114,25 @@ __attribute__((noinline)) static void register_pairs(unsigned char *p)
     }
 }
 
+/* A bitfield whose other bits were never written: testing the defined bit is propagated at the
+   mode switch and the thread stays in the plain mode; testing the undefined bits is reported. */
+struct flag_byte
+{
+    unsigned char set : 1, never : 7;
+};
+
+__attribute__((noinline)) static void bitfield_tests(struct flag_byte *f)
+{
+    for (int i = 0; i < TIMES; i++)
+        f[i].set = i & 1;
+    for (int i = 0; i < TIMES; i++)
+        if (f[i].set) /* no report: only the defined bit is tested */
+            sink++;
+    for (int i = 0; i < TIMES; i++)
+        if (f[i].never) /* LINE_NEVER */
+            sink++;
+}
+
 int main(void)
 {
     unsigned char *p = malloc(TIMES);
@@ -122,6 +141,9 @@ int main(void)
     add_smears(p);
     register_moves(p);
     register_pairs(p);
+    struct flag_byte *f = malloc(TIMES * sizeof *f);
+    bitfield_tests(f);
+    free(f);
     free(p);
     puts("done");
     return 0;

@@ -126,6 +126,41 @@ public sealed unsafe class DefinednessChecks
         return site.Pc;
     }
 
+    /// <summary>
+    /// A mode-0 read of undefined memory by an instruction that only sets flags from it and an
+    /// immediate (test/cmp of memory: a bitfield's flag bit tested; cc1plus ~80,000 times) is
+    /// propagated here, at the switch. When it leaves every register and flag as defined as they
+    /// were, the thread resumes in the plain mode right where it was (true), as the propagating mode
+    /// would have sent it back after this instruction, without its detour (a propagation exit and a
+    /// propagating fragment). Otherwise the flags shadow is put back and the thread switches modes,
+    /// where the instruction is propagated as ever. Its address registers are defined (else false:
+    /// their use is the propagating mode's to report), and the address from the context's registers
+    /// must be the one the check saw (a register the check borrowed or holds would differ).
+    /// </summary>
+    public bool TryPropagateAtSwitch(ContextBlock* c, AccessSite site)
+    {
+        if (TracksOrigins || site.Parts != null || site.Vsib) return false;
+        var decoder = Decoder.Create(64, new Checker.Engine.Translation.GuestCodeReader(site.Pc) { Limit = site.Pc + 15 }, site.Pc);
+        decoder.Decode(out Instruction ins);
+        if (ins.Mnemonic is not (Mnemonic.Test or Mnemonic.Cmp) || ins.OpCount != 2 || ins.Op0Kind != OpKind.Memory
+            || ins.Op1Kind is not (OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate8to16 or OpKind.Immediate8to32 or OpKind.Immediate8to64 or OpKind.Immediate32to64)
+            || ins.RflagsRead != RflagsBits.None || ins.SegmentPrefix is Register.FS or Register.GS || ins.IsIPRelativeMemoryOperand)
+            return false;
+        if (ShadowRegisters.IsUndefined(c, ins.MemoryBase) || ShadowRegisters.IsUndefined(c, ins.MemoryIndex)) return false;
+        if (GuestValues.Address(c, ins) != MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckAddress)) return false;
+        ulong dirty = ShadowRegisters.Dirty(c), flags = ShadowRegisters.Flags(c);
+        _propagator.Before(c, ins);
+        if (ShadowRegisters.Dirty(c) == dirty)
+        {
+            Statistics.PropagatedAtSwitch++;
+            if (ExitProfile.Enabled) ExitProfile.PropagatedAtSwitch(ins);
+            return true;
+        }
+        ShadowRegisters.Dirty(c) = dirty;
+        ShadowRegisters.Flags(c) = flags;
+        return false;
+    }
+
     /// <summary>A replaced function returned: rax, which it set, is defined.</summary>
     public static void DefineResult(ContextBlock* c) => ShadowRegisters.Define(c, Register.RAX);
 

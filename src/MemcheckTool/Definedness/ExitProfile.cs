@@ -25,6 +25,13 @@ internal static class ExitProfile
         _byPc[ins.IP] = (hits + 1, text ?? ins.ToString());
     }
 
+    /// <summary>A mode-0 read of undefined memory propagated at once (no switch).</summary>
+    public static void PropagatedAtSwitch(in Instruction ins)
+    {
+        string form = "at a switch: " + FormOf(ins);
+        _byForm[form] = _byForm.GetValueOrDefault(form) + 1;
+    }
+
     /// <summary>A mode-0 read of undefined memory at <paramref name="pc"/> that switched modes.</summary>
     public static void Switched(ulong pc) => _switchesByPc[pc] = _switchesByPc.GetValueOrDefault(pc) + 1;
 
@@ -48,7 +55,7 @@ internal static class ExitProfile
     {
         if (!Enabled) return;
         var err = Console.Error;
-        err.WriteLine($"exit profile: {_byForm.Values.Sum()} propagation exits, {_switchesByPc.Values.Sum()} mode switches");
+        err.WriteLine($"exit profile: {_byForm.Where(p => !p.Key.StartsWith("at a switch", StringComparison.Ordinal)).Sum(p => p.Value)} propagation exits, {_switchesByPc.Values.Sum()} mode switches");
         foreach ((string form, long hits) in _byForm.OrderByDescending(p => p.Value).Take(40))
             err.WriteLine($"exit profile: {hits,10} form {form}");
         foreach ((ulong pc, (long hits, string text)) in _byPc.OrderByDescending(p => p.Value.Hits).Take(30))

@@ -10,7 +10,9 @@ namespace Checker.Tests.Heap;
 /// add/sub/cmp/test with an immediate or a register, register moves, zero idioms) against the C# propagator on the
 /// same program: bitfield bytes made partly defined by and/or are branched on by their defined bits
 /// without a report and by their undefined ones with one; and/test with a defined 1 bit and cmp
-/// with a defined differing bit define ZF; add's carry smears; moves carry the bits. The same
+/// with a defined differing bit define ZF; add's carry smears; moves carry the bits; a test of a
+/// bitfield's defined bit in the plain mode is propagated at the switch (DefinednessChecks.
+/// TryPropagateAtSwitch) and one of its undefined bits still switches and is reported. The same
 /// errors, lines and counts whichever does the work (MEMCHECK_REGISTER_RULES=c#: all in C#).
 /// </summary>
 public class UninitializedRegisterRulesTests
@@ -24,7 +26,7 @@ public class UninitializedRegisterRulesTests
     {
         string json = Path.Combine(Scratch.NewDirectory("register-rules"), "report.json");
         var environment = new Dictionary<string, string?> { ["MEMCHECK_REGISTER_RULES"] = rules };
-        var run = MemcheckLauncher.Run(["--tool", "memcheck", "--json", json, "--", CaseBinaries.Get("uninit_register_rules")], null, environment);
+        var run = MemcheckLauncher.Run(["--tool", "memcheck", "--stats=yes", "--json", json, "--", CaseBinaries.Get("uninit_register_rules")], null, environment);
         Assert.True(File.Exists(json), $"no JSON report\n{run.CommandLine}\n{run.StderrText}");
         using var document = JsonDocument.Parse(File.ReadAllBytes(json));
         var report = new MemcheckReport(run, document.RootElement.Clone());
@@ -38,6 +40,7 @@ public class UninitializedRegisterRulesTests
             ("add_smears", "LINE_ADD", "a conditional jump depends on undefined flags"),
             ("register_moves", "LINE_MOVED", "a conditional jump depends on undefined flags"),
             ("register_pairs", "LINE_PAIRS", "a set-on-condition depends on undefined flags"),
+            ("bitfield_tests", "LINE_NEVER", "a conditional jump depends on undefined flags"),
         ];
         JsonElement[] errors = report.Errors;
         Assert.True(errors.Length == expected.Length,
@@ -51,5 +54,8 @@ public class UninitializedRegisterRulesTests
             Assert.True(errors[i].GetProperty("count").GetInt32() == 1000, $"error {i + 1}: count {errors[i].GetProperty("count").GetInt32()}\n{context}");
             AssertFrame(errors[i].GetProperty("stack")[0], function, Source, Line(Source, marker), context);
         }
+        // The bitfield's defined bit tested 1000 times: propagated at the switch, no detour through the propagating mode.
+        var atSwitch = System.Text.RegularExpressions.Regex.Match(run.StderrText, @"propagated at a switch +(\d+)");
+        Assert.True(atSwitch.Success && int.Parse(atSwitch.Groups[1].Value) >= 900, $"expected the defined bit's tests propagated at the switch\n{context}");
     }
 }
