@@ -140,7 +140,11 @@ public sealed unsafe class DefinednessChecks
     public bool TryPropagateAtSwitch(ContextBlock* c, AccessSite site)
     {
         if (TracksOrigins || site.Parts != null || site.Vsib) return false;
-        var decoder = Decoder.Create(64, new Checker.Engine.Translation.GuestCodeReader(site.Pc) { Limit = site.Pc + 15 }, site.Pc);
+        // One decoder, moved to the site (Decoder.Create per call cost more than the propagation).
+        _switchReader.Address = site.Pc;
+        _switchReader.Limit = site.Pc + 15;
+        Decoder decoder = _switchDecoder ??= Decoder.Create(64, _switchReader);
+        decoder.IP = site.Pc;
         decoder.Decode(out Instruction ins);
         if (ins.Mnemonic is not (Mnemonic.Test or Mnemonic.Cmp) || ins.OpCount != 2 || ins.Op0Kind != OpKind.Memory
             || ins.Op1Kind is not (OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate8to16 or OpKind.Immediate8to32 or OpKind.Immediate8to64 or OpKind.Immediate32to64)
@@ -160,6 +164,9 @@ public sealed unsafe class DefinednessChecks
         ShadowRegisters.Flags(c) = flags;
         return false;
     }
+
+    private readonly Checker.Engine.Translation.GuestCodeReader _switchReader = new(0);
+    private Decoder? _switchDecoder;
 
     /// <summary>A replaced function returned: rax, which it set, is defined.</summary>
     public static void DefineResult(ContextBlock* c) => ShadowRegisters.Define(c, Register.RAX);
