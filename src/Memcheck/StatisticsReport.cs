@@ -30,7 +30,8 @@ public static class StatisticsReport
             Line("  propagation exits", d.PropagationExits);
             Line("  undefined-read switches", d.ModeSwitches);
             Line("  merged-check gap exits", d.MergedGapExits);
-            Line("  other exits", s.ToolExits - d.PropagationExits - d.ModeSwitches - d.MergedGapExits);
+            Line("  propagated at a switch", d.PropagatedAtSwitch);
+            Line("  other exits", s.ToolExits - d.PropagationExits - d.ModeSwitches - d.MergedGapExits - d.PropagatedAtSwitch);
             Line("uninitialized reports", d.Reports);
             Line("fragments plain/propagating", string.Join(" / ", d.TranslationsByMode));
         }

@@ -120,7 +120,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     {
         ClientRequests.FlushMessages();
         if (SlowPathProfile.Enabled)
-            SlowPathProfile.Print(_routines.Sites, pc => _host.Process.Modules.Find(pc) is (string path, ulong bias) ? $"{System.IO.Path.GetFileName(path)}+0x{pc - bias:x}" : $"0x{pc:x}");
+        {
+            Func<ulong, string> describe = pc => _host.Process.Modules.Find(pc) is (string path, ulong bias) ? $"{System.IO.Path.GetFileName(path)}+0x{pc - bias:x}" : $"0x{pc:x}";
+            SlowPathProfile.Print(_routines.Sites, describe);
+            ExitProfile.Print(describe);
+        }
     }
     public override void OnExec(string program) => ClientRequests.FlushMessages();
 
@@ -227,6 +231,8 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
             // gaps between parts stay as they are.
             if (site.Parts is not { } parts || Definedness.ReadsUndefined(MemcheckSlots.At<ulong>(context, MemcheckSlots.CheckAddress), parts, site.Pc))
             {
+                // A test of a bitfield's defined bit: propagated here, the thread stays in the plain mode.
+                if (Definedness.TryPropagateAtSwitch(context, site)) return null;
                 Definedness.Statistics.ModeSwitches++;
                 return DefinednessChecks.SwitchToPropagating(context, site);
             }

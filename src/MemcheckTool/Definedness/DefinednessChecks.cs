@@ -46,6 +46,8 @@ public sealed unsafe class DefinednessChecks
         heap.DefineWritten = _memory.Define;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
         MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd);
+        // MEMCHECK_REGISTER_RULES=c#: every register-only instruction exits to C#, to compare the two.
+        if (Environment.GetEnvironmentVariable("MEMCHECK_REGISTER_RULES") != "c#") RegisterRoutine = ShadowRegisterRoutine.Generate(host.Cache.Region);
         _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);
         _syscalls = new SyscallChecks(_memory, shadow, host.Process.Mappings,
             Uninitialized,
@@ -67,6 +69,9 @@ public sealed unsafe class DefinednessChecks
 
     /// <summary>The shared routine the propagating mode's sites jump-and-link to.</summary>
     public ulong PropagateRoutine { get; }
+
+    /// <summary>The propagating mode's register-only rules (<see cref="ShadowRegisterRoutine"/>); 0 when MEMCHECK_REGISTER_RULES=c#.</summary>
+    public ulong RegisterRoutine { get; }
 
     /// <summary>The propagating mode's inline path for plain register/memory moves (<see cref="ShadowMoveRoutine"/>).</summary>
     public ulong MoveRoutine { get; }
@@ -99,6 +104,7 @@ public sealed unsafe class DefinednessChecks
         Instruction ins;
         lock (_sitesLock) ins = _sites[MemcheckSlots.At<int>(c, MemcheckSlots.PropagateSite)];
         Statistics.PropagationExits++;
+        if (ExitProfile.Enabled) ExitProfile.Propagated(ins, ((ulong)ins.RflagsRead & ShadowRegisters.Flags(c)) != 0);
         ShadowRegisters.Dirty(c) &= ~(1UL << ShadowRegisters.PendingBit);
         _propagator.Before(c, ins);
         if (Trace) Console.Error.WriteLine($"memcheck-definedness: 0x{ins.IP:x} {ins} -> dirty 0x{ShadowRegisters.Dirty(c):x} flags 0x{ShadowRegisters.Flags(c):x}");
@@ -115,9 +121,52 @@ public sealed unsafe class DefinednessChecks
         if (site.Scratch.IsGPR() && site.ScratchSlot != 0)
             c->Gpr[site.Scratch.GetFullRegister() - Register.RAX] = *(ulong*)((byte*)c + site.ScratchSlot);
         ShadowRegisters.Dirty(c) |= 1UL << ShadowRegisters.ForcedBit;
+        if (ExitProfile.Enabled) ExitProfile.Switched(site.Pc);
         if (Trace) Console.Error.WriteLine($"memcheck-definedness: undefined read at 0x{site.Pc:x} of 0x{MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckAddress):x} ({MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckSize)} bytes), rsp 0x{c->Rsp:x}");
         return site.Pc;
     }
+
+    /// <summary>
+    /// A mode-0 read of undefined memory by an instruction that only sets flags from it and an
+    /// immediate (test/cmp of memory: a bitfield's flag bit tested; cc1plus ~80,000 times) is
+    /// propagated here, at the switch. When it leaves every register and flag as defined as they
+    /// were, the thread resumes in the plain mode right where it was (true), as the propagating mode
+    /// would have sent it back after this instruction, without its detour (a propagation exit and a
+    /// propagating fragment). Otherwise the flags shadow is put back and the thread switches modes,
+    /// where the instruction is propagated as ever. Its address registers are defined (else false:
+    /// their use is the propagating mode's to report), and the address from the context's registers
+    /// must be the one the check saw (a register the check borrowed or holds would differ).
+    /// </summary>
+    public bool TryPropagateAtSwitch(ContextBlock* c, AccessSite site)
+    {
+        if (TracksOrigins || site.Parts != null || site.Vsib) return false;
+        // One decoder, moved to the site (Decoder.Create per call cost more than the propagation).
+        _switchReader.Address = site.Pc;
+        _switchReader.Limit = site.Pc + 15;
+        Decoder decoder = _switchDecoder ??= Decoder.Create(64, _switchReader);
+        decoder.IP = site.Pc;
+        decoder.Decode(out Instruction ins);
+        if (ins.Mnemonic is not (Mnemonic.Test or Mnemonic.Cmp) || ins.OpCount != 2 || ins.Op0Kind != OpKind.Memory
+            || ins.Op1Kind is not (OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate8to16 or OpKind.Immediate8to32 or OpKind.Immediate8to64 or OpKind.Immediate32to64)
+            || ins.RflagsRead != RflagsBits.None || ins.SegmentPrefix is Register.FS or Register.GS || ins.IsIPRelativeMemoryOperand)
+            return false;
+        if (ShadowRegisters.IsUndefined(c, ins.MemoryBase) || ShadowRegisters.IsUndefined(c, ins.MemoryIndex)) return false;
+        if (GuestValues.Address(c, ins) != MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckAddress)) return false;
+        ulong dirty = ShadowRegisters.Dirty(c), flags = ShadowRegisters.Flags(c);
+        _propagator.Before(c, ins);
+        if (ShadowRegisters.Dirty(c) == dirty)
+        {
+            Statistics.PropagatedAtSwitch++;
+            if (ExitProfile.Enabled) ExitProfile.PropagatedAtSwitch(ins);
+            return true;
+        }
+        ShadowRegisters.Dirty(c) = dirty;
+        ShadowRegisters.Flags(c) = flags;
+        return false;
+    }
+
+    private readonly Checker.Engine.Translation.GuestCodeReader _switchReader = new(0);
+    private Decoder? _switchDecoder;
 
     /// <summary>A replaced function returned: rax, which it set, is defined.</summary>
     public static void DefineResult(ContextBlock* c) => ShadowRegisters.Define(c, Register.RAX);

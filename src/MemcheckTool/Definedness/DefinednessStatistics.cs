@@ -11,6 +11,8 @@ public sealed class DefinednessStatistics
     public long PropagationExits;
     /// <summary>Undefined reads of mode-0 code that moved the thread to the propagating mode.</summary>
     public long ModeSwitches;
+    /// <summary>Undefined reads of mode-0 code propagated at once, leaving everything defined (no switch; <see cref="DefinednessChecks.TryPropagateAtSwitch"/>).</summary>
+    public long PropagatedAtSwitch;
     /// <summary>Merged checks whose undefined bytes lay outside their read parts (no switch).</summary>
     public long MergedGapExits;
     /// <summary>Uses of undefined values reported (every occurrence, repeats included).</summary>

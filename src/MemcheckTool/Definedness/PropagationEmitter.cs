@@ -35,6 +35,9 @@ internal sealed class PropagationEmitter
     /// <summary>Whether plain moves take <see cref="ShadowMoveRoutine"/> (not with --track-origins: origins are C#'s).</summary>
     public bool InlineMoves { get; set; } = true;
 
+    /// <summary>The routine of the register-only rules (<see cref="ShadowRegisterRoutine"/>; 0: none, every such instruction exits to C#). Only with <see cref="InlineMoves"/>.</summary>
+    public ulong RegisterRoutine { get; set; }
+
     /// <summary>Whether outputs of defined inputs are defined in place (<see cref="DefinedOutputs"/>; not with --track-origins).</summary>
     public bool DefineInPlace { get; set; } = true;
 
@@ -79,16 +82,18 @@ internal sealed class PropagationEmitter
         Instruction asMove = Instrumentation.PopProbe.Applies(ins)
             ? Instruction.Create(Code.Mov_r64_rm64, ins.Op0Register, new MemoryOperand(Register.RSP)) : ins;
         MoveShape? move = InlineMoves ? InlineMove(asMove) : null;
-        _hits.Add(new Hit(hitField, done, asMove, move, site, routine, moveRoutine));
+        RegisterRule? register = move == null && InlineMoves && RegisterRoutine != 0 ? RegisterRule.Of(asMove) : null;
+        _hits.Add(new Hit(hitField, done, asMove, move, register, site, routine, moveRoutine, RegisterRoutine));
     }
 
     /// <summary>A pre-check's hit path, emitted after the fragment's stubs: the jmp's rel32, where to go on, what it does (a value: no closure per instruction).</summary>
-    private readonly record struct Hit(int Field, int Done, Instruction AsMove, MoveShape? Move, int Site, ulong Routine, ulong MoveRoutine)
+    private readonly record struct Hit(int Field, int Done, Instruction AsMove, MoveShape? Move, RegisterRule? Rule, int Site, ulong Routine, ulong MoveRoutine, ulong RegisterRoutine)
     {
         public void Emit(CodeBuffer hit)
         {
             hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
             if (Move is { } shape) EmitMove(hit, AsMove, shape, Site, MoveRoutine);
+            else if (Rule is { } rule) rule.Emit(hit, RegisterRoutine);
             else PropagationRoutine.EmitCall(hit, Site, Routine);
         }
     }

@@ -35,6 +35,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
         _propagation.Reset();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
+        _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
         if (definedness != null) _propagation.BeginBlock(block.Instructions, block.Liveness);
         _plan = _planner.Plan(block.Instructions, block.Liveness);

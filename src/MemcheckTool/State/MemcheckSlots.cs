@@ -132,6 +132,26 @@ public static unsafe class MemcheckSlots
     /// status word's condition codes (C0-C3 at their status-word bits) (<see cref="Definedness.X87Shadows"/>).</summary>
     public const int X87Shadow = MoveTemp + 8;
     public const int X87ConditionShadow = X87Shadow + 8;
+    /// <summary>
+    /// The propagating mode's register rules (<see cref="Definedness.ShadowRegisterRoutine"/>): the
+    /// destination's guest value before the instruction, the immediate and masks (8 bytes each), then
+    /// the operation, slots, dirty bits and sizes (4 bytes each), set by the site before its jump-and-link.
+    /// </summary>
+    public const int AluValue = X87ConditionShadow + 8;
+    public const int AluImmediate = AluValue + 8;
+    public const int AluSizeMask = AluImmediate + 8;
+    public const int AluReplaceMask = AluSizeMask + 8;
+    public const int AluFlagsKept = AluReplaceMask + 8;
+    public const int AluFlagsWritten = AluFlagsKept + 8;
+    public const int AluOperation = AluFlagsWritten + 8;
+    public const int AluDestination = AluOperation + 4;
+    public const int AluDestinationBit = AluDestination + 4;
+    public const int AluWrites = AluDestinationBit + 4;
+    public const int AluSource = AluWrites + 4;
+    public const int AluSourceBit = AluSource + 4;
+    public const int AluCopy = AluSourceBit + 4;
+    public const int AluZeroTo = AluCopy + 4;
+    public const int AluDestinationSize = AluZeroTo + 4;
     /// <summary>The end of the slots used so far.</summary>
-    public const int End = X87ConditionShadow + 8;
+    public const int End = AluDestinationSize + 4;
 }
