@@ -5,8 +5,9 @@
 #
 #   --tool T   the tool to measure: memcheck runs as './memcheck --tool T --',
 #              valgrind as 'valgrind -q --tool=T' (default: none)
-#   --runs N   runs per workload and configuration; the minimum wall time is
-#              kept (default: 3)
+#   --runs N   rounds per workload (each runs native, memcheck and valgrind once,
+#              in turn, so a change in the machine's speed hits all of them); the
+#              minimum wall time of each configuration is kept (default: 3)
 #   --option OPT  an extra memcheck option (repeatable), e.g.
 #              --option --check-uninitialized=no --option --track-origins=yes
 #   --skip-valgrind  measure memcheck and native only (a second configuration)
@@ -212,60 +213,70 @@ seconds() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 megabytes() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-# measure CONFIG NAME: min wall time (ns) over $runs runs in $best, the largest
-# peak RSS (KiB) of those runs in $peak; status in $status ("ok", "FAIL(rc=N)"
-# or "MISMATCH"). The native run's output is the reference for the others.
-measure() {
-    local config="$1" name="$2" i start end elapsed rc kb
+# run_once CONFIG NAME: one run of the workload under CONFIG; keeps the minimum
+# wall time (ns) in best[CONFIG], the largest peak RSS (KiB) in peak[CONFIG] and
+# the status in state[CONFIG] ("ok", "FAIL(rc=N)" or "MISMATCH"; a failed
+# configuration is not run again). The native run's output is the reference.
+run_once() {
+    local config="$1" name="$2" start end elapsed rc kb
     local result="$out/runs/$name.$config.out" reference="$out/runs/$name.native.out"
     local errors="$out/runs/$name.$config.err" rss="$out/runs/$name.$config.rss"
+    [[ "${state[$config]}" == ok ]] || return
     workload_command "$name"
     prefix_for "$config"
-    best=""
-    peak=0
-    status=ok
-    for ((i = 0; i < runs; i++)); do
-        start=$(now_ns)
-        "$maxrss" "$rss" "${prefix[@]}" "${cmd[@]}" <"$input" >"$result" 2>"$errors"
-        rc=$?
-        end=$(now_ns)
-        elapsed=$((end - start))
-        if [[ "$config" == native ]]; then
-            echo "$rc" > "$out/runs/$name.native.rc"
-            if ((rc != 0)); then status="FAIL(rc=$rc)"; fi
-        else
-            if [[ "$rc" != "$(cat "$out/runs/$name.native.rc")" ]]; then
-                status="FAIL(rc=$rc)"
-            elif ! cmp -s "$result" "$reference"; then
-                status=MISMATCH
-            fi
+    start=$(now_ns)
+    "$maxrss" "$rss" "${prefix[@]}" "${cmd[@]}" <"$input" >"$result" 2>"$errors"
+    rc=$?
+    end=$(now_ns)
+    elapsed=$((end - start))
+    if [[ "$config" == native ]]; then
+        echo "$rc" > "$out/runs/$name.native.rc"
+        if ((rc != 0)); then state[$config]="FAIL(rc=$rc)"; fi
+    else
+        if [[ "$rc" != "$(cat "$out/runs/$name.native.rc")" ]]; then
+            state[$config]="FAIL(rc=$rc)"
+        elif ! cmp -s "$result" "$reference"; then
+            state[$config]=MISMATCH
         fi
-        [[ "$status" == ok ]] || return
-        if [[ -z "$best" ]] || ((elapsed < best)); then best=$elapsed; fi
-        kb=$(<"$rss")
-        if ((kb > peak)); then peak=$kb; fi
+    fi
+    [[ "${state[$config]}" == ok ]] || return
+    if [[ -z "${best[$config]}" ]] || ((elapsed < best[$config])); then best[$config]=$elapsed; fi
+    kb=$(<"$rss")
+    if ((kb > peak[$config])); then peak[$config]=$kb; fi
+}
+
+# measure_all NAME CONFIG...: $runs rounds, each running every configuration once
+# in turn (native first: its output is the reference). Interleaved rounds, not
+# one configuration's runs after another's: this VM's speed changes by up to 2x
+# over tens of seconds, and the ratios must compare runs made under one regime.
+measure_all() {
+    local name="$1" config i
+    shift
+    for config in "$@"; do best[$config]=""; peak[$config]=0; state[$config]=ok; done
+    for ((i = 0; i < runs; i++)); do
+        for config in "$@"; do run_once "$config" "$name"; done
+        [[ "${state[native]}" == ok ]] || return
     done
 }
 
-# tool_columns CONFIG NAME: measures a tool's configuration and sets t_time,
-# t_slow and t_mem (peak MB and its ratio to native's) for the table; appends
-# to CONFIG_slowdowns and CONFIG_memory for the geometric means.
+# tool_columns CONFIG NAME: a tool's configuration measured by measure_all: sets
+# t_time, t_slow and t_mem (peak MB and its ratio to native's) for the table;
+# appends to CONFIG_slowdowns and CONFIG_memory for the geometric means.
 tool_columns() {
     local config="$1" name="$2" slow mem
     local -n slowdowns="${config}_slowdowns" memory="${config}_memory"
-    measure "$config" "$name"
-    if [[ "$status" != ok ]]; then
-        t_time="$status"; t_slow="-"; t_mem="-"
+    if [[ "${state[$config]}" != ok ]]; then
+        t_time="${state[$config]}"; t_slow="-"; t_mem="-"
         return
     fi
-    times["$config.$name"]=$best
-    slow=$(ratio "$best" "$native_ns")
-    mem=$(ratio "$peak" "$native_kb")
+    times["$config.$name"]=${best[$config]}
+    slow=$(ratio "${best[$config]}" "$native_ns")
+    mem=$(ratio "${peak[$config]}" "$native_kb")
     slowdowns+=("$slow")
     memory+=("$mem")
-    t_time=$(seconds "$best")
+    t_time=$(seconds "${best[$config]}")
     t_slow="${slow}x"
-    t_mem="$(megabytes "$peak") ($(awk -v r="$mem" 'BEGIN { printf "%.1f", r }')x)"
+    t_mem="$(megabytes "${peak[$config]}") ($(awk -v r="$mem" 'BEGIN { printf "%.1f", r }')x)"
 }
 
 row() { printf '%-9s %9s %10s %11s %9s %14s %11s %9s %14s\n' "$@"; }
@@ -273,14 +284,17 @@ row workload "native s" "native MB" "memcheck s" slowdown "memcheck MB" "valgrin
 memcheck_slowdowns=() memcheck_memory=()
 valgrind_slowdowns=() valgrind_memory=()
 declare -A times   # CONFIG.NAME -> best ns, for the thread ratio
+declare -A best peak state   # CONFIG -> the current workload's figures (measure_all)
+configs=(native memcheck)
+[[ -n "$valgrind" ]] && configs+=(valgrind)
 for name in "${selected[@]}"; do
-    measure native "$name"
-    if [[ "$status" != ok ]]; then
-        printf '%-9s %9s  (native run failed; see bench/out/runs/%s.native.err)\n' "$name" "$status" "$name"
+    measure_all "$name" "${configs[@]}"
+    if [[ "${state[native]}" != ok ]]; then
+        printf '%-9s %9s  (native run failed; see bench/out/runs/%s.native.err)\n' "$name" "${state[native]}" "$name"
         continue
     fi
-    native_ns=$best
-    native_kb=$peak
+    native_ns=${best[native]}
+    native_kb=${peak[native]}
     times["native.$name"]=$native_ns
 
     tool_columns memcheck "$name"
