@@ -63,7 +63,7 @@ public readonly record struct CheckedAccess
 
     /// <summary><c>[base + index*scale + displacement + offset]</c>, for <c>lea</c>.</summary>
     public MemoryOperand Operand(long offset = 0) =>
-        new(Base, Index, Scale, Displacement + offset, Displacement + offset == 0 ? 0 : (Base.IsGPR32() || Index.IsGPR32() ? 4 : 8), false, Register.None);
+        new(Base, Index, Scale, Displacement + offset, Displacement + offset == 0 ? 0 : 1, false, Register.None);   // displacement size 1: Iced takes a disp8 where it fits
 
     /// <summary><c>lea destination, <see cref="Operand"/></c>: written directly for 64-bit addresses (most accesses), through Iced otherwise.</summary>
     public void EmitLea(Checker.Engine.Emission.CodeBuffer code, Register destination, long offset = 0)

@@ -136,7 +136,7 @@ public class EncodedFormsTests
                         {
                             if (x == Register.RSP || (b == Register.None && x == Register.None && disp < 0)) continue;
                             byte[]? iced = IcedBytes(Instruction.Create(Code.Lea_r64_m, d,
-                                new MemoryOperand(b, x, scale, disp, disp == 0 ? 0 : 8, false, Register.None)), 0x7000_0000);
+                                new MemoryOperand(b, x, scale, disp, disp == 0 ? 0 : 1, false, Register.None)), 0x7000_0000);
                             if (iced == null) continue;
                             var code = new CodeBuffer(0x7000_0000);
                             code.Lea(d, b, x, scale, disp);
