@@ -12,10 +12,11 @@ namespace Checker.MemcheckTool.Definedness;
 /// </summary>
 internal static unsafe class GuestValues
 {
-    // XSAVE standard format: legacy xmm0-15 at 160, the AVX ymm upper halves at 576, the opmask
-    // state at 1088, the zmm0-15 upper halves at 1152, zmm16-31 at 1664; XSTATE_BV at 512 says which
-    // components were saved (a component in its initial state reads as zeros).
-    private const int Xmm = 160, YmmHigh = 576, Opmask = 1088, ZmmHigh = 1152, Hi16Zmm = 1664, XstateBv = 512;
+    // XSAVE standard format (offsets from CPUID: the AVX-512 components sit elsewhere on AMD than on
+    // Intel); XSTATE_BV says which components were saved (a component in its initial state reads as zeros).
+    private const int Xmm = XsaveLayout.Xmm, XstateBv = XsaveLayout.StateMask;
+    private static readonly int YmmHigh = XsaveLayout.YmmHigh, Opmask = XsaveLayout.Opmask,
+        ZmmHigh = XsaveLayout.ZmmHigh, Hi16Zmm = XsaveLayout.Hi16Zmm;
 
     public static ulong Gpr(ContextBlock* c, Register register)
     {
