@@ -18,11 +18,14 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private readonly Definedness.PropagationEmitter _propagation = new();
     private List<PlannedCheck>[] _plan = [];
     private BlockServices _block = null!;
+    // The end (exclusive) of the run of pops the last pop probe covered.
+    private int _popRunEnd;
     private Func<ulong, bool>? _keepsApart;
 
     public override void BeginBlock(BlockServices block)
     {
         _block = block;
+        _popRunEnd = 0;
         if (definedness != null) definedness.Statistics.TranslationsByMode[block.Mode]++;
         _checks.Reset();
         _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
@@ -54,8 +57,13 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
             PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall);
         // A pop may restore an undefined value a propagating push saved: probed, and if so re-run propagating.
-        if (definedness != null && !propagating && PopProbe.Applies(ins) && _block.Held.Held == Register.None)
-            PopProbe.Emit(code, ins, _block.ExitTo, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index));
+        // A run of pops (an epilogue's) is probed once, at its first.
+        if (definedness != null && !propagating && index >= _popRunEnd && PopProbe.Applies(ins) && _block.Held.Held == Register.None)
+        {
+            int run = PopProbe.RunLength(_block.Instructions, index);
+            PopProbe.Emit(code, ins, run, _block.ExitTo, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index));
+            _popRunEnd = index + run;
+        }
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.

@@ -83,6 +83,8 @@ public static class CaseBinaries
         ["tool_events"] = new("gcc", "tool_events.c", ["-O0"], []),
         ["uninit_callee_saved"] = new("gcc", "uninit_callee_saved.c", ["-O0"], []),
         ["uninit_callee_saved.O2"] = new("gcc", "uninit_callee_saved.c", ["-O2"], []),
+        ["uninit_pop_runs"] = new("gcc", "uninit_pop_runs.c", ["-O0"], []),
+        ["uninit_pop_runs.O2"] = new("gcc", "uninit_pop_runs.c", ["-O2"], []),
         ["uninit_padding"] = new("gcc", "uninit_padding.c", ["-O0"], []),
         ["uninit_padding.O2"] = new("gcc", "uninit_padding.c", ["-O2"], []),
         ["uninit_enter"] = new("gcc", "uninit_enter.c", ["-O0"], []),

@@ -135,6 +135,30 @@ public class UninitializedReadTests
         AssertFrame(UserFrame(error, source), "main", source, Line(source, "LINE_AFTER_CALL"), report.Context);
     }
 
+    /// <summary>
+    /// An epilogue's run of pops is probed once: an undefined slot deep in the run (rbx popped sixth,
+    /// third, first; flags live and dead) still brings the undefined value back, reported after each call.
+    /// </summary>
+    [Theory]
+    [InlineData("uninit_pop_runs")]
+    [InlineData("uninit_pop_runs.O2")]
+    public void RunOfPops_ProbedOnce_RestoresAnUndefinedSlotAnywhereInTheRun(string binary)
+    {
+        const string source = "uninit_pop_runs.c";
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.Equal("done\n", report.Run.StdoutText);
+        JsonElement[] errors = report.Errors;
+        string[] markers = ["LINE_SIX", "LINE_THREE", "LINE_ONE"];
+        Assert.True(errors.Length == markers.Length, $"expected {markers.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        for (int i = 0; i < markers.Length; i++)
+        {
+            Assert.Equal("uninitialized", errors[i].GetProperty("kind").GetString());
+            Assert.Contains("conditional jump", Message(errors[i]));
+            AssertFrame(UserFrame(errors[i], source), "main", source, Line(source, markers[i]), report.Context);
+        }
+    }
+
     /// <summary>A heap struct's field stores (one merged check at -O2) leave its padding undefined: write() reports bytes 1..3 only.</summary>
     [Theory]
     [InlineData("uninit_padding")]
