@@ -37,6 +37,9 @@
 # says MISMATCH/FAIL and the workload is left out of that column's geometric
 # mean. Builds, generated inputs and outputs go to bench/out/ (ignored by git).
 # Not run by CI.
+#
+# To see where a workload's time goes inside the code cache (by fragment, routine and
+# instruction form): bench/tools/cache-profile.py (perf samples mapped through MEMCHECK_TRACE=1).
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Where a run spends its time inside the code cache, from perf samples and memcheck's trace.
+
+usage:
+  MEMCHECK_TRACE=1 perf record -F 999 -o run.data .build/memcheck/memcheck [OPTIONS] -- PROGRAM ... 2>trace.txt
+  bench/tools/cache-profile.py trace.txt run.data [--fragments N] [--forms N]
+
+perf sees the code cache as anonymous JIT code; MEMCHECK_TRACE=1 makes memcheck print every
+routine and fragment it writes ("memcheck-trace: fragment S-E at ADDR+LEN HEX"), so each sample's
+address maps to the fragment (guest range S-E) or routine that holds it. Printed:
+  - the samples' shares: fragments, each routine, memcheck's own code, the kernel;
+  - how concentrated the fragments' samples are (the hottest 10/100/1000 fragments);
+  - with --fragments N, the N hottest fragments disassembled with samples per instruction;
+  - with --forms N, the N instruction forms (addresses replaced by N) that hold the most samples,
+    and the forms just before them (a sampled instruction often waits on the one before it).
+Not run by CI.
+"""
+import argparse
+import bisect
+import collections
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+TRACE_LINE = re.compile(r'memcheck-trace: (fragment|routine) (.*?) at 0x([0-9a-f]+)\+(\d+) ([0-9A-F]+)')
+OBJDUMP_LINE = re.compile(r'\s*([0-9a-f]+):\s+((?:[0-9a-f]{2} )+)\s*(.*)')
+
+
+def read_trace(path):
+    pieces = []
+    with open(path, errors='replace') as trace:
+        for line in trace:
+            m = TRACE_LINE.match(line)
+            if m:
+                pieces.append((int(m.group(3), 16), int(m.group(4)), m.group(1), m.group(2), m.group(5)))
+    pieces.sort()
+    return pieces
+
+
+def read_samples(perf_data):
+    out = subprocess.run(['perf', 'script', '-i', perf_data, '-F', 'ip,dso'],
+                         capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) < 2:
+            continue
+        try:
+            ip = int(fields[0], 16)
+        except ValueError:
+            continue
+        yield ip, fields[1]
+
+
+def disassemble(address, hex_bytes):
+    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
+        f.write(bytes.fromhex(hex_bytes))
+        f.flush()
+        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-mi386:x86-64', f'--adjust-vma={address:#x}', f.name],
+                             capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        m = OBJDUMP_LINE.match(line)
+        if m and m.group(3):
+            yield int(m.group(1), 16), m.group(2).strip(), m.group(3)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('trace')
+    parser.add_argument('perf_data')
+    parser.add_argument('--fragments', type=int, default=0, help='disassemble the N hottest fragments')
+    parser.add_argument('--forms', type=int, default=0, help='the N instruction forms with the most samples')
+    args = parser.parse_args()
+
+    pieces = read_trace(args.trace)
+    if not pieces:
+        sys.exit(f'cache-profile: no memcheck-trace lines in {args.trace} (run with MEMCHECK_TRACE=1)')
+    starts = [p[0] for p in pieces]
+    total = 0
+    shares = collections.Counter()
+    by_piece = collections.defaultdict(collections.Counter)
+    for ip, dso in read_samples(args.perf_data):
+        total += 1
+        i = bisect.bisect_right(starts, ip) - 1
+        if i >= 0 and ip < pieces[i][0] + pieces[i][1]:
+            kind, name = pieces[i][2], pieces[i][3]
+            shares['fragments' if kind == 'fragment' else f'routine: {name}'] += 1
+            by_piece[i][ip] += 1
+        else:
+            shares[os.path.basename(dso.strip('()'))] += 1
+    print(f'{total} samples')
+    for name, n in shares.most_common(15):
+        print(f'{n:8d} {100 * n / total:5.1f}%  {name}')
+
+    fragment_counts = sorted(((sum(c.values()), i) for i, c in by_piece.items() if pieces[i][2] == 'fragment'), reverse=True)
+    in_fragments = sum(n for n, _ in fragment_counts) or 1
+    print(f'{len(fragment_counts)} of {sum(1 for p in pieces if p[2] == "fragment")} fragments sampled; the hottest hold:')
+    for top in (10, 100, 1000):
+        print(f'  {top:5d}: {100 * sum(n for n, _ in fragment_counts[:top]) / in_fragments:5.1f}% of the fragments\' samples')
+
+    for n, i in fragment_counts[:args.fragments]:
+        start, length, _, name, hex_bytes = pieces[i]
+        print(f'\n== fragment {name} at {start:#x}+{length}: {n} samples')
+        for address, raw, text in disassemble(start, hex_bytes):
+            print(f'{by_piece[i].get(address, 0):5d}  {address:x}: {text}')
+
+    if args.forms:
+        forms, before = collections.Counter(), collections.Counter()
+        for i, counts in by_piece.items():
+            if pieces[i][2] != 'fragment':
+                continue
+            previous = None
+            for address, _, text in disassemble(pieces[i][0], pieces[i][4]):
+                form = re.sub(r'0x[0-9a-f]+', 'N', text.split('#')[0].strip())
+                if address in counts:
+                    forms[form] += counts[address]
+                    if previous:
+                        before[previous] += counts[address]
+                previous = form
+        print('\nsamples by instruction form:')
+        for form, n in forms.most_common(args.forms):
+            print(f'{n:8d} {100 * n / total:5.1f}%  {form}')
+        print('\nsamples by the form just before:')
+        for form, n in before.most_common(args.forms):
+            print(f'{n:8d} {100 * n / total:5.1f}%  {form}')
+
+
+if __name__ == '__main__':
+    main()
