@@ -6,13 +6,15 @@
  * pops six registers (rbx last, at rsp+40: the second load), saves3 pops three (rbx last, at
  * rsp+16: a 2-byte load after a 4-byte one; its flags are dead, the others' live), saves1 pops one. An indirect jump ends the block
  * before the pops, so they run in a block of their own whose registers are all defined: the probe
- * alone finds the undefined slot. */
+ * alone finds the undefined slot. interleaved, whose pushes are interleaved with register moves,
+ * must give rbx back defined. */
 #include <stdio.h>
 #include <stdlib.h>
 
 void saves6(void);
 void saves3(void);
 void saves1(void);
+void interleaved(void);
 
 __asm__(
     ".text\n"
@@ -36,7 +38,16 @@ __asm__(
     "  xor %ebx, %ebx\n"
     "  lea 1f(%rip), %rax\n  jmp *%rax\n1:\n"
     "  pop %rbx\n  ret\n"
-    ".size saves1, .-saves1\n");
+    ".size saves1, .-saves1\n"
+    /* A prologue whose pushes gcc interleaves with register moves: one define covers every slot;
+       a slot left as the call painted it (undefined) would bring rbx back undefined. */
+    ".globl interleaved\n.type interleaved,@function\n"
+    "interleaved:\n"
+    "  push %r13\n  mov %rdi, %rax\n  push %r12\n  lea 1(%rax), %r12\n  push %rbp\n  mov $7, %ebp\n  push %rbx\n"
+    "  xor %ebx, %ebx\n  mov $2, %r12d\n  mov $3, %r13d\n"
+    "  lea 1f(%rip), %rax\n  jmp *%rax\n1:\n"
+    "  pop %rbx\n  pop %rbp\n  pop %r12\n  pop %r13\n  ret\n"
+    ".size interleaved, .-interleaved\n");
 
 /* rbx = *p (undefined), call the callee, return rbx (undefined again only if the pops restored its shadow). */
 #define ACROSS(callee, p)                                                                      \
@@ -62,6 +73,10 @@ int main(void)
     long c = ACROSS(saves1, &p[2]);
     if (c > 3) /* LINE_ONE */
         puts("one");
+    long defined = 2;
+    long d = ACROSS(interleaved, &defined);
+    if (d > 3) /* defined: no report */
+        puts("interleaved");
     free(p);
     puts("done");
     return 0;

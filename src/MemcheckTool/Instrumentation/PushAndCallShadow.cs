@@ -30,8 +30,21 @@ public static class PushAndCallShadow
         Instruction ins = block[index];
         if (ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall) return true;
         // A run of pushes (a prologue's) is defined at its first: the later ones need nothing.
-        return IsPush(ins) && (index == 0 || !IsPush(block[index - 1]));
+        if (!IsPush(ins)) return false;
+        int before = index - 1;
+        while (before >= 0 && MovesRegistersOnly(block[before])) before--;
+        return before < 0 || !IsPush(block[before]);
     }
+
+    /// <summary>
+    /// A register move or lea between a prologue's pushes (gcc interleaves `mov r13, rsi` with them):
+    /// no memory, rsp neither moved nor written, so the pushes on either side are still one run.
+    /// </summary>
+    private static bool MovesRegistersOnly(in Instruction ins) =>
+        ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement == 0 && ins.OpCount == 2
+        && ins.Op0Kind == OpKind.Register && ins.Op0Register.IsGPR() && ins.Op0Register.GetFullRegister() != Register.RSP
+        && (ins.Mnemonic == Mnemonic.Lea
+            || ins.Mnemonic == Mnemonic.Mov && ins.Op1Kind is OpKind.Register or OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate32to64 or OpKind.Immediate64);
 
     private static bool IsPush(in Instruction ins) =>
         ins.Mnemonic is Mnemonic.Push or Mnemonic.Pushf or Mnemonic.Pushfq && ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement is < 0 and >= -8;
@@ -54,7 +67,11 @@ public static class PushAndCallShadow
         {
             // The run's slots [rsp - total, rsp), whole shadow bytes (a 2-byte push defines its neighbours' too).
             int total = 0;
-            for (int i = index; i < block.Count && IsPush(block[i]) && total < 64; i++) total += -block[i].StackPointerIncrement;
+            for (int i = index; i < block.Count; i++)
+            {
+                if (IsPush(block[i])) total += -block[i].StackPointerIncrement;
+                else if (!MovesRegistersOnly(block[i])) break;
+            }
             int shadowBytes = (total + 3) / 4;
             EmitIndex(code, scratch, shadowBytes * 4);
             for (int offset = 0; offset < shadowBytes;)
