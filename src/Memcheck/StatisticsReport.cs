@@ -22,6 +22,8 @@ public static class StatisticsReport
         Line("syscalls", s.Syscalls);
         Line("intercepted calls", s.InterceptedCalls);
         Line("  through the dispatcher", s.InterceptExits);
+        Line("callstack walks", Checker.MemcheckTool.Heap.CallstackCapture.Walks);
+        Line("  distinct callstacks", Checker.MemcheckTool.Heap.CallstackCapture.Stacks.Count);
         Line("tool exits (access check reports)", s.ToolExits);
         if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
         {

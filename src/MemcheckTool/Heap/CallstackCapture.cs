@@ -17,6 +17,9 @@ public static unsafe class CallstackCapture
     /// <summary>Every captured stack, interned: callers get shared arrays and must not modify them.</summary>
     public static CallstackTable Stacks { get; } = new();
 
+    /// <summary>Walks stepped frame by frame (the memo's misses), for <c>--stats</c>; not synchronized (a count, not a total to rely on).</summary>
+    public static long Walks { get; private set; }
+
     /// <summary>At a replaced function's entry: the caller's return address is at [rsp].</summary>
     public static ulong[] Capture(ContextBlock* context, ulong stackTop, int maxFrames, FrameRuleCache? rules) =>
         Stacks[CaptureId(context, stackTop, maxFrames, rules)];
@@ -48,6 +51,7 @@ public static unsafe class CallstackCapture
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static int WalkAndRemember(WalkMemo memo, in WalkStart start, FrameRuleCache? rules)
     {
+        Walks++;
         int maxFrames = start.MaxFrames;
         Span<ulong> frames = stackalloc ulong[maxFrames];
         var recorder = new WalkRecorder(stackalloc StackWord[2 * WalkMemo.MaxWords], stackalloc bool[2 * WalkMemo.MaxWords]);

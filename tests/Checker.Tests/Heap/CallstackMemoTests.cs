@@ -107,6 +107,25 @@ public sealed unsafe class CallstackMemoTests : IDisposable
     }
 
     [Fact]
+    public void AProgramsWorkingSetOfWalksStaysRemembered()
+    {
+        // sqlite's ~500 distinct walks thrashed a memo of 64 sets of 4 ways (26% of its walks missed).
+        var memo = NewMemo();
+        const int Starts = 512;
+        for (ulong i = 0; i < Starts; i++)
+        {
+            var start = new WalkStart(0x401000 + 0x40 * (i % 64), _stack + 8 * (i / 64), 0, Exact: false, StackTop, 12);
+            memo.Remember(start, usesRbp: false, [], CallstackCapture.Stacks.InternId([start.Pc, 0x500000 + i]));
+        }
+        for (ulong i = 0; i < Starts; i++)
+        {
+            var start = new WalkStart(0x401000 + 0x40 * (i % 64), _stack + 8 * (i / 64), 0, Exact: false, StackTop, 12);
+            Assert.True(memo.TryGet(start, out int found), $"walk {i} forgotten");
+            Assert.Equal([start.Pc, 0x500000 + i], CallstackCapture.Stacks[found]);
+        }
+    }
+
+    [Fact]
     public void ASavedFramePointerIsUsedOnlyOnceAStepComputesWithIt()
     {
         var recorder = new WalkRecorder(new StackWord[8], new bool[8]);
