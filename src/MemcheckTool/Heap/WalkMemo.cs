@@ -24,20 +24,27 @@ internal sealed unsafe class WalkMemo
     /// <summary>Words a remembered walk may depend on (the default 12 frames use at most 22).</summary>
     public const int MaxWords = 24;
 
-    // 512 sets of 8 ways (~1.4 MB per thread that captures stacks). With 64 sets of 4 ways sqlite
-    // (3.7M captures, ~500 distinct walks) missed 26% of its walks (each a ~600 ns walk and intern):
-    // a start reached from several callers takes several ways of its set, and a set visited in turn
-    // by more walks than it has ways keeps none of them under round-robin replacement; 512 sets of 8
-    // ways leave only its first walks to miss.
-    private const int SetBits = 9, Ways = 8;
+    // Up to 512 sets of 8 ways (~1.4 MB). With 64 sets of 4 ways sqlite (3.7M captures, ~500
+    // distinct walks) missed 26% of its walks (each a ~600 ns walk and intern): a start reached from
+    // several callers takes several ways of its set, and a set visited in turn by more walks than it
+    // has ways keeps none of them under round-robin replacement; 512 sets of 8 ways leave only its
+    // first walks to miss. A thread starts with 32 sets (~87 KB) and grows to 512 once it has
+    // remembered more walks than it has entries: a program of many threads that allocate little
+    // does not pay 1.4 MB for each.
+    private const int FirstSetBits = 5, MaxSetBits = 9, Ways = 8;
 
     [ThreadStatic] private static WalkMemo? t_current;
 
-    private readonly Entry[] _entries = new Entry[Ways << SetBits];
+    private int _setBits = FirstSetBits;
+    private long _remembered;
+    private Entry[] _entries = new Entry[Ways << FirstSetBits];
     // Each entry's start hash, a set's ways side by side: a lookup reads one line for the set and
     // only the entry whose tag matches (an entry is several lines, cold in programs with many call sites).
-    private readonly ulong[] _tags = new ulong[Ways << SetBits];
-    private readonly byte[] _nextWay = new byte[1 << SetBits];
+    private ulong[] _tags = new ulong[Ways << FirstSetBits];
+    private byte[] _nextWay = new byte[1 << FirstSetBits];
+
+    /// <summary>How many walks the memo can hold now.</summary>
+    internal int Capacity => _entries.Length;
 
     /// <summary>An empty memo (threads get theirs through <see cref="For"/>).</summary>
     internal WalkMemo(FrameRuleCache? rules) => Rules = rules;
@@ -81,13 +88,8 @@ internal sealed unsafe class WalkMemo
         {
             if (word.Address - start.Rsp > uint.MaxValue) return;
         }
-        // The set's ways in turn: the walks from one call site at one depth take every way.
-        ulong hash = Hash(start);
-        int set = SetOf(hash);
-        ref byte next = ref _nextWay[set / Ways];
-        _tags[set + next] = hash;
-        ref Entry entry = ref _entries[set + next];
-        next = (byte)((next + 1) % Ways);
+        if (++_remembered > _entries.Length && _setBits < MaxSetBits) Grow();
+        ref Entry entry = ref Place(Hash(start));
         entry.Pc = start.Pc;
         entry.Rsp = start.Rsp;
         entry.Rbp = start.Rbp;
@@ -103,7 +105,31 @@ internal sealed unsafe class WalkMemo
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Hash(in WalkStart start) => (start.Pc ^ start.Rsp) * 0x9E37_79B9_7F4A_7C15;
 
-    private static int SetOf(ulong hash) => (int)(hash >> (64 - SetBits)) * Ways;
+    private int SetOf(ulong hash) => (int)(hash >> (64 - _setBits)) * Ways;
+
+    /// <summary>The entry a walk with this start hash goes to: the set's ways in turn (the walks from one call site at one depth take every way).</summary>
+    private ref Entry Place(ulong hash)
+    {
+        int set = SetOf(hash);
+        ref byte next = ref _nextWay[set / Ways];
+        _tags[set + next] = hash;
+        ref Entry entry = ref _entries[set + next];
+        next = (byte)((next + 1) % Ways);
+        return ref entry;
+    }
+
+    /// <summary>To the largest size, keeping every remembered walk (placed again by its start hash).</summary>
+    private void Grow()
+    {
+        Entry[] entries = _entries;
+        ulong[] tags = _tags;
+        _setBits = MaxSetBits;
+        _entries = new Entry[Ways << MaxSetBits];
+        _tags = new ulong[Ways << MaxSetBits];
+        _nextWay = new byte[1 << MaxSetBits];
+        for (int i = 0; i < entries.Length; i++)
+            if (entries[i].Stack != 0) Place(tags[i]) = entries[i];
+    }
 
     private unsafe struct Entry
     {

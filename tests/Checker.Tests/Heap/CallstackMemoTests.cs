@@ -107,16 +107,36 @@ public sealed unsafe class CallstackMemoTests : IDisposable
     }
 
     [Fact]
+    public void AMemoGrowsOnlyWhenItsWalksOutnumberItsEntries_KeepingThem()
+    {
+        // A thread of few call sites keeps the small memo (~87 KB, not 1.4 MB: many threads, each its own).
+        var memo = NewMemo();
+        int small = memo.Capacity;
+        WalkStart StartOf(ulong i) => new(0x401000 + 0x40 * (i % 64), _stack + 8 * (i / 64), 0, Exact: false, StackTop, 12);
+        for (ulong i = 0; i < (ulong)small; i++)
+            memo.Remember(StartOf(i), usesRbp: false, [], CallstackCapture.Stacks.InternId([StartOf(i).Pc, 0x600000 + i]));
+        Assert.Equal(small, memo.Capacity);
+        memo.Remember(StartOf((ulong)small), usesRbp: false, [], CallstackCapture.Stacks.InternId([StartOf((ulong)small).Pc, 0x600000 + (ulong)small]));
+        Assert.True(memo.Capacity > small, "the memo did not grow");
+        // The walks remembered before it grew are still there (their last way in a small set survived the move).
+        Assert.True(memo.TryGet(StartOf((ulong)small - 1), out int found));
+        Assert.Equal([StartOf((ulong)small - 1).Pc, 0x600000 + (ulong)small - 1], CallstackCapture.Stacks[found]);
+    }
+
+    [Fact]
     public void AProgramsWorkingSetOfWalksStaysRemembered()
     {
         // sqlite's ~500 distinct walks thrashed a memo of 64 sets of 4 ways (26% of its walks missed).
+        // As captures use it: a walk is remembered when the memo misses it. The first pass fills (and
+        // grows) the memo; after it the whole working set is held.
         var memo = NewMemo();
         const int Starts = 512;
-        for (ulong i = 0; i < Starts; i++)
-        {
-            var start = new WalkStart(0x401000 + 0x40 * (i % 64), _stack + 8 * (i / 64), 0, Exact: false, StackTop, 12);
-            memo.Remember(start, usesRbp: false, [], CallstackCapture.Stacks.InternId([start.Pc, 0x500000 + i]));
-        }
+        for (int pass = 0; pass < 2; pass++)
+            for (ulong i = 0; i < Starts; i++)
+            {
+                var start = new WalkStart(0x401000 + 0x40 * (i % 64), _stack + 8 * (i / 64), 0, Exact: false, StackTop, 12);
+                if (!memo.TryGet(start, out _)) memo.Remember(start, usesRbp: false, [], CallstackCapture.Stacks.InternId([start.Pc, 0x500000 + i]));
+            }
         for (ulong i = 0; i < Starts; i++)
         {
             var start = new WalkStart(0x401000 + 0x40 * (i % 64), _stack + 8 * (i / 64), 0, Exact: false, StackTop, 12);
