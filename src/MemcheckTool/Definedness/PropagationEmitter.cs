@@ -126,6 +126,9 @@ internal sealed class PropagationEmitter
     /// mov/movzx/movdqu/vmovdqu... of up to 64 bytes, no mask, addressing lea can repeat (no fs/gs,
     /// no rip), a general register of 4 or 8 bytes (or any size as a store's source) or a vector one.
     /// </summary>
+    /// <summary>Whether <paramref name="ins"/> is a store <see cref="ShadowMoveRoutine"/> does when its pre-check hits (with <see cref="InlineMoves"/>).</summary>
+    public bool SetsStoredLanes(in Instruction ins) => InlineMoves && InlineMove(ins) is { Store: true };
+
     private static MoveShape? InlineMove(in Instruction ins)
     {
         if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpCount != 2 || ins.OpMask != Register.None || ins.IsBroadcast) return null;

@@ -21,7 +21,9 @@ namespace Checker.MemcheckTool.Definedness;
 /// lanes, pdep into bytes, times 0xff), [size, zero-to) defined, its dirty bit recomputed, and the
 /// pending bit (set by the access check for this read) cleared;</item>
 /// <item>store: each 8 bytes of register shadow back into lanes (01 for an undefined byte; only in
-/// the heap and the thread's stack, elsewhere defined, see MemoryDefinedness), unaddressable lanes left alone.</item>
+/// the heap and the thread's stack, elsewhere defined, see MemoryDefinedness), unaddressable lanes left
+/// alone, lanes already in their new states not written (no locked op), and the pending bit its
+/// check set over undefined lanes (<see cref="Instrumentation.LaneAction.Pending"/>) cleared.</item>
 /// </list>
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -168,12 +170,22 @@ internal static class ShadowMoveRoutine
         a.andn(r9, r10, r9);
         a.and(r11, r9);
         a.mov(r10, __qword_ptr.gs[MemcheckSlots.MoveTemp]);
+        // Lanes that hold their new states already are not written: a copy of undefined fields over
+        // undefined ones (sort's merge of line records) or of defined over defined takes no locked op.
+        Label unchanged = a.CreateLabel();
+        a.and(rcx, r9);
+        a.cmp(rcx, r11);
+        a.je(unchanged);
         a.not(r9);
         a.@lock.and(__qword_ptr.fs[rax], r9);
         a.@lock.or(__qword_ptr.fs[rax], r11);
+        a.Label(ref unchanged);
         a.add(r10d, 8);
         a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveSize]);
         a.jb(storeLoop);
+        // The store's check may have set the pending bit over the undefined lanes it overwrote
+        // (LaneAction.Pending): they are set now.
+        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.PendingBit);
 
         a.Label(ref done);
         Restore(a);

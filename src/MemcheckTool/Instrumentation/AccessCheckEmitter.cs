@@ -42,12 +42,12 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private readonly List<PendingStub> _pending = [];
 
     /// <summary>An inline probe's jump to its site's stub, emitted after the fragment body.</summary>
-    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead)
+    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes = false)
     {
         public readonly AccessSite Site = site;
         public readonly int JumpField = jumpField;
         public readonly Register Scratch = scratch;
-        public readonly bool Spilled = spilled, FlagsDead = flagsDead;
+        public readonly bool Spilled = spilled, FlagsDead = flagsDead, StoreSetsLanes = storeSetsLanes;
         public ulong Resume;
     }
     /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
@@ -63,6 +63,14 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     public bool TrackDefinedness { get; set; }
     /// <summary>The propagating mode: undefined reads mark the instruction for propagation instead of switching modes.</summary>
     public bool Propagating { get; set; }
+
+    /// <summary>
+    /// The propagating mode, for the instruction whose checks come next: a plain store from a register
+    /// that <see cref="Definedness.ShadowMoveRoutine"/> does, which sets every lane it writes (defined
+    /// or not) whenever its pre-check hits. Its check then only sets the pending bit over undefined
+    /// lanes (<see cref="LaneAction.Pending"/>) instead of having the routine define them first.
+    /// </summary>
+    public bool StoreSetsLanes { get; set; }
 
     /// <summary>Forgets stubs of a previous fragment (call when a translation starts).</summary>
     public void Reset()
@@ -122,7 +130,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                     access.EmitLea(code, scratch, offset);
                     scratchIsGuest = false;
                     code.Raw(ProbeTail(scratch, width, flagsDead));
-                    _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead));
+                    _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead, StoreSetsLanes));
                 }
             }
             ulong resume = code.CurrentAddress;
@@ -186,7 +194,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             if (pending.Site.Id != previous)
             {
                 stub = code.CurrentAddress;
-                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead);
+                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead, pending.StoreSetsLanes);
                 previous = pending.Site.Id;
             }
             code.PatchRel32(pending.JumpField, stub);
@@ -196,7 +204,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 
     // The scratch register is free here (the resume point reloads it if it was spilled); every
     // other register holds the guest's value, so the operand can be evaluated again.
-    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead)
+    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes)
     {
         CheckedAccess access = site.Access;
         if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
@@ -204,7 +212,8 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             bool frameAligned = FrameAligned(access);
             int probeBytes = frameAligned ? access.Size / 4 : Probes(access.Size).First().ShadowBytes;
-            exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, DefinesFreshBytes(site), resume);
+            LaneAction action = DefinesFreshBytes(site) ? LaneAction.Define : SetsPending(site, storeSetsLanes) ? LaneAction.Pending : LaneAction.Routine;
+            exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, action, resume);
         }
         if (access.Extent == AccessExtent.Fixed && sites.Describe(site.Id, access.Size, KindOf(site)))
         {
@@ -282,6 +291,13 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     /// <summary>A write-only store of mode-0 code: the first write to fresh malloc'd memory (or a new frame) finds its bytes undefined.</summary>
     private bool DefinesFreshBytes(AccessSite site) =>
         TrackDefinedness && !Propagating && site.Access.IsWrite && !site.Access.IsRead;
+
+    /// <summary>
+    /// The propagating mode's access whose undefined lanes only set the pending bit in the routine: a
+    /// read (not merged: this mode checks each instruction apart), or a store whose move sets its lanes.
+    /// </summary>
+    private bool SetsPending(AccessSite site, bool storeSetsLanes) =>
+        TrackDefinedness && Propagating && site.Parts == null && (site.Access.IsRead || storeSetsLanes && site.Access.IsWrite);
 
     /// <summary>
     /// A write-only store relative to rsp (a frame's local or spill) by mode-0 code, 4-aligned in

@@ -71,6 +71,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (scratch == Register.None && flagsDead && _plan[index].Count > 0 && holdScratch)
             scratch = _block.Held.Held != Register.None ? _block.Held.Held
                 : ins.FlowControl == FlowControl.Next ? _block.Held.Acquire(code, _block.Instructions, index) : Register.None;
+        _checks.StoreSetsLanes = _checks.Propagating && _propagation.SetsStoredLanes(ins);
         _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead);
         if (VsibCheck.Applies(ins))
             VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck, trackDefinedness: definedness != null,
