@@ -162,7 +162,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         foreach (ExitStub exit in exits) exit.Owner = fragment;
         fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0].Id, exits.Count);
         cache.Add(fragment);
-        if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
+        if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} m{_mode} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         Measured(started);
         return fragment;
     }

@@ -55,7 +55,142 @@ internal sealed class PropagationEmitter
         ulong all = 0;
         for (int i = 0; i < n; i++) all |= _instructionMasks[i] = MaskOf(block[i], liveness.UsedRegisterList(i));
         _blockMask = all & ~(1UL << ShadowRegisters.PendingBit);
+        _copyRegisters = 0;   // until FindPlainCopies
     }
+
+    // The plain mode's copies (FindPlainCopies): per instruction whether it is one, and the
+    // registers they carry, which the plain block's guard leaves out.
+    private bool[] _copies = new bool[16];
+    private ulong[] _copyBits = new ulong[16];
+    private ulong _copyRegisters;
+
+    /// <summary>
+    /// A plain (mode-0) block's copies through a register: a register whose uses in the block, from
+    /// a load into it until it is written whole again, are all moves the move routine does
+    /// (<see cref="InlineMove"/>), loads into it or stores of it, never an address (<c>mov rdx, [rcx+rax] ; mov
+    /// [rdi+rax], rdx</c>, a record's 16-byte halves through xmm2/xmm3). Such a load of undefined
+    /// bytes need not leave the plain mode: its check sets the pending bit, the pre-check the
+    /// propagating mode puts before it (<see cref="EmitBefore"/>) sets the register's shadow, and
+    /// its stores' pre-checks write that shadow to memory; no other instruction of the block sees the
+    /// register, and the next block's guard sends the thread to the propagating mode if it uses it.
+    /// The guard leaves out a register only copies use: the load's pre-check takes the register's old shadow as
+    /// the propagating mode does (a general register written whole is defined in place, a vector
+    /// register's dirty bit is an input, and the move routine recomputes it over the whole register).
+    /// sort's merge loop and the memmove replacement's qword loop switched modes 272K times and then
+    /// ran propagating; sqlite's parser passed an undefined stack value to a call the same way (140K).
+    /// Call after <see cref="BeginBlock"/>; true for an instruction that is such a copy.
+    /// </summary>
+    public void FindPlainCopies(IReadOnlyList<Instruction> block)
+    {
+        int n = block.Count;
+        if (_copies.Length < n)
+        {
+            _copies = new bool[Math.Max(n, 2 * _copies.Length)];
+            _copyBits = new ulong[_copies.Length];
+        }
+        Array.Clear(_copies, 0, n);
+        _copyRegisters = 0;
+        if (!InlineMoves) return;
+        // Per instruction, the register bit it copies (a load into it or a store of it), else 0.
+        ulong loaded = 0;
+        for (int i = 0; i < n; i++)
+        {
+            Instruction ins = block[i];
+            // Instructions that touch registers Iced's lists may not name (every vector's upper half).
+            if (ins.Mnemonic is Mnemonic.Vzeroupper or Mnemonic.Vzeroall or Mnemonic.Xrstor or Mnemonic.Xrstor64 or Mnemonic.Fxrstor or Mnemonic.Fxrstor64
+                or Mnemonic.Xrstors or Mnemonic.Xrstors64) return;
+            _copyBits[i] = InlineMove(ins) is { } move && (move.AddressBits & (1 << move.Bit)) == 0 && move.Bit < ShadowRegisters.FlagsBit
+                ? 1UL << move.Bit : 0;
+            if (_copyBits[i] != 0 && block[i].Op0Kind == OpKind.Register) loaded |= _copyBits[i];
+        }
+        loaded &= ~(1UL << ShadowRegisters.DirtyBit(Register.RSP));
+        if (loaded == 0) return;
+        // Instructions that write a candidate whole without reading it (xor edx, edx; mov eax, 1): they
+        // may follow its copies, their pre-check defining it in place (DefinedOutputs) as in the propagating mode.
+        for (int i = 0; i < n; i++)
+        {
+            ulong others = _instructionMasks[i] & RegisterBits & loaded & ~_copyBits[i];
+            if (others == 0) continue;
+            DefinedOutputs.Split split = _outputs.Of(block[i], _instructionMasks[i], _liveness.UsedRegisterList(i), _liveness.UsedMemoryList(i));
+            ulong overwritten = split.Cleared & others & ~split.Inputs;
+            if (overwritten == 0) continue;
+            _copyBits[i] |= overwritten;
+        }
+        // Each register, walked forward: while it may hold a copied undefined value, its uses must be
+        // copies or overwrites (which define it again). Left out of the guard when that holds from
+        // the block's start, else asked defined there.
+        for (ulong candidates = loaded; candidates != 0; candidates &= candidates - 1)
+        {
+            ulong bit = candidates & (ulong)-(long)candidates;
+            if (MarkCopies(block, bit, undefinedAtStart: true)) _copyRegisters |= bit;
+            else MarkCopies(block, bit, undefinedAtStart: false);
+        }
+    }
+
+    private readonly List<int> _marked = [];
+
+    private bool MarkCopies(IReadOnlyList<Instruction> block, ulong bit, bool undefinedAtStart)
+    {
+        _marked.Clear();
+        bool mayBeUndefined = undefinedAtStart;
+        for (int i = 0; i < block.Count; i++)
+        {
+            if ((_instructionMasks[i] & bit) == 0) continue;
+            if ((_copyBits[i] & bit) == 0)
+            {
+                if (mayBeUndefined) return false;
+                continue;
+            }
+            bool move = InlineMove(block[i]) != null, load = move && block[i].Op0Kind == OpKind.Register;
+            if (load || mayBeUndefined) _marked.Add(i);
+            if (load) mayBeUndefined = true;
+            else if (!move) mayBeUndefined = false;   // an overwrite defines it
+        }
+        foreach (int i in _marked) _copies[i] = true;
+        return true;
+    }
+
+    /// <summary>
+    /// The pre-check of a plain-mode copy (<see cref="FindPlainCopies"/>): its move runs in the move
+    /// routine when the pending bit (its check met undefined lanes) or its register's dirty bit is
+    /// set. Every other register it uses is defined (the guard), so with the flags dead it is two
+    /// tests of Dirty and nothing is defined in place (a clean register stays clean):
+    /// <code>
+    ///   test dword gs:[Dirty], register ; jnz hit ; test byte gs:[Dirty+7], pending ; jnz hit
+    /// </code>
+    /// With live flags it is the propagating mode's flag-free pre-check (<see cref="EmitBefore"/>).
+    /// </summary>
+    public void EmitPlainCopy(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine, bool flagsDead)
+    {
+        if (!flagsDead || InlineMove(ins) is not { } move || move.Bit >= 32)
+        {
+            EmitBefore(code, ins, index, site, routine, moveRoutine);
+            return;
+        }
+        EmitTest(code, MemcheckSlots.Dirty, 1u << move.Bit);
+        code.Byte(0x0F);
+        code.Byte(0x85);   // jnz hit (rel32)
+        int registerField = code.Length;
+        code.Int32(0);
+        code.Encode(Instruction.Create(Code.Test_rm8_imm8, ContextOperand.Slot(MemcheckSlots.Dirty + 7), 1 << (ShadowRegisters.PendingBit - 56)));
+        code.Byte(0x0F);
+        code.Byte(0x85);
+        int pendingField = code.Length;
+        code.Int32(0);
+        int done = code.Length;
+        // Both jumps go to one hit path: the first's rel32 is pointed at the second jump, which the hit patches.
+        code.PatchInt32(registerField, pendingField - 2 - (registerField + 4));
+        _hits.Add(new Hit(pendingField, done, ins, move, null, site, routine, moveRoutine, RegisterRoutine, RcxSaved: false));
+    }
+
+    /// <summary>Whether copy <paramref name="index"/> (<see cref="IsPlainCopy"/>) is a move (else an overwrite, whose pre-check is <see cref="EmitBefore"/>'s).</summary>
+    public static bool IsCopyMove(in Instruction ins) => InlineMove(ins) != null;
+
+    /// <summary>Whether instruction <paramref name="index"/> is a copy <see cref="FindPlainCopies"/> found.</summary>
+    public bool IsPlainCopy(int index) => _copies[index];
+
+    // Dirty bits of registers (the flags, x87, forced and pending bits above them are not).
+    private const ulong RegisterBits = (1UL << ShadowRegisters.FlagsBit) - 1;
 
     /// <summary>The pre-check of instruction <paramref name="index"/> of the block (<see cref="BeginBlock"/>), <paramref name="ins"/>.</summary>
     public void EmitBefore(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine)
@@ -87,11 +222,11 @@ internal sealed class PropagationEmitter
     }
 
     /// <summary>A pre-check's hit path, emitted after the fragment's stubs: the jmp's rel32, where to go on, what it does (a value: no closure per instruction).</summary>
-    private readonly record struct Hit(int Field, int Done, Instruction AsMove, MoveShape? Move, RegisterRule? Rule, int Site, ulong Routine, ulong MoveRoutine, ulong RegisterRoutine)
+    private readonly record struct Hit(int Field, int Done, Instruction AsMove, MoveShape? Move, RegisterRule? Rule, int Site, ulong Routine, ulong MoveRoutine, ulong RegisterRoutine, bool RcxSaved = true)
     {
         public void Emit(CodeBuffer hit)
         {
-            hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+            if (RcxSaved) hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
             if (Move is { } shape) EmitMove(hit, AsMove, shape, Site, MoveRoutine);
             else if (Rule is { } rule) rule.Emit(hit, RegisterRoutine);
             else PropagationRoutine.EmitCall(hit, Site, Routine);
@@ -126,6 +261,9 @@ internal sealed class PropagationEmitter
     /// mov/movzx/movdqu/vmovdqu... of up to 64 bytes, no mask, addressing lea can repeat (no fs/gs,
     /// no rip), a general register of 4 or 8 bytes (or any size as a store's source) or a vector one.
     /// </summary>
+    /// <summary>Whether <paramref name="ins"/> is a store <see cref="ShadowMoveRoutine"/> does when its pre-check hits (with <see cref="InlineMoves"/>).</summary>
+    public bool SetsStoredLanes(in Instruction ins) => InlineMoves && InlineMove(ins) is { Store: true };
+
     private static MoveShape? InlineMove(in Instruction ins)
     {
         if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpCount != 2 || ins.OpMask != Register.None || ins.IsBroadcast) return null;
@@ -189,7 +327,9 @@ internal sealed class PropagationEmitter
         // Neither asked for nor using an undefined register (reached by a link or a lookup): leave,
         // the dispatcher picks the mode. A loop over undefined data stays here, linked.
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
-        _masks.Add((code.Length - 4, _blockMask | 1UL << ShadowRegisters.ForcedBit));
+        // Registers the block only copies leave it to the plain mode, which copies them (FindPlainCopies):
+        // a copy loop entered propagating goes back to the plain mode after one round.
+        _masks.Add((code.Length - 4, _blockMask & ~_copyRegisters | 1UL << ShadowRegisters.ForcedBit));
         code.Byte(0xE3);
         code.Byte(5);
         code.Byte(0xE9);
@@ -228,7 +368,8 @@ internal sealed class PropagationEmitter
     /// </summary>
     public void EmitGuard(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong, int> exitTo, bool flagsDead)
     {
-        ulong mask = _blockMask;
+        ulong mask = _blockMask & ~_copyRegisters;
+        if (mask == 0) return;
         if (flagsDead)
         {
             // Dirty's low and high dwords tested apart (an imm32 is sign-extended): no register, no store.

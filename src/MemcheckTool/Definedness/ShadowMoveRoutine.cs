@@ -13,15 +13,17 @@ namespace Checker.MemcheckTool.Definedness;
 /// The propagating mode's fast path for plain moves between a register and memory (mov, movdqu,
 /// vmovdqu, movq...: most of what copies partly undefined records around), without the C# exit.
 /// Byte-granular: a memory byte is defined (00) or undefined (01), a register shadow byte 0x00 or
-/// 0xff; anything finer (a partly defined byte, a lane pair crossing two shadow qwords on a store,
-/// an undefined address register) falls back to the C# exit. Reached by jump-and-link with the
+/// 0xff; anything finer (a partly defined byte, an undefined address register) falls back to the
+/// C# exit. A store's bytes beyond one shadow qword (32 bytes) are written in a second round. Reached by jump-and-link with the
 /// Move* slots set; returns through gs:[LinkReturn] with every register and the flags as they were.
 /// <list type="bullet">
 /// <item>load: the register's shadow bytes [0, size) from the memory's states (pext of the undefined
 /// lanes, pdep into bytes, times 0xff), [size, zero-to) defined, its dirty bit recomputed, and the
 /// pending bit (set by the access check for this read) cleared;</item>
 /// <item>store: each 8 bytes of register shadow back into lanes (01 for an undefined byte; only in
-/// the heap and the thread's stack, elsewhere defined, see MemoryDefinedness), unaddressable lanes left alone.</item>
+/// the heap and the thread's stack, elsewhere defined, see MemoryDefinedness), unaddressable lanes left
+/// alone, lanes already in their new states not written (no locked op), and the pending bit its
+/// check set over undefined lanes (<see cref="Instrumentation.LaneAction.Pending"/>) cleared.</item>
 /// </list>
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -134,7 +136,7 @@ internal static class ShadowMoveRoutine
         a.Label(ref notHeap);
         a.xor(r11d, r11d);
         a.Label(ref heapLanes);
-        // The lanes are bits [2*(a & 31), +2n) of the aligned shadow qword; across two qwords: C#.
+        // The lanes are bits [2*(a & 31), +2n) of the aligned shadow qword (at most the rest of it this round).
         a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
         a.sub(ecx, r10d);
         a.cmp(ecx, 8);
@@ -142,11 +144,20 @@ internal static class ShadowMoveRoutine
         a.jbe(countOk);
         a.mov(ecx, 8);
         a.Label(ref countOk);                                  // ecx = n bytes this round
+        // Bytes past this shadow qword's 32 go in the next round (an unaligned memcpy's stores).
+        Label fits = a.CreateLabel();
         a.mov(r9d, eax);
         a.and(r9d, 31);
         a.add(r9d, ecx);
         a.cmp(r9d, 32);
-        a.ja(fallback);
+        a.jbe(fits);
+        a.mov(ecx, eax);
+        a.and(ecx, 31);
+        a.neg(ecx);
+        a.add(ecx, 32);
+        a.Label(ref fits);
+        a.lea(r9d, __[r10 + rcx]);
+        a.mov(__qword_ptr.gs[MemcheckSlots.MoveTemp], r9);       // the next round's offset
         a.add(ecx, ecx);
         a.mov(r9, -1);
         a.bzhi(r9, r9, rcx);                                   // lane bits of n bytes
@@ -159,7 +170,6 @@ internal static class ShadowMoveRoutine
         a.shl(rax, 3);                                         // the shadow qword's offset
         a.mov(rcx, __qword_ptr.fs[rax]);
         // Unaddressable lanes (11) stay: drop them from the mask.
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveTemp], r10);
         a.mov(r10, rcx);
         a.shr(r10, 1);
         a.and(r10, rcx);
@@ -168,12 +178,21 @@ internal static class ShadowMoveRoutine
         a.andn(r9, r10, r9);
         a.and(r11, r9);
         a.mov(r10, __qword_ptr.gs[MemcheckSlots.MoveTemp]);
+        // Lanes that hold their new states already are not written: a copy of undefined fields over
+        // undefined ones (sort's merge of line records) or of defined over defined takes no locked op.
+        Label unchanged = a.CreateLabel();
+        a.and(rcx, r9);
+        a.cmp(rcx, r11);
+        a.je(unchanged);
         a.not(r9);
         a.@lock.and(__qword_ptr.fs[rax], r9);
         a.@lock.or(__qword_ptr.fs[rax], r11);
-        a.add(r10d, 8);
+        a.Label(ref unchanged);
         a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveSize]);
         a.jb(storeLoop);
+        // The store's check may have set the pending bit over the undefined lanes it overwrote
+        // (LaneAction.Pending): they are set now.
+        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.PendingBit);
 
         a.Label(ref done);
         Restore(a);

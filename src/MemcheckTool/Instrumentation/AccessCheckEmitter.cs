@@ -42,12 +42,12 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private readonly List<PendingStub> _pending = [];
 
     /// <summary>An inline probe's jump to its site's stub, emitted after the fragment body.</summary>
-    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead)
+    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes = false, bool inPlace = false)
     {
         public readonly AccessSite Site = site;
         public readonly int JumpField = jumpField;
         public readonly Register Scratch = scratch;
-        public readonly bool Spilled = spilled, FlagsDead = flagsDead;
+        public readonly bool Spilled = spilled, FlagsDead = flagsDead, StoreSetsLanes = storeSetsLanes, InPlace = inPlace;
         public ulong Resume;
     }
     /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
@@ -63,6 +63,21 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     public bool TrackDefinedness { get; set; }
     /// <summary>The propagating mode: undefined reads mark the instruction for propagation instead of switching modes.</summary>
     public bool Propagating { get; set; }
+
+    /// <summary>
+    /// The instruction whose checks come next is propagated right after them (the propagating mode,
+    /// or a copy of the plain mode, <see cref="Definedness.PropagationEmitter.FindPlainCopies"/>): its
+    /// undefined reads set the pending bit (<see cref="CheckKinds.InPlace"/>) instead of switching modes.
+    /// </summary>
+    public bool PropagatesHere { get; set; }
+
+    /// <summary>
+    /// The propagating mode, for the instruction whose checks come next: a plain store from a register
+    /// that <see cref="Definedness.ShadowMoveRoutine"/> does, which sets every lane it writes (defined
+    /// or not) whenever its pre-check hits. Its check then only sets the pending bit over undefined
+    /// lanes (<see cref="LaneAction.Pending"/>) instead of having the routine define them first.
+    /// </summary>
+    public bool StoreSetsLanes { get; set; }
 
     /// <summary>Forgets stubs of a previous fragment (call when a translation starts).</summary>
     public void Reset()
@@ -111,7 +126,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             if (access.Extent == AccessExtent.RepeatCount || access.Size > MaxInlineSize)
             {
                 // A run, or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
-                _pending.Add(new PendingStub(site, JumpToStub(code), scratch, spilled, false));
+                _pending.Add(new PendingStub(site, JumpToStub(code), scratch, spilled, false, false, PropagatesHere));
             }
             else
             {
@@ -122,7 +137,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                     access.EmitLea(code, scratch, offset);
                     scratchIsGuest = false;
                     code.Raw(ProbeTail(scratch, width, flagsDead));
-                    _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead));
+                    _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead, StoreSetsLanes, PropagatesHere));
                 }
             }
             ulong resume = code.CurrentAddress;
@@ -186,7 +201,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             if (pending.Site.Id != previous)
             {
                 stub = code.CurrentAddress;
-                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead);
+                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead, pending.StoreSetsLanes, pending.InPlace);
                 previous = pending.Site.Id;
             }
             code.PatchRel32(pending.JumpField, stub);
@@ -196,7 +211,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 
     // The scratch register is free here (the resume point reloads it if it was spilled); every
     // other register holds the guest's value, so the operand can be evaluated again.
-    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead)
+    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes, bool inPlace)
     {
         CheckedAccess access = site.Access;
         if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
@@ -204,9 +219,10 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             bool frameAligned = FrameAligned(access);
             int probeBytes = frameAligned ? access.Size / 4 : Probes(access.Size).First().ShadowBytes;
-            exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, DefinesFreshBytes(site), resume);
+            LaneAction action = SetsPending(site, inPlace, storeSetsLanes) ? LaneAction.Pending : DefinesFreshBytes(site) ? LaneAction.Define : LaneAction.Routine;
+            exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, action, resume);
         }
-        if (access.Extent == AccessExtent.Fixed && sites.Describe(site.Id, access.Size, KindOf(site)))
+        if (access.Extent == AccessExtent.Fixed && sites.Describe(site.Id, access.Size, KindOf(site, inPlace)))
         {
             // Size and kind are in the site's descriptor: the address, the site and the return suffice.
             access.EmitLea(code, scratch);
@@ -250,7 +266,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
         }
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), KindOf(site)));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), KindOf(site, inPlace)));
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
@@ -282,6 +298,13 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     /// <summary>A write-only store of mode-0 code: the first write to fresh malloc'd memory (or a new frame) finds its bytes undefined.</summary>
     private bool DefinesFreshBytes(AccessSite site) =>
         TrackDefinedness && !Propagating && site.Access.IsWrite && !site.Access.IsRead;
+
+    /// <summary>
+    /// The propagating mode's access whose undefined lanes only set the pending bit in the routine: a
+    /// read (not merged: this mode checks each instruction apart), or a store whose move sets its lanes.
+    /// </summary>
+    private bool SetsPending(AccessSite site, bool inPlace, bool storeSetsLanes) =>
+        TrackDefinedness && inPlace && site.Parts == null && (site.Access.IsRead || storeSetsLanes && site.Access.IsWrite);
 
     /// <summary>
     /// A write-only store relative to rsp (a frame's local or spill) by mode-0 code, 4-aligned in
@@ -320,12 +343,12 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     /// What the routine does with undefined bytes. A write-only merged check defines its whole range:
     /// the planner never lets one span a gap (<see cref="CheckPlanner.NoGapsInWrites"/>).
     /// </summary>
-    private int KindOf(AccessSite site)
+    private int KindOf(AccessSite site, bool inPlace)
     {
         CheckedAccess access = site.Access;
         int packed = access.Packed ? CheckKinds.PrefixMask : 0;
         return packed | (!TrackDefinedness ? CheckKinds.AddressOnly
-            : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (Propagating ? CheckKinds.InPlace : 0));
+            : (access.IsRead ? CheckKinds.Reads : 0) | (access.IsWrite ? CheckKinds.Writes : 0) | (inPlace ? CheckKinds.InPlace : 0));
     }
 
     /// <summary>The access's element mask into <paramref name="scratch"/>: a k register as is, a vector mask as its elements' sign bits.</summary>

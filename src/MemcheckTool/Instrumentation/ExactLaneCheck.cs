@@ -27,6 +27,13 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// routines do. A store that defines lanes shares its first and last shadow bytes with neighbours,
 /// so once the program has a second thread (a byte in the lane table says) it goes on to the
 /// routine, whose locked <c>and</c>s are aligned.
+/// The propagating mode's reads (and its plain register stores, <see cref="LaneAction.Pending"/>)
+/// whose lanes are defined or undefined (00/01) set the pending bit here, as the routine would:
+/// <code>
+///   test fs:[s], t (high bits) ; jnz slow ; shr t, 1 ; test fs:[s], t ; jz resume ; or byte gs:[Dirty+7], 0x80
+/// </code>
+/// (sort's merge loop, copying 32-byte line records whose key fields were never set, entered the
+/// routine 24M times to have it set that bit.)
 /// Measured on sqlite before: 82M entries into the access check routine, most of them 1/2/4-byte
 /// loads next to undefined neighbours and first stores into fresh blocks.
 /// </summary>
@@ -70,31 +77,33 @@ public sealed unsafe class ExactLaneCheck
     /// </summary>
     /// <param name="probeBytes">The inline probe's width in shadow bytes (1, 2, 4 or 8).</param>
     /// <param name="frameAligned">The inline probe covered exactly size / 4 shadow bytes from the address's (an rsp-relative frame access): only a 4-aligned address is tested here.</param>
-    public void Emit(CodeBuffer code, CheckedAccess access, Register scratch, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, bool define, ulong resume)
+    public void Emit(CodeBuffer code, CheckedAccess access, Register scratch, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, LaneAction action, ulong resume)
     {
+        bool define = action == LaneAction.Define, pending = action == LaneAction.Pending;
         Register t = flagsDead ? (scratch == Register.RAX ? Register.RDX : Register.RAX) : Register.RAX;
         code.StoreSlot(MemcheckSlots.StubSaveRegister, t);
         access.EmitLea(code, scratch);
         // What follows the address depends only on the shape: copied from its template, with the
         // lane table's, the threaded flag's and the resume point's displacements patched.
         int key = (scratch - Register.RAX) | (spilled ? 1 << 4 : 0) | (flagsDead ? 1 << 5 : 0) | (frameAligned ? 1 << 6 : 0)
-            | (define ? 1 << 7 : 0) | System.Numerics.BitOperations.Log2((uint)probeBytes) << 8;
-        CodeTemplate tail = _tails[key] ?? RecordTail(key, scratch, t, spilled, flagsDead, probeBytes, frameAligned, define);
-        Span<ulong> arguments = [define ? HighLanes(access.Size) : AllLanes(access.Size), ThreadedFlag, resume];
+            | (define ? 1 << 7 : 0) | System.Numerics.BitOperations.Log2((uint)probeBytes) << 8 | (pending ? 1 << 10 : 0);
+        CodeTemplate tail = _tails[key] ?? RecordTail(key, scratch, t, spilled, flagsDead, probeBytes, frameAligned, action);
+        Span<ulong> arguments = [action != LaneAction.Routine ? HighLanes(access.Size) : AllLanes(access.Size), ThreadedFlag, resume];
         tail.CopyTo(code, arguments);
     }
 
-    // By scratch, spilled, flags dead, frame-aligned, define and the probe's width.
-    private readonly CodeTemplate?[] _tails = new CodeTemplate?[16 << 6];
+    // By scratch, spilled, flags dead, frame-aligned, define, the probe's width and pending.
+    private readonly CodeTemplate?[] _tails = new CodeTemplate?[32 << 6];
 
-    private CodeTemplate RecordTail(int key, Register scratch, Register t, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, bool define) =>
+    private CodeTemplate RecordTail(int key, Register scratch, Register t, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, LaneAction action) =>
         _tails[key] = CodeTemplate.Record(_table, (code, fields) =>
-            EmitTail(code, fields, scratch, t, spilled, flagsDead, probeBytes, frameAligned, define, HighLanes(1), ThreadedFlag, code.BaseAddress));
+            EmitTail(code, fields, scratch, t, spilled, flagsDead, probeBytes, frameAligned, action, HighLanes(1), ThreadedFlag, code.BaseAddress));
 
     /// <summary>The test after the address is in the scratch; arguments: 0 the lane mask's address, 1 the threaded flag's, 2 the resume point.</summary>
     private static void EmitTail(CodeBuffer code, CodeTemplate.Recorder fields, Register scratch, Register t, bool spilled, bool flagsDead, int probeBytes,
-        bool frameAligned, bool define, ulong lanes, ulong threadedFlag, ulong resume)
+        bool frameAligned, LaneAction action, ulong lanes, ulong threadedFlag, ulong resume)
     {
+        bool define = action == LaneAction.Define;
         var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
         if (!flagsDead)
         {
@@ -127,6 +136,18 @@ public sealed unsafe class ExactLaneCheck
             code.Encode(Instruction.Create(Code.Shr_rm64_imm8, t, 1));
             code.Encode(Instruction.Create(Code.Not_rm64, t));
             code.Encode(Instruction.Create(Sized(probeBytes, Code.And_rm8_r8, Code.And_rm16_r16, Code.And_rm32_r32, Code.And_rm64_r64), shadow, Part(t, probeBytes)));
+        }
+        if (action == LaneAction.Pending)
+        {
+            // No lane partly defined or unaddressable: undefined ones (01, the high bits shifted to the
+            // low ones) make the instruction's propagation take them into account, as the routine does.
+            code.Encode(Instruction.Create(Code.Shr_rm64_imm8, t, 1));
+            code.Encode(Instruction.Create(Sized(probeBytes, Code.Test_rm8_r8, Code.Test_rm16_r16, Code.Test_rm32_r32, Code.Test_rm64_r64), shadow, Part(t, probeBytes)));
+            code.Byte(0x74);   // jz: all defined (a neighbour's lane sent it here)
+            int allDefined = code.Length;
+            code.Byte(0);
+            code.Encode(Instruction.Create(Code.Or_rm8_imm8, ContextOperand.Slot(MemcheckSlots.Dirty + 7), 1 << (Definedness.ShadowRegisters.PendingBit - 56)));
+            Patch(code, allDefined);
         }
         Restore(code, t, flagsDead);
         code.Byte(0xE9);
@@ -165,4 +186,18 @@ public sealed unsafe class ExactLaneCheck
     }
 
     private static void Patch(CodeBuffer code, int field) => code.PatchByte(field, checked((byte)(code.Length - (field + 1))));
+}
+
+/// <summary>What an exact lane test does beyond sending a failing access to the routine.</summary>
+public enum LaneAction
+{
+    /// <summary>Any lane not 00 goes to the routine.</summary>
+    Routine,
+    /// <summary>A write-only store of mode-0 code: its 00/01 lanes defined in place (single-threaded), else the routine.</summary>
+    Define,
+    /// <summary>
+    /// The propagating mode: 00/01 lanes set the pending bit when one is 01 (the instruction's
+    /// propagation, which runs next, sets or reads them), anything else goes to the routine.
+    /// </summary>
+    Pending,
 }

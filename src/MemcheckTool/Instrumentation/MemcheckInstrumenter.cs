@@ -20,7 +20,9 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private BlockServices _block = null!;
     // The end (exclusive) of the run of pops the last pop probe covered.
     private int _popRunEnd;
-    private Func<ulong, bool>? _keepsApart;
+    private Func<ulong, bool>? _keepsApart, _keepsApartOrCopy;
+    private bool _copies;
+    private readonly HashSet<ulong> _copyPcs = [];
 
     public override void BeginBlock(BlockServices block)
     {
@@ -41,6 +43,22 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
         if (definedness != null) _propagation.BeginBlock(block.Instructions, block.Liveness);
+        // Mode 0's copies through a register are propagated where they are (their checks kept apart:
+        // a load's own check sets the pending bit its pre-check reads).
+        // In the propagating mode they only let its block entry leave for the plain one (see there).
+        _copies = definedness != null && !definedness.TracksOrigins;
+        if (_copies)
+        {
+            _propagation.FindPlainCopies(block.Instructions);
+            if (block.Mode != DefinednessMode.Plain) _copies = false;
+        }
+        if (_copies)
+        {
+            _copyPcs.Clear();
+            for (int i = 0; i < block.Instructions.Count; i++)
+                if (_propagation.IsPlainCopy(i)) _copyPcs.Add(block.Instructions[i].IP);
+            if (_copyPcs.Count != 0) _planner.KeepApart = _keepsApartOrCopy ??= pc => _copyPcs.Contains(pc) || definedness!.KeepsApart(pc);
+        }
         _plan = _planner.Plan(block.Instructions, block.Liveness);
     }
 
@@ -64,10 +82,17 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             PopProbe.Emit(code, ins, run, _block.ExitTo, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index));
             _popRunEnd = index + run;
         }
+        bool copy = _copies && _propagation.IsPlainCopy(index), move = copy && Definedness.PropagationEmitter.IsCopyMove(ins);
+        _checks.PropagatesHere = propagating || move;
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         // After the checks (an unaddressable access is reported first), before the instruction.
         if (propagating) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
+        else if (move)
+            _propagation.EmitPlainCopy(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine,
+                _block.Liveness.FlagsDeadBefore(index));
+        // An overwrite of a register copies left undefined: defined in place, as the propagating mode does.
+        else if (copy) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
     }
 
     private void EmitChecks(CodeBuffer code, int index, in Instruction ins, bool holdScratch)
@@ -79,6 +104,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (scratch == Register.None && flagsDead && _plan[index].Count > 0 && holdScratch)
             scratch = _block.Held.Held != Register.None ? _block.Held.Held
                 : ins.FlowControl == FlowControl.Next ? _block.Held.Acquire(code, _block.Instructions, index) : Register.None;
+        _checks.StoreSetsLanes = _checks.PropagatesHere && _propagation.SetsStoredLanes(ins);
         _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead);
         if (VsibCheck.Applies(ins))
             VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck, trackDefinedness: definedness != null,

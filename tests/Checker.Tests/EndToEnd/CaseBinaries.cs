@@ -119,6 +119,7 @@ public static class CaseBinaries
         ["uninit_repeats.O2"] = new("gcc", "uninit_repeats.c", ["-O2"], []),
         ["uninit_overwritten"] = new("gcc", "uninit_overwritten.c", ["-O0"], []),
         ["uninit_overwritten.O2"] = new("gcc", "uninit_overwritten.c", ["-O2"], []),
+        ["uninit_copies"] = new("gcc", "uninit_copies.c", ["-O2"], []),
         ["uninit_register_rules"] = new("gcc", "uninit_register_rules.c", ["-O2"], []),
         ["clean_struct_copies"] = new("gcc", "clean_struct_copies.c", ["-O2"], []),
         ["clean_string_functions"] = new("gcc", "clean_string_functions.c", ["-O2"], []),
