@@ -28,6 +28,9 @@ public sealed class CodeTemplate
 
     public int Length => _bytes.Length;
 
+    /// <summary>The recorded bytes, as encoded at the recording's address (fields filled with what the recording passed).</summary>
+    public ReadOnlySpan<byte> Bytes => _bytes;
+
     /// <summary>
     /// Records a template: <paramref name="emit"/> writes one instance into a buffer at
     /// <paramref name="buildAddress"/> (any address within rel32 reach of the targets it uses, whose

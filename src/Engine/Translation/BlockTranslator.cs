@@ -112,7 +112,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             maps.Set(map + i, offset, _block[i].Length, _held.Held != Register.None ? _held.Held - Register.RAX : -1);
         }
         Instruction last = _block[^1];
+        int releaseStart = code.Length;
         _held.Release(code);
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _mode, code.Length - releaseStart);
         if (!EndsBlock(last))
             AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
         return FinishFragment(pc, last.NextIP, code, exits, map, _block.Count, started);
@@ -137,6 +139,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     /// <summary>Out-of-line stubs (exits, then the tool's slow paths), header, copy into the cache, index.</summary>
     private Fragment FinishFragment(ulong pc, ulong endPc, CodeBuffer code, List<ExitStub> exits, int map, int instructions, long started)
     {
+        int exitsStart = code.Length;
         foreach ((ExitStub exit, int field) in _pendingExits)
         {
             exit.StubAddress = code.CurrentAddress;
@@ -147,6 +150,12 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             code.Int32(exit.Id);
             code.Raw([0xE9]);
             code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.Exit));
+        }
+        if (CodeSizeProfile.Enabled)
+        {
+            CodeSizeProfile.Add(CodeSizeProfile.Kind.Exits, _mode, code.Length - exitsStart);
+            CodeSizeProfile.Add(CodeSizeProfile.Kind.Header, _mode, 8);
+            CodeSizeProfile.Fragment(_mode);
         }
         instrumenter?.EmitStubs(code);
 
@@ -262,6 +271,31 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         AddExit(code, exits, cache.NewExit(kind, target, faultPc, signal), code.JmpRel32(code.CurrentAddress));
 
     private void EmitInstruction(CodeBuffer code, Instruction ins, List<ExitStub> exits, bool isLast)
+    {
+        if (!CodeSizeProfile.Enabled)
+        {
+            EmitInstructionCore(code, ins, exits, isLast);
+            return;
+        }
+        int start = code.Length;
+        _held.BeforeInstruction(code, _block, _index);
+        CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _mode, code.Length - start);
+        int before = code.Length;
+        long tool = ToolBytes();
+        EmitInstructionCore(code, ins, exits, isLast);
+        int emitted = code.Length - before - (int)(ToolBytes() - tool);
+        CodeSizeProfile.Add(ins.FlowControl switch
+        {
+            FlowControl.Next => CodeSizeProfile.Kind.Application,
+            FlowControl.IndirectCall or FlowControl.IndirectBranch or FlowControl.Return => CodeSizeProfile.Kind.IndirectLookup,
+            _ => CodeSizeProfile.Kind.Exits,
+        }, _mode, emitted);
+    }
+
+    // The bytes the tool attributed so far (the rest of an instruction's bytes are the engine's).
+    private static long ToolBytes() => CodeSizeProfile.Attributed;
+
+    private void EmitInstructionCore(CodeBuffer code, Instruction ins, List<ExitStub> exits, bool isLast)
     {
         _held.BeforeInstruction(code, _block, _index);
         if (ins.Code == Code.INVALID)

@@ -63,6 +63,8 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     public bool TrackDefinedness { get; set; }
     /// <summary>The propagating mode: undefined reads mark the instruction for propagation instead of switching modes.</summary>
     public bool Propagating { get; set; }
+    /// <summary>The block's mode, for <see cref="CodeSizeProfile"/> only.</summary>
+    public int Mode { get; set; }
 
     /// <summary>
     /// The instruction whose checks come next is propagated right after them (the propagating mode,
@@ -97,7 +99,9 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         // jrcxz needs rcx when the flags are live; any dead register does when they are not.
         Register scratch = flagsDead && freeRegister != Register.None ? freeRegister : Register.RCX;
         bool spilled = scratch != freeRegister;
+        int mark = code.Length;
         if (spilled) code.StoreSlot(MemcheckSlots.CheckSaveRcx, scratch);
+        Profile(CodeSizeProfile.Kind.CheckSpill, code, ref mark);
         bool scratchIsGuest = true;
         Span<(long Offset, int ShadowBytes)> probes = stackalloc (long, int)[MaxProbes];
         // Indexed, not foreach: an interface's enumerator is an object per instruction.
@@ -110,7 +114,9 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             AccessSite site = sites.Add(pc, access, check.Parts, scratch, spilled ? MemcheckSlots.CheckSaveRcx : 0);
             if (DefinesInline(check))
             {
+                Profile(CodeSizeProfile.Kind.CheckOther, code, ref mark);
                 EmitDefinedOutright(code, access, scratch, flagsDead);
+                Profile(CodeSizeProfile.Kind.FrameDefine, code, ref mark);
                 scratchIsGuest = false;
                 continue;
             }
@@ -133,18 +139,30 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                 int probeCount = FrameAligned(access) ? AlignedProbes(access.Size, probes) : FillProbes(access.Size, probes);
                 foreach ((long offset, int width) in probes[..probeCount])
                 {
+                    Profile(CodeSizeProfile.Kind.CheckOther, code, ref mark);
                     if (!scratchIsGuest && spilled && Uses(access, scratch)) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
+                    Profile(CodeSizeProfile.Kind.CheckSpill, code, ref mark);
                     access.EmitLea(code, scratch, offset);
                     scratchIsGuest = false;
                     code.Raw(ProbeTail(scratch, width, flagsDead));
                     _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead, StoreSetsLanes, PropagatesHere));
+                    Profile(CodeSizeProfile.Kind.CheckProbe, code, ref mark);
                 }
             }
             ulong resume = code.CurrentAddress;
             Span<PendingStub> pending = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending);
             for (int i = first; i < pending.Length; i++) pending[i].Resume = resume;
         }
+        Profile(CodeSizeProfile.Kind.CheckOther, code, ref mark);
         if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
+        Profile(CodeSizeProfile.Kind.CheckSpill, code, ref mark);
+    }
+
+    private void Profile(CodeSizeProfile.Kind kind, CodeBuffer code, ref int mark)
+    {
+        if (!CodeSizeProfile.Enabled) return;
+        CodeSizeProfile.Add(kind, Mode, code.Length - mark);
+        mark = code.Length;
     }
 
     /// <summary>A frame store of mode-0 code: nothing to check, its lanes defined outright (apart: its temporaries would widen every check's frame).</summary>
@@ -214,14 +232,30 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes, bool inPlace)
     {
         CheckedAccess access = site.Access;
+        int mark = code.Length;
         if (spilled) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
         if (ExactLaneCheck.Applies(site))
         {
             bool frameAligned = FrameAligned(access);
-            int probeBytes = frameAligned ? access.Size / 4 : Probes(access.Size).First().ShadowBytes;
+            int probeBytes = frameAligned ? access.Size / 4 : FirstProbeBytes(access.Size);
             LaneAction action = SetsPending(site, inPlace, storeSetsLanes) ? LaneAction.Pending : DefinesFreshBytes(site) ? LaneAction.Define : LaneAction.Routine;
+            // The shared tests define or hand over; setting the pending bit stays per site.
+            if (action != LaneAction.Pending && sites.Describe(site.Id, access.Size, KindOf(site, inPlace))
+                && exactLanes.TryEmitShared(code, access, site.Id, scratch, flagsDead, probeBytes, frameAligned, action == LaneAction.Define, resume,
+                    routines.AccessCheckFromSite))
+            {
+                Profile(CodeSizeProfile.Kind.StubExactLanes, code, ref mark);
+                return;
+            }
             exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, action, resume);
         }
+        Profile(CodeSizeProfile.Kind.StubExactLanes, code, ref mark);
+        EmitStubHandOver(code, site, access, resume, scratch, inPlace);
+        Profile(CodeSizeProfile.Kind.StubSetup, code, ref mark);
+    }
+
+    private void EmitStubHandOver(CodeBuffer code, AccessSite site, CheckedAccess access, ulong resume, Register scratch, bool inPlace)
+    {
         if (access.Extent == AccessExtent.Fixed && sites.Describe(site.Id, access.Size, KindOf(site, inPlace)))
         {
             // Size and kind are in the site's descriptor: the address, the site and the return suffice.
@@ -385,6 +419,9 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         probes[0] = (0, size / 4);
         return 1;
     }
+
+    /// <summary>The width of the first of <see cref="Probes"/> (no iterator object per stub).</summary>
+    private static int FirstProbeBytes(int size) => size <= 1 ? 1 : size <= 5 ? 2 : size <= 13 ? 4 : 8;
 
     /// <summary>Probes of up to <see cref="MaxInlineSize"/> bytes: at most three qwords (0, 28, 56).</summary>
     private const int MaxProbes = 3;

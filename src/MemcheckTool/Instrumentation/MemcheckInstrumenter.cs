@@ -66,14 +66,18 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     {
         Instruction ins = _block.Instructions[index];
         bool propagating = definedness != null && _block.Mode == DefinednessMode.Propagating;
+        bool profile = CodeSizeProfile.Enabled;
+        int mode = _block.Mode, start = code.Length;
         // A propagating block runs once per request (the forced bit) and leaves otherwise; a plain
         // block leaves for a propagating one when it uses an undefined register.
         if (propagating && index == 0) _propagation.EmitBlockEntry(code, ins.IP, _block.ExitTo);
         if (definedness != null && !propagating && index == 0)
             _propagation.EmitGuard(code, ins.IP, _block.ExitTo, _block.Liveness.FlagsDeadBefore(0));
+        if (profile) { CodeSizeProfile.Add(propagating ? CodeSizeProfile.Kind.BlockEntry : CodeSizeProfile.Kind.Guard, mode, code.Length - start); start = code.Length; }
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
-            PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall);
+            PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall, routines.CallShadow);
+        if (profile) { CodeSizeProfile.Add(CodeSizeProfile.Kind.PushAndCall, mode, code.Length - start); start = code.Length; }
         // A pop may restore an undefined value a propagating push saved: probed, and if so re-run propagating.
         // A run of pops (an epilogue's) is probed once, at its first.
         if (definedness != null && !propagating && index >= _popRunEnd && PopProbe.Applies(ins) && _block.Held.Held == Register.None)
@@ -82,10 +86,12 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             PopProbe.Emit(code, ins, run, _block.ExitTo, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index));
             _popRunEnd = index + run;
         }
+        if (profile) CodeSizeProfile.Add(CodeSizeProfile.Kind.PopProbe, mode, code.Length - start);
         bool copy = _copies && _propagation.IsPlainCopy(index), move = copy && Definedness.PropagationEmitter.IsCopyMove(ins);
         _checks.PropagatesHere = propagating || move;
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
+        start = code.Length;
         // After the checks (an unaddressable access is reported first), before the instruction.
         if (propagating) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
         else if (move)
@@ -93,6 +99,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
                 _block.Liveness.FlagsDeadBefore(index));
         // An overwrite of a register copies left undefined: defined in place, as the propagating mode does.
         else if (copy) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
+        if (profile) CodeSizeProfile.Add(CodeSizeProfile.Kind.Propagation, mode, code.Length - start);
     }
 
     private void EmitChecks(CodeBuffer code, int index, in Instruction ins, bool holdScratch)
@@ -102,19 +109,34 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         // No dead register where the flags are dead: hold one across the run rather than spill per check.
         // (Not in the propagating mode: its C# exit reads every register from the context block.)
         if (scratch == Register.None && flagsDead && _plan[index].Count > 0 && holdScratch)
+        {
+            int start = code.Length;
             scratch = _block.Held.Held != Register.None ? _block.Held.Held
                 : ins.FlowControl == FlowControl.Next ? _block.Held.Acquire(code, _block.Instructions, index) : Register.None;
+            if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _block.Mode, code.Length - start);
+        }
+        _checks.Mode = _block.Mode;
         _checks.StoreSetsLanes = _checks.PropagatesHere && _propagation.SetsStoredLanes(ins);
         _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead);
+        int vsibStart = code.Length;
         if (VsibCheck.Applies(ins))
             VsibCheck.Emit(code, ins, routines.Sites, routines.VsibCheck, trackDefinedness: definedness != null,
                 propagating: definedness != null && _block.Mode == DefinednessMode.Propagating);
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.Vsib, _block.Mode, code.Length - vsibStart);
     }
 
     public override bool TryEmitInstruction(CodeBuffer code, int index, Action<CodeBuffer> emitPlain)
     {
         Instruction ins = _block.Instructions[index];
         if (!_block.Liveness.SetsStackPointer(index)) return false;
+        int start = code.Length;
+        bool emitted = TryEmitStackPointerWrite(code, index, ins, emitPlain);
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.StackTracking, _block.Mode, code.Length - start);
+        return emitted;
+    }
+
+    private bool TryEmitStackPointerWrite(CodeBuffer code, int index, Instruction ins, Action<CodeBuffer> emitPlain)
+    {
         if (StackTracking.TryEmitInline(code, ins, _block.Liveness.FreeRegisterAfter(index), _block.Liveness.FlagsDeadAfter(index),
                 undefinedFrames: definedness != null, routines.StackAdjustRelative))
             return true;
@@ -125,11 +147,18 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         return true;
     }
 
-    public override void AfterInstruction(CodeBuffer code, int index) => _checks.EmitAfter(code);
+    public override void AfterInstruction(CodeBuffer code, int index)
+    {
+        int start = code.Length;
+        _checks.EmitAfter(code);
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.CheckOther, _block.Mode, code.Length - start);
+    }
 
     public override void EmitStubs(CodeBuffer code)
     {
         _checks.EmitStubs(code);
+        int start = code.Length;
         _propagation.EmitConstants(code);
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.Constants, _block.Mode, code.Length - start);
     }
 }

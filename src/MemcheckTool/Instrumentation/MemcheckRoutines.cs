@@ -17,6 +17,7 @@ public sealed class MemcheckRoutines
         {
             StackAdjustRelative = StackTracking.GenerateRoutine(region, undefinedFrames, relative: true);
             ForeignCall = ForeignStacks.GenerateCallRoutine(region);
+            CallShadow = PushAndCallShadow.GenerateCallRoutines(region, ForeignCall);
         }
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck, cache.Routines.Exit);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
@@ -37,6 +38,8 @@ public sealed class MemcheckRoutines
     public ulong StackAdjustRelative { get; }
     /// <summary>A call's red zone and return slot on a foreign stack (0 without definedness).</summary>
     public ulong ForeignCall { get; }
+    /// <summary>A call's red zone and return slot, by dead register (<see cref="PushAndCallShadow.GenerateCallRoutines"/>; empty without definedness).</summary>
+    public ulong[] CallShadow { get; } = [];
     /// <summary>Checks each active lane of a gather or scatter.</summary>
     public ulong VsibCheck { get; }
     /// <summary>The front of the access check for string instructions (count, direction).</summary>

@@ -1,6 +1,8 @@
+using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
 using Checker.MemcheckTool.State;
 using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
 
 namespace Checker.MemcheckTool.Instrumentation;
 
@@ -51,10 +53,19 @@ public static class PushAndCallShadow
 
     /// <summary>Before the instruction at <paramref name="index"/> (see <see cref="Applies"/>); <paramref name="free"/> is dead there or None.</summary>
     /// <param name="foreignCall">The routine for a call off the tracked stack (<see cref="ForeignStacks.GenerateCallRoutine"/>).</param>
-    public static void EmitBefore(CodeBuffer code, IReadOnlyList<Instruction> block, int index, Register free, ulong foreignCall)
+    /// <param name="callRoutines">The shared call routines by scratch (<see cref="GenerateCallRoutines"/>).</param>
+    public static void EmitBefore(CodeBuffer code, IReadOnlyList<Instruction> block, int index, Register free, ulong foreignCall, ulong[] callRoutines)
     {
         Instruction ins = block[index];
         Register scratch = free != Register.None ? free : Register.RAX;
+        if (ins.FlowControl != FlowControl.Next && !ReadsBelowStackPointer(ins))
+        {
+            // A real call of the shared routine: its return address lands in the slot the guest's
+            // call is about to write, and below it is the callee's red zone, dead at a call.
+            code.Byte(0xE8);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, callRoutines[free != Register.None ? free - Register.RAX : NoFreeRegister]));
+            return;
+        }
         if (ins.FlowControl != FlowControl.Next)
         {
             // The same bytes at every call with this scratch: copied, with the routine's and the return's fields patched.
@@ -88,6 +99,67 @@ public static class PushAndCallShadow
             }
         }
         if (free == Register.None) code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
+    }
+
+    /// <summary>The index of <see cref="GenerateCallRoutines"/>' variant that saves rax (no register is dead at the call).</summary>
+    private const int NoFreeRegister = 16;
+
+    /// <summary>
+    /// An indirect call whose target is read from below rsp (never compiled code: only a non-leaf's
+    /// dead red zone is there) would read the routine's return address: such a call paints inline.
+    /// </summary>
+    private static bool ReadsBelowStackPointer(in Instruction ins)
+    {
+        for (int i = 0; i < ins.OpCount; i++)
+            if (ins.GetOpKind(i) == OpKind.Memory && ins.MemoryBase == Register.RSP && (long)ins.MemoryDisplacement64 < 0) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The call's shadow update as shared routines, one per scratch register (a dead one, index by
+    /// register number; <see cref="NoFreeRegister"/>: rax saved in the context block), reached by a
+    /// real 5-byte <c>call</c> from before the guest's call. Inline, each call site carried 130 to
+    /// 150 bytes of it (cc1plus: 11 MB of its 130 MB code cache, on every call's hot path); the
+    /// routine's call and ret pair up, so the CPU's return stack predicts the ret. The flags are dead
+    /// at a call. Inside, rsp is the guest's minus 8 (the routine's return address sits in the
+    /// guest call's return slot); off the tracked stack the return address is popped into
+    /// gs:[LinkReturn] (rsp is the guest's again) and the foreign-stack routine returns there.
+    /// </summary>
+    public static ulong[] GenerateCallRoutines(CodeRegion region, ulong foreignCall)
+    {
+        var a = new Assembler(64);
+        var entries = new Label[NoFreeRegister + 1];
+        for (int n = 0; n <= NoFreeRegister; n++)
+        {
+            entries[n] = a.CreateLabel();
+            if (n == 4) continue;   // rsp is never a scratch
+            bool saved = n == NoFreeRegister;
+            AssemblerRegister64 s = new(saved ? Register.RAX : Register.RAX + n);
+            Label foreign = a.CreateLabel();
+            a.Label(ref entries[n]);
+            if (saved) a.mov(__qword_ptr.gs[MemcheckSlots.StackSaveRax], rax);
+            a.lea(s, __[rsp + 8]);
+            a.cmp(s, __qword_ptr.gs[MemcheckSlots.StackLimit]);
+            a.jb(foreign);
+            a.cmp(s, __qword_ptr.gs[MemcheckSlots.StackTop]);
+            a.jae(foreign);
+            // [rsp - 136, rsp - 8) undefined, [rsp - 8, rsp) defined (rsp the guest's).
+            a.lea(s, __[rsp + 8 - (int)(StackTracking.RedZone + 8)]);
+            a.pext(s, s, __qword_ptr.gs[MemcheckSlots.ShadowIndexMask]);
+            for (int i = 0; i < (int)StackTracking.RedZone / 4; i += 4)
+                a.mov(__dword_ptr.fs[s + i], UndefinedLanes);
+            a.mov(__word_ptr.fs[s + (int)StackTracking.RedZone / 4], 0);
+            if (saved) a.mov(rax, __qword_ptr.gs[MemcheckSlots.StackSaveRax]);
+            a.ret();
+            a.Label(ref foreign);
+            if (saved) a.mov(rax, __qword_ptr.gs[MemcheckSlots.StackSaveRax]);
+            a.pop(__qword_ptr.gs[Engine.State.ContextOffsets.LinkReturn]);
+            a.jmp(foreignCall);
+        }
+        GeneratedRoutine.Place(a, region, 0x1000, entries[0], "the call shadow routines", out AssemblerResult result);
+        var addresses = new ulong[NoFreeRegister + 1];
+        for (int n = 0; n <= NoFreeRegister; n++) addresses[n] = n == 4 ? 0 : result.GetLabelRIP(entries[n]);
+        return addresses;
     }
 
     // A call's shadow update by scratch and whether rax is saved around it (foreignCall is the same for every site).
