@@ -37,6 +37,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
         _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
+        _propagation.Shared = routines.SharedShapes;
         if (definedness != null) _propagation.BeginBlock(block.Instructions, block.Liveness);
         _plan = _planner.Plan(block.Instructions, block.Liveness);
     }
