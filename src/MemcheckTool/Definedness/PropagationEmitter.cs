@@ -21,6 +21,7 @@ namespace Checker.MemcheckTool.Definedness;
 internal sealed class PropagationEmitter
 {
     private readonly List<(int Field, ulong Mask)> _masks = [];
+    private readonly Dictionary<ulong, ulong> _maskAt = [];
     // The block's dirty-bit masks, per instruction and all together (BeginBlock).
     private ulong[] _instructionMasks = new ulong[16];
     private ulong _blockMask;
@@ -231,7 +232,36 @@ internal sealed class PropagationEmitter
             else if (Rule is { } rule) rule.Emit(hit, RegisterRoutine);
             else PropagationRoutine.EmitCall(hit, Site, Routine);
         }
+
+        /// <summary>
+        /// As <see cref="Emit"/> for an inline move or a register rule, with the slot stores that
+        /// depend only on the shape in a shared copy (<paramref name="shapes"/> records them): the hit
+        /// stores what differs per instruction, puts Done in gs:[LinkReturn] (the routine returns
+        /// straight there) and jumps to the copy, which jumps to the routine. False (nothing
+        /// emitted) for the C# exit or when the pool is full.
+        /// </summary>
+        public bool TryEmitShared(CodeBuffer hit, CodeBuffer shapes, SharedCode shared)
+        {
+            if (Move == null && Rule == null) return false;
+            shapes.Reset(0);
+            if (Move is { } shape) EmitMoveShape(shapes, shape);
+            else Rule!.Value.EmitShape(shapes);
+            ulong copy = shared.GetOrAdd(shapes.Bytes, Move != null ? MoveRoutine : RegisterRoutine);
+            if (copy == 0) return false;
+            hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+            if (Move != null) EmitMoveOperands(hit, AsMove, Site);
+            else Rule!.Value.EmitOperands(hit);
+            hit.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn), checked((int)(hit.BaseAddress + (ulong)Done))));
+            hit.Byte(0xE9);
+            hit.Int32(Rel32.Displacement(hit.CurrentAddress + 4, copy));
+            return true;
+        }
     }
+
+    /// <summary>Shape stores shared between hits (<see cref="Hit.TryEmitShared"/>); null: every hit has its own.</summary>
+    public SharedCode? Shared { get; set; }
+    // The shape stores of the hit being emitted, before they are looked up (position-independent).
+    private CodeBuffer? _shapes;
 
     private readonly List<Hit> _hits = [];
 
@@ -291,12 +321,26 @@ internal sealed class PropagationEmitter
 
     private static void EmitMove(CodeBuffer code, in Instruction ins, MoveShape move, int site, ulong moveRoutine)
     {
+        EmitMoveOperands(code, ins, site);
+        EmitMoveShape(code, move);
+        JumpAndLink.Emit(code, moveRoutine);
+    }
+
+    /// <summary>A move's address and site (registers hold their guest values).</summary>
+    private static void EmitMoveOperands(CodeBuffer code, in Instruction ins, int site)
+    {
         code.Encode(ContextOperand.Store(MemcheckSlots.MoveTemp, Register.RAX));
         var operand = new MemoryOperand(ins.MemoryBase, ins.MemoryIndex, ins.MemoryIndexScale, (long)ins.MemoryDisplacement64,
             ins.MemoryDisplacement64 == 0 ? 0 : 8);
         code.Encode(Instruction.Create(ins.MemoryBase.IsGPR32() ? Code.Lea_r32_m : Code.Lea_r64_m, ins.MemoryBase.IsGPR32() ? Register.EAX : Register.RAX, operand));
         code.Encode(ContextOperand.Store(MemcheckSlots.MoveAddress, Register.RAX));
         code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.MoveTemp));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.PropagateSite), site));
+    }
+
+    /// <summary>The move's shape slots (the same for every move of the shape).</summary>
+    private static void EmitMoveShape(CodeBuffer code, MoveShape move)
+    {
         void Set(int slot, int value) => code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(slot), value));
         Set(MemcheckSlots.MoveSize, move.Size);
         Set(MemcheckSlots.MoveSlot, move.Slot);
@@ -305,8 +349,6 @@ internal sealed class PropagationEmitter
         Set(MemcheckSlots.MoveFullSize, move.FullSize);
         Set(MemcheckSlots.MoveStore, move.Store ? 1 : 0);
         Set(MemcheckSlots.MoveAddressBits, move.AddressBits);
-        Set(MemcheckSlots.PropagateSite, site);
-        JumpAndLink.Emit(code, moveRoutine);
     }
 
     /// <summary>
@@ -432,6 +474,7 @@ internal sealed class PropagationEmitter
         foreach (Hit hit in _hits)
         {
             code.PatchInt32(hit.Field, code.Length - (hit.Field + 4));
+            if (Shared != null && hit.TryEmitShared(code, _shapes ??= new CodeBuffer(0), Shared)) continue;
             hit.Emit(code);
             code.Byte(0xE9);
             code.Int32(hit.Done - (code.Length + 4));
@@ -440,11 +483,17 @@ internal sealed class PropagationEmitter
         if (_masks.Count == 0) return;
         while (code.Length % 8 != 0) code.Byte(0xCC);
         Span<byte> bytes = stackalloc byte[8];
+        // One copy of each distinct mask (a block's instructions share most of theirs).
+        _maskAt.Clear();
         foreach ((int field, ulong mask) in _masks)
         {
-            code.PatchRel32(field, code.CurrentAddress);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, mask);
-            code.Raw(bytes);
+            if (!_maskAt.TryGetValue(mask, out ulong at))
+            {
+                _maskAt[mask] = at = code.CurrentAddress;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, mask);
+                code.Raw(bytes);
+            }
+            code.PatchRel32(field, at);
         }
         _masks.Clear();
     }

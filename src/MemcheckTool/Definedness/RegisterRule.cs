@@ -92,38 +92,50 @@ internal readonly record struct RegisterRule(
     /// <summary>The hit path's stores of this rule's slots (registers hold their guest values), then the jump-and-link.</summary>
     public void Emit(CodeBuffer code, ulong routine)
     {
-        if (Operation != ShadowRegisterRoutine.Move)
-        {
-            // The operands' guest values (the registers hold them here): the source's in place of an immediate.
-            code.Encode(ContextOperand.Store(MemcheckSlots.AluValue, Destination.GetFullRegister()));
-            if (SecondRegister != Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.AluImmediate, SecondRegister.GetFullRegister()));
-        }
-        void Set(int offset, int value) => code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(offset), value));
-        void Set64(int offset, ulong value)
-        {
-            Set(offset, unchecked((int)value));
-            Set(offset + 4, unchecked((int)(value >> 32)));
-        }
-        Set(MemcheckSlots.AluOperation, Operation);
-        Set(MemcheckSlots.AluDestination, DestinationSlot);
-        Set(MemcheckSlots.AluDestinationBit, DestinationBit);
-        Set(MemcheckSlots.AluDestinationSize, DestinationSize);
-        Set(MemcheckSlots.AluWrites, Writes ? 1 : 0);
-        Set64(MemcheckSlots.AluSizeMask, SizeMask);
-        Set64(MemcheckSlots.AluFlagsKept, FlagsKept);
-        Set(MemcheckSlots.AluSource, SourceSlot);
-        Set(MemcheckSlots.AluSourceBit, SourceBit);
+        EmitOperands(code);
+        EmitShape(code);
+        JumpAndLink.Emit(code, routine);
+    }
+
+    /// <summary>What differs between instructions of one shape: the operands' guest values (the registers hold them here), an immediate.</summary>
+    public void EmitOperands(CodeBuffer code)
+    {
+        if (Operation == ShadowRegisterRoutine.Move) return;
+        // The source's value in place of an immediate.
+        code.Encode(ContextOperand.Store(MemcheckSlots.AluValue, Destination.GetFullRegister()));
+        if (SecondRegister != Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.AluImmediate, SecondRegister.GetFullRegister()));
+        else Set64(code, MemcheckSlots.AluImmediate, Immediate);
+    }
+
+    /// <summary>The slots that follow from the instruction's form alone (<see cref="SharedCode"/> keeps one copy per distinct shape).</summary>
+    public void EmitShape(CodeBuffer code)
+    {
+        Set(code, MemcheckSlots.AluOperation, Operation);
+        Set(code, MemcheckSlots.AluDestination, DestinationSlot);
+        Set(code, MemcheckSlots.AluDestinationBit, DestinationBit);
+        Set(code, MemcheckSlots.AluDestinationSize, DestinationSize);
+        Set(code, MemcheckSlots.AluWrites, Writes ? 1 : 0);
+        Set64(code, MemcheckSlots.AluSizeMask, SizeMask);
+        Set64(code, MemcheckSlots.AluFlagsKept, FlagsKept);
+        Set(code, MemcheckSlots.AluSource, SourceSlot);
+        Set(code, MemcheckSlots.AluSourceBit, SourceBit);
         if (Operation == ShadowRegisterRoutine.Move)
         {
-            Set(MemcheckSlots.AluCopy, Copy);
-            Set(MemcheckSlots.AluZeroTo, ZeroTo);
+            Set(code, MemcheckSlots.AluCopy, Copy);
+            Set(code, MemcheckSlots.AluZeroTo, ZeroTo);
         }
         else
         {
-            if (SecondRegister == Register.None) Set64(MemcheckSlots.AluImmediate, Immediate);
-            Set64(MemcheckSlots.AluReplaceMask, ReplaceMask);
-            Set64(MemcheckSlots.AluFlagsWritten, FlagsWritten);
+            Set64(code, MemcheckSlots.AluReplaceMask, ReplaceMask);
+            Set64(code, MemcheckSlots.AluFlagsWritten, FlagsWritten);
         }
-        JumpAndLink.Emit(code, routine);
+    }
+
+    private static void Set(CodeBuffer code, int offset, int value) => code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(offset), value));
+
+    private static void Set64(CodeBuffer code, int offset, ulong value)
+    {
+        Set(code, offset, unchecked((int)value));
+        Set(code, offset + 4, unchecked((int)(value >> 32)));
     }
 }

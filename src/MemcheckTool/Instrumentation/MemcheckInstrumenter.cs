@@ -42,6 +42,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
         _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
+        _propagation.Shared = routines.SharedShapes;
         if (definedness != null) _propagation.BeginBlock(block.Instructions, block.Liveness);
         // Mode 0's copies through a register are propagated where they are (their checks kept apart:
         // a load's own check sets the pending bit its pre-check reads).

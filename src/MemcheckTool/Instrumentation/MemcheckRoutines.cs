@@ -1,4 +1,5 @@
 using Checker.Engine.CodeCache;
+using Checker.Engine.Emission;
 
 namespace Checker.MemcheckTool.Instrumentation;
 
@@ -18,6 +19,8 @@ public sealed class MemcheckRoutines
             StackAdjustRelative = StackTracking.GenerateRoutine(region, undefinedFrames, relative: true);
             ForeignCall = ForeignStacks.GenerateCallRoutine(region);
             CallShadow = PushAndCallShadow.GenerateCallRoutines(region, ForeignCall);
+            // The propagating mode's hit paths' shape stores (reserved address space; only what is used is touched).
+            SharedShapes = new SharedCode(region, 4 << 20);
         }
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck, cache.Routines.Exit);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
@@ -40,6 +43,8 @@ public sealed class MemcheckRoutines
     public ulong ForeignCall { get; }
     /// <summary>A call's red zone and return slot, by dead register (<see cref="PushAndCallShadow.GenerateCallRoutines"/>; empty without definedness).</summary>
     public ulong[] CallShadow { get; } = [];
+    /// <summary>The propagating mode's shared shape stores (<see cref="Definedness.PropagationEmitter"/>; null without definedness).</summary>
+    public SharedCode? SharedShapes { get; }
     /// <summary>Checks each active lane of a gather or scatter.</summary>
     public ulong VsibCheck { get; }
     /// <summary>The front of the access check for string instructions (count, direction).</summary>
