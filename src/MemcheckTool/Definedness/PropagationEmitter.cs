@@ -248,7 +248,8 @@ internal sealed class PropagationEmitter
             else Rule!.Value.EmitShape(shapes);
             ulong copy = shared.GetOrAdd(shapes.Bytes, Move != null ? MoveRoutine : RegisterRoutine);
             if (copy == 0) return false;
-            hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+            // As Emit: rcx back only where the pre-check borrowed it (a plain copy's may not have).
+            if (RcxSaved) hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
             if (Move != null) EmitMoveOperands(hit, AsMove, Site);
             else Rule!.Value.EmitOperands(hit);
             hit.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn), checked((int)(hit.BaseAddress + (ulong)Done))));
