@@ -117,7 +117,10 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _block.Mode, code.Length - start);
         }
         _checks.Mode = _block.Mode;
-        _checks.StoreSetsLanes = _checks.PropagatesHere && _propagation.SetsStoredLanes(ins);
+        // Only the propagating mode: a plain copy's store into fresh (undefined) bytes defines them inline as any
+        // plain store does; its pre-check then runs the move routine only when the register is dirty
+        // (setting the pending bit there sent every such store through the routine: cxxalloc +5%).
+        _checks.StoreSetsLanes = _block.Mode == DefinednessMode.Propagating && _checks.PropagatesHere && _propagation.SetsStoredLanes(ins);
         _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead);
         int vsibStart = code.Length;
         if (VsibCheck.Applies(ins))
