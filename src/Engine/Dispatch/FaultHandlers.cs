@@ -28,6 +28,8 @@ public static unsafe class FaultHandlers
             // Chaining needs an SA_SIGINFO-style handler; SIG_DFL/SIG_IGN become "reset and refault".
             previous[signal] = old[0] > 1 ? old[0] : routines.ResetToDefault;
         }
+        // Host reads of guest memory copy directly now that a fault in the copy is recovered.
+        Native.GuestMemory.UseSafeCopy(routines.SafeCopy);
         // The kick restarts interrupted host calls: in C# code it only returns.
         const ulong SaRestart = 0x1000_0000;
         ulong* kick = stackalloc ulong[4] { routines.KickHandler, SaSiginfo | SaOnstack | SaRestorer | SaRestart, routines.SignalRestorer, 0 };

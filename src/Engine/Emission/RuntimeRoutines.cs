@@ -53,6 +53,13 @@ public sealed unsafe class RuntimeRoutines
     public ulong KickHandler { get; private init; }
     /// <summary>Per signal number: the handler a fault outside the cache is passed to.</summary>
     public ulong PreviousHandlers { get; private init; }
+    /// <summary>
+    /// <c>int SafeCopy(void* destination, const void* source, size_t length)</c>, SysV: 1 when every
+    /// byte was copied, 0 when the copy faulted (the fault handler resumes it at its failure return
+    /// instead of treating the fault as the guest's or the host's). Host code's reads and writes of
+    /// guest memory at a copy's cost instead of a process_vm_readv system call (see <see cref="Native.GuestMemory"/>).
+    /// </summary>
+    public ulong SafeCopy { get; private init; }
 
     private const int UcontextRip = 40 + 16 * 8;   // uc_mcontext.gregs[REG_RIP]
     private const int UcontextRax = 40 + 13 * 8;   // uc_mcontext.gregs[REG_RAX]
@@ -101,6 +108,17 @@ public sealed unsafe class RuntimeRoutines
         a.jae(outside);
     }
 
+    /// <summary>In a signal handler with rax = the interrupted pc: jumps to <paramref name="outside"/> unless it is in [<paramref name="start"/>, <paramref name="end"/>). Clobbers rcx.</summary>
+    private static void PcOutside(Assembler a, Label start, Label end, Label outside)
+    {
+        a.lea(rcx, __[start]);
+        a.cmp(rax, rcx);
+        a.jb(outside);
+        a.lea(rcx, __[end]);
+        a.cmp(rax, rcx);
+        a.jae(outside);
+    }
+
     /// <summary>
     /// A SysV-callable <c>syscall</c> (number, then six arguments, the sixth on the stack) returning
     /// the raw result; labels on its start, its syscall instruction, the ret after it and its end
@@ -136,6 +154,7 @@ public sealed unsafe class RuntimeRoutines
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
         Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), kickInCache = a.CreateLabel(), signalKick = a.CreateLabel(), interruptedCall = a.CreateLabel();
+        Label safeCopy = a.CreateLabel(), safeCopyFault = a.CreateLabel();
 
         // Full entry restores the vector state; the entry after a replaced call does not: at a
         // call boundary every vector register is caller-saved, only MXCSR and the x87 control word
@@ -257,6 +276,13 @@ public sealed unsafe class RuntimeRoutines
         // the cache like any exit; a fault anywhere else is the host's business: chain.
         a.Label(ref faultHandler);
         InterruptedPcOutsideCache(a, region, chain);
+        // A fault of SafeCopy (host code reading or writing guest memory): its failure return.
+        Label notSafeCopy = a.CreateLabel();
+        PcOutside(a, safeCopy, safeCopyFault, notSafeCopy);
+        a.lea(rax, __[safeCopyFault]);
+        a.mov(__qword_ptr[rdx + UcontextRip], rax);
+        a.ret();
+        a.Label(ref notSafeCopy);
         // An alignment-check fault (the guest set AC, as CPU probes do) in the cache: the tool's
         // shadow loads are unaligned by design. Clear AC and retry: the program loses the flag's
         // effect (its own unaligned accesses no longer fault), never its run.
@@ -297,6 +323,11 @@ public sealed unsafe class RuntimeRoutines
         // dispatcher claims the stop at its next iteration.
         a.Label(ref kickHandler);
         InterruptedPcOutsideCache(a, region, kickReturn);
+        // SafeCopy is called from C# code: the dispatcher claims the stop.
+        Label kickNotSafeCopy = a.CreateLabel();
+        PcOutside(a, safeCopy, safeCopyFault, kickNotSafeCopy);
+        a.jmp(kickReturn);
+        a.Label(ref kickNotSafeCopy);
         a.cmp(__dword_ptr.gs[ContextOffsets.StopSignal], 0);
         a.je(signalKick);
         // In the engine's own system calls (C# code, which may hold an engine lock): the
@@ -388,6 +419,17 @@ public sealed unsafe class RuntimeRoutines
         a.Label(ref kickReturn);
         a.ret();
 
+        // SafeCopy: rep movsb (the host's direction flag is clear, as the ABI keeps it); a fault in
+        // it resumes at safeCopyFault with the stack as it was at the call.
+        a.Label(ref safeCopy);
+        a.mov(rcx, rdx);
+        a.rep.movsb();
+        a.mov(eax, 1);
+        a.ret();
+        a.Label(ref safeCopyFault);
+        a.xor(eax, eax);
+        a.ret();
+
         a.Label(ref restorer);
         a.mov(eax, 15);   // rt_sigreturn
         a.syscall();
@@ -430,6 +472,7 @@ public sealed unsafe class RuntimeRoutines
             ResetToDefault = result.GetLabelRIP(resetToDefault),
             KickHandler = result.GetLabelRIP(kickHandler),
             PreviousHandlers = data,
+            SafeCopy = result.GetLabelRIP(safeCopy),
         };
     }
 

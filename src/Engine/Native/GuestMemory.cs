@@ -13,12 +13,25 @@ namespace Checker.Engine.Native;
 [SupportedOSPlatform("linux")]
 public static unsafe class GuestMemory
 {
+    // RuntimeRoutines.SafeCopy once the fault handler that recovers its faults is installed (null before:
+    // unit tests, and start-up before the engine runs). No GC transition: it never blocks but on a page fault.
+    private static delegate* unmanaged[SuppressGCTransition]<byte*, byte*, nuint, int> _safeCopy;
+
+    /// <summary>
+    /// From here on reads and writes copy directly through <paramref name="safeCopy"/> (a fault in it
+    /// returns 0): a copy of a few bytes costs nanoseconds where process_vm_readv cost about a
+    /// microsecond (cc1plus's propagation exits read ~460,000 operands: 2.6% of its run).
+    /// </summary>
+    public static void UseSafeCopy(ulong safeCopy) => _safeCopy = (delegate* unmanaged[SuppressGCTransition]<byte*, byte*, nuint, int>)safeCopy;
+
     public static bool TryRead(ulong address, Span<byte> destination)
     {
         if (destination.IsEmpty) return true;
         if (address + (ulong)destination.Length < address) return false;
         fixed (byte* buffer = destination)
         {
+            if (_safeCopy != null && IsUserRange(address, destination.Length))
+                return _safeCopy(buffer, (byte*)address, (nuint)destination.Length) != 0;
             var local = new LibC.IoVec { Base = (nint)buffer, Length = (nuint)destination.Length };
             var remote = new LibC.IoVec { Base = (nint)address, Length = (nuint)destination.Length };
             return LibC.process_vm_readv(CurrentPid(), &local, 1, &remote, 1, 0) == destination.Length;
@@ -31,6 +44,8 @@ public static unsafe class GuestMemory
         if (address + (ulong)source.Length < address) return false;
         fixed (byte* buffer = source)
         {
+            if (_safeCopy != null && IsUserRange(address, source.Length))
+                return _safeCopy((byte*)address, buffer, (nuint)source.Length) != 0;
             var local = new LibC.IoVec { Base = (nint)buffer, Length = (nuint)source.Length };
             var remote = new LibC.IoVec { Base = (nint)address, Length = (nuint)source.Length };
             return LibC.process_vm_writev(CurrentPid(), &local, 1, &remote, 1, 0) == source.Length;
@@ -72,6 +87,9 @@ public static unsafe class GuestMemory
         }
         return null;
     }
+
+    // Within the 47-bit user space; anything else is left to the system call's EFAULT.
+    private static bool IsUserRange(ulong address, int length) => address + (ulong)length <= 0x7fff_ffff_f000UL;
 
     // getpid() of a forked child differs from the parent's: never cache it across a fork.
     private static int CurrentPid() => LibC.getpid();
