@@ -295,6 +295,9 @@ internal sealed class PropagationEmitter
     /// <summary>Whether <paramref name="ins"/> is a store <see cref="ShadowMoveRoutine"/> does when its pre-check hits (with <see cref="InlineMoves"/>).</summary>
     public bool SetsStoredLanes(in Instruction ins) => InlineMoves && InlineMove(ins) is { Store: true };
 
+    /// <summary>A plain copy's store (<see cref="EmitPlainCopy"/>): the stored register's dirty bit, whose pre-check runs the move routine; else -1.</summary>
+    public static int StoredDirtyBit(in Instruction ins) => InlineMove(ins) is { Store: true } move && move.Bit < 31 ? move.Bit : -1;
+
     private static MoveShape? InlineMove(in Instruction ins)
     {
         if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpCount != 2 || ins.OpMask != Register.None || ins.IsBroadcast) return null;

@@ -42,12 +42,13 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private readonly List<PendingStub> _pending = [];
 
     /// <summary>An inline probe's jump to its site's stub, emitted after the fragment body.</summary>
-    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes = false, bool inPlace = false)
+    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes = false, bool inPlace = false, int storedDirtyBit = -1)
     {
         public readonly AccessSite Site = site;
         public readonly int JumpField = jumpField;
         public readonly Register Scratch = scratch;
         public readonly bool Spilled = spilled, FlagsDead = flagsDead, StoreSetsLanes = storeSetsLanes, InPlace = inPlace;
+        public readonly int StoredDirtyBit = storedDirtyBit;
         public ulong Resume;
     }
     /// <summary>The largest operand checked inline (a zmm register's 64 bytes: three probes).</summary>
@@ -80,6 +81,14 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     /// lanes (<see cref="LaneAction.Pending"/>) instead of having the routine define them first.
     /// </summary>
     public bool StoreSetsLanes { get; set; }
+
+    /// <summary>
+    /// The plain mode, for the instruction whose checks come next: a copy's store of a register whose
+    /// dirty bit this is (else -1). Its pre-check runs the move routine when the register is dirty,
+    /// which sets every lane it writes; the stub's define of fresh lanes is then skipped (sort stores
+    /// undefined registers over undefined lanes: the define and then the routine undid it).
+    /// </summary>
+    public int StoredDirtyBit { get; set; } = -1;
 
     /// <summary>Forgets stubs of a previous fragment (call when a translation starts).</summary>
     public void Reset()
@@ -145,7 +154,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                     access.EmitLea(code, scratch, offset);
                     scratchIsGuest = false;
                     code.Raw(ProbeTail(scratch, width, flagsDead));
-                    _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead, StoreSetsLanes, PropagatesHere));
+                    _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead, StoreSetsLanes, PropagatesHere, StoredDirtyBit));
                     Profile(CodeSizeProfile.Kind.CheckProbe, code, ref mark);
                 }
             }
@@ -219,7 +228,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             if (pending.Site.Id != previous)
             {
                 stub = code.CurrentAddress;
-                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead, pending.StoreSetsLanes, pending.InPlace);
+                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead, pending.StoreSetsLanes, pending.InPlace, pending.StoredDirtyBit);
                 previous = pending.Site.Id;
             }
             code.PatchRel32(pending.JumpField, stub);
@@ -229,7 +238,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 
     // The scratch register is free here (the resume point reloads it if it was spilled); every
     // other register holds the guest's value, so the operand can be evaluated again.
-    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes, bool inPlace)
+    private void EmitStub(CodeBuffer code, AccessSite site, ulong resume, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes, bool inPlace, int storedDirtyBit)
     {
         CheckedAccess access = site.Access;
         int mark = code.Length;
@@ -239,15 +248,16 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             bool frameAligned = FrameAligned(access);
             int probeBytes = frameAligned ? access.Size / 4 : FirstProbeBytes(access.Size);
             LaneAction action = SetsPending(site, inPlace, storeSetsLanes) ? LaneAction.Pending : DefinesFreshBytes(site) ? LaneAction.Define : LaneAction.Routine;
+            int skipIfDirty = action == LaneAction.Define ? storedDirtyBit : -1;
             // The shared tests define or hand over; setting the pending bit stays per site.
             if (action != LaneAction.Pending && sites.Describe(site.Id, access.Size, KindOf(site, inPlace))
                 && exactLanes.TryEmitShared(code, access, site.Id, scratch, flagsDead, probeBytes, frameAligned, action == LaneAction.Define, resume,
-                    routines.AccessCheckFromSite))
+                    routines.AccessCheckFromSite, skipIfDirty))
             {
                 Profile(CodeSizeProfile.Kind.StubExactLanes, code, ref mark);
                 return;
             }
-            exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, action, resume);
+            exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, action, resume, skipIfDirty);
         }
         Profile(CodeSizeProfile.Kind.StubExactLanes, code, ref mark);
         EmitStubHandOver(code, site, access, resume, scratch, inPlace);

@@ -79,18 +79,19 @@ public sealed unsafe class ExactLaneCheck
     /// Per site this was the whole test and the routine's set-up, about 110 bytes; now 42 to 55
     /// (cc1plus: ~290,000 stubs). False when the pool is full: the caller emits the per-site stub.
     /// </summary>
+    /// <param name="skipIfDirty">A define that leaves the lanes alone when this dirty bit is set (-1: none): see <see cref="EmitSkipIfDirty"/>.</param>
     public bool TryEmitShared(CodeBuffer code, CheckedAccess access, int siteId, Register scratch, bool flagsDead, int probeBytes,
-        bool frameAligned, bool define, ulong resume, ulong fromSite)
+        bool frameAligned, bool define, ulong resume, ulong fromSite, int skipIfDirty = -1)
     {
         Register t = flagsDead ? (scratch == Register.RAX ? Register.RDX : Register.RAX) : Register.RAX;
         // A spilled scratch is the stub's business (reloaded before the address, and at the resume point).
         int key = (scratch - Register.RAX) | (flagsDead ? 1 << 5 : 0) | (frameAligned ? 1 << 6 : 0)
-            | (define ? 1 << 7 : 0) | System.Numerics.BitOperations.Log2((uint)probeBytes) << 8 | access.Size << 10;
+            | (define ? 1 << 7 : 0) | System.Numerics.BitOperations.Log2((uint)probeBytes) << 8 | access.Size << 10 | (skipIfDirty + 1) << 17;
         if (!_shared.TryGetValue(key, out ulong shared))
         {
             ulong at = _pool + (ulong)_poolUsed;
             CodeTemplate routine = CodeTemplate.Record(at, (c, fields) =>
-                EmitShared(c, fields, scratch, t, flagsDead, probeBytes, frameAligned, define, define ? HighLanes(access.Size) : AllLanes(access.Size), ThreadedFlag, fromSite));
+                EmitShared(c, fields, scratch, t, flagsDead, probeBytes, frameAligned, define, define ? HighLanes(access.Size) : AllLanes(access.Size), ThreadedFlag, fromSite, skipIfDirty));
             int size = (routine.Length + 15) & ~15;
             if (_poolUsed + size > SharedPoolSize) return false;
             CodeRegion.Write(at, routine.Bytes);
@@ -108,7 +109,7 @@ public sealed unsafe class ExactLaneCheck
 
     /// <summary>The shared test of <see cref="TryEmitShared"/>: as the per-site tail, but it stores the address and leaves through gs:[LinkReturn] or to the routine.</summary>
     private static void EmitShared(CodeBuffer code, CodeTemplate.Recorder fields, Register scratch, Register t, bool flagsDead, int probeBytes,
-        bool frameAligned, bool define, ulong lanes, ulong threadedFlag, ulong fromSite)
+        bool frameAligned, bool define, ulong lanes, ulong threadedFlag, ulong fromSite, int skipIfDirty)
     {
         code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
         var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
@@ -131,6 +132,7 @@ public sealed unsafe class ExactLaneCheck
         code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
         code.Encode(Instruction.Create(Sized(probeBytes, Code.Test_rm8_r8, Code.Test_rm16_r16, Code.Test_rm32_r32, Code.Test_rm64_r64), shadow, Part(t, probeBytes)));
         fails.Add(ShortJump(code, 0x75));
+        int skip = define && skipIfDirty >= 0 ? EmitSkipIfDirty(code, skipIfDirty) : -1;
         if (define)
         {
             code.Encode(Instruction.Create(Code.Cmp_rm8_imm8, new MemoryOperand(Register.RIP, Register.None, 1, (long)threadedFlag, 8, false, Register.None), 0));
@@ -139,6 +141,7 @@ public sealed unsafe class ExactLaneCheck
             code.Encode(Instruction.Create(Code.Not_rm64, t));
             code.Encode(Instruction.Create(Sized(probeBytes, Code.And_rm8_r8, Code.And_rm16_r16, Code.And_rm32_r32, Code.And_rm64_r64), shadow, Part(t, probeBytes)));
         }
+        if (skip >= 0) Patch(code, skip);
         Restore(code, t, flagsDead);
         code.Encode(Instruction.Create(Code.Jmp_rm64, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn)));
         foreach (int fail in fails) Patch(code, fail);
@@ -164,7 +167,9 @@ public sealed unsafe class ExactLaneCheck
     /// </summary>
     /// <param name="probeBytes">The inline probe's width in shadow bytes (1, 2, 4 or 8).</param>
     /// <param name="frameAligned">The inline probe covered exactly size / 4 shadow bytes from the address's (an rsp-relative frame access): only a 4-aligned address is tested here.</param>
-    public void Emit(CodeBuffer code, CheckedAccess access, Register scratch, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, LaneAction action, ulong resume)
+    /// <param name="skipIfDirty">With <see cref="LaneAction.Define"/>: this dirty bit set leaves the lanes alone (-1: none), see <see cref="EmitSkipIfDirty"/>.</param>
+    public void Emit(CodeBuffer code, CheckedAccess access, Register scratch, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, LaneAction action, ulong resume,
+        int skipIfDirty = -1)
     {
         bool define = action == LaneAction.Define, pending = action == LaneAction.Pending;
         Register t = flagsDead ? (scratch == Register.RAX ? Register.RDX : Register.RAX) : Register.RAX;
@@ -173,22 +178,34 @@ public sealed unsafe class ExactLaneCheck
         // What follows the address depends only on the shape: copied from its template, with the
         // lane table's, the threaded flag's and the resume point's displacements patched.
         int key = (scratch - Register.RAX) | (spilled ? 1 << 4 : 0) | (flagsDead ? 1 << 5 : 0) | (frameAligned ? 1 << 6 : 0)
-            | (define ? 1 << 7 : 0) | System.Numerics.BitOperations.Log2((uint)probeBytes) << 8 | (pending ? 1 << 10 : 0);
-        CodeTemplate tail = _tails[key] ?? RecordTail(key, scratch, t, spilled, flagsDead, probeBytes, frameAligned, action);
-        Span<ulong> arguments = [action != LaneAction.Routine ? HighLanes(access.Size) : AllLanes(access.Size), ThreadedFlag, resume];
+            | (define ? 1 << 7 : 0) | System.Numerics.BitOperations.Log2((uint)probeBytes) << 8 | (pending ? 1 << 10 : 0) | (define && skipIfDirty >= 0 ? 1 << 11 : 0);
+        CodeTemplate tail = _tails[key] ?? RecordTail(key, scratch, t, spilled, flagsDead, probeBytes, frameAligned, action, define && skipIfDirty >= 0);
+        Span<ulong> arguments = [action != LaneAction.Routine ? HighLanes(access.Size) : AllLanes(access.Size), ThreadedFlag, resume, 1UL << Math.Max(skipIfDirty, 0)];
         tail.CopyTo(code, arguments);
     }
 
-    // By scratch, spilled, flags dead, frame-aligned, define, the probe's width and pending.
-    private readonly CodeTemplate?[] _tails = new CodeTemplate?[32 << 6];
+    // By scratch, spilled, flags dead, frame-aligned, define, the probe's width, pending and skip-if-dirty.
+    private readonly CodeTemplate?[] _tails = new CodeTemplate?[64 << 6];
 
-    private CodeTemplate RecordTail(int key, Register scratch, Register t, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, LaneAction action) =>
+    private CodeTemplate RecordTail(int key, Register scratch, Register t, bool spilled, bool flagsDead, int probeBytes, bool frameAligned, LaneAction action, bool skipIfDirty) =>
         _tails[key] = CodeTemplate.Record(_table, (code, fields) =>
-            EmitTail(code, fields, scratch, t, spilled, flagsDead, probeBytes, frameAligned, action, HighLanes(1), ThreadedFlag, code.BaseAddress));
+            EmitTail(code, fields, scratch, t, spilled, flagsDead, probeBytes, frameAligned, action, HighLanes(1), ThreadedFlag, code.BaseAddress, skipIfDirty));
 
-    /// <summary>The test after the address is in the scratch; arguments: 0 the lane mask's address, 1 the threaded flag's, 2 the resume point.</summary>
+    /// <summary>
+    /// A copy's store of a dirty register (its bit in <paramref name="bit"/>) into lanes that are only
+    /// defined or undefined: its pre-check runs the move routine next, which writes every lane, so the
+    /// define is skipped. Returns the jnz's rel8 to patch to the define's end (flags are free here).
+    /// </summary>
+    private static int EmitSkipIfDirty(CodeBuffer code, int bit, CodeTemplate.Recorder? maskField = null)
+    {
+        code.Encode(Instruction.Create(Code.Test_rm64_imm32, ContextOperand.Slot(MemcheckSlots.Dirty), 1 << bit));
+        maskField?.Immediate(3);
+        return ShortJump(code, 0x75);
+    }
+
+    /// <summary>The test after the address is in the scratch; arguments: 0 the lane mask's address, 1 the threaded flag's, 2 the resume point, 3 the stored register's dirty mask.</summary>
     private static void EmitTail(CodeBuffer code, CodeTemplate.Recorder fields, Register scratch, Register t, bool spilled, bool flagsDead, int probeBytes,
-        bool frameAligned, LaneAction action, ulong lanes, ulong threadedFlag, ulong resume)
+        bool frameAligned, LaneAction action, ulong lanes, ulong threadedFlag, ulong resume, bool skipIfDirty)
     {
         bool define = action == LaneAction.Define;
         var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
@@ -212,6 +229,11 @@ public sealed unsafe class ExactLaneCheck
         code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
         code.Encode(Instruction.Create(Sized(probeBytes, Code.Test_rm8_r8, Code.Test_rm16_r16, Code.Test_rm32_r32, Code.Test_rm64_r64), shadow, Part(t, probeBytes)));
         fails.Add(ShortJump(code, 0x75));
+        int skip = -1;
+        if (define && skipIfDirty)
+        {
+            skip = EmitSkipIfDirty(code, 30, fields);   // the mask is the template's argument 3
+        }
         if (define)
         {
             // Once the program has a second thread, the routine defines them (with aligned locked
@@ -224,6 +246,7 @@ public sealed unsafe class ExactLaneCheck
             code.Encode(Instruction.Create(Code.Not_rm64, t));
             code.Encode(Instruction.Create(Sized(probeBytes, Code.And_rm8_r8, Code.And_rm16_r16, Code.And_rm32_r32, Code.And_rm64_r64), shadow, Part(t, probeBytes)));
         }
+        if (skip >= 0) Patch(code, skip);
         if (action == LaneAction.Pending)
         {
             // No lane partly defined or unaddressable: undefined ones (01, the high bits shifted to the

@@ -121,6 +121,10 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         // plain store does; its pre-check then runs the move routine only when the register is dirty
         // (setting the pending bit there sent every such store through the routine: cxxalloc +5%).
         _checks.StoreSetsLanes = _block.Mode == DefinednessMode.Propagating && _checks.PropagatesHere && _propagation.SetsStoredLanes(ins);
+        // A plain copy's store: fresh lanes are defined inline only while the register is clean (when it is
+        // dirty the move routine sets them next).
+        _checks.StoredDirtyBit = _block.Mode != DefinednessMode.Propagating && _checks.PropagatesHere
+            ? Definedness.PropagationEmitter.StoredDirtyBit(ins) : -1;
         _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead);
         int vsibStart = code.Length;
         if (VsibCheck.Applies(ins))
