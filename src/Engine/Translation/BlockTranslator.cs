@@ -55,6 +55,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     private int _mode;
     private long _startedCpu;
+    private long _startedAllocated;
     // The exits of the fragment being built (one list for every block; the fragment keeps an array).
     private readonly List<ExitStub> _exits = new(8);
     private Action<CodeBuffer>? _emitCurrentPlain;
@@ -69,6 +70,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         cache.IndirectBranchesFor(mode);
         long started = Stopwatch.GetTimestamp();
         _startedCpu = cache.MeasureTranslationCpu ? Native.ThreadCpuClock.Nanoseconds() : 0;
+        _startedAllocated = cache.MeasureTranslationCpu ? GC.GetAllocatedBytesForCurrentThread() : 0;
         if (interceptor != null && interceptor.TryGet(pc, out Interception.InterceptedFunction replaced))
             return TranslateIntercepted(pc, replaced, started);
         ulong start = cache.Region.Peek(16);
@@ -179,7 +181,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private void Measured(long started)
     {
         cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
-        if (cache.MeasureTranslationCpu) cache.Statistics.TranslationCpuNanoseconds += Native.ThreadCpuClock.Nanoseconds() - _startedCpu;
+        if (!cache.MeasureTranslationCpu) return;
+        cache.Statistics.TranslationCpuNanoseconds += Native.ThreadCpuClock.Nanoseconds() - _startedCpu;
+        cache.Statistics.TranslationAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - _startedAllocated;
     }
 
     /// <summary>The 8 bytes before a fragment's entry: its negated application pc (read by the indirect-branch lookup).</summary>
