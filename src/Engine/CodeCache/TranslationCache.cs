@@ -24,7 +24,8 @@ public sealed unsafe class TranslationCache
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
     // Exits by id, in fixed chunks: a list doubling its one array copied ever larger arrays on the
     // large-object heap, each a step towards a full collection.
-    private const int ExitChunkBits = 13;
+    // 1,024 exits of 64 bytes a chunk: below the large-object threshold.
+    private const int ExitChunkBits = 10;
     private readonly List<ExitStub[]> _exitChunks = [];
     private int _exitCount;
     /// <summary>Live fragments by the 4 KB application pages their code spans: flushes touch only these.</summary>
@@ -91,20 +92,24 @@ public sealed unsafe class TranslationCache
     public bool TryGet(ulong applicationPc, int mode, out Fragment fragment) =>
         mode == 0 ? ShardOf(applicationPc).TryGetValue(applicationPc, out fragment!) : _variants.TryGetValue((applicationPc, mode), out fragment!);
 
-    public ExitStub Exit(int id) => _exitChunks[id >> ExitChunkBits][id & ((1 << ExitChunkBits) - 1)];
+    /// <summary>A copy of exit <paramref name="id"/> as it is now.</summary>
+    public ExitStub Exit(int id) => ExitAt(id);
+
+    /// <summary>The stored exit <paramref name="id"/> (under the lock).</summary>
+    internal ref ExitStub ExitAt(int id) => ref _exitChunks[id >> ExitChunkBits][id & ((1 << ExitChunkBits) - 1)];
 
     /// <summary>The id the next exit will have (a fragment's exits are consecutive: <see cref="Fragment.FirstExit"/>).</summary>
     public int NextExitId => _exitCount;
 
-    /// <summary>Allocates an exit-table entry for a fragment being built.</summary>
-    public ExitStub NewExit(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
+    /// <summary>Allocates an exit-table entry for a fragment being built; the stored exit, for the translator to fill in.</summary>
+    internal ref ExitStub NewExit(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
     {
-        var exit = new ExitStub(_exitCount, kind, targetPc, faultPc, faultSignal);
         int slot = _exitCount & ((1 << ExitChunkBits) - 1);
         if (slot == 0) _exitChunks.Add(new ExitStub[1 << ExitChunkBits]);
-        _exitChunks[^1][slot] = exit;
+        ref ExitStub exit = ref _exitChunks[^1][slot];
+        exit = new ExitStub(_exitCount, kind, targetPc, faultPc, faultSignal);
         _exitCount++;
-        return exit;
+        return ref exit;
     }
 
     public void Add(Fragment fragment)
@@ -154,13 +159,14 @@ public sealed unsafe class TranslationCache
     }
 
     /// <summary>Points a direct exit straight at its target fragment (one aligned 4-byte store).</summary>
-    public void Link(ExitStub exit, Fragment target)
+    public void Link(in ExitStub taken, Fragment target)
     {
+        ref ExitStub exit = ref ExitAt(taken.Id);
         if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
         WriteRel32(exit.PatchSite, target.Entry);
         exit.LinkedTo = target;
         exit.NextIncoming = target.FirstIncoming;
-        target.FirstIncoming = exit;
+        target.FirstIncoming = exit.Id;
         Statistics.DirectLinks++;
     }
 
@@ -174,11 +180,11 @@ public sealed unsafe class TranslationCache
         for (int i = 0; i < _addressCount; i++)
         {
             Fragment f = _byAddress[i >> AddressChunkBits][i & (AddressChunkSize - 1)];
-            f.FirstIncoming = null;
+            f.FirstIncoming = ExitStub.None;
             for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
             {
-                ExitStub exit = Exit(id);
-                exit.NextIncoming = null;
+                ref ExitStub exit = ref ExitAt(id);
+                exit.NextIncoming = ExitStub.None;
                 if (exit.LinkedTo == null) continue;
                 WriteRel32(exit.PatchSite, exit.StubAddress);
                 exit.LinkedTo = null;
@@ -208,19 +214,19 @@ public sealed unsafe class TranslationCache
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
             else if (ShardOf(f.ApplicationPc).Remove(f.ApplicationPc)) _fragmentCount--;
             IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.Entry);
-            for (ExitStub? incoming = f.FirstIncoming; incoming != null;)
+            for (int id = f.FirstIncoming; id != ExitStub.None;)
             {
+                ref ExitStub incoming = ref ExitAt(id);
                 WriteRel32(incoming.PatchSite, incoming.StubAddress);
                 incoming.LinkedTo = null;
-                ExitStub? next = incoming.NextIncoming;
-                incoming.NextIncoming = null;
-                incoming = next;
+                id = incoming.NextIncoming;
+                incoming.NextIncoming = ExitStub.None;
             }
-            f.FirstIncoming = null;
+            f.FirstIncoming = ExitStub.None;
             for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
             {
-                ExitStub own = Exit(id);
-                if (own.LinkedTo is { } target) RemoveIncoming(target, own);
+                ref ExitStub own = ref ExitAt(id);
+                if (own.LinkedTo is { } target) RemoveIncoming(target, ref own);
             }
         }
         Statistics.FragmentsFlushed += victims.Count;
@@ -228,19 +234,24 @@ public sealed unsafe class TranslationCache
     }
 
     /// <summary>Takes <paramref name="exit"/> out of <paramref name="target"/>'s incoming links.</summary>
-    private static void RemoveIncoming(Fragment target, ExitStub exit)
+    private void RemoveIncoming(Fragment target, ref ExitStub exit)
     {
-        if (target.FirstIncoming == exit)
+        if (target.FirstIncoming == exit.Id)
         {
             target.FirstIncoming = exit.NextIncoming;
-            exit.NextIncoming = null;
+            exit.NextIncoming = ExitStub.None;
             return;
         }
-        for (ExitStub? previous = target.FirstIncoming; previous != null; previous = previous.NextIncoming)
+        for (int id = target.FirstIncoming; id != ExitStub.None;)
         {
-            if (previous.NextIncoming != exit) continue;
+            ref ExitStub previous = ref ExitAt(id);
+            if (previous.NextIncoming != exit.Id)
+            {
+                id = previous.NextIncoming;
+                continue;
+            }
             previous.NextIncoming = exit.NextIncoming;
-            exit.NextIncoming = null;
+            exit.NextIncoming = ExitStub.None;
             return;
         }
     }
