@@ -40,10 +40,14 @@ public static class StatisticsReport
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
         Line("translation cpu ms", (s.TranslationCpuNanoseconds / 1e6).ToString("F1"));
         Line("translation cpu us/fragment", s.TranslationCpuMicrosecondsPerFragment.ToString("F2"));
+        Line("translation allocated MB", (s.TranslationAllocatedBytes / 1e6).ToString("F1"));
+        Line("exits", run.Cache.NextExitId);
         // memcheck's own managed memory (fragments, exits, sites, heap metadata), next to the process's peak RSS.
         GCMemoryInfo gc = GC.GetGCMemoryInfo();
         Line("managed heap MB", (gc.HeapSizeBytes / 1e6).ToString("F1"));
         Line("managed committed MB", (gc.TotalCommittedBytes / 1e6).ToString("F1"));
+        // By generation after the last collection (gen0, gen1, gen2, large objects, pinned): what lives long.
+        Line("  gen0/1/2/loh/poh MB", string.Join(" / ", Enumerable.Range(0, gc.GenerationInfo.Length).Select(g => (gc.GenerationInfo[g].SizeAfterBytes / 1e6).ToString("F1"))));
         Line("collections gen0/1/2", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         Line("gc pause ms", GC.GetTotalPauseDuration().TotalMilliseconds.ToString("F1"));
     }

@@ -21,6 +21,8 @@ public sealed class EngineStatistics
     public long TranslationTicks;
     /// <summary>CPU time of the translating threads while they translated (ns), when measured (--stats): on a loaded machine wall time also counts waiting for a core.</summary>
     public long TranslationCpuNanoseconds;
+    /// <summary>Managed bytes the translating threads allocated while they translated, when measured (--stats).</summary>
+    public long TranslationAllocatedBytes;
 
     /// <summary>Translation CPU time per fragment built, in microseconds.</summary>
     public double TranslationCpuMicrosecondsPerFragment => FragmentsBuilt == 0 ? 0 : TranslationCpuNanoseconds / 1000.0 / FragmentsBuilt;

@@ -18,11 +18,11 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     /// <summary>Sets the fragment's exits (once, when it is finished).</summary>
     public void SetExits(int first, int count) => (FirstExit, ExitCount) = (first, count);
 
-    /// <summary>The first of the exits of other fragments that jump straight here (a list through <see cref="ExitStub.NextIncoming"/>); unlinked when this fragment is flushed.</summary>
-    public ExitStub? FirstIncoming { get; set; }
+    /// <summary>The id of the first of the exits of other fragments that jump straight here (a list through <see cref="ExitStub.NextIncoming"/>; <see cref="ExitStub.None"/>: none); unlinked when this fragment is flushed.</summary>
+    public int FirstIncoming { get; set; } = ExitStub.None;
 
     /// <summary>Whether any exit links here.</summary>
-    public bool HasIncomingLinks => FirstIncoming != null;
+    public bool HasIncomingLinks => FirstIncoming != ExitStub.None;
     public bool Flushed { get; set; }
     /// <summary>
     /// The tool's translation mode this fragment was built for (<see cref="Tools.Tool.ModeOf"/>): 0,

@@ -14,21 +14,30 @@ public sealed unsafe class TranslationCache
 {
     private const ulong IblTableOffset = 0x10000;
 
-    private readonly Dictionary<ulong, Fragment> _fragments = new();
+    // The mode-0 index by application pc, split in 256 dictionaries by a hash of the pc: one
+    // dictionary of cc1plus's 130k fragments resized its arrays onto the large-object heap (8 MB
+    // of large objects, each allocation a step towards a full collection); a shard stays small.
+    private const int IndexShardBits = 8;
+    private readonly Dictionary<ulong, Fragment>[] _fragments = NewShards();
+    private int _fragmentCount;
     /// <summary>Fragments of the tool's other modes, by (pc, mode).</summary>
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
     // Exits by id, in fixed chunks: a list doubling its one array copied ever larger arrays on the
     // large-object heap, each a step towards a full collection.
-    private const int ExitChunkBits = 13;
+    // 1,024 exits of 64 bytes a chunk: below the large-object threshold.
+    private const int ExitChunkBits = 10;
     private readonly List<ExitStub[]> _exitChunks = [];
     private int _exitCount;
     /// <summary>Live fragments by the 4 KB application pages their code spans: flushes touch only these.</summary>
     private readonly Dictionary<ulong, List<Fragment>> _byPage = new();
-    /// <summary>Every fragment ever built, in cache-address order (the region is carved upwards).</summary>
-    private readonly List<Fragment> _byAddress = [];
+    /// <summary>Every fragment ever built, in cache-address order (the region is carved upwards), in fixed chunks (no large-object arrays).</summary>
+    private const int AddressChunkBits = 12;
+    private const int AddressChunkSize = 1 << AddressChunkBits;
+    private readonly List<Fragment[]> _byAddress = [];
     // The fragments' entries in _byAddress's order (ascending: the region is a bump pointer), searched
     // without touching a Fragment object per probe (cc1plus: 130k fragments, a lookup per tool exit).
-    private readonly List<ulong> _entries = [];
+    private readonly List<ulong[]> _entries = [];
+    private int _addressCount;
 
     public TranslationCache(CodeRegion region)
     {
@@ -61,40 +70,67 @@ public sealed unsafe class TranslationCache
         }
         return table;
     }
-    public int FragmentCount => _fragments.Count;
+    public int FragmentCount => _fragmentCount;
+
+    private static Dictionary<ulong, Fragment>[] NewShards()
+    {
+        var shards = new Dictionary<ulong, Fragment>[1 << IndexShardBits];
+        for (int i = 0; i < shards.Length; i++) shards[i] = new();
+        return shards;
+    }
+
+    // Fragment pcs are aligned and clustered: a multiplicative hash spreads them over the shards.
+    private Dictionary<ulong, Fragment> ShardOf(ulong pc) => _fragments[(int)((pc * 0x9E3779B97F4A7C15UL) >> (64 - IndexShardBits))];
     /// <summary>The instruction maps of every fragment (<see cref="Fragment.ApplicationPcAt"/>).</summary>
     public InstructionMaps InstructionMaps { get; } = new();
     public EngineStatistics Statistics { get; } = new();
 
     public bool TryGet(ulong applicationPc, out Fragment fragment) =>
-        _fragments.TryGetValue(applicationPc, out fragment!);
+        ShardOf(applicationPc).TryGetValue(applicationPc, out fragment!);
 
     /// <summary>The fragment of <paramref name="applicationPc"/> translated for the tool's <paramref name="mode"/>.</summary>
     public bool TryGet(ulong applicationPc, int mode, out Fragment fragment) =>
-        mode == 0 ? _fragments.TryGetValue(applicationPc, out fragment!) : _variants.TryGetValue((applicationPc, mode), out fragment!);
+        mode == 0 ? ShardOf(applicationPc).TryGetValue(applicationPc, out fragment!) : _variants.TryGetValue((applicationPc, mode), out fragment!);
 
-    public ExitStub Exit(int id) => _exitChunks[id >> ExitChunkBits][id & ((1 << ExitChunkBits) - 1)];
+    /// <summary>A copy of exit <paramref name="id"/> as it is now.</summary>
+    public ExitStub Exit(int id) => ExitAt(id);
+
+    /// <summary>The stored exit <paramref name="id"/> (under the lock).</summary>
+    internal ref ExitStub ExitAt(int id) => ref _exitChunks[id >> ExitChunkBits][id & ((1 << ExitChunkBits) - 1)];
 
     /// <summary>The id the next exit will have (a fragment's exits are consecutive: <see cref="Fragment.FirstExit"/>).</summary>
     public int NextExitId => _exitCount;
 
-    /// <summary>Allocates an exit-table entry for a fragment being built.</summary>
-    public ExitStub NewExit(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
+    /// <summary>Allocates an exit-table entry for a fragment being built; the stored exit, for the translator to fill in.</summary>
+    internal ref ExitStub NewExit(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
     {
-        var exit = new ExitStub(_exitCount, kind, targetPc, faultPc, faultSignal);
         int slot = _exitCount & ((1 << ExitChunkBits) - 1);
         if (slot == 0) _exitChunks.Add(new ExitStub[1 << ExitChunkBits]);
-        _exitChunks[^1][slot] = exit;
+        ref ExitStub exit = ref _exitChunks[^1][slot];
+        exit = new ExitStub(_exitCount, kind, targetPc, faultPc, faultSignal);
         _exitCount++;
-        return exit;
+        return ref exit;
     }
 
     public void Add(Fragment fragment)
     {
-        if (fragment.Mode == 0) _fragments[fragment.ApplicationPc] = fragment;
-        else _variants[(fragment.ApplicationPc, fragment.Mode)] = fragment;
-        _byAddress.Add(fragment);
-        _entries.Add(fragment.Entry);
+        if (fragment.Mode != 0) _variants[(fragment.ApplicationPc, fragment.Mode)] = fragment;
+        else
+        {
+            Dictionary<ulong, Fragment> shard = ShardOf(fragment.ApplicationPc);
+            int before = shard.Count;
+            shard[fragment.ApplicationPc] = fragment;
+            _fragmentCount += shard.Count - before;
+        }
+        int slot = _addressCount & (AddressChunkSize - 1);
+        if (slot == 0)
+        {
+            _byAddress.Add(new Fragment[AddressChunkSize]);
+            _entries.Add(new ulong[AddressChunkSize]);
+        }
+        _byAddress[^1][slot] = fragment;
+        _entries[^1][slot] = fragment.Entry;
+        _addressCount++;
         for (ulong page = fragment.ApplicationPc >> 12; page <= (fragment.ApplicationEnd - 1) >> 12; page++)
         {
             if (!_byPage.TryGetValue(page, out List<Fragment>? list)) _byPage[page] = list = [];
@@ -106,21 +142,31 @@ public sealed unsafe class TranslationCache
     /// <summary>The fragment whose code contains <paramref name="cachePc"/>, if any.</summary>
     public Fragment? FindByCachePc(ulong cachePc)
     {
-        int found = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_entries).BinarySearch(cachePc);
-        if (found < 0) found = ~found - 1;   // the last entry at or below cachePc
-        if (found < 0) return null;
-        Fragment f = _byAddress[found];
+        if (_addressCount == 0 || cachePc < _entries[0][0]) return null;
+        // The last chunk starting at or below cachePc, then the last entry in it at or below cachePc.
+        int low = 0, high = _entries.Count - 1;
+        while (low < high)
+        {
+            int middle = (low + high + 1) / 2;
+            if (_entries[middle][0] <= cachePc) low = middle;
+            else high = middle - 1;
+        }
+        int count = low == _entries.Count - 1 ? _addressCount - low * AddressChunkSize : AddressChunkSize;
+        int found = _entries[low].AsSpan(0, count).BinarySearch(cachePc);
+        if (found < 0) found = ~found - 1;   // the last entry at or below cachePc (the chunk's first is)
+        Fragment f = _byAddress[low][found];
         return cachePc < f.Entry + (ulong)f.Size ? f : null;
     }
 
     /// <summary>Points a direct exit straight at its target fragment (one aligned 4-byte store).</summary>
-    public void Link(ExitStub exit, Fragment target)
+    public void Link(in ExitStub taken, Fragment target)
     {
+        ref ExitStub exit = ref ExitAt(taken.Id);
         if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
         WriteRel32(exit.PatchSite, target.Entry);
         exit.LinkedTo = target;
         exit.NextIncoming = target.FirstIncoming;
-        target.FirstIncoming = exit;
+        target.FirstIncoming = exit.Id;
         Statistics.DirectLinks++;
     }
 
@@ -131,13 +177,14 @@ public sealed unsafe class TranslationCache
     /// </summary>
     public void UnlinkAll()
     {
-        foreach (Fragment f in _byAddress)
+        for (int i = 0; i < _addressCount; i++)
         {
-            f.FirstIncoming = null;
+            Fragment f = _byAddress[i >> AddressChunkBits][i & (AddressChunkSize - 1)];
+            f.FirstIncoming = ExitStub.None;
             for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
             {
-                ExitStub exit = Exit(id);
-                exit.NextIncoming = null;
+                ref ExitStub exit = ref ExitAt(id);
+                exit.NextIncoming = ExitStub.None;
                 if (exit.LinkedTo == null) continue;
                 WriteRel32(exit.PatchSite, exit.StubAddress);
                 exit.LinkedTo = null;
@@ -165,21 +212,21 @@ public sealed unsafe class TranslationCache
             for (ulong page = f.ApplicationPc >> 12; page <= (f.ApplicationEnd - 1) >> 12; page++)
                 if (_byPage.TryGetValue(page, out List<Fragment>? list) && list.Remove(f) && list.Count == 0) _byPage.Remove(page);
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
-            else _fragments.Remove(f.ApplicationPc);
+            else if (ShardOf(f.ApplicationPc).Remove(f.ApplicationPc)) _fragmentCount--;
             IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.Entry);
-            for (ExitStub? incoming = f.FirstIncoming; incoming != null;)
+            for (int id = f.FirstIncoming; id != ExitStub.None;)
             {
+                ref ExitStub incoming = ref ExitAt(id);
                 WriteRel32(incoming.PatchSite, incoming.StubAddress);
                 incoming.LinkedTo = null;
-                ExitStub? next = incoming.NextIncoming;
-                incoming.NextIncoming = null;
-                incoming = next;
+                id = incoming.NextIncoming;
+                incoming.NextIncoming = ExitStub.None;
             }
-            f.FirstIncoming = null;
+            f.FirstIncoming = ExitStub.None;
             for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
             {
-                ExitStub own = Exit(id);
-                if (own.LinkedTo is { } target) RemoveIncoming(target, own);
+                ref ExitStub own = ref ExitAt(id);
+                if (own.LinkedTo is { } target) RemoveIncoming(target, ref own);
             }
         }
         Statistics.FragmentsFlushed += victims.Count;
@@ -187,19 +234,24 @@ public sealed unsafe class TranslationCache
     }
 
     /// <summary>Takes <paramref name="exit"/> out of <paramref name="target"/>'s incoming links.</summary>
-    private static void RemoveIncoming(Fragment target, ExitStub exit)
+    private void RemoveIncoming(Fragment target, ref ExitStub exit)
     {
-        if (target.FirstIncoming == exit)
+        if (target.FirstIncoming == exit.Id)
         {
             target.FirstIncoming = exit.NextIncoming;
-            exit.NextIncoming = null;
+            exit.NextIncoming = ExitStub.None;
             return;
         }
-        for (ExitStub? previous = target.FirstIncoming; previous != null; previous = previous.NextIncoming)
+        for (int id = target.FirstIncoming; id != ExitStub.None;)
         {
-            if (previous.NextIncoming != exit) continue;
+            ref ExitStub previous = ref ExitAt(id);
+            if (previous.NextIncoming != exit.Id)
+            {
+                id = previous.NextIncoming;
+                continue;
+            }
             previous.NextIncoming = exit.NextIncoming;
-            exit.NextIncoming = null;
+            exit.NextIncoming = ExitStub.None;
             return;
         }
     }

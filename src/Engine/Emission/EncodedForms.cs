@@ -40,7 +40,19 @@ internal sealed class EncodedForms
         }
     }
 
-    private readonly Slot[] _slots = new Slot[1 << SlotBits];
+    // In 1,024-slot parts (64 KB each): one 256 KB table per code buffer was a large object, and
+    // large-object allocations count towards full collections.
+    private const int PartBits = 10;
+    private readonly Slot[][] _parts = MakeParts();
+
+    private static Slot[][] MakeParts()
+    {
+        var parts = new Slot[1 << (SlotBits - PartBits)][];
+        for (int i = 0; i < parts.Length; i++) parts[i] = new Slot[1 << PartBits];
+        return parts;
+    }
+
+    private ref Slot SlotOf(int hash) => ref _parts[hash >> PartBits][hash & ((1 << PartBits) - 1)];
 
     /// <summary>Instructions written from a kept form (for tests: the copies happen at all).</summary>
     internal long Copied { get; private set; }
@@ -122,7 +134,7 @@ internal sealed class EncodedForms
             return false;
         }
         Key form = FormOf(instruction);
-        ref Slot slot = ref _slots[form.Hash()];
+        ref Slot slot = ref SlotOf(form.Hash());
         if (!slot.Form.SameAs(form) || slot.Length == 0)
         {
             length = 0;
@@ -159,7 +171,7 @@ internal sealed class EncodedForms
         Span<byte> bytes = stackalloc byte[16];
         bytes.Clear();
         encoded.CopyTo(bytes);
-        ref Slot slot = ref _slots[form.Hash()];
+        ref Slot slot = ref SlotOf(form.Hash());
         slot = new Slot
         {
             Form = form,

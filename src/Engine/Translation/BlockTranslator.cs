@@ -41,7 +41,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     internal static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
 
     private readonly List<Instruction> _block = [];
-    private readonly List<(ExitStub Exit, int Field)> _pendingExits = [];
+    private readonly List<(int Exit, int Field)> _pendingExits = [];
     // Reused across translations: Iced's encoder and decoder allocate on creation, and the GC
     // cost of per-fragment garbage showed up at ~10% of a python run.
     private readonly CodeBuffer _code = new(0);
@@ -55,8 +55,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     private int _mode;
     private long _startedCpu;
-    // The exits of the fragment being built (one list for every block; the fragment keeps an array).
-    private readonly List<ExitStub> _exits = new(8);
+    private long _startedAllocated;
+    // The ids of the exits of the fragment being built (one list for every block).
+    private readonly List<int> _exits = new(8);
     private Action<CodeBuffer>? _emitCurrentPlain;
     // Valgrind's client request sequence where decoding stopped (None: it stopped for another reason).
     private SpecialSequence _special;
@@ -69,12 +70,13 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         cache.IndirectBranchesFor(mode);
         long started = Stopwatch.GetTimestamp();
         _startedCpu = cache.MeasureTranslationCpu ? Native.ThreadCpuClock.Nanoseconds() : 0;
+        _startedAllocated = cache.MeasureTranslationCpu ? GC.GetAllocatedBytesForCurrentThread() : 0;
         if (interceptor != null && interceptor.TryGet(pc, out Interception.InterceptedFunction replaced))
             return TranslateIntercepted(pc, replaced, started);
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + 8);
-        List<ExitStub> exits = _exits;
+        List<int> exits = _exits;
         exits.Clear();
         _pendingExits.Clear();
         _held.Reset();
@@ -116,7 +118,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         _held.Release(code);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _mode, code.Length - releaseStart);
         if (!EndsBlock(last))
-            AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
+            AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP).Id, code.JmpRel32(code.CurrentAddress));
         return FinishFragment(pc, last.NextIP, code, exits, map, _block.Count, started);
     }
 
@@ -131,17 +133,18 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     /// <summary>The tool's exit to <paramref name="target"/> in <paramref name="targetMode"/> (<see cref="Tools.BlockServices.ExitTo"/>).</summary>
     private void ToolExitTo(CodeBuffer code, ulong target, int targetMode)
     {
-        ExitStub exit = cache.NewExit(ExitKind.Direct, target);
+        ref ExitStub exit = ref cache.NewExit(ExitKind.Direct, target);
         exit.TargetMode = targetMode;
-        AddExit(code, _exits, exit, code.JmpRel32(code.CurrentAddress));
+        AddExit(code, _exits, exit.Id, code.JmpRel32(code.CurrentAddress));
     }
 
     /// <summary>Out-of-line stubs (exits, then the tool's slow paths), header, copy into the cache, index.</summary>
-    private Fragment FinishFragment(ulong pc, ulong endPc, CodeBuffer code, List<ExitStub> exits, int map, int instructions, long started)
+    private Fragment FinishFragment(ulong pc, ulong endPc, CodeBuffer code, List<int> exits, int map, int instructions, long started)
     {
         int exitsStart = code.Length;
-        foreach ((ExitStub exit, int field) in _pendingExits)
+        foreach ((int id, int field) in _pendingExits)
         {
+            ref ExitStub exit = ref cache.ExitAt(id);
             exit.StubAddress = code.CurrentAddress;
             exit.PatchSite = code.BaseAddress + (ulong)field;
             code.PatchRel32(field, exit.StubAddress);
@@ -167,9 +170,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
         var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(cache.InstructionMaps, map, instructions);
-        Debug.Assert(exits.Count == 0 || exits[^1].Id == exits[0].Id + exits.Count - 1, "a fragment's exits are consecutive");
-        foreach (ExitStub exit in exits) exit.Owner = fragment;
-        fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0].Id, exits.Count);
+        Debug.Assert(exits.Count == 0 || exits[^1] == exits[0] + exits.Count - 1, "a fragment's exits are consecutive");
+        foreach (int id in exits) cache.ExitAt(id).Owner = fragment;
+        fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0], exits.Count);
         cache.Add(fragment);
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} m{_mode} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         Measured(started);
@@ -179,7 +182,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private void Measured(long started)
     {
         cache.Statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
-        if (cache.MeasureTranslationCpu) cache.Statistics.TranslationCpuNanoseconds += Native.ThreadCpuClock.Nanoseconds() - _startedCpu;
+        if (!cache.MeasureTranslationCpu) return;
+        cache.Statistics.TranslationCpuNanoseconds += Native.ThreadCpuClock.Nanoseconds() - _startedCpu;
+        cache.Statistics.TranslationAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - _startedAllocated;
     }
 
     /// <summary>The 8 bytes before a fragment's entry: its negated application pc (read by the indirect-branch lookup).</summary>
@@ -196,7 +201,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + 8);
-        ExitStub exit = cache.NewExit(ExitKind.Intercept, pc);
+        ref ExitStub exit = ref cache.NewExit(ExitKind.Intercept, pc);
         exit.Function = replaced;
         exit.StubAddress = code.CurrentAddress;
         exit.PatchSite = 0;
@@ -261,16 +266,16 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private static bool EndsBlock(in Instruction ins) =>
         ins.FlowControl != FlowControl.Next || ins.Code is Code.Syscall or Code.INVALID;
 
-    private void AddExit(CodeBuffer code, List<ExitStub> exits, ExitStub exit, int field)
+    private void AddExit(CodeBuffer code, List<int> exits, int exit, int field)
     {
         exits.Add(exit);
         _pendingExits.Add((exit, field));
     }
 
-    private void ExitTo(CodeBuffer code, List<ExitStub> exits, ExitKind kind, ulong target, ulong faultPc = 0, int signal = 0) =>
-        AddExit(code, exits, cache.NewExit(kind, target, faultPc, signal), code.JmpRel32(code.CurrentAddress));
+    private void ExitTo(CodeBuffer code, List<int> exits, ExitKind kind, ulong target, ulong faultPc = 0, int signal = 0) =>
+        AddExit(code, exits, cache.NewExit(kind, target, faultPc, signal).Id, code.JmpRel32(code.CurrentAddress));
 
-    private void EmitInstruction(CodeBuffer code, Instruction ins, List<ExitStub> exits, bool isLast)
+    private void EmitInstruction(CodeBuffer code, Instruction ins, List<int> exits, bool isLast)
     {
         if (!CodeSizeProfile.Enabled)
         {
@@ -295,7 +300,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     // The bytes the tool attributed so far (the rest of an instruction's bytes are the engine's).
     private static long ToolBytes() => CodeSizeProfile.Attributed;
 
-    private void EmitInstructionCore(CodeBuffer code, Instruction ins, List<ExitStub> exits, bool isLast)
+    private void EmitInstructionCore(CodeBuffer code, Instruction ins, List<int> exits, bool isLast)
     {
         _held.BeforeInstruction(code, _block, _index);
         if (ins.Code == Code.INVALID)
@@ -324,7 +329,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
                 return;
             case FlowControl.ConditionalBranch when ins.IsJccShortOrNear:
-                AddExit(code, exits, cache.NewExit(ExitKind.Direct, ins.NearBranchTarget), code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress));
+                AddExit(code, exits, cache.NewExit(ExitKind.Direct, ins.NearBranchTarget).Id, code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress));
                 // Inside a superblock the fall-through path simply continues in this fragment.
                 if (isLast) ExitTo(code, exits, ExitKind.Direct, ins.NextIP);
                 return;
@@ -396,7 +401,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     }
 
     /// <summary>loop/loope/loopne/jrcxz only have rel8 forms: branch over a fall-through exit to a taken exit.</summary>
-    private void EmitCountBranch(CodeBuffer code, Instruction ins, List<ExitStub> exits)
+    private void EmitCountBranch(CodeBuffer code, Instruction ins, List<int> exits)
     {
         ulong taken = ins.NearBranchTarget;
         ins.NearBranch64 = code.CurrentAddress + 2;

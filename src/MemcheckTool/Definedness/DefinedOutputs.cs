@@ -29,13 +29,45 @@ internal sealed class DefinedOutputs
     /// <param name="Inputs">Dirty bits that send the instruction to its propagation (the pending bit included).</param>
     /// <param name="Cleared">Dirty bits of what it defines in place when the inputs are defined (0: none, the pre-check is as before).</param>
     /// <param name="Registers">The general and k registers among them (their shadow slots are zeroed too).</param>
-    public readonly record struct Split(ulong Inputs, ulong Cleared, Register[] Registers, bool Flags);
+    public readonly record struct Split(ulong Inputs, ulong Cleared, RegisterSet Registers, bool Flags);
+
+    /// <summary>
+    /// Up to 8 registers in order, one byte each (<see cref="Register"/> values fit a byte; an
+    /// instruction writes at most 4 whole general or k registers): an array here was allocated at
+    /// every pre-check that defines in place (GC pressure during translation).
+    /// </summary>
+    public readonly struct RegisterSet
+    {
+        private readonly ulong _bytes;
+        public int Count { get; }
+
+        private RegisterSet(ulong bytes, int count) => (_bytes, Count) = (bytes, count);
+
+        public static RegisterSet Of(List<Register> registers)
+        {
+            if (registers.Count > 8) throw new InvalidOperationException("more than 8 registers written whole");
+            ulong bytes = 0;
+            for (int i = 0; i < registers.Count; i++) bytes |= (ulong)(byte)registers[i] << (8 * i);
+            return new RegisterSet(bytes, registers.Count);
+        }
+
+        public Register this[int i] => (Register)(byte)(_bytes >> (8 * i));
+
+        public Enumerator GetEnumerator() => new(this);
+
+        public struct Enumerator(RegisterSet set)
+        {
+            private int _index = -1;
+            public readonly Register Current => set[_index];
+            public bool MoveNext() => ++_index < set.Count;
+        }
+    }
 
     /// <param name="usedRegisters">Iced's used registers of <paramref name="ins"/>.</param>
     /// <param name="usedMemory">Iced's used memory of <paramref name="ins"/>.</param>
     public Split Of(in Instruction ins, ulong allUses, ReadOnlySpan<UsedRegister> usedRegisters, ReadOnlySpan<UsedMemory> usedMemory)
     {
-        if (!Eligible(ins, usedMemory)) return new Split(allUses, 0, [], false);
+        if (!Eligible(ins, usedMemory)) return new Split(allUses, 0, default, false);
         ulong inputs = 1UL << ShadowRegisters.PendingBit, cleared = 0;
         List<Register> registers = _registers;
         registers.Clear();
@@ -59,7 +91,7 @@ internal sealed class DefinedOutputs
         bool flags = read == 0 && modified == ShadowRegisters.StatusFlags;
         if (flags) cleared |= 1UL << ShadowRegisters.FlagsBit;
         else if ((read | modified) != 0) inputs |= 1UL << ShadowRegisters.FlagsBit;
-        return cleared == 0 ? new Split(allUses, 0, [], false) : new Split(inputs, cleared, [.. registers], flags);
+        return cleared == 0 ? new Split(allUses, 0, default, false) : new Split(inputs, cleared, RegisterSet.Of(registers), flags);
     }
 
     private bool Eligible(in Instruction ins, ReadOnlySpan<UsedMemory> usedMemory)

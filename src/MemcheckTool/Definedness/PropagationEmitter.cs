@@ -199,7 +199,7 @@ internal sealed class PropagationEmitter
         ulong uses = _instructionMasks[index];
         DefinedOutputs.Split split = DefineInPlace
             ? _outputs.Of(ins, uses, _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index))
-            : new DefinedOutputs.Split(uses, 0, [], false);
+            : new DefinedOutputs.Split(uses, 0, default, false);
         code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
         code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));

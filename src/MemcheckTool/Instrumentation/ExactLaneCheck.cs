@@ -87,23 +87,31 @@ public sealed unsafe class ExactLaneCheck
         // A spilled scratch is the stub's business (reloaded before the address, and at the resume point).
         int key = (scratch - Register.RAX) | (flagsDead ? 1 << 5 : 0) | (frameAligned ? 1 << 6 : 0)
             | (define ? 1 << 7 : 0) | System.Numerics.BitOperations.Log2((uint)probeBytes) << 8 | access.Size << 10 | (skipIfDirty + 1) << 17;
-        if (!_shared.TryGetValue(key, out ulong shared))
-        {
-            ulong at = _pool + (ulong)_poolUsed;
-            CodeTemplate routine = CodeTemplate.Record(at, (c, fields) =>
-                EmitShared(c, fields, scratch, t, flagsDead, probeBytes, frameAligned, define, define ? HighLanes(access.Size) : AllLanes(access.Size), ThreadedFlag, fromSite, skipIfDirty));
-            int size = (routine.Length + 15) & ~15;
-            if (_poolUsed + size > SharedPoolSize) return false;
-            CodeRegion.Write(at, routine.Bytes);
-            _poolUsed += size;
-            _shared.Add(key, shared = at);
-        }
+        if (!_shared.TryGetValue(key, out ulong shared) && !TryAddShared(key, access.Size, scratch, t, flagsDead, probeBytes, frameAligned, define, fromSite, skipIfDirty, out shared))
+            return false;
         code.StoreSlot(MemcheckSlots.StubSaveRegister, t);
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), siteId));
         code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn), checked((int)resume)));
         access.EmitLea(code, scratch);
         code.Byte(0xE9);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, shared));
+        return true;
+    }
+
+    // Apart from TryEmitShared: a lambda there captured its parameters, so every stub allocated the
+    // closure (cc1plus: ~290,000 of them, 20% of what translation allocated), not only the first of a shape.
+    private bool TryAddShared(int key, int accessSize, Register scratch, Register t, bool flagsDead, int probeBytes, bool frameAligned, bool define,
+        ulong fromSite, int skipIfDirty, out ulong shared)
+    {
+        ulong at = _pool + (ulong)_poolUsed;
+        CodeTemplate routine = CodeTemplate.Record(at, (c, fields) =>
+            EmitShared(c, fields, scratch, t, flagsDead, probeBytes, frameAligned, define, define ? HighLanes(accessSize) : AllLanes(accessSize), ThreadedFlag, fromSite, skipIfDirty));
+        int size = (routine.Length + 15) & ~15;
+        shared = 0;
+        if (_poolUsed + size > SharedPoolSize) return false;
+        CodeRegion.Write(at, routine.Bytes);
+        _poolUsed += size;
+        _shared.Add(key, shared = at);
         return true;
     }
 

@@ -56,20 +56,27 @@ public static class PopProbe
         int passField;
         if (flagsDead && free != Register.None)
         {
-            (DeadFlagProbes[count, free - Register.RAX] ??= CodeTemplate.Record(0, (c, _) => EmitDeadFlagProbe(c, free, count))).CopyTo(code, []);
+            (DeadFlagProbes[count, free - Register.RAX] ?? RecordDeadFlagProbe(free, count)).CopyTo(code, []);
             passField = code.Length - 1 - ForceLength;
             exitTo(code, first.IP, DefinednessMode.Propagating);
             code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
             return;
         }
         int keeper = free == Register.None ? 0 : free - Register.RAX + 1;
-        (LiveFlagProbes[count, keeper] ??= CodeTemplate.Record(0, (c, _) => EmitLiveFlagProbe(c, free, count))).CopyTo(code, []);
+        (LiveFlagProbes[count, keeper] ?? RecordLiveFlagProbe(free, count, keeper)).CopyTo(code, []);
         passField = code.Length - LiveFlagTail(free);
         exitTo(code, first.IP, DefinednessMode.Propagating);
         // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
         code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
         Restore(code, free);
     }
+
+    // Recorded apart from Emit: lambdas there captured its parameters, a closure allocated per pop run.
+    private static CodeTemplate RecordDeadFlagProbe(Register free, int count) =>
+        DeadFlagProbes[count, free - Register.RAX] = CodeTemplate.Record(0, (c, _) => EmitDeadFlagProbe(c, free, count));
+
+    private static CodeTemplate RecordLiveFlagProbe(Register free, int count, int keeper) =>
+        LiveFlagProbes[count, keeper] = CodeTemplate.Record(0, (c, _) => EmitLiveFlagProbe(c, free, count));
 
     // The probes' bytes up to the exit, the same at every run of that length: encoded once (by free register).
     private static readonly CodeTemplate?[,] DeadFlagProbes = new CodeTemplate?[MaxRun + 1, 16];
@@ -82,9 +89,11 @@ public static class PopProbe
     private static int LiveFlagTail(Register keeper)
     {
         int slot = keeper == Register.None ? 0 : keeper - Register.RAX + 1;
-        if (LiveFlagTails[slot] == 0) LiveFlagTails[slot] = EncodedLength(c => EmitLiveFlagForce(c, keeper)) + 1;
+        if (LiveFlagTails[slot] == 0) LiveFlagTails[slot] = LiveFlagTailLength(keeper);
         return LiveFlagTails[slot];
     }
+
+    private static int LiveFlagTailLength(Register keeper) => EncodedLength(c => EmitLiveFlagForce(c, keeper)) + 1;
 
     private static int EncodedLength(Action<CodeBuffer> emit) => CodeTemplate.Encode(emit).Length;
 

@@ -97,8 +97,10 @@ public static class StackTracking
             }
         }
         // rel32: the fills below can outgrow a rel8's reach.
-        int toSkip1 = NearBranch(code, 0x82, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackLimit))));
-        int toSkip2 = NearBranch(code, 0x83, () => code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackTop))));
+        code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackLimit)));
+        int toSkip1 = NearBranch(code, 0x82);
+        code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackTop)));
+        int toSkip2 = NearBranch(code, 0x83);
         // Grew: [new, old + GrowthCover) addressable; shrank: [old, new) unaddressable;
         // both shifted down by red zone and slack.
         long first = -(long)(RedZone + Slack) - (grew ? 0 : size);
@@ -153,11 +155,10 @@ public static class StackTracking
         return true;
     }
 
-    // Emits compare(), then a jcc rel32 (0F opcode) whose displacement is patched later; returns the
-    // displacement's offset.
-    private static int NearBranch(CodeBuffer code, byte opcode, Action compare)
+    // Emits a jcc rel32 (0F opcode) after the compare whose displacement is patched later; returns the
+    // displacement's offset. (The compare was a lambda argument: a closure allocated per frame change.)
+    private static int NearBranch(CodeBuffer code, byte opcode)
     {
-        compare();
         code.Byte(0x0F);
         code.Byte(opcode);
         code.Int32(0);
