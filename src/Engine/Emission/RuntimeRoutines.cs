@@ -108,15 +108,17 @@ public sealed unsafe class RuntimeRoutines
         a.jae(outside);
     }
 
-    /// <summary>In a signal handler with rax = the interrupted pc: jumps to <paramref name="outside"/> unless it is in [<paramref name="start"/>, <paramref name="end"/>). Clobbers rcx.</summary>
-    private static void PcOutside(Assembler a, Label start, Label end, Label outside)
+    /// <summary>In a signal handler with rax = the interrupted pc: jumps to <paramref name="inside"/> when it is in [<paramref name="start"/>, <paramref name="end"/>). Clobbers rcx.</summary>
+    private static void PcInside(Assembler a, Label start, Label end, Label inside)
     {
+        Label outside = a.CreateLabel();
         a.lea(rcx, __[start]);
         a.cmp(rax, rcx);
         a.jb(outside);
         a.lea(rcx, __[end]);
         a.cmp(rax, rcx);
-        a.jae(outside);
+        a.jb(inside);
+        a.Label(ref outside);
     }
 
     /// <summary>
@@ -153,7 +155,7 @@ public sealed unsafe class RuntimeRoutines
         Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
-        Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), kickInCache = a.CreateLabel(), signalKick = a.CreateLabel(), interruptedCall = a.CreateLabel();
+        Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), signalKick = a.CreateLabel(), interruptedCall = a.CreateLabel();
         Label safeCopy = a.CreateLabel(), safeCopyFault = a.CreateLabel();
 
         // Full entry restores the vector state; the entry after a replaced call does not: at a
@@ -277,12 +279,8 @@ public sealed unsafe class RuntimeRoutines
         a.Label(ref faultHandler);
         InterruptedPcOutsideCache(a, region, chain);
         // A fault of SafeCopy (host code reading or writing guest memory): its failure return.
-        Label notSafeCopy = a.CreateLabel();
-        PcOutside(a, safeCopy, safeCopyFault, notSafeCopy);
-        a.lea(rax, __[safeCopyFault]);
-        a.mov(__qword_ptr[rdx + UcontextRip], rax);
-        a.ret();
-        a.Label(ref notSafeCopy);
+        Label inSafeCopy = a.CreateLabel();
+        PcInside(a, safeCopy, safeCopyFault, inSafeCopy);
         // An alignment-check fault (the guest set AC, as CPU probes do) in the cache: the tool's
         // shadow loads are unaligned by design. Clear AC and retry: the program loses the flag's
         // effect (its own unaligned accesses no longer fault), never its run.
@@ -324,21 +322,12 @@ public sealed unsafe class RuntimeRoutines
         a.Label(ref kickHandler);
         InterruptedPcOutsideCache(a, region, kickReturn);
         // SafeCopy is called from C# code: the dispatcher claims the stop.
-        Label kickNotSafeCopy = a.CreateLabel();
-        PcOutside(a, safeCopy, safeCopyFault, kickNotSafeCopy);
-        a.jmp(kickReturn);
-        a.Label(ref kickNotSafeCopy);
+        PcInside(a, safeCopy, safeCopyFault, kickReturn);
         a.cmp(__dword_ptr.gs[ContextOffsets.StopSignal], 0);
         a.je(signalKick);
         // In the engine's own system calls (C# code, which may hold an engine lock): the
         // dispatcher claims the stop at its next iteration.
-        a.lea(rcx, __[rawSyscall]);
-        a.cmp(rax, rcx);
-        a.jb(kickInCache);
-        a.lea(rcx, __[rawSyscallEnd]);
-        a.cmp(rax, rcx);
-        a.jb(kickReturn);
-        a.Label(ref kickInCache);
+        PcInside(a, rawSyscall, rawSyscallEnd, kickReturn);
         a.xor(eax, eax);
         a.mov(ecx, StopStates.Parked);
         a.@lock.cmpxchg(__dword_ptr.gs[ContextOffsets.StopState], ecx);
@@ -357,22 +346,11 @@ public sealed unsafe class RuntimeRoutines
         a.jne(notBrokenOff);
         a.mov(__qword_ptr[rdx + UcontextRax], unchecked((int)Delivery.SignalDelivery.InterruptedBeforeCall));
         a.Label(ref notBrokenOff);
-        Label copy = a.CreateLabel(), copied = a.CreateLabel();
+        Label copied = a.CreateLabel();
         a.mov(rax, __qword_ptr[rdx + UcontextRip]);
         // So are they in InterceptCall once it has stored them (the ucontext may hold the host's rsp).
-        a.lea(rcx, __[interceptStored]);
-        a.cmp(rax, rcx);
-        a.jb(copy);
-        a.lea(rcx, __[interceptEnd]);
-        a.cmp(rax, rcx);
-        a.jb(copied);
-        a.lea(rcx, __[guestSyscall]);
-        a.cmp(rax, rcx);
-        a.jb(copy);
-        a.lea(rcx, __[guestSyscallEnd]);
-        a.cmp(rax, rcx);
-        a.jb(copied);
-        a.Label(ref copy);
+        PcInside(a, interceptStored, interceptEnd, copied);
+        PcInside(a, guestSyscall, guestSyscallEnd, copied);
         for (int r = 0; r < 16; r++)
         {
             a.mov(rax, __qword_ptr[rdx + UcontextGregs + 8 * UcontextIndexOfGpr[r]]);
@@ -428,6 +406,10 @@ public sealed unsafe class RuntimeRoutines
         a.ret();
         a.Label(ref safeCopyFault);
         a.xor(eax, eax);
+        a.ret();
+        a.Label(ref inSafeCopy);
+        a.lea(rax, __[safeCopyFault]);
+        a.mov(__qword_ptr[rdx + UcontextRip], rax);
         a.ret();
 
         a.Label(ref restorer);

@@ -237,6 +237,7 @@ public class ModuleSymbolizerTests(SymbolPrograms programs) : IClassFixture<Symb
     public void NonPieExecutable_OffsetsCountFromItsFirstSegment()
     {
         string directory = programs.NewDirectory("nopie");
+        _ = programs.Hello;   // writes hello.c (lazily: run alone, this test came first and found no source)
         File.Copy(programs.SourcePath("hello.c"), Path.Combine(directory, "hello.c"));
         Run(directory, "gcc", "-g", "-O0", "-no-pie", "hello.c", "-o", "hello");
         string program = Path.Combine(directory, "hello");
