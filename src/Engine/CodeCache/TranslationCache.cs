@@ -57,9 +57,18 @@ public sealed unsafe class TranslationCache
         if (!_modeTables.TryGetValue(mode, out IndirectBranchTable? table))
         {
             ulong address = Region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
-            _modeTables[mode] = table = new IndirectBranchTable(address, Routines.SentinelEntry);
+            _modeTables[mode] = table = new IndirectBranchTable(address, Routines.SentinelEntry, mode);
         }
         return table;
+    }
+
+    /// <summary>The indirect-branch table whose victim table is at <paramref name="victimAddress"/> (a lookup's miss names it).</summary>
+    public IndirectBranchTable? IndirectBranchTableOfVictim(ulong victimAddress)
+    {
+        if (IndirectBranches.VictimAddress == victimAddress) return IndirectBranches;
+        foreach (IndirectBranchTable table in _modeTables.Values)
+            if (table.VictimAddress == victimAddress) return table;
+        return null;
     }
     public int FragmentCount => _fragments.Count;
     /// <summary>The instruction maps of every fragment (<see cref="Fragment.ApplicationPcAt"/>).</summary>
