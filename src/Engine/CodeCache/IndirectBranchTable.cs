@@ -66,6 +66,17 @@ public sealed unsafe class IndirectBranchTable
     /// <summary>What a lookup computes from a slot's word and its target: the entry when the word is the target's.</summary>
     public static ulong Probe(ulong word, ulong target) => unchecked(word + RotateLeft16(target));
 
+    /// <summary>
+    /// What the inlined lookup decides (<see cref="Emission.IndirectBranchEmitter"/>): a hit, with the
+    /// entry, when the target's bits 48..63 are zero and the probe is below 2^31 (at ret and indirect
+    /// call, add + cmp/ja) or 2^32 (at jmp, flag-free: lea + rorx/jecxz).
+    /// </summary>
+    public static bool Hits(ulong word, ulong target, bool flagFree, out ulong entry)
+    {
+        entry = Probe(word, target);
+        return target >> 48 == 0 && entry <= (flagFree ? 0xffff_ffffUL : 0x7fff_ffffUL);
+    }
+
     /// <summary>The pc inside the table's 64 KB (never guest code) that hashes to <paramref name="slot"/>.</summary>
     public ulong TrapPc(int slot) => _trapBase + (((ulong)slot - (_trapBase >> 16)) & 0xffff);
 
