@@ -17,10 +17,8 @@ namespace Checker.Engine.CodeCache;
 /// python's samples).
 /// </para>
 /// <para>
-/// Empty slots hold the word of a trap pc of their own slot inside the table's own 64 KB of the
-/// code cache (no guest code is ever there) mapped to <see cref="Emission.RuntimeRoutines.SentinelEntry"/>,
-/// so only a jump to that very pc could hit one; it leaves for the dispatcher, which finds no
-/// guest code there (the guest's SIGSEGV).
+/// Empty slots hold a word no target hits (<see cref="Empty"/>), so a miss, even to an address
+/// inside the cache, is always the dispatcher's, with the target.
 /// </para>
 /// <para>
 /// Behind the table lies its victim table, of the same slots and words: an insert moves the word
@@ -37,16 +35,12 @@ public sealed unsafe class IndirectBranchTable
 
     private readonly ulong* _slots;
     private readonly ulong* _victims;
-    private readonly ulong _sentinelEntry;
-    private readonly ulong _trapBase;
 
-    public IndirectBranchTable(ulong tableAddress, ulong sentinelEntry, int mode = 0)
+    public IndirectBranchTable(ulong tableAddress, int mode = 0)
     {
         _slots = (ulong*)tableAddress;
         _victims = _slots + SlotCount;
         Mode = mode;
-        _sentinelEntry = sentinelEntry;
-        _trapBase = tableAddress & ~0xffffUL;
         Address = tableAddress;
         Clear();
     }
@@ -76,9 +70,6 @@ public sealed unsafe class IndirectBranchTable
         entry = Probe(word, target);
         return target >> 48 == 0 && entry <= (flagFree ? 0xffff_ffffUL : 0x7fff_ffffUL);
     }
-
-    /// <summary>The pc inside the table's 64 KB (never guest code) that hashes to <paramref name="slot"/>.</summary>
-    public ulong TrapPc(int slot) => _trapBase + (((ulong)slot - (_trapBase >> 16)) & 0xffff);
 
     public ulong Read(int slot) => Volatile.Read(ref _slots[slot]);
     public ulong ReadVictim(int slot) => Volatile.Read(ref _victims[slot]);
@@ -110,5 +101,13 @@ public sealed unsafe class IndirectBranchTable
         }
     }
 
-    private ulong Empty(int slot) => Word(TrapPc(slot), _sentinelEntry);
+    /// <summary>
+    /// The word of an empty slot, which no target hits. A target with bits 48..63 zero is
+    /// <c>a*2^16 + b</c> (a: bits 16..47, b: bits 0..15) and lies in the slot when
+    /// <c>b = slot - a (mod 2^16)</c>; the probe <c>w + a*2^32 + b*2^16</c> is below 2^32 only when its
+    /// high half <c>w_hi + a + carry</c> is 0 (mod 2^32), carry being that of <c>w_lo + b*2^16</c>. With
+    /// <c>w_hi = -(slot + 1)</c> (mod 2^16) and <c>w_lo = 2^16</c>: carry 0 needs <c>a = -w_hi</c>, so
+    /// <c>b = 65535</c>, whose sum carries; carry 1 needs <c>b = 0</c>, whose sum does not.
+    /// </summary>
+    public static ulong Empty(int slot) => (ulong)((-(slot + 1)) & 0xffff) << 32 | 0x1_0000;
 }

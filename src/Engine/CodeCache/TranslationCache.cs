@@ -35,7 +35,7 @@ public sealed unsafe class TranslationCache
         Region = region;
         ulong table = region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
         Routines = RuntimeRoutines.Generate(region);
-        IndirectBranches = new IndirectBranchTable(table, Routines.SentinelEntry);
+        IndirectBranches = new IndirectBranchTable(table);
     }
 
     public object Lock { get; } = new();
@@ -57,7 +57,7 @@ public sealed unsafe class TranslationCache
         if (!_modeTables.TryGetValue(mode, out IndirectBranchTable? table))
         {
             ulong address = Region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
-            _modeTables[mode] = table = new IndirectBranchTable(address, Routines.SentinelEntry, mode);
+            _modeTables[mode] = table = new IndirectBranchTable(address, mode);
         }
         return table;
     }

@@ -8,14 +8,15 @@ namespace Checker.Engine.Emission;
 /// The indirect-branch lookup, inlined at every indirect jmp/call and ret: each site gets its own
 /// final indirect jump, so the CPU predicts targets per site (one shared jump mispredicted on
 /// almost every return). Entered with the target in rcx and the guest's rcx in IblSaveRcx.
-/// Two variants:
+/// The slot's word is the key and the entry in one (<see cref="IndirectBranchTable"/>). Two variants:
 /// <list type="bullet">
 /// <item>at ret and indirect call the flags are dead (no calling convention passes flags across
-/// them), so the key compare is a plain <c>add</c>/<c>jnz</c> and only rax is borrowed;</item>
-/// <item>at an indirect jmp (switch tables, computed goto) flags may be live: the compare is
-/// flag-free (lea + jrcxz) and borrows rdx as well.</item>
+/// them), so the checks are <c>add</c>, <c>test</c>/<c>jnz</c>, <c>cmp</c>/<c>ja</c> and only rax is borrowed;</item>
+/// <item>at an indirect jmp (switch tables, computed goto) flags may be live: the checks are
+/// flag-free (lea, movzx + jrcxz, rorx + jecxz) and borrow rdx as well.</item>
 /// </list>
-/// A miss jumps to a shared routine that leaves the cache for the dispatcher.
+/// A miss jumps to a shared routine that probes the table's victim table, then leaves the cache
+/// for the dispatcher.
 /// </summary>
 public static class IndirectBranchEmitter
 {

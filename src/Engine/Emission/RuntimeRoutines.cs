@@ -43,7 +43,6 @@ public sealed unsafe class RuntimeRoutines
     public ulong RawSyscall { get; private init; }
     /// <summary>The same, for the guest's system calls the host passes through: the one place outside translated code where a kick parks a thread.</summary>
     public ulong GuestSyscall { get; private init; }
-    public ulong SentinelEntry { get; private init; }
     /// <summary>SA_SIGINFO handler for SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP (see <see cref="Dispatch.FaultHandlers"/>).</summary>
     public ulong FaultHandler { get; private init; }
     public ulong SignalRestorer { get; private init; }
@@ -132,7 +131,7 @@ public sealed unsafe class RuntimeRoutines
         Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel(), iblExit = a.CreateLabel();
         Label enterAfterCall = a.CreateLabel(), exitForCall = a.CreateLabel(), exitForCallStored = a.CreateLabel();
         Label interceptCall = a.CreateLabel(), interceptStored = a.CreateLabel(), interceptEnd = a.CreateLabel();
-        Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
+        Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
         Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), kickInCache = a.CreateLabel(), signalKick = a.CreateLabel(), interruptedCall = a.CreateLabel();
@@ -429,16 +428,6 @@ public sealed unsafe class RuntimeRoutines
         a.syscall();
         a.ret();
 
-        // Where empty table slots lead (IndirectBranchTable): only a jump to the trap pc of the
-        // slot, inside the code cache, gets here, with every guest register back. It leaves as a
-        // miss for a pc in the cache (this one), where the dispatcher finds no guest code: the guest's
-        // SIGSEGV, as for any jump into memcheck's memory.
-        a.Label(ref sentinel);
-        a.mov(__dword_ptr.gs[ContextOffsets.IblMissTable], 0);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblSaveRcx], rcx);
-        a.lea(rcx, __[sentinel]);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblSaveRax], rax);
-        a.jmp(iblExit);
 
         ulong at = region.Allocate(0x1000, 4096);
         var writer = new ListCodeWriter();
@@ -458,7 +447,6 @@ public sealed unsafe class RuntimeRoutines
             IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
             RawSyscall = result.GetLabelRIP(rawSyscall),
             GuestSyscall = result.GetLabelRIP(guestSyscall),
-            SentinelEntry = result.GetLabelRIP(sentinel),
             FaultHandler = result.GetLabelRIP(faultHandler),
             SignalRestorer = result.GetLabelRIP(restorer),
             ResetToDefault = result.GetLabelRIP(resetToDefault),

@@ -6,16 +6,15 @@ namespace Checker.Tests.Engine;
 
 /// <summary>
 /// The indirect-branch table's one-word slots (entry - rol(pc, 16)): within a slot the lookup's two
-/// checks hit for the slot's own pc only, empty slots for their trap pc only, and a fill keeps the
+/// checks hit for the slot's own pc only, empty slots for no target at all, and a fill keeps the
 /// word it displaces in the victim table.
 /// </summary>
 public unsafe class IndirectBranchTableTests : IDisposable
 {
-    private const ulong Sentinel = 0x7000_0f00;
     private readonly void* _memory = NativeMemory.AlignedAlloc((nuint)IndirectBranchTable.ByteSize + 0x10000, 0x10000);
     private readonly IndirectBranchTable _table;
 
-    public IndirectBranchTableTests() => _table = new IndirectBranchTable((ulong)_memory + 0x10000, Sentinel);
+    public IndirectBranchTableTests() => _table = new IndirectBranchTable((ulong)_memory + 0x10000);
 
     public void Dispose() => NativeMemory.AlignedFree(_memory);
 
@@ -63,20 +62,29 @@ public unsafe class IndirectBranchTableTests : IDisposable
     }
 
     [Fact]
-    public void AnEmptySlotHitsNoGuestPc()
+    public void AnEmptySlotHitsNoTarget()
     {
         var random = new Random(34);
-        foreach (int slot in new[] { 0, 1, 0x7000, 0xffff, random.Next(0x10000), random.Next(0x10000) })
+        foreach (int slot in new[] { 0, 1, 0x7000, 0xfffe, 0xffff, random.Next(0x10000), random.Next(0x10000) })
         {
             ulong word = _table.Read(slot);
-            ulong trap = _table.TrapPc(slot);
-            Assert.Equal(slot, IndirectBranchTable.SlotOf(trap));
-            Assert.True(IndirectBranchTable.Hits(word, trap, flagFree: false, out ulong entry));
-            Assert.Equal(Sentinel, entry);
-            foreach (bool flagFree in new[] { false, true })
-                foreach (ulong other in Neighbours(trap, random))
-                    if (other != trap)
-                        Assert.False(IndirectBranchTable.Hits(word, other, flagFree, out _), $"0x{other:x} hit empty slot {slot}");
+            Assert.Equal(IndirectBranchTable.Empty(slot), word);
+            // The only targets whose probe could have a zero high half (Empty's remarks), bits
+            // 16..47 near -w_hi, and others of the slot.
+            uint a0 = unchecked((uint)-(int)(word >> 32));
+            var targets = new List<ulong>();
+            for (int d = -70000; d <= 70000; d++)
+            {
+                uint a = unchecked(a0 + (uint)d);
+                targets.Add((ulong)a << 16 | ((ulong)slot - a) & 0xffff);
+            }
+            targets.AddRange(Neighbours(targets[70000], random));
+            foreach (ulong target in targets)
+            {
+                Assert.Equal(slot, IndirectBranchTable.SlotOf(target));
+                Assert.False(IndirectBranchTable.Hits(word, target, flagFree: true, out _), $"0x{target:x} hit empty slot {slot}");
+                Assert.False(IndirectBranchTable.Hits(word, target, flagFree: false, out _), $"0x{target:x} hit empty slot {slot}");
+            }
         }
     }
 
