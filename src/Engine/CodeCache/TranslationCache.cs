@@ -44,7 +44,7 @@ public sealed unsafe class TranslationCache
         Region = region;
         ulong table = region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
         Routines = RuntimeRoutines.Generate(region);
-        IndirectBranches = new IndirectBranchTable(table, Routines.SentinelEntry);
+        IndirectBranches = new IndirectBranchTable(table);
     }
 
     public object Lock { get; } = new();
@@ -66,10 +66,20 @@ public sealed unsafe class TranslationCache
         if (!_modeTables.TryGetValue(mode, out IndirectBranchTable? table))
         {
             ulong address = Region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
-            _modeTables[mode] = table = new IndirectBranchTable(address, Routines.SentinelEntry);
+            _modeTables[mode] = table = new IndirectBranchTable(address, mode);
         }
         return table;
     }
+
+    /// <summary>The indirect-branch table whose victim table is at <paramref name="victimAddress"/> (a lookup's miss names it).</summary>
+    public IndirectBranchTable? IndirectBranchTableOfVictim(ulong victimAddress)
+    {
+        if (IndirectBranches.VictimAddress == victimAddress) return IndirectBranches;
+        foreach (IndirectBranchTable table in _modeTables.Values)
+            if (table.VictimAddress == victimAddress) return table;
+        return null;
+    }
+
     public int FragmentCount => _fragmentCount;
 
     private static Dictionary<ulong, Fragment>[] NewShards()

@@ -1,3 +1,4 @@
+using Checker.Engine.CodeCache;
 using Checker.Engine.State;
 using Iced.Intel;
 
@@ -7,14 +8,15 @@ namespace Checker.Engine.Emission;
 /// The indirect-branch lookup, inlined at every indirect jmp/call and ret: each site gets its own
 /// final indirect jump, so the CPU predicts targets per site (one shared jump mispredicted on
 /// almost every return). Entered with the target in rcx and the guest's rcx in IblSaveRcx.
-/// Two variants:
+/// The slot's word is the key and the entry in one (<see cref="IndirectBranchTable"/>). Two variants:
 /// <list type="bullet">
 /// <item>at ret and indirect call the flags are dead (no calling convention passes flags across
-/// them), so the key compare is a plain <c>add</c>/<c>jnz</c> and only rax is borrowed;</item>
-/// <item>at an indirect jmp (switch tables, computed goto) flags may be live: the compare is
-/// flag-free (lea + jrcxz) and borrows rdx as well.</item>
+/// them), so the checks are <c>add</c>, <c>test</c>/<c>jnz</c>, <c>cmp</c>/<c>ja</c> and only rax is borrowed;</item>
+/// <item>at an indirect jmp (switch tables, computed goto) flags may be live: the checks are
+/// flag-free (lea, movzx + jrcxz, rorx + jecxz) and borrow rdx as well.</item>
 /// </list>
-/// A miss jumps to a shared routine that leaves the cache for the dispatcher.
+/// A miss jumps to a shared routine that probes the table's victim table, then leaves the cache
+/// for the dispatcher.
 /// </summary>
 public static class IndirectBranchEmitter
 {
@@ -24,8 +26,8 @@ public static class IndirectBranchEmitter
 
     /// <summary>
     /// The lookup in <paramref name="tableAddress"/>, the table of the site's translation
-    /// <paramref name="mode"/>; a miss records the mode (gs:[IblMissMode]) so the dispatcher fills
-    /// that mode's table, where the site looks next time.
+    /// <paramref name="mode"/>; a miss names its victim table, so the miss routine probes that and
+    /// the dispatcher fills the table of that mode, where the site looks next time.
     /// </summary>
     public static void EmitLookup(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups, int mode = 0)
     {
@@ -42,9 +44,22 @@ public static class IndirectBranchEmitter
     }
 
     /// <summary>Encodes the lookup; returns the offset of the miss jump's rel32 field.</summary>
+    /// <remarks>
+    /// The slot's word is <c>entry - rol(pc, 16)</c> (<see cref="CodeCache.IndirectBranchTable"/>); the
+    /// lookup adds <c>rol(target, 16)</c>, which gives <c>entry + D</c> with
+    /// <c>D = rol(target, 16) - rol(pc, 16) = Da*2^32 + Db*2^16 + Dc</c> (Da: the difference of bits
+    /// 16..47, Db: of bits 0..15, Dc: the target's bits 48..63, pc's being zero). It hits only when
+    /// the target's bits 48..63 are zero and the sum is below 2^31 (2^32 at a jmp), and then
+    /// target == pc: both hash to one slot, so bits 0..15 + bits 16..31 agree mod 2^16, hence
+    /// Db = -Da (mod 2^16); Da = 0 forces Db = 0 and D = 0; Da = +-1 puts D within 2^17 of +-2^32,
+    /// which no entry (0x7000_0000..0x8000_0000) brings below 2^32; larger Da are further off.
+    /// </remarks>
     private static int Encode(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups, int mode)
     {
         int missField;
+        // A miss goes to the shared routine with the target in rcx and the victim table in eax
+        // (it probes that, then leaves for the dispatcher, which fills the table of that mode).
+        ulong victims = tableAddress + IndirectBranchTable.SlotCount * 8;
         code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRax, Register.RAX));
         if (flagsLive) code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRdx, Register.RDX));
         if (countLookups)
@@ -58,34 +73,53 @@ public static class IndirectBranchEmitter
         code.Encode(Instruction.Create(Code.Lea_r32_m, Register.EAX, new MemoryOperand(Register.RAX, Register.RCX)));
         code.Encode(Instruction.Create(Code.Movzx_r32_rm16, Register.EAX, Register.AX));
         code.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.None, Register.RAX, 8, (long)tableAddress, 4)));
-        // The 8 bytes before a fragment's entry hold its negated application pc.
-        var key = new MemoryOperand(Register.RAX, -8, 1);
         if (flagsLive)
         {
-            code.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RDX, key));
-            code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, new MemoryOperand(Register.RCX, Register.RDX)));
-            code.Raw([0xE3, 0x00]);   // jrcxz over the miss path
-            int over = code.Length - 1;
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.IblMissMode), mode));
+            // Flag-free: rdx = rol(target, 16) (the target comes back from it on a miss), rax = entry + D,
+            // then two jrcxz: the target's bits 48..63 (dx), and the sum's high half.
+            code.Encode(Instruction.Create(Code.VEX_Rorx_r64_rm64_imm8, Register.RDX, Register.RCX, 48));
+            code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RAX, new MemoryOperand(Register.RAX, Register.RDX)));
+            code.Encode(Instruction.Create(Code.Movzx_r32_rm16, Register.ECX, Register.DX));
+            code.Raw([0xE3, 0x00]);   // jrcxz: bits 48..63 zero
+            int toHigh = code.Length - 1;
+            int miss = code.Length;
+            code.Encode(Instruction.Create(Code.VEX_Rorx_r64_rm64_imm8, Register.RCX, Register.RDX, 16));
+            code.Encode(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, checked((uint)victims)));
             missField = JumpRel32(code, routines.IndirectBranchMissFlagFree);
-            code.PatchByte(over, checked((byte)(code.Length - (over + 1))));
+            code.PatchByte(toHigh, checked((byte)(code.Length - (toHigh + 1))));
+            code.Encode(Instruction.Create(Code.VEX_Rorx_r64_rm64_imm8, Register.RCX, Register.RAX, 32));
+            code.Raw([0x67, 0xE3, 0x02]);   // jecxz over the jump back: the sum is below 2^32
+            code.Raw([0xEB, unchecked((byte)checked((sbyte)(miss - (code.Length + 2))))]);
         }
         else
         {
-            code.Encode(Instruction.Create(Code.Add_r64_rm64, Register.RCX, key));
-            code.Raw([0x74, 0x00]);   // jz over the miss path (the sub undoes the add)
-            int over = code.Length - 1;
-            code.Encode(Instruction.Create(Code.Sub_r64_rm64, Register.RCX, key));
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.IblMissMode), mode));
-            missField = JumpRel32(code, routines.IndirectBranchMiss);
-            code.PatchByte(over, checked((byte)(code.Length - (over + 1))));
+            // Flags are dead here: rcx = rol(target, 16) (rotated back on a miss), rax = entry + D.
+            code.Encode(Instruction.Create(Code.VEX_Rorx_r64_rm64_imm8, Register.RCX, Register.RCX, 48));
+            code.Encode(Instruction.Create(Code.Add_r64_rm64, Register.RAX, Register.RCX));
+            code.Encode(Instruction.Create(Code.Test_rm16_r16, Register.CX, Register.CX));
+            code.Raw([0x75, 0x00]);   // jnz: bits 48..63 not zero
+            int toMiss1 = code.Length - 1;
+            code.Encode(Instruction.Create(Code.Cmp_rm64_imm32, Register.RAX, 0x7fffffff));
+            code.Raw([0x77, 0x00]);   // ja: the sum is not below 2^31
+            int toMiss2 = code.Length - 1;
+            EmitHit(code, flagsLive);
+            code.PatchByte(toMiss1, checked((byte)(code.Length - (toMiss1 + 1))));
+            code.PatchByte(toMiss2, checked((byte)(code.Length - (toMiss2 + 1))));
+            code.Encode(Instruction.Create(Code.VEX_Rorx_r64_rm64_imm8, Register.RCX, Register.RCX, 16));
+            code.Encode(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, checked((uint)victims)));
+            return JumpRel32(code, routines.IndirectBranchMiss);
         }
+        EmitHit(code, flagsLive);
+        return missField;
+    }
+
+    private static void EmitHit(CodeBuffer code, bool flagsLive)
+    {
         code.Encode(ContextOperand.Store(ContextOffsets.IblJump, Register.RAX));
         code.Encode(ContextOperand.Load(Register.RAX, ContextOffsets.IblSaveRax));
         if (flagsLive) code.Encode(ContextOperand.Load(Register.RDX, ContextOffsets.IblSaveRdx));
         code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.IblSaveRcx));
         code.Encode(ContextOperand.JumpThrough(ContextOffsets.IblJump));
-        return missField;
     }
 
     private static int JumpRel32(CodeBuffer code, ulong target)

@@ -43,7 +43,6 @@ public sealed unsafe class RuntimeRoutines
     public ulong RawSyscall { get; private init; }
     /// <summary>The same, for the guest's system calls the host passes through: the one place outside translated code where a kick parks a thread.</summary>
     public ulong GuestSyscall { get; private init; }
-    public ulong SentinelEntry { get; private init; }
     /// <summary>SA_SIGINFO handler for SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP (see <see cref="Dispatch.FaultHandlers"/>).</summary>
     public ulong FaultHandler { get; private init; }
     public ulong SignalRestorer { get; private init; }
@@ -149,10 +148,10 @@ public sealed unsafe class RuntimeRoutines
         ulong data = region.Allocate(0x400, 64);   // previous handlers [65] and a SIG_DFL sigaction
         ulong defaultAction = data + 0x300;
         var a = new Assembler(64);
-        Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel();
+        Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel(), iblExit = a.CreateLabel();
         Label enterAfterCall = a.CreateLabel(), exitForCall = a.CreateLabel(), exitForCallStored = a.CreateLabel();
         Label interceptCall = a.CreateLabel(), interceptStored = a.CreateLabel(), interceptEnd = a.CreateLabel();
-        Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel(), sentinel = a.CreateLabel();
+        Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
         Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), signalKick = a.CreateLabel(), interruptedCall = a.CreateLabel();
@@ -250,14 +249,43 @@ public sealed unsafe class RuntimeRoutines
 
         EmitInterceptCall(a, ref interceptCall, ref interceptStored, ref interceptEnd, exitForCallStored);
 
-        // Misses of the inlined lookups (IndirectBranchEmitter). Flag-free variant: rcx holds
-        // target + negated key and rdx the negated key, so target = rcx + ~rdx + 1 (no flags touched).
+        // Misses of the inlined lookups (IndirectBranchEmitter): the target in rcx, the victim table
+        // of the site's table in eax, guest rax and rcx in their slots (the flag-free variant's rdx
+        // too). The victim table is probed as the site probes its table, flag-free (flags may be
+        // live); the hit jumps on from this one shared jump, which predicts worse than a site's own
+        // but costs far less than the dispatcher.
+        Label victimMiss = a.CreateLabel(), victimHigh = a.CreateLabel(), victimHit = a.CreateLabel();
         a.Label(ref iblFlagFree);
-        a.not(rdx);
-        a.lea(rcx, __[rcx + rdx + 1]);
         a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
-        // Plain variant: rcx holds the target, rax is in its slot.
         a.Label(ref ibl);
+        a.mov(__qword_ptr.gs[ContextOffsets.IblSaveRdx], rdx);
+        a.mov(__dword_ptr.gs[ContextOffsets.IblMissTable], eax);
+        a.mov(edx, eax);
+        a.rorx(rax, rcx, 16);
+        a.lea(eax, __[rax + rcx]);
+        a.movzx(eax, ax);
+        a.mov(rax, __qword_ptr[rdx + rax * 8]);
+        a.rorx(rdx, rcx, 48);
+        a.lea(rax, __[rax + rdx]);
+        a.movzx(ecx, dx);
+        a.jrcxz(victimHigh);
+        a.Label(ref victimMiss);
+        a.rorx(rcx, rdx, 16);
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
+        a.jmp(iblExit);
+        a.Label(ref victimHigh);
+        a.rorx(rcx, rax, 32);
+        a.db(0x67);   // jecxz: Iced assembles jrcxz only in 64-bit mode
+        a.jrcxz(victimHit);
+        a.jmp(victimMiss);
+        a.Label(ref victimHit);
+        a.mov(__qword_ptr.gs[ContextOffsets.IblJump], rax);
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
+        a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
+        a.jmp(__qword_ptr.gs[ContextOffsets.IblJump]);
+        // Leave for the dispatcher: rcx holds the target, rax is in its slot.
+        a.Label(ref iblExit);
         a.mov(__qword_ptr.gs[ContextOffsets.NextPc], rcx);
         a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
         a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
@@ -424,11 +452,6 @@ public sealed unsafe class RuntimeRoutines
         a.syscall();
         a.ret();
 
-        // Sentinel "fragment": a header no negated pc equals, so empty table slots never hit.
-        for (int i = 0; i < 8; i++) a.nop();
-        a.dq(1UL);
-        a.Label(ref sentinel);
-        a.int3();
 
         ulong at = region.Allocate(0x1000, 4096);
         var writer = new ListCodeWriter();
@@ -448,7 +471,6 @@ public sealed unsafe class RuntimeRoutines
             IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
             RawSyscall = result.GetLabelRIP(rawSyscall),
             GuestSyscall = result.GetLabelRIP(guestSyscall),
-            SentinelEntry = result.GetLabelRIP(sentinel),
             FaultHandler = result.GetLabelRIP(faultHandler),
             SignalRestorer = result.GetLabelRIP(restorer),
             ResetToDefault = result.GetLabelRIP(resetToDefault),

@@ -24,7 +24,7 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.ExitId)] public int ExitId;
     [FieldOffset(ContextOffsets.EnterTarget)] public ulong EnterTarget;
     [FieldOffset(ContextOffsets.InterceptCall)] public int InterceptCall;
-    [FieldOffset(ContextOffsets.IblMissMode)] public int IblMissMode;
+    [FieldOffset(ContextOffsets.IblMissTable)] public int IblMissTable;
     [FieldOffset(ContextOffsets.IblLookups)] public long IblLookups;
     [FieldOffset(ContextOffsets.Self)] public ulong Self;
     [FieldOffset(ContextOffsets.HostMxcsr)] public uint HostMxcsr;
@@ -77,8 +77,8 @@ public static class ContextOffsets
     public const int IblJump = 0x0e0;
     /// <summary>Spill slot for the scratch register of a rewritten fs-relative access.</summary>
     public const int ScratchSpill = 0x0e8;
-    /// <summary>The translation mode of the lookup that missed (the dispatcher fills that mode's table).</summary>
-    public const int IblMissMode = 0x0f0;
+    /// <summary>The victim table of the lookup that missed (the dispatcher fills the table of that mode; 0: the thread's mode).</summary>
+    public const int IblMissTable = 0x0f0;
     /// <summary>Count of indirect-branch lookups (incremented flag-free by the inlined lookups under --stats).</summary>
     public const int IblLookups = 0x0f8;
     public const int Self = 0x100;
