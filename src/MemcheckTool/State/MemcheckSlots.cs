@@ -152,6 +152,8 @@ public static unsafe class MemcheckSlots
     public const int AluCopy = AluSourceBit + 4;
     public const int AluZeroTo = AluCopy + 4;
     public const int AluDestinationSize = AluZeroTo + 4;
+    /// <summary>The thread's callstack walk memo as the native heap fast path reads it (a <c>WalkMemo.MemoView*</c>; 0: none yet).</summary>
+    public const int HeapWalkMemo = (AluDestinationSize + 4 + 7) & ~7;
     /// <summary>The end of the slots used so far.</summary>
-    public const int End = AluDestinationSize + 4;
+    public const int End = HeapWalkMemo + 8;
 }
