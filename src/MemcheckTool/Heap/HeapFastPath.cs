@@ -87,6 +87,24 @@ public static unsafe class HeapFastPath
 
     private static nint s_entry = -1;
 
+    /// <summary>
+    /// Whether the C side was compiled with this side's layouts (heap_fastpath.c's
+    /// checker_heap_layout): the state, a chunk-table slot, a quarantined block, a walk-memo entry
+    /// and view, a function row (false without the shared object).
+    /// </summary>
+    public static bool LayoutsAgree() => NativeLibrary.TryLoad(LibraryPath, out nint library) && LayoutsAgree(library);
+
+    private static string LibraryPath => Path.Combine(AppContext.BaseDirectory, FileName);
+
+    private static bool LayoutsAgree(nint library)
+    {
+        if (!NativeLibrary.TryGetExport(library, "checker_heap_layout", out nint export)) return false;
+        var layout = (delegate* unmanaged<int, ulong>)export;
+        return layout(0) == (ulong)sizeof(State) && layout(1) == (ulong)sizeof(ChunkTable.Entry)
+            && layout(2) == (ulong)sizeof(QuarantinedBlock) && layout(3) == (ulong)WalkMemo.ActualEntrySize
+            && layout(4) == (ulong)sizeof(WalkMemo.MemoView) && layout(5) == (ulong)sizeof(Function);
+    }
+
     /// <summary>checker_heap_fast's address, or 0 when the shared object cannot be loaded (the C# handlers do everything).</summary>
     public static nint EntryPoint
     {
@@ -95,9 +113,12 @@ public static unsafe class HeapFastPath
             if (s_entry != -1) return s_entry;
             nint entry = 0;
             if (Environment.GetEnvironmentVariable("MEMCHECK_NO_HEAP_FAST_PATH") == null
-                && NativeLibrary.TryLoad(Path.Combine(AppContext.BaseDirectory, FileName), out nint library)
+                && NativeLibrary.TryLoad(LibraryPath, out nint library)
                 && NativeLibrary.TryGetExport(library, "checker_heap_fast", out nint export))
-                entry = export;
+            {
+                // A stale build of the other side would corrupt the heap: none rather than that.
+                entry = LayoutsAgree(library) ? export : 0;
+            }
             return s_entry = entry;
         }
     }

@@ -222,6 +222,13 @@ static int free_block(struct heap_state *s, void *c, const struct fast_function 
         AT(c, s->off_rax, u64) = 0;
         return 1;
     }
+    if (user < s->arena_start + 16 || user >= s->next || (user & 15) != 0) return 0;
+    /* The block's slot is usually out of the caches (the table is large, the block old): it comes
+     * in while the walk memo is looked up (the stack words it compares are warm). */
+    u64 tag = *(const u64 *)(user - 8);
+    if (tag < (u64)s->used) __builtin_prefetch(&s->slots[tag]);
+    i32 stack = remembered_stack(s, c);
+    if (stack < 0) return 0;
     i64 slot = tagged_slot(s, user);
     if (slot < 0) return 0;
     struct chunk_entry *e = &s->slots[slot];
@@ -242,8 +249,6 @@ static int free_block(struct heap_state *s, void *c, const struct fast_function 
         count--;
         recycled++;
     }
-    i32 stack = remembered_stack(s, c);
-    if (stack < 0) return 0;
 
     e->free_stack = stack;
     e->freed = 1;
@@ -314,4 +319,19 @@ int checker_heap_fast(void *context, u32 call, struct heap_state *s)
     define_result(s, context);
     s->calls++;
     return 1;
+}
+
+/* For HeapFastPath's layout check: the sizes this file was compiled with. */
+__attribute__((visibility("default")))
+u64 checker_heap_layout(int which)
+{
+    switch (which) {
+    case 0: return sizeof(struct heap_state);
+    case 1: return sizeof(struct chunk_entry);
+    case 2: return sizeof(struct quarantined);
+    case 3: return sizeof(struct memo_entry);
+    case 4: return sizeof(struct memo_view);
+    case 5: return sizeof(struct fast_function);
+    default: return 0;
+    }
 }
