@@ -39,6 +39,21 @@ public class HeapFastPathTests
         Assert.Equal(MemcheckJson.Line("heap_fast_path.cpp", "LINE_LEAK"), LeakLine(fast));
     }
 
+    [Fact]
+    public void OnlyASingleThreadedProgramsCallsAreServed()
+    {
+        var report = Run(CaseBinaries.Get("heap_fast_path_threads"), fastPath: true);
+        Assert.Equal("done\n", report.Run.StdoutText);
+        long calls = Count(report.Run.StderrText, "intercepted calls"), native = Count(report.Run.StderrText, "in native code");
+        // Of main's 40k calls before the threads start, its frees at least (its mallocs mostly find
+        // their free lists empty while the quarantine fills); none after.
+        Assert.InRange(native, 15000, 40000);
+        Assert.True(calls - native >= 2 * 200000 + 40000, report.Context);
+        JsonElement error = Assert.Single(report.Errors);
+        Assert.Contains("double free", error.GetProperty("message").GetString()!, StringComparison.OrdinalIgnoreCase);
+        MemcheckJson.AssertFrame(error.GetProperty("stack")[0], "main", "heap_fast_path_threads.c", MemcheckJson.Line("heap_fast_path_threads.c", "LINE_DOUBLE"), report.Context);
+    }
+
     // The whole errors array, less the thread ids (each run its own).
     private static string Errors(MemcheckReport report) =>
         Regex.Replace(JsonSerializer.Serialize(report.Root.GetProperty("errors")), "\"tid\":[0-9]+", "\"tid\":0");
