@@ -20,8 +20,10 @@ public static class StatisticsReport
         Line("indirect lookups", run.IndirectLookups);
         Line("indirect misses", s.IndirectMisses);
         Line("syscalls", s.Syscalls);
-        Line("intercepted calls", s.InterceptedCalls);
+        ulong nativeCalls = run.Tool is MemoryCheckTool { Heap: { } heap } ? heap.FastCalls : 0;
+        Line("intercepted calls", s.InterceptedCalls + (long)nativeCalls);
         Line("  through the dispatcher", s.InterceptExits);
+        Line("  in native code", nativeCalls);
         Line("callstack walks", Checker.MemcheckTool.Heap.CallstackCapture.Walks);
         Line("  distinct callstacks", Checker.MemcheckTool.Heap.CallstackCapture.Stacks.Count);
         Line("tool exits (access check reports)", s.ToolExits);

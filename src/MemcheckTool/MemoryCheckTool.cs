@@ -182,7 +182,22 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         ContextBlock* c = thread.Context;
         c->CacheFsBase = Shadow.Base;
         MemcheckSlots.At<ulong>(c, MemcheckSlots.ShadowIndexMask) = ShadowIndexMask;
-        if (parent != null) _routines.ExactLanes.ProgramIsThreaded();
+        if (parent != null)
+        {
+            _routines.ExactLanes.ProgramIsThreaded();
+            // The parent is in clone, the child has not started: neither is in the access check routine.
+            MemcheckSlots.At<int>(c, MemcheckSlots.ProgramThreaded) = 1;
+            MemcheckSlots.At<int>(parent.Context, MemcheckSlots.ProgramThreaded) = 1;
+        }
+        // The heap's native fast path takes no lock: only while the program has one thread (this
+        // runs on the new thread before it or its parent runs guest code again).
+        if (parent != null) Heap.FastPathAllowed = false;
+        else if (HeapFastPath.EntryPoint is not 0 and var fast)
+        {
+            c->InterceptFast = (ulong)fast;
+            c->InterceptFastData = (ulong)Heap.FastPathState;
+            Heap.FastPathAllowed = true;
+        }
         if (parent == null)
         {
             LoadedProgram program = _host.Program;

@@ -491,10 +491,35 @@ public sealed unsafe class RuntimeRoutines
     /// </summary>
     private static void EmitInterceptCall(Assembler a, ref Label start, ref Label stored, ref Label end, Label exitForCallStored)
     {
-        Label leave = a.CreateLabel(), hostFs = a.CreateLabel(), cacheFs = a.CreateLabel();
+        Label leave = a.CreateLabel(), hostFs = a.CreateLabel(), cacheFs = a.CreateLabel(), csharp = a.CreateLabel();
         a.Label(ref start);
         for (int r = 0; r < 16; r++) a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], Gpr64(r));
         a.Label(ref stored);
+        // The tool's native fast path first (ContextOffsets.InterceptFast), when it has one and AC is
+        // clear: no fs swap, no MXCSR or x87 control word read, no reverse P/Invoke. It touches no
+        // vector or x87 state, so nothing of that needs keeping; rsp is the host's, as for C#.
+        a.mov(rax, __qword_ptr.gs[ContextOffsets.InterceptFast]);
+        a.test(rax, rax);
+        a.jz(csharp);
+        a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
+        a.pushfq();
+        a.pop(rcx);
+        a.test(ecx, AlignmentCheckFlag);
+        a.jnz(csharp);
+        a.cld();
+        a.mov(rdi, __qword_ptr.gs[ContextOffsets.Self]);
+        a.mov(esi, __dword_ptr.gs[ContextOffsets.InterceptCall]);
+        a.mov(rdx, __qword_ptr.gs[ContextOffsets.InterceptFastData]);
+        a.call(rax);
+        a.test(eax, eax);
+        a.jz(csharp);
+        // Asked to stop meanwhile (a kick landing outside the cache returns): the dispatcher takes
+        // it, and finishes the call (its ret) as after a C# handler's.
+        a.cmp(__dword_ptr.gs[ContextOffsets.StopSignal], 0);
+        a.je(cacheFs);
+        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.InterceptDone);
+        a.jmp(leave);
+        a.Label(ref csharp);
         // MXCSR's control bits (its low six are sticky exception flags the guest's arithmetic sets).
         a.stmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
         a.mov(eax, __dword_ptr.gs[ContextOffsets.GuestMxcsr]);

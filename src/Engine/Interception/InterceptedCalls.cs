@@ -17,9 +17,16 @@ public sealed class InterceptedCalls
     private Entry[] _entries = new Entry[64];
     private int _count;
 
-    /// <summary>The number a new entry fragment for <paramref name="exit"/> carries.</summary>
+    /// <summary>Bits of what a fragment carries that are the entry's number; the function's fast tag is above them.</summary>
+    public const int NumberBits = 24;
+
+    /// <summary>
+    /// What a new entry fragment for <paramref name="exit"/> carries: the entry's number, and the
+    /// function's <see cref="InterceptedFunction.FastTag"/> in bits 24-31.
+    /// </summary>
     public int Add(InterceptedFunction function, ExitStub exit)
     {
+        if (_count >= 1 << NumberBits) throw new EngineException("too many replaced entries");
         Entry[] entries = _entries;
         if (_count == entries.Length)
         {
@@ -28,8 +35,9 @@ public sealed class InterceptedCalls
             Volatile.Write(ref _entries, entries);
         }
         else entries[_count] = new Entry(function.Handler, exit);
-        return _count++;
+        return _count++ | (function.FastTag & 0xff) << NumberBits;
     }
 
-    public ref readonly Entry this[int number] => ref Volatile.Read(ref _entries)[number];
+    /// <summary>The entry a fragment's value names (its fast tag ignored).</summary>
+    public ref readonly Entry this[int carried] => ref Volatile.Read(ref _entries)[carried & ((1 << NumberBits) - 1)];
 }

@@ -38,6 +38,8 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.StopState)] public int StopState;
     [FieldOffset(ContextOffsets.ThreadId)] public long ThreadId;
     [FieldOffset(ContextOffsets.UnwindTop)] public ulong UnwindTop;
+    [FieldOffset(ContextOffsets.InterceptFast)] public ulong InterceptFast;
+    [FieldOffset(ContextOffsets.InterceptFastData)] public ulong InterceptFastData;
     [FieldOffset(ContextOffsets.LinkReturn)] public ulong LinkReturn;
     [FieldOffset(ContextOffsets.CacheFsBase)] public ulong CacheFsBase;
     [FieldOffset(ContextOffsets.HostFsBase)] public ulong HostFsBase;
@@ -121,6 +123,15 @@ public static class ContextOffsets
     public const int ThreadId = 0x2c0;
     /// <summary>Where callstack walks of this thread's stack stop (the main stack's top, a thread's initial rsp).</summary>
     public const int UnwindTop = 0x2c8;
+    /// <summary>
+    /// A tool's native fast path for replaced calls (0: none), set per thread by the tool:
+    /// <c>int fast(ContextBlock*, int carried, void* data)</c>, with InterceptFastData as data, called
+    /// by the InterceptCall routine on the host stack but with the cache's fs base and the guest's
+    /// vector and control state in force (general registers only, no TLS); 1 when it did the call
+    /// (its result in the block's rax), 0 to go on to the C# handler.
+    /// </summary>
+    public const int InterceptFast = 0x3f0;
+    public const int InterceptFastData = 0x3f8;
     /// <summary>XSAVE area (64-byte aligned) holding the guest's x87/SSE/AVX/AVX-512 state while outside the cache.</summary>
     public const int XsaveArea = 0x400;
     public const int XsaveAreaSize = 0x3000;

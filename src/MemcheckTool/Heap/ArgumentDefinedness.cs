@@ -23,6 +23,10 @@ internal sealed unsafe class ArgumentDefinedness(Func<DefinednessChecks?> checks
     private readonly int _resultSlot = ShadowRegisters.SlotOf(Register.RAX)!.Value.Offset;
     private readonly ulong _resultBit = 1UL << ShadowRegisters.DirtyBit(Register.RAX);
 
+    /// <summary>The result register's shadow slot and dirty bit (the native fast path defines it too).</summary>
+    public int ResultSlot => _resultSlot;
+    public ulong ResultBit => _resultBit;
+
     /// <summary>Reports <paramref name="symbol"/>'s undefined arguments (<paramref name="arguments"/>: their dirty bits, <see cref="ArgumentMask"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Check(ContextBlock* c, ulong arguments, string symbol)

@@ -15,40 +15,89 @@ namespace Checker.MemcheckTool.Heap;
 /// a garbage-collector write barrier) and read no object allocated long before (a cache miss of its
 /// own). A <see cref="HeapChunk"/> is made from a slot only when a report or the leak scan needs one.
 /// </remarks>
-public sealed unsafe class ChunkTable(CallstackTable stacks)
+/// <remarks>
+/// The table's arrays are pinned and its counts live in the heap's <see cref="HeapFastPath.State"/>,
+/// which the native fast path (heap_fastpath.c) reads and writes too: an array that grows is
+/// published there again.
+/// </remarks>
+public sealed unsafe class ChunkTable
 {
     /// <summary>Where the slot number sits, below the user address (inside the minimum 16-byte redzone).</summary>
     private const ulong TagOffset = 8;
 
-    /// <summary>A slot: one block, by value.</summary>
+    /// <summary>A slot: one block, by value (laid out as heap_fastpath.c's struct chunk_entry).</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 48)]
     public struct Entry
     {
-        public ulong User, Size, BlockStart, BlockSize;
+        [System.Runtime.InteropServices.FieldOffset(0)] public ulong User;
+        [System.Runtime.InteropServices.FieldOffset(8)] public ulong Size;
+        [System.Runtime.InteropServices.FieldOffset(16)] public ulong BlockStart;
+        [System.Runtime.InteropServices.FieldOffset(24)] public ulong BlockSize;
         /// <summary>The allocation and free callstacks' numbers in the <see cref="CallstackTable"/> (FreeStack once <see cref="Freed"/>).</summary>
-        public int AllocStack, FreeStack;
-        public AllocationKind Kind;
+        [System.Runtime.InteropServices.FieldOffset(32)] public int AllocStack;
+        [System.Runtime.InteropServices.FieldOffset(36)] public int FreeStack;
+        [System.Runtime.InteropServices.FieldOffset(40)] public AllocationKind Kind;
         /// <summary>The replaced routine that allocated it (<see cref="AllocationRoutines"/>).</summary>
-        public byte Routine;
-        public bool Freed;
+        [System.Runtime.InteropServices.FieldOffset(41)] public byte Routine;
+        [System.Runtime.InteropServices.FieldOffset(42)] public bool Freed;
         /// <summary>Whether the slot holds a block.</summary>
-        public bool InUse;
+        [System.Runtime.InteropServices.FieldOffset(43)] public bool InUse;
 
         public readonly bool ContainsBlockAddress(ulong address) => address >= BlockStart && address < BlockStart + BlockSize;
     }
 
-    private Entry[] _slots = new Entry[4096];
-    private int _used;   // slots [0, _used) have been handed out at least once
-    private int[] _freeSlots = new int[1024];
-    private int _freeCount;
+    private readonly CallstackTable stacks;
+    private readonly HeapFastPath.State* _state;
+    private Entry[] _slots = null!;
+    private int[] _freeSlots = null!;
 
-    public int Count { get; private set; }
+    public ChunkTable(CallstackTable stacks, HeapFastPath.State* state)
+    {
+        this.stacks = stacks;
+        _state = state;
+        PublishSlots(GC.AllocateArray<Entry>(4096, pinned: true));
+        PublishFreeSlots(GC.AllocateArray<int>(1024, pinned: true));
+    }
+
+    private void PublishSlots(Entry[] slots)
+    {
+        _slots = slots;
+        _state->Slots = (Entry*)Unsafe.AsPointer(ref slots[0]);
+        _state->SlotsLength = slots.Length;
+    }
+
+    private void PublishFreeSlots(int[] freeSlots)
+    {
+        _freeSlots = freeSlots;
+        _state->FreeSlots = (int*)Unsafe.AsPointer(ref freeSlots[0]);
+        _state->FreeSlotsLength = freeSlots.Length;
+    }
+
+    // Slots [0, UsedSlots) have been handed out at least once.
+    private int UsedSlots
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (int)_state->Used;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] set => _state->Used = value;
+    }
+
+    private int FreeSlotCount
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (int)_state->FreeCount;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] set => _state->FreeCount = value;
+    }
+
+    public int Count
+    {
+        get => (int)_state->ChunkCount;
+        private set => _state->ChunkCount = value;
+    }
 
     /// <summary>Adds a live block; returns its slot.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Add(ulong user, ulong size, ulong blockStart, ulong blockSize, AllocationKind kind, int allocStack, byte routine)
     {
-        int slot = _freeCount > 0 ? _freeSlots[--_freeCount] : _used++;
-        if (slot == _slots.Length) Array.Resize(ref _slots, _slots.Length * 2);
+        int slot = FreeSlotCount > 0 ? _freeSlots[--FreeSlotCount] : UsedSlots++;
+        if (slot == _slots.Length) Grow();
         ref Entry entry = ref _slots[slot];
         entry.User = user;
         entry.Size = size;
@@ -71,9 +120,23 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     {
         _slots[slot].InUse = false;
         _slots[slot].User = 0;
-        if (_freeCount == _freeSlots.Length) Array.Resize(ref _freeSlots, _freeSlots.Length * 2);
-        _freeSlots[_freeCount++] = slot;
+        if (FreeSlotCount == _freeSlots.Length) GrowFreeSlots();
+        _freeSlots[FreeSlotCount++] = slot;
         Count--;
+    }
+
+    private void Grow()
+    {
+        Entry[] grown = GC.AllocateArray<Entry>(_slots.Length * 2, pinned: true);
+        _slots.CopyTo(grown, 0);
+        PublishSlots(grown);
+    }
+
+    private void GrowFreeSlots()
+    {
+        int[] grown = GC.AllocateArray<int>(_freeSlots.Length * 2, pinned: true);
+        _freeSlots.CopyTo(grown, 0);
+        PublishFreeSlots(grown);
     }
 
     /// <summary>The slot of the block whose user address is <paramref name="user"/>, or -1; the caller guarantees the tag's bytes are mapped.</summary>
@@ -81,7 +144,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     public int SlotOf(ulong user)
     {
         ulong tag = *(ulong*)(user - TagOffset);
-        if (tag < (ulong)_used && _slots[tag].User == user) return (int)tag;   // a removed slot's User is 0
+        if (tag < (ulong)UsedSlots && _slots[tag].User == user) return (int)tag;   // a removed slot's User is 0
         return Scan(user);
     }
 
@@ -122,7 +185,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     // Apart from SlotOf, whose every call would otherwise allocate the closure a lambda over user needs.
     private int Scan(ulong user)
     {
-        for (int i = 0; i < _used; i++)
+        for (int i = 0; i < UsedSlots; i++)
             if (_slots[i].InUse && _slots[i].User == user) return i;
         return -1;
     }
@@ -130,7 +193,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     /// <summary>The first block (only a live one when <paramref name="liveOnly"/>) whose extent, redzones included, holds <paramref name="address"/>; -1 when none does.</summary>
     public int SlotContaining(ulong address, bool liveOnly)
     {
-        for (int i = 0; i < _used; i++)
+        for (int i = 0; i < UsedSlots; i++)
         {
             ref readonly Entry e = ref _slots[i];
             if (e.InUse && !(liveOnly && e.Freed) && e.ContainsBlockAddress(address)) return i;
@@ -142,7 +205,7 @@ public sealed unsafe class ChunkTable(CallstackTable stacks)
     public List<HeapChunk> Live()
     {
         var found = new List<HeapChunk>(Count);
-        for (int i = 0; i < _used; i++)
+        for (int i = 0; i < UsedSlots; i++)
             if (_slots[i].InUse && !_slots[i].Freed) found.Add(Chunk(i));
         return found;
     }

@@ -24,7 +24,7 @@ namespace Checker.MemcheckTool.Heap;
 /// free space not yet given back passes the live heap and 32 MB. Freed space stays unaddressable
 /// in the shadow until reused.
 /// </remarks>
-public sealed class GuestHeap
+public sealed unsafe class GuestHeap
 {
     private const ulong ArenaSize = 64UL << 30;
     private const ulong MinimumAlignment = 16;
@@ -40,19 +40,29 @@ public sealed class GuestHeap
     private readonly ChunkTable _chunks;
     // Freed blocks in order, with what recycling needs: by then the block's slot is long out of the
     // caches, and reading it again cost a cache miss per free.
-    private readonly Quarantine _quarantine = new();
-    private readonly ReusableBlocks _reusable = new();
+    private readonly Quarantine _quarantine;
+    private readonly ReusableBlocks _reusable;
     private readonly FreeRanges _free = new();
     private readonly RedzonePolicy _redzones;
     private readonly ulong _arenaEnd;
-    private ulong _next;
+    private ulong _nextAddress;
+    // Where the arena's unused end begins; mirrored in the fast path's state (its IsBlockAddress).
+    private ulong _next
+    {
+        get => _nextAddress;
+        set => _state->Next = _nextAddress = value;
+    }
     // The arena is reserved PROT_NONE and opened in steps as it grows: a wild access past what the
     // heap ever handed out faults, as it would natively, and the opened part's unused end is
     // unaddressable in the shadow.
     private ulong _committed;
     private const ulong CommitStep = 64UL << 20;
-    private ulong _quarantinedBytes;
-    private ulong _hoardedBytes;
+    // The counts the native fast path keeps up too live in its state.
+    private ref ulong _quarantinedBytes => ref _state->QuarantinedBytes;
+    private ref ulong _hoardedBytes => ref _state->HoardedBytes;
+    private readonly HeapFastPath.State* _state = HeapFastPath.NewState();
+    private bool _fastPathAllowed;
+    private HeapJournal? _journal;
     private ulong _undiscardedBytes;   // freed into the ranges since their pages were last given back
 
     private readonly ShadowMemory? _shadow;
@@ -63,7 +73,9 @@ public sealed class GuestHeap
     public GuestHeap(ulong? redzone, ulong delayFreesBytes, ShadowMemory? shadow = null, ulong arenaAddress = 0)
     {
         _shadow = shadow;
-        _chunks = new ChunkTable(Stacks);
+        _chunks = new ChunkTable(Stacks, _state);
+        _quarantine = new Quarantine(_state);
+        _reusable = new ReusableBlocks(_state);
         _blockShadow = shadow != null ? new BlockShadow(shadow) : null;
         _redzones = new RedzonePolicy(redzone);
         DelayFreesBytes = delayFreesBytes;
@@ -71,7 +83,34 @@ public sealed class GuestHeap
         _arenaEnd = ArenaStart + ArenaSize;
         _next = ArenaStart;
         _committed = ArenaStart;
+        _state->ArenaStart = ArenaStart;
+        _state->DelayFreesBytes = delayFreesBytes;
+        _state->FixedRedzone = _redzones.Fixed ?? 0;
+        _state->ShadowBase = shadow != null ? (byte*)shadow.Base : null;
+        _state->FreshPattern = ShadowBits.Pattern(FreshState);
     }
+
+    /// <summary>The heap's tables as the native fast path sees them (<see cref="HeapFastPath"/>).</summary>
+    internal HeapFastPath.State* FastPathState => _state;
+
+    /// <summary>
+    /// Lets the native fast path serve this heap's common calls (the tool does while the program
+    /// has one thread), unless a vfork child's journal must see every change.
+    /// </summary>
+    public bool FastPathAllowed
+    {
+        get => _fastPathAllowed;
+        set
+        {
+            _fastPathAllowed = value;
+            UpdateFastPath();
+        }
+    }
+
+    private void UpdateFastPath() => _state->Enabled = _fastPathAllowed && _journal == null ? 1UL : 0;
+
+    /// <summary>Calls the native fast path finished (<c>--stats</c>).</summary>
+    public ulong FastCalls => _state->Calls;
 
     private static ulong MapArena(ulong address, ulong size) => HostMemory.MapAnonymous(address, size, LibC.ProtNone, noReserve: true);
 
@@ -96,15 +135,31 @@ public sealed class GuestHeap
     public ulong Top => _next;
     public Action<HeapError>? Errors { get; set; }
     /// <summary>In a vfork child: records every change for the parent to repeat (see <see cref="HeapJournal"/>).</summary>
-    public HeapJournal? Journal { get; set; }
+    public HeapJournal? Journal
+    {
+        get => _journal;
+        set
+        {
+            _journal = value;
+            UpdateFastPath();
+        }
+    }
     /// <summary>Part of the arena opened for blocks (start, length): the engine records it as the guest's memory.</summary>
     public Action<ulong, ulong>? Committed { get; set; }
     /// <summary>The live blocks, as chunks made now (the leak scan's).</summary>
     public IReadOnlyCollection<HeapChunk> LiveChunks => _chunks.Live();
 
     /// <summary>Bytes the program asked for in its live blocks, and how many blocks.</summary>
-    public ulong LiveBytes { get; private set; }
-    public ulong LiveBlocks { get; private set; }
+    public ulong LiveBytes
+    {
+        get => _state->LiveBytes;
+        private set => _state->LiveBytes = value;
+    }
+    public ulong LiveBlocks
+    {
+        get => _state->LiveBlocks;
+        private set => _state->LiveBlocks = value;
+    }
     /// <summary>Freed bytes (whole blocks) held back or free for reuse.</summary>
     public ulong FreeBytes => _quarantinedBytes + _hoardedBytes + _free.Bytes;
     public int FreeBlocks => _quarantine.Count + _reusable.Count + _free.Count;
@@ -113,7 +168,16 @@ public sealed class GuestHeap
     /// The state of a block's bytes when it is handed out: Undefined when definedness is checked
     /// (malloc's bytes were never written), else Defined (addressability only).
     /// </summary>
-    public ShadowState FreshState { get; init; } = ShadowState.Defined;
+    public ShadowState FreshState
+    {
+        get => _freshState;
+        init
+        {
+            _freshState = value;
+            _state->FreshPattern = ShadowBits.Pattern(value);
+        }
+    }
+    private readonly ShadowState _freshState = ShadowState.Defined;
 
     /// <summary>Copies the definedness of [from, from + length) to [to, ...) (realloc), side table included; set by the tool.</summary>
     public Action<ulong, ulong, ulong>? CopyDefinedness { get; set; }

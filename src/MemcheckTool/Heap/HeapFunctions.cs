@@ -34,12 +34,13 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     public IReadOnlyList<InterceptedFunction> All()
     {
         var all = new List<InterceptedFunction>();
+        ConfigureFastPath();
         // Each row's routine number and argument registers are looked up once here, not at every call.
         static byte R(string name) => AllocationRoutines.Number(name);
         static ulong M(string name) => ArgumentDefinedness.ArgumentMask(name);
-        foreach (string n in new[] { "malloc", "__libc_malloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.Malloc)))); }
-        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.New)))); }
-        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.NewArray)))); }
+        foreach (string n in new[] { "malloc", "__libc_malloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.Malloc))) { FastTag = FastTag(HeapFastPath.Op.Allocate, AllocationKind.Malloc, n) }); }
+        foreach (string n in new[] { "_Znwm", "_ZnwmRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.New))) { FastTag = FastTag(HeapFastPath.Op.Allocate, AllocationKind.New, n) }); }
+        foreach (string n in new[] { "_Znam", "_ZnamRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], MallocAlignment, AllocationKind.NewArray))) { FastTag = FastTag(HeapFastPath.Op.Allocate, AllocationKind.NewArray, n) }); }
         foreach (string n in new[] { "_ZnwmSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RSI], c->Gpr[RDI], AllocationKind.New)))); }
         foreach (string n in new[] { "_ZnamSt11align_val_t", "_ZnamSt11align_val_tRKSt9nothrow_t" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RSI], c->Gpr[RDI], AllocationKind.NewArray)))); }
         foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RDI], c->Gpr[RSI], AllocationKind.Malloc)))); }
@@ -60,7 +61,10 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
             all.Add(Free(n, AllocationKind.NewArray));
         // Valgrind's replacement answers the size asked for, not glibc's rounded-up chunk size.
         ulong usableMask = M("malloc_usable_size");
-        all.Add(new("malloc_usable_size", c => Done(c, heap.TryGetLiveSize(Begin(c, usableMask, "malloc_usable_size")->Rdi, out ulong size) ? size : 0)));
+        all.Add(new("malloc_usable_size", c => Done(c, heap.TryGetLiveSize(Begin(c, usableMask, "malloc_usable_size")->Rdi, out ulong size) ? size : 0))
+        {
+            FastTag = FastTag(HeapFastPath.Op.UsableSize, AllocationKind.Malloc, "malloc_usable_size"),
+        });
         all.Add(new("malloc_trim", c => Done(c, heap.Trim() ? 1UL : 0)));
         foreach (string n in new[] { "mallinfo", "__libc_mallinfo" }) all.Add(new(n, c => Done(c, MallocInfo(c, wide: false))));
         all.Add(new("mallinfo2", c => Done(c, MallocInfo(c, wide: true))));
@@ -89,7 +93,49 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
     };
 
     /// <summary>The caller's callstack, by its number in the <see cref="CallstackTable"/>.</summary>
-    private int Stack(ContextBlock* c) => CallstackCapture.CaptureId(c, c->UnwindTop, callstackFrames, rules);
+    private int Stack(ContextBlock* c)
+    {
+        int stack = CallstackCapture.CaptureId(c, c->UnwindTop, callstackFrames, rules);
+        // The memo this walk used (or remembered it in), for the native fast path's next lookups.
+        Checker.MemcheckTool.State.MemcheckSlots.At<nint>(c, Checker.MemcheckTool.State.MemcheckSlots.HeapWalkMemo) = (nint)WalkMemo.For(rules).View;
+        return stack;
+    }
+
+    private int _fastTags;
+
+    /// <summary>
+    /// A row of the native fast path (<see cref="HeapFastPath"/>): its fast tag, which the engine's
+    /// InterceptCall routine hands to it with the call.
+    /// </summary>
+    private int FastTag(HeapFastPath.Op op, AllocationKind kind, string name)
+    {
+        HeapFastPath.State* s = heap.FastPathState;
+        int tag = ++_fastTags;
+        if (tag >= HeapFastPath.MaxTags) return 0;
+        s->Functions[tag] = new HeapFastPath.Function
+        {
+            ArgumentBits = _definedness != null ? ArgumentDefinedness.ArgumentMask(name) : 0,
+            Operation = op,
+            Kind = kind,
+            Routine = AllocationRoutines.Number(name),
+        };
+        return tag;
+    }
+
+    /// <summary>What the native fast path needs besides the heap: the callstack depth, where the walk memo and the register shadows are.</summary>
+    private void ConfigureFastPath()
+    {
+        HeapFastPath.State* s = heap.FastPathState;
+        s->MaxFrames = callstackFrames;
+        s->OffMemo = Checker.MemcheckTool.State.MemcheckSlots.HeapWalkMemo;
+        if (_definedness != null)
+        {
+            s->Definedness = 1;
+            s->OffDirty = Checker.MemcheckTool.State.MemcheckSlots.Dirty;
+            s->OffRaxShadow = _definedness.ResultSlot;
+            s->RaxDirtyBit = _definedness.ResultBit;
+        }
+    }
 
     private InterceptedFunction Free(string name, AllocationKind kind)
     {
@@ -100,7 +146,8 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
             heap.Prefetch(pointer);   // the block's slot comes in while the callstack is captured
             heap.Free(pointer, kind, name, Stack(c));
             return Done(c, 0);
-        });
+        })
+        { FastTag = FastTag(HeapFastPath.Op.Free, kind, name) };
     }
 
     /// <summary>glibc's failure: NULL, with errno set.</summary>

@@ -1,22 +1,41 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 namespace Checker.MemcheckTool.Heap;
 
 /// <summary>
 /// Small blocks back from quarantine, by exact block size (a multiple of 16), ready for reuse: an
 /// array of plain stacks indexed by size class (malloc's hot path must not hash or search).
 /// </summary>
-public sealed class ReusableBlocks
+/// <remarks>
+/// The lists are pinned, and the heap's <see cref="HeapFastPath.State"/> holds a native table of
+/// their addresses and lengths and the count, so the native fast path takes and puts blocks too
+/// (a list that grows is published again).
+/// </remarks>
+public sealed unsafe class ReusableBlocks
 {
     private const ulong Granule = 16;
     /// <summary>The largest block size kept here.</summary>
     public const ulong Limit = 64 * 1024;
+    private const int Classes = (int)(Limit / Granule) + 1;
 
     // Per size class, a stack of block starts (the most recently recycled block is the warmest)
     // whose element 0 is how many it holds: the count and the top share a cache line.
-    private readonly ulong[]?[] _bySize = new ulong[]?[Limit / Granule + 1];
+    private readonly ulong[]?[] _bySize = new ulong[]?[Classes];
+    private readonly HeapFastPath.State* _state;
+
+    public ReusableBlocks(HeapFastPath.State* state)
+    {
+        _state = state;
+        state->Lists = (ulong**)NativeMemory.AllocZeroed((nuint)(Classes * sizeof(ulong*)));
+        state->ListCapacity = (long*)NativeMemory.AllocZeroed((nuint)(Classes * sizeof(long)));
+    }
 
     /// <summary>Blocks held.</summary>
-    public int Count { get; private set; }
+    public int Count
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] get => (int)_state->ReusableCount;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] private set => _state->ReusableCount = value;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryTake(ulong blockSize, out ulong blockStart)
@@ -39,16 +58,25 @@ public sealed class ReusableBlocks
         // No ref to the array's element: on an array of arrays that is a type check per call.
         ulong sizeClass = blockSize / Granule;
         ulong[]? list = _bySize[sizeClass];
-        if (list == null) _bySize[sizeClass] = list = new ulong[16];
+        if (list == null) list = Publish(sizeClass, GC.AllocateArray<ulong>(16, pinned: true));
         ulong held = list[0] + 1;
         if (held == (ulong)list.Length)
         {
-            Array.Resize(ref list, list.Length * 2);
-            _bySize[sizeClass] = list;
+            ulong[] grown = GC.AllocateArray<ulong>(list.Length * 2, pinned: true);
+            list.CopyTo(grown, 0);
+            list = Publish(sizeClass, grown);
         }
         list[held] = blockStart;
         list[0] = held;
         Count++;
+    }
+
+    private ulong[] Publish(ulong sizeClass, ulong[] list)
+    {
+        _bySize[sizeClass] = list;
+        _state->Lists[sizeClass] = (ulong*)Unsafe.AsPointer(ref list[0]);
+        _state->ListCapacity[sizeClass] = list.Length;
+        return list;
     }
 
     /// <summary>Empties every list: (block start, block size) of each block held.</summary>

@@ -24,6 +24,12 @@ internal sealed unsafe class WalkMemo
     /// <summary>Words a remembered walk may depend on (the default 12 frames use at most 22).</summary>
     public const int MaxWords = 24;
 
+    /// <summary>An entry's size (heap_fastpath.c checks the same).</summary>
+    internal const int EntrySize = 48 + MaxWords * 12;
+
+    /// <summary>The size the runtime gave an entry (a test compares it with <see cref="EntrySize"/>).</summary>
+    internal static int ActualEntrySize => Unsafe.SizeOf<Entry>();
+
     // Up to 512 sets of 8 ways (~1.4 MB). With 64 sets of 4 ways sqlite (3.7M captures, ~500
     // distinct walks) missed 26% of its walks (each a ~600 ns walk and intern): a start reached from
     // several callers takes several ways of its set, and a set visited in turn by more walks than it
@@ -37,17 +43,47 @@ internal sealed unsafe class WalkMemo
 
     private int _setBits = FirstSetBits;
     private long _remembered;
-    private Entry[] _entries = new Entry[Ways << FirstSetBits];
+    // Pinned: the native heap fast path looks walks up too, through View.
+    private Entry[] _entries = GC.AllocateArray<Entry>(Ways << FirstSetBits, pinned: true);
     // Each entry's start hash, a set's ways side by side: a lookup reads one line for the set and
     // only the entry whose tag matches (an entry is several lines, cold in programs with many call sites).
-    private ulong[] _tags = new ulong[Ways << FirstSetBits];
+    private ulong[] _tags = GC.AllocateArray<ulong>(Ways << FirstSetBits, pinned: true);
     private byte[] _nextWay = new byte[1 << FirstSetBits];
 
     /// <summary>How many walks the memo can hold now.</summary>
     internal int Capacity => _entries.Length;
 
     /// <summary>An empty memo (threads get theirs through <see cref="For"/>).</summary>
-    internal WalkMemo(FrameRuleCache? rules) => Rules = rules;
+    internal WalkMemo(FrameRuleCache? rules)
+    {
+        Rules = rules;
+        View = (MemoView*)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)sizeof(MemoView));
+        Publish();
+    }
+
+    /// <summary>
+    /// The memo as heap_fastpath.c's struct memo_view reads it (the thread's context block points at
+    /// it): its arrays and set bits, and whether the memo is gone. Never freed (a few bytes per
+    /// memo): a context block may point at it after the memo is collected, and then it says dead.
+    /// </summary>
+    internal struct MemoView
+    {
+        public ulong* Tags;
+        public void* Entries;
+        public long SetBits;
+        public long Dead;
+    }
+
+    internal MemoView* View { get; }
+
+    private void Publish()
+    {
+        View->Tags = (ulong*)Unsafe.AsPointer(ref _tags[0]);
+        View->Entries = Unsafe.AsPointer(ref _entries[0]);
+        View->SetBits = _setBits;
+    }
+
+    ~WalkMemo() => View->Dead = 1;
 
     /// <summary>The rules the remembered walks stepped by: a memo serves one rule cache (one process's modules).</summary>
     private FrameRuleCache? Rules { get; }
@@ -57,7 +93,12 @@ internal sealed unsafe class WalkMemo
     public static WalkMemo For(FrameRuleCache? rules)
     {
         WalkMemo? memo = t_current;
-        if (memo == null || memo.Rules != rules) t_current = memo = new WalkMemo(rules);
+        if (memo == null || memo.Rules != rules)
+        {
+            // A context block may still point at the old memo's view: it misses from now on.
+            if (memo != null) memo.View->Dead = 1;
+            t_current = memo = new WalkMemo(rules);
+        }
         return memo;
     }
 
@@ -124,20 +165,28 @@ internal sealed unsafe class WalkMemo
         Entry[] entries = _entries;
         ulong[] tags = _tags;
         _setBits = MaxSetBits;
-        _entries = new Entry[Ways << MaxSetBits];
-        _tags = new ulong[Ways << MaxSetBits];
+        _entries = GC.AllocateArray<Entry>(Ways << MaxSetBits, pinned: true);
+        _tags = GC.AllocateArray<ulong>(Ways << MaxSetBits, pinned: true);
         _nextWay = new byte[1 << MaxSetBits];
         for (int i = 0; i < entries.Length; i++)
             if (entries[i].Stack != 0) Place(tags[i]) = entries[i];
+        Publish();
     }
 
+    // Laid out as heap_fastpath.c's struct memo_entry (336 bytes).
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = EntrySize)]
     private unsafe struct Entry
     {
-        public ulong Pc, Rsp, Rbp, StackTop;
-        public int MaxFrames, WordCount;
-        public bool Exact, UsesRbp;
-        public int Stack;   // the stack's number + 1; 0: an empty entry (no reference: no write barrier)
-        public Words Words;
+        [System.Runtime.InteropServices.FieldOffset(0)] public ulong Pc;
+        [System.Runtime.InteropServices.FieldOffset(8)] public ulong Rsp;
+        [System.Runtime.InteropServices.FieldOffset(16)] public ulong Rbp;
+        [System.Runtime.InteropServices.FieldOffset(24)] public ulong StackTop;
+        [System.Runtime.InteropServices.FieldOffset(32)] public int MaxFrames;
+        [System.Runtime.InteropServices.FieldOffset(36)] public int WordCount;
+        [System.Runtime.InteropServices.FieldOffset(40)] public bool Exact;
+        [System.Runtime.InteropServices.FieldOffset(41)] public bool UsesRbp;
+        [System.Runtime.InteropServices.FieldOffset(44)] public int Stack;   // the stack's number + 1; 0: an empty entry (no reference: no write barrier)
+        [System.Runtime.InteropServices.FieldOffset(48)] public Words Words;
 
         public readonly bool Matches(in WalkStart start)
         {
