@@ -22,7 +22,7 @@ public enum ExitKind : byte
 
 /// <summary>
 /// One exit of a fragment. Its stub records <see cref="Id"/> in the context block and jumps to the
-/// exit routine; a direct exit is later linked by rewriting the aligned rel32 at <see cref="PatchSite"/>
+/// exit routine; a direct exit is later linked by rewriting the rel32 (within an aligned quadword) at <see cref="PatchSite"/>
 /// from the stub to the target fragment.
 /// <para>
 /// Every fragment has a few (cc1plus: 470,000 exits) and they live as long as it does, so an exit

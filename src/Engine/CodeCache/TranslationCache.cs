@@ -168,7 +168,7 @@ public sealed unsafe class TranslationCache
         return cachePc < f.Entry + (ulong)f.Size ? f : null;
     }
 
-    /// <summary>Points a direct exit straight at its target fragment (one aligned 4-byte store).</summary>
+    /// <summary>Points a direct exit straight at its target fragment (one 4-byte store within an aligned quadword).</summary>
     public void Link(in ExitStub taken, Fragment target)
     {
         ref ExitStub exit = ref ExitAt(taken.Id);
