@@ -235,19 +235,12 @@ internal sealed class PropagationEmitter
 
         /// <summary>
         /// As <see cref="Emit"/> for an inline move or a register rule, with the slot stores that
-        /// depend only on the shape in a shared copy (<paramref name="shapes"/> records them): the hit
-        /// stores what differs per instruction, puts Done in gs:[LinkReturn] (the routine returns
-        /// straight there) and jumps to the copy, which jumps to the routine. False (nothing
-        /// emitted) for the C# exit or when the pool is full.
+        /// depend only on the shape in a shared copy at <paramref name="copy"/> (<see cref="SharedCopy"/>):
+        /// the hit stores what differs per instruction, puts Done in gs:[LinkReturn] (the routine
+        /// returns straight there) and jumps to the copy, which jumps to the routine.
         /// </summary>
-        public bool TryEmitShared(CodeBuffer hit, CodeBuffer shapes, SharedCode shared)
+        public void EmitShared(CodeBuffer hit, ulong copy)
         {
-            if (Move == null && Rule == null) return false;
-            shapes.Reset(0);
-            if (Move is { } shape) EmitMoveShape(shapes, shape);
-            else Rule!.Value.EmitShape(shapes);
-            ulong copy = shared.GetOrAdd(shapes.Bytes, Move != null ? MoveRoutine : RegisterRoutine);
-            if (copy == 0) return false;
             // As Emit: rcx back only where the pre-check borrowed it (a plain copy's may not have).
             if (RcxSaved) hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
             if (Move != null) EmitMoveOperands(hit, AsMove, Site);
@@ -255,12 +248,59 @@ internal sealed class PropagationEmitter
             hit.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn), checked((int)(hit.BaseAddress + (ulong)Done))));
             hit.Byte(0xE9);
             hit.Int32(Rel32.Displacement(hit.CurrentAddress + 4, copy));
-            return true;
         }
     }
 
-    /// <summary>Shape stores shared between hits (<see cref="Hit.TryEmitShared"/>); null: every hit has its own.</summary>
-    public SharedCode? Shared { get; set; }
+    /// <summary>
+    /// The shared copy of <paramref name="hit"/>'s shape stores (<see cref="Hit.EmitShared"/>); 0 for
+    /// the C# exit or when the pool is full. Remembered by shape: encoding a shape's 7-13 stores
+    /// through Iced and hashing their bytes for every hit was ~6% of checked translation (cc1plus),
+    /// and a placed copy stays where it is for the run (the pool is never emptied).
+    /// </summary>
+    private ulong SharedCopy(in Hit hit)
+    {
+        SharedCode shared = Shared!;
+        if (hit.Move is { } shape)
+        {
+            if (_sharedMoves.TryGetValue((shape, hit.MoveRoutine), out ulong known)) return known;
+            CodeBuffer shapes = _shapes ??= new CodeBuffer(0);
+            shapes.Reset(0);
+            EmitMoveShape(shapes, shape);
+            ulong copy = shared.GetOrAdd(shapes.Bytes, hit.MoveRoutine);
+            if (copy != 0) _sharedMoves[(shape, hit.MoveRoutine)] = copy;
+            return copy;
+        }
+        if (hit.Rule is { } rule)
+        {
+            // Only the shape's fields: the destination, second register and immediate are the operands'.
+            RegisterRule key = rule with { Destination = Register.None, SecondRegister = Register.None, Immediate = 0 };
+            if (_sharedRules.TryGetValue((key, hit.RegisterRoutine), out ulong known)) return known;
+            CodeBuffer shapes = _shapes ??= new CodeBuffer(0);
+            shapes.Reset(0);
+            key.EmitShape(shapes);
+            ulong copy = shared.GetOrAdd(shapes.Bytes, hit.RegisterRoutine);
+            if (copy != 0) _sharedRules[(key, hit.RegisterRoutine)] = copy;
+            return copy;
+        }
+        return 0;
+    }
+
+    private readonly Dictionary<(MoveShape, ulong), ulong> _sharedMoves = [];
+    private readonly Dictionary<(RegisterRule, ulong), ulong> _sharedRules = [];
+    private SharedCode? _shared;
+
+    /// <summary>Shape stores shared between hits (<see cref="Hit.EmitShared"/>); null: every hit has its own.</summary>
+    public SharedCode? Shared
+    {
+        get => _shared;
+        set
+        {
+            if (value == _shared) return;
+            _shared = value;
+            _sharedMoves.Clear();
+            _sharedRules.Clear();
+        }
+    }
     // The shape stores of the hit being emitted, before they are looked up (position-independent).
     private CodeBuffer? _shapes;
 
@@ -478,7 +518,11 @@ internal sealed class PropagationEmitter
         foreach (Hit hit in _hits)
         {
             code.PatchInt32(hit.Field, code.Length - (hit.Field + 4));
-            if (Shared != null && hit.TryEmitShared(code, _shapes ??= new CodeBuffer(0), Shared)) continue;
+            if (Shared != null && SharedCopy(hit) is var copy and not 0)
+            {
+                hit.EmitShared(code, copy);
+                continue;
+            }
             hit.Emit(code);
             code.Byte(0xE9);
             code.Int32(hit.Done - (code.Length + 4));
