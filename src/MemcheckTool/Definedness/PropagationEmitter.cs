@@ -214,7 +214,7 @@ internal sealed class PropagationEmitter
             : new DefinedOutputs.Split(uses, 0, default, false);
         code.StoreSlot(MemcheckSlots.PrecheckSaveRcx, Register.RCX);
         code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
-        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PextRcxRip);
         _masks.Add((code.Length - 4, split.Inputs));
         // jrcxz over a jmp to the hit path, which is out of line (after the fragment's stubs): the
         // common path takes one branch and the fragment's straight line stays short.
@@ -327,9 +327,9 @@ internal sealed class PropagationEmitter
     {
         ulong keep = ~split.Cleared;
         code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
-        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PextRcxRip);
         _masks.Add((code.Length - 4, keep));
-        code.Encode(Instruction.Create(Code.VEX_Pdep_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PdepRcxRip);
         _masks.Add((code.Length - 4, keep));
         code.StoreSlot(MemcheckSlots.Dirty, Register.RCX);
         foreach (Register register in split.Registers)
@@ -424,7 +424,7 @@ internal sealed class PropagationEmitter
         code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
         // Neither asked for nor using an undefined register (reached by a link or a lookup): leave,
         // the dispatcher picks the mode. A loop over undefined data stays here, linked.
-        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PextRcxRip);
         // Registers the block only copies leave it to the plain mode, which copies them (FindPlainCopies):
         // a copy loop entered propagating goes back to the plain mode after one round.
         _masks.Add((code.Length - 4, _blockMask & ~_copyRegisters | 1UL << ShadowRegisters.ForcedBit));
@@ -439,9 +439,9 @@ internal sealed class PropagationEmitter
         code.PatchInt32(stayField, code.Length - (stayField + 4));
         code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
         ulong keep = ~(1UL << ShadowRegisters.ForcedBit);
-        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PextRcxRip);
         _masks.Add((code.Length - 4, keep));
-        code.Encode(Instruction.Create(Code.VEX_Pdep_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PdepRcxRip);
         _masks.Add((code.Length - 4, keep));
         code.StoreSlot(MemcheckSlots.Dirty, Register.RCX);
         code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
@@ -522,6 +522,25 @@ internal sealed class PropagationEmitter
                 return;
             }
         code.TestSlot32(slot, unchecked((int)bits));
+    }
+
+    // pext/pdep rcx, rcx, [rip+disp32] without the displacement, which EmitConstants patches to
+    // the mask: the same bytes for every pre-check, where Iced encoded each again (RIP-relative
+    // forms are not kept by EncodedForms).
+    private static readonly byte[] PextRcxRip = RipForm(Code.VEX_Pext_r64_r64_rm64), PdepRcxRip = RipForm(Code.VEX_Pdep_r64_r64_rm64);
+
+    private static byte[] RipForm(Code code)
+    {
+        var buffer = new CodeBuffer(0x1000);
+        buffer.Encode(Instruction.Create(code, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, 0x1000)));
+        return buffer.Bytes[..^4].ToArray();
+    }
+
+    /// <summary>A RIP-relative form with its displacement left for <see cref="EmitConstants"/> (the caller adds it to the masks).</summary>
+    private static void EmitRipForm(CodeBuffer code, byte[] form)
+    {
+        code.Raw(form);
+        code.Int32(0);
     }
 
     /// <summary>The 8-byte masks the pre-checks read, after everything else of the fragment.</summary>
