@@ -55,10 +55,11 @@ public sealed class CodeBuffer
     {
         // Most of the instrumentation's instructions repeat a few forms (context-slot moves, the
         // checks' lea/shr/cmp, pext): Iced encodes each form once, its bytes are copied after that.
-        EncodedForms forms = _forms ??= new EncodedForms();
+        EncodedForms forms = t_forms ??= new EncodedForms();
         if (forms.TryCopy(instruction, _writer.Room(16), out int length))
         {
             _writer.Advance(length);
+            _copied++;
             return;
         }
         int mark = _writer.Length;
@@ -67,7 +68,11 @@ public sealed class CodeBuffer
         forms.Remember(instruction, _writer.Span[mark..], _encoder.GetConstantOffsets());
     }
 
-    private EncodedForms? _forms;
+    // One table per thread, shared by every buffer (a form's bytes do not depend on the buffer):
+    // a 256 KB table per buffer was five per translating thread, each zeroed by the GC on
+    // allocation (~4% of /bin/true's samples).
+    [ThreadStatic] private static EncodedForms? t_forms;
+    private long _copied;
 
     /// <summary>
     /// <c>mov gs:[offset], source</c> (<see cref="ContextOperand.Store"/>) written directly: the
@@ -124,6 +129,53 @@ public sealed class CodeBuffer
         _writer.Advance(n);
     }
 
+    /// <summary>
+    /// <c>mov dword gs:[offset], value</c> written directly (gs, C7 /0, ModRM/SIB for an absolute
+    /// disp32, imm32), as Iced encodes it: the stubs' and hit paths' site and return stores, each
+    /// an Iced <c>Instruction.Create</c> with an immediate and a form lookup before.
+    /// </summary>
+    public void SetSlot32(int offset, int value) => SlotImmediate(false, offset, value);
+
+    /// <inheritdoc cref="SetSlot32(int, int)"/>
+    public void SetSlot32(int offset, uint value) => SlotImmediate(false, offset, unchecked((int)value));
+
+    /// <summary><c>mov qword gs:[offset], value</c> (sign-extended imm32) written directly, as <see cref="SetSlot32(int, int)"/>.</summary>
+    public void SetSlot64(int offset, int value) => SlotImmediate(true, offset, value);
+
+    /// <summary><c>test byte gs:[offset], value</c> written directly (the plain blocks' guards test Dirty's bytes).</summary>
+    public void TestSlot8(int offset, byte value) => SlotImmediate(Code.Test_rm8_imm8, false, 0xF6, 0, offset, value, 1);
+
+    /// <summary><c>test dword gs:[offset], value</c> written directly.</summary>
+    public void TestSlot32(int offset, int value) => SlotImmediate(Code.Test_rm32_imm32, false, 0xF7, 0, offset, value, 4);
+
+    /// <summary><c>or byte gs:[offset], value</c> written directly.</summary>
+    public void OrSlot8(int offset, byte value) => SlotImmediate(Code.Or_rm8_imm8, false, 0x80, 1, offset, value, 1);
+
+    private void SlotImmediate(bool qword, int offset, int value) =>
+        SlotImmediate(qword ? Code.Mov_rm64_imm32 : Code.Mov_rm32_imm32, qword, 0xC7, 0, offset, value, 4);
+
+    /// <summary>An instruction on gs:[offset] with an immediate: gs, REX.W if asked, the opcode, ModRM (reg field <paramref name="reg"/>) and SIB of an absolute disp32, the immediate.</summary>
+    private void SlotImmediate(Code code, bool rexW, byte opcode, int reg, int offset, int value, int immediateBytes)
+    {
+        if (offset < 0)
+        {
+            Encode(Instruction.Create(code, ContextOperand.Slot(offset), value));
+            return;
+        }
+        Span<byte> bytes = _writer.Room(13);
+        int n = 0;
+        bytes[n++] = 0x65;
+        if (rexW) bytes[n++] = 0x48;
+        bytes[n++] = opcode;
+        bytes[n++] = (byte)(0x04 | reg << 3);
+        bytes[n++] = 0x25;
+        BitConverter.TryWriteBytes(bytes[n..], offset);
+        n += 4;
+        if (immediateBytes == 1) bytes[n] = (byte)value;
+        else BitConverter.TryWriteBytes(bytes[n..], value);
+        _writer.Advance(n + immediateBytes);
+    }
+
     private void SlotMove(byte opcode, Register register, int offset)
     {
         if (register is < Register.RAX or > Register.R15 || offset < 0)
@@ -143,7 +195,7 @@ public sealed class CodeBuffer
     }
 
     /// <summary>Instructions copied from a form Iced encoded before (<see cref="EncodedForms"/>).</summary>
-    internal long CopiedInstructions => _forms?.Copied ?? 0;
+    internal long CopiedInstructions => _copied;
 
     /// <summary>
     /// Pads with NOPs so that an instruction whose rel32 field starts <paramref name="fieldOffset"/> bytes

@@ -40,7 +40,7 @@ internal sealed class EncodedForms
         }
     }
 
-    // In 1,024-slot parts (64 KB each): one 256 KB table per code buffer was a large object, and
+    // In 1,024-slot parts (64 KB each): one 256 KB table (one per thread) was a large object, and
     // large-object allocations count towards full collections.
     private const int PartBits = 10;
     private readonly Slot[][] _parts = MakeParts();
@@ -53,9 +53,6 @@ internal sealed class EncodedForms
     }
 
     private ref Slot SlotOf(int hash) => ref _parts[hash >> PartBits][hash & ((1 << PartBits) - 1)];
-
-    /// <summary>Instructions written from a kept form (for tests: the copies happen at all).</summary>
-    internal long Copied { get; private set; }
 
     // Iced's Instruction as words: nextRip, memDispl, flags1 | immediate << 32, code and registers,
     // operand kinds | scale | displSize | len << 48 | pad. Checked once against Iced's own setters;
@@ -151,7 +148,6 @@ internal sealed class EncodedForms
             case 2: Unsafe.WriteUnaligned(ref output[slot.ImmediateOffset], (ushort)instruction.Immediate32); break;
             case 4: Unsafe.WriteUnaligned(ref output[slot.ImmediateOffset], instruction.Immediate32); break;
         }
-        Copied++;
         return true;
     }
 

@@ -25,12 +25,12 @@ internal static class ScratchRewriter
     public static void EmitFsRelative(CodeBuffer code, Instruction instruction)
     {
         Register scratch = PickScratch(instruction);
-        code.Encode(ContextOperand.Store(ContextOffsets.ScratchSpill, scratch));
-        code.Encode(ContextOperand.Load(scratch, ContextOffsets.GuestFsBase));
+        code.StoreSlot(ContextOffsets.ScratchSpill, scratch);
+        code.LoadSlot(scratch, ContextOffsets.GuestFsBase);
         AddBaseRegisters(code, ref instruction, scratch);
         instruction.SegmentPrefix = Register.None;
         code.Encode(instruction);
-        code.Encode(ContextOperand.Load(scratch, ContextOffsets.ScratchSpill));
+        code.LoadSlot(scratch, ContextOffsets.ScratchSpill);
     }
 
     /// <summary>[rip + disp] out of reach becomes [scratch] with scratch = the absolute target.</summary>
@@ -43,14 +43,14 @@ internal static class ScratchRewriter
             return;
         }
         Register scratch = PickScratch(instruction);
-        code.Encode(ContextOperand.Store(ContextOffsets.ScratchSpill, scratch));
+        code.StoreSlot(ContextOffsets.ScratchSpill, scratch);
         code.Encode(Instruction.Create(Code.Mov_r64_imm64, scratch, target));
         instruction.MemoryBase = scratch;
         instruction.MemoryIndex = Register.None;
         instruction.MemoryDisplacement64 = 0;
         instruction.MemoryDisplSize = 0;
         code.Encode(instruction);
-        code.Encode(ContextOperand.Load(scratch, ContextOffsets.ScratchSpill));
+        code.LoadSlot(scratch, ContextOffsets.ScratchSpill);
     }
 
     /// <summary>

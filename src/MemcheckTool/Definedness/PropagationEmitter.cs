@@ -25,6 +25,10 @@ internal sealed class PropagationEmitter
     // The block's dirty-bit masks, per instruction and all together (BeginBlock).
     private ulong[] _instructionMasks = new ulong[16];
     private ulong _blockMask;
+    // Each instruction's inline move (InlineMove), once per block: the copies' analysis, the
+    // pre-checks and the stores' checks asked it again per instruction and per candidate register
+    // (each asking Iced's flags tables and the rules again; ~3% of checked translation on cc1plus).
+    private MoveShape?[] _moves = new MoveShape?[16];
     private Engine.Translation.Liveness _liveness = null!;
 
     public void Reset()
@@ -52,9 +56,17 @@ internal sealed class PropagationEmitter
     {
         _liveness = liveness;
         int n = block.Count;
-        if (_instructionMasks.Length < n) _instructionMasks = new ulong[Math.Max(n, 2 * _instructionMasks.Length)];
+        if (_instructionMasks.Length < n)
+        {
+            _instructionMasks = new ulong[Math.Max(n, 2 * _instructionMasks.Length)];
+            _moves = new MoveShape?[_instructionMasks.Length];
+        }
         ulong all = 0;
-        for (int i = 0; i < n; i++) all |= _instructionMasks[i] = MaskOf(block[i], liveness.UsedRegisterList(i));
+        for (int i = 0; i < n; i++)
+        {
+            all |= _instructionMasks[i] = MaskOf(block[i], liveness.UsedRegisterList(i));
+            _moves[i] = InlineMove(block[i]);
+        }
         _blockMask = all & ~(1UL << ShadowRegisters.PendingBit);
         _copyRegisters = 0;   // until FindPlainCopies
     }
@@ -100,7 +112,7 @@ internal sealed class PropagationEmitter
             // Instructions that touch registers Iced's lists may not name (every vector's upper half).
             if (ins.Mnemonic is Mnemonic.Vzeroupper or Mnemonic.Vzeroall or Mnemonic.Xrstor or Mnemonic.Xrstor64 or Mnemonic.Fxrstor or Mnemonic.Fxrstor64
                 or Mnemonic.Xrstors or Mnemonic.Xrstors64) return;
-            _copyBits[i] = InlineMove(ins) is { } move && (move.AddressBits & (1 << move.Bit)) == 0 && move.Bit < ShadowRegisters.FlagsBit
+            _copyBits[i] = _moves[i] is { } move && (move.AddressBits & (1 << move.Bit)) == 0 && move.Bit < ShadowRegisters.FlagsBit
                 ? 1UL << move.Bit : 0;
             if (_copyBits[i] != 0 && block[i].Op0Kind == OpKind.Register) loaded |= _copyBits[i];
         }
@@ -142,7 +154,7 @@ internal sealed class PropagationEmitter
                 if (mayBeUndefined) return false;
                 continue;
             }
-            bool move = InlineMove(block[i]) != null, load = move && block[i].Op0Kind == OpKind.Register;
+            bool move = _moves[i] != null, load = move && block[i].Op0Kind == OpKind.Register;
             if (load || mayBeUndefined) _marked.Add(i);
             if (load) mayBeUndefined = true;
             else if (!move) mayBeUndefined = false;   // an overwrite defines it
@@ -163,7 +175,7 @@ internal sealed class PropagationEmitter
     /// </summary>
     public void EmitPlainCopy(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine, bool flagsDead)
     {
-        if (!flagsDead || InlineMove(ins) is not { } move || move.Bit >= 32)
+        if (!flagsDead || _moves[index] is not { } move || move.Bit >= 32)
         {
             EmitBefore(code, ins, index, site, routine, moveRoutine);
             return;
@@ -173,7 +185,7 @@ internal sealed class PropagationEmitter
         code.Byte(0x85);   // jnz hit (rel32)
         int registerField = code.Length;
         code.Int32(0);
-        code.Encode(Instruction.Create(Code.Test_rm8_imm8, ContextOperand.Slot(MemcheckSlots.Dirty + 7), 1 << (ShadowRegisters.PendingBit - 56)));
+        code.TestSlot8(MemcheckSlots.Dirty + 7, 1 << (ShadowRegisters.PendingBit - 56));
         code.Byte(0x0F);
         code.Byte(0x85);
         int pendingField = code.Length;
@@ -185,7 +197,7 @@ internal sealed class PropagationEmitter
     }
 
     /// <summary>Whether copy <paramref name="index"/> (<see cref="IsPlainCopy"/>) is a move (else an overwrite, whose pre-check is <see cref="EmitBefore"/>'s).</summary>
-    public static bool IsCopyMove(in Instruction ins) => InlineMove(ins) != null;
+    public bool IsCopyMove(int index) => _moves[index] != null;
 
     /// <summary>Whether instruction <paramref name="index"/> is a copy <see cref="FindPlainCopies"/> found.</summary>
     public bool IsPlainCopy(int index) => _copies[index];
@@ -200,9 +212,9 @@ internal sealed class PropagationEmitter
         DefinedOutputs.Split split = DefineInPlace
             ? _outputs.Of(ins, uses, _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index))
             : new DefinedOutputs.Split(uses, 0, default, false);
-        code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
-        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        code.StoreSlot(MemcheckSlots.PrecheckSaveRcx, Register.RCX);
+        code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
+        EmitRipForm(code, PextRcxRip);
         _masks.Add((code.Length - 4, split.Inputs));
         // jrcxz over a jmp to the hit path, which is out of line (after the fragment's stubs): the
         // common path takes one branch and the fragment's straight line stays short.
@@ -212,12 +224,12 @@ internal sealed class PropagationEmitter
         int hitField = code.Length;
         code.Int32(0);
         if (split.Cleared != 0) EmitDefine(code, split);
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
         int done = code.Length;
         // pop r64 moves [rsp] (before it runs) into the register: the inline move of mov r64, [rsp].
         Instruction asMove = Instrumentation.PopProbe.Applies(ins)
             ? Instruction.Create(Code.Mov_r64_rm64, ins.Op0Register, new MemoryOperand(Register.RSP)) : ins;
-        MoveShape? move = InlineMoves ? InlineMove(asMove) : null;
+        MoveShape? move = !InlineMoves ? null : ins.Code == asMove.Code ? _moves[index] : InlineMove(asMove);
         RegisterRule? register = move == null && InlineMoves && RegisterRoutine != 0 ? RegisterRule.Of(asMove) : null;
         _hits.Add(new Hit(hitField, done, asMove, move, register, site, routine, moveRoutine, RegisterRoutine));
     }
@@ -227,7 +239,7 @@ internal sealed class PropagationEmitter
     {
         public void Emit(CodeBuffer hit)
         {
-            if (RcxSaved) hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+            if (RcxSaved) hit.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
             if (Move is { } shape) EmitMove(hit, AsMove, shape, Site, MoveRoutine);
             else if (Rule is { } rule) rule.Emit(hit, RegisterRoutine);
             else PropagationRoutine.EmitCall(hit, Site, Routine);
@@ -235,32 +247,72 @@ internal sealed class PropagationEmitter
 
         /// <summary>
         /// As <see cref="Emit"/> for an inline move or a register rule, with the slot stores that
-        /// depend only on the shape in a shared copy (<paramref name="shapes"/> records them): the hit
-        /// stores what differs per instruction, puts Done in gs:[LinkReturn] (the routine returns
-        /// straight there) and jumps to the copy, which jumps to the routine. False (nothing
-        /// emitted) for the C# exit or when the pool is full.
+        /// depend only on the shape in a shared copy at <paramref name="copy"/> (<see cref="SharedCopy"/>):
+        /// the hit stores what differs per instruction, puts Done in gs:[LinkReturn] (the routine
+        /// returns straight there) and jumps to the copy, which jumps to the routine.
         /// </summary>
-        public bool TryEmitShared(CodeBuffer hit, CodeBuffer shapes, SharedCode shared)
+        public void EmitShared(CodeBuffer hit, ulong copy)
         {
-            if (Move == null && Rule == null) return false;
-            shapes.Reset(0);
-            if (Move is { } shape) EmitMoveShape(shapes, shape);
-            else Rule!.Value.EmitShape(shapes);
-            ulong copy = shared.GetOrAdd(shapes.Bytes, Move != null ? MoveRoutine : RegisterRoutine);
-            if (copy == 0) return false;
             // As Emit: rcx back only where the pre-check borrowed it (a plain copy's may not have).
-            if (RcxSaved) hit.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+            if (RcxSaved) hit.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
             if (Move != null) EmitMoveOperands(hit, AsMove, Site);
             else Rule!.Value.EmitOperands(hit);
-            hit.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn), checked((int)(hit.BaseAddress + (ulong)Done))));
+            hit.SetSlot64(Engine.State.ContextOffsets.LinkReturn, checked((int)(hit.BaseAddress + (ulong)Done)));
             hit.Byte(0xE9);
             hit.Int32(Rel32.Displacement(hit.CurrentAddress + 4, copy));
-            return true;
         }
     }
 
-    /// <summary>Shape stores shared between hits (<see cref="Hit.TryEmitShared"/>); null: every hit has its own.</summary>
-    public SharedCode? Shared { get; set; }
+    /// <summary>
+    /// The shared copy of <paramref name="hit"/>'s shape stores (<see cref="Hit.EmitShared"/>); 0 for
+    /// the C# exit or when the pool is full. Remembered by shape: encoding a shape's 7-13 stores
+    /// through Iced and hashing their bytes for every hit was ~6% of checked translation (cc1plus),
+    /// and a placed copy stays where it is for the run (the pool is never emptied).
+    /// </summary>
+    private ulong SharedCopy(in Hit hit)
+    {
+        SharedCode shared = Shared!;
+        if (hit.Move is { } shape)
+        {
+            if (_sharedMoves.TryGetValue((shape, hit.MoveRoutine), out ulong known)) return known;
+            CodeBuffer shapes = _shapes ??= new CodeBuffer(0);
+            shapes.Reset(0);
+            EmitMoveShape(shapes, shape);
+            ulong copy = shared.GetOrAdd(shapes.Bytes, hit.MoveRoutine);
+            if (copy != 0) _sharedMoves[(shape, hit.MoveRoutine)] = copy;
+            return copy;
+        }
+        if (hit.Rule is { } rule)
+        {
+            // Only the shape's fields: the destination, second register and immediate are the operands'.
+            RegisterRule key = rule with { Destination = Register.None, SecondRegister = Register.None, Immediate = 0 };
+            if (_sharedRules.TryGetValue((key, hit.RegisterRoutine), out ulong known)) return known;
+            CodeBuffer shapes = _shapes ??= new CodeBuffer(0);
+            shapes.Reset(0);
+            key.EmitShape(shapes);
+            ulong copy = shared.GetOrAdd(shapes.Bytes, hit.RegisterRoutine);
+            if (copy != 0) _sharedRules[(key, hit.RegisterRoutine)] = copy;
+            return copy;
+        }
+        return 0;
+    }
+
+    private readonly Dictionary<(MoveShape, ulong), ulong> _sharedMoves = [];
+    private readonly Dictionary<(RegisterRule, ulong), ulong> _sharedRules = [];
+    private SharedCode? _shared;
+
+    /// <summary>Shape stores shared between hits (<see cref="Hit.EmitShared"/>); null: every hit has its own.</summary>
+    public SharedCode? Shared
+    {
+        get => _shared;
+        set
+        {
+            if (value == _shared) return;
+            _shared = value;
+            _sharedMoves.Clear();
+            _sharedRules.Clear();
+        }
+    }
     // The shape stores of the hit being emitted, before they are looked up (position-independent).
     private CodeBuffer? _shapes;
 
@@ -274,15 +326,15 @@ internal sealed class PropagationEmitter
     private void EmitDefine(CodeBuffer code, DefinedOutputs.Split split)
     {
         ulong keep = ~split.Cleared;
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
-        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
+        EmitRipForm(code, PextRcxRip);
         _masks.Add((code.Length - 4, keep));
-        code.Encode(Instruction.Create(Code.VEX_Pdep_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PdepRcxRip);
         _masks.Add((code.Length - 4, keep));
-        code.Encode(ContextOperand.Store(MemcheckSlots.Dirty, Register.RCX));
+        code.StoreSlot(MemcheckSlots.Dirty, Register.RCX);
         foreach (Register register in split.Registers)
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ShadowRegisters.SlotOf(register)!.Value.Offset), 0));
-        if (split.Flags) code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.FlagsShadow), 0));
+            code.SetSlot64(ShadowRegisters.SlotOf(register)!.Value.Offset, 0);
+        if (split.Flags) code.SetSlot64(MemcheckSlots.FlagsShadow, 0);
     }
 
     private readonly record struct MoveShape(int Size, int Slot, int Bit, int FullSize, int ZeroTo, bool Store, int AddressBits);
@@ -293,10 +345,10 @@ internal sealed class PropagationEmitter
     /// no rip), a general register of 4 or 8 bytes (or any size as a store's source) or a vector one.
     /// </summary>
     /// <summary>Whether <paramref name="ins"/> is a store <see cref="ShadowMoveRoutine"/> does when its pre-check hits (with <see cref="InlineMoves"/>).</summary>
-    public bool SetsStoredLanes(in Instruction ins) => InlineMoves && InlineMove(ins) is { Store: true };
+    public bool SetsStoredLanes(int index) => InlineMoves && _moves[index] is { Store: true };
 
     /// <summary>A plain copy's store (<see cref="EmitPlainCopy"/>): the stored register's dirty bit, whose pre-check runs the move routine; else -1.</summary>
-    public static int StoredDirtyBit(in Instruction ins) => InlineMove(ins) is { Store: true } move && move.Bit < 31 ? move.Bit : -1;
+    public int StoredDirtyBit(int index) => _moves[index] is { Store: true } move && move.Bit < 31 ? move.Bit : -1;
 
     private static MoveShape? InlineMove(in Instruction ins)
     {
@@ -333,19 +385,19 @@ internal sealed class PropagationEmitter
     /// <summary>A move's address and site (registers hold their guest values).</summary>
     private static void EmitMoveOperands(CodeBuffer code, in Instruction ins, int site)
     {
-        code.Encode(ContextOperand.Store(MemcheckSlots.MoveTemp, Register.RAX));
+        code.StoreSlot(MemcheckSlots.MoveTemp, Register.RAX);
         var operand = new MemoryOperand(ins.MemoryBase, ins.MemoryIndex, ins.MemoryIndexScale, (long)ins.MemoryDisplacement64,
             ins.MemoryDisplacement64 == 0 ? 0 : 8);
         code.Encode(Instruction.Create(ins.MemoryBase.IsGPR32() ? Code.Lea_r32_m : Code.Lea_r64_m, ins.MemoryBase.IsGPR32() ? Register.EAX : Register.RAX, operand));
-        code.Encode(ContextOperand.Store(MemcheckSlots.MoveAddress, Register.RAX));
-        code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.MoveTemp));
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.PropagateSite), site));
+        code.StoreSlot(MemcheckSlots.MoveAddress, Register.RAX);
+        code.LoadSlot(Register.RAX, MemcheckSlots.MoveTemp);
+        code.SetSlot32(MemcheckSlots.PropagateSite, site);
     }
 
     /// <summary>The move's shape slots (the same for every move of the shape).</summary>
     private static void EmitMoveShape(CodeBuffer code, MoveShape move)
     {
-        void Set(int slot, int value) => code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(slot), value));
+        void Set(int slot, int value) => code.SetSlot32(slot, value);
         Set(MemcheckSlots.MoveSize, move.Size);
         Set(MemcheckSlots.MoveSlot, move.Slot);
         Set(MemcheckSlots.MoveZeroTo, move.ZeroTo);
@@ -368,11 +420,11 @@ internal sealed class PropagationEmitter
     /// </summary>
     public void EmitBlockEntry(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong, int> exitTo)
     {
-        code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
+        code.StoreSlot(MemcheckSlots.PrecheckSaveRcx, Register.RCX);
+        code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
         // Neither asked for nor using an undefined register (reached by a link or a lookup): leave,
         // the dispatcher picks the mode. A loop over undefined data stays here, linked.
-        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PextRcxRip);
         // Registers the block only copies leave it to the plain mode, which copies them (FindPlainCopies):
         // a copy loop entered propagating goes back to the plain mode after one round.
         _masks.Add((code.Length - 4, _blockMask & ~_copyRegisters | 1UL << ShadowRegisters.ForcedBit));
@@ -382,17 +434,17 @@ internal sealed class PropagationEmitter
         int stayField = code.Length;
         code.Int32(0);
         // Leaving: the plain mode, whose block entry sends the thread back here when its block uses an undefined register.
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
         exitTo(code, pc, DefinednessMode.Plain);
         code.PatchInt32(stayField, code.Length - (stayField + 4));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.Dirty));
+        code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
         ulong keep = ~(1UL << ShadowRegisters.ForcedBit);
-        code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PextRcxRip);
         _masks.Add((code.Length - 4, keep));
-        code.Encode(Instruction.Create(Code.VEX_Pdep_r64_r64_rm64, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, (long)code.CurrentAddress)));
+        EmitRipForm(code, PdepRcxRip);
         _masks.Add((code.Length - 4, keep));
-        code.Encode(ContextOperand.Store(MemcheckSlots.Dirty, Register.RCX));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        code.StoreSlot(MemcheckSlots.Dirty, Register.RCX);
+        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
     }
 
     /// <summary>
@@ -433,7 +485,7 @@ internal sealed class PropagationEmitter
             int passField8 = code.Length;
             code.Byte(0);
             if (failField >= 0) code.PatchByte(failField, checked((byte)(code.Length - (failField + 1))));
-            code.Encode(Instruction.Create(Code.Or_rm8_imm8, ContextOperand.Slot(MemcheckSlots.Dirty + 7), 1 << (ShadowRegisters.ForcedBit - 56)));
+            code.OrSlot8(MemcheckSlots.Dirty + 7, 1 << (ShadowRegisters.ForcedBit - 56));
             exitTo(code, pc, DefinednessMode.Propagating);
             // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
             code.PatchByte(passField8, checked((byte)(code.Length - (passField8 + 1))));
@@ -442,7 +494,7 @@ internal sealed class PropagationEmitter
         // pext of the mask by Dirty: not zero iff a bit of the mask is dirty. The mask as an immediate,
         // not a constant after the fragment: no data load from the code cache's lines (that load was
         // 5% of sqlite's samples, every indirect branch landing on a block head).
-        code.Encode(ContextOperand.Store(MemcheckSlots.PrecheckSaveRcx, Register.RCX));
+        code.StoreSlot(MemcheckSlots.PrecheckSaveRcx, Register.RCX);
         code.Encode(mask <= uint.MaxValue
             ? Instruction.Create(Code.Mov_r32_imm32, Register.ECX, (uint)mask)
             : Instruction.Create(Code.Mov_r64_imm64, Register.RCX, mask));
@@ -454,10 +506,10 @@ internal sealed class PropagationEmitter
         code.Encode(Instruction.Create(Code.Mov_r8_rm8, Register.CL, topByte));
         code.Encode(Instruction.Create(Code.Lea_r32_m, Register.ECX, new MemoryOperand(Register.RCX, 1 << (ShadowRegisters.ForcedBit - 56), 1)));
         code.Encode(Instruction.Create(Code.Mov_rm8_r8, topByte, Register.CL));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
         exitTo(code, pc, DefinednessMode.Propagating);
         code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
-        code.Encode(ContextOperand.Load(Register.RCX, MemcheckSlots.PrecheckSaveRcx));
+        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
     }
 
     /// <summary><c>test gs:[slot], bits</c> with the narrowest operand that holds them (a byte when they fit one).</summary>
@@ -466,10 +518,29 @@ internal sealed class PropagationEmitter
         for (int i = 0; i < 4; i++)
             if ((bits & ~(0xffu << (8 * i))) == 0)
             {
-                code.Encode(Instruction.Create(Code.Test_rm8_imm8, ContextOperand.Slot(slot + i), (int)(bits >> (8 * i))));
+                code.TestSlot8(slot + i, (byte)(bits >> (8 * i)));
                 return;
             }
-        code.Encode(Instruction.Create(Code.Test_rm32_imm32, ContextOperand.Slot(slot), unchecked((int)bits)));
+        code.TestSlot32(slot, unchecked((int)bits));
+    }
+
+    // pext/pdep rcx, rcx, [rip+disp32] without the displacement, which EmitConstants patches to
+    // the mask: the same bytes for every pre-check, where Iced encoded each again (RIP-relative
+    // forms are not kept by EncodedForms).
+    private static readonly byte[] PextRcxRip = RipForm(Code.VEX_Pext_r64_r64_rm64), PdepRcxRip = RipForm(Code.VEX_Pdep_r64_r64_rm64);
+
+    private static byte[] RipForm(Code code)
+    {
+        var buffer = new CodeBuffer(0x1000);
+        buffer.Encode(Instruction.Create(code, Register.RCX, Register.RCX, new MemoryOperand(Register.RIP, 0x1000)));
+        return buffer.Bytes[..^4].ToArray();
+    }
+
+    /// <summary>A RIP-relative form with its displacement left for <see cref="EmitConstants"/> (the caller adds it to the masks).</summary>
+    private static void EmitRipForm(CodeBuffer code, byte[] form)
+    {
+        code.Raw(form);
+        code.Int32(0);
     }
 
     /// <summary>The 8-byte masks the pre-checks read, after everything else of the fragment.</summary>
@@ -478,7 +549,11 @@ internal sealed class PropagationEmitter
         foreach (Hit hit in _hits)
         {
             code.PatchInt32(hit.Field, code.Length - (hit.Field + 4));
-            if (Shared != null && hit.TryEmitShared(code, _shapes ??= new CodeBuffer(0), Shared)) continue;
+            if (Shared != null && SharedCopy(hit) is var copy and not 0)
+            {
+                hit.EmitShared(code, copy);
+                continue;
+            }
             hit.Emit(code);
             code.Byte(0xE9);
             code.Int32(hit.Done - (code.Length + 4));

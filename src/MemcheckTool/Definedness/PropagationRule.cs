@@ -116,22 +116,36 @@ public static class PropagationRules
 {
     // By mnemonic, flat: the dictionary's lookup and the mnemonic's name (an enum name, a string
     // made through reflection metadata on NativeAOT) per conditional instruction were asked once per
-    // instruction per translation (cc1plus: ~2% of translation).
+    // instruction per translation (cc1plus: ~2% of translation). No enum reflection at all (names,
+    // values): NativeAOT builds the enum's metadata on first use, ~0.5 ms of every start (/bin/true).
     private static readonly PropagationRule[] Table = Flatten(Build());
-    private static readonly PropagationRule?[] Conditional = new PropagationRule?[(int)Enum.GetValues<Mnemonic>().Max() + 1];
+
+    /// <summary>Room for every <see cref="Mnemonic"/> value (Iced 1.22 has ~1,900; a test checks).</summary>
+    internal const int MnemonicSlots = 4096;
 
     private static PropagationRule[] Flatten(Dictionary<Mnemonic, PropagationRule> rules)
     {
-        var table = new PropagationRule[(int)Enum.GetValues<Mnemonic>().Max() + 1];
+        var table = new PropagationRule[MnemonicSlots];
         Array.Fill(table, PropagationRule.Pessimistic);
         foreach ((Mnemonic mnemonic, PropagationRule rule) in rules) table[(int)mnemonic] = rule;
         return table;
     }
 
-    private static PropagationRule ConditionalRule(Mnemonic mnemonic) =>
-        Conditional[(int)mnemonic] ??= mnemonic.ToString().StartsWith("Set", StringComparison.Ordinal) ? PropagationRule.SetCondition
-            : mnemonic.ToString().StartsWith("Cmov", StringComparison.Ordinal) ? PropagationRule.MoveIfCondition
-            : PropagationRule.Pessimistic;
+    /// <summary>
+    /// setcc and cmovcc by mnemonic; any other instruction with a condition code (cmpccxadd...) is
+    /// pessimistic. (Was: the mnemonic's name starting with Set or Cmov; a test checks both agree
+    /// over every code Iced knows.)
+    /// </summary>
+    internal static PropagationRule ConditionalRule(Mnemonic mnemonic) => mnemonic switch
+    {
+        Mnemonic.Seta or Mnemonic.Setae or Mnemonic.Setb or Mnemonic.Setbe or Mnemonic.Sete or Mnemonic.Setg or Mnemonic.Setge
+            or Mnemonic.Setl or Mnemonic.Setle or Mnemonic.Setne or Mnemonic.Setno or Mnemonic.Setnp or Mnemonic.Setns or Mnemonic.Seto
+            or Mnemonic.Setp or Mnemonic.Sets => PropagationRule.SetCondition,
+        Mnemonic.Cmova or Mnemonic.Cmovae or Mnemonic.Cmovb or Mnemonic.Cmovbe or Mnemonic.Cmove or Mnemonic.Cmovg or Mnemonic.Cmovge
+            or Mnemonic.Cmovl or Mnemonic.Cmovle or Mnemonic.Cmovne or Mnemonic.Cmovno or Mnemonic.Cmovnp or Mnemonic.Cmovns
+            or Mnemonic.Cmovo or Mnemonic.Cmovp or Mnemonic.Cmovs => PropagationRule.MoveIfCondition,
+        _ => PropagationRule.Pessimistic,
+    };
 
     public static PropagationRule Of(in Instruction ins)
     {
@@ -153,16 +167,6 @@ public static class PropagationRules
         void Add(PropagationRule rule, params Mnemonic[] mnemonics)
         {
             foreach (Mnemonic m in mnemonics) t[m] = rule;
-        }
-        // Enum.Parse scans Iced's ~1,800 mnemonic names for each name: a dictionary built once is
-        // milliseconds cheaper on every start.
-        var byName = new Dictionary<string, Mnemonic>(StringComparer.OrdinalIgnoreCase);
-        string[] mnemonicNames = Enum.GetNames<Mnemonic>();
-        Mnemonic[] mnemonics = Enum.GetValues<Mnemonic>();
-        for (int i = 0; i < mnemonics.Length; i++) byName.TryAdd(mnemonicNames[i], mnemonics[i]);
-        void AddNamed(PropagationRule rule, params string[] names)
-        {
-            foreach (string n in names) t[byName.TryGetValue(n, out Mnemonic m) ? m : throw new ArgumentException($"no mnemonic {n}")] = rule;
         }
         Add(PropagationRule.None, Mnemonic.Nop, Mnemonic.Lfence, Mnemonic.Sfence, Mnemonic.Mfence, Mnemonic.Pause, Mnemonic.Endbr64,
             Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw, Mnemonic.Vzeroupper,
@@ -206,70 +210,117 @@ public static class PropagationRules
         Add(PropagationRule.CompareLowElement, Mnemonic.Ucomiss, Mnemonic.Ucomisd, Mnemonic.Comiss, Mnemonic.Comisd, Mnemonic.Vucomiss,
             Mnemonic.Vucomisd, Mnemonic.Vcomiss, Mnemonic.Vcomisd);
         // Element by element (integer and floating point lanes; pcmpeq of a register with itself is all ones).
-        AddNamed(PropagationRule.Elementwise,
-            "Paddb", "Paddw", "Paddd", "Paddq", "Psubb", "Psubw", "Psubd", "Psubq", "Paddsb", "Paddsw", "Paddusb", "Paddusw",
-            "Psubsb", "Psubsw", "Psubusb", "Psubusw", "Pcmpeqb", "Pcmpeqw", "Pcmpeqd", "Pcmpeqq", "Pcmpgtb", "Pcmpgtw", "Pcmpgtd", "Pcmpgtq",
-            "Pminub", "Pminuw", "Pminud", "Pminsb", "Pminsw", "Pminsd", "Pmaxub", "Pmaxuw", "Pmaxud", "Pmaxsb", "Pmaxsw", "Pmaxsd",
-            "Pavgb", "Pavgw", "Pmullw", "Pmulld", "Pmulhw", "Pmulhuw", "Pabsb", "Pabsw", "Pabsd", "Psignb", "Psignw", "Psignd",
-            "Addps", "Addpd", "Subps", "Subpd", "Mulps", "Mulpd", "Divps", "Divpd", "Minps", "Minpd", "Maxps", "Maxpd", "Sqrtps", "Sqrtpd",
-            "Cmpps", "Cmppd",
-            "Vpaddb", "Vpaddw", "Vpaddd", "Vpaddq", "Vpsubb", "Vpsubw", "Vpsubd", "Vpsubq", "Vpcmpeqb", "Vpcmpeqw", "Vpcmpeqd", "Vpcmpeqq",
-            "Vpcmpgtb", "Vpcmpgtw", "Vpcmpgtd", "Vpcmpgtq", "Vpminub", "Vpminuw", "Vpminud", "Vpminsb", "Vpminsw", "Vpminsd",
-            "Vpmaxub", "Vpmaxuw", "Vpmaxud", "Vpmaxsb", "Vpmaxsw", "Vpmaxsd", "Vpavgb", "Vpavgw", "Vpmullw", "Vpmulld",
-            "Vaddps", "Vaddpd", "Vsubps", "Vsubpd", "Vmulps", "Vmulpd", "Vdivps", "Vdivpd", "Vminps", "Vminpd", "Vmaxps", "Vmaxpd",
-            "Vsqrtps", "Vsqrtpd", "Vcmpps", "Vcmppd", "Vfmadd132ps", "Vfmadd213ps", "Vfmadd231ps", "Vfmadd132pd", "Vfmadd213pd", "Vfmadd231pd",
-            "Vpternlogd", "Vpternlogq", "Vpblendmb", "Vpblendmw", "Vpblendmd", "Vpblendmq", "Vblendmps", "Vblendmpd",
-            "Vpcmpb", "Vpcmpub", "Vpcmpw", "Vpcmpuw", "Vpcmpd", "Vpcmpud", "Vpcmpq", "Vpcmpuq", "Vptestmb", "Vptestmw", "Vptestmd", "Vptestmq",
-            "Vptestnmb", "Vptestnmw", "Vptestnmd", "Vptestnmq");
-        foreach (string size in new[] { "bw", "wd", "dq", "qdq" })
-            foreach (string half in new[] { "l", "h" })
-                AddNamed(PropagationRule.Interleave, $"Punpck{half}{size}", $"Vpunpck{half}{size}");
-        AddNamed(PropagationRule.Interleave, "Unpcklps", "Unpckhps", "Unpcklpd", "Unpckhpd", "Vunpcklps", "Vunpckhps", "Vunpcklpd", "Vunpckhpd");
-        AddNamed(PropagationRule.HalfMove, "Movhlps", "Vmovhlps", "Movlhps", "Vmovlhps", "Movhps", "Vmovhps", "Movlps", "Vmovlps",
-            "Movhpd", "Vmovhpd", "Movlpd", "Vmovlpd");
-        AddNamed(PropagationRule.BytePermute, "Pshufb", "Vpshufb", "Palignr", "Vpalignr");
-        AddNamed(PropagationRule.ShuffleTwoSources, "Shufps", "Vshufps", "Shufpd", "Vshufpd");
-        AddNamed(PropagationRule.Extract, "Pextrb", "Pextrw", "Pextrd", "Pextrq", "Vpextrb", "Vpextrw", "Vpextrd", "Vpextrq", "Extractps", "Vextractps");
+        Add(PropagationRule.Elementwise, Mnemonic.Paddb, Mnemonic.Paddw, Mnemonic.Paddd, Mnemonic.Paddq, Mnemonic.Psubb, Mnemonic.Psubw,
+            Mnemonic.Psubd, Mnemonic.Psubq, Mnemonic.Paddsb, Mnemonic.Paddsw, Mnemonic.Paddusb, Mnemonic.Paddusw, Mnemonic.Psubsb,
+            Mnemonic.Psubsw, Mnemonic.Psubusb, Mnemonic.Psubusw, Mnemonic.Pcmpeqb, Mnemonic.Pcmpeqw, Mnemonic.Pcmpeqd, Mnemonic.Pcmpeqq,
+            Mnemonic.Pcmpgtb, Mnemonic.Pcmpgtw, Mnemonic.Pcmpgtd, Mnemonic.Pcmpgtq, Mnemonic.Pminub, Mnemonic.Pminuw, Mnemonic.Pminud,
+            Mnemonic.Pminsb, Mnemonic.Pminsw, Mnemonic.Pminsd, Mnemonic.Pmaxub, Mnemonic.Pmaxuw, Mnemonic.Pmaxud, Mnemonic.Pmaxsb,
+            Mnemonic.Pmaxsw, Mnemonic.Pmaxsd, Mnemonic.Pavgb, Mnemonic.Pavgw, Mnemonic.Pmullw, Mnemonic.Pmulld, Mnemonic.Pmulhw,
+            Mnemonic.Pmulhuw, Mnemonic.Pabsb, Mnemonic.Pabsw, Mnemonic.Pabsd, Mnemonic.Psignb, Mnemonic.Psignw, Mnemonic.Psignd,
+            Mnemonic.Addps, Mnemonic.Addpd, Mnemonic.Subps, Mnemonic.Subpd, Mnemonic.Mulps, Mnemonic.Mulpd, Mnemonic.Divps, Mnemonic.Divpd,
+            Mnemonic.Minps, Mnemonic.Minpd, Mnemonic.Maxps, Mnemonic.Maxpd, Mnemonic.Sqrtps, Mnemonic.Sqrtpd, Mnemonic.Cmpps,
+            Mnemonic.Cmppd, Mnemonic.Vpaddb, Mnemonic.Vpaddw, Mnemonic.Vpaddd, Mnemonic.Vpaddq, Mnemonic.Vpsubb, Mnemonic.Vpsubw,
+            Mnemonic.Vpsubd, Mnemonic.Vpsubq, Mnemonic.Vpcmpeqb, Mnemonic.Vpcmpeqw, Mnemonic.Vpcmpeqd, Mnemonic.Vpcmpeqq,
+            Mnemonic.Vpcmpgtb, Mnemonic.Vpcmpgtw, Mnemonic.Vpcmpgtd, Mnemonic.Vpcmpgtq, Mnemonic.Vpminub, Mnemonic.Vpminuw,
+            Mnemonic.Vpminud, Mnemonic.Vpminsb, Mnemonic.Vpminsw, Mnemonic.Vpminsd, Mnemonic.Vpmaxub, Mnemonic.Vpmaxuw, Mnemonic.Vpmaxud,
+            Mnemonic.Vpmaxsb, Mnemonic.Vpmaxsw, Mnemonic.Vpmaxsd, Mnemonic.Vpavgb, Mnemonic.Vpavgw, Mnemonic.Vpmullw, Mnemonic.Vpmulld,
+            Mnemonic.Vaddps, Mnemonic.Vaddpd, Mnemonic.Vsubps, Mnemonic.Vsubpd, Mnemonic.Vmulps, Mnemonic.Vmulpd, Mnemonic.Vdivps,
+            Mnemonic.Vdivpd, Mnemonic.Vminps, Mnemonic.Vminpd, Mnemonic.Vmaxps, Mnemonic.Vmaxpd, Mnemonic.Vsqrtps, Mnemonic.Vsqrtpd,
+            Mnemonic.Vcmpps, Mnemonic.Vcmppd, Mnemonic.Vfmadd132ps, Mnemonic.Vfmadd213ps, Mnemonic.Vfmadd231ps, Mnemonic.Vfmadd132pd,
+            Mnemonic.Vfmadd213pd, Mnemonic.Vfmadd231pd, Mnemonic.Vpternlogd, Mnemonic.Vpternlogq, Mnemonic.Vpblendmb, Mnemonic.Vpblendmw,
+            Mnemonic.Vpblendmd, Mnemonic.Vpblendmq, Mnemonic.Vblendmps, Mnemonic.Vblendmpd, Mnemonic.Vpcmpb, Mnemonic.Vpcmpub,
+            Mnemonic.Vpcmpw, Mnemonic.Vpcmpuw, Mnemonic.Vpcmpd, Mnemonic.Vpcmpud, Mnemonic.Vpcmpq, Mnemonic.Vpcmpuq, Mnemonic.Vptestmb,
+            Mnemonic.Vptestmw, Mnemonic.Vptestmd, Mnemonic.Vptestmq, Mnemonic.Vptestnmb, Mnemonic.Vptestnmw, Mnemonic.Vptestnmd,
+            Mnemonic.Vptestnmq);
+        Add(PropagationRule.Interleave, Mnemonic.Punpcklbw, Mnemonic.Vpunpcklbw);
+        Add(PropagationRule.Interleave, Mnemonic.Punpckhbw, Mnemonic.Vpunpckhbw);
+        Add(PropagationRule.Interleave, Mnemonic.Punpcklwd, Mnemonic.Vpunpcklwd);
+        Add(PropagationRule.Interleave, Mnemonic.Punpckhwd, Mnemonic.Vpunpckhwd);
+        Add(PropagationRule.Interleave, Mnemonic.Punpckldq, Mnemonic.Vpunpckldq);
+        Add(PropagationRule.Interleave, Mnemonic.Punpckhdq, Mnemonic.Vpunpckhdq);
+        Add(PropagationRule.Interleave, Mnemonic.Punpcklqdq, Mnemonic.Vpunpcklqdq);
+        Add(PropagationRule.Interleave, Mnemonic.Punpckhqdq, Mnemonic.Vpunpckhqdq);
+        Add(PropagationRule.Interleave, Mnemonic.Unpcklps, Mnemonic.Unpckhps, Mnemonic.Unpcklpd, Mnemonic.Unpckhpd, Mnemonic.Vunpcklps,
+            Mnemonic.Vunpckhps, Mnemonic.Vunpcklpd, Mnemonic.Vunpckhpd);
+        Add(PropagationRule.HalfMove, Mnemonic.Movhlps, Mnemonic.Vmovhlps, Mnemonic.Movlhps, Mnemonic.Vmovlhps, Mnemonic.Movhps,
+            Mnemonic.Vmovhps, Mnemonic.Movlps, Mnemonic.Vmovlps, Mnemonic.Movhpd, Mnemonic.Vmovhpd, Mnemonic.Movlpd, Mnemonic.Vmovlpd);
+        Add(PropagationRule.BytePermute, Mnemonic.Pshufb, Mnemonic.Vpshufb, Mnemonic.Palignr, Mnemonic.Vpalignr);
+        Add(PropagationRule.ShuffleTwoSources, Mnemonic.Shufps, Mnemonic.Vshufps, Mnemonic.Shufpd, Mnemonic.Vshufpd);
+        Add(PropagationRule.Extract, Mnemonic.Pextrb, Mnemonic.Pextrw, Mnemonic.Pextrd, Mnemonic.Pextrq, Mnemonic.Vpextrb,
+            Mnemonic.Vpextrw, Mnemonic.Vpextrd, Mnemonic.Vpextrq, Mnemonic.Extractps, Mnemonic.Vextractps);
         Add(PropagationRule.BitTest, Mnemonic.Bt, Mnemonic.Bts, Mnemonic.Btr, Mnemonic.Btc);
         Add(PropagationRule.FlagsByte, Mnemonic.Sahf, Mnemonic.Lahf);
-        AddNamed(PropagationRule.PermuteVariable, "Vpermd", "Vpermq", "Vpermps", "Vpermpd", "Vpermw", "Vpermb");
-        foreach (string suffix in new[] { "b", "w", "d", "q", "ps", "pd" })
-            AddNamed(PropagationRule.PermuteTwoTables, $"Vpermi2{suffix}", $"Vpermt2{suffix}");
-        AddNamed(PropagationRule.PermuteInLane, "Vpermilps", "Vpermilpd");
-        AddNamed(PropagationRule.PermuteHalves, "Vperm2i128", "Vperm2f128");
-        AddNamed(PropagationRule.AlignElements, "Valignd", "Valignq");
-        foreach (string block in new[] { "128", "32x4", "64x2", "32x8", "64x4" })
-        {
-            AddNamed(PropagationRule.InsertBlock, $"Vinserti{block}", $"Vinsertf{block}");
-            AddNamed(PropagationRule.ExtractBlock, $"Vextracti{block}", $"Vextractf{block}");
-        }
-        AddNamed(PropagationRule.InsertElement, "Insertps", "Vinsertps", "Pinsrb", "Pinsrw", "Pinsrd", "Pinsrq", "Vpinsrb", "Vpinsrw", "Vpinsrd", "Vpinsrq");
-        AddNamed(PropagationRule.Pack, "Packsswb", "Packuswb", "Packssdw", "Packusdw", "Vpacksswb", "Vpackuswb", "Vpackssdw", "Vpackusdw");
-        AddNamed(PropagationRule.BroadcastBlocks, "Vpbroadcastb", "Vpbroadcastw", "Vpbroadcastd", "Vpbroadcastq", "Vbroadcastss", "Vbroadcastsd",
-            "Vbroadcastf128", "Vbroadcasti128", "Vbroadcastf32x2", "Vbroadcasti32x2", "Vbroadcastf32x4", "Vbroadcastf64x2", "Vbroadcasti32x4",
-            "Vbroadcasti64x2", "Vbroadcastf32x8", "Vbroadcastf64x4", "Vbroadcasti32x8", "Vbroadcasti64x4");
-        foreach (string widths in new[] { "bw", "bd", "bq", "wd", "wq", "dq" })
-            AddNamed(PropagationRule.Widen, $"Pmovzx{widths}", $"Pmovsx{widths}", $"Vpmovzx{widths}", $"Vpmovsx{widths}");
-        AddNamed(PropagationRule.CompressOrExpand, "Vpcompressb", "Vpcompressw", "Vpcompressd", "Vpcompressq", "Vcompressps", "Vcompresspd",
-            "Vpexpandb", "Vpexpandw", "Vpexpandd", "Vpexpandq", "Vexpandps", "Vexpandpd");
-        AddNamed(PropagationRule.Duplicate, "Movddup", "Vmovddup", "Movshdup", "Vmovshdup", "Movsldup", "Vmovsldup");
-        foreach (string widths in new[] { "qd", "qw", "qb", "dw", "db", "wb" })
-            AddNamed(PropagationRule.Narrow, $"Vpmov{widths}", $"Vpmovs{widths}", $"Vpmovus{widths}");
-        foreach (string shape in new[] { "dd", "dq", "qd", "qq" })
-        {
-            AddNamed(PropagationRule.Gather, $"Vpgather{shape}");
-            AddNamed(PropagationRule.Scatter, $"Vpscatter{shape}");
-        }
-        foreach (string shape in new[] { "dps", "dpd", "qps", "qpd" })
-        {
-            AddNamed(PropagationRule.Gather, $"Vgather{shape}");
-            AddNamed(PropagationRule.Scatter, $"Vscatter{shape}");
-        }
-        AddNamed(PropagationRule.ShuffleImmediate, "Pshufd", "Vpshufd", "Pshuflw", "Vpshuflw", "Pshufhw", "Vpshufhw");
-        AddNamed(PropagationRule.Scalar, "Addss", "Addsd", "Subss", "Subsd", "Mulss", "Mulsd", "Divss", "Divsd", "Minss", "Minsd",
-            "Maxss", "Maxsd", "Sqrtss", "Sqrtsd", "Vaddss", "Vaddsd", "Vsubss", "Vsubsd", "Vmulss", "Vmulsd", "Vdivss", "Vdivsd",
-            "Vminss", "Vminsd", "Vmaxss", "Vmaxsd", "Vsqrtss", "Vsqrtsd", "Vfmadd132sd", "Vfmadd213sd", "Vfmadd231sd",
-            "Vfmadd132ss", "Vfmadd213ss", "Vfmadd231ss", "Cvtss2sd", "Cvtsd2ss", "Vcvtss2sd", "Vcvtsd2ss");
+        Add(PropagationRule.PermuteVariable, Mnemonic.Vpermd, Mnemonic.Vpermq, Mnemonic.Vpermps, Mnemonic.Vpermpd, Mnemonic.Vpermw,
+            Mnemonic.Vpermb);
+        Add(PropagationRule.PermuteTwoTables, Mnemonic.Vpermi2b, Mnemonic.Vpermt2b);
+        Add(PropagationRule.PermuteTwoTables, Mnemonic.Vpermi2w, Mnemonic.Vpermt2w);
+        Add(PropagationRule.PermuteTwoTables, Mnemonic.Vpermi2d, Mnemonic.Vpermt2d);
+        Add(PropagationRule.PermuteTwoTables, Mnemonic.Vpermi2q, Mnemonic.Vpermt2q);
+        Add(PropagationRule.PermuteTwoTables, Mnemonic.Vpermi2ps, Mnemonic.Vpermt2ps);
+        Add(PropagationRule.PermuteTwoTables, Mnemonic.Vpermi2pd, Mnemonic.Vpermt2pd);
+        Add(PropagationRule.PermuteInLane, Mnemonic.Vpermilps, Mnemonic.Vpermilpd);
+        Add(PropagationRule.PermuteHalves, Mnemonic.Vperm2i128, Mnemonic.Vperm2f128);
+        Add(PropagationRule.AlignElements, Mnemonic.Valignd, Mnemonic.Valignq);
+        Add(PropagationRule.InsertBlock, Mnemonic.Vinserti128, Mnemonic.Vinsertf128);
+        Add(PropagationRule.ExtractBlock, Mnemonic.Vextracti128, Mnemonic.Vextractf128);
+        Add(PropagationRule.InsertBlock, Mnemonic.Vinserti32x4, Mnemonic.Vinsertf32x4);
+        Add(PropagationRule.ExtractBlock, Mnemonic.Vextracti32x4, Mnemonic.Vextractf32x4);
+        Add(PropagationRule.InsertBlock, Mnemonic.Vinserti64x2, Mnemonic.Vinsertf64x2);
+        Add(PropagationRule.ExtractBlock, Mnemonic.Vextracti64x2, Mnemonic.Vextractf64x2);
+        Add(PropagationRule.InsertBlock, Mnemonic.Vinserti32x8, Mnemonic.Vinsertf32x8);
+        Add(PropagationRule.ExtractBlock, Mnemonic.Vextracti32x8, Mnemonic.Vextractf32x8);
+        Add(PropagationRule.InsertBlock, Mnemonic.Vinserti64x4, Mnemonic.Vinsertf64x4);
+        Add(PropagationRule.ExtractBlock, Mnemonic.Vextracti64x4, Mnemonic.Vextractf64x4);
+        Add(PropagationRule.InsertElement, Mnemonic.Insertps, Mnemonic.Vinsertps, Mnemonic.Pinsrb, Mnemonic.Pinsrw, Mnemonic.Pinsrd,
+            Mnemonic.Pinsrq, Mnemonic.Vpinsrb, Mnemonic.Vpinsrw, Mnemonic.Vpinsrd, Mnemonic.Vpinsrq);
+        Add(PropagationRule.Pack, Mnemonic.Packsswb, Mnemonic.Packuswb, Mnemonic.Packssdw, Mnemonic.Packusdw, Mnemonic.Vpacksswb,
+            Mnemonic.Vpackuswb, Mnemonic.Vpackssdw, Mnemonic.Vpackusdw);
+        Add(PropagationRule.BroadcastBlocks, Mnemonic.Vpbroadcastb, Mnemonic.Vpbroadcastw, Mnemonic.Vpbroadcastd, Mnemonic.Vpbroadcastq,
+            Mnemonic.Vbroadcastss, Mnemonic.Vbroadcastsd, Mnemonic.Vbroadcastf128, Mnemonic.Vbroadcasti128, Mnemonic.Vbroadcastf32x2,
+            Mnemonic.Vbroadcasti32x2, Mnemonic.Vbroadcastf32x4, Mnemonic.Vbroadcastf64x2, Mnemonic.Vbroadcasti32x4,
+            Mnemonic.Vbroadcasti64x2, Mnemonic.Vbroadcastf32x8, Mnemonic.Vbroadcastf64x4, Mnemonic.Vbroadcasti32x8,
+            Mnemonic.Vbroadcasti64x4);
+        Add(PropagationRule.Widen, Mnemonic.Pmovzxbw, Mnemonic.Pmovsxbw, Mnemonic.Vpmovzxbw, Mnemonic.Vpmovsxbw);
+        Add(PropagationRule.Widen, Mnemonic.Pmovzxbd, Mnemonic.Pmovsxbd, Mnemonic.Vpmovzxbd, Mnemonic.Vpmovsxbd);
+        Add(PropagationRule.Widen, Mnemonic.Pmovzxbq, Mnemonic.Pmovsxbq, Mnemonic.Vpmovzxbq, Mnemonic.Vpmovsxbq);
+        Add(PropagationRule.Widen, Mnemonic.Pmovzxwd, Mnemonic.Pmovsxwd, Mnemonic.Vpmovzxwd, Mnemonic.Vpmovsxwd);
+        Add(PropagationRule.Widen, Mnemonic.Pmovzxwq, Mnemonic.Pmovsxwq, Mnemonic.Vpmovzxwq, Mnemonic.Vpmovsxwq);
+        Add(PropagationRule.Widen, Mnemonic.Pmovzxdq, Mnemonic.Pmovsxdq, Mnemonic.Vpmovzxdq, Mnemonic.Vpmovsxdq);
+        Add(PropagationRule.CompressOrExpand, Mnemonic.Vpcompressb, Mnemonic.Vpcompressw, Mnemonic.Vpcompressd, Mnemonic.Vpcompressq,
+            Mnemonic.Vcompressps, Mnemonic.Vcompresspd, Mnemonic.Vpexpandb, Mnemonic.Vpexpandw, Mnemonic.Vpexpandd, Mnemonic.Vpexpandq,
+            Mnemonic.Vexpandps, Mnemonic.Vexpandpd);
+        Add(PropagationRule.Duplicate, Mnemonic.Movddup, Mnemonic.Vmovddup, Mnemonic.Movshdup, Mnemonic.Vmovshdup, Mnemonic.Movsldup,
+            Mnemonic.Vmovsldup);
+        Add(PropagationRule.Narrow, Mnemonic.Vpmovqd, Mnemonic.Vpmovsqd, Mnemonic.Vpmovusqd);
+        Add(PropagationRule.Narrow, Mnemonic.Vpmovqw, Mnemonic.Vpmovsqw, Mnemonic.Vpmovusqw);
+        Add(PropagationRule.Narrow, Mnemonic.Vpmovqb, Mnemonic.Vpmovsqb, Mnemonic.Vpmovusqb);
+        Add(PropagationRule.Narrow, Mnemonic.Vpmovdw, Mnemonic.Vpmovsdw, Mnemonic.Vpmovusdw);
+        Add(PropagationRule.Narrow, Mnemonic.Vpmovdb, Mnemonic.Vpmovsdb, Mnemonic.Vpmovusdb);
+        Add(PropagationRule.Narrow, Mnemonic.Vpmovwb, Mnemonic.Vpmovswb, Mnemonic.Vpmovuswb);
+        Add(PropagationRule.Gather, Mnemonic.Vpgatherdd);
+        Add(PropagationRule.Scatter, Mnemonic.Vpscatterdd);
+        Add(PropagationRule.Gather, Mnemonic.Vpgatherdq);
+        Add(PropagationRule.Scatter, Mnemonic.Vpscatterdq);
+        Add(PropagationRule.Gather, Mnemonic.Vpgatherqd);
+        Add(PropagationRule.Scatter, Mnemonic.Vpscatterqd);
+        Add(PropagationRule.Gather, Mnemonic.Vpgatherqq);
+        Add(PropagationRule.Scatter, Mnemonic.Vpscatterqq);
+        Add(PropagationRule.Gather, Mnemonic.Vgatherdps);
+        Add(PropagationRule.Scatter, Mnemonic.Vscatterdps);
+        Add(PropagationRule.Gather, Mnemonic.Vgatherdpd);
+        Add(PropagationRule.Scatter, Mnemonic.Vscatterdpd);
+        Add(PropagationRule.Gather, Mnemonic.Vgatherqps);
+        Add(PropagationRule.Scatter, Mnemonic.Vscatterqps);
+        Add(PropagationRule.Gather, Mnemonic.Vgatherqpd);
+        Add(PropagationRule.Scatter, Mnemonic.Vscatterqpd);
+        Add(PropagationRule.ShuffleImmediate, Mnemonic.Pshufd, Mnemonic.Vpshufd, Mnemonic.Pshuflw, Mnemonic.Vpshuflw, Mnemonic.Pshufhw,
+            Mnemonic.Vpshufhw);
+        Add(PropagationRule.Scalar, Mnemonic.Addss, Mnemonic.Addsd, Mnemonic.Subss, Mnemonic.Subsd, Mnemonic.Mulss, Mnemonic.Mulsd,
+            Mnemonic.Divss, Mnemonic.Divsd, Mnemonic.Minss, Mnemonic.Minsd, Mnemonic.Maxss, Mnemonic.Maxsd, Mnemonic.Sqrtss,
+            Mnemonic.Sqrtsd, Mnemonic.Vaddss, Mnemonic.Vaddsd, Mnemonic.Vsubss, Mnemonic.Vsubsd, Mnemonic.Vmulss, Mnemonic.Vmulsd,
+            Mnemonic.Vdivss, Mnemonic.Vdivsd, Mnemonic.Vminss, Mnemonic.Vminsd, Mnemonic.Vmaxss, Mnemonic.Vmaxsd, Mnemonic.Vsqrtss,
+            Mnemonic.Vsqrtsd, Mnemonic.Vfmadd132sd, Mnemonic.Vfmadd213sd, Mnemonic.Vfmadd231sd, Mnemonic.Vfmadd132ss, Mnemonic.Vfmadd213ss,
+            Mnemonic.Vfmadd231ss, Mnemonic.Cvtss2sd, Mnemonic.Cvtsd2ss, Mnemonic.Vcvtss2sd, Mnemonic.Vcvtsd2ss);
         return t;
     }
 }

@@ -27,8 +27,23 @@ internal static unsafe class X87Shadows
     private const int StatusWord = 2, XstateBv = 512;
 
     /// <summary>Whether the instruction is an x87 one (it touches the condition codes) or emms, which empties the stack.</summary>
-    public static bool Touches(in Instruction ins) =>
+    public static bool Touches(in Instruction ins)
+    {
+        // By code (Iced's condition-code bits and mnemonic follow from the code alone; only shifts'
+        // status flags depend on their count): translation asked Iced's flags tables here several
+        // times per instruction.
+        int code = (int)ins.Code;
+        if ((uint)code >= (uint)TouchesByCode.Length) return TouchesUncached(ins);
+        ref byte known = ref TouchesByCode[code];
+        if (known == 0) known = TouchesUncached(ins) ? (byte)2 : (byte)1;
+        return known == 2;
+    }
+
+    private static bool TouchesUncached(in Instruction ins) =>
         ((ins.RflagsRead | ins.RflagsModified) & ConditionCodes) != 0 || ins.Mnemonic is Mnemonic.Emms or Mnemonic.Femms;
+
+    // 0: not asked yet, 1: no, 2: yes (a race writes the same value).
+    private static readonly byte[] TouchesByCode = new byte[8192];
 
     /// <summary>The status word's C0-C3 bits for Iced's condition-code bits.</summary>
     public static ushort StatusBits(RflagsBits flags) => (ushort)(((flags & RflagsBits.C0) != 0 ? C0 : 0) | ((flags & RflagsBits.C1) != 0 ? C1 : 0)

@@ -134,7 +134,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             {
                 // Before it runs: the count and the pointer (rcx and the pointers are guest values here).
                 if (_after.Count == 0) code.StoreSlot(MemcheckSlots.StringCountBefore, Register.RCX);
-                code.Encode(ContextOperand.Store(PointerSlot(access), access.Base.GetFullRegister()));
+                code.StoreSlot(PointerSlot(access), access.Base.GetFullRegister());
                 _after.Add(site);
                 continue;
             }
@@ -201,15 +201,15 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             code.StoreSlot(MemcheckSlots.StringCountAfter, Register.RCX);
             code.StoreSlot(MemcheckSlots.CheckSaveRcx, Register.RCX);
-            code.Encode(ContextOperand.Load(Register.RCX, PointerSlot(site.Access)));
+            code.LoadSlot(Register.RCX, PointerSlot(site.Access));
             code.StoreSlot(MemcheckSlots.CheckAddress, Register.RCX);
             code.LoadSlot(Register.RCX, MemcheckSlots.CheckSaveRcx);
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckStringElement), site.Access.Size));
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckMask), -1));
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+            code.SetSlot32(MemcheckSlots.CheckStringElement, site.Access.Size);
+            code.SetSlot64(MemcheckSlots.CheckMask, -1);
+            code.SetSlot32(MemcheckSlots.CheckElementShift, 63);
+            code.SetSlot32(MemcheckSlots.CheckSite, site.Id);
             // After the instruction ran: too late to propagate from it, addressability only.
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), CheckKinds.AddressOnly));
+            code.SetSlot32(MemcheckSlots.CheckKind, CheckKinds.AddressOnly);
             JumpAndLink.Emit(code, stringRoutine);
         }
         _after.Clear();
@@ -280,8 +280,8 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             }
             code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
             if (masked) StoreMask(code, access, scratch);
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
+            code.SetSlot32(MemcheckSlots.CheckSite, site.Id);
+            code.SetSlot64(ContextOffsets.LinkReturn, checked((int)resume));
             code.Raw([0xE9]);
             code.Int32(Rel32.Displacement(code.CurrentAddress + 4, masked ? routines.AccessCheckFromMaskedSite : routines.AccessCheckFromSite));
             return;
@@ -291,12 +291,12 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             // rcx elements from here (rcx holds the guest's value): the string routine works out the
             // size and, with the direction flag set, the range below the pointer.
             code.StoreSlot(MemcheckSlots.StringCountBefore, Register.RCX);
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.StringCountAfter), 0));
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckStringElement), access.Size));
+            code.SetSlot64(MemcheckSlots.StringCountAfter, 0);
+            code.SetSlot32(MemcheckSlots.CheckStringElement, access.Size);
         }
         else
         {
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckSize), access.Size));
+            code.SetSlot64(MemcheckSlots.CheckSize, access.Size);
         }
         access.EmitLea(code, scratch);
         code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
@@ -306,12 +306,12 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         }
         else
         {
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(MemcheckSlots.CheckMask), -1));
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), 63));
+            code.SetSlot64(MemcheckSlots.CheckMask, -1);
+            code.SetSlot32(MemcheckSlots.CheckElementShift, 63);
         }
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), KindOf(site, inPlace)));
-        code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), checked((int)resume)));
+        code.SetSlot32(MemcheckSlots.CheckSite, site.Id);
+        code.SetSlot32(MemcheckSlots.CheckKind, KindOf(site, inPlace));
+        code.SetSlot64(ContextOffsets.LinkReturn, checked((int)resume));
         code.Raw([0xE9]);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, access.Extent == AccessExtent.RepeatCount ? stringRoutine : checkRoutine));
     }
@@ -323,9 +323,9 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         _siteSetups[scratch - Register.RAX] = CodeTemplate.Record(routines.AccessCheckFromSite, (code, fields) =>
         {
             code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), 0x1234567));
+            code.SetSlot32(MemcheckSlots.CheckSite, 0x1234567);
             fields.Immediate(0);
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(ContextOffsets.LinkReturn), 0x1234567));
+            code.SetSlot64(ContextOffsets.LinkReturn, 0x1234567);
             fields.Immediate(1);
             code.Raw([0xE9]);
             code.Int32(Rel32.Displacement(code.CurrentAddress + 4, routines.AccessCheckFromSite));
@@ -336,7 +336,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     {
         code.Encode(MaskBits(scratch, access));
         code.StoreSlot(MemcheckSlots.CheckMask, scratch);
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckElementShift), System.Numerics.BitOperations.Log2((uint)access.ElementSize)));
+        code.SetSlot32(MemcheckSlots.CheckElementShift, System.Numerics.BitOperations.Log2((uint)access.ElementSize));
     }
 
     /// <summary>A write-only store of mode-0 code: the first write to fresh malloc'd memory (or a new frame) finds its bytes undefined.</summary>

@@ -90,8 +90,8 @@ public sealed unsafe class ExactLaneCheck
         if (!_shared.TryGetValue(key, out ulong shared) && !TryAddShared(key, access.Size, scratch, t, flagsDead, probeBytes, frameAligned, define, fromSite, skipIfDirty, out shared))
             return false;
         code.StoreSlot(MemcheckSlots.StubSaveRegister, t);
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), siteId));
-        code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn), checked((int)resume)));
+        code.SetSlot32(MemcheckSlots.CheckSite, siteId);
+        code.SetSlot64(Engine.State.ContextOffsets.LinkReturn, checked((int)resume));
         access.EmitLea(code, scratch);
         code.Byte(0xE9);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, shared));

@@ -88,7 +88,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             _popRunEnd = index + run;
         }
         if (profile) CodeSizeProfile.Add(CodeSizeProfile.Kind.PopProbe, mode, code.Length - start);
-        bool copy = _copies && _propagation.IsPlainCopy(index), move = copy && Definedness.PropagationEmitter.IsCopyMove(ins);
+        bool copy = _copies && _propagation.IsPlainCopy(index), move = copy && _propagation.IsCopyMove(index);
         _checks.PropagatesHere = propagating || move;
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
@@ -120,11 +120,11 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         // Only the propagating mode: a plain copy's store into fresh (undefined) bytes defines them inline as any
         // plain store does; its pre-check then runs the move routine only when the register is dirty
         // (setting the pending bit there sent every such store through the routine: cxxalloc +5%).
-        _checks.StoreSetsLanes = _block.Mode == DefinednessMode.Propagating && _checks.PropagatesHere && _propagation.SetsStoredLanes(ins);
+        _checks.StoreSetsLanes = _block.Mode == DefinednessMode.Propagating && _checks.PropagatesHere && _propagation.SetsStoredLanes(index);
         // A plain copy's store: fresh lanes are defined inline only while the register is clean (when it is
         // dirty the move routine sets them next).
         _checks.StoredDirtyBit = _block.Mode != DefinednessMode.Propagating && _checks.PropagatesHere
-            ? Definedness.PropagationEmitter.StoredDirtyBit(ins) : -1;
+            ? _propagation.StoredDirtyBit(index) : -1;
         _checks.EmitChecks(code, ins.IP, _plan[index], scratch, flagsDead);
         int vsibStart = code.Length;
         if (VsibCheck.Applies(ins))

@@ -201,7 +201,7 @@ public static class PushAndCallShadow
             code.PatchInt32(foreign1, code.Length - (foreign1 + 4));
             code.PatchInt32(foreign2, code.Length - (foreign2 + 4));
             // JumpAndLink.Emit, its return point and routine marked as fields.
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn), 0));
+            code.SetSlot64(Engine.State.ContextOffsets.LinkReturn, 0);
             int returnField = code.Length - 4;
             code.Byte(0xE9);
             code.Int32(Rel32.Displacement(code.CurrentAddress + 4, foreignCall));

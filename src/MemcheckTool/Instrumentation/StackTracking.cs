@@ -199,8 +199,7 @@ public static class StackTracking
     }
 
     private static void MarkProfileSite(CodeBuffer code, in Instruction ins, string note) =>
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.ProfileSite),
-            SlowPathProfile.AddStackSite($"0x{ins.IP:x} {ins} {note}")));
+        code.SetSlot32(MemcheckSlots.ProfileSite, SlowPathProfile.AddStackSite($"0x{ins.IP:x} {ins} {note}"));
 
     /// <param name="relative">
     /// The variant for adjustments computed from rsp (<see cref="ForeignStacks.IsRelative"/>): off the

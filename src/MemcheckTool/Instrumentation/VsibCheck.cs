@@ -46,11 +46,11 @@ public static class VsibCheck
         // A register held in this run (gs:[HeldScratch]) is given back by the dispatcher when the final exit switches modes.
         AccessSite site = sites.Add(ins.IP, access, vsib: true);
 
-        code.Encode(ContextOperand.Store(MemcheckSlots.VsibSaveRax, Register.RAX));
+        code.StoreSlot(MemcheckSlots.VsibSaveRax, Register.RAX);
         code.Encode(ins.MemoryBase == Register.None
             ? Instruction.Create(Code.Mov_r32_imm32, Register.EAX, 0)
             : Instruction.Create(Code.Mov_r64_rm64, Register.RAX, ins.MemoryBase));
-        code.Encode(ContextOperand.Store(MemcheckSlots.VsibBase, Register.RAX));
+        code.StoreSlot(MemcheckSlots.VsibBase, Register.RAX);
         if (ins.OpMask != Register.None)
             code.Encode(Instruction.Create(Code.VEX_Kmovq_r64_kr, Register.RAX, ins.OpMask));
         else
@@ -62,12 +62,12 @@ public static class VsibCheck
                 ? Instruction.Create(wide ? Code.VEX_Vmovmskpd_r32_ymm : Code.VEX_Vmovmskpd_r32_xmm, Register.EAX, mask)
                 : Instruction.Create(wide ? Code.VEX_Vmovmskps_r32_ymm : Code.VEX_Vmovmskps_r32_xmm, Register.EAX, mask));
         }
-        code.Encode(ContextOperand.Store(MemcheckSlots.VsibMaskBits, Register.RAX));
-        code.Encode(ContextOperand.Load(Register.RAX, MemcheckSlots.VsibSaveRax));
+        code.StoreSlot(MemcheckSlots.VsibMaskBits, Register.RAX);
+        code.LoadSlot(Register.RAX, MemcheckSlots.VsibSaveRax);
         code.Encode(StoreVector(ins.MemoryIndex));
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibDisplacement), (int)ins.MemoryDisplacement64));
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibShape), scale | indexBytes << 8 | element << 16 | lanes << 24));
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckSite), site.Id));
+        code.SetSlot32(MemcheckSlots.VsibDisplacement, (int)ins.MemoryDisplacement64);
+        code.SetSlot32(MemcheckSlots.VsibShape, scale | indexBytes << 8 | element << 16 | lanes << 24);
+        code.SetSlot32(MemcheckSlots.CheckSite, site.Id);
         // Lane by lane inside a routine of its own. A scatter defines the lanes it writes (else a
         // value scattered into fresh memory would read as undefined; the propagating mode's scatter
         // rule then gives them the source lanes' shadows). A gather's undefined lane: in mode 0 it
@@ -77,11 +77,11 @@ public static class VsibCheck
         int kind = !trackDefinedness ? CheckKinds.AddressOnly
             : write ? CheckKinds.Writes
             : propagating ? CheckKinds.Reads | CheckKinds.InPlace : CheckKinds.Reads | CheckKinds.Deferred;
-        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.CheckKind), kind));
+        code.SetSlot32(MemcheckSlots.CheckKind, kind);
         if (propagating && !write)
         {
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibPc), (int)ins.IP));
-            code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(MemcheckSlots.VsibPc + 4), (int)(ins.IP >> 32)));
+            code.SetSlot32(MemcheckSlots.VsibPc, (int)ins.IP);
+            code.SetSlot32(MemcheckSlots.VsibPc + 4, (int)(ins.IP >> 32));
         }
         JumpAndLink.Emit(code, routine);
     }

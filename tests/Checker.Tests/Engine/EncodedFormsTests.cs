@@ -124,6 +124,30 @@ public class EncodedFormsTests
     }
 
     [Fact]
+    public void SlotImmediatesWrittenDirectlyAreIcedsBytes()
+    {
+        foreach (int offset in new[] { 0, 8, 0x7f, 0x80, 0x3428, 0x7fff_ffff })
+            foreach (int value in new[] { 0, 1, -1, 63, 0x7f, 0x80, -0x80, 0x1234_5678, int.MinValue, int.MaxValue })
+            {
+                var code = new CodeBuffer(0x7000_0000);
+                code.SetSlot32(offset, value);
+                Assert.Equal(IcedBytes(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(offset), value), 0x7000_0000), code.Bytes.ToArray());
+                code.Reset(0x7000_0000);
+                code.SetSlot64(offset, value);
+                Assert.Equal(IcedBytes(Instruction.Create(Code.Mov_rm64_imm32, ContextOperand.Slot(offset), value), 0x7000_0000), code.Bytes.ToArray());
+                code.Reset(0x7000_0000);
+                code.TestSlot32(offset, value);
+                Assert.Equal(IcedBytes(Instruction.Create(Code.Test_rm32_imm32, ContextOperand.Slot(offset), value), 0x7000_0000), code.Bytes.ToArray());
+                code.Reset(0x7000_0000);
+                code.TestSlot8(offset, (byte)value);
+                Assert.Equal(IcedBytes(Instruction.Create(Code.Test_rm8_imm8, ContextOperand.Slot(offset), (byte)value), 0x7000_0000), code.Bytes.ToArray());
+                code.Reset(0x7000_0000);
+                code.OrSlot8(offset, (byte)value);
+                Assert.Equal(IcedBytes(Instruction.Create(Code.Or_rm8_imm8, ContextOperand.Slot(offset), (byte)value), 0x7000_0000), code.Bytes.ToArray());
+            }
+    }
+
+    [Fact]
     public void LeaWrittenDirectlyIsIcedsBytes()
     {
         Register[] all = [.. Enumerable.Range(0, 16).Select(n => Register.RAX + n), Register.None];
