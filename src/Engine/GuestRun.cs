@@ -68,7 +68,7 @@ public sealed unsafe class GuestRun
         var faults = new FaultAnalyzer(cache, process.Mappings, process.Tool);
         var translator = new BlockTranslator(cache, process.Interceptor, process.Tool.CreateInstrumenter(), process.Mappings);
         var dispatcher = new Dispatcher(cache, translator, new SyscallEmulator(process), process, faults, process.Tool);
-        var thread = GuestThread.CreateOnCurrentThread(kernel, process.Threads.NextNumber());
+        var thread = GuestThread.CreateOnCurrentThread(kernel, process.Tool.SegmentBase, process.Threads.NextNumber());
         // The main thread starts with the mask memcheck was exec'd with, as a native program inherits it.
         thread.SignalMask = options.InitialSignalMask & ~HostSignalMask.Unblockable;
         process.Threads.Add(thread);

@@ -1,3 +1,4 @@
+using Checker.Engine.State;
 using Checker.MemcheckTool;
 using System.CommandLine;
 using System.Reflection;
@@ -18,6 +19,7 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == Nudge.Command) return Nudge.Run(args[1..]);
         DescriptorRange? descriptors = StartupShim.Descriptors();
+        StartupShim.ConfigureContextTls();
         ToolOutput.Redirect(descriptors?.Start ?? HostProcess.DefaultToolDescriptorStart);
         // Run by the memcheck of a program that exec'd: its lines name the pid from the start.
         (TracedExec? traced, args, string? tracedError) = TracedExec.Take(args);

@@ -1,3 +1,4 @@
+using Checker.Engine.State;
 using System.Runtime.InteropServices;
 using Checker.Engine.Syscalls;
 
@@ -21,6 +22,27 @@ internal static unsafe partial class StartupShim
 
     [LibraryImport("checker_startup", EntryPoint = "checker_tool_descriptor_inherited")]
     private static partial int ToolDescriptorInherited(int fd);
+
+    [LibraryImport("checker_startup", EntryPoint = "checker_context_tls_offset")]
+    private static partial long ContextTlsOffset();
+
+    [LibraryImport("checker_startup", EntryPoint = "checker_context_tls_size")]
+    private static partial long ContextTlsSize();
+
+    /// <summary>
+    /// Gives the engine the displacement of the threads' context blocks in the executable's TLS
+    /// (Native/context_tls.c); false in a build without it, which then cannot run a program.
+    /// </summary>
+    public static bool ConfigureContextTls()
+    {
+        try
+        {
+            Checker.Engine.State.ContextTls.Configure(ContextTlsOffset(), ContextTlsSize());
+            return true;
+        }
+        catch (DllNotFoundException) { return false; }
+        catch (EntryPointNotFoundException) { return false; }
+    }
 
     /// <summary>Bit n-1 set: signal n was SIG_IGN when memcheck was executed.</summary>
     public static ulong IgnoredAtStart()

@@ -59,8 +59,8 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         TranslationCache cache = host.Cache;
         Shadow = new ShadowMemory();
         process.ToolMemory.Add((Shadow.Base, Shadow.Base + ShadowMemory.ReservationSize, false));
-        // Freed large blocks are marked through shared pages of a memory file: ours, not the guest's.
-        if (Shadow.ShareUnaddressablePages(lowestDescriptor: process.Descriptors?.Start ?? 1000) is int sharedPages)
+        // Large freed and fresh blocks are marked through shared pages of memory files: ours, not the guest's.
+        foreach (int sharedPages in Shadow.ShareLargeRangePages(lowestDescriptor: process.Descriptors?.Start ?? 1000))
             process.ToolDescriptors.Add(sharedPages);
         Heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, Shadow, AddressSpaceLayout.HeapArenaStart)
         {
@@ -177,10 +177,12 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     public override void OnMemoryUnmapped(ulong start, ulong end) => _threadStacks.Forget(start, end);
     public override void OnMemoryMapped(ulong start, ulong length, int protection, bool anonymous) => _threadStacks.Forget(start, start + length);
 
+    /// <summary>gs:[a &gt;&gt; 2] is a's shadow byte in generated code.</summary>
+    public override ulong SegmentBase => Shadow.Base;
+
     public override void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer)
     {
         ContextBlock* c = thread.Context;
-        c->CacheFsBase = Shadow.Base;
         MemcheckSlots.At<ulong>(c, MemcheckSlots.ShadowIndexMask) = ShadowIndexMask;
         if (parent != null)
         {
@@ -270,12 +272,12 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         return IsProbeAddress(context->FaultAddress) && site >= 0 && site < _routines.Sites.Count ? _routines.Sites[site].Pc : null;
     }
 
-    /// <summary>The flag-free probe borrows rcx (<c>movzx ecx, word fs:[rcx]</c>); its guest value is in gs:[CheckSaveRcx].</summary>
+    /// <summary>The flag-free probe borrows rcx (<c>movzx ecx, word gs:[rcx]</c>, gs being the shadow's base); its guest value is in the CheckSaveRcx slot.</summary>
     public override void RestoreBorrowedRegisters(ulong cachePc, ContextBlock* context, ulong[] registers)
     {
         var decoder = Decoder.Create(64, new GuestCodeReader(cachePc) { Limit = cachePc + 15 }, cachePc);
         decoder.Decode(out Instruction ins);
-        if (ins.SegmentPrefix == Register.FS && ins.MemoryBase == Register.RCX)
+        if (ins.SegmentPrefix == Register.GS && ins.MemoryBase == Register.RCX)
             registers[1] = MemcheckSlots.At<ulong>(context, MemcheckSlots.CheckSaveRcx);
     }
 

@@ -39,13 +39,15 @@
 // slower the first time); neither is used, since huge non-Defined ranges are rare and huge pages
 // would cost 2 MiB of shadow for every sparsely touched region.
 //
-// Large Unaddressable ranges (a freed heap block of megabytes) can be marked without writing them:
-// once ShareUnaddressablePages is called, whole shadow pages of such a range are mapped
-// copy-on-write from one memory file full of 0xFF (UnaddressablePages), the way Valgrind points
-// secondary maps at its distinguished NOACCESS map. Those ranges are remembered, because madvise
-// on them would bring back the file's 0xFF, not zeros: Defined over them maps fresh anonymous
-// memory instead. A loop freeing a 64 MB block and mallocing one 32 KB larger, 2000 times, took
-// 4M page faults (21 s) writing 0xFF; it takes 14K (0.25 s) this way.
+// Large Unaddressable and Undefined ranges (a freed or fresh heap block of megabytes) can be marked
+// without writing them: once ShareLargeRangePages is called, whole shadow pages of such a range are
+// mapped copy-on-write from a memory file full of 0xFF or 0x55 (SharedPatternPages), the way
+// Valgrind points secondary maps at its distinguished NOACCESS and UNDEFINED maps. Those ranges are
+// remembered, because madvise on them would bring back the file's pattern, not zeros: Defined over
+// them maps fresh anonymous memory instead. A loop freeing a 64 MB block and mallocing one 32 KB
+// larger, 2000 times, took 4M page faults (21 s) writing 0xFF; 14K (0.25 s) this way. Its mallocs'
+// 0x55 then took 124 s on a PVM guest kernel (page faults cost more there, and it maps no zero page:
+// reading untouched memory allocates); the Undefined file took that away too.
 //
 // Not here yet:
 // - the BitLevel side table (which bits of a BitLevel byte are defined);
@@ -97,7 +99,7 @@ public sealed unsafe class ShadowMemory : IDisposable
     private static readonly ulong PageSize = (ulong)Environment.SystemPageSize;
 
     private byte* _base;
-    private UnaddressablePages? _shared;
+    private SharedPatternPages? _shared, _sharedUndefined;
 
     /// <summary>Reserves the shadow (virtual space only) and reads every byte as Defined.</summary>
     /// <exception cref="ShadowMemoryException">The kernel refused the 32 TiB reservation.</exception>
@@ -220,25 +222,27 @@ public sealed unsafe class ShadowMemory : IDisposable
         }
 
         if (state == ShadowState.Defined) MakeZero(shadow + bodyStart, bodyEnd - bodyStart);
-        else if (state == ShadowState.Unaddressable) FillUnaddressable(shadow + bodyStart, bodyEnd - bodyStart);
+        else if (state == ShadowState.Unaddressable) FillShared(_shared, _sharedUndefined, shadow + bodyStart, bodyEnd - bodyStart, state);
+        else if (state == ShadowState.Undefined) FillShared(_sharedUndefined, _shared, shadow + bodyStart, bodyEnd - bodyStart, state);
         else FillBytes(shadow + bodyStart, bodyEnd - bodyStart, ShadowBits.Pattern(state));
     }
 
     /// <summary>
-    /// From now on large Unaddressable ranges (at least <see cref="ShareThreshold"/> shadow bytes of
-    /// whole pages) are mapped from a shared page file instead of written (see
-    /// <see cref="UnaddressablePages"/>). Returns the file's descriptor, at or above
+    /// From now on large Unaddressable and Undefined ranges (at least <see cref="ShareThreshold"/>
+    /// shadow bytes of whole pages) are mapped from shared page files instead of written (see
+    /// <see cref="SharedPatternPages"/>). Returns the files' descriptors, at or above
     /// <paramref name="lowestDescriptor"/> when the limit allows, which the caller must keep from the
-    /// guest; null when the kernel offers no memory files (then ranges are written, as before).
+    /// guest; none when the kernel offers no memory files (then ranges are written, as before).
     /// </summary>
-    public int? ShareUnaddressablePages(int lowestDescriptor)
+    public IReadOnlyList<int> ShareLargeRangePages(int lowestDescriptor)
     {
         Shadow();
-        _shared ??= UnaddressablePages.Create(lowestDescriptor);
-        return _shared?.Descriptor;
+        _shared ??= SharedPatternPages.Create(lowestDescriptor, ShadowBits.Pattern(ShadowState.Unaddressable), "checker-unaddressable-shadow");
+        _sharedUndefined ??= SharedPatternPages.Create(lowestDescriptor, ShadowBits.Pattern(ShadowState.Undefined), "checker-undefined-shadow");
+        return new[] { _shared, _sharedUndefined }.OfType<SharedPatternPages>().Select(pages => pages.Descriptor).ToArray();
     }
 
-    /// <summary>Unaddressable over at least this many shadow bytes of whole pages (1 MiB of application memory) maps shared pages, once enabled.</summary>
+    /// <summary>Unaddressable or Undefined over at least this many shadow bytes of whole pages (1 MiB of application memory) maps shared pages, once enabled.</summary>
     internal const ulong ShareThreshold = 256 * 1024;
 
     /// <summary>True if every byte of the range is in <paramref name="state"/> (an empty range is).</summary>
@@ -329,6 +333,7 @@ public sealed unsafe class ShadowMemory : IDisposable
         if (shadow == null) return;
         _base = null;
         _shared?.Dispose();
+        _sharedUndefined?.Dispose();
         if (ShadowLibC.munmap((nint)shadow, unchecked((nuint)ReservationSize)) != 0)
             throw new ShadowMemoryException($"munmap of the shadow failed: errno {Marshal.GetLastPInvokeError()}");
     }
@@ -394,18 +399,21 @@ public sealed unsafe class ShadowMemory : IDisposable
         }
     }
 
-    // Whole shadow bytes to Unaddressable: whole pages of a large range mapped from the shared file.
-    private void FillUnaddressable(byte* p, ulong count)
+    // Whole shadow bytes to the state of <pages>: whole pages of a large range mapped from its
+    // shared file (no longer from the other file's).
+    private static void FillShared(SharedPatternPages? pages, SharedPatternPages? other, byte* p, ulong count, ShadowState state)
     {
+        byte pattern = ShadowBits.Pattern(state);
         ulong start = (ulong)p, end = start + count;
         ulong pagesStart = PageUp(start), pagesEnd = PageDown(end);
-        if (_shared != null && pagesEnd > pagesStart && pagesEnd - pagesStart >= ShareThreshold && _shared.TryMap(pagesStart, pagesEnd))
+        if (pages != null && pagesEnd > pagesStart && pagesEnd - pagesStart >= ShareThreshold && pages.TryMap(pagesStart, pagesEnd))
         {
-            FillBytes(p, pagesStart - start, ShadowBits.Pattern(ShadowState.Unaddressable));
-            FillBytes((byte*)pagesEnd, end - pagesEnd, ShadowBits.Pattern(ShadowState.Unaddressable));
+            other?.Forget(pagesStart, pagesEnd);
+            FillBytes(p, pagesStart - start, pattern);
+            FillBytes((byte*)pagesEnd, end - pagesEnd, pattern);
             return;
         }
-        FillBytes(p, count, ShadowBits.Pattern(ShadowState.Unaddressable));
+        FillBytes(p, count, pattern);
     }
 
     // Makes whole shadow bytes zero (Defined), releasing whole pages of large ranges (see the notes).
@@ -431,16 +439,17 @@ public sealed unsafe class ShadowMemory : IDisposable
         ZeroIfNeeded(p, count);
     }
 
-    // Whole pages back to zero: madvise, or, where pages are mapped from the shared Unaddressable
-    // file (madvise would bring its 0xFF back), fresh anonymous memory mapped over them.
+    // Whole pages back to zero: madvise, or, where pages are mapped from a shared pattern file
+    // (madvise would bring its pattern back), fresh anonymous memory mapped over them.
     private bool Release(ulong pagesStart, ulong pagesEnd)
     {
-        if (_shared?.Overlaps(pagesStart, pagesEnd) == true)
+        if (_shared?.Overlaps(pagesStart, pagesEnd) == true || _sharedUndefined?.Overlaps(pagesStart, pagesEnd) == true)
         {
             nint mapped = ShadowLibC.mmap((nint)pagesStart, (nuint)(pagesEnd - pagesStart), ShadowLibC.ProtRead | ShadowLibC.ProtWrite,
                 ShadowLibC.MapPrivate | ShadowLibC.MapAnonymous | ShadowLibC.MapNoReserve | ShadowLibC.MapFixed, -1, 0);
             if (mapped == ShadowLibC.MapFailed) return false;
-            _shared.Forget(pagesStart, pagesEnd);
+            _shared?.Forget(pagesStart, pagesEnd);
+            _sharedUndefined?.Forget(pagesStart, pagesEnd);
             return true;
         }
         return ShadowLibC.madvise((nint)pagesStart, (nuint)(pagesEnd - pagesStart), ShadowLibC.MadvDontNeed) == 0;

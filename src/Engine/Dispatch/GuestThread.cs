@@ -6,8 +6,9 @@ using Checker.Engine.Syscalls;
 namespace Checker.Engine.Dispatch;
 
 /// <summary>
-/// A host thread running guest code: owns its context block and points gs at it. gs is free on
-/// Linux x64 (the CLR and glibc use fs), so generated code reaches the block with one segment prefix.
+/// A host thread running guest code: its context block is in the thread's own static TLS, reached
+/// by generated code as fs:[ContextTls.Offset + slot]; gs (free on Linux x64: the CLR and glibc use
+/// fs) holds the tool's segment base, the shadow's for memcheck (<see cref="ContextTls"/>).
 /// Each guest thread runs on a host thread of its own, so the guest's tid is the host thread's.
 /// Also holds the per-thread kernel state the engine emulates (clear_child_tid, robust list, the
 /// signal mask, the alternate stack).
@@ -15,7 +16,7 @@ namespace Checker.Engine.Dispatch;
 [SupportedOSPlatform("linux")]
 public sealed unsafe class GuestThread
 {
-    private const int ArchSetGs = 0x1001;
+    private const int ArchSetGs = 0x1001, ArchGetFs = 0x1003;
 
     private GuestThread(ContextBlock* context, int number)
     {
@@ -68,39 +69,47 @@ public sealed unsafe class GuestThread
     /// </summary>
     private const ulong AltStackSize = 256 << 10;
 
-    // Context blocks and alternate stacks of threads that have exited, for the next ones: a program
-    // that creates a thread per request would otherwise keep ~280 KB per thread it ever had.
-    private static readonly System.Collections.Concurrent.ConcurrentBag<(ulong Block, ulong AltStack)> Recycled = new();
+    // Alternate stacks of threads that have exited, for the next ones: a program that creates a
+    // thread per request would otherwise keep ~260 KB per thread it ever had.
+    private static readonly System.Collections.Concurrent.ConcurrentBag<ulong> Recycled = new();
 
     private ulong _altStack;
 
-    public static GuestThread CreateOnCurrentThread(KernelInterface kernel, int number = 1, ulong[]? creationStack = null)
+    /// <summary>
+    /// Makes the calling host thread a guest thread: its TLS context block cleared and set up, gs
+    /// at <paramref name="segmentBase"/> (the tool's, <see cref="Tools.Tool.SegmentBase"/>).
+    /// </summary>
+    public static GuestThread CreateOnCurrentThread(KernelInterface kernel, ulong segmentBase, int number = 1, ulong[]? creationStack = null)
     {
-        if (!Recycled.TryTake(out (ulong Block, ulong AltStack) memory))
-            memory = (HostMemory.MapAnonymous(0, (ulong)ContextOffsets.Size, LibC.ProtRead | LibC.ProtWrite), MapAltStack());
-        ulong block = memory.Block;
+        if (!ContextTls.Configured) throw new EngineException("this build of memcheck has no context block TLS (run the NativeAOT binary)");
+        ulong threadPointer;
+        long r = kernel.Call(SyscallNumbers.ArchPrctl, ArchGetFs, (long)&threadPointer);
+        if (r != 0) throw new EngineException($"arch_prctl(ARCH_GET_FS) failed: {r}");
+        ulong block = threadPointer + (ulong)(long)ContextTls.Offset;
+        if (!Recycled.TryTake(out ulong altStack)) altStack = MapAltStack();
         new Span<byte>((void*)block, ContextOffsets.Size).Clear();
         var context = (ContextBlock*)block;
         context->Self = block;
         context->Rflags = 0x202;
         // XRSTOR loads MXCSR from the legacy area even for init state: give the guest the ABI default.
         *(uint*)(block + ContextOffsets.XsaveArea + 24) = 0x1f80;
-        long r = kernel.Call(SyscallNumbers.ArchPrctl, ArchSetGs, (long)block);
+        // Through the kernel, never wrfsbase/wrgsbase: a base the kernel does not know of may be
+        // replaced by the one it knows at any context switch (ContextTls).
+        r = kernel.Call(SyscallNumbers.ArchPrctl, ArchSetGs, (long)segmentBase);
         if (r != 0) throw new EngineException($"arch_prctl(ARCH_SET_GS) failed: {r}");
         context->ThreadId = kernel.Call(SyscallNumbers.Gettid);
-        ulong* stack = stackalloc ulong[3] { memory.AltStack, 0, AltStackSize };
+        ulong* stack = stackalloc ulong[3] { altStack, 0, AltStackSize };
         r = kernel.Call(SyscallNumbers.Sigaltstack, (long)stack, 0);
         if (r != 0) throw new EngineException($"sigaltstack failed: {r}");
         HostSignalMask.BlockAsynchronous(kernel);
-        var thread = new GuestThread(context, number) { CreationStack = creationStack ?? [], _altStack = memory.AltStack };
+        var thread = new GuestThread(context, number) { CreationStack = creationStack ?? [], _altStack = altStack };
         _current = thread;
         return thread;
     }
 
     /// <summary>
-    /// On the host thread of a guest thread that has exited for good, as it ends: gives its context
-    /// block and alternate stack to the next thread. A stopper still holding this object reaches the
-    /// next thread's block, which only stops that one too (the process is ending, or being paused).
+    /// On the host thread of a guest thread that has exited for good, as it ends: gives its
+    /// alternate stack to the next thread. The context block goes with the host thread's TLS.
     /// </summary>
     public void Retire(KernelInterface kernel)
     {
@@ -109,7 +118,7 @@ public sealed unsafe class GuestThread
         kernel.Call(SyscallNumbers.Sigaltstack, (long)disable, 0);
         kernel.Call(SyscallNumbers.ArchPrctl, ArchSetGs, 0);
         _current = null;
-        Recycled.Add(((ulong)Context, _altStack));
+        Recycled.Add(_altStack);
     }
 
     /// <summary>A guard page below, so an overflow of the handler's own stack faults instead of writing on.</summary>

@@ -48,7 +48,7 @@ internal sealed unsafe class ThreadLauncher(GuestProcess process, Func<GuestThre
         GuestThread thread;
         try
         {
-            thread = GuestThread.CreateOnCurrentThread(process.Kernel, start.Number, start.Created);
+            thread = GuestThread.CreateOnCurrentThread(process.Kernel, process.Tool.SegmentBase, start.Number, start.Created);
         }
         catch (EngineException)
         {

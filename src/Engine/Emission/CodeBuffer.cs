@@ -1,4 +1,5 @@
 using Iced.Intel;
+using Checker.Engine.State;
 
 namespace Checker.Engine.Emission;
 
@@ -75,13 +76,13 @@ public sealed class CodeBuffer
     private long _copied;
 
     /// <summary>
-    /// <c>mov gs:[offset], source</c> (<see cref="ContextOperand.Store"/>) written directly: the
+    /// <c>mov fs:[context + offset], source</c> (<see cref="ContextOperand.Store"/>) written directly: the
     /// instrumentation's most frequent instruction, with one encoding (gs, REX.W, 89, ModRM/SIB for an
     /// absolute disp32) that Iced gives too (EncodedFormsTests compares them).
     /// </summary>
     public void StoreSlot(int offset, Register source) => SlotMove(0x89, source, offset);
 
-    /// <summary><c>mov destination, gs:[offset]</c> (<see cref="ContextOperand.Load"/>) written directly.</summary>
+    /// <summary><c>mov destination, fs:[context + offset]</c> (<see cref="ContextOperand.Load"/>) written directly.</summary>
     public void LoadSlot(Register destination, int offset) => SlotMove(0x8B, destination, offset);
 
     /// <summary>
@@ -130,7 +131,7 @@ public sealed class CodeBuffer
     }
 
     /// <summary>
-    /// <c>mov dword gs:[offset], value</c> written directly (gs, C7 /0, ModRM/SIB for an absolute
+    /// <c>mov dword fs:[context + offset], value</c> written directly (fs, C7 /0, ModRM/SIB for an absolute
     /// disp32, imm32), as Iced encodes it: the stubs' and hit paths' site and return stores, each
     /// an Iced <c>Instruction.Create</c> with an immediate and a form lookup before.
     /// </summary>
@@ -139,37 +140,32 @@ public sealed class CodeBuffer
     /// <inheritdoc cref="SetSlot32(int, int)"/>
     public void SetSlot32(int offset, uint value) => SlotImmediate(false, offset, unchecked((int)value));
 
-    /// <summary><c>mov qword gs:[offset], value</c> (sign-extended imm32) written directly, as <see cref="SetSlot32(int, int)"/>.</summary>
+    /// <summary><c>mov qword fs:[context + offset], value</c> (sign-extended imm32) written directly, as <see cref="SetSlot32(int, int)"/>.</summary>
     public void SetSlot64(int offset, int value) => SlotImmediate(true, offset, value);
 
-    /// <summary><c>test byte gs:[offset], value</c> written directly (the plain blocks' guards test Dirty's bytes).</summary>
+    /// <summary><c>test byte fs:[context + offset], value</c> written directly (the plain blocks' guards test Dirty's bytes).</summary>
     public void TestSlot8(int offset, byte value) => SlotImmediate(Code.Test_rm8_imm8, false, 0xF6, 0, offset, value, 1);
 
-    /// <summary><c>test dword gs:[offset], value</c> written directly.</summary>
+    /// <summary><c>test dword fs:[context + offset], value</c> written directly.</summary>
     public void TestSlot32(int offset, int value) => SlotImmediate(Code.Test_rm32_imm32, false, 0xF7, 0, offset, value, 4);
 
-    /// <summary><c>or byte gs:[offset], value</c> written directly.</summary>
+    /// <summary><c>or byte fs:[context + offset], value</c> written directly.</summary>
     public void OrSlot8(int offset, byte value) => SlotImmediate(Code.Or_rm8_imm8, false, 0x80, 1, offset, value, 1);
 
     private void SlotImmediate(bool qword, int offset, int value) =>
         SlotImmediate(qword ? Code.Mov_rm64_imm32 : Code.Mov_rm32_imm32, qword, 0xC7, 0, offset, value, 4);
 
-    /// <summary>An instruction on gs:[offset] with an immediate: gs, REX.W if asked, the opcode, ModRM (reg field <paramref name="reg"/>) and SIB of an absolute disp32, the immediate.</summary>
+    /// <summary>An instruction on fs:[context + offset] with an immediate: fs, REX.W if asked, the opcode, ModRM (reg field <paramref name="reg"/>) and SIB of an absolute disp32, the immediate.</summary>
     private void SlotImmediate(Code code, bool rexW, byte opcode, int reg, int offset, int value, int immediateBytes)
     {
-        if (offset < 0)
-        {
-            Encode(Instruction.Create(code, ContextOperand.Slot(offset), value));
-            return;
-        }
         Span<byte> bytes = _writer.Room(13);
         int n = 0;
-        bytes[n++] = 0x65;
+        bytes[n++] = 0x64;
         if (rexW) bytes[n++] = 0x48;
         bytes[n++] = opcode;
         bytes[n++] = (byte)(0x04 | reg << 3);
         bytes[n++] = 0x25;
-        BitConverter.TryWriteBytes(bytes[n..], offset);
+        BitConverter.TryWriteBytes(bytes[n..], offset + ContextTls.Offset);
         n += 4;
         if (immediateBytes == 1) bytes[n] = (byte)value;
         else BitConverter.TryWriteBytes(bytes[n..], value);
@@ -178,19 +174,19 @@ public sealed class CodeBuffer
 
     private void SlotMove(byte opcode, Register register, int offset)
     {
-        if (register is < Register.RAX or > Register.R15 || offset < 0)
+        if (register is < Register.RAX or > Register.R15)
         {
             Encode(opcode == 0x89 ? ContextOperand.Store(offset, register) : ContextOperand.Load(register, offset));
             return;
         }
         int n = register - Register.RAX;
         Span<byte> bytes = _writer.Room(9);
-        bytes[0] = 0x65;
+        bytes[0] = 0x64;
         bytes[1] = (byte)(0x48 | (n >> 3) << 2);
         bytes[2] = opcode;
         bytes[3] = (byte)(0x04 | (n & 7) << 3);
         bytes[4] = 0x25;
-        BitConverter.TryWriteBytes(bytes[5..], offset);
+        BitConverter.TryWriteBytes(bytes[5..], offset + ContextTls.Offset);
         _writer.Advance(9);
     }
 

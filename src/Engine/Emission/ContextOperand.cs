@@ -3,12 +3,12 @@ using Iced.Intel;
 
 namespace Checker.Engine.Emission;
 
-/// <summary>Instructions that address the context block: gs:[offset], absolute (no RIP, no 0x67 prefix).</summary>
+/// <summary>Instructions that address the context block: fs:[<see cref="ContextTls.Offset"/> + offset], absolute (no RIP, no 0x67 prefix).</summary>
 [System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public static class ContextOperand
 {
     public static MemoryOperand Slot(int offset) =>
-        new(Register.None, Register.None, 1, offset, 8, false, Register.GS);
+        new(Register.None, Register.None, 1, offset + ContextTls.Offset, 8, false, Register.FS);
 
     public static Instruction Store(int offset, Register source) =>
         Instruction.Create(Code.Mov_rm64_r64, Slot(offset), source);

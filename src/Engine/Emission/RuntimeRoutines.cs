@@ -78,20 +78,20 @@ public sealed unsafe class RuntimeRoutines
     /// Loads MXCSR and the x87 control word from the <paramref name="mxcsr"/>/<paramref name="fpuCw"/>
     /// slots unless they equal the ones in force (saved in <paramref name="currentMxcsr"/>/
     /// <paramref name="currentFpuCw"/>): on the replaced-call path host and guest nearly always
-    /// agree, and the loads serialize behind wrfsbase. Clobbers eax and the flags.
+    /// agree, and the loads serialize. Clobbers eax and the flags.
     /// </summary>
     private static void LoadControlWordsIfDifferent(Assembler a, int mxcsr, int fpuCw, int currentMxcsr, int currentFpuCw)
     {
         Label sameMxcsr = a.CreateLabel(), sameFpuCw = a.CreateLabel();
-        a.mov(eax, __dword_ptr.gs[mxcsr]);
-        a.cmp(eax, __dword_ptr.gs[currentMxcsr]);
+        a.mov(eax, __dword_ptr.fs[mxcsr + ContextTls.Offset]);
+        a.cmp(eax, __dword_ptr.fs[currentMxcsr + ContextTls.Offset]);
         a.je(sameMxcsr);
-        a.ldmxcsr(__dword_ptr.gs[mxcsr]);
+        a.ldmxcsr(__dword_ptr.fs[mxcsr + ContextTls.Offset]);
         a.Label(ref sameMxcsr);
-        a.movzx(eax, __word_ptr.gs[fpuCw]);
-        a.cmp(ax, __word_ptr.gs[currentFpuCw]);
+        a.movzx(eax, __word_ptr.fs[fpuCw + ContextTls.Offset]);
+        a.cmp(ax, __word_ptr.fs[currentFpuCw + ContextTls.Offset]);
         a.je(sameFpuCw);
-        a.fldcw(__word_ptr.gs[fpuCw]);
+        a.fldcw(__word_ptr.fs[fpuCw + ContextTls.Offset]);
         a.Label(ref sameFpuCw);
     }
 
@@ -167,77 +167,63 @@ public sealed unsafe class RuntimeRoutines
             else a.Label(ref enter);
             foreach (int r in HostCalleeSaved) a.push(Gpr64(r));
             a.sub(rsp, 8);
-            a.mov(__qword_ptr.gs[ContextOffsets.HostRsp], rsp);
-            a.stmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
-            a.fnstcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
+            a.mov(__qword_ptr.fs[ContextOffsets.HostRsp + ContextTls.Offset], rsp);
+            a.stmxcsr(__dword_ptr.fs[ContextOffsets.HostMxcsr + ContextTls.Offset]);
+            a.fnstcw(__word_ptr.fs[ContextOffsets.HostFpuCw + ContextTls.Offset]);
             if (afterCall) LoadControlWordsIfDifferent(a, ContextOffsets.GuestMxcsr, ContextOffsets.GuestFpuCw, ContextOffsets.HostMxcsr, ContextOffsets.HostFpuCw);
             else
             {
                 a.mov(eax, -1);
                 a.mov(edx, -1);
-                a.xrstor64(__.gs[ContextOffsets.XsaveArea]);
+                a.xrstor64(__.fs[ContextOffsets.XsaveArea + ContextTls.Offset]);
             }
-            // Checking: while guest code runs the real fs base is the shadow's (fs:[a >> 2] is a's
-            // shadow byte); the host's TLS base comes back on every exit. Guest fs is emulated.
-            Label noShadow = a.CreateLabel();
-            a.mov(rax, __qword_ptr.gs[ContextOffsets.CacheFsBase]);
-            a.test(rax, rax);
-            a.jz(noShadow);
-            a.rdfsbase(rcx);
-            a.mov(__qword_ptr.gs[ContextOffsets.HostFsBase], rcx);
-            a.wrfsbase(rax);
-            a.Label(ref noShadow);
+            // No segment base changes here: fs stays the host's thread pointer (the block is in its
+            // TLS) and gs the shadow's base, both as the kernel set them (ContextTls). Guest fs is emulated.
             // After a replaced call the guest's flags are dead (the SysV ABI keeps none across a
             // call, and DF is clear on return, as the exit left it): popf is slow, skip it.
             if (!afterCall)
             {
-                a.push(__qword_ptr.gs[ContextOffsets.Rflags]);
+                a.push(__qword_ptr.fs[ContextOffsets.Rflags + ContextTls.Offset]);
                 a.popfq();
             }
             for (int r = 0; r < 16; r++)
-                if (r != 4) a.mov(Gpr64(r), __qword_ptr.gs[ContextOffsets.OfGpr(r)]);
-            a.mov(rsp, __qword_ptr.gs[ContextOffsets.OfGpr(4)]);
-            a.jmp(__qword_ptr.gs[ContextOffsets.EnterTarget]);
+                if (r != 4) a.mov(Gpr64(r), __qword_ptr.fs[ContextOffsets.OfGpr(r) + ContextTls.Offset]);
+            a.mov(rsp, __qword_ptr.fs[ContextOffsets.OfGpr(4) + ContextTls.Offset]);
+            a.jmp(__qword_ptr.fs[ContextOffsets.EnterTarget + ContextTls.Offset]);
         }
 
         foreach (bool forCall in new[] { false, true })
         {
             if (forCall) a.Label(ref exitForCall);
             else a.Label(ref exit);
-            for (int r = 0; r < 16; r++) a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], Gpr64(r));
+            for (int r = 0; r < 16; r++) a.mov(__qword_ptr.fs[ContextOffsets.OfGpr(r) + ContextTls.Offset], Gpr64(r));
             if (forCall) a.Label(ref exitForCallStored);
-            a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
+            a.mov(rsp, __qword_ptr.fs[ContextOffsets.HostRsp + ContextTls.Offset]);
             a.pushfq();
-            a.pop(__qword_ptr.gs[ContextOffsets.Rflags]);
+            a.pop(__qword_ptr.fs[ContextOffsets.Rflags + ContextTls.Offset]);
             if (forCall)
             {
-                a.stmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
-                a.fnstcw(__word_ptr.gs[ContextOffsets.GuestFpuCw]);
+                a.stmxcsr(__dword_ptr.fs[ContextOffsets.GuestMxcsr + ContextTls.Offset]);
+                a.fnstcw(__word_ptr.fs[ContextOffsets.GuestFpuCw + ContextTls.Offset]);
             }
             else
             {
                 a.mov(eax, -1);
                 a.mov(edx, -1);
-                a.xsaveopt64(__.gs[ContextOffsets.XsaveArea]);
+                a.xsaveopt64(__.fs[ContextOffsets.XsaveArea + ContextTls.Offset]);
             }
-            Label hostFs = a.CreateLabel();
-            a.mov(rax, __qword_ptr.gs[ContextOffsets.HostFsBase]);
-            a.test(rax, rax);
-            a.jz(hostFs);
-            a.wrfsbase(rax);
-            a.Label(ref hostFs);
             if (forCall) LoadControlWordsIfDifferent(a, ContextOffsets.HostMxcsr, ContextOffsets.HostFpuCw, ContextOffsets.GuestMxcsr, ContextOffsets.GuestFpuCw);
             else
             {
-                a.ldmxcsr(__dword_ptr.gs[ContextOffsets.HostMxcsr]);
-                a.fldcw(__word_ptr.gs[ContextOffsets.HostFpuCw]);
+                a.ldmxcsr(__dword_ptr.fs[ContextOffsets.HostMxcsr + ContextTls.Offset]);
+                a.fldcw(__word_ptr.fs[ContextOffsets.HostFpuCw + ContextTls.Offset]);
             }
             a.vzeroupper();
             a.cld();
             // The guest may have set AC (CPU probes like the JVM's toggle it): with it on, the
             // host's own unaligned accesses would fault (SIGBUS, BUS_ADRALN). Rare: test first.
             Label noAlignmentCheck = a.CreateLabel();
-            a.test(__dword_ptr.gs[ContextOffsets.Rflags], 0x40000);
+            a.test(__dword_ptr.fs[ContextOffsets.Rflags + ContextTls.Offset], 0x40000);
             a.jz(noAlignmentCheck);
             a.push(2);
             a.popfq();
@@ -256,10 +242,10 @@ public sealed unsafe class RuntimeRoutines
         // but costs far less than the dispatcher.
         Label victimMiss = a.CreateLabel(), victimHigh = a.CreateLabel(), victimHit = a.CreateLabel();
         a.Label(ref iblFlagFree);
-        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
+        a.mov(rdx, __qword_ptr.fs[ContextOffsets.IblSaveRdx + ContextTls.Offset]);
         a.Label(ref ibl);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblSaveRdx], rdx);
-        a.mov(__dword_ptr.gs[ContextOffsets.IblMissTable], eax);
+        a.mov(__qword_ptr.fs[ContextOffsets.IblSaveRdx + ContextTls.Offset], rdx);
+        a.mov(__dword_ptr.fs[ContextOffsets.IblMissTable + ContextTls.Offset], eax);
         a.mov(edx, eax);
         a.rorx(rax, rcx, 16);
         a.lea(eax, __[rax + rcx]);
@@ -271,7 +257,7 @@ public sealed unsafe class RuntimeRoutines
         a.jrcxz(victimHigh);
         a.Label(ref victimMiss);
         a.rorx(rcx, rdx, 16);
-        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
+        a.mov(rdx, __qword_ptr.fs[ContextOffsets.IblSaveRdx + ContextTls.Offset]);
         a.jmp(iblExit);
         a.Label(ref victimHigh);
         a.rorx(rcx, rax, 32);
@@ -279,17 +265,17 @@ public sealed unsafe class RuntimeRoutines
         a.jrcxz(victimHit);
         a.jmp(victimMiss);
         a.Label(ref victimHit);
-        a.mov(__qword_ptr.gs[ContextOffsets.IblJump], rax);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
-        a.mov(rdx, __qword_ptr.gs[ContextOffsets.IblSaveRdx]);
-        a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
-        a.jmp(__qword_ptr.gs[ContextOffsets.IblJump]);
+        a.mov(__qword_ptr.fs[ContextOffsets.IblJump + ContextTls.Offset], rax);
+        a.mov(rax, __qword_ptr.fs[ContextOffsets.IblSaveRax + ContextTls.Offset]);
+        a.mov(rdx, __qword_ptr.fs[ContextOffsets.IblSaveRdx + ContextTls.Offset]);
+        a.mov(rcx, __qword_ptr.fs[ContextOffsets.IblSaveRcx + ContextTls.Offset]);
+        a.jmp(__qword_ptr.fs[ContextOffsets.IblJump + ContextTls.Offset]);
         // Leave for the dispatcher: rcx holds the target, rax is in its slot.
         a.Label(ref iblExit);
-        a.mov(__qword_ptr.gs[ContextOffsets.NextPc], rcx);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.IblSaveRax]);
-        a.mov(rcx, __qword_ptr.gs[ContextOffsets.IblSaveRcx]);
-        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.IndirectMiss);
+        a.mov(__qword_ptr.fs[ContextOffsets.NextPc + ContextTls.Offset], rcx);
+        a.mov(rax, __qword_ptr.fs[ContextOffsets.IblSaveRax + ContextTls.Offset]);
+        a.mov(rcx, __qword_ptr.fs[ContextOffsets.IblSaveRcx + ContextTls.Offset]);
+        a.mov(__dword_ptr.fs[ContextOffsets.ExitId + ContextTls.Offset], ExitIds.IndirectMiss);
         a.jmp(exit);
 
         Label rawSyscallEnd = a.CreateLabel();
@@ -322,14 +308,14 @@ public sealed unsafe class RuntimeRoutines
         a.and(__dword_ptr[rdx + UcontextEflags], ~AlignmentCheckFlag);
         a.ret();
         a.Label(ref notAlignment);
-        a.mov(__qword_ptr.gs[ContextOffsets.FaultCachePc], rax);
-        a.mov(__dword_ptr.gs[ContextOffsets.FaultSignal], edi);
+        a.mov(__qword_ptr.fs[ContextOffsets.FaultCachePc + ContextTls.Offset], rax);
+        a.mov(__dword_ptr.fs[ContextOffsets.FaultSignal + ContextTls.Offset], edi);
         a.mov(rax, __qword_ptr[rsi + SiginfoAddr]);
-        a.mov(__qword_ptr.gs[ContextOffsets.FaultAddress], rax);
+        a.mov(__qword_ptr.fs[ContextOffsets.FaultAddress + ContextTls.Offset], rax);
         a.mov(eax, __dword_ptr[rsi + SiginfoCode]);
-        a.mov(__dword_ptr.gs[ContextOffsets.FaultCode], eax);
+        a.mov(__dword_ptr.fs[ContextOffsets.FaultCode + ContextTls.Offset], eax);
         a.mov(rax, __qword_ptr[rdx + UcontextErr]);
-        a.mov(__qword_ptr.gs[ContextOffsets.FaultError], rax);
+        a.mov(__qword_ptr.fs[ContextOffsets.FaultError + ContextTls.Offset], rax);
         a.lea(rax, __[faultExit]);
         a.mov(__qword_ptr[rdx + UcontextRip], rax);
         a.ret();
@@ -338,7 +324,7 @@ public sealed unsafe class RuntimeRoutines
         a.jmp(__qword_ptr[rax + rdi * 8]);
 
         a.Label(ref faultExit);
-        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.FaultInCache);
+        a.mov(__dword_ptr.fs[ContextOffsets.ExitId + ContextTls.Offset], ExitIds.FaultInCache);
         a.jmp(exit);
 
         // The kick: another thread wants this one stopped (ThreadStopper). Interrupted in the code
@@ -351,14 +337,14 @@ public sealed unsafe class RuntimeRoutines
         InterruptedPcOutsideCache(a, region, kickReturn);
         // SafeCopy is called from C# code: the dispatcher claims the stop.
         PcInside(a, safeCopy, safeCopyFault, kickReturn);
-        a.cmp(__dword_ptr.gs[ContextOffsets.StopSignal], 0);
+        a.cmp(__dword_ptr.fs[ContextOffsets.StopSignal + ContextTls.Offset], 0);
         a.je(signalKick);
         // In the engine's own system calls (C# code, which may hold an engine lock): the
         // dispatcher claims the stop at its next iteration.
         PcInside(a, rawSyscall, rawSyscallEnd, kickReturn);
         a.xor(eax, eax);
         a.mov(ecx, StopStates.Parked);
-        a.@lock.cmpxchg(__dword_ptr.gs[ContextOffsets.StopState], ecx);
+        a.@lock.cmpxchg(__dword_ptr.fs[ContextOffsets.StopState + ContextTls.Offset], ecx);
         a.jne(kickReturn);
         // In a guest system call the host is making for it (GuestSyscall) the guest's registers
         // are in the block already, saved when it left the cache; the ucontext holds the host's.
@@ -382,17 +368,17 @@ public sealed unsafe class RuntimeRoutines
         for (int r = 0; r < 16; r++)
         {
             a.mov(rax, __qword_ptr[rdx + UcontextGregs + 8 * UcontextIndexOfGpr[r]]);
-            a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], rax);
+            a.mov(__qword_ptr.fs[ContextOffsets.OfGpr(r) + ContextTls.Offset], rax);
         }
         a.Label(ref copied);
-        a.mov(rdi, __qword_ptr.gs[ContextOffsets.Self]);
+        a.mov(rdi, __qword_ptr.fs[ContextOffsets.Self + ContextTls.Offset]);
         a.add(rdi, ContextOffsets.StopState);
         a.mov(esi, FutexWakePrivate);
         a.mov(edx, int.MaxValue);
         a.mov(eax, 202);   // futex
         a.syscall();
         a.Label(ref park);
-        a.mov(rdi, __qword_ptr.gs[ContextOffsets.Self]);
+        a.mov(rdi, __qword_ptr.fs[ContextOffsets.Self + ContextTls.Offset]);
         a.add(rdi, ContextOffsets.StopState);
         a.mov(esi, FutexWaitPrivate);
         a.mov(edx, StopStates.Parked);
@@ -401,7 +387,7 @@ public sealed unsafe class RuntimeRoutines
         a.syscall();
         // Parked until someone resumes the thread (a pause ends: ThreadStopper.Resume); for the end
         // of the process, never.
-        a.cmp(__dword_ptr.gs[ContextOffsets.StopState], StopStates.Parked);
+        a.cmp(__dword_ptr.fs[ContextOffsets.StopState + ContextTls.Offset], StopStates.Parked);
         a.je(park);
         a.ret();
         // A kick for a signal (Delivery.SignalDelivery): a guest system call about to be made or
@@ -483,7 +469,7 @@ public sealed unsafe class RuntimeRoutines
     /// <summary>
     /// The replaced call from the cache (DynamoRIO's clean call): the guest's registers into the
     /// block (the handler reads its arguments and stack there, and every way out of the cache expects
-    /// them), then the host's stack and fs base, and the C# entry. The host's MXCSR and x87 control
+    /// them), then the host's stack, and the C# entry. The host's MXCSR and x87 control
     /// word must be in force (the SysV ABI keeps them across calls) and AC clear (the host's own
     /// unaligned accesses would fault): otherwise, and whenever the entry says so, the ordinary
     /// exit for a call. Back in the guest, the caller-saved registers get their values from before
@@ -491,75 +477,66 @@ public sealed unsafe class RuntimeRoutines
     /// </summary>
     private static void EmitInterceptCall(Assembler a, ref Label start, ref Label stored, ref Label end, Label exitForCallStored)
     {
-        Label leave = a.CreateLabel(), hostFs = a.CreateLabel(), cacheFs = a.CreateLabel(), csharp = a.CreateLabel();
+        Label leave = a.CreateLabel(), backToGuest = a.CreateLabel(), csharp = a.CreateLabel();
         a.Label(ref start);
-        for (int r = 0; r < 16; r++) a.mov(__qword_ptr.gs[ContextOffsets.OfGpr(r)], Gpr64(r));
+        for (int r = 0; r < 16; r++) a.mov(__qword_ptr.fs[ContextOffsets.OfGpr(r) + ContextTls.Offset], Gpr64(r));
         a.Label(ref stored);
         // The tool's native fast path first (ContextOffsets.InterceptFast), when it has one and AC is
-        // clear: no fs swap, no MXCSR or x87 control word read, no reverse P/Invoke. It touches no
+        // clear: no MXCSR or x87 control word read, no reverse P/Invoke. It touches no
         // vector or x87 state, so nothing of that needs keeping; rsp is the host's, as for C#.
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.InterceptFast]);
+        a.mov(rax, __qword_ptr.fs[ContextOffsets.InterceptFast + ContextTls.Offset]);
         a.test(rax, rax);
         a.jz(csharp);
-        a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
+        a.mov(rsp, __qword_ptr.fs[ContextOffsets.HostRsp + ContextTls.Offset]);
         a.pushfq();
         a.pop(rcx);
         a.test(ecx, AlignmentCheckFlag);
         a.jnz(csharp);
         a.cld();
-        a.mov(rdi, __qword_ptr.gs[ContextOffsets.Self]);
-        a.mov(esi, __dword_ptr.gs[ContextOffsets.InterceptCall]);
-        a.mov(rdx, __qword_ptr.gs[ContextOffsets.InterceptFastData]);
+        a.mov(rdi, __qword_ptr.fs[ContextOffsets.Self + ContextTls.Offset]);
+        a.mov(esi, __dword_ptr.fs[ContextOffsets.InterceptCall + ContextTls.Offset]);
+        a.mov(rdx, __qword_ptr.fs[ContextOffsets.InterceptFastData + ContextTls.Offset]);
         a.call(rax);
         a.test(eax, eax);
         a.jz(csharp);
         // Asked to stop meanwhile (a kick landing outside the cache returns): the dispatcher takes
         // it, and finishes the call (its ret) as after a C# handler's.
-        a.cmp(__dword_ptr.gs[ContextOffsets.StopSignal], 0);
-        a.je(cacheFs);
-        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.InterceptDone);
+        a.cmp(__dword_ptr.fs[ContextOffsets.StopSignal + ContextTls.Offset], 0);
+        a.je(backToGuest);
+        a.mov(__dword_ptr.fs[ContextOffsets.ExitId + ContextTls.Offset], ExitIds.InterceptDone);
         a.jmp(leave);
         a.Label(ref csharp);
         // MXCSR's control bits (its low six are sticky exception flags the guest's arithmetic sets).
-        a.stmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
-        a.mov(eax, __dword_ptr.gs[ContextOffsets.GuestMxcsr]);
-        a.xor(eax, __dword_ptr.gs[ContextOffsets.HostMxcsr]);
+        a.stmxcsr(__dword_ptr.fs[ContextOffsets.GuestMxcsr + ContextTls.Offset]);
+        a.mov(eax, __dword_ptr.fs[ContextOffsets.GuestMxcsr + ContextTls.Offset]);
+        a.xor(eax, __dword_ptr.fs[ContextOffsets.HostMxcsr + ContextTls.Offset]);
         a.test(eax, ~MxcsrFlags);
         a.jnz(leave);
-        a.fnstcw(__word_ptr.gs[ContextOffsets.GuestFpuCw]);
-        a.movzx(eax, __word_ptr.gs[ContextOffsets.GuestFpuCw]);
-        a.cmp(ax, __word_ptr.gs[ContextOffsets.HostFpuCw]);
+        a.fnstcw(__word_ptr.fs[ContextOffsets.GuestFpuCw + ContextTls.Offset]);
+        a.movzx(eax, __word_ptr.fs[ContextOffsets.GuestFpuCw + ContextTls.Offset]);
+        a.cmp(ax, __word_ptr.fs[ContextOffsets.HostFpuCw + ContextTls.Offset]);
         a.jne(leave);
-        a.mov(rsp, __qword_ptr.gs[ContextOffsets.HostRsp]);
+        a.mov(rsp, __qword_ptr.fs[ContextOffsets.HostRsp + ContextTls.Offset]);
         a.pushfq();
         a.pop(rax);
         a.test(eax, AlignmentCheckFlag);
         a.jnz(leave);
         a.cld();
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.HostFsBase]);
-        a.test(rax, rax);
-        a.jz(hostFs);
-        a.wrfsbase(rax);
-        a.Label(ref hostFs);
         a.vzeroupper();
-        a.mov(edi, __dword_ptr.gs[ContextOffsets.InterceptCall]);
-        a.mov(rsi, __qword_ptr.gs[ContextOffsets.Self]);
+        a.mov(edi, __dword_ptr.fs[ContextOffsets.InterceptCall + ContextTls.Offset]);
+        a.mov(rsi, __qword_ptr.fs[ContextOffsets.Self + ContextTls.Offset]);
         a.mov(rax, Dispatch.InterceptCalls.EntryPoint);
         a.call(rax);
         // The guest's exception flags back, whatever the C# code's arithmetic set: loaded blind, as
         // ldmxcsr costs ~0.5 ns on this VM where reading MXCSR to compare (stmxcsr) cost ~6 ns a call.
-        a.ldmxcsr(__dword_ptr.gs[ContextOffsets.GuestMxcsr]);
+        a.ldmxcsr(__dword_ptr.fs[ContextOffsets.GuestMxcsr + ContextTls.Offset]);
         a.test(eax, eax);
         a.jnz(leave);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.CacheFsBase]);
-        a.test(rax, rax);
-        a.jz(cacheFs);
-        a.wrfsbase(rax);
-        a.Label(ref cacheFs);
-        foreach (int r in (int[])[1, 2, 6, 7, 8, 9, 10, 11]) a.mov(Gpr64(r), __qword_ptr.gs[ContextOffsets.OfGpr(r)]);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.OfGpr(0)]);
-        a.mov(rsp, __qword_ptr.gs[ContextOffsets.OfGpr(4)]);
-        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.Label(ref backToGuest);
+        foreach (int r in (int[])[1, 2, 6, 7, 8, 9, 10, 11]) a.mov(Gpr64(r), __qword_ptr.fs[ContextOffsets.OfGpr(r) + ContextTls.Offset]);
+        a.mov(rax, __qword_ptr.fs[ContextOffsets.OfGpr(0) + ContextTls.Offset]);
+        a.mov(rsp, __qword_ptr.fs[ContextOffsets.OfGpr(4) + ContextTls.Offset]);
+        a.jmp(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
         a.Label(ref leave);
         a.jmp(exitForCallStored);
         a.Label(ref end);

@@ -41,8 +41,6 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.InterceptFast)] public ulong InterceptFast;
     [FieldOffset(ContextOffsets.InterceptFastData)] public ulong InterceptFastData;
     [FieldOffset(ContextOffsets.LinkReturn)] public ulong LinkReturn;
-    [FieldOffset(ContextOffsets.CacheFsBase)] public ulong CacheFsBase;
-    [FieldOffset(ContextOffsets.HostFsBase)] public ulong HostFsBase;
     [FieldOffset(ContextOffsets.XsaveArea)] public fixed byte XsaveArea[ContextOffsets.XsaveAreaSize];
     /// <summary>The tool's own per-thread slots (<see cref="ContextOffsets.ToolArea"/>).</summary>
     [FieldOffset(ContextOffsets.ToolArea)] public fixed byte ToolArea[ContextOffsets.ToolAreaSize];
@@ -98,13 +96,7 @@ public static class ContextOffsets
     /// where the dispatcher resumes after a routine left the cache with <see cref="Emission.ExitIds.ToolExit"/>.
     /// </summary>
     public const int LinkReturn = 0x148;
-    /// <summary>
-    /// The real fs base while translated code runs, when a tool sets one (0: the host's stays):
-    /// memcheck puts its shadow's base there, so fs:[a &gt;&gt; 2] is a's shadow byte. Guest fs is emulated.
-    /// </summary>
-    public const int CacheFsBase = 0x188;
-    /// <summary>The host's fs base (its TLS), put back on every exit from the cache.</summary>
-    public const int HostFsBase = 0x190;
+    // 0x188-0x197: free (the fs bases once swapped on entry and exit; see ContextTls).
     /// <summary>The guest value of the register a run of access checks holds as its scratch (<see cref="Translation.HeldScratch"/>).</summary>
     public const int HeldScratch = 0x1c0;
     /// <summary>A fault in translated code, further: si_code (SEGV_MAPERR 1, SEGV_ACCERR 2, ...) and the

@@ -24,6 +24,7 @@ public sealed unsafe class EventTraceTool(Tool inner, Action<string> writeLine) 
         $"{((prot & 1) != 0 ? 'r' : '-')}{((prot & 2) != 0 ? 'w' : '-')}{((prot & 4) != 0 ? 'x' : '-')}";
 
     public override void Attach(ToolHost host) => Inner.Attach(host);
+    public override ulong SegmentBase => Inner.SegmentBase;
     public override BlockInstrumenter? CreateInstrumenter() => Inner.CreateInstrumenter();
 
     public override void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer)

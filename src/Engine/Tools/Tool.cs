@@ -15,6 +15,12 @@ namespace Checker.Engine.Tools;
 [SupportedOSPlatform("linux")]
 public abstract unsafe class Tool
 {
+    /// <summary>
+    /// The gs base of every guest thread, for the tool's generated code (memcheck: its shadow's
+    /// base, so gs:[a &gt;&gt; 2] is a's shadow byte); 0 when the tool has none. Guest gs is emulated.
+    /// </summary>
+    public virtual ulong SegmentBase => 0;
+
     /// <summary>Once, after the program is loaded and before its first instruction (no guest thread exists yet).</summary>
     public virtual void Attach(ToolHost host) { }
 

@@ -21,8 +21,8 @@ internal static class PropagationRoutine
         var a = new Assembler(64);
         Label entry = a.CreateLabel();
         a.Label(ref entry);
-        a.mov(__dword_ptr.gs[MemcheckSlots.ToolExitReason], ToolExitReasons.Propagate);
-        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
+        a.mov(__dword_ptr.fs[MemcheckSlots.ToolExitReason + ContextTls.Offset], ToolExitReasons.Propagate);
+        a.mov(__dword_ptr.fs[ContextOffsets.ExitId + ContextTls.Offset], ExitIds.ToolExit);
         a.jmp(exit);
         return GeneratedRoutine.Place(a, region, 0x40, entry, "the propagation exit");
     }

@@ -39,20 +39,20 @@ internal static class ShadowMoveRoutine
 
         a.Label(ref entry);
         SlowPathRegisters.SaveRaxAndFlags(a, MemcheckSlots.MoveSaveRax, MemcheckSlots.MoveSaveFlags);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveRcx], rcx);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveRdx], rdx);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR8], r8);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR9], r9);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR10], r10);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR11], r11);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveRcx + ContextTls.Offset], rcx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveRdx + ContextTls.Offset], rdx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveR8 + ContextTls.Offset], r8);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveR9 + ContextTls.Offset], r9);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveR10 + ContextTls.Offset], r10);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveR11 + ContextTls.Offset], r11);
         // An undefined address register is a use to report: C#.
-        a.mov(eax, __dword_ptr.gs[MemcheckSlots.MoveAddressBits]);
-        a.test(__qword_ptr.gs[MemcheckSlots.Dirty], rax);
+        a.mov(eax, __dword_ptr.fs[MemcheckSlots.MoveAddressBits + ContextTls.Offset]);
+        a.test(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rax);
         a.jnz(fallback);
-        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.MoveAddress]);
-        a.mov(r8d, __dword_ptr.gs[MemcheckSlots.MoveSlot]);
+        a.mov(rdx, __qword_ptr.fs[MemcheckSlots.MoveAddress + ContextTls.Offset]);
+        a.mov(r8d, __dword_ptr.fs[MemcheckSlots.MoveSlot + ContextTls.Offset]);
         a.xor(r10d, r10d);                                     // byte offset i
-        a.cmp(__dword_ptr.gs[MemcheckSlots.MoveStore], 0);
+        a.cmp(__dword_ptr.fs[MemcheckSlots.MoveStore + ContextTls.Offset], 0);
         a.jne(storeLoop);
 
         // ---- load: shadow bytes [i, i + 8) of the register from the lanes of [a + i, a + i + 8) ----
@@ -62,7 +62,7 @@ internal static class ShadowMoveRoutine
         a.and(ecx, 3);
         a.add(ecx, ecx);
         a.shr(rax, 2);
-        a.mov(eax, __dword_ptr.fs[rax]);                      // 16 application bytes from (a + i) & ~3
+        a.mov(eax, __dword_ptr.gs[rax]);                      // 16 application bytes from (a + i) & ~3
         a.shrx(eax, eax, ecx);
         a.movzx(eax, ax);                                     // the 8 bytes' lanes
         a.mov(ecx, eax);
@@ -75,15 +75,15 @@ internal static class ShadowMoveRoutine
         a.pdep(r9, r9, __qword_ptr[bytes01]);
         a.imul(r9, r9, 0xff);
         KeepLastChunksBytes(a);
-        a.mov(__qword_ptr.gs[r8 + r10], r9);
+        a.mov(__qword_ptr.fs[r8 + r10 + ContextTls.Offset], r9);
         a.add(r10d, 8);
-        a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.cmp(r10d, __dword_ptr.fs[MemcheckSlots.MoveSize + ContextTls.Offset]);
         a.jb(loadLoop);
         // The rest of the register the load zeroes is defined.
         a.Label(ref zeroLoop);
-        a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveZeroTo]);
+        a.cmp(r10d, __dword_ptr.fs[MemcheckSlots.MoveZeroTo + ContextTls.Offset]);
         a.jae(dirtyLoop);
-        a.mov(__qword_ptr.gs[r8 + r10], 0);
+        a.mov(__qword_ptr.fs[r8 + r10 + ContextTls.Offset], 0);
         a.add(r10d, 8);
         a.jmp(zeroLoop);
         a.Label(ref dirtyLoop);
@@ -91,24 +91,24 @@ internal static class ShadowMoveRoutine
         a.xor(r10d, r10d);
         Label orLoop = a.CreateLabel();
         a.Label(ref orLoop);
-        a.or(rax, __qword_ptr.gs[r8 + r10]);
+        a.or(rax, __qword_ptr.fs[r8 + r10 + ContextTls.Offset]);
         a.add(r10d, 8);
-        a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveFullSize]);
+        a.cmp(r10d, __dword_ptr.fs[MemcheckSlots.MoveFullSize + ContextTls.Offset]);
         a.jb(orLoop);
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveBit]);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.MoveBit + ContextTls.Offset]);
         a.test(rax, rax);
         a.jnz(setDirty);
-        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.btr(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rcx);
         a.jmp(clean);
         a.Label(ref setDirty);
-        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.bts(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rcx);
         a.Label(ref clean);
-        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.PendingBit);
+        a.btr(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], ShadowRegisters.PendingBit);
         a.jmp(done);
 
         // ---- store: the register's shadow bytes [i, i + 8) into the lanes of [a + i, a + i + 8) ----
         a.Label(ref storeLoop);
-        a.mov(r9, __qword_ptr.gs[r8 + r10]);
+        a.mov(r9, __qword_ptr.fs[r8 + r10 + ContextTls.Offset]);
         KeepLastChunksBytes(a);
         // Every byte 0x00 or 0xff, else C#.
         a.pext(r11, r9, __qword_ptr[bytes80]);
@@ -126,9 +126,9 @@ internal static class ShadowMoveRoutine
         a.cmp(rax, rcx);
         a.jb(keeps);
         a.Label(ref stack);
-        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackLimit]);
+        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackLimit + ContextTls.Offset]);
         a.jb(notHeap);
-        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackTop]);
+        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
         a.jae(notHeap);
         a.Label(ref keeps);
         a.pdep(r11, r11, __qword_ptr[lanes55]);               // 01 per undefined byte
@@ -137,7 +137,7 @@ internal static class ShadowMoveRoutine
         a.xor(r11d, r11d);
         a.Label(ref heapLanes);
         // The lanes are bits [2*(a & 31), +2n) of the aligned shadow qword (at most the rest of it this round).
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.MoveSize + ContextTls.Offset]);
         a.sub(ecx, r10d);
         a.cmp(ecx, 8);
         Label countOk = a.CreateLabel();
@@ -157,7 +157,7 @@ internal static class ShadowMoveRoutine
         a.add(ecx, 32);
         a.Label(ref fits);
         a.lea(r9d, __[r10 + rcx]);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveTemp], r9);       // the next round's offset
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveTemp + ContextTls.Offset], r9);       // the next round's offset
         a.add(ecx, ecx);
         a.mov(r9, -1);
         a.bzhi(r9, r9, rcx);                                   // lane bits of n bytes
@@ -168,7 +168,7 @@ internal static class ShadowMoveRoutine
         a.shlx(r11, r11, rcx);                                 // their new values
         a.shr(rax, 5);
         a.shl(rax, 3);                                         // the shadow qword's offset
-        a.mov(rcx, __qword_ptr.fs[rax]);
+        a.mov(rcx, __qword_ptr.gs[rax]);
         // Unaddressable lanes (11) stay: drop them from the mask.
         a.mov(r10, rcx);
         a.shr(r10, 1);
@@ -177,7 +177,7 @@ internal static class ShadowMoveRoutine
         a.lea(r10, __[r10 + r10 * 2]);                         // 11 where a lane is 11
         a.andn(r9, r10, r9);
         a.and(r11, r9);
-        a.mov(r10, __qword_ptr.gs[MemcheckSlots.MoveTemp]);
+        a.mov(r10, __qword_ptr.fs[MemcheckSlots.MoveTemp + ContextTls.Offset]);
         // Lanes that hold their new states already are not written: a copy of undefined fields over
         // undefined ones (sort's merge of line records) or of defined over defined takes no locked op.
         Label unchanged = a.CreateLabel();
@@ -185,18 +185,18 @@ internal static class ShadowMoveRoutine
         a.cmp(rcx, r11);
         a.je(unchanged);
         a.not(r9);
-        a.@lock.and(__qword_ptr.fs[rax], r9);
-        a.@lock.or(__qword_ptr.fs[rax], r11);
+        a.@lock.and(__qword_ptr.gs[rax], r9);
+        a.@lock.or(__qword_ptr.gs[rax], r11);
         a.Label(ref unchanged);
-        a.cmp(r10d, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.cmp(r10d, __dword_ptr.fs[MemcheckSlots.MoveSize + ContextTls.Offset]);
         a.jb(storeLoop);
         // The store's check may have set the pending bit over the undefined lanes it overwrote
         // (LaneAction.Pending): they are set now.
-        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.PendingBit);
+        a.btr(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], ShadowRegisters.PendingBit);
 
         a.Label(ref done);
         Restore(a);
-        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.jmp(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
 
         // Anything unusual: the instruction's propagation in C# (gs:[PropagateSite] is set), then back.
         a.Label(ref fallback);
@@ -216,7 +216,7 @@ internal static class ShadowMoveRoutine
     private static void KeepLastChunksBytes(Assembler a)
     {
         Label full = a.CreateLabel();
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.MoveSize]);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.MoveSize + ContextTls.Offset]);
         a.sub(ecx, r10d);
         a.cmp(ecx, 8);
         a.jae(full);
@@ -227,12 +227,12 @@ internal static class ShadowMoveRoutine
 
     private static void Restore(Assembler a)
     {
-        a.mov(r11, __qword_ptr.gs[MemcheckSlots.MoveSaveR11]);
-        a.mov(r10, __qword_ptr.gs[MemcheckSlots.MoveSaveR10]);
-        a.mov(r9, __qword_ptr.gs[MemcheckSlots.MoveSaveR9]);
-        a.mov(r8, __qword_ptr.gs[MemcheckSlots.MoveSaveR8]);
-        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.MoveSaveRdx]);
-        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.MoveSaveRcx]);
+        a.mov(r11, __qword_ptr.fs[MemcheckSlots.MoveSaveR11 + ContextTls.Offset]);
+        a.mov(r10, __qword_ptr.fs[MemcheckSlots.MoveSaveR10 + ContextTls.Offset]);
+        a.mov(r9, __qword_ptr.fs[MemcheckSlots.MoveSaveR9 + ContextTls.Offset]);
+        a.mov(r8, __qword_ptr.fs[MemcheckSlots.MoveSaveR8 + ContextTls.Offset]);
+        a.mov(rdx, __qword_ptr.fs[MemcheckSlots.MoveSaveRdx + ContextTls.Offset]);
+        a.mov(rcx, __qword_ptr.fs[MemcheckSlots.MoveSaveRcx + ContextTls.Offset]);
         SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.MoveSaveRax, MemcheckSlots.MoveSaveFlags);
     }
 }

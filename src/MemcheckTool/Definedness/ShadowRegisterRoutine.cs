@@ -39,42 +39,42 @@ internal static class ShadowRegisterRoutine
 
         a.Label(ref entry);
         SlowPathRegisters.SaveRaxAndFlags(a, MemcheckSlots.MoveSaveRax, MemcheckSlots.MoveSaveFlags);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveRcx], rcx);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveRdx], rdx);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR8], r8);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR9], r9);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR10], r10);
-        a.mov(__qword_ptr.gs[MemcheckSlots.MoveSaveR11], r11);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveRcx + ContextTls.Offset], rcx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveRdx + ContextTls.Offset], rdx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveR8 + ContextTls.Offset], r8);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveR9 + ContextTls.Offset], r9);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveR10 + ContextTls.Offset], r10);
+        a.mov(__qword_ptr.fs[MemcheckSlots.MoveSaveR11 + ContextTls.Offset], r11);
         // As the C# exit does: the pending bit belongs to the instruction now propagated.
-        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.PendingBit);
-        a.mov(r8d, __dword_ptr.gs[MemcheckSlots.AluDestination]);
-        a.mov(eax, __dword_ptr.gs[MemcheckSlots.AluOperation]);
+        a.btr(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], ShadowRegisters.PendingBit);
+        a.mov(r8d, __dword_ptr.fs[MemcheckSlots.AluDestination + ContextTls.Offset]);
+        a.mov(eax, __dword_ptr.fs[MemcheckSlots.AluOperation + ContextTls.Offset]);
         a.cmp(eax, Move);
         a.je(move);
 
         // ---- r, imm or r, r: rdx = x and r10 = y, the operands' shadows, r11 and rcx their values, within the size ----
         Label noSource = a.CreateLabel();
         a.xor(edx, edx);
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.AluDestinationBit]);
-        a.bt(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.AluDestinationBit + ContextTls.Offset]);
+        a.bt(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rcx);
         a.jnc(haveShadow);
-        a.mov(rdx, __qword_ptr.gs[r8]);
-        a.and(rdx, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
+        a.mov(rdx, __qword_ptr.fs[r8 + ContextTls.Offset]);
+        a.and(rdx, __qword_ptr.fs[MemcheckSlots.AluSizeMask + ContextTls.Offset]);
         a.Label(ref haveShadow);
         a.xor(r10d, r10d);
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.AluSourceBit]);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.AluSourceBit + ContextTls.Offset]);
         a.test(ecx, ecx);
         a.js(noSource);                                           // an immediate: defined
-        a.bt(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.bt(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rcx);
         a.jnc(noSource);
-        a.mov(r9d, __dword_ptr.gs[MemcheckSlots.AluSource]);
-        a.mov(r10, __qword_ptr.gs[r9]);
-        a.and(r10, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
+        a.mov(r9d, __dword_ptr.fs[MemcheckSlots.AluSource + ContextTls.Offset]);
+        a.mov(r10, __qword_ptr.fs[r9 + ContextTls.Offset]);
+        a.and(r10, __qword_ptr.fs[MemcheckSlots.AluSizeMask + ContextTls.Offset]);
         a.Label(ref noSource);
-        a.mov(r11, __qword_ptr.gs[MemcheckSlots.AluValue]);
-        a.and(r11, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
-        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.AluImmediate]);   // the source's value
-        a.and(rcx, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
+        a.mov(r11, __qword_ptr.fs[MemcheckSlots.AluValue + ContextTls.Offset]);
+        a.and(r11, __qword_ptr.fs[MemcheckSlots.AluSizeMask + ContextTls.Offset]);
+        a.mov(rcx, __qword_ptr.fs[MemcheckSlots.AluImmediate + ContextTls.Offset]);   // the source's value
+        a.and(rcx, __qword_ptr.fs[MemcheckSlots.AluSizeMask + ContextTls.Offset]);
         a.cmp(eax, And);
         a.jne(notAnd);
         // (x | y) & (x | vx) & (y | vy): undefined unless a defined 0 decides it.
@@ -115,7 +115,7 @@ internal static class ShadowRegisterRoutine
         a.mov(r9, rdx);
         a.neg(r9);
         a.or(r9, rdx);                                            // Left: a carry reaches every higher bit
-        a.and(r9, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);
+        a.and(r9, __qword_ptr.fs[MemcheckSlots.AluSizeMask + ContextTls.Offset]);
         a.cmp(eax, Sub);
         a.mov(eax, 0);
         a.jne(result);
@@ -125,57 +125,57 @@ internal static class ShadowRegisterRoutine
 
         // r9 = the result's shadow, rax != 0: ZF defined by the exact rules.
         a.Label(ref result);
-        a.cmp(__dword_ptr.gs[MemcheckSlots.AluWrites], 0);
+        a.cmp(__dword_ptr.fs[MemcheckSlots.AluWrites + ContextTls.Offset], 0);
         a.je(flags);
         Label keepClean = a.CreateLabel(), destinationDirty = a.CreateLabel(), written = a.CreateLabel();
         a.xor(edx, edx);
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.AluDestinationBit]);
-        a.bt(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.AluDestinationBit + ContextTls.Offset]);
+        a.bt(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rcx);
         a.jnc(keepClean);
-        a.mov(rdx, __qword_ptr.gs[r8]);
+        a.mov(rdx, __qword_ptr.fs[r8 + ContextTls.Offset]);
         a.Label(ref keepClean);
-        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.AluReplaceMask]);
+        a.mov(rcx, __qword_ptr.fs[MemcheckSlots.AluReplaceMask + ContextTls.Offset]);
         a.andn(rdx, rcx, rdx);
         a.or(rdx, r9);
-        a.mov(__qword_ptr.gs[r8], rdx);
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.AluDestinationBit]);
+        a.mov(__qword_ptr.fs[r8 + ContextTls.Offset], rdx);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.AluDestinationBit + ContextTls.Offset]);
         a.test(rdx, rdx);
         a.jnz(destinationDirty);
-        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.btr(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rcx);
         a.jmp(flags);
         a.Label(ref destinationDirty);
-        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.bts(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rcx);
 
         // The status flags: those kept, those written undefined by an undefined result, ZF by the exact rules.
         a.Label(ref flags);
         Label flagsDone = a.CreateLabel(), flagsDirty = a.CreateLabel();
-        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.FlagsShadow]);
-        a.and(rcx, __qword_ptr.gs[MemcheckSlots.AluFlagsKept]);
+        a.mov(rcx, __qword_ptr.fs[MemcheckSlots.FlagsShadow + ContextTls.Offset]);
+        a.and(rcx, __qword_ptr.fs[MemcheckSlots.AluFlagsKept + ContextTls.Offset]);
         a.test(r9, r9);
         a.jz(flagsDone);
-        a.or(rcx, __qword_ptr.gs[MemcheckSlots.AluFlagsWritten]);
+        a.or(rcx, __qword_ptr.fs[MemcheckSlots.AluFlagsWritten + ContextTls.Offset]);
         a.test(rax, rax);
         a.jz(flagsDone);
         a.and(rcx, ~(int)RflagsBits.ZF);
         a.Label(ref flagsDone);
-        a.mov(__qword_ptr.gs[MemcheckSlots.FlagsShadow], rcx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.FlagsShadow + ContextTls.Offset], rcx);
         a.test(rcx, rcx);
         a.jnz(flagsDirty);
-        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.FlagsBit);
+        a.btr(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], ShadowRegisters.FlagsBit);
         a.jmp(done);
         a.Label(ref flagsDirty);
-        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], ShadowRegisters.FlagsBit);
+        a.bts(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], ShadowRegisters.FlagsBit);
         a.jmp(done);
 
         // ---- register to register: qwords [0, zero-to) of the destination from the source's [0, copy) ----
         a.Label(ref move);
         Label sourceClean = a.CreateLabel(), copyLoop = a.CreateLabel(), store = a.CreateLabel(), orLoop = a.CreateLabel();
-        a.mov(r9d, __dword_ptr.gs[MemcheckSlots.AluSource]);
+        a.mov(r9d, __dword_ptr.fs[MemcheckSlots.AluSource + ContextTls.Offset]);
         a.xor(edx, edx);                                          // 1: the source has undefined bits
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.AluSourceBit]);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.AluSourceBit + ContextTls.Offset]);
         a.test(ecx, ecx);
         a.js(sourceClean);                                        // a zero idiom: defined zeros
-        a.bt(__qword_ptr.gs[MemcheckSlots.Dirty], rcx);
+        a.bt(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rcx);
         a.jnc(sourceClean);
         a.mov(edx, 1);
         a.Label(ref sourceClean);
@@ -184,33 +184,33 @@ internal static class ShadowRegisterRoutine
         a.xor(ecx, ecx);
         a.test(edx, edx);
         a.jz(store);
-        a.cmp(eax, __dword_ptr.gs[MemcheckSlots.AluCopy]);
+        a.cmp(eax, __dword_ptr.fs[MemcheckSlots.AluCopy + ContextTls.Offset]);
         a.jae(store);
-        a.mov(rcx, __qword_ptr.gs[r9 + rax]);
+        a.mov(rcx, __qword_ptr.fs[r9 + rax + ContextTls.Offset]);
         a.test(eax, eax);
         a.jnz(store);
-        a.and(rcx, __qword_ptr.gs[MemcheckSlots.AluSizeMask]);  // a copy under 8 bytes
+        a.and(rcx, __qword_ptr.fs[MemcheckSlots.AluSizeMask + ContextTls.Offset]);  // a copy under 8 bytes
         a.Label(ref store);
-        a.mov(__qword_ptr.gs[r8 + rax], rcx);
+        a.mov(__qword_ptr.fs[r8 + rax + ContextTls.Offset], rcx);
         a.add(eax, 8);
-        a.cmp(eax, __dword_ptr.gs[MemcheckSlots.AluZeroTo]);
+        a.cmp(eax, __dword_ptr.fs[MemcheckSlots.AluZeroTo + ContextTls.Offset]);
         a.jb(copyLoop);
         // The destination's dirty bit from its whole shadow (the bytes kept included).
         Label clean = a.CreateLabel(), dirtyDone = a.CreateLabel();
         a.xor(ecx, ecx);
         a.xor(eax, eax);
         a.Label(ref orLoop);
-        a.or(rcx, __qword_ptr.gs[r8 + rax]);
+        a.or(rcx, __qword_ptr.fs[r8 + rax + ContextTls.Offset]);
         a.add(eax, 8);
-        a.cmp(eax, __dword_ptr.gs[MemcheckSlots.AluDestinationSize]);
+        a.cmp(eax, __dword_ptr.fs[MemcheckSlots.AluDestinationSize + ContextTls.Offset]);
         a.jb(orLoop);
-        a.mov(eax, __dword_ptr.gs[MemcheckSlots.AluDestinationBit]);
+        a.mov(eax, __dword_ptr.fs[MemcheckSlots.AluDestinationBit + ContextTls.Offset]);
         a.test(rcx, rcx);
         a.jz(clean);
-        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], rax);
+        a.bts(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rax);
         a.jmp(dirtyDone);
         a.Label(ref clean);
-        a.btr(__qword_ptr.gs[MemcheckSlots.Dirty], rax);
+        a.btr(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], rax);
         a.Label(ref dirtyDone);
         // A zero idiom's flags (xor r,r; sub r,r) are defined; a move's are kept.
         a.xor(r9d, r9d);
@@ -218,14 +218,14 @@ internal static class ShadowRegisterRoutine
         a.jmp(flags);
 
         a.Label(ref done);
-        a.mov(r11, __qword_ptr.gs[MemcheckSlots.MoveSaveR11]);
-        a.mov(r10, __qword_ptr.gs[MemcheckSlots.MoveSaveR10]);
-        a.mov(r9, __qword_ptr.gs[MemcheckSlots.MoveSaveR9]);
-        a.mov(r8, __qword_ptr.gs[MemcheckSlots.MoveSaveR8]);
-        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.MoveSaveRdx]);
-        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.MoveSaveRcx]);
+        a.mov(r11, __qword_ptr.fs[MemcheckSlots.MoveSaveR11 + ContextTls.Offset]);
+        a.mov(r10, __qword_ptr.fs[MemcheckSlots.MoveSaveR10 + ContextTls.Offset]);
+        a.mov(r9, __qword_ptr.fs[MemcheckSlots.MoveSaveR9 + ContextTls.Offset]);
+        a.mov(r8, __qword_ptr.fs[MemcheckSlots.MoveSaveR8 + ContextTls.Offset]);
+        a.mov(rdx, __qword_ptr.fs[MemcheckSlots.MoveSaveRdx + ContextTls.Offset]);
+        a.mov(rcx, __qword_ptr.fs[MemcheckSlots.MoveSaveRcx + ContextTls.Offset]);
         SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.MoveSaveRax, MemcheckSlots.MoveSaveFlags);
-        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.jmp(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
         return GeneratedRoutine.Place(a, region, 0x500, entry, "the shadow register routine");
     }
 }

@@ -371,7 +371,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         for (int offset = 0; offset < shadowBytes;)
         {
             int width = shadowBytes - offset >= 8 ? 8 : shadowBytes - offset >= 4 ? 4 : shadowBytes - offset >= 2 ? 2 : 1;
-            var shadow = new MemoryOperand(scratch, Register.None, 1, offset, offset == 0 ? 0 : 1, false, Register.FS);
+            var shadow = new MemoryOperand(scratch, Register.None, 1, offset, offset == 0 ? 0 : 1, false, Register.GS);
             code.Encode(width switch
             {
                 8 => Instruction.Create(Code.Mov_rm64_imm32, shadow, 0),
@@ -492,7 +492,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 
     private static Instruction LoadShadow(int shadowBytes)
     {
-        var shadow = new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.FS);
+        var shadow = new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.GS);
         return shadowBytes switch
         {
             1 => Instruction.Create(Code.Movzx_r32_rm8, Register.ECX, shadow),
@@ -516,7 +516,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
 
     private static Instruction CompareShadow(Register scratch, int shadowBytes)
     {
-        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
+        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.GS);
         return shadowBytes switch
         {
             1 => Instruction.Create(Code.Cmp_rm8_imm8, shadow, 0),

@@ -45,16 +45,16 @@ public static class AccessCheckRoutine
 
         Label fromSite = a.CreateLabel(), fromMaskedSite = a.CreateLabel(), saved = a.CreateLabel();
         a.Label(ref fromSite);
-        a.mov(__qword_ptr.gs[MemcheckSlots.CheckMask], -1);
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckElementShift], 63);
+        a.mov(__qword_ptr.fs[MemcheckSlots.CheckMask + ContextTls.Offset], -1);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckElementShift + ContextTls.Offset], 63);
         a.Label(ref fromMaskedSite);
         SlowPathRegisters.Save(a);
         a.mov(rax, (long)descriptors);
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.CheckSite]);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.CheckSite + ContextTls.Offset]);
         a.mov(edx, __dword_ptr[rax + rcx * 8]);
-        a.mov(__qword_ptr.gs[MemcheckSlots.CheckSize], rdx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.CheckSize + ContextTls.Offset], rdx);
         a.mov(edx, __dword_ptr[rax + rcx * 8 + 4]);
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckKind], edx);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], edx);
         a.jmp(saved);
 
         a.Label(ref entry);
@@ -62,40 +62,40 @@ public static class AccessCheckRoutine
         a.Label(ref saved);
         if (SlowPathProfile.Enabled)
         {
-            a.mov(eax, __dword_ptr.gs[MemcheckSlots.CheckSite]);
+            a.mov(eax, __dword_ptr.fs[MemcheckSlots.CheckSite + ContextTls.Offset]);
             a.mov(ecx, SlowPathProfile.SiteCapacity - 1);
             a.cmp(eax, ecx);
             a.cmova(eax, ecx);
             a.mov(rcx, (long)SlowPathProfile.Base);
             a.inc(__qword_ptr[rcx + rax * 8]);
         }
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckUndefined + ContextTls.Offset], 0);
         Label unpacked = a.CreateLabel();
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.PrefixMask);
+        a.test(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], CheckKinds.PrefixMask);
         a.jz(unpacked);
         // Compressed: mask m covers elements [0, popcount(m)), counting only the access's elements'
         // bits (a k register's bits above them are ignored by the instruction).
-        a.mov(rax, __qword_ptr.gs[MemcheckSlots.CheckSize]);
-        a.mov(ecx, __dword_ptr.gs[MemcheckSlots.CheckElementShift]);
+        a.mov(rax, __qword_ptr.fs[MemcheckSlots.CheckSize + ContextTls.Offset]);
+        a.mov(ecx, __dword_ptr.fs[MemcheckSlots.CheckElementShift + ContextTls.Offset]);
         a.shr(rax, cl);
-        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.CheckMask]);
+        a.mov(rcx, __qword_ptr.fs[MemcheckSlots.CheckMask + ContextTls.Offset]);
         a.bzhi(rcx, rcx, rax);
         a.popcnt(rcx, rcx);
         a.mov(rax, -1);
         a.bzhi(rax, rax, rcx);
-        a.mov(__qword_ptr.gs[MemcheckSlots.CheckMask], rax);
+        a.mov(__qword_ptr.fs[MemcheckSlots.CheckMask + ContextTls.Offset], rax);
         a.Label(ref unpacked);
 
-        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.CheckAddress]);
-        a.mov(r8, __qword_ptr.gs[MemcheckSlots.CheckSize]);
+        a.mov(rdx, __qword_ptr.fs[MemcheckSlots.CheckAddress + ContextTls.Offset]);
+        a.mov(r8, __qword_ptr.fs[MemcheckSlots.CheckSize + ContextTls.Offset]);
         // Not a user-space range: the access itself faults natively, with the right signal.
         a.lea(rax, __[rdx + r8]);
         a.shr(rax, 47);
         a.jnz(ok);
         EmitWholeLanes(a, ok, walk);
         a.Label(ref walk);
-        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.CheckAddress]);
-        a.mov(r8, __qword_ptr.gs[MemcheckSlots.CheckSize]);
+        a.mov(rdx, __qword_ptr.fs[MemcheckSlots.CheckAddress + ContextTls.Offset]);
+        a.mov(r8, __qword_ptr.fs[MemcheckSlots.CheckSize + ContextTls.Offset]);
         a.xor(ecx, ecx);
 
         a.Label(ref loop);
@@ -108,7 +108,7 @@ public static class AccessCheckRoutine
         a.cmp(r9, r8);
         a.ja(tryFour);
         a.shr(rax, 2);
-        a.cmp(__qword_ptr.fs[rax], 0);
+        a.cmp(__qword_ptr.gs[rax], 0);
         a.jne(oneByte);
         a.mov(rcx, r9);
         a.jmp(loop);
@@ -121,23 +121,23 @@ public static class AccessCheckRoutine
         a.cmp(r9, r8);
         a.ja(oneByte);
         a.shr(rax, 2);
-        a.cmp(__byte_ptr.fs[rax], 0);
+        a.cmp(__byte_ptr.gs[rax], 0);
         a.jne(oneByte);
         a.mov(rcx, r9);
         a.jmp(loop);
 
         // One byte: skipped when its element is masked off, bad when its lane is 11 (unaddressable).
         a.Label(ref oneByte);
-        a.mov(r9d, __dword_ptr.gs[MemcheckSlots.CheckElementShift]);
+        a.mov(r9d, __dword_ptr.fs[MemcheckSlots.CheckElementShift + ContextTls.Offset]);
         a.shrx(r9, rcx, r9);
-        a.bt(__qword_ptr.gs[MemcheckSlots.CheckMask], r9);
+        a.bt(__qword_ptr.fs[MemcheckSlots.CheckMask + ContextTls.Offset], r9);
         a.jnc(nextByte);
         a.lea(rax, __[rdx + rcx]);
         a.mov(r9d, eax);
         a.and(r9d, 3);
         a.add(r9d, r9d);
         a.shr(rax, 2);
-        a.movzx(eax, __byte_ptr.fs[rax]);
+        a.movzx(eax, __byte_ptr.gs[rax]);
         a.shrx(eax, eax, r9d);
         a.and(eax, 3);
         a.cmp(eax, 3);
@@ -147,12 +147,12 @@ public static class AccessCheckRoutine
         // lanes may belong to another thread's store).
         a.test(eax, eax);
         a.jz(nextByte);
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Reads);
+        a.test(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], CheckKinds.Reads);
         a.jz(define);
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 1);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckUndefined + ContextTls.Offset], 1);
         a.jmp(nextByte);
         a.Label(ref define);
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Writes);
+        a.test(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], CheckKinds.Writes);
         a.jz(nextByte);
         a.mov(eax, 3);
         a.shlx(eax, eax, r9d);
@@ -160,46 +160,46 @@ public static class AccessCheckRoutine
         a.lea(r9, __[rdx + rcx]);
         a.shr(r9, 2);
         Label lockedByte = a.CreateLabel();
-        a.cmp(__dword_ptr.gs[MemcheckSlots.ProgramThreaded], 0);
+        a.cmp(__dword_ptr.fs[MemcheckSlots.ProgramThreaded + ContextTls.Offset], 0);
         a.jne(lockedByte);
-        a.and(__byte_ptr.fs[r9], al);
+        a.and(__byte_ptr.gs[r9], al);
         a.jmp(nextByte);
         a.Label(ref lockedByte);
-        a.@lock.and(__byte_ptr.fs[r9], al);
+        a.@lock.and(__byte_ptr.gs[r9], al);
         a.Label(ref nextByte);
         a.inc(rcx);
         a.jmp(loop);
 
         a.Label(ref ok);
-        a.cmp(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
+        a.cmp(__dword_ptr.fs[MemcheckSlots.CheckUndefined + ContextTls.Offset], 0);
         a.jne(undefinedRead);
         a.Label(ref resume);
         SlowPathRegisters.Restore(a);
-        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.jmp(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
 
         // The propagating mode: the instruction's own propagation (next, before it runs) takes the
         // undefined bytes into account; a pending bit in Dirty makes its pre-check call it.
         a.Label(ref undefinedRead);
         // A gather's lane in mode 0: recorded for the gather routine, which leaves after its loop.
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Deferred);
+        a.test(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], CheckKinds.Deferred);
         a.jz(inPlace);
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
-        a.mov(__dword_ptr.gs[MemcheckSlots.VsibUndefined], 1);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckUndefined + ContextTls.Offset], 0);
+        a.mov(__dword_ptr.fs[MemcheckSlots.VsibUndefined + ContextTls.Offset], 1);
         a.jmp(resume);
         a.Label(ref inPlace);
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.InPlace);
+        a.test(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], CheckKinds.InPlace);
         a.jz(leave);
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
-        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], Definedness.ShadowRegisters.PendingBit);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckUndefined + ContextTls.Offset], 0);
+        a.bts(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], Definedness.ShadowRegisters.PendingBit);
         a.jmp(resume);
 
         // An unaddressable byte is reported (CheckUndefined cleared: the report comes first).
         a.Label(ref bad);
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 0);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckUndefined + ContextTls.Offset], 0);
         a.Label(ref leave);
         SlowPathRegisters.Restore(a);
-        a.mov(__dword_ptr.gs[MemcheckSlots.ToolExitReason], ToolExitReasons.AccessCheck);
-        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
+        a.mov(__dword_ptr.fs[MemcheckSlots.ToolExitReason + ContextTls.Offset], ToolExitReasons.AccessCheck);
+        a.mov(__dword_ptr.fs[ContextOffsets.ExitId + ContextTls.Offset], ExitIds.ToolExit);
         a.jmp(exit);
 
         ulong at = GeneratedRoutine.Place(a, region, 0x500, entry, "the access check routine", out AssemblerResult placed);
@@ -219,7 +219,7 @@ public static class AccessCheckRoutine
     private static void EmitWholeLanes(Assembler a, Label ok, Label walk)
     {
         Label lowBits = a.CreateLabel(), next = a.CreateLabel(), writeOnly = a.CreateLabel();
-        a.cmp(__qword_ptr.gs[MemcheckSlots.CheckMask], -1);
+        a.cmp(__qword_ptr.fs[MemcheckSlots.CheckMask + ContextTls.Offset], -1);
         a.jne(walk);
         a.Label(ref next);
         a.test(r8, r8);
@@ -243,7 +243,7 @@ public static class AccessCheckRoutine
         a.shl(rcx, 3);
         a.add(rdx, rax);
         a.sub(r8, rax);
-        a.mov(rax, __qword_ptr.fs[rcx]);
+        a.mov(rax, __qword_ptr.gs[rcx]);
         a.and(rax, r9);
         a.jz(next);                        // these lanes are defined already
         a.mov(r9, rax);
@@ -252,23 +252,23 @@ public static class AccessCheckRoutine
         a.test(__qword_ptr[lowBits], r9);  // a lane 11: unaddressable, reported by the walk
         a.jnz(walk);
         // Undefined lanes: a read goes on to the propagating mode (after the rest is checked).
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Reads);
+        a.test(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], CheckKinds.Reads);
         a.jz(writeOnly);
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckUndefined], 1);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckUndefined + ContextTls.Offset], 1);
         a.jmp(next);
         a.Label(ref writeOnly);
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.Writes);
+        a.test(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], CheckKinds.Writes);
         a.jz(next);
         a.not(rax);
         // Single-threaded, no other store can share the word: a plain and (the locked one was ~8%
         // of the bench's alloc, whose payload memsets write fresh, undefined heap).
         Label locked = a.CreateLabel();
-        a.cmp(__dword_ptr.gs[MemcheckSlots.ProgramThreaded], 0);
+        a.cmp(__dword_ptr.fs[MemcheckSlots.ProgramThreaded + ContextTls.Offset], 0);
         a.jne(locked);
-        a.and(__qword_ptr.fs[rcx], rax);
+        a.and(__qword_ptr.gs[rcx], rax);
         a.jmp(next);
         a.Label(ref locked);
-        a.@lock.and(__qword_ptr.fs[rcx], rax);
+        a.@lock.and(__qword_ptr.gs[rcx], rax);
         a.jmp(next);
         a.Label(ref lowBits);
         a.dq(0x5555_5555_5555_5555UL);

@@ -120,7 +120,7 @@ public sealed unsafe class ExactLaneCheck
         bool frameAligned, bool define, ulong lanes, ulong threadedFlag, ulong fromSite, int skipIfDirty)
     {
         code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
-        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
+        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.GS);
         if (!flagsDead)
         {
             code.Encode(Instruction.Create(Code.Lahf));
@@ -216,7 +216,7 @@ public sealed unsafe class ExactLaneCheck
         bool frameAligned, LaneAction action, ulong lanes, ulong threadedFlag, ulong resume, bool skipIfDirty)
     {
         bool define = action == LaneAction.Define;
-        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.FS);
+        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.GS);
         if (!flagsDead)
         {
             code.Encode(Instruction.Create(Code.Lahf));

@@ -61,7 +61,7 @@ public static class ForeignStacks
         a.xor(ecx, ecx);
         EmitFillKeepingUnaddressable(a);
         SlowPathRegisters.Restore(a);
-        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.jmp(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
         return GeneratedRoutine.Place(a, region, 0x200, entry, "the foreign-stack call routine");
     }
 
@@ -98,7 +98,7 @@ public static class ForeignStacks
         a.Label(ref loop);
         a.cmp(r8, rdx);
         a.jae(end);
-        a.movzx(eax, __byte_ptr.fs[r8]);
+        a.movzx(eax, __byte_ptr.gs[r8]);
         a.mov(r9d, eax);
         a.shr(r9d, 1);
         a.and(r9d, eax);
@@ -108,7 +108,7 @@ public static class ForeignStacks
         a.not(r9d);
         a.and(r9d, ecx);
         a.or(eax, r9d);
-        a.mov(__byte_ptr.fs[r8], al);
+        a.mov(__byte_ptr.gs[r8], al);
         a.inc(r8);
         a.jmp(loop);
         a.Label(ref end);

@@ -121,7 +121,7 @@ public static class PopProbe
         for (int i = 0; i < chunks.Count; i++)
         {
             (int offset, int size) = chunks[i];
-            var slot = new MemoryOperand(free, Register.None, 1, offset, offset == 0 ? 0 : 1, false, Register.FS);
+            var slot = new MemoryOperand(free, Register.None, 1, offset, offset == 0 ? 0 : 1, false, Register.GS);
             code.Encode(Instruction.Create(size switch { 8 => Code.Cmp_rm64_imm8, 4 => Code.Cmp_rm32_imm8, _ => Code.Cmp_rm16_imm8 }, slot, 0));
             // jnz force (the last: jz pass, patched by the caller).
             code.Byte(i == chunks.Count - 1 ? (byte)0x74 : (byte)0x75);
@@ -143,7 +143,7 @@ public static class PopProbe
             (int offset, int size) = chunks[i];
             code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RCX, new MemoryOperand(Register.RSP, 4 * offset, 4 * offset == 0 ? 0 : 1)));
             code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.ShadowIndexMask)));
-            var shadow = new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.FS);
+            var shadow = new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.GS);
             code.Encode(size switch
             {
                 8 => Instruction.Create(Code.Mov_r64_rm64, Register.RCX, shadow),

@@ -1,3 +1,4 @@
+using Checker.Engine.State;
 using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
 using Checker.MemcheckTool.State;
@@ -137,23 +138,23 @@ public static class PushAndCallShadow
             AssemblerRegister64 s = new(saved ? Register.RAX : Register.RAX + n);
             Label foreign = a.CreateLabel();
             a.Label(ref entries[n]);
-            if (saved) a.mov(__qword_ptr.gs[MemcheckSlots.StackSaveRax], rax);
+            if (saved) a.mov(__qword_ptr.fs[MemcheckSlots.StackSaveRax + ContextTls.Offset], rax);
             a.lea(s, __[rsp + 8]);
-            a.cmp(s, __qword_ptr.gs[MemcheckSlots.StackLimit]);
+            a.cmp(s, __qword_ptr.fs[MemcheckSlots.StackLimit + ContextTls.Offset]);
             a.jb(foreign);
-            a.cmp(s, __qword_ptr.gs[MemcheckSlots.StackTop]);
+            a.cmp(s, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
             a.jae(foreign);
             // [rsp - 136, rsp - 8) undefined, [rsp - 8, rsp) defined (rsp the guest's).
             a.lea(s, __[rsp + 8 - (int)(StackTracking.RedZone + 8)]);
-            a.pext(s, s, __qword_ptr.gs[MemcheckSlots.ShadowIndexMask]);
+            a.pext(s, s, __qword_ptr.fs[MemcheckSlots.ShadowIndexMask + ContextTls.Offset]);
             for (int i = 0; i < (int)StackTracking.RedZone / 4; i += 4)
-                a.mov(__dword_ptr.fs[s + i], UndefinedLanes);
-            a.mov(__word_ptr.fs[s + (int)StackTracking.RedZone / 4], 0);
-            if (saved) a.mov(rax, __qword_ptr.gs[MemcheckSlots.StackSaveRax]);
+                a.mov(__dword_ptr.gs[s + i], UndefinedLanes);
+            a.mov(__word_ptr.gs[s + (int)StackTracking.RedZone / 4], 0);
+            if (saved) a.mov(rax, __qword_ptr.fs[MemcheckSlots.StackSaveRax + ContextTls.Offset]);
             a.ret();
             a.Label(ref foreign);
-            if (saved) a.mov(rax, __qword_ptr.gs[MemcheckSlots.StackSaveRax]);
-            a.pop(__qword_ptr.gs[Engine.State.ContextOffsets.LinkReturn]);
+            if (saved) a.mov(rax, __qword_ptr.fs[MemcheckSlots.StackSaveRax + ContextTls.Offset]);
+            a.pop(__qword_ptr.fs[Engine.State.ContextOffsets.LinkReturn + ContextTls.Offset]);
             a.jmp(foreignCall);
         }
         GeneratedRoutine.Place(a, region, 0x1000, entries[0], "the call shadow routines", out AssemblerResult result);
@@ -235,5 +236,5 @@ public static class PushAndCallShadow
     }
 
     private static MemoryOperand Shadow(Register scratch, int offset) =>
-        new(scratch, Register.None, 1, offset, offset == 0 ? 0 : 1, false, Register.FS);
+        new(scratch, Register.None, 1, offset, offset == 0 ? 0 : 1, false, Register.GS);
 }

@@ -177,7 +177,7 @@ public static class StackTracking
         for (int offset = 0; ; offset += width)
         {
             int at = start + Math.Min(offset, count - width);   // the last store may overlap the previous one
-            var shadow = new MemoryOperand(scratch, Register.None, 1, at, at == 0 ? 0 : 1, false, Register.FS);
+            var shadow = new MemoryOperand(scratch, Register.None, 1, at, at == 0 ? 0 : 1, false, Register.GS);
             code.Encode(width switch
             {
                 8 => Instruction.Create(Code.Mov_rm64_imm32, shadow, pattern),
@@ -218,29 +218,29 @@ public static class StackTracking
         {
             a.mov(rax, (long)SlowPathProfile.RoutineCounter(relative ? SlowPathProfile.Routine.StackAdjustRelative : SlowPathProfile.Routine.StackAdjust));
             a.inc(__qword_ptr[rax]);
-            a.mov(eax, __dword_ptr.gs[MemcheckSlots.ProfileSite]);
+            a.mov(eax, __dword_ptr.fs[MemcheckSlots.ProfileSite + ContextTls.Offset]);
             a.mov(rcx, (long)SlowPathProfile.StackBase);
             a.inc(__qword_ptr[rcx + rax * 8]);
         }
 
-        a.mov(rax, __qword_ptr.gs[MemcheckSlots.StackOldRsp]);
+        a.mov(rax, __qword_ptr.fs[MemcheckSlots.StackOldRsp + ContextTls.Offset]);
         a.mov(rdx, rsp);
         // Both ends on the tracked stack, else another stack (a switch, a switch back, or a frame
         // on a foreign stack).
-        a.cmp(rdx, __qword_ptr.gs[MemcheckSlots.StackLimit]);
+        a.cmp(rdx, __qword_ptr.fs[MemcheckSlots.StackLimit + ContextTls.Offset]);
         a.jb(offTracked);
-        a.cmp(rdx, __qword_ptr.gs[MemcheckSlots.StackTop]);
+        a.cmp(rdx, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
         a.jae(offTracked);
-        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackLimit]);
+        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackLimit + ContextTls.Offset]);
         a.jb(offTracked);
-        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.StackTop]);
+        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
         a.jae(offTracked);
         a.shr(rax, 2);   // shadow indices: whole shadow bytes (rsp is 8-aligned in practice)
         a.shr(rdx, 2);
         a.cmp(rdx, rax);
         a.je(done);
         // The fills take the end in rdx: the new index waits in the (consumed) old-rsp slot.
-        var newIndex = __qword_ptr.gs[MemcheckSlots.StackOldRsp];
+        var newIndex = __qword_ptr.fs[MemcheckSlots.StackOldRsp + ContextTls.Offset];
         a.mov(newIndex, rdx);
         a.jb(grow);
         if (undefinedFrames)
@@ -284,7 +284,7 @@ public static class StackTracking
 
         a.Label(ref done);
         SlowPathRegisters.Restore(a);
-        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.jmp(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
 
         return GeneratedRoutine.Place(a, region, 0x300, entry, "the stack tracking routine");
     }
@@ -301,11 +301,11 @@ public static class StackTracking
         a.lea(r9, __[r8 + 8]);
         a.cmp(r9, rdx);
         a.ja(oneByte);
-        a.mov(__qword_ptr.fs[r8], rcx);
+        a.mov(__qword_ptr.gs[r8], rcx);
         a.mov(r8, r9);
         a.jmp(loop);
         a.Label(ref oneByte);
-        a.mov(__byte_ptr.fs[r8], cl);
+        a.mov(__byte_ptr.gs[r8], cl);
         a.inc(r8);
         a.jmp(loop);
         a.Label(ref end);

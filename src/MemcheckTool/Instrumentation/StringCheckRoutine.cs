@@ -28,13 +28,13 @@ public static class StringCheckRoutine
 
         a.Label(ref entry);
         SlowPathRegisters.SaveRaxAndFlags(a, MemcheckSlots.StringSaveRax, MemcheckSlots.StringSaveFlags);
-        a.mov(__qword_ptr.gs[MemcheckSlots.StringSaveRdx], rdx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.StringSaveRdx + ContextTls.Offset], rdx);
 
-        a.mov(rax, __qword_ptr.gs[MemcheckSlots.StringCountBefore]);
-        a.sub(rax, __qword_ptr.gs[MemcheckSlots.StringCountAfter]);
-        a.mov(edx, __dword_ptr.gs[MemcheckSlots.CheckStringElement]);
+        a.mov(rax, __qword_ptr.fs[MemcheckSlots.StringCountBefore + ContextTls.Offset]);
+        a.sub(rax, __qword_ptr.fs[MemcheckSlots.StringCountAfter + ContextTls.Offset]);
+        a.mov(edx, __dword_ptr.fs[MemcheckSlots.CheckStringElement + ContextTls.Offset]);
         a.imul(rax, rdx);
-        a.mov(__qword_ptr.gs[MemcheckSlots.CheckSize], rax);
+        a.mov(__qword_ptr.fs[MemcheckSlots.CheckSize + ContextTls.Offset], rax);
         // Arithmetic above left DF alone.
         a.lea(rsp, __[rsp - (int)StackTracking.RedZone]);
         a.pushfq();
@@ -43,14 +43,14 @@ public static class StringCheckRoutine
         a.bt(edx, DirectionFlagBit);
         a.jnc(upwards);
         // Backwards: [address + element - size, address + element).
-        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.CheckAddress]);
+        a.mov(rdx, __qword_ptr.fs[MemcheckSlots.CheckAddress + ContextTls.Offset]);
         a.sub(rdx, rax);
-        a.mov(eax, __dword_ptr.gs[MemcheckSlots.CheckStringElement]);
+        a.mov(eax, __dword_ptr.fs[MemcheckSlots.CheckStringElement + ContextTls.Offset]);
         a.add(rdx, rax);
-        a.mov(__qword_ptr.gs[MemcheckSlots.CheckAddress], rdx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.CheckAddress + ContextTls.Offset], rdx);
 
         a.Label(ref upwards);
-        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.StringSaveRdx]);
+        a.mov(rdx, __qword_ptr.fs[MemcheckSlots.StringSaveRdx + ContextTls.Offset]);
         SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.StringSaveRax, MemcheckSlots.StringSaveFlags);
         a.jmp(accessCheck);
 

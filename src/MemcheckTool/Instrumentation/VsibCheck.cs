@@ -106,41 +106,41 @@ public static class VsibCheck
 
         a.Label(ref entry);
         SlowPathRegisters.SaveRaxAndFlags(a, MemcheckSlots.VsibSaveRax, MemcheckSlots.VsibSaveFlags);
-        a.mov(__qword_ptr.gs[MemcheckSlots.VsibSaveRcx], rcx);
-        a.mov(__qword_ptr.gs[MemcheckSlots.VsibSaveRdx], rdx);
-        a.mov(rax, __qword_ptr.gs[ContextOffsets.LinkReturn]);
-        a.mov(__qword_ptr.gs[MemcheckSlots.VsibReturn], rax);
-        a.mov(__dword_ptr.gs[MemcheckSlots.VsibUndefined], 0);
+        a.mov(__qword_ptr.fs[MemcheckSlots.VsibSaveRcx + ContextTls.Offset], rcx);
+        a.mov(__qword_ptr.fs[MemcheckSlots.VsibSaveRdx + ContextTls.Offset], rdx);
+        a.mov(rax, __qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
+        a.mov(__qword_ptr.fs[MemcheckSlots.VsibReturn + ContextTls.Offset], rax);
+        a.mov(__dword_ptr.fs[MemcheckSlots.VsibUndefined + ContextTls.Offset], 0);
         // The propagating mode re-running the gather mode 0 has just checked and left at (the same
         // execution): its lanes were walked and reported already; only the pending bit is needed.
-        a.test(__dword_ptr.gs[MemcheckSlots.CheckKind], CheckKinds.InPlace);
+        a.test(__dword_ptr.fs[MemcheckSlots.CheckKind + ContextTls.Offset], CheckKinds.InPlace);
         a.jz(walk);
-        a.mov(rax, __qword_ptr.gs[MemcheckSlots.VsibReplayPc]);
+        a.mov(rax, __qword_ptr.fs[MemcheckSlots.VsibReplayPc + ContextTls.Offset]);
         a.test(rax, rax);
         a.jz(walk);
-        a.cmp(rax, __qword_ptr.gs[MemcheckSlots.VsibPc]);
+        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.VsibPc + ContextTls.Offset]);
         a.je(replay);
         a.Label(ref walk);
         a.xor(ecx, ecx);
 
         a.Label(ref loop);
-        a.movzx(eax, __byte_ptr.gs[MemcheckSlots.VsibShape + 3]);
+        a.movzx(eax, __byte_ptr.fs[MemcheckSlots.VsibShape + 3 + ContextTls.Offset]);
         a.cmp(ecx, eax);
         a.jae(done);
-        a.mov(rax, __qword_ptr.gs[MemcheckSlots.VsibMaskBits]);
+        a.mov(rax, __qword_ptr.fs[MemcheckSlots.VsibMaskBits + ContextTls.Offset]);
         a.bt(rax, rcx);
         a.jnc(next);
-        a.cmp(__byte_ptr.gs[MemcheckSlots.VsibShape + 1], 8);
+        a.cmp(__byte_ptr.fs[MemcheckSlots.VsibShape + 1 + ContextTls.Offset], 8);
         a.je(qwordIndex);
-        a.movsxd(rdx, __dword_ptr.gs[rcx * 4 + MemcheckSlots.VsibIndex]);
+        a.movsxd(rdx, __dword_ptr.fs[rcx * 4 + MemcheckSlots.VsibIndex + ContextTls.Offset]);
         a.jmp(haveIndex);
         a.Label(ref qwordIndex);
-        a.mov(rdx, __qword_ptr.gs[rcx * 8 + MemcheckSlots.VsibIndex]);
+        a.mov(rdx, __qword_ptr.fs[rcx * 8 + MemcheckSlots.VsibIndex + ContextTls.Offset]);
         a.Label(ref haveIndex);
-        a.movzx(eax, __byte_ptr.gs[MemcheckSlots.VsibShape]);
+        a.movzx(eax, __byte_ptr.fs[MemcheckSlots.VsibShape + ContextTls.Offset]);
         a.imul(rdx, rax);
-        a.add(rdx, __qword_ptr.gs[MemcheckSlots.VsibBase]);
-        a.movsxd(rax, __dword_ptr.gs[MemcheckSlots.VsibDisplacement]);
+        a.add(rdx, __qword_ptr.fs[MemcheckSlots.VsibBase + ContextTls.Offset]);
+        a.movsxd(rax, __dword_ptr.fs[MemcheckSlots.VsibDisplacement + ContextTls.Offset]);
         a.add(rdx, rax);
         // Past user space the access faults natively; else the covering shadow (4 bytes = 16
         // application bytes from the 4-aligned start: enough for an 8-byte element) decides.
@@ -149,18 +149,18 @@ public static class VsibCheck
         a.jnz(next);
         a.mov(rax, rdx);
         a.shr(rax, 2);
-        a.cmp(__dword_ptr.fs[rax], 0);
+        a.cmp(__dword_ptr.gs[rax], 0);
         a.jne(slow);
         a.jmp(next);
 
         a.Label(ref slow);
-        a.mov(__qword_ptr.gs[MemcheckSlots.CheckAddress], rdx);
-        a.movzx(eax, __byte_ptr.gs[MemcheckSlots.VsibShape + 2]);
-        a.mov(__qword_ptr.gs[MemcheckSlots.CheckSize], rax);
-        a.mov(__qword_ptr.gs[MemcheckSlots.CheckMask], -1);
-        a.mov(__dword_ptr.gs[MemcheckSlots.CheckElementShift], 63);
+        a.mov(__qword_ptr.fs[MemcheckSlots.CheckAddress + ContextTls.Offset], rdx);
+        a.movzx(eax, __byte_ptr.fs[MemcheckSlots.VsibShape + 2 + ContextTls.Offset]);
+        a.mov(__qword_ptr.fs[MemcheckSlots.CheckSize + ContextTls.Offset], rax);
+        a.mov(__qword_ptr.fs[MemcheckSlots.CheckMask + ContextTls.Offset], -1);
+        a.mov(__dword_ptr.fs[MemcheckSlots.CheckElementShift + ContextTls.Offset], 63);
         a.lea(rax, __[next]);
-        a.mov(__qword_ptr.gs[ContextOffsets.LinkReturn], rax);
+        a.mov(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset], rax);
         a.mov(rax, accessCheck);
         a.jmp(rax);
 
@@ -169,26 +169,26 @@ public static class VsibCheck
         a.jmp(loop);
 
         a.Label(ref replay);
-        a.mov(__qword_ptr.gs[MemcheckSlots.VsibReplayPc], 0);
-        a.bts(__qword_ptr.gs[MemcheckSlots.Dirty], Definedness.ShadowRegisters.PendingBit);
+        a.mov(__qword_ptr.fs[MemcheckSlots.VsibReplayPc + ContextTls.Offset], 0);
+        a.bts(__qword_ptr.fs[MemcheckSlots.Dirty + ContextTls.Offset], Definedness.ShadowRegisters.PendingBit);
 
         // Everything restored as the gather found it (LinkReturn: after the inline part); then, if a
         // lane read undefined bytes in mode 0, one exit: C# sends the thread to the propagating mode
         // at the gather.
         a.Label(ref done);
-        a.mov(rax, __qword_ptr.gs[MemcheckSlots.VsibReturn]);
-        a.mov(__qword_ptr.gs[ContextOffsets.LinkReturn], rax);
-        a.mov(rdx, __qword_ptr.gs[MemcheckSlots.VsibSaveRdx]);
-        a.mov(rcx, __qword_ptr.gs[MemcheckSlots.VsibSaveRcx]);
-        a.cmp(__dword_ptr.gs[MemcheckSlots.VsibUndefined], 0);
+        a.mov(rax, __qword_ptr.fs[MemcheckSlots.VsibReturn + ContextTls.Offset]);
+        a.mov(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset], rax);
+        a.mov(rdx, __qword_ptr.fs[MemcheckSlots.VsibSaveRdx + ContextTls.Offset]);
+        a.mov(rcx, __qword_ptr.fs[MemcheckSlots.VsibSaveRcx + ContextTls.Offset]);
+        a.cmp(__dword_ptr.fs[MemcheckSlots.VsibUndefined + ContextTls.Offset], 0);
         a.jne(leave);
         SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.VsibSaveRax, MemcheckSlots.VsibSaveFlags);
-        a.jmp(__qword_ptr.gs[ContextOffsets.LinkReturn]);
+        a.jmp(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
 
         a.Label(ref leave);
         SlowPathRegisters.RestoreFlagsAndRax(a, MemcheckSlots.VsibSaveRax, MemcheckSlots.VsibSaveFlags);
-        a.mov(__dword_ptr.gs[MemcheckSlots.ToolExitReason], ToolExitReasons.GatherUndefined);
-        a.mov(__dword_ptr.gs[ContextOffsets.ExitId], ExitIds.ToolExit);
+        a.mov(__dword_ptr.fs[MemcheckSlots.ToolExitReason + ContextTls.Offset], ToolExitReasons.GatherUndefined);
+        a.mov(__dword_ptr.fs[ContextOffsets.ExitId + ContextTls.Offset], ExitIds.ToolExit);
         a.jmp(exit);
 
         return GeneratedRoutine.Place(a, region, 0x300, entry, "the gather/scatter check routine");

@@ -26,7 +26,7 @@ internal static partial class ShadowLibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int mprotect(nint addr, nuint length, int prot);
-    // The shared Unaddressable pages' memory file (UnaddressablePages).
+    // The shared pattern pages' memory file (SharedPatternPages).
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int memfd_create(string name, uint flags);
 

@@ -10,6 +10,9 @@ namespace Checker.Tests.Engine;
 /// <summary>One spill per straight-line run of checks, on a register the run never touches.</summary>
 public class HeldScratchTests
 {
+    /// <summary>The displacement generated code uses for a context slot: fs-relative, in the threads' TLS (ContextTls).</summary>
+    private static ulong ContextSlotDisplacement(int offset) => (ulong)(long)(offset + ContextTls.Offset);
+
     private static List<Instruction> Assemble(Action<Assembler> body)
     {
         var a = new Assembler(64);
@@ -56,9 +59,9 @@ public class HeldScratchTests
         Assert.Equal(["use RSI at 0", "use RSI at 1", "use RSI at 2", "release before 6"], events);
         var decoder = Decoder.Create(64, code.Bytes.ToArray(), code.BaseAddress);
         Instruction spill = decoder.Decode(), reload = decoder.Decode();
-        Assert.Equal((Code.Mov_rm64_r64, Register.RSI, (ulong)ContextOffsets.HeldScratch), (spill.Code, spill.Op1Register, spill.MemoryDisplacement64));
-        Assert.Equal((Code.Mov_r64_rm64, Register.RSI, (ulong)ContextOffsets.HeldScratch), (reload.Code, reload.Op0Register, reload.MemoryDisplacement64));
-        Assert.Equal(Register.GS, spill.SegmentPrefix);
+        Assert.Equal((Code.Mov_rm64_r64, Register.RSI, ContextSlotDisplacement(ContextOffsets.HeldScratch)), (spill.Code, spill.Op1Register, spill.MemoryDisplacement64));
+        Assert.Equal((Code.Mov_r64_rm64, Register.RSI, ContextSlotDisplacement(ContextOffsets.HeldScratch)), (reload.Code, reload.Op0Register, reload.MemoryDisplacement64));
+        Assert.Equal(Register.FS, spill.SegmentPrefix);
         Assert.Equal(Register.None, held.Held);
     }
 

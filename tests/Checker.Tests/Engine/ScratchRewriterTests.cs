@@ -9,6 +9,9 @@ namespace Checker.Tests.Engine;
 /// <summary>fs-relative and far RIP-relative rewrites, decoded back and checked operand by operand.</summary>
 public class ScratchRewriterTests
 {
+    /// <summary>The displacement generated code uses for a context slot: fs-relative, in the threads' TLS (ContextTls).</summary>
+    private static ulong ContextSlotDisplacement(int offset) => (ulong)(long)(offset + ContextTls.Offset);
+
     private const ulong At = 0x7000_1000;
 
     private static Instruction Decode(byte[] bytes, ulong ip = 0x40_1000)
@@ -38,9 +41,9 @@ public class ScratchRewriterTests
         Assert.Equal(4, output.Count);
         Register scratch = output[0].Op1Register;
         Assert.NotEqual(Register.RAX, scratch);
-        Assert.Equal(Register.GS, output[0].SegmentPrefix);
-        Assert.Equal((ulong)ContextOffsets.ScratchSpill, output[0].MemoryDisplacement64);
-        Assert.Equal((ulong)ContextOffsets.GuestFsBase, output[1].MemoryDisplacement64);
+        Assert.Equal(Register.FS, output[0].SegmentPrefix);
+        Assert.Equal(ContextSlotDisplacement(ContextOffsets.ScratchSpill), output[0].MemoryDisplacement64);
+        Assert.Equal(ContextSlotDisplacement(ContextOffsets.GuestFsBase), output[1].MemoryDisplacement64);
         Assert.Equal(Code.Mov_r64_rm64, output[2].Code);
         Assert.Equal(Register.RAX, output[2].Op0Register);
         Assert.Equal(scratch, output[2].MemoryBase);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Checker.Tests.Shadow;
 
@@ -11,6 +12,31 @@ internal static class ShadowPageMap
 {
     private const int PageSize = 4096;
     private const ulong Present = 1UL << 63, Exclusive = 1UL << 56;
+
+    /// <summary>
+    /// Whether reading untouched anonymous memory maps the kernel's shared zero page. Not on every
+    /// kernel: some hypervisors' guest kernels (booted with pvm_no_zero_page=1) give every page read
+    /// a private page of its own, and then no page count can tell the shadow's reads from its
+    /// writes: the tests' "costs no memory" assertions hold only where this is true.
+    /// </summary>
+    public static bool ReadsMapTheZeroPage { get; } = ProbeZeroPage();
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [DllImport("libc")]
+    private static extern int munmap(nint address, nuint length);
+
+    private static unsafe bool ProbeZeroPage()
+    {
+        const int ProtRead = 1, MapPrivate = 2, MapAnonymous = 0x20;
+        nint page = mmap(0, PageSize, ProtRead, MapPrivate | MapAnonymous, -1, 0);
+        if (page == -1) return true;
+        _ = Volatile.Read(ref *(byte*)page);
+        bool zeroPage = PrivateBytes((ulong)page, (ulong)page + PageSize) == 0;
+        munmap(page, PageSize);
+        return zeroPage;
+    }
 
     /// <summary>Bytes of private pages among the pages overlapping [<paramref name="start"/>, <paramref name="end"/>).</summary>
     public static ulong PrivateBytes(ulong start, ulong end)

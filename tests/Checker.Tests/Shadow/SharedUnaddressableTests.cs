@@ -18,7 +18,7 @@ public class SharedUnaddressableTests
     public void LargeUnaddressableRangeIsSharedAndCostsNoPrivatePages()
     {
         using var shadow = new ShadowMemory();
-        Assert.NotNull(shadow.ShareUnaddressablePages(lowestDescriptor: 900));
+        Assert.Equal(2, shadow.ShareLargeRangePages(lowestDescriptor: 900).Count);
         ulong shadowStart = shadow.ShadowAddressOf(Start), shadowEnd = shadow.ShadowAddressOf(Start + 64 * MiB);
 
         shadow.Set(Start, 64 * MiB, ShadowState.Unaddressable);
@@ -34,7 +34,7 @@ public class SharedUnaddressableTests
     public void UpdatesOverSharedPagesStayExact()
     {
         using var shadow = new ShadowMemory();
-        shadow.ShareUnaddressablePages(lowestDescriptor: 900);
+        shadow.ShareLargeRangePages(lowestDescriptor: 900);
         shadow.Set(Start, 32 * MiB, ShadowState.Unaddressable);
 
         shadow.Set(Start + 100, 13, ShadowState.Defined);              // small: a copied page
@@ -55,7 +55,7 @@ public class SharedUnaddressableTests
         // Defined over all of it: nothing of the file's 0xFF may come back.
         shadow.Set(Start, 32 * MiB, ShadowState.Defined);
         Assert.True(shadow.IsAll(Start - 64, 32 * MiB + 128, ShadowState.Defined));
-        Assert.Equal(0UL, ShadowPageMap.PrivateBytes(shadow.ShadowAddressOf(Start) + 4096, shadow.ShadowAddressOf(Start + 32 * MiB) - 4096));
+        if (ShadowPageMap.ReadsMapTheZeroPage) Assert.Equal(0UL, ShadowPageMap.PrivateBytes(shadow.ShadowAddressOf(Start) + 4096, shadow.ShadowAddressOf(Start + 32 * MiB) - 4096));
     }
 
     [Fact]

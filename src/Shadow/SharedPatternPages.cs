@@ -3,34 +3,40 @@ using Checker.Shadow.Native;
 namespace Checker.Shadow;
 
 /// <summary>
-/// Shadow pages that read all Unaddressable without being written: private (copy-on-write)
-/// mappings of one small memory file full of 0xFF, as Valgrind points whole secondary maps at its
-/// shared NOACCESS map. Marking a large freed heap block then costs a few mmap calls instead of
-/// faulting in and filling a quarter of its size in shadow (a program that frees a 64 MB block
-/// again and again otherwise spends seconds in page faults), and the pages cost no memory until
-/// written. Writes to such a page copy it first, so every other use of the shadow is unchanged,
-/// except one: MADV_DONTNEED would bring the file's 0xFF back instead of zeros, so ranges mapped
-/// here are remembered and made Defined by mapping fresh anonymous memory over them.
+/// Shadow pages that read all one state without being written: private (copy-on-write) mappings
+/// of one small memory file full of that state's pattern (0xFF Unaddressable, 0x55 Undefined), as
+/// Valgrind points whole secondary maps at its shared NOACCESS and UNDEFINED maps. Marking a large
+/// freed heap block, or a large fresh one, then costs a few mmap calls instead of faulting in and
+/// filling a quarter of its size in shadow (a program that frees a 64 MB block and mallocs a larger
+/// one again and again otherwise spends seconds to minutes in page faults), and the pages cost no
+/// memory until written. Writes to such a page copy it first, so every other use of the shadow is
+/// unchanged, except one: MADV_DONTNEED would bring the file's pattern back instead of zeros, so
+/// ranges mapped here are remembered and made Defined by mapping fresh anonymous memory over them.
 /// </summary>
-internal sealed unsafe class UnaddressablePages : IDisposable
+internal sealed unsafe class SharedPatternPages : IDisposable
 {
     /// <summary>The file's size: each mmap covers at most this much shadow (16 MiB of application memory).</summary>
     private const ulong FileSize = 4 << 20;
 
     private readonly int _fd;
+    private readonly byte _pattern;
     private bool _filled;
     // Disjoint page-aligned shadow ranges mapped from the file, by start.
     private readonly SortedList<ulong, ulong> _mapped = new();
 
-    private UnaddressablePages(int fd) => _fd = fd;
+    private SharedPatternPages(int fd, byte pattern)
+    {
+        _fd = fd;
+        _pattern = pattern;
+    }
 
     /// <summary>The memory file's descriptor (memcheck's own: the program must not close or replace it).</summary>
     public int Descriptor => _fd;
 
-    /// <summary>Creates the (still empty) memory file, its descriptor at or above <paramref name="lowestDescriptor"/> when possible; null if the kernel refuses.</summary>
-    public static UnaddressablePages? Create(int lowestDescriptor)
+    /// <summary>Creates the (still empty) memory file of <paramref name="pattern"/>, its descriptor at or above <paramref name="lowestDescriptor"/> when possible; null if the kernel refuses.</summary>
+    public static SharedPatternPages? Create(int lowestDescriptor, byte pattern, string name)
     {
-        int fd = ShadowLibC.memfd_create("checker-unaddressable-shadow", ShadowLibC.MfdCloexec);
+        int fd = ShadowLibC.memfd_create(name, ShadowLibC.MfdCloexec);
         if (fd < 0) return null;
         if (ShadowLibC.ftruncate(fd, (long)FileSize) != 0)
         {
@@ -43,7 +49,7 @@ internal sealed unsafe class UnaddressablePages : IDisposable
             ShadowLibC.close(fd);
             fd = moved;
         }
-        return new UnaddressablePages(fd);
+        return new SharedPatternPages(fd, pattern);
     }
 
     /// <summary>Maps the file over the whole shadow pages [start, end); false (nothing changed for certain) if it could not.</summary>
@@ -125,7 +131,7 @@ internal sealed unsafe class UnaddressablePages : IDisposable
     private bool Fill()
     {
         byte[] chunk = new byte[64 * 1024];
-        Array.Fill(chunk, (byte)0xFF);
+        Array.Fill(chunk, _pattern);
         fixed (byte* p = chunk)
         {
             for (ulong offset = 0; offset < FileSize; offset += (ulong)chunk.Length)
