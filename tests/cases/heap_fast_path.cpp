@@ -1,7 +1,9 @@
 /* The heap's common calls, repeated from the same call sites so the native fast path serves them
  * (a warm walk memo, free lists with blocks), then errors on blocks it handed out and freed: a
  * double free, a mismatched delete, a use after free, an overflow into a recycled block's redzone,
- * an uninitialized read, malloc_usable_size, and leaks. Every report must be what the C# handlers
+ * an uninitialized read, malloc_usable_size, and leaks. Then realloc: grown and shrunk with half of
+ * each buffer written (the kept bytes keep their definedness), a use of the old pointer, an
+ * undefined byte carried over. Every report must be what the C# handlers
  * alone give (HeapFastPathTests runs it both ways). */
 #include <malloc.h>
 #include <stdio.h>
@@ -18,6 +20,11 @@ __attribute__((noinline)) static char *make(size_t size)
 __attribute__((noinline)) static void drop(char *p)
 {
     free(p); /* LINE_DROP */
+}
+
+__attribute__((noinline)) static char *grow(char *p, size_t size)
+{
+    return (char *)realloc(p, size); /* LINE_GROW */
 }
 
 int main(void)
@@ -38,6 +45,19 @@ int main(void)
         for (int i = 0; i < 500; i++) objects[i] = new int[1 + i % 40];
         for (int i = 0; i < 500; i++) delete[] objects[i];
     }
+    for (int round = 0; round < 3; round++) {
+        char *buffers[300];
+        for (int i = 0; i < 300; i++) {
+            buffers[i] = grow(NULL, 8 + i % 50);
+            memset(buffers[i], i, 4 + i % 5);
+        }
+        for (int i = 0; i < 300; i++) buffers[i] = grow(buffers[i], 16 + (i * 7) % 400);
+        for (int i = 0; i < 300; i++) {
+            sum += (unsigned char)buffers[i][2];
+            buffers[i] = grow(buffers[i], 1 + i % 30);
+        }
+        for (int i = 0; i < 300; i++) drop(buffers[i]);
+    }
     char *a = make(40);
     drop(a);
     drop(a); /* LINE_DOUBLE */
@@ -53,6 +73,14 @@ int main(void)
     sum += malloc_usable_size(d) + malloc_usable_size(a) + malloc_usable_size(c + 16);
     for (int i = 0; i < 10; i++) sink = make(64 + i); /* LINE_LEAK */
     sink = 0;
+    for (int i = 0; i < 3; i++) {   /* the first time through its walks are not remembered yet */
+        char *e = grow(NULL, 20);
+        e[0] = 1;
+        char *f = grow(e, 60);
+        sum += e[0]; /* LINE_AFTER_REALLOC */
+        if (f[10] == 3 || f[0] != 1) puts("unlikely"); /* LINE_REALLOC_UNDEFINED */
+        drop(f);
+    }
     printf("sum %lu\n", sum);
     drop(c);
     drop(d);

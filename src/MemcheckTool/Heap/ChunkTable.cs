@@ -25,8 +25,12 @@ public sealed unsafe class ChunkTable
     /// <summary>Where the slot number sits, below the user address (inside the minimum 16-byte redzone).</summary>
     private const ulong TagOffset = 8;
 
-    /// <summary>A slot: one block, by value (laid out as heap_fastpath.c's struct chunk_entry).</summary>
-    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 48)]
+    /// <summary>
+    /// A slot: one block, by value (laid out as heap_fastpath.c's struct chunk_entry), padded to a
+    /// cache line and kept line-aligned: a free reads a slot long out of the caches, and a 48-byte
+    /// slot at an 8-aligned address lay across two lines most of the time (two misses).
+    /// </summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = EntrySize)]
     public struct Entry
     {
         [System.Runtime.InteropServices.FieldOffset(0)] public ulong User;
@@ -46,24 +50,37 @@ public sealed unsafe class ChunkTable
         public readonly bool ContainsBlockAddress(ulong address) => address >= BlockStart && address < BlockStart + BlockSize;
     }
 
+    /// <summary>A slot's size: one cache line.</summary>
+    public const int EntrySize = 64;
+
     private readonly CallstackTable stacks;
     private readonly HeapFastPath.State* _state;
-    private Entry[] _slots = null!;
+    // The slots live in a pinned byte array (the collector owns it), from its first line boundary on.
+    private byte[] _storage = null!;
+    private Entry* _slots;
+    private int _capacity;
     private int[] _freeSlots = null!;
 
     public ChunkTable(CallstackTable stacks, HeapFastPath.State* state)
     {
         this.stacks = stacks;
         _state = state;
-        PublishSlots(GC.AllocateArray<Entry>(4096, pinned: true));
+        AllocateSlots(4096);
         PublishFreeSlots(GC.AllocateArray<int>(1024, pinned: true));
     }
 
-    private void PublishSlots(Entry[] slots)
+    /// <summary>A zeroed, line-aligned table of <paramref name="capacity"/> slots, published; the old one's slots are copied over.</summary>
+    private void AllocateSlots(int capacity)
     {
+        byte[] storage = GC.AllocateArray<byte>((capacity + 1) * EntrySize, pinned: true);
+        ulong start = (ulong)Unsafe.AsPointer(ref storage[0]);
+        var slots = (Entry*)((start + EntrySize - 1) & ~(ulong)(EntrySize - 1));
+        if (_slots != null) Buffer.MemoryCopy(_slots, slots, (long)capacity * EntrySize, (long)_capacity * EntrySize);
+        _storage = storage;
         _slots = slots;
-        _state->Slots = (Entry*)Unsafe.AsPointer(ref slots[0]);
-        _state->SlotsLength = slots.Length;
+        _capacity = capacity;
+        _state->Slots = slots;
+        _state->SlotsLength = capacity;
     }
 
     private void PublishFreeSlots(int[] freeSlots)
@@ -97,7 +114,7 @@ public sealed unsafe class ChunkTable
     public int Add(ulong user, ulong size, ulong blockStart, ulong blockSize, AllocationKind kind, int allocStack, byte routine)
     {
         int slot = FreeSlotCount > 0 ? _freeSlots[--FreeSlotCount] : UsedSlots++;
-        if (slot == _slots.Length) Grow();
+        if (slot == _capacity) AllocateSlots(_capacity * 2);
         ref Entry entry = ref _slots[slot];
         entry.User = user;
         entry.Size = size;
@@ -125,13 +142,6 @@ public sealed unsafe class ChunkTable
         Count--;
     }
 
-    private void Grow()
-    {
-        Entry[] grown = GC.AllocateArray<Entry>(_slots.Length * 2, pinned: true);
-        _slots.CopyTo(grown, 0);
-        PublishSlots(grown);
-    }
-
     private void GrowFreeSlots()
     {
         int[] grown = GC.AllocateArray<int>(_freeSlots.Length * 2, pinned: true);
@@ -156,8 +166,7 @@ public sealed unsafe class ChunkTable
     public void Prefetch(ulong user)
     {
         ulong tag = *(ulong*)(user - TagOffset);
-        Entry[] slots = _slots;
-        if (tag < (ulong)slots.Length) System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref slots[tag]));
+        if (tag < (ulong)_capacity) System.Runtime.Intrinsics.X86.Sse.Prefetch0(_slots + tag);
     }
 
     /// <summary>The slot <paramref name="slot"/> (from <see cref="SlotOf"/>): its entry, to read.</summary>

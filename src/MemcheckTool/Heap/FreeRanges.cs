@@ -70,11 +70,20 @@ public sealed class FreeRanges
     /// <summary>Every free range, in address order.</summary>
     public IEnumerable<(ulong Start, ulong End)> Ranges => _endByStart.OrderBy(r => r.Key).Select(r => (r.Key, r.Value)).ToList();
 
+    /// <summary>Where the longest range's length is kept up to date (0: no range), for the native fast path; null: nowhere.</summary>
+    internal unsafe ulong* LongestPublished { get; init; }
+
+    private unsafe void Publish()
+    {
+        if (LongestPublished != null) *LongestPublished = _bySize.Count == 0 ? 0 : _bySize.Max.Length;
+    }
+
     private void Insert(ulong start, ulong end)
     {
         _endByStart[start] = end;
         _startByEnd[end] = start;
         _bySize.Add((end - start, start));
+        Publish();
     }
 
     private void Remove(ulong start, ulong end, bool countBytes)
@@ -83,5 +92,6 @@ public sealed class FreeRanges
         _startByEnd.Remove(end);
         _bySize.Remove((end - start, start));
         if (countBytes) Bytes -= end - start;
+        Publish();
     }
 }

@@ -42,20 +42,19 @@ public sealed unsafe class GuestHeap
     // caches, and reading it again cost a cache miss per free.
     private readonly Quarantine _quarantine;
     private readonly ReusableBlocks _reusable;
-    private readonly FreeRanges _free = new();
+    private readonly FreeRanges _free;
     private readonly RedzonePolicy _redzones;
     private readonly ulong _arenaEnd;
-    private ulong _nextAddress;
-    // Where the arena's unused end begins; mirrored in the fast path's state (its IsBlockAddress).
+    // Where the arena's unused end begins: in the fast path's state, which carves blocks there too.
     private ulong _next
     {
-        get => _nextAddress;
-        set => _state->Next = _nextAddress = value;
+        get => _state->Next;
+        set => _state->Next = value;
     }
     // The arena is reserved PROT_NONE and opened in steps as it grows: a wild access past what the
     // heap ever handed out faults, as it would natively, and the opened part's unused end is
     // unaddressable in the shadow.
-    private ulong _committed;
+    private ref ulong _committed => ref _state->Committed;
     private const ulong CommitStep = 64UL << 20;
     // The counts the native fast path keeps up too live in its state.
     private ref ulong _quarantinedBytes => ref _state->QuarantinedBytes;
@@ -75,6 +74,7 @@ public sealed unsafe class GuestHeap
         _shadow = shadow;
         _chunks = new ChunkTable(Stacks, _state);
         _quarantine = new Quarantine(_state);
+        _free = new FreeRanges { LongestPublished = &_state->MaxRange };
         _reusable = new ReusableBlocks(_state);
         _blockShadow = shadow != null ? new BlockShadow(shadow) : null;
         _redzones = new RedzonePolicy(redzone);

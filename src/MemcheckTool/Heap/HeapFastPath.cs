@@ -5,8 +5,10 @@ namespace Checker.MemcheckTool.Heap;
 
 /// <summary>
 /// The malloc family's common paths in native code (heap_fastpath.c, built into <see cref="FileName"/>
-/// next to the binary): malloc and operator new of a small size whose free list has a block, free and
-/// delete of a live block of the right family, malloc_usable_size, all with a walk-memo hit for the
+/// next to the binary): malloc and operator new of a small size whose free list has a block (or, the
+/// list empty and no free range fitting, carved from the arena's unused end where it is open), free
+/// and delete of a live block of the right family, realloc between small blocks whose kept bytes
+/// are plainly defined or undefined, malloc_usable_size, all with a walk-memo hit for the
 /// callstack. The engine's <c>InterceptCall</c> routine calls it before it switches to C# (the two
 /// wrfsbase of the fs swap, the MXCSR read, the reverse P/Invoke: most of a replaced call's cost), on
 /// the host stack with the cache's fs base in force; whatever it does not finish it leaves untouched
@@ -24,7 +26,7 @@ public static unsafe class HeapFastPath
     public const int MaxTags = 64;
 
     /// <summary>What a fast tag does.</summary>
-    public enum Op : byte { None = 0, Allocate = 1, Free = 2, UsableSize = 3 }
+    public enum Op : byte { None = 0, Allocate = 1, Free = 2, UsableSize = 3, Reallocate = 4 }
 
     /// <summary>One fast tag's row: struct fast_function.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -63,6 +65,9 @@ public static unsafe class HeapFastPath
         public long MaxFrames;
         public ulong Calls;
         public long OffRsp, OffRbp, OffRdi, OffRax, OffUnwindTop, OffStopSignal;
+        /// <summary>Where the arena is open up to (GuestHeap.Commit), and the longest free range (FreeRanges; 0: none).</summary>
+        public ulong Committed, MaxRange;
+        public long OffRsi;
         public FunctionRows Functions;
     }
 
@@ -79,6 +84,7 @@ public static unsafe class HeapFastPath
         s->OffRsp = ContextOffsets.OfGpr(4);
         s->OffRbp = ContextOffsets.OfGpr(5);
         s->OffRdi = ContextOffsets.OfGpr(7);
+        s->OffRsi = ContextOffsets.OfGpr(6);
         s->OffRax = ContextOffsets.OfGpr(0);
         s->OffUnwindTop = ContextOffsets.UnwindTop;
         s->OffStopSignal = ContextOffsets.StopSignal;

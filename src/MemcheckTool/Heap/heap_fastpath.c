@@ -6,7 +6,11 @@
  * and not saved here), no calls into libc. It reads and writes the heap's own tables (ChunkTable,
  * ReusableBlocks, Quarantine, GuestHeap's counters, the thread's WalkMemo), which the C# side keeps
  * in pinned or native memory and describes in struct heap_state. Anything but the common case
- * returns 0 before changing anything, and the C# handler does the whole call as before.
+ * returns 0 before changing anything, and the C# handler does the whole call as before. Served:
+ * malloc, operator new and new[] of a small size (from the block's exact-size free list or, as
+ * GuestHeap.Allocate would, carved from the arena's unused end when the list is empty and no free
+ * range fits), free and delete of a live block of the right family, realloc (a small new block,
+ * the kept bytes and their definedness copied, the old block freed) and malloc_usable_size.
  * Single-threaded programs only (the tool clears `enabled` before a second thread runs): the C#
  * side's lock is not taken here.
  */
@@ -18,14 +22,14 @@ typedef uint32_t u32;
 typedef int32_t i32;
 typedef uint8_t u8;
 
-/* ChunkTable.Entry */
+/* ChunkTable.Entry: one cache line, and the table is line-aligned. */
 struct chunk_entry {
     u64 user, size, block_start, block_size;
     i32 alloc_stack, free_stack;
     u8 kind, routine, freed, in_use;
-    u32 pad;
+    u8 pad[20];
 };
-_Static_assert(sizeof(struct chunk_entry) == 48, "ChunkTable.Entry");
+_Static_assert(sizeof(struct chunk_entry) == 64, "ChunkTable.Entry");
 
 /* QuarantinedBlock */
 struct quarantined {
@@ -59,7 +63,7 @@ struct memo_view {
 };
 
 /* What a fast tag does (HeapFastPath.Op). */
-enum { OP_NONE = 0, OP_ALLOCATE = 1, OP_FREE = 2, OP_USABLE_SIZE = 3 };
+enum { OP_NONE = 0, OP_ALLOCATE = 1, OP_FREE = 2, OP_USABLE_SIZE = 3, OP_REALLOCATE = 4 };
 struct fast_function {
     u64 argument_bits;   /* the argument registers' dirty bits (ArgumentDefinedness.ArgumentMask) */
     u8 op, kind, routine, pad[5];
@@ -69,6 +73,7 @@ struct fast_function {
 #define SMALL_BLOCK 65536
 #define GRANULE 16
 #define FAST_SHADOW_LIMIT 16384   /* blocks up to this many bytes have their shadow painted here */
+#define HOARD_FLOOR (16ull << 20)  /* GuestHeap.HoardFloor */
 
 /* HeapFastPath.State: field for field. */
 struct heap_state {
@@ -95,10 +100,30 @@ struct heap_state {
     i64 max_frames;
     u64 calls;
     i64 off_rsp, off_rbp, off_rdi, off_rax, off_unwind_top, off_stop_signal;
+    u64 committed;     /* the arena is open (read-write, its shadow unaddressable) up to here */
+    u64 max_range;     /* the longest of FreeRanges' ranges (0: none) */
+    i64 off_rsi;
     struct fast_function functions[MAX_TAGS];
 };
 
 #define AT(c, off, type) (*(type *)((u8 *)(c) + (off)))
+
+/*
+ * Start bringing a line in to write it (prefetchw: a NOP where unsupported). As asm with a
+ * memory clobber, so gcc keeps it where it is written: __builtin_prefetch was sunk past the walk-memo
+ * lookup it was meant to overlap, right before the load it was meant to hide.
+ */
+static inline void prefetch_write(const void *p) { __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p) : "memory"); }
+
+/* The shadow of [user, user + size) for writing: its first line and, for a larger block, its last (the
+ * hardware prefetcher follows the paint loop's stores in between). */
+static inline void prefetch_shadow(const struct heap_state *s, u64 user, u64 size)
+{
+    if (!s->shadow_base) return;
+    const u8 *first = s->shadow_base + (user >> 2);
+    prefetch_write(first);
+    if (size > 256) prefetch_write(first + ((size - 1) >> 2));
+}
 
 static inline u64 redzone_for(const struct heap_state *s, u64 size)
 {
@@ -164,34 +189,96 @@ static inline void define_result(const struct heap_state *s, void *c)
     AT(c, s->off_dirty, u64) &= ~s->rax_dirty_bit;
 }
 
-static int allocate(struct heap_state *s, void *c, const struct fast_function *f)
+/* Unaddressable shadow for [from, to), both multiples of 4 (redzones of a block carved here). */
+static inline void paint_unaddressable(const struct heap_state *s, u64 from, u64 to)
 {
-    u64 size = AT(c, s->off_rdi, u64);
+    for (u8 *q = s->shadow_base + (from >> 2), *e = s->shadow_base + (to >> 2); q < e; q++) *(volatile u8 *)q = 0xFF;
+}
+
+/* Where GuestHeap.Allocate puts a malloc-aligned block, worked out without changing anything. */
+struct placement {
+    u64 size, redzone, block_start, block_size, user;
+    u64 *list;   /* the free list it comes from; 0: carved from the arena's unused end */
+};
+
+/*
+ * 1 when the block for `size` can be placed here as the C# side would: the top of its exact-size
+ * free list or, with that list empty, no free range long enough and the hoard not due to be merged
+ * (GuestHeap.HoardOutgrewHeap), at the arena's unused end inside what is already open. 0 (the C#
+ * side decides) for anything else: a fishy size, a large block, the slot table full.
+ */
+static int place(const struct heap_state *s, u64 size, struct placement *p)
+{
     if ((i64)size < 0) return 0;                       /* fishy: reported by the C# handler */
     u64 redzone = redzone_for(s, size);
     u64 body = ((size ? size : 1) + GRANULE - 1) & ~(u64)(GRANULE - 1);
     u64 block_size = redzone + body + redzone;
     if (block_size > SMALL_BLOCK || size > FAST_SHADOW_LIMIT) return 0;
-    u64 *list = s->lists[block_size / GRANULE];
-    if (!list || list[0] == 0) return 0;               /* carved from the ranges or the arena's end in C# */
     if (s->free_count == 0 && s->used >= s->slots_length) return 0;   /* the table grows in C# */
-    i32 stack = remembered_stack(s, c);
-    if (stack < 0) return 0;
+    p->size = size;
+    p->redzone = redzone;
+    p->block_size = block_size;
+    u64 *list = s->lists[block_size / GRANULE];
+    if (list && list[0] != 0) {
+        p->list = list;
+        p->block_start = list[list[0]];
+        p->user = p->block_start + redzone;
+        return 1;
+    }
+    if (s->max_range >= block_size) return 0;                                      /* FreeRanges.TryTake */
+    if (s->hoarded_bytes >= HOARD_FLOOR && s->hoarded_bytes >= s->live_bytes) return 0;   /* a merge first */
+    u64 user = (s->next + redzone + GRANULE - 1) & ~(u64)(GRANULE - 1);
+    if (user - redzone != s->next) return 0;           /* an alignment gap: released in C# */
+    if (user + body + redzone > s->committed) return 0;    /* the arena opens further in C# */
+    p->list = 0;
+    p->block_start = s->next;
+    p->user = user;
+    return 1;
+}
 
-    u64 held = list[0];
-    u64 block_start = list[held];
-    list[0] = held - 1;
-    s->reusable_count--;
-    s->hoarded_bytes -= block_size;
-    u64 user = block_start + redzone;
-    if (s->shadow_base) paint(s, user, size, (u8)s->fresh_pattern);
+/* The slot a claim will take (ChunkTable.Add's choice). */
+static inline struct chunk_entry *next_slot(const struct heap_state *s, i64 *slot)
+{
+    *slot = s->free_count > 0 ? s->free_slots[s->free_count - 1] : s->used;
+    return &s->slots[*slot];
+}
 
-    i64 slot = s->free_count > 0 ? s->free_slots[--s->free_count] : s->used++;
-    struct chunk_entry *e = &s->slots[slot];
+/* Starts bringing in what claiming `p` writes: a recycled block spent the whole quarantine out of use,
+ * so its tag's line and its shadow are cold, and so may be the slot. */
+static inline void prefetch_claim(const struct heap_state *s, const struct placement *p)
+{
+    i64 slot;
+    prefetch_write(next_slot(s, &slot));
+    prefetch_write((const u8 *)p->user - 8);
+    prefetch_shadow(s, p->user, p->size);
+}
+
+/* GuestHeap.Allocate for a placed block: the block taken, its shadow painted, its slot filled. */
+static u64 claim(struct heap_state *s, const struct placement *p, const struct fast_function *f, i32 stack)
+{
+    u64 user = p->user;
+    if (p->list) {
+        p->list[0]--;
+        s->reusable_count--;
+        s->hoarded_bytes -= p->block_size;
+        if (s->shadow_base) paint(s, user, p->size, (u8)s->fresh_pattern);
+    } else {
+        u64 end = p->block_start + p->block_size;
+        s->next = end;
+        if (s->shadow_base) {
+            paint_unaddressable(s, p->block_start, user);
+            paint(s, user, p->size, (u8)s->fresh_pattern);   /* the lanes past the size too */
+            paint_unaddressable(s, (user + p->size + 3) & ~(u64)3, end);
+        }
+    }
+    i64 slot;
+    struct chunk_entry *e = next_slot(s, &slot);
+    if (s->free_count > 0) s->free_count--;
+    else s->used++;
     e->user = user;
-    e->size = size;
-    e->block_start = block_start;
-    e->block_size = block_size;
+    e->size = p->size;
+    e->block_start = p->block_start;
+    e->block_size = p->block_size;
     e->alloc_stack = stack;
     e->free_stack = 0;
     e->kind = f->kind;
@@ -200,61 +287,87 @@ static int allocate(struct heap_state *s, void *c, const struct fast_function *f
     e->in_use = 1;
     *(u64 *)(user - 8) = (u64)slot;
     s->chunk_count++;
-    s->live_bytes += size;
+    s->live_bytes += p->size;
     s->live_blocks++;
-    AT(c, s->off_rax, u64) = user;
+    return user;
+}
+
+static int allocate(struct heap_state *s, void *c, const struct fast_function *f)
+{
+    struct placement p;
+    if (!place(s, AT(c, s->off_rdi, u64), &p)) return 0;
+    prefetch_claim(s, &p);
+    i32 stack = remembered_stack(s, c);
+    if (stack < 0) return 0;
+    AT(c, s->off_rax, u64) = claim(s, &p, f, stack);
     return 1;
+}
+
+/* A heap address as GuestHeap.IsBlockAddress sees it (its tag below it is mapped). */
+static inline int block_address(const struct heap_state *s, u64 user)
+{
+    return user >= s->arena_start + 16 && user < s->next && (user & 15) == 0;
 }
 
 /* The slot of the block whose user address is `user`, by its tag; -1 (the C# handler decides) otherwise. */
 static inline i64 tagged_slot(const struct heap_state *s, u64 user)
 {
-    if (user < s->arena_start + 16 || user >= s->next || (user & 15) != 0) return -1;
+    if (!block_address(s, user)) return -1;
     u64 tag = *(const u64 *)(user - 8);
     if (tag >= (u64)s->used || s->slots[tag].user != user) return -1;
     return (i64)tag;
 }
 
-static int free_block(struct heap_state *s, void *c, const struct fast_function *f)
+/* The slots of the oldest quarantined blocks, which this free and the next are likely to recycle
+ * (their entries were last written when those blocks were freed). */
+static inline void prefetch_recycled(const struct heap_state *s)
 {
-    u64 user = AT(c, s->off_rdi, u64);
-    if (user == 0) {
-        AT(c, s->off_rax, u64) = 0;
-        return 1;
+    if (s->ring_count > 1) {
+        i64 mask = s->ring_length - 1;
+        prefetch_write(&s->slots[s->ring[s->ring_head].slot]);
+        prefetch_write(&s->slots[s->ring[(s->ring_head + 1) & mask].slot]);
     }
-    if (user < s->arena_start + 16 || user >= s->next || (user & 15) != 0) return 0;
-    /* The block's slot is usually out of the caches (the table is large, the block old): it comes
-     * in while the walk memo is looked up (the stack words it compares are warm). */
-    u64 tag = *(const u64 *)(user - 8);
-    if (tag < (u64)s->used) __builtin_prefetch(&s->slots[tag]);
-    i32 stack = remembered_stack(s, c);
-    if (stack < 0) return 0;
-    i64 slot = tagged_slot(s, user);
-    if (slot < 0) return 0;
-    struct chunk_entry *e = &s->slots[slot];
-    if (e->freed || e->kind != f->kind) return 0;      /* double free, mismatch: reported in C# */
-    if (e->size > FAST_SHADOW_LIMIT) return 0;         /* its shadow is set through ShadowMemory */
-    if (s->ring_count == s->ring_length) return 0;     /* the ring grows in C# */
+}
 
-    /* The blocks this free pushes out of quarantine must all go to small lists with room. */
+/*
+ * The slot of the live block at `user` that GuestHeap.Free can free here, as `kind`: found by its
+ * tag, not freed, of that family, its shadow small enough, and every block the free pushes out of
+ * quarantine bound for a small list with room; -1 (the C# handler decides or reports) otherwise.
+ * Changes nothing.
+ */
+static i64 freeable(const struct heap_state *s, u64 user, u8 kind)
+{
+    i64 slot = tagged_slot(s, user);
+    if (slot < 0) return -1;
+    const struct chunk_entry *e = &s->slots[slot];
+    if (e->freed || e->kind != kind) return -1;        /* double free, mismatch: reported in C# */
+    if (e->size > FAST_SHADOW_LIMIT) return -1;        /* its shadow is set through ShadowMemory */
+    if (s->ring_count == s->ring_length) return -1;    /* the ring grows in C# */
     u64 quarantined = s->quarantined_bytes + e->block_size;
     i64 count = s->ring_count + 1, mask = s->ring_length - 1, recycled = 0;
     while (quarantined > s->delay_frees_bytes && count > 1) {
         const struct quarantined *q = &s->ring[(s->ring_head + recycled) & mask];
-        if (q->block_size > SMALL_BLOCK) return 0;
+        if (q->block_size > SMALL_BLOCK) return -1;
         const u64 *list = s->lists[q->block_size / GRANULE];
-        if (!list || (i64)list[0] + recycled + 1 >= s->list_capacity[q->block_size / GRANULE]) return 0;
-        if (s->free_count + recycled + 1 > s->free_slots_length) return 0;
+        if (!list || (i64)list[0] + recycled + 1 >= s->list_capacity[q->block_size / GRANULE]) return -1;
+        if (s->free_count + recycled + 1 > s->free_slots_length) return -1;
         quarantined -= q->block_size;
         count--;
         recycled++;
     }
+    return slot;
+}
 
+/* GuestHeap.Free of the block in `slot` (freeable): into quarantine, the oldest blocks out of it. */
+static void release(struct heap_state *s, i64 slot, i32 stack)
+{
+    struct chunk_entry *e = &s->slots[slot];
+    i64 mask = s->ring_length - 1;
     e->free_stack = stack;
     e->freed = 1;
     s->live_bytes -= e->size;
     s->live_blocks--;
-    if (s->shadow_base) paint(s, user, e->size, 0xFF);
+    if (s->shadow_base) paint(s, e->user, e->size, 0xFF);
     struct quarantined *added = &s->ring[(s->ring_head + s->ring_count) & mask];
     added->slot = (i32)slot;
     added->block_start = e->block_start;
@@ -278,7 +391,105 @@ static int free_block(struct heap_state *s, void *c, const struct fast_function 
         s->ring_head = (s->ring_head + 1) & mask;
         s->ring_count--;
     }
+}
+
+static int free_block(struct heap_state *s, void *c, const struct fast_function *f)
+{
+    u64 user = AT(c, s->off_rdi, u64);
+    if (user == 0) {
+        AT(c, s->off_rax, u64) = 0;
+        return 1;
+    }
+    if (!block_address(s, user)) return 0;
+    /* The block's slot is usually out of the caches (the table is large, the block old): it comes
+     * in while the walk memo is looked up (the stack words it compares are warm). */
+    u64 tag = *(const u64 *)(user - 8);
+    if (tag < (u64)s->used) prefetch_write(&s->slots[tag]);
+    prefetch_recycled(s);
+    i32 stack = remembered_stack(s, c);
+    if (stack < 0) return 0;
+    i64 slot = freeable(s, user, f->kind);
+    if (slot < 0) return 0;
+    release(s, slot, stack);
     AT(c, s->off_rax, u64) = 0;
+    return 1;
+}
+
+/* Whether every lane of the shadow of [user, user + n) (user 4-aligned) is Defined or Undefined:
+ * no partly defined byte (side-table bits) and nothing unaddressable, so copying the lanes is all
+ * MemoryDefinedness.Copy would do. With definedness off (no copy), only Defined lanes. */
+static int plain_lanes(const struct heap_state *s, u64 user, u64 n)
+{
+    const u8 *q = s->shadow_base + (user >> 2);
+    u64 whole = n >> 2, i = 0;
+    u64 bad = s->definedness ? 0xAAAAAAAAAAAAAAAAull : ~0ull;
+    for (; i + 8 <= whole; i += 8)
+        if (*(const u64 *)(q + i) & bad) return 0;
+    for (; i < whole; i++)
+        if (q[i] & (u8)bad) return 0;
+    if (n & 3) {
+        u8 mask = (u8)((1u << (2 * (n & 3))) - 1);
+        if (q[whole] & mask & (u8)bad) return 0;
+    }
+    return 1;
+}
+
+/* ShadowMemory.Copy of the lanes of n bytes from `from` to `to` (both 4-aligned); the lanes of the
+ * last shadow byte past n keep theirs. */
+static void copy_lanes(const struct heap_state *s, u64 from, u64 to, u64 n)
+{
+    const u8 *src = s->shadow_base + (from >> 2);
+    u8 *dst = s->shadow_base + (to >> 2);
+    u64 whole = n >> 2;
+    for (u64 i = 0; i < whole; i++) dst[i] = src[i];
+    if (n & 3) {
+        u8 mask = (u8)((1u << (2 * (n & 3))) - 1);
+        dst[whole] = (u8)((dst[whole] & ~mask) | (src[whole] & mask));
+    }
+}
+
+/*
+ * realloc as HeapFunctions.Realloc does it: realloc(NULL, n) is malloc; of a live malloc-family
+ * block, a new block (placed first), the kept bytes and their definedness copied, then the old
+ * block freed, both under the one callstack. A size of 0, an invalid or mismatched pointer, a
+ * partly defined byte among the kept ones: the C# handler.
+ */
+static int reallocate(struct heap_state *s, void *c, const struct fast_function *f)
+{
+    u64 old = AT(c, s->off_rdi, u64), size = AT(c, s->off_rsi, u64);
+    struct placement p;
+    if (old == 0) {
+        if (!place(s, size, &p)) return 0;
+        prefetch_claim(s, &p);
+        i32 stack = remembered_stack(s, c);
+        if (stack < 0) return 0;
+        AT(c, s->off_rax, u64) = claim(s, &p, f, stack);
+        return 1;
+    }
+    if (size == 0 || !block_address(s, old)) return 0;
+    u64 tag = *(const u64 *)(old - 8);
+    if (tag < (u64)s->used) prefetch_write(&s->slots[tag]);
+    if (!place(s, size, &p)) return 0;
+    prefetch_claim(s, &p);
+    i32 stack = remembered_stack(s, c);
+    if (stack < 0) return 0;
+    /* Placing the new block first only shortens lists and the free slots: what freeable checked
+     * still holds after the claim. */
+    i64 slot = freeable(s, old, f->kind);
+    if (slot < 0) return 0;
+    u64 old_size = s->slots[slot].size;
+    u64 kept = size < old_size ? size : old_size;
+    if (s->shadow_base && !plain_lanes(s, old, kept)) return 0;
+    u64 user = claim(s, &p, f, stack);
+    {
+        u8 *d = (u8 *)user;
+        const u8 *from = (const u8 *)old;
+        u64 n = kept;
+        __asm__ volatile("rep movsb" : "+D"(d), "+S"(from), "+c"(n) : : "memory");
+    }
+    if (s->shadow_base && s->definedness) copy_lanes(s, old, user, kept);
+    release(s, slot, stack);
+    AT(c, s->off_rax, u64) = user;
     return 1;
 }
 
@@ -313,6 +524,7 @@ int checker_heap_fast(void *context, u32 call, struct heap_state *s)
     case OP_ALLOCATE: done = allocate(s, context, f); break;
     case OP_FREE: done = free_block(s, context, f); break;
     case OP_USABLE_SIZE: done = usable_size(s, context); break;
+    case OP_REALLOCATE: done = reallocate(s, context, f); break;
     default: return 0;
     }
     if (!done) return 0;
