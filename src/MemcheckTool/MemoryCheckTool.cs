@@ -5,6 +5,7 @@ using Checker.Engine.Dispatch;
 using Checker.Engine.Interception;
 using Checker.Engine.Loading;
 using Checker.Engine.Memory;
+using Checker.Engine.Native;
 using Checker.Engine.State;
 using Checker.Engine.Tools;
 using Checker.Engine.Translation;
@@ -176,6 +177,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     // A thread stack's marks go when its memory is unmapped or mapped over: what comes there starts clean.
     public override void OnMemoryUnmapped(ulong start, ulong end) => _threadStacks.Forget(start, end);
     public override void OnMemoryMapped(ulong start, ulong length, int protection, bool anonymous) => _threadStacks.Forget(start, start + length);
+
+    public override void OnMemoryProtected(ulong start, ulong length, int protection)
+    {
+        if ((protection & (LibC.ProtRead | LibC.ProtWrite)) != (LibC.ProtRead | LibC.ProtWrite)) Heap.ArenaProtectedByProgram(start, length);
+    }
 
     /// <summary>gs:[a &gt;&gt; 2] is a's shadow byte in generated code.</summary>
     public override ulong SegmentBase => Shadow.Base;

@@ -60,7 +60,7 @@ public sealed unsafe class GuestHeap
     private ref ulong _quarantinedBytes => ref _state->QuarantinedBytes;
     private ref ulong _hoardedBytes => ref _state->HoardedBytes;
     private readonly HeapFastPath.State* _state = HeapFastPath.NewState();
-    private bool _fastPathAllowed;
+    private bool _fastPathAllowed, _arenaProtectedByProgram;
     private HeapJournal? _journal;
     private ulong _undiscardedBytes;   // freed into the ranges since their pages were last given back
 
@@ -107,7 +107,18 @@ public sealed unsafe class GuestHeap
         }
     }
 
-    private void UpdateFastPath() => _state->Enabled = _fastPathAllowed && _journal == null ? 1UL : 0;
+    private void UpdateFastPath() => _state->Enabled = _fastPathAllowed && !_arenaProtectedByProgram && _journal == null ? 1UL : 0;
+
+    /// <summary>
+    /// The program took some access away from part of the arena (mprotect of heap memory): the
+    /// native fast path, which reads and writes the arena without fault recovery, stops for good.
+    /// </summary>
+    public void ArenaProtectedByProgram(ulong start, ulong length)
+    {
+        if (start >= _arenaEnd || start + length <= ArenaStart) return;
+        _arenaProtectedByProgram = true;
+        UpdateFastPath();
+    }
 
     /// <summary>Calls the native fast path finished (<c>--stats</c>).</summary>
     public ulong FastCalls => _state->Calls;

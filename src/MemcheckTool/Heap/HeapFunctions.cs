@@ -231,7 +231,19 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         }
         ulong user = heap.Allocate(size, MallocAlignment, AllocationKind.Malloc, stack, routine);
         if (user == 0) return Fail(c, ENOMEM);
-        Buffer.MemoryCopy((void*)old, (void*)user, (long)size, (long)Math.Min(size, oldSize));
+        // Through the fault-recovering copy: the program may have protected its block (mprotect of
+        // heap memory); natively realloc's own copy would fault there, so that is the guest's SIGSEGV.
+        ulong kept = Math.Min(size, oldSize);
+        for (ulong done = 0; done < kept;)
+        {
+            int chunk = (int)Math.Min(kept - done, int.MaxValue);
+            if (!GuestMemory.TryRead(old + done, new Span<byte>((void*)(user + done), chunk)))
+            {
+                heap.Free(user, AllocationKind.Malloc, name, stack);
+                throw new Checker.Engine.Dispatch.GuestMemoryFault(old + done, chunk, write: false);
+            }
+            done += (ulong)chunk;
+        }
         // The kept bytes keep their definedness; growth is undefined, as malloc's bytes.
         heap.CopyDefinedness?.Invoke(old, user, Math.Min(size, oldSize));
         heap.Free(old, AllocationKind.Malloc, name, stack);

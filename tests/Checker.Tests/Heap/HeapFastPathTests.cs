@@ -55,6 +55,20 @@ public class HeapFastPathTests
         MemcheckJson.AssertFrame(error.GetProperty("stack")[0], "main", "heap_fast_path_threads.c", MemcheckJson.Line("heap_fast_path_threads.c", "LINE_DOUBLE"), report.Context);
     }
 
+    [Fact]
+    public void ReallocOfAProtectedBlockIsTheProgramsFaultNotMemchecks()
+    {
+        // The program mprotects part of its heap: the fast path stops (it has no fault recovery),
+        // and realloc's copy faults as it would natively: the program's own handler takes it.
+        var report = Run(CaseBinaries.Get("heap_protected_realloc"), fastPath: true);
+        Assert.True(report.Run.ExitCode == 0, report.Context);
+        Assert.Equal("caught SIGSEGV in realloc\nq[0]=y\n", report.Run.StdoutText);
+        JsonElement error = Assert.Single(report.Errors);
+        Assert.Equal("unaddressable", error.GetProperty("kind").GetString());
+        JsonElement main = error.GetProperty("stack").EnumerateArray().First(f => MemcheckJson.FunctionOf(f) == "main");
+        Assert.Equal(MemcheckJson.Line("heap_protected_realloc.c", "LINE_REALLOC"), main.GetProperty("line").GetInt32());
+    }
+
     // The whole errors array, less the thread ids (each run its own).
     private static string Errors(MemcheckReport report) =>
         Regex.Replace(JsonSerializer.Serialize(report.Root.GetProperty("errors")), "\"tid\":[0-9]+", "\"tid\":0");
