@@ -54,8 +54,8 @@ public sealed class CheckPlanner
         set => _classifier.CheckPops = value;
     }
 
-    /// <summary>Instructions whose accesses must be checked on their own (null: any may merge).</summary>
-    public Func<ulong, bool>? KeepApart { get; set; }
+    /// <summary>Instructions whose accesses must be checked on their own, by index in the block (null: any may merge).</summary>
+    public Func<int, bool>? KeepApart { get; set; }
 
     private static readonly List<PlannedCheck> NoChecks = [];
 
@@ -111,7 +111,7 @@ public sealed class CheckPlanner
             if (flow is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
                 _classifier.Classify(ins, registers.UsedMemoryList(i), accesses[i]);
             breaksAll[i] = flow != FlowControl.Next || registers.SetsStackPointer(i) || ins.StackPointerIncrement != 0;
-            apart[i] = accesses[i].Count != 0 && KeepApart?.Invoke(ins.IP) == true;
+            apart[i] = accesses[i].Count != 0 && KeepApart?.Invoke(i) == true;
         }
 
         for (int i = 0; i < n; i++)

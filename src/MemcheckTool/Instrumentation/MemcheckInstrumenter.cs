@@ -20,9 +20,8 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private BlockServices _block = null!;
     // The end (exclusive) of the run of pops the last pop probe covered.
     private int _popRunEnd;
-    private Func<ulong, bool>? _keepsApart, _keepsApartOrCopy;
+    private Func<int, bool>? _keepsApart;
     private bool _copies;
-    private readonly HashSet<ulong> _copyPcs = [];
 
     public override void BeginBlock(BlockServices block)
     {
@@ -31,7 +30,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (definedness != null) definedness.Statistics.TranslationsByMode[block.Mode]++;
         _checks.Reset();
         _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
-        _planner.KeepApart = definedness != null ? _keepsApart ??= definedness.KeepsApart : null;
+        _planner.KeepApart = definedness != null ? _keepsApart ??= KeepsApart : null;
         _planner.CheckFrames = definedness != null;
         _planner.NoGapsInWrites = definedness != null;
         _planner.CheckPops = definedness != null && block.Mode == DefinednessMode.Propagating;
@@ -53,15 +52,16 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             _propagation.FindPlainCopies(block.Instructions);
             if (block.Mode != DefinednessMode.Plain) _copies = false;
         }
-        if (_copies)
-        {
-            _copyPcs.Clear();
-            for (int i = 0; i < block.Instructions.Count; i++)
-                if (_propagation.IsPlainCopy(i)) _copyPcs.Add(block.Instructions[i].IP);
-            if (_copyPcs.Count != 0) _planner.KeepApart = _keepsApartOrCopy ??= pc => _copyPcs.Contains(pc) || definedness!.KeepsApart(pc);
-        }
         _plan = _planner.Plan(block.Instructions, block.Liveness);
     }
+
+    /// <summary>
+    /// Whether instruction <paramref name="index"/>'s accesses are checked alone: a plain copy of mode 0
+    /// (by index: a set of the block's copy pcs, made per block, cost more than the plan itself) or a
+    /// pc whose merged check kept leaving for its gaps.
+    /// </summary>
+    private bool KeepsApart(int index) =>
+        (_copies && _propagation.IsPlainCopy(index)) || definedness!.KeepsApart(_block.Instructions[index].IP);
 
     public override void BeforeInstruction(CodeBuffer code, int index)
     {
