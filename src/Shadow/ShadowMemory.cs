@@ -190,6 +190,18 @@ public sealed unsafe class ShadowMemory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Faults in the shadow pages of a range whose shadow is about to be written (a heap arena's next
+    /// blocks) in one call instead of a fault per page; the contents do not change. Best effort.
+    /// </summary>
+    public void Populate(ulong address, ulong length)
+    {
+        CheckRange(address, length, nameof(address));
+        if (length == 0) return;
+        ulong start = PageDown((ulong)Shadow() + (address >> 2)), end = PageUp((ulong)Shadow() + ((address + length + 3) >> 2));
+        ShadowLibC.madvise((nint)start, (nuint)(end - start), ShadowLibC.MadvPopulateWrite);
+    }
+
     /// <summary>Sets the <paramref name="length"/> bytes from <paramref name="address"/> to <paramref name="state"/>.</summary>
     public void Set(ulong address, ulong length, ShadowState state)
     {

@@ -26,6 +26,17 @@ public static class HostMemory
     /// <summary>Gives the pages of a private anonymous range back to the kernel: they read as zeros again.</summary>
     public static bool Discard(ulong address, ulong size) => LibC.madvise((nint)address, (nuint)size, LibC.MadvDontNeed) == 0;
 
+    /// <summary>
+    /// Faults in a range about to be written in one call (MADV_POPULATE_WRITE): on a PVM guest kernel
+    /// a page fault costs ~10 us, a populated page ~0.6 us. Best effort: before Linux 5.14, or if
+    /// memory is short, the pages fault in one by one as they are touched.
+    /// </summary>
+    public static void Populate(ulong address, ulong size)
+    {
+        ulong from = PageDown(address), to = PageUp(address + size);
+        if (to > from) LibC.madvise((nint)from, (nuint)(to - from), LibC.MadvPopulateWrite);
+    }
+
     public static void Protect(ulong address, ulong size, int prot)
     {
         if (LibC.mprotect((nint)address, (nuint)size, prot) != 0)

@@ -54,8 +54,14 @@ public sealed unsafe class GuestHeap
     // The arena is reserved PROT_NONE and opened in steps as it grows: a wild access past what the
     // heap ever handed out faults, as it would natively, and the opened part's unused end is
     // unaddressable in the shadow.
+    private ulong _open;
+    private const ulong OpenStep = 64UL << 20;
+    // Blocks are carved (here and in the fast path) only up to _committed, which moves ahead in
+    // PopulateStep steps, each populated with its shadow in one call: blocks carved one after another
+    // then take no page fault each (~10 us on a PVM guest kernel; cc1plus took ~6,500 in the arena).
+    // A step for one large block is not populated: the program may touch little of it.
     private ref ulong _committed => ref _state->Committed;
-    private const ulong CommitStep = 64UL << 20;
+    private const ulong PopulateStep = 1UL << 20;
     // The counts the native fast path keeps up too live in its state.
     private ref ulong _quarantinedBytes => ref _state->QuarantinedBytes;
     private ref ulong _hoardedBytes => ref _state->HoardedBytes;
@@ -82,6 +88,7 @@ public sealed unsafe class GuestHeap
         ArenaStart = MapArena(arenaAddress, ArenaSize);
         _arenaEnd = ArenaStart + ArenaSize;
         _next = ArenaStart;
+        _open = ArenaStart;
         _committed = ArenaStart;
         _state->ArenaStart = ArenaStart;
         _state->DelayFreesBytes = delayFreesBytes;
@@ -125,16 +132,31 @@ public sealed unsafe class GuestHeap
 
     private static ulong MapArena(ulong address, ulong size) => HostMemory.MapAnonymous(address, size, LibC.ProtNone, noReserve: true);
 
-    /// <summary>Opens the arena up to <paramref name="end"/> (rounded up to <see cref="CommitStep"/>); the new part is unaddressable until handed out.</summary>
+    /// <summary>Lets blocks be carved up to <paramref name="end"/>: the arena opened and the next step populated.</summary>
     private void Commit(ulong end)
     {
         if (end <= _committed) return;
-        ulong to = Math.Min(_arenaEnd, (end - ArenaStart + CommitStep - 1) / CommitStep * CommitStep + ArenaStart);
-        HostMemory.Protect(_committed, to - _committed, LibC.ProtRead | LibC.ProtWrite);
-        _shadow?.Set(_committed, to - _committed, ShadowState.Unaddressable);
-        Committed?.Invoke(_committed, to - _committed);
+        if (end > _open) Open(end);
+        ulong to = Math.Min(_open, RoundUp(end, PopulateStep));
+        if (to - _committed <= 2 * PopulateStep)
+        {
+            HostMemory.Populate(_committed, to - _committed);
+            _shadow?.Populate(_committed, to - _committed);
+        }
         _committed = to;
     }
+
+    /// <summary>Opens the arena up to <paramref name="end"/> (rounded up to <see cref="OpenStep"/>); the new part is unaddressable until handed out.</summary>
+    private void Open(ulong end)
+    {
+        ulong to = Math.Min(_arenaEnd, RoundUp(end, OpenStep));
+        HostMemory.Protect(_open, to - _open, LibC.ProtRead | LibC.ProtWrite);
+        _shadow?.Set(_open, to - _open, ShadowState.Unaddressable);
+        Committed?.Invoke(_open, to - _open);
+        _open = to;
+    }
+
+    private ulong RoundUp(ulong address, ulong step) => (address - ArenaStart + step - 1) / step * step + ArenaStart;
 
     public RedzonePolicy Redzones => _redzones;
     /// <summary>Where the blocks' callstacks are interned (the heap keeps their numbers).</summary>

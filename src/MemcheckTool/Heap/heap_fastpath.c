@@ -100,7 +100,7 @@ struct heap_state {
     i64 max_frames;
     u64 calls;
     i64 off_rsp, off_rbp, off_rdi, off_rax, off_unwind_top, off_stop_signal;
-    u64 committed;     /* the arena is open (read-write, its shadow unaddressable) up to here */
+    u64 committed;     /* blocks may be carved up to here: the arena open and populated (GuestHeap.Commit) */
     u64 max_range;     /* the longest of FreeRanges' ranges (0: none) */
     i64 off_rsi;
     struct fast_function functions[MAX_TAGS];
@@ -229,7 +229,7 @@ static int place(const struct heap_state *s, u64 size, struct placement *p)
     if (s->hoarded_bytes >= HOARD_FLOOR && s->hoarded_bytes >= s->live_bytes) return 0;   /* a merge first */
     u64 user = (s->next + redzone + GRANULE - 1) & ~(u64)(GRANULE - 1);
     if (user - redzone != s->next) return 0;           /* an alignment gap: released in C# */
-    if (user + body + redzone > s->committed) return 0;    /* the arena opens further in C# */
+    if (user + body + redzone > s->committed) return 0;    /* C# populates (and opens) further */
     p->list = 0;
     p->block_start = s->next;
     p->user = user;

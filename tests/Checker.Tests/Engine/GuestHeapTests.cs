@@ -36,6 +36,20 @@ public class GuestHeapTests
             Assert.True(ordered[i - 1].BlockStart + ordered[i - 1].BlockSize <= ordered[i].BlockStart, "blocks overlap");
     }
 
+    [Fact]
+    public void KeepsEveryBlockWhileItsTableGrowsStepByStep()
+    {
+        // The slots are populated 1 MiB (16,384 slots) at a time, then an eighth more: 200,000
+        // blocks cross several steps, and blocks from the first step must still be found after.
+        var (heap, errors) = NewHeap();
+        ulong[] users = Enumerable.Range(0, 200_000).Select(i => heap.Allocate((ulong)(i % 40) + 1, 16, AllocationKind.Malloc, Stack)).ToArray();
+        for (int i = 0; i < users.Length; i += 997)
+            Assert.Equal((ulong)(i % 40) + 1, heap.FindLive(users[i])?.Size);
+        foreach (ulong user in users) Assert.True(heap.Free(user, AllocationKind.Malloc, "free", Stack));
+        Assert.Empty(errors);
+        Assert.Null(heap.FindLive(users[^1]));
+    }
+
     [Theory]
     [InlineData(32UL)]
     [InlineData(64UL)]
