@@ -148,7 +148,10 @@ if need_data sqlite && [[ ! -s "$sql_input" ]]; then
     gen_sql 70000 "$sql_input.tmp" && mv "$sql_input.tmp" "$sql_input" || exit 1
 fi
 # cc1plus: the compiler proper g++ runs, on the preprocessed source (so the
-# measured run reads no headers). Preprocessed again when the source changes.
+# measured run reads no headers). Preprocessed again when the source changes,
+# from its own directory: the line markers then name it without the checkout's
+# path, so every clone and worktree compiles the same input (the compiler's
+# work, and memcheck's report of it, changed with the path's length).
 cxx_source="$bench/workloads/templates.cpp"
 cxx_input="$out/data/templates.ii"
 if need_data cc1plus; then
@@ -159,7 +162,7 @@ if need_data cc1plus; then
     fi
     if [[ ! -s "$cxx_input" || "$cxx_source" -nt "$cxx_input" ]]; then
         echo "bench: preprocessing $cxx_source" >&2
-        g++ -E -o "$cxx_input.tmp" "$cxx_source" && mv "$cxx_input.tmp" "$cxx_input" || exit 1
+        (cd "$(dirname "$cxx_source")" && g++ -E -o "$cxx_input.tmp" "$(basename "$cxx_source")") && mv "$cxx_input.tmp" "$cxx_input" || exit 1
     fi
 fi
 

@@ -3,7 +3,8 @@
  * double free, a mismatched delete, a use after free, an overflow into a recycled block's redzone,
  * an uninitialized read, malloc_usable_size, and leaks. Then realloc: grown and shrunk with half of
  * each buffer written (the kept bytes keep their definedness), a use of the old pointer, an
- * undefined byte carried over. Every report must be what the C# handlers
+ * undefined byte carried over. Then calloc: cleared blocks read (no report), one read past its end,
+ * one freed twice. Every report must be what the C# handlers
  * alone give (HeapFastPathTests runs it both ways). */
 #include <malloc.h>
 #include <stdio.h>
@@ -20,6 +21,11 @@ __attribute__((noinline)) static char *make(size_t size)
 __attribute__((noinline)) static void drop(char *p)
 {
     free(p); /* LINE_DROP */
+}
+
+__attribute__((noinline)) static int *cleared(size_t count)
+{
+    return (int *)calloc(count, sizeof(int)); /* LINE_CLEARED */
 }
 
 __attribute__((noinline)) static char *grow(char *p, size_t size)
@@ -81,6 +87,20 @@ int main(void)
         if (f[10] == 3 || f[0] != 1) puts("unlikely"); /* LINE_REALLOC_UNDEFINED */
         drop(f);
     }
+    for (int round = 0; round < 3; round++) {
+        int *zeros[400];
+        for (int i = 0; i < 400; i++) zeros[i] = cleared(1 + i % 70);
+        for (int i = 0; i < 400; i++) {
+            for (int j = 0; j < 1 + i % 70; j++)
+                if (zeros[i][j] != 0) puts("not cleared");
+            zeros[i][i % 70] = i;
+        }
+        for (int i = 0; i < 400; i++) drop((char *)zeros[i]);
+    }
+    int *z = cleared(9);
+    sum += z[9]; /* LINE_CLEARED_PAST */
+    drop((char *)z);
+    drop((char *)z); /* LINE_CLEARED_DOUBLE */
     printf("sum %lu\n", sum);
     drop(c);
     drop(d);

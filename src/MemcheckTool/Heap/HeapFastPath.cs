@@ -5,7 +5,7 @@ namespace Checker.MemcheckTool.Heap;
 
 /// <summary>
 /// The malloc family's common paths in native code (heap_fastpath.c, built into <see cref="FileName"/>
-/// next to the binary): malloc and operator new of a small size whose free list has a block (or, the
+/// next to the binary): malloc, calloc (a small product) and operator new of a small size whose free list has a block (or, the
 /// list empty and no free range fitting, carved from the arena's unused end where it is open), free
 /// and delete of a live block of the right family, realloc between small blocks whose kept bytes
 /// are plainly defined or undefined, malloc_usable_size, all with a walk-memo hit for the
@@ -26,7 +26,7 @@ public static unsafe class HeapFastPath
     public const int MaxTags = 64;
 
     /// <summary>What a fast tag does.</summary>
-    public enum Op : byte { None = 0, Allocate = 1, Free = 2, UsableSize = 3, Reallocate = 4 }
+    public enum Op : byte { None = 0, Allocate = 1, Free = 2, UsableSize = 3, Reallocate = 4, AllocateCleared = 5 }
 
     /// <summary>One fast tag's row: struct fast_function.</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -46,7 +46,7 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         foreach (string n in new[] { "memalign", "__libc_memalign", "aligned_alloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Aligned(Begin(c, m, n), n, r, c->Gpr[RDI], c->Gpr[RSI], AllocationKind.Malloc)))); }
         foreach (string n in new[] { "valloc", "__libc_valloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Allocate(Begin(c, m, n), n, r, c->Gpr[RDI], PageSize, AllocationKind.Malloc)))); }
         foreach (string n in new[] { "pvalloc", "__libc_pvalloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Pvalloc(Begin(c, m, n), n, r, c->Gpr[RDI])))); }
-        foreach (string n in new[] { "calloc", "__libc_calloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Calloc(Begin(c, m, n), n, r)))); }
+        foreach (string n in new[] { "calloc", "__libc_calloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Calloc(Begin(c, m, n), n, r))) { FastTag = FastTag(HeapFastPath.Op.AllocateCleared, AllocationKind.Malloc, n) }); }
         foreach (string n in new[] { "realloc", "__libc_realloc" }) { byte r = R(n); ulong m = M(n); all.Add(new(n, c => Done(c, Realloc(Begin(c, m, n), n, r, c->Gpr[RDI], c->Gpr[RSI]))) { FastTag = FastTag(HeapFastPath.Op.Reallocate, AllocationKind.Malloc, n) }); }
         byte reallocarray = R("reallocarray");
         ulong reallocarrayMask = M("reallocarray");

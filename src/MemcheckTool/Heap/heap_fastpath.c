@@ -63,7 +63,7 @@ struct memo_view {
 };
 
 /* What a fast tag does (HeapFastPath.Op). */
-enum { OP_NONE = 0, OP_ALLOCATE = 1, OP_FREE = 2, OP_USABLE_SIZE = 3, OP_REALLOCATE = 4 };
+enum { OP_NONE = 0, OP_ALLOCATE = 1, OP_FREE = 2, OP_USABLE_SIZE = 3, OP_REALLOCATE = 4, OP_ALLOCATE_CLEARED = 5 };
 struct fast_function {
     u64 argument_bits;   /* the argument registers' dirty bits (ArgumentDefinedness.ArgumentMask) */
     u8 op, kind, routine, pad[5];
@@ -253,21 +253,22 @@ static inline void prefetch_claim(const struct heap_state *s, const struct place
     prefetch_shadow(s, p->user, p->size);
 }
 
-/* GuestHeap.Allocate for a placed block: the block taken, its shadow painted, its slot filled. */
-static u64 claim(struct heap_state *s, const struct placement *p, const struct fast_function *f, i32 stack)
+/* GuestHeap.Allocate for a placed block: the block taken, its shadow painted (`pattern`: the fresh
+ * state, or Defined for calloc), its slot filled. */
+static u64 claim(struct heap_state *s, const struct placement *p, const struct fast_function *f, i32 stack, u8 pattern)
 {
     u64 user = p->user;
     if (p->list) {
         p->list[0]--;
         s->reusable_count--;
         s->hoarded_bytes -= p->block_size;
-        if (s->shadow_base) paint(s, user, p->size, (u8)s->fresh_pattern);
+        if (s->shadow_base) paint(s, user, p->size, pattern);
     } else {
         u64 end = p->block_start + p->block_size;
         s->next = end;
         if (s->shadow_base) {
             paint_unaddressable(s, p->block_start, user);
-            paint(s, user, p->size, (u8)s->fresh_pattern);   /* the lanes past the size too */
+            paint(s, user, p->size, pattern);   /* the lanes past the size too */
             paint_unaddressable(s, (user + p->size + 3) & ~(u64)3, end);
         }
     }
@@ -299,7 +300,31 @@ static int allocate(struct heap_state *s, void *c, const struct fast_function *f
     prefetch_claim(s, &p);
     i32 stack = remembered_stack(s, c);
     if (stack < 0) return 0;
-    AT(c, s->off_rax, u64) = claim(s, &p, f, stack);
+    AT(c, s->off_rax, u64) = claim(s, &p, f, stack, (u8)s->fresh_pattern);
+    return 1;
+}
+
+/* Zeros from `user` on, whole words: a block's body is a multiple of 16 bytes (no libc here). */
+static inline void clear(u64 user, u64 size)
+{
+    u64 words = (size + 7) >> 3;
+    __asm__ volatile("rep stosq" : "+D"(user), "+c"(words) : "a"(0ull) : "memory");
+}
+
+/* HeapFunctions.Calloc for a small product: the block cleared and defined. Large or overflowing
+ * products (and their fishy-argument reports) are the C# side's. */
+static int allocate_cleared(struct heap_state *s, void *c, const struct fast_function *f)
+{
+    u64 count = AT(c, s->off_rdi, u64), size = AT(c, s->off_rsi, u64);
+    if (count > SMALL_BLOCK || size > SMALL_BLOCK) return 0;
+    struct placement p;
+    if (!place(s, count * size, &p)) return 0;
+    prefetch_claim(s, &p);
+    i32 stack = remembered_stack(s, c);
+    if (stack < 0) return 0;
+    u64 user = claim(s, &p, f, stack, 0);
+    clear(user, count * size);
+    AT(c, s->off_rax, u64) = user;
     return 1;
 }
 
@@ -463,7 +488,7 @@ static int reallocate(struct heap_state *s, void *c, const struct fast_function 
         prefetch_claim(s, &p);
         i32 stack = remembered_stack(s, c);
         if (stack < 0) return 0;
-        AT(c, s->off_rax, u64) = claim(s, &p, f, stack);
+        AT(c, s->off_rax, u64) = claim(s, &p, f, stack, (u8)s->fresh_pattern);
         return 1;
     }
     if (size == 0 || !block_address(s, old)) return 0;
@@ -480,7 +505,7 @@ static int reallocate(struct heap_state *s, void *c, const struct fast_function 
     u64 old_size = s->slots[slot].size;
     u64 kept = size < old_size ? size : old_size;
     if (s->shadow_base && !plain_lanes(s, old, kept)) return 0;
-    u64 user = claim(s, &p, f, stack);
+    u64 user = claim(s, &p, f, stack, (u8)s->fresh_pattern);
     {
         u8 *d = (u8 *)user;
         const u8 *from = (const u8 *)old;
@@ -525,6 +550,7 @@ int checker_heap_fast(void *context, u32 call, struct heap_state *s)
     case OP_FREE: done = free_block(s, context, f); break;
     case OP_USABLE_SIZE: done = usable_size(s, context); break;
     case OP_REALLOCATE: done = reallocate(s, context, f); break;
+    case OP_ALLOCATE_CLEARED: done = allocate_cleared(s, context, f); break;
     default: return 0;
     }
     if (!done) return 0;

@@ -37,6 +37,11 @@ public class HeapFastPathTests
         Assert.True(kinds.Length >= 6, fast.Context);
         Assert.Contains(fast.Errors, e => e.GetProperty("message").GetString()!.Contains("double free", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(MemcheckJson.Line("heap_fast_path.cpp", "LINE_LEAK"), LeakLine(fast));
+        // calloc's blocks, served natively too, read as cleared and defined (no report in the
+        // loop), and are bounded: one read past the end, at its line.
+        JsonElement past = Assert.Single(fast.Errors, e => e.GetProperty("stack")[0].GetProperty("line").GetInt32() == MemcheckJson.Line("heap_fast_path.cpp", "LINE_CLEARED_PAST"));
+        Assert.Contains("beyond", past.GetProperty("message").GetString()!);
+        Assert.Equal(10, kinds.Length);   // the nine above and the leak
     }
 
     [Fact]
