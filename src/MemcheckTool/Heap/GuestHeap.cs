@@ -1,3 +1,4 @@
+using Checker.Engine.Dispatch;
 using Checker.Engine.Native;
 using Checker.Shadow;
 
@@ -126,6 +127,12 @@ public sealed unsafe class GuestHeap
         _arenaProtectedByProgram = true;
         UpdateFastPath();
     }
+
+    /// <summary>
+    /// Whether the program ever took access away from arena memory: memory the heap writes for it
+    /// (a block's tag, calloc's zeros) then goes through the fault-recovering copy.
+    /// </summary>
+    public bool MayBeProtectedByProgram => _arenaProtectedByProgram;
 
     /// <summary>Calls the native fast path finished (<c>--stats</c>).</summary>
     public ulong FastCalls => _state->Calls;
@@ -276,6 +283,14 @@ public sealed unsafe class GuestHeap
             }
             // An alignment gap before the block is free space.
             if (blockStart > previous) Release(previous, blockStart - previous);
+        }
+        if (_arenaProtectedByProgram && !GuestMemory.TryWriteUInt64(user - 8, 0))
+        {
+            // The program took access away from the block's memory: natively the allocator's own
+            // write of its header faults there, so it is the program's SIGSEGV at the call.
+            _shadow?.Set(blockStart, blockSize, ShadowState.Unaddressable);
+            Release(blockStart, blockSize);
+            throw new GuestMemoryFault(user - 8, 8, write: true);
         }
         _chunks.Add(user, size, blockStart, blockSize, kind, stack, routine);
         LiveBytes += size;

@@ -201,16 +201,39 @@ public sealed unsafe class HeapFunctions(GuestHeap heap, int callstackFrames,
         ulong count = Arg(c, 0), size = Arg(c, 1);
         if (Fishy(c, name, "nmemb", count) || Fishy(c, name, "size", size) || Overflows(c, name, "nmemb", count, "size", size))
             return Fail(c, ENOMEM);
-        ulong user = heap.Allocate(count * size, MallocAlignment, AllocationKind.Malloc, Stack(c), routine);
+        int stack = Stack(c);
+        ulong user = heap.Allocate(count * size, MallocAlignment, AllocationKind.Malloc, stack, routine);
         if (user == 0) return Fail(c, ENOMEM);
-        for (ulong done = 0, total = count * size; done < total;)
+        if (heap.MayBeProtectedByProgram) ClearFaultRecovering(user, count * size, name, stack);
+        else
         {
-            int chunk = (int)Math.Min(total - done, int.MaxValue);
-            new Span<byte>((void*)(user + done), chunk).Clear();
-            done += (ulong)chunk;
+            for (ulong done = 0, total = count * size; done < total;)
+            {
+                int chunk = (int)Math.Min(total - done, int.MaxValue);
+                new Span<byte>((void*)(user + done), chunk).Clear();
+                done += (ulong)chunk;
+            }
         }
         heap.Define(user, count * size);
         return user;
+    }
+
+    private static readonly byte[] Zeros = new byte[64 << 10];
+
+    // calloc's clearing once the program has protected heap memory: natively calloc's own clearing
+    // would fault there, so a fault is the program's SIGSEGV at the call (the block given back).
+    private void ClearFaultRecovering(ulong user, ulong total, string name, int stack)
+    {
+        for (ulong done = 0; done < total;)
+        {
+            int chunk = (int)Math.Min(total - done, (ulong)Zeros.Length);
+            if (!GuestMemory.TryWrite(user + done, Zeros.AsSpan(0, chunk)))
+            {
+                heap.Free(user, AllocationKind.Malloc, name, stack);
+                throw new Checker.Engine.Dispatch.GuestMemoryFault(user + done, chunk, write: true);
+            }
+            done += (ulong)chunk;
+        }
     }
 
     /// <summary>realloc always moves, so stale pointers to the old block point at freed memory.</summary>

@@ -59,6 +59,7 @@ public static class CaseBinaries
         ["heap_fast_path"] = new("g++", "heap_fast_path.cpp", ["-O1", "-Wno-mismatched-new-delete", "-Wno-use-after-free", "-Wno-free-nonheap-object"], []),
         ["heap_fast_path_threads"] = new("gcc", "heap_fast_path_threads.c", ["-O1", "-pthread", "-Wno-use-after-free"], []),
         ["heap_protected_realloc"] = new("gcc", "heap_protected_realloc.c", ["-O1", "-g"], []),
+        ["heap_protected_arena"] = new("gcc", "heap_protected_arena.c", ["-O1", "-g"], []),
         ["cxx_bad_alloc"] = new("g++", "cxx_bad_alloc.cpp", ["-O2", "-g"], []),
         ["map_over_tool"] = new("gcc", "map_over_tool.c", ["-O1"], []),
         ["odd_instructions"] = new("gcc", "odd_instructions.c", ["-O2", "-mfsgsbase"], []),

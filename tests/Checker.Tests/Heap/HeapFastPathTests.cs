@@ -74,6 +74,21 @@ public class HeapFastPathTests
         Assert.Equal(MemcheckJson.Line("heap_protected_realloc.c", "LINE_REALLOC"), main.GetProperty("line").GetInt32());
     }
 
+    [Fact]
+    public void AllocatingIntoMemoryTheProgramProtectedIsTheProgramsFaultNotMemchecks()
+    {
+        // The program protects heap memory its next blocks come from: the tag written below a
+        // block, or calloc's zeros, fault there (memcheck died of an AccessViolation in C#); it is
+        // the program's SIGSEGV at the call, as natively, and its handler exits.
+        var report = Run(CaseBinaries.Get("heap_protected_arena"), fastPath: true);
+        Assert.True(report.Run.ExitCode == 3, report.Context);
+        Assert.Equal("caught SIGSEGV\n", report.Run.StdoutText);
+        JsonElement error = Assert.Single(report.Errors, e => e.GetProperty("kind").GetString() != "leak");
+        Assert.Equal("unaddressable", error.GetProperty("kind").GetString());
+        JsonElement get = error.GetProperty("stack").EnumerateArray().First(f => MemcheckJson.FunctionOf(f) == "get");
+        Assert.Equal(MemcheckJson.Line("heap_protected_arena.c", "LINE_GET"), get.GetProperty("line").GetInt32());
+    }
+
     // The whole errors array, less the thread ids (each run its own).
     private static string Errors(MemcheckReport report) =>
         Regex.Replace(JsonSerializer.Serialize(report.Root.GetProperty("errors")), "\"tid\":[0-9]+", "\"tid\":0");
