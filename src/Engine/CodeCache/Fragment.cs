@@ -11,6 +11,8 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public ulong ApplicationEnd { get; } = applicationEnd;
     public ulong Entry { get; } = entry;
     public int Size { get; } = size;
+    /// <summary>Its place in the cache's fragments in address order (<see cref="TranslationCache.FragmentAt"/>), set when it is added; exits name fragments by it.</summary>
+    public int Number { get; internal set; } = ExitStub.NoFragment;
     /// <summary>Its exits' ids: consecutive, as the translator takes them (set once when the fragment is finished; see <see cref="TranslationCache.Exit"/>).</summary>
     public int FirstExit { get; private set; }
     public int ExitCount { get; private set; }

@@ -24,10 +24,13 @@ public sealed unsafe class TranslationCache
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
     // Exits by id, in fixed chunks: a list doubling its one array copied ever larger arrays on the
     // large-object heap, each a step towards a full collection.
-    // 1,024 exits of 64 bytes a chunk: below the large-object threshold.
-    private const int ExitChunkBits = 10;
+    // 2,048 exits of 40 bytes a chunk: below the large-object threshold.
+    private const int ExitChunkBits = 11;
     private readonly List<ExitStub[]> _exitChunks = [];
     private int _exitCount;
+    // What only a few exits need, by id (kept out of ExitStub so its chunks hold no references).
+    private readonly Dictionary<int, (ulong Pc, int Signal)> _faults = new();
+    private readonly Dictionary<int, Interception.InterceptedFunction> _functions = new();
     /// <summary>Live fragments by the 4 KB application pages their code spans: flushes touch only these.</summary>
     private readonly Dictionary<ulong, List<Fragment>> _byPage = new();
     /// <summary>Every fragment ever built, in cache-address order (the region is carved upwards), in fixed chunks (no large-object arrays).</summary>
@@ -117,10 +120,25 @@ public sealed unsafe class TranslationCache
         int slot = _exitCount & ((1 << ExitChunkBits) - 1);
         if (slot == 0) _exitChunks.Add(new ExitStub[1 << ExitChunkBits]);
         ref ExitStub exit = ref _exitChunks[^1][slot];
-        exit = new ExitStub(_exitCount, kind, targetPc, faultPc, faultSignal);
+        exit = new ExitStub(_exitCount, kind, targetPc);
+        if (faultPc != 0 || faultSignal != 0) _faults[_exitCount] = (faultPc, faultSignal);
         _exitCount++;
         return ref exit;
     }
+
+    /// <summary>For an <see cref="ExitKind.Fault"/> exit: the faulting instruction and the signal it raises (0, 0 for other exits).</summary>
+    public (ulong Pc, int Signal) FaultOf(int id) => _faults.TryGetValue(id, out var fault) ? fault : default;
+
+    /// <summary>For an <see cref="ExitKind.Intercept"/> exit: the replacement, valid while its fragment is not flushed.</summary>
+    public Interception.InterceptedFunction? FunctionOf(int id) => _functions.GetValueOrDefault(id);
+
+    internal void SetFunction(int id, Interception.InterceptedFunction function) => _functions[id] = function;
+
+    /// <summary>Fragment number <paramref name="number"/> (<see cref="Fragment.Number"/>).</summary>
+    public Fragment FragmentAt(int number) => _byAddress[number >> AddressChunkBits][number & (AddressChunkSize - 1)];
+
+    /// <summary>The fragment <paramref name="exit"/> leaves (null while it is being built).</summary>
+    public Fragment? OwnerOf(in ExitStub exit) => exit.OwnerNumber == ExitStub.NoFragment ? null : FragmentAt(exit.OwnerNumber);
 
     public void Add(Fragment fragment)
     {
@@ -138,6 +156,7 @@ public sealed unsafe class TranslationCache
             _byAddress.Add(new Fragment[AddressChunkSize]);
             _entries.Add(new ulong[AddressChunkSize]);
         }
+        fragment.Number = _addressCount;
         _byAddress[^1][slot] = fragment;
         _entries[^1][slot] = fragment.Entry;
         _addressCount++;
@@ -172,9 +191,9 @@ public sealed unsafe class TranslationCache
     public void Link(in ExitStub taken, Fragment target)
     {
         ref ExitStub exit = ref ExitAt(taken.Id);
-        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
+        if (exit.IsLinked || OwnerOf(exit) is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
         WriteRel32(exit.PatchSite, target.Entry);
-        exit.LinkedTo = target;
+        exit.LinkedNumber = target.Number;
         exit.NextIncoming = target.FirstIncoming;
         target.FirstIncoming = exit.Id;
         Statistics.DirectLinks++;
@@ -195,9 +214,9 @@ public sealed unsafe class TranslationCache
             {
                 ref ExitStub exit = ref ExitAt(id);
                 exit.NextIncoming = ExitStub.None;
-                if (exit.LinkedTo == null) continue;
+                if (!exit.IsLinked) continue;
                 WriteRel32(exit.PatchSite, exit.StubAddress);
-                exit.LinkedTo = null;
+                exit.LinkedNumber = ExitStub.NoFragment;
             }
         }
         IndirectBranches.Clear();
@@ -228,7 +247,7 @@ public sealed unsafe class TranslationCache
             {
                 ref ExitStub incoming = ref ExitAt(id);
                 WriteRel32(incoming.PatchSite, incoming.StubAddress);
-                incoming.LinkedTo = null;
+                incoming.LinkedNumber = ExitStub.NoFragment;
                 id = incoming.NextIncoming;
                 incoming.NextIncoming = ExitStub.None;
             }
@@ -236,7 +255,7 @@ public sealed unsafe class TranslationCache
             for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
             {
                 ref ExitStub own = ref ExitAt(id);
-                if (own.LinkedTo is { } target) RemoveIncoming(target, ref own);
+                if (own.IsLinked) RemoveIncoming(FragmentAt(own.LinkedNumber), ref own);
             }
         }
         Statistics.FragmentsFlushed += victims.Count;
