@@ -14,11 +14,8 @@ public sealed unsafe class TranslationCache
 {
     private const ulong IblTableOffset = 0x10000;
 
-    // The mode-0 index by application pc, split in 256 dictionaries by a hash of the pc: one
-    // dictionary of cc1plus's 130k fragments resized its arrays onto the large-object heap (8 MB
-    // of large objects, each allocation a step towards a full collection); a shard stays small.
-    private const int IndexShardBits = 8;
-    private readonly Dictionary<ulong, Fragment>[] _fragments = NewShards();
+    // The mode-0 index by application pc (fragment numbers: see PcIndex).
+    private readonly PcIndex _index = new();
     private int _fragmentCount;
     /// <summary>Fragments of the tool's other modes, by (pc, mode).</summary>
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
@@ -85,25 +82,20 @@ public sealed unsafe class TranslationCache
 
     public int FragmentCount => _fragmentCount;
 
-    private static Dictionary<ulong, Fragment>[] NewShards()
-    {
-        var shards = new Dictionary<ulong, Fragment>[1 << IndexShardBits];
-        for (int i = 0; i < shards.Length; i++) shards[i] = new();
-        return shards;
-    }
-
-    // Fragment pcs are aligned and clustered: a multiplicative hash spreads them over the shards.
-    private Dictionary<ulong, Fragment> ShardOf(ulong pc) => _fragments[(int)((pc * 0x9E3779B97F4A7C15UL) >> (64 - IndexShardBits))];
     /// <summary>The instruction maps of every fragment (<see cref="Fragment.ApplicationPcAt"/>).</summary>
     public InstructionMaps InstructionMaps { get; } = new();
     public EngineStatistics Statistics { get; } = new();
 
-    public bool TryGet(ulong applicationPc, out Fragment fragment) =>
-        ShardOf(applicationPc).TryGetValue(applicationPc, out fragment!);
+    public bool TryGet(ulong applicationPc, out Fragment fragment)
+    {
+        bool found = _index.TryGet(applicationPc, out int number);
+        fragment = found ? FragmentAt(number) : null!;
+        return found;
+    }
 
     /// <summary>The fragment of <paramref name="applicationPc"/> translated for the tool's <paramref name="mode"/>.</summary>
     public bool TryGet(ulong applicationPc, int mode, out Fragment fragment) =>
-        mode == 0 ? ShardOf(applicationPc).TryGetValue(applicationPc, out fragment!) : _variants.TryGetValue((applicationPc, mode), out fragment!);
+        mode == 0 ? TryGet(applicationPc, out fragment) : _variants.TryGetValue((applicationPc, mode), out fragment!);
 
     /// <summary>A copy of exit <paramref name="id"/> as it is now.</summary>
     public ExitStub Exit(int id) => ExitAt(id);
@@ -142,21 +134,15 @@ public sealed unsafe class TranslationCache
 
     public void Add(Fragment fragment)
     {
+        fragment.Number = _addressCount;
         if (fragment.Mode != 0) _variants[(fragment.ApplicationPc, fragment.Mode)] = fragment;
-        else
-        {
-            Dictionary<ulong, Fragment> shard = ShardOf(fragment.ApplicationPc);
-            int before = shard.Count;
-            shard[fragment.ApplicationPc] = fragment;
-            _fragmentCount += shard.Count - before;
-        }
+        else if (_index.Set(fragment.ApplicationPc, fragment.Number)) _fragmentCount++;
         int slot = _addressCount & (AddressChunkSize - 1);
         if (slot == 0)
         {
             _byAddress.Add(new Fragment[AddressChunkSize]);
             _entries.Add(new ulong[AddressChunkSize]);
         }
-        fragment.Number = _addressCount;
         _byAddress[^1][slot] = fragment;
         _entries[^1][slot] = fragment.Entry;
         _addressCount++;
@@ -241,7 +227,7 @@ public sealed unsafe class TranslationCache
             for (ulong page = f.ApplicationPc >> 12; page <= (f.ApplicationEnd - 1) >> 12; page++)
                 if (_byPage.TryGetValue(page, out List<Fragment>? list) && list.Remove(f) && list.Count == 0) _byPage.Remove(page);
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
-            else if (ShardOf(f.ApplicationPc).Remove(f.ApplicationPc)) _fragmentCount--;
+            else if (_index.Remove(f.ApplicationPc)) _fragmentCount--;
             IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.Entry);
             for (int id = f.FirstIncoming; id != ExitStub.None;)
             {
