@@ -28,29 +28,38 @@ public enum ExitKind : byte
 /// Every fragment has a few (cc1plus: 470,000 exits) and they live as long as it does, so an exit
 /// is a value in <see cref="TranslationCache"/>'s fixed chunks, addressed by its id, not an object:
 /// as objects they were 40% of what translation allocated, each one copied by the young
-/// collections and marked by the full ones. What only fault and intercept exits need is in a side
-/// object, and the exits linked to one fragment form a list of ids through <see cref="NextIncoming"/>.
+/// collections and marked by the full ones. The value holds no reference either (40 bytes, was 64
+/// with an object for the rare fields and the fragments by reference: 30 MB on cc1plus, and
+/// chunks the collector had to scan): its fragment and link target are fragment numbers
+/// (<see cref="Fragment.Number"/>, <see cref="TranslationCache.FragmentAt"/>), the patch site a
+/// distance back from the stub, and what only fault and intercept exits need is in the cache's
+/// side table (<see cref="TranslationCache.FaultOf"/>, <see cref="TranslationCache.FunctionOf"/>).
+/// The exits linked to one fragment form a list of ids through <see cref="NextIncoming"/>.
 /// <see cref="TranslationCache.Exit"/> hands out copies; the cache changes the stored values.
 /// </para>
 /// </summary>
-public struct ExitStub(int id, ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
+public struct ExitStub(int id, ExitKind kind, ulong targetPc)
 {
     /// <summary>No exit (the end of an incoming list).</summary>
     public const int None = -1;
 
-    private sealed class Rare
-    {
-        public ulong FaultPc;
-        public int FaultSignal;
-        public Interception.InterceptedFunction? Function;
-    }
+    /// <summary>No fragment (<see cref="OwnerNumber"/>, <see cref="LinkedNumber"/>).</summary>
+    public const int NoFragment = -1;
 
-    private Rare? _rare = faultPc != 0 || faultSignal != 0 ? new Rare { FaultPc = faultPc, FaultSignal = faultSignal } : null;
+    public ulong TargetPc { get; } = targetPc;
+    public ulong StubAddress { get; set; }
+    public int Id { get; } = id;
+    /// <summary>The id of the next exit linked to the same fragment as this one (<see cref="Fragment.FirstIncoming"/>; <see cref="None"/> at the end).</summary>
+    public int NextIncoming { get; set; } = None;
+    // Declared after the 8- and 4-byte fields: a struct without references is laid out in order (40 bytes).
+    // Fragment numbers + 1 (0: none, as a fresh value has).
+    private int _owner;
+    private int _linkedTo;
+    // StubAddress - PatchSite (0: no patch site).
+    private int _patchBack;
+    public ExitKind Kind { get; } = kind;
     private sbyte _targetMode = -1;
 
-    public int Id { get; } = id;
-    public ExitKind Kind { get; } = kind;
-    public ulong TargetPc { get; } = targetPc;
     /// <summary>
     /// A tool's mode change (<see cref="Tools.BlockServices.ExitTo"/>): the mode the target is looked
     /// up and linked in, whatever the owner's (null: the owner's, as for every other exit).
@@ -60,20 +69,27 @@ public struct ExitStub(int id, ExitKind kind, ulong targetPc, ulong faultPc = 0,
         readonly get => _targetMode < 0 ? null : _targetMode;
         set => _targetMode = value is int mode ? checked((sbyte)mode) : (sbyte)-1;
     }
-    /// <summary>For <see cref="ExitKind.Fault"/>: the faulting instruction and the signal it raises.</summary>
-    public readonly ulong FaultPc => _rare?.FaultPc ?? 0;
-    public readonly int FaultSignal => _rare?.FaultSignal ?? 0;
-    /// <summary>For <see cref="ExitKind.Intercept"/>: the replacement, valid while <see cref="Owner"/> is not flushed.</summary>
-    public Interception.InterceptedFunction? Function
+
+    /// <summary>Address of the rel32 field of the branch in the fragment body that reaches this stub (0: none; set after <see cref="StubAddress"/>).</summary>
+    public ulong PatchSite
     {
-        readonly get => _rare?.Function;
-        set => (_rare ??= new Rare()).Function = value;
+        readonly get => _patchBack == 0 ? 0 : StubAddress - (ulong)(uint)_patchBack;
+        set => _patchBack = value == 0 ? 0 : checked((int)(StubAddress - value));
     }
-    /// <summary>Address of the rel32 field of the branch in the fragment body that reaches this stub.</summary>
-    public ulong PatchSite { get; set; }
-    public ulong StubAddress { get; set; }
-    public Fragment? Owner { get; set; }
-    public Fragment? LinkedTo { get; set; }
-    /// <summary>The id of the next exit linked to the same fragment as this one (<see cref="Fragment.FirstIncoming"/>; <see cref="None"/> at the end).</summary>
-    public int NextIncoming { get; set; } = None;
+
+    /// <summary>The number of the fragment this exit leaves (<see cref="NoFragment"/> while it is being built).</summary>
+    public int OwnerNumber
+    {
+        readonly get => _owner - 1;
+        set => _owner = value + 1;
+    }
+
+    /// <summary>The number of the fragment this exit jumps straight to (<see cref="NoFragment"/>: not linked).</summary>
+    public int LinkedNumber
+    {
+        readonly get => _linkedTo - 1;
+        set => _linkedTo = value + 1;
+    }
+
+    public readonly bool IsLinked => _linkedTo != 0;
 }

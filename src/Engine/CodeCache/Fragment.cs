@@ -4,19 +4,30 @@ namespace Checker.Engine.CodeCache;
 /// A translated basic block: single entry, one or more exits. The 8 bytes before <see cref="Entry"/>
 /// hold the negated application pc (read by the indirect-branch lookup).
 /// </summary>
+/// <remarks>
+/// One lives per translation for the whole run (cc1plus: 130K), so the fields are as narrow as their
+/// values allow (72 bytes an object, was 88): the end as a length, the exit and instruction counts
+/// (a block has at most <see cref="Translation.BlockTranslator.MaxBlockInstructions"/> instructions) and the mode in 16 and 8 bits.
+/// </remarks>
 public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong entry, int size)
 {
+    private readonly uint _length = checked((uint)(applicationEnd - applicationPc));
+    private ushort _exitCount, _instructionCount;
+    private byte _mode;
+
     public ulong ApplicationPc { get; } = applicationPc;
     /// <summary>One past the last application byte translated into this fragment.</summary>
-    public ulong ApplicationEnd { get; } = applicationEnd;
+    public ulong ApplicationEnd => ApplicationPc + _length;
     public ulong Entry { get; } = entry;
     public int Size { get; } = size;
+    /// <summary>Its place in the cache's fragments in address order (<see cref="TranslationCache.FragmentAt"/>), set when it is added; exits name fragments by it.</summary>
+    public int Number { get; internal set; } = ExitStub.NoFragment;
     /// <summary>Its exits' ids: consecutive, as the translator takes them (set once when the fragment is finished; see <see cref="TranslationCache.Exit"/>).</summary>
     public int FirstExit { get; private set; }
-    public int ExitCount { get; private set; }
+    public int ExitCount => _exitCount;
 
     /// <summary>Sets the fragment's exits (once, when it is finished).</summary>
-    public void SetExits(int first, int count) => (FirstExit, ExitCount) = (first, count);
+    public void SetExits(int first, int count) => (FirstExit, _exitCount) = (first, checked((ushort)count));
 
     /// <summary>The id of the first of the exits of other fragments that jump straight here (a list through <see cref="ExitStub.NextIncoming"/>; <see cref="ExitStub.None"/>: none); unlinked when this fragment is flushed.</summary>
     public int FirstIncoming { get; set; } = ExitStub.None;
@@ -29,7 +40,7 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     /// the common one, sits in the indirect-branch table; fragments link only to fragments of their
     /// own mode, and other modes' indirect branches exit to the dispatcher, which picks the mode again.
     /// </summary>
-    public int Mode { get; init; }
+    public int Mode { get => _mode; init => _mode = checked((byte)value); }
 
     /// <summary>
     /// Where its guest instructions' entries start in <see cref="Maps"/> and how many there are: per
@@ -39,10 +50,10 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     /// </summary>
     public InstructionMaps? Maps { get; private set; }
     public int MapStart { get; private set; }
-    public int InstructionCount { get; private set; }
+    public int InstructionCount => _instructionCount;
 
     /// <summary>Sets the instruction map (once, when the fragment is finished).</summary>
-    public void SetInstructionMap(InstructionMaps maps, int start, int count) => (Maps, MapStart, InstructionCount) = (maps, start, count);
+    public void SetInstructionMap(InstructionMaps maps, int start, int count) => (Maps, MapStart, _instructionCount) = (maps, start, checked((ushort)count));
 
     /// <summary>The application pc of the guest instruction whose translation contains <paramref name="cachePc"/>.</summary>
     public ulong ApplicationPcAt(ulong cachePc)

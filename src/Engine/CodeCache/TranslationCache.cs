@@ -14,20 +14,20 @@ public sealed unsafe class TranslationCache
 {
     private const ulong IblTableOffset = 0x10000;
 
-    // The mode-0 index by application pc, split in 256 dictionaries by a hash of the pc: one
-    // dictionary of cc1plus's 130k fragments resized its arrays onto the large-object heap (8 MB
-    // of large objects, each allocation a step towards a full collection); a shard stays small.
-    private const int IndexShardBits = 8;
-    private readonly Dictionary<ulong, Fragment>[] _fragments = NewShards();
+    // The mode-0 index by application pc (fragment numbers: see PcIndex).
+    private readonly PcIndex _index = new();
     private int _fragmentCount;
     /// <summary>Fragments of the tool's other modes, by (pc, mode).</summary>
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
     // Exits by id, in fixed chunks: a list doubling its one array copied ever larger arrays on the
     // large-object heap, each a step towards a full collection.
-    // 1,024 exits of 64 bytes a chunk: below the large-object threshold.
-    private const int ExitChunkBits = 10;
+    // 2,048 exits of 40 bytes a chunk: below the large-object threshold.
+    private const int ExitChunkBits = 11;
     private readonly List<ExitStub[]> _exitChunks = [];
     private int _exitCount;
+    // What only a few exits need, by id (kept out of ExitStub so its chunks hold no references).
+    private readonly Dictionary<int, (ulong Pc, int Signal)> _faults = new();
+    private readonly Dictionary<int, Interception.InterceptedFunction> _functions = new();
     /// <summary>Live fragments by the 4 KB application pages their code spans: flushes touch only these.</summary>
     private readonly Dictionary<ulong, List<Fragment>> _byPage = new();
     /// <summary>Every fragment ever built, in cache-address order (the region is carved upwards), in fixed chunks (no large-object arrays).</summary>
@@ -82,25 +82,20 @@ public sealed unsafe class TranslationCache
 
     public int FragmentCount => _fragmentCount;
 
-    private static Dictionary<ulong, Fragment>[] NewShards()
-    {
-        var shards = new Dictionary<ulong, Fragment>[1 << IndexShardBits];
-        for (int i = 0; i < shards.Length; i++) shards[i] = new();
-        return shards;
-    }
-
-    // Fragment pcs are aligned and clustered: a multiplicative hash spreads them over the shards.
-    private Dictionary<ulong, Fragment> ShardOf(ulong pc) => _fragments[(int)((pc * 0x9E3779B97F4A7C15UL) >> (64 - IndexShardBits))];
     /// <summary>The instruction maps of every fragment (<see cref="Fragment.ApplicationPcAt"/>).</summary>
     public InstructionMaps InstructionMaps { get; } = new();
     public EngineStatistics Statistics { get; } = new();
 
-    public bool TryGet(ulong applicationPc, out Fragment fragment) =>
-        ShardOf(applicationPc).TryGetValue(applicationPc, out fragment!);
+    public bool TryGet(ulong applicationPc, out Fragment fragment)
+    {
+        bool found = _index.TryGet(applicationPc, out int number);
+        fragment = found ? FragmentAt(number) : null!;
+        return found;
+    }
 
     /// <summary>The fragment of <paramref name="applicationPc"/> translated for the tool's <paramref name="mode"/>.</summary>
     public bool TryGet(ulong applicationPc, int mode, out Fragment fragment) =>
-        mode == 0 ? ShardOf(applicationPc).TryGetValue(applicationPc, out fragment!) : _variants.TryGetValue((applicationPc, mode), out fragment!);
+        mode == 0 ? TryGet(applicationPc, out fragment) : _variants.TryGetValue((applicationPc, mode), out fragment!);
 
     /// <summary>A copy of exit <paramref name="id"/> as it is now.</summary>
     public ExitStub Exit(int id) => ExitAt(id);
@@ -117,21 +112,31 @@ public sealed unsafe class TranslationCache
         int slot = _exitCount & ((1 << ExitChunkBits) - 1);
         if (slot == 0) _exitChunks.Add(new ExitStub[1 << ExitChunkBits]);
         ref ExitStub exit = ref _exitChunks[^1][slot];
-        exit = new ExitStub(_exitCount, kind, targetPc, faultPc, faultSignal);
+        exit = new ExitStub(_exitCount, kind, targetPc);
+        if (faultPc != 0 || faultSignal != 0) _faults[_exitCount] = (faultPc, faultSignal);
         _exitCount++;
         return ref exit;
     }
 
+    /// <summary>For an <see cref="ExitKind.Fault"/> exit: the faulting instruction and the signal it raises (0, 0 for other exits).</summary>
+    public (ulong Pc, int Signal) FaultOf(int id) => _faults.TryGetValue(id, out var fault) ? fault : default;
+
+    /// <summary>For an <see cref="ExitKind.Intercept"/> exit: the replacement, valid while its fragment is not flushed.</summary>
+    public Interception.InterceptedFunction? FunctionOf(int id) => _functions.GetValueOrDefault(id);
+
+    internal void SetFunction(int id, Interception.InterceptedFunction function) => _functions[id] = function;
+
+    /// <summary>Fragment number <paramref name="number"/> (<see cref="Fragment.Number"/>).</summary>
+    public Fragment FragmentAt(int number) => _byAddress[number >> AddressChunkBits][number & (AddressChunkSize - 1)];
+
+    /// <summary>The fragment <paramref name="exit"/> leaves (null while it is being built).</summary>
+    public Fragment? OwnerOf(in ExitStub exit) => exit.OwnerNumber == ExitStub.NoFragment ? null : FragmentAt(exit.OwnerNumber);
+
     public void Add(Fragment fragment)
     {
+        fragment.Number = _addressCount;
         if (fragment.Mode != 0) _variants[(fragment.ApplicationPc, fragment.Mode)] = fragment;
-        else
-        {
-            Dictionary<ulong, Fragment> shard = ShardOf(fragment.ApplicationPc);
-            int before = shard.Count;
-            shard[fragment.ApplicationPc] = fragment;
-            _fragmentCount += shard.Count - before;
-        }
+        else if (_index.Set(fragment.ApplicationPc, fragment.Number)) _fragmentCount++;
         int slot = _addressCount & (AddressChunkSize - 1);
         if (slot == 0)
         {
@@ -172,9 +177,9 @@ public sealed unsafe class TranslationCache
     public void Link(in ExitStub taken, Fragment target)
     {
         ref ExitStub exit = ref ExitAt(taken.Id);
-        if (exit.LinkedTo != null || exit.Owner is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
+        if (exit.IsLinked || OwnerOf(exit) is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
         WriteRel32(exit.PatchSite, target.Entry);
-        exit.LinkedTo = target;
+        exit.LinkedNumber = target.Number;
         exit.NextIncoming = target.FirstIncoming;
         target.FirstIncoming = exit.Id;
         Statistics.DirectLinks++;
@@ -195,9 +200,9 @@ public sealed unsafe class TranslationCache
             {
                 ref ExitStub exit = ref ExitAt(id);
                 exit.NextIncoming = ExitStub.None;
-                if (exit.LinkedTo == null) continue;
+                if (!exit.IsLinked) continue;
                 WriteRel32(exit.PatchSite, exit.StubAddress);
-                exit.LinkedTo = null;
+                exit.LinkedNumber = ExitStub.NoFragment;
             }
         }
         IndirectBranches.Clear();
@@ -222,13 +227,13 @@ public sealed unsafe class TranslationCache
             for (ulong page = f.ApplicationPc >> 12; page <= (f.ApplicationEnd - 1) >> 12; page++)
                 if (_byPage.TryGetValue(page, out List<Fragment>? list) && list.Remove(f) && list.Count == 0) _byPage.Remove(page);
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
-            else if (ShardOf(f.ApplicationPc).Remove(f.ApplicationPc)) _fragmentCount--;
+            else if (_index.Remove(f.ApplicationPc)) _fragmentCount--;
             IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.Entry);
             for (int id = f.FirstIncoming; id != ExitStub.None;)
             {
                 ref ExitStub incoming = ref ExitAt(id);
                 WriteRel32(incoming.PatchSite, incoming.StubAddress);
-                incoming.LinkedTo = null;
+                incoming.LinkedNumber = ExitStub.NoFragment;
                 id = incoming.NextIncoming;
                 incoming.NextIncoming = ExitStub.None;
             }
@@ -236,7 +241,7 @@ public sealed unsafe class TranslationCache
             for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
             {
                 ref ExitStub own = ref ExitAt(id);
-                if (own.LinkedTo is { } target) RemoveIncoming(target, ref own);
+                if (own.IsLinked) RemoveIncoming(FragmentAt(own.LinkedNumber), ref own);
             }
         }
         Statistics.FragmentsFlushed += victims.Count;

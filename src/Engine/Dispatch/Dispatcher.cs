@@ -189,7 +189,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     pc = exit.TargetPc;
                     // A tool's mode change goes to its mode (the tool set the state that mode needs); any
                     // other exit stays in its fragment's mode, whose code decides at entry whether to leave.
-                    int targetMode = exit.TargetMode ?? exit.Owner?.Mode ?? tool.ModeOf(context);
+                    int targetMode = exit.TargetMode ?? cache.OwnerOf(exit)?.Mode ?? tool.ModeOf(context);
                     lock (cache.Lock)
                     {
                         Fragment target = Lookup(pc, targetMode);
@@ -213,7 +213,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
                     pc = exit.TargetPc;
                     break;
-                case ExitKind.Intercept when exit.Function is { } replaced && exit.Owner is { Flushed: false }:
+                case ExitKind.Intercept when cache.FunctionOf(exit.Id) is { } replaced && cache.OwnerOf(exit) is { Flushed: false }:
                     stats.InterceptedCalls++;
                     stats.InterceptExits++;
                     try
@@ -245,7 +245,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     lock (cache.Lock) cache.Flush(pc, pc + 1);
                     break;
                 case ExitKind.Fault:
-                    if (Deliver(thread, faults.AtInstruction(context, exit.FaultSignal, exit.FaultPc), out pc, out outcome)) break;
+                    if (Deliver(thread, faults.AtInstruction(context, cache.FaultOf(exit.Id).Signal, cache.FaultOf(exit.Id).Pc), out pc, out outcome)) break;
                     return outcome!;
                 case ExitKind.ClientRequest:
                     stats.ClientRequests++;

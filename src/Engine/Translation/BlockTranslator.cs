@@ -178,9 +178,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(cache.InstructionMaps, map, instructions);
         Debug.Assert(exits.Count == 0 || exits[^1] == exits[0] + exits.Count - 1, "a fragment's exits are consecutive");
-        foreach (int id in exits) cache.ExitAt(id).Owner = fragment;
         fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0], exits.Count);
         cache.Add(fragment);
+        foreach (int id in exits) cache.ExitAt(id).OwnerNumber = fragment.Number;
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} m{_mode} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         Measured(started);
         return fragment;
@@ -228,7 +228,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         CodeBuffer code = _code;
         code.Reset(start + 8);
         ref ExitStub exit = ref cache.NewExit(ExitKind.Intercept, pc);
-        exit.Function = replaced;
+        cache.SetFunction(exit.Id, replaced);
         exit.StubAddress = code.CurrentAddress;
         exit.PatchSite = 0;
         InterceptCallEmitter.Emit(code, exit.Id, interceptor!.Calls.Add(replaced, exit), cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
@@ -238,9 +238,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         CodeRegion.Write(at + 8, code.Bytes);
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(cache.InstructionMaps, SingleEntryMap(), 1);
-        exit.Owner = fragment;
         fragment.SetExits(exit.Id, 1);
         cache.Add(fragment);
+        exit.OwnerNumber = fragment.Number;
         Measured(started);
         return fragment;
     }

@@ -53,22 +53,49 @@ public sealed unsafe class AccessSiteTable
     // Fixed chunks: a list doubling one array would copy ever larger large-object arrays. Below the
     // large-object threshold too: each large-object allocation counts towards a full collection
     // (cc1plus: 3 of its 4 collections were full ones, when sites came in 390 KB chunks).
-    private const int ChunkBits = 9;
-    private readonly List<AccessSite[]> _chunks = [];
+    // A site is stored as a 40-byte value without references (an AccessSite is 56 with its id and
+    // the merged parts' list: cc1plus's 372K sites were 22 MB, in chunks the collector scanned);
+    // the parts of the merged checks are in chunks of their own (a dictionary by site id grew its
+    // arrays onto the large-object heap), numbered from the site.
+    private const int ChunkBits = 10;
+    private readonly List<Stored[]> _chunks = [];
     private int _count;
+    private const int PartChunkBits = 10;
+    private readonly List<IReadOnlyList<MergedAccess>[]> _partChunks = [];
+    private int _partCount;
     private readonly Lock _lock = new();
+
+    // Laid out in order (no references): 8 + 24 + 4 + 2 + 1 + 1 bytes.
+    internal readonly struct Stored(ulong pc, CheckedAccess access, int parts, int scratchSlot, Iced.Intel.Register scratch, bool vsib)
+    {
+        public readonly ulong Pc = pc;
+        public readonly CheckedAccess Access = access;
+        /// <summary>The number of the merged parts + 1 (0: none).</summary>
+        public readonly int Parts = parts;
+        private readonly ushort _scratchSlot = checked((ushort)scratchSlot);
+        private readonly byte _scratch = checked((byte)scratch);
+        public readonly bool Vsib = vsib;
+        public int ScratchSlot => _scratchSlot;
+        public Iced.Intel.Register Scratch => (Iced.Intel.Register)_scratch;
+    }
 
     public AccessSite Add(ulong pc, CheckedAccess access, IReadOnlyList<MergedAccess>? parts = null,
         Iced.Intel.Register scratch = Iced.Intel.Register.None, int scratchSlot = 0, bool vsib = false)
     {
         lock (_lock)
         {
-            var site = new AccessSite(_count, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot, Vsib = vsib };
+            int partsNumber = 0;
+            if (parts != null)
+            {
+                int partSlot = _partCount & ((1 << PartChunkBits) - 1);
+                if (partSlot == 0) _partChunks.Add(new IReadOnlyList<MergedAccess>[1 << PartChunkBits]);
+                _partChunks[^1][partSlot] = parts;
+                partsNumber = ++_partCount;
+            }
             int slot = _count & ((1 << ChunkBits) - 1);
-            if (slot == 0) _chunks.Add(new AccessSite[1 << ChunkBits]);
-            _chunks[^1][slot] = site;
-            _count++;
-            return site;
+            if (slot == 0) _chunks.Add(new Stored[1 << ChunkBits]);
+            _chunks[^1][slot] = new Stored(pc, access, partsNumber, scratchSlot, scratch, vsib);
+            return new AccessSite(_count++, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot, Vsib = vsib };
         }
     }
 
@@ -79,7 +106,10 @@ public sealed unsafe class AccessSiteTable
             lock (_lock)
             {
                 if ((uint)id >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(id));
-                return _chunks[id >> ChunkBits][id & ((1 << ChunkBits) - 1)];
+                ref readonly Stored site = ref _chunks[id >> ChunkBits][id & ((1 << ChunkBits) - 1)];
+                int part = site.Parts - 1;
+                IReadOnlyList<MergedAccess>? parts = part < 0 ? null : _partChunks[part >> PartChunkBits][part & ((1 << PartChunkBits) - 1)];
+                return new AccessSite(id, site.Pc, site.Access, parts) { Scratch = site.Scratch, ScratchSlot = site.ScratchSlot, Vsib = site.Vsib };
             }
         }
     }
