@@ -10,7 +10,8 @@ namespace Checker.Engine.Translation;
 /// instead of a spill and reload around every check (hot loops indexing several arrays keep every
 /// register live: numeric bench). The register is one no instruction of the run reads or writes,
 /// so the program never sees the borrowed value. The run ends at the first instruction that is not
-/// plain straight-line code, that sets rsp, or that uses the register.
+/// plain straight-line code (a superblock's inner jcc is: its taken path reloads the register out of
+/// line), that sets rsp, or that uses the register.
 /// <para>
 /// While it is held the guest's value lives only in the context block. Faults in translated code
 /// end the guest today; delivering them to a guest handler will have to reload it first. A tool
@@ -73,7 +74,32 @@ public sealed class HeldScratch
     }
 
     private bool ContinuesRun(IReadOnlyList<Instruction> block, int i) =>
+        IsStraight(block, i) || IsSideExit(block, i) && !PopFollows(block, i);
+
+    private bool IsStraight(IReadOnlyList<Instruction> block, int i) =>
         block[i].FlowControl == FlowControl.Next && block[i].Code is not (Code.Syscall or Code.INVALID) && !_registers.SetsStackPointer(i);
+
+    // A superblock's jcc before its last instruction: the translator reloads the register on the
+    // taken path only (BlockTranslator's side-exit pads), so the run goes on along the fall-through
+    // path. Ending runs there put a spill and reload around nearly every check of python's and
+    // sqlite's hottest fragments (a branch every few instructions).
+    private static bool IsSideExit(IReadOnlyList<Instruction> block, int i) => block[i].IsJccShortOrNear && i < block.Count - 1;
+
+    /// <summary>
+    /// Whether a pop of a general register follows side exit <paramref name="i"/> in its run: a tool
+    /// may leave the fragment through a linked exit before pops (memcheck's pop probe, which it skips
+    /// while a register is held), and runs that went past a branch must not make that happen more often.
+    /// </summary>
+    private bool PopFollows(IReadOnlyList<Instruction> block, int i)
+    {
+        for (int j = i + 1; j < block.Count; j++)
+        {
+            Instruction ins = block[j];
+            if (ins.Mnemonic == Mnemonic.Pop && ins.Op0Kind == OpKind.Register) return true;
+            if (!IsStraight(block, j) && !IsSideExit(block, j)) return false;
+        }
+        return false;
+    }
 
     private static int Bit(Register full) => 1 << (full - Register.RAX);
 }
