@@ -34,6 +34,13 @@ public sealed class HeldScratch
     /// <param name="registers">The block's register facts (analyzed before the first instruction is emitted).</param>
     public HeldScratch(Liveness registers) => _registers = registers;
 
+    /// <summary>
+    /// Which instructions of the block the tool would check through the held register (set by the
+    /// tool per block; null: any may). A run goes past a side exit only when one follows: otherwise
+    /// the side exit's pad would only add code.
+    /// </summary>
+    public Func<int, bool>? Wanted { get; set; }
+
     /// <summary>The register held now, or <see cref="Register.None"/>.</summary>
     public Register Held { get; private set; } = Register.None;
 
@@ -43,7 +50,7 @@ public sealed class HeldScratch
     /// <summary>Before <paramref name="block"/>[<paramref name="i"/>] is emitted: reloads the held register if the run ends here.</summary>
     public void BeforeInstruction(CodeBuffer code, IReadOnlyList<Instruction> block, int i)
     {
-        if (Held != Register.None && (!ContinuesRun(block, i) || (_registers.UsedRegisters(i) & Bit(Held)) != 0))
+        if (Held != Register.None && (!Continues(block, i, _pastSideExits) || (_registers.UsedRegisters(i) & Bit(Held)) != 0))
             Release(code);
     }
 
@@ -54,16 +61,25 @@ public sealed class HeldScratch
     public Register Acquire(CodeBuffer code, IReadOnlyList<Instruction> block, int i)
     {
         if (Held != Register.None) return Held;
-        int used = 0;
-        for (int j = i; j < block.Count && ContinuesRun(block, j); j++) used |= _registers.UsedRegisters(j);
-        foreach (Register candidate in Preference)
+        // Past side exits when a register is free that far, else up to the next branch as before: a
+        // longer run leaves fewer candidates, and none means a spill around every check.
+        foreach (bool pastSideExits in (ReadOnlySpan<bool>)[true, false])
         {
-            if ((used & Bit(candidate)) != 0) continue;
-            code.StoreSlot(ContextOffsets.HeldScratch, candidate);
-            return Held = candidate;
+            int used = 0;
+            for (int j = i; j < block.Count && Continues(block, j, pastSideExits); j++) used |= _registers.UsedRegisters(j);
+            foreach (Register candidate in Preference)
+            {
+                if ((used & Bit(candidate)) != 0) continue;
+                code.StoreSlot(ContextOffsets.HeldScratch, candidate);
+                _pastSideExits = pastSideExits;
+                return Held = candidate;
+            }
         }
         return Register.None;
     }
+
+    // Whether the run held now goes on past side exits (Acquire found a register free that far).
+    private bool _pastSideExits;
 
     /// <summary>Reloads the held register's guest value, if one is held.</summary>
     public void Release(CodeBuffer code)
@@ -73,8 +89,8 @@ public sealed class HeldScratch
         Held = Register.None;
     }
 
-    private bool ContinuesRun(IReadOnlyList<Instruction> block, int i) =>
-        IsStraight(block, i) || IsSideExit(block, i) && !PopFollows(block, i);
+    private bool Continues(IReadOnlyList<Instruction> block, int i, bool pastSideExits) =>
+        IsStraight(block, i) || pastSideExits && IsSideExit(block, i) && WorthGoingOn(block, i);
 
     private bool IsStraight(IReadOnlyList<Instruction> block, int i) =>
         block[i].FlowControl == FlowControl.Next && block[i].Code is not (Code.Syscall or Code.INVALID) && !_registers.SetsStackPointer(i);
@@ -86,19 +102,22 @@ public sealed class HeldScratch
     private static bool IsSideExit(IReadOnlyList<Instruction> block, int i) => block[i].IsJccShortOrNear && i < block.Count - 1;
 
     /// <summary>
-    /// Whether a pop of a general register follows side exit <paramref name="i"/> in its run: a tool
-    /// may leave the fragment through a linked exit before pops (memcheck's pop probe, which it skips
+    /// Whether the run should go on past side exit <paramref name="i"/>: a check that wants the held
+    /// register (<see cref="Wanted"/>) follows in it before any pop of a general register. A tool may
+    /// leave the fragment through a linked exit before pops (memcheck's pop probe, which it skips
     /// while a register is held), and runs that went past a branch must not make that happen more often.
     /// </summary>
-    private bool PopFollows(IReadOnlyList<Instruction> block, int i)
+    private bool WorthGoingOn(IReadOnlyList<Instruction> block, int i)
     {
+        bool wanted = Wanted == null;
         for (int j = i + 1; j < block.Count; j++)
         {
             Instruction ins = block[j];
-            if (ins.Mnemonic == Mnemonic.Pop && ins.Op0Kind == OpKind.Register) return true;
-            if (!IsStraight(block, j) && !IsSideExit(block, j)) return false;
+            if (ins.Mnemonic == Mnemonic.Pop && ins.Op0Kind == OpKind.Register) return false;
+            if (!IsStraight(block, j) && !IsSideExit(block, j)) return wanted;
+            if (!wanted && Wanted!(j)) wanted = true;
         }
-        return false;
+        return wanted;
     }
 
     private static int Bit(Register full) => 1 << (full - Register.RAX);

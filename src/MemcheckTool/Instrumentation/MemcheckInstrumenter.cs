@@ -53,7 +53,15 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             if (block.Mode != DefinednessMode.Plain) _copies = false;
         }
         _plan = _planner.Plan(block.Instructions, block.Liveness);
+        block.Held.Wanted = _wantsHeld ??= WantsHeld;
     }
+
+    private Func<int, bool>? _wantsHeld;
+
+    /// <summary>Whether instruction <paramref name="index"/>'s checks would take the held scratch (as <see cref="EmitChecks"/> decides).</summary>
+    private bool WantsHeld(int index) =>
+        _plan[index].Count > 0 && !(definedness != null && _block.Mode == DefinednessMode.Propagating)
+        && _block.Liveness.FlagsDeadBefore(index) && _block.Liveness.FreeRegisterBefore(index) == Register.None;
 
     /// <summary>
     /// Whether instruction <paramref name="index"/>'s accesses are checked alone: a plain copy of mode 0
