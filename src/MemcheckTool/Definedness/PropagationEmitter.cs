@@ -175,11 +175,11 @@ internal sealed class PropagationEmitter
     /// </code>
     /// With live flags it is the propagating mode's flag-free pre-check (<see cref="EmitBefore"/>).
     /// </summary>
-    public void EmitPlainCopy(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine, bool flagsDead)
+    public void EmitPlainCopy(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine, bool flagsDead, Register keeper = Register.None)
     {
         if (!flagsDead || _moves[index] is not { } move || move.Bit >= 32)
         {
-            EmitBefore(code, ins, index, site, routine, moveRoutine);
+            EmitBefore(code, ins, index, site, routine, moveRoutine, keeper);
             return;
         }
         EmitTest(code, MemcheckSlots.Dirty, 1u << move.Bit);
@@ -208,13 +208,19 @@ internal sealed class PropagationEmitter
     private const ulong RegisterBits = (1UL << ShadowRegisters.FlagsBit) - 1;
 
     /// <summary>The pre-check of instruction <paramref name="index"/> of the block (<see cref="BeginBlock"/>), <paramref name="ins"/>.</summary>
-    public void EmitBefore(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine)
+    /// <param name="keeper">
+    /// A register dead before the instruction that keeps rcx's value while the pre-check borrows rcx
+    /// (rcx itself: it is dead, nothing to keep); None: through gs:[PrecheckSaveRcx]. A register move
+    /// is no store and reload through the context block on every instruction of a propagating block
+    /// or plain copy with live flags.
+    /// </param>
+    public void EmitBefore(CodeBuffer code, in Instruction ins, int index, int site, ulong routine, ulong moveRoutine, Register keeper = Register.None)
     {
         ulong uses = _instructionMasks[index];
         DefinedOutputs.Split split = DefineInPlace
             ? _outputs.Of(ins, uses, _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index))
             : new DefinedOutputs.Split(uses, 0, default, false);
-        code.StoreSlot(MemcheckSlots.PrecheckSaveRcx, Register.RCX);
+        SaveRcx(code, keeper);
         // Outputs to define in place: first one test of inputs and outputs together. Both clean
         // (the common case, in the propagating mode and at a plain copy's load) leaves nothing to
         // define, a clean register's slot being zero already; defining anyway was a pext, pdep and
@@ -243,22 +249,36 @@ internal sealed class PropagationEmitter
         code.Int32(0);
         if (split.Cleared != 0) EmitDefine(code, split);
         if (skipField >= 0) code.PatchByte(skipField, unchecked((byte)checked((sbyte)(code.Length - (skipField + 1)))));
-        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
+        RestoreRcx(code, keeper);
         int done = code.Length;
         // pop r64 moves [rsp] (before it runs) into the register: the inline move of mov r64, [rsp].
         Instruction asMove = Instrumentation.PopProbe.Applies(ins)
             ? Instruction.Create(Code.Mov_r64_rm64, ins.Op0Register, new MemoryOperand(Register.RSP)) : ins;
         MoveShape? move = !InlineMoves ? null : ins.Code == asMove.Code ? _moves[index] : InlineMove(asMove);
         RegisterRule? register = move == null && InlineMoves && RegisterRoutine != 0 ? RegisterRule.Of(asMove) : null;
-        _hits.Add(new Hit(hitField, done, asMove, move, register, site, routine, moveRoutine, RegisterRoutine));
+        _hits.Add(new Hit(hitField, done, asMove, move, register, site, routine, moveRoutine, RegisterRoutine, Keeper: keeper));
+    }
+
+    /// <summary>rcx into <paramref name="keeper"/> (nothing when rcx is dead), else gs:[PrecheckSaveRcx].</summary>
+    private static void SaveRcx(CodeBuffer code, Register keeper)
+    {
+        if (keeper == Register.None) code.StoreSlot(MemcheckSlots.PrecheckSaveRcx, Register.RCX);
+        else if (keeper != Register.RCX) code.Encode(Instruction.Create(Code.Mov_r64_rm64, keeper, Register.RCX));
+    }
+
+    /// <summary>rcx's value back from where <see cref="SaveRcx"/> put it.</summary>
+    private static void RestoreRcx(CodeBuffer code, Register keeper)
+    {
+        if (keeper == Register.None) code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
+        else if (keeper != Register.RCX) code.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RCX, keeper));
     }
 
     /// <summary>A pre-check's hit path, emitted after the fragment's stubs: the jmp's rel32, where to go on, what it does (a value: no closure per instruction).</summary>
-    private readonly record struct Hit(int Field, int Done, Instruction AsMove, MoveShape? Move, RegisterRule? Rule, int Site, ulong Routine, ulong MoveRoutine, ulong RegisterRoutine, bool RcxSaved = true)
+    private readonly record struct Hit(int Field, int Done, Instruction AsMove, MoveShape? Move, RegisterRule? Rule, int Site, ulong Routine, ulong MoveRoutine, ulong RegisterRoutine, bool RcxSaved = true, Register Keeper = Register.None)
     {
         public void Emit(CodeBuffer hit)
         {
-            if (RcxSaved) hit.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
+            if (RcxSaved) RestoreRcx(hit, Keeper);
             if (Move is { } shape) EmitMove(hit, AsMove, shape, Site, MoveRoutine);
             else if (Rule is { } rule) rule.Emit(hit, RegisterRoutine);
             else PropagationRoutine.EmitCall(hit, Site, Routine);
@@ -273,7 +293,7 @@ internal sealed class PropagationEmitter
         public void EmitShared(CodeBuffer hit, ulong copy)
         {
             // As Emit: rcx back only where the pre-check borrowed it (a plain copy's may not have).
-            if (RcxSaved) hit.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
+            if (RcxSaved) RestoreRcx(hit, Keeper);
             if (Move != null) EmitMoveOperands(hit, AsMove, Site);
             else Rule!.Value.EmitOperands(hit);
             hit.SetSlot64(Engine.State.ContextOffsets.LinkReturn, checked((int)(hit.BaseAddress + (ulong)Done)));
@@ -489,7 +509,8 @@ internal sealed class PropagationEmitter
     ///   pass: mov rcx, gs:[PrecheckSaveRcx]
     /// </code>
     /// </summary>
-    public void EmitGuard(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong, int> exitTo, bool flagsDead)
+    /// <param name="keeper">As <see cref="EmitBefore"/>'s: where rcx is kept with live flags (a register dead at the block's start).</param>
+    public void EmitGuard(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong, int> exitTo, bool flagsDead, Register keeper = Register.None)
     {
         ulong mask = _blockMask & ~_copyRegisters;
         if (mask == 0) return;
@@ -519,7 +540,7 @@ internal sealed class PropagationEmitter
         // pext of the mask by Dirty: not zero iff a bit of the mask is dirty. The mask as an immediate,
         // not a constant after the fragment: no data load from the code cache's lines (that load was
         // 5% of sqlite's samples, every indirect branch landing on a block head).
-        code.StoreSlot(MemcheckSlots.PrecheckSaveRcx, Register.RCX);
+        SaveRcx(code, keeper);
         code.Encode(mask <= uint.MaxValue
             ? Instruction.Create(Code.Mov_r32_imm32, Register.ECX, (uint)mask)
             : Instruction.Create(Code.Mov_r64_imm64, Register.RCX, mask));
@@ -531,10 +552,10 @@ internal sealed class PropagationEmitter
         code.Encode(Instruction.Create(Code.Mov_r8_rm8, Register.CL, topByte));
         code.Encode(Instruction.Create(Code.Lea_r32_m, Register.ECX, new MemoryOperand(Register.RCX, 1 << (ShadowRegisters.ForcedBit - 56), 1)));
         code.Encode(Instruction.Create(Code.Mov_rm8_r8, topByte, Register.CL));
-        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
+        RestoreRcx(code, keeper);
         exitTo(code, pc, DefinednessMode.Propagating);
         code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
-        code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
+        RestoreRcx(code, keeper);
     }
 
     /// <summary><c>test gs:[slot], bits</c> with the narrowest operand that holds them (a byte when they fit one).</summary>
