@@ -11,7 +11,7 @@ namespace Checker.MemcheckTool.Definedness;
 /// move or the exit to C# that propagates it. Instructions with defined inputs run at nearly full
 /// speed (what they write whole is defined in place), so a register left undefined costs little.
 /// <code>
-///   mov gs:[PrecheckSaveRcx], rcx
+///   mov gs:[PrecheckSaveRcx], rcx (or mov keeper, rcx: a register dead here; nothing when rcx is)
 ///   (when it writes something whole: mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+inputs|outputs] ; jrcxz restore)
 ///   mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+inputs]
 ///   jrcxz skip ; jmp hit ; skip: (define what it writes whole) ; restore: mov rcx, gs:[PrecheckSaveRcx] ; done:
