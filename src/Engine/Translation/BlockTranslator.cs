@@ -42,6 +42,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     private readonly List<Instruction> _block = [];
     private readonly List<(int Exit, int Field)> _pendingExits = [];
+    // Side exits taken while a check scratch is held (HeldScratch): the jcc's rel32, its exit, the
+    // register. Their pads (reload, then the exit's jump) go after the fragment's body.
+    private readonly List<(int Field, int Exit, Register Held)> _heldSideExits = [];
     // Reused across translations: Iced's encoder and decoder allocate on creation, and the GC
     // cost of per-fragment garbage showed up at ~10% of a python run.
     private readonly CodeBuffer _code = new(0);
@@ -84,6 +87,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         List<int> exits = _exits;
         exits.Clear();
         _pendingExits.Clear();
+        _heldSideExits.Clear();
         _held.Reset();
 
         if (interceptor != null && interceptor.TryGetRedirect(pc, out ulong replacement))
@@ -126,7 +130,26 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _mode, code.Length - releaseStart);
         if (!EndsBlock(last))
             AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP).Id, code.JmpRel32(code.CurrentAddress));
+        EmitHeldSideExitPads(code);
         return FinishFragment(pc, last.NextIP, code, exits, map, _block.Count, started);
+    }
+
+    /// <summary>
+    /// The taken paths of side exits inside a held run (<see cref="HeldScratch"/>): the held
+    /// register's guest value back, then the exit's jump (which linking patches), out of the
+    /// fragment's straight line, so the run goes on along the fall-through path.
+    /// </summary>
+    private void EmitHeldSideExitPads(CodeBuffer code)
+    {
+        int start = code.Length;
+        foreach ((int field, int exit, Register held) in _heldSideExits)
+        {
+            code.PatchRel32(field, code.CurrentAddress);
+            code.LoadSlot(held, ContextOffsets.HeldScratch);
+            _pendingExits.Add((exit, code.JmpRel32(code.CurrentAddress)));
+        }
+        _heldSideExits.Clear();
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _mode, code.Length - start);
     }
 
     /// <summary>The map of a fragment that stands for one application pc (a replaced routine's entry, a client request).</summary>
@@ -354,6 +377,15 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             case FlowControl.UnconditionalBranch when ins.Op0Kind == OpKind.NearBranch64:
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
                 return;
+            case FlowControl.ConditionalBranch when ins.IsJccShortOrNear && _held.Held != Register.None:
+            {
+                // The held run goes on past this branch: its taken path reloads the register in a pad.
+                int exit = cache.NewExit(ExitKind.Direct, ins.NearBranchTarget).Id;
+                exits.Add(exit);
+                _heldSideExits.Add((code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress), exit, _held.Held));
+                if (isLast) throw new InvalidOperationException("a held run goes past the block's last instruction");
+                return;
+            }
             case FlowControl.ConditionalBranch when ins.IsJccShortOrNear:
                 AddExit(code, exits, cache.NewExit(ExitKind.Direct, ins.NearBranchTarget).Id, code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress));
                 // Inside a superblock the fall-through path simply continues in this fragment.

@@ -53,7 +53,15 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             if (block.Mode != DefinednessMode.Plain) _copies = false;
         }
         _plan = _planner.Plan(block.Instructions, block.Liveness);
+        block.Held.Wanted = _wantsHeld ??= WantsHeld;
     }
+
+    private Func<int, bool>? _wantsHeld;
+
+    /// <summary>Whether instruction <paramref name="index"/>'s checks would take the held scratch (as <see cref="EmitChecks"/> decides).</summary>
+    private bool WantsHeld(int index) =>
+        _plan[index].Count > 0 && !(definedness != null && _block.Mode == DefinednessMode.Propagating)
+        && _block.Liveness.FlagsDeadBefore(index) && _block.Liveness.FreeRegisterBefore(index) == Register.None;
 
     /// <summary>
     /// Whether instruction <paramref name="index"/>'s accesses are checked alone: a plain copy of mode 0
@@ -73,7 +81,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         // block leaves for a propagating one when it uses an undefined register.
         if (propagating && index == 0) _propagation.EmitBlockEntry(code, ins.IP, _block.ExitTo);
         if (definedness != null && !propagating && index == 0)
-            _propagation.EmitGuard(code, ins.IP, _block.ExitTo, _block.Liveness.FlagsDeadBefore(0));
+            _propagation.EmitGuard(code, ins.IP, _block.ExitTo, _block.Liveness.FlagsDeadBefore(0), Keeper(0));
         if (profile) { CodeSizeProfile.Add(propagating ? CodeSizeProfile.Kind.BlockEntry : CodeSizeProfile.Kind.Guard, mode, code.Length - start); start = code.Length; }
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
@@ -94,13 +102,24 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             EmitChecks(code, index, ins, holdScratch: !propagating);
         start = code.Length;
         // After the checks (an unaddressable access is reported first), before the instruction.
-        if (propagating) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
+        if (propagating) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine, Keeper(index));
         else if (move)
             _propagation.EmitPlainCopy(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine,
-                _block.Liveness.FlagsDeadBefore(index));
+                _block.Liveness.FlagsDeadBefore(index), Keeper(index));
         // An overwrite of a register copies left undefined: defined in place, as the propagating mode does.
-        else if (copy) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine);
+        else if (copy) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine, Keeper(index));
         if (profile) CodeSizeProfile.Add(CodeSizeProfile.Kind.Propagation, mode, code.Length - start);
+    }
+
+    /// <summary>
+    /// Where a pre-check or guard keeps rcx before instruction <paramref name="index"/>: a register dead
+    /// there (rcx itself when it is dead), not the held check scratch (its guest value is in
+    /// gs:[HeldScratch] and comes back at the run's end); None: the context block.
+    /// </summary>
+    private Register Keeper(int index)
+    {
+        Register free = _block.Liveness.FreeRegisterBefore(index);
+        return free != _block.Held.Held ? free : Register.None;
     }
 
     private void EmitChecks(CodeBuffer code, int index, in Instruction ins, bool holdScratch)

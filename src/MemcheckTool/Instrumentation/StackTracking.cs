@@ -61,7 +61,8 @@ public static class StackTracking
     /// The common case, inline: <c>sub/add rsp, imm</c> (a prologue or epilogue) with imm a multiple of
     /// 4 up to <see cref="InlineLimit"/>. After the instruction: if rsp is on the tracked stack, store
     /// the new pattern over the imm / 4 shadow bytes that change, through a dead register when there
-    /// is one and the flags are dead, else through rax saved (with the flags) in the context block.
+    /// is one, else through rax saved in the context block; with live flags the instruction is then
+    /// undone and run again, which sets the guest's flags (the fills' compares clobbered them).
     /// False (nothing emitted) when it does not apply.
     /// </summary>
     /// <param name="relativeRoutine">
@@ -82,19 +83,16 @@ public static class StackTracking
         bool grew = delta < 0;
 
         code.Encode(ins);
-        // No dead register, or live flags (an epilogue's add before pops and ret): borrow rax, and
-        // keep the flags in it through lahf/seto, as the slow-path routines do.
-        bool borrowRax = scratch == Register.None || !flagsDeadAfter;
+        // No dead register: borrow rax. Live flags (an epilogue's add before pops and ret, where the
+        // exit keeps every flag live) are not saved: the flags of add/sub rsp, imm are a function of
+        // the old rsp and imm alone, so after the fills the instruction is undone and run again
+        // (sub rsp, imm ; add rsp, imm), which sets them as the guest's did. It was lahf/seto, a
+        // store and a reload through the context block and add al/sahf, ~1% of python's samples.
+        bool borrowRax = scratch == Register.None;
         if (borrowRax)
         {
             scratch = Register.RAX;
             code.StoreSlot(MemcheckSlots.StackSaveRax, Register.RAX);
-            if (!flagsDeadAfter)
-            {
-                code.Encode(Instruction.Create(Code.Lahf));
-                code.Encode(Instruction.Create(Code.Seto_rm8, Register.AL));
-                code.StoreSlot(MemcheckSlots.StackSaveFlags, Register.RAX);
-            }
         }
         // rel32: the fills below can outgrow a rel8's reach.
         code.Encode(Instruction.Create(Code.Cmp_r64_rm64, Register.RSP, ContextOperand.Slot(MemcheckSlots.StackLimit)));
@@ -142,15 +140,13 @@ public static class StackTracking
             code.PatchInt32(toSkip1, code.Length - (toSkip1 + 4));
             code.PatchInt32(toSkip2, code.Length - (toSkip2 + 4));
         }
-        if (borrowRax)
+        if (borrowRax) code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
+        if (!flagsDeadAfter)
         {
-            if (!flagsDeadAfter)
-            {
-                code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveFlags);
-                code.Encode(Instruction.Create(Code.Add_rm8_imm8, Register.AL, 0x7f));   // OF again iff seto stored 1
-                code.Encode(Instruction.Create(Code.Sahf));
-            }
-            code.LoadSlot(Register.RAX, MemcheckSlots.StackSaveRax);
+            // rsp back to its old value and forward again: no memory is touched, and the moment's
+            // lower or higher rsp only moves where a signal frame would go (below the old or new frame).
+            code.Encode(Instruction.Create(grew ? Code.Add_rm64_imm32 : Code.Sub_rm64_imm32, Register.RSP, (int)size));
+            code.Encode(ins);
         }
         return true;
     }

@@ -42,9 +42,9 @@ public static unsafe class MemcheckSlots
     public const int StackOldRsp = Base + 0x068;
     /// <summary>rcx while a shared slow-path routine borrows it (CheckSaveRcx may hold a spilled scratch).</summary>
     public const int RoutineSaveRcx = Base + 0x070;
-    /// <summary>rax and the flags while an inline stack adjustment borrows them (no dead register, or live flags).</summary>
+    /// <summary>rax while an inline stack adjustment borrows it (no dead register). Base + 0x080 held the flags
+    /// before the adjustment regenerated them by running again (<see cref="Instrumentation.StackTracking.TryEmitInline"/>).</summary>
     public const int StackSaveRax = Base + 0x078;
-    public const int StackSaveFlags = Base + 0x080;
     /// <summary>String instructions: the element count is StringCountBefore - StringCountAfter (rcx before and after, or
     /// rcx and 0 when checked before), elements of CheckStringElement bytes; rsi/rdi before a repe/repne cmps/scas.</summary>
     public const int StringCountBefore = Base + 0x088;
