@@ -88,11 +88,13 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall, routines.CallShadow);
         if (profile) { CodeSizeProfile.Add(CodeSizeProfile.Kind.PushAndCall, mode, code.Length - start); start = code.Length; }
         // A pop may restore an undefined value a propagating push saved: probed, and if so re-run propagating.
-        // A run of pops (an epilogue's) is probed once, at its first.
-        if (definedness != null && !propagating && index >= _popRunEnd && PopProbe.Applies(ins) && _block.Held.Held == Register.None)
+        // A run of pops (an epilogue's) is probed once, at its first; inside a held-scratch run too
+        // (its exit to the propagating mode gives the held register back).
+        if (definedness != null && !propagating && index >= _popRunEnd && PopProbe.Applies(ins))
         {
             int run = PopProbe.RunLength(_block.Instructions, index);
-            PopProbe.Emit(code, ins, run, _block.ExitTo, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index));
+            PopProbe.Emit(code, ins, run, _block.ExitTo, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index),
+                _block.Held.Held);
             _popRunEnd = index + run;
         }
         if (profile) CodeSizeProfile.Add(CodeSizeProfile.Kind.PopProbe, mode, code.Length - start);

@@ -1,4 +1,5 @@
 using Checker.Engine.Emission;
+using Checker.Engine.State;
 using Checker.MemcheckTool.Definedness;
 using Checker.MemcheckTool.State;
 using Iced.Intel;
@@ -28,6 +29,11 @@ namespace Checker.MemcheckTool.Instrumentation;
 ///   force: (set the forced bit) ; mov rcx, r ; (exit to the first pop, propagating)
 ///   pass: mov rcx, r
 /// </code>
+/// Inside a held-scratch run (pops do not end one: they set rsp only by their implicit step) the
+/// undefined path reloads the held register's guest value before its exit: that exit is linked
+/// straight to the propagating fragment, past the dispatcher that gives a tool exit's held register
+/// back (skipping the probe there instead brought an undefined callee-saved register back defined:
+/// uninit_pop_held.c). The defined path keeps the hold: no cost where nothing is undefined.
 /// </summary>
 [System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public static class PopProbe
@@ -49,7 +55,9 @@ public static class PopProbe
 
     /// <summary>Probes the slots of <paramref name="count"/> pops starting with <paramref name="first"/>.</summary>
     /// <param name="free">A register dead before the first pop (the popped one is).</param>
-    public static void Emit(CodeBuffer code, in Instruction first, int count, Action<CodeBuffer, ulong, int> exitTo, Register free = Register.None, bool flagsDead = false)
+    /// <param name="held">The register held in ctx[HeldScratch] there (<see cref="Register.None"/> if none): reloaded before the exit.</param>
+    public static void Emit(CodeBuffer code, in Instruction first, int count, Action<CodeBuffer, ulong, int> exitTo, Register free = Register.None,
+        bool flagsDead = false, Register held = Register.None)
     {
         if (count is < 1 or > MaxRun) throw new ArgumentOutOfRangeException(nameof(count));
         if (!free.IsGPR64() || free == Register.RSP) free = Register.None;
@@ -58,6 +66,7 @@ public static class PopProbe
         {
             (DeadFlagProbes[count, free - Register.RAX] ?? RecordDeadFlagProbe(free, count)).CopyTo(code, []);
             passField = code.Length - 1 - ForceLength;
+            ReloadHeld(code, held);
             exitTo(code, first.IP, DefinednessMode.Propagating);
             code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
             return;
@@ -65,10 +74,17 @@ public static class PopProbe
         int keeper = free == Register.None ? 0 : free - Register.RAX + 1;
         (LiveFlagProbes[count, keeper] ?? RecordLiveFlagProbe(free, count, keeper)).CopyTo(code, []);
         passField = code.Length - LiveFlagTail(free);
+        ReloadHeld(code, held);
         exitTo(code, first.IP, DefinednessMode.Propagating);
         // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
         code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
         Restore(code, free);
+    }
+
+    // On the undefined path only, after rcx is restored (rcx may be the held register).
+    private static void ReloadHeld(CodeBuffer code, Register held)
+    {
+        if (held != Register.None) code.LoadSlot(held, ContextOffsets.HeldScratch);
     }
 
     // Recorded apart from Emit: lambdas there captured its parameters, a closure allocated per pop run.

@@ -110,6 +110,24 @@ public class AccessErrorTests
         Assert.Contains("Error #4: UNADDRESSABLE ACCESS beyond heap bounds: writing 1 byte(s)", report.Run.StderrText);
     }
 
+    /// <summary>
+    /// A pop of a heap block's redzone (rsp moved onto the block's end) inside a held-scratch run: the
+    /// pop probe (not skipped while a register is held) sends it to the propagating mode, whose checked
+    /// pop reports it in the assembly function, as Valgrind does; nothing else is reported.
+    /// </summary>
+    [Fact]
+    public void PopBeyondAHeapBlock_InsideAHeldScratchRun()
+    {
+        const string source = "heap_pop_held.c";
+        var report = RunMemcheck(CaseBinaries.Get("heap_pop_held"));
+        string context = report.Context;
+        JsonElement error = Assert.Single(ExpectErrors(report, 1, "popped a word\n"));
+        ulong address = AssertAccessError(error, "beyond heap bounds", "read", 8, "0 byte(s) beyond a 16-byte block", context);
+        Assert.Equal("pop_past", FunctionOf(Frame(error, 0)));
+        ulong block = AssertBlock(error, "allocated", 16, source, "LINE_ALLOC", context);
+        Assert.Equal(block + 16, address);
+    }
+
     [Fact]
     public void UseAfterFree_AfterAThousandOtherAllocations()
     {

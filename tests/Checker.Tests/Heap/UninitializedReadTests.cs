@@ -159,6 +159,31 @@ public class UninitializedReadTests
         }
     }
 
+    /// <summary>
+    /// Pops inside a held-scratch run (a checked load with every register live just before them) are
+    /// probed too: the undefined rbx a callee saved comes back undefined, reported after each call, and
+    /// the probe's exit to the propagating mode gives the held register (rdx) its guest value back.
+    /// </summary>
+    [Theory]
+    [InlineData("uninit_pop_held")]
+    [InlineData("uninit_pop_held.O2")]
+    public void PopsInsideAHeldScratchRun_AreProbed_AndKeepTheHeldRegister(string binary)
+    {
+        const string source = "uninit_pop_held.c";
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.Equal("done\n", report.Run.StdoutText);
+        JsonElement[] errors = report.Errors;
+        string[] markers = ["LINE_ONE", "LINE_THREE"];
+        Assert.True(errors.Length == markers.Length, $"expected {markers.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        for (int i = 0; i < markers.Length; i++)
+        {
+            Assert.Equal("uninitialized", errors[i].GetProperty("kind").GetString());
+            Assert.Contains("conditional jump", Message(errors[i]));
+            AssertFrame(UserFrame(errors[i], source), "main", source, Line(source, markers[i]), report.Context);
+        }
+    }
+
     /// <summary>A heap struct's field stores (one merged check at -O2) leave its padding undefined: write() reports bytes 1..3 only.</summary>
     [Theory]
     [InlineData("uninit_padding")]
