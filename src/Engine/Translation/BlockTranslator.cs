@@ -107,7 +107,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
         if (instrumenter != null)
         {
-            _liveness.Analyze(_block);
+            _liveness.Analyze(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_block));
             _services ??= new Tools.BlockServices(_block, _liveness, _held) { ExitTo = ToolExitTo };
             _services.Mode = mode;
             instrumenter.BeginBlock(_services);

@@ -27,6 +27,8 @@ public sealed class Liveness
     private int[] _used = [];
     private int[] _written = [];
     private bool[] _setsStackPointer = [];
+    // Iced's RflagsRead | RflagsModified per instruction: each asks GetRflagsInfo again.
+    private RflagsBits[] _flagsTouched = [];
     private int _count;
     // Iced's lists, copied flat: instruction i's are [start[i], start[i + 1]).
     private int[] _registerStart = [0];
@@ -36,7 +38,17 @@ public sealed class Liveness
 
     public void Analyze(IReadOnlyList<Instruction> block)
     {
-        int n = block.Count;
+        if (block is List<Instruction> list) Analyze(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
+        else Analyze([.. block]);
+    }
+
+    /// <summary>
+    /// As <see cref="Analyze(IReadOnlyList{Instruction})"/> over the instructions by reference: the
+    /// list's interface indexer copied each 40-byte Instruction twice per translation.
+    /// </summary>
+    public void Analyze(ReadOnlySpan<Instruction> block)
+    {
+        int n = block.Length;
         _count = n;
         if (_liveBefore.Length < n)
         {
@@ -45,13 +57,14 @@ public sealed class Liveness
             _used = new int[n];
             _written = new int[n];
             _setsStackPointer = new bool[n];
+            _flagsTouched = new RflagsBits[n];
             _registerStart = new int[n + 1];
             _memoryStart = new int[n + 1];
         }
         int registerCount = 0, memoryCount = 0;
         for (int i = 0; i < n; i++)
         {
-            InstructionInfo info = _info.GetInfo(block[i]);
+            InstructionInfo info = _info.GetInfo(in block[i]);
             _registerStart[i] = registerCount;
             _memoryStart[i] = memoryCount;
             registerCount = Append(ref _registers, registerCount, info.GetUsedRegisters());
@@ -63,7 +76,7 @@ public sealed class Liveness
         RflagsBits liveFlags = StatusFlags;
         for (int i = n - 1; i >= 0; i--)
         {
-            Instruction ins = block[i];
+            ref readonly Instruction ins = ref block[i];
             if (ins.FlowControl != FlowControl.Next)
             {
                 live = AllGprs;
@@ -87,7 +100,9 @@ public sealed class Liveness
             _written[i] = written;
             _setsStackPointer[i] = setsStackPointer;
             live = (live & ~kills) | uses;
-            liveFlags = (liveFlags & ~ins.RflagsModified) | ins.RflagsRead;
+            RflagsBits modified = ins.RflagsModified, read = ins.RflagsRead;
+            _flagsTouched[i] = modified | read;
+            liveFlags = (liveFlags & ~modified) | read;
             _liveBefore[i] = live;
             _flagsDeadBefore[i] = (liveFlags & StatusFlags) == 0;
         }
@@ -118,6 +133,9 @@ public sealed class Liveness
         }
         return count;
     }
+
+    /// <summary>The flags instruction <paramref name="i"/> reads or modifies (Iced's RflagsRead | RflagsModified).</summary>
+    public RflagsBits FlagsTouched(int i) => _flagsTouched[i];
 
     /// <summary>The general registers instruction <paramref name="i"/> reads or writes, as a mask (bit 0 rax ... bit 15 r15).</summary>
     public int UsedRegisters(int i) => _used[i];

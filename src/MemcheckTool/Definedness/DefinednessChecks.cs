@@ -203,11 +203,15 @@ public sealed unsafe class DefinednessChecks
     // instructions are checked apart and their fragment translated again.
     private readonly Dictionary<ulong, int> _gapHits = new();
     private readonly HashSet<ulong> _keptApart = [];
+    // _keptApart's size, published after each add under its lock: while it is 0 (most runs, or
+    // until a first split) translation asks no lock per checked instruction.
+    private int _keptApartCount;
     private const int GapHitsBeforeSplitting = 8;
 
     /// <summary>Whether the instruction at <paramref name="pc"/> is to be checked on its own (see above). Called while translating.</summary>
     public bool KeepsApart(ulong pc)
     {
+        if (Volatile.Read(ref _keptApartCount) == 0) return false;
         lock (_keptApart) return _keptApart.Contains(pc);
     }
 
@@ -217,7 +221,10 @@ public sealed unsafe class DefinednessChecks
         _gapHits[sitePc] = hits;
         if (hits != GapHitsBeforeSplitting) return;
         lock (_keptApart)
+        {
             foreach (MergedAccess part in parts) _keptApart.Add(part.Pc);
+            Volatile.Write(ref _keptApartCount, _keptApart.Count);
+        }
         // Under the cache lock (tool exits are): the next run of this code is translated again.
         _cache.Flush(sitePc, sitePc + 1);
     }

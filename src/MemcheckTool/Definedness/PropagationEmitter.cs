@@ -66,7 +66,7 @@ internal sealed class PropagationEmitter
         ulong all = 0;
         for (int i = 0; i < n; i++)
         {
-            all |= _instructionMasks[i] = MaskOf(block[i], liveness.UsedRegisterList(i));
+            all |= _instructionMasks[i] = MaskOf(block[i], liveness.UsedRegisterList(i), liveness.FlagsTouched(i));
             _moves[i] = InlineMove(block[i]);
         }
         _blockMask = all & ~(1UL << ShadowRegisters.PendingBit);
@@ -624,13 +624,13 @@ internal sealed class PropagationEmitter
     }
 
     /// <summary>Dirty bits the instruction depends on: every register it reads or writes, the flags if it reads or sets them, the pending bit.</summary>
-    private static ulong MaskOf(in Instruction ins, ReadOnlySpan<UsedRegister> registers)
+    private static ulong MaskOf(in Instruction ins, ReadOnlySpan<UsedRegister> registers, RflagsBits flags)
     {
         ulong mask = 1UL << ShadowRegisters.PendingBit;
         // Registers (a memory operand's base and index are among them).
         foreach (UsedRegister used in registers)
             if (ShadowRegisters.DirtyBit(used.Register) is int bit and >= 0) mask |= 1UL << bit;
-        if ((((ulong)ins.RflagsRead | (ulong)ins.RflagsModified) & ShadowRegisters.StatusFlags) != 0) mask |= 1UL << ShadowRegisters.FlagsBit;
+        if (((ulong)flags & ShadowRegisters.StatusFlags) != 0) mask |= 1UL << ShadowRegisters.FlagsBit;
         // x87: pushes and fnstsw name no st register; every x87 instruction depends on the x87 state's bit.
         if (X87Shadows.Touches(ins)) mask |= 1UL << ShadowRegisters.X87Bit;
         return mask;
