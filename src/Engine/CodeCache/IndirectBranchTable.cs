@@ -42,7 +42,8 @@ public sealed unsafe class IndirectBranchTable
         _victims = _slots + SlotCount;
         Mode = mode;
         Address = tableAddress;
-        Clear();
+        FillEmpty(_slots);
+        FillEmpty(_victims);
     }
 
     public ulong Address { get; }
@@ -98,6 +99,24 @@ public sealed unsafe class IndirectBranchTable
         {
             Volatile.Write(ref _slots[i], Empty(i));
             Volatile.Write(ref _victims[i], Empty(i));
+        }
+    }
+
+    /// <summary>
+    /// A new table's slots made empty, four at a time: nothing reads it yet, so no store needs to be
+    /// a single 8-byte one (<see cref="Clear"/>'s must). One word per slot made startup pay ~1 ms per table.
+    /// </summary>
+    private static void FillEmpty(ulong* slots)
+    {
+        // Empty(i) = (~i & 0xffff) << 32 | 0x10000, since -(i + 1) == ~i.
+        var index = System.Runtime.Intrinsics.Vector256.Create(0UL, 1, 2, 3);
+        var step = System.Runtime.Intrinsics.Vector256.Create(4UL);
+        var low = System.Runtime.Intrinsics.Vector256.Create(0xffffUL);
+        var tag = System.Runtime.Intrinsics.Vector256.Create(0x1_0000UL);
+        for (int i = 0; i < SlotCount; i += 4)
+        {
+            System.Runtime.Intrinsics.Vector256.Store(((~index & low) << 32) | tag, slots + i);
+            index += step;
         }
     }
 

@@ -13,7 +13,7 @@ public sealed unsafe class FunctionInterceptor
     private readonly Dictionary<string, (InterceptedFunction Function, int Rank)> _byName;
     private readonly Dictionary<ulong, (InterceptedFunction Function, int Rank)> _byPc = new();
     private readonly Dictionary<ulong, ulong> _redirects = new();
-    private IReadOnlyDictionary<string, ulong> _replacements = new Dictionary<string, ulong>();
+    private Dictionary<string, ulong> _replacements = new();
     private string? _replacementLibrary;
 
     /// <param name="functions">In order of preference: when aliases share an address (free, cfree,
@@ -73,7 +73,7 @@ public sealed unsafe class FunctionInterceptor
     public void UseReplacements(string libraryPath, IReadOnlyDictionary<string, ulong> entries)
     {
         _replacementLibrary = libraryPath;
-        _replacements = entries;
+        _replacements = new Dictionary<string, ulong>(entries);
     }
 
     /// <summary>
@@ -102,9 +102,12 @@ public sealed unsafe class FunctionInterceptor
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException) { return; }
         if (debug == null) return;
         ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
-        foreach (ElfSymbol symbol in debug.ReadSymbols())
+        var replacements = _replacements.GetAlternateLookup<ReadOnlySpan<char>>();
+        ElfSymbolTable symbols = debug.ReadSymbolTable();
+        for (int i = 1; i < symbols.Count; i++)
         {
-            if (symbol.IsDefined && symbol.Type == ElfSymbolType.Func && _replacements.TryGetValue(symbol.Name, out ulong replacement))
+            ElfSymbolEntry symbol = symbols[i];
+            if (symbol.IsDefined && symbol.Type == ElfSymbolType.Func && replacements.TryGetValue(symbols.NameOf(symbol), out _, out ulong replacement))
                 _redirects[symbol.Value + bias] = replacement;
         }
     }
@@ -115,21 +118,28 @@ public sealed unsafe class FunctionInterceptor
         string path = image.Path;
         ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
         bool isReplacementLibrary = path == _replacementLibrary;
-        foreach (ElfSymbol symbol in image.ReadSymbols())
+        var replacements = _replacements.GetAlternateLookup<ReadOnlySpan<char>>();
+        var located = _located.GetAlternateLookup<ReadOnlySpan<char>>();
+        var byName = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
+        ElfSymbolTable symbols = image.ReadSymbolTable();
+        for (int i = 1; i < symbols.Count; i++)
         {
+            ElfSymbolEntry symbol = symbols[i];
             if (!symbol.IsDefined || isReplacementLibrary) continue;
-            if (_replacements.TryGetValue(symbol.Name, out ulong replacement))
+            // Only functions and IFUNCs matter: the type decides before the name is looked at.
+            if (symbol.Type is not (ElfSymbolType.Func or ElfSymbolType.GnuIfunc)) continue;
+            ReadOnlySpan<byte> name = symbols.NameOf(symbol);
+            if (replacements.TryGetValue(name, out string replaced, out ulong replacement))
             {
                 ulong entry = symbol.Value + bias;
                 if (symbol.Type == ElfSymbolType.Func) _redirects[entry] = replacement;
-                else if (symbol.Type == ElfSymbolType.GnuIfunc)
-                    _byPc[entry] = (new InterceptedFunction(symbol.Name + " resolver", _ => replacement), -1);
+                else _byPc[entry] = (new InterceptedFunction(replaced + " resolver", _ => replacement), -1);
                 continue;
             }
             // Not IFUNCs: their symbol is the resolver, not the function.
             if (symbol.Type != ElfSymbolType.Func) continue;
-            if (_located.TryGetValue(symbol.Name, out var located) && located.Entry == 0) _located[symbol.Name] = (symbol.Value + bias, symbol.Size);
-            if (!_byName.TryGetValue(symbol.Name, out var named)) continue;
+            if (located.TryGetValue(name, out string locatedName, out var found) && found.Entry == 0) _located[locatedName] = (symbol.Value + bias, symbol.Size);
+            if (!byName.TryGetValue(name, out _, out var named)) continue;
             ulong pc = symbol.Value + bias;
             if (!_byPc.TryGetValue(pc, out var existing) || named.Rank < existing.Rank) _byPc[pc] = named;
         }

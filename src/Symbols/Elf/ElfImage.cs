@@ -160,24 +160,26 @@ public sealed class ElfImage
     /// </summary>
     public IReadOnlyList<ElfSymbol> ReadSymbols()
     {
+        ElfSymbolTable table = ReadSymbolTable();
+        var symbols = new List<ElfSymbol>(Math.Max(table.Count - 1, 0));
+        for (int i = 1; i < table.Count; i++) symbols.Add(table.ToSymbol(table[i]));
+        return symbols;
+    }
+
+    /// <summary>
+    /// The same symbols read in place (<see cref="ElfSymbolTable"/>; index 0 is the null symbol):
+    /// for scans that look for a few names.
+    /// </summary>
+    public ElfSymbolTable ReadSymbolTable()
+    {
         ElfSection? table = Sections.FirstOrDefault(s => s.Type == SHT_SYMTAB)
                             ?? Sections.FirstOrDefault(s => s.Type == SHT_DYNSYM);
-        if (table == null || table.Link >= Sections.Count) return [];
-        if (table.EntrySize != 0 && table.EntrySize != SymSize) return [];
-        ElfSection strings = Sections[(int)table.Link];
+        if (table == null || table.Link >= Sections.Count) return default;
+        if (table.EntrySize != 0 && table.EntrySize != SymSize) return default;
         ReadOnlySpan<byte> entries = GetSectionData(table);
-        if (entries.IsEmpty || GetSectionData(strings).IsEmpty) return [];
-
-        var symbols = new List<ElfSymbol>();
-        for (int o = SymSize; o + SymSize <= entries.Length; o += SymSize)
-        {
-            ReadOnlySpan<byte> e = entries.Slice(o, SymSize);
-            byte info = e[4];
-            symbols.Add(new ElfSymbol(StringAt(strings, BinaryPrimitives.ReadUInt32LittleEndian(e)),
-                BinaryPrimitives.ReadUInt64LittleEndian(e[8..]), BinaryPrimitives.ReadUInt64LittleEndian(e[16..]),
-                (ElfSymbolType)(info & 0xf), (ElfSymbolBinding)(info >> 4), BinaryPrimitives.ReadUInt16LittleEndian(e[6..])));
-        }
-        return symbols;
+        ReadOnlySpan<byte> strings = GetSectionData(Sections[(int)table.Link]);
+        if (entries.IsEmpty || strings.IsEmpty) return default;
+        return new ElfSymbolTable(entries, strings);
     }
 
     private IEnumerable<ElfProgramHeader> Loads() => ProgramHeaders.Where(p => p.Type == ElfSegmentType.Load);

@@ -95,6 +95,28 @@ public class ElfImageTests(CompiledBinaries binaries) : IClassFixture<CompiledBi
     }
 
     [Fact]
+    public void SymbolTable_ReadInPlace_AgreesWithReadSymbolsAndLooksUpNamesWithoutStrings()
+    {
+        ElfImage ls = ElfImage.Open("/bin/ls");
+        IReadOnlyList<ElfSymbol> symbols = ls.ReadSymbols();
+        ElfSymbolTable table = ls.ReadSymbolTable();
+        Assert.Equal(symbols.Count + 1, table.Count);
+        var names = new Dictionary<string, int> { ["malloc"] = 1, ["free"] = 2, ["no_such_function"] = 3 }.GetAlternateLookup<ReadOnlySpan<char>>();
+        var found = new List<string>();
+        for (int i = 1; i < table.Count; i++)
+        {
+            Assert.Equal(symbols[i - 1], table.ToSymbol(table[i]));
+            if (names.TryGetValue(table.NameOf(table[i]), out string key, out _)) found.Add(key);
+        }
+        Assert.Equal(["free", "malloc"], found.Order());
+        // Names longer than the stack buffer are looked up too.
+        string longName = new('x', 300);
+        var withLong = new Dictionary<string, int> { [longName] = 7 }.GetAlternateLookup<ReadOnlySpan<char>>();
+        Assert.True(withLong.TryGetValue(System.Text.Encoding.UTF8.GetBytes(longName), out string longKey, out int value));
+        Assert.Equal((longName, 7), (longKey, value));
+    }
+
+    [Fact]
     public void Ls_DebugLinkNamesTheDebugFile()
     {
         ElfImage ls = ElfImage.Open("/bin/ls");

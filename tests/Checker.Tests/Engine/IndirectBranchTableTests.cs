@@ -113,4 +113,17 @@ public unsafe class IndirectBranchTableTests : IDisposable
         Assert.Equal(empty, _table.Read(slot));
         Assert.Equal(empty, _table.ReadVictim(slot));
     }
+
+    [Fact]
+    public void ANewTableIsEmptyInEverySlotAsClearLeavesIt()
+    {
+        for (int slot = 0; slot < IndirectBranchTable.SlotCount; slot++)
+        {
+            Assert.Equal(IndirectBranchTable.Empty(slot), _table.Read(slot));
+            Assert.Equal(IndirectBranchTable.Empty(slot), _table.ReadVictim(slot));
+        }
+        _table.Insert(0x40_1234, 0x7000_1000);
+        _table.Clear();
+        Assert.Equal(IndirectBranchTable.Empty(IndirectBranchTable.SlotOf(0x40_1234)), _table.Read(IndirectBranchTable.SlotOf(0x40_1234)));
+    }
 }
