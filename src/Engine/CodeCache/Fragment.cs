@@ -13,8 +13,6 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
 {
     private readonly uint _length = checked((uint)(applicationEnd - applicationPc));
     private ushort _exitCount, _instructionCount;
-    // 1 + the index among its exits of its call's return hop (0: none); fits the object's padding.
-    private ushort _returnHop;
     private byte _mode;
 
     public ulong ApplicationPc { get; } = applicationPc;
@@ -30,17 +28,6 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
 
     /// <summary>Sets the fragment's exits (once, when it is finished).</summary>
     public void SetExits(int first, int count) => (FirstExit, _exitCount) = (first, checked((ushort)count));
-
-    /// <summary>
-    /// The exit of the return hop of the call that ends this fragment (<see cref="ExitStub.None"/>:
-    /// none): the <c>jmp</c> right after the translated call's host <c>call</c>, whose address the
-    /// CPU's return stack predicts and the indirect-branch table gives for the call's return
-    /// address (<see cref="ApplicationEnd"/>). Its address is the exit's patch site - 1.
-    /// </summary>
-    public int ReturnHopExit => _returnHop == 0 ? ExitStub.None : FirstExit + _returnHop - 1;
-
-    /// <summary>Names the return hop's exit by its index among the fragment's exits (once, when it is finished).</summary>
-    public void SetReturnHop(int exitIndex) => _returnHop = checked((ushort)(exitIndex + 1));
 
     /// <summary>The id of the first of the exits of other fragments that jump straight here (a list through <see cref="ExitStub.NextIncoming"/>; <see cref="ExitStub.None"/>: none); unlinked when this fragment is flushed.</summary>
     public int FirstIncoming { get; set; } = ExitStub.None;

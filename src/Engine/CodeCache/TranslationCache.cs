@@ -80,55 +80,6 @@ public sealed unsafe class TranslationCache
         return null;
     }
 
-    // The return hops by return address, per mode (fragment numbers: see Fragment.ReturnHopExit).
-    private readonly Dictionary<int, PcIndex> _returnHops = new();
-
-    /// <summary>
-    /// The host address of <paramref name="fragment"/>'s return hop (0: it has none): the instruction
-    /// after its host <c>call</c>, a jump to its return address's fragment.
-    /// </summary>
-    public ulong ReturnHopOf(Fragment fragment) =>
-        fragment.ReturnHopExit == ExitStub.None ? 0 : ExitAt(fragment.ReturnHopExit).PatchSite - 1;
-
-    /// <summary>
-    /// Makes a new fragment's return hop what returns to its call's return address find: the
-    /// table's word (so a ret to it is the one the CPU's return stack predicted) and the hop the
-    /// dispatcher puts back when a lookup misses there (<see cref="IndirectEntryFor"/>). Called once
-    /// the fragment's code, exits and owners are in place: from then on any thread may return there.
-    /// </summary>
-    public void AddReturnHop(Fragment fragment)
-    {
-        ulong hop = ReturnHopOf(fragment);
-        if (hop == 0) return;
-        if (!_returnHops.TryGetValue(fragment.Mode, out PcIndex? hops)) _returnHops[fragment.Mode] = hops = new PcIndex();
-        hops.Set(fragment.ApplicationEnd, fragment.Number);
-        IndirectBranchesFor(fragment.Mode).Insert(fragment.ApplicationEnd, hop);
-    }
-
-    /// <summary>
-    /// What the indirect-branch table of <paramref name="target"/>'s mode should give for its pc: the
-    /// return hop of a live call that returns there (the CPU's return stack predicts the hop a ret
-    /// goes to; a call whose return misses would otherwise have its hop replaced by the fragment),
-    /// else the fragment's entry.
-    /// </summary>
-    public ulong IndirectEntryFor(Fragment target)
-    {
-        if (_returnHops.TryGetValue(target.Mode, out PcIndex? hops) && hops.TryGet(target.ApplicationPc, out int number)
-            && FragmentAt(number) is { Flushed: false } caller)
-            return ReturnHopOf(caller);
-        return target.Entry;
-    }
-
-    /// <summary>Takes a flushed fragment's return hop out of the table and the hops' index.</summary>
-    private void RemoveReturnHop(Fragment fragment)
-    {
-        ulong hop = ReturnHopOf(fragment);
-        if (hop == 0) return;
-        IndirectBranchesFor(fragment.Mode).Remove(fragment.ApplicationEnd, hop);
-        PcIndex hops = _returnHops[fragment.Mode];
-        if (hops.TryGet(fragment.ApplicationEnd, out int number) && number == fragment.Number) hops.Remove(fragment.ApplicationEnd);
-    }
-
     public int FragmentCount => _fragmentCount;
 
     /// <summary>The instruction maps of every fragment (<see cref="Fragment.ApplicationPcAt"/>).</summary>
@@ -278,7 +229,6 @@ public sealed unsafe class TranslationCache
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
             else if (_index.Remove(f.ApplicationPc)) _fragmentCount--;
             IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.Entry);
-            RemoveReturnHop(f);
             for (int id = f.FirstIncoming; id != ExitStub.None;)
             {
                 ref ExitStub incoming = ref ExitAt(id);

@@ -131,8 +131,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 {
                     IndirectBranchTable? site = victims != 0 ? cache.IndirectBranchTableOfVictim(victims) : null;
                     Fragment target = site != null ? Lookup(pc, site.Mode) : Lookup(pc);
-                    // A call's return hop for a return address, so the rets there stay the ones the CPU predicts.
-                    cache.IndirectBranchesFor(target.Mode).Insert(pc, cache.IndirectEntryFor(target));
+                    cache.IndirectBranchesFor(target.Mode).Insert(pc, target.Entry);
                     if (site == null) known = target;   // in the thread's own mode, as the loop would look it up
                 }
                 continue;

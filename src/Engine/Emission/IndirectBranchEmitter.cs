@@ -23,7 +23,6 @@ public static class IndirectBranchEmitter
     // The sequence is position-independent but for the rel32 of the miss jump, so each variant is
     // encoded once and copied: encoding it per site was a large part of translation time.
     private static readonly Dictionary<(ulong, ulong, bool, bool, int), (byte[] Bytes, int MissField, ulong MissTarget)> Templates = new();
-    private static readonly Dictionary<(ulong, ulong, bool, int, ushort), (byte[] Bytes, int MissField)> ReturnTemplates = new();
 
     /// <summary>
     /// The lookup in <paramref name="tableAddress"/>, the table of the site's translation
@@ -44,37 +43,6 @@ public static class IndirectBranchEmitter
         code.PatchRel32(start + template.MissField, template.MissTarget);
     }
 
-    /// <summary>
-    /// A translated <c>ret</c> (<c>ret imm16</c> with <paramref name="release"/> bytes), whole: the
-    /// return address read, not popped, and looked up as at any indirect branch; a hit writes the
-    /// entry over the return address and leaves by a real <c>ret</c>, which the CPU predicts from
-    /// its return stack: a translated call made a real call whose return address is the call's
-    /// return hop (<see cref="CodeCache.TranslationCache.IndirectEntryFor"/>), the entry the table
-    /// gives for its return address. A miss pops as the ret would and goes to the miss routine.
-    /// Flags are dead at a ret (no convention passes them back).
-    /// </summary>
-    /// <remarks>
-    /// From the write of the entry to the ret the guest's return slot holds a host address: no
-    /// guest frame is built there (signals run at the dispatcher's safe points, faults cannot come
-    /// from a write to a slot just read, a ret of an address below 2^31), and the kick parks a
-    /// thread there only for a leak scan, which finds no heap block at a code-cache address.
-    /// </remarks>
-    public static void EmitReturn(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool countLookups, int mode, ushort release)
-    {
-        var key = (tableAddress, routines.IndirectBranchMiss, countLookups, mode, release);
-        if (!ReturnTemplates.TryGetValue(key, out var template))
-        {
-            var scratch = new CodeBuffer(0);
-            scratch.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
-            scratch.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RCX, new MemoryOperand(Register.RSP)));
-            int field = Encode(scratch, tableAddress, routines, flagsLive: false, countLookups, mode, returnRelease: release);
-            ReturnTemplates[key] = template = (scratch.Bytes.ToArray(), field);
-        }
-        int start = code.Length;
-        code.Raw(template.Bytes);
-        code.PatchRel32(start + template.MissField, routines.IndirectBranchMiss);
-    }
-
     /// <summary>Encodes the lookup; returns the offset of the miss jump's rel32 field.</summary>
     /// <remarks>
     /// The slot's word is <c>entry - rol(pc, 16)</c> (<see cref="CodeCache.IndirectBranchTable"/>); the
@@ -86,9 +54,7 @@ public static class IndirectBranchEmitter
     /// Db = -Da (mod 2^16); Da = 0 forces Db = 0 and D = 0; Da = +-1 puts D within 2^17 of +-2^32,
     /// which no entry (0x7000_0000..0x8000_0000) brings below 2^32; larger Da are further off.
     /// </remarks>
-    /// <param name="returnRelease">Not null: a ret's lookup (<see cref="EmitReturn"/>), releasing that many bytes besides the return address.</param>
-    private static int Encode(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups, int mode,
-        ushort? returnRelease = null)
+    private static int Encode(CodeBuffer code, ulong tableAddress, RuntimeRoutines routines, bool flagsLive, bool countLookups, int mode)
     {
         int missField;
         // A miss goes to the shared routine with the target in rcx and the victim table in eax
@@ -136,14 +102,10 @@ public static class IndirectBranchEmitter
             code.Encode(Instruction.Create(Code.Cmp_rm64_imm32, Register.RAX, 0x7fffffff));
             code.Raw([0x77, 0x00]);   // ja: the sum is not below 2^31
             int toMiss2 = code.Length - 1;
-            if (returnRelease is ushort release) EmitReturnHit(code, release);
-            else EmitHit(code, flagsLive);
+            EmitHit(code, flagsLive);
             code.PatchByte(toMiss1, checked((byte)(code.Length - (toMiss1 + 1))));
             code.PatchByte(toMiss2, checked((byte)(code.Length - (toMiss2 + 1))));
             code.Encode(Instruction.Create(Code.VEX_Rorx_r64_rm64_imm8, Register.RCX, Register.RCX, 16));
-            // The ret's pop (the lookup read the return address in place), flag-free as the pop was.
-            if (returnRelease is ushort popped)
-                code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, 8 + popped, 8)));
             code.Encode(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, checked((uint)victims)));
             return JumpRel32(code, routines.IndirectBranchMiss);
         }
@@ -158,15 +120,6 @@ public static class IndirectBranchEmitter
         if (flagsLive) code.Encode(ContextOperand.Load(Register.RDX, ContextOffsets.IblSaveRdx));
         code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.IblSaveRcx));
         code.Encode(ContextOperand.JumpThrough(ContextOffsets.IblJump));
-    }
-
-    /// <summary>A ret's hit: the entry in the return slot, the borrowed registers back, a real ret.</summary>
-    private static void EmitReturnHit(CodeBuffer code, ushort release)
-    {
-        code.Encode(Instruction.Create(Code.Mov_rm64_r64, new MemoryOperand(Register.RSP), Register.RAX));
-        code.Encode(ContextOperand.Load(Register.RAX, ContextOffsets.IblSaveRax));
-        code.Encode(ContextOperand.Load(Register.RCX, ContextOffsets.IblSaveRcx));
-        code.Encode(release == 0 ? Instruction.Create(Code.Retnq) : Instruction.Create(Code.Retnq_imm16, release));
     }
 
     private static int JumpRel32(CodeBuffer code, ulong target)

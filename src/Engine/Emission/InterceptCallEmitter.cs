@@ -6,17 +6,15 @@ namespace Checker.Engine.Emission;
 /// <summary>
 /// The fragment of a replaced function's entry: the call of its replacement from the cache
 /// (<see cref="RuntimeRoutines.InterceptCall"/>, by jump-and-link, with <c>ExitId</c> naming the
-/// entry's exit), then the function's own <c>ret</c> as translated code does it
-/// (<see cref="IndirectBranchEmitter.EmitReturn"/>): the return address looked up inline in the
-/// fragment's mode, a hit leaving by a real ret (which pops the return stack entry of the guest's
-/// translated call: skipping it would put every later return of the thread off by one), a miss
-/// going to the dispatcher. Replaced calls so never pass through the dispatcher loop on their common path.
+/// entry's exit), then the function's own <c>ret</c> as translated code does it: the return
+/// address popped into rcx and looked up inline in the fragment's mode, a miss going to the
+/// dispatcher. Replaced calls so never pass through the dispatcher loop on their common path.
 /// </summary>
 public static class InterceptCallEmitter
 {
     /// <summary>
     /// <c>mov dword gs:[ExitId], exitId ; mov dword gs:[InterceptCall], call ; mov qword gs:[LinkReturn], back ;
-    /// jmp InterceptCall ; back:</c> the translated ret, looking up in <paramref name="lookupTable"/>.
+    /// jmp InterceptCall ; back: mov gs:[IblSaveRcx], rcx ; pop rcx ;</c> the lookup in <paramref name="lookupTable"/>.
     /// </summary>
     /// <param name="call">The entry's number in <see cref="Interception.InterceptedCalls"/>.</param>
     public static void Emit(CodeBuffer code, int exitId, int call, RuntimeRoutines routines, ulong lookupTable, bool countLookups, int mode)
@@ -24,6 +22,8 @@ public static class InterceptCallEmitter
         code.Encode(ContextOperand.StoreExitId(exitId));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, ContextOperand.Slot(ContextOffsets.InterceptCall), call));
         JumpAndLink.Emit(code, routines.InterceptCall);
-        IndirectBranchEmitter.EmitReturn(code, lookupTable, routines, countLookups, mode, release: 0);
+        code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
+        code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
+        IndirectBranchEmitter.EmitLookup(code, lookupTable, routines, flagsLive: false, countLookups, mode);
     }
 }

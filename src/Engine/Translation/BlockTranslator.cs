@@ -55,8 +55,6 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private HeldScratch _held => _heldScratch ??= new(_liveness);
     private Tools.BlockServices? _services;
     private int _index;
-    // The index among the fragment's exits of its call's return hop (-1: none).
-    private int _returnHop = -1;
 
     private int _mode;
     private long _startedCpu;
@@ -91,7 +89,6 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         _pendingExits.Clear();
         _heldSideExits.Clear();
         _held.Reset();
-        _returnHop = -1;
 
         if (interceptor != null && interceptor.TryGetRedirect(pc, out ulong replacement))
         {
@@ -205,10 +202,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         fragment.SetInstructionMap(cache.InstructionMaps, map, instructions);
         Debug.Assert(exits.Count == 0 || exits[^1] == exits[0] + exits.Count - 1, "a fragment's exits are consecutive");
         fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0], exits.Count);
-        if (_returnHop >= 0) fragment.SetReturnHop(_returnHop);
         cache.Add(fragment);
         foreach (int id in exits) cache.ExitAt(id).OwnerNumber = fragment.Number;
-        cache.AddReturnHop(fragment);
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} m{_mode} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         Measured(started);
         return fragment;
@@ -400,19 +395,21 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 EmitCountBranch(code, ins, exits);
                 return;
             case FlowControl.Call when ins.Op0Kind == OpKind.NearBranch64:
-                CallWithReturnHop(code, exits, ins.NextIP);
+                PushReturnAddress(code, ins.NextIP);
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
                 return;
             case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins):
                 code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
-                // The target first: its operand may be rsp-relative, read before the call's push.
                 LoadTargetIntoRcx(code, ins);
-                if (ins.FlowControl == FlowControl.IndirectCall) CallWithReturnHop(code, exits, ins.NextIP);
+                if (ins.FlowControl == FlowControl.IndirectCall) PushReturnAddress(code, ins.NextIP);
                 JumpToLookup(code, flagsLive: ins.FlowControl == FlowControl.IndirectBranch);
                 return;
             case FlowControl.Return when ins.Code is Code.Retnq or Code.Retnq_imm16:
-                IndirectBranchEmitter.EmitReturn(code, cache.IndirectBranchesFor(_mode).Address, cache.Routines, cache.CountIndirectLookups, _mode,
-                    ins.Code == Code.Retnq_imm16 ? ins.Immediate16 : (ushort)0);
+                code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
+                code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
+                if (ins.Code == Code.Retnq_imm16)
+                    code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, ins.Immediate16, 8)));
+                JumpToLookup(code, flagsLive: false);
                 return;
             case FlowControl.Interrupt when ins.Code is Code.Int3:
                 ExitTo(code, exits, ExitKind.Fault, ins.NextIP, ins.IP, Signals.SIGTRAP);
@@ -501,40 +498,17 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
     }
 
-    /// <summary>
-    /// A call's push of its return address R as a real call, so that the CPU's return stack predicts
-    /// the ret that comes back: <c>call S; H: jmp exit(R); S: mov qword [rsp], R</c> (an imm32 below
-    /// 2^31, else through rax saved in the context block: two dword stores made the ret's 8-byte load
-    /// of the slot wait until they committed). The call pushes H (a code-cache address, below 2^31)
-    /// onto the return stack and the guest's stack, and S puts R in its place, so the guest stack
-    /// looks native (C++ unwinding, backtrace(), the program itself read R). H, the
-    /// call's return hop, is an ordinary direct exit to R; the cache makes it the indirect-branch
-    /// table's entry for R (<see cref="TranslationCache.AddReturnHop"/>), so a translated ret to R
-    /// rets to H as predicted. A fault of the call (an unusable stack) is the guest call's, as the
-    /// push's was: rsp is unchanged and the cache pc in its translation.
-    /// </summary>
-    private void CallWithReturnHop(CodeBuffer code, List<int> exits, ulong returnAddress)
+    /// <summary>Calls push the application's return address, so the guest stack looks native.</summary>
+    private static void PushReturnAddress(CodeBuffer code, ulong returnAddress)
     {
-        // The hop's rel32 lies within an aligned quadword without padding, so H follows the call directly.
-        code.AlignPatchField(6);
-        code.Byte(0xE8);
-        int callField = code.Length;
-        code.Int32(0);
-        ulong hop = code.CurrentAddress;
-        int hopField = code.JmpRel32(code.CurrentAddress);
-        Debug.Assert(code.BaseAddress + (ulong)hopField == hop + 1, "the return hop is the jmp right after the call");
-        AddExit(code, exits, cache.NewExit(ExitKind.Direct, returnAddress).Id, hopField);
-        _returnHop = exits.Count - 1;
-        code.PatchRel32(callField, code.CurrentAddress);
         if (returnAddress < 0x8000_0000)
         {
-            code.Encode(Instruction.Create(Code.Mov_rm64_imm32, new MemoryOperand(Register.RSP), (int)returnAddress));
+            code.Encode(Instruction.Create(Code.Pushq_imm32, (int)returnAddress));
             return;
         }
-        code.StoreSlot(ContextOffsets.IblSaveRax, Register.RAX);
-        code.Encode(Instruction.Create(Code.Mov_r64_imm64, Register.RAX, returnAddress));
-        code.Encode(Instruction.Create(Code.Mov_rm64_r64, new MemoryOperand(Register.RSP), Register.RAX));
-        code.LoadSlot(Register.RAX, ContextOffsets.IblSaveRax);
+        code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, -8, 1)));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP), (uint)returnAddress));
+        code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP, 4, 1), (uint)(returnAddress >> 32)));
     }
 
     // Each mode looks up fragments of its own mode (a miss goes to the dispatcher, which picks the mode again).

@@ -7,9 +7,10 @@ namespace Checker.Tests.EndToEnd;
 /// stack cannot predict, run as natively under both tools (return_paths.c): recursion far deeper
 /// than any return stack, longjmp out of nested calls, a ret to an address the program pushed
 /// itself, a callee returning to its caller's caller, ret imm16, swapcontext between stacks, and an
-/// itimer's handler recursing while the program recurses. Translated calls push a host address
-/// before writing the guest's, and translated rets write the host entry into the return slot
-/// (BlockTranslator.CallWithReturnHop, IndirectBranchEmitter.EmitReturn): none of that may show.
+/// itimer's handler recursing while the program recurses. Written for the translation of calls
+/// and rets through the CPU's return stack (a host address pushed, then overwritten with the
+/// guest's; the host entry written into the return slot before a real ret: tried, measured slower,
+/// reverted, see docs/ARCHITECTURE.md), where none of that may show; it guards any return path.
 /// </summary>
 public class ReturnPathTests
 {
