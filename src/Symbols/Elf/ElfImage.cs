@@ -168,7 +168,7 @@ public sealed class ElfImage
         ReadOnlySpan<byte> entries = GetSectionData(table);
         if (entries.IsEmpty || GetSectionData(strings).IsEmpty) return [];
 
-        var symbols = new List<ElfSymbol>();
+        var symbols = new List<ElfSymbol>(entries.Length / SymSize);
         for (int o = SymSize; o + SymSize <= entries.Length; o += SymSize)
         {
             ReadOnlySpan<byte> e = entries.Slice(o, SymSize);

@@ -15,7 +15,7 @@ internal sealed class FunctionSymbolTable
 
     public FunctionSymbolTable(IEnumerable<ElfSymbol> symbols)
     {
-        var functions = new List<ElfSymbol>();
+        var functions = new List<ElfSymbol>(symbols is IReadOnlyCollection<ElfSymbol> all ? all.Count : 0);
         foreach (ElfSymbol s in symbols)
             if (s.IsDefined && s.Value != 0 && s.Name.Length > 0 && s.Type is ElfSymbolType.Func or ElfSymbolType.GnuIfunc) functions.Add(s);
         // Of several names at one address keep the one a person knows: global before weak before
@@ -28,7 +28,9 @@ internal sealed class FunctionSymbolTable
         {
             ElfSymbol s = functions[i];
             int binding = s.Binding switch { ElfSymbolBinding.Global => 0, ElfSymbolBinding.Weak => 1, _ => 2 };
-            order[i] = (s.Value, binding, s.Name.Length - s.Name.TrimStart('_').Length, i);
+            int underscores = 0;
+            while (underscores < s.Name.Length && s.Name[underscores] == '_') underscores++;
+            order[i] = (s.Value, binding, underscores, i);
         }
         Array.Sort(order, (a, b) =>
         {
@@ -41,7 +43,7 @@ internal sealed class FunctionSymbolTable
             if (c == 0) c = string.CompareOrdinal(x, y);
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
-        var kept = new List<ElfSymbol>();
+        var kept = new List<ElfSymbol>(order.Length);
         for (int i = 0; i < order.Length;)
         {
             // The first of each address's run is its kept symbol; Valgrind's name is the one it
