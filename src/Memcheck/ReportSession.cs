@@ -55,7 +55,7 @@ public sealed class ReportSession : IDisposable
     {
         _command = command;
         _settings = settings;
-        _symbolizer = new FrameSymbolizer(process.Modules.Find);
+        _symbolizer = new FrameSymbolizer(process.Modules.Find, () => process.Modules.Generation);
         // Read and checked at start (Program): here they come from SuppressionSet's cache.
         _suppressions = SuppressionSet.For(settings);
         _text = new TextReportWriter(Console.Error, () => LinePrefix.Current, () => process.ThreadsStarted)

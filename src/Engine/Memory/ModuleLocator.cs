@@ -10,6 +10,9 @@ public readonly record struct ModuleLocation(string Path, ulong MappingStart, ul
     public ulong LoadBias => ModuleLocator.LoadBias(Path, MappingStart, MappingOffset) ?? 0;
 }
 
+/// <summary>A file mapping of /proc/self/maps: [Start, End) maps the file at Path from Offset.</summary>
+public readonly record struct FileMapping(ulong Start, ulong End, ulong Offset, string Path);
+
 /// <summary>
 /// Names the module that holds an address, from /proc/self/maps: the guest's ld.so maps its
 /// libraries itself, so the kernel's view is the record. Used at report time only.
@@ -20,19 +23,47 @@ public static class ModuleLocator
     {
         foreach (string line in File.ReadLines("/proc/self/maps"))
         {
-            // start-end perms offset dev inode path
-            string[] f = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length < 6 || !f[5].StartsWith('/')) continue;
-            int dash = f[0].IndexOf('-');
-            ulong start = ulong.Parse(f[0].AsSpan(0, dash), NumberStyles.HexNumber);
-            ulong end = ulong.Parse(f[0].AsSpan(dash + 1), NumberStyles.HexNumber);
-            if (address < start || address >= end) continue;
-            string path = f[5].Trim();
-            ulong mapOffset = ulong.Parse(f[2], NumberStyles.HexNumber);
-            ulong fileOffset = mapOffset + (address - start);
-            return new ModuleLocation(path, start, mapOffset, fileOffset);
+            if (Parse(line) is (ulong start, ulong end, ulong mapOffset, string path) && address >= start && address < end)
+                return new ModuleLocation(path, start, mapOffset, mapOffset + (address - start));
         }
         return null;
+    }
+
+    /// <summary>The file mappings of /proc/self/maps now, by start: for many lookups while nothing is mapped or unmapped (<see cref="Find(FileMapping[], ulong)"/>).</summary>
+    public static FileMapping[] Snapshot()
+    {
+        var mappings = new List<FileMapping>();
+        foreach (string line in File.ReadLines("/proc/self/maps"))
+        {
+            if (Parse(line) is (ulong start, ulong end, ulong mapOffset, string path)) mappings.Add(new FileMapping(start, end, mapOffset, path));
+        }
+        return mappings.ToArray();
+    }
+
+    /// <summary>As <see cref="Find(ulong)"/>, in a <see cref="Snapshot"/> (the kernel lists mappings by address).</summary>
+    public static ModuleLocation? Find(FileMapping[] snapshot, ulong address)
+    {
+        int lo = 0, hi = snapshot.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            FileMapping m = snapshot[mid];
+            if (address < m.Start) hi = mid - 1;
+            else if (address >= m.End) lo = mid + 1;
+            else return new ModuleLocation(m.Path, m.Start, m.Offset, m.Offset + (address - m.Start));
+        }
+        return null;
+    }
+
+    /// <summary>A line of /proc/self/maps that maps a file: start-end perms offset dev inode path.</summary>
+    private static (ulong Start, ulong End, ulong Offset, string Path)? Parse(string line)
+    {
+        string[] f = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length < 6 || !f[5].StartsWith('/')) return null;
+        int dash = f[0].IndexOf('-');
+        ulong start = ulong.Parse(f[0].AsSpan(0, dash), NumberStyles.HexNumber);
+        ulong end = ulong.Parse(f[0].AsSpan(dash + 1), NumberStyles.HexNumber);
+        return (start, end, ulong.Parse(f[2], NumberStyles.HexNumber), f[5].Trim());
     }
 
     /// <summary>module+offset (offset into the file), or null for anonymous memory.</summary>

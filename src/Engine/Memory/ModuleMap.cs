@@ -12,6 +12,13 @@ public sealed class ModuleMap
     private readonly List<(ulong Start, ulong End, string Path, ulong Bias)> _modules = [];
     private readonly List<(ulong Start, ulong End)> _writable = [];
     private readonly Lock _lock = new();
+    private long _generation;
+
+    /// <summary>
+    /// Changes with every module mapped and every range unmapped: what was learnt of the process's
+    /// mappings (a /proc/self/maps snapshot) holds while it stays the same.
+    /// </summary>
+    public long Generation => Volatile.Read(ref _generation);
 
     /// <summary>A module mapped whole at <paramref name="start"/> (its first PT_LOAD, file offset 0, lands there).</summary>
     public (ulong Start, ulong End) OnMapped(ElfImage image, ulong start)
@@ -28,6 +35,7 @@ public sealed class ModuleMap
             _modules.RemoveAll(m => m.Start < high && low < m.End);
             int at = _modules.FindIndex(m => m.Start > low);
             _modules.Insert(at < 0 ? _modules.Count : at, (low, high, image.Path, bias));
+            _generation++;
         }
         return (low, high);
     }
@@ -40,6 +48,7 @@ public sealed class ModuleMap
             var gone = _modules.Where(m => m.Start >= start && m.End <= end).Select(m => (m.Start, m.End, m.Path)).ToList();
             _modules.RemoveAll(m => m.Start >= start && m.End <= end);
             _writable.RemoveAll(w => w.Start >= start && w.End <= end);
+            _generation++;
             return gone;
         }
     }

@@ -70,8 +70,7 @@ public sealed class FrameRuleCache(Func<ulong, (string Path, ulong LoadBias)?> m
 
     private static FrameRule? Probe(ModuleCfi cfi, ulong linkPc, ulong rsp, ulong rbp)
     {
-        var memory = new RecordingMemory();
-        if (!cfi.TryStep(linkPc, new UnwindRegisters(linkPc, rsp, rbp), memory, out UnwindRegisters caller, out _)) return null;
+        if (!cfi.TryStep(linkPc, new UnwindRegisters(linkPc, rsp, rbp), RecordingMemory.Instance, out UnwindRegisters caller, out _)) return null;
         ulong cfa = caller.Rsp;
         bool fromRbp;
         long offset;
@@ -101,6 +100,9 @@ public sealed class FrameRuleCache(Func<ulong, (string Path, ulong LoadBias)?> m
     /// <summary>Answers every read with a value that encodes the address read, so the step shows where it looked.</summary>
     private sealed class RecordingMemory : IMemoryReader
     {
+        /// <summary>It keeps nothing: one serves every probe.</summary>
+        public static readonly RecordingMemory Instance = new();
+
         public bool TryReadUInt64(ulong address, out ulong value)
         {
             value = ProbeValueTag | (address & 0xffff_ffff_ffff);

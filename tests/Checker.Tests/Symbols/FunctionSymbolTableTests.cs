@@ -1,0 +1,86 @@
+using Checker.Symbols.Elf;
+using Checker.Symbols.Symbolization;
+using Xunit;
+
+namespace Checker.Tests.Symbols;
+
+/// <summary>
+/// Which of several function symbols at one address a frame is named by (the one a person knows)
+/// and which Valgrind's suppressions match: the table sorts once by a precomputed key, and must
+/// choose as the chain of stable LINQ orderings it replaced (kept here as the reference).
+/// </summary>
+public class FunctionSymbolTableTests
+{
+    private static ElfSymbol Function(string name, ulong value, ElfSymbolBinding binding = ElfSymbolBinding.Global, ulong size = 16) =>
+        new(name, value, size, ElfSymbolType.Func, binding, 1);
+
+    [Fact]
+    public void AliasesAndDuplicatesChooseAsTheStableOrderingDid()
+    {
+        ElfSymbol[] symbols =
+        [
+            Function("__libc_malloc", 0x1000), Function("malloc", 0x1000, ElfSymbolBinding.Weak), Function("__malloc", 0x1000),
+            Function("write", 0x2000, ElfSymbolBinding.Weak), Function("__write", 0x2000), Function("__libc_write", 0x2000, ElfSymbolBinding.Local),
+            // The same name twice at one address, sizes differing: the file's first is kept.
+            Function("twice", 0x3000, size: 8), Function("twice", 0x3000, size: 32),
+            Function("memcpy@GLIBC_2.2.5", 0x4000), Function("memcpy@@GLIBC_2.14", 0x4000), Function("memcpy", 0x4000, ElfSymbolBinding.Weak),
+            Function("b", 0x5000), Function("a", 0x5000),
+            new("data", 0x6000, 8, ElfSymbolType.Object, ElfSymbolBinding.Global, 1),
+            new("undefined", 0x7000, 8, ElfSymbolType.Func, ElfSymbolBinding.Global, 0),
+        ];
+        AssertChoosesAsReference(symbols);
+        AssertChoosesAsReference(symbols.Reverse().ToArray());
+    }
+
+    [Fact]
+    public void LibcsSymbolsChooseAsTheStableOrderingDid()
+    {
+        AssertChoosesAsReference(ElfImage.Open(LibcTests.Libc).ReadSymbols().ToArray());
+    }
+
+    private static void AssertChoosesAsReference(ElfSymbol[] symbols)
+    {
+        var table = new FunctionSymbolTable(symbols);
+        (ElfSymbol[] kept, Dictionary<ulong, string> valgrind) = Reference(symbols);
+        Assert.Equal(kept.Length, table.Count);
+        foreach (ElfSymbol expected in kept)
+        {
+            (ElfSymbol Symbol, ulong Offset)? found = table.Find(expected.Value);
+            Assert.NotNull(found);
+            Assert.Same(expected, found.Value.Symbol);
+            Assert.Equal(valgrind.GetValueOrDefault(expected.Value, expected.Name), table.ValgrindName(found.Value.Symbol));
+        }
+    }
+
+    // The constructor as it was: stable orderings, DistinctBy, and Valgrind's name by Aggregate over each address's group.
+    private static (ElfSymbol[] Kept, Dictionary<ulong, string> Valgrind) Reference(IEnumerable<ElfSymbol> symbols)
+    {
+        ElfSymbol[] functions = symbols
+            .Where(s => s.IsDefined && s.Value != 0 && s.Name.Length > 0 && s.Type is ElfSymbolType.Func or ElfSymbolType.GnuIfunc)
+            .ToArray();
+        ElfSymbol[] kept = functions
+            .OrderBy(s => s.Value)
+            .ThenBy(s => s.Binding switch { ElfSymbolBinding.Global => 0, ElfSymbolBinding.Weak => 1, _ => 2 })
+            .ThenBy(s => s.Name.Length - s.Name.TrimStart('_').Length)
+            .ThenBy(s => s.Name.Length)
+            .ThenBy(s => s.Name, StringComparer.Ordinal)
+            .DistinctBy(s => s.Value)
+            .ToArray();
+        var valgrind = new Dictionary<ulong, string>();
+        foreach (IGrouping<ulong, ElfSymbol> aliases in functions.GroupBy(s => s.Value))
+        {
+            string preferred = aliases.Select(s => s.Name).Aggregate((a, b) => Prefers(a, b) ? a : b);
+            if (preferred != kept.First(s => s.Value == aliases.Key).Name) valgrind[aliases.Key] = preferred;
+        }
+        return (kept, valgrind);
+    }
+
+    private static bool Prefers(string a, string b)
+    {
+        int versionA = a.IndexOf('@', StringComparison.Ordinal), versionB = b.IndexOf('@', StringComparison.Ordinal);
+        int lengthA = versionA < 0 ? a.Length : versionA, lengthB = versionB < 0 ? b.Length : versionB;
+        if (lengthA != lengthB) return lengthA < lengthB;
+        if ((versionA < 0) != (versionB < 0)) return versionA >= 0;
+        return string.CompareOrdinal(a, b) <= 0;
+    }
+}
