@@ -83,7 +83,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             return TranslateIntercepted(pc, replaced, started);
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
-        code.Reset(start + 8);
+        code.Reset(start + HeaderSize);
         List<int> exits = _exits;
         exits.Clear();
         _pendingExits.Clear();
@@ -187,16 +187,16 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         if (CodeSizeProfile.Enabled)
         {
             CodeSizeProfile.Add(CodeSizeProfile.Kind.Exits, _mode, code.Length - exitsStart);
-            CodeSizeProfile.Add(CodeSizeProfile.Kind.Header, _mode, 8);
+            CodeSizeProfile.Add(CodeSizeProfile.Kind.Header, _mode, HeaderSize);
             CodeSizeProfile.Fragment(_mode);
         }
         instrumenter?.EmitStubs(code);
 
-        int size = code.Length + 8;
+        int size = code.Length + HeaderSize;
         ulong at = cache.Region.Allocate((ulong)size, 16);
-        Debug.Assert(at == code.BaseAddress - 8);
-        WriteHeader(at, pc);
-        CodeRegion.Write(at + 8, code.Bytes);
+        Debug.Assert(at == code.BaseAddress - HeaderSize);
+        WriteHeader(at);
+        CodeRegion.Write(at + HeaderSize, code.Bytes);
 
         var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(cache.InstructionMaps, map, instructions);
@@ -236,11 +236,18 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         return costs[costs.Length / 2];
     }
 
-    /// <summary>The 8 bytes before a fragment's entry: its negated application pc (read by the indirect-branch lookup).</summary>
-    private static void WriteHeader(ulong at, ulong pc)
+    /// <summary>
+    /// What precedes a fragment's entry: int3 padding (the entry stays 8 bytes past a 16-byte
+    /// boundary, as with the 8-byte header it replaced), then the indirect entry the lookups jump to
+    /// (<see cref="IndirectBranchEmitter.IndirectEntry"/>), which falls through into the fragment.
+    /// </summary>
+    private const int HeaderSize = 24;
+
+    private static void WriteHeader(ulong at)
     {
-        Span<byte> header = stackalloc byte[8];
-        BitConverter.TryWriteBytes(header, unchecked(0 - pc));
+        Span<byte> header = stackalloc byte[HeaderSize];
+        header.Fill(0xCC);
+        IndirectBranchEmitter.IndirectEntry.CopyTo(header[(HeaderSize - IndirectBranchEmitter.IndirectEntrySize)..]);
         CodeRegion.Write(at, header);
     }
 
@@ -249,16 +256,16 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     {
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
-        code.Reset(start + 8);
+        code.Reset(start + HeaderSize);
         ref ExitStub exit = ref cache.NewExit(ExitKind.Intercept, pc);
         cache.SetFunction(exit.Id, replaced);
         exit.StubAddress = code.CurrentAddress;
         exit.PatchSite = 0;
         InterceptCallEmitter.Emit(code, exit.Id, interceptor!.Calls.Add(replaced, exit), cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
-        int size = code.Length + 8;
+        int size = code.Length + HeaderSize;
         ulong at = cache.Region.Allocate((ulong)size, 16);
-        WriteHeader(at, pc);
-        CodeRegion.Write(at + 8, code.Bytes);
+        WriteHeader(at);
+        CodeRegion.Write(at + HeaderSize, code.Bytes);
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(cache.InstructionMaps, SingleEntryMap(), 1);
         fragment.SetExits(exit.Id, 1);
