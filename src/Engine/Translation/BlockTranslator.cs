@@ -402,13 +402,18 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 EmitCountBranch(code, ins, exits);
                 return;
             case FlowControl.Call when ins.Op0Kind == OpKind.NearBranch64:
+                PrefetchReturnSlot(code, ins.NextIP);
                 PushReturnAddress(code, ins.NextIP);
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
                 return;
             case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins):
                 code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
                 LoadTargetIntoRcx(code, ins);
-                if (ins.FlowControl == FlowControl.IndirectCall) PushReturnAddress(code, ins.NextIP);
+                if (ins.FlowControl == FlowControl.IndirectCall)
+                {
+                    PrefetchReturnSlot(code, ins.NextIP);
+                    PushReturnAddress(code, ins.NextIP);
+                }
                 JumpToLookup(code, flagsLive: ins.FlowControl == FlowControl.IndirectBranch);
                 return;
             case FlowControl.Return when ins.Code is Code.Retnq or Code.Retnq_imm16:
@@ -506,6 +511,20 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     }
 
     /// <summary>Calls push the application's return address, so the guest stack looks native.</summary>
+    /// <summary>
+    /// <c>prefetcht0 [slot]</c> of the call's return address in the mode's indirect-branch table: the
+    /// callee's ret looks that slot up, and the slot is known here. The table's lines (one per hot
+    /// target, ~9% of sqlite's fragment samples waited right after the lookup's load) miss L1 often;
+    /// the prefetch has the callee's run to land. No register, no flag, never a fault.
+    /// </summary>
+    private void PrefetchReturnSlot(CodeBuffer code, ulong returnAddress)
+    {
+        ulong slot = cache.IndirectBranchesFor(_mode).Address + 8 * (ulong)IndirectBranchTable.SlotOf(returnAddress);
+        if (slot >= 0x8000_0000) return;
+        code.Raw([0x0F, 0x18, 0x0C, 0x25]);   // prefetcht0 [disp32] (absolute: no base, no index)
+        code.Int32((int)slot);
+    }
+
     private static void PushReturnAddress(CodeBuffer code, ulong returnAddress)
     {
         if (returnAddress < 0x8000_0000)
