@@ -1,8 +1,8 @@
 namespace Checker.Engine.CodeCache;
 
 /// <summary>
-/// A translated basic block: single entry, one or more exits. The 8 bytes before <see cref="Entry"/>
-/// hold the negated application pc (read by the indirect-branch lookup).
+/// A translated basic block: single entry, one or more exits. Just before <see cref="Entry"/> lies
+/// its <see cref="IndirectEntry"/>, where the indirect-branch lookups enter.
 /// </summary>
 /// <remarks>
 /// One lives per translation for the whole run (cc1plus: 130K), so the fields are as narrow as their
@@ -19,6 +19,8 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     /// <summary>One past the last application byte translated into this fragment.</summary>
     public ulong ApplicationEnd => ApplicationPc + _length;
     public ulong Entry { get; } = entry;
+    /// <summary>Where the indirect-branch table points: code that restores guest rax and rcx from the lookup's slots, then falls into <see cref="Entry"/>.</summary>
+    public ulong IndirectEntry => Entry - Emission.IndirectBranchEmitter.IndirectEntrySize;
     public int Size { get; } = size;
     /// <summary>Its place in the cache's fragments in address order (<see cref="TranslationCache.FragmentAt"/>), set when it is added; exits name fragments by it.</summary>
     public int Number { get; internal set; } = ExitStub.NoFragment;

@@ -265,11 +265,9 @@ public sealed unsafe class RuntimeRoutines
         a.jrcxz(victimHit);
         a.jmp(victimMiss);
         a.Label(ref victimHit);
-        a.mov(__qword_ptr.fs[ContextOffsets.IblJump + ContextTls.Offset], rax);
-        a.mov(rax, __qword_ptr.fs[ContextOffsets.IblSaveRax + ContextTls.Offset]);
+        // rax is the fragment's indirect entry, which gives rax and rcx back (IndirectBranchEmitter.IndirectEntry).
         a.mov(rdx, __qword_ptr.fs[ContextOffsets.IblSaveRdx + ContextTls.Offset]);
-        a.mov(rcx, __qword_ptr.fs[ContextOffsets.IblSaveRcx + ContextTls.Offset]);
-        a.jmp(__qword_ptr.fs[ContextOffsets.IblJump + ContextTls.Offset]);
+        a.jmp(rax);
         // Leave for the dispatcher: rcx holds the target, rax is in its slot.
         a.Label(ref iblExit);
         a.mov(__qword_ptr.fs[ContextOffsets.NextPc + ContextTls.Offset], rcx);

@@ -70,11 +70,11 @@ public static class ContextOffsets
     public const int EnterTarget = 0x0b0;
     /// <summary>The replaced entry a fragment calls from the cache: its number in <see cref="Interception.InterceptedCalls"/>.</summary>
     public const int InterceptCall = 0x0b8;
-    /// <summary>Indirect-branch lookup: the registers it borrows and its jump target.</summary>
+    /// <summary>Indirect-branch lookup: the registers it borrows (a hit's fragment gives rax and rcx back at its indirect entry).</summary>
     public const int IblSaveRax = 0x0c8;
     public const int IblSaveRcx = 0x0d0;
     public const int IblSaveRdx = 0x0d8;
-    public const int IblJump = 0x0e0;
+    // 0x0e0 is free: it held the lookup's jump target until hits jumped through rax.
     /// <summary>Spill slot for the scratch register of a rewritten fs-relative access.</summary>
     public const int ScratchSpill = 0x0e8;
     /// <summary>The victim table of the lookup that missed (the dispatcher fills the table of that mode; 0: the thread's mode).</summary>

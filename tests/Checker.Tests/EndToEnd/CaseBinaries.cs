@@ -134,6 +134,7 @@ public static class CaseBinaries
         ["clean_string_functions.O0"] = new("gcc", "clean_string_functions.c", ["-O0"], []),
         ["clean_calloc"] = new("gcc", "clean_calloc.c", ["-O2"], []),
         ["clean_hash_qsort"] = new("gcc", "clean_hash_qsort.c", ["-O2"], []),
+        ["clean_indirect_victims"] = new("gcc", "clean_indirect_victims.c", ["-O2"], []),
         ["clean_stl_exceptions"] = new("g++", "clean_stl_exceptions.cpp", ["-O2"], []),
         ["fork_errors"] = new("gcc", "fork_errors.c", ["-O0"], []),
         ["cxx_namespaced_frames"] = new("g++", "cxx_namespaced_frames.cpp", ["-O0"], []),

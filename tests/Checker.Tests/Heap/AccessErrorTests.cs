@@ -363,6 +363,7 @@ public class AccessErrorTests
     [InlineData("clean_calloc", "calloc bytes 1054940 nonzero 0 kept 7\n")]
     [InlineData("clean_stack_adjust_flags", "flags kept 250 of 250\n")]
     [InlineData("clean_hash_qsort", "nodes 4358 removed 222 found 672 ordered 1 first k0-4 total 11884198\n")]
+    [InlineData("clean_indirect_victims", "returns 241530984 jumps 4537500\n")]
     [InlineData("clean_stl_exceptions",
         "records 300 valid 229 invalid 7 rethrown 64 names 300 groups 300 shared 101\njoined 167 0,115,149,165,18,190,230,246,264,280,308\n")]
     public void CleanPrograms_ReportNothing(string binary, string stdout)
