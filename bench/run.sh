@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: slowdown of memcheck (and of Valgrind, when installed) versus native.
 #
-# usage: bench/run.sh [--tool none|memcheck] [--runs N] [--option OPT]... [--skip-valgrind] [WORKLOAD...]
+# usage: bench/run.sh [--tool none|memcheck] [--runs N] [--option OPT]... [--skip-valgrind] [--warm] [WORKLOAD...]
 #
 #   --tool T   the tool to measure: memcheck runs as './memcheck --tool T --',
 #              valgrind as 'valgrind -q --tool=T' (default: none)
@@ -11,6 +11,10 @@
 #   --option OPT  an extra memcheck option (repeatable), e.g.
 #              --option --check-uninitialized=no --option --track-origins=yes
 #   --skip-valgrind  measure memcheck and native only (a second configuration)
+#   --warm     memcheck keeps its translations across runs (MEMCHECK_TRANSLATION_CACHE in
+#              bench/out/xlt, emptied first; --tool none only for now): the first round
+#              translates and saves, the later ones start from it, so with --runs 2 or more
+#              the minimum is a warm run. Without it every run translates from scratch.
 #   WORKLOAD   run only these (default: all): alloc cxxalloc numeric strsort
 #              sort gzip python sqlite xz cc1plus threads1 threads2
 #
@@ -51,6 +55,7 @@ runs=3
 selected=()
 extra_options=()
 skip_valgrind=
+warm=
 while (($#)); do
     case "$1" in
         --tool) tool="${2:?--tool needs a value}"; shift 2 ;;
@@ -60,6 +65,7 @@ while (($#)); do
         --option) extra_options+=("${2:?--option needs a value}"); shift 2 ;;
         --option=*) extra_options+=("${1#--option=}"); shift ;;
         --skip-valgrind) skip_valgrind=1; shift ;;
+        --warm) warm=1; shift ;;
         -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "bench: unknown option $1" >&2; exit 2 ;;
         *) selected+=("$1"); shift ;;
@@ -204,6 +210,12 @@ if ! CHECKER_BUILD_ONLY=1 "$root/memcheck"; then
     exit 1
 fi
 memcheck="$root/.build/memcheck/memcheck"
+if [[ -n "$warm" ]]; then
+    # Exported for every configuration (native and valgrind ignore it): one variable more in
+    # their environment, none of env(1)'s exec in memcheck's time.
+    rm -rf "$out/xlt"
+    export MEMCHECK_TRANSLATION_CACHE="$out/xlt"
+fi
 
 # prefix_for CONFIG: sets prefix (argv array put before the workload's)
 prefix_for() {
@@ -327,7 +339,7 @@ geomean() {
     printf '%s\n' "$@" | awk '{ s += log($1); n++ } END { printf "%.2fx (%d workloads)", exp(s / n), n }'
 }
 echo
-echo "geometric mean slowdown, memcheck --tool $tool ${extra_options[*]}: $(geomean "${memcheck_slowdowns[@]}")"
+echo "geometric mean slowdown, memcheck --tool $tool ${extra_options[*]}${warm:+ (warm: translations kept across runs)}: $(geomean "${memcheck_slowdowns[@]}")"
 echo "geometric mean peak RSS over native's, memcheck: $(geomean "${memcheck_memory[@]}")"
 if [[ -n "$valgrind" ]]; then
     echo "geometric mean slowdown, valgrind --tool=$tool: $(geomean "${valgrind_slowdowns[@]}")"

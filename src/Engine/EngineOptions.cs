@@ -13,6 +13,8 @@ public sealed record EngineOptions
     public Action<string>? TraceEvents { get; init; }
     /// <summary>Collect statistics that cost time in generated code (indirect-lookup counts).</summary>
     public bool CollectStatistics { get; init; }
+    /// <summary>Where translations are kept across runs (<see cref="CodeCache.PersistedTranslations"/>); null: not kept.</summary>
+    public string? TranslationCacheDirectory { get; init; }
     /// <summary>Signals (bit n-1 for signal n) that were SIG_IGN when memcheck was executed: the guest inherits them.</summary>
     public ulong InitiallyIgnoredSignals { get; init; }
     /// <summary>The signal mask memcheck was executed with: the guest's at its start (signals the engine needs are never blocked).</summary>

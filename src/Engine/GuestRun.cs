@@ -77,6 +77,12 @@ public sealed unsafe class GuestRun
         thread.Context->Rsp = program.StackPointer;
         thread.Context->UnwindTop = program.StackTop;
         process.Tool.OnThreadStarted(thread, null, program.StackPointer);
+        // Last: the snapshot's code goes where this run's first translation would.
+        if (options.TranslationCacheDirectory is string directory && process.Tool.TranslationKey is string toolKey)
+            PersistedTranslations.Open(directory,
+                [$"memcheck {PersistedTranslations.FileIdentity(Environment.ProcessPath ?? "")}", $"tool {toolKey}",
+                 $"statistics {options.CollectStatistics}", $"program {process.ExecutablePath}"],
+                cache, process.Mappings, process.Interceptor);
         var run = new GuestRun(cache, process, dispatcher, thread, program, tool);
         var launcher = new ThreadLauncher(process, run.RunThread, () => run.Finisher);
         process.StartThread = launcher.Start;
@@ -168,6 +174,12 @@ public sealed unsafe class GuestRun
         if (!Process.Threads.TryEndProcess(GuestThread.Current)) return false;
         Process.Tool.OnProcessExit(outcome);
         return true;
+    }
+
+    /// <summary>Writes this run's translations for the next run, when persisting is on (every guest thread stopped).</summary>
+    public bool SaveTranslations()
+    {
+        lock (Cache.Lock) return Cache.Persisted?.Save(Cache) == true;
     }
 
     /// <summary>The guest's disposition of <paramref name="signal"/>: 0 SIG_DFL, 1 SIG_IGN, else its handler.</summary>

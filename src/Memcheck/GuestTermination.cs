@@ -32,6 +32,8 @@ public static class GuestTermination
                 ScanForLeaks(run, reports);
                 int status = reports.Finish(exited.Status, summary);
                 Console.Error.Flush();
+                // After the report: the next run of the program starts from these translations.
+                run.SaveTranslations();
                 // exit_group straight away: the guest has flushed its own buffers, and nothing of
                 // the host's shutdown is needed (nor wanted: it costs milliseconds).
                 run.Kernel.Call(231, status);

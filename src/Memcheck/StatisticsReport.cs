@@ -14,6 +14,12 @@ public static class StatisticsReport
         void Line(string name, object value) => Console.Error.WriteLine(LinePrefix.Line($"{name,-26} {value}"));
         Line("fragments built", s.FragmentsBuilt);
         Line("fragments flushed", s.FragmentsFlushed);
+        if (run.Cache.Persisted is { } persisted)
+        {
+            Line("fragments loaded", s.FragmentsLoaded);
+            Line("  reused", s.FragmentsReused);
+            if (persisted.LoadProblem is string problem) Line("  snapshot not used", problem);
+        }
         Line("code cache bytes", run.Cache.Region.Used);
         Line("dispatcher entries", s.DispatcherEntries);
         Line("direct links", s.DirectLinks);

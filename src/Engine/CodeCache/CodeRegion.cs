@@ -41,6 +41,16 @@ public sealed class CodeRegion
         return at;
     }
 
+    /// <summary>
+    /// Takes everything up to <paramref name="next"/> as allocated: a persisted snapshot's code was
+    /// just read there (<see cref="PersistedTranslations"/>), where this run would have carved it.
+    /// </summary>
+    internal void Restore(ulong next)
+    {
+        if (next < _next || next > End) throw new EngineException($"persisted code 0x{next:x} outside the free region");
+        _next = next;
+    }
+
     /// <summary>Copies finished code to its address (RWX: no protection flip needed).</summary>
     public static unsafe void Write(ulong address, ReadOnlySpan<byte> code) =>
         code.CopyTo(new Span<byte>((void*)address, code.Length));

@@ -5,6 +5,9 @@ public sealed class EngineStatistics
 {
     public long FragmentsBuilt;
     public long FragmentsFlushed;
+    /// <summary>Persisted fragments of earlier runs read at start, and those this run took into use (<see cref="PersistedTranslations"/>).</summary>
+    public long FragmentsLoaded;
+    public long FragmentsReused;
     /// <summary>Whole-cache unlinks for signal delivery.</summary>
     public long Unlinks;
     public long DispatcherEntries;

@@ -65,4 +65,39 @@ public sealed class InstructionMaps
     public int Held(int index) => (int)(Entry(index) >> HeldShift) - 1;
 
     private ref uint Entry(int index) => ref Volatile.Read(ref _chunks)[index >> ChunkBits][index & (ChunkSize - 1)];
+
+    /// <summary>Every entry, in order (a persisted snapshot: <see cref="PersistedTranslations"/>).</summary>
+    internal void Save(BinaryWriter writer)
+    {
+        writer.Write(_count);
+        for (int c = 0; c << ChunkBits < _count; c++)
+        {
+            int length = Math.Min(ChunkSize, _count - (c << ChunkBits));
+            writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_chunks[c].AsSpan(0, length)));
+        }
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote, for <see cref="Adopt"/>.</summary>
+    internal static (uint[][] Chunks, int Count) Read(BinaryReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count < 0) throw new InvalidDataException("instruction map count");
+        int chunks = (count + ChunkSize - 1) >> ChunkBits;
+        var loaded = new uint[Math.Max(16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)chunks))][];
+        for (int c = 0; c < chunks; c++)
+        {
+            loaded[c] = new uint[ChunkSize];
+            int length = Math.Min(ChunkSize, count - (c << ChunkBits));
+            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(loaded[c].AsSpan(0, length)));
+        }
+        return (loaded, count);
+    }
+
+    /// <summary>Takes what <see cref="Read"/> read as this (empty) map's entries.</summary>
+    internal void Adopt(uint[][] chunks, int count)
+    {
+        if (_count != 0) throw new InvalidOperationException("instruction maps already in use");
+        _chunks = chunks;
+        _count = count;
+    }
 }

@@ -10,7 +10,7 @@ namespace Checker.Engine.CodeCache;
 /// runs in the cache.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed unsafe class TranslationCache
+public sealed unsafe partial class TranslationCache
 {
     private const ulong IblTableOffset = 0x10000;
 

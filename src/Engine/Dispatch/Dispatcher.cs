@@ -281,7 +281,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         lock (cache.Lock)
         {
             if (cache.TryGet(pc, mode, out Fragment fragment)) return fragment;
-            fragment = translator.Translate(pc, mode);
+            if (!cache.TryActivate(pc, mode, out fragment)) fragment = translator.Translate(pc, mode);
             LinkOutgoing(fragment);
             return fragment;
         }

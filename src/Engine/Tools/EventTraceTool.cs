@@ -25,6 +25,7 @@ public sealed unsafe class EventTraceTool(Tool inner, Action<string> writeLine) 
 
     public override void Attach(ToolHost host) => Inner.Attach(host);
     public override ulong SegmentBase => Inner.SegmentBase;
+    public override string? TranslationKey => Inner.TranslationKey;
     public override BlockInstrumenter? CreateInstrumenter() => Inner.CreateInstrumenter();
 
     public override void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer)

@@ -28,6 +28,13 @@ public abstract unsafe class Tool
     public virtual BlockInstrumenter? CreateInstrumenter() => null;
 
     /// <summary>
+    /// What this tool's translations depend on besides the guest's code (its options, in a stable
+    /// text), when they may be persisted across runs (<see cref="CodeCache.PersistedTranslations"/>);
+    /// null: they may not (a tool that keeps per-translation state of its own must save it too).
+    /// </summary>
+    public virtual string? TranslationKey => null;
+
+    /// <summary>
     /// A guest thread's context block is ready, before its first instruction: the main thread
     /// (<paramref name="parent"/> null, <paramref name="stackPointer"/> its initial rsp) or a clone'd one
     /// (<paramref name="stackPointer"/> the stack clone gave it, 0 when it shares its parent's).
@@ -153,4 +160,7 @@ public abstract unsafe class Tool
 
 /// <summary>--tool none: the engine alone, nothing instrumented, nothing replaced.</summary>
 [SupportedOSPlatform("linux")]
-public sealed class NoTool : Tool;
+public sealed class NoTool : Tool
+{
+    public override string TranslationKey => "none";
+}
