@@ -11,10 +11,10 @@
 #   --option OPT  an extra memcheck option (repeatable), e.g.
 #              --option --check-uninitialized=no --option --track-origins=yes
 #   --skip-valgrind  measure memcheck and native only (a second configuration)
-#   --warm     memcheck keeps its translations across runs (MEMCHECK_TRANSLATION_CACHE in
-#              bench/out/xlt, emptied first; --tool none only for now): the first round
-#              translates and saves, the later ones start from it, so with --runs 2 or more
-#              the minimum is a warm run. Without it every run translates from scratch.
+#   --warm     memcheck keeps its translations across runs (--translation-cache=bench/out/xlt,
+#              emptied first): the first round translates and saves, the later ones start
+#              from it, so with --runs 2 or more the minimum is a warm run. Without it every
+#              run translates from scratch.
 #   WORKLOAD   run only these (default: all): alloc cxxalloc numeric strsort
 #              sort gzip python sqlite xz cc1plus threads1 threads2
 #
@@ -211,10 +211,8 @@ if ! CHECKER_BUILD_ONLY=1 "$root/memcheck"; then
 fi
 memcheck="$root/.build/memcheck/memcheck"
 if [[ -n "$warm" ]]; then
-    # Exported for every configuration (native and valgrind ignore it): one variable more in
-    # their environment, none of env(1)'s exec in memcheck's time.
     rm -rf "$out/xlt"
-    export MEMCHECK_TRANSLATION_CACHE="$out/xlt"
+    extra_options+=("--translation-cache=$out/xlt")
 fi
 
 # prefix_for CONFIG: sets prefix (argv array put before the workload's)
@@ -339,7 +337,7 @@ geomean() {
     printf '%s\n' "$@" | awk '{ s += log($1); n++ } END { printf "%.2fx (%d workloads)", exp(s / n), n }'
 }
 echo
-echo "geometric mean slowdown, memcheck --tool $tool ${extra_options[*]}${warm:+ (warm: translations kept across runs)}: $(geomean "${memcheck_slowdowns[@]}")"
+echo "geometric mean slowdown, memcheck --tool $tool ${extra_options[*]}${warm:+ (warm)}: $(geomean "${memcheck_slowdowns[@]}")"
 echo "geometric mean peak RSS over native's, memcheck: $(geomean "${memcheck_memory[@]}")"
 if [[ -n "$valgrind" ]]; then
     echo "geometric mean slowdown, valgrind --tool=$tool: $(geomean "${valgrind_slowdowns[@]}")"
@@ -367,8 +365,8 @@ startup() { # startup ARGV...: min wall time of 5 runs in seconds and peak RSS, 
 echo
 echo "start-up, min time and peak RSS of 5 runs of /bin/true:"
 printf '  %-40s %s\n' "native" "$(startup /bin/true)"
-printf '  %-40s %s\n' "memcheck --tool $tool -- /bin/true" "$(startup "$memcheck" --tool "$tool" -- /bin/true)"
-printf '  %-40s %s\n' "./memcheck --tool $tool -- /bin/true" "$(startup "$root/memcheck" --tool "$tool" -- /bin/true)"
+printf '  %-40s %s\n' "memcheck --tool $tool -- /bin/true" "$(startup "$memcheck" --tool "$tool" "${extra_options[@]}" -- /bin/true)"
+printf '  %-40s %s\n' "./memcheck --tool $tool -- /bin/true" "$(startup "$root/memcheck" --tool "$tool" "${extra_options[@]}" -- /bin/true)"
 if [[ -n "$valgrind" ]]; then
     printf '  %-40s %s\n' "valgrind -q --tool=$tool /bin/true" "$(startup "$valgrind" -q "--tool=$tool" /bin/true)"
 fi

@@ -82,7 +82,7 @@ public sealed unsafe class GuestRun
             PersistedTranslations.Open(directory,
                 [$"memcheck {PersistedTranslations.FileIdentity(Environment.ProcessPath ?? "")}", $"tool {toolKey}",
                  $"statistics {options.CollectStatistics}", $"program {process.ExecutablePath}"],
-                cache, process.Mappings, process.Interceptor);
+                cache, process.Mappings, process.Interceptor, process.Tool);
         var run = new GuestRun(cache, process, dispatcher, thread, program, tool);
         var launcher = new ThreadLauncher(process, run.RunThread, () => run.Finisher);
         process.StartThread = launcher.Start;

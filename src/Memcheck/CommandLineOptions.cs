@@ -51,6 +51,13 @@ public static class CommandLineOptions
         "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, replaced calls, access-check exits, translation time; with definedness its exits (propagation, switches to the propagating mode), reports and fragments per mode.",
         Switch, "yes or no");
 
+    public static readonly OptionSpec TranslationCache = new("--translation-cache", "DIR", "",
+        "Keep translated code in DIR across runs (Dr. Memory's -persist_code): a run of the same program under the same memcheck and code-changing options starts from what earlier runs translated, each piece used only where the program's code bytes are still the same, and saves what it added at exit. For test suites and other repeated runs (MEMCHECK_OPTIONS=--translation-cache=DIR sets it for all of them); a file per program, about the size of its code cache (GCC's cc1plus: 144 MB). Off by default.",
+        value => value.Length > 0 ? value : null, "a directory name")
+    {
+        IsPath = true,
+    };
+
     public static readonly OptionSpec TraceEvents = new("--trace-events", YesNo, "no",
         "Print each event the engine gives the tool, one line each: modules loaded and unloaded, mmap/munmap/mprotect/mremap/brk, threads started and exited, sigaltstack, signal frames, faults the program handles, fork, exec, process exit. For tool writers and bug reports, as Valgrind's --trace-syscalls.",
         Switch, "yes or no");
@@ -155,7 +162,7 @@ public static class CommandLineOptions
     public static readonly IReadOnlyList<OptionSpec> All =
         [Tool, Quiet, Verbose, LogFile, Json, Xml, Sarif, Html, ErrorExitCode, ErrorsForLeakKinds, Suppressions, DefaultSuppressions, GenSuppressions,
          CheckUninitialized, TrackOrigins, LeakCheck, RedzoneSize, DelayFreesBytes, CallstackMaxFrames, ShowBelowMain, TraceChildren, TraceChildrenSkip,
-         Stats, TraceEvents];
+         TranslationCache, Stats, TraceEvents];
 
     /// <summary>docs/options.md, generated from the table (a test keeps the file in step).</summary>
     public static string MarkdownTable()
@@ -232,6 +239,7 @@ public static class CommandLineOptions
                 Quiet = Get(Quiet) == "yes",
                 Verbose = Get(Verbose) == "yes",
                 LogFile = File(LogFile),
+                TranslationCacheDirectory = File(TranslationCache),
                 XmlPath = XmlFile(Get(Xml).Split('\n', StringSplitOptions.RemoveEmptyEntries)),
                 SarifPath = File(Sarif),
                 HtmlPath = File(Html),
@@ -329,6 +337,8 @@ public sealed record MemcheckSettings(
     public bool Verbose { get; init; }
     /// <summary>--log-file: where the text report goes instead of stderr (%p, %q{VAR} not yet expanded).</summary>
     public string? LogFile { get; init; }
+    /// <summary>--translation-cache: where translations are kept across runs (null: not kept).</summary>
+    public string? TranslationCacheDirectory { get; init; }
     /// <summary>What <see cref="XmlPath"/> is for --xml=yes without --xml-file (a usage error).</summary>
     public const string XmlWithoutFile = "";
 
@@ -379,7 +389,7 @@ public sealed record MemcheckSettings(
         return this with
         {
             JsonPath = Full(JsonPath), XmlPath = Full(XmlPath), SarifPath = Full(SarifPath), HtmlPath = Full(HtmlPath),
-            LogFile = Full(LogFile), SuppressionFiles = SuppressionFiles.Select(Path.GetFullPath).ToArray(),
+            LogFile = Full(LogFile), TranslationCacheDirectory = Full(TranslationCacheDirectory), SuppressionFiles = SuppressionFiles.Select(Path.GetFullPath).ToArray(),
             GivenOptions = GivenOptions.Select(o => o.Spec.IsPath && !CommandLineOptions.IsSwitchWord(o.Value) ? (o.Spec, Path.GetFullPath(o.Value)) : o).ToArray(),
         };
     }

@@ -122,8 +122,7 @@ public static class Program
                 Arguments = exec.Argv,
                 Environment = HostEnvironment.Read(),
                 CollectStatistics = settings.Stats,
-                // Experimental (--tool none only, until memcheck's own translation state is kept too).
-                TranslationCacheDirectory = Environment.GetEnvironmentVariable("MEMCHECK_TRANSLATION_CACHE") is { Length: > 0 } cacheDirectory ? cacheDirectory : null,
+                TranslationCacheDirectory = settings.TranslationCacheDirectory,
                 TraceEvents = settings.TraceEvents ? line => Console.Error.WriteLine(LinePrefix.Line(line)) : null,
                 InitiallyIgnoredSignals = StartupShim.IgnoredAtStart(),
                 // In a program exec'd under memcheck, the engine's kick signal was blocked by the memcheck that exec'd it, not by the program.

@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Checker.Engine;
 using Checker.Engine.CodeCache;
 using Checker.Engine.Dispatch;
+using Checker.Engine.Emission;
 using Checker.Engine.Interception;
 using Checker.Engine.Loading;
 using Checker.Engine.Memory;
@@ -151,6 +152,60 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     }
 
     public override BlockInstrumenter CreateInstrumenter() => new MemcheckInstrumenter(_routines, Definedness);
+
+    /// <summary>
+    /// What memcheck's code depends on besides the guest's: the options that change it and its routines'
+    /// places (the string replacements' library decides where the guest's libraries go). None under the
+    /// slow-path profile, whose code names a list of this run only.
+    /// </summary>
+    public override string? TranslationKey => SlowPathProfile.Enabled ? null
+        : $"memcheck uninitialized={options.CheckUninitialized} origins={options.TrackOrigins} register-routine=0x{Definedness?.RegisterRoutine ?? 0:x}"
+          + $" routines=0x{_routines.AccessCheck:x},0x{_routines.StringCheck:x},0x{_routines.VsibCheck:x},0x{Definedness?.MoveRoutine ?? 0:x}"
+          + $" replace={PersistedTranslations.FileIdentity(StringReplacements.LibraryPath)}";
+
+    private const ulong StateMagic = 0x3130_4C4F_4F54_434D;   // "MCTOOL01"
+
+    private sealed record TranslationState(AccessSiteTable.Snapshot Sites, ExactLaneCheck.Snapshot Lanes, SharedCode.Snapshot? Shapes,
+        DefinednessChecks.Snapshot? Definedness);
+
+    /// <summary>The tables memcheck's persisted code names by id and the shared code it jumps to (placed before the fragments).</summary>
+    public override void SaveTranslationState(BinaryWriter writer)
+    {
+        writer.Write(StateMagic);
+        writer.Write(System.Runtime.CompilerServices.Unsafe.SizeOf<Instruction>());
+        _routines.Sites.Save(writer);
+        _routines.ExactLanes.Save(writer);
+        writer.Write(_routines.SharedShapes != null);
+        _routines.SharedShapes?.Save(writer);
+        writer.Write(Definedness != null);
+        Definedness?.SaveTranslationState(writer);
+        writer.Write(StateMagic);
+    }
+
+    public override object? ReadTranslationState(BinaryReader reader)
+    {
+        if (reader.ReadUInt64() != StateMagic || reader.ReadInt32() != System.Runtime.CompilerServices.Unsafe.SizeOf<Instruction>())
+            throw new InvalidDataException("not memcheck's translation state");
+        AccessSiteTable.Snapshot sites = AccessSiteTable.Read(reader);
+        ExactLaneCheck.Snapshot lanes = _routines.ExactLanes.Read(reader);
+        bool shapes = reader.ReadBoolean();
+        if (shapes != (_routines.SharedShapes != null)) throw new InvalidDataException("memcheck's shared shapes");
+        SharedCode.Snapshot? shared = shapes ? _routines.SharedShapes!.Read(reader) : null;
+        bool definedness = reader.ReadBoolean();
+        if (definedness != (Definedness != null)) throw new InvalidDataException("memcheck's definedness");
+        DefinednessChecks.Snapshot? propagation = definedness ? DefinednessChecks.ReadTranslationState(reader) : null;
+        if (reader.ReadUInt64() != StateMagic) throw new InvalidDataException("memcheck's translation state is truncated");
+        return new TranslationState(sites, lanes, shared, propagation);
+    }
+
+    public override void RestoreTranslationState(object? state)
+    {
+        if (state is not TranslationState s) return;
+        _routines.Sites.Restore(s.Sites);
+        _routines.ExactLanes.Restore(s.Lanes);
+        if (s.Shapes != null) _routines.SharedShapes!.Restore(s.Shapes);
+        if (s.Definedness != null) Definedness!.RestoreTranslationState(s.Definedness);
+    }
 
     public override int ModeOf(ContextBlock* context) => Definedness != null ? DefinednessChecks.ModeOf(context) : 0;
 

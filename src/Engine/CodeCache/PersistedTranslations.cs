@@ -35,14 +35,17 @@ public sealed unsafe class PersistedTranslations
     private readonly ulong _codeStart;
     private readonly GuestMappings _mappings;
     private readonly Interception.FunctionInterceptor? _interceptor;
+    // The tool's own state that its code names by id or jumps to (memcheck: sites, shared stubs).
+    private readonly Tools.Tool _tool;
     // Dormant fragments by pc and mode (pc << 8 | mode: pcs have 48 bits) to their numbers, and the
     // loaded fragments' records by number.
     private Dictionary<ulong, int> _dormant = new();
     private PersistedFragment[] _records = [];
     private int _loadedLive;
 
-    private PersistedTranslations(string path, string key, ulong codeStart, GuestMappings mappings, Interception.FunctionInterceptor? interceptor)
+    private PersistedTranslations(string path, string key, ulong codeStart, GuestMappings mappings, Interception.FunctionInterceptor? interceptor, Tools.Tool tool)
     {
+        _tool = tool;
         _path = path;
         _key = key;
         _codeStart = codeStart;
@@ -63,12 +66,12 @@ public sealed unsafe class PersistedTranslations
     /// damaged file is ignored (and replaced at exit).
     /// </summary>
     public static PersistedTranslations Open(string directory, IEnumerable<string> keyParts, TranslationCache cache, GuestMappings mappings,
-        Interception.FunctionInterceptor? interceptor)
+        Interception.FunctionInterceptor? interceptor, Tools.Tool tool)
     {
         ulong codeStart = cache.Region.Start + cache.Region.Used;
         string key = string.Join('\n', keyParts.Append($"format {FormatVersion}").Append($"code 0x{codeStart:x}"));
         ulong name = XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(key));
-        var persisted = new PersistedTranslations(Path.Combine(directory, $"{name:x16}.xlt"), key, codeStart, mappings, interceptor);
+        var persisted = new PersistedTranslations(Path.Combine(directory, $"{name:x16}.xlt"), key, codeStart, mappings, interceptor, tool);
         cache.Persisted = persisted;
         if (File.Exists(persisted._path))
         {
@@ -93,7 +96,10 @@ public sealed unsafe class PersistedTranslations
         // The code straight into the free region: nothing is allocated there until Restore.
         Native.HostMemory.Populate(start, end - start);
         stream.ReadExactly(new Span<byte>((void*)start, checked((int)(end - start))));
+        // The tool's part first, read and checked without taking effect: a bad one leaves everything as it was.
+        object? toolState = _tool.ReadTranslationState(reader);
         PersistedFragment[] records = cache.LoadState(reader, start, end, r => r.ReadUInt64() == Magic && r.BaseStream.Position == r.BaseStream.Length);
+        _tool.RestoreTranslationState(toolState);
         cache.Region.Restore(end);
         _records = records;
         _dormant = new Dictionary<ulong, int>(records.Length);
@@ -141,8 +147,14 @@ public sealed unsafe class PersistedTranslations
     /// </summary>
     public bool Save(TranslationCache cache)
     {
-        long fresh = cache.Statistics.FragmentsBuilt;
-        if (fresh == 0 || fresh < Math.Max(8, _loadedLive / 100)) return false;
+        if (cache.Statistics.FragmentsBuilt == 0) return false;
+        PersistedFragment[] records = cache.PersistedRecords(Persisted);
+        // New usable fragments (numbers past the loaded ones): what a replaced function's entry or
+        // code that moves every run (the vDSO) translates anew each run does not count.
+        int fresh = 0;
+        for (int number = _records.Length; number < records.Length; number++)
+            if (records[number].Usable) fresh++;
+        if (fresh < Math.Max(8, _loadedLive / 100)) return false;
         string temporary = $"{_path}.{Environment.ProcessId}.tmp";
         try
         {
@@ -157,7 +169,8 @@ public sealed unsafe class PersistedTranslations
                 writer.Write(end);
                 writer.Flush();
                 stream.Write(new ReadOnlySpan<byte>((void*)_codeStart, checked((int)(end - _codeStart))));
-                cache.SaveState(writer, Persisted);
+                _tool.SaveTranslationState(writer);
+                cache.SaveState(writer, records);
                 writer.Write(Magic);
             }
             // Whole or not at all: a concurrent run reads the old file or the new one.
@@ -178,11 +191,12 @@ public sealed unsafe class PersistedTranslations
                 // Not reached this run: kept while its code is elsewhere or unchanged.
                 PersistedFragment record = _records[number];
                 bool keep = record.Usable && (_mappings.ExecutableBytesFrom(record.Pc) < record.Length || CodeHash(record.Pc, record.Length) == record.CodeHash);
-                return keep ? record : default;
+                // An unusable record keeps its entry: FindByCachePc searches the entries in address order.
+                return keep ? record : new PersistedFragment { Entry = record.Entry };
             }
             ulong length = f.ApplicationEnd - f.ApplicationPc;
             if (f.Flushed || f.Entry < _codeStart || cache.HasInterceptExit(f) || Replaced(f.ApplicationPc) || _mappings.ExecutableBytesFrom(f.ApplicationPc) < length)
-                return default;
+                return new PersistedFragment { Entry = f.Entry };
             return PersistedFragment.Of(f, CodeHash(f.ApplicationPc, length));
         }
     }

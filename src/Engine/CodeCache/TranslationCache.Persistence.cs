@@ -57,14 +57,18 @@ public sealed unsafe partial class TranslationCache
         return false;
     }
 
-    /// <summary>Fragments, exits, fault exits, the modes' tables and the instruction maps, as they are now.</summary>
-    internal void SaveState(BinaryWriter writer, Func<Fragment, int, PersistedFragment> persisted)
+    /// <summary>Each fragment's record by number, as <paramref name="persisted"/> decides it.</summary>
+    internal PersistedFragment[] PersistedRecords(Func<Fragment, int, PersistedFragment> persisted)
     {
         var records = new PersistedFragment[_addressCount];
-        for (int number = 0; number < _addressCount; number++)
-        {
-            records[number] = persisted(FragmentAt(number), number);
-        }
+        for (int number = 0; number < _addressCount; number++) records[number] = persisted(FragmentAt(number), number);
+        return records;
+    }
+
+    /// <summary>The records, exits, fault exits, the modes' tables and the instruction maps, as they are now.</summary>
+    internal void SaveState(BinaryWriter writer, PersistedFragment[] records)
+    {
+        if (records.Length != _addressCount) throw new ArgumentException("one record per fragment", nameof(records));
         writer.Write(records.Length);
         writer.Write(MemoryMarshal.AsBytes(records.AsSpan()));
         writer.Write(_exitCount);
@@ -159,7 +163,7 @@ public sealed unsafe partial class TranslationCache
     }
 }
 
-/// <summary>A fragment as a snapshot keeps it (<see cref="TranslationCache.SaveState"/>); all zero: not to be used.</summary>
+/// <summary>A fragment as a snapshot keeps it (<see cref="TranslationCache.SaveState"/>); not <see cref="Usable"/>: never to be taken into use (its entry is kept: the entries stay in address order for FindByCachePc).</summary>
 [StructLayout(LayoutKind.Sequential, Pack = 8)]
 internal struct PersistedFragment
 {

@@ -48,6 +48,49 @@ public sealed unsafe class SharedCode
         return at;
     }
 
+    /// <summary>What a snapshot holds of the pool: its used bytes and where each body went.</summary>
+    public sealed record Snapshot(byte[] Bytes, (ulong Hash, ulong At)[] Placed);
+
+    /// <summary>The pool's used bytes and index, for persisted translations (their code jumps here).</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(_used);
+        writer.Write(new ReadOnlySpan<byte>((void*)_pool, _used));
+        writer.Write(_byHash.Count);
+        foreach ((ulong hash, ulong at) in _byHash)
+        {
+            writer.Write(hash);
+            writer.Write(at);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote, checked against this pool (nothing taken into use yet).</summary>
+    public Snapshot Read(BinaryReader reader)
+    {
+        int used = reader.ReadInt32();
+        if (used < 0 || used > _size) throw new InvalidDataException("shared code: used bytes");
+        byte[] bytes = reader.ReadBytes(used);
+        if (bytes.Length != used) throw new EndOfStreamException();
+        int count = reader.ReadInt32();
+        if (count < 0 || count > used) throw new InvalidDataException("shared code: entries");
+        var placed = new (ulong, ulong)[count];
+        for (int i = 0; i < count; i++)
+        {
+            placed[i] = (reader.ReadUInt64(), reader.ReadUInt64());
+            if (placed[i].Item2 < _pool || placed[i].Item2 >= _pool + (ulong)used) throw new InvalidDataException("shared code: entry outside the pool");
+        }
+        return new Snapshot(bytes, placed);
+    }
+
+    /// <summary>Puts a snapshot's bodies back where its code expects them (before any use of the pool).</summary>
+    public void Restore(Snapshot snapshot)
+    {
+        if (_used != 0) throw new InvalidOperationException("the shared code pool is in use already");
+        CodeCache.CodeRegion.Write(_pool, snapshot.Bytes);
+        _used = snapshot.Bytes.Length;
+        foreach ((ulong hash, ulong at) in snapshot.Placed) _byHash[hash] = at;
+    }
+
     private static bool Holds(ulong at, ReadOnlySpan<byte> body, ulong target)
     {
         var placed = new ReadOnlySpan<byte>((void*)at, body.Length + 5);

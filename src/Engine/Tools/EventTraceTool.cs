@@ -26,6 +26,9 @@ public sealed unsafe class EventTraceTool(Tool inner, Action<string> writeLine) 
     public override void Attach(ToolHost host) => Inner.Attach(host);
     public override ulong SegmentBase => Inner.SegmentBase;
     public override string? TranslationKey => Inner.TranslationKey;
+    public override void SaveTranslationState(BinaryWriter writer) => Inner.SaveTranslationState(writer);
+    public override object? ReadTranslationState(BinaryReader reader) => Inner.ReadTranslationState(reader);
+    public override void RestoreTranslationState(object? state) => Inner.RestoreTranslationState(state);
     public override BlockInstrumenter? CreateInstrumenter() => Inner.CreateInstrumenter();
 
     public override void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer)

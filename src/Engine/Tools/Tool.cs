@@ -35,6 +35,18 @@ public abstract unsafe class Tool
     public virtual string? TranslationKey => null;
 
     /// <summary>
+    /// The tool's own translation state that persisted code depends on (tables its code names by id,
+    /// code it placed outside the fragments), written after the code and before the cache's records, under the cache lock.
+    /// </summary>
+    public virtual void SaveTranslationState(BinaryWriter writer) { }
+
+    /// <summary>Reads and checks what <see cref="SaveTranslationState"/> wrote, without taking it into use (throws <see cref="InvalidDataException"/>).</summary>
+    public virtual object? ReadTranslationState(BinaryReader reader) => null;
+
+    /// <summary>Takes what <see cref="ReadTranslationState"/> read into use: once the snapshot is whole, before any translation.</summary>
+    public virtual void RestoreTranslationState(object? state) { }
+
+    /// <summary>
     /// A guest thread's context block is ready, before its first instruction: the main thread
     /// (<paramref name="parent"/> null, <paramref name="stackPointer"/> its initial rsp) or a clone'd one
     /// (<paramref name="stackPointer"/> the stack clone gave it, 0 when it shares its parent's).

@@ -93,6 +93,58 @@ public sealed unsafe class DefinednessChecks
         }
     }
 
+    /// <summary>A persisted set of propagation sites and the pcs checked apart.</summary>
+    public sealed record Snapshot(List<Instruction[]> Chunks, int Count, ulong[] KeptApart);
+
+    /// <summary>The propagation sites (persisted code names them by id) and what translation learned, for the next run.</summary>
+    public void SaveTranslationState(BinaryWriter writer)
+    {
+        lock (_sitesLock)
+        {
+            writer.Write(_siteCount);
+            for (int c = 0; c << SiteChunkBits < _siteCount; c++)
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_siteChunks[c].AsSpan(0, Math.Min(1 << SiteChunkBits, _siteCount - (c << SiteChunkBits)))));
+        }
+        lock (_keptApart)
+        {
+            writer.Write(_keptApart.Count);
+            foreach (ulong pc in _keptApart) writer.Write(pc);
+        }
+    }
+
+    public static Snapshot ReadTranslationState(BinaryReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count < 0) throw new InvalidDataException("propagation sites: count");
+        var chunks = new List<Instruction[]>();
+        for (int c = 0; c << SiteChunkBits < count; c++)
+        {
+            var chunk = new Instruction[1 << SiteChunkBits];
+            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.AsSpan(0, Math.Min(1 << SiteChunkBits, count - (c << SiteChunkBits)))));
+            chunks.Add(chunk);
+        }
+        int kept = reader.ReadInt32();
+        if (kept < 0) throw new InvalidDataException("kept-apart pcs");
+        var pcs = new ulong[kept];
+        for (int i = 0; i < kept; i++) pcs[i] = reader.ReadUInt64();
+        return new Snapshot(chunks, count, pcs);
+    }
+
+    public void RestoreTranslationState(Snapshot s)
+    {
+        lock (_sitesLock)
+        {
+            if (_siteCount != 0) throw new InvalidOperationException("the propagation sites are in use already");
+            _siteChunks.AddRange(s.Chunks);
+            _siteCount = s.Count;
+        }
+        lock (_keptApart)
+        {
+            _keptApart.UnionWith(s.KeptApart);
+            Volatile.Write(ref _keptApartCount, _keptApart.Count);
+        }
+    }
+
     /// <summary>Whether <paramref name="address"/> is on the running thread's tracked stack (its frames' stores are all checked).</summary>
     private static bool OnCurrentStack(ulong address)
     {

@@ -118,4 +118,77 @@ public sealed unsafe class AccessSiteTable
     {
         get { lock (_lock) return _count; }
     }
+
+    /// <summary>A persisted table: the sites as stored, their merged parts, the descriptors' rows.</summary>
+    public sealed class Snapshot
+    {
+        internal readonly List<Stored[]> Chunks = [];
+        internal int Count;
+        internal readonly List<IReadOnlyList<MergedAccess>[]> PartChunks = [];
+        internal int PartCount;
+        internal byte[] Rows = [];
+    }
+
+    /// <summary>Every site so far (persisted code names them by id), for the next run.</summary>
+    public void Save(BinaryWriter writer)
+    {
+        lock (_lock)
+        {
+            writer.Write(_count);
+            for (int c = 0; c << ChunkBits < _count; c++)
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_chunks[c].AsSpan(0, Math.Min(1 << ChunkBits, _count - (c << ChunkBits)))));
+            writer.Write(_partCount);
+            for (int p = 0; p < _partCount; p++)
+            {
+                IReadOnlyList<MergedAccess> parts = _partChunks[p >> PartChunkBits][p & ((1 << PartChunkBits) - 1)];
+                MergedAccess[] array = parts as MergedAccess[] ?? [.. parts];
+                writer.Write(array.Length);
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan()));
+            }
+            writer.Write(new ReadOnlySpan<byte>((void*)Descriptors, 8 * Math.Min(_count, DescriptorCapacity)));
+        }
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote (nothing taken into use yet).</summary>
+    public static Snapshot Read(BinaryReader reader)
+    {
+        var s = new Snapshot { Count = reader.ReadInt32() };
+        if (s.Count < 0) throw new InvalidDataException("access sites: count");
+        for (int c = 0; c << ChunkBits < s.Count; c++)
+        {
+            var chunk = new Stored[1 << ChunkBits];
+            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.AsSpan(0, Math.Min(1 << ChunkBits, s.Count - (c << ChunkBits)))));
+            s.Chunks.Add(chunk);
+        }
+        s.PartCount = reader.ReadInt32();
+        if (s.PartCount < 0) throw new InvalidDataException("access sites: parts");
+        for (int p = 0; p < s.PartCount; p++)
+        {
+            int length = reader.ReadInt32();
+            if (length is <= 0 or > 64) throw new InvalidDataException("access sites: merged parts");
+            var parts = new MergedAccess[length];
+            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parts.AsSpan()));
+            if ((p & ((1 << PartChunkBits) - 1)) == 0) s.PartChunks.Add(new IReadOnlyList<MergedAccess>[1 << PartChunkBits]);
+            s.PartChunks[^1][p & ((1 << PartChunkBits) - 1)] = parts;
+        }
+        for (int id = 0; id < s.Count; id++)
+            if ((uint)s.Chunks[id >> ChunkBits][id & ((1 << ChunkBits) - 1)].Parts > (uint)s.PartCount) throw new InvalidDataException("access sites: a site's parts");
+        s.Rows = new byte[8 * Math.Min(s.Count, DescriptorCapacity)];
+        reader.BaseStream.ReadExactly(s.Rows);
+        return s;
+    }
+
+    /// <summary>Takes a snapshot into use (before any site is added): new sites get the ids after its.</summary>
+    public void Restore(Snapshot s)
+    {
+        lock (_lock)
+        {
+            if (_count != 0 || _partCount != 0) throw new InvalidOperationException("the access site table is in use already");
+            _chunks.AddRange(s.Chunks);
+            _count = s.Count;
+            _partChunks.AddRange(s.PartChunks);
+            _partCount = s.PartCount;
+            s.Rows.CopyTo(new Span<byte>((void*)Descriptors, s.Rows.Length));
+        }
+    }
 }

@@ -162,6 +162,48 @@ public sealed unsafe class ExactLaneCheck
     private ulong HighLanes(int size) => _table + 8UL * (ulong)(MaxSize + 1 + size);
     private ulong ThreadedFlag => _table + 8UL * (ulong)(2 * (MaxSize + 1));
 
+    /// <summary>What a snapshot holds of the shared tests' pool: its used bytes and each shape's test.</summary>
+    public sealed record Snapshot(byte[] Bytes, (int Key, ulong At)[] Shared);
+
+    /// <summary>The shared tests (persisted code jumps to them), for the next run.</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(_poolUsed);
+        writer.Write(new ReadOnlySpan<byte>((void*)_pool, _poolUsed));
+        writer.Write(_shared.Count);
+        foreach ((int key, ulong at) in _shared)
+        {
+            writer.Write(key);
+            writer.Write(at);
+        }
+    }
+
+    public Snapshot Read(BinaryReader reader)
+    {
+        int used = reader.ReadInt32();
+        if (used < 0 || used > SharedPoolSize) throw new InvalidDataException("exact lanes: used bytes");
+        byte[] bytes = reader.ReadBytes(used);
+        if (bytes.Length != used) throw new EndOfStreamException();
+        int count = reader.ReadInt32();
+        if (count < 0 || count > used) throw new InvalidDataException("exact lanes: entries");
+        var shared = new (int, ulong)[count];
+        for (int i = 0; i < count; i++)
+        {
+            shared[i] = (reader.ReadInt32(), reader.ReadUInt64());
+            if (shared[i].Item2 < _pool || shared[i].Item2 >= _pool + (ulong)used) throw new InvalidDataException("exact lanes: test outside the pool");
+        }
+        return new Snapshot(bytes, shared);
+    }
+
+    /// <summary>Puts the shared tests back (before any translation; the lane table and threaded flag are this run's).</summary>
+    public void Restore(Snapshot snapshot)
+    {
+        if (_poolUsed != 0) throw new InvalidOperationException("the shared tests' pool is in use already");
+        CodeRegion.Write(_pool, snapshot.Bytes);
+        _poolUsed = snapshot.Bytes.Length;
+        foreach ((int key, ulong at) in snapshot.Shared) _shared[key] = at;
+    }
+
     /// <summary>From now on, defining stores leave it to the routine (call when a second thread starts).</summary>
     public void ProgramIsThreaded() => *(byte*)ThreadedFlag = 1;
 

@@ -1,18 +1,17 @@
+using Checker.Tests.Heap;
 using System.Text.RegularExpressions;
 using Xunit;
 
 namespace Checker.Tests.EndToEnd;
 
 /// <summary>
-/// Translations kept across runs (MEMCHECK_TRANSLATION_CACHE, --tool none for now): a second run
-/// takes the first run's fragments into use, and never one whose guest code has changed since.
+/// Translations kept across runs (--translation-cache): a second run takes the first run's
+/// fragments into use, never one whose guest code has changed since, and reports the same.
 /// </summary>
 public class PersistedTranslationTests
 {
     private static RunResult RunWithCache(string cacheDirectory, string program, params string[] arguments) =>
-        MemcheckLauncher.RunToolNone(program, arguments,
-            environment: new Dictionary<string, string?> { ["MEMCHECK_TRANSLATION_CACHE"] = cacheDirectory },
-            extraOptions: ["--stats=yes"]);
+        MemcheckLauncher.RunToolNone(program, arguments, extraOptions: ["--stats=yes", "--translation-cache=" + cacheDirectory]);
 
     private static long Statistic(RunResult run, string name)
     {
@@ -86,14 +85,40 @@ public class PersistedTranslationTests
         Assert.True(Statistic(after, "reused") > 0, after.StderrText);
     }
 
-    [Fact]
-    public void MemcheckTool_KeepsNoTranslationsYet()
+    [Theory]
+    [InlineData("uninitialized", "UNINITIALIZED READ", "LINE_UNINIT")]
+    [InlineData("heap-overflow", "UNADDRESSABLE ACCESS", "LINE_OVERFLOW")]
+    public void Memcheck_ReportsTheSameFromReusedTranslations(string kind, string title, string marker)
     {
-        string cache = Scratch.NewDirectory("xlt-memcheck");
-        RunResult run = MemcheckLauncher.Run(["--", CaseBinaries.Get("persisted_variant.1"), "2"],
-            environment: new Dictionary<string, string?> { ["MEMCHECK_TRANSLATION_CACHE"] = cache });
-        Assert.Equal(0, run.ExitCode);
-        Assert.Equal("built 1 generated 2\n", run.StdoutText);
-        Assert.Empty(Directory.GetFiles(cache));
+        string cache = Scratch.NewDirectory("xlt-memcheck-" + kind);
+        string program = CaseBinaries.Get("error_kinds");
+        // Through MEMCHECK_OPTIONS, as a test suite would set it for every run.
+        var environment = new Dictionary<string, string?> { ["MEMCHECK_OPTIONS"] = "--translation-cache=" + cache };
+        string location = $"error_kinds.c:{MemcheckJson.Line("error_kinds.c", marker)}";
+
+        // The first run another kind's: the second reuses what they share and translates the rest.
+        MemcheckLauncher.Run(["--stats=yes", "--", program, "use-after-free"], environment: environment);
+        RunResult first = MemcheckLauncher.Run(["--stats=yes", "--", program, kind], environment: environment);
+        RunResult second = MemcheckLauncher.Run(["--stats=yes", "--", program, kind], environment: environment);
+        foreach (RunResult run in new[] { first, second })
+        {
+            Assert.Equal(3, run.ExitCode);
+            Assert.Equal($"{kind} 0\n", run.StdoutText);
+            Assert.Contains(title, run.StderrText);
+            Assert.Contains(location, run.StderrText);
+        }
+        Assert.True(Statistic(first, "reused") > 0, first.StderrText);
+        Assert.True(Statistic(second, "reused") > Statistic(second, "fragments built") * 10, second.StderrText);
+        Assert.Equal(Report(first), Report(second));
+    }
+
+    /// <summary>memcheck's report lines without the --stats block (its counters differ by design).</summary>
+    private static string Report(RunResult run)
+    {
+        string[] lines = run.StderrText.Split('\n');
+        int first = Array.FindIndex(lines, l => l.StartsWith("memcheck: fragments built"));
+        int last = Array.FindIndex(lines, l => l.StartsWith("memcheck: gc pause ms"));
+        Assert.True(first >= 0 && last > first, run.StderrText);
+        return string.Join('\n', lines[..first].Concat(lines[(last + 1)..]).Where(l => l.StartsWith("memcheck:")));
     }
 }
