@@ -33,8 +33,9 @@ public static class Program
         var parsing = new ParserConfiguration { ResponseFileTokenReplacer = null };
         // ~/.memcheckrc, MEMCHECK_OPTIONS, ./.memcheckrc come first (an exec'd program's memcheck is
         // given the options in effect, so it reads none of them again). Each is checked on its own,
-        // so an error names where the bad option was.
-        if (traced == null)
+        // so an error names where the bad option was. Not for --version and --help, which take no
+        // other option (MEMCHECK_OPTIONS set for a test suite made --version a usage error).
+        if (traced == null && !options.Any(o => o is "--version" or "--help" or "-h" or "-?"))
         {
             var defaults = new List<string>();
             foreach ((string source, string[] words) in DefaultOptions.Read())

@@ -17,6 +17,17 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Version_IgnoresDefaultOptions()
+    {
+        // A test suite's MEMCHECK_OPTIONS must not make --version a usage error (as VALGRIND_OPTS does not).
+        var result = MemcheckLauncher.Run(["--version"],
+            environment: new Dictionary<string, string?> { ["MEMCHECK_OPTIONS"] = "--quiet --translation-cache=/tmp" });
+
+        Assert.True(result.ExitCode == 0, $"--version exited {result.ExitCode}: {result.StderrText}");
+        Assert.Matches(new Regex(@"\d+\.\d+"), result.StdoutText.Split('\n')[0]);
+    }
+
+    [Fact]
     public void Help_MentionsToolAndStatsAndExitsZero()
     {
         var result = MemcheckLauncher.Run(["--help"]);
