@@ -147,14 +147,17 @@ public sealed unsafe class PersistedTranslations
     /// </summary>
     public bool Save(TranslationCache cache)
     {
-        if (cache.Statistics.FragmentsBuilt == 0) return false;
+        // New keepable fragments are at most those built: most warm runs stop here, before hashing
+        // every fragment's code (cc1plus: ~40 ms).
+        int threshold = Math.Max(8, _loadedLive / 100);
+        if (cache.Statistics.FragmentsBuilt < threshold) return false;
         PersistedFragment[] records = cache.PersistedRecords(Persisted);
         // New usable fragments (numbers past the loaded ones): what a replaced function's entry or
         // code that moves every run (the vDSO) translates anew each run does not count.
         int fresh = 0;
         for (int number = _records.Length; number < records.Length; number++)
             if (records[number].Usable) fresh++;
-        if (fresh < Math.Max(8, _loadedLive / 100)) return false;
+        if (fresh < threshold) return false;
         string temporary = $"{_path}.{Environment.ProcessId}.tmp";
         try
         {
