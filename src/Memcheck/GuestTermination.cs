@@ -42,7 +42,7 @@ public static class GuestTermination
             case GuestOutcome.Signalled s:
                 reports.WriteNote($"the program was killed by {Signals.Name(s.Signal)} (its own, with the default action)", []);
                 reports.OnDeath(new DeathInfo(s.Signal, Signals.Name(s.Signal), "sent by the program to itself"));
-                return Die(run, reports, s.Signal, summary);
+                return Die(run, reports, s.Signal, summary, saveTranslations: true);
             case GuestOutcome.Stopped stopped when reports.HasEngineFailure:
                 // A signal the program has a handler for (TerminationSignals): the failure is told already.
                 reports.Finish(ExitCodes.EngineFailure, summary);
@@ -52,7 +52,7 @@ public static class GuestTermination
             case GuestOutcome.Stopped stopped:
                 reports.WriteNote($"the program was killed by {Signals.Name(stopped.Signal)}", []);
                 reports.OnDeath(new DeathInfo(stopped.Signal, Signals.Name(stopped.Signal), "sent from outside"));
-                return Die(run, reports, stopped.Signal, summary);
+                return Die(run, reports, stopped.Signal, summary, saveTranslations: false);
             case GuestOutcome.EngineFailed failed:
             {
                 Exception e = failed.Error;
@@ -78,17 +78,23 @@ public static class GuestTermination
             case GuestOutcome.Faulted f:
                 reports.OnDeath(CrashReport.Report(f.Fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports,
                     settings.CallstackMaxFrames));
-                return Die(run, reports, f.Signal, summary);
+                return Die(run, reports, f.Signal, summary, saveTranslations: true);
             default:
                 throw new InvalidOperationException(outcome.ToString());
         }
     }
 
-    private static int Die(GuestRun run, ReportSession reports, int signal, bool summary)
+    /// <summary>
+    /// The report, then death by <paramref name="signal"/>. A program that died of its own signal
+    /// (abort in a failing test, a crash) keeps its translations like one that exited; one killed from
+    /// outside (a timeout's SIGTERM) does not spend its last moments writing them.
+    /// </summary>
+    private static int Die(GuestRun run, ReportSession reports, int signal, bool summary, bool saveTranslations)
     {
         ScanForLeaks(run, reports);
         reports.Finish(128 + signal, summary);
         Console.Error.Flush();
+        if (saveTranslations) run.SaveTranslations();
         HostProcess.DieBy(signal);
         return 128 + signal;
     }

@@ -151,6 +151,8 @@ public sealed unsafe class PersistedTranslations
         // every fragment's code (cc1plus: ~40 ms).
         int threshold = Math.Max(8, _loadedLive / 100);
         if (cache.Statistics.FragmentsBuilt < threshold) return false;
+        // The vDSO moves every run: its fragments would never be taken again.
+        var vdso = Memory.HostMappings.Named("[vdso]");
         PersistedFragment[] records = cache.PersistedRecords(Persisted);
         // New usable fragments (numbers past the loaded ones): what a replaced function's entry or
         // code that moves every run (the vDSO) translates anew each run does not count.
@@ -198,7 +200,7 @@ public sealed unsafe class PersistedTranslations
                 return keep ? record : new PersistedFragment { Entry = record.Entry };
             }
             ulong length = f.ApplicationEnd - f.ApplicationPc;
-            if (f.Flushed || f.Entry < _codeStart || cache.HasInterceptExit(f) || Replaced(f.ApplicationPc) || _mappings.ExecutableBytesFrom(f.ApplicationPc) < length)
+            if (f.Flushed || f.Entry < _codeStart || vdso.Any(v => f.ApplicationPc >= v.Start && f.ApplicationPc < v.End) || cache.HasInterceptExit(f) || Replaced(f.ApplicationPc) || _mappings.ExecutableBytesFrom(f.ApplicationPc) < length)
                 return new PersistedFragment { Entry = f.Entry };
             return PersistedFragment.Of(f, CodeHash(f.ApplicationPc, length));
         }

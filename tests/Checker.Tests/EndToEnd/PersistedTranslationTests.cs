@@ -66,6 +66,22 @@ public class PersistedTranslationTests
     }
 
     [Fact]
+    public void ProgramThatAborts_KeepsItsTranslations()
+    {
+        string cache = Scratch.NewDirectory("xlt-abort");
+        string program = CaseBinaries.Get("abort_after_output");
+        RunResult first = RunWithCache(cache, program);
+        Assert.Equal(128 + 6, first.ExitCode);
+        Assert.Equal("before abort\n", first.StdoutText);
+        Assert.Single(Directory.GetFiles(cache, "*.xlt"));
+
+        RunResult second = RunWithCache(cache, program);
+        Assert.Equal(128 + 6, second.ExitCode);
+        Assert.Equal("before abort\n", second.StdoutText);
+        Assert.True(Statistic(second, "reused") > Statistic(second, "fragments built") * 10, second.StderrText);
+    }
+
+    [Fact]
     public void DamagedSnapshot_IsIgnoredAndReplaced()
     {
         string cache = Scratch.NewDirectory("xlt-damaged");
