@@ -107,9 +107,15 @@ public sealed unsafe partial class TranslationCache
         if (count < 0) throw new InvalidDataException("fragment count");
         var records = new PersistedFragment[count];
         reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(records.AsSpan()));
+        ulong previous = codeStart;
         foreach (ref readonly PersistedFragment r in records.AsSpan())
-            if (r.Usable && (r.Entry < codeStart || r.Entry > codeEnd || r.Size <= 0 || r.Length == 0))
+        {
+            if (r.Usable && (r.Entry > codeEnd || r.Size <= 0 || r.Length == 0))
                 throw new InvalidDataException("fragment outside the persisted code");
+            // Every record, usable or not, keeps its place: FindByCachePc binary-searches the entries.
+            if (r.Entry < previous) throw new InvalidDataException("fragments out of address order");
+            previous = r.Entry;
+        }
         int exits = reader.ReadInt32();
         if (exits < 0) throw new InvalidDataException("exit count");
         var chunks = new List<ExitStub[]>();
