@@ -31,6 +31,9 @@ public static unsafe class LeakScanner
 {
     private const ulong Word = 8;
     private const int RootChunk = 64 * 1024;
+    // A block this large may be mostly untouched (a big buffer malloc'd and partly used): only its
+    // written pages are scanned. Smaller ones are read whole (the arena is populated anyway).
+    private const ulong LargeBlock = 64 * 1024;
 
     public static IReadOnlyList<LeakedBlock> Scan(IReadOnlyCollection<HeapChunk> live, IEnumerable<ulong> registerRoots, IEnumerable<(ulong Start, ulong End)> memoryRoots) =>
         Classify(live, registerRoots, memoryRoots, MappedRegions.OfCurrentProcess()).Leaks;
@@ -118,7 +121,7 @@ public static unsafe class LeakScanner
         {
             // Copied through process_vm_readv: a root can be a file mapping whose file shrank (SIGBUS
             // on a direct read), and the copy costs little next to the scan.
-            foreach ((ulong s, ulong e) in regions.ReadableParts((start + Word - 1) & ~(Word - 1), end & ~(Word - 1)))
+            foreach ((ulong s, ulong e) in regions.ScannableParts((start + Word - 1) & ~(Word - 1), end & ~(Word - 1)))
             {
                 for (ulong at = s; at < e;)
                 {
@@ -136,12 +139,12 @@ public static unsafe class LeakScanner
         {
             HeapChunk c = chunks[i];
             ulong end = c.User + c.Size;
-            if (regions.IsReadable(c.User, c.Size))
+            if (c.Size < LargeBlock && regions.IsReadable(c.User, c.Size))
             {
                 ScanWords(i, c.User, end, leader);
                 return;
             }
-            foreach ((ulong s, ulong e) in regions.ReadableParts(c.User, end)) ScanWords(i, (s + Word - 1) & ~(Word - 1), e, leader);
+            foreach ((ulong s, ulong e) in regions.ScannableParts(c.User, end)) ScanWords(i, (s + Word - 1) & ~(Word - 1), e, leader);
         }
 
         // leader < 0: the marking from the roots; else gathering that leader's clique.

@@ -6,12 +6,13 @@ namespace Checker.MemcheckTool.Heap;
 /// The process's mappings at one moment (/proc/self/maps), for the leak scan: which ranges can be
 /// read without a fault (the program may have made heap pages PROT_NONE or unmapped part of a root
 /// region), and which are file mappings with execute permission (code, for the
-/// multiple-inheritance heuristic's vtable test). Sorted by address; lookups are binary searches.
+/// multiple-inheritance heuristic's vtable test), and which are shared (the scan skips never-written
+/// pages of private mappings only: <see cref="WrittenPages"/>). Sorted by address; lookups are binary searches.
 /// </summary>
 public sealed class MappedRegions
 {
     [Flags]
-    public enum Access : byte { None = 0, Read = 1, Write = 2, Execute = 4, File = 8 }
+    public enum Access : byte { None = 0, Read = 1, Write = 2, Execute = 4, File = 8, Shared = 16 }
 
     private readonly ulong[] _starts;
     private readonly ulong[] _ends;
@@ -49,7 +50,8 @@ public sealed class MappedRegions
             if (f.Length < 5 || f[1].Length < 3) continue;
             int dash = f[0].IndexOf('-');
             if (dash < 0) continue;
-            Access access = (f[1][0] == 'r' ? Access.Read : 0) | (f[1][1] == 'w' ? Access.Write : 0) | (f[1][2] == 'x' ? Access.Execute : 0);
+            Access access = (f[1][0] == 'r' ? Access.Read : 0) | (f[1][1] == 'w' ? Access.Write : 0) | (f[1][2] == 'x' ? Access.Execute : 0)
+                | (f[1].Length > 3 && f[1][3] == 's' ? Access.Shared : 0);
             if (f[4] != "0") access |= Access.File;   // an inode: a file mapping
             regions.Add((ulong.Parse(f[0].AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture),
                 ulong.Parse(f[0].AsSpan(dash + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture), access));
@@ -64,15 +66,20 @@ public sealed class MappedRegions
         return i >= 0 && address + length <= _readableEnds[i] && address + length >= address;
     }
 
-    /// <summary>The readable parts of [start, end), in address order.</summary>
-    public IEnumerable<(ulong Start, ulong End)> ReadableParts(ulong start, ulong end)
+    /// <summary>
+    /// The parts of [start, end) that can be read and may hold a stored pointer: readable, and in a
+    /// shared mapping or on a page of a private one that was written (<see cref="WrittenPages"/>).
+    /// </summary>
+    public IEnumerable<(ulong Start, ulong End)> ScannableParts(ulong start, ulong end)
     {
-        int i = Array.BinarySearch(_readableStarts, start);
+        int i = Array.BinarySearch(_starts, start);
         i = i >= 0 ? i : Math.Max(~i - 1, 0);
-        for (; i < _readableStarts.Length && _readableStarts[i] < end; i++)
+        for (; i < _starts.Length && _starts[i] < end; i++)
         {
-            ulong a = Math.Max(start, _readableStarts[i]), b = Math.Min(end, _readableEnds[i]);
-            if (a < b) yield return (a, b);
+            ulong a = Math.Max(start, _starts[i]), b = Math.Min(end, _ends[i]);
+            if (a >= b || !_access[i].HasFlag(Access.Read)) continue;
+            if (_access[i].HasFlag(Access.Shared)) yield return (a, b);
+            else foreach (var part in WrittenPages.Of(a, b)) yield return part;
         }
     }
 

@@ -193,6 +193,53 @@ public unsafe class LeakScannerTests : IDisposable
         }
     }
 
+    [Fact]
+    public void NeverWrittenPagesOfRootsAndLargeBlocksAreNotRead()
+    {
+        // An idle thread's stack or a big buffer malloc'd and barely used: reading the untouched
+        // pages would fault each in (and on a kernel without a zero page, allocate it). Pointers on
+        // the written pages are still found, and shared mappings are read whole.
+        const int Pages = 64;
+        ulong mapping = (ulong)Mmap(Pages * 4096UL);
+        ulong shared = (ulong)Mmap(0, 2 * 4096, 3, 0x21, -1, 0);   // MAP_SHARED | MAP_ANONYMOUS
+        ulong big = Block(Pages * 4096UL);
+        try
+        {
+            ulong fromRoot = Block(16), fromBig = Block(16), fromShared = Block(16);
+            ((ulong*)(mapping + 40 * 4096))[3] = fromRoot;
+            ((ulong*)(big + 50 * 4096))[5] = fromBig;
+            ((ulong*)shared)[0] = fromShared;
+            _roots[0] = big;
+            var untouched = Enumerable.Range(0, Pages).Where(p => p != 40).Select(p => mapping + (ulong)p * 4096).ToList();
+            Assert.All(untouched, page => Assert.False(IsPresent(page)));
+
+            LeakScanResult result = LeakScanner.Classify(_heap.LiveChunks, [],
+                [((ulong)_roots, (ulong)(_roots + 64)), (mapping, mapping + Pages * 4096UL), (shared, shared + 2 * 4096)],
+                MappedRegions.OfCurrentProcess());
+
+            Assert.Equal(LeakState.Reachable, StateOf(result, fromRoot));
+            Assert.Equal(LeakState.Reachable, StateOf(result, fromBig));
+            Assert.Equal(LeakState.Reachable, StateOf(result, fromShared));
+            Assert.All(untouched, page => Assert.False(IsPresent(page)));
+            Assert.True(IsPresent(shared + 4096));   // read although never written: it is shared
+        }
+        finally
+        {
+            Munmap((nint)mapping, Pages * 4096);
+            Munmap((nint)shared, 2 * 4096);
+        }
+    }
+
+    // /proc/self/pagemap's present bit: set once a page is mapped in (a read maps the zero page or,
+    // on a kernel without one, a fresh page).
+    private static bool IsPresent(ulong page)
+    {
+        using var pagemap = File.OpenHandle("/proc/self/pagemap");
+        byte[] entry = new byte[8];
+        Assert.Equal(8, RandomAccess.Read(pagemap, entry, (long)(page / 4096 * 8)));
+        return (BitConverter.ToUInt64(entry) & (1UL << 63)) != 0;
+    }
+
     private static nint Mmap(ulong length) => Mmap(0, (nuint)length, 3, 0x22, -1, 0);
 
     [DllImport("libc", EntryPoint = "mmap")]
