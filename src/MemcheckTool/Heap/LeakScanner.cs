@@ -46,7 +46,8 @@ public static unsafe class LeakScanner
         ulong[] starts = new ulong[chunks.Length];
         for (int i = 0; i < chunks.Length; i++) starts[i] = chunks[i].User;
         Array.Sort(starts, chunks);
-        var scan = new Marking(chunks, starts, regions);
+        using var written = WrittenPages.OfCurrentProcess();
+        var scan = new Marking(chunks, starts, regions, written);
         foreach (ulong value in registerRoots) scan.FromRoot(value);
         foreach ((ulong start, ulong end) in memoryRoots) scan.Roots(start, end);
         scan.MarkReachable();
@@ -54,7 +55,7 @@ public static unsafe class LeakScanner
         return scan.Result();
     }
 
-    private sealed class Marking(HeapChunk[] chunks, ulong[] starts, MappedRegions regions)
+    private sealed class Marking(HeapChunk[] chunks, ulong[] starts, MappedRegions regions, WrittenPages written)
     {
         private readonly ulong[] _starts = starts;
         // Most words are not heap pointers at all: one compare with the heap's span rejects them.
@@ -121,7 +122,7 @@ public static unsafe class LeakScanner
         {
             // Copied through process_vm_readv: a root can be a file mapping whose file shrank (SIGBUS
             // on a direct read), and the copy costs little next to the scan.
-            foreach ((ulong s, ulong e) in regions.ScannableParts((start + Word - 1) & ~(Word - 1), end & ~(Word - 1)))
+            foreach ((ulong s, ulong e) in regions.ScannableParts((start + Word - 1) & ~(Word - 1), end & ~(Word - 1), written))
             {
                 for (ulong at = s; at < e;)
                 {
@@ -144,7 +145,7 @@ public static unsafe class LeakScanner
                 ScanWords(i, c.User, end, leader);
                 return;
             }
-            foreach ((ulong s, ulong e) in regions.ScannableParts(c.User, end)) ScanWords(i, (s + Word - 1) & ~(Word - 1), e, leader);
+            foreach ((ulong s, ulong e) in regions.ScannableParts(c.User, end, written)) ScanWords(i, (s + Word - 1) & ~(Word - 1), e, leader);
         }
 
         // leader < 0: the marking from the roots; else gathering that leader's clique.

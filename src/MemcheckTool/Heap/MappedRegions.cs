@@ -70,7 +70,7 @@ public sealed class MappedRegions
     /// The parts of [start, end) that can be read and may hold a stored pointer: readable, and in a
     /// shared mapping or on a page of a private one that was written (<see cref="WrittenPages"/>).
     /// </summary>
-    public IEnumerable<(ulong Start, ulong End)> ScannableParts(ulong start, ulong end)
+    public IEnumerable<(ulong Start, ulong End)> ScannableParts(ulong start, ulong end, WrittenPages written)
     {
         int i = Array.BinarySearch(_starts, start);
         i = i >= 0 ? i : Math.Max(~i - 1, 0);
@@ -79,7 +79,7 @@ public sealed class MappedRegions
             ulong a = Math.Max(start, _starts[i]), b = Math.Min(end, _ends[i]);
             if (a >= b || !_access[i].HasFlag(Access.Read)) continue;
             if (_access[i].HasFlag(Access.Shared)) yield return (a, b);
-            else foreach (var part in WrittenPages.Of(a, b)) yield return part;
+            else foreach (var part in written.Of(a, b)) yield return part;
         }
     }
 
