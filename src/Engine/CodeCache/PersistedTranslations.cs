@@ -139,6 +139,14 @@ public sealed unsafe class PersistedTranslations
         return file.Exists ? $"{path} {file.Length} {file.LastWriteTimeUtc.Ticks}" : path;
     }
 
+    private static bool MostlyDead(PersistedFragment[] records)
+    {
+        int usable = 0;
+        foreach (PersistedFragment record in records)
+            if (record.Usable) usable++;
+        return usable * 2 < records.Length;
+    }
+
     private static ulong CodeHash(ulong pc, ulong length) => XxHash3.HashToUInt64(new ReadOnlySpan<byte>((void*)pc, checked((int)length)));
 
     /// <summary>
@@ -160,6 +168,16 @@ public sealed unsafe class PersistedTranslations
         for (int number = _records.Length; number < records.Length; number++)
             if (records[number].Usable) fresh++;
         if (fresh < threshold) return false;
+        // Code is kept where it was translated (no relocation), so a snapshot cannot be compacted in
+        // place: once most of its fragments are dead (a rebuilt program's old code, flushed JIT
+        // code), it is dropped instead of grown, and the next run starts cold and writes a compact
+        // one. Without this, a program rebuilt between runs added its whole code to the file (and
+        // to the region's used range) every time.
+        if (_records.Length > 0 && MostlyDead(records))
+        {
+            try { File.Delete(_path); } catch (Exception) { }
+            return false;
+        }
         string temporary = $"{_path}.{Environment.ProcessId}.tmp";
         try
         {

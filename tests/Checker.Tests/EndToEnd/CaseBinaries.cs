@@ -40,6 +40,8 @@ public static class CaseBinaries
         ["code_rewrite"] = new("gcc", "code_rewrite.c", ["-O2"], []),
         ["persisted_variant.1"] = new("gcc", "persisted_variant.c", ["-O2", "-DVALUE=1"], []),
         ["persisted_variant.2"] = new("gcc", "persisted_variant.c", ["-O2", "-DVALUE=2"], []),
+        ["persisted_rebuilds.1"] = new("gcc", "persisted_rebuilds.c", ["-O0", "-DVALUE=1"], []),
+        ["persisted_rebuilds.2"] = new("gcc", "persisted_rebuilds.c", ["-O0", "-DVALUE=2"], []),
         ["int80"] = new("gcc", "int80.c", ["-O2"], []),
         ["close_all_fds"] = new("gcc", "close_all_fds.c", ["-O1"], []),
         ["heap_invalid_frees"] = new("gcc", "heap_invalid_frees.c", ["-O0", "-Wno-free-nonheap-object"], []),

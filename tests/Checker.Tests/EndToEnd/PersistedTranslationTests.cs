@@ -66,6 +66,37 @@ public class PersistedTranslationTests
     }
 
     [Fact]
+    public void ProgramRebuiltBetweenRuns_SnapshotIsDroppedOnceMostlyDead_NotGrownWithoutBound()
+    {
+        string cache = Scratch.NewDirectory("xlt-rebuilds");
+        string program = Path.Combine(Scratch.NewDirectory("xlt-rebuilds-program"), "rebuilt");
+        RunResult Run(int build)
+        {
+            File.Copy(CaseBinaries.Get($"persisted_rebuilds.{build}"), program, overwrite: true);
+            RunResult run = RunWithCache(cache, program);
+            Assert.Equal(0, run.ExitCode);
+            Assert.StartsWith($"build {build} sum ", run.StdoutText);
+            return run;
+        }
+        long SnapshotBytes() => Directory.GetFiles(cache, "*.xlt").Sum(f => new FileInfo(f).Length);
+
+        RunResult cold = Run(1);
+        long compact = SnapshotBytes();
+        Assert.True(compact > 0);
+        // The other build: its 3000 case blocks are new code, build 1's are dead but still a minority.
+        RunResult second = Run(2);
+        Assert.True(Statistic(second, "reused") > 0, second.StderrText);
+        Assert.True(SnapshotBytes() > compact);
+        // Build 1 again: both builds' case blocks are dead now, most of the file: dropped, not grown.
+        Run(1);
+        Assert.Empty(Directory.GetFiles(cache, "*.xlt"));
+        RunResult fresh = Run(1);
+        Assert.Equal(0, Statistic(fresh, "fragments loaded"));
+        Assert.InRange(SnapshotBytes(), compact * 9 / 10, compact * 11 / 10);
+        Assert.True(Statistic(Run(1), "reused") >= Statistic(cold, "fragments built") / 2);
+    }
+
+    [Fact]
     public void ProgramThatAborts_KeepsItsTranslations()
     {
         string cache = Scratch.NewDirectory("xlt-abort");
