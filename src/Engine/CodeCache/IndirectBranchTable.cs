@@ -51,6 +51,10 @@ public sealed unsafe class IndirectBranchTable
     /// <summary>The translation mode whose fragments the table holds.</summary>
     public int Mode { get; }
 
+    // The slot must pin down the pc's low 16 bits (given bits 16..31): the word's exact-hit argument
+    // (see Word) needs two pcs of one slot to differ only at bit 16 and above, which rol 16 moves out
+    // of the probe's range. A denser index (pc >> 2, 4 bytes of code a slot, tried for sqlite's
+    // cache misses on this table) let pcs 1-3 bytes apart share a slot and hit each other's entries.
     public static int SlotOf(ulong applicationPc) => (int)((applicationPc + (applicationPc >> 16)) & 0xffff);
 
     private static ulong RotateLeft16(ulong value) => (value << 16) | (value >> 48);
