@@ -174,7 +174,7 @@ public sealed class ModuleSymbolizer : IDisposable
         ElfImage? debugImage = null;
         if (HasOwnDwarf(image))
         {
-            _dwarf = TryOpenDwarf(image.Path);
+            _dwarf = TryOpenDwarf(DebugFiles.DecompressedDebugFiles.PathFor(image));
         }
         if (_dwarf == null)
         {
@@ -182,7 +182,7 @@ public sealed class ModuleSymbolizer : IDisposable
             if (debugImage != null)
             {
                 _debugFile = debugImage.Path;
-                _dwarf = TryOpenDwarf(_debugFile);
+                _dwarf = TryOpenDwarf(DebugFiles.DecompressedDebugFiles.PathFor(debugImage));
             }
         }
 

@@ -204,12 +204,14 @@ public sealed class SymbolPrograms
 
         """;
 
-    private readonly Lazy<string> _hello, _inline, _widget, _library, _mixedC, _mixedCpp;
+    private readonly Lazy<string> _hello, _inline, _widget, _library, _mixedC, _mixedCpp, _compressed;
 
     public SymbolPrograms()
     {
         Directory = Scratch.NewDirectory("symbols");
         _hello = new(() => Compile("gcc", "hello.c", HelloSource, "hello", "-g", "-O0"));
+        // The same program with its DWARF sections compressed (SHF_COMPRESSED), as Debian's debug packages ship them.
+        _compressed = new(() => Compile("gcc", "hello.c", HelloSource, "hello-gz", "-g", "-O0", "-gz=zlib", "-Wl,--build-id"));
         _inline = new(() => Compile("gcc", "inline.c", InlineSource, "inline", "-g", "-O2"));
         _widget = new(() => Compile("g++", "widget.cpp", WidgetSource, "widget", "-g", "-O0"));
         _library = new(() => Compile("gcc", "shape.c", LibrarySource, "libshape.so", "-g", "-O2", "-fPIC", "-shared"));
@@ -222,6 +224,9 @@ public sealed class SymbolPrograms
 
     /// <summary>hello.c at -O0: main calls helper.</summary>
     public string Hello => _hello.Value;
+
+    /// <summary><see cref="HelloSource"/> at -O0 with zlib-compressed DWARF sections and a build-id.</summary>
+    public string CompressedHello => _compressed.Value;
 
     /// <summary>inline.c at -O2: square inlined into sum_squares inlined into main.</summary>
     public string Inline => _inline.Value;
