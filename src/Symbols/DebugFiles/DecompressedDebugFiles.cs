@@ -16,7 +16,7 @@ namespace Checker.Symbols.DebugFiles;
 /// </summary>
 public static unsafe class DecompressedDebugFiles
 {
-    /// <summary>Where copies are kept: $XDG_CACHE_HOME/checker/debug, else ~/.cache/checker/debug; null without either.</summary>
+    /// <summary>Where copies are kept: $XDG_CACHE_HOME/checker/debug, else ~/.cache/checker/debug; null without either (or when HOME does not exist).</summary>
     public static string? CacheDirectory
     {
         get
@@ -24,8 +24,9 @@ public static unsafe class DecompressedDebugFiles
             string? root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
             if (string.IsNullOrEmpty(root) || !Path.IsPathRooted(root))
             {
+                // A HOME that does not exist (a service's /nonexistent) is not made: no copies then.
                 string? home = Environment.GetEnvironmentVariable("HOME");
-                if (string.IsNullOrEmpty(home)) return null;
+                if (string.IsNullOrEmpty(home) || !Path.IsPathRooted(home) || !Directory.Exists(home)) return null;
                 root = Path.Combine(home, ".cache");
             }
             return Path.Combine(root, "checker", "debug");
