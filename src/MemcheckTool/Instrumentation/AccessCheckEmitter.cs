@@ -140,8 +140,10 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             }
             if (access.Extent == AccessExtent.RepeatCount || access.Size > MaxInlineSize)
             {
-                // A run, or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
-                _pending.Add(new PendingStub(site, JumpToStub(code), scratch, spilled, false, false, PropagatesHere));
+                // A run (its stub takes it a shadow qword at a time first, RepeatedAccessCheck, which may
+                // use dead flags), or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
+                bool stubFlagsDead = flagsDead && access.Extent == AccessExtent.RepeatCount;
+                _pending.Add(new PendingStub(site, JumpToStub(code), scratch, spilled, stubFlagsDead, false, PropagatesHere));
             }
             else
             {
@@ -260,6 +262,11 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             exactLanes.Emit(code, access, scratch, spilled, flagsDead, probeBytes, frameAligned, action, resume, skipIfDirty);
         }
         Profile(CodeSizeProfile.Kind.StubExactLanes, code, ref mark);
+        if (RepeatedAccessCheck.Applies(site))
+        {
+            RepeatedAccessCheck.Emit(code, access, scratch, spilled, flagsDead, KindOf(site, inPlace), resume);
+            Profile(CodeSizeProfile.Kind.StubOther, code, ref mark);
+        }
         EmitStubHandOver(code, site, access, resume, scratch, inPlace);
         Profile(CodeSizeProfile.Kind.StubSetup, code, ref mark);
     }

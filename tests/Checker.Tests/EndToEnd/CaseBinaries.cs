@@ -86,6 +86,7 @@ public static class CaseBinaries
         ["stack_stale_frame"] = new("gcc", "stack_stale_frame.c", ["-O2"], []),
         ["stack_big_frames"] = new("gcc", "stack_big_frames.c", ["-O2"], []),
         ["string_instructions"] = new("gcc", "string_instructions.c", ["-O2"], []),
+        ["heap_rep_strings"] = new("gcc", "heap_rep_strings.c", ["-O2", "-g", "-pthread"], []),
         ["heap_fxsave"] = new("gcc", "heap_fxsave.c", ["-O2", "-mfxsr", "-mxsave"], []),
         ["heap_masked_moves"] = new("gcc", "heap_masked_moves.c", ["-O2", "-mavx2"], []),
         ["uninit_uses"] = new("gcc", "uninit_uses.c", ["-O0"], []),

@@ -281,6 +281,43 @@ public class AccessErrorTests
     }
 
     [Fact]
+    public void RepStosAndMovs_SmallCountsCheckedInTheirStub_StillReportAtTheirLine()
+    {
+        // Small rep stos/movs are taken a shadow qword at a time in their stub (RepeatedAccessCheck);
+        // every one here crosses into a redzone or a freed block by a byte or a qword, or runs
+        // backwards, so the stub must hand it to the routine, which reports it at the rep instruction.
+        const string source = "heap_rep_strings.c";
+        var report = RunMemcheck(CaseBinaries.Get("heap_rep_strings"));
+        string context = report.Context;
+        JsonElement[] errors = ExpectErrors(report, 8, "clean 8853 8881 css\n");
+
+        (string Function, string RepMarker, string CallMarker, string Type, int Size, string Where, string Detail, int Block, string AllocMarker, long Offset)[] expected =
+        [
+            ("fill_qwords", "LINE_STOSQ", "LINE_Q", "write", 24, "0 byte(s) beyond a 16-byte block", "beyond heap bounds", 16, "LINE_Q_ALLOC", 0),
+            ("fill_bytes", "LINE_STOSB", "LINE_C", "write", 14, "0 byte(s) beyond a 13-byte block", "beyond heap bounds", 13, "LINE_C_ALLOC", 0),
+            ("fill_qwords", "LINE_STOSQ", "LINE_L", "write", 40, "0 byte(s) beyond a 36-byte block", "beyond heap bounds", 36, "LINE_L_ALLOC", 0),
+            ("copy_bytes", "LINE_MOVSB", "LINE_S", "read", 11, "0 byte(s) beyond a 10-byte block", "beyond heap bounds", 10, "LINE_S_ALLOC", 0),
+            ("fill_qwords", "LINE_STOSQ", "LINE_F", "write", 16, "16 byte(s) into a 40-byte block", "of freed memory", 40, "LINE_F_ALLOC", 16),
+            // Downwards from w + 16: the range starts at w + 8 (upwards it would start at w + 16).
+            ("fill_qwords_backwards", "LINE_STD", "LINE_W", "write", 16, "0 byte(s) beyond a 16-byte block", "beyond heap bounds", 16, "LINE_W_ALLOC", 8),
+            // Downwards from w: [w - 8, w + 8), which upwards would be clean.
+            ("fill_qwords_backwards", "LINE_STD", "LINE_W_BELOW", "write", 16, "8 byte(s) before a 16-byte block", "beyond heap bounds", 16, "LINE_W_ALLOC", -8),
+        ];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            var e = expected[i];
+            ulong address = AssertAccessError(errors[i], e.Detail, e.Type, e.Size, e.Where, context);
+            AssertFrame(Frame(errors[i], 0), e.Function, source, Line(source, e.RepMarker), context);
+            AssertFrame(Frame(errors[i], 1), "main", source, Line(source, e.CallMarker), context);
+            Assert.Equal(AssertBlock(errors[i], e.Detail == "of freed memory" ? "freed" : "allocated", e.Block, source, e.AllocMarker, context) + (ulong)e.Offset, address);
+        }
+        // Undefined bytes copied by rep movsq stay undefined: reported where a branch uses them.
+        Assert.Equal("uninitialized", errors[7].GetProperty("kind").GetString());
+        Assert.Contains("conditional jump", Message(errors[7]));
+        AssertFrame(Frame(errors[7], 0), "main", source, Line(source, "LINE_COPIED_UNDEFINED"), context);
+    }
+
+    [Fact]
     public void AFiveHundredTwelveByteFxsaveIsCheckedWhole_XsaveByItsHeader()
     {
         const string source = "heap_fxsave.c";
