@@ -3,7 +3,7 @@
 
 usage:
   MEMCHECK_TRACE=1 perf record -F 999 -o run.data .build/memcheck/memcheck [OPTIONS] -- PROGRAM ... 2>trace.txt
-  bench/tools/cache-profile.py trace.txt run.data [--fragments N] [--forms N]
+  bench/tools/cache-profile.py trace.txt run.data [--fragments N] [--forms N] [--kinds]
 
 perf sees the code cache as anonymous JIT code; MEMCHECK_TRACE=1 makes memcheck print every
 routine and fragment it writes ("memcheck-trace: fragment S-E at ADDR+LEN HEX"), so each sample's
@@ -13,6 +13,11 @@ address maps to the fragment (guest range S-E) or routine that holds it. Printed
   - with --fragments N, the N hottest fragments disassembled with samples per instruction;
   - with --forms N, the N instruction forms (addresses replaced by N) that hold the most samples,
     and the forms just before them (a sampled instruction often waits on the one before it).
+  - with --kinds (the trace made with MEMCHECK_CODE_PROFILE=1 too, which prints "memcheck-trace:
+    kind K at ADDR+LEN" for each stretch of instrumentation), the fragments' samples by what emitted
+    the sampled instruction and by what emitted the one before it (a sample often lands just after
+    the instruction that stalled); a fragment's bytes in no such range are the engine's (the
+    application's instructions, lookups, exits).
 Not run by CI.
 """
 import argparse
@@ -24,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 
+KIND_LINE = re.compile(r'memcheck-trace: kind (\w+) at 0x([0-9a-f]+)\+(\d+)')
 TRACE_LINE = re.compile(r'memcheck-trace: (fragment|routine) (.*?) at 0x([0-9a-f]+)\+(\d+) ([0-9A-F]+)')
 OBJDUMP_LINE = re.compile(r'\s*([0-9a-f]+):\s+((?:[0-9a-f]{2} )+)\s*(.*)')
 
@@ -71,6 +77,7 @@ def main():
     parser.add_argument('perf_data')
     parser.add_argument('--fragments', type=int, default=0, help='disassemble the N hottest fragments')
     parser.add_argument('--forms', type=int, default=0, help='the N instruction forms with the most samples')
+    parser.add_argument('--kinds', action='store_true', help='samples by the kind of instrumentation that emitted them')
     args = parser.parse_args()
 
     pieces = read_trace(args.trace)
@@ -105,6 +112,9 @@ def main():
         for address, raw, text in disassemble(start, hex_bytes):
             print(f'{by_piece[i].get(address, 0):5d}  {address:x}: {text}')
 
+    if args.kinds:
+        print_kinds(args.trace, pieces, by_piece, total)
+
     if args.forms:
         forms, before = collections.Counter(), collections.Counter()
         for i, counts in by_piece.items():
@@ -124,6 +134,42 @@ def main():
         print('\nsamples by the form just before:')
         for form, n in before.most_common(args.forms):
             print(f'{n:8d} {100 * n / total:5.1f}%  {form}')
+
+
+def read_kinds(path):
+    ranges = []
+    with open(path, errors='replace') as trace:
+        for line in trace:
+            m = KIND_LINE.match(line)
+            if m:
+                ranges.append((int(m.group(2), 16), int(m.group(3)), m.group(1)))
+    ranges.sort()
+    return ranges
+
+
+def print_kinds(trace, pieces, by_piece, total):
+    ranges = read_kinds(trace)
+    if not ranges:
+        sys.exit('cache-profile: no memcheck-trace kind lines (run with MEMCHECK_CODE_PROFILE=1 too)')
+    starts = [r[0] for r in ranges]
+
+    def kind_of(address):
+        i = bisect.bisect_right(starts, address) - 1
+        return ranges[i][2] if i >= 0 and address < ranges[i][0] + ranges[i][1] else 'engine'
+
+    at, before = collections.Counter(), collections.Counter()
+    for i, counts in by_piece.items():
+        if pieces[i][2] != 'fragment':
+            continue
+        previous = None
+        for address, _, _ in disassemble(pieces[i][0], pieces[i][4]):
+            if address in counts:
+                at[kind_of(address)] += counts[address]
+                before[kind_of(previous) if previous is not None else 'engine'] += counts[address]
+            previous = address
+    print('\nfragment samples by kind (of the sampled instruction / of the one before it):')
+    for kind in sorted(set(at) | set(before), key=lambda k: -at[k]):
+        print(f'{at[kind]:8d} {100 * at[kind] / total:5.1f}%  {before[kind]:8d} {100 * before[kind] / total:5.1f}%  {kind}')
 
 
 if __name__ == '__main__':

@@ -27,7 +27,20 @@ public static class CodeSizeProfile
         if (bytes == 0) return;
         _bytes[Math.Min(mode, 1) * (int)Kind.Count + (int)kind] += bytes;
         Attributed += bytes;
+        // The bytes just emitted end at the buffer's current address (every caller adds right after emitting).
+        if (Trace && Buffer != null && kind is not (Kind.Application or Kind.IndirectLookup or Kind.Exits or Kind.Header))
+            Console.Error.WriteLine($"memcheck-trace: kind {kind} at 0x{Buffer.CurrentAddress - (ulong)bytes:x}+{bytes}");
     }
+
+    /// <summary>
+    /// With MEMCHECK_TRACE=1 too: each tool kind's bytes as an address range ("memcheck-trace: kind K
+    /// at ADDR+LEN"), which bench/tools/cache-profile.py --kinds maps perf samples to (bytes of a
+    /// fragment in no range are the engine's: the application's instructions, lookups, exits).
+    /// </summary>
+    private static readonly bool Trace = Enabled && Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
+
+    /// <summary>The buffer of the fragment being translated (set by the translator when tracing kinds).</summary>
+    public static CodeBuffer? Buffer { get; set; }
 
     /// <summary>Every byte added so far (the translator subtracts the tool's share of an instruction's bytes).</summary>
     public static long Attributed { get; private set; }

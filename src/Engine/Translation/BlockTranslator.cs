@@ -84,6 +84,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + HeaderSize);
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Buffer = code;
         List<int> exits = _exits;
         exits.Clear();
         _pendingExits.Clear();
@@ -257,6 +258,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         ulong start = cache.Region.Peek(16);
         CodeBuffer code = _code;
         code.Reset(start + HeaderSize);
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Buffer = code;
         ref ExitStub exit = ref cache.NewExit(ExitKind.Intercept, pc);
         cache.SetFunction(exit.Id, replaced);
         exit.StubAddress = code.CurrentAddress;

@@ -114,7 +114,7 @@ internal sealed class PropagationEmitter
             // Instructions that touch registers Iced's lists may not name (every vector's upper half).
             if (ins.Mnemonic is Mnemonic.Vzeroupper or Mnemonic.Vzeroall or Mnemonic.Xrstor or Mnemonic.Xrstor64 or Mnemonic.Fxrstor or Mnemonic.Fxrstor64
                 or Mnemonic.Xrstors or Mnemonic.Xrstors64) return;
-            _copyBits[i] = _moves[i] is { } move && (move.AddressBits & (1 << move.Bit)) == 0 && move.Bit < ShadowRegisters.FlagsBit
+            _copyBits[i] = _moves[i] is { } move && (move.AddressBits & (1 << move.Bit)) == 0 && (ShadowRegisters.RegisterBits >> move.Bit & 1) != 0
                 ? 1UL << move.Bit : 0;
             if (_copyBits[i] != 0 && block[i].Op0Kind == OpKind.Register) loaded |= _copyBits[i];
         }
@@ -204,8 +204,8 @@ internal sealed class PropagationEmitter
     /// <summary>Whether instruction <paramref name="index"/> is a copy <see cref="FindPlainCopies"/> found.</summary>
     public bool IsPlainCopy(int index) => _copies[index];
 
-    // Dirty bits of registers (the flags, x87, forced and pending bits above them are not).
-    private const ulong RegisterBits = (1UL << ShadowRegisters.FlagsBit) - 1;
+    // Dirty bits of registers (not the flags, x87, forced and pending bits).
+    private const ulong RegisterBits = ShadowRegisters.RegisterBits;
 
     /// <summary>The pre-check of instruction <paramref name="index"/> of the block (<see cref="BeginBlock"/>), <paramref name="ins"/>.</summary>
     /// <param name="keeper">

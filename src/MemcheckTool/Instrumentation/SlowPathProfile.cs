@@ -88,6 +88,26 @@ public static unsafe class SlowPathProfile
             foreach ((ulong hits, int id) in stack.Take(25))
                 err.WriteLine($"slow-path profile: {hits,10} stack site {_stackSites[id]}");
         }
+        if (ExactLaneCheck.StubCounters != 0)
+        {
+            ulong* stubs = (ulong*)ExactLaneCheck.StubCounters;
+            var busyStubs = new List<(ulong Hits, int Id)>();
+            ulong stubTotal = 0;
+            for (int id = 0; id < Math.Min(sites.Count, 1 << 17); id++)
+                if (stubs[id] != 0) { stubTotal += stubs[id]; busyStubs.Add((stubs[id], id)); }
+            busyStubs.Sort((a, b) => b.Hits.CompareTo(a.Hits));
+            err.WriteLine($"slow-path profile: shared lane tests {stubTotal} entries from {busyStubs.Count} sites");
+            ulong* classes = stubs + (1 << 17);
+            for (int b = 0; b < ExactLaneCheck.EntryClasses / 6; b++, classes += 6)
+                err.WriteLine($"slow-path profile: shared lane tests {(b < 4 ? $"size {1 << b}" : "other sizes")}: reads aligned with own lanes clean {classes[0]}, aligned not clean {classes[1]}, misaligned {classes[2]}; defines aligned clean {classes[3]}, aligned undefined {classes[4]}, misaligned {classes[5]}");
+            foreach ((ulong hits, int id) in busyStubs.Take(60))
+            {
+                AccessSite site = sites[id];
+                CheckedAccess a = site.Access;
+                string kind = (a.IsRead ? "R" : "") + (a.IsWrite ? "W" : "");
+                err.WriteLine($"slow-path profile: {hits,10} lanes {id} {describePc(site.Pc)} {kind}{a.Size} [{a.Base}+{a.Index}*{a.Scale}+{a.Displacement}]{(site.Parts != null ? $" merged x{site.Parts.Count}" : "")}");
+            }
+        }
         foreach ((ulong hits, int id) in busiest.Take(40))
         {
             AccessSite site = sites[id];
