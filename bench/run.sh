@@ -29,8 +29,10 @@
 #
 # Peak resident memory (MB) is printed next to each time, with memcheck's and
 # valgrind's ratio to native's: the largest ru_maxrss over the runs of that
-# workload and configuration (bench/workloads/maxrss.c runs each command and
-# reads it from wait4, so /usr/bin/time is not needed). The start-up lines give
+# workload and configuration. bench/workloads/measure.c runs each command and
+# reads it from wait4 (so /usr/bin/time is not needed), and times the command
+# itself, fork to wait4: timing around it in the shell would add the shell's
+# forks (a few ms here), which flattered short runs. The start-up lines give
 # the same for /bin/true: the fixed cost in time and memory. The last lines take
 # that fixed cost off each workload's peak and divide the rest by native's peak:
 # the memory a tool adds in proportion to the program.
@@ -90,7 +92,7 @@ python=/usr/bin/python3
 mkdir -p "$out/bin" "$out/data" "$out/runs"
 
 # --- build the C and C++ workloads and the RSS helper ---------------------------
-for src in alloc.c numeric.c strsort.c threads.c maxrss.c cxxalloc.cpp; do
+for src in alloc.c numeric.c strsort.c threads.c measure.c cxxalloc.cpp; do
     exe="$out/bin/${src%.*}"
     src="$bench/workloads/$src"
     if [[ ! -x "$exe" || "$src" -nt "$exe" ]]; then
@@ -100,7 +102,7 @@ for src in alloc.c numeric.c strsort.c threads.c maxrss.c cxxalloc.cpp; do
         esac || { echo "bench: cannot compile $src" >&2; exit 1; }
     fi
 done
-maxrss="$out/bin/maxrss"
+measure="$out/bin/measure"
 
 # --- generated inputs (deterministic: fixed seeds) ------------------------------
 gen_lines() { # gen_lines BYTES FILE: lines "word number word,word"
@@ -226,7 +228,6 @@ prefix_for() {
     esac
 }
 
-now_ns() { date +%s%N; }
 seconds() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 megabytes() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -236,17 +237,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # the status in state[CONFIG] ("ok", "FAIL(rc=N)" or "MISMATCH"; a failed
 # configuration is not run again). The native run's output is the reference.
 run_once() {
-    local config="$1" name="$2" start end elapsed rc kb
+    local config="$1" name="$2" elapsed rc kb
     local result="$out/runs/$name.$config.out" reference="$out/runs/$name.native.out"
     local errors="$out/runs/$name.$config.err" rss="$out/runs/$name.$config.rss"
     [[ "${state[$config]}" == ok ]] || return
     workload_command "$name"
     prefix_for "$config"
-    start=$(now_ns)
-    "$maxrss" "$rss" "${prefix[@]}" "${cmd[@]}" <"$input" >"$result" 2>"$errors"
+    "$measure" "$rss" "${prefix[@]}" "${cmd[@]}" <"$input" >"$result" 2>"$errors"
     rc=$?
-    end=$(now_ns)
-    elapsed=$((end - start))
     if [[ "$config" == native ]]; then
         echo "$rc" > "$out/runs/$name.native.rc"
         if ((rc != 0)); then state[$config]="FAIL(rc=$rc)"; fi
@@ -258,8 +256,8 @@ run_once() {
         fi
     fi
     [[ "${state[$config]}" == ok ]] || return
+    read -r kb elapsed <"$rss"
     if [[ -z "${best[$config]}" ]] || ((elapsed < best[$config])); then best[$config]=$elapsed; fi
-    kb=$(<"$rss")
     if ((kb > peak[$config])); then peak[$config]=$kb; fi
 }
 
@@ -355,14 +353,11 @@ fi
 
 # --- start-up cost --------------------------------------------------------------
 startup() { # startup ARGV...: min wall time of 5 runs in seconds and peak RSS, or FAIL
-    local i start end elapsed min="" kb peak=0 rss="$out/runs/startup.rss"
+    local i elapsed min="" kb peak=0 rss="$out/runs/startup.rss"
     for ((i = 0; i < 5; i++)); do
-        start=$(now_ns)
-        "$maxrss" "$rss" "$@" </dev/null >/dev/null 2>&1 || { echo "FAIL(rc=$?)"; return; }
-        end=$(now_ns)
-        elapsed=$((end - start))
+        "$measure" "$rss" "$@" </dev/null >/dev/null 2>&1 || { echo "FAIL(rc=$?)"; return; }
+        read -r kb elapsed <"$rss"
         if [[ -z "$min" ]] || ((elapsed < min)); then min=$elapsed; fi
-        kb=$(<"$rss")
         if ((kb > peak)); then peak=$kb; fi
     done
     echo "$(seconds "$min") s, $(megabytes "$peak") MB"

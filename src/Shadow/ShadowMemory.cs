@@ -254,7 +254,7 @@ public sealed unsafe class ShadowMemory : IDisposable
         return new[] { _shared, _sharedUndefined }.OfType<SharedPatternPages>().Select(pages => pages.Descriptor).ToArray();
     }
 
-    /// <summary>Unaddressable or Undefined over at least this many shadow bytes of whole pages (1 MiB of application memory) maps shared pages, once enabled.</summary>
+    /// <summary>Unaddressable or Undefined over at least this many shadow bytes (1 MiB of application memory) maps the range's whole pages shared, once enabled.</summary>
     internal const ulong ShareThreshold = 256 * 1024;
 
     /// <summary>True if every byte of the range is in <paramref name="state"/> (an empty range is).</summary>
@@ -418,7 +418,9 @@ public sealed unsafe class ShadowMemory : IDisposable
         byte pattern = ShadowBits.Pattern(state);
         ulong start = (ulong)p, end = start + count;
         ulong pagesStart = PageUp(start), pagesEnd = PageDown(end);
-        if (pages != null && pagesEnd > pagesStart && pagesEnd - pagesStart >= ShareThreshold && pages.TryMap(pagesStart, pagesEnd))
+        // The range's size decides, not its whole pages': the 1 MiB below a new program's stack pointer
+        // (256 KiB of shadow, rarely page-aligned) was written, 64 fresh pages on every start.
+        if (pages != null && pagesEnd > pagesStart && count >= ShareThreshold && pages.TryMap(pagesStart, pagesEnd))
         {
             other?.Forget(pagesStart, pagesEnd);
             FillBytes(p, pagesStart - start, pattern);

@@ -20,7 +20,10 @@ internal sealed unsafe class SharedPatternPages : IDisposable
 
     private readonly int _fd;
     private readonly byte _pattern;
-    private bool _filled;
+    // How much of the file holds the pattern: filled as far as the longest mapping so far needs (a
+    // run's only large range is often the 256 KiB below its stack; writing all 4 MiB cost more than
+    // the page faults the mapping saves).
+    private ulong _filled;
     // Disjoint page-aligned shadow ranges mapped from the file, by start.
     private readonly SortedList<ulong, ulong> _mapped = new();
 
@@ -55,7 +58,7 @@ internal sealed unsafe class SharedPatternPages : IDisposable
     /// <summary>Maps the file over the whole shadow pages [start, end); false (nothing changed for certain) if it could not.</summary>
     public bool TryMap(ulong start, ulong end)
     {
-        if (!_filled && !Fill()) return false;
+        if (!Fill(Math.Min(FileSize, end - start))) return false;
         for (ulong at = start; at < end;)
         {
             ulong length = Math.Min(FileSize, end - at);
@@ -128,15 +131,17 @@ internal sealed unsafe class SharedPatternPages : IDisposable
         return found;
     }
 
-    private bool Fill()
+    // The file's first <length> bytes (rounded up to the chunk) hold the pattern.
+    private bool Fill(ulong length)
     {
+        if (_filled >= length) return true;
         byte[] chunk = new byte[64 * 1024];
         Array.Fill(chunk, _pattern);
         fixed (byte* p = chunk)
         {
-            for (ulong offset = 0; offset < FileSize; offset += (ulong)chunk.Length)
-                if (ShadowLibC.pwrite(_fd, p, (nuint)chunk.Length, (long)offset) != chunk.Length) return false;
+            for (; _filled < length; _filled += (ulong)chunk.Length)
+                if (ShadowLibC.pwrite(_fd, p, (nuint)chunk.Length, (long)_filled) != chunk.Length) return false;
         }
-        return _filled = true;
+        return true;
     }
 }
