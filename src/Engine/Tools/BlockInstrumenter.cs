@@ -32,6 +32,13 @@ public abstract class BlockInstrumenter
     /// <summary>After straight-line instruction <paramref name="index"/> the engine emitted.</summary>
     public virtual void AfterInstruction(CodeBuffer code, int index) { }
 
+    /// <summary>
+    /// Out-of-line code that leaves through exits (<see cref="BlockServices.ExitTo"/>), after the
+    /// block's last instruction and before the exits' stubs: rare paths kept off the straight line,
+    /// so the usual path falls through (a taken branch per block entry costs the front end).
+    /// </summary>
+    public virtual void EmitSideExits(CodeBuffer code) { }
+
     /// <summary>Out-of-line code after the block's exit stubs (slow paths reached from inline checks).</summary>
     public virtual void EmitStubs(CodeBuffer code) { }
 }

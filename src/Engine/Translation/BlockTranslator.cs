@@ -132,6 +132,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         if (!EndsBlock(last))
             AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP).Id, code.JmpRel32(code.CurrentAddress));
         EmitHeldSideExitPads(code);
+        instrumenter?.EmitSideExits(code);
         return FinishFragment(pc, last.NextIP, code, exits, map, _block.Count, started);
     }
 

@@ -267,11 +267,7 @@ internal sealed class PropagationEmitter
     }
 
     /// <summary>rcx's value back from where <see cref="SaveRcx"/> put it.</summary>
-    private static void RestoreRcx(CodeBuffer code, Register keeper)
-    {
-        if (keeper == Register.None) code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
-        else if (keeper != Register.RCX) code.Encode(Instruction.Create(Code.Mov_r64_rm64, Register.RCX, keeper));
-    }
+    private static void RestoreRcx(CodeBuffer code, Register keeper) => PropagatingSwitches.RestoreRcx(code, keeper);
 
     /// <summary>A pre-check's hit path, emitted after the fragment's stubs: the jmp's rel32, where to go on, what it does (a value: no closure per instruction).</summary>
     private readonly record struct Hit(int Field, int Done, Instruction AsMove, MoveShape? Move, RegisterRule? Rule, int Site, ulong Routine, ulong MoveRoutine, ulong RegisterRoutine, bool RcxSaved = true, Register Keeper = Register.None)
@@ -495,22 +491,23 @@ internal sealed class PropagationEmitter
     /// <summary>
     /// The plain mode's block entry: when a register (or the flags) the block uses is undefined, set
     /// the forced bit and leave for the propagating fragment at <paramref name="pc"/>. Every plain
-    /// block has it, so its common path is short. With the flags dead at the block's start (most
-    /// blocks), Dirty's two halves tested against the block's mask, no register and no store:
+    /// block has it, so its common path is short and falls through; the switch is out of line, after
+    /// the block (<see cref="PropagatingSwitches"/>). With the flags dead at the block's start (most
+    /// blocks), Dirty's halves tested against the block's mask, no register and no store:
     /// <code>
-    ///   test dword gs:[Dirty], low ; jnz fail ; test byte gs:[Dirty+7], high ; jz pass
-    ///   fail: or byte gs:[Dirty+7], 0x40 ; (exit to pc, propagating) ; pass:
+    ///   test dword gs:[Dirty], low ; jnz switch ; test byte gs:[Dirty+7], high ; jnz switch
+    ///   ... switch: or byte gs:[Dirty+7], 0x40 ; (exit to pc, propagating)
     /// </code>
     /// with the flags live, flag-free, rcx borrowed (the forced bit is bit 6 of Dirty's top byte,
     /// clear in the plain mode, so a lea adds it):
     /// <code>
-    ///   mov gs:[PrecheckSaveRcx], rcx ; mov rcx, gs:[Dirty] ; pext rcx, rcx, [rip+blockMask] ; jrcxz pass
-    ///   mov cl, gs:[Dirty+7] ; lea ecx, [rcx+0x40] ; mov gs:[Dirty+7], cl ; mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc, propagating)
+    ///   mov gs:[PrecheckSaveRcx], rcx ; mov ecx, blockMask ; pext rcx, rcx, gs:[Dirty] ; jrcxz pass ; jmp switch
     ///   pass: mov rcx, gs:[PrecheckSaveRcx]
+    ///   ... switch: mov cl, gs:[Dirty+7] ; lea ecx, [rcx+0x40] ; mov gs:[Dirty+7], cl ; mov rcx, gs:[PrecheckSaveRcx] ; (exit to pc, propagating)
     /// </code>
     /// </summary>
     /// <param name="keeper">As <see cref="EmitBefore"/>'s: where rcx is kept with live flags (a register dead at the block's start).</param>
-    public void EmitGuard(CodeBuffer code, ulong pc, Action<CodeBuffer, ulong, int> exitTo, bool flagsDead, Register keeper = Register.None)
+    public void EmitGuard(CodeBuffer code, ulong pc, bool flagsDead, PropagatingSwitches switches, Register keeper = Register.None)
     {
         ulong mask = _blockMask & ~_copyRegisters;
         if (mask == 0) return;
@@ -518,23 +515,17 @@ internal sealed class PropagationEmitter
         {
             // Dirty's low and high dwords tested apart (an imm32 is sign-extended): no register, no store.
             uint low = (uint)mask, high = (uint)(mask >> 32);
-            int failField = -1;
-            if (low != 0 && high != 0)
+            if (low != 0)
             {
                 EmitTest(code, MemcheckSlots.Dirty, low);
-                code.Byte(0x75);   // jnz fail
-                failField = code.Length;
-                code.Byte(0);
+                switches.JumpIfNotZero(code);
             }
-            EmitTest(code, high != 0 ? MemcheckSlots.Dirty + 4 : MemcheckSlots.Dirty, high != 0 ? high : low);
-            code.Byte(0x74);   // jz pass
-            int passField8 = code.Length;
-            code.Byte(0);
-            if (failField >= 0) code.PatchByte(failField, checked((byte)(code.Length - (failField + 1))));
-            code.OrSlot8(MemcheckSlots.Dirty + 7, 1 << (ShadowRegisters.ForcedBit - 56));
-            exitTo(code, pc, DefinednessMode.Propagating);
-            // Measured, not assumed: an exit's jmp may be padded (its rel32 is patched in place).
-            code.PatchByte(passField8, checked((byte)(code.Length - (passField8 + 1))));
+            if (high != 0)
+            {
+                EmitTest(code, MemcheckSlots.Dirty + 4, high);
+                switches.JumpIfNotZero(code);
+            }
+            switches.Add(pc, flagsLive: false);
             return;
         }
         // pext of the mask by Dirty: not zero iff a bit of the mask is dirty. The mask as an immediate,
@@ -545,16 +536,9 @@ internal sealed class PropagationEmitter
             ? Instruction.Create(Code.Mov_r32_imm32, Register.ECX, (uint)mask)
             : Instruction.Create(Code.Mov_r64_imm64, Register.RCX, mask));
         code.Encode(Instruction.Create(Code.VEX_Pext_r64_r64_rm64, Register.RCX, Register.RCX, ContextOperand.Slot(MemcheckSlots.Dirty)));
-        code.Byte(0xE3);   // jrcxz pass
-        int passField = code.Length;
-        code.Byte(0);
-        var topByte = ContextOperand.Slot(MemcheckSlots.Dirty + 7);
-        code.Encode(Instruction.Create(Code.Mov_r8_rm8, Register.CL, topByte));
-        code.Encode(Instruction.Create(Code.Lea_r32_m, Register.ECX, new MemoryOperand(Register.RCX, 1 << (ShadowRegisters.ForcedBit - 56), 1)));
-        code.Encode(Instruction.Create(Code.Mov_rm8_r8, topByte, Register.CL));
-        RestoreRcx(code, keeper);
-        exitTo(code, pc, DefinednessMode.Propagating);
-        code.PatchByte(passField, checked((byte)(code.Length - (passField + 1))));
+        code.Raw([0xE3, 0x05]);   // jrcxz over the jmp
+        switches.Jump(code);
+        switches.Add(pc, flagsLive: true, keeper);
         RestoreRcx(code, keeper);
     }
 

@@ -16,6 +16,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private readonly AccessCheckEmitter _checks = new(routines);
     private readonly CheckPlanner _planner = new();
     private readonly Definedness.PropagationEmitter _propagation = new();
+    private readonly Definedness.PropagatingSwitches _switches = new();
     private List<PlannedCheck>[] _plan = [];
     private BlockServices _block = null!;
     // The end (exclusive) of the run of pops the last pop probe covered.
@@ -38,6 +39,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _checks.TrackDefinedness = definedness != null;
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
         _propagation.Reset();
+        _switches.Reset();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
         _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
@@ -81,7 +83,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         // block leaves for a propagating one when it uses an undefined register.
         if (propagating && index == 0) _propagation.EmitBlockEntry(code, ins.IP, _block.ExitTo);
         if (definedness != null && !propagating && index == 0)
-            _propagation.EmitGuard(code, ins.IP, _block.ExitTo, _block.Liveness.FlagsDeadBefore(0), Keeper(0));
+            _propagation.EmitGuard(code, ins.IP, _block.Liveness.FlagsDeadBefore(0), _switches, Keeper(0));
         if (profile) { CodeSizeProfile.Add(propagating ? CodeSizeProfile.Kind.BlockEntry : CodeSizeProfile.Kind.Guard, mode, code.Length - start); start = code.Length; }
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
@@ -93,7 +95,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (definedness != null && !propagating && index >= _popRunEnd && PopProbe.Applies(ins))
         {
             int run = PopProbe.RunLength(_block.Instructions, index);
-            PopProbe.Emit(code, ins, run, _block.ExitTo, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index),
+            PopProbe.Emit(code, ins, run, _switches, _block.Liveness.FreeRegisterBefore(index), _block.Liveness.FlagsDeadBefore(index),
                 _block.Held.Held);
             _popRunEnd = index + run;
         }
@@ -181,6 +183,13 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         int start = code.Length;
         _checks.EmitAfter(code);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.CheckOther, _block.Mode, code.Length - start);
+    }
+
+    public override void EmitSideExits(CodeBuffer code)
+    {
+        int start = code.Length;
+        _switches.Emit(code, _block.ExitTo);
+        if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.SideExits, _block.Mode, code.Length - start);
     }
 
     public override void EmitStubs(CodeBuffer code)
