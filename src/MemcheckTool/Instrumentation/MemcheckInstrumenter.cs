@@ -17,6 +17,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private readonly CheckPlanner _planner = new();
     private readonly Definedness.PropagationEmitter _propagation = new();
     private readonly Definedness.PropagatingSwitches _switches = new();
+    private readonly List<StackTracking.OffStackGrowth> _offStack = [];
     private List<PlannedCheck>[] _plan = [];
     private BlockServices _block = null!;
     // The end (exclusive) of the run of pops the last pop probe covered.
@@ -40,6 +41,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _checks.Propagating = block.Mode == DefinednessMode.Propagating;
         _propagation.Reset();
         _switches.Reset();
+        _offStack.Clear();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
         _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
@@ -169,7 +171,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private bool TryEmitStackPointerWrite(CodeBuffer code, int index, Instruction ins, Action<CodeBuffer> emitPlain)
     {
         if (StackTracking.TryEmitInline(code, ins, _block.Liveness.FreeRegisterAfter(index), _block.Liveness.FlagsDeadAfter(index),
-                undefinedFrames: definedness != null, routines.StackAdjustRelative))
+                undefinedFrames: definedness != null, routines.StackAdjustRelative, _offStack))
             return true;
         StackTracking.EmitBefore(code);
         emitPlain(code);
@@ -189,6 +191,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     {
         int start = code.Length;
         _switches.Emit(code, _block.ExitTo);
+        StackTracking.EmitOffStack(code, _offStack);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.SideExits, _block.Mode, code.Length - start);
     }
 

@@ -69,7 +69,9 @@ public static class StackTracking
     /// The relative variant of the stack routine (<see cref="GenerateRoutine"/>), which a growth off
     /// the tracked stack jumps and links to so its frame is still made undefined; 0 when definedness is off.
     /// </param>
-    public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter, bool undefinedFrames, ulong relativeRoutine = 0)
+    /// <param name="offStack">Where a growth's path off the tracked stack waits to be emitted after the block (<see cref="EmitOffStack"/>).</param>
+    public static bool TryEmitInline(CodeBuffer code, in Instruction ins, Register scratch, bool flagsDeadAfter, bool undefinedFrames, ulong relativeRoutine,
+        List<OffStackGrowth> offStack)
     {
         if (ins.Op0Kind != OpKind.Register || ins.Op0Register != Register.RSP) return false;
         long delta = ins.Code switch
@@ -120,20 +122,11 @@ public static class StackTracking
                 EmitFill(code, scratch, shift + frame - released, released, 0);
             }
         }
-        int toEnd = -1;
         if (grew && undefinedFrames && relativeRoutine != 0)
         {
-            // Off the tracked stack: the routine paints the frame [rsp, rsp + size) on whatever stack this is.
-            code.Byte(0xE9);
-            toEnd = code.Length;
-            code.Int32(0);
-            code.PatchInt32(toSkip1, code.Length - (toSkip1 + 4));
-            code.PatchInt32(toSkip2, code.Length - (toSkip2 + 4));
-            code.Encode(Instruction.Create(Code.Lea_r64_m, scratch, new MemoryOperand(Register.RSP, size)));
-            code.StoreSlot(MemcheckSlots.StackOldRsp, scratch);
-            if (SlowPathProfile.Enabled) MarkProfileSite(code, ins, "off the tracked stack");
-            JumpAndLink.Emit(code, relativeRoutine);
-            code.PatchInt32(toEnd, code.Length - (toEnd + 4));
+            // Off the tracked stack (a coroutine's, a signal handler's): the routine paints the frame
+            // [rsp, rsp + size) on whatever stack this is, from out of the block's straight line.
+            offStack.Add(new OffStackGrowth(toSkip1, toSkip2, code.Length, scratch, size, relativeRoutine, ins));
         }
         else
         {
@@ -149,6 +142,33 @@ public static class StackTracking
             code.Encode(ins);
         }
         return true;
+    }
+
+    /// <summary>
+    /// A frame grown off the tracked stack, rare, taken out of the block's straight line: the two
+    /// compares' jcc rel32 fields (<paramref name="Skip1"/>, <paramref name="Skip2"/>), the offset where
+    /// the inline code goes on (<paramref name="Resume"/>), and what the routine needs.
+    /// </summary>
+    public readonly record struct OffStackGrowth(int Skip1, int Skip2, int Resume, Register Scratch, long Size, ulong Routine, Instruction Ins);
+
+    /// <summary>
+    /// The paths of <paramref name="growths"/>, here (after the block's last instruction): the old
+    /// rsp for the routine, which returns straight to where the inline code goes on.
+    /// </summary>
+    public static void EmitOffStack(CodeBuffer code, List<OffStackGrowth> growths)
+    {
+        foreach (OffStackGrowth g in growths)
+        {
+            code.PatchRel32(g.Skip1, code.CurrentAddress);
+            code.PatchRel32(g.Skip2, code.CurrentAddress);
+            code.Encode(Instruction.Create(Code.Lea_r64_m, g.Scratch, new MemoryOperand(Register.RSP, g.Size)));
+            code.StoreSlot(MemcheckSlots.StackOldRsp, g.Scratch);
+            if (SlowPathProfile.Enabled) MarkProfileSite(code, g.Ins, "off the tracked stack");
+            code.SetSlot64(Engine.State.ContextOffsets.LinkReturn, checked((int)(code.BaseAddress + (ulong)g.Resume)));
+            code.Byte(0xE9);
+            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, g.Routine));
+        }
+        growths.Clear();
     }
 
     // Emits a jcc rel32 (0F opcode) after the compare whose displacement is patched later; returns the
