@@ -107,6 +107,8 @@ public static class CaseBinaries
         ["uninit_foreign_stacks.O2"] = new("gcc", "uninit_foreign_stacks.c", ["-O2"], []),
         ["uninit_stack"] = new("gcc", "uninit_stack.c", ["-O0"], []),
         ["uninit_stack.O2"] = new("gcc", "uninit_stack.c", ["-O2"], []),
+        ["uninit_callee_frames"] = new("gcc", "uninit_callee_frames.c", ["-O0"], []),
+        ["uninit_callee_frames.O2"] = new("gcc", "uninit_callee_frames.c", ["-O2"], []),
         ["uninit_heap_args"] = new("gcc", "uninit_heap_args.c", ["-O2"], []),
         ["uninit_vector_moves"] = new("gcc", "uninit_vector_moves.c", ["-O2"], []),
         ["uninit_vector_moves.sse41"] = new("gcc", "uninit_vector_moves.c", ["-O2", "-msse4.1"], []),

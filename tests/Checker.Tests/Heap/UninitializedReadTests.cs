@@ -87,6 +87,39 @@ public class UninitializedReadTests
     }
 
     /// <summary>
+    /// A call paints the callee's red zone and a frame's sub rsp paints the frame: after a call that
+    /// left the same stack bytes defined, a big frame's unwritten local, a leaf's red-zone array and
+    /// a five-push leaf's red-zone array are each reported, at -O0 and -O2 (a call that defined only
+    /// its return slot before a small frame or a leaf that uses the red zone loses two of them).
+    /// </summary>
+    [Theory]
+    [InlineData("uninit_callee_frames")]
+    [InlineData("uninit_callee_frames.O2")]
+    public void CalleeFrames_ReadBeforeWriteIsReportedInRedZonesAndFrames(string binary)
+    {
+        const string source = "uninit_callee_frames.c";
+        var report = RunMemcheck(CaseBinaries.Get(binary));
+        string context = report.Context;
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("done 1\n", report.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+        (string Marker, string Function)[] expected =
+        [
+            ("LINE_BIG", "big_frame_reader"),
+            ("LINE_RED_ZONE", "red_zone_reader"),
+            ("LINE_SMALL", "small_frame_reader"),
+        ];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            var (marker, function) = expected[i];
+            Assert.Equal("uninitialized", errors[i].GetProperty("kind").GetString());
+            Assert.True(Message(errors[i]).Contains("depends on undefined flags", StringComparison.Ordinal), $"error {i + 1}: got \"{Message(errors[i])}\"\n{context}");
+            AssertFrame(UserFrame(errors[i], source), function, source, Line(source, marker), context);
+        }
+    }
+
+    /// <summary>
     /// Frames on stacks other than the thread's own (a coroutine's malloc'd stack, an alternate
     /// signal stack, a stack given to pthread_create) start undefined too: stale locals another frame
     /// left there are reported, as Valgrind reports them. Two coroutines on adjacent mmap'd stacks
