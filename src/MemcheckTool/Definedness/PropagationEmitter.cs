@@ -62,7 +62,10 @@ internal sealed class PropagationEmitter
         {
             _instructionMasks = new ulong[Math.Max(n, 2 * _instructionMasks.Length)];
             _moves = new MoveShape?[_instructionMasks.Length];
+            _splits = new DefinedOutputs.Split[_instructionMasks.Length];
+            _splitKnown = new bool[_instructionMasks.Length];
         }
+        Array.Clear(_splitKnown, 0, n);
         ulong all = 0;
         for (int i = 0; i < n; i++)
         {
@@ -71,6 +74,19 @@ internal sealed class PropagationEmitter
         }
         _blockMask = all & ~(1UL << ShadowRegisters.PendingBit);
         _copyRegisters = 0;   // until FindPlainCopies
+    }
+
+    // Each instruction's DefinedOutputs split, once per block when first asked: the copies' analysis
+    // and the pre-checks asked it for the same instructions (each time classifying its accesses again).
+    private DefinedOutputs.Split[] _splits = new DefinedOutputs.Split[16];
+    private bool[] _splitKnown = new bool[16];
+
+    /// <summary>What instruction <paramref name="index"/> (<paramref name="ins"/>) defines in place (<see cref="DefinedOutputs.Of"/> with its mask).</summary>
+    private DefinedOutputs.Split OutputsOf(in Instruction ins, int index)
+    {
+        if (_splitKnown[index]) return _splits[index];
+        _splitKnown[index] = true;
+        return _splits[index] = _outputs.Of(ins, _instructionMasks[index], _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index));
     }
 
     // The plain mode's copies (FindPlainCopies): per instruction whether it is one, and the
@@ -126,7 +142,7 @@ internal sealed class PropagationEmitter
         {
             ulong others = _instructionMasks[i] & RegisterBits & loaded & ~_copyBits[i];
             if (others == 0) continue;
-            DefinedOutputs.Split split = _outputs.Of(block[i], _instructionMasks[i], _liveness.UsedRegisterList(i), _liveness.UsedMemoryList(i));
+            DefinedOutputs.Split split = OutputsOf(block[i], i);
             ulong overwritten = split.Cleared & others & ~split.Inputs;
             if (overwritten == 0) continue;
             _copyBits[i] |= overwritten;
@@ -218,7 +234,7 @@ internal sealed class PropagationEmitter
     {
         ulong uses = _instructionMasks[index];
         DefinedOutputs.Split split = DefineInPlace
-            ? _outputs.Of(ins, uses, _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index))
+            ? OutputsOf(ins, index)
             : new DefinedOutputs.Split(uses, 0, default, false);
         SaveRcx(code, keeper);
         // Outputs to define in place: first one test of inputs and outputs together. Both clean
@@ -418,9 +434,12 @@ internal sealed class PropagationEmitter
 
     private static MoveShape? InlineMove(in Instruction ins)
     {
-        if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpCount != 2 || ins.OpMask != Register.None || ins.IsBroadcast) return null;
+        // The operands' kinds first (fields of the instruction): most instructions are no register-memory
+        // pair, and the rule's lookup (x87, string, condition tests) was ~1% of checked translation.
+        if (ins.OpCount != 2) return null;
         bool store = ins.Op0Kind == OpKind.Memory;
         if (store ? ins.Op1Kind != OpKind.Register : ins.Op0Kind != OpKind.Register || ins.Op1Kind != OpKind.Memory) return null;
+        if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpMask != Register.None || ins.IsBroadcast) return null;
         if (ins.SegmentPrefix is Register.FS or Register.GS || ins.IsIPRelativeMemoryOperand || ins.MemoryBase == Register.None) return null;
         Register register = store ? ins.Op1Register : ins.Op0Register;
         if (register is >= Register.AH and <= Register.BH) return null;
