@@ -84,7 +84,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             _propagation.EmitGuard(code, ins.IP, _block.ExitTo, _block.Liveness.FlagsDeadBefore(0), Keeper(0));
         if (profile) { CodeSizeProfile.Add(propagating ? CodeSizeProfile.Kind.BlockEntry : CodeSizeProfile.Kind.Guard, mode, code.Length - start); start = code.Length; }
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
-        if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
+        if (definedness != null && PushAndCallShadow.Applies(ins, _block.Instructions, index))
             PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall, routines.CallShadow);
         if (profile) { CodeSizeProfile.Add(CodeSizeProfile.Kind.PushAndCall, mode, code.Length - start); start = code.Length; }
         // A pop may restore an undefined value a propagating push saved: probed, and if so re-run propagating.
