@@ -54,10 +54,10 @@ internal sealed class PropagationEmitter
     /// Before a block's first instruction: each instruction's dirty-bit mask and the block's, from
     /// the registers the block's analysis already has (one look at Iced's tables per instruction).
     /// </summary>
-    public void BeginBlock(IReadOnlyList<Instruction> block, Engine.Translation.Liveness liveness)
+    public void BeginBlock(ReadOnlySpan<Instruction> block, Engine.Translation.Liveness liveness)
     {
         _liveness = liveness;
-        int n = block.Count;
+        int n = block.Length;
         if (_instructionMasks.Length < n)
         {
             _instructionMasks = new ulong[Math.Max(n, 2 * _instructionMasks.Length)];
@@ -111,9 +111,9 @@ internal sealed class PropagationEmitter
     /// ran propagating; sqlite's parser passed an undefined stack value to a call the same way (140K).
     /// Call after <see cref="BeginBlock"/>; true for an instruction that is such a copy.
     /// </summary>
-    public void FindPlainCopies(IReadOnlyList<Instruction> block)
+    public void FindPlainCopies(ReadOnlySpan<Instruction> block)
     {
-        int n = block.Count;
+        int n = block.Length;
         if (_copies.Length < n)
         {
             _copies = new bool[Math.Max(n, 2 * _copies.Length)];
@@ -126,7 +126,7 @@ internal sealed class PropagationEmitter
         ulong loaded = 0;
         for (int i = 0; i < n; i++)
         {
-            Instruction ins = block[i];
+            ref readonly Instruction ins = ref block[i];
             // Instructions that touch registers Iced's lists may not name (every vector's upper half).
             if (ins.Mnemonic is Mnemonic.Vzeroupper or Mnemonic.Vzeroall or Mnemonic.Xrstor or Mnemonic.Xrstor64 or Mnemonic.Fxrstor or Mnemonic.Fxrstor64
                 or Mnemonic.Xrstors or Mnemonic.Xrstors64) return;
@@ -160,11 +160,11 @@ internal sealed class PropagationEmitter
 
     private readonly List<int> _marked = [];
 
-    private bool MarkCopies(IReadOnlyList<Instruction> block, ulong bit, bool undefinedAtStart)
+    private bool MarkCopies(ReadOnlySpan<Instruction> block, ulong bit, bool undefinedAtStart)
     {
         _marked.Clear();
         bool mayBeUndefined = undefinedAtStart;
-        for (int i = 0; i < block.Count; i++)
+        for (int i = 0; i < block.Length; i++)
         {
             if ((_instructionMasks[i] & bit) == 0) continue;
             if ((_copyBits[i] & bit) == 0)
