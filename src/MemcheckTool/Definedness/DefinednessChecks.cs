@@ -87,7 +87,8 @@ public sealed unsafe class DefinednessChecks
         lock (_sitesLock)
         {
             int slot = _siteCount & ((1 << SiteChunkBits) - 1);
-            if (slot == 0) _siteChunks.Add(new Instruction[1 << SiteChunkBits]);
+            // Not cleared by the GC first (no references; a site is read only once added).
+            if (slot == 0) _siteChunks.Add(GC.AllocateUninitializedArray<Instruction>(1 << SiteChunkBits));
             _siteChunks[^1][slot] = ins;
             return _siteCount++;
         }
