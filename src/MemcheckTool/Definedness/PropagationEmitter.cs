@@ -24,6 +24,7 @@ internal sealed class PropagationEmitter
 {
     private readonly List<(int Field, ulong Mask)> _masks = [];
     private readonly Dictionary<ulong, ulong> _maskAt = [];
+    private const int FewMasks = 32;
     // The block's dirty-bit masks, per instruction and all together (BeginBlock).
     private ulong[] _instructionMasks = new ulong[16];
     private ulong _blockMask;
@@ -678,13 +679,22 @@ internal sealed class PropagationEmitter
         if (_masks.Count == 0) return;
         while (code.Length % 8 != 0) code.Byte(0xCC);
         Span<byte> bytes = stackalloc byte[8];
-        // One copy of each distinct mask (a block's instructions share most of theirs).
+        // One copy of each distinct mask (a block's instructions share most of theirs), in the order
+        // first used: the first FewMasks distinct ones found by a scan (a fragment has a handful; the
+        // dictionary's clear and lookups were ~1% of checked translation), any more in the dictionary.
         _maskAt.Clear();
+        Span<ulong> few = stackalloc ulong[FewMasks], fewAt = stackalloc ulong[FewMasks];
+        int distinct = 0;
         foreach ((int field, ulong mask) in _masks)
         {
-            if (!_maskAt.TryGetValue(mask, out ulong at))
+            int known = few[..Math.Min(distinct, FewMasks)].IndexOf(mask);
+            ulong at = known >= 0 ? fewAt[known] : 0;
+            if (known < 0 && (distinct <= FewMasks || !_maskAt.TryGetValue(mask, out at)))
             {
-                _maskAt[mask] = at = code.CurrentAddress;
+                at = code.CurrentAddress;
+                if (distinct < FewMasks) (few[distinct], fewAt[distinct]) = (mask, at);
+                else _maskAt[mask] = at;
+                distinct++;
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, mask);
                 code.Raw(bytes);
             }
