@@ -51,6 +51,14 @@ public abstract class BlockInstrumenter
 public sealed class BlockServices(IReadOnlyList<Instruction> instructions, Liveness liveness, HeldScratch held)
 {
     public IReadOnlyList<Instruction> Instructions { get; } = instructions;
+
+    /// <summary>
+    /// The same instructions by reference (the translator's list): the interface indexer copied a
+    /// 40-byte Instruction per call, and the tool's per-block passes asked it several times per instruction.
+    /// </summary>
+    public ReadOnlySpan<Instruction> Span => _list != null ? System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_list) : (Instruction[])instructions;
+
+    private readonly List<Instruction>? _list = instructions as List<Instruction>;
     public Liveness Liveness { get; } = liveness;
     public HeldScratch Held { get; } = held;
     /// <summary>The tool's mode the block is translated for (<see cref="Tool.ModeOf"/>).</summary>

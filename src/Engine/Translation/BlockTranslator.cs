@@ -342,7 +342,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             return;
         }
         int start = code.Length;
-        _held.BeforeInstruction(code, _block, _index);
+        _held.BeforeInstruction(code, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_block), _index);
         CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _mode, code.Length - start);
         int before = code.Length;
         long tool = ToolBytes();
@@ -361,7 +361,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     private void EmitInstructionCore(CodeBuffer code, in Instruction ins, List<int> exits, bool isLast)
     {
-        _held.BeforeInstruction(code, _block, _index);
+        _held.BeforeInstruction(code, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_block), _index);
         if (ins.Code == Code.INVALID)
         {
             ExitTo(code, exits, ExitKind.Fault, ins.IP, ins.IP, Signals.SIGILL);

@@ -24,6 +24,7 @@ internal sealed class PropagationEmitter
 {
     private readonly List<(int Field, ulong Mask)> _masks = [];
     private readonly Dictionary<ulong, ulong> _maskAt = [];
+    private const int FewMasks = 32;
     // The block's dirty-bit masks, per instruction and all together (BeginBlock).
     private ulong[] _instructionMasks = new ulong[16];
     private ulong _blockMask;
@@ -54,15 +55,18 @@ internal sealed class PropagationEmitter
     /// Before a block's first instruction: each instruction's dirty-bit mask and the block's, from
     /// the registers the block's analysis already has (one look at Iced's tables per instruction).
     /// </summary>
-    public void BeginBlock(IReadOnlyList<Instruction> block, Engine.Translation.Liveness liveness)
+    public void BeginBlock(ReadOnlySpan<Instruction> block, Engine.Translation.Liveness liveness)
     {
         _liveness = liveness;
-        int n = block.Count;
+        int n = block.Length;
         if (_instructionMasks.Length < n)
         {
             _instructionMasks = new ulong[Math.Max(n, 2 * _instructionMasks.Length)];
             _moves = new MoveShape?[_instructionMasks.Length];
+            _splits = new DefinedOutputs.Split[_instructionMasks.Length];
+            _splitKnown = new bool[_instructionMasks.Length];
         }
+        Array.Clear(_splitKnown, 0, n);
         ulong all = 0;
         for (int i = 0; i < n; i++)
         {
@@ -71,6 +75,19 @@ internal sealed class PropagationEmitter
         }
         _blockMask = all & ~(1UL << ShadowRegisters.PendingBit);
         _copyRegisters = 0;   // until FindPlainCopies
+    }
+
+    // Each instruction's DefinedOutputs split, once per block when first asked: the copies' analysis
+    // and the pre-checks asked it for the same instructions (each time classifying its accesses again).
+    private DefinedOutputs.Split[] _splits = new DefinedOutputs.Split[16];
+    private bool[] _splitKnown = new bool[16];
+
+    /// <summary>What instruction <paramref name="index"/> (<paramref name="ins"/>) defines in place (<see cref="DefinedOutputs.Of"/> with its mask).</summary>
+    private DefinedOutputs.Split OutputsOf(in Instruction ins, int index)
+    {
+        if (_splitKnown[index]) return _splits[index];
+        _splitKnown[index] = true;
+        return _splits[index] = _outputs.Of(ins, _instructionMasks[index], _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index));
     }
 
     // The plain mode's copies (FindPlainCopies): per instruction whether it is one, and the
@@ -95,9 +112,9 @@ internal sealed class PropagationEmitter
     /// ran propagating; sqlite's parser passed an undefined stack value to a call the same way (140K).
     /// Call after <see cref="BeginBlock"/>; true for an instruction that is such a copy.
     /// </summary>
-    public void FindPlainCopies(IReadOnlyList<Instruction> block)
+    public void FindPlainCopies(ReadOnlySpan<Instruction> block)
     {
-        int n = block.Count;
+        int n = block.Length;
         if (_copies.Length < n)
         {
             _copies = new bool[Math.Max(n, 2 * _copies.Length)];
@@ -110,7 +127,7 @@ internal sealed class PropagationEmitter
         ulong loaded = 0;
         for (int i = 0; i < n; i++)
         {
-            Instruction ins = block[i];
+            ref readonly Instruction ins = ref block[i];
             // Instructions that touch registers Iced's lists may not name (every vector's upper half).
             if (ins.Mnemonic is Mnemonic.Vzeroupper or Mnemonic.Vzeroall or Mnemonic.Xrstor or Mnemonic.Xrstor64 or Mnemonic.Fxrstor or Mnemonic.Fxrstor64
                 or Mnemonic.Xrstors or Mnemonic.Xrstors64) return;
@@ -126,7 +143,7 @@ internal sealed class PropagationEmitter
         {
             ulong others = _instructionMasks[i] & RegisterBits & loaded & ~_copyBits[i];
             if (others == 0) continue;
-            DefinedOutputs.Split split = _outputs.Of(block[i], _instructionMasks[i], _liveness.UsedRegisterList(i), _liveness.UsedMemoryList(i));
+            DefinedOutputs.Split split = OutputsOf(block[i], i);
             ulong overwritten = split.Cleared & others & ~split.Inputs;
             if (overwritten == 0) continue;
             _copyBits[i] |= overwritten;
@@ -144,11 +161,11 @@ internal sealed class PropagationEmitter
 
     private readonly List<int> _marked = [];
 
-    private bool MarkCopies(IReadOnlyList<Instruction> block, ulong bit, bool undefinedAtStart)
+    private bool MarkCopies(ReadOnlySpan<Instruction> block, ulong bit, bool undefinedAtStart)
     {
         _marked.Clear();
         bool mayBeUndefined = undefinedAtStart;
-        for (int i = 0; i < block.Count; i++)
+        for (int i = 0; i < block.Length; i++)
         {
             if ((_instructionMasks[i] & bit) == 0) continue;
             if ((_copyBits[i] & bit) == 0)
@@ -218,7 +235,7 @@ internal sealed class PropagationEmitter
     {
         ulong uses = _instructionMasks[index];
         DefinedOutputs.Split split = DefineInPlace
-            ? _outputs.Of(ins, uses, _liveness.UsedRegisterList(index), _liveness.UsedMemoryList(index))
+            ? OutputsOf(ins, index)
             : new DefinedOutputs.Split(uses, 0, default, false);
         SaveRcx(code, keeper);
         // Outputs to define in place: first one test of inputs and outputs together. Both clean
@@ -309,31 +326,71 @@ internal sealed class PropagationEmitter
         SharedCode shared = Shared!;
         if (hit.Move is { } shape)
         {
-            if (_sharedMoves.TryGetValue((shape, hit.MoveRoutine), out ulong known)) return known;
+            // One move routine per emitter in practice: the table is for it (another empties it).
+            if (hit.MoveRoutine != _sharedMovesRoutine)
+            {
+                _sharedMoves.Clear();
+                _sharedMovesRoutine = hit.MoveRoutine;
+            }
+            bool packed = shape.TryPack(out ulong key);
+            if (packed && _sharedMoves.TryGetValue(key, out ulong known)) return known;
             CodeBuffer shapes = _shapes ??= new CodeBuffer(0);
             shapes.Reset(0);
             EmitMoveShape(shapes, shape);
             ulong copy = shared.GetOrAdd(shapes.Bytes, hit.MoveRoutine);
-            if (copy != 0) _sharedMoves[(shape, hit.MoveRoutine)] = copy;
+            if (copy != 0 && packed) _sharedMoves[key] = copy;
             return copy;
         }
         if (hit.Rule is { } rule)
         {
             // Only the shape's fields: the destination, second register and immediate are the operands'.
             RegisterRule key = rule with { Destination = Register.None, SecondRegister = Register.None, Immediate = 0 };
-            if (_sharedRules.TryGetValue((key, hit.RegisterRoutine), out ulong known)) return known;
+            if (hit.RegisterRoutine != _sharedRulesRoutine)
+            {
+                _sharedRules.Clear();
+                _sharedRulesRoutine = hit.RegisterRoutine;
+            }
+            if (_sharedRules.TryGetValue(key, out ulong known)) return known;
             CodeBuffer shapes = _shapes ??= new CodeBuffer(0);
             shapes.Reset(0);
             key.EmitShape(shapes);
             ulong copy = shared.GetOrAdd(shapes.Bytes, hit.RegisterRoutine);
-            if (copy != 0) _sharedRules[(key, hit.RegisterRoutine)] = copy;
+            if (copy != 0) _sharedRules[key] = copy;
             return copy;
         }
         return 0;
     }
 
-    private readonly Dictionary<(MoveShape, ulong), ulong> _sharedMoves = [];
-    private readonly Dictionary<(RegisterRule, ulong), ulong> _sharedRules = [];
+    // By the shape packed into a word (MoveShape.TryPack): keyed by the (shape, routine) tuple, the
+    // lookup's hashing and comparing of seven fields through the default comparers was ~2% of
+    // checked translation on cc1plus.
+    private readonly Dictionary<ulong, ulong> _sharedMoves = [];
+    private ulong _sharedMovesRoutine;
+    // By the rule's shape, hashed by RuleShapes (the tuple of rule and routine through the default
+    // comparers was ~1% of checked translation on cc1plus); one register routine per emitter in practice.
+    private readonly Dictionary<RegisterRule, ulong> _sharedRules = new(RuleShapes.Instance);
+    private ulong _sharedRulesRoutine;
+
+    /// <summary>Rules compared member-wise, hashed by mixing their fields directly.</summary>
+    private sealed class RuleShapes : IEqualityComparer<RegisterRule>
+    {
+        public static readonly RuleShapes Instance = new();
+
+        public bool Equals(RegisterRule a, RegisterRule b) => a == b;
+
+        public int GetHashCode(RegisterRule r)
+        {
+            ulong h = (ulong)(uint)r.Operation | (ulong)(byte)r.Destination << 8 | (ulong)(ushort)r.DestinationSlot << 16
+                | (ulong)(byte)r.DestinationBit << 32 | (ulong)(byte)r.DestinationSize << 40 | (r.Writes ? 1UL : 0) << 48
+                | (ulong)(byte)r.SecondRegister << 56;
+            h = (h ^ r.Immediate) * 0x9E3779B97F4A7C15UL;
+            h = (h ^ r.SizeMask) * 0x9E3779B97F4A7C15UL;
+            h = (h ^ r.ReplaceMask) * 0x9E3779B97F4A7C15UL;
+            h = (h ^ r.FlagsKept ^ r.FlagsWritten << 1) * 0x9E3779B97F4A7C15UL;
+            h = (h ^ (ulong)(ushort)r.SourceSlot ^ (ulong)(byte)r.SourceBit << 16 ^ (ulong)(uint)r.Copy << 24 ^ (ulong)(uint)r.ZeroTo << 40) * 0x9E3779B97F4A7C15UL;
+            return (int)(h >> 32);
+        }
+    }
     private SharedCode? _shared;
 
     /// <summary>Shape stores shared between hits (<see cref="Hit.EmitShared"/>); null: every hit has its own.</summary>
@@ -345,7 +402,9 @@ internal sealed class PropagationEmitter
             if (value == _shared) return;
             _shared = value;
             _sharedMoves.Clear();
+            _sharedMovesRoutine = 0;
             _sharedRules.Clear();
+            _sharedRulesRoutine = 0;
         }
     }
     // The shape stores of the hit being emitted, before they are looked up (position-independent).
@@ -378,7 +437,16 @@ internal sealed class PropagationEmitter
     /// </summary>
     private static int SkipReach(DefinedOutputs.Split split) => 25 + 36 + 13 * (split.Registers.Count + (split.Flags ? 1 : 0));
 
-    private readonly record struct MoveShape(int Size, int Slot, int Bit, int FullSize, int ZeroTo, bool Store, int AddressBits);
+    private readonly record struct MoveShape(int Size, int Slot, int Bit, int FullSize, int ZeroTo, bool Store, int AddressBits)
+    {
+        /// <summary>Every field in one word (a distinct word per shape); false when one is out of the packed range.</summary>
+        public bool TryPack(out ulong key)
+        {
+            key = (ulong)Size | (ulong)Slot << 7 | (ulong)Bit << 23 | (ulong)FullSize << 29 | (ulong)ZeroTo << 36 | (Store ? 1UL : 0) << 43
+                | (ulong)AddressBits << 44;
+            return (uint)Size < 128 && (uint)Slot < 0x10000 && (uint)Bit < 64 && (uint)FullSize < 128 && (uint)ZeroTo < 128 && (uint)AddressBits < 0x10000;
+        }
+    }
 
     /// <summary>
     /// A plain move between a register and memory that <see cref="ShadowMoveRoutine"/> can do:
@@ -393,9 +461,12 @@ internal sealed class PropagationEmitter
 
     private static MoveShape? InlineMove(in Instruction ins)
     {
-        if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpCount != 2 || ins.OpMask != Register.None || ins.IsBroadcast) return null;
+        // The operands' kinds first (fields of the instruction): most instructions are no register-memory
+        // pair, and the rule's lookup (x87, string, condition tests) was ~1% of checked translation.
+        if (ins.OpCount != 2) return null;
         bool store = ins.Op0Kind == OpKind.Memory;
         if (store ? ins.Op1Kind != OpKind.Register : ins.Op0Kind != OpKind.Register || ins.Op1Kind != OpKind.Memory) return null;
+        if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpMask != Register.None || ins.IsBroadcast) return null;
         if (ins.SegmentPrefix is Register.FS or Register.GS || ins.IsIPRelativeMemoryOperand || ins.MemoryBase == Register.None) return null;
         Register register = store ? ins.Op1Register : ins.Op0Register;
         if (register is >= Register.AH and <= Register.BH) return null;
@@ -592,13 +663,22 @@ internal sealed class PropagationEmitter
         if (_masks.Count == 0) return;
         while (code.Length % 8 != 0) code.Byte(0xCC);
         Span<byte> bytes = stackalloc byte[8];
-        // One copy of each distinct mask (a block's instructions share most of theirs).
+        // One copy of each distinct mask (a block's instructions share most of theirs), in the order
+        // first used: the first FewMasks distinct ones found by a scan (a fragment has a handful; the
+        // dictionary's clear and lookups were ~1% of checked translation), any more in the dictionary.
         _maskAt.Clear();
+        Span<ulong> few = stackalloc ulong[FewMasks], fewAt = stackalloc ulong[FewMasks];
+        int distinct = 0;
         foreach ((int field, ulong mask) in _masks)
         {
-            if (!_maskAt.TryGetValue(mask, out ulong at))
+            int known = few[..Math.Min(distinct, FewMasks)].IndexOf(mask);
+            ulong at = known >= 0 ? fewAt[known] : 0;
+            if (known < 0 && (distinct <= FewMasks || !_maskAt.TryGetValue(mask, out at)))
             {
-                _maskAt[mask] = at = code.CurrentAddress;
+                at = code.CurrentAddress;
+                if (distinct < FewMasks) (few[distinct], fewAt[distinct]) = (mask, at);
+                else _maskAt[mask] = at;
+                distinct++;
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, mask);
                 code.Raw(bytes);
             }

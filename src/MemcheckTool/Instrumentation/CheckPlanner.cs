@@ -79,10 +79,10 @@ public sealed class CheckPlanner
     /// The checks of each instruction of <paramref name="block"/>, by index (the array may be longer,
     /// and is reused by the next call, as are its lists); an instruction without any shares one empty list (read only).
     /// </summary>
-    public List<PlannedCheck>[] Plan(IReadOnlyList<Instruction> block, Liveness registers)
+    public List<PlannedCheck>[] Plan(ReadOnlySpan<Instruction> block, Liveness registers)
     {
         _registers = registers;
-        int n = block.Count;
+        int n = block.Length;
         if (_accesses.Length < n)
         {
             int old = _accesses.Length;
@@ -106,7 +106,7 @@ public sealed class CheckPlanner
         for (int i = 0; i < n; i++)
         {
             accesses[i].Clear();
-            Instruction ins = block[i];
+            ref readonly Instruction ins = ref block[i];
             FlowControl flow = ins.FlowControl;
             if (flow is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch)
                 _classifier.Classify(ins, registers.UsedMemoryList(i), accesses[i]);
@@ -170,7 +170,7 @@ public sealed class CheckPlanner
     /// The check at instruction <paramref name="at"/> for <paramref name="parts"/>[start, start + count)
     /// (one part of a later instruction stays a part, reported at its own pc).
     /// </summary>
-    private static PlannedCheck Union(IReadOnlyList<Instruction> block, int at, CheckedAccess first, List<(int Index, CheckedAccess Access)> parts, int start, int count)
+    private static PlannedCheck Union(ReadOnlySpan<Instruction> block, int at, CheckedAccess first, List<(int Index, CheckedAccess Access)> parts, int start, int count)
     {
         if (count == 1 && parts[start].Index == at) return new PlannedCheck(parts[start].Access);
         long low = long.MaxValue, high = long.MinValue;
@@ -194,7 +194,7 @@ public sealed class CheckPlanner
     }
 
     /// <summary>The parts in runs whose bytes touch or overlap, each run without a gap, one check per run (in displacement order, stable).</summary>
-    private void AddContiguousGroups(List<PlannedCheck> checks, IReadOnlyList<Instruction> block, int at, CheckedAccess first, List<(int Index, CheckedAccess Access)> parts)
+    private void AddContiguousGroups(List<PlannedCheck> checks, ReadOnlySpan<Instruction> block, int at, CheckedAccess first, List<(int Index, CheckedAccess Access)> parts)
     {
         List<(int Index, CheckedAccess Access)> sorted = _sorted;
         sorted.Clear();

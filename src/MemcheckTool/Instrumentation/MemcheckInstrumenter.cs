@@ -46,17 +46,17 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
         _propagation.Shared = routines.SharedShapes;
-        if (definedness != null) _propagation.BeginBlock(block.Instructions, block.Liveness);
+        if (definedness != null) _propagation.BeginBlock(block.Span, block.Liveness);
         // Mode 0's copies through a register are propagated where they are (their checks kept apart:
         // a load's own check sets the pending bit its pre-check reads).
         // In the propagating mode they only let its block entry leave for the plain one (see there).
         _copies = definedness != null && !definedness.TracksOrigins;
         if (_copies)
         {
-            _propagation.FindPlainCopies(block.Instructions);
+            _propagation.FindPlainCopies(block.Span);
             if (block.Mode != DefinednessMode.Plain) _copies = false;
         }
-        _plan = _planner.Plan(block.Instructions, block.Liveness);
+        _plan = _planner.Plan(block.Span, block.Liveness);
         block.Held.Wanted = _wantsHeld ??= WantsHeld;
     }
 
@@ -73,11 +73,11 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     /// pc whose merged check kept leaving for its gaps.
     /// </summary>
     private bool KeepsApart(int index) =>
-        (_copies && _propagation.IsPlainCopy(index)) || definedness!.KeepsApart(_block.Instructions[index].IP);
+        (_copies && _propagation.IsPlainCopy(index)) || definedness!.KeepsApart(_block.Span[index].IP);
 
     public override void BeforeInstruction(CodeBuffer code, int index)
     {
-        Instruction ins = _block.Instructions[index];
+        ref readonly Instruction ins = ref _block.Span[index];
         bool propagating = definedness != null && _block.Mode == DefinednessMode.Propagating;
         bool profile = CodeSizeProfile.Enabled;
         int mode = _block.Mode, start = code.Length;
@@ -88,7 +88,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
             _propagation.EmitGuard(code, ins.IP, _block.Liveness.FlagsDeadBefore(0), _switches, Keeper(0));
         if (profile) { CodeSizeProfile.Add(propagating ? CodeSizeProfile.Kind.BlockEntry : CodeSizeProfile.Kind.Guard, mode, code.Length - start); start = code.Length; }
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
-        if (definedness != null && PushAndCallShadow.Applies(_block.Instructions, index))
+        if (definedness != null && PushAndCallShadow.Applies(ins, _block.Instructions, index))
             PushAndCallShadow.EmitBefore(code, _block.Instructions, index, _block.Liveness.FreeRegisterBefore(index), routines.ForeignCall, routines.CallShadow);
         if (profile) { CodeSizeProfile.Add(CodeSizeProfile.Kind.PushAndCall, mode, code.Length - start); start = code.Length; }
         // A pop may restore an undefined value a propagating push saved: probed, and if so re-run propagating.
@@ -138,7 +138,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         {
             int start = code.Length;
             scratch = _block.Held.Held != Register.None ? _block.Held.Held
-                : ins.FlowControl == FlowControl.Next ? _block.Held.Acquire(code, _block.Instructions, index) : Register.None;
+                : ins.FlowControl == FlowControl.Next ? _block.Held.Acquire(code, _block.Span, index) : Register.None;
             if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _block.Mode, code.Length - start);
         }
         _checks.Mode = _block.Mode;
@@ -160,8 +160,8 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
 
     public override bool TryEmitInstruction(CodeBuffer code, int index, Action<CodeBuffer> emitPlain)
     {
-        Instruction ins = _block.Instructions[index];
         if (!_block.Liveness.SetsStackPointer(index)) return false;
+        Instruction ins = _block.Span[index];
         int start = code.Length;
         bool emitted = TryEmitStackPointerWrite(code, index, ins, emitPlain);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.StackTracking, _block.Mode, code.Length - start);

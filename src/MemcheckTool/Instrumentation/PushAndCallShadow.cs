@@ -28,9 +28,11 @@ public static class PushAndCallShadow
     /// <summary>Four shadow bytes of undefined lanes (01 each).</summary>
     private const int UndefinedLanes = 0x55555555;
 
-    public static bool Applies(IReadOnlyList<Instruction> block, int index)
+    public static bool Applies(IReadOnlyList<Instruction> block, int index) => Applies(block[index], block, index);
+
+    /// <summary>As <see cref="Applies(IReadOnlyList{Instruction}, int)"/> with the instruction at hand (no copy out of the list per instruction).</summary>
+    public static bool Applies(in Instruction ins, IReadOnlyList<Instruction> block, int index)
     {
-        Instruction ins = block[index];
         if (ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall) return true;
         // A run of pushes (a prologue's) is defined at its first: the later ones need nothing.
         if (!IsPush(ins)) return false;

@@ -47,11 +47,11 @@ public class HeldScratchTests
         for (int i = 0; i < block.Count; i++)
         {
             int before = code.Length;
-            held.BeforeInstruction(code, block, i);
+            held.BeforeInstruction(code, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(block), i);
             if (code.Length != before) events.Add($"release before {i}");
             if (i < 3)
             {
-                Register r = held.Acquire(code, block, i);
+                Register r = held.Acquire(code, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(block), i);
                 events.Add($"use {r} at {i}");
             }
         }
@@ -78,9 +78,9 @@ public class HeldScratchTests
         liveness.Analyze(block);
         var held = new HeldScratch(liveness);
         var code = new CodeBuffer(0x7000_1000);
-        held.BeforeInstruction(code, block, 0);
-        Assert.Equal(Register.RDX, held.Acquire(code, block, 0));
-        held.BeforeInstruction(code, block, 1);
+        held.BeforeInstruction(code, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(block), 0);
+        Assert.Equal(Register.RDX, held.Acquire(code, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(block), 0));
+        held.BeforeInstruction(code, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(block), 1);
         Assert.Equal(Register.None, held.Held);
     }
 }
