@@ -185,10 +185,10 @@ internal sealed class PropagationEmitter
     /// <summary>
     /// The pre-check of a plain-mode copy (<see cref="FindPlainCopies"/>): its move runs in the move
     /// routine when the pending bit (its check met undefined lanes) or its register's dirty bit is
-    /// set. Every other register it uses is defined (the guard), so with the flags dead it is two
-    /// tests of Dirty and nothing is defined in place (a clean register stays clean):
+    /// set. Every other register it uses is defined (the guard), so with the flags dead it is one
+    /// test of Dirty and nothing is defined in place (a clean register stays clean):
     /// <code>
-    ///   test dword gs:[Dirty], register ; jnz hit ; test byte gs:[Dirty+7], pending ; jnz hit
+    ///   test dword gs:[Dirty], register|pending ; jnz hit
     /// </code>
     /// With live flags it is the propagating mode's flag-free pre-check (<see cref="EmitBefore"/>).
     /// </summary>
@@ -199,20 +199,13 @@ internal sealed class PropagationEmitter
             EmitBefore(code, ins, index, site, routine, moveRoutine, keeper);
             return;
         }
-        EmitTest(code, MemcheckSlots.Dirty, 1u << move.Bit);
+        // The register's bit and the pending bit, both in Dirty's low dword: one test.
+        EmitTest(code, MemcheckSlots.Dirty, 1u << move.Bit | 1u << ShadowRegisters.PendingBit);
         code.Byte(0x0F);
         code.Byte(0x85);   // jnz hit (rel32)
-        int registerField = code.Length;
+        int hitField = code.Length;
         code.Int32(0);
-        code.TestSlot8(MemcheckSlots.Dirty + 7, 1 << (ShadowRegisters.PendingBit - 56));
-        code.Byte(0x0F);
-        code.Byte(0x85);
-        int pendingField = code.Length;
-        code.Int32(0);
-        int done = code.Length;
-        // Both jumps go to one hit path: the first's rel32 is pointed at the second jump, which the hit patches.
-        code.PatchInt32(registerField, pendingField - 2 - (registerField + 4));
-        _hits.Add(new Hit(pendingField, done, ins, move, null, site, routine, moveRoutine, RegisterRoutine, RcxSaved: false));
+        _hits.Add(new Hit(hitField, code.Length, ins, move, null, site, routine, moveRoutine, RegisterRoutine, RcxSaved: false));
     }
 
     /// <summary>Whether copy <paramref name="index"/> (<see cref="IsPlainCopy"/>) is a move (else an overwrite, whose pre-check is <see cref="EmitBefore"/>'s).</summary>

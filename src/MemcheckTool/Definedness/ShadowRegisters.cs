@@ -16,21 +16,22 @@ namespace Checker.MemcheckTool.Definedness;
 internal static unsafe class ShadowRegisters
 {
     /// <summary>
-    /// Dirty bits: general registers 0-15, vector registers 16-30 and, for xmm15-31, 56 and 32-47, k
-    /// registers 48-55, the status flags 31. The flags sit in the low dword with the general
-    /// registers, so a plain block's guard (<see cref="PropagationEmitter.EmitGuard"/>) over the
-    /// registers and flags it uses is one <c>test</c> of that dword; with the flags at 56 most guards
-    /// were two (sqlite: 290 of the guards' ~420 samples were that form).
+    /// Dirty bits: general registers 0-15, vector registers 16-29 and, for xmm14-31, 58, 56 and 32-47,
+    /// k registers 48-55, the status flags 31, the pending bit 30. The flags sit in the low dword with
+    /// the general registers, so a plain block's guard (<see cref="PropagationEmitter.EmitGuard"/>) over the
+    /// registers and flags it uses is one <c>test</c> of that dword (with the flags at 56 most guards
+    /// were two: sqlite, 290 of the guards' ~420 samples); the pending bit too, so a plain copy's
+    /// pre-check of its register and the pending bit is one <c>test</c> (it was two, 30 bytes).
     /// </summary>
     public const int VectorBit = 16, MaskBit = 48, FlagsBit = 31;
-    /// <summary>The dirty bit of xmm15/ymm15/zmm15, whose place in the vector run the flags took.</summary>
-    public const int Vector15Bit = 56;
+    /// <summary>The dirty bits of xmm14/ymm14/zmm14 and xmm15/ymm15/zmm15, whose places in the vector run the pending bit and the flags took.</summary>
+    public const int Vector14Bit = 58, Vector15Bit = 56;
     /// <summary>Every register's dirty bit (general, vector, k), not the flags', x87's, forced or pending.</summary>
-    public const ulong RegisterBits = ((1UL << 57) - 1) & ~(1UL << FlagsBit);
+    public const ulong RegisterBits = (((1UL << 57) - 1) | (1UL << Vector14Bit)) & ~(1UL << FlagsBit) & ~(1UL << PendingBit);
     /// <summary>Any x87 register or condition code undefined (<see cref="X87Shadows"/>); st0-st7 all map to it.</summary>
     public const int X87Bit = 57;
-    /// <summary>Set by the access check routine in the propagating mode: the next instruction read undefined memory.</summary>
-    public const int PendingBit = 63;
+    /// <summary>Set by an access check that met undefined bytes for a load the propagating mode or a plain copy's pre-check completes: the next instruction read undefined memory.</summary>
+    public const int PendingBit = 30;
     /// <summary>Set when mode 0 sends the thread to the propagating mode (a load of undefined memory is next); the block it enters clears it.</summary>
     public const int ForcedBit = 62;
     /// <summary>The status flags memcheck tracks (OF, SF, ZF, AF, CF, PF), as Iced's RflagsBits numbers them.</summary>
@@ -50,7 +51,7 @@ internal static unsafe class ShadowRegisters
         if (register.IsXMM() || register.IsYMM() || register.IsZMM())
         {
             int number = register.GetNumber();
-            return (MemcheckSlots.VectorShadow + 64 * number, number == 15 ? Vector15Bit : VectorBit + number, 64);
+            return (MemcheckSlots.VectorShadow + 64 * number, number switch { 14 => Vector14Bit, 15 => Vector15Bit, _ => VectorBit + number }, 64);
         }
         if (register.IsK())
         {

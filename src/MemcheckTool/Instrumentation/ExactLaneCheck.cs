@@ -30,7 +30,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// The propagating mode's reads (and its plain register stores, <see cref="LaneAction.Pending"/>)
 /// whose lanes are defined or undefined (00/01) set the pending bit here, as the routine would:
 /// <code>
-///   test fs:[s], t (high bits) ; jnz slow ; shr t, 1 ; test fs:[s], t ; jz resume ; or byte gs:[Dirty+7], 0x80
+///   test fs:[s], t (high bits) ; jnz slow ; shr t, 1 ; test fs:[s], t ; jz resume ; or byte gs:[Dirty+3], 0x40 (the pending bit)
 /// </code>
 /// (sort's merge loop, copying 32-byte line records whose key fields were never set, entered the
 /// routine 24M times to have it set that bit.)
@@ -353,7 +353,7 @@ public sealed unsafe class ExactLaneCheck
             code.Byte(0x74);   // jz: all defined (a neighbour's lane sent it here)
             int allDefined = code.Length;
             code.Byte(0);
-            code.Encode(Instruction.Create(Code.Or_rm8_imm8, ContextOperand.Slot(MemcheckSlots.Dirty + 7), 1 << (Definedness.ShadowRegisters.PendingBit - 56)));
+            code.Encode(Instruction.Create(Code.Or_rm8_imm8, ContextOperand.Slot(MemcheckSlots.Dirty + Definedness.ShadowRegisters.PendingBit / 8), 1 << (Definedness.ShadowRegisters.PendingBit % 8)));
             Patch(code, allDefined);
         }
         Restore(code, t, flagsDead);
