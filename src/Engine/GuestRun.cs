@@ -66,7 +66,7 @@ public sealed unsafe class GuestRun
         process.ModuleMapped(program.Executable.Image.Path, program.Executable.Start);
         if (program.Interpreter is MappedImage interp) process.ModuleMapped(interp.Image.Path, interp.Start);
         var faults = new FaultAnalyzer(cache, process.Mappings, process.Tool);
-        var translator = new BlockTranslator(cache, process.Interceptor, process.Tool.CreateInstrumenter(), process.Mappings);
+        var translator = new BlockTranslator(cache, process.Interceptor, process.Tool.CreateInstrumenter(), process.Mappings, process.Modules);
         var dispatcher = new Dispatcher(cache, translator, new SyscallEmulator(process), process, faults, process.Tool);
         var thread = GuestThread.CreateOnCurrentThread(kernel, process.Tool.SegmentBase, process.Threads.NextNumber());
         // The main thread starts with the mask memcheck was exec'd with, as a native program inherits it.

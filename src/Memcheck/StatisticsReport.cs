@@ -23,6 +23,7 @@ public static class StatisticsReport
         Line("code cache bytes", run.Cache.Region.Used);
         Line("dispatcher entries", s.DispatcherEntries);
         Line("direct links", s.DirectLinks);
+        Line("constant indirect targets", s.ConstantTargets);
         Line("indirect lookups", run.IndirectLookups);
         Line("indirect misses", s.IndirectMisses);
         Line("syscalls", s.Syscalls);

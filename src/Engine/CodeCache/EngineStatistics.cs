@@ -12,6 +12,8 @@ public sealed class EngineStatistics
     public long Unlinks;
     public long DispatcherEntries;
     public long DirectLinks;
+    /// <summary>Indirect branches translated as direct ones: their slot was read-only (<c>Translation.ConstantTargets</c>).</summary>
+    public long ConstantTargets;
     public long IndirectMisses;
     public long Syscalls;
     public long InterceptedCalls;

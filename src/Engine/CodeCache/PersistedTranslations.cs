@@ -218,7 +218,7 @@ public sealed unsafe class PersistedTranslations
                 return keep ? record : new PersistedFragment { Entry = record.Entry };
             }
             ulong length = f.ApplicationEnd - f.ApplicationPc;
-            if (f.Flushed || f.Entry < _codeStart || vdso.Any(v => f.ApplicationPc >= v.Start && f.ApplicationPc < v.End) || cache.HasInterceptExit(f) || Replaced(f.ApplicationPc) || _mappings.ExecutableBytesFrom(f.ApplicationPc) < length)
+            if (f.Flushed || f.Entry < _codeStart || vdso.Any(v => f.ApplicationPc >= v.Start && f.ApplicationPc < v.End) || cache.HasInterceptExit(f) || cache.ReadsSlot(f) || Replaced(f.ApplicationPc) || _mappings.ExecutableBytesFrom(f.ApplicationPc) < length)
                 return new PersistedFragment { Entry = f.Entry };
             return PersistedFragment.Of(f, CodeHash(f.ApplicationPc, length));
         }

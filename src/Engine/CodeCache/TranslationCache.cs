@@ -215,7 +215,7 @@ public sealed unsafe partial class TranslationCache
     /// <summary>Removes every fragment translated from [start, end): unmapped or re-protected code.</summary>
     public int Flush(ulong start, ulong end)
     {
-        if (end <= start || _byPage.Count == 0) return 0;
+        if (end <= start || (_byPage.Count == 0 && _slotReaders.Count == 0)) return 0;
         var victims = new List<Fragment>();
         ulong firstPage = start >> 12, lastPage = (end - 1) >> 12;
         IEnumerable<ulong> pages = lastPage - firstPage < (ulong)_byPage.Count
@@ -224,6 +224,14 @@ public sealed unsafe partial class TranslationCache
         foreach (ulong page in pages)
             foreach (Fragment f in _byPage[page])
                 if (!f.Flushed && f.Overlaps(start, end)) { f.Flushed = true; victims.Add(f); }
+        CollectSlotReaders(start, end, victims);
+        Evict(victims);
+        return victims.Count;
+    }
+
+    /// <summary>Takes flushed fragments out of the index, the page lists and the tables, and undoes every link to and from them.</summary>
+    private void Evict(List<Fragment> victims)
+    {
         foreach (Fragment f in victims)
         {
             for (ulong page = f.ApplicationPc >> 12; page <= (f.ApplicationEnd - 1) >> 12; page++)
@@ -247,7 +255,6 @@ public sealed unsafe partial class TranslationCache
             }
         }
         Statistics.FragmentsFlushed += victims.Count;
-        return victims.Count;
     }
 
     /// <summary>Takes <paramref name="exit"/> out of <paramref name="target"/>'s incoming links.</summary>

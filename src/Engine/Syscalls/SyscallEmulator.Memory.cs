@@ -7,7 +7,7 @@ namespace Checker.Engine.Syscalls;
 /// <summary>Memory-map system calls: keep code in reach of the cache and translated code consistent.</summary>
 public sealed unsafe partial class SyscallEmulator
 {
-    private const ulong ProtExec = 4, MapFixed = 0x10, MapFixedNoReplace = 0x100000, MapAnonymous = 0x20, Map32Bit = 0x40;
+    private const ulong ProtWrite = 2, ProtExec = 4, MapFixed = 0x10, MapFixedNoReplace = 0x100000, MapAnonymous = 0x20, Map32Bit = 0x40;
 
     private long Mmap(SyscallRequest r)
     {
@@ -123,6 +123,8 @@ public sealed unsafe partial class SyscallEmulator
             // PROT_GROWSDOWN/GROWSUP (high bits) extend to the whole stack vma: the low bits are the protection.
             _process.Mappings.Protect(r.A1, r.A2, (int)(r.A3 & 7));
             if ((r.A3 & ProtExec) == 0) FlushCode(r.A1, r.A2);
+            // Still executable but now writable: what was translated from its read-only slots goes.
+            else if ((r.A3 & ProtWrite) != 0) lock (_process.Cache.Lock) _process.Cache.FlushSlotReaders(r.A1, r.A1 + HostMemory.PageUp(r.A2));
             _process.Tool.OnMemoryProtected(r.A1, HostMemory.PageUp(r.A2), (int)(r.A3 & 7));
         }
         return result;

@@ -22,7 +22,7 @@ namespace Checker.Engine.Translation;
 [SupportedOSPlatform("linux")]
 [System.Runtime.CompilerServices.SkipLocalsInit]   // frames full of Instruction values: zeroing them cost translation time
 public sealed class BlockTranslator(TranslationCache cache, Interception.FunctionInterceptor? interceptor = null, Tools.BlockInstrumenter? instrumenter = null,
-    Memory.GuestMappings? mappings = null)
+    Memory.GuestMappings? mappings = null, Memory.ModuleMap? modules = null)
 {
     public const int MaxBlockInstructions = 128;
     /// <summary>Conditional branches a fragment may continue past (its side exits).</summary>
@@ -62,6 +62,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     // The ids of the exits of the fragment being built (one list for every block).
     private readonly List<int> _exits = new(8);
     private Action<CodeBuffer>? _emitCurrentPlain;
+    // The read-only slot the block's last branch took its target from (ConstantTargets; 0: none).
+    private ulong _constantSlot;
     // Valgrind's client request sequence where decoding stopped (None: it stopped for another reason).
     private SpecialSequence _special;
 
@@ -69,6 +71,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     public Fragment Translate(ulong pc, int mode = 0)
     {
         _mode = mode;
+        _constantSlot = 0;
         // The mode's lookup table, made before the fragment's place in the region is taken.
         cache.IndirectBranchesFor(mode);
         long started = 0;
@@ -206,6 +209,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0], exits.Count);
         cache.Add(fragment);
         foreach (int id in exits) cache.ExitAt(id).OwnerNumber = fragment.Number;
+        if (_constantSlot != 0) cache.AddSlotReader(fragment, _constantSlot);
         if (Trace) Console.Error.WriteLine($"memcheck-trace: fragment 0x{pc:x}-0x{endPc:x} m{_mode} at 0x{fragment.Entry:x}+{size} {Convert.ToHexString(code.Bytes)}");
         Measured(started);
         return fragment;
@@ -408,6 +412,16 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 PrefetchReturnSlot(code, ins.NextIP);
                 PushReturnAddress(code, ins.NextIP);
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
+                return;
+            case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins) && ConstantTargets.TryGet(ins, mappings, modules, out ulong slot, out ulong target):
+                // Through a read-only slot (a bound PLT entry): a direct branch while the slot stays so.
+                _constantSlot = slot;
+                if (ins.FlowControl == FlowControl.IndirectCall)
+                {
+                    PrefetchReturnSlot(code, ins.NextIP);
+                    PushReturnAddress(code, ins.NextIP);
+                }
+                ExitTo(code, exits, ExitKind.Direct, target);
                 return;
             case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins):
                 code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);

@@ -38,6 +38,8 @@ public static class CaseBinaries
         ["cxx_static_init_and_unwind"] = new("g++", "cxx_static_init_and_unwind.cpp", ["-O2"], []),
         ["wait_status"] = new("gcc", "wait_status.c", ["-O2"], []),
         ["code_rewrite"] = new("gcc", "code_rewrite.c", ["-O2"], []),
+        ["got_rewrite"] = new("gcc", "got_rewrite.c", ["-O1", "-Wl,-z,now"], []),
+        ["got_rewrite.noplt"] = new("gcc", "got_rewrite.c", ["-O1", "-fno-plt", "-Wl,-z,now"], []),
         ["persisted_variant.1"] = new("gcc", "persisted_variant.c", ["-O2", "-DVALUE=1"], []),
         ["persisted_variant.2"] = new("gcc", "persisted_variant.c", ["-O2", "-DVALUE=2"], []),
         ["persisted_rebuilds.1"] = new("gcc", "persisted_rebuilds.c", ["-O0", "-DVALUE=1"], []),

@@ -14,6 +14,27 @@ public class EngineBehaviourTests
         Assert.Equal("first: 1\nafter remap: 2\nafter rewrite: 3\nafter rewrite: 4\nafter rewrite: 5\n", native.StdoutText);
     }
 
+    [Theory]
+    [InlineData("got_rewrite", "none")]
+    [InlineData("got_rewrite.noplt", "none")]
+    [InlineData("got_rewrite", "memcheck")]
+    public void CallsThroughARewrittenReadOnlyGotSlot_ReachTheNewTarget(string program, string tool)
+    {
+        // Bound PLT slots are read-only: their jumps become direct branches, undone when the page changes.
+        var native = ProcessRunner.Run(CaseBinaries.Get(program), []);
+        var result = MemcheckLauncher.Run(["--tool", tool, "--stats", "--", CaseBinaries.Get(program)]);
+
+        NativeComparison.AssertSame(native, result);
+        Assert.Equal(0, native.ExitCode);
+        Assert.Equal(string.Concat(
+            string.Concat(Enumerable.Repeat("strtol: 7\n", 3)), string.Concat(Enumerable.Repeat("after rewrite: 42\n", 3)),
+            string.Concat(Enumerable.Repeat("after rwx rewrite: 99\n", 3)), string.Concat(Enumerable.Repeat("writable: 5\n", 3))), native.StdoutText);
+        string? constant = NativeComparison.MemcheckLines(result.Stderr).FirstOrDefault(l => l.Contains("constant indirect targets"));
+        Assert.True(constant != null && long.Parse(constant.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]) > 0,
+            $"no indirect branch was translated as a direct one:\n{result.StderrText}");
+        if (tool == "memcheck") Assert.Contains(NativeComparison.MemcheckLines(result.Stderr), l => l.Contains("NO ERRORS FOUND"));
+    }
+
     [Fact]
     public void LoopJrcxzRetImmFsIndexedAndRdfsbase_BehaveNatively()
     {
