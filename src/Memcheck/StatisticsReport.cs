@@ -24,6 +24,7 @@ public static class StatisticsReport
         Line("dispatcher entries", s.DispatcherEntries);
         Line("direct links", s.DirectLinks);
         Line("constant indirect targets", s.ConstantTargets);
+        Line("checked slot targets", s.CheckedSlotTargets);
         Line("indirect lookups", run.IndirectLookups);
         Line("indirect misses", s.IndirectMisses);
         Line("syscalls", s.Syscalls);

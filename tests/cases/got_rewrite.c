@@ -1,10 +1,11 @@
 /* A PLT call whose GOT slot the program rewrites, as plthook and other function hookers do.
  * Built with -Wl,-z,now: ld.so binds every slot at load and makes the GOT read-only (RELRO), so the
  * engine may translate the PLT stub's `jmp [rip+slot]` (with -fno-plt, the call's own
- * `call [rip+slot]`) as a direct branch. The program finds its slot for strtol in its dynamic
+ * `call [rip+slot]`) as a direct branch. Built with -Wl,-z,lazy: the slot is bound at the first call
+ * and stays writable, so the stub compares it with the function it held at translation. The program finds its slot for strtol in its dynamic
  * section, calls strtol, makes the slot's page writable, points the slot at its own function, makes
  * the page read-only again and calls again: the second call must reach the new target. Then the
- * same through a writable and executable page, and with the page left writable. The calls come from one call site (parse), translated before the
+ * same through a writable and executable page, with the page left writable, and written in place. The calls come from one call site (parse), translated before the
  * first rewrite. */
 #include <elf.h>
 #include <link.h>
@@ -94,5 +95,8 @@ int main(void)
     for (int i = 0; i < 3; i++) printf("after rwx rewrite: %ld\n", parse());
     if (set_slot(slot, (void *)last_strtol, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE) != 0) return 4;
     for (int i = 0; i < 3; i++) printf("writable: %ld\n", parse());
+    /* Written in place, no system call (the page is writable now, as lazy binding's .got.plt is). */
+    *(void *volatile *)slot = (void *)fake_strtol;
+    for (int i = 0; i < 3; i++) printf("written in place: %ld\n", parse());
     return 0;
 }

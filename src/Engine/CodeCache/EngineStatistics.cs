@@ -14,6 +14,8 @@ public sealed class EngineStatistics
     public long DirectLinks;
     /// <summary>Indirect branches translated as direct ones: their slot was read-only (<c>Translation.ConstantTargets</c>).</summary>
     public long ConstantTargets;
+    /// <summary>Indirect jmps through a writable slot (lazy binding) checked against the slot's value at translation.</summary>
+    public long CheckedSlotTargets;
     public long IndirectMisses;
     public long Syscalls;
     public long InterceptedCalls;

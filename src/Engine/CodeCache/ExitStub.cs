@@ -18,6 +18,11 @@ public enum ExitKind : byte
     ClientRequest,
     /// <summary>Valgrind's get-NRADDR sequence: rax = 0 (no function is wrapped here), then on at <see cref="ExitStub.TargetPc"/>.</summary>
     GetNoRedirectAddress,
+    /// <summary>
+    /// A lazily bound PLT slot that still points at the resolver's path (<see cref="ExitStub.TargetPc"/>):
+    /// on there, never linked; the stub's fragment is dropped, to be translated again once bound.
+    /// </summary>
+    UnboundSlot,
 }
 
 /// <summary>

@@ -252,6 +252,12 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     _clientRequests.Answer(thread, exit.TargetPc);
                     pc = exit.TargetPc;
                     break;
+                case ExitKind.UnboundSlot:
+                    // ld.so binds the slot on the way; the stub's next call is translated with its function.
+                    pc = exit.TargetPc;
+                    lock (cache.Lock)
+                        if (cache.OwnerOf(exit) is { Flushed: false } stub) cache.Flush(stub.ApplicationPc, stub.ApplicationEnd);
+                    break;
                 case ExitKind.GetNoRedirectAddress:
                     context->Rax = 0;
                     pc = exit.TargetPc;

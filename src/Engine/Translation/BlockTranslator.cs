@@ -413,17 +413,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 PushReturnAddress(code, ins.NextIP);
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
                 return;
-            case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins) && ConstantTargets.TryGet(ins, mappings, modules, out ulong slot, out ulong target):
-                // Through a read-only slot (a bound PLT entry): a direct branch while the slot stays so.
-                _constantSlot = slot;
-                if (ins.FlowControl == FlowControl.IndirectCall)
-                {
-                    PrefetchReturnSlot(code, ins.NextIP);
-                    PushReturnAddress(code, ins.NextIP);
-                }
-                ExitTo(code, exits, ExitKind.Direct, target);
-                return;
             case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins):
+                if (TryEmitSlotBranch(code, ins, exits)) return;
                 code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
                 LoadTargetIntoRcx(code, ins);
                 if (ins.FlowControl == FlowControl.IndirectCall)
@@ -449,6 +440,54 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             default:
                 ExitTo(code, exits, ExitKind.Fault, ins.IP, ins.IP, 0);
                 return;
+        }
+    }
+
+    // PLT stubs whose slot was found unbound once: translated again, they take no second drop.
+    private readonly HashSet<ulong> _unboundOnce = [];
+
+    /// <summary>
+    /// An indirect jmp/call through a slot of its own module (a PLT stub's GOT entry,
+    /// <see cref="ConstantTargets"/>): through a read-only slot, a direct branch; a jmp through a
+    /// writable one (lazy binding's .got.plt) compares the slot with what it held at translation
+    /// and takes a direct exit while it still does, the lookup when not (a
+    /// rewritten slot). A slot not bound yet, which points at the resolver's path, gets an exit that
+    /// drops this fragment (<see cref="ExitKind.UnboundSlot"/>): the next call, after ld.so has bound
+    /// it, translates the stub again with its function.
+    /// </summary>
+    private bool TryEmitSlotBranch(CodeBuffer code, in Instruction ins, List<int> exits)
+    {
+        switch (ConstantTargets.Classify(ins, mappings, modules, out ulong slot, out ulong target))
+        {
+            case SlotKind.ReadOnly:
+                _constantSlot = slot;
+                if (ins.FlowControl == FlowControl.IndirectCall)
+                {
+                    PrefetchReturnSlot(code, ins.NextIP);
+                    PushReturnAddress(code, ins.NextIP);
+                }
+                ExitTo(code, exits, ExitKind.Direct, target);
+                return true;
+            case SlotKind.Writable when ins.FlowControl == FlowControl.IndirectBranch && target < 0x8000_0000:
+            {
+                // cmp qword [slot], target; jne lookup; jmp target. The flags are dead: a jmp through a
+                // GOT slot enters a function (a PLT stub's, or a sibling call), as a call would.
+                if (!code.TryEncode(Instruction.Create(Code.Cmp_rm64_imm32, new MemoryOperand(Register.RIP, (long)slot), (int)target), out _))
+                    return false;
+                bool unbound = ConstantTargets.IsUnbound(ins, target) && _unboundOnce.Add(ins.IP);
+                code.Raw([0x75, 0x00]);
+                int taken = code.Length;
+                ExitTo(code, exits, unbound ? ExitKind.UnboundSlot : ExitKind.Direct, target);
+                // The exit's jmp may be preceded by alignment NOPs (its rel32 is patched by one store).
+                code.PatchByte(taken - 1, checked((byte)(code.Length - taken)));
+                code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
+                LoadTargetIntoRcx(code, ins);
+                JumpToLookup(code, flagsLive: false);
+                cache.Statistics.CheckedSlotTargets++;
+                return true;
+            }
+            default:
+                return false;
         }
     }
 

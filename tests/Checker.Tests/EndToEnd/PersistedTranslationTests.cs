@@ -39,7 +39,8 @@ public class PersistedTranslationTests
         Assert.Equal(0, second.ExitCode);
         Assert.Equal(expected, second.StdoutText);
         long loaded = Statistic(second, "fragments loaded"), reused = Statistic(second, "reused");
-        Assert.True(loaded >= Statistic(first, "fragments built") - 16, second.StderrText);
+        // Flushed fragments are not kept (among them the first translation of each lazily bound PLT stub).
+        Assert.True(loaded >= Statistic(first, "fragments built") - Statistic(first, "fragments flushed") - 16, $"{first.StderrText}\n{second.StderrText}");
         Assert.True(reused > loaded / 2, second.StderrText);
         Assert.True(Statistic(second, "fragments built") < Statistic(first, "fragments built") / 4, second.StderrText);
     }
