@@ -5,7 +5,8 @@
  * and stays writable, so the stub compares it with the function it held at translation. The program finds its slot for strtol in its dynamic
  * section, calls strtol, makes the slot's page writable, points the slot at its own function, makes
  * the page read-only again and calls again: the second call must reach the new target. Then the
- * same through a writable and executable page, with the page left writable, and written in place. The calls come from one call site (parse), translated before the
+ * same through a writable and executable page, with the page left writable, and written in place.
+ * Last, a call through a function pointer in the program's data that the program changes. The calls come from one call site (parse), translated before the
  * first rewrite. */
 #include <elf.h>
 #include <link.h>
@@ -80,6 +81,14 @@ __attribute__((noinline)) static long parse(void)
     return strtol(text, NULL, 10);
 }
 
+/* A function pointer in the program's data, called where it is: call [rip+pointer]. */
+long (*parser)(const char *, char **, int) = strtol;
+
+__attribute__((noinline)) static long parse_through_pointer(void)
+{
+    return parser(text, NULL, 10);
+}
+
 int main(void)
 {
     void **slot = slot_of("strtol");
@@ -98,5 +107,8 @@ int main(void)
     /* Written in place, no system call (the page is writable now, as lazy binding's .got.plt is). */
     *(void *volatile *)slot = (void *)fake_strtol;
     for (int i = 0; i < 3; i++) printf("written in place: %ld\n", parse());
+    for (int i = 0; i < 3; i++) printf("through a pointer: %ld\n", parse_through_pointer());
+    parser = other_strtol;
+    for (int i = 0; i < 3; i++) printf("through a pointer: %ld\n", parse_through_pointer());
     return 0;
 }

@@ -448,8 +448,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     /// <summary>
     /// An indirect jmp/call through a slot of its own module (a PLT stub's GOT entry,
-    /// <see cref="ConstantTargets"/>): through a read-only slot, a direct branch; a jmp through a
-    /// writable one (lazy binding's .got.plt) compares the slot with what it held at translation
+    /// <see cref="ConstantTargets"/>): through a read-only slot, a direct branch; through a writable
+    /// one (lazy binding's .got.plt, a function pointer in the module's data) it compares the slot
+    /// with what it held at translation
     /// and takes a direct exit while it still does, the lookup when not (a
     /// rewritten slot). A slot not bound yet, which points at the resolver's path, gets an exit that
     /// drops this fragment (<see cref="ExitKind.UnboundSlot"/>): the next call, after ld.so has bound
@@ -468,18 +469,24 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 }
                 ExitTo(code, exits, ExitKind.Direct, target);
                 return true;
-            case SlotKind.Writable when ins.FlowControl == FlowControl.IndirectBranch && target < 0x8000_0000:
+            case SlotKind.Writable when target < 0x8000_0000 && Math.Abs((long)(slot - code.CurrentAddress)) < 0x7000_0000:
             {
-                // cmp qword [slot], target; jne lookup; jmp target. The flags are dead: a jmp through a
-                // GOT slot enters a function (a PLT stub's, or a sibling call), as a call would.
-                if (!code.TryEncode(Instruction.Create(Code.Cmp_rm64_imm32, new MemoryOperand(Register.RIP, (long)slot), (int)target), out _))
-                    return false;
-                bool unbound = ConstantTargets.IsUnbound(ins, target) && _unboundOnce.Add(ins.IP);
+                // [push return address;] cmp qword [slot], target; jne lookup; jmp target. The flags are
+                // dead: a jmp through a GOT slot enters a function (a PLT stub's, a sibling call), as a
+                // call through a function pointer in the module's data does.
+                bool unbound = ins.FlowControl == FlowControl.IndirectBranch && ConstantTargets.IsUnbound(ins, target) && _unboundOnce.Add(ins.IP);
+                if (ins.FlowControl == FlowControl.IndirectCall)
+                {
+                    PrefetchReturnSlot(code, ins.NextIP);
+                    PushReturnAddress(code, ins.NextIP);
+                }
+                code.Encode(Instruction.Create(Code.Cmp_rm64_imm32, new MemoryOperand(Register.RIP, (long)slot), (int)target));
                 code.Raw([0x75, 0x00]);
                 int taken = code.Length;
                 ExitTo(code, exits, unbound ? ExitKind.UnboundSlot : ExitKind.Direct, target);
                 // The exit's jmp may be preceded by alignment NOPs (its rel32 is patched by one store).
                 code.PatchByte(taken - 1, checked((byte)(code.Length - taken)));
+                // The slot is not rsp-relative: the return address pushed first changes nothing.
                 code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
                 LoadTargetIntoRcx(code, ins);
                 JumpToLookup(code, flagsLive: false);
