@@ -78,6 +78,8 @@ def main():
     parser.add_argument('--fragments', type=int, default=0, help='disassemble the N hottest fragments')
     parser.add_argument('--forms', type=int, default=0, help='the N instruction forms with the most samples')
     parser.add_argument('--kinds', action='store_true', help='samples by the kind of instrumentation that emitted them')
+    parser.add_argument('--guest-lengths', type=int, default=0,
+                        help='the N guest code lengths whose fragments hold the most samples (6 bytes: PLT stubs)')
     args = parser.parse_args()
 
     pieces = read_trace(args.trace)
@@ -114,6 +116,16 @@ def main():
 
     if args.kinds:
         print_kinds(args.trace, pieces, by_piece, total)
+
+    if args.guest_lengths:
+        # Structural costs show up as many small fragments of one shape (PLT stubs: `jmp [rip+GOT]`).
+        lengths = collections.Counter()
+        for n, i in fragment_counts:
+            first, last = pieces[i][3].split()[0].split('-')
+            lengths[int(last, 16) - int(first, 16)] += n
+        print('\nsamples by the guest code length of their fragment:')
+        for length, n in lengths.most_common(args.guest_lengths):
+            print(f'{n:8d} {100 * n / total:5.1f}%  {length} bytes')
 
     if args.forms:
         forms, before = collections.Counter(), collections.Counter()
