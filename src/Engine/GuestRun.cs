@@ -188,5 +188,7 @@ public sealed unsafe class GuestRun
     /// <summary>Whether every guest thread blocks <paramref name="signal"/> (their own view of their masks).</summary>
     public bool Blocks(int signal) => Process.Threads.Live.All(t => (t.SignalMask & (1UL << (signal - 1))) != 0);
 
-    public unsafe long IndirectLookups => _thread.Context->IblLookups;
+    /// <summary>The main thread's indirect-branch lookups (--stats): all, and those at rets and at indirect calls.</summary>
+    public unsafe (long All, long Returns, long Calls) IndirectLookups =>
+        (_thread.Context->IblLookups, _thread.Context->IblReturnLookups, _thread.Context->IblCallLookups);
 }

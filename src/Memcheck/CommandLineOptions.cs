@@ -48,7 +48,7 @@ public static class CommandLineOptions
         "What to run: 'memcheck' (the default) checks every memory access against shadow memory (heap overflow and underflow, use after free, access beyond the top of the stack), replaces the malloc family with the checking allocator (double, invalid and mismatched frees) and reports leaks at exit; 'none' translates and runs the program with no checking.",
         Choice(("none", "none"), ("memcheck", "memcheck")), "none or memcheck");
     public static readonly OptionSpec Stats = new("--stats", YesNo, "no",
-        "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups and misses, syscalls, replaced calls, access-check exits, translation time; with definedness its exits (propagation, switches to the propagating mode), reports and fragments per mode.",
+        "Print engine statistics at exit: fragments, code-cache bytes, dispatcher entries, links, indirect lookups (at rets, indirect calls, indirect jmps) and misses, syscalls, replaced calls, access-check exits, translation time; with definedness its exits (propagation, switches to the propagating mode), reports, and fragments and translation time per mode.",
         Switch, "yes or no");
 
     public static readonly OptionSpec TranslationCache = new("--translation-cache", "DIR", "",

@@ -25,7 +25,11 @@ public static class StatisticsReport
         Line("direct links", s.DirectLinks);
         Line("constant indirect targets", s.ConstantTargets);
         Line("checked slot targets", s.CheckedSlotTargets);
-        Line("indirect lookups", run.IndirectLookups);
+        var lookups = run.IndirectLookups;
+        Line("indirect lookups", lookups.All);
+        Line("  at rets", lookups.Returns);
+        Line("  at indirect calls", lookups.Calls);
+        Line("  at indirect jmps", lookups.All - lookups.Returns - lookups.Calls);
         Line("indirect misses", s.IndirectMisses);
         Line("syscalls", s.Syscalls);
         ulong nativeCalls = run.Tool is MemoryCheckTool { Heap: { } heap } ? heap.FastCalls : 0;
@@ -50,6 +54,11 @@ public static class StatisticsReport
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
         Line("translation cpu ms", (s.TranslationCpuNanoseconds / 1e6).ToString("F1"));
         Line("translation cpu us/fragment", s.TranslationCpuMicrosecondsPerFragment.ToString("F2"));
+        if (s.VariantTranslations > 0)
+        {
+            Line("  plain", s.PlainTranslationCpuMicrosecondsPerFragment.ToString("F2"));
+            Line("  propagating", s.VariantTranslationCpuMicrosecondsPerFragment.ToString("F2"));
+        }
         Line("translation allocated MB", (s.TranslationAllocatedBytes / 1e6).ToString("F1"));
         Line("exits", run.Cache.NextExitId);
         // memcheck's own managed memory (fragments, exits, sites, heap metadata), next to the process's peak RSS.

@@ -35,11 +35,18 @@ public sealed class EngineStatistics
     /// the samples' mean, which came out 15-130% above the wall time on cc1plus.
     /// </summary>
     public long TranslationCpuNanoseconds;
+    /// <summary>Of those, the translations in a mode other than 0 (a tool's variants: memcheck's propagating mode), and how many.</summary>
+    public long VariantTranslationCpuNanoseconds, VariantTranslations;
     /// <summary>Managed bytes the translating threads allocated while they translated, when measured (--stats).</summary>
     public long TranslationAllocatedBytes;
 
     /// <summary>Translation CPU time per fragment built, in microseconds.</summary>
     public double TranslationCpuMicrosecondsPerFragment => FragmentsBuilt == 0 ? 0 : TranslationCpuNanoseconds / 1000.0 / FragmentsBuilt;
+
+    /// <summary>Translation CPU time per fragment built in mode 0, and per variant (0 when none were built).</summary>
+    public double PlainTranslationCpuMicrosecondsPerFragment =>
+        FragmentsBuilt - VariantTranslations <= 0 ? 0 : (TranslationCpuNanoseconds - VariantTranslationCpuNanoseconds) / 1000.0 / (FragmentsBuilt - VariantTranslations);
+    public double VariantTranslationCpuMicrosecondsPerFragment => VariantTranslations == 0 ? 0 : VariantTranslationCpuNanoseconds / 1000.0 / VariantTranslations;
 
     public TimeSpan TranslationTime => TimeSpan.FromTicks(TranslationTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency);
 }

@@ -26,6 +26,8 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.InterceptCall)] public int InterceptCall;
     [FieldOffset(ContextOffsets.IblMissTable)] public int IblMissTable;
     [FieldOffset(ContextOffsets.IblLookups)] public long IblLookups;
+    [FieldOffset(ContextOffsets.IblReturnLookups)] public long IblReturnLookups;
+    [FieldOffset(ContextOffsets.IblCallLookups)] public long IblCallLookups;
     [FieldOffset(ContextOffsets.Self)] public ulong Self;
     [FieldOffset(ContextOffsets.HostMxcsr)] public uint HostMxcsr;
     [FieldOffset(ContextOffsets.HostFpuCw)] public ushort HostFpuCw;
@@ -96,7 +98,9 @@ public static class ContextOffsets
     /// where the dispatcher resumes after a routine left the cache with <see cref="Emission.ExitIds.ToolExit"/>.
     /// </summary>
     public const int LinkReturn = 0x148;
-    // 0x188-0x197: free (the fs bases once swapped on entry and exit; see ContextTls).
+    /// <summary>Of <see cref="IblLookups"/>, those at a ret and at an indirect call (--stats; the rest are jmps).</summary>
+    public const int IblReturnLookups = 0x188;
+    public const int IblCallLookups = 0x190;
     /// <summary>The guest value of the register a run of access checks holds as its scratch (<see cref="Translation.HeldScratch"/>).</summary>
     public const int HeldScratch = 0x1c0;
     /// <summary>A fault in translated code, further: si_code (SEGV_MAPERR 1, SEGV_ACCERR 2, ...) and the

@@ -221,7 +221,13 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         EngineStatistics statistics = cache.Statistics;
         statistics.TranslationTicks += Stopwatch.GetTimestamp() - started;
         long cpu = Native.ThreadCpuClock.Nanoseconds() - _startedCpu;
-        statistics.TranslationCpuNanoseconds += Math.Max(0, cpu - CpuClockCost);
+        long spent = Math.Max(0, cpu - CpuClockCost);
+        statistics.TranslationCpuNanoseconds += spent;
+        if (_mode != 0)
+        {
+            statistics.VariantTranslationCpuNanoseconds += spent;
+            statistics.VariantTranslations++;
+        }
         statistics.TranslationAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - _startedAllocated;
     }
 
@@ -421,6 +427,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 {
                     PrefetchReturnSlot(code, ins.NextIP);
                     PushReturnAddress(code, ins.NextIP);
+                    CountLookup(code, ContextOffsets.IblCallLookups);
                 }
                 JumpToLookup(code, flagsLive: ins.FlowControl == FlowControl.IndirectBranch);
                 return;
@@ -429,6 +436,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
                 if (ins.Code == Code.Retnq_imm16)
                     code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, ins.Immediate16, 8)));
+                CountLookup(code, ContextOffsets.IblReturnLookups);
                 JumpToLookup(code, flagsLive: false);
                 return;
             case FlowControl.Interrupt when ins.Code is Code.Int3:
@@ -489,6 +497,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 // The slot is not rsp-relative: the return address pushed first changes nothing.
                 code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
                 LoadTargetIntoRcx(code, ins);
+                if (ins.FlowControl == FlowControl.IndirectCall) CountLookup(code, ContextOffsets.IblCallLookups);
                 JumpToLookup(code, flagsLive: false);
                 cache.Statistics.CheckedSlotTargets++;
                 return true;
@@ -598,6 +607,15 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, -8, 1)));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP), (uint)returnAddress));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP, 4, 1), (uint)(returnAddress >> 32)));
+    }
+
+    /// <summary>
+    /// Under --stats, <c>inc qword fs:[counter]</c> before a lookup at a ret or an indirect call, where
+    /// the flags are dead (<see cref="IndirectBranchEmitter"/>): which kind of branch the lookups serve.
+    /// </summary>
+    private void CountLookup(CodeBuffer code, int counter)
+    {
+        if (cache.CountIndirectLookups) code.Encode(Instruction.Create(Code.Inc_rm64, ContextOperand.Slot(counter)));
     }
 
     // Each mode looks up fragments of its own mode (a miss goes to the dispatcher, which picks the mode again).

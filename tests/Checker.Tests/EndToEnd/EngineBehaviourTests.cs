@@ -41,6 +41,34 @@ public class EngineBehaviourTests
         if (tool == "memcheck") Assert.Contains(NativeComparison.MemcheckLines(result.Stderr), l => l.Contains("NO ERRORS FOUND"));
     }
 
+    [Theory]
+    [InlineData("none")]
+    [InlineData("memcheck")]
+    public void Statistics_SplitIndirectLookupsByBranchKind(string tool)
+    {
+        // 100,000 calls through a function pointer (an indirect call and a ret each) and 100,000 switch
+        // dispatches through a jump table (an indirect jmp and a ret each), plus start-up and exit's few.
+        const long n = 100_000;
+        var native = ProcessRunner.Run(CaseBinaries.Get("indirect_branch_kinds"), []);
+        var result = MemcheckLauncher.Run(["--tool", tool, "--stats", "--", CaseBinaries.Get("indirect_branch_kinds")]);
+
+        NativeComparison.AssertSame(native, result);
+        Assert.Equal("sum 41691353687500\n", native.StdoutText);
+        var lines = NativeComparison.MemcheckLines(result.Stderr);
+        long Count(string name)
+        {
+            string? line = lines.FirstOrDefault(l => l.Contains(name, StringComparison.Ordinal));
+            Assert.True(line != null, $"no '{name}' in --stats:\n{result.StderrText}");
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        }
+        long all = Count("indirect lookups"), rets = Count("at rets"), calls = Count("at indirect calls"), jmps = Count("at indirect jmps");
+        string context = string.Join('\n', lines);
+        Assert.True(all == rets + calls + jmps, context);
+        Assert.True(rets >= 2 * n && rets < 2 * n + 20_000, context);
+        Assert.True(calls >= n && calls < n + 20_000, context);
+        Assert.True(jmps >= n && jmps < n + 20_000, context);
+    }
+
     [Fact]
     public void LoopJrcxzRetImmFsIndexedAndRdfsbase_BehaveNatively()
     {
