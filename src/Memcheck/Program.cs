@@ -134,6 +134,7 @@ public static class Program
             {
                 RedzoneSize = settings.RedzoneSize,
                 DelayFreesBytes = settings.DelayFreesBytes,
+                DelayFrees = settings.DelayFrees,
                 CallstackMaxFrames = settings.CallstackMaxFrames,
                 CheckUninitialized = settings.CheckUninitialized,
                 TrackOrigins = settings.TrackOrigins,

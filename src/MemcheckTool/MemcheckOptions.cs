@@ -6,6 +6,9 @@ public sealed record MemcheckOptions
     /// <summary>Redzone on each side of every heap block; null: grows with the block (<see cref="Heap.RedzonePolicy"/>).</summary>
     public ulong? RedzoneSize { get; init; }
     public ulong DelayFreesBytes { get; init; } = 4UL << 20;
+    /// <summary>At most this many freed blocks wait in quarantine (Dr. Memory's -delay_frees default).</summary>
+    public ulong DelayFrees { get; init; } = DefaultDelayFrees;
+    public const ulong DefaultDelayFrees = 2000;
     public int CallstackMaxFrames { get; init; } = 12;
     /// <summary>Track definedness and report undefined values where they matter (--check-uninitialized).</summary>
     public bool CheckUninitialized { get; init; }

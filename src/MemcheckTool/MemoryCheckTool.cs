@@ -64,7 +64,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         // Large freed and fresh blocks are marked through shared pages of memory files: ours, not the guest's.
         foreach (int sharedPages in Shadow.ShareLargeRangePages(lowestDescriptor: process.Descriptors?.Start ?? 1000))
             process.ToolDescriptors.Add(sharedPages);
-        Heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, Shadow, AddressSpaceLayout.HeapArenaStart)
+        Heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, Shadow, AddressSpaceLayout.HeapArenaStart, options.DelayFrees)
         {
             FreshState = options.CheckUninitialized ? ShadowState.Undefined : ShadowState.Defined,
         };

@@ -76,7 +76,7 @@ public sealed unsafe class GuestHeap
 
     /// <param name="redzone">Redzone width for every block; null: adapt to the block's size.</param>
     /// <param name="arenaAddress">Where the arena goes (0: wherever the kernel puts it): the engine keeps it in the guest's region.</param>
-    public GuestHeap(ulong? redzone, ulong delayFreesBytes, ShadowMemory? shadow = null, ulong arenaAddress = 0)
+    public GuestHeap(ulong? redzone, ulong delayFreesBytes, ShadowMemory? shadow = null, ulong arenaAddress = 0, ulong delayFrees = ulong.MaxValue)
     {
         _shadow = shadow;
         _chunks = new ChunkTable(Stacks, _state);
@@ -86,6 +86,7 @@ public sealed unsafe class GuestHeap
         _blockShadow = shadow != null ? new BlockShadow(shadow) : null;
         _redzones = new RedzonePolicy(redzone);
         DelayFreesBytes = delayFreesBytes;
+        DelayFrees = delayFrees;
         ArenaStart = MapArena(arenaAddress, ArenaSize);
         _arenaEnd = ArenaStart + ArenaSize;
         _next = ArenaStart;
@@ -93,6 +94,7 @@ public sealed unsafe class GuestHeap
         _committed = ArenaStart;
         _state->ArenaStart = ArenaStart;
         _state->DelayFreesBytes = delayFreesBytes;
+        _state->DelayFrees = delayFrees;
         _state->FixedRedzone = _redzones.Fixed ?? 0;
         _state->ShadowBase = shadow != null ? (byte*)shadow.Base : null;
         _state->FreshPattern = ShadowBits.Pattern(FreshState);
@@ -169,6 +171,8 @@ public sealed unsafe class GuestHeap
     /// <summary>Where the blocks' callstacks are interned (the heap keeps their numbers).</summary>
     public static CallstackTable Stacks => CallstackCapture.Stacks;
     public ulong DelayFreesBytes { get; }
+    /// <summary>At most this many freed blocks wait in quarantine (--delay-frees), however few bytes they hold.</summary>
+    public ulong DelayFrees { get; }
     public ulong ArenaStart { get; }
     public ulong ArenaEnd => _arenaEnd;
     /// <summary>Where the arena's never-used (or given back) end begins.</summary>
@@ -324,7 +328,7 @@ public sealed unsafe class GuestHeap
         _blockShadow?.Set(block.User, block.Size, ShadowState.Unaddressable);
         _quarantine.Add(slot, block.BlockStart, block.BlockSize);
         _quarantinedBytes += block.BlockSize;
-        while (_quarantinedBytes > DelayFreesBytes && _quarantine.Count > 1)
+        while ((_quarantinedBytes > DelayFreesBytes || (ulong)_quarantine.Count > DelayFrees) && _quarantine.Count > 1)
         {
             Recycle(in _quarantine.Oldest);
             _quarantine.RemoveOldest();

@@ -48,7 +48,7 @@ public static unsafe class HeapFastPath
         public byte* ShadowBase;
         public ulong FreshPattern;
         public ulong FixedRedzone;
-        public ulong DelayFreesBytes;
+        public ulong DelayFreesBytes, DelayFrees;
         public ulong LiveBytes, LiveBlocks, QuarantinedBytes, HoardedBytes;
         public ChunkTable.Entry* Slots;
         public long SlotsLength, Used;

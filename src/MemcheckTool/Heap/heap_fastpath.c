@@ -83,7 +83,7 @@ struct heap_state {
     u8 *shadow_base;
     u64 fresh_pattern;
     u64 fixed_redzone;
-    u64 delay_frees_bytes;
+    u64 delay_frees_bytes, delay_frees;
     u64 live_bytes, live_blocks, quarantined_bytes, hoarded_bytes;
     struct chunk_entry *slots;
     i64 slots_length, used;
@@ -370,7 +370,7 @@ static i64 freeable(const struct heap_state *s, u64 user, u8 kind)
     if (s->ring_count == s->ring_length) return -1;    /* the ring grows in C# */
     u64 quarantined = s->quarantined_bytes + e->block_size;
     i64 count = s->ring_count + 1, mask = s->ring_length - 1, recycled = 0;
-    while (quarantined > s->delay_frees_bytes && count > 1) {
+    while ((quarantined > s->delay_frees_bytes || (u64)count > s->delay_frees) && count > 1) {
         const struct quarantined *q = &s->ring[(s->ring_head + recycled) & mask];
         if (q->block_size > SMALL_BLOCK) return -1;
         const u64 *list = s->lists[q->block_size / GRANULE];
@@ -399,7 +399,7 @@ static void release(struct heap_state *s, i64 slot, i32 stack)
     added->block_size = e->block_size;
     s->ring_count++;
     s->quarantined_bytes += e->block_size;
-    while (s->quarantined_bytes > s->delay_frees_bytes && s->ring_count > 1) {
+    while ((s->quarantined_bytes > s->delay_frees_bytes || (u64)s->ring_count > s->delay_frees) && s->ring_count > 1) {
         const struct quarantined *q = &s->ring[s->ring_head];
         struct chunk_entry *old = &s->slots[q->slot];
         old->in_use = 0;

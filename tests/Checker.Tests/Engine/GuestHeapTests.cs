@@ -119,6 +119,24 @@ public class GuestHeapTests
     }
 
     [Theory]
+    [InlineData(3UL, true)]
+    [InlineData(ulong.MaxValue, false)]
+    public void TheQuarantineHoldsAtMostDelayFreesBlocks(ulong delayFrees, bool firstTwoComeBack)
+    {
+        // Dr. Memory's -delay_frees: the count bounds the quarantine however few bytes it holds.
+        var heap = new GuestHeap(16, 1 << 20, delayFrees: delayFrees);
+        ulong[] freed = Enumerable.Range(0, 5).Select(_ => heap.Allocate(100, 16, AllocationKind.Malloc, Stack)).ToArray();
+        foreach (ulong block in freed) heap.Free(block, AllocationKind.Malloc, "free", Stack);
+
+        var next = Enumerable.Range(0, 3).Select(_ => heap.Allocate(100, 16, AllocationKind.Malloc, Stack)).ToHashSet();
+        // The two oldest left the quarantine and are reused; the three newest still wait, freed.
+        Assert.Equal(firstTwoComeBack, next.Contains(freed[0]) && next.Contains(freed[1]));
+        Assert.DoesNotContain(freed[2], next);
+        Assert.DoesNotContain(freed[3], next);
+        Assert.DoesNotContain(freed[4], next);
+    }
+
+    [Theory]
     [InlineData(1UL, 16UL)]
     [InlineData(48UL, 16UL)]
     [InlineData(49UL, 32UL)]

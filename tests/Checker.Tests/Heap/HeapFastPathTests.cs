@@ -99,6 +99,23 @@ public class HeapFastPathTests
         return leak.GetProperty("stack").EnumerateArray().First(f => MemcheckJson.FunctionOf(f) == "main").GetProperty("line").GetInt32();
     }
 
+    [Theory]
+    [InlineData("3", true, "oldest two reused: 2, newest three reused: 0\n")]
+    [InlineData("3", false, "oldest two reused: 2, newest three reused: 0\n")]
+    [InlineData("100", true, "oldest two reused: 0, newest three reused: 0\n")]
+    public void DelayFreesBoundsTheQuarantineByCount(string delayFrees, bool fastPath, string expected)
+    {
+        // --delay-frees (Dr. Memory's -delay_frees) applies on the native path as in the C# handlers.
+        var environment = new Dictionary<string, string?> { ["MEMCHECK_NO_HEAP_FAST_PATH"] = fastPath ? null : "1" };
+        var run = MemcheckLauncher.Run(["--delay-frees", delayFrees, "--stats", "--", CaseBinaries.Get("delay_frees")], [], environment);
+        string context = $"{run.CommandLine}\n{run.StderrText}";
+
+        Assert.True(run.ExitCode == 0, context);
+        Assert.Equal(expected, run.StdoutText);
+        Assert.True(fastPath ? Count(run.StderrText, "in native code") >= 8 : Count(run.StderrText, "in native code") == 0, context);
+        Assert.Contains("NO ERRORS FOUND", run.StderrText);
+    }
+
     private static MemcheckReport Run(string program, bool fastPath)
     {
         string json = Path.Combine(Scratch.NewDirectory("heap-fast"), "report.json");
