@@ -12,7 +12,9 @@ namespace Checker.Symbols.DebugFiles;
 /// one included (every threaded program's dtv block). So the first such run keeps a decompressed
 /// copy (libelf's elf_compress, as eu-elfcompress -t none does) in the user's cache by build-id, and
 /// later runs open that. Best effort throughout: no cache directory, a full disk, a copy that does
-/// not match: the original file is opened as before.
+/// not match: the original file is opened as before. The copies are kept to <see cref="CacheLimit"/>
+/// bytes: making one evicts those used least recently (a copy's access time, set when it is used
+/// and a day old), so copies of debug files long upgraded away do not pile up.
 /// </summary>
 public static unsafe class DecompressedDebugFiles
 {
@@ -43,15 +45,22 @@ public static unsafe class DecompressedDebugFiles
     /// </summary>
     public static string PathFor(ElfImage image) => PathFor(image, CacheDirectory);
 
-    /// <summary><see cref="PathFor(ElfImage)"/> with copies kept in <paramref name="directory"/> (null: none).</summary>
-    public static string PathFor(ElfImage image, string? directory)
+    /// <summary>The bytes of copies the cache keeps (1 GiB: libc's is 10 MB) before making one evicts others.</summary>
+    public const long CacheLimit = 1L << 30;
+
+    /// <summary><see cref="PathFor(ElfImage)"/> with copies kept in <paramref name="directory"/> (null: none), up to <paramref name="limit"/> bytes.</summary>
+    public static string PathFor(ElfImage image, string? directory, long limit = CacheLimit)
     {
         if (image.BuildId is not { Length: > 0 } buildId || directory is null || !HasCompressedDwarf(image))
             return image.Path;
         try
         {
             string copy = Path.Combine(directory, Convert.ToHexStringLower(buildId) + ".debug");
-            if (Matches(copy, buildId)) return copy;
+            if (Matches(copy, buildId))
+            {
+                MarkUsed(copy);
+                return copy;
+            }
             Directory.CreateDirectory(directory);
             string temporary = $"{copy}.{Environment.ProcessId}.tmp";
             try
@@ -60,6 +69,7 @@ public static unsafe class DecompressedDebugFiles
                 if (!Decompress(temporary) || !Matches(temporary, buildId)) return image.Path;
                 // Whole or not at all: a concurrent run sees no copy or a finished one.
                 File.Move(temporary, copy, overwrite: true);
+                Prune(directory, limit, keep: copy);
                 return copy;
             }
             finally
@@ -70,6 +80,43 @@ public static unsafe class DecompressedDebugFiles
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException)
         {
             return image.Path;
+        }
+    }
+
+    // A day's resolution is enough for eviction, and spares a metadata write on most runs (relatime
+    // mounts give much the same, noatime ones nothing).
+    private static void MarkUsed(string copy)
+    {
+        try
+        {
+            DateTime now = DateTime.UtcNow;
+            if (now - File.GetLastAccessTimeUtc(copy) > TimeSpan.FromDays(1)) File.SetLastAccessTimeUtc(copy, now);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// Deletes the copies in <paramref name="directory"/> used least recently until the rest hold at
+    /// most <paramref name="limit"/> bytes; <paramref name="keep"/>, just made, stays whatever its size.
+    /// A run that has a deleted copy open keeps reading it; one about to open it makes it again.
+    /// </summary>
+    internal static void Prune(string directory, long limit, string keep)
+    {
+        var copies = new DirectoryInfo(directory).GetFiles("*.debug")
+            .Where(f => f.FullName != Path.GetFullPath(keep))
+            .OrderBy(f => f.LastAccessTimeUtc)
+            .ToList();
+        long total = copies.Sum(f => f.Length) + new FileInfo(keep).Length;
+        foreach (FileInfo oldest in copies)
+        {
+            if (total <= limit) break;
+            long length = oldest.Length;   // before the delete: a deleted FileInfo has no length
+            try
+            {
+                oldest.Delete();
+                total -= length;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
     }
 

@@ -45,6 +45,39 @@ public class DecompressedDebugFilesTests(SymbolPrograms programs) : IClassFixtur
     }
 
     [Fact]
+    public void MakingACopy_EvictsTheLeastRecentlyUsedOnesBeyondTheLimit()
+    {
+        string program = programs.CompressedHello;
+        ElfImage image = ElfImage.Open(program);
+        string cache = EndToEnd.Scratch.NewDirectory("decompressed");
+        // Three stale copies of 4 KiB, used 30, 20 and 10 days ago, and a file that is no copy.
+        string[] stale = ["aa", "bb", "cc"];
+        for (int i = 0; i < stale.Length; i++)
+        {
+            string path = Path.Combine(cache, stale[i] + ".debug");
+            File.WriteAllBytes(path, new byte[4096]);
+            File.SetLastAccessTimeUtc(path, DateTime.UtcNow - TimeSpan.FromDays(30 - 10 * i));
+        }
+        File.WriteAllBytes(Path.Combine(cache, "notes.txt"), new byte[100_000]);
+
+        long size = new FileInfo(DecompressedDebugFiles.PathFor(image, EndToEnd.Scratch.NewDirectory("decompressed"))).Length;
+
+        // Room for the new copy and two of the old ones.
+        string copy = DecompressedDebugFiles.PathFor(image, cache, limit: size + 2 * 4096);
+
+        Assert.True(File.Exists(copy));
+        Assert.False(File.Exists(Path.Combine(cache, "aa.debug")), "the least recently used copy stayed");
+        Assert.True(File.Exists(Path.Combine(cache, "cc.debug")), "the most recently used old copy went");
+        Assert.True(File.Exists(Path.Combine(cache, "notes.txt")), "a file that is no copy went");
+
+        // A limit below the new copy alone keeps it and evicts every other.
+        File.Delete(copy);
+        copy = DecompressedDebugFiles.PathFor(image, cache, limit: 1);
+        Assert.True(File.Exists(copy));
+        Assert.Equal([copy], Directory.GetFiles(cache, "*.debug"));
+    }
+
+    [Fact]
     public void DamagedCopy_IsReplaced_AndNoCacheDirectoryMeansTheOriginal()
     {
         string program = programs.CompressedHello;
