@@ -191,4 +191,7 @@ public sealed unsafe class GuestRun
     /// <summary>The main thread's indirect-branch lookups (--stats): all, and those at rets and at indirect calls.</summary>
     public unsafe (long All, long Returns, long Calls) IndirectLookups =>
         (_thread.Context->IblLookups, _thread.Context->IblReturnLookups, _thread.Context->IblCallLookups);
+
+    /// <summary>The main thread's returns that took their predicted continuation (--stats).</summary>
+    public unsafe long PredictedReturns => _thread.Context->PredictedReturns;
 }

@@ -26,6 +26,7 @@ public static class StatisticsReport
         Line("constant indirect targets", s.ConstantTargets);
         Line("checked slot targets", s.CheckedSlotTargets);
         var lookups = run.IndirectLookups;
+        Line("predicted returns", run.PredictedReturns);
         Line("indirect lookups", lookups.All);
         Line("  at rets", lookups.Returns);
         Line("  at indirect calls", lookups.Calls);

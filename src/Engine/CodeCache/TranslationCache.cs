@@ -248,10 +248,16 @@ public sealed unsafe partial class TranslationCache
                 incoming.NextIncoming = ExitStub.None;
             }
             f.FirstIncoming = ExitStub.None;
+            // Its own exits back to their stubs too: a flushed fragment can still be entered, by a
+            // thread in flight or at a return's predicted continuation (Translation.ReturnPrediction),
+            // and then must leave for the dispatcher, never for a fragment flushed with it.
             for (int id = f.FirstExit; id < f.FirstExit + f.ExitCount; id++)
             {
                 ref ExitStub own = ref ExitAt(id);
-                if (own.IsLinked) RemoveIncoming(FragmentAt(own.LinkedNumber), ref own);
+                if (!own.IsLinked) continue;
+                RemoveIncoming(FragmentAt(own.LinkedNumber), ref own);
+                WriteRel32(own.PatchSite, own.StubAddress);
+                own.LinkedNumber = ExitStub.NoFragment;
             }
         }
         Statistics.FragmentsFlushed += victims.Count;

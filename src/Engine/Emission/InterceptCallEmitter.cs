@@ -24,6 +24,7 @@ public static class InterceptCallEmitter
         JumpAndLink.Emit(code, routines.InterceptCall);
         code.Encode(ContextOperand.Store(ContextOffsets.IblSaveRcx, Register.RCX));
         code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
+        Translation.ReturnPrediction.EmitAtReturn(code, mode, countLookups);
         if (countLookups) code.Encode(Instruction.Create(Code.Inc_rm64, ContextOperand.Slot(ContextOffsets.IblReturnLookups)));
         IndirectBranchEmitter.EmitLookup(code, lookupTable, routines, flagsLive: false, countLookups, mode);
     }

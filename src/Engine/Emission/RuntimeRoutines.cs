@@ -40,6 +40,8 @@ public sealed unsafe class RuntimeRoutines
     public ulong InterceptCall { get; private init; }
     public ulong IndirectBranchMiss { get; private init; }
     public ulong IndirectBranchMissFlagFree { get; private init; }
+    /// <summary>A thread's initial predicted continuation (<see cref="Translation.ReturnPrediction"/>): a ret to 0 leaves for the dispatcher.</summary>
+    public ulong ReturnMiss { get; private init; }
     public ulong RawSyscall { get; private init; }
     /// <summary>The same, for the guest's system calls the host passes through: the one place outside translated code where a kick parks a thread.</summary>
     public ulong GuestSyscall { get; private init; }
@@ -276,6 +278,14 @@ public sealed unsafe class RuntimeRoutines
         a.mov(__dword_ptr.fs[ContextOffsets.ExitId + ContextTls.Offset], ExitIds.IndirectMiss);
         a.jmp(exit);
 
+        // A ret that matched a thread's initial prediction (return address 0, see ReturnPrediction):
+        // the ret's rcx is in its slot and rcx holds the guest's; leave for the dispatcher with 0.
+        Label returnMiss = a.CreateLabel();
+        a.Label(ref returnMiss);
+        a.mov(__qword_ptr.fs[ContextOffsets.IblSaveRax + ContextTls.Offset], rax);
+        a.xor(ecx, ecx);
+        a.jmp(iblExit);
+
         Label rawSyscallEnd = a.CreateLabel();
         Label rawSyscallInsn = a.CreateLabel(), rawSyscallRet = a.CreateLabel();
         EmitSyscallStub(a, ref rawSyscall, ref rawSyscallInsn, ref rawSyscallRet, ref rawSyscallEnd);
@@ -453,6 +463,7 @@ public sealed unsafe class RuntimeRoutines
             InterceptCall = result.GetLabelRIP(interceptCall),
             IndirectBranchMiss = result.GetLabelRIP(ibl),
             IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
+            ReturnMiss = result.GetLabelRIP(returnMiss),
             RawSyscall = result.GetLabelRIP(rawSyscall),
             GuestSyscall = result.GetLabelRIP(guestSyscall),
             FaultHandler = result.GetLabelRIP(faultHandler),

@@ -28,6 +28,9 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.IblLookups)] public long IblLookups;
     [FieldOffset(ContextOffsets.IblReturnLookups)] public long IblReturnLookups;
     [FieldOffset(ContextOffsets.IblCallLookups)] public long IblCallLookups;
+    [FieldOffset(ContextOffsets.PredictedContinuation)] public ulong PredictedContinuation;
+    [FieldOffset(ContextOffsets.PredictedContinuationMode1)] public ulong PredictedContinuationMode1;
+    [FieldOffset(ContextOffsets.PredictedReturns)] public long PredictedReturns;
     [FieldOffset(ContextOffsets.Self)] public ulong Self;
     [FieldOffset(ContextOffsets.HostMxcsr)] public uint HostMxcsr;
     [FieldOffset(ContextOffsets.HostFpuCw)] public ushort HostFpuCw;
@@ -101,6 +104,18 @@ public static class ContextOffsets
     /// <summary>Of <see cref="IblLookups"/>, those at a ret and at an indirect call (--stats; the rest are jmps).</summary>
     public const int IblReturnLookups = 0x188;
     public const int IblCallLookups = 0x190;
+    /// <summary>
+    /// Return prediction, per mode (0 and 1): the return address the thread's latest call pushed and
+    /// where its translation continues (an exit of the calling fragment to that address). A ret whose
+    /// target is that address jumps there instead of looking it up (<see cref="Translation.ReturnPrediction"/>).
+    /// </summary>
+    public const int PredictedReturn = 0x198;
+    public const int PredictedContinuation = 0x1a0;
+    /// <summary>The same pair for mode 1 (a tool's first variant: memcheck's propagating mode).</summary>
+    public const int PredictedReturnMode1 = 0x1a8;
+    public const int PredictedContinuationMode1 = 0x1b0;
+    /// <summary>Returns that took the predicted continuation (--stats).</summary>
+    public const int PredictedReturns = 0x1b8;
     /// <summary>The guest value of the register a run of access checks holds as its scratch (<see cref="Translation.HeldScratch"/>).</summary>
     public const int HeldScratch = 0x1c0;
     /// <summary>A fault in translated code, further: si_code (SEGV_MAPERR 1, SEGV_ACCERR 2, ...) and the

@@ -415,27 +415,35 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 EmitCountBranch(code, ins, exits);
                 return;
             case FlowControl.Call when ins.Op0Kind == OpKind.NearBranch64:
+            {
                 PrefetchReturnSlot(code, ins.NextIP);
                 PushReturnAddress(code, ins.NextIP);
+                int predicted = ReturnPrediction.EmitAtCall(code, _mode, ins.NextIP);
                 ExitTo(code, exits, ExitKind.Direct, ins.NearBranchTarget);
+                EmitContinuation(code, exits, predicted, ins.NextIP);
                 return;
+            }
             case FlowControl.IndirectCall or FlowControl.IndirectBranch when IsNear64(ins):
                 if (TryEmitSlotBranch(code, ins, exits)) return;
                 code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
                 LoadTargetIntoRcx(code, ins);
+                int predictedReturn = -1;
                 if (ins.FlowControl == FlowControl.IndirectCall)
                 {
                     PrefetchReturnSlot(code, ins.NextIP);
                     PushReturnAddress(code, ins.NextIP);
+                    predictedReturn = ReturnPrediction.EmitAtCall(code, _mode, ins.NextIP);
                     CountLookup(code, ContextOffsets.IblCallLookups);
                 }
                 JumpToLookup(code, flagsLive: ins.FlowControl == FlowControl.IndirectBranch);
+                EmitContinuation(code, exits, predictedReturn, ins.NextIP);
                 return;
             case FlowControl.Return when ins.Code is Code.Retnq or Code.Retnq_imm16:
                 code.StoreSlot(ContextOffsets.IblSaveRcx, Register.RCX);
                 code.Encode(Instruction.Create(Code.Pop_r64, Register.RCX));
                 if (ins.Code == Code.Retnq_imm16)
                     code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, ins.Immediate16, 8)));
+                ReturnPrediction.EmitAtReturn(code, _mode, cache.CountIndirectLookups);
                 CountLookup(code, ContextOffsets.IblReturnLookups);
                 JumpToLookup(code, flagsLive: false);
                 return;
@@ -469,24 +477,31 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         switch (ConstantTargets.Classify(ins, mappings, modules, out ulong slot, out ulong target))
         {
             case SlotKind.ReadOnly:
+            {
                 _constantSlot = slot;
+                int predicted = -1;
                 if (ins.FlowControl == FlowControl.IndirectCall)
                 {
                     PrefetchReturnSlot(code, ins.NextIP);
                     PushReturnAddress(code, ins.NextIP);
+                    predicted = ReturnPrediction.EmitAtCall(code, _mode, ins.NextIP);
                 }
                 ExitTo(code, exits, ExitKind.Direct, target);
+                EmitContinuation(code, exits, predicted, ins.NextIP);
                 return true;
+            }
             case SlotKind.Writable when target < 0x8000_0000 && Math.Abs((long)(slot - code.CurrentAddress)) < 0x7000_0000:
             {
                 // [push return address;] cmp qword [slot], target; jne lookup; jmp target. The flags are
                 // dead: a jmp through a GOT slot enters a function (a PLT stub's, a sibling call), as a
                 // call through a function pointer in the module's data does.
                 bool unbound = ins.FlowControl == FlowControl.IndirectBranch && ConstantTargets.IsUnbound(ins, target) && _unboundOnce.Add(ins.IP);
+                int predicted = -1;
                 if (ins.FlowControl == FlowControl.IndirectCall)
                 {
                     PrefetchReturnSlot(code, ins.NextIP);
                     PushReturnAddress(code, ins.NextIP);
+                    predicted = ReturnPrediction.EmitAtCall(code, _mode, ins.NextIP);
                 }
                 code.Encode(Instruction.Create(Code.Cmp_rm64_imm32, new MemoryOperand(Register.RIP, (long)slot), (int)target));
                 code.Raw([0x75, 0x00]);
@@ -499,6 +514,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
                 LoadTargetIntoRcx(code, ins);
                 if (ins.FlowControl == FlowControl.IndirectCall) CountLookup(code, ContextOffsets.IblCallLookups);
                 JumpToLookup(code, flagsLive: false);
+                EmitContinuation(code, exits, predicted, ins.NextIP);
                 cache.Statistics.CheckedSlotTargets++;
                 return true;
             }
@@ -607,6 +623,17 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         code.Encode(Instruction.Create(Code.Lea_r64_m, Register.RSP, new MemoryOperand(Register.RSP, -8, 1)));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP), (uint)returnAddress));
         code.Encode(Instruction.Create(Code.Mov_rm32_imm32, new MemoryOperand(Register.RSP, 4, 1), (uint)(returnAddress >> 32)));
+    }
+
+    /// <summary>
+    /// Where a call's return is predicted to continue (<see cref="ReturnPrediction"/>): after the
+    /// call's own way out, an exit to its return address, whose address the call's store takes.
+    /// </summary>
+    private void EmitContinuation(CodeBuffer code, List<int> exits, int predictedField, ulong returnAddress)
+    {
+        if (predictedField < 0) return;
+        ReturnPrediction.PatchContinuation(code, predictedField, code.CurrentAddress);
+        ExitTo(code, exits, ExitKind.Direct, returnAddress);
     }
 
     /// <summary>

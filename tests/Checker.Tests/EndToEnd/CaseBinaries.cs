@@ -43,6 +43,7 @@ public static class CaseBinaries
         ["got_rewrite.lazy"] = new("gcc", "got_rewrite.c", ["-O1", "-Wl,-z,lazy"], []),
         ["indirect_branch_kinds"] = new("gcc", "indirect_branch_kinds.c", ["-O2"], []),
         ["delay_frees"] = new("gcc", "delay_frees.c", ["-O1"], []),
+        ["return_prediction_flush"] = new("gcc", "return_prediction_flush.c", ["-O1"], []),
         ["persisted_variant.1"] = new("gcc", "persisted_variant.c", ["-O2", "-DVALUE=1"], []),
         ["persisted_variant.2"] = new("gcc", "persisted_variant.c", ["-O2", "-DVALUE=2"], []),
         ["persisted_rebuilds.1"] = new("gcc", "persisted_rebuilds.c", ["-O0", "-DVALUE=1"], []),

@@ -44,10 +44,11 @@ public class EngineBehaviourTests
     [Theory]
     [InlineData("none")]
     [InlineData("memcheck")]
-    public void Statistics_SplitIndirectLookupsByBranchKind(string tool)
+    public void Statistics_SplitIndirectLookupsByBranchKind_AndLeafReturnsArePredicted(string tool)
     {
         // 100,000 calls through a function pointer (an indirect call and a ret each) and 100,000 switch
-        // dispatches through a jump table (an indirect jmp and a ret each), plus start-up and exit's few.
+        // dispatches through a jump table (an indirect jmp and a ret each), plus start-up and exit's few;
+        // the rets return to the latest call, so they take its predicted continuation (ReturnPrediction).
         const long n = 100_000;
         var native = ProcessRunner.Run(CaseBinaries.Get("indirect_branch_kinds"), []);
         var result = MemcheckLauncher.Run(["--tool", tool, "--stats", "--", CaseBinaries.Get("indirect_branch_kinds")]);
@@ -62,11 +63,28 @@ public class EngineBehaviourTests
             return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]);
         }
         long all = Count("indirect lookups"), rets = Count("at rets"), calls = Count("at indirect calls"), jmps = Count("at indirect jmps");
+        long predicted = Count("predicted returns");
         string context = string.Join('\n', lines);
         Assert.True(all == rets + calls + jmps, context);
-        Assert.True(rets >= 2 * n && rets < 2 * n + 20_000, context);
+        // Every one of the 2n returns is a leaf's, to the latest call: predicted, not looked up.
+        Assert.True(predicted >= 2 * n && predicted + rets < 2 * n + 20_000, context);
+        Assert.True(rets < 20_000, context);
         Assert.True(calls >= n && calls < n + 20_000, context);
         Assert.True(jmps >= n && jmps < n + 20_000, context);
+    }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("memcheck")]
+    public void APredictedReturnIntoRewrittenCode_RunsTheNewCode(string tool)
+    {
+        // The leaf's ret takes its caller's predicted continuation, an exit of a fragment flushed
+        // (with its target's) while the leaf ran: it must lead to the dispatcher, not the old target.
+        var native = ProcessRunner.Run(CaseBinaries.Get("return_prediction_flush"), []);
+        var result = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get("return_prediction_flush")]);
+
+        NativeComparison.AssertSame(native, result);
+        Assert.Equal("run 0: 1\nrun 1: 1\nrun 2: 1\nrewritten before the return: 42\nrewritten again: 43\nleft alone: 43\n", native.StdoutText);
     }
 
     [Fact]
