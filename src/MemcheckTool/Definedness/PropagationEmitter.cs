@@ -443,8 +443,9 @@ internal sealed class PropagationEmitter
 
     /// <summary>
     /// A plain move between a register and memory that <see cref="ShadowMoveRoutine"/> can do:
-    /// mov/movzx/movdqu/vmovdqu... of up to 64 bytes, no mask, addressing lea can repeat (no fs/gs,
-    /// no rip), a general register of 4 or 8 bytes (or any size as a store's source) or a vector one.
+    /// mov/movzx/movdqu/vmovdqu... of up to 64 bytes, no mask, an address computed again
+    /// (<see cref="AddressCanBeRepeated"/>; no fs/gs), a general register of 4 or 8 bytes (or any
+    /// size as a store's source) or a vector one.
     /// </summary>
     /// <summary>Whether <paramref name="ins"/> is a store <see cref="ShadowMoveRoutine"/> does when its pre-check hits (with <see cref="InlineMoves"/>).</summary>
     public bool SetsStoredLanes(int index) => InlineMoves && _moves[index] is { Store: true };
@@ -460,7 +461,7 @@ internal sealed class PropagationEmitter
         bool store = ins.Op0Kind == OpKind.Memory;
         if (store ? ins.Op1Kind != OpKind.Register : ins.Op0Kind != OpKind.Register || ins.Op1Kind != OpKind.Memory) return null;
         if (PropagationRules.Of(ins) != PropagationRule.Move || ins.OpMask != Register.None || ins.IsBroadcast) return null;
-        if (ins.SegmentPrefix is Register.FS or Register.GS || ins.IsIPRelativeMemoryOperand || ins.MemoryBase == Register.None) return null;
+        if (ins.SegmentPrefix is Register.FS or Register.GS || !AddressCanBeRepeated(ins)) return null;
         Register register = store ? ins.Op1Register : ins.Op0Register;
         if (register is >= Register.AH and <= Register.BH) return null;
         int size = ins.MemorySize.GetSize();
@@ -477,6 +478,17 @@ internal sealed class PropagationEmitter
         return new MoveShape(size, slot.Offset, slot.Bit, slot.FullSize, zeroTo, store, addressBits);
     }
 
+    /// <summary>
+    /// Whether <see cref="EmitMoveOperands"/> can compute the operand's address: a base register (lea
+    /// repeats it), a rip-relative or absolute address (a constant: PIE code's globals, non-PIE code's
+    /// tables; cc1plus's movdqa of [abs] constants took ~12,000 C# exits), or an index with a
+    /// displacement lea can encode (sign-extended 32 bits).
+    /// </summary>
+    private static bool AddressCanBeRepeated(in Instruction ins) =>
+        ins.MemoryBase != Register.None || ins.IsIPRelativeMemoryOperand
+        || (ins.MemoryIndex == Register.None ? ins.MemoryDisplacement64 < 1UL << 47
+            : ins.MemoryIndex.IsGPR64() && (long)ins.MemoryDisplacement64 == (int)ins.MemoryDisplacement64);
+
     private static int AddressBit(Register r) =>
         r.IsGPR() && ShadowRegisters.DirtyBit(r) is int bit and >= 0 and < 16 ? 1 << bit : 0;
 
@@ -491,9 +503,19 @@ internal sealed class PropagationEmitter
     private static void EmitMoveOperands(CodeBuffer code, in Instruction ins, int site)
     {
         code.StoreSlot(MemcheckSlots.MoveTemp, Register.RAX);
-        var operand = new MemoryOperand(ins.MemoryBase, ins.MemoryIndex, ins.MemoryIndexScale, (long)ins.MemoryDisplacement64,
-            ins.MemoryDisplacement64 == 0 ? 0 : 8);
-        code.Encode(Instruction.Create(ins.MemoryBase.IsGPR32() ? Code.Lea_r32_m : Code.Lea_r64_m, ins.MemoryBase.IsGPR32() ? Register.EAX : Register.RAX, operand));
+        if (ins.IsIPRelativeMemoryOperand || (ins.MemoryBase == Register.None && ins.MemoryIndex == Register.None))
+        {
+            // A constant address: the rip of the guest's instruction is not the translation's.
+            ulong address = ins.IsIPRelativeMemoryOperand ? ins.IPRelativeMemoryAddress : ins.MemoryDisplacement64;
+            code.Encode(Instruction.Create(Code.Mov_r64_imm64, Register.RAX, address));
+        }
+        else
+        {
+            var operand = new MemoryOperand(ins.MemoryBase, ins.MemoryIndex, ins.MemoryIndexScale, (long)ins.MemoryDisplacement64,
+                ins.MemoryDisplacement64 == 0 ? 0 : ins.MemoryBase == Register.None ? 4 : 8);
+            bool narrow = ins.MemoryBase.IsGPR32();
+            code.Encode(Instruction.Create(narrow ? Code.Lea_r32_m : Code.Lea_r64_m, narrow ? Register.EAX : Register.RAX, operand));
+        }
         code.StoreSlot(MemcheckSlots.MoveAddress, Register.RAX);
         code.LoadSlot(Register.RAX, MemcheckSlots.MoveTemp);
         code.SetSlot32(MemcheckSlots.PropagateSite, site);
