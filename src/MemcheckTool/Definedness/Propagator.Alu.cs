@@ -85,12 +85,19 @@ internal sealed unsafe partial class Propagator
         if (ins.OpCount == 1 && ins.Mnemonic == Mnemonic.Imul) { Pessimistic(c, ins); return; }
         (int[] sources, bool writes) = Operands(ins);
         int size = Math.Min(8, OperandSize(ins, 0));
-        ulong union = 0;
-        if (ins.Mnemonic == Mnemonic.Lea)
+        if (ins.Mnemonic == Mnemonic.Lea) { Lea(c, ins, size); return; }
+        if (ins.Mnemonic == Mnemonic.Add && IsSameRegisterTwice(ins))
         {
-            union = (ins.MemoryBase.IsGPR() ? RegisterShadow(c, ins.MemoryBase) : 0) | (ins.MemoryIndex.IsGPR() ? RegisterShadow(c, ins.MemoryIndex) : 0);
-            sources = [];
+            // add r,r: Valgrind rewrites x + x as x << 1 (exact), so a field read back as (w + w) >> n
+            // is as defined as its own bits, whatever the bits below it hold (GCC's bitfields).
+            ulong doubled = OperandShadow(c, ins, 0) & SizeMask(size);
+            Span<byte> bytes = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, (doubled << 1) & SizeMask(size));
+            WriteOperand(c, ins, 0, bytes[..size]);
+            SetFlags(c, ins, doubled != 0, false);
+            return;
         }
+        ulong union = 0;
         bool sub = ins.Mnemonic is Mnemonic.Sub or Mnemonic.Sbb;
         if (sub && ins.OpCount == 2 && ins.GetOpKind(0) == OpKind.Register && ins.GetOpKind(1) == OpKind.Register && ins.GetOpRegister(0) == ins.GetOpRegister(1)
             && ins.Mnemonic == Mnemonic.Sub)
@@ -124,6 +131,37 @@ internal sealed unsafe partial class Propagator
             if (differ != 0) DefineZeroFlag(c, ins);
         }
     }
+
+    private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+
+    private static bool IsSameRegisterTwice(in Instruction ins) =>
+        ins.OpCount == 2 && ins.Op0Kind == OpKind.Register && ins.Op1Kind == OpKind.Register && ins.Op0Register == ins.Op1Register;
+
+    /// <summary>
+    /// lea as Valgrind sees its address arithmetic: the index's shadow shifted by the scale (exact),
+    /// one term alone with no displacement copied exactly (lea r, [r2] and [r2*8] are moves and
+    /// shifts), base + base as base &lt;&lt; 1 (Valgrind's rewrite of x + x), and a real addition (two
+    /// terms, or a term and a displacement) smeared leftwards from its lowest undefined bit (Left).
+    /// </summary>
+    private void Lea(ContextBlock* c, in Instruction ins, int size)
+    {
+        bool hasBase = ins.MemoryBase.IsGPR(), hasIndex = ins.MemoryIndex.IsGPR();
+        int scaleShift = System.Numerics.BitOperations.Log2((uint)ins.MemoryIndexScale);
+        ulong baseShadow = hasBase ? RegisterShadow(c, ins.MemoryBase) : 0;
+        ulong indexShadow = hasIndex ? RegisterShadow(c, ins.MemoryIndex) << scaleShift : 0;
+        bool displaced = ins.MemoryDisplacement64 != 0;
+        ulong result;
+        if (hasBase && hasIndex && ins.MemoryBase == ins.MemoryIndex && scaleShift == 0)
+            result = displaced ? Left(baseShadow << 1) : baseShadow << 1;
+        else if (hasBase && hasIndex) result = Left(baseShadow | indexShadow);
+        else result = displaced ? Left(baseShadow | indexShadow) : baseShadow | indexShadow;
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, result & SizeMask(size));
+        WriteOperand(c, ins, 0, bytes[..size]);
+    }
+
+    /// <summary>Valgrind's Left: an undefined bit makes every higher bit undefined (a carry can reach it).</summary>
+    private static ulong Left(ulong shadow) => shadow | (0 - shadow);
 
     private void Shift(ContextBlock* c, in Instruction ins)
     {

@@ -65,6 +65,8 @@ internal readonly record struct RegisterRule(
         {
             other = ins.Op1Register;
             if (!other.IsGPR() || other.GetSize() != size || other is >= Register.AH and <= Register.BH) return null;
+            // add r,r is r << 1 (Valgrind's exact rewrite), not the routine's smearing add: the C# rule.
+            if (operation == ShadowRegisterRoutine.Add && other == destination) return null;
             otherSlot = ShadowRegisters.SlotOf(other)!.Value;
         }
         else if (!IsImmediate(ins.Op1Kind)) return null;
