@@ -116,6 +116,8 @@ internal sealed unsafe partial class Propagator
         ulong mask = size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
         union &= mask;
         ulong result = (carryIn ? mask : union | (0 - union)) & mask;   // Valgrind's Left: a carry reaches every higher bit
+        if (ins.Mnemonic == Mnemonic.Add && !carryIn && union != 0 && sources.Length == 2)
+            result = ExactSum(c, ins, sources[0], sources[1], mask);
         if (writes && ins.Mnemonic != Mnemonic.Cmp)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(shadow, result);
@@ -130,6 +132,26 @@ internal sealed unsafe partial class Propagator
             ulong differ = (BinaryPrimitives.ReadUInt64LittleEndian(va) ^ BinaryPrimitives.ReadUInt64LittleEndian(vb)) & ~union & mask;
             if (differ != 0) DefineZeroFlag(c, ins);
         }
+    }
+
+    /// <summary>
+    /// add's result shadow as Valgrind's expensive interpretation (memcheck's default for a 64-bit add
+    /// whose result is not only an address): the bits in which the smallest and the largest possible
+    /// sums differ, and the operands' own undefined bits. A carry stops where defined bits stop it:
+    /// a byte loaded with movzx plus 1 leaves bits 9 and up defined (Left made them all undefined).
+    /// </summary>
+    private ulong ExactSum(ContextBlock* c, in Instruction ins, int first, int second, ulong mask)
+    {
+        Span<byte> bytes = stackalloc byte[64];
+        ReadOperand(c, ins, first, bytes);
+        ulong x = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        ReadOperand(c, ins, second, bytes);
+        ulong y = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        ReadValue(c, ins, first, bytes[..8]);
+        ulong vx = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        ReadValue(c, ins, second, bytes[..8]);
+        ulong vy = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        return ((((vx & ~x) + (vy & ~y)) ^ ((vx | x) + (vy | y))) | x | y) & mask;
     }
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;

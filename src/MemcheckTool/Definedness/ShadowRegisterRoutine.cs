@@ -18,7 +18,7 @@ namespace Checker.MemcheckTool.Definedness;
 /// <list type="bullet">
 /// <item>and/or/xor/add/sub/cmp/test r, imm or r, r (x, y the operands' shadows within the size, vx,
 /// vy their values; an immediate is defined): and (x|y)&amp;(x|vx)&amp;(y|vy), or (x|y)&amp;(x|~vx)&amp;(y|~vy),
-/// xor x|y, add/sub/cmp Valgrind's Left of x|y; the status flags they modify defined, those they
+/// xor x|y, add Valgrind's exact sum ((min sum ^ max sum) | x | y), sub/cmp its Left of x|y; the status flags they modify defined, those they
 /// write undefined when the result has an undefined bit; ZF defined by a defined 1 bit of and/test,
 /// or by a defined bit in which sub/cmp's operands differ (the exact equality);</item>
 /// <item>a move between registers (and the zero idioms, a defined source): the source's shadow
@@ -111,6 +111,24 @@ internal static class ShadowRegisterRoutine
         a.xor(eax, eax);
         a.jmp(result);
         a.Label(ref arith);
+        Label leftSmear = a.CreateLabel();
+        a.cmp(eax, Add);
+        a.jne(leftSmear);
+        // add, exactly as Propagator.ExactSum: (min sum ^ max sum) | x | y.
+        a.andn(rax, rdx, r11);                                    // vx & ~x
+        a.andn(r9, r10, rcx);                                     // vy & ~y
+        a.add(rax, r9);
+        a.mov(r9, r11);
+        a.or(r9, rdx);                                            // vx | x
+        a.or(rcx, r10);                                           // vy | y
+        a.add(r9, rcx);
+        a.xor(r9, rax);
+        a.or(r9, rdx);
+        a.or(r9, r10);
+        a.and(r9, __qword_ptr.fs[MemcheckSlots.AluSizeMask + ContextTls.Offset]);
+        a.xor(eax, eax);
+        a.jmp(result);
+        a.Label(ref leftSmear);
         a.or(rdx, r10);                                           // the union
         a.mov(r9, rdx);
         a.neg(r9);
