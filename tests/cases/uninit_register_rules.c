@@ -63,6 +63,11 @@ __attribute__((noinline)) static void add_smears(unsigned char *p)
             sink++;
         if (r & 0x100) /* LINE_ADD */
             sink++;
+        __asm__ volatile("movzbl (%1), %k0\n\t"   /* the same by inc (C#): bit 12 defined */
+                         "incq %0\n\t"
+                         : "=&r"(r) : "r"(p + i) : "cc");
+        if (r & 0x1000) /* no report */
+            sink++;
     }
 }
 

@@ -116,8 +116,8 @@ internal sealed unsafe partial class Propagator
         ulong mask = size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
         union &= mask;
         ulong result = (carryIn ? mask : union | (0 - union)) & mask;   // Valgrind's Left: a carry reaches every higher bit
-        if (ins.Mnemonic == Mnemonic.Add && !carryIn && union != 0 && sources.Length == 2)
-            result = ExactSum(c, ins, sources[0], sources[1], mask);
+        if (!carryIn && union != 0 && (ins.Mnemonic == Mnemonic.Add && sources.Length == 2 || ins.Mnemonic == Mnemonic.Inc && sources.Length == 1))
+            result = ExactSum(c, ins, sources[0], sources.Length == 2 ? sources[1] : -1, mask);
         if (writes && ins.Mnemonic != Mnemonic.Cmp)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(shadow, result);
@@ -135,22 +135,27 @@ internal sealed unsafe partial class Propagator
     }
 
     /// <summary>
-    /// add's result shadow as Valgrind's expensive interpretation (memcheck's default for a 64-bit add
+    /// add's (and inc's) result shadow as Valgrind's expensive interpretation (memcheck's default for a 64-bit add
     /// whose result is not only an address): the bits in which the smallest and the largest possible
     /// sums differ, and the operands' own undefined bits. A carry stops where defined bits stop it:
     /// a byte loaded with movzx plus 1 leaves bits 9 and up defined (Left made them all undefined).
+    /// <paramref name="second"/> -1: inc's implicit defined 1.
     /// </summary>
     private ulong ExactSum(ContextBlock* c, in Instruction ins, int first, int second, ulong mask)
     {
         Span<byte> bytes = stackalloc byte[64];
         ReadOperand(c, ins, first, bytes);
         ulong x = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
-        ReadOperand(c, ins, second, bytes);
-        ulong y = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
         ReadValue(c, ins, first, bytes[..8]);
         ulong vx = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
-        ReadValue(c, ins, second, bytes[..8]);
-        ulong vy = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        ulong y = 0, vy = 1;
+        if (second >= 0)
+        {
+            ReadOperand(c, ins, second, bytes);
+            y = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+            ReadValue(c, ins, second, bytes[..8]);
+            vy = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        }
         return ((((vx & ~x) + (vy & ~y)) ^ ((vx | x) + (vy | y))) | x | y) & mask;
     }
 
