@@ -43,6 +43,8 @@ public enum PropagationRule
     ScanForward,
     /// <summary>bsr/lzcnt: the same from the top.</summary>
     ScanReverse,
+    /// <summary>popcnt: the count's bits (7 for 64 bits, 6 for 32, 5 for 16) undefined when an input bit is, the rest defined 0.</summary>
+    PopCount,
     /// <summary>setcc: a use of the flags; the byte is defined.</summary>
     SetCondition,
     /// <summary>cmovcc: a use of the flags; the destination takes the selected operand's shadow.</summary>
@@ -202,6 +204,7 @@ public static class PropagationRules
             Mnemonic.Vmovmskpd);
         Add(PropagationRule.ScanForward, Mnemonic.Bsf, Mnemonic.Tzcnt);
         Add(PropagationRule.ScanReverse, Mnemonic.Bsr, Mnemonic.Lzcnt);
+        Add(PropagationRule.PopCount, Mnemonic.Popcnt);
         Add(PropagationRule.Exchange, Mnemonic.Xchg);
         Add(PropagationRule.ExchangeAdd, Mnemonic.Xadd);
         Add(PropagationRule.Push, Mnemonic.Push);

@@ -116,7 +116,7 @@ internal sealed unsafe partial class Propagator
         ulong mask = size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
         union &= mask;
         ulong result = (carryIn ? mask : union | (0 - union)) & mask;   // Valgrind's Left: a carry reaches every higher bit
-        if (!carryIn && union != 0 && (ins.Mnemonic == Mnemonic.Add && sources.Length == 2 || ins.Mnemonic == Mnemonic.Inc && sources.Length == 1))
+        if (!carryIn && union != 0 && (ins.Mnemonic is Mnemonic.Add or Mnemonic.Adc && sources.Length == 2 || ins.Mnemonic == Mnemonic.Inc && sources.Length == 1))
             result = ExactSum(c, ins, sources[0], sources.Length == 2 ? sources[1] : -1, mask);
         if (writes && ins.Mnemonic != Mnemonic.Cmp)
         {
@@ -135,11 +135,18 @@ internal sealed unsafe partial class Propagator
     }
 
     /// <summary>
-    /// add's (and inc's) result shadow as Valgrind's expensive interpretation (memcheck's default for a 64-bit add
-    /// whose result is not only an address): the bits in which the smallest and the largest possible
-    /// sums differ, and the operands' own undefined bits. A carry stops where defined bits stop it:
-    /// a byte loaded with movzx plus 1 leaves bits 9 and up defined (Left made them all undefined).
-    /// <paramref name="second"/> -1: inc's implicit defined 1.
+    /// Valgrind's expensive interpretation of x + y (memcheck's default for a 64-bit add whose result
+    /// is not only an address): the bits in which the smallest and the largest possible sums differ,
+    /// and the operands' own undefined bits. A carry stops where defined bits stop it: a byte loaded
+    /// with movzx plus 1 is undefined in bits 0..8 only (Left made bits 8..63 undefined too).
+    /// <paramref name="x"/>, <paramref name="y"/> the shadows, <paramref name="vx"/>, <paramref name="vy"/> the values.
+    /// </summary>
+    internal static ulong ExactAdd(ulong x, ulong vx, ulong y, ulong vy) =>
+        (((vx & ~x) + (vy & ~y)) ^ ((vx | x) + (vy | y))) | x | y;
+
+    /// <summary>
+    /// add's, inc's and adc's (with a defined carry) result shadow by <see cref="ExactAdd"/>, as VEX
+    /// computes them: a + b, then + the carry. <paramref name="second"/> -1: inc's implicit 1.
     /// </summary>
     private ulong ExactSum(ContextBlock* c, in Instruction ins, int first, int second, ulong mask)
     {
@@ -156,7 +163,9 @@ internal sealed unsafe partial class Propagator
             ReadValue(c, ins, second, bytes[..8]);
             vy = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
         }
-        return ((((vx & ~x) + (vy & ~y)) ^ ((vx | x) + (vy | y))) | x | y) & mask;
+        ulong sum = ExactAdd(x, vx, y, vy) & mask;
+        if (ins.Mnemonic == Mnemonic.Adc && (c->Rflags & 1) != 0) sum = ExactAdd(sum, (vx + vy) & mask, 0, 1) & mask;
+        return sum;
     }
 
     private static ulong SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
@@ -165,30 +174,60 @@ internal sealed unsafe partial class Propagator
         ins.OpCount == 2 && ins.Op0Kind == OpKind.Register && ins.Op1Kind == OpKind.Register && ins.Op0Register == ins.Op1Register;
 
     /// <summary>
-    /// lea as Valgrind sees its address arithmetic: the index's shadow shifted by the scale (exact),
-    /// one term alone with no displacement copied exactly (lea r, [r2] and [r2*8] are moves and
-    /// shifts), base + base as base &lt;&lt; 1 (Valgrind's rewrite of x + x), and a real addition (two
-    /// terms, or a term and a displacement) smeared leftwards from its lowest undefined bit (Left).
+    /// lea as VEX computes it, (base + index &lt;&lt; scale) + displacement, each addition by
+    /// <see cref="ExactAdd"/>: the index's shadow shifted (exact), a lone term without displacement
+    /// copied, base + base as base &lt;&lt; 1 (VEX rewrites x + x as x &lt;&lt; 1).
     /// </summary>
     private void Lea(ContextBlock* c, in Instruction ins, int size)
     {
         bool hasBase = ins.MemoryBase.IsGPR(), hasIndex = ins.MemoryIndex.IsGPR();
         int scaleShift = System.Numerics.BitOperations.Log2((uint)ins.MemoryIndexScale);
-        ulong baseShadow = hasBase ? RegisterShadow(c, ins.MemoryBase) : 0;
-        ulong indexShadow = hasIndex ? RegisterShadow(c, ins.MemoryIndex) << scaleShift : 0;
-        bool displaced = ins.MemoryDisplacement64 != 0;
-        ulong result;
+        ulong shadow = 0, value = 0;
         if (hasBase && hasIndex && ins.MemoryBase == ins.MemoryIndex && scaleShift == 0)
-            result = displaced ? Left(baseShadow << 1) : baseShadow << 1;
-        else if (hasBase && hasIndex) result = Left(baseShadow | indexShadow);
-        else result = displaced ? Left(baseShadow | indexShadow) : baseShadow | indexShadow;
+        {
+            shadow = RegisterShadow(c, ins.MemoryBase) << 1;
+            value = RegisterValue(c, ins.MemoryBase) << 1;
+        }
+        else
+        {
+            if (hasBase) (shadow, value) = (RegisterShadow(c, ins.MemoryBase), RegisterValue(c, ins.MemoryBase));
+            if (hasIndex)
+            {
+                ulong indexShadow = RegisterShadow(c, ins.MemoryIndex) << scaleShift, indexValue = RegisterValue(c, ins.MemoryIndex) << scaleShift;
+                (shadow, value) = hasBase ? (ExactAdd(shadow, value, indexShadow, indexValue), value + indexValue) : (indexShadow, indexValue);
+            }
+        }
+        if (ins.MemoryDisplacement64 != 0 && shadow != 0) shadow = ExactAdd(shadow, value, 0, ins.MemoryDisplacement64);
         Span<byte> bytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, result & SizeMask(size));
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, shadow & SizeMask(size));
         WriteOperand(c, ins, 0, bytes[..size]);
     }
 
-    /// <summary>Valgrind's Left: an undefined bit makes every higher bit undefined (a carry can reach it).</summary>
-    private static ulong Left(ulong shadow) => shadow | (0 - shadow);
+    private static ulong RegisterValue(ContextBlock* c, Register register)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        GuestValues.Read(c, register, bytes);
+        return BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+    }
+
+    /// <summary>
+    /// popcnt: at most 64 (32, 16) bits are set, so only the count's low 7 (6, 5) bits can depend on an
+    /// undefined input bit; the rest are defined zeros (Valgrind's bit-twiddling expansion gets the same).
+    /// ZF (input zero) as an and's: undefined unless a defined 1 bit decides it; the other flags cleared.
+    /// </summary>
+    private void PopCount(ContextBlock* c, in Instruction ins)
+    {
+        int size = Math.Min(8, OperandSize(ins, 0));
+        ulong mask = SizeMask(size);
+        ulong x = OperandShadow(c, ins, 1) & mask;
+        Span<byte> bytes = stackalloc byte[8];
+        ReadValue(c, ins, 1, bytes);
+        ulong v = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        ulong countBits = size == 8 ? 0x7FUL : size == 4 ? 0x3FUL : 0x1FUL;
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, x != 0 ? countBits : 0);
+        WriteOperand(c, ins, 0, bytes[..size]);
+        SetFlags(c, ins, x != 0 && (v & ~x) == 0);
+    }
 
     private void Shift(ContextBlock* c, in Instruction ins)
     {
@@ -334,8 +373,12 @@ internal sealed unsafe partial class Propagator
         int size = Math.Min(8, OperandSize(ins, 0));
         ulong a = OperandShadow(c, ins, 0), b = OperandShadow(c, ins, 1);
         ulong mask = size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
-        ulong union = (a | b) & mask, sum = (union | (0 - union)) & mask;
         Span<byte> bytes = stackalloc byte[8];
+        ReadValue(c, ins, 0, bytes);
+        ulong va = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        ReadValue(c, ins, 1, bytes);
+        ulong vb = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
+        ulong sum = ExactAdd(a & mask, va, b & mask, vb) & mask;   // as add's
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, a);
         WriteOperand(c, ins, 1, bytes[..size]);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, sum);

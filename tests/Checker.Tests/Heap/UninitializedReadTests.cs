@@ -354,6 +354,30 @@ public class UninitializedReadTests
         Assert.Equal(0, report.Run.ExitCode);
     }
 
+    /// <summary>
+    /// Twenty arithmetic forms on a byte whose bits 0..7 are undefined, then a branch on bit 20: the
+    /// six valgrind reports (sub, dec, neg, imul, bsf, sbb: a borrow or product reaches every higher
+    /// bit) are memcheck's, at the same lines, and the forms valgrind takes exactly (add, inc, adc with
+    /// a defined carry, xadd, lea's sums, popcnt, shifts, rotates, not, or, bswap) report nothing.
+    /// </summary>
+    [Fact]
+    public void ArithmeticCarries_DecidedAsValgrindDecidesThem()
+    {
+        const string source = "uninit_arith_carries.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_arith_carries"));
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("done\n", report.Run.StdoutText);
+        (string Function, string Marker)[] expected =
+            [("t_sub", "LINE_SUB"), ("t_dec", "LINE_DEC"), ("t_neg", "LINE_NEG"), ("t_imul", "LINE_IMUL"), ("t_bsf", "LINE_BSF"), ("t_sbb", "LINE_SBB")];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal("a conditional jump depends on undefined flags", Message(errors[i]));
+            AssertFrame(UserFrame(errors[i], source), expected[i].Function, source, Line(source, expected[i].Marker), report.Context);
+        }
+        Assert.Equal(0, report.Run.ExitCode);
+    }
+
     [Fact]
     public void Avx512LoopOverAPartlyInitializedArray_ReportedAtTheBranch()
     {
