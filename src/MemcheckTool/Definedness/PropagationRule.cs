@@ -27,7 +27,7 @@ public enum PropagationRule
     AndNot,
     /// <summary>Integer arithmetic with carries (add, sub, adc, sbb, inc, dec, neg, cmp, imul): an undefined bit makes every higher bit undefined (Valgrind's Left).</summary>
     Arith,
-    /// <summary>Shifts and rotates: the shadow moves with the bits; an undefined count makes all undefined.</summary>
+    /// <summary>Shifts and rotates (shld/shrd: the source's bits shift in): the shadow moves with the bits; an undefined count makes all undefined.</summary>
     Shift,
     /// <summary>cbw/cwde/cdqe/cwd/cdq/cqo: the top bit's shadow fills the extension.</summary>
     SignFill,
@@ -198,7 +198,7 @@ public static class PropagationRules
         Add(PropagationRule.Arith, Mnemonic.Add, Mnemonic.Sub, Mnemonic.Adc, Mnemonic.Sbb, Mnemonic.Inc, Mnemonic.Dec, Mnemonic.Neg,
             Mnemonic.Cmp, Mnemonic.Imul, Mnemonic.Lea, Mnemonic.Adcx, Mnemonic.Adox);
         Add(PropagationRule.Shift, Mnemonic.Shl, Mnemonic.Sal, Mnemonic.Shr, Mnemonic.Sar, Mnemonic.Rol, Mnemonic.Ror, Mnemonic.Shlx,
-            Mnemonic.Shrx, Mnemonic.Sarx, Mnemonic.Rorx);
+            Mnemonic.Shrx, Mnemonic.Sarx, Mnemonic.Rorx, Mnemonic.Shld, Mnemonic.Shrd);
         Add(PropagationRule.SignFill, Mnemonic.Cbw, Mnemonic.Cwde, Mnemonic.Cdqe, Mnemonic.Cwd, Mnemonic.Cdq, Mnemonic.Cqo);
         Add(PropagationRule.MoveMask, Mnemonic.Pmovmskb, Mnemonic.Vpmovmskb, Mnemonic.Movmskps, Mnemonic.Movmskpd, Mnemonic.Vmovmskps,
             Mnemonic.Vmovmskpd);

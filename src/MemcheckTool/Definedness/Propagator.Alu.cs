@@ -232,14 +232,16 @@ internal sealed unsafe partial class Propagator
     private void Shift(ContextBlock* c, in Instruction ins)
     {
         bool threeOperand = ins.Mnemonic is Mnemonic.Shlx or Mnemonic.Shrx or Mnemonic.Sarx or Mnemonic.Rorx;
+        bool doubleShift = ins.Mnemonic is Mnemonic.Shld or Mnemonic.Shrd;   // dst, src, count: src's bits shift in
         int source = threeOperand ? 1 : 0;
         int size = Math.Min(8, OperandSize(ins, 0));
         int bits = 8 * size;
         ulong mask = bits >= 64 ? ulong.MaxValue : (1UL << bits) - 1;
         ulong shadow = OperandShadow(c, ins, source) & mask;
+        ulong incoming = doubleShift ? OperandShadow(c, ins, 1) & mask : 0;
         int count;
         bool countUndefined = false;
-        int countOp = threeOperand ? 2 : 1;
+        int countOp = threeOperand || doubleShift ? 2 : 1;
         if (ins.OpCount <= countOp) count = 1;   // shl r, 1 forms without an operand
         else if (ins.GetOpKind(countOp) == OpKind.Register)
         {
@@ -249,7 +251,10 @@ internal sealed unsafe partial class Propagator
         }
         else count = (int)(ins.GetImmediate(countOp) & (ulong)(bits == 64 ? 63 : 31));
         ulong result;
-        if (countUndefined) result = mask;
+        if (countUndefined || doubleShift && count >= bits) result = mask;
+        else if (doubleShift)
+            result = count == 0 ? shadow
+                : (ins.Mnemonic == Mnemonic.Shld ? (shadow << count) | (incoming >> (bits - count)) : (shadow >> count) | (incoming << (bits - count))) & mask;
         else
         {
             int n = count % bits;

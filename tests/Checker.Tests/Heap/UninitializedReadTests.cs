@@ -355,10 +355,11 @@ public class UninitializedReadTests
     }
 
     /// <summary>
-    /// Twenty arithmetic forms on a byte whose bits 0..7 are undefined, then a branch on bit 20: the
-    /// six valgrind reports (sub, dec, neg, imul, bsf, sbb: a borrow or product reaches every higher
-    /// bit) are memcheck's, at the same lines, and the forms valgrind takes exactly (add, inc, adc with
-    /// a defined carry, xadd, lea's sums, popcnt, shifts, rotates, not, or, bswap) report nothing.
+    /// Twenty-two arithmetic forms on a byte whose bits 0..7 are undefined, then a branch on bit 20:
+    /// the seven valgrind reports (sub, dec, neg, imul, bsf, sbb: a borrow or product reaches every
+    /// higher bit; shld: the byte shifted onto bit 20) are memcheck's, at the same lines, and the forms
+    /// valgrind takes exactly (add, inc, adc with a defined carry, xadd, lea's sums, popcnt, shifts,
+    /// rotates, not, or, bswap, shrd) report nothing.
     /// </summary>
     [Fact]
     public void ArithmeticCarries_DecidedAsValgrindDecidesThem()
@@ -368,7 +369,8 @@ public class UninitializedReadTests
         JsonElement[] errors = report.Errors;
         Assert.Equal("done\n", report.Run.StdoutText);
         (string Function, string Marker)[] expected =
-            [("t_sub", "LINE_SUB"), ("t_dec", "LINE_DEC"), ("t_neg", "LINE_NEG"), ("t_imul", "LINE_IMUL"), ("t_bsf", "LINE_BSF"), ("t_sbb", "LINE_SBB")];
+            [("t_sub", "LINE_SUB"), ("t_dec", "LINE_DEC"), ("t_neg", "LINE_NEG"), ("t_imul", "LINE_IMUL"), ("t_bsf", "LINE_BSF"), ("t_sbb", "LINE_SBB"),
+             ("t_shld", "LINE_SHLD")];
         Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
         for (int i = 0; i < expected.Length; i++)
         {
