@@ -43,6 +43,12 @@ public enum PropagationRule
     ScanForward,
     /// <summary>bsr/lzcnt: the same from the top.</summary>
     ScanReverse,
+    /// <summary>
+    /// psll/psrl/psra of words, dwords, qwords and pslldq/psrldq by an immediate: the shadow shifts as
+    /// the bits do (zeros shifted in are defined; an arithmetic shift copies the sign bit's shadow).
+    /// A count in a register or memory, or a write mask: pessimistic.
+    /// </summary>
+    VectorShift,
     /// <summary>popcnt: the count's bits (7 for 64 bits, 6 for 32, 5 for 16) undefined when an input bit is, the rest defined 0.</summary>
     PopCount,
     /// <summary>setcc: a use of the flags; the byte is defined.</summary>
@@ -205,6 +211,10 @@ public static class PropagationRules
         Add(PropagationRule.ScanForward, Mnemonic.Bsf, Mnemonic.Tzcnt);
         Add(PropagationRule.ScanReverse, Mnemonic.Bsr, Mnemonic.Lzcnt);
         Add(PropagationRule.PopCount, Mnemonic.Popcnt);
+        Add(PropagationRule.VectorShift, Mnemonic.Psllw, Mnemonic.Pslld, Mnemonic.Psllq, Mnemonic.Psrlw, Mnemonic.Psrld, Mnemonic.Psrlq,
+            Mnemonic.Psraw, Mnemonic.Psrad, Mnemonic.Pslldq, Mnemonic.Psrldq, Mnemonic.Vpsllw, Mnemonic.Vpslld, Mnemonic.Vpsllq,
+            Mnemonic.Vpsrlw, Mnemonic.Vpsrld, Mnemonic.Vpsrlq, Mnemonic.Vpsraw, Mnemonic.Vpsrad, Mnemonic.Vpsraq, Mnemonic.Vpslldq,
+            Mnemonic.Vpsrldq);
         Add(PropagationRule.Exchange, Mnemonic.Xchg);
         Add(PropagationRule.ExchangeAdd, Mnemonic.Xadd);
         Add(PropagationRule.Push, Mnemonic.Push);

@@ -59,6 +59,54 @@ internal sealed unsafe partial class Propagator
         if (writes) WriteOperand(c, ins, 0, union[..size]);
     }
 
+    /// <summary>
+    /// A vector shift by an immediate (<see cref="PropagationRule.VectorShift"/>): each element's shadow
+    /// shifted as its bits (a count past the element: logical shifts give defined zeros, arithmetic ones
+    /// the sign's shadow), the dq forms' bytes shifted within each 128-bit lane.
+    /// </summary>
+    private void VectorShift(ContextBlock* c, in Instruction ins)
+    {
+        int countOp = ins.OpCount - 1, sourceOp = ins.OpCount == 3 ? 1 : 0;
+        if (ins.OpMask != Register.None || ins.IsBroadcast || ins.OpCount is < 2 or > 3 || ins.GetOpKind(countOp) != OpKind.Immediate8)
+        {
+            Pessimistic(c, ins);
+            return;
+        }
+        int count = ins.Immediate8;
+        int size = OperandSize(ins, 0);
+        Span<byte> shadow = stackalloc byte[64], result = stackalloc byte[64];
+        ReadOperand(c, ins, sourceOp, shadow);
+        result.Clear();
+        string name = ins.Mnemonic.ToString();
+        bool left = name.Contains("sll", StringComparison.Ordinal), arithmetic = name.Contains("sra", StringComparison.Ordinal);
+        if (name.EndsWith("dq", StringComparison.Ordinal))
+        {
+            for (int lane = 0; lane < size; lane += 16)
+                for (int i = 0; i < 16; i++)
+                {
+                    int from = left ? i - count : i + count;
+                    if (from >= 0 && from < 16) result[lane + i] = shadow[lane + from];
+                }
+        }
+        else
+        {
+            int element = name[^1] switch { 'w' => 2, 'd' => 4, _ => 8 };
+            int bits = 8 * element;
+            ulong mask = bits == 64 ? ulong.MaxValue : (1UL << bits) - 1;
+            for (int e = 0; e < size; e += element)
+            {
+                ulong s = 0;
+                for (int b = element - 1; b >= 0; b--) s = (s << 8) | shadow[e + b];
+                ulong r = left ? (count >= bits ? 0 : s << count)
+                    : arithmetic ? (ulong)((long)(s << (64 - bits)) >> (64 - bits) >> Math.Min(count, bits - 1))
+                    : count >= bits ? 0 : s >> count;
+                r &= mask;
+                for (int b = 0; b < element; b++) result[e + b] = (byte)(r >> (8 * b));
+            }
+        }
+        WriteOperand(c, ins, 0, result[..size]);
+    }
+
     private void Scalar(ContextBlock* c, in Instruction ins)
     {
         (int[] sources, _) = Operands(ins);

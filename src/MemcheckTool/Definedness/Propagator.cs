@@ -76,6 +76,7 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             case PropagationRule.MoveMask: MoveMask(c, ins); return;
             case PropagationRule.ScanForward or PropagationRule.ScanReverse: Scan(c, ins, rule == PropagationRule.ScanForward); return;
             case PropagationRule.PopCount: PopCount(c, ins); return;
+            case PropagationRule.VectorShift: VectorShift(c, ins); return;
             case PropagationRule.SetCondition: WriteOperand(c, ins, 0, stackalloc byte[1]); return;
             case PropagationRule.MoveIfCondition: MoveIfCondition(c, ins); return;
             case PropagationRule.Exchange: Exchange(c, ins); return;
