@@ -40,6 +40,8 @@ public static class StatisticsReport
         Line("callstack walks", Checker.MemcheckTool.Heap.CallstackCapture.Walks);
         Line("  distinct callstacks", Checker.MemcheckTool.Heap.CallstackCapture.Stacks.Count);
         Line("tool exits (access check reports)", s.ToolExits);
+        long hotLaneExits = run.Tool is MemoryCheckTool memcheck ? memcheck.HotLanes.Exits : 0;
+        if (run.Tool is MemoryCheckTool withLanes) Line("  lane tests made per-site", withLanes.HotLanes.Promoted);
         if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
         {
             // What those tool exits were: definedness's own, and the rest (access reports, allowed partial loads).
@@ -48,7 +50,7 @@ public static class StatisticsReport
             Line("  undefined-read switches", d.ModeSwitches);
             Line("  merged-check gap exits", d.MergedGapExits);
             Line("  propagated at a switch", d.PropagatedAtSwitch);
-            Line("  other exits", s.ToolExits - d.PropagationExits - d.ModeSwitches - d.MergedGapExits - d.PropagatedAtSwitch);
+            Line("  other exits", s.ToolExits - hotLaneExits - d.PropagationExits - d.ModeSwitches - d.MergedGapExits - d.PropagatedAtSwitch);
             Line("uninitialized reports", d.Reports);
             Line("fragments plain/propagating", string.Join(" / ", d.TranslationsByMode));
         }

@@ -35,6 +35,9 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     private const ulong ShadowIndexMask = 0x7fff_ffff_fffc;
 
     private ToolHost _host = null!;
+
+    /// <summary>Access sites given their own exact-lane test after entering the shared one often (each a tool exit).</summary>
+    public HotLaneSites HotLanes => _routines.HotLanes;
     private MemcheckRoutines _routines = null!;
     private FrameRuleCache _rules = null!;
     private ThreadStacks _threadStacks = null!;
@@ -285,6 +288,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.Propagate)
         {
             Definedness.Propagate(context);
+            return null;
+        }
+        if (MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.HotLanes)
+        {
+            _routines.HotLanes.Promote(_routines.Sites[MemcheckSlots.At<int>(context, MemcheckSlots.CheckSite)].Pc, _host.Cache);
             return null;
         }
         if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.GatherUndefined)

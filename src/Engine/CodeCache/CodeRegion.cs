@@ -13,6 +13,8 @@ namespace Checker.Engine.CodeCache;
 public sealed class CodeRegion
 {
     private ulong _next;
+    // Where code may go up to: sparse data is carved downwards from the end (AllocateSparseData).
+    private ulong _top;
 
     // Populated ahead up to here, in huge-page steps (BackgroundPopulation): the translator's next
     // fragments go to pages another core already zeroed. Only small carvings (fragments) move it: the
@@ -27,6 +29,7 @@ public sealed class CodeRegion
         Start = HostMemory.MapAnonymous(start, size, LibC.ProtRead | LibC.ProtWrite | LibC.ProtExec, noReserve: true);
         End = Start + size;
         _next = Start;
+        _top = End;
         // 2 MB pages where the kernel has them (transparent huge pages on madvise): a large program's
         // cache is a hundred megabytes of code the CPU jumps all over, and with 4 KB pages every
         // fresh page is a fault while translating and every cold one an iTLB miss while running.
@@ -36,6 +39,8 @@ public sealed class CodeRegion
     public ulong Start { get; }
     public ulong End { get; }
     public ulong Used => _next - Start;
+    /// <summary>Where code may end: below the sparse data carved from the top.</summary>
+    public ulong CodeLimit => _top;
 
     /// <summary>Where the next allocation will start (after aligning to <paramref name="alignment"/>).</summary>
     public ulong Peek(ulong alignment) => (_next + alignment - 1) & ~(alignment - 1);
@@ -43,7 +48,7 @@ public sealed class CodeRegion
     public ulong Allocate(ulong size, ulong alignment)
     {
         ulong at = Peek(alignment);
-        if (at + size > End)
+        if (at + size > _top)
             throw new EngineException($"code cache full ({(End - Start) >> 20} MB)");
         _next = at + size;
         if (size < LargeCarving && _next - Start >= PopulateFrom) PopulateAhead();
@@ -53,11 +58,26 @@ public sealed class CodeRegion
     private void PopulateAhead()
     {
         if (_populatedTo < _next) _populatedTo = (_next + PopulateStep - 1) & ~(PopulateStep - 1);
-        while (_next + PopulateLead > _populatedTo && _populatedTo < End)
+        while (_next + PopulateLead > _populatedTo && _populatedTo < _top)
         {
-            BackgroundPopulation.Shared.Request(_populatedTo, Math.Min(PopulateStep, End - _populatedTo));
+            BackgroundPopulation.Shared.Request(_populatedTo, Math.Min(PopulateStep, _top - _populatedTo));
             _populatedTo += PopulateStep;
         }
+    }
+
+    /// <summary>
+    /// Room for counters the generated code updates (within disp32 reach of it, at the same address
+    /// in every run), on small pages: touched sparsely, a 2 MB page per touch would be mostly zeros.
+    /// Carved from the region's top, so that the code below stays in as few 2 MB pages as before.
+    /// </summary>
+    public ulong AllocateSparseData(ulong size)
+    {
+        const ulong HugePage = 2 << 20;
+        ulong at = (_top - size) & ~(HugePage - 1);
+        if (at < _next) throw new EngineException($"code cache full ({(End - Start) >> 20} MB)");
+        LibC.madvise((nint)at, (nuint)(_top - at), LibC.MadvNoHugePage);
+        _top = at;
+        return at;
     }
 
     /// <summary>
@@ -66,7 +86,7 @@ public sealed class CodeRegion
     /// </summary>
     internal void Restore(ulong next)
     {
-        if (next < _next || next > End) throw new EngineException($"persisted code 0x{next:x} outside the free region");
+        if (next < _next || next > _top) throw new EngineException($"persisted code 0x{next:x} outside the free region");
         _next = next;
     }
 

@@ -92,7 +92,7 @@ public sealed unsafe class PersistedTranslations
         if (reader.ReadUInt64() != Magic) throw new InvalidDataException("not a translation snapshot");
         if (reader.ReadString() != _key) throw new InvalidDataException("a snapshot of another key");
         ulong start = reader.ReadUInt64(), end = reader.ReadUInt64();
-        if (start != _codeStart || end < start || end > cache.Region.End) throw new InvalidDataException("the snapshot's code does not fit");
+        if (start != _codeStart || end < start || end > cache.Region.CodeLimit) throw new InvalidDataException("the snapshot's code does not fit");
         // The code straight into the free region: nothing is allocated there until Restore.
         Native.HostMemory.Populate(start, end - start);
         stream.ReadExactly(new Span<byte>((void*)start, checked((int)(end - start))));

@@ -109,6 +109,7 @@ public static unsafe partial class LibC
 
     public const int MadvDontNeed = 4;
     public const int MadvHugePage = 14;
+    public const int MadvNoHugePage = 15;
     public const int MadvPopulateWrite = 23;   // Linux 5.14
 
     public const int WriteOk = 2;

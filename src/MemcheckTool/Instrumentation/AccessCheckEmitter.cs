@@ -251,8 +251,9 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             int probeBytes = frameAligned ? access.Size / 4 : FirstProbeBytes(access.Size);
             LaneAction action = SetsPending(site, inPlace, storeSetsLanes) ? LaneAction.Pending : DefinesFreshBytes(site) ? LaneAction.Define : LaneAction.Routine;
             int skipIfDirty = action == LaneAction.Define ? storedDirtyBit : -1;
-            // The shared tests define or hand over; setting the pending bit stays per site.
-            if (action != LaneAction.Pending && sites.Describe(site.Id, access.Size, KindOf(site, inPlace))
+            // The shared tests define or hand over; setting the pending bit stays per site, and so
+            // does the test of a site that entered its shared one often (HotLaneSites).
+            if (action != LaneAction.Pending && !routines.HotLanes.Contains(site.Pc) && sites.Describe(site.Id, access.Size, KindOf(site, inPlace))
                 && exactLanes.TryEmitShared(code, access, site.Id, scratch, flagsDead, probeBytes, frameAligned, action == LaneAction.Define, resume,
                     routines.AccessCheckFromSite, skipIfDirty))
             {

@@ -55,9 +55,14 @@ public sealed unsafe class ExactLaneCheck
     private int _poolUsed;
     private readonly Dictionary<int, ulong> _shared = [];
 
+    // HotLaneSites' entry counters (disp32) and the cache's exit, where a shared test leaves to promote its site.
+    private readonly ulong _hotCounters, _exit;
+
     /// <summary>Lane masks for 1..<see cref="MaxSize"/> bytes (all bits, then high bits only) and the threaded byte, in the code region (RIP-relative reach of every stub).</summary>
-    public ExactLaneCheck(CodeRegion region)
+    public ExactLaneCheck(CodeRegion region, ulong hotCounters, ulong exit)
     {
+        _hotCounters = hotCounters;
+        _exit = exit;
         _table = region.Allocate(2 * 8 * (MaxSize + 1) + 8, 64);
         var masks = new ulong[2 * (MaxSize + 1) + 1];
         for (int n = 1; n <= MaxSize; n++)
@@ -151,7 +156,8 @@ public sealed unsafe class ExactLaneCheck
     {
         ulong at = _pool + (ulong)_poolUsed;
         CodeTemplate routine = CodeTemplate.Record(at, (c, fields) =>
-            EmitShared(c, fields, scratch, t, flagsDead, probeBytes, frameAligned, define, define ? HighLanes(accessSize) : AllLanes(accessSize), ThreadedFlag, fromSite, skipIfDirty, accessSize, AllLanes(accessSize)));
+            EmitShared(c, fields, scratch, t, flagsDead, probeBytes, frameAligned, define, define ? HighLanes(accessSize) : AllLanes(accessSize), ThreadedFlag, fromSite, skipIfDirty, accessSize, AllLanes(accessSize),
+                _hotCounters, _exit));
         int size = (routine.Length + 15) & ~15;
         shared = 0;
         if (_poolUsed + size > SharedPoolSize) return false;
@@ -163,7 +169,8 @@ public sealed unsafe class ExactLaneCheck
 
     /// <summary>The shared test of <see cref="TryEmitShared"/>: as the per-site tail, but it stores the address and leaves through gs:[LinkReturn] or to the routine.</summary>
     private static void EmitShared(CodeBuffer code, CodeTemplate.Recorder fields, Register scratch, Register t, bool flagsDead, int probeBytes,
-        bool frameAligned, bool define, ulong lanes, ulong threadedFlag, ulong fromSite, int skipIfDirty, int accessSize, ulong allLanes)
+        bool frameAligned, bool define, ulong lanes, ulong threadedFlag, ulong fromSite, int skipIfDirty, int accessSize, ulong allLanes,
+        ulong hotCounters, ulong exit)
     {
         code.StoreSlot(MemcheckSlots.CheckAddress, scratch);
         var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.GS);
@@ -197,12 +204,36 @@ public sealed unsafe class ExactLaneCheck
             code.Encode(Instruction.Create(Sized(probeBytes, Code.And_rm8_r8, Code.And_rm16_r16, Code.And_rm32_r32, Code.And_rm64_r64), shadow, Part(t, probeBytes)));
         }
         if (skip >= 0) Patch(code, skip);
+        int hot = EmitEntryCount(code, scratch, hotCounters);
         Restore(code, t, flagsDead);
         code.Encode(Instruction.Create(Code.Jmp_rm64, ContextOperand.Slot(Engine.State.ContextOffsets.LinkReturn)));
         foreach (int fail in fails) Patch(code, fail);
         Restore(code, t, flagsDead);
         code.Byte(0xE9);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, fromSite));
+        // The site's 4,096th entry: its job done, it leaves so that its fragment is translated again
+        // with a test of its own; the dispatcher resumes at gs:[LinkReturn].
+        Patch(code, hot);
+        Restore(code, t, flagsDead);
+        code.SetSlot32(MemcheckSlots.ToolExitReason, ToolExitReasons.HotLanes);
+        code.SetSlot32(Engine.State.ContextOffsets.ExitId, Engine.Emission.ExitIds.ToolExit);
+        code.Byte(0xE9);
+        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, exit));
+    }
+
+    /// <summary>
+    /// Counts the entry in <see cref="HotLaneSites"/>' counter of the site (the scratch is free once
+    /// the test is done: the resume point reloads a spilled one); returns the field of the jump taken
+    /// when the counter carries out.
+    /// </summary>
+    private static int EmitEntryCount(CodeBuffer code, Register scratch, ulong hotCounters)
+    {
+        Register s32 = Register.EAX + (scratch - Register.RAX);
+        code.Encode(Instruction.Create(Code.Mov_r32_rm32, s32, ContextOperand.Slot(MemcheckSlots.CheckSite)));
+        code.Encode(Instruction.Create(Code.And_rm32_imm32, s32, HotLaneSites.Capacity - 1));
+        code.Encode(Instruction.Create(Code.Add_rm32_imm32, new MemoryOperand(Register.None, scratch, 4, (long)hotCounters, 4, false, Register.None),
+            HotLaneSites.Increment));
+        return ShortJump(code, 0x72);   // jc
     }
 
     private ulong AllLanes(int size) => _table + 8UL * (ulong)size;

@@ -24,8 +24,12 @@ public sealed class MemcheckRoutines
         }
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck, cache.Routines.Exit);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
-        ExactLanes = new ExactLaneCheck(region);
+        HotLanes = new HotLaneSites(region);
+        ExactLanes = new ExactLaneCheck(region, HotLanes.Counters, cache.Routines.Exit);
     }
+
+    /// <summary>The sites whose exact-lane test runs often enough to be their own.</summary>
+    public HotLaneSites HotLanes { get; }
 
     /// <summary>The stubs' exact test of an access's own lanes, before the routine.</summary>
     public ExactLaneCheck ExactLanes { get; }

@@ -27,4 +27,6 @@ public static class ToolExitReasons
     public const int Propagate = 1;
     /// <summary>The gather routine, after its lane loop with every register restored: a lane read undefined bytes (mode 0).</summary>
     public const int GatherUndefined = 2;
+    /// <summary>A shared exact-lane test counted its site's 4,096th entry (<see cref="Instrumentation.HotLaneSites"/>); nothing to report.</summary>
+    public const int HotLanes = 3;
 }

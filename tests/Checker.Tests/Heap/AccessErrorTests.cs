@@ -393,6 +393,32 @@ public class AccessErrorTests
         AssertFrame(Frame(errors[1], 0), "main", source, Line(source, "LINE_STALE"), context);
     }
 
+    /// <summary>
+    /// A 2-byte compare and a 2-byte store beside never-written padding enter their shared exact-lane
+    /// test 32,768 and 8,192 times: each site then gets a test of its own in a fresh translation
+    /// (--stats counts them), and through it still reports the overflowing read and write at their
+    /// lines, the compare of a never-written key, and nothing once the key is written.
+    /// </summary>
+    [Fact]
+    public void SitesGivenTheirOwnLaneTest_StillReportWhatTheSharedOneDid()
+    {
+        const string source = "hot_lane_sites.c";
+        var report = RunMemcheck(CaseBinaries.Get("hot_lane_sites"), "--stats");
+        string context = report.Context;
+        Assert.Equal("fives 4\npast 0\nfresh 0\nset 1\n", report.Run.StdoutText);
+        Match promoted = Regex.Match(report.Run.StderrText, @"^memcheck: +lane tests made per-site +([0-9]+)$", RegexOptions.Multiline);
+        Assert.True(promoted.Success && int.Parse(promoted.Groups[1].Value, CultureInfo.InvariantCulture) >= 2, context);
+        JsonElement[] errors = report.Errors;
+        Assert.True(errors.Length == 3, $"expected 3 errors, got {errors.Length}\n{context}");
+        AssertAccessError(errors[0], "beyond heap bounds", "read", 2, "0 byte(s) beyond a 65536-byte block", context);
+        AssertFrame(Frame(errors[0], 0), "is_five", source, Line(source, "LINE_FIVE"), context);
+        AssertAccessError(errors[1], "beyond heap bounds", "write", 2, "0 byte(s) beyond a 65536-byte block", context);
+        AssertFrame(Frame(errors[1], 0), "set_key", source, Line(source, "LINE_SET"), context);
+        Assert.Equal("uninitialized", errors[2].GetProperty("kind").GetString());
+        AssertFrame(Frame(errors[2], 0), "is_five", source, Line(source, "LINE_FIVE"), context);
+        Assert.Equal(0, report.Run.ExitCode);
+    }
+
     [Theory]
     [InlineData("clean_struct_copies", "structs 100 sum 113238\n")]
     [InlineData("clean_string_functions", "strings 267208\n")]
