@@ -147,7 +147,17 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             }
             else
             {
-                int probeCount = FrameAligned(access) ? AlignedProbes(access.Size, probes) : FillProbes(access.Size, probes);
+                bool frameAligned = FrameAligned(access);
+                int probeCount = frameAligned ? AlignedProbes(access.Size, probes) : FillProbes(access.Size, probes);
+                if (flagsDead && !spilled && !frameAligned && probeCount == 1 && ExactLaneCheck.Applies(site) && routines.HotLanes.Contains(pc))
+                {
+                    // A site whose neighbours' lanes kept sending it to its stub: its own lanes inline.
+                    exactLanes.EmitInlineProbe(code, access, scratch, probes[0].ShadowBytes);
+                    scratchIsGuest = false;
+                    _pending.Add(new PendingStub(site, JumpIfNotZero(code), scratch, spilled, flagsDead, StoreSetsLanes, PropagatesHere, StoredDirtyBit));
+                    Profile(CodeSizeProfile.Kind.CheckProbe, code, ref mark);
+                    probeCount = 0;
+                }
                 foreach ((long offset, int width) in probes[..probeCount])
                 {
                     Profile(CodeSizeProfile.Kind.CheckOther, code, ref mark);

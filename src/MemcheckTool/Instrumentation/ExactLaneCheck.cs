@@ -236,6 +236,32 @@ public sealed unsafe class ExactLaneCheck
         return ShortJump(code, 0x72);   // jc
     }
 
+    /// <summary>
+    /// The inline probe of a site that entered its shared test often (<see cref="HotLaneSites"/>),
+    /// with dead flags and a dead scratch: its own lanes at once, so that a neighbour's undefined or
+    /// unaddressable lane no longer sends it out of line (sqlite: 70M of its 97.6M entries):
+    /// <code>
+    ///   mov ctx[StubSaveRegister], t ; lea s, [operand] ; lea t, [s + s] ; and t, 6
+    ///   shlx t, [rip + lanes(n)], t ; shr s, 2 ; test gs:[s], t ; mov t, ctx[StubSaveRegister]
+    /// </code>
+    /// The caller's jnz goes to the site's stub, whose own test decides again (lanes to define, or
+    /// the routine). Four more instructions than the covering probe on every run of the site.
+    /// </summary>
+    public void EmitInlineProbe(CodeBuffer code, CheckedAccess access, Register scratch, int probeBytes)
+    {
+        Register t = scratch == Register.RAX ? Register.RDX : Register.RAX;
+        Register t32 = Register.EAX + (t - Register.RAX);
+        code.StoreSlot(MemcheckSlots.StubSaveRegister, t);
+        access.EmitLea(code, scratch);
+        code.Encode(Instruction.Create(Code.Lea_r32_m, t32, new MemoryOperand(scratch, scratch, 1, 0, 0, false, Register.None)));
+        code.Encode(Instruction.Create(Code.And_rm32_imm8, t32, 6));
+        code.Encode(Instruction.Create(Code.VEX_Shlx_r64_rm64_r64, t, new MemoryOperand(Register.RIP, Register.None, 1, (long)AllLanes(access.Size), 8, false, Register.None), t));
+        code.Encode(Instruction.Create(Code.Shr_rm64_imm8, scratch, 2));
+        code.Encode(Instruction.Create(Sized(probeBytes, Code.Test_rm8_r8, Code.Test_rm16_r16, Code.Test_rm32_r32, Code.Test_rm64_r64),
+            new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.GS), Part(t, probeBytes)));
+        code.LoadSlot(t, MemcheckSlots.StubSaveRegister);
+    }
+
     private ulong AllLanes(int size) => _table + 8UL * (ulong)size;
     private ulong HighLanes(int size) => _table + 8UL * (ulong)(MaxSize + 1 + size);
     private ulong ThreadedFlag => _table + 8UL * (ulong)(2 * (MaxSize + 1));
