@@ -146,6 +146,8 @@ public sealed unsafe partial class TranslationCache
         for (int id = 0; id < exits; id++)
         {
             ref ExitStub exit = ref ExitAt(id);
+            // Stubs in the stub area were not in the snapshot's code: written again where they were.
+            if (ExitStubs.Contains(exit.StubAddress)) ExitStubs.Rewrite(id);
             if (exit.IsLinked && exit.PatchSite >= codeStart && exit.PatchSite + 4 <= codeEnd) WriteRel32(exit.PatchSite, exit.StubAddress);
             exit.LinkedNumber = ExitStub.NoFragment;
             exit.NextIncoming = ExitStub.None;

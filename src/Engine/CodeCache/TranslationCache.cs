@@ -45,7 +45,11 @@ public sealed unsafe partial class TranslationCache
         ulong table = region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
         Routines = RuntimeRoutines.Generate(region);
         IndirectBranches = new IndirectBranchTable(table);
+        ExitStubs = new ExitStubArea(region, Routines.Exit);
     }
+
+    /// <summary>Where direct exits' stubs go, apart from the fragments' code.</summary>
+    public ExitStubArea ExitStubs { get; }
 
     public object Lock { get; } = new();
     /// <summary>Emit a lookup counter at every indirect branch (for --stats; costs three instructions).</summary>

@@ -28,16 +28,6 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     /// <summary>Conditional branches a fragment may continue past (its side exits).</summary>
     public const int MaxSideExits = 8;
 
-    /// <summary>The encoding of <c>mov dword gs:[ExitId], imm32</c> without its immediate.</summary>
-    private static readonly byte[] ExitStubPrefix = EncodeExitStubPrefix();
-
-    private static byte[] EncodeExitStubPrefix()
-    {
-        var scratch = new CodeBuffer(0);
-        scratch.Encode(ContextOperand.StoreExitId(0));
-        return scratch.Bytes[..^4].ToArray();
-    }
-
     internal static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
 
     private readonly List<Instruction> _block = [];
@@ -180,14 +170,15 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         foreach ((int id, int field) in _pendingExits)
         {
             ref ExitStub exit = ref cache.ExitAt(id);
-            exit.StubAddress = code.CurrentAddress;
+            // mov dword gs:[ExitId], id; jmp Exit: in the stub area, or here when it is full.
+            if (!cache.ExitStubs.TryPlace(id, out ulong stub))
+            {
+                stub = code.CurrentAddress;
+                ExitStubArea.Emit(code, id, cache.Routines.Exit);
+            }
+            exit.StubAddress = stub;
             exit.PatchSite = code.BaseAddress + (ulong)field;
-            code.PatchRel32(field, exit.StubAddress);
-            // mov dword gs:[ExitId], id; jmp Exit
-            code.Raw(ExitStubPrefix);
-            code.Int32(exit.Id);
-            code.Raw([0xE9]);
-            code.Int32(Rel32.Displacement(code.CurrentAddress + 4, cache.Routines.Exit));
+            code.PatchRel32(field, stub);
         }
         if (CodeSizeProfile.Enabled)
         {
