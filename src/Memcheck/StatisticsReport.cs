@@ -21,6 +21,7 @@ public static class StatisticsReport
             if (persisted.LoadProblem is string problem) Line("  snapshot not used", problem);
         }
         Line("code cache bytes", run.Cache.Region.Used);
+        Line("  exit stubs apart", (long)run.Cache.ExitStubs.Count * ExitStubArea.StubSize);
         Line("dispatcher entries", s.DispatcherEntries);
         Line("direct links", s.DirectLinks);
         Line("constant indirect targets", s.ConstantTargets);

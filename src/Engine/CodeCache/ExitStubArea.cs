@@ -44,6 +44,9 @@ public sealed unsafe class ExitStubArea
 
     public bool Contains(ulong address) => address >= Start && address < End;
 
+    /// <summary>The stubs written so far (their ids are consecutive from 0: exits are numbered in order).</summary>
+    public int Count { get; private set; }
+
     /// <summary>Writes exit <paramref name="id"/>'s stub in the area and gives its address; false when the area has no room for it.</summary>
     public bool TryPlace(int id, out ulong stub)
     {
@@ -53,6 +56,7 @@ public sealed unsafe class ExitStubArea
         Span<byte> bytes = stackalloc byte[StubSize];
         Encode(bytes, id, stub, _exitRoutine);
         CodeRegion.Write(stub, bytes);
+        Count = Math.Max(Count, id + 1);
         return true;
     }
 
