@@ -66,21 +66,9 @@ public sealed class CodeRegion
     }
 
     /// <summary>
-    /// Room for code apart from the fragments (<see cref="ExitStubArea"/>), carved from the region's
-    /// top in whole 2 MB pages: huge pages as the code below, at the same address in every run.
-    /// </summary>
-    public ulong AllocateTop(ulong size)
-    {
-        const ulong HugePage = 2 << 20;
-        ulong at = (_top - size) & ~(HugePage - 1);
-        if (at < _next) throw new EngineException($"code cache full ({(End - Start) >> 20} MB)");
-        _top = at;
-        return at;
-    }
-
-    /// <summary>
-    /// Room for counters the generated code updates (within disp32 reach of it, at the same address
-    /// in every run), on small pages: touched sparsely, a 2 MB page per touch would be mostly zeros.
+    /// Room for counters the generated code updates, or code it seldom runs (exit stubs), within
+    /// disp32 reach of it and at the same address in every run, on small pages: touched sparsely or
+    /// a little at a time, a 2 MB page per touch would be mostly zeros (a small program's RSS).
     /// Carved from the region's top, so that the code below stays in as few 2 MB pages as before.
     /// </summary>
     public ulong AllocateSparseData(ulong size)

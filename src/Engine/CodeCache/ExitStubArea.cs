@@ -34,7 +34,9 @@ public sealed unsafe class ExitStubArea
     public ExitStubArea(CodeRegion region, ulong exitRoutine, int capacity = DefaultCapacity)
     {
         Capacity = capacity;
-        Start = region.AllocateTop((ulong)capacity * StubSize);
+        // Small pages: a stub runs until its exit is linked, so huge pages would buy no iTLB reach,
+        // and /bin/true's few thousand stubs would take a whole 2 MB page.
+        Start = region.AllocateSparseData((ulong)capacity * StubSize);
         _exitRoutine = exitRoutine;
     }
 
