@@ -48,7 +48,7 @@ public sealed unsafe class ExactLaneCheck
 
     /// <summary>
     /// Room for the shared tests (<see cref="TryEmitShared"/>), made on first use of each shape and
-    /// size; allocated with the lane table, before any fragment, so it is within rel32 reach of all.
+    /// size; carved with the lane table, before any fragment, from the region's sparse data (so within rel32 reach of all).
     /// </summary>
     public const int SharedPoolSize = 512 << 10;
     private readonly ulong _pool;
@@ -72,7 +72,7 @@ public sealed unsafe class ExactLaneCheck
             masks[MaxSize + 1 + n] = all & 0xaaaa_aaaa_aaaa_aaaaUL;
         }
         CodeRegion.Write(_table, System.Runtime.InteropServices.MemoryMarshal.AsBytes(masks.AsSpan()));
-        _pool = region.Allocate(SharedPoolSize, 64);
+        _pool = region.AllocateSparseData(SharedPoolSize);   // used from its start: small pages (see SharedCode)
         if (SlowPathProfile.Enabled) StubCounters = region.Allocate((8UL << 17) + 8 * EntryClasses, 64);
     }
 
