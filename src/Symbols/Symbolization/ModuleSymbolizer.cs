@@ -24,7 +24,11 @@ public sealed class ModuleSymbolizer : IDisposable
     private bool _debugInfoRead;
     private DwarfFile? _dwarf;
     private string? _debugFile;
+    // The symbol tables: scanned in place for the first lookups, read into a sorted table after.
+    private const int ScannedLookups = 32;
     private FunctionSymbolTable? _symbols;
+    private ElfImage? _debugSymbols;
+    private int _symbolLookups;
     private bool _disposed;
 
     /// <summary>A module read from <paramref name="path"/> (when first needed).</summary>
@@ -134,10 +138,10 @@ public sealed class ModuleSymbolizer : IDisposable
     {
         ulong linkAddress = address - LoadBias;
         ulong moduleOffset = address - Start;
-        (ElfSymbol Symbol, ulong Offset)? symbol = _symbols!.Find(linkAddress);
+        (ElfSymbol Symbol, ulong Offset, string ValgrindName)? symbol = FindSymbol(linkAddress);
         string? symbolName = symbol is { } s ? Demangler.Demangle(s.Symbol.Name) : null;
         // Valgrind names the physical frame from the symbol table, as stored (mangled).
-        string? valgrindName = symbol is { } v ? _symbols.ValgrindName(v.Symbol) : null;
+        string? valgrindName = symbol?.ValgrindName;
         ulong? symbolOffset = symbol?.Offset;
 
         IReadOnlyList<DwarfFrame> source = _dwarf?.Frames(linkAddress) ?? [];
@@ -164,7 +168,7 @@ public sealed class ModuleSymbolizer : IDisposable
         return frames;
     }
 
-    /// <summary>Opens the DWARF and reads the symbol tables, once.</summary>
+    /// <summary>Opens the DWARF and finds the symbol tables, once.</summary>
     private void EnsureDebugInfo()
     {
         if (_debugInfoRead) return;
@@ -187,11 +191,22 @@ public sealed class ModuleSymbolizer : IDisposable
         }
 
         // A stripped file keeps only .dynsym (exports); its debug file has the full .symtab.
-        IEnumerable<ElfSymbol> symbols = image.ReadSymbols();
-        if (debugImage != null && !image.Sections.Any(s => s.Type == ElfConstants.SHT_SYMTAB))
-            symbols = debugImage.ReadSymbols().Concat(symbols);
-        _symbols = new FunctionSymbolTable(symbols);
+        if (debugImage != null && !image.Sections.Any(s => s.Type == ElfConstants.SHT_SYMTAB)) _debugSymbols = debugImage;
         _debugInfoRead = true;
+    }
+
+    /// <summary>The function symbol containing <paramref name="linkAddress"/>: the debug file's symbols first, then the module's.</summary>
+    private (ElfSymbol Symbol, ulong Offset, string ValgrindName)? FindSymbol(ulong linkAddress)
+    {
+        if (_symbols == null && ++_symbolLookups > ScannedLookups)
+        {
+            IEnumerable<ElfSymbol> symbols = Image.ReadSymbols();
+            if (_debugSymbols != null) symbols = _debugSymbols.ReadSymbols().Concat(symbols);
+            _symbols = new FunctionSymbolTable(symbols);
+        }
+        if (_symbols != null)
+            return _symbols.Find(linkAddress) is { } found ? (found.Symbol, found.Offset, _symbols.ValgrindName(found.Symbol)) : null;
+        return FunctionSymbolTable.Scan(_debugSymbols != null ? _debugSymbols.ReadSymbolTable() : default, Image.ReadSymbolTable(), linkAddress);
     }
 
     private static bool HasOwnDwarf(ElfImage image) =>

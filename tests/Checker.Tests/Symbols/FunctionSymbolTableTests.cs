@@ -38,6 +38,73 @@ public class FunctionSymbolTableTests
         AssertChoosesAsReference(ElfImage.Open(LibcTests.Libc).ReadSymbols().ToArray());
     }
 
+    [Fact]
+    public void ScanFindsWhatTheTableFinds()
+    {
+        ElfSymbol[] symbols =
+        [
+            Function("__libc_malloc", 0x1000), Function("malloc", 0x1000, ElfSymbolBinding.Weak), Function("__malloc", 0x1000),
+            Function("write", 0x2000, ElfSymbolBinding.Weak), Function("__write", 0x2000), Function("__libc_write", 0x2000, ElfSymbolBinding.Local),
+            Function("twice", 0x3000, size: 8), Function("twice", 0x3000, size: 32),
+            Function("memcpy@GLIBC_2.2.5", 0x4000), Function("memcpy@@GLIBC_2.14", 0x4000), Function("memcpy", 0x4000, ElfSymbolBinding.Weak),
+            Function("b", 0x5000), Function("a", 0x5000), Function("unsized", 0x5800, size: 0),
+            new("data", 0x6000, 8, ElfSymbolType.Object, ElfSymbolBinding.Global, 1),
+            new("undefined", 0x7000, 8, ElfSymbolType.Func, ElfSymbolBinding.Global, 0),
+        ];
+        ulong[] addresses = [0x10, 0x1000, 0x1004, 0x1010, 0x2008, 0x3004, 0x3010, 0x3040, 0x4000, 0x5000, 0x500f, 0x5010, 0x5800, 0x5fff, 0x6004, 0x7004];
+        // One table, and split in two as a stripped module's debug file and .dynsym are (the debug file's first).
+        AssertScanAsTable(symbols, [], addresses);
+        AssertScanAsTable(symbols[..5], symbols[5..], addresses);
+        AssertScanAsTable(symbols[9..], symbols[..9], addresses);
+    }
+
+    [Fact]
+    public void ScanFindsWhatTheTableFindsInLibc()
+    {
+        ElfSymbol[] symbols = ElfImage.Open(LibcTests.Libc).ReadSymbols().ToArray();
+        var addresses = new List<ulong>();
+        foreach (ElfSymbol s in symbols.Where(s => s.Type == ElfSymbolType.Func).Take(400))
+            addresses.AddRange([s.Value, s.Value + 1, s.Value + s.Size, s.Value - 1]);
+        AssertScanAsTable(symbols, [], addresses);
+    }
+
+    private static void AssertScanAsTable(ElfSymbol[] first, ElfSymbol[] second, IEnumerable<ulong> addresses)
+    {
+        var table = new FunctionSymbolTable(first.Concat(second));
+        (byte[] firstEntries, byte[] firstStrings) = RawTable(first);
+        (byte[] secondEntries, byte[] secondStrings) = RawTable(second);
+        foreach (ulong address in addresses)
+        {
+            var scanned = FunctionSymbolTable.Scan(new ElfSymbolTable(firstEntries, firstStrings), new ElfSymbolTable(secondEntries, secondStrings), address);
+            (ElfSymbol Symbol, ulong Offset)? found = table.Find(address);
+            Assert.Equal(found is null, scanned is null);
+            if (found is not { } f) continue;
+            Assert.Equal(f.Symbol, scanned!.Value.Symbol);
+            Assert.Equal(f.Offset, scanned.Value.Offset);
+            Assert.Equal(table.ValgrindName(f.Symbol), scanned.Value.ValgrindName);
+        }
+    }
+
+    // The symbols as an ELF64 .symtab (a null entry first) and its string table.
+    private static (byte[] Entries, byte[] Strings) RawTable(ElfSymbol[] symbols)
+    {
+        var strings = new List<byte> { 0 };
+        var entries = new byte[24 * (symbols.Length + 1)];
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            ElfSymbol s = symbols[i];
+            Span<byte> e = entries.AsSpan(24 * (i + 1), 24);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(e, (uint)strings.Count);
+            strings.AddRange(System.Text.Encoding.UTF8.GetBytes(s.Name));
+            strings.Add(0);
+            e[4] = (byte)(((int)s.Binding << 4) | (int)s.Type);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(e[6..], s.SectionIndex);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(e[8..], s.Value);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(e[16..], s.Size);
+        }
+        return (entries, [.. strings]);
+    }
+
     private static void AssertChoosesAsReference(ElfSymbol[] symbols)
     {
         var table = new FunctionSymbolTable(symbols);
