@@ -42,7 +42,14 @@ public static unsafe class ExitPathRoots
         for (int r = 0; r < 16; r++)
             if (DwarfOfHardware[r] is not (DwarfRegister.Rsp or DwarfRegister.Rcx)) registers[DwarfOfHardware[r]] = context->Gpr[r];
         using var walker = new CallstackWalker(ProcessMemoryReader.Current, modules, new CallstackWalkerOptions { StackEnd = stackTop, MaxFrames = 64 });
-        var frames = walker.WalkWithRegisters(registers);
+        // Up to exit's caller: the frames beyond it are not used (and past _start the walk would scan the stack).
+        bool inExit = false;
+        var frames = walker.WalkWithRegisters(registers, isLast: f =>
+        {
+            bool callerOfExit = inExit;
+            inExit = f.LookupPc >= start && f.LookupPc < end;
+            return callerOfExit && !inExit;
+        });
         // A callee-saved register a frame's CFI has no rule for keeps its value (the function does
         // not touch it, or it would have saved it): carry each one outwards from the innermost frame.
         var held = new ulong?[CalleeSaved.Length];

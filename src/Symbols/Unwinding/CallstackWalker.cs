@@ -63,21 +63,25 @@ public sealed class CallstackWalker : IDisposable
     /// <summary>The frames from <paramref name="registers"/> outwards, innermost first (never empty).</summary>
     /// <param name="registers">The innermost frame's registers; rip, rsp and rbp at least.</param>
     /// <param name="maxFrames">Frames at most; null for the options' limit (12 by default).</param>
-    public IReadOnlyList<UnwoundFrame> Walk(UnwindRegisters registers, int? maxFrames = null) => Walk(registers, maxFrames, null);
+    public IReadOnlyList<UnwoundFrame> Walk(UnwindRegisters registers, int? maxFrames = null) => Walk(registers, maxFrames, null, null);
 
     /// <summary>
     /// As <see cref="Walk(UnwindRegisters, int?)"/>, with each frame's registers as unwinding
     /// restored them (the innermost frame's are <paramref name="registers"/>; a caller's callee-saved
     /// registers are known where CFI says where they were saved).
     /// </summary>
-    public IReadOnlyList<(UnwoundFrame Frame, UnwindRegisters Registers)> WalkWithRegisters(UnwindRegisters registers, int? maxFrames = null)
+    /// <param name="isLast">Ends the walk at the first frame it accepts (that frame included): a
+    /// caller that needs only the frames up to some function spares the rest, whose stack scan
+    /// (beyond the outermost CFI) reads word by word.</param>
+    public IReadOnlyList<(UnwoundFrame Frame, UnwindRegisters Registers)> WalkWithRegisters(UnwindRegisters registers, int? maxFrames = null,
+        Func<UnwoundFrame, bool>? isLast = null)
     {
         var frameRegisters = new List<UnwindRegisters>();
-        IReadOnlyList<UnwoundFrame> frames = Walk(registers, maxFrames, frameRegisters);
+        IReadOnlyList<UnwoundFrame> frames = Walk(registers, maxFrames, frameRegisters, isLast);
         return frames.Select((f, i) => (f, frameRegisters[i])).ToList();
     }
 
-    private IReadOnlyList<UnwoundFrame> Walk(UnwindRegisters registers, int? maxFrames, List<UnwindRegisters>? frameRegisters)
+    private IReadOnlyList<UnwoundFrame> Walk(UnwindRegisters registers, int? maxFrames, List<UnwindRegisters>? frameRegisters, Func<UnwoundFrame, bool>? isLast)
     {
         ArgumentNullException.ThrowIfNull(registers);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -91,6 +95,7 @@ public sealed class CallstackWalker : IDisposable
         while (frames.Count < limit)
         {
             UnwoundFrame frame = frames[^1];
+            if (isLast?.Invoke(frame) == true) break;
             if (!TryStep(frame, current, frames.Count == 1, stackEnd, out UnwindRegisters? caller, out UnwindMethod method, out bool exact))
                 break;
             if (caller.Rsp <= current.Rsp || caller.Rsp > stackEnd) break;

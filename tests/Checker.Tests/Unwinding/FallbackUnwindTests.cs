@@ -70,6 +70,29 @@ public class FallbackUnwindTests
     }
 
     [Fact]
+    public void WalkEndsAtTheFrameTheCallerMarksLast()
+    {
+        _memory.Write(0x7ff100, 0x7ff200);
+        _memory.Write(0x7ff108, 0x400110);
+        _memory.Write(0x7ff200, 0x7ff300);
+        _memory.Write(0x7ff208, 0x400220);
+        _memory.Write(0x7ff300, 0);
+        _memory.Write(0x7ff308, 0x400330);
+
+        using CallstackWalker walker = Walker(maxScanWords: 0);
+        var seen = new List<ulong>();
+        var frames = walker.WalkWithRegisters(new UnwindRegisters(0x400010, 0x7ff0c0, 0x7ff100), isLast: f =>
+        {
+            seen.Add(f.Pc);
+            return f.Pc == 0x400110;
+        });
+        // The marked frame is the last one, and nothing beyond it was unwound or offered.
+        Assert.Equal([0x400010UL, 0x400110], frames.Select(f => f.Frame.Pc));
+        Assert.Equal([0x400010UL, 0x400110], seen);
+        Assert.Equal(0x7ff110UL, frames[^1].Registers.Rsp);
+    }
+
+    [Fact]
     public void DescendingFramePointerFallsBackToScan()
     {
         // rbp points below sp (garbage): the chain is not followed; the scan finds a return address after E8 rel32.
