@@ -234,19 +234,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
 
     // A thread stack's marks go when its memory is unmapped or mapped over: what comes there starts clean.
     public override void OnMemoryUnmapped(ulong start, ulong end) => _threadStacks.Forget(start, end);
-    public override void OnMemoryMapped(ulong start, ulong length, int protection, bool anonymous)
-    {
-        _threadStacks.Forget(start, start + length);
-        // A program's own allocator (GCC's collector maps 2 MB chunks) fills what it maps, and the
-        // access checks then read its shadow a page at a time: map those shadow pages at once.
-        // Not for large reservations or thread stacks, mostly never touched.
-        if (anonymous && (protection & (LibC.ProtRead | LibC.ProtWrite)) == (LibC.ProtRead | LibC.ProtWrite)
-            && length <= ShadowPrefaultLimit && start < ShadowMemory.AddressLimit && length <= ShadowMemory.AddressLimit - start)
-            Shadow.PopulateForReading(start, length);
-    }
-
-    // The largest fresh mapping whose shadow is mapped ahead (its shadow: a quarter of it).
-    private const ulong ShadowPrefaultLimit = 4UL << 20;
+    public override void OnMemoryMapped(ulong start, ulong length, int protection, bool anonymous) => _threadStacks.Forget(start, start + length);
 
     public override void OnMemoryProtected(ulong start, ulong length, int protection)
     {

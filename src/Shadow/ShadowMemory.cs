@@ -202,19 +202,6 @@ public sealed unsafe class ShadowMemory : IDisposable
         ShadowLibC.madvise((nint)start, (nuint)(end - start), ShadowLibC.MadvPopulateWrite);
     }
 
-    /// <summary>
-    /// Maps the shadow pages of a range whose shadow is about to be read and not written (a fresh
-    /// mapping's: defined, zeros) in one call (MADV_POPULATE_READ: the zero page, no memory) instead
-    /// of a read fault per page (~10 us each on this PVM guest). Best effort.
-    /// </summary>
-    public void PopulateForReading(ulong address, ulong length)
-    {
-        CheckRange(address, length, nameof(address));
-        if (length == 0) return;
-        ulong start = PageDown((ulong)Shadow() + (address >> 2)), end = PageUp((ulong)Shadow() + ((address + length + 3) >> 2));
-        ShadowLibC.madvise((nint)start, (nuint)(end - start), ShadowLibC.MadvPopulateRead);
-    }
-
     /// <summary>Sets the <paramref name="length"/> bytes from <paramref name="address"/> to <paramref name="state"/>.</summary>
     public void Set(ulong address, ulong length, ShadowState state)
     {

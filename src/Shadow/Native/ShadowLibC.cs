@@ -13,7 +13,6 @@ internal static partial class ShadowLibC
     public const uint MfdCloexec = 1;
     public const int FDupFdCloexec = 1030;
     public const int MadvDontNeed = 4;
-    public const int MadvPopulateRead = 22;    // Linux 5.14
     public const int MadvPopulateWrite = 23;   // Linux 5.14
     public static readonly nint MapFailed = -1;
 
