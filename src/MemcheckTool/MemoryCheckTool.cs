@@ -233,7 +233,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     public override void OnFaultHandledByProgram(GuestFault fault) => HandledFaults?.Invoke(fault);
 
     // A thread stack's marks go when its memory is unmapped or mapped over: what comes there starts clean.
-    public override void OnMemoryUnmapped(ulong start, ulong end) => _threadStacks.Forget(start, end);
+    public override void OnMemoryUnmapped(ulong start, ulong end)
+    {
+        _threadStacks.Forget(start, end);
+        if (end > start && end <= ShadowMemory.AddressLimit) Shadow.ReleaseUnmapped(start, end - start);
+    }
     public override void OnMemoryMapped(ulong start, ulong length, int protection, bool anonymous) => _threadStacks.Forget(start, start + length);
 
     public override void OnMemoryProtected(ulong start, ulong length, int protection)

@@ -202,6 +202,42 @@ public sealed unsafe class ShadowMemory : IDisposable
         ShadowLibC.madvise((nint)start, (nuint)(end - start), ShadowLibC.MadvPopulateWrite);
     }
 
+    /// <summary>
+    /// The shadow of memory the program unmapped (whole pages): defined again, as a later mapping
+    /// there starts (Valgrind's too), and given back to the kernel. The shadow pages wholly inside
+    /// go back by madvise; in the partial pages at the ends the range's bytes are cleared only where
+    /// the page is resident (reading an untouched page would allocate it on this VM's kernel, which
+    /// has no shared zero page). Without it a program that maps, touches and unmaps memory at ever
+    /// new addresses kept every shadow page it had touched, and a mapping made where an old one's
+    /// bytes were marked (client requests) inherited the marks.
+    /// </summary>
+    public void ReleaseUnmapped(ulong address, ulong length)
+    {
+        CheckRange(address, length, nameof(address));
+        if (length == 0) return;
+        ulong shadow = (ulong)Shadow();
+        // Whole application pages have whole shadow bytes: no lanes to merge at the ends.
+        ulong start = shadow + (PageDown(address) >> 2), end = shadow + (PageUp(address + length) >> 2);
+        ulong pagesStart = PageUp(start), pagesEnd = PageDown(end);
+        if (pagesEnd <= pagesStart)
+        {
+            ClearIfResident(start, end);
+            return;
+        }
+        ClearIfResident(start, pagesStart);
+        ClearIfResident(pagesEnd, end);
+        if (!Release(pagesStart, pagesEnd)) ZeroIfNeeded((byte*)pagesStart, pagesEnd - pagesStart);
+    }
+
+    // [start, end) within one shadow page: zeros where the page is in memory (else it reads zeros).
+    private static void ClearIfResident(ulong start, ulong end)
+    {
+        if (end <= start) return;
+        byte resident = 0;
+        if (ShadowLibC.mincore((nint)PageDown(start), (nuint)PageSize, &resident) == 0 && (resident & 1) == 0) return;
+        ZeroIfNeeded((byte*)start, end - start);
+    }
+
     /// <summary>Sets the <paramref name="length"/> bytes from <paramref name="address"/> to <paramref name="state"/>.</summary>
     public void Set(ulong address, ulong length, ShadowState state)
     {

@@ -4,7 +4,7 @@ namespace Checker.Shadow.Native;
 
 /// <summary>
 /// The only place the shadow library calls libc: the reservation (mmap/munmap), giving back shadow
-/// pages that became all-defined (madvise), and the shared Unaddressable pages' memory file.
+/// pages that became all-defined (madvise, mincore), and the shared Unaddressable pages' memory file.
 /// </summary>
 internal static partial class ShadowLibC
 {
@@ -27,6 +27,10 @@ internal static partial class ShadowLibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int mprotect(nint addr, nuint length, int prot);
+
+    // Whether shadow pages are resident (an unmapped range's partial pages: untouched ones hold zeros).
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int mincore(nint addr, nuint length, byte* vector);
     // The shared pattern pages' memory file (SharedPatternPages).
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int memfd_create(string name, uint flags);

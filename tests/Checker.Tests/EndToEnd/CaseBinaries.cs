@@ -186,6 +186,7 @@ public static class CaseBinaries
         ["client_pool.O2"] = new("gcc", "client_pool.c", ["-O2"], []),
         ["client_requests"] = new("gcc", "client_requests.c", ["-O0"], []),
         ["client_requests.O2"] = new("gcc", "client_requests.c", ["-O2"], []),
+        ["client_remapped_memory"] = new("gcc", "client_remapped_memory.c", ["-O0"], []),
         ["client_mempool_ops"] = new("gcc", "client_mempool_ops.c", ["-O0"], []),
         ["client_mempool_ops.O2"] = new("gcc", "client_mempool_ops.c", ["-O2"], []),
         ["client_wild_ranges"] = new("gcc", "client_wild_ranges.c", ["-O1"], []),

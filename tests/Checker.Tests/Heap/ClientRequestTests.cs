@@ -39,6 +39,20 @@ public class ClientRequestTests
         Assert.True(expected.Order().SequenceEqual(ours.Order()), $"memcheck's errors {Describe(ours)} are not valgrind's {Describe(expected)}\n{context}");
     }
 
+    [Fact]
+    public void MemoryMappedAgainAfterMunmap_StartsDefined_AsUnderValgrind()
+    {
+        // Its old bytes were marked undefined, then unmapped (the shadow's whole pages and both partial ends).
+        string program = CaseBinaries.Get("client_remapped_memory");
+        var report = RunMemcheck(program);
+        ValgrindRun valgrind = ValgrindRun.Of(program, "client_remapped_memory.c");
+        Assert.Equal(0, report.Run.ExitCode);
+        Assert.Equal("6 fresh bytes read zero\n", report.Run.StdoutText);
+        Assert.Equal(report.Run.StdoutText, valgrind.Run.StdoutText);
+        Assert.Empty(valgrind.Errors);
+        Assert.True(report.Errors.Length == 0, $"memcheck reported {Describe(Ours(report, "client_remapped_memory.c"))}\n{report.Run.StderrText}");
+    }
+
     [Theory]
     [InlineData("client_pool")]
     [InlineData("client_pool.O2")]
