@@ -236,8 +236,19 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     public override void OnMemoryUnmapped(ulong start, ulong end)
     {
         _threadStacks.Forget(start, end);
-        if (end > start && end <= ShadowMemory.AddressLimit) Shadow.ReleaseUnmapped(start, end - start);
+        if (end <= start || end > ShadowMemory.AddressLimit) return;
+        // A shadow page stands for 16 KB: widened to whole ones where the rest of them is mapped by
+        // nobody, a small unmapping gives its shadow page back too (else mapping and unmapping 4 KB
+        // at ever new addresses kept a shadow page each).
+        const ulong Granule = 4096UL << 2;
+        ulong low = start & ~(Granule - 1), high = Math.Min((end + Granule - 1) & ~(Granule - 1), ShadowMemory.AddressLimit);
+        if (low < start && !Unused(low, start)) low = start;
+        if (high > end && !Unused(end, high)) high = end;
+        Shadow.ReleaseUnmapped(low, high - low);
     }
+
+    private bool Unused(ulong start, ulong end) =>
+        !_host.Process.Mappings.AnyMapped(start, end) && !_host.Process.OverlapsToolMemory(start, end - start);
     public override void OnMemoryMapped(ulong start, ulong length, int protection, bool anonymous) => _threadStacks.Forget(start, start + length);
 
     public override void OnMemoryProtected(ulong start, ulong length, int protection)
