@@ -218,15 +218,12 @@ public sealed unsafe class ShadowMemory : IDisposable
         ulong shadow = (ulong)Shadow();
         // Whole application pages have whole shadow bytes: no lanes to merge at the ends.
         ulong start = shadow + (PageDown(address) >> 2), end = shadow + (PageUp(address + length) >> 2);
+        // The partial page at each end (one page may hold both), then the whole pages between.
+        ulong headEnd = Math.Min(PageUp(start), end), tailStart = Math.Max(PageDown(end), headEnd);
+        ClearIfResident(start, headEnd);
+        ClearIfResident(tailStart, end);
         ulong pagesStart = PageUp(start), pagesEnd = PageDown(end);
-        if (pagesEnd <= pagesStart)
-        {
-            ClearIfResident(start, end);
-            return;
-        }
-        ClearIfResident(start, pagesStart);
-        ClearIfResident(pagesEnd, end);
-        if (!Release(pagesStart, pagesEnd)) ZeroIfNeeded((byte*)pagesStart, pagesEnd - pagesStart);
+        if (pagesEnd > pagesStart && !Release(pagesStart, pagesEnd)) ZeroIfNeeded((byte*)pagesStart, pagesEnd - pagesStart);
     }
 
     // [start, end) within one shadow page: zeros where the page is in memory (else it reads zeros).
