@@ -67,6 +67,43 @@ public sealed class FrameSymbolizer : IDisposable
         }
     }
 
+    /// <summary>
+    /// A callstack named from the symbol tables alone, one frame per pc (<see cref="ModuleSymbolizer.SymbolizeBySymbols"/>):
+    /// for matching the default suppressions before a stack is symbolized in full.
+    /// </summary>
+    public List<ReportFrame> StackBySymbols(IEnumerable<ulong> pcs, bool innermostIsExact = false)
+    {
+        var frames = new List<ReportFrame>();
+        bool first = true;
+        foreach (ulong pc in pcs)
+        {
+            ulong lookup = first && innermostIsExact ? pc : pc - 1;
+            first = false;
+            SymbolizedFrame? f = SymbolFrame(lookup);
+            frames.Add(f == null ? new ReportFrame(pc)
+                : new ReportFrame(pc, f.ModulePath, f.ModuleOffset, f.Function, f.File, f.Line, f.Inlined, f.SymbolOffset, f.Replaced, f.MangledFunction));
+        }
+        return frames;
+    }
+
+    private SymbolizedFrame? SymbolFrame(ulong lookup)
+    {
+        if (Locate(lookup) is not ModuleLocation module) return null;
+        try
+        {
+            // The replacements' frames come from their own small table (the routine each replaces).
+            if (ReplacementFrames.IsReplacementLibrary(module.Path)) return Replacement(module, lookup) is [var replaced, ..] ? replaced : null;
+            if (!_modules.TryGetValue(module.Path, out ModuleSymbolizer? symbolizer))
+                _modules[module.Path] = symbolizer = new ModuleSymbolizer(module.Path, module.LoadBias);
+            return symbolizer?.SymbolizeBySymbols(lookup);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _modules[module.Path] = null;
+            return null;
+        }
+    }
+
     private ModuleLocation? Locate(ulong lookup)
     {
         if (_mappingsGeneration == null) return ModuleLocator.Find(lookup);

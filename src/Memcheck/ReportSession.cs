@@ -353,12 +353,17 @@ public sealed class ReportSession : IDisposable
             string message = r.Possible
                 ? $"{Count(r.Direct, "byte")} in {Count(r.Blocks, "block")} reached only along paths through a pointer into a block's middle"
                 : $"{Count(r.Direct, "direct byte")} in {Count(r.Blocks, "block")}" + (r.IndirectBlocks > 0 ? $", {Count(r.Indirect, "indirect byte")} in {Count(r.IndirectBlocks, "block")}" : "");
-            target.Add(new ErrorRecord(r.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
-                Frames(r.First.AllocStack), Leak: new LeakInfo(r.Direct + r.Indirect, r.Blocks, false, r.Indirect, r.IndirectBlocks))
-            {
-                // Valgrind's stack starts in the allocator (fun:malloc): suppressions match it there.
-                Valgrind = ValgrindKind.Leak(r.Possible ? "possible" : "definite") with { Routine = AllocationRoutines.Name(r.First.Routine) },
-            });
+            ErrorRecord Record(List<ReportFrame> frames) =>
+                new(r.Possible ? ErrorKind.PossibleLeak : ErrorKind.Leak, message, Thread: 1,
+                    frames, Leak: new LeakInfo(r.Direct + r.Indirect, r.Blocks, false, r.Indirect, r.IndirectBlocks))
+                {
+                    // Valgrind's stack starts in the allocator (fun:malloc): suppressions match it there.
+                    Valgrind = ValgrindKind.Leak(r.Possible ? "possible" : "definite") with { Routine = AllocationRoutines.Name(r.First.Routine) },
+                };
+            // A leak a default suppression silences (a threaded program's DTV in glibc's stack cache)
+            // is matched on symbol-table names: never shown, its stack need not read libc's DWARF.
+            ErrorRecord bySymbols = Record(FramesBySymbols(r.First.AllocStack));
+            target.Add(_suppressions.MatchDefaultBySymbols(bySymbols) != null ? bySymbols : Record(Frames(r.First.AllocStack)));
         }
     }
 
@@ -482,6 +487,14 @@ public sealed class ReportSession : IDisposable
             Frames(chunk.AllocStack), chunk.FreeStack is ulong[] freed ? Frames(freed) : null);
 
     private List<ReportFrame> Frames(RawStack raw) => Frames(raw.Pcs, raw.InnermostIsExact);
+
+    private List<ReportFrame> FramesBySymbols(IEnumerable<ulong> pcs)
+    {
+        List<ReportFrame> frames = _symbolizer.StackBySymbols(pcs);
+        return _settings.ShowBelowMain ? frames : [.. BelowMain.Cut(frames)];
+    }
+
+
 
     /// <param name="innermostIsExact">The first pc is the faulting instruction itself, the rest are return addresses.</param>
     private List<ReportFrame> Frames(IEnumerable<ulong> pcs, bool innermostIsExact = false)

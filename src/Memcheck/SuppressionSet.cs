@@ -21,6 +21,7 @@ public sealed class SuppressionSet
     private static (string Key, SuppressionSet Set)? _loaded;
 
     private readonly SuppressionMatcher _matcher;
+    private readonly SuppressionMatcher? _defaults;
     private readonly Dictionary<string, Suppression> _byName = new();
 
     private SuppressionSet(IReadOnlyList<(string File, IReadOnlyList<Suppression> Suppressions)> files, int maxFrames)
@@ -28,6 +29,7 @@ public sealed class SuppressionSet
         Files = files.Select(f => (f.File, f.Suppressions.Count)).ToArray();
         Suppression[] all = files.SelectMany(f => f.Suppressions).ToArray();
         _matcher = new SuppressionMatcher(all, maxFrames);
+        if (files.Count > 0 && files[0].File == DefaultFileName) _defaults = new SuppressionMatcher(files[0].Suppressions, maxFrames);
         foreach (Suppression suppression in all) _byName.TryAdd(suppression.Name, suppression);
     }
 
@@ -36,6 +38,14 @@ public sealed class SuppressionSet
 
     /// <summary>The name of the suppression that silences <paramref name="error"/>, or null.</summary>
     public string? Match(ErrorRecord error) => _matcher.Match(error)?.Name;
+
+    /// <summary>
+    /// The default suppression (default.supp, read first, so it wins as in <see cref="Match"/>) that
+    /// silences <paramref name="error"/> as named from the symbol tables alone
+    /// (<see cref="FrameSymbolizer.StackBySymbols"/>), or null. default.supp's entries are written to
+    /// match such a stack and the full one alike, so a stack they match needs no DWARF.
+    /// </summary>
+    public string? MatchDefaultBySymbols(ErrorRecord error) => _defaults?.Match(error)?.Name;
 
     /// <summary>Where the first suppression named <paramref name="name"/> is defined (<c>FILE:LINE</c>), for -v.</summary>
     public string? Location(string name) => _byName.TryGetValue(name, out Suppression? s) ? s.Location : null;

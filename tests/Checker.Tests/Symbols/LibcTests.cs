@@ -76,4 +76,32 @@ public class LibcTests
         Assert.Equal((ulong?)3, outer.SymbolOffset);
         Assert.NotNull(outer.Line);
     }
+
+    [LibcDebugFileFact]
+    public void BySymbols_NamesThePhysicalFunctionFromTheDebugFilesSymtab_WithoutReadingDwarf()
+    {
+        // A pc inside pthread_create where allocate_stack was inlined (the DTV's calloc path): the
+        // full symbolization shows allocate_stack there; the symbol tables name pthread_create only.
+        ElfImage debug = ElfImage.OpenDebugFile(DebugFile);
+        ElfSymbol create = debug.ReadSymbols().First(s => s.Name.StartsWith("pthread_create@@", StringComparison.Ordinal) && s.Type == ElfSymbolType.Func);
+        ElfSymbol intMalloc = Assert.Single(debug.ReadSymbols(), s => s.Name == "_int_malloc" && s.Type == ElfSymbolType.Func);
+
+        using var module = new ModuleSymbolizer(Libc, Bias);
+        SymbolizedFrame physical = module.SymbolizeBySymbols(Bias + create.Value + 0x20);
+        SymbolizedFrame local = module.SymbolizeBySymbols(Bias + intMalloc.Value + 3);
+
+        Assert.False(module.DebugInfoOpened);
+        Assert.Equal("pthread_create", physical.Function);
+        Assert.Equal(create.Name, physical.MangledFunction);
+        Assert.Equal((ulong?)0x20, physical.SymbolOffset);
+        Assert.False(physical.Inlined);
+        Assert.Null(physical.File);
+        // Static: only the debug file's .symtab names it.
+        Assert.Equal("_int_malloc", local.Function);
+        Assert.Equal((ulong?)3, local.SymbolOffset);
+
+        // The full symbolization afterwards reads DWARF and still names the same physical function.
+        Assert.Equal((ulong?)3, module.Symbolize(Bias + intMalloc.Value + 3)[^1].SymbolOffset);
+        Assert.True(module.DebugInfoOpened);
+    }
 }
