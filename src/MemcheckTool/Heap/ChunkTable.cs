@@ -30,34 +30,60 @@ public sealed unsafe class ChunkTable
     private const ulong TagOffset = 8;
 
     /// <summary>
-    /// A slot: one block, by value (laid out as heap_fastpath.c's struct chunk_entry), padded to a
-    /// cache line and kept line-aligned: a free reads a slot long out of the caches, and a 48-byte
-    /// slot at an 8-aligned address lay across two lines most of the time (two misses).
+    /// A slot: one block, by value (laid out as heap_fastpath.c's struct chunk_entry), 32 bytes kept
+    /// 32-aligned: a free reads a slot long out of the caches, and an aligned slot is one line (a
+    /// 48-byte slot at an 8-aligned address lay across two lines most of the time). 64 bytes a block
+    /// before: strsort's 700,000 strings took 48 MB of slots against its 36 MB peak natively. Sizes
+    /// and the block's extent are packed: every block lies in the 64 GB arena, 16-byte aligned and a
+    /// multiple of 16 long (<see cref="Granule"/>), a request is at most 32 GB (GuestHeap.MaxRequest).
     /// </summary>
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = EntrySize)]
     public struct Entry
     {
+        /// <summary>The block's user address; 0: the slot holds no block.</summary>
         [System.Runtime.InteropServices.FieldOffset(0)] public ulong User;
-        [System.Runtime.InteropServices.FieldOffset(8)] public ulong Size;
-        [System.Runtime.InteropServices.FieldOffset(16)] public ulong BlockStart;
-        [System.Runtime.InteropServices.FieldOffset(24)] public ulong BlockSize;
-        /// <summary>The allocation and free callstacks' numbers in the <see cref="CallstackTable"/> (FreeStack once <see cref="Freed"/>).</summary>
-        [System.Runtime.InteropServices.FieldOffset(32)] public int AllocStack;
-        [System.Runtime.InteropServices.FieldOffset(36)] public int FreeStack;
-        [System.Runtime.InteropServices.FieldOffset(40)] public AllocationKind Kind;
+        [System.Runtime.InteropServices.FieldOffset(8)] private uint _sizeLow;
+        [System.Runtime.InteropServices.FieldOffset(12)] private byte _sizeHigh;
+        [System.Runtime.InteropServices.FieldOffset(13)] public AllocationKind Kind;
         /// <summary>The replaced routine that allocated it (<see cref="AllocationRoutines"/>).</summary>
-        [System.Runtime.InteropServices.FieldOffset(41)] public byte Routine;
-        [System.Runtime.InteropServices.FieldOffset(42)] public bool Freed;
+        [System.Runtime.InteropServices.FieldOffset(14)] public byte Routine;
+        [System.Runtime.InteropServices.FieldOffset(15)] public bool Freed;
+        // User - BlockStart and BlockSize, in granules.
+        [System.Runtime.InteropServices.FieldOffset(16)] private uint _leftGranules;
+        [System.Runtime.InteropServices.FieldOffset(20)] private uint _blockGranules;
+        /// <summary>The allocation and free callstacks' numbers in the <see cref="CallstackTable"/> (FreeStack once <see cref="Freed"/>).</summary>
+        [System.Runtime.InteropServices.FieldOffset(24)] public int AllocStack;
+        [System.Runtime.InteropServices.FieldOffset(28)] public int FreeStack;
+
+        public readonly ulong Size => _sizeLow | (ulong)_sizeHigh << 32;
+        public readonly ulong BlockStart => User - (ulong)_leftGranules * Granule;
+        public readonly ulong BlockSize => (ulong)_blockGranules * Granule;
         /// <summary>Whether the slot holds a block.</summary>
-        [System.Runtime.InteropServices.FieldOffset(43)] public bool InUse;
+        public readonly bool InUse => User != 0;
+
+        /// <summary>Sets the block (user address last: it says the slot is in use).</summary>
+        public void Set(ulong user, ulong size, ulong blockStart, ulong blockSize)
+        {
+            if (size >> 40 != 0 || user < blockStart || (user - blockStart) % Granule != 0 || blockSize % Granule != 0
+                || (user - blockStart) / Granule > uint.MaxValue || blockSize / Granule > uint.MaxValue)
+                throw new ArgumentOutOfRangeException(nameof(size), $"block 0x{blockStart:x}+{blockSize} (user 0x{user:x}, {size} bytes) does not fit a slot");
+            _sizeLow = (uint)size;
+            _sizeHigh = (byte)(size >> 32);
+            _leftGranules = (uint)((user - blockStart) / Granule);
+            _blockGranules = (uint)(blockSize / Granule);
+            User = user;
+        }
 
         public readonly bool ContainsBlockAddress(ulong address) => address >= BlockStart && address < BlockStart + BlockSize;
     }
 
-    /// <summary>A slot's size: one cache line.</summary>
-    public const int EntrySize = 64;
+    /// <summary>A slot's size: half a cache line.</summary>
+    public const int EntrySize = 32;
 
-    /// <summary>The most slots a heap can have: 16 GiB of address space, reserved, never committed up front.</summary>
+    /// <summary>Blocks start and end on this boundary (GuestHeap's minimum alignment).</summary>
+    public const ulong Granule = 16;
+
+    /// <summary>The most slots a heap can have: 8 GiB of address space, reserved, never committed up front.</summary>
     private const int ReservedSlots = 1 << 28;
     /// <summary>Slots populated at a time: 1 MiB, or an eighth of those populated so far if more.</summary>
     private const int PopulateSlots = (1 << 20) / EntrySize;
@@ -122,16 +148,12 @@ public sealed unsafe class ChunkTable
         int slot = FreeSlotCount > 0 ? _freeSlots[--FreeSlotCount] : UsedSlots++;
         if (slot == _capacity) PopulateMoreSlots();
         ref Entry entry = ref _slots[slot];
-        entry.User = user;
-        entry.Size = size;
-        entry.BlockStart = blockStart;
-        entry.BlockSize = blockSize;
         entry.AllocStack = allocStack;
         entry.FreeStack = 0;
         entry.Kind = kind;
         entry.Routine = routine;
         entry.Freed = false;
-        entry.InUse = true;
+        entry.Set(user, size, blockStart, blockSize);
         *(ulong*)(user - TagOffset) = (ulong)slot;
         Count++;
         return slot;
@@ -141,7 +163,6 @@ public sealed unsafe class ChunkTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Remove(int slot)
     {
-        _slots[slot].InUse = false;
         _slots[slot].User = 0;
         if (FreeSlotCount == _freeSlots.Length) GrowFreeSlots();
         _freeSlots[FreeSlotCount++] = slot;

@@ -24,12 +24,13 @@ typedef uint8_t u8;
 
 /* ChunkTable.Entry: one cache line, and the table is line-aligned. */
 struct chunk_entry {
-    u64 user, size, block_start, block_size;
+    u64 user;                               /* 0: no block */
+    u32 size_low;
+    u8 size_high, kind, routine, freed;
+    u32 left_granules, block_granules;      /* user - block_start, block_size: in GRANULEs */
     i32 alloc_stack, free_stack;
-    u8 kind, routine, freed, in_use;
-    u8 pad[20];
 };
-_Static_assert(sizeof(struct chunk_entry) == 64, "ChunkTable.Entry");
+_Static_assert(sizeof(struct chunk_entry) == 32, "ChunkTable.Entry");
 
 /* QuarantinedBlock */
 struct quarantined {
@@ -72,6 +73,11 @@ struct fast_function {
 #define MAX_TAGS 64
 #define SMALL_BLOCK 65536
 #define GRANULE 16
+
+/* ChunkTable.Entry's packed fields. */
+static inline u64 entry_size(const struct chunk_entry *e) { return e->size_low | (u64)e->size_high << 32; }
+static inline u64 entry_block_start(const struct chunk_entry *e) { return e->user - (u64)e->left_granules * GRANULE; }
+static inline u64 entry_block_size(const struct chunk_entry *e) { return (u64)e->block_granules * GRANULE; }
 #define FAST_SHADOW_LIMIT 16384   /* blocks up to this many bytes have their shadow painted here */
 #define HOARD_FLOOR (16ull << 20)  /* GuestHeap.HoardFloor */
 
@@ -276,16 +282,17 @@ static u64 claim(struct heap_state *s, const struct placement *p, const struct f
     struct chunk_entry *e = next_slot(s, &slot);
     if (s->free_count > 0) s->free_count--;
     else s->used++;
-    e->user = user;
-    e->size = p->size;
-    e->block_start = p->block_start;
-    e->block_size = p->block_size;
+    /* place() keeps blocks small: the size and extent fit the packed fields. */
+    e->size_low = (u32)p->size;
+    e->size_high = (u8)(p->size >> 32);
+    e->left_granules = (u32)((user - p->block_start) / GRANULE);
+    e->block_granules = (u32)(p->block_size / GRANULE);
     e->alloc_stack = stack;
     e->free_stack = 0;
     e->kind = f->kind;
     e->routine = f->routine;
     e->freed = 0;
-    e->in_use = 1;
+    e->user = user;
     *(u64 *)(user - 8) = (u64)slot;
     s->chunk_count++;
     s->live_bytes += p->size;
@@ -366,9 +373,9 @@ static i64 freeable(const struct heap_state *s, u64 user, u8 kind)
     if (slot < 0) return -1;
     const struct chunk_entry *e = &s->slots[slot];
     if (e->freed || e->kind != kind) return -1;        /* double free, mismatch: reported in C# */
-    if (e->size > FAST_SHADOW_LIMIT) return -1;        /* its shadow is set through ShadowMemory */
+    if (entry_size(e) > FAST_SHADOW_LIMIT) return -1;  /* its shadow is set through ShadowMemory */
     if (s->ring_count == s->ring_length) return -1;    /* the ring grows in C# */
-    u64 quarantined = s->quarantined_bytes + e->block_size;
+    u64 quarantined = s->quarantined_bytes + entry_block_size(e);
     i64 count = s->ring_count + 1, mask = s->ring_length - 1, recycled = 0;
     while ((quarantined > s->delay_frees_bytes || (u64)count > s->delay_frees) && count > 1) {
         const struct quarantined *q = &s->ring[(s->ring_head + recycled) & mask];
@@ -390,19 +397,19 @@ static void release(struct heap_state *s, i64 slot, i32 stack)
     i64 mask = s->ring_length - 1;
     e->free_stack = stack;
     e->freed = 1;
-    s->live_bytes -= e->size;
+    u64 size = entry_size(e), block_size = entry_block_size(e);
+    s->live_bytes -= size;
     s->live_blocks--;
-    if (s->shadow_base) paint(s, e->user, e->size, 0xFF);
+    if (s->shadow_base) paint(s, e->user, size, 0xFF);
     struct quarantined *added = &s->ring[(s->ring_head + s->ring_count) & mask];
     added->slot = (i32)slot;
-    added->block_start = e->block_start;
-    added->block_size = e->block_size;
+    added->block_start = entry_block_start(e);
+    added->block_size = block_size;
     s->ring_count++;
-    s->quarantined_bytes += e->block_size;
+    s->quarantined_bytes += block_size;
     while ((s->quarantined_bytes > s->delay_frees_bytes || (u64)s->ring_count > s->delay_frees) && s->ring_count > 1) {
         const struct quarantined *q = &s->ring[s->ring_head];
         struct chunk_entry *old = &s->slots[q->slot];
-        old->in_use = 0;
         old->user = 0;
         s->free_slots[s->free_count++] = q->slot;
         s->chunk_count--;
@@ -502,7 +509,7 @@ static int reallocate(struct heap_state *s, void *c, const struct fast_function 
      * still holds after the claim. */
     i64 slot = freeable(s, old, f->kind);
     if (slot < 0) return 0;
-    u64 old_size = s->slots[slot].size;
+    u64 old_size = entry_size(&s->slots[slot]);
     u64 kept = size < old_size ? size : old_size;
     if (s->shadow_base && !plain_lanes(s, old, kept)) return 0;
     u64 user = claim(s, &p, f, stack, (u8)s->fresh_pattern);
@@ -527,7 +534,7 @@ static int usable_size(struct heap_state *s, void *c)
     }
     i64 slot = tagged_slot(s, user);
     if (slot < 0) return 0;
-    AT(c, s->off_rax, u64) = s->slots[slot].freed ? 0 : s->slots[slot].size;
+    AT(c, s->off_rax, u64) = s->slots[slot].freed ? 0 : entry_size(&s->slots[slot]);
     return 1;
 }
 

@@ -50,6 +50,24 @@ public class GuestHeapTests
         Assert.Null(heap.FindLive(users[^1]));
     }
 
+    [Fact]
+    public void ASlotKeepsTheLargestBlockAndPaddingTheArenaAllows()
+    {
+        // 32 bytes a slot: the size in 40 bits, the extent in 16-byte granules from the user address.
+        const ulong user = 0x1008_0000_0000, size = (32UL << 30) - 5, pad = 16UL << 30;
+        var entry = new ChunkTable.Entry();
+        entry.Set(user, size, user - pad, pad + (32UL << 30) + 2048);
+        Assert.Equal(32, System.Runtime.CompilerServices.Unsafe.SizeOf<ChunkTable.Entry>());
+        Assert.True(entry.InUse);
+        Assert.Equal(size, entry.Size);
+        Assert.Equal(user - pad, entry.BlockStart);
+        Assert.Equal(pad + (32UL << 30) + 2048, entry.BlockSize);
+        Assert.True(entry.ContainsBlockAddress(user - pad) && !entry.ContainsBlockAddress(user - pad - 1));
+        // What the packing cannot hold is refused, never truncated.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ChunkTable.Entry().Set(user, 1UL << 40, user - 16, (1UL << 40) + 32));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ChunkTable.Entry().Set(user, 8, user - 8, 32));
+    }
+
     [Theory]
     [InlineData(32UL)]
     [InlineData(64UL)]
