@@ -290,6 +290,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
             if (cache.TryGet(pc, mode, out Fragment fragment)) return fragment;
             if (!cache.TryActivate(pc, mode, out fragment)) fragment = translator.Translate(pc, mode);
             LinkOutgoing(fragment);
+            if (RetranslationBenchmark.MaybeRun(cache, translator)) return Lookup(pc, mode);
             return fragment;
         }
     }
