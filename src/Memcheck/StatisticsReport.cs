@@ -41,8 +41,12 @@ public static class StatisticsReport
         Line("callstack walks", Checker.MemcheckTool.Heap.CallstackCapture.Walks);
         Line("  distinct callstacks", Checker.MemcheckTool.Heap.CallstackCapture.Stacks.Count);
         Line("tool exits (access check reports)", s.ToolExits);
-        long hotLaneExits = run.Tool is MemoryCheckTool memcheck ? memcheck.HotLanes.Exits : 0;
-        if (run.Tool is MemoryCheckTool withLanes) Line("  lane tests made per-site", withLanes.HotLanes.Promoted);
+        long hotLaneExits = run.Tool is MemoryCheckTool memcheck ? memcheck.HotLanes.Exits + memcheck.StubsMade : 0;
+        if (run.Tool is MemoryCheckTool withLanes)
+        {
+            Line("  lane tests made per-site", withLanes.HotLanes.Promoted);
+            Line("  stubs made on first run", withLanes.StubsMade);
+        }
         if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
         {
             // What those tool exits were: definedness's own, and the rest (access reports, allowed partial loads).

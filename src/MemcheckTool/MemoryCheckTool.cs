@@ -39,6 +39,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     /// <summary>Access sites given their own exact-lane test after entering the shared one often (each a tool exit).</summary>
     public HotLaneSites HotLanes => _routines.HotLanes;
     private MemcheckRoutines _routines = null!;
+    // Makes the stubs of lazy stubs on their first run (LazyStubs), under the cache's lock.
+    private AccessCheckEmitter? _stubMaker;
+
+    /// <summary>Stubs made on their first run (<see cref="LazyStubs"/>), for --stats.</summary>
+    public long StubsMade { get; private set; }
     private FrameRuleCache _rules = null!;
     private ThreadStacks _threadStacks = null!;
     private LeakCheck _leaks = null!;
@@ -300,6 +305,16 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
 
     public override ulong? OnToolExit(ContextBlock* context)
     {
+        if (MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.LazyStub)
+        {
+            // A site's first failed inline check: its stub made now; the thread goes on through it.
+            ulong lazyStub = MemcheckSlots.At<ulong>(context, MemcheckSlots.LazyStubAt);
+            _stubMaker ??= new AccessCheckEmitter(_routines) { TrackDefinedness = Definedness != null };
+            _stubMaker.Materialize(lazyStub, _host.Cache.Region);
+            StubsMade++;
+            context->LinkReturn = lazyStub;
+            return null;
+        }
         if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.Propagate)
         {
             Definedness.Propagate(context);

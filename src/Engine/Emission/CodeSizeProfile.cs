@@ -15,7 +15,7 @@ public static class CodeSizeProfile
     {
         Header, Application, Exits, IndirectLookup, HeldScratch,
         Guard, BlockEntry, PushAndCall, PopProbe, CheckSpill, CheckProbe, FrameDefine, CheckOther, Vsib, StackTracking,
-        Propagation, SideExits, StubExactLanes, StubSetup, StubOther, Constants, Count,
+        Propagation, SideExits, StubExactLanes, StubSetup, StubOther, StubLazy, Constants, Count,
     }
 
     private static readonly long[] _bytes = new long[2 * (int)Kind.Count];

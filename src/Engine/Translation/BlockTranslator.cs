@@ -28,7 +28,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     /// <summary>Conditional branches a fragment may continue past (its side exits).</summary>
     public const int MaxSideExits = 8;
 
-    internal static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
+    public static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE") == "1";
 
     private readonly List<Instruction> _block = [];
     private readonly List<(int Exit, int Field)> _pendingExits = [];

@@ -1,4 +1,5 @@
 using Checker.MemcheckTool.State;
+using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
 using Checker.Engine.State;
 using Iced.Intel;
@@ -42,9 +43,11 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private readonly List<PendingStub> _pending = [];
 
     /// <summary>An inline probe's jump to its site's stub, emitted after the fragment body.</summary>
-    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes = false, bool inPlace = false, int storedDirtyBit = -1)
+    private struct PendingStub(AccessSite site, int jumpField, Register scratch, bool spilled, bool flagsDead, bool storeSetsLanes = false, bool inPlace = false, int storedDirtyBit = -1, bool always = false)
     {
         public readonly AccessSite Site = site;
+        /// <summary>Entered at every run of its instruction (a string instruction's or a large operand's whole walk): made with the fragment, never lazily.</summary>
+        public readonly bool Always = always;
         public readonly int JumpField = jumpField;
         public readonly Register Scratch = scratch;
         public readonly bool Spilled = spilled, FlagsDead = flagsDead, StoreSetsLanes = storeSetsLanes, InPlace = inPlace;
@@ -143,7 +146,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                 // A run (its stub takes it a shadow qword at a time first, RepeatedAccessCheck, which may
                 // use dead flags), or an operand too large for a few probes (fxsave's 512 bytes): the slow path walks it.
                 bool stubFlagsDead = flagsDead && access.Extent == AccessExtent.RepeatCount;
-                _pending.Add(new PendingStub(site, JumpToStub(code), scratch, spilled, stubFlagsDead, false, PropagatesHere));
+                _pending.Add(new PendingStub(site, JumpToStub(code), scratch, spilled, stubFlagsDead, false, PropagatesHere, always: true));
             }
             else
             {
@@ -230,22 +233,71 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private static int PointerSlot(CheckedAccess access) =>
         access.Base.GetFullRegister() == Register.RSI ? MemcheckSlots.StringSiBefore : MemcheckSlots.StringDiBefore;
 
-    /// <summary>After the fragment body: one stub per access site, and the body's jumps patched to them.</summary>
+    /// <summary>
+    /// After the fragment body: one stub per access site, or its lazy stub (<see cref="LazyStubs"/>),
+    /// and the body's jumps patched to them.
+    /// </summary>
     public void EmitStubs(CodeBuffer code)
     {
         int previous = -1;
         ulong stub = 0;
+        ulong[]? lazy = routines.LazyStubRoutines;
         foreach (ref readonly PendingStub pending in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending))
         {
             if (pending.Site.Id != previous)
             {
-                stub = code.CurrentAddress;
-                EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead, pending.StoreSetsLanes, pending.InPlace, pending.StoredDirtyBit);
+                if (lazy != null && !pending.Always)
+                {
+                    int mark = code.Length;
+                    stub = LazyStubs.Emit(code, new LazyStubs.Parameters(pending.Site.Id, pending.Resume, pending.Scratch, pending.Spilled,
+                        pending.FlagsDead, pending.StoreSetsLanes, pending.InPlace, pending.StoredDirtyBit, Mode), lazy);
+                    Profile(CodeSizeProfile.Kind.StubLazy, code, ref mark);
+                }
+                else
+                {
+                    stub = code.CurrentAddress;
+                    EmitStub(code, pending.Site, pending.Resume, pending.Scratch, pending.Spilled, pending.FlagsDead, pending.StoreSetsLanes, pending.InPlace, pending.StoredDirtyBit);
+                }
                 previous = pending.Site.Id;
             }
             code.PatchRel32(pending.JumpField, stub);
         }
         _pending.Clear();
+    }
+
+    private CodeBuffer? _made;
+
+    /// <summary>
+    /// The stub the lazy stub at <paramref name="lazyStub"/> stands for, made at the end of
+    /// <paramref name="region"/> as its fragment's translation would have made it, and the lazy stub
+    /// turned into a jump to it; its address. Under the cache's lock (no translation under way). The
+    /// emitter's mode is the lazy stub's for the while.
+    /// </summary>
+    public ulong Materialize(ulong lazyStub, CodeRegion region)
+    {
+        if (LazyStubs.IsMade(lazyStub)) return lazyStub;   // another thread made it first
+        LazyStubs.Parameters p = LazyStubs.Read(lazyStub);
+        (bool propagating, int mode, CodeBuffer? profiled) = (Propagating, Mode, CodeSizeProfile.Buffer);
+        Propagating = p.Mode == Definedness.DefinednessMode.Propagating;
+        Mode = p.Mode;
+        try
+        {
+            CodeBuffer code = _made ??= new CodeBuffer(0);
+            code.Reset(region.Peek(16));
+            if (CodeSizeProfile.Enabled) CodeSizeProfile.Buffer = code;
+            EmitStub(code, sites[p.Site], p.Resume, p.Scratch, p.Spilled, p.FlagsDead, p.StoreSetsLanes, p.InPlace, p.StoredDirtyBit);
+            ulong at = region.Allocate((ulong)code.Length, 16);
+            if (at != code.BaseAddress) throw new InvalidOperationException("the code region moved under a stub being made");
+            CodeRegion.Write(at, code.Bytes);
+            if (Engine.Translation.BlockTranslator.Trace)
+                Console.Error.WriteLine($"memcheck-trace: routine stub of site {p.Site} at 0x{at:x}+{code.Length} {Convert.ToHexString(code.Bytes)}");
+            LazyStubs.Redirect(lazyStub, at);
+            return at;
+        }
+        finally
+        {
+            (Propagating, Mode, CodeSizeProfile.Buffer) = (propagating, mode, profiled);
+        }
     }
 
     // The scratch register is free here (the resume point reloads it if it was spilled); every

@@ -26,7 +26,11 @@ public sealed class MemcheckRoutines
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
         HotLanes = new HotLaneSites(region);
         ExactLanes = new ExactLaneCheck(region, HotLanes.Counters, cache.Routines.Exit);
+        if (LazyStubs.Enabled) LazyStubRoutines = LazyStubs.GenerateRoutines(region, cache.Routines.Exit);
     }
+
+    /// <summary>The lazy stubs' exits by scratch register (<see cref="LazyStubs"/>; null: every stub is made with its fragment).</summary>
+    public ulong[]? LazyStubRoutines { get; }
 
     /// <summary>The sites whose exact-lane test runs often enough to be their own.</summary>
     public HotLaneSites HotLanes { get; }

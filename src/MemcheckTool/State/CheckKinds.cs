@@ -29,4 +29,6 @@ public static class ToolExitReasons
     public const int GatherUndefined = 2;
     /// <summary>A shared exact-lane test counted its site's 4,096th entry (<see cref="Instrumentation.HotLaneSites"/>); nothing to report.</summary>
     public const int HotLanes = 3;
+    /// <summary>A site's lazy stub, run for the first time: its stub is made now (<see cref="Instrumentation.LazyStubs"/>); nothing to report.</summary>
+    public const int LazyStub = 4;
 }
