@@ -246,11 +246,12 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         {
             if (pending.Site.Id != previous)
             {
-                if (lazy != null && !pending.Always)
+                var parameters = new LazyStubs.Parameters(pending.Site.Id, pending.Resume, pending.Scratch, pending.Spilled,
+                    pending.FlagsDead, pending.StoreSetsLanes, pending.InPlace, pending.StoredDirtyBit, Mode);
+                if (lazy != null && !pending.Always && LazyStubs.Fits(parameters, code.CurrentAddress))
                 {
                     int mark = code.Length;
-                    stub = LazyStubs.Emit(code, new LazyStubs.Parameters(pending.Site.Id, pending.Resume, pending.Scratch, pending.Spilled,
-                        pending.FlagsDead, pending.StoreSetsLanes, pending.InPlace, pending.StoredDirtyBit, Mode), lazy);
+                    stub = LazyStubs.Emit(code, parameters, lazy);
                     Profile(CodeSizeProfile.Kind.StubLazy, code, ref mark);
                 }
                 else

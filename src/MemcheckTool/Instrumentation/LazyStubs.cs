@@ -12,16 +12,17 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// An access site's stub made the first time the site's inline check fails, not with its fragment:
 /// most never run (cc1plus: 36K of 337K stubs ran, python 3.7K of 50K, sqlite 3.9K of 26K), yet
 /// each was ~56 bytes of code, a fifth of the cache, and its share of every translation. In its
-/// place the fragment gets a 24-byte lazy stub, 8-aligned:
+/// place the fragment gets a 20-byte lazy stub, its first 5 bytes within one aligned quadword:
 /// <code>
 ///   lea  scratch, [rip - 7]      ; its own address (the scratch is free at a stub's entry)
 ///   jmp  lazy routine (scratch)  ; stores it, leaves for C# (ToolExitReasons.LazyStub)
-///   site id (4), distance back to the resume point (4), scratch and flags (1),
-///   stored dirty bit (1), mode (1), 0 (1)
+///   site id (3), distance back to the resume point (2), scratch and flags (1),
+///   stored dirty bit (1), mode (1)
 /// </code>
+/// (a site numbered 2^24 or more, or a resume point 64 KB back, gets its stub made at once).
 /// C# (<see cref="AccessCheckEmitter.Materialize"/>) reads the bytes after the jump, emits the
 /// stub the translation would have (the same <c>EmitStub</c>) at the code region's end, and turns
-/// the lazy stub's first 8 bytes into a jump to it with one aligned store: a thread that meets the
+/// the lazy stub's first 5 bytes into a jump to it with one aligned 8-byte store: a thread that meets the
 /// old bytes leaves and finds it made. The thread resumes at the lazy stub, now the jump, with every
 /// register as the inline check left it. The stub lies outside any fragment, as the exit stubs do;
 /// it ends in the same jump back to its resume point. Everything it needs is in the bytes, so a
@@ -30,7 +31,7 @@ namespace Checker.MemcheckTool.Instrumentation;
 [SupportedOSPlatform("linux")]
 public static class LazyStubs
 {
-    public const int Size = 24;
+    public const int Size = 20;
     private const int DataOffset = 12;
 
     /// <summary>Off with MEMCHECK_EAGER_STUBS=1 (a developer's comparison): every stub made with its fragment.</summary>
@@ -59,10 +60,13 @@ public static class LazyStubs
     internal readonly record struct Parameters(int Site, ulong Resume, Register Scratch, bool Spilled, bool FlagsDead,
         bool StoreSetsLanes, bool InPlace, int StoredDirtyBit, int Mode);
 
-    /// <summary>A lazy stub at the buffer's next 8-byte boundary; returns its address.</summary>
+    /// <summary>Whether a lazy stub at <paramref name="at"/> can hold <paramref name="p"/> (else the stub is made at once).</summary>
+    internal static bool Fits(in Parameters p, ulong at) => (uint)p.Site < 1 << 24 && at - p.Resume + 8 < 1 << 16;
+
+    /// <summary>A lazy stub where its first 5 bytes share an aligned quadword (int3 padding before); returns its address.</summary>
     internal static ulong Emit(CodeBuffer code, in Parameters p, ulong[] routines)
     {
-        while ((code.CurrentAddress & 7) != 0) code.Byte(0xCC);
+        while ((code.CurrentAddress & 7) > 3) code.Byte(0xCC);
         ulong at = code.CurrentAddress;
         int r = p.Scratch - Register.RAX;
         // lea r64, [rip - 7]: REX.W (+R), 8D, ModRM 00 reg 101, disp32.
@@ -72,12 +76,15 @@ public static class LazyStubs
         code.Int32(-7);
         code.Byte(0xE9);
         code.Int32(Rel32.Displacement(code.CurrentAddress + 4, routines[r]));
-        code.Int32(p.Site);
-        code.Int32(checked((int)(uint)(at - p.Resume)));
+        code.Byte((byte)p.Site);
+        code.Byte((byte)(p.Site >> 8));
+        code.Byte(checked((byte)(p.Site >> 16)));
+        ushort back = checked((ushort)(at - p.Resume));
+        code.Byte((byte)back);
+        code.Byte((byte)(back >> 8));
         code.Byte((byte)(r | (p.Spilled ? 0x10 : 0) | (p.FlagsDead ? 0x20 : 0) | (p.StoreSetsLanes ? 0x40 : 0) | (p.InPlace ? 0x80 : 0)));
         code.Byte(unchecked((byte)(sbyte)p.StoredDirtyBit));
         code.Byte(checked((byte)p.Mode));
-        code.Byte(0);
         return at;
     }
 
@@ -87,16 +94,22 @@ public static class LazyStubs
     internal static unsafe Parameters Read(ulong at)
     {
         byte* d = (byte*)at + DataOffset;
-        byte bits = d[8];
-        return new Parameters(*(int*)d, at - *(uint*)(d + 4), Register.RAX + (bits & 15), (bits & 0x10) != 0, (bits & 0x20) != 0,
-            (bits & 0x40) != 0, (bits & 0x80) != 0, (sbyte)d[9], d[10]);
+        byte bits = d[5];
+        return new Parameters(d[0] | d[1] << 8 | d[2] << 16, at - (ulong)(d[3] | d[4] << 8), Register.RAX + (bits & 15), (bits & 0x10) != 0,
+            (bits & 0x20) != 0, (bits & 0x40) != 0, (bits & 0x80) != 0, (sbyte)d[6], d[7]);
     }
 
-    /// <summary>Turns the lazy stub at <paramref name="at"/> into a jump to <paramref name="stub"/> (one aligned 8-byte store).</summary>
+    /// <summary>
+    /// Turns the lazy stub at <paramref name="at"/> into a jump to <paramref name="stub"/>: one store of
+    /// the aligned quadword its first 5 bytes lie in, the quadword's other bytes as they were (every
+    /// patch of the cache is made under its lock).
+    /// </summary>
     internal static unsafe void Redirect(ulong at, ulong stub)
     {
-        ulong old = *(ulong*)at;
+        ulong* word = (ulong*)(at & ~7UL);
+        int shift = (int)(at & 7) * 8;
         ulong jump = 0xE9UL | (ulong)(uint)Rel32.Displacement(at + 5, stub) << 8;
-        Volatile.Write(ref *(ulong*)at, (old & 0xFFFF_FF00_0000_0000UL) | jump);
+        ulong mask = 0xFF_FFFF_FFFFUL << shift;
+        Volatile.Write(ref *word, (*word & ~mask) | jump << shift);
     }
 }
