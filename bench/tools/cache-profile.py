@@ -94,7 +94,9 @@ def main():
         i = bisect.bisect_right(starts, ip) - 1
         if i >= 0 and ip < pieces[i][0] + pieces[i][1]:
             kind, name = pieces[i][2], pieces[i][3]
-            shares['fragments' if kind == 'fragment' else f'routine: {name}'] += 1
+            # Stubs made on a site's first run (LazyStubs) are traced one routine each: counted together.
+            shares['fragments' if kind == 'fragment' else 'routine: stubs made on first run' if name.startswith('stub of site ')
+                   else f'routine: {name}'] += 1
             by_piece[i][ip] += 1
         else:
             shares[os.path.basename(dso.strip('()'))] += 1
