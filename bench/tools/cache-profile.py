@@ -18,6 +18,10 @@ address maps to the fragment (guest range S-E) or routine that holds it. Printed
     the sampled instruction and by what emitted the one before it (a sample often lands just after
     the instruction that stalled); a fragment's bytes in no such range are the engine's (the
     application's instructions, lookups, exits).
+  - with --kind-forms KIND N (trace made as for --kinds), the N forms with the most samples among
+    the fragments' bytes of that kind ('engine' for the bytes of none), with the form before each;
+  - with --routine-forms PREFIX N, the same over the routines whose name starts with PREFIX, summed
+    ('stub of site': every stub made on a site's first run; 'the call shadow routines').
 Not run by CI.
 """
 import argparse
@@ -78,6 +82,10 @@ def main():
     parser.add_argument('--fragments', type=int, default=0, help='disassemble the N hottest fragments')
     parser.add_argument('--forms', type=int, default=0, help='the N instruction forms with the most samples')
     parser.add_argument('--kinds', action='store_true', help='samples by the kind of instrumentation that emitted them')
+    parser.add_argument('--kind-forms', nargs=2, metavar=('KIND', 'N'),
+                        help="the N forms with the most samples within instrumentation of KIND ('engine': the rest)")
+    parser.add_argument('--routine-forms', nargs=2, metavar=('PREFIX', 'N'),
+                        help='the N forms with the most samples within the routines named PREFIX...')
     parser.add_argument('--guest-lengths', type=int, default=0,
                         help='the N guest code lengths whose fragments hold the most samples (6 bytes: PLT stubs)')
     args = parser.parse_args()
@@ -118,6 +126,17 @@ def main():
 
     if args.kinds:
         print_kinds(args.trace, pieces, by_piece, total)
+
+    if args.kind_forms:
+        kind, count = args.kind_forms[0], int(args.kind_forms[1])
+        kind_of = kind_lookup(read_kinds(args.trace))
+        print_forms(f'fragment bytes of kind {kind}', pieces, by_piece, total, count,
+                    lambda piece: piece[2] == 'fragment', lambda address: kind_of(address) == kind)
+
+    if args.routine_forms:
+        prefix, count = args.routine_forms[0], int(args.routine_forms[1])
+        print_forms(f'routines named {prefix}...', pieces, by_piece, total, count,
+                    lambda piece: piece[2] == 'routine' and piece[3].startswith(prefix), lambda address: True)
 
     if args.guest_lengths:
         # Structural costs show up as many small fragments of one shape (PLT stubs: `jmp [rip+GOT]`).
@@ -161,8 +180,8 @@ def read_kinds(path):
     return ranges
 
 
-def print_kinds(trace, pieces, by_piece, total):
-    ranges = read_kinds(trace)
+def kind_lookup(ranges):
+    """The kind of the instrumentation at an address ('engine' outside every kind's range)."""
     if not ranges:
         sys.exit('cache-profile: no memcheck-trace kind lines (run with MEMCHECK_CODE_PROFILE=1 too)')
     starts = [r[0] for r in ranges]
@@ -170,6 +189,33 @@ def print_kinds(trace, pieces, by_piece, total):
     def kind_of(address):
         i = bisect.bisect_right(starts, address) - 1
         return ranges[i][2] if i >= 0 and address < ranges[i][0] + ranges[i][1] else 'engine'
+    return kind_of
+
+
+def print_forms(title, pieces, by_piece, total, count, piece_wanted, address_wanted):
+    """Samples by instruction form (addresses as N) over the chosen pieces' chosen bytes, and the form before each."""
+    forms, pairs = collections.Counter(), collections.Counter()
+    for i, counts in by_piece.items():
+        if not piece_wanted(pieces[i]):
+            continue
+        previous = None
+        for address, _, text in disassemble(pieces[i][0], pieces[i][4]):
+            form = re.sub(r'0x[0-9a-f]+', 'N', text.split('#')[0].strip())
+            if address in counts and address_wanted(address):
+                forms[form] += counts[address]
+                pairs[(previous, form)] += counts[address]
+            previous = form
+    in_them = sum(forms.values())
+    print(f'\n{in_them} samples ({100 * in_them / total:.1f}%) in {title}, by form:')
+    for form, n in forms.most_common(count):
+        print(f'{n:8d} {100 * n / total:5.1f}%  {form}')
+    print('and by the pair (form before, form):')
+    for (before, form), n in pairs.most_common(count):
+        print(f'{n:8d} {100 * n / total:5.1f}%  {before}  ->  {form}')
+
+
+def print_kinds(trace, pieces, by_piece, total):
+    kind_of = kind_lookup(read_kinds(trace))
 
     at, before = collections.Counter(), collections.Counter()
     for i, counts in by_piece.items():
