@@ -112,7 +112,7 @@ internal sealed unsafe partial class Propagator
     {
         int block = BroadcastBlock(ins.Mnemonic), size = OperandSize(ins, 0);
         // Masked forms need the element size the mask counts, which Iced leaves unknown for register sources.
-        if (block == 0 || ins.GetOpKind(0) != OpKind.Register || ins.OpMask != Register.None && ins.Code.ToOpCode().MemorySize == MemorySize.Unknown)
+        if (block == 0 || ins.GetOpKind(0) != OpKind.Register || ins.OpMask != Register.None && CodeFacts.MemorySize(ins) == MemorySize.Unknown)
         {
             Pessimistic(c, ins);
             return;

@@ -114,7 +114,7 @@ internal sealed unsafe partial class Propagator
 
     private static int ElementSize(in Instruction ins)
     {
-        int element = ins.Code.ToOpCode().MemorySize.GetElementSize();
+        int element = CodeFacts.MemorySize(ins).GetElementSize();
         return element is > 0 and <= 64 ? element : 1;
     }
 

@@ -61,7 +61,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
 
     private void CheckAddresses(ContextBlock* c, in Instruction ins)
     {
-        if (ins.Mnemonic is Mnemonic.Lea or Mnemonic.Nop || ins.Code.ToOpCode().IsNop) return;
+        if (ins.Mnemonic is Mnemonic.Lea || CodeFacts.IsNop(ins)) return;
         bool hasMemory = false;
         for (int op = 0; op < ins.OpCount; op++) hasMemory |= ins.GetOpKind(op) == OpKind.Memory;
         if (hasMemory)
