@@ -102,8 +102,9 @@ def main():
         i = bisect.bisect_right(starts, ip) - 1
         if i >= 0 and ip < pieces[i][0] + pieces[i][1]:
             kind, name = pieces[i][2], pieces[i][3]
-            # Stubs made on a site's first run (LazyStubs) are traced one routine each: counted together.
+            # Stubs and hit paths made on first run (LazyStubs, LazyHits) are traced one routine each: counted together.
             shares['fragments' if kind == 'fragment' else 'routine: stubs made on first run' if name.startswith('stub of site ')
+                   else 'routine: hit paths made on first run' if name.startswith('hit of site ')
                    else f'routine: {name}'] += 1
             by_piece[i][ip] += 1
         else:

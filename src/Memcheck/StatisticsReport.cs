@@ -41,11 +41,12 @@ public static class StatisticsReport
         Line("callstack walks", Checker.MemcheckTool.Heap.CallstackCapture.Walks);
         Line("  distinct callstacks", Checker.MemcheckTool.Heap.CallstackCapture.Stacks.Count);
         Line("tool exits (access check reports)", s.ToolExits);
-        long hotLaneExits = run.Tool is MemoryCheckTool memcheck ? memcheck.HotLanes.Exits + memcheck.StubsMade : 0;
+        long hotLaneExits = run.Tool is MemoryCheckTool memcheck ? memcheck.HotLanes.Exits + memcheck.StubsMade + memcheck.HitsMade : 0;
         if (run.Tool is MemoryCheckTool withLanes)
         {
             Line("  lane tests made per-site", withLanes.HotLanes.Promoted);
             Line("  stubs made on first run", withLanes.StubsMade);
+            if (withLanes.Definedness != null) Line("  hit paths made on first run", withLanes.HitsMade);
         }
         if (run.Tool is MemoryCheckTool { Definedness: { } definedness })
         {

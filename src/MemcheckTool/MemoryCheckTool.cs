@@ -44,6 +44,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
 
     /// <summary>Stubs made on their first run (<see cref="LazyStubs"/>), for --stats.</summary>
     public long StubsMade { get; private set; }
+    // Makes the hit paths of lazy hits on their first run (LazyHits), set up as the instrumenter's emitter.
+    private PropagationEmitter? _hitMaker;
+
+    /// <summary>Pre-checks' hit paths made on their first run (<see cref="LazyHits"/>), for --stats.</summary>
+    public long HitsMade { get; private set; }
     private FrameRuleCache _rules = null!;
     private ThreadStacks _threadStacks = null!;
     private LeakCheck _leaks = null!;
@@ -313,6 +318,23 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
             _stubMaker.Materialize(lazyStub, _host.Cache.Region);
             StubsMade++;
             context->LinkReturn = lazyStub;
+            return null;
+        }
+        if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.LazyHit)
+        {
+            // A pre-check's first hit: its hit path made now; the thread goes on through it.
+            _hitMaker ??= new PropagationEmitter
+            {
+                InlineMoves = !Definedness.TracksOrigins,
+                RegisterRoutine = Definedness.RegisterRoutine,
+                DefineInPlace = !Definedness.TracksOrigins,
+                Shared = _routines.SharedShapes,
+            };
+            (ulong start, bool rcxSaved) = _hitMaker.MakeHit(MemcheckSlots.At<ulong>(context, MemcheckSlots.LazyStubAt), _host.Cache.Region, Definedness);
+            // A plain copy's lazy hit kept the guest's rcx before taking it for its own address.
+            if (rcxSaved) context->Gpr[1] = MemcheckSlots.At<ulong>(context, MemcheckSlots.PrecheckSaveRcx);
+            HitsMade++;
+            context->LinkReturn = start;
             return null;
         }
         if (Definedness != null && MemcheckSlots.At<int>(context, MemcheckSlots.ToolExitReason) == ToolExitReasons.Propagate)

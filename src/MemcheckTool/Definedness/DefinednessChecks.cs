@@ -94,6 +94,16 @@ public sealed unsafe class DefinednessChecks
         }
     }
 
+    /// <summary>The instruction of propagation site <paramref name="site"/> (<see cref="AddSite"/>).</summary>
+    public Instruction SiteInstruction(int site)
+    {
+        lock (_sitesLock)
+        {
+            if ((uint)site >= (uint)_siteCount) throw new ArgumentOutOfRangeException(nameof(site), $"propagation site {site} of {_siteCount}");
+            return _siteChunks[site >> SiteChunkBits][site & ((1 << SiteChunkBits) - 1)];
+        }
+    }
+
     /// <summary>A persisted set of propagation sites and the pcs checked apart.</summary>
     public sealed record Snapshot(List<Instruction[]> Chunks, int Count, ulong[] KeptApart);
 

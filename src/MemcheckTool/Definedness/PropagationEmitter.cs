@@ -1,3 +1,4 @@
+using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
 using Checker.MemcheckTool.State;
 using Iced.Intel;
@@ -302,7 +303,7 @@ internal sealed class PropagationEmitter
             if (RcxSaved) RestoreRcx(hit, Keeper);
             if (Move != null) EmitMoveOperands(hit, AsMove, Site);
             else Rule!.Value.EmitOperands(hit);
-            hit.SetSlot64(Engine.State.ContextOffsets.LinkReturn, checked((int)(hit.BaseAddress + (ulong)Done)));
+            hit.SetSlot64(Engine.State.ContextOffsets.LinkReturn, checked((int)((long)hit.BaseAddress + Done)));
             hit.Byte(0xE9);
             hit.Int32(Rel32.Displacement(hit.CurrentAddress + 4, copy));
         }
@@ -659,11 +660,20 @@ internal sealed class PropagationEmitter
         code.Int32(0);
     }
 
-    /// <summary>The 8-byte masks the pre-checks read, after everything else of the fragment.</summary>
+    /// <summary>The lazy hits' exit (<see cref="LazyHits"/>); 0: every hit path is made with its fragment.</summary>
+    public ulong LazyHitRoutine { get; set; }
+
+    /// <summary>The hit paths (lazy ones where <see cref="LazyHitRoutine"/> is set) and the 8-byte masks the pre-checks read, after everything else of the fragment.</summary>
     public void EmitConstants(CodeBuffer code)
     {
         foreach (Hit hit in _hits)
         {
+            var lazy = new LazyHits.Parameters(hit.Site, code.BaseAddress + (ulong)hit.Done, !hit.RcxSaved, hit.Keeper);
+            if (LazyHitRoutine != 0 && LazyHits.Fits(lazy, code.CurrentAddress))
+            {
+                code.PatchRel32(hit.Field, LazyHits.Emit(code, lazy, LazyHitRoutine));
+                continue;
+            }
             code.PatchInt32(hit.Field, code.Length - (hit.Field + 4));
             if (Shared != null && SharedCopy(hit) is var copy and not 0)
             {
@@ -701,6 +711,57 @@ internal sealed class PropagationEmitter
         }
         _masks.Clear();
     }
+
+    /// <summary>
+    /// The hit path the lazy hit whose lea is at <paramref name="lea"/> stands for (<see cref="LazyHits"/>),
+    /// made at the end of <paramref name="region"/> as <see cref="EmitConstants"/> would have made it,
+    /// from the instruction of its propagation site in <paramref name="definedness"/>, and the lazy hit
+    /// turned into a jump to it. Returns the lazy hit's start (where the thread resumes) and whether its
+    /// rcx waits in gs:[PrecheckSaveRcx] (a plain copy's). Under the cache's lock; the emitter must be
+    /// set up as the translating one (<see cref="InlineMoves"/>, <see cref="RegisterRoutine"/>, <see cref="Shared"/>).
+    /// </summary>
+    public unsafe (ulong Start, bool RcxSaved) MakeHit(ulong lea, CodeRegion region, DefinednessChecks definedness)
+    {
+        (ulong start, LazyHits.Parameters p) = LazyHits.Read(lea);
+        if (*(byte*)start == 0xE9) return (start, p.PlainCopy);   // another thread made it first
+        Instruction ins = definedness.SiteInstruction(p.Site);
+        CodeBuffer code = _made ??= new CodeBuffer(0);
+        code.Reset(region.Peek(16));
+        int done = checked((int)((long)p.Resume - (long)code.BaseAddress));
+        Hit hit;
+        if (p.PlainCopy)
+        {
+            hit = new Hit(0, done, ins, InlineMove(ins), null, p.Site, definedness.PropagateRoutine, definedness.MoveRoutine, RegisterRoutine, RcxSaved: false);
+        }
+        else
+        {
+            // As EmitBefore: pop r64 moves [rsp] into the register.
+            Instruction asMove = Instrumentation.PopProbe.Applies(ins)
+                ? Instruction.Create(Code.Mov_r64_rm64, ins.Op0Register, new MemoryOperand(Register.RSP)) : ins;
+            MoveShape? move = InlineMoves ? InlineMove(asMove) : null;
+            RegisterRule? register = move == null && InlineMoves && RegisterRoutine != 0 ? RegisterRule.Of(asMove) : null;
+            hit = new Hit(0, done, asMove, move, register, p.Site, definedness.PropagateRoutine, definedness.MoveRoutine, RegisterRoutine, Keeper: p.Keeper);
+        }
+        if (Shared != null && SharedCopy(hit) is var copy and not 0)
+        {
+            hit.EmitShared(code, copy);
+        }
+        else
+        {
+            hit.Emit(code);
+            code.Byte(0xE9);
+            code.Int32(hit.Done - (code.Length + 4));
+        }
+        ulong at = region.Allocate((ulong)code.Length, 16);
+        if (at != code.BaseAddress) throw new InvalidOperationException("the code region moved under a hit path being made");
+        CodeRegion.Write(at, code.Bytes);
+        if (Engine.Translation.BlockTranslator.Trace)
+            Console.Error.WriteLine($"memcheck-trace: routine hit of site {p.Site} at 0x{at:x}+{code.Length} {Convert.ToHexString(code.Bytes)}");
+        Instrumentation.LazyStubs.Redirect(start, at);
+        return (start, p.PlainCopy);
+    }
+
+    private CodeBuffer? _made;
 
     /// <summary>Dirty bits the instruction depends on: every register it reads or writes, the flags if it reads or sets them, the pending bit.</summary>
     private static ulong MaskOf(in Instruction ins, ReadOnlySpan<UsedRegister> registers, RflagsBits flags)

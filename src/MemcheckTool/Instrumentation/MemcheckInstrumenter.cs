@@ -46,6 +46,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
         _propagation.Shared = routines.SharedShapes;
+        _propagation.LazyHitRoutine = routines.LazyHitRoutine;
         if (definedness != null) _propagation.BeginBlock(block.Span, block.Liveness);
         // Mode 0's copies through a register are propagated where they are (their checks kept apart:
         // a load's own check sets the pending bit its pre-check reads).

@@ -21,6 +21,7 @@ public sealed class MemcheckRoutines
             CallShadow = PushAndCallShadow.GenerateCallRoutines(region, ForeignCall);
             // The propagating mode's hit paths' shape stores (reserved address space; only what is used is touched).
             SharedShapes = new SharedCode(region, 4 << 20);
+            if (LazyStubs.Enabled) LazyHitRoutine = Definedness.LazyHits.GenerateRoutine(region, cache.Routines.Exit);
         }
         VsibCheck = Instrumentation.VsibCheck.GenerateRoutine(region, AccessCheck, cache.Routines.Exit);
         StringCheck = StringCheckRoutine.Generate(region, AccessCheck);
@@ -28,6 +29,9 @@ public sealed class MemcheckRoutines
         ExactLanes = new ExactLaneCheck(region, HotLanes.Counters, cache.Routines.Exit);
         if (LazyStubs.Enabled) LazyStubRoutines = LazyStubs.GenerateRoutines(region, cache.Routines.Exit);
     }
+
+    /// <summary>The lazy hits' exit (<see cref="Definedness.LazyHits"/>; 0: every hit path is made with its fragment, or no definedness).</summary>
+    public ulong LazyHitRoutine { get; }
 
     /// <summary>The lazy stubs' exits by scratch register (<see cref="LazyStubs"/>; null: every stub is made with its fragment).</summary>
     public ulong[]? LazyStubRoutines { get; }

@@ -31,4 +31,6 @@ public static class ToolExitReasons
     public const int HotLanes = 3;
     /// <summary>A site's lazy stub, run for the first time: its stub is made now (<see cref="Instrumentation.LazyStubs"/>); nothing to report.</summary>
     public const int LazyStub = 4;
+    /// <summary>A pre-check's lazy hit, run for the first time: its hit path is made now (<see cref="Definedness.LazyHits"/>); nothing to report.</summary>
+    public const int LazyHit = 5;
 }

@@ -160,7 +160,7 @@ public static unsafe class MemcheckSlots
     /// after it with a locked one (another thread's store may share the shadow word).
     /// </summary>
     public const int ProgramThreaded = HeapWalkMemo + 8;
-    /// <summary>The lazy stub that left for C# to be made (<see cref="Instrumentation.LazyStubs"/>): its address.</summary>
+    /// <summary>The lazy stub that left for C# to be made (<see cref="Instrumentation.LazyStubs"/>): its address; a lazy hit's lea (<see cref="Definedness.LazyHits"/>).</summary>
     public const int LazyStubAt = ProgramThreaded + 8;
     /// <summary>The end of the slots used so far.</summary>
     public const int End = LazyStubAt + 8;

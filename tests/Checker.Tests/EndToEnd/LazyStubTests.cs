@@ -6,8 +6,9 @@ using Xunit;
 namespace Checker.Tests.EndToEnd;
 
 /// <summary>
-/// Access stubs made on a site's first failed check (MemcheckTool/Instrumentation/LazyStubs.cs):
-/// the same reports, at the same lines, as stubs made with their fragments
+/// Access stubs made on a site's first failed check (MemcheckTool/Instrumentation/LazyStubs.cs) and
+/// pre-checks' hit paths made on their first hit (MemcheckTool/Definedness/LazyHits.cs): the same
+/// reports, at the same lines, as stubs and hit paths made with their fragments
 /// (MEMCHECK_EAGER_STUBS=1), from a smaller code cache.
 /// </summary>
 public class LazyStubTests
@@ -37,11 +38,13 @@ public class LazyStubTests
                 .Select(f => $"{f.GetProperty("function").GetString()}:{f.GetProperty("line").GetInt32()}")))];
 
     [Theory]
-    [InlineData("uninit_uses", "uninit_uses.c", 6)]
-    [InlineData("uninit_uses.O2", "uninit_uses.c", 6)]
-    [InlineData("heap_overflow_underflow", "heap_overflow_underflow.c", 0)]
-    [InlineData("heap_overflow_underflow.O2", "heap_overflow_underflow.c", 0)]
-    public void StubsMadeOnFirstUse_ReportAsStubsMadeWithTheirFragments(string binary, string source, int expectedErrors)
+    [InlineData("uninit_uses", "uninit_uses.c", 6, true)]
+    [InlineData("uninit_uses.O2", "uninit_uses.c", 6, true)]
+    [InlineData("uninit_copies", "uninit_copies.c", 0, true)]
+    [InlineData("uninit_register_rules", "uninit_register_rules.c", 0, true)]
+    [InlineData("heap_overflow_underflow", "heap_overflow_underflow.c", 0, false)]
+    [InlineData("heap_overflow_underflow.O2", "heap_overflow_underflow.c", 0, false)]
+    public void StubsMadeOnFirstUse_ReportAsStubsMadeWithTheirFragments(string binary, string source, int expectedErrors, bool undefinedValuesPass)
     {
         string program = CaseBinaries.Get(binary);
         MemcheckReport eager = Run(program, eager: true);
@@ -58,6 +61,9 @@ public class LazyStubTests
         Assert.Equal(0, Statistic(eager.Run, "stubs made on first run"));
         long made = Statistic(lazy.Run, "stubs made on first run");
         Assert.True(made > 0, lazy.Run.StderrText);
+        // Undefined values copied and combined: pre-checks hit, and their hit paths are made then.
+        Assert.Equal(0, Statistic(eager.Run, "hit paths made on first run"));
+        if (undefinedValuesPass) Assert.True(Statistic(lazy.Run, "hit paths made on first run") > 0, lazy.Run.StderrText);
         // Most sites never fail their inline check: far fewer stubs are made than sites have.
         Assert.True(Statistic(lazy.Run, "code cache bytes") < Statistic(eager.Run, "code cache bytes"), $"{eager.Run.StderrText}\n{lazy.Run.StderrText}");
     }
