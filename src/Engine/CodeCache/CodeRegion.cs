@@ -45,9 +45,22 @@ public sealed class CodeRegion
     /// <summary>Where the next allocation will start (after aligning to <paramref name="alignment"/>).</summary>
     public ulong Peek(ulong alignment) => (_next + alignment - 1) & ~(alignment - 1);
 
-    public ulong Allocate(ulong size, ulong alignment)
+    /// <summary>
+    /// Where the next allocation will start so that the address <paramref name="offset"/> bytes into it
+    /// is aligned to <paramref name="alignment"/> (a fragment's entry past its header).
+    /// </summary>
+    public ulong PeekAligningOffset(ulong offset, ulong alignment) => Peek(alignment, offset);
+
+    private ulong Peek(ulong alignment, ulong offset) => ((_next + offset + alignment - 1) & ~(alignment - 1)) - offset;
+
+    public ulong Allocate(ulong size, ulong alignment) => Allocate(size, alignment, 0);
+
+    /// <summary>Allocates <paramref name="size"/> bytes where <see cref="PeekAligningOffset"/> said.</summary>
+    public ulong AllocateAligningOffset(ulong size, ulong offset, ulong alignment) => Allocate(size, alignment, offset);
+
+    private ulong Allocate(ulong size, ulong alignment, ulong offset)
     {
-        ulong at = Peek(alignment);
+        ulong at = Peek(alignment, offset);
         if (at + size > _top)
             throw new EngineException($"code cache full ({(End - Start) >> 20} MB)");
         _next = at + size;

@@ -74,7 +74,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
         if (interceptor != null && interceptor.TryGet(pc, out Interception.InterceptedFunction replaced))
             return TranslateIntercepted(pc, replaced, started);
-        ulong start = cache.Region.Peek(16);
+        ulong start = cache.Region.PeekAligningOffset(HeaderSize, EntryAlignment);
         CodeBuffer code = _code;
         code.Reset(start + HeaderSize);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Buffer = code;
@@ -189,7 +189,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         instrumenter?.EmitStubs(code);
 
         int size = code.Length + HeaderSize;
-        ulong at = cache.Region.Allocate((ulong)size, 16);
+        ulong at = cache.Region.AllocateAligningOffset((ulong)size, HeaderSize, EntryAlignment);
         Debug.Assert(at == code.BaseAddress - HeaderSize);
         WriteHeader(at);
         CodeRegion.Write(at + HeaderSize, code.Bytes);
@@ -240,24 +240,22 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     }
 
     /// <summary>
-    /// What precedes a fragment's entry: int3 padding (the entry stays 8 bytes past a 16-byte
-    /// boundary, as with the 8-byte header it replaced), then the indirect entry the lookups jump to
-    /// (<see cref="IndirectBranchEmitter.IndirectEntry"/>), which falls through into the fragment.
+    /// What precedes a fragment's entry: the indirect entry the lookups jump to
+    /// (<see cref="IndirectBranchEmitter.IndirectEntry"/>), which falls through into the fragment. The
+    /// fragment is placed so that its entry is 8-aligned (<see cref="EntryAlignment"/>: the pre-checks'
+    /// masks are laid out by offset from it); the header used to start 16-aligned, with 6 bytes of
+    /// int3 before the indirect entry, ~10 bytes a fragment more (cc1plus: 1.3 MB).
     /// </summary>
-    private const int HeaderSize = 24;
+    private const int HeaderSize = IndirectBranchEmitter.IndirectEntrySize;
 
-    private static void WriteHeader(ulong at)
-    {
-        Span<byte> header = stackalloc byte[HeaderSize];
-        header.Fill(0xCC);
-        IndirectBranchEmitter.IndirectEntry.CopyTo(header[(HeaderSize - IndirectBranchEmitter.IndirectEntrySize)..]);
-        CodeRegion.Write(at, header);
-    }
+    private const ulong EntryAlignment = 8;
+
+    private static void WriteHeader(ulong at) => CodeRegion.Write(at, IndirectBranchEmitter.IndirectEntry);
 
     /// <summary>A replaced function's entry: a fragment that calls the replacement from the cache (its exit serves the calls the dispatcher makes).</summary>
     private Fragment TranslateIntercepted(ulong pc, Interception.InterceptedFunction replaced, long started)
     {
-        ulong start = cache.Region.Peek(16);
+        ulong start = cache.Region.PeekAligningOffset(HeaderSize, EntryAlignment);
         CodeBuffer code = _code;
         code.Reset(start + HeaderSize);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Buffer = code;
@@ -267,7 +265,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         exit.PatchSite = 0;
         InterceptCallEmitter.Emit(code, exit.Id, interceptor!.Calls.Add(replaced, exit), cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
         int size = code.Length + HeaderSize;
-        ulong at = cache.Region.Allocate((ulong)size, 16);
+        ulong at = cache.Region.AllocateAligningOffset((ulong)size, HeaderSize, EntryAlignment);
         WriteHeader(at);
         CodeRegion.Write(at + HeaderSize, code.Bytes);
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { Mode = _mode };
