@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Checker.Engine.State;
 using Iced.Intel;
 
@@ -87,13 +86,11 @@ internal sealed unsafe partial class Propagator
         WriteOperand(c, ins, 0, result[..size]);
     }
 
-    private static readonly Regex BlockSuffix = new(@"(\d+)x(\d+)$", RegexOptions.Compiled);
-
     /// <summary>The block a broadcast replicates: vpbroadcastb/w/d/q, vbroadcastss/sd, vbroadcast?128, vbroadcast?NxM (N bits times M); 0: not one of them.</summary>
     private static int BroadcastBlock(Mnemonic mnemonic)
     {
         string name = mnemonic.ToString();
-        if (BlockSuffix.Match(name) is { Success: true } m) return int.Parse(m.Groups[1].Value) * int.Parse(m.Groups[2].Value) / 8;
+        if (BlockOfSuffix(name) is int block and > 0) return block;
         if (name.EndsWith("128", StringComparison.Ordinal)) return 16;
         return name switch
         {
@@ -105,6 +102,18 @@ internal sealed unsafe partial class Propagator
             "Vpbroadcastq" => 8,
             _ => 0,
         };
+    }
+
+    /// <summary>The block of a name ending in NxM (N bits times M: vbroadcasti32x4), in bytes; 0: no such suffix.</summary>
+    internal static int BlockOfSuffix(string name)
+    {
+        int m = name.Length;
+        while (m > 0 && char.IsAsciiDigit(name[m - 1])) m--;
+        if (m == name.Length || m < 2 || name[m - 1] != 'x') return 0;
+        int n = m - 1;
+        while (n > 0 && char.IsAsciiDigit(name[n - 1])) n--;
+        if (n == m - 1) return 0;
+        return int.Parse(name.AsSpan(n, m - 1 - n)) * int.Parse(name.AsSpan(m)) / 8;
     }
 
     /// <summary>Broadcasts: the source's low block (a register's low element, a general register, memory) in every block of the result.</summary>

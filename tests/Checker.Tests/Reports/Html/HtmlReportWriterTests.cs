@@ -17,6 +17,13 @@ public class HtmlReportWriterTests
         HtmlReportWriter.Render(run ?? new RunInfo("/abs/x", [], 4242, 0), collector.Errors, collector.Summary(), options ?? Options);
 
     [Fact]
+    public void CommandLineQuotesOnlyWordsAShellWouldSplit()
+    {
+        string page = Render(new ErrorCollector(), new RunInfo("/abs/x", ["plain_1.c", "--opt=a,b:c@d%e+f", "two words", "it's", ""], 1, 0));
+        Assert.Contains("/abs/x plain_1.c --opt=a,b:c@d%e+f &#39;two words&#39; &#39;it&#39;\\&#39;&#39;s&#39; &#39;&#39;", page);
+    }
+
+    [Fact]
     public void EveryStringFromTheProgramIsEncoded()
     {
         var collector = new ErrorCollector();
