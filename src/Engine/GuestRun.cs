@@ -52,6 +52,7 @@ public sealed unsafe class GuestRun
         {
             Tool = options.TraceEvents is { } trace ? new EventTraceTool(tool, trace) : tool,
         };
+        cache.Evicted = victims => ForgetPredictions(process.Threads, victims, cache.Routines);
         process.ToolMemory.Add((cache.Region.Start, cache.Region.End, false));
         // Everything from the host region up is memcheck's: the guest may not map, unmap or protect there.
         process.ToolMemory.Add((AddressSpaceLayout.HostRegionStart, 1UL << 47, false));
@@ -87,6 +88,14 @@ public sealed unsafe class GuestRun
         var launcher = new ThreadLauncher(process, run.RunThread, () => run.Finisher);
         process.StartThread = launcher.Start;
         return run;
+    }
+
+    /// <summary>A flushed fragment's entry may be a thread's predicted continuation (a linked call's): no longer.</summary>
+    private static void ForgetPredictions(Dispatch.GuestThreads threads, IReadOnlyList<Fragment> victims, Emission.RuntimeRoutines routines)
+    {
+        var entries = new HashSet<ulong>(victims.Count);
+        foreach (Fragment f in victims) entries.Add(f.Entry);
+        threads.ForEachLive(thread => Translation.ReturnPrediction.Forget(thread.Context, entries, routines.ReturnMiss, routines.ReturnMissMode1));
     }
 
     /// <summary>What the guest has mapped before its first instruction: its images, its stack, the vDSO.</summary>

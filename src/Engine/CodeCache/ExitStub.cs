@@ -64,6 +64,22 @@ public struct ExitStub(int id, ExitKind kind, ulong targetPc)
     private int _patchBack;
     public ExitKind Kind { get; } = kind;
     private sbyte _targetMode = -1;
+    // PatchSite - the call's continuation imm32 (0: not a call's continuation).
+    private ushort _continuationBack;
+
+    /// <summary>
+    /// For a call's continuation (<see cref="Translation.ReturnPrediction"/>): how far before
+    /// <see cref="PatchSite"/> the call's store of the continuation address has its imm32 (0: not one).
+    /// Linking the exit points that imm32 at the target's entry too; unlinking puts the exit's jmp back.
+    /// </summary>
+    public ushort ContinuationBack
+    {
+        readonly get => _continuationBack;
+        set => _continuationBack = value;
+    }
+
+    /// <summary>The address of the call's continuation imm32 (0: none).</summary>
+    public readonly ulong ContinuationField => _continuationBack == 0 || _patchBack == 0 ? 0 : PatchSite - _continuationBack;
 
     /// <summary>
     /// A tool's mode change (<see cref="Tools.BlockServices.ExitTo"/>): the mode the target is looked

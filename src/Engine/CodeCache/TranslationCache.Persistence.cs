@@ -148,7 +148,9 @@ public sealed unsafe partial class TranslationCache
             ref ExitStub exit = ref ExitAt(id);
             // Stubs in the stub area were not in the snapshot's code: written again where they were.
             if (ExitStubs.Contains(exit.StubAddress)) ExitStubs.Rewrite(id);
-            if (exit.IsLinked && exit.PatchSite >= codeStart && exit.PatchSite + 4 <= codeEnd) WriteRel32(exit.PatchSite, exit.StubAddress);
+            // (a call's continuation store lies before its jmp, in the same fragment)
+            if (exit.IsLinked && exit.PatchSite >= codeStart && exit.PatchSite + 4 <= codeEnd && (exit.ContinuationField is 0 || exit.ContinuationField >= codeStart))
+                PointAtStub(ref exit);
             exit.LinkedNumber = ExitStub.NoFragment;
             exit.NextIncoming = ExitStub.None;
         }

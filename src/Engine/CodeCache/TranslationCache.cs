@@ -184,7 +184,7 @@ public sealed unsafe partial class TranslationCache
     {
         ref ExitStub exit = ref ExitAt(taken.Id);
         if (exit.IsLinked || OwnerOf(exit) is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
-        WriteRel32(exit.PatchSite, target.Entry);
+        PointAt(ref exit, target.Entry);
         exit.LinkedNumber = target.Number;
         exit.NextIncoming = target.FirstIncoming;
         target.FirstIncoming = exit.Id;
@@ -207,7 +207,7 @@ public sealed unsafe partial class TranslationCache
                 ref ExitStub exit = ref ExitAt(id);
                 exit.NextIncoming = ExitStub.None;
                 if (!exit.IsLinked) continue;
-                WriteRel32(exit.PatchSite, exit.StubAddress);
+                PointAtStub(ref exit);
                 exit.LinkedNumber = ExitStub.NoFragment;
             }
         }
@@ -246,7 +246,7 @@ public sealed unsafe partial class TranslationCache
             for (int id = f.FirstIncoming; id != ExitStub.None;)
             {
                 ref ExitStub incoming = ref ExitAt(id);
-                WriteRel32(incoming.PatchSite, incoming.StubAddress);
+                PointAtStub(ref incoming);
                 incoming.LinkedNumber = ExitStub.NoFragment;
                 id = incoming.NextIncoming;
                 incoming.NextIncoming = ExitStub.None;
@@ -260,11 +260,32 @@ public sealed unsafe partial class TranslationCache
                 ref ExitStub own = ref ExitAt(id);
                 if (!own.IsLinked) continue;
                 RemoveIncoming(FragmentAt(own.LinkedNumber), ref own);
-                WriteRel32(own.PatchSite, own.StubAddress);
+                PointAtStub(ref own);
                 own.LinkedNumber = ExitStub.NoFragment;
             }
         }
         Statistics.FragmentsFlushed += victims.Count;
+        if (victims.Count > 0) Evicted?.Invoke(victims);
+    }
+
+    /// <summary>
+    /// Told which fragments a flush took out, after their links are undone (under the cache lock): the
+    /// threads' predicted continuations may still name their entries (<see cref="Translation.ReturnPrediction.Forget"/>).
+    /// </summary>
+    public Action<IReadOnlyList<Fragment>>? Evicted { get; set; }
+
+    /// <summary>A direct exit's jump, and a call continuation's store, to <paramref name="entry"/>.</summary>
+    private static void PointAt(ref ExitStub exit, ulong entry)
+    {
+        WriteRel32(exit.PatchSite, entry);
+        if (exit.ContinuationField is not 0 and ulong field) Volatile.Write(ref *(int*)field, checked((int)entry));
+    }
+
+    /// <summary>Undoes <see cref="PointAt"/>: the jump to the exit's stub, a continuation's store to that jump.</summary>
+    internal static void PointAtStub(ref ExitStub exit)
+    {
+        WriteRel32(exit.PatchSite, exit.StubAddress);
+        if (exit.ContinuationField is not 0 and ulong field) Volatile.Write(ref *(int*)field, checked((int)(exit.PatchSite - 1)));
     }
 
     /// <summary>Takes <paramref name="exit"/> out of <paramref name="target"/>'s incoming links.</summary>

@@ -81,7 +81,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         GuestOutcome? outcome;
         Fragment? known = null;
         _intercepts.Attach();
-        Translation.ReturnPrediction.Initialize(context, cache.Routines.ReturnMiss);
+        Translation.ReturnPrediction.Initialize(context, cache.Routines);
         while (true)
         {
             if (ThreadStopper.ClaimRequested(context))

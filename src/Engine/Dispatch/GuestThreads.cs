@@ -56,6 +56,13 @@ public sealed class GuestThreads(KernelInterface kernel)
         lock (_lock) _live.Add(thread);
     }
 
+    /// <summary>Runs <paramref name="action"/> on each live thread, under the list's lock: none leaves (and frees its context block) meanwhile.</summary>
+    public void ForEachLive(Action<GuestThread> action)
+    {
+        lock (_lock)
+            foreach (GuestThread thread in _live) action(thread);
+    }
+
     /// <summary>
     /// The thread leaves by exit(2): true when others remain (only it ends), false when it was the
     /// last (its exit ends the process, and it stays registered for the leak scan).

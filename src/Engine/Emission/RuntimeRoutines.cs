@@ -40,8 +40,13 @@ public sealed unsafe class RuntimeRoutines
     public ulong InterceptCall { get; private init; }
     public ulong IndirectBranchMiss { get; private init; }
     public ulong IndirectBranchMissFlagFree { get; private init; }
-    /// <summary>A thread's initial predicted continuation (<see cref="Translation.ReturnPrediction"/>): a ret to 0 leaves for the dispatcher.</summary>
+    /// <summary>
+    /// A predicted continuation that is no fragment (<see cref="Translation.ReturnPrediction"/>: a
+    /// thread's initial one, or one whose fragment was flushed): leaves for the dispatcher with the
+    /// mode-0 return slot's address. <see cref="ReturnMissMode1"/> for mode 1's slots.
+    /// </summary>
     public ulong ReturnMiss { get; private init; }
+    public ulong ReturnMissMode1 { get; private init; }
     public ulong RawSyscall { get; private init; }
     /// <summary>The same, for the guest's system calls the host passes through: the one place outside translated code where a kick parks a thread.</summary>
     public ulong GuestSyscall { get; private init; }
@@ -278,12 +283,18 @@ public sealed unsafe class RuntimeRoutines
         a.mov(__dword_ptr.fs[ContextOffsets.ExitId + ContextTls.Offset], ExitIds.IndirectMiss);
         a.jmp(exit);
 
-        // A ret that matched a thread's initial prediction (return address 0, see ReturnPrediction):
-        // the ret's rcx is in its slot and rcx holds the guest's; leave for the dispatcher with 0.
-        Label returnMiss = a.CreateLabel();
+        // A ret that matched a prediction whose continuation is no fragment (a thread's initial slots,
+        // return address 0; or a continuation flushed since, see ReturnPrediction): the ret's rcx is
+        // in its slot and rcx holds the guest's; leave for the dispatcher with the matched address,
+        // which is still in the mode's return slot (only the thread itself writes it).
+        Label returnMiss = a.CreateLabel(), returnMissMode1 = a.CreateLabel();
         a.Label(ref returnMiss);
         a.mov(__qword_ptr.fs[ContextOffsets.IblSaveRax + ContextTls.Offset], rax);
-        a.xor(ecx, ecx);
+        a.mov(rcx, __qword_ptr.fs[ContextOffsets.PredictedReturn + ContextTls.Offset]);
+        a.jmp(iblExit);
+        a.Label(ref returnMissMode1);
+        a.mov(__qword_ptr.fs[ContextOffsets.IblSaveRax + ContextTls.Offset], rax);
+        a.mov(rcx, __qword_ptr.fs[ContextOffsets.PredictedReturnMode1 + ContextTls.Offset]);
         a.jmp(iblExit);
 
         Label rawSyscallEnd = a.CreateLabel();
@@ -464,6 +475,7 @@ public sealed unsafe class RuntimeRoutines
             IndirectBranchMiss = result.GetLabelRIP(ibl),
             IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
             ReturnMiss = result.GetLabelRIP(returnMiss),
+            ReturnMissMode1 = result.GetLabelRIP(returnMissMode1),
             RawSyscall = result.GetLabelRIP(rawSyscall),
             GuestSyscall = result.GetLabelRIP(guestSyscall),
             FaultHandler = result.GetLabelRIP(faultHandler),

@@ -621,8 +621,11 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private void EmitContinuation(CodeBuffer code, List<int> exits, int predictedField, ulong returnAddress)
     {
         if (predictedField < 0) return;
-        ReturnPrediction.PatchContinuation(code, predictedField, code.CurrentAddress);
-        ExitTo(code, exits, ExitKind.Direct, returnAddress);
+        ref ExitStub exit = ref cache.NewExit(ExitKind.Direct, returnAddress);
+        int field = code.JmpRel32(code.CurrentAddress);
+        AddExit(code, exits, exit.Id, field);
+        ReturnPrediction.PatchContinuation(code, predictedField, field);
+        exit.ContinuationBack = checked((ushort)(field - predictedField));
     }
 
     /// <summary>
