@@ -26,46 +26,74 @@ public enum ExitKind : byte
 }
 
 /// <summary>
-/// One exit of a fragment. Its stub records <see cref="Id"/> in the context block and jumps to the
+/// One exit of a fragment. Its stub records the exit's id in the context block and jumps to the
 /// exit routine; a direct exit is later linked by rewriting the rel32 (within an aligned quadword) at <see cref="PatchSite"/>
 /// from the stub to the target fragment.
 /// <para>
-/// Every fragment has a few (cc1plus: 470,000 exits) and they live as long as it does, so an exit
+/// Every fragment has a few (cc1plus: 545,000 exits) and they live as long as it does, so an exit
 /// is a value in <see cref="TranslationCache"/>'s fixed chunks, addressed by its id, not an object:
 /// as objects they were 40% of what translation allocated, each one copied by the young
-/// collections and marked by the full ones. The value holds no reference either (40 bytes, was 64
+/// collections and marked by the full ones. The value holds no reference either (32 bytes, was 64
 /// with an object for the rare fields and the fragments by reference: 30 MB on cc1plus, and
-/// chunks the collector had to scan): its fragment and link target are fragment numbers
+/// chunks the collector had to scan; 40 with its own id, the largest type in the managed heap:
+/// bench/tools/heap-census.sh): its fragment and link target are fragment numbers
 /// (<see cref="Fragment.Number"/>, <see cref="TranslationCache.FragmentAt"/>), the patch site a
-/// distance back from the stub, and what only fault and intercept exits need is in the cache's
+/// distance back from the stub, the id is where it is stored (callers have it), the kind and target
+/// mode share a word with the target pc and the continuation's distance one with the stub's address
+/// (addresses below 2^48), and what only fault and intercept exits need is in the cache's
 /// side table (<see cref="TranslationCache.FaultOf"/>, <see cref="TranslationCache.FunctionOf"/>).
 /// The exits linked to one fragment form a list of ids through <see cref="NextIncoming"/>.
 /// <see cref="TranslationCache.Exit"/> hands out copies; the cache changes the stored values.
 /// </para>
 /// </summary>
-public struct ExitStub(int id, ExitKind kind, ulong targetPc)
+public struct ExitStub
 {
     /// <summary>No exit (the end of an incoming list).</summary>
     public const int None = -1;
-
     /// <summary>No fragment (<see cref="OwnerNumber"/>, <see cref="LinkedNumber"/>).</summary>
     public const int NoFragment = -1;
 
-    public ulong TargetPc { get; } = targetPc;
-    public ulong StubAddress { get; set; }
-    public int Id { get; } = id;
-    /// <summary>The id of the next exit linked to the same fragment as this one (<see cref="Fragment.FirstIncoming"/>; <see cref="None"/> at the end).</summary>
-    public int NextIncoming { get; set; } = None;
-    // Declared after the 8- and 4-byte fields: a struct without references is laid out in order (40 bytes).
+    private const int AddressBits = 48;
+    private const ulong AddressMask = (1UL << AddressBits) - 1;
+
+    // TargetPc | Kind << 48 | (TargetMode + 1) << 56 (0: none).
+    private ulong _target;
+    // StubAddress | ContinuationBack << 48.
+    private ulong _stub;
     // Fragment numbers + 1 (0: none, as a fresh value has).
     private int _owner;
     private int _linkedTo;
     // StubAddress - PatchSite (0: no patch site).
     private int _patchBack;
-    public ExitKind Kind { get; } = kind;
-    private sbyte _targetMode = -1;
-    // PatchSite - the call's continuation imm32 (0: not a call's continuation).
-    private ushort _continuationBack;
+    // The next incoming exit's id + 1 (0: none, as a fresh value has).
+    private int _nextIncoming;
+
+    public ExitStub(ExitKind kind, ulong targetPc)
+    {
+        if (targetPc > AddressMask) throw new ArgumentOutOfRangeException(nameof(targetPc), $"exit target 0x{targetPc:x} beyond 2^48");
+        _target = targetPc | (ulong)kind << AddressBits;
+    }
+
+    public readonly ulong TargetPc => _target & AddressMask;
+
+    public readonly ExitKind Kind => (ExitKind)(byte)(_target >> AddressBits);
+
+    public ulong StubAddress
+    {
+        readonly get => _stub & AddressMask;
+        set
+        {
+            if (value > AddressMask) throw new ArgumentOutOfRangeException(nameof(value), $"exit stub 0x{value:x} beyond 2^48");
+            _stub = (_stub & ~AddressMask) | value;
+        }
+    }
+
+    /// <summary>The id of the next exit linked to the same fragment as this one (<see cref="Fragment.FirstIncoming"/>; <see cref="None"/> at the end).</summary>
+    public int NextIncoming
+    {
+        readonly get => _nextIncoming - 1;
+        set => _nextIncoming = value + 1;
+    }
 
     /// <summary>
     /// For a call's continuation (<see cref="Translation.ReturnPrediction"/>): how far before
@@ -74,12 +102,12 @@ public struct ExitStub(int id, ExitKind kind, ulong targetPc)
     /// </summary>
     public ushort ContinuationBack
     {
-        readonly get => _continuationBack;
-        set => _continuationBack = value;
+        readonly get => (ushort)(_stub >> AddressBits);
+        set => _stub = (_stub & AddressMask) | (ulong)value << AddressBits;
     }
 
     /// <summary>The address of the call's continuation imm32 (0: none).</summary>
-    public readonly ulong ContinuationField => _continuationBack == 0 || _patchBack == 0 ? 0 : PatchSite - _continuationBack;
+    public readonly ulong ContinuationField => ContinuationBack == 0 || _patchBack == 0 ? 0 : PatchSite - ContinuationBack;
 
     /// <summary>
     /// A tool's mode change (<see cref="Tools.BlockServices.ExitTo"/>): the mode the target is looked
@@ -87,8 +115,8 @@ public struct ExitStub(int id, ExitKind kind, ulong targetPc)
     /// </summary>
     public int? TargetMode
     {
-        readonly get => _targetMode < 0 ? null : _targetMode;
-        set => _targetMode = value is int mode ? checked((sbyte)mode) : (sbyte)-1;
+        readonly get => (byte)(_target >> 56) is var stored and not 0 ? stored - 1 : null;
+        set => _target = (_target & ~(0xFFUL << 56)) | (value is int mode ? (ulong)checked((byte)(mode + 1)) << 56 : 0);
     }
 
     /// <summary>Address of the rel32 field of the branch in the fragment body that reaches this stub (0: none; set after <see cref="StubAddress"/>).</summary>

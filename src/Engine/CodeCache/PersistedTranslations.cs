@@ -28,7 +28,7 @@ namespace Checker.Engine.CodeCache;
 public sealed unsafe class PersistedTranslations
 {
     private const ulong Magic = 0x3130_544C_584B_4843;   // "CHKXLT01"
-    private const int FormatVersion = 2;   // 2: direct exits' stubs in ExitStubArea
+    private const int FormatVersion = 3;   // 2: direct exits' stubs in ExitStubArea; 3: 32-byte exits
 
     private readonly string _path;
     private readonly string _key;

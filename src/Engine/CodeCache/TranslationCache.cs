@@ -21,7 +21,7 @@ public sealed unsafe partial class TranslationCache
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
     // Exits by id, in fixed chunks: a list doubling its one array copied ever larger arrays on the
     // large-object heap, each a step towards a full collection.
-    // 2,048 exits of 40 bytes a chunk: below the large-object threshold.
+    // 2,048 exits of 32 bytes a chunk: below the large-object threshold.
     private const int ExitChunkBits = 11;
     private readonly List<ExitStub[]> _exitChunks = [];
     private int _exitCount;
@@ -110,18 +110,28 @@ public sealed unsafe partial class TranslationCache
     /// <summary>The id the next exit will have (a fragment's exits are consecutive: <see cref="Fragment.FirstExit"/>).</summary>
     public int NextExitId => _exitCount;
 
-    /// <summary>Allocates an exit-table entry for a fragment being built; the stored exit, for the translator to fill in.</summary>
-    internal ref ExitStub NewExit(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
+    /// <summary>
+    /// Allocates an exit-table entry for a fragment being built: its <paramref name="id"/>, and the
+    /// stored exit for the translator to fill in.
+    /// </summary>
+    internal ref ExitStub NewExit(out int id, ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
     {
         int slot = _exitCount & ((1 << ExitChunkBits) - 1);
         // Not cleared by the GC first (no references; an exit is read only once made): clearing fresh
         // chunks was a pass over cold memory before the exits' own stores (cc1plus: ~19 MB).
         if (slot == 0) _exitChunks.Add(GC.AllocateUninitializedArray<ExitStub>(1 << ExitChunkBits));
         ref ExitStub exit = ref _exitChunks[^1][slot];
-        exit = new ExitStub(_exitCount, kind, targetPc);
+        exit = new ExitStub(kind, targetPc);
         if (faultPc != 0 || faultSignal != 0) _faults[_exitCount] = (faultPc, faultSignal);
-        _exitCount++;
+        id = _exitCount++;
         return ref exit;
+    }
+
+    /// <summary>As <see cref="NewExit(out int, ExitKind, ulong, ulong, int)"/> for an exit needing nothing more than its id.</summary>
+    internal int NewExitId(ExitKind kind, ulong targetPc, ulong faultPc = 0, int faultSignal = 0)
+    {
+        NewExit(out int id, kind, targetPc, faultPc, faultSignal);
+        return id;
     }
 
     /// <summary>For an <see cref="ExitKind.Fault"/> exit: the faulting instruction and the signal it raises (0, 0 for other exits).</summary>
@@ -179,15 +189,15 @@ public sealed unsafe partial class TranslationCache
         return cachePc < f.Entry + (ulong)f.Size ? f : null;
     }
 
-    /// <summary>Points a direct exit straight at its target fragment (one 4-byte store within an aligned quadword).</summary>
-    public void Link(in ExitStub taken, Fragment target)
+    /// <summary>Points direct exit <paramref name="id"/> straight at its target fragment (one 4-byte store within an aligned quadword).</summary>
+    public void Link(int id, Fragment target)
     {
-        ref ExitStub exit = ref ExitAt(taken.Id);
+        ref ExitStub exit = ref ExitAt(id);
         if (exit.IsLinked || OwnerOf(exit) is not { Flushed: false } owner || target.Flushed || target.Mode != (exit.TargetMode ?? owner.Mode)) return;
         PointAt(ref exit, target.Entry);
         exit.LinkedNumber = target.Number;
         exit.NextIncoming = target.FirstIncoming;
-        target.FirstIncoming = exit.Id;
+        target.FirstIncoming = id;
         Statistics.DirectLinks++;
     }
 
@@ -259,7 +269,7 @@ public sealed unsafe partial class TranslationCache
             {
                 ref ExitStub own = ref ExitAt(id);
                 if (!own.IsLinked) continue;
-                RemoveIncoming(FragmentAt(own.LinkedNumber), ref own);
+                RemoveIncoming(FragmentAt(own.LinkedNumber), id, ref own);
                 PointAtStub(ref own);
                 own.LinkedNumber = ExitStub.NoFragment;
             }
@@ -288,10 +298,10 @@ public sealed unsafe partial class TranslationCache
         if (exit.ContinuationField is not 0 and ulong field) Volatile.Write(ref *(int*)field, checked((int)(exit.PatchSite - 1)));
     }
 
-    /// <summary>Takes <paramref name="exit"/> out of <paramref name="target"/>'s incoming links.</summary>
-    private void RemoveIncoming(Fragment target, ref ExitStub exit)
+    /// <summary>Takes <paramref name="exit"/> (exit <paramref name="exitId"/>) out of <paramref name="target"/>'s incoming links.</summary>
+    private void RemoveIncoming(Fragment target, int exitId, ref ExitStub exit)
     {
-        if (target.FirstIncoming == exit.Id)
+        if (target.FirstIncoming == exitId)
         {
             target.FirstIncoming = exit.NextIncoming;
             exit.NextIncoming = ExitStub.None;
@@ -300,7 +310,7 @@ public sealed unsafe partial class TranslationCache
         for (int id = target.FirstIncoming; id != ExitStub.None;)
         {
             ref ExitStub previous = ref ExitAt(id);
-            if (previous.NextIncoming != exit.Id)
+            if (previous.NextIncoming != exitId)
             {
                 id = previous.NextIncoming;
                 continue;

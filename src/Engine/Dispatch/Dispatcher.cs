@@ -194,7 +194,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     lock (cache.Lock)
                     {
                         Fragment target = Lookup(pc, targetMode);
-                        cache.Link(exit, target);
+                        cache.Link(id, target);
                         if (targetMode == tool.ModeOf(context)) known = target;
                     }
                     break;
@@ -214,7 +214,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     if (process.Exited) return new GuestOutcome.Exited(process.ExitStatus);
                     pc = exit.TargetPc;
                     break;
-                case ExitKind.Intercept when cache.FunctionOf(exit.Id) is { } replaced && cache.OwnerOf(exit) is { Flushed: false }:
+                case ExitKind.Intercept when cache.FunctionOf(id) is { } replaced && cache.OwnerOf(exit) is { Flushed: false }:
                     stats.InterceptedCalls++;
                     stats.InterceptExits++;
                     try
@@ -246,7 +246,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     lock (cache.Lock) cache.Flush(pc, pc + 1);
                     break;
                 case ExitKind.Fault:
-                    if (Deliver(thread, faults.AtInstruction(context, cache.FaultOf(exit.Id).Signal, cache.FaultOf(exit.Id).Pc), out pc, out outcome)) break;
+                    if (Deliver(thread, faults.AtInstruction(context, cache.FaultOf(id).Signal, cache.FaultOf(id).Pc), out pc, out outcome)) break;
                     return outcome!;
                 case ExitKind.ClientRequest:
                     stats.ClientRequests++;
@@ -305,7 +305,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
         {
             ExitStub exit = cache.Exit(id);
             if (exit.Kind == ExitKind.Direct && cache.TryGet(exit.TargetPc, exit.TargetMode ?? fragment.Mode, out Fragment target))
-                cache.Link(exit, target);
+                cache.Link(id, target);
         }
     }
 }

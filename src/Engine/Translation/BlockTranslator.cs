@@ -123,7 +123,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         _held.Release(code);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _mode, code.Length - releaseStart);
         if (!EndsBlock(last))
-            AddExit(code, exits, cache.NewExit(ExitKind.Direct, last.NextIP).Id, code.JmpRel32(code.CurrentAddress));
+            AddExit(code, exits, cache.NewExitId(ExitKind.Direct, last.NextIP), code.JmpRel32(code.CurrentAddress));
         EmitHeldSideExitPads(code);
         instrumenter?.EmitSideExits(code);
         return FinishFragment(pc, last.NextIP, code, exits, map, _block.Count, started);
@@ -158,9 +158,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     /// <summary>The tool's exit to <paramref name="target"/> in <paramref name="targetMode"/> (<see cref="Tools.BlockServices.ExitTo"/>).</summary>
     private void ToolExitTo(CodeBuffer code, ulong target, int targetMode)
     {
-        ref ExitStub exit = ref cache.NewExit(ExitKind.Direct, target);
+        ref ExitStub exit = ref cache.NewExit(out int id, ExitKind.Direct, target);
         exit.TargetMode = targetMode;
-        AddExit(code, _exits, exit.Id, code.JmpRel32(code.CurrentAddress));
+        AddExit(code, _exits, id, code.JmpRel32(code.CurrentAddress));
     }
 
     /// <summary>Out-of-line stubs (exits, then the tool's slow paths), header, copy into the cache, index.</summary>
@@ -259,18 +259,18 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         CodeBuffer code = _code;
         code.Reset(start + HeaderSize);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Buffer = code;
-        ref ExitStub exit = ref cache.NewExit(ExitKind.Intercept, pc);
-        cache.SetFunction(exit.Id, replaced);
+        ref ExitStub exit = ref cache.NewExit(out int id, ExitKind.Intercept, pc);
+        cache.SetFunction(id, replaced);
         exit.StubAddress = code.CurrentAddress;
         exit.PatchSite = 0;
-        InterceptCallEmitter.Emit(code, exit.Id, interceptor!.Calls.Add(replaced, exit), cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
+        InterceptCallEmitter.Emit(code, id, interceptor!.Calls.Add(replaced, exit), cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
         int size = code.Length + HeaderSize;
         ulong at = cache.Region.AllocateAligningOffset((ulong)size, HeaderSize, EntryAlignment);
         WriteHeader(at);
         CodeRegion.Write(at + HeaderSize, code.Bytes);
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(cache.InstructionMaps, SingleEntryMap(), 1);
-        fragment.SetExits(exit.Id, 1);
+        fragment.SetExits(id, 1);
         cache.Add(fragment);
         exit.OwnerNumber = fragment.Number;
         Measured(started);
@@ -331,7 +331,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     }
 
     private void ExitTo(CodeBuffer code, List<int> exits, ExitKind kind, ulong target, ulong faultPc = 0, int signal = 0) =>
-        AddExit(code, exits, cache.NewExit(kind, target, faultPc, signal).Id, code.JmpRel32(code.CurrentAddress));
+        AddExit(code, exits, cache.NewExitId(kind, target, faultPc, signal), code.JmpRel32(code.CurrentAddress));
 
     private void EmitInstruction(CodeBuffer code, in Instruction ins, List<int> exits, bool isLast)
     {
@@ -389,14 +389,14 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             case FlowControl.ConditionalBranch when ins.IsJccShortOrNear && _held.Held != Register.None:
             {
                 // The held run goes on past this branch: its taken path reloads the register in a pad.
-                int exit = cache.NewExit(ExitKind.Direct, ins.NearBranchTarget).Id;
+                int exit = cache.NewExitId(ExitKind.Direct, ins.NearBranchTarget);
                 exits.Add(exit);
                 _heldSideExits.Add((code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress), exit, _held.Held));
                 if (isLast) throw new InvalidOperationException("a held run goes past the block's last instruction");
                 return;
             }
             case FlowControl.ConditionalBranch when ins.IsJccShortOrNear:
-                AddExit(code, exits, cache.NewExit(ExitKind.Direct, ins.NearBranchTarget).Id, code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress));
+                AddExit(code, exits, cache.NewExitId(ExitKind.Direct, ins.NearBranchTarget), code.JccRel32((int)ins.ConditionCode - 1, code.CurrentAddress));
                 // Inside a superblock the fall-through path simply continues in this fragment.
                 if (isLast) ExitTo(code, exits, ExitKind.Direct, ins.NextIP);
                 return;
@@ -621,9 +621,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     private void EmitContinuation(CodeBuffer code, List<int> exits, int predictedField, ulong returnAddress)
     {
         if (predictedField < 0) return;
-        ref ExitStub exit = ref cache.NewExit(ExitKind.Direct, returnAddress);
+        ref ExitStub exit = ref cache.NewExit(out int id, ExitKind.Direct, returnAddress);
         int field = code.JmpRel32(code.CurrentAddress);
-        AddExit(code, exits, exit.Id, field);
+        AddExit(code, exits, id, field);
         ReturnPrediction.PatchContinuation(code, predictedField, field);
         exit.ContinuationBack = checked((ushort)(field - predictedField));
     }
