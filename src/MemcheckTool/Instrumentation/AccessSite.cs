@@ -73,7 +73,7 @@ public sealed unsafe class AccessSiteTable
     // Fixed chunks: a list doubling one array would copy ever larger large-object arrays. Below the
     // large-object threshold too: each large-object allocation counts towards a full collection
     // (cc1plus: 3 of its 4 collections were full ones, when sites came in 390 KB chunks).
-    // A site is stored as a 40-byte value without references (an AccessSite is 56 with its id and
+    // A site is stored as a 32-byte value without references (an AccessSite is 56 with its id and
     // the merged parts' list: cc1plus's 372K sites were 22 MB, in chunks the collector scanned);
     // the parts of the merged checks are in chunks of their own (a dictionary by site id grew its
     // arrays onto the large-object heap), numbered from the site.
@@ -85,7 +85,7 @@ public sealed unsafe class AccessSiteTable
     private int _partCount;
     private readonly Lock _lock = new();
 
-    // Laid out in order (no references): 8 + 24 + 4 + 2 + 1 + 1 bytes.
+    // Laid out in order (no references): 8 + 16 + 4 + 2 + 1 + 1 bytes.
     internal readonly struct Stored(ulong pc, CheckedAccess access, int parts, int scratchSlot, Iced.Intel.Register scratch, bool vsib)
     {
         public readonly ulong Pc = pc;

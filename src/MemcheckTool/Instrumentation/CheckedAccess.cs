@@ -19,16 +19,21 @@ public enum AccessExtent
 /// (as <c>lea</c> operands), its size, whether it writes, and the AVX-512 mask that selects its
 /// elements. Built by <see cref="MemoryAccessClassifier"/> from Iced's description of the
 /// instruction, never from per-opcode code. A value (no object per access: a large program has
-/// hundreds of thousands, kept for the slow path's reports), and a compact one (24 bytes: registers,
-/// scale, extent and element size in bytes, the flags in one), as every site keeps one.
+/// hundreds of thousands, kept for the slow path's reports), and a compact one (16 bytes: the
+/// displacement, then size, registers, scale, extent, element size and flags packed in one word;
+/// 24 before session 24), as every site keeps one.
 /// </summary>
 public readonly record struct CheckedAccess
 {
-    private const byte WriteFlag = 1, ReadFlag = 2, PackedFlag = 4;
+    private const int WriteFlag = 1, ReadFlag = 2, PackedFlag = 4;
+
+    // Bit fields of _packed: size 16 (at most MemoryAccessClassifier.MaxCheckedSize), three registers
+    // 8 each (Iced's Register values fit a byte), scale 4, extent 4, element size 8, flags 8.
+    private const int SizeShift = 0, BaseShift = 16, IndexShift = 24, OpMaskShift = 32, ScaleShift = 40, ExtentShift = 44,
+        ElementSizeShift = 48, FlagsShift = 56;
 
     private readonly long _displacement;
-    private readonly int _size;
-    private readonly byte _base, _index, _opMask, _scale, _extent, _elementSize, _flags;
+    private readonly ulong _packed;
 
     public CheckedAccess(Register Base, Register Index, int Scale, long Displacement, int Size, bool IsWrite,
         AccessExtent Extent = AccessExtent.Fixed, Register OpMask = Register.None, int ElementSize = 0, bool IsRead = true)
@@ -45,21 +50,35 @@ public readonly record struct CheckedAccess
         this.IsRead = IsRead;
     }
 
-    public Register Base { get => (Register)_base; init => _base = checked((byte)value); }
-    public Register Index { get => (Register)_index; init => _index = checked((byte)value); }
-    public int Scale { get => _scale; init => _scale = checked((byte)value); }
+    public Register Base { get => (Register)Field(BaseShift, 8); init => _packed = With(BaseShift, 8, (int)value); }
+    public Register Index { get => (Register)Field(IndexShift, 8); init => _packed = With(IndexShift, 8, (int)value); }
+    public int Scale { get => Field(ScaleShift, 4); init => _packed = With(ScaleShift, 4, value); }
     public long Displacement { get => _displacement; init => _displacement = value; }
-    public int Size { get => _size; init => _size = value; }
-    public bool IsWrite { get => (_flags & WriteFlag) != 0; init => _flags = With(_flags, WriteFlag, value); }
-    public AccessExtent Extent { get => (AccessExtent)_extent; init => _extent = checked((byte)value); }
-    public Register OpMask { get => (Register)_opMask; init => _opMask = checked((byte)value); }
-    public int ElementSize { get => _elementSize; init => _elementSize = checked((byte)value); }
-    public bool IsRead { get => (_flags & ReadFlag) != 0; init => _flags = With(_flags, ReadFlag, value); }
+    public int Size { get => Field(SizeShift, 16); init => _packed = With(SizeShift, 16, value); }
+    public bool IsWrite { get => (Field(FlagsShift, 8) & WriteFlag) != 0; init => _packed = WithFlag(WriteFlag, value); }
+    public AccessExtent Extent { get => (AccessExtent)Field(ExtentShift, 4); init => _packed = With(ExtentShift, 4, (int)value); }
+    public Register OpMask { get => (Register)Field(OpMaskShift, 8); init => _packed = With(OpMaskShift, 8, (int)value); }
+    public int ElementSize { get => Field(ElementSizeShift, 8); init => _packed = With(ElementSizeShift, 8, value); }
+    public bool IsRead { get => (Field(FlagsShift, 8) & ReadFlag) != 0; init => _packed = WithFlag(ReadFlag, value); }
 
     /// <summary>vpcompress* to memory / vpexpand* from memory: the elements touched are the first popcount(mask), packed.</summary>
-    public bool Packed { get => (_flags & PackedFlag) != 0; init => _flags = With(_flags, PackedFlag, value); }
+    public bool Packed { get => (Field(FlagsShift, 8) & PackedFlag) != 0; init => _packed = WithFlag(PackedFlag, value); }
 
-    private static byte With(byte flags, byte flag, bool on) => (byte)(on ? flags | flag : flags & ~flag);
+    private int Field(int shift, int bits) => (int)(_packed >> shift) & ((1 << bits) - 1);
+
+    /// <summary>_packed with the field at <paramref name="shift"/> set to <paramref name="value"/> (which must fit its bits).</summary>
+    private ulong With(int shift, int bits, int value)
+    {
+        if ((uint)value >= 1u << bits) throw new ArgumentOutOfRangeException(nameof(value), $"{value} does not fit a {bits}-bit field of a checked access");
+        ulong mask = ((1UL << bits) - 1) << shift;
+        return (_packed & ~mask) | (ulong)(uint)value << shift;
+    }
+
+    private ulong WithFlag(int flag, bool on)
+    {
+        int flags = Field(FlagsShift, 8);
+        return With(FlagsShift, 8, on ? flags | flag : flags & ~flag);
+    }
 
     /// <summary><c>[base + index*scale + displacement + offset]</c>, for <c>lea</c>.</summary>
     public MemoryOperand Operand(long offset = 0) =>
