@@ -67,6 +67,9 @@ int main(int argc, char **argv)
         ((function)page)();   /* LINE_PROT_NONE */
     }
     else if (!strcmp(mode, "data")) ((function)(void *)data_array)();   /* LINE_DATA */
+    /* A direct jmp whose rel32 wraps below address 0 (code lies below 2 GB under memcheck): the target is
+       a kernel-half address, which a translation's exit must keep whole. */
+    else if (!strcmp(mode, "wrapped_jmp")) { fflush(stdout); __asm__ volatile(".byte 0xe9\n.long -0x7fff0000\n"); }
     else if (!strcmp(mode, "rodata")) { char *s = (char *)"literal"; ((volatile char *)s)[0] = 'L'; /* LINE_RODATA */ }
     else if (!strcmp(mode, "recurse")) return recurse(0);
     else if (!strcmp(mode, "memalign_null")) printf("%d\n", posix_memalign((void **)null_int, 16, 16));   /* LINE_MEMALIGN */

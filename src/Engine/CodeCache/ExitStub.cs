@@ -39,8 +39,8 @@ public enum ExitKind : byte
 /// bench/tools/heap-census.sh): its fragment and link target are fragment numbers
 /// (<see cref="Fragment.Number"/>, <see cref="TranslationCache.FragmentAt"/>), the patch site a
 /// distance back from the stub, the id is where it is stored (callers have it), the kind and target
-/// mode share a word with the target pc and the continuation's distance one with the stub's address
-/// (addresses below 2^48), and what only fault and intercept exits need is in the cache's
+/// mode share a word with the target pc (canonical: 48 bits) and the continuation's distance one with
+/// the stub's address (a host address below 2^47), and what only fault and intercept exits need is in the cache's
 /// side table (<see cref="TranslationCache.FaultOf"/>, <see cref="TranslationCache.FunctionOf"/>).
 /// The exits linked to one fragment form a list of ids through <see cref="NextIncoming"/>.
 /// <see cref="TranslationCache.Exit"/> hands out copies; the cache changes the stored values.
@@ -56,7 +56,9 @@ public struct ExitStub
     private const int AddressBits = 48;
     private const ulong AddressMask = (1UL << AddressBits) - 1;
 
-    // TargetPc | Kind << 48 | (TargetMode + 1) << 56 (0: none).
+    // TargetPc's low 48 bits | Kind << 48 | (TargetMode + 1) << 56 (0: none). The pc reads back
+    // sign-extended from bit 47: every canonical address, including the kernel-half ones a direct
+    // branch below 2 GB wraps to (guest code lies below 2^46, so its targets are all canonical).
     private ulong _target;
     // StubAddress | ContinuationBack << 48.
     private ulong _stub;
@@ -68,13 +70,9 @@ public struct ExitStub
     // The next incoming exit's id + 1 (0: none, as a fresh value has).
     private int _nextIncoming;
 
-    public ExitStub(ExitKind kind, ulong targetPc)
-    {
-        if (targetPc > AddressMask) throw new ArgumentOutOfRangeException(nameof(targetPc), $"exit target 0x{targetPc:x} beyond 2^48");
-        _target = targetPc | (ulong)kind << AddressBits;
-    }
+    public ExitStub(ExitKind kind, ulong targetPc) => _target = (targetPc & AddressMask) | (ulong)kind << AddressBits;
 
-    public readonly ulong TargetPc => _target & AddressMask;
+    public readonly ulong TargetPc => (ulong)((long)(_target << (64 - AddressBits)) >> (64 - AddressBits));
 
     public readonly ExitKind Kind => (ExitKind)(byte)(_target >> AddressBits);
 

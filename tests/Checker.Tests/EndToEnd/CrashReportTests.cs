@@ -92,6 +92,17 @@ public class CrashReportTests
     }
 
     [Fact]
+    public void DirectJumpWrappingBelowZero_IsAJumpToTheKernelHalf()
+    {
+        // The exit keeps its target as a 48-bit value, sign-extended: the address must come back whole.
+        var report = RunCase(CaseBinaries.Get("crash_kinds"), ["wrapped_jmp"]);
+        JsonElement error = AssertCrash(report, "wrapped_jmp", "execute", null, "not within a mapped region");
+        ulong target = Address(error.GetProperty("access").GetProperty("address"));
+        Assert.True(target >= 0xffff_ffff_8000_0000UL, $"target 0x{target:x}\n{report.Context}");
+        Assert.Equal(target, Address(error.GetProperty("stack")[0].GetProperty("pc")));
+    }
+
+    [Fact]
     public void SmashedReturnAddress_IsAJumpToTheInvalidAddress()
     {
         var report = RunCase(CaseBinaries.Get("crash_kinds"), ["smash"]);
