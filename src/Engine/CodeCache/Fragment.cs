@@ -6,7 +6,7 @@ namespace Checker.Engine.CodeCache;
 /// </summary>
 /// <remarks>
 /// One lives per translation for the whole run (cc1plus: 130K), so the fields are as narrow as their
-/// values allow (72 bytes an object, was 88): the end as a length, the exit and instruction counts
+/// values allow (64 bytes an object, was 88, and 72 with a reference to the maps): the end as a length, the exit and instruction counts
 /// (a block has at most <see cref="Translation.BlockTranslator.MaxBlockInstructions"/> instructions) and the mode in 16 and 8 bits.
 /// </remarks>
 public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong entry, int size)
@@ -45,39 +45,40 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public int Mode { get => _mode; init => _mode = checked((byte)value); }
 
     /// <summary>
-    /// Where its guest instructions' entries start in <see cref="Maps"/> and how many there are: per
-    /// instruction, where its translation starts (offset from <see cref="Entry"/>), its length, and
-    /// the general register, in hardware numbering, whose guest value lives in gs:[HeldScratch]
-    /// while that instruction's checks and the instruction itself run.
+    /// Where its guest instructions' entries start in the cache's <see cref="InstructionMaps"/> and
+    /// how many there are: per instruction, where its translation starts (offset from
+    /// <see cref="Entry"/>), its length, and the general register, in hardware numbering, whose guest
+    /// value lives in gs:[HeldScratch] while that instruction's checks and the instruction itself run.
+    /// The maps are the caller's to pass: a fragment holds no reference, so the collector never
+    /// scans the hundred thousand of them a large program keeps.
     /// </summary>
-    public InstructionMaps? Maps { get; private set; }
     public int MapStart { get; private set; }
     public int InstructionCount => _instructionCount;
 
     /// <summary>Sets the instruction map (once, when the fragment is finished).</summary>
-    public void SetInstructionMap(InstructionMaps maps, int start, int count) => (Maps, MapStart, _instructionCount) = (maps, start, checked((ushort)count));
+    public void SetInstructionMap(int start, int count) => (MapStart, _instructionCount) = (start, checked((ushort)count));
 
     /// <summary>The application pc of the guest instruction whose translation contains <paramref name="cachePc"/>.</summary>
-    public ulong ApplicationPcAt(ulong cachePc)
+    public ulong ApplicationPcAt(InstructionMaps maps, ulong cachePc)
     {
-        int i = InstructionIndexAt(cachePc);
+        int i = InstructionIndexAt(maps, cachePc);
         ulong pc = ApplicationPc;
-        for (int k = 0; k < i; k++) pc += (ulong)Maps!.Length(MapStart + k);
+        for (int k = 0; k < i; k++) pc += (ulong)maps.Length(MapStart + k);
         return pc;
     }
 
     /// <summary>The register held in gs:[HeldScratch] at <paramref name="cachePc"/> (-1: none).</summary>
-    public int HeldRegisterAt(ulong cachePc)
+    public int HeldRegisterAt(InstructionMaps maps, ulong cachePc)
     {
-        int i = InstructionIndexAt(cachePc);
-        return i >= 0 ? Maps!.Held(MapStart + i) : -1;
+        int i = InstructionIndexAt(maps, cachePc);
+        return i >= 0 ? maps.Held(MapStart + i) : -1;
     }
 
-    private int InstructionIndexAt(ulong cachePc)
+    private int InstructionIndexAt(InstructionMaps maps, ulong cachePc)
     {
         long offset = (long)(cachePc - Entry);
         int found = -1;
-        for (int i = 0; i < InstructionCount && Maps!.Offset(MapStart + i) <= offset; i++) found = i;
+        for (int i = 0; i < InstructionCount && maps.Offset(MapStart + i) <= offset; i++) found = i;
         return found;
     }
 

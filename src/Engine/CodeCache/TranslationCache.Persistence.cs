@@ -36,7 +36,7 @@ public sealed unsafe partial class TranslationCache
     {
         var fragment = new Fragment(record.Pc, record.Pc + record.Length, record.Entry, record.Size) { Mode = record.Mode, Number = number };
         fragment.SetExits(record.FirstExit, record.ExitCount);
-        fragment.SetInstructionMap(InstructionMaps, record.MapStart, record.InstructionCount);
+        fragment.SetInstructionMap(record.MapStart, record.InstructionCount);
         _byAddress[number >> AddressChunkBits][number & (AddressChunkSize - 1)] = fragment;
         if (fragment.Mode != 0) _variants[(fragment.ApplicationPc, fragment.Mode)] = fragment;
         else if (_index.Set(fragment.ApplicationPc, fragment.Number)) _fragmentCount++;

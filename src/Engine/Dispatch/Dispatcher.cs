@@ -155,7 +155,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                     redirect = tool.OnToolExit(context);
                     // The thread leaves that fragment mid-run (memcheck: on in the propagating mode):
                     // a register its checks hold in gs:[HeldScratch] gets its guest value back.
-                    if (redirect != null && from?.HeldRegisterAt(returnPc) is int held and >= 0)
+                    if (redirect != null && from?.HeldRegisterAt(cache.InstructionMaps, returnPc) is int held and >= 0)
                         context->Gpr[held] = *(ulong*)((byte*)context + ContextOffsets.HeldScratch);
                 }
                 if (redirect is ulong next) pc = next;

@@ -29,8 +29,8 @@ public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings m
         ulong pc;
         if (fragment != null)
         {
-            pc = fragment.ApplicationPcAt(cachePc);
-            if (fragment.HeldRegisterAt(cachePc) is int held and >= 0)
+            pc = fragment.ApplicationPcAt(cache.InstructionMaps, cachePc);
+            if (fragment.HeldRegisterAt(cache.InstructionMaps, cachePc) is int held and >= 0)
                 registers[held] = *(ulong*)((byte*)context + ContextOffsets.HeldScratch);
             tool.RestoreBorrowedRegisters(cachePc, context, registers);
         }

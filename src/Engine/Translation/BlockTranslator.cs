@@ -195,7 +195,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         CodeRegion.Write(at + HeaderSize, code.Bytes);
 
         var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { Mode = _mode };
-        fragment.SetInstructionMap(cache.InstructionMaps, map, instructions);
+        fragment.SetInstructionMap(map, instructions);
         Debug.Assert(exits.Count == 0 || exits[^1] == exits[0] + exits.Count - 1, "a fragment's exits are consecutive");
         fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0], exits.Count);
         cache.Add(fragment);
@@ -269,7 +269,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         WriteHeader(at);
         CodeRegion.Write(at + HeaderSize, code.Bytes);
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { Mode = _mode };
-        fragment.SetInstructionMap(cache.InstructionMaps, SingleEntryMap(), 1);
+        fragment.SetInstructionMap(SingleEntryMap(), 1);
         fragment.SetExits(id, 1);
         cache.Add(fragment);
         exit.OwnerNumber = fragment.Number;
