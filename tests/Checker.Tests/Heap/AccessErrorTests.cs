@@ -240,7 +240,7 @@ public class AccessErrorTests
         AssertTotals(report, 1, 1);
     }
 
-    [Fact]
+    [Avx512Fact]
     public void GatherAndScatterLanesBeyondABlock_MaskedOffLanesAreNot()
     {
         // AVX2 gather (mask vector) and AVX-512 scatter (k mask): each active lane is an access.

@@ -49,7 +49,7 @@ public class UninitializedPermuteTests
         ]);
     }
 
-    [Fact]
+    [Avx512Fact]
     public void Avx512LaneMoves_OnlyTheUndefinedLanesReport()
     {
         var report = RunMemcheck(CaseBinaries.Get("uninit_permutes512"));
@@ -63,7 +63,7 @@ public class UninitializedPermuteTests
     }
 
     /// <summary>movsldup/movshdup/movddup and vpmovdb/vpmovsdb move lane shadows: only lanes from undefined ones report (the float compare is two jumps).</summary>
-    [Fact]
+    [Avx512Fact]
     public void DuplicatesAndDownConversions_OnlyTheUndefinedLanesReport()
     {
         var report = RunMemcheck(CaseBinaries.Get("uninit_dup_narrow"));
@@ -78,7 +78,7 @@ public class UninitializedPermuteTests
     /// vpcompressd/vpexpandd move lane shadows; a compress store touches the first popcount(mask)
     /// elements (two into a 2-int block are clean, three overflow it: reported at that line).
     /// </summary>
-    [Fact]
+    [Avx512Fact]
     public void CompressAndExpand_MoveLaneShadows_AndACompressStoreTouchesOnlyItsPrefix()
     {
         const string source = "uninit_compress.c";

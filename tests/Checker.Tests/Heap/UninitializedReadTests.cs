@@ -404,7 +404,7 @@ public class UninitializedReadTests
         Assert.Equal(0, report.Run.ExitCode);
     }
 
-    [Fact]
+    [Avx512Fact]
     public void Avx512LoopOverAPartlyInitializedArray_ReportedAtTheBranch()
     {
         const string source = "uninit_avx512.c";
