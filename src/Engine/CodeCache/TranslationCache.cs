@@ -248,6 +248,8 @@ public sealed unsafe partial class TranslationCache
     {
         foreach (Fragment f in victims)
         {
+            if (Translation.BlockTranslator.Trace)
+                Console.Error.WriteLine($"memcheck-trace: flushed fragment 0x{f.ApplicationPc:x}-0x{f.ApplicationEnd:x} m{f.Mode} at 0x{f.Entry:x}");
             for (ulong page = f.ApplicationPc >> 12; page <= (f.ApplicationEnd - 1) >> 12; page++)
                 if (_byPage.TryGetValue(page, out List<Fragment>? list) && list.Remove(f) && list.Count == 0) _byPage.Remove(page);
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace Checker.Tests.EndToEnd;
@@ -5,6 +6,45 @@ namespace Checker.Tests.EndToEnd;
 /// <summary>What the engine promises beyond running code: consistency when code changes, and a clear stop for what it cannot translate.</summary>
 public class EngineBehaviourTests
 {
+    [Theory]
+    [InlineData("heap_overflow_underflow.static", "memcheck")]
+    [InlineData("hello_static", "none")]
+    public void ABlockEndsWhereCodeAlreadyTranslatedBegins(string binary, string tool)
+    {
+        // MEMCHECK_TRACE=1 prints each fragment as it is made ("fragment 0xSTART-0xEND mMODE") and
+        // flushed ("flushed fragment ..."): no fragment may run over the entry of a live one made
+        // before it in its mode (that code is linked to, not translated again).
+        string log = Path.Combine(Scratch.NewDirectory("block-ends"), "trace.txt");
+        var environment = new Dictionary<string, string?> { ["MEMCHECK_TRACE"] = "1" };
+        RunResult run = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get(binary)], null, environment, null);
+        RunResult traced = MemcheckLauncher.Run(["--tool", tool, $"--log-file={log}", "--", CaseBinaries.Get(binary)], null, environment, null);
+        string text = File.ReadAllText(log);
+
+        var entries = new Dictionary<int, SortedSet<ulong>>();
+        int fragments = 0, endedAtAnEntry = 0;
+        foreach (Match m in Regex.Matches(text, @"memcheck-trace: (flushed )?fragment 0x([0-9a-f]+)-0x([0-9a-f]+) m(\d+) "))
+        {
+            ulong start = Convert.ToUInt64(m.Groups[2].Value, 16), end = Convert.ToUInt64(m.Groups[3].Value, 16);
+            int mode = int.Parse(m.Groups[4].Value);
+            SortedSet<ulong> known = entries.TryGetValue(mode, out var set) ? set : entries[mode] = [];
+            if (m.Groups[1].Success)
+            {
+                known.Remove(start);
+                continue;
+            }
+            SortedSet<ulong> inside = start + 1 < end ? known.GetViewBetween(start + 1, end - 1) : [];
+            Assert.True(inside.Count == 0, $"fragment 0x{start:x}-0x{end:x} m{mode} runs over the entry 0x{inside.Min:x} made before it");
+            if (known.Contains(end)) endedAtAnEntry++;
+            known.Add(start);
+            fragments++;
+        }
+        Assert.True(fragments > 100, $"{fragments} fragments traced\n{traced.StderrText}");
+        Assert.True(endedAtAnEntry > 0, "no block ended at an entry made before it");
+        RunResult native = ProcessRunner.Run(CaseBinaries.Get(binary), []);
+        Assert.Equal(native.StdoutText, run.StdoutText);
+        Assert.Equal(native.StdoutText, traced.StdoutText);
+    }
+
     [Fact]
     public void RemappedAndRewrittenCode_RunsTheNewCode()
     {
