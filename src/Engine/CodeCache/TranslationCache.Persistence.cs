@@ -38,6 +38,7 @@ public sealed unsafe partial class TranslationCache
         fragment.SetExits(record.FirstExit, record.ExitCount);
         fragment.SetInstructionMap(record.MapStart, record.InstructionCount);
         _byAddress[number >> AddressChunkBits][number & (AddressChunkSize - 1)] = fragment;
+        _entryFilter.Add(fragment.ApplicationPc);
         if (fragment.Mode != 0) _variants[(fragment.ApplicationPc, fragment.Mode)] = fragment;
         else if (_index.Set(fragment.ApplicationPc, fragment.Number)) _fragmentCount++;
         for (ulong page = fragment.ApplicationPc >> 12; page <= (fragment.ApplicationEnd - 1) >> 12; page++)

@@ -16,6 +16,8 @@ public sealed unsafe partial class TranslationCache
 
     // The mode-0 index by application pc (fragment numbers: see PcIndex).
     private readonly PcIndex _index = new();
+    // Every mode's entries, for the many queries about pcs that have none (see EntryFilter).
+    private readonly EntryFilter _entryFilter = new();
     private int _fragmentCount;
     /// <summary>Fragments of the tool's other modes, by (pc, mode).</summary>
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
@@ -92,14 +94,23 @@ public sealed unsafe partial class TranslationCache
 
     public bool TryGet(ulong applicationPc, out Fragment fragment)
     {
-        bool found = _index.TryGet(applicationPc, out int number);
+        int number = ExitStub.NoFragment;
+        bool found = _entryFilter.MayContain(applicationPc) && _index.TryGet(applicationPc, out number);
         fragment = found ? FragmentAt(number) : null!;
         return found;
     }
 
     /// <summary>The fragment of <paramref name="applicationPc"/> translated for the tool's <paramref name="mode"/>.</summary>
-    public bool TryGet(ulong applicationPc, int mode, out Fragment fragment) =>
-        mode == 0 ? TryGet(applicationPc, out fragment) : _variants.TryGetValue((applicationPc, mode), out fragment!);
+    public bool TryGet(ulong applicationPc, int mode, out Fragment fragment)
+    {
+        if (mode == 0) return TryGet(applicationPc, out fragment);
+        fragment = null!;
+        return _entryFilter.MayContain(applicationPc) && _variants.TryGetValue((applicationPc, mode), out fragment!);
+    }
+
+    /// <summary>Whether a live fragment of <paramref name="mode"/> starts at <paramref name="applicationPc"/> (the fragment not loaded).</summary>
+    public bool HasEntry(ulong applicationPc, int mode) =>
+        _entryFilter.MayContain(applicationPc) && (mode == 0 ? _index.TryGet(applicationPc, out _) : _variants.ContainsKey((applicationPc, mode)));
 
     /// <summary>A copy of exit <paramref name="id"/> as it is now.</summary>
     public ExitStub Exit(int id) => ExitAt(id);
@@ -151,6 +162,7 @@ public sealed unsafe partial class TranslationCache
     public void Add(Fragment fragment)
     {
         fragment.Number = _addressCount;
+        _entryFilter.Add(fragment.ApplicationPc);
         if (fragment.Mode != 0) _variants[(fragment.ApplicationPc, fragment.Mode)] = fragment;
         else if (_index.Set(fragment.ApplicationPc, fragment.Number)) _fragmentCount++;
         int slot = _addressCount & (AddressChunkSize - 1);
