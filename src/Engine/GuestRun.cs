@@ -79,7 +79,8 @@ public sealed unsafe class GuestRun
         thread.Context->UnwindTop = program.StackTop;
         process.Tool.OnThreadStarted(thread, null, program.StackPointer);
         // Last: the snapshot's code goes where this run's first translation would.
-        if (options.TranslationCacheDirectory is string directory && process.Tool.TranslationKey is string toolKey)
+        // An entry profile's counters are this run's (their increments are in the code): nothing persisted.
+        if (options.TranslationCacheDirectory is string directory && process.Tool.TranslationKey is string toolKey && !Emission.EntryProfile.Enabled)
             PersistedTranslations.Open(directory,
                 [$"memcheck {PersistedTranslations.FileIdentity(Environment.ProcessPath ?? "")}", $"tool {toolKey}",
                  $"statistics {options.CollectStatistics}", $"program {process.ExecutablePath}"],

@@ -135,6 +135,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     {
         ClientRequests.FlushMessages();
         Checker.Engine.Emission.CodeSizeProfile.Print();
+        Checker.Engine.Emission.EntryProfile.Print();
         if (SlowPathProfile.Enabled)
         {
             Func<ulong, string> describe = pc => _host.Process.Modules.Find(pc) is (string path, ulong bias) ? $"{System.IO.Path.GetFileName(path)}+0x{pc - bias:x}" : $"0x{pc:x}";

@@ -134,6 +134,8 @@ public static class ContextOffsets
     public const int ThreadId = 0x2c0;
     /// <summary>Where callstack walks of this thread's stack stop (the main stack's top, a thread's initial rsp).</summary>
     public const int UnwindTop = 0x2c8;
+    /// <summary>Where MEMCHECK_ENTRY_PROFILE's counter increments keep rax (<see cref="Emission.EntryProfile"/>).</summary>
+    public const int ProfileScratch = 0x2d0;
     /// <summary>
     /// A tool's native fast path for replaced calls (0: none), set per thread by the tool:
     /// <c>int fast(ContextBlock*, int carried, void* data)</c>, with InterceptFastData as data, called

@@ -64,6 +64,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         _constantSlot = 0;
         // The mode's lookup table, made before the fragment's place in the region is taken.
         cache.IndirectBranchesFor(mode);
+        if (EntryProfile.Enabled) EntryProfile.EnsureCounters(cache.Region);
         long started = 0;
         if (cache.MeasureTranslationCpu)
         {
@@ -92,6 +93,8 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
 
         DecodeBlock(pc);
+        int profiled = _block.Count > 0 ? EntryProfile.Begin(pc) : -1;
+        EntryProfile.Emit(code, profiled, 0);
         if (_block.Count == 0)
         {
             // The block starts with a client request: its fragment is the exit that answers it.
@@ -115,10 +118,12 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         {
             int offset = code.Length;
             _index = i;
+            if (i == block.Length - 1) EntryProfile.Emit(code, profiled, 1);
             EmitInstruction(code, block[i], exits, isLast: i == block.Length - 1);
             maps.Set(map + i, offset, block[i].Length, _held.Held != Register.None ? _held.Held - Register.RAX : -1);
         }
         Instruction last = _block[^1];
+        EntryProfile.Finish(profiled, last, EndsBlock(last));
         int releaseStart = code.Length;
         _held.Release(code);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.HeldScratch, _mode, code.Length - releaseStart);

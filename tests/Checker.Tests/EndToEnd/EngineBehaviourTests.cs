@@ -46,6 +46,25 @@ public class EngineBehaviourTests
     }
 
     [Fact]
+    public void EntryProfile_CountsFragmentsByHowTheyEnd()
+    {
+        // MEMCHECK_ENTRY_PROFILE=1: each of the loop's 100000 iterations ends one fragment at a direct
+        // call, one at a ret and one at a jmp back (the program's start-up adds more of each).
+        var environment = new Dictionary<string, string?> { ["MEMCHECK_ENTRY_PROFILE"] = "1" };
+        RunResult run = MemcheckLauncher.Run(["-q", "--", CaseBinaries.Get("entry_profile_loop")], null, environment, null);
+        Assert.Equal("100000 calls\n", run.StdoutText);
+        Assert.Equal(0, run.ExitCode);
+        var ends = new Dictionary<string, long>();
+        foreach (Match m in Regex.Matches(run.StderrText, @"entry profile: (\S+(?: \S+)?) +\d+ fragments +(\d+) entries +(\d+) ends"))
+            ends[m.Groups[1].Value] = long.Parse(m.Groups[3].Value);
+        Assert.True(ends.Count > 3, run.StderrText);
+        foreach (string ending in new[] { "call direct", "ret", "jmp back" })
+            Assert.True(ends.GetValueOrDefault(ending) is >= 100_000 and < 200_000, $"{ending}: {ends.GetValueOrDefault(ending)}\n{run.StderrText}");
+        Match total = Regex.Match(run.StderrText, @"entry profile: \d+ fragments, (\d+) entries");
+        Assert.True(total.Success && long.Parse(total.Groups[1].Value) >= 300_000, run.StderrText);
+    }
+
+    [Fact]
     public void RemappedAndRewrittenCode_RunsTheNewCode()
     {
         var (native, _) = NativeComparison.AssertSameBehaviour(CaseBinaries.Get("code_rewrite"), []);
