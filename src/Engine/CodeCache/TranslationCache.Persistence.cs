@@ -168,6 +168,7 @@ public sealed unsafe partial class TranslationCache
             }
             _byAddress[^1][slot] = Dormant;
             _entries[^1][slot] = r.Entry;
+            _entryPages.Append(_addressCount, r.Entry);
             _addressCount++;
         }
         return records;

@@ -40,10 +40,12 @@ public sealed unsafe partial class TranslationCache
     // without touching a Fragment object per probe (cc1plus: 130k fragments, a lookup per tool exit).
     private readonly List<ulong[]> _entries = [];
     private int _addressCount;
+    private readonly EntryPages _entryPages;
 
     public TranslationCache(CodeRegion region)
     {
         Region = region;
+        _entryPages = new EntryPages(region.Start);
         ulong table = region.Allocate(IndirectBranchTable.ByteSize + IblTableOffset, 4096) + IblTableOffset;
         Routines = RuntimeRoutines.Generate(region);
         IndirectBranches = new IndirectBranchTable(table);
@@ -173,6 +175,7 @@ public sealed unsafe partial class TranslationCache
         }
         _byAddress[^1][slot] = fragment;
         _entries[^1][slot] = fragment.Entry;
+        _entryPages.Append(_addressCount, fragment.Entry);
         _addressCount++;
         for (ulong page = fragment.ApplicationPc >> 12; page <= (fragment.ApplicationEnd - 1) >> 12; page++)
         {
@@ -186,18 +189,15 @@ public sealed unsafe partial class TranslationCache
     public Fragment? FindByCachePc(ulong cachePc)
     {
         if (_addressCount == 0 || cachePc < _entries[0][0]) return null;
-        // The last chunk starting at or below cachePc, then the last entry in it at or below cachePc.
-        int low = 0, high = _entries.Count - 1;
+        // The last entry at or below cachePc, among the fragments of its page (and the one before).
+        (int low, int high) = _entryPages.Candidates(cachePc, _addressCount);
         while (low < high)
         {
             int middle = (low + high + 1) / 2;
-            if (_entries[middle][0] <= cachePc) low = middle;
+            if (_entries[middle >> AddressChunkBits][middle & (AddressChunkSize - 1)] <= cachePc) low = middle;
             else high = middle - 1;
         }
-        int count = low == _entries.Count - 1 ? _addressCount - low * AddressChunkSize : AddressChunkSize;
-        int found = _entries[low].AsSpan(0, count).BinarySearch(cachePc);
-        if (found < 0) found = ~found - 1;   // the last entry at or below cachePc (the chunk's first is)
-        Fragment f = _byAddress[low][found];
+        Fragment f = _byAddress[low >> AddressChunkBits][low & (AddressChunkSize - 1)];
         return cachePc < f.Entry + (ulong)f.Size ? f : null;
     }
 
