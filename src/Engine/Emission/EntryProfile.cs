@@ -19,21 +19,21 @@ public static class EntryProfile
     private const int Capacity = 1 << 19;
     private static ulong _counters;
     private static int _count;
-    private static (ulong Pc, ulong End, FlowControl Flow, ulong Target, bool EndsBlock)[]? _info;
+    private static (ulong Pc, ulong End, FlowControl Flow, ulong Target, bool EndsBlock, int Mode)[]? _info;
 
     /// <summary>Carves the counters (2 per fragment) before a translation takes its place in the region.</summary>
     public static void EnsureCounters(CodeCache.CodeRegion region)
     {
         if (_counters != 0) return;
         _counters = region.Allocate(16UL * Capacity, 64);
-        _info = new (ulong, ulong, FlowControl, ulong, bool)[Capacity];
+        _info = new (ulong, ulong, FlowControl, ulong, bool, int)[Capacity];
     }
 
     /// <summary>A profiled fragment's number, or -1 (profile off, or full).</summary>
-    public static int Begin(ulong pc)
+    public static int Begin(ulong pc, int mode)
     {
         if (!Enabled || _info == null || _count >= Capacity) return -1;
-        _info[_count] = (pc, 0, FlowControl.Next, 0, false);
+        _info[_count] = (pc, 0, FlowControl.Next, 0, false, mode);
         return _count++;
     }
 
@@ -42,7 +42,7 @@ public static class EntryProfile
         if (index < 0) return;
         ulong target = last.FlowControl is FlowControl.UnconditionalBranch or FlowControl.Call && last.Op0Kind == OpKind.NearBranch64
             ? last.NearBranchTarget : 0;
-        _info![index] = (_info[index].Pc, last.NextIP, last.FlowControl, target, endsBlock);
+        _info![index] = (_info[index].Pc, last.NextIP, last.FlowControl, target, endsBlock, _info[index].Mode);
     }
 
     /// <summary>Counts one pass: <paramref name="which"/> 0 at the entry, 1 before the last instruction.</summary>
@@ -75,7 +75,8 @@ public static class EntryProfile
     {
         if (!Enabled || _info == null) return;
         ulong* counts = (ulong*)_counters;
-        double entries = 0, ends = 0;
+        double entries = 0, ends = 0, otherModes = 0;
+        long otherModeFragments = 0;
         var byEnding = new Dictionary<string, (long Fragments, double Entries, double Ends)>();
         for (int i = 0; i < _count; i++)
         {
@@ -85,9 +86,11 @@ public static class EntryProfile
             byEnding[ending] = (sum.Fragments + 1, sum.Entries + counts[2 * i], sum.Ends + counts[2 * i + 1]);
             entries += counts[2 * i];
             ends += counts[2 * i + 1];
+            if (f.Mode != 0) { otherModes += counts[2 * i]; otherModeFragments++; }
         }
         var err = Console.Error;
         err.WriteLine($"entry profile: {_count} fragments, {entries:F0} entries, {ends:F0} reached their last instruction");
+        err.WriteLine($"entry profile: in the tool's other modes {otherModeFragments} fragments, {otherModes:F0} entries");
         // How often fragments run at all: translation spent on ones entered a few times is not repaid.
         long[] byDecade = new long[8];
         for (int i = 0; i < _count; i++) byDecade[counts[2 * i] == 0 ? 0 : Math.Min(7, 1 + (int)Math.Log10(counts[2 * i]))]++;

@@ -93,7 +93,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
 
         DecodeBlock(pc);
-        int profiled = _block.Count > 0 ? EntryProfile.Begin(pc) : -1;
+        int profiled = _block.Count > 0 ? EntryProfile.Begin(pc, mode) : -1;
         EntryProfile.Emit(code, profiled, 0);
         if (_block.Count == 0)
         {

@@ -26,7 +26,8 @@ internal readonly record struct DwarfFrame(string? Function, string? File, int? 
 /// libdwfl would redo all three behind callbacks. So a module's addresses are unbiased here and
 /// the lookup is, as in eu-addr2line -i:
 /// <list type="number">
-/// <item>the compile unit: <c>dwarf_addrdie</c> (.debug_aranges), else a scan of the units with
+/// <item>the compile unit: .debug_aranges read here (<see cref="UnitRanges"/>; <c>dwarf_addrdie</c>
+/// when it cannot be), else a scan of the units with
 /// <c>dwarf_haspc</c> (libdw 0.188 has no fallback of its own when .debug_aranges is missing or
 /// leaves a unit out, e.g. assembly units);</item>
 /// <item>the innermost file:line: <c>dwarf_getsrc_die</c>, <c>dwarf_linesrc</c>, <c>dwarf_lineno</c>;</item>
@@ -51,6 +52,10 @@ internal sealed unsafe class DwarfFile : IDisposable
     // Every compile unit's DIE, read on the first address .debug_aranges does not cover.
     private DwarfDie[]? _units;
 
+    // .debug_aranges as read by Checker, once (null: absent or not readable here: libdw's own lookup then).
+    private UnitRanges? _ranges;
+    private bool _rangesRead;
+
     // The enclosing namespaces and classes of a function's declaring DIE (keyed by its address in .debug_info).
     private readonly Dictionary<nint, string?> _scopes = [];
 
@@ -68,7 +73,8 @@ internal sealed unsafe class DwarfFile : IDisposable
     /// Opens the DWARF of <paramref name="path"/>; null when the file has none (libdw says
     /// "no DWARF information"), or cannot be read as ELF. I/O errors opening the file propagate.
     /// </summary>
-    public static DwarfFile? Open(string path)
+    /// <param name="libdwRanges">Find units through libdw's <c>dwarf_addrdie</c> instead of <see cref="UnitRanges"/> (tests compare the two).</param>
+    public static DwarfFile? Open(string path, bool libdwRanges = false)
     {
         SafeFileHandle file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
         SafeDwarfHandle? dwarf = null;
@@ -78,7 +84,7 @@ internal sealed unsafe class DwarfFile : IDisposable
             file.DangerousAddRef(ref added);
             // libdw keeps reading through the descriptor (libelf maps it), so the DwarfFile owns both.
             dwarf = Begin((int)file.DangerousGetHandle(), DWARF_C_READ);
-            if (!dwarf.IsInvalid) return new DwarfFile(path, file, dwarf);
+            if (!dwarf.IsInvalid) return new DwarfFile(path, file, dwarf) { _rangesRead = libdwRanges };
             Errno(); // clear the thread's libdw error ("no DWARF information")
         }
         catch
@@ -145,7 +151,17 @@ internal sealed unsafe class DwarfFile : IDisposable
     /// <summary>The compile unit covering <paramref name="address"/>: .debug_aranges first, then every unit's ranges.</summary>
     private bool FindUnit(ulong address, DwarfDie* cu)
     {
-        if (AddrDie(_dwarf, address, cu) != null) return true;
+        if (!_rangesRead)
+        {
+            _ranges = ReadRanges();
+            _rangesRead = true;
+        }
+        if (_ranges != null)
+        {
+            // The same table libdw would read, without its pass over every unit's header.
+            if (_ranges.TryFind(address, out ulong unit) && UnitDie(unit, cu)) return true;
+        }
+        else if (AddrDie(_dwarf, address, cu) != null) return true;
         Errno();
 
         _units ??= ReadUnits();
@@ -160,6 +176,34 @@ internal sealed unsafe class DwarfFile : IDisposable
         }
         Errno();
         return false;
+    }
+
+    /// <summary>The compile unit DIE of the unit at <paramref name="offset"/> in .debug_info.</summary>
+    private bool UnitDie(ulong offset, DwarfDie* cu)
+    {
+        ulong next;
+        nuint headerSize;
+        if (NextUnit(_dwarf, offset, &next, &headerSize, null, null, null, null, null, null) != 0) return false;
+        return OffDie(_dwarf, offset + headerSize, cu) != null;
+    }
+
+    /// <summary>The session's .debug_aranges, parsed; null when it has none or it cannot be read here.</summary>
+    private UnitRanges? ReadRanges()
+    {
+        nint elf = GetElf(_dwarf);
+        nuint names;
+        if (elf == 0 || LibElf.GetSectionNamesIndex(elf, &names) != 0) return null;
+        for (nint section = LibElf.NextSection(elf, 0); section != 0; section = LibElf.NextSection(elf, section))
+        {
+            LibElf.SectionHeader header;
+            if (LibElf.GetSectionHeader(section, &header) == null) continue;
+            byte* name = LibElf.StringAt(elf, names, header.Name);
+            if (name == null || !MemoryMarshal.CreateReadOnlySpanFromNullTerminated(name).SequenceEqual(".debug_aranges"u8)) continue;
+            LibElf.Data* data = LibElf.GetData(section, null);
+            if (data == null || data->Buffer == 0 || data->Size > int.MaxValue) return null;
+            return UnitRanges.Parse(new ReadOnlySpan<byte>((void*)data->Buffer, (int)data->Size));
+        }
+        return null;
     }
 
     private DwarfDie[] ReadUnits()

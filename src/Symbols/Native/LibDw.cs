@@ -50,6 +50,23 @@ internal static unsafe partial class LibDw
     [LibraryImport(Library, EntryPoint = "dwarf_addrdie")]
     public static partial DwarfDie* AddrDie(SafeDwarfHandle dwarf, ulong address, DwarfDie* result);
 
+    /// <summary>Elf *dwarf_getelf (Dwarf *dwarf): the ELF descriptor the session reads (its sections decompressed).</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_getelf")]
+    public static partial nint GetElf(SafeDwarfHandle dwarf);
+
+    /// <summary>
+    /// int dwarf_next_unit (Dwarf *dwarf, Dwarf_Off off, Dwarf_Off *next_off, size_t *header_sizep, Dwarf_Half *versionp,
+    /// Dwarf_Off *abbrev_offsetp, uint8_t *address_sizep, uint8_t *offset_sizep, uint64_t *v4_type_signaturep,
+    /// Dwarf_Off *v4_type_offsetp): reads the header of the unit at off; 0, 1 past the last, -1 on error.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_next_unit")]
+    public static partial int NextUnit(SafeDwarfHandle dwarf, ulong offset, ulong* nextOffset, nuint* headerSize, ushort* version,
+        ulong* abbrevOffset, byte* addressSize, byte* offsetSize, ulong* typeSignature, ulong* typeOffset);
+
+    /// <summary>Dwarf_Die *dwarf_offdie (Dwarf *dbg, Dwarf_Off offset, Dwarf_Die *result): the DIE at offset in .debug_info.</summary>
+    [LibraryImport(Library, EntryPoint = "dwarf_offdie")]
+    public static partial DwarfDie* OffDie(SafeDwarfHandle dwarf, ulong offset, DwarfDie* result);
+
     /// <summary>int dwarf_get_units (Dwarf *, Dwarf_CU *cu, Dwarf_CU **next_cu, Dwarf_Half *version, uint8_t *unit_type, Dwarf_Die *cudie, Dwarf_Die *subdie): 0, or 1 after the last unit.</summary>
     [LibraryImport(Library, EntryPoint = "dwarf_get_units")]
     public static partial int GetUnits(SafeDwarfHandle dwarf, nint cu, nint* nextCu, ushort* version, byte* unitType, DwarfDie* cuDie, DwarfDie* subDie);

@@ -4,7 +4,8 @@ namespace Checker.Symbols.Native;
 
 /// <summary>
 /// The part of elfutils' libelf (libelf.so.1, which libdw links) that rewrites a file with its
-/// compressed sections decompressed, as elfutils' own eu-elfcompress does (<see cref="DebugFiles.DecompressedDebugFiles"/>).
+/// compressed sections decompressed, as elfutils' own eu-elfcompress does (<see cref="DebugFiles.DecompressedDebugFiles"/>),
+/// and finds a section's bytes in a libdw session's file (<see cref="Dwarf.DwarfFile"/>'s .debug_aranges).
 /// Declarations follow libelf.h and gelf.h (0.188 here).
 /// </summary>
 internal static unsafe partial class LibElf
@@ -38,6 +39,30 @@ internal static unsafe partial class LibElf
 
     [LibraryImport(Library, EntryPoint = "elf_nextscn")]
     public static partial nint NextSection(nint elf, nint section);
+
+    /// <summary>Elf_Data: a section's bytes as libelf holds them.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Data
+    {
+        public nint Buffer;
+        public int Type;
+        public uint DataVersion;
+        public nuint Size;
+        public long Offset;
+        public nuint Alignment;
+    }
+
+    /// <summary>int elf_getshdrstrndx (Elf *elf, size_t *dst): the section names' section; 0 or -1.</summary>
+    [LibraryImport(Library, EntryPoint = "elf_getshdrstrndx")]
+    public static partial int GetSectionNamesIndex(nint elf, nuint* index);
+
+    /// <summary>char *elf_strptr (Elf *elf, size_t section, size_t offset).</summary>
+    [LibraryImport(Library, EntryPoint = "elf_strptr")]
+    public static partial byte* StringAt(nint elf, nuint section, nuint offset);
+
+    /// <summary>Elf_Data *elf_getdata (Elf_Scn *scn, Elf_Data *data): the section's (next) data.</summary>
+    [LibraryImport(Library, EntryPoint = "elf_getdata")]
+    public static partial Data* GetData(nint section, Data* previous);
 
     [LibraryImport(Library, EntryPoint = "gelf_getshdr")]
     public static partial SectionHeader* GetSectionHeader(nint section, SectionHeader* header);
