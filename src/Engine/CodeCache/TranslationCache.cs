@@ -110,6 +110,12 @@ public sealed unsafe partial class TranslationCache
         return _entryFilter.MayContain(applicationPc) && _variants.TryGetValue((applicationPc, mode), out fragment!);
     }
 
+    /// <summary>A translation of <paramref name="applicationPc"/> begins: its index slot starts coming in (<see cref="PcIndex.Prefetch"/>).</summary>
+    public void Translating(ulong applicationPc, int mode)
+    {
+        if (mode == 0) _index.Prefetch(applicationPc);
+    }
+
     /// <summary>Whether a live fragment of <paramref name="mode"/> starts at <paramref name="applicationPc"/> (the fragment not loaded).</summary>
     public bool HasEntry(ulong applicationPc, int mode) =>
         _entryFilter.MayContain(applicationPc) && (mode == 0 ? _index.TryGet(applicationPc, out _) : _variants.ContainsKey((applicationPc, mode)));

@@ -73,6 +73,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             _startedCpu = Native.ThreadCpuClock.Nanoseconds();
             started = Stopwatch.GetTimestamp();
         }
+        cache.Translating(pc, mode);
         if (interceptor != null && interceptor.TryGet(pc, out Interception.InterceptedFunction replaced))
             return TranslateIntercepted(pc, replaced, started);
         ulong start = cache.Region.PeekAligningOffset(HeaderSize, EntryAlignment);
