@@ -254,6 +254,8 @@ public sealed unsafe class GuestHeap
         ulong redzone = _redzones.For(size);
         ulong body = (Math.Max(size, 1) + MinimumAlignment - 1) & ~(MinimumAlignment - 1);
         ulong blockSize = redzone + body + redzone;
+        // A small block takes its class's size (the fast path's placement): the slack is right redzone.
+        if (alignment == MinimumAlignment && ReusableBlocks.ClassSize(blockSize) <= SmallBlock) blockSize = ReusableBlocks.ClassSize(blockSize);
         ulong user;
         ulong blockStart;
         if (alignment == MinimumAlignment && blockSize <= SmallBlock && _reusable.TryTake(blockSize, out blockStart))
@@ -263,25 +265,25 @@ public sealed unsafe class GuestHeap
             // The recycled block is unaddressable from its free: open the program's bytes only.
             _blockShadow?.Set(user, size, FreshState);
         }
-        else if (_free.TryTake(redzone, body, alignment, out blockStart, out user)
-            || (HoardOutgrewHeap() && _free.TryTake(redzone, body, alignment, out blockStart, out user)))
+        else if (_free.TryTake(redzone, blockSize - 2 * redzone, alignment, out blockStart, out user)
+            || (HoardOutgrewHeap() && _free.TryTake(redzone, blockSize - 2 * redzone, alignment, out blockStart, out user)))
         {
-            blockSize = user + body + redzone - blockStart;
+            blockSize = user + blockSize - redzone - blockStart;
             _blockShadow?.Set(user, size, FreshState);   // free space is unaddressable
         }
         else
         {
             user = (_next + redzone + alignment - 1) & ~(alignment - 1);
             blockStart = user - redzone;
-            if (user + body + redzone > _arenaEnd)
+            if (blockStart + blockSize > _arenaEnd)
             {
                 // The free lists may have been merged on the way here: a change to repeat too.
                 Journal?.Allocated(size, alignment, kind, Stacks[stack], 0, routine);
                 return 0;
             }
-            Commit(user + body + redzone);
+            Commit(blockStart + blockSize);
             ulong previous = _next;
-            _next = user + body + redzone;
+            _next = blockStart + blockSize;
             if (_shadow != null)
             {
                 _shadow.Set(previous, user - previous, ShadowState.Unaddressable);

@@ -202,6 +202,15 @@ static inline void paint_unaddressable(const struct heap_state *s, u64 from, u64
 }
 
 /* Where GuestHeap.Allocate puts a malloc-aligned block, worked out without changing anything. */
+/* ReusableBlocks.ClassSize: a new small block's size, rounded up to its class (16-byte steps up
+ * to 512, then eighths of the power of two below it), so freed blocks meet requests of near sizes. */
+static inline u64 class_size(u64 block_size)
+{
+    if (block_size <= 512) return block_size;
+    u64 step = (1ULL << (63 - __builtin_clzll(block_size))) / 8;
+    return (block_size + step - 1) & ~(step - 1);
+}
+
 struct placement {
     u64 size, redzone, block_start, block_size, user;
     u64 *list;   /* the free list it comes from; 0: carved from the arena's unused end */
@@ -218,7 +227,7 @@ static int place(const struct heap_state *s, u64 size, struct placement *p)
     if ((i64)size < 0) return 0;                       /* fishy: reported by the C# handler */
     u64 redzone = redzone_for(s, size);
     u64 body = ((size ? size : 1) + GRANULE - 1) & ~(u64)(GRANULE - 1);
-    u64 block_size = redzone + body + redzone;
+    u64 block_size = class_size(redzone + body + redzone);
     if (block_size > SMALL_BLOCK || size > FAST_SHADOW_LIMIT) return 0;
     if (s->free_count == 0 && s->used >= s->slots_length) return 0;   /* the table grows in C# */
     p->size = size;
@@ -235,7 +244,7 @@ static int place(const struct heap_state *s, u64 size, struct placement *p)
     if (s->hoarded_bytes >= HOARD_FLOOR && s->hoarded_bytes >= s->live_bytes) return 0;   /* a merge first */
     u64 user = (s->next + redzone + GRANULE - 1) & ~(u64)(GRANULE - 1);
     if (user - redzone != s->next) return 0;           /* an alignment gap: released in C# */
-    if (user + body + redzone > s->committed) return 0;    /* C# populates (and opens) further */
+    if (s->next + block_size > s->committed) return 0;    /* C# populates (and opens) further */
     p->list = 0;
     p->block_start = s->next;
     p->user = user;

@@ -190,6 +190,43 @@ public class GuestHeapTests
         Assert.Equal(after, fixedRedzone.FindBlock(small + 140)?.User);
     }
 
+    [Theory]
+    [InlineData(32UL, 32UL)]
+    [InlineData(512UL, 512UL)]
+    [InlineData(528UL, 576UL)]
+    [InlineData(1968UL, 2048UL)]
+    [InlineData(2064UL, 2304UL)]
+    [InlineData(65536UL, 65536UL)]
+    public void SmallBlocksTakeTheSizeOfTheirClass(ulong blockSize, ulong classSize)
+    {
+        Assert.Equal(classSize, ReusableBlocks.ClassSize(blockSize));
+        for (ulong size = 16; size <= ReusableBlocks.Limit; size += 16)
+        {
+            ulong c = ReusableBlocks.ClassSize(size);
+            Assert.True(c >= size && c <= size + size / 8 && c % 16 == 0 && ReusableBlocks.ClassSize(c) == c, $"{size} -> {c}");
+        }
+    }
+
+    [Fact]
+    public void AFreedBlockServesALaterRequestOfANearSize()
+    {
+        // 1700 and 1750 bytes (128-byte redzones) are blocks of 1968 and 2016 bytes, both of the
+        // 2048-byte class: the second request reuses the first's block once it leaves quarantine,
+        // its bytes past 1750 unaddressable. With exact sizes it waited for a 1700-byte request.
+        using var shadow = new ShadowMemory();
+        var heap = new GuestHeap(null, 0, shadow);
+        ulong first = heap.Allocate(1700, 16, AllocationKind.Malloc, Stack);
+        ulong other = heap.Allocate(8, 16, AllocationKind.Malloc, Stack);
+        Assert.True(heap.Free(first, AllocationKind.Malloc, "free", Stack));
+        Assert.True(heap.Free(other, AllocationKind.Malloc, "free", Stack));   // pushes the first out of quarantine
+        ulong again = heap.Allocate(1750, 16, AllocationKind.Malloc, Stack);
+        Assert.Equal(first, again);
+        Assert.Equal(2048UL, heap.FindLive(again)!.BlockSize);
+        Assert.Equal(ShadowState.Unaddressable, shadow.Get(again + 1750));
+        Assert.Equal(ShadowState.Unaddressable, shadow.Get(again + 1750 + 128 + 40));
+        Assert.Equal(again, heap.FindBlock(again + 1750 + 128 + 40)?.User);
+    }
+
     [Fact]
     public void GrowingBlocksReuseFreedSpaceBeyondTheQuarantine()
     {
