@@ -258,7 +258,8 @@ public sealed unsafe class GuestHeap
         if (alignment == MinimumAlignment && ReusableBlocks.ClassSize(blockSize) <= SmallBlock) blockSize = ReusableBlocks.ClassSize(blockSize);
         ulong user;
         ulong blockStart;
-        if (alignment == MinimumAlignment && blockSize <= SmallBlock && _reusable.TryTake(blockSize, out blockStart))
+        if (alignment == MinimumAlignment && blockSize <= SmallBlock
+            && (_reusable.TryTake(blockSize, out blockStart) || _reusable.HeldAbove(blockSize) is > 0 and ulong larger && _reusable.TryTake(blockSize = larger, out blockStart)))
         {
             _hoardedBytes -= blockSize;
             user = blockStart + redzone;

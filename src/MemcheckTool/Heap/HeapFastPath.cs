@@ -68,6 +68,8 @@ public static unsafe class HeapFastPath
         /// <summary>Where the arena is open up to (GuestHeap.Commit), and the longest free range (FreeRanges; 0: none).</summary>
         public ulong Committed, MaxRange;
         public long OffRsi;
+        /// <summary>A bit per size class whose free list holds blocks (<see cref="ReusableBlocks.HeldAbove"/>).</summary>
+        public ulong* Held;
         public FunctionRows Functions;
     }
 

@@ -109,6 +109,7 @@ struct heap_state {
     u64 committed;     /* blocks may be carved up to here: the arena open and populated (GuestHeap.Commit) */
     u64 max_range;     /* the longest of FreeRanges' ranges (0: none) */
     i64 off_rsi;
+    u64 *held;         /* a bit per size class whose list holds blocks (ReusableBlocks.HeldAbove) */
     struct fast_function functions[MAX_TAGS];
 };
 
@@ -211,6 +212,20 @@ static inline u64 class_size(u64 block_size)
     return (block_size + step - 1) & ~(step - 1);
 }
 
+/* ReusableBlocks.HeldAbove: the smallest class above block_size's, up to twice its size, that holds
+ * a block; 0 when none. */
+static inline u64 held_above(const struct heap_state *s, u64 block_size)
+{
+    u64 first = block_size / GRANULE + 1, last = (2 * block_size < SMALL_BLOCK ? 2 * block_size : SMALL_BLOCK) / GRANULE;
+    for (u64 c = first; c <= last; c = (c | 63) + 1) {
+        u64 bits = s->held[c / 64] >> (c % 64);
+        if (bits == 0) continue;
+        u64 found = c + (u64)__builtin_ctzll(bits);
+        return found <= last ? found * GRANULE : 0;
+    }
+    return 0;
+}
+
 struct placement {
     u64 size, redzone, block_start, block_size, user;
     u64 *list;   /* the free list it comes from; 0: carved from the arena's unused end */
@@ -234,6 +249,13 @@ static int place(const struct heap_state *s, u64 size, struct placement *p)
     p->redzone = redzone;
     p->block_size = block_size;
     u64 *list = s->lists[block_size / GRANULE];
+    if (!list || list[0] == 0) {
+        u64 larger = held_above(s, block_size);
+        if (larger) {
+            block_size = p->block_size = larger;
+            list = s->lists[larger / GRANULE];
+        }
+    }
     if (list && list[0] != 0) {
         p->list = list;
         p->block_start = list[list[0]];
@@ -274,7 +296,7 @@ static u64 claim(struct heap_state *s, const struct placement *p, const struct f
 {
     u64 user = p->user;
     if (p->list) {
-        p->list[0]--;
+        if (--p->list[0] == 0) s->held[p->block_size / GRANULE / 64] &= ~(1ULL << (p->block_size / GRANULE % 64));
         s->reusable_count--;
         s->hoarded_bytes -= p->block_size;
         if (s->shadow_base) paint(s, user, p->size, pattern);
@@ -427,6 +449,7 @@ static void release(struct heap_state *s, i64 slot, i32 stack)
         u64 held = list[0] + 1;
         list[held] = q->block_start;
         list[0] = held;
+        if (held == 1) s->held[q->block_size / GRANULE / 64] |= 1ULL << (q->block_size / GRANULE % 64);
         s->reusable_count++;
         s->hoarded_bytes += q->block_size;
         s->ring_head = (s->ring_head + 1) & mask;

@@ -228,6 +228,29 @@ public class GuestHeapTests
     }
 
     [Fact]
+    public void ALargerFreedBlockServesARequestBeforeTheArenaGrows()
+    {
+        // A 1000-byte block is a 1280-byte one; with no 896-byte block held, a 600-byte request
+        // (864 bytes with its redzones) takes it whole rather than new memory, up to twice its size.
+        using var shadow = new ShadowMemory();
+        var heap = new GuestHeap(null, 0, shadow);
+        ulong first = heap.Allocate(1000, 16, AllocationKind.Malloc, Stack);
+        ulong other = heap.Allocate(8, 16, AllocationKind.Malloc, Stack);
+        heap.Free(first, AllocationKind.Malloc, "free", Stack);
+        heap.Free(other, AllocationKind.Malloc, "free", Stack);
+        ulong top = heap.Top;
+        ulong again = heap.Allocate(600, 16, AllocationKind.Malloc, Stack);
+        Assert.Equal(first, again);
+        Assert.Equal(1280UL, heap.FindLive(again)!.BlockSize);
+        Assert.Equal(top, heap.Top);
+        Assert.Equal(ShadowState.Unaddressable, shadow.Get(again + 600));
+        // Beyond twice the size it is left for its own class: a 100-byte request carves new memory.
+        heap.Free(again, AllocationKind.Malloc, "free", Stack);
+        heap.Free(heap.Allocate(8, 16, AllocationKind.Malloc, Stack), AllocationKind.Malloc, "free", Stack);
+        Assert.NotEqual(first, heap.Allocate(100, 16, AllocationKind.Malloc, Stack));
+    }
+
+    [Fact]
     public void GrowingBlocksReuseFreedSpaceBeyondTheQuarantine()
     {
         // malloc a block 32 KB larger than the last, free the old one: without reuse the sizes sum
