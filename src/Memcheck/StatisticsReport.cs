@@ -38,6 +38,17 @@ public static class StatisticsReport
         Line("intercepted calls", s.InterceptedCalls + (long)nativeCalls);
         Line("  through the dispatcher", s.InterceptExits);
         Line("  in native code", nativeCalls);
+        if (run.Tool is MemoryCheckTool { Heap: { } grown })
+        {
+            // The replacement heap at its largest: the arena's populated extent, and what filled it
+            // the last time it had to grow (requested bytes of live blocks; blocks in quarantine,
+            // held for reuse, and free ranges, redzones included).
+            var m = grown.AtLastGrowth;
+            static string Mb(ulong bytes) => (bytes / 1e6).ToString("F1");
+            Line("heap arena MB", Mb(m.Committed));
+            Line("  last grown at live MB", $"{Mb(m.Live)} ({m.LiveBlocks} blocks)");
+            Line("  quarantined/held/free MB", $"{Mb(m.Quarantined)} / {Mb(m.Held)} / {Mb(m.FreeRanges)}");
+        }
         Line("callstack walks", Checker.MemcheckTool.Heap.CallstackCapture.Walks);
         Line("  distinct callstacks", Checker.MemcheckTool.Heap.CallstackCapture.Stacks.Count);
         Line("tool exits (access check reports)", s.ToolExits);
@@ -70,6 +81,7 @@ public static class StatisticsReport
         }
         Line("translation allocated MB", (s.TranslationAllocatedBytes / 1e6).ToString("F1"));
         Line("exits", run.Cache.NextExitId);
+        Line("peak resident MB", (PeakResidentKilobytes() / 1e3).ToString("F1"));
         // memcheck's own managed memory (fragments, exits, sites, heap metadata), next to the process's peak RSS.
         GCMemoryInfo gc = GC.GetGCMemoryInfo();
         Line("managed heap MB", (gc.HeapSizeBytes / 1e6).ToString("F1"));
@@ -81,5 +93,18 @@ public static class StatisticsReport
         Line("  gen0/1/2/loh/poh MB", string.Join(" / ", Enumerable.Range(0, gc.GenerationInfo.Length).Select(g => (gc.GenerationInfo[g].SizeAfterBytes / 1e6).ToString("F1"))));
         Line("collections gen0/1/2", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         Line("gc pause ms", GC.GetTotalPauseDuration().TotalMilliseconds.ToString("F1"));
+    }
+
+    /// <summary>memcheck's peak resident set so far (VmHWM of /proc/self/status; 0 when unreadable).</summary>
+    private static long PeakResidentKilobytes()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim());
+        }
+        catch (IOException) { }
+        return 0;
     }
 }

@@ -156,7 +156,15 @@ public sealed unsafe class GuestHeap
             _shadow?.Populate(_committed, to - _committed);
         }
         _committed = to;
+        // What the arena held each time it grew (--stats): the last is what its peak is made of.
+        AtLastGrowth = new ArenaMakeUp(to - ArenaStart, LiveBytes, LiveBlocks, _quarantinedBytes, _hoardedBytes, _free.Bytes);
     }
+
+    /// <summary>The arena's extent and what filled it (requested bytes of live blocks; blocks with their redzones in quarantine and in the free lists; free ranges).</summary>
+    public readonly record struct ArenaMakeUp(ulong Committed, ulong Live, ulong LiveBlocks, ulong Quarantined, ulong Held, ulong FreeRanges);
+
+    /// <summary>The arena when it last grew: its largest extent and what it held then.</summary>
+    public ArenaMakeUp AtLastGrowth { get; private set; }
 
     /// <summary>Opens the arena up to <paramref name="end"/> (rounded up to <see cref="OpenStep"/>); the new part is unaddressable until handed out.</summary>
     private void Open(ulong end)

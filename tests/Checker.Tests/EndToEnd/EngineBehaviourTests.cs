@@ -100,6 +100,37 @@ public class EngineBehaviourTests
         if (tool == "memcheck") Assert.Contains(NativeComparison.MemcheckLines(result.Stderr), l => l.Contains("NO ERRORS FOUND"));
     }
 
+    [Fact]
+    public void Statistics_DescribeTheHeapAtItsLargest()
+    {
+        // 2,000 blocks of 1,000 bytes held at once: --stats gives the arena's extent (all of them with
+        // their 128-byte redzones: 2.56 MB at least), what it held when it last grew (live blocks of
+        // 1,000 bytes each), and memcheck's peak RSS.
+        var native = ProcessRunner.Run(CaseBinaries.Get("heap_held_blocks"), []);
+        var result = MemcheckLauncher.Run(["--stats", "--", CaseBinaries.Get("heap_held_blocks")]);
+
+        NativeComparison.AssertSame(native, result);
+        Assert.Equal("sum 250008\n", native.StdoutText);
+        var lines = NativeComparison.MemcheckLines(result.Stderr);
+        string Value(string name)
+        {
+            string? line = lines.FirstOrDefault(l => l.Contains(name, StringComparison.Ordinal));
+            Assert.True(line != null, $"no '{name}' in --stats:\n{result.StderrText}");
+            return line[(line.IndexOf(name, StringComparison.Ordinal) + name.Length)..].Trim();
+        }
+        static double Mb(string text) => double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        double arena = Mb(Value("heap arena MB"));
+        string[] live = Value("last grown at live MB").Split(' ');
+        double liveMb = Mb(live[0]);
+        long blocks = long.Parse(live[1].Trim('('));
+        double peak = Mb(Value("peak resident MB"));
+        string context = result.StderrText;
+        Assert.True(arena >= 2.56 && arena <= 4.5, context);
+        Assert.True(blocks >= 1000 && blocks <= 2010 && Math.Abs(liveMb - blocks * 0.001) < 0.06, context);
+        Assert.Matches(@"quarantined/held/free MB +\d+\.\d / \d+\.\d / \d+\.\d", context);
+        Assert.True(peak > arena, context);
+    }
+
     [Theory]
     [InlineData("none")]
     [InlineData("memcheck")]
