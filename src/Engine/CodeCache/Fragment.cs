@@ -21,6 +21,14 @@ public sealed class Fragment(ulong applicationPc, ulong applicationEnd, ulong en
     public ulong Entry { get; } = entry;
     /// <summary>Where the indirect-branch table points: code that restores guest rax and rcx from the lookup's slots, then falls into <see cref="Entry"/>.</summary>
     public ulong IndirectEntry => Entry - Emission.IndirectBranchEmitter.IndirectEntrySize;
+    /// <summary>Whether its code may read the status flags before writing them (<see cref="Translation.Liveness.FlagsLiveAtEntry"/>).</summary>
+    public bool FlagsLiveAtEntry { get; init; }
+    /// <summary>
+    /// What the indirect-branch table names: the indirect entry, or the marker byte before it (a NOP)
+    /// when the flags are live at entry, so an indirect jmp's lookup knows to give them back
+    /// (<see cref="Emission.IndirectBranchEmitter.MarkerSize"/>).
+    /// </summary>
+    public ulong LookupEntry => FlagsLiveAtEntry ? IndirectEntry - Emission.IndirectBranchEmitter.MarkerSize : IndirectEntry;
     public int Size { get; } = size;
     /// <summary>Its place in the cache's fragments in address order (<see cref="TranslationCache.FragmentAt"/>), set when it is added; exits name fragments by it.</summary>
     public int Number { get; internal set; } = ExitStub.NoFragment;

@@ -34,7 +34,10 @@ public sealed unsafe partial class TranslationCache
     /// <summary>Persisted fragment <paramref name="number"/> made and put in the index, as <see cref="Add"/> puts a new one.</summary>
     internal Fragment Activate(int number, in PersistedFragment record)
     {
-        var fragment = new Fragment(record.Pc, record.Pc + record.Length, record.Entry, record.Size) { Mode = record.Mode, Number = number };
+        // The marker byte before its indirect entry says whether the flags are live at its entry.
+        bool flagsLive = *(byte*)(record.Entry - Emission.IndirectBranchEmitter.IndirectEntrySize - Emission.IndirectBranchEmitter.MarkerSize)
+            == Emission.IndirectBranchEmitter.FlagsLiveMarker;
+        var fragment = new Fragment(record.Pc, record.Pc + record.Length, record.Entry, record.Size) { Mode = record.Mode, Number = number, FlagsLiveAtEntry = flagsLive };
         fragment.SetExits(record.FirstExit, record.ExitCount);
         fragment.SetInstructionMap(record.MapStart, record.InstructionCount);
         _byAddress[number >> AddressChunkBits][number & (AddressChunkSize - 1)] = fragment;

@@ -272,7 +272,7 @@ public sealed unsafe partial class TranslationCache
                 if (_byPage.TryGetValue(page, out List<Fragment>? list) && list.Remove(f) && list.Count == 0) _byPage.Remove(page);
             if (f.Mode != 0) _variants.Remove((f.ApplicationPc, f.Mode));
             else if (_index.Remove(f.ApplicationPc)) _fragmentCount--;
-            IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.IndirectEntry);
+            IndirectBranchesFor(f.Mode).Remove(f.ApplicationPc, f.LookupEntry);
             for (int id = f.FirstIncoming; id != ExitStub.None;)
             {
                 ref ExitStub incoming = ref ExitAt(id);

@@ -132,7 +132,7 @@ public sealed unsafe class Dispatcher(TranslationCache cache, BlockTranslator tr
                 {
                     IndirectBranchTable? site = victims != 0 ? cache.IndirectBranchTableOfVictim(victims) : null;
                     Fragment target = site != null ? Lookup(pc, site.Mode) : Lookup(pc);
-                    cache.IndirectBranchesFor(target.Mode).Insert(pc, target.IndirectEntry);
+                    cache.IndirectBranchesFor(target.Mode).Insert(pc, target.LookupEntry);
                     if (site == null) known = target;   // in the thread's own mode, as the loop would look it up
                 }
                 continue;

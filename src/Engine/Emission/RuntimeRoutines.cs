@@ -39,7 +39,8 @@ public sealed unsafe class RuntimeRoutines
     /// </summary>
     public ulong InterceptCall { get; private init; }
     public ulong IndirectBranchMiss { get; private init; }
-    public ulong IndirectBranchMissFlagFree { get; private init; }
+    /// <summary>The miss of an indirect jmp's lookup: the guest's flags back from IblSaveFlags first.</summary>
+    public ulong IndirectBranchMissFlagsSaved { get; private init; }
     /// <summary>
     /// A predicted continuation that is no fragment (<see cref="Translation.ReturnPrediction"/>: a
     /// thread's initial one, or one whose fragment was flushed): leaves for the dispatcher with the
@@ -158,7 +159,7 @@ public sealed unsafe class RuntimeRoutines
         Label enter = a.CreateLabel(), exit = a.CreateLabel(), ibl = a.CreateLabel(), iblExit = a.CreateLabel();
         Label enterAfterCall = a.CreateLabel(), exitForCall = a.CreateLabel(), exitForCallStored = a.CreateLabel();
         Label interceptCall = a.CreateLabel(), interceptStored = a.CreateLabel(), interceptEnd = a.CreateLabel();
-        Label iblFlagFree = a.CreateLabel(), rawSyscall = a.CreateLabel();
+        Label iblFlagsSaved = a.CreateLabel(), rawSyscall = a.CreateLabel();
         Label faultHandler = a.CreateLabel(), faultExit = a.CreateLabel(), chain = a.CreateLabel();
         Label restorer = a.CreateLabel(), resetToDefault = a.CreateLabel();
         Label kickHandler = a.CreateLabel(), kickReturn = a.CreateLabel(), park = a.CreateLabel(), signalKick = a.CreateLabel(), interruptedCall = a.CreateLabel();
@@ -243,13 +244,18 @@ public sealed unsafe class RuntimeRoutines
         EmitInterceptCall(a, ref interceptCall, ref interceptStored, ref interceptEnd, exitForCallStored);
 
         // Misses of the inlined lookups (IndirectBranchEmitter): the target in rcx, the victim table
-        // of the site's table in eax, guest rax and rcx in their slots (the flag-free variant's rdx
-        // too). The victim table is probed as the site probes its table, flag-free (flags may be
-        // live); the hit jumps on from this one shared jump, which predicts worse than a site's own
-        // but costs far less than the dispatcher.
+        // of the site's table in eax, guest rax and rcx in their slots. The victim table is probed
+        // flag-free (an indirect jmp's flags are back by then); the hit jumps on from this one shared
+        // jump, which predicts worse than a site's own but costs far less than the dispatcher.
         Label victimMiss = a.CreateLabel(), victimHigh = a.CreateLabel(), victimHit = a.CreateLabel();
-        a.Label(ref iblFlagFree);
-        a.mov(rdx, __qword_ptr.fs[ContextOffsets.IblSaveRdx + ContextTls.Offset]);
+        // An indirect jmp's miss: its lookup saved the guest's flags (IblSaveFlags) and then
+        // overwrote them; they are given back before the victim probe, which keeps them.
+        a.Label(ref iblFlagsSaved);
+        a.mov(__dword_ptr.fs[ContextOffsets.IblMissTable + ContextTls.Offset], eax);
+        a.mov(ax, __word_ptr.fs[ContextOffsets.IblSaveFlags + ContextTls.Offset]);
+        a.add(al, 0x7f);   // OF from seto's 0 or 1
+        a.sahf();
+        a.mov(eax, __dword_ptr.fs[ContextOffsets.IblMissTable + ContextTls.Offset]);
         a.Label(ref ibl);
         a.mov(__qword_ptr.fs[ContextOffsets.IblSaveRdx + ContextTls.Offset], rdx);
         a.mov(__dword_ptr.fs[ContextOffsets.IblMissTable + ContextTls.Offset], eax);
@@ -473,7 +479,7 @@ public sealed unsafe class RuntimeRoutines
             ExitForCall = result.GetLabelRIP(exitForCall),
             InterceptCall = result.GetLabelRIP(interceptCall),
             IndirectBranchMiss = result.GetLabelRIP(ibl),
-            IndirectBranchMissFlagFree = result.GetLabelRIP(iblFlagFree),
+            IndirectBranchMissFlagsSaved = result.GetLabelRIP(iblFlagsSaved),
             ReturnMiss = result.GetLabelRIP(returnMiss),
             ReturnMissMode1 = result.GetLabelRIP(returnMissMode1),
             RawSyscall = result.GetLabelRIP(rawSyscall),

@@ -79,7 +79,12 @@ public static class ContextOffsets
     public const int IblSaveRax = 0x0c8;
     public const int IblSaveRcx = 0x0d0;
     public const int IblSaveRdx = 0x0d8;
-    // 0x0e0 is free: it held the lookup's jump target until hits jumped through rax.
+    /// <summary>
+    /// The guest's status flags at an indirect jmp (lahf in the high byte, seto in the low), which
+    /// its lookup then overwrites: a fragment whose code reads them before writing them gives them
+    /// back at its indirect entry (<see cref="Emission.IndirectBranchEmitter"/>).
+    /// </summary>
+    public const int IblSaveFlags = 0x0e0;
     /// <summary>Spill slot for the scratch register of a rewritten fs-relative access.</summary>
     public const int ScratchSpill = 0x0e8;
     /// <summary>The victim table of the lookup that missed (the dispatcher fills the table of that mode; 0: the thread's mode).</summary>

@@ -85,6 +85,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         _pendingExits.Clear();
         _heldSideExits.Clear();
         _held.Reset();
+        _flagsLiveAtEntry = true;
 
         if (interceptor != null && interceptor.TryGetRedirect(pc, out ulong replacement))
         {
@@ -94,6 +95,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         }
 
         DecodeBlock(pc);
+        _flagsLiveAtEntry = Liveness.FlagsLiveAtEntry(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_block));
         int profiled = _block.Count > 0 ? EntryProfile.Begin(pc, mode) : -1;
         EntryProfile.Emit(code, profiled, 0);
         if (_block.Count == 0)
@@ -197,10 +199,10 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         int size = code.Length + HeaderSize;
         ulong at = cache.Region.AllocateAligningOffset((ulong)size, HeaderSize, EntryAlignment);
         Debug.Assert(at == code.BaseAddress - HeaderSize);
-        WriteHeader(at);
+        WriteHeader(at, _flagsLiveAtEntry);
         CodeRegion.Write(at + HeaderSize, code.Bytes);
 
-        var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { Mode = _mode };
+        var fragment = new Fragment(pc, endPc, code.BaseAddress, size) { Mode = _mode, FlagsLiveAtEntry = _flagsLiveAtEntry };
         fragment.SetInstructionMap(map, instructions);
         Debug.Assert(exits.Count == 0 || exits[^1] == exits[0] + exits.Count - 1, "a fragment's exits are consecutive");
         fragment.SetExits(exits.Count == 0 ? cache.NextExitId : exits[0], exits.Count);
@@ -246,17 +248,25 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     }
 
     /// <summary>
-    /// What precedes a fragment's entry: the indirect entry the lookups jump to
-    /// (<see cref="IndirectBranchEmitter.IndirectEntry"/>), which falls through into the fragment. The
+    /// What precedes a fragment's entry: a marker byte (<see cref="IndirectBranchEmitter.MarkerSize"/>)
+    /// and the indirect entry the lookups jump to (<see cref="IndirectBranchEmitter.IndirectEntry"/>),
+    /// which falls through into the fragment. The
     /// fragment is placed so that its entry is 8-aligned (<see cref="EntryAlignment"/>: the pre-checks'
     /// masks are laid out by offset from it); the header used to start 16-aligned, with 6 bytes of
     /// int3 before the indirect entry, ~10 bytes a fragment more (cc1plus: 1.3 MB).
     /// </summary>
-    private const int HeaderSize = IndirectBranchEmitter.IndirectEntrySize;
+    private const int HeaderSize = IndirectBranchEmitter.MarkerSize + IndirectBranchEmitter.IndirectEntrySize;
 
     private const ulong EntryAlignment = 8;
 
-    private static void WriteHeader(ulong at) => CodeRegion.Write(at, IndirectBranchEmitter.IndirectEntry);
+    private static void WriteHeader(ulong at, bool flagsLive)
+    {
+        CodeRegion.Write(at, [flagsLive ? IndirectBranchEmitter.FlagsLiveMarker : IndirectBranchEmitter.FlagsDeadMarker]);
+        CodeRegion.Write(at + IndirectBranchEmitter.MarkerSize, IndirectBranchEmitter.IndirectEntry);
+    }
+
+    // Whether the fragment being translated may read the flags before writing them (Liveness.FlagsLiveAtEntry).
+    private bool _flagsLiveAtEntry;
 
     /// <summary>A replaced function's entry: a fragment that calls the replacement from the cache (its exit serves the calls the dispatcher makes).</summary>
     private Fragment TranslateIntercepted(ulong pc, Interception.InterceptedFunction replaced, long started)
@@ -272,7 +282,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         InterceptCallEmitter.Emit(code, id, interceptor!.Calls.Add(replaced, exit), cache.Routines, cache.IndirectBranchesFor(_mode).Address, cache.CountIndirectLookups, _mode);
         int size = code.Length + HeaderSize;
         ulong at = cache.Region.AllocateAligningOffset((ulong)size, HeaderSize, EntryAlignment);
-        WriteHeader(at);
+        WriteHeader(at, flagsLive: false);   // a function's entry: no flags across a call
         CodeRegion.Write(at + HeaderSize, code.Bytes);
         var fragment = new Fragment(pc, pc + 1, code.BaseAddress, size) { Mode = _mode };
         fragment.SetInstructionMap(SingleEntryMap(), 1);

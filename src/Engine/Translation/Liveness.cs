@@ -110,6 +110,29 @@ public sealed class Liveness
     }
 
     /// <summary>
+    /// Whether code entered at the start of <paramref name="block"/> may read a status flag before
+    /// writing it: false only when every status flag is written (by instructions that always write it:
+    /// not a shift or rotate by cl, which leaves the flags alone at a count of 0) before any is read
+    /// and before any way out but a call or ret. An indirect jmp's lookup overwrites the guest's flags
+    /// after saving them, and only fragments for which this is true restore them
+    /// (<see cref="Emission.IndirectBranchEmitter.RestoringEntry"/>).
+    /// </summary>
+    public static bool FlagsLiveAtEntry(ReadOnlySpan<Instruction> block)
+    {
+        RflagsBits written = 0;
+        foreach (ref readonly Instruction ins in block)
+        {
+            if ((ins.RflagsRead & StatusFlags & ~written) != 0) return true;
+            bool byCount = ins.OpCount == 2 && ins.Op1Kind == OpKind.Register && ins.Op1Register == Register.CL
+                && ins.Mnemonic is Mnemonic.Shl or Mnemonic.Shr or Mnemonic.Sar or Mnemonic.Sal or Mnemonic.Rol or Mnemonic.Ror or Mnemonic.Rcl or Mnemonic.Rcr;
+            if (!byCount) written |= ins.RflagsModified & StatusFlags;
+            if (written == StatusFlags) return false;
+            if (ins.FlowControl != FlowControl.Next) return !FlagsDeadAtTransfer(ins);
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Whether the status flags are dead at control transfer <paramref name="ins"/>: a near call or
     /// ret. The ABI passes no flags across them ("not preserved across calls"), and the translation
     /// of a ret and of an indirect call overwrites them already (the return prediction's compare,

@@ -100,6 +100,23 @@ public class EngineBehaviourTests
         if (tool == "memcheck") Assert.Contains(NativeComparison.MemcheckLines(result.Stderr), l => l.Contains("NO ERRORS FOUND"));
     }
 
+    [Theory]
+    [InlineData("none")]
+    [InlineData("memcheck")]
+    public void AnIndirectJumpsTargetReadsTheFlagsSetBeforeIt(string tool)
+    {
+        // A cmp, then a jmp through a register to code that reads CF, ZF, SF and OF (or runs inc,
+        // which keeps CF, and reads CF): the jmp's lookup overwrites the flags after saving them, and
+        // a target that may read them first gets them back, on a hit and on a miss alike.
+        var native = ProcessRunner.Run(CaseBinaries.Get("indirect_jump_flags"), []);
+        var result = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get("indirect_jump_flags")]);
+
+        NativeComparison.AssertSame(native, result);
+        Assert.Contains("flags 16: 36000\n", native.StdoutText);   // inc's path, CF clear
+        Assert.Contains("flags 17: 28000\n", native.StdoutText);   // and set
+        Assert.Contains("flags 13: 7000\n", native.StdoutText);    // CF, SF and OF at once
+    }
+
     [Fact]
     public void Statistics_DescribeTheHeapAtItsLargest()
     {

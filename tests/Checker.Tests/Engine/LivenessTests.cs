@@ -70,4 +70,21 @@ public class LivenessTests
         Assert.False(liveness.FlagsDeadBefore(1));
         Assert.True(liveness.FlagsDeadBefore(3));
     }
+
+    [Fact]
+    public void FlagsAreLiveAtEntryUnlessAllAreWrittenBeforeARead()
+    {
+        static bool LiveAtEntry(Action<Assembler> body) => Liveness.FlagsLiveAtEntry(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Assemble(body)));
+
+        // An indirect jmp's target: its flags are given back only when this is true.
+        Assert.False(LiveAtEntry(a => { a.mov(rax, __qword_ptr[rdi]); a.test(rax, rax); a.sete(al); a.jne(0x40_2000); }));
+        Assert.True(LiveAtEntry(a => { a.setb(al); a.cmp(rax, rdx); }));                  // reads CF first
+        Assert.True(LiveAtEntry(a => { a.inc(rcx); a.setb(al); }));                       // inc keeps CF
+        Assert.True(LiveAtEntry(a => { a.shl(rax, cl); a.sete(al); }));                   // a count of 0 writes nothing
+        Assert.False(LiveAtEntry(a => { a.shl(rax, 3); a.sete(al); }));
+        Assert.True(LiveAtEntry(a => { a.mov(rax, rdx); a.jmp(0x40_2000); }));             // passes them on
+        Assert.False(LiveAtEntry(a => { a.mov(rax, rdx); a.call(0x40_2000); }));           // none across a call
+        Assert.False(LiveAtEntry(a => { a.pop(rbx); a.ret(); }));
+        Assert.True(LiveAtEntry(a => { a.mov(rax, rdx); }));                               // falls off the block
+    }
 }
