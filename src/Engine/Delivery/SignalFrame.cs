@@ -114,6 +114,7 @@ public static unsafe class SignalFrame
             if ((xstateBv & ~KnownComponents) != 0) return;
             *(uint*)(i + 24) &= 0xffff;   // MXCSR: reserved bits set would fault in XRSTOR
             Buffer.MemoryCopy(i, context->XsaveArea, FpStateSize, FpStateSize);
+            context->VectorsSaved = 0;   // the whole image: XRSTOR at the next entry
         }
     }
 }

@@ -61,6 +61,7 @@ internal sealed unsafe class ThreadLauncher(GuestProcess process, Func<GuestThre
         for (int r = 0; r < 16; r++) c->Gpr[r] = parent->Gpr[r];
         c->Rflags = parent->Rflags;
         Buffer.MemoryCopy(parent->XsaveArea, c->XsaveArea, ContextOffsets.XsaveAreaSize, ContextOffsets.XsaveAreaSize);
+        c->VectorsSaved = 0;   // the parent's whole image: XRSTOR at the child's first entry
         c->GuestFsBase = (q.Flags & CloneSettls) != 0 ? q.Tls : parent->GuestFsBase;
         c->GuestGsBase = parent->GuestGsBase;
         c->Rax = 0;

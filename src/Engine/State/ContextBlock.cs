@@ -24,6 +24,7 @@ public unsafe struct ContextBlock
     [FieldOffset(ContextOffsets.ExitId)] public int ExitId;
     [FieldOffset(ContextOffsets.EnterTarget)] public ulong EnterTarget;
     [FieldOffset(ContextOffsets.InterceptCall)] public int InterceptCall;
+    [FieldOffset(ContextOffsets.VectorsSaved)] public uint VectorsSaved;
     [FieldOffset(ContextOffsets.IblMissTable)] public int IblMissTable;
     [FieldOffset(ContextOffsets.IblLookups)] public long IblLookups;
     [FieldOffset(ContextOffsets.IblReturnLookups)] public long IblReturnLookups;
@@ -75,6 +76,13 @@ public static class ContextOffsets
     public const int EnterTarget = 0x0b0;
     /// <summary>The replaced entry a fragment calls from the cache: its number in <see cref="Interception.InterceptedCalls"/>.</summary>
     public const int InterceptCall = 0x0b8;
+    /// <summary>
+    /// How the exit routine kept the guest's vector state (<see cref="Emission.RuntimeRoutines"/>):
+    /// 0, by XSAVEOPT (the entry runs XRSTOR); else the XINUSE bits it read, with bit 31 set, when it
+    /// stored only xmm/ymm0-15 and MXCSR into the XSAVE area's own places (the entry loads them back).
+    /// Host code that writes the XSAVE area sets it to 0.
+    /// </summary>
+    public const int VectorsSaved = 0x0c0;
     /// <summary>Indirect-branch lookup: the registers it borrows (a hit's fragment gives rax and rcx back at its indirect entry).</summary>
     public const int IblSaveRax = 0x0c8;
     public const int IblSaveRcx = 0x0d0;

@@ -36,6 +36,7 @@ public static class CaseBinaries
         ["entry_profile_loop"] = new("gcc", "entry_profile_loop.c", ["-O2"], []),
         ["heap_held_blocks"] = new("gcc", "heap_held_blocks.c", ["-O1", "-g"], []),
         ["indirect_jump_flags"] = new("gcc", "indirect_jump_flags.c", ["-O2"], []),
+        ["vector_state_exits"] = new("gcc", "vector_state_exits.c", ["-O2"], []),
         ["threads_endings"] = new("gcc", "threads_endings.c", ["-O2", "-g", "-pthread"], []),
         ["threads_lifecycle"] = new("gcc", "threads_lifecycle.c", ["-O2", "-g", "-pthread"], []),
         ["cxx_static_init_and_unwind"] = new("g++", "cxx_static_init_and_unwind.cpp", ["-O2"], []),

@@ -117,6 +117,23 @@ public class EngineBehaviourTests
         Assert.Contains("flags 13: 7000\n", native.StdoutText);    // CF, SF and OF at once
     }
 
+    [Theory]
+    [InlineData("none")]
+    [InlineData("memcheck")]
+    public void VectorRegistersSurviveExitsToTheDispatcher(string tool)
+    {
+        // ymm0-15 across a system call, which leaves the cache: loaded whole, loaded as xmm with clean
+        // (zero) upper halves, and with a value on the x87 stack. The exit keeps the first two by hand
+        // (only SSE/AVX state in use) and the third by XSAVE; rounds alternate, so each follows the others.
+        var native = ProcessRunner.Run(CaseBinaries.Get("vector_state_exits"), []);
+        var result = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get("vector_state_exits")]);
+
+        NativeComparison.AssertSame(native, result);
+        Assert.Contains("whole ymm: 100 of 100\n", native.StdoutText);
+        Assert.Contains("xmm with clean upper halves: 100 of 100\n", native.StdoutText);
+        Assert.Contains("ymm with x87 in use: 100 of 100, pi 100 of 100\n", native.StdoutText);
+    }
+
     [Fact]
     public void Statistics_DescribeTheHeapAtItsLargest()
     {
