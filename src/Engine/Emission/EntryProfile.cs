@@ -97,5 +97,12 @@ public static class EntryProfile
         err.WriteLine($"entry profile: fragments entered 0 / 1-9 / 10-99 / 100-999 / 1e3-1e4 / 1e4-1e5 / 1e5-1e6 / more times: {string.Join(" / ", byDecade)}");
         foreach ((string ending, var sum) in byEnding.OrderByDescending(p => p.Value.Ends))
             err.WriteLine($"entry profile: {ending,-14} {sum.Fragments,8} fragments {sum.Entries,14:F0} entries {sum.Ends,14:F0} ends ({100 * sum.Ends / Math.Max(1, entries):F1}% of all entries)");
+        // Where the indirect branches are (which sites a lookup or a jump table serves).
+        var indirect = Enumerable.Range(0, _count)
+            .Where(i => _info[i].EndsBlock && _info[i].Flow is FlowControl.IndirectBranch or FlowControl.IndirectCall)
+            .GroupBy(i => _info[i].End).Select(g => (End: g.Key, Ends: g.Sum(i => (double)counts[2 * i + 1]), Flow: _info[g.First()].Flow))
+            .OrderByDescending(s => s.Ends).Take(12);
+        foreach (var site in indirect)
+            err.WriteLine($"entry profile: {(site.Flow == FlowControl.IndirectCall ? "call" : "jmp"),-4} ending at 0x{site.End:x} {site.Ends,14:F0} times");
     }
 }
