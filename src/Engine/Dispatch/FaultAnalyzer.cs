@@ -123,8 +123,8 @@ public sealed unsafe class FaultAnalyzer(TranslationCache cache, GuestMappings m
         if (register is Register.RIP) return ins.NextIP;
         if (register is Register.EIP) return (uint)ins.NextIP;
         if (!register.IsGPR()) return 0;
-        ulong value = registers[register.GetFullRegister() - Register.RAX];
-        return register.GetSize() switch
+        ulong value = registers[register.Full() - Register.RAX];
+        return register.Bytes() switch
         {
             4 => (uint)value,
             2 => (ushort)value,

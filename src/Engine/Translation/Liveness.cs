@@ -213,7 +213,7 @@ public sealed class Liveness
         for (int r = 0; r < indices.Length; r++)
         {
             var register = (Register)r;
-            Register full = register.IsGPR() ? register.GetFullRegister() : Register.None;
+            Register full = register.IsGPR() ? register.Full() : Register.None;
             indices[r] = (sbyte)(full is >= Register.RAX and <= Register.R15 ? full - Register.RAX : -1);
         }
         return indices;

@@ -85,7 +85,7 @@ internal static class ScratchRewriter
         Span<bool> used = stackalloc bool[Candidates.Length];
         foreach (UsedRegister r in InfoFactory.GetInfo(instruction).GetUsedRegisters())
         {
-            int i = Array.IndexOf(Candidates, r.Register.GetFullRegister());
+            int i = Array.IndexOf(Candidates, r.Register.Full());
             if (i >= 0) used[i] = true;
         }
         for (int i = 0; i < Candidates.Length; i++)

@@ -1,4 +1,5 @@
 using Checker.MemcheckTool.Instrumentation;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -79,7 +80,7 @@ internal sealed class DefinedOutputs
             if (whole && (used.Access == OpAccess.Write || zeroing))
             {
                 cleared |= 1UL << bit;
-                if (!registers.Contains(used.Register.GetFullRegister())) registers.Add(used.Register.GetFullRegister());
+                if (!registers.Contains(used.Register.Full())) registers.Add(used.Register.Full());
             }
             else inputs |= 1UL << bit;
         }

@@ -7,6 +7,7 @@ using Checker.MemcheckTool.Instrumentation;
 using Checker.MemcheckTool.State;
 using Checker.Shadow;
 using Checker.Symbols.Unwinding;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -194,7 +195,7 @@ public sealed unsafe class DefinednessChecks
     public static ulong SwitchToPropagating(ContextBlock* c, AccessSite site)
     {
         if (site.Scratch.IsGPR() && site.ScratchSlot != 0)
-            c->Gpr[site.Scratch.GetFullRegister() - Register.RAX] = *(ulong*)((byte*)c + site.ScratchSlot);
+            c->Gpr[site.Scratch.Full() - Register.RAX] = *(ulong*)((byte*)c + site.ScratchSlot);
         ShadowRegisters.Dirty(c) |= 1UL << ShadowRegisters.ForcedBit;
         if (ExitProfile.Enabled) ExitProfile.Switched(site.Pc);
         if (Trace) Console.Error.WriteLine($"memcheck-definedness: undefined read at 0x{site.Pc:x} of 0x{MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckAddress):x} ({MemcheckSlots.At<ulong>(c, MemcheckSlots.CheckSize)} bytes), rsp 0x{c->Rsp:x}");

@@ -1,3 +1,4 @@
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -43,7 +44,7 @@ internal static class ExitProfile
         {
             kinds[i] = ins.GetOpKind(i) switch
             {
-                OpKind.Register => ins.GetOpRegister(i).IsGPR() ? $"r{ins.GetOpRegister(i).GetSize() * 8}" : ins.GetOpRegister(i).IsXMM() ? "xmm" : ins.GetOpRegister(i).IsYMM() ? "ymm" : ins.GetOpRegister(i).ToString().ToLowerInvariant(),
+                OpKind.Register => ins.GetOpRegister(i).IsGPR() ? $"r{ins.GetOpRegister(i).Bytes() * 8}" : ins.GetOpRegister(i).IsXMM() ? "xmm" : ins.GetOpRegister(i).IsYMM() ? "ymm" : ins.GetOpRegister(i).ToString().ToLowerInvariant(),
                 OpKind.Memory => $"m{ins.MemorySize.GetSize() * 8}",
                 _ => "imm",
             };

@@ -1,5 +1,6 @@
 using Checker.Engine.Native;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -20,8 +21,8 @@ internal static unsafe class GuestValues
 
     public static ulong Gpr(ContextBlock* c, Register register)
     {
-        ulong value = c->Gpr[register.GetFullRegister() - Register.RAX];
-        return register.GetSize() switch
+        ulong value = c->Gpr[register.Full() - Register.RAX];
+        return register.Bytes() switch
         {
             4 => (uint)value,
             2 => (ushort)value,
@@ -52,7 +53,7 @@ internal static unsafe class GuestValues
             return;
         }
         if (!(register.IsXMM() || register.IsYMM() || register.IsZMM())) return;
-        int n = register.GetNumber(), size = Math.Min(register.GetSize(), into.Length);
+        int n = register.Number(), size = Math.Min(register.Bytes(), into.Length);
         Span<byte> full = stackalloc byte[64];
         full.Clear();
         if (n < 16)

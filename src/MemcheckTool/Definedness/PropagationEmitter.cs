@@ -1,6 +1,7 @@
 using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
 using Checker.MemcheckTool.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -470,7 +471,7 @@ internal sealed class PropagationEmitter
         int zeroTo;
         if (register.IsGPR())
         {
-            if (!store && register.GetSize() < 4) return null;   // a partial write keeps the rest: C#
+            if (!store && register.Bytes() < 4) return null;   // a partial write keeps the rest: C#
             zeroTo = 8;
         }
         else if (register.IsXMM() || register.IsYMM() || register.IsZMM()) zeroTo = ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX ? 64 : 16;

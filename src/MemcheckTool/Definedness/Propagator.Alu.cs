@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -286,10 +287,10 @@ internal sealed unsafe partial class Propagator
         };
         Span<byte> shadow = stackalloc byte[8];
         ShadowRegisters.Read(c, from, shadow);
-        bool top = (shadow[from.GetSize() - 1] & 0x80) != 0;
+        bool top = (shadow[from.Bytes() - 1] & 0x80) != 0;
         if (whole) shadow.Fill(top ? (byte)0xff : (byte)0);
-        else if (top) shadow[from.GetSize()..].Fill(0xff);
-        ShadowRegisters.Write(c, to, shadow[..to.GetSize()], false);
+        else if (top) shadow[from.Bytes()..].Fill(0xff);
+        ShadowRegisters.Write(c, to, shadow[..to.Bytes()], false);
     }
 
     /// <summary>
@@ -412,8 +413,8 @@ internal sealed unsafe partial class Propagator
         if (ins.OpCount != 1 || ins.GetOpKind(0) != OpKind.Register) { Pessimistic(c, ins); return; }
         Register r = ins.GetOpRegister(0);
         Span<byte> shadow = stackalloc byte[8];
-        memory.Read(c->Rsp, shadow[..r.GetSize()]);
-        ShadowRegisters.Write(c, r, shadow[..r.GetSize()], false);
+        memory.Read(c->Rsp, shadow[..r.Bytes()]);
+        ShadowRegisters.Write(c, r, shadow[..r.Bytes()], false);
     }
 
     private void StringOp(ContextBlock* c, in Instruction ins)

@@ -1,4 +1,5 @@
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -38,9 +39,9 @@ internal sealed unsafe partial class Propagator
             if (origins != null && _origin == 0 && Any(lane)) _origin = origins.OfMemory(address);
         }
         result[(lanes * element)..].Clear();
-        ShadowRegisters.Write(c, destination, result[..destination.GetSize()], zeroUpper: true);
+        ShadowRegisters.Write(c, destination, result[..destination.Bytes()], zeroUpper: true);
         Register maskVector = VsibLanes.MaskVector(ins);
-        if (maskVector != Register.None) ShadowRegisters.Write(c, maskVector, stackalloc byte[maskVector.GetSize()], zeroUpper: true);
+        if (maskVector != Register.None) ShadowRegisters.Write(c, maskVector, stackalloc byte[maskVector.Bytes()], zeroUpper: true);
         else if (ins.OpMask != Register.None) ShadowRegisters.Define(c, ins.OpMask);
     }
 

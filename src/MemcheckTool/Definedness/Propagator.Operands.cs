@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -11,7 +12,7 @@ internal sealed unsafe partial class Propagator
 
     private static int OperandSize(in Instruction ins, int op) => ins.GetOpKind(op) switch
     {
-        OpKind.Register => ins.GetOpRegister(op).GetSize(),
+        OpKind.Register => ins.GetOpRegister(op).Bytes(),
         OpKind.Memory => ins.IsBroadcast ? ins.MemorySize.GetElementSize() : ins.MemorySize.GetSize(),
         OpKind.Immediate8 or OpKind.Immediate8_2nd => 1,
         OpKind.Immediate16 or OpKind.Immediate8to16 => 2,
@@ -65,7 +66,7 @@ internal sealed unsafe partial class Propagator
                 result.Clear();
                 shadow[..Math.Min(shadow.Length, 64)].CopyTo(result);
                 if (ins.OpMask != Register.None && op == 0 && !register.IsK()) ApplyMask(c, ins, register, result);
-                ShadowRegisters.Write(c, register, result[..register.GetSize()], zeroUpper: ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX);
+                ShadowRegisters.Write(c, register, result[..register.Bytes()], zeroUpper: ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX);
                 return;
             case OpKind.Memory:
                 int size = OperandSize(ins, op);
@@ -90,7 +91,7 @@ internal sealed unsafe partial class Propagator
         GuestValues.Read(c, ins.OpMask, maskValue);
         ulong mask = BinaryPrimitives.ReadUInt64LittleEndian(maskValue);
         bool maskUndefined = ShadowRegisters.IsUndefined(c, ins.OpMask);
-        for (int e = 0; e * element < destination.GetSize(); e++)
+        for (int e = 0; e * element < destination.Bytes(); e++)
         {
             Span<byte> lane = result.Slice(e * element, element);
             if (maskUndefined) { lane.Fill(0xff); continue; }

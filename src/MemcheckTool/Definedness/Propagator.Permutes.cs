@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -177,7 +178,7 @@ internal sealed unsafe partial class Propagator
         int element = PermuteElement(ins.Mnemonic);
         bool compress = ins.Mnemonic.ToString().Contains("compress", StringComparison.OrdinalIgnoreCase);
         Register vector = compress ? ins.Op1Register : ins.Op0Register;
-        int n = vector.GetSize() / element;
+        int n = vector.Bytes() / element;
         ulong mask = ulong.MaxValue;
         if (ins.OpMask != Register.None)
         {
@@ -213,9 +214,9 @@ internal sealed unsafe partial class Propagator
         {
             Span<byte> old = stackalloc byte[64];
             ShadowRegisters.Read(c, ins.Op0Register, old);
-            old[(active * element)..vector.GetSize()].CopyTo(result[(active * element)..]);
+            old[(active * element)..vector.Bytes()].CopyTo(result[(active * element)..]);
         }
         else if (compress) result[(active * element)..].Clear();
-        ShadowRegisters.Write(c, ins.Op0Register, result[..ins.Op0Register.GetSize()], zeroUpper: true);
+        ShadowRegisters.Write(c, ins.Op0Register, result[..ins.Op0Register.Bytes()], zeroUpper: true);
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -149,8 +150,8 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
         foreach (UsedRegister used in info.GetUsedRegisters())
             if (used.Access is OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite && used.Register != Register.RSP)
             {
-                if (undefined) ShadowRegisters.Write(c, used.Register, shadow[..Math.Min(64, Math.Max(1, used.Register.GetSize()))], ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX);
-                else ShadowRegisters.Write(c, used.Register, stackalloc byte[Math.Min(64, Math.Max(1, used.Register.GetSize()))], ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX);
+                if (undefined) ShadowRegisters.Write(c, used.Register, shadow[..Math.Min(64, Math.Max(1, used.Register.Bytes()))], ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX);
+                else ShadowRegisters.Write(c, used.Register, stackalloc byte[Math.Min(64, Math.Max(1, used.Register.Bytes()))], ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX);
             }
         foreach (UsedMemory used in info.GetUsedMemory())
         {

@@ -1,5 +1,6 @@
 using Checker.Engine.Emission;
 using Checker.MemcheckTool.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -27,7 +28,7 @@ internal readonly record struct RegisterRule(
         ulong modified = (ulong)ins.RflagsModified & ShadowRegisters.StatusFlags;
         ulong written = (ulong)ins.RflagsWritten & ShadowRegisters.StatusFlags;
         bool vex = ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX;
-        int size = destination.GetSize();
+        int size = destination.Bytes();
 
         // The zero idioms: a defined zero whatever the source held.
         int first = ins.OpCount == 3 ? 1 : 0, second = first + 1;
@@ -44,7 +45,7 @@ internal readonly record struct RegisterRule(
             Register source = ins.Op1Register;
             if (size < 4 || source is >= Register.AH and <= Register.BH || ShadowRegisters.SlotOf(source) is not { } from) return null;
             if (!source.IsGPR() && !source.IsXMM() && !source.IsYMM() && !source.IsZMM()) return null;
-            int copy = Math.Min(source.GetSize(), size);
+            int copy = Math.Min(source.Bytes(), size);
             return MoveOf(destination, slot, from.Offset, from.Bit, copy, vex, 0);
         }
 
@@ -64,7 +65,7 @@ internal readonly record struct RegisterRule(
         if (ins.Op1Kind == OpKind.Register)
         {
             other = ins.Op1Register;
-            if (!other.IsGPR() || other.GetSize() != size || other is >= Register.AH and <= Register.BH) return null;
+            if (!other.IsGPR() || other.Bytes() != size || other is >= Register.AH and <= Register.BH) return null;
             // add r,r is r << 1 (Valgrind's exact rewrite), not the routine's smearing add: the C# rule.
             if (operation == ShadowRegisterRoutine.Add && other == destination) return null;
             otherSlot = ShadowRegisters.SlotOf(other)!.Value;
@@ -80,7 +81,7 @@ internal readonly record struct RegisterRule(
 
     private static RegisterRule MoveOf(Register destination, (int Offset, int Bit, int FullSize) slot, int sourceSlot, int sourceBit, int copy, bool vex, ulong modified)
     {
-        int size = destination.GetSize();
+        int size = destination.Bytes();
         // As ShadowRegisters.Write: a 32-bit general register clears its upper half, a VEX/EVEX write the rest of the zmm.
         int zeroTo = destination.IsGPR() ? 8 : vex ? 64 : size;
         ulong copyMask = copy >= 8 ? ulong.MaxValue : (1UL << (8 * copy)) - 1;
@@ -104,8 +105,8 @@ internal readonly record struct RegisterRule(
     {
         if (Operation == ShadowRegisterRoutine.Move) return;
         // The source's value in place of an immediate.
-        code.Encode(ContextOperand.Store(MemcheckSlots.AluValue, Destination.GetFullRegister()));
-        if (SecondRegister != Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.AluImmediate, SecondRegister.GetFullRegister()));
+        code.Encode(ContextOperand.Store(MemcheckSlots.AluValue, Destination.Full()));
+        if (SecondRegister != Register.None) code.Encode(ContextOperand.Store(MemcheckSlots.AluImmediate, SecondRegister.Full()));
         else Set64(code, MemcheckSlots.AluImmediate, Immediate);
     }
 

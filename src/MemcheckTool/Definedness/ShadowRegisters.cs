@@ -1,5 +1,6 @@
 using Checker.Engine.State;
 using Checker.MemcheckTool.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -45,12 +46,12 @@ internal static unsafe class ShadowRegisters
     {
         if (register.IsGPR())
         {
-            int index = register.GetFullRegister() - Register.RAX;
+            int index = register.Full() - Register.RAX;
             return (MemcheckSlots.GprShadow + 8 * index, index, 8);
         }
         if (register.IsXMM() || register.IsYMM() || register.IsZMM())
         {
-            int number = register.GetNumber();
+            int number = register.Number();
             return (MemcheckSlots.VectorShadow + 64 * number, number switch { 14 => Vector14Bit, 15 => Vector15Bit, _ => VectorBit + number }, 64);
         }
         if (register.IsK())
@@ -70,7 +71,7 @@ internal static unsafe class ShadowRegisters
         into.Clear();
         if (Slot(register) is not { } slot) return;
         if (((Dirty(c) >> slot.Bit) & 1) == 0) return;
-        int size = Math.Min(into.Length, register.GetSize());
+        int size = Math.Min(into.Length, register.Bytes());
         new ReadOnlySpan<byte>((byte*)c + slot.Offset + ByteOffset(register), size).CopyTo(into);
     }
 
@@ -85,7 +86,7 @@ internal static unsafe class ShadowRegisters
         byte* full = (byte*)c + slot.Offset;
         var whole = new Span<byte>(full, slot.FullSize);
         if (((Dirty(c) >> slot.Bit) & 1) == 0) whole.Clear();
-        int size = register.GetSize();
+        int size = register.Bytes();
         bool clearsRest = register.IsGPR32() || (zeroUpper && slot.FullSize == 64);
         if (clearsRest) whole.Clear();
         shadow[..Math.Min(size, shadow.Length)].CopyTo(whole[ByteOffset(register)..]);
@@ -105,7 +106,7 @@ internal static unsafe class ShadowRegisters
     {
         Span<byte> shadow = stackalloc byte[64];
         Read(c, register, shadow);
-        return shadow[..Math.Max(1, Math.Min(64, register.GetSize()))].ContainsAnyExcept((byte)0);
+        return shadow[..Math.Max(1, Math.Min(64, register.Bytes()))].ContainsAnyExcept((byte)0);
     }
 
     public static void SetFlags(ContextBlock* c, ulong undefined)

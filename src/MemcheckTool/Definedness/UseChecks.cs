@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -80,7 +81,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
     private void CheckAddressRegister(ContextBlock* c, in Instruction ins, Register register)
     {
         if (!register.IsGPR() || !ShadowRegisters.IsUndefined(c, register)) return;
-        report(c, ins.IP, AddressRegisterMessage(register), UninitializedUse.Value(register.GetSize()), origins?.OfRegister(register) ?? 0);
+        report(c, ins.IP, AddressRegisterMessage(register), UninitializedUse.Value(register.Bytes()), origins?.OfRegister(register) ?? 0);
         ShadowRegisters.Define(c, register);
     }
 
@@ -89,7 +90,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
     private static readonly string?[] AddressRegisterMessages = new string?[(int)Register.R15 + 1];
 
     private static string AddressRegisterMessage(Register register) =>
-        AddressRegisterMessages[(int)register] ??= $"a {register.GetSize()}-byte address register ({Name(register)}) is undefined";
+        AddressRegisterMessages[(int)register] ??= $"a {register.Bytes()}-byte address register ({Name(register)}) is undefined";
 
     /// <summary>
     /// A gather's or scatter's index vector: an undefined element of a lane the (defined) mask selects
@@ -112,7 +113,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
         }
         if (first < 0) return;
         report(c, ins.IP, $"a {indexBytes}-byte address index ({Name(index)} element {first}) is undefined", UninitializedUse.Value(indexBytes), origins?.OfRegister(index) ?? 0);
-        ShadowRegisters.Write(c, index, shadow[..index.GetSize()], zeroUpper: false);
+        ShadowRegisters.Write(c, index, shadow[..index.Bytes()], zeroUpper: false);
     }
 
     private void CheckOperand(ContextBlock* c, in Instruction ins, int op, string what)
@@ -122,7 +123,7 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
             case OpKind.Register:
                 Register r = ins.GetOpRegister(op);
                 if (!ShadowRegisters.IsUndefined(c, r)) return;
-                report(c, ins.IP, $"{what} ({Name(r)}, {r.GetSize()} bytes) is undefined", UninitializedUse.Value(r.GetSize()), origins?.OfRegister(r) ?? 0);
+                report(c, ins.IP, $"{what} ({Name(r)}, {r.Bytes()} bytes) is undefined", UninitializedUse.Value(r.Bytes()), origins?.OfRegister(r) ?? 0);
                 ShadowRegisters.Define(c, r);
                 return;
             case OpKind.Memory:

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Definedness;
@@ -17,7 +18,7 @@ internal static unsafe class VsibLanes
     {
         Register data = ins.Op0Kind == OpKind.Memory ? ins.Op1Register : ins.Op0Register;
         int element = ins.MemorySize.GetSize(), indexBytes = ins.IsVsib32 ? 4 : 8;
-        return (Math.Min(ins.MemoryIndex.GetSize() / indexBytes, data.GetSize() / element), element, indexBytes);
+        return (Math.Min(ins.MemoryIndex.Bytes() / indexBytes, data.Bytes() / element), element, indexBytes);
     }
 
     /// <summary>The AVX2 gathers' mask vector (their third operand), else <see cref="Register.None"/> (AVX-512: the k mask).</summary>

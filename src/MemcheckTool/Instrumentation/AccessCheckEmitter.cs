@@ -2,6 +2,7 @@ using Checker.MemcheckTool.State;
 using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 
 namespace Checker.MemcheckTool.Instrumentation;
@@ -137,7 +138,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
             {
                 // Before it runs: the count and the pointer (rcx and the pointers are guest values here).
                 if (_after.Count == 0) code.StoreSlot(MemcheckSlots.StringCountBefore, Register.RCX);
-                code.StoreSlot(PointerSlot(access), access.Base.GetFullRegister());
+                code.StoreSlot(PointerSlot(access), access.Base.Full());
                 _after.Add(site);
                 continue;
             }
@@ -231,7 +232,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     }
 
     private static int PointerSlot(CheckedAccess access) =>
-        access.Base.GetFullRegister() == Register.RSI ? MemcheckSlots.StringSiBefore : MemcheckSlots.StringDiBefore;
+        access.Base.Full() == Register.RSI ? MemcheckSlots.StringSiBefore : MemcheckSlots.StringDiBefore;
 
     /// <summary>
     /// After the fragment body: one stub per access site, or its lazy stub (<see cref="LazyStubs"/>),
@@ -583,7 +584,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     }
 
     private static bool Uses(CheckedAccess access, Register register) =>
-        access.Base.GetFullRegister() == register || access.Index.GetFullRegister() == register;
+        access.Base.Full() == register || access.Index.Full() == register;
 
     private static Instruction CompareShadow(Register scratch, int shadowBytes)
     {

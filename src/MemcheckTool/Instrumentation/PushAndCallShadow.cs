@@ -2,6 +2,7 @@ using Checker.Engine.State;
 using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
 using Checker.MemcheckTool.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -47,7 +48,7 @@ public static class PushAndCallShadow
     /// </summary>
     private static bool MovesRegistersOnly(in Instruction ins) =>
         ins.FlowControl == FlowControl.Next && ins.StackPointerIncrement == 0 && ins.OpCount == 2
-        && ins.Op0Kind == OpKind.Register && ins.Op0Register.IsGPR() && ins.Op0Register.GetFullRegister() != Register.RSP
+        && ins.Op0Kind == OpKind.Register && ins.Op0Register.IsGPR() && ins.Op0Register.Full() != Register.RSP
         && (ins.Mnemonic == Mnemonic.Lea
             || ins.Mnemonic == Mnemonic.Mov && ins.Op1Kind is OpKind.Register or OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate32to64 or OpKind.Immediate64);
 

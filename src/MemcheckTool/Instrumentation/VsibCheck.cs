@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Checker.Engine.CodeCache;
 using Checker.Engine.Emission;
 using Checker.Engine.State;
+using Checker.Engine.Translation;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -40,7 +41,7 @@ public static class VsibCheck
         Register data = write ? ins.Op1Register : ins.Op0Register;
         int element = ins.MemorySize.GetSize();
         int indexBytes = ins.IsVsib32 ? 4 : 8;
-        int lanes = Math.Min(ins.MemoryIndex.GetSize() / indexBytes, data.GetSize() / element);
+        int lanes = Math.Min(ins.MemoryIndex.Bytes() / indexBytes, data.Bytes() / element);
         int scale = ins.MemoryIndexScale;
         var access = new CheckedAccess(ins.MemoryBase, Register.None, 1, (long)ins.MemoryDisplacement64, element, write, AccessExtent.Fixed, Register.None, 0, IsRead: !write);
         // A register held in this run (gs:[HeldScratch]) is given back by the dispatcher when the final exit switches modes.
@@ -90,7 +91,7 @@ public static class VsibCheck
     private static Instruction StoreVector(Register index)
     {
         MemoryOperand slot = ContextOperand.Slot(MemcheckSlots.VsibIndex);
-        int number = index.GetNumber();
+        int number = index.Number();
         if (index.IsZMM()) return Instruction.Create(Code.EVEX_Vmovdqu64_zmmm512_k1z_zmm, slot, index);
         if (index.IsYMM()) return Instruction.Create(number < 16 ? Code.VEX_Vmovdqu_ymmm256_ymm : Code.EVEX_Vmovdqu64_ymmm256_k1z_ymm, slot, index);
         return Instruction.Create(number < 16 ? Code.VEX_Vmovdqu_xmmm128_xmm : Code.EVEX_Vmovdqu64_xmmm128_k1z_xmm, slot, index);
