@@ -127,6 +127,14 @@ public sealed unsafe class RuntimeRoutines
     /// </summary>
     private const int FullSaveComponents = 0x7fff_fdf9;
 
+    /// <summary>
+    /// What XSAVEOPT and XRSTOR cover: every component but PKRU, which host code never changes, so
+    /// the register itself keeps the guest's value (WRPKRU, pkey_set) across the host's run. Saved
+    /// and restored with the rest, a restore after hand-kept exits (which leave it alone) would put
+    /// back an older value.
+    /// </summary>
+    private const int FullStateComponents = ~0x200;
+
     private static readonly AssemblerRegisterXMM[] Xmms = [xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14, xmm15];
     private static readonly AssemblerRegisterYMM[] Ymms = [ymm0, ymm1, ymm2, ymm3, ymm4, ymm5, ymm6, ymm7, ymm8, ymm9, ymm10, ymm11, ymm12, ymm13, ymm14, ymm15];
 
@@ -284,7 +292,7 @@ public sealed unsafe class RuntimeRoutines
                 Label restored = a.CreateLabel(), fullRestore = a.CreateLabel();
                 if (FastVectors) EmitFastVectorRestore(a, fullRestore, restored);
                 a.Label(ref fullRestore);
-                a.mov(eax, -1);
+                a.mov(eax, FullStateComponents);
                 a.mov(edx, -1);
                 a.xrstor64(__.fs[ContextOffsets.XsaveArea + ContextTls.Offset]);
                 a.Label(ref restored);
@@ -323,7 +331,7 @@ public sealed unsafe class RuntimeRoutines
                 Label saved = a.CreateLabel(), fullSave = a.CreateLabel();
                 if (FastVectors) EmitFastVectorSave(a, fullSave, saved);
                 a.Label(ref fullSave);
-                a.mov(eax, -1);
+                a.mov(eax, FullStateComponents);
                 a.mov(edx, -1);
                 a.xsaveopt64(__.fs[ContextOffsets.XsaveArea + ContextTls.Offset]);
                 a.mov(__dword_ptr.fs[ContextOffsets.VectorsSaved + ContextTls.Offset], 0);

@@ -37,6 +37,7 @@ public static class CaseBinaries
         ["heap_held_blocks"] = new("gcc", "heap_held_blocks.c", ["-O1", "-g"], []),
         ["indirect_jump_flags"] = new("gcc", "indirect_jump_flags.c", ["-O2"], []),
         ["vector_state_exits"] = new("gcc", "vector_state_exits.c", ["-O2"], []),
+        ["pkey_across_exits"] = new("gcc", "pkey_across_exits.c", ["-O1"], []),
         ["threads_endings"] = new("gcc", "threads_endings.c", ["-O2", "-g", "-pthread"], []),
         ["threads_lifecycle"] = new("gcc", "threads_lifecycle.c", ["-O2", "-g", "-pthread"], []),
         ["cxx_static_init_and_unwind"] = new("g++", "cxx_static_init_and_unwind.cpp", ["-O2"], []),

@@ -135,6 +135,19 @@ public class EngineBehaviourTests
     }
 
     [Fact]
+    public void ProtectionKeysSurviveExitsToTheDispatcher()
+    {
+        // PKRU set by the program (pkey_set) stays its own across system calls: the exit routines
+        // keep vector state by hand or by XSAVE, never PKRU, which only the program changes. A write
+        // with the key's writes disabled faults each round, a write after enabling them does not.
+        var native = ProcessRunner.Run(CaseBinaries.Get("pkey_across_exits"), []);
+        var result = MemcheckLauncher.Run(["--tool", "none", "--", CaseBinaries.Get("pkey_across_exits")]);
+
+        NativeComparison.AssertSame(native, result);
+        Assert.True(native.StdoutText is "faults 3, page[1] 2\n" or "no pkeys\n", native.StdoutText);
+    }
+
+    [Fact]
     public void Statistics_DescribeTheHeapAtItsLargest()
     {
         // 2,000 blocks of 1,000 bytes held at once: --stats gives the arena's extent (all of them with
