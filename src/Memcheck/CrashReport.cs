@@ -43,6 +43,21 @@ public static class CrashReport
         return (stack, errorId);
     }
 
+    /// <summary>
+    /// Whether a fault the program's own handler takes is reported: not a write to memory that is
+    /// mapped readable but not writable, nor a protection-key fault (SEGV_PKUERR). Programs do those
+    /// on purpose and handle them (a collector's write barrier on pages it protected, a JIT's
+    /// guard); Valgrind, which tracks no write permission, reports neither. An access to unmapped
+    /// memory (a null pointer) or to a page without read permission still is, as Valgrind's is.
+    /// </summary>
+    public static bool ReportedWhenHandled(GuestFault fault, GuestMappings mappings)
+    {
+        if (fault.Signal != Signals.SIGSEGV || fault.Access is not FaultAccess access) return true;
+        if (fault.Code == GuestFault.SegvPkuErr) return false;
+        return !(fault.Code == GuestFault.SegvAccErr && access.Kind == FaultAccessKind.Write
+            && mappings.ProtectionAt(access.Address) is int p && (p & GuestMappings.Read) != 0 && (p & GuestMappings.Write) == 0);
+    }
+
     /// <summary>The guest's stack at the fault, innermost (the faulting pc) first.</summary>
     public static IReadOnlyList<ulong> Unwind(GuestFault fault, int maxFrames)
     {

@@ -177,9 +177,13 @@ public static class Program
         // Whichever guest thread ends the process finishes the run on its own host thread.
         run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
         SignalListener.Start(run, signals, run.Tool is MemoryCheckTool nudged ? Nudge.Handler(nudged, reports) : null);
-        // Checking only: under --tool none a fault the program handles is its own business.
+        // Checking only: under --tool none a fault the program handles is its own business; so is a
+        // write to read-only memory or a protection-key fault it handles (CrashReport.ReportedWhenHandled).
         if (run.Tool is MemoryCheckTool handled) handled.HandledFaults = fault =>
-            CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
+        {
+            if (CrashReport.ReportedWhenHandled(fault, run.Process.Mappings))
+                CrashReport.ReportAccess(fault, run.Process.Mappings, (run.Program.StackLimit, run.Program.StackTop), reports, settings.CallstackMaxFrames);
+        };
         // Valgrind's client requests report here; then every error sink (set above) minds VALGRIND_DISABLE_ERROR_REPORTING.
         if (run.Tool is MemoryCheckTool requests) requests.ConnectClientRequests(r =>
         {

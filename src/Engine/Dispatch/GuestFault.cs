@@ -16,7 +16,7 @@ public readonly record struct FaultAccess(FaultAccessKind Kind, ulong Address, i
 /// <param name="Instruction">The instruction as text with its bytes and module, for the death note.</param>
 public sealed record GuestFault(int Signal, int Code, ulong Pc, ulong Address, ulong[] Registers, FaultAccess? Access, string Instruction)
 {
-    public const int SegvMapErr = 1, SegvAccErr = 2;
+    public const int SegvMapErr = 1, SegvAccErr = 2, SegvPkuErr = 4;
 
     public ulong Rsp => Registers[4];
     public ulong Rbp => Registers[5];

@@ -32,6 +32,7 @@ public static class CaseBinaries
         ["alignment_check_flag"] = new("gcc", "alignment_check_flag.c", ["-O2", "-g"], []),
         ["nudge_sleeper"] = new("gcc", "nudge_sleeper.c", ["-O2", "-g"], []),
         ["signal_handlers"] = new("gcc", "signal_handlers.c", ["-O2", "-g", "-pthread"], []),
+        ["handled_protection_faults"] = new("gcc", "handled_protection_faults.c", ["-O1", "-g"], []),
         ["return_paths"] = new("gcc", "return_paths.c", ["-O2"], []),
         ["entry_profile_loop"] = new("gcc", "entry_profile_loop.c", ["-O2"], []),
         ["heap_held_blocks"] = new("gcc", "heap_held_blocks.c", ["-O1", "-g"], []),

@@ -43,6 +43,22 @@ public class SignalHandlerTests
     }
 
     [Fact]
+    public void WritesToPagesTheProgramProtected_HandledByIt_AreNoErrors_ANullWriteStillIs()
+    {
+        // A write barrier: pages made read-only, a SIGSEGV handler making the written page writable
+        // so the write runs again (9 faults over 3 rounds). Valgrind reports none of those (it
+        // tracks no write permission), only the null write the same handler catches.
+        string program = CaseBinaries.Get("handled_protection_faults");
+        var native = ProcessRunner.Run(program, []);
+        Assert.Contains("barrier faults 9, null write recovered\n", native.StdoutText);
+        MemcheckReport report = RunMemcheckCommand([program]);
+        Assert.True(report.Run.ExitCode == 0 && report.Run.StdoutText == native.StdoutText, report.Context);
+        var error = Assert.Single(report.Errors);
+        Assert.Equal("unaddressable", error.GetProperty("kind").GetString());
+        AssertFrame(error.GetProperty("stack")[0], "main", "handled_protection_faults.c", Line("handled_protection_faults.c", "LINE_NULL_WRITE"), report.Context);
+    }
+
+    [Fact]
     public void TheProgramsAlignmentCheckFlag_NeverReachesMemchecksOwnCode()
     {
         foreach (string tool in new[] { "none", "memcheck" })
