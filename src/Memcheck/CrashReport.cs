@@ -95,6 +95,7 @@ public static class CrashReport
         if (fault.Signal == Signals.SIGBUS) return "beyond the end of a mapped file";
         int? prot = mappings.ProtectionAt(access.Address);
         string module = ModuleLocator.Describe(access.Address) is string m ? $" ({m})" : "";
+        if (fault.Code == GuestFault.SegvPkuErr && prot is not null) return "of memory its protection key forbids" + module;
         if (fault.Code != GuestFault.SegvAccErr || prot is not int p) return "not within a mapped region";
         if (access.Kind == FaultAccessKind.Execute) return "of non-executable memory" + module;
         if (access.Kind == FaultAccessKind.Write && (p & GuestMappings.Read) != 0 && (p & GuestMappings.Write) == 0) return "of read-only memory" + module;

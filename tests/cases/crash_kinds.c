@@ -1,6 +1,7 @@
 /* crash_kinds MODE: a program that dies of its own bad access or jump, one way per MODE. Under
  * memcheck each must be reported as an UNADDRESSABLE ACCESS with the full stack (the LINE_ markers
  * are where), then the death by the signal the program dies of natively. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,13 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "recurse")) return recurse(0);
     else if (!strcmp(mode, "memalign_null")) printf("%d\n", posix_memalign((void **)null_int, 16, 16));   /* LINE_MEMALIGN */
     else if (!strcmp(mode, "handler")) { signal(SIGSEGV, on_segv); *null_int = 1; /* LINE_HANDLED */ }
+    else if (!strcmp(mode, "pkey")) {
+        /* A write to a page whose protection key denies writes (no protection keys: a null write). */
+        int key = pkey_alloc(0, PKEY_DISABLE_WRITE);
+        volatile char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (key < 0 || pkey_mprotect((void *)page, 4096, PROT_READ | PROT_WRITE, key) != 0) page = (volatile char *)null_int;
+        page[8] = 1;   /* LINE_PKEY */
+    }
     else if (!strcmp(mode, "below_stack")) { char here; ((volatile char *)&here)[-(1L << 30)] = 1; /* LINE_BELOW_STACK */ }
     else if (!strcmp(mode, "tool_memory")) {
         char *target = memcheck_data();

@@ -117,6 +117,17 @@ public class CrashReportTests
         AssertFrame(stack[0], "main", Source, Line(Source, "LINE_RODATA"), $"{Describe(stack)}\n{report.Context}");
     }
 
+    [Fact]
+    public void WriteThatItsProtectionKeyForbids_SaysSo()
+    {
+        // pkey_mprotect with writes disabled: SIGSEGV with SEGV_PKUERR on a mapped, writable page.
+        // Without protection keys on the machine the case writes through a null pointer instead.
+        var report = RunCase(CaseBinaries.Get("crash_kinds"), ["pkey"]);
+        bool pkeys = report.Errors.Length == 1 && Address(report.Errors[0].GetProperty("access").GetProperty("address")) != 8;
+        JsonElement stack = AssertCrash(report, "pkey", "write", null, pkeys ? "of memory its protection key forbids" : "not within a mapped region").GetProperty("stack");
+        AssertFrame(stack[0], "main", Source, Line(Source, "LINE_PKEY"), $"{Describe(stack)}\n{report.Context}");
+    }
+
     [Theory]
     [InlineData("crash_kinds", "memcheck")]
     [InlineData("crash_kinds.O2", "memcheck")]
