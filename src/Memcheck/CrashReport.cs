@@ -49,9 +49,12 @@ public static class CrashReport
     /// on purpose and handle them (a collector's write barrier on pages it protected, a JIT's
     /// guard); Valgrind, which tracks no write permission, reports neither. An access to unmapped
     /// memory (a null pointer) or to a page without read permission still is, as Valgrind's is.
+    /// Nor is a SIGBUS (a mapped file's page past its end: a program mapping a file another may
+    /// truncate recovers from it; the memory is mapped, and Valgrind reports none).
     /// </summary>
     public static bool ReportedWhenHandled(GuestFault fault, GuestMappings mappings)
     {
+        if (fault.Signal == Signals.SIGBUS) return false;
         if (fault.Signal != Signals.SIGSEGV || fault.Access is not FaultAccess access) return true;
         if (fault.Code == GuestFault.SegvPkuErr) return false;
         return !(fault.Code == GuestFault.SegvAccErr && access.Kind == FaultAccessKind.Write

@@ -178,7 +178,7 @@ public static class Program
         run.Finisher = ended => GuestTermination.Finish(run, ended, reports, settings);
         SignalListener.Start(run, signals, run.Tool is MemoryCheckTool nudged ? Nudge.Handler(nudged, reports) : null);
         // Checking only: under --tool none a fault the program handles is its own business; so is a
-        // write to read-only memory or a protection-key fault it handles (CrashReport.ReportedWhenHandled).
+        // write to read-only memory, a protection-key fault or a SIGBUS it handles (CrashReport.ReportedWhenHandled).
         if (run.Tool is MemoryCheckTool handled) handled.HandledFaults = fault =>
         {
             if (CrashReport.ReportedWhenHandled(fault, run.Process.Mappings))

@@ -1,12 +1,16 @@
 /* Faults the program provokes and handles on purpose: a write barrier (pages made read-only, a
  * SIGSEGV handler that makes the written page writable again and lets the write retry, as a
  * collector's card marking does) is not an error, as under Valgrind, which tracks no write
- * permission; a null write the same handler catches is (the marked line). Prints the barrier's
- * faults and the pages it marked (HandledProtectionFaults test). */
+ * permission; a null write the same handler catches is (the marked line). A read past the end of
+ * a mapped file (SIGBUS, as a database mapping a file another process truncated meets it) that
+ * the program recovers from is its business too, as under Valgrind. Prints the barrier's faults,
+ * the pages it marked and the SIGBUS recovered (HandledProtectionFaults test). */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -50,5 +54,20 @@ int main(void)
     volatile char *null = 0;
     if (sigsetjmp(recover, 1) == 0) *null = 1; /* LINE_NULL_WRITE */
     printf("barrier faults %d, null write recovered\n", barrier_faults);
+
+    /* A file of one page mapped over two: the second page is past its end. */
+    char path[] = "/tmp/handled_faultsXXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0 || ftruncate(fd, 4096) != 0) return 1;
+    unlink(path);
+    volatile char *file = mmap(0, 2 * 4096, PROT_READ, MAP_SHARED, fd, 0);
+    if (file == MAP_FAILED) return 1;
+    action.sa_handler = 0;
+    action.sa_sigaction = on_segv;   /* not a barrier page: it jumps back */
+    sigaction(SIGBUS, &action, 0);
+    int recovered = 0;
+    if (sigsetjmp(recover, 1) == 0) printf("past the end: %d\n", file[4096 + 8]);
+    else recovered = 1;
+    printf("first page %d, bus error recovered %d\n", file[8], recovered);
     return 0;
 }
