@@ -47,11 +47,12 @@ public sealed unsafe class DefinednessChecks
         _cache = host.Cache;
         _maxFrames = maxFrames;
         _rules = rules;
-        _memory = new MemoryDefinedness(shadow, a => heap.IsHeapAddress(a) || OnCurrentStack(a));
+        var heapBits = new HeapVBits(heap.ArenaStart, heap.ArenaEnd);
+        _memory = new MemoryDefinedness(shadow, a => heap.IsHeapAddress(a) || OnCurrentStack(a), heapBits);
         heap.CopyDefinedness = _memory.Copy;
         heap.DefineWritten = _memory.Define;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
-        MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd);
+        MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd, heapBits.Bias);
         // MEMCHECK_REGISTER_RULES=c#: every register-only instruction exits to C#, to compare the two.
         if (Environment.GetEnvironmentVariable("MEMCHECK_REGISTER_RULES") != "c#") RegisterRoutine = ShadowRegisterRoutine.Generate(host.Cache.Region);
         _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);

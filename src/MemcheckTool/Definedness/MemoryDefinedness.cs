@@ -17,10 +17,24 @@ namespace Checker.MemcheckTool.Definedness;
 /// undefined byte left there would outlive the store that overwrote it and be reported falsely: a
 /// store there defines.
 /// </para>
+/// <para>
+/// A partly defined heap byte's bits are in <paramref name="heapBits"/>, where the shadow move
+/// routine reads and writes them too; the others' (the stack's, a client request's) in a dictionary.
+/// </para>
 /// </summary>
-internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> keepsUndefined)
+internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> keepsUndefined, HeapVBits? heapBits = null)
 {
     private readonly ConcurrentDictionary<ulong, byte> _partial = new();
+
+    private byte PartialBits(ulong address) =>
+        heapBits is { } heap && heap.Covers(address) ? heap[address]
+        : _partial.TryGetValue(address, out byte bits) ? bits : (byte)0xff;
+
+    private void SetPartialBits(ulong address, byte bits)
+    {
+        if (heapBits is { } heap && heap.Covers(address)) heap[address] = bits;
+        else _partial[address] = bits;
+    }
     private static readonly bool Trace = Environment.GetEnvironmentVariable("MEMCHECK_TRACE_DEFINEDNESS") == "1";
 
     /// <summary>The undefined bits of each byte of [address, address + vbits.Length).</summary>
@@ -38,7 +52,7 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
                 vbits[done + i] = states[i] switch
                 {
                     ShadowState.Undefined => 0xff,
-                    ShadowState.BitLevel => _partial.TryGetValue(address + (ulong)(done + i), out byte bits) ? bits : (byte)0xff,
+                    ShadowState.BitLevel => PartialBits(address + (ulong)(done + i)),
                     _ => 0,
                 };
             }
@@ -61,7 +75,7 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
                 ulong a = address + (ulong)(done + i);
                 byte bits = anywhere || keepsUndefined(a) ? vbits[done + i] : (byte)0;
                 states[i] = bits switch { 0 => ShadowState.Defined, 0xff => ShadowState.Undefined, _ => ShadowState.BitLevel };
-                if (states[i] == ShadowState.BitLevel) _partial[a] = bits;
+                if (states[i] == ShadowState.BitLevel) SetPartialBits(a, bits);
                 if (Trace && states[i] != ShadowState.Defined && a >= 0x3fff_0000_0000 && a < 0x4000_0000_0000) Console.Error.WriteLine($"memcheck-definedness: stack byte 0x{a:x} made {states[i]}");
             }
             shadow.SetStatesKeepingUnaddressable(address + (ulong)done, states[..count]);
@@ -112,9 +126,9 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
     /// <summary>realloc: the kept bytes' definedness, partial bytes included.</summary>
     public void Copy(ulong from, ulong to, ulong length)
     {
-        shadow.Copy(from, to, length);
         // Only the partly defined bytes of the source carry side-table bits: found by runs of one
-        // state, not by a walk of the whole side table (cc1plus reallocs ~150,000 times).
+        // state, not by a walk of the whole side table (cc1plus reallocs ~150,000 times). The bits
+        // go before the lanes, as every writer of a partly defined byte does (the blocks never overlap).
         ulong end = Math.Min(from + length, ShadowMemory.AddressLimit);
         ulong a = from;
         while (a < end && shadow.FirstNot(a, end - a, ShadowState.Defined) is { } found)
@@ -122,11 +136,12 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
             a = found.Address;
             if (found.State == ShadowState.BitLevel)
             {
-                if (_partial.TryGetValue(a, out byte bits)) _partial[to + (a - from)] = bits;
+                SetPartialBits(to + (a - from), PartialBits(a));
                 a++;
                 continue;
             }
             a = shadow.FirstNot(a, end - a, found.State) is { } other ? other.Address : end;
         }
+        shadow.Copy(from, to, length);
     }
 }

@@ -12,9 +12,10 @@ namespace Checker.MemcheckTool.Definedness;
 /// <summary>
 /// The propagating mode's fast path for plain moves between a register and memory (mov, movdqu,
 /// vmovdqu, movq...: most of what copies partly undefined records around), without the C# exit.
-/// Byte-granular: a memory byte is defined (00) or undefined (01), a register shadow byte 0x00 or
-/// 0xff; anything finer (a partly defined byte, an undefined address register) falls back to the
-/// C# exit. A store's bytes beyond one shadow qword (32 bytes) are written in a second round. Reached by jump-and-link with the
+/// Byte-granular, and bit-granular in the heap: a memory byte is defined (00), undefined (01) or, in
+/// the heap, partly defined (10, its undefined bits in <see cref="HeapVBits"/>: a bitfield's byte),
+/// a register shadow byte anything; a partly defined byte elsewhere (the stack's bits are C#'s) or
+/// an undefined address register falls back to the C# exit. A store's bytes beyond one shadow qword (32 bytes) are written in a second round. Reached by jump-and-link with the
 /// Move* slots set; returns through gs:[LinkReturn] with every register and the flags as they were.
 /// <list type="bullet">
 /// <item>load: the register's shadow bytes [0, size) from the memory's states (pext of the undefined
@@ -29,13 +30,16 @@ namespace Checker.MemcheckTool.Definedness;
 [SupportedOSPlatform("linux")]
 internal static class ShadowMoveRoutine
 {
-    public static ulong Generate(CodeRegion region, ulong propagateExit, ulong heapStart, ulong heapEnd)
+    /// <param name="heapBitsBias">Added to a heap address, where its partly defined byte's bits are (<see cref="HeapVBits"/>).</param>
+    public static ulong Generate(CodeRegion region, ulong propagateExit, ulong heapStart, ulong heapEnd, ulong heapBitsBias)
     {
         var a = new Assembler(64);
         Label entry = a.CreateLabel(), fallback = a.CreateLabel(), done = a.CreateLabel();
         Label loadLoop = a.CreateLabel(), zeroLoop = a.CreateLabel(), dirtyLoop = a.CreateLabel(), clean = a.CreateLabel(), setDirty = a.CreateLabel();
         Label storeLoop = a.CreateLabel(), heapLanes = a.CreateLabel(), notHeap = a.CreateLabel();
         Label lanes55 = a.CreateLabel(), bytes01 = a.CreateLabel(), bytes80 = a.CreateLabel();
+        Label lanesAA = a.CreateLabel(), bytes7f = a.CreateLabel();
+        Label loadPartial = a.CreateLabel(), loaded = a.CreateLabel(), storePartial = a.CreateLabel();
 
         a.Label(ref entry);
         SlowPathRegisters.SaveRaxAndFlags(a, MemcheckSlots.MoveSaveRax, MemcheckSlots.MoveSaveFlags);
@@ -67,13 +71,14 @@ internal static class ShadowMoveRoutine
         a.movzx(eax, ax);                                     // the 8 bytes' lanes
         a.mov(ecx, eax);
         a.shr(ecx, 1);
-        a.andn(r9d, eax, ecx);                                // high bit set, low clear: 10, partly defined
-        a.test(r9d, 0x5555);
-        a.jnz(fallback);
+        a.andn(r11d, eax, ecx);                               // high bit set, low clear: 10, partly defined
         a.andn(r9d, ecx, eax);                                // low set, high clear: 01, undefined (11 reads as defined)
         a.pext(r9d, r9d, __dword_ptr[lanes55]);
         a.pdep(r9, r9, __qword_ptr[bytes01]);
         a.imul(r9, r9, 0xff);
+        a.and(r11d, 0x5555);
+        a.jnz(loadPartial);
+        a.Label(ref loaded);
         KeepLastChunksBytes(a);
         a.mov(__qword_ptr.fs[r8 + r10 + ContextTls.Offset], r9);
         a.add(r10d, 8);
@@ -115,7 +120,7 @@ internal static class ShadowMoveRoutine
         a.pdep(rax, r11, __qword_ptr[bytes01]);
         a.imul(rax, rax, 0xff);
         a.cmp(rax, r9);
-        a.jne(fallback);
+        a.jne(storePartial);
         a.lea(rax, __[rdx + r10]);
         // Outside the heap and this thread's stack every store defines (see MemoryDefinedness).
         Label keeps = a.CreateLabel(), stack = a.CreateLabel();
@@ -198,6 +203,85 @@ internal static class ShadowMoveRoutine
         Restore(a);
         a.jmp(__qword_ptr.fs[ContextOffsets.LinkReturn + ContextTls.Offset]);
 
+        // ---- a partly defined byte loaded from the heap: its bits from the heap's table ----
+        // r11d: the chunk's partly defined lanes (even bits), r9: 0xff per undefined byte so far.
+        a.Label(ref loadPartial);
+        a.pext(r11d, r11d, __dword_ptr[lanes55]);             // a bit per partly defined byte
+        a.lea(rax, __[rdx + r10]);
+        InHeapOrFallback(a, heapStart, heapEnd, fallback);
+        a.mov(rcx, heapBitsBias);
+        a.mov(rax, __qword_ptr[rcx + rax]);                   // the 8 bytes' table bytes; only the partly defined ones mean anything
+        a.pdep(r11, r11, __qword_ptr[bytes01]);
+        a.imul(r11, r11, 0xff);
+        a.and(rax, r11);
+        a.or(r9, rax);
+        a.jmp(loaded);
+
+        // ---- a register byte neither 0x00 nor 0xff stored into the heap: its bits into the heap's table, lane 10 ----
+        // Outside the heap and this thread's stack the store defines (notHeap, as MemoryDefinedness);
+        // on the stack, C#: the stack's bits are in its dictionary.
+        Label storePartialHeap = a.CreateLabel(), storePartialElsewhere = a.CreateLabel();
+        a.Label(ref storePartial);
+        a.lea(rax, __[rdx + r10]);
+        a.mov(rcx, heapStart);
+        a.cmp(rax, rcx);
+        a.jb(storePartialElsewhere);
+        a.mov(rcx, heapEnd);
+        a.cmp(rax, rcx);
+        a.jae(storePartialElsewhere);
+        a.mov(rcx, heapEnd - 8);
+        a.cmp(rax, rcx);
+        a.jbe(storePartialHeap);
+        a.jmp(fallback);                                      // the arena's last 8 bytes: C#
+        a.Label(ref storePartialElsewhere);
+        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackLimit + ContextTls.Offset]);
+        a.jb(notHeap);
+        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
+        a.jb(fallback);
+        a.jmp(notHeap);
+        a.Label(ref storePartialHeap);
+        // The bits of the store's bytes in this chunk (min(8, size - i)) first, one byte at a time: a
+        // neighbour's bits are never rewritten. Then the lanes, which give them meaning.
+        {
+            Label byteLoop = a.CreateLabel();
+            a.mov(__qword_ptr.fs[MemcheckSlots.MoveTemp + ContextTls.Offset], r9);
+            a.mov(rcx, heapBitsBias);
+            a.add(rcx, rax);
+            a.mov(r11d, __dword_ptr.fs[MemcheckSlots.MoveSize + ContextTls.Offset]);
+            a.sub(r11d, r10d);
+            a.mov(eax, 8);
+            a.cmp(r11d, eax);
+            a.cmova(r11d, eax);
+            a.Label(ref byteLoop);
+            a.mov(__byte_ptr[rcx], r9b);
+            a.shr(r9, 8);
+            a.inc(rcx);
+            a.dec(r11d);
+            a.jnz(byteLoop);
+            a.mov(r9, __qword_ptr.fs[MemcheckSlots.MoveTemp + ContextTls.Offset]);
+        }
+        // Per byte (SWAR, no carry between bytes): 0xff -> 01, 0x00 -> 00, anything else -> 10.
+        a.mov(rax, r9);
+        a.not(rax);
+        a.mov(r11, rax);
+        a.and(r11, __qword_ptr[bytes7f]);
+        a.add(r11, __qword_ptr[bytes7f]);
+        a.or(r11, rax);                                       // high bit: the byte is not 0xff
+        a.andn(r11, r11, __qword_ptr[bytes80]);               // high bit: the byte is 0xff
+        a.mov(rax, r9);
+        a.and(rax, __qword_ptr[bytes7f]);
+        a.add(rax, __qword_ptr[bytes7f]);
+        a.or(rax, r9);
+        a.and(rax, __qword_ptr[bytes80]);                     // high bit: the byte is not 0x00
+        a.andn(rax, r11, rax);                                // high bit: partly defined
+        a.pext(r11, r11, __qword_ptr[bytes80]);
+        a.pdep(r11, r11, __qword_ptr[lanes55]);
+        a.pext(rax, rax, __qword_ptr[bytes80]);
+        a.pdep(rax, rax, __qword_ptr[lanesAA]);
+        a.or(r11, rax);
+        a.lea(rax, __[rdx + r10]);
+        a.jmp(heapLanes);
+
         // Anything unusual: the instruction's propagation in C# (gs:[PropagateSite] is set), then back.
         a.Label(ref fallback);
         Restore(a);
@@ -209,7 +293,22 @@ internal static class ShadowMoveRoutine
         a.dq(0x0101_0101_0101_0101UL);
         a.Label(ref bytes80);
         a.dq(0x8080_8080_8080_8080UL);
-        return GeneratedRoutine.Place(a, region, 0x400, entry, "the shadow move routine");
+        a.Label(ref lanesAA);
+        a.dq(0xAAAA_AAAA_AAAA_AAAAUL);
+        a.Label(ref bytes7f);
+        a.dq(0x7F7F_7F7F_7F7F_7F7FUL);
+        return GeneratedRoutine.Place(a, region, 0x600, entry, "the shadow move routine");
+    }
+
+    /// <summary>Goes on when the 8 bytes from rax lie in the heap arena, else to <paramref name="fallback"/> (rcx clobbered).</summary>
+    private static void InHeapOrFallback(Assembler a, ulong heapStart, ulong heapEnd, Label fallback)
+    {
+        a.mov(rcx, heapStart);
+        a.cmp(rax, rcx);
+        a.jb(fallback);
+        a.mov(rcx, heapEnd - 8);
+        a.cmp(rax, rcx);
+        a.ja(fallback);
     }
 
     /// <summary>A last chunk shorter than 8 bytes (size - i in ecx): only its bytes of r9 stay.</summary>
