@@ -119,4 +119,19 @@ public static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int madvise(nint addr, nuint length, int advice);
+
+    [LibraryImport("libc", EntryPoint = "semctl")]
+    private static partial int SemctlStat(int semid, int semnum, int cmd, byte* buffer);
+
+    /// <summary>
+    /// How many semaphores the set <paramref name="semid"/> holds (semctl IPC_STAT's sem_nsems, at
+    /// offset 80 of x86-64's struct semid_ds), 0 when the kernel will not say: the length of
+    /// semctl GETALL's and SETALL's array, which no argument gives.
+    /// </summary>
+    public static ulong SemaphoreCount(int semid)
+    {
+        const int IpcStat = 2, SemidDsSize = 104, NsemsOffset = 80;
+        byte* buffer = stackalloc byte[SemidDsSize];
+        return SemctlStat(semid, 0, IpcStat, buffer) < 0 ? 0 : *(ulong*)(buffer + NsemsOffset);
+    }
 }

@@ -55,6 +55,11 @@ public class SyscallParametersTableTests
             #include <time.h>
             #include <utime.h>
             #include <linux/openat2.h>
+            #include <sys/shm.h>
+            #include <sys/msg.h>
+            #include <sys/user.h>
+            #include <mqueue.h>
+            #include <linux/aio_abi.h>
             """;
         string kernel = """
             #include <stdio.h>

@@ -32,6 +32,17 @@ public static class KernelStructs
     public static readonly KernelStruct MmsgHdr = new("struct mmsghdr", 64);
     public static readonly KernelStruct OpenHow = new("struct open_how", 24);
     public static readonly KernelStruct SemBuf = new("struct sembuf", 6);
+    public static readonly KernelStruct ShmidDs = new("struct shmid_ds", 112);
+    public static readonly KernelStruct ShmInfo = new("struct shminfo", 72);
+    public static readonly KernelStruct ShmUsage = new("struct shm_info", 48);
+    public static readonly KernelStruct SemidDs = new("struct semid_ds", 104);
+    public static readonly KernelStruct SemInfo = new("struct seminfo", 40);
+    public static readonly KernelStruct MsqidDs = new("struct msqid_ds", 120);
+    public static readonly KernelStruct MsgInfo = new("struct msginfo", 32);
+    public static readonly KernelStruct MqAttr = new("struct mq_attr", 64);
+    public static readonly KernelStruct IoEvent = new("struct io_event", 32);
+    public static readonly KernelStruct UserRegs = new("struct user_regs_struct", 216);
+    public static readonly KernelStruct UserFpRegs = new("struct user_fpregs_struct", 512);
     public static readonly KernelStruct Termios = new("struct termios", 36, KernelHeader: true);
     public static readonly KernelStruct Termios2 = new("struct termios2", 44, KernelHeader: true);
     public static readonly KernelStruct WinSize = new("struct winsize", 8, KernelHeader: true);
@@ -42,6 +53,6 @@ public static class KernelStructs
     [
         Stat, Statx, Statfs, Timespec, Timeval, TimespecPair, TimevalPair, Utimbuf, Timezone, Itimerval, Itimerspec, Timex, Tms, TimeT, Rlimit, Rusage,
         Sysinfo, Utsname, SigInfo, SigEvent, StackT, Flock, EpollEvent, PollFd, IoVec, MsgHdr, MmsgHdr, OpenHow,
-        SemBuf, Termios, Termios2, WinSize, SigAction, SigSet,
+        SemBuf, ShmidDs, ShmInfo, ShmUsage, SemidDs, SemInfo, MsqidDs, MsgInfo, MqAttr, IoEvent, UserRegs, UserFpRegs, Termios, Termios2, WinSize, SigAction, SigSet,
     ];
 }

@@ -34,6 +34,14 @@ internal static class Rules
         new PointerRule(argument, (in SyscallCall _) => type.Size, $"{type.CType}, {type.Size} bytes", access, optional,
             ifResultPositive ? WrittenSize.IfResultPositive : WrittenSize.Whole, writtenOnEintr: writtenOnEintr);
 
+    /// <summary>
+    /// A buffer whose length the call's arguments or memory give in a way of its own (capget's data by the
+    /// header's version, mincore's vector by the range's pages); <paramref name="sizeText"/> says how for the docs.
+    /// </summary>
+    public static ParameterRule Sized(int argument, SizeOf size, string sizeText, ParameterAccess access, bool optional = false,
+        WrittenSize written = WrittenSize.Whole) =>
+        new PointerRule(argument, size, sizeText, access, optional, written);
+
     /// <summary>A plain value of <paramref name="size"/> bytes (an int, an loff_t).</summary>
     public static ParameterRule Value(int argument, ulong size, ParameterAccess access, bool optional = false, string? label = null,
         bool ifResultPositive = false) =>
@@ -90,6 +98,12 @@ internal static class Rules
     public static ParameterRule SigAction(int argument, int sizeArgument) => new SigActionRule(argument, sizeArgument);
 
     public static ParameterRule SigmaskPair(int argument) => new SigmaskPairRule(argument);
+
+    /// <summary>A System V message (a long mtype, then <paramref name="sizeArgument"/> bytes of text): msgsnd reads it, msgrcv writes it.</summary>
+    public static ParameterRule Message(int argument, int sizeArgument, ParameterAccess access) => new MessageRule(argument, sizeArgument, access);
+
+    /// <summary>io_submit's array of iocb pointers, each control block and the buffer it names.</summary>
+    public static ParameterRule IoControlBlocks(int argument, int countArgument) => new IoControlBlockRule(argument, countArgument);
 
     public static ParameterRule Ioctl(int requestArgument, int argument) => new IoctlRule(requestArgument, argument);
 

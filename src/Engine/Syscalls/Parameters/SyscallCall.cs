@@ -61,6 +61,14 @@ internal readonly ref struct SyscallCall
         return ok;
     }
 
+    public bool TryReadUInt16(ulong address, out ushort value)
+    {
+        Span<byte> b = stackalloc byte[2];
+        bool ok = Memory.TryRead(address, b);
+        value = ok ? BitConverter.ToUInt16(b) : (ushort)0;
+        return ok;
+    }
+
     /// <summary>
     /// How many bytes the kernel reads of the NUL-terminated string at <paramref name="address"/>:
     /// up to and including the NUL, or up to and including the first unreadable byte (so a NULL or

@@ -15,6 +15,11 @@ internal static partial class SyscallRows
     private static readonly StructField[] FlockFields = [new("l_type", 0, 2), new("l_whence", 2, 2), new("l_start", 8, 8), new("l_len", 16, 8)];
     private static readonly StructField[] OfdFlockFields = [.. FlockFields, new("l_pid", 24, 4)];
 
+    private static readonly StructField[] FileHandleSizeField = [new("handle_bytes", 0, 4)];
+
+    /// <summary>struct file_handle: handle_bytes and handle_type, then handle_bytes of f_handle.</summary>
+    private static ulong FileHandleBytes(in SyscallCall c) => c.TryReadUInt32(c.Arg(c.Syscall.Name == "open_by_handle_at" ? 1 : 2), out uint n) ? 8 + Math.Min(n, 128u) : 4;
+
     /// <summary>open's mode (argument <paramref name="flags"/> + 1) is read only with O_CREAT or O_TMPFILE.</summary>
     private static ArgumentCount OpenArguments(int flags) =>
         args => (args.Length > flags && (args[flags] & OCreat) == 0 && (args[flags] & OTmpfile) != OTmpfile) ? flags + 1 : flags + 2;
@@ -124,6 +129,10 @@ internal static partial class SyscallRows
         Row(294, "inotify_init1", "flags"),
         Row(295, "preadv", "fd, vec, vlen, pos_l, pos_h", IoVecArray(1, 2, Writes)),
         Row(296, "pwritev", "fd, vec, vlen, pos_l, pos_h", IoVecArray(1, 2, Reads)),
+        // name_to_handle_at: the kernel reads handle_bytes (the room there is), writes the handle and its size.
+        Row(303, "name_to_handle_at", "dfd, name, handle, mnt_id, flag", CString(1), Fields(2, FileHandleSizeField),
+            Sized(2, FileHandleBytes, "8 + its handle_bytes bytes (MAX_HANDLE_SZ 128 at most)", Writes), Value(3, 4, Writes)),
+        Row(304, "open_by_handle_at", "mountdirfd, handle, flags", Sized(1, FileHandleBytes, "8 + its handle_bytes bytes (MAX_HANDLE_SZ 128 at most)", Reads)),
         Row(306, "syncfs", "fd"),
         Row(316, "renameat2", "olddfd, oldname, newdfd, newname, flags", CString(1), CString(3)),
         Row(319, "memfd_create", "uname, flags", CString(0)),

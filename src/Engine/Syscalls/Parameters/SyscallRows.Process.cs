@@ -8,6 +8,36 @@ internal static partial class SyscallRows
 {
     private const ulong PrSetName = 15, PrGetName = 16, ArchGetFs = 0x1003, ArchGetGs = 0x1004;
     private const ulong MremapMayMove = 1;
+    private const ulong PtraceTraceMe = 0, PtracePeekText = 1, PtracePeekData = 2, PtracePeekUser = 3, PtraceGetRegs = 12, PtraceSetRegs = 13,
+        PtraceGetFpRegs = 14, PtraceSetFpRegs = 15, PtraceGetEventMsg = 0x4201, PtraceGetSigInfo = 0x4202, PtraceSetSigInfo = 0x4203;
+    private const ulong SyslogRead = 2, SyslogReadAll = 3, SyslogReadClear = 4;
+
+    private static readonly StructField[] CapHeaderFields = [new("version", 0, 4), new("pid", 4, 4)];
+
+    /// <summary>
+    /// capget/capset's data: one struct __user_cap_data_struct (12 bytes) for _LINUX_CAPABILITY_VERSION_1,
+    /// two for versions 2 and 3 (64-bit sets); none for a version the kernel refuses.
+    /// </summary>
+    private static ulong CapabilityDataBytes(in SyscallCall c) =>
+        !c.TryReadUInt32(c.Arg(0), out uint version) ? 0 : version switch
+        {
+            0x1998_0330 => 12UL,
+            0x2007_1026 or 0x2008_0522 => 24,
+            _ => 0,
+        };
+
+    /// <summary>mincore's vector: a byte per page of the range.</summary>
+    private static ulong PageVectorBytes(in SyscallCall c) => c.Arg(1) / 4096 + (c.Arg(1) % 4096 != 0 ? 1UL : 0);
+
+    /// <summary>
+    /// A NUMA node mask of maxnode bits as the kernel copies it: maxnode - 1 bits in whole longs; none
+    /// past the kernel's limit (a page of bits), where it fails with EINVAL before copying.
+    /// </summary>
+    private static ulong NodeMaskBytes(ulong maxnode) => maxnode <= 1 || maxnode > 4096 * 8 ? 0 : (maxnode - 1 + 63) / 64 * 8;
+
+    /// <summary>sched_setattr's struct sched_attr: as long as its size field says, SCHED_ATTR_SIZE_VER0 (48) when that is 0.</summary>
+    private static ulong SchedAttrBytes(in SyscallCall c) =>
+        !c.TryReadUInt32(c.Arg(1), out uint size) ? 4 : size == 0 ? 48 : Math.Min(size, 4096u);
 
     // futex operations (op without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME).
     private const ulong FutexWait = 0, FutexWake = 1, FutexFd = 2, FutexRequeue = 3, FutexCmpRequeue = 4, FutexWakeOp = 5,
@@ -42,6 +72,7 @@ internal static partial class SyscallRows
             .Using(args => args.Length > 3 && (args[3] & ~MremapMayMove) != 0 ? 5 : 4, "new_addr only with MREMAP_FIXED or MREMAP_DONTUNMAP"),
         Row(26, "msync", "start, len, flags"),
         Row(28, "madvise", "start, len_in, behavior"),
+        Row(27, "mincore", "start, len, vec", Sized(2, PageVectorBytes, "ceil({1} / 4096) bytes", Writes)),
         Row(39, "getpid", ""),
         Row(56, "clone", "clone_flags, newsp, parent_tidptr, child_tidptr, tls"),
         Row(57, "fork", ""),
@@ -56,7 +87,19 @@ internal static partial class SyscallRows
         Row(97, "getrlimit", "resource, rlim", Fixed(1, Rlimit, Writes)),
         Row(98, "getrusage", "who, ru", Fixed(1, Rusage, Writes)),
         Row(99, "sysinfo", "info", Fixed(0, Sysinfo, Writes)),
+        Row(101, "ptrace", "request, pid, addr, data",
+            When(0, [PtracePeekText, PtracePeekData, PtracePeekUser], "request is PTRACE_PEEKTEXT, PEEKDATA or PEEKUSER", Value(3, 8, Writes)),
+            When(0, [PtraceGetRegs], "request is PTRACE_GETREGS", Fixed(3, UserRegs, Writes)),
+            When(0, [PtraceSetRegs], "request is PTRACE_SETREGS", Fixed(3, UserRegs, Reads)),
+            When(0, [PtraceGetFpRegs], "request is PTRACE_GETFPREGS", Fixed(3, UserFpRegs, Writes)),
+            When(0, [PtraceSetFpRegs], "request is PTRACE_SETFPREGS", Fixed(3, UserFpRegs, Reads)),
+            When(0, [PtraceGetEventMsg], "request is PTRACE_GETEVENTMSG", Value(3, 8, Writes)),
+            When(0, [PtraceGetSigInfo], "request is PTRACE_GETSIGINFO", Fixed(3, SigInfo, Writes)),
+            When(0, [PtraceSetSigInfo], "request is PTRACE_SETSIGINFO", Fixed(3, SigInfo, Reads)))
+            .Using(args => args.Length > 0 && args[0] == PtraceTraceMe ? 1 : 4, "pid, addr and data not with PTRACE_TRACEME"),
         Row(102, "getuid", ""),
+        Row(103, "syslog", "type, buf, len",
+            When(0, [SyslogRead, SyslogReadAll, SyslogReadClear], "type is SYSLOG_ACTION_READ, _READ_ALL or _READ_CLEAR", OutBuffer(1, 2))),
         Row(104, "getgid", ""),
         Row(105, "setuid", "uid"),
         Row(106, "setgid", "gid"),
@@ -76,6 +119,10 @@ internal static partial class SyscallRows
         Row(120, "getresgid", "rgid, egid, sgid", Value(0, 4, Writes), Value(1, 4, Writes), Value(2, 4, Writes)),
         Row(121, "getpgid", "pid"),
         Row(124, "getsid", "pid"),
+        Row(125, "capget", "header, dataptr", Fields(0, CapHeaderFields),
+            Sized(1, CapabilityDataBytes, "12 bytes for header's version 1, 24 for versions 2 and 3", Writes, optional: true)),
+        Row(126, "capset", "header, data", Fields(0, CapHeaderFields),
+            Sized(1, CapabilityDataBytes, "12 bytes for header's version 1, 24 for versions 2 and 3", Reads)),
         Row(135, "personality", "personality"),
         Row(140, "getpriority", "which, who"),
         Row(141, "setpriority", "which, who, niceval"),
@@ -114,12 +161,28 @@ internal static partial class SyscallRows
         Row(231, "exit_group", "error_code"),
         Row(234, "tgkill", "tgid, pid, sig"),
         Row(247, "waitid", "which, upid, infop, options, ru", Fixed(2, SigInfo, Writes, optional: true), Fixed(4, Rusage, Writes, optional: true)),
+        Row(237, "mbind", "start, len, mode, nmask, maxnode, flags",
+            Sized(3, (in SyscallCall c) => NodeMaskBytes(c.Arg(4)), "{4} - 1 bits in longs", Reads, optional: true)),
+        Row(238, "set_mempolicy", "mode, nmask, maxnode",
+            Sized(1, (in SyscallCall c) => NodeMaskBytes(c.Arg(2)), "{2} - 1 bits in longs", Reads, optional: true)),
+        Row(239, "get_mempolicy", "policy, nmask, maxnode, addr, flags", Value(0, 4, Writes, optional: true),
+            Sized(1, (in SyscallCall c) => NodeMaskBytes(c.Arg(2)), "{2} - 1 bits in longs", Writes, optional: true)),
+        Row(256, "migrate_pages", "pid, maxnode, old_nodes, new_nodes",
+            Sized(2, (in SyscallCall c) => NodeMaskBytes(c.Arg(1)), "{1} - 1 bits in longs", Reads),
+            Sized(3, (in SyscallCall c) => NodeMaskBytes(c.Arg(1)), "{1} - 1 bits in longs", Reads)),
         Row(272, "unshare", "unshare_flags"),
         Row(273, "set_robust_list", "head, len"),
         Row(274, "get_robust_list", "pid, head_ptr, len_ptr", Value(1, 8, Writes), Value(2, 8, Writes)),
+        Row(279, "move_pages", "pid, nr_pages, pages, nodes, status, flags",
+            Array(2, 1, 8, "void *", Reads), Array(3, 1, 4, "int", Reads, optional: true), Array(4, 1, 4, "int", Writes)),
         Row(302, "prlimit64", "pid, resource, new_rlim, old_rlim", Fixed(2, Rlimit, Reads, optional: true), Fixed(3, Rlimit, Writes, optional: true)),
         Row(308, "setns", "fd, nstype"),
         Row(309, "getcpu", "cpup, nodep, unused", Value(0, 4, Writes, optional: true), Value(1, 4, Writes, optional: true)),
+        Row(310, "process_vm_readv", "pid, lvec, liovcnt, rvec, riovcnt, flags", IoVecArray(1, 2, Writes), Array(3, 4, IoVec, Reads)),
+        Row(311, "process_vm_writev", "pid, lvec, liovcnt, rvec, riovcnt, flags", IoVecArray(1, 2, Reads), Array(3, 4, IoVec, Reads)),
+        Row(314, "sched_setattr", "pid, uattr, flags", Sized(1, SchedAttrBytes, "its size field's bytes, 48 when 0", Reads)),
+        // The kernel writes min(usize, its own sizeof) and says how much in the size field; all of usize counts as written.
+        Row(315, "sched_getattr", "pid, uattr, usize, flags", OutBuffer(1, 2, sizedByResult: false)),
         Row(318, "getrandom", "buf, count, flags", OutBuffer(0, 1)),
         Row(322, "execveat", "fd, filename, argv, envp, flags", CString(1), StringArray(2), StringArray(3)),
         Row(324, "membarrier", "cmd, flags, cpu_id"),
