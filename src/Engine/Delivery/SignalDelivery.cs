@@ -179,7 +179,13 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
         while (Take(thread) is SignalInfo info)
         {
             ulong handler = Action(info.Signal, 0);
-            if (handler == SigIgn || (handler == SigDfl && (State.Signals.IgnoredByDefault(info.Signal) || IsStopSignal(info.Signal)))) continue;
+            if (handler == SigIgn || (handler == SigDfl && State.Signals.IgnoredByDefault(info.Signal))) continue;
+            if (handler == SigDfl && State.Signals.StopsByDefault(info.Signal))
+            {
+                // Unblocked since it was queued: it stops the process now, memcheck with it (SIGCONT resumes both).
+                process.StopForReal(info.Signal);
+                continue;
+            }
             if (handler == SigDfl)
             {
                 process.Kill(info.Signal);
@@ -254,5 +260,4 @@ public sealed unsafe class SignalDelivery(GuestProcess process, TranslationCache
         return pc;
     }
 
-    private static bool IsStopSignal(int signal) => signal is 19 or 20 or 21 or 22;
 }

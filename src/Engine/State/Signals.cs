@@ -8,6 +8,9 @@ public static class Signals
     /// <summary>Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG, SIGWINCH).</summary>
     public static bool IgnoredByDefault(int signal) => signal is 17 or 18 or 23 or 28;
 
+    /// <summary>Signals whose default action stops the process (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU).</summary>
+    public static bool StopsByDefault(int signal) => signal is 19 or 20 or 21 or 22;
+
     public static string Name(int signal) => signal switch
     {
         1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", SIGILL => "SIGILL", SIGTRAP => "SIGTRAP", SIGABRT => "SIGABRT",

@@ -88,6 +88,13 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
         Exited = true;
     }
 
+    /// <summary>
+    /// A stop signal's default action, carried out by the kernel on memcheck's whole process as it would
+    /// be on the program's: process-directed, so that a thread not blocking it (memcheck's own; guest
+    /// threads block every signal) takes it and the group stops until a SIGCONT.
+    /// </summary>
+    public void StopForReal(int signal) => Kernel.Call(SyscallNumbers.Kill, Kernel.Call(SyscallNumbers.Getpid), signal);
+
     /// <summary>Dispositions that survive execve: what was ignored when memcheck started is ignored for the guest.</summary>
     public void InheritIgnoredSignals(ulong mask)
     {

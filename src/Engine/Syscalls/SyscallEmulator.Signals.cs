@@ -118,7 +118,8 @@ public sealed unsafe partial class SyscallEmulator
             // until unblocked; else the process dies of it.
             ulong bit = 1UL << (signal - 1);
             bool blocked = target != null ? (target.SignalMask & bit) != 0 : _process.Threads.Live.All(t => (t.SignalMask & bit) != 0);
-            if (!blocked) _process.Kill(signal);
+            if (!blocked && Signals.StopsByDefault(signal)) _process.StopForReal(signal);   // raise(SIGSTOP), a shell's job control
+            else if (!blocked) _process.Kill(signal);
             else if (target != null) _process.Signals.SendToThread(target, info);
             else _process.Signals.SendToProcess(info);
             return 0;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Checker.Tests.Heap;
 using Xunit;
 
 namespace Checker.Tests.EndToEnd;
@@ -107,5 +108,23 @@ public class TerminationSignalTests
         RunResult run = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get("signal_forked_child")]);
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.StderrText}");
         Assert.Equal("terminated: killed by signal 15\nhandler: exit 3\nparent done\n", run.StdoutText);
+    }
+
+    /// <summary>
+    /// raise(SIGSTOP) in a forked child stops it (it was taken for a death by the signal: the child's
+    /// summary came at once, memcheck exited 147, and the parent's SIGCONT found nothing to continue);
+    /// continued, the child goes on and its report comes at its real end.
+    /// </summary>
+    [Theory]
+    [InlineData("memcheck")]
+    [InlineData("none")]
+    public void ItsOwnSigstop_StopsIt_AndSigcontGoesOn(string tool)
+    {
+        RunResult run = MemcheckLauncher.Run(["--tool", tool, "--", CaseBinaries.Get("stop_and_continue")]);
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.StderrText}");
+        Assert.Equal("stopped 1 by 19\nchild continued\nexited 1 status 0\n", run.StdoutText);
+        Assert.DoesNotContain("killed by", run.StderrText);
+        if (tool == "memcheck")
+            Assert.Contains($"stop_and_continue.c:{MemcheckJson.Line("stop_and_continue.c", "LINE_AFTER_CONTINUE")}]", run.StderrText);
     }
 }
