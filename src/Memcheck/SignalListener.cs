@@ -7,7 +7,7 @@ namespace Checker.Memcheck;
 
 /// <summary>
 /// memcheck's own thread for signals from outside: Native/forwarded_signals.c's handler writes one
-/// byte per signal to a pipe and this thread reads it, then hands the signal to
+/// record per signal (its siginfo) to a pipe and this thread reads it, then hands the signal to
 /// <see cref="TerminationSignals"/> (the program's, or its end) or runs the nudge. Nothing managed
 /// runs on the runtime's threads when a signal arrives (see the C file for why), and a forked child
 /// gets a pipe and a listener of its own, so a signal sent to the child is the child's.
@@ -20,6 +20,9 @@ internal sealed unsafe partial class SignalListener
 
     [LibraryImport("checker_startup", EntryPoint = "checker_signals_redirect")]
     private static partial void Redirect(int writeFd);
+
+    /// <summary>forwarded_signals.c's struct forwarded_signal: a tag (the signal, or 0x80 | a nudge's mode), 4 bytes reserved, the siginfo.</summary>
+    private const int RecordSize = 136, SiginfoSize = 128;
 
     private const int OCloexec = 0x80000, ONonblock = 0x800, FSetfl = 4, FGetfl = 3, SigUnblock = 1;
 
@@ -93,19 +96,23 @@ internal sealed unsafe partial class SignalListener
         ulong forwarded = 0;
         foreach (int signal in TerminationSignals.Forwarded) forwarded |= 1UL << (signal - 1);
         LibC.pthread_sigmask(SigUnblock, &forwarded, null);
-        byte* bytes = stackalloc byte[64];
+        // The pipe holds whole records only (each written at once, smaller than PIPE_BUF), so a read
+        // into a multiple of their size returns whole records.
+        const int Batch = 8;
+        byte* records = stackalloc byte[Batch * RecordSize];
         while (true)
         {
-            nint count = LibC.read(readFd, bytes, 64);
+            nint count = LibC.read(readFd, records, Batch * RecordSize);
             if (count <= 0)
             {
                 if (count < 0 && Marshal.GetLastPInvokeError() == 4 /* EINTR */) continue;
                 return;   // cannot happen while the write end is open: nothing more to read
             }
-            for (int i = 0; i < count; i++)
+            for (nint at = 0; at + RecordSize <= count; at += RecordSize)
             {
-                if ((bytes[i] & 0x80) == 0) _signals.Forward(bytes[i]);
-                else _nudge?.Invoke(bytes[i] & 0x7f);
+                uint tag = *(uint*)(records + at);
+                if ((tag & 0x80) == 0) _signals.Forward((int)tag, new ReadOnlySpan<byte>(records + at + 8, SiginfoSize));
+                else _nudge?.Invoke((int)(tag & 0x7f));
             }
         }
     }

@@ -45,8 +45,8 @@ public sealed class TerminationSignals
         _settings = settings;
     }
 
-    /// <summary>A signal from outside for the program.</summary>
-    public void Forward(int signal)
+    /// <summary>A signal from outside for the program, with the kernel's siginfo for it (128 bytes).</summary>
+    public void Forward(int signal, ReadOnlySpan<byte> siginfo)
     {
         // The decision reads the thread list and queues the signal under their locks: not across a
         // fork, whose child would inherit them held (ForkGate). Ending the process stops every guest
@@ -55,7 +55,7 @@ public sealed class TerminationSignals
         gate.EnterHostWork();
         try
         {
-            if (ForwardToProgram(signal)) return;
+            if (ForwardToProgram(signal, siginfo)) return;
         }
         finally
         {
@@ -69,7 +69,7 @@ public sealed class TerminationSignals
     }
 
     /// <summary>Whether the signal is the program's (queued for its handler, or ignored) rather than its end.</summary>
-    private bool ForwardToProgram(int signal)
+    private bool ForwardToProgram(int signal, ReadOnlySpan<byte> siginfo)
     {
         ulong disposition = _run.Disposition(signal);
         const ulong SigDfl = 0, SigIgn = 1;
@@ -79,7 +79,10 @@ public sealed class TerminationSignals
         if (disposition != SigDfl || _run.Blocks(signal))
         {
             // The program's handler runs at a guest thread's next safe point.
-            _run.Process.Signals.SendToProcess(new SignalInfo(signal, SignalInfo.SiUser));
+            // As the kernel gave it: a SIGCHLD's code, pid and status, a sender's pid and uid.
+            var info = new SignalInfo(signal, BitConverter.ToInt32(siginfo[8..]), BitConverter.ToInt32(siginfo[16..]),
+                BitConverter.ToInt32(siginfo[20..]), Raw: siginfo.ToArray());
+            _run.Process.Signals.SendToProcess(info);
             return true;
         }
         return false;

@@ -8,7 +8,8 @@
  * sigaltstack. mask: a blocked signal stays pending until unblocked. spin: alarm() interrupting a
  * tight loop. cancel: pthread_cancel of a thread blocked in pause(). sigwait: a thread waits in
  * sigwaitinfo for a blocked SIGUSR2 that main sends the process. signalfd: blocked SIGUSR1 (raised)
- * and SIGCHLD (a child exiting) read from a signalfd after poll. timer: a POSIX timer with
+ * and SIGCHLD (a child exiting with 3: its si_code, status and pid) read from a signalfd after poll.
+ * chldinfo: an SA_SIGINFO SIGCHLD handler sees the exited child's code, status and pid. timer: a POSIX timer with
  * SIGEV_THREAD (glibc's helper thread waits for SIGEV_THREAD_ID signals) calls back 3 times.
  * suspend: sigsuspend with SIGALRM unblocked runs its handler and restores the mask. nodefer: a
  * handler with SA_NODEFER raising its own signal runs nested at once. */
@@ -94,6 +95,18 @@ static void *waiter(void *arg)
     int got = sigwaitinfo(&set, &info);
     *(int *)arg = got == SIGUSR2 && info.si_pid == getpid() ? 1 : -got;
     return NULL;
+}
+
+static volatile sig_atomic_t child_seen, child_code, child_status, child_pid;
+
+static void on_child(int signal, siginfo_t *info, void *context)
+{
+    (void)signal;
+    (void)context;
+    child_code = info->si_code;
+    child_status = info->si_status;
+    child_pid = info->si_pid;
+    child_seen = 1;
 }
 
 int main(int argc, char **argv)
@@ -199,19 +212,35 @@ int main(int argc, char **argv)
             int fd = signalfd(-1, &set, SFD_CLOEXEC);
             raise(SIGUSR1);
             pid_t child = fork();
-            if (child == 0) _exit(0);
-            int seen_usr1 = 0, seen_chld = 0;
+            if (child == 0) _exit(3);
+            int seen_usr1 = 0, seen_chld = 0, chld_details = 0;
             while (!(seen_usr1 && seen_chld)) {
                 struct pollfd p = {.fd = fd, .events = POLLIN};
                 if (poll(&p, 1, 10000) != 1) break;
                 struct signalfd_siginfo si;
                 if (read(fd, &si, sizeof si) != sizeof si) break;
                 if (si.ssi_signo == SIGUSR1) seen_usr1 = 1;
-                if (si.ssi_signo == SIGCHLD) seen_chld = 1;
+                if (si.ssi_signo == SIGCHLD) {
+                    seen_chld = 1;
+                    chld_details = si.ssi_code == CLD_EXITED && si.ssi_status == 3 && si.ssi_pid == (uint32_t)child;
+                }
             }
             waitpid(child, NULL, 0);
             close(fd);
-            printf("signalfd: SIGUSR1 %s, SIGCHLD %s\n", seen_usr1 ? "read" : "missing", seen_chld ? "read" : "missing");
+            printf("signalfd: SIGUSR1 %s, SIGCHLD %s\n", seen_usr1 ? "read" : "missing",
+                   !seen_chld ? "missing" : chld_details ? "read with its code, status and pid" : "read without its details");
+        } else if (!strcmp(s, "chldinfo")) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_sigaction = on_child;
+            sa.sa_flags = SA_SIGINFO;
+            sigaction(SIGCHLD, &sa, NULL);
+            pid_t child = fork();
+            if (child == 0) _exit(5);
+            while (!child_seen) pause();
+            waitpid(child, NULL, 0);
+            printf("chldinfo: code %s, status %d, pid %s\n", child_code == CLD_EXITED ? "CLD_EXITED" : "other", child_status,
+                   child_pid == child ? "the child's" : "another");
         } else if (!strcmp(s, "suspend")) {
             signal(SIGALRM, on_tick);
             sigset_t block, old, during, after;

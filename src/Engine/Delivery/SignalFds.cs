@@ -72,12 +72,7 @@ public sealed unsafe class SignalFds(GuestProcess process)
             {
                 if ((mask & bit) == 0) continue;
                 byte* record = stackalloc byte[128];
-                new Span<byte>(record, 128).Clear();
-                *(uint*)record = (uint)info.Signal;
-                *(int*)(record + 8) = info.Code;
-                *(uint*)(record + 12) = (uint)info.SenderPid;
-                *(uint*)(record + 16) = (uint)info.SenderUid;
-                *(ulong*)(record + 72) = info.Address;
+                info.WriteSignalfdInfo(new Span<byte>(record, 128));
                 LibC.write(writeFd, record, 128);
                 return true;
             }

@@ -143,4 +143,55 @@ public readonly record struct SignalInfo(int Signal, int Code, int SenderPid = 0
             BitConverter.TryWriteBytes(siginfo[20..], SenderUid);
         }
     }
+
+    /// <summary>
+    /// The kernel's 128-byte signalfd_siginfo for this signal, as its signalfd_copyinfo fills one: the
+    /// fields of the siginfo's layout (a child's pid, status and times for a kernel SIGCHLD, a timer's
+    /// id, overrun and value, a fault's address, a sender's pid and uid and a queued value).
+    /// </summary>
+    public void WriteSignalfdInfo(Span<byte> record)
+    {
+        record.Clear();
+        BitConverter.TryWriteBytes(record[0..], Signal);
+        if (Raw is null || Raw.Length < 48)
+        {
+            BitConverter.TryWriteBytes(record[8..], Code);
+            BitConverter.TryWriteBytes(record[12..], SenderPid);
+            BitConverter.TryWriteBytes(record[16..], SenderUid);
+            BitConverter.TryWriteBytes(record[72..], Address);
+            return;
+        }
+        ReadOnlySpan<byte> si = Raw;
+        const int SiTimer = -2, Sigchld = 17, Sigpoll = 29;
+        int code = BitConverter.ToInt32(si[8..]);
+        si[4..12].CopyTo(record[4..]);   // ssi_errno, ssi_code
+        if (Signal == Sigchld && code > 0)
+        {
+            si[16..24].CopyTo(record[12..]);   // ssi_pid, ssi_uid
+            si[24..28].CopyTo(record[40..]);   // ssi_status
+            si[32..48].CopyTo(record[56..]);   // ssi_utime, ssi_stime
+        }
+        else if (code == SiTimer)
+        {
+            si[16..20].CopyTo(record[24..]);   // ssi_tid
+            si[20..24].CopyTo(record[32..]);   // ssi_overrun
+            si[24..28].CopyTo(record[44..]);   // ssi_int
+            si[24..32].CopyTo(record[48..]);   // ssi_ptr
+        }
+        else if (Signal is 4 or 5 or 7 or 8 or 11 && code > 0)
+        {
+            si[16..24].CopyTo(record[72..]);   // ssi_addr
+        }
+        else if (Signal == Sigpoll && code > 0)
+        {
+            si[16..20].CopyTo(record[28..]);   // ssi_band
+            si[24..28].CopyTo(record[20..]);   // ssi_fd
+        }
+        else
+        {
+            si[16..24].CopyTo(record[12..]);   // ssi_pid, ssi_uid
+            si[24..28].CopyTo(record[44..]);   // ssi_int (a queued value)
+            si[24..32].CopyTo(record[48..]);   // ssi_ptr
+        }
+    }
 }

@@ -1,8 +1,10 @@
 /* Signals from outside for the checked program (SIGTERM, SIGINT, SIGCHLD of its children, ...) and
  * the nudge. The handler runs on whichever of memcheck's threads the kernel picks (guest threads
- * block asynchronous signals) and only writes one byte to a pipe, which a thread of memcheck's own
- * reads (SignalListener.cs): the signal's number, or 0x80 | mode for a nudge (signal 63 queued with
- * memcheck's payload; without it, 63 is the program's).
+ * block asynchronous signals) and only writes one record to a pipe, which a thread of memcheck's own
+ * reads (SignalListener.cs): a tag (the signal's number, or 0x80 | mode for a nudge: signal 63
+ * queued with memcheck's payload; without it, 63 is the program's) and the kernel's siginfo, which
+ * the program's handler or signalfd gets (a SIGCHLD's si_code, pid and status: util-linux's script
+ * waits for its child only on CLD_EXITED, and hung on a bare signal number).
  *
  * Why not the runtime's PosixSignalRegistration: it runs managed code on the runtime's own threads
  * (the ".NET SigHandler" thread and thread-pool workers) whenever a signal arrives, and SIGCHLD
@@ -20,16 +22,28 @@
 
 static volatile int forward_pipe = -1;
 
+/* One signal as SignalListener.cs reads it: 136 bytes. */
+struct forwarded_signal {
+    unsigned tag;
+    unsigned reserved;
+    siginfo_t info;
+};
+_Static_assert(sizeof(struct forwarded_signal) == 136, "SignalListener.RecordSize");
+
 static void on_forwarded_signal(int signal, siginfo_t *info, void *context)
 {
     (void)context;
     int saved = errno;
-    unsigned char byte = (unsigned char)signal;
+    struct forwarded_signal record;
+    record.tag = (unsigned)signal;
+    record.reserved = 0;
+    memcpy(&record.info, info, sizeof record.info);
     if (signal == NUDGE_SIGNAL && info->si_code == SI_QUEUE && ((unsigned)info->si_value.sival_int & 0xffffff00u) == NUDGE_MAGIC)
-        byte = 0x80 | ((unsigned)info->si_value.sival_int & 0x7f);
-    /* Non-blocking: when the reader is far behind, a lost byte is a signal merged with a pending
-     * one of the same number, as the kernel merges standard signals. */
-    if (write(forward_pipe, &byte, 1) < 0) {
+        record.tag = 0x80 | ((unsigned)info->si_value.sival_int & 0x7f);
+    /* Non-blocking: when the reader is far behind, a lost record is a signal merged with a pending
+     * one of the same number, as the kernel merges standard signals. A record is smaller than
+     * PIPE_BUF, so it is written whole or not at all, and the pipe only ever holds whole records. */
+    if (write(forward_pipe, &record, sizeof record) < 0) {
         /* nothing to do in a handler */
     }
     errno = saved;

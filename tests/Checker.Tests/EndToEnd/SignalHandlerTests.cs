@@ -14,7 +14,7 @@ namespace Checker.Tests.EndToEnd;
 /// </summary>
 public class SignalHandlerTests
 {
-    public static TheoryData<string> Scenarios => new() { "raise", "segv", "ucontext", "itimer", "eintr", "restart", "altstack", "mask", "spin", "cancel", "sigwait", "signalfd", "timer", "suspend", "nodefer" };
+    public static TheoryData<string> Scenarios => new() { "raise", "segv", "ucontext", "itimer", "eintr", "restart", "altstack", "mask", "spin", "cancel", "sigwait", "signalfd", "chldinfo", "timer", "suspend", "nodefer" };
 
     [Theory]
     [MemberData(nameof(Scenarios))]

@@ -192,6 +192,21 @@ public class SystemProgramTests
         }
         """;
 
+    /// <summary>
+    /// util-linux's script runs the command on a pseudo-terminal and waits for it through a signalfd,
+    /// acting on a SIGCHLD only when its si_code says the child exited: memcheck forwarded the
+    /// signal's number alone, and script waited for ever.
+    /// </summary>
+    [Fact]
+    public void Script_RunsACommandOnAPseudoTerminalAndSeesItExit()
+    {
+        var (native, _) = NativeComparison.AssertSameBehaviour(
+            "/usr/bin/script", ["-qec", "echo on a terminal; exit 3", "/dev/null"], environment: _cLocale);
+
+        Assert.Equal(3, native.ExitCode);
+        Assert.Contains("on a terminal", native.StdoutText);
+    }
+
     [Fact]
     public void Awk_FieldsAndAssociativeArrays()
     {
