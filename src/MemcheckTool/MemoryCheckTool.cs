@@ -80,6 +80,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         Heap = new GuestHeap(options.RedzoneSize, options.DelayFreesBytes, Shadow, AddressSpaceLayout.HeapArenaStart, options.DelayFrees)
         {
             FreshState = options.CheckUninitialized ? ShadowState.Undefined : ShadowState.Defined,
+            Limit = () => process.MemoryLimits.HeapLimit,
         };
         process.Addresses.Reserve(Heap.ArenaStart, Heap.ArenaEnd);
         ForbidToolMemory(Shadow, cache);

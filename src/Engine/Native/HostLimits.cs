@@ -8,6 +8,15 @@ public static unsafe class HostLimits
 {
     private const int RlimitStack = 3;
 
+    /// <summary>RLIMIT_AS's soft limit (ulimit -v), or null when unlimited.</summary>
+    public static ulong? AddressSpaceLimit()
+    {
+        const int RlimitAs = 9;
+        ulong* limits = stackalloc ulong[2];
+        if (LibC.getrlimit(RlimitAs, limits) != 0) return null;
+        return limits[0] == ulong.MaxValue ? null : limits[0];
+    }
+
     /// <summary>RLIMIT_STACK's soft limit, or null when unlimited.</summary>
     public static ulong? StackLimit()
     {

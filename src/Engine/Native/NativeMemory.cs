@@ -19,7 +19,14 @@ public static class HostMemory
         if (address != 0) flags |= LibC.MapFixedNoReplace;
         nint r = LibC.mmap((nint)address, (nuint)size, prot, flags, -1, 0);
         if (r == LibC.MapFailed || (address != 0 && (ulong)r != address))
-            throw new EngineException($"cannot map {size:N0} bytes at 0x{address:x}: errno {Marshal.GetLastPInvokeError()}");
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            // A reservation this large fails under ulimit -v: say so, as the shadow's reservation does.
+            string why = errno == 12 && HostLimits.AddressSpaceLimit() is ulong limit
+                ? $" (the virtual memory limit, ulimit -v, is {limit >> 10:N0} KB: memcheck reserves tens of GiB of address space and needs it unlimited; a limit the program sets for itself is kept as its own)"
+                : "";
+            throw new EngineException($"cannot map {size:N0} bytes at 0x{address:x}: errno {errno}{why}");
+        }
         return (ulong)r;
     }
 

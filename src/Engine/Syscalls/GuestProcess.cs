@@ -135,6 +135,9 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
 
     public void ForgetAnonymous(ulong start, ulong end) => _anonymous.Unmap(start, end - start);
 
+    /// <summary>The program's own RLIMIT_AS and RLIMIT_DATA, never the kernel's (see <see cref="Syscalls.MemoryLimits"/>).</summary>
+    public MemoryLimits MemoryLimits { get; } = new(kernel);
+
     /// <summary>memcheck's own descriptors outside any range (its report stream in JIT builds): the guest's close and dup2 cannot touch them.</summary>
     public HashSet<int> ToolDescriptors { get; } = [];
 

@@ -68,13 +68,13 @@ public sealed unsafe partial class SyscallEmulator
 
     /// <summary>getrlimit(resource, rlim): RLIMIT_NOFILE is the guest's view.</summary>
     private long Getrlimit(SyscallRequest r) =>
-        r.A1 == DescriptorRange.RlimitNofile && _process.Descriptors != null
+        (r.A1 == DescriptorRange.RlimitNofile && _process.Descriptors != null) || MemoryLimits.Covers(r.A1)
             ? Prlimit64(new SyscallRequest(SyscallNumbers.Prlimit64, 0, r.A1, 0, r.A2, 0, 0))
             : PassThrough(r);
 
     /// <summary>setrlimit(resource, rlim): RLIMIT_NOFILE within the guest's view.</summary>
     private long Setrlimit(SyscallRequest r) =>
-        r.A1 == DescriptorRange.RlimitNofile && _process.Descriptors != null
+        (r.A1 == DescriptorRange.RlimitNofile && _process.Descriptors != null) || MemoryLimits.Covers(r.A1)
             ? Prlimit64(new SyscallRequest(SyscallNumbers.Prlimit64, 0, r.A1, r.A2, 0, 0, 0))
             : PassThrough(r);
 
@@ -82,6 +82,7 @@ public sealed unsafe partial class SyscallEmulator
     private long Prlimit64(SyscallRequest r)
     {
         bool own = r.A1 == 0 || r.A1 == (ulong)LibC.getpid();
+        if (own && MemoryLimits.Covers((uint)r.A2)) return MemoryLimit(r);
         if (!own || (uint)r.A2 != DescriptorRange.RlimitNofile || _process.Descriptors is not DescriptorRange range) return PassThrough(r);
         ulong* requested = stackalloc ulong[2];
         if (r.A3 != 0)
@@ -98,5 +99,21 @@ public sealed unsafe partial class SyscallEmulator
             ((ulong*)r.A4)[1] = range.GuestHard;
         }
         return r.A3 == 0 ? 0 : range.GuestSet(_process.Kernel, requested[0], requested[1]);
+    }
+
+    /// <summary>prlimit64 of this process's RLIMIT_AS or RLIMIT_DATA: the program's own view (<see cref="MemoryLimits"/>).</summary>
+    private long MemoryLimit(SyscallRequest r)
+    {
+        ulong* requested = stackalloc ulong[2];
+        if (r.A3 != 0 && !GuestMemory.TryRead(r.A3, new Span<byte>(requested, 16))) return -Errno.EFAULT;
+        var (soft, hard) = _process.MemoryLimits.Get((uint)r.A2);
+        if (r.A4 != 0)
+        {
+            ulong* old = stackalloc ulong[2] { soft, hard };
+            if (!GuestMemory.TryWrite(r.A4, new ReadOnlySpan<byte>(old, 16))) return -Errno.EFAULT;
+        }
+        if (r.A3 == 0) return 0;
+        bool privileged = _process.Kernel.Call(107 /* geteuid */) == 0;
+        return _process.MemoryLimits.Set((uint)r.A2, requested[0], requested[1], privileged);
     }
 }

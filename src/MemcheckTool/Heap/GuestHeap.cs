@@ -189,6 +189,12 @@ public sealed unsafe class GuestHeap
     /// <summary>Where the arena's never-used (or given back) end begins.</summary>
     public ulong Top => _next;
     public Action<HeapError>? Errors { get; set; }
+    /// <summary>
+    /// The most the program's live bytes may come to (its own RLIMIT_AS/RLIMIT_DATA, which memcheck keeps
+    /// from the kernel): a request that would pass it fails, as the program's allocator would fail
+    /// natively. Checked where the arena grows; what the free lists and held blocks already have is given.
+    /// </summary>
+    public Func<ulong>? Limit { get; set; }
     /// <summary>In a vfork child: records every change for the parent to repeat (see <see cref="HeapJournal"/>).</summary>
     public HeapJournal? Journal
     {
@@ -284,7 +290,7 @@ public sealed unsafe class GuestHeap
         {
             user = (_next + redzone + alignment - 1) & ~(alignment - 1);
             blockStart = user - redzone;
-            if (blockStart + blockSize > _arenaEnd)
+            if (blockStart + blockSize > _arenaEnd || LiveBytes + size > (Limit?.Invoke() ?? ulong.MaxValue))
             {
                 // The free lists may have been merged on the way here: a change to repeat too.
                 Journal?.Allocated(size, alignment, kind, Stacks[stack], 0, routine);

@@ -38,6 +38,17 @@ public class BadInputTests
         return path;
     }
 
+    /// <summary>Under ulimit -v memcheck cannot reserve its address space: one line that says so, exit 125.</summary>
+    [Fact]
+    public void VirtualMemoryLimit_OneLineThatNamesIt_Exits125()
+    {
+        var run = ProcessRunner.Run("bash", ["-c", $"ulimit -v 2000000; exec '{MemcheckLauncher.Executable}' -- /bin/true"]);
+        Assert.True(run.ExitCode == 125, $"exit {run.ExitCode}\n{run.StderrText}");
+        string[] lines = run.StderrText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, run.StderrText);
+        Assert.Contains("ulimit -v", lines[0]);
+    }
+
     [Fact]
     public void NonexistentProgramPath_Exits127()
     {

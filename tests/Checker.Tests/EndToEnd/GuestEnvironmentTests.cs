@@ -30,6 +30,27 @@ public class GuestEnvironmentTests
             memcheck.StdoutText);
     }
 
+    /// <summary>
+    /// RLIMIT_AS set by the program for itself: memcheck died when it next mapped something of its own
+    /// (libelf, loaded for the first malloc's callstack). The limit is the program's view, and the heap
+    /// holds it to it: the same output as native. Under --tool none the program's own allocator takes
+    /// its memory from the kernel, which never sees the limit: it runs on, without failing.
+    /// </summary>
+    [Fact]
+    public void AnAddressSpaceLimitTheProgramSetsItself_IsItsOwn()
+    {
+        string program = CaseBinaries.Get("memory_limits");
+        var native = ProcessRunner.Run(program, []);
+        Assert.Equal(0, native.ExitCode);
+        Assert.Contains("400 MB: refused\n", native.StdoutText);
+        var memcheck = MemcheckLauncher.Run(["--", program]);
+        Assert.True(memcheck.ExitCode == 0, $"exit {memcheck.ExitCode}\n{memcheck.StderrText}");
+        Assert.Equal(native.StdoutText, memcheck.StdoutText);
+        var none = MemcheckLauncher.Run(["--tool", "none", "--", program]);
+        Assert.True(none.ExitCode == 0, $"exit {none.ExitCode}\n{none.StderrText}");
+        Assert.StartsWith("setrlimit 0, read back 300 MB\n", none.StdoutText);
+    }
+
     [Fact]
     public void ManyArgumentsAndAHugeEnvironmentVariable()
     {
