@@ -12,7 +12,19 @@ namespace Checker.Memcheck;
 /// </summary>
 public sealed class FrameSymbolizer : IDisposable
 {
-    private readonly Dictionary<string, ModuleSymbolizer?> _modules = new();
+    // By path and load bias: a library dlclose'd and loaded again elsewhere (its old range taken
+    // meanwhile) is the same file at another bias; keyed by path alone, its second load's frames
+    // were looked up at the first load's bias and came out as bare addresses.
+    private readonly Dictionary<(string Path, ulong LoadBias), ModuleSymbolizer?> _modules = new();
+    // A mapping's load bias reads the file's program headers: once per mapping.
+    private readonly Dictionary<(string Path, ulong MappingStart, ulong MappingOffset), ulong> _biases = new();
+
+    private ulong BiasOf(ModuleLocation module)
+    {
+        var key = (module.Path, module.MappingStart, module.MappingOffset);
+        if (!_biases.TryGetValue(key, out ulong bias)) _biases[key] = bias = module.LoadBias;
+        return bias;
+    }
     private readonly Dictionary<string, ReplacementFrames?> _replacements = new();
 
     // Each lookup's frames, kept with the module they came from: the stacks of different errors
@@ -22,6 +34,7 @@ public sealed class FrameSymbolizer : IDisposable
     // in its place is looked up afresh.
     private readonly Dictionary<ulong, (IReadOnlyList<SymbolizedFrame> Frames, ulong LoadBias, string Path)> _known = new();
     private readonly Func<ulong, (string Path, ulong LoadBias)?>? _moduleAt;
+    private readonly Func<ulong, (string Path, ulong LoadBias)?>? _unloadedAt;
 
     // The file mappings of /proc/self/maps as last read, used again while the guest's module map has
     // not changed since (a pc outside them reads again): each new pc read and parsed the whole file
@@ -33,8 +46,12 @@ public sealed class FrameSymbolizer : IDisposable
     /// <param name="moduleAt">The guest's module at a pc, or null: without it nothing is kept.</param>
     /// <param name="mappingsGeneration">Changes whenever a module is mapped or a range unmapped
     /// (<see cref="ModuleMap.Generation"/>), or null: /proc/self/maps is read at every new pc.</param>
-    public FrameSymbolizer(Func<ulong, (string Path, ulong LoadBias)?>? moduleAt = null, Func<long>? mappingsGeneration = null)
+    /// <param name="unloadedAt">For a pc no file mapping holds: the module unloaded from there, if any (a leak
+    /// allocated by a library dlclose'd before the exit's leak check), or null.</param>
+    public FrameSymbolizer(Func<ulong, (string Path, ulong LoadBias)?>? moduleAt = null, Func<long>? mappingsGeneration = null,
+        Func<ulong, (string Path, ulong LoadBias)?>? unloadedAt = null)
     {
+        _unloadedAt = unloadedAt;
         _moduleAt = moduleAt;
         _mappingsGeneration = mappingsGeneration;
     }
@@ -51,21 +68,25 @@ public sealed class FrameSymbolizer : IDisposable
 
     private IReadOnlyList<SymbolizedFrame> Lookup(ulong lookup)
     {
-        if (Locate(lookup) is not ModuleLocation module) return [];
+        if (ModuleOf(lookup) is not (string path, ulong bias)) return [];
         try
         {
-            if (ReplacementFrames.IsReplacementLibrary(module.Path)) return Replacement(module, lookup);
-            if (!_modules.TryGetValue(module.Path, out ModuleSymbolizer? symbolizer))
-                _modules[module.Path] = symbolizer = new ModuleSymbolizer(module.Path, module.LoadBias);
+            if (ReplacementFrames.IsReplacementLibrary(path)) return Replacement(path, bias, lookup);
+            if (!_modules.TryGetValue((path, bias), out ModuleSymbolizer? symbolizer))
+                _modules[(path, bias)] = symbolizer = new ModuleSymbolizer(path, bias);
             return symbolizer?.Symbolize(lookup) ?? [];
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A report must never fail for want of symbols.
-            _modules[module.Path] = null;
+            _modules[(path, bias)] = null;
             return [];
         }
     }
+
+    /// <summary>The file and load bias of the module at <paramref name="lookup"/>: mapped now, or unloaded from there.</summary>
+    private (string Path, ulong LoadBias)? ModuleOf(ulong lookup) =>
+        Locate(lookup) is ModuleLocation module ? (module.Path, BiasOf(module)) : _unloadedAt?.Invoke(lookup);
 
     /// <summary>
     /// A callstack named from the symbol tables alone, one frame per pc (<see cref="ModuleSymbolizer.SymbolizeBySymbols"/>):
@@ -88,18 +109,18 @@ public sealed class FrameSymbolizer : IDisposable
 
     private SymbolizedFrame? SymbolFrame(ulong lookup)
     {
-        if (Locate(lookup) is not ModuleLocation module) return null;
+        if (ModuleOf(lookup) is not (string path, ulong bias)) return null;
         try
         {
             // The replacements' frames come from their own small table (the routine each replaces).
-            if (ReplacementFrames.IsReplacementLibrary(module.Path)) return Replacement(module, lookup) is [var replaced, ..] ? replaced : null;
-            if (!_modules.TryGetValue(module.Path, out ModuleSymbolizer? symbolizer))
-                _modules[module.Path] = symbolizer = new ModuleSymbolizer(module.Path, module.LoadBias);
+            if (ReplacementFrames.IsReplacementLibrary(path)) return Replacement(path, bias, lookup) is [var replaced, ..] ? replaced : null;
+            if (!_modules.TryGetValue((path, bias), out ModuleSymbolizer? symbolizer))
+                _modules[(path, bias)] = symbolizer = new ModuleSymbolizer(path, bias);
             return symbolizer?.SymbolizeBySymbols(lookup);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _modules[module.Path] = null;
+            _modules[(path, bias)] = null;
             return null;
         }
     }
@@ -136,13 +157,13 @@ public sealed class FrameSymbolizer : IDisposable
         return frames;
     }
 
-    private IReadOnlyList<SymbolizedFrame> Replacement(ModuleLocation module, ulong lookup)
+    private IReadOnlyList<SymbolizedFrame> Replacement(string path, ulong bias, ulong lookup)
     {
-        if (!_replacements.TryGetValue(module.Path, out ReplacementFrames? frames))
+        if (!_replacements.TryGetValue(path, out ReplacementFrames? frames))
         {
-            try { frames = new ReplacementFrames(module.Path, module.LoadBias); }
+            try { frames = new ReplacementFrames(path, bias); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Checker.Symbols.Elf.ElfFormatException) { frames = null; }
-            _replacements[module.Path] = frames;
+            _replacements[path] = frames;
         }
         return frames?.Symbolize(lookup) ?? [];
     }

@@ -55,7 +55,9 @@ public sealed class ReportSession : IDisposable
     {
         _command = command;
         _settings = settings;
-        _symbolizer = new FrameSymbolizer(process.Modules.Find, () => process.Modules.Generation);
+        // A pc in no mapping now may be a dlclose'd library's (a leak it allocated, reported at exit).
+        _symbolizer = new FrameSymbolizer(process.Modules.Find, () => process.Modules.Generation,
+            pc => process.Mappings.RangeAt(pc) == null ? process.Modules.FindUnloaded(pc) : null);
         // Read and checked at start (Program): here they come from SuppressionSet's cache.
         _suppressions = SuppressionSet.For(settings);
         _text = new TextReportWriter(Console.Error, () => LinePrefix.Current, () => process.ThreadsStarted)

@@ -11,6 +11,10 @@ public sealed class ModuleMap
 {
     private readonly List<(ulong Start, ulong End, string Path, ulong Bias)> _modules = [];
     private readonly List<(ulong Start, ulong End)> _writable = [];
+    // Modules unmapped since, most recent last (at most UnloadedKept): a leak allocated by a library
+    // the program has dlclose'd is reported at exit, when its range is nobody's.
+    private readonly List<(ulong Start, ulong End, string Path, ulong Bias)> _unloaded = [];
+    private const int UnloadedKept = 256;
     private readonly Lock _lock = new();
     private long _generation;
 
@@ -45,7 +49,10 @@ public sealed class ModuleMap
     {
         lock (_lock)
         {
-            var gone = _modules.Where(m => m.Start >= start && m.End <= end).Select(m => (m.Start, m.End, m.Path)).ToList();
+            var goneWhole = _modules.Where(m => m.Start >= start && m.End <= end).ToList();
+            _unloaded.AddRange(goneWhole);
+            if (_unloaded.Count > UnloadedKept) _unloaded.RemoveRange(0, _unloaded.Count - UnloadedKept);
+            var gone = goneWhole.Select(m => (m.Start, m.End, m.Path)).ToList();
             _modules.RemoveAll(m => m.Start >= start && m.End <= end);
             _writable.RemoveAll(w => w.Start >= start && w.End <= end);
             _generation++;
@@ -57,6 +64,17 @@ public sealed class ModuleMap
     public IReadOnlyList<(ulong Start, ulong End)> WritableSegments
     {
         get { lock (_lock) return _writable.ToList(); }
+    }
+
+    /// <summary>The module most recently unmapped from where <paramref name="pc"/> is (for a pc no mapping holds now).</summary>
+    public (string Path, ulong LoadBias)? FindUnloaded(ulong pc)
+    {
+        lock (_lock)
+        {
+            for (int i = _unloaded.Count - 1; i >= 0; i--)
+                if (pc >= _unloaded[i].Start && pc < _unloaded[i].End) return (_unloaded[i].Path, _unloaded[i].Bias);
+            return null;
+        }
     }
 
     public (string Path, ulong LoadBias)? Find(ulong pc)

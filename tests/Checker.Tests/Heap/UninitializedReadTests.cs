@@ -454,6 +454,35 @@ public class UninitializedReadTests
         Assert.Equal(0, report.Run.ExitCode);
     }
 
+    /// <summary>
+    /// A library dlclose'd and loaded again at another address (its old range taken meanwhile): the
+    /// symbolizer kept one per path at the first load's bias, so the second load's error came out as
+    /// a bare address. Both reports name the plugin's function and line, and so does the leak it
+    /// allocated, reported at exit when the library is unloaded (a bare address, valgrind's "???").
+    /// </summary>
+    [Fact]
+    public void ALibraryLoadedAgainElsewhere_OrUnloaded_IsStillNamed()
+    {
+        const string source = "reloaded_plugin.c";
+        string directory = Scratch.NewDirectory("reloaded");
+        string cases = Path.Combine(RepoPaths.Root, "tests", "cases");
+        string plugin = Path.Combine(directory, "libreloaded.so"), host = Path.Combine(directory, "reloaded_host");
+        var compiled = ProcessRunner.Run("gcc", ["-g", "-O1", "-fPIC", "-shared", "-o", plugin, Path.Combine(cases, source)]);
+        Assert.True(compiled.ExitCode == 0, compiled.StderrText);
+        compiled = ProcessRunner.Run("gcc", ["-g", "-O1", "-o", host, Path.Combine(cases, "reloaded_host.c"), "-ldl"]);
+        Assert.True(compiled.ExitCode == 0, compiled.StderrText);
+        var report = RunMemcheckCommand([host, plugin], "--leak-check=full");
+        Assert.Equal("loaded at two addresses: 1\n", report.Run.StdoutText);
+        JsonElement[] errors = report.Errors;
+        // (and a possible leak inside ld.so's dlopen bookkeeping, _dl_find_object's, not the plugin's)
+        JsonElement[] uninitialized = errors.Where(e => e.GetProperty("kind").GetString() == "uninitialized").ToArray();
+        Assert.True(uninitialized.Length == 2, $"expected 2 uninitialized reads: {Describe(errors)}\n{report.Context}");
+        foreach (JsonElement error in uninitialized)
+            AssertFrame(UserFrame(error, source), "plugin_step", source, Line(source, "LINE_PLUGIN_BRANCH"), report.Context);
+        JsonElement leak = errors.Single(e => e.GetProperty("kind").GetString() == "leak");
+        AssertFrame(UserFrame(leak, source), "plugin_keep", source, Line(source, "LINE_PLUGIN_LEAK"), report.Context);
+    }
+
     [Fact]
     public void CheckUninitializedNo_OnlyAddressability()
     {
