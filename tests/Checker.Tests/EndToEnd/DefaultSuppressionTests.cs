@@ -28,6 +28,27 @@ public class DefaultSuppressionTests
     }
 
     [Fact]
+    public void DlopensAlignedFindObjectSegmentIsSuppressedByDefault()
+    {
+        string program = CaseBinaries.Get("dlopen_once");
+        RunResult run = MemcheckLauncher.Run(["--leak-check=full", "--error-exitcode=9", "--", program]);
+        Assert.True(run.ExitCode == 0, run.StderrText);
+        Assert.Equal("dlopen ok\n", run.StdoutText);
+        Assert.DoesNotContain("POSSIBLE LEAK", run.StderrText);
+        Assert.Contains("glibc-dl-find-object-aligned-segment", run.StderrText);
+
+        RunResult without = MemcheckLauncher.Run(["--leak-check=full", "--error-exitcode=9", "--default-suppressions=no", "--", program]);
+        Assert.True(without.ExitCode == 9, without.StderrText);
+        Assert.Contains("POSSIBLE LEAK", without.StderrText);
+        Assert.Contains("_dl_find_object_update", without.StderrText);
+
+        // The same entry given as a user's file, matched on the full (DWARF, inlined) stack.
+        string file = Path.Combine(RepoPaths.Root, "src", "Memcheck", "default.supp");
+        RunResult asFile = MemcheckLauncher.Run(["--leak-check=full", "--error-exitcode=9", "--default-suppressions=no", $"--suppressions={file}", "--", program]);
+        Assert.True(asFile.ExitCode == 0, asFile.StderrText);
+    }
+
+    [Fact]
     public void TheDefaultEntriesMatchTheFullStackToo()
     {
         // memcheck matches default.supp on symbol-table names first (no DWARF, no inlined frames);

@@ -307,7 +307,7 @@ public class SuppressionTests
         string file = WriteFile("# one\n{\n the overflow\n Memcheck:Addr1\n fun:overflow_heap\n}\n");
         MemcheckReport verbose = Run(Program, "-v", "--suppressions", file);
         string text = verbose.Run.StderrText;
-        Assert.Contains("memcheck: Reading suppressions file: default.supp (built into memcheck) (1 suppression(s))\n", text);
+        Assert.Contains("memcheck: Reading suppressions file: default.supp (built into memcheck) (2 suppression(s))\n", text);
         Assert.Contains($"memcheck: Reading suppressions file: {file} (1 suppression(s))\n", text);
         Assert.Contains($"memcheck:       1 the overflow ({file}:3)\n", text);
 
