@@ -235,9 +235,16 @@ int main(int argc, char **argv)
             sa.sa_sigaction = on_child;
             sa.sa_flags = SA_SIGINFO;
             sigaction(SIGCHLD, &sa, NULL);
+            /* Blocked until sigsuspend: a SIGCHLD between the test of child_seen and a pause()
+               would leave it waiting for ever (it did, natively, under a loaded machine). */
+            sigset_t chld, unblocked;
+            sigemptyset(&chld);
+            sigaddset(&chld, SIGCHLD);
+            sigprocmask(SIG_BLOCK, &chld, &unblocked);
             pid_t child = fork();
             if (child == 0) _exit(5);
-            while (!child_seen) pause();
+            while (!child_seen) sigsuspend(&unblocked);
+            sigprocmask(SIG_SETMASK, &unblocked, NULL);
             waitpid(child, NULL, 0);
             printf("chldinfo: code %s, status %d, pid %s\n", child_code == CLD_EXITED ? "CLD_EXITED" : "other", child_status,
                    child_pid == child ? "the child's" : "another");
