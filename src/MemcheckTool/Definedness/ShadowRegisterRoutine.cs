@@ -19,8 +19,8 @@ namespace Checker.MemcheckTool.Definedness;
 /// <item>and/or/xor/add/sub/cmp/test r, imm or r, r (x, y the operands' shadows within the size, vx,
 /// vy their values; an immediate is defined): and (x|y)&amp;(x|vx)&amp;(y|vy), or (x|y)&amp;(x|~vx)&amp;(y|~vy),
 /// xor x|y, add Valgrind's exact sum ((min sum ^ max sum) | x | y), sub/cmp its Left of x|y; the status flags they modify defined, those they
-/// write undefined when the result has an undefined bit; ZF defined by a defined 1 bit of and/test,
-/// or by a defined bit in which sub/cmp's operands differ (the exact equality);</item>
+/// write undefined when the result has an undefined bit; ZF defined by a defined 1 bit of the result of
+/// and/test/or/xor, or by a defined bit in which sub/cmp's operands differ (the exact equality);</item>
 /// <item>a move between registers (and the zero idioms, a defined source): the source's shadow
 /// bytes [0, copy), zeros to zero-to, the rest of the destination kept, its dirty bit recomputed.</item>
 /// </list>
@@ -98,17 +98,18 @@ internal static class ShadowRegisterRoutine
         a.mov(r9, rdx);
         a.or(r9, r10);
         a.andn(rax, rdx, r11);                                    // ~x & vx: the bits (x | ~vx) lacks
+        a.andn(rcx, r10, rcx);                                    // ~y & vy
+        a.or(rax, rcx);                                           // defined 1 bits of the result: ZF defined
         a.andn(r9, rax, r9);
-        a.andn(rax, r10, rcx);
-        a.andn(r9, rax, r9);
-        a.xor(eax, eax);
         a.jmp(result);
         a.Label(ref notOr);
         a.cmp(eax, Xor);
         a.jne(arith);
         a.mov(r9, rdx);
         a.or(r9, r10);
-        a.xor(eax, eax);
+        a.mov(rax, r11);
+        a.xor(rax, rcx);
+        a.andn(rax, r9, rax);                                     // defined 1 bits of the result: ZF defined
         a.jmp(result);
         a.Label(ref arith);
         Label leftSmear = a.CreateLabel();

@@ -175,6 +175,7 @@ public static class CaseBinaries
         ["stop_and_continue"] = new("gcc", "stop_and_continue.c", ["-O1", "-g"], []),
         ["memory_limits"] = new("gcc", "memory_limits.c", ["-O1", "-g"], []),
         ["dlopen_once"] = new("gcc", "dlopen_once.c", ["-O1"], ["-ldl"]),
+        ["uninit_zero_flag_logic"] = new("gcc", "uninit_zero_flag_logic.c", ["-O1", "-g"], []),
         ["uninit_kernel_outputs"] = new("gcc", "uninit_kernel_outputs.c", ["-O2", "-g"], []),
         ["bad_pointers"] = new("gcc", "bad_pointers.c", ["-O1"], []),
         ["guest_region"] = new("gcc", "guest_region.c", ["-O1"], []),

@@ -483,6 +483,23 @@ public class UninitializedReadTests
         AssertFrame(UserFrame(leak, source), "plugin_keep", source, Line(source, "LINE_PLUGIN_LEAK"), report.Context);
     }
 
+    /// <summary>
+    /// ZF after or/xor is defined by a defined 1 bit of the result, as Valgrind's exact CmpNE has it
+    /// (`x == K &amp;&amp; y == 0` as xor/or/jne with x known not K); the same branch where x is K depends
+    /// on y and is reported: valgrind's one error, at its line.
+    /// </summary>
+    [Fact]
+    public void ZeroFlagOfOrAndXor_DefinedByADefinedOneBit()
+    {
+        const string source = "uninit_zero_flag_logic.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_zero_flag_logic"));
+        JsonElement[] errors = report.Errors;
+        Assert.True(errors.Length == 1, $"expected 1 error, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        JsonElement caller = errors[0].GetProperty("stack").EnumerateArray().First(f => f.TryGetProperty("function", out var name) && name.GetString() == "main");
+        AssertFrame(caller, "main", source, Line(source, "LINE_DECIDED_BY_FLAGS"), report.Context);
+        Assert.Equal("or 1 xor 1\ncontrol 1\n", report.Run.StdoutText);
+    }
+
     [Fact]
     public void CheckUninitializedNo_OnlyAddressability()
     {
