@@ -173,6 +173,7 @@ public static class CaseBinaries
         ["terminate_me"] = new("gcc", "terminate_me.c", ["-O1"], []),
         ["signal_forked_child"] = new("gcc", "signal_forked_child.c", ["-O1"], []),
         ["stop_and_continue"] = new("gcc", "stop_and_continue.c", ["-O1", "-g"], []),
+        ["job_control"] = new("gcc", "job_control.c", ["-O1"], []),
         ["memory_limits"] = new("gcc", "memory_limits.c", ["-O1", "-g"], []),
         ["dlopen_once"] = new("gcc", "dlopen_once.c", ["-O1"], ["-ldl"]),
         ["uninit_zero_flag_logic"] = new("gcc", "uninit_zero_flag_logic.c", ["-O1", "-g"], []),

@@ -127,4 +127,23 @@ public class TerminationSignalTests
         if (tool == "memcheck")
             Assert.Contains($"stop_and_continue.c:{MemcheckJson.Line("stop_and_continue.c", "LINE_AFTER_CONTINUE")}]", run.StderrText);
     }
+
+    /// <summary>
+    /// SIGTSTP and SIGCONT from outside reach the program's handlers (they were left to the kernel:
+    /// memcheck stopped and went on, the handlers never ran, and a child waiting for its handler hung);
+    /// with the default action SIGTSTP/SIGTTOU stop the process with that signal (WSTOPSIG).
+    /// </summary>
+    [Theory]
+    [InlineData("memcheck")]
+    [InlineData("none")]
+    public void JobControlSignals_RunTheProgramsHandlers_OrStopIt(string tool)
+    {
+        string program = CaseBinaries.Get("job_control");
+        var native = ProcessRunner.Run(program, []);
+        Assert.True(native.ExitCode == 0, native.StdoutText);
+        Assert.Contains("child: SIGTSTP handler ran\n", native.StdoutText);
+        RunResult run = MemcheckLauncher.Run(["--tool", tool, "--", program]);
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.StderrText}");
+        Assert.Equal(native.StdoutText, run.StdoutText);
+    }
 }
