@@ -12,9 +12,16 @@ struct rec {
     char never_written[6];
 };
 
+static volatile int taken;
+
 __attribute__((noinline)) int is_five(const struct rec *r, int i)
 {
-    return r[i].key == 5;   /* LINE_FIVE */
+    if (r[i].key == 5)   /* LINE_FIVE: a branch (a bare sete would be no use) */
+    {
+        taken++;
+        return 1;
+    }
+    return 0;
 }
 
 __attribute__((noinline)) void set_key(struct rec *r, int i, short v)

@@ -13,6 +13,8 @@
  * docs/ARCHITECTURE.md, "skipping the call's red-zone painting".) */
 #include <stdio.h>
 
+static volatile int taken;
+
 __attribute__((noinline)) static void sink(volatile int *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
 
 __attribute__((noinline)) static void scribble(void)
@@ -30,7 +32,10 @@ __attribute__((noinline)) static int big_frame_reader(int n)
     for (int i = 0; i < 60; i++) sum += a[i];
     sink(a);
     if (sum > 1000) /* LINE_BIG */
+    {
+        taken++; /* a branch the value decides (-O2 made a bare return 1 a setg: no use) */
         return 1;
+    }
     return 0;
 }
 
@@ -41,7 +46,10 @@ __attribute__((noinline)) static int red_zone_reader(int n)
     int sum = 0;
     for (int i = 0; i < 16; i++) sum += a[i];
     if (sum > 100) /* LINE_RED_ZONE */
+    {
+        taken++; /* a branch the value decides (-O2 made a bare return 1 a setg: no use) */
         return 1;
+    }
     return 0;
 }
 
@@ -54,7 +62,10 @@ __attribute__((noinline)) static int small_frame_reader(int n)
     int sum = 0;
     for (int i = 0; i < 16; i++) sum += a[i];
     if (sum > 100) /* LINE_SMALL */
+    {
+        taken++; /* a branch the value decides (-O2 made a bare return 1 a setg: no use) */
         return 1;
+    }
     return 0;
 }
 

@@ -41,12 +41,12 @@ __attribute__((noinline)) static void zeroed_by_xor(const int *undefined)
 __attribute__((noinline)) static void carry_kept_by_inc(const int *undefined, int n)
 {
     int carry;
-    __asm__ volatile("cmpl $5, (%2)\n\t"      /* LINE_CARRY: flags from an undefined value; setc below is reported (the asm's line) */
+    __asm__ volatile("cmpl $5, (%2)\n\t"      /* flags from an undefined value */
                      "incl %1\n\t"            /* OF SF ZF AF PF defined, CF kept undefined */
                      "setc %b0\n\t"
                      "movzbl %b0, %0\n\t"
                      : "=&q"(carry), "+r"(n) : "r"(undefined) : "cc");
-    if (carry) /* already reported at setc: the carry is defined since */
+    if (carry) /* LINE_CARRY: setc put the undefined carry into bit 0 */
         sink++;
     sink += n;
 }

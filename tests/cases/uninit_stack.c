@@ -9,12 +9,17 @@
 #include <string.h>
 #include <unistd.h>
 
+static volatile int taken;
+
 __attribute__((noinline)) static int local_on_one_path(int c)
 {
     volatile int x; /* set only when c > 5: it is not here */
     if (c > 5) x = c;
     if (x > 3) /* LINE_LOCAL */
+    {
+        taken++; /* a branch the value decides (-O2 made a bare return 1 a setg: no use) */
         return 1;
+    }
     return 0;
 }
 
@@ -25,7 +30,10 @@ __attribute__((noinline)) static int partly_filled_array(int n)
     int sum = 0;
     for (int i = 0; i < 16; i++) sum += a[i];
     if (sum > 100) /* LINE_ARRAY */
+    {
+        taken++; /* a branch the value decides (-O2 made a bare return 1 a setg: no use) */
         return 1;
+    }
     return 0;
 }
 

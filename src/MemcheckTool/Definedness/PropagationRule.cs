@@ -51,9 +51,9 @@ public enum PropagationRule
     VectorShift,
     /// <summary>popcnt: the count's bits (7 for 64 bits, 6 for 32, 5 for 16) undefined when an input bit is, the rest defined 0.</summary>
     PopCount,
-    /// <summary>setcc: a use of the flags; the byte is defined.</summary>
+    /// <summary>setcc: the byte's bit 0 as defined as the condition's flags, the rest defined (no use: Valgrind's 1Uto8).</summary>
     SetCondition,
-    /// <summary>cmovcc: a use of the flags; the destination takes the selected operand's shadow.</summary>
+    /// <summary>cmovcc: the destination takes the selected operand's shadow, all undefined when the condition is (no use: Valgrind's ITE).</summary>
     MoveIfCondition,
     /// <summary>xchg: the operands swap shadows.</summary>
     Exchange,

@@ -128,8 +128,9 @@ internal sealed unsafe partial class Propagator
         ulong mask = size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
         union &= mask;
         ulong result = (carryIn ? mask : union | (0 - union)) & mask;   // Valgrind's Left: a carry reaches every higher bit
-        if (!carryIn && union != 0 && (ins.Mnemonic is Mnemonic.Add or Mnemonic.Adc && sources.Length == 2 || ins.Mnemonic == Mnemonic.Inc && sources.Length == 1))
-            result = ExactSum(c, ins, sources[0], sources.Length == 2 ? sources[1] : -1, mask);
+        if (!carryIn && union != 0 && (ins.Mnemonic is Mnemonic.Add or Mnemonic.Adc && sources.Length == 2 || ins.Mnemonic == Mnemonic.Inc && sources.Length == 1)
+            || carryIn && ins.Mnemonic == Mnemonic.Adc && sources.Length == 2)
+            result = ExactSum(c, ins, sources[0], sources.Length == 2 ? sources[1] : -1, mask, carryIn);
         if (writes && ins.Mnemonic != Mnemonic.Cmp)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(shadow, result);
@@ -157,10 +158,11 @@ internal sealed unsafe partial class Propagator
         (((vx & ~x) + (vy & ~y)) ^ ((vx | x) + (vy | y))) | x | y;
 
     /// <summary>
-    /// add's, inc's and adc's (with a defined carry) result shadow by <see cref="ExactAdd"/>, as VEX
-    /// computes them: a + b, then + the carry. <paramref name="second"/> -1: inc's implicit 1.
+    /// add's, inc's and adc's result shadow by <see cref="ExactAdd"/>, as VEX computes them: a + b,
+    /// then + the carry (an undefined carry: a third term whose bit 0 is undefined, so adc $0 of a
+    /// defined 0 is undefined in bit 0 only). <paramref name="second"/> -1: inc's implicit 1.
     /// </summary>
-    private ulong ExactSum(ContextBlock* c, in Instruction ins, int first, int second, ulong mask)
+    private ulong ExactSum(ContextBlock* c, in Instruction ins, int first, int second, ulong mask, bool carryUndefined = false)
     {
         Span<byte> bytes = stackalloc byte[64];
         ReadOperand(c, ins, first, bytes);
@@ -176,7 +178,8 @@ internal sealed unsafe partial class Propagator
             vy = BinaryPrimitives.ReadUInt64LittleEndian(bytes) & mask;
         }
         ulong sum = ExactAdd(x, vx, y, vy) & mask;
-        if (ins.Mnemonic == Mnemonic.Adc && (c->Rflags & 1) != 0) sum = ExactAdd(sum, (vx + vy) & mask, 0, 1) & mask;
+        if (ins.Mnemonic == Mnemonic.Adc && (carryUndefined || (c->Rflags & 1) != 0))
+            sum = ExactAdd(sum, (vx + vy) & mask, carryUndefined ? 1UL : 0, c->Rflags & 1) & mask;
         return sum;
     }
 
@@ -354,11 +357,27 @@ internal sealed unsafe partial class Propagator
         SetFlags(c, ins, undefined);
     }
 
+    /// <summary>Whether a flag the instruction's condition reads is undefined.</summary>
+    private static bool ConditionUndefined(ContextBlock* c, in Instruction ins) => ((ulong)ins.RflagsRead & ShadowRegisters.Flags(c)) != 0;
+
+    /// <summary>setcc: bit 0 as defined as the condition's flags, the upper seven a defined 0 (Valgrind's 1Uto8).</summary>
+    private void SetCondition(ContextBlock* c, in Instruction ins)
+    {
+        Span<byte> shadow = stackalloc byte[1];
+        shadow[0] = ConditionUndefined(c, ins) ? (byte)1 : (byte)0;
+        WriteOperand(c, ins, 0, shadow);
+    }
+
+    /// <summary>
+    /// cmovcc: the selected operand's shadow; with the condition undefined, the whole destination is
+    /// (Valgrind's ITE: the chosen shadow, each bit made undefined by the condition's).
+    /// </summary>
     private void MoveIfCondition(ContextBlock* c, in Instruction ins)
     {
         Span<byte> shadow = stackalloc byte[64];
         bool taken = ConditionHolds(ins.ConditionCode, c->Rflags);
         ReadOperand(c, ins, taken ? 1 : 0, shadow);
+        if (ConditionUndefined(c, ins)) shadow.Fill(0xff);
         // A 32-bit cmov zeroes the upper half even when it does not move.
         WriteOperand(c, ins, 0, shadow[..OperandSize(ins, 0)]);
     }

@@ -50,7 +50,9 @@ internal sealed unsafe partial class Propagator
                 break;
             case Mnemonic.Fcmovb or Mnemonic.Fcmove or Mnemonic.Fcmovbe or Mnemonic.Fcmovu
                 or Mnemonic.Fcmovnb or Mnemonic.Fcmovne or Mnemonic.Fcmovnbe or Mnemonic.Fcmovnu:
-                if (ConditionHolds(FcmovCondition(ins.Mnemonic), c->Rflags))
+                if (((ulong)ins.RflagsRead & ShadowRegisters.Flags(c)) != 0)
+                    X87Shadows.Set(c, top, 0, true);   // an undefined condition: st0 undefined, as cmovcc's destination
+                else if (ConditionHolds(FcmovCondition(ins.Mnemonic), c->Rflags))
                     X87Shadows.Set(c, top, 0, X87Shadows.IsUndefined(c, top, ins.Op1Register - Register.ST0));
                 break;
             default:

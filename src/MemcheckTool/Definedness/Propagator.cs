@@ -78,7 +78,7 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             case PropagationRule.ScanForward or PropagationRule.ScanReverse: Scan(c, ins, rule == PropagationRule.ScanForward); return;
             case PropagationRule.PopCount: PopCount(c, ins); return;
             case PropagationRule.VectorShift: VectorShift(c, ins); return;
-            case PropagationRule.SetCondition: WriteOperand(c, ins, 0, stackalloc byte[1]); return;
+            case PropagationRule.SetCondition: SetCondition(c, ins); return;
             case PropagationRule.MoveIfCondition: MoveIfCondition(c, ins); return;
             case PropagationRule.Exchange: Exchange(c, ins); return;
             case PropagationRule.ExchangeAdd: ExchangeAdd(c, ins); return;

@@ -7,10 +7,17 @@ namespace Checker.MemcheckTool.Definedness;
 
 /// <summary>
 /// The significant uses of an instruction, checked before it runs: undefined flags deciding a
-/// conditional jump, move or set (and the carry of adc/sbb), an undefined register forming an
+/// conditional jump, an undefined register forming an
 /// address, an undefined indirect jump or call target or return address, an undefined divisor,
 /// an undefined count for jrcxz/loop. Each use found is reported once per site (the collector
 /// counts repeats) and the value is then taken as defined, so one undefined value gives one report.
+/// <para>
+/// A conditional move or set and adc/sbb's carry are not uses: as in Valgrind, the flags' undefinedness
+/// goes into their result (<see cref="Propagator"/>), to be reported where that result decides
+/// something. Compilers make branch-free conditions of them: `a != K || b == 0` as setne; sete; or;
+/// jne, where b is meaningful only when a is K (CoreCLR does so at start-up; Dr. Memory, which
+/// reported such sets, was known for it).
+/// </para>
 /// </summary>
 internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport report, Origins? origins = null)
 {
@@ -18,9 +25,9 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
     {
         CheckAddresses(c, ins);
         ulong flags = (ulong)ins.RflagsRead & ShadowRegisters.StatusFlags;
-        if (flags != 0 && (ShadowRegisters.Flags(c) & flags) != 0 && DecidesOnFlags(ins, out string what))
+        if (flags != 0 && ins.FlowControl == FlowControl.ConditionalBranch && (ShadowRegisters.Flags(c) & flags) != 0)
         {
-            report(c, ins.IP, what, UninitializedUse.Condition, origins?.OfFlags ?? 0);
+            report(c, ins.IP, "a conditional jump depends on undefined flags", UninitializedUse.Condition, origins?.OfFlags ?? 0);
             ShadowRegisters.SetFlags(c, ShadowRegisters.Flags(c) & ~flags);
         }
         switch (ins.FlowControl)
@@ -47,17 +54,6 @@ internal sealed unsafe class UseChecks(MemoryDefinedness memory, UseReport repor
                 break;
         }
         if (ins.Mnemonic is Mnemonic.Div or Mnemonic.Idiv) CheckOperand(c, ins, 0, "the divisor");
-    }
-
-    private static bool DecidesOnFlags(in Instruction ins, out string what)
-    {
-        string name = ins.Mnemonic.ToString();
-        what = ins.FlowControl == FlowControl.ConditionalBranch ? "a conditional jump depends on undefined flags"
-            : name.StartsWith("Cmov", StringComparison.Ordinal) || name.StartsWith("Fcmov", StringComparison.Ordinal) ? "a conditional move depends on undefined flags"
-            : name.StartsWith("Set", StringComparison.Ordinal) ? "a set-on-condition depends on undefined flags"
-            : ins.Mnemonic is Mnemonic.Adc or Mnemonic.Sbb ? $"{name.ToLowerInvariant()} depends on an undefined carry flag"
-            : "";
-        return what.Length > 0;
     }
 
     private void CheckAddresses(ContextBlock* c, in Instruction ins)

@@ -11,7 +11,8 @@ namespace Checker.Tests.Heap;
 /// it is rather than switching modes: the copy keeps each byte's definedness (the undefined field
 /// and the unwritten half of an int are reported where they are used, the defined ones are not), a
 /// defined value stored over unwritten bytes defines them, a register zeroed after the copy is
-/// defined, and a loaded undefined value passed to a call is reported in the callee, as Valgrind does.
+/// defined, and a loaded undefined value passed to a call, compared there into a byte (sete), is
+/// reported where the caller branches on that byte, as Valgrind does.
 /// </summary>
 public class UninitializedCopyTests
 {
@@ -31,7 +32,7 @@ public class UninitializedCopyTests
             ("copy_then_overwrite", "LINE_OVERWRITE_DST", "a conditional jump depends on undefined flags"),
             ("copy_across", "LINE_ACROSS", "a conditional jump depends on undefined flags"),
             ("copy_vectors", "LINE_VECTOR", "a conditional jump depends on undefined flags"),
-            ("use", "LINE_USED", "a set-on-condition depends on undefined flags"),
+            ("load_and_pass", "LINE_USED", "a conditional jump depends on undefined flags"),
         ];
         JsonElement[] errors = report.Errors;
         Assert.True(errors.Length == expected.Length,

@@ -11,7 +11,8 @@ namespace Checker.Tests.Heap;
 /// with itself, add's six flags) is defined and never reported; what it writes in part keeps the
 /// rest (a byte register's upper bytes, the carry inc leaves alone) and is reported; a register
 /// reloaded from other undefined memory stays undefined. Valgrind reports the byte register and
-/// the reload too; it does not report the carry inc kept (its flags thunk), which memcheck does.
+/// the reload too; it does not report the carry inc kept (its flags thunk), which memcheck does where
+/// the byte setc made of it is branched on.
 /// </summary>
 public class UninitializedOverwrittenTests
 {
@@ -29,7 +30,7 @@ public class UninitializedOverwrittenTests
         (string Function, string Marker, string Words)[] expected =
         [
             ("byte_register_overwritten", "LINE_BYTE", "a conditional jump depends on undefined flags"),
-            ("carry_kept_by_inc", "LINE_CARRY", "a set-on-condition depends on undefined flags"),
+            ("carry_kept_by_inc", "LINE_CARRY", "a conditional jump depends on undefined flags"),
             ("loaded_over_from_undefined", "LINE_RELOADED", "a conditional jump depends on undefined flags"),
         ];
         JsonElement[] errors = report.Errors;

@@ -36,10 +36,12 @@ public class UninitializedRegisterRulesTests
         (string Function, string Marker, string Words)[] expected =
         [
             ("and_or_bitfield", "LINE_AND_OR_HIGH", "a conditional jump depends on undefined flags"),
-            ("test_and_cmp", "LINE_CMP_UNDEFINED", "a set-on-condition depends on undefined flags"),
+            ("test_and_cmp", "LINE_CMP_UNDEFINED", "a conditional jump depends on undefined flags"),
             ("add_smears", "LINE_ADD", "a conditional jump depends on undefined flags"),
             ("register_moves", "LINE_MOVED", "a conditional jump depends on undefined flags"),
-            ("register_pairs", "LINE_PAIRS", "a set-on-condition depends on undefined flags"),
+            ("register_pairs", "LINE_PAIRS", "a conditional jump depends on undefined flags"),
+            ("branch_free_conditions", "LINE_CMOV", "a conditional jump depends on undefined flags"),
+            ("branch_free_conditions", "LINE_ADC", "a conditional jump depends on undefined flags"),
             ("bitfield_tests", "LINE_NEVER", "a conditional jump depends on undefined flags"),
         ];
         JsonElement[] errors = report.Errors;
