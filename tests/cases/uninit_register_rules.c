@@ -172,6 +172,37 @@ __attribute__((noinline)) static void branch_free_conditions(unsigned char *p)
     }
 }
 
+/* A bit index or shift count in a register counts modulo the operand's width: only its low bits
+   matter (CoreCLR's JIT loads a byte-wide type as 32 bits beside undefined bitfields, then bt). */
+__attribute__((noinline)) static void index_low_bits(unsigned char *p)
+{
+    for (int i = 0; i < TIMES; i++)
+    {
+        unsigned char cf, undefined_cf;
+        unsigned shifted;
+        __asm__ volatile("movzbl (%3), %%eax\n\t"
+                         "shll $8, %%eax\n\t"        /* bits 8..15 undefined, the low byte a defined 0 */
+                         "orl $5, %%eax\n\t"         /* index 5 */
+                         "movl $0x20, %%ecx\n\t"
+                         "btq %%rax, %%rcx\n\t"      /* bit 5: CF defined */
+                         "setc %0\n\t"
+                         "movl %%eax, %%ecx\n\t"
+                         "movl $1, %1\n\t"
+                         "shll %%cl, %1\n\t"         /* by cl & 31 = 5: defined */
+                         "movzbl (%3), %%eax\n\t"
+                         "movl $0x20, %%ecx\n\t"
+                         "btq %%rax, %%rcx\n\t"      /* by an undefined index */
+                         "setc %2\n\t"
+                         : "=&q"(cf), "=&r"(shifted), "=&q"(undefined_cf) : "r"(p + i) : "eax", "ecx", "cc");
+        if (cf) /* no report */
+            sink++;
+        if (shifted & 0x20) /* no report */
+            sink++;
+        if (undefined_cf) /* LINE_BT */
+            sink++;
+    }
+}
+
 /* A bitfield whose other bits were never written: testing the defined bit is propagated at the
    mode switch and the thread stays in the plain mode; testing the undefined bits is reported. */
 struct flag_byte
@@ -200,6 +231,7 @@ int main(void)
     register_moves(p);
     register_pairs(p);
     branch_free_conditions(p);
+    index_low_bits(p);
     struct flag_byte *f = malloc(TIMES * sizeof *f);
     bitfield_tests(f);
     free(f);

@@ -261,7 +261,8 @@ internal sealed unsafe partial class Propagator
         else if (ins.GetOpKind(countOp) == OpKind.Register)
         {
             Register r = ins.GetOpRegister(countOp);
-            countUndefined = ShadowRegisters.IsUndefined(c, r);
+            // Only the count's low 5 or 6 bits shift (VEX masks them: And8(cl, 31 or 63)).
+            countUndefined = (RegisterShadow(c, r) & (ulong)(bits == 64 ? 63 : 31)) != 0;
             count = (int)(GuestValues.Gpr(c, r) & (ulong)(bits == 64 ? 63 : 31));
         }
         else count = (int)(ins.GetImmediate(countOp) & (ulong)(bits == 64 ? 63 : 31));
@@ -314,8 +315,15 @@ internal sealed unsafe partial class Propagator
     private void BitTest(ContextBlock* c, in Instruction ins)
     {
         bool registerIndex = ins.GetOpKind(1) == OpKind.Register;
-        if (registerIndex && (ins.GetOpKind(0) == OpKind.Memory || ShadowRegisters.IsUndefined(c, ins.GetOpRegister(1)))) { Pessimistic(c, ins); return; }
         int size = Math.Min(8, OperandSize(ins, 0));
+        // A register operand's bit index is taken modulo its width: only those low bits of the index
+        // register matter (`mov eax, [field]; bt rcx, rax` of a byte-wide type beside undefined
+        // bitfields: CoreCLR's JIT). Against memory the whole index also selects the address.
+        if (registerIndex && (ins.GetOpKind(0) == OpKind.Memory || (RegisterShadow(c, ins.GetOpRegister(1)) & (ulong)(8 * size - 1)) != 0))
+        {
+            Pessimistic(c, ins);
+            return;
+        }
         Span<byte> index = stackalloc byte[8], shadow = stackalloc byte[8];
         ReadValue(c, ins, 1, index);
         int bit = (int)(BinaryPrimitives.ReadUInt64LittleEndian(index) % (ulong)(8 * size));

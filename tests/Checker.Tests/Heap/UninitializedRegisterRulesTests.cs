@@ -42,6 +42,7 @@ public class UninitializedRegisterRulesTests
             ("register_pairs", "LINE_PAIRS", "a conditional jump depends on undefined flags"),
             ("branch_free_conditions", "LINE_CMOV", "a conditional jump depends on undefined flags"),
             ("branch_free_conditions", "LINE_ADC", "a conditional jump depends on undefined flags"),
+            ("index_low_bits", "LINE_BT", "a conditional jump depends on undefined flags"),
             ("bitfield_tests", "LINE_NEVER", "a conditional jump depends on undefined flags"),
         ];
         JsonElement[] errors = report.Errors;
