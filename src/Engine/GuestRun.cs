@@ -64,7 +64,7 @@ public sealed unsafe class GuestRun
 
         process.Tool.Attach(new ToolHost(process, program, window, RecordImage));
         // The modules mapped before the first instruction; the rest are seen as the guest maps them.
-        process.ModuleMapped(program.Executable.Image.Path, program.Executable.Start);
+        process.ModuleMapped(program.Executable.Image.Path, program.Executable.Start, isProgram: true);
         if (program.Interpreter is MappedImage interp) process.ModuleMapped(interp.Image.Path, interp.Start);
         var faults = new FaultAnalyzer(cache, process.Mappings, process.Tool);
         var translator = new BlockTranslator(cache, process.Interceptor, process.Tool.CreateInstrumenter(), process.Mappings, process.Modules);

@@ -9,10 +9,14 @@
  *   posix_spawn-missing  posix_spawn of a path that does not exist: prints the error it returns
  *   system            system("CHILD arg")
  *   popen             popen("CHILD", "r"), echoing what it reads
- *   vfork-write       vfork, the child writes a variable of the parent and _exits: prints it */
+ *   vfork-write       vfork, the child writes a variable of the parent and _exits: prints it
+ *   spawn-threads     50 posix_spawns of a missing path while another thread counts in a heap
+ *                     word: prints the errors and whether the count ever went backwards (the
+ *                     vfork child's pages must not undo what the other thread wrote meanwhile) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +45,24 @@ static int wait_for(pid_t pid, const char *what)
     }
     print_status(what, status);
     return 0;
+}
+
+static volatile long *counted;
+static volatile int counting = 1;
+static volatile long went_back;
+
+static void *count_in_heap(void *arg)
+{
+    (void)arg;
+    long mine = 0;
+    while (counting) {
+        *counted = *counted + 1;
+        if (*counted != ++mine) {
+            went_back++;
+            mine = *counted;
+        }
+    }
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -93,6 +115,22 @@ int main(int argc, char **argv)
         int failed = wait_for(pid, mode);
         printf("spawned pid=%d\n", (int)pid);
         return failed;
+    }
+    if (strcmp(mode, "spawn-threads") == 0) {
+        counted = calloc(1, sizeof *counted);
+        pthread_t counter;
+        pthread_create(&counter, NULL, count_in_heap, NULL);
+        char *child_argv[] = { "/nonexistent/child", NULL };
+        int errors = 0;
+        for (int i = 0; i < 50; i++) {
+            pid_t pid = 0;
+            if (posix_spawn(&pid, child_argv[0], NULL, NULL, child_argv, environ) == ENOENT)
+                errors++;
+        }
+        counting = 0;
+        pthread_join(counter, NULL);
+        printf("spawn-threads: %d of 50 failed with ENOENT, count went back %ld times\n", errors, went_back);
+        return 0;
     }
     if (strcmp(mode, "system") == 0) {
         setenv("CHILD_MARK", "system", 1);

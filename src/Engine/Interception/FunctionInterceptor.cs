@@ -113,7 +113,7 @@ public sealed unsafe class FunctionInterceptor
     }
 
     /// <summary>A module was mapped whole at <paramref name="start"/> (its first PT_LOAD at file offset 0 lands there).</summary>
-    public void OnModuleMapped(ElfImage image, ulong start)
+    public void OnModuleMapped(ElfImage image, ulong start, bool isProgram = false)
     {
         string path = image.Path;
         ulong bias = image.IsPositionIndependent ? start - image.LowestLoadAddress : 0;
@@ -122,6 +122,7 @@ public sealed unsafe class FunctionInterceptor
         var located = _located.GetAlternateLookup<ReadOnlySpan<char>>();
         var byName = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
         ElfSymbolTable symbols = image.ReadSymbolTable();
+        bool ownAllocator = isProgram && CarriesItsOwnAllocator(image, symbols);
         for (int i = 1; i < symbols.Count; i++)
         {
             ElfSymbolEntry symbol = symbols[i];
@@ -139,10 +140,31 @@ public sealed unsafe class FunctionInterceptor
             // Not IFUNCs: their symbol is the resolver, not the function.
             if (symbol.Type != ElfSymbolType.Func) continue;
             if (located.TryGetValue(name, out string locatedName, out var found) && found.Entry == 0) _located[locatedName] = (symbol.Value + bias, symbol.Size);
-            if (!byName.TryGetValue(name, out _, out var named)) continue;
+            if (ownAllocator || !byName.TryGetValue(name, out _, out var named)) continue;
             ulong pc = symbol.Value + bias;
             if (!_byPc.TryGetValue(pc, out var existing) || named.Rank < existing.Rank) _byPc[pc] = named;
         }
+    }
+
+    /// <summary>
+    /// Dynamically linked programs (the executable, not a library: libc.so.6 has an interpreter too)
+    /// that define malloc themselves: their allocator is left to run as
+    /// their code, as Valgrind leaves it (its --soname-synonyms=somalloc=NONE opts in). Such an
+    /// allocator is reached by more than its exported names (chromium's allocator shim calls
+    /// PartitionAlloc through a dispatch table): with its exports replaced, blocks from the
+    /// replacement reached its own free, which read PartitionAlloc's metadata below them and
+    /// crashed the browser. A static executable's malloc is the C library's, replaced as ever; so
+    /// are shared allocator libraries' (libjemalloc, libtcmalloc), whose exports are their API.
+    /// </summary>
+    private static bool CarriesItsOwnAllocator(ElfImage image, ElfSymbolTable symbols)
+    {
+        if (image.Interpreter == null) return false;
+        for (int i = 1; i < symbols.Count; i++)
+        {
+            ElfSymbolEntry symbol = symbols[i];
+            if (symbol.IsDefined && symbol.Type == ElfSymbolType.Func && symbols.NameOf(symbol).SequenceEqual("malloc"u8)) return true;
+        }
+        return false;
     }
 
     /// <summary>Code in [start, end) is gone (dlclose, munmap): forget its entry points.</summary>

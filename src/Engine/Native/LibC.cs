@@ -41,6 +41,9 @@ public static unsafe partial class LibC
     [LibraryImport("libc")]
     public static partial int getppid();
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint readlink(string path, byte* buffer, nuint size);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint getrandom(byte* buffer, nuint count, uint flags);
 

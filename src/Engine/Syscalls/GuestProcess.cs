@@ -40,13 +40,14 @@ public sealed class GuestProcess(string executablePath, GuestBrk brk, CodeWindow
     /// An ELF file mapped whole at <paramref name="start"/> (the loader's images, or ld.so mapping a
     /// library): recorded, its functions replaced, the tool told.
     /// </summary>
-    public void ModuleMapped(string path, ulong start)
+    /// <param name="isProgram">The executable itself (its own malloc, if it defines one, is left alone: <see cref="Interception.FunctionInterceptor"/>).</param>
+    public void ModuleMapped(string path, ulong start, bool isProgram = false)
     {
         Symbols.Elf.ElfImage image;
         try { image = Symbols.Elf.ElfImage.Open(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Symbols.Elf.ElfFormatException) { return; }
         (ulong low, ulong high) = Modules.OnMapped(image, start);
-        Interceptor?.OnModuleMapped(image, start);
+        Interceptor?.OnModuleMapped(image, start, isProgram);
         Tool.OnModuleLoaded(path, low, high);
     }
 

@@ -102,7 +102,7 @@ public sealed unsafe partial class SyscallEmulator
     /// </summary>
     private long SignalSelf(SyscallRequest r, bool toSelf, int signal) => SignalGuest(r, null, toSelf, signal);
 
-    private long SignalGuest(SyscallRequest r, GuestThread? target, bool toProcess, int signal)
+    private long SignalGuest(SyscallRequest r, GuestThread? target, bool toProcess, int signal, Checker.Engine.Delivery.SignalInfo? queued = null)
     {
         if ((target == null && !toProcess) || signal == 0) return PassThrough(r);
         if (signal < 0 || signal >= GuestProcess.SignalCount) return -Errno.EINVAL;
@@ -110,8 +110,8 @@ public sealed unsafe partial class SyscallEmulator
         if (handler == SigIgn || (handler == SigDfl && Signals.IgnoredByDefault(signal))) return 0;
         int pid = (int)_process.Kernel.Call(SyscallNumbers.Getpid);
         int uid = (int)_process.Kernel.Call(102 /* getuid */);
-        bool threadDirected = r.Number != SyscallNumbers.Kill;
-        var info = new Checker.Engine.Delivery.SignalInfo(signal, threadDirected ? Checker.Engine.Delivery.SignalInfo.SiTkill : Checker.Engine.Delivery.SignalInfo.SiUser, pid, uid);
+        bool threadDirected = r.Number is not (SyscallNumbers.Kill or SyscallNumbers.RtSigqueueinfo);
+        var info = queued ?? new Checker.Engine.Delivery.SignalInfo(signal, threadDirected ? Checker.Engine.Delivery.SignalInfo.SiTkill : Checker.Engine.Delivery.SignalInfo.SiUser, pid, uid);
         if (handler == SigDfl)
         {
             // Blocked (by its thread, or by every thread), it waits as natively, for sigwait or
@@ -137,6 +137,28 @@ public sealed unsafe partial class SyscallEmulator
         GuestThread? target = _process.Threads.Live.FirstOrDefault(t => t.Tid == tid);
         if (target == null) return PassThrough(r);
         return SignalGuest(r, target, toProcess: false, signal);
+    }
+
+    /// <summary>
+    /// rt_sigqueueinfo/rt_tgsigqueueinfo (sigqueue, and a crash handler re-raising the fault it
+    /// caught with its siginfo: chromium's): to this process, the guest's siginfo as given (the
+    /// kernel lets a process send itself any si_code; another process only negative ones), handled
+    /// as kill/tgkill are. Passed to the kernel, a self-sent SIGSEGV with a fault's si_code reached
+    /// memcheck's own fault handler, which took it for a fault of its own at the syscall.
+    /// </summary>
+    private long QueueSignal(SyscallRequest r, long tgid, long tid, int signal, ulong infoAddress)
+    {
+        const int SiginfoSize = 128;
+        long pid = _process.Kernel.Call(SyscallNumbers.Getpid);
+        if (tgid != pid) return PassThrough(r);
+        GuestThread? target = null;
+        if (tid != -1 && (target = _process.Threads.Live.FirstOrDefault(t => t.Tid == tid)) == null) return PassThrough(r);
+        if (signal < 0 || signal >= GuestProcess.SignalCount) return -Errno.EINVAL;
+        byte[] raw = new byte[SiginfoSize];
+        if (!GuestMemory.TryRead(infoAddress, raw)) return -Errno.EFAULT;
+        BitConverter.TryWriteBytes(raw.AsSpan(0, 4), signal);   // the kernel sets si_signo
+        var info = new Checker.Engine.Delivery.SignalInfo(signal, BitConverter.ToInt32(raw, 8), BitConverter.ToInt32(raw, 16), BitConverter.ToInt32(raw, 20), Raw: raw);
+        return SignalGuest(r, target, toProcess: target == null, signal, info);
     }
 
     /// <summary>rt_sigtimedwait (sigwait, sigwaitinfo, sigtimedwait): from the engine's queues, where signals for the guest wait.</summary>

@@ -38,6 +38,10 @@ public sealed unsafe partial class SyscallEmulator
     private long VforkUnderLock(SyscallRequest r, Action forked)
     {
         VforkChannel? channel = VforkChannel.Open(_process);
+        // Taken before the fork: in the child the other threads are gone, and the stack is the new one.
+        bool othersRun = _process.Threads.Live.Count > 1;
+        State.ContextBlock* caller = CurrentContext;
+        (ulong callerStack, ulong tls) = (caller->Rsp, caller->GuestFsBase);
         // The kernel's vfork wait would block the parent until the child execs, and the child
         // would wait for the parent to take its pages: the channel is the wait instead.
         long result = Clone(r with { A1 = channel != null ? r.A1 & ~0x4000UL : r.A1 & ~0x100UL, });
@@ -52,6 +56,7 @@ public sealed unsafe partial class SyscallEmulator
         else
         {
             channel.BecomeChild(_process);
+            if (othersRun) channel.SendOnlyWithin(callerStack, r.A2, tls);
             _process.VforkParent = channel;
             _process.Tool.OnVforkChild();
             // A fork of this child is not the process the parent waits for.

@@ -43,6 +43,8 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Kill] = r => SignalSelf(r, r.A1 == (ulong)LibC.getpid(), (int)r.A2),
             [SyscallNumbers.Tkill] = r => SignalThread(r, -1, (long)r.A1, (int)r.A2),
             [SyscallNumbers.Tgkill] = r => SignalThread(r, (long)r.A1, (long)r.A2, (int)r.A3),
+            [SyscallNumbers.RtSigqueueinfo] = r => QueueSignal(r, (long)r.A1, -1, (int)r.A2, r.A3),
+            [SyscallNumbers.RtTgsigqueueinfo] = r => QueueSignal(r, (long)r.A1, (long)r.A2, (int)r.A3, r.A4),
             [SyscallNumbers.Execve] = Execve,
             [SyscallNumbers.Execveat] = Execveat,
             [SyscallNumbers.Close] = Close,
@@ -64,9 +66,11 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Shmat] = Shmat,
             [SyscallNumbers.Shmdt] = Shmdt,
             [SyscallNumbers.Mprotect] = Mprotect,
+            [SyscallNumbers.PkeyMprotect] = Mprotect,   // mprotect and a protection key (V8's code space): the same bookkeeping
             [SyscallNumbers.Mremap] = Mremap,
         };
         AddSelfPathCalls();
+        AddProcSelfViews();
     }
 
     /// <summary>
@@ -75,7 +79,7 @@ public sealed unsafe partial class SyscallEmulator
     /// </summary>
     private static readonly HashSet<long> Serialized =
     [
-        SyscallNumbers.Brk, SyscallNumbers.Mmap, SyscallNumbers.Munmap, SyscallNumbers.Mprotect, SyscallNumbers.Mremap,
+        SyscallNumbers.Brk, SyscallNumbers.Mmap, SyscallNumbers.Munmap, SyscallNumbers.Mprotect, SyscallNumbers.PkeyMprotect, SyscallNumbers.Mremap,
         SyscallNumbers.Shmat, SyscallNumbers.Shmdt, SyscallNumbers.RtSigaction,
     ];
 

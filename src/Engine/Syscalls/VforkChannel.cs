@@ -26,9 +26,13 @@ namespace Checker.Engine.Syscalls;
 /// permission is needed. The parent stops waiting at end of file: the child's descriptors are
 /// close-on-exec, so it sees that at the child's successful exec or at its exit or death, as the
 /// kernel ends a vfork wait. Not carried over: mappings the child creates or removes, and its brk.
-/// With threads, a page is copied whole: a write another thread of the parent made to the same page
-/// during the child's life would be lost (posix_spawn's child writes only its own stack, the waiting
-/// thread's frame and errno).
+/// When the parent has other threads, a page they write during the child's life is one the child
+/// holds alone too (the parent's write broke the copy-on-write), and sending it back would undo
+/// their write (chromium's browser process, spawning its helpers while a dozen threads run, crashed
+/// of it). Then only the mappings the vfork child can write under the kernel's rules are sent (<see
+/// cref="SendOnlyWithin"/>: the waiting thread's stack, the child's own stack and the thread's TLS:
+/// posix_spawn's child writes its stack, the waiting thread's frame and errno); no page-dirty
+/// tracking tells the two apart (soft-dirty bits are not in every kernel: not in this machine's).
 /// </remarks>
 [SupportedOSPlatform("linux")]
 public sealed unsafe class VforkChannel
@@ -104,6 +108,12 @@ public sealed unsafe class VforkChannel
         Close(ref _replyWrite, process);
     }
 
+    // With other threads in the parent: addresses whose mappings alone are sent (null: every writable one).
+    private ulong[]? _within;
+
+    /// <summary>In the child: send only the changed pages of the mappings holding these addresses (0s skipped).</summary>
+    public void SendOnlyWithin(params ulong[] addresses) => _within = [.. addresses.Where(a => a != 0)];
+
     /// <summary>In the child after the fork: keeps its ends (the parent's are closed).</summary>
     public void BecomeChild(GuestProcess process)
     {
@@ -134,7 +144,7 @@ public sealed unsafe class VforkChannel
         {
             try
             {
-                foreach ((ulong start, ulong end, int prot) in mappings.Ranges)
+                foreach ((ulong start, ulong end, int prot) in Candidates(mappings))
                     if ((prot & GuestMappings.Write) != 0 && !SendChanged(pagemap, start, end)) return;
             }
             finally { LibC.close(pagemap); }
@@ -145,6 +155,12 @@ public sealed unsafe class VforkChannel
         byte reply;
         ReadFully(_replyRead, &reply, 1);
     }
+
+    private IEnumerable<(ulong Start, ulong End, int Prot)> Candidates(GuestMappings mappings) =>
+        _within == null ? mappings.Ranges
+            : _within.Where(a => mappings.RangeAt(a) != null)
+                .Select(a => (mappings.RangeAt(a)!.Value.Start, mappings.RangeAt(a)!.Value.End, mappings.ProtectionAt(a) ?? 0))
+                .Distinct().OrderBy(r => r.Start);
 
     private bool SendJournal(byte[] journal)
     {

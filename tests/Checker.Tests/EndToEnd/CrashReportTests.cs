@@ -66,6 +66,31 @@ public class CrashReportTests
         AssertFrame(stack[3], "main", Source, Line(Source, "LINE_MAIN_DEEP"), context);
     }
 
+    /// <summary>
+    /// A crash handler that sends the fault's siginfo back to its thread (rt_tgsigqueueinfo, as
+    /// chromium's does) with the default action restored: the program dies of SIGSEGV, reported with
+    /// the fault's access. The kernel delivered that SIGSEGV to memcheck's own fault handler, which
+    /// took it for a fault of its own and memcheck died with a .NET stack trace.
+    /// </summary>
+    [Fact]
+    public void AFaultReRaisedByItsHandler_KillsTheProgramAsNatively()
+    {
+        string program = CaseBinaries.Get("reraise_fault");
+        var native = ProcessRunner.Run(program, []);
+        Assert.Equal(128 + SigSegv, native.ExitCode);
+        Assert.Equal("queued 10: code -1 value 42\ncaught 11: code 1 at 0xc0\n", native.StdoutText);
+        var report = RunCase(program, []);
+        string context = report.Context;
+        Assert.Equal(native.StdoutText, report.Run.StdoutText);
+        Assert.True(report.Run.ExitCode == 128 + SigSegv, $"exit {report.Run.ExitCode}\n{context}");
+        Assert.DoesNotContain("   at Checker.", report.Run.StderrText);
+        JsonElement[] errors = report.Errors;
+        Assert.True(errors.Length == 1, $"expected 1 error, got {errors.Length}\n{context}");
+        Assert.StartsWith("not within a mapped region", errors[0].GetProperty("message").GetString());
+        AssertFrame(errors[0].GetProperty("stack")[0], "main", "reraise_fault.c", Line("reraise_fault.c", "LINE_FAULT"), context);
+        Assert.Contains("the program was killed by SIGSEGV", report.Run.StderrText);
+    }
+
     [Fact]
     public void StrlenOfNull_ReportedAtTheCallersLine()
     {

@@ -51,6 +51,51 @@ public class GuestEnvironmentTests
         Assert.StartsWith("setrlimit 0, read back 300 MB\n", none.StdoutText);
     }
 
+    /// <summary>
+    /// /proc/self/task and /proc/self/fd hold memcheck's own threads and descriptors too: chromium's
+    /// zygote (its single-thread check, st_nlink of self/task) died of a CHECK, and crashpad warned
+    /// at each descriptor it could not close. Both directories as natively, under both tools.
+    /// </summary>
+    [Fact]
+    public void ItsOwnTaskAndFdDirectories_HoldOnlyItsThreadsAndDescriptors()
+    {
+        string program = CaseBinaries.Get("proc_self_dirs");
+        var (native, _) = NativeComparison.AssertSameBehaviour(program, []);
+        Assert.StartsWith("task links 4, entries 2\n", native.StdoutText);
+        Assert.Contains("closes failed 0\n", native.StdoutText);
+        var memcheck = MemcheckLauncher.Run(["--", program]);
+        NativeComparison.AssertSame(native, memcheck);
+    }
+
+    /// <summary>Code made executable by pkey_mprotect (V8's code space) runs, as after mprotect: it was "non-executable memory" and the renderer died.</summary>
+    [Fact]
+    public void CodeMadeExecutableWithAProtectionKey_Runs()
+    {
+        string program = CaseBinaries.Get("pkey_code");
+        var native = ProcessRunner.Run(program, []);
+        Assert.Equal("returned 42\n", native.StdoutText);
+        var memcheck = MemcheckLauncher.Run(["--", program]);
+        NativeComparison.AssertSame(native, memcheck);
+        Assert.DoesNotContain("UNADDRESSABLE", memcheck.StderrText);
+    }
+
+    /// <summary>
+    /// A program with its own malloc family and an internal free no name exports (chromium's
+    /// allocator shim and PartitionAlloc): its allocator runs as its code, as under Valgrind, and the
+    /// program behaves as natively. With its exports replaced, its internal free met 1,000 blocks
+    /// without its header (chromium crashed in PartitionAlloc's free).
+    /// </summary>
+    [Fact]
+    public void AProgramsOwnAllocator_IsLeftToRun()
+    {
+        string program = CaseBinaries.Get("own_allocator");
+        var native = ProcessRunner.Run(program, []);
+        Assert.Equal("own allocator: 0 bad headers\n", native.StdoutText);
+        var memcheck = MemcheckLauncher.Run(["--", program]);
+        NativeComparison.AssertSame(native, memcheck);
+        Assert.DoesNotContain("INVALID HEAP ARGUMENT", memcheck.StderrText);
+    }
+
     [Fact]
     public void ManyArgumentsAndAHugeEnvironmentVariable()
     {

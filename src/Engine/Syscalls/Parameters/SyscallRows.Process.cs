@@ -187,6 +187,9 @@ internal static partial class SyscallRows
         Row(322, "execveat", "fd, filename, argv, envp, flags", CString(1), StringArray(2), StringArray(3)),
         Row(324, "membarrier", "cmd, flags, cpu_id"),
         Row(325, "mlock2", "start, len, flags"),
+        Row(329, "pkey_mprotect", "start, len, prot, pkey"),
+        Row(330, "pkey_alloc", "flags, init_val"),
+        Row(331, "pkey_free", "pkey"),
         Row(424, "pidfd_send_signal", "pidfd, sig, info, flags", Fixed(2, SigInfo, Reads, optional: true)),
         Row(434, "pidfd_open", "pid, flags"),
     ];
