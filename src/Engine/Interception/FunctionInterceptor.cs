@@ -162,7 +162,8 @@ public sealed unsafe class FunctionInterceptor
         for (int i = 1; i < symbols.Count; i++)
         {
             ElfSymbolEntry symbol = symbols[i];
-            if (symbol.IsDefined && symbol.Type == ElfSymbolType.Func && symbols.NameOf(symbol).SequenceEqual("malloc"u8)) return true;
+            if (symbol.IsDefined && symbol.Type == ElfSymbolType.Func && symbol.Binding != ElfSymbolBinding.Local
+                && symbols.NameOf(symbol).SequenceEqual("malloc"u8)) return true;
         }
         return false;
     }
