@@ -53,6 +53,7 @@ public sealed class ReportSession : IDisposable
     /// <param name="traced">Set when this memcheck runs a program another checked program exec'd.</param>
     public ReportSession(string[] command, MemcheckSettings settings, GuestProcess process, TracedExec? traced = null)
     {
+        _ownAllocator = () => process.Interceptor?.ProgramWithOwnAllocator;
         _command = command;
         _settings = settings;
         // A pc in no mapping now may be a dlclose'd library's (a leak it allocated, reported at exit).
@@ -142,11 +143,12 @@ public sealed class ReportSession : IDisposable
     {
         var raw = new RawStack(error.Stack, error.InnermostIsExact);
         if (_collector.TryAddRepeat(ErrorKind.Uninitialized, raw)) return;
+        (HeapChunk? origin, StackOrigin? fromStack) = error.FindOrigin?.Invoke() ?? (error.Chunk, error.FromStack);
         _collector.Add(new ErrorRecord(ErrorKind.Uninitialized,
-            error.Chunk is HeapChunk origin ? $"{error.What}; it came from the {origin.Size}-byte heap block at 0x{origin.User:x}"
-            : error.FromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}" : error.What,
+            origin is HeapChunk block ? $"{error.What}; it came from the {block.Size}-byte heap block at 0x{block.User:x}"
+            : fromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}" : error.What,
             CurrentThread, Frames(raw),
-            Block: error.Chunk is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin())
+            Block: origin is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin())
         {
             Valgrind = Valgrind(error.Use),
             Address = error.Use.Address,
@@ -436,10 +438,14 @@ public sealed class ReportSession : IDisposable
 
     private ErrorSummary? Ignored => _ignored.Summary() is { Total: > 0 } some ? some : null;
 
+    // The program's own malloc, left unreplaced (FunctionInterceptor): named once, before the summary.
+    private readonly Func<string?> _ownAllocator;
+
     private void WriteSummary()
     {
         // -q: errors only (a death is still told: GuestTermination's notes).
         if (_settings.Quiet) return;
+        if (_ownAllocator() is string program) _text.WriteNote($"{program} has its own malloc, left to run as its code (as under Valgrind): its heap blocks were not checked", []);
         _text.WriteSummary(_collector.Summary(), _engineFailure is not null ? "memcheck stopped the program: see the engine failure above" : null);
         if (Ignored is ErrorSummary ignored) _text.WriteIgnored(ignored, "--leak-check=full lists them");
         _text.WriteSuppressed(UsedSuppressions, _settings.Verbose ? _suppressions.Location : null);

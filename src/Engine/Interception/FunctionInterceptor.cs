@@ -123,6 +123,7 @@ public sealed unsafe class FunctionInterceptor
         var byName = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
         ElfSymbolTable symbols = image.ReadSymbolTable();
         bool ownAllocator = isProgram && CarriesItsOwnAllocator(image, symbols);
+        if (ownAllocator) ProgramWithOwnAllocator = path;
         for (int i = 1; i < symbols.Count; i++)
         {
             ElfSymbolEntry symbol = symbols[i];
@@ -167,6 +168,9 @@ public sealed unsafe class FunctionInterceptor
         }
         return false;
     }
+
+    /// <summary>The executable whose own malloc family runs unreplaced (<see cref="CarriesItsOwnAllocator"/>), if it has one: its heap blocks go unchecked, which the report says.</summary>
+    public string? ProgramWithOwnAllocator { get; private set; }
 
     /// <summary>Code in [start, end) is gone (dlclose, munmap): forget its entry points.</summary>
     public void OnUnmapped(ulong start, ulong end)

@@ -29,6 +29,7 @@ public static class CaseBinaries
         ["reraise_fault"] = new("gcc", "reraise_fault.c", ["-O1", "-g"], []),
         ["pkey_code"] = new("gcc", "pkey_code.c", ["-O1"], []),
         ["own_allocator"] = new("gcc", "own_allocator.c", ["-O2"], []),
+        ["uninit_origin_per_stack"] = new("gcc", "uninit_origin_per_stack.c", ["-O2", "-g"], []),
         ["args_and_env"] = new("gcc", "args_and_env.c", ["-O2"], []),
         ["pthread_create"] = new("gcc", "pthread_create.c", ["-O2", "-pthread"], []),
         ["threads_heap_overflow"] = new("gcc", "threads_heap_overflow.c", ["-O2", "-g", "-pthread"], []),

@@ -565,6 +565,28 @@ public class UninitializedReadTests
         }
     }
 
+    /// <summary>
+    /// --track-origins=yes, one use site reached with two different stacks: both errors name their
+    /// own block (the origin was looked up once per site, and the second error named none).
+    /// </summary>
+    [Fact]
+    public void TrackOrigins_EachErrorAtASharedSiteNamesItsOwnBlock()
+    {
+        const string source = "uninit_origin_per_stack.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_origin_per_stack"), "--track-origins=yes");
+        string context = report.Context;
+        JsonElement[] errors = report.Errors;
+        (string Caller, string Allocation, int Size)[] expected = [("first", "ALLOC_FIRST", 16), ("second", "ALLOC_SECOND", 24)];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            AssertFrame(errors[i].GetProperty("stack")[0], "check", source, Line(source, "LINE_USE"), context);
+            Assert.True(errors[i].TryGetProperty("block", out JsonElement block), $"error {i + 1} has no origin: {Message(errors[i])}\n{context}");
+            Assert.Equal(expected[i].Size, block.GetProperty("size").GetInt32());
+            AssertFrame(UserFrame(WithStack(block), source), expected[i].Caller, source, Line(source, expected[i].Allocation), context);
+        }
+    }
+
     /// <summary>--track-origins=yes for stack memory: each report names the function whose frame held the undefined bytes.</summary>
     [Theory]
     [InlineData("uninit_stack")]
