@@ -17,6 +17,9 @@ public sealed unsafe partial class SyscallEmulator
 {
     private const int Fstat = 5, Lstat = 6, Getdents64 = 217;
     private const int StatNlinkOffset = 16, StatxNlinkOffset = 16;
+    // st_mode (u32 at 24 in struct stat) and stx_mode (u16 at 28 in struct statx): only a directory is looked at further.
+    private const int StatModeOffset = 24, StatxModeOffset = 28;
+    private const uint ModeTypeMask = 0xF000, ModeDirectory = 0x4000;
 
     private void AddProcSelfViews()
     {
@@ -34,6 +37,10 @@ public sealed unsafe partial class SyscallEmulator
     private long PatchTaskLinks(long result, long dirfd, ulong pathAddress, ulong flags, ulong statAddress, int offset, int width)
     {
         if (result != 0) return result;
+        // Most stats are of files: the mode says so before any path is read (fstat would read a link each time).
+        Span<byte> mode = stackalloc byte[2];
+        if (!GuestMemory.TryRead(statAddress + (ulong)(width == 8 ? StatModeOffset : StatxModeOffset), mode)
+            || (BinaryPrimitives.ReadUInt16LittleEndian(mode) & ModeTypeMask) != ModeDirectory) return result;
         if (Resolve(dirfd, pathAddress, flags) != OwnDirectory("task")) return result;
         ulong links = 2 + (ulong)_process.Threads.Live.Count;
         Span<byte> value = stackalloc byte[8];
