@@ -18,6 +18,8 @@ public sealed unsafe partial class TranslationCache
     private readonly PcIndex _index = new();
     // Every mode's entries, for the many queries about pcs that have none (see EntryFilter).
     private readonly EntryFilter _entryFilter = new();
+    // Where decoded jumps lead (see IsJoin): the same filter, over branch targets instead of entries.
+    private readonly EntryFilter _branchTargets = new();
     private int _fragmentCount;
     /// <summary>Fragments of the tool's other modes, by (pc, mode).</summary>
     private readonly Dictionary<(ulong Pc, int Mode), Fragment> _variants = new();
@@ -119,6 +121,22 @@ public sealed unsafe partial class TranslationCache
     /// <summary>Whether a live fragment of <paramref name="mode"/> starts at <paramref name="applicationPc"/> (the fragment not loaded).</summary>
     public bool HasEntry(ulong applicationPc, int mode) =>
         _entryFilter.MayContain(applicationPc) && (mode == 0 ? _index.TryGet(applicationPc, out _) : _variants.ContainsKey((applicationPc, mode)));
+
+    /// <summary>
+    /// Records that a decoded direct jmp or jcc leads to <paramref name="target"/>, where code will
+    /// join (<see cref="IsJoin"/>).
+    /// </summary>
+    public void NoteBranchTarget(ulong target) => _branchTargets.Add(target);
+
+    /// <summary>
+    /// Whether a block decoded through <paramref name="applicationPc"/> should end before it: a
+    /// fragment starts there, or a jump decoded before leads there (a join after an if, a loop
+    /// head), where a fragment will start once that jump is taken. A superblock that ran on would
+    /// copy the code from the join on, and so would the fragment made there later (true may be
+    /// wrong for a jump target: the filter keeps 24 address bits; ending a block early is only a
+    /// jump more).
+    /// </summary>
+    public bool IsJoin(ulong applicationPc, int mode) => _branchTargets.MayContain(applicationPc) || HasEntry(applicationPc, mode);
 
     /// <summary>A copy of exit <paramref name="id"/> as it is now.</summary>
     public ExitStub Exit(int id) => ExitAt(id);

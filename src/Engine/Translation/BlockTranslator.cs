@@ -326,11 +326,14 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             // A superblock: decoding goes on past a jcc into its fall-through path, which saves a
             // jump per conditional branch and keeps hot paths together in the cache.
             bool sideExit = IsJcc(ins) && ++sideExits <= MaxSideExits;
+            if (IsJcc(ins) || ins.IsJmpShortOrNear) cache.NoteBranchTarget(ins.NearBranchTarget);
             if (!sideExit && EndsBlock(ins)) break;
-            // Code already translated as the entry of a fragment of this mode (a loop head, a join
-            // after an if) is linked to, not translated again: cc1plus's blocks covered their guest
-            // bytes 1.52 times over, and stopping here took its code cache from 61.9 to 56.1 MB.
-            if (cache.HasEntry(ins.NextIP, _mode)) break;
+            // Code already translated as the entry of a fragment of this mode, or where a jump seen
+            // before leads (a loop head, a join after an if, this block's own forward jcc), is linked
+            // to, not translated again: cc1plus's blocks covered their guest bytes 1.52 times over;
+            // stopping at entries took its code cache from 61.9 to 56.1 MB, and at the targets of
+            // jumps too to 48.9 MB (translation CPU -11%, the run -2%).
+            if (cache.IsJoin(ins.NextIP, _mode)) break;
         }
     }
 
