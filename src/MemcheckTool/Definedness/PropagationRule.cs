@@ -35,6 +35,13 @@ public enum PropagationRule
     Elementwise,
     /// <summary>Scalar vector ops (addsd...): the low element from the inputs' low elements, the rest from the first source.</summary>
     Scalar,
+    /// <summary>
+    /// Scalar ops of one input (cvtsi2ss, cvtss2sd, sqrtsd, roundss, rcpss...): the low element
+    /// undefined when any bit of the input's low element is, the rest of the register from the
+    /// destination (legacy SSE) or the first source (VEX/EVEX); into a general register (cvttsd2si)
+    /// the whole result so. The destination's own low element is no input.
+    /// </summary>
+    ScalarUnary,
     /// <summary>ucomisd/comiss...: the flags from the inputs' low elements.</summary>
     CompareLowElement,
     /// <summary>pmovmskb/movmskps/movmskpd: each result bit is the shadow of its element's top bit.</summary>
@@ -329,11 +336,16 @@ public static class PropagationRules
         Add(PropagationRule.ShuffleImmediate, Mnemonic.Pshufd, Mnemonic.Vpshufd, Mnemonic.Pshuflw, Mnemonic.Vpshuflw, Mnemonic.Pshufhw,
             Mnemonic.Vpshufhw);
         Add(PropagationRule.Scalar, Mnemonic.Addss, Mnemonic.Addsd, Mnemonic.Subss, Mnemonic.Subsd, Mnemonic.Mulss, Mnemonic.Mulsd,
-            Mnemonic.Divss, Mnemonic.Divsd, Mnemonic.Minss, Mnemonic.Minsd, Mnemonic.Maxss, Mnemonic.Maxsd, Mnemonic.Sqrtss,
-            Mnemonic.Sqrtsd, Mnemonic.Vaddss, Mnemonic.Vaddsd, Mnemonic.Vsubss, Mnemonic.Vsubsd, Mnemonic.Vmulss, Mnemonic.Vmulsd,
-            Mnemonic.Vdivss, Mnemonic.Vdivsd, Mnemonic.Vminss, Mnemonic.Vminsd, Mnemonic.Vmaxss, Mnemonic.Vmaxsd, Mnemonic.Vsqrtss,
-            Mnemonic.Vsqrtsd, Mnemonic.Vfmadd132sd, Mnemonic.Vfmadd213sd, Mnemonic.Vfmadd231sd, Mnemonic.Vfmadd132ss, Mnemonic.Vfmadd213ss,
-            Mnemonic.Vfmadd231ss, Mnemonic.Cvtss2sd, Mnemonic.Cvtsd2ss, Mnemonic.Vcvtss2sd, Mnemonic.Vcvtsd2ss);
+            Mnemonic.Divss, Mnemonic.Divsd, Mnemonic.Minss, Mnemonic.Minsd, Mnemonic.Maxss, Mnemonic.Maxsd, Mnemonic.Vaddss, Mnemonic.Vaddsd, Mnemonic.Vsubss, Mnemonic.Vsubsd, Mnemonic.Vmulss, Mnemonic.Vmulsd,
+            Mnemonic.Vdivss, Mnemonic.Vdivsd, Mnemonic.Vminss, Mnemonic.Vminsd, Mnemonic.Vmaxss, Mnemonic.Vmaxsd,
+            Mnemonic.Vfmadd132sd, Mnemonic.Vfmadd213sd, Mnemonic.Vfmadd231sd, Mnemonic.Vfmadd132ss, Mnemonic.Vfmadd213ss,
+            Mnemonic.Vfmadd231ss);
+        Add(PropagationRule.ScalarUnary, Mnemonic.Sqrtss, Mnemonic.Sqrtsd, Mnemonic.Vsqrtss, Mnemonic.Vsqrtsd, Mnemonic.Cvtss2sd,
+            Mnemonic.Cvtsd2ss, Mnemonic.Vcvtss2sd, Mnemonic.Vcvtsd2ss, Mnemonic.Cvtsi2ss, Mnemonic.Cvtsi2sd, Mnemonic.Vcvtsi2ss,
+            Mnemonic.Vcvtsi2sd, Mnemonic.Vcvtusi2ss, Mnemonic.Vcvtusi2sd, Mnemonic.Cvtss2si, Mnemonic.Cvtsd2si, Mnemonic.Cvttss2si,
+            Mnemonic.Cvttsd2si, Mnemonic.Vcvtss2si, Mnemonic.Vcvtsd2si, Mnemonic.Vcvttss2si, Mnemonic.Vcvttsd2si, Mnemonic.Vcvtss2usi,
+            Mnemonic.Vcvtsd2usi, Mnemonic.Vcvttss2usi, Mnemonic.Vcvttsd2usi, Mnemonic.Roundss, Mnemonic.Roundsd, Mnemonic.Vroundss,
+            Mnemonic.Vroundsd, Mnemonic.Rcpss, Mnemonic.Rsqrtss, Mnemonic.Vrcpss, Mnemonic.Vrsqrtss);
         return t;
     }
 }

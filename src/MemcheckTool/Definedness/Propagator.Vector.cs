@@ -127,6 +127,30 @@ internal sealed unsafe partial class Propagator
         WriteOperand(c, ins, 0, result[..OperandSize(ins, 0)]);
     }
 
+    private void ScalarUnary(ContextBlock* c, in Instruction ins)
+    {
+        int source = ins.OpCount - 1;
+        while (source > 1 && ins.GetOpKind(source) is not (OpKind.Register or OpKind.Memory)) source--;
+        // The input's low element: a general register whole, else the instruction's element (its memory size).
+        int sourceSize = OperandSize(ins, source);
+        int element = ins.GetOpKind(source) == OpKind.Register && ins.GetOpRegister(source).IsGPR() ? sourceSize
+            : Math.Clamp(ins.MemorySize.GetSize(), 1, sourceSize);
+        Span<byte> result = stackalloc byte[64], shadow = stackalloc byte[64];
+        ReadOperand(c, ins, source, shadow);
+        bool undefined = Any(shadow[..element]);
+        int size = OperandSize(ins, 0);
+        if (ins.Op0Register.IsGPR())
+        {
+            result[..size].Fill(undefined ? (byte)0xff : (byte)0);
+            WriteOperand(c, ins, 0, result[..size]);
+            return;
+        }
+        ReadOperand(c, ins, ins.Encoding is EncodingKind.VEX or EncodingKind.EVEX ? 1 : 0, result);
+        int resultElement = ins.Mnemonic.ToString().EndsWith("sd", StringComparison.OrdinalIgnoreCase) ? 8 : 4;
+        result[..resultElement].Fill(undefined ? (byte)0xff : (byte)0);
+        WriteOperand(c, ins, 0, result[..size]);
+    }
+
     private void CompareLowElement(ContextBlock* c, in Instruction ins)
     {
         int element = Math.Max(1, ins.MemorySize.GetSize());

@@ -404,6 +404,23 @@ public class UninitializedReadTests
         Assert.Equal(0, report.Run.ExitCode);
     }
 
+    [Fact]
+    public void ScalarConversions_KeepTheRestOfTheRegisterOutOfTheirResult()
+    {
+        const string source = "uninit_scalar_conversions.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_scalar_conversions"));
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("done\n", report.Run.StdoutText);
+        (string Function, string Marker)[] expected = [("undefined_integer", "LINE_UNDEFINED_INTEGER"), ("main", "LINE_UNDEFINED_LOW")];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal("a conditional jump depends on undefined flags", Message(errors[i]));
+            AssertFrame(UserFrame(errors[i], source), expected[i].Function, source, Line(source, expected[i].Marker), report.Context);
+        }
+        Assert.Equal(0, report.Run.ExitCode);
+    }
+
     [Avx512Fact]
     public void Avx512LoopOverAPartlyInitializedArray_ReportedAtTheBranch()
     {
