@@ -42,6 +42,12 @@ public enum PropagationRule
     /// the whole result so. The destination's own low element is no input.
     /// </summary>
     ScalarUnary,
+    /// <summary>
+    /// Packed conversions between 4- and 8-byte elements (cvtps2pd, cvtdq2pd, cvtpd2ps, cvt(t)pd2dq):
+    /// each result element undefined when any bit of its own source element is; the rest of the
+    /// destination zero (defined).
+    /// </summary>
+    ConvertPacked,
     /// <summary>ucomisd/comiss...: the flags from the inputs' low elements.</summary>
     CompareLowElement,
     /// <summary>pmovmskb/movmskps/movmskpd: each result bit is the shadow of its element's top bit.</summary>
@@ -340,6 +346,12 @@ public static class PropagationRules
             Mnemonic.Vdivss, Mnemonic.Vdivsd, Mnemonic.Vminss, Mnemonic.Vminsd, Mnemonic.Vmaxss, Mnemonic.Vmaxsd,
             Mnemonic.Vfmadd132sd, Mnemonic.Vfmadd213sd, Mnemonic.Vfmadd231sd, Mnemonic.Vfmadd132ss, Mnemonic.Vfmadd213ss,
             Mnemonic.Vfmadd231ss);
+        Add(PropagationRule.ConvertPacked, Mnemonic.Cvtps2pd, Mnemonic.Cvtdq2pd, Mnemonic.Vcvtps2pd, Mnemonic.Vcvtdq2pd,
+            Mnemonic.Cvtpd2ps, Mnemonic.Cvtpd2dq, Mnemonic.Cvttpd2dq, Mnemonic.Vcvtpd2ps, Mnemonic.Vcvtpd2dq, Mnemonic.Vcvttpd2dq);
+        // Same-width conversions and one-input packed ops: element by element.
+        Add(PropagationRule.Elementwise, Mnemonic.Cvtdq2ps, Mnemonic.Cvtps2dq, Mnemonic.Cvttps2dq, Mnemonic.Vcvtdq2ps,
+            Mnemonic.Vcvtps2dq, Mnemonic.Vcvttps2dq, Mnemonic.Roundps, Mnemonic.Roundpd, Mnemonic.Vroundps, Mnemonic.Vroundpd,
+            Mnemonic.Rcpps, Mnemonic.Rsqrtps, Mnemonic.Vrcpps, Mnemonic.Vrsqrtps);
         Add(PropagationRule.ScalarUnary, Mnemonic.Sqrtss, Mnemonic.Sqrtsd, Mnemonic.Vsqrtss, Mnemonic.Vsqrtsd, Mnemonic.Cvtss2sd,
             Mnemonic.Cvtsd2ss, Mnemonic.Vcvtss2sd, Mnemonic.Vcvtsd2ss, Mnemonic.Cvtsi2ss, Mnemonic.Cvtsi2sd, Mnemonic.Vcvtsi2ss,
             Mnemonic.Vcvtsi2sd, Mnemonic.Vcvtusi2ss, Mnemonic.Vcvtusi2sd, Mnemonic.Cvtss2si, Mnemonic.Cvtsd2si, Mnemonic.Cvttss2si,

@@ -151,6 +151,23 @@ internal sealed unsafe partial class Propagator
         WriteOperand(c, ins, 0, result[..size]);
     }
 
+    private void ConvertPacked(ContextBlock* c, in Instruction ins)
+    {
+        if (ins.OpMask != Register.None || ins.IsBroadcast) { Pessimistic(c, ins); return; }
+        string name = ins.Mnemonic.ToString();
+        bool widen = name.EndsWith("2pd", StringComparison.Ordinal);
+        int from = widen ? 4 : 8, to = widen ? 8 : 4;
+        int source = ins.OpCount - 1, size = OperandSize(ins, 0);
+        // The elements converted: as many as the destination holds (widening) or the source does (narrowing).
+        int elements = widen ? size / to : OperandSize(ins, source) / from;
+        Span<byte> shadow = stackalloc byte[64], result = stackalloc byte[64];
+        ReadOperand(c, ins, source, shadow);
+        result.Clear();
+        for (int e = 0; e < elements && (e + 1) * to <= size; e++)
+            if (Any(shadow.Slice(e * from, from))) result.Slice(e * to, to).Fill(0xff);
+        WriteOperand(c, ins, 0, result[..size]);
+    }
+
     private void CompareLowElement(ContextBlock* c, in Instruction ins)
     {
         int element = Math.Max(1, ins.MemorySize.GetSize());

@@ -74,6 +74,7 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             case PropagationRule.Elementwise: Elementwise(c, ins); return;
             case PropagationRule.Scalar: Scalar(c, ins); return;
             case PropagationRule.ScalarUnary: ScalarUnary(c, ins); return;
+            case PropagationRule.ConvertPacked: ConvertPacked(c, ins); return;
             case PropagationRule.CompareLowElement: CompareLowElement(c, ins); return;
             case PropagationRule.MoveMask: MoveMask(c, ins); return;
             case PropagationRule.ScanForward or PropagationRule.ScanReverse: Scan(c, ins, rule == PropagationRule.ScanForward); return;

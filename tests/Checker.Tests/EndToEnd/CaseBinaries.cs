@@ -133,7 +133,7 @@ public static class CaseBinaries
         ["uninit_doubled_fields"] = new("gcc", "uninit_doubled_fields.c", ["-O2"], []),
         ["uninit_arith_carries"] = new("gcc", "uninit_arith_carries.c", ["-O2"], []),
         ["uninit_vector_shifts"] = new("gcc", "uninit_vector_shifts.c", ["-O2", "-msse4.1"], []),
-        ["uninit_scalar_conversions"] = new("gcc", "uninit_scalar_conversions.c", ["-O2"], []),
+        ["uninit_conversions"] = new("gcc", "uninit_conversions.c", ["-O2"], []),
         ["hot_lane_sites"] = new("gcc", "hot_lane_sites.c", ["-O2"], []),
         ["uninit_global_moves.nopie"] = new("gcc", "uninit_global_moves.c", ["-O2", "-fno-pie", "-no-pie"], []),
         ["uninit_clean"] = new("gcc", "uninit_clean.c", ["-O2"], []),

@@ -405,13 +405,14 @@ public class UninitializedReadTests
     }
 
     [Fact]
-    public void ScalarConversions_KeepTheRestOfTheRegisterOutOfTheirResult()
+    public void Conversions_TakeOnlyTheElementsTheyConvert()
     {
-        const string source = "uninit_scalar_conversions.c";
-        var report = RunMemcheck(CaseBinaries.Get("uninit_scalar_conversions"));
+        const string source = "uninit_conversions.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_conversions"));
         JsonElement[] errors = report.Errors;
         Assert.Equal("done\n", report.Run.StdoutText);
-        (string Function, string Marker)[] expected = [("undefined_integer", "LINE_UNDEFINED_INTEGER"), ("main", "LINE_UNDEFINED_LOW")];
+        (string Function, string Marker)[] expected =
+            [("undefined_double", "LINE_UNDEFINED_DOUBLE"), ("undefined_integer", "LINE_UNDEFINED_INTEGER"), ("main", "LINE_UNDEFINED_LOW")];
         Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
         for (int i = 0; i < expected.Length; i++)
         {
