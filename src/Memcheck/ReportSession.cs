@@ -163,12 +163,19 @@ public sealed class ReportSession : IDisposable
         _ => ValgrindKind.Condition,
     };
 
-    /// <summary>"a stack frame of record_with_holes", as Valgrind's "created by a stack allocation" names the function.</summary>
+    /// <summary>
+    /// "a stack frame of record_with_holes", as Valgrind's "created by a stack allocation" names the
+    /// function; without a symbol, the frame's code as module+offset ("a stack frame at
+    /// libclrjit.so+0x182b1a", a return address into the function).
+    /// </summary>
     private string StackOriginText(StackOrigin origin)
     {
         if (origin.Returned) return "a stack frame that had returned (below the stack pointer)";
-        string? function = Frames([origin.Pc], innermostIsExact: origin.PcIsExact).LastOrDefault()?.Function;
-        return function != null ? $"a stack frame of {function}" : "a stack frame";
+        ReportFrame? frame = Frames([origin.Pc], innermostIsExact: origin.PcIsExact).LastOrDefault();
+        if (frame?.Function is string function) return $"a stack frame of {function}";
+        return frame?.ModulePath is string module
+            ? $"a stack frame at {Path.GetFileName(module)}+0x{frame.ModuleOffset:x}"
+            : "a stack frame";
     }
 
     /// <summary>Memory a system call would read or write that the program may not touch (a freed buffer, a NULL path).</summary>

@@ -605,6 +605,29 @@ public class UninitializedReadTests
         }
     }
 
+    /// <summary>
+    /// --track-origins=yes in a stripped program: the frame the value came from has no name, so the
+    /// report names its code as module+offset, a pc inside the function that owns the frame.
+    /// </summary>
+    [Fact]
+    public void TrackOrigins_AFrameWithoutASymbolIsNamedByModuleAndOffset()
+    {
+        string binary = CaseBinaries.Get("uninit_origin_stripped");
+        var report = RunMemcheck(binary, "--track-origins=yes");
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("1\n", report.Run.StdoutText);
+        Assert.True(errors.Length == 1, $"expected 1 error, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        string message = Message(errors[0]);
+        var match = System.Text.RegularExpressions.Regex.Match(message, @"; it came from a stack frame at uninit_origin_stripped\+0x([0-9a-f]+)$");
+        Assert.True(match.Success, $"origin not named by module+offset: {message}\n{report.Context}");
+        ulong offset = Convert.ToUInt64(match.Groups[1].Value, 16);
+        var nm = ProcessRunner.Run("nm", ["-S", CaseBinaries.Get("uninit_origin_stripped.symbols")], timeout: TimeSpan.FromSeconds(60));
+        string[] owner = nm.StdoutText.Split('\n').Select(l => l.Split(' ')).Single(f => f.Length == 4 && f[3] == "owner");
+        ulong start = Convert.ToUInt64(owner[0], 16), size = Convert.ToUInt64(owner[1], 16);
+        Assert.True(offset >= start && offset < start + size, $"0x{offset:x} is not in owner [0x{start:x}, 0x{start + size:x})\n{report.Context}");
+        Assert.Equal(0, report.Run.ExitCode);
+    }
+
     /// <summary>--track-origins=yes for stack memory: each report names the function whose frame held the undefined bytes.</summary>
     [Theory]
     [InlineData("uninit_stack")]
