@@ -71,6 +71,7 @@ public sealed unsafe partial class SyscallEmulator
         };
         AddSelfPathCalls();
         AddProcSelfViews();
+        AddThreadCountViews();
     }
 
     /// <summary>

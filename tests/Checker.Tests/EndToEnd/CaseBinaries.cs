@@ -26,6 +26,7 @@ public static class CaseBinaries
         ["ignored_signals_epipe"] = new("gcc", "ignored_signals_epipe.c", ["-O2"], []),
         ["self_view"] = new("gcc", "self_view.c", ["-O2"], []),
         ["proc_self_dirs"] = new("gcc", "proc_self_dirs.c", ["-O2"], []),
+        ["proc_thread_count"] = new("gcc", "proc_thread_count.c", ["-O2", "-pthread"], []),
         ["reraise_fault"] = new("gcc", "reraise_fault.c", ["-O1", "-g"], []),
         ["pkey_code"] = new("gcc", "pkey_code.c", ["-O1"], []),
         ["own_allocator"] = new("gcc", "own_allocator.c", ["-O2"], []),

@@ -67,6 +67,19 @@ public class GuestEnvironmentTests
         NativeComparison.AssertSame(native, memcheck);
     }
 
+    /// <summary>
+    /// /proc/self/status's Threads: and /proc/self/stat's num_threads (and a task's) count the
+    /// program's threads only, as natively: memcheck's own made them 3 higher.
+    /// </summary>
+    [Fact]
+    public void ItsThreadCountInProc_IsItsOwn()
+    {
+        string program = CaseBinaries.Get("proc_thread_count");
+        var (native, _) = NativeComparison.AssertSameBehaviour(program, []);
+        Assert.Equal("alone: 1 1\nthree: 3 3 3\njoined: 1\n", native.StdoutText);
+        NativeComparison.AssertSame(native, MemcheckLauncher.Run(["--", program]));
+    }
+
     /// <summary>Code made executable by pkey_mprotect (V8's code space) runs, as after mprotect: it was "non-executable memory" and the renderer died.</summary>
     [Fact]
     public void CodeMadeExecutableWithAProtectionKey_Runs()
