@@ -161,6 +161,46 @@ public sealed unsafe partial class SyscallEmulator
         return SignalGuest(r, target, toProcess: target == null, signal, info);
     }
 
+    /// <summary>
+    /// pidfd_send_signal to a pidfd of this process (pidfd_open(getpid())): handled as kill is, with
+    /// the guest's siginfo when it gives one. Passed to the kernel, the signal reached memcheck's
+    /// threads as any process-directed one does, not through the guest's dispositions here.
+    /// </summary>
+    private long PidfdSendSignal(SyscallRequest r)
+    {
+        int signal = (int)r.A2;
+        if (r.A4 != 0 || signal == 0 || PidOfPidfd((long)r.A1) != _process.Kernel.Call(SyscallNumbers.Getpid)) return PassThrough(r);
+        if (signal < 0 || signal >= GuestProcess.SignalCount) return -Errno.EINVAL;
+        Checker.Engine.Delivery.SignalInfo info;
+        if (r.A3 == 0)
+        {
+            int pid = (int)_process.Kernel.Call(SyscallNumbers.Getpid), uid = (int)_process.Kernel.Call(102 /* getuid */);
+            info = new Checker.Engine.Delivery.SignalInfo(signal, Checker.Engine.Delivery.SignalInfo.SiUser, pid, uid);
+        }
+        else
+        {
+            byte[] raw = new byte[128];
+            if (!GuestMemory.TryRead(r.A3, raw)) return -Errno.EFAULT;
+            if (BitConverter.ToInt32(raw, 0) != signal) return -Errno.EINVAL;   // as the kernel checks si_signo
+            info = new Checker.Engine.Delivery.SignalInfo(signal, BitConverter.ToInt32(raw, 8), BitConverter.ToInt32(raw, 16), BitConverter.ToInt32(raw, 20), Raw: raw);
+        }
+        return SignalGuest(r, null, toProcess: true, signal, info);
+    }
+
+    /// <summary>The process a pidfd refers to ("Pid:" in its fdinfo); -1 when the descriptor is not a pidfd.</summary>
+    private static long PidOfPidfd(long fd)
+    {
+        if (fd < 0) return -1;
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/self/fdinfo/{fd}"))
+                if (line.StartsWith("Pid:", StringComparison.Ordinal) && long.TryParse(line.AsSpan(4).Trim(), out long pid)) return pid;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return -1;
+    }
+
     /// <summary>rt_sigtimedwait (sigwait, sigwaitinfo, sigtimedwait): from the engine's queues, where signals for the guest wait.</summary>
     private long RtSigtimedwait(SyscallRequest r)
     {

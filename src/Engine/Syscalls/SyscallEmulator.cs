@@ -45,6 +45,7 @@ public sealed unsafe partial class SyscallEmulator
             [SyscallNumbers.Tgkill] = r => SignalThread(r, (long)r.A1, (long)r.A2, (int)r.A3),
             [SyscallNumbers.RtSigqueueinfo] = r => QueueSignal(r, (long)r.A1, -1, (int)r.A2, r.A3),
             [SyscallNumbers.RtTgsigqueueinfo] = r => QueueSignal(r, (long)r.A1, (long)r.A2, (int)r.A3, r.A4),
+            [SyscallNumbers.PidfdSendSignal] = PidfdSendSignal,
             [SyscallNumbers.Execve] = Execve,
             [SyscallNumbers.Execveat] = Execveat,
             [SyscallNumbers.Close] = Close,

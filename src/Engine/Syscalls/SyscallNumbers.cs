@@ -9,7 +9,7 @@ public static class SyscallNumbers
     public const int Readlink = 89, RtSigtimedwait = 128, RtSigsuspend = 130, Sigaltstack = 131, ArchPrctl = 158, Gettid = 186;
     public const int SetTidAddress = 218, ExitGroup = 231, Readlinkat = 267, SetRobustList = 273;
     public const int Tkill = 200, Tgkill = 234, Futex = 202, Getpid = 39;
-    public const int RtSigqueueinfo = 129, RtTgsigqueueinfo = 297, PkeyMprotect = 329;
+    public const int RtSigqueueinfo = 129, RtTgsigqueueinfo = 297, PkeyMprotect = 329, PidfdSendSignal = 424;
     public const int Signalfd = 282, Signalfd4 = 289;
     public const int Shmat = 30, Shmctl = 31, Shmdt = 67;
     public const int Rseq = 334, Clone3 = 435, Execveat = 322;

@@ -27,6 +27,7 @@ public static class CaseBinaries
         ["self_view"] = new("gcc", "self_view.c", ["-O2"], []),
         ["proc_self_dirs"] = new("gcc", "proc_self_dirs.c", ["-O2"], []),
         ["proc_thread_count"] = new("gcc", "proc_thread_count.c", ["-O2", "-pthread"], []),
+        ["pidfd_self_signal"] = new("gcc", "pidfd_self_signal.c", ["-O2"], []),
         ["reraise_fault"] = new("gcc", "reraise_fault.c", ["-O1", "-g"], []),
         ["pkey_code"] = new("gcc", "pkey_code.c", ["-O1"], []),
         ["own_allocator"] = new("gcc", "own_allocator.c", ["-O2"], []),

@@ -163,6 +163,20 @@ public class SignalTests
         AssertKilledBySignalLikeNative(program, SIGABRT);
     }
 
+    /// <summary>
+    /// pidfd_send_signal to the process's own pidfd runs its handler before the call returns, with
+    /// the kernel's siginfo (SI_USER from itself, or the SI_QUEUE value given), under both tools as
+    /// natively; passed to the kernel, the signal reached the handler later.
+    /// </summary>
+    [Fact]
+    public void PidfdSendSignalToItself_IsHandledBeforeTheCallReturns()
+    {
+        var program = CaseBinaries.Get("pidfd_self_signal");
+        var (native, _) = NativeComparison.AssertSameBehaviour(program, []);
+        Assert.Equal("plain: result 0, handled 1, SI_USER 1, from self 1\nqueued: result 0, handled 2, SI_QUEUE 1, value 42\n", native.StdoutText);
+        NativeComparison.AssertSame(native, MemcheckLauncher.Run(["--", program]));
+    }
+
     [Fact]
     public void NullDereference_DiesOfSigsegvWithAMessageNamingThePc()
     {
