@@ -26,6 +26,16 @@ internal static class ExitProfile
         _byPc[ins.IP] = (hits + 1, text ?? ins.ToString());
     }
 
+    /// <summary>
+    /// The pessimistic rule (no rule of the instruction's own) met an undefined input: every output
+    /// became undefined. The forms listed first are where a rule of their own would be most precise.
+    /// </summary>
+    public static void Pessimistic(in Instruction ins)
+    {
+        string form = "pessimistic: " + FormOf(ins);
+        _byForm[form] = _byForm.GetValueOrDefault(form) + 1;
+    }
+
     /// <summary>A mode-0 read of undefined memory propagated at once (no switch).</summary>
     public static void PropagatedAtSwitch(in Instruction ins)
     {
@@ -56,9 +66,11 @@ internal static class ExitProfile
     {
         if (!Enabled) return;
         var err = Console.Error;
-        err.WriteLine($"exit profile: {_byForm.Where(p => !p.Key.StartsWith("at a switch", StringComparison.Ordinal)).Sum(p => p.Value)} propagation exits, {_switchesByPc.Values.Sum()} mode switches");
-        foreach ((string form, long hits) in _byForm.OrderByDescending(p => p.Value).Take(40))
+        err.WriteLine($"exit profile: {_byForm.Where(p => !p.Key.StartsWith("at a switch", StringComparison.Ordinal) && !p.Key.StartsWith("pessimistic", StringComparison.Ordinal)).Sum(p => p.Value)} propagation exits, {_switchesByPc.Values.Sum()} mode switches");
+        foreach ((string form, long hits) in _byForm.Where(p => !p.Key.StartsWith("pessimistic", StringComparison.Ordinal)).OrderByDescending(p => p.Value).Take(40))
             err.WriteLine($"exit profile: {hits,10} form {form}");
+        foreach ((string form, long hits) in _byForm.Where(p => p.Key.StartsWith("pessimistic", StringComparison.Ordinal)).OrderByDescending(p => p.Value).Take(20))
+            err.WriteLine($"exit profile: {hits,10} {form}");
         foreach ((ulong pc, (long hits, string text)) in _byPc.OrderByDescending(p => p.Value.Hits).Take(30))
             err.WriteLine($"exit profile: {hits,10} at {describePc(pc)} {text}");
         foreach ((ulong pc, long hits) in _switchesByPc.OrderByDescending(p => p.Value).Take(30))

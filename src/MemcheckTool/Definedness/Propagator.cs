@@ -148,6 +148,7 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
                 undefined = Any(shadow[..size]);
             }
         }
+        if (undefined && ExitProfile.Enabled) ExitProfile.Pessimistic(ins);
         shadow.Fill(undefined ? (byte)0xff : (byte)0);
         foreach (UsedRegister used in info.GetUsedRegisters())
             if (used.Access is OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite && used.Register != Register.RSP)
