@@ -148,17 +148,26 @@ public sealed unsafe partial class SyscallEmulator
     /// </summary>
     private long QueueSignal(SyscallRequest r, long tgid, long tid, int signal, ulong infoAddress)
     {
-        const int SiginfoSize = 128;
         long pid = _process.Kernel.Call(SyscallNumbers.Getpid);
         if (tgid != pid) return PassThrough(r);
         GuestThread? target = null;
         if (tid != -1 && (target = _process.Threads.Live.FirstOrDefault(t => t.Tid == tid)) == null) return PassThrough(r);
         if (signal < 0 || signal >= GuestProcess.SignalCount) return -Errno.EINVAL;
-        byte[] raw = new byte[SiginfoSize];
-        if (!GuestMemory.TryRead(infoAddress, raw)) return -Errno.EFAULT;
-        BitConverter.TryWriteBytes(raw.AsSpan(0, 4), signal);   // the kernel sets si_signo
-        var info = new Checker.Engine.Delivery.SignalInfo(signal, BitConverter.ToInt32(raw, 8), BitConverter.ToInt32(raw, 16), BitConverter.ToInt32(raw, 20), Raw: raw);
+        if (GuestSigInfo(infoAddress, signal, setSigno: true) is not { } info) return -Errno.EFAULT;
         return SignalGuest(r, target, toProcess: target == null, signal, info);
+    }
+
+    /// <summary>
+    /// The guest's siginfo_t at <paramref name="address"/> for <paramref name="signal"/> (null if
+    /// unreadable): si_signo set to it as rt_sigqueueinfo's kernel does, or left as given.
+    /// </summary>
+    private static Checker.Engine.Delivery.SignalInfo? GuestSigInfo(ulong address, int signal, bool setSigno)
+    {
+        const int SiginfoSize = 128;
+        byte[] raw = new byte[SiginfoSize];
+        if (!GuestMemory.TryRead(address, raw)) return null;
+        if (setSigno) BitConverter.TryWriteBytes(raw.AsSpan(0, 4), signal);
+        return new Checker.Engine.Delivery.SignalInfo(signal, BitConverter.ToInt32(raw, 8), BitConverter.ToInt32(raw, 16), BitConverter.ToInt32(raw, 20), Raw: raw);
     }
 
     /// <summary>
@@ -179,10 +188,9 @@ public sealed unsafe partial class SyscallEmulator
         }
         else
         {
-            byte[] raw = new byte[128];
-            if (!GuestMemory.TryRead(r.A3, raw)) return -Errno.EFAULT;
-            if (BitConverter.ToInt32(raw, 0) != signal) return -Errno.EINVAL;   // as the kernel checks si_signo
-            info = new Checker.Engine.Delivery.SignalInfo(signal, BitConverter.ToInt32(raw, 8), BitConverter.ToInt32(raw, 16), BitConverter.ToInt32(raw, 20), Raw: raw);
+            if (GuestSigInfo(r.A3, signal, setSigno: false) is not { } given) return -Errno.EFAULT;
+            if (BitConverter.ToInt32(given.Raw!, 0) != signal) return -Errno.EINVAL;   // as the kernel checks si_signo
+            info = given;
         }
         return SignalGuest(r, null, toProcess: true, signal, info);
     }
