@@ -87,6 +87,8 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
         process.ToolMemory.Add((Heap.ArenaStart, Heap.ArenaEnd, true));
         // Only what the heap opened is the guest's memory; the rest of the arena is a PROT_NONE reservation.
         Heap.Committed = (start, length) => process.Mappings.Map(start, length, GuestMappings.Read | GuestMappings.Write);
+        // The guest's address space holds the heap as the bytes its program holds, not the arena's redzones and delayed frees.
+        process.MemoryLimits.ToolHeap = () => (process.Mappings.MappedBytesIn(Heap.ArenaStart, Heap.ArenaEnd - Heap.ArenaStart), Heap.LiveBytes);
         _routines = new MemcheckRoutines(cache, undefinedFrames: options.CheckUninitialized);
         // The interceptor's module map is filled before any allocation happens; the rule cache only
         // asks it when a callstack is captured.

@@ -33,6 +33,8 @@ public sealed class GuestMappings
     // by the next lookup.
     private Range[]? _sorted;
     private readonly Lock _lock = new();
+    // The bytes of every range, kept as they change (a program's address-space limit is checked at each mapping).
+    private ulong _bytes;
 
     /// <summary>A new mapping over [start, start+length): replaces whatever was there.</summary>
     public void Map(ulong start, ulong length, int prot)
@@ -43,8 +45,22 @@ public sealed class GuestMappings
         {
             Cut(s, e);
             _ranges.Add(new Range(s, e, prot));
+            _bytes += e - s;
             _sorted = null;
         }
+    }
+
+    /// <summary>The bytes of all the guest's mappings (PROT_NONE reservations too, as RLIMIT_AS counts them).</summary>
+    public ulong MappedBytes
+    {
+        get { lock (_lock) return _bytes; }
+    }
+
+    /// <summary>The mapped bytes of [start, start+length): what a mapping placed there would replace.</summary>
+    public ulong MappedBytesIn(ulong start, ulong length)
+    {
+        (ulong s, ulong e) = Pages(start, length);
+        lock (_lock) return Overlapping(s, e).Aggregate(0UL, (sum, r) => sum + Math.Min(r.End, e) - Math.Max(r.Start, s));
     }
 
     public void Unmap(ulong start, ulong length)
@@ -61,7 +77,11 @@ public sealed class GuestMappings
         {
             var mapped = Overlapping(s, e).Select(r => new Range(Math.Max(r.Start, s), Math.Min(r.End, e), prot)).ToList();
             Cut(s, e);
-            foreach (Range r in mapped) _ranges.Add(r);
+            foreach (Range r in mapped)
+            {
+                _ranges.Add(r);
+                _bytes += r.End - r.Start;
+            }
             _sorted = null;
         }
     }
@@ -159,6 +179,7 @@ public sealed class GuestMappings
         foreach (Range r in Overlapping(start, end))
         {
             _ranges.Remove(r);
+            _bytes -= Math.Min(r.End, end) - Math.Max(r.Start, start);
             if (r.Start < start) _ranges.Add(r with { End = start });
             if (r.End > end) _ranges.Add(r with { Start = end });
         }

@@ -10,7 +10,10 @@ namespace Checker.Engine.Syscalls;
 /// raised only with root's privilege), never handed to the kernel. The heap holds the program to
 /// them (<see cref="HeapLimit"/>): an allocation that would take its live bytes past the lower
 /// soft limit fails as natively, so a program that allocates until malloc fails still stops.
-/// Not carried across an execve: the new program starts with memcheck's own limits.
+/// Mappings are held to RLIMIT_AS too (<see cref="Refuses"/>): mmap, mremap, brk and shmat fail
+/// with ENOMEM where the guest's mappings would pass it, so a program that maps memory until the
+/// kernel refuses (its own allocator, a runtime's heap) stops as natively instead of taking the
+/// machine's memory. Not carried across an execve: the new program starts with memcheck's own limits.
 /// </summary>
 public sealed unsafe class MemoryLimits
 {
@@ -43,6 +46,25 @@ public sealed unsafe class MemoryLimits
         if (hard > _hard[i] && !privileged) return -Errno.EPERM;
         (_soft[i], _hard[i]) = (soft, hard);
         return 0;
+    }
+
+    /// <summary>
+    /// A tool's heap inside the guest's mappings: the bytes of them it has opened and the bytes the
+    /// program holds (natively the heap's own mappings would be about the latter).
+    /// </summary>
+    public Func<(ulong Mapped, ulong Live)>? ToolHeap { get; set; }
+
+    /// <summary>
+    /// Whether <paramref name="more"/> bytes of new mappings would take the guest's address space,
+    /// <paramref name="mapped"/> bytes now (<see cref="Memory.GuestMappings.MappedBytes"/>), past its
+    /// soft RLIMIT_AS.
+    /// </summary>
+    public bool Refuses(ulong mapped, ulong more)
+    {
+        ulong limit = _soft[1];
+        if (limit == Infinity || more == 0) return false;
+        if (ToolHeap?.Invoke() is (ulong heapMapped, ulong live)) mapped = mapped - Math.Min(mapped, heapMapped) + live;
+        return mapped + more < mapped || mapped + more > limit;
     }
 
     /// <summary>The most the program's live heap bytes may come to (the lower soft limit; <see cref="ulong.MaxValue"/>: none).</summary>

@@ -11,6 +11,8 @@ public sealed unsafe partial class SyscallEmulator
 
     private long Mmap(SyscallRequest r)
     {
+        bool replaces = (r.A4 & (MapFixed | MapFixedNoReplace)) == MapFixed;
+        if (RefusedByLimit(HostMemory.PageUp(r.A2), replaces ? _process.Mappings.MappedBytesIn(r.A1, r.A2) : 0)) return -Errno.ENOMEM;
         long result = MapMemory(r);
         if (KernelInterface.IsError(result)) return result;
         _process.Mappings.Map((ulong)result, r.A2, (int)(r.A3 & 7));
@@ -136,6 +138,8 @@ public sealed unsafe partial class SyscallEmulator
         if (_process.OverlapsToolMemory(r.A1, HostMemory.PageUp(r.A2)) ||
             ((r.A4 & MremapFixed) != 0 && _process.OverlapsToolMemory(r.A5, HostMemory.PageUp(r.A3))))
             return -Errno.EINVAL;
+        ulong oldLength = HostMemory.PageUp(r.A2), newLength = HostMemory.PageUp(r.A3);
+        if (newLength > oldLength && RefusedByLimit((r.A4 & MremapDontUnmap) != 0 ? newLength : newLength - oldLength, 0)) return -Errno.ENOMEM;
         long result;
         if ((r.A4 & MremapMayMove) != 0 && (r.A4 & MremapFixed) == 0)
         {
@@ -153,6 +157,10 @@ public sealed unsafe partial class SyscallEmulator
         }
         return result;
     }
+
+    /// <summary>Whether <paramref name="length"/> bytes more, less <paramref name="replaced"/> bytes a fixed mapping replaces, pass the program's RLIMIT_AS.</summary>
+    private bool RefusedByLimit(ulong length, ulong replaced) =>
+        length > replaced && _process.MemoryLimits.Refuses(_process.Mappings.MappedBytes, length - replaced);
 
     /// <summary>mremap that must move: to a free range of the guest's region, claimed first so nothing unknown is replaced.</summary>
     private long MoveInGuestRegion(SyscallRequest r, ulong length)

@@ -20,6 +20,7 @@ public sealed unsafe partial class SyscallEmulator
     private long Shmat(SyscallRequest r)
     {
         if (SegmentSize((long)r.A1) is not ulong size) return PassThrough(r);   // the kernel's own error
+        if (RefusedByLimit(size, 0)) return -Errno.ENOMEM;
         long result;
         if (r.A2 != 0) result = PassThrough(r);
         else

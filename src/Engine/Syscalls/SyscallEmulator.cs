@@ -131,6 +131,8 @@ public sealed unsafe partial class SyscallEmulator
     {
         GuestBrk brk = _process.Brk;
         ulong before = brk.Current;
+        // As the kernel: a break past the limit stays where it was.
+        if (r.A1 > before && RefusedByLimit(HostMemory.PageUp(r.A1) - HostMemory.PageUp(before), 0)) return (long)before;
         ulong after = brk.Set(r.A1);
         if (after > before) _process.Mappings.Map(before, after - before, GuestMappings.Read | GuestMappings.Write);
         else if (after < before)

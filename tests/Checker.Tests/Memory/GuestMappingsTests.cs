@@ -72,4 +72,27 @@ public class GuestMappingsTests
         // Nothing fits: null, never an address outside the region.
         Assert.Null(a.FindFree(0x10_0000_0000));
     }
+
+    /// <summary>The running total RLIMIT_AS is checked against: every change keeps it equal to the ranges' sum.</summary>
+    [Fact]
+    public void MappedBytes_FollowsEveryChange()
+    {
+        var m = new GuestMappings();
+        var random = new Random(12);
+        for (int step = 0; step < 2000; step++)
+        {
+            ulong start = 0x10000 + (ulong)random.Next(0, 256) * 0x1000, length = (ulong)random.Next(1, 32) * 0x1000 - (ulong)random.Next(0, 2);
+            switch (random.Next(4))
+            {
+                case 0 or 1: m.Map(start, length, R | W); break;
+                case 2: m.Unmap(start, length); break;
+                default: m.Protect(start, length, R); break;
+            }
+            ulong sum = m.Ranges.Aggregate(0UL, (total, r) => total + r.End - r.Start);
+            Assert.Equal(sum, m.MappedBytes);
+        }
+        ulong inside = m.Ranges.Where(r => r.End > 0x20000 && r.Start < 0x40000)
+            .Aggregate(0UL, (total, r) => total + Math.Min(r.End, 0x40000UL) - Math.Max(r.Start, 0x20000UL));
+        Assert.Equal(inside, m.MappedBytesIn(0x20000, 0x20000));
+    }
 }
