@@ -143,10 +143,11 @@ public sealed class ReportSession : IDisposable
     {
         var raw = new RawStack(error.Stack, error.InnermostIsExact);
         if (_collector.TryAddRepeat(ErrorKind.Uninitialized, raw)) return;
-        (HeapChunk? origin, StackOrigin? fromStack) = error.FindOrigin?.Invoke() ?? (error.Chunk, error.FromStack);
+        (HeapChunk? origin, StackOrigin? fromStack, ulong freedHeap) = error.FindOrigin?.Invoke() ?? new OriginFound(error.Chunk, error.FromStack);
         _collector.Add(new ErrorRecord(ErrorKind.Uninitialized,
             origin is HeapChunk block ? $"{error.What}; it came from the {block.Size}-byte heap block at 0x{block.User:x}"
-            : fromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}" : error.What,
+            : fromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}"
+            : freedHeap != 0 ? $"{error.What}; it came from a heap block that has been freed since (its bytes at 0x{freedHeap:x})" : error.What,
             CurrentThread, Frames(raw),
             Block: origin is HeapChunk chunk ? Block(chunk) : null, ThreadOrigin: CurrentOrigin())
         {

@@ -330,7 +330,9 @@ public sealed unsafe class DefinednessChecks
             FindOrigin = origin == 0 ? null : () =>
             {
                 HeapChunk? block = _heap.FindBlock(origin);
-                return (block, block == null ? OnStack((ContextBlock*)context, pc, origin) : null);
+                if (block != null) return new OriginFound(block, null);
+                if (OnStack((ContextBlock*)context, pc, origin) is { } stack) return new OriginFound(null, stack);
+                return new OriginFound(null, null, _heap.InArena(origin) ? origin : 0);
             },
             // Memory a system call reads: rare (its bytes are defined once reported), so the scan of the heap's blocks is cheap.
             AddressChunk = use.Address is ulong address ? _heap.FindBlock(address) : null,
@@ -368,7 +370,8 @@ public sealed unsafe class DefinednessChecks
             Errors?.Invoke(new UninitializedError($"{display} parameter {parameters[i]} ({register.ToString().ToLowerInvariant()}) is undefined", stack)
             {
                 InnermostIsExact = false,
-                FindOrigin = origin == 0 ? null : () => (_heap.FindBlock(origin), null),
+                FindOrigin = origin == 0 ? null : () => _heap.FindBlock(origin) is { } block ? new OriginFound(block, null)
+                    : new OriginFound(null, null, _heap.InArena(origin) ? origin : 0),
             });
             ShadowRegisters.Define(c, register);
         }

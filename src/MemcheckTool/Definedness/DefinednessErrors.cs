@@ -19,11 +19,18 @@ public sealed record UninitializedError(string What, ulong[] Stack, HeapChunk? C
     /// report does only for an error it has not seen (a scan of the heap's blocks; cc1plus repeats
     /// 30,000 reports at 230 sites). Asked at once, while the thread's context is as at the use.
     /// </summary>
-    public Func<(HeapChunk? Block, StackOrigin? Stack)>? FindOrigin { get; init; }
+    public Func<OriginFound>? FindOrigin { get; init; }
 
     /// <summary>The heap block holding <see cref="UninitializedUse.Address"/> (Valgrind's "Address 0x.. is 7 bytes inside a block of size 10 alloc'd").</summary>
     public HeapChunk? AddressChunk { get; init; }
 }
+
+/// <summary>
+/// Where an undefined value came from (--track-origins): a heap block, a stack frame, or heap memory
+/// whose block has been freed since and left the delayed frees (<paramref name="FreedHeapAddress"/>,
+/// 0: not so), which no block holds any more; nothing of the three when the origin is not known.
+/// </summary>
+public readonly record struct OriginFound(HeapChunk? Block, StackOrigin? Stack, ulong FreedHeapAddress = 0);
 
 /// <summary>
 /// Where on the stack an undefined value came from: a pc in the live frame holding it (the use's

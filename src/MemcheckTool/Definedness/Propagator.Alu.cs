@@ -482,6 +482,7 @@ internal sealed unsafe partial class Propagator
                 ShadowRegisters.Read(c, Register.RAX, value);
                 if (!Any(value[..element])) { memory.Define(targetLow, bytes); return; }
                 for (ulong done = 0; done < bytes; done += (ulong)element) memory.Write(targetLow + done, value[..element]);
+                if (origins != null && bytes <= int.MaxValue) origins.Stored(targetLow, (int)bytes, origins.OfRegister(Register.RAX));
                 return;
             default:   // movs: as memmove of the shadow
                 for (ulong done = 0; done < bytes;)
@@ -490,9 +491,27 @@ internal sealed unsafe partial class Propagator
                     ulong offset = down ? bytes - done - (ulong)n : done;
                     memory.Read(sourceLow + offset, chunk[..n]);
                     memory.Write(targetLow + offset, chunk[..n]);
+                    if (origins != null) CopyOrigins(sourceLow + offset, targetLow + offset, chunk[..n]);
                     done += (ulong)n;
                 }
                 return;
+        }
+    }
+
+    /// <summary>
+    /// --track-origins: undefined bytes a string move copied from <paramref name="source"/> keep
+    /// naming where they came from (a struct copied by rep movsq out of a heap block; gcc copies
+    /// structs so): each granule of the target with undefined bytes takes the origin of its first one.
+    /// </summary>
+    private void CopyOrigins(ulong source, ulong target, ReadOnlySpan<byte> shadow)
+    {
+        for (int i = 0; i < shadow.Length;)
+        {
+            if (shadow[i] == 0) { i++; continue; }
+            ulong granuleEnd = ((target + (ulong)i) & ~7UL) + 8;
+            int length = (int)Math.Min((ulong)(shadow.Length - i), granuleEnd - (target + (ulong)i));
+            origins!.Stored(target + (ulong)i, length, origins.OfMemory(source + (ulong)i));
+            i += length;
         }
     }
 

@@ -186,6 +186,9 @@ public sealed unsafe class GuestHeap
     public ulong DelayFrees { get; }
     public ulong ArenaStart { get; }
     public ulong ArenaEnd => _arenaEnd;
+
+    /// <summary>Whether <paramref name="address"/> lies in the arena the heap's blocks are carved from.</summary>
+    public bool InArena(ulong address) => address >= ArenaStart && address < _arenaEnd;
     /// <summary>Where the arena's never-used (or given back) end begins.</summary>
     public ulong Top => _next;
     public Action<HeapError>? Errors { get; set; }

@@ -32,6 +32,7 @@ public static class CaseBinaries
         ["pkey_code"] = new("gcc", "pkey_code.c", ["-O1"], []),
         ["own_allocator"] = new("gcc", "own_allocator.c", ["-O2"], []),
         ["uninit_origin_per_stack"] = new("gcc", "uninit_origin_per_stack.c", ["-O2", "-g"], []),
+        ["uninit_origin_freed"] = new("gcc", "uninit_origin_freed.c", ["-O2"], []),
         // The same code twice: stripped at link (-s), and with symbols to say where its functions lie.
         ["uninit_origin_stripped"] = new("gcc", "uninit_origin_stripped.c", ["-O1", "-s"], []),
         ["uninit_origin_stripped.symbols"] = new("gcc", "uninit_origin_stripped.c", ["-O1"], []),

@@ -606,6 +606,23 @@ public class UninitializedReadTests
     }
 
     /// <summary>
+    /// --track-origins=yes for a value copied out of a block that was freed and left the delayed
+    /// frees: no block holds its bytes, and the report says so (it named no origin at all).
+    /// </summary>
+    [Fact]
+    public void TrackOrigins_AValueFromABlockFreedSinceSaysSo()
+    {
+        const string source = "uninit_origin_freed.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_origin_freed"), "--track-origins=yes", "--delay-frees=0");
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("done\n", report.Run.StdoutText);
+        Assert.True(errors.Length == 1, $"expected 1 error, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        AssertFrame(UserFrame(errors[0], source), "main", source, Line(source, "LINE_USE"), report.Context);
+        Assert.Matches(@"; it came from a heap block that has been freed since \(its bytes at 0x[0-9a-f]+\)$", Message(errors[0]));
+        Assert.Equal(0, report.Run.ExitCode);
+    }
+
+    /// <summary>
     /// --track-origins=yes in a stripped program: the frame the value came from has no name, so the
     /// report names its code as module+offset, a pc inside the function that owns the frame.
     /// </summary>
