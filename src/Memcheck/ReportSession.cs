@@ -145,7 +145,7 @@ public sealed class ReportSession : IDisposable
         if (_collector.TryAddRepeat(ErrorKind.Uninitialized, raw)) return;
         (HeapChunk? origin, StackOrigin? fromStack, ulong freedHeap) = error.FindOrigin?.Invoke() ?? new OriginFound(error.Chunk, error.FromStack);
         _collector.Add(new ErrorRecord(ErrorKind.Uninitialized,
-            origin is HeapChunk block ? $"{error.What}; it came from the {block.Size}-byte heap block at 0x{block.User:x}"
+            origin is HeapChunk block ? $"{error.What}; it came from the {block.Size}-byte heap block at 0x{block.User:x}{(block.FreedSince ? ", freed since" : "")}"
             : fromStack is { } stack ? $"{error.What}; it came from {StackOriginText(stack)}"
             : freedHeap != 0 ? $"{error.What}; it came from a heap block that has been freed since (its bytes at 0x{freedHeap:x})" : error.What,
             CurrentThread, Frames(raw),

@@ -40,7 +40,7 @@ public sealed unsafe class DefinednessChecks
 
     internal DefinednessChecks(ToolHost host, ShadowMemory shadow, GuestHeap heap, int maxFrames, FrameRuleCache rules, bool trackOrigins = false)
     {
-        Origins? origins = trackOrigins ? new Origins() : null;
+        Origins? origins = trackOrigins ? new Origins { BlockAt = heap.OriginBlockAt, StillHolds = heap.StillHolds } : null;
         _origins = origins;
         TracksOrigins = trackOrigins;
         _heap = heap;
@@ -329,7 +329,7 @@ public sealed unsafe class DefinednessChecks
             Use = use,
             FindOrigin = origin == 0 ? null : () =>
             {
-                HeapChunk? block = _heap.FindBlock(origin);
+                HeapChunk? block = _origins?.BlockOf(origin) is { } read ? _heap.ChunkOf(read) : _heap.FindBlock(origin);
                 if (block != null) return new OriginFound(block, null);
                 if (OnStack((ContextBlock*)context, pc, origin) is { } stack) return new OriginFound(null, stack);
                 return new OriginFound(null, null, _heap.InArena(origin) ? origin : 0);
@@ -370,7 +370,7 @@ public sealed unsafe class DefinednessChecks
             Errors?.Invoke(new UninitializedError($"{display} parameter {parameters[i]} ({register.ToString().ToLowerInvariant()}) is undefined", stack)
             {
                 InnermostIsExact = false,
-                FindOrigin = origin == 0 ? null : () => _heap.FindBlock(origin) is { } block ? new OriginFound(block, null)
+                FindOrigin = origin == 0 ? null : () => (_origins?.BlockOf(origin) is { } read ? _heap.ChunkOf(read) : _heap.FindBlock(origin)) is { } block ? new OriginFound(block, null)
                     : new OriginFound(null, null, _heap.InArena(origin) ? origin : 0),
             });
             ShadowRegisters.Define(c, register);

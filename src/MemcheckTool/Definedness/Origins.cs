@@ -28,8 +28,42 @@ internal sealed unsafe class Origins
 
     public ulong OfFlags => Registers[ShadowRegisters.FlagsBit];
 
-    /// <summary>The origin of undefined memory at <paramref name="address"/>: what was stored there, else the address itself.</summary>
-    public ulong OfMemory(ulong address) => _copied.TryGetValue(address & ~7UL, out ulong origin) ? origin : address;
+    /// <summary>
+    /// The origin of undefined memory at <paramref name="address"/>: what was stored there, else the
+    /// address itself, whose heap block is remembered now (<see cref="BlockOf"/>): by the time a report
+    /// names it the block may be freed and its memory another block's.
+    /// </summary>
+    public ulong OfMemory(ulong address)
+    {
+        if (_copied.TryGetValue(address & ~7UL, out ulong origin)) return origin;
+        RememberBlock(address);
+        return address;
+    }
+
+    /// <summary>The heap block whose bytes an address is in (the heap's <c>OriginBlockAt</c>; null: no heap).</summary>
+    public Func<ulong, Heap.OriginBlock?>? BlockAt { get; init; }
+
+    // The block each origin address was read from, by 8-byte granule, while it is the same block.
+    private readonly ConcurrentDictionary<ulong, Heap.OriginBlock> _blocks = new();
+    private int _blockCount;
+
+    /// <summary>Whether a remembered block still holds an address (the heap's <c>StillHolds</c>): then it is not looked up again.</summary>
+    public Func<Heap.OriginBlock, ulong, bool>? StillHolds { get; init; }
+
+    private void RememberBlock(ulong address)
+    {
+        if (BlockAt == null) return;
+        ulong granule = address & ~7UL;
+        if (_blocks.TryGetValue(granule, out Heap.OriginBlock current) && StillHolds?.Invoke(current, address) == true) return;
+        if (BlockAt(address) is not { } block) { _blocks.TryRemove(granule, out _); return; }
+        if (_blocks.TryGetValue(granule, out Heap.OriginBlock known) && known == block) return;
+        if (Volatile.Read(ref _blockCount) >= MaxCopied && !_blocks.ContainsKey(granule)) return;
+        if (_blocks.TryAdd(granule, block)) Interlocked.Increment(ref _blockCount);
+        else _blocks[granule] = block;
+    }
+
+    /// <summary>The heap block <paramref name="origin"/> (an address <see cref="OfMemory"/> gave) was read from, if it was one's.</summary>
+    public Heap.OriginBlock? BlockOf(ulong origin) => _blocks.TryGetValue(origin & ~7UL, out Heap.OriginBlock block) ? block : null;
 
     /// <summary>After an instruction: every register (and the flags) it left undefined takes <paramref name="origin"/>.</summary>
     public void Assign(ContextBlock* c, ulong origin, InstructionInfo info, in Instruction ins)

@@ -187,6 +187,71 @@ public sealed unsafe class GuestHeap
     public ulong ArenaStart { get; }
     public ulong ArenaEnd => _arenaEnd;
 
+    /// <summary>
+    /// --track-origins: the block whose bytes hold <paramref name="address"/> now, as its slot and the
+    /// identity a report names later (user address, size, allocation stack), found through the shadow:
+    /// the last unaddressable byte below the address ends the block's left redzone, and the slot
+    /// number sits just below its user address. Null outside a block's payload.
+    /// </summary>
+    public unsafe OriginBlock? OriginBlockAt(ulong address)
+    {
+        if (_shadow == null || !InArena(address) || address >= _next) return null;
+        byte* shadow = (byte*)_shadow.Base;
+        ulong index = address >> 2;
+        // The lanes of the address's own shadow byte at and below it, then whole bytes downwards.
+        int lane = (int)(address & 3);
+        byte own = shadow[index];
+        for (int l = lane; l >= 0; l--)
+            if (((own >> (2 * l)) & 3) == 3)
+                return l == lane ? null : Resolved((index << 2) + (ulong)l + 1);
+        ulong low = ArenaStart >> 2;
+        for (ulong i = index; i > low;)
+        {
+            // Eight shadow bytes (32 lanes) at a time once aligned: a lane 11 has both its bits set,
+            // and the highest such lane ends the redzone.
+            if ((i & 7) == 0 && i - 8 >= low)
+            {
+                i -= 8;
+                ulong w = *(ulong*)(shadow + i);
+                ulong m = w & (w >> 1) & 0x5555555555555555UL;
+                if (m != 0) return Resolved((i << 2) + (ulong)(System.Numerics.BitOperations.Log2(m) / 2) + 1);
+                continue;
+            }
+            i--;
+            byte b = shadow[i];
+            ulong m8 = (ulong)(b & (b >> 1) & 0x55);
+            if (m8 != 0) return Resolved((i << 2) + (ulong)(System.Numerics.BitOperations.Log2(m8) / 2) + 1);
+        }
+        return null;
+    }
+
+    /// <summary>Whether the block <paramref name="block"/> named is still the one whose payload holds <paramref name="address"/> (no shadow walk).</summary>
+    public bool StillHolds(OriginBlock block, ulong address)
+    {
+        ref readonly ChunkTable.Entry e = ref _chunks.At(block.Slot);
+        return e.User == block.User && e.AllocStack == block.AllocStack && !e.Freed && address - block.User < block.Size;
+    }
+
+    private OriginBlock? Resolved(ulong user)
+    {
+        if (!IsBlockAddress(user)) return null;
+        int slot = _chunks.SlotOf(user);
+        if (slot < 0) return null;
+        ref readonly ChunkTable.Entry e = ref _chunks.At(slot);
+        return new OriginBlock(slot, e.User, e.Size, e.AllocStack, e.Kind, e.Routine);
+    }
+
+    /// <summary>
+    /// The block an origin named when it was read (<see cref="OriginBlockAt"/>): the block itself while
+    /// its slot still holds it (with its free stack once freed), else as it was, freed since.
+    /// </summary>
+    public HeapChunk ChunkOf(OriginBlock block)
+    {
+        ref readonly ChunkTable.Entry e = ref _chunks.At(block.Slot);
+        if (e.User == block.User && e.AllocStack == block.AllocStack && e.Size == block.Size) return _chunks.Chunk(block.Slot);
+        return new HeapChunk(block.User, block.Size, block.User, block.Size, block.Kind, Stacks[block.AllocStack], block.Routine) { FreedSince = true };
+    }
+
     /// <summary>Whether <paramref name="address"/> lies in the arena the heap's blocks are carved from.</summary>
     public bool InArena(ulong address) => address >= ArenaStart && address < _arenaEnd;
     /// <summary>Where the arena's never-used (or given back) end begins.</summary>

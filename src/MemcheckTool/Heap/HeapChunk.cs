@@ -20,7 +20,20 @@ public sealed class HeapChunk(ulong user, ulong size, ulong blockStart, ulong bl
     public byte Routine { get; } = routine;
     public ulong[] AllocStack { get; } = allocStack;
     public ulong[]? FreeStack { get; set; }
-    public bool Freed => FreeStack != null;
+    public bool Freed => FreeStack != null || FreedSince;
+
+    /// <summary>
+    /// A block an origin named that has been freed since and left the delayed frees: its free stack
+    /// is no longer known (--track-origins, <see cref="GuestHeap.ChunkOf"/>).
+    /// </summary>
+    public bool FreedSince { get; init; }
 
     public bool ContainsBlockAddress(ulong address) => address >= BlockStart && address < BlockStart + BlockSize;
 }
+
+/// <summary>
+/// The block an undefined value was read from, as --track-origins remembers it when it is read
+/// (<see cref="GuestHeap.OriginBlockAt"/>): its slot then and what identifies it, so a report names it
+/// even after the block is freed and its memory reused.
+/// </summary>
+public readonly record struct OriginBlock(int Slot, ulong User, ulong Size, int AllocStack, AllocationKind Kind, byte Routine);
