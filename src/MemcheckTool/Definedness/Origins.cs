@@ -43,7 +43,9 @@ internal sealed unsafe class Origins
     /// <summary>The heap block whose bytes an address is in (the heap's <c>OriginBlockAt</c>; null: no heap).</summary>
     public Func<ulong, Heap.OriginBlock?>? BlockAt { get; init; }
 
-    // The block each origin address was read from, by 8-byte granule, while it is the same block.
+    // The block each origin address was read from, by 8-byte granule, while it is the same block;
+    // past MaxBlocks granules (~100 bytes each) an origin's block is looked up at the report, as before.
+    private const int MaxBlocks = 1 << 18;
     private readonly ConcurrentDictionary<ulong, Heap.OriginBlock> _blocks = new();
     private int _blockCount;
 
@@ -57,7 +59,7 @@ internal sealed unsafe class Origins
         if (_blocks.TryGetValue(granule, out Heap.OriginBlock current) && StillHolds?.Invoke(current, address) == true) return;
         if (BlockAt(address) is not { } block) { _blocks.TryRemove(granule, out _); return; }
         if (_blocks.TryGetValue(granule, out Heap.OriginBlock known) && known == block) return;
-        if (Volatile.Read(ref _blockCount) >= MaxCopied && !_blocks.ContainsKey(granule)) return;
+        if (Volatile.Read(ref _blockCount) >= MaxBlocks && !_blocks.ContainsKey(granule)) return;
         if (_blocks.TryAdd(granule, block)) Interlocked.Increment(ref _blockCount);
         else _blocks[granule] = block;
     }
