@@ -40,7 +40,7 @@ public sealed unsafe class DefinednessChecks
 
     internal DefinednessChecks(ToolHost host, ShadowMemory shadow, GuestHeap heap, int maxFrames, FrameRuleCache rules, bool trackOrigins = false)
     {
-        Origins? origins = trackOrigins ? new Origins { BlockAt = heap.OriginBlockAt, StillHolds = heap.StillHolds } : null;
+        Origins? origins = trackOrigins ? new Origins { BlockAt = heap.OriginBlockAt, StillHolds = heap.StillHolds, FrameAt = (c, pc, address) => OnStack((ContextBlock*)c, pc, address) } : null;
         _origins = origins;
         TracksOrigins = trackOrigins;
         _heap = heap;
@@ -331,6 +331,7 @@ public sealed unsafe class DefinednessChecks
             {
                 HeapChunk? block = _origins?.BlockOf(origin) is { } read ? _heap.ChunkOf(read) : _heap.FindBlock(origin);
                 if (block != null) return new OriginFound(block, null);
+                if (_origins?.FrameOf(origin) is { } frame) return new OriginFound(null, frame);
                 if (OnStack((ContextBlock*)context, pc, origin) is { } stack) return new OriginFound(null, stack);
                 return new OriginFound(null, null, _heap.InArena(origin) ? origin : 0);
             },

@@ -37,8 +37,47 @@ internal sealed unsafe class Origins
     {
         if (_copied.TryGetValue(address & ~7UL, out ulong origin)) return origin;
         RememberBlock(address);
+        RememberFrame(address);
         return address;
     }
+
+    // The thread's context and pc while an instruction is propagated (ReadingAt), for the frames.
+    [ThreadStatic] private static nint t_context;
+    [ThreadStatic] private static ulong t_pc;
+
+    /// <summary>The propagator is about to read the inputs of the instruction at <paramref name="pc"/> (0: done).</summary>
+    public static void ReadingAt(ContextBlock* c, ulong pc)
+    {
+        t_context = (nint)c;
+        t_pc = pc;
+    }
+
+    /// <summary>The stack frame holding an address, as the thread's stack is now (the tool's <c>OnStack</c>).</summary>
+    public Func<nint, ulong, ulong, StackOrigin?>? FrameAt { get; init; }
+
+    // The frame each origin address on the stack was read from, with the stack pointer then (the
+    // same rsp: the same frame, not looked up again); a frame returns and its memory becomes
+    // another's, so the report cannot look it up.
+    private readonly ConcurrentDictionary<ulong, (StackOrigin Frame, ulong Rsp)> _frames = new();
+    private int _frameCount;
+
+    private void RememberFrame(ulong address)
+    {
+        if (FrameAt == null) return;
+        ulong granule = address & ~7UL;
+        // Outside propagation (a use or a system call reported now): the report looks the frame up
+        // itself, as the stack is now; a frame remembered for this address earlier would be stale.
+        if (t_context == 0) { _frames.TryRemove(granule, out _); return; }
+        ulong rsp = ((ContextBlock*)t_context)->Rsp;
+        if (_frames.TryGetValue(granule, out var known) && known.Rsp == rsp) return;
+        if (FrameAt(t_context, t_pc, address) is not { } frame) { _frames.TryRemove(granule, out _); return; }
+        if (Volatile.Read(ref _frameCount) >= MaxBlocks && !_frames.ContainsKey(granule)) return;
+        if (_frames.TryAdd(granule, (frame, rsp))) Interlocked.Increment(ref _frameCount);
+        else _frames[granule] = (frame, rsp);
+    }
+
+    /// <summary>The stack frame <paramref name="origin"/> (an address <see cref="OfMemory"/> gave) was read from, if it was on the stack.</summary>
+    public StackOrigin? FrameOf(ulong origin) => _frames.TryGetValue(origin & ~7UL, out var known) ? known.Frame : null;
 
     /// <summary>The heap block whose bytes an address is in (the heap's <c>OriginBlockAt</c>; null: no heap).</summary>
     public Func<ulong, Heap.OriginBlock?>? BlockAt { get; init; }

@@ -29,8 +29,10 @@ internal sealed unsafe partial class Propagator(MemoryDefinedness memory, UseChe
             Apply(c, ins);
             return;
         }
+        Origins.ReadingAt(c, ins.IP);
         _origin = InputOrigin(c, ins);
         Apply(c, ins);
+        Origins.ReadingAt(null, 0);
         origins.Assign(c, _origin, _info.GetInfo(ins), ins);
         _origin = 0;
     }

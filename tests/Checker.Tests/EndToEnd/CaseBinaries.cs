@@ -33,6 +33,7 @@ public static class CaseBinaries
         ["own_allocator"] = new("gcc", "own_allocator.c", ["-O2"], []),
         ["uninit_origin_per_stack"] = new("gcc", "uninit_origin_per_stack.c", ["-O2", "-g"], []),
         ["uninit_origin_freed"] = new("gcc", "uninit_origin_freed.c", ["-O2"], []),
+        ["uninit_origin_returned"] = new("gcc", "uninit_origin_returned.c", ["-O1"], []),
         // The same code twice: stripped at link (-s), and with symbols to say where its functions lie.
         ["uninit_origin_stripped"] = new("gcc", "uninit_origin_stripped.c", ["-O1", "-s"], []),
         ["uninit_origin_stripped.symbols"] = new("gcc", "uninit_origin_stripped.c", ["-O1"], []),

@@ -631,6 +631,24 @@ public class UninitializedReadTests
     }
 
     /// <summary>
+    /// --track-origins=yes for a value made from a local of a function that has returned when it is
+    /// used: the frame is the one the bytes were read from (it named main, whose frame held that
+    /// memory by the time of the report).
+    /// </summary>
+    [Fact]
+    public void TrackOrigins_AFrameThatHasReturnedIsStillNamed()
+    {
+        const string source = "uninit_origin_returned.c";
+        var report = RunMemcheck(CaseBinaries.Get("uninit_origin_returned"), "--track-origins=yes");
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("done\n", report.Run.StdoutText);
+        Assert.True(errors.Length == 1, $"expected 1 error, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        AssertFrame(UserFrame(errors[0], source), "main", source, Line(source, "LINE_USE"), report.Context);
+        Assert.EndsWith("; it came from a stack frame of owner", Message(errors[0]));
+        Assert.Equal(0, report.Run.ExitCode);
+    }
+
+    /// <summary>
     /// --track-origins=yes in a stripped program: the frame the value came from has no name, so the
     /// report names its code as module+offset, a pc inside the function that owns the frame.
     /// </summary>
