@@ -70,6 +70,31 @@ internal sealed class ElfFileContent
         }
     }
 
+    /// <summary>
+    /// The file to read ranges from without keeping them (<see cref="ElfSymbolStream"/>): the open one
+    /// (<paramref name="owned"/> false), else the path opened again if it is still the same file; null
+    /// for bytes given as an array or a file gone or changed.
+    /// </summary>
+    public RegularFile? OpenForReading(out bool owned)
+    {
+        owned = false;
+        if (_path == null) return null;
+        if (_open != null) return _open;
+        try
+        {
+            RegularFile again = RegularFile.Open(_path);
+            if (again.Identity == _identity)
+            {
+                owned = true;
+                return again;
+            }
+            again.Dispose();
+            return null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
     private byte[]? ReadRange(ulong offset, int length)
     {
         if (_path == null) return null;

@@ -172,14 +172,37 @@ public sealed class ElfImage
     /// </summary>
     public ElfSymbolTable ReadSymbolTable()
     {
-        ElfSection? table = Sections.FirstOrDefault(s => s.Type == SHT_SYMTAB)
-                            ?? Sections.FirstOrDefault(s => s.Type == SHT_DYNSYM);
-        if (table == null || table.Link >= Sections.Count) return default;
-        if (table.EntrySize != 0 && table.EntrySize != SymSize) return default;
+        if (SymbolSections() is not var (table, names)) return default;
         ReadOnlySpan<byte> entries = GetSectionData(table);
-        ReadOnlySpan<byte> strings = GetSectionData(Sections[(int)table.Link]);
+        ReadOnlySpan<byte> strings = GetSectionData(names);
         if (entries.IsEmpty || strings.IsEmpty) return default;
         return new ElfSymbolTable(entries, strings);
+    }
+
+    /// <summary>
+    /// The same symbols read from the file as a scan goes (<see cref="ElfSymbolStream"/>: nothing
+    /// kept in memory after it is disposed); null when the image's bytes came as an array, the file
+    /// is gone or changed, or its table lies beyond the bytes that may be read (then
+    /// <see cref="ReadSymbolTable"/> answers, as it would).
+    /// </summary>
+    public ElfSymbolStream? OpenSymbolStream()
+    {
+        if (SymbolSections() is not var (table, names)) return ElfSymbolStream.Empty;
+        if (table.HasNoFileData || names.HasNoFileData || !InBounds(table.Offset, table.Size) || !InBounds(names.Offset, names.Size)) return ElfSymbolStream.Empty;
+        if (table.Size / SymSize > int.MaxValue) return null;
+        RegularFile? file = _content.OpenForReading(out bool owned);
+        if (file == null) return null;
+        return new ElfSymbolStream(file, owned, table.Offset, (int)(table.Size / SymSize), names.Offset, names.Size);
+    }
+
+    // .symtab, else .dynsym, and its string table; null when neither is usable.
+    private (ElfSection Table, ElfSection Names)? SymbolSections()
+    {
+        ElfSection? table = Sections.FirstOrDefault(s => s.Type == SHT_SYMTAB)
+                            ?? Sections.FirstOrDefault(s => s.Type == SHT_DYNSYM);
+        if (table == null || table.Link >= Sections.Count) return null;
+        if (table.EntrySize != 0 && table.EntrySize != SymSize) return null;
+        return (table, Sections[(int)table.Link]);
     }
 
     private IEnumerable<ElfProgramHeader> Loads() => ProgramHeaders.Where(p => p.Type == ElfSegmentType.Load);

@@ -8,7 +8,7 @@ namespace Checker.Symbols.Elf;
 /// names allocates nothing: libc's debug file has 10,000 symbols, and a string and record for each
 /// of them made the one garbage collection of <c>memcheck -- /bin/true</c>.
 /// </summary>
-public readonly ref struct ElfSymbolTable
+public readonly ref struct ElfSymbolTable : IElfSymbolSource
 {
     private const int EntrySize = ElfConstants.SymSize;
 
@@ -44,6 +44,8 @@ public readonly ref struct ElfSymbolTable
         int nul = rest.IndexOf((byte)0);
         return nul < 0 ? rest : rest[..nul];
     }
+
+    public bool NameIsEmpty(in ElfSymbolEntry symbol) => NameOf(symbol).IsEmpty;
 
     public ElfSymbol ToSymbol(in ElfSymbolEntry symbol) =>
         new(Encoding.UTF8.GetString(NameOf(symbol)), symbol.Value, symbol.Size, symbol.Type, symbol.Binding, symbol.SectionIndex);

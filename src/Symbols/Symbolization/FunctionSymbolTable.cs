@@ -114,8 +114,12 @@ internal sealed class FunctionSymbolTable
     /// debug file: 10,000, ~16 ms and megabytes of a short run), which a module asked about a few
     /// times (the stack of a suppressed leak at a threaded program's exit) does not repay.
     /// </summary>
-    public static (ElfSymbol Symbol, ulong Offset, string ValgrindName)? Scan(ElfSymbolTable first, ElfSymbolTable second, ulong address)
+    public static (ElfSymbol Symbol, ulong Offset, string ValgrindName)? Scan<TFirst, TSecond>(TFirst first, TSecond second, ulong address)
+        where TFirst : IElfSymbolSource, allows ref struct
+        where TSecond : IElfSymbolSource, allows ref struct
     {
+        // The start is the nearest function below the address that has a name: a name is read only
+        // for an entry that would move the start (from a file, one read each), never for the rest.
         ulong start = 0;
         bool found = FindStart(first, address, ref start) | FindStart(second, address, ref start);
         if (!found) return null;
@@ -130,26 +134,26 @@ internal sealed class FunctionSymbolTable
         return (kept, offset, preferred!);
     }
 
-    private static bool FindStart(ElfSymbolTable table, ulong address, ref ulong start)
+    private static bool FindStart<T>(T table, ulong address, ref ulong start) where T : IElfSymbolSource, allows ref struct
     {
         bool found = start != 0;
         for (int i = 1; i < table.Count; i++)
         {
             ElfSymbolEntry e = table[i];
             if (e.Value > address || e.Value <= start && found || e.Type is not (ElfSymbolType.Func or ElfSymbolType.GnuIfunc)) continue;
-            if (!IsFunction(e.IsDefined, e.Value, table.NameOf(e).Length, e.Type)) continue;
+            if (!e.IsDefined || e.Value == 0 || table.NameIsEmpty(e)) continue;
             start = e.Value;
             found = true;
         }
         return found;
     }
 
-    private static void Aliases(ElfSymbolTable table, ulong start, ref ElfSymbol? kept, ref int keptIndex, ref string? preferred, ref int index)
+    private static void Aliases<T>(T table, ulong start, ref ElfSymbol? kept, ref int keptIndex, ref string? preferred, ref int index) where T : IElfSymbolSource, allows ref struct
     {
         for (int i = 1; i < table.Count; i++)
         {
             ElfSymbolEntry e = table[i];
-            if (e.Value != start || e.Type is not (ElfSymbolType.Func or ElfSymbolType.GnuIfunc) || !IsFunction(e.IsDefined, e.Value, table.NameOf(e).Length, e.Type)) continue;
+            if (e.Value != start || e.Type is not (ElfSymbolType.Func or ElfSymbolType.GnuIfunc) || !e.IsDefined || table.NameIsEmpty(e)) continue;
             ElfSymbol s = table.ToSymbol(e);
             if (kept is null || KeptBefore(s, index, kept, keptIndex)) (kept, keptIndex) = (s, index);
             if (preferred is null || !ValgrindPrefers(preferred, s.Name)) preferred = s.Name;

@@ -252,6 +252,11 @@ public sealed class ModuleSymbolizer : IDisposable
         }
         if (_symbols != null)
             return _symbols.Find(linkAddress) is { } found ? (found.Symbol, found.Offset, _symbols.ValgrindName(found.Symbol)) : null;
+        // From the files, not read into memory: a few lookups (a suppressed leak's stack at exit)
+        // kept libc's debug .symtab and .strtab for the rest of the run.
+        using ElfSymbolStream? debugStream = _debugSymbols != null ? _debugSymbols.OpenSymbolStream() : ElfSymbolStream.Empty;
+        using ElfSymbolStream? stream = Image.OpenSymbolStream();
+        if (debugStream != null && stream != null) return FunctionSymbolTable.Scan(debugStream, stream, linkAddress);
         return FunctionSymbolTable.Scan(_debugSymbols != null ? _debugSymbols.ReadSymbolTable() : default, Image.ReadSymbolTable(), linkAddress);
     }
 

@@ -68,6 +68,40 @@ public class FunctionSymbolTableTests
         AssertScanAsTable(symbols, [], addresses);
     }
 
+    [Fact]
+    public void ScanFromTheFilesFindsWhatTheTableFindsWithLibcsDebugFile()
+    {
+        // libc6-dbg's .symtab first, then libc's .dynsym, as a stripped module's symbolizer scans them,
+        // read from the files a window at a time (ElfSymbolStream), against the table of both.
+        ElfImage libc = ElfImage.Open(LibcTests.Libc);
+        ElfImage? debug = new Checker.Symbols.DebugFiles.DebugFileLocator().FindImage(libc);
+        Assert.NotNull(debug);
+        ElfSymbol[] first = debug!.ReadSymbols().ToArray(), second = libc.ReadSymbols().ToArray();
+        var table = new FunctionSymbolTable(first.Concat(second));
+        var addresses = new List<ulong>();
+        foreach (ElfSymbol s in first.Where(s => s.Type == ElfSymbolType.Func).Take(150).Concat(second.Where(s => s.Type == ElfSymbolType.Func).Take(150)))
+            addresses.AddRange([s.Value, s.Value + 1, s.Value + s.Size, s.Value - 1]);
+        using ElfSymbolStream? debugStream = ElfImage.Open(debug.Path).OpenSymbolStream();
+        using ElfSymbolStream? libcStream = ElfImage.Open(LibcTests.Libc).OpenSymbolStream();
+        Assert.NotNull(debugStream);
+        Assert.NotNull(libcStream);
+        Assert.Equal(debug.ReadSymbolTable().Count, debugStream!.Count);
+        foreach (ulong address in addresses)
+        {
+            var scanned = FunctionSymbolTable.Scan(debugStream, libcStream!, address);
+            (ElfSymbol Symbol, ulong Offset)? found = table.Find(address);
+            Assert.Equal(found is null, scanned is null);
+            if (found is not { } f) continue;
+            Assert.Equal(f.Symbol, scanned!.Value.Symbol);
+            Assert.Equal(f.Offset, scanned.Value.Offset);
+            Assert.Equal(table.ValgrindName(f.Symbol), scanned.Value.ValgrindName);
+        }
+    }
+
+    [Fact]
+    public void AnImageGivenAsBytesHasNoStream() =>
+        Assert.Null(ElfImage.Parse(LibcTests.Libc, File.ReadAllBytes(LibcTests.Libc)).OpenSymbolStream());
+
     private static void AssertScanAsTable(ElfSymbol[] first, ElfSymbol[] second, IEnumerable<ulong> addresses)
     {
         var table = new FunctionSymbolTable(first.Concat(second));
