@@ -424,6 +424,11 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     public override byte[]? TakeVforkJournal() => Heap.Journal is { IsEmpty: false } journal ? journal.Take() : null;
     public override void ReplayVforkJournal(byte[] journal) => HeapJournal.Replay(journal, Heap);
 
+    /// <summary>With definedness, a vfork child's page goes with its undefined bits, a byte per byte (MemoryDefinedness).</summary>
+    public override int VforkPageStateBytes => Definedness != null ? 4096 : 0;
+    public override void ReadVforkPageState(ulong address, Span<byte> state) => Definedness?.Memory.Read(address, state);
+    public override void WriteVforkPageState(ulong address, ReadOnlySpan<byte> state) => Definedness?.Memory.Write(address, state, anywhere: true);
+
     /// <summary>
     /// The shadow of memcheck's own memory is PROT_NONE: a checked guest access there (a wild pointer
     /// into the runtime's heap, the shadow itself, the code cache) faults in its check and is

@@ -81,6 +81,7 @@ public sealed unsafe class VforkChannel
         Close(ref _requestWrite, process);
         Close(ref _replyRead, process);
         _stopRequested = stopRequested;
+        _tool = process.Tool;
         byte* header = stackalloc byte[HeaderBytes];
         byte[] scratch = new byte[PageSize];
         while (ReadFully(_requestRead, header, HeaderBytes))
@@ -137,6 +138,7 @@ public sealed unsafe class VforkChannel
     public void Release(GuestProcess process)
     {
         if (_requestWrite < 0) return;
+        _tool = process.Tool;
         if (process.Tool.TakeVforkJournal() is { } journal && !SendJournal(journal)) return;
         GuestMappings mappings = process.Mappings;
         int pagemap = HostProcess.OpenForTool("/proc/self/pagemap", OCloexec);
@@ -194,9 +196,13 @@ public sealed unsafe class VforkChannel
         return runEnd == 0 || Send(runStart, runEnd - runStart);
     }
 
-    /// <summary>One record: address, length, the bytes (read through process_vm_readv, page by page: an unreadable page goes as zeros).</summary>
+    private Tools.Tool? _tool;
+
+    /// <summary>One record: address, length, the bytes (read through process_vm_readv, page by page: an unreadable page goes as zeros), each page followed by the tool's state of it.</summary>
     private bool Send(ulong address, ulong length)
     {
+        int stateBytes = _tool?.VforkPageStateBytes ?? 0;
+        byte[]? state = stateBytes > 0 ? new byte[stateBytes] : null;
         byte* header = stackalloc byte[HeaderBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(header, 8), address);
         BinaryPrimitives.WriteUInt64LittleEndian(new Span<byte>(header + 8, 8), length);
@@ -207,6 +213,10 @@ public sealed unsafe class VforkChannel
             var bytes = new Span<byte>(page, PageSize);
             if (!GuestMemory.TryRead(address + offset, bytes)) bytes.Clear();
             if (!WriteFully(_requestWrite, page, PageSize)) return false;
+            if (state == null) continue;
+            _tool!.ReadVforkPageState(address + offset, state);
+            fixed (byte* stateBytesAt = state)
+                if (!WriteFully(_requestWrite, stateBytesAt, state.Length)) return false;
         }
         return true;
     }
@@ -214,12 +224,18 @@ public sealed unsafe class VforkChannel
     /// <summary>Reads a record's bytes into our own memory at the same address (a page we cannot write is read and dropped).</summary>
     private bool Receive(ulong address, ulong length, byte[] scratch)
     {
+        int stateBytes = _tool?.VforkPageStateBytes ?? 0;
+        byte[]? state = stateBytes > 0 ? new byte[stateBytes] : null;
         fixed (byte* buffer = scratch)
         {
             for (ulong offset = 0; offset < length; offset += PageSize)
             {
                 if (!ReadFully(_requestRead, buffer, PageSize)) return false;
-                GuestMemory.TryWrite(address + offset, scratch);
+                bool written = GuestMemory.TryWrite(address + offset, scratch);
+                if (state == null) continue;
+                fixed (byte* stateAt = state)
+                    if (!ReadFully(_requestRead, stateAt, state.Length)) return false;
+                if (written) _tool!.WriteVforkPageState(address + offset, state);
             }
         }
         return true;

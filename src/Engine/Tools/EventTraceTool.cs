@@ -157,5 +157,8 @@ public sealed unsafe class EventTraceTool(Tool inner, Action<string> writeLine) 
     public override void OnVforkChild() => Inner.OnVforkChild();
     public override byte[]? TakeVforkJournal() => Inner.TakeVforkJournal();
     public override void ReplayVforkJournal(byte[] journal) => Inner.ReplayVforkJournal(journal);
+    public override int VforkPageStateBytes => Inner.VforkPageStateBytes;
+    public override void ReadVforkPageState(ulong address, Span<byte> state) => Inner.ReadVforkPageState(address, state);
+    public override void WriteVforkPageState(ulong address, ReadOnlySpan<byte> state) => Inner.WriteVforkPageState(address, state);
     public override void OnVforkChildForked() => Inner.OnVforkChildForked();
 }

@@ -168,6 +168,20 @@ public abstract unsafe class Tool
     public virtual void ReplayVforkJournal(byte[] journal) { }
     /// <summary>A fork of the vfork child: the grandchild is no longer the process the parent waits for.</summary>
     public virtual void OnVforkChildForked() { }
+
+    /// <summary>
+    /// Bytes of the tool's own state that go with each guest page a vfork child sends its parent
+    /// (<see cref="Syscalls.VforkChannel"/>; 0: none). memcheck: the page's definedness, or the
+    /// parent would see the child's writes with its own shadow (a block the child allocated and
+    /// filled read as undefined).
+    /// </summary>
+    public virtual int VforkPageStateBytes => 0;
+
+    /// <summary>In the child: the state of the guest page at <paramref name="address"/> into <paramref name="state"/> (<see cref="VforkPageStateBytes"/> long).</summary>
+    public virtual void ReadVforkPageState(ulong address, Span<byte> state) { }
+
+    /// <summary>In the parent, after the child's bytes of the page were written over its own: the child's state of it.</summary>
+    public virtual void WriteVforkPageState(ulong address, ReadOnlySpan<byte> state) { }
 }
 
 /// <summary>--tool none: the engine alone, nothing instrumented, nothing replaced.</summary>

@@ -34,6 +34,9 @@ public static class CaseBinaries
         ["uninit_origin_per_stack"] = new("gcc", "uninit_origin_per_stack.c", ["-O2", "-g"], []),
         ["uninit_origin_freed"] = new("gcc", "uninit_origin_freed.c", ["-O2"], []),
         ["uninit_origin_returned"] = new("gcc", "uninit_origin_returned.c", ["-O1"], []),
+        ["uninit_outside_heap"] = new("gcc", "uninit_outside_heap.c", ["-O1", "-g"], []),
+        // -O0: a vfork child writing its parent's local is outside what the optimizer keeps apart.
+        ["vfork_child_fills"] = new("gcc", "vfork_child_fills.c", ["-O0", "-g"], []),
         // The same code twice: stripped at link (-s), and with symbols to say where its functions lie.
         ["uninit_origin_stripped"] = new("gcc", "uninit_origin_stripped.c", ["-O1", "-s"], []),
         ["uninit_origin_stripped.symbols"] = new("gcc", "uninit_origin_stripped.c", ["-O1"], []),

@@ -135,6 +135,23 @@ public class ChildProcessTests
         Assert.Empty(ErrorLines(memcheck));
     }
 
+    /// <summary>
+    /// A block a vfork child allocates and fills is its parent's, with the child's bytes: they come
+    /// back defined (the pages' definedness goes with them), not undefined as the block was when the
+    /// parent repeated its allocation (dash's stack blocks: every command it ran reported).
+    /// </summary>
+    [Fact]
+    public void AVforkChildsFilledBlockIsDefinedInItsParent()
+    {
+        string binary = CaseBinaries.Get("vfork_child_fills");
+        RunResult native = ProcessRunner.Run(binary, []);
+        RunResult memcheck = MemcheckLauncher.Run(["--", binary]);
+        Assert.Equal("x 63\n", native.StdoutText);
+        Assert.Equal(native.StdoutText, memcheck.StdoutText);
+        Assert.Equal(0, memcheck.ExitCode);
+        Assert.Empty(ErrorLines(memcheck));
+    }
+
     [Fact]
     public void AVforkChildsPagesDoNotUndoWhatOtherThreadsWrote()
     {

@@ -1,0 +1,49 @@
+/* Undefined values kept where neither the heap nor the stack is: an anonymous mapping, a global
+ * reached through a pointer, a global reached RIP-relative, a static the program made undefined with
+ * a client request. Each is read back in another function and branched on, as Valgrind reports it;
+ * a global overwritten RIP-relative with a defined value is not reported. (Before, only the heap and
+ * the stack kept undefined bytes: a store anywhere else defined them.) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <valgrind/memcheck.h>
+
+int global;
+static int globals[4];
+static char pool[64];
+struct mark { char *p; long n; } saved;
+static volatile int sink;
+
+__attribute__((noinline)) void put(int *at, int v) { *at = v; }
+__attribute__((noinline)) int take(const int *at) { return *at; }
+__attribute__((noinline)) void set_global(int v) { global = v; }
+__attribute__((noinline)) int get_global(void) { return global; }
+__attribute__((noinline)) void save(const struct mark *m) { saved = *m; }
+__attribute__((noinline)) void define_n(void) { saved.n = 3; }
+
+int main(void)
+{
+    int *p = malloc(8 * sizeof *p);                       /* never written: undefined */
+    int *mapped = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapped == MAP_FAILED) return 1;
+    put(mapped + 3, p[1]);
+    if (take(mapped + 3) == 9) /* LINE_MAPPED */
+        sink++;
+    put(globals + 2, p[2]);
+    if (take(globals + 2) == 9) /* LINE_POINTER */
+        sink++;
+    set_global(p[3]);
+    if (get_global() == 9) /* LINE_RIP */
+        sink++;
+    VALGRIND_MAKE_MEM_UNDEFINED(pool + 16, 8);
+    if (pool[20] == 7) /* LINE_REQUEST */
+        sink++;
+    struct mark m = { (char *)p, 0 };
+    ((long *)&m)[1] = p[5];                               /* n undefined */
+    save(&m);
+    define_n();                                            /* and defined again, RIP-relative */
+    if (saved.n == 3 && saved.p == (char *)p)
+        puts("defined again");
+    free(p);
+    return 0;
+}
