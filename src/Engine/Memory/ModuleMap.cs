@@ -24,6 +24,14 @@ public sealed class ModuleMap
     /// </summary>
     public long Generation => Volatile.Read(ref _generation);
 
+    private long _tlsBytes;
+
+    /// <summary>
+    /// The TLS blocks (PT_TLS) of every module mapped so far, each rounded up to its alignment: what
+    /// the C library's static TLS holds for the modules loaded at start (memcheck's bound of it).
+    /// </summary>
+    public ulong TlsBytes => (ulong)Volatile.Read(ref _tlsBytes);
+
     /// <summary>A module mapped whole at <paramref name="start"/> (its first PT_LOAD, file offset 0, lands there).</summary>
     public (ulong Start, ulong End) OnMapped(ElfImage image, ulong start)
     {
@@ -32,6 +40,12 @@ public sealed class ModuleMap
         var writable = image.ProgramHeaders
             .Where(p => p.Type == ElfSegmentType.Load && p.Flags.HasFlag(ElfSegmentFlags.Write))
             .Select(p => (p.VirtualAddress + bias, p.VirtualAddress + bias + p.MemorySize)).ToList();
+        foreach (ElfProgramHeader p in image.ProgramHeaders)
+            if (p.Type == ElfSegmentType.Tls)
+            {
+                ulong align = Math.Max(p.Align, 1);
+                Interlocked.Add(ref _tlsBytes, (long)((p.MemorySize + align - 1) / align * align));
+            }
         lock (_lock)
         {
             _writable.RemoveAll(w => w.Start < high && low < w.End);

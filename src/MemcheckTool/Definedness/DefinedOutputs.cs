@@ -15,14 +15,22 @@ namespace Checker.MemcheckTool.Definedness;
 /// <para>
 /// Only where C# would agree for certain: rules that compute outputs from inputs (not x87, string,
 /// gather/scatter or the no-op rules), and only when every memory read that could be undefined is
-/// one the propagating mode checks (so an undefined byte sets the pending bit); reads of globals,
-/// TLS and absolute addresses are defined by <see cref="MemoryDefinedness"/>'s rule. Not with
+/// one the propagating mode checks (so an undefined byte sets the pending bit); reads of TLS and of
+/// read-only globals are defined by <see cref="MemoryDefinedness"/>'s rule, writable globals are
+/// checked (<see cref="ChecksGlobalAt"/>). Not with
 /// --track-origins (origins are C#'s).
 /// </para>
 /// </summary>
 internal sealed class DefinedOutputs
 {
     private readonly MemoryAccessClassifier _classifier = new() { CheckFrames = true, CheckPops = true };
+
+    /// <summary>Which globals the checks see (<see cref="MemoryAccessClassifier.ChecksGlobalAt"/>).</summary>
+    public Func<ulong, bool>? ChecksGlobalAt
+    {
+        get => _classifier.ChecksGlobalAt;
+        set => _classifier.ChecksGlobalAt = value;
+    }
     // Reused per instruction (the block's analysis has Iced's lists already: no GetInfo here).
     private readonly List<CheckedAccess> _accesses = new(2);
     private readonly List<Register> _registers = new(4);
@@ -106,9 +114,8 @@ internal sealed class DefinedOutputs
         foreach (UsedMemory used in usedMemory)
         {
             if (used.Access is not (OpAccess.Read or OpAccess.ReadWrite or OpAccess.CondRead or OpAccess.ReadCondWrite)) continue;
-            if (used.Segment is Register.FS or Register.GS || used.Base is Register.RIP or Register.EIP
-                || used.Base == Register.None && used.Index == Register.None)
-                continue;
+            if (used.Segment is Register.FS or Register.GS) continue;
+            if (MemoryAccessClassifier.GlobalTarget(ins, used) is ulong global && ChecksGlobalAt?.Invoke(global) != true) continue;
             if (used.MemorySize is MemorySize.Xsave or MemorySize.Xsave64 || used.MemorySize.GetSize() is <= 0 or > 64) return false;
             unchecked_++;
         }

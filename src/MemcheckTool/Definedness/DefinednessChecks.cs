@@ -48,7 +48,9 @@ public sealed unsafe class DefinednessChecks
         _maxFrames = maxFrames;
         _rules = rules;
         var heapBits = new HeapVBits(heap.ArenaStart, heap.ArenaEnd);
-        _memory = new MemoryDefinedness(shadow, a => heap.IsHeapAddress(a) || OnCurrentStack(a), heapBits);
+        _mappings = host.Process.Mappings;
+        _modules = host.Process.Modules;
+        _memory = new MemoryDefinedness(shadow, a => heap.IsHeapAddress(a) || OnCurrentStack(a) || !InCurrentStaticTls(a), heapBits);
         heap.CopyDefinedness = _memory.Copy;
         heap.DefineWritten = _memory.Define;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
@@ -156,6 +158,50 @@ public sealed unsafe class DefinednessChecks
             foreach (ulong pc in s.KeptApart) AddKeptApart(pc);
             Volatile.Write(ref _keptApartCount, _keptApart.Count);
         }
+    }
+
+    private readonly Checker.Engine.Memory.GuestMappings _mappings;
+
+    /// <summary>
+    /// Whether mode-0 code checks a RIP-relative or absolute access to <paramref name="address"/>
+    /// (<see cref="Instrumentation.MemoryAccessClassifier.ChecksGlobalAt"/>): writable guest memory,
+    /// as the mappings are when the code is translated. What cannot be written holds no undefined
+    /// value: constants, the GOT after RELRO, code.
+    /// </summary>
+    public bool ChecksGlobalAt(ulong address) =>
+        _mappings.ProtectionAt(address) is int prot && (prot & Checker.Engine.Memory.GuestMappings.Write) != 0;
+
+    // glibc's static TLS lies right below the thread pointer (x86-64), its thread control block
+    // (struct pthread, ~2.3 KB) above it. Its size, as glibc 2.36 computes it: the TLS blocks of the
+    // modules loaded at start plus a surplus of 1,664 bytes for dlopen's initial-exec TLS, rounded up
+    // to 64 (the main thread's: 0x740 for libc's 0x90 and a program's int). Taken from the modules
+    // mapped when first needed (the program runs by then); a bound a little high only loses definedness.
+    private const ulong TlsSurplus = 1664, TlsAlignment = 64, ThreadControlAbove = 4 << 10;
+    private readonly Checker.Engine.Memory.ModuleMap _modules;
+    private ulong _staticTlsBytes;
+
+    private ulong StaticTlsBytes
+    {
+        get
+        {
+            ulong bytes = Volatile.Read(ref _staticTlsBytes);
+            if (bytes != 0) return bytes;
+            bytes = (_modules.TlsBytes + TlsSurplus + TlsAlignment - 1) / TlsAlignment * TlsAlignment;
+            Volatile.Write(ref _staticTlsBytes, bytes);
+            return bytes;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="address"/> is in the running thread's static TLS or its thread control
+    /// block: mode-0 code reads and writes them fs-relative, unchecked, so an undefined byte stored
+    /// there would outlive the store that overwrote it. Stores there define.
+    /// </summary>
+    private bool InCurrentStaticTls(ulong address)
+    {
+        if (GuestThread.Current is not { } thread) return false;
+        ulong fs = thread.Context->GuestFsBase;
+        return fs != 0 && address + StaticTlsBytes >= fs && address < fs + ThreadControlAbove;
     }
 
     /// <summary>Whether <paramref name="address"/> is on the running thread's tracked stack (its frames' stores are all checked).</summary>

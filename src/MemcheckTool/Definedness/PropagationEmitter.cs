@@ -53,6 +53,13 @@ internal sealed class PropagationEmitter
 
     private readonly DefinedOutputs _outputs = new();
 
+    /// <summary>Which globals the checks see (<see cref="Instrumentation.MemoryAccessClassifier.ChecksGlobalAt"/>).</summary>
+    public Func<ulong, bool>? ChecksGlobalAt
+    {
+        get => _outputs.ChecksGlobalAt;
+        set => _outputs.ChecksGlobalAt = value;
+    }
+
     /// <summary>
     /// Before a block's first instruction: each instruction's dirty-bit mask and the block's, from
     /// the registers the block's analysis already has (one look at Iced's tables per instruction).

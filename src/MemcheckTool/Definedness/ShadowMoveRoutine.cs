@@ -21,8 +21,8 @@ namespace Checker.MemcheckTool.Definedness;
 /// <item>load: the register's shadow bytes [0, size) from the memory's states (pext of the undefined
 /// lanes, pdep into bytes, times 0xff), [size, zero-to) defined, its dirty bit recomputed, and the
 /// pending bit (set by the access check for this read) cleared;</item>
-/// <item>store: each 8 bytes of register shadow back into lanes (01 for an undefined byte; only in
-/// the heap and the thread's stack, elsewhere defined, see MemoryDefinedness), unaddressable lanes left
+/// <item>store: each 8 bytes of register shadow back into lanes (01 for an undefined byte in the heap
+/// and the thread's stack; undefined bytes elsewhere go to C#, see MemoryDefinedness), unaddressable lanes left
 /// alone, lanes already in their new states not written (no locked op), and the pending bit its
 /// check set over undefined lanes (<see cref="Instrumentation.LaneAction.Pending"/>) cleared.</item>
 /// </list>
@@ -36,7 +36,7 @@ internal static class ShadowMoveRoutine
         var a = new Assembler(64);
         Label entry = a.CreateLabel(), fallback = a.CreateLabel(), done = a.CreateLabel();
         Label loadLoop = a.CreateLabel(), zeroLoop = a.CreateLabel(), dirtyLoop = a.CreateLabel(), clean = a.CreateLabel(), setDirty = a.CreateLabel();
-        Label storeLoop = a.CreateLabel(), heapLanes = a.CreateLabel(), notHeap = a.CreateLabel();
+        Label storeLoop = a.CreateLabel(), heapLanes = a.CreateLabel();
         Label lanes55 = a.CreateLabel(), bytes01 = a.CreateLabel(), bytes80 = a.CreateLabel();
         Label lanesAA = a.CreateLabel(), bytes7f = a.CreateLabel();
         Label loadPartial = a.CreateLabel(), loaded = a.CreateLabel(), storePartial = a.CreateLabel();
@@ -122,7 +122,11 @@ internal static class ShadowMoveRoutine
         a.cmp(rax, r9);
         a.jne(storePartial);
         a.lea(rax, __[rdx + r10]);
-        // Outside the heap and this thread's stack every store defines (see MemoryDefinedness).
+        // Nothing undefined: the lanes become defined, wherever they are.
+        a.test(r11, r11);
+        a.jz(heapLanes);
+        // Undefined bytes stay undefined in the heap and this thread's stack; elsewhere C# decides
+        // (MemoryDefinedness: globals and mappings keep them, the thread's static TLS defines).
         Label keeps = a.CreateLabel(), stack = a.CreateLabel();
         a.mov(rcx, heapStart);
         a.cmp(rax, rcx);
@@ -132,14 +136,12 @@ internal static class ShadowMoveRoutine
         a.jb(keeps);
         a.Label(ref stack);
         a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackLimit + ContextTls.Offset]);
-        a.jb(notHeap);
+        a.jb(fallback);
         a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
-        a.jae(notHeap);
+        a.jae(fallback);
         a.Label(ref keeps);
         a.pdep(r11, r11, __qword_ptr[lanes55]);               // 01 per undefined byte
         a.jmp(heapLanes);
-        a.Label(ref notHeap);
-        a.xor(r11d, r11d);
         a.Label(ref heapLanes);
         // The lanes are bits [2*(a & 31), +2n) of the aligned shadow qword (at most the rest of it this round).
         a.mov(ecx, __dword_ptr.fs[MemcheckSlots.MoveSize + ContextTls.Offset]);
@@ -218,8 +220,8 @@ internal static class ShadowMoveRoutine
         a.jmp(loaded);
 
         // ---- a register byte neither 0x00 nor 0xff stored into the heap: its bits into the heap's table, lane 10 ----
-        // Outside the heap and this thread's stack the store defines (notHeap, as MemoryDefinedness);
-        // on the stack, C#: the stack's bits are in its dictionary.
+        // Outside the heap, C#: the bits of other bytes are in MemoryDefinedness's dictionary (which
+        // also decides whether the byte keeps them).
         Label storePartialHeap = a.CreateLabel(), storePartialElsewhere = a.CreateLabel();
         a.Label(ref storePartial);
         a.lea(rax, __[rdx + r10]);
@@ -234,11 +236,7 @@ internal static class ShadowMoveRoutine
         a.jbe(storePartialHeap);
         a.jmp(fallback);                                      // the arena's last 8 bytes: C#
         a.Label(ref storePartialElsewhere);
-        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackLimit + ContextTls.Offset]);
-        a.jb(notHeap);
-        a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
-        a.jb(fallback);
-        a.jmp(notHeap);
+        a.jmp(fallback);
         a.Label(ref storePartialHeap);
         // The bits of the store's bytes in this chunk (min(8, size - i)) first, one byte at a time: a
         // neighbour's bits are never rewritten. Then the lanes, which give them meaning.

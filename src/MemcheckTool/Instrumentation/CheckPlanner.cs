@@ -47,6 +47,13 @@ public sealed class CheckPlanner
     /// </summary>
     public bool NoGapsInWrites { get; set; }
 
+    /// <summary>Which globals are checked (<see cref="MemoryAccessClassifier.ChecksGlobalAt"/>).</summary>
+    public Func<ulong, bool>? ChecksGlobalAt
+    {
+        get => _classifier.ChecksGlobalAt;
+        set => _classifier.ChecksGlobalAt = value;
+    }
+
     /// <summary>Whether pops' reads are checked (<see cref="MemoryAccessClassifier.CheckPops"/>).</summary>
     public bool CheckPops
     {

@@ -87,7 +87,10 @@ public readonly record struct CheckedAccess
     /// <summary><c>lea destination, <see cref="Operand"/></c>: written directly for 64-bit addresses (most accesses), through Iced otherwise.</summary>
     public void EmitLea(Checker.Engine.Emission.CodeBuffer code, Register destination, long offset = 0)
     {
-        if (Base.IsGPR32() || Index.IsGPR32()) code.Encode(Instruction.Create(Code.Lea_r64_m, destination, Operand(offset)));
+        // A global's absolute address beyond a sign-extended disp32 (a module mapped high): mov, flag-free too.
+        if (Base == Register.None && Index == Register.None && Displacement + offset is < int.MinValue or > int.MaxValue)
+            code.Encode(Instruction.Create(Code.Mov_r64_imm64, destination, (ulong)(Displacement + offset)));
+        else if (Base.IsGPR32() || Index.IsGPR32()) code.Encode(Instruction.Create(Code.Lea_r64_m, destination, Operand(offset)));
         else code.Lea(destination, Base, Index, Scale, Displacement + offset);
     }
 }

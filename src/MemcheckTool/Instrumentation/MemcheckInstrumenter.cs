@@ -23,6 +23,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     // The end (exclusive) of the run of pops the last pop probe covered.
     private int _popRunEnd;
     private Func<int, bool>? _keepsApart;
+    private Func<ulong, bool>? _checksGlobalAt;
     private bool _copies;
 
     public override void BeginBlock(BlockServices block)
@@ -34,6 +35,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _planner.Merge = definedness == null || block.Mode != DefinednessMode.Propagating;
         _planner.KeepApart = definedness != null ? _keepsApart ??= KeepsApart : null;
         _planner.CheckFrames = definedness != null;
+        _planner.ChecksGlobalAt = _propagation.ChecksGlobalAt = definedness != null ? _checksGlobalAt ??= definedness.ChecksGlobalAt : null;
         _planner.NoGapsInWrites = definedness != null;
         _planner.CheckPops = definedness != null && block.Mode == DefinednessMode.Propagating;
         // Mode 0 runs with every register defined: its stores define, its undefined reads switch modes.

@@ -12,7 +12,9 @@ namespace Checker.MemcheckTool.Instrumentation;
 /// returns): stack tracking keeps rsp and the red zone addressable, so they cannot fail; with
 /// <see cref="CheckFrames"/> (definedness) the explicit ones are checked all the same, for the
 /// undefined bytes of a new frame;</item>
-/// <item>RIP-relative and absolute addresses (globals: only heap and stack are ever unaddressable);</item>
+/// <item>RIP-relative and absolute addresses (globals: only heap and stack are ever unaddressable),
+/// unless <see cref="ChecksGlobalAt"/> says so (definedness: a writable global can hold an undefined
+/// value only if every store there is seen);</item>
 /// <item>fs/gs-relative accesses (static TLS and the thread control block: memory ld.so maps, never
 /// the checked heap or stack; dynamic TLS is reached through plain pointers, which are checked);</item>
 /// <item>gathers and scatters here: the index is a vector, <see cref="VsibCheck"/> checks them lane by lane;</item>
@@ -58,6 +60,24 @@ public sealed class MemoryAccessClassifier
     private bool Popped(in Instruction instruction, UsedMemory used) =>
         CheckPops && PopProbe.Applies(instruction) && used.Access == OpAccess.Read;
 
+    /// <summary>
+    /// With definedness, the RIP-relative and absolute targets that are checked (as an absolute
+    /// address: no base, no index): a program's writable globals (.data, .bss), whose bytes carry
+    /// definedness like the heap's, so their stores must define and their reads be seen. Read-only
+    /// data (constants, the GOT after RELRO) is never undefined: no check. null: none.
+    /// </summary>
+    public Func<ulong, bool>? ChecksGlobalAt { get; set; }
+
+    /// <summary>The absolute target of a RIP-relative or absolute operand, or null for any other.</summary>
+    public static ulong? GlobalTarget(in Instruction instruction, in UsedMemory used)
+    {
+        if (used.Segment is Register.FS or Register.GS) return null;
+        if (used.Base is Register.RIP or Register.EIP) return instruction.IPRelativeMemoryAddress;
+        if (used.Base == Register.None && used.Index == Register.None)
+            return used.AddressSize == CodeSize.Code32 ? (uint)used.Displacement : used.Displacement;
+        return null;
+    }
+
     /// <summary>No checked access (shared, never changed).</summary>
     public static readonly List<CheckedAccess> None = [];
 
@@ -100,11 +120,16 @@ public sealed class MemoryAccessClassifier
         {
             if (used.Access == OpAccess.NoMemAccess) continue;
             if (used.Segment is Register.FS or Register.GS) continue;
-            if (used.Base is Register.RIP or Register.EIP) continue;
-            if (used.Base == Register.None && used.Index == Register.None) continue;
+            Register baseRegister = used.Base, index = used.Index;
+            ulong? global = GlobalTarget(instruction, used);
+            if (global is ulong target)
+            {
+                if (ChecksGlobalAt == null || !ChecksGlobalAt(target)) continue;
+                (baseRegister, index) = (Register.None, Register.None);
+            }
             if (used.Base is Register.RSP or Register.ESP && used.Index == Register.None && !isString
                 && (!CheckFrames || instruction.StackPointerIncrement != 0 && !PushedFromFrame(instruction, used) && !Popped(instruction, used))) continue;
-            if (!used.Index.IsGPR() && used.Index != Register.None) continue;
+            if (!index.IsGPR() && index != Register.None) continue;
             // Repeated string operands have no size in Iced's table (they cover a run): the element's.
             int size = isString && used.MemorySize == MemorySize.Unknown ? instruction.MemorySize.GetSize() : used.MemorySize.GetSize();
             long extra = 0;
@@ -125,9 +150,10 @@ public sealed class MemoryAccessClassifier
                 (mask, masked, elementSize) = (instruction.Op1Register, true, vectorElement);
             }
             // 32-bit addressing (0x67): the displacement wraps at 32 bits, lea then sees it signed.
-            long displacement = (used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement) + extra;
+            long displacement = (global is ulong absolute ? (long)absolute
+                : used.AddressSize == CodeSize.Code32 ? (int)(uint)used.Displacement : (long)used.Displacement) + extra;
             result.Add(new CheckedAccess(
-                used.Base, used.Index, used.Scale, displacement, size, write,
+                baseRegister, index, index == Register.None ? 1 : used.Scale, displacement, size, write,
                 extent,
                 masked ? mask : Register.None,
                 elementSize,
