@@ -424,6 +424,8 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     public override byte[]? TakeVforkJournal() => Heap.Journal is { IsEmpty: false } journal ? journal.Take() : null;
     public override void ReplayVforkJournal(byte[] journal) => HeapJournal.Replay(journal, Heap);
 
+    public override void OnModuleLoaded(string path, ulong start, ulong end) => Definedness?.OnModuleMapped();
+
     /// <summary>With definedness, a vfork child's page goes with its undefined bits, a byte per byte (MemoryDefinedness).</summary>
     public override int VforkPageStateBytes => Definedness != null ? 4096 : 0;
     public override void ReadVforkPageState(ulong address, Span<byte> state) => Definedness?.Memory.Read(address, state);

@@ -1,8 +1,9 @@
 /* Undefined values kept where neither the heap nor the stack is: an anonymous mapping, a global
  * reached through a pointer, a global reached RIP-relative, a static the program made undefined with
  * a client request. Each is read back in another function and branched on, as Valgrind reports it;
- * a global overwritten RIP-relative with a defined value is not reported. (Before, only the heap and
- * the stack kept undefined bytes: a store anywhere else defined them.) */
+ * a global overwritten RIP-relative with a defined value is not reported, nor is TLS overwritten
+ * fs-relative (those stores go unchecked, so the thread's static TLS never keeps undefined bytes).
+ * (Before, only the heap and the stack kept undefined bytes: a store anywhere else defined them.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -13,6 +14,7 @@ static int globals[4];
 static char pool[64];
 struct mark { char *p; long n; } saved;
 static volatile int sink;
+__thread int tls;
 
 __attribute__((noinline)) void put(int *at, int v) { *at = v; }
 __attribute__((noinline)) int take(const int *at) { return *at; }
@@ -20,6 +22,8 @@ __attribute__((noinline)) void set_global(int v) { global = v; }
 __attribute__((noinline)) int get_global(void) { return global; }
 __attribute__((noinline)) void save(const struct mark *m) { saved = *m; }
 __attribute__((noinline)) void define_n(void) { saved.n = 3; }
+__attribute__((noinline)) void set_tls(int v) { tls = v; }
+__attribute__((noinline)) int *tls_address(void) { return &tls; }
 
 int main(void)
 {
@@ -44,6 +48,10 @@ int main(void)
     define_n();                                            /* and defined again, RIP-relative */
     if (saved.n == 3 && saved.p == (char *)p)
         puts("defined again");
+    put(tls_address(), p[6]);                              /* into the thread's TLS through a pointer */
+    set_tls(4);                                            /* and overwritten fs-relative (unchecked) */
+    if (take(tls_address()) == 4)
+        puts("tls");
     free(p);
     return 0;
 }

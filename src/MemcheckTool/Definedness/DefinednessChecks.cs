@@ -54,7 +54,7 @@ public sealed unsafe class DefinednessChecks
         heap.CopyDefinedness = _memory.Copy;
         heap.DefineWritten = _memory.Define;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
-        MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd, heapBits.Bias);
+        MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd, heapBits.Bias, out _staticTlsCell);
         // MEMCHECK_REGISTER_RULES=c#: every register-only instruction exits to C#, to compare the two.
         if (Environment.GetEnvironmentVariable("MEMCHECK_REGISTER_RULES") != "c#") RegisterRoutine = ShadowRegisterRoutine.Generate(host.Cache.Region);
         _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);
@@ -175,21 +175,19 @@ public sealed unsafe class DefinednessChecks
     // (struct pthread, ~2.3 KB) above it. Its size, as glibc 2.36 computes it: the TLS blocks of the
     // modules loaded at start plus a surplus of 1,664 bytes for dlopen's initial-exec TLS, rounded up
     // to 64 (the main thread's: 0x740 for libc's 0x90 and a program's int). Taken from the modules
-    // mapped when first needed (the program runs by then); a bound a little high only loses definedness.
-    private const ulong TlsSurplus = 1664, TlsAlignment = 64, ThreadControlAbove = 4 << 10;
+    // mapped so far (a dlopen'd module's TLS raises it a little: a bound a little high only loses definedness).
+    private const ulong TlsSurplus = 1664, TlsAlignment = 64;
     private readonly Checker.Engine.Memory.ModuleMap _modules;
-    private ulong _staticTlsBytes;
+    private ulong _staticTlsBytes = ShadowMoveRoutine.DefaultStaticTlsBytes;
+    // The shadow move routine's copy of it.
+    private readonly ulong _staticTlsCell;
 
-    private ulong StaticTlsBytes
+    /// <summary>A module was mapped: the static TLS size follows its TLS block (here and in the shadow move routine).</summary>
+    public void OnModuleMapped()
     {
-        get
-        {
-            ulong bytes = Volatile.Read(ref _staticTlsBytes);
-            if (bytes != 0) return bytes;
-            bytes = (_modules.TlsBytes + TlsSurplus + TlsAlignment - 1) / TlsAlignment * TlsAlignment;
-            Volatile.Write(ref _staticTlsBytes, bytes);
-            return bytes;
-        }
+        ulong bytes = (_modules.TlsBytes + TlsSurplus + TlsAlignment - 1) / TlsAlignment * TlsAlignment;
+        Volatile.Write(ref _staticTlsBytes, bytes);
+        Volatile.Write(ref *(ulong*)_staticTlsCell, bytes);
     }
 
     /// <summary>
@@ -201,7 +199,7 @@ public sealed unsafe class DefinednessChecks
     {
         if (GuestThread.Current is not { } thread) return false;
         ulong fs = thread.Context->GuestFsBase;
-        return fs != 0 && address + StaticTlsBytes >= fs && address < fs + ThreadControlAbove;
+        return fs != 0 && address + Volatile.Read(ref _staticTlsBytes) >= fs && address < fs + ShadowMoveRoutine.ThreadControlAbove;
     }
 
     /// <summary>Whether <paramref name="address"/> is on the running thread's tracked stack (its frames' stores are all checked).</summary>

@@ -31,9 +31,12 @@ namespace Checker.MemcheckTool.Definedness;
 internal static class ShadowMoveRoutine
 {
     /// <param name="heapBitsBias">Added to a heap address, where its partly defined byte's bits are (<see cref="HeapVBits"/>).</param>
-    public static ulong Generate(CodeRegion region, ulong propagateExit, ulong heapStart, ulong heapEnd, ulong heapBitsBias)
+    /// <param name="staticTlsCell">Where the routine reads the static TLS size below the thread pointer (a qword C# keeps up to date: <see cref="DefinednessChecks"/>).</param>
+    public static ulong Generate(CodeRegion region, ulong propagateExit, ulong heapStart, ulong heapEnd, ulong heapBitsBias, out ulong staticTlsCell)
     {
+        Label tlsBelow = new Assembler(64).CreateLabel();
         var a = new Assembler(64);
+        tlsBelow = a.CreateLabel();
         Label entry = a.CreateLabel(), fallback = a.CreateLabel(), done = a.CreateLabel();
         Label loadLoop = a.CreateLabel(), zeroLoop = a.CreateLabel(), dirtyLoop = a.CreateLabel(), clean = a.CreateLabel(), setDirty = a.CreateLabel();
         Label storeLoop = a.CreateLabel(), heapLanes = a.CreateLabel();
@@ -125,9 +128,9 @@ internal static class ShadowMoveRoutine
         // Nothing undefined: the lanes become defined, wherever they are.
         a.test(r11, r11);
         a.jz(heapLanes);
-        // Undefined bytes stay undefined in the heap and this thread's stack; elsewhere C# decides
-        // (MemoryDefinedness: globals and mappings keep them, the thread's static TLS defines).
-        Label keeps = a.CreateLabel(), stack = a.CreateLabel();
+        // Undefined bytes stay undefined everywhere but the thread's static TLS and TCB, which mode-0
+        // code writes fs-relative, unchecked (as MemoryDefinedness decides): [fs - static TLS, fs + 4 KB).
+        Label keeps = a.CreateLabel(), stack = a.CreateLabel(), elsewhere = a.CreateLabel(), aboveFs = a.CreateLabel(), defines = a.CreateLabel();
         a.mov(rcx, heapStart);
         a.cmp(rax, rcx);
         a.jb(stack);
@@ -136,9 +139,27 @@ internal static class ShadowMoveRoutine
         a.jb(keeps);
         a.Label(ref stack);
         a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackLimit + ContextTls.Offset]);
-        a.jb(fallback);
+        a.jb(elsewhere);
         a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
-        a.jae(fallback);
+        a.jb(keeps);
+        a.Label(ref elsewhere);
+        a.mov(rcx, __qword_ptr.fs[Engine.State.ContextOffsets.GuestFsBase + ContextTls.Offset]);
+        a.test(rcx, rcx);
+        a.jz(keeps);
+        a.cmp(rax, rcx);
+        a.jae(aboveFs);
+        a.sub(rcx, rax);                                      // fs - address
+        a.cmp(rcx, __qword_ptr[tlsBelow]);
+        a.ja(keeps);
+        a.jmp(defines);
+        a.Label(ref aboveFs);
+        a.sub(rcx, rax);
+        a.neg(rcx);                                           // address - fs
+        a.cmp(rcx, ThreadControlAbove);
+        a.jae(keeps);
+        a.Label(ref defines);
+        a.xor(r11d, r11d);
+        a.jmp(heapLanes);
         a.Label(ref keeps);
         a.pdep(r11, r11, __qword_ptr[lanes55]);               // 01 per undefined byte
         a.jmp(heapLanes);
@@ -295,8 +316,18 @@ internal static class ShadowMoveRoutine
         a.dq(0xAAAA_AAAA_AAAA_AAAAUL);
         a.Label(ref bytes7f);
         a.dq(0x7F7F_7F7F_7F7F_7F7FUL);
-        return GeneratedRoutine.Place(a, region, 0x600, entry, "the shadow move routine");
+        a.Label(ref tlsBelow);
+        a.dq(DefaultStaticTlsBytes);
+        ulong at = GeneratedRoutine.Place(a, region, 0x600, entry, "the shadow move routine", out AssemblerResult result);
+        staticTlsCell = result.GetLabelRIP(tlsBelow);
+        return at;
     }
+
+    /// <summary>The static TLS size until the modules say (glibc's surplus alone).</summary>
+    public const ulong DefaultStaticTlsBytes = 1664;
+
+    /// <summary>The thread control block's extent above the thread pointer, as MemoryDefinedness takes it.</summary>
+    public const int ThreadControlAbove = 4096;
 
     /// <summary>Goes on when the 8 bytes from rax lie in the heap arena, else to <paramref name="fallback"/> (rcx clobbered).</summary>
     private static void InHeapOrFallback(Assembler a, ulong heapStart, ulong heapEnd, Label fallback)

@@ -164,6 +164,16 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
                 }
                 foreach ((long offset, int width) in probes[..probeCount])
                 {
+                    if (AbsoluteShadowIndex(access, offset) is int index)
+                    {
+                        // A global: its shadow's address is a constant, no address to compute (the stub computes its own).
+                        Profile(CodeSizeProfile.Kind.CheckOther, code, ref mark);
+                        code.Encode(flagsDead ? CompareShadow(Register.None, width, index) : LoadShadow(width, index));
+                        if (!flagsDead) code.Raw([0xE3, 0x05]);   // jrcxz over the 5-byte jmp to the stub
+                        _pending.Add(new PendingStub(site, flagsDead ? JumpIfNotZero(code) : JumpToStub(code), scratch, spilled, flagsDead, StoreSetsLanes, PropagatesHere, StoredDirtyBit));
+                        Profile(CodeSizeProfile.Kind.CheckProbe, code, ref mark);
+                        continue;
+                    }
                     Profile(CodeSizeProfile.Kind.CheckOther, code, ref mark);
                     if (!scratchIsGuest && spilled && Uses(access, scratch)) code.LoadSlot(scratch, MemcheckSlots.CheckSaveRcx);
                     Profile(CodeSizeProfile.Kind.CheckSpill, code, ref mark);
@@ -562,9 +572,22 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
         }
     }
 
-    private static Instruction LoadShadow(int shadowBytes)
+    /// <summary>
+    /// The shadow index of an absolute access's probe at <paramref name="offset"/> (a global:
+    /// <see cref="MemoryAccessClassifier.ChecksGlobalAt"/>) when a disp32 holds it; null otherwise.
+    /// </summary>
+    private static int? AbsoluteShadowIndex(CheckedAccess access, long offset)
     {
-        var shadow = new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.GS);
+        if (access.Base != Register.None || access.Index != Register.None) return null;
+        long address = access.Displacement + offset;
+        return address >= 0 && address >> 2 <= int.MaxValue ? (int)(address >> 2) : null;
+    }
+
+    private static Instruction LoadShadow(int shadowBytes, int? absoluteIndex = null)
+    {
+        var shadow = absoluteIndex is int index
+            ? new MemoryOperand(Register.None, Register.None, 1, index, 4, false, Register.GS)
+            : new MemoryOperand(Register.RCX, Register.None, 1, 0, 0, false, Register.GS);
         return shadowBytes switch
         {
             1 => Instruction.Create(Code.Movzx_r32_rm8, Register.ECX, shadow),
@@ -586,9 +609,11 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     private static bool Uses(CheckedAccess access, Register register) =>
         access.Base.Full() == register || access.Index.Full() == register;
 
-    private static Instruction CompareShadow(Register scratch, int shadowBytes)
+    private static Instruction CompareShadow(Register scratch, int shadowBytes, int? absoluteIndex = null)
     {
-        var shadow = new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.GS);
+        var shadow = absoluteIndex is int index
+            ? new MemoryOperand(Register.None, Register.None, 1, index, 4, false, Register.GS)
+            : new MemoryOperand(scratch, Register.None, 1, 0, 0, false, Register.GS);
         return shadowBytes switch
         {
             1 => Instruction.Create(Code.Cmp_rm8_imm8, shadow, 0),

@@ -647,7 +647,7 @@ public class UninitializedReadTests
         const string source = "uninit_outside_heap.c";
         var report = RunMemcheck(CaseBinaries.Get("uninit_outside_heap"));
         JsonElement[] errors = report.Errors;
-        Assert.Equal("defined again\n", report.Run.StdoutText);
+        Assert.Equal("defined again\ntls\n", report.Run.StdoutText);
         Assert.True(errors.Length == 4, $"expected 4 errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
         string[] lines = ["LINE_MAPPED", "LINE_POINTER", "LINE_RIP", "LINE_REQUEST"];
         for (int i = 0; i < lines.Length; i++)
