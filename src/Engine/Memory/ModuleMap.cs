@@ -74,6 +74,32 @@ public sealed class ModuleMap
         }
     }
 
+    /// <summary>Whether <paramref name="address"/> is in a loaded module's writable segment (its data or bss).</summary>
+    public bool IsWritableSegment(ulong address)
+    {
+        lock (_lock)
+        {
+            foreach ((ulong start, ulong end) in _writable)
+                if (address >= start && address < end) return true;
+            return false;
+        }
+    }
+
+    /// <summary>The span from the lowest writable module segment to the end of the highest ((0, 0): none).</summary>
+    public (ulong Low, ulong High) WritableSpan
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_writable.Count == 0) return (0, 0);
+                ulong low = ulong.MaxValue, high = 0;
+                foreach ((ulong start, ulong end) in _writable) (low, high) = (Math.Min(low, start), Math.Max(high, end));
+                return (low, high);
+            }
+        }
+    }
+
     /// <summary>The writable segments (data and bss) of the loaded modules: roots of the leak scan.</summary>
     public IReadOnlyList<(ulong Start, ulong End)> WritableSegments
     {

@@ -21,8 +21,14 @@ internal sealed class RequestShadow(ShadowMemory shadow, GuestMappings mappings)
     public void Set(ulong start, ulong length, ShadowState state)
     {
         foreach ((ulong from, ulong to) in GuestParts(start, length))
+        {
             shadow.Set(from, to - from, state);
+            if (state == ShadowState.Undefined) MadeUndefined?.Invoke(from, to - from);
+        }
     }
+
+    /// <summary>The program made [start, start + length) undefined (a global's page is then checked: <see cref="Definedness.GlobalTaint"/>).</summary>
+    public Action<ulong, ulong>? MadeUndefined { get; set; }
 
     /// <summary>Every byte of the range that is addressable becomes defined; unaddressable ones stay so.</summary>
     public void DefineIfAddressable(ulong start, ulong length)

@@ -26,7 +26,7 @@ internal sealed class DefinedOutputs
     private readonly MemoryAccessClassifier _classifier = new() { CheckFrames = true, CheckPops = true };
 
     /// <summary>Which globals the checks see (<see cref="MemoryAccessClassifier.ChecksGlobalAt"/>).</summary>
-    public Func<ulong, bool>? ChecksGlobalAt
+    public Func<ulong, ulong, bool>? ChecksGlobalAt
     {
         get => _classifier.ChecksGlobalAt;
         set => _classifier.ChecksGlobalAt = value;
@@ -115,7 +115,7 @@ internal sealed class DefinedOutputs
         {
             if (used.Access is not (OpAccess.Read or OpAccess.ReadWrite or OpAccess.CondRead or OpAccess.ReadCondWrite)) continue;
             if (used.Segment is Register.FS or Register.GS) continue;
-            if (MemoryAccessClassifier.GlobalTarget(ins, used) is ulong global && ChecksGlobalAt?.Invoke(global) != true) continue;
+            if (MemoryAccessClassifier.GlobalTarget(ins, used) is ulong global && ChecksGlobalAt?.Invoke(global, ins.IP) != true) continue;
             if (used.MemorySize is MemorySize.Xsave or MemorySize.Xsave64 || used.MemorySize.GetSize() is <= 0 or > 64) return false;
             unchecked_++;
         }

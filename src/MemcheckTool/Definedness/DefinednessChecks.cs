@@ -50,11 +50,13 @@ public sealed unsafe class DefinednessChecks
         var heapBits = new HeapVBits(heap.ArenaStart, heap.ArenaEnd);
         _mappings = host.Process.Mappings;
         _modules = host.Process.Modules;
+        Globals = new GlobalTaint(host.Cache, _mappings, _modules);
         _memory = new MemoryDefinedness(shadow, a => heap.IsHeapAddress(a) || OnCurrentStack(a) || !InCurrentStaticTls(a), heapBits);
+        _memory.KeptOutsideHeap = Globals.Kept;
         heap.CopyDefinedness = _memory.Copy;
         heap.DefineWritten = _memory.Define;
         PropagateRoutine = PropagationRoutine.Generate(host.Cache.Region, host.Cache.Routines.Exit);
-        MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd, heapBits.Bias, out _staticTlsCell);
+        MoveRoutine = ShadowMoveRoutine.Generate(host.Cache.Region, PropagateRoutine, heap.ArenaStart, heap.ArenaEnd, heapBits.Bias, out _staticTlsCell, out _moduleSpanCell);
         // MEMCHECK_REGISTER_RULES=c#: every register-only instruction exits to C#, to compare the two.
         if (Environment.GetEnvironmentVariable("MEMCHECK_REGISTER_RULES") != "c#") RegisterRoutine = ShadowRegisterRoutine.Generate(host.Cache.Region);
         _propagator = new Propagator(_memory, new UseChecks(_memory, Uninitialized, origins), origins);
@@ -163,13 +165,15 @@ public sealed unsafe class DefinednessChecks
     private readonly Checker.Engine.Memory.GuestMappings _mappings;
 
     /// <summary>
-    /// Whether mode-0 code checks a RIP-relative or absolute access to <paramref name="address"/>
-    /// (<see cref="Instrumentation.MemoryAccessClassifier.ChecksGlobalAt"/>): writable guest memory,
-    /// as the mappings are when the code is translated. What cannot be written holds no undefined
-    /// value: constants, the GOT after RELRO, code.
+    /// Whether the RIP-relative or absolute access of the instruction at <paramref name="pc"/> to
+    /// <paramref name="address"/> is checked (<see cref="Instrumentation.MemoryAccessClassifier.ChecksGlobalAt"/>):
+    /// where a writable page has held an undefined byte (<see cref="GlobalTaint"/>). What cannot be
+    /// written holds no undefined value: constants, the GOT after RELRO, code.
     /// </summary>
-    public bool ChecksGlobalAt(ulong address) =>
-        _mappings.ProtectionAt(address) is int prot && (prot & Checker.Engine.Memory.GuestMappings.Write) != 0;
+    public bool ChecksGlobalAt(ulong address, ulong pc) => Globals.ChecksAt(address, pc);
+
+    /// <summary>The globals' pages that may hold undefined bytes.</summary>
+    internal GlobalTaint Globals { get; }
 
     // glibc's static TLS lies right below the thread pointer (x86-64), its thread control block
     // (struct pthread, ~2.3 KB) above it. Its size, as glibc 2.36 computes it: the TLS blocks of the
@@ -179,8 +183,8 @@ public sealed unsafe class DefinednessChecks
     private const ulong TlsSurplus = 1664, TlsAlignment = 64;
     private readonly Checker.Engine.Memory.ModuleMap _modules;
     private ulong _staticTlsBytes = ShadowMoveRoutine.DefaultStaticTlsBytes;
-    // The shadow move routine's copy of it.
-    private readonly ulong _staticTlsCell;
+    // The shadow move routine's copy of it, and of the modules' data span.
+    private readonly ulong _staticTlsCell, _moduleSpanCell;
 
     /// <summary>A module was mapped: the static TLS size follows its TLS block (here and in the shadow move routine).</summary>
     public void OnModuleMapped()
@@ -188,6 +192,9 @@ public sealed unsafe class DefinednessChecks
         ulong bytes = (_modules.TlsBytes + TlsSurplus + TlsAlignment - 1) / TlsAlignment * TlsAlignment;
         Volatile.Write(ref _staticTlsBytes, bytes);
         Volatile.Write(ref *(ulong*)_staticTlsCell, bytes);
+        (ulong low, ulong high) = _modules.WritableSpan;
+        Volatile.Write(ref *(ulong*)_moduleSpanCell, low);
+        Volatile.Write(ref *(ulong*)(_moduleSpanCell + 8), high);
     }
 
     /// <summary>

@@ -66,6 +66,7 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
     /// </summary>
     public void Write(ulong address, ReadOnlySpan<byte> vbits, bool anywhere = false)
     {
+        ulong keptLow = ulong.MaxValue, keptHigh = 0;
         int n = (int)Math.Min((ulong)vbits.Length, address >= ShadowMemory.AddressLimit ? 0 : ShadowMemory.AddressLimit - address);
         Span<ShadowState> states = stackalloc ShadowState[Math.Min(n, 256)];
         for (int done = 0; done < n; done += states.Length)
@@ -77,11 +78,16 @@ internal sealed class MemoryDefinedness(ShadowMemory shadow, Func<ulong, bool> k
                 byte bits = anywhere || keepsUndefined(a) ? vbits[done + i] : (byte)0;
                 states[i] = bits switch { 0 => ShadowState.Defined, 0xff => ShadowState.Undefined, _ => ShadowState.BitLevel };
                 if (states[i] == ShadowState.BitLevel) SetPartialBits(a, bits);
+                if (bits != 0 && !(heapBits?.Covers(a) ?? false)) (keptLow, keptHigh) = (Math.Min(keptLow, a), Math.Max(keptHigh, a));
                 if (Trace && states[i] != ShadowState.Defined && a >= 0x3fff_0000_0000 && a < 0x4000_0000_0000) Console.Error.WriteLine($"memcheck-definedness: stack byte 0x{a:x} made {states[i]}");
             }
             shadow.SetStatesKeepingUnaddressable(address + (ulong)done, states[..count]);
         }
+        if (keptHigh != 0) KeptOutsideHeap?.Invoke(keptLow, keptHigh - keptLow + 1);
     }
+
+    /// <summary>Undefined bytes were kept outside the heap, in [address, address + length) (<see cref="GlobalTaint"/>).</summary>
+    public Action<ulong, ulong>? KeptOutsideHeap { get; set; }
 
     /// <summary>The first and last undefined byte of [address, address + length) and how many there are, or null when all are defined (or unaddressable).</summary>
     public (ulong First, ulong Last, ulong Count)? UndefinedSpan(ulong address, ulong length)

@@ -54,7 +54,7 @@ internal sealed class PropagationEmitter
     private readonly DefinedOutputs _outputs = new();
 
     /// <summary>Which globals the checks see (<see cref="Instrumentation.MemoryAccessClassifier.ChecksGlobalAt"/>).</summary>
-    public Func<ulong, bool>? ChecksGlobalAt
+    public Func<ulong, ulong, bool>? ChecksGlobalAt
     {
         get => _outputs.ChecksGlobalAt;
         set => _outputs.ChecksGlobalAt = value;

@@ -32,11 +32,14 @@ internal static class ShadowMoveRoutine
 {
     /// <param name="heapBitsBias">Added to a heap address, where its partly defined byte's bits are (<see cref="HeapVBits"/>).</param>
     /// <param name="staticTlsCell">Where the routine reads the static TLS size below the thread pointer (a qword C# keeps up to date: <see cref="DefinednessChecks"/>).</param>
-    public static ulong Generate(CodeRegion region, ulong propagateExit, ulong heapStart, ulong heapEnd, ulong heapBitsBias, out ulong staticTlsCell)
+    /// <param name="moduleSpanCell">Two qwords: the span of the modules' writable segments, where undefined stores go to C# (<see cref="GlobalTaint"/>).</param>
+    public static ulong Generate(CodeRegion region, ulong propagateExit, ulong heapStart, ulong heapEnd, ulong heapBitsBias, out ulong staticTlsCell, out ulong moduleSpanCell)
     {
-        Label tlsBelow = new Assembler(64).CreateLabel();
+        Label tlsBelow, moduleSpan, moduleSpanEnd;
         var a = new Assembler(64);
         tlsBelow = a.CreateLabel();
+        moduleSpan = a.CreateLabel();
+        moduleSpanEnd = a.CreateLabel();
         Label entry = a.CreateLabel(), fallback = a.CreateLabel(), done = a.CreateLabel();
         Label loadLoop = a.CreateLabel(), zeroLoop = a.CreateLabel(), dirtyLoop = a.CreateLabel(), clean = a.CreateLabel(), setDirty = a.CreateLabel();
         Label storeLoop = a.CreateLabel(), heapLanes = a.CreateLabel();
@@ -143,6 +146,13 @@ internal static class ShadowMoveRoutine
         a.cmp(rax, __qword_ptr.fs[MemcheckSlots.StackTop + ContextTls.Offset]);
         a.jb(keeps);
         a.Label(ref elsewhere);
+        // Among the modules' data: C#, which marks a global's page as one that may hold undefined bytes.
+        Label notModuleData = a.CreateLabel();
+        a.cmp(rax, __qword_ptr[moduleSpan]);
+        a.jb(notModuleData);
+        a.cmp(rax, __qword_ptr[moduleSpanEnd]);
+        a.jb(fallback);
+        a.Label(ref notModuleData);
         a.mov(rcx, __qword_ptr.fs[Engine.State.ContextOffsets.GuestFsBase + ContextTls.Offset]);
         a.test(rcx, rcx);
         a.jz(keeps);
@@ -318,8 +328,13 @@ internal static class ShadowMoveRoutine
         a.dq(0x7F7F_7F7F_7F7F_7F7FUL);
         a.Label(ref tlsBelow);
         a.dq(DefaultStaticTlsBytes);
+        a.Label(ref moduleSpan);
+        a.dq(0UL);
+        a.Label(ref moduleSpanEnd);
+        a.dq(0UL);
         ulong at = GeneratedRoutine.Place(a, region, 0x600, entry, "the shadow move routine", out AssemblerResult result);
         staticTlsCell = result.GetLabelRIP(tlsBelow);
+        moduleSpanCell = result.GetLabelRIP(moduleSpan);
         return at;
     }
 

@@ -48,7 +48,7 @@ public sealed class CheckPlanner
     public bool NoGapsInWrites { get; set; }
 
     /// <summary>Which globals are checked (<see cref="MemoryAccessClassifier.ChecksGlobalAt"/>).</summary>
-    public Func<ulong, bool>? ChecksGlobalAt
+    public Func<ulong, ulong, bool>? ChecksGlobalAt
     {
         get => _classifier.ChecksGlobalAt;
         set => _classifier.ChecksGlobalAt = value;

@@ -23,7 +23,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     // The end (exclusive) of the run of pops the last pop probe covered.
     private int _popRunEnd;
     private Func<int, bool>? _keepsApart;
-    private Func<ulong, bool>? _checksGlobalAt;
+    private Func<ulong, ulong, bool>? _checksGlobalAt;
     private bool _copies;
 
     public override void BeginBlock(BlockServices block)

@@ -62,11 +62,11 @@ public sealed class MemoryAccessClassifier
 
     /// <summary>
     /// With definedness, the RIP-relative and absolute targets that are checked (as an absolute
-    /// address: no base, no index): a program's writable globals (.data, .bss), whose bytes carry
-    /// definedness like the heap's, so their stores must define and their reads be seen. Read-only
-    /// data (constants, the GOT after RELRO) is never undefined: no check. null: none.
+    /// address: no base, no index), given the target and the instruction's pc: a program's globals
+    /// whose page may hold undefined bytes (<see cref="Definedness.GlobalTaint"/>), so that their
+    /// stores define and their reads are seen. null: none.
     /// </summary>
-    public Func<ulong, bool>? ChecksGlobalAt { get; set; }
+    public Func<ulong, ulong, bool>? ChecksGlobalAt { get; set; }
 
     /// <summary>The absolute target of a RIP-relative or absolute operand, or null for any other.</summary>
     public static ulong? GlobalTarget(in Instruction instruction, in UsedMemory used)
@@ -124,7 +124,7 @@ public sealed class MemoryAccessClassifier
             ulong? global = GlobalTarget(instruction, used);
             if (global is ulong target)
             {
-                if (ChecksGlobalAt == null || !ChecksGlobalAt(target)) continue;
+                if (ChecksGlobalAt == null || !ChecksGlobalAt(target, instruction.IP)) continue;
                 (baseRegister, index) = (Register.None, Register.None);
             }
             if (used.Base is Register.RSP or Register.ESP && used.Index == Register.None && !isString
