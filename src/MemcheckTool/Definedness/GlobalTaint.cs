@@ -10,7 +10,8 @@ namespace Checker.MemcheckTool.Definedness;
 /// then no access to it is checked, and the pcs translated with an unchecked access to it are kept;
 /// the first undefined byte flushes their fragments, which are translated again with the checks.
 /// Most programs never put an undefined value in a global: checking every global access cost cc1plus
-/// 4.6% (1.8 MB more code), which taints one page, at its end.
+/// 4.6% (1.8 MB more code), which taints one page, at its end. Writable memory outside the modules'
+/// data that code reaches RIP-relative or absolute (a JIT's) is always checked.
 /// </summary>
 internal sealed class GlobalTaint(TranslationCache cache, GuestMappings mappings, ModuleMap modules)
 {
@@ -29,6 +30,9 @@ internal sealed class GlobalTaint(TranslationCache cache, GuestMappings mappings
     public bool ChecksAt(ulong address, ulong pc)
     {
         if (mappings.ProtectionAt(address) is not int prot || (prot & GuestMappings.Write) == 0) return false;
+        // Writable memory outside the modules' data reached RIP-relative or absolute: a JIT's code and
+        // data (CoreCLR's statics). Undefined bytes kept there are not watched, so always checked.
+        if (!modules.IsWritableSegment(address)) return true;
         ulong page = address >> PageShift;
         lock (_lock)
         {
