@@ -70,6 +70,7 @@ public static class StatisticsReport
             Line("  other exits", s.ToolExits - hotLaneExits - d.PropagationExits - d.ModeSwitches - d.MergedGapExits - d.PropagatedAtSwitch);
             Line("uninitialized reports", d.Reports);
             Line("fragments plain/propagating", string.Join(" / ", d.TranslationsByMode));
+            Line("globals' pages checked", definedness.GlobalPagesChecked);
         }
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
         Line("translation cpu ms", (s.TranslationCpuNanoseconds / 1e6).ToString("F1"));

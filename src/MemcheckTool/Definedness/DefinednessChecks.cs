@@ -175,6 +175,9 @@ public sealed unsafe class DefinednessChecks
     /// <summary>The globals' pages that may hold undefined bytes.</summary>
     internal GlobalTaint Globals { get; }
 
+    /// <summary>How many of the modules' data pages have held an undefined byte (their accesses are checked; for --stats).</summary>
+    public int GlobalPagesChecked => Globals.TaintedPages;
+
     // glibc's static TLS lies right below the thread pointer (x86-64), its thread control block
     // (struct pthread, ~2.3 KB) above it. Its size, as glibc 2.36 computes it: the TLS blocks of the
     // modules loaded at start plus a surplus of 1,664 bytes for dlopen's initial-exec TLS, rounded up
