@@ -24,6 +24,7 @@ internal abstract class ParameterRule
     {
         ParameterAccess.Reads => "reads",
         ParameterAccess.Writes => "writes",
+        ParameterAccess.Replaces => "replaces",
         _ => "reads and writes",
     };
 }

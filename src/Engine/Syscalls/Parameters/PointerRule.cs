@@ -33,7 +33,7 @@ internal sealed class PointerRule(
     public override void Before(in SyscallCall call)
     {
         ulong address = call.Arg(argument);
-        if (address == 0 && optional) return;
+        if (address == 0 && optional || access == ParameterAccess.Replaces) return;
         call.Add(Label(call.Syscall.Arguments), address, size(call), access, after: false);
     }
 

@@ -6,7 +6,8 @@ namespace Checker.Engine.Syscalls.Parameters;
 /// </summary>
 internal static class Rules
 {
-    public const ParameterAccess Reads = ParameterAccess.Reads, Writes = ParameterAccess.Writes, ReadsThenWrites = ParameterAccess.ReadsThenWrites;
+    public const ParameterAccess Reads = ParameterAccess.Reads, Writes = ParameterAccess.Writes, ReadsThenWrites = ParameterAccess.ReadsThenWrites,
+        Replaces = ParameterAccess.Replaces;
 
     public static SyscallDescription Row(long number, string name, string arguments, params ParameterRule[] rules) =>
         new(number, name, arguments.Length == 0 ? [] : arguments.Split(", "), rules);

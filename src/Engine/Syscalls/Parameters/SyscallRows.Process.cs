@@ -28,6 +28,8 @@ internal static partial class SyscallRows
 
     /// <summary>mincore's vector: a byte per page of the range.</summary>
     private static ulong PageVectorBytes(in SyscallCall c) => c.Arg(1) / 4096 + (c.Arg(1) % 4096 != 0 ? 1UL : 0);
+    private static ulong WholePages(in SyscallCall c) => (c.Arg(1) + 4095) & ~4095UL;
+    private const ulong MadvDontNeed = 4, MadvRemove = 9, MadvDontNeedLocked = 24;
 
     /// <summary>
     /// A NUMA node mask of maxnode bits as the kernel copies it: maxnode - 1 bits in whole longs; none
@@ -71,7 +73,10 @@ internal static partial class SyscallRows
         Row(25, "mremap", "addr, old_len, new_len, flags, new_addr")
             .Using(args => args.Length > 3 && (args[3] & ~MremapMayMove) != 0 ? 5 : 4, "new_addr only with MREMAP_FIXED or MREMAP_DONTUNMAP"),
         Row(26, "msync", "start, len, flags"),
-        Row(28, "madvise", "start, len_in, behavior"),
+        // Private pages read as zeros (anonymous) or the file's bytes again (Valgrind leaves their old state).
+        Row(28, "madvise", "start, len_in, behavior",
+            When(2, [MadvDontNeed, MadvRemove, MadvDontNeedLocked], "behavior is MADV_DONTNEED, MADV_REMOVE or MADV_DONTNEED_LOCKED",
+                Sized(0, WholePages, "{1} rounded up to whole pages", Replaces))),
         Row(27, "mincore", "start, len, vec", Sized(2, PageVectorBytes, "ceil({1} / 4096) bytes", Writes)),
         Row(39, "getpid", ""),
         Row(56, "clone", "clone_flags, newsp, parent_tidptr, child_tidptr, tls"),

@@ -101,6 +101,7 @@ public static class SyscallTable
             {
                 ParameterAccess.Reads => "reads",
                 ParameterAccess.Writes => "writes",
+                ParameterAccess.Replaces => "replaces",
                 _ => "reads and writes",
             }} {request.Size} bytes";
             text.Append($"| 0x{request.Request:X} | {request.Name} | {memory} |\n");
