@@ -71,6 +71,7 @@ public static class StatisticsReport
             Line("uninitialized reports", d.Reports);
             Line("fragments plain/propagating", string.Join(" / ", d.TranslationsByMode));
             Line("globals' pages checked", definedness.GlobalPagesChecked);
+            Line("static TLS checked", definedness.StaticTlsChecked ? "yes" : "no");
         }
         Line("translation time ms", s.TranslationTime.TotalMilliseconds.ToString("F1"));
         Line("translation cpu ms", (s.TranslationCpuNanoseconds / 1e6).ToString("F1"));

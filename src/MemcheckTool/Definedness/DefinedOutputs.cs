@@ -31,6 +31,13 @@ internal sealed class DefinedOutputs
         get => _classifier.ChecksGlobalAt;
         set => _classifier.ChecksGlobalAt = value;
     }
+
+    /// <summary>Whether fs-relative accesses are checked (<see cref="MemoryAccessClassifier.ChecksTlsAt"/>).</summary>
+    public Func<ulong, bool>? ChecksTlsAt
+    {
+        get => _classifier.ChecksTlsAt;
+        set => _classifier.ChecksTlsAt = value;
+    }
     // Reused per instruction (the block's analysis has Iced's lists already: no GetInfo here).
     private readonly List<CheckedAccess> _accesses = new(2);
     private readonly List<Register> _registers = new(4);
@@ -114,7 +121,7 @@ internal sealed class DefinedOutputs
         foreach (UsedMemory used in usedMemory)
         {
             if (used.Access is not (OpAccess.Read or OpAccess.ReadWrite or OpAccess.CondRead or OpAccess.ReadCondWrite)) continue;
-            if (used.Segment is Register.FS or Register.GS) continue;
+            if (used.Segment == Register.GS || used.Segment == Register.FS && !_classifier.ChecksTls(ins, used)) continue;
             if (MemoryAccessClassifier.GlobalTarget(ins, used) is ulong global && ChecksGlobalAt?.Invoke(global, ins.IP) != true) continue;
             if (used.MemorySize is MemorySize.Xsave or MemorySize.Xsave64 || used.MemorySize.GetSize() is <= 0 or > 64) return false;
             unchecked_++;

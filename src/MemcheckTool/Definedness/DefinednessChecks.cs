@@ -50,8 +50,12 @@ public sealed unsafe class DefinednessChecks
         var heapBits = new HeapVBits(heap.ArenaStart, heap.ArenaEnd);
         _mappings = host.Process.Mappings;
         _modules = host.Process.Modules;
-        Globals = new GlobalTaint(host.Cache, _mappings, _modules);
-        _memory = new MemoryDefinedness(shadow, a => heap.IsHeapAddress(a) || OnCurrentStack(a) || !InCurrentStaticTls(a), heapBits);
+        Globals = new GlobalTaint(host.Cache, _mappings, _modules, OverlapsCurrentStaticTls)
+        {
+            TlsTaintedNow = () => Volatile.Write(ref *(ulong*)(_staticTlsCell + 8), 1UL),
+        };
+        // Undefined bytes are kept everywhere; a first one in the static TLS makes its accesses checked (GlobalTaint).
+        _memory = new MemoryDefinedness(shadow, _ => true, heapBits);
         _memory.KeptOutsideHeap = Globals.Kept;
         heap.CopyDefinedness = _memory.Copy;
         heap.DefineWritten = _memory.Define;
@@ -178,6 +182,9 @@ public sealed unsafe class DefinednessChecks
     /// <summary>How many of the modules' data pages have held an undefined byte (their accesses are checked; for --stats).</summary>
     public int GlobalPagesChecked => Globals.TaintedPages;
 
+    /// <summary>Whether the static TLS's accesses are checked (it has held an undefined byte; for --stats).</summary>
+    public bool StaticTlsChecked => Globals.TlsTainted;
+
     // glibc's static TLS lies right below the thread pointer (x86-64), its thread control block
     // (struct pthread, ~2.3 KB) above it. Its size, as glibc 2.36 computes it: the TLS blocks of the
     // modules loaded at start plus a surplus of 1,664 bytes for dlopen's initial-exec TLS, rounded up
@@ -201,16 +208,19 @@ public sealed unsafe class DefinednessChecks
     }
 
     /// <summary>
-    /// Whether <paramref name="address"/> is in the running thread's static TLS or its thread control
-    /// block: mode-0 code reads and writes them fs-relative, unchecked, so an undefined byte stored
-    /// there would outlive the store that overwrote it. Stores there define.
+    /// Whether [<paramref name="address"/>, +<paramref name="length"/>) meets the running thread's
+    /// static TLS or its thread control block, which mode-0 code reads and writes fs-relative
+    /// (<see cref="GlobalTaint"/>: an undefined byte there makes those accesses checked).
     /// </summary>
-    private bool InCurrentStaticTls(ulong address)
+    private bool OverlapsCurrentStaticTls(ulong address, ulong length)
     {
         if (GuestThread.Current is not { } thread) return false;
         ulong fs = thread.Context->GuestFsBase;
-        return fs != 0 && address + Volatile.Read(ref _staticTlsBytes) >= fs && address < fs + ShadowMoveRoutine.ThreadControlAbove;
+        return fs != 0 && address + length + Volatile.Read(ref _staticTlsBytes) > fs && address < fs + ShadowMoveRoutine.ThreadControlAbove;
     }
+
+    /// <summary>Whether the fs-relative access of the instruction at <paramref name="pc"/> is checked (<see cref="GlobalTaint.ChecksTlsAt"/>).</summary>
+    public bool ChecksTlsAt(ulong pc) => Globals.ChecksTlsAt(pc);
 
     /// <summary>Whether <paramref name="address"/> is on the running thread's tracked stack (its frames' stores are all checked).</summary>
     private static bool OnCurrentStack(ulong address)

@@ -12,8 +12,14 @@ namespace Checker.MemcheckTool.Definedness;
 /// Most programs never put an undefined value in a global: checking every global access cost cc1plus
 /// 4.6% (1.8 MB more code), which taints one page, at its end. Writable memory outside the modules'
 /// data that code reaches RIP-relative or absolute (a JIT's) is always checked.
+/// <para>
+/// The threads' static TLS the same way, as one: mode-0 code reads and writes it fs-relative
+/// (stack canaries, errno), unchecked until a thread's static TLS has held an undefined byte
+/// (<paramref name="inStaticTls"/>); then every fs-relative access translated before is flushed and
+/// the later ones are checked. Until then an undefined byte stored there is kept and taints it.
+/// </para>
 /// </summary>
-internal sealed class GlobalTaint(TranslationCache cache, GuestMappings mappings, ModuleMap modules)
+internal sealed class GlobalTaint(TranslationCache cache, GuestMappings mappings, ModuleMap modules, Func<ulong, ulong, bool> inStaticTls)
 {
     private const int PageShift = 12;
     private readonly Lock _lock = new();
@@ -43,10 +49,47 @@ internal sealed class GlobalTaint(TranslationCache cache, GuestMappings mappings
         }
     }
 
-    /// <summary>Undefined bytes are kept in [<paramref name="address"/>, +<paramref name="length"/>): the module data pages among them are tainted.</summary>
+    private readonly List<ulong> _uncheckedTls = [];
+    private volatile bool _tlsTainted;
+
+    /// <summary>Whether the threads' static TLS has held an undefined byte (its accesses are checked).</summary>
+    public bool TlsTainted => _tlsTainted;
+
+    /// <summary>Called with true once the static TLS is tainted (the shadow move routine's cell).</summary>
+    public Action? TlsTaintedNow { get; set; }
+
+    /// <summary>At translation: whether the fs-relative access of the instruction at <paramref name="pc"/> is checked; if not, the pc is remembered.</summary>
+    public bool ChecksTlsAt(ulong pc)
+    {
+        if (_tlsTainted) return true;
+        lock (_lock)
+        {
+            if (_tlsTainted) return true;
+            if (_uncheckedTls.Count == 0 || _uncheckedTls[^1] != pc) _uncheckedTls.Add(pc);
+            return false;
+        }
+    }
+
+    private void TaintTls()
+    {
+        ulong[] pcs;
+        lock (_lock)
+        {
+            if (_tlsTainted) return;
+            _tlsTainted = true;
+            pcs = [.. _uncheckedTls];
+            _uncheckedTls.Clear();
+        }
+        TlsTaintedNow?.Invoke();
+        lock (cache.Lock)
+            foreach (ulong pc in pcs) cache.Flush(pc, pc + 1);
+    }
+
+    /// <summary>Undefined bytes are kept in [<paramref name="address"/>, +<paramref name="length"/>): the module data pages among them are tainted, and the static TLS.</summary>
     public void Kept(ulong address, ulong length = 1)
     {
         if (length == 0) return;
+        if (!_tlsTainted && inStaticTls(address, length)) TaintTls();
         for (ulong page = address >> PageShift; page <= (address + length - 1) >> PageShift; page++)
         {
             if (Volatile.Read(ref _lastTainted) == page || Volatile.Read(ref _lastElsewhere) == page) continue;

@@ -60,6 +60,13 @@ internal sealed class PropagationEmitter
         set => _outputs.ChecksGlobalAt = value;
     }
 
+    /// <summary>Whether fs-relative accesses are checked (<see cref="Instrumentation.MemoryAccessClassifier.ChecksTlsAt"/>).</summary>
+    public Func<ulong, bool>? ChecksTlsAt
+    {
+        get => _outputs.ChecksTlsAt;
+        set => _outputs.ChecksTlsAt = value;
+    }
+
     /// <summary>
     /// Before a block's first instruction: each instruction's dirty-bit mask and the block's, from
     /// the registers the block's analysis already has (one look at Iced's tables per instruction).

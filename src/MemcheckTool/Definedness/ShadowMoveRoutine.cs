@@ -31,13 +31,14 @@ namespace Checker.MemcheckTool.Definedness;
 internal static class ShadowMoveRoutine
 {
     /// <param name="heapBitsBias">Added to a heap address, where its partly defined byte's bits are (<see cref="HeapVBits"/>).</param>
-    /// <param name="staticTlsCell">Where the routine reads the static TLS size below the thread pointer (a qword C# keeps up to date: <see cref="DefinednessChecks"/>).</param>
+    /// <param name="staticTlsCell">Where the routine reads the static TLS size below the thread pointer (a qword C# keeps up to date: <see cref="DefinednessChecks"/>), and 8 bytes on whether its accesses are checked.</param>
     /// <param name="moduleSpanCell">Two qwords: the span of the modules' writable segments, where undefined stores go to C# (<see cref="GlobalTaint"/>).</param>
     public static ulong Generate(CodeRegion region, ulong propagateExit, ulong heapStart, ulong heapEnd, ulong heapBitsBias, out ulong staticTlsCell, out ulong moduleSpanCell)
     {
-        Label tlsBelow, moduleSpan, moduleSpanEnd;
+        Label tlsBelow, tlsTainted, moduleSpan, moduleSpanEnd;
         var a = new Assembler(64);
         tlsBelow = a.CreateLabel();
+        tlsTainted = a.CreateLabel();
         moduleSpan = a.CreateLabel();
         moduleSpanEnd = a.CreateLabel();
         Label entry = a.CreateLabel(), fallback = a.CreateLabel(), done = a.CreateLabel();
@@ -131,8 +132,8 @@ internal static class ShadowMoveRoutine
         // Nothing undefined: the lanes become defined, wherever they are.
         a.test(r11, r11);
         a.jz(heapLanes);
-        // Undefined bytes stay undefined everywhere but the thread's static TLS and TCB, which mode-0
-        // code writes fs-relative, unchecked (as MemoryDefinedness decides): [fs - static TLS, fs + 4 KB).
+        // Undefined bytes stay undefined everywhere; in the thread's static TLS and TCB ([fs - static
+        // TLS, fs + 4 KB), written fs-relative) only once GlobalTaint has its accesses checked.
         Label keeps = a.CreateLabel(), stack = a.CreateLabel(), elsewhere = a.CreateLabel(), aboveFs = a.CreateLabel(), defines = a.CreateLabel();
         a.mov(rcx, heapStart);
         a.cmp(rax, rcx);
@@ -168,8 +169,10 @@ internal static class ShadowMoveRoutine
         a.cmp(rcx, ThreadControlAbove);
         a.jae(keeps);
         a.Label(ref defines);
-        a.xor(r11d, r11d);
-        a.jmp(heapLanes);
+        // The static TLS keeps undefined bytes once its accesses are checked; its first one is C#'s (GlobalTaint).
+        a.cmp(__qword_ptr[tlsTainted], 0);
+        a.jne(keeps);
+        a.jmp(fallback);
         a.Label(ref keeps);
         a.pdep(r11, r11, __qword_ptr[lanes55]);               // 01 per undefined byte
         a.jmp(heapLanes);
@@ -328,6 +331,8 @@ internal static class ShadowMoveRoutine
         a.dq(0x7F7F_7F7F_7F7F_7F7FUL);
         a.Label(ref tlsBelow);
         a.dq(DefaultStaticTlsBytes);
+        a.Label(ref tlsTainted);                              // right after: staticTlsCell + 8
+        a.dq(0UL);
         a.Label(ref moduleSpan);
         a.dq(0UL);
         a.Label(ref moduleSpanEnd);

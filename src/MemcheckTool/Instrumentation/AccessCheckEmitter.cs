@@ -578,7 +578,7 @@ public sealed class AccessCheckEmitter(MemcheckRoutines routines)
     /// </summary>
     private static int? AbsoluteShadowIndex(CheckedAccess access, long offset)
     {
-        if (access.Base != Register.None || access.Index != Register.None) return null;
+        if (access.Base != Register.None || access.Index != Register.None || access.FsRelative) return null;
         long address = access.Displacement + offset;
         return address >= 0 && address >> 2 <= int.MaxValue ? (int)(address >> 2) : null;
     }

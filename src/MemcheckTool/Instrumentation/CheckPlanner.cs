@@ -54,6 +54,13 @@ public sealed class CheckPlanner
         set => _classifier.ChecksGlobalAt = value;
     }
 
+    /// <summary>Whether fs-relative accesses are checked (<see cref="MemoryAccessClassifier.ChecksTlsAt"/>).</summary>
+    public Func<ulong, bool>? ChecksTlsAt
+    {
+        get => _classifier.ChecksTlsAt;
+        set => _classifier.ChecksTlsAt = value;
+    }
+
     /// <summary>Whether pops' reads are checked (<see cref="MemoryAccessClassifier.CheckPops"/>).</summary>
     public bool CheckPops
     {
@@ -147,7 +154,7 @@ public sealed class CheckPlanner
                 for (int j = i + 1; j < n; j++)
                 {
                     if (accesses[j].Count == 1 && !absorbed[j] && !apart[j] && accesses[j][0] is var other && Mergeable(other) && !DefinedOutright(other) &&
-                        other.Base == access.Base && other.Index == access.Index && other.Scale == access.Scale)
+                        other.Base == access.Base && other.Index == access.Index && other.Scale == access.Scale && other.FsRelative == access.FsRelative)
                     {
                         long newLow = Math.Min(low, other.Displacement), newHigh = Math.Max(high, other.Displacement + other.Size);
                         if (newHigh - newLow <= MaxMergedSpan)

@@ -25,7 +25,7 @@ public enum AccessExtent
 /// </summary>
 public readonly record struct CheckedAccess
 {
-    private const int WriteFlag = 1, ReadFlag = 2, PackedFlag = 4;
+    private const int WriteFlag = 1, ReadFlag = 2, PackedFlag = 4, FsFlag = 8;
 
     // Bit fields of _packed: size 16 (at most MemoryAccessClassifier.MaxCheckedSize), three registers
     // 8 each (Iced's Register values fit a byte), scale 4, extent 4, element size 8, flags 8.
@@ -64,6 +64,9 @@ public readonly record struct CheckedAccess
     /// <summary>vpcompress* to memory / vpexpand* from memory: the elements touched are the first popcount(mask), packed.</summary>
     public bool Packed { get => (Field(FlagsShift, 8) & PackedFlag) != 0; init => _packed = WithFlag(PackedFlag, value); }
 
+    /// <summary>fs-relative (the thread's static TLS): the address adds the guest's fs base (<see cref="Definedness.GlobalTaint"/>).</summary>
+    public bool FsRelative { get => (Field(FlagsShift, 8) & FsFlag) != 0; init => _packed = WithFlag(FsFlag, value); }
+
     private int Field(int shift, int bits) => (int)(_packed >> shift) & ((1 << bits) - 1);
 
     /// <summary>_packed with the field at <paramref name="shift"/> set to <paramref name="value"/> (which must fit its bits).</summary>
@@ -87,6 +90,21 @@ public readonly record struct CheckedAccess
     /// <summary><c>lea destination, <see cref="Operand"/></c>: written directly for 64-bit addresses (most accesses), through Iced otherwise.</summary>
     public void EmitLea(Checker.Engine.Emission.CodeBuffer code, Register destination, long offset = 0)
     {
+        if (FsRelative)
+        {
+            // The guest's fs base, then the operand on it (lea, flag-free). The classifier checks no
+            // fs access whose base or index could be the scratch (rcx).
+            code.LoadSlot(destination, Checker.Engine.State.ContextOffsets.GuestFsBase);
+            if (Base != Register.None && Index != Register.None)
+            {
+                code.Lea(destination, destination, Base, 1, 0);
+                code.Lea(destination, destination, Index, Scale, Displacement + offset);
+            }
+            else if (Base != Register.None || Index != Register.None)
+                code.Lea(destination, destination, Base != Register.None ? Base : Index, Base != Register.None ? 1 : Scale, Displacement + offset);
+            else code.Lea(destination, destination, Register.None, 1, Displacement + offset);
+            return;
+        }
         // A global's absolute address beyond a sign-extended disp32 (a module mapped high): mov, flag-free too.
         if (Base == Register.None && Index == Register.None && Displacement + offset is < int.MinValue or > int.MaxValue)
             code.Encode(Instruction.Create(Code.Mov_r64_imm64, destination, (ulong)(Displacement + offset)));

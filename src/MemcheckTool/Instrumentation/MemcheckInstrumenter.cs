@@ -24,6 +24,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     private int _popRunEnd;
     private Func<int, bool>? _keepsApart;
     private Func<ulong, ulong, bool>? _checksGlobalAt;
+    private Func<ulong, bool>? _checksTlsAt;
     private bool _copies;
 
     public override void BeginBlock(BlockServices block)
@@ -36,6 +37,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _planner.KeepApart = definedness != null ? _keepsApart ??= KeepsApart : null;
         _planner.CheckFrames = definedness != null;
         _planner.ChecksGlobalAt = _propagation.ChecksGlobalAt = definedness != null ? _checksGlobalAt ??= definedness.ChecksGlobalAt : null;
+        _planner.ChecksTlsAt = _propagation.ChecksTlsAt = definedness != null ? _checksTlsAt ??= definedness.ChecksTlsAt : null;
         _planner.NoGapsInWrites = definedness != null;
         _planner.CheckPops = definedness != null && block.Mode == DefinednessMode.Propagating;
         // Mode 0 runs with every register defined: its stores define, its undefined reads switch modes.

@@ -68,6 +68,26 @@ public sealed class MemoryAccessClassifier
     /// </summary>
     public Func<ulong, ulong, bool>? ChecksGlobalAt { get; set; }
 
+    /// <summary>
+    /// With definedness, whether the fs-relative (static TLS) access of the instruction at the pc is
+    /// checked: once a thread's static TLS has held an undefined byte (<see cref="Definedness.GlobalTaint"/>).
+    /// null: never.
+    /// </summary>
+    public Func<ulong, bool>? ChecksTlsAt { get; set; }
+
+    /// <summary>
+    /// Whether an fs-relative operand is checked: <see cref="ChecksTlsAt"/> says so and its address
+    /// can be formed on the fs base with leas (64-bit registers, neither of them rcx, the scratch a
+    /// check may borrow, nor rsp).
+    /// </summary>
+    public bool ChecksTls(in Instruction instruction, in UsedMemory used) =>
+        ChecksTlsAt != null && CanFormOnFsBase(used) && ChecksTlsAt(instruction.IP);
+
+    private static bool CanFormOnFsBase(in UsedMemory used) =>
+        used.AddressSize == CodeSize.Code64
+        && (used.Base == Register.None || used.Base.IsGPR64() && used.Base is not (Register.RCX or Register.RSP))
+        && (used.Index == Register.None || used.Index.IsGPR64() && used.Index is not Register.RCX);
+
     /// <summary>The absolute target of a RIP-relative or absolute operand, or null for any other.</summary>
     public static ulong? GlobalTarget(in Instruction instruction, in UsedMemory used)
     {
@@ -119,9 +139,10 @@ public sealed class MemoryAccessClassifier
         foreach (UsedMemory used in usedMemory)
         {
             if (used.Access == OpAccess.NoMemAccess) continue;
-            if (used.Segment is Register.FS or Register.GS) continue;
+            bool fs = used.Segment == Register.FS;
+            if (fs ? !ChecksTls(instruction, used) : used.Segment == Register.GS) continue;
             Register baseRegister = used.Base, index = used.Index;
-            ulong? global = GlobalTarget(instruction, used);
+            ulong? global = fs ? null : GlobalTarget(instruction, used);
             if (global is ulong target)
             {
                 if (ChecksGlobalAt == null || !ChecksGlobalAt(target, instruction.IP)) continue;
@@ -160,6 +181,7 @@ public sealed class MemoryAccessClassifier
                 IsRead: used.Access is not (OpAccess.Write or OpAccess.CondWrite))
             {
                 Packed = masked && IsPacked(instruction.Mnemonic),
+                FsRelative = fs,
             });
         }
     }
