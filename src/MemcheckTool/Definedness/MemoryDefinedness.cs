@@ -10,13 +10,11 @@ namespace Checker.MemcheckTool.Definedness;
 /// written). Used by the propagating mode and the system-call checks; the inline checks only see
 /// the 2-bit states.
 /// <para>
-/// Undefined bytes are stored only where mode-0 code checks every store (<paramref name="keepsUndefined"/>):
-/// the heap, the running thread's tracked stack (its explicit rsp-relative stores are checked, its
-/// pushes and calls write where the stack tracking keeps the shadow defined), anonymous mappings and
-/// globals (pointer stores are checked everywhere, and RIP-relative and absolute ones to writable
-/// memory: <see cref="Instrumentation.MemoryAccessClassifier.ChecksGlobalAt"/>). Not in the thread's
-/// static TLS: mode-0 code writes it fs-relative, unchecked, so an undefined byte left there would
-/// outlive the store that overwrote it and be reported falsely: a store there defines.
+/// Undefined bytes are stored where <paramref name="keepsUndefined"/> says (memcheck: everywhere):
+/// where mode-0 code checks every store, or is made to once an undefined byte is there
+/// (<see cref="GlobalTaint"/>: the globals' pages and the static TLS, written RIP- and fs-relative), so
+/// that no undefined byte outlives a store that overwrote it unchecked. <see cref="KeptOutsideHeap"/>
+/// tells GlobalTaint where they went.
 /// </para>
 /// <para>
 /// A partly defined heap byte's bits are in <paramref name="heapBits"/>, where the shadow move
