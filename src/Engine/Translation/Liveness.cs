@@ -4,9 +4,10 @@ namespace Checker.Engine.Translation;
 
 /// <summary>
 /// Backward liveness of the general registers and the status flags over a decoded block, from
-/// Iced's tables of used registers and flags. Everything is live at every exit (a side exit's
-/// target may read anything), so only facts inside straight-line runs are used, but for the flags
-/// at calls and returns (<see cref="FlagsDeadAtTransfer"/>). The access checks
+/// Iced's tables of used registers and flags. At an exit, what the code it leads to reads first:
+/// the translator passes that per direct exit when it has looked ahead (<see cref="LiveAtEntry"/>),
+/// else everything is live there (a side exit's target may read anything), but for the flags at
+/// calls and returns (<see cref="FlagsDeadAtTransfer"/>). The access checks
 /// use it to borrow a dead register instead of spilling one, and to compare with cmp/jne when the
 /// flags are dead. It also keeps, per instruction, the general registers it uses and writes and
 /// whether it sets rsp explicitly: one look at Iced's tables per instruction for every pass of the
@@ -18,6 +19,10 @@ namespace Checker.Engine.Translation;
 public sealed class Liveness
 {
     private const int AllGprs = 0xffff;
+    /// <summary>In an exit's packed facts (<see cref="LiveAtEntry"/>): the status flags may be read.</summary>
+    public const int FlagsBit = 1 << 16;
+    /// <summary>An exit's packed facts when nothing is known of its target: every register and the flags live.</summary>
+    public const int AllLive = AllGprs | FlagsBit;
     private const RflagsBits StatusFlags = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;
     // Never handed out: rsp is the stack, rbp is what the callstack walker reads at a report.
     private const int NeverFree = (1 << 4) | (1 << 5);
@@ -31,6 +36,9 @@ public sealed class Liveness
     // Iced's RflagsRead | RflagsModified per instruction: each asks GetRflagsInfo again.
     private RflagsBits[] _flagsTouched = [];
     private int _count;
+    // What the exit after the last instruction (its fall-through) reads: live registers, dead flags.
+    private int _liveAfterLast = AllGprs;
+    private bool _flagsDeadAfterLast;
     // Iced's lists, copied flat: instruction i's are [start[i], start[i + 1]).
     private int[] _registerStart = [0];
     private int[] _memoryStart = [0];
@@ -39,15 +47,20 @@ public sealed class Liveness
 
     public void Analyze(IReadOnlyList<Instruction> block)
     {
-        if (block is List<Instruction> list) Analyze(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));
-        else Analyze([.. block]);
+        if (block is List<Instruction> list) Analyze(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list), default);
+        else Analyze([.. block], default);
     }
 
     /// <summary>
     /// As <see cref="Analyze(IReadOnlyList{Instruction})"/> over the instructions by reference: the
     /// list's interface indexer copied each 40-byte Instruction twice per translation.
     /// </summary>
-    public void Analyze(ReadOnlySpan<Instruction> block)
+    /// <param name="exits">
+    /// Empty (everything live at every exit), or one packed fact (<see cref="LiveAtEntry"/>) per
+    /// instruction for the target of a jcc or direct jmp there, and one more, last, for the
+    /// fall-through after the block's last instruction (<see cref="AllLive"/> where not known).
+    /// </param>
+    public void Analyze(ReadOnlySpan<Instruction> block, ReadOnlySpan<int> exits)
     {
         int n = block.Length;
         _count = n;
@@ -73,15 +86,34 @@ public sealed class Liveness
         }
         _registerStart[n] = registerCount;
         _memoryStart[n] = memoryCount;
-        int live = AllGprs;
-        RflagsBits liveFlags = StatusFlags;
+        int after = exits.IsEmpty ? AllLive : exits[n];
+        int live = after & AllGprs;
+        RflagsBits liveFlags = (after & FlagsBit) != 0 ? StatusFlags : 0;
+        _liveAfterLast = live;
+        _flagsDeadAfterLast = liveFlags == 0;
         for (int i = n - 1; i >= 0; i--)
         {
             ref readonly Instruction ins = ref block[i];
             if (ins.FlowControl != FlowControl.Next)
             {
-                live = AllGprs;
-                liveFlags = FlagsDeadAtTransfer(ins) ? 0 : StatusFlags;
+                int target = exits.IsEmpty ? AllLive : exits[i];
+                RflagsBits targetFlags = (target & FlagsBit) != 0 ? StatusFlags : 0;
+                if (ins.FlowControl == FlowControl.ConditionalBranch)
+                {
+                    // Either way on: what the fall-through reads (from the instructions after) or the target.
+                    live |= target & AllGprs;
+                    liveFlags |= targetFlags;
+                }
+                else if (ins.FlowControl == FlowControl.UnconditionalBranch)
+                {
+                    live = target & AllGprs;
+                    liveFlags = targetFlags;
+                }
+                else
+                {
+                    live = AllGprs;
+                    liveFlags = FlagsDeadAtTransfer(ins) ? 0 : StatusFlags;
+                }
             }
             int uses = 0, kills = 0, all = 0, written = 0;
             bool setsStackPointer = ins.Mnemonic is Mnemonic.Leave or Mnemonic.Enter;
@@ -107,6 +139,33 @@ public sealed class Liveness
             _liveBefore[i] = live;
             _flagsDeadBefore[i] = (liveFlags & StatusFlags) == 0;
         }
+    }
+
+    /// <summary>
+    /// What code entered at the start of <paramref name="code"/> (decoded ahead of an exit, up to and
+    /// including its first control transfer, or less) may read before writing it, packed: bit r for
+    /// general register r (rax = 0), <see cref="FlagsBit"/> for the status flags. A register is dead
+    /// only when an instruction of <paramref name="code"/> writes all of it (a 32- or 64-bit write)
+    /// before any reads it; past the end everything left is live.
+    /// </summary>
+    public int LiveAtEntry(ReadOnlySpan<Instruction> code)
+    {
+        int live = 0, killed = 0;
+        foreach (ref readonly Instruction ins in code)
+        {
+            int reads = 0, kills = 0;
+            foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+            {
+                int index = GprIndex(used.Register);
+                if (index < 0) continue;
+                if (used.Access is OpAccess.Write && used.Register is >= Register.EAX and <= Register.R15) kills |= 1 << index;
+                else if (used.Access != OpAccess.NoMemAccess) reads |= 1 << index;
+            }
+            live |= reads & ~killed;
+            killed |= kills & ~live;
+        }
+        live |= AllGprs & ~killed;
+        return FlagsLiveAtEntry(code) ? live | FlagsBit : live;
     }
 
     /// <summary>
@@ -187,19 +246,21 @@ public sealed class Liveness
     public bool FlagsDeadBefore(int i) => _flagsDeadBefore[i];
 
     /// <summary>A 64-bit register whose value is dead just before instruction <paramref name="i"/>, preferring rcx; <see cref="Register.None"/> if none.</summary>
-    public Register FreeRegisterBefore(int i)
+    public Register FreeRegisterBefore(int i) => Free(_liveBefore[i]);
+
+    private static Register Free(int live)
     {
-        int free = ~_liveBefore[i] & AllGprs & ~NeverFree;
+        int free = ~live & AllGprs & ~NeverFree;
         if (free == 0) return Register.None;
         if ((free & (1 << 1)) != 0) return Register.RCX;
         return Register.RAX + System.Numerics.BitOperations.TrailingZeroCount(free);
     }
 
-    /// <summary>As <see cref="FlagsDeadBefore"/>, just after instruction <paramref name="i"/> (false after the last: its exit may read them).</summary>
-    public bool FlagsDeadAfter(int i) => i + 1 < _count && _flagsDeadBefore[i + 1];
+    /// <summary>As <see cref="FlagsDeadBefore"/>, just after instruction <paramref name="i"/> (after the last: as its fall-through's facts say).</summary>
+    public bool FlagsDeadAfter(int i) => i + 1 < _count ? _flagsDeadBefore[i + 1] : _flagsDeadAfterLast;
 
-    /// <summary>As <see cref="FreeRegisterBefore"/>, just after instruction <paramref name="i"/> (none after the last).</summary>
-    public Register FreeRegisterAfter(int i) => i + 1 < _count ? FreeRegisterBefore(i + 1) : Register.None;
+    /// <summary>As <see cref="FreeRegisterBefore"/>, just after instruction <paramref name="i"/> (after the last: as its fall-through's facts say).</summary>
+    public Register FreeRegisterAfter(int i) => i + 1 < _count ? FreeRegisterBefore(i + 1) : Free(_liveAfterLast);
 
     private static int GprIndex(Register register) =>
         (uint)register < (uint)GprIndices.Length ? GprIndices[(int)register] : -1;

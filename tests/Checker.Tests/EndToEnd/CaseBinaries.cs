@@ -110,6 +110,7 @@ public static class CaseBinaries
         ["string_overlap.O2"] = new("gcc", "string_overlap.c", ["-O2", "-fno-builtin", "-fomit-frame-pointer"], []),
         ["stack_below_sp"] = new("gcc", "stack_below_sp.c", ["-O0"], []),
         ["clean_stack_adjust_flags"] = new("gcc", "clean_stack_adjust_flags.c", ["-O2"], []),
+        ["clean_exit_liveness"] = new("gcc", "clean_exit_liveness.c", ["-O2"], []),
         ["stack_stale_frame"] = new("gcc", "stack_stale_frame.c", ["-O2"], []),
         ["stack_big_frames"] = new("gcc", "stack_big_frames.c", ["-O2"], []),
         ["string_instructions"] = new("gcc", "string_instructions.c", ["-O2"], []),

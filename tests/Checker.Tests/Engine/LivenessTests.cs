@@ -87,4 +87,73 @@ public class LivenessTests
         Assert.False(LiveAtEntry(a => { a.pop(rbx); a.ret(); }));
         Assert.True(LiveAtEntry(a => { a.mov(rax, rdx); }));                               // falls off the block
     }
+
+    private static int LiveAtEntry(Action<Assembler> body) =>
+        new Liveness().LiveAtEntry(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(Assemble(body)));
+
+    private static int Bit(Register register) => Liveness.RegisterBit(register);
+
+    [Fact]
+    public void RegistersWrittenWholeBeforeAnyReadAreDeadAtEntry()
+    {
+        // What the code after an exit reads first decides what the checks before the exit may borrow.
+        int facts = LiveAtEntry(a => { a.mov(ecx, 5); a.mov(rax, __qword_ptr[rdx]); a.add(rcx, rax); a.ret(); });
+        Assert.Equal(0, facts & (Bit(Register.RCX) | Bit(Register.RAX)));   // written whole first (a 32-bit write zero-extends)
+        Assert.NotEqual(0, facts & Bit(Register.RDX));                      // read as the load's base
+        Assert.NotEqual(0, facts & Bit(Register.RBX));                      // not written before the ret: live past it
+        Assert.Equal(0, facts & Liveness.FlagsBit);                         // add writes every flag before the ret
+
+        // A write of part of a register keeps the rest: still live.
+        Assert.NotEqual(0, LiveAtEntry(a => { a.mov(cl, 1); a.mov(rcx, 2); }) & Bit(Register.RCX));
+        Assert.NotEqual(0, LiveAtEntry(a => { a.mov(cx, 1); a.mov(rcx, 2); }) & Bit(Register.RCX));
+        // A conditional write may leave the old value.
+        Assert.NotEqual(0, LiveAtEntry(a => { a.test(rax, rax); a.cmove(rcx, rdx); a.mov(rcx, 1); }) & Bit(Register.RCX));
+        // Read and written by one instruction: read first.
+        Assert.NotEqual(0, LiveAtEntry(a => { a.mov(rcx, __qword_ptr[rcx]); }) & Bit(Register.RCX));
+        // Flags read before they are written, or code that ends before writing them all.
+        Assert.NotEqual(0, LiveAtEntry(a => { a.setb(al); a.cmp(rax, rdx); }) & Liveness.FlagsBit);
+        Assert.NotEqual(0, LiveAtEntry(a => { a.mov(rax, 1); }) & Liveness.FlagsBit);
+        // Nothing decoded: everything live.
+        Assert.Equal(Liveness.AllLive, LiveAtEntry(_ => { }));
+    }
+
+    [Fact]
+    public void ExitFactsFreeRegistersAndFlagsBeforeTheExit()
+    {
+        List<Instruction> block = Assemble(a =>
+        {
+            a.cmp(rax, rdx);
+            a.mov(__dword_ptr[rdi], eax);   // instruction 1: where a check goes
+            a.je(0x40_2000);                // instruction 2: a side exit
+            a.mov(__dword_ptr[rsi], eax);   // instruction 3: falls through after it
+        });
+        var liveness = new Liveness();
+        ReadOnlySpan<Instruction> span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(block);
+
+        // Nothing known of the exits: everything live at them.
+        liveness.Analyze(span, default);
+        Assert.False(liveness.FlagsDeadAfter(3));
+        Assert.Equal(Register.None, liveness.FreeRegisterAfter(3));
+
+        // The fall-through's code writes rcx and the flags first; the jcc's target reads rcx.
+        int fallThrough = Liveness.AllLive & ~Bit(Register.RCX) & ~Liveness.FlagsBit;
+        int[] exits = [Liveness.AllLive, Liveness.AllLive, Liveness.AllLive, Liveness.AllLive, fallThrough];
+        liveness.Analyze(span, exits);
+        Assert.True(liveness.FlagsDeadAfter(3));
+        Assert.Equal(Register.RCX, liveness.FreeRegisterAfter(3));
+        Assert.Equal(Register.RCX, liveness.FreeRegisterBefore(3));
+        Assert.Equal(Register.None, liveness.FreeRegisterBefore(1));    // the jcc's target may read it
+        Assert.False(liveness.FlagsDeadBefore(1));                      // the jcc reads them
+
+        // Both ways free: the jcc's target writes rcx before reading it too.
+        exits[2] = fallThrough;
+        liveness.Analyze(span, exits);
+        Assert.Equal(Register.RCX, liveness.FreeRegisterBefore(1));
+
+        // A direct jmp's target decides alone what is live before it.
+        List<Instruction> jumping = Assemble(a => { a.cmp(rax, rdx); a.mov(__dword_ptr[rdi], eax); a.jmp(0x40_2000); });
+        liveness.Analyze(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(jumping), [Liveness.AllLive, Liveness.AllLive, fallThrough, Liveness.AllLive]);
+        Assert.True(liveness.FlagsDeadBefore(1));
+        Assert.Equal(Register.RCX, liveness.FreeRegisterBefore(1));
+    }
 }

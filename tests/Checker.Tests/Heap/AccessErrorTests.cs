@@ -425,6 +425,7 @@ public class AccessErrorTests
     [InlineData("clean_string_functions.O0", "strings 267208\n")]
     [InlineData("clean_calloc", "calloc bytes 1054940 nonzero 0 kept 7\n")]
     [InlineData("clean_stack_adjust_flags", "flags kept 250 of 250\n")]
+    [InlineData("clean_exit_liveness", "exits agree 50400 of 50400\n")]
     [InlineData("clean_hash_qsort", "nodes 4358 removed 222 found 672 ordered 1 first k0-4 total 11884198\n")]
     [InlineData("clean_indirect_victims", "returns 241530984 jumps 4537500\n")]
     [InlineData("clean_stl_exceptions",
