@@ -338,7 +338,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     }
 
     /// <summary>Instructions decoded ahead of a direct exit (<see cref="ExitFacts"/>): up to the first control transfer.</summary>
-    private const int LookAhead = 8;
+    private const int LookAhead = 4;
     private readonly int[] _exitFacts = new int[MaxBlockInstructions + 1];
     private readonly Instruction[] _ahead = new Instruction[LookAhead];
 
@@ -348,9 +348,10 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
     /// code there overwrites before reading are dead at the exit, and so are flags it sets first: the
     /// checks before the exit borrow them instead of spilling (a block that ends where a jump leads,
     /// a loop head after alignment padding, kept every register and the flags live to its end).
-    /// Only targets on the pages the block's own bytes are on: whatever changes their code (munmap,
-    /// mprotect, MAP_FIXED) flushes this fragment with them. Not through a replaced function's entry
-    /// or a client request (what runs there is not the guest's code).
+    /// Only targets on the pages the block's own bytes are on (83% of cc1plus's): whatever changes
+    /// their code (munmap, mprotect, MAP_FIXED, a client request's discard, widened to whole pages)
+    /// flushes this fragment with them. Not through a replaced function's entry or a client request
+    /// (what runs there is not the guest's code).
     /// </summary>
     private ReadOnlySpan<int> ExitFacts(ulong pc)
     {
@@ -365,14 +366,23 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         return facts;
     }
 
+    // FactsAt's results by target pc, direct-mapped: a join is looked at from every block that
+    // reaches it (cc1plus: 197K looks at 100K targets). Each holds the end of the bytes its scan
+    // read, so a block whose pages end sooner does not take facts read beyond them, and the count of
+    // flushed fragments when it was made: none holds once any fragment is flushed (the code may have
+    // changed), without emptying the table at every flush.
+    private readonly (ulong Pc, ulong ScanEnd, long Flushes, int Facts)[] _factsMemo = new (ulong, ulong, long, int)[4096];
+
     private int FactsAt(ulong target, ulong first, ulong end)
     {
         if (target < first || target >= end) return Liveness.AllLive;
+        long flushes = cache.Statistics.FragmentsFlushed;
+        ref (ulong Pc, ulong ScanEnd, long Flushes, int Facts) memo = ref _factsMemo[(int)((target ^ (target >> 12)) & (ulong)(_factsMemo.Length - 1))];
+        if (memo.Pc == target && memo.Flushes == flushes && memo.ScanEnd <= end) return memo.Facts;
         if (interceptor != null && (interceptor.TryGet(target, out _) || interceptor.TryGetRedirect(target, out _))) return Liveness.AllLive;
-        ulong executable = mappings?.ExecutableBytesFrom(target) ?? end - target;
-        if (executable == 0) return Liveness.AllLive;
+        // Executable to the window's end: protections are by page, and the block was decoded from each of its pages.
         _reader.Address = target;
-        _reader.Limit = Math.Min(end, target + executable);
+        _reader.Limit = end;
         Decoder decoder = _decoder!;
         decoder.IP = target;
         int count = 0;
@@ -383,7 +393,9 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             _ahead[count++] = ins;
             if (ins.FlowControl != FlowControl.Next) break;
         }
-        return _liveness.LiveAtEntry(_ahead.AsSpan(0, count));
+        int facts = _liveness.LiveAtEntry(_ahead.AsSpan(0, count));
+        memo = (target, count > 0 ? _ahead[count - 1].NextIP : target + 1, flushes, facts);
+        return facts;
     }
 
     /// <summary>rol rdi, 3: the first instruction of Valgrind's magic preamble (rare in ordinary code).</summary>

@@ -154,7 +154,7 @@ public sealed class Liveness
         foreach (ref readonly Instruction ins in code)
         {
             int reads = 0, kills = 0;
-            foreach (UsedRegister used in _info.GetInfo(ins).GetUsedRegisters())
+            foreach (UsedRegister used in _info.GetInfo(ins, InstructionInfoOptions.NoMemoryUsage).GetUsedRegisters())
             {
                 int index = GprIndex(used.Register);
                 if (index < 0) continue;
