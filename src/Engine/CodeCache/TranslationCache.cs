@@ -262,7 +262,23 @@ public sealed unsafe partial class TranslationCache
         Statistics.Unlinks++;
     }
 
-    /// <summary>Removes every fragment translated from [start, end): unmapped or re-protected code.</summary>
+    /// <summary>
+    /// How many times guest code may have changed under the cache (<see cref="FlushChangedCode"/>):
+    /// facts read from guest code outside one fragment's translation hold while this stays the same.
+    /// </summary>
+    public long CodeChanges { get; private set; }
+
+    /// <summary>
+    /// As <see cref="Flush"/>, for memory whose code may now be different (unmapped, re-protected,
+    /// mapped over, discarded by a client request); not for a fragment translated again as it was.
+    /// </summary>
+    public int FlushChangedCode(ulong start, ulong end)
+    {
+        CodeChanges++;
+        return Flush(start, end);
+    }
+
+    /// <summary>Removes every fragment translated from [start, end): unmapped or re-protected code, or to translate again.</summary>
     public int Flush(ulong start, ulong end)
     {
         if (end <= start || (_byPage.Count == 0 && _slotReaders.Count == 0)) return 0;

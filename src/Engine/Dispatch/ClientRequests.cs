@@ -37,7 +37,7 @@ internal sealed unsafe class ClientRequests(TranslationCache cache, Tool tool)
                 // Whole pages: a fragment's translation may depend on code after its exits on its own
                 // pages (BlockTranslator.ExitFacts), which a byte range would not reach.
                 if (request.Arg2 != 0 && request.Arg1 + request.Arg2 > request.Arg1)
-                    lock (cache.Lock) cache.Flush(request.Arg1 & ~0xfffUL, ((request.Arg1 + request.Arg2 - 1) | 0xfffUL) + 1);
+                    lock (cache.Lock) cache.FlushChangedCode(request.Arg1 & ~0xfffUL, ((request.Arg1 + request.Arg2 - 1) | 0xfffUL) + 1);
                 return 0;
             case ClientRequest.Codes.MallocLikeBlock or ClientRequest.Codes.FreeLikeBlock or ClientRequest.Codes.ResizeInPlaceBlock when request.Arg1 == 0:
                 return 0;

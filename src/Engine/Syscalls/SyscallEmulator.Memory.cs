@@ -54,7 +54,7 @@ public sealed unsafe partial class SyscallEmulator
         }
         long mapped = PassThrough(r);
         if (!KernelInterface.IsError(mapped) && (r.A4 & MapFixed) != 0)
-            lock (_process.Cache.Lock) _process.Cache.Flush((ulong)mapped, (ulong)mapped + length);
+            lock (_process.Cache.Lock) _process.Cache.FlushChangedCode((ulong)mapped, (ulong)mapped + length);
         return mapped;
     }
 
@@ -180,7 +180,7 @@ public sealed unsafe partial class SyscallEmulator
 
     private void FlushCode(ulong start, ulong length)
     {
-        lock (_process.Cache.Lock) _process.Cache.Flush(start, start + HostMemory.PageUp(length));
+        lock (_process.Cache.Lock) _process.Cache.FlushChangedCode(start, start + HostMemory.PageUp(length));
     }
 
     private long MunmapAndForget(SyscallRequest r)

@@ -368,17 +368,17 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
 
     // FactsAt's results by target pc, direct-mapped: a join is looked at from every block that
     // reaches it (cc1plus: 197K looks at 100K targets). Each holds the end of the bytes its scan
-    // read, so a block whose pages end sooner does not take facts read beyond them, and the count of
-    // flushed fragments when it was made: none holds once any fragment is flushed (the code may have
-    // changed), without emptying the table at every flush.
-    private readonly (ulong Pc, ulong ScanEnd, long Flushes, int Facts)[] _factsMemo = new (ulong, ulong, long, int)[4096];
+    // read, so a block whose pages end sooner does not take facts read beyond them, and the cache's
+    // count of code changes when it was made: none holds once guest code may have changed, without
+    // emptying the table each time.
+    private readonly (ulong Pc, ulong ScanEnd, long Changes, int Facts)[] _factsMemo = new (ulong, ulong, long, int)[4096];
 
     private int FactsAt(ulong target, ulong first, ulong end)
     {
         if (target < first || target >= end) return Liveness.AllLive;
-        long flushes = cache.Statistics.FragmentsFlushed;
-        ref (ulong Pc, ulong ScanEnd, long Flushes, int Facts) memo = ref _factsMemo[(int)((target ^ (target >> 12)) & (ulong)(_factsMemo.Length - 1))];
-        if (memo.Pc == target && memo.Flushes == flushes && memo.ScanEnd <= end) return memo.Facts;
+        long changes = cache.CodeChanges;
+        ref (ulong Pc, ulong ScanEnd, long Changes, int Facts) memo = ref _factsMemo[(int)((target ^ (target >> 12)) & (ulong)(_factsMemo.Length - 1))];
+        if (memo.Pc == target && memo.Changes == changes && memo.ScanEnd <= end) return memo.Facts;
         if (interceptor != null && (interceptor.TryGet(target, out _) || interceptor.TryGetRedirect(target, out _))) return Liveness.AllLive;
         // Executable to the window's end: protections are by page, and the block was decoded from each of its pages.
         _reader.Address = target;
@@ -394,7 +394,7 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
             if (ins.FlowControl != FlowControl.Next) break;
         }
         int facts = _liveness.LiveAtEntry(_ahead.AsSpan(0, count));
-        memo = (target, count > 0 ? _ahead[count - 1].NextIP : target + 1, flushes, facts);
+        memo = (target, count > 0 ? _ahead[count - 1].NextIP : target + 1, changes, facts);
         return facts;
     }
 
