@@ -28,7 +28,7 @@ namespace Checker.Engine.CodeCache;
 public sealed unsafe class PersistedTranslations
 {
     private const ulong Magic = 0x3130_544C_584B_4843;   // "CHKXLT01"
-    private const int FormatVersion = 3;   // 2: direct exits' stubs in ExitStubArea; 3: 32-byte exits
+    private const int FormatVersion = 4;   // 2: direct exits' stubs in ExitStubArea; 3: 32-byte exits; 4: code hashed by pages
 
     private readonly string _path;
     private readonly string _key;
@@ -129,8 +129,30 @@ public sealed unsafe class PersistedTranslations
     private bool Replaced(ulong pc) =>
         _interceptor != null && (_interceptor.TryGet(pc, out _) || _interceptor.TryGetRedirect(pc, out _));
 
-    private bool StillValid(ulong pc, ulong length, ulong hash) =>
-        _mappings.ExecutableBytesFrom(pc) >= length && CodeHash(pc, length) == hash;
+    private bool StillValid(ulong pc, ulong length, ulong hash) => Mapped(pc, length) && PagesHash(pc, length) == hash;
+
+    /// <summary>
+    /// The pages a block's bytes [pc, pc + length) lie on: its translation depends on all of them,
+    /// not only on its own bytes (what the code after its exits reads first,
+    /// <see cref="Translation.BlockTranslator"/>'s exit facts, is read on those pages).
+    /// </summary>
+    private static (ulong Start, ulong Length) Pages(ulong pc, ulong length)
+    {
+        ulong start = pc & ~0xfffUL, end = ((pc + length - 1) & ~0xfffUL) + 0x1000;
+        return (start, end - start);
+    }
+
+    private bool Mapped(ulong pc, ulong length)
+    {
+        (ulong start, ulong span) = Pages(pc, length);
+        return _mappings.ExecutableBytesFrom(start) >= span;
+    }
+
+    private static ulong PagesHash(ulong pc, ulong length)
+    {
+        (ulong start, ulong span) = Pages(pc, length);
+        return CodeHash(start, span);
+    }
 
     /// <summary>A file's identity for a key: path, size and modification time (a rebuilt memcheck is another key).</summary>
     public static string FileIdentity(string path)
@@ -213,14 +235,14 @@ public sealed unsafe class PersistedTranslations
             {
                 // Not reached this run: kept while its code is elsewhere or unchanged.
                 PersistedFragment record = _records[number];
-                bool keep = record.Usable && (_mappings.ExecutableBytesFrom(record.Pc) < record.Length || CodeHash(record.Pc, record.Length) == record.CodeHash);
+                bool keep = record.Usable && (!Mapped(record.Pc, record.Length) || PagesHash(record.Pc, record.Length) == record.CodeHash);
                 // An unusable record keeps its entry: FindByCachePc searches the entries in address order.
                 return keep ? record : new PersistedFragment { Entry = record.Entry };
             }
             ulong length = f.ApplicationEnd - f.ApplicationPc;
-            if (f.Flushed || f.Entry < _codeStart || vdso.Any(v => f.ApplicationPc >= v.Start && f.ApplicationPc < v.End) || cache.HasInterceptExit(f) || cache.ReadsSlot(f) || Replaced(f.ApplicationPc) || _mappings.ExecutableBytesFrom(f.ApplicationPc) < length)
+            if (f.Flushed || f.Entry < _codeStart || vdso.Any(v => f.ApplicationPc >= v.Start && f.ApplicationPc < v.End) || cache.HasInterceptExit(f) || cache.ReadsSlot(f) || Replaced(f.ApplicationPc) || !Mapped(f.ApplicationPc, length))
                 return new PersistedFragment { Entry = f.Entry };
-            return PersistedFragment.Of(f, CodeHash(f.ApplicationPc, length));
+            return PersistedFragment.Of(f, PagesHash(f.ApplicationPc, length));
         }
     }
 }

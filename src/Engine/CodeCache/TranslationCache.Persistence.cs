@@ -184,7 +184,7 @@ internal struct PersistedFragment
 {
     public ulong Pc;
     public ulong Entry;
-    /// <summary>The hash of the guest bytes [Pc, Pc + Length) it was translated from.</summary>
+    /// <summary>The hash of the guest pages [Pc, Pc + Length) lie on, which its translation read (its bytes and what follows its exits).</summary>
     public ulong CodeHash;
     public uint Length;
     public int Size;
