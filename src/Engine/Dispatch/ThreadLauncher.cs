@@ -83,6 +83,8 @@ internal sealed unsafe class ThreadLauncher(GuestProcess process, Func<GuestThre
         if (outcome is GuestOutcome.ThreadExited)
         {
             process.Tool.OnThreadExited(thread);
+            // Before the joiner may go on and fork: this host thread still ends in the runtime.
+            process.ForkGate.Ending((int)tid);
             ThreadExit.Release(thread, process.Kernel);
             thread.Retire(process.Kernel);
             return;

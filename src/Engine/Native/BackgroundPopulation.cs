@@ -54,7 +54,9 @@ public sealed unsafe class BackgroundPopulation
             long head = _head;
             if (head == Volatile.Read(ref _tail))
             {
-                Thread.Sleep(idle++ < 100 ? 1 : 20);
+                // libc's sleep, not Thread.Sleep: the runtime's wait subsystem takes a process-wide
+                // lock around every sleep, which a fork at that moment would leave held in the child.
+                LibC.usleep(idle++ < 100 ? 1000u : 20000u);
                 continue;
             }
             idle = 0;

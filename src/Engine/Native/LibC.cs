@@ -38,6 +38,14 @@ public static unsafe partial class LibC
     [LibraryImport("libc")]
     public static partial int getpid();
 
+    /// <summary>Sleeps without the runtime's wait subsystem, whose process-wide lock a fork at that moment would leave held in the child (<see cref="Syscalls.ForkGate"/>).</summary>
+    [LibraryImport("libc")]
+    public static partial int usleep(uint microseconds);
+
+    /// <summary>tgkill(2); with signal 0, whether thread <paramref name="tid"/> of process <paramref name="tgid"/> still exists (0) or not (-1, ESRCH).</summary>
+    [LibraryImport("libc")]
+    public static partial int tgkill(int tgid, int tid, int signal);
+
     [LibraryImport("libc")]
     public static partial int getppid();
 

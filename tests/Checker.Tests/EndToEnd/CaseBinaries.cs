@@ -67,6 +67,7 @@ public static class CaseBinaries
         ["return_prediction_flush"] = new("gcc", "return_prediction_flush.c", ["-O1"], []),
         ["persisted_variant.1"] = new("gcc", "persisted_variant.c", ["-O2", "-DVALUE=1"], []),
         ["persisted_variant.2"] = new("gcc", "persisted_variant.c", ["-O2", "-DVALUE=2"], []),
+        ["threads_then_spawn"] = new("gcc", "threads_then_spawn.c", ["-O2", "-pthread"], []),
         ["persisted_exit_facts.1"] = new("gcc", "persisted_exit_facts.c", ["-O2", "-DVALUE=1"], []),
         ["persisted_exit_facts.2"] = new("gcc", "persisted_exit_facts.c", ["-O2", "-DVALUE=2"], []),
         ["persisted_rebuilds.1"] = new("gcc", "persisted_rebuilds.c", ["-O0", "-DVALUE=1"], []),
