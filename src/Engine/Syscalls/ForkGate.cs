@@ -61,11 +61,13 @@ public sealed class ForkGate
     /// </summary>
     public void Ending(int tid)
     {
-        for (int attempt = 0; ; attempt++)
+        for (int attempt = 0; attempt < 50; attempt++)
         {
             for (int i = 0; i < _ending.Length; i++)
                 if (Interlocked.CompareExchange(ref _ending[i], tid, 0) == 0) return;
-            // Every slot names a thread: drop the gone ones, and give the rest a moment.
+            // Every slot names a thread: drop the gone ones, and give the rest a moment. Bounded (a
+            // slot may name a tid the kernel gave again to a thread that lives on): a thread's exit
+            // never waits more than ~5 ms here, unrecorded at worst.
             Prune();
             if (attempt > 0) LibC.usleep(100);
         }
