@@ -34,10 +34,11 @@ internal sealed unsafe class WalkMemo
     // distinct walks) missed 26% of its walks (each a ~600 ns walk and intern): a start reached from
     // several callers takes several ways of its set, and a set visited in turn by more walks than it
     // has ways keeps none of them under round-robin replacement; 512 sets of 8 ways leave only its
-    // first walks to miss. A thread starts with 32 sets (~87 KB) and grows to 512 once it has
+    // first walks to miss. A thread starts with 4 sets (~11 KB) and grows to 512 once it has
     // remembered more walks than it has entries: a program of many threads that allocate little
-    // does not pay 1.4 MB for each.
-    private const int FirstSetBits = 5, MaxSetBits = 9, Ways = 8;
+    // does not pay 1.4 MB for each, nor 87 KB (32 sets first: bench churn's 2,000 short threads
+    // peaked at 196 MB, the pinned memos waiting for a full collection).
+    private const int FirstSetBits = 2, MaxSetBits = 9, Ways = 8;
 
     [ThreadStatic] private static WalkMemo? t_current;
 
