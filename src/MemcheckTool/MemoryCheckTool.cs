@@ -273,6 +273,16 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     /// <summary>gs:[a &gt;&gt; 2] is a's shadow byte in generated code.</summary>
     public override ulong SegmentBase => Shadow.Base;
 
+    /// <summary>
+    /// On the ending thread: its callstack walk memo goes to the next thread (<see cref="WalkMemo.ReleaseCurrent"/>),
+    /// and its context block no longer names it to the native heap path.
+    /// </summary>
+    public override void OnThreadExited(GuestThread thread)
+    {
+        MemcheckSlots.At<nint>(thread.Context, MemcheckSlots.HeapWalkMemo) = 0;
+        WalkMemo.ReleaseCurrent();
+    }
+
     public override void OnThreadStarted(GuestThread thread, GuestThread? parent, ulong stackPointer)
     {
         ContextBlock* c = thread.Context;

@@ -181,5 +181,41 @@ public sealed unsafe class CallstackMemoTests : IDisposable
         Assert.False(recorder.TryGetUsed(8, out _));
     }
 
+    [Fact]
+    public void AnEndedThreadsMemoIsTheNextThreadsEmptied_AGrownOneIsNot()
+    {
+        // Rules of this test's own: no other test's threads take its memos.
+        using var rules = new Checker.Symbols.Unwinding.FrameRuleCache(_ => null);
+        var start = new WalkStart(0x401000, _stack, 0, Exact: false, StackTop, 12);
+        WalkMemo OnNewThread(Func<WalkMemo> body)
+        {
+            WalkMemo? result = null;
+            var thread = new Thread(() => result = body());
+            thread.Start();
+            thread.Join();
+            return result!;
+        }
+        WalkMemo first = OnNewThread(() =>
+        {
+            WalkMemo memo = WalkMemo.For(rules);
+            memo.Remember(start, usesRbp: false, [], CallstackCapture.Stacks.InternId([0x401000, 0x402000]));
+            WalkMemo.ReleaseCurrent();
+            return memo;
+        });
+        WalkMemo second = OnNewThread(() =>
+        {
+            WalkMemo memo = WalkMemo.For(rules);
+            Assert.False(memo.TryGet(start, out _), "a walk of the ended thread was still remembered");
+            // Grown past its first size: not given on.
+            for (ulong i = 0; i <= (ulong)memo.Capacity; i++)
+                memo.Remember(start with { Pc = 0x500000 + 0x40 * i }, usesRbp: false, [], CallstackCapture.Stacks.InternId([0x500000 + 0x40 * i]));
+            WalkMemo.ReleaseCurrent();
+            return memo;
+        });
+        Assert.Same(first, second);
+        WalkMemo third = OnNewThread(() => WalkMemo.For(rules));
+        Assert.NotSame(second, third);
+    }
+
     private static WalkMemo NewMemo() => new(rules: null);
 }
