@@ -5,9 +5,14 @@
 # Alternating runs one after the other (min/median of each) needed ~10 pairs to see a 5% change
 # on cc1plus; the phases here move a run by 10-30% within minutes.
 #
-# usage: bench/tools/ab-pairs.sh [-n ROUNDS] [-w] A B -- ARGS...
+# usage: bench/tools/ab-pairs.sh [-n ROUNDS] [-w] [-s] A B -- ARGS...
 #   -w      compare wall time (nanosecond clock) instead of user+sys (GNU time: 10 ms steps, too
 #           coarse for start-up: /bin/true)
+#   -s      a layout of its own each round (MEMCHECK_LAYOUT_SEED=round for A and B alike, see
+#           BlockTranslator.LayoutSeed): a workload whose time hangs on a few hot fragments
+#           moves by several percent with their alignment (sqlite +-4%), so a change that moves
+#           every fragment (bytes added or removed at each entry) is measured over many layouts,
+#           not judged by the one both builds happen to get. The padding costs both alike.
 #   A, B    two memcheck executables (e.g. from `dotnet publish ... -o DIR`: DIR/memcheck)
 #   ARGS    the command line after the executable, the same for both
 #           (e.g. -q --log-file=/dev/null -- /usr/lib/gcc/x86_64-linux-gnu/12/cc1plus ...)
@@ -16,12 +21,12 @@
 # populating thread, the GC) share their process's core. Not run by CI.
 set -euo pipefail
 
-rounds=10 wall=0
-while [[ ${1:-} == -n || ${1:-} == -w ]]; do
-    if [[ $1 == -n ]]; then rounds=$2; shift 2; else wall=1; shift; fi
+rounds=10 wall=0 seeds=0
+while [[ ${1:-} == -n || ${1:-} == -w || ${1:-} == -s ]]; do
+    if [[ $1 == -n ]]; then rounds=$2; shift 2; elif [[ $1 == -w ]]; then wall=1; shift; else seeds=1; shift; fi
 done
 if [[ $# -lt 3 || $3 != -- ]]; then
-    sed -n '2,17p' "$0" >&2
+    sed -n '2,21p' "$0" >&2
     exit 2
 fi
 a=$1 b=$2
@@ -32,6 +37,7 @@ trap 'rm -rf "$tmp"' EXIT
 ratios=()
 for ((i = 1; i <= rounds; i++)); do
     if ((i % 2)); then ca=0 cb=1; else ca=1 cb=0; fi
+    if ((seeds)); then export MEMCHECK_LAYOUT_SEED=$i; fi
     if ((wall)); then
         (s=$(date +%s%N); taskset -c $ca "$a" "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo "$(( (e - s) / 1000 ))e-6 0" >"$tmp/a") &
         (s=$(date +%s%N); taskset -c $cb "$b" "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo "$(( (e - s) / 1000 ))e-6 0" >"$tmp/b") &
