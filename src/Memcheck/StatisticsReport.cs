@@ -69,7 +69,7 @@ public static class StatisticsReport
             Line("  propagated at a switch", d.PropagatedAtSwitch);
             Line("  other exits", s.ToolExits - hotLaneExits - d.PropagationExits - d.ModeSwitches - d.MergedGapExits - d.PropagatedAtSwitch);
             Line("uninitialized reports", d.Reports);
-            Line("fragments plain/propagating", string.Join(" / ", d.TranslationsByMode));
+            Line("fragments plain/propagating/guarded", string.Join(" / ", d.TranslationsByMode));
             Line("globals' pages checked", definedness.GlobalPagesChecked);
             Line("static TLS checked", definedness.StaticTlsChecked ? "yes" : "no");
         }

@@ -176,7 +176,7 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     /// slow-path profile, whose code names a list of this run only.
     /// </summary>
     public override string? TranslationKey => SlowPathProfile.Enabled ? null
-        : $"memcheck uninitialized={options.CheckUninitialized} origins={options.TrackOrigins} register-routine=0x{Definedness?.RegisterRoutine ?? 0:x}"
+        : $"memcheck uninitialized={options.CheckUninitialized} origins={options.TrackOrigins} modes=plain,propagating,guarded register-routine=0x{Definedness?.RegisterRoutine ?? 0:x}"
           + $" routines=0x{_routines.AccessCheck:x},0x{_routines.StringCheck:x},0x{_routines.VsibCheck:x},0x{Definedness?.MoveRoutine ?? 0:x}"
           + $" replace={PersistedTranslations.FileIdentity(StringReplacements.LibraryPath)}";
 

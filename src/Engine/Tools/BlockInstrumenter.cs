@@ -41,6 +41,13 @@ public abstract class BlockInstrumenter
 
     /// <summary>Out-of-line code after the block's exit stubs (slow paths reached from inline checks).</summary>
     public virtual void EmitStubs(CodeBuffer code) { }
+
+    /// <summary>
+    /// For the indirect branches of fragments of <paramref name="mode"/> whose flags are dead: the
+    /// mode whose fragments they go to instead when the dword at context slot <c>Slot</c> has none
+    /// of <c>Bits</c> set (the thread's state is that mode's again); null: always their own mode's.
+    /// </summary>
+    public virtual (int Slot, uint Bits, int Mode)? LookupInstead(int mode) => null;
 }
 
 /// <summary>

@@ -740,7 +740,23 @@ public sealed class BlockTranslator(TranslationCache cache, Interception.Functio
         if (cache.CountIndirectLookups) code.Encode(Instruction.Create(Code.Inc_rm64, ContextOperand.Slot(counter)));
     }
 
-    // Each mode looks up fragments of its own mode (a miss goes to the dispatcher, which picks the mode again).
-    private void JumpToLookup(CodeBuffer code, bool flagsLive) =>
+    // Each mode looks up fragments of its own mode (a miss goes to the dispatcher, which picks the
+    // mode again), or of the mode the tool names when its state says so (a test of the context's
+    // slot; flags dead only: rets and indirect calls, and jmps whose flags are dead).
+    private void JumpToLookup(CodeBuffer code, bool flagsLive)
+    {
+        if (!flagsLive && instrumenter?.LookupInstead(_mode) is { } instead)
+        {
+            code.TestSlot32(instead.Slot, unchecked((int)instead.Bits));
+            code.Byte(0x0F);
+            code.Byte(0x84);   // jz: the other mode's lookup
+            int field = code.Length;
+            code.Int32(0);
+            IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranchesFor(_mode).Address, cache.Routines, flagsLive, cache.CountIndirectLookups, _mode);
+            code.PatchInt32(field, code.Length - (field + 4));
+            IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranchesFor(instead.Mode).Address, cache.Routines, flagsLive, cache.CountIndirectLookups, instead.Mode);
+            return;
+        }
         IndirectBranchEmitter.EmitLookup(code, cache.IndirectBranchesFor(_mode).Address, cache.Routines, flagsLive, cache.CountIndirectLookups, _mode);
+    }
 }

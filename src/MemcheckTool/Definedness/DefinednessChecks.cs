@@ -230,9 +230,16 @@ public sealed unsafe class DefinednessChecks
         return address >= MemcheckSlots.At<ulong>(c, MemcheckSlots.StackLimit) && address < MemcheckSlots.At<ulong>(c, MemcheckSlots.StackTop);
     }
 
-    /// <summary>Propagating when asked (the forced bit), else plain (whose blocks' guards ask when they use an undefined register).</summary>
-    public static int ModeOf(ContextBlock* c) =>
-        (ShadowRegisters.Dirty(c) & (1UL << ShadowRegisters.ForcedBit)) != 0 ? DefinednessMode.Propagating : DefinednessMode.Plain;
+    /// <summary>
+    /// Propagating when asked (the forced bit); else guarded while a general register or the flags
+    /// may be undefined, plain otherwise (whose blocks' guards ask when they use an undefined vector register).
+    /// </summary>
+    public static int ModeOf(ContextBlock* c)
+    {
+        ulong dirty = ShadowRegisters.Dirty(c);
+        if ((dirty & (1UL << ShadowRegisters.ForcedBit)) != 0) return DefinednessMode.Propagating;
+        return (dirty & ShadowRegisters.GeneralBits) != 0 ? DefinednessMode.Guarded : DefinednessMode.Plain;
+    }
 
     /// <summary>The propagating mode's exit: the instruction's uses and shadows, before it runs.</summary>
     public void Propagate(ContextBlock* c)

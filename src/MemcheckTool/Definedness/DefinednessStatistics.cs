@@ -18,5 +18,5 @@ public sealed class DefinednessStatistics
     /// <summary>Uses of undefined values reported (every occurrence, repeats included).</summary>
     public long Reports;
     /// <summary>Fragments translated in each mode (<see cref="DefinednessMode"/>).</summary>
-    public readonly long[] TranslationsByMode = new long[2];
+    public readonly long[] TranslationsByMode = new long[3];
 }

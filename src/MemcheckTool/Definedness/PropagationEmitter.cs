@@ -112,6 +112,19 @@ internal sealed class PropagationEmitter
     private ulong[] _copyBits = new ulong[16];
     private ulong _copyRegisters;
 
+    /// <summary>The dirty bits of the registers the block's plain copies carry (<see cref="FindPlainCopies"/>).</summary>
+    public ulong CopyRegisters => _copyRegisters;
+
+    /// <summary>The dirty bit of the register copy <paramref name="index"/> loads or stores (<see cref="IsPlainCopy"/>), else 0.</summary>
+    public ulong CopyBitOf(int index) => _copies[index] ? _copyBits[index] : 0;
+
+    /// <summary>The block has no plain copies after all: its guard tests their registers too.</summary>
+    public void ForgetCopies()
+    {
+        Array.Clear(_copies);
+        _copyRegisters = 0;
+    }
+
     /// <summary>
     /// A plain (mode-0) block's copies through a register: a register whose uses in the block, from
     /// a load into it until it is written whole again, are all moves the move routine does
@@ -576,9 +589,10 @@ internal sealed class PropagationEmitter
         code.Byte(0xE9);
         int stayField = code.Length;
         code.Int32(0);
-        // Leaving: the plain mode, whose block entry sends the thread back here when its block uses an undefined register.
+        // Leaving: the guarded plain mode, whose block entry sends the thread back here when its
+        // block uses an undefined register (a general register may still be undefined: not Plain).
         code.LoadSlot(Register.RCX, MemcheckSlots.PrecheckSaveRcx);
-        exitTo(code, pc, DefinednessMode.Plain);
+        exitTo(code, pc, DefinednessMode.Guarded);
         code.PatchInt32(stayField, code.Length - (stayField + 4));
         code.LoadSlot(Register.RCX, MemcheckSlots.Dirty);
         ulong keep = ~(1UL << ShadowRegisters.ForcedBit);
@@ -609,9 +623,10 @@ internal sealed class PropagationEmitter
     /// </code>
     /// </summary>
     /// <param name="keeper">As <see cref="EmitBefore"/>'s: where rcx is kept with live flags (a register dead at the block's start).</param>
-    public void EmitGuard(CodeBuffer code, ulong pc, bool flagsDead, PropagatingSwitches switches, Register keeper = Register.None)
+    /// <param name="exempt">Dirty bits not tested: known clear in the block's mode (<see cref="DefinednessMode.Plain"/>'s general registers and flags).</param>
+    public void EmitGuard(CodeBuffer code, ulong pc, bool flagsDead, PropagatingSwitches switches, Register keeper = Register.None, ulong exempt = 0)
     {
-        ulong mask = _blockMask & ~_copyRegisters;
+        ulong mask = _blockMask & ~_copyRegisters & ~exempt;
         if (mask == 0) return;
         if (flagsDead)
         {

@@ -27,6 +27,8 @@ internal static unsafe class ShadowRegisters
     public const int VectorBit = 16, MaskBit = 48, FlagsBit = 31;
     /// <summary>The dirty bits of xmm14/ymm14/zmm14 and xmm15/ymm15/zmm15, whose places in the vector run the pending bit and the flags took.</summary>
     public const int Vector14Bit = 58, Vector15Bit = 56;
+    /// <summary>The general registers' and the flags' dirty bits: all clear in <see cref="DefinednessMode.Plain"/>.</summary>
+    public const uint GeneralBits = 0xFFFFu | 1u << FlagsBit;
     /// <summary>Every register's dirty bit (general, vector, k), not the flags', x87's, forced or pending.</summary>
     public const ulong RegisterBits = (((1UL << 57) - 1) | (1UL << Vector14Bit)) & ~(1UL << FlagsBit) & ~(1UL << PendingBit);
     /// <summary>Any x87 register or condition code undefined (<see cref="X87Shadows"/>); st0-st7 all map to it.</summary>

@@ -46,6 +46,7 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         _propagation.Reset();
         _switches.Reset();
         _offStack.Clear();
+        _leaves.Clear();
         _propagation.InlineMoves = definedness is { TracksOrigins: false };
         _propagation.RegisterRoutine = definedness?.RegisterRoutine ?? 0;
         _propagation.DefineInPlace = definedness is { TracksOrigins: false };
@@ -59,13 +60,28 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         if (_copies)
         {
             _propagation.FindPlainCopies(block.Span);
-            if (block.Mode != DefinednessMode.Plain) _copies = false;
+            if (block.Mode == DefinednessMode.Propagating) _copies = false;
+            // In the plain mode a copy through a general register would leave it undefined where no
+            // guard looks: its load leaves for the guarded mode instead when its check met undefined
+            // bytes (LeavesAtCopy), flags dead; with live flags there the block has no copies.
+            else if (block.Mode == DefinednessMode.Plain)
+                for (int i = 0; i < block.Span.Length; i++)
+                    if (GeneralCopyLoad(i) && !block.Liveness.FlagsDeadBefore(i))
+                    {
+                        _propagation.ForgetCopies();
+                        _copies = false;
+                        break;
+                    }
         }
         _plan = _planner.Plan(block.Span, block.Liveness);
         block.Held.Wanted = _wantsHeld ??= WantsHeld;
     }
 
     private Func<int, bool>? _wantsHeld;
+
+    /// <summary>The guarded mode's indirect branches go to the plain mode's fragments once the general registers and flags are defined.</summary>
+    public override (int Slot, uint Bits, int Mode)? LookupInstead(int mode) =>
+        definedness != null && mode == DefinednessMode.Guarded ? (State.MemcheckSlots.Dirty, ShadowRegisters.GeneralBits, DefinednessMode.Plain) : null;
 
     /// <summary>Whether instruction <paramref name="index"/>'s checks would take the held scratch (as <see cref="EmitChecks"/> decides).</summary>
     private bool WantsHeld(int index) =>
@@ -90,7 +106,8 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         // block leaves for a propagating one when it uses an undefined register.
         if (propagating && index == 0) _propagation.EmitBlockEntry(code, ins.IP, _block.ExitTo);
         if (definedness != null && !propagating && index == 0)
-            _propagation.EmitGuard(code, ins.IP, _block.Liveness.FlagsDeadBefore(0), _switches, Keeper(0));
+            _propagation.EmitGuard(code, ins.IP, _block.Liveness.FlagsDeadBefore(0), _switches, Keeper(0),
+                exempt: _block.Mode == DefinednessMode.Plain ? ShadowRegisters.GeneralBits : 0);
         if (profile) { CodeSizeProfile.Add(propagating ? CodeSizeProfile.Kind.BlockEntry : CodeSizeProfile.Kind.Guard, mode, code.Length - start); start = code.Length; }
         // Pushes and calls write below rsp unchecked: their slots (and a callee's red zone) get their definedness here.
         if (definedness != null && PushAndCallShadow.Applies(ins, _block.Instructions, index))
@@ -108,7 +125,14 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
         }
         if (profile) CodeSizeProfile.Add(CodeSizeProfile.Kind.PopProbe, mode, code.Length - start);
         bool copy = _copies && _propagation.IsPlainCopy(index), move = copy && _propagation.IsCopyMove(index);
-        _checks.PropagatesHere = propagating || move;
+        // The plain mode's copies through a general register: the load leaves when undefined, the rest are not copies.
+        bool leaves = false;
+        if (copy && _block.Mode == DefinednessMode.Plain && (_propagation.CopyBitOf(index) & ShadowRegisters.GeneralBits) != 0)
+        {
+            leaves = GeneralCopyLoad(index);
+            copy = move = false;
+        }
+        _checks.PropagatesHere = propagating || move || leaves;
         if (ins.FlowControl is FlowControl.Next or FlowControl.IndirectCall or FlowControl.IndirectBranch && ins.Code is not (Code.Syscall or Code.INVALID))
             EmitChecks(code, index, ins, holdScratch: !propagating);
         start = code.Length;
@@ -119,7 +143,31 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
                 _block.Liveness.FlagsDeadBefore(index), Keeper(index));
         // An overwrite of a register copies left undefined: defined in place, as the propagating mode does.
         else if (copy) _propagation.EmitBefore(code, ins, index, definedness!.AddSite(ins), definedness.PropagateRoutine, definedness.MoveRoutine, Keeper(index));
+        else if (leaves) LeaveIfPending(code, ins.IP);
         if (profile) CodeSizeProfile.Add(CodeSizeProfile.Kind.Propagation, mode, code.Length - start);
+    }
+
+    /// <summary>Whether instruction <paramref name="index"/> is a plain copy that loads a general register.</summary>
+    private bool GeneralCopyLoad(int index) =>
+        (_propagation.CopyBitOf(index) & ShadowRegisters.GeneralBits) != 0 && _block.Span[index].Op0Kind == OpKind.Register;
+
+    // The plain mode's general-register copy loads: the jnz's rel32, the instruction's pc and the
+    // register a held run keeps in gs:[HeldScratch] there (None: none), given back before leaving.
+    private readonly List<(int Field, ulong Pc, Register Held)> _leaves = [];
+
+    /// <summary>
+    /// After a plain-mode copy load's check (which set the pending bit when it met undefined bytes):
+    /// <c>test dword gs:[Dirty], pending ; jnz leave</c>, where leave (out of line, <see cref="EmitSideExits"/>)
+    /// clears the pending bit and goes to the guarded mode's fragment at the same instruction, whose
+    /// copy takes the register's shadow as before.
+    /// </summary>
+    private void LeaveIfPending(CodeBuffer code, ulong pc)
+    {
+        code.TestSlot8(State.MemcheckSlots.Dirty + ShadowRegisters.PendingBit / 8, 1 << (ShadowRegisters.PendingBit % 8));
+        code.Byte(0x0F);
+        code.Byte(0x85);
+        _leaves.Add((code.Length, pc, _block.Held.Held));
+        code.Int32(0);
     }
 
     /// <summary>
@@ -196,6 +244,15 @@ public sealed class MemcheckInstrumenter(MemcheckRoutines routines, Definedness.
     {
         int start = code.Length;
         _switches.Emit(code, _block.ExitTo);
+        foreach ((int field, ulong pc, Register held) in _leaves)
+        {
+            code.PatchRel32(field, code.CurrentAddress);
+            if (held != Register.None) code.LoadSlot(held, Engine.State.ContextOffsets.HeldScratch);
+            code.Encode(Instruction.Create(Code.And_rm8_imm8, ContextOperand.Slot(State.MemcheckSlots.Dirty + ShadowRegisters.PendingBit / 8),
+                unchecked((byte)~(1 << (ShadowRegisters.PendingBit % 8)))));
+            _block.ExitTo(code, pc, DefinednessMode.Guarded);
+        }
+        _leaves.Clear();
         StackTracking.EmitOffStack(code, _offStack);
         if (CodeSizeProfile.Enabled) CodeSizeProfile.Add(CodeSizeProfile.Kind.SideExits, _block.Mode, code.Length - start);
     }
