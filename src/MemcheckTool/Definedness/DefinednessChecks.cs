@@ -28,10 +28,7 @@ public sealed unsafe class DefinednessChecks
     // The propagating mode's sites in fixed chunks (1,024 instructions, 40 KB: below the
     // large-object threshold): one list doubling to ~10 MB on cc1plus allocated 21 MB of large
     // objects, and large-object allocations are what triggered its full collections.
-    private const int SiteChunkBits = 10;
-    private readonly List<Instruction[]> _siteChunks = [];
-    private int _siteCount;
-    private readonly Lock _sitesLock = new();
+    private readonly AppendOnlyTable<Instruction> _sites = new();
     private readonly GuestHeap _heap;
     private readonly Checker.Engine.CodeCache.TranslationCache _cache;
     private readonly int _maxFrames;
@@ -92,40 +89,20 @@ public sealed unsafe class DefinednessChecks
     public ulong MoveRoutine { get; }
 
     /// <summary>A site of the propagating mode (under the cache lock, while translating).</summary>
-    public int AddSite(in Instruction ins)
-    {
-        lock (_sitesLock)
-        {
-            int slot = _siteCount & ((1 << SiteChunkBits) - 1);
-            // Not cleared by the GC first (no references; a site is read only once added).
-            if (slot == 0) _siteChunks.Add(GC.AllocateUninitializedArray<Instruction>(1 << SiteChunkBits));
-            _siteChunks[^1][slot] = ins;
-            return _siteCount++;
-        }
-    }
+    public int AddSite(in Instruction ins) => _sites.Add(ins);
 
     /// <summary>The instruction of propagation site <paramref name="site"/> (<see cref="AddSite"/>).</summary>
-    public Instruction SiteInstruction(int site)
-    {
-        lock (_sitesLock)
-        {
-            if ((uint)site >= (uint)_siteCount) throw new ArgumentOutOfRangeException(nameof(site), $"propagation site {site} of {_siteCount}");
-            return _siteChunks[site >> SiteChunkBits][site & ((1 << SiteChunkBits) - 1)];
-        }
-    }
+    public Instruction SiteInstruction(int site) => _sites[site];
 
     /// <summary>A persisted set of propagation sites and the pcs checked apart.</summary>
-    public sealed record Snapshot(List<Instruction[]> Chunks, int Count, ulong[] KeptApart);
+    public sealed record Snapshot(Instruction[] Sites, ulong[] KeptApart);
 
     /// <summary>The propagation sites (persisted code names them by id) and what translation learned, for the next run.</summary>
     public void SaveTranslationState(BinaryWriter writer)
     {
-        lock (_sitesLock)
-        {
-            writer.Write(_siteCount);
-            for (int c = 0; c << SiteChunkBits < _siteCount; c++)
-                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_siteChunks[c].AsSpan(0, Math.Min(1 << SiteChunkBits, _siteCount - (c << SiteChunkBits)))));
-        }
+        writer.Write(_sites.Count);
+        foreach (ReadOnlyMemory<Instruction> chunk in _sites.Chunks())
+            writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.Span));
         lock (_keptApart)
         {
             writer.Write(_keptApart.Count);
@@ -136,29 +113,21 @@ public sealed unsafe class DefinednessChecks
     public static Snapshot ReadTranslationState(BinaryReader reader)
     {
         int count = reader.ReadInt32();
-        if (count < 0) throw new InvalidDataException("propagation sites: count");
-        var chunks = new List<Instruction[]>();
-        for (int c = 0; c << SiteChunkBits < count; c++)
-        {
-            var chunk = new Instruction[1 << SiteChunkBits];
-            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.AsSpan(0, Math.Min(1 << SiteChunkBits, count - (c << SiteChunkBits)))));
-            chunks.Add(chunk);
-        }
+        if (count < 0 || reader.BaseStream.CanSeek && (long)count * System.Runtime.CompilerServices.Unsafe.SizeOf<Instruction>() > reader.BaseStream.Length - reader.BaseStream.Position)
+            throw new InvalidDataException("propagation sites: count");
+        var sites = new Instruction[count];
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(sites.AsSpan()));
         int kept = reader.ReadInt32();
         if (kept < 0) throw new InvalidDataException("kept-apart pcs");
         var pcs = new ulong[kept];
         for (int i = 0; i < kept; i++) pcs[i] = reader.ReadUInt64();
-        return new Snapshot(chunks, count, pcs);
+        return new Snapshot(sites, pcs);
     }
 
     public void RestoreTranslationState(Snapshot s)
     {
-        lock (_sitesLock)
-        {
-            if (_siteCount != 0) throw new InvalidOperationException("the propagation sites are in use already");
-            _siteChunks.AddRange(s.Chunks);
-            _siteCount = s.Count;
-        }
+        if (_sites.Count != 0) throw new InvalidOperationException("the propagation sites are in use already");
+        _sites.Restore(s.Sites);
         lock (_keptApart)
         {
             foreach (ulong pc in s.KeptApart) AddKeptApart(pc);
@@ -244,13 +213,7 @@ public sealed unsafe class DefinednessChecks
     /// <summary>The propagating mode's exit: the instruction's uses and shadows, before it runs.</summary>
     public void Propagate(ContextBlock* c)
     {
-        Instruction ins;
-        lock (_sitesLock)
-        {
-            int site = MemcheckSlots.At<int>(c, MemcheckSlots.PropagateSite);
-            if ((uint)site >= (uint)_siteCount) throw new ArgumentOutOfRangeException(nameof(c), $"propagation site {site} of {_siteCount}");
-            ins = _siteChunks[site >> SiteChunkBits][site & ((1 << SiteChunkBits) - 1)];
-        }
+        Instruction ins = _sites[MemcheckSlots.At<int>(c, MemcheckSlots.PropagateSite)];
         Statistics.PropagationExits++;
         if (ExitProfile.Enabled) ExitProfile.Propagated(ins, ((ulong)ins.RflagsRead & ShadowRegisters.Flags(c)) != 0);
         ShadowRegisters.Dirty(c) &= ~(1UL << ShadowRegisters.PendingBit);

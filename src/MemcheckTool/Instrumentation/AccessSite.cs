@@ -70,20 +70,12 @@ public sealed unsafe class AccessSiteTable
         _populateAt = _populatedTo - PopulateStep / 2;
     }
 
-    // Fixed chunks: a list doubling one array would copy ever larger large-object arrays. Below the
-    // large-object threshold too: each large-object allocation counts towards a full collection
-    // (cc1plus: 3 of its 4 collections were full ones, when sites came in 390 KB chunks).
     // A site is stored as a 32-byte value without references (an AccessSite is 56 with its id and
     // the merged parts' list: cc1plus's 372K sites were 22 MB, in chunks the collector scanned);
-    // the parts of the merged checks are in chunks of their own (a dictionary by site id grew its
+    // the parts of the merged checks are in a table of their own (a dictionary by site id grew its
     // arrays onto the large-object heap), numbered from the site.
-    private const int ChunkBits = 10;
-    private readonly List<Stored[]> _chunks = [];
-    private int _count;
-    private const int PartChunkBits = 10;
-    private readonly List<IReadOnlyList<MergedAccess>[]> _partChunks = [];
-    private int _partCount;
-    private readonly Lock _lock = new();
+    private readonly State.AppendOnlyTable<Stored> _stored = new();
+    private readonly State.AppendOnlyTable<IReadOnlyList<MergedAccess>> _parts = new();
 
     // Laid out in order (no references): 8 + 16 + 4 + 2 + 1 + 1 bytes.
     internal readonly struct Stored(ulong pc, CheckedAccess access, int parts, int scratchSlot, Iced.Intel.Register scratch, bool vsib)
@@ -99,118 +91,86 @@ public sealed unsafe class AccessSiteTable
         public Iced.Intel.Register Scratch => (Iced.Intel.Register)_scratch;
     }
 
+    /// <summary>A new site (under the cache lock: one writer at a time; read from any thread).</summary>
     public AccessSite Add(ulong pc, CheckedAccess access, IReadOnlyList<MergedAccess>? parts = null,
         Iced.Intel.Register scratch = Iced.Intel.Register.None, int scratchSlot = 0, bool vsib = false)
     {
-        lock (_lock)
-        {
-            int partsNumber = 0;
-            if (parts != null)
-            {
-                int partSlot = _partCount & ((1 << PartChunkBits) - 1);
-                if (partSlot == 0) _partChunks.Add(new IReadOnlyList<MergedAccess>[1 << PartChunkBits]);
-                _partChunks[^1][partSlot] = parts;
-                partsNumber = ++_partCount;
-            }
-            int slot = _count & ((1 << ChunkBits) - 1);
-            // Not cleared by the GC first (no references; a slot is read only once written): clearing
-            // fresh chunks was a pass over cold memory before the sites' own stores (cc1plus: ~15 MB).
-            if (slot == 0) _chunks.Add(GC.AllocateUninitializedArray<Stored>(1 << ChunkBits));
-            _chunks[^1][slot] = new Stored(pc, access, partsNumber, scratchSlot, scratch, vsib);
-            return new AccessSite(_count++, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot, Vsib = vsib };
-        }
+        int partsNumber = parts != null ? _parts.Add(parts) + 1 : 0;
+        int id = _stored.Add(new Stored(pc, access, partsNumber, scratchSlot, scratch, vsib));
+        return new AccessSite(id, pc, access, parts) { Scratch = scratch, ScratchSlot = scratchSlot, Vsib = vsib };
     }
 
     public AccessSite this[int id]
     {
         get
         {
-            lock (_lock)
-            {
-                if ((uint)id >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(id));
-                ref readonly Stored site = ref _chunks[id >> ChunkBits][id & ((1 << ChunkBits) - 1)];
-                int part = site.Parts - 1;
-                IReadOnlyList<MergedAccess>? parts = part < 0 ? null : _partChunks[part >> PartChunkBits][part & ((1 << PartChunkBits) - 1)];
-                return new AccessSite(id, site.Pc, site.Access, parts) { Scratch = site.Scratch, ScratchSlot = site.ScratchSlot, Vsib = site.Vsib };
-            }
+            ref readonly Stored site = ref _stored[id];
+            IReadOnlyList<MergedAccess>? parts = site.Parts == 0 ? null : _parts[site.Parts - 1];
+            return new AccessSite(id, site.Pc, site.Access, parts) { Scratch = site.Scratch, ScratchSlot = site.ScratchSlot, Vsib = site.Vsib };
         }
     }
 
-    public int Count
-    {
-        get { lock (_lock) return _count; }
-    }
+    public int Count => _stored.Count;
 
     /// <summary>A persisted table: the sites as stored, their merged parts, the descriptors' rows.</summary>
     public sealed class Snapshot
     {
-        internal readonly List<Stored[]> Chunks = [];
-        internal int Count;
-        internal readonly List<IReadOnlyList<MergedAccess>[]> PartChunks = [];
-        internal int PartCount;
+        internal Stored[] Sites = [];
+        internal MergedAccess[][] Parts = [];
         internal byte[] Rows = [];
     }
 
-    /// <summary>Every site so far (persisted code names them by id), for the next run.</summary>
+    /// <summary>Every site so far (persisted code names them by id), for the next run (under the cache lock: none being added).</summary>
     public void Save(BinaryWriter writer)
     {
-        lock (_lock)
-        {
-            writer.Write(_count);
-            for (int c = 0; c << ChunkBits < _count; c++)
-                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_chunks[c].AsSpan(0, Math.Min(1 << ChunkBits, _count - (c << ChunkBits)))));
-            writer.Write(_partCount);
-            for (int p = 0; p < _partCount; p++)
+        int count = _stored.Count;
+        writer.Write(count);
+        foreach (ReadOnlyMemory<Stored> chunk in _stored.Chunks())
+            writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.Span));
+        writer.Write(_parts.Count);
+        foreach (ReadOnlyMemory<IReadOnlyList<MergedAccess>> chunk in _parts.Chunks())
+            foreach (IReadOnlyList<MergedAccess> parts in chunk.Span)
             {
-                IReadOnlyList<MergedAccess> parts = _partChunks[p >> PartChunkBits][p & ((1 << PartChunkBits) - 1)];
                 MergedAccess[] array = parts as MergedAccess[] ?? [.. parts];
                 writer.Write(array.Length);
                 writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(array.AsSpan()));
             }
-            writer.Write(new ReadOnlySpan<byte>((void*)Descriptors, 8 * Math.Min(_count, DescriptorCapacity)));
-        }
+        writer.Write(new ReadOnlySpan<byte>((void*)Descriptors, 8 * Math.Min(count, DescriptorCapacity)));
     }
 
     /// <summary>Reads what <see cref="Save"/> wrote (nothing taken into use yet).</summary>
     public static Snapshot Read(BinaryReader reader)
     {
-        var s = new Snapshot { Count = reader.ReadInt32() };
-        if (s.Count < 0) throw new InvalidDataException("access sites: count");
-        for (int c = 0; c << ChunkBits < s.Count; c++)
-        {
-            var chunk = new Stored[1 << ChunkBits];
-            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.AsSpan(0, Math.Min(1 << ChunkBits, s.Count - (c << ChunkBits)))));
-            s.Chunks.Add(chunk);
-        }
-        s.PartCount = reader.ReadInt32();
-        if (s.PartCount < 0) throw new InvalidDataException("access sites: parts");
-        for (int p = 0; p < s.PartCount; p++)
+        int count = reader.ReadInt32();
+        if (count < 0 || (long)count * System.Runtime.CompilerServices.Unsafe.SizeOf<Stored>() > Remaining(reader)) throw new InvalidDataException("access sites: count");
+        var s = new Snapshot { Sites = new Stored[count] };
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(s.Sites.AsSpan()));
+        int partCount = reader.ReadInt32();
+        if (partCount < 0 || 4L * partCount > Remaining(reader)) throw new InvalidDataException("access sites: parts");
+        s.Parts = new MergedAccess[partCount][];
+        for (int p = 0; p < partCount; p++)
         {
             int length = reader.ReadInt32();
             if (length is <= 0 or > 64) throw new InvalidDataException("access sites: merged parts");
-            var parts = new MergedAccess[length];
-            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parts.AsSpan()));
-            if ((p & ((1 << PartChunkBits) - 1)) == 0) s.PartChunks.Add(new IReadOnlyList<MergedAccess>[1 << PartChunkBits]);
-            s.PartChunks[^1][p & ((1 << PartChunkBits) - 1)] = parts;
+            s.Parts[p] = new MergedAccess[length];
+            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(s.Parts[p].AsSpan()));
         }
-        for (int id = 0; id < s.Count; id++)
-            if ((uint)s.Chunks[id >> ChunkBits][id & ((1 << ChunkBits) - 1)].Parts > (uint)s.PartCount) throw new InvalidDataException("access sites: a site's parts");
-        s.Rows = new byte[8 * Math.Min(s.Count, DescriptorCapacity)];
+        foreach (Stored site in s.Sites)
+            if ((uint)site.Parts > (uint)partCount) throw new InvalidDataException("access sites: a site's parts");
+        s.Rows = new byte[8 * Math.Min(count, DescriptorCapacity)];
         reader.BaseStream.ReadExactly(s.Rows);
         return s;
     }
 
+    private static long Remaining(BinaryReader reader) =>
+        reader.BaseStream.CanSeek ? reader.BaseStream.Length - reader.BaseStream.Position : long.MaxValue;
+
     /// <summary>Takes a snapshot into use (before any site is added): new sites get the ids after its.</summary>
     public void Restore(Snapshot s)
     {
-        lock (_lock)
-        {
-            if (_count != 0 || _partCount != 0) throw new InvalidOperationException("the access site table is in use already");
-            _chunks.AddRange(s.Chunks);
-            _count = s.Count;
-            _partChunks.AddRange(s.PartChunks);
-            _partCount = s.PartCount;
-            s.Rows.CopyTo(new Span<byte>((void*)Descriptors, s.Rows.Length));
-        }
+        if (_stored.Count != 0 || _parts.Count != 0) throw new InvalidOperationException("the access site table is in use already");
+        _parts.Restore(s.Parts);
+        _stored.Restore(s.Sites);
+        s.Rows.CopyTo(new Span<byte>((void*)Descriptors, s.Rows.Length));
     }
 }

@@ -69,22 +69,25 @@ public static class LazyStubs
         while ((code.CurrentAddress & 7) > 3) code.Byte(0xCC);
         ulong at = code.CurrentAddress;
         int r = p.Scratch - Register.RAX;
-        // lea r64, [rip - 7]: REX.W (+R), 8D, ModRM 00 reg 101, disp32.
-        code.Byte((byte)(0x48 | (r >= 8 ? 4 : 0)));
-        code.Byte(0x8D);
-        code.Byte((byte)(0x05 | (r & 7) << 3));
-        code.Int32(-7);
-        code.Byte(0xE9);
-        code.Int32(Rel32.Displacement(code.CurrentAddress + 4, routines[r]));
-        code.Byte((byte)p.Site);
-        code.Byte((byte)(p.Site >> 8));
-        code.Byte(checked((byte)(p.Site >> 16)));
         ushort back = checked((ushort)(at - p.Resume));
-        code.Byte((byte)back);
-        code.Byte((byte)(back >> 8));
-        code.Byte((byte)(r | (p.Spilled ? 0x10 : 0) | (p.FlagsDead ? 0x20 : 0) | (p.StoreSetsLanes ? 0x40 : 0) | (p.InPlace ? 0x80 : 0)));
-        code.Byte(unchecked((byte)(sbyte)p.StoredDirtyBit));
-        code.Byte(checked((byte)p.Mode));
+        // Built on the stack and written once: byte by byte, the buffer's checks were most of a stub's cost.
+        Span<byte> b = stackalloc byte[Size];
+        // lea r64, [rip - 7]: REX.W (+R), 8D, ModRM 00 reg 101, disp32.
+        b[0] = (byte)(0x48 | (r >= 8 ? 4 : 0));
+        b[1] = 0x8D;
+        b[2] = (byte)(0x05 | (r & 7) << 3);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b[3..], -7);
+        b[7] = 0xE9;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(b[8..], Rel32.Displacement(at + 12, routines[r]));
+        b[12] = (byte)p.Site;
+        b[13] = (byte)(p.Site >> 8);
+        b[14] = checked((byte)(p.Site >> 16));
+        b[15] = (byte)back;
+        b[16] = (byte)(back >> 8);
+        b[17] = (byte)(r | (p.Spilled ? 0x10 : 0) | (p.FlagsDead ? 0x20 : 0) | (p.StoreSetsLanes ? 0x40 : 0) | (p.InPlace ? 0x80 : 0));
+        b[18] = unchecked((byte)(sbyte)p.StoredDirtyBit);
+        b[19] = checked((byte)p.Mode);
+        code.Raw(b);
         return at;
     }
 
