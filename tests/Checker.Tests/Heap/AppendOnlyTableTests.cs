@@ -47,23 +47,28 @@ public sealed class AppendOnlyTableTests
         var table = new AppendOnlyTable<Item>();
         const int count = 300_000;
         long bad = 0, reads = 0;
+        using var started = new ManualResetEventSlim();
         using var stop = new ManualResetEventSlim();
+        void Check()
+        {
+            int seen = table.Count;
+            if (seen == 0) return;
+            // The newest item and one in an early chunk: each written before its count.
+            foreach (int id in (ReadOnlySpan<int>)[seen - 1, seen / 3])
+            {
+                Item item = table[id];
+                if (item.Value != id || item.Check != ~(long)id) bad++;
+                reads++;
+            }
+        }
         var reader = new Thread(() =>
         {
-            while (!stop.IsSet)
-            {
-                int seen = table.Count;
-                if (seen == 0) continue;
-                // The newest item and one in an early chunk: each written before its count.
-                foreach (int id in (ReadOnlySpan<int>)[seen - 1, seen / 3])
-                {
-                    Item item = table[id];
-                    if (item.Value != id || item.Check != ~(long)id) bad++;
-                    reads++;
-                }
-            }
+            started.Set();
+            while (!stop.IsSet) Check();
+            Check();
         });
         reader.Start();
+        started.Wait();
         for (int i = 0; i < count; i++) table.Add(new Item(i, ~(long)i));
         stop.Set();
         reader.Join();
