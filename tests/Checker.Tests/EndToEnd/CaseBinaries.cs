@@ -174,6 +174,7 @@ public static class CaseBinaries
         ["uninit_overwritten.O2"] = new("gcc", "uninit_overwritten.c", ["-O2"], []),
         ["uninit_copies"] = new("gcc", "uninit_copies.c", ["-O2"], []),
         ["guarded_mode_copies"] = new("gcc", "guarded_mode_copies.c", ["-O2"], []),
+        ["plain_after_propagation"] = new("gcc", "plain_after_propagation.c", ["-O2"], []),
         ["uninit_register_rules"] = new("gcc", "uninit_register_rules.c", ["-O2"], []),
         ["uninit_heap_bitfields"] = new("gcc", "uninit_heap_bitfields.c", ["-O2", "-g"], []),
         ["clean_struct_copies"] = new("gcc", "clean_struct_copies.c", ["-O2"], []),
