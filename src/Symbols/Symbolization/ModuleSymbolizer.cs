@@ -25,11 +25,16 @@ public sealed class ModuleSymbolizer : IDisposable
     private DwarfFile? _dwarf;
     private ElfImage? _debugImage;
     private string? _debugFile;
-    // The symbol tables: scanned in place for the first lookups, read into a sorted table after.
+    // The symbol tables: scanned in place for the first lookups, read into a sorted table after 32
+    // lookups or once the scans have read 256K entries, whichever comes first: libc's debug .symtab
+    // (10K entries) is scanned for up to 26 lookups, cc1plus's .dynsym (31K) for 8, where its 32
+    // scans had taken ~25 ms of its first reports (a sorted table costs about four scans to build).
     private const int ScannedLookups = 32;
+    private const long ScannedEntries = 256 * 1024;
     private FunctionSymbolTable? _symbols;
     private ElfImage? _debugSymbols;
     private int _symbolLookups;
+    private long _scannedEntries;
     private bool _disposed;
 
     /// <summary>A module read from <paramref name="path"/> (when first needed).</summary>
@@ -244,7 +249,7 @@ public sealed class ModuleSymbolizer : IDisposable
     /// <summary>The function symbol containing <paramref name="linkAddress"/>: the debug file's symbols first, then the module's.</summary>
     private (ElfSymbol Symbol, ulong Offset, string ValgrindName)? FindSymbol(ulong linkAddress)
     {
-        if (_symbols == null && ++_symbolLookups > ScannedLookups)
+        if (_symbols == null && (++_symbolLookups > ScannedLookups || _scannedEntries >= ScannedEntries))
         {
             IEnumerable<ElfSymbol> symbols = Image.ReadSymbols();
             if (_debugSymbols != null) symbols = _debugSymbols.ReadSymbols().Concat(symbols);
@@ -256,8 +261,14 @@ public sealed class ModuleSymbolizer : IDisposable
         // kept libc's debug .symtab and .strtab for the rest of the run.
         using ElfSymbolStream? debugStream = _debugSymbols != null ? _debugSymbols.OpenSymbolStream() : ElfSymbolStream.Empty;
         using ElfSymbolStream? stream = Image.OpenSymbolStream();
-        if (debugStream != null && stream != null) return FunctionSymbolTable.Scan(debugStream, stream, linkAddress);
-        return FunctionSymbolTable.Scan(_debugSymbols != null ? _debugSymbols.ReadSymbolTable() : default, Image.ReadSymbolTable(), linkAddress);
+        if (debugStream != null && stream != null)
+        {
+            _scannedEntries += debugStream.Count + stream.Count;
+            return FunctionSymbolTable.Scan(debugStream, stream, linkAddress);
+        }
+        ElfSymbolTable debugTable = _debugSymbols != null ? _debugSymbols.ReadSymbolTable() : default, table = Image.ReadSymbolTable();
+        _scannedEntries += debugTable.Count + table.Count;
+        return FunctionSymbolTable.Scan(debugTable, table, linkAddress);
     }
 
     private static bool HasOwnDwarf(ElfImage image) =>
