@@ -38,7 +38,8 @@ internal sealed unsafe class SyscallChecks(MemoryDefinedness memory, ShadowMemor
         for (int i = 0; i < used; i++)
         {
             var register = (Iced.Intel.Register)((int)Iced.Intel.Register.RAX + ArgumentIndexes[i]);
-            if (!ShadowRegisters.IsUndefined(c, register)) continue;
+            var read = syscall.IsThirtyTwoBit(i) ? (Iced.Intel.Register)((int)Iced.Intel.Register.EAX + ArgumentIndexes[i]) : register;
+            if (!ShadowRegisters.IsUndefined(c, read)) continue;
             uninitialized(c, pc, $"{syscall.Name} parameter {syscall.Arguments[i]} ({ArgumentRegisters[i]}) is undefined", UninitializedUse.Syscall(syscall.Name, syscall.Arguments[i]), origins?.OfRegister(register) ?? 0);
             ShadowRegisters.Define(c, register);
         }

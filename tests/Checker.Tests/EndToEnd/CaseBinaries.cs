@@ -154,6 +154,8 @@ public static class CaseBinaries
         ["uninit_clean.O0"] = new("gcc", "uninit_clean.c", ["-O0"], []),
         ["uninit_clean_cxx"] = new("g++", "uninit_clean_cxx.cpp", ["-O2"], []),
         ["syscall_params"] = new("gcc", "syscall_params.c", ["-O0"], []),
+        // Outgoing arguments stored with mov (4 bytes for an int), not pushed: as clang and Chromium pass them.
+        ["syscall_int_args"] = new("gcc", "syscall_int_args.c", ["-O2", "-maccumulate-outgoing-args"], []),
         ["uninit_avx512"] = new("gcc", "uninit_avx512.c", ["-O3", "-mavx512f"], []),
         ["uninit_x87"] = new("gcc", "uninit_x87.c", ["-O0"], []),
         ["uninit_x87.O2"] = new("gcc", "uninit_x87.c", ["-O2"], []),

@@ -561,6 +561,27 @@ public class UninitializedReadTests
         }
     }
 
+    /// <summary>
+    /// A 32-bit system call argument passed as syscall()'s stack argument, stored with 4 bytes: the
+    /// register's undefined upper half is not reported (futex's val3 is a u32, as Valgrind types it:
+    /// Chromium's FUTEX_WAIT_BITSET calls were reported), a val3 with an undefined low half is.
+    /// </summary>
+    [Fact]
+    public void ThirtyTwoBitSystemCallArguments_OnlyTheirLowHalfMustBeDefined()
+    {
+        const string source = "syscall_int_args.c";
+        var report = RunMemcheck(CaseBinaries.Get("syscall_int_args"));
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("woken 0\n", report.Run.StdoutText);
+        Assert.Equal(0, report.Run.ExitCode);
+        JsonElement error = Assert.Single(errors);
+        Assert.Equal("uninitialized", error.GetProperty("kind").GetString());
+        Assert.Equal("futex parameter val3 (r9) is undefined", Message(error));
+        AssertFrame(UserFrame(error, source), "wake", source, Line(source, "LINE_CALL"), report.Context);
+        JsonElement caller = error.GetProperty("stack").EnumerateArray().First(f => f.TryGetProperty("function", out JsonElement name) && name.GetString() == "main");
+        AssertFrame(caller, "main", source, Line(source, "LINE_UNDEFINED"), report.Context);
+    }
+
     /// <summary>--track-origins=yes: each report names the heap block the undefined value was read from, with its allocation line.</summary>
     [Fact]
     public void TrackOrigins_NamesTheHeapBlockTheValueCameFrom()

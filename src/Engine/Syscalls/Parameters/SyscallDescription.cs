@@ -41,6 +41,23 @@ public sealed class SyscallDescription
     /// <summary>One line per rule, for docs/syscalls.md.</summary>
     public IEnumerable<string> DescribeMemory() => Rules.Select(r => r.Describe(Arguments));
 
+    // Bit i: argument i is an int or u32 (the kernel reads its register's low 32 bits only).
+    private int _thirtyTwoBit;
+
+    /// <summary>
+    /// Whether argument <paramref name="index"/> is 32 bits wide (int, unsigned int, u32), so only its
+    /// register's low half need be defined: glibc's variadic syscall() loads a seventh C argument, the
+    /// call's sixth, from a stack slot the caller filled with a 4-byte store (Chromium's futex val3).
+    /// </summary>
+    public bool IsThirtyTwoBit(int index) => (_thirtyTwoBit >> index & 1) != 0;
+
+    /// <summary>Marks <paramref name="indexes"/> as 32-bit arguments (<see cref="IsThirtyTwoBit"/>), as Valgrind's PRE_REG_READ types them.</summary>
+    internal SyscallDescription ThirtyTwoBit(params int[] indexes)
+    {
+        foreach (int index in indexes) _thirtyTwoBit |= 1 << index;
+        return this;
+    }
+
     internal SyscallDescription Using(ArgumentCount count, string text)
     {
         CountUsed = count;

@@ -11,7 +11,7 @@ internal static partial class SyscallRows
         Row(42, "connect", "fd, uservaddr, addrlen", SockAddr(1, 2)),
         Row(43, "accept", "fd, upeer_sockaddr, upeer_addrlen", SockAddrOut(1, 2)),
         // sendto's address is used only when given (a connected socket passes NULL).
-        Row(44, "sendto", "fd, buff, len, flags, addr, addr_len", IoBuffer(1, 2, Reads), SockAddr(4, 5, optional: true)),
+        Row(44, "sendto", "fd, buff, len, flags, addr, addr_len", IoBuffer(1, 2, Reads), SockAddr(4, 5, optional: true)).ThirtyTwoBit(5),
         Row(45, "recvfrom", "fd, ubuf, size, flags, addr, addr_len", IoBuffer(1, 2, Writes), SockAddrOut(4, 5)),
         Row(46, "sendmsg", "fd, msg, flags", MsgHdr(1, Reads)),
         Row(47, "recvmsg", "fd, msg, flags", MsgHdr(1, Writes)),

@@ -82,11 +82,13 @@ public static class SyscallTable
         text.Append("What each system call reads and writes in the program's memory. Before the call a tool checks\n");
         text.Append("that what the kernel reads is addressable and defined and that what it writes is addressable;\n");
         text.Append("after it, what the kernel wrote (sized by the result where the kernel says so) is defined.\n");
-        text.Append("Calls not listed are not described (a tool checks nothing for them).\n\n");
+        text.Append("Calls not listed are not described (a tool checks nothing for them). An argument marked\n");
+        text.Append("(32-bit) is an int or u32 the kernel takes from its register's low half: only that half must be defined.\n\n");
         text.Append("| # | name | arguments | memory |\n| --- | --- | --- | --- |\n");
         foreach (var syscall in All)
         {
-            string arguments = syscall.Arguments.Count == 0 ? "none" : string.Join(", ", syscall.Arguments);
+            string arguments = syscall.Arguments.Count == 0 ? "none"
+                : string.Join(", ", syscall.Arguments.Select((name, i) => syscall.IsThirtyTwoBit(i) ? name + " (32-bit)" : name));
             if (syscall.CountUsedText is { } used) arguments += $" ({used})";
             string memory = string.Join("; ", syscall.DescribeMemory());
             text.Append($"| {syscall.Number} | {syscall.Name} | {arguments} | {(memory.Length == 0 ? "none" : memory)} |\n");
