@@ -117,7 +117,10 @@ public sealed unsafe class MemoryCheckTool(MemcheckOptions options) : Tool
     private void AttachClientRequests(ToolHost host)
     {
         var shadow = new RequestShadow(Shadow, host.Process.Mappings) { MadeUndefined = Definedness is { } checks ? checks.Globals.Kept : null };
-        ClientRequests = new MemcheckClientRequests(shadow, Heap, Definedness?.Memory, host.Cache.Lock, ScanForLeaksNow, options.CallstackMaxFrames, _rules);
+        ClientRequests = new MemcheckClientRequests(shadow, Heap, Definedness?.Memory, host.Cache.Lock, ScanForLeaksNow, options.CallstackMaxFrames, _rules)
+        {
+            UntrackedAllocator = () => host.Process.Interceptor?.ProgramWithOwnAllocator != null,
+        };
         Heap.CustomBlocks = ClientRequests.FindBlock;
         AccessChecker.DescribeClientBlock = ClientRequests.DescribeClientBlock;
         _leaks.Candidates = ClientRequests.LeakCandidates;

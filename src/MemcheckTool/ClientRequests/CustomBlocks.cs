@@ -39,6 +39,12 @@ internal sealed partial class CustomBlocks(RequestShadow shadow, ShadowState fre
     /// <summary>A block inside the 47-bit user space; anything else is ignored (no program has it, and sums over it would wrap).</summary>
     private static bool Plausible(ulong user, ulong size) => user < ShadowMemory.AddressLimit && size <= ShadowMemory.AddressLimit - user;
 
+    /// <summary>
+    /// Whether the program runs an allocator of its own that memcheck leaves unreplaced
+    /// (<see cref="Engine.Interception.FunctionInterceptor.ProgramWithOwnAllocator"/>).
+    /// </summary>
+    public Func<bool>? UntrackedAllocator { get; set; }
+
     public void FreeLike(ulong user, ulong redzone, ulong[] stack)
     {
         if (!_mallocLike.Remove(user, out HeapChunk? chunk))
@@ -46,7 +52,23 @@ internal sealed partial class CustomBlocks(RequestShadow shadow, ShadowState fre
             ReportBadFree("VALGRIND_FREELIKE_BLOCK", user, stack);
             return;
         }
-        Die(chunk, redzone, stack);
+        if (UntrackedAllocator?.Invoke() == true) Release(chunk, redzone);
+        else Die(chunk, redzone, stack);
+    }
+
+    /// <summary>
+    /// A block freed in a program whose own allocator memcheck does not run: the memory under it goes
+    /// back to that allocator unseen and is handed out again with no client request (GLib describes
+    /// its objects with MALLOCLIKE/FREELIKE over memory from malloc, which in Chromium is
+    /// PartitionAlloc's). Left unaddressable, each later use of that memory read as a use after free
+    /// (Chromium: ~260 such reports a run). It returns to the state of memory memcheck does not
+    /// track: defined, and not remembered as freed. Valgrind replaces such an executable's malloc,
+    /// which memcheck cannot do for Chromium's (see FunctionInterceptor).
+    /// </summary>
+    private void Release(HeapChunk chunk, ulong redzone)
+    {
+        ulong below = Math.Min(chunk.User, redzone);
+        shadow.Set(chunk.User - below, Add(below + chunk.Size, redzone), ShadowState.Defined);
     }
 
     /// <summary>VALGRIND_RESIZEINPLACE_BLOCK: shrinking closes the tail (and a redzone past it), growing opens it undefined.</summary>

@@ -58,6 +58,13 @@ public sealed unsafe partial class MemcheckClientRequests
 
     public ClientRequestReports Reports { get; } = new();
 
+    /// <summary>Whether the program runs an allocator of its own, unreplaced (<see cref="CustomBlocks.UntrackedAllocator"/>).</summary>
+    public Func<bool>? UntrackedAllocator
+    {
+        get => _blocks.UntrackedAllocator;
+        set => _blocks.UntrackedAllocator = value;
+    }
+
     /// <summary>What the last leak check found (zeros before any), for COUNT_LEAKS; set by the tool after each scan.</summary>
     public LeakCounts LastLeakCounts { get; set; }
 

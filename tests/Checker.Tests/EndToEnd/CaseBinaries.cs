@@ -31,6 +31,7 @@ public static class CaseBinaries
         ["reraise_fault"] = new("gcc", "reraise_fault.c", ["-O1", "-g"], []),
         ["pkey_code"] = new("gcc", "pkey_code.c", ["-O1"], []),
         ["own_allocator"] = new("gcc", "own_allocator.c", ["-O2"], []),
+        ["own_allocator_freelike"] = new("gcc", "own_allocator_freelike.c", ["-O1"], []),
         ["uninit_origin_per_stack"] = new("gcc", "uninit_origin_per_stack.c", ["-O2", "-g"], []),
         ["uninit_origin_freed"] = new("gcc", "uninit_origin_freed.c", ["-O2"], []),
         ["uninit_origin_returned"] = new("gcc", "uninit_origin_returned.c", ["-O1"], []),

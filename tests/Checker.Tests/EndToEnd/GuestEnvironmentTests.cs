@@ -113,6 +113,23 @@ public class GuestEnvironmentTests
         Assert.Contains($"{program} has its own malloc, left to run as its code (as under Valgrind): its heap blocks were not checked", memcheck.StderrText);
     }
 
+    /// <summary>
+    /// In a program with its own allocator, a client-request block freed with FREELIKE_BLOCK goes back
+    /// to memory memcheck does not track: the allocator hands it out again unseen, and its new use is
+    /// no error (GLib's GObjects over Chromium's PartitionAlloc were reported as uses of freed memory).
+    /// </summary>
+    [Fact]
+    public void AProgramsOwnAllocator_HandsFreedClientBlocksOutAgainWithoutErrors()
+    {
+        string program = CaseBinaries.Get("own_allocator_freelike");
+        var native = ProcessRunner.Run(program, []);
+        Assert.Equal("reused 1, byte 2\n", native.StdoutText);
+        var memcheck = MemcheckLauncher.Run(["--", program]);
+        NativeComparison.AssertSame(native, memcheck);
+        Assert.DoesNotContain("UNADDRESSABLE", memcheck.StderrText);
+        Assert.Contains("NO ERRORS FOUND", memcheck.StderrText);
+    }
+
     [Fact]
     public void ManyArgumentsAndAHugeEnvironmentVariable()
     {
