@@ -453,7 +453,7 @@ public sealed class ReportSession : IDisposable
     {
         // -q: errors only (a death is still told: GuestTermination's notes).
         if (_settings.Quiet) return;
-        if (_ownAllocator() is string program) _text.WriteNote($"{program} has its own malloc, left to run as its code (as under Valgrind): its heap blocks were not checked", []);
+        if (_ownAllocator() is string program) _text.WriteNote($"{program} has its own malloc, left to run as its code (its other entry points would meet blocks it never made): its heap blocks were not checked", []);
         _text.WriteSummary(_collector.Summary(), _engineFailure is not null ? "memcheck stopped the program: see the engine failure above" : null);
         if (Ignored is ErrorSummary ignored) _text.WriteIgnored(ignored, "--leak-check=full lists them");
         _text.WriteSuppressed(UsedSuppressions, _settings.Verbose ? _suppressions.Location : null);

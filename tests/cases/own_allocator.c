@@ -1,8 +1,9 @@
 /* A program with its own malloc family (as chromium has PartitionAlloc behind an allocator shim):
  * blocks carry a header the allocator checks, and the program also frees through an entry point
- * of its own that no name exports (chromium's dispatch table). Left alone, as Valgrind leaves an
- * executable's malloc, it runs as natively: had its exported names been replaced, internal_free
- * would get blocks without its header (libc's strdup allocates through the program's malloc too). */
+ * of its own that no name exports (chromium's dispatch table). Left alone, it runs as natively:
+ * had its exported names been replaced, internal_free would get blocks without its header
+ * (libc's strdup allocates through the program's malloc too). Valgrind 3.19 replaces them, and
+ * under it this program counts 1000 bad headers. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>

@@ -150,7 +150,8 @@ public sealed unsafe class FunctionInterceptor
     /// <summary>
     /// Dynamically linked programs (the executable, not a library: libc.so.6 has an interpreter too)
     /// that define malloc themselves: their allocator is left to run as
-    /// their code, as Valgrind leaves it (its --soname-synonyms=somalloc=NONE opts in). Such an
+    /// their code (Valgrind 3.19 replaces an executable's malloc names, and tests/cases/own_allocator.c
+    /// then counts 1,000 bad headers under it). Such an
     /// allocator is reached by more than its exported names (chromium's allocator shim calls
     /// PartitionAlloc through a dispatch table): with its exports replaced, blocks from the
     /// replacement reached its own free, which read PartitionAlloc's metadata below them and
