@@ -157,6 +157,7 @@ public static class CaseBinaries
         ["syscall_params"] = new("gcc", "syscall_params.c", ["-O0"], []),
         // Outgoing arguments stored with mov (4 bytes for an int), not pushed: as clang and Chromium pass them.
         ["syscall_int_args"] = new("gcc", "syscall_int_args.c", ["-O2", "-maccumulate-outgoing-args"], []),
+        ["syscall_structs_sized"] = new("gcc", "syscall_structs_sized.c", ["-O1"], []),
         ["uninit_avx512"] = new("gcc", "uninit_avx512.c", ["-O3", "-mavx512f"], []),
         ["uninit_x87"] = new("gcc", "uninit_x87.c", ["-O0"], []),
         ["uninit_x87.O2"] = new("gcc", "uninit_x87.c", ["-O2"], []),

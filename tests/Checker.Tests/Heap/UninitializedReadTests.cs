@@ -582,6 +582,32 @@ public class UninitializedReadTests
         AssertFrame(caller, "main", source, Line(source, "LINE_UNDEFINED"), report.Context);
     }
 
+    /// <summary>
+    /// perf_event_open reads its attr as far as attr->size says (the tail past the first version's
+    /// 64 bytes left undefined is reported, as Valgrind reports it); seccomp's
+    /// SECCOMP_GET_ACTION_AVAIL reads a u32 (Valgrind does not handle seccomp). Defined ones are not.
+    /// </summary>
+    [Fact]
+    public void StructuresSizedByTheirOwnFieldsOrByOperation_Checked()
+    {
+        const string source = "syscall_structs_sized.c";
+        var report = RunMemcheck(CaseBinaries.Get("syscall_structs_sized"));
+        JsonElement[] errors = report.Errors;
+        Assert.Equal("done 1\n", report.Run.StdoutText);
+        (string Marker, string Words)[] expected =
+        [
+            ("LINE_PERF", "perf_event_open parameter attr_uptr[64.."),
+            ("LINE_SECCOMP", "seccomp parameter uargs[0..3] is undefined (4 of its 4 bytes"),
+        ];
+        Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal("uninitialized", errors[i].GetProperty("kind").GetString());
+            Assert.StartsWith(expected[i].Words, Message(errors[i]));
+            AssertFrame(UserFrame(errors[i], source), "main", source, Line(source, expected[i].Marker), report.Context);
+        }
+    }
+
     /// <summary>--track-origins=yes: each report names the heap block the undefined value was read from, with its allocation line.</summary>
     [Fact]
     public void TrackOrigins_NamesTheHeapBlockTheValueCameFrom()

@@ -37,6 +37,18 @@ internal static partial class SyscallRows
     /// </summary>
     private static ulong NodeMaskBytes(ulong maxnode) => maxnode <= 1 || maxnode > 4096 * 8 ? 0 : (maxnode - 1 + 63) / 64 * 8;
 
+    /// <summary>
+    /// perf_event_open's struct perf_event_attr: as long as its size field (bytes 4..7) says,
+    /// PERF_ATTR_SIZE_VER0 (64) when that is 0 (the kernel's perf_copy_attr); its first 8 bytes when
+    /// the size cannot be read.
+    /// </summary>
+    private static ulong PerfEventAttrBytes(in SyscallCall c) =>
+        !c.TryReadUInt32(c.Arg(0) + 4, out uint size) ? 8 : size == 0 ? 64 : Math.Min(size, 4096u);
+
+    // seccomp operations; SECCOMP_SET_MODE_FILTER reads a struct sock_fprog (its filter array not yet).
+    private const ulong SeccompSetModeFilter = 1, SeccompGetActionAvail = 2, SeccompGetNotifSizes = 3;
+    private static readonly StructField[] SockFprogFields = [new("len", 0, 2), new("filter", 8, 8)];
+
     /// <summary>sched_setattr's struct sched_attr: as long as its size field says, SCHED_ATTR_SIZE_VER0 (48) when that is 0.</summary>
     private static ulong SchedAttrBytes(in SyscallCall c) =>
         !c.TryReadUInt32(c.Arg(1), out uint size) ? 4 : size == 0 ? 48 : Math.Min(size, 4096u);
@@ -186,7 +198,13 @@ internal static partial class SyscallRows
         Row(309, "getcpu", "cpup, nodep, unused", Value(0, 4, Writes, optional: true), Value(1, 4, Writes, optional: true)),
         Row(310, "process_vm_readv", "pid, lvec, liovcnt, rvec, riovcnt, flags", IoVecArray(1, 2, Writes), Array(3, 4, IoVec, Reads)),
         Row(311, "process_vm_writev", "pid, lvec, liovcnt, rvec, riovcnt, flags", IoVecArray(1, 2, Reads), Array(3, 4, IoVec, Reads)),
+        Row(298, "perf_event_open", "attr_uptr, pid, cpu, group_fd, flags",
+            Sized(0, PerfEventAttrBytes, "its size field's bytes, 64 when 0", Reads)),
         Row(314, "sched_setattr", "pid, uattr, flags", Sized(1, SchedAttrBytes, "its size field's bytes, 48 when 0", Reads)),
+        Row(317, "seccomp", "op, flags, uargs",
+            When(0, [SeccompSetModeFilter], "op is SECCOMP_SET_MODE_FILTER", Fields(2, SockFprogFields)),
+            When(0, [SeccompGetActionAvail], "op is SECCOMP_GET_ACTION_AVAIL", Value(2, 4, Reads)),
+            When(0, [SeccompGetNotifSizes], "op is SECCOMP_GET_NOTIF_SIZES", Value(2, 6, Writes))),
         // The kernel writes min(usize, its own sizeof) and says how much in the size field; all of usize counts as written.
         Row(315, "sched_getattr", "pid, uattr, usize, flags", OutBuffer(1, 2, sizedByResult: false)),
         Row(318, "getrandom", "buf, count, flags", OutBuffer(0, 1)),
