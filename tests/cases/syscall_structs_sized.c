@@ -1,6 +1,7 @@
 /* System calls that read a structure as far as one of its own fields says (perf_event_open's
    attr->size) or by operation (seccomp): the bytes the kernel reads must be defined. Whether the
    calls succeed here (perf_event_paranoid, seccomp's actions) does not matter: the check is before. */
+#include <linux/filter.h>
 #include <linux/perf_event.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
@@ -32,7 +33,14 @@ int main(void)
     unsigned *undefined_action = malloc(sizeof *undefined_action);
     long avail2 = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, undefined_action);   /* LINE_SECCOMP */
 
-    printf("done %d\n", (avail == 0 || avail == -1) && (avail2 == 0 || avail2 == -1));
+    /* A filter program whose len was never set and whose filter is NULL: the kernel fails (EFAULT,
+       EINVAL or EACCES) and installs nothing. */
+    struct sock_fprog *program = malloc(sizeof *program);
+    program->filter = NULL;
+    long installed = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, program);   /* LINE_FILTER */
+
+    printf("done %d\n", (avail == 0 || avail == -1) && (avail2 == 0 || avail2 == -1) && installed == -1);
+    free(program);
     free(undefined_action);
     free(partly);
     free(attr);

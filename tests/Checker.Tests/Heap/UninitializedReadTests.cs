@@ -585,7 +585,8 @@ public class UninitializedReadTests
     /// <summary>
     /// perf_event_open reads its attr as far as attr->size says (the tail past the first version's
     /// 64 bytes left undefined is reported, as Valgrind reports it); seccomp's
-    /// SECCOMP_GET_ACTION_AVAIL reads a u32 (Valgrind does not handle seccomp). Defined ones are not.
+    /// SECCOMP_GET_ACTION_AVAIL reads a u32, SECCOMP_SET_MODE_FILTER a struct sock_fprog (an unset
+    /// len) and its program (Valgrind does not handle seccomp). Defined ones are not.
     /// </summary>
     [Fact]
     public void StructuresSizedByTheirOwnFieldsOrByOperation_Checked()
@@ -598,6 +599,7 @@ public class UninitializedReadTests
         [
             ("LINE_PERF", "perf_event_open parameter attr_uptr[64.."),
             ("LINE_SECCOMP", "seccomp parameter uargs[0..3] is undefined (4 of its 4 bytes"),
+            ("LINE_FILTER", "seccomp parameter uargs.len[0..1] is undefined (2 of its 2 bytes"),
         ];
         Assert.True(errors.Length == expected.Length, $"expected {expected.Length} errors, got {errors.Length}: {Describe(errors)}\n{report.Context}");
         for (int i = 0; i < expected.Length; i++)

@@ -45,9 +45,8 @@ internal static partial class SyscallRows
     private static ulong PerfEventAttrBytes(in SyscallCall c) =>
         !c.TryReadUInt32(c.Arg(0) + 4, out uint size) ? 8 : size == 0 ? 64 : Math.Min(size, 4096u);
 
-    // seccomp operations; SECCOMP_SET_MODE_FILTER reads a struct sock_fprog (its filter array not yet).
+    // seccomp operations.
     private const ulong SeccompSetModeFilter = 1, SeccompGetActionAvail = 2, SeccompGetNotifSizes = 3;
-    private static readonly StructField[] SockFprogFields = [new("len", 0, 2), new("filter", 8, 8)];
 
     /// <summary>sched_setattr's struct sched_attr: as long as its size field says, SCHED_ATTR_SIZE_VER0 (48) when that is 0.</summary>
     private static ulong SchedAttrBytes(in SyscallCall c) =>
@@ -202,7 +201,7 @@ internal static partial class SyscallRows
             Sized(0, PerfEventAttrBytes, "its size field's bytes, 64 when 0", Reads)),
         Row(314, "sched_setattr", "pid, uattr, flags", Sized(1, SchedAttrBytes, "its size field's bytes, 48 when 0", Reads)),
         Row(317, "seccomp", "op, flags, uargs",
-            When(0, [SeccompSetModeFilter], "op is SECCOMP_SET_MODE_FILTER", Fields(2, SockFprogFields)),
+            When(0, [SeccompSetModeFilter], "op is SECCOMP_SET_MODE_FILTER", new SockFprogRule(2)),
             When(0, [SeccompGetActionAvail], "op is SECCOMP_GET_ACTION_AVAIL", Value(2, 4, Reads)),
             When(0, [SeccompGetNotifSizes], "op is SECCOMP_GET_NOTIF_SIZES", Value(2, 6, Writes))),
         // The kernel writes min(usize, its own sizeof) and says how much in the size field; all of usize counts as written.
