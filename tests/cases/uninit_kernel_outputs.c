@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/aio_abi.h>
 #include <linux/capability.h>
+#include <linux/elf.h>
 #include <mqueue.h>
 #include <signal.h>
 #include <stdio.h>
@@ -207,6 +208,11 @@ static void tracing(void)
         if (errno == 0) use("ptrace-peekdata", &word, sizeof word);
         struct user_regs_struct regs;
         if (ptrace(PTRACE_GETREGS, child, NULL, &regs) == 0) use("ptrace-getregs", &regs, sizeof regs);
+        /* GETREGSET into a larger buffer: the kernel writes the set and says how much in iov_len. */
+        char *set = malloc(sizeof(struct user_regs_struct) + 64);
+        struct iovec vector = { set, sizeof(struct user_regs_struct) + 64 };
+        if (ptrace(PTRACE_GETREGSET, child, (void *)NT_PRSTATUS, &vector) == 0) use("ptrace-getregset", set, vector.iov_len);
+        free(set);
         kill(child, SIGKILL);
     }
     waitpid(child, &status, 0);

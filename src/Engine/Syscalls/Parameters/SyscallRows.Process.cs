@@ -9,7 +9,8 @@ internal static partial class SyscallRows
     private const ulong PrSetName = 15, PrGetName = 16, ArchGetFs = 0x1003, ArchGetGs = 0x1004;
     private const ulong MremapMayMove = 1;
     private const ulong PtraceTraceMe = 0, PtracePeekText = 1, PtracePeekData = 2, PtracePeekUser = 3, PtraceGetRegs = 12, PtraceSetRegs = 13,
-        PtraceGetFpRegs = 14, PtraceSetFpRegs = 15, PtraceGetEventMsg = 0x4201, PtraceGetSigInfo = 0x4202, PtraceSetSigInfo = 0x4203;
+        PtraceGetFpRegs = 14, PtraceSetFpRegs = 15, PtraceGetEventMsg = 0x4201, PtraceGetSigInfo = 0x4202, PtraceSetSigInfo = 0x4203,
+        PtraceGetRegSet = 0x4204, PtraceSetRegSet = 0x4205;
     private const ulong SyslogRead = 2, SyslogReadAll = 3, SyslogReadClear = 4;
 
     private static readonly StructField[] CapHeaderFields = [new("version", 0, 4), new("pid", 4, 4)];
@@ -111,7 +112,9 @@ internal static partial class SyscallRows
             When(0, [PtraceSetFpRegs], "request is PTRACE_SETFPREGS", Fixed(3, UserFpRegs, Reads)),
             When(0, [PtraceGetEventMsg], "request is PTRACE_GETEVENTMSG", Value(3, 8, Writes)),
             When(0, [PtraceGetSigInfo], "request is PTRACE_GETSIGINFO", Fixed(3, SigInfo, Writes)),
-            When(0, [PtraceSetSigInfo], "request is PTRACE_SETSIGINFO", Fixed(3, SigInfo, Reads)))
+            When(0, [PtraceSetSigInfo], "request is PTRACE_SETSIGINFO", Fixed(3, SigInfo, Reads)),
+            When(0, [PtraceGetRegSet], "request is PTRACE_GETREGSET", new RegSetRule(3, Writes)),
+            When(0, [PtraceSetRegSet], "request is PTRACE_SETREGSET", new RegSetRule(3, Reads)))
             .Using(args => args.Length > 0 && args[0] == PtraceTraceMe ? 1 : 4, "pid, addr and data not with PTRACE_TRACEME"),
         Row(102, "getuid", ""),
         Row(103, "syslog", "type, buf, len",
