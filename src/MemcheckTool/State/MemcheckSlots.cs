@@ -162,6 +162,8 @@ public static unsafe class MemcheckSlots
     public const int ProgramThreaded = HeapWalkMemo + 8;
     /// <summary>The lazy stub that left for C# to be made (<see cref="Instrumentation.LazyStubs"/>): its address; a lazy hit's lea (<see cref="Definedness.LazyHits"/>).</summary>
     public const int LazyStubAt = ProgramThreaded + 8;
+    /// <summary>The call shadow routines' save of xmm15, through which they store the red zone's lanes (<see cref="Instrumentation.PushAndCallShadow"/>).</summary>
+    public const int CallSaveXmm = (LazyStubAt + 8 + 15) & ~15;
     /// <summary>The end of the slots used so far.</summary>
-    public const int End = LazyStubAt + 8;
+    public const int End = CallSaveXmm + 16;
 }
